@@ -1,0 +1,51 @@
+// Launch helpers shared by the CUDA kernels: grid sizing for grid-stride loops and 16-byte
+// vector access. Included only from .cu files.
+#pragma once
+
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace trtplug
+{
+
+constexpr int kBlockThreads = 256;
+
+//! Blocks for a grid-stride loop over `work` items: enough to fill every SM several times
+//! over, never more than the work needs. 64-bit work counts are fine: the loop strides.
+inline int gridFor(int64_t work, int threads = kBlockThreads) noexcept
+{
+    int device = 0;
+    int sms = 132;
+    if (cudaGetDevice(&device) == cudaSuccess)
+    {
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+    }
+    int64_t const needed = (work + threads - 1) / threads;
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(needed, int64_t{sms} * 32)));
+}
+
+//! N elements of T moved as one aligned access (16 bytes when sizeof(T) * N == 16).
+template <typename T, int N>
+struct alignas(sizeof(T) * N) Vec
+{
+    T v[N];
+};
+
+inline bool isAligned(void const* p, size_t bytes) noexcept
+{
+    return reinterpret_cast<uintptr_t>(p) % bytes == 0;
+}
+
+__device__ __forceinline__ float toFloat(float x) { return x; }
+__device__ __forceinline__ float toFloat(__half x) { return __half2float(x); }
+template <typename T>
+__device__ __forceinline__ T fromFloat(float x);
+template <>
+__device__ __forceinline__ float fromFloat<float>(float x) { return x; }
+template <>
+__device__ __forceinline__ __half fromFloat<__half>(float x) { return __float2half_rn(x); }
+
+} // namespace trtplug

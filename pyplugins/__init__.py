@@ -1,0 +1,10 @@
+"""CuPy prototypes of the plugins, one module per op, named by the op key (plugins/<key>/).
+
+Each module is written against an array module `xp` (NumPy or CuPy), so the same prototype
+runs on the CPU (used to execute plugin nodes without a GPU) and on the GPU, and provides:
+
+    forward(xp, inputs, outputs, attrs)        writes results into preallocated outputs
+    native(ext, inputs, outputs, attrs, stream) calls the op's trtplug._native binding
+
+Installed as trtplug.pyplugins; user projects keep the same layout in their own pyplugins/.
+"""

@@ -1,0 +1,26 @@
+"""FastGelu prototype: Y = 0.5 V (1 + tanh(sqrt(2/pi) (V + 0.044715 V^3))), V = X + bias."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    x = inputs[0]
+    bias = inputs[1] if len(inputs) > 1 else None
+    v = x.astype(xp.float32)  # fp16 inputs compute in fp32, like the CUDA kernel
+    if bias is not None:
+        v = v + bias.astype(xp.float32)
+    y = 0.5 * v * (1.0 + xp.tanh(SQRT_2_OVER_PI * v * (1.0 + 0.044715 * v * v)))
+    outputs[0][...] = y.astype(outputs[0].dtype)
+
+
+def native(ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any],
+           stream: Any = None) -> None:
+    bias = inputs[1] if len(inputs) > 1 else None
+    ext.fast_gelu(inputs[0], outputs[0], bias, stream)

@@ -1,0 +1,5 @@
+import sys
+
+from trtplug.cli import main
+
+sys.exit(main())

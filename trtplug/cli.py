@@ -1,0 +1,60 @@
+"""The `trtplug` command. Subcommands live in trtplug/commands/, one module each, and import
+their heavy dependencies inside `run`, so `trtplug --help` needs no TensorRT, CuPy or GPU.
+
+Exit codes: 0 success, 1 the command's check failed (e.g. parity mismatches), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from trtplug import __version__
+from trtplug.errors import TrtplugError
+
+COMMANDS = {
+    "doctor": "environment report: Python, ONNX, TensorRT, CUDA, GPU, compiled parts",
+    "list": "registered plugins, the ONNX ops they replace, implementations available here",
+    "parity": "numerical parity of every implementation against independent references",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trtplug",
+        description="Make ONNX models that TensorRT cannot import run in TensorRT, through plugins.",
+    )
+    parser.add_argument("--version", action="version", version=f"trtplug {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, summary in COMMANDS.items():
+        module = importlib.import_module(f"trtplug.commands.{name}")
+        command = sub.add_parser(name, help=summary, description=module.__doc__)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except TrtplugError as exc:
+        print(f"trtplug {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"trtplug {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("TRTPLUG_DEBUG"):
+            raise
+        print(f"trtplug {args.command}: internal error: {type(exc).__name__}: {exc} "
+              "(set TRTPLUG_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""List the registered plugins: the ONNX ops each replaces, its dtypes, and which
+implementations (reference, numpy, cupy, cuda, plugin) can run here, with the reason when not."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from trtplug.spec import OpSpec
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--plugins-dir", action="append", default=[], metavar="DIR",
+                        help="also load op specs from DIR/<op>/spec.toml (repeatable)")
+
+
+def availability(spec: OpSpec, plugin_names: set[str] | None) -> dict[str, str | None]:
+    """Implementation name -> None when available, else why not."""
+    from trtplug.parity.impls import IMPLS
+    from trtplug.parity.reference import reference_unavailable
+
+    result: dict[str, str | None] = {"reference": reference_unavailable(spec)}
+    result.update({name: impl.unavailable(spec) for name, impl in IMPLS.items()})
+    if plugin_names is None:
+        result["plugin"] = "plugin library not built"
+    else:
+        result["plugin"] = None if spec.plugin.name in plugin_names else "no creator in the plugin library"
+    return result
+
+
+def library_plugin_names() -> set[str] | None:
+    """Plugin names the built plugin library registers (None when it or the host is missing)."""
+    from trtplug.native import plugin_host_module, plugin_library_path
+
+    path, host = plugin_library_path(), plugin_host_module()
+    if path is None:
+        return None
+    if host is None:
+        return set()
+    return {c["name"] for c in host.PluginLibrary(str(path)).creators()}
+
+
+def describe(spec: OpSpec, plugin_names: set[str] | None) -> dict[str, Any]:
+    return {
+        "op": spec.key,
+        "plugin": {"name": spec.plugin.name, "version": spec.plugin.version, "namespace": spec.plugin.namespace},
+        "replaces": [str(r) for r in spec.replaces],
+        "dtypes": list(spec.dtypes),
+        "spec": str(spec.path),
+        "implementations": availability(spec, plugin_names),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from trtplug.registry import load_registry
+    from trtplug.report import format_table, print_json
+
+    registry = load_registry(args.plugins_dir)
+    names = library_plugin_names()
+    ops = [describe(spec, names) for spec in registry]
+    if args.json:
+        print_json("list", {"ops": ops})
+        return 0
+    rows = [
+        [op["op"], f"{op['plugin']['name']} v{op['plugin']['version']} ({op['plugin']['namespace']})",
+         ", ".join(op["replaces"]), ",".join(op["dtypes"]),
+         " ".join(k for k, why in op["implementations"].items() if why is None) or "-"]
+        for op in ops
+    ]
+    print(format_table(["OP", "PLUGIN", "REPLACES", "DTYPES", "AVAILABLE HERE"], rows))
+    missing = {(k, why) for op in ops for k, why in op["implementations"].items() if why}
+    for name, why in sorted(missing):
+        print(f"  {name}: unavailable here: {why}")
+    return 0

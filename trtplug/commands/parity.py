@@ -1,0 +1,54 @@
+"""Check every implementation of each op against its independent reference (ONNX Runtime
+CPU for com.microsoft ops, onnx.reference / conformance cases for standard ops) over edge
+shapes, fp32 and fp16, with outputs poisoned before each run. Exit 1 on any mismatch."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from collections import Counter
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from trtplug.parity.impls import IMPLS
+
+    parser.add_argument("--op", action="append", metavar="OP", help="op key (repeatable; default all)")
+    parser.add_argument("--impl", action="append", choices=sorted(IMPLS), help="implementation (repeatable)")
+    parser.add_argument("--dtype", action="append", metavar="DTYPE", help="float32, float16, ... (repeatable)")
+    parser.add_argument("--seed", type=int, help="input seed (default: fresh, printed for reproduction)")
+    parser.add_argument("--plugins-dir", action="append", default=[], metavar="DIR",
+                        help="also load op specs from DIR/<op>/spec.toml (repeatable)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _row(result) -> list[str]:
+    worst = max(result.comparisons, key=lambda c: c.max_abs, default=None)
+    numbers = (f"{worst.max_abs:.3g}", f"{worst.max_rel:.3g}", str(worst.mismatches),
+               f"{worst.min_atol_to_pass:.3g}") if worst else ("-", "-", "-", "-")
+    detail = result.detail.splitlines()[0] if result.detail else ""
+    return [result.op, result.impl, result.dtype, result.case, result.status.upper(), *numbers, detail]
+
+
+def run(args: argparse.Namespace) -> int:
+    from trtplug.errors import TrtplugError
+    from trtplug.parity.impls import IMPLS
+    from trtplug.parity.runner import run_parity
+    from trtplug.registry import load_registry
+    from trtplug.report import format_table, print_json
+
+    registry = load_registry(args.plugins_dir)
+    specs = registry.select(args.op)
+    known = {d for s in specs for d in s.dtypes}
+    for dtype in args.dtype or []:
+        if dtype not in known:
+            raise TrtplugError(f"--dtype {dtype}: no selected op runs in it (known: {', '.join(sorted(known))})")
+    seed = args.seed if args.seed is not None else secrets.randbits(31)
+    results = list(run_parity(specs, args.impl or list(IMPLS), args.dtype, seed))
+    counts = Counter(r.status for r in results)
+    if args.json:
+        print_json("parity", {"seed": seed, "counts": dict(counts), "results": [r.as_dict() for r in results]})
+    else:
+        headers = ["OP", "IMPL", "DTYPE", "CASE", "STATUS", "MAX_ABS", "MAX_REL", "MISMATCH", "MIN_ATOL", "DETAIL"]
+        print(format_table(headers, [_row(r) for r in results]))
+        print(f"seed {seed}: " + ", ".join(f"{counts[s]} {s}" for s in ("pass", "fail", "error", "skip")))
+    return 1 if counts["fail"] or counts["error"] else 0

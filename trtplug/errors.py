@@ -1,0 +1,16 @@
+"""User-facing errors: the CLI prints their message on one line and exits 2 (no traceback)."""
+
+from __future__ import annotations
+
+
+class TrtplugError(Exception):
+    """An error caused by user input (a file, a flag, a spec); the message names the culprit."""
+
+
+class SpecError(TrtplugError):
+    """A plugin spec file is invalid; the message names the file and the field."""
+
+    def __init__(self, path: object, field: str, problem: str) -> None:
+        super().__init__(f"{path}: {field}: {problem}")
+        self.path = path
+        self.field = field

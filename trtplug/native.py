@@ -1,0 +1,102 @@
+"""Locating and loading the compiled parts: trtplug._native (CUDA launchers), the IPluginV3
+library libtrtplug_plugins.so and the plugin host trtplug._plugin_host.
+
+TRTPLUG_NATIVE_DIR names a build folder searched first (a plain CMake build, for development).
+Loading never raises: callers get None and a reason from `native_status()`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+PLUGIN_LIBRARY_NAME = "libtrtplug_plugins.so"
+_errors: dict[str, str] = {}
+
+
+def _dev_dir() -> Path | None:
+    value = os.environ.get("TRTPLUG_NATIVE_DIR")
+    return Path(value) if value else None
+
+
+def _load_extension(name: str) -> ModuleType | None:
+    dev = _dev_dir()
+    try:
+        if dev is not None:
+            for candidate in sorted(dev.rglob(f"{name}.*.so")) + sorted(dev.rglob(f"{name}.so")):
+                spec = importlib.util.spec_from_file_location(f"trtplug.{name}", candidate)
+                if spec and spec.loader:
+                    module = importlib.util.module_from_spec(spec)
+                    sys.modules[f"trtplug.{name}"] = module
+                    spec.loader.exec_module(module)
+                    return module
+        return importlib.import_module(f"trtplug.{name}")
+    except ImportError as exc:
+        _errors[name] = str(exc)
+        return None
+
+
+@lru_cache(maxsize=None)
+def native_module() -> ModuleType | None:
+    """trtplug._native, or None when it was not built or does not load."""
+    return _load_extension("_native")
+
+
+@lru_cache(maxsize=None)
+def plugin_host_module() -> ModuleType | None:
+    """trtplug._plugin_host, or None when TensorRT headers were missing at build time."""
+    return _load_extension("_plugin_host")
+
+
+def _search_dirs() -> list[Path]:
+    dirs = [_PACKAGE_DIR]
+    module = native_module()
+    if module is not None and getattr(module, "__file__", None):
+        dirs.insert(0, Path(module.__file__).resolve().parent)
+    dev = _dev_dir()
+    return [dev, *dirs] if dev is not None else dirs
+
+
+def plugin_library_path() -> Path | None:
+    """Path of libtrtplug_plugins.so, for trtexec --staticPlugins or IPluginRegistry.loadLibrary."""
+    for folder in _search_dirs():
+        hits = sorted(folder.rglob(PLUGIN_LIBRARY_NAME)) if folder == _dev_dir() else [folder / PLUGIN_LIBRARY_NAME]
+        for hit in hits:
+            if hit.is_file():
+                return hit
+    return None
+
+
+def build_info() -> dict[str, Any]:
+    """Facts CMake recorded at build time (header source, CUDA archs, plugin library status)."""
+    for folder in _search_dirs():
+        path = folder / "build_info.json"
+        if path.is_file():
+            return json.loads(path.read_text())
+    return {}
+
+
+def native_status() -> dict[str, str]:
+    """Why each compiled part is or is not available here."""
+    module = native_module()
+    host = plugin_host_module()
+    library = plugin_library_path()
+    return {
+        "native_module": getattr(module, "__file__", "") or f"not available: {_errors.get('_native', 'not built')}",
+        "plugin_library": str(library) if library else "not built (TensorRT headers missing at build time?)",
+        "plugin_host": getattr(host, "__file__", "") or f"not available: {_errors.get('_plugin_host', 'not built')}",
+    }
+
+
+def cuda_device_count() -> int:
+    """Visible CUDA devices via the native module's runtime (0 without module, driver or GPU)."""
+    module = native_module()
+    return int(module.cuda_device_count()) if module is not None else 0

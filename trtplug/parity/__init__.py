@@ -1,0 +1,1 @@
+"""Numerical parity: every implementation of an op against an independent reference."""

@@ -1,0 +1,86 @@
+"""Independent references: the ONNX op the plugin replaces, run by ONNX Runtime (CPU) or
+onnx.reference, in float32 (fp16 inputs upcast: fp16 results are judged against fp32 math).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from trtplug.errors import TrtplugError
+from trtplug.parity.cases import Case
+from trtplug.spec import OpSpec
+
+_ATTR_MAKERS = {"int": int, "ints": list, "float": float, "floats": list, "string": str}
+_STANDARD_OPSET = 21
+
+
+def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> onnx.ModelProto:
+    """A model holding one node of the ONNX op `spec` replaces, with this case's inputs."""
+    replaced = spec.replaces[0]
+    names = [t.name if t.name in inputs else "" for t in spec.inputs]
+    while names and names[-1] == "":
+        names.pop()  # trailing absent optional inputs are simply left out
+    attrs = {k: _ATTR_MAKERS[a.type](case.attrs[a.name]) for a in spec.attributes
+             if (k := a.name) in case.attrs}
+    node = helper.make_node(replaced.op_type, names, [t.name for t in spec.outputs],
+                            domain=replaced.domain, name=f"{spec.key}_reference", **attrs)
+    graph = helper.make_graph(
+        [node], f"{spec.key}_reference",
+        [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(inputs[n].dtype), inputs[n].shape)
+         for n in names if n],
+        [helper.make_tensor_value_info(t.name, _output_type(spec, t.type, inputs), None) for t in spec.outputs],
+    )
+    opsets = [helper.make_opsetid("", _STANDARD_OPSET)]
+    if replaced.domain not in ("", "ai.onnx"):
+        opsets.append(helper.make_opsetid(replaced.domain, replaced.since_version))
+    else:
+        opsets = [helper.make_opsetid("", max(_STANDARD_OPSET, replaced.since_version))]
+    return helper.make_model(graph, opset_imports=opsets, ir_version=10)
+
+
+def _output_type(spec: OpSpec, kind: str, inputs: dict[str, np.ndarray]) -> int:
+    """Element type of an output of type `kind` (a constraint bound by an input, or a dtype)."""
+    for t in spec.inputs:
+        if t.type == kind and t.name in inputs:
+            return helper.np_dtype_to_tensor_dtype(inputs[t.name].dtype)
+    return helper.np_dtype_to_tensor_dtype(np.dtype(kind))
+
+
+def _upcast(array: np.ndarray) -> np.ndarray:
+    return array.astype(np.float32) if array.dtype == np.float16 else array
+
+
+def reference_unavailable(spec: OpSpec) -> str | None:
+    if spec.reference == "onnxruntime":
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            return "onnxruntime is not installed (pip install 'trtplug[reference]')"
+    return None
+
+
+def run_reference(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Reference outputs for `inputs` (already rounded to the run's dtype)."""
+    feeds = {k: _upcast(v) for k, v in inputs.items()}
+    model = one_node_model(spec, case, feeds)
+    if spec.reference == "onnxruntime":
+        return _run_onnxruntime(model, feeds)
+    if spec.reference == "onnx-reference":
+        from onnx.reference import ReferenceEvaluator
+
+        return list(ReferenceEvaluator(model).run(None, feeds))
+    raise TrtplugError(f"{spec.path}: reference kind {spec.reference!r} has no runner yet")
+
+
+def _run_onnxruntime(model: onnx.ModelProto, feeds: dict[str, Any]) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return list(session.run(None, feeds))

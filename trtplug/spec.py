@@ -1,0 +1,295 @@
+"""The op spec: one TOML file per op (plugins/<op>/spec.toml), the single source of truth.
+
+Rewrite mapping, shape inference of plugin nodes, parity cases and scaffolding derive from it.
+Format (see plugins/fast_gelu/spec.toml):
+
+    [plugin]            name, version, namespace, summary
+    [[replaces]]        domain, op_type, since_version, until_version (optional)
+    [type_constraints]  T = ["float32", "float16"]
+    [[attributes]]      name, type (int|ints|float|floats|string), default, required, min, max
+    [[inputs]]          name, type (constraint or dtype), optional, min_rank, shape (rule)
+    [[outputs]]         name, type, shape (rule)
+    [tolerances.<dtype>] atol, rtol
+    [reference]         kind (onnxruntime|onnx-reference|numpy)
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trtplug.errors import SpecError
+from trtplug.shape_rules import check_rule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DTYPES = ("float32", "float16", "bfloat16", "int8", "uint8", "int32", "int64", "bool")
+ATTRIBUTE_TYPES = ("int", "ints", "float", "floats", "string")
+REFERENCE_KINDS = ("onnxruntime", "onnx-reference", "numpy")
+_ATTR_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "ints": (list,),
+    "float": (int, float),
+    "floats": (list,),
+    "string": (str,),
+}
+
+
+@dataclass(frozen=True)
+class PluginId:
+    name: str
+    version: str
+    namespace: str
+
+
+@dataclass(frozen=True)
+class ReplacedOp:
+    domain: str
+    op_type: str
+    since_version: int
+    until_version: int | None = None
+
+    def covers(self, domain: str, op_type: str, opset: int) -> bool:
+        upper = self.until_version if self.until_version is not None else sys.maxsize
+        return (domain in ("", "ai.onnx") if self.domain in ("", "ai.onnx") else domain == self.domain) and (
+            op_type == self.op_type and self.since_version <= opset <= upper
+        )
+
+    def __str__(self) -> str:
+        until = f"-{self.until_version}" if self.until_version is not None else "+"
+        return f"{self.domain or 'ai.onnx'}::{self.op_type} (opset {self.since_version}{until})"
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: str
+    default: Any = None
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    type: str
+    optional: bool = False
+    min_rank: int = 0
+    shape: str | None = None
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    atol: float
+    rtol: float
+
+
+@dataclass(frozen=True, eq=False)  # identity hashing: specs are loaded once per registry
+class OpSpec:
+    key: str
+    path: Path
+    plugin: PluginId
+    summary: str
+    replaces: tuple[ReplacedOp, ...]
+    type_constraints: dict[str, tuple[str, ...]]
+    attributes: tuple[Attribute, ...]
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    tolerances: dict[str, Tolerance]
+    reference: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def dtypes_of(self, tensor: TensorSpec) -> tuple[str, ...]:
+        return self.type_constraints.get(tensor.type, (tensor.type,))
+
+    @property
+    def dtypes(self) -> tuple[str, ...]:
+        """Dtypes the op runs in: those of its first input."""
+        return self.dtypes_of(self.inputs[0])
+
+    def tolerance(self, dtype: str) -> Tolerance:
+        return self.tolerances[dtype]
+
+
+class _Reader:
+    """Typed access to one TOML table; every error names the spec file and field path."""
+
+    def __init__(self, path: Path, table: dict[str, Any], where: str) -> None:
+        self.path, self.table, self.where = path, table, where
+
+    def fail(self, key: str, problem: str) -> SpecError:
+        return SpecError(self.path, f"{self.where}{key}", problem)
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., choices: Any = None) -> Any:
+        if key not in self.table:
+            if default is ...:
+                raise self.fail(key, "missing required field")
+            return default
+        value = self.table[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
+        if choices is not None and value not in choices:
+            raise self.fail(key, f"unknown value {value!r} (expected one of {', '.join(map(str, choices))})")
+        return value
+
+    def sub(self, key: str, default: Any = ...) -> _Reader:
+        return _Reader(self.path, self.get(key, dict, default), f"{self.where}{key}.")
+
+    def items(self, key: str, default: Any = ...) -> list[_Reader]:
+        entries = self.get(key, list, default)
+        readers = []
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise self.fail(f"{key}[{i}]", "expected a table")
+            readers.append(_Reader(self.path, entry, f"{self.where}{key}[{i}]."))
+        return readers
+
+    def reject_unknown(self, allowed: set[str]) -> None:
+        for key in self.table:
+            if key not in allowed:
+                raise self.fail(key, f"unknown field (allowed: {', '.join(sorted(allowed))})")
+
+
+def load_spec(path: Path) -> OpSpec:
+    """Parse and validate plugins/<op>/spec.toml; the op key is the folder name."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(path, "<file>", f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(path, "<toml>", str(exc)) from None
+    top = _Reader(path, data, "")
+    top.reject_unknown(
+        {"plugin", "replaces", "type_constraints", "attributes", "inputs", "outputs", "tolerances", "reference",
+         "extra"}
+    )
+    constraints = _read_constraints(top)
+    inputs = tuple(_read_tensor(r, constraints) for r in top.items("inputs"))
+    outputs = tuple(_read_tensor(r, constraints) for r in top.items("outputs"))
+    if not inputs or not outputs:
+        raise top.fail("inputs" if not inputs else "outputs", "at least one entry required")
+    _check_unique(top, "inputs", [t.name for t in inputs] + [t.name for t in outputs])
+    attributes = tuple(_read_attribute(r) for r in top.items("attributes", []))
+    _check_unique(top, "attributes", [a.name for a in attributes])
+    spec = OpSpec(
+        key=path.parent.name,
+        path=path,
+        plugin=_read_plugin(top.sub("plugin")),
+        summary=top.sub("plugin").get("summary", str, ""),
+        replaces=tuple(_read_replaced(r) for r in top.items("replaces")),
+        type_constraints=constraints,
+        attributes=attributes,
+        inputs=inputs,
+        outputs=outputs,
+        tolerances=_read_tolerances(top),
+        reference=top.sub("reference").get("kind", str, choices=REFERENCE_KINDS),
+        extra=top.get("extra", dict, {}),
+    )
+    _check_shape_rules(top, spec)
+    _check_tolerances(top, spec)
+    return spec
+
+
+def _read_plugin(r: _Reader) -> PluginId:
+    r.reject_unknown({"name", "version", "namespace", "summary"})
+    name = r.get("name", str)
+    if not name.isidentifier():
+        raise r.fail("name", f"{name!r} is not an identifier")
+    return PluginId(name, r.get("version", str), r.get("namespace", str))
+
+
+def _read_replaced(r: _Reader) -> ReplacedOp:
+    r.reject_unknown({"domain", "op_type", "since_version", "until_version"})
+    return ReplacedOp(
+        domain=r.get("domain", str),
+        op_type=r.get("op_type", str),
+        since_version=r.get("since_version", int),
+        until_version=r.get("until_version", int, None),
+    )
+
+
+def _read_constraints(top: _Reader) -> dict[str, tuple[str, ...]]:
+    r = top.sub("type_constraints", {})
+    constraints = {}
+    for name in r.table:
+        dtypes = r.get(name, list)
+        for dt in dtypes:
+            if dt not in DTYPES:
+                raise r.fail(name, f"unknown dtype {dt!r} (known: {', '.join(DTYPES)})")
+        constraints[name] = tuple(dtypes)
+    return constraints
+
+
+def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorSpec:
+    r.reject_unknown({"name", "type", "optional", "min_rank", "shape"})
+    kind = r.get("type", str)
+    if kind not in constraints and kind not in DTYPES:
+        raise r.fail("type", f"unknown dtype or type constraint {kind!r}")
+    return TensorSpec(
+        name=r.get("name", str),
+        type=kind,
+        optional=r.get("optional", bool, False),
+        min_rank=r.get("min_rank", int, 0),
+        shape=r.get("shape", str, None),
+    )
+
+
+def _read_attribute(r: _Reader) -> Attribute:
+    r.reject_unknown({"name", "type", "default", "required", "min", "max"})
+    kind = r.get("type", str, choices=ATTRIBUTE_TYPES)
+    attr = Attribute(
+        name=r.get("name", str),
+        type=kind,
+        default=r.get("default", _ATTR_PY_TYPES[kind], None),
+        required=r.get("required", bool, False),
+        min=r.get("min", (int, float), None),
+        max=r.get("max", (int, float), None),
+    )
+    if attr.default is None and not attr.required:
+        raise r.fail("default", "an optional attribute needs a default")
+    return attr
+
+
+def _read_tolerances(top: _Reader) -> dict[str, Tolerance]:
+    r = top.sub("tolerances")
+    tolerances = {}
+    for dtype in r.table:
+        if dtype not in DTYPES:
+            raise r.fail(dtype, f"unknown dtype {dtype!r}")
+        t = r.sub(dtype)
+        t.reject_unknown({"atol", "rtol"})
+        tolerances[dtype] = Tolerance(float(t.get("atol", (int, float))), float(t.get("rtol", (int, float))))
+    return tolerances
+
+
+def _check_unique(top: _Reader, key: str, names: list[str]) -> None:
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise top.fail(key, f"duplicate name {name!r}")
+        seen.add(name)
+
+
+def _check_shape_rules(top: _Reader, spec: OpSpec) -> None:
+    names = [t.name for t in spec.inputs]
+    for group, tensors in (("inputs", spec.inputs), ("outputs", spec.outputs)):
+        for i, tensor in enumerate(tensors):
+            if tensor.shape is not None:
+                problem = check_rule(tensor.shape, names)
+                if problem:
+                    raise top.fail(f"{group}[{i}].shape", problem)
+            elif group == "outputs":
+                raise top.fail(f"{group}[{i}].shape", "missing required field")
+
+
+def _check_tolerances(top: _Reader, spec: OpSpec) -> None:
+    for dtype in spec.dtypes:
+        if dtype.startswith("float") and dtype not in spec.tolerances:
+            raise top.fail("tolerances", f"no tolerance for dtype {dtype!r}")
