@@ -1,7 +1,9 @@
 # Locates TensorRT's C++ headers for the plugin library. Sets TRTPLUG_TRT_INCLUDE_DIR (empty when
 # none), TRTPLUG_TRT_HEADER_SOURCE (where they came from, or why not) and
 # TRTPLUG_TRT_HEADER_VERSION. Order: TensorRT_INCLUDE_DIR, TensorRT_ROOT (cache or env),
-# then, with TRTPLUG_FETCH_TENSORRT_HEADERS=ON, the hash-checked kernel-lens wheel.
+# then, with TRTPLUG_FETCH_TENSORRT_HEADERS=ON, the hash-checked kernel-lens wheel (needs pip in
+# the build's Python: use --no-build-isolation, or run cmake/fetch_tensorrt_headers.py first and
+# pass its folder as TensorRT_INCLUDE_DIR, as scripts/setup.sh does).
 set(TensorRT_INCLUDE_DIR "" CACHE PATH "Directory containing NvInferRuntime.h")
 set(TensorRT_ROOT "$ENV{TensorRT_ROOT}" CACHE PATH "TensorRT installation root")
 option(TRTPLUG_FETCH_TENSORRT_HEADERS
@@ -33,6 +35,11 @@ if(_candidate)
   if(EXISTS "${_candidate}/NvInferRuntime.h")
     set(TRTPLUG_TRT_INCLUDE_DIR "${_candidate}")
     set(TRTPLUG_TRT_HEADER_SOURCE "${_source}")
+    if(EXISTS "${_candidate}/TRTPLUG_HEADER_SOURCE.txt")  # written by fetch_tensorrt_headers.py
+      file(READ "${_candidate}/TRTPLUG_HEADER_SOURCE.txt" _origin)
+      string(STRIP "${_origin}" _origin)
+      set(TRTPLUG_TRT_HEADER_SOURCE "${_origin} at ${_candidate}")
+    endif()
     file(STRINGS "${_candidate}/NvInferVersion.h" _ver REGEX "^#define TRT_(MAJOR|MINOR|PATCH)_[A-Z]+ [0-9]+")
     string(REGEX MATCHALL "[0-9]+" _nums "${_ver}")
     list(SUBLIST _nums 0 3 _mmp)

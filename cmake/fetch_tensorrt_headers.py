@@ -22,8 +22,7 @@ SKIP = {"NvInferPlugin.h"}
 
 
 def download_wheel(tmp: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "-d", str(tmp), WHEEL]
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(tmp), WHEEL]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     wheels = list(tmp.glob("kernel_lens-*.whl"))
     if len(wheels) != 1:
@@ -64,6 +63,7 @@ def main() -> int:
         names = extract_headers(wheel, args.dest)
     if "NvInferRuntime.h" not in names:
         raise SystemExit(f"{wheel}: no NvInferRuntime.h under {PREFIX}")
+    (args.dest / "TRTPLUG_HEADER_SOURCE.txt").write_text(f"{WHEEL} wheel (sha256 {SHA256[:12]}... checked)\n")
     print(args.dest)
     return 0
 

@@ -20,7 +20,8 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     outputs[0][...] = y.astype(outputs[0].dtype)
 
 
-def native(ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any],
-           stream: Any = None) -> None:
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
     bias = inputs[1] if len(inputs) > 1 else None
     ext.fast_gelu(inputs[0], outputs[0], bias, stream)

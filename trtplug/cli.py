@@ -51,8 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("TRTPLUG_DEBUG"):
             raise
-        print(f"trtplug {args.command}: internal error: {type(exc).__name__}: {exc} "
-              "(set TRTPLUG_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(
+            f"trtplug {args.command}: internal error: {type(exc).__name__}: {exc} "
+            "(set TRTPLUG_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -12,7 +12,7 @@ import importlib.util
 import json
 import os
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -44,13 +44,13 @@ def _load_extension(name: str) -> ModuleType | None:
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def native_module() -> ModuleType | None:
     """trtplug._native, or None when it was not built or does not load."""
     return _load_extension("_native")
 
 
-@lru_cache(maxsize=None)
+@cache
 def plugin_host_module() -> ModuleType | None:
     """trtplug._plugin_host, or None when TensorRT headers were missing at build time."""
     return _load_extension("_plugin_host")

@@ -167,8 +167,17 @@ def load_spec(path: Path) -> OpSpec:
         raise SpecError(path, "<toml>", str(exc)) from None
     top = _Reader(path, data, "")
     top.reject_unknown(
-        {"plugin", "replaces", "type_constraints", "attributes", "inputs", "outputs", "tolerances", "reference",
-         "extra"}
+        {
+            "plugin",
+            "replaces",
+            "type_constraints",
+            "attributes",
+            "inputs",
+            "outputs",
+            "tolerances",
+            "reference",
+            "extra",
+        }
     )
     constraints = _read_constraints(top)
     inputs = tuple(_read_tensor(r, constraints) for r in top.items("inputs"))

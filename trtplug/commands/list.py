@@ -11,8 +11,16 @@ from trtplug.spec import OpSpec
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--plugins-dir", action="append", default=[], metavar="DIR",
-                        help="also load op specs from DIR/<op>/spec.toml (repeatable)")
+    parser.add_argument(
+        "--model", metavar="MODEL.onnx", help="list the nodes of MODEL and the plugin that covers each (if any)"
+    )
+    parser.add_argument(
+        "--plugins-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also load op specs from DIR/<op>/spec.toml (repeatable)",
+    )
 
 
 def availability(spec: OpSpec, plugin_names: set[str] | None) -> dict[str, str | None]:
@@ -52,20 +60,52 @@ def describe(spec: OpSpec, plugin_names: set[str] | None) -> dict[str, Any]:
     }
 
 
+def model_coverage(path: str, registry: Any) -> list[dict[str, str]]:
+    """Every node of the model with the trtplug plugin that replaces it ("" when none)."""
+    from trtplug.model_io import iter_nodes, load_model, opset_versions
+
+    model = load_model(path)
+    versions = opset_versions(model)
+    rows = []
+    for name, node in iter_nodes(model.graph):
+        spec = registry.covering(node.domain, node.op_type, versions.get(node.domain, 1))
+        rows.append(
+            {
+                "node": name,
+                "op_type": node.op_type,
+                "domain": node.domain or "ai.onnx",
+                "plugin": spec.plugin.name if spec else "",
+            }
+        )
+    return rows
+
+
 def run(args: argparse.Namespace) -> int:
     from trtplug.registry import load_registry
     from trtplug.report import format_table, print_json
 
     registry = load_registry(args.plugins_dir)
+    if args.model:
+        nodes = model_coverage(args.model, registry)
+        if args.json:
+            print_json("list.model", {"model": args.model, "nodes": nodes})
+        else:
+            print(format_table(["NODE", "OP", "DOMAIN", "COVERED BY"], [list(n.values()) for n in nodes]))
+            print(f"{sum(bool(n['plugin']) for n in nodes)} of {len(nodes)} nodes covered by a trtplug plugin")
+        return 0
     names = library_plugin_names()
     ops = [describe(spec, names) for spec in registry]
     if args.json:
         print_json("list", {"ops": ops})
         return 0
     rows = [
-        [op["op"], f"{op['plugin']['name']} v{op['plugin']['version']} ({op['plugin']['namespace']})",
-         ", ".join(op["replaces"]), ",".join(op["dtypes"]),
-         " ".join(k for k, why in op["implementations"].items() if why is None) or "-"]
+        [
+            op["op"],
+            f"{op['plugin']['name']} v{op['plugin']['version']} ({op['plugin']['namespace']})",
+            ", ".join(op["replaces"]),
+            ",".join(op["dtypes"]),
+            " ".join(k for k, why in op["implementations"].items() if why is None) or "-",
+        ]
         for op in ops
     ]
     print(format_table(["OP", "PLUGIN", "REPLACES", "DTYPES", "AVAILABLE HERE"], rows))

@@ -16,15 +16,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impl", action="append", choices=sorted(IMPLS), help="implementation (repeatable)")
     parser.add_argument("--dtype", action="append", metavar="DTYPE", help="float32, float16, ... (repeatable)")
     parser.add_argument("--seed", type=int, help="input seed (default: fresh, printed for reproduction)")
-    parser.add_argument("--plugins-dir", action="append", default=[], metavar="DIR",
-                        help="also load op specs from DIR/<op>/spec.toml (repeatable)")
+    parser.add_argument(
+        "--plugins-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also load op specs from DIR/<op>/spec.toml (repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def _row(result) -> list[str]:
     worst = max(result.comparisons, key=lambda c: c.max_abs, default=None)
-    numbers = (f"{worst.max_abs:.3g}", f"{worst.max_rel:.3g}", str(worst.mismatches),
-               f"{worst.min_atol_to_pass:.3g}") if worst else ("-", "-", "-", "-")
+    numbers = (
+        (f"{worst.max_abs:.3g}", f"{worst.max_rel:.3g}", str(worst.mismatches), f"{worst.min_atol_to_pass:.3g}")
+        if worst
+        else ("-", "-", "-", "-")
+    )
     detail = result.detail.splitlines()[0] if result.detail else ""
     return [result.op, result.impl, result.dtype, result.case, result.status.upper(), *numbers, detail]
 

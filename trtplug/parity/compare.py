@@ -28,15 +28,23 @@ class Comparison:
 def compare(name: str, actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> Comparison:
     """|a - e| <= atol + rtol |e| elementwise; NaN and Inf must sit in the same places."""
     if actual.shape != expected.shape:
-        return Comparison(name, False, np.inf, np.inf, int(expected.size), 0, np.inf,
-                          f"shape {actual.shape} != expected {expected.shape}")
+        return Comparison(
+            name,
+            False,
+            np.inf,
+            np.inf,
+            int(expected.size),
+            0,
+            np.inf,
+            f"shape {actual.shape} != expected {expected.shape}",
+        )
     a = actual.astype(np.float64)
     e = expected.astype(np.float64)
     finite_a, finite_e = np.isfinite(a), np.isfinite(e)
     special = ~(finite_a & finite_e)
     special_bad = special & ~((np.isnan(a) & np.isnan(e)) | (a == e))
     both = finite_a & finite_e
-    diff = np.abs(a - e, where=both, out=np.zeros_like(a))
+    diff = np.abs(np.subtract(a, e, where=both, out=np.zeros_like(a)))
     scale = np.abs(e, where=both, out=np.zeros_like(e))
     bad = both & (diff > tol.atol + tol.rtol * scale)
     mismatches = int(bad.sum()) + int(special_bad.sum())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import ModuleType
 from typing import Any
 
@@ -22,7 +22,7 @@ from trtplug.shape_rules import apply_rule
 from trtplug.spec import OpSpec
 
 
-@lru_cache(maxsize=None)
+@cache
 def pyplugin_module(spec: OpSpec) -> ModuleType:
     """pyplugins/<key>.py beside the spec's plugins/ folder (trtplug.pyplugins for built-ins)."""
     if spec.path.parent.parent.resolve() == builtin_plugins_dir().resolve():

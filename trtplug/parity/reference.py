@@ -24,14 +24,23 @@ def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> o
     names = [t.name if t.name in inputs else "" for t in spec.inputs]
     while names and names[-1] == "":
         names.pop()  # trailing absent optional inputs are simply left out
-    attrs = {k: _ATTR_MAKERS[a.type](case.attrs[a.name]) for a in spec.attributes
-             if (k := a.name) in case.attrs}
-    node = helper.make_node(replaced.op_type, names, [t.name for t in spec.outputs],
-                            domain=replaced.domain, name=f"{spec.key}_reference", **attrs)
+    attrs = {k: _ATTR_MAKERS[a.type](case.attrs[a.name]) for a in spec.attributes if (k := a.name) in case.attrs}
+    node = helper.make_node(
+        replaced.op_type,
+        names,
+        [t.name for t in spec.outputs],
+        domain=replaced.domain,
+        name=f"{spec.key}_reference",
+        **attrs,
+    )
     graph = helper.make_graph(
-        [node], f"{spec.key}_reference",
-        [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(inputs[n].dtype), inputs[n].shape)
-         for n in names if n],
+        [node],
+        f"{spec.key}_reference",
+        [
+            helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(inputs[n].dtype), inputs[n].shape)
+            for n in names
+            if n
+        ],
         [helper.make_tensor_value_info(t.name, _output_type(spec, t.type, inputs), None) for t in spec.outputs],
     )
     opsets = [helper.make_opsetid("", _STANDARD_OPSET)]

@@ -39,8 +39,14 @@ def prepare(spec: OpSpec, dtype: str, case: Case, seed: int) -> tuple[dict[str, 
     return inputs, run_reference(spec, case, inputs)
 
 
-def run_one(spec: OpSpec, impl_name: str, dtype: str, case: Case, seed: int,
-            prepared: tuple[dict[str, np.ndarray], list[np.ndarray]] | None = None) -> Result:
+def run_one(
+    spec: OpSpec,
+    impl_name: str,
+    dtype: str,
+    case: Case,
+    seed: int,
+    prepared: tuple[dict[str, np.ndarray], list[np.ndarray]] | None = None,
+) -> Result:
     """One parity check; never raises (errors become results naming what failed)."""
     result = Result(spec.key, impl_name, dtype, case.name, "skip", seed)
     impl = IMPLS[impl_name]
@@ -56,13 +62,14 @@ def run_one(spec: OpSpec, impl_name: str, dtype: str, case: Case, seed: int,
         result.detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
         return result
     tol = spec.tolerance(dtype)
-    result.comparisons = [compare(t.name, np.asarray(a), e, tol) for t, a, e in zip(spec.outputs, actual, expected)]
+    result.comparisons = [compare(t.name, np.asarray(a), e, tol) for t, a, e in zip(spec.outputs, actual, expected, strict=True)]
     result.status = "pass" if all(c.ok for c in result.comparisons) else "fail"
     return result
 
 
-def run_parity(specs: Iterable[OpSpec], impls: Iterable[str], dtypes: Iterable[str] | None,
-               seed: int) -> Iterator[Result]:
+def run_parity(
+    specs: Iterable[OpSpec], impls: Iterable[str], dtypes: Iterable[str] | None, seed: int
+) -> Iterator[Result]:
     impl_names = list(impls)
     wanted = set(dtypes) if dtypes else None
     for spec in specs:
@@ -75,8 +82,9 @@ def run_parity(specs: Iterable[OpSpec], impls: Iterable[str], dtypes: Iterable[s
                     yield run_one(spec, impl_name, dtype, case, seed, prepared)
 
 
-def _prepare_shared(spec: OpSpec, impl_names: list[str], dtype: str, case: Case,
-                    seed: int) -> tuple[dict[str, np.ndarray], list[np.ndarray]] | None:
+def _prepare_shared(
+    spec: OpSpec, impl_names: list[str], dtype: str, case: Case, seed: int
+) -> tuple[dict[str, np.ndarray], list[np.ndarray]] | None:
     """One reference run shared by the implementations of a case (None: each prepares and reports)."""
     if reference_unavailable(spec) or all(IMPLS[n].unavailable(spec) for n in impl_names):
         return None

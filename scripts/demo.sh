@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The main job: set up, build the example model, and show what trtplug does with it:
+# environment, coverage of the model's nodes by plugins, numerical parity of every
+# implementation of the plugins it uses (GPU implementations run where a GPU is present).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source .venv/bin/activate
+export PYTHONSAFEPATH=1
+MODEL=$(python examples/make_example_model.py)
+echo "== trtplug doctor"; trtplug doctor
+echo "== trtplug list --model ${MODEL#"$PWD"/}"; trtplug list --model "$MODEL"
+echo "== trtplug parity --op fast_gelu"; trtplug parity --op fast_gelu

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Create .venv and install trtplug into it (editable), compiling the CUDA kernels, the
+# pybind11 module, and the IPluginV3 plugin library. TensorRT headers: $TensorRT_ROOT if set,
+# else the hash-checked kernel-lens wheel. Re-running only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+
+CMAKE_ARGS=()
+if [ -n "${TensorRT_ROOT:-}" ]; then
+  CMAKE_ARGS+=("-Ccmake.define.TensorRT_ROOT=${TensorRT_ROOT}")
+else
+  HEADERS="$PWD/.cache/tensorrt-headers"
+  .venv/bin/python cmake/fetch_tensorrt_headers.py --dest "$HEADERS" >/dev/null
+  CMAKE_ARGS+=("-Ccmake.define.TensorRT_INCLUDE_DIR=${HEADERS}")
+fi
+if [ -n "${CUDAARCHS:-}" ]; then
+  CMAKE_ARGS+=("-Ccmake.define.CMAKE_CUDA_ARCHITECTURES=${CUDAARCHS}")
+fi
+
+echo "trtplug: building and installing into .venv (CUDA compile takes a few minutes the first time)"
+.venv/bin/python -m pip install -q -e ".[test]" "${CMAKE_ARGS[@]}"
+echo "trtplug: installed; activate with: source .venv/bin/activate"

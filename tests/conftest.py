@@ -1,0 +1,51 @@
+"""Shared fixtures: the run's input seed (printed for reproduction) and GPU gating."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+
+SEED = int(os.environ.get("TRTPLUG_SEED", secrets.randbits(31)))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"trtplug parity seed: {SEED} (reproduce with TRTPLUG_SEED={SEED})"
+
+
+def gpu_unavailable_reason() -> str | None:
+    try:
+        import cupy
+    except ImportError:
+        return "CuPy is not installed (GPU tests run on a CUDA machine: scripts/gpu_test.sh)"
+    try:
+        if cupy.cuda.runtime.getDeviceCount() == 0:
+            return "no CUDA device visible"
+    except Exception as exc:  # CUDA driver missing on CPU-only machines
+        return f"no usable CUDA driver/GPU ({type(exc).__name__})"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = gpu_unavailable_reason()
+    if reason is None:
+        return
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=f"GPU test skipped: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def seed() -> int:
+    return SEED
+
+
+def require_built(what: str, available: bool, why: str) -> None:
+    """Skip when a compiled part is missing, unless TRTPLUG_REQUIRE_NATIVE=1 (CI): then fail."""
+    if available:
+        return
+    message = f"{what} not available: {why}"
+    if os.environ.get("TRTPLUG_REQUIRE_NATIVE") == "1":
+        pytest.fail(message + " (TRTPLUG_REQUIRE_NATIVE=1)")
+    pytest.skip(message)

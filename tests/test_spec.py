@@ -1,0 +1,154 @@
+"""Spec format and registry: discovery, validation errors naming file and field."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from trtplug.errors import SpecError, TrtplugError
+from trtplug.registry import load_registry
+from trtplug.spec import load_spec
+
+VALID = """
+[plugin]
+name = "{name}"
+version = "1"
+namespace = "trtplug"
+
+[[replaces]]
+domain = "com.example"
+op_type = "Thing"
+since_version = 1
+
+[type_constraints]
+T = ["float32", "float16"]
+
+[[attributes]]
+name = "alpha"
+type = "float"
+default = 1.0
+
+[[inputs]]
+name = "X"
+type = "T"
+
+[[outputs]]
+name = "Y"
+type = "T"
+shape = "same_as:X"
+
+[tolerances.float32]
+atol = 1e-6
+rtol = 1e-6
+
+[tolerances.float16]
+atol = 1e-3
+rtol = 1e-3
+
+[reference]
+kind = "onnxruntime"
+"""
+
+
+def write_op(root: Path, key: str, text: str) -> Path:
+    path = root / key / "spec.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_fast_gelu_spec_is_complete() -> None:
+    spec = load_registry().get("fast_gelu")
+    assert spec.plugin.name == "TrtplugFastGelu"
+    assert spec.plugin.version == "1" and spec.plugin.namespace == "trtplug"
+    assert [(r.domain, r.op_type) for r in spec.replaces] == [("com.microsoft", "FastGelu")]
+    assert spec.dtypes == ("float32", "float16")
+    assert [t.name for t in spec.inputs] == ["X", "bias"] and spec.inputs[1].optional
+    assert spec.outputs[0].shape == "same_as:X"
+    assert spec.tolerance("float16").atol > spec.tolerance("float32").atol
+    assert spec.reference == "onnxruntime"
+
+
+def test_registry_covers_replaced_op_only() -> None:
+    registry = load_registry()
+    assert registry.covering("com.microsoft", "FastGelu", 1).key == "fast_gelu"
+    assert registry.covering("", "FastGelu", 1) is None
+    assert registry.covering("com.microsoft", "Gelu", 1) is None
+
+
+def test_registry_discovers_extra_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_op(tmp_path, "thing", VALID.format(name="ThingPlugin"))
+    monkeypatch.setenv("TRTPLUG_PLUGIN_PATH", str(tmp_path))
+    registry = load_registry()
+    assert {"fast_gelu", "thing"} <= set(registry.ops)
+    assert registry.get("thing").attributes[0].default == 1.0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "problem"),
+    [
+        ('T = ["float32", "float16"]', 'T = ["float32", "float128"]', "type_constraints.T", "unknown dtype"),
+        ('version = "1"\n', "", "plugin.version", "missing required field"),
+        ('type = "float"', 'type = "complex"', "attributes[0].type", "unknown value"),
+        ('shape = "same_as:X"', 'shape = "same_as:Z"', "outputs[0].shape", "names no input"),
+        ('shape = "same_as:X"', 'shape = "teleport:X"', "outputs[0].shape", "unknown shape rule"),
+        ("since_version = 1", 'since_version = "1"', "replaces[0].since_version", "expected int"),
+        ('kind = "onnxruntime"', 'kind = "oracle"', "reference.kind", "unknown value"),
+        ("[tolerances.float16]\natol = 1e-3\nrtol = 1e-3\n", "", "tolerances", "no tolerance for dtype"),
+        ('name = "X"\ntype = "T"', 'name = "X"\ntype = "T"\ncolour = "red"', "inputs[0].colour", "unknown field"),
+    ],
+)
+def test_invalid_spec_names_file_and_field(tmp_path: Path, old: str, new: str, field: str, problem: str) -> None:
+    text = VALID.format(name="ThingPlugin")
+    assert old in text
+    path = write_op(tmp_path, "thing", text.replace(old, new, 1))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    message = str(info.value)
+    assert str(path) in message and field in message and problem in message
+
+
+def test_broken_toml_names_file(tmp_path: Path) -> None:
+    path = write_op(tmp_path, "thing", "[plugin\nname=")
+    with pytest.raises(SpecError, match=str(path)):
+        load_spec(path)
+
+
+def test_duplicate_plugin_name_fails_registry_load(tmp_path: Path) -> None:
+    write_op(tmp_path, "thing", VALID.format(name="TrtplugFastGelu"))
+    with pytest.raises(SpecError) as info:
+        load_registry([tmp_path])
+    assert "plugin.name" in str(info.value) and "duplicate plugin name" in str(info.value)
+    assert str(tmp_path / "thing" / "spec.toml") in str(info.value)
+
+
+def test_duplicate_op_key_fails_registry_load(tmp_path: Path) -> None:
+    write_op(tmp_path, "fast_gelu", VALID.format(name="Other"))
+    with pytest.raises(SpecError, match="already defined"):
+        load_registry([tmp_path])
+
+
+def test_missing_plugin_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(TrtplugError, match="does not exist"):
+        load_registry([tmp_path / "nowhere"])
+
+
+def onnx_op_names() -> set[str]:
+    import onnx.defs
+
+    names = {s.name for s in onnx.defs.get_all_schemas_with_history()}
+    try:
+        from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+
+        names |= {s.name for s in ort_state.get_all_operator_schema()}
+    except (ImportError, AttributeError):
+        pass
+    return names
+
+
+def test_plugin_names_do_not_collide_with_onnx_ops() -> None:
+    # The parser dispatches built-in importers by op_type alone, whatever the domain.
+    collisions = {s.plugin.name for s in load_registry()} & onnx_op_names()
+    assert not collisions
