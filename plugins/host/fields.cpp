@@ -5,6 +5,7 @@
 
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -154,6 +155,15 @@ nvinfer1::PluginFieldCollection const* OwnedFields::collection()
     mCollection.nbFields = static_cast<int32_t>(mViews.size());
     mCollection.fields = mViews.data();
     return &mCollection;
+}
+
+void OwnedFields::poison()
+{
+    for (auto& f : mFields)
+    {
+        std::fill(f.name.begin(), f.name.end(), '?');
+        std::fill(f.bytes.begin(), f.bytes.end(), uint8_t{0xA5});
+    }
 }
 
 OwnedFields fieldsFromPython(py::dict const& fields)

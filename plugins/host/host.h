@@ -56,6 +56,8 @@ class OwnedFields
 public:
     void add(OwnedField field);
     nvinfer1::PluginFieldCollection const* collection();
+    //! Overwrites names and data, to expose plugins that keep pointers into their fields.
+    void poison();
 
 private:
     std::vector<OwnedField> mFields;

@@ -23,33 +23,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def availability(spec: OpSpec, plugin_names: set[str] | None) -> dict[str, str | None]:
+def availability(spec: OpSpec, plugin_names: set[str] | str) -> dict[str, str | None]:
     """Implementation name -> None when available, else why not."""
     from trtplug.parity.impls import IMPLS
     from trtplug.parity.reference import reference_unavailable
 
     result: dict[str, str | None] = {"reference": reference_unavailable(spec)}
     result.update({name: impl.unavailable(spec) for name, impl in IMPLS.items()})
-    if plugin_names is None:
-        result["plugin"] = "plugin library not built"
+    if isinstance(plugin_names, str):
+        result["plugin"] = plugin_names
+    elif spec.plugin.name not in plugin_names:
+        result["plugin"] = "no creator for it in the plugin library"
     else:
-        result["plugin"] = None if spec.plugin.name in plugin_names else "no creator in the plugin library"
+        result.setdefault("plugin", None)
     return result
 
 
-def library_plugin_names() -> set[str] | None:
-    """Plugin names the built plugin library registers (None when it or the host is missing)."""
+def library_plugin_names() -> set[str] | str:
+    """Plugin names the built plugin library registers, or why they cannot be known."""
     from trtplug.native import plugin_host_module, plugin_library_path
 
     path, host = plugin_library_path(), plugin_host_module()
     if path is None:
-        return None
+        return "plugin library not built (no TensorRT headers at build time)"
     if host is None:
-        return set()
+        return "plugin host not built: cannot load the plugin library"
     return {c["name"] for c in host.PluginLibrary(str(path)).creators()}
 
 
-def describe(spec: OpSpec, plugin_names: set[str] | None) -> dict[str, Any]:
+def describe(spec: OpSpec, plugin_names: set[str] | str) -> dict[str, Any]:
     return {
         "op": spec.key,
         "plugin": {"name": spec.plugin.name, "version": spec.plugin.version, "namespace": spec.plugin.namespace},

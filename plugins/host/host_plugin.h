@@ -1,0 +1,74 @@
+// One IPluginV3 object held by the host, with the calls TensorRT makes on it. Failures of the
+// plugin (non-zero status, null results) raise RuntimeError carrying what the plugin logged;
+// misuse by the caller raises ValueError.
+#pragma once
+
+#include "host/host.h"
+
+#include <NvInferRuntime.h>
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace trtplug::host
+{
+
+class HostPlugin
+{
+public:
+    HostPlugin(std::shared_ptr<Library> lib, nvinfer1::IPluginV3* plugin, nvinfer1::TensorRTPhase phase);
+
+    std::string name() const { return mCore->getPluginName(); }
+    std::string version() const { return mCore->getPluginVersion(); }
+    std::string pluginNamespace() const { return mCore->getPluginNamespace(); }
+    std::string phase() const;
+    std::vector<std::string> capabilities();
+    std::string repr() const;
+
+    int32_t nbOutputs();
+    std::vector<std::string> outputTypes(std::vector<std::string> const& inputTypes);
+    pybind11::list outputShapes(pybind11::sequence inputShapes, pybind11::object shapeInputs);
+    bool supportsFormats(std::vector<std::string> const& dtypes, pybind11::object formats, pybind11::object shapes);
+
+    pybind11::dict fieldsToSerialize();
+    std::unique_ptr<HostPlugin> clone();
+    std::unique_ptr<HostPlugin> roundTrip();
+    std::unique_ptr<HostPlugin> attachToContext();
+
+    //! configure -> workspace -> attachToContext -> setTactic -> onShapeChange -> enqueue.
+    void run(pybind11::sequence inputs, pybind11::sequence outputs, pybind11::handle stream, bool synchronize);
+
+private:
+    nvinfer1::IPluginV3OneBuild* build(bool required = true);
+    nvinfer1::IPluginV3OneRuntime* runtime();
+    nvinfer1::IPluginCreatorV3One* creator() const;
+
+    //! Raises RuntimeError "<plugin>::<method> returned <status>: <logged since mark>".
+    void check(int32_t status, char const* method, size_t mark) const;
+
+    //! Output shapes for concrete input dims (what run() compares its outputs with).
+    std::vector<nvinfer1::Dims> concreteShapes(std::vector<nvinfer1::Dims> const& inputs);
+
+    //! The build-phase calls before execution; returns the workspace size.
+    size_t prepareBuild(std::vector<nvinfer1::PluginTensorDesc> const& in,
+        std::vector<nvinfer1::PluginTensorDesc> const& out);
+
+    //! True when supportsFormatCombination accepts every position of `inOut`, queried one
+    //! position at a time with later positions poisoned, as TensorRT's contract allows.
+    bool queryFormats(std::vector<nvinfer1::DynamicPluginTensorDesc> const& inOut, int32_t nbInputs);
+
+    std::shared_ptr<Library> mLib;
+    std::unique_ptr<nvinfer1::IPluginV3> mPlugin;
+    nvinfer1::TensorRTPhase mPhase;
+    nvinfer1::IPluginV3OneCore* mCore{nullptr};
+};
+
+//! The IPluginResourceContext handed to attachToContext: no allocator, no error recorder.
+nvinfer1::IPluginResourceContext* resourceContext();
+
+//! The capability of `type`, checked against the interface kind it reports (null if absent).
+nvinfer1::IPluginCapability* capabilityOf(nvinfer1::IPluginV3& plugin, nvinfer1::PluginCapabilityType type);
+
+} // namespace trtplug::host
