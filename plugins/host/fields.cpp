@@ -86,7 +86,7 @@ OwnedField encode(std::string const& name, PluginFieldType type, py::handle valu
     py::list items;
     if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value))
     {
-        items = py::list(value);
+        items = py::list(py::reinterpret_borrow<py::object>(value));
     }
     else
     {
@@ -135,7 +135,7 @@ PluginFieldType inferType(std::string const& name, py::handle value)
         }
         return PluginFieldType::kINT32; // also for [], like an empty INTS attribute
     }
-    throw py::type_error("field '" + name + "': unsupported value type " + std::string(py::str(value.get_type())));
+    throw py::type_error("field '" + name + "': unsupported value type " + std::string(py::str(py::type::handle_of(value))));
 }
 
 } // namespace
@@ -166,18 +166,29 @@ void OwnedFields::poison()
     }
 }
 
-OwnedFields fieldsFromPython(py::dict const& fields)
+OwnedFields fieldsFromPython(py::object const& fields, nvinfer1::PluginFieldCollection const* advertised)
 {
     OwnedFields out;
-    for (auto const& [key, value] : fields)
+    if (fields.is_none())
     {
-        auto const name = key.cast<std::string>();
+        return out;
+    }
+    py::iterable pairs = py::isinstance<py::dict>(fields) ? fields.attr("items")() : fields;
+    for (py::handle pair : pairs)
+    {
+        auto const item = pair.cast<py::tuple>();
+        if (item.size() != 2)
+        {
+            throw py::value_error("fields: expected a dict or (name, value) pairs");
+        }
+        auto const name = item[0].cast<std::string>();
+        py::handle const value = item[1];
         bool const forced = py::isinstance<py::tuple>(value) && py::len(value) == 2
             && py::isinstance<py::str>(value.cast<py::tuple>()[0]);
         if (forced)
         {
-            auto const pair = value.cast<py::tuple>();
-            out.add(encode(name, fieldTypeFromName(pair[0].cast<std::string>()), pair[1]));
+            auto const typed = value.cast<py::tuple>();
+            out.add(encode(name, fieldTypeFromName(typed[0].cast<std::string>()), typed[1]));
             continue;
         }
         py::object v = py::reinterpret_borrow<py::object>(value);
@@ -185,7 +196,17 @@ OwnedFields fieldsFromPython(py::dict const& fields)
         {
             v = v.attr("tolist")();
         }
-        out.add(encode(name, inferType(name, v), v));
+        PluginFieldType type = inferType(name, v);
+        bool const emptyList = (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) && py::len(v) == 0;
+        for (int32_t i = 0; emptyList && advertised != nullptr && i < advertised->nbFields; ++i)
+        {
+            // [] carries no element type (an ONNX attribute would): take the advertised one.
+            if (advertised->fields[i].name != nullptr && name == advertised->fields[i].name)
+            {
+                type = advertised->fields[i].type;
+            }
+        }
+        out.add(encode(name, type, v));
     }
     return out;
 }
@@ -245,7 +266,7 @@ py::object fieldToPython(nvinfer1::PluginField const& f, bool scalar)
     {
         items.append(element(i));
     }
-    return std::move(items);
+    return items;
 }
 
 } // namespace trtplug::host

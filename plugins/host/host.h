@@ -68,7 +68,9 @@ private:
 //! Python values -> fields, typed as the ONNX parser types attributes: int -> int32[1],
 //! float -> float32[1], str -> char (NUL counted), list of ints/floats -> int32[n]/float32[n].
 //! ("<type>", value) forces a type, e.g. ("int64", [1, 2]), for testing rejections.
-OwnedFields fieldsFromPython(pybind11::dict const& fields);
+//! `fields` is a dict or a sequence of (name, value) pairs (which may repeat a name). An
+//! empty list takes the type `advertised` (the creator's getFieldNames) gives its name.
+OwnedFields fieldsFromPython(pybind11::object const& fields, nvinfer1::PluginFieldCollection const* advertised);
 
 //! Deep copy of a plugin's collection (getFieldsToSerialize output).
 OwnedFields copyFields(nvinfer1::PluginFieldCollection const& fc);
@@ -101,7 +103,5 @@ class HostPlugin;
 //! createPlugin; null when the creator refused (the reason is in the captured log).
 std::unique_ptr<HostPlugin> createPlugin(std::shared_ptr<Library> const& lib, nvinfer1::IPluginCreatorV3One* creator,
     nvinfer1::PluginFieldCollection const* fc, nvinfer1::TensorRTPhase phase);
-
-void bindHostPlugin(pybind11::module_& m);
 
 } // namespace trtplug::host

@@ -23,42 +23,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def availability(spec: OpSpec, plugin_names: set[str] | str) -> dict[str, str | None]:
+def availability(spec: OpSpec) -> dict[str, str | None]:
     """Implementation name -> None when available, else why not."""
     from trtplug.parity.impls import IMPLS
     from trtplug.parity.reference import reference_unavailable
 
     result: dict[str, str | None] = {"reference": reference_unavailable(spec)}
     result.update({name: impl.unavailable(spec) for name, impl in IMPLS.items()})
-    if isinstance(plugin_names, str):
-        result["plugin"] = plugin_names
-    elif spec.plugin.name not in plugin_names:
-        result["plugin"] = "no creator for it in the plugin library"
-    else:
-        result.setdefault("plugin", None)
     return result
 
 
-def library_plugin_names() -> set[str] | str:
-    """Plugin names the built plugin library registers, or why they cannot be known."""
-    from trtplug.native import plugin_host_module, plugin_library_path
-
-    path, host = plugin_library_path(), plugin_host_module()
-    if path is None:
-        return "plugin library not built (no TensorRT headers at build time)"
-    if host is None:
-        return "plugin host not built: cannot load the plugin library"
-    return {c["name"] for c in host.PluginLibrary(str(path)).creators()}
-
-
-def describe(spec: OpSpec, plugin_names: set[str] | str) -> dict[str, Any]:
+def describe(spec: OpSpec) -> dict[str, Any]:
     return {
         "op": spec.key,
         "plugin": {"name": spec.plugin.name, "version": spec.plugin.version, "namespace": spec.plugin.namespace},
         "replaces": [str(r) for r in spec.replaces],
         "dtypes": list(spec.dtypes),
         "spec": str(spec.path),
-        "implementations": availability(spec, plugin_names),
+        "implementations": availability(spec),
     }
 
 
@@ -95,8 +77,7 @@ def run(args: argparse.Namespace) -> int:
             print(format_table(["NODE", "OP", "DOMAIN", "COVERED BY"], [list(n.values()) for n in nodes]))
             print(f"{sum(bool(n['plugin']) for n in nodes)} of {len(nodes)} nodes covered by a trtplug plugin")
         return 0
-    names = library_plugin_names()
-    ops = [describe(spec, names) for spec in registry]
+    ops = [describe(spec) for spec in registry]
     if args.json:
         print_json("list", {"ops": ops})
         return 0

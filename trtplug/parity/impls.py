@@ -3,6 +3,9 @@
 numpy   the pyplugins prototype on the CPU (how plugin nodes run without a GPU)
 cupy    the same prototype on the GPU
 cuda    the CUDA launcher through trtplug._native (the kernel the IPluginV3 plugin runs)
+plugin  the IPluginV3 plugin from libtrtplug_plugins.so, driven by the plugin host: created from
+        fields as the ONNX parser passes them, serialized and re-created for the runtime phase,
+        then configured and enqueued as TensorRT does
 """
 
 from __future__ import annotations
@@ -123,8 +126,39 @@ class CudaImpl(Impl):
         pyplugin_module(spec).native(native.native_module(), ins, outs, attrs, stream)
 
 
+@lru_cache(maxsize=1)
+def _plugin_library() -> Any:
+    host, path = native.plugin_host_module(), native.plugin_library_path()
+    return host.PluginLibrary(str(path)) if host is not None and path is not None else None
+
+
+class PluginImpl(Impl):
+    name = "plugin"
+    on_gpu = True
+
+    def unavailable(self, spec: OpSpec) -> str | None:
+        library = _plugin_library()
+        if library is None:
+            return "plugin library or plugin host not built (TensorRT headers missing at build time?)"
+        if not any(
+            c["name"] == spec.plugin.name and c["namespace"] == spec.plugin.namespace for c in library.creators()
+        ):
+            return f"the plugin library has no creator {spec.plugin.namespace}::{spec.plugin.name}"
+        return super().unavailable(spec)
+
+    def execute(self, spec: OpSpec, ins: list[Any], outs: list[Any], attrs: dict[str, Any]) -> None:
+        host = native.plugin_host_module()
+        host.clear_messages()
+        built = _plugin_library().create(spec.plugin.name, spec.plugin.version, spec.plugin.namespace, fields=attrs)
+        if built is None:
+            raise RuntimeError(f"createPlugin returned null: {host.messages()}")
+        runtime = built.round_trip()  # what TensorRT runs after deserializing an engine
+        runtime.run([i for i in ins if i is not None], outs, self.xp().cuda.get_current_stream())
+
+
 IMPLS: dict[str, Impl] = {
     "numpy": PrototypeImpl("numpy", on_gpu=False),
     "cupy": PrototypeImpl("cupy", on_gpu=True),
     "cuda": CudaImpl(),
+    "plugin": PluginImpl(),
 }
