@@ -6,21 +6,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from trtplug.commands import add_common_arguments
 from trtplug.spec import OpSpec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
         "--model", metavar="MODEL.onnx", help="list the nodes of MODEL and the plugin that covers each (if any)"
     )
-    parser.add_argument(
-        "--plugins-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="also load op specs from DIR/<op>/spec.toml (repeatable)",
-    )
+    add_common_arguments(parser)
 
 
 def availability(spec: OpSpec) -> dict[str, str | None]:

@@ -8,6 +8,8 @@ import argparse
 import secrets
 from collections import Counter
 
+from trtplug.commands import add_common_arguments
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from trtplug.parity.impls import IMPLS
@@ -16,14 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impl", action="append", choices=sorted(IMPLS), help="implementation (repeatable)")
     parser.add_argument("--dtype", action="append", metavar="DTYPE", help="float32, float16, ... (repeatable)")
     parser.add_argument("--seed", type=int, help="input seed (default: fresh, printed for reproduction)")
-    parser.add_argument(
-        "--plugins-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="also load op specs from DIR/<op>/spec.toml (repeatable)",
-    )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    add_common_arguments(parser)
 
 
 def _row(result) -> list[str]:
