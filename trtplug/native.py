@@ -67,12 +67,7 @@ def _search_dirs() -> list[Path]:
 
 def plugin_library_path() -> Path | None:
     """Path of libtrtplug_plugins.so, for trtexec --staticPlugins or IPluginRegistry.loadLibrary."""
-    for folder in _search_dirs():
-        hits = sorted(folder.rglob(PLUGIN_LIBRARY_NAME)) if folder == _dev_dir() else [folder / PLUGIN_LIBRARY_NAME]
-        for hit in hits:
-            if hit.is_file():
-                return hit
-    return None
+    return next((f / PLUGIN_LIBRARY_NAME for f in _search_dirs() if (f / PLUGIN_LIBRARY_NAME).is_file()), None)
 
 
 def build_info() -> dict[str, Any]:

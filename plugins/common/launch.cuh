@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 namespace trtplug
@@ -13,18 +14,31 @@ namespace trtplug
 
 constexpr int kBlockThreads = 256;
 
+//! Multiprocessor count of the current device, queried once per device: launchers run on the
+//! enqueue hot path, where a device-attribute query on every call is wasted work.
+inline int multiprocessorCount() noexcept
+{
+    constexpr int kMaxDevices = 64;
+    static std::atomic<int> cached[kMaxDevices]{};
+    int device = 0;
+    if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices)
+    {
+        return 132;
+    }
+    int sms = cached[device].load(std::memory_order_relaxed);
+    if (sms == 0 && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) == cudaSuccess)
+    {
+        cached[device].store(sms, std::memory_order_relaxed);
+    }
+    return sms > 0 ? sms : 132;
+}
+
 //! Blocks for a grid-stride loop over `work` items: enough to fill every SM several times
 //! over, never more than the work needs. 64-bit work counts are fine: the loop strides.
 inline int gridFor(int64_t work, int threads = kBlockThreads) noexcept
 {
-    int device = 0;
-    int sms = 132;
-    if (cudaGetDevice(&device) == cudaSuccess)
-    {
-        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    }
     int64_t const needed = (work + threads - 1) / threads;
-    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(needed, int64_t{sms} * 32)));
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(needed, int64_t{multiprocessorCount()} * 32)));
 }
 
 //! N elements of T moved as one aligned access (16 bytes when sizeof(T) * N == 16).

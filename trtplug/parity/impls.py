@@ -132,17 +132,21 @@ def _plugin_library() -> Any:
     return host.PluginLibrary(str(path)) if host is not None and path is not None else None
 
 
+@lru_cache(maxsize=1)
+def _library_creators() -> frozenset[tuple[str, str]]:
+    """(namespace, name) of each creator the plugin library registers; asked once per process."""
+    library = _plugin_library()
+    return frozenset((c["namespace"], c["name"]) for c in library.creators()) if library else frozenset()
+
+
 class PluginImpl(Impl):
     name = "plugin"
     on_gpu = True
 
     def unavailable(self, spec: OpSpec) -> str | None:
-        library = _plugin_library()
-        if library is None:
+        if _plugin_library() is None:
             return "plugin library or plugin host not built (TensorRT headers missing at build time?)"
-        if not any(
-            c["name"] == spec.plugin.name and c["namespace"] == spec.plugin.namespace for c in library.creators()
-        ):
+        if (spec.plugin.namespace, spec.plugin.name) not in _library_creators():
             return f"the plugin library has no creator {spec.plugin.namespace}::{spec.plugin.name}"
         return super().unavailable(spec)
 
