@@ -98,6 +98,9 @@ def test_registry_discovers_extra_folder(tmp_path: Path, monkeypatch: pytest.Mon
         ('kind = "onnxruntime"', 'kind = "oracle"', "reference.kind", "unknown value"),
         ("[tolerances.float16]\natol = 1e-3\nrtol = 1e-3\n", "", "tolerances", "no tolerance for dtype"),
         ('name = "X"\ntype = "T"', 'name = "X"\ntype = "T"\ncolour = "red"', "inputs[0].colour", "unknown field"),
+        ("default = 1.0", 'default = 1.0\nderived = "magic"', "attributes[0].derived", "unknown value"),
+        ("default = 1.0", 'default = 1.0\nderived = "output_count"', "attributes[0].type", "must be an int"),
+        ('type = "T"\nshape', 'type = "T"\noptional = true\nshape', "outputs[0].optional", "cannot be optional"),
     ],
 )
 def test_invalid_spec_names_file_and_field(tmp_path: Path, old: str, new: str, field: str, problem: str) -> None:
@@ -108,6 +111,16 @@ def test_invalid_spec_names_file_and_field(tmp_path: Path, old: str, new: str, f
         load_spec(path)
     message = str(info.value)
     assert str(path) in message and field in message and problem in message
+
+
+def test_optional_outputs_need_an_output_count_attribute(tmp_path: Path) -> None:
+    text = VALID.format(name="ThingPlugin") + '[[outputs]]\nname = "Z"\ntype = "T"\noptional = true\nshape = "same_as:X"\n'
+    with pytest.raises(SpecError, match="derived"):
+        load_spec(write_op(tmp_path, "a", text))
+    counted = text + '[[attributes]]\nname = "num_outputs"\ntype = "int"\ndefault = 1\nderived = "output_count"\n'
+    spec = load_spec(write_op(tmp_path, "b", counted))
+    assert [a.name for a in spec.onnx_attributes] == ["alpha"]
+    assert spec.derived_attribute("output_count").name == "num_outputs"
 
 
 def test_broken_toml_names_file(tmp_path: Path) -> None:

@@ -6,9 +6,11 @@ Format (see plugins/fast_gelu/spec.toml):
     [plugin]            name, version, namespace, summary
     [[replaces]]        domain, op_type, since_version, until_version (optional)
     [type_constraints]  T = ["float32", "float16"]
-    [[attributes]]      name, type (int|ints|float|floats|string), default, required, min, max
+    [[attributes]]      name, type (int|ints|float|floats|string), default, required, min, max,
+                        derived ("output_count": not an ONNX attribute; the rewrite sets it to
+                        the number of outputs the node uses, so a plugin skips unused ones)
     [[inputs]]          name, type (constraint or dtype), optional, min_rank, shape (rule)
-    [[outputs]]         name, type, shape (rule)
+    [[outputs]]         name, type, optional, shape (rule)
     [tolerances.<dtype>] atol, rtol
     [reference]         kind (onnxruntime|onnx-reference|numpy)
 """
@@ -30,6 +32,7 @@ else:  # pragma: no cover - Python 3.10
 
 DTYPES = ("float32", "float16", "bfloat16", "int8", "uint8", "int32", "int64", "bool")
 ATTRIBUTE_TYPES = ("int", "ints", "float", "floats", "string")
+DERIVED_ATTRIBUTES = ("output_count",)
 REFERENCE_KINDS = ("onnxruntime", "onnx-reference", "numpy")
 _ATTR_PY_TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,),
@@ -73,6 +76,7 @@ class Attribute:
     required: bool = False
     min: float | None = None
     max: float | None = None
+    derived: str | None = None  # set by the rewrite, not read from the ONNX node
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,14 @@ class OpSpec:
 
     def tolerance(self, dtype: str) -> Tolerance:
         return self.tolerances[dtype]
+
+    @property
+    def onnx_attributes(self) -> tuple[Attribute, ...]:
+        """Attributes read from the replaced ONNX node (derived ones excluded)."""
+        return tuple(a for a in self.attributes if a.derived is None)
+
+    def derived_attribute(self, kind: str) -> Attribute | None:
+        return next((a for a in self.attributes if a.derived == kind), None)
 
 
 class _Reader:
@@ -203,6 +215,7 @@ def load_spec(path: Path) -> OpSpec:
     )
     _check_shape_rules(top, spec)
     _check_tolerances(top, spec)
+    _check_optional_outputs(top, spec)
     return spec
 
 
@@ -251,7 +264,7 @@ def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorS
 
 
 def _read_attribute(r: _Reader) -> Attribute:
-    r.reject_unknown({"name", "type", "default", "required", "min", "max"})
+    r.reject_unknown({"name", "type", "default", "required", "min", "max", "derived"})
     kind = r.get("type", str, choices=ATTRIBUTE_TYPES)
     attr = Attribute(
         name=r.get("name", str),
@@ -260,7 +273,10 @@ def _read_attribute(r: _Reader) -> Attribute:
         required=r.get("required", bool, False),
         min=r.get("min", (int, float), None),
         max=r.get("max", (int, float), None),
+        derived=r.get("derived", str, None, choices=DERIVED_ATTRIBUTES),
     )
+    if attr.derived == "output_count" and attr.type != "int":
+        raise r.fail("type", "an output_count attribute must be an int")
     if attr.default is None and not attr.required:
         raise r.fail("default", "an optional attribute needs a default")
     return attr
@@ -302,3 +318,10 @@ def _check_tolerances(top: _Reader, spec: OpSpec) -> None:
     for dtype in spec.dtypes:
         if dtype.startswith("float") and dtype not in spec.tolerances:
             raise top.fail("tolerances", f"no tolerance for dtype {dtype!r}")
+
+
+def _check_optional_outputs(top: _Reader, spec: OpSpec) -> None:
+    if spec.outputs[0].optional:
+        raise top.fail("outputs[0].optional", "the first output cannot be optional")
+    if any(t.optional for t in spec.outputs) and spec.derived_attribute("output_count") is None:
+        raise top.fail("outputs", "optional outputs need an attribute with derived = \"output_count\"")
