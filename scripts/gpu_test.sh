@@ -32,9 +32,14 @@ if command -v compute-sanitizer >/dev/null; then
   tail -3 "$OUTDIR/gpu-memcheck.log"
 fi
 
-echo "== parity"
-"$PY" -m trtplug parity --json >"$OUTDIR/gpu-parity.json"
-"$PY" -m trtplug parity | tail -1
+echo "== parity (every op x impl x dtype x case; HTML report if matplotlib is here)"
+HTML=()
+"$PY" -c "import matplotlib" 2>/dev/null && HTML=(--html "$OUTDIR/gpu-parity.html")
+"$PY" -m trtplug parity --json "${HTML[@]}" >"$OUTDIR/gpu-parity.json"
+"$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print('seed', d['seed'], d['counts'])" "$OUTDIR/gpu-parity.json"
+echo "== parity past 2**31 elements (32-bit index overflow)"
+"$PY" -m trtplug parity --huge --case huge --impl cuda --impl plugin >"$OUTDIR/gpu-parity-huge.txt" 2>&1
+echo "huge exit: $?"; tail -n 12 "$OUTDIR/gpu-parity-huge.txt"
 echo "== benchmark"
 "$PY" benchmarks/bench_fast_gelu.py | tee "$OUTDIR/gpu-bench.txt"
 exit $rc

@@ -69,7 +69,7 @@ def test_list_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--json"]) == 0
     ops = json.loads(capsys.readouterr().out)["ops"]
     assert ops[0]["op"] == "fast_gelu" and ops[0]["dtypes"] == ["float32", "float16"]
-    assert set(ops[0]["implementations"]) == {"reference", "numpy", "cupy", "cuda", "plugin"}
+    assert set(ops[0]["implementations"]) == {"reference", "numpy", "cupy", "cuda", "plugin", "tensorrt"}
 
 
 def test_parity_passes_on_cpu(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,6 +6,8 @@ printed reason on machines without one. Outputs are poisoned before each run.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -16,14 +18,16 @@ from trtplug.parity.runner import run_one
 from trtplug.registry import load_registry
 from trtplug.spec import Tolerance
 
+HUGE = os.environ.get("TRTPLUG_PARITY_HUGE") == "1"  # the past-2**31-elements cases take minutes
+
 
 def parity_params() -> list:
     params = []
     for spec in load_registry():
         for impl_name, impl in IMPLS.items():
-            marks = [pytest.mark.gpu] if impl.on_gpu else []
+            marks = [getattr(pytest.mark, m) for m in impl.markers]
             for dtype in spec.dtypes:
-                for case in default_cases(spec):
+                for case in default_cases(spec, huge=HUGE):
                     case_id = f"{spec.key}-{impl_name}-{dtype}-{case.name}"
                     params.append(pytest.param(spec.key, impl_name, dtype, case.name, id=case_id, marks=marks))
     return params
@@ -32,7 +36,7 @@ def parity_params() -> list:
 @pytest.mark.parametrize(("op", "impl", "dtype", "case_name"), parity_params())
 def test_parity(op: str, impl: str, dtype: str, case_name: str, seed: int) -> None:
     spec = load_registry().get(op)
-    case = next(c for c in default_cases(spec) if c.name == case_name)
+    case = next(c for c in default_cases(spec, huge=HUGE) if c.name == case_name)
     result = run_one(spec, impl, dtype, case, seed)
     if result.status == "skip":
         pytest.skip(result.detail)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import secrets
 from collections import Counter
+from pathlib import Path
 
 from trtplug.commands import add_common_arguments
 
@@ -17,7 +18,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--op", action="append", metavar="OP", help="op key (repeatable; default all)")
     parser.add_argument("--impl", action="append", choices=sorted(IMPLS), help="implementation (repeatable)")
     parser.add_argument("--dtype", action="append", metavar="DTYPE", help="float32, float16, ... (repeatable)")
+    parser.add_argument("--case", action="append", metavar="CASE", help="case name, e.g. odd, strided (repeatable)")
     parser.add_argument("--seed", type=int, help="input seed (default: fresh, printed for reproduction)")
+    parser.add_argument(
+        "--huge", action="store_true", help="add the past-2**31-elements case (GPU, row-wise ops; minutes)"
+    )
+    parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML report with error histograms")
     add_common_arguments(parser)
 
 
@@ -33,21 +39,31 @@ def _row(result) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from trtplug.errors import TrtplugError
     from trtplug.parity.impls import IMPLS
-    from trtplug.parity.runner import run_parity
+    from trtplug.parity.runner import Selection, plan, run_parity
+    from trtplug.progress import progress
     from trtplug.registry import load_registry
     from trtplug.report import format_table, print_json
 
-    registry = load_registry(args.plugins_dir)
-    specs = registry.select(args.op)
-    known = {d for s in specs for d in s.dtypes}
-    for dtype in args.dtype or []:
-        if dtype not in known:
-            raise TrtplugError(f"--dtype {dtype}: no selected op runs in it (known: {', '.join(sorted(known))})")
+    specs = load_registry(args.plugins_dir).select(args.op)
+    selection = Selection(
+        impls=tuple(args.impl or IMPLS),
+        dtypes=frozenset(args.dtype) if args.dtype else None,
+        cases=frozenset(args.case) if args.case else None,
+        huge=args.huge,
+    )
+    triples = plan(specs, selection)
+    _check_selection(args, specs, triples)
+    if args.html:
+        _check_writable(args.html)
     seed = args.seed if args.seed is not None else secrets.randbits(31)
-    results = list(run_parity(specs, args.impl or list(IMPLS), args.dtype, seed))
+    cases = progress(triples, len(triples), "parity")
+    results = list(run_parity(cases, selection.impls, seed))
     counts = Counter(r.status for r in results)
+    if args.html:
+        from trtplug.parity.html_report import write_html
+
+        write_html(args.html, results, seed)
     if args.json:
         print_json("parity", {"seed": seed, "counts": dict(counts), "results": [r.as_dict() for r in results]})
     else:
@@ -55,3 +71,26 @@ def run(args: argparse.Namespace) -> int:
         print(format_table(headers, [_row(r) for r in results]))
         print(f"seed {seed}: " + ", ".join(f"{counts[s]} {s}" for s in ("pass", "fail", "error", "skip")))
     return 1 if counts["fail"] or counts["error"] else 0
+
+
+def _check_selection(args: argparse.Namespace, specs, triples) -> None:
+    from trtplug.errors import TrtplugError
+
+    known = {d for s in specs for d in s.dtypes}
+    for dtype in args.dtype or []:
+        if dtype not in known:
+            raise TrtplugError(f"--dtype {dtype}: no selected op runs in it (known: {', '.join(sorted(known))})")
+    if args.case and not triples:
+        raise TrtplugError(f"--case {', '.join(args.case)}: no selected op has such a case")
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before the run, not after minutes of it, when the report cannot be written."""
+    from trtplug.errors import TrtplugError
+    from trtplug.parity.html_report import require_matplotlib
+
+    require_matplotlib()
+    if not path.parent.resolve().is_dir():
+        raise TrtplugError(f"--html {path}: folder {path.parent} does not exist")
+    if path.is_dir():
+        raise TrtplugError(f"--html {path}: is a folder")

@@ -3,6 +3,10 @@
 Shapes of the first input cover empty, one element, odd sizes, a typical transformer
 activation and a large tensor; inputs with a shape rule derive from it, the others share it.
 Values are drawn fresh from a seed that the runner records for reproduction.
+
+Row-wise ops (outputs shaped like the first input, other inputs shaped like it or like its last
+dimension) get two more cases: "strided", where the prototypes see non-contiguous views, and,
+on request, "huge", past 2**31 elements, to catch 32-bit index overflow in CUDA code.
 """
 
 from __future__ import annotations
@@ -25,11 +29,22 @@ PRIMARY_SHAPES: dict[str, Shape] = {
 }
 
 
+# Huge case: 2**21 + 3 rows of 1024 (2**31 + 3072 elements). Inputs repeat a random block of
+# HUGE_PERIOD_ROWS rows; the period is prime, so an index wrapped by 2**31 or 2**32 elements
+# (2**21 or 2**22 rows) reads different values and fails the comparison instead of hiding.
+HUGE_SHAPE: Shape = (2**21 + 3, 1024)
+HUGE_PERIOD_ROWS = 4099
+HUGE_CHECK_ROWS = ((0, 8), (HUGE_SHAPE[0] - 16, HUGE_SHAPE[0]))
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
     shapes: dict[str, Shape]  # present inputs only; absent optional inputs are omitted
     attrs: dict[str, Any] = field(default_factory=dict)
+    strided: bool = False  # inputs and outputs passed as non-contiguous views
+    check_rows: tuple[tuple[int, int], ...] = ()  # compare only these rows (huge case)
+    period_rows: int = 0  # inputs repeat a random block of this many rows (huge case)
 
 
 def present(spec: OpSpec, case: Case) -> list[TensorSpec | None]:
@@ -50,8 +65,26 @@ def _shapes_for(spec: OpSpec, primary: Shape, with_optional: bool) -> dict[str, 
     return shapes
 
 
-def default_cases(spec: OpSpec) -> list[Case]:
-    """Every primary shape the first input's rank allows, with and without optional inputs."""
+def is_row_wise(spec: OpSpec) -> bool:
+    """Outputs shaped like the first input; other inputs like it or like its last dimension."""
+    first = spec.inputs[0].name
+    inputs_ok = all(t.shape in (None, f"same_as:{first}", f"last_dim_of:{first}") for t in spec.inputs[1:])
+    return inputs_ok and all(t.shape == f"same_as:{first}" for t in spec.outputs)
+
+
+def default_cases(spec: OpSpec, huge: bool = False) -> list[Case]:
+    """Every primary shape the first input's rank allows, with and without optional inputs;
+    for row-wise ops also a strided case and, when `huge`, the past-2**31-elements case."""
+    cases = _shape_cases(spec)
+    if is_row_wise(spec) and len(PRIMARY_SHAPES["odd"]) >= spec.inputs[0].min_rank:
+        cases.append(Case("strided", _shapes_for(spec, PRIMARY_SHAPES["odd"], True), default_attrs(spec), True))
+        if huge:
+            shapes = _shapes_for(spec, HUGE_SHAPE, True)
+            cases.append(Case("huge", shapes, default_attrs(spec), False, HUGE_CHECK_ROWS, HUGE_PERIOD_ROWS))
+    return cases
+
+
+def _shape_cases(spec: OpSpec) -> list[Case]:
     has_optional = any(t.optional for t in spec.inputs)
     cases = []
     for name, shape in PRIMARY_SHAPES.items():
@@ -76,11 +109,22 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
         if tensor.name not in case.shapes:
             continue
         shape = case.shapes[tensor.name]
-        dtype = spec.dtypes_of(tensor)[0]
-        if dtype.startswith(("float", "bfloat")):
-            inputs[tensor.name] = (rng.standard_normal(shape, dtype=np.float32) * 2.0).astype(np.float32)
-        elif dtype == "bool":
-            inputs[tensor.name] = rng.integers(0, 2, shape).astype(bool)
-        else:
-            inputs[tensor.name] = rng.integers(-100, 100, shape).astype(dtype)
+        periodic = case.period_rows and len(shape) > 1 and shape[0] > case.period_rows
+        block = (case.period_rows, *shape[1:]) if periodic else shape
+        values = _random_values(rng, spec.dtypes_of(tensor)[0], block)
+        inputs[tensor.name] = np.resize(values, shape) if periodic else values  # resize repeats the block
     return inputs
+
+
+def _random_values(rng: np.random.Generator, dtype: str, shape: Shape) -> np.ndarray:
+    if dtype.startswith(("float", "bfloat")):
+        return (rng.standard_normal(shape, dtype=np.float32) * 2.0).astype(np.float32)
+    if dtype == "bool":
+        return rng.integers(0, 2, shape).astype(bool)
+    return rng.integers(-100, 100, shape).astype(dtype)
+
+
+def take_rows(array: Any, windows: tuple[tuple[int, int], ...]) -> Any:
+    """The rows (leading-dims-flattened) of `array` in `windows`, stacked: what the huge case compares."""
+    rows = array.reshape(-1, array.shape[-1])
+    return np.concatenate([rows[a:b] for a, b in windows])

@@ -9,6 +9,16 @@ import numpy as np
 
 from trtplug.spec import Tolerance
 
+# Decade edges of the error histogram: [0, 1e-9), [1e-9, 1e-8), ..., [1e1, inf).
+ERROR_DECADES = tuple(range(-9, 2))
+ERROR_BIN_LABELS = ("<1e-9", *(f">=1e{d}" for d in ERROR_DECADES), "nan/inf")
+
+
+def error_histogram(diff: np.ndarray, special_bad: np.ndarray) -> tuple[int, ...]:
+    edges = np.array([0.0, *(10.0**d for d in ERROR_DECADES), np.inf])
+    counts, _ = np.histogram(diff, bins=edges)
+    return (*(int(c) for c in counts), int(special_bad.sum()))
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -20,6 +30,9 @@ class Comparison:
     nan_inf_mismatches: int
     min_atol_to_pass: float  # at the spec's rtol
     detail: str = ""
+    # Element counts of |actual - expected| per decade (ERROR_BINS), then one count of
+    # NaN/Inf placed differently: what the HTML report plots.
+    error_histogram: tuple[int, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,4 +71,5 @@ def compare(name: str, actual: np.ndarray, expected: np.ndarray, tol: Tolerance)
         mismatches=mismatches,
         nan_inf_mismatches=int(special_bad.sum()),
         min_atol_to_pass=np.inf if special_bad.any() else max(need, 0.0),
+        error_histogram=error_histogram(diff[both], special_bad),
     )

@@ -6,102 +6,25 @@ cuda    the CUDA launcher through trtplug._native (the kernel the IPluginV3 plug
 plugin  the IPluginV3 plugin from libtrtplug_plugins.so, driven by the plugin host: created from
         fields as the ONNX parser passes them, serialized and re-created for the runtime phase,
         then configured and enqueued as TensorRT does
+tensorrt  an engine built by TensorRT from a one-node plugin model (trtplug/parity/tensorrt_impl.py)
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from functools import cache, lru_cache
-from types import ModuleType
+from functools import lru_cache
 from typing import Any
 
-import numpy as np
-
 from trtplug import native
-from trtplug.parity.cases import Case, present
-from trtplug.registry import builtin_plugins_dir
-from trtplug.shape_rules import apply_rule
+from trtplug.parity.impl_base import Impl, pyplugin_module
+from trtplug.parity.tensorrt_impl import TensorRTImpl
 from trtplug.spec import OpSpec
 
-
-@cache
-def pyplugin_module(spec: OpSpec) -> ModuleType:
-    """pyplugins/<key>.py beside the spec's plugins/ folder (trtplug.pyplugins for built-ins)."""
-    if spec.path.parent.parent.resolve() == builtin_plugins_dir().resolve():
-        try:
-            return importlib.import_module(f"trtplug.pyplugins.{spec.key}")
-        except ModuleNotFoundError:
-            pass  # source checkout on sys.path without an install: load the file below
-    path = spec.path.parent.parent.parent / "pyplugins" / f"{spec.key}.py"
-    if not path.is_file():
-        raise ImportError(f"{path}: no CuPy prototype for op {spec.key!r}")
-    loader_spec = importlib.util.spec_from_file_location(f"trtplug_pyplugins_{spec.key}", path)
-    assert loader_spec is not None and loader_spec.loader is not None
-    module = importlib.util.module_from_spec(loader_spec)
-    loader_spec.loader.exec_module(module)
-    return module
-
-
-def output_specs(spec: OpSpec, case: Case, dtype: str) -> list[tuple[str, tuple[int, ...], str]]:
-    """(name, shape, dtype) of each output, from the spec's shape rules and type constraints."""
-    by_constraint = {t.type: dtype for t in spec.inputs}
-    return [(t.name, apply_rule(t.shape, case.shapes), by_constraint.get(t.type, t.type)) for t in spec.outputs]
-
-
-def poisoned(xp: ModuleType, shape: tuple[int, ...], dtype: str) -> Any:
-    """An output buffer every element of which fails comparison unless overwritten."""
-    if dtype.startswith("float"):
-        return xp.full(shape, xp.nan, dtype=dtype)
-    if dtype == "bool":
-        return xp.ones(shape, dtype=bool)  # no value is invalid for bool: ones at least catch unwritten False
-    return xp.full(shape, np.iinfo(dtype).min + 7, dtype=dtype)
-
-
-@lru_cache(maxsize=1)
-def _cupy() -> ModuleType | None:
-    try:
-        import cupy
-
-        return cupy if cupy.cuda.runtime.getDeviceCount() > 0 else None
-    except Exception:  # ImportError, or CUDA driver errors on GPU-less machines
-        return None
-
-
-class Impl:
-    name = ""
-    on_gpu = False
-
-    def unavailable(self, spec: OpSpec) -> str | None:
-        """Why this implementation cannot run `spec` here, or None."""
-        if self.on_gpu and _cupy() is None:
-            return "no CUDA GPU with CuPy here"
-        try:
-            pyplugin_module(spec)
-        except ImportError as exc:
-            return str(exc)
-        return None
-
-    def xp(self) -> ModuleType:
-        return _cupy() if self.on_gpu else np
-
-    def run(self, spec: OpSpec, case: Case, inputs: dict[str, np.ndarray], dtype: str) -> list[np.ndarray]:
-        xp = self.xp()
-        ins = [None if t is None else xp.asarray(inputs[t.name]) for t in present(spec, case)]
-        while ins and ins[-1] is None:
-            ins.pop()
-        outs = [poisoned(xp, shape, dt) for _, shape, dt in output_specs(spec, case, dtype)]
-        self.execute(spec, ins, outs, case.attrs)
-        if self.on_gpu:
-            xp.cuda.get_current_stream().synchronize()
-            return [xp.asnumpy(o) for o in outs]
-        return outs
-
-    def execute(self, spec: OpSpec, ins: list[Any], outs: list[Any], attrs: dict[str, Any]) -> None:
-        raise NotImplementedError
+__all__ = ["IMPLS", "Impl", "pyplugin_module"]
 
 
 class PrototypeImpl(Impl):
+    accepts_strided = True
+
     def __init__(self, name: str, on_gpu: bool) -> None:
         self.name, self.on_gpu = name, on_gpu
 
@@ -112,6 +35,7 @@ class PrototypeImpl(Impl):
 class CudaImpl(Impl):
     name = "cuda"
     on_gpu = True
+    runs_huge = True
 
     def unavailable(self, spec: OpSpec) -> str | None:
         module = native.native_module()
@@ -142,6 +66,7 @@ def _library_creators() -> frozenset[tuple[str, str]]:
 class PluginImpl(Impl):
     name = "plugin"
     on_gpu = True
+    runs_huge = True
 
     def unavailable(self, spec: OpSpec) -> str | None:
         if _plugin_library() is None:
@@ -165,4 +90,5 @@ IMPLS: dict[str, Impl] = {
     "cupy": PrototypeImpl("cupy", on_gpu=True),
     "cuda": CudaImpl(),
     "plugin": PluginImpl(),
+    "tensorrt": TensorRTImpl(),
 }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from trtplug.parity.cases import Case, default_cases, make_inputs
+from trtplug.parity.cases import Case, default_cases, make_inputs, take_rows
 from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.impls import IMPLS
 from trtplug.parity.reference import reference_unavailable, run_reference
@@ -34,9 +34,27 @@ class Result:
 
 
 def prepare(spec: OpSpec, dtype: str, case: Case, seed: int) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
-    """Inputs rounded to `dtype`, and the reference outputs for exactly those inputs."""
+    """Inputs rounded to `dtype`, and the reference outputs for exactly those inputs (for the
+    rows a huge case compares: the reference would take minutes on all of them)."""
     inputs = {k: v.astype(dtype) if v.dtype.kind == "f" else v for k, v in make_inputs(spec, case, seed).items()}
-    return inputs, run_reference(spec, case, inputs)
+    return inputs, run_reference(spec, case, _checked_rows(spec, case, inputs))
+
+
+def _checked_rows(spec: OpSpec, case: Case, tensors: dict[str, Any]) -> dict[str, Any]:
+    """Tensors shaped like the first input cut to the case's checked rows; the rest unchanged."""
+    if not case.check_rows:
+        return tensors
+    full = case.shapes[spec.inputs[0].name]
+    return {k: take_rows(v, case.check_rows) if v.shape == full else v for k, v in tensors.items()}
+
+
+def skip_reason(impl: Any, spec: OpSpec, case: Case) -> str | None:
+    """Why `impl` does not run `case` of `spec` here, or None."""
+    if case.strided and not impl.accepts_strided:
+        return "TensorRT hands plugins dense tensors; strided views are a prototype-only case"
+    if case.check_rows and not impl.runs_huge:
+        return "the past-2**31-elements case runs only the CUDA launcher and the plugin"
+    return impl.unavailable(spec) or reference_unavailable(spec)
 
 
 def run_one(
@@ -50,7 +68,7 @@ def run_one(
     """One parity check; never raises (errors become results naming what failed)."""
     result = Result(spec.key, impl_name, dtype, case.name, "skip", seed)
     impl = IMPLS[impl_name]
-    reason = impl.unavailable(spec) or reference_unavailable(spec)
+    reason = skip_reason(impl, spec, case)
     if reason:
         result.detail = reason
         return result
@@ -62,33 +80,49 @@ def run_one(
         result.detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
         return result
     tol = spec.tolerance(dtype)
-    result.comparisons = [
-        compare(t.name, np.asarray(a), e, tol) for t, a, e in zip(spec.outputs, actual, expected, strict=True)
-    ]
+    outputs = {t.name: np.asarray(a) for t, a in zip(spec.outputs, actual, strict=True)}
+    checked = _checked_rows(spec, case, outputs)
+    result.comparisons = [compare(n, checked[n], e, tol) for n, e in zip(outputs, expected, strict=True)]
     result.status = "pass" if all(c.ok for c in result.comparisons) else "fail"
     return result
 
 
-def run_parity(
-    specs: Iterable[OpSpec], impls: Iterable[str], dtypes: Iterable[str] | None, seed: int
-) -> Iterator[Result]:
-    impl_names = list(impls)
-    wanted = set(dtypes) if dtypes else None
+@dataclass(frozen=True)
+class Selection:
+    """What a parity run covers; None means everything."""
+
+    impls: tuple[str, ...]
+    dtypes: frozenset[str] | None = None
+    cases: frozenset[str] | None = None
+    huge: bool = False
+
+
+def plan(specs: Iterable[OpSpec], selection: Selection) -> list[tuple[OpSpec, str, Case]]:
+    """(spec, dtype, case) triples in run order; each runs every selected implementation."""
+    triples = []
     for spec in specs:
         for dtype in spec.dtypes:
-            if wanted is not None and dtype not in wanted:
+            if selection.dtypes is not None and dtype not in selection.dtypes:
                 continue
-            for case in default_cases(spec):
-                prepared = _prepare_shared(spec, impl_names, dtype, case, seed)
-                for impl_name in impl_names:
-                    yield run_one(spec, impl_name, dtype, case, seed, prepared)
+            for case in default_cases(spec, huge=selection.huge):
+                if selection.cases is None or case.name in selection.cases:
+                    triples.append((spec, dtype, case))
+    return triples
+
+
+def run_parity(triples: Iterable[tuple[OpSpec, str, Case]], impl_names: Sequence[str], seed: int) -> Iterator[Result]:
+    for spec, dtype, case in triples:
+        prepared = _prepare_shared(spec, impl_names, dtype, case, seed)
+        for impl_name in impl_names:
+            yield run_one(spec, impl_name, dtype, case, seed, prepared)
+        prepared = None  # huge cases hold gigabytes: let them go before the next case
 
 
 def _prepare_shared(
-    spec: OpSpec, impl_names: list[str], dtype: str, case: Case, seed: int
+    spec: OpSpec, impl_names: Sequence[str], dtype: str, case: Case, seed: int
 ) -> tuple[dict[str, np.ndarray], list[np.ndarray]] | None:
     """One reference run shared by the implementations of a case (None: each prepares and reports)."""
-    if reference_unavailable(spec) or all(IMPLS[n].unavailable(spec) for n in impl_names):
+    if all(skip_reason(IMPLS[n], spec, case) for n in impl_names):
         return None
     try:
         return prepare(spec, dtype, case, seed)

@@ -1,0 +1,112 @@
+"""What every implementation under test shares: prototype loading, poisoned outputs, the run loop."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from functools import cache, lru_cache
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from trtplug.parity.cases import Case, present
+from trtplug.registry import builtin_plugins_dir
+from trtplug.shape_rules import apply_rule
+from trtplug.spec import OpSpec
+
+
+@cache
+def pyplugin_module(spec: OpSpec) -> ModuleType:
+    """pyplugins/<key>.py beside the spec's plugins/ folder (trtplug.pyplugins for built-ins)."""
+    if spec.path.parent.parent.resolve() == builtin_plugins_dir().resolve():
+        try:
+            return importlib.import_module(f"trtplug.pyplugins.{spec.key}")
+        except ModuleNotFoundError:
+            pass  # source checkout on sys.path without an install: load the file below
+    path = spec.path.parent.parent.parent / "pyplugins" / f"{spec.key}.py"
+    if not path.is_file():
+        raise ImportError(f"{path}: no CuPy prototype for op {spec.key!r}")
+    loader_spec = importlib.util.spec_from_file_location(f"trtplug_pyplugins_{spec.key}", path)
+    assert loader_spec is not None and loader_spec.loader is not None
+    module = importlib.util.module_from_spec(loader_spec)
+    loader_spec.loader.exec_module(module)
+    return module
+
+
+def output_specs(spec: OpSpec, case: Case, dtype: str) -> list[tuple[str, tuple[int, ...], str]]:
+    """(name, shape, dtype) of each output, from the spec's shape rules and type constraints."""
+    by_constraint = {t.type: dtype for t in spec.inputs}
+    return [(t.name, apply_rule(t.shape, case.shapes), by_constraint.get(t.type, t.type)) for t in spec.outputs]
+
+
+def poisoned(xp: ModuleType, shape: tuple[int, ...], dtype: str) -> Any:
+    """An output buffer every element of which fails comparison unless overwritten."""
+    if dtype.startswith("float"):
+        return xp.full(shape, xp.nan, dtype=dtype)
+    if dtype == "bool":
+        return xp.ones(shape, dtype=bool)  # no value is invalid for bool: ones at least catch unwritten False
+    return xp.full(shape, np.iinfo(dtype).min + 7, dtype=dtype)
+
+
+@lru_cache(maxsize=1)
+def _cupy() -> ModuleType | None:
+    try:
+        import cupy
+
+        return cupy if cupy.cuda.runtime.getDeviceCount() > 0 else None
+    except Exception:  # ImportError, or CUDA driver errors on GPU-less machines
+        return None
+
+
+def strided_copy(xp: ModuleType, array: Any) -> Any:
+    """`array`'s values in a non-contiguous view (every other element of a wider last axis)."""
+    if array.ndim == 0 or array.size == 0:
+        return array
+    wide = xp.empty((*array.shape[:-1], 2 * array.shape[-1]), dtype=array.dtype)
+    view = wide[..., ::2]
+    view[...] = array
+    return view
+
+
+class Impl:
+    name = ""
+    on_gpu = False
+    accepts_strided = False  # runs the "strided" case (non-contiguous inputs and outputs)
+    runs_huge = False  # runs the past-2**31-elements case
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """pytest markers of this implementation's parity tests."""
+        return ("gpu",) if self.on_gpu else ()
+
+    def unavailable(self, spec: OpSpec) -> str | None:
+        """Why this implementation cannot run `spec` here, or None."""
+        if self.on_gpu and _cupy() is None:
+            return "no CUDA GPU with CuPy here"
+        try:
+            pyplugin_module(spec)
+        except ImportError as exc:
+            return str(exc)
+        return None
+
+    def xp(self) -> ModuleType:
+        return _cupy() if self.on_gpu else np
+
+    def run(self, spec: OpSpec, case: Case, inputs: dict[str, np.ndarray], dtype: str) -> list[np.ndarray]:
+        xp = self.xp()
+        ins = [None if t is None else xp.asarray(inputs[t.name]) for t in present(spec, case)]
+        while ins and ins[-1] is None:
+            ins.pop()
+        outs = [poisoned(xp, shape, dt) for _, shape, dt in output_specs(spec, case, dtype)]
+        if case.strided:
+            ins = [None if a is None else strided_copy(xp, a) for a in ins]
+            outs = [strided_copy(xp, o) for o in outs]
+        self.execute(spec, ins, outs, case.attrs)
+        if self.on_gpu:
+            xp.cuda.get_current_stream().synchronize()
+            return [xp.asnumpy(o) for o in outs]
+        return outs
+
+    def execute(self, spec: OpSpec, ins: list[Any], outs: list[Any], attrs: dict[str, Any]) -> None:
+        raise NotImplementedError
