@@ -20,6 +20,12 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     outputs[0][...] = y.astype(outputs[0].dtype)
 
 
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """What a torch user writes for FastGelu: F.gelu(x + bias, approximate="tanh")."""
+    x = inputs[0] if len(inputs) < 2 or inputs[1] is None else inputs[0] + inputs[1]
+    return torch.nn.functional.gelu(x, approximate="tanh")
+
+
 def native(
     ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
 ) -> None:

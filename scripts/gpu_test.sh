@@ -40,6 +40,7 @@ HTML=()
 echo "== parity past 2**31 elements (32-bit index overflow)"
 "$PY" -m trtplug parity --huge --case huge --impl cuda --impl plugin >"$OUTDIR/gpu-parity-huge.txt" 2>&1
 echo "huge exit: $?"; tail -n 12 "$OUTDIR/gpu-parity-huge.txt"
-echo "== benchmark"
-"$PY" benchmarks/bench_fast_gelu.py | tee "$OUTDIR/gpu-bench.txt"
+echo "== benchmark (trtplug bench; the document is what docs/benchmarks/ commits)"
+"$PY" -m trtplug bench --sizes "${BENCH_SIZES:-64,256,1024}" --markdown "$OUTDIR/bench.md" \
+  --plot "$OUTDIR/bench.png" | tee "$OUTDIR/gpu-bench.txt"
 exit $rc

@@ -56,7 +56,7 @@ def default_attrs(spec: OpSpec) -> dict[str, Any]:
     return {a.name: a.default for a in spec.attributes if a.default is not None}
 
 
-def _shapes_for(spec: OpSpec, primary: Shape, with_optional: bool) -> dict[str, Shape]:
+def shapes_for(spec: OpSpec, primary: Shape, with_optional: bool) -> dict[str, Shape]:
     shapes: dict[str, Shape] = {spec.inputs[0].name: primary}
     for tensor in spec.inputs[1:]:
         if tensor.optional and not with_optional:
@@ -77,9 +77,9 @@ def default_cases(spec: OpSpec, huge: bool = False) -> list[Case]:
     for row-wise ops also a strided case and, when `huge`, the past-2**31-elements case."""
     cases = _shape_cases(spec)
     if is_row_wise(spec) and len(PRIMARY_SHAPES["odd"]) >= spec.inputs[0].min_rank:
-        cases.append(Case("strided", _shapes_for(spec, PRIMARY_SHAPES["odd"], True), default_attrs(spec), True))
+        cases.append(Case("strided", shapes_for(spec, PRIMARY_SHAPES["odd"], True), default_attrs(spec), True))
         if huge:
-            shapes = _shapes_for(spec, HUGE_SHAPE, True)
+            shapes = shapes_for(spec, HUGE_SHAPE, True)
             cases.append(Case("huge", shapes, default_attrs(spec), False, HUGE_CHECK_ROWS, HUGE_PERIOD_ROWS))
     return cases
 
@@ -90,9 +90,9 @@ def _shape_cases(spec: OpSpec) -> list[Case]:
     for name, shape in PRIMARY_SHAPES.items():
         if len(shape) < spec.inputs[0].min_rank:
             continue
-        cases.append(Case(name, _shapes_for(spec, shape, True), default_attrs(spec)))
+        cases.append(Case(name, shapes_for(spec, shape, True), default_attrs(spec)))
         if has_optional:
-            cases.append(Case(f"{name}-required_only", _shapes_for(spec, shape, False), default_attrs(spec)))
+            cases.append(Case(f"{name}-required_only", shapes_for(spec, shape, False), default_attrs(spec)))
     return cases
 
 
@@ -111,12 +111,12 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
         shape = case.shapes[tensor.name]
         periodic = case.period_rows and len(shape) > 1 and shape[0] > case.period_rows
         block = (case.period_rows, *shape[1:]) if periodic else shape
-        values = _random_values(rng, spec.dtypes_of(tensor)[0], block)
+        values = random_values(rng, spec.dtypes_of(tensor)[0], block)
         inputs[tensor.name] = np.resize(values, shape) if periodic else values  # resize repeats the block
     return inputs
 
 
-def _random_values(rng: np.random.Generator, dtype: str, shape: Shape) -> np.ndarray:
+def random_values(rng: np.random.Generator, dtype: str, shape: Shape) -> np.ndarray:
     if dtype.startswith(("float", "bfloat")):
         return (rng.standard_normal(shape, dtype=np.float32) * 2.0).astype(np.float32)
     if dtype == "bool":

@@ -1,0 +1,76 @@
+"""`trtplug bench`: a clear exit without a GPU; sizes, shapes and reports from fake timings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.test_cli import run_cli
+from trtplug.bench import report
+from trtplug.bench.runner import Timing
+from trtplug.bench.timing import L2_ROTATION_BYTES, buffer_sets
+from trtplug.bench.workload import bench_shapes, make_workload
+from trtplug.parity.impl_base import pyplugin_module
+from trtplug.registry import load_registry
+
+
+def test_without_a_gpu_bench_exits_2_with_a_reason() -> None:
+    try:
+        import cupy
+
+        if cupy.cuda.runtime.getDeviceCount() > 0:
+            pytest.skip("a GPU is present: bench runs in scripts/gpu_test.sh")
+    except Exception:
+        pass
+    done = run_cli("bench", "--op", "fast_gelu", "--sizes", "1")
+    assert done.returncode == 2 and "needs a CUDA GPU" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("sizes", ["x", "0", "-4,8"])
+def test_bad_sizes_exit_2(sizes: str) -> None:
+    done = run_cli("bench", "--sizes", sizes)
+    assert done.returncode == 2 and "--sizes" in done.stderr
+
+
+def test_buffer_sets_exceed_l2_for_small_inputs() -> None:
+    assert buffer_sets(1 << 20) * (1 << 20) >= min(L2_ROTATION_BYTES, 8 << 20) and buffer_sets(1 << 30) == 2
+
+
+def test_row_wise_workload_is_sized_random_and_counts_its_traffic() -> None:
+    spec = load_registry().get("fast_gelu")
+    shapes = bench_shapes(spec, pyplugin_module(spec), 4 << 20, 4)
+    assert shapes == {"X": (1024, 1024), "bias": (1024,)}
+    w = make_workload(np, spec, shapes, "float16", 2, seed=1)
+    x = w.inputs[0][0]
+    assert x.dtype == np.float16 and np.count_nonzero(x) > 0.99 * x.size
+    assert not np.array_equal(w.inputs[0][0], w.inputs[1][0])  # buffer sets differ
+    assert w.nbytes == 2 * x.nbytes + w.inputs[0][1].nbytes
+
+
+def test_torch_equivalent_matches_the_prototype() -> None:
+    torch = pytest.importorskip("torch")
+    spec = load_registry().get("fast_gelu")
+    proto = pyplugin_module(spec)
+    x, b = np.random.default_rng(0).standard_normal((2, 3, 8)).astype(np.float32), np.ones(8, np.float32)
+    y = np.empty_like(x)
+    proto.forward(np, [x, b], [y], {})
+    got = proto.torch_equivalent(torch, [torch.as_tensor(x), torch.as_tensor(b)], {}).numpy()
+    np.testing.assert_allclose(got, y, rtol=1e-5, atol=1e-6)
+
+
+def test_reports_from_timings(tmp_path: Path) -> None:
+    timings = [
+        Timing("fast_gelu", "float16", mb, impl, ms, 2 * mb / ms, 0.9, 1.0 if impl == "torch" else 1.1)
+        for mb in (16, 64)
+        for impl, ms in (("cuda", 0.5), ("torch", 0.55))
+    ] + [Timing("x", "float32", 16, "all", None, None, None, None, "cuda disagrees with cupy: not timed")]
+    env = {"device": "Fake GPU", "driver": "1.0", "copy_gbs": 100.0}
+    path = tmp_path / "bench.md"
+    report.write_markdown(path, env, timings)
+    text = path.read_text()
+    assert "device: Fake GPU" in text and "not timed" in text and text.count("fast_gelu") == 4
+    pytest.importorskip("matplotlib")
+    report.write_plot(tmp_path / "bench.png", timings, 100.0)
+    assert (tmp_path / "bench.png").read_bytes()[:4] == b"\x89PNG"

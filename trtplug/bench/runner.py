@@ -1,0 +1,108 @@
+"""Times each implementation of an op per dtype and size, after checking that their outputs agree.
+
+Implementations: `cuda` (the launcher the plugin runs), `cupy` (the prototype) and `torch` (the
+prototype module's `torch_equivalent(torch, inputs, attrs)`, when it defines one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from types import ModuleType
+from typing import Any
+
+from trtplug import native
+from trtplug.bench.timing import buffer_sets, time_ms
+from trtplug.bench.workload import Workload, bench_shapes, make_workload
+from trtplug.parity.impl_base import pyplugin_module
+from trtplug.spec import OpSpec
+
+MB = 1 << 20
+
+
+@dataclass
+class Timing:
+    op: str
+    dtype: str
+    size_mb: int
+    impl: str
+    ms: float | None
+    gbs: float | None  # traffic floor (inputs read once + outputs written once) per second
+    copy_fraction: float | None
+    vs_torch: float | None  # torch time / this time: > 1 is faster than torch
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _runners(cp: ModuleType, spec: OpSpec, proto: ModuleType, w: Workload, torch: ModuleType | None) -> dict:
+    attrs = w.case.attrs
+    runners = {}
+    ext = native.native_module()
+    if ext is not None and spec.key in ext.ops:
+        stream = cp.cuda.get_current_stream()
+        runners["cuda"] = lambda i: proto.native(ext, _trim(w.inputs[i]), w.outputs, attrs, stream)
+    runners["cupy"] = lambda i: proto.forward(cp, _trim(w.inputs[i]), w.outputs, attrs)
+    if torch is not None and hasattr(proto, "torch_equivalent"):
+        tensors = [[None if a is None else torch.as_tensor(a, device="cuda") for a in s] for s in w.inputs]
+        runners["torch"] = lambda i: proto.torch_equivalent(torch, _trim(tensors[i]), attrs)
+    return runners
+
+
+def _trim(inputs: list[Any]) -> list[Any]:
+    """Trailing absent optional inputs are left out, as the prototypes and launchers expect."""
+    inputs = list(inputs)
+    while inputs and inputs[-1] is None:
+        inputs.pop()
+    return inputs
+
+
+def _outputs_of(cp: ModuleType, name: str, run: Any, w: Workload) -> list[Any]:
+    for o in w.outputs:
+        o.fill(cp.nan if o.dtype.kind == "f" else 0)
+    result = run(0)
+    if name == "torch":
+        tensors = result if isinstance(result, (tuple, list)) else [result]
+        return [cp.asarray(t) for t in tensors[: len(w.outputs)]]
+    return [o.copy() for o in w.outputs]
+
+
+def check_agreement(cp: ModuleType, spec: OpSpec, dtype: str, runners: dict, w: Workload) -> str:
+    """'' when every implementation's outputs agree with the first's within the spec tolerance."""
+    tol = spec.tolerance(dtype) if dtype in spec.tolerances else None
+    results = {name: _outputs_of(cp, name, run, w) for name, run in runners.items()}
+    base_name, base = next(iter(results.items()))
+    for name, outs in results.items():
+        for a, b in zip(outs, base, strict=False):
+            a64, b64 = a.astype(cp.float64), b.astype(cp.float64)
+            limit = (tol.atol + tol.rtol * cp.abs(b64)) if tol else 0
+            same = (cp.abs(a64 - b64) <= limit) | (cp.isnan(a64) & cp.isnan(b64))
+            if a.shape != b.shape or not bool(same.all()):
+                return f"{name} disagrees with {base_name}: not timed"
+    return ""
+
+
+def bench_op(
+    cp: ModuleType, spec: OpSpec, dtype: str, size_mb: int, torch: ModuleType | None, copy_gbs: float
+) -> Iterator[Timing]:
+    proto = pyplugin_module(spec)
+    itemsize = cp.dtype(dtype).itemsize
+    shapes = bench_shapes(spec, proto, size_mb * MB, itemsize)
+    if shapes is None:
+        yield Timing(spec.key, dtype, size_mb, "-", None, None, None, None, "no benchmark shapes for this op")
+        return
+    probe = make_workload(cp, spec, shapes, dtype, 1, seed=size_mb)
+    w = make_workload(cp, spec, shapes, dtype, buffer_sets(probe.nbytes), seed=size_mb)
+    del probe
+    runners = _runners(cp, spec, proto, w, torch)
+    problem = check_agreement(cp, spec, dtype, runners, w)
+    if problem:
+        yield Timing(spec.key, dtype, size_mb, "all", None, None, None, None, problem)
+        return
+    sets = len(w.inputs)
+    times = {name: time_ms(cp, run, sets, reps=30 if name != "cupy" else 10) for name, run in runners.items()}
+    for name, ms in times.items():
+        gbs = w.nbytes / ms / 1e6
+        vs_torch = times["torch"] / ms if "torch" in times else None
+        yield Timing(spec.key, dtype, size_mb, name, ms, gbs, gbs / copy_gbs, vs_torch)

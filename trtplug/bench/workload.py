@@ -1,0 +1,55 @@
+"""Benchmark inputs for an op at a given size, from its spec: random, never zeros.
+
+Row-wise ops (trtplug.parity.cases.is_row_wise) get a first input of shape (rows, 1024) sized
+to the request; other ops name their shapes in their prototype module with
+`bench_shapes(nbytes, itemsize) -> {input name: shape}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from trtplug.parity.cases import Case, default_attrs, is_row_wise, present, random_values, shapes_for
+from trtplug.parity.impl_base import output_specs
+from trtplug.spec import OpSpec
+
+ROW_HIDDEN = 1024
+
+
+@dataclass
+class Workload:
+    case: Case
+    inputs: list[list[Any]]  # one input list (None for absent optional inputs) per buffer set
+    outputs: list[Any]
+    nbytes: int  # bytes read once and written once: the memory traffic floor
+
+
+def bench_shapes(spec: OpSpec, prototype: ModuleType, nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]] | None:
+    if hasattr(prototype, "bench_shapes"):
+        return prototype.bench_shapes(nbytes, itemsize)
+    if is_row_wise(spec):
+        rows = max(1, nbytes // itemsize // ROW_HIDDEN)
+        return shapes_for(spec, (rows, ROW_HIDDEN), True)
+    return None
+
+
+def make_workload(
+    cp: ModuleType, spec: OpSpec, shapes: dict[str, tuple[int, ...]], dtype: str, sets: int, seed: int
+) -> Workload:
+    case = Case("bench", shapes, default_attrs(spec))
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for _ in range(sets):
+        host = {}
+        for t in present(spec, case):
+            if t is not None:
+                values = random_values(rng, spec.dtypes_of(t)[0], shapes[t.name])
+                host[t.name] = values.astype(dtype) if values.dtype.kind == "f" else values
+        inputs.append([None if t is None else cp.asarray(host[t.name]) for t in present(spec, case)])
+    outputs = [cp.empty(shape, dtype=dt) for _, shape, dt in output_specs(spec, case, dtype)]
+    nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)
+    return Workload(case, inputs, outputs, nbytes)
