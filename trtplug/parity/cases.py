@@ -30,6 +30,7 @@ class Case:
     name: str
     shapes: dict[str, Shape]  # present inputs only; absent optional inputs are omitted
     attrs: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # inputs with fixed values (shape inputs)
 
 
 def present(spec: OpSpec, case: Case) -> list[TensorSpec | None]:
@@ -51,16 +52,45 @@ def _shapes_for(spec: OpSpec, primary: Shape, with_optional: bool) -> dict[str, 
 
 
 def default_cases(spec: OpSpec) -> list[Case]:
-    """Every primary shape the first input's rank allows, with and without optional inputs."""
+    """Every primary shape the first input's rank allows, with and without optional inputs,
+    then the spec's own cases ([[extra.parity.cases]]); see parity_options."""
+    options = parity_options(spec)
     has_optional = any(t.optional for t in spec.inputs)
     cases = []
-    for name, shape in PRIMARY_SHAPES.items():
+    for name, shape in PRIMARY_SHAPES.items() if options.get("default_shapes", True) else ():
         if len(shape) < spec.inputs[0].min_rank:
             continue
-        cases.append(Case(name, _shapes_for(spec, shape, True), default_attrs(spec)))
-        if has_optional:
-            cases.append(Case(f"{name}-required_only", _shapes_for(spec, shape, False), default_attrs(spec)))
-    return cases
+        for suffix, attrs in _attr_variants(spec):
+            cases.append(Case(name + suffix, _shapes_for(spec, shape, True), attrs))
+            if has_optional:
+                cases.append(Case(f"{name}-required_only{suffix}", _shapes_for(spec, shape, False), attrs))
+    return cases + [_spec_case(spec, entry) for entry in options.get("cases", [])]
+
+
+def parity_options(spec: OpSpec) -> dict[str, Any]:
+    """[extra.parity] of a spec, for ops the edge-shape table cannot describe alone:
+
+    default_shapes = false            leave out the PRIMARY_SHAPES cases
+    attr_variants = [{direction = "LEFT"}, ...]   run each primary case once per variant
+    value_range = {Y = [-2, 40]}      integer inputs drawn from [lo, hi) instead of [-100, 100)
+    value_scale = {X = 1.0}           float inputs: standard normal times this (default 2.0)
+    [[extra.parity.cases]]            name, shapes = {A = [3, 4]}, attrs = {...}, values = {size = [...]}
+    """
+    return spec.extra.get("parity", {})
+
+
+def _attr_variants(spec: OpSpec) -> list[tuple[str, dict[str, Any]]]:
+    variants = parity_options(spec).get("attr_variants", [])
+    if not variants:
+        return [("", default_attrs(spec))]
+    return [("-" + "-".join(map(str, v.values())).lower(), {**default_attrs(spec), **v}) for v in variants]
+
+
+def _spec_case(spec: OpSpec, entry: dict[str, Any]) -> Case:
+    values = {k: tuple(v) for k, v in entry.get("values", {}).items()}
+    shapes = {k: tuple(v) for k, v in entry.get("shapes", {}).items()}
+    shapes.update({k: (len(v),) for k, v in values.items()})
+    return Case(entry["name"], shapes, {**default_attrs(spec), **entry.get("attrs", {})}, values)
 
 
 def case_seed(seed: int, spec: OpSpec, case: Case) -> int:
@@ -71,16 +101,21 @@ def case_seed(seed: int, spec: OpSpec, case: Case) -> int:
 def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
     """Float32 (or integer) inputs; fp16 runs round these to fp16 before use."""
     rng = np.random.default_rng(case_seed(seed, spec, case))
+    options = parity_options(spec)
     inputs = {}
     for tensor in spec.inputs:
         if tensor.name not in case.shapes:
             continue
         shape = case.shapes[tensor.name]
         dtype = spec.dtypes_of(tensor)[0]
-        if dtype.startswith(("float", "bfloat")):
-            inputs[tensor.name] = (rng.standard_normal(shape, dtype=np.float32) * 2.0).astype(np.float32)
+        if tensor.name in case.values:
+            inputs[tensor.name] = np.array(case.values[tensor.name], dtype=dtype)
+        elif dtype.startswith(("float", "bfloat")):
+            scale = options.get("value_scale", {}).get(tensor.name, 2.0)
+            inputs[tensor.name] = (rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float32)
         elif dtype == "bool":
             inputs[tensor.name] = rng.integers(0, 2, shape).astype(bool)
         else:
-            inputs[tensor.name] = rng.integers(-100, 100, shape).astype(dtype)
+            low, high = options.get("value_range", {}).get(tensor.name, (-100, 100))
+            inputs[tensor.name] = rng.integers(low, high, shape).astype(dtype)
     return inputs

@@ -11,6 +11,7 @@ import numpy as np
 
 from trtplug.parity.cases import Case, default_cases, make_inputs
 from trtplug.parity.compare import Comparison, compare
+from trtplug.parity.conformance import conformance_cases
 from trtplug.parity.impls import IMPLS
 from trtplug.parity.reference import reference_unavailable, run_reference
 from trtplug.spec import OpSpec
@@ -35,7 +36,12 @@ class Result:
 
 def prepare(spec: OpSpec, dtype: str, case: Case, seed: int) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
     """Inputs rounded to `dtype`, and the reference outputs for exactly those inputs."""
-    inputs = {k: v.astype(dtype) if v.dtype.kind == "f" else v for k, v in make_inputs(spec, case, seed).items()}
+    # Inputs bound to the first input's type constraint follow the run's dtype (integer ops too).
+    run_typed = {t.name for t in spec.inputs if t.type == spec.inputs[0].type}
+    inputs = {
+        k: v.astype(dtype) if v.dtype.kind == "f" or k in run_typed else v
+        for k, v in make_inputs(spec, case, seed).items()
+    }
     return inputs, run_reference(spec, case, inputs)
 
 
@@ -56,7 +62,7 @@ def run_one(
         return result
     try:
         inputs, expected = prepared or prepare(spec, dtype, case, seed)
-        actual = impl.run(spec, case, inputs, dtype)
+        actual = impl.run(spec, case, inputs, dtype, [e.shape for e in expected])
     except Exception as exc:  # the implementation under test may fail in any way: report it
         result.status = "error"
         result.detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
@@ -82,6 +88,7 @@ def run_parity(
                 prepared = _prepare_shared(spec, impl_names, dtype, case, seed)
                 for impl_name in impl_names:
                     yield run_one(spec, impl_name, dtype, case, seed, prepared)
+        yield from run_conformance(spec, impl_names, wanted, seed)
 
 
 def _prepare_shared(
@@ -94,3 +101,15 @@ def _prepare_shared(
         return prepare(spec, dtype, case, seed)
     except Exception:  # reported per implementation by run_one
         return None
+
+
+def run_conformance(spec: OpSpec, impl_names: list[str], dtypes: set[str] | None, seed: int) -> Iterator[Result]:
+    """The ONNX conformance node cases of the ops `spec` replaces: their inputs, their expected outputs."""
+    for conf in conformance_cases(spec):
+        if dtypes is not None and conf.dtype not in dtypes:
+            continue
+        for impl_name in impl_names:
+            if conf.skip:
+                yield Result(spec.key, impl_name, conf.dtype, conf.case.name, "skip", seed, conf.skip)
+            else:
+                yield run_one(spec, impl_name, conf.dtype, conf.case, seed, (conf.inputs, conf.expected))
