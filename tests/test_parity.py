@@ -14,30 +14,28 @@ import pytest
 from trtplug.parity.cases import default_cases
 from trtplug.parity.compare import compare
 from trtplug.parity.impls import IMPLS
-from trtplug.parity.runner import run_one
+from trtplug.parity.runner import Selection, plan, run_one, run_parity
 from trtplug.registry import load_registry
 from trtplug.spec import Tolerance
 
 HUGE = os.environ.get("TRTPLUG_PARITY_HUGE") == "1"  # the past-2**31-elements cases take minutes
+JOBS = {f"{j.spec.key}-{j.dtype}-{j.case.name}": j for j in plan(load_registry(), Selection(tuple(IMPLS), huge=HUGE))}
 
 
 def parity_params() -> list:
+    """op x impl x dtype x case: spec-derived cases and the ONNX conformance cases."""
     params = []
-    for spec in load_registry():
+    for job_id, job in JOBS.items():
         for impl_name, impl in IMPLS.items():
             marks = [getattr(pytest.mark, m) for m in impl.markers]
-            for dtype in spec.dtypes:
-                for case in default_cases(spec, huge=HUGE):
-                    case_id = f"{spec.key}-{impl_name}-{dtype}-{case.name}"
-                    params.append(pytest.param(spec.key, impl_name, dtype, case.name, id=case_id, marks=marks))
+            test_id = f"{job.spec.key}-{impl_name}-{job.dtype}-{job.case.name}"
+            params.append(pytest.param(job_id, impl_name, id=test_id, marks=marks))
     return params
 
 
-@pytest.mark.parametrize(("op", "impl", "dtype", "case_name"), parity_params())
-def test_parity(op: str, impl: str, dtype: str, case_name: str, seed: int) -> None:
-    spec = load_registry().get(op)
-    case = next(c for c in default_cases(spec, huge=HUGE) if c.name == case_name)
-    result = run_one(spec, impl, dtype, case, seed)
+@pytest.mark.parametrize(("job_id", "impl"), parity_params())
+def test_parity(job_id: str, impl: str, seed: int) -> None:
+    (result,) = run_parity([JOBS[job_id]], [impl], seed)
     if result.status == "skip":
         pytest.skip(result.detail)
     assert result.status == "pass", f"seed {seed}: {result.detail} {[c.as_dict() for c in result.comparisons]}"

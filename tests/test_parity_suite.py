@@ -92,16 +92,16 @@ def test_tensorrt_impl_skips_with_a_reason_without_tensorrt(gelu, seed: int) -> 
 
 
 def test_plan_filters_by_dtype_and_case(gelu) -> None:
-    triples = plan([gelu], Selection(("numpy",), frozenset({"float16"}), frozenset({"odd", "strided"})))
-    assert {(d, c.name) for _, d, c in triples} == {("float16", "odd"), ("float16", "strided")}
+    jobs = plan([gelu], Selection(("numpy",), frozenset({"float16"}), frozenset({"odd", "strided"})))
+    assert {(j.dtype, j.case.name) for j in jobs} == {("float16", "odd"), ("float16", "strided")}
 
 
 def test_html_report_has_histograms_and_every_case(gelu, tmp_path: Path, seed: int) -> None:
     pytest.importorskip("matplotlib")
     from trtplug.parity.html_report import write_html
 
-    triples = plan([gelu], Selection(("numpy",), None, frozenset({"odd", "one"})))
-    results = list(run_parity(triples, ["numpy"], seed))
+    jobs = plan([gelu], Selection(("numpy",), None, frozenset({"odd", "one"})))
+    results = list(run_parity(jobs, ["numpy"], seed))
     broken = dataclasses.replace(results[0], status="fail", detail="synthetic <failure>")
     path = tmp_path / "parity.html"
     write_html(path, [*results, broken], seed)

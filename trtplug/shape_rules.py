@@ -1,4 +1,4 @@
-"""Shape rules named in specs ("same_as:X", "last_dim_of:X").
+"""Shape rules named in specs ("same_as:X", "last_dim_of:X", "broadcast:A,B", "batch_of:X", "dynamic:X").
 
 A rule maps the shapes of an op's inputs to one tensor's shape. The same rule drives shape
 inference of plugin nodes, the shape check of inputs, and the generation of parity inputs.
@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
+
 Shape = tuple[int, ...]
-_RULES: dict[str, Callable[[Shape], Shape]] = {
+_RULES: dict[str, Callable[..., Shape]] = {
     "same_as": lambda s: tuple(s),
     "last_dim_of": lambda s: (s[-1],) if s else (1,),
+    "broadcast": lambda *s: tuple(int(d) for d in np.broadcast_shapes(*s)),  # "broadcast:A,B" (numpy rules)
+    "batch_of": lambda s: tuple(s[:-2]),  # a batch of matrices -> one value per matrix
 }
+# Output shapes that depend on input values ("dynamic:size"): known only from a run (the
+# reference's outputs), or to a plugin through shape inputs / size tensors.
+VALUE_DEPENDENT = "dynamic"
 
 
 def parse_rule(rule: str) -> tuple[str, str]:
@@ -23,14 +30,20 @@ def parse_rule(rule: str) -> tuple[str, str]:
 def check_rule(rule: str, input_names: Sequence[str]) -> str | None:
     """The reason `rule` is invalid for an op with these inputs, or None."""
     kind, ref = parse_rule(rule)
-    if kind not in _RULES:
-        return f"unknown shape rule {kind!r} (known: {', '.join(sorted(_RULES))})"
-    if ref not in input_names:
+    if kind not in _RULES and kind != VALUE_DEPENDENT:
+        return f"unknown shape rule {kind!r} (known: {', '.join(sorted([*_RULES, VALUE_DEPENDENT]))})"
+    if any(r not in input_names for r in ref.split(",")):
         return f"shape rule {rule!r} names no input (inputs: {', '.join(input_names)})"
     return None
 
 
+def is_value_dependent(rule: str | None) -> bool:
+    return rule is not None and parse_rule(rule)[0] == VALUE_DEPENDENT
+
+
 def apply_rule(rule: str, shapes: Mapping[str, Shape]) -> Shape:
-    """The shape `rule` gives, from the shapes of the inputs it references."""
+    """The shape `rule` gives, from the shapes of the inputs it references (comma-separated)."""
     kind, ref = parse_rule(rule)
-    return _RULES[kind](shapes[ref])
+    if kind == VALUE_DEPENDENT:
+        raise ValueError(f"shape rule {rule!r} depends on input values, not shapes")
+    return _RULES[kind](*(shapes[r] for r in ref.split(",")))

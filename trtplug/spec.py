@@ -9,7 +9,8 @@ Format (see plugins/fast_gelu/spec.toml):
     [[attributes]]      name, type (int|ints|float|floats|string), default, required, min, max,
                         derived ("output_count": not an ONNX attribute; the rewrite sets it to
                         the number of outputs the node uses, so a plugin skips unused ones)
-    [[inputs]]          name, type (constraint or dtype), optional, min_rank, shape (rule)
+    [[inputs]]          name, type (constraint or dtype), optional, min_rank, shape (rule),
+                        shape_input (the plugin receives its values as a TensorRT shape input)
     [[outputs]]         name, type, optional, shape (rule)
     [tolerances.<dtype>] atol, rtol
     [reference]         kind (onnxruntime|onnx-reference|numpy)
@@ -86,6 +87,7 @@ class TensorSpec:
     optional: bool = False
     min_rank: int = 0
     shape: str | None = None
+    shape_input: bool = False  # a TensorRT shape input (tensorrt_plugin_shape_input_indices)
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ def _read_constraints(top: _Reader) -> dict[str, tuple[str, ...]]:
 
 
 def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorSpec:
-    r.reject_unknown({"name", "type", "optional", "min_rank", "shape"})
+    r.reject_unknown({"name", "type", "optional", "min_rank", "shape", "shape_input"})
     kind = r.get("type", str)
     if kind not in constraints and kind not in DTYPES:
         raise r.fail("type", f"unknown dtype or type constraint {kind!r}")
@@ -260,6 +262,7 @@ def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorS
         optional=r.get("optional", bool, False),
         min_rank=r.get("min_rank", int, 0),
         shape=r.get("shape", str, None),
+        shape_input=r.get("shape_input", bool, False),
     )
 
 

@@ -52,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
         cases=frozenset(args.case) if args.case else None,
         huge=args.huge,
     )
-    triples = plan(specs, selection)
-    _check_selection(args, specs, triples)
+    jobs = plan(specs, selection)
+    _check_selection(args, specs, jobs)
     if args.html:
         _check_writable(args.html)
     seed = args.seed if args.seed is not None else secrets.randbits(31)
-    cases = progress(triples, len(triples), "parity")
+    cases = progress(jobs, len(jobs), "parity")
     results = list(run_parity(cases, selection.impls, seed))
     counts = Counter(r.status for r in results)
     if args.html:
@@ -73,14 +73,14 @@ def run(args: argparse.Namespace) -> int:
     return 1 if counts["fail"] or counts["error"] else 0
 
 
-def _check_selection(args: argparse.Namespace, specs, triples) -> None:
+def _check_selection(args: argparse.Namespace, specs, jobs) -> None:
     from trtplug.errors import TrtplugError
 
     known = {d for s in specs for d in s.dtypes}
     for dtype in args.dtype or []:
         if dtype not in known:
             raise TrtplugError(f"--dtype {dtype}: no selected op runs in it (known: {', '.join(sorted(known))})")
-    if args.case and not triples:
+    if args.case and not jobs:
         raise TrtplugError(f"--case {', '.join(args.case)}: no selected op has such a case")
 
 

@@ -45,6 +45,7 @@ class Case:
     strided: bool = False  # inputs and outputs passed as non-contiguous views
     check_rows: tuple[tuple[int, int], ...] = ()  # compare only these rows (huge case)
     period_rows: int = 0  # inputs repeat a random block of this many rows (huge case)
+    values: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # inputs with fixed values (shape inputs)
 
 
 def present(spec: OpSpec, case: Case) -> list[TensorSpec | None]:
@@ -73,9 +74,10 @@ def is_row_wise(spec: OpSpec) -> bool:
 
 
 def default_cases(spec: OpSpec, huge: bool = False) -> list[Case]:
-    """Every primary shape the first input's rank allows, with and without optional inputs;
-    for row-wise ops also a strided case and, when `huge`, the past-2**31-elements case."""
-    cases = _shape_cases(spec)
+    """Every primary shape the first input's rank allows, with and without optional inputs, then
+    the spec's own cases ([[extra.parity.cases]], see parity_options); for row-wise ops also a
+    strided case and, when `huge`, the past-2**31-elements case."""
+    cases = _shape_cases(spec) + [_spec_case(spec, entry) for entry in parity_options(spec).get("cases", [])]
     if is_row_wise(spec) and len(PRIMARY_SHAPES["odd"]) >= spec.inputs[0].min_rank:
         cases.append(Case("strided", shapes_for(spec, PRIMARY_SHAPES["odd"], True), default_attrs(spec), True))
         if huge:
@@ -85,15 +87,44 @@ def default_cases(spec: OpSpec, huge: bool = False) -> list[Case]:
 
 
 def _shape_cases(spec: OpSpec) -> list[Case]:
+    if not parity_options(spec).get("default_shapes", True):
+        return []
     has_optional = any(t.optional for t in spec.inputs)
     cases = []
     for name, shape in PRIMARY_SHAPES.items():
         if len(shape) < spec.inputs[0].min_rank:
             continue
-        cases.append(Case(name, shapes_for(spec, shape, True), default_attrs(spec)))
-        if has_optional:
-            cases.append(Case(f"{name}-required_only", shapes_for(spec, shape, False), default_attrs(spec)))
+        for suffix, attrs in _attr_variants(spec):
+            cases.append(Case(name + suffix, shapes_for(spec, shape, True), attrs))
+            if has_optional:
+                cases.append(Case(f"{name}-required_only{suffix}", shapes_for(spec, shape, False), attrs))
     return cases
+
+
+def parity_options(spec: OpSpec) -> dict[str, Any]:
+    """[extra.parity] of a spec, for ops the edge-shape table cannot describe alone:
+
+    default_shapes = false            leave out the PRIMARY_SHAPES cases
+    attr_variants = [{direction = "LEFT"}, ...]   run each primary case once per variant
+    value_range = {Y = [-2, 40]}      integer inputs drawn from [lo, hi) instead of [-100, 100)
+    value_scale = {X = 1.0}           float inputs: standard normal times this (default 2.0)
+    [[extra.parity.cases]]            name, shapes = {A = [3, 4]}, attrs = {...}, values = {size = [...]}
+    """
+    return spec.extra.get("parity", {})
+
+
+def _attr_variants(spec: OpSpec) -> list[tuple[str, dict[str, Any]]]:
+    variants = parity_options(spec).get("attr_variants", [])
+    if not variants:
+        return [("", default_attrs(spec))]
+    return [("-" + "-".join(map(str, v.values())).lower(), {**default_attrs(spec), **v}) for v in variants]
+
+
+def _spec_case(spec: OpSpec, entry: dict[str, Any]) -> Case:
+    values = {k: tuple(v) for k, v in entry.get("values", {}).items()}
+    shapes = {k: tuple(v) for k, v in entry.get("shapes", {}).items()}
+    shapes.update({k: (len(v),) for k, v in values.items()})
+    return Case(entry["name"], shapes, {**default_attrs(spec), **entry.get("attrs", {})}, values=values)
 
 
 def case_seed(seed: int, spec: OpSpec, case: Case) -> int:
@@ -109,19 +140,29 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
         if tensor.name not in case.shapes:
             continue
         shape = case.shapes[tensor.name]
+        dtype = spec.dtypes_of(tensor)[0]
+        if tensor.name in case.values:
+            inputs[tensor.name] = np.array(case.values[tensor.name], dtype=dtype)
+            continue
         periodic = case.period_rows and len(shape) > 1 and shape[0] > case.period_rows
         block = (case.period_rows, *shape[1:]) if periodic else shape
-        values = random_values(rng, spec.dtypes_of(tensor)[0], block)
+        values = random_values(rng, dtype, block, spec, tensor.name)
         inputs[tensor.name] = np.resize(values, shape) if periodic else values  # resize repeats the block
     return inputs
 
 
-def random_values(rng: np.random.Generator, dtype: str, shape: Shape) -> np.ndarray:
+def random_values(
+    rng: np.random.Generator, dtype: str, shape: Shape, spec: OpSpec | None = None, name: str = ""
+) -> np.ndarray:
+    """Random values of `dtype`, scaled or ranged as the spec's parity options say for input `name`."""
+    options = parity_options(spec) if spec is not None else {}
     if dtype.startswith(("float", "bfloat")):
-        return (rng.standard_normal(shape, dtype=np.float32) * 2.0).astype(np.float32)
+        scale = options.get("value_scale", {}).get(name, 2.0)
+        return (rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float32)
     if dtype == "bool":
         return rng.integers(0, 2, shape).astype(bool)
-    return rng.integers(-100, 100, shape).astype(dtype)
+    low, high = options.get("value_range", {}).get(name, (-100, 100))
+    return rng.integers(low, high, shape).astype(dtype)
 
 
 def take_rows(array: Any, windows: tuple[tuple[int, int], ...]) -> Any:

@@ -12,7 +12,7 @@ import numpy as np
 
 from trtplug.parity.cases import Case, present
 from trtplug.registry import builtin_plugins_dir
-from trtplug.shape_rules import apply_rule
+from trtplug.shape_rules import apply_rule, is_value_dependent
 from trtplug.spec import OpSpec
 
 
@@ -34,10 +34,24 @@ def pyplugin_module(spec: OpSpec) -> ModuleType:
     return module
 
 
-def output_specs(spec: OpSpec, case: Case, dtype: str) -> list[tuple[str, tuple[int, ...], str]]:
-    """(name, shape, dtype) of each output, from the spec's shape rules and type constraints."""
-    by_constraint = {t.type: dtype for t in spec.inputs}
-    return [(t.name, apply_rule(t.shape, case.shapes), by_constraint.get(t.type, t.type)) for t in spec.outputs]
+def output_specs(
+    spec: OpSpec, case: Case, dtype: str, known: list[tuple[int, ...]] | None = None
+) -> list[tuple[str, tuple[int, ...], str]]:
+    """(name, shape, dtype) of each output, from the spec's shape rules and type constraints;
+    value-dependent shapes ("dynamic:...") come from `known` (the reference's output shapes)."""
+    by_constraint = {spec.inputs[0].type: dtype}
+    for t in spec.inputs[1:]:
+        by_constraint.setdefault(t.type, dtype if t.type == spec.inputs[0].type else spec.dtypes_of(t)[0])
+    specs = []
+    for i, t in enumerate(spec.outputs):
+        if is_value_dependent(t.shape):
+            if known is None:
+                raise ValueError(f"output {t.name!r} has a value-dependent shape; pass the reference's shapes")
+            shape = tuple(known[i])
+        else:
+            shape = apply_rule(t.shape, case.shapes)
+        specs.append((t.name, shape, by_constraint.get(t.type, t.type)))
+    return specs
 
 
 def poisoned(xp: ModuleType, shape: tuple[int, ...], dtype: str) -> Any:
@@ -93,12 +107,19 @@ class Impl:
     def xp(self) -> ModuleType:
         return _cupy() if self.on_gpu else np
 
-    def run(self, spec: OpSpec, case: Case, inputs: dict[str, np.ndarray], dtype: str) -> list[np.ndarray]:
+    def run(
+        self,
+        spec: OpSpec,
+        case: Case,
+        inputs: dict[str, np.ndarray],
+        dtype: str,
+        known_shapes: list[tuple[int, ...]] | None = None,
+    ) -> list[np.ndarray]:
         xp = self.xp()
         ins = [None if t is None else xp.asarray(inputs[t.name]) for t in present(spec, case)]
         while ins and ins[-1] is None:
             ins.pop()
-        outs = [poisoned(xp, shape, dt) for _, shape, dt in output_specs(spec, case, dtype)]
+        outs = [poisoned(xp, shape, dt) for _, shape, dt in output_specs(spec, case, dtype, known_shapes)]
         if case.strided:
             ins = [None if a is None else strided_copy(xp, a) for a in ins]
             outs = [strided_copy(xp, o) for o in outs]

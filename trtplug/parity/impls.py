@@ -82,7 +82,15 @@ class PluginImpl(Impl):
         if built is None:
             raise RuntimeError(f"createPlugin returned null: {host.messages()}")
         runtime = built.round_trip()  # what TensorRT runs after deserializing an engine
-        runtime.run([i for i in ins if i is not None], outs, self.xp().cuda.get_current_stream())
+        # Shape inputs reach a plugin as values at shape time only (addPluginV3's shapeInputs), never in enqueue.
+        tensors = [(t, i) for t, i in zip(spec.inputs, ins, strict=False) if i is not None]
+        regular = [i for t, i in tensors if not t.shape_input]
+        stream = self.xp().cuda.get_current_stream()
+        if any(t.shape_input for t, _ in tensors):
+            shape_values = [[int(v) for v in self.xp().asnumpy(i).ravel()] for t, i in tensors if t.shape_input]
+            runtime.run(regular, outs, stream, shape_inputs=shape_values)
+        else:
+            runtime.run(regular, outs, stream)
 
 
 IMPLS: dict[str, Impl] = {

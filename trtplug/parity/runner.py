@@ -11,6 +11,7 @@ import numpy as np
 
 from trtplug.parity.cases import Case, default_cases, make_inputs, take_rows
 from trtplug.parity.compare import Comparison, compare
+from trtplug.parity.conformance import conformance_cases
 from trtplug.parity.impls import IMPLS
 from trtplug.parity.reference import reference_unavailable, run_reference
 from trtplug.spec import OpSpec
@@ -36,7 +37,12 @@ class Result:
 def prepare(spec: OpSpec, dtype: str, case: Case, seed: int) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
     """Inputs rounded to `dtype`, and the reference outputs for exactly those inputs (for the
     rows a huge case compares: the reference would take minutes on all of them)."""
-    inputs = {k: v.astype(dtype) if v.dtype.kind == "f" else v for k, v in make_inputs(spec, case, seed).items()}
+    # Inputs bound to the first input's type constraint follow the run's dtype (integer ops too).
+    run_typed = {t.name for t in spec.inputs if t.type == spec.inputs[0].type}
+    inputs = {
+        k: v.astype(dtype) if v.dtype.kind == "f" or k in run_typed else v
+        for k, v in make_inputs(spec, case, seed).items()
+    }
     return inputs, run_reference(spec, case, _checked_rows(spec, case, inputs))
 
 
@@ -74,7 +80,7 @@ def run_one(
         return result
     try:
         inputs, expected = prepared or prepare(spec, dtype, case, seed)
-        actual = impl.run(spec, case, inputs, dtype)
+        actual = impl.run(spec, case, inputs, dtype, [e.shape for e in expected])
     except Exception as exc:  # the implementation under test may fail in any way: report it
         result.status = "error"
         result.detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
@@ -97,24 +103,41 @@ class Selection:
     huge: bool = False
 
 
-def plan(specs: Iterable[OpSpec], selection: Selection) -> list[tuple[OpSpec, str, Case]]:
-    """(spec, dtype, case) triples in run order; each runs every selected implementation."""
-    triples = []
+@dataclass(frozen=True, eq=False)
+class Job:
+    """One case of one op in one dtype; every selected implementation runs it."""
+
+    spec: OpSpec
+    dtype: str
+    case: Case
+    given: tuple[dict[str, np.ndarray], list[np.ndarray]] | None = None  # conformance inputs + outputs
+    skip: str | None = None  # why no implementation can run it (a conformance case the spec leaves out)
+
+
+def plan(specs: Iterable[OpSpec], selection: Selection) -> list[Job]:
+    """Spec-derived cases, then the ONNX conformance cases of the standard ops a spec replaces."""
+    jobs = []
     for spec in specs:
         for dtype in spec.dtypes:
-            if selection.dtypes is not None and dtype not in selection.dtypes:
-                continue
-            for case in default_cases(spec, huge=selection.huge):
-                if selection.cases is None or case.name in selection.cases:
-                    triples.append((spec, dtype, case))
-    return triples
+            jobs += [Job(spec, dtype, case) for case in default_cases(spec, huge=selection.huge)]
+        jobs += [Job(spec, c.dtype, c.case, (c.inputs, c.expected), c.skip) for c in conformance_cases(spec)]
+    return [
+        j
+        for j in jobs
+        if (selection.dtypes is None or j.dtype in selection.dtypes)
+        and (selection.cases is None or j.case.name in selection.cases)
+    ]
 
 
-def run_parity(triples: Iterable[tuple[OpSpec, str, Case]], impl_names: Sequence[str], seed: int) -> Iterator[Result]:
-    for spec, dtype, case in triples:
-        prepared = _prepare_shared(spec, impl_names, dtype, case, seed)
+def run_parity(jobs: Iterable[Job], impl_names: Sequence[str], seed: int) -> Iterator[Result]:
+    for job in jobs:
+        if job.skip:
+            for impl_name in impl_names:
+                yield Result(job.spec.key, impl_name, job.dtype, job.case.name, "skip", seed, job.skip)
+            continue
+        prepared = job.given or _prepare_shared(job.spec, impl_names, job.dtype, job.case, seed)
         for impl_name in impl_names:
-            yield run_one(spec, impl_name, dtype, case, seed, prepared)
+            yield run_one(job.spec, impl_name, job.dtype, job.case, seed, prepared)
         prepared = None  # huge cases hold gigabytes: let them go before the next case
 
 

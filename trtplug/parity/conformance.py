@@ -1,0 +1,100 @@
+"""ONNX conformance node cases as the primary reference for specs that replace ai.onnx ops.
+
+The installed `onnx` package ships, for each standard op, one-node models with inputs and the
+expected outputs (onnx.backend.test.case.node). Each case of an op a spec replaces becomes a
+parity case named "onnx:<test name>": inputs map onto the spec's inputs by position, node
+attributes onto the spec's attributes. Cases the spec cannot run (a dtype it does not
+support, an attribute it does not know, an opset it does not cover) are kept as skips with
+the reason, so a report shows what the plugin leaves out.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from trtplug.parity.cases import Case, default_attrs
+from trtplug.spec import OpSpec
+
+
+@dataclass(frozen=True, eq=False)
+class ConformanceCase:
+    case: Case
+    dtype: str  # of the spec's first input
+    inputs: dict[str, np.ndarray]
+    expected: list[np.ndarray]
+    skip: str | None = None  # why the spec cannot run this case
+
+
+@cache
+def _node_testcases() -> tuple[Any, ...]:
+    """Every one-node conformance case of the installed onnx (collecting them warns about casts)."""
+    from onnx.backend.test.case.node import collect_testcases
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cases = collect_testcases(None)
+    return tuple(c for c in cases if c.model is not None and len(c.model.graph.node) == 1 and c.data_sets)
+
+
+def _standard_op_types(spec: OpSpec) -> set[str]:
+    return {r.op_type for r in spec.replaces if r.domain in ("", "ai.onnx")}
+
+
+def conformance_cases(spec: OpSpec) -> list[ConformanceCase]:
+    """The conformance cases of the standard ops `spec` replaces (none for other domains)."""
+    op_types = _standard_op_types(spec)
+    if not op_types:
+        return []
+    found = []
+    for test in _node_testcases():
+        node = test.model.graph.node[0]
+        if node.op_type not in op_types or node.domain not in ("", "ai.onnx"):
+            continue
+        opset = next(o.version for o in test.model.opset_import if o.domain in ("", "ai.onnx"))
+        for index, (ins, outs) in enumerate(test.data_sets):
+            name = f"onnx:{test.name}" + (f"#{index}" if len(test.data_sets) > 1 else "")
+            found.append(_make_case(spec, name, node, opset, list(ins), list(outs)))
+    return found
+
+
+def _make_case(spec: OpSpec, name: str, node: Any, opset: int, ins: list, outs: list) -> ConformanceCase:
+    from onnx import helper
+
+    inputs: dict[str, np.ndarray] = {}
+    for tensor, onnx_name, value in zip(spec.inputs, [n for n in node.input], ins, strict=False):
+        if onnx_name:
+            inputs[tensor.name] = np.asarray(value)
+    attrs = default_attrs(spec)
+    for attribute in node.attribute:
+        value = helper.get_attribute_value(attribute)
+        attrs[attribute.name] = value.decode() if isinstance(value, bytes) else value
+    case = Case(name, {k: tuple(v.shape) for k, v in inputs.items()}, attrs)
+    first = inputs.get(spec.inputs[0].name)
+    dtype = str(first.dtype) if first is not None else "none"
+    skip = _unsupported(spec, node, opset, inputs, attrs)
+    return ConformanceCase(case, dtype, inputs, [np.asarray(o) for o in outs], skip)
+
+
+def _unsupported(spec: OpSpec, node: Any, opset: int, inputs: dict[str, np.ndarray], attrs: dict) -> str | None:
+    """Why `spec` cannot run this case, or None."""
+    if not any(r.covers("", node.op_type, opset) for r in spec.replaces):
+        return f"opset {opset} of {node.op_type} is not covered by {spec.plugin.name}"
+    if len(node.input) > len(spec.inputs):
+        return f"{len(node.input)} inputs, the spec has {len(spec.inputs)}"
+    known = {a.name for a in spec.onnx_attributes}
+    for name in attrs:
+        if name not in known and name not in {a.name for a in spec.attributes}:
+            return f"attribute {name!r} is not supported by {spec.plugin.name}"
+    for tensor in spec.inputs:
+        if tensor.name in inputs and str(inputs[tensor.name].dtype) not in spec.dtypes_of(tensor):
+            dtype = inputs[tensor.name].dtype
+            return f"input {tensor.name!r} is {dtype}; {spec.plugin.name} supports {', '.join(spec.dtypes_of(tensor))}"
+    missing = [t.name for t in spec.inputs if not t.optional and t.name not in inputs]
+    if missing:
+        return f"required input {missing[0]!r} absent"
+    return None
