@@ -2,7 +2,9 @@
 
 Shapes of the first input cover empty, one element, odd sizes, a typical transformer
 activation and a large tensor; inputs with a shape rule derive from it, the others share it.
-Values are drawn fresh from a seed that the runner records for reproduction.
+Values are drawn fresh from a seed that the runner records for reproduction. A spec's
+`[parity]` hints (trtplug/case_hints.py) replace the primary shapes with its own cases and bound
+integer inputs (indices into a table). Cases with every optional input also use every output.
 """
 
 from __future__ import annotations
@@ -41,23 +43,53 @@ def default_attrs(spec: OpSpec) -> dict[str, Any]:
     return {a.name: a.default for a in spec.attributes if a.default is not None}
 
 
-def _shapes_for(spec: OpSpec, primary: Shape, with_optional: bool) -> dict[str, Shape]:
+def all_outputs_attrs(spec: OpSpec) -> dict[str, Any]:
+    """Default attributes, with the derived output count (if any) asking for every output."""
+    attrs = default_attrs(spec)
+    counter = spec.derived_attribute("output_count")
+    if counter is not None:
+        attrs[counter.name] = len(spec.outputs)
+    return attrs
+
+
+def _shapes_for(
+    spec: OpSpec, primary: Shape, with_optional: bool, given: dict[str, Shape] | None = None, omit: tuple = ()
+) -> dict[str, Shape]:
     shapes: dict[str, Shape] = {spec.inputs[0].name: primary}
     for tensor in spec.inputs[1:]:
-        if tensor.optional and not with_optional:
+        if tensor.optional and (not with_optional or tensor.name in omit):
             continue
-        shapes[tensor.name] = apply_rule(tensor.shape, shapes) if tensor.shape else primary
+        if given and tensor.name in given:
+            shapes[tensor.name] = given[tensor.name]
+        else:
+            shapes[tensor.name] = apply_rule(tensor.shape, shapes) if tensor.shape else primary
     return shapes
 
 
+def hinted_cases(spec: OpSpec) -> list[Case]:
+    """The spec's own cases: each with its optional inputs (all outputs) and required-only."""
+    cases = []
+    for hint in spec.parity.cases:
+        primary = hint.shapes[spec.inputs[0].name]
+        full = _shapes_for(spec, primary, True, hint.shapes, hint.omit)
+        cases.append(Case(hint.name, full, {**all_outputs_attrs(spec), **hint.attrs}))
+        if any(t.optional for t in spec.inputs) or any(t.optional for t in spec.outputs):
+            required = _shapes_for(spec, primary, False, hint.shapes)
+            cases.append(Case(f"{hint.name}-required_only", required, {**default_attrs(spec), **hint.attrs}))
+    return cases
+
+
 def default_cases(spec: OpSpec) -> list[Case]:
-    """Every primary shape the first input's rank allows, with and without optional inputs."""
+    """Every primary shape the first input's rank allows, with and without optional inputs
+    (or the spec's hinted cases, when it has them)."""
+    if spec.parity is not None and spec.parity.cases:
+        return hinted_cases(spec)
     has_optional = any(t.optional for t in spec.inputs)
     cases = []
     for name, shape in PRIMARY_SHAPES.items():
         if len(shape) < spec.inputs[0].min_rank:
             continue
-        cases.append(Case(name, _shapes_for(spec, shape, True), default_attrs(spec)))
+        cases.append(Case(name, _shapes_for(spec, shape, True), all_outputs_attrs(spec)))
         if has_optional:
             cases.append(Case(f"{name}-required_only", _shapes_for(spec, shape, False), default_attrs(spec)))
     return cases
@@ -82,5 +114,7 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
         elif dtype == "bool":
             inputs[tensor.name] = rng.integers(0, 2, shape).astype(bool)
         else:
-            inputs[tensor.name] = rng.integers(-100, 100, shape).astype(dtype)
+            hint = spec.parity.values.get(tensor.name) if spec.parity is not None else None
+            low, high = hint.bounds(case.shapes) if hint is not None else (-100, 100)
+            inputs[tensor.name] = rng.integers(low, high, shape).astype(dtype)
     return inputs

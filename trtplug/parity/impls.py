@@ -44,9 +44,12 @@ def pyplugin_module(spec: OpSpec) -> ModuleType:
 
 
 def output_specs(spec: OpSpec, case: Case, dtype: str) -> list[tuple[str, tuple[int, ...], str]]:
-    """(name, shape, dtype) of each output, from the spec's shape rules and type constraints."""
-    by_constraint = {t.type: dtype for t in spec.inputs}
-    return [(t.name, apply_rule(t.shape, case.shapes), by_constraint.get(t.type, t.type)) for t in spec.outputs]
+    """(name, shape, dtype) of each output the case uses (all, or as many as the spec's derived
+    output_count attribute asks for), from the spec's shape rules and type constraints."""
+    by_constraint = {t.type: dtype if dtype in spec.dtypes_of(t) else spec.dtypes_of(t)[0] for t in spec.inputs}
+    counter = spec.derived_attribute("output_count")
+    used = spec.outputs[: case.attrs[counter.name]] if counter is not None else spec.outputs
+    return [(t.name, apply_rule(t.shape, case.shapes), by_constraint.get(t.type, t.type)) for t in used]
 
 
 def poisoned(xp: ModuleType, shape: tuple[int, ...], dtype: str) -> Any:

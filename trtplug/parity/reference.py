@@ -24,7 +24,7 @@ def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> o
     names = [t.name if t.name in inputs else "" for t in spec.inputs]
     while names and names[-1] == "":
         names.pop()  # trailing absent optional inputs are simply left out
-    attrs = {k: _ATTR_MAKERS[a.type](case.attrs[a.name]) for a in spec.attributes if (k := a.name) in case.attrs}
+    attrs = {k: _ATTR_MAKERS[a.type](case.attrs[a.name]) for a in spec.onnx_attributes if (k := a.name) in case.attrs}
     node = helper.make_node(
         replaced.op_type,
         names,

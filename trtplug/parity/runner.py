@@ -62,8 +62,10 @@ def run_one(
         result.detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
         return result
     tol = spec.tolerance(dtype)
+    # Implementations produce the outputs the case uses (a prefix); the reference produces all.
     result.comparisons = [
-        compare(t.name, np.asarray(a), e, tol) for t, a, e in zip(spec.outputs, actual, expected, strict=True)
+        compare(t.name, np.asarray(a), e, tol)
+        for t, a, e in zip(spec.outputs[: len(actual)], actual, expected[: len(actual)], strict=True)
     ]
     result.status = "pass" if all(c.ok for c in result.comparisons) else "fail"
     return result
