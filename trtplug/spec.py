@@ -14,6 +14,7 @@ Format (see plugins/fast_gelu/spec.toml):
     [[outputs]]         name, type, optional, shape (rule)
     [tolerances.<dtype>] atol, rtol
     [reference]         kind (onnxruntime|onnx-reference|numpy)
+    [parity]            optional case hints (trtplug/case_hints.py): case shapes, integer value ranges
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trtplug.case_hints import ParityHints, read_parity_hints
 from trtplug.errors import SpecError
 from trtplug.shape_rules import check_rule
 
@@ -110,14 +112,17 @@ class OpSpec:
     tolerances: dict[str, Tolerance]
     reference: str
     extra: dict[str, Any] = field(default_factory=dict)
+    parity: ParityHints | None = None
 
     def dtypes_of(self, tensor: TensorSpec) -> tuple[str, ...]:
         return self.type_constraints.get(tensor.type, (tensor.type,))
 
     @property
     def dtypes(self) -> tuple[str, ...]:
-        """Dtypes the op runs in: those of its first input."""
-        return self.dtypes_of(self.inputs[0])
+        """Dtypes the op runs in: those of its first floating-point input (else its first input);
+        integer index inputs such as EmbedLayerNormalization's input_ids do not count."""
+        floating = [t for t in self.inputs if any(d.startswith(("float", "bfloat")) for d in self.dtypes_of(t))]
+        return self.dtypes_of((floating or self.inputs)[0])
 
     def tolerance(self, dtype: str) -> Tolerance:
         return self.tolerances[dtype]
@@ -191,6 +196,7 @@ def load_spec(path: Path) -> OpSpec:
             "tolerances",
             "reference",
             "extra",
+            "parity",
         }
     )
     constraints = _read_constraints(top)
@@ -214,6 +220,7 @@ def load_spec(path: Path) -> OpSpec:
         tolerances=_read_tolerances(top),
         reference=top.sub("reference").get("kind", str, choices=REFERENCE_KINDS),
         extra=top.get("extra", dict, {}),
+        parity=read_parity_hints(top, inputs, [a.name for a in attributes]),
     )
     _check_shape_rules(top, spec)
     _check_tolerances(top, spec)

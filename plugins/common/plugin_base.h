@@ -10,6 +10,9 @@
 //   cudaError_t execute(Span<PluginTensorDesc const> in, Span<PluginTensorDesc const> out,
 //                       void const* const* inputs, void* const* outputs, void* workspace, cudaStream_t);
 // and may hide the defaults configure(), shapeChanged() (input validation) and workspaceSize().
+// An op with optional outputs also hides nbOutputs() to return its count from a field (the
+// spec's `derived = "output_count"` attribute, validated with checkOutputCount); kNbOutputs
+// is then the most it produces.
 // Hooks report violated preconditions with TRTPLUG_ENSURE; the base logs them with plugin and
 // method names and returns TensorRT's error code. Register with TRTPLUG_REGISTER_PLUGIN(Op).
 #pragma once
@@ -97,6 +100,7 @@ public:
     Params const& params() const noexcept { return mParams; }
 
     // Defaults an op may hide (same signature, in the op class).
+    int32_t nbOutputs() const noexcept { return Op::kNbOutputs; }
     void configure(Span<DynDesc const>, Span<DynDesc const>) {}
     void shapeChanged(Span<Desc const>, Span<Desc const>) {}
     size_t workspaceSize(Span<DynDesc const>, Span<DynDesc const>) const { return 0; }
@@ -125,7 +129,7 @@ public:
     char const* getPluginNamespace() const noexcept override { return kPluginNamespace; }
 
     // IPluginV3OneBuild
-    int32_t getNbOutputs() const noexcept override { return Op::kNbOutputs; }
+    int32_t getNbOutputs() const noexcept override { return self().nbOutputs(); }
 
     int32_t getOutputDataTypes(
         DataType* outputTypes, int32_t nbOutputs, DataType const* inputTypes, int32_t nbInputs) const noexcept override
@@ -197,7 +201,7 @@ public:
             // enqueue carries no input count: TensorRT calls onShapeChange (or configurePlugin) first.
             TRTPLUG_ENSURE(mNbInputs >= 0, "called before onShapeChange/configurePlugin");
             cudaError_t const err = self().execute(Span<Desc const>{inputDesc, mNbInputs},
-                Span<Desc const>{outputDesc, Op::kNbOutputs}, inputs, outputs, workspace, stream);
+                Span<Desc const>{outputDesc, self().nbOutputs()}, inputs, outputs, workspace, stream);
             TRTPLUG_ENSURE(err == cudaSuccess, std::string("CUDA error ") + cudaGetErrorName(err) + ": "
                     + cudaGetErrorString(err));
             return int32_t{0};
@@ -220,17 +224,26 @@ public:
 protected:
     Params mParams;
 
+    //! For op constructors: an output-count field must lie in 1..Op::kNbOutputs.
+    static int32_t checkOutputCount(int32_t count, char const* field)
+    {
+        TRTPLUG_ENSURE(count >= 1 && count <= Op::kNbOutputs,
+            std::string("field '") + field + "': must be 1.." + std::to_string(Op::kNbOutputs) + ", got "
+                + std::to_string(count));
+        return count;
+    }
+
 private:
     Op& self() noexcept { return static_cast<Op&>(*this); }
     Op const& self() const noexcept { return static_cast<Op const&>(*this); }
 
-    static void checkCounts(int32_t nbInputs, int32_t nbOutputs)
+    void checkCounts(int32_t nbInputs, int32_t nbOutputs) const
     {
         TRTPLUG_ENSURE(nbInputs >= Op::kMinInputs && nbInputs <= Op::kMaxInputs,
             "expected " + std::to_string(Op::kMinInputs) + ".." + std::to_string(Op::kMaxInputs) + " inputs, got "
                 + std::to_string(nbInputs));
-        TRTPLUG_ENSURE(nbOutputs == Op::kNbOutputs,
-            "expected " + std::to_string(Op::kNbOutputs) + " outputs, got " + std::to_string(nbOutputs));
+        TRTPLUG_ENSURE(nbOutputs == self().nbOutputs(),
+            "expected " + std::to_string(self().nbOutputs()) + " outputs, got " + std::to_string(nbOutputs));
     }
 
     int32_t mNbInputs{-1};

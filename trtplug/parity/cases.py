@@ -57,13 +57,40 @@ def default_attrs(spec: OpSpec) -> dict[str, Any]:
     return {a.name: a.default for a in spec.attributes if a.default is not None}
 
 
-def shapes_for(spec: OpSpec, primary: Shape, with_optional: bool) -> dict[str, Shape]:
+def all_outputs_attrs(spec: OpSpec) -> dict[str, Any]:
+    """Default attributes, with the derived output count (if any) asking for every output."""
+    attrs = default_attrs(spec)
+    counter = spec.derived_attribute("output_count")
+    if counter is not None:
+        attrs[counter.name] = len(spec.outputs)
+    return attrs
+
+
+def shapes_for(
+    spec: OpSpec, primary: Shape, with_optional: bool, given: dict[str, Shape] | None = None, omit: tuple = ()
+) -> dict[str, Shape]:
     shapes: dict[str, Shape] = {spec.inputs[0].name: primary}
     for tensor in spec.inputs[1:]:
-        if tensor.optional and not with_optional:
+        if tensor.optional and (not with_optional or tensor.name in omit):
             continue
-        shapes[tensor.name] = apply_rule(tensor.shape, shapes) if tensor.shape else primary
+        if given and tensor.name in given:
+            shapes[tensor.name] = given[tensor.name]
+        else:
+            shapes[tensor.name] = apply_rule(tensor.shape, shapes) if tensor.shape else primary
     return shapes
+
+
+def hinted_cases(spec: OpSpec) -> list[Case]:
+    """The spec's own cases: each with its optional inputs (all outputs) and required-only."""
+    cases = []
+    for hint in spec.parity.cases:
+        primary = hint.shapes[spec.inputs[0].name]
+        full = shapes_for(spec, primary, True, hint.shapes, hint.omit)
+        cases.append(Case(hint.name, full, {**all_outputs_attrs(spec), **hint.attrs}))
+        if any(t.optional for t in spec.inputs) or any(t.optional for t in spec.outputs):
+            required = shapes_for(spec, primary, False, hint.shapes)
+            cases.append(Case(f"{hint.name}-required_only", required, {**default_attrs(spec), **hint.attrs}))
+    return cases
 
 
 def is_row_wise(spec: OpSpec) -> bool:
@@ -87,6 +114,8 @@ def default_cases(spec: OpSpec, huge: bool = False) -> list[Case]:
 
 
 def _shape_cases(spec: OpSpec) -> list[Case]:
+    if spec.parity is not None and spec.parity.cases:
+        return hinted_cases(spec)
     if not parity_options(spec).get("default_shapes", True):
         return []
     has_optional = any(t.optional for t in spec.inputs)
@@ -95,7 +124,7 @@ def _shape_cases(spec: OpSpec) -> list[Case]:
         if len(shape) < spec.inputs[0].min_rank:
             continue
         for suffix, attrs in _attr_variants(spec):
-            cases.append(Case(name + suffix, shapes_for(spec, shape, True), attrs))
+            cases.append(Case(name + suffix, shapes_for(spec, shape, True), {**all_outputs_attrs(spec), **attrs}))
             if has_optional:
                 cases.append(Case(f"{name}-required_only{suffix}", shapes_for(spec, shape, False), attrs))
     return cases
@@ -146,22 +175,28 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
             continue
         periodic = case.period_rows and len(shape) > 1 and shape[0] > case.period_rows
         block = (case.period_rows, *shape[1:]) if periodic else shape
-        values = random_values(rng, dtype, block, spec, tensor.name)
+        values = random_values(rng, dtype, block, spec, tensor.name, case.shapes)
         inputs[tensor.name] = np.resize(values, shape) if periodic else values  # resize repeats the block
     return inputs
 
 
 def random_values(
-    rng: np.random.Generator, dtype: str, shape: Shape, spec: OpSpec | None = None, name: str = ""
+    rng: np.random.Generator,
+    dtype: str,
+    shape: Shape,
+    spec: OpSpec | None = None,
+    name: str = "",
+    shapes: dict[str, Shape] | None = None,
 ) -> np.ndarray:
-    """Random values of `dtype`, scaled or ranged as the spec's parity options say for input `name`."""
+    """Random values of `dtype`, scaled or ranged as the spec's parity hints say for input `name`."""
     options = parity_options(spec) if spec is not None else {}
+    hint = spec.parity.values.get(name) if spec is not None and spec.parity is not None else None
     if dtype.startswith(("float", "bfloat")):
         scale = options.get("value_scale", {}).get(name, 2.0)
         return (rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float32)
     if dtype == "bool":
         return rng.integers(0, 2, shape).astype(bool)
-    low, high = options.get("value_range", {}).get(name, (-100, 100))
+    low, high = hint.bounds(shapes or {}) if hint is not None else options.get("value_range", {}).get(name, (-100, 100))
     return rng.integers(low, high, shape).astype(dtype)
 
 

@@ -37,13 +37,14 @@ def pyplugin_module(spec: OpSpec) -> ModuleType:
 def output_specs(
     spec: OpSpec, case: Case, dtype: str, known: list[tuple[int, ...]] | None = None
 ) -> list[tuple[str, tuple[int, ...], str]]:
-    """(name, shape, dtype) of each output, from the spec's shape rules and type constraints;
+    """(name, shape, dtype) of each output the case uses (all, or as many as the spec's derived
+    output_count attribute asks for), from the spec's shape rules and type constraints;
     value-dependent shapes ("dynamic:...") come from `known` (the reference's output shapes)."""
-    by_constraint = {spec.inputs[0].type: dtype}
-    for t in spec.inputs[1:]:
-        by_constraint.setdefault(t.type, dtype if t.type == spec.inputs[0].type else spec.dtypes_of(t)[0])
+    by_constraint = {t.type: dtype if dtype in spec.dtypes_of(t) else spec.dtypes_of(t)[0] for t in spec.inputs}
+    counter = spec.derived_attribute("output_count")
+    used = spec.outputs[: case.attrs[counter.name]] if counter is not None else spec.outputs
     specs = []
-    for i, t in enumerate(spec.outputs):
+    for i, t in enumerate(used):
         if is_value_dependent(t.shape):
             if known is None:
                 raise ValueError(f"output {t.name!r} has a value-dependent shape; pass the reference's shapes")

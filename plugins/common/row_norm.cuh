@@ -1,0 +1,351 @@
+// Row normalization shared by the norm kernels (SkipLayerNorm, SkipSimplifiedLayerNorm,
+// EmbedLayerNorm): a team of threads (one warp, or several warps of a block) owns one row of
+// `hidden` elements, keeps it in registers as float32 (kVecs vectors of N elements per thread),
+// reduces mean and variance two-pass from those registers and writes the normalized row once.
+// Rows too long for registers (kVecs == 0) stream: the loader is called once per pass.
+//
+// A Loader provides, for the row the team works on:
+//   __device__ bool row(int64_t r);                     // select row r; false: write a NaN row
+//   __device__ void load(int64_t j, float (&v)[N]) const;   // float sum of vector j of the row
+// Included only from .cu files.
+#pragma once
+
+#include "common/launch.cuh"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace trtplug
+{
+
+//! Where a normalized row goes. Null pointers are outputs the node does not use (not written).
+template <typename T>
+struct NormOutputs
+{
+    T* y{nullptr};              //!< (rows, hidden)
+    T const* gamma{nullptr};    //!< (hidden)
+    T const* beta{nullptr};     //!< (hidden) or null
+    T* sum{nullptr};            //!< the pre-normalization row (rows, hidden) or null
+    float* mean{nullptr};       //!< (rows) or null; 0 in RMS form
+    float* invStdVar{nullptr};  //!< (rows) or null
+};
+
+__device__ __forceinline__ float warpSum(float v)
+{
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1)
+    {
+        v += __shfl_xor_sync(0xffffffffu, v, offset);
+    }
+    return v;
+}
+
+//! Sum over a team of kTeam threads (a multiple of 32). Teams wider than a warp exchange
+//! partial sums through `scratch` (kTeam / 32 floats per team) and synchronise the whole
+//! block, so every thread of the block must call this the same number of times.
+template <int kTeam>
+__device__ __forceinline__ float teamSum(float v, float* scratch)
+{
+    v = warpSum(v);
+    if constexpr (kTeam == 32)
+    {
+        return v;
+    }
+    else
+    {
+        constexpr int kWarps = kTeam / 32;
+        int const warp = (threadIdx.x % kTeam) / 32;
+        __syncthreads(); // the previous call's readers are done with scratch
+        if (threadIdx.x % 32 == 0)
+        {
+            scratch[warp] = v;
+        }
+        __syncthreads();
+        float total = 0.F;
+#pragma unroll
+        for (int w = 0; w < kWarps; ++w)
+        {
+            total += scratch[w];
+        }
+        return total;
+    }
+}
+
+template <typename T, int N>
+__device__ __forceinline__ void loadFloat(T const* p, int64_t j, float (&v)[N])
+{
+    Vec<T, N> const in = reinterpret_cast<Vec<T, N> const*>(p)[j];
+#pragma unroll
+    for (int i = 0; i < N; ++i)
+    {
+        v[i] = toFloat(in.v[i]);
+    }
+}
+
+template <typename T, int N>
+__device__ __forceinline__ void storeFloat(T* p, int64_t j, float const (&v)[N])
+{
+    Vec<T, N> out;
+#pragma unroll
+    for (int i = 0; i < N; ++i)
+    {
+        out.v[i] = fromFloat<T>(v[i]);
+    }
+    reinterpret_cast<Vec<T, N>*>(p)[j] = out;
+}
+
+//! Writes vector j of row r: (v - mean) * inv * gamma (+ beta), and the raw sum if wanted.
+template <typename T, int N>
+__device__ __forceinline__ void writeVector(
+    NormOutputs<T> const& o, int64_t r, int64_t nVec, int64_t j, float const (&v)[N], float mean, float inv)
+{
+    float g[N];
+    float y[N];
+    loadFloat<T, N>(o.gamma, j, g);
+    if (o.beta != nullptr)
+    {
+        loadFloat<T, N>(o.beta, j, y);
+    }
+#pragma unroll
+    for (int i = 0; i < N; ++i)
+    {
+        float const b = o.beta != nullptr ? y[i] : 0.F;
+        y[i] = (v[i] - mean) * inv * g[i] + b;
+    }
+    storeFloat<T, N>(o.y, r * nVec + j, y);
+    if (o.sum != nullptr)
+    {
+        storeFloat<T, N>(o.sum, r * nVec + j, v);
+    }
+}
+
+//! Threads per block for teams of kTeam threads: at least 4 warps, so warp teams share blocks.
+constexpr int rowNormThreads(int team)
+{
+    return team < 128 ? 128 : team;
+}
+
+//! One row per team of kTeam threads, blockDim.x / kTeam rows per block, grid-stride over rows.
+//! kVecs > 0: vectors j = lane + k * kTeam (k < kVecs) of the row are held in registers.
+template <typename T, int N, int kTeam, int kVecs, bool kRms, class Loader>
+__global__ void __launch_bounds__(rowNormThreads(kTeam)) rowNormKernel(Loader loader, NormOutputs<T> out, int64_t rows, int64_t hidden, float epsilon)
+{
+    __shared__ float scratch[1024 / 32];
+    int const teamsPerBlock = blockDim.x / kTeam;
+    int const team = threadIdx.x / kTeam;
+    int const lane = threadIdx.x % kTeam;
+    float* teamScratch = scratch + team * (kTeam / 32);
+    int64_t const nVec = hidden / N;
+    float const invHidden = 1.F / static_cast<float>(hidden);
+    for (int64_t base = int64_t{blockIdx.x} * teamsPerBlock; base < rows; base += int64_t{gridDim.x} * teamsPerBlock)
+    {
+        int64_t const r = base + team;
+        bool const active = r < rows; // inactive teams still join the block-wide reductions
+        bool const valid = active && loader.row(r);
+        float cache[kVecs > 0 ? kVecs : 1][N];
+        float partial = 0.F;
+        if constexpr (kVecs > 0)
+        {
+#pragma unroll
+            for (int k = 0; k < kVecs; ++k)
+            {
+                int64_t const j = lane + int64_t{k} * kTeam;
+#pragma unroll
+                for (int i = 0; i < N; ++i)
+                {
+                    cache[k][i] = 0.F;
+                }
+                if (valid && j < nVec)
+                {
+                    loader.load(j, cache[k]);
+                }
+            }
+        }
+        float mean = 0.F;
+        if constexpr (!kRms)
+        {
+            if constexpr (kVecs > 0)
+            {
+#pragma unroll
+                for (int k = 0; k < kVecs; ++k)
+                {
+#pragma unroll
+                    for (int i = 0; i < N; ++i)
+                    {
+                        partial += cache[k][i];
+                    }
+                }
+            }
+            else
+            {
+                for (int64_t j = lane; valid && j < nVec; j += kTeam)
+                {
+                    float v[N];
+                    loader.load(j, v);
+#pragma unroll
+                    for (int i = 0; i < N; ++i)
+                    {
+                        partial += v[i];
+                    }
+                }
+            }
+            mean = teamSum<kTeam>(partial, teamScratch) * invHidden;
+            partial = 0.F;
+        }
+        // Second pass over the centered row (RMS: mean 0, so this is the mean square).
+        if constexpr (kVecs > 0)
+        {
+#pragma unroll
+            for (int k = 0; k < kVecs; ++k)
+            {
+                bool const inRow = lane + int64_t{k} * kTeam < nVec;
+#pragma unroll
+                for (int i = 0; i < N; ++i)
+                {
+                    float const d = cache[k][i] - mean;
+                    partial += inRow ? d * d : 0.F;
+                }
+            }
+        }
+        else
+        {
+            for (int64_t j = lane; valid && j < nVec; j += kTeam)
+            {
+                float v[N];
+                loader.load(j, v);
+#pragma unroll
+                for (int i = 0; i < N; ++i)
+                {
+                    partial += (v[i] - mean) * (v[i] - mean);
+                }
+            }
+        }
+        float const var = teamSum<kTeam>(partial, teamScratch) * invHidden;
+        if (!active)
+        {
+            continue; // the last reduction is behind us: no more block-wide barriers this row
+        }
+        float const nan = __int_as_float(0x7fc00000);
+        float const inv = valid ? 1.F / sqrtf(var + epsilon) : nan;
+        mean = valid ? mean : nan;
+        if (lane == 0 && out.mean != nullptr)
+        {
+            out.mean[r] = mean;
+        }
+        if (lane == 0 && out.invStdVar != nullptr)
+        {
+            out.invStdVar[r] = inv;
+        }
+        if constexpr (kVecs > 0)
+        {
+#pragma unroll
+            for (int k = 0; k < kVecs; ++k)
+            {
+                int64_t const j = lane + int64_t{k} * kTeam;
+                if (j < nVec)
+                {
+                    if (!valid)
+                    {
+#pragma unroll
+                        for (int i = 0; i < N; ++i)
+                        {
+                            cache[k][i] = nan;
+                        }
+                    }
+                    writeVector<T, N>(out, r, nVec, j, cache[k], mean, inv);
+                }
+            }
+        }
+        else
+        {
+            for (int64_t j = lane; j < nVec; j += kTeam)
+            {
+                float v[N];
+                if (valid)
+                {
+                    loader.load(j, v);
+                }
+                else
+                {
+#pragma unroll
+                    for (int i = 0; i < N; ++i)
+                    {
+                        v[i] = nan;
+                    }
+                }
+                writeVector<T, N>(out, r, nVec, j, v, mean, inv);
+            }
+        }
+    }
+}
+
+template <typename T, int N, int kTeam, int kVecs, bool kRms, template <typename, int> class Loader, class Args>
+cudaError_t launchConfig(Args const& args, NormOutputs<T> const& out, int64_t rows, int64_t hidden, float epsilon,
+    cudaStream_t stream)
+{
+    constexpr int kThreads = rowNormThreads(kTeam);
+    constexpr int kTeamsPerBlock = kThreads / kTeam;
+    int64_t const blocks = std::min<int64_t>((rows + kTeamsPerBlock - 1) / kTeamsPerBlock, int64_t{1} << 30);
+    rowNormKernel<T, N, kTeam, kVecs, kRms, Loader<T, N>><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
+        Loader<T, N>(args), out, rows, hidden, epsilon);
+    return cudaGetLastError();
+}
+
+//! Team width and registers per thread for rows of nVec vectors of N elements: one warp per
+//! row up to 128 vectors (4 per lane), then up to 4 vectors per thread of wider teams, then a
+//! streaming kernel (3 passes over global memory) for rows beyond 4096 vectors.
+template <typename T, int N, bool kRms, template <typename, int> class Loader, class Args>
+cudaError_t launchWidth(Args const& args, NormOutputs<T> const& out, int64_t rows, int64_t hidden, float epsilon,
+    cudaStream_t stream)
+{
+    int64_t const nVec = hidden / N;
+#define TRTPLUG_ROW_NORM_CONFIG(team, vecs)                                                                            \
+    return launchConfig<T, N, team, vecs, kRms, Loader>(args, out, rows, hidden, epsilon, stream)
+    if (nVec <= 32)
+    {
+        TRTPLUG_ROW_NORM_CONFIG(32, 1);
+    }
+    if (nVec <= 128)
+    {
+        TRTPLUG_ROW_NORM_CONFIG(32, 4);
+    }
+    if constexpr (N > 1) // the scalar path (odd or unaligned rows) takes fewer, wider steps
+    {
+        if (nVec <= 256)
+        {
+            TRTPLUG_ROW_NORM_CONFIG(64, 4);
+        }
+        if (nVec <= 512)
+        {
+            TRTPLUG_ROW_NORM_CONFIG(128, 4);
+        }
+    }
+    if (nVec <= 1024)
+    {
+        TRTPLUG_ROW_NORM_CONFIG(256, 4);
+    }
+    if (nVec <= 4096)
+    {
+        TRTPLUG_ROW_NORM_CONFIG(1024, 4);
+    }
+    TRTPLUG_ROW_NORM_CONFIG(1024, 0);
+#undef TRTPLUG_ROW_NORM_CONFIG
+}
+
+//! Normalizes `rows` rows of `hidden` elements that Loader<T, N>(args) produces. `vectorizable`:
+//! every row buffer is 16-byte aligned and hidden a multiple of 16 / sizeof(T).
+template <typename T, bool kRms, template <typename, int> class Loader, class Args>
+cudaError_t launchRowNorm(Args const& args, NormOutputs<T> const& out, int64_t rows, int64_t hidden, float epsilon,
+    bool vectorizable, cudaStream_t stream)
+{
+    constexpr int kVec = 16 / sizeof(T);
+    if (vectorizable && hidden % kVec == 0)
+    {
+        return launchWidth<T, kVec, kRms, Loader>(args, out, rows, hidden, epsilon, stream);
+    }
+    return launchWidth<T, 1, kRms, Loader>(args, out, rows, hidden, epsilon, stream);
+}
+
+} // namespace trtplug

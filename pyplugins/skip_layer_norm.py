@@ -1,0 +1,27 @@
+"""SkipLayerNormalization prototype: S = input + skip (+ bias); output = LayerNorm(S) * gamma (+ beta);
+optional outputs mean, inv_std_var, input_skip_bias_sum (trtplug/protolib/norm.py, shared with
+the RMS form)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+from trtplug.protolib.norm import skip_norm_forward
+
+
+def _named(inputs: Sequence[Any]) -> tuple[Any, Any, Any, Any | None, Any | None]:
+    padded = [*inputs, None, None][:5]
+    return padded[0], padded[1], padded[2], padded[3], padded[4]  # input, skip, gamma, beta, bias
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    skip_norm_forward(xp, _named(inputs), outputs, attrs["epsilon"], rms=False)
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    x, skip, gamma, beta, bias = _named(inputs)
+    ext.skip_layer_norm(x, skip, gamma, list(outputs), beta, bias, float(attrs["epsilon"]), stream)

@@ -1,0 +1,27 @@
+"""SkipSimplifiedLayerNormalization prototype: S = input + skip (+ bias); output = S / RMS(S) * gamma;
+optional outputs mean (0), inv_std_var, input_skip_bias_sum (trtplug/protolib/norm.py, shared
+with SkipLayerNormalization)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+from trtplug.protolib.norm import skip_norm_forward
+
+
+def _named(inputs: Sequence[Any]) -> tuple[Any, Any, Any, None, Any | None]:
+    padded = [*inputs, None][:4]
+    return padded[0], padded[1], padded[2], None, padded[3]  # input, skip, gamma, (no beta), bias
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    skip_norm_forward(xp, _named(inputs), outputs, attrs["epsilon"], rms=True)
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    x, skip, gamma, _, bias = _named(inputs)
+    ext.skip_simplified_layer_norm(x, skip, gamma, list(outputs), bias, float(attrs["epsilon"]), stream)
