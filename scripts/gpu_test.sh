@@ -24,10 +24,11 @@ export PYTHONSAFEPATH=1 TRTPLUG_REQUIRE_NATIVE=1 PYTHONUNBUFFERED=1
 rc=$?
 tail -5 "$OUTDIR/gpu-pytest.log"
 
-echo "== compute-sanitizer memcheck over the CUDA launcher and plugin-host tests"
+echo "== compute-sanitizer memcheck over the CUDA launcher, plugin-host and their parity tests"
 if command -v compute-sanitizer >/dev/null; then
   compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
-    tests/test_native_gpu.py tests/test_plugin_host_gpu.py -k "not large" >"$OUTDIR/gpu-memcheck.log" 2>&1
+    tests/test_native_gpu.py tests/test_plugin_host_gpu.py tests/test_parity.py \
+    -k "(not large and not huge) and (not test_parity or -cuda- or -plugin-)" >"$OUTDIR/gpu-memcheck.log" 2>&1
   echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
   tail -3 "$OUTDIR/gpu-memcheck.log"
 fi
