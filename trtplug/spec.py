@@ -12,7 +12,8 @@ Format (see plugins/fast_gelu/spec.toml):
     [[inputs]]          name, type (constraint or dtype), optional, min_rank, shape (rule)
     [[outputs]]         name, type, optional, shape (rule)
     [tolerances.<dtype>] atol, rtol
-    [reference]         kind (onnxruntime|onnx-reference|numpy)
+    [reference]         kind (onnxruntime|onnx-reference|numpy: plugins/<op>/reference.py)
+    [extra.parity_shapes] name = [dims...]: replaces the default parity shapes of the first input
 """
 
 from __future__ import annotations
@@ -216,6 +217,7 @@ def load_spec(path: Path) -> OpSpec:
     _check_shape_rules(top, spec)
     _check_tolerances(top, spec)
     _check_optional_outputs(top, spec)
+    _check_parity_shapes(top, spec)
     return spec
 
 
@@ -324,4 +326,16 @@ def _check_optional_outputs(top: _Reader, spec: OpSpec) -> None:
     if spec.outputs[0].optional:
         raise top.fail("outputs[0].optional", "the first output cannot be optional")
     if any(t.optional for t in spec.outputs) and spec.derived_attribute("output_count") is None:
-        raise top.fail("outputs", "optional outputs need an attribute with derived = \"output_count\"")
+        raise top.fail("outputs", 'optional outputs need an attribute with derived = "output_count"')
+
+
+def _check_parity_shapes(top: _Reader, spec: OpSpec) -> None:
+    shapes = spec.extra.get("parity_shapes")
+    if shapes is None:
+        return
+    if not isinstance(shapes, dict) or not shapes:
+        raise top.fail("extra.parity_shapes", "expected a non-empty table of name = [dims]")
+    for name, shape in shapes.items():
+        dims_ok = isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)
+        if not dims_ok:
+            raise top.fail(f"extra.parity_shapes.{name}", f"expected a list of dimensions >= 0, got {shape!r}")

@@ -50,11 +50,18 @@ def _shapes_for(spec: OpSpec, primary: Shape, with_optional: bool) -> dict[str, 
     return shapes
 
 
+def primary_shapes(spec: OpSpec) -> dict[str, Shape]:
+    """PRIMARY_SHAPES, or the spec's own `[extra.parity_shapes]` for ops whose inputs need a
+    particular form (a fixed rank, an even last dimension)."""
+    own = spec.extra.get("parity_shapes")
+    return {name: tuple(shape) for name, shape in own.items()} if own else PRIMARY_SHAPES
+
+
 def default_cases(spec: OpSpec) -> list[Case]:
     """Every primary shape the first input's rank allows, with and without optional inputs."""
     has_optional = any(t.optional for t in spec.inputs)
     cases = []
-    for name, shape in PRIMARY_SHAPES.items():
+    for name, shape in primary_shapes(spec).items():
         if len(shape) < spec.inputs[0].min_rank:
             continue
         cases.append(Case(name, _shapes_for(spec, shape, True), default_attrs(spec)))
