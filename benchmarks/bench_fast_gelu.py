@@ -3,56 +3,46 @@ torch's tanh-GELU, as achieved bytes/s against a device-to-device copy measured 
 
 Bytes moved: read X (+ bias, negligible) and write Y, 2 * n * itemsize. Inputs rotate across
 buffers larger than L2; median of repeated CUDA-event timings after warm-up; never zeros.
-Prints a table; not a test.
+Prints a table; not a test. Helpers: benchmarks/bandwidth.py.
 """
 
 from __future__ import annotations
 
-import statistics
 import sys
+from pathlib import Path
 
 import numpy as np
 
-
-def time_ms(fn, sets: int, reps: int = 30) -> float:
-    import cupy as cp
-
-    for i in range(3):
-        fn(i % sets)
-    times = []
-    for i in range(reps):
-        start, stop = cp.cuda.Event(), cp.cuda.Event()
-        start.record()
-        fn(i % sets)
-        stop.record()
-        stop.synchronize()
-        times.append(cp.cuda.get_elapsed_time(start, stop))
-    return statistics.median(times)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is not a package
+from bandwidth import HEADER, Row, copy_gbps, optional_torch, rotating_sets, time_ms
 
 
-def bench_size(dtype: str, mb: int, ext, proto, torch) -> dict[str, float]:
-    """Median ms per implementation for one dtype and size (MB of X)."""
+def bench_size(dtype: str, mb: int, ext, proto, torch) -> list[Row]:
     import cupy as cp
 
     hidden = 4096
     rows = mb * (1 << 20) // np.dtype(dtype).itemsize // hidden
-    sets = 2 if mb >= 256 else 4  # rotate beyond the 50 MB L2
+    sets = rotating_sets(mb)
     rng = np.random.default_rng(mb)
     xs = [cp.asarray(rng.standard_normal((rows, hidden), dtype=np.float32)).astype(dtype) for _ in range(sets)]
     bias = cp.asarray(rng.standard_normal(hidden, dtype=np.float32)).astype(dtype)
     y = cp.empty_like(xs[0])
-    results = {
-        "copy": time_ms(lambda i: y.__setitem__(Ellipsis, xs[i]), sets),
-        "cuda+bias": time_ms(lambda i: ext.fast_gelu(xs[i], y, bias), sets),
-        "cuda": time_ms(lambda i: ext.fast_gelu(xs[i], y), sets),
-        "cupy-proto": time_ms(lambda i: proto.forward(cp, [xs[i], bias], [y], {}), sets, reps=5),
-    }
+    nbytes, copy = 2 * mb * (1 << 20), copy_gbps(mb * (1 << 20), sets)
+    torch_ms = None
     if torch is not None:
         import torch.nn.functional as F
 
         tx = [torch.as_tensor(x, device="cuda") for x in xs]
-        results["torch"] = time_ms(lambda i: F.gelu(tx[i], approximate="tanh"), sets)
-    return results
+        torch_ms = time_ms(lambda i: F.gelu(tx[i], approximate="tanh"), sets)
+    timings = {
+        "cuda+bias": time_ms(lambda i: ext.fast_gelu(xs[i], y, bias), sets),
+        "cuda": time_ms(lambda i: ext.fast_gelu(xs[i], y), sets),
+        "cupy-proto": time_ms(lambda i: proto.forward(cp, [xs[i], bias], [y], {}), sets, reps=5),
+    }
+    rows_out = [Row(dtype, mb, name, ms, nbytes, copy, torch_ms) for name, ms in timings.items()]
+    if torch_ms is not None:
+        rows_out.append(Row(dtype, mb, "torch", torch_ms, nbytes, copy, torch_ms))
+    return rows_out
 
 
 def main() -> int:
@@ -67,21 +57,12 @@ def main() -> int:
 
     ext = native_module()
     proto = pyplugin_module(load_registry().get("fast_gelu"))
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    print(f"{'dtype':8} {'MB':>6} {'impl':12} {'ms':>8} {'GB/s':>8} {'%copy':>6} {'x torch':>8}")
+    torch = optional_torch()
+    print(HEADER)
     for dtype in ("float32", "float16"):
         for mb in (64, 256, 1024):
-            results = bench_size(dtype, mb, ext, proto, torch)
-            nbytes = 2 * mb * (1 << 20)
-            for name, ms in results.items():
-                ratio = f"{results['torch'] / ms:8.2f}" if "torch" in results else "       -"
-                print(
-                    f"{dtype:8} {mb:6} {name:12} {ms:8.3f} {nbytes / ms / 1e6:8.0f} "
-                    f"{100 * results['copy'] / ms:5.0f}% {ratio}"
-                )
+            for row in bench_size(dtype, mb, ext, proto, torch):
+                print(row.format())
             cp.get_default_memory_pool().free_all_blocks()
     return 0
 
