@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+from trtplug.prototypes import bias_activation, gelu_tanh
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
-    x = inputs[0]
-    bias = inputs[1] if len(inputs) > 1 else None
-    v = x.astype(xp.float32)  # fp16 inputs compute in fp32, like the CUDA kernel
-    if bias is not None:
-        v = v + bias.astype(xp.float32)
-    y = 0.5 * v * (1.0 + xp.tanh(SQRT_2_OVER_PI * v * (1.0 + 0.044715 * v * v)))
-    outputs[0][...] = y.astype(outputs[0].dtype)
+    bias_activation(xp, inputs, outputs, gelu_tanh)
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:

@@ -75,7 +75,7 @@ def test_registry_covers_replaced_op_only() -> None:
     registry = load_registry()
     assert registry.covering("com.microsoft", "FastGelu", 1).key == "fast_gelu"
     assert registry.covering("", "FastGelu", 1) is None
-    assert registry.covering("com.microsoft", "Gelu", 1) is None
+    assert registry.covering("com.microsoft", "NoSuchGelu", 1) is None
 
 
 def test_registry_discovers_extra_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

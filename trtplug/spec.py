@@ -13,7 +13,7 @@ Format (see plugins/fast_gelu/spec.toml):
                         shape_input (the plugin receives its values as a TensorRT shape input)
     [[outputs]]         name, type, optional, shape (rule)
     [tolerances.<dtype>] atol, rtol
-    [reference]         kind (onnxruntime|onnx-reference|numpy)
+    [reference]         kind (onnxruntime|onnx-reference|numpy: plugins/<op>/reference.py)
     [parity]            optional case hints (trtplug/case_hints.py): case shapes, integer value ranges
 """
 

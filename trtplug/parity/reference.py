@@ -1,9 +1,16 @@
 """Independent references: the ONNX op the plugin replaces, run by ONNX Runtime (CPU) or
 onnx.reference, in float32 (fp16 inputs upcast: fp16 results are judged against fp32 math).
+Ops neither has (CUDA-only contrib ops) use kind "numpy": plugins/<key>/reference.py defines
+`reference(inputs: dict[str, np.ndarray], attrs: dict) -> list[np.ndarray]`, written from the
+op's documentation in float64 and independent of the prototype.
 """
 
 from __future__ import annotations
 
+import importlib.util
+from functools import cache
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -63,7 +70,24 @@ def _upcast(array: np.ndarray) -> np.ndarray:
     return array.astype(np.float32) if array.dtype == np.float16 else array
 
 
+def numpy_reference_path(spec: OpSpec) -> Path:
+    return spec.path.parent / "reference.py"
+
+
+@cache
+def _numpy_reference_module(path: Path) -> ModuleType:
+    loader_spec = importlib.util.spec_from_file_location(f"trtplug_reference_{path.parent.name}", path)
+    assert loader_spec is not None and loader_spec.loader is not None
+    module = importlib.util.module_from_spec(loader_spec)
+    loader_spec.loader.exec_module(module)
+    if not callable(getattr(module, "reference", None)):
+        raise TrtplugError(f"{path}: defines no reference(inputs, attrs) function")
+    return module
+
+
 def reference_unavailable(spec: OpSpec) -> str | None:
+    if spec.reference == "numpy" and not numpy_reference_path(spec).is_file():
+        return f"{numpy_reference_path(spec)}: missing (reference kind 'numpy')"
     if spec.reference == "onnxruntime":
         try:
             import onnxruntime  # noqa: F401
@@ -75,6 +99,8 @@ def reference_unavailable(spec: OpSpec) -> str | None:
 def run_reference(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
     """Reference outputs for `inputs` (already rounded to the run's dtype)."""
     feeds = {k: _upcast(v) for k, v in inputs.items()}
+    if spec.reference == "numpy":
+        return list(_numpy_reference_module(numpy_reference_path(spec)).reference(feeds, dict(case.attrs)))
     model = one_node_model(spec, case, feeds)
     if spec.reference == "onnxruntime":
         return _run_onnxruntime(model, feeds)

@@ -1,0 +1,47 @@
+// Activation functors of the GELU family, in float32 (fp16 data is converted around them).
+// Shared by the elementwise launchers and BiasSplitGelu. Included only from .cu files.
+#pragma once
+
+#include <cuda_runtime.h>
+
+namespace trtplug
+{
+
+//! x, for BiasAdd (bias and skip only).
+struct IdentityAct
+{
+    __device__ __forceinline__ float operator()(float v) const { return v; }
+};
+
+//! Exact GELU: 0.5 v (1 + erf(v / sqrt 2)).
+struct GeluErfAct
+{
+    __device__ __forceinline__ float operator()(float v) const
+    {
+        constexpr float kSqrtHalf = 0.70710678118654752f;
+        return 0.5f * v * (1.f + erff(v * kSqrtHalf));
+    }
+};
+
+//! Tanh GELU: 0.5 v (1 + tanh(u)) with u = sqrt(2/pi) (v + 0.044715 v^3). Evaluated as the
+//! identical v * sigmoid(2u) = v / (1 + exp(-2u)): one fast exp and one fast divide instead of
+//! tanhf, within ~1e-6 relative. exp overflowing to inf (v << 0) gives the right limit, -0.
+struct GeluTanhAct
+{
+    __device__ __forceinline__ float operator()(float v) const
+    {
+        constexpr float kMinusTwoSqrt2OverPi = -1.5957691216057308f;
+        constexpr float kBeta = 0.044715f;
+        float const minus2u = kMinusTwoSqrt2OverPi * v * (1.f + kBeta * v * v);
+        return __fdividef(v, 1.f + __expf(minus2u));
+    }
+};
+
+//! QuickGelu: v * sigmoid(alpha v) = v / (1 + exp(-alpha v)), same fast path as above.
+struct QuickGeluAct
+{
+    float alpha;
+    __device__ __forceinline__ float operator()(float v) const { return __fdividef(v, 1.f + __expf(-alpha * v)); }
+};
+
+} // namespace trtplug

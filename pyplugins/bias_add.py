@@ -1,0 +1,19 @@
+"""BiasAdd prototype: Y = X + bias + skip (bias along the last axis, skip X's shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+from trtplug.prototypes import bias_activation, identity
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    bias_activation(xp, inputs, outputs, identity)
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    ext.bias_add(inputs[0], outputs[0], inputs[1], inputs[2], stream)

@@ -1,0 +1,21 @@
+"""BiasSplitGelu prototype: V = X + bias; Y = V[..., :D/2] * gelu(V[..., D/2:]) (exact GELU)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+from trtplug.prototypes import gelu_erf
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    v = inputs[0].astype(xp.float32) + inputs[1].astype(xp.float32)
+    half = v.shape[-1] // 2
+    outputs[0][...] = (v[..., :half] * gelu_erf(xp, v[..., half:])).astype(outputs[0].dtype)
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    ext.bias_split_gelu(inputs[0], outputs[0], inputs[1], stream)

@@ -1,0 +1,162 @@
+"""The GELU family and bias ops on a GPU beyond the parity cases: unaligned buffers (the scalar
+kernel path), odd widths, every op through its binding and through its IPluginV3 plugin (build
+and runtime phase), and a tensor beyond 2^31 elements (the chunked launch). Each result is
+compared with the op's parity reference (ONNX Runtime CPU, or the NumPy reference of the
+CUDA-only ops) at the spec's tolerances; outputs are poisoned with NaN first."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tests.conftest import require_built
+from trtplug import native
+from trtplug.parity.cases import Case, default_attrs, make_inputs
+from trtplug.parity.impls import output_specs, pyplugin_module
+from trtplug.parity.reference import run_reference
+from trtplug.registry import load_registry
+
+pytestmark = pytest.mark.gpu
+
+OPS = ["gelu", "bias_gelu", "fast_gelu", "quick_gelu", "bias_add", "bias_split_gelu"]
+SHAPES = [(1, 1, 2), (3, 5, 34), (4, 7, 6), (2, 3, 64), (2, 33, 1000)]
+
+
+@pytest.fixture(scope="module")
+def cp():
+    import cupy
+
+    return cupy
+
+
+@pytest.fixture(scope="module")
+def ext():
+    module = native.native_module()
+    require_built("trtplug._native", module is not None, native.native_status()["native_module"])
+    return module
+
+
+@pytest.fixture(scope="module")
+def library():
+    host = native.plugin_host_module()
+    require_built("trtplug._plugin_host", host is not None, native.native_status()["plugin_host"])
+    path = native.plugin_library_path()
+    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
+    return host.PluginLibrary(str(path))
+
+
+def case_for(spec, shape: tuple[int, ...]) -> Case:
+    shapes = {"X": shape, "A": shape, "bias": shape[-1:], "B": shape[-1:], "skip": shape}
+    return Case("gpu", {t.name: shapes[t.name] for t in spec.inputs}, default_attrs(spec))
+
+
+def offset_view(cp, host: np.ndarray, offset: int):
+    """A device copy of `host` starting `offset` elements into its buffer (offset 1: misaligned)."""
+    buf = cp.empty(host.size + offset, dtype=host.dtype)
+    view = buf[offset:].reshape(host.shape)
+    view[...] = cp.asarray(host)
+    return view
+
+
+def poisoned_view(cp, shape: tuple[int, ...], dtype: str, offset: int):
+    buf = cp.full(math.prod(shape) + offset, cp.nan, dtype=dtype)
+    return buf, buf[offset:].reshape(shape)
+
+
+def check(spec, case, inputs, dtype, outputs, buffers, offset) -> None:
+    (expected,) = run_reference(spec, case, inputs)
+    tol = spec.tolerance(dtype)
+    (actual,) = [o.get() for o in outputs]
+    np.testing.assert_allclose(actual.astype(np.float64), expected, atol=tol.atol, rtol=tol.rtol)
+    assert offset == 0 or all(math.isnan(float(b[0])) for b in buffers)  # nothing written before the view
+
+
+def run_case(cp, op: str, shape, dtype: str, offset: int, seed: int, execute) -> None:
+    spec = load_registry().get(op)
+    case = case_for(spec, shape)
+    inputs = {k: v.astype(dtype) for k, v in make_inputs(spec, case, seed).items()}
+    ins = [offset_view(cp, inputs[t.name], offset) for t in spec.inputs]
+    pairs = [poisoned_view(cp, s, dt, offset) for _, s, dt in output_specs(spec, case, dtype)]
+    execute(spec, ins, [view for _, view in pairs], case.attrs)
+    cp.cuda.get_current_stream().synchronize()
+    check(spec, case, inputs, dtype, [view for _, view in pairs], [buf for buf, _ in pairs], offset)
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "misaligned"])
+def test_binding(cp, ext, op, shape, dtype, offset, seed) -> None:
+    def execute(spec, ins, outs, attrs):
+        pyplugin_module(spec).native(ext, ins, outs, attrs, cp.cuda.get_current_stream())
+
+    run_case(cp, op, shape, dtype, offset, seed, execute)
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("shape", [(3, 5, 34), (2, 3, 64)], ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("phase", ["build", "runtime"])
+def test_plugin(cp, library, op, shape, dtype, phase, seed) -> None:
+    def execute(spec, ins, outs, attrs):
+        plugin = library.create(spec.plugin.name, "1", "trtplug", attrs)
+        assert plugin is not None
+        plugin = plugin if phase == "build" else plugin.round_trip()
+        stream = cp.cuda.Stream(non_blocking=True)  # a side stream: the plugin must use the one it is given
+        cp.cuda.get_current_stream().synchronize()
+        plugin.run(ins, outs, stream, synchronize=False)
+        stream.synchronize()
+
+    run_case(cp, op, shape, dtype, 1 if phase == "runtime" else 0, seed, execute)
+
+
+@pytest.mark.parametrize("alpha", [1.0, -0.75])
+def test_quick_gelu_alpha_reaches_the_kernel(cp, ext, alpha, seed) -> None:
+    spec = load_registry().get("quick_gelu")
+    case = Case("alpha", {"X": (5, 77)}, {"alpha": alpha})
+    inputs = make_inputs(spec, case, seed)
+    y = cp.full((5, 77), cp.nan, dtype=cp.float32)
+    ext.quick_gelu(cp.asarray(inputs["X"]), y, alpha)
+    check(spec, case, inputs, "float32", [y], [], 0)
+
+
+def test_launch_error_is_raised_not_a_crash(ext) -> None:
+    import cupy as cp
+
+    x = cp.zeros(10, dtype=cp.float32)
+    with pytest.raises(RuntimeError, match="cudaErrorInvalidValue"):
+        ext.fast_gelu_ptr(x.data.ptr, x.data.ptr, 10, "float32", bias=x.data.ptr, bias_len=3)
+
+
+def test_large_tensor_is_launched_in_chunks(cp, ext) -> None:
+    """2^31 + 352 fp16 elements on a misaligned buffer: the scalar path with more than INT32_MAX
+    groups, so the launcher splits it; chunk boundaries fall on whole bias rows (length 1000).
+    Checked around the first chunk boundary and at both ends."""
+    free, _ = cp.cuda.runtime.memGetInfo()
+    width, rows = 1000, 2147484
+    n = width * rows
+    if free < 2 * 2 * n + (1 << 30):
+        pytest.skip(f"needs ~{4 * n >> 30} GiB of free GPU memory")
+    spec = load_registry().get("bias_gelu")
+    buf = cp.empty(n + 1, dtype=cp.float16)
+    block = 1 << 28  # fill in blocks: a float32 temporary of the whole tensor would need 8 GiB more
+    for start in range(0, n, block):
+        size = min(block, n - start)
+        buf[1 + start : 1 + start + size] = cp.random.standard_normal(size, dtype=cp.float32) * 2
+    x = buf[1:].reshape(rows, width)
+    bias = cp.asarray((np.arange(width) % 7 - 3) / 4, dtype=cp.float16)
+    out = cp.full(n + 1, cp.nan, dtype=cp.float16)
+    y = out[1:].reshape(rows, width)
+    ext.bias_gelu(x, y, bias)
+    cp.cuda.get_current_stream().synchronize()
+    assert math.isnan(float(out[0]))
+    boundary = (2**31 - 1) // width  # first chunk ends after this many rows
+    for lo in (0, boundary - 2, rows - 3):
+        rows_x = cp.asnumpy(x[lo : lo + 3])
+        case = Case("large", {"A": rows_x.shape, "B": (width,)})
+        (expected,) = run_reference(spec, case, {"A": rows_x, "B": cp.asnumpy(bias)})
+        tol = spec.tolerance("float16")
+        actual = cp.asnumpy(y[lo : lo + 3]).astype(np.float64)
+        np.testing.assert_allclose(actual, expected, atol=tol.atol, rtol=tol.rtol)

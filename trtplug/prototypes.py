@@ -1,0 +1,74 @@
+"""Shared pieces of the CuPy prototypes in pyplugins/: the GELU-family activations and the
+"Y = act(X [+ bias]) [+ skip]" driver, written against an array module `xp` (NumPy or CuPy) so
+one prototype runs on the CPU and on the GPU. Math is float32, fp16 data converted around it,
+like the CUDA kernels; the parity suite checks every prototype against an independent reference.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+Activation = Callable[[ModuleType, Any], Any]
+
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+SQRT_HALF = math.sqrt(0.5)
+# Numerical Recipes' erfc Chebyshev fit (fractional error < 1.2e-7 everywhere): NumPy has no
+# erf, and one formula keeps the NumPy and CuPy prototypes identical.
+_ERFC_COEFFS = (
+    -1.26551223,
+    1.00002368,
+    0.37409196,
+    0.09678418,
+    -0.18628806,
+    0.27886807,
+    -1.13520398,
+    1.48851587,
+    -0.82215223,
+    0.17087277,
+)
+
+
+def erfc(xp: ModuleType, x: Any) -> Any:
+    z = xp.abs(x)
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = xp.zeros_like(t) + _ERFC_COEFFS[-1]
+    for c in reversed(_ERFC_COEFFS[:-1]):
+        poly = c + t * poly
+    tail = t * xp.exp(-z * z + poly)
+    return xp.where(x >= 0, tail, 2.0 - tail)
+
+
+def identity(xp: ModuleType, v: Any) -> Any:
+    return v
+
+
+def gelu_erf(xp: ModuleType, v: Any) -> Any:
+    """0.5 v (1 + erf(v / sqrt 2)) as 0.5 v erfc(-v / sqrt 2): no cancellation for v << 0."""
+    return 0.5 * v * erfc(xp, -SQRT_HALF * v)
+
+
+def gelu_tanh(xp: ModuleType, v: Any) -> Any:
+    return 0.5 * v * (1.0 + xp.tanh(SQRT_2_OVER_PI * v * (1.0 + 0.044715 * v * v)))
+
+
+def quick_gelu(alpha: float) -> Activation:
+    """v * sigmoid(alpha v), via tanh so large |alpha v| cannot overflow exp."""
+
+    def activation(xp: ModuleType, v: Any) -> Any:
+        return v * (0.5 + 0.5 * xp.tanh((0.5 * alpha) * v))
+
+    return activation
+
+
+def bias_activation(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], activation: Activation) -> None:
+    """outputs[0] = activation(X + bias) + skip; inputs are (X[, bias[, skip]]), bias/skip may be None."""
+    v = inputs[0].astype(xp.float32)
+    if len(inputs) > 1 and inputs[1] is not None:
+        v = v + inputs[1].astype(xp.float32)
+    y = activation(xp, v)
+    if len(inputs) > 2 and inputs[2] is not None:
+        y = y + inputs[2].astype(xp.float32)
+    outputs[0][...] = y.astype(outputs[0].dtype)
