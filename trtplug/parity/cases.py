@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.case_hints import ValueHint
 from trtplug.shape_rules import Shape, apply_rule
 from trtplug.spec import OpSpec, TensorSpec
 
@@ -83,14 +84,20 @@ def shapes_for(
 def hinted_cases(spec: OpSpec) -> list[Case]:
     """The spec's own cases: each with its optional inputs (all outputs) and required-only."""
     cases = []
-    for hint in spec.parity.cases:
+    for hint in spec.parity.cases if spec.parity is not None else ():
         primary = hint.shapes[spec.inputs[0].name]
         full = shapes_for(spec, primary, True, hint.shapes, hint.omit)
-        cases.append(Case(hint.name, full, {**all_outputs_attrs(spec), **hint.attrs}))
+        attrs = {**all_outputs_attrs(spec), **hint.attrs}
+        cases.append(Case(hint.name, full, attrs, values=_present(hint.values, full)))
         if any(t.optional for t in spec.inputs) or any(t.optional for t in spec.outputs):
             required = shapes_for(spec, primary, False, hint.shapes)
-            cases.append(Case(f"{hint.name}-required_only", required, {**default_attrs(spec), **hint.attrs}))
+            attrs = {**default_attrs(spec), **hint.attrs}
+            cases.append(Case(f"{hint.name}-required_only", required, attrs, values=_present(hint.values, required)))
     return cases
+
+
+def _present(values: dict[str, Any], shapes: dict[str, Shape]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k in shapes}
 
 
 def is_row_wise(spec: OpSpec) -> bool:
@@ -102,9 +109,9 @@ def is_row_wise(spec: OpSpec) -> bool:
 
 def default_cases(spec: OpSpec, huge: bool = False) -> list[Case]:
     """Every primary shape the first input's rank allows, with and without optional inputs, then
-    the spec's own cases ([[extra.parity.cases]], see parity_options); for row-wise ops also a
-    strided case and, when `huge`, the past-2**31-elements case."""
-    cases = _shape_cases(spec) + [_spec_case(spec, entry) for entry in parity_options(spec).get("cases", [])]
+    the spec's own cases ([parity], trtplug/case_hints.py); for row-wise ops also a strided case
+    and, when `huge`, the past-2**31-elements case."""
+    cases = _shape_cases(spec) + hinted_cases(spec)
     if is_row_wise(spec) and len(PRIMARY_SHAPES["odd"]) >= spec.inputs[0].min_rank:
         cases.append(Case("strided", shapes_for(spec, PRIMARY_SHAPES["odd"], True), default_attrs(spec), True))
         if huge:
@@ -114,46 +121,21 @@ def default_cases(spec: OpSpec, huge: bool = False) -> list[Case]:
 
 
 def _shape_cases(spec: OpSpec) -> list[Case]:
-    if spec.parity is not None and spec.parity.cases:
-        return hinted_cases(spec)
-    if not parity_options(spec).get("default_shapes", True):
+    hints = spec.parity
+    if hints is not None and not hints.default_shapes:
         return []
+    variants = [("-" + "-".join(map(str, v.values())).lower(), v) for v in hints.attr_variants] if hints else []
     has_optional = any(t.optional for t in spec.inputs)
     cases = []
     for name, shape in PRIMARY_SHAPES.items():
         if len(shape) < spec.inputs[0].min_rank:
             continue
-        for suffix, attrs in _attr_variants(spec):
-            cases.append(Case(name + suffix, shapes_for(spec, shape, True), {**all_outputs_attrs(spec), **attrs}))
+        for suffix, variant in variants or [("", {})]:
+            cases.append(Case(name + suffix, shapes_for(spec, shape, True), {**all_outputs_attrs(spec), **variant}))
             if has_optional:
-                cases.append(Case(f"{name}-required_only{suffix}", shapes_for(spec, shape, False), attrs))
+                required = shapes_for(spec, shape, False)
+                cases.append(Case(f"{name}-required_only{suffix}", required, {**default_attrs(spec), **variant}))
     return cases
-
-
-def parity_options(spec: OpSpec) -> dict[str, Any]:
-    """[extra.parity] of a spec, for ops the edge-shape table cannot describe alone:
-
-    default_shapes = false            leave out the PRIMARY_SHAPES cases
-    attr_variants = [{direction = "LEFT"}, ...]   run each primary case once per variant
-    value_range = {Y = [-2, 40]}      integer inputs drawn from [lo, hi) instead of [-100, 100)
-    value_scale = {X = 1.0}           float inputs: standard normal times this (default 2.0)
-    [[extra.parity.cases]]            name, shapes = {A = [3, 4]}, attrs = {...}, values = {size = [...]}
-    """
-    return spec.extra.get("parity", {})
-
-
-def _attr_variants(spec: OpSpec) -> list[tuple[str, dict[str, Any]]]:
-    variants = parity_options(spec).get("attr_variants", [])
-    if not variants:
-        return [("", default_attrs(spec))]
-    return [("-" + "-".join(map(str, v.values())).lower(), {**default_attrs(spec), **v}) for v in variants]
-
-
-def _spec_case(spec: OpSpec, entry: dict[str, Any]) -> Case:
-    values = {k: tuple(v) for k, v in entry.get("values", {}).items()}
-    shapes = {k: tuple(v) for k, v in entry.get("shapes", {}).items()}
-    shapes.update({k: (len(v),) for k, v in values.items()})
-    return Case(entry["name"], shapes, {**default_attrs(spec), **entry.get("attrs", {})}, values=values)
 
 
 def case_seed(seed: int, spec: OpSpec, case: Case) -> int:
@@ -188,16 +170,18 @@ def random_values(
     name: str = "",
     shapes: dict[str, Shape] | None = None,
 ) -> np.ndarray:
-    """Random values of `dtype`, scaled or ranged as the spec's parity hints say for input `name`."""
-    options = parity_options(spec) if spec is not None else {}
+    """Random values of `dtype`, drawn as the spec's [parity.values] hint for input `name` says."""
     hint = spec.parity.values.get(name) if spec is not None and spec.parity is not None else None
+    hint = hint or ValueHint()
     if dtype.startswith(("float", "bfloat")):
-        scale = options.get("value_scale", {}).get(name, 2.0)
-        return (rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float32)
+        values = rng.standard_normal(shape, dtype=np.float32) * np.float32(hint.scale)
+        if hint.add_identity and len(shape) >= 2 and shape[-1] == shape[-2]:
+            values += np.float32(hint.add_identity) * np.eye(shape[-1], dtype=np.float32)
+        return values
     if dtype == "bool":
         return rng.integers(0, 2, shape).astype(bool)
-    low, high = hint.bounds(shapes or {}) if hint is not None else options.get("value_range", {}).get(name, (-100, 100))
-    return rng.integers(low, high, shape).astype(dtype)
+    low, high = hint.bounds(shapes or {})
+    return rng.integers(low, high, shape, dtype=np.int64).astype(dtype)
 
 
 def take_rows(array: Any, windows: tuple[tuple[int, int], ...]) -> Any:
