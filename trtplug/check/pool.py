@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from trtplug.errors import TrtplugError
@@ -68,7 +69,9 @@ def _run_child(backend, job_file, start, stderr_path, results, progress, timeout
     """Run one child from job `start`: the first job it did not answer, and its exit code (None: stalled)."""
     command = [sys.executable, "-m", "trtplug.check.worker", backend, job_file, str(start)]
     with open(stderr_path, "wb") as stderr:
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, env=_child_env()
+        )
     next_index, stalled = start, [False]
     try:
         for line in _lines(child.stdout, timeout_s, stalled):
@@ -92,6 +95,14 @@ def _run_child(backend, job_file, start, stderr_path, results, progress, timeout
         code = child.wait()
         child.stdout.close()
     return next_index, None if stalled[0] else code
+
+
+def _child_env() -> dict[str, str]:
+    """The child imports this very trtplug, also when it runs from a source tree that is not installed."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def _lines(stream, timeout_s: float, stalled: list[bool]):

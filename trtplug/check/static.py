@@ -84,37 +84,46 @@ class StaticJudge:
             )
         if entry.get("supported", True) is False:
             return f"TensorRT {self.version}.x does not support {node.op_type} (source: {self._source(entry)})"
-        problem = self._types(site, entry)
+        dtype = self._main_dtype(site, entry)
+        problem = self._types(site, entry, dtype)
         for condition in self.data.get("conditions", {}).get(node.op_type, []):
             if problem:
                 break
-            if self.version in condition.get("versions", VERSIONS) and not _holds(condition, site):
+            applies = self.version in condition.get("versions", VERSIONS) and (
+                "when_types" not in condition or dtype in condition["when_types"]
+            )
+            if applies and not _holds(condition, site):
                 problem = f"{condition['reason']} (source: {self._source(condition)})"
         return problem
+
+    @staticmethod
+    def _main_dtype(site: NodeSite, entry: dict[str, Any]) -> str | None:
+        """The dtype of the tensor the op's type list is about (input `type_input`, or output 0)."""
+        index, node = entry.get("type_input", 0), site.node
+        name = node.output[0] if index < 0 or index >= len(node.input) else node.input[index]
+        kind = site.scope.types.get(name) if name else None
+        return dtype_name(kind.tensor_type.elem_type) if kind is not None and kind.tensor_type.elem_type else None
 
     def _source(self, entry: dict[str, Any]) -> str:
         return entry.get("source", self.data["default_source"])
 
-    def _types(self, site: NodeSite, entry: dict[str, Any]) -> str | None:
+    def _types(self, site: NodeSite, entry: dict[str, Any], dtype: str | None) -> str | None:
         types = {name: site.scope.types.get(name) for name in (*site.node.input, *site.node.output) if name}
         for name, kind in types.items():
             if kind is not None and kind.WhichOneof("value") not in (None, "tensor_type"):
                 return f"{name!r} is a {kind.WhichOneof('value').removesuffix('_type')}: TensorRT has tensors only"
             if kind is not None and kind.tensor_type.elem_type:
-                dtype = dtype_name(kind.tensor_type.elem_type)
-                if dtype not in self.tensor_types:
-                    return f"TensorRT has no {dtype} tensors ({name!r}) (source: {self.data['tensor_types']['source']})"
-        index = entry.get("type_input", 0)
-        names = list(site.node.output[:1]) if index < 0 or index >= len(site.node.input) else [site.node.input[index]]
-        kind = types.get(names[0]) if names and names[0] else None
+                tensor_dtype = dtype_name(kind.tensor_type.elem_type)
+                if tensor_dtype not in self.tensor_types:
+                    source = self.data["tensor_types"]["source"]
+                    return f"TensorRT has no {tensor_dtype} tensors ({name!r}) (source: {source})"
         allowed = entry.get("types")
         allowed = self.data["type_sets"].get(allowed, allowed) if isinstance(allowed, str) else allowed
-        if kind is not None and kind.tensor_type.elem_type and allowed:
-            dtype = dtype_name(kind.tensor_type.elem_type)
-            if dtype not in allowed:
-                supported = ", ".join(allowed)
-                source = self._source(entry)
-                return f"{site.node.op_type} does not support {dtype} (supported: {supported}) (source: {source})"
+        cast_down = dtype == "float64" and allowed and "float32" in allowed  # float64 is cast down on import
+        if dtype and allowed and dtype not in allowed and not cast_down:
+            supported = ", ".join(allowed)
+            source = self._source(entry)
+            return f"{site.node.op_type} does not support {dtype} (supported: {supported}) (source: {source})"
         return None
 
     def _judge_function(self, function: onnx.FunctionProto, site: NodeSite) -> str | None:
