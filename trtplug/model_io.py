@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
 
@@ -164,7 +165,10 @@ def check_external_data(model: onnx.ModelProto, model_dir: Path, path: str | Pat
         target, offset, length = external_data_path(tensor, model_dir, f"{path}: {owner}")
         if not target.is_file():
             raise TrtplugError(f"{path}: {owner}: external data file {target.name!r} is missing")
-        if offset + (length or 0) > target.stat().st_size:
+        if length is None:  # no recorded length: the tensor's own size
+            count = int(np.prod(tensor.dims)) if tensor.dims else 1
+            length = count * onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+        if offset + length > target.stat().st_size:
             raise TrtplugError(f"{path}: {owner}: external data file {target.name!r} is shorter than offset + length")
 
 

@@ -3,6 +3,7 @@ then the whole model parsed once to confirm (or correct) the per-node verdicts."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ class Verdict:
 def error_reason(error: dict[str, Any]) -> str:
     """The parser's own words, with the checker's location when it only says 'false'."""
     desc = error.get("desc", "").removeprefix("Assertion failed: ").strip()
+    match = re.fullmatch(r'[^"]*&&\s*"(.*)"', desc)  # `cond && "message"` assertions: keep the message
+    desc = match.group(1) if match else desc
     if desc in ("", "false") and error.get("where"):
         desc = f"rejected by the parser's {error['where'].split()[-1]} ({error.get('code', '')})"
     return desc or error.get("code", "rejected")
