@@ -74,7 +74,7 @@ class ParserBackend:
         return self.builder.create_network(flags)
 
     def parse(self, model: bytes, folder: str | None = None) -> list[ParserError]:
-        """The parser's errors for `model` (empty when it imports); `folder` resolves external data."""
+        """The parser's errors for `model` (empty when it imports); `folder`: the model file path, for external data."""
         network = self._network()
         parser = self.trt.OnnxParser(network, self.logger)
         ok = parser.parse(model, folder) if folder else parser.parse(model)

@@ -71,7 +71,7 @@ def run_parser_check(
         site_jobs.append(by_signature[cut.signature])
         report.notes.extend(f"node {site.path!r}: {note}" for note in cut.notes)
     if whole_model:
-        jobs.append((model.SerializeToString(), str(ctx.folder)))
+        jobs.append((model.SerializeToString(), str(path.resolve())))  # the parser resolves external data from it
     info = PoolInfo()
     results = run_jobs(jobs, backend, progress(len(jobs), len(sites)), timeout_s, info)
     report.engine = f"{info.backend or backend} {info.version}".strip()
@@ -102,16 +102,21 @@ def _confirm(sites: list[NodeSite], verdicts: list[Verdict], whole: JobResult, r
         report.stats["whole_model"] = "imports"
         return
     report.stats["whole_model"] = "rejected"
-    _apply_whole_model_errors(sites, verdicts, whole.errors)
+    unplaced = _apply_whole_model_errors(sites, verdicts, whole.errors)
+    report.stats["whole_model_unplaced"] = [error_reason(e) for e in unplaced]
 
 
-def _apply_whole_model_errors(sites: list[NodeSite], verdicts: list[Verdict], errors: list[dict[str, Any]]) -> None:
+def _apply_whole_model_errors(
+    sites: list[NodeSite], verdicts: list[Verdict], errors: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Attach whole-model errors to their nodes; the errors no node could be found for."""
     by_name = {s.node.name: i for i, s in enumerate(sites) if s.node.name}
     by_top = {s.top_index: i for i, s in enumerate(sites) if s.top_index is not None}
-    import_stop = None  # the parser imports in order: nodes before the first import failure imported fine
+    import_stop, unplaced = None, []  # the parser imports in order: nodes before the first failure imported fine
     for error in errors:
         index = by_name.get(error.get("node_name", ""), by_top.get(error.get("node", -1)))
         if index is None:
+            unplaced.append(error)
             continue
         reason = error_reason(error)
         if reason not in verdicts[index].reasons:
@@ -122,11 +127,12 @@ def _apply_whole_model_errors(sites: list[NodeSite], verdicts: list[Verdict], er
                 min(import_stop, sites[index].top_index) if import_stop is not None else sites[index].top_index
             )
     if import_stop is None:
-        return
+        return unplaced
     flagged = {by_name.get(e.get("node_name", ""), by_top.get(e.get("node", -1))) for e in errors}
     for i, site in enumerate(sites):
         if site.top_index is not None and site.top_index < import_stop and i not in flagged:
             verdicts[i].reasons, verdicts[i].body = [], []
+    return unplaced
 
 
 def _settle_bodies(sites: list[NodeSite], verdicts: list[Verdict]) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from trtplug.errors import TrtplugError
 
-Job = tuple[bytes, "str | None"]  # serialized model, folder for external data
+Job = tuple[bytes, "str | None"]  # serialized model, model file path (for its external data)
 
 
 @dataclass

@@ -47,6 +47,10 @@ def check_model(
 
         pairs = run_parser_check(model, model_path, report, chosen, progress, whole_model, timeout_s)
         report.findings = findings_from(pairs, covering)
+        report.findings += [  # the model does not import, for a reason tied to no node
+            Finding("(whole model)", "-", "-", reason, "whole-model parse", None)
+            for reason in report.stats.pop("whole_model_unplaced", [])
+        ]
         report.nodes = len(pairs)
         return report
     if not static:
