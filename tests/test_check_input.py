@@ -110,3 +110,12 @@ def test_input_is_never_written(tmp_path: Path) -> None:
     before = path.read_bytes()
     assert run_cli("check", str(path), "--static").returncode == 0
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
+
+
+def test_help_and_static_mode_need_no_parser(tmp_path: Path) -> None:
+    done = run_cli("check", "--help")
+    assert done.returncode == 0 and "--static" in done.stdout and "--trt-version" in done.stdout
+    path = save(_relu_model(), tmp_path)
+    done = run_cli("check", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "no TensorRT parser is importable" in done.stdout and "static data, TensorRT 10.x" in done.stdout
