@@ -72,6 +72,7 @@ class ModelContext:
     model: onnx.ModelProto
     folder: Path
     functions: set[tuple[str, str]]
+    constant_keys: dict[int, tuple[str, Any, Any]] = field(default_factory=dict)  # constants hashed once
 
     @classmethod
     def of(cls, model: onnx.ModelProto, folder: Path) -> ModelContext:
@@ -91,11 +92,50 @@ class NodeCut:
     outputs: list[tuple[str, Any]]
     keep_names: bool
     signature: bytes = b""
+    dims: _DimNames | None = None
     notes: list[str] = field(default_factory=list)
+
+
+class _DimNames:
+    """Renames symbolic dims in order of first use (N, unk__17 -> d0, d1), keeping which dims are equal,
+    so nodes that differ only in the names shape inference invented share a signature."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def key(self, kind: onnx.TypeProto) -> Any:
+        """A cheap signature key for a type: dtype and dims, symbols by first-use index."""
+        if not kind.HasField("tensor_type"):
+            return kind.SerializeToString()
+        tensor = kind.tensor_type
+        if not tensor.HasField("shape"):
+            return (tensor.elem_type, None)
+        dims = tuple(
+            d.dim_value
+            if d.HasField("dim_value")
+            else self.names.setdefault(d.dim_param, f"d{len(self.names)}")
+            if d.dim_param
+            else "?"
+            for d in tensor.shape.dim
+        )
+        return (tensor.elem_type, dims)
+
+    def canonical(self, kind: onnx.TypeProto | None) -> onnx.TypeProto | None:
+        if kind is None or not kind.HasField("tensor_type") or not kind.tensor_type.HasField("shape"):
+            return kind
+        if not any(d.dim_param for d in kind.tensor_type.shape.dim):
+            return kind
+        copy = onnx.TypeProto()
+        copy.CopyFrom(kind)
+        for dim in copy.tensor_type.shape.dim:
+            if dim.dim_param:
+                dim.dim_param = self.names.setdefault(dim.dim_param, f"d{len(self.names)}")
+        return copy
 
 
 def cut_node(node: onnx.NodeProto, scope: Scope, ctx: ModelContext) -> NodeCut:
     """Describe `node` in isolation and compute its signature (no model is built yet)."""
+    dims = _DimNames()
     keep = any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute)
     names = list(node.input) + (sorted(subgraph_references(node) - set(node.input)) if keep else [])
     inputs, first_seen, parts = [], {}, [node.domain, node.op_type]
@@ -108,11 +148,11 @@ def cut_node(node: onnx.NodeProto, scope: Scope, ctx: ModelContext) -> NodeCut:
             parts.append(f"={first_seen[name]}")
         else:
             first_seen[name] = position
-            kind, payload, key = _describe_input(name, scope, ctx)
+            kind, payload, key = _describe_input(name, scope, ctx, dims)
             inputs.append((name if keep else f"in{position}", kind, payload))
             parts.append(key)
     outputs = [(name if keep or not name else f"out{i}", scope.types.get(name)) for i, name in enumerate(node.output)]
-    parts += [t.SerializeToString() if t is not None else b"?" for _, t in outputs]
+    parts += [dims.key(t) if t is not None else "?" for _, t in outputs]
     parts += [a.SerializeToString() for a in sorted(node.attribute, key=lambda a: a.name)]
     if keep:
         parts.append(node.name)
@@ -120,29 +160,36 @@ def cut_node(node: onnx.NodeProto, scope: Scope, ctx: ModelContext) -> NodeCut:
     for part in parts:
         digest.update(part if isinstance(part, bytes) else str(part).encode())
         digest.update(b"\0")
-    cut = NodeCut(node, inputs, outputs, keep, digest.digest())
+    cut = NodeCut(node, inputs, outputs, keep, digest.digest(), dims=dims)
     cut.notes = [
         f"input {n!r} has no inferred type" for n, (_, k, _) in zip(names, inputs, strict=True) if k == "untyped"
     ]
     return cut
 
 
-def _describe_input(name: str, scope: Scope, ctx: ModelContext) -> tuple[str, Any, Any]:
+def _describe_input(name: str, scope: Scope, ctx: ModelContext, dims: _DimNames) -> tuple[str, Any, Any]:
     """(kind, payload, signature key) for one distinct input."""
     tensor = scope.constants.get(name)
     if tensor is not None:
-        size = _numel(tensor)
-        if size <= SMALL_CONSTANT:
-            tensor = read_tensor(tensor, ctx.folder)
-            data = tensor.raw_data or onnx.numpy_helper.to_array(tensor).tobytes()
-            return "const", tensor, (tensor.data_type, tuple(tensor.dims), hashlib.sha1(data).hexdigest())
-        if size <= STANDIN_LIMIT:
-            return "standin", tensor, ("w", tensor.data_type, tuple(tensor.dims))
-        return "var", helper.make_tensor_type_proto(tensor.data_type, list(tensor.dims)), ("W", tensor.data_type)
+        described = ctx.constant_keys.get(id(tensor))
+        if described is None:
+            described = ctx.constant_keys[id(tensor)] = _describe_constant(tensor, ctx)
+        return described
     kind = scope.types.get(name)
     if kind is None:
         return "untyped", None, "?"
-    return "var", kind, kind.SerializeToString()
+    return "var", kind, dims.key(kind)
+
+
+def _describe_constant(tensor: onnx.TensorProto, ctx: ModelContext) -> tuple[str, Any, Any]:
+    size = _numel(tensor)
+    if size <= SMALL_CONSTANT:
+        tensor = read_tensor(tensor, ctx.folder)
+        data = tensor.raw_data or onnx.numpy_helper.to_array(tensor).tobytes()
+        return "const", tensor, (tensor.data_type, tuple(tensor.dims), hashlib.sha1(data).hexdigest())
+    if size <= STANDIN_LIMIT:
+        return "standin", tensor, ("w", tensor.data_type, tuple(tensor.dims))
+    return "var", helper.make_tensor_type_proto(tensor.data_type, list(tensor.dims)), ("W", tensor.data_type)
 
 
 def build_model(cut: NodeCut, ctx: ModelContext) -> bytes:
@@ -162,13 +209,13 @@ def build_model(cut: NodeCut, ctx: ModelContext) -> bytes:
         elif kind in ("var", "untyped"):
             info = onnx.ValueInfoProto(name=name)
             if payload is not None:
-                info.type.CopyFrom(payload)
+                info.type.CopyFrom(cut.dims.canonical(payload) if cut.dims else payload)
             else:
                 info.type.tensor_type.elem_type = onnx.TensorProto.FLOAT
             graph_inputs.append(info)
     for i, (name, _) in enumerate(cut.outputs):
         node.output[i] = name
-    outputs = [_value_info(n, t) for n, t in cut.outputs if n]
+    outputs = [_value_info(n, cut.dims.canonical(t) if cut.dims else t) for n, t in cut.outputs if n]
     graph = helper.make_graph([node], "trtplug_check", graph_inputs, outputs, initializer=initializers)
     model = helper.make_model(graph, opset_imports=list(ctx.model.opset_import), ir_version=ctx.model.ir_version)
     if (cut.node.domain, cut.node.op_type) in ctx.functions or cut.keep_names:
