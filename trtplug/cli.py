@@ -19,6 +19,7 @@ COMMANDS = {
     "doctor": "environment report: Python, ONNX, TensorRT, CUDA, GPU, compiled parts",
     "list": "registered plugins, the ONNX ops they replace, implementations available here",
     "parity": "numerical parity of every implementation against independent references",
+    "check": "every node TensorRT's ONNX parser rejects, why, and the plugin that covers it",
     "bench": "time each op's CUDA kernel, CuPy prototype and torch equivalent on this GPU",
 }
 

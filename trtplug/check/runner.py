@@ -1,0 +1,68 @@
+"""`check_model`: load and validate the model, pick parser or static mode, attach covering plugins."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from trtplug.check.backend import choose_backend
+from trtplug.check.findings import CheckReport, Finding
+from trtplug.check.walk import NodeSite
+from trtplug.errors import TrtplugError
+from trtplug.model_io import load_valid_model
+
+
+def _no_progress(total: int, nodes: int) -> Callable[[int], None]:
+    return lambda n: None
+
+
+def check_model(
+    path: str | os.PathLike[str],
+    static: bool = False,
+    trt_version: str = "10",
+    backend: str = "auto",
+    plugin_dirs: Iterable[str] = (),
+    whole_model: bool = True,
+    progress: Callable[[int, int], Callable[[int], None]] = _no_progress,
+    timeout_s: float = 120.0,
+) -> CheckReport:
+    """Every node TensorRT rejects in the model at `path`, with reasons and covering plugins."""
+    from trtplug.registry import load_registry
+
+    registry = load_registry(plugin_dirs)
+    model_path = Path(path)
+    model = load_valid_model(model_path)
+    chosen = None if static else choose_backend(backend)
+    if not static and chosen is None and backend != "auto":
+        raise TrtplugError(f"--backend {backend}: the {backend} Python package is not importable here")
+    report = CheckReport(model=str(path), mode="parser" if chosen else "static", engine="")
+
+    def covering(site: NodeSite) -> str | None:
+        spec = registry.covering(site.node.domain, site.node.op_type, site.opset)
+        return spec.plugin.name if spec else None
+
+    if chosen:
+        from trtplug.check.parser_mode import findings_from, run_parser_check
+
+        pairs = run_parser_check(model, model_path, report, chosen, progress, whole_model, timeout_s)
+        report.findings = findings_from(pairs, covering)
+        report.findings += [  # the model does not import, for a reason tied to no node
+            Finding("(whole model)", "-", "-", reason, "whole-model parse", None)
+            for reason in report.stats.pop("whole_model_unplaced", [])
+        ]
+        report.nodes = len(pairs)
+        return report
+    if not static:
+        report.notes.append("no TensorRT parser is importable (tensorrt, tensorrt_rtx): static mode")
+    from trtplug.check.static import run_static_check
+
+    report.engine = f"static data, TensorRT {trt_version}.x"
+    sites = run_static_check(model, model_path, trt_version, report)
+    report.nodes = len(sites)
+    report.findings = [
+        Finding(s.path, s.node.op_type, s.node.domain or "ai.onnx", reason, "static data", covering(s))
+        for s, reason in sites
+        if reason
+    ]
+    return report

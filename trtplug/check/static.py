@@ -1,0 +1,169 @@
+"""Static mode: judge each node from the shipped capability data (data/tensorrt_ops.toml), no parser.
+
+The parser dispatches importers by op_type alone (the domain is ignored), so the data is looked up
+the same way. Each rejection names the fact and its source.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import onnx
+from onnx import helper
+
+from trtplug.check.extract import ModelContext
+from trtplug.check.findings import CheckReport
+from trtplug.check.walk import NodeSite, infer_types, walk
+from trtplug.errors import TrtplugError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DATA_PATH = Path(__file__).resolve().parent / "data" / "tensorrt_ops.toml"
+VERSIONS = ("10", "11")
+CONDITION_KEYS = {"attribute", "input", "input_rank", "max_outputs"}
+
+
+def dtype_name(elem_type: int) -> str:
+    name = onnx.TensorProto.DataType.Name(elem_type).lower()
+    return {"float": "float32", "double": "float64"}.get(name, name)
+
+
+@cache
+def load_data(path: Path = DATA_PATH) -> dict[str, Any]:
+    """The capability data, checked enough that a typo names the file and the entry."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise TrtplugError(f"{path}: cannot read capability data: {exc}") from None
+    sources = data.get("sources", {})
+    for op, conditions in data.get("conditions", {}).items():
+        for i, condition in enumerate(conditions):
+            where = f"{path}: conditions.{op}[{i}]"
+            if not CONDITION_KEYS & set(condition) or "reason" not in condition:
+                raise TrtplugError(f"{where}: needs a reason and one of {', '.join(sorted(CONDITION_KEYS))}")
+            if condition.get("source", data["default_source"]) not in sources:
+                raise TrtplugError(f"{where}: unknown source {condition.get('source')!r}")
+    for table in [data["ops"], *(v.get("ops", {}) for v in data.get("versions", {}).values())]:
+        for op, entry in table.items():
+            if entry.get("source", data["default_source"]) not in sources:
+                raise TrtplugError(f"{path}: ops.{op}: unknown source {entry.get('source')!r}")
+    return data
+
+
+def op_table(version: str, data: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Op name -> entry for one TensorRT major version (base matrix plus that version's overlay)."""
+    data = data or load_data()
+    return {**data["ops"], **data.get("versions", {}).get(version, {}).get("ops", {})}
+
+
+class StaticJudge:
+    def __init__(self, version: str, ctx: ModelContext | None = None) -> None:
+        if version not in VERSIONS:
+            raise TrtplugError(f"--trt-version {version}: no capability data (known: {', '.join(VERSIONS)})")
+        self.data = load_data()
+        self.version = version
+        self.ops = op_table(version, self.data)
+        self.tensor_types = set(self.data["tensor_types"][version])
+        self.functions = {(f.domain, f.name): f for f in (ctx.model.functions if ctx else [])}
+
+    def judge(self, site: NodeSite) -> str | None:
+        """Why TensorRT rejects the node, or None."""
+        node = site.node
+        if (node.domain, node.op_type) in self.functions:
+            return self._judge_function(self.functions[(node.domain, node.op_type)], site)
+        entry = self.ops.get(node.op_type)
+        if entry is None:
+            return (
+                f"TensorRT {self.version}.x has no importer for {node.op_type} (not in {self.data['default_source']})"
+            )
+        if entry.get("supported", True) is False:
+            return f"TensorRT {self.version}.x does not support {node.op_type} (source: {self._source(entry)})"
+        dtype = self._main_dtype(site, entry)
+        problem = self._types(site, entry, dtype)
+        for condition in self.data.get("conditions", {}).get(node.op_type, []):
+            if problem:
+                break
+            applies = self.version in condition.get("versions", VERSIONS) and (
+                "when_types" not in condition or dtype in condition["when_types"]
+            )
+            if applies and not _holds(condition, site):
+                problem = f"{condition['reason']} (source: {self._source(condition)})"
+        return problem
+
+    @staticmethod
+    def _main_dtype(site: NodeSite, entry: dict[str, Any]) -> str | None:
+        """The dtype of the tensor the op's type list is about (input `type_input`, or output 0)."""
+        index, node = entry.get("type_input", 0), site.node
+        name = node.output[0] if index < 0 or index >= len(node.input) else node.input[index]
+        kind = site.scope.types.get(name) if name else None
+        return dtype_name(kind.tensor_type.elem_type) if kind is not None and kind.tensor_type.elem_type else None
+
+    def _source(self, entry: dict[str, Any]) -> str:
+        return entry.get("source", self.data["default_source"])
+
+    def _types(self, site: NodeSite, entry: dict[str, Any], dtype: str | None) -> str | None:
+        types = {name: site.scope.types.get(name) for name in (*site.node.input, *site.node.output) if name}
+        for name, kind in types.items():
+            if kind is not None and kind.WhichOneof("value") not in (None, "tensor_type"):
+                return f"{name!r} is a {kind.WhichOneof('value').removesuffix('_type')}: TensorRT has tensors only"
+            if kind is not None and kind.tensor_type.elem_type:
+                tensor_dtype = dtype_name(kind.tensor_type.elem_type)
+                if tensor_dtype not in self.tensor_types:
+                    source = self.data["tensor_types"]["source"]
+                    return f"TensorRT has no {tensor_dtype} tensors ({name!r}) (source: {source})"
+        allowed = entry.get("types")
+        allowed = self.data["type_sets"].get(allowed, allowed) if isinstance(allowed, str) else allowed
+        cast_down = dtype == "float64" and allowed and "float32" in allowed  # float64 is cast down on import
+        if dtype and allowed and dtype not in allowed and not cast_down:
+            supported = ", ".join(allowed)
+            source = self._source(entry)
+            return f"{site.node.op_type} does not support {dtype} (supported: {supported}) (source: {source})"
+        return None
+
+    def _judge_function(self, function: onnx.FunctionProto, site: NodeSite) -> str | None:
+        """A local function imports when every body node does (types inside are unknown)."""
+        for index, inner in enumerate(function.node):
+            inner_site = NodeSite(f"{site.path}/{inner.name or index}", inner, site.scope, None, site.opset)
+            reason = self.judge(inner_site)
+            if reason:
+                return f"in function {function.name} node {inner.name or inner.op_type!r}: {reason}"
+        return None
+
+
+def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
+    node = site.node
+    if "attribute" in condition:
+        attr = next((a for a in node.attribute if a.name == condition["attribute"]), None)
+        if condition.get("absent"):
+            return attr is None
+        value = helper.get_attribute_value(attr) if attr is not None else condition.get("default")
+        value = value.decode() if isinstance(value, bytes) else value
+        if condition.get("all_ones"):
+            return value is None or all(v == 1 for v in value)
+        return value is None or value in condition["allowed"]
+    if "input" in condition:
+        index = condition["input"]
+        name = node.input[index] if index < len(node.input) else ""
+        return not name or name in site.scope.constants
+    if "input_rank" in condition:
+        kind = site.scope.types.get(node.input[0]) if node.input else None
+        if kind is None or not kind.tensor_type.HasField("shape"):
+            return True
+        return len(kind.tensor_type.shape.dim) in condition["input_rank"]
+    used = max((i + 1 for i, name in enumerate(node.output) if name), default=0)
+    return used <= condition["max_outputs"]
+
+
+def run_static_check(
+    model: onnx.ModelProto, path: Path, version: str, report: CheckReport
+) -> list[tuple[NodeSite, str | None]]:
+    """Every node with the reason the data gives for rejecting it (None: imports)."""
+    inferred = infer_types(model, report.notes)
+    judge = StaticJudge(version, ModelContext.of(inferred, path.resolve().parent))
+    return [(site, judge.judge(site)) for site in walk(inferred)]

@@ -1,0 +1,48 @@
+"""Walking a model's nodes with the types and constants visible to each, after shape inference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import onnx
+
+from trtplug.check.extract import Scope
+
+
+@dataclass
+class NodeSite:
+    path: str
+    node: onnx.NodeProto
+    scope: Scope
+    top_index: int | None  # index in the main graph; None inside If/Loop/Scan bodies
+    opset: int
+
+
+def infer_types(model: onnx.ModelProto, notes: list[str]) -> onnx.ModelProto:
+    """The model with inferred value_info (weights are not needed); the model as is when inference fails."""
+    try:
+        return onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False)
+    except Exception as exc:  # inference is a help, not a requirement: the parser still decides
+        notes.append(f"shape inference failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
+        return model
+
+
+def walk(model: onnx.ModelProto) -> Iterator[NodeSite]:
+    """Every node, bodies included, in the same path convention as trtplug.model_io.iter_nodes."""
+    versions = {imp.domain or "": imp.version for imp in model.opset_import}
+    versions.setdefault("", versions.get("ai.onnx", 0))
+    scope = Scope()
+    scope.add_graph(model.graph)
+    yield from _walk_graph(model.graph, scope, "", versions, top=True)
+
+
+def _walk_graph(graph, scope: Scope, prefix: str, versions: dict[str, int], top: bool) -> Iterator[NodeSite]:
+    for index, node in enumerate(graph.node):
+        name = f"{prefix}{node.name or f'{node.op_type}_{index}'}"
+        opset = versions.get(node.domain or "", versions.get("ai.onnx", 0) if node.domain == "ai.onnx" else 0)
+        yield NodeSite(name, node, scope, index if top else None, opset)
+        for attr in node.attribute:
+            subgraphs = [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)
+            for sub in subgraphs:
+                yield from _walk_graph(sub, scope.child(sub), f"{name}/{attr.name}/", versions, top=False)
