@@ -47,9 +47,11 @@ def check_model(
 
         pairs = run_parser_check(model, model_path, report, chosen, progress, whole_model, timeout_s)
         report.findings = findings_from(pairs, covering)
-        report.findings += [  # the model does not import, for a reason tied to no node
+        said = {part for f in report.findings for part in f.reason.split("; ")}
+        report.findings += [  # the model does not import, for a reason tied to no node (e.g. an input's dtype)
             Finding("(whole model)", "-", "-", reason, "whole-model parse", None)
-            for reason in report.stats.pop("whole_model_unplaced", [])
+            for reason in dict.fromkeys(report.stats.pop("whole_model_unplaced", []))
+            if reason not in said
         ]
         report.nodes = len(pairs)
         return report
