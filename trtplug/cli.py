@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrtplugError as exc:
         print(f"trtplug {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `trtplug check model.onnx | head`: the reader left, stay quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print(f"trtplug {args.command}: interrupted", file=sys.stderr)
         return 130
