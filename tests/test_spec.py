@@ -196,7 +196,7 @@ def test_shape_input_and_fold_into(tmp_path: Path) -> None:
         ('type = "int64"', 'type = "T"', "inputs[1].shape_input", "int32 or int64"),
         ('fold_into = "alpha"', 'fold_into = "beta"', "inputs[2].fold_into", "not a (non-derived) attribute"),
         ('fold_into = "alpha"', 'fold_into = "alpha"\nshape_input = true', "inputs[2].shape_input", "int32 or int64"),
-        ('type = "int64"\noptional = true\nshape_input = true', 'type = "int64"\nfold_into = "alpha"', "inputs", "same"),
+        ('optional = true\nshape_input = true', 'optional = true\nfold_into = "alpha"', "inputs", "same attribute"),
     ],
 )
 def test_invalid_input_roles(tmp_path: Path, old: str, new: str, field: str, problem: str) -> None:
