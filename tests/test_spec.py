@@ -114,7 +114,9 @@ def test_invalid_spec_names_file_and_field(tmp_path: Path, old: str, new: str, f
 
 
 def test_optional_outputs_need_an_output_count_attribute(tmp_path: Path) -> None:
-    text = VALID.format(name="ThingPlugin") + '[[outputs]]\nname = "Z"\ntype = "T"\noptional = true\nshape = "same_as:X"\n'
+    text = (
+        VALID.format(name="ThingPlugin") + '[[outputs]]\nname = "Z"\ntype = "T"\noptional = true\nshape = "same_as:X"\n'
+    )
     with pytest.raises(SpecError, match="derived"):
         load_spec(write_op(tmp_path, "a", text))
     counted = text + '[[attributes]]\nname = "num_outputs"\ntype = "int"\ndefault = 1\nderived = "output_count"\n'
@@ -196,7 +198,7 @@ def test_shape_input_and_fold_into(tmp_path: Path) -> None:
         ('type = "int64"', 'type = "T"', "inputs[1].shape_input", "int32 or int64"),
         ('fold_into = "alpha"', 'fold_into = "beta"', "inputs[2].fold_into", "not a (non-derived) attribute"),
         ('fold_into = "alpha"', 'fold_into = "alpha"\nshape_input = true', "inputs[2].shape_input", "int32 or int64"),
-        ('optional = true\nshape_input = true', 'optional = true\nfold_into = "alpha"', "inputs", "same attribute"),
+        ("optional = true\nshape_input = true", 'optional = true\nfold_into = "alpha"', "inputs", "same attribute"),
     ],
 )
 def test_invalid_input_roles(tmp_path: Path, old: str, new: str, field: str, problem: str) -> None:
