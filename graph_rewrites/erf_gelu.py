@@ -57,6 +57,7 @@ def _half_product(view: GraphView, x: str, one_plus: onnx.NodeProto) -> tuple[li
 class ErfGelu(Rule):
     name = "erf_gelu"
     anchors = ("Erf",)
+    produces = ("BiasGelu", "Gelu")
 
     def match(self, view: GraphView, anchor: onnx.NodeProto) -> list[Fusion] | str | None:
         found = _erf_argument(view, anchor)

@@ -33,7 +33,8 @@ def discover_rules() -> tuple[Rule, ...]:
 
 
 def rule_names() -> set[str]:
-    return {r.name for r in discover_rules()}
+    """Names --only/--exclude accept for rules: each rule and the ops it produces."""
+    return {name for r in discover_rules() for name in (r.name, *r.produces)}
 
 
 def _try_fusion(

@@ -45,6 +45,7 @@ class Fusion:
 class Rule:
     name = ""
     anchors: tuple[str, ...] = ()  # op_types (standard domain) where matching starts
+    produces: tuple[str, ...] = ()  # op_types of the canonical ops it can produce
     priority = 100  # lower runs first where two rules share an anchor
 
     def match(self, view: GraphView, anchor: onnx.NodeProto) -> list[Fusion] | str | None:

@@ -39,6 +39,7 @@ def _fusion(view: GraphView, norm: LayerNorm, add: onnx.NodeProto, x: str, skip:
 class SkipLayerNorm(Rule):
     name = "skip_layer_norm"
     anchors = ("LayerNormalization", "Sqrt")
+    produces = (OP[1],)
 
     def match(self, view: GraphView, anchor: onnx.NodeProto) -> list[Fusion] | str | None:
         norm = match_layer_norm(view, anchor)

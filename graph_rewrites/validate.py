@@ -103,12 +103,22 @@ def toposort(graph: onnx.GraphProto) -> None:
     graph.node.extend(copies)
 
 
-def check_model(model: onnx.ModelProto, what: str) -> None:
-    """ONNX checker and strict shape inference; TrtplugError(what: problem) when either fails."""
+def infers_strictly(model: onnx.ModelProto) -> bool:
+    try:
+        onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError):
+        return False
+    return True
+
+
+def check_model(model: onnx.ModelProto, what: str, inference: bool = True) -> None:
+    """ONNX checker and (with `inference`) strict shape inference; TrtplugError(what: problem)."""
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
         raise TrtplugError(f"{what} fails the ONNX checker: {str(exc).splitlines()[0]}") from None
+    if not inference:
+        return
     try:
         onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError) as exc:

@@ -19,6 +19,7 @@ COMMANDS = {
     "doctor": "environment report: Python, ONNX, TensorRT, CUDA, GPU, compiled parts",
     "list": "registered plugins, the ONNX ops they replace, implementations available here",
     "parity": "numerical parity of every implementation against independent references",
+    "rewrite": "replace the nodes a plugin covers with plugin nodes TensorRT loads",
 }
 
 
