@@ -1,4 +1,4 @@
-"""Shape rules named in specs ("same_as:X", "last_dim_of:X").
+"""Shape rules named in specs ("same_as:X", "last_dim_of:X", "reduced_last_of:X").
 
 A rule maps the shapes of an op's inputs to one tensor's shape. The same rule drives shape
 inference of plugin nodes, the shape check of inputs, and the generation of parity inputs.
@@ -12,6 +12,7 @@ Shape = tuple[int, ...]
 _RULES: dict[str, Callable[[Shape], Shape]] = {
     "same_as": lambda s: tuple(s),
     "last_dim_of": lambda s: (s[-1],) if s else (1,),
+    "reduced_last_of": lambda s: (*s[:-1], 1) if s else (1,),  # a reduction over the last axis, kept
 }
 
 

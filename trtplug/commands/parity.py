@@ -18,6 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--impl", action="append", choices=sorted(IMPLS), help="implementation (repeatable)")
     parser.add_argument("--dtype", action="append", metavar="DTYPE", help="float32, float16, ... (repeatable)")
     parser.add_argument("--seed", type=int, help="input seed (default: fresh, printed for reproduction)")
+    parser.add_argument(
+        "--model", metavar="ORIG.onnx", help="model-level parity: the original model (with --rewritten)"
+    )
+    parser.add_argument("--rewritten", metavar="OUT.onnx", help="the model `trtplug rewrite` made from --model")
+    parser.add_argument(
+        "--dim", action="append", default=[], metavar="NAME=VALUE", help="size of a symbolic input dim (repeatable)"
+    )
     add_common_arguments(parser)
 
 
@@ -40,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from trtplug.report import format_table, print_json
 
     registry = load_registry(args.plugins_dir)
+    if args.model or args.rewritten:
+        from trtplug.commands.parity_model import run_model_parity
+
+        return run_model_parity(args, registry)
     specs = registry.select(args.op)
     known = {d for s in specs for d in s.dtypes}
     for dtype in args.dtype or []:
