@@ -70,8 +70,10 @@ def is_op(node: onnx.NodeProto | None, op_type: str) -> bool:
 
 
 def sole_consumer(view: GraphView, name: str, op_type: str) -> onnx.NodeProto | None:
-    consumers = view.consumers(name)
-    return consumers[0] if len(consumers) == 1 and is_op(consumers[0], op_type) else None
+    """The one reader of `name` that is an `op_type` node. Other readers do not stop the match:
+    Rule.check then refuses the fusion, naming the tensor read outside the pattern."""
+    matching = [c for c in view.consumers(name) if is_op(c, op_type)]
+    return matching[0] if len(matching) == 1 else None
 
 
 def other_input(node: onnx.NodeProto, name: str) -> str | None:
