@@ -3,7 +3,9 @@ order ensured, and the result checked by the ONNX checker and strict shape infer
 
 from __future__ import annotations
 
+import tempfile
 from collections import defaultdict, deque
+from pathlib import Path
 
 import onnx
 from onnx import helper
@@ -111,8 +113,31 @@ def infers_strictly(model: onnx.ModelProto) -> bool:
     return True
 
 
-def check_model(model: onnx.ModelProto, what: str, inference: bool = True) -> None:
-    """ONNX checker and (with `inference`) strict shape inference; TrtplugError(what: problem)."""
+def check_model(model: onnx.ModelProto, what: str, inference: bool = True, base_dir: str | None = None) -> None:
+    """ONNX checker and (with `inference`) strict shape inference; TrtplugError(what: problem).
+    The checker resolves external data files relative to the model file and only asks that
+    they exist (regular files, no links): a model with external data is checked from a scratch
+    folder holding empty stand-ins, after checking that the real files exist in `base_dir`."""
+    from trtplug.model_write import external_locations
+
+    locations = external_locations(model)
+    if not locations:
+        _check(model, what, inference)
+        return
+    with tempfile.TemporaryDirectory(prefix="trtplug-check-") as scratch:
+        for location in locations:
+            real = Path(base_dir or ".") / location
+            if Path(location).is_absolute() or ".." in Path(location).parts or not real.is_file():
+                raise TrtplugError(f"{what}: external data file {location!r} is missing or outside the model folder")
+            stand_in = Path(scratch) / location
+            stand_in.parent.mkdir(parents=True, exist_ok=True)
+            stand_in.touch()
+        path = Path(scratch) / "model.onnx"
+        path.write_bytes(model.SerializeToString())
+        _check(str(path), what, inference)
+
+
+def _check(model: onnx.ModelProto | str, what: str, inference: bool) -> None:
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
@@ -120,6 +145,9 @@ def check_model(model: onnx.ModelProto, what: str, inference: bool = True) -> No
     if not inference:
         return
     try:
-        onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+        if isinstance(model, str):
+            onnx.shape_inference.infer_shapes_path(model, model + ".inferred", check_type=True, strict_mode=True)
+        else:
+            onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError) as exc:
         raise TrtplugError(f"{what} fails shape inference: {str(exc).splitlines()[0]}") from None

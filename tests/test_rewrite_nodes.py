@@ -9,7 +9,17 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.rewrite_models import F16, assert_parity, const, fixture_registry, io, model, op_types, rewrite
+from tests.rewrite_models import (
+    F16,
+    FIXTURE_PLUGINS,
+    assert_parity,
+    const,
+    fixture_registry,
+    io,
+    model,
+    op_types,
+    rewrite,
+)
 from trtplug.registry import load_registry
 
 THING = ("com.example", 1)
@@ -187,7 +197,7 @@ def test_only_and_exclude() -> None:
         helper.make_node("Clip", ["h", "lo"], ["y"], name="b"),
     ]
     original = model(nodes, [io("x")], [io("y")], [const("lo", 0.0)])
-    registry = load_registry([*map(str, [fixture_registry("test_clip").get("test_clip").path.parent.parent])])
+    registry = load_registry([FIXTURE_PLUGINS])
     only, _ = rewrite(original, registry, only=["TrtplugFastGelu"])
     assert op_types(only) == ["TrtplugFastGelu", "Clip"]
     excluded, result = rewrite(original, registry, exclude=["Clip"])

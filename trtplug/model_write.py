@@ -56,8 +56,8 @@ def _tensors(graph: onnx.GraphProto):
 
 
 def copy_external_data(model: onnx.ModelProto, source_dir: Path, target_dir: Path) -> list[Path]:
-    """Make each external data file available in target_dir (hard link or copy); refuses to
-    overwrite a different file of the same name."""
+    """Copy each external data file into target_dir (atomically); refuses to overwrite a
+    different file of the same name."""
     if source_dir.resolve() == target_dir.resolve():
         return []
     placed = []
@@ -81,10 +81,7 @@ def copy_external_data(model: onnx.ModelProto, source_dir: Path, target_dir: Pat
 def _place(source: Path, target: Path) -> None:
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        try:
-            os.link(source, temp)
-        except OSError:
-            shutil.copyfile(source, temp)
+        shutil.copyfile(source, temp)  # a copy: ONNX refuses external data files with several hard links
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
