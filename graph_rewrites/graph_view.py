@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import onnx
@@ -25,6 +26,7 @@ class TensorType:
     shape: tuple[Dim, ...] | None  # None: rank unknown; str dims are symbolic, None dims unknown
 
 
+@cache
 def dtype_name(elem_type: int) -> str:
     """ONNX element type -> the spec's dtype names (float32, float16, int64, ...)."""
     if elem_type == onnx.TensorProto.BFLOAT16:
@@ -36,6 +38,8 @@ def dtype_name(elem_type: int) -> str:
 
 
 def subgraphs(node: onnx.NodeProto) -> Iterator[onnx.GraphProto]:
+    if not node.attribute:  # fast path: most nodes of large models carry no attribute at all
+        return
     for attr in node.attribute:
         if attr.type == onnx.AttributeProto.GRAPH:
             yield attr.g

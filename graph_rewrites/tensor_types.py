@@ -9,6 +9,7 @@ ops are inferred node by node. Inference runs on a copy; the model keeps its own
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import onnx
 from onnx import helper
@@ -52,13 +53,23 @@ def _infer_one(
     if node.domain not in ("", "ai.onnx") or any(True for _ in subgraphs(node)):
         return {}
     try:
-        schema = onnx.defs.get_schema(node.op_type, versions.get("", 1), "")
-        inputs = {n: helper.make_tensor_type_proto(types[n].elem_type, types[n].shape) for n in node.input if n}
+        schema = _schema(node.op_type, versions.get("", 1))
+        inputs = {n: _type_proto(types[n]) for n in node.input if n}
         data = {n: constants[n] for n in node.input if n in constants}
         inferred = onnx.shape_inference.infer_node_outputs(schema, node, inputs, data)
     except Exception:  # unknown input type (KeyError), no schema, or inference failure
         return {}
     return {name: info for name, proto in inferred.items() if (info := _type_of(helper.make_value_info(name, proto)))}
+
+
+@cache
+def _schema(op_type: str, version: int) -> onnx.defs.OpSchema:
+    return onnx.defs.get_schema(op_type, version, "")
+
+
+@cache
+def _type_proto(info: TensorType) -> onnx.TypeProto:
+    return helper.make_tensor_type_proto(info.elem_type, info.shape)
 
 
 def _fill_gaps(graph: onnx.GraphProto, types: dict[str, TensorType], versions: dict, spec_types: SpecTypes) -> None:
