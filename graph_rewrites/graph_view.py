@@ -60,17 +60,10 @@ def names_used_inside(graph: onnx.GraphProto) -> set[str]:
 class GraphView:
     def __init__(self, graph: onnx.GraphProto, types: dict[str, TensorType], base_dir: str | None = None) -> None:
         self.graph, self.types, self.base_dir = graph, types, base_dir
+        self._indexed = False  # producer/consumer indexes are built on first use: most nodes never need them
         self._producer: dict[str, onnx.NodeProto] = {}
         self._consumers: dict[str, list[onnx.NodeProto]] = defaultdict(list)
         self._position: dict[int, int] = {}
-        for index, node in enumerate(graph.node):
-            self._position[id(node)] = index
-            self._producer.update((out, node) for out in node.output if out)
-            reads = {i for i in node.input if i}
-            for sub in subgraphs(node):
-                reads |= names_used_inside(sub)  # a control-flow node consumes what its body reads
-            for name in reads:
-                self._consumers[name].append(node)
         self.initializers = {t.name: t for t in graph.initializer}
         self.graph_outputs = {o.name for o in graph.output}
         self._constants: dict[str, np.ndarray | None] = {}
@@ -78,11 +71,26 @@ class GraphView:
         self._removed: set[int] = set()
         self._fresh: set[str] = set()
 
+    def _index(self) -> None:
+        if self._indexed:
+            return
+        self._indexed = True
+        for index, node in enumerate(self.graph.node):
+            self._position[id(node)] = index
+            self._producer.update((out, node) for out in node.output if out)
+            reads = {i for i in node.input if i}
+            for sub in subgraphs(node):
+                reads |= names_used_inside(sub)  # a control-flow node consumes what its body reads
+            for name in reads:
+                self._consumers[name].append(node)
+
     # ---- reading ------------------------------------------------------------------------------
     def producer(self, name: str) -> onnx.NodeProto | None:
+        self._index()
         return self._producer.get(name)
 
     def consumers(self, name: str) -> list[onnx.NodeProto]:
+        self._index()
         return self._consumers.get(name, [])
 
     def dtype(self, name: str) -> str | None:
@@ -113,6 +121,7 @@ class GraphView:
 
     def fresh_name(self, base: str) -> str:
         """A tensor name not used anywhere in this graph (for outputs a node leaves unnamed)."""
+        self._index()
         taken = self._producer.keys() | self._consumers.keys() | self.initializers.keys()
         taken |= {v.name for v in self.graph.input} | self._fresh
         name, n = base, 0
@@ -125,7 +134,7 @@ class GraphView:
     def _load_constant(self, name: str) -> np.ndarray | None:
         if name in self.initializers:
             return numpy_helper.to_array(self.initializers[name], base_dir=self.base_dir or "")
-        node = self._producer.get(name)
+        node = self.producer(name)
         if node is None or node.op_type != "Constant" or node.domain not in ("", "ai.onnx"):
             return None
         for attr in node.attribute:
@@ -138,6 +147,7 @@ class GraphView:
     # ---- editing ------------------------------------------------------------------------------
     def replace(self, nodes: list[onnx.NodeProto], new: onnx.NodeProto) -> None:
         """Queue: drop `nodes`, put `new` where the last of them was."""
+        self._index()
         self._removed.update(id(n) for n in nodes)
         last = max(self._position[id(n)] for n in nodes)
         self._replacements[last] = new

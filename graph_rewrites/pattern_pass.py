@@ -32,6 +32,11 @@ def discover_rules() -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda r: (r.priority, r.name)))
 
 
+@cache
+def anchor_ops() -> frozenset[str]:
+    return frozenset(op for r in discover_rules() for op in r.anchors)
+
+
 def rule_names() -> set[str]:
     """Names --only/--exclude accept for rules: each rule and the ops it produces."""
     return {name for r in discover_rules() for name in (r.name, *r.produces)}

@@ -13,7 +13,7 @@ from . import plugin_node
 from .changes import Change, Selection
 from .graph_view import GraphView, TensorType
 from .node_pass import Coverage, NodePassResult, run_node_pass
-from .pattern_pass import run_pattern_pass
+from .pattern_pass import anchor_ops, run_pattern_pass
 from .tensor_types import infer_types
 from .validate import is_topologically_sorted, remove_orphans, toposort, update_value_info
 
@@ -31,6 +31,7 @@ class RewriteOptions:
 class RewriteResult:
     changes: list[Change]
     sorted_nodes: bool  # whether nodes had to be re-sorted topologically
+    input_infers_strictly: bool = True  # else the output is not held to strict shape inference either
 
     def count(self, action: str) -> int:
         return sum(c.action == action for c in self.changes)
@@ -57,18 +58,21 @@ def _rewrite_graph(
                 label = f"{prefix}{node.name or f'{node.op_type}_{index}'}/{attr.name}/"
                 resorted |= _rewrite_graph(body, label, context, results)
     result = NodePassResult()
-    if options.patterns:
+    restructured = False
+    if options.patterns and any(n.op_type in anchor_ops() for n in graph.node):
         view = GraphView(graph, types, options.base_dir)
         run_pattern_pass(view, coverage, options.selection, result)
-        view.apply()
+        restructured = view.apply()
     nodes = run_node_pass(GraphView(graph, types, options.base_dir), coverage, options.selection, prefix)
     result.changes += nodes.changes
     result.released |= nodes.released
     result.output_types.update(nodes.output_types)
     result.domains |= nodes.domains
     remove_orphans(graph, result.released)
-    update_value_info(graph, result.output_types)
-    if not is_topologically_sorted(graph):
+    update_value_info(graph, result.output_types, restructured)
+    # The input passed the checker (sorted), and replacements keep node order; sorting is a
+    # safety net for restructured graphs only.
+    if restructured and not is_topologically_sorted(graph):
         toposort(graph)
         resorted = True
     results.append(result)
@@ -96,10 +100,10 @@ def rewrite_model(model: onnx.ModelProto, registry: Registry, options: RewriteOp
     options = options or RewriteOptions()
     coverage = Coverage(registry, opset_versions(model))
     results: list[NodePassResult] = []
-    types = infer_types(model, _spec_types(coverage))
+    types, strict = infer_types(model, _spec_types(coverage))
     resorted = _rewrite_graph(model.graph, "", (coverage, options, types), results)
     declared = {imp.domain for imp in model.opset_import}
     for domain in sorted(set().union(*(r.domains for r in results)) - declared):
         model.opset_import.append(onnx.helper.make_opsetid(domain, PLUGIN_OPSET))
     changes = [c for r in reversed(results) for c in r.changes]  # top-level graph first
-    return RewriteResult(changes, resorted)
+    return RewriteResult(changes, resorted, strict)

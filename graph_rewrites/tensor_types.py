@@ -38,8 +38,11 @@ def _collect(graph: onnx.GraphProto, types: dict[str, TensorType]) -> None:
     for init in graph.initializer:
         types[init.name] = TensorType(init.data_type, tuple(init.dims))
     for value in (*graph.input, *graph.output, *graph.value_info):
+        known = types.get(value.name)
+        if known is not None and known.shape is not None:
+            continue
         info = _type_of(value)
-        if info is not None and info.elem_type and (value.name not in types or types[value.name].shape is None):
+        if info is not None and info.elem_type:
             types[value.name] = info
     for node in graph.node:
         for sub in subgraphs(node):
@@ -81,16 +84,26 @@ def _fill_gaps(graph: onnx.GraphProto, types: dict[str, TensorType], versions: d
         types.update({name: info for name, info in found.items() if info.elem_type and name not in types})
 
 
-def infer_types(model: onnx.ModelProto, spec_types: SpecTypes | None = None) -> dict[str, TensorType]:
-    """name -> TensorType for every tensor that can be typed (names are unique per model)."""
+def _infer(model: onnx.ModelProto) -> tuple[onnx.ModelProto, bool]:
+    """The inferred model, and whether strict inference (what the output must pass) succeeded."""
     try:
-        inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False)
+        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True), True
+    except Exception:  # strict inference failed: retried leniently below
+        pass
+    try:
+        return onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False), False
     except Exception:  # an op inference cannot handle: fall back to the types the model declares
-        inferred = model
+        return model, False
+
+
+def infer_types(model: onnx.ModelProto, spec_types: SpecTypes | None = None) -> tuple[dict[str, TensorType], bool]:
+    """name -> TensorType for every tensor that can be typed (names are unique per model), and
+    whether the input passes strict shape inference."""
+    inferred, strict = _infer(model)
     types: dict[str, TensorType] = {}
     _collect(inferred.graph, types)
     if inferred is not model:
         _collect(model.graph, types)  # declared types fill what inference left out
     versions = {imp.domain or "": imp.version for imp in model.opset_import}
     _fill_gaps(model.graph, types, versions, spec_types or (lambda node, known: None))
-    return types
+    return types, strict

@@ -33,10 +33,15 @@ def remove_orphans(graph: onnx.GraphProto, candidates: set[str]) -> None:
         del graph.node[index]
 
 
-def update_value_info(graph: onnx.GraphProto, plugin_types: dict[str, TensorType]) -> None:
+def update_value_info(graph: onnx.GraphProto, plugin_types: dict[str, TensorType], restructured: bool) -> None:
     """value_info for plugin outputs from the spec's rules (inference cannot see into plugins);
-    entries of tensors that no longer exist are dropped."""
-    present = names_used_inside(graph) | {o for n in graph.node for o in n.output if o}
+    entries of tensors that no longer exist (restructured graphs only) are dropped."""
+    if not plugin_types and not restructured:
+        return
+    if restructured:
+        present = names_used_inside(graph) | {o for n in graph.node for o in n.output if o}
+    else:
+        present = {v.name for v in graph.value_info} | set(plugin_types)
     outputs = {o.name for o in graph.output}
     declared = {v.name for v in graph.value_info}
     # A rule-derived type wins; with no known shape, an entry the model already had is kept.
@@ -103,14 +108,6 @@ def toposort(graph: onnx.GraphProto) -> None:
         copy.CopyFrom(node)
     del graph.node[:]
     graph.node.extend(copies)
-
-
-def infers_strictly(model: onnx.ModelProto) -> bool:
-    try:
-        onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
-    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError):
-        return False
-    return True
 
 
 def check_model(model: onnx.ModelProto, what: str, inference: bool = True, base_dir: str | None = None) -> None:

@@ -67,10 +67,9 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     validate, pipeline = submodule("validate"), submodule("pipeline")
     source_dir = Path(args.model).resolve().parent
     validate.check_model(model, args.model, inference=False, base_dir=str(source_dir))
-    strict = validate.infers_strictly(model)
     options = pipeline.RewriteOptions(selection, not args.no_patterns, str(source_dir))
     result = pipeline.rewrite_model(model, registry, options)
-    validate.check_model(model, "the rewritten model", inference=strict, base_dir=str(source_dir))
+    validate.check_model(model, "the rewritten model", result.input_infers_strictly, str(source_dir))
     if output is not None:
         copy_external_data(model, source_dir, output.resolve().parent)
         save_model_atomic(model, output)
