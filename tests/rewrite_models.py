@@ -161,3 +161,42 @@ def assert_parity(original, rewritten, registry, seed: int, impl: str = "numpy")
     result = model_parity(original, rewritten, registry, IMPLS[impl], seed, {"batch": 2, "seq": 5})
     assert result.status == "pass", (result.detail, [c.as_dict() for c in result.comparisons])
     assert result.plugins, "no plugin op ran"
+
+
+def tanh_gelu_nodes(x: str, y: str, cube: str = "pow", p: str = "t") -> tuple[list, list]:
+    """nn.GELU(approximate="tanh") / HF gelu_new as exported: 0.5 x (1 + tanh(c (x + 0.044715 x^3)))."""
+    consts = [const(f"{p}_three", 3.0), const(f"{p}_k", 0.044715), const(f"{p}_c", math.sqrt(2 / math.pi))]
+    consts += [const(f"{p}_one", 1.0), const(f"{p}_half", 0.5)]
+    if cube == "pow":
+        cubed = [helper.make_node("Pow", [x, f"{p}_three"], [f"{p}_x3"], name=f"{p}_pow")]
+    else:
+        consts.pop(0)
+        cubed = [
+            helper.make_node("Mul", [x, x], [f"{p}_x2"], name=f"{p}_sq"),
+            helper.make_node("Mul", [f"{p}_x2", x], [f"{p}_x3"], name=f"{p}_cube"),
+        ]
+    nodes = [
+        *cubed,
+        helper.make_node("Mul", [f"{p}_k", f"{p}_x3"], [f"{p}_kx3"], name=f"{p}_mul_k"),
+        helper.make_node("Add", [x, f"{p}_kx3"], [f"{p}_inner"], name=f"{p}_add_inner"),
+        helper.make_node("Mul", [f"{p}_inner", f"{p}_c"], [f"{p}_arg"], name=f"{p}_mul_c"),
+        helper.make_node("Tanh", [f"{p}_arg"], [f"{p}_tanh"], name=f"{p}_tanh"),
+        helper.make_node("Add", [f"{p}_one", f"{p}_tanh"], [f"{p}_a"], name=f"{p}_add_one"),
+        helper.make_node("Mul", [f"{p}_half", x], [f"{p}_h"], name=f"{p}_mul_half"),
+        helper.make_node("Mul", [f"{p}_h", f"{p}_a"], [y], name=f"{p}_mul"),
+    ]
+    return nodes, consts
+
+
+def linear_tanh_gelu_model(bias: bool = True, cube: str = "pow") -> onnx.ModelProto:
+    """MatMul (+ bias Add) -> tanh-GELU, as a GPT-2 MLP exports."""
+    rng = np.random.default_rng(2)
+    inits = [const("w1", rng.standard_normal((HIDDEN, 32)) * 0.3)]
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"], name="fc1")]
+    gelu_in = "h"
+    if bias:
+        inits.append(const("b1", rng.standard_normal(32)))
+        nodes.append(helper.make_node("Add", ["b1", "h"], ["hb"], name="fc1_bias"))
+        gelu_in = "hb"
+    gelu, consts = tanh_gelu_nodes(gelu_in, "y", cube)
+    return model([*nodes, *gelu], [io("x")], [io("y", shape=("batch", "seq", 32))], inits + consts)

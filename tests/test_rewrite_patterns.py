@@ -16,12 +16,15 @@ from tests.rewrite_models import (
     fixture_registry,
     io,
     linear_gelu_model,
+    linear_tanh_gelu_model,
     model,
     op_types,
     residual_layer_norm_model,
     rewrite,
+    tanh_gelu_nodes,
     torch_gelu_nodes,
 )
+from trtplug.registry import load_registry
 
 GELUS = ("test_gelu", "test_bias_gelu")
 
@@ -173,3 +176,25 @@ def test_ort_optimizer_contrib_ops_are_replaced(seed: int) -> None:
     sln = rewritten.graph.node[0]
     assert sln.output[3] == "s" and sln.output[1] and sln.output[2]  # unnamed middle outputs get names
     assert_parity(original, rewritten, registry, seed)
+
+
+@pytest.mark.parametrize("cube", ["pow", "mul"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_tanh_gelu_becomes_the_fast_gelu_plugin(cube: str, bias: bool, seed: int) -> None:
+    """GPT-2's gelu_new, end to end onto the real TrtplugFastGelu."""
+    original = linear_tanh_gelu_model(bias, cube)
+    registry = load_registry()
+    rewritten, result = rewrite(original, registry)
+    assert op_types(rewritten) == ["MatMul", "TrtplugFastGelu"]
+    assert list(rewritten.graph.node[1].input) == (["h", "b1"] if bias else ["h"])
+    [fused] = [c for c in result.changes if c.action == "fused"]
+    assert fused.rule == "tanh_gelu" and len(fused.nodes) == 8 + (cube == "mul") + bias
+    assert_parity(original, rewritten, registry, seed)
+
+
+def test_tanh_gelu_with_wrong_cubic_coefficient_is_not_matched() -> None:
+    gelu, consts = tanh_gelu_nodes("x", "y")
+    consts[1] = const("t_k", 0.5)
+    original = model(gelu, [io("x")], [io("y")], consts)
+    rewritten, result = rewrite(original, load_registry())
+    assert rewritten == original and not result.changes

@@ -20,7 +20,7 @@ import pytest
 from onnx import helper
 
 from tests.conftest import require_built
-from tests.rewrite_models import const, io, model
+from tests.rewrite_models import const, io, linear_tanh_gelu_model, model
 from trtplug import native
 from trtplug.cli import main
 
@@ -77,21 +77,30 @@ def parse():
     return run
 
 
-def rewritten_fast_gelu(tmp_path: Path) -> Path:
-    nodes = [
-        helper.make_node("MatMul", ["x", "w"], ["h"], name="fc"),
-        helper.make_node("FastGelu", ["h", "b"], ["y"], domain="com.microsoft", name="ffn_gelu"),
-    ]
-    inits = [const("w", np.eye(16)), const("b", np.linspace(-1, 1, 16))]
+def rewritten_fast_gelu(tmp_path: Path, source: str = "contrib") -> Path:
+    """A FastGelu model (ORT optimizer output), or GPT-2's decomposed tanh-GELU, rewritten."""
+    if source == "tanh":
+        built = linear_tanh_gelu_model(bias=True)
+        for value in (*built.graph.input, *built.graph.output):  # static shapes for the parser
+            for dim, size in zip(value.type.tensor_type.shape.dim, (2, 4), strict=False):
+                dim.dim_value = size
+    else:
+        nodes = [
+            helper.make_node("MatMul", ["x", "w"], ["h"], name="fc"),
+            helper.make_node("FastGelu", ["h", "b"], ["y"], domain="com.microsoft", name="ffn_gelu"),
+        ]
+        inits = [const("w", np.eye(16)), const("b", np.linspace(-1, 1, 16))]
+        built = model(nodes, [io("x", shape=(2, 4, 16))], [io("y", shape=(2, 4, 16))], inits)
     original = tmp_path / "model.onnx"
-    onnx.save(model(nodes, [io("x", shape=(2, 4, 16))], [io("y", shape=(2, 4, 16))], inits), original)
+    onnx.save(built, original)
     out = tmp_path / "model.plugins.onnx"
     assert main(["rewrite", str(original), "-o", str(out)]) == 0
     return out
 
 
-def test_parser_creates_our_plugin_from_the_rewritten_model(parse, tmp_path: Path, capsys) -> None:
-    log = parse(rewritten_fast_gelu(tmp_path))
+@pytest.mark.parametrize("source", ["contrib", "tanh"])
+def test_parser_creates_our_plugin_from_the_rewritten_model(parse, tmp_path: Path, source: str) -> None:
+    log = parse(rewritten_fast_gelu(tmp_path, source))
     assert "Searching for plugin: TrtplugFastGelu, plugin_version: 1, plugin_namespace: trtplug" in log, log
     assert "Successfully created plugin: TrtplugFastGelu" in log, log
 
