@@ -52,3 +52,14 @@ class Selection:
 
 def spec_names(spec: OpSpec) -> set[str]:
     return {spec.key, spec.plugin.name}
+
+
+def selected_specs(selection: Selection, specs: list[OpSpec], names: set[str]) -> tuple[list[OpSpec], str | None]:
+    """The specs --only/--exclude allow for a node known by `names`, else why none is allowed."""
+    allowed, refusal = [], None
+    for spec in specs:
+        why = selection.refusal(names | spec_names(spec))
+        if why is None:
+            allowed.append(spec)
+        refusal = refusal or why
+    return allowed, None if allowed else refusal

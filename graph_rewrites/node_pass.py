@@ -13,7 +13,7 @@ from trtplug.spec import OpSpec
 
 from . import plugin_node
 from .attributes import NotRewritable
-from .changes import EXCLUDED, LEFT, REPLACED, Change, Selection, op_label, plugin_label, spec_names
+from .changes import EXCLUDED, LEFT, REPLACED, Change, Selection, op_label, plugin_label, selected_specs
 from .graph_view import GraphView
 from .rule import STANDARD_DOMAINS
 
@@ -73,8 +73,7 @@ def run_node_pass(view: GraphView, coverage: Coverage, selection: Selection, pre
             if foreign or "opset" in why:  # standard ops without a plugin are TensorRT's business
                 result.changes.append(Change(name, op, LEFT, reason=why))
             continue
-        names = {node.op_type, op, *(n for s in specs for n in spec_names(s))}
-        refusal = selection.refusal(names)
+        specs, refusal = selected_specs(selection, specs, {node.op_type, op})
         if refusal:
             result.changes.append(Change(name, op, EXCLUDED, reason=refusal))
             continue

@@ -12,7 +12,7 @@ from pathlib import Path
 import onnx
 
 from . import plugin_node
-from .changes import EXCLUDED, FUSED, LEFT, Change, Selection, plugin_label, spec_names
+from .changes import EXCLUDED, FUSED, LEFT, Change, Selection, plugin_label, selected_specs
 from .graph_view import GraphView
 from .node_pass import Coverage, NodePassResult, first_plan
 from .rule import Fusion, Rule, is_op
@@ -54,7 +54,7 @@ def _try_fusion(
     if reason or not specs:
         change.reason = reason or why
         return None, None, change
-    refusal = selection.refusal({rule.name, fusion.op_type, fusion.op, *(n for s in specs for n in spec_names(s))})
+    specs, refusal = selected_specs(selection, specs, {rule.name, fusion.op_type, fusion.op})
     if refusal:
         change.action, change.reason = EXCLUDED, refusal
         return None, None, change

@@ -203,3 +203,16 @@ def test_only_and_exclude() -> None:
     excluded, result = rewrite(original, registry, exclude=["Clip"])
     assert op_types(excluded) == ["TrtplugFastGelu", "Clip"]
     assert [c.action for c in result.changes] == ["replaced", "excluded"]
+
+
+def test_exclude_one_plugin_falls_back_to_another(tmp_path) -> None:
+    """Two plugins cover the op: excluding the first by name leaves the second."""
+    alt = tmp_path / "alt_clip"
+    alt.mkdir()
+    text = (FIXTURE_PLUGINS / "test_clip" / "spec.toml").read_text().replace("TrtplugTestClip", "TrtplugAltClip")
+    (alt / "spec.toml").write_text(text)
+    registry = load_registry([FIXTURE_PLUGINS, tmp_path])
+    rewritten, _ = rewrite(clip_model(), registry, exclude=["TrtplugTestClip"])
+    assert op_types(rewritten) == ["TrtplugAltClip"]
+    rewritten, result = rewrite(clip_model(), registry, exclude=["Clip"])
+    assert op_types(rewritten) == ["Clip"] and result.changes[0].reason == "excluded by --exclude Clip"
