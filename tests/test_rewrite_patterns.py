@@ -6,6 +6,7 @@ reason reported for non-matches."""
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 from onnx import helper, numpy_helper
 
@@ -198,3 +199,14 @@ def test_tanh_gelu_with_wrong_cubic_coefficient_is_not_matched() -> None:
     original = model(gelu, [io("x")], [io("y")], consts)
     rewritten, result = rewrite(original, load_registry())
     assert rewritten == original and not result.changes
+
+
+def test_value_info_stays_true_after_fusion() -> None:
+    """Inferred value_info of fused-away tensors is dropped; plugin outputs get the spec's type."""
+    original = onnx.shape_inference.infer_shapes(linear_gelu_model("div", bias=True))
+    assert {"g_s", "g_e", "hb"} <= {v.name for v in original.graph.value_info}
+    rewritten, _ = rewrite(original, fixture_registry(*GELUS))
+    infos = {v.name: v for v in rewritten.graph.value_info}
+    assert set(infos) == {"h", "act"}
+    dims = [d.dim_param or d.dim_value for d in infos["act"].type.tensor_type.shape.dim]
+    assert dims == ["batch", "seq", 32]
