@@ -1,3 +1,14 @@
-"""Graph passes (onnx-graphsurgeon): node -> plugin node, subgraph patterns -> plugin, and
-validation of the result. One rule per small file; installed as trtplug.graph_rewrites.
+"""Graph passes: node -> plugin node, subgraph patterns -> plugin, and validation of the result.
+Installed as trtplug.graph_rewrites; from a source checkout, trtplug.rewriting loads this folder
+under that name.
+
+    pipeline.py        the whole rewrite of a model (patterns, node pass, cleanup, validation)
+    plugin_node.py     one node -> plugin node, driven by the op's spec
+    attributes.py      ONNX attribute values -> plugin fields by TensorRT's importer rules
+    node_pass.py       the node pass over a graph; which specs cover which op
+    pattern_pass.py    rule discovery and the pattern pass over a graph
+    rule.py            Rule / Fusion and matching helpers
+    erf_gelu.py, tanh_gelu.py, skip_layer_norm.py   the rules (one per file, `RULE = ...`)
+    gelu_forms.py, layer_norm_forms.py               matchers the rules share
+    graph_view.py, tensor_types.py, validate.py, changes.py
 """

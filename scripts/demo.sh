@@ -11,3 +11,6 @@ MODEL=$(python examples/make_example_model.py)
 echo "== trtplug doctor"; trtplug doctor
 echo "== trtplug list --model ${MODEL#"$PWD"/}"; trtplug list --model "$MODEL"
 echo "== trtplug parity --op fast_gelu"; trtplug parity --op fast_gelu
+echo "== trtplug rewrite"; trtplug rewrite "$MODEL" -o "${MODEL%.onnx}.plugins.onnx"
+echo "== trtplug parity --model (rewritten vs original)"
+trtplug parity --model "$MODEL" --rewritten "${MODEL%.onnx}.plugins.onnx" --dim batch=2 --dim seq=8

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import require_built
 from trtplug import native
 from trtplug.parity.cases import Case, default_attrs, make_inputs
-from trtplug.parity.impls import output_specs, pyplugin_module
+from trtplug.parity.impl_base import output_specs, pyplugin_module
 from trtplug.parity.reference import run_reference
 from trtplug.registry import load_registry
 

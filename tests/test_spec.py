@@ -167,3 +167,49 @@ def test_plugin_names_do_not_collide_with_onnx_ops() -> None:
     # The parser dispatches built-in importers by op_type alone, whatever the domain.
     collisions = {s.plugin.name for s in load_registry()} & onnx_op_names()
     assert not collisions
+
+
+SHAPE_AND_FOLD = """
+[[inputs]]
+name = "shape"
+type = "int64"
+optional = true
+shape_input = true
+
+[[inputs]]
+name = "gain"
+type = "T"
+optional = true
+fold_into = "alpha"
+"""
+
+
+def test_shape_input_and_fold_into(tmp_path: Path) -> None:
+    path = write_op(tmp_path, "thing", VALID.format(name="ThingPlugin") + SHAPE_AND_FOLD)
+    spec = load_spec(path)
+    assert [t.name for t in spec.inputs] == ["X", "shape", "gain"]
+    assert spec.inputs[1].shape_input and spec.inputs[2].fold_into == "alpha"
+    assert [t.name for t in spec.plugin_inputs] == ["X", "shape"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "problem"),
+    [
+        ('type = "int64"', 'type = "T"', "inputs[1].shape_input", "int32 or int64"),
+        ('fold_into = "alpha"', 'fold_into = "beta"', "inputs[2].fold_into", "not a (non-derived) attribute"),
+        ('fold_into = "alpha"', 'fold_into = "alpha"\nshape_input = true', "inputs[2].shape_input", "int32 or int64"),
+        ("optional = true\nshape_input = true", 'optional = true\nfold_into = "alpha"', "inputs", "same attribute"),
+    ],
+)
+def test_invalid_input_roles(tmp_path: Path, old: str, new: str, field: str, problem: str) -> None:
+    text = VALID.format(name="ThingPlugin") + SHAPE_AND_FOLD
+    assert old in text
+    with pytest.raises(SpecError) as info:
+        load_spec(write_op(tmp_path, "thing", text.replace(old, new, 1)))
+    assert field in str(info.value) and problem in str(info.value)
+
+
+def test_output_cannot_be_a_shape_input(tmp_path: Path) -> None:
+    text = VALID.format(name="ThingPlugin").replace('shape = "same_as:X"', 'shape = "same_as:X"\nshape_input = true')
+    with pytest.raises(SpecError, match="inputs only"):
+        load_spec(write_op(tmp_path, "thing", text))

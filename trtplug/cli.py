@@ -20,6 +20,7 @@ COMMANDS = {
     "list": "registered plugins, the ONNX ops they replace, implementations available here",
     "parity": "numerical parity of every implementation against independent references",
     "check": "every node TensorRT's ONNX parser rejects, why, and the plugin that covers it",
+    "rewrite": "replace the nodes a plugin covers with plugin nodes TensorRT loads",
     "bench": "time each op's CUDA kernel, CuPy prototype and torch equivalent on this GPU",
 }
 

@@ -10,7 +10,9 @@ Format (see plugins/fast_gelu/spec.toml):
                         derived ("output_count": not an ONNX attribute; the rewrite sets it to
                         the number of outputs the node uses, so a plugin skips unused ones)
     [[inputs]]          name, type (constraint or dtype), optional, min_rank, shape (rule),
-                        shape_input (the plugin receives its values as a TensorRT shape input)
+                        shape_input (the plugin reads it as a shape tensor: the rewrite lists it
+                        in tensorrt_plugin_shape_input_indices), fold_into (a constant input the
+                        plugin takes as this attribute: the rewrite folds its value in and drops it)
     [[outputs]]         name, type, optional, shape (rule)
     [tolerances.<dtype>] atol, rtol
     [reference]         kind (onnxruntime|onnx-reference|numpy: plugins/<op>/reference.py)
@@ -89,7 +91,8 @@ class TensorSpec:
     optional: bool = False
     min_rank: int = 0
     shape: str | None = None
-    shape_input: bool = False  # a TensorRT shape input (tensorrt_plugin_shape_input_indices)
+    shape_input: bool = False  # marked in tensorrt_plugin_shape_input_indices by the rewrite
+    fold_into: str | None = None  # attribute receiving this input's constant value
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,11 @@ class OpSpec:
 
     def derived_attribute(self, kind: str) -> Attribute | None:
         return next((a for a in self.attributes if a.derived == kind), None)
+
+    @property
+    def plugin_inputs(self) -> tuple[TensorSpec, ...]:
+        """The inputs the plugin receives, in order: folded inputs become attributes instead."""
+        return tuple(t for t in self.inputs if t.fold_into is None)
 
 
 class _Reader:
@@ -225,6 +233,7 @@ def load_spec(path: Path) -> OpSpec:
     _check_shape_rules(top, spec)
     _check_tolerances(top, spec)
     _check_optional_outputs(top, spec)
+    _check_input_roles(top, spec)
     return spec
 
 
@@ -259,7 +268,7 @@ def _read_constraints(top: _Reader) -> dict[str, tuple[str, ...]]:
 
 
 def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorSpec:
-    r.reject_unknown({"name", "type", "optional", "min_rank", "shape", "shape_input"})
+    r.reject_unknown({"name", "type", "optional", "min_rank", "shape", "shape_input", "fold_into"})
     kind = r.get("type", str)
     if kind not in constraints and kind not in DTYPES:
         raise r.fail("type", f"unknown dtype or type constraint {kind!r}")
@@ -270,6 +279,7 @@ def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorS
         min_rank=r.get("min_rank", int, 0),
         shape=r.get("shape", str, None),
         shape_input=r.get("shape_input", bool, False),
+        fold_into=r.get("fold_into", str, None),
     )
 
 
@@ -335,3 +345,26 @@ def _check_optional_outputs(top: _Reader, spec: OpSpec) -> None:
         raise top.fail("outputs[0].optional", "the first output cannot be optional")
     if any(t.optional for t in spec.outputs) and spec.derived_attribute("output_count") is None:
         raise top.fail("outputs", 'optional outputs need an attribute with derived = "output_count"')
+
+
+def _check_input_roles(top: _Reader, spec: OpSpec) -> None:
+    """shape_input inputs are int32/int64 tensors; fold_into names a settable attribute."""
+    by_name = {a.name: a for a in spec.attributes}
+    for i, tensor in enumerate(spec.inputs):
+        if tensor.shape_input and not set(spec.dtypes_of(tensor)) <= {"int32", "int64"}:
+            raise top.fail(f"inputs[{i}].shape_input", "a shape input must be int32 or int64")
+        if tensor.fold_into is None:
+            continue
+        attr = by_name.get(tensor.fold_into)
+        if attr is None or attr.derived is not None:
+            raise top.fail(f"inputs[{i}].fold_into", f"{tensor.fold_into!r} is not a (non-derived) attribute")
+        if tensor.shape_input:
+            raise top.fail(f"inputs[{i}].fold_into", "a folded input cannot also be a shape input")
+        if i == 0:
+            raise top.fail(f"inputs[{i}].fold_into", "the first input cannot be folded")
+    for i, tensor in enumerate(spec.outputs):
+        if tensor.shape_input or tensor.fold_into:
+            raise top.fail(f"outputs[{i}]", "shape_input and fold_into apply to inputs only")
+    folded = [t.fold_into for t in spec.inputs if t.fold_into]
+    if len(folded) != len(set(folded)):
+        raise top.fail("inputs", "two inputs fold into the same attribute")

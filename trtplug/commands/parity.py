@@ -24,6 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--huge", action="store_true", help="add the past-2**31-elements case (GPU, row-wise ops; minutes)"
     )
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML report with error histograms")
+    parser.add_argument(
+        "--model", metavar="ORIG.onnx", help="model-level parity: the original model (with --rewritten)"
+    )
+    parser.add_argument("--rewritten", metavar="OUT.onnx", help="the model `trtplug rewrite` made from --model")
+    parser.add_argument(
+        "--dim", action="append", default=[], metavar="NAME=VALUE", help="size of a symbolic input dim (repeatable)"
+    )
     add_common_arguments(parser)
 
 
@@ -45,7 +52,12 @@ def run(args: argparse.Namespace) -> int:
     from trtplug.registry import load_registry
     from trtplug.report import format_table, print_json
 
-    specs = load_registry(args.plugins_dir).select(args.op)
+    registry = load_registry(args.plugins_dir)
+    if args.model or args.rewritten:
+        from trtplug.commands.parity_model import run_model_parity
+
+        return run_model_parity(args, registry)
+    specs = registry.select(args.op)
     selection = Selection(
         impls=tuple(args.impl or IMPLS),
         dtypes=frozenset(args.dtype) if args.dtype else None,

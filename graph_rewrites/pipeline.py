@@ -1,0 +1,109 @@
+"""The whole rewrite of a model: pattern rules, then node -> plugin node, in every graph
+(control-flow bodies first), then cleanup, opset imports, topological order and validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import onnx
+
+from trtplug.registry import Registry
+
+from . import plugin_node
+from .changes import Change, Selection
+from .graph_view import GraphView, TensorType
+from .node_pass import Coverage, NodePassResult, run_node_pass
+from .pattern_pass import anchor_ops, run_pattern_pass
+from .tensor_types import infer_types
+from .validate import is_topologically_sorted, remove_orphans, toposort, update_value_info
+
+PLUGIN_OPSET = 1
+
+
+@dataclass
+class RewriteOptions:
+    selection: Selection = field(default_factory=Selection)
+    patterns: bool = True
+    base_dir: str | None = None  # folder of the model's external data
+
+
+@dataclass
+class RewriteResult:
+    changes: list[Change]
+    sorted_nodes: bool  # whether nodes had to be re-sorted topologically
+    input_infers_strictly: bool = True  # else the output is not held to strict shape inference either
+
+    def count(self, action: str) -> int:
+        return sum(c.action == action for c in self.changes)
+
+
+def opset_versions(model: onnx.ModelProto) -> dict[str, int]:
+    versions = {imp.domain or "": imp.version for imp in model.opset_import}
+    versions.setdefault("", versions.get("ai.onnx", 0))
+    return versions
+
+
+def _rewrite_graph(
+    graph: onnx.GraphProto,
+    prefix: str,
+    context: tuple[Coverage, RewriteOptions, dict[str, TensorType]],
+    results: list[NodePassResult],
+) -> bool:
+    """Rewrite `graph` and its bodies in place; True when nodes had to be re-sorted."""
+    coverage, options, types = context
+    resorted = False
+    for index, node in enumerate(graph.node):
+        for attr in node.attribute:
+            for body in subgraphs_of(attr):
+                label = f"{prefix}{node.name or f'{node.op_type}_{index}'}/{attr.name}/"
+                resorted |= _rewrite_graph(body, label, context, results)
+    result = NodePassResult()
+    restructured = False
+    if options.patterns and any(n.op_type in anchor_ops() for n in graph.node):
+        view = GraphView(graph, types, options.base_dir)
+        run_pattern_pass(view, coverage, options.selection, result)
+        restructured = view.apply()
+    nodes = run_node_pass(GraphView(graph, types, options.base_dir), coverage, options.selection, prefix)
+    result.changes += nodes.changes
+    result.released |= nodes.released
+    result.output_types.update(nodes.output_types)
+    result.domains |= nodes.domains
+    remove_orphans(graph, result.released)
+    update_value_info(graph, result.output_types, restructured)
+    # The input passed the checker (sorted), and replacements keep node order; sorting is a
+    # safety net for restructured graphs only.
+    if restructured and not is_topologically_sorted(graph):
+        toposort(graph)
+        resorted = True
+    results.append(result)
+    return resorted
+
+
+def subgraphs_of(attr: onnx.AttributeProto) -> list[onnx.GraphProto]:
+    if attr.type == onnx.AttributeProto.GRAPH:
+        return [attr.g]
+    return list(attr.graphs) if attr.type == onnx.AttributeProto.GRAPHS else []
+
+
+def _spec_types(coverage: Coverage):
+    """Output types of nodes a spec covers, from its rules (ONNX inference knows no contrib op)."""
+
+    def types_of(node: onnx.NodeProto, known: dict[str, TensorType]) -> dict[str, TensorType] | None:
+        specs, _ = coverage.specs(node.domain, node.op_type)
+        return plugin_node.spec_output_types(specs[0], node, known) if specs else None
+
+    return types_of
+
+
+def rewrite_model(model: onnx.ModelProto, registry: Registry, options: RewriteOptions | None = None) -> RewriteResult:
+    """Rewrite `model` in place; the result lists what changed and what was left, and why."""
+    options = options or RewriteOptions()
+    coverage = Coverage(registry, opset_versions(model))
+    results: list[NodePassResult] = []
+    types, strict = infer_types(model, _spec_types(coverage))
+    resorted = _rewrite_graph(model.graph, "", (coverage, options, types), results)
+    declared = {imp.domain for imp in model.opset_import}
+    for domain in sorted(set().union(*(r.domains for r in results)) - declared):
+        model.opset_import.append(onnx.helper.make_opsetid(domain, PLUGIN_OPSET))
+    changes = [c for r in reversed(results) for c in r.changes]  # top-level graph first
+    return RewriteResult(changes, resorted, strict)

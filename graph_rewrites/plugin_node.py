@@ -1,0 +1,199 @@
+"""Node -> plugin node, driven by the op's spec: what TensorRT's plugin importer needs to find
+and create the plugin.
+
+op_type = plugin name, domain = plugin namespace, `plugin_version`/`plugin_namespace` set;
+every spec attribute present as a field (node attribute, folded constant input, default, or
+derived); shape inputs listed in `tensorrt_plugin_shape_input_indices`; node and tensor names
+kept. `plan` decides (raising NotRewritable with the reason), `apply` edits the node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import onnx
+from onnx import helper
+
+from trtplug.shape_rules import apply_rule, parse_rule
+from trtplug.spec import OpSpec
+
+from .attributes import NotRewritable, attribute_map, convert, make_field, raw_value
+from .graph_view import GraphView, TensorType, dtype_name
+
+SHAPE_INPUTS_ATTRIBUTE = "tensorrt_plugin_shape_input_indices"
+_ELEM_TYPES = {"float32": 1, "uint8": 2, "int8": 3, "int32": 6, "int64": 7, "bool": 9, "float16": 10, "bfloat16": 16}
+
+
+def plugin_domain(spec: OpSpec) -> str:
+    """The node domain of a plugin node: its namespace (a non-empty one keeps the checker happy)."""
+    return spec.plugin.namespace or "trtplug"
+
+
+@dataclass
+class Plan:
+    spec: OpSpec
+    inputs: list[str]
+    outputs: list[str]
+    fields: list[onnx.AttributeProto]
+    mapping: list[str] = field(default_factory=list)  # "name=value (where it came from)"
+    folded: list[str] = field(default_factory=list)  # constant input tensors now held as fields
+    output_types: dict[str, TensorType] = field(default_factory=dict)
+
+
+def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
+    """How `node` becomes a `spec` plugin node; NotRewritable(reason) when it cannot."""
+    bound, dtypes = _bind_inputs(spec, node, view)
+    fields, mapping, folded = _fields(spec, node, view, bound)
+    inputs = [bound.get(t.name, "") for t in spec.plugin_inputs]
+    while inputs and not inputs[-1]:
+        inputs.pop()
+    if "" in inputs:
+        missing = spec.plugin_inputs[inputs.index("")].name
+        raise NotRewritable(f"optional input {missing!r} is absent before a present one; the plugin could not tell")
+    shape_indices = [i for i, t in enumerate(spec.plugin_inputs[: len(inputs)]) if t.shape_input]
+    outputs = _outputs(spec, node, view)
+    counted = spec.derived_attribute("output_count")
+    if counted is not None:
+        fields.append(make_field(counted.name, "int", len(outputs)))
+        mapping.append(f"{counted.name}={len(outputs)} (outputs in use)")
+    fields.append(helper.make_attribute("plugin_version", spec.plugin.version))
+    fields.append(helper.make_attribute("plugin_namespace", spec.plugin.namespace))
+    if shape_indices:
+        fields.append(make_field(SHAPE_INPUTS_ATTRIBUTE, "ints", shape_indices))
+        mapping.append(f"{SHAPE_INPUTS_ATTRIBUTE}={shape_indices} (spec shape_input)")
+    result = Plan(spec, inputs, outputs, fields, mapping, folded)
+    result.output_types = _output_types(spec, outputs, bound, dtypes, view)
+    return result
+
+
+def apply(node: onnx.NodeProto, chosen: Plan) -> None:
+    node.op_type, node.domain = chosen.spec.plugin.name, plugin_domain(chosen.spec)
+    del node.input[:]
+    node.input.extend(chosen.inputs)
+    del node.output[:]
+    node.output.extend(chosen.outputs)
+    del node.attribute[:]
+    node.attribute.extend(chosen.fields)
+
+
+def _bind_inputs(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> tuple[dict[str, str], dict[str, str]]:
+    """Spec input name -> tensor name (present inputs), and type constraint -> dtype."""
+    if len(node.input) > len(spec.inputs):
+        raise NotRewritable(f"{len(node.input)} inputs, {spec.plugin.name} takes at most {len(spec.inputs)}")
+    bound: dict[str, str] = {}
+    dtypes: dict[str, str] = {}
+    for index, tensor in enumerate(spec.inputs):
+        name = node.input[index] if index < len(node.input) else ""
+        if not name:
+            if not tensor.optional:
+                raise NotRewritable(f"required input {tensor.name!r} is missing")
+            continue
+        bound[tensor.name] = name
+        if tensor.fold_into is not None:
+            continue  # becomes a field; its value is checked as the attribute's
+        dtype = view.dtype(name)
+        if dtype is None:
+            raise NotRewritable(f"the dtype of input {tensor.name!r} ({name}) is unknown to shape inference")
+        allowed = spec.dtypes_of(tensor)
+        if dtype not in allowed:
+            raise NotRewritable(
+                f"input {tensor.name!r} ({name}) is {dtype}; {spec.plugin.name} supports {', '.join(allowed)}"
+            )
+        if dtypes.setdefault(tensor.type, dtype) != dtype:
+            other = dtypes[tensor.type]
+            raise NotRewritable(f"input {tensor.name!r} is {dtype} but another {tensor.type} input is {other}")
+        shape = view.shape(name)
+        if shape is not None and len(shape) < tensor.min_rank:
+            raise NotRewritable(f"input {tensor.name!r} has rank {len(shape)}; the plugin needs >= {tensor.min_rank}")
+    return bound, dtypes
+
+
+def _fields(
+    spec: OpSpec, node: onnx.NodeProto, view: GraphView, bound: dict[str, str]
+) -> tuple[list[onnx.AttributeProto], list[str], list[str]]:
+    attrs = attribute_map(node)
+    known = {a.name for a in spec.onnx_attributes}
+    for name in attrs:
+        if name not in known:
+            raise NotRewritable(f"attribute {name!r} is not a field of {spec.plugin.name} (TensorRT would drop it)")
+    folding = {t.fold_into: t for t in spec.inputs if t.fold_into}
+    fields, mapping, folded = [], [], []
+    for attr in spec.onnx_attributes:
+        source = folding.get(attr.name)
+        tensor = bound.get(source.name, "") if source else ""
+        if tensor:
+            value = view.constant(tensor)
+            if value is None:
+                raise NotRewritable(
+                    f"input {source.name!r} ({tensor}) is not a constant; {spec.plugin.name} takes it as "
+                    f"attribute {attr.name!r}"
+                )
+            origin = f"constant input {tensor}"
+            folded.append(tensor)
+        elif attr.name in attrs:
+            value, origin = raw_value(attrs[attr.name], view.base_dir or ""), "node attribute"
+        elif attr.required:
+            raise NotRewritable(f"required attribute {attr.name!r} is missing")
+        else:
+            value, origin = attr.default, "default"
+        converted = convert(attr.name, attr.type, value, (attr.min, attr.max))
+        fields.append(make_field(attr.name, attr.type, converted))
+        mapping.append(f"{attr.name}={_short(converted)} ({origin})")
+    return fields, mapping, folded
+
+
+def _outputs(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> list[str]:
+    """The plugin node's outputs: unused trailing ones dropped where the plugin can skip them
+    (an output_count field), unnamed ones the plugin still produces given fresh names."""
+    if len(node.output) > len(spec.outputs):
+        raise NotRewritable(f"{len(node.output)} outputs, {spec.plugin.name} has {len(spec.outputs)}")
+    used = list(node.output)
+    while used and not used[-1]:
+        used.pop()
+    if spec.derived_attribute("output_count") is None:
+        count = len(spec.outputs)  # the plugin always produces every output
+    else:
+        required = max(i for i, t in enumerate(spec.outputs) if not t.optional) + 1
+        count = max(len(used), required)
+    used += [""] * (count - len(used))
+    base = node.name or node.op_type
+    return [name or view.fresh_name(f"{base}_{spec.outputs[i].name}_unused") for i, name in enumerate(used)]
+
+
+def _output_types(
+    spec: OpSpec, outputs: list[str], bound: dict[str, str], dtypes: dict[str, str], view: GraphView
+) -> dict[str, TensorType]:
+    return types_from_rules(spec, outputs, dtypes, {name: view.shape(tensor) for name, tensor in bound.items()})
+
+
+def types_from_rules(
+    spec: OpSpec, outputs: list[str], dtypes: dict[str, str], shapes: dict[str, Any]
+) -> dict[str, TensorType]:
+    """Output name -> type by the spec: dtype of the bound type constraint, shape by the rule."""
+    types = {}
+    for tensor, name in zip(spec.outputs, outputs, strict=False):
+        if not name:
+            continue
+        dtype = dtypes.get(tensor.type, tensor.type)
+        known = tensor.shape is not None and shapes.get(parse_rule(tensor.shape)[1]) is not None
+        shape = apply_rule(tensor.shape, shapes) if known else None  # None: the rule's input has no known shape
+        types[name] = TensorType(_ELEM_TYPES.get(dtype, 0), shape)
+    return types
+
+
+def spec_output_types(spec: OpSpec, node: onnx.NodeProto, types: dict[str, TensorType]) -> dict[str, TensorType]:
+    """Types of the outputs of a node the spec covers (ONNX inference knows no contrib op)."""
+    bound = {t.name: name for t, name in zip(spec.inputs, node.input, strict=False) if name}
+    dtypes: dict[str, str] = {}
+    for tensor in spec.inputs:
+        info = types.get(bound.get(tensor.name, ""))
+        if info is not None and info.elem_type:
+            dtypes.setdefault(tensor.type, dtype_name(info.elem_type))
+    shapes = {name: types[t].shape if t in types else None for name, t in bound.items()}
+    return types_from_rules(spec, list(node.output), dtypes, shapes)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,150 @@
+"""Graph hygiene after a rewrite: orphaned constants removed, value_info kept true, topological
+order ensured, and the result checked by the ONNX checker and strict shape inference."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict, deque
+from pathlib import Path
+
+import onnx
+from onnx import helper
+
+from trtplug.errors import TrtplugError
+
+from .graph_view import TensorType, names_used_inside, subgraphs
+
+
+def remove_orphans(graph: onnx.GraphProto, candidates: set[str]) -> None:
+    """Drop initializers and Constant nodes among `candidates` that nothing reads any more."""
+    used = names_used_inside(graph) | {o.name for o in graph.output}
+    orphans = {name for name in candidates if name not in used}
+    if not orphans:
+        return
+    kept_init = [t for t in graph.initializer if t.name not in orphans]
+    if len(kept_init) != len(graph.initializer):
+        del graph.initializer[:]
+        graph.initializer.extend(kept_init)
+        kept_inputs = [i for i in graph.input if i.name not in orphans]  # IR < 4 lists initializers as inputs
+        del graph.input[:]
+        graph.input.extend(kept_inputs)
+    doomed = [i for i, n in enumerate(graph.node) if n.op_type == "Constant" and set(n.output) <= orphans]
+    for index in reversed(doomed):
+        del graph.node[index]
+
+
+def update_value_info(graph: onnx.GraphProto, plugin_types: dict[str, TensorType], restructured: bool) -> None:
+    """value_info for plugin outputs from the spec's rules (inference cannot see into plugins);
+    entries of tensors that no longer exist (restructured graphs only) are dropped."""
+    if not plugin_types and not restructured:
+        return
+    if restructured:
+        present = names_used_inside(graph) | {o for n in graph.node for o in n.output if o}
+    else:
+        present = {v.name for v in graph.value_info} | set(plugin_types)
+    outputs = {o.name for o in graph.output}
+    declared = {v.name for v in graph.value_info}
+    # A rule-derived type wins; with no known shape, an entry the model already had is kept.
+    derived = {
+        name: info
+        for name, info in plugin_types.items()
+        if name in present
+        and name not in outputs
+        and info.elem_type
+        and (info.shape is not None or name not in declared)
+    }
+    kept = [v for v in graph.value_info if v.name in present and v.name not in derived]
+    kept += [helper.make_tensor_value_info(name, info.elem_type, info.shape) for name, info in derived.items()]
+    del graph.value_info[:]
+    graph.value_info.extend(kept)
+
+
+def _external_names(graph: onnx.GraphProto) -> set[str]:
+    return {i.name for i in graph.input} | {t.name for t in graph.initializer} | {""}
+
+
+def node_reads(node: onnx.NodeProto) -> set[str]:
+    reads = {i for i in node.input if i}
+    for sub in subgraphs(node):
+        reads |= names_used_inside(sub)
+    return reads
+
+
+def is_topologically_sorted(graph: onnx.GraphProto) -> bool:
+    produced_here = {o for n in graph.node for o in n.output}
+    seen = _external_names(graph)
+    for node in graph.node:
+        if any(name in produced_here and name not in seen for name in node_reads(node)):
+            return False
+        seen.update(node.output)
+    return True
+
+
+def toposort(graph: onnx.GraphProto) -> None:
+    """Stable topological sort (Kahn); a cycle is an error naming a node on it."""
+    producer = {o: i for i, n in enumerate(graph.node) for o in n.output if o}
+    waiting: dict[int, int] = {}
+    readers: dict[int, list[int]] = defaultdict(list)
+    for index, node in enumerate(graph.node):
+        deps = {producer[name] for name in node_reads(node) if name in producer}
+        waiting[index] = len(deps)
+        for dep in deps:
+            readers[dep].append(index)
+    ready = deque(i for i in range(len(graph.node)) if waiting[i] == 0)
+    order = []
+    while ready:
+        index = ready.popleft()
+        order.append(index)
+        for reader in sorted(readers[index]):
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                ready.append(reader)
+    if len(order) != len(graph.node):
+        stuck = next(graph.node[i] for i in range(len(graph.node)) if waiting[i] > 0)
+        raise TrtplugError(f"graph {graph.name!r} has a cycle through node {stuck.name or stuck.op_type!r}")
+    nodes = [graph.node[i] for i in order]
+    copies = [onnx.NodeProto() for _ in nodes]
+    for copy, node in zip(copies, nodes, strict=True):
+        copy.CopyFrom(node)
+    del graph.node[:]
+    graph.node.extend(copies)
+
+
+def check_model(model: onnx.ModelProto, what: str, inference: bool = True, base_dir: str | None = None) -> None:
+    """ONNX checker and (with `inference`) strict shape inference; TrtplugError(what: problem).
+    The checker resolves external data files relative to the model file and only asks that
+    they exist (regular files, no links): a model with external data is checked from a scratch
+    folder holding empty stand-ins, after checking that the real files exist in `base_dir`."""
+    from trtplug.model_write import external_locations
+
+    locations = external_locations(model)
+    if not locations:
+        _check(model, what, inference)
+        return
+    with tempfile.TemporaryDirectory(prefix="trtplug-check-") as scratch:
+        for location in locations:
+            real = Path(base_dir or ".") / location
+            if Path(location).is_absolute() or ".." in Path(location).parts or not real.is_file():
+                raise TrtplugError(f"{what}: external data file {location!r} is missing or outside the model folder")
+            stand_in = Path(scratch) / location
+            stand_in.parent.mkdir(parents=True, exist_ok=True)
+            stand_in.touch()
+        path = Path(scratch) / "model.onnx"
+        path.write_bytes(model.SerializeToString())
+        _check(str(path), what, inference)
+
+
+def _check(model: onnx.ModelProto | str, what: str, inference: bool) -> None:
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        raise TrtplugError(f"{what} fails the ONNX checker: {str(exc).splitlines()[0]}") from None
+    if not inference:
+        return
+    try:
+        if isinstance(model, str):
+            onnx.shape_inference.infer_shapes_path(model, model + ".inferred", check_type=True, strict_mode=True)
+        else:
+            onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError) as exc:
+        raise TrtplugError(f"{what} fails shape inference: {str(exc).splitlines()[0]}") from None

@@ -1,0 +1,65 @@
+"""`trtplug parity --model ORIG --rewritten OUT`: the rewritten model against the original,
+ORT CPU vs onnx.reference with plugin ops run by trtplug's implementations (see
+trtplug/parity/model.py). Exit 1 when any output differs beyond the plugins' tolerances."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from typing import Any
+
+from trtplug.errors import TrtplugError
+
+
+def parse_dims(values: list[str]) -> dict[str, int]:
+    dims = {}
+    for value in values:
+        name, sep, size = value.partition("=")
+        if not sep or not name or not size.isdigit():
+            raise TrtplugError(f"--dim {value}: expected NAME=VALUE with a non-negative integer VALUE")
+        dims[name] = int(size)
+    return dims
+
+
+def run_model_parity(args: argparse.Namespace, registry: Any) -> int:
+    from trtplug.model_io import load_model
+    from trtplug.parity.impls import IMPLS
+    from trtplug.parity.model import model_parity
+    from trtplug.report import format_table, print_json
+
+    if not (args.model and args.rewritten):
+        raise TrtplugError("model-level parity needs both --model ORIG.onnx and --rewritten OUT.onnx")
+    if args.op or args.dtype:
+        raise TrtplugError("--op/--dtype select per-op parity; they do not apply with --model")
+    dims = parse_dims(args.dim)
+    original, rewritten = load_model(args.model, load_weights=True), load_model(args.rewritten, load_weights=True)
+    seed = args.seed if args.seed is not None else secrets.randbits(31)
+    results = [model_parity(original, rewritten, registry, IMPLS[i], seed, dims) for i in args.impl or ["numpy"]]
+    if args.json:
+        print_json(
+            "parity.model",
+            {"model": args.model, "rewritten": args.rewritten, "seed": seed, "results": [r.as_dict() for r in results]},
+        )
+    else:
+        rows = []
+        for r in results:
+            rows += [
+                [
+                    r.impl,
+                    c.output,
+                    "PASS" if c.ok else "FAIL",
+                    f"{c.max_abs:.3g}",
+                    f"{c.max_rel:.3g}",
+                    str(c.mismatches),
+                    f"{c.min_atol_to_pass:.3g}",
+                ]
+                for c in r.comparisons
+            ]
+            if r.status == "error":
+                rows.append([r.impl, "-", "ERROR", "-", "-", "-", "-"])
+        print(format_table(["IMPL", "OUTPUT", "STATUS", "MAX_ABS", "MAX_REL", "MISMATCH", "MIN_ATOL"], rows))
+        for r in results:
+            plugins = ", ".join(r.plugins) or "none"
+            print(f"{r.impl}: {r.status} (plugins run: {plugins}){': ' + r.detail if r.detail else ''}")
+        print(f"seed {seed}")
+    return 0 if all(r.status == "pass" for r in results) else 1

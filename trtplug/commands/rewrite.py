@@ -1,0 +1,84 @@
+"""Replace every node a registered plugin covers with a plugin node TensorRT's ONNX parser loads
+through its plugin fallback (op_type = plugin name, plugin_version, plugin_namespace, fields
+converted by the parser's rules), after fusing known subgraphs (erf-GELU, LayerNorm after a
+residual Add) into the contrib op a plugin covers. Reports each replaced node with its field
+mapping and each node left alone with the reason. The output passes the ONNX checker, is
+topologically sorted and written atomically; the input is only overwritten with --in-place."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from trtplug.commands import add_common_arguments
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", metavar="MODEL.onnx", help="the model to rewrite")
+    parser.add_argument("-o", "--output", metavar="OUT.onnx", help="where to write the rewritten model")
+    parser.add_argument("--in-place", action="store_true", help="overwrite MODEL (atomically)")
+    parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+    for flag, what in (("--only", "rewrite only"), ("--exclude", "leave alone")):
+        parser.add_argument(
+            flag,
+            action="append",
+            default=[],
+            metavar="NAME",
+            help=f"{what} nodes of this op type, domain::op, op key, plugin name or rule (repeatable)",
+        )
+    parser.add_argument("--no-patterns", action="store_true", help="skip the subgraph pattern rules")
+    parser.add_argument("--markdown", action="store_true", help="report as a Markdown table")
+    add_common_arguments(parser)
+
+
+def selectable_names(registry: Any, rules: set[str]) -> set[str]:
+    names = set(rules)
+    for spec in registry:
+        names |= {spec.key, spec.plugin.name}
+        for replaced in spec.replaces:
+            names |= {replaced.op_type, f"{replaced.domain or 'ai.onnx'}::{replaced.op_type}"}
+    return names
+
+
+def _selection(args: argparse.Namespace, registry: Any) -> Any:
+    from trtplug.errors import TrtplugError
+    from trtplug.rewriting import submodule
+
+    known = selectable_names(registry, submodule("pattern_pass").rule_names())
+    for flag, values in (("--only", args.only), ("--exclude", args.exclude)):
+        for value in values:
+            if value not in known:
+                raise TrtplugError(f"{flag} {value}: names no plugin, op key, replaced op or rule")
+    return submodule("changes").Selection(tuple(args.only), tuple(args.exclude))
+
+
+def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
+    """Load, check, rewrite and (unless --dry-run) write; returns (result, model, output path)."""
+    from trtplug.model_io import load_model
+    from trtplug.model_write import copy_external_data, resolve_output, save_model_atomic
+    from trtplug.registry import load_registry
+    from trtplug.rewriting import submodule
+
+    registry = load_registry(args.plugins_dir)
+    selection = _selection(args, registry)
+    output = None if args.dry_run else resolve_output(args.model, args.output, args.in_place)
+    model = load_model(args.model)
+    validate, pipeline = submodule("validate"), submodule("pipeline")
+    source_dir = Path(args.model).resolve().parent
+    validate.check_model(model, args.model, inference=False, base_dir=str(source_dir))
+    options = pipeline.RewriteOptions(selection, not args.no_patterns, str(source_dir))
+    result = pipeline.rewrite_model(model, registry, options)
+    validate.check_model(model, "the rewritten model", result.input_infers_strictly, str(source_dir))
+    if output is not None:
+        copy_external_data(model, source_dir, output.resolve().parent)
+        save_model_atomic(model, output)
+    return result, model, output
+
+
+def run(args: argparse.Namespace) -> int:
+    from trtplug.rewrite_report import print_report
+
+    result, _, output = rewrite(args)
+    print_report(args, result, output)
+    return 0
