@@ -82,6 +82,7 @@ def run_node_pass(view: GraphView, coverage: Coverage, selection: Selection, pre
             result.changes.append(Change(name, op, LEFT, reason=why))
             continue
         plugin_node.apply(node, chosen)
+        view.graph.initializer.extend(chosen.placeholders)
         result.released.update(chosen.folded)
         result.output_types.update(chosen.output_types)
         result.domains.add(plugin_node.plugin_domain(chosen.spec))

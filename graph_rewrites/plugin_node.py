@@ -39,6 +39,7 @@ class Plan:
     mapping: list[str] = field(default_factory=list)  # "name=value (where it came from)"
     folded: list[str] = field(default_factory=list)  # constant input tensors now held as fields
     output_types: dict[str, TensorType] = field(default_factory=dict)
+    placeholders: list[onnx.TensorProto] = field(default_factory=list)  # empty stand-ins for absent inputs
 
 
 def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
@@ -48,9 +49,15 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     inputs = [bound.get(t.name, "") for t in spec.plugin_inputs]
     while inputs and not inputs[-1]:
         inputs.pop()
-    if "" in inputs:
-        missing = spec.plugin_inputs[inputs.index("")].name
-        raise NotRewritable(f"optional input {missing!r} is absent before a present one; the plugin could not tell")
+    # TensorRT passes inputs by position: an absent optional input before a present one becomes an
+    # empty (zero-element) constant, which the plugins read as absent.
+    placeholders = []
+    for i, name in enumerate(inputs):
+        if not name:
+            tensor = spec.plugin_inputs[i]
+            dtype = dtypes.get(tensor.type) or spec.dtypes_of(tensor)[0]
+            inputs[i] = view.fresh_name(f"{node.name or node.output[0]}_absent_{tensor.name}")
+            placeholders.append(helper.make_tensor(inputs[i], _ELEM_TYPES[dtype], [0], []))
     shape_indices = [i for i, t in enumerate(spec.plugin_inputs[: len(inputs)]) if t.shape_input]
     outputs = _outputs(spec, node, view)
     counted = spec.derived_attribute("output_count")
@@ -62,7 +69,10 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     if shape_indices:
         fields.append(make_field(SHAPE_INPUTS_ATTRIBUTE, "ints", shape_indices))
         mapping.append(f"{SHAPE_INPUTS_ATTRIBUTE}={shape_indices} (spec shape_input)")
-    result = Plan(spec, inputs, outputs, fields, mapping, folded)
+    mapping += [
+        f"{p.name}: empty {spec.plugin_inputs[inputs.index(p.name)].name} (absent optional input)" for p in placeholders
+    ]
+    result = Plan(spec, inputs, outputs, fields, mapping, folded, placeholders=placeholders)
     result.output_types = _output_types(spec, outputs, bound, dtypes, view)
     return result
 

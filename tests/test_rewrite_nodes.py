@@ -128,10 +128,14 @@ def test_shape_input_indices_and_unused_outputs() -> None:
     assert list(trimmed.output) == ["y"] and fields(trimmed)["num_outputs"] == 1
 
 
-def test_absent_optional_input_before_a_present_one_is_refused() -> None:
-    original = thing_model(inputs=("x", "", "x"))
-    _, change, rewritten = rewrite_thing(original)
-    assert rewritten == original and "absent before a present one" in change.reason
+def test_absent_optional_input_before_a_present_one_becomes_an_empty_stand_in() -> None:
+    """TensorRT passes plugin inputs by position: the gap is filled with a zero-element constant."""
+    node, change, rewritten = rewrite_thing(thing_model(inputs=("x", "", "x")))
+    assert change.action == "replaced" and len(node.input) == 3 and node.input[2] == "x"
+    (stand_in,) = [t for t in rewritten.graph.initializer if t.name == node.input[1]]
+    assert stand_in.data_type == TensorProto.INT64 and list(stand_in.dims) == [0]
+    assert any("absent optional input" in m for m in change.mapping)
+    onnx.checker.check_model(rewritten, full_check=True)
 
 
 def test_unknown_op_in_foreign_domain_is_reported() -> None:

@@ -83,7 +83,13 @@ class PluginImpl(Impl):
             raise RuntimeError(f"createPlugin returned null: {host.messages()}")
         runtime = built.round_trip()  # what TensorRT runs after deserializing an engine
         # Shape inputs reach a plugin as values at shape time only (addPluginV3's shapeInputs), never in enqueue.
-        tensors = [(t, i) for t, i in zip(spec.inputs, ins, strict=False) if i is not None]
+        # TensorRT passes inputs by position: an absent optional input before a present one arrives
+        # as an empty tensor (the rewrite's stand-in), which plugins read as absent.
+        xp = self.xp()
+        tensors = [
+            (t, xp.empty((0,), dtype=_dtype_for(spec, t, ins)) if i is None else i)
+            for t, i in zip(spec.inputs, ins, strict=False)
+        ]
         regular = [i for t, i in tensors if not t.shape_input]
         stream = self.xp().cuda.get_current_stream()
         if any(t.shape_input for t, _ in tensors):
@@ -100,3 +106,11 @@ IMPLS: dict[str, Impl] = {
     "plugin": PluginImpl(),
     "tensorrt": TensorRTImpl(),
 }
+
+
+def _dtype_for(spec: OpSpec, tensor: Any, ins: list[Any]) -> str:
+    """The dtype an absent input would have: that of a present input of its type constraint."""
+    bound = next(
+        (i.dtype for t, i in zip(spec.inputs, ins, strict=False) if i is not None and t.type == tensor.type), None
+    )
+    return str(bound) if bound is not None else spec.dtypes_of(tensor)[0]

@@ -67,12 +67,16 @@ def random_feeds(model: onnx.ModelProto, dims: dict[str, int], seed: int) -> dic
 
 def run_plugin(spec: OpSpec, impl: Impl, inputs: list[np.ndarray], attrs: dict[str, Any], count: int) -> tuple:
     """One plugin node through `impl`: outputs shaped by the spec's rules, poisoned first."""
-    plugin_inputs = spec.plugin_inputs[: len(inputs)]
-    shapes = {t.name: tuple(x.shape) for t, x in zip(plugin_inputs, inputs, strict=True)}
-    dtypes = {t.type: str(x.dtype) for t, x in zip(plugin_inputs, inputs, strict=True)}
+    # An optional input with no elements is absent (the rewrite's stand-in before a present input).
+    given = [None if t.optional and x.size == 0 else x for t, x in zip(spec.plugin_inputs, inputs, strict=False)]
+    present = [(t, x) for t, x in zip(spec.plugin_inputs, given, strict=False) if x is not None]
+    shapes = {t.name: tuple(x.shape) for t, x in present}
+    dtypes = {t.type: str(x.dtype) for t, x in present}
     xp = impl.xp()
     outs = [poisoned(xp, apply_rule(t.shape, shapes), dtypes.get(t.type, t.type)) for t in spec.outputs[:count]]
-    impl.execute(spec, [xp.asarray(x) for x in inputs], outs, attrs)
+    while given and given[-1] is None:
+        given.pop()
+    impl.execute(spec, [None if x is None else xp.asarray(x) for x in given], outs, attrs)
     if impl.on_gpu:
         xp.cuda.get_current_stream().synchronize()
         return tuple(xp.asnumpy(o) for o in outs)
@@ -99,7 +103,7 @@ def plugin_op_classes(model: onnx.ModelProto, registry: Registry, impl: Impl) ->
 
         def _run(self, *inputs, _spec=spec, _fields=fields, **attrs):
             passed = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items() if k in _fields}
-            return run_plugin(_spec, impl, [x for x in inputs if x is not None], passed, len(self.onnx_node.output))
+            return run_plugin(_spec, impl, list(inputs), passed, len(self.onnx_node.output))
 
         classes[spec.plugin.name] = type(spec.plugin.name, (OpRun,), {"op_domain": node.domain, "_run": _run})
     return classes

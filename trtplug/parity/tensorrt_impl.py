@@ -9,11 +9,12 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
-import onnx
-from onnx import helper
+import numpy as np
 
 from trtplug import native
+from trtplug.parity.cases import Case
 from trtplug.parity.impl_base import Impl
+from trtplug.parity.reference import one_node_model
 from trtplug.spec import OpSpec
 
 
@@ -30,19 +31,20 @@ def _tensorrt() -> tuple[ModuleType | None, str]:
     return tensorrt, ""
 
 
-def plugin_model(spec: OpSpec, attrs: dict[str, Any], inputs: list[tuple[str, Any]], outputs: list[str]) -> bytes:
-    """One plugin node as the rewrite emits it, with `inputs` ((name, array) or ("", None)) as graph inputs."""
-    from trtplug.graph_rewrites.plugin_node import make_plugin_node
+def plugin_model(spec: OpSpec, case: Case, inputs: dict[str, Any]) -> tuple[bytes, list[str]]:
+    """The case's one-node model of the ONNX op, put through `trtplug rewrite` (so the engine runs
+    exactly the plugin node a user's rewritten model holds); returns it and its input names."""
+    from trtplug.registry import Registry
+    from trtplug.rewriting import submodule
 
-    node = make_plugin_node(spec, [n for n, _ in inputs], outputs, attrs, name=f"{spec.key}_tensorrt")
-    graph = helper.make_graph(
-        [node],
-        f"{spec.key}_tensorrt",
-        [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape) for n, a in inputs if n],
-        [helper.make_tensor_value_info(n, onnx.TensorProto.UNDEFINED, None) for n in outputs],
-    )
-    opsets = [helper.make_opsetid("", 21), helper.make_opsetid(spec.plugin.namespace, 1)]
-    return helper.make_model(graph, opset_imports=opsets, ir_version=10).SerializeToString()
+    model = one_node_model(spec, case, {k: np.asarray(v) for k, v in inputs.items()})
+    registry = Registry()
+    registry.add(spec)
+    result = submodule("pipeline").rewrite_model(model, registry)
+    if not result.count("replaced"):
+        reasons = "; ".join(c.reason for c in result.changes if c.reason)
+        raise RuntimeError(f"the rewrite left the {spec.key} node alone: {reasons}")
+    return model.SerializeToString(), [i.name for i in model.graph.input]
 
 
 class TensorRTImpl(Impl):
@@ -54,15 +56,15 @@ class TensorRTImpl(Impl):
         trt, reason = _tensorrt()
         return reason if trt is None else super().unavailable(spec)
 
-    def execute(self, spec: OpSpec, ins: list[Any], outs: list[Any], attrs: dict[str, Any]) -> None:
+    def run_case(self, spec: OpSpec, case: Case, ins: list[Any], outs: list[Any]) -> None:
         trt, _ = _tensorrt()
-        named_ins = [(t.name, a) if a is not None else ("", None) for t, a in zip(spec.inputs, ins, strict=False)]
-        out_names = [t.name for t in spec.outputs[: len(outs)]]
-        engine = _build_engine(trt, plugin_model(spec, attrs, named_ins, out_names))
-        context = engine.create_execution_context()
         xp = self.xp()
+        given = {t.name: a for t, a in zip(spec.inputs, ins, strict=False) if a is not None}
+        model, input_names = plugin_model(spec, case, {k: xp.asnumpy(v) for k, v in given.items()})
+        context = _build_engine(trt, model).create_execution_context()
+        out_names = [t.name for t in spec.outputs[: len(outs)]]
         keep = []  # zero-size tensors still need a valid address
-        for name, array in [(n, a) for n, a in named_ins if n] + list(zip(out_names, outs, strict=True)):
+        for name, array in [(n, given[n]) for n in input_names] + list(zip(out_names, outs, strict=True)):
             buffer = array if array.size else xp.empty(1, dtype=array.dtype)
             keep.append(buffer)
             context.set_tensor_address(name, buffer.data.ptr)
