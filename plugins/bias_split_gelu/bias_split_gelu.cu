@@ -24,17 +24,18 @@ struct BiasSplitGeluOp
     V const* x;
     V const* bias;
     V* y;
-    uint32_t halfGroups;
+    FastDivmod halfGroups;
 
     __device__ __forceinline__ void load(uint32_t g, Frag& f) const
     {
-        uint32_t const row = g / halfGroups;
-        uint32_t const col = g - row * halfGroups;
-        uint32_t const in = g + row * halfGroups; // row * 2 * halfGroups + col
+        uint32_t const half = halfGroups.divisor;
+        uint32_t const row = halfGroups.div(g);
+        uint32_t const col = g - row * half;
+        uint32_t const in = g + row * half; // row * 2 * half + col
         f.left = x[in];
-        f.right = x[in + halfGroups];
+        f.right = x[in + half];
         f.biasLeft = bias[col];
-        f.biasRight = bias[col + halfGroups];
+        f.biasRight = bias[col + half];
     }
 
     __device__ __forceinline__ void store(uint32_t g, Frag const& f) const
@@ -69,8 +70,8 @@ cudaError_t launchWidth(void const* x, void const* bias, void* y, int64_t rows, 
     {
         return cudaErrorInvalidValue;
     }
-    Op const op{
-        static_cast<V const*>(x), static_cast<V const*>(bias), static_cast<V*>(y), static_cast<uint32_t>(halfGroups)};
+    Op const op{static_cast<V const*>(x), static_cast<V const*>(bias), static_cast<V*>(y),
+        FastDivmod(static_cast<uint32_t>(halfGroups))};
     return runUnrolled(op, rows * halfGroups, halfGroups, stream);
 }
 
