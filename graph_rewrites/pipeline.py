@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import onnx
 
+from trtplug.model_io import opset_versions
 from trtplug.registry import Registry
 
 from . import plugin_node
@@ -35,12 +36,6 @@ class RewriteResult:
 
     def count(self, action: str) -> int:
         return sum(c.action == action for c in self.changes)
-
-
-def opset_versions(model: onnx.ModelProto) -> dict[str, int]:
-    versions = {imp.domain or "": imp.version for imp in model.opset_import}
-    versions.setdefault("", versions.get("ai.onnx", 0))
-    return versions
 
 
 def _rewrite_graph(
