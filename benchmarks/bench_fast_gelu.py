@@ -8,26 +8,11 @@ Prints a table; not a test.
 
 from __future__ import annotations
 
-import statistics
 import sys
 
 import numpy as np
 
-
-def time_ms(fn, sets: int, reps: int = 30) -> float:
-    import cupy as cp
-
-    for i in range(3):
-        fn(i % sets)
-    times = []
-    for i in range(reps):
-        start, stop = cp.cuda.Event(), cp.cuda.Event()
-        start.record()
-        fn(i % sets)
-        stop.record()
-        stop.synchronize()
-        times.append(cp.cuda.get_elapsed_time(start, stop))
-    return statistics.median(times)
+from trtplug.bench import time_ms
 
 
 def bench_size(dtype: str, mb: int, ext, proto, torch) -> dict[str, float]:

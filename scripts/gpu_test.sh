@@ -27,7 +27,8 @@ tail -5 "$OUTDIR/gpu-pytest.log"
 echo "== compute-sanitizer memcheck over the CUDA launcher and plugin-host tests"
 if command -v compute-sanitizer >/dev/null; then
   compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
-    tests/test_native_gpu.py tests/test_plugin_host_gpu.py -k "not large" >"$OUTDIR/gpu-memcheck.log" 2>&1
+    tests/test_native_gpu.py tests/test_plugin_host_gpu.py tests/test_norm_gpu.py -k "not large" \
+    >"$OUTDIR/gpu-memcheck.log" 2>&1
   echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
   tail -3 "$OUTDIR/gpu-memcheck.log"
 fi
@@ -37,4 +38,5 @@ echo "== parity"
 "$PY" -m trtplug parity | tail -1
 echo "== benchmark"
 "$PY" benchmarks/bench_fast_gelu.py | tee "$OUTDIR/gpu-bench.txt"
+"$PY" benchmarks/bench_norm.py | tee "$OUTDIR/gpu-bench-norm.txt"
 exit $rc

@@ -160,7 +160,17 @@ class PluginImpl(Impl):
         if built is None:
             raise RuntimeError(f"createPlugin returned null: {host.messages()}")
         runtime = built.round_trip()  # what TensorRT runs after deserializing an engine
-        runtime.run([i for i in ins if i is not None], outs, self.xp().cuda.get_current_stream())
+        runtime.run(_fill_absent(self.xp(), spec, ins), outs, self.xp().cuda.get_current_stream())
+
+
+def _fill_absent(xp: ModuleType, spec: OpSpec, ins: list[Any]) -> list[Any]:
+    """Plugin inputs: an absent optional input before a present one becomes an empty tensor of its
+    type (the plugin's "absent" convention; trailing absent ones are already left out)."""
+    dtypes = {t.type: i.dtype for t, i in zip(spec.inputs, ins, strict=False) if i is not None}
+    return [
+        i if i is not None else xp.empty((0,), dtype=dtypes.get(t.type, spec.dtypes_of(t)[0]))
+        for t, i in zip(spec.inputs, ins, strict=False)
+    ]
 
 
 IMPLS: dict[str, Impl] = {
