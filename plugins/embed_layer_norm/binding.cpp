@@ -65,7 +65,8 @@ void embedLayerNormArrays(py::handle inputIds, py::handle segmentIds, py::handle
     a.segmentIds = indexArray(segmentIds, "segment_ids", ids);
     a.mask = indexArray(mask, "mask", ids);
     a.positionIds = indexArray(positionIds, "position_ids", ids, true);
-    a.positionIdsBroadcast = a.positionIds != nullptr && toDeviceArray(positionIds, "position_ids", false).shape[0] == 1;
+    a.positionIdsBroadcast
+        = a.positionIds != nullptr && toDeviceArray(positionIds, "position_ids", false).shape[0] == 1;
     a.positionEmbedding = floatArray(position, "position_embedding", a.dtype, a.hidden, &a.positionRows);
     if (!segment.is_none())
     {
