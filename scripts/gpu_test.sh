@@ -27,7 +27,7 @@ tail -5 "$OUTDIR/gpu-pytest.log"
 echo "== compute-sanitizer memcheck over the CUDA launcher, plugin-host and their parity tests"
 if command -v compute-sanitizer >/dev/null; then
   compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
-    tests/test_native_gpu.py tests/test_plugin_host_gpu.py tests/test_gelu_family_gpu.py tests/test_parity.py \
+    tests/test_native_gpu.py tests/test_plugin_host_gpu.py tests/test_gelu_family_gpu.py tests/test_norm_gpu.py tests/test_parity.py \
     -k "(not large and not huge) and (not test_parity or -cuda- or -plugin-)" >"$OUTDIR/gpu-memcheck.log" 2>&1
   echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
   tail -3 "$OUTDIR/gpu-memcheck.log"
@@ -45,4 +45,5 @@ echo "== benchmark (trtplug bench; the document is what docs/benchmarks/ commits
 "$PY" -m trtplug bench --sizes "${BENCH_SIZES:-64,256,1024}" --markdown "$OUTDIR/bench.md" \
   --plot "$OUTDIR/bench.png" | tee "$OUTDIR/gpu-bench.txt"
 "$PY" benchmarks/bench_gelu_family.py | tee "$OUTDIR/gpu-bench-gelu-family.txt"
+"$PY" benchmarks/bench_norm.py | tee "$OUTDIR/gpu-bench-norm.txt"
 exit $rc

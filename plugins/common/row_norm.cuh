@@ -130,7 +130,8 @@ constexpr int rowNormThreads(int team)
 //! One row per team of kTeam threads, blockDim.x / kTeam rows per block, grid-stride over rows.
 //! kVecs > 0: vectors j = lane + k * kTeam (k < kVecs) of the row are held in registers.
 template <typename T, int N, int kTeam, int kVecs, bool kRms, class Loader>
-__global__ void __launch_bounds__(rowNormThreads(kTeam)) rowNormKernel(Loader loader, NormOutputs<T> out, int64_t rows, int64_t hidden, float epsilon)
+__global__ void __launch_bounds__(rowNormThreads(kTeam))
+    rowNormKernel(Loader loader, NormOutputs<T> out, int64_t rows, int64_t hidden, float epsilon)
 {
     __shared__ float scratch[1024 / 32];
     int const teamsPerBlock = blockDim.x / kTeam;

@@ -3,7 +3,8 @@
 // Each op's plugin.cpp supplies Traits { kName, kRms, launch } and registers the alias.
 //
 // Inputs: input (rank >= 2), skip (input's shape, or a suffix of it after leading 1s), gamma,
-// then beta (LayerNorm form only) and bias, 1-D of the hidden size. Outputs, as many as the
+// then beta (LayerNorm form only) and bias, 1-D of the hidden size; an absent beta before a
+// present bias arrives as an empty tensor (zero elements). Outputs, as many as the
 // `num_outputs` field says (the rewrite sets it to the outputs the node uses): output,
 // mean and inv_std_var (float32, hidden axis reduced to 1), input_skip_bias_sum.
 #pragma once
@@ -74,6 +75,10 @@ inline void checkDims(nvinfer1::Dims const* dims, int32_t count, char const* con
     checkSkip(x, dims[1]);
     for (int32_t i = 2; i < count; ++i)
     {
+        if (i > 2 && volume(dims[i]) == 0)
+        {
+            continue; // an absent optional input (empty tensor)
+        }
         bool const ok = dims[i].nbDims == 1 && (hidden < 0 || dims[i].d[0] < 0 || dims[i].d[0] == hidden);
         TRTPLUG_ENSURE(ok, std::string(names[i]) + " must be 1-D of input's hidden size " + std::to_string(hidden)
                 + ", got " + dimsText(dims[i]));
@@ -157,8 +162,8 @@ public:
 
     void configure(Span<DynDesc const> in, Span<DynDesc const>)
     {
-        nvinfer1::Dims dims[kMaxInputs];
-        DataType types[kMaxInputs];
+        nvinfer1::Dims dims[kMaxInputs]{};
+        DataType types[kMaxInputs]{};
         for (int32_t i = 0; i < in.size(); ++i)
         {
             dims[i] = in[i].desc.dims;
@@ -170,8 +175,8 @@ public:
 
     void shapeChanged(Span<Desc const> in, Span<Desc const>)
     {
-        nvinfer1::Dims dims[kMaxInputs];
-        DataType types[kMaxInputs];
+        nvinfer1::Dims dims[kMaxInputs]{};
+        DataType types[kMaxInputs]{};
         for (int32_t i = 0; i < in.size(); ++i)
         {
             dims[i] = in[i].dims;
@@ -193,8 +198,8 @@ public:
         a.input = inputs[0];
         a.skip = inputs[1];
         a.gamma = inputs[2];
-        a.beta = kBeta >= 0 && in.size() > kBeta ? inputs[kBeta] : nullptr;
-        a.bias = in.size() > kBias ? inputs[kBias] : nullptr;
+        a.beta = kBeta >= 0 && in.size() > kBeta && volume(in[kBeta].dims) > 0 ? inputs[kBeta] : nullptr;
+        a.bias = in.size() > kBias && volume(in[kBias].dims) > 0 ? inputs[kBias] : nullptr;
         a.output = outputs[0];
         a.mean = nbOut > 1 ? static_cast<float*>(outputs[1]) : nullptr;
         a.invStdVar = nbOut > 2 ? static_cast<float*>(outputs[2]) : nullptr;

@@ -65,13 +65,15 @@ void embedLayerNormArrays(py::handle inputIds, py::handle segmentIds, py::handle
     a.segmentIds = indexArray(segmentIds, "segment_ids", ids);
     a.mask = indexArray(mask, "mask", ids);
     a.positionIds = indexArray(positionIds, "position_ids", ids, true);
-    a.positionIdsBroadcast = a.positionIds != nullptr && toDeviceArray(positionIds, "position_ids", false).shape[0] == 1;
+    a.positionIdsBroadcast
+        = a.positionIds != nullptr && toDeviceArray(positionIds, "position_ids", false).shape[0] == 1;
     a.positionEmbedding = floatArray(position, "position_embedding", a.dtype, a.hidden, &a.positionRows);
     if (!segment.is_none())
     {
         a.segmentEmbedding = floatArray(segment, "segment_embedding", a.dtype, a.hidden, &a.segmentRows);
     }
-    require(a.segmentIds == nullptr || a.segmentEmbedding != nullptr, std::string(kOp) + ": segment_ids needs segment_embedding");
+    require(a.segmentIds == nullptr || a.segmentEmbedding != nullptr,
+        std::string(kOp) + ": segment_ids needs segment_embedding");
     a.gamma = floatArray(gamma, "gamma", a.dtype, a.hidden, nullptr);
     a.beta = floatArray(beta, "beta", a.dtype, a.hidden, nullptr);
     size_t const n = py::len(outputs);
@@ -83,8 +85,14 @@ void embedLayerNormArrays(py::handle inputIds, py::handle segmentIds, py::handle
         bool const ok = i == 1 ? o.dtype == DType::kINT32 && o.shape == std::vector<int64_t>{a.batch}
                                : o.dtype == a.dtype && o.shape == tokens;
         require(ok, std::string(kOp) + ": outputs[" + std::to_string(i) + "] has the wrong shape or dtype");
-        void* const p = reinterpret_cast<void*>(o.ptr);
-        (i == 0 ? a.output : i == 1 ? reinterpret_cast<void*&>(a.maskIndex) : a.embeddingSum) = p;
+        if (i == 1)
+        {
+            a.maskIndex = reinterpret_cast<int32_t*>(o.ptr);
+        }
+        else
+        {
+            (i == 0 ? a.output : a.embeddingSum) = reinterpret_cast<void*>(o.ptr);
+        }
     }
     a.epsilon = epsilon;
     checkCuda(launchEmbedLayerNorm(a, toStream(stream)), kOp);

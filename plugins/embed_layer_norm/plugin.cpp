@@ -184,8 +184,8 @@ public:
 
     void configure(Span<DynDesc const> in, Span<DynDesc const>)
     {
-        nvinfer1::Dims dims[kInputCount];
-        DataType types[kInputCount];
+        nvinfer1::Dims dims[kInputCount]{};
+        DataType types[kInputCount]{};
         for (int32_t i = 0; i < in.size(); ++i)
         {
             dims[i] = in[i].desc.dims;
@@ -197,8 +197,8 @@ public:
 
     void shapeChanged(Span<Desc const> in, Span<Desc const>)
     {
-        nvinfer1::Dims dims[kInputCount];
-        DataType types[kInputCount];
+        nvinfer1::Dims dims[kInputCount]{};
+        DataType types[kInputCount]{};
         for (int32_t i = 0; i < in.size(); ++i)
         {
             dims[i] = in[i].dims;
@@ -216,7 +216,7 @@ public:
         {
             return cudaErrorInvalidValue;
         }
-        nvinfer1::Dims dims[kInputCount];
+        nvinfer1::Dims dims[kInputCount]{};
         for (int32_t i = 0; i < in.size(); ++i)
         {
             dims[i] = in[i].dims;

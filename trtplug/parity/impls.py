@@ -12,6 +12,7 @@ tensorrt  an engine built by TensorRT from a one-node plugin model (trtplug/pari
 from __future__ import annotations
 
 from functools import lru_cache
+from types import ModuleType
 from typing import Any
 
 from trtplug import native
@@ -83,13 +84,7 @@ class PluginImpl(Impl):
             raise RuntimeError(f"createPlugin returned null: {host.messages()}")
         runtime = built.round_trip()  # what TensorRT runs after deserializing an engine
         # Shape inputs reach a plugin as values at shape time only (addPluginV3's shapeInputs), never in enqueue.
-        # TensorRT passes inputs by position: an absent optional input before a present one arrives
-        # as an empty tensor (the rewrite's stand-in), which plugins read as absent.
-        xp = self.xp()
-        tensors = [
-            (t, xp.empty((0,), dtype=_dtype_for(spec, t, ins)) if i is None else i)
-            for t, i in zip(spec.inputs, ins, strict=False)
-        ]
+        tensors = list(zip(spec.inputs, _fill_absent(self.xp(), spec, ins), strict=False))
         regular = [i for t, i in tensors if not t.shape_input]
         stream = self.xp().cuda.get_current_stream()
         if any(t.shape_input for t, _ in tensors):
@@ -99,6 +94,17 @@ class PluginImpl(Impl):
             runtime.run(regular, outs, stream)
 
 
+def _fill_absent(xp: ModuleType, spec: OpSpec, ins: list[Any]) -> list[Any]:
+    """Plugin inputs: an absent optional input before a present one becomes an empty tensor of its
+    type (the plugin's "absent" convention, and the rewrite's stand-in; trailing absent ones are
+    already left out)."""
+    dtypes = {t.type: i.dtype for t, i in zip(spec.inputs, ins, strict=False) if i is not None}
+    return [
+        i if i is not None else xp.empty((0,), dtype=dtypes.get(t.type, spec.dtypes_of(t)[0]))
+        for t, i in zip(spec.inputs, ins, strict=False)
+    ]
+
+
 IMPLS: dict[str, Impl] = {
     "numpy": PrototypeImpl("numpy", on_gpu=False),
     "cupy": PrototypeImpl("cupy", on_gpu=True),
@@ -106,11 +112,3 @@ IMPLS: dict[str, Impl] = {
     "plugin": PluginImpl(),
     "tensorrt": TensorRTImpl(),
 }
-
-
-def _dtype_for(spec: OpSpec, tensor: Any, ins: list[Any]) -> str:
-    """The dtype an absent input would have: that of a present input of its type constraint."""
-    bound = next(
-        (i.dtype for t, i in zip(spec.inputs, ins, strict=False) if i is not None and t.type == tensor.type), None
-    )
-    return str(bound) if bound is not None else spec.dtypes_of(tensor)[0]
