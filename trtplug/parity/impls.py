@@ -16,11 +16,11 @@ from types import ModuleType
 from typing import Any
 
 from trtplug import native
-from trtplug.parity.impl_base import Impl, pyplugin_module
+from trtplug.parity.impl_base import Impl, output_specs, poisoned, pyplugin_module
 from trtplug.parity.tensorrt_impl import TensorRTImpl
 from trtplug.spec import OpSpec
 
-__all__ = ["IMPLS", "Impl", "pyplugin_module"]
+__all__ = ["IMPLS", "Impl", "output_specs", "poisoned", "pyplugin_module"]
 
 
 class PrototypeImpl(Impl):
