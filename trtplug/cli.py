@@ -19,6 +19,7 @@ COMMANDS = {
     "doctor": "environment report: Python, ONNX, TensorRT, CUDA, GPU, compiled parts",
     "list": "registered plugins, the ONNX ops they replace, implementations available here",
     "parity": "numerical parity of every implementation against independent references",
+    "new": "scaffold a new op (spec, kernel, plugin, binding, prototype) in the repository or a plugin project",
 }
 
 

@@ -324,4 +324,4 @@ def _check_optional_outputs(top: _Reader, spec: OpSpec) -> None:
     if spec.outputs[0].optional:
         raise top.fail("outputs[0].optional", "the first output cannot be optional")
     if any(t.optional for t in spec.outputs) and spec.derived_attribute("output_count") is None:
-        raise top.fail("outputs", "optional outputs need an attribute with derived = \"output_count\"")
+        raise top.fail("outputs", 'optional outputs need an attribute with derived = "output_count"')
