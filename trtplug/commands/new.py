@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{desc.qualified} -> {args.op} in {where} ({target.root}):")
     for f in written:
         print(f"  wrote {f.path.relative_to(target.root)}")
+    if not written:
+        print("  every file is already up to date")
     print(next_steps(target, args.op))
     return 0
 

@@ -179,15 +179,16 @@ def _toml_value(kind: str, value: Any) -> str:
 
 
 def _cpp_value(kind: str, value: Any) -> str:
+    """A brace initializer: {0.01f}, {1, 2}, {"mode"}."""
     if kind == "float":
-        return _float_text(value) + "f"
+        return "{" + _float_text(value) + "f}"
     if kind == "floats":
         return "{" + ", ".join(_float_text(v) + "f" for v in value) + "}"
     if kind == "ints":
         return "{" + ", ".join(str(int(v)) for v in value) + "}"
     if kind == "string":
-        return _toml_value("string", value)
-    return str(int(value))
+        return "{" + _toml_value("string", value) + "}"
+    return "{" + str(int(value)) + "}"
 
 
 def _reference_kind(desc: OpDescription) -> str:

@@ -7,16 +7,11 @@ repository by its shared plugin base (plugins/common/plugin_base.h) next to trtp
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from trtplug.errors import TrtplugError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from trtplug.registry import project_package
 
 
 @dataclass(frozen=True)
@@ -28,19 +23,6 @@ class Target:
     @property
     def is_repository(self) -> bool:
         return self.package == "trtplug"
-
-
-def project_package(root: Path) -> str | None:
-    """The [tool.trtplug] package of root/pyproject.toml, or None when root is no plugin project."""
-    path = root / "pyproject.toml"
-    if not path.is_file():
-        return None
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise TrtplugError(f"{path}: cannot read: {exc}") from None
-    package = data.get("tool", {}).get("trtplug", {}).get("package")
-    return package if isinstance(package, str) else None
 
 
 def is_repository(root: Path) -> bool:
