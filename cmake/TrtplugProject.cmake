@@ -3,6 +3,14 @@
 # <package>/ with the specs, against the shared sources and headers of this trtplug
 # (plugins/common, found relative to this file in a source checkout and in the installed package).
 include_guard(GLOBAL)
+# The settings trtplug's own build uses: the kernels link into shared objects, only the
+# plugin library's entry points are exported.
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CUDA_STANDARD 17)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+set(CMAKE_CXX_VISIBILITY_PRESET hidden)
+set(CMAKE_CUDA_VISIBILITY_PRESET hidden)
 include("${CMAKE_CURRENT_LIST_DIR}/TrtplugOps.cmake")
 include("${CMAKE_CURRENT_LIST_DIR}/TensorRTHeaders.cmake")
 get_filename_component(TRTPLUG_SHARED_PLUGINS_DIR "${CMAKE_CURRENT_LIST_DIR}/../plugins" ABSOLUTE)
