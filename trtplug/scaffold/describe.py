@@ -171,9 +171,8 @@ def from_flags(
         )
     constraints = dict(parse_type_flag(t) for t in types)
     tensors = [parse_tensor_flag(t, "input") for t in inputs] + [parse_tensor_flag(t, "output") for t in outputs]
-    for tensor in tensors:
-        if tensor.type not in DTYPES:
-            constraints.setdefault(tensor.type, DEFAULT_DTYPES)
+    if any(t.type == "T" for t in tensors):
+        constraints.setdefault("T", DEFAULT_DTYPES)  # the default type; other constraints need --type
     return _checked(
         OpDescription(
             domain=domain,
