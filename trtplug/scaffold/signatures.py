@@ -89,7 +89,7 @@ def _binding_def_args(ctx: dict[str, Any]) -> list[str]:
     key, ins, outs = ctx["names"].key, ctx["inputs"], ctx["outputs"]
     func = f"&{ctx['names'].camel[:1].lower()}{ctx['names'].camel[1:]}Arrays"
     doc = f'"{ctx["desc"].op_type} into {", ".join(t["name"] for t in outs)} (CUDA arrays)"'
-    args = [f'"{t["py"]}"_a' + (" = py::none()" if t.get("optional") else "") for t in (*ins, *outs)]
+    args = [f'"{t["py"]}"_a' for t in (*ins, *outs)]  # an absent optional input is passed as None
     if ctx["attributes"]:
         args.append('"attrs"_a = py::dict()')
     return [f'"{key}"', func, doc, *args, '"stream"_a = py::none()']
