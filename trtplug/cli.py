@@ -22,6 +22,7 @@ COMMANDS = {
     "check": "every node TensorRT's ONNX parser rejects, why, and the plugin that covers it",
     "rewrite": "replace the nodes a plugin covers with plugin nodes TensorRT loads",
     "bench": "time each op's CUDA kernel, CuPy prototype and torch equivalent on this GPU",
+    "new": "scaffold a new op (spec, kernel, plugin, binding, prototype) in the repository or a plugin project",
 }
 
 

@@ -91,6 +91,52 @@ def native_status() -> dict[str, str]:
     }
 
 
+@cache
+def project_native_module(package: str) -> ModuleType | None:
+    """<package>._native of a plugin project, or None when it is not installed or does not load."""
+    try:
+        return importlib.import_module(f"{package}._native")
+    except ImportError as exc:
+        _errors[f"{package}._native"] = str(exc)
+        return None
+
+
+def native_module_for(spec_path: Path) -> ModuleType | None:
+    """The _native module holding the binding of the op whose spec is at spec_path."""
+    from trtplug.registry import owning_package
+
+    package = owning_package(spec_path)
+    if package is None:
+        return None
+    return native_module() if package == "trtplug" else project_native_module(package)
+
+
+def native_missing_reason(spec_path: Path) -> str:
+    from trtplug.registry import owning_package
+
+    package = owning_package(spec_path)
+    if package is None:
+        return f"{spec_path.parent.parent} belongs to no trtplug plugin project (no compiled parts)"
+    name = f"{package}._native"
+    why = _errors.get("_native" if package == "trtplug" else name, "not built")
+    return f"{'trtplug._native' if package == 'trtplug' else name} is not available: {why}"
+
+
+def plugin_library_for(spec_path: Path) -> Path | None:
+    """The IPluginV3 library with the op's creator: libtrtplug_plugins.so for built-ins,
+    lib<package>_plugins.so next to a plugin project's _native module."""
+    from trtplug.registry import owning_package
+
+    package = owning_package(spec_path)
+    if package == "trtplug":
+        return plugin_library_path()
+    module = project_native_module(package) if package else None
+    if module is None or not getattr(module, "__file__", None):
+        return None
+    path = Path(module.__file__).resolve().parent / f"lib{package}_plugins.so"
+    return path if path.is_file() else None
+
+
 def cuda_device_count() -> int:
     """Visible CUDA devices via the native module's runtime (0 without module, driver or GPU)."""
     module = native_module()

@@ -2,12 +2,15 @@
 
 Built-in specs come from the source checkout's plugins/ folder when trtplug runs from one
 (editable install, tests), else from the copy installed inside the package. User plugin
-projects add folders through TRTPLUG_PLUGIN_PATH (os.pathsep-separated) or `extra_dirs`.
+projects add folders through TRTPLUG_PLUGIN_PATH (os.pathsep-separated) or `extra_dirs`, and
+installed ones through the `trtplug.plugins` entry point group: each entry point names the
+project's package, whose plugins/ folder (source checkout or installed copy) is loaded.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -15,6 +18,11 @@ from pathlib import Path
 
 from trtplug.errors import SpecError, TrtplugError
 from trtplug.spec import OpSpec, load_spec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -28,7 +36,65 @@ def builtin_plugins_dir() -> Path:
 
 def plugin_dirs(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
     env = [p for p in os.environ.get("TRTPLUG_PLUGIN_PATH", "").split(os.pathsep) if p]
-    return [builtin_plugins_dir(), *(Path(p) for p in (*env, *extra_dirs))]
+    dirs = [builtin_plugins_dir(), *entry_point_dirs(), *(Path(p) for p in (*env, *extra_dirs))]
+    unique: dict[Path, Path] = {}
+    for folder in dirs:  # a project both installed and named with --plugins-dir loads once
+        unique.setdefault(folder.resolve(), folder)
+    return list(unique.values())
+
+
+ENTRY_POINT_GROUP = "trtplug.plugins"
+
+
+def project_package(root: Path) -> str | None:
+    """The [tool.trtplug] package of root/pyproject.toml, or None when root is no plugin project."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise TrtplugError(f"{path}: cannot read: {exc}") from None
+    package = data.get("tool", {}).get("trtplug", {}).get("package")
+    return package if isinstance(package, str) else None
+
+
+def owning_package(spec_path: Path) -> str | None:
+    """The Python package whose compiled parts hold the op of this spec: "trtplug" for built-ins;
+    for a plugin project, the package that holds its installed plugins/ folder or the one its
+    pyproject.toml names ([tool.trtplug] package) in a source checkout; None for a bare folder."""
+    folder = spec_path.resolve().parent.parent
+    if folder == builtin_plugins_dir().resolve():
+        return "trtplug"
+    if (folder.parent / "__init__.py").is_file():
+        return folder.parent.name
+    return project_package(folder.parent)
+
+
+def package_plugins_dir(package_dir: Path) -> Path:
+    """A plugin project's plugins/ folder: beside the package in a source checkout (editable
+    install), else the copy installed inside the package."""
+    source = package_dir.parent / "plugins"
+    if (package_dir.parent / "pyproject.toml").is_file() and any(source.glob("*/spec.toml")):
+        return source
+    return package_dir / "plugins"
+
+
+def entry_point_dirs() -> list[Path]:
+    """The plugins/ folders of the packages registered under the trtplug.plugins entry point group."""
+    from importlib.metadata import entry_points
+
+    dirs = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            module = entry.load()
+        except Exception as exc:  # a broken third-party package must say which one it is
+            raise TrtplugError(f"entry point {ENTRY_POINT_GROUP}:{entry.name} ({entry.value}): {exc}") from None
+        files = getattr(module, "__file__", None)
+        if not files:
+            raise TrtplugError(f"entry point {ENTRY_POINT_GROUP}:{entry.name}: {entry.value} is not a package")
+        dirs.append(package_plugins_dir(Path(files).resolve().parent))
+    return dirs
 
 
 @dataclass

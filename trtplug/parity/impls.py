@@ -11,7 +11,8 @@ tensorrt  an engine built by TensorRT from a one-node plugin model (trtplug/pari
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -39,28 +40,28 @@ class CudaImpl(Impl):
     runs_huge = True
 
     def unavailable(self, spec: OpSpec) -> str | None:
-        module = native.native_module()
+        module = native.native_module_for(spec.path)
         if module is None:
-            return "trtplug._native is not built"
+            return native.native_missing_reason(spec.path)
         if spec.key not in module.ops:
-            return f"trtplug._native has no binding for {spec.key!r}"
+            return f"{module.__name__} has no binding for {spec.key!r}"
         return super().unavailable(spec)
 
     def execute(self, spec: OpSpec, ins: list[Any], outs: list[Any], attrs: dict[str, Any]) -> None:
         stream = self.xp().cuda.get_current_stream()
-        pyplugin_module(spec).native(native.native_module(), ins, outs, attrs, stream)
+        pyplugin_module(spec).native(native.native_module_for(spec.path), ins, outs, attrs, stream)
 
 
-@lru_cache(maxsize=1)
-def _plugin_library() -> Any:
-    host, path = native.plugin_host_module(), native.plugin_library_path()
+@cache
+def _plugin_library(path: Path | None) -> Any:
+    host = native.plugin_host_module()
     return host.PluginLibrary(str(path)) if host is not None and path is not None else None
 
 
-@lru_cache(maxsize=1)
-def _library_creators() -> frozenset[tuple[str, str]]:
-    """(namespace, name) of each creator the plugin library registers; asked once per process."""
-    library = _plugin_library()
+@cache
+def _library_creators(path: Path | None) -> frozenset[tuple[str, str]]:
+    """(namespace, name) of each creator a plugin library registers; asked once per library and process."""
+    library = _plugin_library(path)
     return frozenset((c["namespace"], c["name"]) for c in library.creators()) if library else frozenset()
 
 
@@ -70,16 +71,19 @@ class PluginImpl(Impl):
     runs_huge = True
 
     def unavailable(self, spec: OpSpec) -> str | None:
-        if _plugin_library() is None:
+        library = native.plugin_library_for(spec.path)
+        if _plugin_library(library) is None:
             return "plugin library or plugin host not built (TensorRT headers missing at build time?)"
-        if (spec.plugin.namespace, spec.plugin.name) not in _library_creators():
+        if (spec.plugin.namespace, spec.plugin.name) not in _library_creators(library):
             return f"the plugin library has no creator {spec.plugin.namespace}::{spec.plugin.name}"
         return super().unavailable(spec)
 
     def execute(self, spec: OpSpec, ins: list[Any], outs: list[Any], attrs: dict[str, Any]) -> None:
         host = native.plugin_host_module()
         host.clear_messages()
-        built = _plugin_library().create(spec.plugin.name, spec.plugin.version, spec.plugin.namespace, fields=attrs)
+        built = _plugin_library(native.plugin_library_for(spec.path)).create(
+            spec.plugin.name, spec.plugin.version, spec.plugin.namespace, fields=attrs
+        )
         if built is None:
             raise RuntimeError(f"createPlugin returned null: {host.messages()}")
         runtime = built.round_trip()  # what TensorRT runs after deserializing an engine

@@ -1,0 +1,52 @@
+// Output-shape helpers for IPluginV3 adapters (getOutputShapes works on symbolic dims).
+#pragma once
+
+#include "common/plugin_log.h"
+
+#include <NvInferRuntime.h>
+
+#include <string>
+
+namespace trtplug
+{
+
+//! Numpy-style broadcast of a and b: a constant 1 yields to the other dim, equal constants
+//! stay, and two symbolic dims become max(a, b) (their equality is checked once known).
+inline nvinfer1::DimsExprs broadcastDims(
+    nvinfer1::DimsExprs const& a, nvinfer1::DimsExprs const& b, nvinfer1::IExprBuilder& expr)
+{
+    nvinfer1::DimsExprs out;
+    out.nbDims = a.nbDims > b.nbDims ? a.nbDims : b.nbDims;
+    for (int32_t i = 0; i < out.nbDims; ++i)
+    {
+        int32_t const ia = i - (out.nbDims - a.nbDims);
+        int32_t const ib = i - (out.nbDims - b.nbDims);
+        nvinfer1::IDimensionExpr const* da = ia >= 0 ? a.d[ia] : nullptr;
+        nvinfer1::IDimensionExpr const* db = ib >= 0 ? b.d[ib] : nullptr;
+        auto isOne = [](nvinfer1::IDimensionExpr const* d) {
+            return d == nullptr || (d->isConstant() && d->getConstantValue() == 1);
+        };
+        if (isOne(da) || isOne(db))
+        {
+            out.d[i] = isOne(da) ? (db != nullptr ? db : da) : da;
+            continue;
+        }
+        bool const bothConstant = da->isConstant() && db->isConstant();
+        TRTPLUG_ENSURE(!bothConstant || da->getConstantValue() == db->getConstantValue(),
+            "dims " + std::to_string(da->getConstantValue()) + " and " + std::to_string(db->getConstantValue())
+                + " do not broadcast");
+        out.d[i] = bothConstant ? da : expr.operation(nvinfer1::DimensionOperation::kMAX, *da, *db);
+    }
+    return out;
+}
+
+//! A 1-D shape holding x's last dim (1 for a scalar).
+inline nvinfer1::DimsExprs lastDimOf(nvinfer1::DimsExprs const& x, nvinfer1::IExprBuilder& expr)
+{
+    nvinfer1::DimsExprs out;
+    out.nbDims = 1;
+    out.d[0] = x.nbDims > 0 ? x.d[x.nbDims - 1] : expr.constant(1);
+    return out;
+}
+
+} // namespace trtplug

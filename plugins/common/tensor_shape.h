@@ -1,0 +1,75 @@
+// A tensor's dims for launchers that need more than an element count, free of TensorRT and
+// pybind11 types: the IPluginV3 adapter builds it from nvinfer1::Dims, a binding from the
+// array's shape, and the launcher signature stays the same for both.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace trtplug
+{
+
+struct TensorShape
+{
+    static constexpr int32_t kMaxRank = 8; //!< nvinfer1::Dims::MAX_DIMS
+
+    int32_t rank{0};
+    int64_t d[kMaxRank]{};
+
+    //! From nvinfer1::Dims or anything with nbDims and d[] (rank clamped to kMaxRank).
+    template <class Dims>
+    static TensorShape of(Dims const& dims) noexcept
+    {
+        TensorShape s;
+        s.rank = dims.nbDims < kMaxRank ? dims.nbDims : kMaxRank;
+        for (int32_t i = 0; i < s.rank; ++i)
+        {
+            s.d[i] = dims.d[i];
+        }
+        return s;
+    }
+
+    //! From a shape vector; false when its rank exceeds kMaxRank.
+    static bool from(std::vector<int64_t> const& dims, TensorShape& out) noexcept
+    {
+        if (dims.size() > static_cast<size_t>(kMaxRank))
+        {
+            return false;
+        }
+        out.rank = static_cast<int32_t>(dims.size());
+        for (int32_t i = 0; i < out.rank; ++i)
+        {
+            out.d[i] = dims[i];
+        }
+        return true;
+    }
+
+    int64_t volume() const noexcept
+    {
+        int64_t n = 1;
+        for (int32_t i = 0; i < rank; ++i)
+        {
+            n *= d[i];
+        }
+        return n;
+    }
+};
+
+//! The numpy-style broadcast of a and b into out; false when they do not broadcast.
+inline bool broadcastShapes(TensorShape const& a, TensorShape const& b, TensorShape& out) noexcept
+{
+    out.rank = a.rank > b.rank ? a.rank : b.rank;
+    for (int32_t i = 0; i < out.rank; ++i)
+    {
+        int64_t const da = i < out.rank - a.rank ? 1 : a.d[i - (out.rank - a.rank)];
+        int64_t const db = i < out.rank - b.rank ? 1 : b.d[i - (out.rank - b.rank)];
+        if (da != db && da != 1 && db != 1)
+        {
+            return false;
+        }
+        out.d[i] = da == 1 ? db : da;
+    }
+    return true;
+}
+
+} // namespace trtplug

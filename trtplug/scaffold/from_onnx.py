@@ -1,0 +1,84 @@
+"""OpDescription from the ONNX schema registered with `onnx.defs` (ai.onnx, ai.onnx.ml, and
+any domain a user registered with onnx)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trtplug.errors import TrtplugError
+from trtplug.scaffold.describe import ONNX_DTYPES, AttrDesc, OpDescription, TensorDesc
+from trtplug.spec import DTYPES
+
+# AttributeProto types a plugin field can carry (DESIGN.md: the ONNX parser's attribute mapping).
+_ATTR_TYPES = {"INT": "int", "INTS": "ints", "FLOAT": "float", "FLOATS": "floats", "STRING": "string"}
+
+
+def find_schema(domain: str, op_type: str, opset: int | None) -> Any | None:
+    """The schema of domain::op_type in effect at `opset` (latest when None); None when onnx has none."""
+    import onnx.defs
+
+    if not onnx.defs.has(op_type, domain):
+        return None
+    try:
+        if opset is None:
+            return onnx.defs.get_schema(op_type, domain=domain)
+        return onnx.defs.get_schema(op_type, opset, domain=domain)
+    except onnx.defs.SchemaError:
+        raise TrtplugError(f"{domain or 'ai.onnx'}::{op_type} has no schema at opset {opset}") from None
+
+
+def from_schema(schema: Any) -> OpDescription:
+    qualified = f"{schema.domain or 'ai.onnx'}::{schema.name}"
+    if schema.deprecated:
+        raise TrtplugError(f"{qualified} is deprecated at opset {schema.since_version}; pick another --opset")
+    constraints = {
+        c.type_param_str: tuple(d for d in DTYPES if d in {ONNX_DTYPES.get(t) for t in c.allowed_type_strs})
+        for c in schema.type_constraints
+    }
+    return OpDescription(
+        domain=schema.domain,
+        op_type=schema.name,
+        since_version=schema.since_version,
+        inputs=tuple(_tensor(qualified, "input", p, constraints) for p in schema.inputs),
+        outputs=tuple(_tensor(qualified, "output", p, constraints) for p in schema.outputs),
+        attributes=tuple(_attribute(qualified, schema.attributes[n]) for n in sorted(schema.attributes)),
+        type_constraints=constraints,
+        summary=_summary(schema.doc or ""),
+        from_schema=True,
+    )
+
+
+def _tensor(qualified: str, what: str, param: Any, constraints: dict[str, tuple[str, ...]]) -> TensorDesc:
+    import onnx.defs
+
+    option = param.option
+    if option == onnx.defs.OpSchema.FormalParameterOption.Variadic:
+        raise TrtplugError(f"{qualified}: variadic {what} {param.name!r} is not supported by the spec format")
+    kind = param.type_str
+    if kind not in constraints:
+        if kind not in ONNX_DTYPES:
+            raise TrtplugError(f"{qualified}: {what} {param.name!r} has type {kind}, which trtplug cannot carry")
+        kind = ONNX_DTYPES[kind]
+    return TensorDesc(param.name, kind, option == onnx.defs.OpSchema.FormalParameterOption.Optional)
+
+
+def _attribute(qualified: str, attr: Any) -> AttrDesc:
+    from onnx import helper
+
+    kind = _ATTR_TYPES.get(attr.type.name)
+    if kind is None:
+        raise TrtplugError(
+            f"{qualified}: attribute {attr.name!r} is a {attr.type.name}, which a TensorRT plugin field cannot carry"
+        )
+    has_default = attr.default_value.type != 0  # AttributeProto.UNDEFINED
+    default = helper.get_attribute_value(attr.default_value) if has_default else None
+    if isinstance(default, bytes):
+        default = default.decode()
+    return AttrDesc(attr.name, kind, default, required=attr.required)
+
+
+def _summary(doc: str) -> str:
+    """First sentence of the schema's doc string, on one line."""
+    text = " ".join(doc.split())
+    first = text.split(". ")[0].rstrip(".")
+    return first if len(first) <= 100 else ""

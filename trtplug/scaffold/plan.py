@@ -1,0 +1,197 @@
+"""The files a scaffolded op consists of, and everything their templates need to know.
+
+The template context is computed here, once, so templates stay declarative: C++ and Python
+names, the TensorRT type of each tensor, launcher arguments, output shape rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from trtplug.errors import TrtplugError
+from trtplug.scaffold.describe import OpDescription, TensorDesc
+from trtplug.scaffold.elementwise import elementwise_body
+from trtplug.scaffold.names import OpNames, lower_camel, snake_case
+from trtplug.scaffold.shapes import output_rules
+from trtplug.scaffold.signatures import add_signatures
+
+TRT_TYPES = {
+    "float32": "kFLOAT",
+    "float16": "kHALF",
+    "bfloat16": "kBF16",
+    "int8": "kINT8",
+    "uint8": "kUINT8",
+    "int32": "kINT32",
+    "int64": "kINT64",
+    "bool": "kBOOL",
+}
+CUDA_TYPES = {"float32": "float", "float16": "__half"}
+CPP_ATTR_TYPES = {
+    "int": "int32_t",
+    "ints": "std::vector<int32_t>",
+    "float": "float",
+    "floats": "std::vector<float>",
+    "string": "std::string",
+}
+TOLERANCES = {"float32": ("1e-5", "1e-5"), "float16": ("2e-3", "2e-3")}
+
+
+@dataclass(frozen=True)
+class OpFile:
+    path: str  # relative to the target root
+    template: str
+
+
+def op_files(key: str) -> list[OpFile]:
+    return [
+        OpFile(f"plugins/{key}/spec.toml", "op/spec.toml.j2"),
+        OpFile(f"plugins/{key}/{key}.h", "op/op.h.j2"),
+        OpFile(f"plugins/{key}/{key}.cu", "op/op.cu.j2"),
+        OpFile(f"plugins/{key}/binding.cpp", "op/binding.cpp.j2"),
+        OpFile(f"plugins/{key}/plugin.cpp", "op/plugin.cpp.j2"),
+        OpFile(f"pyplugins/{key}.py", "op/pyplugin.py.j2"),
+    ]
+
+
+def op_context(desc: OpDescription, names: OpNames) -> dict[str, Any]:
+    if any(t.optional for t in desc.outputs):
+        raise TrtplugError(
+            f"{desc.qualified}: optional outputs ({', '.join(t.name for t in desc.outputs if t.optional)}) are not "
+            "scaffolded yet; describe the op without them (--spec-file) and add them by hand"
+        )
+    _check_optional_inputs_trail(desc)
+    body = elementwise_body(desc)
+    rules = output_rules(desc, body)
+    inputs = [_tensor(desc, t, i, "input") for i, t in enumerate(desc.inputs)]
+    outputs = [_tensor(desc, t, i, "output") for i, t in enumerate(desc.outputs)]
+    for out, (rule, known) in zip(outputs, rules, strict=True):
+        out.update(rule=rule, rule_known=known, shape_cpp=_shape_cpp(rule, desc))
+    for t in (*inputs, *outputs):
+        t["trt_check"] = _trt_check(t, inputs)
+    dtypes = desc.dtypes_of(desc.inputs[0])
+    ctx = {
+        "desc": desc,
+        "names": names,
+        "kind": "todo" if body is None else ("unary" if body.arity == 1 else "binary"),
+        "body": body,
+        "inputs": inputs,
+        "outputs": outputs,
+        "min_inputs": sum(not t.optional for t in desc.inputs),
+        "attributes": [_attribute(a) for a in desc.attributes],
+        "constraints": {k: list(v) for k, v in desc.type_constraints.items()},
+        "dtypes": [{"name": d, "trt": TRT_TYPES[d], "cuda": CUDA_TYPES.get(d)} for d in dtypes],
+        "tolerances": {d: TOLERANCES[d] for d in dtypes if d in TOLERANCES},
+        "reference": _reference_kind(desc),
+        "uses_shapes": body is None or body.arity == 2,
+    }
+    add_signatures(ctx)
+    return ctx
+
+
+def _check_optional_inputs_trail(desc: OpDescription) -> None:
+    seen_optional = None
+    for tensor in desc.inputs:
+        if tensor.optional:
+            seen_optional = tensor
+        elif seen_optional is not None:
+            raise TrtplugError(
+                f"{desc.qualified}: optional input {seen_optional.name!r} precedes required {tensor.name!r}; "
+                "plugin inputs can only be left off at the end"
+            )
+
+
+def _tensor(desc: OpDescription, t: TensorDesc, index: int, role: str) -> dict[str, Any]:
+    anchor = next((i for i, x in enumerate(desc.inputs) if x.type == t.type and not x.optional), None)
+    return {
+        "name": t.name,
+        "type": t.type,
+        "optional": t.optional,
+        "index": index,
+        "role": role,
+        "cpp": lower_camel(t.name),
+        "py": snake_case(t.name),
+        "dtypes": list(desc.dtypes_of(t)),
+        "trt_types": [TRT_TYPES[d] for d in desc.dtypes_of(t)],
+        "anchor": None if role == "input" and anchor == index else anchor,
+    }
+
+
+def _trt_check(t: dict[str, Any], inputs: list[dict[str, Any]]) -> str:
+    """supportsFormatCombination's type test for tensor t (`d` is its desc, inOut the combination)."""
+    if t["anchor"] is not None:
+        return f"d.type == inOut[{t['anchor']}].desc.type"
+    if t["role"] == "input" and t["index"] == 0:
+        return "isSupported(d.type)"
+    return " || ".join(f"d.type == DataType::{trt}" for trt in t["trt_types"])
+
+
+def _shape_cpp(rule: str, desc: OpDescription) -> str:
+    """getOutputShapes' expression for an output with this shape rule."""
+    kind, _, ref = rule.partition(":")
+    index = {t.name: i for i, t in enumerate(desc.inputs)}
+    if kind == "broadcast":
+        a, b = (index[r] for r in ref.split(","))
+        return f"broadcastDims(in[{a}], in[{b}], expr)"
+    if kind == "last_dim_of":
+        return f"lastDimOf(in[{index[ref]}], expr)"
+    return f"in[{index[ref]}]"
+
+
+def _attribute(attr: Any) -> dict[str, Any]:
+    return {
+        "name": attr.name,
+        "type": attr.type,
+        "required": attr.required,
+        "default_toml": _toml_value(attr.type, _default(attr)),
+        "cpp": lower_camel(attr.name),
+        "cpp_type": CPP_ATTR_TYPES[attr.type],
+        "cpp_init": _cpp_value(attr.type, _default(attr)),
+        "schema_default": attr.default is not None,
+    }
+
+
+def _default(attr: Any) -> Any:
+    """The spec needs a default for every optional attribute; the schema sometimes has none."""
+    if attr.default is not None:
+        return attr.default
+    return {"int": 0, "ints": [], "float": 0.0, "floats": [], "string": ""}[attr.type]
+
+
+def _float_text(value: float) -> str:
+    """Shortest text that reads back as the same float32 (0.01, not 0.009999999776482582)."""
+    text = np.format_float_positional(np.float32(value), unique=True, trim="0")
+    return text if not text.endswith(".") else text + "0"
+
+
+def _toml_value(kind: str, value: Any) -> str:
+    if kind == "string":
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if kind == "float":
+        return _float_text(value)
+    if kind == "floats":
+        return "[" + ", ".join(_float_text(v) for v in value) + "]"
+    if kind == "ints":
+        return "[" + ", ".join(str(int(v)) for v in value) + "]"
+    return str(int(value))
+
+
+def _cpp_value(kind: str, value: Any) -> str:
+    """A brace initializer: {0.01f}, {1, 2}, {"mode"}."""
+    if kind == "float":
+        return "{" + _float_text(value) + "f}"
+    if kind == "floats":
+        return "{" + ", ".join(_float_text(v) + "f" for v in value) + "}"
+    if kind == "ints":
+        return "{" + ", ".join(str(int(v)) for v in value) + "}"
+    if kind == "string":
+        return "{" + _toml_value("string", value) + "}"
+    return "{" + str(int(value)) + "}"
+
+
+def _reference_kind(desc: OpDescription) -> str:
+    if desc.is_standard and desc.from_schema:
+        return "onnx-reference"
+    return "onnxruntime" if desc.domain == "com.microsoft" else "numpy"
