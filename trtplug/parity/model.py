@@ -43,8 +43,33 @@ class ModelParity:
         return d
 
 
-def random_feeds(model: onnx.ModelProto, dims: dict[str, int], seed: int) -> dict[str, np.ndarray]:
-    """Fresh inputs for every graph input that is not an initializer."""
+def _index_bounds(model: onnx.ModelProto, registry: Registry | None, name: str) -> tuple[int, int] | None:
+    """[low, high) for an integer graph input that a covered op reads as indices: the op spec's
+    [parity.values] hint for that input, sized by the initializers the node reads (e.g. a table)."""
+    if registry is None:
+        return None
+    versions = {o.domain or "": o.version for o in model.opset_import}
+    shapes = {t.name: tuple(t.dims) for t in model.graph.initializer}
+    for node in model.graph.node:
+        spec = registry.covering(node.domain, node.op_type, versions.get(node.domain or "", 1))
+        if spec is None or spec.parity is None or name not in node.input:
+            continue
+        tensor = spec.inputs[list(node.input).index(name)] if len(node.input) <= len(spec.inputs) else None
+        hint = spec.parity.values.get(tensor.name) if tensor is not None else None
+        if hint is not None:
+            named = {t.name: shapes[n] for t, n in zip(spec.inputs, node.input, strict=False) if n in shapes}
+            try:
+                return hint.bounds(named)
+            except KeyError:  # the bound names an input that is not a constant here
+                continue
+    return None
+
+
+def random_feeds(
+    model: onnx.ModelProto, dims: dict[str, int], seed: int, registry: Registry | None = None
+) -> dict[str, np.ndarray]:
+    """Fresh inputs for every graph input that is not an initializer; integer inputs a covered op
+    reads as indices stay within the tables they index."""
     rng = np.random.default_rng(seed)
     initializers = {t.name for t in model.graph.initializer}
     feeds = {}
@@ -61,7 +86,8 @@ def random_feeds(model: onnx.ModelProto, dims: dict[str, int], seed: int) -> dic
         elif dtype == np.bool_:
             feeds[value.name] = rng.integers(0, 2, shape).astype(bool)
         else:
-            feeds[value.name] = rng.integers(0, 4, shape).astype(dtype)  # small: valid as indices too
+            low, high = _index_bounds(model, registry, value.name) or (0, 4)  # small: valid as indices too
+            feeds[value.name] = rng.integers(low, high, shape).astype(dtype)
     return feeds
 
 
@@ -133,8 +159,11 @@ def model_parity(
     result = ModelParity(impl.name, seed, "error")
     classes = plugin_op_classes(rewritten, registry, impl)
     result.plugins = sorted(classes)
-    feeds = random_feeds(original, dims, seed)
-    expected = _run_original(original, feeds)
+    feeds = random_feeds(original, dims, seed, registry)
+    try:
+        expected = _run_original(original, feeds)
+    except Exception as exc:  # ONNX Runtime rejects the original model or these inputs
+        raise TrtplugError(f"ONNX Runtime failed on the original model: {str(exc).splitlines()[0]}") from None
     try:
         evaluator = ReferenceEvaluator(rewritten, new_ops=list(classes.values()))
         actual = evaluator.run(None, feeds)

@@ -1,0 +1,76 @@
+"""An optimized BERT-like encoder through the whole user flow: check -> rewrite -> model-level
+parity, with every com.microsoft node replaced by a trtplug plugin (issue: transformer ops)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+
+from tests.encoder_model import encoder_model
+from trtplug.cli import main
+
+DIMS = ["--dim", "batch=2", "--dim", "seq=7"]
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("encoder") / "encoder.onnx"
+    onnx.save(encoder_model(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def rewritten(encoder: Path) -> Path:
+    out = encoder.with_name("encoder.plugins.onnx")
+    assert main(["rewrite", str(encoder), "-o", str(out)]) == 0
+    return out
+
+
+def contrib_nodes(model: onnx.ModelProto) -> list[onnx.NodeProto]:
+    return [n for n in model.graph.node if n.domain == "com.microsoft"]
+
+
+def test_check_names_every_rejected_contrib_node_and_its_plugin(encoder: Path, capsys) -> None:
+    assert main(["check", "--static", "--json", str(encoder)]) == 0  # 0: every rejected node is covered
+    findings = {f["node"]: f for f in json.loads(capsys.readouterr().out)["findings"]}
+    for node in contrib_nodes(onnx.load(encoder)):
+        if node.op_type == "Gelu":
+            continue  # the parser dispatches by op_type: ai.onnx Gelu (opset 20) imports it
+        assert findings[node.name]["plugin"].startswith("Trtplug"), findings.get(node.name)
+
+
+def test_rewrite_replaces_every_contrib_node(encoder: Path, rewritten: Path) -> None:
+    model = onnx.load(rewritten)
+    onnx.checker.check_model(model, full_check=True)
+    assert not contrib_nodes(model)
+    plugins = {n.op_type for n in model.graph.node if n.domain == "trtplug"}
+    assert plugins == {
+        "TrtplugEmbedLayerNorm",
+        "TrtplugSkipLayerNorm",
+        "TrtplugSkipSimplifiedLayerNorm",
+        "TrtplugBiasGelu",
+        "TrtplugFastGelu",
+        "TrtplugGelu",
+        "TrtplugQuickGelu",
+    }
+    assert len(model.graph.node) == len(onnx.load(encoder).graph.node)
+
+
+def test_model_parity_passes(encoder: Path, rewritten: Path, capsys) -> None:
+    assert main(["parity", "--model", str(encoder), "--rewritten", str(rewritten), *DIMS, "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)["results"]
+    assert result["status"] == "pass" and len(result["plugins"]) == 7
+
+
+def test_model_parity_catches_swapped_norm_parameters(rewritten: Path, tmp_path: Path, capsys) -> None:
+    model = onnx.load(rewritten)
+    norm = next(n for n in model.graph.node if n.op_type == "TrtplugSkipLayerNorm")
+    norm.input[2], norm.input[3] = norm.input[3], norm.input[2]  # gamma <-> beta
+    broken = tmp_path / "broken.onnx"
+    onnx.save(model, broken)
+    encoder = rewritten.with_name("encoder.onnx")
+    assert main(["parity", "--model", str(encoder), "--rewritten", str(broken), *DIMS]) == 1
+    assert "FAIL" in capsys.readouterr().out
