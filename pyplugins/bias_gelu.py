@@ -6,11 +6,15 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from trtplug.prototypes import bias_activation, gelu_erf
+from trtplug.protolib.activations import bias_activation, gelu_erf
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     bias_activation(xp, inputs, outputs, gelu_erf)
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    return torch.nn.functional.gelu(inputs[0] + inputs[1])
 
 
 def native(

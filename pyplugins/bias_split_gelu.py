@@ -6,13 +6,18 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from trtplug.prototypes import gelu_erf
+from trtplug.protolib.activations import gelu_erf
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     v = inputs[0].astype(xp.float32) + inputs[1].astype(xp.float32)
     half = v.shape[-1] // 2
     outputs[0][...] = (v[..., :half] * gelu_erf(xp, v[..., half:])).astype(outputs[0].dtype)
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    left, right = (inputs[0] + inputs[1]).chunk(2, dim=-1)
+    return left * torch.nn.functional.gelu(right)
 
 
 def native(

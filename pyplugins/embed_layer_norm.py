@@ -48,6 +48,28 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
         out[...] = value.astype(out.dtype)
 
 
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """BERT-base-like tables (vocabulary 30522, 512 positions, hidden 1024); output of ~nbytes."""
+    seq, hidden = 512, 1024
+    batch = max(1, nbytes // itemsize // (seq * hidden))
+    tables = {"word_embedding": (30522, hidden), "position_embedding": (seq, hidden), "segment_embedding": (2, hidden)}
+    ids = {"input_ids": (batch, seq), "segment_ids": (batch, seq), "mask": (batch, seq)}
+    return {**ids, **tables, "gamma": (hidden,), "beta": (hidden,)}
+
+
+def bench_bytes(shapes: dict[str, tuple[int, ...]], itemsize: int) -> int:
+    """Traffic floor: three int32 index reads, three gathered table rows and one output row per token."""
+    tokens = shapes["input_ids"][0] * shapes["input_ids"][1]
+    return tokens * (3 * 4 + 4 * shapes["gamma"][0] * itemsize)
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    a = _named(inputs)
+    ids, seq = a["input_ids"].long(), a["input_ids"].shape[1]
+    e = a["word_embedding"][ids] + a["position_embedding"][:seq] + a["segment_embedding"][a["segment_ids"].long()]
+    return torch.nn.functional.layer_norm(e, a["gamma"].shape, a["gamma"], a["beta"], float(attrs["epsilon"]))
+
+
 def native(
     ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
 ) -> None:

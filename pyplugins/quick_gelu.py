@@ -6,11 +6,16 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from trtplug.prototypes import bias_activation, quick_gelu
+from trtplug.protolib.activations import bias_activation, quick_gelu
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     bias_activation(xp, inputs, outputs, quick_gelu(float(attrs["alpha"])))
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    x = inputs[0]
+    return x * torch.sigmoid(float(attrs["alpha"]) * x)
 
 
 def native(

@@ -20,6 +20,13 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     skip_norm_forward(xp, _named(inputs), outputs, attrs["epsilon"], rms=False)
 
 
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """What a torch user writes: layer_norm of the residual sum (torch's add, then its layer_norm)."""
+    x, skip, gamma, beta, bias = _named(inputs)
+    s = x + skip if bias is None else x + skip + bias
+    return torch.nn.functional.layer_norm(s, gamma.shape, gamma, beta, float(attrs["epsilon"]))
+
+
 def native(
     ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
 ) -> None:

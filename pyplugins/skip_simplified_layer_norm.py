@@ -20,6 +20,12 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     skip_norm_forward(xp, _named(inputs), outputs, attrs["epsilon"], rms=True)
 
 
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    x, skip, gamma, _, bias = _named(inputs)
+    s = x + skip if bias is None else x + skip + bias
+    return torch.nn.functional.rms_norm(s, gamma.shape, gamma, float(attrs["epsilon"]))
+
+
 def native(
     ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
 ) -> None:

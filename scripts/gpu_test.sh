@@ -44,6 +44,4 @@ echo "huge exit: $?"; tail -n 12 "$OUTDIR/gpu-parity-huge.txt"
 echo "== benchmark (trtplug bench; the document is what docs/benchmarks/ commits)"
 "$PY" -m trtplug bench --sizes "${BENCH_SIZES:-64,256,1024}" --markdown "$OUTDIR/bench.md" \
   --plot "$OUTDIR/bench.png" | tee "$OUTDIR/gpu-bench.txt"
-"$PY" benchmarks/bench_gelu_family.py | tee "$OUTDIR/gpu-bench-gelu-family.txt"
-"$PY" benchmarks/bench_norm.py | tee "$OUTDIR/gpu-bench-norm.txt"
 exit $rc

@@ -13,7 +13,7 @@ from typing import Any
 
 from trtplug import native
 from trtplug.bench.timing import buffer_sets, time_ms
-from trtplug.bench.workload import Workload, bench_shapes, make_workload
+from trtplug.bench.workload import Workload, bench_shapes, make_workload, traffic_bytes
 from trtplug.parity.impl_base import pyplugin_module
 from trtplug.spec import OpSpec
 
@@ -102,7 +102,8 @@ def bench_op(
         return
     sets = len(w.inputs)
     times = {name: time_ms(cp, run, sets, reps=30 if name != "cupy" else 10) for name, run in runners.items()}
+    nbytes = traffic_bytes(proto, w, dtype)
     for name, ms in times.items():
-        gbs = w.nbytes / ms / 1e6
+        gbs = nbytes / ms / 1e6
         vs_torch = times["torch"] / ms if "torch" in times else None
         yield Timing(spec.key, dtype, size_mb, name, ms, gbs, gbs / copy_gbs, vs_torch)

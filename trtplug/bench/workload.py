@@ -1,6 +1,6 @@
 """Benchmark inputs for an op at a given size, from its spec: random, never zeros.
 
-Row-wise ops (trtplug.parity.cases.is_row_wise) get a first input of shape (rows, 1024) sized
+Row-wise ops (inputs shaped like the first or like its last dimension) get a first input of shape (rows, 1024) sized
 to the request; other ops name their shapes in their prototype module with
 `bench_shapes(nbytes, itemsize) -> {input name: shape}`.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from trtplug.parity.cases import Case, default_attrs, is_row_wise, present, random_values, shapes_for
+from trtplug.parity.cases import Case, default_attrs, present, random_values, shapes_for
 from trtplug.parity.impl_base import output_specs
 from trtplug.spec import OpSpec
 
@@ -31,10 +31,16 @@ class Workload:
 def bench_shapes(spec: OpSpec, prototype: ModuleType, nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]] | None:
     if hasattr(prototype, "bench_shapes"):
         return prototype.bench_shapes(nbytes, itemsize)
-    if is_row_wise(spec):
+    if _row_inputs(spec):
         rows = max(1, nbytes // itemsize // ROW_HIDDEN)
         return shapes_for(spec, (rows, ROW_HIDDEN), True)
     return None
+
+
+def _row_inputs(spec: OpSpec) -> bool:
+    """Inputs shaped like the first or like its last dimension: rows of ROW_HIDDEN fit the op."""
+    first = spec.inputs[0].name
+    return all(t.shape in (None, f"same_as:{first}", f"last_dim_of:{first}") for t in spec.inputs[1:])
 
 
 def make_workload(
@@ -47,9 +53,17 @@ def make_workload(
         host = {}
         for t in present(spec, case):
             if t is not None:
-                values = random_values(rng, spec.dtypes_of(t)[0], shapes[t.name])
+                values = random_values(rng, spec.dtypes_of(t)[0], shapes[t.name], spec, t.name, shapes)
                 host[t.name] = values.astype(dtype) if values.dtype.kind == "f" else values
         inputs.append([None if t is None else cp.asarray(host[t.name]) for t in present(spec, case)])
     outputs = [cp.empty(shape, dtype=dt) for _, shape, dt in output_specs(spec, case, dtype)]
     nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)
     return Workload(case, inputs, outputs, nbytes)
+
+
+def traffic_bytes(prototype: ModuleType, workload: Workload, dtype: str) -> int:
+    """Bytes the op must move: every input read once and every output written once, unless the
+    prototype says otherwise with `bench_bytes(shapes, itemsize)` (e.g. gathers read few table rows)."""
+    if hasattr(prototype, "bench_bytes"):
+        return int(prototype.bench_bytes(workload.case.shapes, np.dtype(dtype).itemsize))
+    return workload.nbytes
