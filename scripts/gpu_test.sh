@@ -3,11 +3,14 @@
 # which must already hold CuPy, onnx, onnxruntime, pybind11, scikit-build-core and pytest;
 # builds for sm_90 (override with CUDAARCHS) against TensorRT headers from $TensorRT_ROOT or a
 # .cache/tensorrt-headers folder carried from a machine that ran scripts/setup.sh.
-# Writes logs to $OUT (or reports/). Exit status: that of the pytest run.
+# Phases (GPU_PHASES, default all): test (pytest), memcheck (compute-sanitizer over the CUDA and
+# plugin-host tests and their parity cases), parity (CLI report + the past-2**31 cases), bench.
+# Writes logs to $OUT (or reports/). Exit status: that of the pytest run (0 when it did not run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 OUTDIR=${OUT:-reports}
+PHASES=${GPU_PHASES:-test memcheck parity bench}
 mkdir -p "$OUTDIR"
 ARGS=("-Ccmake.define.CMAKE_CUDA_ARCHITECTURES=${CUDAARCHS:-90}")
 if [ -n "${TensorRT_ROOT:-}" ]; then
@@ -19,29 +22,43 @@ nvidia-smi -L || true
 "$PY" -m pip install --no-build-isolation --no-deps -q -e . "${ARGS[@]}" >"$OUTDIR/gpu-build.log" 2>&1 \
   || { tail -40 "$OUTDIR/gpu-build.log"; exit 2; }
 export PYTHONSAFEPATH=1 TRTPLUG_REQUIRE_NATIVE=1 PYTHONUNBUFFERED=1
+rc=0
 
-"$PY" -m pytest -q -rs -p no:cacheprovider --junitxml "$OUTDIR/gpu-junit.xml" >"$OUTDIR/gpu-pytest.log" 2>&1
-rc=$?
-tail -5 "$OUTDIR/gpu-pytest.log"
-
-echo "== compute-sanitizer memcheck over the CUDA launcher, plugin-host and their parity tests"
-if command -v compute-sanitizer >/dev/null; then
-  compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
-    tests/test_native_gpu.py tests/test_plugin_host_gpu.py tests/test_gelu_family_gpu.py tests/test_norm_gpu.py tests/test_parity.py \
-    -k "(not large and not huge) and (not test_parity or -cuda- or -plugin-)" >"$OUTDIR/gpu-memcheck.log" 2>&1
-  echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
-  tail -3 "$OUTDIR/gpu-memcheck.log"
+if [[ " $PHASES " == *" test "* ]]; then
+  echo "== pytest"
+  "$PY" -m pytest -q -rs -p no:cacheprovider --junitxml "$OUTDIR/gpu-junit.xml" >"$OUTDIR/gpu-pytest.log" 2>&1
+  rc=$?
+  grep -E "^(FAILED|ERROR)" "$OUTDIR/gpu-pytest.log" | head -20
+  tail -1 "$OUTDIR/gpu-pytest.log"
 fi
 
-echo "== parity (every op x impl x dtype x case; HTML report if matplotlib is here)"
-HTML=()
-"$PY" -c "import matplotlib" 2>/dev/null && HTML=(--html "$OUTDIR/gpu-parity.html")
-"$PY" -m trtplug parity --json "${HTML[@]}" >"$OUTDIR/gpu-parity.json"
-"$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print('seed', d['seed'], d['counts'])" "$OUTDIR/gpu-parity.json"
-echo "== parity past 2**31 elements (32-bit index overflow)"
-"$PY" -m trtplug parity --huge --case huge --impl cuda --impl plugin >"$OUTDIR/gpu-parity-huge.txt" 2>&1
-echo "huge exit: $?"; tail -n 12 "$OUTDIR/gpu-parity-huge.txt"
-echo "== benchmark (trtplug bench; the document is what docs/benchmarks/ commits)"
-"$PY" -m trtplug bench --sizes "${BENCH_SIZES:-64,256,1024}" --markdown "$OUTDIR/bench.md" \
-  --plot "$OUTDIR/bench.png" | tee "$OUTDIR/gpu-bench.txt"
+if [[ " $PHASES " == *" memcheck "* ]] && command -v compute-sanitizer >/dev/null; then
+  echo "== compute-sanitizer memcheck over the CUDA launcher, plugin-host and their parity tests"
+  compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
+    tests/test_native_gpu.py tests/test_plugin_host_gpu.py tests/test_gelu_family_gpu.py tests/test_norm_gpu.py \
+    tests/test_parity.py -k "(not large and not huge) and (not test_parity or -cuda- or -plugin-)" \
+    >"$OUTDIR/gpu-memcheck.log" 2>&1
+  echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
+  tail -2 "$OUTDIR/gpu-memcheck.log"
+fi
+
+if [[ " $PHASES " == *" parity "* ]]; then
+  echo "== parity (every op x impl x dtype x case; HTML report if matplotlib is here)"
+  HTML=()
+  "$PY" -c "import matplotlib" 2>/dev/null && HTML=(--html "$OUTDIR/gpu-parity.html")
+  "$PY" -m trtplug parity --json "${HTML[@]}" >"$OUTDIR/gpu-parity.json"
+  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print('seed', d['seed'], d['counts'])" \
+    "$OUTDIR/gpu-parity.json"
+  echo "== parity past 2**31 elements (32-bit index overflow)"
+  "$PY" -m trtplug parity --huge --case huge --impl cuda --impl plugin >"$OUTDIR/gpu-parity-huge.txt" 2>&1
+  echo "huge exit: $?"
+  grep -E "huge" "$OUTDIR/gpu-parity-huge.txt" | awk '{print $1, $2, $3, $5}' | sort | uniq -c | head -40
+  tail -1 "$OUTDIR/gpu-parity-huge.txt"
+fi
+
+if [[ " $PHASES " == *" bench "* ]]; then
+  echo "== benchmark (trtplug bench; the document is what docs/benchmarks/ commits)"
+  "$PY" -m trtplug bench --sizes "${BENCH_SIZES:-64,256,1024}" --markdown "$OUTDIR/bench.md" \
+    --plot "$OUTDIR/bench.png" | tee "$OUTDIR/gpu-bench.txt"
+fi
 exit $rc
