@@ -87,7 +87,9 @@ def test_cpu_parity_passes_elementwise_and_reports_the_todo_op(repo: Path, seed:
     assert done.returncode == 1, done.stderr
     results = json.loads(done.stdout)["results"]
     by_op = {k: [r for r in results if r["op"] == k] for k in NEW_OPS}
-    assert all(r["status"] == "pass" for k in ("softsign", "add") for r in by_op[k]), f"seed {seed}"
+    for key in ("softsign", "add"):  # conformance cases of dtypes the op does not take are skipped
+        statuses = {r["status"] for r in by_op[key]}
+        assert "pass" in statuses and statuses <= {"pass", "skip"}, f"{key} seed {seed}: {statuses}"
     assert by_op["hardmax"] and all(r["status"] == "error" for r in by_op["hardmax"])
     assert all("Hardmax: kernel not implemented yet" in r["detail"] for r in by_op["hardmax"])
 
