@@ -8,7 +8,8 @@ position/segment tables stay in L2 and are not counted):
     optional outputs also the sum (4 n) and the per-row statistics. torch (x + skip, then
     layer_norm / RMS norm) is counted the same 3 n ("three passes"), so GB/s compare directly.
   EmbedLayerNorm: read word rows, write output = 2 n (torch: embedding lookups, adds, layer_norm).
-Inputs rotate across buffers larger than L2; median of CUDA-event timings. Prints a table.
+Each tensor holds at least 256 MiB ("large sizes"); inputs rotate across buffers larger than L2;
+median of CUDA-event timings over 10 back-to-back launches (host overhead hidden). Prints a table.
 """
 
 from __future__ import annotations
@@ -19,7 +20,18 @@ import numpy as np
 
 from trtplug.bench import rotation, time_ms
 
-TOKENS = 32768
+MIN_TOKENS = 32768
+MIN_BYTES = 256 << 20  # per tensor
+INNER = 10
+
+
+def tokens_for(hidden: int, size: int, multiple: int = 512) -> int:
+    tokens = max(MIN_TOKENS, MIN_BYTES // (hidden * size))
+    return -(-tokens // multiple) * multiple
+
+
+def timed(fn, sets: int) -> float:
+    return time_ms(fn, sets, reps=15, inner=INNER)
 
 
 def random(cp, shape: tuple[int, ...], dtype: str):
@@ -28,14 +40,15 @@ def random(cp, shape: tuple[int, ...], dtype: str):
 
 def skip_norm_case(cp, torch, ext, dtype: str, hidden: int, rms: bool) -> dict[str, tuple[float, int]]:
     """{impl: (ms, bytes counted)} for one dtype and hidden size."""
-    n = TOKENS * hidden
     size = np.dtype(dtype).itemsize
+    tokens = tokens_for(hidden, size)
+    n = tokens * hidden
     sets = rotation(3 * n * size)
-    xs = [random(cp, (TOKENS, hidden), dtype) for _ in range(sets)]
-    skips = [random(cp, (TOKENS, hidden), dtype) for _ in range(sets)]
+    xs = [random(cp, (tokens, hidden), dtype) for _ in range(sets)]
+    skips = [random(cp, (tokens, hidden), dtype) for _ in range(sets)]
     gamma, beta, bias = (random(cp, (hidden,), dtype) for _ in range(3))
     y, total = cp.empty_like(xs[0]), cp.empty_like(xs[0])
-    stats = [cp.empty((TOKENS, 1), cp.float32) for _ in range(2)]
+    stats = [cp.empty((tokens, 1), cp.float32) for _ in range(2)]
     if rms:
         fused = ext.skip_simplified_layer_norm
         run = lambda i, outs, b: fused(xs[i], skips[i], gamma, outs, b, 1e-6)  # noqa: E731
@@ -43,9 +56,9 @@ def skip_norm_case(cp, torch, ext, dtype: str, hidden: int, rms: bool) -> dict[s
         fused = ext.skip_layer_norm
         run = lambda i, outs, b: fused(xs[i], skips[i], gamma, outs, beta, b, 1e-6)  # noqa: E731
     results = {
-        "copy": (time_ms(lambda i: y.__setitem__(Ellipsis, xs[i]), sets), 2 * n * size),
-        "cuda": (time_ms(lambda i: run(i, [y], None), sets), 3 * n * size),
-        "cuda+bias+all": (time_ms(lambda i: run(i, [y, *stats, total], bias), sets), 4 * n * size + 8 * TOKENS),
+        "copy": (timed(lambda i: y.__setitem__(Ellipsis, xs[i]), sets), 2 * n * size),
+        "cuda": (timed(lambda i: run(i, [y], None), sets), 3 * n * size),
+        "cuda+bias+all": (timed(lambda i: run(i, [y, *stats, total], bias), sets), 4 * n * size + 8 * tokens),
     }
     if torch is not None:
         import torch.nn.functional as F
@@ -59,19 +72,20 @@ def skip_norm_case(cp, torch, ext, dtype: str, hidden: int, rms: bool) -> dict[s
             ref = lambda i: rms_norm(tx[i] + ts[i], (hidden,), tg, 1e-6)  # noqa: E731
         else:
             ref = lambda i: F.layer_norm(tx[i] + ts[i], (hidden,), tg, tb, 1e-6)  # noqa: E731
-        results["torch"] = (time_ms(ref, sets), 3 * n * size)
+        results["torch"] = (timed(ref, sets), 3 * n * size)
     return results
 
 
 def embed_case(cp, torch, ext, dtype: str, hidden: int) -> dict[str, tuple[float, int]]:
-    n = TOKENS * hidden
     size = np.dtype(dtype).itemsize
+    tokens = tokens_for(hidden, size)
+    n = tokens * hidden
     sets = rotation(2 * n * size)
     vocab, seq = 30522, 512
     word = random(cp, (vocab, hidden), dtype)
     pos, seg = random(cp, (seq, hidden), dtype), random(cp, (2, hidden), dtype)
     gamma, beta = random(cp, (hidden,), dtype), random(cp, (hidden,), dtype)
-    shape = (TOKENS // seq, seq)
+    shape = (tokens // seq, seq)
     ids = [cp.random.randint(0, vocab, shape, dtype=cp.int32) for _ in range(sets)]
     segs = cp.random.randint(0, 2, shape, dtype=cp.int32)
     src = [random(cp, (*shape, hidden), dtype) for _ in range(sets)]
@@ -82,9 +96,9 @@ def embed_case(cp, torch, ext, dtype: str, hidden: int) -> dict[str, tuple[float
         ext.embed_layer_norm(ids[i], segs, word, pos, seg, gamma, beta, mask_or_none, None, outs)
 
     results = {
-        "copy": (time_ms(lambda i: y.__setitem__(Ellipsis, src[i]), sets), 2 * n * size),
-        "cuda": (time_ms(lambda i: run(i, [y], None), sets), 2 * n * size),
-        "cuda+mask": (time_ms(lambda i: run(i, [y, mask_index], mask), sets), 2 * n * size),
+        "copy": (timed(lambda i: y.__setitem__(Ellipsis, src[i]), sets), 2 * n * size),
+        "cuda": (timed(lambda i: run(i, [y], None), sets), 2 * n * size),
+        "cuda+mask": (timed(lambda i: run(i, [y, mask_index], mask), sets), 2 * n * size),
     }
     if torch is not None:
         import torch.nn.functional as F
@@ -99,7 +113,7 @@ def embed_case(cp, torch, ext, dtype: str, hidden: int) -> dict[str, tuple[float
             e = F.embedding(tids[i], t["w"]) + F.embedding(positions, t["p"]) + F.embedding(tsegs, t["s"])
             return F.layer_norm(e, (hidden,), t["g"], t["b"], 1e-12)
 
-        results["torch"] = (time_ms(ref, sets), 2 * n * size)
+        results["torch"] = (timed(ref, sets), 2 * n * size)
     return results
 
 
@@ -125,7 +139,7 @@ def main() -> int:
         import torch
     except ImportError:
         torch = None
-    print(f"tokens {TOKENS}; GB/s from the bytes each op must move; %copy against a copy of the same size")
+    print(f">= {MIN_BYTES >> 20} MiB per tensor; GB/s from the bytes each op must move; %copy: of a same-size copy")
     print(f"{'op':16} {'dtype':8} {'hidden':>6} {'impl':14} {'ms':>8} {'GB/s':>8} {'%copy':>6} {'x torch':>8}")
     for dtype in ("float16", "float32"):
         for hidden in (768, 1024, 4096):

@@ -294,45 +294,35 @@ cudaError_t launchConfig(Args const& args, NormOutputs<T> const& out, int64_t ro
     return cudaGetLastError();
 }
 
-//! Team width and registers per thread for rows of nVec vectors of N elements: one warp per
-//! row up to 128 vectors (4 per lane), then up to 4 vectors per thread of wider teams, then a
-//! streaming kernel (3 passes over global memory) for rows beyond 4096 vectors.
+//! Team width and registers per thread for rows of nVec vectors of N elements: the narrowest
+//! team (one warp up to 128 vectors) holding the row in at most 4 vectors per thread, with no
+//! idle register slots for the common widths (768: 3 per lane); rows beyond 4096 vectors
+//! stream (3 passes over global memory).
 template <typename T, int N, bool kRms, template <typename, int> class Loader, class Args>
 cudaError_t launchWidth(Args const& args, NormOutputs<T> const& out, int64_t rows, int64_t hidden, float epsilon,
     cudaStream_t stream)
 {
     int64_t const nVec = hidden / N;
 #define TRTPLUG_ROW_NORM_CONFIG(team, vecs)                                                                            \
-    return launchConfig<T, N, team, vecs, kRms, Loader>(args, out, rows, hidden, epsilon, stream)
-    if (nVec <= 32)
-    {
-        TRTPLUG_ROW_NORM_CONFIG(32, 1);
+    if (nVec <= (team) * (vecs))                                                                                       \
+    {                                                                                                                  \
+        return launchConfig<T, N, team, vecs, kRms, Loader>(args, out, rows, hidden, epsilon, stream);                 \
     }
-    if (nVec <= 128)
-    {
-        TRTPLUG_ROW_NORM_CONFIG(32, 4);
-    }
+    TRTPLUG_ROW_NORM_CONFIG(32, 1)
+    TRTPLUG_ROW_NORM_CONFIG(32, 2)
+    TRTPLUG_ROW_NORM_CONFIG(32, 3)
+    TRTPLUG_ROW_NORM_CONFIG(32, 4)
     if constexpr (N > 1) // the scalar path (odd or unaligned rows) takes fewer, wider steps
     {
-        if (nVec <= 256)
-        {
-            TRTPLUG_ROW_NORM_CONFIG(64, 4);
-        }
-        if (nVec <= 512)
-        {
-            TRTPLUG_ROW_NORM_CONFIG(128, 4);
-        }
+        TRTPLUG_ROW_NORM_CONFIG(64, 3)
+        TRTPLUG_ROW_NORM_CONFIG(64, 4)
+        TRTPLUG_ROW_NORM_CONFIG(128, 3)
+        TRTPLUG_ROW_NORM_CONFIG(128, 4)
     }
-    if (nVec <= 1024)
-    {
-        TRTPLUG_ROW_NORM_CONFIG(256, 4);
-    }
-    if (nVec <= 4096)
-    {
-        TRTPLUG_ROW_NORM_CONFIG(1024, 4);
-    }
-    TRTPLUG_ROW_NORM_CONFIG(1024, 0);
+    TRTPLUG_ROW_NORM_CONFIG(256, 4)
+    TRTPLUG_ROW_NORM_CONFIG(1024, 4)
 #undef TRTPLUG_ROW_NORM_CONFIG
+    return launchConfig<T, N, 1024, 0, kRms, Loader>(args, out, rows, hidden, epsilon, stream);
 }
 
 //! Normalizes `rows` rows of `hidden` elements that Loader<T, N>(args) produces. `vectorizable`:
