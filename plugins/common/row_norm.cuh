@@ -127,8 +127,147 @@ constexpr int rowNormThreads(int team)
     return team < 128 ? 128 : team;
 }
 
+//! The register cache of one row: vectors j = lane + k * kTeam (k < kVecs), zeros past the row.
+template <int N, int kTeam, int kVecs, class Loader>
+__device__ __forceinline__ void loadRow(
+    Loader const& loader, bool valid, int lane, int64_t nVec, float (&cache)[kVecs > 0 ? kVecs : 1][N])
+{
+#pragma unroll
+    for (int k = 0; k < kVecs; ++k)
+    {
+        int64_t const j = lane + int64_t{k} * kTeam;
+#pragma unroll
+        for (int i = 0; i < N; ++i)
+        {
+            cache[k][i] = 0.F;
+        }
+        if (valid && j < nVec)
+        {
+            loader.load(j, cache[k]);
+        }
+    }
+}
+
+//! This thread's share of the row sum: from the cache, or (kVecs == 0) reloaded.
+template <int N, int kTeam, int kVecs, class Loader>
+__device__ __forceinline__ float partialSum(
+    Loader const& loader, bool valid, int lane, int64_t nVec, float const (&cache)[kVecs > 0 ? kVecs : 1][N])
+{
+    float partial = 0.F;
+    if constexpr (kVecs > 0)
+    {
+#pragma unroll
+        for (int k = 0; k < kVecs; ++k)
+        {
+#pragma unroll
+            for (int i = 0; i < N; ++i)
+            {
+                partial += cache[k][i];
+            }
+        }
+    }
+    else
+    {
+        for (int64_t j = lane; valid && j < nVec; j += kTeam)
+        {
+            float v[N];
+            loader.load(j, v);
+#pragma unroll
+            for (int i = 0; i < N; ++i)
+            {
+                partial += v[i];
+            }
+        }
+    }
+    return partial;
+}
+
+//! This thread's share of sum((v - mean)^2) over the row (RMS: mean 0, the sum of squares).
+template <int N, int kTeam, int kVecs, class Loader>
+__device__ __forceinline__ float partialSquares(Loader const& loader, bool valid, int lane, int64_t nVec,
+    float const (&cache)[kVecs > 0 ? kVecs : 1][N], float mean)
+{
+    float partial = 0.F;
+    if constexpr (kVecs > 0)
+    {
+#pragma unroll
+        for (int k = 0; k < kVecs; ++k)
+        {
+            bool const inRow = lane + int64_t{k} * kTeam < nVec;
+#pragma unroll
+            for (int i = 0; i < N; ++i)
+            {
+                float const d = cache[k][i] - mean;
+                partial += inRow ? d * d : 0.F;
+            }
+        }
+    }
+    else
+    {
+        for (int64_t j = lane; valid && j < nVec; j += kTeam)
+        {
+            float v[N];
+            loader.load(j, v);
+#pragma unroll
+            for (int i = 0; i < N; ++i)
+            {
+                partial += (v[i] - mean) * (v[i] - mean);
+            }
+        }
+    }
+    return partial;
+}
+
+//! Writes this thread's vectors of row r (a NaN row when !valid).
+template <typename T, int N, int kTeam, int kVecs, class Loader>
+__device__ __forceinline__ void writeRow(Loader const& loader, NormOutputs<T> const& out, bool valid, int lane,
+    int64_t nVec, int64_t r, float (&cache)[kVecs > 0 ? kVecs : 1][N], float mean, float inv)
+{
+    float const nan = __int_as_float(0x7fc00000);
+    if constexpr (kVecs > 0)
+    {
+#pragma unroll
+        for (int k = 0; k < kVecs; ++k)
+        {
+            int64_t const j = lane + int64_t{k} * kTeam;
+            if (j < nVec)
+            {
+                if (!valid)
+                {
+#pragma unroll
+                    for (int i = 0; i < N; ++i)
+                    {
+                        cache[k][i] = nan;
+                    }
+                }
+                writeVector<T, N>(out, r, nVec, j, cache[k], mean, inv);
+            }
+        }
+    }
+    else
+    {
+        for (int64_t j = lane; j < nVec; j += kTeam)
+        {
+            float v[N];
+            if (valid)
+            {
+                loader.load(j, v);
+            }
+            else
+            {
+#pragma unroll
+                for (int i = 0; i < N; ++i)
+                {
+                    v[i] = nan;
+                }
+            }
+            writeVector<T, N>(out, r, nVec, j, v, mean, inv);
+        }
+    }
+}
+
 //! One row per team of kTeam threads, blockDim.x / kTeam rows per block, grid-stride over rows.
-//! kVecs > 0: vectors j = lane + k * kTeam (k < kVecs) of the row are held in registers.
+//! kVecs > 0: the row is held in registers (loadRow); kVecs == 0: every pass reloads it.
 template <typename T, int N, int kTeam, int kVecs, bool kRms, class Loader>
 __global__ void __launch_bounds__(rowNormThreads(kTeam))
     rowNormKernel(Loader loader, NormOutputs<T> out, int64_t rows, int64_t hidden, float epsilon)
@@ -146,84 +285,16 @@ __global__ void __launch_bounds__(rowNormThreads(kTeam))
         bool const active = r < rows; // inactive teams still join the block-wide reductions
         bool const valid = active && loader.row(r);
         float cache[kVecs > 0 ? kVecs : 1][N];
-        float partial = 0.F;
-        if constexpr (kVecs > 0)
-        {
-#pragma unroll
-            for (int k = 0; k < kVecs; ++k)
-            {
-                int64_t const j = lane + int64_t{k} * kTeam;
-#pragma unroll
-                for (int i = 0; i < N; ++i)
-                {
-                    cache[k][i] = 0.F;
-                }
-                if (valid && j < nVec)
-                {
-                    loader.load(j, cache[k]);
-                }
-            }
-        }
+        loadRow<N, kTeam, kVecs>(loader, valid, lane, nVec, cache);
         float mean = 0.F;
         if constexpr (!kRms)
         {
-            if constexpr (kVecs > 0)
-            {
-#pragma unroll
-                for (int k = 0; k < kVecs; ++k)
-                {
-#pragma unroll
-                    for (int i = 0; i < N; ++i)
-                    {
-                        partial += cache[k][i];
-                    }
-                }
-            }
-            else
-            {
-                for (int64_t j = lane; valid && j < nVec; j += kTeam)
-                {
-                    float v[N];
-                    loader.load(j, v);
-#pragma unroll
-                    for (int i = 0; i < N; ++i)
-                    {
-                        partial += v[i];
-                    }
-                }
-            }
-            mean = teamSum<kTeam>(partial, teamScratch) * invHidden;
-            partial = 0.F;
+            mean = teamSum<kTeam>(partialSum<N, kTeam, kVecs>(loader, valid, lane, nVec, cache), teamScratch)
+                * invHidden;
         }
-        // Second pass over the centered row (RMS: mean 0, so this is the mean square).
-        if constexpr (kVecs > 0)
-        {
-#pragma unroll
-            for (int k = 0; k < kVecs; ++k)
-            {
-                bool const inRow = lane + int64_t{k} * kTeam < nVec;
-#pragma unroll
-                for (int i = 0; i < N; ++i)
-                {
-                    float const d = cache[k][i] - mean;
-                    partial += inRow ? d * d : 0.F;
-                }
-            }
-        }
-        else
-        {
-            for (int64_t j = lane; valid && j < nVec; j += kTeam)
-            {
-                float v[N];
-                loader.load(j, v);
-#pragma unroll
-                for (int i = 0; i < N; ++i)
-                {
-                    partial += (v[i] - mean) * (v[i] - mean);
-                }
-            }
-        }
-        float const var = teamSum<kTeam>(partial, teamScratch) * invHidden;
+        // Two-pass variance, from the centered row.
+        float const squares = partialSquares<N, kTeam, kVecs>(loader, valid, lane, nVec, cache, mean);
+        float const var = teamSum<kTeam>(squares, teamScratch) * invHidden;
         if (!active)
         {
             continue; // the last reduction is behind us: no more block-wide barriers this row
@@ -239,46 +310,7 @@ __global__ void __launch_bounds__(rowNormThreads(kTeam))
         {
             out.invStdVar[r] = inv;
         }
-        if constexpr (kVecs > 0)
-        {
-#pragma unroll
-            for (int k = 0; k < kVecs; ++k)
-            {
-                int64_t const j = lane + int64_t{k} * kTeam;
-                if (j < nVec)
-                {
-                    if (!valid)
-                    {
-#pragma unroll
-                        for (int i = 0; i < N; ++i)
-                        {
-                            cache[k][i] = nan;
-                        }
-                    }
-                    writeVector<T, N>(out, r, nVec, j, cache[k], mean, inv);
-                }
-            }
-        }
-        else
-        {
-            for (int64_t j = lane; j < nVec; j += kTeam)
-            {
-                float v[N];
-                if (valid)
-                {
-                    loader.load(j, v);
-                }
-                else
-                {
-#pragma unroll
-                    for (int i = 0; i < N; ++i)
-                    {
-                        v[i] = nan;
-                    }
-                }
-                writeVector<T, N>(out, r, nVec, j, v, mean, inv);
-            }
-        }
+        writeRow<T, N, kTeam, kVecs>(loader, out, valid, lane, nVec, r, cache, mean, inv);
     }
 }
 
