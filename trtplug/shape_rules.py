@@ -46,8 +46,3 @@ def apply_rule(rule: str, shapes: Mapping[str, Shape]) -> Shape:
         a, b = ref.split(",")
         return _RULES2[kind](shapes[a], shapes[b])
     return _RULES[kind](shapes[ref])
-
-
-def rule_inputs(rule: str) -> list[str]:
-    """The inputs a rule reads."""
-    return parse_rule(rule)[1].split(",")
