@@ -79,6 +79,16 @@ R guarded(char const* plugin, char const* method, R failed, F&& f) noexcept
     return failed;
 }
 
+//! The concrete desc of a configure() or shapeChanged() argument, so one check serves both.
+inline nvinfer1::PluginTensorDesc const& descOf(nvinfer1::DynamicPluginTensorDesc const& d) noexcept
+{
+    return d.desc;
+}
+inline nvinfer1::PluginTensorDesc const& descOf(nvinfer1::PluginTensorDesc const& d) noexcept
+{
+    return d;
+}
+
 template <class Op, class Params = NoParams>
 class PluginBase : public nvinfer1::IPluginV3,
                    public nvinfer1::IPluginV3OneCore,

@@ -127,8 +127,147 @@ constexpr int rowNormThreads(int team)
     return team < 128 ? 128 : team;
 }
 
+//! The register cache of one row: vectors j = lane + k * kTeam (k < kVecs), zeros past the row.
+template <int N, int kTeam, int kVecs, class Loader>
+__device__ __forceinline__ void loadRow(
+    Loader const& loader, bool valid, int lane, int64_t nVec, float (&cache)[kVecs > 0 ? kVecs : 1][N])
+{
+#pragma unroll
+    for (int k = 0; k < kVecs; ++k)
+    {
+        int64_t const j = lane + int64_t{k} * kTeam;
+#pragma unroll
+        for (int i = 0; i < N; ++i)
+        {
+            cache[k][i] = 0.F;
+        }
+        if (valid && j < nVec)
+        {
+            loader.load(j, cache[k]);
+        }
+    }
+}
+
+//! This thread's share of the row sum: from the cache, or (kVecs == 0) reloaded.
+template <int N, int kTeam, int kVecs, class Loader>
+__device__ __forceinline__ float partialSum(
+    Loader const& loader, bool valid, int lane, int64_t nVec, float const (&cache)[kVecs > 0 ? kVecs : 1][N])
+{
+    float partial = 0.F;
+    if constexpr (kVecs > 0)
+    {
+#pragma unroll
+        for (int k = 0; k < kVecs; ++k)
+        {
+#pragma unroll
+            for (int i = 0; i < N; ++i)
+            {
+                partial += cache[k][i];
+            }
+        }
+    }
+    else
+    {
+        for (int64_t j = lane; valid && j < nVec; j += kTeam)
+        {
+            float v[N];
+            loader.load(j, v);
+#pragma unroll
+            for (int i = 0; i < N; ++i)
+            {
+                partial += v[i];
+            }
+        }
+    }
+    return partial;
+}
+
+//! This thread's share of sum((v - mean)^2) over the row (RMS: mean 0, the sum of squares).
+template <int N, int kTeam, int kVecs, class Loader>
+__device__ __forceinline__ float partialSquares(Loader const& loader, bool valid, int lane, int64_t nVec,
+    float const (&cache)[kVecs > 0 ? kVecs : 1][N], float mean)
+{
+    float partial = 0.F;
+    if constexpr (kVecs > 0)
+    {
+#pragma unroll
+        for (int k = 0; k < kVecs; ++k)
+        {
+            bool const inRow = lane + int64_t{k} * kTeam < nVec;
+#pragma unroll
+            for (int i = 0; i < N; ++i)
+            {
+                float const d = cache[k][i] - mean;
+                partial += inRow ? d * d : 0.F;
+            }
+        }
+    }
+    else
+    {
+        for (int64_t j = lane; valid && j < nVec; j += kTeam)
+        {
+            float v[N];
+            loader.load(j, v);
+#pragma unroll
+            for (int i = 0; i < N; ++i)
+            {
+                partial += (v[i] - mean) * (v[i] - mean);
+            }
+        }
+    }
+    return partial;
+}
+
+//! Writes this thread's vectors of row r (a NaN row when !valid).
+template <typename T, int N, int kTeam, int kVecs, class Loader>
+__device__ __forceinline__ void writeRow(Loader const& loader, NormOutputs<T> const& out, bool valid, int lane,
+    int64_t nVec, int64_t r, float (&cache)[kVecs > 0 ? kVecs : 1][N], float mean, float inv)
+{
+    float const nan = __int_as_float(0x7fc00000);
+    if constexpr (kVecs > 0)
+    {
+#pragma unroll
+        for (int k = 0; k < kVecs; ++k)
+        {
+            int64_t const j = lane + int64_t{k} * kTeam;
+            if (j < nVec)
+            {
+                if (!valid)
+                {
+#pragma unroll
+                    for (int i = 0; i < N; ++i)
+                    {
+                        cache[k][i] = nan;
+                    }
+                }
+                writeVector<T, N>(out, r, nVec, j, cache[k], mean, inv);
+            }
+        }
+    }
+    else
+    {
+        for (int64_t j = lane; j < nVec; j += kTeam)
+        {
+            float v[N];
+            if (valid)
+            {
+                loader.load(j, v);
+            }
+            else
+            {
+#pragma unroll
+                for (int i = 0; i < N; ++i)
+                {
+                    v[i] = nan;
+                }
+            }
+            writeVector<T, N>(out, r, nVec, j, v, mean, inv);
+        }
+    }
+}
+
 //! One row per team of kTeam threads, blockDim.x / kTeam rows per block, grid-stride over rows.
-//! kVecs > 0: vectors j = lane + k * kTeam (k < kVecs) of the row are held in registers.
+//! kVecs > 0: the row is held in registers (loadRow); kVecs == 0: every pass reloads it.
 template <typename T, int N, int kTeam, int kVecs, bool kRms, class Loader>
 __global__ void __launch_bounds__(rowNormThreads(kTeam))
     rowNormKernel(Loader loader, NormOutputs<T> out, int64_t rows, int64_t hidden, float epsilon)
@@ -146,84 +285,16 @@ __global__ void __launch_bounds__(rowNormThreads(kTeam))
         bool const active = r < rows; // inactive teams still join the block-wide reductions
         bool const valid = active && loader.row(r);
         float cache[kVecs > 0 ? kVecs : 1][N];
-        float partial = 0.F;
-        if constexpr (kVecs > 0)
-        {
-#pragma unroll
-            for (int k = 0; k < kVecs; ++k)
-            {
-                int64_t const j = lane + int64_t{k} * kTeam;
-#pragma unroll
-                for (int i = 0; i < N; ++i)
-                {
-                    cache[k][i] = 0.F;
-                }
-                if (valid && j < nVec)
-                {
-                    loader.load(j, cache[k]);
-                }
-            }
-        }
+        loadRow<N, kTeam, kVecs>(loader, valid, lane, nVec, cache);
         float mean = 0.F;
         if constexpr (!kRms)
         {
-            if constexpr (kVecs > 0)
-            {
-#pragma unroll
-                for (int k = 0; k < kVecs; ++k)
-                {
-#pragma unroll
-                    for (int i = 0; i < N; ++i)
-                    {
-                        partial += cache[k][i];
-                    }
-                }
-            }
-            else
-            {
-                for (int64_t j = lane; valid && j < nVec; j += kTeam)
-                {
-                    float v[N];
-                    loader.load(j, v);
-#pragma unroll
-                    for (int i = 0; i < N; ++i)
-                    {
-                        partial += v[i];
-                    }
-                }
-            }
-            mean = teamSum<kTeam>(partial, teamScratch) * invHidden;
-            partial = 0.F;
+            mean = teamSum<kTeam>(partialSum<N, kTeam, kVecs>(loader, valid, lane, nVec, cache), teamScratch)
+                * invHidden;
         }
-        // Second pass over the centered row (RMS: mean 0, so this is the mean square).
-        if constexpr (kVecs > 0)
-        {
-#pragma unroll
-            for (int k = 0; k < kVecs; ++k)
-            {
-                bool const inRow = lane + int64_t{k} * kTeam < nVec;
-#pragma unroll
-                for (int i = 0; i < N; ++i)
-                {
-                    float const d = cache[k][i] - mean;
-                    partial += inRow ? d * d : 0.F;
-                }
-            }
-        }
-        else
-        {
-            for (int64_t j = lane; valid && j < nVec; j += kTeam)
-            {
-                float v[N];
-                loader.load(j, v);
-#pragma unroll
-                for (int i = 0; i < N; ++i)
-                {
-                    partial += (v[i] - mean) * (v[i] - mean);
-                }
-            }
-        }
-        float const var = teamSum<kTeam>(partial, teamScratch) * invHidden;
+        // Two-pass variance, from the centered row.
+        float const squares = partialSquares<N, kTeam, kVecs>(loader, valid, lane, nVec, cache, mean);
+        float const var = teamSum<kTeam>(squares, teamScratch) * invHidden;
         if (!active)
         {
             continue; // the last reduction is behind us: no more block-wide barriers this row
@@ -239,46 +310,7 @@ __global__ void __launch_bounds__(rowNormThreads(kTeam))
         {
             out.invStdVar[r] = inv;
         }
-        if constexpr (kVecs > 0)
-        {
-#pragma unroll
-            for (int k = 0; k < kVecs; ++k)
-            {
-                int64_t const j = lane + int64_t{k} * kTeam;
-                if (j < nVec)
-                {
-                    if (!valid)
-                    {
-#pragma unroll
-                        for (int i = 0; i < N; ++i)
-                        {
-                            cache[k][i] = nan;
-                        }
-                    }
-                    writeVector<T, N>(out, r, nVec, j, cache[k], mean, inv);
-                }
-            }
-        }
-        else
-        {
-            for (int64_t j = lane; j < nVec; j += kTeam)
-            {
-                float v[N];
-                if (valid)
-                {
-                    loader.load(j, v);
-                }
-                else
-                {
-#pragma unroll
-                    for (int i = 0; i < N; ++i)
-                    {
-                        v[i] = nan;
-                    }
-                }
-                writeVector<T, N>(out, r, nVec, j, v, mean, inv);
-            }
-        }
+        writeRow<T, N, kTeam, kVecs>(loader, out, valid, lane, nVec, r, cache, mean, inv);
     }
 }
 
@@ -294,45 +326,35 @@ cudaError_t launchConfig(Args const& args, NormOutputs<T> const& out, int64_t ro
     return cudaGetLastError();
 }
 
-//! Team width and registers per thread for rows of nVec vectors of N elements: one warp per
-//! row up to 128 vectors (4 per lane), then up to 4 vectors per thread of wider teams, then a
-//! streaming kernel (3 passes over global memory) for rows beyond 4096 vectors.
+//! Team width and registers per thread for rows of nVec vectors of N elements: the narrowest
+//! team (one warp up to 128 vectors) holding the row in at most 4 vectors per thread, with no
+//! idle register slots for the common widths (768: 3 per lane); rows beyond 4096 vectors
+//! stream (3 passes over global memory).
 template <typename T, int N, bool kRms, template <typename, int> class Loader, class Args>
 cudaError_t launchWidth(Args const& args, NormOutputs<T> const& out, int64_t rows, int64_t hidden, float epsilon,
     cudaStream_t stream)
 {
     int64_t const nVec = hidden / N;
 #define TRTPLUG_ROW_NORM_CONFIG(team, vecs)                                                                            \
-    return launchConfig<T, N, team, vecs, kRms, Loader>(args, out, rows, hidden, epsilon, stream)
-    if (nVec <= 32)
-    {
-        TRTPLUG_ROW_NORM_CONFIG(32, 1);
+    if (nVec <= (team) * (vecs))                                                                                       \
+    {                                                                                                                  \
+        return launchConfig<T, N, team, vecs, kRms, Loader>(args, out, rows, hidden, epsilon, stream);                 \
     }
-    if (nVec <= 128)
-    {
-        TRTPLUG_ROW_NORM_CONFIG(32, 4);
-    }
+    TRTPLUG_ROW_NORM_CONFIG(32, 1)
+    TRTPLUG_ROW_NORM_CONFIG(32, 2)
+    TRTPLUG_ROW_NORM_CONFIG(32, 3)
+    TRTPLUG_ROW_NORM_CONFIG(32, 4)
     if constexpr (N > 1) // the scalar path (odd or unaligned rows) takes fewer, wider steps
     {
-        if (nVec <= 256)
-        {
-            TRTPLUG_ROW_NORM_CONFIG(64, 4);
-        }
-        if (nVec <= 512)
-        {
-            TRTPLUG_ROW_NORM_CONFIG(128, 4);
-        }
+        TRTPLUG_ROW_NORM_CONFIG(64, 3)
+        TRTPLUG_ROW_NORM_CONFIG(64, 4)
+        TRTPLUG_ROW_NORM_CONFIG(128, 3)
+        TRTPLUG_ROW_NORM_CONFIG(128, 4)
     }
-    if (nVec <= 1024)
-    {
-        TRTPLUG_ROW_NORM_CONFIG(256, 4);
-    }
-    if (nVec <= 4096)
-    {
-        TRTPLUG_ROW_NORM_CONFIG(1024, 4);
-    }
-    TRTPLUG_ROW_NORM_CONFIG(1024, 0);
+    TRTPLUG_ROW_NORM_CONFIG(256, 4)
+    TRTPLUG_ROW_NORM_CONFIG(1024, 4)
 #undef TRTPLUG_ROW_NORM_CONFIG
+    return launchConfig<T, N, 1024, 0, kRms, Loader>(args, out, rows, hidden, epsilon, stream);
 }
 
 //! Normalizes `rows` rows of `hidden` elements that Loader<T, N>(args) produces. `vectorizable`:

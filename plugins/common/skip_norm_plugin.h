@@ -160,31 +160,8 @@ public:
         return pos == 0 ? skipnorm::isFloat(d.type) : d.type == inOut[0].desc.type;
     }
 
-    void configure(Span<DynDesc const> in, Span<DynDesc const>)
-    {
-        nvinfer1::Dims dims[kMaxInputs]{};
-        DataType types[kMaxInputs]{};
-        for (int32_t i = 0; i < in.size(); ++i)
-        {
-            dims[i] = in[i].desc.dims;
-            types[i] = in[i].desc.type;
-        }
-        skipnorm::checkDims(dims, in.size(), kInputNames);
-        checkTypes(types, in.size());
-    }
-
-    void shapeChanged(Span<Desc const> in, Span<Desc const>)
-    {
-        nvinfer1::Dims dims[kMaxInputs]{};
-        DataType types[kMaxInputs]{};
-        for (int32_t i = 0; i < in.size(); ++i)
-        {
-            dims[i] = in[i].dims;
-            types[i] = in[i].type;
-        }
-        skipnorm::checkDims(dims, in.size(), kInputNames);
-        checkTypes(types, in.size());
-    }
+    void configure(Span<DynDesc const> in, Span<DynDesc const>) { checkInputs(in); }
+    void shapeChanged(Span<Desc const> in, Span<Desc const>) { checkInputs(in); }
 
     cudaError_t execute(Span<Desc const> in, Span<Desc const>, void const* const* inputs, void* const* outputs,
         void*, cudaStream_t stream) const
@@ -217,6 +194,21 @@ private:
         = {"input", "skip", "gamma", Traits::kRms ? "bias" : "beta", Traits::kRms ? "" : "bias"};
 
     static char const* inputName(int32_t i) { return i < 5 ? kInputNames[i] : "?"; }
+
+    //! Concrete shapes and types of the inputs (configure: dims may still be -1).
+    template <class D>
+    static void checkInputs(Span<D const> in)
+    {
+        nvinfer1::Dims dims[kMaxInputs]{};
+        DataType types[kMaxInputs]{};
+        for (int32_t i = 0; i < in.size(); ++i)
+        {
+            dims[i] = descOf(in[i]).dims;
+            types[i] = descOf(in[i]).type;
+        }
+        skipnorm::checkDims(dims, in.size(), kInputNames);
+        checkTypes(types, in.size());
+    }
 
     static void checkTypes(DataType const* types, int32_t count)
     {

@@ -182,31 +182,8 @@ public:
         return pos == kWord ? isFloat(d.type) : d.type == inOut[kWord].desc.type;
     }
 
-    void configure(Span<DynDesc const> in, Span<DynDesc const>)
-    {
-        nvinfer1::Dims dims[kInputCount]{};
-        DataType types[kInputCount]{};
-        for (int32_t i = 0; i < in.size(); ++i)
-        {
-            dims[i] = in[i].desc.dims;
-            types[i] = in[i].desc.type;
-        }
-        checkDims(dims, in.size());
-        checkTypes(types, in.size());
-    }
-
-    void shapeChanged(Span<Desc const> in, Span<Desc const>)
-    {
-        nvinfer1::Dims dims[kInputCount]{};
-        DataType types[kInputCount]{};
-        for (int32_t i = 0; i < in.size(); ++i)
-        {
-            dims[i] = in[i].dims;
-            types[i] = in[i].type;
-        }
-        checkDims(dims, in.size());
-        checkTypes(types, in.size());
-    }
+    void configure(Span<DynDesc const> in, Span<DynDesc const>) { checkInputs(in); }
+    void shapeChanged(Span<Desc const> in, Span<Desc const>) { checkInputs(in); }
 
     cudaError_t execute(Span<Desc const> in, Span<Desc const>, void const* const* inputs, void* const* outputs,
         void*, cudaStream_t stream) const
@@ -243,6 +220,22 @@ public:
         a.segmentRows = a.segmentEmbedding != nullptr ? dims[kSegment].d[0] : 0;
         a.epsilon = mParams.epsilon;
         return launchEmbedLayerNorm(a, stream);
+    }
+
+private:
+    //! Concrete shapes and types of the inputs (configure: dims may still be -1).
+    template <class D>
+    static void checkInputs(Span<D const> in)
+    {
+        nvinfer1::Dims dims[kInputCount]{};
+        DataType types[kInputCount]{};
+        for (int32_t i = 0; i < in.size(); ++i)
+        {
+            dims[i] = descOf(in[i]).dims;
+            types[i] = descOf(in[i]).type;
+        }
+        checkDims(dims, in.size());
+        checkTypes(types, in.size());
     }
 };
 
