@@ -101,7 +101,7 @@ def bench_op(
         yield Timing(spec.key, dtype, size_mb, "all", None, None, None, None, problem)
         return
     sets = len(w.inputs)
-    times = {name: time_ms(cp, run, sets, reps=30 if name != "cupy" else 10) for name, run in runners.items()}
+    times = {name: time_ms(cp, run, sets, reps=30 if name != "cupy" else 5) for name, run in runners.items()}
     nbytes = traffic_bytes(proto, w, dtype)
     for name, ms in times.items():
         gbs = nbytes / ms / 1e6
