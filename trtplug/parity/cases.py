@@ -64,7 +64,14 @@ def default_cases(spec: OpSpec) -> list[Case]:
             cases.append(Case(name + suffix, _shapes_for(spec, shape, True), attrs))
             if has_optional:
                 cases.append(Case(f"{name}-required_only{suffix}", _shapes_for(spec, shape, False), attrs))
-    return cases + [_spec_case(spec, entry) for entry in options.get("cases", [])]
+    for entry in options.get("cases", []):
+        # An entry without attrs runs once per attribute variant, like the primary shapes.
+        variants = [("", {})] if "attrs" in entry else _attr_variants(spec)
+        cases += [
+            _spec_case(spec, {**entry, "name": entry["name"] + sfx, "attrs": {**a, **entry.get("attrs", {})}})
+            for sfx, a in variants
+        ]
+    return cases
 
 
 def parity_options(spec: OpSpec) -> dict[str, Any]:
@@ -74,6 +81,7 @@ def parity_options(spec: OpSpec) -> dict[str, Any]:
     attr_variants = [{direction = "LEFT"}, ...]   run each primary case once per variant
     value_range = {Y = [-2, 40]}      integer inputs drawn from [lo, hi) instead of [-100, 100)
     value_scale = {X = 1.0}           float inputs: standard normal times this (default 2.0)
+    add_identity = {X = 3.0}          square-matrix inputs: plus this times the identity (conditioning)
     [[extra.parity.cases]]            name, shapes = {A = [3, 4]}, attrs = {...}, values = {size = [...]}
     """
     return spec.extra.get("parity", {})
@@ -112,7 +120,10 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
             inputs[tensor.name] = np.array(case.values[tensor.name], dtype=dtype)
         elif dtype.startswith(("float", "bfloat")):
             scale = options.get("value_scale", {}).get(tensor.name, 2.0)
-            inputs[tensor.name] = (rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float32)
+            values = rng.standard_normal(shape, dtype=np.float32) * scale
+            if tensor.name in options.get("add_identity", {}):  # batches of square matrices, kept well conditioned
+                values += options["add_identity"][tensor.name] * np.eye(shape[-1], dtype=np.float32)
+            inputs[tensor.name] = values.astype(np.float32)
         elif dtype == "bool":
             inputs[tensor.name] = rng.integers(0, 2, shape).astype(bool)
         else:
