@@ -30,6 +30,13 @@ if command -v compute-sanitizer >/dev/null; then
     tests/test_native_gpu.py tests/test_plugin_host_gpu.py -k "not large" >"$OUTDIR/gpu-memcheck.log" 2>&1
   echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
   tail -3 "$OUTDIR/gpu-memcheck.log"
+  # Standard ops (issue 8): their own GPU tests and the CUDA/plugin parity + conformance cases.
+  compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
+    tests/test_int_elementwise.py tests/test_matrix_ops.py tests/test_parity.py tests/test_conformance.py \
+    -k "not large and not cupy and not numpy and (bitwise or bit_shift or affine or det or inverse or Bitwise or Det)" \
+    >"$OUTDIR/gpu-memcheck-std.log" 2>&1
+  echo "memcheck (standard ops) exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck-std.log") invalid accesses)"
+  tail -3 "$OUTDIR/gpu-memcheck-std.log"
 fi
 
 echo "== parity"
@@ -37,4 +44,5 @@ echo "== parity"
 "$PY" -m trtplug parity | tail -1
 echo "== benchmark"
 "$PY" benchmarks/bench_fast_gelu.py | tee "$OUTDIR/gpu-bench.txt"
+"$PY" benchmarks/bench_std_ops.py | tee "$OUTDIR/gpu-bench-std.txt"
 exit $rc

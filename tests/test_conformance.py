@@ -51,12 +51,12 @@ def test_every_standard_op_has_runnable_conformance_cases() -> None:
 
 
 def test_unsupported_dtype_is_a_skip_with_reason() -> None:
-    spec, conf = find_case("bitwise_and", "onnx:test_bitwise_and_i16_3d")
+    _, conf = find_case("bitwise_and", "onnx:test_bitwise_and_i16_3d")
     assert conf.skip is not None and "int16" in conf.skip and "TrtplugBitwiseAnd" in conf.skip
 
 
 def test_inputs_and_attributes_map_onto_the_spec() -> None:
-    spec, conf = find_case("bit_shift", "onnx:test_bitshift_right_int32_negative_input")
+    _, conf = find_case("bit_shift", "onnx:test_bitshift_right_int32_negative_input")
     assert conf.skip is None and conf.dtype == "int32"
     assert set(conf.inputs) == {"X", "Y"} and conf.case.attrs == {"direction": "RIGHT"}
     assert [e.dtype.name for e in conf.expected] == ["int32"]

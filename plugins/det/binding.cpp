@@ -18,7 +18,7 @@ void detArrays(py::handle x, py::handle y, py::handle stream)
     int64_t const m = xa.shape.back();
     require(m <= kMaxMatrixDim, "det: matrices above " + std::to_string(kMaxMatrixDim) + " x "
         + std::to_string(kMaxMatrixDim) + " are not supported");
-    std::vector<int64_t> const expected((xa.shape.begin(), xa.shape.end() - 2));
+    std::vector<int64_t> const expected(xa.shape.begin(), xa.shape.end() - 2);
     require(ya.dtype == xa.dtype && ya.shape == expected, "det: y must have x's dtype and the batch shape (...)");
     int64_t const batch = m == 0 ? ya.size : xa.size / (m * m);
     checkCuda(launchDet(xa.dtype, reinterpret_cast<void const*>(xa.ptr), reinterpret_cast<void*>(ya.ptr), batch,
