@@ -64,13 +64,13 @@ def default_cases(spec: OpSpec) -> list[Case]:
             cases.append(Case(name + suffix, _shapes_for(spec, shape, True), attrs))
             if has_optional:
                 cases.append(Case(f"{name}-required_only{suffix}", _shapes_for(spec, shape, False), attrs))
+    variant_keys = {k for v in options.get("attr_variants", []) for k in v}
     for entry in options.get("cases", []):
-        # An entry without attrs runs once per attribute variant, like the primary shapes.
-        variants = [("", {})] if "attrs" in entry else _attr_variants(spec)
-        cases += [
-            _spec_case(spec, {**entry, "name": entry["name"] + sfx, "attrs": {**a, **entry.get("attrs", {})}})
-            for sfx, a in variants
-        ]
+        # An entry that sets none of the varied attributes runs once per variant, like the primary shapes.
+        fixed = variant_keys & set(entry.get("attrs", {})) or not variant_keys
+        for suffix, attrs in [("", {})] if fixed else _attr_variants(spec):
+            named = {**entry, "name": entry["name"] + suffix, "attrs": {**attrs, **entry.get("attrs", {})}}
+            cases.append(_spec_case(spec, named))
     return cases
 
 
@@ -82,6 +82,7 @@ def parity_options(spec: OpSpec) -> dict[str, Any]:
     value_range = {Y = [-2, 40]}      integer inputs drawn from [lo, hi) instead of [-100, 100)
     value_scale = {X = 1.0}           float inputs: standard normal times this (default 2.0)
     add_identity = {X = 3.0}          square-matrix inputs: plus this times the identity (conditioning)
+    generator = "max_pool_outputs"    inputs made together by trtplug.parity.generators
     [[extra.parity.cases]]            name, shapes = {A = [3, 4]}, attrs = {...}, values = {size = [...]}
     """
     return spec.extra.get("parity", {})
@@ -98,6 +99,9 @@ def _spec_case(spec: OpSpec, entry: dict[str, Any]) -> Case:
     values = {k: tuple(v) for k, v in entry.get("values", {}).items()}
     shapes = {k: tuple(v) for k, v in entry.get("shapes", {}).items()}
     shapes.update({k: (len(v),) for k, v in values.items()})
+    for tensor in spec.inputs:  # required inputs with a shape rule follow the inputs they name
+        if tensor.name not in shapes and tensor.shape and not tensor.optional:
+            shapes[tensor.name] = apply_rule(tensor.shape, shapes)
     return Case(entry["name"], shapes, {**default_attrs(spec), **entry.get("attrs", {})}, values)
 
 
@@ -111,8 +115,12 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(case_seed(seed, spec, case))
     options = parity_options(spec)
     inputs = {}
+    if "generator" in options:  # inputs that must agree with each other (trtplug.parity.generators)
+        from trtplug.parity.generators import GENERATORS
+
+        inputs = GENERATORS[options["generator"]](case.shapes, case.attrs, rng)
     for tensor in spec.inputs:
-        if tensor.name not in case.shapes:
+        if tensor.name not in case.shapes or tensor.name in inputs:
             continue
         shape = case.shapes[tensor.name]
         dtype = spec.dtypes_of(tensor)[0]
