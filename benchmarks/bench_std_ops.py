@@ -105,6 +105,60 @@ def rows(ext, torch, cp):
             lambda i: torch.bitwise_xor(t2d[i], trow),
         )
     )
+    out += unpool_and_scatter_rows(ext, torch, cp, rng)
+    return out
+
+
+def unpool_and_scatter_rows(ext, torch, cp, rng):
+    F = torch.nn.functional
+    out = []
+    # MaxUnpool 2x2/2 of a 32 x 64 x 256 x 256 fp32 pooling (output 537 MB): ONNX indices span the
+    # tensor, torch's one plane; both from the same max_pool2d.
+    z = torch.randn(32, 64, 512, 512, device="cuda")
+    pooled, local = F.max_pool2d(z, 2, return_indices=True)
+    del z
+    planes = torch.arange(32 * 64, device="cuda").reshape(32, 64, 1, 1) * (512 * 512)
+    onnx_indices = cp.asarray(local + planes)
+    x = cp.asarray(pooled)
+    y = cp.empty((32, 64, 512, 512), dtype=cp.float32)
+    moved = y.nbytes + x.nbytes + onnx_indices.nbytes
+    out.append(
+        (
+            "max_unpool 2x2 -> 32x64x512x512",
+            moved,
+            lambda i: ext.max_unpool(x, onnx_indices, y, [512, 512]),
+            lambda i: F.max_unpool2d(pooled, local, 2),
+        )
+    )
+    # ScatterElements add of 16M fp32 updates into a 4M tensor, row-wise (torch scatter_reduce, sum).
+    data = cp.asarray(rng.standard_normal((4096, 1024), dtype=np.float32))
+    idx = cp.asarray(rng.integers(0, 1024, (4096, 4096)).astype(np.int64))
+    upd = cp.asarray(rng.standard_normal((4096, 4096), dtype=np.float32))
+    res = cp.empty_like(data)
+    td, ti, tu = (torch.as_tensor(a, device="cuda") for a in (data, idx, upd))
+    moved = 2 * data.nbytes + idx.nbytes + upd.nbytes
+    for reduction, torch_name in (("add", "sum"), ("max", "amax")):
+        out.append(
+            (
+                f"scatter_elements {reduction} 16M->4M",
+                moved,
+                lambda i, r=reduction: ext.scatter_elements(data, idx, upd, res, 1, r),
+                lambda i, t=torch_name: td.scatter_reduce(1, ti, tu, t, include_self=True),
+            )
+        )
+    # ScatterND (none) of 64K rows of 256 into a 1M x 256 fp32 table (torch index_put).
+    table = cp.asarray(rng.standard_normal((1 << 20, 256), dtype=np.float32))
+    rows = cp.asarray(rng.permutation(1 << 20)[: 1 << 16].astype(np.int64).reshape(-1, 1))
+    vals = cp.asarray(rng.standard_normal((1 << 16, 256), dtype=np.float32))
+    tt, tr, tv = (torch.as_tensor(a, device="cuda") for a in (table, rows, vals))
+    out.append(
+        (
+            "scatter_nd rows in place 64Kx256",
+            2 * vals.nbytes,
+            lambda i: ext.scatter_nd(table, rows, vals, table, "none"),
+            lambda i: tt.index_put_((tr[:, 0],), tv),
+        )
+    )
     return out
 
 
