@@ -109,7 +109,7 @@ def random_ints(rng, shape, dtype):
 @pytest.mark.parametrize("dtype", ["int32", "int64", "uint8"])
 @pytest.mark.parametrize("offset", [0, 1])
 @pytest.mark.parametrize(("a_shape", "b_shape"), [((1023,), (1023,)), ((5, 1, 33), (7, 1)), ((64, 256), (256,))])
-def test_binary_launchers_match_numpy(ext, dtype, offset, a_shape, b_shape):
+def test_binary_launchers_match_reference_ufuncs(ext, dtype, offset, a_shape, b_shape):
     import cupy as cp
 
     rng = np.random.default_rng([offset, *a_shape])
