@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-UFUNCS = {"add": "add", "mul": "multiply", "max": "maximum", "min": "minimum"}
+from trtplug.array_ops import reduce_at
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
@@ -15,15 +15,15 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     out = outputs[0]
     out[...] = data
     axis = attrs.get("axis", 0) % data.ndim
-    index = xp.where(indices < 0, indices + data.shape[axis], indices)
-    coords = list(xp.indices(updates.shape, sparse=True))
-    coords[axis] = index
+    ones = [1] * updates.ndim
+    coords = [xp.arange(n).reshape([*ones[:d], n, *ones[d + 1 :]]) for d, n in enumerate(updates.shape)]
+    coords[axis] = xp.where(indices < 0, indices + data.shape[axis], indices)
     target = tuple(xp.broadcast_to(c, updates.shape) for c in coords)
     reduction = attrs.get("reduction", "none")
     if reduction == "none":
         out[target] = updates
     else:
-        getattr(xp, UFUNCS[reduction]).at(out, target, updates)
+        reduce_at(xp, reduction, out, target, updates)
 
 
 def native(

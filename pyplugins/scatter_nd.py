@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-UFUNCS = {"add": "add", "mul": "multiply", "max": "maximum", "min": "minimum"}
+from trtplug.array_ops import reduce_at
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
@@ -24,7 +24,7 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     if reduction == "none":
         out[target] = values
     else:
-        getattr(xp, UFUNCS[reduction]).at(out, target, values)
+        reduce_at(xp, reduction, out, target, values)
 
 
 def native(
