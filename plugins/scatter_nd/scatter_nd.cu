@@ -15,13 +15,18 @@ struct NDDims
     int64_t updates;
 };
 
-template <class T>
+// N consecutive elements of one slice per thread (sliceSize % N == 0): one index tuple read per
+// N updates; reduction "none" moves them as one vector when N > 1.
+template <class T, int N>
 __global__ void scatterND(int64_t const* __restrict__ indices, T const* __restrict__ updates, T* out, NDDims g,
     ScatterReduction r)
 {
+    using V = Vec<T, N>;
+    int64_t const groups = g.updates / N;
     int64_t const stride = int64_t{gridDim.x} * blockDim.x;
-    for (int64_t i = int64_t{blockIdx.x} * blockDim.x + threadIdx.x; i < g.updates; i += stride)
+    for (int64_t v = int64_t{blockIdx.x} * blockDim.x + threadIdx.x; v < groups; v += stride)
     {
+        int64_t const i = v * N;
         int64_t const j = i / g.sliceSize;
         int64_t base = 0;
         bool valid = true;
@@ -31,9 +36,20 @@ __global__ void scatterND(int64_t const* __restrict__ indices, T const* __restri
             valid = valid && index >= 0;
             base += index * g.strides[t];
         }
-        if (valid)
+        if (!valid)
         {
-            scatter::apply(r, out + base + i % g.sliceSize, updates[i]);
+            continue;
+        }
+        T* dst = out + base + i % g.sliceSize;
+        if (N > 1 && r == ScatterReduction::kNONE)
+        {
+            *reinterpret_cast<V*>(dst) = reinterpret_cast<V const*>(updates)[v];
+            continue;
+        }
+#pragma unroll
+        for (int e = 0; e < N; ++e)
+        {
+            scatter::apply(r, dst + e, updates[i + e]);
         }
     }
 }
@@ -71,8 +87,17 @@ cudaError_t launchScatterND(DType dtype, void const* data, int64_t const* indice
     }
     return scatter::dispatchType(dtype, [&](auto zero) {
         using T = decltype(zero);
-        scatterND<T><<<gridFor(g.updates), kBlockThreads, 0, stream>>>(
-            indices, static_cast<T const*>(updates), static_cast<T*>(out), g, reduction);
+        constexpr int kVec = 16 / sizeof(T);
+        auto const* u = static_cast<T const*>(updates);
+        auto* o = static_cast<T*>(out);
+        if (g.sliceSize % kVec == 0 && isAligned(updates, 16) && isAligned(out, 16))
+        {
+            scatterND<T, kVec><<<gridFor(g.updates / kVec), kBlockThreads, 0, stream>>>(indices, u, o, g, reduction);
+        }
+        else
+        {
+            scatterND<T, 1><<<gridFor(g.updates), kBlockThreads, 0, stream>>>(indices, u, o, g, reduction);
+        }
     });
 }
 
