@@ -130,6 +130,20 @@ def unpool_and_scatter_rows(ext, torch, cp, rng):
             lambda i: F.max_unpool2d(pooled, local, 2),
         )
     )
+    # MaxPool 2x2/2 with indices of the same 32 x 64 x 512 x 512 fp32 tensor.
+    zc = cp.asarray(torch.randn(32, 64, 512, 512, device="cuda"))
+    tz = torch.as_tensor(zc, device="cuda")
+    py_ = cp.empty((32, 64, 256, 256), dtype=cp.float32)
+    pi = cp.empty((32, 64, 256, 256), dtype=cp.int64)
+    moved = zc.nbytes + py_.nbytes + pi.nbytes
+    out.append(
+        (
+            "max_pool+indices 2x2 32x64x512x512",
+            moved,
+            lambda i: ext.max_pool_with_indices(zc, py_, pi, [2, 2], [2, 2], [1, 1], [0, 0]),
+            lambda i: F.max_pool2d(tz, 2, return_indices=True),
+        )
+    )
     # ScatterElements add of 16M fp32 updates into a 4M tensor, row-wise (torch scatter_reduce, sum).
     data = cp.asarray(rng.standard_normal((4096, 1024), dtype=np.float32))
     idx = cp.asarray(rng.integers(0, 1024, (4096, 4096)).astype(np.int64))

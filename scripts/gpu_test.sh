@@ -33,9 +33,10 @@ if command -v compute-sanitizer >/dev/null; then
   # Standard ops (issue 8): their own GPU tests and the CUDA/plugin parity + conformance cases.
   compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
     tests/test_int_elementwise.py tests/test_matrix_ops.py tests/test_center_crop_pad.py tests/test_max_unpool.py \
-    tests/test_scatter.py tests/test_parity.py tests/test_conformance.py -k "not large and not cupy and not numpy \
+    tests/test_scatter.py tests/test_max_pool_with_indices.py tests/test_parity.py tests/test_conformance.py \
+    -k "not large and not cupy and not numpy \
     and not heavy and (bitwise or bit_shift or affine or det or inverse or center_crop or unpool or scatter \
-    or Bitwise or Det or Unpool or Scatter)" \
+    or max_pool or pool_then)" \
     >"$OUTDIR/gpu-memcheck-std.log" 2>&1
   echo "memcheck (standard ops) exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck-std.log") invalid accesses)"
   tail -3 "$OUTDIR/gpu-memcheck-std.log"
