@@ -40,6 +40,13 @@ if [[ " $PHASES " == *" memcheck "* ]] && command -v compute-sanitizer >/dev/nul
     >"$OUTDIR/gpu-memcheck.log" 2>&1
   echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
   tail -2 "$OUTDIR/gpu-memcheck.log"
+  # Standard ops: their own GPU tests and the CUDA/plugin parity + conformance cases.
+  compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
+    tests/test_int_elementwise.py tests/test_matrix_ops.py tests/test_center_crop_pad.py tests/test_max_unpool.py \
+    tests/test_scatter.py tests/test_max_pool_with_indices.py tests/test_conformance.py \
+    -k "not large and not cupy and not numpy and not heavy" >"$OUTDIR/gpu-memcheck-std.log" 2>&1
+  echo "memcheck (standard ops) exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck-std.log") invalid accesses)"
+  tail -2 "$OUTDIR/gpu-memcheck-std.log"
 fi
 
 if [[ " $PHASES " == *" parity "* ]]; then

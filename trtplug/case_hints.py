@@ -5,7 +5,9 @@ case generator (one X-shaped primary, the rest derived by shape rules) cannot de
     default_shapes = false          keep or drop the generic edge-shape cases (default: drop them
                                     when the spec lists its own cases, keep them otherwise)
     attr_variants = [{ direction = "LEFT" }, { direction = "RIGHT" }]
-                                    run each generic case once per attribute variant
+                                    run each case once per attribute variant (own cases that
+                                    set none of the varied attributes too)
+    generator = "max_pool_outputs"  inputs made together (trtplug/parity/generators.py)
     [parity.values]                 how random inputs are drawn:
     input_ids = { low = 0, high = "word_embedding[0]" }   integers in [low, high); high may
                                                           name a dimension of another input
@@ -61,6 +63,7 @@ class ParityHints:
     values: dict[str, ValueHint] = field(default_factory=dict)
     default_shapes: bool = True
     attr_variants: tuple[dict[str, Any], ...] = ()
+    generator: str | None = None
 
 
 def read_parity_hints(top: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) -> ParityHints | None:
@@ -68,7 +71,7 @@ def read_parity_hints(top: Any, inputs: Sequence[Any], attribute_names: Sequence
     if "parity" not in top.table:
         return None
     r = top.sub("parity")
-    r.reject_unknown({"cases", "values", "default_shapes", "attr_variants"})
+    r.reject_unknown({"cases", "values", "default_shapes", "attr_variants", "generator"})
     names = [t.name for t in inputs]
     values = _read_values(r.sub("values", {}), names)
     cases = tuple(_read_case(c, inputs, attribute_names) for c in r.items("cases", []))
@@ -78,7 +81,13 @@ def read_parity_hints(top: Any, inputs: Sequence[Any], attribute_names: Sequence
     variants = tuple(dict(v.table) for v in r.items("attr_variants", []))
     for i, variant in enumerate(variants):
         _check_attr_names(r, f"attr_variants[{i}]", variant, attribute_names)
-    return ParityHints(cases, values, r.get("default_shapes", bool, not cases), variants)
+    generator = r.get("generator", str, None)
+    if generator is not None:
+        from trtplug.parity.generators import GENERATORS
+
+        if generator not in GENERATORS:
+            raise r.fail("generator", f"unknown generator {generator!r} (known: {', '.join(sorted(GENERATORS))})")
+    return ParityHints(cases, values, r.get("default_shapes", bool, not cases), variants, generator)
 
 
 def _read_values(r: Any, names: Sequence[str]) -> dict[str, ValueHint]:

@@ -38,7 +38,10 @@ public:
     std::unique_ptr<HostPlugin> attachToContext();
 
     //! configure -> workspace -> attachToContext -> setTactic -> onShapeChange -> enqueue.
-    void run(pybind11::sequence inputs, pybind11::sequence outputs, pybind11::handle stream, bool synchronize);
+    //! `shapeInputs`: None or the values of each shape input (lists of ints), which reach the
+    //! plugin only in getOutputShapes, as constants, the way addPluginV3's shapeInputs do.
+    void run(pybind11::sequence inputs, pybind11::sequence outputs, pybind11::handle stream, bool synchronize,
+        pybind11::object shapeInputs = pybind11::none());
 
 private:
     nvinfer1::IPluginV3OneBuild* build(bool required = true);
@@ -49,11 +52,12 @@ private:
     void check(int32_t status, char const* method, size_t mark) const;
 
     //! Output shapes for concrete input dims (what run() compares its outputs with).
-    std::vector<nvinfer1::Dims> concreteShapes(std::vector<nvinfer1::Dims> const& inputs);
+    std::vector<nvinfer1::Dims> concreteShapes(
+        std::vector<nvinfer1::Dims> const& inputs, std::vector<std::vector<int64_t>> const& shapeValues = {});
 
     //! The build-phase calls before execution; returns the workspace size.
     size_t prepareBuild(std::vector<nvinfer1::PluginTensorDesc> const& in,
-        std::vector<nvinfer1::PluginTensorDesc> const& out);
+        std::vector<nvinfer1::PluginTensorDesc> const& out, std::vector<std::vector<int64_t>> const& shapeValues = {});
 
     //! True when supportsFormatCombination accepts every position of `inOut`, queried one
     //! position at a time with later positions poisoned, as TensorRT's contract allows.

@@ -9,6 +9,7 @@
 #include "host/expr_builder.h"
 
 #include <cuda_runtime_api.h>
+#include <pybind11/stl.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -86,7 +87,8 @@ private:
 
 } // namespace
 
-std::vector<Dims> HostPlugin::concreteShapes(std::vector<Dims> const& inputs)
+std::vector<Dims> HostPlugin::concreteShapes(
+    std::vector<Dims> const& inputs, std::vector<std::vector<int64_t>> const& shapeValues)
 {
     HostExprBuilder builder;
     std::vector<DimsExprs> in(inputs.size());
@@ -98,11 +100,24 @@ std::vector<Dims> HostPlugin::concreteShapes(std::vector<Dims> const& inputs)
             in[i].d[j] = builder.makeConstant(inputs[i].d[j]);
         }
     }
+    // A shape input's DimsExprs holds its values (one per element), as TensorRT passes them.
+    std::vector<DimsExprs> shapeIn(shapeValues.size());
+    for (size_t i = 0; i < shapeValues.size(); ++i)
+    {
+        require(shapeValues[i].size() <= static_cast<size_t>(Dims::MAX_DIMS),
+            "shape input " + std::to_string(i) + ": more than 8 values");
+        shapeIn[i].nbDims = static_cast<int32_t>(shapeValues[i].size());
+        for (int32_t j = 0; j < shapeIn[i].nbDims; ++j)
+        {
+            shapeIn[i].d[j] = builder.makeConstant(shapeValues[i][static_cast<size_t>(j)]);
+        }
+    }
     DimsExprs unset{};
     unset.nbDims = -1;
     std::vector<DimsExprs> out(static_cast<size_t>(nbOutputs()), unset);
     size_t const mark = captureLogger().size();
-    check(build()->getOutputShapes(in.data(), static_cast<int32_t>(in.size()), nullptr, 0, out.data(),
+    check(build()->getOutputShapes(in.data(), static_cast<int32_t>(in.size()),
+              shapeIn.empty() ? nullptr : shapeIn.data(), static_cast<int32_t>(shapeIn.size()), out.data(),
               static_cast<int32_t>(out.size()), builder),
         "getOutputShapes", mark);
     std::vector<Dims> shapes(out.size());
@@ -125,7 +140,8 @@ std::vector<Dims> HostPlugin::concreteShapes(std::vector<Dims> const& inputs)
     return shapes;
 }
 
-size_t HostPlugin::prepareBuild(std::vector<PluginTensorDesc> const& in, std::vector<PluginTensorDesc> const& out)
+size_t HostPlugin::prepareBuild(std::vector<PluginTensorDesc> const& in, std::vector<PluginTensorDesc> const& out,
+    std::vector<std::vector<int64_t>> const& shapeValues)
 {
     require(static_cast<int32_t>(out.size()) == nbOutputs(),
         name() + " has " + std::to_string(nbOutputs()) + " outputs, got " + std::to_string(out.size()) + " arrays");
@@ -141,7 +157,7 @@ size_t HostPlugin::prepareBuild(std::vector<PluginTensorDesc> const& in, std::ve
     check(build()->getOutputDataTypes(types.data(), static_cast<int32_t>(types.size()), inTypes.data(),
               static_cast<int32_t>(inTypes.size())),
         "getOutputDataTypes", mark);
-    std::vector<Dims> const shapes = concreteShapes(inDims);
+    std::vector<Dims> const shapes = concreteShapes(inDims, shapeValues);
     for (size_t i = 0; i < out.size(); ++i)
     {
         require(types[i] == out[i].type, "output " + std::to_string(i) + " is " + trtTypeName(out[i].type)
@@ -171,8 +187,17 @@ size_t HostPlugin::prepareBuild(std::vector<PluginTensorDesc> const& in, std::ve
     return build()->getWorkspaceSize(dynIn.data(), nbIn, dynOut.data(), nbOut);
 }
 
-void HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle stream, bool synchronize)
+void HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle stream, bool synchronize,
+    py::object shapeInputs)
 {
+    std::vector<std::vector<int64_t>> shapeValues;
+    if (!shapeInputs.is_none())
+    {
+        for (py::handle values : py::iter(shapeInputs))
+        {
+            shapeValues.push_back(values.cast<std::vector<int64_t>>());
+        }
+    }
     std::vector<DeviceArray> inArrays;
     std::vector<DeviceArray> outArrays;
     std::vector<PluginTensorDesc> in;
@@ -190,7 +215,7 @@ void HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle strea
     cudaStream_t const s = toStream(stream);
     // A runtime-phase object has no build capability; TensorRT then takes the workspace size
     // from the engine, and there is no engine here, so none is given.
-    size_t const workspaceBytes = build(false) != nullptr ? prepareBuild(in, out) : 0;
+    size_t const workspaceBytes = build(false) != nullptr ? prepareBuild(in, out, shapeValues) : 0;
 
     size_t mark = captureLogger().size();
     std::unique_ptr<IPluginV3> attached(runtime()->attachToContext(resourceContext()));

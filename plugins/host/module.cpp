@@ -154,5 +154,7 @@ PYBIND11_MODULE(_plugin_host, m)
             "getFieldsToSerialize -> createPlugin(kRUNTIME), as engine serialization and loading do")
         .def("attach_to_context", &HostPlugin::attachToContext)
         .def("run", &HostPlugin::run, "inputs"_a, "outputs"_a, "stream"_a = py::none(), "synchronize"_a = true,
-            "execute on CUDA arrays (__cuda_array_interface__): configure, workspace, attach, enqueue");
+            "shape_inputs"_a = py::none(),
+            "execute on CUDA arrays (__cuda_array_interface__): configure, workspace, attach, enqueue; shape_inputs: "
+            "the values of each shape input (lists of ints), seen by getOutputShapes only");
 }

@@ -11,6 +11,7 @@ on request, "huge", past 2**31 elements, to catch 32-bit index overflow in CUDA 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,7 +85,7 @@ def shapes_for(
 def hinted_cases(spec: OpSpec) -> list[Case]:
     """The spec's own cases: each with its optional inputs (all outputs) and required-only."""
     cases = []
-    for hint in spec.parity.cases if spec.parity is not None else ():
+    for hint in _with_variants(spec):
         primary = hint.shapes[spec.inputs[0].name]
         full = shapes_for(spec, primary, True, hint.shapes, hint.omit)
         attrs = {**all_outputs_attrs(spec), **hint.attrs}
@@ -94,6 +95,23 @@ def hinted_cases(spec: OpSpec) -> list[Case]:
             attrs = {**default_attrs(spec), **hint.attrs}
             cases.append(Case(f"{hint.name}-required_only", required, attrs, values=_present(hint.values, required)))
     return cases
+
+
+def _with_variants(spec: OpSpec) -> list[Any]:
+    """The spec's own cases; one that sets none of the varied attributes runs once per variant."""
+    hints = spec.parity
+    if hints is None:
+        return []
+    varied = {k for v in hints.attr_variants for k in v}
+    expanded = []
+    for hint in hints.cases:
+        if not varied or varied & set(hint.attrs):
+            expanded.append(hint)
+            continue
+        for variant in hints.attr_variants:
+            suffix = "-" + "-".join(map(str, variant.values())).lower()
+            expanded.append(dataclasses.replace(hint, name=hint.name + suffix, attrs={**variant, **hint.attrs}))
+    return expanded
 
 
 def _present(values: dict[str, Any], shapes: dict[str, Shape]) -> dict[str, Any]:
@@ -112,7 +130,8 @@ def default_cases(spec: OpSpec, huge: bool = False) -> list[Case]:
     the spec's own cases ([parity], trtplug/case_hints.py); for row-wise ops also a strided case
     and, when `huge`, the past-2**31-elements case."""
     cases = _shape_cases(spec) + hinted_cases(spec)
-    if is_row_wise(spec) and len(PRIMARY_SHAPES["odd"]) >= spec.inputs[0].min_rank:
+    generic = spec.parity is None or spec.parity.default_shapes  # ops with own shapes know their forms
+    if generic and is_row_wise(spec) and len(PRIMARY_SHAPES["odd"]) >= spec.inputs[0].min_rank:
         cases.append(Case("strided", shapes_for(spec, PRIMARY_SHAPES["odd"], True), default_attrs(spec), True))
         if huge:
             shapes = shapes_for(spec, HUGE_SHAPE, True)
@@ -147,8 +166,12 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
     """Float32 (or integer) inputs; fp16 runs round these to fp16 before use."""
     rng = np.random.default_rng(case_seed(seed, spec, case))
     inputs = {}
+    if spec.parity is not None and spec.parity.generator:  # inputs that must agree with each other
+        from trtplug.parity.generators import GENERATORS
+
+        inputs = GENERATORS[spec.parity.generator](case.shapes, case.attrs, rng)
     for tensor in spec.inputs:
-        if tensor.name not in case.shapes:
+        if tensor.name not in case.shapes or tensor.name in inputs:
             continue
         shape = case.shapes[tensor.name]
         dtype = spec.dtypes_of(tensor)[0]

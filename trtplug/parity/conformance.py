@@ -86,6 +86,10 @@ def _unsupported(spec: OpSpec, node: Any, opset: int, inputs: dict[str, np.ndarr
         return f"opset {opset} of {node.op_type} is not covered by {spec.plugin.name}"
     if len(node.input) > len(spec.inputs):
         return f"{len(node.input)} inputs, the spec has {len(spec.inputs)}"
+    used = len([o for o in node.output if o])
+    required = len([t for t in spec.outputs if not t.optional])
+    if not required <= used <= len(spec.outputs):
+        return f"the node has {used} outputs; {spec.plugin.name} replaces nodes with {required}..{len(spec.outputs)}"
     known = {a.name for a in spec.onnx_attributes}
     for name in attrs:
         if name not in known and name not in {a.name for a in spec.attributes}:

@@ -32,6 +32,8 @@ def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> o
     while names and names[-1] == "":
         names.pop()  # trailing absent optional inputs are simply left out
     attrs = {k: _ATTR_MAKERS[a.type](case.attrs[a.name]) for a in spec.onnx_attributes if (k := a.name) in case.attrs}
+    # An empty list cannot be typed in a NodeProto: left out, the ONNX default (absent) applies.
+    attrs = {k: v for k, v in attrs.items() if v != []}
     node = helper.make_node(
         replaced.op_type,
         names,

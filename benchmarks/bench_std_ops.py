@@ -1,0 +1,200 @@
+"""Standard ops (issue 8) against their torch CUDA equivalents: the CUDA launchers (the kernels the
+plugins run) and torch, median of CUDA-event timings after warm-up, inputs rotated across buffers
+larger than L2 where they are big. Bytes are what the op must move (inputs read once, outputs
+written once). Prints a table with the ratio torch time / ours; not a test.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # PYTHONSAFEPATH=1 leaves the script dir out
+from bench_fast_gelu import time_ms  # the shared CUDA-event timing helper
+
+
+def rows(ext, torch, cp):
+    """(name, bytes, ours, torch) per benchmark; each a callable of a rotation index."""
+    F = torch.nn.functional
+    rng = np.random.default_rng(0)
+    out = []
+
+    # AffineGrid 64 x 512 x 512 (2-D), fp32: the size the issue quotes torch at.
+    thetas = [cp.asarray(rng.standard_normal((64, 2, 3), dtype=np.float32)) for _ in range(2)]
+    grid = cp.empty((64, 512, 512, 2), dtype=cp.float32)
+    tt = [torch.as_tensor(t, device="cuda") for t in thetas]
+    out.append(
+        (
+            "affine_grid 64x512x512 fp32",
+            grid.nbytes,
+            lambda i: ext.affine_grid(thetas[i], grid, 0),
+            lambda i: F.affine_grid(tt[i], [64, 3, 512, 512], align_corners=False),
+        )
+    )
+    grid16 = cp.empty((64, 512, 512, 2), dtype=cp.float16)
+    th16 = [t.astype(cp.float16) for t in thetas]
+    tt16 = [t.half() for t in tt]
+    out.append(
+        (
+            "affine_grid 64x512x512 fp16",
+            grid16.nbytes,
+            lambda i: ext.affine_grid(th16[i], grid16, 0),
+            lambda i: F.affine_grid(tt16[i], [64, 3, 512, 512], align_corners=False),
+        )
+    )
+
+    # Det / Inverse of 1M 4x4 fp32 matrices.
+    mats = [cp.asarray((rng.standard_normal((1 << 20, 4, 4)) + 4 * np.eye(4)).astype(np.float32)) for _ in range(2)]
+    tm = [torch.as_tensor(m, device="cuda") for m in mats]
+    dets = cp.empty(1 << 20, dtype=cp.float32)
+    invs = cp.empty_like(mats[0])
+    out.append(
+        (
+            "det 1M 4x4 fp32",
+            mats[0].nbytes + dets.nbytes,
+            lambda i: ext.det(mats[i], dets),
+            lambda i: torch.linalg.det(tm[i]),
+        )
+    )
+    out.append(
+        (
+            "inverse 1M 4x4 fp32",
+            2 * mats[0].nbytes,
+            lambda i: ext.inverse(mats[i], invs),
+            lambda i: torch.linalg.inv(tm[i]),
+        )
+    )
+
+    # Bitwise ops on 64M int32 (256 MB per operand), same shape and row broadcast.
+    n = 1 << 26
+    a = [cp.asarray(rng.integers(-(2**31), 2**31 - 1, n, dtype=np.int32)) for _ in range(2)]
+    b = cp.asarray(rng.integers(0, 31, n, dtype=np.int32))
+    y = cp.empty_like(b)
+    ta, tb = [torch.as_tensor(x, device="cuda") for x in a], torch.as_tensor(b, device="cuda")
+    out.append(
+        (
+            "bitwise_and 64M int32",
+            3 * y.nbytes,
+            lambda i: ext.bitwise_and(a[i], b, y),
+            lambda i: torch.bitwise_and(ta[i], tb),
+        )
+    )
+    out.append(
+        ("bitwise_not 64M int32", 2 * y.nbytes, lambda i: ext.bitwise_not(a[i], y), lambda i: torch.bitwise_not(ta[i]))
+    )
+    out.append(
+        (
+            "bit_shift left 64M int32",
+            3 * y.nbytes,
+            lambda i: ext.bit_shift(a[i], b, y, "LEFT"),
+            lambda i: torch.bitwise_left_shift(ta[i], tb),
+        )
+    )
+    rows2d = [x.reshape(8192, 8192) for x in a]
+    row = b[:8192]
+    trow = tb[:8192]
+    y2d = y.reshape(8192, 8192)
+    t2d = [x.reshape(8192, 8192) for x in ta]
+    out.append(
+        (
+            "bitwise_xor 8192x8192 ^ row",
+            2 * y.nbytes,
+            lambda i: ext.bitwise_xor(rows2d[i], row, y2d),
+            lambda i: torch.bitwise_xor(t2d[i], trow),
+        )
+    )
+    out += unpool_and_scatter_rows(ext, torch, cp, rng)
+    return out
+
+
+def unpool_and_scatter_rows(ext, torch, cp, rng):
+    F = torch.nn.functional
+    out = []
+    # MaxUnpool 2x2/2 of a 32 x 64 x 256 x 256 fp32 pooling (output 537 MB): ONNX indices span the
+    # tensor, torch's one plane; both from the same max_pool2d.
+    z = torch.randn(32, 64, 512, 512, device="cuda")
+    pooled, local = F.max_pool2d(z, 2, return_indices=True)
+    del z
+    planes = torch.arange(32 * 64, device="cuda").reshape(32, 64, 1, 1) * (512 * 512)
+    onnx_indices = cp.asarray(local + planes)
+    x = cp.asarray(pooled)
+    y = cp.empty((32, 64, 512, 512), dtype=cp.float32)
+    moved = y.nbytes + x.nbytes + onnx_indices.nbytes
+    out.append(
+        (
+            "max_unpool 2x2 -> 32x64x512x512",
+            moved,
+            lambda i: ext.max_unpool(x, onnx_indices, y, [512, 512], [2, 2]),
+            lambda i: F.max_unpool2d(pooled, local, 2),
+        )
+    )
+    # MaxPool 2x2/2 with indices of the same 32 x 64 x 512 x 512 fp32 tensor.
+    zc = cp.asarray(torch.randn(32, 64, 512, 512, device="cuda"))
+    tz = torch.as_tensor(zc, device="cuda")
+    py_ = cp.empty((32, 64, 256, 256), dtype=cp.float32)
+    pi = cp.empty((32, 64, 256, 256), dtype=cp.int64)
+    moved = zc.nbytes + py_.nbytes + pi.nbytes
+    out.append(
+        (
+            "max_pool+indices 2x2 32x64x512x512",
+            moved,
+            lambda i: ext.max_pool_with_indices(zc, py_, pi, [2, 2], [2, 2], [1, 1], [0, 0]),
+            lambda i: F.max_pool2d(tz, 2, return_indices=True),
+        )
+    )
+    # ScatterElements add of 16M fp32 updates into a 4M tensor, row-wise (torch scatter_reduce, sum).
+    data = cp.asarray(rng.standard_normal((4096, 1024), dtype=np.float32))
+    idx = cp.asarray(rng.integers(0, 1024, (4096, 4096)).astype(np.int64))
+    upd = cp.asarray(rng.standard_normal((4096, 4096), dtype=np.float32))
+    res = cp.empty_like(data)
+    td, ti, tu = (torch.as_tensor(a, device="cuda") for a in (data, idx, upd))
+    moved = 2 * data.nbytes + idx.nbytes + upd.nbytes
+    for reduction, torch_name in (("add", "sum"), ("max", "amax")):
+        out.append(
+            (
+                f"scatter_elements {reduction} 16M->4M",
+                moved,
+                lambda i, r=reduction: ext.scatter_elements(data, idx, upd, res, 1, r),
+                lambda i, t=torch_name: td.scatter_reduce(1, ti, tu, t, include_self=True),
+            )
+        )
+    # ScatterND (none) of 64K rows of 256 into a 1M x 256 fp32 table (torch index_put).
+    table = cp.asarray(rng.standard_normal((1 << 20, 256), dtype=np.float32))
+    rows = cp.asarray(rng.permutation(1 << 20)[: 1 << 16].astype(np.int64).reshape(-1, 1))
+    vals = cp.asarray(rng.standard_normal((1 << 16, 256), dtype=np.float32))
+    tt, tr, tv = (torch.as_tensor(a, device="cuda") for a in (table, rows, vals))
+    out.append(
+        (
+            "scatter_nd rows in place 64Kx256",
+            2 * vals.nbytes,
+            lambda i: ext.scatter_nd(table, rows, vals, table, "none"),
+            lambda i: tt.index_put_((tr[:, 0],), tv),
+        )
+    )
+    return out
+
+
+def main() -> int:
+    try:
+        import cupy as cp
+        import torch
+    except ImportError as exc:
+        print(f"bench_std_ops: needs CuPy, torch and a CUDA GPU ({exc})", file=sys.stderr)
+        return 2
+    from trtplug.native import native_module
+
+    ext = native_module()
+    print(f"{'benchmark':32} {'ours ms':>9} {'GB/s':>7} {'torch ms':>9} {'GB/s':>7} {'x torch':>8}")
+    for name, nbytes, ours, theirs in rows(ext, torch, cp):
+        ms, torch_ms = time_ms(ours, 2), time_ms(theirs, 2)
+        print(
+            f"{name:32} {ms:9.4f} {nbytes / ms / 1e6:7.0f} {torch_ms:9.4f} {nbytes / torch_ms / 1e6:7.0f} "
+            f"{torch_ms / ms:8.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,12 @@
+// BitwiseAnd launcher (plain function, no TensorRT types): C = A & B with broadcasting.
+#pragma once
+
+#include "common/int_elementwise.h"
+
+namespace trtplug
+{
+
+cudaError_t launchBitwiseAnd(
+    DType dtype, void const* a, void const* b, void* y, Broadcast const& shape, cudaStream_t stream) noexcept;
+
+} // namespace trtplug

@@ -1,0 +1,24 @@
+#include "bitwise_or/bitwise_or.h"
+#include "common/int_elementwise.cuh"
+
+namespace trtplug
+{
+namespace
+{
+struct OrOp
+{
+    template <class T>
+    __device__ __forceinline__ T operator()(T a, T b) const
+    {
+        return static_cast<T>(a | b);
+    }
+};
+} // namespace
+
+cudaError_t launchBitwiseOr(
+    DType dtype, void const* a, void const* b, void* y, Broadcast const& shape, cudaStream_t stream) noexcept
+{
+    return launchIntElementwise<OrOp>(dtype, a, b, y, shape, stream);
+}
+
+} // namespace trtplug

@@ -1,0 +1,127 @@
+// TrtplugCenterCropPad: the IPluginV3 adapter over launchCenterCropPad (spec:
+// plugins/center_crop_pad/spec.toml). One input, input_data; one shape input, `shape`, whose
+// values are the output lengths of the axes in field `axes` (every axis when empty).
+#include "center_crop_pad/center_crop_pad.h"
+#include "common/plugin_base.h"
+#include "common/trt_dtype.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace trtplug
+{
+namespace
+{
+
+using nvinfer1::DataType;
+
+struct CenterCropPadParams
+{
+    std::vector<int32_t> axes;
+
+    template <class V>
+    void visit(V& v)
+    {
+        v("axes", axes);
+    }
+};
+
+bool isSupported(DataType t) noexcept
+{
+    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kINT32 || t == DataType::kINT64;
+}
+
+class CenterCropPadPlugin : public PluginBase<CenterCropPadPlugin, CenterCropPadParams>
+{
+public:
+    static constexpr char const* kName = "TrtplugCenterCropPad";
+    static constexpr char const* kVersion = "1";
+    static constexpr int32_t kMinInputs = 1;
+    static constexpr int32_t kMaxInputs = 1;
+    static constexpr int32_t kNbOutputs = 1;
+
+    using PluginBase::PluginBase;
+
+    void outputTypes(Span<DataType const> in, Span<DataType> out) const
+    {
+        TRTPLUG_ENSURE(isSupported(in[0]),
+            std::string("input_data must be float32, float16, int32 or int64, got ") + trtTypeName(in[0]));
+        out[0] = in[0];
+    }
+
+    void outputShapes(
+        Span<DimsExprs const> in, Span<DimsExprs const> shapeIn, Span<DimsExprs> out, nvinfer1::IExprBuilder&) const
+    {
+        TRTPLUG_ENSURE(shapeIn.size() == 1, "expected the shape input 'shape' (tensorrt_plugin_shape_input_indices), "
+                "got " + std::to_string(shapeIn.size()) + " shape inputs");
+        std::vector<int32_t> const axes = resolvedAxes(in[0].nbDims);
+        TRTPLUG_ENSURE(shapeIn[0].nbDims == static_cast<int32_t>(axes.size()),
+            "shape has " + std::to_string(shapeIn[0].nbDims) + " values for " + std::to_string(axes.size()) + " axes");
+        out[0] = in[0];
+        for (size_t i = 0; i < axes.size(); ++i)
+        {
+            out[0].d[axes[i]] = shapeIn[0].d[i];
+        }
+    }
+
+    bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
+    {
+        Desc const& d = inOut[pos].desc;
+        return d.format == nvinfer1::TensorFormat::kLINEAR
+            && (pos == 0 ? isSupported(d.type) : d.type == inOut[0].desc.type);
+    }
+
+    void shapeChanged(Span<Desc const> in, Span<Desc const> out)
+    {
+        TRTPLUG_ENSURE(in[0].dims.nbDims == out[0].dims.nbDims, "output_data must have input_data's rank");
+        TRTPLUG_ENSURE(in[0].type == out[0].type, "output_data must have input_data's type");
+        std::vector<int32_t> const axes = resolvedAxes(in[0].dims.nbDims);
+        for (int32_t d = 0; d < in[0].dims.nbDims; ++d)
+        {
+            bool const listed = std::find(axes.begin(), axes.end(), d) != axes.end();
+            TRTPLUG_ENSURE(listed || in[0].dims.d[d] == out[0].dims.d[d],
+                "axis " + std::to_string(d) + " is not in axes but changes length");
+        }
+    }
+
+    cudaError_t execute(Span<Desc const> in, Span<Desc const> out, void const* const* inputs, void* const* outputs,
+        void*, cudaStream_t stream) const
+    {
+        DType dtype{};
+        if (!toDType(in[0].type, dtype))
+        {
+            return cudaErrorInvalidValue;
+        }
+        return launchCenterCropPad(
+            dtype, inputs[0], outputs[0], in[0].dims.nbDims, in[0].dims.d, out[0].dims.d, stream);
+    }
+
+private:
+    //! Field `axes` made non-negative and checked against `rank`; every axis when empty.
+    std::vector<int32_t> resolvedAxes(int32_t rank) const
+    {
+        std::vector<int32_t> axes;
+        for (int32_t a : params().axes)
+        {
+            TRTPLUG_ENSURE(a >= -rank && a < rank,
+                "axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
+            int32_t const axis = a < 0 ? a + rank : a;
+            TRTPLUG_ENSURE(std::find(axes.begin(), axes.end(), axis) == axes.end(),
+                "axis " + std::to_string(a) + " repeated in axes");
+            axes.push_back(axis);
+        }
+        if (params().axes.empty())
+        {
+            for (int32_t d = 0; d < rank; ++d)
+            {
+                axes.push_back(d);
+            }
+        }
+        return axes;
+    }
+};
+
+TRTPLUG_REGISTER_PLUGIN(CenterCropPadPlugin);
+
+} // namespace
+} // namespace trtplug

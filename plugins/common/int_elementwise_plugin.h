@@ -1,0 +1,168 @@
+// The IPluginV3 adapter shared by the integer elementwise ops (bitwise, shifts). An op's
+// plugin.cpp supplies Traits and registers the instantiation:
+//
+//   struct Traits {
+//       static constexpr char const* kName = "TrtplugBitwiseAnd";
+//       static constexpr int32_t kArity = 2;              // 1 for unary ops
+//       using Params = NoParams;                           // the op's attributes
+//       static IntElementwiseFn launcher(Params const&);   // may throw PluginError on bad params
+//   };
+//   using BitwiseAndPlugin = IntElementwisePlugin<Traits>;
+//   TRTPLUG_REGISTER_PLUGIN(BitwiseAndPlugin);
+//
+// Shapes broadcast as ONNX defines (NumPy rules); types int32, int64 or uint8, all one type.
+#pragma once
+
+#include "common/int_elementwise.h"
+#include "common/plugin_base.h"
+#include "common/trt_dtype.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace trtplug
+{
+
+inline bool isIntElementwiseTrtType(nvinfer1::DataType t) noexcept
+{
+    using nvinfer1::DataType;
+    return t == DataType::kINT32 || t == DataType::kINT64 || t == DataType::kUINT8;
+}
+
+template <class Traits>
+class IntElementwisePlugin : public PluginBase<IntElementwisePlugin<Traits>, typename Traits::Params>
+{
+    using Base = PluginBase<IntElementwisePlugin<Traits>, typename Traits::Params>;
+
+public:
+    static constexpr char const* kName = Traits::kName;
+    static constexpr char const* kVersion = "1";
+    static constexpr int32_t kMinInputs = Traits::kArity;
+    static constexpr int32_t kMaxInputs = Traits::kArity;
+    static constexpr int32_t kNbOutputs = 1;
+    using DataType = nvinfer1::DataType;
+    using DimsExprs = nvinfer1::DimsExprs;
+    using DynDesc = nvinfer1::DynamicPluginTensorDesc;
+    using Desc = nvinfer1::PluginTensorDesc;
+
+    explicit IntElementwisePlugin(typename Traits::Params params)
+        : Base(std::move(params))
+    {
+        Traits::launcher(this->params()); // validates the attributes at createPlugin
+    }
+
+    void outputTypes(Span<DataType const> in, Span<DataType> out) const
+    {
+        checkTypes(in);
+        out[0] = in[0];
+    }
+
+    void outputShapes(Span<DimsExprs const> in, Span<DimsExprs const>, Span<DimsExprs> out,
+        nvinfer1::IExprBuilder& expr) const
+    {
+        out[0] = in[0];
+        if (in.size() == 1)
+        {
+            return;
+        }
+        DimsExprs const& a = in[0];
+        DimsExprs const& b = in[1];
+        int32_t const rank = std::max(a.nbDims, b.nbDims);
+        out[0].nbDims = rank;
+        for (int32_t i = 0; i < rank; ++i)
+        {
+            int32_t const ia = i - (rank - a.nbDims);
+            int32_t const ib = i - (rank - b.nbDims);
+            out[0].d[i] = ia < 0 ? b.d[ib] : ib < 0 ? a.d[ia] : broadcastDim(a.d[ia], b.d[ib], expr);
+        }
+    }
+
+    bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
+    {
+        Desc const& d = inOut[pos].desc;
+        if (d.format != nvinfer1::TensorFormat::kLINEAR)
+        {
+            return false;
+        }
+        return pos == 0 ? isIntElementwiseTrtType(d.type) : d.type == inOut[0].desc.type;
+    }
+
+    void configure(Span<DynDesc const> in, Span<DynDesc const> out)
+    {
+        check(in[0].desc, in.size() == 2 ? &in[1].desc : nullptr, out[0].desc, false);
+    }
+
+    void shapeChanged(Span<Desc const> in, Span<Desc const> out)
+    {
+        check(in[0], in.size() == 2 ? &in[1] : nullptr, out[0], true);
+    }
+
+    cudaError_t execute(Span<Desc const> in, Span<Desc const>, void const* const* inputs, void* const* outputs,
+        void*, cudaStream_t stream) const
+    {
+        DType dtype{};
+        Broadcast shape;
+        if (!toDType(in[0].type, dtype) || !broadcastOf(in[0], in.size() == 2 ? &in[1] : nullptr, shape))
+        {
+            return cudaErrorInvalidValue;
+        }
+        IntElementwiseFn const fn = Traits::launcher(this->params());
+        return fn(dtype, inputs[0], in.size() == 2 ? inputs[1] : nullptr, outputs[0], shape, stream);
+    }
+
+private:
+    static nvinfer1::IDimensionExpr const* broadcastDim(
+        nvinfer1::IDimensionExpr const* a, nvinfer1::IDimensionExpr const* b, nvinfer1::IExprBuilder& expr)
+    {
+        if (a->isConstant() && b->isConstant())
+        {
+            int64_t const x = a->getConstantValue();
+            int64_t const y = b->getConstantValue();
+            TRTPLUG_ENSURE(x == y || x == 1 || y == 1,
+                "dims " + std::to_string(x) + " and " + std::to_string(y) + " do not broadcast");
+            return x == 1 ? b : a;
+        }
+        if (a->isConstant() && a->getConstantValue() == 1)
+        {
+            return b;
+        }
+        if (b->isConstant() && b->getConstantValue() == 1)
+        {
+            return a;
+        }
+        // Both unknown (or one unknown, one > 1): legal only if equal or one is 1 at runtime,
+        // where max is the broadcast result; shapeChanged rejects the rest.
+        return expr.operation(nvinfer1::DimensionOperation::kMAX, *a, *b);
+    }
+
+    static void checkTypes(Span<DataType const> in)
+    {
+        TRTPLUG_ENSURE(isIntElementwiseTrtType(in[0]),
+            std::string("inputs must be int32, int64 or uint8, got ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(in.size() == 1 || in[1] == in[0],
+            std::string("B must have A's type ") + trtTypeName(in[0]) + ", got " + trtTypeName(in[1]));
+    }
+
+    static bool broadcastOf(Desc const& a, Desc const* b, Broadcast& shape) noexcept
+    {
+        Desc const& other = b != nullptr ? *b : a;
+        return makeBroadcast(a.dims.d, a.dims.nbDims, other.dims.d, other.dims.nbDims, shape);
+    }
+
+    static void check(Desc const& a, Desc const* b, Desc const& y, bool concrete)
+    {
+        DataType const types[2] = {a.type, b != nullptr ? b->type : a.type};
+        checkTypes(Span<DataType const>{types, b != nullptr ? 2 : 1});
+        TRTPLUG_ENSURE(y.type == a.type, "the output must have the inputs' type");
+        if (concrete)
+        {
+            Broadcast shape;
+            TRTPLUG_ENSURE(broadcastOf(a, b, shape), "input shapes do not broadcast");
+            TRTPLUG_ENSURE(y.dims.nbDims == shape.outRank && std::equal(shape.outDims, shape.outDims + shape.outRank, y.dims.d),
+                "the output does not have the broadcast shape of the inputs");
+        }
+    }
+};
+
+} // namespace trtplug

@@ -1,0 +1,101 @@
+// The IPluginV3 adapter shared by the scatter ops (ScatterND, ScatterElements): inputs data (T),
+// indices (int64), updates (T); output data's shape and type; T in float32, float16, int32,
+// int64. An op's plugin.cpp supplies Traits and registers the instantiation:
+//
+//   struct Traits {
+//       static constexpr char const* kName = "TrtplugScatterND";
+//       using Params = ...;                         // with a std::string `reduction`
+//       static void check(Params const&, Dims const& data, Dims const& indices, Dims const& updates);
+//       static cudaError_t launch(Params const&, DType, Span<Desc const> in, void const* const* inputs,
+//                                 void* out, ScatterReduction, cudaStream_t);
+//   };
+#pragma once
+
+#include "common/plugin_base.h"
+#include "common/scatter_reduce.h"
+#include "common/trt_dtype.h"
+
+#include <string>
+
+namespace trtplug
+{
+
+inline bool isScatterType(nvinfer1::DataType t) noexcept
+{
+    using nvinfer1::DataType;
+    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kINT32 || t == DataType::kINT64;
+}
+
+template <class Traits>
+class ScatterPlugin : public PluginBase<ScatterPlugin<Traits>, typename Traits::Params>
+{
+    using Base = PluginBase<ScatterPlugin<Traits>, typename Traits::Params>;
+
+public:
+    static constexpr char const* kName = Traits::kName;
+    static constexpr char const* kVersion = "1";
+    static constexpr int32_t kMinInputs = 3;
+    static constexpr int32_t kMaxInputs = 3;
+    static constexpr int32_t kNbOutputs = 1;
+    using DataType = nvinfer1::DataType;
+    using DimsExprs = nvinfer1::DimsExprs;
+    using DynDesc = nvinfer1::DynamicPluginTensorDesc;
+    using Desc = nvinfer1::PluginTensorDesc;
+
+    explicit ScatterPlugin(typename Traits::Params params)
+        : Base(std::move(params))
+    {
+        reduction(); // validates field 'reduction' at createPlugin
+    }
+
+    void outputTypes(Span<DataType const> in, Span<DataType> out) const
+    {
+        TRTPLUG_ENSURE(isScatterType(in[0]),
+            std::string("data must be float32, float16, int32 or int64, got ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(in[1] == DataType::kINT64, std::string("indices must be int64, got ") + trtTypeName(in[1]));
+        TRTPLUG_ENSURE(in[2] == in[0], std::string("updates must have data's type ") + trtTypeName(in[0]));
+        out[0] = in[0];
+    }
+
+    void outputShapes(Span<DimsExprs const> in, Span<DimsExprs const>, Span<DimsExprs> out, nvinfer1::IExprBuilder&) const
+    {
+        out[0] = in[0];
+    }
+
+    bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
+    {
+        Desc const& d = inOut[pos].desc;
+        if (d.format != nvinfer1::TensorFormat::kLINEAR)
+        {
+            return false;
+        }
+        return pos == 0 ? isScatterType(d.type) : pos == 1 ? d.type == DataType::kINT64 : d.type == inOut[0].desc.type;
+    }
+
+    void shapeChanged(Span<Desc const> in, Span<Desc const>)
+    {
+        Traits::check(this->params(), in[0].dims, in[1].dims, in[2].dims);
+    }
+
+    cudaError_t execute(Span<Desc const> in, Span<Desc const>, void const* const* inputs, void* const* outputs,
+        void*, cudaStream_t stream) const
+    {
+        DType dtype{};
+        if (!toDType(in[0].type, dtype))
+        {
+            return cudaErrorInvalidValue;
+        }
+        return Traits::launch(this->params(), dtype, in, inputs, outputs[0], reduction(), stream);
+    }
+
+private:
+    ScatterReduction reduction() const
+    {
+        ScatterReduction r{};
+        TRTPLUG_ENSURE(scatterReductionFromName(this->params().reduction.c_str(), r),
+            "field 'reduction' must be none, add, mul, max or min, got \"" + this->params().reduction + "\"");
+        return r;
+    }
+};
+
+} // namespace trtplug

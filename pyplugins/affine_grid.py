@@ -1,0 +1,37 @@
+"""AffineGrid prototype: grid[n, (d,) h, w] = theta[n] @ (x_w, y_h, (z_d,) 1), base coordinates in [-1, 1].
+
+align_corners: -1 + 2i / (L - 1) (-1 when L == 1), else -1 + (2i + 1) / L. The output shape
+comes from the values of `size` (a shape input for the plugin), so the caller allocates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+
+def base_coordinates(xp: ModuleType, length: int, align_corners: bool) -> Any:
+    i = xp.arange(length, dtype=xp.float32)
+    if align_corners:
+        return i * (2.0 / (length - 1)) - 1.0 if length > 1 else xp.full(length, -1.0, dtype=xp.float32)
+    return (2.0 * i + 1.0) / length - 1.0
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    theta = inputs[0].astype(xp.float32)
+    grid = outputs[0]
+    spatial = grid.shape[1:-1]  # (H, W) or (D, H, W)
+    align = bool(attrs.get("align_corners", 0))
+    axes = [base_coordinates(xp, n, align) for n in spatial]
+    mesh = xp.meshgrid(*axes, indexing="ij")  # per axis, in (D,) H, W order
+    homogeneous = xp.stack([*reversed(mesh), xp.ones(spatial, dtype=xp.float32)], axis=-1)  # x, y, (z,) 1
+    points = homogeneous.reshape(-1, len(spatial) + 1)
+    result = xp.einsum("nij,pj->npi", theta, points).reshape(grid.shape)
+    grid[...] = result.astype(grid.dtype)
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    ext.affine_grid(inputs[0], outputs[0], int(attrs.get("align_corners", 0)), stream)

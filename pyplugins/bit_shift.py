@@ -1,0 +1,34 @@
+"""BitShift prototype (opset-28 semantics): Z = X << Y or X >> Y with NumPy broadcasting.
+
+A signed right shift is arithmetic; a shift amount below 0 or at least the bit width gives the
+sign fill alone: -1 for a right shift of a negative X, else 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    x, y = xp.broadcast_arrays(inputs[0], inputs[1])
+    bits = x.dtype.itemsize * 8
+    valid = (y >= 0) & (y < bits)
+    shift = xp.where(valid, y, 0)
+    if attrs["direction"] == "LEFT":
+        unsigned = xp.dtype(f"u{x.dtype.itemsize}")  # bits past the sign bit are discarded
+        shifted = xp.left_shift(x.astype(unsigned), shift.astype(unsigned)).astype(x.dtype)
+        result = xp.where(valid, shifted, 0)
+    elif attrs["direction"] == "RIGHT":
+        fill = xp.where(x < 0, -1, 0) if x.dtype.kind == "i" else 0
+        result = xp.where(valid, xp.right_shift(x, shift.astype(x.dtype)), fill)
+    else:
+        raise ValueError(f"BitShift: direction must be 'LEFT' or 'RIGHT', got {attrs['direction']!r}")
+    outputs[0][...] = result.astype(outputs[0].dtype)
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    ext.bit_shift(inputs[0], inputs[1], outputs[0], attrs["direction"], stream)

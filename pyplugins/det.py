@@ -1,0 +1,21 @@
+"""Det prototype: determinants of a batch of square matrices (..., M, M) -> (...), in float32."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    x = inputs[0].astype(xp.float32)
+    if x.shape[-1] == 0:
+        outputs[0][...] = 1  # the empty product
+        return
+    outputs[0][...] = xp.linalg.det(x).astype(outputs[0].dtype) if x.size else 0
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    ext.det(inputs[0], outputs[0], stream)

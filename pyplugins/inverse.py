@@ -1,0 +1,19 @@
+"""Inverse prototype (com.microsoft Inverse): inverses of a batch of square matrices, in float32."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    x = inputs[0].astype(xp.float32)
+    if x.size:
+        outputs[0][...] = xp.linalg.inv(x).astype(outputs[0].dtype)
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    ext.inverse(inputs[0], outputs[0], stream)

@@ -1,0 +1,92 @@
+"""MaxPool with Indices prototype: window maxima and their flat positions in X, the first maximum in
+window order winning ties; storage_order 1 numbers the spatial axes column-major."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+
+def geometry(in_spatial: Sequence[int], attrs: Mapping[str, Any]) -> tuple[list[int], list[int]]:
+    """(output spatial dims, leading pads) per ONNX MaxPool: auto_pad, ceil_mode, dilations."""
+    kernel = list(attrs["kernel_shape"])
+    n = len(kernel)
+    strides = list(attrs.get("strides") or [1] * n)
+    dilations = list(attrs.get("dilations") or [1] * n)
+    pads = list(attrs.get("pads") or [0] * 2 * n)
+    auto_pad = attrs.get("auto_pad", "NOTSET")
+    out, begin = [], []
+    for d in range(n):
+        extent = (kernel[d] - 1) * dilations[d] + 1
+        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            o = -(-in_spatial[d] // strides[d])
+            total = max((o - 1) * strides[d] + extent - in_spatial[d], 0)
+            b = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
+        elif auto_pad == "VALID":
+            o, b = -(-(in_spatial[d] - extent + 1) // strides[d]), 0
+        else:
+            span = in_spatial[d] + pads[d] + pads[n + d] - extent
+            b = pads[d]
+            if attrs.get("ceil_mode", 0):
+                o = -(-span // strides[d]) + 1
+                o -= 1 if (o - 1) * strides[d] >= in_spatial[d] + b else 0
+            else:
+                o = span // strides[d] + 1
+        out.append(o)
+        begin.append(b)
+    return out, begin
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    x = inputs[0]
+    y, indices = outputs
+    spatial = list(x.shape[2:])
+    out, begin = geometry(spatial, attrs)
+    kernel = list(attrs["kernel_shape"])
+    strides = list(attrs.get("strides") or [1] * len(kernel))
+    dilations = list(attrs.get("dilations") or [1] * len(kernel))
+    best = xp.full(y.shape, -xp.inf, dtype=xp.float32)
+    best_index = xp.full(y.shape, -1, dtype=xp.int64)
+    positions = [xp.arange(o) for o in out]
+    column_major = attrs.get("storage_order", 0) == 1
+    for offsets in itertools.product(*(range(k) for k in kernel)):  # window order: first max wins
+        coords = [
+            p * s - b + off * dl for p, s, b, off, dl in zip(positions, strides, begin, offsets, dilations, strict=True)
+        ]
+        mesh = xp.meshgrid(*coords, indexing="ij")
+        inside = xp.ones(mesh[0].shape, dtype=bool)
+        for c, n in zip(mesh, spatial, strict=True):
+            inside &= (c >= 0) & (c < n)
+        clipped = [xp.clip(c, 0, n - 1) for c, n in zip(mesh, spatial, strict=True)]
+        values = xp.where(inside, x[(Ellipsis, *clipped)].astype(xp.float32), -xp.inf)
+        order = range(len(spatial)) if column_major else reversed(range(len(spatial)))
+        flat, step = 0, 1
+        for d in order:
+            flat, step = flat + clipped[d] * step, step * spatial[d]
+        better = values > best
+        best = xp.where(better, values, best)
+        best_index = xp.where(better, flat, best_index)
+    planes = xp.arange(math.prod(x.shape[:2]), dtype=xp.int64).reshape(x.shape[:2] + (1,) * len(spatial))
+    y[...] = best.astype(y.dtype)
+    indices[...] = best_index + planes * math.prod(spatial)
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    kernel = list(attrs["kernel_shape"])
+    _, begin = geometry(list(inputs[0].shape[2:]), attrs)
+    ext.max_pool_with_indices(
+        inputs[0],
+        outputs[0],
+        outputs[1],
+        kernel,
+        list(attrs.get("strides") or [1] * len(kernel)),
+        list(attrs.get("dilations") or [1] * len(kernel)),
+        begin,
+        int(attrs.get("storage_order", 0)),
+        stream,
+    )

@@ -1,0 +1,36 @@
+"""MaxUnpool prototype: X scattered to flat positions I of a zero tensor of the inferred shape
+((in - 1) * stride - pads + kernel per spatial axis), placed at the start of the output (which
+`output_shape` may make larger)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+
+def inferred_shape(x_shape: Sequence[int], attrs: Mapping[str, Any]) -> tuple[int, ...]:
+    kernel = list(attrs["kernel_shape"])
+    n = len(kernel)
+    strides = list(attrs.get("strides") or [1] * n)
+    pads = list(attrs.get("pads") or [0] * 2 * n)
+    spatial = [(x_shape[2 + d] - 1) * strides[d] - pads[d] - pads[n + d] + kernel[d] for d in range(n)]
+    return (*x_shape[:2], *spatial)
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    x, indices, y = inputs[0], inputs[1], outputs[0]
+    shape = inferred_shape(x.shape, attrs)
+    unpooled = xp.zeros(int(xp.prod(xp.asarray(shape))) if shape else 1, dtype=y.dtype)
+    unpooled[indices.ravel()] = x.ravel().astype(y.dtype)
+    y[...] = 0
+    y[tuple(slice(0, n) for n in shape)] = unpooled.reshape(shape)
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    shape = inferred_shape(inputs[0].shape, attrs)
+    kernel = list(attrs["kernel_shape"])
+    tiles = list(attrs.get("strides") or [1] * len(kernel)) == kernel and not any(attrs.get("pads") or [])
+    ext.max_unpool(inputs[0], inputs[1], outputs[0], list(shape[2:]), kernel if tiles else [], stream)

@@ -1,0 +1,32 @@
+"""ScatterElements prototype: out = data, then updates applied at their elements with the axis
+coordinate replaced by the index, under reduction none/add/mul/max/min (duplicates accumulate)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+from trtplug.array_ops import reduce_at
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    data, indices, updates = inputs
+    out = outputs[0]
+    out[...] = data
+    axis = attrs.get("axis", 0) % data.ndim
+    ones = [1] * updates.ndim
+    coords = [xp.arange(n).reshape([*ones[:d], n, *ones[d + 1 :]]) for d, n in enumerate(updates.shape)]
+    coords[axis] = xp.where(indices < 0, indices + data.shape[axis], indices)
+    target = tuple(xp.broadcast_to(c, updates.shape) for c in coords)
+    reduction = attrs.get("reduction", "none")
+    if reduction == "none":
+        out[target] = updates
+    else:
+        reduce_at(xp, reduction, out, target, updates)
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    ext.scatter_elements(*inputs, outputs[0], int(attrs.get("axis", 0)), attrs.get("reduction", "none"), stream)

@@ -1,0 +1,93 @@
+"""CenterCropPad beyond the parity cases: the adapter's rules on the CPU (output lengths come
+from the shape input `shape`, axes resolved against the input's rank) and, on a GPU, the
+launcher and the plugin (through the host's shape-input path) against NumPy slicing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import require_built
+from trtplug import native
+
+
+@pytest.fixture(scope="module")
+def library():
+    host = native.plugin_host_module()
+    require_built("trtplug._plugin_host", host is not None, native.native_status()["plugin_host"])
+    path = native.plugin_library_path()
+    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
+    return host.PluginLibrary(str(path))
+
+
+def create(library, axes):
+    plugin = library.create("TrtplugCenterCropPad", "1", "trtplug", {"axes": axes})
+    assert plugin is not None
+    return plugin
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize(
+    ("axes", "shape", "values", "expected"),
+    [
+        ([], [20, 10, 3], [10, 7, 3], [10, 7, 3]),
+        ([0, 1], [20, 8, 3], [5, 9], [5, 9, 3]),
+        ([-1, 0], ["N", 8, "C"], [4, 2], [2, 8, 4]),
+        ([], ["N", 8], ["A", "B"], ["A", "B"]),
+    ],
+)
+def test_output_shape_from_shape_input(library, axes, shape, values, expected):
+    assert create(library, axes).output_shapes([shape], [values]) == [expected]
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize(
+    ("axes", "values", "message"),
+    [
+        ([], None, "expected the shape input 'shape'"),
+        ([], [1, 2], "shape has 2 values for 3 axes"),
+        ([3], [1], "axis 3 out of range for rank 3"),
+        ([1, -2], [1, 2], "axis -2 repeated in axes"),
+    ],
+)
+def test_rejects(library, axes, values, message):
+    with pytest.raises(RuntimeError) as err:
+        create(library, axes).output_shapes([[4, 5, 6]], None if values is None else [values])
+    assert message in str(err.value)
+
+
+@pytest.mark.pluginlib
+def test_types_and_round_trip(library):
+    plugin = create(library, [1, 2])
+    for dtype in ("float32", "float16", "int32", "int64"):
+        assert plugin.output_types([dtype]) == [dtype]
+    with pytest.raises(RuntimeError, match="got uint8"):
+        plugin.output_types(["uint8"])
+    assert plugin.round_trip().fields_to_serialize() == {"axes": [1, 2]}
+
+
+@pytest.mark.gpu
+@pytest.mark.pluginlib
+@pytest.mark.parametrize("dtype", ["float16", "int64"])
+def test_plugin_crops_and_pads_through_the_shape_input(library, dtype):
+    import cupy as cp
+
+    x_host = np.arange(1, 1 + 6 * 7 * 5).reshape(6, 7, 5).astype(dtype)
+    plugin = create(library, [0, -1])
+    y = cp.full((3, 7, 8), 99, dtype=dtype)
+    plugin.run([cp.asarray(x_host)], [y], shape_inputs=[[3, 8]])
+    expected = np.zeros((3, 7, 8), dtype=dtype)
+    expected[:, :, 1:6] = x_host[1:4]  # crop 6 -> 3 from 1; pad 5 -> 8 at 1
+    np.testing.assert_array_equal(cp.asnumpy(y), expected)
+    with pytest.raises(ValueError, match="shape"):
+        plugin.run([cp.asarray(x_host)], [y], shape_inputs=[[3, 9]])
+
+
+@pytest.mark.gpu
+def test_launcher_rejects_rank_mismatch():
+    import cupy as cp
+
+    ext = native.native_module()
+    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    with pytest.raises(ValueError, match="rank"):
+        ext.center_crop_pad(cp.zeros((2, 3), dtype=cp.float32), cp.zeros(6, dtype=cp.float32))

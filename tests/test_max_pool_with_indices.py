@@ -1,0 +1,95 @@
+"""MaxPool with Indices beyond the parity cases: the adapter's shape rules on the CPU (auto_pad,
+ceil_mode, symbolic lengths, field validation) and, on a GPU, the launcher against torch's
+max_pool2d(return_indices=True) (torch counts indices within a plane, ONNX across the tensor) and
+the MaxPool -> MaxUnpool round trip through both plugins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import require_built
+from trtplug import native
+
+NAME = "TrtplugMaxPoolWithIndices"
+BASE = {"auto_pad": "NOTSET", "ceil_mode": 0, "dilations": [], "pads": [], "storage_order": 0, "strides": []}
+
+
+@pytest.fixture(scope="module")
+def library():
+    host = native.plugin_host_module()
+    require_built("trtplug._plugin_host", host is not None, native.native_status()["plugin_host"])
+    path = native.plugin_library_path()
+    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
+    return host.PluginLibrary(str(path))
+
+
+def create(library, **fields):
+    plugin = library.create(NAME, "1", "trtplug", {**BASE, **fields})
+    assert plugin is not None
+    return plugin
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize(
+    ("fields", "shape", "expected"),
+    [
+        ({"kernel_shape": [2, 2], "strides": [2, 2]}, [2, 3, 8, 10], [2, 3, 4, 5]),
+        ({"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}, [1, 1, 9, 11], [1, 1, 4, 5]),
+        ({"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_LOWER"}, [1, 1, 9, 11], [1, 1, 5, 6]),
+        ({"kernel_shape": [3], "strides": [2], "auto_pad": "VALID"}, [1, 1, 9], [1, 1, 4]),
+        ({"kernel_shape": [2, 2], "strides": [2, 2]}, ["N", "C", "H", 8], ["N", "C", "(floordiv((H + -2), 2) + 1)", 4]),
+        ({"kernel_shape": [3], "strides": [2], "auto_pad": "SAME_UPPER"}, [1, 1, "L"], [1, 1, "ceildiv(L, 2)"]),
+    ],
+)
+def test_output_shapes(library, fields, shape, expected):
+    assert create(library, **fields).output_shapes([shape]) == [expected, expected]
+
+
+@pytest.mark.pluginlib
+def test_types_and_field_validation(library):
+    plugin = create(library, kernel_shape=[2, 2])
+    assert plugin.output_types(["float16"]) == ["float16", "int64"]
+    assert plugin.supports_format_combination(["float32", "float32", "int64"])
+    assert not plugin.supports_format_combination(["float32", "float32", "int32"])
+    assert library.create(NAME, "1", "trtplug", {**BASE, "kernel_shape": [2], "auto_pad": "SAME"}) is None
+    assert library.create(NAME, "1", "trtplug", {**BASE, "kernel_shape": [2, 2, 2, 2]}) is None
+    with pytest.raises(RuntimeError, match="ceil_mode 1 needs build-time spatial lengths"):
+        create(library, kernel_shape=[2], ceil_mode=1).output_shapes([[1, 1, "L"]])
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_matches_torch_max_pool2d(dtype):
+    import cupy as cp
+
+    torch = pytest.importorskip("torch")
+    ext = native.native_module()
+    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    z = torch.randn(2, 3, 33, 65, device="cuda", dtype=getattr(torch, dtype))
+    pooled, local = torch.nn.functional.max_pool2d(z, 3, stride=2, padding=1, return_indices=True)
+    y = cp.full(tuple(pooled.shape), cp.nan, dtype=dtype)
+    indices = cp.full(tuple(pooled.shape), -7, dtype=cp.int64)
+    ext.max_pool_with_indices(cp.asarray(z), y, indices, [3, 3], [2, 2], [1, 1], [1, 1])
+    planes = torch.arange(6, device="cuda").reshape(2, 3, 1, 1) * (33 * 65)
+    np.testing.assert_array_equal(cp.asnumpy(y), pooled.cpu().numpy())
+    np.testing.assert_array_equal(cp.asnumpy(indices), (local + planes).cpu().numpy())
+
+
+@pytest.mark.gpu
+@pytest.mark.pluginlib
+def test_pool_then_unpool_through_the_plugins(library):
+    import cupy as cp
+
+    x = cp.asarray(np.random.default_rng(3).standard_normal((2, 4, 16, 20)).astype(np.float32))
+    pool = create(library, kernel_shape=[2, 2], strides=[2, 2])
+    y = cp.empty((2, 4, 8, 10), dtype=cp.float32)
+    indices = cp.empty((2, 4, 8, 10), dtype=cp.int64)
+    pool.run([x], [y, indices])
+    unpool = library.create("TrtplugMaxUnpool", "1", "trtplug", {"kernel_shape": [2, 2], "strides": [2, 2], "pads": []})
+    restored = cp.full(x.shape, cp.nan, dtype=cp.float32)
+    unpool.run([y, indices], [restored])
+    host = cp.asnumpy(x)
+    window_max = host.reshape(2, 4, 8, 2, 10, 2).max(axis=(3, 5), keepdims=True)
+    expected = np.where(host.reshape(2, 4, 8, 2, 10, 2) == window_max, host.reshape(2, 4, 8, 2, 10, 2), 0)
+    np.testing.assert_array_equal(cp.asnumpy(restored), expected.reshape(x.shape))

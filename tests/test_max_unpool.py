@@ -1,0 +1,133 @@
+"""MaxUnpool beyond the parity cases: the adapter's shape rules on the CPU (inferred lengths, the
+optional shape input output_shape, field validation) and, on a GPU, the launcher against torch's
+max_unpool2d (a second independent reference; torch's indices count within one plane, ONNX's
+across the whole tensor) and its handling of indices outside the unpooled tensor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import require_built
+from trtplug import native
+
+FIELDS = {"kernel_shape": [2, 2], "strides": [2, 2], "pads": []}
+
+
+@pytest.fixture(scope="module")
+def library():
+    host = native.plugin_host_module()
+    require_built("trtplug._plugin_host", host is not None, native.native_status()["plugin_host"])
+    path = native.plugin_library_path()
+    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
+    return host.PluginLibrary(str(path))
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize(
+    ("fields", "shapes", "shape_inputs", "expected"),
+    [
+        (FIELDS, [[2, 3, 4, 5], [2, 3, 4, 5]], None, [2, 3, 8, 10]),
+        ({"kernel_shape": [3], "strides": [2], "pads": [1, 0]}, [[1, 2, 7], [1, 2, 7]], None, [1, 2, 14]),
+        (FIELDS, [["N", "C", "H", 5], ["N", "C", "H", 5]], None, ["N", "C", "(((H - 1) * 2) + 2)", 10]),
+        (FIELDS, [[1, 2, 3, 3], [1, 2, 3, 3]], [[1, 2, 7, 8]], [1, 2, 7, 8]),
+    ],
+)
+def test_output_shapes(library, fields, shapes, shape_inputs, expected):
+    plugin = library.create("TrtplugMaxUnpool", "1", "trtplug", fields)
+    assert plugin.output_shapes(shapes, shape_inputs) == [expected]
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({**FIELDS, "kernel_shape": []}, "field 'kernel_shape' must have 1..6 values"),
+        ({**FIELDS, "strides": [2]}, "field 'strides' must be empty or have one value per kernel axis"),
+        ({**FIELDS, "pads": [1, 1]}, "field 'pads' must be empty or have two values per kernel axis"),
+        ({**FIELDS, "strides": [0, 2]}, "kernel_shape and strides must be positive"),
+    ],
+)
+def test_bad_fields_are_refused(library, fields, message):
+    host = native.plugin_host_module()
+    host.clear_messages()
+    assert library.create("TrtplugMaxUnpool", "1", "trtplug", fields) is None
+    assert any(message in text for _, text in host.messages())
+
+
+@pytest.mark.pluginlib
+def test_types_and_rank(library):
+    plugin = library.create("TrtplugMaxUnpool", "1", "trtplug", FIELDS)
+    assert plugin.output_types(["float16", "int64"]) == ["float16"]
+    with pytest.raises(RuntimeError, match="I must be int64, got int32"):
+        plugin.output_types(["float32", "int32"])
+    with pytest.raises(RuntimeError, match="X must have rank 4 for a 2-D kernel_shape, got rank 3"):
+        plugin.output_shapes([[1, 2, 3], [1, 2, 3]])
+    assert plugin.supports_format_combination(["float32", "int64", "float32"])
+    assert not plugin.supports_format_combination(["float32", "int32", "float32"])
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_matches_torch_max_unpool2d(dtype):
+    import cupy as cp
+
+    torch = pytest.importorskip("torch")
+    ext = native.native_module()
+    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    z = torch.randn(3, 5, 34, 66, device="cuda", dtype=getattr(torch, dtype))
+    pooled, local = torch.nn.functional.max_pool2d(z, 2, return_indices=True)
+    expected = torch.nn.functional.max_unpool2d(pooled, local, 2, output_size=(35, 67))
+    planes = torch.arange(15, device="cuda").reshape(3, 5, 1, 1) * (34 * 66)
+    y = cp.full((3, 5, 35, 67), cp.nan, dtype=dtype)
+    ext.max_unpool(cp.asarray(pooled), cp.asarray(local + planes), y, [34, 66])
+    # torch places plane-local indices in the 35 x 67 plane, ONNX in the 34 x 66 unpooled one.
+    expected_onnx = torch.zeros_like(expected)
+    expected_onnx[:, :, :34, :66] = torch.nn.functional.max_unpool2d(pooled, local, 2)
+    np.testing.assert_array_equal(cp.asnumpy(y), expected_onnx.cpu().numpy())
+
+
+@pytest.mark.gpu
+def test_indices_outside_the_tensor_are_skipped():
+    import cupy as cp
+
+    ext = native.native_module()
+    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    x = cp.asarray(np.array([[[1.0, 2.0, 3.0, 4.0]]], dtype=np.float32))
+    indices = cp.asarray(np.array([[[-1, 3, 8, 1 << 40]]], dtype=np.int64))
+    y = cp.full((1, 1, 8), cp.nan, dtype=cp.float32)
+    ext.max_unpool(x, indices, y, [8])
+    np.testing.assert_array_equal(cp.asnumpy(y), [[[0, 0, 0, 2, 0, 0, 0, 0]]])
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_tiled_gather_path_matches_torch(dtype):
+    """stride == kernel, no pads, output == unpooled: the gather path (each output written once)."""
+    import cupy as cp
+
+    torch = pytest.importorskip("torch")
+    ext = native.native_module()
+    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    z = torch.randn(2, 3, 34, 66, device="cuda", dtype=getattr(torch, dtype))
+    pooled, local = torch.nn.functional.max_pool2d(z, 2, return_indices=True)
+    planes = torch.arange(6, device="cuda").reshape(2, 3, 1, 1) * (34 * 66)
+    y = cp.full((2, 3, 34, 66), cp.nan, dtype=dtype)
+    ext.max_unpool(cp.asarray(pooled), cp.asarray(local + planes), y, [34, 66], [2, 2])
+    expected = torch.nn.functional.max_unpool2d(pooled, local, 2)
+    np.testing.assert_array_equal(cp.asnumpy(y), expected.cpu().numpy())
+
+
+@pytest.mark.gpu
+def test_gather_path_writes_indices_outside_their_window():
+    """Indices that leave their window (not what MaxPool makes, but legal input) land as a scatter puts them."""
+    import cupy as cp
+
+    ext = native.native_module()
+    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    x = cp.asarray(np.array([[[1.0, 2.0, 3.0, 4.0]]], dtype=np.float32))
+    indices = cp.asarray(np.array([[[1, 7, 2, -3]]], dtype=np.int64))  # windows of 2: 7 and -3 are foreign/out
+    for tile in ([2], []):
+        y = cp.full((1, 1, 8), cp.nan, dtype=cp.float32)
+        ext.max_unpool(x, indices, y, [8], tile)
+        np.testing.assert_array_equal(cp.asnumpy(y), [[[0, 1, 3, 0, 0, 0, 0, 2]]], err_msg=f"tile {tile}")

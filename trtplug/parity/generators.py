@@ -1,0 +1,90 @@
+"""Named input generators for parity cases whose inputs must be consistent with each other, not
+independent random draws (a spec names one in [parity] `generator`).
+
+Each takes the case's input shapes, attributes and a seeded Generator and returns float32 (or
+integer) arrays for the inputs it produces; inputs it leaves out are drawn as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Generator = Callable[[dict[str, tuple[int, ...]], dict[str, Any], np.random.Generator], dict[str, np.ndarray]]
+
+
+def max_pool_outputs(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """X and I as MaxPool (kernel_shape, strides, pads) produces them from a random tensor Z of
+    MaxUnpool's inferred output shape: X the window maxima, I their flat indices into Z. Windows
+    that overlap may pick the same element: such duplicates carry the same value, as in real models."""
+    x_shape = shapes["X"]
+    kernel = list(attrs["kernel_shape"])
+    spatial = len(kernel)
+    strides = list(attrs.get("strides") or [1] * spatial)
+    pads = list(attrs.get("pads") or [0] * 2 * spatial)
+    inferred = [(x_shape[2 + d] - 1) * strides[d] - pads[d] - pads[spatial + d] + kernel[d] for d in range(spatial)]
+    z = rng.standard_normal((*x_shape[:2], *inferred)).astype(np.float32) * 2.0
+    flat = np.arange(z.size, dtype=np.int64).reshape(z.shape)
+    pad_width = [(0, 0), (0, 0)] + [(pads[d], pads[spatial + d]) for d in range(spatial)]
+    z_padded = np.pad(z, pad_width, constant_values=-np.inf)
+    flat_padded = np.pad(flat, pad_width, constant_values=-1)
+    windows = np.lib.stride_tricks.sliding_window_view(z_padded, kernel, axis=tuple(range(2, 2 + spatial)))
+    index_windows = np.lib.stride_tricks.sliding_window_view(flat_padded, kernel, axis=tuple(range(2, 2 + spatial)))
+    step = (slice(None), slice(None), *(slice(None, None, s) for s in strides))
+    windows, index_windows = windows[step], index_windows[step]
+    windows = windows[tuple(slice(0, n) for n in x_shape)]
+    index_windows = index_windows[tuple(slice(0, n) for n in x_shape)]
+    cells = windows.reshape(*x_shape, -1)
+    best = np.argmax(cells, axis=-1)[..., None]
+    values = np.take_along_axis(cells, best, -1)[..., 0]
+    indices = np.take_along_axis(index_windows.reshape(*x_shape, -1), best, -1)[..., 0]
+    return {"X": values.astype(np.float32), "I": indices.astype(np.int64)}
+
+
+def _signed(rng: np.random.Generator, index: np.ndarray, dim: int) -> np.ndarray:
+    """Half of the indices written from the end (negative), as ONNX allows."""
+    return np.where(rng.random(index.shape) < 0.5, index - dim, index).astype(np.int64)
+
+
+def scatter_elements_indices(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """ScatterElements indices along `axis`: distinct within each line for reduction "none" (whose
+    duplicates have no defined winner), drawn with repeats for the reductions."""
+    data, shape = shapes["data"], shapes["indices"]
+    axis = attrs.get("axis", 0) % len(data)
+    dim = data[axis]
+    if attrs.get("reduction", "none") != "none" or 0 in shape:
+        return {"indices": _signed(rng, rng.integers(0, dim, shape), dim)}
+    lines = np.moveaxis(np.empty(shape, dtype=np.int64), axis, -1)
+    flat = lines.reshape(-1, shape[axis])
+    for row in flat:
+        row[:] = rng.permutation(dim)[: shape[axis]]
+    return {"indices": _signed(rng, np.moveaxis(flat.reshape(lines.shape), -1, axis), dim)}
+
+
+def scatter_nd_indices(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """ScatterND index tuples into data's leading axes: distinct for reduction "none", drawn with
+    repeats for the reductions."""
+    data, shape = shapes["data"], shapes["indices"]
+    k, slices = shape[-1], int(np.prod(shape[:-1]))
+    cells = int(np.prod(data[:k]))
+    if attrs.get("reduction", "none") == "none":
+        flat = rng.permutation(cells)[:slices]
+    else:
+        flat = rng.integers(0, cells, slices)
+    tuples = np.stack(np.unravel_index(flat, data[:k]), axis=-1).reshape(shape)
+    return {"indices": _signed(rng, tuples, np.asarray(data[:k]))}
+
+
+GENERATORS: dict[str, Generator] = {
+    "max_pool_outputs": max_pool_outputs,
+    "scatter_elements_indices": scatter_elements_indices,
+    "scatter_nd_indices": scatter_nd_indices,
+}
