@@ -49,3 +49,50 @@ def require_built(what: str, available: bool, why: str) -> None:
     if os.environ.get("TRTPLUG_REQUIRE_NATIVE") == "1":
         pytest.fail(message + " (TRTPLUG_REQUIRE_NATIVE=1)")
     pytest.skip(message)
+
+
+# ---- the compiled parts, shared by the native, plugin-host and GPU test modules ----------------
+
+
+@pytest.fixture(scope="session")
+def cp():
+    import cupy
+
+    return cupy
+
+
+@pytest.fixture(scope="session")
+def ext():
+    """trtplug._native: the CUDA launchers' pybind11 bindings."""
+    from trtplug import native
+
+    module = native.native_module()
+    require_built("trtplug._native", module is not None, native.native_status()["native_module"])
+    return module
+
+
+@pytest.fixture(scope="session")
+def host():
+    """trtplug._plugin_host: drives a plugin library through the IPluginV3 lifecycle."""
+    from trtplug import native
+
+    module = native.plugin_host_module()
+    require_built("trtplug._plugin_host", module is not None, native.native_status()["plugin_host"])
+    return module
+
+
+@pytest.fixture(scope="session")
+def library(host):
+    """libtrtplug_plugins.so loaded by the plugin host."""
+    from trtplug import native
+
+    path = native.plugin_library_path()
+    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
+    return host.PluginLibrary(str(path))
+
+
+@pytest.fixture
+def log(host):
+    """The host's captured plugin log, emptied before the test."""
+    host.clear_messages()
+    return host.messages

@@ -11,15 +11,6 @@ from tests.conftest import require_built
 from trtplug import native
 
 
-@pytest.fixture(scope="module")
-def library():
-    host = native.plugin_host_module()
-    require_built("trtplug._plugin_host", host is not None, native.native_status()["plugin_host"])
-    path = native.plugin_library_path()
-    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
-    return host.PluginLibrary(str(path))
-
-
 def create(library, axes):
     plugin = library.create("TrtplugCenterCropPad", "1", "trtplug", {"axes": axes})
     assert plugin is not None

@@ -11,8 +11,6 @@ import math
 import numpy as np
 import pytest
 
-from tests.conftest import require_built
-from trtplug import native
 from trtplug.parity.cases import Case, default_attrs, make_inputs
 from trtplug.parity.impl_base import output_specs, pyplugin_module
 from trtplug.parity.reference import run_reference
@@ -22,29 +20,6 @@ pytestmark = pytest.mark.gpu
 
 OPS = ["gelu", "bias_gelu", "fast_gelu", "quick_gelu", "bias_add", "bias_split_gelu"]
 SHAPES = [(1, 1, 2), (3, 5, 34), (4, 7, 6), (2, 3, 64), (2, 33, 1000)]
-
-
-@pytest.fixture(scope="module")
-def cp():
-    import cupy
-
-    return cupy
-
-
-@pytest.fixture(scope="module")
-def ext():
-    module = native.native_module()
-    require_built("trtplug._native", module is not None, native.native_status()["native_module"])
-    return module
-
-
-@pytest.fixture(scope="module")
-def library():
-    host = native.plugin_host_module()
-    require_built("trtplug._plugin_host", host is not None, native.native_status()["plugin_host"])
-    path = native.plugin_library_path()
-    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
-    return host.PluginLibrary(str(path))
 
 
 def case_for(spec, shape: tuple[int, ...]) -> Case:

@@ -5,16 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import require_built
 from tests.test_native import FakeDeviceArray as A
-from trtplug import native
-
-
-@pytest.fixture(scope="module")
-def ext():
-    module = native.native_module()
-    require_built("trtplug._native", module is not None, native.native_status()["native_module"])
-    return module
 
 
 @pytest.mark.parametrize(

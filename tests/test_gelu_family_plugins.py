@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import require_built
-from trtplug import native
-
 pytestmark = pytest.mark.pluginlib
 
 # plugin -> (fields, input count range, input names)
@@ -20,27 +17,6 @@ PLUGINS = {
     "TrtplugBiasAdd": ({}, (3, 3), ["X", "bias", "skip"]),
     "TrtplugBiasSplitGelu": ({}, (2, 2), ["X", "bias"]),
 }
-
-
-@pytest.fixture(scope="module")
-def host():
-    module = native.plugin_host_module()
-    require_built("trtplug._plugin_host", module is not None, native.native_status()["plugin_host"])
-    return module
-
-
-@pytest.fixture(scope="module")
-def library(host):
-    path = native.plugin_library_path()
-    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
-    return host.PluginLibrary(str(path))
-
-
-@pytest.fixture
-def log(host):
-    """The host's captured plugin log, emptied before the test."""
-    host.clear_messages()
-    return host.messages
 
 
 def make(library, name: str, fields: dict | None = None):

@@ -8,33 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import require_built
-from trtplug import native
 from trtplug.parity.impls import pyplugin_module
 from trtplug.registry import load_registry
 
 BINARY = {"TrtplugBitwiseAnd": np.bitwise_and, "TrtplugBitwiseOr": np.bitwise_or, "TrtplugBitwiseXor": np.bitwise_xor}
-
-
-@pytest.fixture(scope="module")
-def host():
-    module = native.plugin_host_module()
-    require_built("trtplug._plugin_host", module is not None, native.native_status()["plugin_host"])
-    return module
-
-
-@pytest.fixture(scope="module")
-def library(host):
-    path = native.plugin_library_path()
-    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
-    return host.PluginLibrary(str(path))
-
-
-@pytest.fixture(scope="module")
-def ext():
-    module = native.native_module()
-    require_built("trtplug._native", module is not None, native.native_status()["native_module"])
-    return module
 
 
 # ---- the adapter on the CPU: types, shapes, fields ------------------------------------------------

@@ -15,15 +15,6 @@ NAME = "TrtplugMaxPoolWithIndices"
 BASE = {"auto_pad": "NOTSET", "ceil_mode": 0, "dilations": [], "pads": [], "storage_order": 0, "strides": []}
 
 
-@pytest.fixture(scope="module")
-def library():
-    host = native.plugin_host_module()
-    require_built("trtplug._plugin_host", host is not None, native.native_status()["plugin_host"])
-    path = native.plugin_library_path()
-    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
-    return host.PluginLibrary(str(path))
-
-
 def create(library, **fields):
     plugin = library.create(NAME, "1", "trtplug", {**BASE, **fields})
     assert plugin is not None

@@ -14,15 +14,6 @@ from trtplug import native
 FIELDS = {"kernel_shape": [2, 2], "strides": [2, 2], "pads": []}
 
 
-@pytest.fixture(scope="module")
-def library():
-    host = native.plugin_host_module()
-    require_built("trtplug._plugin_host", host is not None, native.native_status()["plugin_host"])
-    path = native.plugin_library_path()
-    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
-    return host.PluginLibrary(str(path))
-
-
 @pytest.mark.pluginlib
 @pytest.mark.parametrize(
     ("fields", "shapes", "shape_inputs", "expected"),

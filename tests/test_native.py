@@ -5,16 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import require_built
 from trtplug import native
 from trtplug.registry import load_registry
-
-
-@pytest.fixture(scope="module")
-def ext():
-    module = native.native_module()
-    require_built("trtplug._native", module is not None, native.native_status()["native_module"])
-    return module
 
 
 def test_every_op_with_a_binding_is_in_the_module(ext) -> None:

@@ -9,22 +9,12 @@ import math
 import numpy as np
 import pytest
 
-from tests.conftest import require_built
-from trtplug import native
-
 pytestmark = pytest.mark.gpu
 
 
 def expected(x: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     v = x.astype(np.float64) + (0 if bias is None else bias.astype(np.float64))
     return 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3)))
-
-
-@pytest.fixture(scope="module")
-def ext():
-    module = native.native_module()
-    require_built("trtplug._native", module is not None, native.native_status()["native_module"])
-    return module
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16"])

@@ -8,32 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import require_built
-from trtplug import native
-
 pytestmark = pytest.mark.gpu
 TOL = {"float32": 1e-4, "float16": 4e-3}
-
-
-@pytest.fixture(scope="module")
-def cp():
-    import cupy
-
-    return cupy
-
-
-@pytest.fixture(scope="module")
-def ext():
-    module = native.native_module()
-    require_built("trtplug._native", module is not None, native.native_status()["native_module"])
-    return module
-
-
-@pytest.fixture(scope="module")
-def library():
-    host, path = native.plugin_host_module(), native.plugin_library_path()
-    require_built("plugin host and library", host is not None and path is not None, str(native.native_status()))
-    return host.PluginLibrary(str(path))
 
 
 def skip_norm_reference(x, skip, gamma, beta, bias, eps, rms):

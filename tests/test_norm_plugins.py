@@ -7,28 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import require_built
-from trtplug import native
-
 pytestmark = pytest.mark.pluginlib
 
 SKIP_NORMS = {"TrtplugSkipLayerNorm": 5, "TrtplugSkipSimplifiedLayerNorm": 4}  # plugin -> max inputs
 EMBED = "TrtplugEmbedLayerNorm"
 EMBED_TYPES = ["int32", "int32", "float16", "float16", "float16", "float16", "float16", "int32", "int32"]
-
-
-@pytest.fixture(scope="module")
-def host():
-    module = native.plugin_host_module()
-    require_built("trtplug._plugin_host", module is not None, native.native_status()["plugin_host"])
-    return module
-
-
-@pytest.fixture(scope="module")
-def library(host):
-    path = native.plugin_library_path()
-    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
-    return host.PluginLibrary(str(path))
 
 
 def skip_norm(library, name: str, num_outputs: int = 4, epsilon: float = 1e-5):

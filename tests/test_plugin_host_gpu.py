@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from tests.conftest import require_built
-from trtplug import native
 from trtplug.registry import load_registry
 
 pytestmark = [pytest.mark.gpu, pytest.mark.pluginlib]
@@ -27,27 +26,6 @@ SHAPES = [(0,), (1,), (7,), (3, 5, 33), (2, 0, 8), (1024, 4096)]  # last: 4M ele
 def fast_gelu_reference(x: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     v = x.astype(np.float64) + (0.0 if bias is None else bias.astype(np.float64))
     return 0.5 * v * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (v + 0.044715 * v**3)))
-
-
-@pytest.fixture(scope="module")
-def cp():
-    import cupy
-
-    return cupy
-
-
-@pytest.fixture(scope="module")
-def host():
-    module = native.plugin_host_module()
-    require_built("trtplug._plugin_host", module is not None, native.native_status()["plugin_host"])
-    return module
-
-
-@pytest.fixture(scope="module")
-def library(host):
-    path = native.plugin_library_path()
-    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
-    return host.PluginLibrary(str(path))
 
 
 @pytest.fixture(scope="module")

@@ -64,13 +64,6 @@ def probe(host):
 
 
 @pytest.fixture
-def log(host):
-    """The host's captured plugin log, emptied before the test."""
-    host.clear_messages()
-    return host.messages
-
-
-@pytest.fixture
 def gelu(library):
     plugin = library.create(FAST_GELU, "1", "trtplug", {})
     assert plugin is not None

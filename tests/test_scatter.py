@@ -12,22 +12,6 @@ from tests.conftest import require_built
 from trtplug import native
 
 
-@pytest.fixture(scope="module")
-def library():
-    host = native.plugin_host_module()
-    require_built("trtplug._plugin_host", host is not None, native.native_status()["plugin_host"])
-    path = native.plugin_library_path()
-    require_built("libtrtplug_plugins.so", path is not None, native.native_status()["plugin_library"])
-    return host.PluginLibrary(str(path))
-
-
-@pytest.fixture(scope="module")
-def ext():
-    module = native.native_module()
-    require_built("trtplug._native", module is not None, native.native_status()["native_module"])
-    return module
-
-
 @pytest.mark.pluginlib
 @pytest.mark.parametrize(("name", "fields"), [("TrtplugScatterND", {}), ("TrtplugScatterElements", {"axis": 1})])
 def test_adapter_rules(library, host_messages, name, fields):
