@@ -126,7 +126,7 @@ def unpool_and_scatter_rows(ext, torch, cp, rng):
         (
             "max_unpool 2x2 -> 32x64x512x512",
             moved,
-            lambda i: ext.max_unpool(x, onnx_indices, y, [512, 512], [2, 2]),
+            lambda i: ext.max_unpool(x, onnx_indices, y, [512, 512]),
             lambda i: F.max_unpool2d(pooled, local, 2),
         )
     )
