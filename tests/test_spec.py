@@ -114,7 +114,9 @@ def test_invalid_spec_names_file_and_field(tmp_path: Path, old: str, new: str, f
 
 
 def test_optional_outputs_need_an_output_count_attribute(tmp_path: Path) -> None:
-    text = VALID.format(name="ThingPlugin") + '[[outputs]]\nname = "Z"\ntype = "T"\noptional = true\nshape = "same_as:X"\n'
+    text = (
+        VALID.format(name="ThingPlugin") + '[[outputs]]\nname = "Z"\ntype = "T"\noptional = true\nshape = "same_as:X"\n'
+    )
     with pytest.raises(SpecError, match="derived"):
         load_spec(write_op(tmp_path, "a", text))
     counted = text + '[[attributes]]\nname = "num_outputs"\ntype = "int"\ndefault = 1\nderived = "output_count"\n'
