@@ -15,12 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # PYTHONSAFEPATH=1 lea
 from bench_fast_gelu import time_ms  # the shared CUDA-event timing helper
 
 
-def rows(ext, torch, cp):
-    """(name, bytes, ours, torch) per benchmark; each a callable of a rotation index."""
+def affine_grid_rows(ext, torch, cp, rng):
+    """AffineGrid 64 x 512 x 512, fp32 and fp16 (the size the issue quotes torch at)."""
     F = torch.nn.functional
-    rng = np.random.default_rng(0)
     out = []
-
     # AffineGrid 64 x 512 x 512 (2-D), fp32: the size the issue quotes torch at.
     thetas = [cp.asarray(rng.standard_normal((64, 2, 3), dtype=np.float32)) for _ in range(2)]
     grid = cp.empty((64, 512, 512, 2), dtype=cp.float32)
@@ -44,7 +42,12 @@ def rows(ext, torch, cp):
             lambda i: F.affine_grid(tt16[i], [64, 3, 512, 512], align_corners=False),
         )
     )
+    return out
 
+
+def matrix_rows(ext, torch, cp, rng):
+    """Det and Inverse of 1M 4 x 4 fp32 matrices."""
+    out = []
     # Det / Inverse of 1M 4x4 fp32 matrices.
     mats = [cp.asarray((rng.standard_normal((1 << 20, 4, 4)) + 4 * np.eye(4)).astype(np.float32)) for _ in range(2)]
     tm = [torch.as_tensor(m, device="cuda") for m in mats]
@@ -66,7 +69,12 @@ def rows(ext, torch, cp):
             lambda i: torch.linalg.inv(tm[i]),
         )
     )
+    return out
 
+
+def bitwise_rows(ext, torch, cp, rng):
+    """Integer elementwise ops on 64M int32, same shape and row broadcast."""
+    out = []
     # Bitwise ops on 64M int32 (256 MB per operand), same shape and row broadcast.
     n = 1 << 26
     a = [cp.asarray(rng.integers(-(2**31), 2**31 - 1, n, dtype=np.int32)) for _ in range(2)]
@@ -105,11 +113,11 @@ def rows(ext, torch, cp):
             lambda i: torch.bitwise_xor(t2d[i], trow),
         )
     )
-    out += unpool_and_scatter_rows(ext, torch, cp, rng)
     return out
 
 
-def unpool_and_scatter_rows(ext, torch, cp, rng):
+def pooling_rows(ext, torch, cp, rng):
+    """MaxUnpool and MaxPool with indices, 2 x 2 / 2 over 32 x 64 x 512 x 512 fp32."""
     F = torch.nn.functional
     out = []
     # MaxUnpool 2x2/2 of a 32 x 64 x 256 x 256 fp32 pooling (output 537 MB): ONNX indices span the
@@ -126,7 +134,7 @@ def unpool_and_scatter_rows(ext, torch, cp, rng):
         (
             "max_unpool 2x2 -> 32x64x512x512",
             moved,
-            lambda i: ext.max_unpool(x, onnx_indices, y, [512, 512], [2, 2]),
+            lambda i: ext.max_unpool(x, onnx_indices, y, [512, 512]),
             lambda i: F.max_unpool2d(pooled, local, 2),
         )
     )
@@ -144,6 +152,12 @@ def unpool_and_scatter_rows(ext, torch, cp, rng):
             lambda i: F.max_pool2d(tz, 2, return_indices=True),
         )
     )
+    return out
+
+
+def scatter_rows(ext, torch, cp, rng):
+    """ScatterElements add/max and ScatterND rows, fp32."""
+    out = []
     # ScatterElements add of 16M fp32 updates into a 4M tensor, row-wise (torch scatter_reduce, sum).
     data = cp.asarray(rng.standard_normal((4096, 1024), dtype=np.float32))
     idx = cp.asarray(rng.integers(0, 1024, (4096, 4096)).astype(np.int64))
@@ -173,6 +187,15 @@ def unpool_and_scatter_rows(ext, torch, cp, rng):
             lambda i: tt.index_put_((tr[:, 0],), tv),
         )
     )
+    return out
+
+
+def rows(ext, torch, cp):
+    """(name, bytes, ours, torch) per benchmark; each a callable of a rotation index."""
+    rng = np.random.default_rng(0)
+    out = []
+    for make in (affine_grid_rows, matrix_rows, bitwise_rows, pooling_rows, scatter_rows):
+        out += make(ext, torch, cp, rng)
     return out
 
 

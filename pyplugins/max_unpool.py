@@ -31,6 +31,4 @@ def native(
     ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
 ) -> None:
     shape = inferred_shape(inputs[0].shape, attrs)
-    kernel = list(attrs["kernel_shape"])
-    tiles = list(attrs.get("strides") or [1] * len(kernel)) == kernel and not any(attrs.get("pads") or [])
-    ext.max_unpool(inputs[0], inputs[1], outputs[0], list(shape[2:]), kernel if tiles else [], stream)
+    ext.max_unpool(inputs[0], inputs[1], outputs[0], list(shape[2:]), stream)

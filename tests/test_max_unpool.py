@@ -89,36 +89,3 @@ def test_indices_outside_the_tensor_are_skipped():
     y = cp.full((1, 1, 8), cp.nan, dtype=cp.float32)
     ext.max_unpool(x, indices, y, [8])
     np.testing.assert_array_equal(cp.asnumpy(y), [[[0, 0, 0, 2, 0, 0, 0, 0]]])
-
-
-@pytest.mark.gpu
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
-def test_tiled_gather_path_matches_torch(dtype):
-    """stride == kernel, no pads, output == unpooled: the gather path (each output written once)."""
-    import cupy as cp
-
-    torch = pytest.importorskip("torch")
-    ext = native.native_module()
-    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
-    z = torch.randn(2, 3, 34, 66, device="cuda", dtype=getattr(torch, dtype))
-    pooled, local = torch.nn.functional.max_pool2d(z, 2, return_indices=True)
-    planes = torch.arange(6, device="cuda").reshape(2, 3, 1, 1) * (34 * 66)
-    y = cp.full((2, 3, 34, 66), cp.nan, dtype=dtype)
-    ext.max_unpool(cp.asarray(pooled), cp.asarray(local + planes), y, [34, 66], [2, 2])
-    expected = torch.nn.functional.max_unpool2d(pooled, local, 2)
-    np.testing.assert_array_equal(cp.asnumpy(y), expected.cpu().numpy())
-
-
-@pytest.mark.gpu
-def test_gather_path_writes_indices_outside_their_window():
-    """Indices that leave their window (not what MaxPool makes, but legal input) land as a scatter puts them."""
-    import cupy as cp
-
-    ext = native.native_module()
-    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
-    x = cp.asarray(np.array([[[1.0, 2.0, 3.0, 4.0]]], dtype=np.float32))
-    indices = cp.asarray(np.array([[[1, 7, 2, -3]]], dtype=np.int64))  # windows of 2: 7 and -3 are foreign/out
-    for tile in ([2], []):
-        y = cp.full((1, 1, 8), cp.nan, dtype=cp.float32)
-        ext.max_unpool(x, indices, y, [8], tile)
-        np.testing.assert_array_equal(cp.asnumpy(y), [[[0, 1, 3, 0, 0, 0, 0, 2]]], err_msg=f"tile {tile}")

@@ -10,9 +10,8 @@ namespace
 {
 
 //! y's spatial dims are the output's; `inferred` the unpooled tensor's ((in - 1) * s - pads + k).
-//! `tile`: the window lengths when windows tile the output exactly (see launchMaxUnpool), else empty.
 void maxUnpoolArrays(py::handle x, py::handle indices, py::handle y, std::vector<int64_t> const& inferred,
-    std::vector<int64_t> const& tile, py::handle stream)
+    py::handle stream)
 {
     using namespace trtplug;
     DeviceArray const xa = toDeviceArray(x, "x", false);
@@ -25,22 +24,11 @@ void maxUnpoolArrays(py::handle x, py::handle indices, py::handle y, std::vector
     require(xa.shape.size() == spatial + 2 && ya.shape.size() == spatial + 2,
         "max_unpool: x and y must be (N, C, spatial...) with one spatial dim per inferred length");
     require(ya.shape[0] == xa.shape[0] && ya.shape[1] == xa.shape[1], "max_unpool: y must have x's N and C");
-    require(tile.empty() || tile.size() == spatial, "max_unpool: tile must be empty or one length per spatial axis");
-    cudaStream_t const s = toStream(stream);
-    int32_t* flag = nullptr; // the gather path's scratch word, stream-ordered like the launch
-    if (!tile.empty())
-    {
-        checkCuda(cudaMallocAsync(reinterpret_cast<void**>(&flag), sizeof(int32_t), s), "max_unpool scratch");
-    }
-    cudaError_t const err = launchMaxUnpool(xa.dtype, reinterpret_cast<void const*>(xa.ptr),
-        reinterpret_cast<int64_t const*>(ia.ptr), reinterpret_cast<void*>(ya.ptr), xa.size, xa.shape[0] * xa.shape[1],
-        static_cast<int32_t>(spatial), inferred.data(), ya.shape.data() + 2, tile.empty() ? nullptr : tile.data(),
-        flag, s);
-    if (flag != nullptr)
-    {
-        cudaFreeAsync(flag, s);
-    }
-    checkCuda(err, "max_unpool");
+    checkCuda(launchMaxUnpool(xa.dtype, reinterpret_cast<void const*>(xa.ptr),
+                  reinterpret_cast<int64_t const*>(ia.ptr), reinterpret_cast<void*>(ya.ptr), xa.size,
+                  xa.shape[0] * xa.shape[1], static_cast<int32_t>(spatial), inferred.data(), ya.shape.data() + 2,
+                  toStream(stream)),
+        "max_unpool");
 }
 
 } // namespace
@@ -48,5 +36,5 @@ void maxUnpoolArrays(py::handle x, py::handle indices, py::handle y, std::vector
 TRTPLUG_BINDING(max_unpool)
 {
     m.def("max_unpool", &maxUnpoolArrays, "MaxUnpool of x at flat indices into y (CUDA arrays)", "x"_a, "indices"_a,
-        "y"_a, "inferred"_a, "tile"_a = std::vector<int64_t>{}, "stream"_a = py::none());
+        "y"_a, "inferred"_a, "stream"_a = py::none());
 }

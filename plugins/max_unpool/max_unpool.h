@@ -16,13 +16,7 @@ constexpr int32_t kMaxUnpoolMaxSpatial = 6;
 //! tensor (planes, inferred...) goes to the same coordinates of y (planes, out...), where out >=
 //! inferred per axis (output_shape may enlarge it). Indices outside the inferred tensor are
 //! skipped; duplicates: one value wins. Float32 or float16; spatialRank <= kMaxUnpoolMaxSpatial.
-//!
-//! `tile` (may be null): per spatial axis, the window length when windows tile the unpooled
-//! tensor exactly (stride == kernel, no pads) and out == inferred; then each output element is
-//! written once, by a gather (no memset), and `flag` (4 bytes of device scratch) records indices
-//! outside their own window, which a second pass writes as the scatter would.
 cudaError_t launchMaxUnpool(DType dtype, void const* x, int64_t const* indices, void* y, int64_t count, int64_t planes,
-    int32_t spatialRank, int64_t const* inferred, int64_t const* out, int64_t const* tile, int32_t* flag,
-    cudaStream_t stream) noexcept;
+    int32_t spatialRank, int64_t const* inferred, int64_t const* out, cudaStream_t stream) noexcept;
 
 } // namespace trtplug

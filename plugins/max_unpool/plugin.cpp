@@ -31,16 +31,6 @@ struct MaxUnpoolParams
     int32_t spatial() const { return static_cast<int32_t>(kernel_shape.size()); }
     int32_t stride(int32_t d) const { return strides.empty() ? 1 : strides[d]; }
     int32_t padSum(int32_t d) const { return pads.empty() ? 0 : pads[d] + pads[spatial() + d]; }
-    //! Windows tile the unpooled tensor exactly (stride == kernel, no pads): the gather path applies.
-    bool tiles() const
-    {
-        bool ok = true;
-        for (int32_t d = 0; d < spatial(); ++d)
-        {
-            ok = ok && stride(d) == kernel_shape[d] && padSum(d) == 0;
-        }
-        return ok;
-    }
     //! Unpooled length of spatial axis d for an input length `in`.
     int64_t inferred(int32_t d, int64_t in) const { return (in - 1) * stride(d) - padSum(d) + kernel_shape[d]; }
 };
@@ -136,11 +126,8 @@ public:
         }
     }
 
-    //! One int32 flag for the gather path (indices outside their window).
-    size_t workspaceSize(Span<DynDesc const>, Span<DynDesc const>) const { return sizeof(int32_t); }
-
     cudaError_t execute(Span<Desc const> in, Span<Desc const> out, void const* const* inputs, void* const* outputs,
-        void* workspace, cudaStream_t stream) const
+        void*, cudaStream_t stream) const
     {
         DType dtype{};
         if (!toDType(in[0].type, dtype))
@@ -149,16 +136,12 @@ public:
         }
         nvinfer1::Dims const& x = in[0].dims;
         int64_t inferred[kMaxUnpoolMaxSpatial];
-        int64_t tile[kMaxUnpoolMaxSpatial];
         for (int32_t d = 0; d < params().spatial(); ++d)
         {
             inferred[d] = params().inferred(d, x.d[2 + d]);
-            tile[d] = params().kernel_shape[d];
         }
-        bool const gather = params().tiles() && workspace != nullptr;
         return launchMaxUnpool(dtype, inputs[0], static_cast<int64_t const*>(inputs[1]), outputs[0], volume(x),
-            x.d[0] * x.d[1], params().spatial(), inferred, out[0].dims.d + 2, gather ? tile : nullptr,
-            static_cast<int32_t*>(workspace), stream);
+            x.d[0] * x.d[1], params().spatial(), inferred, out[0].dims.d + 2, stream);
     }
 };
 
