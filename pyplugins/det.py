@@ -15,6 +15,15 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     outputs[0][...] = xp.linalg.det(x).astype(outputs[0].dtype) if x.size else 0
 
 
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """A batch of 4x4 matrices (the common small-matrix case: poses, homographies) of ~nbytes."""
+    return {"X": (max(1, nbytes // itemsize // 16), 4, 4)}
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    return torch.linalg.det(inputs[0])
+
+
 def native(
     ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
 ) -> None:

@@ -74,3 +74,12 @@ def test_reports_from_timings(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     report.write_plot(tmp_path / "bench.png", timings, 100.0)
     assert (tmp_path / "bench.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(("key", "dtype"), [("bitwise_and", "int64"), ("bit_shift", "uint8"), ("inverse", "float16")])
+def test_workloads_take_the_run_dtype_and_the_op_shapes(key: str, dtype: str) -> None:
+    spec = load_registry().get(key)
+    shapes = bench_shapes(spec, pyplugin_module(spec), 1 << 20, np.dtype(dtype).itemsize)
+    w = make_workload(np, spec, shapes, dtype, 1, seed=0)
+    assert all(a.dtype == np.dtype(dtype) for a in w.inputs[0] if a is not None)
+    assert all(len(s) < 3 or s[-1] == s[-2] for s in shapes.values())  # matrices stay square

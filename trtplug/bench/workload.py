@@ -15,6 +15,7 @@ import numpy as np
 
 from trtplug.parity.cases import Case, default_attrs, present, random_values, shapes_for
 from trtplug.parity.impl_base import output_specs
+from trtplug.shape_rules import is_value_dependent
 from trtplug.spec import OpSpec
 
 ROW_HIDDEN = 1024
@@ -31,6 +32,8 @@ class Workload:
 def bench_shapes(spec: OpSpec, prototype: ModuleType, nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]] | None:
     if hasattr(prototype, "bench_shapes"):
         return prototype.bench_shapes(nbytes, itemsize)
+    if any(is_value_dependent(t.shape) for t in spec.outputs):
+        return None  # output shapes come from input values: the op names its shapes itself or is not timed
     if _row_inputs(spec):
         rows = max(1, nbytes // itemsize // ROW_HIDDEN)
         return shapes_for(spec, (rows, ROW_HIDDEN), True)
@@ -47,15 +50,19 @@ DEVICE_RANDOM_MIN = 1 << 20  # float inputs this large are drawn on the device: 
 
 
 def _values(cp: ModuleType, rng: np.random.Generator, spec: OpSpec, name: str, shapes: dict, dtype: str) -> Any:
-    tensor_dtype = spec.dtypes_of(next(t for t in spec.inputs if t.name == name))[0]
+    allowed = spec.dtypes_of(next(t for t in spec.inputs if t.name == name))
+    tensor_dtype = allowed[0]
     shape = shapes[name]
     if tensor_dtype.startswith("float") and cp is not np and int(np.prod(shape)) >= DEVICE_RANDOM_MIN:
         hint = spec.parity.values.get(name) if spec.parity is not None else None
         scale = hint.scale if hint is not None else 2.0
         device_rng = cp.random.default_rng(int(rng.integers(1 << 31)))
-        return (device_rng.standard_normal(shape, dtype=cp.float32) * scale).astype(dtype)
+        values = device_rng.standard_normal(shape, dtype=cp.float32) * scale
+        if hint is not None and hint.add_identity and len(shape) >= 2 and shape[-1] == shape[-2]:
+            values += cp.float32(hint.add_identity) * cp.eye(shape[-1], dtype=cp.float32)
+        return values.astype(dtype)
     values = random_values(rng, tensor_dtype, shape, spec, name, shapes)
-    return values.astype(dtype) if values.dtype.kind == "f" else values
+    return values.astype(dtype) if dtype in allowed else values  # inputs of the run's type take its dtype
 
 
 def make_workload(
