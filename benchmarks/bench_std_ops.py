@@ -7,12 +7,10 @@ written once). Prints a table with the ratio torch time / ours; not a test.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # PYTHONSAFEPATH=1 leaves the script dir out
-from bench_fast_gelu import time_ms  # the shared CUDA-event timing helper
+from trtplug.bench.timing import time_ms  # the shared CUDA-event timing helper
 
 
 def affine_grid_rows(ext, torch, cp, rng):
@@ -211,7 +209,7 @@ def main() -> int:
     ext = native_module()
     print(f"{'benchmark':32} {'ours ms':>9} {'GB/s':>7} {'torch ms':>9} {'GB/s':>7} {'x torch':>8}")
     for name, nbytes, ours, theirs in rows(ext, torch, cp):
-        ms, torch_ms = time_ms(ours, 2), time_ms(theirs, 2)
+        ms, torch_ms = time_ms(cp, ours, 2), time_ms(cp, theirs, 2)
         print(
             f"{name:32} {ms:9.4f} {nbytes / ms / 1e6:7.0f} {torch_ms:9.4f} {nbytes / torch_ms / 1e6:7.0f} "
             f"{torch_ms / ms:8.2f}"

@@ -67,5 +67,7 @@ if [[ " $PHASES " == *" bench "* ]]; then
   echo "== benchmark (trtplug bench; the document is what docs/benchmarks/ commits)"
   "$PY" -m trtplug bench --sizes "${BENCH_SIZES:-64,256,1024}" --markdown "$OUTDIR/bench.md" \
     --plot "$OUTDIR/bench.png" | tee "$OUTDIR/gpu-bench.txt"
+  # Standard ops in the shapes of the torch comparisons (affine_grid 64x512x512, 1M 4x4 ...).
+  "$PY" benchmarks/bench_std_ops.py | tee "$OUTDIR/gpu-bench-std.txt"
 fi
 exit $rc
