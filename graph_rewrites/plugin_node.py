@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import onnx
 from onnx import helper
 
@@ -205,5 +206,11 @@ def spec_output_types(spec: OpSpec, node: onnx.NodeProto, types: dict[str, Tenso
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    """Report text of a field value; floats as the shortest text of their float32 (the field type)."""
+    if isinstance(value, float):
+        text = str(np.float32(value))
+    elif isinstance(value, list) and value and all(isinstance(v, float) for v in value):
+        text = "[" + ", ".join(str(np.float32(v)) for v in value) + "]"
+    else:
+        text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
