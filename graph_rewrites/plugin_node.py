@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from trtplug.shape_rules import apply_rule, parse_rule
+from trtplug.shape_rules import apply_rule, is_value_dependent, rule_inputs
 from trtplug.spec import OpSpec
 
 from .attributes import NotRewritable, attribute_map, convert, make_field, raw_value
@@ -162,6 +162,11 @@ def _outputs(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> list[str]:
     used = list(node.output)
     while used and not used[-1]:
         used.pop()
+    named = list(node.output) + [""] * len(spec.outputs)
+    unused = [t.name for t, name in zip(spec.outputs, named, strict=False) if not t.optional and not name]
+    if unused and len(spec.outputs) > 1 and len(used) < sum(not t.optional for t in spec.outputs):
+        # e.g. a one-output MaxPool: TensorRT imports it; the plugin exists for the Indices output
+        raise NotRewritable(f"the node does not use output {unused[-1]!r}, which {spec.plugin.name} exists for")
     if spec.derived_attribute("output_count") is None:
         count = len(spec.outputs)  # the plugin always produces every output
     else:
@@ -187,10 +192,19 @@ def types_from_rules(
         if not name:
             continue
         dtype = dtypes.get(tensor.type, tensor.type)
-        known = tensor.shape is not None and shapes.get(parse_rule(tensor.shape)[1]) is not None
-        shape = apply_rule(tensor.shape, shapes) if known else None  # None: the rule's input has no known shape
-        types[name] = TensorType(_ELEM_TYPES.get(dtype, 0), shape)
+        types[name] = TensorType(_ELEM_TYPES.get(dtype, 0), _rule_shape(tensor.shape, shapes))
     return types
+
+
+def _rule_shape(rule: str | None, shapes: dict[str, Any]) -> Any:
+    """The rule's shape, or None (unknown) when an input it reads has no known shape, the shape
+    depends on input values, or symbolic dims do not fit the rule."""
+    if rule is None or is_value_dependent(rule) or any(shapes.get(n) is None for n in rule_inputs(rule)):
+        return None
+    try:
+        return apply_rule(rule, shapes)
+    except (TypeError, ValueError):
+        return None
 
 
 def spec_output_types(spec: OpSpec, node: onnx.NodeProto, types: dict[str, TensorType]) -> dict[str, TensorType]:

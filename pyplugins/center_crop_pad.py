@@ -23,6 +23,16 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     y[tuple(dst)] = x[tuple(src)]
 
 
+def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple[int, ...]]:
+    """input_data's shape with the `axes` (default: all) set to the values of `shape`."""
+    shape = list(inputs[0].shape)
+    rank = len(shape)
+    axes = list(attrs.get("axes") or range(rank))
+    for axis, n in zip(axes, inputs[1].ravel(), strict=True):
+        shape[axis % rank] = int(n)
+    return [tuple(shape)]
+
+
 def native(
     ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
 ) -> None:

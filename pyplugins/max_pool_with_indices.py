@@ -74,6 +74,14 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     indices[...] = best_index + planes * math.prod(spatial)
 
 
+def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple[int, ...]]:
+    """Y and Indices: the pooled shape (model-level parity allocates outputs with this)."""
+    x = inputs[0]
+    out, _ = geometry(list(x.shape[2:]), attrs)
+    shape = (*x.shape[:2], *out)
+    return [shape, shape]
+
+
 def native(
     ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
 ) -> None:

@@ -27,6 +27,13 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     y[tuple(slice(0, n) for n in shape)] = unpooled.reshape(shape)
 
 
+def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple[int, ...]]:
+    """output_shape's values when given, else the shape MaxUnpool infers from X and the attributes."""
+    if len(inputs) > 2 and inputs[2] is not None:
+        return [tuple(int(v) for v in inputs[2].ravel())]
+    return [inferred_shape(inputs[0].shape, attrs)]
+
+
 def native(
     ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
 ) -> None:

@@ -19,9 +19,9 @@ from onnx import helper
 
 from trtplug.errors import TrtplugError
 from trtplug.parity.compare import Comparison, compare
-from trtplug.parity.impl_base import Impl, poisoned
+from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
 from trtplug.registry import Registry
-from trtplug.shape_rules import apply_rule
+from trtplug.shape_rules import apply_rule, is_value_dependent
 from trtplug.spec import OpSpec, Tolerance
 
 DEFAULT_DIM = 3  # symbolic or unknown dims of graph inputs, unless --dim says otherwise
@@ -99,7 +99,8 @@ def run_plugin(spec: OpSpec, impl: Impl, inputs: list[np.ndarray], attrs: dict[s
     shapes = {t.name: tuple(x.shape) for t, x in present}
     dtypes = {t.type: str(x.dtype) for t, x in present}
     xp = impl.xp()
-    outs = [poisoned(xp, apply_rule(t.shape, shapes), dtypes.get(t.type, t.type)) for t in spec.outputs[:count]]
+    out_shapes = _output_shapes(spec, given, shapes, attrs)
+    outs = [poisoned(xp, out_shapes[i], dtypes.get(t.type, t.type)) for i, t in enumerate(spec.outputs[:count])]
     while given and given[-1] is None:
         given.pop()
     impl.execute(spec, [None if x is None else xp.asarray(x) for x in given], outs, attrs)
@@ -107,6 +108,17 @@ def run_plugin(spec: OpSpec, impl: Impl, inputs: list[np.ndarray], attrs: dict[s
         xp.cuda.get_current_stream().synchronize()
         return tuple(xp.asnumpy(o) for o in outs)
     return tuple(outs)
+
+
+def _output_shapes(spec: OpSpec, inputs: list[Any], shapes: dict, attrs: dict[str, Any]) -> list[tuple[int, ...]]:
+    """Output shapes by the spec's rules; rules that depend on input values or attributes
+    ("dynamic:") ask the prototype's `output_shapes(inputs, attrs)`."""
+    if not any(is_value_dependent(t.shape) for t in spec.outputs):
+        return [apply_rule(t.shape, shapes) for t in spec.outputs]
+    prototype = pyplugin_module(spec)
+    if not hasattr(prototype, "output_shapes"):
+        raise TrtplugError(f"{spec.key}: value-dependent output shapes need output_shapes() in its prototype")
+    return [tuple(s) for s in prototype.output_shapes(inputs, attrs)]
 
 
 def plugin_op_classes(model: onnx.ModelProto, registry: Registry, impl: Impl) -> dict[str, Any]:
