@@ -162,11 +162,9 @@ def _outputs(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> list[str]:
     used = list(node.output)
     while used and not used[-1]:
         used.pop()
-    named = list(node.output) + [""] * len(spec.outputs)
-    unused = [t.name for t, name in zip(spec.outputs, named, strict=False) if not t.optional and not name]
-    if unused and len(spec.outputs) > 1 and len(used) < sum(not t.optional for t in spec.outputs):
-        # e.g. a one-output MaxPool: TensorRT imports it; the plugin exists for the Indices output
-        raise NotRewritable(f"the node does not use output {unused[-1]!r}, which {spec.plugin.name} exists for")
+    unused = spec.unused_required_output(list(node.output))
+    if unused is not None:  # e.g. a one-output MaxPool: TensorRT imports it; the plugin is for Indices
+        raise NotRewritable(f"the node does not use output {unused!r}, which {spec.plugin.name} exists for")
     if spec.derived_attribute("output_count") is None:
         count = len(spec.outputs)  # the plugin always produces every output
     else:

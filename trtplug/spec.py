@@ -135,6 +135,17 @@ class OpSpec:
         """Attributes read from the replaced ONNX node (derived ones excluded)."""
         return tuple(a for a in self.attributes if a.derived is None)
 
+    def unused_required_output(self, node_outputs: list[str]) -> str | None:
+        """The required output a node leaves unused, when the plugin exists for it (a one-output
+        MaxPool is TensorRT's; TrtplugMaxPoolWithIndices is for nodes that use Indices)."""
+        used = list(node_outputs)
+        while used and not used[-1]:
+            used.pop()
+        required = [t for t in self.outputs if not t.optional]
+        if len(self.outputs) < 2 or len(used) >= len(required):
+            return None
+        return next(t.name for i, t in enumerate(self.outputs) if not t.optional and i >= len(used))
+
     def derived_attribute(self, kind: str) -> Attribute | None:
         return next((a for a in self.attributes if a.derived == kind), None)
 

@@ -47,6 +47,8 @@ def model_coverage(path: str, registry: Any) -> list[dict[str, str]]:
     rows = []
     for name, node in iter_nodes(model.graph):
         spec = registry.covering(node.domain, node.op_type, versions.get(node.domain, 1))
+        if spec is not None and spec.unused_required_output(list(node.output)):
+            spec = None  # the plugin exists for an output this node does not use
         rows.append(
             {
                 "node": name,
