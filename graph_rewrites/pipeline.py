@@ -80,7 +80,7 @@ def subgraphs_of(attr: onnx.AttributeProto) -> list[onnx.GraphProto]:
     return list(attr.graphs) if attr.type == onnx.AttributeProto.GRAPHS else []
 
 
-def _spec_types(coverage: Coverage):
+def spec_types(coverage: Coverage):
     """Output types of nodes a spec covers, from its rules (ONNX inference knows no contrib op)."""
 
     def types_of(node: onnx.NodeProto, known: dict[str, TensorType]) -> dict[str, TensorType] | None:
@@ -95,7 +95,7 @@ def rewrite_model(model: onnx.ModelProto, registry: Registry, options: RewriteOp
     options = options or RewriteOptions()
     coverage = Coverage(registry, opset_versions(model))
     results: list[NodePassResult] = []
-    types, strict = infer_types(model, _spec_types(coverage))
+    types, strict = infer_types(model, spec_types(coverage))
     resorted = _rewrite_graph(model.graph, "", (coverage, options, types), results)
     declared = {imp.domain for imp in model.opset_import}
     for domain in sorted(set().union(*(r.domains for r in results)) - declared):

@@ -74,3 +74,13 @@ def test_model_parity_catches_swapped_norm_parameters(rewritten: Path, tmp_path:
     encoder = rewritten.with_name("encoder.onnx")
     assert main(["parity", "--model", str(encoder), "--rewritten", str(broken), *DIMS]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_parser_check_types_the_graph_after_contrib_ops(encoder: Path, capsys) -> None:
+    """ONNX inference stops at com.microsoft ops; check types what follows from the plugin specs,
+    so the parser judges the MatMuls downstream on real shapes, not guesses."""
+    pytest.importorskip("tensorrt_rtx", reason="parser mode needs TensorRT-RTX (pip install tensorrt-rtx)")
+    assert main(["check", "--json", "--no-progress", str(encoder)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["mode"] == "parser" and doc["uncovered"] == 0
+    assert all(f["domain"] == "com.microsoft" for f in doc["findings"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from trtplug.check.backend import choose_backend
 from trtplug.check.findings import CheckReport, Finding
-from trtplug.check.walk import NodeSite
+from trtplug.check.walk import NodeSite, add_spec_types
 from trtplug.errors import TrtplugError
 from trtplug.model_io import load_valid_model
 
@@ -32,7 +32,7 @@ def check_model(
 
     registry = load_registry(plugin_dirs)
     model_path = Path(path)
-    model = load_valid_model(model_path)
+    model = add_spec_types(load_valid_model(model_path), registry)
     chosen = None if static else choose_backend(backend)
     if not static and chosen is None and backend != "auto":
         raise TrtplugError(f"--backend {backend}: the {backend} Python package is not importable here")

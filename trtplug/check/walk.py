@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import onnx
 
@@ -26,6 +27,28 @@ def infer_types(model: onnx.ModelProto, notes: list[str]) -> onnx.ModelProto:
     except Exception as exc:  # inference is a help, not a requirement: the parser still decides
         notes.append(f"shape inference failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
         return model
+
+
+def add_spec_types(model: onnx.ModelProto, registry: Any) -> onnx.ModelProto:
+    """The model with value_info for tensors ONNX inference cannot type: outputs of ops it has no
+    schema for (com.microsoft) and everything downstream, from the covering specs' shape rules,
+    as the rewrite types them. Without it, every node after a contrib op is judged on guesses."""
+    from trtplug.rewriting import submodule
+
+    pipeline, tensor_types = submodule("pipeline"), submodule("tensor_types")
+    coverage = submodule("node_pass").Coverage(registry, pipeline.opset_versions(model))
+    types, _ = tensor_types.infer_types(model, pipeline.spec_types(coverage))
+    declared = {v.name for v in (*model.graph.input, *model.graph.value_info, *model.graph.output)}
+    declared |= {t.name for t in model.graph.initializer}
+    missing = [o for n in model.graph.node for o in n.output if o and o not in declared and o in types]
+    if not missing:
+        return model
+    typed = onnx.ModelProto()
+    typed.CopyFrom(model)
+    for name in missing:
+        info = types[name]
+        typed.graph.value_info.append(onnx.helper.make_tensor_value_info(name, info.elem_type, info.shape))
+    return typed
 
 
 def walk(model: onnx.ModelProto) -> Iterator[NodeSite]:
