@@ -23,11 +23,6 @@ struct AffineGridParams
     }
 };
 
-bool isFloat(DataType t) noexcept
-{
-    return t == DataType::kFLOAT || t == DataType::kHALF;
-}
-
 class AffineGridPlugin : public PluginBase<AffineGridPlugin, AffineGridParams>
 {
 public:

@@ -88,7 +88,6 @@ public:
     }
 
 private:
-    static bool isFloat(DataType t) noexcept { return t == DataType::kFLOAT || t == DataType::kHALF; }
 
     static void checkSquare(int64_t rows, int64_t cols)
     {

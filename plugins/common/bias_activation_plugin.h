@@ -24,15 +24,10 @@
 namespace trtplug
 {
 
-inline bool isFloatType(nvinfer1::DataType t) noexcept
-{
-    return t == nvinfer1::DataType::kFLOAT || t == nvinfer1::DataType::kHALF;
-}
-
 //! The first input is float32/float16 and every other input has its type; names[i] names input i.
 inline void checkSameFloatTypes(Span<nvinfer1::DataType const> in, char const* const* names)
 {
-    TRTPLUG_ENSURE(isFloatType(in[0]),
+    TRTPLUG_ENSURE(isFloat(in[0]),
         std::string(names[0]) + " must be float32 or float16, got " + trtTypeName(in[0]));
     for (int32_t i = 1; i < in.size(); ++i)
     {
@@ -49,7 +44,7 @@ inline bool supportsSameFloatLinear(int32_t pos, Span<nvinfer1::DynamicPluginTen
     {
         return false;
     }
-    return pos == 0 ? isFloatType(d.type) : d.type == inOut[0].desc.type;
+    return pos == 0 ? isFloat(d.type) : d.type == inOut[0].desc.type;
 }
 
 //! `bias` is 1-D with X's last dimension; symbolic (non-constant) dims are checked once known.

@@ -34,11 +34,6 @@ struct SkipNormParams
 namespace skipnorm
 {
 
-inline bool isFloat(nvinfer1::DataType t) noexcept
-{
-    return t == nvinfer1::DataType::kFLOAT || t == nvinfer1::DataType::kHALF;
-}
-
 inline std::string dimsText(nvinfer1::Dims const& d)
 {
     std::string s = "(";
@@ -157,7 +152,7 @@ public:
         {
             return d.type == DataType::kFLOAT;
         }
-        return pos == 0 ? skipnorm::isFloat(d.type) : d.type == inOut[0].desc.type;
+        return pos == 0 ? isFloat(d.type) : d.type == inOut[0].desc.type;
     }
 
     void configure(Span<DynDesc const> in, Span<DynDesc const>) { checkInputs(in); }
@@ -212,7 +207,7 @@ private:
 
     static void checkTypes(DataType const* types, int32_t count)
     {
-        TRTPLUG_ENSURE(skipnorm::isFloat(types[0]),
+        TRTPLUG_ENSURE(isFloat(types[0]),
             std::string("input must be float32 or float16, got ") + trtTypeName(types[0]));
         for (int32_t i = 1; i < count; ++i)
         {

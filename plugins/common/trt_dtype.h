@@ -28,6 +28,12 @@ inline bool toDType(nvinfer1::DataType t, DType& out) noexcept
     }
 }
 
+//! The float types the float plugins take: fp32 and fp16.
+inline bool isFloat(nvinfer1::DataType t) noexcept
+{
+    return t == nvinfer1::DataType::kFLOAT || t == nvinfer1::DataType::kHALF;
+}
+
 inline nvinfer1::DataType toTrt(DType t) noexcept
 {
     using nvinfer1::DataType;

@@ -38,11 +38,6 @@ bool isIndex(int32_t i) noexcept
     return i == kIds || i == kSegmentIds || i == kMask || i == kPositionIds;
 }
 
-bool isFloat(DataType t) noexcept
-{
-    return t == DataType::kFLOAT || t == DataType::kHALF;
-}
-
 std::string dimsText(nvinfer1::Dims const& d)
 {
     std::string s = "(";

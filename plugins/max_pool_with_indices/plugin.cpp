@@ -70,11 +70,6 @@ struct MaxPoolParams
     }
 };
 
-bool isFloat(DataType t) noexcept
-{
-    return t == DataType::kFLOAT || t == DataType::kHALF;
-}
-
 class MaxPoolWithIndicesPlugin : public PluginBase<MaxPoolWithIndicesPlugin, MaxPoolParams>
 {
 public:

@@ -35,11 +35,6 @@ struct MaxUnpoolParams
     int64_t inferred(int32_t d, int64_t in) const { return (in - 1) * stride(d) - padSum(d) + kernel_shape[d]; }
 };
 
-bool isFloat(DataType t) noexcept
-{
-    return t == DataType::kFLOAT || t == DataType::kHALF;
-}
-
 class MaxUnpoolPlugin : public PluginBase<MaxUnpoolPlugin, MaxUnpoolParams>
 {
 public:
