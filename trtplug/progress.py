@@ -1,4 +1,4 @@
-"""A dependency-free progress bar on stderr for long runs (parity cases, check nodes).
+"""A dependency-free progress bar on stderr for long runs (parity cases, checked nodes, bench jobs).
 
 Shown only when stderr is a terminal (or TRTPLUG_PROGRESS=1), so logs, pipes and --json
 output stay clean; TRTPLUG_PROGRESS=0 turns it off everywhere.
@@ -24,29 +24,42 @@ def progress_enabled(stream: TextIO) -> bool:
     return stream.isatty()
 
 
+class ProgressBar:
+    """`label [####....] done/total`, redrawn at most every 0.1 s; `advance(n)` as work completes."""
+
+    def __init__(self, total: int, label: str, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.total, self.label, self.done = total, label, 0
+        self.enabled = (progress_enabled(self.stream) if enabled is None else enabled) and total > 0
+        self._shown = 0.0
+        self._open = False
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if not self.enabled or (now - self._shown < _MIN_INTERVAL_S and self.done < self.total):
+            return
+        self._shown = now
+        filled = _WIDTH * min(self.done, self.total) // self.total
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (_WIDTH - filled)}] {self.done}/{self.total}")
+        self.stream.flush()
+        self._open = True
+        if self.done >= self.total:
+            self.close()
+
+    def close(self) -> None:
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
+
+
 def progress(items: Iterable[T], total: int, label: str, stream: TextIO | None = None) -> Iterator[T]:
-    """Yields `items`, drawing `label [####....] done/total` on `stream` as it goes."""
-    stream = stream or sys.stderr
-    if not progress_enabled(stream) or total <= 0:
-        yield from items
-        return
-    last = 0.0
-    done = 0
+    """Yields `items`, drawing the bar as each one is done."""
+    bar = ProgressBar(total, label, stream)
     try:
         for item in items:
-            now = time.monotonic()
-            if now - last >= _MIN_INTERVAL_S:
-                _draw(stream, label, done, total)
-                last = now
             yield item
-            done += 1
-        _draw(stream, label, done, total)
+            bar.advance()
     finally:
-        stream.write("\n")
-        stream.flush()
-
-
-def _draw(stream: TextIO, label: str, done: int, total: int) -> None:
-    filled = _WIDTH * done // total
-    stream.write(f"\r{label} [{'#' * filled}{'.' * (_WIDTH - filled)}] {done}/{total}")
-    stream.flush()
+        bar.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 from typing import TextIO
 
@@ -64,24 +63,9 @@ def print_report_json(report: CheckReport, out: TextIO | None = None) -> None:
 
 def progress_bar(enabled: bool, label: str = "checking") -> Callable[[int, int], Callable[[int], None]]:
     """A factory: given (total steps, node count), a callback advancing a stderr bar; no-op when disabled."""
+    from trtplug.progress import ProgressBar
 
     def start(total: int, nodes: int) -> Callable[[int], None]:
-        if not enabled or total <= 1:
-            return lambda n: None
-        state = {"done": 0, "shown": 0.0}
-
-        def advance(n: int) -> None:
-            state["done"] += n
-            now = time.monotonic()
-            if now - state["shown"] < 0.1 and state["done"] < total:
-                return
-            state["shown"] = now
-            filled = int(30 * state["done"] / total)
-            sys.stderr.write(f"\r{label} {nodes} nodes: [{'#' * filled}{'.' * (30 - filled)}] {state['done']}/{total}")
-            if state["done"] >= total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
-
-        return advance
+        return ProgressBar(total, f"{label} {nodes} nodes:", enabled=enabled and total > 1).advance
 
     return start

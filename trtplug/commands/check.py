@@ -33,8 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from trtplug.check.render import print_markdown, print_report_json, print_table, progress_bar
     from trtplug.check.runner import check_model
+    from trtplug.progress import progress_enabled
 
-    progress = progress_bar(not args.no_progress and sys.stderr.isatty())
+    progress = progress_bar(not args.no_progress and progress_enabled(sys.stderr))
     report = check_model(
         args.model,
         static=args.static,
