@@ -7,12 +7,12 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import onnx
 
 from trtplug.errors import TrtplugError
+from trtplug.fileio import atomic_write_bytes
 
 
 def resolve_output(model: str | Path, output: str | Path | None, in_place: bool) -> Path:
@@ -88,26 +88,6 @@ def _place(source: Path, target: Path) -> None:
 
 
 def save_model_atomic(model: onnx.ModelProto, path: Path) -> None:
-    """Serialize `model` to `path` through a temp file in the same folder and a rename, so a
-    reader never sees a half-written model and a failure leaves the old file intact."""
-    data = model.SerializeToString()
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(temp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(temp, 0o666 & ~_umask())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """Serialize `model` to `path` atomically (trtplug.fileio): a reader never sees a half-written
+    model and a failure leaves the old file intact."""
+    atomic_write_bytes(path, model.SerializeToString())

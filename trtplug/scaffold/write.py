@@ -9,13 +9,12 @@ temporary file in the same folder, then a rename), so an interrupted run leaves 
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from trtplug.errors import TrtplugError
+from trtplug.fileio import atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -67,17 +66,7 @@ def dry_run(files: Iterable[Planned], root: Path) -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would survive the rename
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 def write_all(files: list[Planned], force: bool) -> list[Planned]:
