@@ -1,5 +1,5 @@
-"""Bad input to `trtplug check`: a one-line error naming the problem, exit 2, no traceback.
-The same checks live in trtplug.model_io for the rewrite command."""
+"""Bad input to `trtplug check` and `trtplug rewrite`: a one-line error naming the problem, exit 2,
+no traceback (both load models through trtplug.model_io.load_valid_model)."""
 
 from __future__ import annotations
 
@@ -34,11 +34,12 @@ def _external_model(folder: Path, location: str) -> Path:
 
 
 def _assert_one_line_error(args: list[str], *fragments: str) -> None:
-    done = run_cli("check", *args)
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
-    for fragment in fragments:
-        assert fragment in done.stderr, done.stderr
+    for command in (["check"], ["rewrite", "--dry-run"]):
+        done = run_cli(*command, *args)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        for fragment in fragments:
+            assert fragment in done.stderr, done.stderr
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def _selection(args: argparse.Namespace, registry: Any) -> Any:
 
 def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     """Load, check, rewrite and (unless --dry-run) write; returns (result, model, output path)."""
-    from trtplug.model_io import load_model
+    from trtplug.model_io import load_valid_model
     from trtplug.model_write import copy_external_data, resolve_output, save_model_atomic
     from trtplug.registry import load_registry
     from trtplug.rewriting import submodule
@@ -63,7 +63,7 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     registry = load_registry(args.plugins_dir)
     selection = _selection(args, registry)
     output = None if args.dry_run else resolve_output(args.model, args.output, args.in_place)
-    model = load_model(args.model)
+    model = load_valid_model(args.model)  # the same bad-input checks as `trtplug check`
     validate, pipeline = submodule("validate"), submodule("pipeline")
     source_dir = Path(args.model).resolve().parent
     validate.check_model(model, args.model, inference=False, base_dir=str(source_dir))
