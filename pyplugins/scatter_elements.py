@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from trtplug.array_ops import reduce_at
+from trtplug.protolib.scatter import scatter_into
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
@@ -19,11 +19,7 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     coords = [xp.arange(n).reshape([*ones[:d], n, *ones[d + 1 :]]) for d, n in enumerate(updates.shape)]
     coords[axis] = xp.where(indices < 0, indices + data.shape[axis], indices)
     target = tuple(xp.broadcast_to(c, updates.shape) for c in coords)
-    reduction = attrs.get("reduction", "none")
-    if reduction == "none":
-        out[target] = updates
-    else:
-        reduce_at(xp, reduction, out, target, updates)
+    scatter_into(xp, attrs.get("reduction", "none"), out, target, updates)
 
 
 def native(

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from trtplug.array_ops import reduce_at
+from trtplug.protolib.scatter import scatter_into
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
@@ -20,11 +20,7 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     tuples = xp.where(tuples < 0, tuples + dims, tuples)
     target = tuple(tuples[:, t] for t in range(k))
     values = updates.reshape(tuples.shape[0], *data.shape[k:])
-    reduction = attrs.get("reduction", "none")
-    if reduction == "none":
-        out[target] = values
-    else:
-        reduce_at(xp, reduction, out, target, values)
+    scatter_into(xp, attrs.get("reduction", "none"), out, target, values)
 
 
 def native(

@@ -67,3 +67,24 @@ def test_launch_without_gpu_raises_runtime_error(ext) -> None:
         pytest.skip("a GPU is present: the launch would run")
     with pytest.raises(RuntimeError, match="fast_gelu"):
         ext.fast_gelu(FakeDeviceArray((4,)), FakeDeviceArray((4,)))
+
+
+F = FakeDeviceArray
+SCATTER_ARGS = {
+    "scatter_nd": lambda idx, upd, red: (F((4, 3)), idx or F((2, 1), "<i8"), upd or F((2, 3)), F((4, 3)), red),
+    "scatter_elements": lambda idx, upd, red: (F((4, 3)), idx or F((2, 3), "<i8"), upd or F((2, 3)), F((4, 3)), 0, red),
+}
+
+
+@pytest.mark.parametrize("op", sorted(SCATTER_ARGS))
+@pytest.mark.parametrize(
+    ("indices", "updates", "reduction", "message"),
+    [
+        (F((2, 1), "<i4"), None, "none", "indices must be int64"),
+        (None, F((2, 3), "<f2"), "none", "must have data's dtype"),
+        (None, None, "sum", "unknown reduction 'sum'"),
+    ],
+)
+def test_scatter_bindings_share_their_argument_checks(ext, op, indices, updates, reduction, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        getattr(ext, op)(*SCATTER_ARGS[op](indices, updates, reduction))

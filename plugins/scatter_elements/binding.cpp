@@ -1,4 +1,4 @@
-#include "common/binding.h"
+#include "common/scatter_binding.h"
 #include "scatter_elements/scatter_elements.h"
 
 namespace py = pybind11;
@@ -11,15 +11,8 @@ void scatterElementsArrays(py::handle data, py::handle indices, py::handle updat
     std::string const& reduction, py::handle stream)
 {
     using namespace trtplug;
-    DeviceArray const d = toDeviceArray(data, "data", false);
-    DeviceArray const i = toDeviceArray(indices, "indices", false);
-    DeviceArray const u = toDeviceArray(updates, "updates", false);
-    DeviceArray const o = toDeviceArray(out, "out", true);
-    ScatterReduction r{};
-    require(scatterReductionFromName(reduction.c_str(), r), "scatter_elements: unknown reduction '" + reduction + "'");
-    require(i.dtype == DType::kINT64 && i.shape == u.shape, "scatter_elements: indices must be int64 with updates' shape");
-    require(u.dtype == d.dtype && o.dtype == d.dtype && o.shape == d.shape,
-        "scatter_elements: updates and out must have data's dtype, out data's shape");
+    auto const [d, i, u, o, r] = scatterOperands(data, indices, updates, out, reduction, "scatter_elements");
+    require(i.shape == u.shape, "scatter_elements: indices must have updates' shape");
     auto const rank = static_cast<int32_t>(d.shape.size());
     require(u.shape.size() == d.shape.size() && rank >= 1 && rank <= kScatterMaxRank,
         "scatter_elements: updates must have data's rank (1..8)");

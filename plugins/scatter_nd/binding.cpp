@@ -1,4 +1,4 @@
-#include "common/binding.h"
+#include "common/scatter_binding.h"
 #include "scatter_nd/scatter_nd.h"
 
 namespace py = pybind11;
@@ -11,15 +11,8 @@ void scatterNDArrays(py::handle data, py::handle indices, py::handle updates, py
     std::string const& reduction, py::handle stream)
 {
     using namespace trtplug;
-    DeviceArray const d = toDeviceArray(data, "data", false);
-    DeviceArray const i = toDeviceArray(indices, "indices", false);
-    DeviceArray const u = toDeviceArray(updates, "updates", false);
-    DeviceArray const o = toDeviceArray(out, "out", true);
-    ScatterReduction r{};
-    require(scatterReductionFromName(reduction.c_str(), r), "scatter_nd: unknown reduction '" + reduction + "'");
-    require(i.dtype == DType::kINT64 && !i.shape.empty(), "scatter_nd: indices must be int64 with rank >= 1");
-    require(u.dtype == d.dtype && o.dtype == d.dtype && o.shape == d.shape,
-        "scatter_nd: updates and out must have data's dtype, out data's shape");
+    auto const [d, i, u, o, r] = scatterOperands(data, indices, updates, out, reduction, "scatter_nd");
+    require(!i.shape.empty(), "scatter_nd: indices must have rank >= 1");
     int64_t const k = i.shape.back();
     require(k >= 1 && k <= static_cast<int64_t>(d.shape.size()) && d.shape.size() <= kScatterNDMaxRank,
         "scatter_nd: indices.shape[-1] must be in 1..rank(data) (rank <= 8)");

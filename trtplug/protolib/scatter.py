@@ -1,4 +1,5 @@
-"""Array helpers the prototypes share, written once for NumPy and CuPy alike."""
+"""Scatter with the ONNX reductions, shared by the ScatterND and ScatterElements prototypes,
+written once for NumPy and CuPy alike."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any
 REDUCTION_UFUNCS = {"add": "add", "mul": "multiply", "max": "maximum", "min": "minimum"}
 
 
-def reduce_at(xp: ModuleType, reduction: str, out: Any, target: tuple[Any, ...], values: Any) -> None:
-    """out[target] (reduction)= values, duplicates accumulating (ufunc.at). CuPy lacks some
-    (multiply, and every fp16 one): those run on the host, exactly as NumPy does them."""
+def scatter_into(xp: ModuleType, reduction: str, out: Any, target: tuple[Any, ...], values: Any) -> None:
+    """out[target] = values ("none"), or (reduction)= with duplicates accumulating (ufunc.at). CuPy
+    lacks some (multiply, and every fp16 one): those run on the host, exactly as NumPy does them."""
+    if reduction == "none":
+        out[target] = values
+        return
     ufunc_name = REDUCTION_UFUNCS[reduction]
     try:
         getattr(xp, ufunc_name).at(out, target, values)
