@@ -188,11 +188,42 @@ def scatter_rows(ext, torch, cp, rng):
     return out
 
 
+def compress_rows(ext, torch, cp, rng):
+    """Compress of 64M fp32, half the entries kept: rows along axis 0, and flattened (torch boolean
+    masking, which synchronizes to size its output; ours writes the count to a size tensor)."""
+    out = []
+    x = [cp.asarray(rng.standard_normal((1 << 18, 256), dtype=np.float32)) for _ in range(2)]
+    keep_rows = cp.asarray(rng.integers(0, 2, 1 << 18).astype(bool))
+    keep_all = cp.asarray(rng.integers(0, 2, 1 << 26).astype(bool))
+    y = cp.empty((1 << 26,), dtype=cp.float32)
+    count = cp.empty((1,), dtype=cp.int32)
+    tx = [torch.as_tensor(a, device="cuda") for a in x]
+    tr, ta = torch.as_tensor(keep_rows, device="cuda"), torch.as_tensor(keep_all, device="cuda")
+    kept = int(keep_rows.sum()) * 256 * 4
+    out.append(
+        (
+            "compress axis 0, 256K x 256 fp32",
+            x[0].nbytes // 2 + kept + keep_rows.nbytes,
+            lambda i: ext.compress(x[i], keep_rows, y, count, 0),
+            lambda i: tx[i][tr],
+        )
+    )
+    out.append(
+        (
+            "compress flattened 64M fp32",
+            x[0].nbytes + int(keep_all.sum()) * 4 + keep_all.nbytes,
+            lambda i: ext.compress(x[i], keep_all, y, count, -(2**31)),
+            lambda i: torch.masked_select(tx[i].view(-1), ta),
+        )
+    )
+    return out
+
+
 def rows(ext, torch, cp):
     """(name, bytes, ours, torch) per benchmark; each a callable of a rotation index."""
     rng = np.random.default_rng(0)
     out = []
-    for make in (affine_grid_rows, matrix_rows, bitwise_rows, pooling_rows, scatter_rows):
+    for make in (affine_grid_rows, matrix_rows, bitwise_rows, pooling_rows, scatter_rows, compress_rows):
         out += make(ext, torch, cp, rng)
     return out
 

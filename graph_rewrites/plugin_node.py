@@ -147,7 +147,7 @@ def _fields(
         elif attr.required:
             raise NotRewritable(f"required attribute {attr.name!r} is missing")
         else:
-            value, origin = attr.default, "default"
+            value, origin = attr.default, "absent on the node" if attr.default_means_absent else "default"
         converted = convert(attr.name, attr.type, value, (attr.min, attr.max))
         fields.append(make_field(attr.name, attr.type, converted))
         mapping.append(f"{attr.name}={_short(converted)} ({origin})")

@@ -8,7 +8,9 @@ Format (see plugins/fast_gelu/spec.toml):
     [type_constraints]  T = ["float32", "float16"]
     [[attributes]]      name, type (int|ints|float|floats|string), default, required, min, max,
                         derived ("output_count": not an ONNX attribute; the rewrite sets it to
-                        the number of outputs the node uses, so a plugin skips unused ones)
+                        the number of outputs the node uses, so a plugin skips unused ones),
+                        default_means_absent (the default is a sentinel for "the ONNX node has no
+                        such attribute", e.g. Compress axis = -2147483648: flattened)
     [[inputs]]          name, type (constraint or dtype), optional, min_rank, shape (rule),
                         shape_input (the plugin reads it as a shape tensor: the rewrite lists it
                         in tensorrt_plugin_shape_input_indices), fold_into (a constant input the
@@ -86,6 +88,7 @@ class Attribute:
     min: float | None = None
     max: float | None = None
     derived: str | None = None  # set by the rewrite, not read from the ONNX node
+    default_means_absent: bool = False  # the default stands for an absent ONNX attribute
 
 
 @dataclass(frozen=True)
@@ -313,7 +316,7 @@ def _read_size_tensor(r: _Reader) -> TensorSpec:
 
 
 def _read_attribute(r: _Reader) -> Attribute:
-    r.reject_unknown({"name", "type", "default", "required", "min", "max", "derived"})
+    r.reject_unknown({"name", "type", "default", "required", "min", "max", "derived", "default_means_absent"})
     kind = r.get("type", str, choices=ATTRIBUTE_TYPES)
     attr = Attribute(
         name=r.get("name", str),
@@ -323,6 +326,7 @@ def _read_attribute(r: _Reader) -> Attribute:
         min=r.get("min", (int, float), None),
         max=r.get("max", (int, float), None),
         derived=r.get("derived", str, None, choices=DERIVED_ATTRIBUTES),
+        default_means_absent=r.get("default_means_absent", bool, False),
     )
     if attr.derived == "output_count" and attr.type != "int":
         raise r.fail("type", "an output_count attribute must be an int")

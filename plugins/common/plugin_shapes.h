@@ -49,4 +49,26 @@ inline nvinfer1::DimsExprs lastDimOf(nvinfer1::DimsExprs const& x, nvinfer1::IEx
     return out;
 }
 
+//! The element count of `x` as an expression (1 for a scalar).
+inline nvinfer1::IDimensionExpr const* volumeExpr(nvinfer1::DimsExprs const& x, nvinfer1::IExprBuilder& expr)
+{
+    nvinfer1::IDimensionExpr const* n = expr.constant(1);
+    for (int32_t i = 0; i < x.nbDims; ++i)
+    {
+        n = expr.operation(nvinfer1::DimensionOperation::kPROD, *n, *x.d[i]);
+    }
+    return n;
+}
+
+//! Declares plugin output `sizeIndex` a size tensor (0-D, the count of a data-dependent dim)
+//! bounded by `upper`, and returns the expression to use as that dim. The auto-tuning value
+//! is half the bound, as TensorRT's NonZero sample assumes.
+inline nvinfer1::IDimensionExpr const* declareCount(nvinfer1::IExprBuilder& expr, nvinfer1::DimsExprs* outputs,
+    int32_t sizeIndex, nvinfer1::IDimensionExpr const& upper)
+{
+    auto const* opt = expr.operation(nvinfer1::DimensionOperation::kCEIL_DIV, upper, *expr.constant(2));
+    outputs[sizeIndex].nbDims = 0;
+    return expr.declareSizeTensor(sizeIndex, *opt, upper);
+}
+
 } // namespace trtplug

@@ -21,17 +21,12 @@ void compressArrays(py::handle x, py::handle condition, py::handle y, py::handle
     require(ca.dtype == DType::kBOOL && ca.shape.size() == 1, "compress: condition must be a 1-D bool array");
     require(na.dtype == DType::kINT32 && na.size >= 1, "compress: count must be an int32 array of one element");
     auto const rank = static_cast<int64_t>(xa.shape.size());
-    CompressShape shape{1, xa.size, 1, ca.shape[0]};
-    if (axis != INT32_MIN)
+    if (axis != kCompressFlattened)
     {
         require(axis >= -rank && axis < rank, "compress: axis out of range for x's rank");
-        int64_t const a = axis < 0 ? axis + rank : axis;
-        shape.axisLen = xa.shape[static_cast<size_t>(a)];
-        for (int64_t d = 0; d < rank; ++d)
-        {
-            (d < a ? shape.outer : shape.inner) *= d == a ? 1 : xa.shape[static_cast<size_t>(d)];
-        }
+        axis = axis < 0 ? axis + rank : axis;
     }
+    CompressShape const shape = compressShapeOf(static_cast<int32_t>(rank), xa.shape.data(), axis, ca.shape[0]);
     cudaStream_t const s = toStream(stream);
     size_t const bytes = compressWorkspaceBytes(shape);
     StreamScratch scratch(bytes, s);

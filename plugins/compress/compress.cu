@@ -6,7 +6,7 @@
 #include "common/launch.cuh"
 
 #include <cub/device/device_select.cuh>
-#include <cub/iterator/counting_input_iterator.cuh>
+#include <thrust/iterator/counting_iterator.h>
 
 namespace trtplug
 {
@@ -23,7 +23,7 @@ size_t alignUp(size_t n) noexcept
 size_t selectTempBytes(int64_t n) noexcept
 {
     size_t bytes = 0;
-    cub::DeviceSelect::Flagged(nullptr, bytes, cub::CountingInputIterator<int64_t>(0),
+    cub::DeviceSelect::Flagged(nullptr, bytes, thrust::counting_iterator<int64_t>(0),
         static_cast<bool const*>(nullptr), static_cast<int64_t*>(nullptr), static_cast<int32_t*>(nullptr), n);
     return bytes;
 }
@@ -90,7 +90,7 @@ cudaError_t launchCompress(DType dtype, void const* x, bool const* condition, Co
     void* temp = static_cast<char*>(workspace) + alignUp(static_cast<size_t>(n) * sizeof(int64_t));
     size_t tempBytes = workspaceBytes - alignUp(static_cast<size_t>(n) * sizeof(int64_t));
     cudaError_t err = cub::DeviceSelect::Flagged(
-        temp, tempBytes, cub::CountingInputIterator<int64_t>(0), condition, selected, count, n, stream);
+        temp, tempBytes, thrust::counting_iterator<int64_t>(0), condition, selected, count, n, stream);
     if (err != cudaSuccess)
     {
         return err;

@@ -5,6 +5,7 @@
 #include "host/host_plugin.h"
 
 #include "common/binding.h"
+#include "common/stream_scratch.h"
 #include "common/trt_dtype.h"
 #include "host/expr_builder.h"
 
@@ -56,32 +57,23 @@ bool sameDims(Dims const& a, Dims const& b)
     return a.nbDims == b.nbDims && std::equal(a.d, a.d + a.nbDims, b.d);
 }
 
-//! Stream-ordered scratch memory, poisoned so a plugin cannot rely on it being zeroed.
+//! TensorRT's workspace: stream-ordered scratch, poisoned so a plugin cannot rely on it being zeroed.
 class Workspace
 {
 public:
     Workspace(size_t bytes, cudaStream_t stream)
-        : mStream(stream)
+        : mScratch(bytes, stream)
     {
         if (bytes > 0)
         {
-            checkCuda(cudaMallocAsync(&mPtr, bytes, stream), "workspace cudaMallocAsync");
-            checkCuda(cudaMemsetAsync(mPtr, 0xFF, bytes, stream), "workspace cudaMemsetAsync");
+            checkCuda(cudaMemsetAsync(mScratch.get(), 0xFF, bytes, stream), "workspace cudaMemsetAsync");
         }
     }
-    ~Workspace()
-    {
-        if (mPtr != nullptr)
-        {
-            cudaFreeAsync(mPtr, mStream);
-        }
-    }
-    Workspace(Workspace const&) = delete;
-    Workspace& operator=(Workspace const&) = delete;
-    void* get() const noexcept { return mPtr; }
+    void* get() const noexcept { return mScratch.get(); }
 
 private:
-    void* mPtr{nullptr};
+    StreamScratch mScratch;
+};
     cudaStream_t mStream;
 };
 

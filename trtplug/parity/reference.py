@@ -31,7 +31,12 @@ def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> o
     names = [t.name if t.name in inputs else "" for t in spec.inputs]
     while names and names[-1] == "":
         names.pop()  # trailing absent optional inputs are simply left out
-    attrs = {k: _ATTR_MAKERS[a.type](case.attrs[a.name]) for a in spec.onnx_attributes if (k := a.name) in case.attrs}
+    absent = {a.name for a in spec.onnx_attributes if a.default_means_absent and case.attrs.get(a.name) == a.default}
+    attrs = {
+        k: _ATTR_MAKERS[a.type](case.attrs[k])
+        for a in spec.onnx_attributes
+        if (k := a.name) in case.attrs and k not in absent
+    }
     # An empty list cannot be typed in a NodeProto: left out, the ONNX default (absent) applies.
     attrs = {k: v for k, v in attrs.items() if v != []}
     node = helper.make_node(

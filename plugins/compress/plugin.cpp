@@ -1,0 +1,131 @@
+// TrtplugCompress: the IPluginV3 adapter over launchCompress (spec: plugins/compress/spec.toml).
+// Inputs: input (any element type of 1..8 bytes), condition (bool, 1-D). Outputs: the selected
+// slices, whose extent along `axis` (all elements when flattened) is data-dependent, and the
+// size tensor holding that extent (output 1, 0-D int32). Field axis = INT32_MIN: flattened.
+#include "common/plugin_base.h"
+#include "common/plugin_shapes.h"
+#include "common/trt_dtype.h"
+#include "compress/compress.h"
+
+#include <climits>
+
+namespace trtplug
+{
+namespace
+{
+
+using nvinfer1::DataType;
+using nvinfer1::DimensionOperation;
+
+constexpr int32_t kFlattened = INT32_MIN;
+
+struct CompressParams
+{
+    int32_t axis{kFlattened};
+
+    template <class V>
+    void visit(V& v)
+    {
+        v("axis", axis);
+    }
+};
+
+bool isSupported(DataType t) noexcept
+{
+    DType d{};
+    return toDType(t, d);
+}
+
+class CompressPlugin : public PluginBase<CompressPlugin, CompressParams>
+{
+public:
+    static constexpr char const* kName = "TrtplugCompress";
+    static constexpr char const* kVersion = "1";
+    static constexpr int32_t kMinInputs = 2;
+    static constexpr int32_t kMaxInputs = 2;
+    static constexpr int32_t kNbOutputs = 2; // output, then its size tensor
+
+    using PluginBase::PluginBase;
+
+    void outputTypes(Span<DataType const> in, Span<DataType> out) const
+    {
+        TRTPLUG_ENSURE(isSupported(in[0]), std::string("unsupported input type ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(in[1] == DataType::kBOOL, std::string("condition must be bool, got ") + trtTypeName(in[1]));
+        out[0] = in[0];
+        out[1] = DataType::kINT32;
+    }
+
+    void outputShapes(
+        Span<DimsExprs const> in, Span<DimsExprs const>, Span<DimsExprs> out, nvinfer1::IExprBuilder& expr) const
+    {
+        TRTPLUG_ENSURE(in[1].nbDims == 1, "condition must be 1-D, got rank " + std::to_string(in[1].nbDims));
+        if (params().axis == kFlattened)
+        {
+            auto const* upper = expr.operation(DimensionOperation::kMIN, *volumeExpr(in[0], expr), *in[1].d[0]);
+            out[0].nbDims = 1;
+            out[0].d[0] = declareCount(expr, out.data, 1, *upper);
+            return;
+        }
+        int32_t const axis = resolvedAxis(in[0].nbDims);
+        out[0] = in[0];
+        auto const* upper = expr.operation(DimensionOperation::kMIN, *in[0].d[axis], *in[1].d[0]);
+        out[0].d[axis] = declareCount(expr, out.data, 1, *upper);
+    }
+
+    bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
+    {
+        Desc const& d = inOut[pos].desc;
+        bool const typeOk = pos == 0 ? isSupported(d.type)
+            : pos == 1               ? d.type == DataType::kBOOL
+            : pos == 2               ? d.type == inOut[0].desc.type
+                                     : d.type == DataType::kINT32;
+        return d.format == nvinfer1::TensorFormat::kLINEAR && typeOk;
+    }
+
+    void shapeChanged(Span<Desc const> in, Span<Desc const>)
+    {
+        TRTPLUG_ENSURE(in[1].dims.nbDims == 1, "condition must be 1-D");
+        if (params().axis != kFlattened)
+        {
+            resolvedAxis(in[0].dims.nbDims);
+        }
+    }
+
+    size_t workspaceSize(Span<DynDesc const> in, Span<DynDesc const>) const
+    {
+        return compressWorkspaceBytes(shapeOf(in[0].max, in[1].max.d[0]));
+    }
+
+    cudaError_t execute(Span<Desc const> in, Span<Desc const>, void const* const* inputs, void* const* outputs,
+        void* workspace, cudaStream_t stream) const
+    {
+        DType dtype{};
+        if (!toDType(in[0].type, dtype))
+        {
+            return cudaErrorInvalidValue;
+        }
+        CompressShape const shape = shapeOf(in[0].dims, in[1].dims.d[0]);
+        return launchCompress(dtype, inputs[0], static_cast<bool const*>(inputs[1]), shape, outputs[0],
+            static_cast<int32_t*>(outputs[1]), workspace, compressWorkspaceBytes(shape), stream);
+    }
+
+private:
+    int32_t resolvedAxis(int32_t rank) const
+    {
+        int32_t const a = params().axis;
+        TRTPLUG_ENSURE(a >= -rank && a < rank, "axis " + std::to_string(a) + " out of range for rank "
+                + std::to_string(rank));
+        return a < 0 ? a + rank : a;
+    }
+
+    CompressShape shapeOf(nvinfer1::Dims const& x, int64_t condLen) const
+    {
+        int64_t const axis = params().axis == kFlattened ? kCompressFlattened : resolvedAxis(x.nbDims);
+        return compressShapeOf(x.nbDims, x.d, axis, condLen);
+    }
+};
+
+TRTPLUG_REGISTER_PLUGIN(CompressPlugin);
+
+} // namespace
+} // namespace trtplug

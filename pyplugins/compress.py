@@ -1,0 +1,64 @@
+"""Compress prototype: the slices along `axis` (the flattened input when absent) whose condition
+entry is true; condition entries past the axis length are ignored, as the plugin does.
+
+The output's extent is data-dependent: `output_shapes` computes it from the condition's values,
+and the plugin reports it in its size tensor (`size_tensor_values`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+from trtplug.protolib.size_tensors import check_counts, count_buffer
+
+FLATTENED = -(2**31)  # the spec's axis default: no axis attribute on the node
+
+
+def _axis(x: Any, attrs: Mapping[str, Any]) -> int | None:
+    axis = attrs.get("axis", FLATTENED)
+    return None if axis == FLATTENED else axis % max(x.ndim, 1)
+
+
+def _selected(xp: ModuleType, x: Any, condition: Any, axis: int | None) -> Any:
+    length = x.size if axis is None else x.shape[axis]
+    return xp.nonzero(condition.ravel()[:length])[0]
+
+
+def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    x, condition = inputs[0], inputs[1]
+    axis = _axis(x, attrs)
+    chosen = _selected(xp, x, condition, axis)
+    outputs[0][...] = xp.take(x.ravel() if axis is None else x, chosen, axis=0 if axis is None else axis)
+
+
+def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple[int, ...]]:
+    x, condition = inputs[0], inputs[1]
+    axis = _axis(x, attrs)
+    count = int((condition.ravel()[: x.size if axis is None else x.shape[axis]] != 0).sum())
+    if axis is None:
+        return [(count,)]
+    return [tuple(count if d == axis else n for d, n in enumerate(x.shape))]
+
+
+def size_tensor_values(outputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[int]:
+    """The selected count: the output's extent along the axis (its length when flattened)."""
+    y = outputs[0]
+    axis = attrs.get("axis", FLATTENED)
+    return [y.shape[0] if axis == FLATTENED else y.shape[axis % y.ndim]]
+
+
+def native(
+    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
+) -> None:
+    import cupy
+
+    counts = count_buffer(cupy)
+    ext.compress(inputs[0], inputs[1], outputs[0], counts, attrs.get("axis", FLATTENED), stream)
+    check_counts(cupy, counts, size_tensor_values(outputs, attrs), "compress")
+
+
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """Rows of 256 elements selected along axis 0 (a boolean-mask row filter)."""
+    rows = max(1, nbytes // itemsize // 256)
+    return {"input": (rows, 256), "condition": (rows,)}
