@@ -74,8 +74,6 @@ public:
 private:
     StreamScratch mScratch;
 };
-    cudaStream_t mStream;
-};
 
 //! A size tensor's value, copied from the device (the stream has been synchronized).
 int64_t readSizeTensor(DeviceArray const& a, DataType type)
