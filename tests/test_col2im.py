@@ -274,3 +274,75 @@ def test_tensorrt_rtx_parser_creates_the_plugin(parse, tmp_path: Path) -> None: 
     log = parse(out)
     assert "Searching for plugin: TrtplugCol2Im, plugin_version: 1, plugin_namespace: trtplug" in log, log
     assert "Successfully created plugin: TrtplugCol2Im" in log, log
+
+
+# ---- on a GPU: the launcher and the plugin against torch F.fold and the definition ------------
+
+# (N, C, image, block, dilation, padding, stride) as F.fold takes them.
+FOLD_CASES = [
+    (2, 3, (9, 8), (3, 3), 1, 1, 2),
+    (1, 4, (13, 10), (3, 2), (2, 1), (2, 1), (3, 2)),
+    (3, 5, (7, 13), (1, 5), 1, 0, 1),
+]
+
+
+def onnx_attrs(dilation, padding, stride) -> tuple[list[int], list[int], list[int]]:
+    def pair(v):
+        return list(v) if isinstance(v, tuple) else [v, v]
+
+    return pair(dilation), pair(padding) * 2, pair(stride)
+
+
+def check_against_fold(ext, cp, torch, case, dtype) -> None:
+    n, c, image, block, dilation, padding, stride = case
+    dilations, pads, strides = onnx_attrs(dilation, padding, stride)
+    length = math.prod(counts(image, block, dilations, pads, strides))
+    x = torch.randn(n, c * math.prod(block), length, device="cuda").to(getattr(torch, dtype))
+    fold = torch.nn.functional.fold
+    expected = fold(x.float(), image, block, dilation=dilation, padding=padding, stride=stride).cpu().numpy()
+    y = cp.full((n, c, *image), cp.nan, dtype=dtype)
+    ext.col2im(cp.asarray(x), cp.asarray(block, dtype=cp.int64), y, dilations, pads, strides)
+    tol = 1e-5 if dtype == "float32" else 2e-3
+    np.testing.assert_allclose(cp.asnumpy(y).astype(np.float32), expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("case", FOLD_CASES, ids=lambda c: f"{c[2]}-{c[3]}")
+def test_launcher_matches_torch_fold(ext, cp, dtype, case):
+    check_against_fold(ext, cp, pytest.importorskip("torch"), case, dtype)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("case", [(16, 64, (128, 128), (3, 3), 1, 1, 1), (16, 64, (128, 128), (3, 3), 1, 1, 2)])
+def test_large_launcher_matches_torch_fold(ext, cp, case):
+    check_against_fold(ext, cp, pytest.importorskip("torch"), case, "float32")
+
+
+@pytest.mark.gpu
+@pytest.mark.pluginlib
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_plugin_reads_block_shape_from_its_device_copy(library, cp, dtype):
+    geometry = ([9, 8], [3, 3], [1, 1], [1, 1, 1, 1], [2, 2])
+    x = random_columns(np.random.default_rng(0), *geometry, batch=1, channels=2).astype(dtype)
+    plugin = create(library, pads=[1, 1, 1, 1], strides=[2, 2])
+    y = cp.full((1, 2, 9, 8), cp.nan, dtype=dtype)
+    plugin.run([cp.asarray(x), cp.asarray([3, 3], dtype=cp.int64)], [y], shape_inputs=[[9, 8], [3, 3]])
+    tol = 1e-5 if dtype == "float32" else 2e-3
+    np.testing.assert_allclose(cp.asnumpy(y).astype(np.float32), fold_loops(x, *geometry), rtol=tol, atol=tol)
+    # A device copy that disagrees with the shape inputs (20 block positions, not 6): NaN, no stray read.
+    plugin.run([cp.asarray(x), cp.asarray([1, 9], dtype=cp.int64)], [y], shape_inputs=[[9, 8], [3, 3]])
+    assert bool(cp.isnan(y).all())
+    with pytest.raises(RuntimeError, match="block positions"):
+        plugin.run([cp.asarray(x), cp.asarray([3, 3], dtype=cp.int64)], [y], shape_inputs=[[9, 8], [3, 2]])
+
+
+@pytest.mark.gpu
+@pytest.mark.pluginlib
+def test_empty_batch_runs_nothing(ext, library, cp):
+    x, block = cp.zeros((0, 12, 16), dtype=cp.float32), cp.asarray([2, 2], dtype=cp.int64)
+    y = cp.empty((0, 3, 5, 5), dtype=cp.float32)
+    ext.col2im(x, block, y)
+    create(library).run([x, block], [y], shape_inputs=[[5, 5], [2, 2]])
+    with pytest.raises(ValueError, match="multiple of y's channels"):
+        ext.col2im(cp.zeros((1, 13, 16), dtype=cp.float32), block, cp.empty((1, 3, 5, 5), dtype=cp.float32))
