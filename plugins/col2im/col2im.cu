@@ -2,6 +2,7 @@
 #include "common/launch.cuh"
 
 #include <cmath>
+#include <numeric>
 #include <limits>
 
 namespace trtplug
@@ -9,7 +10,10 @@ namespace trtplug
 namespace
 {
 
-//! Per-axis geometry in 32 bits (the launcher checks the ranges), S spatial axes.
+//! Per-axis geometry in 32 bits (the launcher checks the ranges), S spatial axes. Kernel offsets
+//! k that reach a padded coordinate p (k * dilation == p mod stride) step by kStep = stride / g,
+//! their block positions by bStep = dilation / g (g = gcd(dilation, stride)); the first is
+//! (p / g) * inverse mod kStep, inverse that of dilation / g modulo kStep.
 template <int S>
 struct Axes
 {
@@ -18,6 +22,10 @@ struct Axes
     int32_t padBegin[S];
     int32_t padEnd[S];
     int32_t stride[S];
+    int32_t gcd[S];
+    int32_t kStep[S];
+    int32_t bStep[S];
+    int32_t inverse[S];
 };
 
 template <int S>
@@ -55,55 +63,68 @@ __device__ bool loadBlocks(int64_t const* blockShape, Col2ImArgs<S> const& a, in
     return ok && kernel == a.kernel && columns == a.columns;
 }
 
-//! Block position along axis D that kernel offset k of the padded coordinate `pos` comes from; -1 if none.
+//! The first (smallest) kernel offset k along axis d that reaches padded coordinate p from a block
+//! position b < count, and that b; k >= block when there is none. Later ones: k + kStep, b - bStep.
 template <int S>
-__device__ __forceinline__ int32_t sourcePosition(Axes<S> const& axes, int D, int32_t pos, int32_t k, int32_t count)
+__device__ __forceinline__ void firstSource(
+    Axes<S> const& axes, int d, int32_t p, int32_t block, int32_t count, int32_t& k, int32_t& b)
 {
-    int32_t const q = pos - k * axes.dilation[D];
-    if (q < 0)
+    int64_t k0 = 0;
+    int64_t b0 = p;
+    if (axes.stride[d] != 1)
     {
-        return -1;
-    }
-    int32_t b = q;
-    if (axes.stride[D] != 1)
-    {
-        b = q / axes.stride[D];
-        if (b * axes.stride[D] != q)
+        if (p % axes.gcd[d] != 0)
         {
-            return -1;
+            k = block;
+            return;
         }
+        k0 = axes.kStep[d] == 1 ? 0 : int64_t{p / axes.gcd[d] % axes.kStep[d]} * axes.inverse[d] % axes.kStep[d];
+        b0 = (p - k0 * axes.dilation[d]) / axes.stride[d];
     }
-    return b < count ? b : -1;
+    if (b0 >= count && count > 0)
+    {
+        int64_t const skip = (b0 - count) / axes.bStep[d] + 1; // past the last block position
+        k0 += skip * axes.kStep[d];
+        b0 -= skip * axes.bStep[d];
+    }
+    bool const none = count == 0 || b0 < 0 || k0 >= block;
+    k = none ? block : static_cast<int32_t>(k0);
+    b = static_cast<int32_t>(b0);
 }
 
-//! Sum over the kernel offsets of axes D.. of the input columns that land on `pos` (padded coordinates).
+//! Sum over the kernel offsets of axes D.. of the input columns that land on the output element
+//! whose first sources per axis are (k, b).
 template <int D, int S, class T>
 __device__ __forceinline__ float gatherAxes(T const* __restrict__ cols, Col2ImArgs<S> const& a,
-    int32_t const (&pos)[S], int32_t const (&block)[S], int32_t const (&count)[S], int64_t kOff, int64_t lOff)
+    int32_t const (&k0)[S], int32_t const (&b0)[S], int32_t const (&block)[S], int32_t const (&count)[S],
+    int64_t kOff, int64_t lOff)
 {
+    int32_t const kStep = a.axes.kStep[D];
+    int32_t const bStep = a.axes.bStep[D];
     float sum = 0.F;
     if constexpr (D == S - 1)
     {
-        // Last axis: unrolled so that several loads are in flight before the first add.
-#pragma unroll 4
-        for (int32_t k = 0; k < block[D]; ++k)
+        // Last axis: four loads issued before their sum, so several are in flight per thread.
+        constexpr int kChunk = 4;
+        for (int64_t k = k0[D], b = b0[D]; k < block[D] && b >= 0; k += kChunk * kStep, b -= kChunk * bStep)
         {
-            int32_t const b = sourcePosition(a.axes, D, pos[D], k, count[D]);
-            if (b >= 0)
+            float v[kChunk];
+#pragma unroll
+            for (int j = 0; j < kChunk; ++j)
             {
-                sum += toFloat(cols[(kOff * block[D] + k) * a.columns + lOff * count[D] + b]);
+                int64_t const kj = k + j * kStep;
+                int64_t const bj = b - j * bStep;
+                v[j] = kj < block[D] && bj >= 0 ? toFloat(cols[(kOff * block[D] + kj) * a.columns + lOff * count[D] + bj])
+                                                : 0.F;
             }
+            sum += (v[0] + v[1]) + (v[2] + v[3]);
         }
     }
     else
     {
-        for (int32_t k = 0; k < block[D]; ++k)
+        for (int64_t k = k0[D], b = b0[D]; k < block[D] && b >= 0; k += kStep, b -= bStep)
         {
-            int32_t const b = sourcePosition(a.axes, D, pos[D], k, count[D]);
-            if (b >= 0)
-            {
-                sum += gatherAxes<D + 1, S>(cols, a, pos, block, count, kOff * block[D] + k, lOff * count[D] + b);
-            }
+            sum += gatherAxes<D + 1, S>(cols, a, k0, b0, block, count, kOff * block[D] + k, lOff * count[D] + b);
         }
     }
     return sum;
@@ -133,10 +154,37 @@ __global__ void col2imGather(T const* __restrict__ input, int64_t const* __restr
             rest = next;
         }
         pos[0] = static_cast<int32_t>(rest) + a.axes.padBegin[0];
+        int32_t k0[S];
+        int32_t b0[S];
+#pragma unroll
+        for (int d = 0; d < S; ++d)
+        {
+            firstSource(a.axes, d, pos[d], block[d], count[d], k0[d], b0[d]);
+        }
         T const* cols = input + static_cast<int64_t>(plane) * a.kernel * a.columns;
-        float const sum = ok ? gatherAxes<0, S>(cols, a, pos, block, count, 0, 0) : NAN;
+        float const sum = ok ? gatherAxes<0, S>(cols, a, k0, b0, block, count, 0, 0) : NAN;
         output[i] = fromFloat<T>(sum);
     }
+}
+
+//! x^-1 modulo m for gcd(x, m) == 1 (extended Euclid); 0 when m == 1.
+int64_t inverseModulo(int64_t x, int64_t m) noexcept
+{
+    int64_t r0 = m;
+    int64_t r1 = x % m;
+    int64_t t0 = 0;
+    int64_t t1 = 1;
+    while (r1 != 0)
+    {
+        int64_t const q = r0 / r1;
+        int64_t const r2 = r0 - q * r1;
+        int64_t const t2 = t0 - q * t1;
+        r0 = r1;
+        r1 = r2;
+        t0 = t1;
+        t1 = t2;
+    }
+    return m == 1 ? 0 : (t0 % m + m) % m;
 }
 
 template <int S, class T>
@@ -151,6 +199,11 @@ cudaError_t launchTyped(void const* input, int64_t const* blockShape, void* outp
         a.axes.padBegin[d] = static_cast<int32_t>(g.padBegin[d]);
         a.axes.padEnd[d] = static_cast<int32_t>(g.padEnd[d]);
         a.axes.stride[d] = static_cast<int32_t>(g.strides[d]);
+        int64_t const common = std::gcd(g.dilations[d], g.strides[d]);
+        a.axes.gcd[d] = static_cast<int32_t>(common);
+        a.axes.kStep[d] = static_cast<int32_t>(g.strides[d] / common);
+        a.axes.bStep[d] = static_cast<int32_t>(g.dilations[d] / common);
+        a.axes.inverse[d] = static_cast<int32_t>(inverseModulo(g.dilations[d] / common, g.strides[d] / common));
     }
     a.kernel = g.kernel;
     a.columns = g.columns;
