@@ -219,11 +219,33 @@ def compress_rows(ext, torch, cp, rng):
     return out
 
 
+def col2im_rows(ext, torch, cp, rng):
+    """Col2Im against F.fold: 16 x 64 channels, 3 x 3 blocks, 128 x 128 image, pad 1, stride 1 and 2."""
+    F = torch.nn.functional
+    out = []
+    block = cp.asarray([3, 3], dtype=cp.int64)  # read by the kernel from device memory, as the plugin does
+    for stride, dtype in ((1, "float32"), (1, "float16"), (2, "float32")):
+        length = ((128 + 2 - 2 - 1) // stride + 1) ** 2
+        cols = [cp.random.standard_normal((16, 64 * 9, length), dtype=cp.float32).astype(dtype) for _ in range(2)]
+        image = cp.empty((16, 64, 128, 128), dtype=dtype)
+        tc = [torch.as_tensor(c, device="cuda") for c in cols]
+        out.append(
+            (
+                f"col2im 3x3/{stride} 16x64x128x128 {'fp32' if dtype == 'float32' else 'fp16'}",
+                cols[0].nbytes + image.nbytes,
+                lambda i, c=cols, y=image, s=stride: ext.col2im(c[i], block, y, [1, 1], [1, 1, 1, 1], [s, s]),
+                lambda i, t=tc, s=stride: F.fold(t[i], (128, 128), 3, padding=1, stride=s),
+            )
+        )
+    return out
+
+
 def rows(ext, torch, cp):
     """(name, bytes, ours, torch) per benchmark; each a callable of a rotation index."""
     rng = np.random.default_rng(0)
     out = []
-    for make in (affine_grid_rows, matrix_rows, bitwise_rows, pooling_rows, scatter_rows, compress_rows):
+    makers = (affine_grid_rows, matrix_rows, bitwise_rows, pooling_rows, scatter_rows, compress_rows, col2im_rows)
+    for make in makers:
         out += make(ext, torch, cp, rng)
     return out
 

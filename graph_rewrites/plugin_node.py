@@ -3,8 +3,9 @@ and create the plugin.
 
 op_type = plugin name, domain = plugin namespace, `plugin_version`/`plugin_namespace` set;
 every spec attribute present as a field (node attribute, folded constant input, default, or
-derived); shape inputs listed in `tensorrt_plugin_shape_input_indices`; node and tensor names
-kept. `plan` decides (raising NotRewritable with the reason), `apply` edits the node.
+derived); shape inputs listed in `tensorrt_plugin_shape_input_indices`, those with a spec
+`data_copy` passed once more, as regular inputs after the others; node and tensor names kept.
+`plan` decides (raising NotRewritable with the reason), `apply` edits the node.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     bound, dtypes = _bind_inputs(spec, node, view)
     fields, mapping, folded = _fields(spec, node, view, bound)
     inputs = [bound.get(t.name, "") for t in spec.plugin_inputs]
-    while inputs and not inputs[-1]:
+    while inputs and not inputs[-1] and not spec.data_copies:  # data copies sit at a fixed position
         inputs.pop()
     # TensorRT passes inputs by position: an absent optional input before a present one becomes an
     # empty (zero-element) constant, which the plugins read as absent.
@@ -60,6 +61,8 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
             inputs[i] = view.fresh_name(f"{node.name or node.output[0]}_absent_{tensor.name}")
             placeholders.append(helper.make_tensor(inputs[i], _ELEM_TYPES[dtype], [0], []))
     shape_indices = [i for i, t in enumerate(spec.plugin_inputs[: len(inputs)]) if t.shape_input]
+    copies = [t.name for t in spec.data_copies]
+    inputs += [bound[name] for name in copies]  # shape values for enqueue (a shape input never reaches it)
     outputs = _outputs(spec, node, view)
     counted = spec.derived_attribute("output_count")
     if counted is not None:
@@ -70,6 +73,7 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     if shape_indices:
         fields.append(make_field(SHAPE_INPUTS_ATTRIBUTE, "ints", shape_indices))
         mapping.append(f"{SHAPE_INPUTS_ATTRIBUTE}={shape_indices} (spec shape_input)")
+    mapping += [f"{bound[name]}: {name} again as a device tensor (spec data_copy)" for name in copies]
     mapping += [
         f"{p.name}: empty {spec.plugin_inputs[inputs.index(p.name)].name} (absent optional input)" for p in placeholders
     ]

@@ -14,7 +14,10 @@ Format (see plugins/fast_gelu/spec.toml):
     [[inputs]]          name, type (constraint or dtype), optional, min_rank, shape (rule),
                         shape_input (the plugin reads it as a shape tensor: the rewrite lists it
                         in tensorrt_plugin_shape_input_indices), fold_into (a constant input the
-                        plugin takes as this attribute: the rewrite folds its value in and drops it)
+                        plugin takes as this attribute: the rewrite folds its value in and drops it),
+                        data_copy (a shape input the plugin also receives as a regular device tensor,
+                        appended after the other plugin inputs, in spec order: its values then reach
+                        enqueue, which shape inputs never do)
     [[outputs]]         name, type, optional, shape (rule); an optional output without an
                         output_count attribute is still produced (the rewrite names it if unused)
     [[size_tensors]]    name: a 0-D int32 plugin output, after the outputs, holding the extent of a
@@ -100,6 +103,7 @@ class TensorSpec:
     shape: str | None = None
     shape_input: bool = False  # marked in tensorrt_plugin_shape_input_indices by the rewrite
     fold_into: str | None = None  # attribute receiving this input's constant value
+    data_copy: bool = False  # a shape input passed again as a device tensor after the plugin inputs
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,11 @@ class OpSpec:
     def plugin_inputs(self) -> tuple[TensorSpec, ...]:
         """The inputs the plugin receives, in order: folded inputs become attributes instead."""
         return tuple(t for t in self.inputs if t.fold_into is None)
+
+    @property
+    def data_copies(self) -> tuple[TensorSpec, ...]:
+        """Shape inputs the plugin also receives as device tensors, appended after plugin_inputs."""
+        return tuple(t for t in self.inputs if t.data_copy)
 
 
 class _Reader:
@@ -295,7 +304,7 @@ def _read_constraints(top: _Reader) -> dict[str, tuple[str, ...]]:
 
 
 def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorSpec:
-    r.reject_unknown({"name", "type", "optional", "min_rank", "shape", "shape_input", "fold_into"})
+    r.reject_unknown({"name", "type", "optional", "min_rank", "shape", "shape_input", "fold_into", "data_copy"})
     kind = r.get("type", str)
     if kind not in constraints and kind not in DTYPES:
         raise r.fail("type", f"unknown dtype or type constraint {kind!r}")
@@ -307,6 +316,7 @@ def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorS
         shape=r.get("shape", str, None),
         shape_input=r.get("shape_input", bool, False),
         fold_into=r.get("fold_into", str, None),
+        data_copy=r.get("data_copy", bool, False),
     )
 
 
@@ -388,6 +398,8 @@ def _check_input_roles(top: _Reader, spec: OpSpec) -> None:
     for i, tensor in enumerate(spec.inputs):
         if tensor.shape_input and not set(spec.dtypes_of(tensor)) <= {"int32", "int64"}:
             raise top.fail(f"inputs[{i}].shape_input", "a shape input must be int32 or int64")
+        if tensor.data_copy and (not tensor.shape_input or tensor.optional):
+            raise top.fail(f"inputs[{i}].data_copy", "only a required shape input can have a data copy")
         if tensor.fold_into is None:
             continue
         attr = by_name.get(tensor.fold_into)
@@ -398,8 +410,8 @@ def _check_input_roles(top: _Reader, spec: OpSpec) -> None:
         if i == 0:
             raise top.fail(f"inputs[{i}].fold_into", "the first input cannot be folded")
     for i, tensor in enumerate(spec.outputs):
-        if tensor.shape_input or tensor.fold_into:
-            raise top.fail(f"outputs[{i}]", "shape_input and fold_into apply to inputs only")
+        if tensor.shape_input or tensor.fold_into or tensor.data_copy:
+            raise top.fail(f"outputs[{i}]", "shape_input, fold_into and data_copy apply to inputs only")
     folded = [t.fold_into for t in spec.inputs if t.fold_into]
     if len(folded) != len(set(folded)):
         raise top.fail("inputs", "two inputs fold into the same attribute")

@@ -87,9 +87,10 @@ class PluginImpl(Impl):
         if built is None:
             raise RuntimeError(f"createPlugin returned null: {host.messages()}")
         runtime = built.round_trip()  # what TensorRT runs after deserializing an engine
-        # Shape inputs reach a plugin as values at shape time only (addPluginV3's shapeInputs), never in enqueue.
+        # Shape inputs reach a plugin as values at shape time only (addPluginV3's shapeInputs), never in
+        # enqueue; a spec data_copy input comes again as a device tensor after the others, as the rewrite passes it.
         tensors = list(zip(spec.inputs, _fill_absent(self.xp(), spec, ins), strict=False))
-        regular = [i for t, i in tensors if not t.shape_input]
+        regular = [i for t, i in tensors if not t.shape_input] + [i for t, i in tensors if t.data_copy]
         stream = self.xp().cuda.get_current_stream()
         shape_values = [[int(v) for v in self.xp().asnumpy(i).ravel()] for t, i in tensors if t.shape_input] or None
         if spec.size_tensors:
