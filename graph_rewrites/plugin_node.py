@@ -172,7 +172,9 @@ def _outputs(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> list[str]:
         count = max(len(used), required)
     used += [""] * (count - len(used))
     base = node.name or node.op_type
-    return [name or view.fresh_name(f"{base}_{spec.outputs[i].name}_unused") for i, name in enumerate(used)]
+    named = [name or view.fresh_name(f"{base}_{spec.outputs[i].name}_unused") for i, name in enumerate(used)]
+    # TensorRT's parser binds every plugin output to a node output: size tensors get names too.
+    return named + [view.fresh_name(f"{base}_{t.name}") for t in spec.size_tensors]
 
 
 def _output_types(
@@ -186,11 +188,12 @@ def types_from_rules(
 ) -> dict[str, TensorType]:
     """Output name -> type by the spec: dtype of the bound type constraint, shape by the rule."""
     types = {}
-    for tensor, name in zip(spec.outputs, outputs, strict=False):
+    for tensor, name in zip(spec.plugin_outputs, outputs, strict=False):
         if not name:
             continue
         dtype = dtypes.get(tensor.type, tensor.type)
-        types[name] = TensorType(_ELEM_TYPES.get(dtype, 0), _rule_shape(tensor.shape, shapes))
+        shape = () if tensor in spec.size_tensors else _rule_shape(tensor.shape, shapes)
+        types[name] = TensorType(_ELEM_TYPES.get(dtype, 0), shape)
     return types
 
 

@@ -113,16 +113,29 @@ def test_invalid_spec_names_file_and_field(tmp_path: Path, old: str, new: str, f
     assert str(path) in message and field in message and problem in message
 
 
-def test_optional_outputs_need_an_output_count_attribute(tmp_path: Path) -> None:
+def test_optional_outputs_with_and_without_an_output_count_attribute(tmp_path: Path) -> None:
     text = (
         VALID.format(name="ThingPlugin") + '[[outputs]]\nname = "Z"\ntype = "T"\noptional = true\nshape = "same_as:X"\n'
     )
-    with pytest.raises(SpecError, match="derived"):
-        load_spec(write_op(tmp_path, "a", text))
+    always = load_spec(write_op(tmp_path, "a", text))  # produced always; the rewrite names it when unused
+    assert always.derived_attribute("output_count") is None and always.outputs[1].optional
     counted = text + '[[attributes]]\nname = "num_outputs"\ntype = "int"\ndefault = 1\nderived = "output_count"\n'
     spec = load_spec(write_op(tmp_path, "b", counted))
     assert [a.name for a in spec.onnx_attributes] == ["alpha"]
     assert spec.derived_attribute("output_count").name == "num_outputs"
+
+
+def test_size_tensors_follow_the_outputs(tmp_path: Path) -> None:
+    text = VALID.format(name="ThingPlugin").replace('shape = "same_as:X"', 'shape = "dynamic:X"')
+    spec = load_spec(write_op(tmp_path, "a", text + '[[size_tensors]]\nname = "count"\n'))
+    assert [t.name for t in spec.plugin_outputs] == [t.name for t in spec.outputs] + ["count"]
+    assert spec.size_tensors[0].type == "int32"
+    with pytest.raises(SpecError, match=r"size_tensors.*value-dependent"):
+        load_spec(write_op(tmp_path, "b", VALID.format(name="ThingPlugin") + '[[size_tensors]]\nname = "count"\n'))
+    with pytest.raises(SpecError, match="duplicate name 'Y'"):
+        load_spec(write_op(tmp_path, "c", text + '[[size_tensors]]\nname = "Y"\n'))
+    with pytest.raises(SpecError, match=r"size_tensors\[0\]\.shape.*unknown field"):
+        load_spec(write_op(tmp_path, "d", text + '[[size_tensors]]\nname = "n"\nshape = "x"\n'))
 
 
 def test_broken_toml_names_file(tmp_path: Path) -> None:

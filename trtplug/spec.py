@@ -13,7 +13,11 @@ Format (see plugins/fast_gelu/spec.toml):
                         shape_input (the plugin reads it as a shape tensor: the rewrite lists it
                         in tensorrt_plugin_shape_input_indices), fold_into (a constant input the
                         plugin takes as this attribute: the rewrite folds its value in and drops it)
-    [[outputs]]         name, type, optional, shape (rule)
+    [[outputs]]         name, type, optional, shape (rule); an optional output without an
+                        output_count attribute is still produced (the rewrite names it if unused)
+    [[size_tensors]]    name: a 0-D int32 plugin output, after the outputs, holding the extent of a
+                        data-dependent ("dynamic:") output dim (IExprBuilder::declareSizeTensor);
+                        not an ONNX output: the rewrite gives it a fresh name
     [tolerances.<dtype>] atol, rtol
     [reference]         kind (onnxruntime|onnx-reference|numpy: plugins/<op>/reference.py)
     [parity]            optional case hints (trtplug/case_hints.py): case shapes, integer value ranges
@@ -28,7 +32,7 @@ from typing import Any
 
 from trtplug.case_hints import ParityHints, read_parity_hints
 from trtplug.errors import SpecError
-from trtplug.shape_rules import check_rule
+from trtplug.shape_rules import check_rule, is_value_dependent
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -116,6 +120,7 @@ class OpSpec:
     reference: str
     extra: dict[str, Any] = field(default_factory=dict)
     parity: ParityHints | None = None
+    size_tensors: tuple[TensorSpec, ...] = ()
 
     def dtypes_of(self, tensor: TensorSpec) -> tuple[str, ...]:
         return self.type_constraints.get(tensor.type, (tensor.type,))
@@ -148,6 +153,11 @@ class OpSpec:
 
     def derived_attribute(self, kind: str) -> Attribute | None:
         return next((a for a in self.attributes if a.derived == kind), None)
+
+    @property
+    def plugin_outputs(self) -> tuple[TensorSpec, ...]:
+        """The outputs the plugin produces, in order: the op's, then its size tensors."""
+        return self.outputs + self.size_tensors
 
     @property
     def plugin_inputs(self) -> tuple[TensorSpec, ...]:
@@ -216,6 +226,7 @@ def load_spec(path: Path) -> OpSpec:
             "reference",
             "extra",
             "parity",
+            "size_tensors",
         }
     )
     constraints = _read_constraints(top)
@@ -223,7 +234,8 @@ def load_spec(path: Path) -> OpSpec:
     outputs = tuple(_read_tensor(r, constraints) for r in top.items("outputs"))
     if not inputs or not outputs:
         raise top.fail("inputs" if not inputs else "outputs", "at least one entry required")
-    _check_unique(top, "inputs", [t.name for t in inputs] + [t.name for t in outputs])
+    size_tensors = tuple(_read_size_tensor(r) for r in top.items("size_tensors", []))
+    _check_unique(top, "inputs", [t.name for t in inputs + outputs + size_tensors])
     attributes = tuple(_read_attribute(r) for r in top.items("attributes", []))
     _check_unique(top, "attributes", [a.name for a in attributes])
     spec = OpSpec(
@@ -240,6 +252,7 @@ def load_spec(path: Path) -> OpSpec:
         reference=top.sub("reference").get("kind", str, choices=REFERENCE_KINDS),
         extra=top.get("extra", dict, {}),
         parity=read_parity_hints(top, inputs, [a.name for a in attributes]),
+        size_tensors=size_tensors,
     )
     _check_shape_rules(top, spec)
     _check_tolerances(top, spec)
@@ -292,6 +305,11 @@ def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorS
         shape_input=r.get("shape_input", bool, False),
         fold_into=r.get("fold_into", str, None),
     )
+
+
+def _read_size_tensor(r: _Reader) -> TensorSpec:
+    r.reject_unknown({"name"})
+    return TensorSpec(name=r.get("name", str), type="int32", shape=None)  # 0-D
 
 
 def _read_attribute(r: _Reader) -> Attribute:
@@ -354,8 +372,10 @@ def _check_tolerances(top: _Reader, spec: OpSpec) -> None:
 def _check_optional_outputs(top: _Reader, spec: OpSpec) -> None:
     if spec.outputs[0].optional:
         raise top.fail("outputs[0].optional", "the first output cannot be optional")
-    if any(t.optional for t in spec.outputs) and spec.derived_attribute("output_count") is None:
-        raise top.fail("outputs", 'optional outputs need an attribute with derived = "output_count"')
+    if spec.size_tensors and spec.derived_attribute("output_count") is not None:
+        raise top.fail("size_tensors", "size tensors follow every output: no output_count attribute with them")
+    if spec.size_tensors and not any(is_value_dependent(t.shape) for t in spec.outputs):
+        raise top.fail("size_tensors", 'size tensors need an output with a value-dependent ("dynamic:") shape')
 
 
 def _check_input_roles(top: _Reader, spec: OpSpec) -> None:

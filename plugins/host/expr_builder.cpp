@@ -191,8 +191,21 @@ HostExpr const* HostExprBuilder::declareSize(
     {
         return invalid("declareSizeTensor: opt must not be a size tensor");
     }
-    mSizeTensors.push_back({outputIndex, o->text(), u->text()});
-    return add(false, 0, "size_tensor(" + std::to_string(outputIndex) + ")", true);
+    HostExpr const* e = add(false, 0, "size_tensor(" + std::to_string(outputIndex) + ")", true);
+    mSizeTensors.push_back({outputIndex, o->text(), u->text(), o, u, e});
+    return e;
+}
+
+SizeTensorDecl const* HostExprBuilder::sizeTensorOf(HostExpr const* e) const noexcept
+{
+    for (auto const& decl : mSizeTensors)
+    {
+        if (decl.expr == e)
+        {
+            return &decl;
+        }
+    }
+    return nullptr;
 }
 
 nvinfer1::IDimensionExpr const* HostExprBuilder::Impl::constant(int64_t value)

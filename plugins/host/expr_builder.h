@@ -41,12 +41,16 @@ private:
     Impl mImplObject;
 };
 
-//! A size tensor declared by a plugin (output index and the opt/upper expressions as text).
+//! A size tensor declared by a plugin: its output index, the opt/upper expressions (as text, and
+//! their values when constant), and the expression the plugin received for it.
 struct SizeTensorDecl
 {
     int32_t outputIndex;
     std::string opt;
     std::string upper;
+    HostExpr const* optExpr;
+    HostExpr const* upperExpr;
+    HostExpr const* expr;
 };
 
 class HostExprBuilder final : public nvinfer1::IExprBuilder
@@ -67,6 +71,8 @@ public:
     //! Problems the plugin caused (division by zero, foreign expressions, bad operations).
     std::vector<std::string> const& errors() const noexcept { return mErrors; }
     std::vector<SizeTensorDecl> const& sizeTensors() const noexcept { return mSizeTensors; }
+    //! The declaration behind a size-tensor expression, or null.
+    SizeTensorDecl const* sizeTensorOf(HostExpr const* e) const noexcept;
 
 private:
     struct Impl final : nvinfer1::apiv::VExprBuilder

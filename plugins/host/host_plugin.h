@@ -3,6 +3,7 @@
 // misuse by the caller raises ValueError.
 #pragma once
 
+#include "common/binding.h"
 #include "host/host.h"
 
 #include <NvInferRuntime.h>
@@ -14,6 +15,22 @@
 
 namespace trtplug::host
 {
+
+//! The output shapes of one run. A data-dependent dim (a size tensor used directly as the dim)
+//! holds its upper bound in `bounds`, which is what TensorRT allocates and the caller must pass.
+struct OutputPlan
+{
+    struct DataDependentDim
+    {
+        int32_t output;
+        int32_t dim;
+        int32_t sizeTensor; //!< output index of the size tensor holding the actual extent
+        int64_t opt;
+        int64_t upper;
+    };
+    std::vector<nvinfer1::Dims> bounds;
+    std::vector<DataDependentDim> dataDependent;
+};
 
 class HostPlugin
 {
@@ -37,11 +54,17 @@ public:
     std::unique_ptr<HostPlugin> roundTrip();
     std::unique_ptr<HostPlugin> attachToContext();
 
+    //! Upper-bound output shapes for concrete input shapes (equal to the shapes unless the plugin
+    //! declares size tensors): what a caller of run() allocates, as TensorRT does.
+    pybind11::list outputBounds(pybind11::sequence inputShapes, pybind11::object shapeInputs);
+
     //! configure -> workspace -> attachToContext -> setTactic -> onShapeChange -> enqueue.
     //! `shapeInputs`: None or the values of each shape input (lists of ints), which reach the
     //! plugin only in getOutputShapes, as constants, the way addPluginV3's shapeInputs do.
-    void run(pybind11::sequence inputs, pybind11::sequence outputs, pybind11::handle stream, bool synchronize,
-        pybind11::object shapeInputs = pybind11::none());
+    //! Returns the actual output shapes: for a plugin with size tensors the outputs are allocated
+    //! at their upper bounds, and run() synchronizes to read the size tensors.
+    pybind11::list run(pybind11::sequence inputs, pybind11::sequence outputs, pybind11::handle stream,
+        bool synchronize, pybind11::object shapeInputs = pybind11::none());
 
 private:
     nvinfer1::IPluginV3OneBuild* build(bool required = true);
@@ -52,12 +75,17 @@ private:
     void check(int32_t status, char const* method, size_t mark) const;
 
     //! Output shapes for concrete input dims (what run() compares its outputs with).
-    std::vector<nvinfer1::Dims> concreteShapes(
+    OutputPlan concreteShapes(
         std::vector<nvinfer1::Dims> const& inputs, std::vector<std::vector<int64_t>> const& shapeValues = {});
 
-    //! The build-phase calls before execution; returns the workspace size.
+    //! The build-phase calls before execution; returns the workspace size and fills `plan`.
     size_t prepareBuild(std::vector<nvinfer1::PluginTensorDesc> const& in,
-        std::vector<nvinfer1::PluginTensorDesc> const& out, std::vector<std::vector<int64_t>> const& shapeValues = {});
+        std::vector<nvinfer1::PluginTensorDesc> const& out, std::vector<std::vector<int64_t>> const& shapeValues,
+        OutputPlan& plan);
+
+    //! The caller's output shapes with each data-dependent dim set from its size tensor.
+    pybind11::list actualShapes(OutputPlan const& plan, std::vector<DeviceArray> const& outArrays,
+        std::vector<nvinfer1::PluginTensorDesc> const& out) const;
 
     //! True when supportsFormatCombination accepts every position of `inOut`, queried one
     //! position at a time with later positions poisoned, as TensorRT's contract allows.
@@ -68,6 +96,9 @@ private:
     nvinfer1::TensorRTPhase mPhase;
     nvinfer1::IPluginV3OneCore* mCore{nullptr};
 };
+
+//! The values of each shape input (None: no shape inputs), as lists of ints.
+std::vector<std::vector<int64_t>> shapeInputValues(pybind11::object shapeInputs);
 
 //! The IPluginResourceContext handed to attachToContext: no allocator, no error recorder.
 nvinfer1::IPluginResourceContext* resourceContext();

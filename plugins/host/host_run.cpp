@@ -85,63 +85,26 @@ private:
     cudaStream_t mStream;
 };
 
-} // namespace
-
-std::vector<Dims> HostPlugin::concreteShapes(
-    std::vector<Dims> const& inputs, std::vector<std::vector<int64_t>> const& shapeValues)
+//! A size tensor's value, copied from the device (the stream has been synchronized).
+int64_t readSizeTensor(DeviceArray const& a, DataType type)
 {
-    HostExprBuilder builder;
-    std::vector<DimsExprs> in(inputs.size());
-    for (size_t i = 0; i < inputs.size(); ++i)
+    if (type == DataType::kINT64)
     {
-        in[i].nbDims = inputs[i].nbDims;
-        for (int32_t j = 0; j < inputs[i].nbDims; ++j)
-        {
-            in[i].d[j] = builder.makeConstant(inputs[i].d[j]);
-        }
+        int64_t v = 0;
+        checkCuda(cudaMemcpy(&v, reinterpret_cast<void const*>(a.ptr), sizeof(v), cudaMemcpyDeviceToHost),
+            "size tensor read");
+        return v;
     }
-    // A shape input's DimsExprs holds its values (one per element), as TensorRT passes them.
-    std::vector<DimsExprs> shapeIn(shapeValues.size());
-    for (size_t i = 0; i < shapeValues.size(); ++i)
-    {
-        require(shapeValues[i].size() <= static_cast<size_t>(Dims::MAX_DIMS),
-            "shape input " + std::to_string(i) + ": more than 8 values");
-        shapeIn[i].nbDims = static_cast<int32_t>(shapeValues[i].size());
-        for (int32_t j = 0; j < shapeIn[i].nbDims; ++j)
-        {
-            shapeIn[i].d[j] = builder.makeConstant(shapeValues[i][static_cast<size_t>(j)]);
-        }
-    }
-    DimsExprs unset{};
-    unset.nbDims = -1;
-    std::vector<DimsExprs> out(static_cast<size_t>(nbOutputs()), unset);
-    size_t const mark = captureLogger().size();
-    check(build()->getOutputShapes(in.data(), static_cast<int32_t>(in.size()),
-              shapeIn.empty() ? nullptr : shapeIn.data(), static_cast<int32_t>(shapeIn.size()), out.data(),
-              static_cast<int32_t>(out.size()), builder),
-        "getOutputShapes", mark);
-    std::vector<Dims> shapes(out.size());
-    for (size_t i = 0; i < out.size(); ++i)
-    {
-        bool ok = builder.errors().empty() && out[i].nbDims >= 0 && out[i].nbDims <= Dims::MAX_DIMS;
-        shapes[i].nbDims = ok ? out[i].nbDims : 0;
-        for (int32_t j = 0; ok && j < out[i].nbDims; ++j)
-        {
-            HostExpr const* e = builder.find(out[i].d[j]);
-            ok = e != nullptr && e->constant();
-            shapes[i].d[j] = ok ? e->value() : -1;
-        }
-        if (!ok)
-        {
-            throw std::runtime_error(name() + "::getOutputShapes gave no constant shape for output "
-                + std::to_string(i) + " from constant inputs");
-        }
-    }
-    return shapes;
+    int32_t v = 0;
+    checkCuda(cudaMemcpy(&v, reinterpret_cast<void const*>(a.ptr), sizeof(v), cudaMemcpyDeviceToHost),
+        "size tensor read");
+    return v;
 }
 
+} // namespace
+
 size_t HostPlugin::prepareBuild(std::vector<PluginTensorDesc> const& in, std::vector<PluginTensorDesc> const& out,
-    std::vector<std::vector<int64_t>> const& shapeValues)
+    std::vector<std::vector<int64_t>> const& shapeValues, OutputPlan& plan)
 {
     require(static_cast<int32_t>(out.size()) == nbOutputs(),
         name() + " has " + std::to_string(nbOutputs()) + " outputs, got " + std::to_string(out.size()) + " arrays");
@@ -157,13 +120,20 @@ size_t HostPlugin::prepareBuild(std::vector<PluginTensorDesc> const& in, std::ve
     check(build()->getOutputDataTypes(types.data(), static_cast<int32_t>(types.size()), inTypes.data(),
               static_cast<int32_t>(inTypes.size())),
         "getOutputDataTypes", mark);
-    std::vector<Dims> const shapes = concreteShapes(inDims, shapeValues);
+    plan = concreteShapes(inDims, shapeValues);
     for (size_t i = 0; i < out.size(); ++i)
     {
         require(types[i] == out[i].type, "output " + std::to_string(i) + " is " + trtTypeName(out[i].type)
                 + " but the plugin declares " + trtTypeName(types[i]));
-        require(sameDims(shapes[i], out[i].dims), "output " + std::to_string(i) + " has shape "
-                + dimsText(out[i].dims) + " but the plugin declares " + dimsText(shapes[i]));
+        require(sameDims(plan.bounds[i], out[i].dims), "output " + std::to_string(i) + " has shape "
+                + dimsText(out[i].dims) + " but the plugin declares " + dimsText(plan.bounds[i])
+                + (plan.dataDependent.empty() ? "" : " (upper bounds for its size-tensor dims)"));
+    }
+    for (auto const& d : plan.dataDependent)
+    {
+        require(types[d.sizeTensor] == DataType::kINT32 || types[d.sizeTensor] == DataType::kINT64,
+            "size tensor (output " + std::to_string(d.sizeTensor) + ") must be int32 or int64, the plugin declares "
+                + trtTypeName(types[d.sizeTensor]));
     }
     std::vector<DynamicPluginTensorDesc> dynIn;
     std::vector<DynamicPluginTensorDesc> dynOut;
@@ -174,6 +144,15 @@ size_t HostPlugin::prepareBuild(std::vector<PluginTensorDesc> const& in, std::ve
     for (auto const& d : out)
     {
         dynOut.push_back(dynamic(d));
+    }
+    for (auto const& d : plan.dataDependent)
+    {
+        // As the builder describes a data-dependent dim: unknown (-1), bounded by opt and upper.
+        DynamicPluginTensorDesc& desc = dynOut[static_cast<size_t>(d.output)];
+        desc.desc.dims.d[d.dim] = -1;
+        desc.min.d[d.dim] = 0;
+        desc.opt.d[d.dim] = d.opt;
+        desc.max.d[d.dim] = d.upper;
     }
     std::vector<DynamicPluginTensorDesc> inOut(dynIn);
     inOut.insert(inOut.end(), dynOut.begin(), dynOut.end());
@@ -187,17 +166,10 @@ size_t HostPlugin::prepareBuild(std::vector<PluginTensorDesc> const& in, std::ve
     return build()->getWorkspaceSize(dynIn.data(), nbIn, dynOut.data(), nbOut);
 }
 
-void HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle stream, bool synchronize,
+py::list HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle stream, bool synchronize,
     py::object shapeInputs)
 {
-    std::vector<std::vector<int64_t>> shapeValues;
-    if (!shapeInputs.is_none())
-    {
-        for (py::handle values : py::iter(shapeInputs))
-        {
-            shapeValues.push_back(values.cast<std::vector<int64_t>>());
-        }
-    }
+    std::vector<std::vector<int64_t>> const shapeValues = shapeInputValues(shapeInputs);
     std::vector<DeviceArray> inArrays;
     std::vector<DeviceArray> outArrays;
     std::vector<PluginTensorDesc> in;
@@ -215,7 +187,8 @@ void HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle strea
     cudaStream_t const s = toStream(stream);
     // A runtime-phase object has no build capability; TensorRT then takes the workspace size
     // from the engine, and there is no engine here, so none is given.
-    size_t const workspaceBytes = build(false) != nullptr ? prepareBuild(in, out, shapeValues) : 0;
+    OutputPlan plan;
+    size_t const workspaceBytes = build(false) != nullptr ? prepareBuild(in, out, shapeValues, plan) : 0;
 
     size_t mark = captureLogger().size();
     std::unique_ptr<IPluginV3> attached(runtime()->attachToContext(resourceContext()));
@@ -228,10 +201,16 @@ void HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle strea
     {
         throw std::runtime_error(name() + ": the attached clone has no runtime capability");
     }
+    // Data-dependent dims are unknown (-1) at runtime too: a plugin must not size its work by them.
+    std::vector<PluginTensorDesc> runOut(out);
+    for (auto const& d : plan.dataDependent)
+    {
+        runOut[static_cast<size_t>(d.output)].dims.d[d.dim] = -1;
+    }
     auto const nbIn = static_cast<int32_t>(in.size());
     auto const nbOut = static_cast<int32_t>(out.size());
     check(rt->setTactic(0), "setTactic", mark);
-    check(rt->onShapeChange(in.data(), nbIn, out.data(), nbOut), "onShapeChange", mark);
+    check(rt->onShapeChange(in.data(), nbIn, runOut.data(), nbOut), "onShapeChange", mark);
 
     std::vector<void const*> inPtrs;
     std::vector<void*> outPtrs;
@@ -245,12 +224,42 @@ void HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle strea
     }
     Workspace workspace(workspaceBytes, s);
     mark = captureLogger().size();
-    check(rt->enqueue(in.data(), out.data(), inPtrs.data(), outPtrs.data(), workspace.get(), s), "enqueue", mark);
+    check(rt->enqueue(in.data(), runOut.data(), inPtrs.data(), outPtrs.data(), workspace.get(), s), "enqueue", mark);
     checkCuda(cudaGetLastError(), (name() + "::enqueue left a CUDA error").c_str());
-    if (synchronize)
+    if (synchronize || !plan.dataDependent.empty())
     {
         checkCuda(cudaStreamSynchronize(s), (name() + ": stream synchronize after enqueue").c_str());
     }
+    return actualShapes(plan, outArrays, out);
+}
+
+py::list HostPlugin::actualShapes(
+    OutputPlan const& plan, std::vector<DeviceArray> const& outArrays, std::vector<PluginTensorDesc> const& out) const
+{
+    std::vector<Dims> actual;
+    for (auto const& d : out)
+    {
+        actual.push_back(d.dims);
+    }
+    for (auto const& d : plan.dataDependent)
+    {
+        int64_t const value = readSizeTensor(outArrays[static_cast<size_t>(d.sizeTensor)], out[d.sizeTensor].type);
+        require(value >= 0 && value <= d.upper, name() + ": size tensor (output " + std::to_string(d.sizeTensor)
+                + ") holds " + std::to_string(value) + ", outside [0, " + std::to_string(d.upper)
+                + "] (its declared upper bound)");
+        actual[static_cast<size_t>(d.output)].d[d.dim] = value;
+    }
+    py::list shapes;
+    for (auto const& d : actual)
+    {
+        py::tuple shape(d.nbDims);
+        for (int32_t j = 0; j < d.nbDims; ++j)
+        {
+            shape[static_cast<size_t>(j)] = d.d[j];
+        }
+        shapes.append(shape);
+    }
+    return shapes;
 }
 
 } // namespace trtplug::host

@@ -156,5 +156,9 @@ PYBIND11_MODULE(_plugin_host, m)
         .def("run", &HostPlugin::run, "inputs"_a, "outputs"_a, "stream"_a = py::none(), "synchronize"_a = true,
             "shape_inputs"_a = py::none(),
             "execute on CUDA arrays (__cuda_array_interface__): configure, workspace, attach, enqueue; shape_inputs: "
-            "the values of each shape input (lists of ints), seen by getOutputShapes only");
+            "the values of each shape input (lists of ints), seen by getOutputShapes only. Returns the actual "
+            "output shapes (size-tensor dims read back after a synchronize; outputs are allocated at "
+            "output_bounds())")
+        .def("output_bounds", &HostPlugin::outputBounds, "input_shapes"_a, "shape_inputs"_a = py::none(),
+            "concrete output shapes with each size-tensor dim at its declared upper bound (what TensorRT allocates)");
 }

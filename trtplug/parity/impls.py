@@ -91,11 +91,28 @@ class PluginImpl(Impl):
         tensors = list(zip(spec.inputs, _fill_absent(self.xp(), spec, ins), strict=False))
         regular = [i for t, i in tensors if not t.shape_input]
         stream = self.xp().cuda.get_current_stream()
-        if any(t.shape_input for t, _ in tensors):
-            shape_values = [[int(v) for v in self.xp().asnumpy(i).ravel()] for t, i in tensors if t.shape_input]
-            runtime.run(regular, outs, stream, shape_inputs=shape_values)
+        shape_values = [[int(v) for v in self.xp().asnumpy(i).ravel()] for t, i in tensors if t.shape_input] or None
+        if spec.size_tensors:
+            run_bounded(self.xp(), spec, runtime, regular, outs, stream, shape_values)
         else:
-            runtime.run(regular, outs, stream)
+            runtime.run(regular, outs, stream, shape_inputs=shape_values)
+
+
+def run_bounded(
+    xp: ModuleType, spec: OpSpec, runtime: Any, ins: list[Any], outs: list[Any], stream: Any, shape_values: Any
+) -> None:
+    """A plugin with size tensors, run as TensorRT runs it: outputs allocated at their upper bounds
+    (poisoned), the actual shapes read back from the size tensors, the packed results copied into
+    the exact-shaped `outs` (shaped by the reference), whose shapes must match."""
+    bounds = runtime.output_bounds([tuple(i.shape) for i in ins], shape_values)
+    dtypes = [o.dtype for o in outs] + ["int32"] * len(spec.size_tensors)
+    bounded = [poisoned(xp, tuple(b), str(dt)) for b, dt in zip(bounds, dtypes, strict=True)]
+    actual = runtime.run(ins, bounded, stream, shape_inputs=shape_values)
+    for tensor, out, buffer, shape in zip(spec.outputs, outs, bounded, actual, strict=False):
+        if tuple(shape) != tuple(out.shape):
+            got = tuple(shape)
+            raise RuntimeError(f"output {tensor.name!r}: the size tensors give shape {got}, expected {out.shape}")
+        out[...] = buffer.ravel()[: out.size].reshape(out.shape)  # packed at the front, as TensorRT reads it
 
 
 def _fill_absent(xp: ModuleType, spec: OpSpec, ins: list[Any]) -> list[Any]:

@@ -106,8 +106,16 @@ def run_plugin(spec: OpSpec, impl: Impl, inputs: list[np.ndarray], attrs: dict[s
     impl.execute(spec, [None if x is None else xp.asarray(x) for x in given], outs, attrs)
     if impl.on_gpu:
         xp.cuda.get_current_stream().synchronize()
-        return tuple(xp.asnumpy(o) for o in outs)
-    return tuple(outs)
+        outs = [xp.asnumpy(o) for o in outs]
+    return tuple(outs) + _size_tensor_values(spec, outs, attrs, count)
+
+
+def _size_tensor_values(spec: OpSpec, outs: list[np.ndarray], attrs: dict[str, Any], count: int) -> tuple:
+    """The plugin node's size-tensor outputs (after the op's), from the prototype's rule."""
+    if count <= len(spec.outputs):
+        return ()
+    values = pyplugin_module(spec).size_tensor_values(outs, attrs)
+    return tuple(np.array(v, dtype=np.int32) for v in values[: count - len(spec.outputs)])
 
 
 def _output_shapes(spec: OpSpec, inputs: list[Any], shapes: dict, attrs: dict[str, Any]) -> list[tuple[int, ...]]:

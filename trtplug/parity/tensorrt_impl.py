@@ -64,14 +64,45 @@ class TensorRTImpl(Impl):
         context = _build_engine(trt, model).create_execution_context()
         out_names = [t.name for t in spec.outputs[: len(outs)]]
         keep = []  # zero-size tensors still need a valid address
-        for name, array in [(n, given[n]) for n in input_names] + list(zip(out_names, outs, strict=True)):
+        bound = [(n, given[n]) for n in input_names]
+        allocators = {n: _output_allocator(trt, xp) for n in out_names} if spec.size_tensors else {}
+        bound += [] if allocators else list(zip(out_names, outs, strict=True))
+        for name, array in bound:
             buffer = array if array.size else xp.empty(1, dtype=array.dtype)
             keep.append(buffer)
             context.set_tensor_address(name, buffer.data.ptr)
+        for name, allocator in allocators.items():
+            context.set_output_allocator(name, allocator)
         stream = xp.cuda.get_current_stream()
         if not context.execute_async_v3(stream.ptr):
             raise RuntimeError(f"{spec.plugin.name}: TensorRT enqueue failed")
         stream.synchronize()
+        for name, out in zip(out_names, outs, strict=True) if allocators else ():
+            allocators[name].copy_into(out, name)
+
+
+def _output_allocator(trt: ModuleType, xp: ModuleType) -> Any:
+    """An IOutputAllocator: data-dependent outputs (size tensors) get memory once TensorRT knows
+    their size, and report their actual shape afterwards."""
+
+    class OutputAllocator(trt.IOutputAllocator):
+        def __init__(self) -> None:
+            super().__init__()
+            self.buffer, self.shape = None, None
+
+        def reallocate_output(self, tensor_name: str, memory: int, size: int, alignment: int) -> int:
+            self.buffer = xp.empty(max(size, 1), dtype=xp.uint8)
+            return self.buffer.data.ptr
+
+        def notify_shape(self, tensor_name: str, shape: Any) -> None:
+            self.shape = tuple(shape)
+
+        def copy_into(self, out: Any, name: str) -> None:
+            if self.shape != tuple(out.shape):
+                raise RuntimeError(f"output {name!r}: TensorRT reports shape {self.shape}, expected {out.shape}")
+            out[...] = self.buffer[: out.nbytes].view(out.dtype).reshape(out.shape)
+
+    return OutputAllocator()
 
 
 def _build_engine(trt: ModuleType, model: bytes) -> Any:

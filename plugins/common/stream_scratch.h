@@ -1,0 +1,48 @@
+// Stream-ordered scratch memory for a pybind11 launcher binding (the CUDA-launcher path; a plugin
+// gets its scratch from TensorRT's workspace instead). Freed on the same stream, so it lives
+// exactly as long as the kernels queued before the free.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+namespace trtplug
+{
+
+class StreamScratch
+{
+public:
+    StreamScratch(size_t bytes, cudaStream_t stream)
+        : mStream(stream)
+    {
+        if (bytes > 0)
+        {
+            cudaError_t const err = cudaMallocAsync(&mPtr, bytes, stream);
+            if (err != cudaSuccess)
+            {
+                throw std::runtime_error("scratch cudaMallocAsync of " + std::to_string(bytes)
+                    + " bytes: " + cudaGetErrorString(err));
+            }
+        }
+    }
+    ~StreamScratch()
+    {
+        if (mPtr != nullptr)
+        {
+            cudaFreeAsync(mPtr, mStream);
+        }
+    }
+    StreamScratch(StreamScratch const&) = delete;
+    StreamScratch& operator=(StreamScratch const&) = delete;
+
+    void* get() const noexcept { return mPtr; }
+
+private:
+    void* mPtr{nullptr};
+    cudaStream_t mStream;
+};
+
+} // namespace trtplug
