@@ -85,11 +85,19 @@ bool validDims(UniqueDims d) noexcept
     return d.outer >= 0 && d.inner >= 0 && d.rows >= 0 && d.rows <= kUniqueMaxRows;
 }
 
+//! Bytes for `d` and for the radix path over as many rows: a plugin sizes the workspace from
+//! the largest dims, whose path (merge sort for rows of several elements) may differ from the
+//! actual one (a dynamic inner dim of 1 takes the radix path).
 template <class K>
 size_t workspaceBytesFor(UniqueDims d) noexcept
 {
-    Layout l{};
-    return layoutFor<K>(d, l) == cudaSuccess ? l.total : 0;
+    Layout rows{};
+    Layout flat{};
+    if (layoutFor<K>(d, rows) != cudaSuccess || layoutFor<K>(UniqueDims{1, d.rows, 1}, flat) != cudaSuccess)
+    {
+        return 0;
+    }
+    return std::max(rows.total, flat.total);
 }
 
 } // namespace

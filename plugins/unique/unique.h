@@ -6,6 +6,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 
@@ -22,6 +23,34 @@ struct UniqueDims
 
     int64_t rowLength() const noexcept { return outer * inner; }
 };
+
+//! The `axis` field value meaning "absent": Unique over the flattened tensor.
+constexpr int32_t kUniqueFlatten = INT32_MIN;
+
+//! X of `rank` dims `shape` viewed for `axis` (kUniqueFlatten or -rank..rank-1); false when the
+//! axis is out of range.
+inline bool uniqueDims(int64_t const* shape, int32_t rank, int32_t axis, UniqueDims& dims) noexcept
+{
+    dims = UniqueDims{1, 1, 1};
+    if (axis == kUniqueFlatten)
+    {
+        for (int32_t d = 0; d < rank; ++d)
+        {
+            dims.rows *= shape[d];
+        }
+        return true;
+    }
+    if (axis < -rank || axis >= rank)
+    {
+        return false;
+    }
+    int32_t const a = axis < 0 ? axis + rank : axis;
+    for (int32_t d = 0; d < rank; ++d)
+    {
+        (d < a ? dims.outer : d == a ? dims.rows : dims.inner) *= shape[d];
+    }
+    return true;
+}
 
 //! Largest `rows` the launcher takes (row ids are int32 on the device).
 constexpr int64_t kUniqueMaxRows = (int64_t{1} << 31) - 2;
