@@ -40,10 +40,8 @@ def _groups(xp: ModuleType, x: Any, axis: int | None) -> tuple[Any, Any, Any]:
     """Sorted row ids, 0-based group of each sorted position, and the sorted positions of the heads."""
     rows = _rows(xp, x, axis)
     n = rows.shape[0]
-    if n == 0 or rows.shape[1] == 0:
-        order = xp.arange(n)
-    else:
-        order = xp.lexsort(rows.T[::-1])  # stable; the first column is the primary key
+    # lexsort is stable; the last key is the primary one, so the row's columns go in reversed.
+    order = xp.arange(n) if n == 0 or rows.shape[1] == 0 else xp.lexsort(rows.T[::-1])
     ranked = rows[order]
     head = xp.ones(n, dtype=bool)
     if n > 1:
