@@ -32,7 +32,6 @@ def reference_module():
 def unique_model(shape, outputs, elem=TensorProto.FLOAT, **attrs) -> onnx.ModelProto:
     node = helper.make_node("Unique", ["x"], outputs, name="uniq", **attrs)
     y_rank = len(shape) if "axis" in attrs else 1
-    symbols = [f"d{j}" for j in range(max(y_rank, 1))]
     graph = helper.make_graph(
         [node],
         "unique",
