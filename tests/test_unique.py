@@ -180,7 +180,7 @@ def test_types_fields_and_rejections(library, log):
     assert plugin.round_trip().fields_to_serialize() == {"axis": 0, "sorted": 0}
     with pytest.raises(RuntimeError, match="axis 2 out of range for X of rank 2"):
         create(library, 2).output_bounds([[3, 4]])
-    assert library.create("TrtplugUnique", "1", "trtplug", {"sorted": 2}) is None
+    assert library.create("TrtplugUnique", "1", "trtplug", {"axis": FLATTEN, "sorted": 2}) is None
     assert "field 'sorted': must be 0 or 1, got 2" in str(log())
 
 
@@ -242,6 +242,9 @@ def test_launcher_rejects_bad_arguments(ext, cp):
         ext.unique(x, x, i64.astype(cp.int32), i64, i64, count, 0, True)
     with pytest.raises(ValueError, match="count must be an int32"):
         ext.unique(x, x, i64, i64, i64, i64, 0, True)
+    small = cp.zeros(ext.unique_workspace_bytes(x, 0) - 1, dtype=cp.uint8)
+    with pytest.raises(ValueError, match="workspace smaller"):
+        ext.unique(x, x, i64, i64, i64, count, 0, True, None, small)
 
 
 @pytest.mark.gpu

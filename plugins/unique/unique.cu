@@ -188,7 +188,7 @@ cudaError_t runUnique(T const* x, UniqueDims d, bool sorted, void* y, int64_t* i
         return err;
     }
     groupHeads<<<grid, kBlockThreads, 0, stream>>>(
-        b.group1, b.sortedIds, b.headPos, sorted ? nullptr : b.firstFlag, count, d.rows);
+        b.group1, b.sortedIds, b.headPos, sorted ? nullptr : b.firstFlag, sorted ? inverse : nullptr, count, d.rows);
     int32_t const* firstRank = nullptr;
     if (!sorted)
     {
@@ -198,7 +198,10 @@ cudaError_t runUnique(T const* x, UniqueDims d, bool sorted, void* y, int64_t* i
     }
     groupOutputs<<<grid, kBlockThreads, 0, stream>>>(
         b.headPos, b.sortedIds, firstRank, count, b.slot, indices, counts, d.rows);
-    inverseIndices<<<grid, kBlockThreads, 0, stream>>>(b.sortedIds, b.group1, b.slot, inverse, d.rows);
+    if (!sorted) // sorted: groupHeads wrote them (the group is the slot)
+    {
+        inverseIndices<<<grid, kBlockThreads, 0, stream>>>(b.sortedIds, b.group1, b.slot, inverse, d.rows);
+    }
     int const yGrid = gridFor(d.outer * d.rows * d.inner);
     switch (sizeof(T))
     {

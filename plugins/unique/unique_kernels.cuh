@@ -147,13 +147,19 @@ __global__ void headFlags(Differ differ, int32_t const* __restrict__ order, int3
 }
 
 //! group1[i]: 1-based group of sorted position i. Records each group's first sorted position,
-//! the count, and (unsorted) which original rows are first occurrences.
+//! the count, and either (sorted: groups are the output slots) the inverse indices or
+//! (unsorted: firstFlag set) which original rows are first occurrences.
 __global__ void groupHeads(int32_t const* __restrict__ group1, int32_t const* __restrict__ order,
-    int32_t* __restrict__ headPos, int32_t* __restrict__ firstFlag, int32_t* __restrict__ count, int64_t rows)
+    int32_t* __restrict__ headPos, int32_t* __restrict__ firstFlag, int64_t* __restrict__ inverse,
+    int32_t* __restrict__ count, int64_t rows)
 {
     for (int64_t i = threadIndex(); i < rows; i += gridStride())
     {
         int32_t const g1 = group1[i];
+        if (inverse != nullptr)
+        {
+            inverse[order[i]] = g1 - 1;
+        }
         if (i == 0 || group1[i - 1] != g1)
         {
             headPos[g1 - 1] = static_cast<int32_t>(i);
