@@ -3,7 +3,8 @@
 X is viewed as rows (the flattened elements, or the slices along `axis` with their elements in C
 order); a stable lexicographic sort of the row ids, head flags where a sorted row differs from
 the one before, group ids by a cumulative sum; each group's first sorted id is its first
-occurrence (the sort is stable). sorted = 0 ranks the groups by first occurrence. The unique
+occurrence (the sort is stable). sorted = 0 ranks the groups by first occurrence. Floats compare
+as NumPy's unique does (NaNs one value, last; -0.0 == 0.0), as the launcher does. The unique
 count is data-dependent: output_shapes() computes it from X's values, size_tensor_values() reads
 it off exact outputs, and native() checks the launcher's device count against it.
 """
@@ -36,6 +37,14 @@ def _rows(xp: ModuleType, x: Any, axis: int | None) -> Any:
     return rows.astype(xp.float32) if rows.dtype == xp.float16 else rows
 
 
+def _differ(xp: ModuleType, a: Any, b: Any) -> Any:
+    """Elementwise a != b with NumPy unique's float rules: NaN equals NaN (lexsort puts NaNs last,
+    so they are neighbours), -0.0 equals 0.0."""
+    if a.dtype.kind != "f":
+        return a != b
+    return (a != b) & ~(xp.isnan(a) & xp.isnan(b))
+
+
 def _groups(xp: ModuleType, x: Any, axis: int | None) -> tuple[Any, Any, Any]:
     """Sorted row ids, 0-based group of each sorted position, and the sorted positions of the heads."""
     rows = _rows(xp, x, axis)
@@ -45,7 +54,7 @@ def _groups(xp: ModuleType, x: Any, axis: int | None) -> tuple[Any, Any, Any]:
     ranked = rows[order]
     head = xp.ones(n, dtype=bool)
     if n > 1:
-        head[1:] = xp.any(ranked[1:] != ranked[:-1], axis=1) if rows.shape[1] else False
+        head[1:] = xp.any(_differ(xp, ranked[1:], ranked[:-1]), axis=1) if rows.shape[1] else False
     group = xp.cumsum(head) - 1
     return order, group, xp.nonzero(head)[0]
 

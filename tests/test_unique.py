@@ -76,6 +76,26 @@ def test_reference_agrees_with_onnxruntime(dtype, shape, axis, is_sorted, seed) 
         np.testing.assert_array_equal(a, e, err_msg=name)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("is_sorted", [0, 1])
+def test_prototype_nan_and_signed_zero_as_numpy(dtype, is_sorted) -> None:
+    """NaNs are one value, sorted last; -0.0 == 0.0, Y holding the first occurrence's sign."""
+    from trtplug.parity.impl_base import pyplugin_module
+
+    prototype = pyplugin_module(load_registry().get("unique"))
+    x = np.array([np.nan, 1, -0.0, np.nan, 0.0, -np.inf, 1, -np.nan, np.inf], dtype=dtype)
+    attrs = {"axis": FLATTEN, "sorted": is_sorted}
+    expected = reference_module().reference({"X": x.astype(np.float32)}, attrs)
+    outs = [
+        np.zeros(shape, dtype=dtype if i == 0 else np.int64)
+        for i, shape in enumerate(prototype.output_shapes([x], attrs))
+    ]
+    prototype.forward(np, [x], outs, attrs)
+    for name, a, e in zip(OUTPUTS, outs, expected, strict=True):
+        np.testing.assert_array_equal(a, e.astype(a.dtype), err_msg=name)
+    assert np.signbit(outs[0][expected[1] == 2]).all()
+
+
 def rewrite(tmp_path: Path, model: onnx.ModelProto) -> onnx.ModelProto:
     source, out = tmp_path / "unique.onnx", tmp_path / "unique.plugins.onnx"
     onnx.save(model, source)
