@@ -204,6 +204,22 @@ def test_types_fields_and_rejections(library, log):
     assert "field 'sorted': must be 0 or 1, got 2" in str(log())
 
 
+@pytest.mark.pluginlib
+@pytest.mark.parametrize(
+    ("dtypes", "supported"),
+    [
+        (["float16", "float16", "int64", "int64", "int64", "int32"], True),
+        (["int64", "int64", "int64", "int64", "int64", "int32"], True),
+        (["float32", "float16", "int64", "int64", "int64", "int32"], False),
+        (["float32", "float32", "int64", "int64", "int64", "int64"], False),  # size tensors are int32
+        (["int32", "int32", "int32", "int64", "int64", "int32"], False),
+        (["uint8", "uint8", "int64", "int64", "int64", "int32"], False),
+    ],
+)
+def test_format_combinations(library, dtypes, supported):
+    assert create(library).supports_format_combination(dtypes) is supported
+
+
 # ---- GPU ----------------------------------------------------------------------------------
 
 
