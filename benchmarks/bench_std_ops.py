@@ -240,12 +240,51 @@ def col2im_rows(ext, torch, cp, rng):
     return out
 
 
+def unique_rows(ext, torch, cp, rng):
+    """Unique of 16M int32 (about 1M distinct values) with inverse and counts, sorted and in order of
+    first occurrence, and of 1M rows of 4 int32 along axis 0 (torch.unique(dim=0)). Ours also writes
+    the first-occurrence indices, which torch does not compute; torch reads the count back to the host.
+    Ours gets its scratch preallocated, as TensorRT hands the plugin its workspace."""
+    flatten = -(2**31)
+    n = 1 << 24
+    xs = [cp.asarray(rng.integers(0, 1 << 20, n, dtype=np.int32)) for _ in range(2)]
+    tx = [torch.as_tensor(x, device="cuda") for x in xs]
+    y, count = cp.empty(n, dtype=cp.int32), cp.empty(1, dtype=cp.int32)
+    idx, inv, cnt = (cp.empty(n, dtype=cp.int64) for _ in range(3))
+    moved = xs[0].nbytes + inv.nbytes  # at least: X read, inverse_indices written
+    ws = cp.empty(ext.unique_workspace_bytes(xs[0], flatten), dtype=cp.uint8)
+    out = []
+    for is_sorted in (True, False):
+        out.append(
+            (
+                f"unique 16M int32 {'sorted' if is_sorted else 'first-occurrence'}",
+                moved,
+                lambda i, s=is_sorted: ext.unique(xs[i], y, idx, inv, cnt, count, flatten, s, None, ws),
+                lambda i, s=is_sorted: torch.unique(tx[i], sorted=s, return_inverse=True, return_counts=True),
+            )
+        )
+    rows = [cp.asarray(rng.integers(0, 64, (1 << 20, 4), dtype=np.int32)) for _ in range(2)]
+    trows = [torch.as_tensor(r, device="cuda") for r in rows]
+    ry = cp.empty_like(rows[0])
+    ridx, rinv, rcnt = (cp.empty(1 << 20, dtype=cp.int64) for _ in range(3))
+    rws = cp.empty(ext.unique_workspace_bytes(rows[0], 0), dtype=cp.uint8)
+    out.append(
+        (
+            "unique dim=0 1Mx4 int32",
+            rows[0].nbytes + rinv.nbytes,
+            lambda i: ext.unique(rows[i], ry, ridx, rinv, rcnt, count, 0, True, None, rws),
+            lambda i: torch.unique(trows[i], dim=0, sorted=True, return_inverse=True, return_counts=True),
+        )
+    )
+    return out
+
+
 def rows(ext, torch, cp):
     """(name, bytes, ours, torch) per benchmark; each a callable of a rotation index."""
     rng = np.random.default_rng(0)
     out = []
-    makers = (affine_grid_rows, matrix_rows, bitwise_rows, pooling_rows, scatter_rows, compress_rows, col2im_rows)
-    for make in makers:
+    makers = (affine_grid_rows, matrix_rows, bitwise_rows, pooling_rows, scatter_rows)
+    for make in (*makers, compress_rows, col2im_rows, unique_rows):
         out += make(ext, torch, cp, rng)
     return out
 

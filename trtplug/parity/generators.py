@@ -83,8 +83,28 @@ def scatter_nd_indices(
     return {"indices": _signed(rng, tuples, np.asarray(data[:k]))}
 
 
+def unique_repeats(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Unique's X with repeats (random normals would be almost all distinct). Flattened (axis
+    INT32_MIN): integers in a range of a quarter of the element count (all equal below 8
+    elements). Along an axis: each slice drawn from a pool of a third as many random slices of
+    integers in [-8, 8) (all equal below 6 slices), so the lexicographic comparison sees ties."""
+    shape = shapes["X"]
+    axis = attrs.get("axis", -(2**31))
+    if axis == -(2**31):
+        span = min(max(1, int(np.prod(shape)) // 4), 1 << 20)
+        return {"X": (rng.integers(0, span, shape) - span // 2).astype(np.float32)}
+    axis %= len(shape)
+    rest = (*shape[:axis], *shape[axis + 1 :])
+    pool = rng.integers(-8, 8, (max(1, shape[axis] // 3), *rest))
+    slices = pool[rng.integers(0, len(pool), shape[axis])]
+    return {"X": np.moveaxis(slices, 0, axis).astype(np.float32)}
+
+
 GENERATORS: dict[str, Generator] = {
     "max_pool_outputs": max_pool_outputs,
     "scatter_elements_indices": scatter_elements_indices,
     "scatter_nd_indices": scatter_nd_indices,
+    "unique_repeats": unique_repeats,
 }
