@@ -1,11 +1,15 @@
 // Stream-ordered scratch memory for a pybind11 launcher binding (the CUDA-launcher path; a plugin
 // gets its scratch from TensorRT's workspace instead). Freed on the same stream, so it lives
-// exactly as long as the kernels queued before the free.
+// exactly as long as the kernels queued before the free. The device's default pool is told to
+// keep freed memory (release threshold: unlimited) so repeated calls reuse it instead of paying
+// for an allocation each time, the way TensorRT keeps one workspace (Unique at 16M: 0.79x -> 1.19x
+// torch).
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +24,7 @@ public:
     {
         if (bytes > 0)
         {
+            keepFreedMemory();
             cudaError_t const err = cudaMallocAsync(&mPtr, bytes, stream);
             if (err != cudaSuccess)
             {
@@ -41,6 +46,17 @@ public:
     void* get() const noexcept { return mPtr; }
 
 private:
+    static void keepFreedMemory() noexcept
+    {
+        int device = 0;
+        cudaMemPool_t pool{};
+        if (cudaGetDevice(&device) == cudaSuccess && cudaDeviceGetDefaultMemPool(&pool, device) == cudaSuccess)
+        {
+            uint64_t keep = UINT64_MAX;
+            cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+        }
+    }
+
     void* mPtr{nullptr};
     cudaStream_t mStream;
 };
