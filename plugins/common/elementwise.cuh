@@ -11,6 +11,7 @@
 #pragma once
 
 #include "common/elementwise.h"
+#include "common/fast_divmod.cuh"
 #include "common/launch.cuh"
 
 #include <climits>
@@ -19,45 +20,6 @@ namespace trtplug
 {
 
 constexpr int kUnroll = 4;
-
-//! n / d and n % d for 0 <= n < 2^31 and a run-time divisor 1 <= d <= INT32_MAX by multiply-high
-//! and shift (Granlund-Montgomery, as in CUTLASS's FastDivmod): a few instructions instead of
-//! the ~20 of a 32-bit integer division, which the bias index of every 16-byte group needs.
-struct FastDivmod
-{
-    uint32_t divisor{1};
-    uint32_t multiplier{0};
-    uint32_t shift{0};
-
-    FastDivmod() = default;
-    explicit FastDivmod(uint32_t d)
-        : divisor(d)
-    {
-        if (d > 1)
-        {
-            uint32_t ceilLog2 = 0;
-            while ((uint64_t{1} << ceilLog2) < d)
-            {
-                ++ceilLog2;
-            }
-            uint32_t const p = 31 + ceilLog2;
-            multiplier = static_cast<uint32_t>(((uint64_t{1} << p) + d - 1) / d);
-            shift = p - 32;
-        }
-    }
-
-    __host__ __device__ __forceinline__ uint32_t div(uint32_t n) const
-    {
-#ifdef __CUDA_ARCH__
-        uint32_t const high = __umulhi(n, multiplier);
-#else
-        auto const high = static_cast<uint32_t>((uint64_t{n} * multiplier) >> 32);
-#endif
-        return divisor == 1 ? n : high >> shift;
-    }
-
-    __host__ __device__ __forceinline__ uint32_t mod(uint32_t n) const { return n - div(n) * divisor; }
-};
 
 template <class Op>
 __global__ void __launch_bounds__(kBlockThreads) unrolledKernel(Op op, uint32_t groups)
