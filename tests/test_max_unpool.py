@@ -114,7 +114,15 @@ def _indices_with_strays(rng, x_shape, out_spatial):
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 @pytest.mark.parametrize(
     ("x_shape", "out_spatial"),
-    [((2, 3, 5, 7), (10, 14)), ((2, 3, 17), (68,)), ((1, 2, 4, 5), (12, 15)), ((1, 2, 3, 4, 5), (6, 8, 10))],
+    [
+        ((2, 3, 5, 7), (10, 14)),
+        ((2, 3, 17), (68,)),
+        ((1, 2, 4, 5), (12, 15)),
+        ((1, 2, 3, 4, 5), (6, 8, 10)),
+        ((2, 3, 6, 8), (12, 16)),  # windows 2 long, rows of 4: four x elements per thread
+        ((2, 3, 16), (32,)),
+        ((1, 2, 2, 3, 4), (4, 6, 8)),
+    ],
 )
 def test_indices_outside_their_window(dtype, x_shape, out_spatial):
     """Windowed unpooling (out a multiple of x per axis) with indices that leave their window: the

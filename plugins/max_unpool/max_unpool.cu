@@ -149,6 +149,54 @@ __global__ void __launch_bounds__(kBlockThreads) unpoolWindows(
     }
 }
 
+// Pass 1 for the commonest shape, windows 2 long on the innermost axis (kernel = stride = 2): four
+// consecutive x elements per thread (one 16- or 8-byte load of x, two of indices), their windows
+// adjacent in each row, stored as 16-byte vectors.
+template <class T, int S>
+__global__ void __launch_bounds__(kBlockThreads) unpoolWindowPairs(
+    T const* __restrict__ x, int64_t const* __restrict__ indices, T* __restrict__ y, WindowArgs<S> a)
+{
+    constexpr int kGroup = 4;              // x elements per thread
+    constexpr int kRow = 2 * kGroup;       // y elements per window row of the group
+    constexpr int kStore = 16 / sizeof(T); // y elements per store
+    uint32_t const group = blockIdx.x * blockDim.x + threadIdx.x;
+    if (group >= a.count / kGroup)
+    {
+        return;
+    }
+    Vec<T, kGroup> const v = reinterpret_cast<Vec<T, kGroup> const*>(x)[group];
+    Vec<int64_t, 2> const lo = reinterpret_cast<Vec<int64_t, 2> const*>(indices)[2 * group];
+    Vec<int64_t, 2> const hi = reinterpret_cast<Vec<int64_t, 2> const*>(indices)[2 * group + 1];
+    int64_t const idx[kGroup] = {lo.v[0], lo.v[1], hi.v[0], hi.v[1]};
+    T const zero = fromFloat<T>(0.0F);
+    bool found[kGroup] = {};
+    auto writeRow = [&](uint32_t row) {
+#pragma unroll
+        for (int c = 0; c < kRow; c += kStore)
+        {
+            Vec<T, kStore> out;
+#pragma unroll
+            for (int e = 0; e < kStore; ++e)
+            {
+                int const g = (c + e) / 2;
+                bool const hit = idx[g] == int64_t{row + c + e};
+                out.v[e] = hit ? v.v[g] : zero;
+                found[g] = found[g] || hit;
+            }
+            *reinterpret_cast<Vec<T, kStore>*>(y + row + c) = out;
+        }
+    };
+    forEachRow<0, S>(a, windowBase(a, group * kGroup), writeRow);
+#pragma unroll
+    for (int g = 0; g < kGroup; ++g)
+    {
+        if (!found[g] && idx[g] >= 0 && idx[g] < int64_t{a.yTotal})
+        {
+            *a.pending = 1;
+        }
+    }
+}
+
 // Pass 2 (does nothing unless pass 1 raised `pending`): indices outside their own window are
 // scattered over the finished windows, so they win over the zeros and the windows' own values.
 template <class T, int S>
@@ -176,6 +224,7 @@ __global__ void __launch_bounds__(kBlockThreads) unpoolStrays(
     }
 }
 
+//! V: elements per store of the one-element-per-thread pass 1; 0: unpoolWindowPairs.
 template <class T, int S, int V>
 cudaError_t unpoolByWindows(T const* x, int64_t const* indices, T* y, WindowArgs<S> const& a, cudaStream_t stream)
 {
@@ -184,8 +233,16 @@ cudaError_t unpoolByWindows(T const* x, int64_t const* indices, T* y, WindowArgs
     {
         return err;
     }
-    unsigned const blocks = (a.count + kBlockThreads - 1) / kBlockThreads; // one x element per thread
-    unpoolWindows<T, S, V><<<blocks, kBlockThreads, 0, stream>>>(x, indices, y, a);
+    if constexpr (V == 0)
+    {
+        unsigned const blocks = (a.count / 4 + kBlockThreads - 1) / kBlockThreads; // four x elements per thread
+        unpoolWindowPairs<T, S><<<blocks, kBlockThreads, 0, stream>>>(x, indices, y, a);
+    }
+    else
+    {
+        unsigned const blocks = (a.count + kBlockThreads - 1) / kBlockThreads; // one x element per thread
+        unpoolWindows<T, S, V><<<blocks, kBlockThreads, 0, stream>>>(x, indices, y, a);
+    }
     unpoolStrays<T, S><<<gridFor(a.count), kBlockThreads, 0, stream>>>(x, indices, y, a);
     return cudaGetLastError();
 }
@@ -229,7 +286,11 @@ bool tryWindows(T const* x, int64_t const* indices, T* y, int64_t count, int64_t
         return false;
     }
     uint32_t const inner = a.ratio[S - 1];
-    if (inner % 4 == 0 && isAligned(y, 4 * sizeof(T)))
+    if (inner == 2 && in[S - 1] % 4 == 0 && isAligned(x, 4 * sizeof(T)) && isAligned(indices, 16) && isAligned(y, 16))
+    {
+        err = unpoolByWindows<T, S, 0>(x, indices, y, a, stream);
+    }
+    else if (inner % 4 == 0 && isAligned(y, 4 * sizeof(T)))
     {
         err = unpoolByWindows<T, S, 4>(x, indices, y, a, stream);
     }

@@ -3,6 +3,7 @@
 #include "scatter_elements/scatter_elements.h"
 
 #include <climits>
+#include <type_traits>
 
 namespace trtplug
 {
@@ -81,6 +82,73 @@ __global__ void __launch_bounds__(kBlockThreads) scatterElements(int64_t const* 
     }
 }
 
+//! x + addIdentity<T>() == x bit for bit (-0.0: a -0.0 datum stays negative).
+template <class T>
+__device__ __forceinline__ T addIdentity()
+{
+    return std::is_same_v<T, float> ? T(-0.0F) : T(0);
+}
+
+// Reduction add along the innermost axis: one block per update row, which alone addresses its
+// data row. The row's updates are summed in shared memory (shared-memory atomics, far cheaper
+// than the global ones on colliding rows), then each sum is added to the data once.
+template <class T>
+__global__ void __launch_bounds__(kBlockThreads) scatterAddRows(int64_t const* __restrict__ indices,
+    T const* __restrict__ updates, T* out, ElementsArgs<false> a, uint32_t rowLength)
+{
+    extern __shared__ __align__(16) unsigned char rowSumBytes[];
+    T* sums = reinterpret_cast<T*>(rowSumBytes);
+    auto const axisDim = static_cast<uint32_t>(a.axisDim);
+    for (uint32_t j = threadIdx.x; j < axisDim; j += blockDim.x)
+    {
+        sums[j] = addIdentity<T>();
+    }
+    __syncthreads();
+    uint32_t const first = blockIdx.x * rowLength;
+    for (uint32_t start = threadIdx.x; start < rowLength; start += blockDim.x * kScatterUnroll)
+    {
+        int64_t index[kScatterUnroll];
+        T update[kScatterUnroll];
+#pragma unroll
+        for (int k = 0; k < kScatterUnroll; ++k)
+        {
+            uint32_t const u = start + k * blockDim.x;
+            if (u < rowLength)
+            {
+                index[k] = indices[first + u];
+                update[k] = updates[first + u];
+            }
+        }
+#pragma unroll
+        for (int k = 0; k < kScatterUnroll; ++k)
+        {
+            int64_t const target = start + k * blockDim.x < rowLength ? scatter::wrapIndex(index[k], axisDim) : -1;
+            if (target >= 0)
+            {
+                atomicAdd(sums + target, update[k]);
+            }
+        }
+    }
+    __syncthreads();
+    T* row = out + targetOffset(a, first, 0);
+    for (uint32_t j = threadIdx.x; j < axisDim; j += blockDim.x)
+    {
+        row[j] += sums[j];
+    }
+}
+
+//! The shared-memory row path applies: add of float32/int32 along the innermost axis, the data
+//! row fits the default 48 KB of shared memory, rows are long enough to pay for summing a whole
+//! row and short enough (or numerous enough) to keep every SM busy.
+bool rowSumsApply(DType dtype, ScatterReduction r, int32_t rank, int32_t axis, int64_t axisDim, int64_t rowLength,
+    int64_t rows)
+{
+    constexpr int64_t kMaxSharedBytes = 48 << 10;
+    return r == ScatterReduction::kADD && (dtype == DType::kFLOAT32 || dtype == DType::kINT32) && axis == rank - 1
+        && axisDim * 4 <= kMaxSharedBytes && rowLength * 4 >= axisDim
+        && (rowLength <= 4096 || rows >= 4 * int64_t{multiprocessorCount()});
+}
+
 template <bool kWide>
 cudaError_t launchWidth(DType dtype, int64_t const* indices, void const* updates, void* out, int32_t rank,
     int64_t const* dataDims, int64_t const* updateDims, int32_t axis, ScatterReduction reduction, cudaStream_t stream)
@@ -101,6 +169,27 @@ cudaError_t launchWidth(DType dtype, int64_t const* indices, void const* updates
         count *= updateDims[d];
     }
     a.updates = static_cast<Index>(count);
+    int64_t const rowLength = updateDims[rank - 1];
+    if constexpr (!kWide)
+    {
+        if (rowSumsApply(dtype, reduction, rank, axis, a.axisDim, rowLength, count / rowLength))
+        {
+            auto const rows = static_cast<unsigned>(count / rowLength);
+            size_t const shared = static_cast<size_t>(a.axisDim) * dtypeSize(dtype);
+            auto const* u = static_cast<void const*>(updates);
+            if (dtype == DType::kFLOAT32)
+            {
+                scatterAddRows<float><<<rows, kBlockThreads, shared, stream>>>(indices,
+                    static_cast<float const*>(u), static_cast<float*>(out), a, static_cast<uint32_t>(rowLength));
+            }
+            else
+            {
+                scatterAddRows<int32_t><<<rows, kBlockThreads, shared, stream>>>(indices,
+                    static_cast<int32_t const*>(u), static_cast<int32_t*>(out), a, static_cast<uint32_t>(rowLength));
+            }
+            return cudaGetLastError();
+        }
+    }
     int const blocks = gridFor((count + kScatterUnroll - 1) / kScatterUnroll);
     return scatter::dispatchType(dtype, [&](auto zero) {
         using T = decltype(zero);
