@@ -84,3 +84,25 @@ def test_pool_then_unpool_through_the_plugins(library):
     window_max = host.reshape(2, 4, 8, 2, 10, 2).max(axis=(3, 5), keepdims=True)
     expected = np.where(host.reshape(2, 4, 8, 2, 10, 2) == window_max, host.reshape(2, 4, 8, 2, 10, 2), 0)
     np.testing.assert_array_equal(cp.asnumpy(restored), expected.reshape(x.shape))
+
+
+@pytest.mark.gpu
+def test_heavy_past_2_31_elements_take_the_64_bit_path():
+    """x past 2**31 elements (fp16, 1-D, kernel 2 / stride 2): the 64-bit index path of the
+    kernel; the last windows against CuPy's max and first-argmax of the same pairs."""
+    import cupy as cp
+
+    ext = native.native_module()
+    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    n = (1 << 31) + 256
+    block = cp.asarray(np.random.default_rng(3).standard_normal(1_000_003).astype(np.float16))
+    x = cp.tile(block, n // block.size + 1)[:n].reshape(1, 1, n)
+    y = cp.full((1, 1, n // 2), cp.nan, dtype=cp.float16)
+    indices = cp.full((1, 1, n // 2), -7, dtype=cp.int64)
+    ext.max_pool_with_indices(x, y, indices, [2], [2], [1], [0])
+    tail = 1 << 16
+    pairs = x[0, 0, -2 * tail :].reshape(tail, 2)
+    first = n - 2 * tail + 2 * cp.arange(tail, dtype=cp.int64)
+    cp.testing.assert_array_equal(y[0, 0, -tail:], pairs.max(axis=1))
+    cp.testing.assert_array_equal(indices[0, 0, -tail:], first + (pairs[:, 1] > pairs[:, 0]))
+    cp.testing.assert_array_equal(indices[0, 0, :4], cp.asarray([0, 2, 4, 6]) + (x[0, 0, 1:8:2] > x[0, 0, 0:8:2]))

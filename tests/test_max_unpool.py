@@ -89,3 +89,70 @@ def test_indices_outside_the_tensor_are_skipped():
     y = cp.full((1, 1, 8), cp.nan, dtype=cp.float32)
     ext.max_unpool(x, indices, y, [8])
     np.testing.assert_array_equal(cp.asnumpy(y), [[[0, 0, 0, 2, 0, 0, 0, 0]]])
+
+
+def _indices_with_strays(rng, x_shape, out_spatial):
+    """Flat indices into (N, C, *out_spatial): each x element points into its own window (out / in
+    long per axis), then a fifth of them at distinct unused positions anywhere in the tensor (outside
+    their window, as ONNX allows) and a twentieth outside the tensor (-1 or past its end)."""
+    spatial = len(out_spatial)
+    ratio = [o // i for o, i in zip(out_spatial, x_shape[2:], strict=True)]
+    coords = np.indices(x_shape)
+    own = [coords[2 + d] * ratio[d] + rng.integers(0, ratio[d], x_shape) for d in range(spatial)]
+    out_shape = (*x_shape[:2], *out_spatial)
+    flat = np.ravel_multi_index((coords[0], coords[1], *own), out_shape).reshape(-1)
+    total = int(np.prod(out_shape))
+    strays = rng.random(flat.size) < 0.2
+    unused = np.setdiff1d(np.arange(total), flat)
+    flat[strays] = rng.choice(unused, int(strays.sum()), replace=False)
+    outside = rng.random(flat.size) < 0.05
+    flat[outside] = np.where(rng.random(int(outside.sum())) < 0.5, -1, total + 7)
+    return flat.reshape(x_shape), out_shape
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize(
+    ("x_shape", "out_spatial"),
+    [
+        ((2, 3, 5, 7), (10, 14)),
+        ((2, 3, 17), (68,)),
+        ((1, 2, 4, 5), (12, 15)),
+        ((1, 2, 3, 4, 5), (6, 8, 10)),
+        ((2, 3, 6, 8), (12, 16)),  # windows 2 long, rows of 4: four x elements per thread
+        ((2, 3, 16), (32,)),
+        ((1, 2, 2, 3, 4), (4, 6, 8)),
+    ],
+)
+def test_indices_outside_their_window(dtype, x_shape, out_spatial):
+    """Windowed unpooling (out a multiple of x per axis) with indices that leave their window: the
+    fix-up pass must place them, the outside ones must be skipped; distinct, so y is defined."""
+    import cupy as cp
+
+    ext = native.native_module()
+    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    indices, out_shape = _indices_with_strays(rng, x_shape, out_spatial)
+    expected = np.zeros(int(np.prod(out_shape)), dtype=dtype)
+    valid = (indices >= 0) & (indices < expected.size)
+    expected[indices[valid]] = x[valid]
+    y = cp.full(out_shape, cp.nan, dtype=dtype)
+    ext.max_unpool(cp.asarray(x), cp.asarray(indices.astype(np.int64)), y, list(out_spatial))
+    np.testing.assert_array_equal(cp.asnumpy(y).reshape(-1), expected)
+
+
+@pytest.mark.gpu
+def test_out_of_window_index_wins_over_the_windows_own():
+    """Duplicates between a window's own index and another element's stray one: the stray value
+    wins (it is written after every window), deterministically."""
+    import cupy as cp
+
+    ext = native.native_module()
+    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    x = cp.asarray(np.array([[[1.0, 2.0, 3.0, 4.0]]], dtype=np.float32))
+    indices = cp.asarray(np.array([[[1, 1, 5, 6]]], dtype=np.int64))
+    y = cp.full((1, 1, 8), cp.nan, dtype=cp.float32)
+    for _ in range(3):
+        ext.max_unpool(x, indices, y, [8])
+        np.testing.assert_array_equal(cp.asnumpy(y), [[[0, 2, 0, 0, 0, 3, 4, 0]]])

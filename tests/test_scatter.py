@@ -84,3 +84,21 @@ def test_float16_mul_and_max(ext):
         ext.scatter_nd(cp.asarray(data), cp.asarray(indices), cp.asarray(updates), out, reduction)
         result = cp.asnumpy(out)
         assert (result[0] == row0).all() and (result[3] == 2.0).all() and (result[1] == 1.0).all()
+
+
+@pytest.mark.gpu
+def test_heavy_scatter_elements_past_2_31_elements(ext):
+    """Data past 2**31 elements: the 64-bit index path; updates of the second row land past
+    offset 2**31 (in place, add), each exactly once."""
+    import cupy as cp
+
+    row = (1 << 30) + 8
+    data = cp.zeros((2, row), dtype=cp.float32)
+    targets = np.array([0, 5, row - 1, row - 2, -1, 3], dtype=np.int64)  # -1 is row - 1 again
+    indices = cp.asarray(np.stack([targets, targets]))
+    updates = cp.asarray(np.array([[1, 2, 3, 4, 5, 6], [10, 20, 30, 40, 50, 60]], dtype=np.float32))
+    ext.scatter_elements(data, indices, updates, data, 1, "add")
+    for r, scale in ((0, 1), (1, 10)):
+        picked = cp.asnumpy(data[r, [0, 5, 3, row - 2, row - 1]])
+        np.testing.assert_array_equal(picked, np.array([1, 2, 6, 4, 3 + 5], dtype=np.float32) * scale)
+    assert float(data.sum()) == 21 + 210

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "common/elementwise.h"
+#include "common/fast_divmod.cuh"
 #include "common/launch.cuh"
 
 #include <climits>
@@ -20,55 +21,16 @@ namespace trtplug
 
 constexpr int kUnroll = 4;
 
-//! n / d and n % d for 0 <= n < 2^31 and a run-time divisor 1 <= d <= INT32_MAX by multiply-high
-//! and shift (Granlund-Montgomery, as in CUTLASS's FastDivmod): a few instructions instead of
-//! the ~20 of a 32-bit integer division, which the bias index of every 16-byte group needs.
-struct FastDivmod
+template <class Op, int kThreads, int kDepth>
+__global__ void __launch_bounds__(kThreads) unrolledKernel(Op op, uint32_t groups)
 {
-    uint32_t divisor{1};
-    uint32_t multiplier{0};
-    uint32_t shift{0};
-
-    FastDivmod() = default;
-    explicit FastDivmod(uint32_t d)
-        : divisor(d)
-    {
-        if (d > 1)
-        {
-            uint32_t ceilLog2 = 0;
-            while ((uint64_t{1} << ceilLog2) < d)
-            {
-                ++ceilLog2;
-            }
-            uint32_t const p = 31 + ceilLog2;
-            multiplier = static_cast<uint32_t>(((uint64_t{1} << p) + d - 1) / d);
-            shift = p - 32;
-        }
-    }
-
-    __host__ __device__ __forceinline__ uint32_t div(uint32_t n) const
-    {
-#ifdef __CUDA_ARCH__
-        uint32_t const high = __umulhi(n, multiplier);
-#else
-        auto const high = static_cast<uint32_t>((uint64_t{n} * multiplier) >> 32);
-#endif
-        return divisor == 1 ? n : high >> shift;
-    }
-
-    __host__ __device__ __forceinline__ uint32_t mod(uint32_t n) const { return n - div(n) * divisor; }
-};
-
-template <class Op>
-__global__ void __launch_bounds__(kBlockThreads) unrolledKernel(Op op, uint32_t groups)
-{
-    typename Op::Frag frag[kUnroll];
-    uint32_t const tile = blockDim.x * kUnroll;
+    typename Op::Frag frag[kDepth];
+    uint32_t const tile = blockDim.x * kDepth;
     // start < groups <= INT32_MAX and stride < groups + tile: no uint32 overflow.
     for (uint32_t start = blockIdx.x * tile + threadIdx.x; start < groups; start += gridDim.x * tile)
     {
 #pragma unroll
-        for (int k = 0; k < kUnroll; ++k)
+        for (int k = 0; k < kDepth; ++k)
         {
             uint32_t const g = start + k * blockDim.x;
             if (g < groups)
@@ -77,7 +39,7 @@ __global__ void __launch_bounds__(kBlockThreads) unrolledKernel(Op op, uint32_t 
             }
         }
 #pragma unroll
-        for (int k = 0; k < kUnroll; ++k)
+        for (int k = 0; k < kDepth; ++k)
         {
             uint32_t const g = start + k * blockDim.x;
             if (g < groups)
@@ -88,8 +50,9 @@ __global__ void __launch_bounds__(kBlockThreads) unrolledKernel(Op op, uint32_t 
     }
 }
 
-//! Runs `op` over `groups` groups; `period` (>= 1) divides every chunk boundary.
-template <class Op>
+//! Runs `op` over `groups` groups; `period` (>= 1) divides every chunk boundary. kThreads and
+//! kDepth (groups loaded per thread before the first store) are the launch shape.
+template <class Op, int kThreads = kBlockThreads, int kDepth = kUnroll>
 cudaError_t runUnrolled(Op const& op, int64_t groups, int64_t period, cudaStream_t stream)
 {
     int64_t const chunk = period <= INT32_MAX ? INT32_MAX / period * period : 0;
@@ -97,12 +60,13 @@ cudaError_t runUnrolled(Op const& op, int64_t groups, int64_t period, cudaStream
     {
         return cudaErrorInvalidValue;
     }
-    int64_t const tile = int64_t{kBlockThreads} * kUnroll;
+    int64_t const tile = int64_t{kThreads} * kDepth;
     for (int64_t start = 0; start < groups; start += chunk)
     {
         int64_t const count = std::min(chunk, groups - start);
         auto const blocks = static_cast<unsigned>((count + tile - 1) / tile);
-        unrolledKernel<Op><<<blocks, kBlockThreads, 0, stream>>>(op.offset(start), static_cast<uint32_t>(count));
+        unrolledKernel<Op, kThreads, kDepth>
+            <<<blocks, kThreads, 0, stream>>>(op.offset(start), static_cast<uint32_t>(count));
         cudaError_t const err = cudaGetLastError();
         if (err != cudaSuccess)
         {

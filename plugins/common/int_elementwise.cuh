@@ -1,9 +1,10 @@
 // The integer elementwise kernel shared by the bitwise and shift ops. An op's .cu defines a
 // functor `struct Op { template <class T> __device__ T operator()(T a, T b) const; }` and
-// instantiates launchIntElementwise<Op> (unary ops ignore b). Same-shape inputs take a flat
-// path with 16-byte vector access; broadcast inputs index through the merged axes.
+// instantiates launchIntElementwise<Op> (unary ops ignore b). Same-shape inputs take the flat
+// path of elementwise.cuh (16-byte accesses); broadcast inputs index through the merged axes.
 #pragma once
 
+#include "common/elementwise.cuh"
 #include "common/int_elementwise.h"
 #include "common/launch.cuh"
 
@@ -33,8 +34,6 @@ __device__ __forceinline__ V load(T const* p, int64_t offset, int64_t innerStrid
     return v;
 }
 
-constexpr int kUnroll = 4; // independent 16-byte loads in flight per thread
-
 template <class Op, class T, int N, bool kUnary>
 __device__ __forceinline__ Vec<T, N> applyVec(Vec<T, N> const& a, Vec<T, N> const& b)
 {
@@ -48,36 +47,48 @@ __device__ __forceinline__ Vec<T, N> applyVec(Vec<T, N> const& a, Vec<T, N> cons
     return out;
 }
 
-// Same-shape inputs: each thread takes kUnroll vectors a grid stride apart per step, loading
-// them all before computing (several loads in flight, as bandwidth-bound kernels need).
+//! Same-shape inputs as an Op of elementwise.cuh's runUnrolled (one grid over the tensor,
+//! 16-byte accesses): the float elementwise ops' path, for integers.
 template <class Op, class T, int N, bool kUnary>
-__global__ void flatKernel(T const* __restrict__ a, T const* __restrict__ b, T* __restrict__ y, int64_t groups)
+struct FlatOp
 {
     using V = Vec<T, N>;
-    int64_t const stride = int64_t{gridDim.x} * blockDim.x;
-    int64_t g = int64_t{blockIdx.x} * blockDim.x + threadIdx.x;
-    for (; g + (kUnroll - 1) * stride < groups; g += kUnroll * stride)
+    struct Frag
     {
-        V va[kUnroll];
-        V vb[kUnroll];
-#pragma unroll
-        for (int u = 0; u < kUnroll; ++u)
+        V a;
+        V b;
+    };
+
+    V const* a;
+    V const* b;
+    V* y;
+
+    __device__ __forceinline__ void load(uint32_t g, Frag& f) const
+    {
+        f.a = a[g];
+        if constexpr (!kUnary)
         {
-            va[u] = reinterpret_cast<V const*>(a)[g + u * stride];
-            vb[u] = kUnary ? va[u] : reinterpret_cast<V const*>(b)[g + u * stride];
-        }
-#pragma unroll
-        for (int u = 0; u < kUnroll; ++u)
-        {
-            reinterpret_cast<V*>(y)[g + u * stride] = applyVec<Op, T, N, kUnary>(va[u], vb[u]);
+            f.b = b[g];
         }
     }
-    for (; g < groups; g += stride)
+
+    __device__ __forceinline__ void store(uint32_t g, Frag const& f) const
     {
-        V const va = reinterpret_cast<V const*>(a)[g];
-        V const vb = kUnary ? va : reinterpret_cast<V const*>(b)[g];
-        reinterpret_cast<V*>(y)[g] = applyVec<Op, T, N, kUnary>(va, vb);
+        y[g] = applyVec<Op, T, N, kUnary>(f.a, kUnary ? f.a : f.b);
     }
+
+    FlatOp offset(int64_t groups) const { return {a + groups, kUnary ? b : b + groups, y + groups}; }
+};
+
+template <class Op, class T, int N, bool kUnary>
+cudaError_t runFlat(void const* a, void const* b, void* y, int64_t n, cudaStream_t stream)
+{
+    using F = FlatOp<Op, T, N, kUnary>;
+    using V = typename F::V;
+    F const op{static_cast<V const*>(a), static_cast<V const*>(b), static_cast<V*>(y)};
+    // One 16-byte group per thread: measured on the H100 (64M int32) at 1.04x torch for AND and
+    // 1.01x for NOT, where the float ops' four-deep shape gave 1.01x and 0.99x.
+    return runUnrolled<F, kBlockThreads, 1>(op, n / N, 1, stream);
 }
 
 // Broadcast inputs: N consecutive outputs of the innermost merged axis per thread (its strides
@@ -131,15 +142,8 @@ cudaError_t launchTyped(void const* a, void const* b, void* y, Broadcast const& 
         constexpr int kVec = 16 / sizeof(T);
         bool const vectorizable = shape.volume % kVec == 0 && isAligned(a, 16) && isAligned(y, 16)
             && (kUnary || isAligned(b, 16));
-        if (vectorizable)
-        {
-            int64_t const groups = shape.volume / kVec;
-            flatKernel<Op, T, kVec, kUnary><<<gridFor(groups), kBlockThreads, 0, stream>>>(at, bt, yt, groups);
-        }
-        else
-        {
-            flatKernel<Op, T, 1, kUnary><<<gridFor(shape.volume), kBlockThreads, 0, stream>>>(at, bt, yt, shape.volume);
-        }
+        return vectorizable ? runFlat<Op, T, kVec, kUnary>(a, b, y, shape.volume, stream)
+                            : runFlat<Op, T, 1, kUnary>(a, b, y, shape.volume, stream);
     }
     else
     {

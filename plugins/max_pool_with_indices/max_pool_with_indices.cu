@@ -1,69 +1,162 @@
+#include "common/fast_divmod.cuh"
 #include "common/launch.cuh"
 #include "max_pool_with_indices/max_pool_with_indices.h"
+
+#include <climits>
 
 namespace trtplug
 {
 namespace
 {
 
-// One thread per output element; the window is walked in row-major order of its offsets.
-template <class T>
-__global__ void maxPoolWithIndices(
-    T const* __restrict__ x, T* __restrict__ y, int64_t* __restrict__ indices, int64_t total, PoolGeometry g)
+//! Launch-constant geometry of an S-D pooling in the index type of IndexMath<kWide>: the
+//! spatial rank is a template argument so the per-axis arrays stay in registers.
+template <int S, bool kWide>
+struct PoolArgs
 {
-    int64_t inVolume = 1;
-    int64_t outVolume = 1;
-    int32_t window = 1;
+    using Index = typename IndexMath<kWide>::Index;
+    using Signed = typename IndexMath<kWide>::Signed;
+    typename IndexMath<kWide>::Divmod out[S]; //!< output length per axis
+    Signed in[S];
+    Index rowStride[S]; //!< row-major stride of each spatial axis in a plane of x
+    Index colStride[S]; //!< the same, column-major (storage_order 1)
+    int32_t kernel[S];
+    int32_t stride[S];
+    int32_t dilation[S];
+    int32_t begin[S];
+    Index inVolume; //!< elements of one plane of x
+    bool columnMajor;
+};
+
+//! The running maximum of one window and its position in the plane (-1: none inside yet).
+template <class Signed>
+struct Best
+{
+    float value;
+    Signed index;
+};
+
+//! Visits the window's axes D..S-1 in row-major order of the offsets (axis S-1 fastest, as the
+//! ONNX index order wants for ties), skipping whole sub-windows whose coordinate is padding.
+template <int D, int S, bool kWide, class T>
+__device__ __forceinline__ void walkWindow(T const* plane, PoolArgs<S, kWide> const& a,
+    typename PoolArgs<S, kWide>::Signed const (&start)[S], typename PoolArgs<S, kWide>::Signed rowOffset,
+    typename PoolArgs<S, kWide>::Signed colOffset, Best<typename PoolArgs<S, kWide>::Signed>& best)
+{
+    using Signed = typename PoolArgs<S, kWide>::Signed;
+    for (int32_t k = 0; k < a.kernel[D]; ++k)
+    {
+        Signed const c = start[D] + Signed{k} * a.dilation[D];
+        if (c < 0 || c >= a.in[D])
+        {
+            continue;
+        }
+        Signed const row = rowOffset + c * static_cast<Signed>(a.rowStride[D]);
+        Signed const col = colOffset + c * static_cast<Signed>(a.colStride[D]);
+        if constexpr (D + 1 < S)
+        {
+            walkWindow<D + 1, S, kWide>(plane, a, start, row, col, best);
+        }
+        else
+        {
+            float const v = toFloat(plane[row]);
+            if (v > best.value)
+            {
+                best.value = v;
+                best.index = a.columnMajor ? col : row;
+            }
+        }
+    }
+}
+
+// One thread per output element: its coordinates by one divmod per axis, then the window.
+template <class T, int S, bool kWide>
+__global__ void __launch_bounds__(kBlockThreads) maxPoolWithIndices(T const* __restrict__ x, T* __restrict__ y,
+    int64_t* __restrict__ indices, typename PoolArgs<S, kWide>::Index total, PoolArgs<S, kWide> a)
+{
+    using Index = typename PoolArgs<S, kWide>::Index;
+    using Signed = typename PoolArgs<S, kWide>::Signed;
+    Index const step = Index{gridDim.x} * blockDim.x;
+    for (Index o = Index{blockIdx.x} * blockDim.x + threadIdx.x; o < total; o += step)
+    {
+        Signed start[S];
+        Index rest = o;
+#pragma unroll
+        for (int d = S - 1; d >= 0; --d)
+        {
+            Index const q = a.out[d].div(rest);
+            start[d] = static_cast<Signed>(rest - q * a.out[d].divisor) * a.stride[d] - a.begin[d];
+            rest = q;
+        }
+        Index const planeBase = rest * a.inVolume;
+        Best<Signed> best{-INFINITY, -1};
+        walkWindow<0, S, kWide>(x + planeBase, a, start, 0, 0, best);
+        y[o] = fromFloat<T>(best.value);
+        indices[o] = best.index < 0 ? int64_t{-1} : static_cast<int64_t>(planeBase) + best.index;
+    }
+}
+
+template <int S, bool kWide>
+PoolArgs<S, kWide> poolArgs(PoolGeometry const& g)
+{
+    using Args = PoolArgs<S, kWide>;
+    Args a{};
+    int64_t row = 1;
+    int64_t col = 1;
+    for (int32_t d = S - 1; d >= 0; --d)
+    {
+        a.rowStride[d] = static_cast<typename Args::Index>(row);
+        row *= g.in[d];
+    }
+    for (int32_t d = 0; d < S; ++d)
+    {
+        a.colStride[d] = static_cast<typename Args::Index>(col);
+        col *= g.in[d];
+        a.out[d] = typename IndexMath<kWide>::Divmod(static_cast<typename Args::Index>(g.out[d]));
+        a.in[d] = static_cast<typename Args::Signed>(g.in[d]);
+        a.kernel[d] = g.kernel[d];
+        a.stride[d] = g.stride[d];
+        a.dilation[d] = g.dilation[d];
+        a.begin[d] = g.begin[d];
+    }
+    a.inVolume = static_cast<typename Args::Index>(row);
+    a.columnMajor = g.columnMajor;
+    return a;
+}
+
+template <class T, int S, bool kWide>
+void launchRank(void const* x, void* y, int64_t* indices, int64_t total, PoolGeometry const& g, cudaStream_t stream)
+{
+    maxPoolWithIndices<T, S, kWide><<<gridFor(total), kBlockThreads, 0, stream>>>(static_cast<T const*>(x),
+        static_cast<T*>(y), indices, static_cast<typename PoolArgs<S, kWide>::Index>(total), poolArgs<S, kWide>(g));
+}
+
+template <class T, bool kWide>
+void launchTyped(void const* x, void* y, int64_t* indices, int64_t total, PoolGeometry const& g, cudaStream_t stream)
+{
+    switch (g.spatial)
+    {
+    case 1: launchRank<T, 1, kWide>(x, y, indices, total, g, stream); break;
+    case 2: launchRank<T, 2, kWide>(x, y, indices, total, g, stream); break;
+    default: launchRank<T, 3, kWide>(x, y, indices, total, g, stream); break;
+    }
+}
+
+//! 32-bit index math holds when every output, every input position and every window coordinate
+//! (at most one dilated kernel past either end of an axis) fits an int32.
+bool needsWideIndices(int64_t total, int64_t planes, PoolGeometry const& g)
+{
+    int64_t inTotal = planes;
     for (int32_t d = 0; d < g.spatial; ++d)
     {
-        inVolume *= g.in[d];
-        outVolume *= g.out[d];
-        window *= g.kernel[d];
-    }
-    int64_t const stride = int64_t{gridDim.x} * blockDim.x;
-    for (int64_t o = int64_t{blockIdx.x} * blockDim.x + threadIdx.x; o < total; o += stride)
-    {
-        int64_t start[kMaxPoolMaxSpatial];
-        int64_t rest = o % outVolume;
-        for (int32_t d = g.spatial - 1; d >= 0; --d)
+        inTotal *= g.in[d];
+        int64_t const reach = int64_t{g.kernel[d]} * g.dilation[d] + int64_t{g.stride[d]} + g.begin[d];
+        if (g.out[d] * int64_t{g.stride[d]} + reach >= INT32_MAX)
         {
-            start[d] = (rest % g.out[d]) * g.stride[d] - g.begin[d];
-            rest /= g.out[d];
+            return true;
         }
-        T const* plane = x + (o / outVolume) * inVolume;
-        float best = -INFINITY;
-        int64_t bestIndex = -1;
-        for (int32_t w = 0; w < window; ++w)
-        {
-            int32_t offset = w;
-            int64_t rowMajor = 0;
-            int64_t colMajor = 0;
-            int64_t rowStep = 1;
-            int64_t colStep = inVolume;
-            bool inside = true;
-            for (int32_t d = g.spatial - 1; d >= 0; --d)
-            {
-                int64_t const c = start[d] + int64_t{offset % g.kernel[d]} * g.dilation[d];
-                offset /= g.kernel[d];
-                inside = inside && c >= 0 && c < g.in[d];
-                rowMajor += c * rowStep;
-                rowStep *= g.in[d];
-                colStep /= g.in[d];
-                colMajor += c * colStep;
-            }
-            if (inside)
-            {
-                float const v = toFloat(plane[rowMajor]);
-                if (v > best)
-                {
-                    best = v;
-                    bestIndex = g.columnMajor ? colMajor : rowMajor;
-                }
-            }
-        }
-        y[o] = fromFloat<T>(best);
-        indices[o] = bestIndex < 0 ? -1 : (o / outVolume) * inVolume + bestIndex;
     }
+    return total >= INT32_MAX || inTotal >= INT32_MAX;
 }
 
 } // namespace
@@ -88,16 +181,16 @@ cudaError_t launchMaxPoolWithIndices(DType dtype, void const* x, void* y, int64_
     {
         return cudaSuccess;
     }
-    int const blocks = gridFor(total);
+    bool const wide = needsWideIndices(total, planes, g);
     switch (dtype)
     {
     case DType::kFLOAT32:
-        maxPoolWithIndices<float><<<blocks, kBlockThreads, 0, stream>>>(
-            static_cast<float const*>(x), static_cast<float*>(y), indices, total, g);
+        wide ? launchTyped<float, true>(x, y, indices, total, g, stream)
+             : launchTyped<float, false>(x, y, indices, total, g, stream);
         break;
     case DType::kFLOAT16:
-        maxPoolWithIndices<__half><<<blocks, kBlockThreads, 0, stream>>>(
-            static_cast<__half const*>(x), static_cast<__half*>(y), indices, total, g);
+        wide ? launchTyped<__half, true>(x, y, indices, total, g, stream)
+             : launchTyped<__half, false>(x, y, indices, total, g, stream);
         break;
     default: return cudaErrorInvalidValue;
     }

@@ -24,11 +24,14 @@ void maxUnpoolArrays(py::handle x, py::handle indices, py::handle y, std::vector
     require(xa.shape.size() == spatial + 2 && ya.shape.size() == spatial + 2,
         "max_unpool: x and y must be (N, C, spatial...) with one spatial dim per inferred length");
     require(ya.shape[0] == xa.shape[0] && ya.shape[1] == xa.shape[1], "max_unpool: y must have x's N and C");
-    checkCuda(launchMaxUnpool(xa.dtype, reinterpret_cast<void const*>(xa.ptr),
-                  reinterpret_cast<int64_t const*>(ia.ptr), reinterpret_cast<void*>(ya.ptr), xa.size,
-                  xa.shape[0] * xa.shape[1], static_cast<int32_t>(spatial), inferred.data(), ya.shape.data() + 2,
-                  toStream(stream)),
-        "max_unpool");
+    cudaStream_t const s = toStream(stream);
+    void* workspace = nullptr; // stream-ordered, as a TensorRT workspace would be
+    checkCuda(cudaMallocAsync(&workspace, kMaxUnpoolWorkspaceBytes, s), "max_unpool workspace");
+    cudaError_t const err = launchMaxUnpool(xa.dtype, reinterpret_cast<void const*>(xa.ptr),
+        reinterpret_cast<int64_t const*>(ia.ptr), reinterpret_cast<void*>(ya.ptr), xa.size, xa.shape[0] * xa.shape[1],
+        static_cast<int32_t>(spatial), xa.shape.data() + 2, inferred.data(), ya.shape.data() + 2, workspace, s);
+    cudaFreeAsync(workspace, s);
+    checkCuda(err, "max_unpool");
 }
 
 } // namespace

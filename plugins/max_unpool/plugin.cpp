@@ -121,8 +121,10 @@ public:
         }
     }
 
+    size_t workspaceSize(Span<DynDesc const>, Span<DynDesc const>) const { return kMaxUnpoolWorkspaceBytes; }
+
     cudaError_t execute(Span<Desc const> in, Span<Desc const> out, void const* const* inputs, void* const* outputs,
-        void*, cudaStream_t stream) const
+        void* workspace, cudaStream_t stream) const
     {
         DType dtype{};
         if (!toDType(in[0].type, dtype))
@@ -136,7 +138,7 @@ public:
             inferred[d] = params().inferred(d, x.d[2 + d]);
         }
         return launchMaxUnpool(dtype, inputs[0], static_cast<int64_t const*>(inputs[1]), outputs[0], volume(x),
-            x.d[0] * x.d[1], params().spatial(), inferred, out[0].dims.d + 2, stream);
+            x.d[0] * x.d[1], params().spatial(), x.d + 2, inferred, out[0].dims.d + 2, workspace, stream);
     }
 };
 
