@@ -118,7 +118,7 @@ def pooling_rows(ext, torch, cp, rng):
     """MaxUnpool and MaxPool with indices, 2 x 2 / 2 over 32 x 64 x 512 x 512 fp32."""
     F = torch.nn.functional
     out = []
-    # MaxUnpool 2x2/2 of a 32 x 64 x 256 x 256 fp32 pooling (output 537 MB): ONNX indices span the
+    # MaxUnpool 2x2/2 of a 32 x 64 x 256 x 256 fp32 pooling (output 2.1 GB): ONNX indices span the
     # tensor, torch's one plane; both from the same max_pool2d.
     z = torch.randn(32, 64, 512, 512, device="cuda")
     pooled, local = F.max_pool2d(z, 2, return_indices=True)
