@@ -118,7 +118,7 @@ def pooling_rows(ext, torch, cp, rng):
     """MaxUnpool and MaxPool with indices, 2 x 2 / 2 over 32 x 64 x 512 x 512 fp32."""
     F = torch.nn.functional
     out = []
-    # MaxUnpool 2x2/2 of a 32 x 64 x 256 x 256 fp32 pooling (output 537 MB): ONNX indices span the
+    # MaxUnpool 2x2/2 of a 32 x 64 x 256 x 256 fp32 pooling (output 2.1 GB): ONNX indices span the
     # tensor, torch's one plane; both from the same max_pool2d.
     z = torch.randn(32, 64, 512, 512, device="cuda")
     pooled, local = F.max_pool2d(z, 2, return_indices=True)
@@ -300,7 +300,10 @@ def main() -> int:
 
     ext = native_module()
     print(f"{'benchmark':32} {'ours ms':>9} {'GB/s':>7} {'torch ms':>9} {'GB/s':>7} {'x torch':>8}")
+    wanted = sys.argv[1:]  # optional name filters: only rows whose name contains one of them
     for name, nbytes, ours, theirs in rows(ext, torch, cp):
+        if wanted and not any(w in name for w in wanted):
+            continue
         ms, torch_ms = time_ms(cp, ours, 2), time_ms(cp, theirs, 2)
         print(
             f"{name:32} {ms:9.4f} {nbytes / ms / 1e6:7.0f} {torch_ms:9.4f} {nbytes / torch_ms / 1e6:7.0f} "
