@@ -1,6 +1,10 @@
-// Compress in two steps, no host synchronization: cub::DeviceSelect::Flagged lists the selected
-// axis indices and writes their count straight into the size tensor; a gather kernel then copies
-// the selected slices, launched for the upper bound with threads past the count exiting.
+// Compress without host synchronization, by the shape of the selection:
+// - one run of single elements (flattened, or a 1-D input): cub::DeviceSelect::Flagged copies the
+//   flagged values straight to y and writes their number into the size tensor, in one pass;
+// - otherwise Flagged lists the selected axis indices (and writes the count), then a gather copies
+//   the selected slices, launched for the upper bound with the work past the count skipped: whole
+//   slices per block in the widest aligned vectors when slices are long, one element per thread
+//   when they are short.
 #include "compress/compress.h"
 
 #include "common/launch.cuh"
@@ -14,24 +18,50 @@ namespace
 {
 
 constexpr size_t kAlign = 256;
+constexpr int32_t kThreads = 256;
+constexpr int64_t kRowKernelMinChunks = 32; // a slice of at least a warp of vectors: block per slice
 
 size_t alignUp(size_t n) noexcept
 {
     return (n + kAlign - 1) / kAlign * kAlign;
 }
 
+template <class In, class Out>
 size_t selectTempBytes(int64_t n) noexcept
 {
     size_t bytes = 0;
-    cub::DeviceSelect::Flagged(nullptr, bytes, thrust::counting_iterator<int64_t>(0),
-        static_cast<bool const*>(nullptr), static_cast<int64_t*>(nullptr), static_cast<int32_t*>(nullptr), n);
+    cub::DeviceSelect::Flagged(nullptr, bytes, In{}, static_cast<bool const*>(nullptr), static_cast<Out*>(nullptr),
+        static_cast<int32_t*>(nullptr), n);
     return bytes;
 }
 
-//! One thread per element of the upper-bound output [outer, selectable, inner]; the packed
-//! output index uses the actual count, read from the device.
+//! Whole slices: block b copies selected slice rows b, b + gridDim.x, ... (row = o * selectable + s).
+template <class V>
+__global__ void gatherSlices(V const* __restrict__ x, int64_t const* __restrict__ selected,
+    int32_t const* __restrict__ count, V* __restrict__ y, int64_t axisLen, int64_t selectable, int64_t chunks,
+    int64_t rows)
+{
+    int64_t const n = *count;
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
+    {
+        int64_t const s = row % selectable;
+        if (s >= n)
+        {
+            continue;
+        }
+        int64_t const o = row / selectable;
+        V const* src = x + (o * axisLen + selected[s]) * chunks;
+        V* dst = y + (o * n + s) * chunks;
+        for (int64_t i = threadIdx.x; i < chunks; i += blockDim.x)
+        {
+            dst[i] = src[i];
+        }
+    }
+}
+
+//! Short slices: one thread per element of the upper-bound output [outer, selectable, inner].
 template <class T>
-__global__ void gatherSelected(T const* __restrict__ x, int64_t const* __restrict__ selected,
+__global__ void gatherElements(T const* __restrict__ x, int64_t const* __restrict__ selected,
     int32_t const* __restrict__ count, T* __restrict__ y, int64_t axisLen, int64_t selectable, int64_t inner,
     int64_t total)
 {
@@ -42,28 +72,86 @@ __global__ void gatherSelected(T const* __restrict__ x, int64_t const* __restric
         int64_t const i = t % inner;
         int64_t const rest = t / inner;
         int64_t const s = rest % selectable;
-        if (s >= n)
+        if (s < n)
         {
-            continue;
+            int64_t const o = rest / selectable;
+            y[(o * n + s) * inner + i] = x[(o * axisLen + selected[s]) * inner + i];
         }
-        int64_t const o = rest / selectable;
-        y[(o * n + s) * inner + i] = x[(o * axisLen + selected[s]) * inner + i];
     }
+}
+
+template <class V>
+cudaError_t launchSlices(void const* x, int64_t const* selected, int32_t const* count, CompressShape const& shape,
+    int64_t chunks, void* y, cudaStream_t stream)
+{
+    int64_t const rows = shape.outer * shape.selectable();
+    int const blocks = static_cast<int>(std::min<int64_t>(rows, int64_t{multiprocessorCount()} * 16));
+    int const threads = static_cast<int>(std::min<int64_t>(kThreads, (chunks + 31) / 32 * 32));
+    gatherSlices<V><<<blocks, threads, 0, stream>>>(static_cast<V const*>(x), selected, count, static_cast<V*>(y),
+        shape.axisLen, shape.selectable(), chunks, rows);
+    return cudaGetLastError();
+}
+
+//! The widest vector (16, 8 or 4 bytes) that divides a slice and suits both pointers' alignment,
+//! when the slice holds at least a warp of them; 0 otherwise (one element per thread then).
+size_t sliceVectorBytes(size_t sliceBytes, void const* x, void const* y) noexcept
+{
+    for (size_t width : {size_t{16}, size_t{8}, size_t{4}})
+    {
+        if (sliceBytes % width == 0 && isAligned(x, width) && isAligned(y, width)
+            && static_cast<int64_t>(sliceBytes / width) >= kRowKernelMinChunks)
+        {
+            return width;
+        }
+    }
+    return 0;
 }
 
 template <class T>
 cudaError_t gather(void const* x, int64_t const* selected, int32_t const* count, CompressShape const& shape, void* y,
     cudaStream_t stream)
 {
-    int64_t const total = shape.outer * shape.selectable() * shape.inner;
-    if (total == 0)
+    size_t const sliceBytes = static_cast<size_t>(shape.inner) * sizeof(T);
+    size_t const width = sliceVectorBytes(sliceBytes, x, y);
+    auto const chunks = width ? static_cast<int64_t>(sliceBytes / width) : 0;
+    switch (width)
     {
-        return cudaSuccess;
+    case 16: return launchSlices<uint4>(x, selected, count, shape, chunks, y, stream);
+    case 8: return launchSlices<uint2>(x, selected, count, shape, chunks, y, stream);
+    case 4: return launchSlices<uint32_t>(x, selected, count, shape, chunks, y, stream);
+    default: break;
     }
-    constexpr int32_t kThreads = 256;
-    gatherSelected<T><<<gridFor(total, kThreads), kThreads, 0, stream>>>(static_cast<T const*>(x), selected, count,
+    int64_t const total = shape.outer * shape.selectable() * shape.inner;
+    gatherElements<T><<<gridFor(total, kThreads), kThreads, 0, stream>>>(static_cast<T const*>(x), selected, count,
         static_cast<T*>(y), shape.axisLen, shape.selectable(), shape.inner, total);
     return cudaGetLastError();
+}
+
+//! One run of single elements: the flagged values themselves are selected, in one CUB pass.
+template <class T>
+cudaError_t selectValues(void const* x, bool const* condition, int64_t n, void* y, int32_t* count, void* temp,
+    size_t tempBytes, cudaStream_t stream)
+{
+    return cub::DeviceSelect::Flagged(
+        temp, tempBytes, static_cast<T const*>(x), condition, static_cast<T*>(y), count, n, stream);
+}
+
+template <class T>
+cudaError_t compressTyped(void const* x, bool const* condition, CompressShape const& shape, void* y, int32_t* count,
+    void* workspace, size_t workspaceBytes, cudaStream_t stream)
+{
+    int64_t const n = shape.selectable();
+    if (shape.outer == 1 && shape.inner == 1)
+    {
+        return selectValues<T>(x, condition, n, y, count, workspace, workspaceBytes, stream);
+    }
+    size_t const listBytes = alignUp(static_cast<size_t>(n) * sizeof(int64_t));
+    auto* selected = static_cast<int64_t*>(workspace);
+    void* temp = static_cast<char*>(workspace) + listBytes;
+    size_t tempBytes = workspaceBytes - listBytes;
+    cudaError_t const err = cub::DeviceSelect::Flagged(
+        temp, tempBytes, thrust::counting_iterator<int64_t>(0), condition, selected, count, n, stream);
+    return err != cudaSuccess ? err : gather<T>(x, selected, count, shape, y, stream);
 }
 
 } // namespace
@@ -71,7 +159,12 @@ cudaError_t gather(void const* x, int64_t const* selected, int32_t const* count,
 size_t compressWorkspaceBytes(CompressShape const& shape) noexcept
 {
     int64_t const n = shape.selectable();
-    return alignUp(static_cast<size_t>(n) * sizeof(int64_t)) + selectTempBytes(n);
+    size_t const indices = alignUp(static_cast<size_t>(n) * sizeof(int64_t))
+        + selectTempBytes<thrust::counting_iterator<int64_t>, int64_t>(n);
+    size_t const values = std::max({selectTempBytes<uint8_t const*, uint8_t>(n),
+        selectTempBytes<uint16_t const*, uint16_t>(n), selectTempBytes<uint32_t const*, uint32_t>(n),
+        selectTempBytes<uint64_t const*, uint64_t>(n)});
+    return std::max(indices, values);
 }
 
 cudaError_t launchCompress(DType dtype, void const* x, bool const* condition, CompressShape const& shape, void* y,
@@ -86,21 +179,12 @@ cudaError_t launchCompress(DType dtype, void const* x, bool const* condition, Co
     {
         return cudaMemsetAsync(count, 0, sizeof(int32_t), stream);
     }
-    auto* selected = static_cast<int64_t*>(workspace);
-    void* temp = static_cast<char*>(workspace) + alignUp(static_cast<size_t>(n) * sizeof(int64_t));
-    size_t tempBytes = workspaceBytes - alignUp(static_cast<size_t>(n) * sizeof(int64_t));
-    cudaError_t err = cub::DeviceSelect::Flagged(
-        temp, tempBytes, thrust::counting_iterator<int64_t>(0), condition, selected, count, n, stream);
-    if (err != cudaSuccess)
-    {
-        return err;
-    }
     switch (dtypeSize(dtype))
     {
-    case 1: return gather<uint8_t>(x, selected, count, shape, y, stream);
-    case 2: return gather<uint16_t>(x, selected, count, shape, y, stream);
-    case 4: return gather<uint32_t>(x, selected, count, shape, y, stream);
-    case 8: return gather<uint64_t>(x, selected, count, shape, y, stream);
+    case 1: return compressTyped<uint8_t>(x, condition, shape, y, count, workspace, workspaceBytes, stream);
+    case 2: return compressTyped<uint16_t>(x, condition, shape, y, count, workspace, workspaceBytes, stream);
+    case 4: return compressTyped<uint32_t>(x, condition, shape, y, count, workspace, workspaceBytes, stream);
+    case 8: return compressTyped<uint64_t>(x, condition, shape, y, count, workspace, workspaceBytes, stream);
     default: return cudaErrorInvalidValue;
     }
 }
