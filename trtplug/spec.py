@@ -37,7 +37,7 @@ from typing import Any
 
 from trtplug.case_hints import ParityHints, read_parity_hints
 from trtplug.errors import SpecError
-from trtplug.shape_rules import check_rule, is_value_dependent
+from trtplug.spec_checks import check_spec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -266,10 +266,7 @@ def load_spec(path: Path) -> OpSpec:
         parity=read_parity_hints(top, inputs, [a.name for a in attributes]),
         size_tensors=size_tensors,
     )
-    _check_shape_rules(top, spec)
-    _check_tolerances(top, spec)
-    _check_optional_outputs(top, spec)
-    _check_input_roles(top, spec)
+    check_spec(top, spec)
     return spec
 
 
@@ -363,55 +360,3 @@ def _check_unique(top: _Reader, key: str, names: list[str]) -> None:
         if name in seen:
             raise top.fail(key, f"duplicate name {name!r}")
         seen.add(name)
-
-
-def _check_shape_rules(top: _Reader, spec: OpSpec) -> None:
-    names = [t.name for t in spec.inputs]
-    for group, tensors in (("inputs", spec.inputs), ("outputs", spec.outputs)):
-        for i, tensor in enumerate(tensors):
-            if tensor.shape is not None:
-                problem = check_rule(tensor.shape, names)
-                if problem:
-                    raise top.fail(f"{group}[{i}].shape", problem)
-            elif group == "outputs":
-                raise top.fail(f"{group}[{i}].shape", "missing required field")
-
-
-def _check_tolerances(top: _Reader, spec: OpSpec) -> None:
-    for dtype in spec.dtypes:
-        if dtype.startswith("float") and dtype not in spec.tolerances:
-            raise top.fail("tolerances", f"no tolerance for dtype {dtype!r}")
-
-
-def _check_optional_outputs(top: _Reader, spec: OpSpec) -> None:
-    if spec.outputs[0].optional:
-        raise top.fail("outputs[0].optional", "the first output cannot be optional")
-    if spec.size_tensors and spec.derived_attribute("output_count") is not None:
-        raise top.fail("size_tensors", "size tensors follow every output: no output_count attribute with them")
-    if spec.size_tensors and not any(is_value_dependent(t.shape) for t in spec.outputs):
-        raise top.fail("size_tensors", 'size tensors need an output with a value-dependent ("dynamic:") shape')
-
-
-def _check_input_roles(top: _Reader, spec: OpSpec) -> None:
-    """shape_input inputs are int32/int64 tensors; fold_into names a settable attribute."""
-    by_name = {a.name: a for a in spec.attributes}
-    for i, tensor in enumerate(spec.inputs):
-        if tensor.shape_input and not set(spec.dtypes_of(tensor)) <= {"int32", "int64"}:
-            raise top.fail(f"inputs[{i}].shape_input", "a shape input must be int32 or int64")
-        if tensor.data_copy and (not tensor.shape_input or tensor.optional):
-            raise top.fail(f"inputs[{i}].data_copy", "only a required shape input can have a data copy")
-        if tensor.fold_into is None:
-            continue
-        attr = by_name.get(tensor.fold_into)
-        if attr is None or attr.derived is not None:
-            raise top.fail(f"inputs[{i}].fold_into", f"{tensor.fold_into!r} is not a (non-derived) attribute")
-        if tensor.shape_input:
-            raise top.fail(f"inputs[{i}].fold_into", "a folded input cannot also be a shape input")
-        if i == 0:
-            raise top.fail(f"inputs[{i}].fold_into", "the first input cannot be folded")
-    for i, tensor in enumerate(spec.outputs):
-        if tensor.shape_input or tensor.fold_into or tensor.data_copy:
-            raise top.fail(f"outputs[{i}]", "shape_input, fold_into and data_copy apply to inputs only")
-    folded = [t.fold_into for t in spec.inputs if t.fold_into]
-    if len(folded) != len(set(folded)):
-        raise top.fail("inputs", "two inputs fold into the same attribute")
