@@ -4,6 +4,7 @@
 // depends on the order of duplicates (integers are exact).
 #pragma once
 
+#include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
 #include "common/dtype.h"
 #include "common/scatter_reduce.h"
@@ -117,15 +118,10 @@ namespace scatter
 template <class F>
 cudaError_t dispatchType(DType dtype, F&& f)
 {
-    switch (dtype)
-    {
-    case DType::kFLOAT32: f(float{}); break;
-    case DType::kFLOAT16: f(__half{}); break;
-    case DType::kINT32: f(int32_t{}); break;
-    case DType::kINT64: f(int64_t{}); break;
-    default: return cudaErrorInvalidValue;
-    }
-    return cudaGetLastError();
+    return forElementType(dtype, [&](auto zero) {
+        f(zero);
+        return cudaGetLastError();
+    });
 }
 
 //! out = data (skipped when they alias, as TensorRT may run the op in place).

@@ -3,6 +3,7 @@
 // rows, merge sort over the key rows otherwise), head flags -> inclusive scan -> group ids,
 // then per-group outputs; sorted=0 ranks the groups by first occurrence with one more scan.
 // Every kernel after the sort reads the device count and is launched for the upper bound.
+#include "common/dtype_dispatch.cuh"
 #include "unique/unique.h"
 #include "unique/unique_kernels.cuh"
 
@@ -246,22 +247,11 @@ cudaError_t launchUnique(DType dtype, void const* x, UniqueDims dims, bool sorte
         return cudaMemsetAsync(count, 0, sizeof(int32_t), stream);
     }
     char* ws = static_cast<char*>(workspace);
-    switch (dtype)
-    {
-    case DType::kFLOAT32:
-        return runUnique(static_cast<float const*>(x), dims, sorted, y, indices, inverse, counts, count, ws,
+    return forElementType(dtype, [&](auto zero) {
+        using T = decltype(zero);
+        return runUnique(static_cast<T const*>(x), dims, sorted, y, indices, inverse, counts, count, ws,
             workspaceBytes, stream);
-    case DType::kFLOAT16:
-        return runUnique(static_cast<__half const*>(x), dims, sorted, y, indices, inverse, counts, count, ws,
-            workspaceBytes, stream);
-    case DType::kINT32:
-        return runUnique(static_cast<int32_t const*>(x), dims, sorted, y, indices, inverse, counts, count, ws,
-            workspaceBytes, stream);
-    case DType::kINT64:
-        return runUnique(static_cast<int64_t const*>(x), dims, sorted, y, indices, inverse, counts, count, ws,
-            workspaceBytes, stream);
-    default: return cudaErrorInvalidValue;
-    }
+    });
 }
 
 } // namespace trtplug
