@@ -2,6 +2,10 @@
 plugins run) and torch, median of CUDA-event timings after warm-up, inputs rotated across buffers
 larger than L2 where they are big. Bytes are what the op must move (inputs read once, outputs
 written once). Prints a table with the ratio torch time / ours; not a test.
+
+Two timings per side: `batched` (BATCH calls back to back between two CUDA events, divided: the
+device time, Python and binding overhead overlapped, as under TensorRT's C++ enqueue) and `single`
+(one synchronized call: adds each side's per-call host overhead, ~10-20 us, to its time).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import sys
 import numpy as np
 
 from trtplug.bench.timing import time_ms  # the shared CUDA-event timing helper
+
+BATCH = 10  # calls per timed batch
 
 
 def affine_grid_rows(ext, torch, cp, rng):
@@ -299,15 +305,20 @@ def main() -> int:
     from trtplug.native import native_module
 
     ext = native_module()
-    print(f"{'benchmark':32} {'ours ms':>9} {'GB/s':>7} {'torch ms':>9} {'GB/s':>7} {'x torch':>8}")
+    print(
+        f"{'benchmark':36} {'ours ms':>9} {'GB/s':>7} {'torch ms':>9} {'GB/s':>7} {'x torch':>8} "
+        f"{'ours 1-call':>11} {'torch 1-call':>12} {'x 1-call':>8}"
+    )
     wanted = sys.argv[1:]  # optional name filters: only rows whose name contains one of them
     for name, nbytes, ours, theirs in rows(ext, torch, cp):
         if wanted and not any(w in name for w in wanted):
             continue
-        ms, torch_ms = time_ms(cp, ours, 2), time_ms(cp, theirs, 2)
+        ms, torch_ms = time_ms(cp, ours, 2, batch=BATCH), time_ms(cp, theirs, 2, batch=BATCH)
+        ms1, torch_ms1 = time_ms(cp, ours, 2), time_ms(cp, theirs, 2)
         print(
-            f"{name:32} {ms:9.4f} {nbytes / ms / 1e6:7.0f} {torch_ms:9.4f} {nbytes / torch_ms / 1e6:7.0f} "
-            f"{torch_ms / ms:8.2f}"
+            f"{name:36} {ms:9.4f} {nbytes / ms / 1e6:7.0f} {torch_ms:9.4f} {nbytes / torch_ms / 1e6:7.0f} "
+            f"{torch_ms / ms:8.2f} {ms1:11.4f} {torch_ms1:12.4f} {torch_ms1 / ms1:8.2f}",
+            flush=True,
         )
     return 0
 

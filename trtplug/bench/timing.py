@@ -15,18 +15,25 @@ def buffer_sets(nbytes: int) -> int:
     return max(2, min(8, -(-L2_ROTATION_BYTES // max(nbytes, 1))))
 
 
-def time_ms(cp: ModuleType, fn: Callable[[int], object], sets: int, reps: int = 30, warmup: int = 3) -> float:
-    """Median milliseconds of fn(i) for i cycling over `sets` buffer sets."""
+def time_ms(
+    cp: ModuleType, fn: Callable[[int], object], sets: int, reps: int = 30, warmup: int = 3, batch: int = 1
+) -> float:
+    """Median milliseconds of fn(i) for i cycling over `sets` buffer sets.
+
+    batch=1 times one call between two events, host work of the call (Python, argument parsing)
+    included. batch>1 times `batch` back-to-back calls and divides: the host work then overlaps the
+    GPU's, which measures the device time a C++ caller such as TensorRT's enqueue would see."""
     for i in range(warmup):
         fn(i % sets)
     start, stop = cp.cuda.Event(), cp.cuda.Event()
     times = []
-    for i in range(reps):
+    for rep in range(reps):
         start.record()
-        fn(i % sets)
+        for k in range(batch):
+            fn((rep * batch + k) % sets)
         stop.record()
         stop.synchronize()
-        times.append(cp.cuda.get_elapsed_time(start, stop))
+        times.append(cp.cuda.get_elapsed_time(start, stop) / batch)
     return statistics.median(times)
 
 
