@@ -56,9 +56,12 @@ static DType dtypeFromTypestr(std::string const& typestr, char const* name)
 
 DeviceArray toDeviceArray(py::handle obj, char const* name, bool writable)
 {
-    require(py::hasattr(obj, "__cuda_array_interface__"),
+    // One attribute read: the interface is a property that CuPy and torch build anew on each access
+    // (a hasattr() check first doubled the per-array cost of every call).
+    py::object const interface = py::getattr(obj, "__cuda_array_interface__", py::none());
+    require(!interface.is_none(),
         std::string(name) + ": expected a CUDA array (CuPy, torch, ...) with __cuda_array_interface__");
-    py::dict cai = obj.attr("__cuda_array_interface__");
+    auto const cai = interface.cast<py::dict>();
     DeviceArray a;
     auto data = cai["data"].cast<py::tuple>();
     a.ptr = data[0].cast<uintptr_t>();
