@@ -83,18 +83,27 @@ def scatter_nd_indices(
     return {"indices": _signed(rng, tuples, np.asarray(data[:k]))}
 
 
+FP16_EXACT_INTEGERS = 2048  # fp16 holds every integer in [-2048, 2048] exactly
+
+
 def unique_repeats(
     shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """Unique's X with repeats (random normals would be almost all distinct). Flattened (axis
     INT32_MIN): integers in a range of a quarter of the element count (all equal below 8
-    elements). Along an axis: each slice drawn from a pool of a third as many random slices of
-    integers in [-8, 8) (all equal below 6 slices), so the lexicographic comparison sees ties."""
+    elements); past 2048 of them, 2048 integers times 2**0..2**4, so that every value stays
+    exact in fp16 (a wider range rounded there, and overflowed to inf past 65504). Along an axis:
+    each slice drawn from a pool of a third as many random slices of integers in [-8, 8) (all
+    equal below 6 slices), so the lexicographic comparison sees ties."""
     shape = shapes["X"]
     axis = attrs.get("axis", -(2**31))
     if axis == -(2**31):
-        span = min(max(1, int(np.prod(shape)) // 4), 1 << 20)
-        return {"X": (rng.integers(0, span, shape) - span // 2).astype(np.float32)}
+        wanted = max(1, int(np.prod(shape)) // 4)
+        span = min(wanted, FP16_EXACT_INTEGERS)
+        values = rng.integers(0, span, shape) - span // 2
+        if wanted > span:
+            values = values * 2 ** rng.integers(0, 5, shape)
+        return {"X": values.astype(np.float32)}
     axis %= len(shape)
     rest = (*shape[:axis], *shape[axis + 1 :])
     pool = rng.integers(-8, 8, (max(1, shape[axis] // 3), *rest))
