@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from trtplug.bench.timing import time_ms  # the shared CUDA-event timing helper
+from trtplug.protolib.axes import AXIS_ABSENT
 
 BATCH = 10  # calls per timed batch
 
@@ -218,7 +219,7 @@ def compress_rows(ext, torch, cp, rng):
         (
             "compress flattened 64M fp32",
             x[0].nbytes + int(keep_all.sum()) * 4 + keep_all.nbytes,
-            lambda i: ext.compress(x[i], keep_all, y, count, -(2**31)),
+            lambda i: ext.compress(x[i], keep_all, y, count, AXIS_ABSENT),
             lambda i: torch.masked_select(tx[i].view(-1), ta),
         )
     )
@@ -251,7 +252,7 @@ def unique_rows(ext, torch, cp, rng):
     first occurrence, and of 1M rows of 4 int32 along axis 0 (torch.unique(dim=0)). Ours also writes
     the first-occurrence indices, which torch does not compute; torch reads the count back to the host.
     Ours gets its scratch preallocated, as TensorRT hands the plugin its workspace."""
-    flatten = -(2**31)
+    flatten = AXIS_ABSENT
     n = 1 << 24
     xs = [cp.asarray(rng.integers(0, 1 << 20, n, dtype=np.int32)) for _ in range(2)]
     tx = [torch.as_tensor(x, device="cuda") for x in xs]
@@ -285,14 +286,24 @@ def unique_rows(ext, torch, cp, rng):
     return out
 
 
+MAKERS = (
+    affine_grid_rows,
+    matrix_rows,
+    bitwise_rows,
+    pooling_rows,
+    scatter_rows,
+    compress_rows,
+    col2im_rows,
+    unique_rows,
+)
+
+
 def rows(ext, torch, cp):
-    """(name, bytes, ours, torch) per benchmark; each a callable of a rotation index."""
+    """(name, bytes, ours, torch) per benchmark, each a callable of a rotation index; one family's
+    buffers at a time (the previous family's are released once its rows have been timed)."""
     rng = np.random.default_rng(0)
-    out = []
-    makers = (affine_grid_rows, matrix_rows, bitwise_rows, pooling_rows, scatter_rows)
-    for make in (*makers, compress_rows, col2im_rows, unique_rows):
-        out += make(ext, torch, cp, rng)
-    return out
+    for make in MAKERS:
+        yield from make(ext, torch, cp, rng)
 
 
 def main() -> int:
@@ -305,6 +316,9 @@ def main() -> int:
     from trtplug.native import native_module
 
     ext = native_module()
+    if ext is None:
+        print("bench_std_ops: trtplug._native is not built (scripts/setup.sh)", file=sys.stderr)
+        return 2
     print(
         f"{'benchmark':36} {'ours ms':>9} {'GB/s':>7} {'torch ms':>9} {'GB/s':>7} {'x torch':>8} "
         f"{'ours 1-call':>11} {'torch 1-call':>12} {'x 1-call':>8}"

@@ -10,9 +10,8 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+from trtplug.protolib.axes import AXIS_ABSENT as FLATTENED  # the spec's axis default: no axis on the node
 from trtplug.protolib.size_tensors import check_counts, count_buffer
-
-FLATTENED = -(2**31)  # the spec's axis default: no axis attribute on the node
 
 
 def _axis(x: Any, attrs: Mapping[str, Any]) -> int | None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -21,7 +22,7 @@ def inferred_shape(x_shape: Sequence[int], attrs: Mapping[str, Any]) -> tuple[in
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     x, indices, y = inputs[0], inputs[1], outputs[0]
     shape = inferred_shape(x.shape, attrs)
-    unpooled = xp.zeros(int(xp.prod(xp.asarray(shape))) if shape else 1, dtype=y.dtype)
+    unpooled = xp.zeros(math.prod(shape), dtype=y.dtype)
     unpooled[indices.ravel()] = x.ravel().astype(y.dtype)
     y[...] = 0
     y[tuple(slice(0, n) for n in shape)] = unpooled.reshape(shape)

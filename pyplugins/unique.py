@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-FLATTEN = -(2**31)  # the spec's default axis: absent, Unique over the flattened tensor
+from trtplug.protolib.axes import AXIS_ABSENT as FLATTEN  # the spec's default axis: Unique over the flattened tensor
 
 
 def _axis(x: Any, attrs: Mapping[str, Any]) -> int | None:

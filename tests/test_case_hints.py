@@ -84,7 +84,7 @@ def test_every_ops_inputs_stay_finite_in_fp16(seed: int) -> None:
 
     for spec in load_registry():
         fp16_inputs = {t.name for t in spec.inputs if "float16" in spec.dtypes_of(t)}
-        for case in (c for c in default_cases(spec) if fp16_inputs and c.name != "huge"):
+        for case in default_cases(spec) if fp16_inputs else ():
             for name, value in make_inputs(spec, case, seed).items():
                 if name in fp16_inputs and np.isfinite(value).all():
                     assert np.isfinite(value.astype(np.float16)).all(), f"{spec.key} {case.name}: {name}"

@@ -166,7 +166,9 @@ def test_onnx_runtime_second_opinion(geometry, seed: int) -> None:
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {"x": x})
     agrees = np.allclose(got, fold_loops(x, *geometry), rtol=1e-5, atol=1e-5)
-    assert agrees or (len(image) != 2 and max(dilations) > 1)
+    if not agrees and len(image) != 2 and max(dilations) > 1:
+        pytest.skip(f"ONNX Runtime {ort.__version__} disagrees with the definition on dilated 1-D/3-D Col2Im")
+    assert agrees
 
 
 @pytest.mark.parametrize("shape", [(0, 12, 16), (2, 0, 16)])

@@ -152,3 +152,15 @@ def test_launcher_count_mismatch_is_reported(ext):
         check_counts(cp, count, [3], "compress")
     with pytest.raises(ValueError, match="condition must be a 1-D bool"):
         ext.compress(x, condition.astype(cp.int32), y, count, 0)
+
+
+@pytest.mark.gpu
+def test_launcher_takes_an_empty_outer_axis_with_long_slices(ext):
+    """x (0, 4, 512) along axis 1: the slices are long enough for the whole-slice kernel, of which
+    there are none to copy (it once launched 0 blocks and failed); the count is still written."""
+    import cupy as cp
+
+    x = cp.zeros((0, 4, 512), dtype=cp.float32)
+    y, count = cp.zeros((0, 3, 512), dtype=cp.float32), cp.full((1,), -1, dtype=cp.int32)
+    ext.compress(x, cp.asarray([True, False, True, True]), y, count, 1)
+    assert int(count[0]) == 3

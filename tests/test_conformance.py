@@ -10,7 +10,7 @@ import pytest
 from trtplug.parity.conformance import conformance_cases
 from trtplug.parity.impls import IMPLS, pyplugin_module
 from trtplug.parity.runner import run_one
-from trtplug.registry import load_registry
+from trtplug.registry import default_registry, load_registry
 
 
 def conformance_params() -> list:
@@ -25,7 +25,7 @@ def conformance_params() -> list:
 
 
 def find_case(op: str, name: str):
-    spec = load_registry().get(op)
+    spec = default_registry().get(op)  # cached: one registry load for all the cases
     return spec, next(c for c in conformance_cases(spec) if c.case.name == name)
 
 

@@ -179,3 +179,20 @@ def test_affine_grid_plugin_takes_size_as_shape_input(library):
     np.testing.assert_allclose(cp.asnumpy(grid)[1], np.stack([xs, ys], -1), atol=1e-6)
     with pytest.raises(ValueError, match="shape"):
         plugin.run([theta], [grid], shape_inputs=[[2, 7, 3, 6]])  # size and the output disagree
+
+
+@pytest.mark.gpu
+@pytest.mark.pluginlib
+def test_affine_grid_3d_with_zero_depth_writes_nothing(ext, library):
+    """size (N, C, 0, H, W): an empty 3-D grid. The launcher once took D = 0 for the 2-D form and
+    wrote N x H x W x 2 values into it; here the bytes after the empty view must stay poisoned."""
+    import cupy as cp
+
+    theta = cp.asarray(np.tile(np.eye(3, 4, dtype=np.float32), (2, 1, 1)))
+    backing = cp.full(2 * 5 * 7 * 3, cp.nan, dtype=cp.float32)
+    grid = backing[:0].reshape(2, 0, 5, 7, 3)
+    ext.affine_grid(theta, grid, 0)
+    plugin = library.create("TrtplugAffineGrid", "1", "trtplug", {"align_corners": 0})
+    plugin.run([theta], [grid], shape_inputs=[[2, 1, 0, 5, 7]])
+    cp.cuda.Device().synchronize()
+    assert bool(cp.isnan(backing).all())

@@ -47,6 +47,9 @@ def test_types_and_field_validation(library):
     assert library.create(NAME, "1", "trtplug", {**BASE, "kernel_shape": [2, 2, 2, 2]}) is None
     with pytest.raises(RuntimeError, match="ceil_mode 1 needs build-time spatial lengths"):
         create(library, kernel_shape=[2], ceil_mode=1).output_shapes([[1, 1, "L"]])
+    for fields in ({}, {"auto_pad": "VALID"}):  # a 3-window over 2 elements: ONNX Runtime rejects it
+        with pytest.raises(RuntimeError, match="larger than the padded input"):
+            create(library, kernel_shape=[3], strides=[2], **fields).output_shapes([[1, 1, 2]])
 
 
 @pytest.mark.gpu

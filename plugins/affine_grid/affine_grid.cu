@@ -1,3 +1,4 @@
+#include "common/dtype_dispatch.cuh"
 #include "affine_grid/affine_grid.h"
 #include "common/launch.cuh"
 
@@ -115,13 +116,12 @@ cudaError_t launchTyped(void const* theta, void* grid, GridDims const& g, bool i
 } // namespace
 
 cudaError_t launchAffineGrid(DType dtype, void const* theta, void* grid, int64_t batch, int64_t depth, int64_t height,
-    int64_t width, bool alignCorners, cudaStream_t stream) noexcept
+    int64_t width, bool is3d, bool alignCorners, cudaStream_t stream) noexcept
 {
-    if (batch < 0 || depth < 0 || height < 0 || width < 0)
+    if (batch < 0 || (is3d && depth < 0) || height < 0 || width < 0)
     {
         return cudaErrorInvalidValue;
     }
-    bool const is3d = depth > 0;
     GridDims g{batch, is3d ? depth : 1, height, width, {}, {}};
     if (g.batch * g.depth * g.height * g.width == 0)
     {
@@ -135,12 +135,7 @@ cudaError_t launchAffineGrid(DType dtype, void const* theta, void* grid, int64_t
     axisCoefficients(width, alignCorners, g.scale[0], g.offset[0]);
     axisCoefficients(height, alignCorners, g.scale[1], g.offset[1]);
     axisCoefficients(g.depth, alignCorners, g.scale[2], g.offset[2]);
-    switch (dtype)
-    {
-    case DType::kFLOAT32: return launchTyped<float>(theta, grid, g, is3d, stream);
-    case DType::kFLOAT16: return launchTyped<__half>(theta, grid, g, is3d, stream);
-    default: return cudaErrorInvalidValue;
-    }
+    return forFloatType(dtype, [&](auto zero) { return launchTyped<decltype(zero)>(theta, grid, g, is3d, stream); });
 }
 
 } // namespace trtplug

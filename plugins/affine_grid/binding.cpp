@@ -22,7 +22,8 @@ void affineGridArrays(py::handle theta, py::handle grid, int alignCorners, py::h
         "affine_grid: theta must be N x 2 x 3 (2-D) or N x 3 x 4 (3-D) with grid's N");
     int64_t const depth = is3d ? g.shape[1] : 0;
     checkCuda(launchAffineGrid(t.dtype, reinterpret_cast<void const*>(t.ptr), reinterpret_cast<void*>(g.ptr),
-                  g.shape[0], depth, g.shape[is3d ? 2 : 1], g.shape[is3d ? 3 : 2], alignCorners != 0, toStream(stream)),
+                  g.shape[0], depth, g.shape[is3d ? 2 : 1], g.shape[is3d ? 3 : 2], is3d, alignCorners != 0,
+                  toStream(stream)),
         "affine_grid");
 }
 

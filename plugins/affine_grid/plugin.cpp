@@ -91,7 +91,7 @@ public:
         nvinfer1::Dims const& g = out[0].dims;
         bool const is3d = g.nbDims == 5;
         return launchAffineGrid(dtype, inputs[0], outputs[0], g.d[0], is3d ? g.d[1] : 0, g.d[is3d ? 2 : 1],
-            g.d[is3d ? 3 : 2], params().align_corners != 0, stream);
+            g.d[is3d ? 3 : 2], is3d, params().align_corners != 0, stream);
     }
 
 private:

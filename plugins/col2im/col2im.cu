@@ -1,3 +1,4 @@
+#include "common/dtype_dispatch.cuh"
 #include "col2im/col2im.h"
 #include "common/launch.cuh"
 
@@ -315,12 +316,8 @@ cudaError_t launchCol2Im(DType dtype, void const* input, int64_t const* blockSha
     {
         return cudaSuccess;
     }
-    switch (dtype)
-    {
-    case DType::kFLOAT32: return launchSpatial<float>(input, blockShape, output, g, total, stream);
-    case DType::kFLOAT16: return launchSpatial<__half>(input, blockShape, output, g, total, stream);
-    default: return cudaErrorInvalidValue;
-    }
+    return forFloatType(
+        dtype, [&](auto zero) { return launchSpatial<decltype(zero)>(input, blockShape, output, g, total, stream); });
 }
 
 } // namespace trtplug

@@ -1,5 +1,5 @@
-// One switch from the launchers' DType to a C++ element type, for the ops that take the float and
-// integer tensor types (fp32, fp16, int32, int64). Included only from .cu files.
+// One switch from the launchers' DType to a C++ element type: forFloatType for the float ops (fp32,
+// fp16), forElementType for the ops that also take int32 and int64. Included only from .cu files.
 #pragma once
 
 #include "common/dtype.h"
@@ -12,18 +12,28 @@
 namespace trtplug
 {
 
-//! f(T{}) for T the element type of `dtype` (float, __half, int32_t, int64_t), returning what f
-//! returns; cudaErrorInvalidValue for other types.
+//! f(T{}) for T the element type of `dtype` (float, __half), returning what f returns;
+//! cudaErrorInvalidValue for other types.
 template <class F>
-cudaError_t forElementType(DType dtype, F&& f)
+cudaError_t forFloatType(DType dtype, F&& f)
 {
     switch (dtype)
     {
     case DType::kFLOAT32: return f(float{});
     case DType::kFLOAT16: return f(__half{});
+    default: return cudaErrorInvalidValue;
+    }
+}
+
+//! forFloatType, and int32_t / int64_t for DType::kINT32 / kINT64.
+template <class F>
+cudaError_t forElementType(DType dtype, F&& f)
+{
+    switch (dtype)
+    {
     case DType::kINT32: return f(int32_t{});
     case DType::kINT64: return f(int64_t{});
-    default: return cudaErrorInvalidValue;
+    default: return forFloatType(dtype, f);
     }
 }
 

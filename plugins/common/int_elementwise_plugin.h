@@ -15,6 +15,7 @@
 
 #include "common/int_elementwise.h"
 #include "common/plugin_base.h"
+#include "common/plugin_shapes.h"
 #include "common/trt_dtype.h"
 
 #include <algorithm>
@@ -48,8 +49,8 @@ public:
 
     explicit IntElementwisePlugin(typename Traits::Params params)
         : Base(std::move(params))
+        , mLauncher(Traits::launcher(this->params())) // validates the attributes at createPlugin
     {
-        Traits::launcher(this->params()); // validates the attributes at createPlugin
     }
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
@@ -61,21 +62,8 @@ public:
     void outputShapes(Span<DimsExprs const> in, Span<DimsExprs const>, Span<DimsExprs> out,
         nvinfer1::IExprBuilder& expr) const
     {
-        out[0] = in[0];
-        if (in.size() == 1)
-        {
-            return;
-        }
-        DimsExprs const& a = in[0];
-        DimsExprs const& b = in[1];
-        int32_t const rank = std::max(a.nbDims, b.nbDims);
-        out[0].nbDims = rank;
-        for (int32_t i = 0; i < rank; ++i)
-        {
-            int32_t const ia = i - (rank - a.nbDims);
-            int32_t const ib = i - (rank - b.nbDims);
-            out[0].d[i] = ia < 0 ? b.d[ib] : ib < 0 ? a.d[ia] : broadcastDim(a.d[ia], b.d[ib], expr);
-        }
+        // Two symbolic dims broadcast to their max; shapeChanged rejects the pairs that do not broadcast.
+        out[0] = in.size() == 1 ? in[0] : broadcastDims(in[0], in[1], expr);
     }
 
     bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
@@ -107,35 +95,10 @@ public:
         {
             return cudaErrorInvalidValue;
         }
-        IntElementwiseFn const fn = Traits::launcher(this->params());
-        return fn(dtype, inputs[0], in.size() == 2 ? inputs[1] : nullptr, outputs[0], shape, stream);
+        return mLauncher(dtype, inputs[0], in.size() == 2 ? inputs[1] : nullptr, outputs[0], shape, stream);
     }
 
 private:
-    static nvinfer1::IDimensionExpr const* broadcastDim(
-        nvinfer1::IDimensionExpr const* a, nvinfer1::IDimensionExpr const* b, nvinfer1::IExprBuilder& expr)
-    {
-        if (a->isConstant() && b->isConstant())
-        {
-            int64_t const x = a->getConstantValue();
-            int64_t const y = b->getConstantValue();
-            TRTPLUG_ENSURE(x == y || x == 1 || y == 1,
-                "dims " + std::to_string(x) + " and " + std::to_string(y) + " do not broadcast");
-            return x == 1 ? b : a;
-        }
-        if (a->isConstant() && a->getConstantValue() == 1)
-        {
-            return b;
-        }
-        if (b->isConstant() && b->getConstantValue() == 1)
-        {
-            return a;
-        }
-        // Both unknown (or one unknown, one > 1): legal only if equal or one is 1 at runtime,
-        // where max is the broadcast result; shapeChanged rejects the rest.
-        return expr.operation(nvinfer1::DimensionOperation::kMAX, *a, *b);
-    }
-
     static void checkTypes(Span<DataType const> in)
     {
         TRTPLUG_ENSURE(isIntElementwiseTrtType(in[0]),
@@ -163,6 +126,8 @@ private:
                 "the output does not have the broadcast shape of the inputs");
         }
     }
+
+    IntElementwiseFn const mLauncher;
 };
 
 } // namespace trtplug

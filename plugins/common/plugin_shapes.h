@@ -68,7 +68,9 @@ inline nvinfer1::IDimensionExpr const* declareCount(nvinfer1::IExprBuilder& expr
 {
     auto const* opt = expr.operation(nvinfer1::DimensionOperation::kCEIL_DIV, upper, *expr.constant(2));
     outputs[sizeIndex].nbDims = 0;
-    return expr.declareSizeTensor(sizeIndex, *opt, upper);
+    nvinfer1::IDimensionExpr const* count = expr.declareSizeTensor(sizeIndex, *opt, upper);
+    TRTPLUG_ENSURE(count != nullptr, "declareSizeTensor failed for output " + std::to_string(sizeIndex));
+    return count;
 }
 
 } // namespace trtplug

@@ -79,6 +79,41 @@ __device__ __forceinline__ void swapRows(float (&a)[M][M], int k, int p)
     }
 }
 
+// Shared-memory path: one block per matrix, rows padded to a stride of m + 1 (see sharedBytes).
+
+//! Block-wide: the m x m row-major matrix at `src` into `a`, rows m + 1 apart.
+template <class T>
+__device__ __forceinline__ void loadSharedMatrix(T const* src, float* a, int m)
+{
+    for (int i = threadIdx.x; i < m * m; i += blockDim.x)
+    {
+        a[(i / m) * (m + 1) + i % m] = load(src + i);
+    }
+}
+
+//! One thread: the row of the largest |a[r][k]| for r >= k (partial pivoting), rows m + 1 apart.
+__device__ __forceinline__ int sharedPivotRow(float const* a, int m, int k)
+{
+    int const lda = m + 1;
+    int p = k;
+    for (int r = k + 1; r < m; ++r)
+    {
+        p = fabsf(a[r * lda + k]) > fabsf(a[p * lda + k]) ? r : p;
+    }
+    return p;
+}
+
+//! Block-wide: swaps rows k and p (p != k) of the m-column matrix `a` whose rows are `ld` apart.
+__device__ __forceinline__ void swapSharedRows(float* a, int ld, int m, int k, int p)
+{
+    for (int c = threadIdx.x; c < m; c += blockDim.x)
+    {
+        float const t = a[k * ld + c];
+        a[k * ld + c] = a[p * ld + c];
+        a[p * ld + c] = t;
+    }
+}
+
 } // namespace small_matrix
 } // namespace trtplug
 
@@ -105,10 +140,11 @@ __host__ bool dispatchDim(int m, F&& f)
 
 //! Shared memory of the one-block-per-matrix path: the matrix (rows padded by one against bank
 //! conflicts), the inverse's right-hand side when `withRhs`, and one elimination factor per row.
-inline size_t sharedBytes(int m, bool withRhs) noexcept
+constexpr size_t sharedBytes(int m, bool withRhs) noexcept
 {
     return sizeof(float) * (static_cast<size_t>(m) * (m + 1) + (withRhs ? static_cast<size_t>(m) * m : 0) + m);
 }
+static_assert(sharedBytes(kMaxMatrixDim, true) <= 48 * 1024, "launches would need a larger dynamic shared memory opt-in");
 
 constexpr int kSharedThreads = 128;
 

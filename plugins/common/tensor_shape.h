@@ -3,11 +3,16 @@
 // array's shape, and the launcher signature stays the same for both.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <vector>
 
 namespace trtplug
 {
+
+//! An axis attribute's value when the node leaves it out (spec flag `default_means_absent`): the
+//! ops that then work on the flattened tensor (Compress, Unique) take it in place of an axis.
+constexpr int32_t kAxisAbsent = INT32_MIN;
 
 struct TensorShape
 {

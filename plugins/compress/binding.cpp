@@ -21,7 +21,7 @@ void compressArrays(py::handle x, py::handle condition, py::handle y, py::handle
     require(ca.dtype == DType::kBOOL && ca.shape.size() == 1, "compress: condition must be a 1-D bool array");
     require(na.dtype == DType::kINT32 && na.size >= 1, "compress: count must be an int32 array of one element");
     auto const rank = static_cast<int64_t>(xa.shape.size());
-    if (axis != kCompressFlattened)
+    if (axis != kAxisAbsent)
     {
         require(axis >= -rank && axis < rank, "compress: axis out of range for x's rank");
         axis = axis < 0 ? axis + rank : axis;

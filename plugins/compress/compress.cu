@@ -85,6 +85,10 @@ cudaError_t launchSlices(void const* x, int64_t const* selected, int32_t const* 
     int64_t chunks, void* y, cudaStream_t stream)
 {
     int64_t const rows = shape.outer * shape.selectable();
+    if (rows == 0)
+    {
+        return cudaSuccess; // no slice to copy (an empty outer axis); a 0-block launch would fail
+    }
     int const blocks = static_cast<int>(std::min<int64_t>(rows, int64_t{multiprocessorCount()} * 16));
     int const threads = static_cast<int>(std::min<int64_t>(kThreads, (chunks + 31) / 32 * 32));
     gatherSlices<V><<<blocks, threads, 0, stream>>>(static_cast<V const*>(x), selected, count, static_cast<V*>(y),

@@ -3,10 +3,10 @@
 #pragma once
 
 #include "common/dtype.h"
+#include "common/tensor_shape.h"
 
 #include <cuda_runtime_api.h>
 
-#include <climits>
 #include <cstddef>
 #include <cstdint>
 
@@ -26,17 +26,14 @@ struct CompressShape
     int64_t selectable() const noexcept { return axisLen < condLen ? axisLen : condLen; }
 };
 
-//! Axis value meaning "no axis": Compress of the flattened input.
-constexpr int64_t kCompressFlattened = INT32_MIN;
-
 //! dims viewed as [outer, axisLen, inner] around `axis` (already non-negative, or
-//! kCompressFlattened: [1, size, 1]).
+//! kAxisAbsent: [1, size, 1]).
 inline CompressShape compressShapeOf(int32_t rank, int64_t const* dims, int64_t axis, int64_t condLen) noexcept
 {
     CompressShape shape{1, 1, 1, condLen};
     for (int32_t d = 0; d < rank; ++d)
     {
-        (axis == kCompressFlattened || d == axis ? shape.axisLen : d < axis ? shape.outer : shape.inner) *= dims[d];
+        (axis == kAxisAbsent || d == axis ? shape.axisLen : d < axis ? shape.outer : shape.inner) *= dims[d];
     }
     return shape;
 }

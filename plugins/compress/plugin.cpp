@@ -7,7 +7,6 @@
 #include "common/trt_dtype.h"
 #include "compress/compress.h"
 
-#include <climits>
 
 namespace trtplug
 {
@@ -17,11 +16,10 @@ namespace
 using nvinfer1::DataType;
 using nvinfer1::DimensionOperation;
 
-constexpr int32_t kFlattened = INT32_MIN;
 
 struct CompressParams
 {
-    int32_t axis{kFlattened};
+    int32_t axis{kAxisAbsent};
 
     template <class V>
     void visit(V& v)
@@ -59,7 +57,7 @@ public:
         Span<DimsExprs const> in, Span<DimsExprs const>, Span<DimsExprs> out, nvinfer1::IExprBuilder& expr) const
     {
         TRTPLUG_ENSURE(in[1].nbDims == 1, "condition must be 1-D, got rank " + std::to_string(in[1].nbDims));
-        if (params().axis == kFlattened)
+        if (params().axis == kAxisAbsent)
         {
             auto const* upper = expr.operation(DimensionOperation::kMIN, *volumeExpr(in[0], expr), *in[1].d[0]);
             out[0].nbDims = 1;
@@ -85,7 +83,7 @@ public:
     void shapeChanged(Span<Desc const> in, Span<Desc const>)
     {
         TRTPLUG_ENSURE(in[1].dims.nbDims == 1, "condition must be 1-D");
-        if (params().axis != kFlattened)
+        if (params().axis != kAxisAbsent)
         {
             resolvedAxis(in[0].dims.nbDims);
         }
@@ -120,7 +118,7 @@ private:
 
     CompressShape shapeOf(nvinfer1::Dims const& x, int64_t condLen) const
     {
-        int64_t const axis = params().axis == kFlattened ? kCompressFlattened : resolvedAxis(x.nbDims);
+        int64_t const axis = params().axis == kAxisAbsent ? kAxisAbsent : resolvedAxis(x.nbDims);
         return compressShapeOf(x.nbDims, x.d, axis, condLen);
     }
 };

@@ -1,3 +1,4 @@
+#include "common/dtype_dispatch.cuh"
 #include "common/small_matrix.cuh"
 #include "det/det.h"
 
@@ -41,43 +42,33 @@ __global__ void __launch_bounds__(128) detRegisters(T const* __restrict__ x, T* 
     }
 }
 
-// One block per matrix in shared memory, for kMaxRegisterDim < m <= kMaxSharedDim.
+// One block per matrix in shared memory, for kMaxRegisterDim < m <= kMaxMatrixDim.
 template <class T>
 __global__ void detShared(T const* __restrict__ x, T* __restrict__ y, int64_t batch, int m)
 {
     extern __shared__ float smem[];
-    __shared__ float sDet;
     __shared__ int sPivot;
     int const lda = m + 1;
     float* a = smem;
     float* factor = smem + m * lda;
     for (int64_t b = blockIdx.x; b < batch; b += gridDim.x)
     {
-        for (int i = threadIdx.x; i < m * m; i += blockDim.x)
-        {
-            a[(i / m) * lda + i % m] = load(x + b * m * m + i);
-        }
+        loadSharedMatrix(x + b * m * m, a, m);
         __syncthreads();
         float det = 1.f; // thread 0's copy is the result
         for (int k = 0; k < m; ++k)
         {
             if (threadIdx.x == 0)
             {
-                int p = k;
-                for (int r = k + 1; r < m; ++r)
-                {
-                    p = fabsf(a[r * lda + k]) > fabsf(a[p * lda + k]) ? r : p;
-                }
+                int const p = sharedPivotRow(a, m, k);
                 det = (p != k ? -det : det) * a[p * lda + k];
                 sPivot = p;
             }
             __syncthreads();
             int const p = sPivot;
-            for (int c = threadIdx.x; c < m && p != k; c += blockDim.x)
+            if (p != k)
             {
-                float const t = a[k * lda + c];
-                a[k * lda + c] = a[p * lda + c];
-                a[p * lda + c] = t;
+                swapSharedRows(a, lda, m, k, p);
             }
             __syncthreads();
             float const pivot = a[k * lda + k];
@@ -97,8 +88,7 @@ __global__ void detShared(T const* __restrict__ x, T* __restrict__ y, int64_t ba
         }
         if (threadIdx.x == 0)
         {
-            sDet = det;
-            y[b] = fromFloat<T>(sDet);
+            y[b] = fromFloat<T>(det);
         }
         __syncthreads();
     }
@@ -147,12 +137,7 @@ cudaError_t launchDet(DType dtype, void const* x, void* y, int64_t batch, int32_
     {
         return cudaSuccess;
     }
-    switch (dtype)
-    {
-    case DType::kFLOAT32: return launchTyped<float>(x, y, batch, m, stream);
-    case DType::kFLOAT16: return launchTyped<__half>(x, y, batch, m, stream);
-    default: return cudaErrorInvalidValue;
-    }
+    return forFloatType(dtype, [&](auto zero) { return launchTyped<decltype(zero)>(x, y, batch, m, stream); });
 }
 
 } // namespace trtplug

@@ -1,3 +1,4 @@
+#include "common/dtype_dispatch.cuh"
 #include "common/small_matrix.cuh"
 #include "inverse/inverse.h"
 
@@ -79,9 +80,9 @@ __global__ void inverseShared(T const* __restrict__ x, T* __restrict__ y, int64_
     float* factor = v + m * m;
     for (int64_t b = blockIdx.x; b < batch; b += gridDim.x)
     {
+        loadSharedMatrix(x + b * m * m, a, m);
         for (int i = threadIdx.x; i < m * m; i += blockDim.x)
         {
-            a[(i / m) * lda + i % m] = load(x + b * m * m + i);
             v[i] = i / m == i % m ? 1.f : 0.f;
         }
         __syncthreads();
@@ -89,23 +90,14 @@ __global__ void inverseShared(T const* __restrict__ x, T* __restrict__ y, int64_
         {
             if (threadIdx.x == 0)
             {
-                int p = k;
-                for (int r = k + 1; r < m; ++r)
-                {
-                    p = fabsf(a[r * lda + k]) > fabsf(a[p * lda + k]) ? r : p;
-                }
-                sPivot = p;
+                sPivot = sharedPivotRow(a, m, k);
             }
             __syncthreads();
             int const p = sPivot;
-            for (int c = threadIdx.x; c < m && p != k; c += blockDim.x)
+            if (p != k)
             {
-                float const t = a[k * lda + c];
-                a[k * lda + c] = a[p * lda + c];
-                a[p * lda + c] = t;
-                float const u = v[k * m + c];
-                v[k * m + c] = v[p * m + c];
-                v[p * m + c] = u;
+                swapSharedRows(a, lda, m, k, p);
+                swapSharedRows(v, m, m, k, p);
             }
             __syncthreads();
             float const inv = 1.f / a[k * lda + k];
@@ -117,15 +109,18 @@ __global__ void inverseShared(T const* __restrict__ x, T* __restrict__ y, int64_
             }
             for (int r = threadIdx.x; r < m; r += blockDim.x)
             {
-                factor[r] = r == k ? 0.f : a[r * lda + k];
+                factor[r] = a[r * lda + k];
             }
             __syncthreads();
             for (int i = threadIdx.x; i < m * m; i += blockDim.x)
             {
                 int const r = i / m;
                 int const c = i % m;
-                a[r * lda + c] = fmaf(-factor[r], a[k * lda + c], a[r * lda + c]);
-                v[r * m + c] = fmaf(-factor[r], v[k * m + c], v[r * m + c]);
+                if (r != k) // row k is read by every other row's update: writing it too would race
+                {
+                    a[r * lda + c] = fmaf(-factor[r], a[k * lda + c], a[r * lda + c]);
+                    v[r * m + c] = fmaf(-factor[r], v[k * m + c], v[r * m + c]);
+                }
             }
             __syncthreads();
         }
@@ -149,15 +144,6 @@ cudaError_t launchTyped(void const* x, void* y, int64_t batch, int32_t m, cudaSt
     if (!small)
     {
         size_t const bytes = sharedBytes(m, true);
-        if (bytes > 48 * 1024)
-        {
-            cudaError_t const err = cudaFuncSetAttribute(
-                inverseShared<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
-            if (err != cudaSuccess)
-            {
-                return err;
-            }
-        }
         int const blocks = static_cast<int>(std::min<int64_t>(batch, int64_t{multiprocessorCount()} * 16));
         inverseShared<T><<<blocks, kSharedThreads, bytes, stream>>>(xt, yt, batch, m);
     }
@@ -176,12 +162,7 @@ cudaError_t launchInverse(DType dtype, void const* x, void* y, int64_t batch, in
     {
         return cudaSuccess;
     }
-    switch (dtype)
-    {
-    case DType::kFLOAT32: return launchTyped<float>(x, y, batch, m, stream);
-    case DType::kFLOAT16: return launchTyped<__half>(x, y, batch, m, stream);
-    default: return cudaErrorInvalidValue;
-    }
+    return forFloatType(dtype, [&](auto zero) { return launchTyped<decltype(zero)>(x, y, batch, m, stream); });
 }
 
 } // namespace trtplug

@@ -1,3 +1,4 @@
+#include "common/dtype_dispatch.cuh"
 #include "common/fast_divmod.cuh"
 #include "common/launch.cuh"
 #include "max_pool_with_indices/max_pool_with_indices.h"
@@ -182,19 +183,12 @@ cudaError_t launchMaxPoolWithIndices(DType dtype, void const* x, void* y, int64_
         return cudaSuccess;
     }
     bool const wide = needsWideIndices(total, planes, g);
-    switch (dtype)
-    {
-    case DType::kFLOAT32:
-        wide ? launchTyped<float, true>(x, y, indices, total, g, stream)
-             : launchTyped<float, false>(x, y, indices, total, g, stream);
-        break;
-    case DType::kFLOAT16:
-        wide ? launchTyped<__half, true>(x, y, indices, total, g, stream)
-             : launchTyped<__half, false>(x, y, indices, total, g, stream);
-        break;
-    default: return cudaErrorInvalidValue;
-    }
-    return cudaGetLastError();
+    return forFloatType(dtype, [&](auto zero) {
+        using T = decltype(zero);
+        wide ? launchTyped<T, true>(x, y, indices, total, g, stream)
+             : launchTyped<T, false>(x, y, indices, total, g, stream);
+        return cudaGetLastError();
+    });
 }
 
 } // namespace trtplug

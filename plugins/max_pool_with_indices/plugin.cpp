@@ -57,16 +57,16 @@ struct MaxPoolParams
             begin = static_cast<int32_t>(auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2);
             return;
         }
-        if (auto_pad == "VALID")
+        begin = auto_pad == "VALID" ? 0 : pad(d);
+        int64_t const span = auto_pad == "VALID" ? in - extent(d) : in + pad(d) + pad(spatial() + d) - extent(d);
+        if (span < 0)
         {
-            out = (in - extent(d) + s) / s;
-            begin = 0;
+            out = -1; // the window is larger than the padded input (integer division would truncate to 0)
             return;
         }
-        begin = pad(d);
-        int64_t const span = in + pad(d) + pad(spatial() + d) - extent(d);
-        out = ceil_mode ? (span + s - 1) / s + 1 : span / s + 1;
-        out -= ceil_mode && (out - 1) * s >= in + begin ? 1 : 0;
+        bool const ceil = ceil_mode != 0 && auto_pad != "VALID";
+        out = ceil ? (span + s - 1) / s + 1 : span / s + 1;
+        out -= ceil && (out - 1) * s >= in + begin ? 1 : 0;
     }
 };
 

@@ -1,4 +1,5 @@
 #include "common/binding.h"
+#include "common/stream_scratch.h"
 #include "max_unpool/max_unpool.h"
 
 #include <pybind11/stl.h>
@@ -25,13 +26,11 @@ void maxUnpoolArrays(py::handle x, py::handle indices, py::handle y, std::vector
         "max_unpool: x and y must be (N, C, spatial...) with one spatial dim per inferred length");
     require(ya.shape[0] == xa.shape[0] && ya.shape[1] == xa.shape[1], "max_unpool: y must have x's N and C");
     cudaStream_t const s = toStream(stream);
-    void* workspace = nullptr; // stream-ordered, as a TensorRT workspace would be
-    checkCuda(cudaMallocAsync(&workspace, kMaxUnpoolWorkspaceBytes, s), "max_unpool workspace");
-    cudaError_t const err = launchMaxUnpool(xa.dtype, reinterpret_cast<void const*>(xa.ptr),
-        reinterpret_cast<int64_t const*>(ia.ptr), reinterpret_cast<void*>(ya.ptr), xa.size, xa.shape[0] * xa.shape[1],
-        static_cast<int32_t>(spatial), xa.shape.data() + 2, inferred.data(), ya.shape.data() + 2, workspace, s);
-    cudaFreeAsync(workspace, s);
-    checkCuda(err, "max_unpool");
+    StreamScratch const workspace(kMaxUnpoolWorkspaceBytes, s); // as a TensorRT workspace would be
+    checkCuda(launchMaxUnpool(xa.dtype, reinterpret_cast<void const*>(xa.ptr), reinterpret_cast<int64_t const*>(ia.ptr),
+                  reinterpret_cast<void*>(ya.ptr), xa.size, xa.shape[0] * xa.shape[1], static_cast<int32_t>(spatial),
+                  xa.shape.data() + 2, inferred.data(), ya.shape.data() + 2, workspace.get(), s),
+        "max_unpool");
 }
 
 } // namespace

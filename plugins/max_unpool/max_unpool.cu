@@ -1,3 +1,4 @@
+#include "common/dtype_dispatch.cuh"
 #include "common/fast_divmod.cuh"
 #include "common/launch.cuh"
 #include "max_unpool/max_unpool.h"
@@ -387,12 +388,9 @@ cudaError_t launchMaxUnpool(DType dtype, void const* x, int64_t const* indices, 
     {
         return cudaSuccess;
     }
-    switch (dtype)
-    {
-    case DType::kFLOAT32: return unpoolTyped<float>(x, indices, y, count, planes, in, g, workspace, stream);
-    case DType::kFLOAT16: return unpoolTyped<__half>(x, indices, y, count, planes, in, g, workspace, stream);
-    default: return cudaErrorInvalidValue;
-    }
+    return forFloatType(dtype, [&](auto zero) {
+        return unpoolTyped<decltype(zero)>(x, indices, y, count, planes, in, g, workspace, stream);
+    });
 }
 
 } // namespace trtplug

@@ -2,7 +2,6 @@
 #include "common/stream_scratch.h"
 #include "unique/unique.h"
 
-#include <memory>
 #include <string>
 
 namespace py = pybind11;
@@ -53,14 +52,9 @@ void uniqueArrays(py::handle x, py::handle y, py::handle indices, py::handle inv
         "unique: indices and counts must have one length, y no more elements than x");
     cudaStream_t const s = toStream(stream);
     size_t const bytes = uniqueWorkspaceBytes(xa.dtype, dims);
-    void* scratchPtr = nullptr;
-    std::unique_ptr<StreamScratch> scratch;
-    if (workspace.is_none())
-    {
-        scratch = std::make_unique<StreamScratch>(bytes, s);
-        scratchPtr = scratch->get();
-    }
-    else
+    StreamScratch const scratch(workspace.is_none() ? bytes : 0, s); // none when the caller gives it
+    void* scratchPtr = scratch.get();
+    if (!workspace.is_none())
     {
         DeviceArray const wa = toDeviceArray(workspace, "workspace", true);
         require(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,

@@ -4,6 +4,7 @@
 // indices and counts: getOutputShapes declares it with IExprBuilder::declareSizeTensor, TensorRT
 // allocates those outputs for U's upper bound and enqueue writes them packed for the actual U.
 #include "common/plugin_base.h"
+#include "common/plugin_shapes.h"
 #include "common/trt_dtype.h"
 #include "unique/unique.h"
 
@@ -16,7 +17,7 @@ using nvinfer1::DataType;
 
 struct UniqueParams
 {
-    int32_t axis{kUniqueFlatten};
+    int32_t axis{kAxisAbsent};
     int32_t sorted{1};
 
     template <class V>
@@ -66,21 +67,9 @@ public:
     {
         DimsExprs const& x = in[0];
         int32_t const axis = resolvedAxis(x.nbDims);
-        nvinfer1::IDimensionExpr const* rows = expr.constant(1);
-        if (axis < 0)
-        {
-            for (int32_t d = 0; d < x.nbDims; ++d)
-            {
-                rows = expr.operation(nvinfer1::DimensionOperation::kPROD, *rows, *x.d[d]);
-            }
-        }
-        else
-        {
-            rows = x.d[axis];
-        }
+        nvinfer1::IDimensionExpr const* rows = axis < 0 ? volumeExpr(x, expr) : x.d[axis];
         // The unique count: at most one per compared element (slice); used directly as a dim.
-        nvinfer1::IDimensionExpr const* n = expr.declareSizeTensor(kCount, *rows, *rows);
-        TRTPLUG_ENSURE(n != nullptr, "declareSizeTensor failed");
+        nvinfer1::IDimensionExpr const* n = declareCount(expr, out.data, kCount, *rows);
         out[kY] = axis < 0 ? DimsExprs{} : x;
         if (axis < 0)
         {
@@ -93,8 +82,6 @@ public:
             out[i].nbDims = 1;
             out[i].d[0] = i == kInverse ? rows : n;
         }
-        out[kCount] = DimsExprs{};
-        out[kCount].nbDims = 0;
     }
 
     bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
@@ -151,11 +138,11 @@ public:
     }
 
 private:
-    //! Field `axis` made non-negative for X's rank; -1 for flattened (kUniqueFlatten).
+    //! Field `axis` made non-negative for X's rank; -1 for flattened (kAxisAbsent).
     int32_t resolvedAxis(int32_t rank) const
     {
         int32_t const axis = params().axis;
-        if (axis == kUniqueFlatten)
+        if (axis == kAxisAbsent)
         {
             return -1;
         }

@@ -16,7 +16,7 @@ import numpy as np
 from onnx import helper
 from onnx.reference import ReferenceEvaluator
 
-FLATTEN = -(2**31)  # the spec's default axis: absent
+from trtplug.protolib.axes import AXIS_ABSENT as FLATTEN  # the spec's default axis: absent
 
 
 def _sorted_unique(x: np.ndarray, axis: int | None) -> list[np.ndarray]:

@@ -3,10 +3,10 @@
 #pragma once
 
 #include "common/dtype.h"
+#include "common/tensor_shape.h"
 
 #include <cuda_runtime_api.h>
 
-#include <climits>
 #include <cstddef>
 #include <cstdint>
 
@@ -24,15 +24,12 @@ struct UniqueDims
     int64_t rowLength() const noexcept { return outer * inner; }
 };
 
-//! The `axis` field value meaning "absent": Unique over the flattened tensor.
-constexpr int32_t kUniqueFlatten = INT32_MIN;
-
-//! X of `rank` dims `shape` viewed for `axis` (kUniqueFlatten or -rank..rank-1); false when the
+//! X of `rank` dims `shape` viewed for `axis` (kAxisAbsent or -rank..rank-1); false when the
 //! axis is out of range.
 inline bool uniqueDims(int64_t const* shape, int32_t rank, int32_t axis, UniqueDims& dims) noexcept
 {
     dims = UniqueDims{1, 1, 1};
-    if (axis == kUniqueFlatten)
+    if (axis == kAxisAbsent)
     {
         for (int32_t d = 0; d < rank; ++d)
         {

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.protolib.axes import AXIS_ABSENT
+
 Generator = Callable[[dict[str, tuple[int, ...]], dict[str, Any], np.random.Generator], dict[str, np.ndarray]]
 
 
@@ -96,8 +98,8 @@ def unique_repeats(
     each slice drawn from a pool of a third as many random slices of integers in [-8, 8) (all
     equal below 6 slices), so the lexicographic comparison sees ties."""
     shape = shapes["X"]
-    axis = attrs.get("axis", -(2**31))
-    if axis == -(2**31):
+    axis = attrs.get("axis", AXIS_ABSENT)
+    if axis == AXIS_ABSENT:
         wanted = max(1, int(np.prod(shape)) // 4)
         span = min(wanted, FP16_EXACT_INTEGERS)
         values = rng.integers(0, span, shape) - span // 2

@@ -100,7 +100,8 @@ def _output_allocator(trt: ModuleType, xp: ModuleType) -> Any:
         def copy_into(self, out: Any, name: str) -> None:
             if self.shape != tuple(out.shape):
                 raise RuntimeError(f"output {name!r}: TensorRT reports shape {self.shape}, expected {out.shape}")
-            out[...] = self.buffer[: out.nbytes].view(out.dtype).reshape(out.shape)
+            if out.size:  # an empty output may never have been allocated
+                out[...] = self.buffer[: out.nbytes].view(out.dtype).reshape(out.shape)
 
     return OutputAllocator()
 
