@@ -28,8 +28,12 @@ rc=0
 if [[ " $PHASES " == *" test "* ]]; then
   echo "== pytest"
   WORKERS=()
-  if [ -n "${GPU_PYTEST_WORKERS:-}" ] && "$PY" -c "import xdist" 2>/dev/null; then
-    WORKERS=(-n "$GPU_PYTEST_WORKERS")
+  if [ -n "${GPU_PYTEST_WORKERS:-}" ]; then
+    if "$PY" -c "import xdist" 2>/dev/null; then
+      WORKERS=(-n "$GPU_PYTEST_WORKERS")
+    else
+      echo "GPU_PYTEST_WORKERS ignored: pytest-xdist is not importable (one process)"
+    fi
   fi
   "$PY" -m pytest -q -rs -p no:cacheprovider "${WORKERS[@]}" --junitxml "$OUTDIR/gpu-junit.xml" >"$OUTDIR/gpu-pytest.log" 2>&1
   rc=$?
