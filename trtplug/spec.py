@@ -6,7 +6,11 @@ Format (see plugins/fast_gelu/spec.toml):
     [plugin]            name, version, namespace, summary
     [[replaces]]        domain, op_type, since_version, until_version (optional)
     [type_constraints]  T = ["float32", "float16"]
-    [[attributes]]      name, type (int|ints|float|floats|string), default, required, min, max,
+    [[attributes]]      name, type (int|ints|float|floats|string), default, required,
+                        min, max (inclusive bounds; on ints/floats they bound every element),
+                        choices (the allowed values: ints or strings; per element on ints),
+                        min_length, max_length (element count of an ints/floats attribute),
+                        axis_of (an int attribute that is an axis of this input: -rank <= v < rank),
                         derived ("output_count": not an ONNX attribute; the rewrite sets it to
                         the number of outputs the node uses, so a plugin skips unused ones),
                         default_means_absent (the default is a sentinel for "the ONNX node has no
@@ -92,6 +96,10 @@ class Attribute:
     max: float | None = None
     derived: str | None = None  # set by the rewrite, not read from the ONNX node
     default_means_absent: bool = False  # the default stands for an absent ONNX attribute
+    choices: tuple[Any, ...] | None = None  # allowed values (per element for ints)
+    min_length: int | None = None  # element count bounds of a list attribute
+    max_length: int | None = None
+    axis_of: str | None = None  # input this int attribute is an axis of
 
 
 @dataclass(frozen=True)
@@ -323,8 +331,12 @@ def _read_size_tensor(r: _Reader) -> TensorSpec:
 
 
 def _read_attribute(r: _Reader) -> Attribute:
-    r.reject_unknown({"name", "type", "default", "required", "min", "max", "derived", "default_means_absent"})
+    r.reject_unknown(
+        {"name", "type", "default", "required", "min", "max", "derived", "default_means_absent"}
+        | {"choices", "min_length", "max_length", "axis_of"}
+    )
     kind = r.get("type", str, choices=ATTRIBUTE_TYPES)
+    choices = r.get("choices", list, None)
     attr = Attribute(
         name=r.get("name", str),
         type=kind,
@@ -334,6 +346,10 @@ def _read_attribute(r: _Reader) -> Attribute:
         max=r.get("max", (int, float), None),
         derived=r.get("derived", str, None, choices=DERIVED_ATTRIBUTES),
         default_means_absent=r.get("default_means_absent", bool, False),
+        choices=tuple(choices) if choices is not None else None,
+        min_length=r.get("min_length", int, None),
+        max_length=r.get("max_length", int, None),
+        axis_of=r.get("axis_of", str, None),
     )
     if attr.derived == "output_count" and attr.type != "int":
         raise r.fail("type", "an output_count attribute must be an int")

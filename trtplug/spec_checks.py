@@ -17,6 +17,7 @@ def check_spec(top: Any, spec: OpSpec) -> None:
     _check_tolerances(top, spec)
     _check_optional_outputs(top, spec)
     _check_input_roles(top, spec)
+    _check_value_rules(top, spec)
 
 
 def _check_shape_rules(top: Any, spec: OpSpec) -> None:
@@ -69,3 +70,31 @@ def _check_input_roles(top: Any, spec: OpSpec) -> None:
     folded = [t.fold_into for t in spec.inputs if t.fold_into]
     if len(folded) != len(set(folded)):
         raise top.fail("inputs", "two inputs fold into the same attribute")
+
+
+_ELEMENT_TYPE = {"int": int, "ints": int, "float": float, "floats": float, "string": str}
+
+
+def _check_value_rules(top: Any, spec: OpSpec) -> None:
+    """choices/bounds/lengths/axis_of fit the attribute's type, and the default obeys them."""
+    from trtplug.attr_rules import value_problem
+
+    inputs = {t.name for t in spec.inputs}
+    for i, attr in enumerate(spec.attributes):
+        where = f"attributes[{i}]"
+        element = _ELEMENT_TYPE[attr.type]
+        if attr.choices is not None:
+            if attr.type in ("float", "floats"):
+                raise top.fail(f"{where}.choices", "choices apply to int, ints and string attributes")
+            if not attr.choices or not all(type(c) is element for c in attr.choices):
+                raise top.fail(f"{where}.choices", f"expected a non-empty list of {element.__name__}")
+        if element is str and (attr.min is not None or attr.max is not None):
+            raise top.fail(f"{where}.min", "bounds apply to numeric attributes")
+        if (attr.min_length is not None or attr.max_length is not None) and attr.type not in ("ints", "floats"):
+            raise top.fail(f"{where}.min_length", "lengths apply to ints and floats attributes")
+        if attr.axis_of is not None and (attr.type != "int" or attr.axis_of not in inputs):
+            raise top.fail(f"{where}.axis_of", "an int attribute naming one of the op's inputs")
+        if attr.default is not None and not (attr.default_means_absent or attr.derived):
+            problem = value_problem(attr, attr.default)
+            if problem:
+                raise top.fail(f"{where}.default", f"the default breaks the spec's own rule: {problem}")

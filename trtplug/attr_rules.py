@@ -1,0 +1,65 @@
+"""The value rules of a spec attribute (choices, bounds, lengths, axis ranges), stated once.
+
+The rewrite refuses a node whose attribute breaks one (the node is left alone with the returned
+reason); the C++ glue generated from the same spec (cmake/generate_op_glue.py) checks the same
+rules again when TensorRT creates the plugin from its fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from trtplug.spec import Attribute, OpSpec
+
+
+def value_problem(attr: Attribute, value: Any, ranks: dict[str, int] | None = None) -> str | None:
+    """Why `value` is not allowed for `attr` (None when it is). `ranks` maps input names to their
+    ranks where known, for axis_of rules; an unknown rank skips that rule."""
+    if attr.default_means_absent and value == attr.default:
+        return None
+    elements = list(value) if isinstance(value, (list, tuple)) else [value]
+    if isinstance(value, (list, tuple)):
+        problem = _length_problem(attr, len(elements))
+        if problem:
+            return problem
+    for i, element in enumerate(elements):
+        where = f"element {i} ({element!r})" if isinstance(value, (list, tuple)) else repr(element)
+        if attr.choices is not None and element not in attr.choices:
+            return f"{where} is not one of {_listed(attr.choices)}"
+        if attr.min is not None and element < attr.min:
+            return f"{where} is below the minimum {_num(attr.min)}"
+        if attr.max is not None and element > attr.max:
+            return f"{where} is above the maximum {_num(attr.max)}"
+    if attr.axis_of is not None and ranks is not None and attr.axis_of in ranks:
+        rank = ranks[attr.axis_of]
+        if not -max(rank, 1) <= value < max(rank, 1):
+            return f"axis {value} is out of range for {attr.axis_of!r} of rank {rank} ([-{rank}, {rank}))"
+    return None
+
+
+def spec_value_problems(spec: OpSpec, values: dict[str, Any], ranks: dict[str, int] | None = None) -> list[str]:
+    """`attribute 'name': problem` for every attribute value in `values` that breaks its rule."""
+    problems = []
+    for attr in spec.attributes:
+        if attr.name in values:
+            problem = value_problem(attr, values[attr.name], ranks)
+            if problem:
+                problems.append(f"attribute {attr.name!r}: {problem}")
+    return problems
+
+
+def _length_problem(attr: Attribute, length: int) -> str | None:
+    if attr.min_length is not None and length < attr.min_length:
+        return f"{length} elements, at least {attr.min_length} needed"
+    if attr.max_length is not None and length > attr.max_length:
+        return f"{length} elements, at most {attr.max_length} allowed"
+    return None
+
+
+def _listed(values: Sequence[Any]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
