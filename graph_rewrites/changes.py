@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from trtplug.onnx_common import qualified_op
 from trtplug.spec import OpSpec
 
 REPLACED, FUSED, LEFT, EXCLUDED = "replaced", "fused", "left", "excluded"
@@ -31,7 +32,7 @@ def plugin_label(spec: OpSpec) -> str:
 
 
 def op_label(domain: str, op_type: str) -> str:
-    return f"{domain or 'ai.onnx'}::{op_type}"
+    return qualified_op(domain, op_type)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ protobuf directly, so names, doc strings, metadata and external-data references 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
+
+from trtplug.onnx_common import dtype_name, is_standard_domain, node_subgraphs
 
 Dim = int | str | None
 
@@ -26,33 +26,12 @@ class TensorType:
     shape: tuple[Dim, ...] | None  # None: rank unknown; str dims are symbolic, None dims unknown
 
 
-@cache
-def dtype_name(elem_type: int) -> str:
-    """ONNX element type -> the spec's dtype names (float32, float16, int64, ...)."""
-    if elem_type == onnx.TensorProto.BFLOAT16:
-        return "bfloat16"
-    try:
-        return np.dtype(onnx.helper.tensor_dtype_to_np_dtype(elem_type)).name
-    except (KeyError, TypeError, ValueError):
-        return onnx.TensorProto.DataType.Name(elem_type).lower()
-
-
-def subgraphs(node: onnx.NodeProto) -> Iterator[onnx.GraphProto]:
-    if not node.attribute:  # fast path: most nodes of large models carry no attribute at all
-        return
-    for attr in node.attribute:
-        if attr.type == onnx.AttributeProto.GRAPH:
-            yield attr.g
-        elif attr.type == onnx.AttributeProto.GRAPHS:
-            yield from attr.graphs
-
-
 def names_used_inside(graph: onnx.GraphProto) -> set[str]:
     """Every tensor name a (sub)graph's nodes read, including outer-scope names."""
     used: set[str] = set()
     for node in graph.node:
         used.update(i for i in node.input if i)
-        for sub in subgraphs(node):
+        for _, sub in node_subgraphs(node):
             used |= names_used_inside(sub)
     return used
 
@@ -79,7 +58,7 @@ class GraphView:
             self._position[id(node)] = index
             self._producer.update((out, node) for out in node.output if out)
             reads = {i for i in node.input if i}
-            for sub in subgraphs(node):
+            for _, sub in node_subgraphs(node):
                 reads |= names_used_inside(sub)  # a control-flow node consumes what its body reads
             for name in reads:
                 self._consumers[name].append(node)
@@ -135,7 +114,7 @@ class GraphView:
         if name in self.initializers:
             return numpy_helper.to_array(self.initializers[name], base_dir=self.base_dir or "")
         node = self.producer(name)
-        if node is None or node.op_type != "Constant" or node.domain not in ("", "ai.onnx"):
+        if node is None or node.op_type != "Constant" or not is_standard_domain(node.domain):
             return None
         for attr in node.attribute:
             if attr.name == "value":

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import onnx
 
+from trtplug.onnx_common import STANDARD_DOMAINS
 from trtplug.registry import Registry
 from trtplug.spec import OpSpec
 
@@ -15,7 +16,6 @@ from . import plugin_node
 from .attributes import NotRewritable
 from .changes import EXCLUDED, LEFT, REPLACED, Change, Selection, op_label, plugin_label, selected_specs
 from .graph_view import GraphView
-from .rule import STANDARD_DOMAINS
 
 
 class Coverage:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import onnx
 
-from trtplug.model_io import opset_versions
+from trtplug.onnx_common import attr_subgraphs, opset_versions
 from trtplug.registry import Registry
 
 from . import plugin_node
@@ -49,7 +49,7 @@ def _rewrite_graph(
     resorted = False
     for index, node in enumerate(graph.node):
         for attr in node.attribute:
-            for body in subgraphs_of(attr):
+            for body in attr_subgraphs(attr):
                 label = f"{prefix}{node.name or f'{node.op_type}_{index}'}/{attr.name}/"
                 resorted |= _rewrite_graph(body, label, context, results)
     result = NodePassResult()
@@ -72,12 +72,6 @@ def _rewrite_graph(
         resorted = True
     results.append(result)
     return resorted
-
-
-def subgraphs_of(attr: onnx.AttributeProto) -> list[onnx.GraphProto]:
-    if attr.type == onnx.AttributeProto.GRAPH:
-        return [attr.g]
-    return list(attr.graphs) if attr.type == onnx.AttributeProto.GRAPHS else []
 
 
 def spec_types(coverage: Coverage):

@@ -17,11 +17,12 @@ import numpy as np
 import onnx
 from onnx import helper
 
+from trtplug.onnx_common import dtype_name
 from trtplug.shape_rules import apply_rule, is_value_dependent, rule_inputs
 from trtplug.spec import OpSpec
 
 from .attributes import NotRewritable, attribute_map, convert, make_field, raw_value
-from .graph_view import GraphView, TensorType, dtype_name
+from .graph_view import GraphView, TensorType
 
 SHAPE_INPUTS_ATTRIBUTE = "tensorrt_plugin_shape_input_indices"
 _ELEM_TYPES = {"float32": 1, "uint8": 2, "int8": 3, "int32": 6, "int64": 7, "bool": 9, "float16": 10, "bfloat16": 16}

@@ -16,9 +16,9 @@ from typing import Any
 
 import onnx
 
-from .graph_view import GraphView
+from trtplug.onnx_common import STANDARD_DOMAINS, qualified_op
 
-STANDARD_DOMAINS = ("", "ai.onnx")
+from .graph_view import GraphView
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Fusion:
 
     @property
     def op(self) -> str:
-        return f"{self.domain or 'ai.onnx'}::{self.op_type}"
+        return qualified_op(self.domain, self.op_type)
 
     def node(self, name: str) -> onnx.NodeProto:
         return onnx.helper.make_node(

@@ -14,7 +14,9 @@ from functools import cache
 import onnx
 from onnx import helper
 
-from .graph_view import Dim, TensorType, subgraphs
+from trtplug.onnx_common import is_standard_domain, node_subgraphs
+
+from .graph_view import Dim, TensorType
 
 SpecTypes = Callable[[onnx.NodeProto, dict[str, TensorType]], dict[str, TensorType] | None]
 
@@ -45,7 +47,7 @@ def _collect(graph: onnx.GraphProto, types: dict[str, TensorType]) -> None:
         if info is not None and info.elem_type:
             types[value.name] = info
     for node in graph.node:
-        for sub in subgraphs(node):
+        for _, sub in node_subgraphs(node):
             _collect(sub, types)
 
 
@@ -53,7 +55,7 @@ def _infer_one(
     node: onnx.NodeProto, types: dict[str, TensorType], versions: dict[str, int], constants: dict
 ) -> dict[str, TensorType]:
     """ONNX inference of one standard node from its input types; {} when it cannot run."""
-    if node.domain not in ("", "ai.onnx") or any(True for _ in subgraphs(node)):
+    if not is_standard_domain(node.domain) or any(True for _ in node_subgraphs(node)):
         return {}
     try:
         schema = _schema(node.op_type, versions.get("", 1))

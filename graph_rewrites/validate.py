@@ -11,8 +11,9 @@ import onnx
 from onnx import helper
 
 from trtplug.errors import TrtplugError
+from trtplug.onnx_common import node_subgraphs
 
-from .graph_view import TensorType, names_used_inside, subgraphs
+from .graph_view import TensorType, names_used_inside
 
 
 def remove_orphans(graph: onnx.GraphProto, candidates: set[str]) -> None:
@@ -65,7 +66,7 @@ def _external_names(graph: onnx.GraphProto) -> set[str]:
 
 def node_reads(node: onnx.NodeProto) -> set[str]:
     reads = {i for i in node.input if i}
-    for sub in subgraphs(node):
+    for _, sub in node_subgraphs(node):
         reads |= names_used_inside(sub)
     return reads
 

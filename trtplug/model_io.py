@@ -10,6 +10,7 @@ import onnx
 from google.protobuf.message import DecodeError
 
 from trtplug.errors import TrtplugError
+from trtplug.onnx_common import STANDARD_DOMAINS, attr_subgraphs, iter_graphs, iter_nodes
 
 
 def load_model(path: str | Path, load_weights: bool = False) -> onnx.ModelProto:
@@ -21,23 +22,6 @@ def load_model(path: str | Path, load_weights: bool = False) -> onnx.ModelProto:
         return onnx.load(str(path), load_external_data=load_weights)
     except (DecodeError, onnx.onnx_cpp2py_export.checker.ValidationError, ValueError, RuntimeError) as exc:
         raise TrtplugError(f"{path}: not a readable ONNX model ({type(exc).__name__}: {exc})") from None
-
-
-def opset_versions(model: onnx.ModelProto) -> dict[str, int]:
-    versions = {imp.domain or "": imp.version for imp in model.opset_import}
-    versions.setdefault("", versions.get("ai.onnx", 0))
-    return versions
-
-
-def iter_nodes(graph: onnx.GraphProto, prefix: str = "") -> Iterator[tuple[str, onnx.NodeProto]]:
-    """(path, node) for every node, including those in If/Loop/Scan bodies."""
-    for index, node in enumerate(graph.node):
-        name = f"{prefix}{node.name or f'{node.op_type}_{index}'}"
-        yield name, node
-        for attr in node.attribute:
-            subgraphs = [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)
-            for sub in subgraphs:
-                yield from iter_nodes(sub, f"{name}/{attr.name}/")
 
 
 # --- Validation shared by `check` and `rewrite`: each check raises TrtplugError naming the problem. ---
@@ -62,15 +46,6 @@ def check_structure(model: onnx.ModelProto, path: str | Path) -> None:
         raise TrtplugError(f"{path}: no opset_import in the model (truncated file?)")
 
 
-def iter_graphs(graph: onnx.GraphProto, prefix: str = "graph") -> Iterator[tuple[str, onnx.GraphProto]]:
-    """(path, graph) for the graph and every If/Loop/Scan body inside it."""
-    yield prefix, graph
-    for index, node in enumerate(graph.node):
-        for attr in node.attribute:
-            for sub in [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs):
-                yield from iter_graphs(sub, f"{prefix}/{node.name or f'{node.op_type}_{index}'}/{attr.name}")
-
-
 def check_opset_domains(model: onnx.ModelProto, path: str | Path) -> None:
     """Every node's domain is imported by the model (or its function), or names a local function."""
     functions = {(f.domain, f.name) for f in model.functions}
@@ -79,7 +54,7 @@ def check_opset_domains(model: onnx.ModelProto, path: str | Path) -> None:
         imported = {i.domain or "" for i in function.opset_import} | {i.domain or "" for i in model.opset_import}
         scopes.append((f"function {function.name}", imported, _function_nodes(function)))
     for where, imported, nodes in scopes:
-        imported = imported | {"ai.onnx"} if "" in imported else imported
+        imported = imported | set(STANDARD_DOMAINS) if "" in imported else imported
         for name, node in nodes:
             if (node.domain or "") not in imported and (node.domain, node.op_type) not in functions:
                 raise TrtplugError(
@@ -97,7 +72,7 @@ def subgraph_references(node: onnx.NodeProto) -> set[str]:
     """Names a node's If/Loop/Scan bodies read from the enclosing scopes (implicit inputs)."""
     used: set[str] = set()
     for attr in node.attribute:
-        for sub in [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs):
+        for sub in attr_subgraphs(attr):
             defined = {i.name for i in sub.input} | {t.name for t in sub.initializer}
             defined |= {o for n in sub.node for o in n.output}
             for inner in sub.node:

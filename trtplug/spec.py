@@ -41,6 +41,7 @@ from typing import Any
 
 from trtplug.case_hints import ParityHints, read_parity_hints
 from trtplug.errors import SpecError
+from trtplug.onnx_common import is_standard_domain, qualified_op
 from trtplug.spec_checks import check_spec
 
 if sys.version_info >= (3, 11):
@@ -77,13 +78,13 @@ class ReplacedOp:
 
     def covers(self, domain: str, op_type: str, opset: int) -> bool:
         upper = self.until_version if self.until_version is not None else sys.maxsize
-        return (domain in ("", "ai.onnx") if self.domain in ("", "ai.onnx") else domain == self.domain) and (
+        return (is_standard_domain(domain) if is_standard_domain(self.domain) else domain == self.domain) and (
             op_type == self.op_type and self.since_version <= opset <= upper
         )
 
     def __str__(self) -> str:
         until = f"-{self.until_version}" if self.until_version is not None else "+"
-        return f"{self.domain or 'ai.onnx'}::{self.op_type} (opset {self.since_version}{until})"
+        return f"{qualified_op(self.domain, self.op_type)} (opset {self.since_version}{until})"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import onnx
 from onnx import helper
 
 from trtplug.model_io import read_tensor, subgraph_references
+from trtplug.onnx_common import is_standard_domain
 
 SMALL_CONSTANT = 4096  # elements: values kept verbatim (axes, pads, scales, K, ...)
 STANDIN_LIMIT = 1 << 24  # elements: larger weights become plain inputs instead of zero stand-ins
@@ -46,7 +47,7 @@ class Scope:
             self.types[tensor.name] = helper.make_tensor_type_proto(tensor.data_type, list(tensor.dims))
             self.constants[tensor.name] = tensor
         for node in graph.node:
-            if node.op_type == "Constant" and node.domain in ("", "ai.onnx") and node.output:
+            if node.op_type == "Constant" and is_standard_domain(node.domain) and node.output:
                 tensor = constant_value(node)
                 if tensor is not None:
                     self.constants[node.output[0]] = tensor

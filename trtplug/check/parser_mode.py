@@ -15,6 +15,7 @@ from trtplug.check.extract import CHECKED_NODE, ModelContext, build_model, cut_n
 from trtplug.check.findings import CheckReport, Finding
 from trtplug.check.pool import JobResult, PoolInfo, run_jobs
 from trtplug.check.walk import NodeSite, infer_types, walk
+from trtplug.onnx_common import domain_label
 
 CHECKER_FILE = "onnxOpCheckers"  # errors from the parser's static checkers, raised before any import
 
@@ -150,7 +151,7 @@ def findings_from(pairs: list[tuple[NodeSite, Verdict]], covering: Callable[[Nod
         Finding(
             node=site.path,
             op_type=site.node.op_type,
-            domain=site.node.domain or "ai.onnx",
+            domain=domain_label(site.node.domain),
             reason="; ".join(dict.fromkeys(verdict.reasons)),
             source=verdict.source,
             plugin=covering(site),

@@ -11,6 +11,7 @@ from trtplug.check.findings import CheckReport, Finding
 from trtplug.check.walk import NodeSite, add_spec_types
 from trtplug.errors import TrtplugError
 from trtplug.model_io import load_valid_model
+from trtplug.onnx_common import domain_label
 
 
 def _no_progress(total: int, nodes: int) -> Callable[[int], None]:
@@ -63,7 +64,7 @@ def check_model(
     sites = run_static_check(model, model_path, trt_version, report)
     report.nodes = len(sites)
     report.findings = [
-        Finding(s.path, s.node.op_type, s.node.domain or "ai.onnx", reason, "static data", covering(s))
+        Finding(s.path, s.node.op_type, domain_label(s.node.domain), reason, "static data", covering(s))
         for s, reason in sites
         if reason
     ]

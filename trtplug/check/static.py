@@ -18,6 +18,7 @@ from trtplug.check.extract import ModelContext
 from trtplug.check.findings import CheckReport
 from trtplug.check.walk import NodeSite, infer_types, walk
 from trtplug.errors import TrtplugError
+from trtplug.onnx_common import dtype_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,11 +28,6 @@ else:  # pragma: no cover - Python 3.10
 DATA_PATH = Path(__file__).resolve().parent / "data" / "tensorrt_ops.toml"
 VERSIONS = ("10", "11")
 CONDITION_KEYS = {"attribute", "input", "input_rank", "max_outputs"}
-
-
-def dtype_name(elem_type: int) -> str:
-    name = onnx.TensorProto.DataType.Name(elem_type).lower()
-    return {"float": "float32", "double": "float64"}.get(name, name)
 
 
 @cache

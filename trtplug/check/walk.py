@@ -9,6 +9,7 @@ from typing import Any
 import onnx
 
 from trtplug.check.extract import Scope
+from trtplug.onnx_common import node_label, node_opset, node_subgraphs, opset_versions
 
 
 @dataclass
@@ -41,7 +42,7 @@ def add_spec_types(model: onnx.ModelProto, registry: Any) -> onnx.ModelProto:
     if not untyped:  # ONNX inference typed every tensor: nothing for the spec rules to add
         return model
     pipeline, tensor_types = submodule("pipeline"), submodule("tensor_types")
-    coverage = submodule("node_pass").Coverage(registry, pipeline.opset_versions(model))
+    coverage = submodule("node_pass").Coverage(registry, opset_versions(model))
     types, _ = tensor_types.infer_types(model, pipeline.spec_types(coverage))
     missing = [o for o in untyped if o in types]
     if not missing:
@@ -55,9 +56,8 @@ def add_spec_types(model: onnx.ModelProto, registry: Any) -> onnx.ModelProto:
 
 
 def walk(model: onnx.ModelProto) -> Iterator[NodeSite]:
-    """Every node, bodies included, in the same path convention as trtplug.model_io.iter_nodes."""
-    versions = {imp.domain or "": imp.version for imp in model.opset_import}
-    versions.setdefault("", versions.get("ai.onnx", 0))
+    """Every node, bodies included, in the same path convention as trtplug.onnx_common.iter_nodes."""
+    versions = opset_versions(model)
     scope = Scope()
     scope.add_graph(model.graph)
     yield from _walk_graph(model.graph, scope, "", versions, top=True)
@@ -65,10 +65,7 @@ def walk(model: onnx.ModelProto) -> Iterator[NodeSite]:
 
 def _walk_graph(graph, scope: Scope, prefix: str, versions: dict[str, int], top: bool) -> Iterator[NodeSite]:
     for index, node in enumerate(graph.node):
-        name = f"{prefix}{node.name or f'{node.op_type}_{index}'}"
-        opset = versions.get(node.domain or "", versions.get("ai.onnx", 0) if node.domain == "ai.onnx" else 0)
-        yield NodeSite(name, node, scope, index if top else None, opset)
-        for attr in node.attribute:
-            subgraphs = [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)
-            for sub in subgraphs:
-                yield from _walk_graph(sub, scope.child(sub), f"{name}/{attr.name}/", versions, top=False)
+        name = f"{prefix}{node_label(node, index)}"
+        yield NodeSite(name, node, scope, index if top else None, node_opset(versions, node.domain))
+        for attr_name, body in node_subgraphs(node):
+            yield from _walk_graph(body, scope.child(body), f"{name}/{attr_name}/", versions, top=False)

@@ -40,7 +40,8 @@ def describe(spec: OpSpec) -> dict[str, Any]:
 
 def model_coverage(path: str, registry: Any) -> list[dict[str, str]]:
     """Every node of the model with the trtplug plugin that replaces it ("" when none)."""
-    from trtplug.model_io import iter_nodes, load_model, opset_versions
+    from trtplug.model_io import load_model
+    from trtplug.onnx_common import domain_label, iter_nodes, opset_versions
 
     model = load_model(path)
     versions = opset_versions(model)
@@ -53,7 +54,7 @@ def model_coverage(path: str, registry: Any) -> list[dict[str, str]]:
             {
                 "node": name,
                 "op_type": node.op_type,
-                "domain": node.domain or "ai.onnx",
+                "domain": domain_label(node.domain),
                 "plugin": spec.plugin.name if spec else "",
             }
         )

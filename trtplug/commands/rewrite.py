@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from trtplug.commands import add_common_arguments
+from trtplug.onnx_common import qualified_op
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +38,7 @@ def selectable_names(registry: Any, rules: set[str]) -> set[str]:
     for spec in registry:
         names |= {spec.key, spec.plugin.name}
         for replaced in spec.replaces:
-            names |= {replaced.op_type, f"{replaced.domain or 'ai.onnx'}::{replaced.op_type}"}
+            names |= {replaced.op_type, qualified_op(replaced.domain, replaced.op_type)}
     return names
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case, default_attrs
 from trtplug.spec import OpSpec
 
@@ -42,7 +43,7 @@ def _node_testcases() -> tuple[Any, ...]:
 
 
 def _standard_op_types(spec: OpSpec) -> set[str]:
-    return {r.op_type for r in spec.replaces if r.domain in ("", "ai.onnx")}
+    return {r.op_type for r in spec.replaces if is_standard_domain(r.domain)}
 
 
 def conformance_cases(spec: OpSpec) -> list[ConformanceCase]:
@@ -53,9 +54,9 @@ def conformance_cases(spec: OpSpec) -> list[ConformanceCase]:
     found = []
     for test in _node_testcases():
         node = test.model.graph.node[0]
-        if node.op_type not in op_types or node.domain not in ("", "ai.onnx"):
+        if node.op_type not in op_types or not is_standard_domain(node.domain):
             continue
-        opset = next(o.version for o in test.model.opset_import if o.domain in ("", "ai.onnx"))
+        opset = next(o.version for o in test.model.opset_import if is_standard_domain(o.domain))
         for index, (ins, outs) in enumerate(test.data_sets):
             name = f"onnx:{test.name}" + (f"#{index}" if len(test.data_sets) > 1 else "")
             found.append(_make_case(spec, name, node, opset, list(ins), list(outs)))

@@ -18,6 +18,7 @@ import onnx
 from onnx import helper
 
 from trtplug.errors import TrtplugError
+from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case
 from trtplug.spec import OpSpec
 
@@ -58,7 +59,7 @@ def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> o
         [helper.make_tensor_value_info(t.name, _output_type(spec, t.type, inputs), None) for t in spec.outputs],
     )
     opsets = [helper.make_opsetid("", _STANDARD_OPSET)]
-    if replaced.domain not in ("", "ai.onnx"):
+    if not is_standard_domain(replaced.domain):
         opsets.append(helper.make_opsetid(replaced.domain, replaced.since_version))
     else:
         opsets = [helper.make_opsetid("", max(_STANDARD_OPSET, replaced.since_version))]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from trtplug.errors import TrtplugError
+from trtplug.onnx_common import is_standard_domain, qualified_op
 from trtplug.spec import ATTRIBUTE_TYPES, DTYPES
 
 if sys.version_info >= (3, 11):
@@ -62,11 +63,11 @@ class OpDescription:
 
     @property
     def qualified(self) -> str:
-        return f"{self.domain or 'ai.onnx'}::{self.op_type}"
+        return qualified_op(self.domain, self.op_type)
 
     @property
     def is_standard(self) -> bool:
-        return self.domain in ("", "ai.onnx")
+        return is_standard_domain(self.domain)
 
     def dtypes_of(self, tensor: TensorDesc) -> tuple[str, ...]:
         return self.type_constraints.get(tensor.type, (tensor.type,))
@@ -77,7 +78,7 @@ def parse_qualified(text: str) -> tuple[str, str]:
     domain, sep, op_type = text.rpartition("::")
     if not sep or not op_type.isidentifier() or not domain:
         raise TrtplugError(f"--from {text!r}: expected DOMAIN::OpType (e.g. ai.onnx::Col2Im, com.microsoft::Gelu)")
-    return ("" if domain == "ai.onnx" else domain), op_type
+    return ("" if is_standard_domain(domain) else domain), op_type
 
 
 def select_dtypes(desc: OpDescription, wanted: tuple[str, ...] | None) -> OpDescription:
@@ -166,7 +167,7 @@ def from_flags(
 ) -> OpDescription:
     if not inputs or not outputs:
         raise TrtplugError(
-            f"{domain or 'ai.onnx'}::{op_type}: no ONNX schema; describe the op with --input and --output "
+            f"{qualified_op(domain, op_type)}: no ONNX schema; describe the op with --input and --output "
             "(and --attr, --type) or --spec-file FILE"
         )
     constraints = dict(parse_type_flag(t) for t in types)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from trtplug.errors import TrtplugError
+from trtplug.onnx_common import qualified_op
 from trtplug.scaffold.describe import ONNX_DTYPES, AttrDesc, OpDescription, TensorDesc
 from trtplug.spec import DTYPES
 
@@ -24,11 +25,11 @@ def find_schema(domain: str, op_type: str, opset: int | None) -> Any | None:
             return onnx.defs.get_schema(op_type, domain=domain)
         return onnx.defs.get_schema(op_type, opset, domain=domain)
     except onnx.defs.SchemaError:
-        raise TrtplugError(f"{domain or 'ai.onnx'}::{op_type} has no schema at opset {opset}") from None
+        raise TrtplugError(f"{qualified_op(domain, op_type)} has no schema at opset {opset}") from None
 
 
 def from_schema(schema: Any) -> OpDescription:
-    qualified = f"{schema.domain or 'ai.onnx'}::{schema.name}"
+    qualified = qualified_op(schema.domain, schema.name)
     if schema.deprecated:
         raise TrtplugError(f"{qualified} is deprecated at opset {schema.since_version}; pick another --opset")
     constraints = {
