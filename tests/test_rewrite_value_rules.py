@@ -53,6 +53,12 @@ def max_pool(**attrs) -> onnx.ModelProto:
     return model([node], [io("x", shape=(1, 1, 6, 6))], outputs, opset=12, extra_opsets=())
 
 
+def center_crop_pad(axes: list[int]) -> onnx.ModelProto:
+    node = helper.make_node("CenterCropPad", ["x", "shape"], ["y"], name="crop", axes=axes)
+    inits = [const("shape", [2] * len(axes), np.int64)]
+    return model([node], [io("x", shape=(4, 4, 4))], [io("y", shape=("a", "b", "c"))], inits, opset=18, extra_opsets=())
+
+
 CASES = [
     ("col2im_negative_stride", col2im(strides=[-1, 1]), "attribute 'strides': element 0 (-1) is below the minimum 1"),
     ("col2im_negative_pad", col2im(pads=[0, -2, 0, 0]), "attribute 'pads': element 1 (-2) is below the minimum 0"),
@@ -60,6 +66,7 @@ CASES = [
     ("unique_sorted_2", unique((3, 4), sorted=2), "attribute 'sorted': 2 is not one of 0, 1"),
     ("scatter_reduction", scatter("sum"), "attribute 'reduction': 'sum' is not one of 'none', 'add'"),
     ("pool_kernel_4d", max_pool(kernel_shape=[2, 2, 2, 2]), "attribute 'kernel_shape': 4 elements, at most 3"),
+    ("crop_axes", center_crop_pad([0, 3]), "attribute 'axes': element 1: axis 3 is out of range for 'input_data'"),
     ("pool_auto_pad", max_pool(kernel_shape=[2, 2], auto_pad="SAME"), "attribute 'auto_pad': 'SAME' is not one of"),
 ]
 
@@ -92,8 +99,13 @@ def test_axis_of_is_skipped_when_the_rank_is_unknown() -> None:
 
 @pytest.mark.parametrize(
     "original",
-    [col2im(strides=[2, 1], pads=[1, 0, 1, 0]), unique((3, 4), axis=-2, sorted=0), scatter("max")],
-    ids=["col2im", "unique", "scatter"],
+    [
+        col2im(strides=[2, 1], pads=[1, 0, 1, 0]),
+        unique((3, 4), axis=-2, sorted=0),
+        scatter("max"),
+        center_crop_pad([0, -1]),
+    ],
+    ids=["col2im", "unique", "scatter", "center_crop_pad"],
 )
 def test_values_within_the_rules_are_replaced(original: onnx.ModelProto) -> None:
     rewritten, result = rewrite(original)
