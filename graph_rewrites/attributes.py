@@ -50,8 +50,9 @@ def raw_value(attr: AttributeProto, base_dir: str = "") -> Any:
     return helper.get_attribute_value(attr)
 
 
-def convert(name: str, kind: str, value: Any, bounds: tuple[float | None, float | None] = (None, None)) -> Any:
-    """`value` (attribute value, array or default) as a field of spec type `kind`, or NotRewritable."""
+def convert(name: str, kind: str, value: Any) -> Any:
+    """`value` (attribute value, array or default) as a field of spec type `kind`, or NotRewritable.
+    Value rules (choices, bounds, lengths, axes) are checked afterwards by trtplug.attr_rules."""
     if isinstance(value, np.ndarray):
         value = _from_array(name, kind, value)
     if kind == "string":
@@ -62,10 +63,6 @@ def convert(name: str, kind: str, value: Any, bounds: tuple[float | None, float 
     items = list(value) if is_list else value
     scalars = items if isinstance(items, list) else [items]
     checked = [_int(name, v) if kind.startswith("int") else _float(name, v) for v in scalars]
-    low, high = bounds
-    for v in checked:
-        if (low is not None and v < low) or (high is not None and v > high):
-            raise NotRewritable(f"attribute {name!r} = {v!r} is outside the plugin's range [{low}, {high}]")
     return checked if isinstance(items, list) else checked[0]
 
 

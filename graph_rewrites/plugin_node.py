@@ -17,6 +17,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
+from trtplug.attr_rules import value_problem
 from trtplug.onnx_common import dtype_name
 from trtplug.shape_rules import apply_rule, is_value_dependent, rule_inputs
 from trtplug.spec import OpSpec
@@ -153,10 +154,19 @@ def _fields(
             raise NotRewritable(f"required attribute {attr.name!r} is missing")
         else:
             value, origin = attr.default, "absent on the node" if attr.default_means_absent else "default"
-        converted = convert(attr.name, attr.type, value, (attr.min, attr.max))
+        converted = convert(attr.name, attr.type, value)
+        problem = value_problem(attr, converted, _input_ranks(view, bound))
+        if problem:
+            raise NotRewritable(f"attribute {attr.name!r}: {problem}")
         fields.append(make_field(attr.name, attr.type, converted))
         mapping.append(f"{attr.name}={_short(converted)} ({origin})")
     return fields, mapping, folded
+
+
+def _input_ranks(view: GraphView, bound: dict[str, str]) -> dict[str, int]:
+    """Spec input name -> rank, for the inputs whose shape inference knows the rank (axis_of rules)."""
+    shapes = {name: view.shape(tensor) for name, tensor in bound.items()}
+    return {name: len(shape) for name, shape in shapes.items() if shape is not None}
 
 
 def _outputs(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> list[str]:

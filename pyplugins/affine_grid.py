@@ -22,7 +22,7 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     theta = inputs[0].astype(xp.float32)
     grid = outputs[0]
     spatial = grid.shape[1:-1]  # (H, W) or (D, H, W)
-    align = bool(attrs.get("align_corners", 0))
+    align = bool(attrs["align_corners"])
     axes = [base_coordinates(xp, n, align) for n in spatial]
     mesh = xp.meshgrid(*axes, indexing="ij")  # per axis, in (D,) H, W order
     homogeneous = xp.stack([*reversed(mesh), xp.ones(spatial, dtype=xp.float32)], axis=-1)  # x, y, (z,) 1

@@ -20,11 +20,9 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
         unsigned = xp.dtype(f"u{x.dtype.itemsize}")  # bits past the sign bit are discarded
         shifted = xp.left_shift(x.astype(unsigned), shift.astype(unsigned)).astype(x.dtype)
         result = xp.where(valid, shifted, 0)
-    elif attrs["direction"] == "RIGHT":
+    else:  # "RIGHT": the spec's choices allow nothing else
         fill = xp.where(x < 0, -1, 0) if x.dtype.kind == "i" else 0
         result = xp.where(valid, xp.right_shift(x, shift.astype(x.dtype)), fill)
-    else:
-        raise ValueError(f"BitShift: direction must be 'LEFT' or 'RIGHT', got {attrs['direction']!r}")
     outputs[0][...] = result.astype(outputs[0].dtype)
 
 

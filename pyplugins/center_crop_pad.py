@@ -27,7 +27,7 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     """input_data's shape with the `axes` (default: all) set to the values of `shape`."""
     shape = list(inputs[0].shape)
     rank = len(shape)
-    axes = list(attrs.get("axes") or range(rank))
+    axes = list(attrs["axes"] or range(rank))
     for axis, n in zip(axes, inputs[1].ravel(), strict=True):
         shape[axis % rank] = int(n)
     return [tuple(shape)]

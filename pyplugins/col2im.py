@@ -18,9 +18,9 @@ from typing import Any
 
 def attribute_lists(attrs: Mapping[str, Any], spatial: int) -> tuple[list[int], list[int], list[int]]:
     """dilations, pads (begin..., end...) and strides, empty ones as the ONNX defaults."""
-    dilations = list(attrs.get("dilations") or [1] * spatial)
-    pads = list(attrs.get("pads") or [0] * 2 * spatial)
-    strides = list(attrs.get("strides") or [1] * spatial)
+    dilations = list(attrs["dilations"] or [1] * spatial)
+    pads = list(attrs["pads"] or [0] * 2 * spatial)
+    strides = list(attrs["strides"] or [1] * spatial)
     if len(dilations) != spatial or len(pads) != 2 * spatial or len(strides) != spatial:
         raise ValueError(f"dilations/pads/strides must have {spatial}/{2 * spatial}/{spatial} values")
     return dilations, pads, strides

@@ -15,7 +15,7 @@ from trtplug.protolib.size_tensors import check_counts, count_buffer
 
 
 def _axis(x: Any, attrs: Mapping[str, Any]) -> int | None:
-    axis = attrs.get("axis", FLATTENED)
+    axis = attrs["axis"]
     return None if axis == FLATTENED else axis % max(x.ndim, 1)
 
 
@@ -43,7 +43,7 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
 def size_tensor_values(outputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[int]:
     """The selected count: the output's extent along the axis (its length when flattened)."""
     y = outputs[0]
-    axis = attrs.get("axis", FLATTENED)
+    axis = attrs["axis"]
     return [y.shape[0] if axis == FLATTENED else y.shape[axis % y.ndim]]
 
 

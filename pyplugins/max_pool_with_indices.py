@@ -14,10 +14,10 @@ def geometry(in_spatial: Sequence[int], attrs: Mapping[str, Any]) -> tuple[list[
     """(output spatial dims, leading pads) per ONNX MaxPool: auto_pad, ceil_mode, dilations."""
     kernel = list(attrs["kernel_shape"])
     n = len(kernel)
-    strides = list(attrs.get("strides") or [1] * n)
-    dilations = list(attrs.get("dilations") or [1] * n)
-    pads = list(attrs.get("pads") or [0] * 2 * n)
-    auto_pad = attrs.get("auto_pad", "NOTSET")
+    strides = list(attrs["strides"] or [1] * n)
+    dilations = list(attrs["dilations"] or [1] * n)
+    pads = list(attrs["pads"] or [0] * 2 * n)
+    auto_pad = attrs["auto_pad"]
     out, begin = [], []
     for d in range(n):
         extent = (kernel[d] - 1) * dilations[d] + 1
@@ -30,7 +30,7 @@ def geometry(in_spatial: Sequence[int], attrs: Mapping[str, Any]) -> tuple[list[
         else:
             span = in_spatial[d] + pads[d] + pads[n + d] - extent
             b = pads[d]
-            if attrs.get("ceil_mode", 0):
+            if attrs["ceil_mode"]:
                 o = -(-span // strides[d]) + 1
                 o -= 1 if (o - 1) * strides[d] >= in_spatial[d] + b else 0
             else:
@@ -46,12 +46,12 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     spatial = list(x.shape[2:])
     out, begin = geometry(spatial, attrs)
     kernel = list(attrs["kernel_shape"])
-    strides = list(attrs.get("strides") or [1] * len(kernel))
-    dilations = list(attrs.get("dilations") or [1] * len(kernel))
+    strides = list(attrs["strides"] or [1] * len(kernel))
+    dilations = list(attrs["dilations"] or [1] * len(kernel))
     best = xp.full(y.shape, -xp.inf, dtype=xp.float32)
     best_index = xp.full(y.shape, -1, dtype=xp.int64)
     positions = [xp.arange(o) for o in out]
-    column_major = attrs.get("storage_order", 0) == 1
+    column_major = attrs["storage_order"] == 1
     for offsets in itertools.product(*(range(k) for k in kernel)):  # window order: first max wins
         coords = [
             p * s - b + off * dl for p, s, b, off, dl in zip(positions, strides, begin, offsets, dilations, strict=True)

@@ -13,8 +13,8 @@ from typing import Any
 def inferred_shape(x_shape: Sequence[int], attrs: Mapping[str, Any]) -> tuple[int, ...]:
     kernel = list(attrs["kernel_shape"])
     n = len(kernel)
-    strides = list(attrs.get("strides") or [1] * n)
-    pads = list(attrs.get("pads") or [0] * 2 * n)
+    strides = list(attrs["strides"] or [1] * n)
+    pads = list(attrs["pads"] or [0] * 2 * n)
     spatial = [(x_shape[2 + d] - 1) * strides[d] - pads[d] - pads[n + d] + kernel[d] for d in range(n)]
     return (*x_shape[:2], *spatial)
 

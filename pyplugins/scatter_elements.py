@@ -14,12 +14,12 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     data, indices, updates = inputs
     out = outputs[0]
     out[...] = data
-    axis = attrs.get("axis", 0) % data.ndim
+    axis = attrs["axis"] % data.ndim
     ones = [1] * updates.ndim
     coords = [xp.arange(n).reshape([*ones[:d], n, *ones[d + 1 :]]) for d, n in enumerate(updates.shape)]
     coords[axis] = xp.where(indices < 0, indices + data.shape[axis], indices)
     target = tuple(xp.broadcast_to(c, updates.shape) for c in coords)
-    scatter_into(xp, attrs.get("reduction", "none"), out, target, updates)
+    scatter_into(xp, attrs["reduction"], out, target, updates)
 
 
 def native(

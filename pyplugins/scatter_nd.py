@@ -20,7 +20,7 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     tuples = xp.where(tuples < 0, tuples + dims, tuples)
     target = tuple(tuples[:, t] for t in range(k))
     values = updates.reshape(tuples.shape[0], *data.shape[k:])
-    scatter_into(xp, attrs.get("reduction", "none"), out, target, values)
+    scatter_into(xp, attrs["reduction"], out, target, values)
 
 
 def native(

@@ -19,7 +19,7 @@ from trtplug.protolib.axes import AXIS_ABSENT as FLATTEN  # the spec's default a
 
 
 def _axis(x: Any, attrs: Mapping[str, Any]) -> int | None:
-    axis = int(attrs.get("axis", FLATTEN))
+    axis = int(attrs["axis"])
     if axis == FLATTEN:
         return None
     if not -x.ndim <= axis < x.ndim:
@@ -67,7 +67,7 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     first = order[heads]
     sizes = xp.diff(xp.concatenate([heads, xp.asarray([order.size], dtype=heads.dtype)]))
     slot = xp.arange(first.size)
-    if not int(attrs.get("sorted", 1)):
+    if not attrs["sorted"]:
         slot = xp.empty_like(slot)
         slot[xp.argsort(first)] = xp.arange(first.size)  # rank by first occurrence
     indices[slot] = first

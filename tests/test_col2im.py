@@ -18,6 +18,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tests.test_rewrite_tensorrt_rtx import parse  # noqa: F401  (fixture: the RTX parser in a child process)
 from trtplug.cli import main
 from trtplug.errors import SpecError
+from trtplug.parity.cases import default_attrs
 from trtplug.parity.impl_base import pyplugin_module
 from trtplug.registry import load_registry
 from trtplug.spec import load_spec
@@ -173,11 +174,12 @@ def test_onnx_runtime_second_opinion(geometry, seed: int) -> None:
 
 @pytest.mark.parametrize("shape", [(0, 12, 16), (2, 0, 16)])
 def test_prototype_empty_batch_or_channels(shape) -> None:
-    prototype = pyplugin_module(load_registry().get("col2im"))
+    spec = load_registry().get("col2im")
+    prototype, attrs = pyplugin_module(spec), default_attrs(spec)  # callers pass every spec attribute
     x, image, block = np.zeros(shape, np.float32), np.array([5, 5]), np.array([2, 2])
-    (out_shape,) = prototype.output_shapes([x, image, block], {})
+    (out_shape,) = prototype.output_shapes([x, image, block], attrs)
     assert out_shape == (shape[0], shape[1] // 4, 5, 5)
-    prototype.forward(np, [x, image, block], [np.empty(out_shape, np.float32)], {})
+    prototype.forward(np, [x, image, block], [np.empty(out_shape, np.float32)], attrs)
 
 
 def test_prototype_rejects_columns_that_do_not_fit() -> None:
@@ -187,7 +189,7 @@ def test_prototype_rejects_columns_that_do_not_fit() -> None:
             np,
             [np.zeros((1, 4, 15), np.float32), np.array([5, 5]), np.array([2, 2])],
             [np.empty((1, 1, 5, 5), np.float32)],
-            {},
+            default_attrs(load_registry().get("col2im")),
         )
 
 

@@ -91,7 +91,7 @@ def test_tensor_attribute_is_converted() -> None:
     ("attr", "reason"),
     [
         (helper.make_attribute("count", 2**31), "does not fit in int32"),
-        (helper.make_attribute("alpha", 11.0), "outside the plugin's range"),
+        (helper.make_attribute("alpha", 11.0), "attribute 'alpha': 11.0 is above the maximum"),
         (helper.make_attribute("mode", "a\0b"), "NUL byte"),
         (helper.make_attribute("mode", b"\xff"), "not valid UTF-8"),
         (helper.make_attribute("colour", "red"), "'colour' is not a field of TrtplugTestThing"),

@@ -226,3 +226,53 @@ def test_output_cannot_be_a_shape_input(tmp_path: Path) -> None:
     text = VALID.format(name="ThingPlugin").replace('shape = "same_as:X"', 'shape = "same_as:X"\nshape_input = true')
     with pytest.raises(SpecError, match="inputs only"):
         load_spec(write_op(tmp_path, "thing", text))
+
+
+ALPHA = 'name = "alpha"\ntype = "float"\ndefault = 1.0'
+
+
+@pytest.mark.parametrize(
+    ("attribute", "field", "problem"),
+    [
+        ('name = "m"\ntype = "string"\ndefault = "a"\nchoices = ["a", 1]', "attributes[0].choices", "list of str"),
+        ('name = "k"\ntype = "int"\ndefault = 0\nchoices = []', "attributes[0].choices", "non-empty list of int"),
+        ('name = "f"\ntype = "float"\ndefault = 0.5\nchoices = [0.5]', "attributes[0].choices", "choices apply to"),
+        ('name = "m"\ntype = "string"\ndefault = "c"\nchoices = ["a", "b"]', "attributes[0].default", "not one of"),
+        ('name = "s"\ntype = "ints"\ndefault = [1, 0]\nmin = 1', "attributes[0].default", "element 1 (0) is below"),
+        ('name = "s"\ntype = "ints"\ndefault = []\nmin_length = 2', "attributes[0].default", "at least 2 needed"),
+        ('name = "k"\ntype = "int"\ndefault = 0\nmax_length = 2', "attributes[0].min_length", "lengths apply to"),
+        ('name = "a"\ntype = "int"\ndefault = 0\naxis_of = "Z"', "attributes[0].axis_of", "naming one of the op's"),
+        ('name = "a"\ntype = "float"\ndefault = 0.0\naxis_of = "X"', "attributes[0].axis_of", "an int or ints"),
+        ('name = "m"\ntype = "string"\ndefault = "a"\nmin = 0', "attributes[0].min", "bounds apply to numeric"),
+    ],
+)
+def test_invalid_value_rules_name_file_and_field(tmp_path: Path, attribute: str, field: str, problem: str) -> None:
+    text = VALID.format(name="ThingPlugin")
+    path = write_op(tmp_path, "thing", text.replace(ALPHA, attribute, 1))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    message = str(info.value)
+    assert str(path) in message and field in message and problem in message, message
+
+
+def test_every_builtin_default_obeys_its_own_rules() -> None:
+    from trtplug.attr_rules import spec_value_problems
+
+    registry = load_registry()
+    for key, spec in registry.ops.items():
+        defaults = {a.name: a.default for a in spec.attributes if a.default is not None and not a.derived}
+        assert spec_value_problems(spec, defaults) == [], key
+
+
+def test_builtin_specs_state_the_rules_their_plugins_checked_by_hand() -> None:
+    registry = load_registry()
+    rules = {
+        (key, a.name): (a.choices, a.min, a.min_length, a.max_length, a.axis_of)
+        for key, spec in registry.ops.items()
+        for a in spec.attributes
+    }
+    assert rules[("col2im", "strides")][1] == 1 and rules[("col2im", "pads")][1] == 0
+    assert rules[("unique", "sorted")][0] == (0, 1) and rules[("unique", "axis")][4] == "X"
+    assert rules[("bit_shift", "direction")][0] == ("LEFT", "RIGHT")
+    assert rules[("max_pool_with_indices", "kernel_shape")][1:4] == (1, 1, 3)
+    assert rules[("compress", "axis")][4] == "input" and rules[("center_crop_pad", "axes")][4] == "input_data"

@@ -32,9 +32,15 @@ def value_problem(attr: Attribute, value: Any, ranks: dict[str, int] | None = No
         if attr.max is not None and element > attr.max:
             return f"{where} is above the maximum {_num(attr.max)}"
     if attr.axis_of is not None and ranks is not None and attr.axis_of in ranks:
-        rank = ranks[attr.axis_of]
-        if not -max(rank, 1) <= value < max(rank, 1):
-            return f"axis {value} is out of range for {attr.axis_of!r} of rank {rank} ([-{rank}, {rank}))"
+        return _axis_problem(attr.axis_of, ranks[attr.axis_of], elements, isinstance(value, (list, tuple)))
+    return None
+
+
+def _axis_problem(input_name: str, rank: int, axes: list[int], is_list: bool) -> str | None:
+    for i, axis in enumerate(axes):
+        if not -max(rank, 1) <= axis < max(rank, 1):
+            where = f"element {i}: axis" if is_list else "axis"
+            return f"{where} {axis} is out of range for {input_name!r} of rank {rank} ([-{rank}, {rank}))"
     return None
 
 

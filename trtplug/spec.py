@@ -10,7 +10,8 @@ Format (see plugins/fast_gelu/spec.toml):
                         min, max (inclusive bounds; on ints/floats they bound every element),
                         choices (the allowed values: ints or strings; per element on ints),
                         min_length, max_length (element count of an ints/floats attribute),
-                        axis_of (an int attribute that is an axis of this input: -rank <= v < rank),
+                        axis_of (an int attribute, or every element of an ints one, is an axis of
+                        this input: -rank <= v < rank),
                         derived ("output_count": not an ONNX attribute; the rewrite sets it to
                         the number of outputs the node uses, so a plugin skips unused ones),
                         default_means_absent (the default is a sentinel for "the ONNX node has no
@@ -100,7 +101,7 @@ class Attribute:
     choices: tuple[Any, ...] | None = None  # allowed values (per element for ints)
     min_length: int | None = None  # element count bounds of a list attribute
     max_length: int | None = None
-    axis_of: str | None = None  # input this int attribute is an axis of
+    axis_of: str | None = None  # input this int attribute (each element of ints) is an axis of
 
 
 @dataclass(frozen=True)

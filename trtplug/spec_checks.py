@@ -92,8 +92,8 @@ def _check_value_rules(top: Any, spec: OpSpec) -> None:
             raise top.fail(f"{where}.min", "bounds apply to numeric attributes")
         if (attr.min_length is not None or attr.max_length is not None) and attr.type not in ("ints", "floats"):
             raise top.fail(f"{where}.min_length", "lengths apply to ints and floats attributes")
-        if attr.axis_of is not None and (attr.type != "int" or attr.axis_of not in inputs):
-            raise top.fail(f"{where}.axis_of", "an int attribute naming one of the op's inputs")
+        if attr.axis_of is not None and (attr.type not in ("int", "ints") or attr.axis_of not in inputs):
+            raise top.fail(f"{where}.axis_of", "an int or ints attribute naming one of the op's inputs")
         if attr.default is not None and not (attr.default_means_absent or attr.derived):
             problem = value_problem(attr, attr.default)
             if problem:

@@ -35,10 +35,10 @@ def _sorted_unique(x: np.ndarray, axis: int | None) -> list[np.ndarray]:
 
 def reference(inputs: dict[str, np.ndarray], attrs: dict[str, Any]) -> list[np.ndarray]:
     x = inputs["X"]
-    axis = attrs.get("axis", FLATTEN)
+    axis = attrs["axis"]
     axis = None if axis == FLATTEN else axis
     y, indices, inverse, counts = _sorted_unique(x, axis)
-    if attrs.get("sorted", 1):
+    if attrs["sorted"]:
         return [y, indices, inverse, counts]
     order = np.argsort(indices, kind="stable")  # groups by first occurrence
     rank = np.empty_like(order)
