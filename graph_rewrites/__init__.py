@@ -1,6 +1,7 @@
 """Graph passes: node -> plugin node, subgraph patterns -> plugin, and validation of the result.
-Installed as trtplug.graph_rewrites; from a source checkout, trtplug.rewriting loads this folder
-under that name.
+An ordinary package installed as trtplug.graph_rewrites (pyproject's wheel.packages mapping; a
+source checkout is installed editable by scripts/setup.sh); import it as
+`from trtplug.graph_rewrites import pipeline`.
 
     pipeline.py        the whole rewrite of a model (patterns, node pass, cleanup, validation)
     plugin_node.py     one node -> plugin node, driven by the op's spec

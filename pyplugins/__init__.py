@@ -6,5 +6,7 @@ runs on the CPU (used to execute plugin nodes without a GPU) and on the GPU, and
     forward(xp, inputs, outputs, attrs)        writes results into preallocated outputs
     native(ext, inputs, outputs, attrs, stream) calls the op's trtplug._native binding
 
-Installed as trtplug.pyplugins; user projects keep the same layout in their own pyplugins/.
+An ordinary package installed as trtplug.pyplugins (a source checkout is installed editable by
+scripts/setup.sh). A plugin project keeps the same layout in its own pyplugins/ folder, loaded
+from its path by trtplug.project_modules.
 """

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from trtplug.graph_rewrites import changes, pipeline, validate
 
 from trtplug.parity.impls import IMPLS
 from trtplug.parity.model import model_parity
 from trtplug.registry import Registry, load_registry
-from trtplug.rewriting import submodule
 
 FIXTURE_PLUGINS = Path(__file__).parent / "fixtures" / "rewrite" / "plugins"
 HIDDEN = 16
@@ -145,11 +145,10 @@ def residual_layer_norm_model(form: str = "fused", bias: bool = False, sum_used:
 
 def rewrite(original: onnx.ModelProto, registry: Registry, **options):
     """(rewritten copy, result); the original is left as it was."""
-    pipeline, changes = submodule("pipeline"), submodule("changes")
     rewritten = copy.deepcopy(original)
     selection = changes.Selection(tuple(options.pop("only", ())), tuple(options.pop("exclude", ())))
     result = pipeline.rewrite_model(rewritten, registry, pipeline.RewriteOptions(selection, **options))
-    submodule("validate").check_model(rewritten, "the rewritten model")
+    validate.check_model(rewritten, "the rewritten model")
     return rewritten, result
 
 

@@ -2,7 +2,7 @@
 creator by the plugin name/version/namespace the rewrite wrote and creates the plugin.
 
 The parser runs in a child process: TensorRT-RTX aborts the process after the plugin is
-created (it cannot add plugin layers, see DESIGN.md), so the test asserts on the captured log.
+created (it cannot add plugin layers), so the test asserts on the captured log.
 The child needs a Python with `tensorrt_rtx` (this one, python3 on PATH or $TRTPLUG_RTX_PYTHON).
 """
 

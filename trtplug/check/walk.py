@@ -34,15 +34,14 @@ def add_spec_types(model: onnx.ModelProto, registry: Any) -> onnx.ModelProto:
     """The model with value_info for tensors ONNX inference cannot type: outputs of ops it has no
     schema for (com.microsoft) and everything downstream, from the covering specs' shape rules,
     as the rewrite types them. Without it, every node after a contrib op is judged on guesses."""
-    from trtplug.rewriting import submodule
+    from trtplug.graph_rewrites import node_pass, pipeline, tensor_types
 
     declared = {v.name for v in (*model.graph.input, *model.graph.value_info, *model.graph.output)}
     declared |= {t.name for t in model.graph.initializer}
     untyped = [o for n in model.graph.node for o in n.output if o and o not in declared]
     if not untyped:  # ONNX inference typed every tensor: nothing for the spec rules to add
         return model
-    pipeline, tensor_types = submodule("pipeline"), submodule("tensor_types")
-    coverage = submodule("node_pass").Coverage(registry, opset_versions(model))
+    coverage = node_pass.Coverage(registry, opset_versions(model))
     types, _ = tensor_types.infer_types(model, pipeline.spec_types(coverage))
     missing = [o for o in untyped if o in types]
     if not missing:

@@ -44,28 +44,27 @@ def selectable_names(registry: Any, rules: set[str]) -> set[str]:
 
 def _selection(args: argparse.Namespace, registry: Any) -> Any:
     from trtplug.errors import TrtplugError
-    from trtplug.rewriting import submodule
+    from trtplug.graph_rewrites import changes, pattern_pass
 
-    known = selectable_names(registry, submodule("pattern_pass").rule_names())
+    known = selectable_names(registry, pattern_pass.rule_names())
     for flag, values in (("--only", args.only), ("--exclude", args.exclude)):
         for value in values:
             if value not in known:
                 raise TrtplugError(f"{flag} {value}: names no plugin, op key, replaced op or rule")
-    return submodule("changes").Selection(tuple(args.only), tuple(args.exclude))
+    return changes.Selection(tuple(args.only), tuple(args.exclude))
 
 
 def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     """Load, check, rewrite and (unless --dry-run) write; returns (result, model, output path)."""
+    from trtplug.graph_rewrites import pipeline, validate
     from trtplug.model_io import load_valid_model
     from trtplug.model_write import copy_external_data, resolve_output, save_model_atomic
     from trtplug.registry import load_registry
-    from trtplug.rewriting import submodule
 
     registry = load_registry(args.plugins_dir)
     selection = _selection(args, registry)
     output = None if args.dry_run else resolve_output(args.model, args.output, args.in_place)
     model = load_valid_model(args.model)  # the same bad-input checks as `trtplug check`
-    validate, pipeline = submodule("validate"), submodule("pipeline")
     source_dir = Path(args.model).resolve().parent
     validate.check_model(model, args.model, inference=False, base_dir=str(source_dir))
     options = pipeline.RewriteOptions(selection, not args.no_patterns, str(source_dir))

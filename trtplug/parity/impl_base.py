@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from functools import cache, lru_cache
 from types import ModuleType
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from trtplug.parity.cases import Case, present
+from trtplug.project_modules import import_builtin, load_project_module
 from trtplug.registry import builtin_plugins_dir
 from trtplug.shape_rules import apply_rule, is_value_dependent
 from trtplug.spec import OpSpec
@@ -18,20 +17,14 @@ from trtplug.spec import OpSpec
 
 @cache
 def pyplugin_module(spec: OpSpec) -> ModuleType:
-    """pyplugins/<key>.py beside the spec's plugins/ folder (trtplug.pyplugins for built-ins)."""
+    """The op's CuPy prototype: trtplug.pyplugins.<key> for a built-in, else the project's
+    pyplugins/<key>.py beside its plugins/ folder."""
     if spec.path.parent.parent.resolve() == builtin_plugins_dir().resolve():
-        try:
-            return importlib.import_module(f"trtplug.pyplugins.{spec.key}")
-        except ModuleNotFoundError:
-            pass  # source checkout on sys.path without an install: load the file below
+        return import_builtin(f"pyplugins.{spec.key}")
     path = spec.path.parent.parent.parent / "pyplugins" / f"{spec.key}.py"
     if not path.is_file():
         raise ImportError(f"{path}: no CuPy prototype for op {spec.key!r}")
-    loader_spec = importlib.util.spec_from_file_location(f"trtplug_pyplugins_{spec.key}", path)
-    assert loader_spec is not None and loader_spec.loader is not None
-    module = importlib.util.module_from_spec(loader_spec)
-    loader_spec.loader.exec_module(module)
-    return module
+    return load_project_module(path, "pyplugins")
 
 
 def output_specs(

@@ -133,9 +133,8 @@ def plugin_op_classes(model: onnx.ModelProto, registry: Registry, impl: Impl) ->
     """OpRun class per plugin op the rewritten model uses, keyed by plugin name."""
     from onnx.reference.op_run import OpRun
 
-    from trtplug.rewriting import submodule
+    from trtplug.graph_rewrites.plugin_node import plugin_domain as domain_of
 
-    domain_of = submodule("plugin_node").plugin_domain
     by_op = {(domain_of(s), s.plugin.name): s for s in registry}
     classes = {}
     for node in model.graph.node:

@@ -34,13 +34,13 @@ def _tensorrt() -> tuple[ModuleType | None, str]:
 def plugin_model(spec: OpSpec, case: Case, inputs: dict[str, Any]) -> tuple[bytes, list[str]]:
     """The case's one-node model of the ONNX op, put through `trtplug rewrite` (so the engine runs
     exactly the plugin node a user's rewritten model holds); returns it and its input names."""
+    from trtplug.graph_rewrites import pipeline
     from trtplug.registry import Registry
-    from trtplug.rewriting import submodule
 
     model = one_node_model(spec, case, {k: np.asarray(v) for k, v in inputs.items()})
     registry = Registry()
     registry.add(spec)
-    result = submodule("pipeline").rewrite_model(model, registry)
+    result = pipeline.rewrite_model(model, registry)
     if not result.count("replaced"):
         reasons = "; ".join(c.reason for c in result.changes if c.reason)
         raise RuntimeError(f"the rewrite left the {spec.key} node alone: {reasons}")

@@ -10,7 +10,7 @@ from trtplug.onnx_common import qualified_op
 from trtplug.scaffold.describe import ONNX_DTYPES, AttrDesc, OpDescription, TensorDesc
 from trtplug.spec import DTYPES
 
-# AttributeProto types a plugin field can carry (DESIGN.md: the ONNX parser's attribute mapping).
+# AttributeProto types a plugin field can carry (the ONNX parser's attribute mapping).
 _ATTR_TYPES = {"INT": "int", "INTS": "ints", "FLOAT": "float", "FLOATS": "floats", "STRING": "string"}
 
 
