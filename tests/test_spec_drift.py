@@ -11,18 +11,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_built
+from tests.test_plugin_library import SPEC_TO_FIELD
 from trtplug import native
 from trtplug.registry import load_registry
 from trtplug.spec import Attribute, OpSpec
-
-# Spec attribute type -> (creator field type, advertised length: 1 scalar, 0 variable).
-SPEC_TO_FIELD = {
-    "int": ("int32", 1),
-    "ints": ("int32", 0),
-    "float": ("float32", 1),
-    "floats": ("float32", 0),
-    "string": ("char", 0),
-}
 
 
 def _same_value(expected: Any, actual: Any) -> bool:
