@@ -26,6 +26,27 @@ function(trtplug_discover_ops plugins_dir out_ops out_kernels out_bindings out_p
   set(${out_plugins} "${plugins}" PARENT_SCOPE)
 endfunction()
 
+# Generated glue: one header per op, <binary dir>/generated/<op>/op_glue.h, written by
+# cmake/generate_op_glue.py from the op's spec; re-run only when the spec or the generator changes.
+# Sources include it as "<op>/op_glue.h". Sets out_target to a target the consumers depend on.
+function(trtplug_generate_op_glue plugins_dir ops out_dir out_target)
+  set(generator "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/generate_op_glue.py")
+  set(template "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/templates/op_glue.h.in")
+  set(headers "")
+  foreach(op IN LISTS ops)
+    set(header "${out_dir}/${op}/op_glue.h")
+    add_custom_command(
+      OUTPUT "${header}"
+      COMMAND "${Python_EXECUTABLE}" "${generator}" "${plugins_dir}/${op}/spec.toml" "${header}"
+      DEPENDS "${plugins_dir}/${op}/spec.toml" "${generator}" "${template}"
+      COMMENT "trtplug: generating ${op}/op_glue.h"
+      VERBATIM)
+    list(APPEND headers "${header}")
+  endforeach()
+  add_custom_target(trtplug_op_glue DEPENDS ${headers})
+  set(${out_target} trtplug_op_glue PARENT_SCOPE)
+endfunction()
+
 function(trtplug_write_build_info path)
   string(JSON info SET "{}" cuda_architectures "\"${CMAKE_CUDA_ARCHITECTURES}\"")
   string(JSON info SET "${info}" cuda_compiler_version "\"${CMAKE_CUDA_COMPILER_VERSION}\"")

@@ -6,6 +6,7 @@
 #include "common/plugin_base.h"
 #include "common/plugin_shapes.h"
 #include "common/trt_dtype.h"
+#include "unique/op_glue.h"
 #include "unique/unique.h"
 
 namespace trtplug
@@ -15,18 +16,8 @@ namespace
 
 using nvinfer1::DataType;
 
-struct UniqueParams
-{
-    int32_t axis{kAxisAbsent};
-    int32_t sorted{1};
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("axis", axis);
-        v("sorted", sorted);
-    }
-};
+// Fields, defaults and value rules: generated from the spec.
+using UniqueParams = glue_unique::Params;
 
 bool isSupported(DataType t) noexcept
 {
@@ -40,17 +31,17 @@ constexpr int32_t kCount = 4; // the size tensor
 class UniquePlugin : public PluginBase<UniquePlugin, UniqueParams>
 {
 public:
-    static constexpr char const* kName = "TrtplugUnique";
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 1;
-    static constexpr int32_t kMaxInputs = 1;
-    static constexpr int32_t kNbOutputs = 5;
+    static constexpr char const* kName = glue_unique::kName;
+    static constexpr char const* kVersion = glue_unique::kVersion;
+    static constexpr int32_t kMinInputs = glue_unique::kMinInputs;
+    static constexpr int32_t kMaxInputs = glue_unique::kMaxInputs;
+    static constexpr int32_t kNbOutputs = glue_unique::kNbOutputs;
 
     explicit UniquePlugin(UniqueParams params)
         : PluginBase(std::move(params))
     {
-        TRTPLUG_ENSURE(this->params().sorted == 0 || this->params().sorted == 1,
-            "field 'sorted': must be 0 or 1, got " + std::to_string(this->params().sorted));
+        std::string const problem = glue_unique::validate(this->params());
+        TRTPLUG_ENSURE(problem.empty(), problem);
     }
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Write one op's generated C++ glue header from its spec (run by CMake at build time).
+
+    generate_op_glue.py plugins/<op>/spec.toml <build>/generated/<op>_glue.h
+
+The header holds the Params struct (the spec's attributes with their C++ types and defaults, the
+field visitor in spec order), the identity constants, the input/output counts and validate(),
+which checks the spec's value rules (choices, min/max per element, min_length/max_length) with
+trtplug/attr_rules.py's wording. Stdlib only: the build must not need trtplug importable.
+`axis_of` is not checked here: the input rank is unknown at creation, and the rewrite refuses a
+node whose axis is out of range.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+TEMPLATE = Path(__file__).with_name("templates") / "op_glue.h.in"
+CPP_TYPES = {
+    "int": "int32_t",
+    "ints": "std::vector<int32_t>",
+    "float": "float",
+    "floats": "std::vector<float>",
+    "string": "std::string",
+}
+
+
+class GlueError(Exception):
+    """A spec the generator cannot turn into C++; the message names the file and attribute."""
+
+
+def cpp_literal(kind: str, value: object) -> str:
+    """`value` as a C++ literal of the attribute type `kind` (scalar element type for lists)."""
+    if kind in ("string",):
+        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if kind in ("float", "floats"):
+        text = repr(float(value))
+        return (text if any(c in text for c in ".en") else text + ".0") + "F"
+    if int(value) == -(2**31):  # INT32_MIN is not a literal: 2147483648 overflows int
+        return "INT32_MIN"
+    return str(int(value))
+
+
+def member_line(attr: dict) -> str:
+    kind, name = attr["type"], attr["name"]
+    default = attr.get("default")
+    if default is None:
+        init = "{}"
+    elif isinstance(default, list):
+        init = "{" + ", ".join(cpp_literal(kind, v) for v in default) + "}"
+    else:
+        init = "{" + cpp_literal(kind, default) + "}"
+    return f"    {CPP_TYPES[kind]} {name}{init};"
+
+
+def check_lines(attr: dict) -> list[str]:
+    """The validate() statements for one attribute (none when it has no value rule)."""
+    kind, name = attr["type"], attr["name"]
+    rules = ("choices", "min", "max", "min_length", "max_length")
+    if not any(r in attr for r in rules):
+        return []
+    element_type = {"ints": "int32_t", "floats": "float"}.get(kind, CPP_TYPES[kind])
+    choices = ", ".join(cpp_literal(kind, c) for c in attr.get("choices", []))
+    bounds = ", ".join(
+        [
+            "true" if "min" in attr else "false",
+            repr(float(attr.get("min", 0))),
+            "true" if "max" in attr else "false",
+            repr(float(attr.get("max", 0))),
+        ]
+    )
+    choice_list = f"std::initializer_list<{element_type}>{{{choices}}}"
+    if kind in ("ints", "floats"):
+        lengths = f"{attr.get('min_length', -1)}, {attr.get('max_length', -1)}"
+        call = f"attr_check::listProblem(p.{name}, {lengths}, {choice_list}, {bounds})"
+    else:
+        call = f"attr_check::scalarProblem(p.{name}, {choice_list}, {bounds})"
+    lines = []
+    guard = ""
+    if attr.get("default_means_absent"):
+        guard = f"p.{name} != {member_line(attr).split('{', 1)[1].rstrip('};')} && "
+    lines.append(f"    if (problem.empty() && {guard}!(problem = {call}).empty())")
+    lines.append("    {")
+    lines.append(f"        problem = \"attribute '{name}': \" + problem;")
+    lines.append("    }")
+    return lines
+
+
+def io_counts(spec: dict) -> tuple[int, int, int]:
+    """(min inputs, max inputs, outputs) the plugin's enqueue sees: shape inputs reach only the
+    shape callbacks and folded inputs become attributes; data copies are appended."""
+    plugin_inputs = [t for t in spec["inputs"] if "fold_into" not in t and not t.get("shape_input")]
+    copies = sum(1 for t in spec["inputs"] if t.get("data_copy"))
+    required = len(plugin_inputs)
+    while required and plugin_inputs[required - 1].get("optional"):
+        required -= 1
+    outputs = len(spec["outputs"]) + len(spec.get("size_tensors", []))
+    return required + copies, len(plugin_inputs) + copies, outputs
+
+
+def render(spec_path: Path) -> str:
+    try:
+        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+        plugin = spec["plugin"]
+        attrs = spec.get("attributes", [])
+        for attr in attrs:
+            if attr.get("type") not in CPP_TYPES:
+                raise GlueError(f"{spec_path}: attribute {attr.get('name')!r}: unknown type {attr.get('type')!r}")
+        min_inputs, max_inputs, nb_outputs = io_counts(spec)
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise GlueError(f"{spec_path}: cannot generate glue: {exc}") from None
+    fields = {
+        "spec_path": spec_path.as_posix(),
+        "key": spec_path.parent.name,
+        "name": plugin["name"],
+        "version": plugin["version"],
+        "namespace": plugin["namespace"],
+        "min_inputs": min_inputs,
+        "max_inputs": max_inputs,
+        "nb_outputs": nb_outputs,
+        "members": "\n".join(member_line(a) for a in attrs),
+        "visits": "\n".join(f'        v("{a["name"]}", {a["name"]});' for a in attrs),
+        "checks": "\n".join(line for a in attrs for line in check_lines(a)),
+    }
+    return TEMPLATE.read_text(encoding="utf-8").format(**fields)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: generate_op_glue.py SPEC_TOML OUTPUT_HEADER", file=sys.stderr)
+        return 2
+    spec_path, out_path = Path(argv[0]), Path(argv[1])
+    try:
+        text = render(spec_path)
+    except GlueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_suffix(out_path.suffix + ".tmp")  # never leave a half-written header
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,126 @@
+// Value-rule checks used by the generated op glue (cmake/generate_op_glue.py): the C++ twin of
+// trtplug/attr_rules.py, with the same wording, so a plugin created from bad fields reports what
+// the rewrite would have reported.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace trtplug
+{
+namespace attr_check
+{
+
+inline std::string show(int32_t v)
+{
+    return std::to_string(v);
+}
+
+//! Like Python's repr of a float: an integral value keeps its ".0".
+inline std::string show(float v)
+{
+    std::ostringstream s;
+    s << v;
+    std::string text = s.str();
+    bool const plain = text.find_first_of(".ein") == std::string::npos;
+    return plain ? text + ".0" : text;
+}
+
+//! Like attr_rules._num: an integral bound prints without a fraction.
+inline std::string showBound(double x)
+{
+    if (std::isfinite(x) && x == std::floor(x))
+    {
+        return std::to_string(static_cast<long long>(x));
+    }
+    std::ostringstream s;
+    s << x;
+    return s.str();
+}
+
+inline std::string show(std::string const& v)
+{
+    return "'" + v + "'";
+}
+
+template <class T>
+std::string listed(std::initializer_list<T> values)
+{
+    std::string out;
+    for (T const& v : values)
+    {
+        out += (out.empty() ? "" : ", ") + show(v);
+    }
+    return out;
+}
+
+//! One element against choices / min / max; `hasMin`/`hasMax` say whether a bound is set.
+template <class T, class C>
+std::string elementProblem(std::string const& where, T const& v, std::initializer_list<C> choices, bool hasMin,
+    double lo, bool hasMax, double hi)
+{
+    if (choices.size() != 0)
+    {
+        bool found = false;
+        for (C const& c : choices)
+        {
+            found = found || (v == c);
+        }
+        if (!found)
+        {
+            return where + " is not one of " + listed(choices);
+        }
+    }
+    if constexpr (!std::is_same_v<T, std::string>)
+    {
+        if (hasMin && static_cast<double>(v) < lo)
+        {
+            return where + " is below the minimum " + showBound(lo);
+        }
+        if (hasMax && static_cast<double>(v) > hi)
+        {
+            return where + " is above the maximum " + showBound(hi);
+        }
+    }
+    return {};
+}
+
+template <class T, class C>
+std::string scalarProblem(T const& v, std::initializer_list<C> choices, bool hasMin, double lo, bool hasMax, double hi)
+{
+    return elementProblem(show(v), v, choices, hasMin, lo, hasMax, hi);
+}
+
+//! A list attribute: its length bounds (-1: none), then every element.
+template <class T, class C>
+std::string listProblem(std::vector<T> const& v, int64_t minLength, int64_t maxLength,
+    std::initializer_list<C> choices, bool hasMin, double lo, bool hasMax, double hi)
+{
+    auto const n = static_cast<int64_t>(v.size());
+    if (minLength >= 0 && n < minLength)
+    {
+        return std::to_string(n) + " elements, at least " + std::to_string(minLength) + " needed";
+    }
+    if (maxLength >= 0 && n > maxLength)
+    {
+        return std::to_string(n) + " elements, at most " + std::to_string(maxLength) + " allowed";
+    }
+    for (size_t i = 0; i < v.size(); ++i)
+    {
+        std::string where = "element " + std::to_string(i) + " (" + show(v[i]) + ")";
+        std::string problem = elementProblem(where, v[i], choices, hasMin, lo, hasMax, hi);
+        if (!problem.empty())
+        {
+            return problem;
+        }
+    }
+    return {};
+}
+
+} // namespace attr_check
+} // namespace trtplug
