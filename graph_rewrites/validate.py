@@ -111,11 +111,23 @@ def toposort(graph: onnx.GraphProto) -> None:
     graph.node.extend(copies)
 
 
-def check_model(model: onnx.ModelProto, what: str, inference: bool = True, base_dir: str | None = None) -> None:
+def check_model(model: onnx.ModelProto, what: str, inference: bool = True, base_dir: str | None = None) -> str | None:
     """ONNX checker and (with `inference`) strict shape inference; TrtplugError(what: problem).
     The checker resolves external data files relative to the model file and only asks that
     they exist (regular files, no links): a model with external data is checked from a scratch
-    folder holding empty stand-ins, after checking that the real files exist in `base_dir`."""
+    folder holding empty stand-ins, after checking that the real files exist in `base_dir`.
+    ONNX Runtime's default-domain ops are validated against its schemas instead (trtplug.ort_ops);
+    returns a note naming them when onnxruntime is missing and they went unvalidated."""
+    from trtplug.ort_ops import hidden_from_checker, unknown_default_domain_nodes, validate_with_ort
+
+    ort_nodes = unknown_default_domain_nodes(model)
+    note = validate_with_ort(ort_nodes, what)
+    with hidden_from_checker(model, ort_nodes):
+        _check_with_external_data(model, what, inference, base_dir)
+    return note
+
+
+def _check_with_external_data(model: onnx.ModelProto, what: str, inference: bool, base_dir: str | None) -> None:
     from trtplug.model_write import external_locations
 
     locations = external_locations(model)

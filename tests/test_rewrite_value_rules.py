@@ -10,11 +10,11 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
+from trtplug.rewriting import submodule
 
 from tests.rewrite_models import const, io, model
 from trtplug.cli import main
 from trtplug.registry import load_registry
-from trtplug.rewriting import submodule
 
 
 def rewrite(original: onnx.ModelProto):

@@ -1,4 +1,4 @@
-// The IPluginV3 boilerplate, written once (DESIGN.md principle 4). An op derives from
+// The IPluginV3 boilerplate, written once. An op derives from
 // PluginBase<Op, Params> and provides only what is specific to it:
 //
 //   static constexpr char const* kName, kVersion;     // namespace is always "trtplug"

@@ -1,5 +1,5 @@
 // Plugin fields between Python and the IPluginV3 ABI, typed the way the ONNX parser types
-// node attributes (DESIGN.md, "TensorRT facts").
+// node attributes.
 #include "common/plugin_fields.h"
 #include "host/host.h"
 

@@ -1,5 +1,5 @@
-// The plugin host: our stand-in for TensorRT's side of the IPluginV3 contract (DESIGN.md,
-// "the native plugins are verified through a plugin host"). It loads a plugin library the way
+// The plugin host: our stand-in for TensorRT's side of the IPluginV3 contract, so the native
+// plugins are verified without TensorRT (docs/architecture.md). It loads a plugin library the way
 // IPluginRegistry::loadLibrary does and drives plugins through the lifecycle TensorRT uses.
 #pragma once
 

@@ -8,6 +8,7 @@ topologically sorted and written atomically; the input is only overwritten with 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,9 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     output = None if args.dry_run else resolve_output(args.model, args.output, args.in_place)
     model = load_valid_model(args.model)  # the same bad-input checks as `trtplug check`
     source_dir = Path(args.model).resolve().parent
-    validate.check_model(model, args.model, inference=False, base_dir=str(source_dir))
+    note = validate.check_model(model, args.model, inference=False, base_dir=str(source_dir))
+    if note:  # ONNX Runtime's default-domain ops, left unvalidated without onnxruntime
+        print(f"trtplug: {args.model}: ONNX Runtime ops {note}", file=sys.stderr)
     options = pipeline.RewriteOptions(selection, not args.no_patterns, str(source_dir))
     result = pipeline.rewrite_model(model, registry, options)
     validate.check_model(model, "the rewritten model", result.input_infers_strictly, str(source_dir))
