@@ -41,13 +41,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(message: str) -> str:
+    """Control characters (a newline in a file name) escaped, so an error stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
     except TrtplugError as exc:
-        print(f"trtplug {args.command}: error: {exc}", file=sys.stderr)
+        print(f"trtplug {args.command}: error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(
+            f"trtplug {args.command}: error: not enough memory (are --dim values or model sizes too large?)",
+            file=sys.stderr,
+        )
         return 2
     except BrokenPipeError:  # e.g. `trtplug check model.onnx | head`: the reader left, stay quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -59,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("TRTPLUG_DEBUG"):
             raise
         print(
-            f"trtplug {args.command}: internal error: {type(exc).__name__}: {exc} "
+            f"trtplug {args.command}: internal error: {type(exc).__name__}: {one_line(str(exc))} "
             "(set TRTPLUG_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )

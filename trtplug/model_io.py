@@ -7,17 +7,21 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.external_data_helper
 from google.protobuf.message import DecodeError
 
 from trtplug.errors import TrtplugError
+from trtplug.graph_wiring import check_opset_versions, check_wiring
 from trtplug.onnx_common import STANDARD_DOMAINS, attr_subgraphs, iter_graphs, iter_nodes
 
 
 def load_model(path: str | Path, load_weights: bool = False) -> onnx.ModelProto:
     """The model at `path`; external weights stay on disk unless `load_weights`."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise TrtplugError(f"{path}: no such model file")
+    if not path.is_file():  # a directory, FIFO or device: reading it could hang or never end
+        raise TrtplugError(f"{path}: not a regular file")
     try:
         return onnx.load(str(path), load_external_data=load_weights)
     except (DecodeError, onnx.onnx_cpp2py_export.checker.ValidationError, ValueError, RuntimeError) as exc:
@@ -27,14 +31,20 @@ def load_model(path: str | Path, load_weights: bool = False) -> onnx.ModelProto:
 # --- Validation shared by `check` and `rewrite`: each check raises TrtplugError naming the problem. ---
 
 
-def load_valid_model(path: str | Path) -> onnx.ModelProto:
-    """`load_model` (weights stay on disk) plus the structural checks below."""
+def load_valid_model(path: str | Path, load_weights: bool = False) -> onnx.ModelProto:
+    """`load_model` plus the structural checks below; external weights are read (`load_weights`)
+    only once their files have been checked."""
     model = load_model(path)
     check_structure(model, path)
+    check_opset_versions(model, path)
     check_opset_domains(model, path)
+    check_wiring(model.graph, f"{path}: graph")
     for graph_path, graph in iter_graphs(model.graph):
         check_acyclic(graph, f"{path}: {graph_path}")
+    check_tensor_payloads(model, path)
     check_external_data(model, Path(path).resolve().parent, path)
+    if load_weights:
+        onnx.external_data_helper.load_external_data_for_model(model, str(Path(path).resolve().parent))
     return model
 
 
@@ -116,6 +126,34 @@ def iter_tensors(model: onnx.ModelProto) -> Iterator[tuple[str, onnx.TensorProto
             for attr in node.attribute:
                 for tensor in [attr.t] if attr.type == onnx.AttributeProto.TENSOR else list(attr.tensors):
                     yield f"{where}: node {node.name or node.op_type!r} attribute {attr.name}", tensor
+
+
+# Packed element types: bits per element (the rest take their numpy itemsize).
+_PACKED_BITS = {"INT4": 4, "UINT4": 4, "FLOAT4E2M1": 4, "INT2": 2, "UINT2": 2}
+
+
+def check_tensor_payloads(model: onnx.ModelProto, path: str | Path) -> None:
+    """Every in-file tensor has a real data type, non-negative dims and raw data of the right size."""
+    valid = set(onnx.TensorProto.DataType.values()) - {onnx.TensorProto.UNDEFINED}
+    for owner, tensor in iter_tensors(model):
+        if tensor.data_type not in valid:
+            raise TrtplugError(f"{path}: {owner}: data type {tensor.data_type} is not an ONNX data type")
+        if any(d < 0 for d in tensor.dims):
+            raise TrtplugError(f"{path}: {owner}: negative dimension in {list(tensor.dims)}")
+        if tensor.data_location == onnx.TensorProto.EXTERNAL or not tensor.HasField("raw_data"):
+            continue
+        if tensor.data_type == onnx.TensorProto.STRING:
+            continue
+        count = int(np.prod(tensor.dims, dtype=np.int64)) if tensor.dims else 1
+        bits = _PACKED_BITS.get(onnx.TensorProto.DataType.Name(tensor.data_type))
+        if bits is None:
+            bits = 8 * onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+        expected = (count * bits + 7) // 8
+        if len(tensor.raw_data) != expected:
+            raise TrtplugError(
+                f"{path}: {owner}: raw data holds {len(tensor.raw_data)} bytes; dims {list(tensor.dims)} "
+                f"need {expected}"
+            )
 
 
 def external_data_path(tensor: onnx.TensorProto, model_dir: Path, owner: str) -> tuple[Path, int, int | None]:

@@ -40,10 +40,10 @@ def describe(spec: OpSpec) -> dict[str, Any]:
 
 def model_coverage(path: str, registry: Any) -> list[dict[str, str]]:
     """Every node of the model with the trtplug plugin that replaces it ("" when none)."""
-    from trtplug.model_io import load_model
+    from trtplug.model_io import load_valid_model
     from trtplug.onnx_common import domain_label, iter_nodes, opset_versions
 
-    model = load_model(path)
+    model = load_valid_model(path)
     versions = opset_versions(model)
     rows = []
     for name, node in iter_nodes(model.graph):

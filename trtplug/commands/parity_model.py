@@ -21,8 +21,22 @@ def parse_dims(values: list[str]) -> dict[str, int]:
     return dims
 
 
+def check_same_interface(original: Any, rewritten: Any, args: argparse.Namespace) -> None:
+    """A rewrite keeps the graph's inputs and outputs; differing ones mean unrelated models."""
+    for kind in ("input", "output"):
+        names = [
+            [v.name for v in getattr(m.graph, kind) if v.name not in {t.name for t in m.graph.initializer}]
+            for m in (original, rewritten)
+        ]
+        if names[0] != names[1]:
+            raise TrtplugError(
+                f"{args.model} and {args.rewritten}: graph {kind}s differ ({', '.join(names[0]) or 'none'} vs "
+                f"{', '.join(names[1]) or 'none'}); is the second model a rewrite of the first?"
+            )
+
+
 def run_model_parity(args: argparse.Namespace, registry: Any) -> int:
-    from trtplug.model_io import load_model
+    from trtplug.model_io import load_valid_model
     from trtplug.parity.impls import IMPLS
     from trtplug.parity.model import model_parity
     from trtplug.report import format_table, print_json
@@ -32,7 +46,9 @@ def run_model_parity(args: argparse.Namespace, registry: Any) -> int:
     if args.op or args.dtype:
         raise TrtplugError("--op/--dtype select per-op parity; they do not apply with --model")
     dims = parse_dims(args.dim)
-    original, rewritten = load_model(args.model, load_weights=True), load_model(args.rewritten, load_weights=True)
+    original = load_valid_model(args.model, load_weights=True)
+    rewritten = load_valid_model(args.rewritten, load_weights=True)
+    check_same_interface(original, rewritten, args)
     seed = args.seed if args.seed is not None else secrets.randbits(31)
     results = [model_parity(original, rewritten, registry, IMPLS[i], seed, dims) for i in args.impl or ["numpy"]]
     if args.json:
