@@ -71,7 +71,7 @@ def test_in_place(example: Path, capsys) -> None:
         (["rewrite", "{model}"], "no output"),
         (["rewrite", "{tmp}/missing.onnx", "-o", "{tmp}/o.onnx"], "missing.onnx: no such model file"),
         (["rewrite", "{tmp}/garbage.onnx", "-o", "{tmp}/o.onnx"], "garbage.onnx: not a readable ONNX model"),
-        (["rewrite", "{tmp}/invalid.onnx", "-o", "{tmp}/o.onnx"], "invalid.onnx fails the ONNX checker"),
+        (["rewrite", "{tmp}/invalid.onnx", "-o", "{tmp}/o.onnx"], "reads 'undefined_tensor', which nothing defines"),
         (["rewrite", "{model}", "-o", "{tmp}/nowhere/o.onnx"], "does not exist"),
         (["rewrite", "{model}", "-o", "{tmp}/o.onnx", "--only", "Nope"], "--only Nope: names no plugin"),
         (["parity", "--model", "{model}"], "needs both --model"),

@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
-from trtplug.rewriting import submodule
+from trtplug.graph_rewrites import changes, pipeline
 
 from tests.rewrite_models import const, io, model
 from trtplug.cli import main
@@ -20,7 +20,6 @@ from trtplug.registry import load_registry
 def rewrite(original: onnx.ModelProto):
     """(rewritten copy, result) through the Python API, without the rewritten-model checks: a
     refused node may be invalid ONNX (Unique's axis 7 fails ONNX shape inference)."""
-    pipeline, changes = submodule("pipeline"), submodule("changes")
     rewritten = copy.deepcopy(original)
     result = pipeline.rewrite_model(rewritten, load_registry(), pipeline.RewriteOptions(changes.Selection((), ())))
     return rewritten, result
