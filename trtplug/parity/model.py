@@ -10,6 +10,7 @@ order shows up as a numeric failure.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,7 @@ def random_feeds(
         shape = tuple(
             d.dim_value if d.HasField("dim_value") else dims.get(d.dim_param, DEFAULT_DIM) for d in tensor.shape.dim
         )
+        _refuse_oversized(value.name, shape, dtype)
         if dtype.kind == "f":
             feeds[value.name] = rng.standard_normal(shape).astype(dtype)
         elif dtype == np.bool_:
@@ -89,6 +91,18 @@ def random_feeds(
             low, high = _index_bounds(model, registry, value.name) or (0, 4)  # small: valid as indices too
             feeds[value.name] = rng.integers(low, high, shape).astype(dtype)
     return feeds
+
+
+def _refuse_oversized(name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """A --dim value that makes an input larger than this machine's memory is the user's error;
+    allocating it would be killed by the OS (overcommit) rather than raise MemoryError."""
+    size = int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if size > physical:
+        raise TrtplugError(
+            f"input {name!r} of shape {list(shape)} needs {size / 2**30:.1f} GiB, more than this machine's "
+            f"{physical / 2**30:.1f} GiB of memory: choose smaller --dim values"
+        )
 
 
 def run_plugin(spec: OpSpec, impl: Impl, inputs: list[np.ndarray], attrs: dict[str, Any], count: int) -> tuple:
