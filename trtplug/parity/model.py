@@ -19,6 +19,7 @@ import onnx
 from onnx import helper
 
 from trtplug.errors import TrtplugError
+from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
 from trtplug.registry import Registry
@@ -66,6 +67,34 @@ def _index_bounds(model: onnx.ModelProto, registry: Registry | None, name: str) 
     return None
 
 
+# Ops that pass index values through unchanged (only their layout or type changes).
+_INDEX_PASS_THROUGH = {"Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Identity", "Expand"}
+
+
+def _gather_bounds(model: onnx.ModelProto, name: str) -> tuple[int, int] | None:
+    """[0, rows) for an integer input that reaches a standard Gather's indices through
+    pass-through ops (BERT's token_type_ids into a 2-row table): the smallest table it indexes."""
+    shapes = {t.name: tuple(t.dims) for t in model.graph.initializer}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in model.graph.node:
+        for used in node.input:
+            consumers.setdefault(used, []).append(node)
+    rows, frontier, seen = [], [name], {name}
+    while frontier:
+        tensor = frontier.pop()
+        for node in consumers.get(tensor, []):
+            standard = is_standard_domain(node.domain)
+            if standard and node.op_type == "Gather" and len(node.input) > 1 and node.input[1] == tensor:
+                axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+                table = shapes.get(node.input[0])
+                if table and -len(table) <= axis < len(table):
+                    rows.append(table[axis])
+            elif standard and node.op_type in _INDEX_PASS_THROUGH and node.input[0] == tensor:
+                frontier += [o for o in node.output if o and o not in seen]
+                seen.update(node.output)
+    return (0, min(rows)) if rows and min(rows) > 0 else None
+
+
 def random_feeds(
     model: onnx.ModelProto, dims: dict[str, int], seed: int, registry: Registry | None = None
 ) -> dict[str, np.ndarray]:
@@ -88,7 +117,8 @@ def random_feeds(
         elif dtype == np.bool_:
             feeds[value.name] = rng.integers(0, 2, shape).astype(bool)
         else:
-            low, high = _index_bounds(model, registry, value.name) or (0, 4)  # small: valid as indices too
+            bounds = _index_bounds(model, registry, value.name) or _gather_bounds(model, value.name)
+            low, high = bounds or (0, 4)  # small: valid as indices too
             feeds[value.name] = rng.integers(low, high, shape).astype(dtype)
     return feeds
 

@@ -1,0 +1,58 @@
+"""Model parity's generated inputs: integer inputs that index an embedding table (through
+Cast/Reshape/Unsqueeze chains into a Gather) stay inside it, as BERT's token_type_ids must."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from trtplug.cli import main
+from trtplug.parity.model import random_feeds
+
+HIDDEN = 8
+IDS = ("input_ids", "token_type_ids")
+
+
+def bert_embeddings() -> onnx.ModelProto:
+    """ONNX Runtime's optimizer keeps BERT's embeddings as Gathers: word ids into a 30-row table,
+    token_type_ids (through Cast and Unsqueeze/Squeeze) into a 2-row table."""
+    rng = np.random.default_rng(0)
+    tables = [
+        numpy_helper.from_array(rng.standard_normal((30, HIDDEN)).astype(np.float32), "word_table"),
+        numpy_helper.from_array(rng.standard_normal((2, HIDDEN)).astype(np.float32), "type_table"),
+        numpy_helper.from_array(np.array([0], np.int64), "axes0"),
+    ]
+    nodes = [
+        helper.make_node("Gather", ["word_table", "input_ids"], ["words"], name="word_embed"),
+        helper.make_node("Cast", ["token_type_ids"], ["types32"], to=TensorProto.INT32, name="cast"),
+        helper.make_node("Unsqueeze", ["types32", "axes0"], ["types_u"], name="unsq"),
+        helper.make_node("Squeeze", ["types_u", "axes0"], ["types_s"], name="sq"),
+        helper.make_node("Gather", ["type_table", "types_s"], ["types"], name="type_embed"),
+        helper.make_node("Add", ["words", "types"], ["embeddings"], name="sum"),
+    ]
+    ids = [
+        helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"]) for n in ("input_ids", "token_type_ids")
+    ]
+    out = helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["batch", "seq", HIDDEN])
+    graph = helper.make_graph(nodes, "bert_embeddings", ids, [out], initializer=tables)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+
+
+def test_index_inputs_stay_inside_the_tables_they_index() -> None:
+    model = bert_embeddings()
+    for seed in range(5):
+        feeds = random_feeds(model, {"batch": 3, "seq": 64}, seed)
+        assert feeds["token_type_ids"].min() >= 0 and feeds["token_type_ids"].max() <= 1
+        assert feeds["input_ids"].min() >= 0 and feeds["input_ids"].max() <= 29
+    feeds = random_feeds(model, {"batch": 3, "seq": 64}, 0)
+    assert 1 in feeds["token_type_ids"] and feeds["input_ids"].max() > 3  # whole tables, not a small range
+
+
+def test_model_parity_runs_on_bert_embeddings(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "bert.onnx"
+    onnx.save(bert_embeddings(), path)
+    code = main(["parity", "--model", str(path), "--rewritten", str(path), "--dim", "batch=2", "--seed", "3"])
+    assert code == 0, capsys.readouterr().err
