@@ -104,6 +104,25 @@ def io_counts(spec: dict) -> tuple[int, int, int]:
     return required + copies, len(plugin_inputs) + copies, outputs
 
 
+def name_list(tensors: list[dict]) -> str:
+    return ", ".join(cpp_literal("string", t["name"]) for t in tensors)
+
+
+def optional_list(tensors: list[dict]) -> str:
+    return ", ".join("true" if t.get("optional") else "false" for t in tensors)
+
+
+def io_tables(spec: dict) -> dict[str, str]:
+    """The binding's view: every ONNX input in spec order, then the outputs and size tensors."""
+    outputs = spec["outputs"] + spec.get("size_tensors", [])
+    return {
+        "input_names": name_list(spec["inputs"]),
+        "input_optional": optional_list(spec["inputs"]),
+        "output_names": name_list(outputs),
+        "output_optional": optional_list(outputs),
+    }
+
+
 def render(spec_path: Path) -> str:
     try:
         spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
@@ -121,6 +140,8 @@ def render(spec_path: Path) -> str:
         "name": plugin["name"],
         "version": plugin["version"],
         "namespace": plugin["namespace"],
+        "summary": cpp_literal("string", plugin.get("summary", plugin["name"]))[1:-1],
+        **io_tables(spec),
         "min_inputs": min_inputs,
         "max_inputs": max_inputs,
         "nb_outputs": nb_outputs,

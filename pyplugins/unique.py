@@ -100,16 +100,3 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
 def size_tensor_values(outputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[int]:
     """The unique count: the length of `indices`."""
     return [int(outputs[1].shape[0])]
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    import cupy
-
-    from trtplug.protolib.size_tensors import check_counts, count_buffer
-
-    count = count_buffer(cupy)
-    axis, is_sorted = int(attrs.get("axis", FLATTEN)), bool(int(attrs.get("sorted", 1)))
-    ext.unique(inputs[0], *outputs, count, axis, is_sorted, stream)
-    check_counts(cupy, count, size_tensor_values(outputs, attrs), "unique")

@@ -5,6 +5,7 @@
 # .cache/tensorrt-headers folder carried from a machine that ran scripts/setup.sh.
 # Phases (GPU_PHASES, default all): test (pytest), memcheck (compute-sanitizer over the CUDA and
 # plugin-host tests and their parity cases), parity (CLI report + the past-2**31 cases), bench.
+# GPU_PYTEST_ARGS narrows the pytest phase (e.g. "tests/test_unique.py -k plugin").
 # GPU_PYTEST_WORKERS=N runs pytest in N processes when pytest-xdist is importable (carried wheel).
 # Writes logs to $OUT (or reports/). Exit status: that of the pytest run (0 when it did not run).
 set -uo pipefail
@@ -35,7 +36,8 @@ if [[ " $PHASES " == *" test "* ]]; then
       echo "GPU_PYTEST_WORKERS ignored: pytest-xdist is not importable (one process)"
     fi
   fi
-  "$PY" -m pytest -q -rs -p no:cacheprovider "${WORKERS[@]}" --junitxml "$OUTDIR/gpu-junit.xml" >"$OUTDIR/gpu-pytest.log" 2>&1
+  "$PY" -m pytest -q -rs -p no:cacheprovider "${WORKERS[@]}" --junitxml "$OUTDIR/gpu-junit.xml" \
+    ${GPU_PYTEST_ARGS:-} >"$OUTDIR/gpu-pytest.log" 2>&1
   rc=$?
   grep -E "^(FAILED|ERROR)" "$OUTDIR/gpu-pytest.log" | head -20
   tail -1 "$OUTDIR/gpu-pytest.log"

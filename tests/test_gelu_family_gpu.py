@@ -11,8 +11,9 @@ import math
 import numpy as np
 import pytest
 
+from trtplug import native
 from trtplug.parity.cases import Case, default_attrs, make_inputs
-from trtplug.parity.impl_base import output_specs, pyplugin_module
+from trtplug.parity.impl_base import output_specs
 from trtplug.parity.reference import run_reference
 from trtplug.registry import load_registry
 
@@ -65,7 +66,7 @@ def run_case(cp, op: str, shape, dtype: str, offset: int, seed: int, execute) ->
 @pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "misaligned"])
 def test_binding(cp, ext, op, shape, dtype, offset, seed) -> None:
     def execute(spec, ins, outs, attrs):
-        pyplugin_module(spec).native(ext, ins, outs, attrs, cp.cuda.get_current_stream())
+        native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())
 
     run_case(cp, op, shape, dtype, offset, seed, execute)
 

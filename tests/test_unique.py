@@ -231,7 +231,7 @@ def run_launcher(ext, cp, x, axis=FLATTEN, is_sorted=True):
     )
     outs = [cp.full(e.shape, 7, dtype=x.dtype if i == 0 else cp.int64) for i, e in enumerate(expected)]
     count = cp.full((1,), -1, dtype=cp.int32)
-    ext.unique(x, *outs, count, axis, is_sorted)
+    ext.unique([x], [*outs, count], attrs)
     return [cp.asnumpy(o) for o in outs], int(count[0]), expected
 
 
@@ -257,7 +257,7 @@ def test_launcher_replays_in_a_cuda_graph(ext, cp):
     stream = cp.cuda.Stream(non_blocking=True)
     with stream:
         stream.begin_capture()
-        ext.unique(x, *outs, count, FLATTEN, True, stream)
+        ext.unique([x], [*outs, count], {}, stream)
         graph = stream.end_capture()
     x[...] = cp.asarray(np.array([9, 9, 2, 2, 2, 7], dtype=np.int32))  # new values before the replay
     graph.launch(stream)
@@ -273,14 +273,21 @@ def test_launcher_rejects_bad_arguments(ext, cp):
     i64 = cp.zeros(3, dtype=cp.int64)
     count = cp.zeros(1, dtype=cp.int32)
     with pytest.raises(ValueError, match="axis out of range"):
-        ext.unique(x, x, i64, i64, i64, count, 2, True)
+        ext.unique([x], [x, i64, i64, i64, count], {"axis": 2})
     with pytest.raises(ValueError, match="must be int64"):
-        ext.unique(x, x, i64.astype(cp.int32), i64, i64, count, 0, True)
-    with pytest.raises(ValueError, match="count must be an int32"):
-        ext.unique(x, x, i64, i64, i64, i64, 0, True)
+        ext.unique([x], [x, i64.astype(cp.int32), i64, i64, count], {"axis": 0})
+    with pytest.raises(ValueError, match="unique_count must be an int32"):
+        ext.unique([x], [x, i64, i64, i64, i64], {"axis": 0})
     small = cp.zeros(ext.unique_workspace_bytes(x, 0) - 1, dtype=cp.uint8)
     with pytest.raises(ValueError, match="workspace smaller"):
-        ext.unique(x, x, i64, i64, i64, count, 0, True, None, small)
+        ext.unique([x], [x, i64, i64, i64, count], {"axis": 0}, None, small)
+    # The glue's checks: spec names, required tensors, value rules, unknown attributes.
+    with pytest.raises(ValueError, match="outputs 'unique_count' is required"):
+        ext.unique([x], [x, i64, i64, i64], {"axis": 0})
+    with pytest.raises(ValueError, match="attribute 'sorted'"):
+        ext.unique([x], [x, i64, i64, i64, count], {"sorted": 2})
+    with pytest.raises(ValueError, match="unknown attribute 'bogus'"):
+        ext.unique([x], [x, i64, i64, i64, count], {"bogus": 1})
 
 
 @pytest.mark.gpu

@@ -141,3 +141,24 @@ def cuda_device_count() -> int:
     """Visible CUDA devices via the native module's runtime (0 without module, driver or GPU)."""
     module = native_module()
     return int(module.cuda_device_count()) if module is not None else 0
+
+
+def run_binding(
+    spec: Any, module: ModuleType, inputs: list[Any], outputs: list[Any], attrs: dict[str, Any], stream: Any
+) -> None:
+    """Runs op `spec`'s binding the one way every op is called (plugins/common/op_binding.h):
+    ext.<key>(inputs, outputs + size tensors, attrs, stream). The size tensors are allocated here,
+    poisoned, and checked against the prototype's size_tensor_values() afterwards; only the spec's
+    attributes are passed (an ONNX node may carry others the plugin does not take)."""
+    import cupy
+
+    from trtplug.parity.impl_base import pyplugin_module
+    from trtplug.protolib.size_tensors import check_counts, count_buffer
+
+    counts = [count_buffer(cupy) for _ in spec.size_tensors]
+    names = {a.name for a in spec.attributes}
+    plugin_attrs = {k: v for k, v in attrs.items() if k in names and v is not None}
+    getattr(module, spec.key)(list(inputs), list(outputs) + counts, plugin_attrs, stream)
+    if counts:
+        expected = pyplugin_module(spec).size_tensor_values(outputs, attrs)
+        check_counts(cupy, cupy.concatenate(counts), expected, spec.key)

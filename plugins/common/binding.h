@@ -54,3 +54,10 @@ std::vector<std::pair<std::string, BindingFn>>& bindingRegistry();
     static void trtplugBind_##op(pybind11::module_& m);                                                                \
     [[maybe_unused]] static int const kTrtplugBinding_##op = ::trtplug::registerBinding(#op, trtplugBind_##op);        \
     static void trtplugBind_##op(pybind11::module_& m)
+
+//! Defines extra functions next to op `op`'s binding (e.g. a workspace-size query); they are not
+//! listed in trtplug._native.ops.
+#define TRTPLUG_BINDING_HELPERS(op)                                                                                    \
+    static void trtplugHelpers_##op(pybind11::module_& m);                                                             \
+    [[maybe_unused]] static int const kTrtplugHelpers_##op = ::trtplug::registerBinding("", trtplugHelpers_##op);      \
+    static void trtplugHelpers_##op(pybind11::module_& m)

@@ -42,7 +42,10 @@ PYBIND11_MODULE(_native, m)
     for (auto const& [op, bind] : trtplug::bindingRegistry())
     {
         bind(m);
-        ops.append(op);
+        if (!op.empty()) // helpers register without a name
+        {
+            ops.append(op);
+        }
     }
     m.attr("ops") = ops;
 }

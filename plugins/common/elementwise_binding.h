@@ -17,14 +17,12 @@ struct ElementwiseCall
     ElementwiseArgs args;
 };
 
-//! Validates the arrays (None for an absent bias/skip) and fills launcher arguments;
+//! Validates the arrays (nullptr for an absent bias/skip) and fills launcher arguments;
 //! raises ValueError naming `op` and the argument otherwise.
-inline ElementwiseCall elementwiseCall(
-    char const* op, pybind11::handle x, pybind11::handle y, pybind11::handle bias, pybind11::handle skip)
+inline ElementwiseCall elementwiseCall(char const* op, DeviceArray const& xa, DeviceArray const& ya,
+    DeviceArray const* bias = nullptr, DeviceArray const* skip = nullptr)
 {
     std::string const name(op);
-    DeviceArray const xa = toDeviceArray(x, "x", false);
-    DeviceArray const ya = toDeviceArray(y, "y", true);
     require(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16,
         name + ": x must be float32 or float16, got " + dtypeName(xa.dtype));
     require(ya.dtype == xa.dtype && ya.shape == xa.shape, name + ": y must match x in shape and dtype");
@@ -32,22 +30,31 @@ inline ElementwiseCall elementwiseCall(
     call.args.x = reinterpret_cast<void const*>(xa.ptr);
     call.args.y = reinterpret_cast<void*>(ya.ptr);
     call.args.n = xa.size;
-    if (!bias.is_none())
+    if (bias != nullptr)
     {
-        DeviceArray const ba = toDeviceArray(bias, "bias", false);
-        require(ba.dtype == xa.dtype, name + ": bias must have x's dtype");
-        require(ba.shape.size() == 1 && ba.size == xa.lastDim() && !xa.shape.empty(),
+        require(bias->dtype == xa.dtype, name + ": bias must have x's dtype");
+        require(bias->shape.size() == 1 && bias->size == xa.lastDim() && !xa.shape.empty(),
             name + ": bias must be 1-D with the length of x's last axis");
-        call.args.bias = reinterpret_cast<void const*>(ba.ptr);
-        call.args.biasLen = ba.size;
+        call.args.bias = reinterpret_cast<void const*>(bias->ptr);
+        call.args.biasLen = bias->size;
     }
-    if (!skip.is_none())
+    if (skip != nullptr)
     {
-        DeviceArray const sa = toDeviceArray(skip, "skip", false);
-        require(sa.dtype == xa.dtype && sa.shape == xa.shape, name + ": skip must match x in shape and dtype");
-        call.args.skip = reinterpret_cast<void const*>(sa.ptr);
+        require(skip->dtype == xa.dtype && skip->shape == xa.shape, name + ": skip must match x in shape and dtype");
+        call.args.skip = reinterpret_cast<void const*>(skip->ptr);
     }
     return call;
+}
+
+//! The same from Python objects (None for an absent bias/skip).
+inline ElementwiseCall elementwiseCall(
+    char const* op, pybind11::handle x, pybind11::handle y, pybind11::handle bias, pybind11::handle skip)
+{
+    DeviceArray const xa = toDeviceArray(x, "x", false);
+    DeviceArray const ya = toDeviceArray(y, "y", true);
+    DeviceArray const ba = bias.is_none() ? DeviceArray{} : toDeviceArray(bias, "bias", false);
+    DeviceArray const sa = skip.is_none() ? DeviceArray{} : toDeviceArray(skip, "skip", false);
+    return elementwiseCall(op, xa, ya, bias.is_none() ? nullptr : &ba, skip.is_none() ? nullptr : &sa);
 }
 
 } // namespace trtplug

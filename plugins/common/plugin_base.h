@@ -1,8 +1,8 @@
-// The IPluginV3 boilerplate, written once. An op derives from
-// PluginBase<Op, Params> and provides only what is specific to it:
+// The IPluginV3 boilerplate, written once. An op derives from GluePlugin<Op, glue_<key>::Glue>
+// (its identity, counts, Params and value rules generated from the spec; or from
+// PluginBase<Op, Params> with static kName, kVersion, kMinInputs, kMaxInputs, kNbOutputs) and
+// provides only what is specific to it:
 //
-//   static constexpr char const* kName, kVersion;     // namespace is always "trtplug"
-//   static constexpr int32_t kMinInputs, kMaxInputs, kNbOutputs;
 //   void outputTypes(Span<DataType const> in, Span<DataType> out) const;
 //   void outputShapes(Span<DimsExprs const> in, Span<DimsExprs const> shapeIn,
 //                     Span<DimsExprs> out, IExprBuilder& expr) const;
@@ -262,6 +262,27 @@ private:
 };
 
 //! The creator of Op: field table from Op::ParamsType, createPlugin with validated fields.
+//! PluginBase with the identity, counts, Params and value rules of the op's generated glue
+//! (glue_<key>::Glue from <key>/op_glue.h): an op declares none of them by hand, and a plugin
+//! created with a value the spec forbids fails createPlugin with the spec's wording.
+template <class Op, class Glue>
+class GluePlugin : public PluginBase<Op, typename Glue::Params>
+{
+public:
+    static constexpr char const* kName = Glue::kName;
+    static constexpr char const* kVersion = Glue::kVersion;
+    static constexpr int32_t kMinInputs = Glue::kMinInputs;
+    static constexpr int32_t kMaxInputs = Glue::kMaxInputs;
+    static constexpr int32_t kNbOutputs = Glue::kNbOutputs;
+
+    explicit GluePlugin(typename Glue::Params params)
+        : PluginBase<Op, typename Glue::Params>(std::move(params))
+    {
+        std::string const problem = Glue::validate(this->params());
+        TRTPLUG_ENSURE(problem.empty(), problem);
+    }
+};
+
 template <class Op>
 class CreatorBase final : public nvinfer1::IPluginCreatorV3One
 {

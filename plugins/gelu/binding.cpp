@@ -1,17 +1,12 @@
 #include "common/elementwise_binding.h"
+#include "common/op_binding.h"
 #include "gelu/gelu.h"
+#include "gelu/op_glue.h"
 
-namespace py = pybind11;
-using namespace pybind11::literals;
-
-TRTPLUG_BINDING(gelu)
+//! Exact (erf) GELU of X into Y.
+TRTPLUG_OP_BINDING(gelu)
 {
-    m.def(
-        "gelu",
-        [](py::handle x, py::handle y, py::handle stream) {
-            using namespace trtplug;
-            ElementwiseCall const call = elementwiseCall("gelu", x, y, py::none(), py::none());
-            checkCuda(launchGelu(call.dtype, call.args, toStream(stream)), "gelu");
-        },
-        "exact (erf) GELU of x into y (CUDA arrays)", "x"_a, "y"_a, "stream"_a = py::none());
+    using namespace trtplug;
+    ElementwiseCall const c = elementwiseCall("gelu", call.in(0), call.out(0));
+    checkCuda(launchGelu(c.dtype, c.args, call.stream), "gelu");
 }

@@ -1,11 +1,11 @@
-#include "common/binding.h"
+#include "common/op_binding.h"
 #include "common/stream_scratch.h"
+#include "unique/op_glue.h"
 #include "unique/unique.h"
 
 #include <string>
 
 namespace py = pybind11;
-using namespace pybind11::literals;
 
 namespace
 {
@@ -28,54 +28,48 @@ size_t workspaceBytes(py::handle x, int32_t axis)
     return trtplug::uniqueWorkspaceBytes(xa.dtype, dimsOf(xa, axis));
 }
 
-//! Unique of x (axis INT32_MIN: flattened) into y, indices, inverse, counts (room for the
-//! count each) and its count into `count` (a device int32 array of at least one element).
-//! Scratch: `workspace` (a device array of unique_workspace_bytes, as TensorRT hands the
-//! plugin), or stream-ordered memory allocated for the call.
-void uniqueArrays(py::handle x, py::handle y, py::handle indices, py::handle inverse, py::handle counts,
-    py::handle count, int32_t axis, bool sorted, py::handle stream, py::handle workspace)
+} // namespace
+
+//! Unique of X (axis INT32_MIN: flattened) into Y, indices, inverse_indices, counts (room for the
+//! count each) and its count into the size tensor unique_count. Scratch: `workspace` (a device
+//! array of unique_workspace_bytes, as TensorRT hands the plugin), or stream-ordered memory
+//! allocated for the call.
+TRTPLUG_OP_BINDING(unique)
 {
     using namespace trtplug;
-    DeviceArray const xa = toDeviceArray(x, "x", false);
-    DeviceArray const ya = toDeviceArray(y, "y", true);
-    DeviceArray const ia = toDeviceArray(indices, "indices", true);
-    DeviceArray const va = toDeviceArray(inverse, "inverse_indices", true);
-    DeviceArray const ca = toDeviceArray(counts, "counts", true);
-    DeviceArray const na = toDeviceArray(count, "count", true);
-    require(ya.dtype == xa.dtype, "unique: y must have x's dtype");
-    require(ia.dtype == DType::kINT64 && va.dtype == DType::kINT64 && ca.dtype == DType::kINT64,
-        "unique: indices, inverse_indices and counts must be int64");
-    require(na.dtype == DType::kINT32 && na.size >= 1, "unique: count must be an int32 array of one element");
-    UniqueDims const dims = dimsOf(xa, axis);
-    require(va.size == dims.rows, "unique: inverse_indices must have one element per compared slice");
-    require(ia.size == ca.size && ia.size <= dims.rows && ya.size <= xa.size,
-        "unique: indices and counts must have one length, y no more elements than x");
-    cudaStream_t const s = toStream(stream);
+    DeviceArray const& xa = call.in(0);
+    DeviceArray const& ya = call.out(0);
+    DeviceArray const& ia = call.out(1);
+    DeviceArray const& va = call.out(2);
+    DeviceArray const& ca = call.out(3);
+    DeviceArray const& na = call.out(4);
+    call.check(ya.dtype == xa.dtype, "Y must have X's dtype");
+    call.check(ia.dtype == DType::kINT64 && va.dtype == DType::kINT64 && ca.dtype == DType::kINT64,
+        "indices, inverse_indices and counts must be int64");
+    call.check(na.dtype == DType::kINT32 && na.size >= 1, "unique_count must be an int32 array of one element");
+    UniqueDims const dims = dimsOf(xa, call.params.axis);
+    call.check(va.size == dims.rows, "inverse_indices must have one element per compared slice");
+    call.check(ia.size == ca.size && ia.size <= dims.rows && ya.size <= xa.size,
+        "indices and counts must have one length, Y no more elements than X");
     size_t const bytes = uniqueWorkspaceBytes(xa.dtype, dims);
-    StreamScratch const scratch(workspace.is_none() ? bytes : 0, s); // none when the caller gives it
+    StreamScratch const scratch(call.workspace.is_none() ? bytes : 0, call.stream); // none when given
     void* scratchPtr = scratch.get();
-    if (!workspace.is_none())
+    if (!call.workspace.is_none())
     {
-        DeviceArray const wa = toDeviceArray(workspace, "workspace", true);
-        require(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
-            "unique: workspace smaller than unique_workspace_bytes(x, axis) = " + std::to_string(bytes));
+        DeviceArray const wa = toDeviceArray(call.workspace, "workspace", true);
+        call.check(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
+            "workspace smaller than unique_workspace_bytes(x, axis) = " + std::to_string(bytes));
         scratchPtr = reinterpret_cast<void*>(wa.ptr);
     }
-    checkCuda(launchUnique(xa.dtype, reinterpret_cast<void const*>(xa.ptr), dims, sorted,
+    checkCuda(launchUnique(xa.dtype, reinterpret_cast<void const*>(xa.ptr), dims, call.params.sorted != 0,
                   reinterpret_cast<void*>(ya.ptr), reinterpret_cast<int64_t*>(ia.ptr),
                   reinterpret_cast<int64_t*>(va.ptr), reinterpret_cast<int64_t*>(ca.ptr),
-                  reinterpret_cast<int32_t*>(na.ptr), scratchPtr, bytes, s),
+                  reinterpret_cast<int32_t*>(na.ptr), scratchPtr, bytes, call.stream),
         "unique");
 }
 
-} // namespace
-
-TRTPLUG_BINDING(unique)
+TRTPLUG_BINDING_HELPERS(unique)
 {
-    m.def("unique", &uniqueArrays,
-        "ONNX Unique of x (axis INT32_MIN: flattened) into y, indices, inverse_indices, counts; the number of "
-        "unique values (slices) into count (CUDA arrays)",
-        "x"_a, "y"_a, "indices"_a, "inverse_indices"_a, "counts"_a, "count"_a, "axis"_a, "sorted"_a = true,
-        "stream"_a = py::none(), "workspace"_a = py::none());
+    using namespace pybind11::literals;
     m.def("unique_workspace_bytes", &workspaceBytes, "scratch bytes unique(x, ..., axis) needs", "x"_a, "axis"_a);
 }

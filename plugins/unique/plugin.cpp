@@ -16,9 +16,6 @@ namespace
 
 using nvinfer1::DataType;
 
-// Fields, defaults and value rules: generated from the spec.
-using UniqueParams = glue_unique::Params;
-
 bool isSupported(DataType t) noexcept
 {
     return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kINT32 || t == DataType::kINT64;
@@ -28,21 +25,11 @@ constexpr int32_t kY = 0;
 constexpr int32_t kInverse = 2;
 constexpr int32_t kCount = 4; // the size tensor
 
-class UniquePlugin : public PluginBase<UniquePlugin, UniqueParams>
+// Identity, fields, defaults and value rules: generated from the spec.
+class UniquePlugin : public GluePlugin<UniquePlugin, glue_unique::Glue>
 {
 public:
-    static constexpr char const* kName = glue_unique::kName;
-    static constexpr char const* kVersion = glue_unique::kVersion;
-    static constexpr int32_t kMinInputs = glue_unique::kMinInputs;
-    static constexpr int32_t kMaxInputs = glue_unique::kMaxInputs;
-    static constexpr int32_t kNbOutputs = glue_unique::kNbOutputs;
-
-    explicit UniquePlugin(UniqueParams params)
-        : PluginBase(std::move(params))
-    {
-        std::string const problem = glue_unique::validate(this->params());
-        TRTPLUG_ENSURE(problem.empty(), problem);
-    }
+    using GluePlugin::GluePlugin;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {

@@ -43,7 +43,7 @@ def _runners(cp: ModuleType, spec: OpSpec, proto: ModuleType, w: Workload, torch
     ext = native.native_module()
     if ext is not None and spec.key in ext.ops:
         stream = cp.cuda.get_current_stream()
-        runners["cuda"] = lambda i: proto.native(ext, _trim(w.inputs[i]), w.outputs, attrs, stream)
+        runners["cuda"] = lambda i: native.run_binding(spec, ext, _trim(w.inputs[i]), w.outputs, attrs, stream)
     runners["cupy"] = lambda i: proto.forward(cp, _trim(w.inputs[i]), w.outputs, attrs)
     if torch is not None and hasattr(proto, "torch_equivalent"):
         tensors = [[None if a is None else torch.as_tensor(a, device="cuda") for a in s] for s in w.inputs]

@@ -49,7 +49,7 @@ class CudaImpl(Impl):
 
     def execute(self, spec: OpSpec, ins: list[Any], outs: list[Any], attrs: dict[str, Any]) -> None:
         stream = self.xp().cuda.get_current_stream()
-        pyplugin_module(spec).native(native.native_module_for(spec.path), ins, outs, attrs, stream)
+        native.run_binding(spec, native.native_module_for(spec.path), ins, outs, attrs, stream)
 
 
 @cache

@@ -1,0 +1,124 @@
+// The one binding convention: every op is exposed as
+//     trtplug._native.<key>(inputs, outputs, attrs={}, stream=None, workspace=None)
+// with the op's ONNX inputs in spec order (None or a shorter list for absent optional ones), its
+// outputs then its size tensors (0-D int32 device arrays the op writes its data-dependent extents
+// into), the ONNX attributes as a dict and a CUDA stream. The tensor names, optionality, Params,
+// defaults and value rules all come from the op's generated glue (<key>/op_glue.h), so a binding
+// body only checks shapes/dtypes and launches:
+//
+//     TRTPLUG_OP_BINDING(gelu)
+//     {
+//         ... call.in(0), call.out(0), call.params, call.stream ...
+//     }
+#pragma once
+
+#include "common/binding.h"
+#include "common/binding_params.h"
+
+#include <pybind11/stl.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trtplug
+{
+
+//! One call of an op's binding, checked against its spec: every required tensor is present.
+template <class Params>
+struct OpCall
+{
+    std::string op;
+    std::vector<std::optional<DeviceArray>> inputs;
+    std::vector<std::optional<DeviceArray>> outputs;
+    Params params{};
+    cudaStream_t stream{nullptr};
+    pybind11::handle workspace; //!< None, or caller-provided scratch (a device array)
+
+    bool hasIn(size_t i) const { return i < inputs.size() && inputs[i].has_value(); }
+    bool hasOut(size_t i) const { return i < outputs.size() && outputs[i].has_value(); }
+    //! Input i (the glue guarantees required ones are present; optional ones: check hasIn first).
+    DeviceArray const& in(size_t i) const
+    {
+        require(hasIn(i), op + ": input " + std::to_string(i) + " is absent");
+        return *inputs[i];
+    }
+    DeviceArray const& out(size_t i) const
+    {
+        require(hasOut(i), op + ": output " + std::to_string(i) + " is absent");
+        return *outputs[i];
+    }
+    //! Raises ValueError "<op>: <message>" unless ok.
+    void check(bool ok, std::string const& message) const { require(ok, op + ": " + message); }
+};
+
+//! Device arrays for `objs` (a list/tuple; None entries are absent), named and checked against
+//! the spec's names/optionality: no more than the spec has, every required one present.
+template <size_t N>
+std::vector<std::optional<DeviceArray>> opArrays(std::string const& op, pybind11::handle objs,
+    char const* const (&names)[N], bool const (&optional)[N], bool writable, char const* what)
+{
+    require(pybind11::isinstance<pybind11::sequence>(objs) && !pybind11::isinstance<pybind11::str>(objs),
+        op + ": " + what + " must be a list of arrays");
+    auto const seq = pybind11::reinterpret_borrow<pybind11::sequence>(objs);
+    require(seq.size() <= N,
+        op + ": " + std::to_string(seq.size()) + " " + what + " given, the op has " + std::to_string(N));
+    std::vector<std::optional<DeviceArray>> arrays(N);
+    for (size_t i = 0; i < N; ++i)
+    {
+        bool const given = i < seq.size() && !seq[i].is_none();
+        require(given || optional[i], op + ": " + what + " '" + names[i] + "' is required");
+        if (given)
+        {
+            arrays[i] = toDeviceArray(seq[i], names[i], writable);
+        }
+    }
+    return arrays;
+}
+
+//! Parses one call through the op's generated glue (glue_<key>::Glue): arrays, Params from attrs, validate().
+template <class Glue>
+OpCall<typename Glue::Params> parseOpCall(char const* op, pybind11::handle inputs, pybind11::handle outputs,
+    pybind11::dict const& attrs, pybind11::handle stream, pybind11::handle workspace)
+{
+    OpCall<typename Glue::Params> call;
+    call.op = op;
+    call.inputs = opArrays(call.op, inputs, Glue::kInputNames, Glue::kInputOptional, false, "inputs");
+    call.outputs = opArrays(call.op, outputs, Glue::kOutputNames, Glue::kOutputOptional, true, "outputs");
+    call.params = paramsFromDict<typename Glue::Params>(attrs, op);
+    std::string const problem = Glue::validate(call.params);
+    require(problem.empty(), call.op + ": " + problem);
+    call.stream = toStream(stream);
+    call.workspace = workspace;
+    return call;
+}
+
+//! Adds `op` to the module with the convention above; `run` does the op's checks and launch.
+template <class Glue>
+void defineOp(pybind11::module_& m, char const* op, void (*run)(OpCall<typename Glue::Params> const&))
+{
+    using namespace pybind11::literals;
+    static std::string const doc
+        = std::string(Glue::kSummary) + " (inputs, outputs: lists of CUDA arrays; attrs: the ONNX attributes)";
+    m.def(
+        op,
+        [op, run](pybind11::handle inputs, pybind11::handle outputs, pybind11::dict const& attrs,
+            pybind11::handle stream, pybind11::handle workspace) {
+            run(parseOpCall<Glue>(op, inputs, outputs, attrs, stream, workspace));
+        },
+        doc.c_str(),
+        "inputs"_a, "outputs"_a, "attrs"_a = pybind11::dict(), "stream"_a = pybind11::none(),
+        "workspace"_a = pybind11::none());
+}
+
+} // namespace trtplug
+
+//! Defines op `key`'s binding body; `call` is its checked OpCall (include "<key>/op_glue.h" first).
+#define TRTPLUG_OP_BINDING(key)                                                                                        \
+    static void trtplugRun_##key(::trtplug::OpCall<::trtplug::glue_##key::Params> const& call);                       \
+    TRTPLUG_BINDING(key)                                                                                               \
+    {                                                                                                                  \
+        ::trtplug::defineOp<::trtplug::glue_##key::Glue>(m, #key, &trtplugRun_##key);                                 \
+    }                                                                                                                  \
+    static void trtplugRun_##key(::trtplug::OpCall<::trtplug::glue_##key::Params> const& call)
