@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from trtplug.commands import add_common_arguments
+from trtplug.errors import TrtplugError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model", metavar="ORIG.onnx", help="model-level parity: the original model (with --rewritten)"
     )
     parser.add_argument("--rewritten", metavar="OUT.onnx", help="the model `trtplug rewrite` made from --model")
+    parser.add_argument(
+        "--inputs",
+        metavar="FILE",
+        help="with --model: real inputs, an .npz or Polygraphy's JSON (one comparison per input set)",
+    )
     parser.add_argument(
         "--dim", action="append", default=[], metavar="NAME=VALUE", help="size of a symbolic input dim (repeatable)"
     )
@@ -52,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     from trtplug.registry import load_registry
     from trtplug.report import format_table, print_json
 
+    if args.inputs and not (args.model or args.rewritten):
+        raise TrtplugError("--inputs gives a model's inputs: use it with --model and --rewritten")
     registry = load_registry(args.plugins_dir)
     if args.model or args.rewritten:
         from trtplug.commands.parity_model import run_model_parity
@@ -86,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_selection(args: argparse.Namespace, specs, jobs) -> None:
-    from trtplug.errors import TrtplugError
 
     known = {d for s in specs for d in s.dtypes}
     for dtype in args.dtype or []:

@@ -39,18 +39,26 @@ def run_model_parity(args: argparse.Namespace, registry: Any) -> int:
     from trtplug.model_io import load_valid_model
     from trtplug.parity.impls import IMPLS
     from trtplug.parity.model import model_parity
+    from trtplug.parity.model_feeds import load_input_file
     from trtplug.report import format_table, print_json
 
     if not (args.model and args.rewritten):
         raise TrtplugError("model-level parity needs both --model ORIG.onnx and --rewritten OUT.onnx")
+    if args.inputs and args.seed is not None:
+        raise TrtplugError("--inputs gives the inputs; --seed applies only to random ones")
     if args.op or args.dtype:
         raise TrtplugError("--op/--dtype select per-op parity; they do not apply with --model")
     dims = parse_dims(args.dim)
-    original = load_valid_model(args.model, load_weights=True)
+    # The original's weights stay on disk: ONNX Runtime loads it from its file (memory ~ weights).
+    original = load_valid_model(args.model, load_weights=False)
     rewritten = load_valid_model(args.rewritten, load_weights=True)
     check_same_interface(original, rewritten, args)
+    feeds = load_input_file(args.inputs, original) if args.inputs else None
     seed = args.seed if args.seed is not None else secrets.randbits(31)
-    results = [model_parity(original, rewritten, registry, IMPLS[i], seed, dims) for i in args.impl or ["numpy"]]
+    results = [
+        model_parity(original, rewritten, registry, IMPLS[i], seed, dims, feeds, args.model)
+        for i in args.impl or ["numpy"]
+    ]
     if args.json:
         print_json(
             "parity.model",
@@ -76,6 +84,7 @@ def run_model_parity(args: argparse.Namespace, registry: Any) -> int:
         print(format_table(["IMPL", "OUTPUT", "STATUS", "MAX_ABS", "MAX_REL", "MISMATCH", "MIN_ATOL"], rows))
         for r in results:
             plugins = ", ".join(r.plugins) or "none"
-            print(f"{r.impl}: {r.status} (plugins run: {plugins}){': ' + r.detail if r.detail else ''}")
-        print(f"seed {seed}")
+            engine = f"; standard nodes in {r.engine}" if r.engine else ""
+            print(f"{r.impl}: {r.status} (plugins run: {plugins}{engine}){': ' + r.detail if r.detail else ''}")
+        print(f"inputs {args.inputs}" if args.inputs else f"seed {seed}")
     return 0 if all(r.status == "pass" for r in results) else 1

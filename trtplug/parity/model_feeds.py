@@ -1,0 +1,191 @@
+"""Inputs for model-level parity: fresh random feeds shaped by the graph inputs (integer inputs
+kept inside the tables they index), or the user's own from --inputs: a NumPy .npz (one feed) or
+Polygraphy's JSON input format (`polygraphy run --save-inputs`, `polygraphy.json.save_json` of a
+list of feed dicts: one feed per iteration). A feed is checked against the graph's inputs
+(names, element types, ranks and fixed dims) before anything runs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from trtplug.errors import TrtplugError
+from trtplug.onnx_common import is_standard_domain
+from trtplug.registry import Registry
+
+DEFAULT_DIM = 3  # symbolic or unknown dims of graph inputs, unless --dim says otherwise
+# Polygraphy's JSON marks an encoded array with this key (older releases: the legacy key).
+_POLYGRAPHY_TYPE_KEYS = ("polygraphy_class", "polygraphy_serialized_json_type")
+
+
+def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
+    """The graph inputs a caller feeds (initializers listed as inputs have defaults)."""
+    initializers = {t.name for t in model.graph.initializer}
+    return [v for v in model.graph.input if v.name not in initializers]
+
+
+def _index_bounds(model: onnx.ModelProto, registry: Registry | None, name: str) -> tuple[int, int] | None:
+    """[low, high) for an integer graph input that a covered op reads as indices: the op spec's
+    [parity.values] hint for that input, sized by the initializers the node reads (e.g. a table)."""
+    if registry is None:
+        return None
+    versions = {o.domain or "": o.version for o in model.opset_import}
+    shapes = {t.name: tuple(t.dims) for t in model.graph.initializer}
+    for node in model.graph.node:
+        spec = registry.covering(node.domain, node.op_type, versions.get(node.domain or "", 1))
+        if spec is None or spec.parity is None or name not in node.input:
+            continue
+        tensor = spec.inputs[list(node.input).index(name)] if len(node.input) <= len(spec.inputs) else None
+        hint = spec.parity.values.get(tensor.name) if tensor is not None else None
+        if hint is not None:
+            named = {t.name: shapes[n] for t, n in zip(spec.inputs, node.input, strict=False) if n in shapes}
+            try:
+                return hint.bounds(named)
+            except KeyError:  # the bound names an input that is not a constant here
+                continue
+    return None
+
+
+# Ops that pass index values through unchanged (only their layout or type changes).
+_INDEX_PASS_THROUGH = {"Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Identity", "Expand"}
+
+
+def _gather_bounds(model: onnx.ModelProto, name: str) -> tuple[int, int] | None:
+    """[0, rows) for an integer input that reaches a standard Gather's indices through
+    pass-through ops (BERT's token_type_ids into a 2-row table): the smallest table it indexes."""
+    shapes = {t.name: tuple(t.dims) for t in model.graph.initializer}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in model.graph.node:
+        for used in node.input:
+            consumers.setdefault(used, []).append(node)
+    rows, frontier, seen = [], [name], {name}
+    while frontier:
+        tensor = frontier.pop()
+        for node in consumers.get(tensor, []):
+            standard = is_standard_domain(node.domain)
+            if standard and node.op_type == "Gather" and len(node.input) > 1 and node.input[1] == tensor:
+                axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+                table = shapes.get(node.input[0])
+                if table and -len(table) <= axis < len(table):
+                    rows.append(table[axis])
+            elif standard and node.op_type in _INDEX_PASS_THROUGH and node.input[0] == tensor:
+                frontier += [o for o in node.output if o and o not in seen]
+                seen.update(node.output)
+    return (0, min(rows)) if rows and min(rows) > 0 else None
+
+
+def random_feeds(
+    model: onnx.ModelProto, dims: dict[str, int], seed: int, registry: Registry | None = None
+) -> dict[str, np.ndarray]:
+    """Fresh inputs for every graph input that is not an initializer; integer inputs a covered op
+    reads as indices stay within the tables they index."""
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    for value in graph_inputs(model):
+        tensor = value.type.tensor_type
+        dtype = helper.tensor_dtype_to_np_dtype(tensor.elem_type)
+        shape = tuple(
+            d.dim_value if d.HasField("dim_value") else dims.get(d.dim_param, DEFAULT_DIM) for d in tensor.shape.dim
+        )
+        _refuse_oversized(value.name, shape, dtype)
+        if dtype.kind == "f":
+            feeds[value.name] = rng.standard_normal(shape).astype(dtype)
+        elif dtype == np.bool_:
+            feeds[value.name] = rng.integers(0, 2, shape).astype(bool)
+        else:
+            bounds = _index_bounds(model, registry, value.name) or _gather_bounds(model, value.name)
+            low, high = bounds or (0, 4)  # small: valid as indices too
+            feeds[value.name] = rng.integers(low, high, shape).astype(dtype)
+    return feeds
+
+
+def _refuse_oversized(name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """A --dim value that makes an input larger than this machine's memory is the user's error;
+    allocating it would be killed by the OS (overcommit) rather than raise MemoryError."""
+    size = int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if size > physical:
+        raise TrtplugError(
+            f"input {name!r} of shape {list(shape)} needs {size / 2**30:.1f} GiB, more than this machine's "
+            f"{physical / 2**30:.1f} GiB of memory: choose smaller --dim values"
+        )
+
+
+def load_input_file(path: str, model: onnx.ModelProto) -> list[dict[str, np.ndarray]]:
+    """The feeds in `path` (.npz: one; Polygraphy JSON: one per iteration), each checked against
+    the model's graph inputs."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise TrtplugError(f"--inputs {path}: cannot read: {exc.strerror or exc}") from None
+    is_npz = raw[:4] == b"PK\x03\x04"  # a zip archive
+    feeds = [_npz_feed(path, raw)] if is_npz else _polygraphy_feeds(path, raw)
+    if not feeds:
+        raise TrtplugError(f"--inputs {path}: holds no input sets")
+    for index, feed in enumerate(feeds):
+        check_feed(feed, model, f"--inputs {path}" + (f" (set {index})" if len(feeds) > 1 else ""))
+    return feeds
+
+
+def _npz_feed(path: str, raw: bytes) -> dict[str, np.ndarray]:
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise TrtplugError(f"--inputs {path}: not a readable .npz archive: {exc}") from None
+
+
+def _polygraphy_feeds(path: str, raw: bytes) -> list[dict[str, np.ndarray]]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TrtplugError(f"--inputs {path}: neither an .npz archive nor JSON ({exc})") from None
+    if isinstance(data, dict):  # a single feed dict is accepted too
+        data = [data]
+    if not isinstance(data, list) or not all(isinstance(feed, dict) for feed in data):
+        raise TrtplugError(f"--inputs {path}: expected Polygraphy's input format, a list of {{name: array}} dicts")
+    return [{name: _decode_array(path, name, value) for name, value in feed.items()} for feed in data]
+
+
+def _decode_array(path: str, name: str, value: object) -> np.ndarray:
+    """One array of Polygraphy's JSON: {"array": base64 of np.save bytes, "polygraphy_class": "ndarray"}."""
+    if not (isinstance(value, dict) and "array" in value and any(k in value for k in _POLYGRAPHY_TYPE_KEYS)):
+        raise TrtplugError(f"--inputs {path}: input {name!r} is not a Polygraphy-encoded array")
+    try:
+        return np.load(io.BytesIO(base64.b64decode(value["array"], validate=True)), allow_pickle=False)
+    except (binascii.Error, ValueError, TypeError, OSError) as exc:
+        raise TrtplugError(f"--inputs {path}: input {name!r} does not decode: {exc}") from None
+
+
+def check_feed(feed: dict[str, np.ndarray], model: onnx.ModelProto, where: str) -> None:
+    """Names, element types, ranks and fixed dims of a user feed against the graph inputs."""
+    expected = {v.name: v for v in graph_inputs(model)}
+    unknown = sorted(set(feed) - set(expected))
+    missing = sorted(set(expected) - set(feed))
+    if unknown or missing:
+        parts = [f"no graph input named {', '.join(map(repr, unknown))}"] * bool(unknown)
+        parts += [f"missing {', '.join(map(repr, missing))}"] * bool(missing)
+        raise TrtplugError(f"{where}: {'; '.join(parts)} (graph inputs: {', '.join(expected) or 'none'})")
+    for name, value in expected.items():
+        tensor = value.type.tensor_type
+        array = feed[name]
+        dtype = helper.tensor_dtype_to_np_dtype(tensor.elem_type)
+        if array.dtype != dtype:
+            raise TrtplugError(f"{where}: input {name!r} is {array.dtype}, the model takes {dtype}")
+        dims = list(tensor.shape.dim)
+        if tensor.HasField("shape") and len(dims) != array.ndim:
+            raise TrtplugError(f"{where}: input {name!r} has rank {array.ndim}, the model takes rank {len(dims)}")
+        for axis, (d, size) in enumerate(zip(dims, array.shape, strict=False)):
+            if d.HasField("dim_value") and d.dim_value != size:
+                raise TrtplugError(
+                    f"{where}: input {name!r} has {size} on axis {axis}, the model fixes it to {d.dim_value}"
+                )

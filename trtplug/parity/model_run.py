@@ -1,0 +1,142 @@
+"""Running the rewritten model with its plugin nodes bound to one of trtplug's implementations.
+
+Large-model mode (the default): the graph is cut at its plugin nodes; each stretch of standard
+nodes runs in ONNX Runtime (CPU, optimizations off, as the original does), each plugin node through
+the implementation, in rounds: all standard nodes that do not wait on a plugin output, then the
+plugin nodes whose inputs are ready. Intermediate tensors are dropped once their last reader has
+run, and a stretch carries only the initializers it reads, so memory stays near the weights.
+Plugin nodes inside If/Loop/Scan bodies cannot be cut out of ONNX Runtime: such models (and any
+stretch ONNX Runtime refuses) run whole in onnx.reference instead.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from trtplug.onnx_common import iter_nodes, node_subgraphs
+
+
+class StretchError(Exception):
+    """ONNX Runtime could not run a stretch of standard nodes (not a plugin failure)."""
+
+
+PluginRunner = Callable[[onnx.NodeProto, list[Any]], tuple]
+
+
+def plugins_in_subgraphs(model: onnx.ModelProto, plugin_ops: set[tuple[str, str]]) -> bool:
+    """Whether a plugin node sits inside an If/Loop/Scan body (at any depth)."""
+    bodies = (body for node in model.graph.node for _, body in node_subgraphs(node))
+    return any((n.domain, n.op_type) in plugin_ops for body in bodies for _, n in iter_nodes(body))
+
+
+def _outer_reads(graph: onnx.GraphProto) -> set[str]:
+    """Names a body reads from the enclosing scope (neither produced nor declared inside it)."""
+    local = {v.name for v in graph.input} | {t.name for t in graph.initializer}
+    reads: set[str] = set()
+    for node in graph.node:
+        reads.update(r for r in node_reads(node) if r not in local)
+        local.update(node.output)
+    return reads
+
+
+def node_reads(node: onnx.NodeProto) -> set[str]:
+    """A node's inputs plus what its If/Loop/Scan bodies read from outside."""
+    reads = {i for i in node.input if i}
+    for _, body in node_subgraphs(node):
+        reads |= _outer_reads(body)
+    return reads
+
+
+def _ort_session(model: onnx.ModelProto) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
+class _Stretches:
+    """State of one segmented run: computed values and how many readers each still has."""
+
+    def __init__(self, model: onnx.ModelProto, feeds: dict[str, np.ndarray], plugins: dict, run: PluginRunner):
+        self.model, self.plugins, self.run_plugin = model, plugins, run
+        self.initializers = {t.name: t for t in model.graph.initializer}
+        self.values: dict[str, Any] = dict(feeds)
+        self.keep = {o.name for o in model.graph.output}
+        # Nodes by position: protobuf hands out a new wrapper object on every access.
+        self.nodes = list(model.graph.node)
+        self.reads = [node_reads(n) for n in self.nodes]
+        self.readers = Counter(r for reads in self.reads for r in reads)
+
+    def value(self, name: str) -> Any:
+        if name not in self.values and name in self.initializers:
+            return numpy_helper.to_array(self.initializers[name])
+        return self.values.get(name)
+
+    def release(self, indices: Iterable[int]) -> None:
+        for index in indices:
+            for name in self.reads[index]:
+                self.readers[name] -= 1
+                if self.readers[name] <= 0 and name not in self.keep:
+                    self.values.pop(name, None)
+
+    def run_standard(self, indices: list[int], later: list[int]) -> None:
+        nodes = [self.nodes[i] for i in indices]
+        produced = {o for n in nodes for o in n.output if o}
+        reads = set().union(*(self.reads[i] for i in indices)) - produced
+        wanted = ({r for i in later for r in self.reads[i]} | self.keep) & produced
+        fed = sorted(r for r in reads if r in self.values)
+        inits = [self.initializers[r] for r in sorted(reads) if r in self.initializers and r not in self.values]
+        inputs = [
+            helper.make_tensor_value_info(r, helper.np_dtype_to_tensor_dtype(np.asarray(self.values[r]).dtype), None)
+            for r in fed
+        ]
+        outputs = [onnx.ValueInfoProto(name=o) for o in sorted(wanted)]
+        graph = helper.make_graph(nodes, "stretch", inputs, outputs, initializer=inits)
+        part = helper.make_model(graph, opset_imports=self.model.opset_import, ir_version=self.model.ir_version)
+        part.functions.extend(self.model.functions)
+        try:
+            results = _ort_session(part).run(None, {r: self.values[r] for r in fed})
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise StretchError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+        self.values.update(zip((o.name for o in outputs), results, strict=True))
+
+    def run_plugins(self, indices: list[int]) -> None:
+        for node in (self.nodes[i] for i in indices):
+            outs = self.run_plugin(node, [self.value(i) if i else None for i in node.input])
+            self.values.update((name, value) for name, value in zip(node.output, outs, strict=False) if name)
+
+
+def run_in_stretches(
+    model: onnx.ModelProto, feeds: dict[str, np.ndarray], plugins: set[tuple[str, str]], run: PluginRunner
+) -> list[Any]:
+    """The graph outputs of `model`: standard stretches in ONNX Runtime, plugin nodes through `run`."""
+    state = _Stretches(model, feeds, plugins, run)
+    pending = list(range(len(state.nodes)))
+    while pending:
+        blocked: set[str] = set()
+        standard, ready, later = [], [], []
+        for index in pending:
+            node = state.nodes[index]
+            waits = bool(state.reads[index] & blocked)
+            if (node.domain, node.op_type) in plugins and not waits:
+                ready.append(index)
+            elif not waits:
+                standard.append(index)
+                continue
+            else:
+                later.append(index)
+            blocked.update(o for o in node.output if o)
+        if standard:
+            state.run_standard(standard, ready + later)
+        state.run_plugins(ready)
+        state.release(standard + ready)
+        pending = later
+    return [state.value(o.name) for o in model.graph.output]
