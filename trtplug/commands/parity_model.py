@@ -36,7 +36,7 @@ def check_same_interface(original: Any, rewritten: Any, args: argparse.Namespace
 
 
 def run_model_parity(args: argparse.Namespace, registry: Any) -> int:
-    from trtplug.model_io import load_valid_model
+    from trtplug.model_io import load_valid_model, without_weights
     from trtplug.parity.impls import IMPLS
     from trtplug.parity.model import model_parity
     from trtplug.parity.model_feeds import load_input_file
@@ -49,8 +49,9 @@ def run_model_parity(args: argparse.Namespace, registry: Any) -> int:
     if args.op or args.dtype:
         raise TrtplugError("--op/--dtype select per-op parity; they do not apply with --model")
     dims = parse_dims(args.dim)
-    # The original's weights stay on disk: ONNX Runtime loads it from its file (memory ~ weights).
-    original = load_valid_model(args.model, load_weights=False)
+    # Only the original's interface and node walks stay in memory: ONNX Runtime reads it from its
+    # file, so its weights are held once (by ONNX Runtime), beside the rewritten model's.
+    original = without_weights(load_valid_model(args.model))
     rewritten = load_valid_model(args.rewritten, load_weights=True)
     check_same_interface(original, rewritten, args)
     feeds = load_input_file(args.inputs, original) if args.inputs else None

@@ -157,6 +157,15 @@ def _original_session(original: onnx.ModelProto, path: str | None) -> Any:
         raise TrtplugError(f"ONNX Runtime cannot load the original model: {str(exc).splitlines()[0]}") from None
 
 
+def _run_original(original: onnx.ModelProto, path: str | None, feeds: list[dict[str, np.ndarray]]) -> list[list]:
+    """The original's outputs for every feed, in ONNX Runtime."""
+    session = _original_session(original, path)
+    try:
+        return [session.run(None, feed) for feed in feeds]
+    except Exception as exc:  # ONNX Runtime rejects these inputs
+        raise TrtplugError(f"ONNX Runtime failed on the original model: {str(exc).splitlines()[0]}") from None
+
+
 def tolerance_for(specs: list[OpSpec], dtype: str) -> Tolerance:
     tolerances = [s.tolerances[dtype] for s in specs if dtype in s.tolerances] or [FALLBACK_TOLERANCE]
     return Tolerance(max(t.atol for t in tolerances), max(t.rtol for t in tolerances))
@@ -178,13 +187,9 @@ def model_parity(
     specs = plugin_specs(rewritten, registry, impl)
     result.plugins = sorted(s.plugin.name for s in specs.values())
     feeds = feeds or [random_feeds(original, dims, seed, registry)]
-    session = _original_session(original, original_path)
+    expected_sets = _run_original(original, original_path, feeds)  # its session is freed before ours
     names = [o.name for o in rewritten.graph.output]
-    for index, feed in enumerate(feeds):
-        try:
-            expected = session.run(None, feed)
-        except Exception as exc:  # ONNX Runtime rejects these inputs
-            raise TrtplugError(f"ONNX Runtime failed on the original model: {str(exc).splitlines()[0]}") from None
+    for index, (feed, expected) in enumerate(zip(feeds, expected_sets, strict=True)):
         try:
             actual, result.engine = _run_rewritten(rewritten, feed, specs, impl)
         except Exception as exc:  # an op onnx.reference lacks, or the implementation under test failing
