@@ -119,4 +119,4 @@ def test_help_and_static_mode_need_no_parser(tmp_path: Path) -> None:
     path = save(_relu_model(), tmp_path)
     done = run_cli("check", str(path))
     assert done.returncode == 0, done.stderr
-    assert "no TensorRT parser is importable" in done.stdout and "static data, TensorRT 10.x" in done.stdout
+    assert "no TensorRT parser is importable" in done.stdout and "static data, TensorRT 10.16" in done.stdout

@@ -14,6 +14,10 @@ class Finding:
     reason: str
     source: str  # "node parse", "whole-model parse", "parser abort", "static data"
     plugin: str | None = None  # covering trtplug plugin, None when no plugin covers the node
+    # rejected: TensorRT cannot import it; plugin-library: it imports only with TensorRT's plugin
+    # library (libnvinfer_plugin) loaded; not-in-rtx: TensorRT imports it through that library,
+    # which TensorRT-RTX does not ship.
+    kind: str = "rejected"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -31,7 +35,9 @@ class CheckReport:
 
     @property
     def uncovered(self) -> list[Finding]:
-        return [f for f in self.findings if f.plugin is None]
+        """Findings that stop the import: no covering plugin and not fixed by loading TensorRT's
+        plugin library."""
+        return [f for f in self.findings if f.plugin is None and f.kind != "plugin-library"]
 
     @property
     def exit_code(self) -> int:

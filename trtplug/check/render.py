@@ -24,11 +24,16 @@ def _rows(report: CheckReport, width: int | None) -> list[list[str]]:
 def summary(report: CheckReport) -> str:
     if not report.findings:
         return f"{report.nodes} nodes checked ({report.engine}): TensorRT imports every node"
-    covered = len(report.findings) - len(report.uncovered)
-    return (
-        f"{report.nodes} nodes checked ({report.engine}): {len(report.findings)} rejected, "
+    library = [f for f in report.findings if f.kind == "plugin-library"]
+    rejected = len(report.findings) - len(library)
+    covered = rejected - len(report.uncovered)
+    text = (
+        f"{report.nodes} nodes checked ({report.engine}): {rejected} rejected, "
         f"{covered} covered by a trtplug plugin, {len(report.uncovered)} not covered"
     )
+    if library:
+        text += f"; {len(library)} import only with TensorRT's plugin library (libnvinfer_plugin) loaded"
+    return text
 
 
 def print_table(report: CheckReport, out: TextIO | None = None) -> None:

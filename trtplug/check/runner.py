@@ -48,6 +48,7 @@ def check_model(
 
         pairs = run_parser_check(model, model_path, report, chosen, progress, whole_model, timeout_s)
         report.findings = findings_from(pairs, covering)
+        _mark_plugin_library_ops(report.findings, chosen)
         said = {part for f in report.findings for part in f.reason.split("; ")}
         report.findings += [  # the model does not import, for a reason tied to no node (e.g. an input's dtype)
             Finding("(whole model)", "-", "-", reason, "whole-model parse", None)
@@ -58,14 +59,44 @@ def check_model(
         return report
     if not static:
         report.notes.append("no TensorRT parser is importable (tensorrt, tensorrt_rtx): static mode")
-    from trtplug.check.static import run_static_check
+    from trtplug.check.static import resolve_version, run_static_check
 
-    report.engine = f"static data, TensorRT {trt_version}.x"
+    report.engine = f"static data, TensorRT {resolve_version(trt_version)}"
     sites = run_static_check(model, model_path, trt_version, report)
     report.nodes = len(sites)
     report.findings = [
-        Finding(s.path, s.node.op_type, domain_label(s.node.domain), reason, "static data", covering(s))
-        for s, reason in sites
-        if reason
+        _static_finding(s, reason, plugin, covering(s)) for s, reason, plugin in sites if reason or plugin
     ]
     return report
+
+
+def _mark_plugin_library_ops(findings: list[Finding], backend: str) -> None:
+    """A parser rejection of an op TensorRT imports through its plugin library: TensorRT-RTX has no
+    such library; with TensorRT, loading it is the fix."""
+    from trtplug.check.static import library_plugin_of
+
+    for finding in findings:
+        plugin = library_plugin_of(finding.op_type)
+        if plugin is None:
+            continue
+        if backend == "tensorrt_rtx":
+            finding.kind = "not-in-rtx"
+            finding.reason += (
+                f" (TensorRT imports {finding.op_type} through its plugin library, libnvinfer_plugin: {plugin}; "
+                "TensorRT-RTX ships no plugin library)"
+            )
+        else:
+            finding.kind = "plugin-library"
+            finding.reason += f" (load TensorRT's plugin library, libnvinfer_plugin: {plugin}, before parsing)"
+
+
+def _static_finding(site: NodeSite, reason: str | None, library_plugin: str | None, covering: str | None) -> Finding:
+    domain = domain_label(site.node.domain)
+    if reason:
+        return Finding(site.path, site.node.op_type, domain, reason, "static data", covering)
+    note = (
+        f"imports only with TensorRT's plugin library loaded (libnvinfer_plugin: {library_plugin}): call "
+        "initLibNvInferPlugins (Python: tensorrt.init_libnvinfer_plugins) before parsing; TensorRT-RTX has no "
+        "such library"
+    )
+    return Finding(site.path, site.node.op_type, domain, note, "static data", covering, "plugin-library")

@@ -26,8 +26,34 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "tensorrt_ops.toml"
-VERSIONS = ("10", "11")
-CONDITION_KEYS = {"attribute", "input", "input_rank", "max_outputs"}
+# The releases the data describes; a bare major means its latest.
+RELEASES = tuple(f"10.{minor}" for minor in range(17)) + tuple(f"11.{minor}" for minor in range(6))
+LATEST = {"10": "10.16", "11": "11.5"}
+VERSIONS = tuple(LATEST)
+CONDITION_KEYS = {"attribute", "input", "absent_input", "present_input", "same_shape", "input_rank", "max_outputs"}
+
+
+def resolve_version(text: str) -> str:
+    """A release of the data ("10.8"), from a release or a bare major ("10": its latest)."""
+    version = LATEST.get(text, text)
+    if version not in RELEASES:
+        raise TrtplugError(
+            f"--trt-version {text}: no capability data (known: 10.0 ... 10.16, 11.0 ... 11.5, or 10 / 11 for "
+            "the latest of a major)"
+        )
+    return version
+
+
+def _release(version: str) -> tuple[int, int]:
+    major, _, minor = version.partition(".")
+    return int(major), int(minor or 0)
+
+
+def applies(fact: dict[str, Any], version: str) -> bool:
+    """Whether a fact with optional `since`/`until` releases holds for `version`."""
+    release = _release(version)
+    since, until = fact.get("since"), fact.get("until")
+    return (since is None or release >= _release(since)) and (until is None or release < _release(until))
 
 
 @cache
@@ -45,27 +71,35 @@ def load_data(path: Path = DATA_PATH) -> dict[str, Any]:
                 raise TrtplugError(f"{where}: needs a reason and one of {', '.join(sorted(CONDITION_KEYS))}")
             if condition.get("source", data["default_source"]) not in sources:
                 raise TrtplugError(f"{where}: unknown source {condition.get('source')!r}")
-    for table in [data["ops"], *(v.get("ops", {}) for v in data.get("versions", {}).values())]:
-        for op, entry in table.items():
-            if entry.get("source", data["default_source"]) not in sources:
-                raise TrtplugError(f"{path}: ops.{op}: unknown source {entry.get('source')!r}")
+            if any(condition[k] not in RELEASES for k in ("since", "until") if k in condition):
+                raise TrtplugError(f"{where}: since/until must be known releases (10.0 ... 11.5)")
+    for op, entry in data["ops"].items():
+        if entry.get("source", data["default_source"]) not in sources:
+            raise TrtplugError(f"{path}: ops.{op}: unknown source {entry.get('source')!r}")
+        for key in ("since", "until"):
+            if key in entry and entry[key] not in RELEASES:
+                raise TrtplugError(f"{path}: ops.{op}: {key} {entry[key]!r} is not a known release")
     return data
 
 
 def op_table(version: str, data: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Op name -> entry for one TensorRT major version (base matrix plus that version's overlay)."""
+    """Op name -> entry of every op `version` (a release, e.g. "10.8") has an importer for."""
     data = data or load_data()
-    return {**data["ops"], **data.get("versions", {}).get(version, {}).get("ops", {})}
+    return {op: entry for op, entry in data["ops"].items() if applies(entry, resolve_version(version))}
+
+
+def library_plugin_of(op_type: str) -> str | None:
+    """The plugin-library plugin TensorRT's importer inserts for `op_type` (None: a native layer)."""
+    return load_data()["ops"].get(op_type, {}).get("plugin")
 
 
 class StaticJudge:
     def __init__(self, version: str, ctx: ModelContext | None = None) -> None:
-        if version not in VERSIONS:
-            raise TrtplugError(f"--trt-version {version}: no capability data (known: {', '.join(VERSIONS)})")
         self.data = load_data()
-        self.version = version
-        self.ops = op_table(version, self.data)
-        self.tensor_types = set(self.data["tensor_types"][version])
+        self.version = resolve_version(version)
+        self.ops = op_table(self.version, self.data)
+        types = self.data["tensor_types"]
+        self.tensor_types = {t for t in types["types"] if applies({"since": types["since"].get(t)}, self.version)}
         self.functions = {(f.domain, f.name): f for f in (ctx.model.functions if ctx else [])}
 
     def judge(self, site: NodeSite) -> str | None:
@@ -75,22 +109,36 @@ class StaticJudge:
             return self._judge_function(self.functions[(node.domain, node.op_type)], site)
         entry = self.ops.get(node.op_type)
         if entry is None:
-            return (
-                f"TensorRT {self.version}.x has no importer for {node.op_type} (not in {self.data['default_source']})"
-            )
+            return self._no_importer(node.op_type)
         if entry.get("supported", True) is False:
-            return f"TensorRT {self.version}.x does not support {node.op_type} (source: {self._source(entry)})"
+            return f"TensorRT {self.version} does not support {node.op_type} (source: {self._source(entry)})"
         dtype = self._main_dtype(site, entry)
         problem = self._types(site, entry, dtype)
         for condition in self.data.get("conditions", {}).get(node.op_type, []):
             if problem:
                 break
-            applies = self.version in condition.get("versions", VERSIONS) and (
-                "when_types" not in condition or dtype in condition["when_types"]
+            relevant = (
+                applies(condition, self.version)
+                and ("when_types" not in condition or dtype in condition["when_types"])
+                and _when_attribute(condition, node)
             )
-            if applies and not _holds(condition, site):
+            if relevant and not _holds(condition, site):
                 problem = f"{condition['reason']} (source: {self._source(condition)})"
         return problem
+
+    def _no_importer(self, op_type: str) -> str:
+        later = self.data["ops"].get(op_type)
+        if later is not None and "since" in later and _release(later["since"]) > _release(self.version):
+            return (
+                f"TensorRT {self.version} has no importer for {op_type} (added in TensorRT {later['since']}; "
+                f"source: {self._source(later)})"
+            )
+        return f"TensorRT {self.version} has no importer for {op_type} (not in {self.data['default_source']})"
+
+    def plugin_library(self, site: NodeSite) -> str | None:
+        """The TensorRT plugin-library plugin the importer inserts for this node, if any."""
+        entry = self.ops.get(site.node.op_type)
+        return entry.get("plugin") if entry else None
 
     @staticmethod
     def _main_dtype(site: NodeSite, entry: dict[str, Any]) -> str | None:
@@ -132,6 +180,33 @@ class StaticJudge:
         return None
 
 
+def _attribute(node: onnx.NodeProto, name: str, default: Any = None) -> Any:
+    attr = next((a for a in node.attribute if a.name == name), None)
+    value = helper.get_attribute_value(attr) if attr is not None else default
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _when_attribute(condition: dict[str, Any], node: onnx.NodeProto) -> bool:
+    """A condition with `when_attribute`/`when_value` applies only to nodes with that value."""
+    if "when_attribute" not in condition:
+        return True
+    return _attribute(node, condition["when_attribute"], condition.get("when_default")) == condition["when_value"]
+
+
+def _same_shapes(site: NodeSite, indices: list[int]) -> bool:
+    """Whether the inputs at `indices` have one shape (true when a shape is unknown)."""
+    shapes = []
+    for index in indices:
+        kind = site.scope.types.get(site.node.input[index]) if index < len(site.node.input) else None
+        if kind is None or not kind.tensor_type.HasField("shape"):
+            return True
+        dims = kind.tensor_type.shape.dim
+        if any(not d.HasField("dim_value") for d in dims):
+            return True
+        shapes.append([d.dim_value for d in dims])
+    return all(s == shapes[0] for s in shapes)
+
+
 def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
     node = site.node
     if "attribute" in condition:
@@ -147,6 +222,12 @@ def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
         index = condition["input"]
         name = node.input[index] if index < len(node.input) else ""
         return not name or name in site.scope.constants
+    if "same_shape" in condition:
+        return _same_shapes(site, condition["same_shape"])
+    if "absent_input" in condition or "present_input" in condition:
+        index = condition.get("absent_input", condition.get("present_input"))
+        given = index < len(node.input) and bool(node.input[index])
+        return given == ("present_input" in condition)
     if "input_rank" in condition:
         kind = site.scope.types.get(node.input[0]) if node.input else None
         if kind is None or not kind.tensor_type.HasField("shape"):
@@ -158,8 +239,9 @@ def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
 
 def run_static_check(
     model: onnx.ModelProto, path: Path, version: str, report: CheckReport
-) -> list[tuple[NodeSite, str | None]]:
-    """Every node with the reason the data gives for rejecting it (None: imports)."""
+) -> list[tuple[NodeSite, str | None, str | None]]:
+    """Every node with the reason the data gives for rejecting it (None: imports) and the
+    plugin-library plugin its import needs (None: none)."""
     inferred = infer_types(model, report.notes)
     judge = StaticJudge(version, ModelContext.of(inferred, path.resolve().parent))
-    return [(site, judge.judge(site)) for site in walk(inferred)]
+    return [(site, judge.judge(site), judge.plugin_library(site)) for site in walk(inferred)]

@@ -15,7 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL.onnx", help="the ONNX model to check")
     parser.add_argument("--static", action="store_true", help="judge from shipped capability data, not the parser")
     parser.add_argument(
-        "--trt-version", choices=["10", "11"], default="10", help="TensorRT major version for --static (default 10)"
+        "--trt-version",
+        type=_trt_version,
+        default="10",
+        metavar="X.Y",
+        help="TensorRT release for --static: 10.0 ... 10.16, 11.0 ... 11.5, or 10 / 11 for the latest (default 10)",
     )
     parser.add_argument(
         "--backend",
@@ -28,6 +32,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="S", help="seconds one parse may take")
     add_common_arguments(parser)
+
+
+def _trt_version(text: str) -> str:
+    from trtplug.check.static import resolve_version
+    from trtplug.errors import TrtplugError
+
+    try:
+        return resolve_version(text)
+    except TrtplugError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--trt-version {text}: ")) from None
 
 
 def run(args: argparse.Namespace) -> int:
