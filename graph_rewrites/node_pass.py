@@ -62,7 +62,9 @@ class NodePassResult:
     domains: set[str] = field(default_factory=set)  # plugin domains used
 
 
-def run_node_pass(view: GraphView, coverage: Coverage, selection: Selection, prefix: str) -> NodePassResult:
+def run_node_pass(
+    view: GraphView, coverage: Coverage, selection: Selection, prefix: str, native: dict | None = None
+) -> NodePassResult:
     result = NodePassResult()
     for index, node in enumerate(view.graph.node):
         name = f"{prefix}{node.name or f'{node.op_type}_{index}'}"
@@ -76,6 +78,10 @@ def run_node_pass(view: GraphView, coverage: Coverage, selection: Selection, pre
         specs, refusal = selected_specs(selection, specs, {node.op_type, op})
         if refusal:
             result.changes.append(Change(name, op, EXCLUDED, reason=refusal))
+            continue
+        kept = (native or {}).get(node.output[0]) if node.output else None
+        if kept is not None and kept[0] == node.op_type:  # the target imports this very node
+            result.changes.append(Change(name, op, LEFT, reason=kept[1]))
             continue
         chosen, why = first_plan(specs, node, view)
         if chosen is None:

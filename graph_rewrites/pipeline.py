@@ -26,6 +26,9 @@ class RewriteOptions:
     selection: Selection = field(default_factory=Selection)
     patterns: bool = True
     base_dir: str | None = None  # folder of the model's external data
+    # Covered nodes the target TensorRT imports natively, by first output name -> (op_type, why):
+    # left alone (trtplug/rewrite_target.py). None: replace every covered node.
+    native: dict[str, tuple[str, str]] | None = None
 
 
 @dataclass
@@ -33,6 +36,7 @@ class RewriteResult:
     changes: list[Change]
     sorted_nodes: bool  # whether nodes had to be re-sorted topologically
     input_infers_strictly: bool = True  # else the output is not held to strict shape inference either
+    target: str = ""  # what decided which covered nodes stay native (set by the CLI)
 
     def count(self, action: str) -> int:
         return sum(c.action == action for c in self.changes)
@@ -58,7 +62,8 @@ def _rewrite_graph(
         view = GraphView(graph, types, options.base_dir)
         run_pattern_pass(view, coverage, options.selection, result)
         restructured = view.apply()
-    nodes = run_node_pass(GraphView(graph, types, options.base_dir), coverage, options.selection, prefix)
+    graph_view = GraphView(graph, types, options.base_dir)
+    nodes = run_node_pass(graph_view, coverage, options.selection, prefix, options.native)
     result.changes += nodes.changes
     result.released |= nodes.released
     result.output_types.update(nodes.output_types)

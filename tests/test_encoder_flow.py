@@ -10,6 +10,7 @@ import onnx
 import pytest
 
 from tests.encoder_model import encoder_model
+from trtplug.check.backend import available_backends
 from trtplug.cli import main
 
 DIMS = ["--dim", "batch=2", "--dim", "seq=7"]
@@ -25,7 +26,7 @@ def encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def rewritten(encoder: Path) -> Path:
     out = encoder.with_name("encoder.plugins.onnx")
-    assert main(["rewrite", str(encoder), "-o", str(out)]) == 0
+    assert main(["rewrite", str(encoder), "-o", str(out), "--all-covered"]) == 0
     return out
 
 
@@ -40,6 +41,20 @@ def test_check_names_every_rejected_contrib_node_and_its_plugin(encoder: Path, c
         if node.op_type == "Gelu":
             continue  # the parser dispatches by op_type: ai.onnx Gelu (opset 20) imports it
         assert findings[node.name]["plugin"].startswith("Trtplug"), findings.get(node.name)
+
+
+def test_rewrite_leaves_what_the_target_imports(encoder: Path, tmp_path: Path, capsys) -> None:
+    """By default only the nodes the target rejects: for TensorRT 10.16 (static data) the contrib Gelu
+    imports as ai.onnx Gelu and stays; every other contrib node becomes a plugin node."""
+    out = tmp_path / "targeted.onnx"
+    assert main(["rewrite", str(encoder), "-o", str(out), "--trt-version", "10.16", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    left = {c["node"]: c["reason"] for c in doc["changes"] if c["action"] == "left"}
+    gelu = [n.name for n in contrib_nodes(onnx.load(encoder)) if n.op_type == "Gelu"]
+    assert gelu and set(left) == set(gelu), left
+    assert all("static data, TensorRT 10.16 imports it natively" in why for why in left.values())
+    assert doc["target"] == "static data, TensorRT 10.16"
+    assert [n.op_type for n in contrib_nodes(onnx.load(out))] == ["Gelu"] * len(gelu)
 
 
 def test_rewrite_replaces_every_contrib_node(encoder: Path, rewritten: Path) -> None:
@@ -84,3 +99,16 @@ def test_parser_check_types_the_graph_after_contrib_ops(encoder: Path, capsys) -
     doc = json.loads(capsys.readouterr().out)
     assert doc["mode"] == "parser" and doc["uncovered"] == 0
     assert all(f["domain"] == "com.microsoft" for f in doc["findings"])
+
+
+@pytest.mark.skipif("tensorrt_rtx" not in available_backends(), reason="tensorrt-rtx is not installed")
+def test_default_rewrite_replaces_exactly_what_the_parser_rejects(encoder: Path, tmp_path: Path, capsys) -> None:
+    """No --trt-version: the target is the parser `check` asks; the two always agree."""
+    assert main(["check", str(encoder), "--json", "--no-progress"]) == 0
+    rejected = {f["node"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert main(["rewrite", str(encoder), "-o", str(tmp_path / "out.onnx"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    replaced = {c["node"] for c in doc["changes"] if c["action"] == "replaced"}
+    left = {c["node"] for c in doc["changes"] if c["action"] == "left"}
+    assert doc["target"].startswith("tensorrt_rtx") and replaced == rejected and left
+    assert not left & rejected

@@ -133,11 +133,14 @@ def test_model_parity_passes_and_catches_a_wrong_rewrite(tmp_path: Path, capsys)
     assert "FAIL" in capsys.readouterr().out
 
 
-def test_parity_reports_ops_the_reference_cannot_run(tmp_path: Path, capsys) -> None:
-    original = tmp_path / "gelu.onnx"
+def test_parity_reports_ops_nothing_can_run(tmp_path: Path, capsys) -> None:
+    """A rewritten node that is neither a plugin, nor known to ONNX Runtime or onnx.reference."""
+    original, rewritten = tmp_path / "gelu.onnx", tmp_path / "mystery.onnx"
     m = model([helper.make_node("Gelu", ["x"], ["y"], domain="com.microsoft", name="g")], [io("x")], [io("y")])
     onnx.save(m, original)
-    assert main(["parity", "--model", str(original), "--rewritten", str(original)]) == 1
+    node = helper.make_node("Mystery", ["x"], ["y"], domain="acme", name="g")
+    onnx.save(model([node], [io("x")], [io("y")], extra_opsets=(("acme", 1),)), rewritten)
+    assert main(["parity", "--model", str(original), "--rewritten", str(rewritten)]) == 1
     assert "running the rewritten model failed" in capsys.readouterr().out
 
 

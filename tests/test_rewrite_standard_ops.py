@@ -36,6 +36,9 @@ def test_one_output_max_pool_is_left_to_tensorrt(tmp_path: Path, capsys) -> None
     onnx.save(conv_net(np.random.default_rng(0)), source)
     assert main(["rewrite", str(source), "-o", str(tmp_path / "out.onnx")]) == 0
     out = capsys.readouterr().out
+    assert "pool1" in out and "imports it natively" in out and "0 replaced" in out  # the target takes it
+    assert main(["rewrite", str(source), "-o", str(tmp_path / "out.onnx"), "--all-covered"]) == 0
+    out = capsys.readouterr().out
     assert "pool1" in out and "does not use output 'Indices'" in out and "0 replaced" in out
     ops = [n.op_type for n in onnx.load(tmp_path / "out.onnx").graph.node]
     assert ops == [n.op_type for n in onnx.load(source).graph.node]

@@ -31,6 +31,7 @@ def summary(result: Any, output: Path | None) -> str:
     fused_nodes = sum(len(c.nodes) for c in result.changes if c.action == "fused")
     text = ", ".join(f"{counts[a]} {a}" for a in ACTIONS)
     text += f" ({fused_nodes} nodes fused)" if fused_nodes else ""
+    text += f"; target: {result.target}" if getattr(result, "target", "") else ""
     return text + (f"; wrote {output}" if output else "; dry run: nothing written")
 
 
@@ -53,6 +54,7 @@ def print_report(args: argparse.Namespace, result: Any, output: Path | None) -> 
             "dry_run": bool(args.dry_run),
             "counts": {a: sum(c.action == a for c in result.changes) for a in ACTIONS},
             "resorted": result.sorted_nodes,
+            "target": result.target,
             "changes": [c.as_dict() for c in result.changes],
         }
         print_json("rewrite", payload)

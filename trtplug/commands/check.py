@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--static", action="store_true", help="judge from shipped capability data, not the parser")
     parser.add_argument(
         "--trt-version",
-        type=_trt_version,
+        type=trt_version,
         default="10",
         metavar="X.Y",
         help="TensorRT release for --static: 10.0 ... 10.16, 11.0 ... 11.5, or 10 / 11 for the latest (default 10)",
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
 
 
-def _trt_version(text: str) -> str:
+def trt_version(text: str) -> str:
     from trtplug.check.static import resolve_version
     from trtplug.errors import TrtplugError
 

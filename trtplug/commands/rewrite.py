@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from trtplug.commands import add_common_arguments
+from trtplug.commands.check import trt_version
 from trtplug.onnx_common import qualified_op
 
 
@@ -30,6 +31,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help=f"{what} nodes of this op type, domain::op, op key, plugin name or rule (repeatable)",
         )
     parser.add_argument("--no-patterns", action="store_true", help="skip the subgraph pattern rules")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--all-covered", action="store_true", help="replace every covered node, also those the target imports natively"
+    )
+    target.add_argument(
+        "--trt-version",
+        type=trt_version,
+        metavar="X.Y",
+        help="target: TensorRT release X.Y (static data, as `check --static`); default: the parser `check` uses",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["auto", "tensorrt", "tensorrt_rtx"],
+        default="auto",
+        help="target parser when no --trt-version is given (default: tensorrt if importable, else tensorrt_rtx)",
+    )
     parser.add_argument("--markdown", action="store_true", help="report as a Markdown table")
     add_common_arguments(parser)
 
@@ -71,7 +88,14 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     if note:  # ONNX Runtime's default-domain ops, left unvalidated without onnxruntime
         print(f"trtplug: {args.model}: ONNX Runtime ops {note}", file=sys.stderr)
     options = pipeline.RewriteOptions(selection, not args.no_patterns, str(source_dir))
+    target = None
+    if not args.all_covered:
+        from trtplug.rewrite_target import resolve_target
+
+        target = resolve_target(args.model, model, registry, args.trt_version, args.backend, args.plugins_dir)
+        options.native = target.native
     result = pipeline.rewrite_model(model, registry, options)
+    result.target = target.label if target else "every covered node (--all-covered)"
     validate.check_model(model, "the rewritten model", result.input_infers_strictly, str(source_dir))
     if output is not None:
         copy_external_data(model, source_dir, output.resolve().parent)
