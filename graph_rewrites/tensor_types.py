@@ -3,7 +3,8 @@
 ONNX shape inference stops at ops it has no schema for (com.microsoft contrib ops), leaving
 everything downstream untyped. So after one global inference, the nodes left with untyped
 outputs are revisited in order: ops a spec covers get types from the spec's rules, standard
-ops are inferred node by node. Inference runs on a copy; the model keeps its own value_info.
+ops are inferred node by node, other contrib ops get element types from ONNX Runtime's schemas.
+Inference runs on a copy; the model keeps its own value_info.
 """
 
 from __future__ import annotations
@@ -82,8 +83,17 @@ def _fill_gaps(graph: onnx.GraphProto, types: dict[str, TensorType], versions: d
     for node in graph.node:
         if all(not o or o in types for o in node.output):
             continue
-        found = spec_types(node, types) or _infer_one(node, types, versions, constants)
+        found = spec_types(node, types) or _infer_one(node, types, versions, constants) or _ort_types(node, types)
         types.update({name: info for name, info in found.items() if info.elem_type and name not in types})
+
+
+def _ort_types(node: onnx.NodeProto, types: dict[str, TensorType]) -> dict[str, TensorType]:
+    """Element types (shape unknown) from ONNX Runtime's schema, for contrib ops no spec covers
+    (MatMulNBits, GroupQueryAttention, ...): what the nodes after them need to be typed."""
+    from trtplug.ort_ops import ort_output_elem_types
+
+    known = {name: info.elem_type for name, info in types.items()}
+    return {name: TensorType(elem, None) for name, elem in ort_output_elem_types(node, known).items()}
 
 
 def _infer(model: onnx.ModelProto) -> tuple[onnx.ModelProto, bool]:

@@ -86,3 +86,58 @@ def hidden_from_checker(model: onnx.ModelProto, nodes: list[tuple[str, onnx.Node
         for (_, node), domain in zip(nodes, original, strict=True):
             node.domain = domain
         del model.opset_import[-1]
+
+
+_TENSOR_TYPES = {f"tensor({onnx.helper.tensor_dtype_to_string(t).removeprefix('TensorProto.').lower()})": t for t in (
+    onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16, onnx.TensorProto.DOUBLE,
+    onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.INT32, onnx.TensorProto.INT64,
+    onnx.TensorProto.BOOL, onnx.TensorProto.FLOAT8E4M3FN)}  # fmt: skip
+
+
+@cache
+def _ort_type_signatures() -> dict[tuple[str, str], tuple[list[str], list[str], dict[str, list[int]]]]:
+    """(domain, op_type) -> (input type params, output type params, param -> allowed elem types)
+    from ONNX Runtime's schemas (latest version of each op); {} without onnxruntime."""
+    try:
+        from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+    except ImportError:
+        return {}
+    latest: dict[tuple[str, str], object] = {}
+    for schema in ort_state.get_all_operator_schema():
+        key = ("" if is_standard_domain(schema.domain) else schema.domain, schema.name)
+        if key not in latest or schema.since_version > latest[key].since_version:
+            latest[key] = schema
+    return {
+        key: (
+            [p.typeStr for p in s.inputs],
+            [p.typeStr for p in s.outputs],
+            {
+                c.type_param_str: [_TENSOR_TYPES[t] for t in c.allowed_type_strs if t in _TENSOR_TYPES]
+                for c in s.type_constraints
+            },
+        )
+        for key, s in latest.items()
+    }
+
+
+def ort_output_elem_types(node: onnx.NodeProto, known: dict[str, int]) -> dict[str, int]:
+    """Element types of a node's outputs from ONNX Runtime's schema of its op (contrib ops ONNX
+    inference has no schema for): an output's type parameter bound by a typed input, or allowing
+    one type only. `known` maps tensor names to element types."""
+    domain = "" if is_standard_domain(node.domain) else node.domain
+    signature = _ort_type_signatures().get((domain, node.op_type))
+    if signature is None:
+        return {}
+    inputs, outputs, allowed = signature
+    bound: dict[str, int] = {}
+    for index, name in enumerate(node.input):
+        param = inputs[min(index, len(inputs) - 1)] if inputs else None
+        if name and param and name in known:
+            bound.setdefault(param, known[name])
+    found = {}
+    for index, name in enumerate(node.output):
+        param = outputs[min(index, len(outputs) - 1)] if outputs else None
+        elem = bound.get(param) or (allowed.get(param, [None])[0] if len(allowed.get(param, [])) == 1 else None)
+        if name and elem:
+            found[name] = elem
+    return found

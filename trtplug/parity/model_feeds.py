@@ -59,28 +59,54 @@ def _index_bounds(model: onnx.ModelProto, registry: Registry | None, name: str) 
 _INDEX_PASS_THROUGH = {"Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Identity", "Expand"}
 
 
+def _known_shapes(model: onnx.ModelProto) -> dict[str, tuple[int | None, ...]]:
+    """Initializer dims, and the dims of graph inputs and inferred tensors (None where symbolic).
+    (Model parity hands in the original without its weights: inference stays cheap.)"""
+    shapes: dict[str, tuple[int | None, ...]] = {t.name: tuple(t.dims) for t in model.graph.initializer}
+    try:
+        values = list(onnx.shape_inference.infer_shapes(model, strict_mode=False).graph.value_info)
+    except Exception:  # inference is a help here: without it only declared shapes count
+        values = []
+    for value in [*model.graph.input, *values]:
+        dims = value.type.tensor_type.shape.dim
+        shapes.setdefault(value.name, tuple(d.dim_value if d.HasField("dim_value") else None for d in dims))
+    return shapes
+
+
+def _indexed_extent(node: onnx.NodeProto, tensor: str, shapes: dict) -> int | None:
+    """The extent `tensor` indexes when it is a standard op's index input: Gather's indices (the
+    data's `axis`), RoiAlign's batch_indices (X's batch)."""
+    if not is_standard_domain(node.domain) or len(node.input) < 2:
+        return None
+    if node.op_type == "Gather" and node.input[1] == tensor:
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+        table = shapes.get(node.input[0])
+        return table[axis] if table and -len(table) <= axis < len(table) else None
+    if node.op_type == "RoiAlign" and len(node.input) > 2 and node.input[2] == tensor:
+        x = shapes.get(node.input[0])
+        return x[0] if x else None
+    return None
+
+
 def _gather_bounds(model: onnx.ModelProto, name: str) -> tuple[int, int] | None:
-    """[0, rows) for an integer input that reaches a standard Gather's indices through
-    pass-through ops (BERT's token_type_ids into a 2-row table): the smallest table it indexes."""
-    shapes = {t.name: tuple(t.dims) for t in model.graph.initializer}
+    """[0, n) for an integer input that reaches an index input (Gather, RoiAlign's batch_indices)
+    through pass-through ops (BERT's token_type_ids into a 2-row table): the smallest extent."""
+    shapes = _known_shapes(model)
     consumers: dict[str, list[onnx.NodeProto]] = {}
     for node in model.graph.node:
         for used in node.input:
             consumers.setdefault(used, []).append(node)
-    rows, frontier, seen = [], [name], {name}
+    extents, frontier, seen = [], [name], {name}
     while frontier:
         tensor = frontier.pop()
         for node in consumers.get(tensor, []):
-            standard = is_standard_domain(node.domain)
-            if standard and node.op_type == "Gather" and len(node.input) > 1 and node.input[1] == tensor:
-                axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
-                table = shapes.get(node.input[0])
-                if table and -len(table) <= axis < len(table):
-                    rows.append(table[axis])
-            elif standard and node.op_type in _INDEX_PASS_THROUGH and node.input[0] == tensor:
+            extent = _indexed_extent(node, tensor, shapes)
+            if extent is not None:
+                extents.append(extent)
+            elif is_standard_domain(node.domain) and node.op_type in _INDEX_PASS_THROUGH and node.input[0] == tensor:
                 frontier += [o for o in node.output if o and o not in seen]
                 seen.update(node.output)
-    return (0, min(rows)) if rows and min(rows) > 0 else None
+    return (0, min(extents)) if extents and min(extents) > 0 else None
 
 
 def random_feeds(

@@ -1,0 +1,84 @@
+"""check, list, rewrite and model parity on the shapes real exporters emit (tests/exporter_models.py):
+ONNX Runtime GenAI's int4 decoder layer, ONNX Runtime's optimized BERT, a torch dynamo opset-23
+block, a RoiAlign head, a DeformConv block and an STFT front end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from tests import exporter_models as models
+from trtplug.cli import main
+
+DIMS = ["--dim", "batch=2", "--dim", "seq=5", "--dim", "rois=3"]
+
+
+def saved(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(getattr(models, name)(), path)
+    return path
+
+
+def static_findings(path: Path, version: str, capsys) -> dict[str, dict]:
+    code = main(["check", str(path), "--static", "--trt-version", version, "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == (1 if doc["uncovered"] else 0)
+    return {f["op_type"]: f for f in doc["findings"]}
+
+
+def test_genai_decoder_check_names_what_no_plugin_covers(tmp_path: Path, capsys) -> None:
+    findings = static_findings(saved(tmp_path, "genai_decoder"), "10.16", capsys)
+    assert findings["GroupQueryAttention"]["plugin"] is None and findings["MatMulNBits"]["plugin"] is None
+    assert findings["SkipSimplifiedLayerNormalization"]["plugin"] == "TrtplugSkipSimplifiedLayerNorm"
+    assert "SimplifiedLayerNormalization" in findings  # ONNX Runtime's default-domain op: no importer
+
+
+def test_genai_decoder_rewrites_and_compares_on_real_inputs(tmp_path: Path, capsys) -> None:
+    """A decode step needs consistent inputs (seqlens_k = total - 1): --inputs gives them."""
+    source, out, feeds = saved(tmp_path, "genai_decoder"), tmp_path / "out.onnx", tmp_path / "step.npz"
+    assert main(["rewrite", str(source), "-o", str(out), "--all-covered"]) == 0
+    ops = [n.op_type for n in onnx.load(out).graph.node]
+    assert "TrtplugSkipSimplifiedLayerNorm" in ops and "GroupQueryAttention" in ops and "MatMulNBits" in ops
+    np.savez(feeds, **models.genai_decoder_inputs())
+    capsys.readouterr()
+    assert main(["parity", "--model", str(source), "--rewritten", str(out), "--inputs", str(feeds), "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)["results"]
+    assert result["status"] == "pass" and result["engine"] == "onnxruntime"
+    assert [o["output"] for o in result["outputs"]] == ["y", "present_key", "present_value"]
+
+
+def test_ort_bert_token_types_stay_in_their_table(tmp_path: Path, capsys) -> None:
+    source, out = saved(tmp_path, "ort_bert"), tmp_path / "out.onnx"
+    assert main(["list", "--model", str(source)]) == 0
+    assert main(["rewrite", str(source), "-o", str(out), "--all-covered"]) == 0
+    capsys.readouterr()
+    assert main(["parity", "--model", str(source), "--rewritten", str(out), *DIMS, "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)["results"]
+    assert {"TrtplugEmbedLayerNorm", "TrtplugSkipLayerNorm", "TrtplugFastGelu"} <= set(result["plugins"])
+
+
+def test_dynamo_attention_and_rms_norm_per_release(tmp_path: Path, capsys) -> None:
+    path = saved(tmp_path, "dynamo_block")
+    assert static_findings(path, "10.16", capsys) == {}
+    older = static_findings(path, "10.13", capsys)
+    assert "added in TensorRT 10.14" in older["Attention"]["reason"]
+    assert "added in TensorRT 10.15" in older["RMSNormalization"]["reason"]
+
+
+@pytest.mark.parametrize(("name", "op"), [("roi_align_head", "RoiAlign"), ("deform_conv_block", "DeformConv")])
+def test_vision_ops_need_the_plugin_library(tmp_path: Path, capsys, name: str, op: str) -> None:
+    path = saved(tmp_path, name)
+    finding = static_findings(path, "10.16", capsys)[op]
+    assert finding["kind"] == "plugin-library" and "libnvinfer_plugin" in finding["reason"]
+    assert main(["rewrite", str(path), "-o", str(tmp_path / "out.onnx"), "--trt-version", "10.16"]) == 0
+    assert main(["parity", "--model", str(path), "--rewritten", str(tmp_path / "out.onnx"), *DIMS]) == 0
+
+
+def test_stft_front_end_imports_since_10_5(tmp_path: Path, capsys) -> None:
+    path = saved(tmp_path, "stft_block")
+    assert static_findings(path, "10.5", capsys) == {}
+    assert "added in TensorRT 10.5" in static_findings(path, "10.4", capsys)["STFT"]["reason"]
