@@ -68,9 +68,3 @@ def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[st
     ids, seq = a["input_ids"].long(), a["input_ids"].shape[1]
     e = a["word_embedding"][ids] + a["position_embedding"][:seq] + a["segment_embedding"][a["segment_ids"].long()]
     return torch.nn.functional.layer_norm(e, a["gamma"].shape, a["gamma"], a["beta"], float(attrs["epsilon"]))
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    ext.embed_layer_norm(*[_named(inputs)[n] for n in NAMES], list(outputs), float(attrs["epsilon"]), stream)

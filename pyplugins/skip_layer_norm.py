@@ -25,10 +25,3 @@ def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[st
     x, skip, gamma, beta, bias = _named(inputs)
     s = x + skip if bias is None else x + skip + bias
     return torch.nn.functional.layer_norm(s, gamma.shape, gamma, beta, float(attrs["epsilon"]))
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    x, skip, gamma, beta, bias = _named(inputs)
-    ext.skip_layer_norm(x, skip, gamma, list(outputs), beta, bias, float(attrs["epsilon"]), stream)

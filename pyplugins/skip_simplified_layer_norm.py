@@ -24,10 +24,3 @@ def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[st
     x, skip, gamma, _, bias = _named(inputs)
     s = x + skip if bias is None else x + skip + bias
     return torch.nn.functional.rms_norm(s, gamma.shape, gamma, float(attrs["epsilon"]))
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    x, skip, gamma, _, bias = _named(inputs)
-    ext.skip_simplified_layer_norm(x, skip, gamma, list(outputs), bias, float(attrs["epsilon"]), stream)

@@ -62,10 +62,11 @@ def test_skip_norm_launcher(cp, ext, rms, dtype, shape, skip_shape, offset):
     x = x + 3  # a large mean: two-pass variance must not cancel
     outs = poisoned_outputs(cp, shape, dtype, 4, offset)
     args = [on_device(cp, a, offset) for a in (x, skip, gamma)]
+    attrs = {"epsilon": 1e-5, "num_outputs": 4}
     if rms:
-        ext.skip_simplified_layer_norm(*args, outs, on_device(cp, bias, offset), 1e-5)
+        ext.skip_simplified_layer_norm([*args, on_device(cp, bias, offset)], outs, attrs)
     else:
-        ext.skip_layer_norm(*args, outs, on_device(cp, beta, offset), on_device(cp, bias, offset), 1e-5)
+        ext.skip_layer_norm([*args, on_device(cp, beta, offset), on_device(cp, bias, offset)], outs, attrs)
     cp.cuda.get_current_stream().synchronize()
     check(outs, skip_norm_reference(x, skip, gamma, None if rms else beta, bias, 1e-5, rms), dtype)
 
@@ -128,7 +129,7 @@ def test_embed_launcher_unaligned_tables_and_no_mask(cp, ext):
     word, pos_table, seg_table = (on_device(cp, rng.standard_normal((n, 64)).astype("float16"), 1) for n in (20, 5, 2))
     gamma, beta = (on_device(cp, rng.standard_normal(64).astype("float16"), 1) for _ in range(2))
     outs = [cp.full((2, 5, 64), cp.nan, "float16"), cp.full(2, -7, np.int32)]
-    ext.embed_layer_norm(ids, seg, word, pos_table, seg_table, gamma, beta, None, None, outs, 1e-12)
+    ext.embed_layer_norm([ids, seg, word, pos_table, seg_table, gamma, beta], outs, {"epsilon": 1e-12})
     cp.cuda.get_current_stream().synchronize()
     args = [a.get() for a in (ids, seg, word, pos_table, seg_table, gamma, beta)]
     y, _ = embed_reference(*args, np.arange(5)[None, :], 1e-12)
@@ -139,6 +140,10 @@ def test_embed_launcher_unaligned_tables_and_no_mask(cp, ext):
 def test_bad_arguments_are_errors_not_crashes(cp, ext):
     x = cp.zeros((2, 8), cp.float32)
     with pytest.raises(ValueError, match="skip must have input's dtype and shape"):
-        ext.skip_layer_norm(x, cp.zeros((3, 8), cp.float32), cp.zeros(8, cp.float32), [cp.empty_like(x)])
+        ext.skip_layer_norm([x, cp.zeros((3, 8), cp.float32), cp.zeros(8, cp.float32)], [cp.empty_like(x)])
     with pytest.raises(ValueError, match=r"outputs\[1\] has the wrong shape or dtype"):
-        ext.skip_layer_norm(x, x, cp.zeros(8, cp.float32), [cp.empty_like(x), cp.empty((2, 8), cp.float32)])
+        ext.skip_layer_norm([x, x, cp.zeros(8, cp.float32)], [cp.empty_like(x), cp.empty((2, 8), cp.float32)])
+    with pytest.raises(ValueError, match="attribute 'num_outputs'"):  # the spec's bounds, from the glue
+        ext.skip_layer_norm([x, x, cp.zeros(8, cp.float32)], [cp.empty_like(x)], {"num_outputs": 5})
+    with pytest.raises(ValueError, match="inputs 'gamma' is required"):
+        ext.skip_layer_norm([x, x], [cp.empty_like(x)])

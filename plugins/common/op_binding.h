@@ -44,6 +44,9 @@ struct OpCall
         require(hasIn(i), op + ": input " + std::to_string(i) + " is absent");
         return *inputs[i];
     }
+    //! Input i, or nullptr when it is absent.
+    DeviceArray const* inOrNull(size_t i) const { return hasIn(i) ? &*inputs[i] : nullptr; }
+    DeviceArray const* outOrNull(size_t i) const { return hasOut(i) ? &*outputs[i] : nullptr; }
     DeviceArray const& out(size_t i) const
     {
         require(hasOut(i), op + ": output " + std::to_string(i) + " is absent");

@@ -1,5 +1,5 @@
-// pybind11 argument handling shared by the skip_layer_norm and skip_simplified_layer_norm
-// bindings: validates CUDA arrays against the op's shape rules and fills SkipNormArgs for the
+// Argument handling shared by the skip_layer_norm and skip_simplified_layer_norm bindings:
+// validates the call's device arrays against the op's shape rules and fills SkipNormArgs for the
 // op's launcher. Header-only (inline) so each op's binding.cpp stays a few lines.
 #pragma once
 
@@ -36,9 +36,8 @@ inline int64_t skipRowsOf(char const* op, DeviceArray const& skip, DeviceArray c
 }
 
 //! outputs[0] like input; [1], [2] float32 with the last axis 1; [3] like input.
-inline DeviceArray checkedOutput(char const* op, pybind11::handle obj, size_t i, DeviceArray const& x)
+inline void checkOutput(char const* op, DeviceArray const& o, size_t i, DeviceArray const& x)
 {
-    DeviceArray o = toDeviceArray(obj, "outputs", true);
     std::vector<int64_t> shape = x.shape;
     DType dtype = x.dtype;
     if (i == 1 || i == 2)
@@ -48,42 +47,51 @@ inline DeviceArray checkedOutput(char const* op, pybind11::handle obj, size_t i,
     }
     require(o.dtype == dtype && o.shape == shape,
         std::string(op) + ": outputs[" + std::to_string(i) + "] has the wrong shape or dtype");
-    return o;
 }
 
-inline void skipNormArrays(char const* op, SkipNormLauncher launch, pybind11::handle input, pybind11::handle skip,
-    pybind11::handle gamma, pybind11::sequence outputs, pybind11::handle beta, pybind11::handle bias, float epsilon,
-    pybind11::handle stream)
+//! The tensors of one skip-norm call (absent ones nullptr; gamma and outputs[0] are required).
+struct SkipNormTensors
 {
-    DeviceArray const x = toDeviceArray(input, "input", false);
+    DeviceArray const* x;
+    DeviceArray const* skip;
+    DeviceArray const* gamma;
+    DeviceArray const* beta;
+    DeviceArray const* bias;
+    DeviceArray const* outputs[4];
+};
+
+inline void launchSkipNorm(char const* op, SkipNormLauncher launch, SkipNormTensors const& t, float epsilon,
+    cudaStream_t stream)
+{
+    DeviceArray const& x = *t.x;
     require(x.dtype == DType::kFLOAT32 || x.dtype == DType::kFLOAT16,
         std::string(op) + ": input must be float32 or float16, got " + dtypeName(x.dtype));
     require(x.shape.size() >= 2 && x.lastDim() >= 1, std::string(op) + ": input must have rank >= 2 and hidden >= 1");
+    require(t.gamma != nullptr && t.outputs[0] != nullptr, std::string(op) + ": gamma and output are required");
     SkipNormArgs a;
     a.dtype = x.dtype;
     a.input = reinterpret_cast<void const*>(x.ptr);
-    DeviceArray const s = toDeviceArray(skip, "skip", false);
-    a.skipRows = skipRowsOf(op, s, x);
-    a.skip = reinterpret_cast<void const*>(s.ptr);
-    void const** optional[] = {&a.gamma, &a.beta, &a.bias};
+    a.skipRows = skipRowsOf(op, *t.skip, x);
+    a.skip = reinterpret_cast<void const*>(t.skip->ptr);
+    void const** vectors[] = {&a.gamma, &a.beta, &a.bias};
+    DeviceArray const* given[] = {t.gamma, t.beta, t.bias};
     char const* names[] = {"gamma", "beta", "bias"};
-    pybind11::handle handles[] = {gamma, beta, bias};
     for (int i = 0; i < 3; ++i)
     {
-        if (!handles[i].is_none())
+        if (given[i] != nullptr)
         {
-            DeviceArray const v = toDeviceArray(handles[i], names[i], false);
-            requireVector(op, names[i], v, x);
-            *optional[i] = reinterpret_cast<void const*>(v.ptr);
+            requireVector(op, names[i], *given[i], x);
+            *vectors[i] = reinterpret_cast<void const*>(given[i]->ptr);
         }
     }
-    require(a.gamma != nullptr, std::string(op) + ": gamma is required");
-    size_t const n = pybind11::len(outputs);
-    require(n >= 1 && n <= 4, std::string(op) + ": give 1 to 4 outputs (output, mean, inv_std_var, sum)");
     uintptr_t ptrs[4] = {0, 0, 0, 0};
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = 0; i < 4; ++i)
     {
-        ptrs[i] = checkedOutput(op, outputs[i], i, x).ptr;
+        if (t.outputs[i] != nullptr)
+        {
+            checkOutput(op, *t.outputs[i], i, x);
+            ptrs[i] = t.outputs[i]->ptr;
+        }
     }
     a.output = reinterpret_cast<void*>(ptrs[0]);
     a.mean = reinterpret_cast<float*>(ptrs[1]);
@@ -92,7 +100,7 @@ inline void skipNormArrays(char const* op, SkipNormLauncher launch, pybind11::ha
     a.hidden = x.lastDim();
     a.rows = x.size / a.hidden;
     a.epsilon = epsilon;
-    checkCuda(launch(a, toStream(stream)), op);
+    checkCuda(launch(a, stream), op);
 }
 
 } // namespace trtplug

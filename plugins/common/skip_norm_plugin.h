@@ -1,6 +1,6 @@
 // The IPluginV3 adapter shared by TrtplugSkipLayerNorm and TrtplugSkipSimplifiedLayerNorm
 // (specs: plugins/skip_layer_norm/spec.toml, plugins/skip_simplified_layer_norm/spec.toml).
-// Each op's plugin.cpp supplies Traits { kName, kRms, launch } and registers the alias.
+// Each op's plugin.cpp supplies its glue and Traits { kRms, launch } and registers the alias.
 //
 // Inputs: input (rank >= 2), skip (input's shape, or a suffix of it after leading 1s), gamma,
 // then beta (LayerNorm form only) and bias, 1-D of the hidden size; an absent beta before a
@@ -17,19 +17,6 @@
 
 namespace trtplug
 {
-
-struct SkipNormParams
-{
-    float epsilon{1e-12F};
-    int32_t numOutputs{1};
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("epsilon", epsilon);
-        v("num_outputs", numOutputs);
-    }
-};
 
 namespace skipnorm
 {
@@ -82,10 +69,10 @@ inline void checkDims(nvinfer1::Dims const* dims, int32_t count, char const* con
 
 } // namespace skipnorm
 
-template <class Traits>
-class SkipNormPlugin : public PluginBase<SkipNormPlugin<Traits>, SkipNormParams>
+template <class Glue, class Traits>
+class SkipNormPlugin : public GluePlugin<SkipNormPlugin<Glue, Traits>, Glue>
 {
-    using Base = PluginBase<SkipNormPlugin<Traits>, SkipNormParams>;
+    using Base = GluePlugin<SkipNormPlugin<Glue, Traits>, Glue>;
     using DataType = nvinfer1::DataType;
     using DimsExprs = nvinfer1::DimsExprs;
     using DynDesc = nvinfer1::DynamicPluginTensorDesc;
@@ -95,19 +82,13 @@ class SkipNormPlugin : public PluginBase<SkipNormPlugin<Traits>, SkipNormParams>
     static constexpr int32_t kBias = Traits::kRms ? 3 : 4;
 
 public:
-    static constexpr char const* kName = Traits::kName;
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 3;
-    static constexpr int32_t kMaxInputs = kBias + 1;
-    static constexpr int32_t kNbOutputs = 4;
+    static_assert(Glue::kMinInputs == 3 && Glue::kMaxInputs == kBias + 1 && Glue::kNbOutputs == 4,
+        "the spec's inputs and outputs are the adapter's");
+    // Identity, counts, fields and their value rules (num_outputs in 1..4): generated from the spec.
+    using Base::Base;
+    using Base::kMaxInputs;
 
-    explicit SkipNormPlugin(SkipNormParams p)
-        : Base(std::move(p))
-    {
-        Base::checkOutputCount(this->mParams.numOutputs, "num_outputs");
-    }
-
-    int32_t nbOutputs() const noexcept { return this->mParams.numOutputs; }
+    int32_t nbOutputs() const noexcept { return this->params().num_outputs; }
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
@@ -180,7 +161,7 @@ public:
         a.hidden = x.d[x.nbDims - 1];
         a.rows = a.hidden > 0 ? volume(x) / a.hidden : 0;
         a.skipRows = a.hidden > 0 ? volume(in[1].dims) / a.hidden : 0;
-        a.epsilon = this->mParams.epsilon;
+        a.epsilon = this->params().epsilon;
         return Traits::launch(a, stream);
     }
 

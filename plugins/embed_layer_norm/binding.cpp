@@ -1,10 +1,8 @@
-#include "common/binding.h"
+#include "common/op_binding.h"
 #include "embed_layer_norm/embed_layer_norm.h"
+#include "embed_layer_norm/op_glue.h"
 
 #include <string>
-
-namespace py = pybind11;
-using namespace pybind11::literals;
 
 namespace
 {
@@ -15,14 +13,14 @@ using trtplug::require;
 
 constexpr char const* kOp = "embed_layer_norm";
 
-//! An int32 (batch, seq) index array (or (1, seq) when `broadcast` is allowed); null if None.
-int32_t const* indexArray(py::handle obj, char const* name, DeviceArray const& ids, bool broadcast = false)
+//! An int32 (batch, seq) index array (or (1, seq) when `broadcast` is allowed); null if absent.
+int32_t const* indexArray(DeviceArray const* given, char const* name, DeviceArray const& ids, bool broadcast = false)
 {
-    if (obj.is_none())
+    if (given == nullptr)
     {
         return nullptr;
     }
-    DeviceArray const a = trtplug::toDeviceArray(obj, name, false);
+    DeviceArray const& a = *given;
     bool const shapeOk = a.shape == ids.shape || (broadcast && a.shape.size() == 2 && a.shape[0] == 1
                                                      && a.shape[1] == ids.shape[1]);
     require(a.dtype == DType::kINT32 && shapeOk, std::string(kOp) + ": " + name + " must be int32 of input_ids' shape");
@@ -30,9 +28,8 @@ int32_t const* indexArray(py::handle obj, char const* name, DeviceArray const& i
 }
 
 //! A float table: 2-D (rows, hidden) of `dtype`, or 1-D (hidden) when rows is null.
-void const* floatArray(py::handle obj, char const* name, DType dtype, int64_t hidden, int64_t* rows)
+void const* floatArray(DeviceArray const& a, char const* name, DType dtype, int64_t hidden, int64_t* rows)
 {
-    DeviceArray const a = trtplug::toDeviceArray(obj, name, false);
     size_t const rank = rows != nullptr ? 2 : 1;
     require(a.dtype == dtype && a.shape.size() == rank && a.shape.back() == hidden,
         std::string(kOp) + ": " + name + (rows ? " must be (rows, hidden)" : " must be (hidden)")
@@ -44,14 +41,16 @@ void const* floatArray(py::handle obj, char const* name, DType dtype, int64_t hi
     return reinterpret_cast<void const*>(a.ptr);
 }
 
-void embedLayerNormArrays(py::handle inputIds, py::handle segmentIds, py::handle word, py::handle position,
-    py::handle segment, py::handle gamma, py::handle beta, py::handle mask, py::handle positionIds,
-    py::sequence outputs, float epsilon, py::handle stream)
+} // namespace
+
+//! LayerNorm(word[ids] + position[pos] + segment[seg]) * gamma + beta into [output, mask_index?,
+//! embedding_sum?].
+TRTPLUG_OP_BINDING(embed_layer_norm)
 {
     using namespace trtplug;
-    DeviceArray const ids = toDeviceArray(inputIds, "input_ids", false);
+    DeviceArray const& ids = call.in(0);
     require(ids.dtype == DType::kINT32 && ids.shape.size() == 2, std::string(kOp) + ": input_ids must be int32 2-D");
-    DeviceArray const w = toDeviceArray(word, "word_embedding", false);
+    DeviceArray const& w = call.in(2);
     require((w.dtype == DType::kFLOAT32 || w.dtype == DType::kFLOAT16) && w.shape.size() == 2 && w.shape[1] >= 1,
         std::string(kOp) + ": word_embedding must be float32/float16 (vocabulary, hidden >= 1)");
     EmbedNormArgs a;
@@ -62,26 +61,27 @@ void embedLayerNormArrays(py::handle inputIds, py::handle segmentIds, py::handle
     a.wordRows = w.shape[0];
     a.inputIds = reinterpret_cast<int32_t const*>(ids.ptr);
     a.wordEmbedding = reinterpret_cast<void const*>(w.ptr);
-    a.segmentIds = indexArray(segmentIds, "segment_ids", ids);
-    a.mask = indexArray(mask, "mask", ids);
-    a.positionIds = indexArray(positionIds, "position_ids", ids, true);
-    a.positionIdsBroadcast
-        = a.positionIds != nullptr && toDeviceArray(positionIds, "position_ids", false).shape[0] == 1;
-    a.positionEmbedding = floatArray(position, "position_embedding", a.dtype, a.hidden, &a.positionRows);
-    if (!segment.is_none())
+    a.segmentIds = indexArray(call.inOrNull(1), "segment_ids", ids);
+    a.mask = indexArray(call.inOrNull(7), "mask", ids);
+    a.positionIds = indexArray(call.inOrNull(8), "position_ids", ids, true);
+    a.positionIdsBroadcast = a.positionIds != nullptr && call.in(8).shape[0] == 1;
+    a.positionEmbedding = floatArray(call.in(3), "position_embedding", a.dtype, a.hidden, &a.positionRows);
+    if (call.hasIn(4))
     {
-        a.segmentEmbedding = floatArray(segment, "segment_embedding", a.dtype, a.hidden, &a.segmentRows);
+        a.segmentEmbedding = floatArray(call.in(4), "segment_embedding", a.dtype, a.hidden, &a.segmentRows);
     }
     require(a.segmentIds == nullptr || a.segmentEmbedding != nullptr,
         std::string(kOp) + ": segment_ids needs segment_embedding");
-    a.gamma = floatArray(gamma, "gamma", a.dtype, a.hidden, nullptr);
-    a.beta = floatArray(beta, "beta", a.dtype, a.hidden, nullptr);
-    size_t const n = py::len(outputs);
-    require(n >= 1 && n <= 3, std::string(kOp) + ": give 1 to 3 outputs (output, mask_index, embedding_sum)");
+    a.gamma = floatArray(call.in(5), "gamma", a.dtype, a.hidden, nullptr);
+    a.beta = floatArray(call.in(6), "beta", a.dtype, a.hidden, nullptr);
     std::vector<int64_t> const tokens{a.batch, a.seq, a.hidden};
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = 0; i < 3; ++i)
     {
-        DeviceArray const o = toDeviceArray(outputs[i], "outputs", true);
+        if (!call.hasOut(i))
+        {
+            continue;
+        }
+        DeviceArray const& o = call.out(i);
         bool const ok = i == 1 ? o.dtype == DType::kINT32 && o.shape == std::vector<int64_t>{a.batch}
                                : o.dtype == a.dtype && o.shape == tokens;
         require(ok, std::string(kOp) + ": outputs[" + std::to_string(i) + "] has the wrong shape or dtype");
@@ -94,17 +94,6 @@ void embedLayerNormArrays(py::handle inputIds, py::handle segmentIds, py::handle
             (i == 0 ? a.output : a.embeddingSum) = reinterpret_cast<void*>(o.ptr);
         }
     }
-    a.epsilon = epsilon;
-    checkCuda(launchEmbedLayerNorm(a, toStream(stream)), kOp);
-}
-
-} // namespace
-
-TRTPLUG_BINDING(embed_layer_norm)
-{
-    m.def("embed_layer_norm", &embedLayerNormArrays,
-        "LayerNorm(word[ids] + position[pos] + segment[seg]) * gamma + beta into outputs "
-        "[output, mask_index?, embedding_sum?] (optional inputs None)",
-        "input_ids"_a, "segment_ids"_a, "word_embedding"_a, "position_embedding"_a, "segment_embedding"_a, "gamma"_a,
-        "beta"_a, "mask"_a, "position_ids"_a, "outputs"_a, "epsilon"_a = 1e-12F, "stream"_a = py::none());
+    a.epsilon = call.params.epsilon;
+    checkCuda(launchEmbedLayerNorm(a, call.stream), kOp);
 }

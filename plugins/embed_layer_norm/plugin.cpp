@@ -7,7 +7,9 @@
 #include "common/plugin_base.h"
 #include "common/trt_dtype.h"
 #include "embed_layer_norm/embed_layer_norm.h"
+#include "embed_layer_norm/op_glue.h"
 
+#include <iterator>
 #include <string>
 
 namespace trtplug
@@ -30,8 +32,8 @@ enum Input : int32_t
     kPositionIds,
     kInputCount
 };
-constexpr char const* kInputNames[kInputCount] = {"input_ids", "segment_ids", "word_embedding",
-    "position_embedding", "segment_embedding", "gamma", "beta", "mask", "position_ids"};
+using glue_embed_layer_norm::kInputNames; // the spec's input names, in this order
+static_assert(std::size(kInputNames) == kInputCount, "the enum follows the spec's inputs");
 
 bool isIndex(int32_t i) noexcept
 {
@@ -99,39 +101,13 @@ void checkTypes(DataType const* t, int32_t count)
     }
 }
 
-struct EmbedParams
-{
-    float epsilon{1e-12F};
-    int32_t maskIndexType{1};
-    int32_t numOutputs{1};
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("epsilon", epsilon);
-        v("mask_index_type", maskIndexType);
-        v("num_outputs", numOutputs);
-    }
-};
-
-class EmbedLayerNormPlugin : public PluginBase<EmbedLayerNormPlugin, EmbedParams>
+// Identity, counts, fields and their value rules (mask_index_type, num_outputs): generated from the spec.
+class EmbedLayerNormPlugin : public GluePlugin<EmbedLayerNormPlugin, glue_embed_layer_norm::Glue>
 {
 public:
-    static constexpr char const* kName = "TrtplugEmbedLayerNorm";
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 7;
-    static constexpr int32_t kMaxInputs = kInputCount;
-    static constexpr int32_t kNbOutputs = 3;
+    using GluePlugin::GluePlugin;
 
-    explicit EmbedLayerNormPlugin(EmbedParams p)
-        : PluginBase(std::move(p))
-    {
-        checkOutputCount(mParams.numOutputs, "num_outputs");
-        TRTPLUG_ENSURE(mParams.maskIndexType == 0 || mParams.maskIndexType == 1,
-            "field 'mask_index_type': must be 0 or 1, got " + std::to_string(mParams.maskIndexType));
-    }
-
-    int32_t nbOutputs() const noexcept { return mParams.numOutputs; }
+    int32_t nbOutputs() const noexcept { return params().num_outputs; }
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
@@ -213,7 +189,7 @@ public:
         a.wordRows = dims[kWord].d[0];
         a.positionRows = dims[kPosition].d[0];
         a.segmentRows = a.segmentEmbedding != nullptr ? dims[kSegment].d[0] : 0;
-        a.epsilon = mParams.epsilon;
+        a.epsilon = params().epsilon;
         return launchEmbedLayerNorm(a, stream);
     }
 

@@ -1,18 +1,13 @@
+#include "common/op_binding.h"
 #include "common/skip_norm_binding.h"
+#include "skip_simplified_layer_norm/op_glue.h"
 #include "skip_simplified_layer_norm/skip_simplified_layer_norm.h"
 
-namespace py = pybind11;
-using namespace pybind11::literals;
-
-TRTPLUG_BINDING(skip_simplified_layer_norm)
+//! RMSNorm(input + skip + bias) * gamma into [output, mean (0)?, inv_std_var?, sum?].
+TRTPLUG_OP_BINDING(skip_simplified_layer_norm)
 {
-    m.def(
-        "skip_simplified_layer_norm",
-        [](py::handle input, py::handle skip, py::handle gamma, py::sequence outputs, py::handle bias,
-            float epsilon, py::handle stream) {
-            trtplug::skipNormArrays("skip_simplified_layer_norm", trtplug::launchSkipSimplifiedLayerNorm, input,
-                skip, gamma, outputs, py::none(), bias, epsilon, stream);
-        },
-        "RMSNorm(input + skip + bias) * gamma into outputs [output, mean (0)?, inv_std_var?, sum?]", "input"_a,
-        "skip"_a, "gamma"_a, "outputs"_a, "bias"_a = py::none(), "epsilon"_a = 1e-12F, "stream"_a = py::none());
+    trtplug::SkipNormTensors const t{&call.in(0), &call.in(1), &call.in(2), nullptr, call.inOrNull(3),
+        {call.outOrNull(0), call.outOrNull(1), call.outOrNull(2), call.outOrNull(3)}};
+    trtplug::launchSkipNorm(
+        "skip_simplified_layer_norm", trtplug::launchSkipSimplifiedLayerNorm, t, call.params.epsilon, call.stream);
 }
