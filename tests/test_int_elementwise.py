@@ -146,6 +146,10 @@ def test_launcher_rejects_bad_arguments(ext):
         ext.bitwise_not([a, a], [cp.zeros((2, 3), dtype=cp.int32)])
     with pytest.raises(ValueError, match="bitwise_and: inputs 'B' is required"):
         ext.bitwise_and([a], [cp.zeros((2, 3), dtype=cp.int32)])
+    with pytest.raises(ValueError, match="bitwise_or: unknown attribute 'direction'"):
+        ext.bitwise_or([a, a], [cp.zeros((2, 3), dtype=cp.int32)], {"direction": "LEFT"})
+    with pytest.raises(ValueError, match="bitwise_xor: 3 inputs given, the op has 2"):
+        ext.bitwise_xor([a, a, a], [cp.zeros((2, 3), dtype=cp.int32)])
 
 
 @pytest.mark.gpu

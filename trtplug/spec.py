@@ -1,7 +1,7 @@
 """The op spec: one TOML file per op (plugins/<op>/spec.toml), the single source of truth.
 
 Rewrite mapping, shape inference of plugin nodes, parity cases and scaffolding derive from it.
-Format (see plugins/fast_gelu/spec.toml):
+Format (see plugins/unique/spec.toml; an op family: plugins/gelu_family/spec.toml):
 
     [plugin]            name, version, namespace, summary
     [[replaces]]        domain, op_type, since_version, until_version (optional)

@@ -60,6 +60,8 @@ def family_members(path: Path, data: dict[str, Any]) -> list[tuple[str, dict[str
             if name not in SHARED_TABLES | MEMBER_TABLES | {"key"}:
                 allowed = ", ".join(sorted(SHARED_TABLES | MEMBER_TABLES | {"key"}))
                 raise SpecError(path, f"{where}{name}", f"unknown field (allowed: {allowed})")
+        if key == path.parent.name:  # the folder name keys the family's shared files (pyplugins/<folder>.py)
+            raise SpecError(path, f"{where}key", f"a member cannot be named like its family's folder {key!r}")
         if any(key == other for other, _, _ in result):
             raise SpecError(path, f"{where}key", f"duplicate member key {key!r}")
         tables = {**shared, **{name: table for name, table in member.items() if name != "key"}}
