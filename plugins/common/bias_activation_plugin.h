@@ -16,7 +16,6 @@
 #include "common/trt_dtype.h"
 
 #include <string>
-#include <utility>
 
 namespace trtplug
 {
@@ -99,10 +98,7 @@ public:
     using DynDesc = nvinfer1::DynamicPluginTensorDesc;
     using Desc = nvinfer1::PluginTensorDesc;
 
-    explicit BiasActivationPlugin(typename Traits::Params params)
-        : Base(std::move(params))
-    {
-    }
+    using Base::Base;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
