@@ -34,6 +34,16 @@ def test_family_members_register_under_their_own_keys():
     assert "bitwise" not in registry.ops
 
 
+def test_gelu_family_members_keep_their_own_inputs_and_attributes():
+    registry = load_registry()
+    specs = {key: registry.get(key) for key in ("gelu", "fast_gelu", "bias_gelu", "quick_gelu")}
+    assert {s.folder for s in specs.values()} == {"gelu_family"}
+    assert [(t.name, t.optional) for t in specs["fast_gelu"].inputs] == [("X", False), ("bias", True)]
+    assert [t.name for t in specs["bias_gelu"].inputs + specs["bias_gelu"].outputs] == ["A", "B", "C"]
+    assert [(a.name, a.default) for a in specs["quick_gelu"].attributes] == [("alpha", 1.702)]
+    assert not specs["gelu"].attributes and registry.get("bias_split_gelu").folder == "bias_split_gelu"
+
+
 def test_member_override_replaces_the_whole_table():
     specs = {s.key: s for s in load_specs(BITWISE)}
     assert [c.name for c in specs["bitwise_not"].parity.cases] == ["rank0", "rank5_odd"]
@@ -63,6 +73,7 @@ def doctored(tmp_path: Path, old: str, new: str) -> Path:
         ('key = "bitwise_xor"', 'key = "bitwise_xor"\ncolour = 1', "members[2] (bitwise_xor).colour", "unknown field"),
         ('key = "bitwise_xor"', 'key = "bitwise_or"', "members[2] (bitwise_or).key", "duplicate member key"),
         ('key = "bitwise_xor"', 'key = "Bitwise-Xor"', "members[2].key", "expected an op key"),
+        ('key = "bitwise_xor"', 'key = "bitwise"', "members[2] (bitwise).key", "named like its family's folder"),
         ('name = "X"\ntype = "T"', 'name = "X"\ntype = "T9"', "members[3] (bitwise_not).inputs[0].type", ""),
         ("[[members]]\nkey", "[plugin]\nname = 'X'\n\n[[members]]\nkey", "plugin", "not allowed at the top"),
     ],
