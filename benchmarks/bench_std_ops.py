@@ -90,18 +90,23 @@ def bitwise_rows(ext, torch, cp, rng):
         (
             "bitwise_and 64M int32",
             3 * y.nbytes,
-            lambda i: ext.bitwise_and(a[i], b, y),
+            lambda i: ext.bitwise_and([a[i], b], [y]),
             lambda i: torch.bitwise_and(ta[i], tb),
         )
     )
     out.append(
-        ("bitwise_not 64M int32", 2 * y.nbytes, lambda i: ext.bitwise_not(a[i], y), lambda i: torch.bitwise_not(ta[i]))
+        (
+            "bitwise_not 64M int32",
+            2 * y.nbytes,
+            lambda i: ext.bitwise_not([a[i]], [y]),
+            lambda i: torch.bitwise_not(ta[i]),
+        )
     )
     out.append(
         (
             "bit_shift left 64M int32",
             3 * y.nbytes,
-            lambda i: ext.bit_shift(a[i], b, y, "LEFT"),
+            lambda i: ext.bit_shift([a[i], b], [y], {"direction": "LEFT"}),
             lambda i: torch.bitwise_left_shift(ta[i], tb),
         )
     )
@@ -114,7 +119,7 @@ def bitwise_rows(ext, torch, cp, rng):
         (
             "bitwise_xor 8192x8192 ^ row",
             2 * y.nbytes,
-            lambda i: ext.bitwise_xor(rows2d[i], row, y2d),
+            lambda i: ext.bitwise_xor([rows2d[i], row], [y2d]),
             lambda i: torch.bitwise_xor(t2d[i], trow),
         )
     )

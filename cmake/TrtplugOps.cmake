@@ -1,4 +1,4 @@
-# Op discovery: every folder plugins/<op>/ with a spec.toml is an op. Its *.cu files are
+# Op discovery: every folder plugins/<op>/ with a spec.toml is an op (or an op family). Its *.cu files are
 # kernels, binding.cpp its pybind11 binding, plugin.cpp its IPluginV3 adapter. Adding an op
 # means adding its folder; no list here is edited.
 function(trtplug_discover_ops plugins_dir out_ops out_kernels out_bindings out_plugins)
@@ -26,19 +26,21 @@ function(trtplug_discover_ops plugins_dir out_ops out_kernels out_bindings out_p
   set(${out_plugins} "${plugins}" PARENT_SCOPE)
 endfunction()
 
-# Generated glue: one header per op, <binary dir>/generated/<op>/op_glue.h, written by
-# cmake/generate_op_glue.py from the op's spec; re-run only when the spec or the generator changes.
+# Generated glue: one header per op folder, <binary dir>/generated/<op>/op_glue.h, written by
+# cmake/generate_op_glue.py from the folder's spec (one glue namespace per op, several for an op
+# family); re-run only when the spec or the generator changes.
 # Sources include it as "<op>/op_glue.h". Sets out_target to a target the consumers depend on.
 function(trtplug_generate_op_glue plugins_dir ops out_dir out_target)
   set(generator "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/generate_op_glue.py")
-  set(template "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/templates/op_glue.h.in")
+  set(templates "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/templates/op_glue.h.in"
+    "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/templates/op_glue_member.h.in")
   set(headers "")
   foreach(op IN LISTS ops)
     set(header "${out_dir}/${op}/op_glue.h")
     add_custom_command(
       OUTPUT "${header}"
       COMMAND "${Python_EXECUTABLE}" "${generator}" "${plugins_dir}/${op}/spec.toml" "${header}"
-      DEPENDS "${plugins_dir}/${op}/spec.toml" "${generator}" "${template}"
+      DEPENDS "${plugins_dir}/${op}/spec.toml" "${generator}" ${templates}
       COMMENT "trtplug: generating ${op}/op_glue.h"
       VERBATIM)
     list(APPEND headers "${header}")

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Write one op's generated C++ glue header from its spec (run by CMake at build time).
+"""Write one op folder's generated C++ glue header from its spec (run by CMake at build time).
 
-    generate_op_glue.py plugins/<op>/spec.toml <build>/generated/<op>_glue.h
+    generate_op_glue.py plugins/<op>/spec.toml <build>/generated/<op>/op_glue.h
+
+One namespace trtplug::glue_<key> per op: the folder's op, or each member of an op family
+(`[[members]]`, merged as trtplug/spec_family.py does: the member's tables replace the shared ones).
 
 The header holds the Params struct (the spec's attributes with their C++ types and defaults, the
 field visitor in spec order), the identity constants, the input/output counts and validate(),
@@ -21,7 +24,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-TEMPLATE = Path(__file__).with_name("templates") / "op_glue.h.in"
+TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATE = TEMPLATES / "op_glue.h.in"
+MEMBER_TEMPLATE = TEMPLATES / "op_glue_member.h.in"
 CPP_TYPES = {
     "int": "int32_t",
     "ints": "std::vector<int32_t>",
@@ -123,20 +128,27 @@ def io_tables(spec: dict) -> dict[str, str]:
     }
 
 
-def render(spec_path: Path) -> str:
+def spec_members(spec: dict) -> list[tuple[str | None, dict]]:
+    """(member key, its tables) per op of the spec; key None for a single-op spec (the folder's)."""
+    if "members" not in spec:
+        return [(None, spec)]
+    shared = {name: table for name, table in spec.items() if name != "members"}
+    return [(m["key"], {**shared, **{k: v for k, v in m.items() if k != "key"}}) for m in spec["members"]]
+
+
+def render_member(spec_path: Path, key: str, spec: dict) -> str:
+    where = f"{spec_path}: member {key!r}" if key != spec_path.parent.name else str(spec_path)
     try:
-        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
         plugin = spec["plugin"]
         attrs = spec.get("attributes", [])
         for attr in attrs:
             if attr.get("type") not in CPP_TYPES:
-                raise GlueError(f"{spec_path}: attribute {attr.get('name')!r}: unknown type {attr.get('type')!r}")
+                raise GlueError(f"{where}: attribute {attr.get('name')!r}: unknown type {attr.get('type')!r}")
         min_inputs, max_inputs, nb_outputs = io_counts(spec)
-    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
-        raise GlueError(f"{spec_path}: cannot generate glue: {exc}") from None
+    except (KeyError, TypeError) as exc:
+        raise GlueError(f"{where}: cannot generate glue: {exc}") from None
     fields = {
-        "spec_path": spec_path.as_posix(),
-        "key": spec_path.parent.name,
+        "key": key,
         "name": plugin["name"],
         "version": plugin["version"],
         "namespace": plugin["namespace"],
@@ -149,7 +161,18 @@ def render(spec_path: Path) -> str:
         "visits": "\n".join(f'        v("{a["name"]}", {a["name"]});' for a in attrs),
         "checks": "\n".join(line for a in attrs for line in check_lines(a)),
     }
-    return TEMPLATE.read_text(encoding="utf-8").format(**fields)
+    return MEMBER_TEMPLATE.read_text(encoding="utf-8").format(**fields)
+
+
+def render(spec_path: Path) -> str:
+    try:
+        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+        members = spec_members(spec)
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise GlueError(f"{spec_path}: cannot generate glue: {exc}") from None
+    namespaces = [render_member(spec_path, key or spec_path.parent.name, tables) for key, tables in members]
+    text = TEMPLATE.read_text(encoding="utf-8")
+    return text.format(spec_path=spec_path.as_posix(), namespaces="\n".join(namespaces))
 
 
 def main(argv: list[str]) -> int:

@@ -18,9 +18,3 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
     left, right = (inputs[0] + inputs[1]).chunk(2, dim=-1)
     return left * torch.nn.functional.gelu(right)
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    ext.bias_split_gelu(inputs[0], outputs[0], inputs[1], stream)

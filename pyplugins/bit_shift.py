@@ -24,9 +24,3 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
         fill = xp.where(x < 0, -1, 0) if x.dtype.kind == "i" else 0
         result = xp.where(valid, xp.right_shift(x, shift.astype(x.dtype)), fill)
     outputs[0][...] = result.astype(outputs[0].dtype)
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    ext.bit_shift(inputs[0], inputs[1], outputs[0], attrs["direction"], stream)

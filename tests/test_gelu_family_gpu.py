@@ -7,6 +7,7 @@ CUDA-only ops) at the spec's tolerances; outputs are poisoned with NaN first."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -94,8 +95,27 @@ def test_quick_gelu_alpha_reaches_the_kernel(cp, ext, alpha, seed) -> None:
     case = Case("alpha", {"X": (5, 77)}, {"alpha": alpha})
     inputs = make_inputs(spec, case, seed)
     y = cp.full((5, 77), cp.nan, dtype=cp.float32)
-    ext.quick_gelu(cp.asarray(inputs["X"]), y, alpha)
+    ext.quick_gelu([cp.asarray(inputs["X"])], [y], {"alpha": alpha})
     check(spec, case, inputs, "float32", [y], [], 0)
+
+
+@pytest.mark.parametrize(
+    ("op", "nb_inputs", "attrs", "message"),
+    [
+        ("gelu", 1, {"alpha": 1.0}, "gelu: unknown attribute 'alpha'"),
+        ("fast_gelu", 3, {}, "fast_gelu: 3 inputs given, the op has 2"),
+        ("bias_gelu", 1, {}, "bias_gelu: inputs 'B' is required"),
+        ("quick_gelu", 1, {"alpha": "fast"}, "quick_gelu: attribute 'alpha' has the wrong type"),
+        ("bias_split_gelu", 2, {"approximate": "tanh"}, "bias_split_gelu: unknown attribute 'approximate'"),
+    ],
+)
+def test_binding_refuses_what_the_spec_forbids(cp, ext, op, nb_inputs, attrs, message) -> None:
+    """The generated glue checks the call against the op's spec before any shape check or launch."""
+    x, bias = cp.zeros((2, 4), dtype=cp.float32), cp.zeros(4, dtype=cp.float32)
+    y = cp.full((2, 4), cp.nan, dtype=cp.float32)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        getattr(ext, op)([x, bias, bias][:nb_inputs], [y], attrs)
+    assert bool(cp.isnan(y).all())  # nothing was launched
 
 
 def test_launch_error_is_raised_not_a_crash(ext) -> None:
@@ -125,7 +145,7 @@ def test_large_tensor_is_launched_in_chunks(cp, ext) -> None:
     bias = cp.asarray((np.arange(width) % 7 - 3) / 4, dtype=cp.float16)
     out = cp.full(n + 1, cp.nan, dtype=cp.float16)
     y = out[1:].reshape(rows, width)
-    ext.bias_gelu(x, y, bias)
+    ext.bias_gelu([x, bias], [y])
     cp.cuda.get_current_stream().synchronize()
     assert math.isnan(float(out[0]))
     boundary = (2**31 - 1) // width  # first chunk ends after this many rows

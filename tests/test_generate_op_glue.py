@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from trtplug.attr_rules import spec_value_problems
-from trtplug.spec import load_spec
+from trtplug.spec import load_spec, load_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "cmake" / "generate_op_glue.py"
@@ -110,7 +110,9 @@ def test_every_spec_generates_a_compiling_header(tmp_path):
         result = generate(spec, out)
         assert result.returncode == 0, result.stderr
         text = out.read_text()
-        assert f'kName = "{load_spec(spec).plugin.name}"' in text
+        for op in load_specs(spec):  # one namespace per op; an op family's folder holds several
+            glue = text[text.index(f"namespace glue_{op.key}\n") : text.index(f"}} // namespace glue_{op.key}")]
+            assert f'kName = "{op.plugin.name}"' in glue
         includes.append(f'#include "{out}"')
     if GXX is None:
         pytest.skip("no g++ to compile the generated headers")
@@ -175,3 +177,17 @@ def test_bad_spec_is_one_line_error_and_no_header(tmp_path):
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "attribute 'mode'" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_family_header_has_one_namespace_per_member(tmp_path):
+    """Each member's glue carries its own identity and counts (BitwiseNot is unary)."""
+    out = tmp_path / "bitwise_glue.h"
+    assert generate(ROOT / "plugins" / "bitwise" / "spec.toml", out).returncode == 0
+    text = out.read_text()
+    assert text.count("#pragma once") == 1
+    counts = {}
+    for op in load_specs(ROOT / "plugins" / "bitwise" / "spec.toml"):
+        glue = text[text.index(f"namespace glue_{op.key}\n") : text.index(f"}} // namespace glue_{op.key}")]
+        assert f'kName = "{op.plugin.name}"' in glue and f'kVersion = "{op.plugin.version}"' in glue
+        counts[op.key] = glue.count("kMaxInputs = 2;")
+    assert counts == {"bitwise_and": 1, "bitwise_or": 1, "bitwise_xor": 1, "bitwise_not": 0}

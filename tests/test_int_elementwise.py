@@ -68,7 +68,7 @@ def test_bitwise_not_is_unary(library):
 def test_bit_shift_direction_field(library, host):
     host.clear_messages()
     assert library.create("TrtplugBitShift", "1", "trtplug", {"direction": "UP"}) is None
-    assert any('must be "LEFT" or "RIGHT", got "UP"' in text for _, text in host.messages())
+    assert any("attribute 'direction': 'UP' is not one of 'LEFT', 'RIGHT'" in text for _, text in host.messages())
     assert library.create("TrtplugBitShift", "1", "trtplug", {}) is None  # required: no default
     runtime = library.create("TrtplugBitShift", "1", "trtplug", {"direction": "RIGHT"}).round_trip()
     assert runtime.fields_to_serialize() == {"direction": "RIGHT"}
@@ -100,10 +100,10 @@ def test_binary_launchers_match_reference_ufuncs(ext, dtype, offset, a_shape, b_
 
     for name, fn in (("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or), ("bitwise_xor", np.bitwise_xor)):
         y = view(np.full(out_shape, 7, dtype=dtype))
-        getattr(ext, name)(view(a_host), view(b_host), y)
+        getattr(ext, name)([view(a_host), view(b_host)], [y])
         np.testing.assert_array_equal(cp.asnumpy(y), fn(a_host, b_host), err_msg=name)
     y = view(np.zeros(a_shape, dtype=dtype))
-    ext.bitwise_not(view(a_host), y)
+    ext.bitwise_not([view(a_host)], [y])
     np.testing.assert_array_equal(cp.asnumpy(y), np.bitwise_not(a_host))
 
 
@@ -120,7 +120,7 @@ def test_bit_shift_every_amount(ext, dtype, direction):
     x_host = x_host.astype(dtype).reshape(-1, 1)
     y_host = np.arange(-2, bits + 3).astype(dtype).reshape(1, -1)
     z = cp.zeros(np.broadcast_shapes(x_host.shape, y_host.shape), dtype=dtype)
-    ext.bit_shift(cp.asarray(x_host), cp.asarray(y_host), z, direction)
+    ext.bit_shift([cp.asarray(x_host), cp.asarray(y_host)], [z], {"direction": direction})
     expected = np.empty(z.shape, dtype=dtype)
     prototype = pyplugin_module(load_registry().get("bit_shift"))
     prototype.forward(np, [x_host, y_host], [expected], {"direction": direction})
@@ -133,15 +133,23 @@ def test_launcher_rejects_bad_arguments(ext):
 
     a, b = cp.zeros((2, 3), dtype=cp.int32), cp.zeros(4, dtype=cp.int32)
     with pytest.raises(ValueError, match="do not broadcast"):
-        ext.bitwise_and(a, b, cp.zeros((2, 3), dtype=cp.int32))
+        ext.bitwise_and([a, b], [cp.zeros((2, 3), dtype=cp.int32)])
     with pytest.raises(ValueError, match="broadcast shape"):
-        ext.bitwise_and(a, a, cp.zeros((3, 2), dtype=cp.int32))
+        ext.bitwise_and([a, a], [cp.zeros((3, 2), dtype=cp.int32)])
     with pytest.raises(ValueError, match="one dtype"):
-        ext.bitwise_or(a, a.astype(cp.int64), cp.zeros((2, 3), dtype=cp.int32))
+        ext.bitwise_or([a, a.astype(cp.int64)], [cp.zeros((2, 3), dtype=cp.int32)])
     with pytest.raises(ValueError, match="int32, int64, uint8"):
-        ext.bitwise_xor(a.astype(cp.float32), a.astype(cp.float32), cp.zeros((2, 3), dtype=cp.float32))
-    with pytest.raises(ValueError, match="direction"):
-        ext.bit_shift(a, a, cp.zeros((2, 3), dtype=cp.int32), "UP")
+        ext.bitwise_xor([a.astype(cp.float32), a.astype(cp.float32)], [cp.zeros((2, 3), dtype=cp.float32)])
+    with pytest.raises(ValueError, match="bit_shift: attribute 'direction': 'UP' is not one of 'LEFT', 'RIGHT'"):
+        ext.bit_shift([a, a], [cp.zeros((2, 3), dtype=cp.int32)], {"direction": "UP"})
+    with pytest.raises(ValueError, match="bitwise_not: 2 inputs given, the op has 1"):
+        ext.bitwise_not([a, a], [cp.zeros((2, 3), dtype=cp.int32)])
+    with pytest.raises(ValueError, match="bitwise_and: inputs 'B' is required"):
+        ext.bitwise_and([a], [cp.zeros((2, 3), dtype=cp.int32)])
+    with pytest.raises(ValueError, match="bitwise_or: unknown attribute 'direction'"):
+        ext.bitwise_or([a, a], [cp.zeros((2, 3), dtype=cp.int32)], {"direction": "LEFT"})
+    with pytest.raises(ValueError, match="bitwise_xor: 3 inputs given, the op has 2"):
+        ext.bitwise_xor([a, a, a], [cp.zeros((2, 3), dtype=cp.int32)])
 
 
 @pytest.mark.gpu

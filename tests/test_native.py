@@ -28,7 +28,7 @@ def test_build_info_is_recorded(ext) -> None:
 
 def test_binding_rejects_host_arrays_with_a_clear_error(ext) -> None:
     with pytest.raises(ValueError, match="__cuda_array_interface__"):
-        ext.fast_gelu(np.zeros(4, np.float32), np.zeros(4, np.float32))
+        ext.fast_gelu([np.zeros(4, np.float32)], [np.zeros(4, np.float32)])
 
 
 class FakeDeviceArray:
@@ -59,14 +59,14 @@ class FakeDeviceArray:
 )
 def test_binding_validates_arguments(ext, x, y, bias, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        ext.fast_gelu(x, y, bias)
+        ext.fast_gelu([x] if bias is None else [x, bias], [y])
 
 
 def test_launch_without_gpu_raises_runtime_error(ext) -> None:
     if ext.cuda_device_count() > 0:
         pytest.skip("a GPU is present: the launch would run")
     with pytest.raises(RuntimeError, match="fast_gelu"):
-        ext.fast_gelu(FakeDeviceArray((4,)), FakeDeviceArray((4,)))
+        ext.fast_gelu([FakeDeviceArray((4,))], [FakeDeviceArray((4,))])
 
 
 F = FakeDeviceArray

@@ -30,7 +30,7 @@ def test_unaligned_and_odd_shapes(ext, dtype: str, rows: int, cols: int, offset:
     bias = cp.asarray(b_host)[offset:]
     y_buf = cp.full(rows * cols + offset, cp.nan, dtype=dtype)
     y = y_buf[offset:].reshape(rows, cols)
-    ext.fast_gelu(x, y, bias, cp.cuda.get_current_stream())
+    ext.fast_gelu([x, bias], [y], {}, cp.cuda.get_current_stream())
     cp.cuda.get_current_stream().synchronize()
     tol = 1e-5 if dtype == "float32" else 2e-3
     ref = expected(x_host[offset:].reshape(rows, cols), b_host[offset:])

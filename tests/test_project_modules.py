@@ -31,6 +31,6 @@ def test_a_failing_project_file_is_not_left_half_imported(tmp_path):
 
 def test_builtin_packages_import_as_ordinary_modules():
     assert import_builtin("graph_rewrites.pipeline").__name__ == "trtplug.graph_rewrites.pipeline"
-    assert import_builtin("pyplugins.gelu").__name__ == "trtplug.pyplugins.gelu"
+    assert import_builtin("pyplugins.gelu_family").__name__ == "trtplug.pyplugins.gelu_family"
     with pytest.raises(ModuleNotFoundError):  # a missing op module is not reported as no install
         import_builtin("pyplugins.no_such_op")

@@ -1,4 +1,5 @@
-"""Op registry: discovers plugins/<op>/spec.toml folders; nothing to edit when an op is added.
+"""Op registry: discovers plugins/<op>/spec.toml folders (a family folder holds several ops);
+nothing to edit when an op is added.
 
 Built-in specs come from the source checkout's plugins/ folder when trtplug runs from one
 (editable install, tests), else from the copy installed inside the package. User plugin
@@ -17,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from trtplug.errors import SpecError, TrtplugError
-from trtplug.spec import OpSpec, load_spec
+from trtplug.spec import OpSpec, load_specs
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -141,7 +142,8 @@ def load_registry(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> Registry
         if not folder.is_dir():
             raise TrtplugError(f"{folder}: plugin folder does not exist")
         for spec_path in sorted(folder.glob("*/spec.toml")):
-            registry.add(load_spec(spec_path))
+            for spec in load_specs(spec_path):  # an op family's folder holds several ops
+                registry.add(spec)
     return registry
 
 

@@ -1,7 +1,7 @@
 """The op spec: one TOML file per op (plugins/<op>/spec.toml), the single source of truth.
 
 Rewrite mapping, shape inference of plugin nodes, parity cases and scaffolding derive from it.
-Format (see plugins/fast_gelu/spec.toml):
+Format (see plugins/unique/spec.toml; an op family: plugins/gelu_family/spec.toml):
 
     [plugin]            name, version, namespace, summary
     [[replaces]]        domain, op_type, since_version, until_version (optional)
@@ -31,6 +31,7 @@ Format (see plugins/fast_gelu/spec.toml):
     [tolerances.<dtype>] atol, rtol
     [reference]         kind (onnxruntime|onnx-reference|numpy: plugins/<op>/reference.py)
     [parity]            optional case hints (trtplug/case_hints.py): case shapes, integer value ranges
+    [[members]]         an op family: several ops in one folder (trtplug/spec_family.py)
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from trtplug.case_hints import ParityHints, read_parity_hints
 from trtplug.errors import SpecError
 from trtplug.onnx_common import is_standard_domain, qualified_op
 from trtplug.spec_checks import check_spec
+from trtplug.spec_family import family_members, is_family
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -138,6 +140,7 @@ class OpSpec:
     extra: dict[str, Any] = field(default_factory=dict)
     parity: ParityHints | None = None
     size_tensors: tuple[TensorSpec, ...] = ()
+    folder: str = ""  #: plugins/<folder>/ holds the op's files (an op family shares one)
 
     def dtypes_of(self, tensor: TensorSpec) -> tuple[str, ...]:
         return self.type_constraints.get(tensor.type, (tensor.type,))
@@ -227,15 +230,31 @@ class _Reader:
                 raise self.fail(key, f"unknown field (allowed: {', '.join(sorted(allowed))})")
 
 
-def load_spec(path: Path) -> OpSpec:
-    """Parse and validate plugins/<op>/spec.toml; the op key is the folder name."""
+def load_specs(path: Path) -> tuple[OpSpec, ...]:
+    """Parse and validate plugins/<folder>/spec.toml: one op keyed by the folder name, or an op
+    family (trtplug/spec_family.py) whose members are keyed by their `key`."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(path, "<file>", f"cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(path, "<toml>", str(exc)) from None
-    top = _Reader(path, data, "")
+    if not is_family(data):
+        return (_parse_spec(path, data, path.parent.name, ""),)
+    return tuple(_parse_spec(path, tables, key, where) for key, tables, where in family_members(path, data))
+
+
+def load_spec(path: Path) -> OpSpec:
+    """The one op of a single-op spec (a family spec: load_specs)."""
+    specs = load_specs(path)
+    if len(specs) != 1:
+        keys = ", ".join(s.key for s in specs)
+        raise SpecError(path, "members", f"declares {len(specs)} ops ({keys}); use load_specs")
+    return specs[0]
+
+
+def _parse_spec(path: Path, data: dict[str, Any], key: str, where: str) -> OpSpec:
+    top = _Reader(path, data, where)
     top.reject_unknown(
         {
             "plugin",
@@ -261,8 +280,9 @@ def load_spec(path: Path) -> OpSpec:
     attributes = tuple(_read_attribute(r) for r in top.items("attributes", []))
     _check_unique(top, "attributes", [a.name for a in attributes])
     spec = OpSpec(
-        key=path.parent.name,
+        key=key,
         path=path,
+        folder=path.parent.name,
         plugin=_read_plugin(top.sub("plugin")),
         summary=top.sub("plugin").get("summary", str, ""),
         replaces=tuple(_read_replaced(r) for r in top.items("replaces")),

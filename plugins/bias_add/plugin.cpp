@@ -1,6 +1,7 @@
 // TrtplugBiasAdd: the IPluginV3 adapter over launchBiasAdd (spec: plugins/bias_add/spec.toml).
 // Inputs X (rank >= 1), bias (1-D, X's last dimension), skip (X's shape); Y has X's shape and type.
 #include "bias_add/bias_add.h"
+#include "bias_add/op_glue.h"
 #include "common/bias_activation_plugin.h"
 
 namespace trtplug
@@ -8,13 +9,8 @@ namespace trtplug
 namespace
 {
 
-struct BiasAddTraits
+struct BiasAddTraits : glue_bias_add::Glue
 {
-    static constexpr char const* kName = "TrtplugBiasAdd";
-    static constexpr int32_t kMinInputs = 3;
-    static constexpr int32_t kMaxInputs = 3;
-    static constexpr char const* kInputNames[3] = {"X", "bias", "skip"};
-    using Params = NoParams;
     static cudaError_t launch(DType dtype, ElementwiseArgs const& args, Params const&, cudaStream_t stream)
     {
         return launchBiasAdd(dtype, args, stream);

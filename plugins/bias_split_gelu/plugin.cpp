@@ -2,6 +2,7 @@
 // plugins/bias_split_gelu/spec.toml). Inputs X (rank >= 1, even last dimension D) and bias (1-D,
 // length D); Y has X's shape with the last dimension D/2, and X's type.
 #include "bias_split_gelu/bias_split_gelu.h"
+#include "bias_split_gelu/op_glue.h"
 #include "common/bias_activation_plugin.h"
 
 namespace trtplug
@@ -9,7 +10,7 @@ namespace trtplug
 namespace
 {
 
-constexpr char const* kNames[2] = {"X", "bias"};
+constexpr auto& kNames = glue_bias_split_gelu::kInputNames; // X, bias
 
 //! Concrete dims (-1: not yet known): X rank >= 1 with an even last dimension, bias matching it.
 void checkDims(nvinfer1::Dims const& x, nvinfer1::Dims const& bias)
@@ -19,16 +20,10 @@ void checkDims(nvinfer1::Dims const& x, nvinfer1::Dims const& bias)
     TRTPLUG_ENSURE(last < 0 || last % 2 == 0, "X's last dimension must be even, got " + std::to_string(last));
 }
 
-class BiasSplitGeluPlugin : public PluginBase<BiasSplitGeluPlugin>
+class BiasSplitGeluPlugin : public GluePlugin<BiasSplitGeluPlugin, glue_bias_split_gelu::Glue>
 {
 public:
-    static constexpr char const* kName = "TrtplugBiasSplitGelu";
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 2;
-    static constexpr int32_t kMaxInputs = 2;
-    static constexpr int32_t kNbOutputs = 1;
-
-    using PluginBase::PluginBase;
+    using GluePlugin::GluePlugin;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {

@@ -4,6 +4,8 @@
 
 #include "common/int_elementwise.h"
 
+#include <string>
+
 namespace trtplug
 {
 
@@ -11,5 +13,11 @@ cudaError_t launchBitShiftLeft(
     DType dtype, void const* x, void const* y, void* z, Broadcast const& shape, cudaStream_t stream) noexcept;
 cudaError_t launchBitShiftRight(
     DType dtype, void const* x, void const* y, void* z, Broadcast const& shape, cudaStream_t stream) noexcept;
+
+//! The launcher of attribute `direction` (the spec's choices: "LEFT", else "RIGHT").
+inline IntElementwiseFn bitShiftLauncher(std::string const& direction) noexcept
+{
+    return direction == "LEFT" ? launchBitShiftLeft : launchBitShiftRight;
+}
 
 } // namespace trtplug

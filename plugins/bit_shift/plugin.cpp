@@ -1,6 +1,7 @@
 // TrtplugBitShift: the shared integer elementwise adapter over launchBitShiftLeft/Right
-// (spec: plugins/bit_shift/spec.toml). Field `direction` is "LEFT" or "RIGHT".
+// (spec: plugins/bit_shift/spec.toml, whose choices rule limits field `direction` to "LEFT"/"RIGHT").
 #include "bit_shift/bit_shift.h"
+#include "bit_shift/op_glue.h"
 #include "common/int_elementwise_plugin.h"
 
 namespace trtplug
@@ -8,28 +9,9 @@ namespace trtplug
 namespace
 {
 
-struct BitShiftParams
+struct BitShiftTraits : glue_bit_shift::Glue
 {
-    std::string direction;
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("direction", direction);
-    }
-};
-
-struct BitShiftTraits
-{
-    static constexpr char const* kName = "TrtplugBitShift";
-    static constexpr int32_t kArity = 2;
-    using Params = BitShiftParams;
-    static IntElementwiseFn launcher(Params const& p)
-    {
-        TRTPLUG_ENSURE(p.direction == "LEFT" || p.direction == "RIGHT",
-            "field 'direction' must be \"LEFT\" or \"RIGHT\", got \"" + p.direction + "\"");
-        return p.direction == "LEFT" ? launchBitShiftLeft : launchBitShiftRight;
-    }
+    static IntElementwiseFn launcher(Params const& p) { return bitShiftLauncher(p.direction); }
 };
 
 using BitShiftPlugin = IntElementwisePlugin<BitShiftTraits>;

@@ -1,17 +1,14 @@
-// The IPluginV3 adapter shared by the elementwise ops "Y = act(X [+ bias]) [+ skip]" (Gelu,
-// BiasGelu, FastGelu, QuickGelu, BiasAdd). Inputs by position: X (rank >= 1, float32/float16),
-// bias (1-D, X's last dimension), skip (X's shape); all of X's type. Y has X's shape and type.
-// An op supplies a Traits struct and registers the instantiation:
+// The IPluginV3 adapter shared by the elementwise ops "Y = act(X [+ bias]) [+ skip]" (the GELU
+// family, BiasAdd). Inputs by position: X (rank >= 1, float32/float16), bias (1-D, X's last
+// dimension), skip (X's shape); all of X's type. Y has X's shape and type. An op supplies Traits,
+// its generated glue (identity, counts, input names, Params, validate()) plus the launch, and
+// registers the instantiation:
 //
-//   struct GeluTraits {
-//       static constexpr char const* kName = "TrtplugGelu";
-//       static constexpr int32_t kMinInputs = 1, kMaxInputs = 1;
-//       static constexpr char const* kInputNames[3] = {"X", "bias", "skip"};
-//       using Params = NoParams;
+//   struct BiasAddTraits : glue_bias_add::Glue {
 //       static cudaError_t launch(DType, ElementwiseArgs const&, Params const&, cudaStream_t);
 //   };
-//   using GeluPlugin = BiasActivationPlugin<GeluTraits>;
-//   TRTPLUG_REGISTER_PLUGIN(GeluPlugin);
+//   using BiasAddPlugin = BiasActivationPlugin<BiasAddTraits>;
+//   TRTPLUG_REGISTER_PLUGIN(BiasAddPlugin);
 #pragma once
 
 #include "common/elementwise.h"
@@ -19,7 +16,6 @@
 #include "common/trt_dtype.h"
 
 #include <string>
-#include <utility>
 
 namespace trtplug
 {
@@ -89,27 +85,20 @@ inline void checkSameDims(nvinfer1::Dims const& x, nvinfer1::Dims const& other, 
 }
 
 template <class Traits>
-class BiasActivationPlugin : public PluginBase<BiasActivationPlugin<Traits>, typename Traits::Params>
+class BiasActivationPlugin : public GluePlugin<BiasActivationPlugin<Traits>, Traits>
 {
-    using Base = PluginBase<BiasActivationPlugin<Traits>, typename Traits::Params>;
+    using Base = GluePlugin<BiasActivationPlugin<Traits>, Traits>;
+    static constexpr bool kHasSkip = Traits::kMaxInputs == 3;
+    static_assert(Traits::kMinInputs >= 1 && Traits::kMaxInputs <= 3 && Traits::kNbOutputs == 1,
+        "inputs: X, bias, skip; one output");
 
 public:
-    static constexpr char const* kName = Traits::kName;
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = Traits::kMinInputs;
-    static constexpr int32_t kMaxInputs = Traits::kMaxInputs;
-    static constexpr int32_t kNbOutputs = 1;
-    static_assert(kMinInputs >= 1 && kMaxInputs <= 3 && kMinInputs <= kMaxInputs, "inputs: X, bias, skip");
-
     using DataType = nvinfer1::DataType;
     using DimsExprs = nvinfer1::DimsExprs;
     using DynDesc = nvinfer1::DynamicPluginTensorDesc;
     using Desc = nvinfer1::PluginTensorDesc;
 
-    explicit BiasActivationPlugin(typename Traits::Params params)
-        : Base(std::move(params))
-    {
-    }
+    using Base::Base;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
@@ -127,9 +116,12 @@ public:
         {
             checkBiasExpr(x, in[1], Traits::kInputNames);
         }
-        if (in.size() == 3)
+        if constexpr (kHasSkip) // kInputNames has a third entry only then
         {
-            checkSkipExpr(x, in[2]);
+            if (in.size() == 3)
+            {
+                checkSkipExpr(x, in[2]);
+            }
         }
         out[0] = x;
     }
@@ -205,9 +197,12 @@ private:
     static void check(Span<Dims const> dims, Span<DataType const> types, DataType y)
     {
         checkBiasDims(dims[0], dims.size() >= 2 ? &dims[1] : nullptr, Traits::kInputNames);
-        if (dims.size() == 3)
+        if constexpr (kHasSkip)
         {
-            checkSameDims(dims[0], dims[2], Traits::kInputNames[2], Traits::kInputNames[0]);
+            if (dims.size() == 3)
+            {
+                checkSameDims(dims[0], dims[2], Traits::kInputNames[2], Traits::kInputNames[0]);
+            }
         }
         checkSameFloatTypes(types, Traits::kInputNames);
         TRTPLUG_ENSURE(y == types[0], std::string("the output must have ") + Traits::kInputNames[0] + "'s type");

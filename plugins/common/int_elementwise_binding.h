@@ -1,9 +1,9 @@
-// pybind11 glue shared by the integer elementwise ops: checks CUDA arrays against the
-// broadcast shape and calls the op's launcher. Used from plugins/<op>/binding.cpp only.
+// Binding body shared by the integer elementwise ops (bitwise, shifts): checks the call's CUDA
+// arrays against the broadcast shape and calls the op's launcher. Used from plugins/<op>/binding.cpp.
 #pragma once
 
-#include "common/binding.h"
 #include "common/int_elementwise.h"
+#include "common/op_binding.h"
 
 #include <string>
 #include <vector>
@@ -11,40 +11,26 @@
 namespace trtplug
 {
 
-//! y = op(a, b) (b None for unary ops) on CUDA arrays; y must have the broadcast shape.
-inline void runIntElementwise(IntElementwiseFn fn, char const* name, pybind11::handle a, pybind11::handle b,
-    pybind11::handle y, pybind11::handle stream)
+//! y = op(a, b) with input 0 as a, input 1 (absent for unary ops) as b and output 0 as y, which
+//! must have the broadcast shape.
+template <class Params>
+void runIntElementwise(IntElementwiseFn fn, OpCall<Params> const& call)
 {
-    DeviceArray const aa = toDeviceArray(a, "a", false);
-    DeviceArray const ya = toDeviceArray(y, "y", true);
-    DeviceArray ba = aa;
-    if (!b.is_none())
-    {
-        ba = toDeviceArray(b, "b", false);
-    }
-    std::string const op(name);
-    require(isIntElementwiseType(aa.dtype), op + ": a must be int32, int64, uint8 or int8, got " + dtypeName(aa.dtype));
-    require(ba.dtype == aa.dtype && ya.dtype == aa.dtype, op + ": a, b and y must have one dtype");
+    DeviceArray const& a = call.in(0);
+    DeviceArray const& b = call.hasIn(1) ? call.in(1) : a;
+    DeviceArray const& y = call.out(0);
+    call.check(isIntElementwiseType(a.dtype),
+        std::string("inputs must be int32, int64, uint8 or int8, got ") + dtypeName(a.dtype));
+    call.check(b.dtype == a.dtype && y.dtype == a.dtype, "inputs and output must have one dtype");
     Broadcast shape;
-    require(makeBroadcast(aa.shape.data(), static_cast<int32_t>(aa.shape.size()), ba.shape.data(),
-                static_cast<int32_t>(ba.shape.size()), shape),
-        op + ": a and b do not broadcast");
-    require(ya.shape == std::vector<int64_t>(shape.outDims, shape.outDims + shape.outRank),
-        op + ": y must have the broadcast shape of a and b");
-    void const* bp = b.is_none() ? nullptr : reinterpret_cast<void const*>(ba.ptr);
-    checkCuda(fn(aa.dtype, reinterpret_cast<void const*>(aa.ptr), bp, reinterpret_cast<void*>(ya.ptr), shape,
-                  toStream(stream)),
-        name);
+    call.check(makeBroadcast(a.shape.data(), static_cast<int32_t>(a.shape.size()), b.shape.data(),
+                   static_cast<int32_t>(b.shape.size()), shape),
+        "input shapes do not broadcast");
+    call.check(y.shape == std::vector<int64_t>(shape.outDims, shape.outDims + shape.outRank),
+        "the output must have the broadcast shape of the inputs");
+    void const* bp = call.hasIn(1) ? reinterpret_cast<void const*>(b.ptr) : nullptr;
+    checkCuda(fn(a.dtype, reinterpret_cast<void const*>(a.ptr), bp, reinterpret_cast<void*>(y.ptr), shape, call.stream),
+        call.op.c_str());
 }
 
 } // namespace trtplug
-
-//! Binds `<op>(a, [b,] y, stream=None)` for an integer elementwise launcher.
-#define TRTPLUG_BIND_INT_BINARY(m, op, fn)                                                                              \
-    m.def(                                                                                                             \
-        op,                                                                                                            \
-        [](pybind11::handle a, pybind11::handle b, pybind11::handle y, pybind11::handle stream) {                      \
-            ::trtplug::runIntElementwise(fn, op, a, b, y, stream);                                                     \
-        },                                                                                                             \
-        op " on CUDA integer arrays with NumPy broadcasting", pybind11::arg("a"), pybind11::arg("b"),                   \
-        pybind11::arg("y"), pybind11::arg("stream") = pybind11::none())

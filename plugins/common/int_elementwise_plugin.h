@@ -1,14 +1,11 @@
 // The IPluginV3 adapter shared by the integer elementwise ops (bitwise, shifts). An op's
-// plugin.cpp supplies Traits and registers the instantiation:
+// plugin.cpp supplies Traits, its generated glue plus the launcher, and registers the instantiation:
 //
-//   struct Traits {
-//       static constexpr char const* kName = "TrtplugBitwiseAnd";
-//       static constexpr int32_t kArity = 2;              // 1 for unary ops
-//       using Params = NoParams;                           // the op's attributes
-//       static IntElementwiseFn launcher(Params const&);   // may throw PluginError on bad params
+//   struct Traits : glue_bit_shift::Glue {                     // name, counts (arity), Params, validate()
+//       static IntElementwiseFn launcher(Params const&);       // runs after validate()
 //   };
-//   using BitwiseAndPlugin = IntElementwisePlugin<Traits>;
-//   TRTPLUG_REGISTER_PLUGIN(BitwiseAndPlugin);
+//   using BitShiftPlugin = IntElementwisePlugin<Traits>;
+//   TRTPLUG_REGISTER_PLUGIN(BitShiftPlugin);
 //
 // Shapes broadcast as ONNX defines (NumPy rules); types int32, int64 or uint8, all one type.
 #pragma once
@@ -32,16 +29,13 @@ inline bool isIntElementwiseTrtType(nvinfer1::DataType t) noexcept
 }
 
 template <class Traits>
-class IntElementwisePlugin : public PluginBase<IntElementwisePlugin<Traits>, typename Traits::Params>
+class IntElementwisePlugin : public GluePlugin<IntElementwisePlugin<Traits>, Traits>
 {
-    using Base = PluginBase<IntElementwisePlugin<Traits>, typename Traits::Params>;
+    using Base = GluePlugin<IntElementwisePlugin<Traits>, Traits>;
+    static_assert(Traits::kMinInputs == Traits::kMaxInputs && Traits::kMaxInputs <= 2 && Traits::kNbOutputs == 1,
+        "integer elementwise ops: one or two inputs, one output");
 
 public:
-    static constexpr char const* kName = Traits::kName;
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = Traits::kArity;
-    static constexpr int32_t kMaxInputs = Traits::kArity;
-    static constexpr int32_t kNbOutputs = 1;
     using DataType = nvinfer1::DataType;
     using DimsExprs = nvinfer1::DimsExprs;
     using DynDesc = nvinfer1::DynamicPluginTensorDesc;
@@ -49,7 +43,7 @@ public:
 
     explicit IntElementwisePlugin(typename Traits::Params params)
         : Base(std::move(params))
-        , mLauncher(Traits::launcher(this->params())) // validates the attributes at createPlugin
+        , mLauncher(Traits::launcher(this->params())) // after Base checked the spec's value rules
     {
     }
 

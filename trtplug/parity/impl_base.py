@@ -16,15 +16,23 @@ from trtplug.spec import OpSpec
 
 
 @cache
-def pyplugin_module(spec: OpSpec) -> ModuleType:
-    """The op's CuPy prototype: trtplug.pyplugins.<key> for a built-in, else the project's
-    pyplugins/<key>.py beside its plugins/ folder."""
+def pyplugin_module(spec: OpSpec) -> Any:
+    """The op's CuPy prototype (forward, optional output_shapes, ...): trtplug.pyplugins.<folder>
+    for a built-in, else the project's pyplugins/<folder>.py beside its plugins/ folder. An op
+    family's module holds one prototype per member in `members` (keyed by op key)."""
     if spec.path.parent.parent.resolve() == builtin_plugins_dir().resolve():
-        return import_builtin(f"pyplugins.{spec.key}")
-    path = spec.path.parent.parent.parent / "pyplugins" / f"{spec.key}.py"
-    if not path.is_file():
-        raise ImportError(f"{path}: no CuPy prototype for op {spec.key!r}")
-    return load_project_module(path, "pyplugins")
+        module = import_builtin(f"pyplugins.{spec.folder}")
+    else:
+        path = spec.path.parent.parent.parent / "pyplugins" / f"{spec.folder}.py"
+        if not path.is_file():
+            raise ImportError(f"{path}: no CuPy prototype for op {spec.key!r}")
+        module = load_project_module(path, "pyplugins")
+    if spec.folder == spec.key:
+        return module
+    members = getattr(module, "members", {})
+    if spec.key not in members:
+        raise ImportError(f"{module.__name__}: no prototype for family member {spec.key!r} in `members`")
+    return members[spec.key]
 
 
 def output_specs(

@@ -1,0 +1,20 @@
+"""Bitwise family prototypes (integer types): C = A & B, A | B, A ^ B with NumPy broadcasting,
+and Y = ~X. One prototype per member of plugins/bitwise/spec.toml, keyed by op key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+
+def _prototype(ufunc: str) -> SimpleNamespace:
+    """The member whose forward() is xp.<ufunc> over its inputs (one or two)."""
+
+    def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+        outputs[0][...] = getattr(xp, ufunc)(*inputs)
+
+    return SimpleNamespace(forward=forward)
+
+
+members = {key: _prototype(key) for key in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not")}
