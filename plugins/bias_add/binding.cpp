@@ -1,18 +1,12 @@
 #include "bias_add/bias_add.h"
+#include "bias_add/op_glue.h"
 #include "common/elementwise_binding.h"
+#include "common/op_binding.h"
 
-namespace py = pybind11;
-using namespace pybind11::literals;
-
-TRTPLUG_BINDING(bias_add)
+//! X + bias + skip into Y (bias along the last axis, skip X's shape).
+TRTPLUG_OP_BINDING(bias_add)
 {
-    m.def(
-        "bias_add",
-        [](py::handle x, py::handle y, py::handle bias, py::handle skip, py::handle stream) {
-            using namespace trtplug;
-            ElementwiseCall const call = elementwiseCall("bias_add", x, y, bias, skip);
-            checkCuda(launchBiasAdd(call.dtype, call.args, toStream(stream)), "bias_add");
-        },
-        "x + bias + skip into y (CUDA arrays; bias along the last axis, skip x's shape)", "x"_a, "y"_a, "bias"_a,
-        "skip"_a, "stream"_a = py::none());
+    using namespace trtplug;
+    ElementwiseCall const c = elementwiseCall("bias_add", call.in(0), call.out(0), &call.in(1), &call.in(2));
+    checkCuda(launchBiasAdd(c.dtype, c.args, call.stream), "bias_add");
 }

@@ -46,15 +46,4 @@ inline ElementwiseCall elementwiseCall(char const* op, DeviceArray const& xa, De
     return call;
 }
 
-//! The same from Python objects (None for an absent bias/skip).
-inline ElementwiseCall elementwiseCall(
-    char const* op, pybind11::handle x, pybind11::handle y, pybind11::handle bias, pybind11::handle skip)
-{
-    DeviceArray const xa = toDeviceArray(x, "x", false);
-    DeviceArray const ya = toDeviceArray(y, "y", true);
-    DeviceArray const ba = bias.is_none() ? DeviceArray{} : toDeviceArray(bias, "bias", false);
-    DeviceArray const sa = skip.is_none() ? DeviceArray{} : toDeviceArray(skip, "skip", false);
-    return elementwiseCall(op, xa, ya, bias.is_none() ? nullptr : &ba, skip.is_none() ? nullptr : &sa);
-}
-
 } // namespace trtplug
