@@ -22,12 +22,19 @@ function(trtplug_plugin_project package plugins_dir)
   trtplug_discover_ops("${plugins_dir}" ops kernels bindings plugins)
   message(STATUS "${package} ops: ${ops}")
 
+  # Each op's generated glue (<op>/op_glue.h: identity, counts, Params, value rules), written by
+  # the generator shipped next to this file; launchers, bindings and plugins all include it.
+  set(glue_dir "${CMAKE_CURRENT_BINARY_DIR}/generated")
+  trtplug_generate_op_glue("${plugins_dir}" "${ops}" "${glue_dir}" glue_target)
+
   add_library(${package}_kernels STATIC ${kernels})
-  target_include_directories(${package}_kernels PUBLIC "${plugins_dir}" "${TRTPLUG_SHARED_PLUGINS_DIR}")
+  target_include_directories(${package}_kernels PUBLIC "${plugins_dir}" "${TRTPLUG_SHARED_PLUGINS_DIR}" "${glue_dir}")
   target_link_libraries(${package}_kernels PUBLIC CUDA::cudart_static)
+  add_dependencies(${package}_kernels ${glue_target})
 
   pybind11_add_module(_native "${common}/binding_module.cpp" "${common}/binding.cpp" ${bindings})
   target_link_libraries(_native PRIVATE ${package}_kernels)
+  add_dependencies(_native ${glue_target})
   string(REPLACE ";" "," archs "${CMAKE_CUDA_ARCHITECTURES}")
   target_compile_definitions(_native PRIVATE "TRTPLUG_CUDA_ARCHS=\"${archs}\"")
   install(TARGETS _native LIBRARY DESTINATION ${package})
@@ -36,6 +43,7 @@ function(trtplug_plugin_project package plugins_dir)
     add_library(${package}_plugins SHARED "${common}/plugin_library.cpp" ${plugins})
     target_include_directories(${package}_plugins SYSTEM PRIVATE "${TRTPLUG_TRT_INCLUDE_DIR}")
     target_link_libraries(${package}_plugins PRIVATE ${package}_kernels)
+    add_dependencies(${package}_plugins ${glue_target})
     target_link_options(${package}_plugins PRIVATE "LINKER:--no-undefined"
       "LINKER:--version-script=${common}/plugin_library.map")
     install(TARGETS ${package}_plugins LIBRARY DESTINATION ${package})
