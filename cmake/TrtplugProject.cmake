@@ -1,7 +1,8 @@
 # Builds a trtplug plugin project (`trtplug new --project DIR`): every op under a plugins folder
 # into <package>._native (pybind11) and lib<package>_plugins.so (IPluginV3), installed into
 # <package>/ with the specs, against the shared sources and headers of this trtplug
-# (plugins/common, found relative to this file in a source checkout and in the installed package).
+# (plugins/common, found relative to this file in a source checkout and in the installed package),
+# each op's C++ glue generated from its spec by the generate_op_glue.py shipped beside this file.
 include_guard(GLOBAL)
 # The settings trtplug's own build uses: the kernels link into shared objects, only the
 # plugin library's entry points are exported.
@@ -16,6 +17,9 @@ include("${CMAKE_CURRENT_LIST_DIR}/TensorRTHeaders.cmake")
 get_filename_component(TRTPLUG_SHARED_PLUGINS_DIR "${CMAKE_CURRENT_LIST_DIR}/../plugins" ABSOLUTE)
 
 function(trtplug_plugin_project package plugins_dir)
+  if(NOT Python_EXECUTABLE) # the glue generator runs under it
+    find_package(Python 3.10 REQUIRED COMPONENTS Interpreter Development.Module)
+  endif()
   find_package(CUDAToolkit REQUIRED)
   find_package(pybind11 CONFIG REQUIRED)
   set(common "${TRTPLUG_SHARED_PLUGINS_DIR}/common")
