@@ -33,12 +33,12 @@ for sa, sb in [((3, 1, 5), (4, 1)), ((2, 3, 4), (4,)), ((1,), (2, 3)), ((5, 1, 1
     for dt in (np.float32, np.float16):
         a = rng.standard_normal(sa).astype(dt); b = rng.standard_normal(sb).astype(dt)
         c = cp.full(np.broadcast_shapes(sa, sb), cp.nan, dtype=dt)
-        m.add(cp.asarray(a), cp.asarray(b), c); m.mul(cp.asarray(a), cp.asarray(b), c2 := cp.full_like(c, cp.nan))
+        m.add([cp.asarray(a), cp.asarray(b)], [c]); m.mul([cp.asarray(a), cp.asarray(b)], [c2 := cp.full_like(c, cp.nan)])
         ok = np.allclose(c.get().astype(np.float32), a.astype(np.float32) + b.astype(np.float32), atol=2e-3, rtol=2e-3)
         ok2 = np.allclose(c2.get().astype(np.float32), a.astype(np.float32) * b.astype(np.float32), atol=2e-3, rtol=2e-3)
         print("broadcast", sa, sb, np.dtype(dt).name, "add ok" if ok else "ADD BAD", "mul ok" if ok2 else "MUL BAD")
 x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32); s = rng.standard_normal((3, 1, 1)).astype(np.float32)
-y = cp.full(x.shape, cp.nan, dtype=np.float32); m.prelu(cp.asarray(x), cp.asarray(s), y)
+y = cp.full(x.shape, cp.nan, dtype=np.float32); m.prelu([cp.asarray(x), cp.asarray(s)], [y])
 print("prelu unidirectional", np.allclose(y.get(), np.where(x < 0, s * x, x)))
 PYEOF
 # A plugin project on the GPU: its kernels through <package>._native, its plugins through lib<package>_plugins.so.

@@ -191,7 +191,7 @@ def test_project_layout_and_specs(tmp_path: Path) -> None:
     leaky = load_spec(project / "plugins" / "leaky_relu" / "spec.toml")
     assert leaky.attributes[0].default == pytest.approx(0.01) and leaky.outputs[0].shape == "same_as:X"
     header = (project / "plugins" / "leaky_relu" / "leaky_relu.h").read_text()
-    assert "float alpha{0.01f};" in header and 'v("alpha", alpha);' in header
+    assert "glue_leaky_relu::Params const& p" in header  # Params: generated from the spec at build time
 
 
 def test_binary_op_broadcasts(tmp_path: Path) -> None:

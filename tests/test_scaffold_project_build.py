@@ -69,7 +69,7 @@ def test_project_binding_is_importable(installed, tmp_path: Path) -> None:
     _, site = installed
     code = FAKE_ARRAY + (
         f"import {PACKAGE}._native as m\nprint(sorted(m.ops))\n"
-        "try:\n    m.hardmax(FakeDeviceArray((2, 3)), FakeDeviceArray((2, 3)), {'axis': 7})\n"
+        "try:\n    m.hardmax([FakeDeviceArray((2, 3))], [FakeDeviceArray((2, 3))], {'axis': 7})\n"
         "except RuntimeError as e:\n    print(e)\n"
     )
     done = run_with(site, code, cwd=tmp_path)

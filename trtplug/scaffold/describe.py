@@ -47,6 +47,7 @@ class AttrDesc:
     type: str  # int | ints | float | floats | string
     default: Any = None  # None: required, or no default in the schema (see `required`)
     required: bool = False
+    choices: tuple[Any, ...] | None = None  # the allowed values, when the source states them
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def from_flags(
 def from_file(path: Path) -> OpDescription:
     """A TOML op description: domain, op_type, since_version (default 1), summary, and the spec's
     [type_constraints], [[inputs]] / [[outputs]] (name, type, optional) and [[attributes]]
-    (name, type, default or required) tables."""
+    (name, type, default or required, choices) tables."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -215,9 +216,9 @@ def from_file(path: Path) -> OpDescription:
 def _file_attr(table: dict[str, Any]) -> AttrDesc:
     if table["type"] not in ATTRIBUTE_TYPES:
         raise ValueError(f"attribute type {table['type']!r}")
-    return AttrDesc(
-        table["name"], table["type"], table.get("default"), bool(table.get("required", "default" not in table))
-    )
+    choices = tuple(table["choices"]) if "choices" in table else None
+    required = bool(table.get("required", "default" not in table))
+    return AttrDesc(table["name"], table["type"], table.get("default"), required, choices)
 
 
 def _checked(desc: OpDescription, where: str) -> OpDescription:

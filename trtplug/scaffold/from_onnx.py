@@ -12,6 +12,14 @@ from trtplug.spec import DTYPES
 
 # AttributeProto types a plugin field can carry (the ONNX parser's attribute mapping).
 _ATTR_TYPES = {"INT": "int", "INTS": "ints", "FLOAT": "float", "FLOATS": "floats", "STRING": "string"}
+# The schemas state enum values only in prose: the string enums whose values are stable across
+# the opsets that have them, by attribute name (any op) or by (op_type, attribute name).
+_ENUM_CHOICES: dict[str | tuple[str, str], tuple[str, ...]] = {
+    "auto_pad": ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"),
+    "nearest_mode": ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil"),
+    ("DepthToSpace", "mode"): ("DCR", "CRD"),
+    ("GridSample", "padding_mode"): ("zeros", "border", "reflection"),
+}
 
 
 def find_schema(domain: str, op_type: str, opset: int | None) -> Any | None:
@@ -42,7 +50,7 @@ def from_schema(schema: Any) -> OpDescription:
         since_version=schema.since_version,
         inputs=tuple(_tensor(qualified, "input", p, constraints) for p in schema.inputs),
         outputs=tuple(_tensor(qualified, "output", p, constraints) for p in schema.outputs),
-        attributes=tuple(_attribute(qualified, schema.attributes[n]) for n in sorted(schema.attributes)),
+        attributes=tuple(_attribute(schema, schema.attributes[n]) for n in sorted(schema.attributes)),
         type_constraints=constraints,
         summary=_summary(schema.doc or ""),
         from_schema=True,
@@ -63,9 +71,10 @@ def _tensor(qualified: str, what: str, param: Any, constraints: dict[str, tuple[
     return TensorDesc(param.name, kind, option == onnx.defs.OpSchema.FormalParameterOption.Optional)
 
 
-def _attribute(qualified: str, attr: Any) -> AttrDesc:
+def _attribute(schema: Any, attr: Any) -> AttrDesc:
     from onnx import helper
 
+    qualified = qualified_op(schema.domain, schema.name)
     kind = _ATTR_TYPES.get(attr.type.name)
     if kind is None:
         raise TrtplugError(
@@ -75,7 +84,10 @@ def _attribute(qualified: str, attr: Any) -> AttrDesc:
     default = helper.get_attribute_value(attr.default_value) if has_default else None
     if isinstance(default, bytes):
         default = default.decode()
-    return AttrDesc(attr.name, kind, default, required=attr.required)
+    choices = _ENUM_CHOICES.get((schema.name, attr.name), _ENUM_CHOICES.get(attr.name))
+    if kind != "string" or (default is not None and default not in (choices or ())):
+        choices = None  # a value outside the table: the table does not describe this attribute
+    return AttrDesc(attr.name, kind, default, required=attr.required, choices=choices)
 
 
 def _summary(doc: str) -> str:

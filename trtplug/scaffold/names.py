@@ -30,7 +30,8 @@ class OpNames:
 
     @property
     def params(self) -> str:
-        return f"{self.camel}Params"
+        """The attributes' struct, generated from the spec (cmake/generate_op_glue.py)."""
+        return f"glue_{self.key}::Params"
 
     @property
     def launcher(self) -> str:
@@ -47,12 +48,6 @@ def lower_camel(name: str) -> str:
     first = parts[0].lower() if parts[0].isupper() else parts[0][:1].lower() + parts[0][1:]
     text = first + "".join(p[:1].upper() + p[1:] for p in parts[1:])
     return text + "_" if text in _CPP_KEYWORDS else text
-
-
-def snake_case(name: str) -> str:
-    """A Python local for an ONNX tensor name: X -> x, imageShape -> image_shape."""
-    text = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-    return text + "_" if keyword.iskeyword(text) or text in ("xp", "attrs", "inputs", "outputs") else text
 
 
 def check_key(key: str) -> None:

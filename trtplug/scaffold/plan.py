@@ -14,7 +14,7 @@ import numpy as np
 from trtplug.errors import TrtplugError
 from trtplug.scaffold.describe import OpDescription, TensorDesc
 from trtplug.scaffold.elementwise import elementwise_body
-from trtplug.scaffold.names import OpNames, lower_camel, snake_case
+from trtplug.scaffold.names import OpNames, lower_camel
 from trtplug.scaffold.shapes import output_rules
 from trtplug.scaffold.signatures import add_signatures
 
@@ -29,12 +29,13 @@ TRT_TYPES = {
     "bool": "kBOOL",
 }
 CUDA_TYPES = {"float32": "float", "float16": "__half"}
-CPP_ATTR_TYPES = {
-    "int": "int32_t",
-    "ints": "std::vector<int32_t>",
-    "float": "float",
-    "floats": "std::vector<float>",
-    "string": "std::string",
+# A commented value rule per attribute type, for the spec to fill in (trtplug/attr_rules.py).
+RULE_EXAMPLES = {
+    "int": "min = 0, max = 8",
+    "ints": "max_length = 4, min = 1",
+    "float": "min = 0.0",
+    "floats": "min_length = 1, min = 0.0",
+    "string": 'choices = ["a", "b"]',
 }
 TOLERANCES = {"float32": ("1e-5", "1e-5"), "float16": ("2e-3", "2e-3")}
 
@@ -112,7 +113,6 @@ def _tensor(desc: OpDescription, t: TensorDesc, index: int, role: str) -> dict[s
         "index": index,
         "role": role,
         "cpp": lower_camel(t.name),
-        "py": snake_case(t.name),
         "dtypes": list(desc.dtypes_of(t)),
         "trt_types": [TRT_TYPES[d] for d in desc.dtypes_of(t)],
         "anchor": None if role == "input" and anchor == index else anchor,
@@ -146,10 +146,10 @@ def _attribute(attr: Any) -> dict[str, Any]:
         "type": attr.type,
         "required": attr.required,
         "default_toml": _toml_value(attr.type, _default(attr)),
-        "cpp": lower_camel(attr.name),
-        "cpp_type": CPP_ATTR_TYPES[attr.type],
-        "cpp_init": _cpp_value(attr.type, _default(attr)),
         "schema_default": attr.default is not None,
+        "choices": attr.choices,
+        "choices_toml": "[" + ", ".join(_toml_value(attr.type, c) for c in attr.choices or ()) + "]",
+        "rule_example": RULE_EXAMPLES[attr.type],
     }
 
 
@@ -176,19 +176,6 @@ def _toml_value(kind: str, value: Any) -> str:
     if kind == "ints":
         return "[" + ", ".join(str(int(v)) for v in value) + "]"
     return str(int(value))
-
-
-def _cpp_value(kind: str, value: Any) -> str:
-    """A brace initializer: {0.01f}, {1, 2}, {"mode"}."""
-    if kind == "float":
-        return "{" + _float_text(value) + "f}"
-    if kind == "floats":
-        return "{" + ", ".join(_float_text(v) + "f" for v in value) + "}"
-    if kind == "ints":
-        return "{" + ", ".join(str(int(v)) for v in value) + "}"
-    if kind == "string":
-        return "{" + _toml_value("string", value) + "}"
-    return "{" + str(int(value)) + "}"
 
 
 def _reference_kind(desc: OpDescription) -> str:

@@ -1,7 +1,9 @@
 """Argument lists of the generated launcher, binding and plugin calls, and the binding's checks.
 
 They are data (lists of C++ parameter and argument texts) so that templates can lay them out
-with `wrap_call`; each kind of op (unary, binary, todo) passes its tensors differently.
+with `wrap_call`; each kind of op (unary, binary, todo) passes its tensors differently. The
+binding body works on the checked call of common/op_binding.h (`call.in(i)`, `call.params`,
+`call.stream`): names, optionality and attributes come from the op's generated glue.
 """
 
 from __future__ import annotations
@@ -32,16 +34,12 @@ def add_signatures(ctx: dict[str, Any]) -> None:
         tensors += [f"void* {t['cpp']}, TensorShape const& {t['cpp']}Dims" for t in outs]
         ctx["launcher_params"] = ["DType dtype", *params, *_split(tensors), "cudaStream_t stream"]
     ctx["kernel"] = f"{names.camel[:1].lower()}{names.camel[1:]}Kernel"
-    ctx["binding_params"] = [f"py::handle {t['py']}" for t in (*ins, *outs)]
-    ctx["binding_params"] += ["py::dict const& attrs"] * bool(ctx["attributes"]) + ["py::handle stream"]
-    ctx["binding_launch_args"] = _binding_launch_args(kind, ins, outs, p_arg)
-    ctx["binding_def_args"] = _binding_def_args(ctx)
+    ctx["binding_launch_args"] = _binding_launch_args(kind, ins, outs, ["call.params"] * bool(p_arg))
     ctx["plugin_launch_args"] = _plugin_launch_args(kind, ins, outs, p_arg)
     ctx["plugin_uses_shapes"] = any(t["rule"].startswith(("broadcast", "last_dim_of")) for t in outs)
     ctx["plugin_uses_expr"] = ctx["plugin_uses_shapes"]
-    ctx["native_call_args"] = _native_call_args(ctx)
     for t in (*ins, *outs):
-        t["binding_check"], t["binding_message"] = _binding_dtype_check(names.key, t, ins)
+        t["binding_check"], t["binding_message"] = _binding_dtype_check(t, ins)
     for t in outs:
         t["binding_shape_check"] = _binding_shape_check(t, ins) if t["rule_known"] else ""
 
@@ -59,11 +57,11 @@ def _binding_launch_args(kind: str, ins: list, outs: list, p_arg: list[str]) -> 
     const_ptr = [f"reinterpret_cast<void const*>({_array(t)}.ptr)" for t in ins]
     ptr = [f"reinterpret_cast<void*>({_array(t)}.ptr)" for t in outs]
     if kind == "unary":
-        return [f"{first}.dtype", *p_arg, const_ptr[0], ptr[0], f"{first}.size", "toStream(stream)"]
+        return [f"{first}.dtype", *p_arg, const_ptr[0], ptr[0], f"{first}.size", "call.stream"]
     args = [f"{first}.dtype", *p_arg]
     for t, pointer in zip((*ins, *outs), (*const_ptr, *ptr), strict=True):
         args += [pointer, f'shapeOf({_array(t)}, "{t["name"]}")']
-    return [*args, "toStream(stream)"]
+    return [*args, "call.stream"]
 
 
 def _plugin_launch_args(kind: str, ins: list, outs: list, p_arg: list[str]) -> list[str]:
@@ -85,35 +83,17 @@ def _plugin_launch_args(kind: str, ins: list, outs: list, p_arg: list[str]) -> l
     return [*args, "stream"]
 
 
-def _binding_def_args(ctx: dict[str, Any]) -> list[str]:
-    key, ins, outs = ctx["names"].key, ctx["inputs"], ctx["outputs"]
-    func = f"&{ctx['names'].camel[:1].lower()}{ctx['names'].camel[1:]}Arrays"
-    doc = f'"{ctx["desc"].op_type} into {", ".join(t["name"] for t in outs)} (CUDA arrays)"'
-    args = [f'"{t["py"]}"_a' for t in (*ins, *outs)]  # an absent optional input is passed as None
-    if ctx["attributes"]:
-        args.append('"attrs"_a = py::dict()')
-    return [f'"{key}"', func, doc, *args, '"stream"_a = py::none()']
-
-
-def _native_call_args(ctx: dict[str, Any]) -> list[str]:
-    args = [t["py"] if t["optional"] else f"inputs[{t['index']}]" for t in ctx["inputs"]]
-    args += [f"outputs[{t['index']}]" for t in ctx["outputs"]]
-    if ctx["attributes"]:
-        args.append("dict(attrs)")
-    return [*args, "stream"]
-
-
-def _binding_dtype_check(key: str, t: dict[str, Any], ins: list) -> tuple[str, str]:
+def _binding_dtype_check(t: dict[str, Any], ins: list) -> tuple[str, str]:
     var = f"{_array(t)}.dtype"
-    present = f"{t['py']}.is_none() || " if t.get("optional") else ""
+    present = f"!call.hasIn({t['index']}) || " if t.get("optional") else ""
     if t["anchor"] is not None:
         anchor = ins[t["anchor"]]
-        return f"{present}{var} == {_array(anchor)}.dtype", f'"{key}: {t["name"]} must have {anchor["name"]}\'s dtype"'
+        return f"{present}{var} == {_array(anchor)}.dtype", f'"{t["name"]} must have {anchor["name"]}\'s dtype"'
     allowed = " || ".join(f"{var} == DType::{DTYPE_ENUM[d]}" for d in t["dtypes"])
     if present and len(t["dtypes"]) > 1:
         allowed = f"({allowed})"
     text = " or ".join(t["dtypes"])
-    return f"{present}{allowed}", f'std::string("{key}: {t["name"]} must be {text}, got ") + dtypeName({var})'
+    return f"{present}{allowed}", f'std::string("{t["name"]} must be {text}, got ") + dtypeName({var})'
 
 
 def _binding_shape_check(t: dict[str, Any], ins: list) -> str:
