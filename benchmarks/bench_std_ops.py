@@ -144,7 +144,7 @@ def pooling_rows(ext, torch, cp, rng):
         (
             "max_unpool 2x2 -> 32x64x512x512",
             moved,
-            lambda i: ext.max_unpool(x, onnx_indices, y, [512, 512]),
+            lambda i: ext.max_unpool([x, onnx_indices], [y], {"kernel_shape": [2, 2], "strides": [2, 2]}),
             lambda i: F.max_unpool2d(pooled, local, 2),
         )
     )
@@ -158,7 +158,7 @@ def pooling_rows(ext, torch, cp, rng):
         (
             "max_pool+indices 2x2 32x64x512x512",
             moved,
-            lambda i: ext.max_pool_with_indices(zc, py_, pi, [2, 2], [2, 2], [1, 1], [0, 0]),
+            lambda i: ext.max_pool_with_indices([zc], [py_, pi], {"kernel_shape": [2, 2], "strides": [2, 2]}),
             lambda i: F.max_pool2d(tz, 2, return_indices=True),
         )
     )

@@ -80,21 +80,3 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     out, _ = geometry(list(x.shape[2:]), attrs)
     shape = (*x.shape[:2], *out)
     return [shape, shape]
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    kernel = list(attrs["kernel_shape"])
-    _, begin = geometry(list(inputs[0].shape[2:]), attrs)
-    ext.max_pool_with_indices(
-        inputs[0],
-        outputs[0],
-        outputs[1],
-        kernel,
-        list(attrs.get("strides") or [1] * len(kernel)),
-        list(attrs.get("dilations") or [1] * len(kernel)),
-        begin,
-        int(attrs.get("storage_order", 0)),
-        stream,
-    )

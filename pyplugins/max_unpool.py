@@ -33,10 +33,3 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     if len(inputs) > 2 and inputs[2] is not None:
         return [tuple(int(v) for v in inputs[2].ravel())]
     return [inferred_shape(inputs[0].shape, attrs)]
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    shape = inferred_shape(inputs[0].shape, attrs)
-    ext.max_unpool(inputs[0], inputs[1], outputs[0], list(shape[2:]), stream)

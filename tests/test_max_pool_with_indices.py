@@ -64,10 +64,17 @@ def test_matches_torch_max_pool2d(dtype):
     pooled, local = torch.nn.functional.max_pool2d(z, 3, stride=2, padding=1, return_indices=True)
     y = cp.full(tuple(pooled.shape), cp.nan, dtype=dtype)
     indices = cp.full(tuple(pooled.shape), -7, dtype=cp.int64)
-    ext.max_pool_with_indices(cp.asarray(z), y, indices, [3, 3], [2, 2], [1, 1], [1, 1])
+    attrs = {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}
+    ext.max_pool_with_indices([cp.asarray(z)], [y, indices], attrs)
     planes = torch.arange(6, device="cuda").reshape(2, 3, 1, 1) * (33 * 65)
     np.testing.assert_array_equal(cp.asnumpy(y), pooled.cpu().numpy())
     np.testing.assert_array_equal(cp.asnumpy(indices), (local + planes).cpu().numpy())
+    with pytest.raises(ValueError, match="attribute 'storage_order'"):  # the spec's choices, from the glue
+        ext.max_pool_with_indices([cp.asarray(z)], [y, indices], {**attrs, "storage_order": 2})
+    with pytest.raises(ValueError, match="field 'strides': one per kernel_shape axis"):
+        ext.max_pool_with_indices([cp.asarray(z)], [y, indices], {**attrs, "strides": [2]})
+    with pytest.raises(ValueError, match="Y's spatial axis 0 must have length 17"):
+        ext.max_pool_with_indices([cp.asarray(z)], [y, indices], {**attrs, "pads": [0, 0, 0, 0]})
 
 
 @pytest.mark.gpu
@@ -102,7 +109,7 @@ def test_heavy_past_2_31_elements_take_the_64_bit_path():
     x = cp.tile(block, n // block.size + 1)[:n].reshape(1, 1, n)
     y = cp.full((1, 1, n // 2), cp.nan, dtype=cp.float16)
     indices = cp.full((1, 1, n // 2), -7, dtype=cp.int64)
-    ext.max_pool_with_indices(x, y, indices, [2], [2], [1], [0])
+    ext.max_pool_with_indices([x], [y, indices], {"kernel_shape": [2], "strides": [2]})
     tail = 1 << 16
     pairs = x[0, 0, -2 * tail :].reshape(tail, 2)
     first = n - 2 * tail + 2 * cp.arange(tail, dtype=cp.int64)

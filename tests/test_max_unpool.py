@@ -13,6 +13,8 @@ from trtplug import native
 
 FIELDS = {"kernel_shape": [2, 2], "strides": [2, 2], "pads": []}
 
+K2S2 = {"kernel_shape": [2], "strides": [2]}  # 1-D windows of 2: x of length 4 unpools to 8
+
 
 @pytest.mark.pluginlib
 @pytest.mark.parametrize(
@@ -71,7 +73,7 @@ def test_matches_torch_max_unpool2d(dtype):
     expected = torch.nn.functional.max_unpool2d(pooled, local, 2, output_size=(35, 67))
     planes = torch.arange(15, device="cuda").reshape(3, 5, 1, 1) * (34 * 66)
     y = cp.full((3, 5, 35, 67), cp.nan, dtype=dtype)
-    ext.max_unpool(cp.asarray(pooled), cp.asarray(local + planes), y, [34, 66])
+    ext.max_unpool([cp.asarray(pooled), cp.asarray(local + planes)], [y], {"kernel_shape": [2, 2], "strides": [2, 2]})
     # torch places plane-local indices in the 35 x 67 plane, ONNX in the 34 x 66 unpooled one.
     expected_onnx = torch.zeros_like(expected)
     expected_onnx[:, :, :34, :66] = torch.nn.functional.max_unpool2d(pooled, local, 2)
@@ -87,8 +89,12 @@ def test_indices_outside_the_tensor_are_skipped():
     x = cp.asarray(np.array([[[1.0, 2.0, 3.0, 4.0]]], dtype=np.float32))
     indices = cp.asarray(np.array([[[-1, 3, 8, 1 << 40]]], dtype=np.int64))
     y = cp.full((1, 1, 8), cp.nan, dtype=cp.float32)
-    ext.max_unpool(x, indices, y, [8])
+    ext.max_unpool([x, indices], [y], K2S2)
     np.testing.assert_array_equal(cp.asnumpy(y), [[[0, 0, 0, 2, 0, 0, 0, 0]]])
+    with pytest.raises(ValueError, match="attribute 'strides'"):  # the spec's bounds, from the glue
+        ext.max_unpool([x, indices], [y], {"kernel_shape": [2], "strides": [0]})
+    with pytest.raises(ValueError, match="field 'pads' must be empty or have two values per kernel axis"):
+        ext.max_unpool([x, indices], [y], {**K2S2, "pads": [1]})
 
 
 def _indices_with_strays(rng, x_shape, out_spatial):
@@ -138,7 +144,9 @@ def test_indices_outside_their_window(dtype, x_shape, out_spatial):
     valid = (indices >= 0) & (indices < expected.size)
     expected[indices[valid]] = x[valid]
     y = cp.full(out_shape, cp.nan, dtype=dtype)
-    ext.max_unpool(cp.asarray(x), cp.asarray(indices.astype(np.int64)), y, list(out_spatial))
+    ratio = [o // i for o, i in zip(out_spatial, x_shape[2:], strict=True)]
+    attrs = {"kernel_shape": ratio, "strides": ratio}  # unpooled length: in * ratio = out
+    ext.max_unpool([cp.asarray(x), cp.asarray(indices.astype(np.int64))], [y], attrs)
     np.testing.assert_array_equal(cp.asnumpy(y).reshape(-1), expected)
 
 
@@ -154,5 +162,5 @@ def test_out_of_window_index_wins_over_the_windows_own():
     indices = cp.asarray(np.array([[[1, 1, 5, 6]]], dtype=np.int64))
     y = cp.full((1, 1, 8), cp.nan, dtype=cp.float32)
     for _ in range(3):
-        ext.max_unpool(x, indices, y, [8])
+        ext.max_unpool([x, indices], [y], K2S2)
         np.testing.assert_array_equal(cp.asnumpy(y), [[[0, 2, 0, 0, 0, 3, 4, 0]]])

@@ -1,42 +1,34 @@
-#include "common/binding.h"
+#include "common/op_binding.h"
 #include "common/stream_scratch.h"
-#include "max_unpool/max_unpool.h"
+#include "max_unpool/unpool_params.h"
 
-#include <pybind11/stl.h>
-
-namespace py = pybind11;
-using namespace pybind11::literals;
-
-namespace
-{
-
-//! y's spatial dims are the output's; `inferred` the unpooled tensor's ((in - 1) * s - pads + k).
-void maxUnpoolArrays(py::handle x, py::handle indices, py::handle y, std::vector<int64_t> const& inferred,
-    py::handle stream)
+//! MaxUnpool of X at flat indices I into Y, whose spatial lengths are the output's (the
+//! output_shape input, or the unpooled lengths); the unpooled lengths come from the attributes
+//! as the plugin computes them.
+TRTPLUG_OP_BINDING(max_unpool)
 {
     using namespace trtplug;
-    DeviceArray const xa = toDeviceArray(x, "x", false);
-    DeviceArray const ia = toDeviceArray(indices, "indices", false);
-    DeviceArray const ya = toDeviceArray(y, "y", true);
-    require(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16, "max_unpool: x must be float32 or float16");
-    require(ia.dtype == DType::kINT64 && ia.shape == xa.shape, "max_unpool: indices must be int64 with x's shape");
-    require(ya.dtype == xa.dtype, "max_unpool: y must have x's dtype");
-    size_t const spatial = inferred.size();
-    require(xa.shape.size() == spatial + 2 && ya.shape.size() == spatial + 2,
-        "max_unpool: x and y must be (N, C, spatial...) with one spatial dim per inferred length");
-    require(ya.shape[0] == xa.shape[0] && ya.shape[1] == xa.shape[1], "max_unpool: y must have x's N and C");
-    cudaStream_t const s = toStream(stream);
-    StreamScratch const workspace(kMaxUnpoolWorkspaceBytes, s); // as a TensorRT workspace would be
+    DeviceArray const& xa = call.in(0);
+    DeviceArray const& ia = call.in(1);
+    DeviceArray const& ya = call.out(0);
+    std::string const lengths = maxunpool::lengthProblem(call.params);
+    call.check(lengths.empty(), lengths);
+    call.check(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16, "X must be float32 or float16");
+    call.check(ia.dtype == DType::kINT64 && ia.shape == xa.shape, "I must be int64 with X's shape");
+    call.check(ya.dtype == xa.dtype, "Y must have X's dtype");
+    int32_t const spatial = maxunpool::spatial(call.params);
+    call.check(xa.shape.size() == static_cast<size_t>(spatial) + 2 && ya.shape.size() == xa.shape.size(),
+        "X and Y must be (N, C, spatial...) with one spatial axis per kernel_shape value");
+    call.check(ya.shape[0] == xa.shape[0] && ya.shape[1] == xa.shape[1], "Y must have X's N and C");
+    int64_t inferred[kMaxUnpoolMaxSpatial];
+    for (int32_t d = 0; d < spatial; ++d)
+    {
+        inferred[d] = maxunpool::inferred(call.params, d, xa.shape[2 + d]);
+        call.check(ya.shape[2 + d] >= inferred[d], "Y must not be smaller than the unpooled shape");
+    }
+    StreamScratch const workspace(kMaxUnpoolWorkspaceBytes, call.stream); // as a TensorRT workspace would be
     checkCuda(launchMaxUnpool(xa.dtype, reinterpret_cast<void const*>(xa.ptr), reinterpret_cast<int64_t const*>(ia.ptr),
-                  reinterpret_cast<void*>(ya.ptr), xa.size, xa.shape[0] * xa.shape[1], static_cast<int32_t>(spatial),
-                  xa.shape.data() + 2, inferred.data(), ya.shape.data() + 2, workspace.get(), s),
+                  reinterpret_cast<void*>(ya.ptr), xa.size, xa.shape[0] * xa.shape[1], spatial, xa.shape.data() + 2,
+                  inferred, ya.shape.data() + 2, workspace.get(), call.stream),
         "max_unpool");
-}
-
-} // namespace
-
-TRTPLUG_BINDING(max_unpool)
-{
-    m.def("max_unpool", &maxUnpoolArrays, "MaxUnpool of x at flat indices into y (CUDA arrays)", "x"_a, "indices"_a,
-        "y"_a, "inferred"_a, "stream"_a = py::none());
 }

@@ -2,9 +2,9 @@
 // Inputs X (N, C, spatial...) and I (int64, X's shape); optional shape input output_shape.
 #include "common/plugin_base.h"
 #include "common/trt_dtype.h"
-#include "max_unpool/max_unpool.h"
+#include "max_unpool/unpool_params.h"
 
-#include <vector>
+#include <string>
 
 namespace trtplug
 {
@@ -14,52 +14,16 @@ namespace
 using nvinfer1::DataType;
 using nvinfer1::DimensionOperation;
 
-struct MaxUnpoolParams
-{
-    std::vector<int32_t> kernel_shape;
-    std::vector<int32_t> pads;
-    std::vector<int32_t> strides;
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("kernel_shape", kernel_shape);
-        v("pads", pads);
-        v("strides", strides);
-    }
-
-    int32_t spatial() const { return static_cast<int32_t>(kernel_shape.size()); }
-    int32_t stride(int32_t d) const { return strides.empty() ? 1 : strides[d]; }
-    int32_t padSum(int32_t d) const { return pads.empty() ? 0 : pads[d] + pads[spatial() + d]; }
-    //! Unpooled length of spatial axis d for an input length `in`.
-    int64_t inferred(int32_t d, int64_t in) const { return (in - 1) * stride(d) - padSum(d) + kernel_shape[d]; }
-};
-
-class MaxUnpoolPlugin : public PluginBase<MaxUnpoolPlugin, MaxUnpoolParams>
+// Identity, fields and their value rules: generated from the spec; the length rules between
+// attributes and the unpooled lengths: unpool_params.h, shared with the binding.
+class MaxUnpoolPlugin : public GluePlugin<MaxUnpoolPlugin, glue_max_unpool::Glue>
 {
 public:
-    static constexpr char const* kName = "TrtplugMaxUnpool";
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 2;
-    static constexpr int32_t kMaxInputs = 2;
-    static constexpr int32_t kNbOutputs = 1;
-
-    explicit MaxUnpoolPlugin(MaxUnpoolParams params)
-        : PluginBase(std::move(params))
+    explicit MaxUnpoolPlugin(glue_max_unpool::Params params)
+        : GluePlugin(std::move(params))
     {
-        MaxUnpoolParams const& p = this->params();
-        int32_t const n = p.spatial();
-        TRTPLUG_ENSURE(n >= 1 && n <= kMaxUnpoolMaxSpatial,
-            "field 'kernel_shape' must have 1.." + std::to_string(kMaxUnpoolMaxSpatial) + " values");
-        TRTPLUG_ENSURE(p.strides.empty() || static_cast<int32_t>(p.strides.size()) == n,
-            "field 'strides' must be empty or have one value per kernel axis");
-        TRTPLUG_ENSURE(p.pads.empty() || static_cast<int32_t>(p.pads.size()) == 2 * n,
-            "field 'pads' must be empty or have two values per kernel axis");
-        for (int32_t d = 0; d < n; ++d)
-        {
-            TRTPLUG_ENSURE(p.kernel_shape[d] > 0 && p.stride(d) > 0, "kernel_shape and strides must be positive");
-            TRTPLUG_ENSURE(p.pads.empty() || (p.pads[d] >= 0 && p.pads[n + d] >= 0), "pads must be >= 0");
-        }
+        std::string const problem = maxunpool::lengthProblem(this->params());
+        TRTPLUG_ENSURE(problem.empty(), problem);
     }
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
@@ -72,7 +36,7 @@ public:
     void outputShapes(
         Span<DimsExprs const> in, Span<DimsExprs const> shapeIn, Span<DimsExprs> out, nvinfer1::IExprBuilder& expr) const
     {
-        int32_t const n = params().spatial();
+        int32_t const n = maxunpool::spatial(params());
         TRTPLUG_ENSURE(in[0].nbDims == n + 2, "X must have rank " + std::to_string(n + 2) + " for a "
                 + std::to_string(n) + "-D kernel_shape, got rank " + std::to_string(in[0].nbDims));
         TRTPLUG_ENSURE(in[1].nbDims == in[0].nbDims, "I must have X's shape");
@@ -89,13 +53,13 @@ public:
             auto const* x = in[0].d[2 + d];
             if (x->isConstant())
             {
-                out[0].d[2 + d] = expr.constant(params().inferred(d, x->getConstantValue()));
+                out[0].d[2 + d] = expr.constant(maxunpool::inferred(params(), d, x->getConstantValue()));
                 continue;
             }
             auto const* scaled = expr.operation(DimensionOperation::kPROD,
-                *expr.operation(DimensionOperation::kSUB, *x, *expr.constant(1)), *expr.constant(params().stride(d)));
+                *expr.operation(DimensionOperation::kSUB, *x, *expr.constant(1)), *expr.constant(maxunpool::stride(params(), d)));
             out[0].d[2 + d] = expr.operation(
-                DimensionOperation::kSUM, *scaled, *expr.constant(params().kernel_shape[d] - params().padSum(d)));
+                DimensionOperation::kSUM, *scaled, *expr.constant(params().kernel_shape[d] - maxunpool::padSum(params(), d)));
         }
     }
 
@@ -114,9 +78,9 @@ public:
         nvinfer1::Dims const& x = in[0].dims;
         nvinfer1::Dims const& y = out[0].dims;
         TRTPLUG_ENSURE(y.nbDims == x.nbDims && y.d[0] == x.d[0] && y.d[1] == x.d[1], "Y must have X's rank, N and C");
-        for (int32_t d = 0; d < params().spatial(); ++d)
+        for (int32_t d = 0; d < maxunpool::spatial(params()); ++d)
         {
-            TRTPLUG_ENSURE(y.d[2 + d] >= params().inferred(d, x.d[2 + d]),
+            TRTPLUG_ENSURE(y.d[2 + d] >= maxunpool::inferred(params(), d, x.d[2 + d]),
                 "output_shape must not be smaller than the unpooled shape");
         }
     }
@@ -133,12 +97,12 @@ public:
         }
         nvinfer1::Dims const& x = in[0].dims;
         int64_t inferred[kMaxUnpoolMaxSpatial];
-        for (int32_t d = 0; d < params().spatial(); ++d)
+        for (int32_t d = 0; d < maxunpool::spatial(params()); ++d)
         {
-            inferred[d] = params().inferred(d, x.d[2 + d]);
+            inferred[d] = maxunpool::inferred(params(), d, x.d[2 + d]);
         }
         return launchMaxUnpool(dtype, inputs[0], static_cast<int64_t const*>(inputs[1]), outputs[0], volume(x),
-            x.d[0] * x.d[1], params().spatial(), x.d + 2, inferred, out[0].dims.d + 2, workspace, stream);
+            x.d[0] * x.d[1], maxunpool::spatial(params()), x.d + 2, inferred, out[0].dims.d + 2, workspace, stream);
     }
 };
 
