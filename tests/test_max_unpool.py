@@ -35,10 +35,10 @@ def test_output_shapes(library, fields, shapes, shape_inputs, expected):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({**FIELDS, "kernel_shape": []}, "field 'kernel_shape' must have 1..6 values"),
+        ({**FIELDS, "kernel_shape": []}, "attribute 'kernel_shape': 0 elements, at least 1 needed"),
         ({**FIELDS, "strides": [2]}, "field 'strides' must be empty or have one value per kernel axis"),
         ({**FIELDS, "pads": [1, 1]}, "field 'pads' must be empty or have two values per kernel axis"),
-        ({**FIELDS, "strides": [0, 2]}, "kernel_shape and strides must be positive"),
+        ({**FIELDS, "strides": [0, 2]}, "attribute 'strides': element 0 (0) is below the minimum 1"),
     ],
 )
 def test_bad_fields_are_refused(library, fields, message):

@@ -45,9 +45,10 @@ def test_output_count_out_of_range_is_refused(library, host, name, count):
     fields = {"epsilon": 1e-5, "num_outputs": count} | ({"mask_index_type": 1} if name == EMBED else {})
     assert library.create(name, "1", "trtplug", fields) is None
     most = 3 if name == EMBED else 4
+    bound = "below the minimum 1" if count < 1 else f"above the maximum {most}"  # the spec's min/max rule
     assert host.messages()[-1] == (
         "error",
-        f"{name}::createPlugin: field 'num_outputs': must be 1..{most}, got {count}",
+        f"{name}::createPlugin: attribute 'num_outputs': {count} is {bound}",
     )
 
 
