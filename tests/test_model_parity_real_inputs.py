@@ -128,7 +128,8 @@ def test_stretches_follow_chained_plugins_and_release_nothing_needed_later() -> 
     ]
     x_info = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])
     graph = helper.make_graph(nodes, "g", [x_info], [io("y", shape=[3]), io("b", shape=[3])])
-    chained = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("t", 1)])
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("t", 1)]
+    chained = helper.make_model(graph, opset_imports=opsets, ir_version=9)  # ONNX Runtime 1.30 reads IR <= 13
     x = np.array([1.0, -2.0, 3.0], np.float32)
     y, b = run_in_stretches(chained, {"x": x}, {("t", "P")}, lambda node, ins: (ins[0] * 2,))
     np.testing.assert_allclose(b, -2 * x)
