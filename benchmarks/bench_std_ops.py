@@ -62,7 +62,7 @@ def matrix_rows(ext, torch, cp, rng):
         (
             "det 1M 4x4 fp32",
             mats[0].nbytes + dets.nbytes,
-            lambda i: ext.det(mats[i], dets),
+            lambda i: ext.det([mats[i]], [dets]),
             lambda i: torch.linalg.det(tm[i]),
         )
     )
@@ -70,7 +70,7 @@ def matrix_rows(ext, torch, cp, rng):
         (
             "inverse 1M 4x4 fp32",
             2 * mats[0].nbytes,
-            lambda i: ext.inverse(mats[i], invs),
+            lambda i: ext.inverse([mats[i]], [invs]),
             lambda i: torch.linalg.inv(tm[i]),
         )
     )
