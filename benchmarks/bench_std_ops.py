@@ -175,7 +175,7 @@ def scatter_rows(ext, torch, cp, rng):
             (
                 f"scatter_elements {reduction} 16M->4M",
                 moved,
-                lambda i, r=reduction: ext.scatter_elements(data, idx, upd, res, 1, r),
+                lambda i, r=reduction: ext.scatter_elements([data, idx, upd], [res], {"axis": 1, "reduction": r}),
                 lambda i, t=torch_name: td.scatter_reduce(1, ti, tu, t, include_self=True),
             )
         )
@@ -188,7 +188,7 @@ def scatter_rows(ext, torch, cp, rng):
         (
             "scatter_nd rows in place 64Kx256",
             2 * vals.nbytes,
-            lambda i: ext.scatter_nd(table, rows, vals, table, "none"),
+            lambda i: ext.scatter_nd([table, rows, vals], [table]),
             lambda i: tt.index_put_((tr[:, 0],), tv),
         )
     )
