@@ -27,12 +27,13 @@ def affine_grid_rows(ext, torch, cp, rng):
     # AffineGrid 64 x 512 x 512 (2-D), fp32: the size the issue quotes torch at.
     thetas = [cp.asarray(rng.standard_normal((64, 2, 3), dtype=np.float32)) for _ in range(2)]
     grid = cp.empty((64, 512, 512, 2), dtype=cp.float32)
+    size = cp.asarray([64, 3, 512, 512], dtype=cp.int64)  # the binding takes grid's dims from grid
     tt = [torch.as_tensor(t, device="cuda") for t in thetas]
     out.append(
         (
             "affine_grid 64x512x512 fp32",
             grid.nbytes,
-            lambda i: ext.affine_grid(thetas[i], grid, 0),
+            lambda i: ext.affine_grid([thetas[i], size], [grid]),
             lambda i: F.affine_grid(tt[i], [64, 3, 512, 512], align_corners=False),
         )
     )
@@ -43,7 +44,7 @@ def affine_grid_rows(ext, torch, cp, rng):
         (
             "affine_grid 64x512x512 fp16",
             grid16.nbytes,
-            lambda i: ext.affine_grid(th16[i], grid16, 0),
+            lambda i: ext.affine_grid([th16[i], size], [grid16]),
             lambda i: F.affine_grid(tt16[i], [64, 3, 512, 512], align_corners=False),
         )
     )
@@ -211,7 +212,7 @@ def compress_rows(ext, torch, cp, rng):
         (
             "compress axis 0, 256K x 256 fp32",
             x[0].nbytes // 2 + kept + keep_rows.nbytes,
-            lambda i: ext.compress(x[i], keep_rows, y, count, 0),
+            lambda i: ext.compress([x[i], keep_rows], [y, count], {"axis": 0}),
             lambda i: tx[i][tr],
         )
     )
@@ -219,7 +220,7 @@ def compress_rows(ext, torch, cp, rng):
         (
             "compress flattened 64M fp32",
             x[0].nbytes + int(keep_all.sum()) * 4 + keep_all.nbytes,
-            lambda i: ext.compress(x[i], keep_all, y, count, AXIS_ABSENT),
+            lambda i: ext.compress([x[i], keep_all], [y, count], {"axis": AXIS_ABSENT}),
             lambda i: torch.masked_select(tx[i].view(-1), ta),
         )
     )

@@ -163,11 +163,26 @@ def test_affine_grid_matches_torch(ext, align_corners, size):
     rng = np.random.default_rng(k)
     theta = rng.standard_normal((size[0], k, k + 1)).astype(np.float32)
     grid = cp.full((size[0], *size[2:], k), cp.nan, dtype=cp.float32)
-    ext.affine_grid(cp.asarray(theta), grid, align_corners)
+    ext.affine_grid([cp.asarray(theta), cp.asarray(size, dtype=cp.int64)], [grid], {"align_corners": align_corners})
     expected = torch.nn.functional.affine_grid(
         torch.as_tensor(theta, device="cuda"), list(size), align_corners=bool(align_corners)
     )
     np.testing.assert_allclose(cp.asnumpy(grid), expected.cpu().numpy(), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.gpu
+def test_affine_grid_binding_rejects_what_the_spec_forbids(ext):
+    """The glue checks align_corners against the spec's choices (0, 1) before any launch."""
+    import cupy as cp
+
+    theta = cp.asarray(np.tile(np.eye(2, 3, dtype=np.float32), (2, 1, 1)))
+    size = cp.asarray([2, 1, 3, 5], dtype=cp.int64)
+    grid = cp.full((2, 3, 5, 2), cp.nan, dtype=cp.float32)
+    with pytest.raises(ValueError, match="affine_grid: attribute 'align_corners'"):
+        ext.affine_grid([theta, size], [grid], {"align_corners": 2})
+    assert bool(cp.isnan(grid).all())
+    with pytest.raises(ValueError, match="affine_grid: size must be int64"):
+        ext.affine_grid([theta, size[:3]], [grid])
 
 
 @pytest.mark.gpu
@@ -196,7 +211,7 @@ def test_affine_grid_3d_with_zero_depth_writes_nothing(ext, library):
     theta = cp.asarray(np.tile(np.eye(3, 4, dtype=np.float32), (2, 1, 1)))
     backing = cp.full(2 * 5 * 7 * 3, cp.nan, dtype=cp.float32)
     grid = backing[:0].reshape(2, 0, 5, 7, 3)
-    ext.affine_grid(theta, grid, 0)
+    ext.affine_grid([theta, cp.asarray([2, 1, 0, 5, 7], dtype=cp.int64)], [grid])
     plugin = library.create("TrtplugAffineGrid", "1", "trtplug", {"align_corners": 0})
     plugin.run([theta], [grid], shape_inputs=[[2, 1, 0, 5, 7]])
     cp.cuda.Device().synchronize()
