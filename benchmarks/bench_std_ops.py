@@ -232,6 +232,7 @@ def col2im_rows(ext, torch, cp, rng):
     F = torch.nn.functional
     out = []
     block = cp.asarray([3, 3], dtype=cp.int64)  # read by the kernel from device memory, as the plugin does
+    image_shape = cp.asarray([128, 128], dtype=cp.int64)
     for stride, dtype in ((1, "float32"), (1, "float16"), (2, "float32")):
         length = ((128 + 2 - 2 - 1) // stride + 1) ** 2
         cols = [cp.random.standard_normal((16, 64 * 9, length), dtype=cp.float32).astype(dtype) for _ in range(2)]
@@ -241,7 +242,9 @@ def col2im_rows(ext, torch, cp, rng):
             (
                 f"col2im 3x3/{stride} 16x64x128x128 {'fp32' if dtype == 'float32' else 'fp16'}",
                 cols[0].nbytes + image.nbytes,
-                lambda i, c=cols, y=image, s=stride: ext.col2im(c[i], block, y, [1, 1], [1, 1, 1, 1], [s, s]),
+                lambda i, c=cols, y=image, s=stride: ext.col2im(
+                    [c[i], image_shape, block], [y], {"dilations": [1, 1], "pads": [1, 1, 1, 1], "strides": [s, s]}
+                ),
                 lambda i, t=tc, s=stride: F.fold(t[i], (128, 128), 3, padding=1, stride=s),
             )
         )
