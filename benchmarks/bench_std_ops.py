@@ -27,12 +27,13 @@ def affine_grid_rows(ext, torch, cp, rng):
     # AffineGrid 64 x 512 x 512 (2-D), fp32: the size the issue quotes torch at.
     thetas = [cp.asarray(rng.standard_normal((64, 2, 3), dtype=np.float32)) for _ in range(2)]
     grid = cp.empty((64, 512, 512, 2), dtype=cp.float32)
+    size = cp.asarray([64, 3, 512, 512], dtype=cp.int64)  # the binding takes grid's dims from grid
     tt = [torch.as_tensor(t, device="cuda") for t in thetas]
     out.append(
         (
             "affine_grid 64x512x512 fp32",
             grid.nbytes,
-            lambda i: ext.affine_grid(thetas[i], grid, 0),
+            lambda i: ext.affine_grid([thetas[i], size], [grid]),
             lambda i: F.affine_grid(tt[i], [64, 3, 512, 512], align_corners=False),
         )
     )
@@ -43,7 +44,7 @@ def affine_grid_rows(ext, torch, cp, rng):
         (
             "affine_grid 64x512x512 fp16",
             grid16.nbytes,
-            lambda i: ext.affine_grid(th16[i], grid16, 0),
+            lambda i: ext.affine_grid([th16[i], size], [grid16]),
             lambda i: F.affine_grid(tt16[i], [64, 3, 512, 512], align_corners=False),
         )
     )
@@ -62,7 +63,7 @@ def matrix_rows(ext, torch, cp, rng):
         (
             "det 1M 4x4 fp32",
             mats[0].nbytes + dets.nbytes,
-            lambda i: ext.det(mats[i], dets),
+            lambda i: ext.det([mats[i]], [dets]),
             lambda i: torch.linalg.det(tm[i]),
         )
     )
@@ -70,7 +71,7 @@ def matrix_rows(ext, torch, cp, rng):
         (
             "inverse 1M 4x4 fp32",
             2 * mats[0].nbytes,
-            lambda i: ext.inverse(mats[i], invs),
+            lambda i: ext.inverse([mats[i]], [invs]),
             lambda i: torch.linalg.inv(tm[i]),
         )
     )
@@ -180,7 +181,7 @@ def scatter_rows(ext, torch, cp, rng):
             (
                 f"scatter_elements {reduction} 16M->4M",
                 moved,
-                lambda i, r=reduction: ext.scatter_elements(data, idx, upd, res, 1, r),
+                lambda i, r=reduction: ext.scatter_elements([data, idx, upd], [res], {"axis": 1, "reduction": r}),
                 lambda i, t=torch_name: td.scatter_reduce(1, ti, tu, t, include_self=True),
             )
         )
@@ -193,7 +194,7 @@ def scatter_rows(ext, torch, cp, rng):
         (
             "scatter_nd rows in place 64Kx256",
             2 * vals.nbytes,
-            lambda i: ext.scatter_nd(table, rows, vals, table, "none"),
+            lambda i: ext.scatter_nd([table, rows, vals], [table]),
             lambda i: tt.index_put_((tr[:, 0],), tv),
         )
     )
@@ -216,7 +217,7 @@ def compress_rows(ext, torch, cp, rng):
         (
             "compress axis 0, 256K x 256 fp32",
             x[0].nbytes // 2 + kept + keep_rows.nbytes,
-            lambda i: ext.compress(x[i], keep_rows, y, count, 0),
+            lambda i: ext.compress([x[i], keep_rows], [y, count], {"axis": 0}),
             lambda i: tx[i][tr],
         )
     )
@@ -224,7 +225,7 @@ def compress_rows(ext, torch, cp, rng):
         (
             "compress flattened 64M fp32",
             x[0].nbytes + int(keep_all.sum()) * 4 + keep_all.nbytes,
-            lambda i: ext.compress(x[i], keep_all, y, count, AXIS_ABSENT),
+            lambda i: ext.compress([x[i], keep_all], [y, count], {"axis": AXIS_ABSENT}),
             lambda i: torch.masked_select(tx[i].view(-1), ta),
         )
     )
@@ -236,6 +237,7 @@ def col2im_rows(ext, torch, cp, rng):
     F = torch.nn.functional
     out = []
     block = cp.asarray([3, 3], dtype=cp.int64)  # read by the kernel from device memory, as the plugin does
+    image_shape = cp.asarray([128, 128], dtype=cp.int64)
     for stride, dtype in ((1, "float32"), (1, "float16"), (2, "float32")):
         length = ((128 + 2 - 2 - 1) // stride + 1) ** 2
         cols = [cp.random.standard_normal((16, 64 * 9, length), dtype=cp.float32).astype(dtype) for _ in range(2)]
@@ -245,7 +247,9 @@ def col2im_rows(ext, torch, cp, rng):
             (
                 f"col2im 3x3/{stride} 16x64x128x128 {'fp32' if dtype == 'float32' else 'fp16'}",
                 cols[0].nbytes + image.nbytes,
-                lambda i, c=cols, y=image, s=stride: ext.col2im(c[i], block, y, [1, 1], [1, 1, 1, 1], [s, s]),
+                lambda i, c=cols, y=image, s=stride: ext.col2im(
+                    [c[i], image_shape, block], [y], {"dilations": [1, 1], "pads": [1, 1, 1, 1], "strides": [s, s]}
+                ),
                 lambda i, t=tc, s=stride: F.fold(t[i], (128, 128), 3, padding=1, stride=s),
             )
         )

@@ -35,9 +35,3 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     """size (N, C, H, W) -> (N, H, W, 2); (N, C, D, H, W) -> (N, D, H, W, 3)."""
     size = [int(v) for v in inputs[1].ravel()]
     return [(size[0], *size[2:], len(size) - 2)]
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    ext.affine_grid(inputs[0], outputs[0], int(attrs.get("align_corners", 0)), stream)

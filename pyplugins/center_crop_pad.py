@@ -31,9 +31,3 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     for axis, n in zip(axes, inputs[1].ravel(), strict=True):
         shape[axis % rank] = int(n)
     return [tuple(shape)]
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    ext.center_crop_pad(inputs[0], outputs[0], stream)

@@ -63,10 +63,3 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     image = [int(v) for v in inputs[1].tolist()]
     kernel = math.prod(int(v) for v in inputs[2].tolist())
     return [(inputs[0].shape[0], inputs[0].shape[1] // kernel, *image)]
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    """The launcher reads block_shape from device memory, as the plugin does (its data_copy input)."""
-    ext.col2im(inputs[0], inputs[2], outputs[0], attrs["dilations"], attrs["pads"], attrs["strides"], stream)

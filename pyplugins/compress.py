@@ -11,7 +11,6 @@ from types import ModuleType
 from typing import Any
 
 from trtplug.protolib.axes import AXIS_ABSENT as FLATTENED  # the spec's axis default: no axis on the node
-from trtplug.protolib.size_tensors import check_counts, count_buffer
 
 
 def _axis(x: Any, attrs: Mapping[str, Any]) -> int | None:
@@ -45,16 +44,6 @@ def size_tensor_values(outputs: Sequence[Any], attrs: Mapping[str, Any]) -> list
     y = outputs[0]
     axis = attrs["axis"]
     return [y.shape[0] if axis == FLATTENED else y.shape[axis % y.ndim]]
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    import cupy
-
-    counts = count_buffer(cupy)
-    ext.compress(inputs[0], inputs[1], outputs[0], counts, attrs.get("axis", FLATTENED), stream)
-    check_counts(cupy, counts, size_tensor_values(outputs, attrs), "compress")
 
 
 def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:

@@ -20,9 +20,3 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
     return torch.linalg.inv(inputs[0])
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    ext.inverse(inputs[0], outputs[0], stream)

@@ -20,9 +20,3 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     coords[axis] = xp.where(indices < 0, indices + data.shape[axis], indices)
     target = tuple(xp.broadcast_to(c, updates.shape) for c in coords)
     scatter_into(xp, attrs["reduction"], out, target, updates)
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    ext.scatter_elements(*inputs, outputs[0], int(attrs.get("axis", 0)), attrs.get("reduction", "none"), stream)

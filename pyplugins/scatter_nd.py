@@ -21,9 +21,3 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     target = tuple(tuples[:, t] for t in range(k))
     values = updates.reshape(tuples.shape[0], *data.shape[k:])
     scatter_into(xp, attrs["reduction"], out, target, values)
-
-
-def native(
-    ext: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any], stream: Any = None
-) -> None:
-    ext.scatter_nd(*inputs, outputs[0], attrs.get("reduction", "none"), stream)

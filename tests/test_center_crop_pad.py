@@ -80,5 +80,19 @@ def test_launcher_rejects_rank_mismatch():
 
     ext = native.native_module()
     require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    x, all_axes = cp.zeros((2, 3), dtype=cp.float32), cp.asarray([2, 3], dtype=cp.int64)
     with pytest.raises(ValueError, match="rank"):
-        ext.center_crop_pad(cp.zeros((2, 3), dtype=cp.float32), cp.zeros(6, dtype=cp.float32))
+        ext.center_crop_pad([x, cp.asarray([6], dtype=cp.int64)], [cp.zeros(6, dtype=cp.float32)])
+    y = cp.full((4, 3), 5.0, dtype=cp.float32)
+    with pytest.raises(ValueError, match="center_crop_pad: axis 1 is not in axes but changes length"):
+        ext.center_crop_pad([x, all_axes[:1]], [cp.zeros((2, 4), dtype=cp.float32)], {"axes": [0]})
+    with pytest.raises(ValueError, match="center_crop_pad: axis -3 out of range"):
+        ext.center_crop_pad([x, all_axes[:1]], [y], {"axes": [-3]})
+    with pytest.raises(ValueError, match="center_crop_pad: shape must be int64 with one value per axis"):
+        ext.center_crop_pad([x, all_axes], [y], {"axes": [0]})
+    # The glue: each attribute of the spec's type.
+    with pytest.raises(ValueError, match="center_crop_pad: attribute 'axes' has the wrong type"):
+        ext.center_crop_pad([x, all_axes], [y], {"axes": "0"})
+    assert bool((y == 5.0).all())
+    ext.center_crop_pad([x + 1, all_axes[:1]], [y], {"axes": [-2]})  # pad axis 0 by one row each side
+    np.testing.assert_array_equal(cp.asnumpy(y), [[0, 0, 0], [1, 1, 1], [1, 1, 1], [0, 0, 0]])

@@ -305,7 +305,11 @@ def check_against_fold(ext, cp, torch, case, dtype) -> None:
     fold = torch.nn.functional.fold
     expected = fold(x.float(), image, block, dilation=dilation, padding=padding, stride=stride).cpu().numpy()
     y = cp.full((n, c, *image), cp.nan, dtype=dtype)
-    ext.col2im(cp.asarray(x), cp.asarray(block, dtype=cp.int64), y, dilations, pads, strides)
+    ext.col2im(
+        [cp.asarray(x), cp.asarray(image, dtype=cp.int64), cp.asarray(block, dtype=cp.int64)],
+        [y],
+        {"dilations": dilations, "pads": pads, "strides": strides},
+    )
     tol = 1e-5 if dtype == "float32" else 2e-3
     np.testing.assert_allclose(cp.asnumpy(y).astype(np.float32), expected, rtol=tol, atol=tol)
 
@@ -346,7 +350,25 @@ def test_plugin_reads_block_shape_from_its_device_copy(library, cp, dtype):
 def test_empty_batch_runs_nothing(ext, library, cp):
     x, block = cp.zeros((0, 12, 16), dtype=cp.float32), cp.asarray([2, 2], dtype=cp.int64)
     y = cp.empty((0, 3, 5, 5), dtype=cp.float32)
-    ext.col2im(x, block, y)
+    image = cp.asarray([5, 5], dtype=cp.int64)
+    ext.col2im([x, image, block], [y])
     create(library).run([x, block], [y], shape_inputs=[[5, 5], [2, 2]])
-    with pytest.raises(ValueError, match="multiple of y's channels"):
-        ext.col2im(cp.zeros((1, 13, 16), dtype=cp.float32), block, cp.empty((1, 3, 5, 5), dtype=cp.float32))
+    with pytest.raises(ValueError, match="multiple of its channels"):
+        ext.col2im([cp.zeros((1, 13, 16), dtype=cp.float32), image, block], [cp.empty((1, 3, 5, 5), dtype=cp.float32)])
+
+
+@pytest.mark.gpu
+def test_binding_rejects_what_the_spec_forbids(ext, cp):
+    """The glue checks the spec's value rules (strides >= 1, pads >= 0) before any launch."""
+    x, block = cp.zeros((1, 12, 16), dtype=cp.float32), cp.asarray([2, 2], dtype=cp.int64)
+    image = cp.asarray([5, 5], dtype=cp.int64)
+    y = cp.full((1, 3, 5, 5), cp.nan, dtype=cp.float32)
+    with pytest.raises(ValueError, match="col2im: attribute 'strides'"):
+        ext.col2im([x, image, block], [y], {"strides": [0, 1]})
+    with pytest.raises(ValueError, match="col2im: attribute 'pads'"):
+        ext.col2im([x, image, block], [y], {"pads": [0, -1, 0, 0]})
+    with pytest.raises(ValueError, match="col2im: strides has 1 values for 2 axes"):
+        ext.col2im([x, image, block], [y], {"strides": [1]})
+    with pytest.raises(ValueError, match="col2im: image_shape must be int64"):
+        ext.col2im([x, image[:1], block], [y])
+    assert bool(cp.isnan(y).all())

@@ -145,13 +145,20 @@ def test_launcher_count_mismatch_is_reported(ext):
     x = cp.arange(12, dtype=cp.float32).reshape(3, 4)
     condition = cp.asarray([True, False, True])
     y, count = cp.full((2, 4), cp.nan, dtype=cp.float32), cp.full((1,), -1, dtype=cp.int32)
-    ext.compress(x, condition, y, count, 0)
+    ext.compress([x, condition], [y, count], {"axis": 0})
     np.testing.assert_array_equal(cp.asnumpy(y), [[0, 1, 2, 3], [8, 9, 10, 11]])
     check_counts(cp, count, [2], "compress")
     with pytest.raises(RuntimeError, match=r"hold \[2\].*give \[3\]"):
         check_counts(cp, count, [3], "compress")
     with pytest.raises(ValueError, match="condition must be a 1-D bool"):
-        ext.compress(x, condition.astype(cp.int32), y, count, 0)
+        ext.compress([x, condition.astype(cp.int32)], [y, count], {"axis": 0})
+    with pytest.raises(ValueError, match="compress: axis out of range"):
+        ext.compress([x, condition], [y, count], {"axis": 2})
+    # The glue: only the spec's attributes, each of its type.
+    with pytest.raises(ValueError, match="compress: unknown attribute 'axes'"):
+        ext.compress([x, condition], [y, count], {"axes": 0})
+    with pytest.raises(ValueError, match="compress: outputs 'output_count' is required"):
+        ext.compress([x, condition], [y])
 
 
 @pytest.mark.gpu
@@ -162,5 +169,5 @@ def test_launcher_takes_an_empty_outer_axis_with_long_slices(ext):
 
     x = cp.zeros((0, 4, 512), dtype=cp.float32)
     y, count = cp.zeros((0, 3, 512), dtype=cp.float32), cp.full((1,), -1, dtype=cp.int32)
-    ext.compress(x, cp.asarray([True, False, True, True]), y, count, 1)
+    ext.compress([x, cp.asarray([True, False, True, True])], [y, count], {"axis": 1})
     assert int(count[0]) == 3

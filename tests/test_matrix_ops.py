@@ -90,7 +90,7 @@ def test_det_of_permuted_triangular_matrices(ext, dtype, m):
         dets.append(sign * np.prod(diag))
     x = cp.asarray(np.stack(mats).astype(dtype))
     y = cp.full(batch, cp.nan, dtype=dtype)
-    ext.det(x, y)
+    ext.det([x], [y])
     np.testing.assert_allclose(cp.asnumpy(y).astype(np.float64), dets, rtol=1e-3 if dtype == "float16" else 1e-5)
 
 
@@ -103,7 +103,7 @@ def test_det_of_singular_matrices_is_zero(ext, m):
     x[1] = 0.0
     x[2, :, 0] = 0.0
     y = cp.full(3, cp.nan, dtype=cp.float32)
-    ext.det(cp.asarray(x), y)
+    ext.det([cp.asarray(x)], [y])
     np.testing.assert_array_equal(cp.asnumpy(y), np.zeros(3, dtype=np.float32))
 
 
@@ -115,7 +115,7 @@ def test_inverse_matches_torch_and_inverts(ext, m):
     rng = np.random.default_rng(m)
     x_host = (rng.standard_normal((50, m, m)) * 0.25 + 8 * np.eye(m)).astype(np.float32)
     y = cp.full(x_host.shape, cp.nan, dtype=cp.float32)
-    ext.inverse(cp.asarray(x_host), y)
+    ext.inverse([cp.asarray(x_host)], [y])
     result = cp.asnumpy(y).astype(np.float64)
     eye = np.broadcast_to(np.eye(m), x_host.shape)
     np.testing.assert_allclose(x_host.astype(np.float64) @ result, eye, atol=2e-5)
@@ -131,7 +131,7 @@ def test_inverse_pivots_where_the_diagonal_is_zero(ext):
     perms = [np.eye(5)[list(p)] for p in itertools.islice(itertools.permutations(range(5)), 1, 40)]
     x = np.stack(perms).astype(np.float32)  # zero diagonals: fails without pivoting
     y = cp.zeros_like(cp.asarray(x))
-    ext.inverse(cp.asarray(x), y)
+    ext.inverse([cp.asarray(x)], [y])
     np.testing.assert_array_equal(cp.asnumpy(y), np.transpose(x, (0, 2, 1)))
 
 
@@ -140,11 +140,16 @@ def test_matrix_launchers_reject_bad_arguments(ext):
     import cupy as cp
 
     with pytest.raises(ValueError, match="square"):
-        ext.det(cp.zeros((2, 3, 4), dtype=cp.float32), cp.zeros(2, dtype=cp.float32))
+        ext.det([cp.zeros((2, 3, 4), dtype=cp.float32)], [cp.zeros(2, dtype=cp.float32)])
     with pytest.raises(ValueError, match="above 64"):
-        ext.inverse(cp.zeros((1, 65, 65), dtype=cp.float32), cp.zeros((1, 65, 65), dtype=cp.float32))
+        ext.inverse([cp.zeros((1, 65, 65), dtype=cp.float32)], [cp.zeros((1, 65, 65), dtype=cp.float32)])
     with pytest.raises(ValueError, match="batch shape"):
-        ext.det(cp.zeros((2, 3, 3), dtype=cp.float32), cp.zeros(3, dtype=cp.float32))
+        ext.det([cp.zeros((2, 3, 3), dtype=cp.float32)], [cp.zeros(3, dtype=cp.float32)])
+    # The glue: the spec's required tensors must be given.
+    with pytest.raises(ValueError, match="det: inputs 'X' is required"):
+        ext.det([None], [cp.zeros(2, dtype=cp.float32)])
+    with pytest.raises(ValueError, match="inverse: outputs 'Y' is required"):
+        ext.inverse([cp.zeros((1, 2, 2), dtype=cp.float32)], [])
 
 
 @pytest.mark.gpu
@@ -158,11 +163,26 @@ def test_affine_grid_matches_torch(ext, align_corners, size):
     rng = np.random.default_rng(k)
     theta = rng.standard_normal((size[0], k, k + 1)).astype(np.float32)
     grid = cp.full((size[0], *size[2:], k), cp.nan, dtype=cp.float32)
-    ext.affine_grid(cp.asarray(theta), grid, align_corners)
+    ext.affine_grid([cp.asarray(theta), cp.asarray(size, dtype=cp.int64)], [grid], {"align_corners": align_corners})
     expected = torch.nn.functional.affine_grid(
         torch.as_tensor(theta, device="cuda"), list(size), align_corners=bool(align_corners)
     )
     np.testing.assert_allclose(cp.asnumpy(grid), expected.cpu().numpy(), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.gpu
+def test_affine_grid_binding_rejects_what_the_spec_forbids(ext):
+    """The glue checks align_corners against the spec's choices (0, 1) before any launch."""
+    import cupy as cp
+
+    theta = cp.asarray(np.tile(np.eye(2, 3, dtype=np.float32), (2, 1, 1)))
+    size = cp.asarray([2, 1, 3, 5], dtype=cp.int64)
+    grid = cp.full((2, 3, 5, 2), cp.nan, dtype=cp.float32)
+    with pytest.raises(ValueError, match="affine_grid: attribute 'align_corners'"):
+        ext.affine_grid([theta, size], [grid], {"align_corners": 2})
+    assert bool(cp.isnan(grid).all())
+    with pytest.raises(ValueError, match="affine_grid: size must be int64"):
+        ext.affine_grid([theta, size[:3]], [grid])
 
 
 @pytest.mark.gpu
@@ -191,7 +211,7 @@ def test_affine_grid_3d_with_zero_depth_writes_nothing(ext, library):
     theta = cp.asarray(np.tile(np.eye(3, 4, dtype=np.float32), (2, 1, 1)))
     backing = cp.full(2 * 5 * 7 * 3, cp.nan, dtype=cp.float32)
     grid = backing[:0].reshape(2, 0, 5, 7, 3)
-    ext.affine_grid(theta, grid, 0)
+    ext.affine_grid([theta, cp.asarray([2, 1, 0, 5, 7], dtype=cp.int64)], [grid])
     plugin = library.create("TrtplugAffineGrid", "1", "trtplug", {"align_corners": 0})
     plugin.run([theta], [grid], shape_inputs=[[2, 1, 0, 5, 7]])
     cp.cuda.Device().synchronize()

@@ -70,9 +70,17 @@ def test_launch_without_gpu_raises_runtime_error(ext) -> None:
 
 
 F = FakeDeviceArray
-SCATTER_ARGS = {
-    "scatter_nd": lambda idx, upd, red: (F((4, 3)), idx or F((2, 1), "<i8"), upd or F((2, 3)), F((4, 3)), red),
-    "scatter_elements": lambda idx, upd, red: (F((4, 3)), idx or F((2, 3), "<i8"), upd or F((2, 3)), F((4, 3)), 0, red),
+SCATTER_ARGS = {  # (inputs, outputs, attrs) of the op's binding
+    "scatter_nd": lambda idx, upd, red: (
+        [F((4, 3)), idx or F((2, 1), "<i8"), upd or F((2, 3))],
+        [F((4, 3))],
+        {"reduction": red},
+    ),
+    "scatter_elements": lambda idx, upd, red: (
+        [F((4, 3)), idx or F((2, 3), "<i8"), upd or F((2, 3))],
+        [F((4, 3))],
+        {"axis": 0, "reduction": red},
+    ),
 }
 
 
@@ -82,7 +90,7 @@ SCATTER_ARGS = {
     [
         (F((2, 1), "<i4"), None, "none", "indices must be int64"),
         (None, F((2, 3), "<f2"), "none", "must have data's dtype"),
-        (None, None, "sum", "unknown reduction 'sum'"),
+        (None, None, "sum", r"attribute 'reduction'.* is not one of"),  # the spec's choices, via the glue
     ],
 )
 def test_scatter_bindings_share_their_argument_checks(ext, op, indices, updates, reduction, message) -> None:

@@ -52,7 +52,7 @@ def test_heavy_duplicates_are_deterministic(ext, reduction, dtype):
     ufunc.at(expected, np.where(indices[:, 0] < 0, indices[:, 0] + 7, indices[:, 0]), updates)
     for _ in range(2):
         out = cp.full(data.shape, 99, dtype=dtype)
-        ext.scatter_nd(cp.asarray(data), cp.asarray(indices), cp.asarray(updates), out, reduction)
+        ext.scatter_nd([cp.asarray(data), cp.asarray(indices), cp.asarray(updates)], [out], {"reduction": reduction})
         np.testing.assert_array_equal(cp.asnumpy(out), expected)
 
 
@@ -63,7 +63,7 @@ def test_in_place_and_out_of_range_indices(ext):
     data = cp.arange(12, dtype=cp.float32).reshape(3, 4)
     indices = cp.asarray(np.array([[0, 3, -1, 9], [4, -5, 1, 2], [1, 1, 1, 1]], dtype=np.int64))
     updates = cp.full((3, 4), 100.0, dtype=cp.float32)
-    ext.scatter_elements(data, indices, updates, data, 1, "add")  # out is data: in place
+    ext.scatter_elements([data, indices, updates], [data], {"axis": 1, "reduction": "add"})  # out is data: in place
     expected = np.arange(12, dtype=np.float32).reshape(3, 4)
     np.add.at(expected[0], [0, 3, 3], 100)  # -1 is 3; 9 is outside [-4, 4): skipped
     expected[1, [1, 2]] += 100  # 4 and -5 skipped
@@ -81,7 +81,7 @@ def test_float16_mul_and_max(ext):
     updates[3] = -1.0
     for reduction, row0 in (("mul", -4.0), ("max", 2.0)):  # row 0 gets 2, 2 and -1
         out = cp.zeros((4, 8), dtype=cp.float16)
-        ext.scatter_nd(cp.asarray(data), cp.asarray(indices), cp.asarray(updates), out, reduction)
+        ext.scatter_nd([cp.asarray(data), cp.asarray(indices), cp.asarray(updates)], [out], {"reduction": reduction})
         result = cp.asnumpy(out)
         assert (result[0] == row0).all() and (result[3] == 2.0).all() and (result[1] == 1.0).all()
 
@@ -97,8 +97,26 @@ def test_heavy_scatter_elements_past_2_31_elements(ext):
     targets = np.array([0, 5, row - 1, row - 2, -1, 3], dtype=np.int64)  # -1 is row - 1 again
     indices = cp.asarray(np.stack([targets, targets]))
     updates = cp.asarray(np.array([[1, 2, 3, 4, 5, 6], [10, 20, 30, 40, 50, 60]], dtype=np.float32))
-    ext.scatter_elements(data, indices, updates, data, 1, "add")
+    ext.scatter_elements([data, indices, updates], [data], {"axis": 1, "reduction": "add"})
     for r, scale in ((0, 1), (1, 10)):
         picked = cp.asnumpy(data[r, [0, 5, 3, row - 2, row - 1]])
         np.testing.assert_array_equal(picked, np.array([1, 2, 6, 4, 3 + 5], dtype=np.float32) * scale)
     assert float(data.sum()) == 21 + 210
+
+
+@pytest.mark.gpu
+def test_bindings_reject_what_the_specs_forbid(ext):
+    """The generated glue checks the spec's `choices` before any launch; out stays untouched."""
+    import cupy as cp
+
+    data = cp.zeros((3, 4), dtype=cp.float32)
+    indices = cp.zeros((3, 1), dtype=cp.int64)
+    updates = cp.ones((3, 4), dtype=cp.float32)
+    out = cp.full((3, 4), 7.0, dtype=cp.float32)
+    with pytest.raises(ValueError, match="scatter_nd: attribute 'reduction'"):
+        ext.scatter_nd([data, indices, updates], [out], {"reduction": "sum"})
+    with pytest.raises(ValueError, match="scatter_elements: attribute 'reduction'"):
+        ext.scatter_elements([data, cp.zeros((3, 4), dtype=cp.int64), updates], [out], {"reduction": "mean"})
+    with pytest.raises(ValueError, match="scatter_elements: axis out of range"):
+        ext.scatter_elements([data, cp.zeros((3, 4), dtype=cp.int64), updates], [out], {"axis": 2})
+    assert bool((out == 7.0).all())

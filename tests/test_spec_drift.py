@@ -36,8 +36,7 @@ def creator_drift(spec: OpSpec, fields: list[dict], defaults: dict[str, Any], nb
     plugin serializes, its output count) and the spec; [] when they agree."""
     where = spec.path
     problems = []
-    # Order is not compared: fields are looked up by name, and TrtplugScatterElements lists
-    # (axis, reduction) against its spec's (reduction, axis) since before the glue existed.
+    # Order is not compared: fields are looked up by name.
     actual = sorted((f["name"], f["type"], f["length"]) for f in fields)
     expected = sorted((a.name, *SPEC_TO_FIELD[a.type]) for a in spec.attributes)
     if actual != expected:

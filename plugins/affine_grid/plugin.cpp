@@ -2,6 +2,7 @@
 // One input, theta (N x 2 x 3 or N x 3 x 4); one shape input, size (N, C, [D,] H, W), whose
 // values give the grid's dims: N x H x W x 2 or N x D x H x W x 3.
 #include "affine_grid/affine_grid.h"
+#include "affine_grid/op_glue.h"
 #include "common/plugin_base.h"
 #include "common/trt_dtype.h"
 
@@ -12,32 +13,11 @@ namespace
 
 using nvinfer1::DataType;
 
-struct AffineGridParams
-{
-    int32_t align_corners{0};
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("align_corners", align_corners);
-    }
-};
-
-class AffineGridPlugin : public PluginBase<AffineGridPlugin, AffineGridParams>
+// Identity, fields and the align_corners rule (choices 0, 1): generated from the spec.
+class AffineGridPlugin : public GluePlugin<AffineGridPlugin, glue_affine_grid::Glue>
 {
 public:
-    static constexpr char const* kName = "TrtplugAffineGrid";
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 1;
-    static constexpr int32_t kMaxInputs = 1;
-    static constexpr int32_t kNbOutputs = 1;
-
-    explicit AffineGridPlugin(AffineGridParams params)
-        : PluginBase(params)
-    {
-        TRTPLUG_ENSURE(params.align_corners == 0 || params.align_corners == 1,
-            "field 'align_corners' must be 0 or 1, got " + std::to_string(params.align_corners));
-    }
+    using GluePlugin::GluePlugin;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {

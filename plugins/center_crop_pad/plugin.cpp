@@ -2,10 +2,12 @@
 // plugins/center_crop_pad/spec.toml). One input, input_data; one shape input, `shape`, whose
 // values are the output lengths of the axes in field `axes` (every axis when empty).
 #include "center_crop_pad/center_crop_pad.h"
+#include "center_crop_pad/center_crop_pad_axes.h"
+#include "center_crop_pad/op_glue.h"
 #include "common/plugin_base.h"
 #include "common/trt_dtype.h"
 
-#include <algorithm>
+#include <string>
 #include <vector>
 
 namespace trtplug
@@ -15,32 +17,16 @@ namespace
 
 using nvinfer1::DataType;
 
-struct CenterCropPadParams
-{
-    std::vector<int32_t> axes;
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("axes", axes);
-    }
-};
-
 bool isSupported(DataType t) noexcept
 {
     return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kINT32 || t == DataType::kINT64;
 }
 
-class CenterCropPadPlugin : public PluginBase<CenterCropPadPlugin, CenterCropPadParams>
+// Identity, fields and counts: generated from the spec.
+class CenterCropPadPlugin : public GluePlugin<CenterCropPadPlugin, glue_center_crop_pad::Glue>
 {
 public:
-    static constexpr char const* kName = "TrtplugCenterCropPad";
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 1;
-    static constexpr int32_t kMaxInputs = 1;
-    static constexpr int32_t kNbOutputs = 1;
-
-    using PluginBase::PluginBase;
+    using GluePlugin::GluePlugin;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
@@ -75,13 +61,9 @@ public:
     {
         TRTPLUG_ENSURE(in[0].dims.nbDims == out[0].dims.nbDims, "output_data must have input_data's rank");
         TRTPLUG_ENSURE(in[0].type == out[0].type, "output_data must have input_data's type");
-        std::vector<int32_t> const axes = resolvedAxes(in[0].dims.nbDims);
-        for (int32_t d = 0; d < in[0].dims.nbDims; ++d)
-        {
-            bool const listed = std::find(axes.begin(), axes.end(), d) != axes.end();
-            TRTPLUG_ENSURE(listed || in[0].dims.d[d] == out[0].dims.d[d],
-                "axis " + std::to_string(d) + " is not in axes but changes length");
-        }
+        std::string const problem = centerCropPadDimsProblem(
+            in[0].dims.nbDims, in[0].dims.d, out[0].dims.d, resolvedAxes(in[0].dims.nbDims));
+        TRTPLUG_ENSURE(problem.empty(), problem);
     }
 
     cudaError_t execute(Span<Desc const> in, Span<Desc const> out, void const* const* inputs, void* const* outputs,
@@ -101,22 +83,8 @@ private:
     std::vector<int32_t> resolvedAxes(int32_t rank) const
     {
         std::vector<int32_t> axes;
-        for (int32_t a : params().axes)
-        {
-            TRTPLUG_ENSURE(a >= -rank && a < rank,
-                "axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
-            int32_t const axis = a < 0 ? a + rank : a;
-            TRTPLUG_ENSURE(std::find(axes.begin(), axes.end(), axis) == axes.end(),
-                "axis " + std::to_string(a) + " repeated in axes");
-            axes.push_back(axis);
-        }
-        if (params().axes.empty())
-        {
-            for (int32_t d = 0; d < rank; ++d)
-            {
-                axes.push_back(d);
-            }
-        }
+        std::string const problem = centerCropPadAxes(params().axes, rank, axes);
+        TRTPLUG_ENSURE(problem.empty(), problem);
         return axes;
     }
 };

@@ -68,6 +68,41 @@ std::string setCol2ImAttributes(Col2ImGeometry& g, std::vector<I> const& dilatio
     return "";
 }
 
+//! The launch geometry of concrete shapes: x (N, C * K, L), y (N, C, image...), the block_shape
+//! device array of `blockLen` values, and the attributes; why they do not fit ("" when they do).
+template <class I>
+std::string setCol2ImGeometry(Col2ImGeometry& g, int32_t xRank, int64_t const* x, int32_t yRank, int64_t const* y,
+    int64_t blockLen, std::vector<I> const& dilations, std::vector<I> const& pads, std::vector<I> const& strides)
+{
+    if (xRank != 3 || yRank < 3)
+    {
+        return "input must be (N, C * prod(block_shape), L) and output (N, C, image...)";
+    }
+    g.spatial = yRank - 2;
+    std::string const problem = setCol2ImAttributes(g, dilations, pads, strides);
+    if (!problem.empty())
+    {
+        return problem;
+    }
+    if (blockLen != g.spatial)
+    {
+        return "block_shape must hold one value per spatial axis of the output";
+    }
+    if (y[0] != x[0] || (y[1] > 0 ? x[1] <= 0 || x[1] % y[1] != 0 : x[1] != 0))
+    {
+        return "output must have input's N, and input dim 1 must be a positive multiple of its channels";
+    }
+    g.batch = x[0];
+    g.channels = y[1];
+    g.kernel = y[1] > 0 ? x[1] / y[1] : 0;
+    g.columns = x[2];
+    for (int32_t d = 0; d < g.spatial; ++d)
+    {
+        g.image[d] = y[2 + d];
+    }
+    return "";
+}
+
 //! Block positions along axis d for block length `block` (0 when the dilated block does not fit).
 inline int64_t col2ImBlockCount(Col2ImGeometry const& g, int32_t d, int64_t block) noexcept
 {

@@ -3,6 +3,7 @@
 // dim 1 / prod(block_shape); their values never reach enqueue, so block_shape comes once more
 // as a regular int64 input after `input` (the spec's data_copy), which the kernel reads.
 #include "col2im/col2im.h"
+#include "col2im/op_glue.h"
 #include "common/plugin_base.h"
 #include "common/trt_dtype.h"
 
@@ -17,47 +18,11 @@ using nvinfer1::DataType;
 using nvinfer1::DimensionOperation;
 using nvinfer1::IDimensionExpr;
 
-struct Col2ImParams
-{
-    std::vector<int32_t> dilations;
-    std::vector<int32_t> pads;
-    std::vector<int32_t> strides;
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("dilations", dilations);
-        v("pads", pads);
-        v("strides", strides);
-    }
-};
-
-class Col2ImPlugin : public PluginBase<Col2ImPlugin, Col2ImParams>
+// Identity, fields and the value rules (dilations, strides >= 1, pads >= 0): generated from the spec.
+class Col2ImPlugin : public GluePlugin<Col2ImPlugin, glue_col2im::Glue>
 {
 public:
-    static constexpr char const* kName = "TrtplugCol2Im";
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 2; // input, block_shape (device copy)
-    static constexpr int32_t kMaxInputs = 2;
-    static constexpr int32_t kNbOutputs = 1;
-
-    explicit Col2ImPlugin(Col2ImParams params)
-        : PluginBase(std::move(params))
-    {
-        Col2ImParams const& p = this->params();
-        for (int32_t v : p.dilations)
-        {
-            TRTPLUG_ENSURE(v >= 1, "field 'dilations': values must be >= 1, got " + std::to_string(v));
-        }
-        for (int32_t v : p.strides)
-        {
-            TRTPLUG_ENSURE(v >= 1, "field 'strides': values must be >= 1, got " + std::to_string(v));
-        }
-        for (int32_t v : p.pads)
-        {
-            TRTPLUG_ENSURE(v >= 0, "field 'pads': values must be >= 0, got " + std::to_string(v));
-        }
-    }
+    using GluePlugin::GluePlugin;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
@@ -134,21 +99,11 @@ private:
     {
         nvinfer1::Dims const& x = in[0].dims;
         nvinfer1::Dims const& y = out[0].dims;
-        TRTPLUG_ENSURE(x.nbDims == 3 && y.nbDims >= 3, "input must have rank 3 and output rank >= 3");
-        Col2ImGeometry g = attributes(y.nbDims - 2);
-        TRTPLUG_ENSURE(in[1].dims.nbDims == 1 && in[1].dims.d[0] == g.spatial,
-            "the block_shape device copy must hold one value per spatial axis of the output");
-        TRTPLUG_ENSURE(y.d[0] == x.d[0], "output must have input's N");
-        TRTPLUG_ENSURE(y.d[1] > 0 ? x.d[1] > 0 && x.d[1] % y.d[1] == 0 : x.d[1] == 0,
-            "input dim 1 must be a positive multiple of the output's channels");
-        g.batch = x.d[0];
-        g.channels = y.d[1];
-        g.kernel = y.d[1] > 0 ? x.d[1] / y.d[1] : 0;
-        g.columns = x.d[2];
-        for (int32_t d = 0; d < g.spatial; ++d)
-        {
-            g.image[d] = y.d[2 + d];
-        }
+        TRTPLUG_ENSURE(in[1].dims.nbDims == 1, "the block_shape device copy must be 1-D");
+        Col2ImGeometry g{};
+        std::string const problem = setCol2ImGeometry(
+            g, x.nbDims, x.d, y.nbDims, y.d, in[1].dims.d[0], params().dilations, params().pads, params().strides);
+        TRTPLUG_ENSURE(problem.empty(), problem);
         return g;
     }
 

@@ -16,12 +16,10 @@ using BatchedMatrixFn = cudaError_t (*)(
 
 //! y = op(x) for each M x M matrix of x; y is the batch shape (...) when `perMatrixScalar` (Det),
 //! else x's shape (Inverse).
-inline void runBatchedMatrix(BatchedMatrixFn fn, char const* name, bool perMatrixScalar, pybind11::handle x,
-    pybind11::handle y, pybind11::handle stream)
+inline void runBatchedMatrix(BatchedMatrixFn fn, char const* name, bool perMatrixScalar, DeviceArray const& xa,
+    DeviceArray const& ya, cudaStream_t stream)
 {
     std::string const op(name);
-    DeviceArray const xa = toDeviceArray(x, "x", false);
-    DeviceArray const ya = toDeviceArray(y, "y", true);
     require(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16, op + ": x must be float32 or float16");
     require(xa.shape.size() >= 2 && xa.shape[xa.shape.size() - 1] == xa.shape[xa.shape.size() - 2],
         op + ": x must be a batch of square matrices (..., M, M)");
@@ -38,7 +36,7 @@ inline void runBatchedMatrix(BatchedMatrixFn fn, char const* name, bool perMatri
         batch *= xa.shape[i];
     }
     checkCuda(fn(xa.dtype, reinterpret_cast<void const*>(xa.ptr), reinterpret_cast<void*>(ya.ptr), batch,
-                  static_cast<int32_t>(m), toStream(stream)),
+                  static_cast<int32_t>(m), stream),
         name);
 }
 

@@ -3,7 +3,7 @@
 // or X's shape (Inverse). An op's plugin.cpp supplies Traits and registers the instantiation:
 //
 //   struct Traits {
-//       static constexpr char const* kName = "TrtplugDet";
+//       using Glue = glue_det::Glue; // identity and counts, generated from the spec
 //       static constexpr bool kPerMatrixScalar = true;
 //       static cudaError_t launch(DType, void const* x, void* y, int64_t batch, int32_t m, cudaStream_t);
 //   };
@@ -19,16 +19,11 @@ namespace trtplug
 {
 
 template <class Traits>
-class BatchedMatrixPlugin : public PluginBase<BatchedMatrixPlugin<Traits>>
+class BatchedMatrixPlugin : public GluePlugin<BatchedMatrixPlugin<Traits>, typename Traits::Glue>
 {
-    using Base = PluginBase<BatchedMatrixPlugin<Traits>>;
+    using Base = GluePlugin<BatchedMatrixPlugin<Traits>, typename Traits::Glue>;
 
 public:
-    static constexpr char const* kName = Traits::kName;
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 1;
-    static constexpr int32_t kMaxInputs = 1;
-    static constexpr int32_t kNbOutputs = 1;
     using DataType = nvinfer1::DataType;
     using DimsExprs = nvinfer1::DimsExprs;
     using DynDesc = nvinfer1::DynamicPluginTensorDesc;

@@ -1,4 +1,4 @@
-// The argument checks the ScatterND and ScatterElements pybind11 bindings share: the four arrays,
+// The argument checks the ScatterND and ScatterElements bindings share: the four arrays,
 // the reduction name, int64 indices, and updates/out typed (and out shaped) like data.
 #pragma once
 
@@ -16,11 +16,13 @@ struct ScatterOperands
     ScatterReduction reduction{};
 };
 
-inline ScatterOperands scatterOperands(pybind11::handle data, pybind11::handle indices, pybind11::handle updates,
-    pybind11::handle out, std::string const& reduction, std::string const& op)
+//! Inputs data, indices, updates and output `out` of a binding call (OpCall), checked; `reduction`
+//! is the op's validated attribute (the spec's `choices`).
+template <class Call>
+ScatterOperands scatterOperands(Call const& call, std::string const& reduction)
 {
-    ScatterOperands a{toDeviceArray(data, "data", false), toDeviceArray(indices, "indices", false),
-        toDeviceArray(updates, "updates", false), toDeviceArray(out, "out", true)};
+    std::string const& op = call.op;
+    ScatterOperands a{call.in(0), call.in(1), call.in(2), call.out(0)};
     require(scatterReductionFromName(reduction.c_str(), a.reduction), op + ": unknown reduction '" + reduction + "'");
     require(a.indices.dtype == DType::kINT64, op + ": indices must be int64");
     require(a.updates.dtype == a.data.dtype && a.out.dtype == a.data.dtype && a.out.shape == a.data.shape,

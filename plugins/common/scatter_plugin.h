@@ -3,8 +3,7 @@
 // int64. An op's plugin.cpp supplies Traits and registers the instantiation:
 //
 //   struct Traits {
-//       static constexpr char const* kName = "TrtplugScatterND";
-//       using Params = ...;                         // with a std::string `reduction`
+//       using Glue = glue_scatter_nd::Glue;         // identity, counts, Params (a string `reduction`)
 //       static void check(Params const&, Dims const& data, Dims const& indices, Dims const& updates);
 //       static cudaError_t launch(Params const&, DType, Span<Desc const> in, void const* const* inputs,
 //                                 void* out, ScatterReduction, cudaStream_t);
@@ -27,26 +26,17 @@ inline bool isScatterType(nvinfer1::DataType t) noexcept
 }
 
 template <class Traits>
-class ScatterPlugin : public PluginBase<ScatterPlugin<Traits>, typename Traits::Params>
+class ScatterPlugin : public GluePlugin<ScatterPlugin<Traits>, typename Traits::Glue>
 {
-    using Base = PluginBase<ScatterPlugin<Traits>, typename Traits::Params>;
+    using Base = GluePlugin<ScatterPlugin<Traits>, typename Traits::Glue>;
 
 public:
-    static constexpr char const* kName = Traits::kName;
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 3;
-    static constexpr int32_t kMaxInputs = 3;
-    static constexpr int32_t kNbOutputs = 1;
     using DataType = nvinfer1::DataType;
     using DimsExprs = nvinfer1::DimsExprs;
     using DynDesc = nvinfer1::DynamicPluginTensorDesc;
     using Desc = nvinfer1::PluginTensorDesc;
 
-    explicit ScatterPlugin(typename Traits::Params params)
-        : Base(std::move(params))
-    {
-        reduction(); // validates field 'reduction' at createPlugin
-    }
+    using Base::Base;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
@@ -89,11 +79,11 @@ public:
     }
 
 private:
+    //! Field 'reduction' as the launchers take it (its `choices` rule held at createPlugin).
     ScatterReduction reduction() const
     {
         ScatterReduction r{};
-        TRTPLUG_ENSURE(scatterReductionFromName(this->params().reduction.c_str(), r),
-            "field 'reduction' must be none, add, mul, max or min, got \"" + this->params().reduction + "\"");
+        scatterReductionFromName(this->params().reduction.c_str(), r);
         return r;
     }
 };

@@ -1,46 +1,28 @@
-#include "common/binding.h"
+#include "common/op_binding.h"
 #include "common/stream_scratch.h"
 #include "compress/compress.h"
+#include "compress/op_glue.h"
 
-namespace py = pybind11;
-using namespace pybind11::literals;
-
-namespace
-{
-
-//! Compress x along `axis` (INT32_MIN: flattened) into y, which needs room for the selected
-//! elements; count: a device int32 array of at least one element receiving their number.
-void compressArrays(py::handle x, py::handle condition, py::handle y, py::handle count, int64_t axis, py::handle stream)
+//! Compress of input along `axis` (absent: flattened) into output, which needs room for the
+//! selected slices; their number goes to the size tensor output_count (int32, one element).
+TRTPLUG_OP_BINDING(compress)
 {
     using namespace trtplug;
-    DeviceArray const xa = toDeviceArray(x, "x", false);
-    DeviceArray const ca = toDeviceArray(condition, "condition", false);
-    DeviceArray const ya = toDeviceArray(y, "y", true);
-    DeviceArray const na = toDeviceArray(count, "count", true);
-    require(ya.dtype == xa.dtype, "compress: y must have x's dtype");
-    require(ca.dtype == DType::kBOOL && ca.shape.size() == 1, "compress: condition must be a 1-D bool array");
-    require(na.dtype == DType::kINT32 && na.size >= 1, "compress: count must be an int32 array of one element");
-    auto const rank = static_cast<int64_t>(xa.shape.size());
-    if (axis != kAxisAbsent)
-    {
-        require(axis >= -rank && axis < rank, "compress: axis out of range for x's rank");
-        axis = axis < 0 ? axis + rank : axis;
-    }
-    CompressShape const shape = compressShapeOf(static_cast<int32_t>(rank), xa.shape.data(), axis, ca.shape[0]);
-    cudaStream_t const s = toStream(stream);
+    DeviceArray const& xa = call.in(0);
+    DeviceArray const& ca = call.in(1);
+    DeviceArray const& ya = call.out(0);
+    DeviceArray const& na = call.out(1);
+    call.check(ya.dtype == xa.dtype, "output must have input's dtype");
+    call.check(ca.dtype == DType::kBOOL && ca.shape.size() == 1, "condition must be a 1-D bool array");
+    call.check(na.dtype == DType::kINT32 && na.size >= 1, "output_count must be an int32 array of one element");
+    auto const rank = static_cast<int32_t>(xa.shape.size());
+    int64_t axis = 0;
+    call.check(compressAxis(call.params.axis, rank, axis), "axis out of range for input's rank");
+    CompressShape const shape = compressShapeOf(rank, xa.shape.data(), axis, ca.shape[0]);
     size_t const bytes = compressWorkspaceBytes(shape);
-    StreamScratch scratch(bytes, s);
+    StreamScratch scratch(bytes, call.stream);
     checkCuda(launchCompress(xa.dtype, reinterpret_cast<void const*>(xa.ptr), reinterpret_cast<bool const*>(ca.ptr),
-                  shape, reinterpret_cast<void*>(ya.ptr), reinterpret_cast<int32_t*>(na.ptr), scratch.get(), bytes, s),
+                  shape, reinterpret_cast<void*>(ya.ptr), reinterpret_cast<int32_t*>(na.ptr), scratch.get(), bytes,
+                  call.stream),
         "compress");
-}
-
-} // namespace
-
-TRTPLUG_BINDING(compress)
-{
-    m.def("compress", &compressArrays,
-        "the slices of x along axis (INT32_MIN: flattened) where condition is true, packed into y; their number "
-        "into count (CUDA arrays)",
-        "x"_a, "condition"_a, "y"_a, "count"_a, "axis"_a, "stream"_a = py::none());
 }

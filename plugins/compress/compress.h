@@ -26,6 +26,14 @@ struct CompressShape
     int64_t selectable() const noexcept { return axisLen < condLen ? axisLen : condLen; }
 };
 
+//! Field/attribute `axis` made non-negative for `rank` into `resolved` (kAxisAbsent stays: the
+//! flattened form); false when out of [-rank, rank).
+inline bool compressAxis(int32_t axis, int32_t rank, int64_t& resolved) noexcept
+{
+    resolved = axis == kAxisAbsent || axis >= 0 ? axis : axis + rank;
+    return axis == kAxisAbsent || (axis >= -rank && axis < rank);
+}
+
 //! dims viewed as [outer, axisLen, inner] around `axis` (already non-negative, or
 //! kAxisAbsent: [1, size, 1]).
 inline CompressShape compressShapeOf(int32_t rank, int64_t const* dims, int64_t axis, int64_t condLen) noexcept

@@ -6,7 +6,7 @@
 #include "common/plugin_shapes.h"
 #include "common/trt_dtype.h"
 #include "compress/compress.h"
-
+#include "compress/op_glue.h"
 
 namespace trtplug
 {
@@ -16,34 +16,17 @@ namespace
 using nvinfer1::DataType;
 using nvinfer1::DimensionOperation;
 
-
-struct CompressParams
-{
-    int32_t axis{kAxisAbsent};
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("axis", axis);
-    }
-};
-
 bool isSupported(DataType t) noexcept
 {
     DType d{};
     return toDType(t, d);
 }
 
-class CompressPlugin : public PluginBase<CompressPlugin, CompressParams>
+// Identity, fields and counts (output, then its size tensor): generated from the spec.
+class CompressPlugin : public GluePlugin<CompressPlugin, glue_compress::Glue>
 {
 public:
-    static constexpr char const* kName = "TrtplugCompress";
-    static constexpr char const* kVersion = "1";
-    static constexpr int32_t kMinInputs = 2;
-    static constexpr int32_t kMaxInputs = 2;
-    static constexpr int32_t kNbOutputs = 2; // output, then its size tensor
-
-    using PluginBase::PluginBase;
+    using GluePlugin::GluePlugin;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
@@ -83,10 +66,7 @@ public:
     void shapeChanged(Span<Desc const> in, Span<Desc const>)
     {
         TRTPLUG_ENSURE(in[1].dims.nbDims == 1, "condition must be 1-D");
-        if (params().axis != kAxisAbsent)
-        {
-            resolvedAxis(in[0].dims.nbDims);
-        }
+        resolvedAxis(in[0].dims.nbDims);
     }
 
     size_t workspaceSize(Span<DynDesc const> in, Span<DynDesc const>) const
@@ -108,18 +88,19 @@ public:
     }
 
 private:
+    //! Field `axis` made non-negative for `rank` (kAxisAbsent stays).
     int32_t resolvedAxis(int32_t rank) const
     {
+        int64_t resolved = 0;
         int32_t const a = params().axis;
-        TRTPLUG_ENSURE(a >= -rank && a < rank, "axis " + std::to_string(a) + " out of range for rank "
-                + std::to_string(rank));
-        return a < 0 ? a + rank : a;
+        TRTPLUG_ENSURE(compressAxis(a, rank, resolved),
+            "axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
+        return static_cast<int32_t>(resolved);
     }
 
     CompressShape shapeOf(nvinfer1::Dims const& x, int64_t condLen) const
     {
-        int64_t const axis = params().axis == kAxisAbsent ? kAxisAbsent : resolvedAxis(x.nbDims);
-        return compressShapeOf(x.nbDims, x.d, axis, condLen);
+        return compressShapeOf(x.nbDims, x.d, resolvedAxis(x.nbDims), condLen);
     }
 };
 

@@ -1,6 +1,7 @@
 // TrtplugDet: the shared batched-matrix adapter over launchDet (spec: plugins/det/spec.toml).
 #include "common/batched_matrix_plugin.h"
 #include "det/det.h"
+#include "det/op_glue.h"
 
 namespace trtplug
 {
@@ -9,7 +10,7 @@ namespace
 
 struct DetTraits
 {
-    static constexpr char const* kName = "TrtplugDet";
+    using Glue = glue_det::Glue;
     static constexpr bool kPerMatrixScalar = true;
     static cudaError_t launch(DType dtype, void const* x, void* y, int64_t batch, int32_t m, cudaStream_t stream)
     {

@@ -1,15 +1,10 @@
 #include "common/batched_matrix_binding.h"
+#include "common/op_binding.h"
 #include "inverse/inverse.h"
+#include "inverse/op_glue.h"
 
-using namespace pybind11::literals;
-
-TRTPLUG_BINDING(inverse)
+//! Inverse of a batch of square matrices X (..., M, M) into Y (X's shape).
+TRTPLUG_OP_BINDING(inverse)
 {
-    m.def(
-        "inverse",
-        [](pybind11::handle x, pybind11::handle y, pybind11::handle stream) {
-            trtplug::runBatchedMatrix(trtplug::launchInverse, "inverse", false, x, y, stream);
-        },
-        "Inverse of a batch of square matrices x (..., M, M) into y (CUDA arrays)", "x"_a, "y"_a,
-        "stream"_a = pybind11::none());
+    trtplug::runBatchedMatrix(trtplug::launchInverse, "inverse", false, call.in(0), call.out(0), call.stream);
 }

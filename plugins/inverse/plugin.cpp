@@ -1,6 +1,7 @@
 // TrtplugInverse: the shared batched-matrix adapter over launchInverse (spec: plugins/inverse/spec.toml).
 #include "common/batched_matrix_plugin.h"
 #include "inverse/inverse.h"
+#include "inverse/op_glue.h"
 
 namespace trtplug
 {
@@ -9,7 +10,7 @@ namespace
 
 struct InverseTraits
 {
-    static constexpr char const* kName = "TrtplugInverse";
+    using Glue = glue_inverse::Glue;
     static constexpr bool kPerMatrixScalar = false;
     static cudaError_t launch(DType dtype, void const* x, void* y, int64_t batch, int32_t m, cudaStream_t stream)
     {

@@ -1,6 +1,7 @@
 // TrtplugScatterElements: the shared scatter adapter over launchScatterElements (spec:
 // plugins/scatter_elements/spec.toml). Fields: axis (negative counts from the end), reduction.
 #include "common/scatter_plugin.h"
+#include "scatter_elements/op_glue.h"
 #include "scatter_elements/scatter_elements.h"
 
 namespace trtplug
@@ -8,35 +9,24 @@ namespace trtplug
 namespace
 {
 
-struct ScatterElementsParams
+//! Field `axis` made non-negative for `rank`.
+int32_t resolvedAxis(int32_t axis, int32_t rank)
 {
-    int32_t axis{0};
-    std::string reduction{"none"};
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("axis", axis);
-        v("reduction", reduction);
-    }
-
-    int32_t resolvedAxis(int32_t rank) const
-    {
-        TRTPLUG_ENSURE(axis >= -rank && axis < rank,
-            "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
-        return axis < 0 ? axis + rank : axis;
-    }
-};
+    int32_t resolved = 0;
+    TRTPLUG_ENSURE(scatterAxis(axis, rank, resolved),
+        "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
+    return resolved;
+}
 
 struct ScatterElementsTraits
 {
-    static constexpr char const* kName = "TrtplugScatterElements";
-    using Params = ScatterElementsParams;
+    using Glue = glue_scatter_elements::Glue;
+    using Params = Glue::Params;
 
     static void check(Params const& p, nvinfer1::Dims const& data, nvinfer1::Dims const& indices,
         nvinfer1::Dims const& updates)
     {
-        int32_t const axis = p.resolvedAxis(data.nbDims);
+        int32_t const axis = resolvedAxis(p.axis, data.nbDims);
         TRTPLUG_ENSURE(indices.nbDims == data.nbDims && updates.nbDims == data.nbDims,
             "indices and updates must have data's rank");
         for (int32_t d = 0; d < data.nbDims; ++d)
@@ -51,7 +41,7 @@ struct ScatterElementsTraits
     {
         nvinfer1::Dims const& data = in[0].dims;
         return launchScatterElements(dtype, inputs[0], static_cast<int64_t const*>(inputs[1]), inputs[2], out,
-            data.nbDims, data.d, in[2].dims.d, p.resolvedAxis(data.nbDims), reduction, stream);
+            data.nbDims, data.d, in[2].dims.d, resolvedAxis(p.axis, data.nbDims), reduction, stream);
     }
 };
 

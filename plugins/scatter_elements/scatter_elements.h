@@ -13,6 +13,13 @@ namespace trtplug
 
 constexpr int32_t kScatterMaxRank = 8;
 
+//! `axis` made non-negative for `rank` into `resolved`; false when out of [-rank, rank).
+inline bool scatterAxis(int32_t axis, int32_t rank, int32_t& resolved) noexcept
+{
+    resolved = axis < 0 ? axis + rank : axis;
+    return axis >= -rank && axis < rank;
+}
+
 //! out = data, then for each element u of updates (shape updateDims, rank `rank`, like indices):
 //! out[c with c[axis] = indices[c]] (reduction)= updates[c]. Negative indices count from the end;
 //! indices outside [-dim, dim) are skipped. float32, float16, int32 or int64; `data` may equal `out`.

@@ -1,5 +1,6 @@
 // TrtplugScatterND: the shared scatter adapter over launchScatterND (spec: plugins/scatter_nd/spec.toml).
 #include "common/scatter_plugin.h"
+#include "scatter_nd/op_glue.h"
 #include "scatter_nd/scatter_nd.h"
 
 namespace trtplug
@@ -7,21 +8,10 @@ namespace trtplug
 namespace
 {
 
-struct ScatterNDParams
-{
-    std::string reduction{"none"};
-
-    template <class V>
-    void visit(V& v)
-    {
-        v("reduction", reduction);
-    }
-};
-
 struct ScatterNDTraits
 {
-    static constexpr char const* kName = "TrtplugScatterND";
-    using Params = ScatterNDParams;
+    using Glue = glue_scatter_nd::Glue;
+    using Params = Glue::Params;
 
     //! updates = indices.shape[:-1] + data.shape[k:], k = indices.shape[-1] <= rank(data).
     static void check(Params const&, nvinfer1::Dims const& data, nvinfer1::Dims const& indices,
