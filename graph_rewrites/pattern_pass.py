@@ -112,7 +112,8 @@ class PatternPass:
         name = fusion.nodes[-1].name or fusion.nodes[-1].output[0]
         members = [n.name or n.op_type for n in fusion.nodes]
         change = Change(name, fusion.op, LEFT, rule=rule.name, nodes=members)
-        specs, why = self.coverage.specs(fusion.domain, fusion.op_type, CANONICAL_OPSET)
+        opset = None if fusion.domain in STANDARD_DOMAINS else CANONICAL_OPSET  # None: the model's
+        specs, why = self.coverage.specs(fusion.domain, fusion.op_type, opset)
         if reason or not specs:
             change.reason = reason or why
             return None, None, change
