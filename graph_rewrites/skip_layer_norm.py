@@ -30,10 +30,12 @@ def _check(m: Match) -> str | None:
     if a is None or a != b or not all(isinstance(d, (int, str)) for d in a):
         return f"the residual Add's operands have different or unknown shapes {a} and {b}"
     data = m.get("h") or m["x"]
+    if not m.view.shape(data):
+        return f"the shape of {data!r} is unknown"
     hidden = m.view.shape(data)[-1]
-    for name in (m["gamma"], m.get("beta"), m.get("bias")):
-        shape = m.view.shape(name) if name else ()
-        if shape is None or (name and (len(shape) != 1 or (isinstance(hidden, int) and shape[0] != hidden))):
+    for name in filter(None, (m["gamma"], m.get("beta"), m.get("bias"))):
+        shape = m.view.shape(name)
+        if shape is None or len(shape) != 1 or (isinstance(hidden, int) and shape[0] != hidden):
             return f"{name!r} has shape {shape}, expected ({hidden},)"
     return None
 
