@@ -31,6 +31,10 @@ class Pattern:
     def root_ops(self) -> frozenset[str]:
         return frozenset()
 
+    def size(self) -> int:
+        """An upper bound on the nodes a match covers."""
+        return 0
+
 
 @dataclass(frozen=True)
 class Op(Pattern):
@@ -41,6 +45,9 @@ class Op(Pattern):
 
     def root_ops(self) -> frozenset[str]:
         return frozenset({self.op_type})
+
+    def size(self) -> int:
+        return 1 + sum(o.size() for o in self.operands)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,9 @@ class Opt(Pattern):
 
     pattern: Pattern
 
+    def size(self) -> int:
+        return self.pattern.size()
+
 
 @dataclass(frozen=True)
 class Either(Pattern):
@@ -68,6 +78,9 @@ class Either(Pattern):
 
     def root_ops(self) -> frozenset[str]:
         return frozenset().union(*(o.root_ops() for o in self.options))
+
+    def size(self) -> int:
+        return max(o.size() for o in self.options)
 
 
 def op(op_type: str, *operands: Pattern, name: str = "", where: Callable | None = None) -> Op:

@@ -33,6 +33,24 @@ def import_graph(graph: onnx.GraphProto) -> Any:
     return gs.importers.onnx_importer.OnnxImporter.import_graph(graph)
 
 
+def anchor_region(view: GraphView, rules: tuple[Rule, ...]) -> list[onnx.NodeProto]:
+    """The nodes within reach of an anchor, in graph order: every node of a match is within its
+    pattern's size of the match's anchor, so only this region is imported into gs (a model with
+    a few anchors pays for their neighbourhoods, not for its whole graph). Tensors crossing the
+    region's edge become producer-less gs variables; constants are read through `view`."""
+    reach = max(p.size() for r in rules for p in (*(f.pattern for f in r.forms), *(n for n, _ in r.near_misses)))
+    reach += NEAR_MISS_REACH
+    anchors = {op for r in rules for op in r.anchors}
+    nodes = list(view.graph.node)  # held: ids of protobuf wrappers are only unique while they live
+    frontier = [n for n in nodes if n.op_type in anchors]
+    distance = {id(n): 0 for n in frontier}
+    for step in range(1, reach + 1):
+        reached = {id(m): m for n in frontier for m in view.neighbours(n) if id(m) not in distance}
+        frontier = list(reached.values())
+        distance.update((id(m), step) for m in frontier)
+    return [n for n in nodes if id(n) in distance]
+
+
 def generic_check(view: GraphView, fusion: Fusion) -> str | None:
     """No intermediate tensor may be read outside the fused nodes (it would vanish), no node may
     be fused twice."""
@@ -49,9 +67,15 @@ def generic_check(view: GraphView, fusion: Fusion) -> str | None:
 class PatternPass:
     def __init__(self, view: GraphView, rules: tuple[Rule, ...], coverage: Coverage, selection: Selection) -> None:
         self.view, self.rules, self.coverage, self.selection = view, rules, coverage, selection
-        self.graph = import_graph(view.graph)
-        self.proto = {id(g): p for g, p in zip(self.graph.nodes, view.graph.node, strict=True)}
-        self.position = {id(g): i for i, g in enumerate(self.graph.nodes)}
+        region = anchor_region(view, rules)
+        if len(region) == len(view.graph.node):
+            self.graph = import_graph(view.graph)
+        else:
+            sub = onnx.GraphProto()
+            sub.node.extend(region)
+            self.graph = import_graph(sub)
+        self.proto = {id(g): p for g, p in zip(self.graph.nodes, region, strict=True)}
+        self.position = {id(g): view.position(p) for g, p in zip(self.graph.nodes, region, strict=True)}
         self.attempted: set[tuple[str, int]] = set()  # (rule, anchor node) already reported
         self.entries: list[tuple[int, Change]] = []
 

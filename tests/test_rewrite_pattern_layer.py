@@ -78,6 +78,28 @@ def test_graph_without_anchor_is_never_imported(monkeypatch: pytest.MonkeyPatch)
     assert op_types(rewritten) == ["Relu", "Add"] and not result.changes
 
 
+def test_only_the_region_around_anchors_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    imported = []
+    real = pattern_pass.import_graph
+    monkeypatch.setattr(pattern_pass, "import_graph", lambda graph: imported.append(len(graph.node)) or real(graph))
+    chain = [
+        helper.make_node(
+            "Relu",
+            [
+                f"r{i}",
+            ],
+            [f"r{i + 1}"],
+            name=f"relu{i}",
+        )
+        for i in range(60)
+    ]
+    gelu, consts = torch_gelu_nodes("r60", "y")
+    built = model([*chain, *gelu], [helper.make_tensor_value_info("r0", 1, ["batch", "seq", 16])], [io("y")], consts)
+    rewritten, _ = rewrite(built, fixture_registry("test_gelu", "test_bias_gelu"))
+    assert op_types(rewritten) == ["Relu"] * 60 + ["TrtplugTestGelu"]
+    assert imported and imported[0] < 60  # the GELU and its neighbourhood, not the 60 Relus
+
+
 def test_onnx_graphsurgeon_is_imported_lazily() -> None:
     code = (
         "import sys; from trtplug.commands import rewrite; from trtplug.graph_rewrites import pipeline;"
