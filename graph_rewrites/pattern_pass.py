@@ -4,8 +4,8 @@ away); otherwise the subgraph is left untouched and the report says why.
 
 Matching runs on an onnx-graphsurgeon import of the graph (producers, consumers, attributes);
 the edit is made on the protobuf through GraphView, which keeps names, doc strings, metadata and
-external-data references byte for byte (a gs export would rewrite them). gs imports node i of
-the protobuf as node i, which maps a match back to the protobuf nodes.
+external-data references byte for byte (a gs export would rewrite them). gs imports the i-th
+node it is given as its node i, which maps a match back to the protobuf nodes.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class PatternPass:
         result.changes += [c for _, c in sorted(self.entries, key=lambda e: e[0])]
 
     def _first_match(self, rule: Rule, form: Form, node: Any) -> Match | None:
-        if node.op not in form.pattern.root_ops():
+        if node.op not in form.pattern.root_ops() or not node.outputs:
             return None
         for match in match_tensor(form.pattern, node.outputs[0], Match(self.view)):
             anchors = [n for n in match.nodes if _is_anchor(rule, n)]
