@@ -14,45 +14,28 @@ from __future__ import annotations
 
 import math
 
-import onnx
-
-from .gelu_forms import bias_variants, check_bias_length, gelu_tail
-from .graph_view import GraphView
-from .rule import Fusion, Rule, close, is_op, split_constant
+from .gelu_forms import PLAIN_X, bias_forms, check_bias_length, gelu_tail
+from .pattern import Pattern, const, either, op
+from .rule import Rule
 
 SQRT2 = math.sqrt(2.0)
 
 
-def _erf_argument(view: GraphView, erf: onnx.NodeProto) -> tuple[str, onnx.NodeProto] | None:
-    """x and the scaling node when Erf reads x / sqrt2 (or x * 1/sqrt2)."""
-    scale = view.producer(erf.input[0])
-    if is_op(scale, "Div"):
-        value = view.scalar(scale.input[1])
-        return (scale.input[0], scale) if close(value, SQRT2) else None
-    if is_op(scale, "Mul"):
-        value, x = split_constant(view, scale)
-        return (x, scale) if close(value, 1 / SQRT2) else None
-    return None
+def erf_of_scaled(x: Pattern) -> Pattern:
+    return op("Erf", either(op("Div", x, const(SQRT2)), op("Mul", x, const(1 / SQRT2))))
 
 
-class ErfGelu(Rule):
-    name = "erf_gelu"
-    anchors = ("Erf",)
-    produces = ("BiasGelu", "Gelu")
-
-    def match(self, view: GraphView, anchor: onnx.NodeProto) -> list[Fusion] | str | None:
-        found = _erf_argument(view, anchor)
-        if found is None:
-            return None  # an Erf that is not GELU's
-        x, scale = found
-        tail = gelu_tail(view, x, anchor, "erf(x / sqrt2)")
-        if isinstance(tail, str):
-            return tail
-        nodes, y = tail
-        return bias_variants(view, x, [scale, anchor, *nodes], y, "BiasGelu", "Gelu")
-
-    def check(self, view: GraphView, fusion: Fusion) -> str | None:
-        return check_bias_length(view, fusion) or super().check(view, fusion)
+def gelu(x: Pattern) -> Pattern:
+    return gelu_tail(erf_of_scaled(x), x)
 
 
-RULE = ErfGelu()
+RULE = Rule(
+    name="erf_gelu",
+    anchors=("Erf",),
+    forms=bias_forms(gelu, "BiasGelu", "Gelu"),
+    check=check_bias_length,
+    near_misses=(
+        (erf_of_scaled(PLAIN_X), "erf(x / sqrt2) is not followed by + 1"),
+        (op("Add", erf_of_scaled(PLAIN_X), const(1.0)), "1 + erf(...) is not multiplied by x and 0.5"),
+    ),
+)

@@ -95,6 +95,15 @@ class GraphView:
         inside = {id(n) for n in nodes}
         return name in self.graph_outputs or any(id(c) not in inside for c in self.consumers(name))
 
+    def neighbours(self, node: onnx.NodeProto) -> list[onnx.NodeProto]:
+        """The producers of `node`'s inputs and the readers of its outputs."""
+        found = [p for p in map(self.producer, node.input) if p is not None]
+        return found + [c for out in node.output for c in self.consumers(out)]
+
+    def position(self, node: onnx.NodeProto) -> int:
+        self._index()
+        return self._position[id(node)]
+
     def claimed(self, node: onnx.NodeProto) -> bool:
         return id(node) in self._removed
 

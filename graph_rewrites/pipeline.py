@@ -14,7 +14,9 @@ from . import plugin_node
 from .changes import Change, Selection
 from .graph_view import GraphView, TensorType
 from .node_pass import Coverage, NodePassResult, run_node_pass
-from .pattern_pass import anchor_ops, run_pattern_pass
+from .pattern_pass import run_pattern_pass
+from .rule import Rule
+from .rule_discovery import discover_rules
 from .tensor_types import infer_types
 from .validate import is_topologically_sorted, remove_orphans, toposort, update_value_info
 
@@ -26,9 +28,13 @@ class RewriteOptions:
     selection: Selection = field(default_factory=Selection)
     patterns: bool = True
     base_dir: str | None = None  # folder of the model's external data
+    rules: tuple[Rule, ...] | None = None  # None: the built-in rules (discover_rules adds a project's)
     # Covered nodes the target TensorRT imports natively, by first output name -> (op_type, why):
     # left alone (trtplug/rewrite_target.py). None: replace every covered node.
     native: dict[str, tuple[str, str]] | None = None
+
+    def active_rules(self) -> tuple[Rule, ...]:
+        return discover_rules() if self.rules is None else self.rules
 
 
 @dataclass
@@ -58,9 +64,14 @@ def _rewrite_graph(
                 resorted |= _rewrite_graph(body, label, context, results)
     result = NodePassResult()
     restructured = False
-    if options.patterns and any(n.op_type in anchor_ops() for n in graph.node):
+    rules = options.active_rules() if options.patterns else ()
+    anchors = {op for rule in rules for op in rule.anchors}
+    # The anchor scan reads op types off the protobuf; only a graph holding an anchor is imported
+    # into onnx-graphsurgeon (a 100k-node import costs several onnx loads), so a model with
+    # nothing to match pays one pass over its nodes.
+    if anchors and any(n.op_type in anchors for n in graph.node):
         view = GraphView(graph, types, options.base_dir)
-        run_pattern_pass(view, coverage, options.selection, result)
+        run_pattern_pass(view, coverage, options.selection, result, rules)
         restructured = view.apply()
     graph_view = GraphView(graph, types, options.base_dir)
     nodes = run_node_pass(graph_view, coverage, options.selection, prefix, options.native)

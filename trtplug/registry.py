@@ -44,6 +44,14 @@ def plugin_dirs(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[Path]
     return list(unique.values())
 
 
+def project_rule_dirs(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
+    """The graph_rewrites/ folders beside plugin projects' plugins/ folders (where their
+    pyplugins/ are too); the built-in rules are the trtplug.graph_rewrites package."""
+    builtin = builtin_plugins_dir().resolve()
+    found = [d.parent / "graph_rewrites" for d in plugin_dirs(extra_dirs) if d.resolve() != builtin]
+    return [d for d in found if d.is_dir()]
+
+
 ENTRY_POINT_GROUP = "trtplug.plugins"
 
 

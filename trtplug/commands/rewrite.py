@@ -60,11 +60,11 @@ def selectable_names(registry: Any, rules: set[str]) -> set[str]:
     return names
 
 
-def _selection(args: argparse.Namespace, registry: Any) -> Any:
+def _selection(args: argparse.Namespace, registry: Any, rules: Any) -> Any:
     from trtplug.errors import TrtplugError
-    from trtplug.graph_rewrites import changes, pattern_pass
+    from trtplug.graph_rewrites import changes, rule_discovery
 
-    known = selectable_names(registry, pattern_pass.rule_names())
+    known = selectable_names(registry, rule_discovery.rule_names(rules))
     for flag, values in (("--only", args.only), ("--exclude", args.exclude)):
         for value in values:
             if value not in known:
@@ -75,19 +75,21 @@ def _selection(args: argparse.Namespace, registry: Any) -> Any:
 def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     """Load, check, rewrite and (unless --dry-run) write; returns (result, model, output path)."""
     from trtplug.graph_rewrites import pipeline, validate
+    from trtplug.graph_rewrites.rule_discovery import discover_rules
     from trtplug.model_io import load_valid_model
     from trtplug.model_write import copy_external_data, resolve_output, save_model_atomic
-    from trtplug.registry import load_registry
+    from trtplug.registry import load_registry, project_rule_dirs
 
     registry = load_registry(args.plugins_dir)
-    selection = _selection(args, registry)
+    rules = discover_rules(project_rule_dirs(args.plugins_dir))  # a bad rule file fails before any work
+    selection = _selection(args, registry, rules)
     output = None if args.dry_run else resolve_output(args.model, args.output, args.in_place)
     model = load_valid_model(args.model)  # the same bad-input checks as `trtplug check`
     source_dir = Path(args.model).resolve().parent
     note = validate.check_model(model, args.model, inference=False, base_dir=str(source_dir))
     if note:  # ONNX Runtime's default-domain ops, left unvalidated without onnxruntime
         print(f"trtplug: {args.model}: ONNX Runtime ops {note}", file=sys.stderr)
-    options = pipeline.RewriteOptions(selection, not args.no_patterns, str(source_dir))
+    options = pipeline.RewriteOptions(selection, not args.no_patterns, str(source_dir), rules)
     target = None
     if not args.all_covered:
         from trtplug.rewrite_target import resolve_target
