@@ -17,6 +17,8 @@ from tests.build_helpers import CUDA_ARCH, FAKE_ARRAY, cli, copy_repository, pyt
 from tests.conftest import require_built
 from trtplug import native
 
+pytestmark = pytest.mark.slow  # a real CMake build of a scaffolded copy (minutes)
+
 NEW_OPS = {"hardmax": "ai.onnx::Hardmax", "softsign": "ai.onnx::Softsign", "add": "ai.onnx::Add"}
 
 
