@@ -72,6 +72,7 @@ def test_list_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(gelu["implementations"]) == {"reference", "numpy", "cupy", "cuda", "plugin", "tensorrt"}
 
 
+@pytest.mark.slow  # every op x case; tests/test_parity.py runs the same jobs one by one
 def test_parity_passes_on_cpu(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["parity", "--impl", "numpy", "--seed", "7", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -137,3 +137,25 @@ def test_progress_bar_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRTPLUG_PROGRESS", "1")
     assert list(progress(range(3), 3, "cases", stream)) == [0, 1, 2]
     assert "cases [" in stream.getvalue() and "3/3" in stream.getvalue()
+
+
+def test_a_case_reference_is_computed_once_for_all_implementations(
+    gelu, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Each implementation checked in its own call (as tests/test_parity.py does) shares one
+    reference run per case and seed; every call still gets inputs of its own."""
+    from trtplug.parity import runner
+
+    calls = []
+    original = runner.run_reference
+    monkeypatch.setattr(runner, "run_reference", lambda *a: calls.append(a) or original(*a))
+    (job,) = plan([gelu], Selection(("numpy",), frozenset({"float32"}), frozenset({"odd"})))
+    monkeypatch.setattr(runner, "_PREPARED", type(runner._PREPARED)())
+    first = runner.prepare(gelu, job.dtype, job.case, seed)
+    first[0]["X"][:] = np.nan  # an implementation that writes its inputs
+    for impl in ("numpy", "numpy"):
+        (result,) = run_parity([job], [impl], seed)
+        assert result.status == "pass"
+    assert len(calls) == 1
+    runner.prepare(gelu, job.dtype, job.case, seed + 1)
+    assert len(calls) == 2  # a fresh seed draws fresh inputs and a fresh reference

@@ -19,6 +19,8 @@ from trtplug import native
 from trtplug.cli import main
 from trtplug.registry import load_registry
 
+pytestmark = pytest.mark.slow  # a real scikit-build-core/CMake build (minutes)
+
 PACKAGE = "myops"
 
 

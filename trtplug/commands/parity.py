@@ -52,20 +52,20 @@ def _row(result) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_options(args)  # in milliseconds, before the registry and the cases load
     from trtplug.parity.impls import IMPLS
     from trtplug.parity.runner import Selection, plan, run_parity
     from trtplug.progress import progress
     from trtplug.registry import load_registry
     from trtplug.report import format_table, print_json
 
-    if args.inputs and not (args.model or args.rewritten):
-        raise TrtplugError("--inputs gives a model's inputs: use it with --model and --rewritten")
     registry = load_registry(args.plugins_dir)
     if args.model or args.rewritten:
         from trtplug.commands.parity_model import run_model_parity
 
         return run_model_parity(args, registry)
     specs = registry.select(args.op)
+    _check_selection(args, specs)
     selection = Selection(
         impls=tuple(args.impl or IMPLS),
         dtypes=frozenset(args.dtype) if args.dtype else None,
@@ -73,9 +73,8 @@ def run(args: argparse.Namespace) -> int:
         huge=args.huge,
     )
     jobs = plan(specs, selection)
-    _check_selection(args, specs, jobs)
-    if args.html:
-        _check_writable(args.html)
+    if args.case and not jobs:
+        raise TrtplugError(f"--case {', '.join(args.case)}: no selected op has such a case")
     seed = args.seed if args.seed is not None else secrets.randbits(31)
     cases = progress(jobs, len(jobs), "parity")
     results = list(run_parity(cases, selection.impls, seed))
@@ -93,19 +92,38 @@ def run(args: argparse.Namespace) -> int:
     return 1 if counts["fail"] or counts["error"] else 0
 
 
-def _check_selection(args: argparse.Namespace, specs, jobs) -> None:
+def _check_options(args: argparse.Namespace) -> None:
+    """Option errors that need no registry: unknown dtype, unwritable report, malformed --dim."""
+    from trtplug.commands.parity_model import parse_dims
+    from trtplug.spec import DTYPES
+
+    for dtype in args.dtype or []:
+        if dtype not in DTYPES:
+            raise TrtplugError(f"--dtype {dtype}: unknown dtype (known: {', '.join(DTYPES)})")
+    if args.html:
+        _check_writable(args.html)
+    parse_dims(args.dim)
+    if args.inputs and not (args.model or args.rewritten):
+        raise TrtplugError("--inputs gives a model's inputs: use it with --model and --rewritten")
+
+
+def _check_selection(args: argparse.Namespace, specs) -> None:
+    """Selections the selected specs cannot run, found before the (slow) conformance cases load."""
+    from trtplug.parity.cases import default_cases
 
     known = {d for s in specs for d in s.dtypes}
     for dtype in args.dtype or []:
         if dtype not in known:
             raise TrtplugError(f"--dtype {dtype}: no selected op runs in it (known: {', '.join(sorted(known))})")
-    if args.case and not jobs:
+    # Conformance cases ("onnx:...") are only known once planned; the spec-derived names are cheap.
+    names = {c.name for s in specs for c in default_cases(s, huge=args.huge)}
+    unknown = [c for c in args.case or [] if not c.startswith("onnx:") and c not in names]
+    if unknown and len(unknown) == len(args.case):
         raise TrtplugError(f"--case {', '.join(args.case)}: no selected op has such a case")
 
 
 def _check_writable(path: Path) -> None:
     """Fail before the run, not after minutes of it, when the report cannot be written."""
-    from trtplug.errors import TrtplugError
     from trtplug.parity.html_report import require_matplotlib
 
     require_matplotlib()

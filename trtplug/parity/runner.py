@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,9 +35,33 @@ class Result:
         return d
 
 
+# Recent cases' inputs and reference outputs: a test run checks each implementation of a case in
+# its own call (tests/test_parity.py), and the reference (ONNX Runtime, onnx.reference) is the
+# slow part. Keyed by everything the inputs derive from, so a hit is what a recomputation gives.
+_PREPARED: OrderedDict[tuple, tuple[dict[str, np.ndarray], list[np.ndarray]]] = OrderedDict()
+_PREPARED_LIMIT = 4
+
+
 def prepare(spec: OpSpec, dtype: str, case: Case, seed: int) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
     """Inputs rounded to `dtype`, and the reference outputs for exactly those inputs (for the
-    rows a huge case compares: the reference would take minutes on all of them)."""
+    rows a huge case compares: the reference would take minutes on all of them). Each call gets
+    its own copies: an implementation that writes its inputs cannot corrupt the next one's."""
+    if case.check_rows:  # huge cases hold gigabytes: neither kept nor copied
+        return _prepare_uncached(spec, dtype, case, seed)
+    key = (spec.key, str(spec.path), dtype, repr(case), seed)
+    prepared = _PREPARED.get(key)
+    if prepared is None:
+        prepared = _PREPARED[key] = _prepare_uncached(spec, dtype, case, seed)
+        while len(_PREPARED) > _PREPARED_LIMIT:
+            _PREPARED.popitem(last=False)
+    _PREPARED.move_to_end(key)
+    inputs, expected = prepared
+    return {k: v.copy() for k, v in inputs.items()}, [np.array(e) for e in expected]
+
+
+def _prepare_uncached(
+    spec: OpSpec, dtype: str, case: Case, seed: int
+) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
     # Inputs whose type allows the run's dtype take it (integer ops too); fixed-type ones keep theirs.
     run_typed = {t.name for t in spec.inputs if dtype in spec.dtypes_of(t)}
     inputs = {k: v.astype(dtype) if k in run_typed else v for k, v in make_inputs(spec, case, seed).items()}
