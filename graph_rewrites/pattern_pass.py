@@ -14,6 +14,7 @@ from typing import Any
 
 import onnx
 
+from trtplug.errors import TrtplugError
 from trtplug.onnx_common import STANDARD_DOMAINS
 
 from . import plugin_node
@@ -28,8 +29,13 @@ NEAR_MISS_REACH = 3  # a near-miss pattern is rooted at the anchor or this many 
 
 
 def import_graph(graph: onnx.GraphProto) -> Any:
-    import onnx_graphsurgeon as gs  # only when a graph holds an anchor: it costs ~6x an onnx load
-
+    try:
+        import onnx_graphsurgeon as gs  # only when a graph holds an anchor: it costs ~6x an onnx load
+    except ImportError:
+        raise TrtplugError(
+            "the pattern rules need onnx-graphsurgeon (pip install 'trtplug[rewrite]' or onnx-graphsurgeon), "
+            "or skip them with --no-patterns"
+        ) from None
     return gs.importers.onnx_importer.OnnxImporter.import_graph(graph)
 
 

@@ -247,9 +247,9 @@ def test_bad_shapes_are_refused(library, fields, shapes, shape_inputs, message):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"dilations": [1, 0]}, "field 'dilations': values must be >= 1, got 0"),
-        ({"strides": [-1]}, "field 'strides': values must be >= 1, got -1"),
-        ({"pads": [0, -2]}, "field 'pads': values must be >= 0, got -2"),
+        ({"dilations": [1, 0]}, "attribute 'dilations': element 1 (0) is below the minimum 1"),
+        ({"strides": [-1]}, "attribute 'strides': element 0 (-1) is below the minimum 1"),
+        ({"pads": [0, -2]}, "attribute 'pads': element 1 (-2) is below the minimum 0"),
     ],
 )
 def test_bad_fields_are_refused(library, log, fields, message):
