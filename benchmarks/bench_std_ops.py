@@ -275,7 +275,7 @@ def unique_rows(ext, torch, cp, rng):
             (
                 f"unique 16M int32 {'sorted' if is_sorted else 'first-occurrence'}",
                 moved,
-                lambda i, s=is_sorted: ext.unique(xs[i], y, idx, inv, cnt, count, flatten, s, None, ws),
+                lambda i, s=is_sorted: ext.unique([xs[i]], [y, idx, inv, cnt, count], {"sorted": int(s)}, None, ws),
                 lambda i, s=is_sorted: torch.unique(tx[i], sorted=s, return_inverse=True, return_counts=True),
             )
         )
@@ -288,7 +288,7 @@ def unique_rows(ext, torch, cp, rng):
         (
             "unique dim=0 1Mx4 int32",
             rows[0].nbytes + rinv.nbytes,
-            lambda i: ext.unique(rows[i], ry, ridx, rinv, rcnt, count, 0, True, None, rws),
+            lambda i: ext.unique([rows[i]], [ry, ridx, rinv, rcnt, count], {"axis": 0}, None, rws),
             lambda i: torch.unique(trows[i], dim=0, sorted=True, return_inverse=True, return_counts=True),
         )
     )
