@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from trtplug.commands import add_common_arguments
+from trtplug.commands import add_backend_argument, add_common_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,12 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="X.Y",
         help="TensorRT release for --static: 10.0 ... 10.16, 11.0 ... 11.5, or 10 / 11 for the latest (default 10)",
     )
-    parser.add_argument(
-        "--backend",
-        choices=["auto", "tensorrt", "tensorrt_rtx"],
-        default="auto",
-        help="parser to ask (default: tensorrt if importable, else tensorrt_rtx)",
-    )
+    add_backend_argument(parser, "parser to ask")
     parser.add_argument("--markdown", action="store_true", help="Markdown report")
     parser.add_argument("--no-whole-model", action="store_true", help="skip the confirming whole-model parse")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from trtplug.commands import add_common_arguments
+from trtplug.commands import add_backend_argument, add_common_arguments
 from trtplug.commands.check import trt_version
 from trtplug.onnx_common import qualified_op
 
@@ -41,12 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="X.Y",
         help="target: TensorRT release X.Y (static data, as `check --static`); default: the parser `check` uses",
     )
-    parser.add_argument(
-        "--backend",
-        choices=["auto", "tensorrt", "tensorrt_rtx"],
-        default="auto",
-        help="target parser when no --trt-version is given (default: tensorrt if importable, else tensorrt_rtx)",
-    )
+    add_backend_argument(parser, "target parser when no --trt-version is given")
     parser.add_argument("--markdown", action="store_true", help="report as a Markdown table")
     add_common_arguments(parser)
 

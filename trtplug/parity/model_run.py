@@ -19,6 +19,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from trtplug.graph_rewrites.validate import node_reads  # inputs plus what bodies read from outside
 from trtplug.onnx_common import iter_nodes, node_subgraphs
 
 
@@ -33,24 +34,6 @@ def plugins_in_subgraphs(model: onnx.ModelProto, plugin_ops: set[tuple[str, str]
     """Whether a plugin node sits inside an If/Loop/Scan body (at any depth)."""
     bodies = (body for node in model.graph.node for _, body in node_subgraphs(node))
     return any((n.domain, n.op_type) in plugin_ops for body in bodies for _, n in iter_nodes(body))
-
-
-def _outer_reads(graph: onnx.GraphProto) -> set[str]:
-    """Names a body reads from the enclosing scope (neither produced nor declared inside it)."""
-    local = {v.name for v in graph.input} | {t.name for t in graph.initializer}
-    reads: set[str] = set()
-    for node in graph.node:
-        reads.update(r for r in node_reads(node) if r not in local)
-        local.update(node.output)
-    return reads
-
-
-def node_reads(node: onnx.NodeProto) -> set[str]:
-    """A node's inputs plus what its If/Loop/Scan bodies read from outside."""
-    reads = {i for i in node.input if i}
-    for _, body in node_subgraphs(node):
-        reads |= _outer_reads(body)
-    return reads
 
 
 def _ort_session(model: onnx.ModelProto) -> Any:
