@@ -11,6 +11,7 @@ import pytest
 from onnx import helper, numpy_helper
 
 from tests.check_models import model, save, tensor
+from tests.cli_helpers import run_main
 from tests.test_cli import run_cli
 
 
@@ -35,7 +36,7 @@ def _external_model(folder: Path, location: str) -> Path:
 
 def _assert_one_line_error(args: list[str], *fragments: str) -> None:
     for command in (["check"], ["rewrite", "--dry-run"]):
-        done = run_cli(*command, *args)
+        done = run_main(*command, *args)
         assert done.returncode == 2, done.stdout + done.stderr
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
         for fragment in fragments:

@@ -52,3 +52,23 @@ def test_bad_selection_fails_before_planning(
 def test_a_known_case_still_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["parity", "--op", "fast_gelu", "--impl", "numpy", "--case", "odd", "--dtype", "float32"]) == 0
     assert "1 pass, 0 fail, 0 error, 0 skip" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bench", "--op", "fast_gelu", "--plot", "/no/such/folder/b.png"], "folder /no/such/folder does not exist"),
+        (["bench", "--op", "fast_gelu", "--dtype", "bogus"], "--dtype bogus: unknown dtype"),
+        (["rewrite", "{model}", "-o", "/no/such/folder/o.onnx"], "directory /no/such/folder does not exist"),
+        (["rewrite", "{model}"], "no output: give -o OUT.onnx"),
+    ],
+)
+def test_bench_and_rewrite_options_fail_before_the_registry_loads(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path, args: list[str], message: str
+) -> None:
+    model = tmp_path / "m.onnx"
+    model.write_bytes(b"")  # never read: the options fail first
+    _forbid(monkeypatch, "trtplug.registry", "load_registry")
+    assert main([a.format(model=model) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err

@@ -19,6 +19,7 @@ from trtplug.registry import load_registry
 from trtplug.spec import Tolerance
 
 HUGE = os.environ.get("TRTPLUG_PARITY_HUGE") == "1"  # the past-2**31-elements cases take minutes
+SLOW_CPU_ELEMENTS = 2**24  # a CPU check this large takes ~12 s (Unique's sort: reference and prototype)
 JOBS = {f"{j.spec.key}-{j.dtype}-{j.case.name}": j for j in plan(load_registry(), Selection(tuple(IMPLS), huge=HUGE))}
 
 
@@ -28,6 +29,8 @@ def parity_params() -> list:
     for job_id, job in JOBS.items():
         for impl_name, impl in IMPLS.items():
             marks = [getattr(pytest.mark, m) for m in impl.markers]
+            if "gpu" not in impl.markers and sum(map(np.prod, job.case.shapes.values())) >= SLOW_CPU_ELEMENTS:
+                marks.append(pytest.mark.slow)
             test_id = f"{job.spec.key}-{impl_name}-{job.dtype}-{job.case.name}"
             params.append(pytest.param(job_id, impl_name, id=test_id, marks=marks))
     return params

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_cli import run_cli
+from tests.cli_helpers import run_main
 from trtplug.cli import main
 from trtplug.parity.cases import HUGE_PERIOD_ROWS, Case, default_cases, is_row_wise, make_inputs, take_rows
 from trtplug.parity.impl_base import pyplugin_module, strided_copy
@@ -126,7 +126,7 @@ def test_parity_cli_html_and_case_options(tmp_path: Path, capsys: pytest.Capture
     ],
 )
 def test_parity_cli_bad_options_exit_2(args: list[str], message: str) -> None:
-    done = run_cli("parity", "--impl", "numpy", *args)
+    done = run_main("parity", "--impl", "numpy", *args)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 

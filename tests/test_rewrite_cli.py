@@ -12,6 +12,7 @@ import onnx
 import pytest
 from onnx import helper
 
+from tests.cli_helpers import run_main
 from tests.rewrite_models import const, io, linear_gelu_model, model
 from tests.test_cli import run_cli
 from trtplug.cli import main
@@ -84,7 +85,7 @@ def test_bad_input_is_one_line_exit_2(example: Path, tmp_path: Path, args: list[
     invalid.graph.node[0].input[0] = "undefined_tensor"
     onnx.save(invalid, tmp_path / "invalid.onnx")
     before = example.read_bytes()
-    done = run_cli(*(a.format(model=example, tmp=tmp_path) for a in args))
+    done = run_main(*(a.format(model=example, tmp=tmp_path) for a in args))
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -57,11 +57,15 @@ def run(args: argparse.Namespace) -> int:
     from trtplug.progress import progress
     from trtplug.registry import load_registry
     from trtplug.report import format_table, print_json
+    from trtplug.spec import DTYPES
 
-    specs = load_registry(args.plugins_dir).select(args.op)
-    for path in (args.plot, args.markdown):
+    for path in (args.plot, args.markdown):  # before the registry loads and the GPU starts
         if path is not None and not path.parent.resolve().is_dir():
             raise TrtplugError(f"{path}: folder {path.parent} does not exist")
+    for dtype in args.dtype or []:
+        if dtype not in DTYPES:
+            raise TrtplugError(f"--dtype {dtype}: unknown dtype (known: {', '.join(DTYPES)})")
+    specs = load_registry(args.plugins_dir).select(args.op)
     cp = _gpu()
     try:
         import torch

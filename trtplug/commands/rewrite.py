@@ -75,10 +75,10 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     from trtplug.model_write import copy_external_data, resolve_output, save_model_atomic
     from trtplug.registry import load_registry, project_rule_dirs
 
+    output = None if args.dry_run else resolve_output(args.model, args.output, args.in_place)
     registry = load_registry(args.plugins_dir)
     rules = discover_rules(project_rule_dirs(args.plugins_dir))  # a bad rule file fails before any work
     selection = _selection(args, registry, rules)
-    output = None if args.dry_run else resolve_output(args.model, args.output, args.in_place)
     model = load_valid_model(args.model)  # the same bad-input checks as `trtplug check`
     source_dir = Path(args.model).resolve().parent
     note = validate.check_model(model, args.model, inference=False, base_dir=str(source_dir))
