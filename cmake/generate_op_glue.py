@@ -66,6 +66,24 @@ def member_line(attr: dict) -> str:
 
 def check_lines(attr: dict) -> list[str]:
     """The validate() statements for one attribute (none when it has no value rule)."""
+    return value_check_lines(attr) + length_of_lines(attr)
+
+
+def length_of_lines(attr: dict) -> list[str]:
+    """A list attribute tied in length to another one (`length_of`, `length_factor`)."""
+    if "length_of" not in attr:
+        return []
+    name, other, factor = attr["name"], attr["length_of"], int(attr.get("length_factor", 1))
+    call = f'attr_check::lengthOfProblem(p.{name}.size(), p.{other}.size(), {factor}, "{other}")'
+    return [
+        f"    if (problem.empty() && !(problem = {call}).empty())",
+        "    {",
+        f"        problem = \"attribute '{name}': \" + problem;",
+        "    }",
+    ]
+
+
+def value_check_lines(attr: dict) -> list[str]:
     kind, name = attr["type"], attr["name"]
     rules = ("choices", "min", "max", "min_length", "max_length")
     if not any(r in attr for r in rules):

@@ -17,7 +17,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from trtplug.attr_rules import value_problem
+from trtplug.attr_rules import length_of_problems, value_problem
 from trtplug.onnx_common import dtype_name
 from trtplug.shape_rules import apply_rule, is_value_dependent, rule_inputs
 from trtplug.spec import OpSpec
@@ -136,6 +136,7 @@ def _fields(
             raise NotRewritable(f"attribute {name!r} is not a field of {spec.plugin.name} (TensorRT would drop it)")
     folding = {t.fold_into: t for t in spec.inputs if t.fold_into}
     fields, mapping, folded = [], [], []
+    values: dict[str, Any] = {}  # converted field values, for the rules between attributes
     for attr in spec.onnx_attributes:
         source = folding.get(attr.name)
         tensor = bound.get(source.name, "") if source else ""
@@ -160,6 +161,10 @@ def _fields(
             raise NotRewritable(f"attribute {attr.name!r}: {problem}")
         fields.append(make_field(attr.name, attr.type, converted))
         mapping.append(f"{attr.name}={_short(converted)} ({origin})")
+        values[attr.name] = converted
+    problem = next(iter(length_of_problems(spec, values)), None)  # rules between attributes
+    if problem:
+        raise NotRewritable(problem)
     return fields, mapping, folded
 
 

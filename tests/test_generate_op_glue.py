@@ -63,6 +63,13 @@ type = "float"
 default = 0.5
 max = 1.5
 
+[[attributes]]
+name = "pads"
+type = "ints"
+default = []
+length_of = "sizes"
+length_factor = 2
+
 [[inputs]]
 name = "X"
 type = "float32"
@@ -94,6 +101,9 @@ CASES = [
     ({"levels": "{0, 4, 3}"}, {"levels": [0, 4, 3]}),
     ({"alpha": "2.0F"}, {"alpha": 2.0}),
     ({"mode": '"x"', "alpha": "2.0F"}, {"mode": "x", "alpha": 2.0}),
+    ({"pads": "{0, 0, 1, 1}"}, {"pads": [0, 0, 1, 1]}),
+    ({"pads": "{0, 0, 1}"}, {"pads": [0, 0, 1]}),
+    ({"sizes": "{2, 2, 2}", "pads": "{0, 0, 1, 1}"}, {"sizes": [2, 2, 2], "pads": [0, 0, 1, 1]}),
 ]
 
 
@@ -165,7 +175,7 @@ def test_validate_matches_attr_rules_wording(tmp_path):
     spec = load_spec(spec_path)
     expected = [(spec_value_problems(spec, values) or [""])[0] for _, values in CASES]
     assert printed == expected
-    assert sum(bool(line) for line in printed) == 9  # the bad cases really are refused
+    assert sum(bool(line) for line in printed) == 11  # the bad cases really are refused
 
 
 def test_bad_spec_is_one_line_error_and_no_header(tmp_path):

@@ -36,8 +36,8 @@ def test_output_shapes(library, fields, shapes, shape_inputs, expected):
     ("fields", "message"),
     [
         ({**FIELDS, "kernel_shape": []}, "attribute 'kernel_shape': 0 elements, at least 1 needed"),
-        ({**FIELDS, "strides": [2]}, "field 'strides' must be empty or have one value per kernel axis"),
-        ({**FIELDS, "pads": [1, 1]}, "field 'pads' must be empty or have two values per kernel axis"),
+        ({**FIELDS, "strides": [2]}, "attribute 'strides': 1 elements, 1 per 'kernel_shape' element (2) or none"),
+        ({**FIELDS, "pads": [1, 1]}, "attribute 'pads': 2 elements, 2 per 'kernel_shape' element (4) or none"),
         ({**FIELDS, "strides": [0, 2]}, "attribute 'strides': element 0 (0) is below the minimum 1"),
     ],
 )
@@ -93,7 +93,7 @@ def test_indices_outside_the_tensor_are_skipped():
     np.testing.assert_array_equal(cp.asnumpy(y), [[[0, 0, 0, 2, 0, 0, 0, 0]]])
     with pytest.raises(ValueError, match="attribute 'strides'"):  # the spec's bounds, from the glue
         ext.max_unpool([x, indices], [y], {"kernel_shape": [2], "strides": [0]})
-    with pytest.raises(ValueError, match="field 'pads' must be empty or have two values per kernel axis"):
+    with pytest.raises(ValueError, match="attribute 'pads': 1 elements, 2 per 'kernel_shape' element"):
         ext.max_unpool([x, indices], [y], {**K2S2, "pads": [1]})
 
 

@@ -67,6 +67,12 @@ CASES = [
     ("pool_kernel_4d", max_pool(kernel_shape=[2, 2, 2, 2]), "attribute 'kernel_shape': 4 elements, at most 3"),
     ("crop_axes", center_crop_pad([0, 3]), "attribute 'axes': element 1: axis 3 is out of range for 'input_data'"),
     ("pool_auto_pad", max_pool(kernel_shape=[2, 2], auto_pad="SAME"), "attribute 'auto_pad': 'SAME' is not one of"),
+    (
+        "pool_strides_length",
+        max_pool(kernel_shape=[2, 2], strides=[2]),
+        "attribute 'strides': 1 elements, 1 per 'kernel_shape' element (2) or none needed",
+    ),
+    ("pool_pads_length", max_pool(kernel_shape=[2, 2], pads=[1, 1]), "attribute 'pads': 2 elements, 2 per"),
 ]
 
 
@@ -103,8 +109,9 @@ def test_axis_of_is_skipped_when_the_rank_is_unknown() -> None:
         unique((3, 4), axis=-2, sorted=0),
         scatter("max"),
         center_crop_pad([0, -1]),
+        max_pool(kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0]),
     ],
-    ids=["col2im", "unique", "scatter", "center_crop_pad"],
+    ids=["col2im", "unique", "scatter", "center_crop_pad", "max_pool"],
 )
 def test_values_within_the_rules_are_replaced(original: onnx.ModelProto) -> None:
     rewritten, result = rewrite(original)

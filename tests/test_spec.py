@@ -244,6 +244,9 @@ ALPHA = 'name = "alpha"\ntype = "float"\ndefault = 1.0'
         ('name = "a"\ntype = "int"\ndefault = 0\naxis_of = "Z"', "attributes[0].axis_of", "naming one of the op's"),
         ('name = "a"\ntype = "float"\ndefault = 0.0\naxis_of = "X"', "attributes[0].axis_of", "an int or ints"),
         ('name = "m"\ntype = "string"\ndefault = "a"\nmin = 0', "attributes[0].min", "bounds apply to numeric"),
+        ('name = "p"\ntype = "ints"\ndefault = []\nlength_of = "p"', "attributes[0].length_of", "another list"),
+        ('name = "p"\ntype = "int"\ndefault = 0\nlength_of = "q"', "attributes[0].length_of", "another list"),
+        ('name = "p"\ntype = "ints"\ndefault = []\nlength_factor = 0', "attributes[0].length_factor", "at least 1"),
     ],
 )
 def test_invalid_value_rules_name_file_and_field(tmp_path: Path, attribute: str, field: str, problem: str) -> None:

@@ -1,4 +1,5 @@
-"""The value rules of a spec attribute (choices, bounds, lengths, axis ranges), stated once.
+"""The value rules of a spec attribute (choices, bounds, lengths, axis ranges, lengths tied to
+another attribute), stated once.
 
 The rewrite refuses a node whose attribute breaks one (the node is left alone with the returned
 reason); the C++ glue generated from the same spec (cmake/generate_op_glue.py) checks the same
@@ -49,10 +50,30 @@ def spec_value_problems(spec: OpSpec, values: dict[str, Any], ranks: dict[str, i
     problems = []
     for attr in spec.attributes:
         if attr.name in values:
-            problem = value_problem(attr, values[attr.name], ranks)
+            problem = value_problem(attr, values[attr.name], ranks) or _length_of_problem(spec, attr, values)
             if problem:
                 problems.append(f"attribute {attr.name!r}: {problem}")
     return problems
+
+
+def length_of_problems(spec: OpSpec, values: dict[str, Any]) -> list[str]:
+    """`attribute 'name': problem` for every list whose length breaks its length_of rule."""
+    problems = (
+        (a.name, _length_of_problem(spec, a, values)) for a in spec.attributes if a.name in values and a.length_of
+    )
+    return [f"attribute {name!r}: {problem}" for name, problem in problems if problem]
+
+
+def _length_of_problem(spec: OpSpec, attr: Attribute, values: dict[str, Any]) -> str | None:
+    """A list with length_factor elements per element of another list attribute, or none."""
+    if attr.length_of is None or not values[attr.name]:
+        return None
+    other = next(a for a in spec.attributes if a.name == attr.length_of)
+    needed = attr.length_factor * len(values.get(other.name, other.default) or [])
+    if len(values[attr.name]) == needed:
+        return None
+    count = len(values[attr.name])
+    return f"{count} elements, {attr.length_factor} per {other.name!r} element ({needed}) or none needed"
 
 
 def _length_problem(attr: Attribute, length: int) -> str | None:

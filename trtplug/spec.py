@@ -12,6 +12,8 @@ Format (see plugins/unique/spec.toml; an op family: plugins/gelu_family/spec.tom
                         min_length, max_length (element count of an ints/floats attribute),
                         axis_of (an int attribute, or every element of an ints one, is an axis of
                         this input: -rank <= v < rank),
+                        length_of, length_factor (a list with length_factor elements per element
+                        of another list attribute, or none: MaxPool's pads, two per kernel axis),
                         derived ("output_count": not an ONNX attribute; the rewrite sets it to
                         the number of outputs the node uses, so a plugin skips unused ones),
                         default_means_absent (the default is a sentinel for "the ONNX node has no
@@ -104,6 +106,10 @@ class Attribute:
     min_length: int | None = None  # element count bounds of a list attribute
     max_length: int | None = None
     axis_of: str | None = None  # input this int attribute (each element of ints) is an axis of
+    # List attribute with length_factor elements per element of another list attribute (or none:
+    # the defaults), e.g. MaxPool's pads: two per kernel_shape axis.
+    length_of: str | None = None
+    length_factor: int = 1
 
 
 @dataclass(frozen=True)
@@ -355,7 +361,7 @@ def _read_size_tensor(r: _Reader) -> TensorSpec:
 def _read_attribute(r: _Reader) -> Attribute:
     r.reject_unknown(
         {"name", "type", "default", "required", "min", "max", "derived", "default_means_absent"}
-        | {"choices", "min_length", "max_length", "axis_of"}
+        | {"choices", "min_length", "max_length", "axis_of", "length_of", "length_factor"}
     )
     kind = r.get("type", str, choices=ATTRIBUTE_TYPES)
     choices = r.get("choices", list, None)
@@ -372,6 +378,8 @@ def _read_attribute(r: _Reader) -> Attribute:
         min_length=r.get("min_length", int, None),
         max_length=r.get("max_length", int, None),
         axis_of=r.get("axis_of", str, None),
+        length_of=r.get("length_of", str, None),
+        length_factor=r.get("length_factor", int, 1),
     )
     if attr.derived == "output_count" and attr.type != "int":
         raise r.fail("type", "an output_count attribute must be an int")

@@ -94,6 +94,11 @@ def _check_value_rules(top: Any, spec: OpSpec) -> None:
             raise top.fail(f"{where}.min_length", "lengths apply to ints and floats attributes")
         if attr.axis_of is not None and (attr.type not in ("int", "ints") or attr.axis_of not in inputs):
             raise top.fail(f"{where}.axis_of", "an int or ints attribute naming one of the op's inputs")
+        lists = {a.name for a in spec.attributes if a.type in ("ints", "floats") and a.name != attr.name}
+        if attr.length_of is not None and (attr.type not in ("ints", "floats") or attr.length_of not in lists):
+            raise top.fail(f"{where}.length_of", "a list attribute naming another list attribute of the op")
+        if attr.length_factor < 1:
+            raise top.fail(f"{where}.length_factor", "at least 1")
         if attr.default is not None and not (attr.default_means_absent or attr.derived):
             problem = value_problem(attr, attr.default)
             if problem:

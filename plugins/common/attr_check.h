@@ -122,5 +122,17 @@ std::string listProblem(std::vector<T> const& v, int64_t minLength, int64_t maxL
     return {};
 }
 
+//! A list with `factor` elements per element of another list attribute `other`, or none.
+inline std::string lengthOfProblem(size_t n, size_t otherLength, int64_t factor, char const* other)
+{
+    auto const needed = static_cast<size_t>(factor) * otherLength;
+    if (n == 0 || n == needed)
+    {
+        return {};
+    }
+    return std::to_string(n) + " elements, " + std::to_string(factor) + " per '" + other + "' element ("
+        + std::to_string(needed) + ") or none needed";
+}
+
 } // namespace attr_check
 } // namespace trtplug

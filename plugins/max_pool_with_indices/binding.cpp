@@ -10,8 +10,6 @@ TRTPLUG_OP_BINDING(max_pool_with_indices)
     DeviceArray const& xa = call.in(0);
     DeviceArray const& ya = call.out(0);
     DeviceArray const& ia = call.out(1);
-    std::string const lengths = maxpool::lengthProblem(call.params);
-    call.check(lengths.empty(), lengths);
     call.check(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16, "X must be float32 or float16");
     call.check(ya.dtype == xa.dtype && ia.dtype == DType::kINT64 && ia.shape == ya.shape,
         "Y must have X's dtype, Indices be int64 with Y's shape");

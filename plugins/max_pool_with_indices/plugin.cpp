@@ -17,17 +17,12 @@ using nvinfer1::DataType;
 using nvinfer1::DimensionOperation;
 using nvinfer1::IDimensionExpr;
 
-// Identity, fields and their value rules: generated from the spec; the length rules between
-// attributes and the geometry: pool_params.h, shared with the binding.
+// Identity, fields and their value rules (lengths between attributes included): generated from
+// the spec; the geometry: pool_params.h, shared with the binding.
 class MaxPoolWithIndicesPlugin : public GluePlugin<MaxPoolWithIndicesPlugin, glue_max_pool_with_indices::Glue>
 {
 public:
-    explicit MaxPoolWithIndicesPlugin(glue_max_pool_with_indices::Params params)
-        : GluePlugin(std::move(params))
-    {
-        std::string const problem = maxpool::lengthProblem(this->params());
-        TRTPLUG_ENSURE(problem.empty(), problem);
-    }
+    using GluePlugin::GluePlugin;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {

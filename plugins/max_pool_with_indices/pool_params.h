@@ -1,7 +1,6 @@
 // ONNX MaxPool geometry from the op's generated Params, shared by the plugin adapter and the
-// binding: per-axis stride/dilation/pad defaults for empty lists, the length rules between
-// attributes the spec cannot state, and auto_pad/ceil_mode resolved into output lengths and
-// leading pads.
+// binding: per-axis stride/dilation/pad defaults for empty lists, and auto_pad/ceil_mode resolved
+// into output lengths and leading pads (the lengths between attributes: the spec's length_of rule).
 #pragma once
 
 #include "max_pool_with_indices/max_pool_with_indices.h"
@@ -41,26 +40,6 @@ inline int64_t extent(Params const& p, int32_t d)
 inline bool same(Params const& p)
 {
     return p.auto_pad == "SAME_UPPER" || p.auto_pad == "SAME_LOWER";
-}
-
-//! Why the lists disagree in length ("" when they agree): one stride/dilation and two pads per
-//! kernel axis, or none (the defaults).
-inline std::string lengthProblem(Params const& p)
-{
-    size_t const n = p.kernel_shape.size();
-    if (!p.strides.empty() && p.strides.size() != n)
-    {
-        return "field 'strides': one per kernel_shape axis";
-    }
-    if (!p.dilations.empty() && p.dilations.size() != n)
-    {
-        return "field 'dilations': one per kernel_shape axis";
-    }
-    if (!p.pads.empty() && p.pads.size() != 2 * n)
-    {
-        return "field 'pads': two per kernel_shape axis";
-    }
-    return "";
 }
 
 //! Output length and leading pad of spatial axis d for input length `in` (ONNX MaxPool rules);

@@ -14,17 +14,12 @@ namespace
 using nvinfer1::DataType;
 using nvinfer1::DimensionOperation;
 
-// Identity, fields and their value rules: generated from the spec; the length rules between
-// attributes and the unpooled lengths: unpool_params.h, shared with the binding.
+// Identity, fields and their value rules (lengths between attributes included): generated from
+// the spec; the unpooled lengths: unpool_params.h, shared with the binding.
 class MaxUnpoolPlugin : public GluePlugin<MaxUnpoolPlugin, glue_max_unpool::Glue>
 {
 public:
-    explicit MaxUnpoolPlugin(glue_max_unpool::Params params)
-        : GluePlugin(std::move(params))
-    {
-        std::string const problem = maxunpool::lengthProblem(this->params());
-        TRTPLUG_ENSURE(problem.empty(), problem);
-    }
+    using GluePlugin::GluePlugin;
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {

@@ -1,6 +1,6 @@
 // ONNX MaxUnpool geometry from the op's generated Params, shared by the plugin adapter and the
-// binding: defaults for empty strides/pads, the length rules between attributes the spec cannot
-// state, and the unpooled length of each spatial axis.
+// binding: defaults for empty strides/pads and the unpooled length of each spatial axis (the
+// lengths between attributes: the spec's length_of rule).
 #pragma once
 
 #include "max_unpool/max_unpool.h"
@@ -32,21 +32,6 @@ inline int32_t padSum(Params const& p, int32_t d)
 inline int64_t inferred(Params const& p, int32_t d, int64_t in)
 {
     return (in - 1) * stride(p, d) - padSum(p, d) + p.kernel_shape[d];
-}
-
-//! Why the lists disagree in length ("" when they agree).
-inline std::string lengthProblem(Params const& p)
-{
-    size_t const n = p.kernel_shape.size();
-    if (!p.strides.empty() && p.strides.size() != n)
-    {
-        return "field 'strides' must be empty or have one value per kernel axis";
-    }
-    if (!p.pads.empty() && p.pads.size() != 2 * n)
-    {
-        return "field 'pads' must be empty or have two values per kernel axis";
-    }
-    return "";
 }
 
 } // namespace maxunpool
