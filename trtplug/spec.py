@@ -47,7 +47,7 @@ from trtplug.case_hints import ParityHints, read_parity_hints
 from trtplug.errors import SpecError
 from trtplug.onnx_common import is_standard_domain, qualified_op
 from trtplug.spec_checks import check_spec
-from trtplug.spec_family import family_members, is_family
+from trtplug.spec_family import MEMBER_TABLES, SHARED_TABLES, family_members, is_family
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -261,21 +261,7 @@ def load_spec(path: Path) -> OpSpec:
 
 def _parse_spec(path: Path, data: dict[str, Any], key: str, where: str) -> OpSpec:
     top = _Reader(path, data, where)
-    top.reject_unknown(
-        {
-            "plugin",
-            "replaces",
-            "type_constraints",
-            "attributes",
-            "inputs",
-            "outputs",
-            "tolerances",
-            "reference",
-            "extra",
-            "parity",
-            "size_tensors",
-        }
-    )
+    top.reject_unknown(SHARED_TABLES | MEMBER_TABLES)
     constraints = _read_constraints(top)
     inputs = tuple(_read_tensor(r, constraints) for r in top.items("inputs"))
     outputs = tuple(_read_tensor(r, constraints) for r in top.items("outputs"))

@@ -88,10 +88,9 @@ def _indexed_extent(node: onnx.NodeProto, tensor: str, shapes: dict) -> int | No
     return None
 
 
-def _gather_bounds(model: onnx.ModelProto, name: str) -> tuple[int, int] | None:
+def _gather_bounds(model: onnx.ModelProto, name: str, shapes: dict) -> tuple[int, int] | None:
     """[0, n) for an integer input that reaches an index input (Gather, RoiAlign's batch_indices)
     through pass-through ops (BERT's token_type_ids into a 2-row table): the smallest extent."""
-    shapes = _known_shapes(model)
     consumers: dict[str, list[onnx.NodeProto]] = {}
     for node in model.graph.node:
         for used in node.input:
@@ -116,6 +115,7 @@ def random_feeds(
     reads as indices stay within the tables they index."""
     rng = np.random.default_rng(seed)
     feeds = {}
+    shapes = None  # inferred once, and only when an integer input needs its bounds
     for value in graph_inputs(model):
         tensor = value.type.tensor_type
         dtype = helper.tensor_dtype_to_np_dtype(tensor.elem_type)
@@ -128,7 +128,8 @@ def random_feeds(
         elif dtype == np.bool_:
             feeds[value.name] = rng.integers(0, 2, shape).astype(bool)
         else:
-            bounds = _index_bounds(model, registry, value.name) or _gather_bounds(model, value.name)
+            shapes = _known_shapes(model) if shapes is None else shapes
+            bounds = _index_bounds(model, registry, value.name) or _gather_bounds(model, value.name, shapes)
             low, high = bounds or (0, 4)  # small: valid as indices too
             feeds[value.name] = rng.integers(low, high, shape).astype(dtype)
     return feeds
