@@ -51,6 +51,8 @@ static DType dtypeFromTypestr(std::string const& typestr, char const* name)
     if (body == "i1") return DType::kINT8;
     if (body == "u1") return DType::kUINT8;
     if (body == "b1") return DType::kBOOL;
+    // bfloat16 has no NumPy kind letter: ml_dtypes and trtplug.native.Bf16Device export "<V2".
+    if (body == "V2") return DType::kBFLOAT16;
     throw py::value_error(std::string(name) + ": unsupported array dtype '" + typestr + "'");
 }
 

@@ -17,6 +17,7 @@ enum class DType : int32_t
     kINT8 = 4,
     kUINT8 = 5,
     kBOOL = 6,
+    kBFLOAT16 = 7,
 };
 
 inline size_t dtypeSize(DType t) noexcept
@@ -25,7 +26,8 @@ inline size_t dtypeSize(DType t) noexcept
     {
     case DType::kFLOAT32:
     case DType::kINT32: return 4;
-    case DType::kFLOAT16: return 2;
+    case DType::kFLOAT16:
+    case DType::kBFLOAT16: return 2;
     case DType::kINT64: return 8;
     case DType::kINT8:
     case DType::kUINT8:
@@ -45,6 +47,7 @@ inline char const* dtypeName(DType t) noexcept
     case DType::kINT8: return "int8";
     case DType::kUINT8: return "uint8";
     case DType::kBOOL: return "bool";
+    case DType::kBFLOAT16: return "bfloat16";
     }
     return "unknown";
 }

@@ -4,6 +4,7 @@
 
 #include "common/dtype.h"
 
+#include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime_api.h>
 
@@ -23,6 +24,13 @@ cudaError_t forFloatType(DType dtype, F&& f)
     case DType::kFLOAT16: return f(__half{});
     default: return cudaErrorInvalidValue;
     }
+}
+
+//! forFloatType and __nv_bfloat16 for DType::kBFLOAT16: the dispatch of ops that take bf16.
+template <class F>
+cudaError_t forFloatOrBf16Type(DType dtype, F&& f)
+{
+    return dtype == DType::kBFLOAT16 ? f(__nv_bfloat16{}) : forFloatType(dtype, f);
 }
 
 //! forFloatType, and int32_t / int64_t for DType::kINT32 / kINT64.

@@ -11,7 +11,7 @@
 namespace trtplug
 {
 
-//! Maps a TensorRT type onto DType; false for types no launcher takes (bf16, fp8, int4, ...).
+//! Maps a TensorRT type onto DType; false for types no launcher takes (fp8, int4, ...).
 inline bool toDType(nvinfer1::DataType t, DType& out) noexcept
 {
     using nvinfer1::DataType;
@@ -19,6 +19,7 @@ inline bool toDType(nvinfer1::DataType t, DType& out) noexcept
     {
     case DataType::kFLOAT: out = DType::kFLOAT32; return true;
     case DataType::kHALF: out = DType::kFLOAT16; return true;
+    case DataType::kBF16: out = DType::kBFLOAT16; return true;
     case DataType::kINT32: out = DType::kINT32; return true;
     case DataType::kINT64: out = DType::kINT64; return true;
     case DataType::kINT8: out = DType::kINT8; return true;
@@ -41,6 +42,7 @@ inline nvinfer1::DataType toTrt(DType t) noexcept
     {
     case DType::kFLOAT32: return DataType::kFLOAT;
     case DType::kFLOAT16: return DataType::kHALF;
+    case DType::kBFLOAT16: return DataType::kBF16;
     case DType::kINT32: return DataType::kINT32;
     case DType::kINT64: return DataType::kINT64;
     case DType::kINT8: return DataType::kINT8;

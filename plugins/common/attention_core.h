@@ -1,0 +1,85 @@
+// Scaled dot-product attention over strided head views: the one kernel behind every attention
+// op (com.microsoft GroupQueryAttention, MultiHeadAttention, Attention; ai.onnx Attention). Each
+// op's launcher turns its layout (packed QKV, BSNH, BNSH, KV cache) into views and masks; this
+// core does softmax(scale * Q K^T [softcap] + bias, masked) V. Plain data, no TensorRT types.
+#pragma once
+
+#include "common/dtype.h"
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace trtplug
+{
+
+//! A [batch, heads, seq, dim] view with a contiguous last axis; strides in elements, so packed
+//! QKV, BSNH and BNSH layouts are all views of their buffers.
+struct HeadView
+{
+    void const* data{nullptr};
+    int64_t batchStride{0};
+    int64_t headStride{0};
+    int64_t seqStride{0};
+};
+
+struct HeadOutView
+{
+    void* data{nullptr};
+    int64_t batchStride{0};
+    int64_t headStride{0};
+    int64_t seqStride{0};
+};
+
+//! A [batch, heads, qLen, kvLen] view with a contiguous last axis; a zero stride broadcasts.
+struct ScoreView
+{
+    void const* data{nullptr}; //!< null: absent
+    DType dtype{DType::kFLOAT32};
+    int64_t batchStride{0};
+    int64_t headStride{0};
+    int64_t rowStride{0};
+};
+
+struct AttentionProblem
+{
+    DType dtype{DType::kFLOAT32}; //!< of q, k, v and out (fp32, fp16, bf16)
+    int32_t batch{0};
+    int32_t qHeads{0};
+    int32_t kvHeads{0}; //!< qHeads % kvHeads == 0: query head h reads kv head h / (qHeads / kvHeads)
+    int32_t qLen{0};
+    int32_t kvLen{0}; //!< sequence extent of the k/v views
+    int32_t headDim{0};
+    int32_t vHeadDim{0};
+    HeadView q;
+    HeadView k;
+    HeadView v;
+    HeadOutView out;
+    //! Keys at positions >= kvValid[b] are masked; null: all kvLen keys are valid.
+    int32_t const* kvValid{nullptr};
+    //! Query row i of batch b sits at key position qStart[b] + i (for causal and window masks);
+    //! null: (kvValid ? kvValid[b] : kvLen) - qLen, the new tokens at the end of the cache.
+    int32_t const* qStart{nullptr};
+    bool causal{false};    //!< masks keys after the query's position
+    int32_t windowLeft{-1}; //!< >= 0: also masks keys before position - windowLeft (local attention)
+    float scale{0.F};       //!< 0: 1 / sqrt(headDim)
+    float softcap{0.F};     //!< > 0: s = softcap * tanh(s / softcap), applied to scale * QK^T
+    bool softcapAfterBias{false}; //!< ai.onnx Attention caps (scale * QK^T + bias); ORT caps before
+    ScoreView bias;         //!< additive, fp32 or the problem dtype
+    ScoreView mask;         //!< bool (uint8), false masks the key; dtype ignored
+    //! Output of a query row whose keys are all masked: zeros (true), or NaN as softmax of all
+    //! -inf gives (false, what ai.onnx Attention's reference computes).
+    bool zeroFullyMaskedRows{true};
+};
+
+//! Bytes of scratch launchAttention needs (split-KV partials for decode); 0 when none.
+size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept;
+
+//! Checks that do not need the GPU; the reason, or null when `p` is launchable.
+char const* attentionProblemError(AttentionProblem const& p) noexcept;
+
+//! Runs the attention on `stream`; `workspace` holds attentionWorkspaceSize(p) bytes.
+cudaError_t launchAttention(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept;
+
+} // namespace trtplug
