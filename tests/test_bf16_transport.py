@@ -231,3 +231,9 @@ def test_device_round_trip_and_rounding_match_the_host(cp) -> None:
     np.testing.assert_array_equal(device.to_host().view(np.uint16), host.view(np.uint16))
     np.testing.assert_array_equal(device.to_float32(cp).get(), host.astype(np.float32))
     assert np.isnan(Bf16Device.poisoned(cp, (4,)).to_host().astype(np.float32)).all()
+
+
+def test_rounding_keeps_zero_dimensional_arrays() -> None:
+    scalar = np.array(1.5, dtype=np.float32)
+    assert float32_to_bf16_bits(np, scalar).shape == () and to_bfloat16(scalar).shape == ()
+    assert bf16_bits_to_float32(np, np.array(0x3FC0, dtype=np.uint16)).shape == ()

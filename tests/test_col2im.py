@@ -263,7 +263,7 @@ def test_types_formats_and_round_trip(library):
     assert plugin.output_types(["float16", "int64"]) == ["float16"]
     with pytest.raises(RuntimeError, match="block_shape \\(device copy\\) must be int64, got int32"):
         plugin.output_types(["float32", "int32"])
-    with pytest.raises(RuntimeError, match="input must be float32 or float16, got int32"):
+    with pytest.raises(RuntimeError, match="input must be float32, float16 or bfloat16, got int32"):
         plugin.output_types(["int32", "int64"])
     assert plugin.supports_format_combination(["float32", "int64", "float32"])
     assert not plugin.supports_format_combination(["float32", "int32", "float32"])

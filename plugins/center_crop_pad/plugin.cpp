@@ -19,7 +19,7 @@ using nvinfer1::DataType;
 
 bool isSupported(DataType t) noexcept
 {
-    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kINT32 || t == DataType::kINT64;
+    return isFloatOrBf16OrIndex(t);
 }
 
 // Identity, fields and counts: generated from the spec.

@@ -22,7 +22,7 @@ namespace trtplug
 inline bool isScatterType(nvinfer1::DataType t) noexcept
 {
     using nvinfer1::DataType;
-    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kINT32 || t == DataType::kINT64;
+    return isFloatOrBf16OrIndex(t);
 }
 
 template <class Traits>

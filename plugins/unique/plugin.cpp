@@ -18,7 +18,7 @@ using nvinfer1::DataType;
 
 bool isSupported(DataType t) noexcept
 {
-    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kINT32 || t == DataType::kINT64;
+    return isFloatOrBf16OrIndex(t);
 }
 
 constexpr int32_t kY = 0;
