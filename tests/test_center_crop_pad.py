@@ -50,7 +50,7 @@ def test_rejects(library, axes, values, message):
 @pytest.mark.pluginlib
 def test_types_and_round_trip(library):
     plugin = create(library, [1, 2])
-    for dtype in ("float32", "float16", "int32", "int64"):
+    for dtype in ("float32", "float16", "bfloat16", "int32", "int64"):
         assert plugin.output_types([dtype]) == [dtype]
     with pytest.raises(RuntimeError, match="got uint8"):
         plugin.output_types(["uint8"])

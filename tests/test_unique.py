@@ -195,7 +195,7 @@ def test_upper_bounds_from_the_size_tensor(library, axis, shape, bounds):
 @pytest.mark.pluginlib
 def test_types_fields_and_rejections(library, log):
     plugin = create(library, 0, 0)
-    for dtype in ("float32", "float16", "int32", "int64"):
+    for dtype in ("float32", "float16", "bfloat16", "int32", "int64"):
         assert plugin.output_types([dtype]) == [dtype, "int64", "int64", "int64", "int32"]
     with pytest.raises(RuntimeError, match="got uint8"):
         plugin.output_types(["uint8"])
@@ -211,6 +211,8 @@ def test_types_fields_and_rejections(library, log):
     ("dtypes", "supported"),
     [
         (["float16", "float16", "int64", "int64", "int64", "int32"], True),
+        (["bfloat16", "bfloat16", "int64", "int64", "int64", "int32"], True),
+        (["bfloat16", "float16", "int64", "int64", "int64", "int32"], False),
         (["int64", "int64", "int64", "int64", "int64", "int32"], True),
         (["float32", "float16", "int64", "int64", "int64", "int32"], False),
         (["float32", "float32", "int64", "int64", "int64", "int64"], False),  # size tensors are int32

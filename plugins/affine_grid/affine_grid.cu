@@ -141,7 +141,8 @@ cudaError_t launchAffineGrid(DType dtype, void const* theta, void* grid, int64_t
     axisCoefficients(width, alignCorners, g.scale[0], g.offset[0]);
     axisCoefficients(height, alignCorners, g.scale[1], g.offset[1]);
     axisCoefficients(g.depth, alignCorners, g.scale[2], g.offset[2]);
-    return forFloatOrBf16Type(dtype, [&](auto zero) { return launchTyped<decltype(zero)>(theta, grid, g, is3d, stream); });
+    return forFloatOrBf16Type(
+        dtype, [&](auto zero) { return launchTyped<decltype(zero)>(theta, grid, g, is3d, stream); });
 }
 
 } // namespace trtplug

@@ -95,9 +95,9 @@ void checkTypes(DataType const* t, int32_t count)
     {
         bool const ok = isIndex(i) ? t[i] == DataType::kINT32
                                    : (i == kWord ? isFloatOrBf16(t[i]) : t[i] == t[kWord]);
-        TRTPLUG_ENSURE(ok, std::string(kInputNames[i]) + " must be "
-                + (isIndex(i) ? "int32" : (i == kWord ? "float32, float16 or bfloat16" : "word_embedding's type")) + ", got "
-                + trtTypeName(t[i]));
+        char const* const wanted
+            = isIndex(i) ? "int32" : (i == kWord ? "float32, float16 or bfloat16" : "word_embedding's type");
+        TRTPLUG_ENSURE(ok, std::string(kInputNames[i]) + " must be " + wanted + ", got " + trtTypeName(t[i]));
     }
 }
 

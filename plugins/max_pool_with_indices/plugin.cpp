@@ -26,7 +26,8 @@ public:
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
-        TRTPLUG_ENSURE(isFloatOrBf16(in[0]), std::string("X must be float32, float16 or bfloat16, got ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(isFloatOrBf16(in[0]),
+            std::string("X must be float32, float16 or bfloat16, got ") + trtTypeName(in[0]));
         out[0] = in[0];
         out[1] = DataType::kINT64;
     }

@@ -23,7 +23,8 @@ public:
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
-        TRTPLUG_ENSURE(isFloatOrBf16(in[0]), std::string("X must be float32, float16 or bfloat16, got ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(isFloatOrBf16(in[0]),
+            std::string("X must be float32, float16 or bfloat16, got ") + trtTypeName(in[0]));
         TRTPLUG_ENSURE(in[1] == DataType::kINT64, std::string("I must be int64, got ") + trtTypeName(in[1]));
         out[0] = in[0];
     }
