@@ -43,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_backend_argument(parser, "target parser when no --trt-version is given")
     parser.add_argument(
+        "--plugin-backend",
+        choices=["native", "prototype"],
+        default="native",
+        help="what plugin nodes bind to: the native library (default) or the CuPy prototypes registered as "
+        "TensorRT plugins (trtplug.protoplugin; needs Python with CuPy wherever the engine is built or loaded)",
+    )
+    parser.add_argument(
         "--plugin-override",
         action="store_true",
         help="leave standard-op nodes a plugin serves unchanged as ONNX nodes, bound through TensorRT's "
@@ -112,6 +119,10 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
         options.native = target.native
     result = pipeline.rewrite_model(model, registry, options)
     result.target = target.label if target else "every covered node (--all-covered)"
+    if args.plugin_backend == "prototype":
+        from trtplug.graph_rewrites.prototype_backend import bind_to_prototypes
+
+        bind_to_prototypes(model, registry, result)
     validate.check_model(model, "the rewritten model", result.input_infers_strictly, str(source_dir))
     if output is not None:
         copy_external_data(model, source_dir, output.resolve().parent)
