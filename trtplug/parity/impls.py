@@ -22,6 +22,7 @@ from trtplug import native
 from trtplug.parity.impl_base import Impl, output_specs, poisoned, pyplugin_module
 from trtplug.parity.protoplugin_impl import ProtoPluginImpl
 from trtplug.parity.tensorrt_impl import TensorRTImpl
+from trtplug.protolib.dtypes import storage
 from trtplug.spec import OpSpec
 
 __all__ = ["IMPLS", "Impl", "output_specs", "poisoned", "pyplugin_module"]
@@ -29,6 +30,7 @@ __all__ = ["IMPLS", "Impl", "output_specs", "poisoned", "pyplugin_module"]
 
 class PrototypeImpl(Impl):
     accepts_strided = True
+    computes_in_float32 = True
 
     def __init__(self, name: str, on_gpu: bool) -> None:
         self.name, self.on_gpu = name, on_gpu
@@ -116,16 +118,17 @@ def run_bounded(
         if tuple(shape) != tuple(out.shape):
             got = tuple(shape)
             raise RuntimeError(f"output {tensor.name!r}: the size tensors give shape {got}, expected {out.shape}")
-        out[...] = buffer.ravel()[: out.size].reshape(out.shape)  # packed at the front, as TensorRT reads it
+        packed = storage(buffer).ravel()[: out.size].reshape(out.shape)  # at the front, as TensorRT reads it
+        storage(out)[...] = packed
 
 
 def fill_absent(xp: ModuleType, spec: OpSpec, ins: list[Any]) -> list[Any]:
     """Plugin inputs: an absent optional input before a present one becomes an empty tensor of its
     type (the plugin's "absent" convention, and the rewrite's stand-in; trailing absent ones are
     already left out)."""
-    dtypes = {t.type: i.dtype for t, i in zip(spec.inputs, ins, strict=False) if i is not None}
+    dtypes = {t.type: str(i.dtype) for t, i in zip(spec.inputs, ins, strict=False) if i is not None}
     return [
-        i if i is not None else xp.empty((0,), dtype=dtypes.get(t.type, spec.dtypes_of(t)[0]))
+        i if i is not None else poisoned(xp, (0,), dtypes.get(t.type, spec.dtypes_of(t)[0]))
         for t, i in zip(spec.inputs, ins, strict=False)
     ]
 
