@@ -25,6 +25,7 @@ class ProtoPluginImpl(Impl):
 
     def execute(self, spec: OpSpec, ins: list[Any], outs: list[Any], attrs: dict[str, Any]) -> None:
         from trtplug.parity.impls import fill_absent
+        from trtplug.protolib.dtypes import storage
         from trtplug.protoplugin import tensorrt_module
         from trtplug.protoplugin.plugin import ProtoLogic
         from trtplug.protoplugin.standin import TRT, descriptor
@@ -36,7 +37,7 @@ class ProtoPluginImpl(Impl):
         logic.run(
             [descriptor(trt, a) for a in plugin_ins],
             [descriptor(trt, o) for o in outs],
-            [a.data.ptr for a in plugin_ins],
-            [o.data.ptr for o in outs],
+            [storage(a).data.ptr for a in plugin_ins],
+            [storage(o).data.ptr for o in outs],
             cp.cuda.get_current_stream().ptr,
         )

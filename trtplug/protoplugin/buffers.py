@@ -40,15 +40,3 @@ def device_view(cp: Any, pointer: int, shape: tuple[int, ...], dtype: str) -> An
         return cp.empty(shape, dtype=view_dtype)
     memory = cp.cuda.UnownedMemory(int(pointer), count * view_dtype.itemsize, owner=None)
     return cp.ndarray(shape, dtype=view_dtype, memptr=cp.cuda.MemoryPointer(memory, 0))
-
-
-def bf16_to_float32(cp: Any, bits: Any) -> Any:
-    return (bits.astype(cp.uint32) << 16).view(cp.float32)
-
-
-def float32_to_bf16(cp: Any, values: Any) -> Any:
-    """Round to nearest even; NaN stays a (quiet) NaN."""
-    bits = values.astype(cp.float32).view(cp.uint32)
-    rounded = (bits + cp.uint32(0x7FFF) + ((bits >> 16) & cp.uint32(1))) >> 16
-    nan = cp.isnan(values)
-    return cp.where(nan, cp.uint32(0x7FC0), rounded).astype(cp.uint16)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from trtplug.protolib.dtypes import bf16_bits_to_float32, float32_to_bf16_bits
 from trtplug.spec import OpSpec
 
 from . import buffers, fields, shapes
@@ -75,7 +76,7 @@ class ProtoLogic:
             pyplugin_module(self.spec).forward(cp, ins, outs, self.attrs)
             for view, out in zip(views, outs, strict=True):
                 if out is not view:  # bf16: rounded into TensorRT's buffer
-                    view[...] = buffers.float32_to_bf16(cp, out)
+                    view[...] = float32_to_bf16_bits(cp, out)
 
     def _view(self, cp: Any, desc: Any, pointer: int) -> Any:
         dtype = buffers.spec_dtype(self.trt, desc.type)
@@ -85,7 +86,7 @@ class ProtoLogic:
         return desc.type == self.trt.DataType.BF16
 
     def _to_compute(self, cp: Any, desc: Any, array: Any) -> Any:
-        return buffers.bf16_to_float32(cp, array) if self._is_bf16(desc) else array
+        return bf16_bits_to_float32(cp, array) if self._is_bf16(desc) else array
 
     def _compute_buffer(self, cp: Any, desc: Any, view: Any) -> Any:
         return cp.full(view.shape, cp.nan, dtype=cp.float32) if self._is_bf16(desc) else view

@@ -15,12 +15,12 @@ DataType = enum.Enum("DataType", [(member, i) for i, member in enumerate(SPEC_TO
 TensorFormat = enum.Enum("TensorFormat", [("LINEAR", 0), ("CHW32", 1)])
 TRT = SimpleNamespace(DataType=DataType, TensorFormat=TensorFormat)
 
-_NUMPY_TO_SPEC = {"uint16": "bfloat16"}  # bf16 buffers travel as uint16 (CuPy has no bf16)
-
 
 def descriptor(trt: Any, array: Any) -> SimpleNamespace:
-    """A PluginTensorDesc-like view of a device array: type, dims, format."""
+    """A PluginTensorDesc-like view of a device array (a Bf16Device for bf16): type, dims, format."""
+    from trtplug.protolib.dtypes import is_bf16
+
     from .buffers import trt_dtype
 
-    name = _NUMPY_TO_SPEC.get(str(array.dtype), str(array.dtype))
+    name = "bfloat16" if is_bf16(array) else str(array.dtype)
     return SimpleNamespace(type=trt_dtype(trt, name), dims=tuple(array.shape), format=trt.TensorFormat.LINEAR)
