@@ -36,7 +36,7 @@ struct SkipNormArgs
 //! Checks that do not need the GPU; the reason, or null when `a` is launchable.
 inline char const* skipNormArgsProblem(SkipNormArgs const& a) noexcept
 {
-    if (a.dtype != DType::kFLOAT32 && a.dtype != DType::kFLOAT16)
+    if (!isFloatDType(a.dtype))
     {
         return "dtype must be float32, float16 or bfloat16";
     }
