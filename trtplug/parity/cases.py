@@ -69,8 +69,15 @@ def all_outputs_attrs(spec: OpSpec) -> dict[str, Any]:
 
 
 def shapes_for(
-    spec: OpSpec, primary: Shape, with_optional: bool, given: dict[str, Shape] | None = None, omit: tuple = ()
+    spec: OpSpec,
+    primary: Shape,
+    with_optional: bool,
+    given: dict[str, Shape] | None = None,
+    omit: tuple = (),
+    attrs: dict[str, Any] | None = None,
 ) -> dict[str, Shape]:
+    """Input shapes from the first input's; `attrs` (default: the spec's) feed the axis rules."""
+    attrs = default_attrs(spec) if attrs is None else attrs
     shapes: dict[str, Shape] = {spec.inputs[0].name: primary}
     for tensor in spec.inputs[1:]:
         if tensor.optional and (not with_optional or tensor.name in omit):
@@ -78,7 +85,7 @@ def shapes_for(
         if given and tensor.name in given:
             shapes[tensor.name] = given[tensor.name]
         else:
-            shapes[tensor.name] = apply_rule(tensor.shape, shapes) if tensor.shape else primary
+            shapes[tensor.name] = apply_rule(tensor.shape, shapes, attrs) if tensor.shape else primary
     return shapes
 
 
@@ -87,14 +94,14 @@ def hinted_cases(spec: OpSpec) -> list[Case]:
     cases = []
     for hint in _with_variants(spec):
         primary = hint.shapes[spec.inputs[0].name]
-        full = shapes_for(spec, primary, True, hint.shapes, hint.omit)
         attrs = {**all_outputs_attrs(spec), **hint.attrs}
+        full = shapes_for(spec, primary, True, hint.shapes, hint.omit, attrs)
         cases.append(Case(hint.name, full, attrs, values=_present(hint.values, full)))
         # Optional outputs make a difference only where the plugin can skip them (output_count).
         skippable = spec.derived_attribute("output_count") is not None and any(t.optional for t in spec.outputs)
         if any(t.optional for t in spec.inputs) or skippable:
-            required = shapes_for(spec, primary, False, hint.shapes)
             attrs = {**default_attrs(spec), **hint.attrs}
+            required = shapes_for(spec, primary, False, hint.shapes, attrs=attrs)
             cases.append(Case(f"{hint.name}-required_only", required, attrs, values=_present(hint.values, required)))
     return cases
 
