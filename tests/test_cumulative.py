@@ -15,6 +15,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from tests.cli_helpers import run_main
+from tests.conftest import require_built
 from trtplug.parity.impl_base import pyplugin_module
 from trtplug.registry import load_registry
 
@@ -218,3 +219,55 @@ def test_runtime_axis_model_keeps_its_numbers(tmp_path, op_type, exclusive, reve
     result = run_main("parity", "--model", str(source), "--rewritten", str(out), "--dim", "N=3")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "pass" in result.stdout and f"Trtplug{op_type}" in result.stdout
+
+
+# ---- the adapter (plugin library through the host, no GPU needed) -----------------------------
+
+FIELDS = {"exclusive": 0, "reverse": 1}
+
+
+def create(library, name: str, fields: dict):
+    """library.create, skipped (failed under TRTPLUG_REQUIRE_NATIVE=1) where the built library
+    predates the scan plugins."""
+    try:
+        return library.create(name, "1", "trtplug", fields)
+    except KeyError as err:
+        require_built(name, False, f"{err} (rebuild: scripts/setup.sh)")
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize("name", ["TrtplugCumSum", "TrtplugCumProd"])
+def test_plugin_shapes_types_formats_and_round_trip(library, name) -> None:
+    plugin = create(library, name, FIELDS)
+    assert plugin is not None
+    assert plugin.output_shapes([["N", 4, 6], []], None) == [["N", 4, 6]]
+    assert plugin.output_shapes([[7], [1]], None) == [[7]]  # a one-element axis vector is accepted
+    for dtype in ("float32", "float16", "bfloat16", "int32", "int64"):
+        assert plugin.output_types([dtype, "int64"]) == [dtype]
+        assert plugin.supports_format_combination([dtype, "int32", dtype])
+    assert not plugin.supports_format_combination(["float32", "float32", "float32"])
+    assert not plugin.supports_format_combination(["float32", "int64", "float16"])
+    assert plugin.round_trip().fields_to_serialize() == FIELDS
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize(
+    ("types", "shapes", "message"),
+    [
+        (["int8", "int64"], None, "x: unsupported type int8"),
+        (["float32", "float32"], None, "axis must be int32 or int64, got float32"),
+        (None, [[], []], "x must have rank >= 1"),
+        (None, [[3, 4], [2]], "axis must be a 0-D tensor, got rank 1"),
+    ],
+)
+def test_plugin_refuses_bad_inputs(library, types, shapes, message) -> None:
+    plugin = create(library, "TrtplugCumSum", FIELDS)
+    with pytest.raises(RuntimeError, match=message):
+        plugin.output_types(types) if types else plugin.output_shapes(shapes, None)
+
+
+@pytest.mark.pluginlib
+def test_plugin_creator_refuses_a_value_the_spec_forbids(library, log) -> None:
+    create(library, "TrtplugCumProd", FIELDS)  # skips where the library predates the plugin
+    assert create(library, "TrtplugCumProd", {"exclusive": 2, "reverse": 0}) is None
+    assert any("exclusive" in text for _, text in log())
