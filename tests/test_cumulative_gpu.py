@@ -1,8 +1,9 @@
-"""CumSum / CumProd on a GPU beyond the parity cases: both kernel paths (warp per row along the
-last axis, thread per column otherwise) and their boundaries, every axis, exclusive and reverse,
-int32 and int64 axis tensors, integer wraparound, an out-of-range axis, through the binding and
-through the IPluginV3 plugins (build and runtime phase, on a side stream). Results are compared
-with the parity reference (onnx.reference) at the spec's tolerances; outputs are poisoned first."""
+"""CumSum / CumProd on a GPU beyond the parity cases: every kernel path (warp per row along the
+last axis, thread per column, columns split over a block's warps) and their boundaries, every
+axis, exclusive and reverse, int32 and int64 axis tensors, integer wraparound, an out-of-range
+axis, through the binding and through the IPluginV3 plugins (build and runtime phase, on a side
+stream). Results are compared with the parity reference (onnx.reference) at the spec's
+tolerances; outputs are poisoned first."""
 
 from __future__ import annotations
 
@@ -18,21 +19,25 @@ pytestmark = pytest.mark.gpu
 
 OPS = ["cum_sum", "cum_prod"]
 VARIANTS = [(0, 0), (1, 0), (0, 1), (1, 1)]  # (exclusive, reverse)
-# (shape, axis): rows shorter / longer than the row path's 128 and its 256-element tiles, long
-# rows, a middle and a first axis (column path), empty and one-element tensors.
+# (shape, axis) for each kernel path and its boundaries: rows (last axis, length >= 128: tiles of
+# 256), plain columns (short lengths, or 65536 columns and more) and segmented columns (fewer
+# columns of length >= 64, split over 8 warps); empty and one-element tensors.
 GEOMETRIES = [
     ((1,), 0),
     ((7,), 0),
-    ((5, 127), 1),
-    ((5, 128), -1),
+    ((5, 63), 1),  # short rows: plain columns
+    ((5, 127), 1),  # segmented (few rows below the row path's minimum)
+    ((5, 128), -1),  # rows from here on
     ((3, 257), 1),
     ((3, 1025), -1),
     ((2, 100000), 1),
     ((100000,), 0),
-    ((3, 5, 17), 0),
+    ((3, 5, 17), 0),  # plain columns
     ((3, 5, 17), 1),
-    ((2, 1025, 3), -2),
-    ((100000, 2), 0),
+    ((2, 1025, 3), -2),  # segmented: 6 columns, segments of 129
+    ((100000, 2), 0),  # segmented: segments of 12500
+    ((1000, 70), 0),  # segmented, a partial group of 32 columns
+    ((2, 70, 33000), 1),  # plain columns: 66000 of them
     ((2, 3, 4, 5, 6), 3),
     ((0, 16), 1),
     ((3, 0, 5), 1),

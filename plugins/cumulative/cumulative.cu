@@ -6,8 +6,11 @@
 //    give each element its prefix;
 //  - columns (any other axis, and short rows): one thread per (outer, inner) pair walking the
 //    axis with a stride of `inner`; neighbouring threads read neighbouring addresses, and
-//    kColumnUnroll loads are issued before their dependent accumulations.
-// Both read and write each element once: the traffic of a copy.
+//    kColumnUnroll loads are issued before their dependent accumulations;
+//  - segmented columns (fewer than kSegmentedBelowColumns columns of kSegmentedMinLength or more):
+//    as columns, with each column's length split over a block's 8 warps, reduce then scan.
+// Rows and columns read and write each element once (the traffic of a copy); segmented columns
+// read twice. Left out: a long row with few others runs on one warp per row (a 1-D scan on one).
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
 #include "cumulative/cumulative.h"
@@ -23,9 +26,11 @@ constexpr int kWarp = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpsPerBlock = kBlockThreads / kWarp;
 constexpr int kLaneItems = 8;     //!< elements per lane and tile (4 for int64): few registers, 4 blocks per SM
-constexpr int kMinBlocksPerSm = 4;
+constexpr int kMinBlocksPerSm = 4; //!< 64 registers; int64 kernels 3 (80, no spills)
 constexpr int kRowMin = 128;     //!< shorter rows go to the column path (a warp would idle)
 constexpr int kColumnUnroll = 8; //!< loads in flight per column thread (4 for int64: no spills)
+constexpr int64_t kSegmentedBelowColumns = 65536; //!< fewer columns than this: ~16 warps per SM or less
+constexpr int64_t kSegmentedMinLength = 64;
 
 //! The accumulator and the conversions of element type T: float32 for the float types; for the
 //! integers the unsigned type of their width, where wraparound is defined and equals the
@@ -206,47 +211,107 @@ struct WarpRowScan
     }
 };
 
+//! Walks along one column from element `from` to `to` (logical order) starting from the running
+//! value `acc`, kUnroll loads in flight before their dependent accumulations; returns the new acc.
+//! `start` is the column's first element in scan order, `step` the signed distance between two.
+template <typename T, typename Op, bool kWrite>
+__device__ typename ScanType<T>::Acc walkColumn(T const* x, T* y, int64_t start, int64_t step, int64_t from,
+    int64_t to, typename ScanType<T>::Acc acc, bool exclusive)
+{
+    using Acc = typename ScanType<T>::Acc;
+    constexpr int kUnroll = sizeof(T) > 4 ? kColumnUnroll / 2 : kColumnUnroll;
+    for (int64_t j0 = from; j0 < to; j0 += kUnroll)
+    {
+        Acc v[kUnroll];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u)
+        {
+            v[u] = j0 + u < to ? ScanType<T>::widen(x[start + (j0 + u) * step]) : Op::template identity<Acc>();
+        }
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u)
+        {
+            Acc const next = Op()(acc, v[u]);
+            if (kWrite && j0 + u < to)
+            {
+                y[start + (j0 + u) * step] = ScanType<T>::narrow(exclusive ? acc : next);
+            }
+            acc = next;
+        }
+    }
+    return acc;
+}
+
+//! Column c's first element in scan order (its last one when reversed).
+__device__ int64_t columnStart(ScanGeometry const& g, int64_t c, bool reverse)
+{
+    int64_t const outer = c / g.inner;
+    return outer * g.length * g.inner + (c - outer * g.inner) + (reverse ? (g.length - 1) * g.inner : 0);
+}
+
 //! One thread per (outer, inner) column, columns `first`, `first + stride`, ...
 template <typename T, typename Op>
 __device__ void scanColumns(
     T const* x, T* y, ScanGeometry const& g, ScanOptions const& o, int64_t first, int64_t stride)
 {
-    using Acc = typename ScanType<T>::Acc;
-    constexpr int kUnroll = sizeof(T) > 4 ? kColumnUnroll / 2 : kColumnUnroll;
     int64_t const columns = g.outer * g.inner;
     int64_t const step = o.reverse ? -g.inner : g.inner;
     for (int64_t c = first; c < columns; c += stride)
     {
-        int64_t const outer = c / g.inner;
-        int64_t const start = outer * g.length * g.inner + (c - outer * g.inner) + (o.reverse ? (g.length - 1) * g.inner : 0);
+        walkColumn<T, Op, true>(
+            x, y, columnStart(g, c, o.reverse), step, 0, g.length, Op::template identity<typename ScanType<T>::Acc>(), o.exclusive);
+    }
+}
+
+//! Few long columns (the plain column path would leave most of the GPU idle): a block takes 32
+//! neighbouring columns (its lanes, coalesced) and splits their length into kWarpsPerBlock
+//! segments (its warps). Each warp reduces its segment, the block shares the segment totals
+//! through `totals` (kWarpsPerBlock x 32 accumulators), and each warp walks its segment again from
+//! the total of the segments before it. Reads x twice: 1.5x a copy's traffic, 8x the parallelism.
+template <typename T, typename Op>
+__device__ void scanColumnSegments(
+    T const* x, T* y, ScanGeometry const& g, ScanOptions const& o, typename ScanType<T>::Acc* totals)
+{
+    using Acc = typename ScanType<T>::Acc;
+    int const lane = static_cast<int>(threadIdx.x % kWarp);
+    int const segment = static_cast<int>(threadIdx.x / kWarp);
+    int64_t const columns = g.outer * g.inner;
+    int64_t const segmentLength = (g.length + kWarpsPerBlock - 1) / kWarpsPerBlock;
+    int64_t const from = segment * segmentLength < g.length ? segment * segmentLength : g.length;
+    int64_t const to = from + segmentLength < g.length ? from + segmentLength : g.length;
+    int64_t const step = o.reverse ? -g.inner : g.inner;
+    // The loop bound is the same for the whole block: every thread reaches each __syncthreads.
+    for (int64_t group = blockIdx.x; group * kWarp < columns; group += gridDim.x)
+    {
+        int64_t const c = group * kWarp + lane;
+        bool const active = c < columns;
+        int64_t const start = active ? columnStart(g, c, o.reverse) : 0;
         Acc acc = Op::template identity<Acc>();
-        for (int64_t j0 = 0; j0 < g.length; j0 += kUnroll)
+        if (active)
         {
-            Acc v[kUnroll];
-#pragma unroll
-            for (int u = 0; u < kUnroll; ++u)
-            {
-                v[u] = j0 + u < g.length ? ScanType<T>::widen(x[start + (j0 + u) * step]) : Op::template identity<Acc>();
-            }
-#pragma unroll
-            for (int u = 0; u < kUnroll; ++u)
-            {
-                Acc const next = Op()(acc, v[u]);
-                if (j0 + u < g.length)
-                {
-                    y[start + (j0 + u) * step] = ScanType<T>::narrow(o.exclusive ? acc : next);
-                }
-                acc = next;
-            }
+            acc = walkColumn<T, Op, false>(x, y, start, step, from, to, acc, o.exclusive);
         }
+        totals[segment * kWarp + lane] = acc;
+        __syncthreads();
+        acc = Op::template identity<Acc>();
+        for (int s = 0; s < segment; ++s)
+        {
+            acc = Op()(acc, totals[s * kWarp + lane]);
+        }
+        if (active)
+        {
+            walkColumn<T, Op, true>(x, y, start, step, from, to, acc, o.exclusive);
+        }
+        __syncthreads(); // totals are read before the next group writes them
     }
 }
 
 template <typename T, typename Op>
-__global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm) cumulativeKernel(
+__global__ void __launch_bounds__(kBlockThreads, sizeof(T) > 4 ? kMinBlocksPerSm - 1 : kMinBlocksPerSm) cumulativeKernel(
     T const* x, T* y, int64_t n, TensorShape shape, void const* axis, bool axis64, ScanOptions o)
 {
     using Row = WarpRowScan<T, Op>;
+    static_assert(Row::kStage * sizeof(T) >= kWarp * sizeof(typename ScanType<T>::Acc), "segment totals fit the stage");
     __shared__ alignas(16) unsigned char staged[kWarpsPerBlock * Row::kStage * sizeof(T)];
     int64_t const thread = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     int64_t const threads = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -267,6 +332,11 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm) cumulativeKern
         {
             Row::row(x + r * g.length, y + r * g.length, g.length, o, stage, static_cast<int>(threadIdx.x % kWarp));
         }
+        return;
+    }
+    if (g.outer * g.inner < kSegmentedBelowColumns && g.length >= kSegmentedMinLength)
+    {
+        scanColumnSegments<T, Op>(x, y, g, o, reinterpret_cast<typename ScanType<T>::Acc*>(staged));
         return;
     }
     scanColumns<T, Op>(x, y, g, o, thread, threads);

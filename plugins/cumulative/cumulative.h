@@ -30,9 +30,10 @@ struct ScanOptions
 //! int64 tensor in device memory, read by the kernel, so no host sync is needed (negative counts
 //! from the end). x and y have `shape` (rank 1..8), contiguous. float32/float16/bfloat16
 //! accumulate in float32; int32/int64 wrap around. Rows along the last axis are scanned one warp
-//! per row in tiles of 256 elements (lane-local runs, a warp scan, the carry of the previous tiles); any
-//! other axis (and rows shorter than a tile) one thread per (outer, inner) column, coalesced across
-//! the inner index. An out-of-range axis makes y NaN (floats) or the type's minimum (integers).
+//! per row in tiles of 256 elements (lane-local runs, a warp scan, the carry of the previous
+//! tiles); any other axis (and short rows) one thread per (outer, inner) column, coalesced across
+//! the inner index, each column split over 8 warps when there are few of them (cumulative.cu).
+//! An out-of-range axis makes y NaN (floats) or the type's minimum (integers).
 cudaError_t launchCumulative(ScanOptions const& options, DType dtype, void const* x, TensorShape const& shape,
     void const* axis, DType axisType, void* y, cudaStream_t stream) noexcept;
 
