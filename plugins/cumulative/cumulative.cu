@@ -8,14 +8,18 @@
 //    axis with a stride of `inner`; neighbouring threads read neighbouring addresses, and
 //    kColumnUnroll loads are issued before their dependent accumulations;
 //  - segmented columns (fewer than kSegmentedBelowColumns columns of kSegmentedMinLength or more):
-//    as columns, with each column's length split over a block's 8 warps, reduce then scan.
-// Rows and columns read and write each element once (the traffic of a copy); segmented columns
-// read twice. Left out: a long row with few others runs on one warp per row (a 1-D scan on one).
+//    as columns, with each column's length split over a block's 8 warps, reduce then scan;
+//  - segmented rows (no more rows than blocks, each 8 tiles or longer): a block per row, its 8
+//    warps reduce a segment each, then scan it from the totals of the segments before.
+// Rows and columns read and write each element once (the traffic of a copy); the segmented paths
+// read x twice. Not done: a grid-wide scan of one row (decoupled look-back), so a 1-D scan runs on
+// one block.
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
 #include "cumulative/cumulative.h"
 
 #include <cstdint>
+#include <type_traits>
 
 namespace trtplug
 {
@@ -25,8 +29,8 @@ namespace
 constexpr int kWarp = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpsPerBlock = kBlockThreads / kWarp;
-constexpr int kLaneItems = 8;     //!< elements per lane and tile (4 for int64): few registers, 4 blocks per SM
-constexpr int kMinBlocksPerSm = 4; //!< 64 registers; int64 kernels 3 (80, no spills)
+constexpr int kLaneItems = 8; //!< elements per lane and tile (4 for int64); more would spill
+constexpr int kMinBlocksPerSm = 4; //!< fp32: 64 registers; the other types 3 (85: no spills)
 constexpr int kRowMin = 128;     //!< shorter rows go to the column path (a warp would idle)
 constexpr int kColumnUnroll = 8; //!< loads in flight per column thread (4 for int64: no spills)
 constexpr int64_t kSegmentedBelowColumns = 65536; //!< fewer columns than this: ~16 warps per SM or less
@@ -133,7 +137,8 @@ struct WarpRowScan
 
     //! Tile elements [0, count) in logical (scan) order between global memory and the stage,
     //! element i at lane i % 32: each access of the warp touches consecutive addresses.
-    __device__ static void stageIn(T const* x, int64_t length, int64_t tile, int count, bool reverse, T* stage, int lane)
+    __device__ static void stageIn(
+        T const* x, int64_t length, int64_t tile, int count, bool reverse, T* stage, int lane)
     {
 #pragma unroll
         for (int k = 0; k < kItems; ++k)
@@ -147,7 +152,8 @@ struct WarpRowScan
         }
     }
 
-    __device__ static void stageOut(T* y, int64_t length, int64_t tile, int count, bool reverse, T const* stage, int lane)
+    __device__ static void stageOut(
+        T* y, int64_t length, int64_t tile, int count, bool reverse, T const* stage, int lane)
     {
 #pragma unroll
         for (int k = 0; k < kItems; ++k)
@@ -173,12 +179,14 @@ struct WarpRowScan
         return total;
     }
 
-    __device__ static void row(T const* x, T* y, int64_t length, ScanOptions const& o, T* stage, int lane)
+    //! Scans logical elements [from, to) of a row of `length` (reversed rows are read from the
+    //! end), `carry` being the scan of everything before `from`.
+    __device__ static void row(T const* x, T* y, int64_t length, int64_t from, int64_t to, Acc carry,
+        ScanOptions const& o, T* stage, int lane)
     {
-        Acc carry = Op::template identity<Acc>(); // everything before this tile
-        for (int64_t tile = 0; tile < length; tile += kTile)
+        for (int64_t tile = from; tile < to; tile += kTile)
         {
-            int const count = static_cast<int>(length - tile < kTile ? length - tile : kTile);
+            int const count = static_cast<int>(to - tile < kTile ? to - tile : kTile);
             stageIn(x, length, tile, count, o.reverse, stage, lane);
             __syncwarp();
             Acc v[kItems]; // lane-local inclusive run over elements lane * kItems + k
@@ -209,7 +217,70 @@ struct WarpRowScan
             __syncwarp(); // stored before the next tile is staged
         }
     }
+
+    //! Op over logical elements [from, to) of a row, the result in every lane (coalesced loads;
+    //! floats combine in another order than the scan's, which rounding tolerates).
+    __device__ static Acc reduce(T const* x, int64_t length, int64_t from, int64_t to, bool reverse, int lane)
+    {
+        Acc acc = Op::template identity<Acc>();
+        for (int64_t tile = from; tile < to; tile += kTile)
+        {
+            Acc v[kItems];
+#pragma unroll
+            for (int k = 0; k < kItems; ++k)
+            {
+                int64_t const j = tile + k * kWarp + lane;
+                v[k] = j < to ? ScanType<T>::widen(x[reverse ? length - 1 - j : j]) : Op::template identity<Acc>();
+            }
+#pragma unroll
+            for (int k = 0; k < kItems; ++k)
+            {
+                acc = Op()(acc, v[k]);
+            }
+        }
+#pragma unroll
+        for (int offset = kWarp / 2; offset > 0; offset >>= 1)
+        {
+            acc = Op()(acc, __shfl_xor_sync(kFullMask, acc, offset));
+        }
+        return acc;
+    }
 };
+
+//! Few long rows (one warp per row would leave most of the GPU idle): a block per row, its 8 warps
+//! each taking one segment of the row; each warp reduces its segment, the block shares the totals
+//! through `totals` (kWarpsPerBlock accumulators), and each warp scans its segment from the total
+//! of the segments before it. Reads x twice: 1.5x a copy's traffic, 8x the parallelism per row.
+template <typename T, typename Op>
+__device__ void scanRowSegments(T const* x, T* y, ScanGeometry const& g, ScanOptions const& o, T* stage,
+    typename ScanType<T>::Acc* totals)
+{
+    using Row = WarpRowScan<T, Op>;
+    using Acc = typename ScanType<T>::Acc;
+    int const lane = static_cast<int>(threadIdx.x % kWarp);
+    int const segment = static_cast<int>(threadIdx.x / kWarp);
+    int64_t const segmentLength = (g.length + kWarpsPerBlock - 1) / kWarpsPerBlock;
+    int64_t const from = segment * segmentLength < g.length ? segment * segmentLength : g.length;
+    int64_t const to = from + segmentLength < g.length ? from + segmentLength : g.length;
+    // The loop bound is the same for the whole block: every thread reaches each __syncthreads.
+    for (int64_t r = blockIdx.x; r < g.outer; r += gridDim.x)
+    {
+        T const* row = x + r * g.length;
+        Acc const total = Row::reduce(row, g.length, from, to, o.reverse, lane);
+        if (lane == 0)
+        {
+            totals[segment] = total;
+        }
+        __syncthreads();
+        Acc carry = Op::template identity<Acc>();
+        for (int s = 0; s < segment; ++s)
+        {
+            carry = Op()(carry, totals[s]);
+        }
+        Row::row(row, y + r * g.length, g.length, from, to, carry, o, stage, lane);
+        __syncthreads(); // totals are read before the next row writes them
+    }
+}
 
 //! Walks along one column from element `from` to `to` (logical order) starting from the running
 //! value `acc`, kUnroll loads in flight before their dependent accumulations; returns the new acc.
@@ -258,8 +329,9 @@ __device__ void scanColumns(
     int64_t const step = o.reverse ? -g.inner : g.inner;
     for (int64_t c = first; c < columns; c += stride)
     {
+        using Acc = typename ScanType<T>::Acc;
         walkColumn<T, Op, true>(
-            x, y, columnStart(g, c, o.reverse), step, 0, g.length, Op::template identity<typename ScanType<T>::Acc>(), o.exclusive);
+            x, y, columnStart(g, c, o.reverse), step, 0, g.length, Op::template identity<Acc>(), o.exclusive);
     }
 }
 
@@ -307,12 +379,14 @@ __device__ void scanColumnSegments(
 }
 
 template <typename T, typename Op>
-__global__ void __launch_bounds__(kBlockThreads, sizeof(T) > 4 ? kMinBlocksPerSm - 1 : kMinBlocksPerSm) cumulativeKernel(
-    T const* x, T* y, int64_t n, TensorShape shape, void const* axis, bool axis64, ScanOptions o)
+__global__ void __launch_bounds__(kBlockThreads, std::is_same<T, float>::value ? kMinBlocksPerSm : kMinBlocksPerSm - 1)
+    cumulativeKernel(T const* x, T* y, int64_t n, TensorShape shape, void const* axis, bool axis64, ScanOptions o)
 {
     using Row = WarpRowScan<T, Op>;
-    static_assert(Row::kStage * sizeof(T) >= kWarp * sizeof(typename ScanType<T>::Acc), "segment totals fit the stage");
+    using Acc = typename ScanType<T>::Acc;
+    static_assert(Row::kStage * sizeof(T) >= kWarp * sizeof(Acc), "column segment totals fit the stage");
     __shared__ alignas(16) unsigned char staged[kWarpsPerBlock * Row::kStage * sizeof(T)];
+    __shared__ Acc segmentTotals[kWarpsPerBlock]; // row segments' (the stage holds their tiles)
     int64_t const thread = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     int64_t const threads = static_cast<int64_t>(gridDim.x) * blockDim.x;
     ScanGeometry g;
@@ -324,19 +398,25 @@ __global__ void __launch_bounds__(kBlockThreads, sizeof(T) > 4 ? kMinBlocksPerSm
         }
         return;
     }
+    T* stage = reinterpret_cast<T*>(staged) + (threadIdx.x / kWarp) * Row::kStage;
+    if (g.inner == 1 && g.length >= kWarpsPerBlock * Row::kTile && g.outer <= gridDim.x)
+    {
+        scanRowSegments<T, Op>(x, y, g, o, stage, segmentTotals);
+        return;
+    }
     if (g.inner == 1 && g.length >= kRowMin)
     {
         // Whole warps take whole rows: `thread / kWarp` is the same for a warp's 32 lanes.
-        T* stage = reinterpret_cast<T*>(staged) + (threadIdx.x / kWarp) * Row::kStage;
         for (int64_t r = thread / kWarp; r < g.outer; r += threads / kWarp)
         {
-            Row::row(x + r * g.length, y + r * g.length, g.length, o, stage, static_cast<int>(threadIdx.x % kWarp));
+            Row::row(x + r * g.length, y + r * g.length, g.length, 0, g.length, Op::template identity<Acc>(), o, stage,
+                static_cast<int>(threadIdx.x % kWarp));
         }
         return;
     }
     if (g.outer * g.inner < kSegmentedBelowColumns && g.length >= kSegmentedMinLength)
     {
-        scanColumnSegments<T, Op>(x, y, g, o, reinterpret_cast<typename ScanType<T>::Acc*>(staged));
+        scanColumnSegments<T, Op>(x, y, g, o, reinterpret_cast<Acc*>(staged));
         return;
     }
     scanColumns<T, Op>(x, y, g, o, thread, threads);

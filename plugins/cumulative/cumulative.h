@@ -32,7 +32,7 @@ struct ScanOptions
 //! accumulate in float32; int32/int64 wrap around. Rows along the last axis are scanned one warp
 //! per row in tiles of 256 elements (lane-local runs, a warp scan, the carry of the previous
 //! tiles); any other axis (and short rows) one thread per (outer, inner) column, coalesced across
-//! the inner index, each column split over 8 warps when there are few of them (cumulative.cu).
+//! the inner index; few long columns or rows are split over a block's 8 warps (cumulative.cu).
 //! An out-of-range axis makes y NaN (floats) or the type's minimum (integers).
 cudaError_t launchCumulative(ScanOptions const& options, DType dtype, void const* x, TensorShape const& shape,
     void const* axis, DType axisType, void* y, cudaStream_t stream) noexcept;
