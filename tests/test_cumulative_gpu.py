@@ -13,6 +13,7 @@ import pytest
 from trtplug import native
 from trtplug.parity.cases import Case, make_inputs
 from trtplug.parity.reference import run_reference
+from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, to_bfloat16, to_device, to_host
 from trtplug.registry import load_registry
 
 pytestmark = pytest.mark.gpu
@@ -53,12 +54,13 @@ def run_case(cp, op, shape, axis, dtype, exclusive, reverse, seed, execute, axis
     spec = load_registry().get(op)
     case = Case("gpu", {"x": shape, "axis": ()}, {"exclusive": exclusive, "reverse": reverse}, values={"axis": (axis,)})
     inputs = make_inputs(spec, case, seed)
-    inputs = {"x": inputs["x"].astype(dtype), "axis": np.array(axis, axis_dtype)}
+    x = to_bfloat16(inputs["x"]) if dtype == BFLOAT16 else inputs["x"].astype(dtype)
+    inputs = {"x": x, "axis": np.array(axis, axis_dtype)}
     (expected,) = run_reference(spec, case, inputs)
-    y = cp.full(shape, POISON[dtype], dtype=dtype)
-    execute(spec, [cp.asarray(inputs["x"]), cp.asarray(inputs["axis"])], [y], case.attrs)
+    y = Bf16Device.poisoned(cp, shape) if dtype == BFLOAT16 else cp.full(shape, POISON[dtype], dtype=dtype)
+    execute(spec, [to_device(cp, inputs["x"]), cp.asarray(inputs["axis"])], [y], case.attrs)
     tol = spec.tolerance(dtype)
-    np.testing.assert_allclose(cp.asnumpy(y).astype(np.float64), expected, atol=tol.atol, rtol=tol.rtol)
+    np.testing.assert_allclose(to_host(cp, y).astype(np.float64), expected, atol=tol.atol, rtol=tol.rtol)
 
 
 def binding(cp, ext):
@@ -71,7 +73,7 @@ def binding(cp, ext):
 
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=geometry_id)
-@pytest.mark.parametrize("dtype", ["float32", "float16", "int32", "int64"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int32", "int64"])
 @pytest.mark.parametrize(("exclusive", "reverse"), VARIANTS, ids=lambda v: str(v))
 def test_binding(cp, ext, op, geometry, dtype, exclusive, reverse, seed) -> None:
     shape, axis = geometry
@@ -135,7 +137,7 @@ def test_binding_refuses_bad_arrays_before_launching(cp, ext, inputs, message) -
 
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("geometry", [((3, 5, 17), 1), ((4, 1025), -1), ((7,), 0), ((0, 4), 1)], ids=geometry_id)
-@pytest.mark.parametrize("dtype", ["float32", "float16", "int64"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int64"])
 @pytest.mark.parametrize("phase", ["build", "runtime"])
 def test_plugin(cp, library, op, geometry, dtype, phase, seed) -> None:
     """Through the plugin host: fields exclusive/reverse from the creator, axis a device input."""
