@@ -16,6 +16,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from tests.cli_helpers import run_main
 from tests.conftest import require_built
+from trtplug.parity.cases import default_cases, make_inputs
 from trtplug.parity.impl_base import pyplugin_module
 from trtplug.registry import load_registry
 
@@ -78,6 +79,18 @@ def test_family_members_take_the_axis_as_a_device_input() -> None:
         assert not any(t.shape_input for t in spec.inputs) and not spec.data_copies
         assert tuple(spec.dtypes_of(spec.inputs[1])) == ("int32", "int64")
     assert not registry.get("cum_sum").replaces[0].covers("", "CumSum", 10)
+
+
+def test_parity_cases_give_a_0d_axis_and_finite_scans(seed) -> None:
+    """A bare `values = { axis = N }` is a 0-D input (onnx.reference refuses any other axis shape);
+    the signed_near_one generator keeps 100000-element products finite and non-zero."""
+    spec = load_registry().get("cum_prod")
+    case = next(c for c in default_cases(spec) if c.name.startswith("length_100000_first_axis"))
+    inputs = make_inputs(spec, case, seed)
+    assert inputs["axis"].shape == () and int(inputs["axis"]) == 0
+    assert inputs["x"].shape == (100000, 2) and bool(np.all(np.abs(np.abs(inputs["x"]) - 1) < 0.2))
+    product = np.cumprod(inputs["x"].astype(np.float64), axis=0)
+    assert np.isfinite(product).all() and np.abs(product[-1]).min() > 1e-30
 
 
 # ---- references ------------------------------------------------------------------------------

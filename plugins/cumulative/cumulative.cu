@@ -9,7 +9,7 @@
 //    kColumnUnroll loads are issued before their dependent accumulations;
 //  - segmented columns (fewer than kSegmentedBelowColumns columns of kSegmentedMinLength or more):
 //    as columns, with each column's length split over a block's 8 warps, reduce then scan;
-//  - segmented rows (no more rows than blocks, each 8 tiles or longer): a block per row, its 8
+//  - segmented rows (few rows, each 8 tiles or longer): a block per row, its 8
 //    warps reduce a segment each, then scan it from the totals of the segments before.
 // Rows and columns read and write each element once (the traffic of a copy); the segmented paths
 // read x twice. Not done: a grid-wide scan of one row (decoupled look-back), so a 1-D scan runs on
@@ -52,7 +52,7 @@ __global__ void __launch_bounds__(kBlockThreads, std::is_same<T, float>::value ?
         return;
     }
     T* stage = reinterpret_cast<T*>(staged) + (threadIdx.x / kWarp) * Row::kStage;
-    if (g.inner == 1 && g.length >= kWarpsPerBlock * Row::kTile && g.outer <= gridDim.x)
+    if (g.inner == 1 && g.length >= kWarpsPerBlock * Row::kTile && g.outer * kSegmentedRowsPerBlocks <= gridDim.x)
     {
         scanRowSegments<T, Op>(x, y, g, o, stage, segmentTotals);
         return;

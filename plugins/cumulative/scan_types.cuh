@@ -21,6 +21,9 @@ constexpr int kRowMin = 128;     //!< shorter rows go to the column path (a warp
 constexpr int kColumnUnroll = 8; //!< loads in flight per column thread (4 for int64: no spills)
 constexpr int64_t kSegmentedBelowColumns = 65536; //!< fewer columns than this: ~16 warps per SM or less
 constexpr int64_t kSegmentedMinLength = 64;
+//! Rows no more than blocks / this (gridFor: blocks <= 32 per SM, so one warp per row would give 8
+//! warps per SM or fewer) are split over a block's warps.
+constexpr int64_t kSegmentedRowsPerBlocks = 4;
 
 //! The accumulator and the conversions of element type T: float32 for the float types; for the
 //! integers the unsigned type of their width, where wraparound is defined and equals the
