@@ -171,3 +171,29 @@ def test_torch_equivalent_agrees(cp, op, seed) -> None:
         prototype.forward(np, [x, np.array(1)], [expected], attrs)
         got = prototype.torch_equivalent(torch, [torch.as_tensor(x, device="cuda"), torch.tensor(1)], attrs)
         np.testing.assert_allclose(got.cpu().numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("axis", [1, 0], ids=["rows", "columns"])
+def test_past_2_31_elements(cp, ext, axis) -> None:
+    """2**31 + 3072 int32 elements, scanned along the rows (warp per row) or down the columns
+    (thread per column): x[r, c] = (r if axis == 1 else c) % 7 + 1, so y = (position along the
+    axis + 1) * that factor, checked at both ends; an index wrapped at 2**31 reads another factor."""
+    rows, width = (2**21 + 3, 1024) if axis == 1 else (1024, 2**21 + 3)
+    free, _ = cp.cuda.runtime.memGetInfo()
+    if free < 2 * 4 * rows * width + (1 << 30):
+        pytest.skip(f"needs ~{8 * rows * width >> 30} GiB of free GPU memory")
+    across = cp.arange(rows if axis == 1 else width, dtype=cp.int32) % 7 + 1
+    x = cp.empty((rows, width), dtype=cp.int32)
+    x[...] = across[:, None] if axis == 1 else across[None, :]
+    y = cp.full((rows, width), -7, dtype=cp.int32)
+    ext.cum_sum([x, cp.asarray(np.array(axis, np.int32))], [y], {})
+    del x
+    for window in (slice(0, 3), slice(-3, None)):
+        if axis == 1:
+            factor = cp.asnumpy(across[window])[:, None].astype(np.int64)
+            expected = factor * np.arange(1, width + 1)[None, :]
+            np.testing.assert_array_equal(cp.asnumpy(y[window]), expected)
+        else:
+            factor = cp.asnumpy(across[window])[None, :].astype(np.int64)
+            expected = np.arange(1, rows + 1)[:, None] * factor
+            np.testing.assert_array_equal(cp.asnumpy(y[:, window]), expected)
