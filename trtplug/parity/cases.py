@@ -185,7 +185,7 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
         shape = case.shapes[tensor.name]
         dtype = spec.dtypes_of(tensor)[0]
         if tensor.name in case.values:
-            inputs[tensor.name] = np.array(case.values[tensor.name], dtype=dtype)
+            inputs[tensor.name] = np.array(case.values[tensor.name], dtype=dtype).reshape(shape)
             continue
         periodic = case.period_rows and len(shape) > 1 and shape[0] > case.period_rows
         block = (case.period_rows, *shape[1:]) if periodic else shape
