@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache, lru_cache
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from trtplug.parity.cases import Case, present
+from trtplug.parity.cases import Case
 from trtplug.project_modules import import_builtin, load_project_module
 from trtplug.registry import builtin_plugins_dir
 from trtplug.shape_rules import apply_rule, is_value_dependent
@@ -54,6 +55,21 @@ def output_specs(
             shape = apply_rule(t.shape, case.shapes)
         specs.append((t.name, shape, by_constraint.get(t.type, t.type)))
     return specs
+
+
+def folded_case(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> Case:
+    """`case` as the rewrite hands it to the plugin: each present constant input with a spec
+    `fold_into` becomes that attribute, converted as the rewrite converts it (float32 floats,
+    int32 ints); the implementations then receive the plugin's inputs only."""
+    folded = [t for t in spec.inputs if t.fold_into is not None and t.name in inputs]
+    if not folded:
+        return case
+    from trtplug.graph_rewrites.attributes import convert
+
+    kinds = {a.name: a.type for a in spec.attributes}
+    values = {t.fold_into: convert(t.fold_into, kinds[t.fold_into], np.asarray(inputs[t.name])) for t in folded}
+    shapes = {k: v for k, v in case.shapes.items() if k not in {t.name for t in folded}}
+    return dataclasses.replace(case, shapes=shapes, attrs={**case.attrs, **values})
 
 
 def poisoned(xp: ModuleType, shape: tuple[int, ...], dtype: str) -> Any:
@@ -118,7 +134,8 @@ class Impl:
         known_shapes: list[tuple[int, ...]] | None = None,
     ) -> list[np.ndarray]:
         xp = self.xp()
-        ins = [None if t is None else xp.asarray(inputs[t.name]) for t in present(spec, case)]
+        case = folded_case(spec, case, inputs)
+        ins = [xp.asarray(inputs[t.name]) if t.name in case.shapes else None for t in spec.plugin_inputs]
         while ins and ins[-1] is None:
             ins.pop()
         outs = [poisoned(xp, shape, dt) for _, shape, dt in output_specs(spec, case, dtype, known_shapes)]
