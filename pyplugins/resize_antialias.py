@@ -42,7 +42,7 @@ def plan_axes(shape: Sequence[int], attrs: Mapping[str, Any]) -> list[AxisResize
         raise ValueError("Resize needs exactly one of scales and sizes")
     given = scales or sizes
     if len(given) != len(axes) or (roi and len(roi) != 2 * len(axes)):
-        raise ValueError(f"scales/sizes need {len(axes)} values and roi {2 * len(axes)} (one per resized axis)")
+        raise ValueError(f"scales or sizes need one value per resized axis ({len(axes)}), roi two")
     scale = [1.0] * rank
     out = list(shape)
     for i, a in enumerate(axes):
