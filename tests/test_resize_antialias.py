@@ -290,3 +290,17 @@ def test_types_formats_and_round_trip(library):
     assert plugin.supports_format_combination(["float32", "float32"])
     assert not plugin.supports_format_combination(["float16", "float32"])
     assert plugin.round_trip().fields_to_serialize()["scales"] == [1.0, 0.5]
+
+
+@pytest.mark.parametrize(("mode", "filter_name"), [("linear", "BILINEAR"), ("cubic", "BICUBIC")])
+@pytest.mark.parametrize("size", [(20, 13), (200, 13), (50, 50)])
+def test_prototype_with_exclude_outside_is_pillows_resize(mode: str, filter_name: str, size) -> None:
+    """A second, independent reference: Pillow's reducing resize (which torch's antialias=True
+    follows) is ONNX's antialiased Resize with exclude_outside = 1 and cubic_coeff_a = -0.5."""
+    image = pytest.importorskip("PIL.Image")
+    x = np.random.default_rng(7).standard_normal((97, 61)).astype(np.float32)
+    expected = np.asarray(image.fromarray(x, mode="F").resize(size[::-1], getattr(image, filter_name)))
+    fields = {"mode": mode, "antialias": 1, "sizes": list(size), "exclude_outside": 1, "cubic_coeff_a": -0.5}
+    y = np.full(size, np.nan, np.float32)
+    pyplugin_module(load_registry().get("resize_antialias")).forward(np, [x], [y], fields)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
