@@ -3,6 +3,7 @@
 #include "resize_antialias/resize_antialias.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 namespace trtplug
@@ -175,17 +176,20 @@ __device__ __forceinline__ double sourceCoordinate(int64_t o, AxisPass const& a)
 
 //! One output element per thread: the weighted mean over its window of `taps` inputs (edge
 //! pixels repeated past the ends, or left out with exclude_outside), float32 accumulation.
-template <bool kCubic, class TIn, class TOut>
+//! Index: int32_t when every offset fits (64-bit division costs as much as the loads here).
+template <bool kCubic, class Index, class TIn, class TOut>
 __global__ void resizeAxisKernel(TIn const* __restrict__ x, TOut* __restrict__ y, AxisPass const a)
 {
-    int64_t const total = a.outer * a.outLen * a.inner;
-    for (int64_t idx = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; idx < total;
-         idx += int64_t{gridDim.x} * blockDim.x)
+    Index const inner = static_cast<Index>(a.inner);
+    Index const outLen = static_cast<Index>(a.outLen);
+    Index const inLen = static_cast<Index>(a.inLen);
+    Index const total = static_cast<Index>(a.outer * a.outLen * a.inner);
+    for (Index idx = blockIdx.x * Index(blockDim.x) + threadIdx.x; idx < total; idx += Index(gridDim.x) * blockDim.x)
     {
-        int64_t const row = idx / a.inner;
-        int64_t const inner = idx - row * a.inner;
-        int64_t const outer = row / a.outLen;
-        int64_t const o = row - outer * a.outLen;
+        Index const row = idx / inner;
+        Index const in = idx - row * inner;
+        Index const outer = row / outLen;
+        Index const o = row - outer * outLen;
         double const src = sourceCoordinate(o, a);
         if (a.coord == ResizeCoord::kTF_CROP_AND_RESIZE && (src < 0.0 || src > double(a.inLen - 1)))
         {
@@ -194,23 +198,36 @@ __global__ void resizeAxisKernel(TIn const* __restrict__ x, TOut* __restrict__ y
         }
         int64_t const first = static_cast<int64_t>(ceil(src)) - a.taps / 2; // ties go to the lower taps
         float const offset = static_cast<float>(double(first) - src);
-        TIn const* line = x + outer * a.inLen * a.inner + inner;
+        TIn const* line = x + (outer * inLen * inner + in);
         float acc = 0.F;
         float sum = 0.F;
         for (int32_t k = 0; k < a.taps; ++k)
         {
-            int64_t i = first + k;
+            int64_t const i = first + k;
             bool const inside = i >= 0 && i < a.inLen;
             if (!inside && a.excludeOutside)
             {
                 continue;
             }
-            i = i < 0 ? 0 : (i >= a.inLen ? a.inLen - 1 : i);
+            Index const at = static_cast<Index>(i < 0 ? 0 : (i >= a.inLen ? a.inLen - 1 : i));
             float const w = tapWeight(kCubic, (offset + float(k)) * a.support, a.cubicA);
-            acc += w * toFloat(line[i * a.inner]);
+            acc += w * toFloat(line[at * inner]);
             sum += w;
         }
         y[idx] = fromFloat<TOut>(sum != 0.F ? acc / sum : 0.F);
+    }
+}
+
+template <class Index, class TIn, class TOut>
+void launchIndexed(TIn const* x, TOut* y, AxisPass const& a, bool cubic, int blocks, cudaStream_t stream)
+{
+    if (cubic)
+    {
+        resizeAxisKernel<true, Index><<<blocks, kBlockThreads, 0, stream>>>(x, y, a);
+    }
+    else
+    {
+        resizeAxisKernel<false, Index><<<blocks, kBlockThreads, 0, stream>>>(x, y, a);
     }
 }
 
@@ -223,13 +240,15 @@ cudaError_t launchPass(TIn const* x, TOut* y, AxisPass const& a, bool cubic, cud
         return cudaSuccess;
     }
     int const blocks = gridFor(total);
-    if (cubic)
+    // The grid-stride loop's last step may pass the count by one grid: keep that within int32 too.
+    int64_t const reach = std::max(total, a.outer * a.inLen * a.inner) + int64_t{blocks} * kBlockThreads;
+    if (reach < INT32_MAX)
     {
-        resizeAxisKernel<true><<<blocks, kBlockThreads, 0, stream>>>(x, y, a);
+        launchIndexed<int32_t>(x, y, a, cubic, blocks, stream);
     }
     else
     {
-        resizeAxisKernel<false><<<blocks, kBlockThreads, 0, stream>>>(x, y, a);
+        launchIndexed<int64_t>(x, y, a, cubic, blocks, stream);
     }
     return cudaGetLastError();
 }
