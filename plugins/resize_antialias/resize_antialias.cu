@@ -137,7 +137,7 @@ std::string planScales(
     return "";
 }
 
-__device__ __forceinline__ float tapWeight(bool cubic, float t, float a)
+__host__ __device__ __forceinline__ float tapWeight(bool cubic, float t, float a)
 {
     t = fabsf(t);
     if (!cubic)
@@ -152,7 +152,7 @@ __device__ __forceinline__ float tapWeight(bool cubic, float t, float a)
 }
 
 //! Where output index o samples the input, in float64 and in the reference's operation order.
-__device__ __forceinline__ double sourceCoordinate(int64_t o, AxisPass const& a)
+__host__ __device__ __forceinline__ double sourceCoordinate(int64_t o, AxisPass const& a)
 {
     double const y = double(o);
     double const width = a.scale * double(a.inLen); // the real-valued output length
@@ -174,9 +174,38 @@ __device__ __forceinline__ double sourceCoordinate(int64_t o, AxisPass const& a)
     return 0.0;
 }
 
-//! One output element per thread: the weighted mean over its window of `taps` inputs (edge
-//! pixels repeated past the ends, or left out with exclude_outside), float32 accumulation.
-//! Index: int32_t when every offset fits (64-bit division costs as much as the loads here).
+//! Output index o of a pass: the weighted mean over its window of `taps` inputs (edge pixels
+//! repeated past the ends, or left out with exclude_outside), float32 accumulation; load(i)
+//! reads input i of the line as float. Host-callable, so the algorithm can be checked off-GPU.
+template <bool kCubic, class Load>
+__host__ __device__ __forceinline__ float resizedValue(AxisPass const& a, int64_t o, Load const& load)
+{
+    double const src = sourceCoordinate(o, a);
+    if (a.coord == ResizeCoord::kTF_CROP_AND_RESIZE && (src < 0.0 || src > double(a.inLen - 1)))
+    {
+        return a.extrapolation;
+    }
+    int64_t const first = static_cast<int64_t>(ceil(src)) - a.taps / 2; // ties go to the lower taps
+    float const offset = static_cast<float>(double(first) - src);
+    float acc = 0.F;
+    float sum = 0.F;
+    for (int32_t k = 0; k < a.taps; ++k)
+    {
+        int64_t const i = first + k;
+        bool const inside = i >= 0 && i < a.inLen;
+        if (!inside && a.excludeOutside)
+        {
+            continue;
+        }
+        float const w = tapWeight(kCubic, (offset + float(k)) * a.support, a.cubicA);
+        acc += w * load(i < 0 ? 0 : (i >= a.inLen ? a.inLen - 1 : i));
+        sum += w;
+    }
+    return sum != 0.F ? acc / sum : 0.F;
+}
+
+//! One output element per thread (grid-stride). Index: int32_t when every offset fits (64-bit
+//! division costs as much as the loads here).
 template <bool kCubic, class Index, class TIn, class TOut>
 __global__ void resizeAxisKernel(TIn const* __restrict__ x, TOut* __restrict__ y, AxisPass const a)
 {
@@ -190,31 +219,9 @@ __global__ void resizeAxisKernel(TIn const* __restrict__ x, TOut* __restrict__ y
         Index const in = idx - row * inner;
         Index const outer = row / outLen;
         Index const o = row - outer * outLen;
-        double const src = sourceCoordinate(o, a);
-        if (a.coord == ResizeCoord::kTF_CROP_AND_RESIZE && (src < 0.0 || src > double(a.inLen - 1)))
-        {
-            y[idx] = fromFloat<TOut>(a.extrapolation);
-            continue;
-        }
-        int64_t const first = static_cast<int64_t>(ceil(src)) - a.taps / 2; // ties go to the lower taps
-        float const offset = static_cast<float>(double(first) - src);
         TIn const* line = x + (outer * inLen * inner + in);
-        float acc = 0.F;
-        float sum = 0.F;
-        for (int32_t k = 0; k < a.taps; ++k)
-        {
-            int64_t const i = first + k;
-            bool const inside = i >= 0 && i < a.inLen;
-            if (!inside && a.excludeOutside)
-            {
-                continue;
-            }
-            Index const at = static_cast<Index>(i < 0 ? 0 : (i >= a.inLen ? a.inLen - 1 : i));
-            float const w = tapWeight(kCubic, (offset + float(k)) * a.support, a.cubicA);
-            acc += w * toFloat(line[at * inner]);
-            sum += w;
-        }
-        y[idx] = fromFloat<TOut>(sum != 0.F ? acc / sum : 0.F);
+        auto const load = [&](int64_t i) { return toFloat(line[static_cast<Index>(i) * inner]); };
+        y[idx] = fromFloat<TOut>(resizedValue<kCubic>(a, int64_t{o}, load));
     }
 }
 
