@@ -74,11 +74,13 @@ bool isIdentity(ResizePlan const& plan, int32_t d)
         && plan.roiStart[d] == 0.F && plan.roiEnd[d] == 1.F;
 }
 
-//! Resized axes in pass order: the most shrunk first (smallest intermediates), ties innermost first.
+//! Resized axes in pass order: the most shrunk first (smallest intermediates); ties outermost
+//! first, so that the big first pass reads whole rows per tap (coalesced) and the strided
+//! innermost-axis windows fall on the smaller tensor.
 void orderPasses(ResizePlan& plan)
 {
     plan.nbPasses = 0;
-    for (int32_t d = plan.rank - 1; d >= 0; --d)
+    for (int32_t d = 0; d < plan.rank; ++d)
     {
         if (!isIdentity(plan, d))
         {
