@@ -121,3 +121,17 @@ def test_binding_refuses_what_the_plan_does_not_allow(ext, cp):
     with pytest.raises(ValueError, match="attribute 'mode'"):
         ext.resize_antialias([x], [y], {"antialias": 1, "mode": "nearest", "sizes": [1, 3, 8, 9]})
     assert bool(cp.isnan(y).all())
+
+
+def test_launcher_in_bfloat16(ext, cp):
+    """bf16 in and out (a Bf16Device, as the binding takes it), float32 inside."""
+    from trtplug.protolib.dtypes import Bf16Device, to_bfloat16
+
+    rng = np.random.default_rng(11)
+    x = to_bfloat16(rng.standard_normal((2, 3, 64, 48)).astype(np.float32))
+    fields = {"antialias": 1, "mode": "cubic", "axes": [2, 3], "sizes": [20, 17]}
+    y = Bf16Device.poisoned(cp, (2, 3, 20, 17))
+    ext.resize_antialias([Bf16Device.from_host(cp, x)], [y], fields)
+    cp.cuda.get_current_stream().synchronize()
+    expected = onnx_reference(x.astype(np.float32), fields)
+    np.testing.assert_allclose(y.to_host().astype(np.float32), expected, rtol=1e-2, atol=1e-2)
