@@ -70,7 +70,7 @@ public:
         TRTPLUG_ENSURE(problem.empty(), problem);
     }
 
-    //! float32 intermediates between passes, for X's largest dims.
+    //! Intermediates between passes, for X's largest dims.
     size_t workspaceSize(Span<DynDesc const> in, Span<DynDesc const>) const
     {
         ResizePlan plan{};

@@ -317,38 +317,23 @@ int64_t largestIntermediate(ResizePlan const& plan)
     return largest;
 }
 
+//! The passes in plan order, x -> scratch -> ... -> y. Intermediates are in X's type: float32
+//! stays float32; a 16-bit type halves the traffic between passes at one extra rounding (each
+//! pass accumulates in float32).
 template <class T>
 cudaError_t runPasses(ResizePlan const& plan, T const* x, T* y, void* workspace, cudaStream_t stream)
 {
     size_t const bufferBytes = (size_t(largestIntermediate(plan)) * sizeof(float) + kAlign - 1) / kAlign * kAlign;
-    float* buffers[2] = {static_cast<float*>(workspace),
-        reinterpret_cast<float*>(static_cast<char*>(workspace) + bufferBytes)};
+    T* buffers[2] = {static_cast<T*>(workspace), reinterpret_cast<T*>(static_cast<char*>(workspace) + bufferBytes)};
     int64_t dims[ResizePlan::kMaxRank];
     std::copy(plan.in, plan.in + plan.rank, dims);
     cudaError_t err = cudaSuccess;
     for (int32_t j = 0; j < plan.nbPasses && err == cudaSuccess; ++j)
     {
         int32_t const d = plan.passAxis[j];
-        AxisPass const a = axisPass(plan, dims, d);
-        bool const first = j == 0;
-        bool const last = j + 1 == plan.nbPasses;
-        float const* src = first ? nullptr : buffers[(j - 1) % 2];
-        if (first && last)
-        {
-            err = launchPass(x, y, a, plan.cubic, stream);
-        }
-        else if (first)
-        {
-            err = launchPass(x, buffers[0], a, plan.cubic, stream);
-        }
-        else if (last)
-        {
-            err = launchPass(src, y, a, plan.cubic, stream);
-        }
-        else
-        {
-            err = launchPass(src, buffers[j % 2], a, plan.cubic, stream);
-        }
+        T const* src = j == 0 ? x : buffers[(j - 1) % 2];
+        T* dst = j + 1 == plan.nbPasses ? y : buffers[j % 2];
+        err = launchPass(src, dst, axisPass(plan, dims, d), plan.cubic, stream);
         dims[d] = plan.out[d];
     }
     return err;
