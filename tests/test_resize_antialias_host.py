@@ -1,5 +1,5 @@
 """The antialiased Resize launcher's algorithm without a GPU: tests/fixtures/resize_antialias/
-host_check.cu compiles the launcher file with nvcc and runs its planning (planResize, pass order,
+host_check.cu compiles the op's .cu files with nvcc and runs its planning (planResize, pass order,
 per-pass geometry) and its per-element function (resizedValue, what every kernel thread calls)
 on the host, over every parity case of the spec, against the op's reference (onnx.reference).
 What it cannot check (device index math, scratch buffers, dtypes) the GPU tests do."""
