@@ -57,8 +57,21 @@ def plan_axes(shape: Sequence[int], attrs: Mapping[str, Any]) -> list[AxisResize
     return [AxisResize(a, shape[a], out[a], scale[a], rois.get(a, (0.0, 1.0))) for a in range(rank)]
 
 
+FOLDED = ("roi", "scales", "sizes")  # inputs 1..3, which the rewrite folds into these fields
+
+
+def with_folded(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields, taking roi/scales/sizes from inputs 1..3 where they are still given as tensors
+    (an ONNX node's inputs) rather than folded (a plugin node's fields)."""
+    fields = dict(attrs)
+    for name, tensor in zip(FOLDED, inputs[1:4], strict=False):
+        if tensor is not None and tensor.size:
+            fields[name] = [v.item() for v in np.asarray(tensor.tolist()).ravel()]
+    return fields
+
+
 def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple[int, ...]]:
-    return [tuple(p.out_len for p in plan_axes(inputs[0].shape, attrs))]
+    return [tuple(p.out_len for p in plan_axes(inputs[0].shape, with_folded(inputs, attrs)))]
 
 
 def source_coordinates(p: AxisResize, mode: str) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +136,7 @@ def weight_matrix(p: AxisResize, attrs: Mapping[str, Any]) -> tuple[np.ndarray, 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     x, y = inputs[0], outputs[0]
+    attrs = with_folded(inputs, attrs)
     result = x.astype("float32")
     for p in plan_axes(x.shape, attrs):
         if p.is_identity():
