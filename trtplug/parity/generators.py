@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.parity.attention_inputs import group_query_attention_inputs
 from trtplug.protolib.axes import AXIS_ABSENT
 
 Generator = Callable[[dict[str, tuple[int, ...]], dict[str, Any], np.random.Generator], dict[str, np.ndarray]]
@@ -114,6 +115,7 @@ def unique_repeats(
 
 
 GENERATORS: dict[str, Generator] = {
+    "group_query_attention_inputs": group_query_attention_inputs,
     "max_pool_outputs": max_pool_outputs,
     "scatter_elements_indices": scatter_elements_indices,
     "scatter_nd_indices": scatter_nd_indices,
