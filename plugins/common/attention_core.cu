@@ -150,6 +150,18 @@ size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
     return slots * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
 }
 
+size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
+{
+    if (attentionProblemError(p) != nullptr)
+    {
+        return 0;
+    }
+    // Keys are split only while the grid has fewer than kTargetBlocks / 2 blocks of kWarps rows.
+    auto const rows = static_cast<size_t>(std::min<int64_t>(partialRows(p), kTargetBlocks / 2 * kWarps));
+    size_t const bound = rows * kMaxSplits * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
+    return std::max(bound, attentionWorkspaceSize(p));
+}
+
 cudaError_t launchAttention(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
 {
     if (attentionProblemError(p) != nullptr)

@@ -81,6 +81,11 @@ struct AttentionProblem
 //! Bytes of scratch launchAttention needs (split-KV partials for decode); 0 when none.
 size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept;
 
+//! Bytes that cover attentionWorkspaceSize of every problem with at most p's batch, heads and
+//! lengths (what a TensorRT plugin asks for from its profile's maximum shapes: the split count
+//! is not monotonic in the extents).
+size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept;
+
 //! Checks that do not need the GPU; the reason, or null when `p` is launchable.
 char const* attentionProblemError(AttentionProblem const& p) noexcept;
 
