@@ -152,3 +152,45 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     outputs[0][...] = out.transpose(0, 2, 1, 3).reshape(outputs[0].shape).astype(outputs[0].dtype)
     for target, cache in zip(outputs[1:3], (present_k, present_v), strict=False):  # present_* optional
         target[...] = cache.astype(target.dtype)
+
+
+# `trtplug bench`: one decode step of a Llama-3-8B-like layer (GQA 32/8, head 128, batch 4) onto a
+# cache sized to the request; the op reads the cache and writes the grown one.
+BENCH_ATTRS = {"num_heads": 32, "kv_num_heads": 8}
+_BENCH = {"B": 4, "N": 32, "Nk": 8, "H": 128}
+
+
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    b, n, nk, h = _BENCH["B"], _BENCH["N"], _BENCH["Nk"], _BENCH["H"]
+    past = max(1, nbytes // (4 * b * nk * h * itemsize))  # past read + present written, K and V
+    cache = (b, nk, past, h)
+    new = {"query": (b, 1, n * h), "key": (b, 1, nk * h), "value": (b, 1, nk * h)}
+    return {**new, "past_key": cache, "past_value": cache, "seqlens_k": (b,), "total_sequence_length": ()}
+
+
+def bench_inputs(shapes: dict[str, tuple[int, ...]], rng: Any) -> dict[str, Any]:
+    """Every batch entry holds its whole past plus the new tokens (what the torch equivalent computes)."""
+    import numpy as np
+
+    batch, seq = shapes["query"][:2]
+    total = shapes["past_key"][2] + seq
+    return {"seqlens_k": np.full(batch, total - 1, np.int32), "total_sequence_length": np.array(total, np.int32)}
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """Separate q/k/v, past + new appended, causal SDPA with GQA (uniform lengths, no extras)."""
+    x = _named(inputs)
+    batch, seq, _ = x["query"].shape
+    heads, kv_heads = int(attrs["num_heads"]), int(attrs["kv_num_heads"])
+    head = x["query"].shape[2] // heads
+
+    def heads_first(a: Any, count: int) -> Any:
+        return a.view(batch, seq, count, head).transpose(1, 2)
+
+    q = heads_first(x["query"], heads)
+    k, v = heads_first(x["key"], kv_heads), heads_first(x["value"], kv_heads)
+    if x["past_key"] is not None:
+        k, v = torch.cat([x["past_key"], k], dim=2), torch.cat([x["past_value"], v], dim=2)
+    causal = seq > 1  # one query row attends to the whole cache; a prompt (no past) is causal
+    out = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True)
+    return out.transpose(1, 2).reshape(batch, seq, heads * head), k, v

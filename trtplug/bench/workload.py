@@ -2,7 +2,10 @@
 
 Row-wise ops (inputs shaped like the first or like its last dimension) get a first input of shape (rows, 1024) sized
 to the request; other ops name their shapes in their prototype module with
-`bench_shapes(nbytes, itemsize) -> {input name: shape}`.
+`bench_shapes(nbytes, itemsize) -> {input name: shape}`. A prototype may also give required
+attributes (`BENCH_ATTRS`), inputs whose values must agree with the shapes
+(`bench_inputs(shapes, rng) -> {input name: array}`), and value-dependent output shapes
+(`output_shapes(inputs, attrs)`).
 """
 
 from __future__ import annotations
@@ -68,16 +71,23 @@ def _values(cp: ModuleType, rng: np.random.Generator, spec: OpSpec, name: str, s
 def make_workload(
     cp: ModuleType, spec: OpSpec, shapes: dict[str, tuple[int, ...]], dtype: str, sets: int, seed: int
 ) -> Workload:
-    case = Case("bench", shapes, default_attrs(spec))
+    from trtplug.parity.impl_base import pyplugin_module
+
+    prototype = pyplugin_module(spec)
+    case = Case("bench", shapes, {**default_attrs(spec), **getattr(prototype, "BENCH_ATTRS", {})})
     rng = np.random.default_rng(seed)
     inputs = []
     for _ in range(sets):
+        fixed = prototype.bench_inputs(shapes, rng) if hasattr(prototype, "bench_inputs") else {}
         host = {}
         for t in present(spec, case):
             if t is not None:
-                host[t.name] = _values(cp, rng, spec, t.name, shapes, dtype)
+                host[t.name] = fixed[t.name] if t.name in fixed else _values(cp, rng, spec, t.name, shapes, dtype)
         inputs.append([None if t is None else cp.asarray(host[t.name]) for t in present(spec, case)])
-    outputs = [cp.empty(shape, dtype=dt) for _, shape, dt in output_specs(spec, case, dtype)]
+    known = None
+    if any(is_value_dependent(t.shape) for t in spec.outputs) and hasattr(prototype, "output_shapes"):
+        known = prototype.output_shapes(inputs[0], case.attrs)
+    outputs = [cp.empty(shape, dtype=dt) for _, shape, dt in output_specs(spec, case, dtype, known)]
     nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)
     return Workload(case, inputs, outputs, nbytes)
 
