@@ -74,12 +74,14 @@ def test_decode_on_a_long_cache_splits_the_keys(cp, ext, seed, head, dtype):
 
 
 @pytest.mark.parametrize(("window", "softcap"), [(-1, 0.0), (64, 0.0), (-1, 20.0)])
-def test_prefill_causal_window_softcap_ratio8(cp, ext, seed, window, softcap):
+@pytest.mark.parametrize(("head", "dtype"), [(64, "float32"), (64, "float16"), (128, "float16"), (80, "float16")])
+def test_prefill_causal_window_softcap_ratio8(cp, ext, seed, window, softcap, head, dtype):
+    """fp16 with head 64/128 takes the tensor-core tiles (sm_80+), head 80 and fp32 the generic kernel."""
     rng = np.random.default_rng(seed)
     empty_past = 0
-    feeds, shapes = gqa_inputs(rng, 2, 300, 16, 2, 64, empty_past)
+    feeds, shapes = gqa_inputs(rng, 2, 300, 16, 2, head, empty_past, dtype=dtype)
     attrs = {**ATTRS, "num_heads": 16, "kv_num_heads": 2, "local_window_size": window, "softcap": softcap}
-    check(run_cuda(cp, ext, feeds, shapes, attrs, "float32"), expected(feeds, shapes, attrs), "float32")
+    check(run_cuda(cp, ext, feeds, shapes, attrs, dtype), expected(feeds, shapes, attrs), dtype)
 
 
 def test_cache_longer_than_the_total_keeps_zero_rows(cp, ext, seed):

@@ -2,9 +2,11 @@
 // kernel (attention_kernels.cuh), plus the combine pass when the keys are split across blocks.
 #include "common/attention_core.h"
 #include "common/attention_kernels.cuh"
+#include "common/attention_mma.cuh"
 #include "common/dtype_dispatch.cuh"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace trtplug
 {
@@ -73,9 +75,51 @@ cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t
     return cudaGetLastError();
 }
 
+//! Query rows from which the tensor-core tiles beat the generic kernel (decode stays split-KV).
+constexpr int32_t kMmaMinRows = 32;
+
+//! The tensor-core prefill path applies: 16-bit types on sm_80+, equal head sizes 16..128 in
+//! steps of 16, enough query rows, contiguous last axes (all views have them).
+template <typename T>
+bool mmaApplies(AttentionProblem const& p) noexcept
+{
+    if (p.qLen < kMmaMinRows || p.headDim != p.vHeadDim || p.headDim % 16 != 0
+        || p.headDim > attention::kMmaMaxDim)
+    {
+        return false;
+    }
+    int device = 0;
+    int major = 0;
+    return cudaGetDevice(&device) == cudaSuccess
+        && cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) == cudaSuccess && major >= 8;
+}
+
+template <typename T>
+cudaError_t launchMma(AttentionProblem const& p, cudaStream_t stream) noexcept
+{
+    size_t const shared = attention::mmaSharedBytes(p.headDim);
+    cudaError_t const err = cudaFuncSetAttribute(
+        attention::attentionMmaKernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared));
+    if (err != cudaSuccess)
+    {
+        return err;
+    }
+    dim3 const grid(static_cast<unsigned>((p.qLen + attention::kMmaRows - 1) / attention::kMmaRows),
+        static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
+    attention::attentionMmaKernel<T><<<grid, attention::kMmaThreads, shared, stream>>>(p);
+    return cudaGetLastError();
+}
+
 template <typename T>
 cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
 {
+    if constexpr (!std::is_same<T, float>::value)
+    {
+        if (mmaApplies<T>(p))
+        {
+            return launchMma<T>(p, stream);
+        }
+    }
     int32_t const dim = std::max(p.headDim, p.vHeadDim);
     if (dim <= 64)
     {
@@ -121,9 +165,9 @@ char const* attentionProblemError(AttentionProblem const& p) noexcept
     {
         return "the attention bias must be float32 or the problem's dtype";
     }
-    if (p.kvHeads > 65535 || p.batch > 65535)
+    if (p.qHeads > 65535 || p.batch > 65535)
     {
-        return "attention takes at most 65535 batches and key/value heads";
+        return "attention takes at most 65535 batches and heads";
     }
     int64_t const rows = partialRows(p);
     int64_t const keys = static_cast<int64_t>(p.batch) * p.kvHeads * p.kvLen;

@@ -33,8 +33,9 @@ def group_query_attention_inputs(
     batch, seq = shapes["query"][:2]
     past = shapes["past_key"][2] if "past_key" in shapes else 0
     # The outputs of padding rows are unspecified: ONNX Runtime's CPU kernel computes them
-    # differently with softcap (it lets them see the padding keys), so those cases do not pad.
-    totals = cache_totals(batch, seq, past, pad=not attrs.get("softcap"))
+    # differently with softcap or a head sink (they see padding keys), so those cases do not pad.
+    pad = not attrs.get("softcap") and "head_sink" not in shapes
+    totals = cache_totals(batch, seq, past, pad=pad)
     total = int(totals.max()) if batch else seq
     out = {"seqlens_k": (totals - 1).astype(np.int32), "total_sequence_length": np.array(total, dtype=np.int32)}
     if "cos_cache" in shapes:
