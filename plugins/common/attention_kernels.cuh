@@ -160,13 +160,52 @@ __device__ __forceinline__ void keyRange(AttentionProblem const& p, int32_t b, i
     hi = min(hi, (split + 1) * chunk);
 }
 
+//! Whether rows of `dim` elements at `base` + j * seqStride can be read in 16-byte vectors.
+template <typename T>
+__device__ __forceinline__ bool vectorRows(T const* base, int64_t seqStride, int32_t dim)
+{
+    constexpr int kVec = 16 / sizeof(T);
+    return dim % kVec == 0 && seqStride % kVec == 0 && reinterpret_cast<uintptr_t>(base) % 16 == 0;
+}
+
 //! Copies keys [tile, tile + kKeyTile) of (b, kvHead) into shared memory as float32, the first
-//! `width` (>= dim) columns, zeros past hi and past dim (lanes past headDim multiply them).
+//! `width` (>= dim, a multiple of 32) columns, zeros past hi and past dim (lanes past headDim
+//! multiply them); 16-byte loads where the rows allow.
 template <typename T>
 __device__ void loadTile(HeadView const& view, int32_t dim, int32_t width, int32_t b, int32_t kvHead, int32_t tile,
     int32_t hi, float (*dst)[kMaxDim])
 {
+    constexpr int kVec = 16 / sizeof(T);
     T const* base = static_cast<T const*>(view.data) + b * view.batchStride + kvHead * view.headStride;
+    if (vectorRows(base, view.seqStride, dim))
+    {
+        int const perRow = width / kVec;
+        for (int idx = threadIdx.x; idx < kKeyTile * perRow; idx += kThreads)
+        {
+            int const key = idx / perRow;
+            int const d = (idx - key * perRow) * kVec;
+            int32_t const j = tile + key;
+            if (j < hi && d < dim)
+            {
+                uint4 const raw = *reinterpret_cast<uint4 const*>(base + static_cast<int64_t>(j) * view.seqStride + d);
+                T const* e = reinterpret_cast<T const*>(&raw);
+#pragma unroll
+                for (int v = 0; v < kVec; ++v)
+                {
+                    dst[key][d + v] = toFloat(e[v]);
+                }
+            }
+            else
+            {
+#pragma unroll
+                for (int v = 0; v < kVec; ++v)
+                {
+                    dst[key][d + v] = 0.F;
+                }
+            }
+        }
+        return;
+    }
     for (int idx = threadIdx.x; idx < kKeyTile * width; idx += kThreads)
     {
         int const key = idx / width;

@@ -31,10 +31,28 @@ inline size_t mmaSharedBytes(int dim) noexcept
 }
 
 //! Copies `count` rows of `dim` elements (row r of the view at rows first + r) into dst[r][dim];
-//! rows past `limit` are zeros.
+//! rows past `limit` are zeros. 16-byte loads where the rows allow (dst rows are 32-byte aligned).
 template <typename T>
 __device__ void loadRows(T* dst, T const* base, int64_t seqStride, int32_t first, int32_t limit, int dim, int count)
 {
+    constexpr int kVec = 16 / sizeof(T);
+    if (vectorRows(base, seqStride, dim))
+    {
+        int const perRow = dim / kVec;
+        for (int idx = threadIdx.x; idx < count * perRow; idx += kMmaThreads)
+        {
+            int const r = idx / perRow;
+            int const d = (idx - r * perRow) * kVec;
+            int32_t const row = first + r;
+            uint4 raw{0U, 0U, 0U, 0U};
+            if (row < limit)
+            {
+                raw = *reinterpret_cast<uint4 const*>(base + static_cast<int64_t>(row) * seqStride + d);
+            }
+            *reinterpret_cast<uint4*>(dst + r * dim + d) = raw;
+        }
+        return;
+    }
     T const zero = fromFloat<T>(0.F);
     for (int idx = threadIdx.x; idx < count * dim; idx += kMmaThreads)
     {
