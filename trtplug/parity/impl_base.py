@@ -10,6 +10,7 @@ import numpy as np
 
 from trtplug.parity.cases import Case, present
 from trtplug.project_modules import import_builtin, load_project_module
+from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, numpy_dtype, to_bfloat16, to_device, to_host, upcast
 from trtplug.registry import builtin_plugins_dir
 from trtplug.shape_rules import apply_rule, is_value_dependent
 from trtplug.spec import OpSpec
@@ -57,9 +58,12 @@ def output_specs(
 
 
 def poisoned(xp: ModuleType, shape: tuple[int, ...], dtype: str) -> Any:
-    """An output buffer every element of which fails comparison unless overwritten."""
-    if dtype.startswith("float"):
-        return xp.full(shape, xp.nan, dtype=dtype)
+    """An output buffer every element of which fails comparison unless overwritten (bf16 on a GPU:
+    a Bf16Device of NaN bits)."""
+    if dtype == BFLOAT16 and xp is not np:
+        return Bf16Device.poisoned(xp, shape)
+    if dtype.startswith(("float", "bfloat")):
+        return xp.full(shape, np.nan, dtype=numpy_dtype(dtype))
     if dtype == "bool":
         return xp.ones(shape, dtype=bool)  # no value is invalid for bool: ones at least catch unwritten False
     return xp.full(shape, np.iinfo(dtype).min + 7, dtype=dtype)
@@ -89,6 +93,7 @@ class Impl:
     name = ""
     on_gpu = False
     accepts_strided = False  # runs the "strided" case (non-contiguous inputs and outputs)
+    computes_in_float32 = False  # a prototype: bf16 inputs come upcast, its float32 outputs get rounded
     runs_huge = False  # runs the past-2**31-elements case
 
     @property
@@ -118,18 +123,27 @@ class Impl:
         known_shapes: list[tuple[int, ...]] | None = None,
     ) -> list[np.ndarray]:
         xp = self.xp()
-        ins = [None if t is None else xp.asarray(inputs[t.name]) for t in present(spec, case)]
+        upcast_bf16 = dtype == BFLOAT16 and self.computes_in_float32
+        ins = [None if t is None else self.device_input(xp, inputs[t.name]) for t in present(spec, case)]
         while ins and ins[-1] is None:
             ins.pop()
-        outs = [poisoned(xp, shape, dt) for _, shape, dt in output_specs(spec, case, dtype, known_shapes)]
+        specs = output_specs(spec, case, dtype, known_shapes)
+        shapes, dtypes = [shape for _, shape, _ in specs], [dt for _, _, dt in specs]
+        buffer_dtypes = ["float32" if upcast_bf16 and dt == BFLOAT16 else dt for dt in dtypes]
+        outs = [poisoned(xp, shape, dt) for shape, dt in zip(shapes, buffer_dtypes, strict=True)]
         if case.strided:
             ins = [None if a is None else strided_copy(xp, a) for a in ins]
             outs = [strided_copy(xp, o) for o in outs]
         self.run_case(spec, case, ins, outs)
         if self.on_gpu:
             xp.cuda.get_current_stream().synchronize()
-            return [xp.asnumpy(o) for o in outs]
-        return outs
+        hosted = [to_host(xp, o) for o in outs]
+        return [to_bfloat16(o) if b != dt else o for o, b, dt in zip(hosted, buffer_dtypes, dtypes, strict=True)]
+
+    def device_input(self, xp: ModuleType, host: np.ndarray) -> Any:
+        """An input as this implementation takes it: bf16 upcast to float32 for a prototype, a
+        Bf16Device for a GPU launcher/plugin, anything else on xp's device."""
+        return to_device(xp, upcast(np, host) if self.computes_in_float32 else host)
 
     def run_case(self, spec: OpSpec, case: Case, ins: list[Any], outs: list[Any]) -> None:
         """Fills `outs` from `ins`; most implementations need only the case's attributes."""
