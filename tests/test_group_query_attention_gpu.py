@@ -142,3 +142,13 @@ def test_plugin_decode_step_matches_the_prototype(cp, library, seed, phase):
     outs = [cp.full(s, cp.nan, dtype="float32") for s in shapes]
     plugin.run([*regular, total], outs, cp.cuda.get_current_stream(), shape_inputs=[[int(total)]])
     check([o.get() for o in outs], expected(feeds, shapes, {**ATTRS, **attrs}), "float32")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_chunk_onto_a_long_cache_with_a_window(cp, ext, seed, dtype):
+    """40 new tokens onto 3000 cached rows, window 500: fp32 splits the keys across blocks (causal and
+    window bounds per split), fp16 takes the tensor-core tiles over the same long cache."""
+    rng = np.random.default_rng(seed)
+    feeds, shapes = gqa_inputs(rng, 1, 40, 8, 2, 64, 3000, dtype=dtype)
+    attrs = {**ATTRS, "num_heads": 8, "kv_num_heads": 2, "local_window_size": 500}
+    check(run_cuda(cp, ext, feeds, shapes, attrs, dtype), expected(feeds, shapes, attrs), dtype)
