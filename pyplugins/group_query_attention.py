@@ -122,6 +122,8 @@ def _padded_bias(xp: ModuleType, bias: Any, keys: int) -> Any:
 def window_left(attrs: Mapping[str, Any]) -> int:
     """Keys before the query's own a row may also see: local_window_size counts the query's key."""
     size = int(attrs["local_window_size"])
+    if size == 0 or size < -1:
+        raise ValueError(f"local_window_size must be -1 or positive, got {size}")
     return size - 1 if size > 0 else -1
 
 
