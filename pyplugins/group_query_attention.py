@@ -36,10 +36,12 @@ INPUTS = (
 
 
 def _named(inputs: Sequence[Any]) -> dict[str, Any]:
-    """Inputs by name; absent ones (None, or empty tensors as a plugin receives them) as None."""
+    """Inputs by name; absent ones (None, or the 1-D empty stand-in a plugin receives) as None."""
     padded = [*inputs, *[None] * len(INPUTS)][: len(INPUTS)]
     kept = ("query", "seqlens_k")
-    return {n: None if a is None or (n not in kept and a.size == 0) else a for n, a in zip(INPUTS, padded, strict=True)}
+    return {
+        n: None if a is None or (n not in kept and a.shape == (0,)) else a for n, a in zip(INPUTS, padded, strict=True)
+    }
 
 
 def geometry(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> dict[str, int]:

@@ -21,8 +21,8 @@ ATTRS |= {"smooth_softmax": 0, "qk_output": 0, "causal": 1}
 
 def gqa_inputs(rng, batch, seq, heads, kv_heads, head, past, totals=None, dtype="float32"):
     """Separate q/k/v, a past of `past` rows, ragged totals (or `totals`); present rows max(past, total)."""
-    totals = cache_totals(batch, seq, past) if totals is None else np.array(totals)
-    total = int(totals.max())
+    totals = cache_totals(batch, seq, past) if totals is None else np.array(totals, np.int64)
+    total = int(totals.max()) if totals.size else seq
     feeds = {
         "query": rng.standard_normal((batch, seq, heads * head)),
         "key": rng.standard_normal((batch, seq, kv_heads * head)),
@@ -152,3 +152,12 @@ def test_chunk_onto_a_long_cache_with_a_window(cp, ext, seed, dtype):
     feeds, shapes = gqa_inputs(rng, 1, 40, 8, 2, 64, 3000, dtype=dtype)
     attrs = {**ATTRS, "num_heads": 8, "kv_num_heads": 2, "local_window_size": 500}
     check(run_cuda(cp, ext, feeds, shapes, attrs, dtype), expected(feeds, shapes, attrs), dtype)
+
+
+def test_empty_batch_launches_nothing(cp, ext):
+    """Batch 0 (no reference: ONNX Runtime's CPU kernel crashes on it): no error, nothing written."""
+    feeds, shapes = gqa_inputs(np.random.default_rng(0), 0, 5, 4, 2, 16, 0, totals=[])
+    feeds["total_sequence_length"] = np.array(5, np.int32)
+    shapes = [(0, 5, 64), (0, 2, 5, 16), (0, 2, 5, 16)]
+    outs = run_cuda(cp, ext, feeds, shapes, {**ATTRS, "num_heads": 4, "kv_num_heads": 2}, "float32")
+    assert [o.shape for o in outs] == shapes

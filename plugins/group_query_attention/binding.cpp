@@ -9,17 +9,21 @@ namespace
 using trtplug::DeviceArray;
 using trtplug::DType;
 
-//! The shape of input i, or null when it is absent or empty (the plugin's "absent").
-trtplug::GqaShape const* shapeOf(trtplug::OpCall<trtplug::glue_group_query_attention::Params> const& call, size_t i)
+//! Whether input i is absent: not given, or the 1-D empty stand-in (the plugin's "absent").
+bool absent(trtplug::OpCall<trtplug::glue_group_query_attention::Params> const& call, size_t i)
 {
     DeviceArray const* a = call.inOrNull(i);
-    return a == nullptr || a->size == 0 ? nullptr : &a->shape;
+    return a == nullptr || (i != 0 && a->shape == std::vector<int64_t>{0});
+}
+
+trtplug::GqaShape const* shapeOf(trtplug::OpCall<trtplug::glue_group_query_attention::Params> const& call, size_t i)
+{
+    return absent(call, i) ? nullptr : &call.in(i).shape;
 }
 
 void const* dataOf(trtplug::OpCall<trtplug::glue_group_query_attention::Params> const& call, size_t i)
 {
-    DeviceArray const* a = call.inOrNull(i);
-    return a == nullptr || a->size == 0 ? nullptr : reinterpret_cast<void const*>(a->ptr);
+    return absent(call, i) ? nullptr : reinterpret_cast<void const*>(call.in(i).ptr);
 }
 
 } // namespace

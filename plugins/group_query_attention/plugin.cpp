@@ -3,7 +3,7 @@
 // present_value have max(past rows, its value) rows. Shape inputs never reach enqueue, so it comes
 // again as the last regular input (the spec's data_copy), which the kernels read for the
 // first-prompt test. Regular inputs: query, key, value, past_key, past_value, seqlens_k, cos_cache,
-// sin_cache, position_ids, attention_bias, head_sink (absent ones empty or left off the end),
+// sin_cache, position_ids, attention_bias, head_sink (absent ones 1-D empty or left off the end),
 // then the copy.
 #include "common/plugin_base.h"
 #include "common/trt_dtype.h"
@@ -123,8 +123,8 @@ private:
         for (int32_t i = 0; i < regular; ++i)
         {
             dims[i].assign(in[i].dims.d, in[i].dims.d + in[i].dims.nbDims);
-            bool const empty = in[i].dims.nbDims > 0 && volume(in[i].dims) == 0;
-            shape[i] = empty && i != 0 && i != kSeqlens ? nullptr : &dims[i];
+            bool const standIn = in[i].dims.nbDims == 1 && in[i].dims.d[0] == 0; // an absent input's empty stand-in
+            shape[i] = standIn && i != 0 && i != kSeqlens ? nullptr : &dims[i];
             data[i] = inputs == nullptr || shape[i] == nullptr ? nullptr : inputs[i];
         }
         GqaShapes s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7], shape[8], shape[9],
