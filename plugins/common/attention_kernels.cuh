@@ -19,7 +19,11 @@ namespace attention
 
 constexpr int kWarps = 8;       //!< query rows per block
 constexpr int kThreads = kWarps * 32;
-constexpr int kKeyTile = 16;    //!< keys per shared-memory tile
+constexpr int kKeyTile = 32;    //!< split-KV chunks are multiples of this (every tile size divides it)
+
+//! Keys per shared-memory tile: K and V tiles of T fill 32 KB (static shared memory stays < 48 KB).
+template <typename T>
+constexpr int kTileKeys = sizeof(T) == 2 ? 32 : 16;
 constexpr int kMaxDim = 256;
 
 //! Where a split writes its partial softmax state: per (batch, qHead, qRow, split) the running
@@ -168,50 +172,40 @@ __device__ __forceinline__ bool vectorRows(T const* base, int64_t seqStride, int
     return dim % kVec == 0 && seqStride % kVec == 0 && reinterpret_cast<uintptr_t>(base) % 16 == 0;
 }
 
-//! Copies keys [tile, tile + kKeyTile) of (b, kvHead) into shared memory as float32, the first
-//! `width` (>= dim, a multiple of 32) columns, zeros past hi and past dim (lanes past headDim
-//! multiply them); 16-byte loads where the rows allow.
+//! Copies keys [tile, tile + kTileKeys<T>) of (b, kvHead) into shared memory, the first `width`
+//! (>= dim, a multiple of 32) columns, zeros past hi and past dim (lanes past headDim multiply
+//! them); 16-byte loads where the rows allow.
 template <typename T>
 __device__ void loadTile(HeadView const& view, int32_t dim, int32_t width, int32_t b, int32_t kvHead, int32_t tile,
-    int32_t hi, float (*dst)[kMaxDim])
+    int32_t hi, T (*dst)[kMaxDim])
 {
     constexpr int kVec = 16 / sizeof(T);
+    constexpr int kKeys = kTileKeys<T>;
     T const* base = static_cast<T const*>(view.data) + b * view.batchStride + kvHead * view.headStride;
     if (vectorRows(base, view.seqStride, dim))
     {
         int const perRow = width / kVec;
-        for (int idx = threadIdx.x; idx < kKeyTile * perRow; idx += kThreads)
+        for (int idx = threadIdx.x; idx < kKeys * perRow; idx += kThreads)
         {
             int const key = idx / perRow;
             int const d = (idx - key * perRow) * kVec;
             int32_t const j = tile + key;
+            uint4 raw{0U, 0U, 0U, 0U}; // all-zero bits: 0 in every float type
             if (j < hi && d < dim)
             {
-                uint4 const raw = *reinterpret_cast<uint4 const*>(base + static_cast<int64_t>(j) * view.seqStride + d);
-                T const* e = reinterpret_cast<T const*>(&raw);
-#pragma unroll
-                for (int v = 0; v < kVec; ++v)
-                {
-                    dst[key][d + v] = toFloat(e[v]);
-                }
+                raw = *reinterpret_cast<uint4 const*>(base + static_cast<int64_t>(j) * view.seqStride + d);
             }
-            else
-            {
-#pragma unroll
-                for (int v = 0; v < kVec; ++v)
-                {
-                    dst[key][d + v] = 0.F;
-                }
-            }
+            *reinterpret_cast<uint4*>(&dst[key][d]) = raw;
         }
         return;
     }
-    for (int idx = threadIdx.x; idx < kKeyTile * width; idx += kThreads)
+    T const zero = fromFloat<T>(0.F);
+    for (int idx = threadIdx.x; idx < kKeys * width; idx += kThreads)
     {
         int const key = idx / width;
         int const d = idx - key * width;
         int32_t const j = tile + key;
-        dst[key][d] = j < hi && d < dim ? toFloat(base[static_cast<int64_t>(j) * view.seqStride + d]) : 0.F;
+        dst[key][d] = j < hi && d < dim ? base[static_cast<int64_t>(j) * view.seqStride + d] : zero;
     }
 }
 
@@ -220,8 +214,9 @@ __device__ void loadTile(HeadView const& view, int32_t dim, int32_t width, int32
 template <typename T, int kPer>
 __global__ void __launch_bounds__(kThreads) attentionTileKernel(AttentionProblem p, Partials part)
 {
-    __shared__ float kTile[kKeyTile][kMaxDim];
-    __shared__ float vTile[kKeyTile][kMaxDim];
+    constexpr int kKeys = kTileKeys<T>;
+    __shared__ __align__(16) T kTile[kKeys][kMaxDim];
+    __shared__ __align__(16) T vTile[kKeys][kMaxDim];
     int32_t const group = p.qHeads / p.kvHeads;
     int32_t const split = blockIdx.x % part.splits;
     int32_t const rowBase = (blockIdx.x / part.splits) * kWarps;
@@ -253,7 +248,7 @@ __global__ void __launch_bounds__(kThreads) attentionTileKernel(AttentionProblem
     }
     float m = -INFINITY;
     float l = 0.F;
-    for (int32_t tile = lo / kKeyTile * kKeyTile; tile < hi; tile += kKeyTile)
+    for (int32_t tile = lo / kKeys * kKeys; tile < hi; tile += kKeys)
     {
         __syncthreads();
         loadTile<T>(p.k, p.headDim, 32 * kPer, b, kvHead, tile, hi, kTile);
@@ -263,16 +258,16 @@ __global__ void __launch_bounds__(kThreads) attentionTileKernel(AttentionProblem
         {
             continue;
         }
-        float s[kKeyTile];
+        float s[kKeys];
         float tileMax = -INFINITY;
 #pragma unroll
-        for (int key = 0; key < kKeyTile; ++key)
+        for (int key = 0; key < kKeys; ++key)
         {
             float dot = 0.F;
 #pragma unroll
             for (int k = 0; k < kPer; ++k)
             {
-                dot += q[k] * kTile[key][lane + 32 * k];
+                dot += q[k] * toFloat(kTile[key][lane + 32 * k]);
             }
             dot = warpSum(dot);
             int32_t const j = tile + key;
@@ -292,14 +287,14 @@ __global__ void __launch_bounds__(kThreads) attentionTileKernel(AttentionProblem
             acc[k] *= alpha;
         }
 #pragma unroll
-        for (int key = 0; key < kKeyTile; ++key)
+        for (int key = 0; key < kKeys; ++key)
         {
             float const w = s[key] == -INFINITY ? 0.F : __expf(s[key] - mNew);
             l += w;
 #pragma unroll
             for (int k = 0; k < kPer; ++k)
             {
-                acc[k] += w * vTile[key][lane + 32 * k];
+                acc[k] += w * toFloat(vTile[key][lane + 32 * k]);
             }
         }
         m = mNew;
