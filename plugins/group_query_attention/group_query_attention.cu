@@ -7,6 +7,8 @@
 #include "common/rotary.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace trtplug
 {
@@ -91,48 +93,76 @@ __global__ void cacheLengthsKernel(int32_t const* seqlensK, int32_t const* total
     kvValid[b] = max(0, min(tokens, keyLimit));
 }
 
-//! present[b, h, r] = past[b, h, r] for r < past_b, the new row r - past_b up to past_b + S, else 0.
-template <typename T>
-__global__ void appendCacheKernel(
-    HeadView fresh, T const* past, T* present, int32_t const* qStart, GqaArgs a, int64_t total)
+//! present[b, h, r] = past[b, h, r] for r < past_b, the new row r - past_b up to past_b + S, else
+//! 0; in words W of sizeof(W) / sizeof(T) elements (16-byte vectors where everything is aligned).
+//! Strides of `fresh` and the head size are in words here.
+template <typename W>
+__global__ void appendCacheKernel(HeadView fresh, W const* past, W* present, int32_t const* qStart, int32_t kvHeads,
+    int32_t pastLen, int32_t presentLen, int32_t seqLen, int32_t headWords, int64_t total)
 {
+    W zero;
+    memset(&zero, 0, sizeof(W)); // all-zero bits: 0 in every float type
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     {
-        int32_t const d = static_cast<int32_t>(i % a.headSize);
-        int64_t const row = i / a.headSize;
-        int32_t const r = static_cast<int32_t>(row % a.presentLen);
-        int64_t const bh = row / a.presentLen;
-        int32_t const h = static_cast<int32_t>(bh % a.kvNumHeads);
-        int32_t const b = static_cast<int32_t>(bh / a.kvNumHeads);
+        int64_t const row = i / headWords;
+        int32_t const d = static_cast<int32_t>(i - row * headWords);
+        int64_t const bh = row / presentLen;
+        int32_t const r = static_cast<int32_t>(row - bh * presentLen);
+        int32_t const b = static_cast<int32_t>(bh / kvHeads);
+        int32_t const h = static_cast<int32_t>(bh - static_cast<int64_t>(b) * kvHeads);
         int32_t const kept = qStart[b];
-        T value = fromFloat<T>(0.F);
+        W value = zero;
         if (r < kept)
         {
-            value = past[(bh * a.pastLen + r) * a.headSize + d];
+            value = past[(bh * pastLen + r) * headWords + d];
         }
-        else if (r < kept + a.seqLen)
+        else if (r < kept + seqLen)
         {
-            value = static_cast<T const*>(fresh.data)[b * fresh.batchStride + h * fresh.headStride
+            value = static_cast<W const*>(fresh.data)[b * fresh.batchStride + h * fresh.headStride
                 + static_cast<int64_t>(r - kept) * fresh.seqStride + d];
         }
         present[i] = value;
     }
 }
 
+template <typename W>
+cudaError_t appendWords(GqaArgs const& a, HeadView fresh, void const* past, void* present, int32_t const* qStart,
+    int64_t elemsPerWord, cudaStream_t stream) noexcept
+{
+    fresh.batchStride /= elemsPerWord;
+    fresh.headStride /= elemsPerWord;
+    fresh.seqStride /= elemsPerWord;
+    auto const headWords = static_cast<int32_t>(a.headSize / elemsPerWord);
+    int64_t const total = static_cast<int64_t>(a.batch) * a.kvNumHeads * a.presentLen * headWords;
+    appendCacheKernel<W><<<gridFor(total), kBlockThreads, 0, stream>>>(fresh, static_cast<W const*>(past),
+        static_cast<W*>(present), qStart, a.kvNumHeads, a.pastLen, a.presentLen, a.seqLen, headWords, total);
+    return cudaGetLastError();
+}
+
+bool aligned16(void const* p) noexcept
+{
+    return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
 cudaError_t appendCache(GqaArgs const& a, HeadView const& fresh, void const* past, void* present,
     int32_t const* qStart, cudaStream_t stream) noexcept
 {
-    int64_t const total = static_cast<int64_t>(a.batch) * a.kvNumHeads * a.presentLen * a.headSize;
-    if (total == 0)
+    if (static_cast<int64_t>(a.batch) * a.kvNumHeads * a.presentLen * a.headSize == 0)
     {
         return cudaSuccess;
     }
+    auto const perVector = static_cast<int64_t>(16 / dtypeSize(a.dtype));
+    bool const vectors = a.headSize % perVector == 0 && fresh.batchStride % perVector == 0
+        && fresh.headStride % perVector == 0 && fresh.seqStride % perVector == 0 && aligned16(fresh.data)
+        && aligned16(past) && aligned16(present);
+    if (vectors)
+    {
+        return appendWords<uint4>(a, fresh, past, present, qStart, perVector, stream);
+    }
     return forFloatOrBf16Type(a.dtype, [&](auto t) {
         using T = decltype(t);
-        appendCacheKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(
-            fresh, static_cast<T const*>(past), static_cast<T*>(present), qStart, a, total);
-        return cudaGetLastError();
+        return appendWords<T>(a, fresh, past, present, qStart, 1, stream);
     });
 }
 
