@@ -108,7 +108,9 @@ def test_rewrite_replaces_what_tensorrt_10_16_rejects(tmp_path: Path, capsys, na
     node = onnx.load(out).graph.node[0]
     assert node.op_type == "TrtplugOnnxAttention"
     assert helper.get_attribute_value(next(a for a in node.attribute if a.name == "num_outputs")) == outputs
-    assert main(["parity", "--model", str(source), "--rewritten", str(out)]) == 0
+    feeds = tmp_path / "feeds.npz"  # nonpad_kv_seqlen must stay within the keys: real values, not random ones
+    np.savez(feeds, **inputs)
+    assert main(["parity", "--model", str(source), "--rewritten", str(out), "--inputs", str(feeds)]) == 0
     assert "pass" in capsys.readouterr().out
 
 
@@ -132,3 +134,24 @@ def test_rewrite_refuses_an_unknown_qk_mode(tmp_path: Path, capsys) -> None:
     assert main(["rewrite", str(source), "-o", str(tmp_path / "o.onnx"), "--all-covered"]) in (0, 1)
     report = capsys.readouterr().out
     assert "0 replaced" in report and "qk_matmul_output_mode" in report
+
+
+def test_bench_workload_shapes_its_outputs_from_the_prototype() -> None:
+    from trtplug.bench.workload import bench_shapes, make_workload
+    from trtplug.parity.impl_base import pyplugin_module
+    from trtplug.registry import load_registry
+
+    spec = load_registry().get("onnx_attention")
+    shapes = bench_shapes(spec, pyplugin_module(spec), 1 << 20, 2)
+    w = make_workload(np, spec, shapes, "float16", 1, seed=0)
+    assert [o.shape for o in w.outputs] == [shapes["Q"]]  # num_outputs 1: Y, [batch, heads, seq, head]
+
+
+def test_torch_equivalent_matches_the_prototype() -> None:
+    torch = pytest.importorskip("torch")
+    inputs = random_inputs(np.random.default_rng(3), {"Q": (2, 4, 5, 8), "K": (2, 2, 7, 8), "V": (2, 2, 7, 8)})
+    attrs = {"is_causal": 1, "scale": 0.25}
+    want = prototype_outputs(inputs, 1, **attrs)[0]
+    tensors = [torch.as_tensor(inputs[n]) for n in ("Q", "K", "V")]
+    got = onnx_attention.torch_equivalent(torch, tensors, {**attrs}).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5, rtol=1e-5)

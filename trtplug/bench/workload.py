@@ -77,9 +77,21 @@ def make_workload(
             if t is not None:
                 host[t.name] = _values(cp, rng, spec, t.name, shapes, dtype)
         inputs.append([None if t is None else cp.asarray(host[t.name]) for t in present(spec, case)])
-    outputs = [cp.empty(shape, dtype=dt) for _, shape, dt in output_specs(spec, case, dtype)]
+    known = _prototype_output_shapes(spec, inputs[0], case.attrs)
+    outputs = [cp.empty(shape, dtype=dt) for _, shape, dt in output_specs(spec, case, dtype, known)]
     nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)
     return Workload(case, inputs, outputs, nbytes)
+
+
+def _prototype_output_shapes(spec: OpSpec, inputs: list[Any], attrs: dict) -> list[tuple[int, ...]] | None:
+    """Output shapes the spec leaves to the inputs ("dynamic:"), from the prototype's
+    `output_shapes(inputs, attrs)` when it has one (attention: shapes from several inputs)."""
+    from trtplug.parity.impl_base import pyplugin_module
+
+    if not any(is_value_dependent(t.shape) for t in spec.outputs):
+        return None
+    prototype = pyplugin_module(spec)
+    return prototype.output_shapes(inputs, attrs) if hasattr(prototype, "output_shapes") else None
 
 
 def traffic_bytes(prototype: ModuleType, workload: Workload, dtype: str) -> int:
