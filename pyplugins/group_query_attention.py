@@ -162,6 +162,8 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
 # cache sized to the request; the op reads the cache and writes the grown one.
 def bench_attrs() -> dict[str, int]:
     return {"num_heads": 32, "kv_num_heads": 8}
+
+
 _BENCH = {"B": 4, "N": 32, "Nk": 8, "H": 128}
 
 
