@@ -67,7 +67,8 @@ def attention(
         bias=bias,
         mask=mask,
     )
-    weights = masked_softmax(xp, scores, masked, zero_fully_masked)
+    sink = _sink_logits(xp, q.shape[1], head_sink, smooth_softmax)
+    weights = masked_softmax(xp, scores, masked, zero_fully_masked, sink)
     with _quiet(xp):
         out = xp.matmul(weights, v)
     return out.astype(xp.float32)
@@ -108,12 +109,12 @@ def score_stages(
     return capped, scores, xp.broadcast_to(masked, scores.shape)
 
 
-def masked_softmax(xp: ModuleType, scores: Any, masked: Any, zero_fully_masked: bool = True) -> Any:
+def masked_softmax(xp: ModuleType, scores: Any, masked: Any, zero_fully_masked: bool = True, sink: Any = None) -> Any:
     """Softmax over the last axis with masked keys left out; a row with every key masked gives
-    zeros (or NaN, as softmax of all -inf does, when not zero_fully_masked)."""
+    zeros (or NaN, as softmax of all -inf does, when not zero_fully_masked). `sink` [1, heads,
+    1, 1]: one more logit per row that attends to nothing (GroupQueryAttention's head sink)."""
     scores = xp.where(masked, xp.float32(-xp.inf), scores)
     peak = scores.max(axis=-1, keepdims=True)
-    sink = _sink_logits(xp, q.shape[1], head_sink, smooth_softmax)
     if sink is not None:
         peak = xp.maximum(peak, sink)
     peak = xp.where(xp.isfinite(peak), peak, xp.float32(0))
