@@ -56,7 +56,7 @@ def creator_drift(spec: OpSpec, fields: list[dict], defaults: dict[str, Any], nb
 
 
 # Valid values for the spec attributes that are required (they have no default to send).
-REQUIRED_SAMPLES = {"direction": "LEFT", "kernel_shape": [2, 2]}
+REQUIRED_SAMPLES = {"direction": "LEFT", "kernel_shape": [2, 2], "antialias": 1, "mode": "linear"}
 
 
 def _spec_defaults(spec: OpSpec) -> dict[str, Any]:

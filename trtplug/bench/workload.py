@@ -2,7 +2,10 @@
 
 Row-wise ops (inputs shaped like the first or like its last dimension) get a first input of shape (rows, 1024) sized
 to the request; other ops name their shapes in their prototype module with
-`bench_shapes(nbytes, itemsize) -> {input name: shape}`.
+`bench_shapes(nbytes, itemsize) -> {input name: shape}`. A prototype may also give the fields
+that fix its work (`bench_attrs() -> {field: value}`: Resize's sizes, attention head counts),
+inputs whose values must agree with the shapes (`bench_inputs(shapes, rng) -> {input name: array}`),
+and value-dependent output shapes (`output_shapes(inputs, attrs)`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from trtplug.parity.cases import Case, default_attrs, present, random_values, shapes_for
-from trtplug.parity.impl_base import output_specs
+from trtplug.parity.impl_base import output_specs, pyplugin_module
 from trtplug.protolib.dtypes import (
     BFLOAT16,
     Bf16Device,
@@ -82,16 +85,23 @@ def _values(cp: ModuleType, rng: np.random.Generator, spec: OpSpec, name: str, s
 def make_workload(
     cp: ModuleType, spec: OpSpec, shapes: dict[str, tuple[int, ...]], dtype: str, sets: int, seed: int
 ) -> Workload:
-    case = Case("bench", shapes, default_attrs(spec))
+    prototype = pyplugin_module(spec)
+    # An op whose fields fix its work (Resize's sizes) names them: bench_attrs() over the defaults.
+    attrs = {**default_attrs(spec), **(prototype.bench_attrs() if hasattr(prototype, "bench_attrs") else {})}
+    case = Case("bench", shapes, attrs)
     rng = np.random.default_rng(seed)
     inputs = []
     for _ in range(sets):
+        fixed = prototype.bench_inputs(shapes, rng) if hasattr(prototype, "bench_inputs") else {}
         host = {}
         for t in present(spec, case):
             if t is not None:
-                host[t.name] = _values(cp, rng, spec, t.name, shapes, dtype)
+                host[t.name] = fixed[t.name] if t.name in fixed else _values(cp, rng, spec, t.name, shapes, dtype)
         inputs.append([None if t is None else to_device(cp, host[t.name]) for t in present(spec, case)])
-    specs = output_specs(spec, case, dtype)
+    known = None  # value-dependent output shapes: the prototype's rule from the inputs (by position) and fields
+    if any(is_value_dependent(t.shape) for t in spec.outputs) and hasattr(prototype, "output_shapes"):
+        known = prototype.output_shapes(inputs[0], attrs)
+    specs = output_specs(spec, case, dtype, known)
     outputs = [device_empty(cp, shape, dt) for _, shape, dt in specs]
     nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)
     if dtype != BFLOAT16:
