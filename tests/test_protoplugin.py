@@ -107,8 +107,9 @@ def test_symbolic_output_shapes_agree_with_the_spec_rules(key: str) -> None:
         known = dict(case.shapes) if case is not None else dict(shapes_for(spec, (3, 5), True))
         known = {t.name: tuple(known[t.name]) for t in spec.plugin_inputs if t.name in known}
         dims = [tuple(ConstExpr(d) for d in known[t.name]) for t in spec.plugin_inputs if t.name in known]
-        got = shapes.output_shapes(CONST_TRT, spec, dims, ConstBuilder())
-        want = [apply_rule(t.shape, known) for t in spec.outputs]
+        attrs = {a.name: a.default for a in spec.attributes} | (case.attrs if case is not None else {})
+        got = shapes.output_shapes(CONST_TRT, spec, dims, ConstBuilder(), attrs)
+        want = [apply_rule(t.shape, known, attrs) for t in spec.outputs]
         assert list(got) == want, (key, known)
 
 
