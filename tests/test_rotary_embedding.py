@@ -14,7 +14,7 @@ from onnx import TensorProto, helper
 from trtplug.pyplugins import rotary_embedding as prototypes
 
 from trtplug.cli import main
-from trtplug.parity.cases import default_cases, make_inputs
+from trtplug.parity.cases import Case, default_attrs, default_cases, make_inputs
 from trtplug.parity.conformance import conformance_cases
 from trtplug.parity.reference import run_reference
 from trtplug.registry import load_registry
@@ -184,3 +184,17 @@ def test_rewrite_refuses_a_bad_interleaved_value(tmp_path: Path, capsys) -> None
     reasons = [c["reason"] for c in doc["changes"] if c["action"] == "left"]
     assert any("interleaved" in r for r in reasons), doc["changes"]
     assert [n.op_type for n in onnx.load(out).graph.node] == ["RotaryEmbedding"]
+
+
+@pytest.mark.parametrize("key", MEMBERS)
+def test_bench_shapes_are_a_valid_llm_case(key: str) -> None:
+    """`trtplug bench` shapes: 32 heads of 128 at the requested size, positions inside the cache."""
+    spec = load_registry().get(key)
+    member = prototypes.members[key]
+    shapes = member.bench_shapes(4 * 32 * 128 * 2 * 3, 2)  # three tokens of fp16
+    x_name = spec.inputs[0].name
+    assert shapes[x_name] == (4, 32, 3, 128) and member.bench_bytes(shapes, 2) == 2 * 4 * 32 * 3 * 128 * 2
+    case = Case("bench", shapes, {**default_attrs(spec)})
+    inputs = make_inputs(spec, case, seed=0)
+    (expected,) = run_reference(spec, case, inputs)
+    np.testing.assert_allclose(run_prototype(key, inputs, dict(case.attrs), expected.shape), expected, atol=1e-5)
