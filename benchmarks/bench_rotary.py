@@ -14,18 +14,10 @@ from typing import Any
 
 from trtplug import native
 from trtplug.bench.timing import copy_bandwidth_gbs, time_ms
+from trtplug.protolib.dtypes import Bf16Device
 from trtplug.registry import load_registry
 
 MAX_POSITION = 8192
-
-
-class Bf16Device:
-    """A cupy uint16 array exported as bfloat16 ("<V2", what the bindings read as bf16)."""
-
-    def __init__(self, bits: Any) -> None:
-        self.bits = bits
-        self.shape = bits.shape
-        self.__cuda_array_interface__ = {**bits.__cuda_array_interface__, "typestr": "<V2"}
 
 
 def device_inputs(cp: Any, torch: Any, a: argparse.Namespace, dtype: str, three_d: bool, rot: int) -> SimpleNamespace:

@@ -7,11 +7,10 @@ are poisoned with NaN first."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
+from tests.device_arrays import FLOAT_DTYPES, as_float64, host_values, offset_view, poisoned_view, untouched
 from trtplug import native
 from trtplug.parity.cases import Case, default_cases, make_inputs
 from trtplug.parity.reference import run_reference
@@ -30,32 +29,23 @@ def parity_case(op: str, name: str) -> Case:
     return next(c for c in default_cases(load_registry().get(op)) if c.name == name)
 
 
-def offset_view(cp, host: np.ndarray, offset: int):
-    """A device copy of `host` starting `offset` elements into its buffer (offset 1: misaligned)."""
-    buf = cp.empty(host.size + offset, dtype=host.dtype)
-    view = buf[offset:].reshape(host.shape)
-    view[...] = cp.asarray(host)
-    return view
-
-
 def run_case(cp, op: str, case: Case, dtype: str, offset: int, seed: int, execute, in_place: bool = False):
     spec = load_registry().get(op)
     host = make_inputs(spec, case, seed)
-    inputs = {k: v.astype(dtype) if v.dtype == np.float32 else v for k, v in host.items()}
+    inputs = {k: host_values(v, dtype) if v.dtype == np.float32 else v for k, v in host.items()}
     ins = [offset_view(cp, inputs[t.name], offset) for t in spec.inputs if t.name in inputs]
-    x = ins[0]
-    buf = cp.full(x.size + offset, cp.nan, dtype=dtype)
-    out = x if in_place else buf[offset:].reshape(x.shape)
+    buf, view = poisoned_view(cp, inputs[spec.inputs[0].name].shape, dtype, offset)
+    out = ins[0] if in_place else view
     execute(spec, ins, [out], case.attrs)
     cp.cuda.get_current_stream().synchronize()
     (expected,) = run_reference(spec, case, inputs)
     tol = spec.tolerance(dtype)
-    np.testing.assert_allclose(out.get().astype(np.float64), expected, atol=tol.atol, rtol=tol.rtol)
-    assert in_place or offset == 0 or math.isnan(float(buf[0]))  # nothing written before the view
+    np.testing.assert_allclose(as_float64(out), expected, atol=tol.atol, rtol=tol.rtol)
+    assert in_place or offset == 0 or untouched(buf)  # nothing written before the view
 
 
 @pytest.mark.parametrize(("op", "name"), PARAMS)
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "misaligned"])
 def test_binding(cp, ext, op, name, dtype, offset, seed) -> None:
     def execute(spec, ins, outs, attrs):
@@ -65,7 +55,7 @@ def test_binding(cp, ext, op, name, dtype, offset, seed) -> None:
 
 
 @pytest.mark.parametrize(("op", "name"), PARAMS)
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_binding_in_place(cp, ext, op, name, dtype, seed) -> None:
     """Output aliasing the input: every thread reads what it writes before writing it."""
 
@@ -77,7 +67,7 @@ def test_binding_in_place(cp, ext, op, name, dtype, seed) -> None:
 
 @pytest.mark.pluginlib
 @pytest.mark.parametrize(("op", "name"), PARAMS)
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("phase", ["build", "runtime"])
 def test_plugin(cp, library, op, name, dtype, phase, seed) -> None:
     def execute(spec, ins, outs, attrs):

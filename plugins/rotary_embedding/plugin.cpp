@@ -12,11 +12,6 @@ namespace
 
 using nvinfer1::DataType;
 
-bool isRotaryFloat(DataType t) noexcept
-{
-    return isFloat(t) || t == DataType::kBF16;
-}
-
 template <class Glue>
 class RotaryEmbeddingPlugin : public GluePlugin<RotaryEmbeddingPlugin<Glue>, Glue>
 {
@@ -31,7 +26,7 @@ public:
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
         int32_t const x = rotaryInputs(this->params()).x;
-        TRTPLUG_ENSURE(isRotaryFloat(in[x]),
+        TRTPLUG_ENSURE(isFloatOrBf16(in[x]),
             std::string("input must be float32, float16 or bfloat16, got ") + trtTypeName(in[x]));
         out[0] = in[x];
     }
@@ -54,7 +49,7 @@ public:
         }
         if (pos == idx.x)
         {
-            return isRotaryFloat(d.type);
+            return isFloatOrBf16(d.type);
         }
         if (pos == idx.positions && pos < nbInputs)
         {

@@ -1,6 +1,7 @@
-// launchRotary and rotaryProblemError (plugins/common/rotary.h): the shared rotary pass of the
-// RotaryEmbedding family and GroupQueryAttention's do_rotary. Picks 16-byte groups when every
-// pointer, stride and extent allows them, else one element at a time.
+// launchRotary and rotaryProblemError (rotary.h): the shared rotary pass of the RotaryEmbedding
+// family and GroupQueryAttention's do_rotary. Picks 16-byte groups when every pointer, stride
+// and extent allows them, else one element at a time; in place, the dims past rotaryDim are
+// already where they belong and are not copied.
 #include "common/dtype_dispatch.cuh"
 #include "common/rotary.cuh"
 
@@ -17,6 +18,18 @@ using rotary_detail::rotaryKernel;
 int64_t rowCount(RotaryProblem const& p) noexcept
 {
     return int64_t{p.batch} * p.heads * p.seqLen;
+}
+
+bool inPlace(RotaryProblem const& p) noexcept
+{
+    return p.out.data == p.in.data && p.out.batchStride == p.in.batchStride && p.out.headStride == p.in.headStride
+        && p.out.seqStride == p.in.seqStride;
+}
+
+//! Work units of one row: groups of kVec rotary pairs, then (not in place) groups of kVec copied dims.
+int64_t unitsPerRow(RotaryProblem const& p, int kVec) noexcept
+{
+    return p.rotaryDim / 2 / kVec + (inPlace(p) ? 0 : (p.headDim - p.rotaryDim) / kVec);
 }
 
 //! True when kVec-element groups start at kVec-aligned addresses in every row of every tensor.
@@ -38,7 +51,7 @@ cudaError_t launchGroups(RotaryProblem const& p, cudaStream_t stream) noexcept
     using Index = typename RotaryGrid<kWide>::Index;
     using Divmod = typename RotaryGrid<kWide>::Divmod;
     int32_t const rotaryUnits = p.rotaryDim / 2 / kVec;
-    int32_t const units = rotaryUnits + (p.headDim - p.rotaryDim) / kVec;
+    auto const units = static_cast<int32_t>(unitsPerRow(p, kVec));
     // Rows follow memory: heads innermost when a token's heads sit closer than its successor.
     g.headsInner = p.in.headStride <= p.in.seqStride;
     g.work = static_cast<Index>(rowCount(p) * units);
@@ -53,7 +66,7 @@ cudaError_t launchGroups(RotaryProblem const& p, cudaStream_t stream) noexcept
 template <typename T, int kVec>
 cudaError_t launchWidth(RotaryProblem const& p, cudaStream_t stream) noexcept
 {
-    int64_t const units = p.rotaryDim / 2 / kVec + (p.headDim - p.rotaryDim) / kVec;
+    int64_t const units = unitsPerRow(p, kVec);
     bool const wide = rowCount(p) * units + kBlockThreads * int64_t{multiprocessorCount()} * 32
         > std::numeric_limits<int32_t>::max();
     return wide ? launchGroups<T, kVec, true>(p, stream) : launchGroups<T, kVec, false>(p, stream);
@@ -71,9 +84,9 @@ char const* rotaryProblemError(RotaryProblem const& p) noexcept
     {
         return "rotary: batch, heads, seqLen and headDim must be >= 0";
     }
-    if (p.rotaryDim <= 0 || p.rotaryDim % 2 != 0 || p.rotaryDim > p.headDim)
+    if (p.rotaryDim < 0 || p.rotaryDim % 2 != 0 || p.rotaryDim > p.headDim)
     {
-        return "rotary: rotaryDim must be even, > 0 and <= headDim";
+        return "rotary: rotaryDim must be even, >= 0 and <= headDim";
     }
     if (!p.cachePerToken && p.maxPosition < 0)
     {
@@ -83,7 +96,8 @@ char const* rotaryProblemError(RotaryProblem const& p) noexcept
     {
         return "rotary: input and output must not be null";
     }
-    if (rowCount(p) > 0 && (p.cosCache == nullptr || p.sinCache == nullptr) && (p.cachePerToken || p.maxPosition > 0))
+    bool const readsCaches = p.rotaryDim > 0 && (p.cachePerToken || p.maxPosition > 0);
+    if (rowCount(p) > 0 && readsCaches && (p.cosCache == nullptr || p.sinCache == nullptr))
     {
         return "rotary: cos and sin caches must not be null";
     }
@@ -96,7 +110,7 @@ cudaError_t launchRotary(RotaryProblem const& p, cudaStream_t stream) noexcept
     {
         return cudaErrorInvalidValue;
     }
-    if (rowCount(p) == 0)
+    if (rowCount(p) == 0 || unitsPerRow(p, 1) == 0)
     {
         return cudaSuccess;
     }
