@@ -198,3 +198,24 @@ def test_bench_shapes_are_a_valid_llm_case(key: str) -> None:
     inputs = make_inputs(spec, case, seed=0)
     (expected,) = run_reference(spec, case, inputs)
     np.testing.assert_allclose(run_prototype(key, inputs, dict(case.attrs), expected.shape), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("key", MEMBERS)
+def test_bench_workload_runs_the_prototype_and_torch_agrees(key: str) -> None:
+    """`trtplug bench --op KEY`: its workload is a valid call, and torch's side computes the same."""
+    from trtplug.bench.workload import bench_shapes, make_workload
+    from trtplug.parity.impl_base import pyplugin_module
+
+    spec = load_registry().get(key)
+    member = pyplugin_module(spec)
+    shapes = bench_shapes(spec, member, 4 * 32 * 128 * 4 * 5, 4)
+    w = make_workload(np, spec, shapes, "float32", 1, seed=0)
+    inputs = [a for a in w.inputs[0] if a is not None]
+    positions = next(a for a in inputs if a.dtype == np.int64)
+    assert positions.min() >= 0 and positions.max() < shapes["cos_cache"][0]
+    y = np.full(inputs[0].shape, np.nan, np.float32)
+    member.forward(np, inputs, [y], w.case.attrs)
+    assert np.isfinite(y).all()
+    torch = pytest.importorskip("torch")
+    got = member.torch_equivalent(torch, [torch.as_tensor(a) for a in inputs], w.case.attrs).numpy()
+    np.testing.assert_allclose(got, y, rtol=1e-4, atol=1e-4)
