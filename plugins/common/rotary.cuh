@@ -136,33 +136,42 @@ __device__ __forceinline__ void rotateGroup(
     storeVec<T, kVec>(y + second, b);
 }
 
-//! Grid-stride over (row, unit); a row's units are its rotary groups, then groups of kVec dims
-//! past rotaryDim copied unchanged. Every unit reads all it writes first, so out may alias in.
+//! Work unit i of the launch: (row, unit) from i, then a rotary group or a group of kVec dims
+//! past rotaryDim copied unchanged. Each unit reads all it writes first, so out may alias in.
+template <typename T, int kVec, bool kWide>
+__device__ __forceinline__ void rotaryUnit(
+    RotaryProblem const& p, RotaryGrid<kWide> const& g, typename RotaryGrid<kWide>::Index i)
+{
+    using Index = typename RotaryGrid<kWide>::Index;
+    Index const r = g.units.div(i);
+    auto const unit = static_cast<int32_t>(i - r * g.units.divisor);
+    Index const rest = g.inner.div(r);
+    Index const middle = g.middle.mod(rest);
+    auto const b = static_cast<int64_t>(g.middle.div(rest));
+    auto const n = static_cast<int64_t>(g.headsInner ? r - rest * g.inner.divisor : middle);
+    auto const s = static_cast<int64_t>(g.headsInner ? middle : r - rest * g.inner.divisor);
+    T const* x
+        = static_cast<T const*>(p.in.data) + b * p.in.batchStride + n * p.in.headStride + s * p.in.seqStride;
+    T* y = static_cast<T*>(p.out.data) + b * p.out.batchStride + n * p.out.headStride + s * p.out.seqStride;
+    if (unit < g.rotaryUnits)
+    {
+        rotateGroup<T, kVec>(p, x, y, cacheRow(p, b, s), unit * kVec);
+    }
+    else
+    {
+        int32_t const d = p.rotaryDim + (unit - g.rotaryUnits) * kVec;
+        *reinterpret_cast<Vec<T, kVec>*>(y + d) = *reinterpret_cast<Vec<T, kVec> const*>(x + d);
+    }
+}
+
+//! Grid-stride over the launch's (row, unit) work.
 template <typename T, int kVec, bool kWide>
 __global__ void rotaryKernel(RotaryProblem const p, RotaryGrid<kWide> const g)
 {
     using Index = typename RotaryGrid<kWide>::Index;
     for (Index i = blockIdx.x * Index{blockDim.x} + threadIdx.x; i < g.work; i += Index{gridDim.x} * blockDim.x)
     {
-        Index const r = g.units.div(i);
-        auto const unit = static_cast<int32_t>(i - r * g.units.divisor);
-        Index const rest = g.inner.div(r);
-        Index const middle = g.middle.mod(rest);
-        auto const b = static_cast<int64_t>(g.middle.div(rest));
-        auto const n = static_cast<int64_t>(g.headsInner ? r - rest * g.inner.divisor : middle);
-        auto const s = static_cast<int64_t>(g.headsInner ? middle : r - rest * g.inner.divisor);
-        T const* x = static_cast<T const*>(p.in.data) + b * p.in.batchStride + n * p.in.headStride
-            + s * p.in.seqStride;
-        T* y = static_cast<T*>(p.out.data) + b * p.out.batchStride + n * p.out.headStride + s * p.out.seqStride;
-        if (unit < g.rotaryUnits)
-        {
-            rotateGroup<T, kVec>(p, x, y, cacheRow(p, b, s), unit * kVec);
-        }
-        else
-        {
-            int32_t const d = p.rotaryDim + (unit - g.rotaryUnits) * kVec;
-            *reinterpret_cast<Vec<T, kVec>*>(y + d) = *reinterpret_cast<Vec<T, kVec> const*>(x + d);
-        }
+        rotaryUnit<T, kVec, kWide>(p, g, i);
     }
 }
 
