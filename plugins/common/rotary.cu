@@ -1,73 +1,75 @@
-// Rotary position embedding (rotary.h): one thread per rotated pair or copied element of a head
-// row, rows strided as the views say, so BSNH, BNSH and packed QKV are rotated where they lie.
+// launchRotary and rotaryProblemError (rotary.h): the shared rotary pass of the RotaryEmbedding
+// family and GroupQueryAttention's do_rotary. Picks 16-byte groups when every pointer, stride
+// and extent allows them, else one element at a time; in place, the dims past rotaryDim are
+// already where they belong and are not copied.
 #include "common/dtype_dispatch.cuh"
-#include "common/launch.cuh"
-#include "common/rotary.h"
+#include "common/rotary.cuh"
+
+#include <limits>
 
 namespace trtplug
 {
 namespace
 {
 
-//! Row r = ((b * heads) + h) * seqLen + s of a [batch, heads, seqLen, dim] view.
-struct RowIndex
-{
-    int64_t b, h, s;
-};
+using rotary_detail::RotaryGrid;
+using rotary_detail::rotaryKernel;
 
-__device__ __forceinline__ RowIndex rowIndex(RotaryProblem const& p, int64_t row)
+int64_t rowCount(RotaryProblem const& p) noexcept
 {
-    int64_t const s = row % p.seqLen;
-    int64_t const bh = row / p.seqLen;
-    return {bh / p.heads, bh % p.heads, s};
+    return int64_t{p.batch} * p.heads * p.seqLen;
 }
 
-//! The cos/sin row offset of token (b, s), or -1 when its position is outside the cache.
-__device__ __forceinline__ int64_t cacheRow(RotaryProblem const& p, RowIndex const& r)
+bool inPlace(RotaryProblem const& p) noexcept
 {
-    if (p.cachePerToken)
-    {
-        return r.b * p.seqLen + r.s;
-    }
-    int64_t const pos = p.positionIds ? p.positionIds[r.b * p.posBatchStride + r.s * p.posSeqStride]
-                                      : (p.posStart ? p.posStart[r.b] : 0) + r.s;
-    return (pos >= 0 && pos < p.maxPosition) ? pos : -1;
+    return p.out.data == p.in.data && p.out.batchStride == p.in.batchStride && p.out.headStride == p.in.headStride
+        && p.out.seqStride == p.in.seqStride;
 }
 
-template <typename T>
-__global__ void rotaryKernel(RotaryProblem p, int64_t rows, int32_t unitsPerRow)
+//! Work units of one row: groups of kVec rotary pairs, then (not in place) groups of kVec copied dims.
+int64_t unitsPerRow(RotaryProblem const& p, int kVec) noexcept
 {
-    int32_t const half = p.rotaryDim / 2;
-    int64_t const total = rows * unitsPerRow;
-    for (int64_t t = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; t < total; t += int64_t{gridDim.x} * blockDim.x)
-    {
-        int64_t const row = t / unitsPerRow;
-        int32_t const unit = static_cast<int32_t>(t % unitsPerRow);
-        RowIndex const r = rowIndex(p, row);
-        T const* in = static_cast<T const*>(p.in.data) + r.b * p.in.batchStride + r.h * p.in.headStride
-            + r.s * p.in.seqStride;
-        T* out = static_cast<T*>(p.out.data) + r.b * p.out.batchStride + r.h * p.out.headStride
-            + r.s * p.out.seqStride;
-        if (unit >= half)
-        {
-            int32_t const d = p.rotaryDim + (unit - half); // past the rotary dims: copied
-            out[d] = in[d];
-            continue;
-        }
-        int32_t const i0 = p.interleaved ? 2 * unit : unit;
-        int32_t const i1 = p.interleaved ? 2 * unit + 1 : unit + half;
-        float const x0 = toFloat(in[i0]);
-        float const x1 = toFloat(in[i1]); // both read before either is written: in place is safe
-        int64_t const c = cacheRow(p, r);
-        float cos = 1.F, sin = 0.F;
-        if (c >= 0)
-        {
-            cos = toFloat(static_cast<T const*>(p.cosCache)[c * half + unit]);
-            sin = toFloat(static_cast<T const*>(p.sinCache)[c * half + unit]);
-        }
-        out[i0] = fromFloat<T>(x0 * cos - x1 * sin);
-        out[i1] = fromFloat<T>(x1 * cos + x0 * sin);
-    }
+    return p.rotaryDim / 2 / kVec + (inPlace(p) ? 0 : (p.headDim - p.rotaryDim) / kVec);
+}
+
+//! True when kVec-element groups start at kVec-aligned addresses in every row of every tensor.
+bool allowsGroups(RotaryProblem const& p, int kVec) noexcept
+{
+    size_t const bytes = dtypeSize(p.dtype) * kVec;
+    auto const divides = [kVec](int64_t v) { return v % kVec == 0; };
+    bool const positionsOk = p.cachePerToken || p.maxPosition >= 0;
+    return positionsOk && divides(p.rotaryDim / 2) && divides(p.headDim) && divides(p.in.batchStride)
+        && divides(p.in.headStride) && divides(p.in.seqStride) && divides(p.out.batchStride)
+        && divides(p.out.headStride) && divides(p.out.seqStride) && isAligned(p.in.data, bytes)
+        && isAligned(p.out.data, bytes) && isAligned(p.cosCache, bytes) && isAligned(p.sinCache, bytes);
+}
+
+template <typename T, int kVec, bool kWide>
+cudaError_t launchGroups(RotaryProblem const& p, cudaStream_t stream) noexcept
+{
+    RotaryGrid<kWide> g;
+    using Index = typename RotaryGrid<kWide>::Index;
+    using Divmod = typename RotaryGrid<kWide>::Divmod;
+    int32_t const rotaryUnits = p.rotaryDim / 2 / kVec;
+    auto const units = static_cast<int32_t>(unitsPerRow(p, kVec));
+    // Rows follow memory: heads innermost when a token's heads sit closer than its successor.
+    g.headsInner = p.in.headStride <= p.in.seqStride;
+    g.work = static_cast<Index>(rowCount(p) * units);
+    g.units = Divmod(units);
+    g.inner = Divmod(g.headsInner ? p.heads : p.seqLen);
+    g.middle = Divmod(g.headsInner ? p.seqLen : p.heads);
+    g.rotaryUnits = rotaryUnits;
+    rotaryKernel<T, kVec, kWide><<<gridFor(rowCount(p) * units), kBlockThreads, 0, stream>>>(p, g);
+    return cudaGetLastError();
+}
+
+template <typename T, int kVec>
+cudaError_t launchWidth(RotaryProblem const& p, cudaStream_t stream) noexcept
+{
+    int64_t const units = unitsPerRow(p, kVec);
+    bool const wide = rowCount(p) * units + kBlockThreads * int64_t{multiprocessorCount()} * 32
+        > std::numeric_limits<int32_t>::max();
+    return wide ? launchGroups<T, kVec, true>(p, stream) : launchGroups<T, kVec, false>(p, stream);
 }
 
 } // namespace
@@ -80,19 +82,24 @@ char const* rotaryProblemError(RotaryProblem const& p) noexcept
     }
     if (p.batch < 0 || p.heads < 0 || p.seqLen < 0 || p.headDim < 0)
     {
-        return "rotary: negative extent";
+        return "rotary: batch, heads, seqLen and headDim must be >= 0";
     }
     if (p.rotaryDim < 0 || p.rotaryDim % 2 != 0 || p.rotaryDim > p.headDim)
     {
-        return "rotary: rotary_embedding_dim must be even and at most the head size";
+        return "rotary: rotaryDim must be even, >= 0 and <= headDim";
     }
-    if (p.rotaryDim > 0 && (p.cosCache == nullptr || p.sinCache == nullptr))
+    if (!p.cachePerToken && p.maxPosition < 0)
     {
-        return "rotary: cos_cache and sin_cache are required";
+        return "rotary: maxPosition must be >= 0";
     }
-    if (p.rotaryDim > 0 && !p.cachePerToken && p.maxPosition < 1)
+    if (rowCount(p) > 0 && (p.in.data == nullptr || p.out.data == nullptr))
     {
-        return "rotary: the caches hold no position";
+        return "rotary: input and output must not be null";
+    }
+    bool const readsCaches = p.rotaryDim > 0 && (p.cachePerToken || p.maxPosition > 0);
+    if (rowCount(p) > 0 && readsCaches && (p.cosCache == nullptr || p.sinCache == nullptr))
+    {
+        return "rotary: cos and sin caches must not be null";
     }
     return nullptr;
 }
@@ -103,19 +110,14 @@ cudaError_t launchRotary(RotaryProblem const& p, cudaStream_t stream) noexcept
     {
         return cudaErrorInvalidValue;
     }
-    int64_t const rows = int64_t{p.batch} * p.heads * p.seqLen;
-    bool const inPlace = p.out.data == p.in.data && p.out.batchStride == p.in.batchStride
-        && p.out.headStride == p.in.headStride && p.out.seqStride == p.in.seqStride;
-    // In place, the dims past rotaryDim are already where they belong.
-    int32_t const units = p.rotaryDim / 2 + (inPlace ? 0 : p.headDim - p.rotaryDim);
-    if (rows == 0 || units == 0)
+    if (rowCount(p) == 0 || unitsPerRow(p, 1) == 0)
     {
         return cudaSuccess;
     }
-    return forFloatOrBf16Type(p.dtype, [&](auto tag) {
-        using T = decltype(tag);
-        rotaryKernel<T><<<gridFor(rows * units), kBlockThreads, 0, stream>>>(p, rows, units);
-        return cudaGetLastError();
+    return forFloatOrBf16Type(p.dtype, [&](auto zero) {
+        using T = decltype(zero);
+        constexpr int kVec = 16 / sizeof(T);
+        return allowsGroups(p, kVec) ? launchWidth<T, kVec>(p, stream) : launchWidth<T, 1>(p, stream);
     });
 }
 

@@ -27,11 +27,14 @@ struct RotaryProblem
     void const* sinCache{nullptr};
     int64_t maxPosition{0};
     //! Position of token s of batch b: positionIds[b * posBatchStride + s * posSeqStride] when
-    //! set, else (posStart ? posStart[b] : 0) + s.
+    //! set (positionIds[0] + s with positionOffset), else (posStart ? posStart[b] : 0) + s.
     int64_t const* positionIds{nullptr};
     int64_t posBatchStride{0};
     int64_t posSeqStride{1};
     int32_t const* posStart{nullptr};
+    //! true: positionIds holds one start position (com.microsoft RotaryEmbedding's [1] form);
+    //! token s of every batch sits at positionIds[0] + s and the strides are unused.
+    bool positionOffset{false};
     //! true: the caches are already gathered per token, [batch, seqLen, rotaryDim / 2] (ai.onnx
     //! RotaryEmbedding without position_ids); positions are then not used.
     bool cachePerToken{false};

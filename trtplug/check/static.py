@@ -30,7 +30,16 @@ DATA_PATH = Path(__file__).resolve().parent / "data" / "tensorrt_ops.toml"
 RELEASES = tuple(f"10.{minor}" for minor in range(17)) + tuple(f"11.{minor}" for minor in range(6))
 LATEST = {"10": "10.16", "11": "11.5"}
 VERSIONS = tuple(LATEST)
-CONDITION_KEYS = {"attribute", "input", "absent_input", "present_input", "same_shape", "input_rank", "max_outputs"}
+CONDITION_KEYS = {
+    "attribute",
+    "input",
+    "absent_input",
+    "present_input",
+    "same_shape",
+    "input_rank",
+    "input_type",
+    "max_outputs",
+}
 
 
 def resolve_version(text: str) -> str:
@@ -228,6 +237,12 @@ def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
         index = condition.get("absent_input", condition.get("present_input"))
         given = index < len(node.input) and bool(node.input[index])
         return given == ("present_input" in condition)
+    if "input_type" in condition:
+        index = condition["input_type"]
+        kind = site.scope.types.get(node.input[index]) if index < len(node.input) and node.input[index] else None
+        if kind is None or not kind.tensor_type.elem_type:
+            return True
+        return dtype_name(kind.tensor_type.elem_type) in condition["types"]
     if "input_rank" in condition:
         kind = site.scope.types.get(node.input[0]) if node.input else None
         if kind is None or not kind.tensor_type.HasField("shape"):

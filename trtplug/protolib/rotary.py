@@ -21,3 +21,29 @@ def rotate(xp: ModuleType, x: Any, cos: Any, sin: Any, rotary_dim: int, interlea
     pairs = xp.stack([ra, rb], axis=-1).reshape(rot.shape)
     rotated = pairs if interleaved else xp.concatenate([ra, rb], axis=-1)
     return xp.concatenate([rotated, rest], axis=-1)
+
+
+def rotary_embedding(
+    xp: ModuleType,
+    x: Any,
+    cos: Any,
+    sin: Any,
+    positions: Any | None,
+    num_heads: int,
+    rotary_dim: int,
+    interleaved: bool,
+) -> Any:
+    """RotaryEmbedding of x [B, N, S, H] or [B, S, N * H] (num_heads splits the last axis), same
+    shape out, float32. positions [B, S] index the [maxPos, rotary_dim / 2] caches; None: the
+    caches are already per token, [B, S, rotary_dim / 2]. rotary_dim 0 means the head size."""
+    four_d = x.ndim == 4
+    batch = x.shape[0]
+    tokens = x.shape[2] if four_d else x.shape[1]
+    bsnh = xp.transpose(x, (0, 2, 1, 3)) if four_d else x.reshape(batch, tokens, num_heads, x.shape[2] // num_heads)
+    rotary_dim = rotary_dim or bsnh.shape[3]
+    if positions is not None:
+        cos, sin = cos[positions], sin[positions]
+    cos = cos.reshape(batch, tokens, 1, rotary_dim // 2)
+    sin = sin.reshape(batch, tokens, 1, rotary_dim // 2)
+    y = rotate(xp, bsnh, cos, sin, rotary_dim, interleaved)
+    return xp.transpose(y, (0, 2, 1, 3)) if four_d else y.reshape(x.shape)

@@ -1,0 +1,179 @@
+// The rotary kernel behind launchRotary (plugins/common/rotary.h): one thread per group of kVec
+// rotary pairs or kVec copied dims of one (batch, head, token) row, math in float32. kVec > 1
+// moves each group as aligned vectors (the launcher checks pointers and strides allow it), so
+// the memory-bound pass reads and writes whole 16-byte words. Included only from .cu files.
+#pragma once
+
+#include "common/fast_divmod.cuh"
+#include "common/launch.cuh"
+#include "common/rotary.h"
+
+#include <cstdint>
+
+namespace trtplug
+{
+namespace rotary_detail
+{
+
+//! One launch's problem in the kernel's terms: row geometry and per-row work units, with the
+//! dividers of the (row, unit) index (32-bit multiply-high ones when the work fits).
+template <bool kWide>
+struct RotaryGrid
+{
+    using Index = typename IndexMath<kWide>::Index;
+    using Divmod = typename IndexMath<kWide>::Divmod;
+    Index work{0};            //!< batch * heads * seqLen * unitsPerRow
+    Divmod units;             //!< units per row: rotary groups, then copy groups
+    Divmod inner;             //!< extent of the fastest-varying row axis (heads or seqLen)
+    Divmod middle;            //!< extent of the other one
+    int32_t rotaryUnits{0};   //!< (rotaryDim / 2) / kVec
+    bool headsInner{false};   //!< rows run (b, s, n): heads adjacent in memory (BSNH, packed)
+};
+
+template <typename T, int kVec>
+__device__ __forceinline__ void loadVec(T const* p, float (&dst)[kVec])
+{
+    Vec<T, kVec> const v = *reinterpret_cast<Vec<T, kVec> const*>(p);
+#pragma unroll
+    for (int i = 0; i < kVec; ++i)
+    {
+        dst[i] = toFloat(v.v[i]);
+    }
+}
+
+template <typename T, int kVec>
+__device__ __forceinline__ void storeVec(T* p, float const (&src)[kVec])
+{
+    Vec<T, kVec> v;
+#pragma unroll
+    for (int i = 0; i < kVec; ++i)
+    {
+        v.v[i] = fromFloat<T>(src[i]);
+    }
+    *reinterpret_cast<Vec<T, kVec>*>(p) = v;
+}
+
+//! Row of cos/sin for token s of batch b, or -1 when its position is outside the cache.
+__device__ __forceinline__ int64_t cacheRow(RotaryProblem const& p, int64_t b, int64_t s)
+{
+    if (p.cachePerToken)
+    {
+        return b * p.seqLen + s;
+    }
+    int64_t pos = 0;
+    if (p.positionIds != nullptr && p.positionOffset)
+    {
+        pos = p.positionIds[0] + s;
+    }
+    else if (p.positionIds != nullptr)
+    {
+        pos = p.positionIds[b * p.posBatchStride + s * p.posSeqStride];
+    }
+    else
+    {
+        pos = (p.posStart != nullptr ? int64_t{p.posStart[b]} : 0) + s;
+    }
+    return pos >= 0 && pos < p.maxPosition ? pos : -1;
+}
+
+//! Rotates kVec pairs starting at pair index `pair` of one row (x -> y), or copies them when
+//! `row` is -1; pairs are (2i, 2i+1) interleaved, else (i, i + half).
+template <typename T, int kVec>
+__device__ __forceinline__ void rotateGroup(
+    RotaryProblem const& p, T const* x, T* y, int64_t row, int32_t pair)
+{
+    int32_t const half = p.rotaryDim / 2;
+    int32_t const first = p.interleaved ? 2 * pair : pair;
+    int32_t const second = p.interleaved ? 2 * pair + kVec : pair + half;
+    float a[kVec];
+    float b[kVec];
+    loadVec<T, kVec>(x + first, a);
+    loadVec<T, kVec>(x + second, b);
+    if (row >= 0)
+    {
+        float c[kVec];
+        float s[kVec];
+        loadVec<T, kVec>(static_cast<T const*>(p.cosCache) + row * half + pair, c);
+        loadVec<T, kVec>(static_cast<T const*>(p.sinCache) + row * half + pair, s);
+        if (p.interleaved && kVec == 1)
+        {
+            float const even = a[0];
+            a[0] = even * c[0] - b[0] * s[0];
+            b[0] = b[0] * c[0] + even * s[0];
+        }
+        else if (p.interleaved)
+        {
+            // a, b hold 2 * kVec consecutive dims: pairs (a0, a1), (a2, a3), ... then b's.
+            float out[2 * kVec];
+#pragma unroll
+            for (int i = 0; i < kVec; ++i)
+            {
+                int const lo = 2 * i < kVec ? 2 * i : 2 * i - kVec;
+                float const even = 2 * i < kVec ? a[lo] : b[lo];
+                float const odd = 2 * i < kVec ? a[lo + 1] : b[lo + 1];
+                out[2 * i] = even * c[i] - odd * s[i];
+                out[2 * i + 1] = odd * c[i] + even * s[i];
+            }
+#pragma unroll
+            for (int i = 0; i < kVec; ++i)
+            {
+                a[i] = out[i];
+                b[i] = out[kVec + i];
+            }
+        }
+        else
+        {
+#pragma unroll
+            for (int i = 0; i < kVec; ++i)
+            {
+                float const lo = a[i];
+                a[i] = lo * c[i] - b[i] * s[i];
+                b[i] = b[i] * c[i] + lo * s[i];
+            }
+        }
+    }
+    storeVec<T, kVec>(y + first, a);
+    storeVec<T, kVec>(y + second, b);
+}
+
+//! Work unit i of the launch: (row, unit) from i, then a rotary group or a group of kVec dims
+//! past rotaryDim copied unchanged. Each unit reads all it writes first, so out may alias in.
+template <typename T, int kVec, bool kWide>
+__device__ __forceinline__ void rotaryUnit(
+    RotaryProblem const& p, RotaryGrid<kWide> const& g, typename RotaryGrid<kWide>::Index i)
+{
+    using Index = typename RotaryGrid<kWide>::Index;
+    Index const r = g.units.div(i);
+    auto const unit = static_cast<int32_t>(i - r * g.units.divisor);
+    Index const rest = g.inner.div(r);
+    Index const middle = g.middle.mod(rest);
+    auto const b = static_cast<int64_t>(g.middle.div(rest));
+    auto const n = static_cast<int64_t>(g.headsInner ? r - rest * g.inner.divisor : middle);
+    auto const s = static_cast<int64_t>(g.headsInner ? middle : r - rest * g.inner.divisor);
+    T const* x
+        = static_cast<T const*>(p.in.data) + b * p.in.batchStride + n * p.in.headStride + s * p.in.seqStride;
+    T* y = static_cast<T*>(p.out.data) + b * p.out.batchStride + n * p.out.headStride + s * p.out.seqStride;
+    if (unit < g.rotaryUnits)
+    {
+        rotateGroup<T, kVec>(p, x, y, cacheRow(p, b, s), unit * kVec);
+    }
+    else
+    {
+        int32_t const d = p.rotaryDim + (unit - g.rotaryUnits) * kVec;
+        *reinterpret_cast<Vec<T, kVec>*>(y + d) = *reinterpret_cast<Vec<T, kVec> const*>(x + d);
+    }
+}
+
+//! Grid-stride over the launch's (row, unit) work.
+template <typename T, int kVec, bool kWide>
+__global__ void rotaryKernel(RotaryProblem const p, RotaryGrid<kWide> const g)
+{
+    using Index = typename RotaryGrid<kWide>::Index;
+    for (Index i = blockIdx.x * Index{blockDim.x} + threadIdx.x; i < g.work; i += Index{gridDim.x} * blockDim.x)
+    {
+        rotaryUnit<T, kVec, kWide>(p, g, i);
+    }
+}
+
+} // namespace rotary_detail
+} // namespace trtplug

@@ -1,0 +1,121 @@
+"""RotaryEmbedding prototypes (plugins/rotary_embedding/spec.toml), keyed by op key:
+
+- contrib_rotary_embedding: com.microsoft RotaryEmbedding(input, position_ids, cos_cache,
+  sin_cache); position_ids [B, S] or one offset [1] (token s at offset + s). `scale` and
+  `is_packed_batching` are accepted and, as in ONNX Runtime's CPU kernel, change nothing.
+- onnx_rotary_embedding: ai.onnx RotaryEmbedding-23(X, cos_cache, sin_cache, position_ids?);
+  without position_ids the caches are per token, [B, S, rotary_dim / 2].
+Both: input [B, N, S, H] or [B, S, N * H]; the core is trtplug/protolib/rotary.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+from trtplug.protolib.rotary import rotary_embedding
+
+Attrs = Mapping[str, Any]
+
+
+def _heads(x: Any, cos: Any, attrs: Attrs) -> int:
+    """num_heads of a 3-D input: the attribute, else hidden / (2 * cos_cache's last dim)."""
+    if x.ndim == 4:
+        return x.shape[1]
+    heads = int(attrs.get("num_heads", 0))
+    if heads <= 0:
+        heads = max(1, x.shape[2] // max(1, 2 * cos.shape[-1]))
+    return heads
+
+
+def _positions(xp: ModuleType, position_ids: Any, x: Any) -> Any:
+    """[B, S] positions: the ids themselves, or a [1] offset + 0..S-1 for every batch."""
+    batch, tokens = x.shape[0], x.shape[2] if x.ndim == 4 else x.shape[1]
+    if position_ids.ndim == 1:
+        offset = int(position_ids.reshape(-1)[0])
+        return xp.broadcast_to(xp.arange(tokens, dtype=xp.int64) + offset, (batch, tokens))
+    return position_ids.astype(xp.int64)
+
+
+def _write(xp: ModuleType, x: Any, cos: Any, sin: Any, positions: Any | None, out: Any, attrs: Attrs) -> None:
+    heads, rotary_dim = _heads(x, cos, attrs), int(attrs.get("rotary_embedding_dim", 0))
+    y = rotary_embedding(xp, x, cos, sin, positions, heads, rotary_dim, bool(attrs.get("interleaved", 0)))
+    out[...] = y.astype(out.dtype)
+
+
+def _contrib_forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:
+    x, position_ids, cos, sin = inputs[:4]
+    _write(xp, x, cos, sin, _positions(xp, position_ids, x), outputs[0], attrs)
+
+
+def _onnx_forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:
+    x, cos, sin = inputs[:3]
+    position_ids = inputs[3] if len(inputs) > 3 else None
+    _write(xp, x, cos, sin, position_ids, outputs[0], attrs)
+
+
+def _torch_rotary(torch: ModuleType, x: Any, cos: Any, sin: Any, attrs: Attrs) -> Any:
+    """What a torch user writes (the Llama rotate_half form) for 4-D [B, N, S, H] input and
+    per-token caches [B, S, H / 2], full rotary dim."""
+    cos = torch.cat([cos, cos], dim=-1).unsqueeze(1)
+    sin = torch.cat([sin, sin], dim=-1).unsqueeze(1)
+    lo, hi = x.chunk(2, dim=-1)
+    return x * cos + torch.cat([-hi, lo], dim=-1) * sin
+
+
+def _contrib_torch(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> Any:
+    x, position_ids, cos, sin = inputs[:4]
+    return _torch_rotary(torch, x, cos[position_ids], sin[position_ids], attrs)
+
+
+def _onnx_torch(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> Any:
+    x, cos, sin = inputs[:3]
+    if len(inputs) > 3 and inputs[3] is not None:
+        cos, sin = cos[inputs[3]], sin[inputs[3]]
+    return _torch_rotary(torch, x, cos, sin, attrs)
+
+
+# The issue's LLM shape: batch 4, 32 heads of 128, tokens scaled to ~nbytes of input.
+_BENCH_HEADS, _BENCH_HEAD_DIM, _BENCH_MAX_POS = 32, 128, 8192
+
+
+def _bench_tokens(nbytes: int, itemsize: int) -> int:
+    return max(1, min(_BENCH_MAX_POS, nbytes // itemsize // (4 * _BENCH_HEADS * _BENCH_HEAD_DIM)))
+
+
+def _contrib_bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    tokens, cache = _bench_tokens(nbytes, itemsize), (_BENCH_MAX_POS, _BENCH_HEAD_DIM // 2)
+    x = (4, _BENCH_HEADS, tokens, _BENCH_HEAD_DIM)
+    return {"input": x, "position_ids": (4, tokens), "cos_cache": cache, "sin_cache": cache}
+
+
+def _onnx_bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    tokens, cache = _bench_tokens(nbytes, itemsize), (_BENCH_MAX_POS, _BENCH_HEAD_DIM // 2)
+    x = (4, _BENCH_HEADS, tokens, _BENCH_HEAD_DIM)
+    return {"X": x, "cos_cache": cache, "sin_cache": cache, "position_ids": (4, tokens)}
+
+
+def _bench_bytes(shapes: dict[str, tuple[int, ...]], itemsize: int) -> int:
+    """Traffic floor: the input read and the output written once (cache rows stay in L2)."""
+    x = shapes.get("input", shapes.get("X"))
+    count = 1
+    for d in x:
+        count *= d
+    return 2 * count * itemsize
+
+
+members = {
+    "contrib_rotary_embedding": SimpleNamespace(
+        forward=_contrib_forward,
+        torch_equivalent=_contrib_torch,
+        bench_shapes=_contrib_bench_shapes,
+        bench_bytes=_bench_bytes,
+    ),
+    "onnx_rotary_embedding": SimpleNamespace(
+        forward=_onnx_forward,
+        torch_equivalent=_onnx_torch,
+        bench_shapes=_onnx_bench_shapes,
+        bench_bytes=_bench_bytes,
+    ),
+}

@@ -1,0 +1,115 @@
+"""The RotaryEmbedding family on a GPU beyond the parity suite: unaligned buffers (the
+one-element kernel path) and aligned ones (16-byte groups), in place (output aliasing the
+input), every member through its binding and its IPluginV3 plugin (build and runtime phase, on
+a side stream), and positions outside the cache (rows left unrotated). Results are compared with
+the op's parity reference (ONNX Runtime CPU, onnx.reference) at the spec's tolerances; outputs
+are poisoned with NaN first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.device_arrays import FLOAT_DTYPES, as_float64, host_values, offset_view, poisoned_view, untouched
+from trtplug import native
+from trtplug.parity.cases import Case, default_cases, make_inputs
+from trtplug.parity.reference import run_reference
+from trtplug.registry import load_registry
+
+pytestmark = pytest.mark.gpu
+
+CASES = {
+    "contrib_rotary_embedding": ["bsh-1", "bsh_no_num_heads-0", "bnsh-0", "partial_rotary-1", "offset-0", "odd-1"],
+    "onnx_rotary_embedding": ["bsh-1", "per_token_caches-0", "per_token_caches_bsh_partial-1", "odd-0"],
+}
+PARAMS = [(op, name) for op, names in CASES.items() for name in names]
+
+
+def parity_case(op: str, name: str) -> Case:
+    return next(c for c in default_cases(load_registry().get(op)) if c.name == name)
+
+
+def run_case(cp, op: str, case: Case, dtype: str, offset: int, seed: int, execute, in_place: bool = False):
+    spec = load_registry().get(op)
+    host = make_inputs(spec, case, seed)
+    inputs = {k: host_values(v, dtype) if v.dtype == np.float32 else v for k, v in host.items()}
+    ins = [offset_view(cp, inputs[t.name], offset) for t in spec.inputs if t.name in inputs]
+    buf, view = poisoned_view(cp, inputs[spec.inputs[0].name].shape, dtype, offset)
+    out = ins[0] if in_place else view
+    execute(spec, ins, [out], case.attrs)
+    cp.cuda.get_current_stream().synchronize()
+    (expected,) = run_reference(spec, case, inputs)
+    tol = spec.tolerance(dtype)
+    np.testing.assert_allclose(as_float64(out), expected, atol=tol.atol, rtol=tol.rtol)
+    assert in_place or offset == 0 or untouched(buf)  # nothing written before the view
+
+
+@pytest.mark.parametrize(("op", "name"), PARAMS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "misaligned"])
+def test_binding(cp, ext, op, name, dtype, offset, seed) -> None:
+    def execute(spec, ins, outs, attrs):
+        native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())
+
+    run_case(cp, op, parity_case(op, name), dtype, offset, seed, execute)
+
+
+@pytest.mark.parametrize(("op", "name"), PARAMS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_binding_in_place(cp, ext, op, name, dtype, seed) -> None:
+    """Output aliasing the input: every thread reads what it writes before writing it."""
+
+    def execute(spec, ins, outs, attrs):
+        native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())
+
+    run_case(cp, op, parity_case(op, name), dtype, 0, seed, execute, in_place=True)
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize(("op", "name"), PARAMS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("phase", ["build", "runtime"])
+def test_plugin(cp, library, op, name, dtype, phase, seed) -> None:
+    def execute(spec, ins, outs, attrs):
+        plugin = library.create(spec.plugin.name, "1", "trtplug", attrs)
+        assert plugin is not None
+        plugin = plugin if phase == "build" else plugin.round_trip()
+        stream = cp.cuda.Stream(non_blocking=True)  # a side stream: the plugin must use the one it is given
+        cp.cuda.get_current_stream().synchronize()
+        plugin.run(ins, outs, stream, synchronize=False)
+        stream.synchronize()
+
+    run_case(cp, op, parity_case(op, name), dtype, 1 if phase == "runtime" else 0, seed, execute)
+
+
+def test_positions_outside_the_cache_leave_their_row_unrotated(cp, ext) -> None:
+    spec = load_registry().get("contrib_rotary_embedding")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 2, 3, 8), dtype=np.float32)
+    cos = rng.standard_normal((4, 4), dtype=np.float32)
+    positions = np.array([[0, 4, -1]], dtype=np.int64)  # 4 and -1 are outside the 4-row cache
+    y = cp.full(x.shape, cp.nan, dtype=cp.float32)
+    ins = [cp.asarray(x), cp.asarray(positions), cp.asarray(cos), cp.asarray(cos)]
+    native.run_binding(spec, ext, ins, [y], {"interleaved": 0}, cp.cuda.get_current_stream())
+    got = y.get()
+    np.testing.assert_array_equal(got[:, :, 1:], x[:, :, 1:])
+    assert not np.allclose(got[:, :, 0], x[:, :, 0])  # position 0 is rotated
+
+
+@pytest.mark.parametrize(
+    ("shapes", "attrs", "message"),
+    [
+        ({"x": (2, 3, 10), "cos": (8, 2)}, {"num_heads": 4}, "not a multiple of num_heads"),
+        ({"x": (2, 3, 16), "cos": (8, 3)}, {"num_heads": 2}, "rotary_embedding_dim / 2 = 4"),
+        ({"x": (2, 3, 16), "cos": (8, 2)}, {"num_heads": 2, "rotary_embedding_dim": 5}, "must be even"),
+    ],
+)
+def test_binding_refuses_shapes_that_do_not_fit(cp, ext, shapes, attrs, message) -> None:
+    spec = load_registry().get("contrib_rotary_embedding")
+    x = cp.zeros(shapes["x"], dtype=cp.float32)
+    cos = cp.zeros(shapes["cos"], dtype=cp.float32)
+    positions = cp.zeros(shapes["x"][:2], dtype=cp.int64)
+    y = cp.full(shapes["x"], cp.nan, dtype=cp.float32)
+    with pytest.raises(ValueError, match=message):
+        native.run_binding(spec, ext, [x, positions, cos, cos], [y], attrs, cp.cuda.get_current_stream())
+    assert bool(cp.isnan(y).all())  # nothing was launched
