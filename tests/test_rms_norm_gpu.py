@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import require_built
+from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, is_bf16, to_bfloat16, to_host
 
 pytestmark = pytest.mark.gpu
 TOL = {"float32": 1e-4, "float16": 4e-3, "bfloat16": 2e-2}
@@ -31,39 +32,19 @@ SHAPES = [
 ]
 
 
-class Bf16Array:
-    """A bfloat16 device array as the bindings and the plugin host take it: uint16 storage
-    exported with typestr "<V2" (CuPy has no bfloat16)."""
-
-    def __init__(self, bits) -> None:
-        self.bits = bits
-        interface = dict(bits.__cuda_array_interface__)
-        interface["typestr"] = "<V2"
-        interface["descr"] = [("", "<V2")]
-        self.__cuda_array_interface__ = interface
-
-    def get(self) -> np.ndarray:
-        import ml_dtypes
-
-        return self.bits.get().view(ml_dtypes.bfloat16)
-
-
 def on_device(cp, host: np.ndarray, offset: int):
-    """A device copy starting `offset` elements into its allocation (offset 1: not 16-byte aligned)."""
-    bf16 = host.dtype.name == "bfloat16"
+    """A device copy starting `offset` elements into its allocation (offset 1: not 16-byte aligned);
+    bf16 as the bindings take it (Bf16Device: uint16 storage exported as "<V2")."""
+    bf16 = is_bf16(host)
     storage = host.view(np.uint16) if bf16 else host
     buf = cp.empty(storage.size + offset, dtype=storage.dtype)
     view = buf[offset:].reshape(storage.shape)
     view[...] = cp.asarray(storage)
-    return Bf16Array(view) if bf16 else view
+    return Bf16Device(view) if bf16 else view
 
 
 def host_array(values: np.ndarray, dtype: str) -> np.ndarray:
-    if dtype == "bfloat16":
-        import ml_dtypes
-
-        return values.astype(ml_dtypes.bfloat16)
-    return values.astype(dtype)
+    return to_bfloat16(values) if dtype == BFLOAT16 else values.astype(dtype)
 
 
 def reference(x: np.ndarray, scale: np.ndarray, axis: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -78,10 +59,10 @@ def poisoned(cp, shape, dtype: str, offset: int):
     return on_device(cp, host_array(np.full(shape, np.nan, np.float32), dtype), offset)
 
 
-def check(outputs, expected, dtype: str) -> None:
+def check(cp, outputs, expected, dtype: str) -> None:
     for i, (got, want) in enumerate(zip(outputs, expected, strict=False)):
         tol = TOL["float32"] if i == 1 else TOL[dtype]
-        actual = got.get().astype(np.float64)
+        actual = to_host(cp, got).astype(np.float64)
         np.testing.assert_allclose(actual, want, atol=tol, rtol=tol, err_msg=f"output {i}")
 
 
@@ -114,7 +95,7 @@ def test_binding(cp, members, key, dtype, shape, axis, scale_shape, offset, seed
         attrs["num_outputs"] = 2
     getattr(members, key)([on_device(cp, x, offset), on_device(cp, scale, offset)], outs, attrs)
     cp.cuda.get_current_stream().synchronize()
-    check(outs, reference(x, scale, axis, 1e-5), dtype)
+    check(cp, outs, reference(x, scale, axis, 1e-5), dtype)
 
 
 @pytest.mark.parametrize("key", PLUGINS)
@@ -137,7 +118,7 @@ def test_plugin(cp, library, key, dtype, count, phase, seed):
     cp.cuda.get_current_stream().synchronize()
     plugin.run(ins, outs, stream, synchronize=False)
     stream.synchronize()
-    check(outs, reference(x, scale, -2, 1e-6), dtype)
+    check(cp, outs, reference(x, scale, -2, 1e-6), dtype)
 
 
 def test_rows_past_2_31_elements(cp, members):

@@ -20,6 +20,7 @@ _RULES: dict[str, Callable[..., Shape]] = {
     "rows_of": lambda s: (*s[:-1], 1),  # per-row statistics (mean, inv_std_var): last axis reduced to 1
     "first_dim_of": lambda s: tuple(s[:1]),
     "append_last_dim_of": lambda a, b: (*a, b[-1]),  # e.g. ids (B, S) + table (V, H) -> (B, S, H)
+    "scalar": lambda s: (),  # a 0-D tensor whatever the referenced input's shape (CumSum's axis)
     "half_last_dim": lambda s: (*s[:-1], s[-1] // 2) if s else (),  # BiasSplitGelu: X's shape, last dim halved
 }
 

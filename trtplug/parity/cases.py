@@ -99,7 +99,8 @@ def hinted_cases(spec: OpSpec) -> list[Case]:
         cases.append(Case(hint.name, full, attrs, values=_present(hint.values, full)))
         # Optional outputs make a difference only where the plugin can skip them (output_count).
         skippable = spec.derived_attribute("output_count") is not None and any(t.optional for t in spec.outputs)
-        if any(t.optional for t in spec.inputs) or skippable:
+        optional = any(t.optional for t in spec.inputs) or skippable
+        if optional and spec.parity.required_only and hint.required_only:
             attrs = {**default_attrs(spec), **hint.attrs}
             required = shapes_for(spec, primary, False, hint.shapes, attrs=attrs)
             cases.append(Case(f"{hint.name}-required_only", required, attrs, values=_present(hint.values, required)))
@@ -185,7 +186,7 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
         shape = case.shapes[tensor.name]
         dtype = spec.dtypes_of(tensor)[0]
         if tensor.name in case.values:
-            inputs[tensor.name] = np.array(case.values[tensor.name], dtype=dtype)
+            inputs[tensor.name] = np.array(case.values[tensor.name], dtype=dtype).reshape(shape)
             continue
         periodic = case.period_rows and len(shape) > 1 and shape[0] > case.period_rows
         block = (case.period_rows, *shape[1:]) if periodic else shape

@@ -89,8 +89,9 @@ def plugin_specs(model: onnx.ModelProto, registry: Registry, impl: Impl) -> dict
     """(domain, op_type) -> spec of every plugin op the rewritten model uses, subgraphs included;
     raises when `impl` cannot run one of them."""
     from trtplug.graph_rewrites.plugin_node import plugin_domain as domain_of
+    from trtplug.protoplugin.plugin import NAMESPACE as PROTOTYPES
 
-    by_op = {(domain_of(s), s.plugin.name): s for s in registry}
+    by_op = {(domain, s.plugin.name): s for s in registry for domain in (domain_of(s), PROTOTYPES)}
     used = {}
     for _, node in iter_nodes(model.graph):
         spec = by_op.get((node.domain, node.op_type))
