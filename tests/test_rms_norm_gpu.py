@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import require_built
-from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, is_bf16, to_bfloat16, to_host
+from tests.device_arrays import as_float64, host_values, offset_view, poisoned_view
 
 pytestmark = pytest.mark.gpu
 TOL = {"float32": 1e-4, "float16": 4e-3, "bfloat16": 2e-2}
@@ -32,21 +32,6 @@ SHAPES = [
 ]
 
 
-def on_device(cp, host: np.ndarray, offset: int):
-    """A device copy starting `offset` elements into its allocation (offset 1: not 16-byte aligned);
-    bf16 as the bindings take it (Bf16Device: uint16 storage exported as "<V2")."""
-    bf16 = is_bf16(host)
-    storage = host.view(np.uint16) if bf16 else host
-    buf = cp.empty(storage.size + offset, dtype=storage.dtype)
-    view = buf[offset:].reshape(storage.shape)
-    view[...] = cp.asarray(storage)
-    return Bf16Device(view) if bf16 else view
-
-
-def host_array(values: np.ndarray, dtype: str) -> np.ndarray:
-    return to_bfloat16(values) if dtype == BFLOAT16 else values.astype(dtype)
-
-
 def reference(x: np.ndarray, scale: np.ndarray, axis: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
     axes = tuple(range(axis % x.ndim, x.ndim))
     x64 = x.astype(np.float64)
@@ -56,20 +41,20 @@ def reference(x: np.ndarray, scale: np.ndarray, axis: int, eps: float) -> tuple[
 
 
 def poisoned(cp, shape, dtype: str, offset: int):
-    return on_device(cp, host_array(np.full(shape, np.nan, np.float32), dtype), offset)
+    return poisoned_view(cp, shape, dtype, offset)[1]
 
 
-def check(cp, outputs, expected, dtype: str) -> None:
+def check(outputs, expected, dtype: str) -> None:
     for i, (got, want) in enumerate(zip(outputs, expected, strict=False)):
         tol = TOL["float32"] if i == 1 else TOL[dtype]
-        actual = to_host(cp, got).astype(np.float64)
+        actual = as_float64(got)
         np.testing.assert_allclose(actual, want, atol=tol, rtol=tol, err_msg=f"output {i}")
 
 
 def make_case(shape, axis, scale_shape, dtype, seed):
     rng = np.random.default_rng(seed)
-    x = host_array(rng.standard_normal(shape) * 3 + 1, dtype)
-    scale = host_array(rng.standard_normal(scale_shape), dtype)
+    x = host_values(rng.standard_normal(shape) * 3 + 1, dtype)
+    scale = host_values(rng.standard_normal(scale_shape), dtype)
     stats = tuple(d if i < axis % len(shape) else 1 for i, d in enumerate(shape))
     return x, scale, stats
 
@@ -91,11 +76,11 @@ def test_binding(cp, members, key, dtype, shape, axis, scale_shape, offset, seed
     outs = [poisoned(cp, shape, dtype, offset)]
     attrs = {"axis": axis, "epsilon": 1e-5}
     if key == "simplified_layer_norm":
-        outs.append(on_device(cp, np.full(stats, np.nan, np.float32), offset))
+        outs.append(offset_view(cp, np.full(stats, np.nan, np.float32), offset))
         attrs["num_outputs"] = 2
-    getattr(members, key)([on_device(cp, x, offset), on_device(cp, scale, offset)], outs, attrs)
+    getattr(members, key)([offset_view(cp, x, offset), offset_view(cp, scale, offset)], outs, attrs)
     cp.cuda.get_current_stream().synchronize()
-    check(cp, outs, reference(x, scale, axis, 1e-5), dtype)
+    check(outs, reference(x, scale, axis, 1e-5), dtype)
 
 
 @pytest.mark.parametrize("key", PLUGINS)
@@ -114,11 +99,11 @@ def test_plugin(cp, library, key, dtype, count, phase, seed):
     if count == 2:
         outs.append(cp.full(stats, cp.nan, cp.float32))
     stream = cp.cuda.Stream(non_blocking=True)  # a side stream: the plugin must use the one it is given
-    ins = [on_device(cp, x, 0), on_device(cp, scale, 0)]
+    ins = [offset_view(cp, x, 0), offset_view(cp, scale, 0)]
     cp.cuda.get_current_stream().synchronize()
     plugin.run(ins, outs, stream, synchronize=False)
     stream.synchronize()
-    check(cp, outs, reference(x, scale, -2, 1e-6), dtype)
+    check(outs, reference(x, scale, -2, 1e-6), dtype)
 
 
 def test_rows_past_2_31_elements(cp, members):
