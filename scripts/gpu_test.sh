@@ -58,6 +58,7 @@ if [[ " $PHASES " == *" memcheck "* ]] && command -v compute-sanitizer >/dev/nul
   echo "== compute-sanitizer memcheck over the CUDA launcher, plugin-host and their parity tests"
   compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
     tests/test_native_gpu.py tests/test_plugin_host_gpu.py tests/test_gelu_family_gpu.py tests/test_norm_gpu.py \
+    tests/test_rms_norm_gpu.py \
     tests/test_parity.py -k "(not large and not huge) and (not test_parity or -cuda- or -plugin-)" \
     >"$OUTDIR/gpu-memcheck.log" 2>&1
   echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
@@ -92,5 +93,7 @@ if [[ " $PHASES " == *" bench "* ]]; then
     --plot "$OUTDIR/bench.png" | tee "$OUTDIR/gpu-bench.txt"
   # Standard ops in the shapes of the issue's torch comparisons (affine_grid 64x512x512, 1M 4x4 ...).
   "$PY" benchmarks/bench_std_ops.py | tee "$OUTDIR/gpu-bench-std.txt"
+  # RMS norm against the issue's target (>= 90% of copy), fp16/bf16, Llama and Qwen2 hidden sizes.
+  "$PY" benchmarks/bench_rms_norm.py | tee "$OUTDIR/gpu-bench-rms-norm.txt"
 fi
 exit $rc

@@ -71,11 +71,19 @@ def apply_rule(rule: str, shapes: Mapping[str, Shape], attrs: Mapping[str, objec
     if kind == VALUE_DEPENDENT:
         raise ValueError(f"shape rule {rule!r} depends on input values, not shapes")
     if kind in _AXIS_RULES:
-        if attrs is None or "axis" not in attrs:
-            raise ValueError(f"shape rule {rule!r} needs the node's axis attribute")
-        shape = tuple(shapes[ref])
-        axis = int(attrs["axis"])  # type: ignore[call-overload]
-        if not -len(shape) <= axis < len(shape):
-            raise ValueError(f"axis {axis} is out of range for rank {len(shape)}")
-        return _AXIS_RULES[kind](shape, axis % len(shape))
+        return apply_axis_rule(kind, tuple(shapes[ref]), attrs)
     return _RULES[kind](*(shapes[r] for r in ref.split(",")))
+
+
+def is_axis_rule(kind: str) -> bool:
+    return kind in _AXIS_RULES
+
+
+def apply_axis_rule(kind: str, shape: tuple, attrs: Mapping[str, object] | None) -> tuple:
+    """An axis rule on `shape` (ints, or symbolic dims: only sliced and padded with 1s)."""
+    if attrs is None or "axis" not in attrs:
+        raise ValueError(f"shape rule {kind!r} needs the node's axis attribute")
+    axis = int(attrs["axis"])  # type: ignore[call-overload]
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis {axis} is out of range for rank {len(shape)}")
+    return _AXIS_RULES[kind](shape, axis % len(shape))

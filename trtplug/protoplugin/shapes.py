@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trtplug.shape_rules import _AXIS_RULES, _RULES, VALUE_DEPENDENT, parse_rule
+from trtplug.shape_rules import _RULES, VALUE_DEPENDENT, apply_axis_rule, is_axis_rule, parse_rule
 from trtplug.spec import OpSpec
 
 
@@ -66,8 +66,8 @@ def value_dependent_reason(spec: OpSpec) -> str | None:
 def output_shapes(
     trt: Any, spec: OpSpec, inputs: Sequence[Any], builder: Any, attrs: dict[str, Any] | None = None
 ) -> list[Any]:
-    """trt.DimsExprs per plugin output from the plugin's input DimsExprs (and the fields, for the
-    rules over the axes from `axis` on)."""
+    """trt.DimsExprs per plugin output from the plugin's input DimsExprs; `attrs` (the plugin's
+    fields) feed the axis rules."""
     symbolic = {
         tensor.name: tuple(SymDim(trt, builder, d) for d in dims)
         for tensor, dims in zip(spec.plugin_inputs, inputs, strict=False)
@@ -76,9 +76,8 @@ def output_shapes(
     for tensor in spec.outputs:
         kind, ref = parse_rule(tensor.shape)
         args = [symbolic[name] for name in ref.split(",")]
-        if kind in _AXIS_RULES:
-            shape = args[0]
-            dims = _AXIS_RULES[kind](shape, int((attrs or {})["axis"]) % max(len(shape), 1))
+        if is_axis_rule(kind):
+            dims = apply_axis_rule(kind, args[0], attrs)
         else:
             dims = _broadcast(*args) if kind == "broadcast" else _RULES[kind](*args)
         shapes.append(trt.DimsExprs([d.expr if isinstance(d, SymDim) else builder.constant(int(d)) for d in dims]))
