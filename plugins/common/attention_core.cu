@@ -17,8 +17,9 @@ using attention::kMaxDim;
 using attention::kThreads;
 using attention::kWarps;
 
-//! Blocks that fill an H100/H200 about twice over; fewer blocks than this split the keys.
-constexpr int64_t kTargetBlocks = 264;
+//! Blocks that fill an H100/H200 (132 SMs) four times over, for the loads in flight decode needs;
+//! fewer blocks than half this split the keys.
+constexpr int64_t kTargetBlocks = 528;
 constexpr int32_t kMaxSplits = 64;
 constexpr int32_t kMinKeysPerSplit = 256;
 
@@ -200,9 +201,10 @@ size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
     {
         return 0;
     }
-    // Keys are split only while the grid has fewer than kTargetBlocks / 2 blocks of kWarps rows.
-    auto const rows = static_cast<size_t>(std::min<int64_t>(partialRows(p), kTargetBlocks / 2 * kWarps));
-    size_t const bound = rows * kMaxSplits * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
+    // Keys are split only while the grid has blocks < kTargetBlocks / 2 (of kWarps rows each), into
+    // at most ceil(kTargetBlocks / blocks) splits: rows * splits <= kWarps * (kTargetBlocks + blocks).
+    int64_t const slots = std::min<int64_t>(partialRows(p) * kMaxSplits, kWarps * kTargetBlocks * 3 / 2);
+    size_t const bound = static_cast<size_t>(slots) * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
     return std::max(bound, attentionWorkspaceSize(p));
 }
 
