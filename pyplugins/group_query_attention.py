@@ -160,7 +160,10 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
 
 # `trtplug bench`: one decode step of a Llama-3-8B-like layer (GQA 32/8, head 128, batch 4) onto a
 # cache sized to the request; the op reads the cache and writes the grown one.
-BENCH_ATTRS = {"num_heads": 32, "kv_num_heads": 8}
+def bench_attrs() -> dict[str, int]:
+    return {"num_heads": 32, "kv_num_heads": 8}
+
+
 _BENCH = {"B": 4, "N": 32, "Nk": 8, "H": 128}
 
 

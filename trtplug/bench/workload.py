@@ -2,10 +2,10 @@
 
 Row-wise ops (inputs shaped like the first or like its last dimension) get a first input of shape (rows, 1024) sized
 to the request; other ops name their shapes in their prototype module with
-`bench_shapes(nbytes, itemsize) -> {input name: shape}`. A prototype may also give required
-attributes (`BENCH_ATTRS`), inputs whose values must agree with the shapes
-(`bench_inputs(shapes, rng) -> {input name: array}`), and value-dependent output shapes
-(`output_shapes(inputs, attrs)`).
+`bench_shapes(nbytes, itemsize) -> {input name: shape}`. A prototype may also give the fields
+that fix its work (`bench_attrs() -> {field: value}`: Resize's sizes, attention head counts),
+inputs whose values must agree with the shapes (`bench_inputs(shapes, rng) -> {input name: array}`),
+and value-dependent output shapes (`output_shapes(inputs, attrs)`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from trtplug.parity.cases import Case, default_attrs, present, random_values, shapes_for
-from trtplug.parity.impl_base import output_specs
+from trtplug.parity.impl_base import output_specs, pyplugin_module
 from trtplug.protolib.dtypes import (
     BFLOAT16,
     Bf16Device,
@@ -85,10 +85,10 @@ def _values(cp: ModuleType, rng: np.random.Generator, spec: OpSpec, name: str, s
 def make_workload(
     cp: ModuleType, spec: OpSpec, shapes: dict[str, tuple[int, ...]], dtype: str, sets: int, seed: int
 ) -> Workload:
-    from trtplug.parity.impl_base import pyplugin_module
-
     prototype = pyplugin_module(spec)
-    case = Case("bench", shapes, {**default_attrs(spec), **getattr(prototype, "BENCH_ATTRS", {})})
+    # An op whose fields fix its work (Resize's sizes) names them: bench_attrs() over the defaults.
+    attrs = {**default_attrs(spec), **(prototype.bench_attrs() if hasattr(prototype, "bench_attrs") else {})}
+    case = Case("bench", shapes, attrs)
     rng = np.random.default_rng(seed)
     inputs = []
     for _ in range(sets):
@@ -98,9 +98,9 @@ def make_workload(
             if t is not None:
                 host[t.name] = fixed[t.name] if t.name in fixed else _values(cp, rng, spec, t.name, shapes, dtype)
         inputs.append([None if t is None else to_device(cp, host[t.name]) for t in present(spec, case)])
-    known = None
+    known = None  # value-dependent output shapes: the prototype's rule from the inputs (by position) and fields
     if any(is_value_dependent(t.shape) for t in spec.outputs) and hasattr(prototype, "output_shapes"):
-        known = prototype.output_shapes(inputs[0], case.attrs)
+        known = prototype.output_shapes(inputs[0], attrs)
     specs = output_specs(spec, case, dtype, known)
     outputs = [device_empty(cp, shape, dt) for _, shape, dt in specs]
     nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache, lru_cache
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from trtplug.parity.cases import Case, present
+from trtplug.parity.cases import Case
 from trtplug.project_modules import import_builtin, load_project_module
 from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, numpy_dtype, to_bfloat16, to_device, to_host, upcast
 from trtplug.registry import builtin_plugins_dir
@@ -52,9 +53,24 @@ def output_specs(
                 raise ValueError(f"output {t.name!r} has a value-dependent shape; pass the reference's shapes")
             shape = tuple(known[i])
         else:
-            shape = apply_rule(t.shape, case.shapes)
+            shape = apply_rule(t.shape, case.shapes, case.attrs)
         specs.append((t.name, shape, by_constraint.get(t.type, t.type)))
     return specs
+
+
+def folded_case(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> Case:
+    """`case` as the rewrite hands it to the plugin: each present constant input with a spec
+    `fold_into` becomes that attribute, converted as the rewrite converts it (float32 floats,
+    int32 ints); the implementations then receive the plugin's inputs only."""
+    folded = [t for t in spec.inputs if t.fold_into is not None and t.name in inputs]
+    if not folded:
+        return case
+    from trtplug.graph_rewrites.attributes import convert
+
+    kinds = {a.name: a.type for a in spec.attributes}
+    values = {t.fold_into: convert(t.fold_into, kinds[t.fold_into], np.asarray(inputs[t.name])) for t in folded}
+    shapes = {k: v for k, v in case.shapes.items() if k not in {t.name for t in folded}}
+    return dataclasses.replace(case, shapes=shapes, attrs={**case.attrs, **values})
 
 
 def poisoned(xp: ModuleType, shape: tuple[int, ...], dtype: str) -> Any:
@@ -124,7 +140,8 @@ class Impl:
     ) -> list[np.ndarray]:
         xp = self.xp()
         upcast_bf16 = dtype == BFLOAT16 and self.computes_in_float32
-        ins = [None if t is None else self.device_input(xp, inputs[t.name]) for t in present(spec, case)]
+        case = folded_case(spec, case, inputs)
+        ins = [self.device_input(xp, inputs[t.name]) if t.name in case.shapes else None for t in spec.plugin_inputs]
         while ins and ins[-1] is None:
             ins.pop()
         specs = output_specs(spec, case, dtype, known_shapes)
