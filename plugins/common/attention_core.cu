@@ -144,7 +144,12 @@ bool viewMissing(void const* data, int64_t elements) noexcept
 
 } // namespace
 
-char const* attentionProblemError(AttentionProblem const& p) noexcept
+namespace
+{
+
+//! attentionProblemError without the data pointers: what the workspace size needs (a plugin
+//! asks for it at build time, before any pointer exists).
+char const* shapeError(AttentionProblem const& p) noexcept
 {
     if (!isAttentionType(p.dtype))
     {
@@ -170,6 +175,17 @@ char const* attentionProblemError(AttentionProblem const& p) noexcept
     {
         return "attention takes at most 65535 batches and heads";
     }
+    return nullptr;
+}
+
+} // namespace
+
+char const* attentionProblemError(AttentionProblem const& p) noexcept
+{
+    if (char const* problem = shapeError(p))
+    {
+        return problem;
+    }
     int64_t const rows = partialRows(p);
     int64_t const keys = static_cast<int64_t>(p.batch) * p.kvHeads * p.kvLen;
     if (viewMissing(p.q.data, rows) || viewMissing(p.out.data, rows) || viewMissing(p.k.data, keys)
@@ -182,7 +198,7 @@ char const* attentionProblemError(AttentionProblem const& p) noexcept
 
 size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
 {
-    if (attentionProblemError(p) != nullptr)
+    if (shapeError(p) != nullptr)
     {
         return 0;
     }
@@ -197,7 +213,7 @@ size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
 
 size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
 {
-    if (attentionProblemError(p) != nullptr)
+    if (shapeError(p) != nullptr)
     {
         return 0;
     }
