@@ -267,7 +267,9 @@ Scratch carve(OnnxAttentionArgs const& a, char* base) noexcept
     w.presentKey = a.presentKey != nullptr || d.pastLen == 0 ? a.presentKey : take(cache * d.headDim);
     w.presentValue = a.presentValue != nullptr || d.pastLen == 0 ? a.presentValue : take(cache * d.vHeadDim);
     w.mask = maskNeedsPadding(a) ? take(dtypeSize(a.maskType) * paddedMaskShape(a).volume()) : a.mask;
-    size_t const core = attentionWorkspaceSize(problemOf(a, w));
+    // The bound, not the exact size: the plugin sizes its workspace at the profile's maximum shapes,
+    // and the core's split-KV scratch is not monotonic in the extents.
+    size_t const core = attentionWorkspaceBound(problemOf(a, w));
     w.core = take(core);
     return w;
 }
