@@ -8,6 +8,8 @@ case generator (one X-shaped primary, the rest derived by shape rules) cannot de
                                     run each case once per attribute variant (own cases that
                                     set none of the varied attributes too)
     generator = "max_pool_outputs"  inputs made together (trtplug/parity/generators.py)
+    required_only = false           no "-required_only" variant of the own cases (ops whose
+                                    optional inputs are required together: attention's key/value)
     [parity.values]                 how random inputs are drawn:
     input_ids = { low = 0, high = "word_embedding[0]" }   integers in [low, high); high may
                                                           name a dimension of another input
@@ -64,6 +66,7 @@ class ParityHints:
     default_shapes: bool = True
     attr_variants: tuple[dict[str, Any], ...] = ()
     generator: str | None = None
+    required_only: bool = True
 
 
 def read_parity_hints(top: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) -> ParityHints | None:
@@ -71,7 +74,7 @@ def read_parity_hints(top: Any, inputs: Sequence[Any], attribute_names: Sequence
     if "parity" not in top.table:
         return None
     r = top.sub("parity")
-    r.reject_unknown({"cases", "values", "default_shapes", "attr_variants", "generator"})
+    r.reject_unknown({"cases", "values", "default_shapes", "attr_variants", "generator", "required_only"})
     names = [t.name for t in inputs]
     values = _read_values(r.sub("values", {}), names)
     cases = tuple(_read_case(c, inputs, attribute_names) for c in r.items("cases", []))
@@ -87,7 +90,8 @@ def read_parity_hints(top: Any, inputs: Sequence[Any], attribute_names: Sequence
 
         if generator not in GENERATORS:
             raise r.fail("generator", f"unknown generator {generator!r} (known: {', '.join(sorted(GENERATORS))})")
-    return ParityHints(cases, values, r.get("default_shapes", bool, not cases), variants, generator)
+    required_only = r.get("required_only", bool, True)
+    return ParityHints(cases, values, r.get("default_shapes", bool, not cases), variants, generator, required_only)
 
 
 def _read_values(r: Any, names: Sequence[str]) -> dict[str, ValueHint]:

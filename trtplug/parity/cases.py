@@ -92,7 +92,7 @@ def hinted_cases(spec: OpSpec) -> list[Case]:
         cases.append(Case(hint.name, full, attrs, values=_present(hint.values, full)))
         # Optional outputs make a difference only where the plugin can skip them (output_count).
         skippable = spec.derived_attribute("output_count") is not None and any(t.optional for t in spec.outputs)
-        if any(t.optional for t in spec.inputs) or skippable:
+        if (any(t.optional for t in spec.inputs) or skippable) and spec.parity.required_only:
             required = shapes_for(spec, primary, False, hint.shapes)
             attrs = {**default_attrs(spec), **hint.attrs}
             cases.append(Case(f"{hint.name}-required_only", required, attrs, values=_present(hint.values, required)))
