@@ -240,7 +240,7 @@ AttentionProblem problemOf(OnnxAttentionArgs const& a, Scratch const& w) noexcep
     p.scale = a.scale > 0.F ? a.scale : 1.F / std::sqrt(static_cast<float>(d.headDim > 0 ? d.headDim : 1));
     p.softcap = a.softcap;
     p.softcapAfterBias = false; // onnx.reference caps scale * QK^T, then adds the mask
-    if (a.mask != nullptr)
+    if (a.shapes.mask.rank != 0) // from the shapes: workspace sizing has no pointers
     {
         bool const padded = maskNeedsPadding(a);
         ScoreView const view = broadcastScoreView(
