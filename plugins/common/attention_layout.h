@@ -6,10 +6,32 @@
 #include "common/attention_core.h"
 #include "common/tensor_shape.h"
 
+#include <cstddef>
 #include <cstdint>
 
 namespace trtplug
 {
+
+//! A workspace slice's size rounded up so the next one starts 256-byte aligned.
+inline size_t alignScratch(size_t bytes) noexcept
+{
+    return (bytes + 255) / 256 * 256;
+}
+
+//! Hands out aligned slices of a workspace in order; with a null base it only adds up their sizes
+//! (the same walk sizes the workspace and carves it).
+struct ScratchCarver
+{
+    char* base{nullptr};
+    size_t bytes{0};
+
+    void* take(size_t n) noexcept
+    {
+        void* slice = base != nullptr ? base + bytes : nullptr;
+        bytes += alignScratch(n);
+        return slice;
+    }
+};
 
 //! [batch, heads, seq, head] contiguous (BNSH).
 inline HeadView bnshView(void const* data, int64_t heads, int64_t seq, int64_t head) noexcept

@@ -12,11 +12,6 @@ namespace trtplug
 namespace
 {
 
-size_t alignUp(size_t n) noexcept
-{
-    return (n + 255) / 256 * 256;
-}
-
 //! Workspace: biased q/k/v, caches the node does not output, the padding mask as bytes, the
 //! causal start per batch, the core's scratch.
 struct Scratch
@@ -122,11 +117,8 @@ Scratch carve(MhaArgs const& a, char* base) noexcept
 {
     MhaDims const& d = a.dims;
     Scratch w;
-    auto take = [&](size_t bytes) -> void* {
-        void* p = base != nullptr ? base + w.bytes : nullptr;
-        w.bytes += alignUp(bytes);
-        return p;
-    };
+    ScratchCarver carver{base};
+    auto take = [&carver](size_t n) { return carver.take(n); };
     size_t const rows = dtypeSize(a.dtype) * d.batch * d.heads;
     w.q = hasBias(a) ? take(rows * d.qLen * d.headDim) : nullptr;
     w.k = biasesKeys(a) ? take(rows * d.newLen * d.headDim) : nullptr;
@@ -140,6 +132,7 @@ Scratch carve(MhaArgs const& a, char* base) noexcept
     bool const starts = d.padding == MhaKeyPadding::kLengths && a.unidirectional;
     w.qStart = starts ? static_cast<int32_t*>(take(sizeof(int32_t) * d.batch)) : nullptr;
     w.core = take(attentionWorkspaceSize(problemOf(a, w)));
+    w.bytes = carver.bytes;
     return w;
 }
 

@@ -13,13 +13,6 @@ namespace trtplug
 namespace
 {
 
-constexpr size_t kAlign = 256;
-
-size_t alignUp(size_t n) noexcept
-{
-    return (n + kAlign - 1) / kAlign * kAlign;
-}
-
 bool fitsInt32(int64_t v) noexcept
 {
     return v >= 0 && v <= std::numeric_limits<int32_t>::max();
@@ -256,11 +249,8 @@ Scratch carve(OnnxAttentionArgs const& a, char* base) noexcept
 {
     OnnxAttentionDims const& d = a.dims;
     Scratch w;
-    auto take = [&](size_t bytes) -> void* {
-        void* p = base != nullptr ? base + w.bytes : nullptr;
-        w.bytes += alignUp(bytes);
-        return p;
-    };
+    ScratchCarver carver{base};
+    auto take = [&carver](size_t n) { return carver.take(n); };
     w.kvValid = static_cast<int32_t*>(take(sizeof(int32_t) * d.batch));
     w.qStart = static_cast<int32_t*>(take(sizeof(int32_t) * d.batch));
     size_t const cache = dtypeSize(a.dtype) * d.batch * d.kvHeads * d.total();
@@ -269,6 +259,7 @@ Scratch carve(OnnxAttentionArgs const& a, char* base) noexcept
     w.mask = maskNeedsPadding(a) ? take(dtypeSize(a.maskType) * paddedMaskShape(a).volume()) : a.mask;
     size_t const core = attentionWorkspaceSize(problemOf(a, w));
     w.core = take(core);
+    w.bytes = carver.bytes;
     return w;
 }
 
