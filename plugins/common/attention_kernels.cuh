@@ -1,230 +1,364 @@
-// Kernels the attention ops share around the core (common/attention_core.h): the KV-cache
-// concatenation (present = past ++ new, BNSH) and the full score matrix some ops expose as a
-// debugging output (ai.onnx Attention's qk_matmul_output, MultiHeadAttention's qk). The score
-// kernel is a simple row-per-block loop: these outputs exist only when a node asks for them.
+// Kernels of the attention core (attention_core.h): a tiled online-softmax kernel over K/V tiles
+// in shared memory, one warp per query row, the query heads of one KV head in one block (GQA:
+// a K/V tile is read once for the whole group), and the split-KV combine. Included only from
+// attention_core.cu.
 #pragma once
 
 #include "common/attention_core.h"
 #include "common/launch.cuh"
 
-#include <cfloat>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 #include <cstdint>
 
 namespace trtplug
 {
+namespace attention
+{
 
-//! present[b, n, s, :] = s < pastLen ? past[b, n, s, :] : fresh[b, n, s - pastLen, :] (present BNSH).
+constexpr int kWarps = 8;       //!< query rows per block
+constexpr int kThreads = kWarps * 32;
+constexpr int kKeyTile = 32;    //!< split-KV chunks are multiples of this (every tile size divides it)
+
+//! Keys per shared-memory tile: K and V tiles of T fill 32 KB (static shared memory stays < 48 KB).
 template <typename T>
-__global__ void concatKvKernel(
-    HeadView past, HeadView fresh, T* present, int32_t heads, int32_t pastLen, int32_t total, int32_t head, int64_t count)
-{
-    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x)
-    {
-        int64_t const h = i % head;
-        int64_t const s = (i / head) % total;
-        int64_t const n = (i / head / total) % heads;
-        int64_t const b = i / head / total / heads;
-        bool const old = s < pastLen;
-        HeadView const& src = old ? past : fresh;
-        int64_t const pos = old ? s : s - pastLen;
-        present[i] = static_cast<T const*>(src.data)[b * src.batchStride + n * src.headStride + pos * src.seqStride + h];
-    }
-}
+constexpr int kTileKeys = sizeof(T) == 2 ? 32 : 16;
+constexpr int kMaxDim = 256;
 
-//! Writes the BNSH cache [batch, heads, pastLen + freshLen, head] from `past` (unused when
-//! pastLen is 0) and `fresh`.
-template <typename T>
-cudaError_t launchConcatKv(HeadView const& past, HeadView const& fresh, void* present, int32_t batch, int32_t heads,
-    int32_t pastLen, int32_t freshLen, int32_t head, cudaStream_t stream)
+//! Where a split writes its partial softmax state: per (batch, qHead, qRow, split) the running
+//! max m, the sum l and the unnormalised output acc[vHeadDim], all float32.
+struct Partials
 {
-    int32_t const total = pastLen + freshLen;
-    int64_t const count = int64_t{batch} * heads * total * head;
-    if (count == 0)
-    {
-        return cudaSuccess;
-    }
-    concatKvKernel<T><<<gridFor(count), kBlockThreads, 0, stream>>>(
-        past, fresh, static_cast<T*>(present), heads, pastLen, total, head, count);
-    return cudaGetLastError();
-}
-
-//! dst (BNSH [batch, heads, seq, head], contiguous) = src view + bias[n * head + h] (bias may be null).
-template <typename T>
-__global__ void biasedHeadsKernel(HeadView src, T const* bias, T* dst, int32_t heads, int32_t seq, int32_t head, int64_t count)
-{
-    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x)
-    {
-        int64_t const h = i % head;
-        int64_t const s = (i / head) % seq;
-        int64_t const n = (i / head / seq) % heads;
-        int64_t const b = i / head / seq / heads;
-        float x = toFloat(static_cast<T const*>(src.data)[b * src.batchStride + n * src.headStride + s * src.seqStride + h]);
-        if (bias != nullptr)
-        {
-            x += toFloat(bias[n * head + h]);
-        }
-        dst[i] = fromFloat<T>(x);
-    }
-}
-
-//! Copies the view `src` plus a per-(head, channel) bias into BNSH `dst`; returns dst's view.
-template <typename T>
-cudaError_t launchBiasedHeads(HeadView const& src, void const* bias, void* dst, int32_t batch, int32_t heads,
-    int32_t seq, int32_t head, cudaStream_t stream)
-{
-    int64_t const count = int64_t{batch} * heads * seq * head;
-    if (count == 0)
-    {
-        return cudaSuccess;
-    }
-    biasedHeadsKernel<T><<<gridFor(count), kBlockThreads, 0, stream>>>(
-        src, static_cast<T const*>(bias), static_cast<T*>(dst), heads, seq, head, count);
-    return cudaGetLastError();
-}
-
-//! Which stage of the scores a score-matrix output holds.
-enum class ScoreStage : int32_t
-{
-    kScaled = 0,  //!< scale * q k^T, softcapped when the problem caps
-    kBiased = 1,  //!< the same plus the bias; masked keys -inf
-    kSoftmax = 2, //!< the softmax of kBiased; a row with every key masked gives zeros
-    //! ONNX Runtime's MultiHeadAttention qk: kScaled + bias; keys the padding (kvValid, mask)
-    //! drops get `filter` added, keys after the query (causal) the lowest float
-    kFiltered = 3,
+    float* stats{nullptr}; //!< [rows, splits, 2]
+    float* acc{nullptr};   //!< [rows, splits, vHeadDim]
+    int32_t splits{1};
 };
 
-//! One float32 score of the problem's query row (b, h, i) and key j at `stage` (kScaled,
-//! kBiased or kFiltered; kSoftmax reads kBiased).
-template <typename T>
-__device__ float attentionScore(
-    AttentionProblem const& p, int64_t b, int64_t h, int64_t i, int64_t j, ScoreStage stage, float filter)
+//! A query row's place: batch b, query head h, row i; its key position and valid key count.
+struct RowPlace
 {
-    int64_t const kvHead = h / (p.qHeads / p.kvHeads);
-    T const* q = static_cast<T const*>(p.q.data) + b * p.q.batchStride + h * p.q.headStride + i * p.q.seqStride;
-    T const* k = static_cast<T const*>(p.k.data) + b * p.k.batchStride + kvHead * p.k.headStride + j * p.k.seqStride;
-    float dot = 0.F;
-    for (int32_t d = 0; d < p.headDim; ++d)
+    int32_t b, h, i, position, valid;
+};
+
+__device__ __forceinline__ int32_t validKeys(AttentionProblem const& p, int32_t b)
+{
+    int32_t const v = p.kvValid ? p.kvValid[b] : p.kvLen;
+    return v < 0 ? 0 : (v > p.kvLen ? p.kvLen : v);
+}
+
+__device__ __forceinline__ int32_t rowStart(AttentionProblem const& p, int32_t b)
+{
+    return p.qStart ? p.qStart[b] : (p.kvValid ? p.kvValid[b] : p.kvLen) - p.qLen;
+}
+
+__device__ __forceinline__ bool keyMasked(AttentionProblem const& p, RowPlace const& r, int32_t j)
+{
+    if (j >= r.valid || (p.causal && j > r.position) || (p.windowLeft >= 0 && j < r.position - p.windowLeft))
     {
-        dot += toFloat(q[d]) * toFloat(k[d]);
+        return true;
     }
-    float s = dot * p.scale;
-    if (p.softcap > 0.F && !p.softcapAfterBias)
+    if (p.mask.data)
+    {
+        auto const* m = static_cast<uint8_t const*>(p.mask.data);
+        return m[r.b * p.mask.batchStride + r.h * p.mask.headStride + r.i * p.mask.rowStride + j] == 0;
+    }
+    return false;
+}
+
+template <typename T>
+__device__ __forceinline__ float biasAt(AttentionProblem const& p, RowPlace const& r, int32_t j)
+{
+    int64_t const at = r.b * p.bias.batchStride + r.h * p.bias.headStride + r.i * p.bias.rowStride + j;
+    return p.bias.dtype == DType::kFLOAT32 ? static_cast<float const*>(p.bias.data)[at]
+                                           : toFloat(static_cast<T const*>(p.bias.data)[at]);
+}
+
+//! The logit of key j for a row whose query.key dot product (already times scale) is `s`.
+template <typename T>
+__device__ __forceinline__ float logit(AttentionProblem const& p, RowPlace const& r, int32_t j, float s)
+{
+    if (keyMasked(p, r, j))
+    {
+        return -INFINITY;
+    }
+    bool const cap = p.softcap > 0.F;
+    if (cap && !p.softcapAfterBias)
     {
         s = p.softcap * tanhf(s / p.softcap);
     }
-    if (stage == ScoreStage::kScaled)
+    if (p.bias.data)
     {
-        return s;
+        s += biasAt<T>(p, r, j);
     }
-    int32_t const valid = p.kvValid != nullptr ? p.kvValid[b] : p.kvLen;
-    int64_t const start = p.qStart != nullptr ? p.qStart[b] : valid - p.qLen;
-    bool const after = (p.causal && j > start + i) || (p.windowLeft >= 0 && j < start + i - p.windowLeft);
-    bool padded = j >= valid; // checked first: a mask or bias row may be no longer than the valid keys
-    if (!padded && p.mask.data != nullptr)
-    {
-        int64_t const at = b * p.mask.batchStride + h * p.mask.headStride + i * p.mask.rowStride + j;
-        padded = static_cast<uint8_t const*>(p.mask.data)[at] == 0;
-    }
-    if (p.bias.data != nullptr && !(padded && stage != ScoreStage::kFiltered))
-    {
-        int64_t const at = b * p.bias.batchStride + h * p.bias.headStride + i * p.bias.rowStride + j;
-        s += p.bias.dtype == DType::kFLOAT32 ? static_cast<float const*>(p.bias.data)[at]
-                                             : toFloat(static_cast<T const*>(p.bias.data)[at]);
-    }
-    if (p.softcap > 0.F && p.softcapAfterBias)
+    if (cap && p.softcapAfterBias)
     {
         s = p.softcap * tanhf(s / p.softcap);
     }
-    if (stage == ScoreStage::kFiltered)
-    {
-        return after ? -FLT_MAX : padded ? s + filter : s;
-    }
-    return after || padded ? -INFINITY : s;
+    return s;
 }
 
-//! (max, sum of exp(x - max)) of two partial softmax rows combined; max -inf means empty.
-__device__ inline float2 combineSoftmax(float2 a, float2 b)
+__device__ __forceinline__ float warpSum(float v)
 {
-    float const m = fmaxf(a.x, b.x);
-    if (m == -INFINITY)
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1)
     {
-        return make_float2(-INFINITY, 0.F);
+        v += __shfl_xor_sync(0xffffffffU, v, o);
     }
-    return make_float2(m, a.y * expf(a.x - m) + b.y * expf(b.x - m));
+    return v;
 }
 
-//! Block-wide combineSoftmax (blockDim.x a multiple of 32, at most 1024).
-__device__ inline float2 blockSoftmaxStats(float2 v)
-{
-    __shared__ float2 warps[32];
-    for (int32_t off = 16; off > 0; off /= 2)
-    {
-        v = combineSoftmax(v, make_float2(__shfl_xor_sync(0xffffffffU, v.x, off), __shfl_xor_sync(0xffffffffU, v.y, off)));
-    }
-    if (threadIdx.x % 32 == 0)
-    {
-        warps[threadIdx.x / 32] = v;
-    }
-    __syncthreads();
-    float2 total = make_float2(-INFINITY, 0.F);
-    for (int32_t w = 0; w < static_cast<int32_t>(blockDim.x / 32); ++w)
-    {
-        total = combineSoftmax(total, warps[w]);
-    }
-    __syncthreads(); // `warps` is reused by the next row
-    return total;
-}
-
-//! out[b, h, i, j] (contiguous [batch, qHeads, qLen, kvLen]) = the scores at `stage`; one block per row.
+//! The sink logit of head h: head_sink[h], 0 for smooth softmax, -inf when neither.
 template <typename T>
-__global__ void scoreMatrixKernel(AttentionProblem p, ScoreStage stage, float filter, T* out, int64_t rows)
+__device__ __forceinline__ float sinkLogit(AttentionProblem const& p, int32_t h)
 {
-    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
+    if (p.headSink)
     {
-        int64_t const i = row % p.qLen;
-        int64_t const h = (row / p.qLen) % p.qHeads;
-        int64_t const b = row / p.qLen / p.qHeads;
-        T* dst = out + row * p.kvLen;
-        ScoreStage const direct = stage == ScoreStage::kSoftmax ? ScoreStage::kBiased : stage;
-        float2 stats = make_float2(-INFINITY, 0.F);
-        for (int64_t j = threadIdx.x; j < p.kvLen; j += blockDim.x)
+        return toFloat(static_cast<T const*>(p.headSink)[h]);
+    }
+    return p.smoothSoftmax ? 0.F : -INFINITY;
+}
+
+//! out = acc / l, merged with the sink logit; a row with nothing to attend to gives zeros or NaN.
+template <typename T, int kPer>
+__device__ void writeRow(AttentionProblem const& p, RowPlace const& r, float m, float l, float const (&acc)[kPer])
+{
+    float const sink = sinkLogit<T>(p, r.h);
+    float const top = fmaxf(m, sink);
+    float scaleAcc = 0.F;
+    float total = 0.F;
+    if (top != -INFINITY)
+    {
+        scaleAcc = m == -INFINITY ? 0.F : __expf(m - top);
+        total = l * scaleAcc + (sink == -INFINITY ? 0.F : __expf(sink - top));
+    }
+    bool const empty = !(total > 0.F);
+    float const inv = empty ? 0.F : scaleAcc / total;
+    float const fill = p.zeroFullyMaskedRows ? 0.F : NAN;
+    T* out = static_cast<T*>(p.out.data) + r.b * p.out.batchStride + r.h * p.out.headStride + r.i * p.out.seqStride;
+#pragma unroll
+    for (int k = 0; k < kPer; ++k)
+    {
+        int const d = threadIdx.x % 32 + 32 * k;
+        if (d < p.vHeadDim)
         {
-            float const s = attentionScore<T>(p, b, h, i, j, direct, filter);
-            if (stage != ScoreStage::kSoftmax)
-            {
-                dst[j] = fromFloat<T>(s);
-            }
-            else
-            {
-                stats = combineSoftmax(stats, make_float2(s, s == -INFINITY ? 0.F : 1.F));
-            }
+            out[d] = fromFloat<T>(empty ? fill : acc[k] * inv);
         }
-        if (stage != ScoreStage::kSoftmax)
+    }
+}
+
+//! Keys [lo, hi) that any row of this block may attend to (causal and window bounds), clipped to
+//! this split's share; lo >= hi when none.
+__device__ __forceinline__ void keyRange(AttentionProblem const& p, int32_t b, int32_t iFirst, int32_t iLast,
+    int32_t split, int32_t splits, int32_t& lo, int32_t& hi)
+{
+    int32_t const start = rowStart(p, b);
+    hi = validKeys(p, b);
+    if (p.causal)
+    {
+        hi = min(hi, max(0, start + iLast + 1));
+    }
+    lo = p.windowLeft >= 0 ? max(0, start + iFirst - p.windowLeft) : 0;
+    int32_t const chunk = ((p.kvLen + splits - 1) / splits + kKeyTile - 1) / kKeyTile * kKeyTile;
+    lo = max(lo, split * chunk);
+    hi = min(hi, (split + 1) * chunk);
+}
+
+//! Whether rows of `dim` elements at `base` + j * seqStride can be read in 16-byte vectors.
+template <typename T>
+__device__ __forceinline__ bool vectorRows(T const* base, int64_t seqStride, int32_t dim)
+{
+    constexpr int kVec = 16 / sizeof(T);
+    return dim % kVec == 0 && seqStride % kVec == 0 && reinterpret_cast<uintptr_t>(base) % 16 == 0;
+}
+
+//! Copies keys [tile, tile + kTileKeys<T>) of (b, kvHead) into shared memory, the first `width`
+//! (>= dim, a multiple of 32) columns, zeros past hi and past dim (lanes past headDim multiply
+//! them); 16-byte loads where the rows allow.
+template <typename T>
+__device__ void loadTile(HeadView const& view, int32_t dim, int32_t width, int32_t b, int32_t kvHead, int32_t tile,
+    int32_t hi, T (*dst)[kMaxDim])
+{
+    constexpr int kVec = 16 / sizeof(T);
+    constexpr int kKeys = kTileKeys<T>;
+    T const* base = static_cast<T const*>(view.data) + b * view.batchStride + kvHead * view.headStride;
+    if (vectorRows(base, view.seqStride, dim))
+    {
+        int const perRow = width / kVec;
+        for (int idx = threadIdx.x; idx < kKeys * perRow; idx += kThreads)
+        {
+            int const key = idx / perRow;
+            int const d = (idx - key * perRow) * kVec;
+            int32_t const j = tile + key;
+            uint4 raw{0U, 0U, 0U, 0U}; // all-zero bits: 0 in every float type
+            if (j < hi && d < dim)
+            {
+                raw = *reinterpret_cast<uint4 const*>(base + static_cast<int64_t>(j) * view.seqStride + d);
+            }
+            *reinterpret_cast<uint4*>(&dst[key][d]) = raw;
+        }
+        return;
+    }
+    T const zero = fromFloat<T>(0.F);
+    for (int idx = threadIdx.x; idx < kKeys * width; idx += kThreads)
+    {
+        int const key = idx / width;
+        int const d = idx - key * width;
+        int32_t const j = tile + key;
+        dst[key][d] = j < hi && d < dim ? base[static_cast<int64_t>(j) * view.seqStride + d] : zero;
+    }
+}
+
+//! One block: up to kWarps query rows (the heads of one KV head's group, then rows) x one split
+//! of the keys. grid (rowTiles * splits, kvHeads, batch). kPer = dims per lane (kMaxDim / 32 max).
+template <typename T, int kPer>
+__global__ void __launch_bounds__(kThreads) attentionTileKernel(AttentionProblem p, Partials part)
+{
+    constexpr int kKeys = kTileKeys<T>;
+    __shared__ __align__(16) T kTile[kKeys][kMaxDim];
+    __shared__ __align__(16) T vTile[kKeys][kMaxDim];
+    int32_t const group = p.qHeads / p.kvHeads;
+    int32_t const split = blockIdx.x % part.splits;
+    int32_t const rowBase = (blockIdx.x / part.splits) * kWarps;
+    int32_t const rows = group * p.qLen;
+    int32_t const kvHead = blockIdx.y;
+    int32_t const b = blockIdx.z;
+    int const warp = threadIdx.x / 32;
+    int const lane = threadIdx.x % 32;
+    int32_t const rowId = rowBase + warp;
+    bool const active = rowId < rows;
+    RowPlace r{b, kvHead * group + rowId % group, rowId / group, 0, validKeys(p, b)};
+    r.position = rowStart(p, b) + r.i;
+    int32_t const iFirst = rowBase / group;
+    int32_t const iLast = min(rows - 1, rowBase + kWarps - 1) / group;
+    int32_t lo = 0;
+    int32_t hi = 0;
+    keyRange(p, b, iFirst, iLast, split, part.splits, lo, hi);
+    float const scale = p.scale != 0.F ? p.scale : rsqrtf(static_cast<float>(p.headDim));
+    float q[kPer];
+    float acc[kPer];
+    T const* qRow = static_cast<T const*>(p.q.data) + b * p.q.batchStride + r.h * p.q.headStride
+        + static_cast<int64_t>(active ? r.i : 0) * p.q.seqStride;
+#pragma unroll
+    for (int k = 0; k < kPer; ++k)
+    {
+        int const d = lane + 32 * k;
+        q[k] = active && d < p.headDim ? toFloat(qRow[d]) * scale : 0.F;
+        acc[k] = 0.F;
+    }
+    float m = -INFINITY;
+    float l = 0.F;
+    for (int32_t tile = lo / kKeys * kKeys; tile < hi; tile += kKeys)
+    {
+        __syncthreads();
+        loadTile<T>(p.k, p.headDim, 32 * kPer, b, kvHead, tile, hi, kTile);
+        loadTile<T>(p.v, p.vHeadDim, 32 * kPer, b, kvHead, tile, hi, vTile);
+        __syncthreads();
+        if (!active)
         {
             continue;
         }
-        stats = blockSoftmaxStats(stats);
-        for (int64_t j = threadIdx.x; j < p.kvLen; j += blockDim.x)
+        float s[kKeys];
+        float tileMax = -INFINITY;
+#pragma unroll
+        for (int key = 0; key < kKeys; ++key)
         {
-            float const s = attentionScore<T>(p, b, h, i, j, ScoreStage::kBiased, filter);
-            dst[j] = fromFloat<T>(stats.y > 0.F && s != -INFINITY ? expf(s - stats.x) / stats.y : 0.F);
+            float dot = 0.F;
+#pragma unroll
+            for (int k = 0; k < kPer; ++k)
+            {
+                dot += q[k] * toFloat(kTile[key][lane + 32 * k]);
+            }
+            dot = warpSum(dot);
+            int32_t const j = tile + key;
+            s[key] = j >= lo && j < hi ? logit<T>(p, r, j, dot) : -INFINITY;
+            tileMax = fmaxf(tileMax, s[key]);
+        }
+        float const mNew = fmaxf(m, tileMax);
+        if (mNew == -INFINITY)
+        {
+            continue;
+        }
+        float const alpha = m == -INFINITY ? 0.F : __expf(m - mNew);
+        l *= alpha;
+#pragma unroll
+        for (int k = 0; k < kPer; ++k)
+        {
+            acc[k] *= alpha;
+        }
+#pragma unroll
+        for (int key = 0; key < kKeys; ++key)
+        {
+            float const w = s[key] == -INFINITY ? 0.F : __expf(s[key] - mNew);
+            l += w;
+#pragma unroll
+            for (int k = 0; k < kPer; ++k)
+            {
+                acc[k] += w * toFloat(vTile[key][lane + 32 * k]);
+            }
+        }
+        m = mNew;
+    }
+    if (!active)
+    {
+        return;
+    }
+    if (part.splits == 1)
+    {
+        writeRow<T, kPer>(p, r, m, l, acc);
+        return;
+    }
+    int64_t const slot = ((static_cast<int64_t>(b) * p.qHeads + r.h) * p.qLen + r.i) * part.splits + split;
+    if (lane == 0)
+    {
+        part.stats[2 * slot] = m;
+        part.stats[2 * slot + 1] = l;
+    }
+#pragma unroll
+    for (int k = 0; k < kPer; ++k)
+    {
+        int const d = lane + 32 * k;
+        if (d < p.vHeadDim)
+        {
+            part.acc[slot * p.vHeadDim + d] = acc[k];
         }
     }
 }
 
-//! The score matrix of `p` (scale resolved, > 0) at `stage` into `out` (`filter`: kFiltered's).
-template <typename T>
-cudaError_t launchScoreMatrix(
-    AttentionProblem const& p, ScoreStage stage, void* out, cudaStream_t stream, float filter = 0.F)
+//! Merges the splits of one query row (one warp per row) and writes it. grid: rows / kWarps.
+template <typename T, int kPer>
+__global__ void __launch_bounds__(kThreads) attentionCombineKernel(AttentionProblem p, Partials part)
 {
-    int64_t const rows = int64_t{p.batch} * p.qHeads * p.qLen;
-    if (rows == 0 || p.kvLen == 0)
+    int64_t const row = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
+    int64_t const rows = static_cast<int64_t>(p.batch) * p.qHeads * p.qLen;
+    if (row >= rows)
     {
-        return cudaSuccess;
+        return;
     }
-    int const blocks = static_cast<int>(std::min<int64_t>(rows, int64_t{multiprocessorCount()} * 16));
-    scoreMatrixKernel<T><<<blocks, 128, 0, stream>>>(p, stage, filter, static_cast<T*>(out), rows);
-    return cudaGetLastError();
+    RowPlace const r{static_cast<int32_t>(row / (static_cast<int64_t>(p.qHeads) * p.qLen)),
+        static_cast<int32_t>(row / p.qLen % p.qHeads), static_cast<int32_t>(row % p.qLen), 0, 0};
+    float m = -INFINITY;
+    for (int32_t s = 0; s < part.splits; ++s)
+    {
+        m = fmaxf(m, part.stats[2 * (row * part.splits + s)]);
+    }
+    float l = 0.F;
+    float acc[kPer] = {};
+    for (int32_t s = 0; s < part.splits && m != -INFINITY; ++s)
+    {
+        int64_t const slot = row * part.splits + s;
+        float const ms = part.stats[2 * slot];
+        float const w = ms == -INFINITY ? 0.F : __expf(ms - m);
+        l += w * part.stats[2 * slot + 1];
+#pragma unroll
+        for (int k = 0; k < kPer; ++k)
+        {
+            int const d = threadIdx.x % 32 + 32 * k;
+            acc[k] += d < p.vHeadDim ? w * part.acc[slot * p.vHeadDim + d] : 0.F;
+        }
+    }
+    writeRow<T, kPer>(p, r, m, l, acc);
 }
 
+} // namespace attention
 } // namespace trtplug

@@ -1,6 +1,6 @@
 #include "multi_head_attention/multi_head_attention.h"
 
-#include "common/attention_kernels.cuh"
+#include "common/attention_aux.cuh"
 #include "common/attention_layout.h"
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
@@ -69,8 +69,8 @@ bool biasesKeys(MhaArgs const& a) noexcept
     return hasBias(a) && a.dims.layout != MhaLayout::kBnshCache;
 }
 
-//! Carves `base` (null: sizes only).
-Scratch carve(MhaArgs const& a, char* base) noexcept;
+//! Carves `base` (null: sizes only); `bound`: the core's part covers every problem up to a's extents.
+Scratch carve(MhaArgs const& a, char* base, bool bound) noexcept;
 
 //! The core's problem over the final views (biased copies, caches) and masks.
 AttentionProblem problemOf(MhaArgs const& a, Scratch const& w) noexcept
@@ -113,7 +113,7 @@ AttentionProblem problemOf(MhaArgs const& a, Scratch const& w) noexcept
     return p;
 }
 
-Scratch carve(MhaArgs const& a, char* base) noexcept
+Scratch carve(MhaArgs const& a, char* base, bool bound) noexcept
 {
     MhaDims const& d = a.dims;
     Scratch w;
@@ -131,7 +131,7 @@ Scratch carve(MhaArgs const& a, char* base) noexcept
     w.mask = mask ? static_cast<uint8_t*>(take(static_cast<size_t>(maskBytes))) : nullptr;
     bool const starts = d.padding == MhaKeyPadding::kLengths && a.unidirectional;
     w.qStart = starts ? static_cast<int32_t*>(take(sizeof(int32_t) * d.batch)) : nullptr;
-    w.core = take(attentionWorkspaceSize(problemOf(a, w)));
+    w.core = take(bound ? attentionWorkspaceBound(problemOf(a, w)) : attentionWorkspaceSize(problemOf(a, w)));
     w.bytes = carver.bytes;
     return w;
 }
@@ -196,9 +196,9 @@ cudaError_t prepare(MhaArgs const& a, Scratch const& w, cudaStream_t stream) noe
 
 } // namespace
 
-size_t mhaWorkspaceSize(MhaArgs const& a) noexcept
+size_t mhaWorkspaceSize(MhaArgs const& a, bool maxShapes) noexcept
 {
-    return carve(a, nullptr).bytes;
+    return carve(a, nullptr, maxShapes).bytes;
 }
 
 cudaError_t launchMultiHeadAttention(MhaArgs const& a, void* workspace, cudaStream_t stream) noexcept
@@ -208,7 +208,7 @@ cudaError_t launchMultiHeadAttention(MhaArgs const& a, void* workspace, cudaStre
     {
         return cudaSuccess;
     }
-    Scratch const w = carve(a, static_cast<char*>(workspace));
+    Scratch const w = carve(a, static_cast<char*>(workspace), false);
     return forFloatOrBf16Type(a.dtype, [&](auto tag) -> cudaError_t {
         using T = decltype(tag);
         cudaError_t err = prepare<T>(a, w, stream);

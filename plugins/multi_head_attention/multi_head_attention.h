@@ -84,8 +84,9 @@ struct MhaArgs
     bool unidirectional{false};
 };
 
-//! Scratch bytes launchMultiHeadAttention needs for `a` (pointers not read).
-size_t mhaWorkspaceSize(MhaArgs const& a) noexcept;
+//! Scratch bytes launchMultiHeadAttention needs for `a` (pointers not read); maxShapes: enough for every call
+//! whose extents are at most a\'s (a TensorRT plugin sizes its workspace from the profile maximum).
+size_t mhaWorkspaceSize(MhaArgs const& a, bool maxShapes = false) noexcept;
 
 cudaError_t launchMultiHeadAttention(MhaArgs const& a, void* workspace, cudaStream_t stream) noexcept;
 

@@ -91,7 +91,7 @@ public:
             descs[i] = in[i].desc;
             descs[i].dims = in[i].max;
         }
-        return mhaWorkspaceSize(argsOf(Span<Desc const>{descs.data(), in.size()}, nullptr, nullptr));
+        return mhaWorkspaceSize(argsOf(Span<Desc const>{descs.data(), in.size()}, nullptr, nullptr), true);
     }
 
     void shapeChanged(Span<Desc const> in, Span<Desc const>) const { argsOf(in, nullptr, nullptr); }

@@ -1,6 +1,6 @@
 #include "onnx_attention/onnx_attention.h"
 
-#include "common/attention_kernels.cuh"
+#include "common/attention_aux.cuh"
 #include "common/attention_layout.h"
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
@@ -244,8 +244,8 @@ AttentionProblem problemOf(OnnxAttentionArgs const& a, Scratch const& w) noexcep
     return p;
 }
 
-//! Carves `base` (null: sizes only) as Scratch.
-Scratch carve(OnnxAttentionArgs const& a, char* base) noexcept
+//! Carves `base` (null: sizes only) as Scratch; `bound`: the core's part covers every problem up to a's extents.
+Scratch carve(OnnxAttentionArgs const& a, char* base, bool bound) noexcept
 {
     OnnxAttentionDims const& d = a.dims;
     Scratch w;
@@ -257,7 +257,7 @@ Scratch carve(OnnxAttentionArgs const& a, char* base) noexcept
     w.presentKey = a.presentKey != nullptr || d.pastLen == 0 ? a.presentKey : take(cache * d.headDim);
     w.presentValue = a.presentValue != nullptr || d.pastLen == 0 ? a.presentValue : take(cache * d.vHeadDim);
     w.mask = maskNeedsPadding(a) ? take(dtypeSize(a.maskType) * paddedMaskShape(a).volume()) : a.mask;
-    size_t const core = attentionWorkspaceSize(problemOf(a, w));
+    size_t const core = bound ? attentionWorkspaceBound(problemOf(a, w)) : attentionWorkspaceSize(problemOf(a, w));
     w.core = take(core);
     w.bytes = carver.bytes;
     return w;
@@ -290,9 +290,9 @@ cudaError_t writeCaches(OnnxAttentionArgs const& a, Scratch const& w, cudaStream
 
 } // namespace
 
-size_t onnxAttentionWorkspaceSize(OnnxAttentionArgs const& a) noexcept
+size_t onnxAttentionWorkspaceSize(OnnxAttentionArgs const& a, bool maxShapes) noexcept
 {
-    return carve(a, nullptr).bytes;
+    return carve(a, nullptr, maxShapes).bytes;
 }
 
 cudaError_t launchOnnxAttention(OnnxAttentionArgs const& a, void* workspace, cudaStream_t stream) noexcept
@@ -302,7 +302,7 @@ cudaError_t launchOnnxAttention(OnnxAttentionArgs const& a, void* workspace, cud
     {
         return cudaSuccess;
     }
-    Scratch const w = carve(a, static_cast<char*>(workspace));
+    Scratch const w = carve(a, static_cast<char*>(workspace), false);
     return forFloatOrBf16Type(a.dtype, [&](auto tag) -> cudaError_t {
         using T = decltype(tag);
         keyBoundsKernel<<<(d.batch + 255) / 256, 256, 0, stream>>>(

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.attr_rules import spec_value_problems
 from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case, default_attrs
 from trtplug.spec import OpSpec
@@ -67,7 +68,7 @@ def _make_case(spec: OpSpec, name: str, node: Any, opset: int, ins: list, outs: 
     from onnx import helper
 
     inputs: dict[str, np.ndarray] = {}
-    values = iter(ins)  # the data set holds the present inputs only: an absent one ("") takes none
+    values = iter(ins)  # the data set holds the named inputs only: an absent one ("") takes none
     for tensor, onnx_name in zip(spec.inputs, node.input, strict=False):
         if onnx_name:
             inputs[tensor.name] = np.asarray(next(values))
@@ -101,6 +102,12 @@ def _unsupported(spec: OpSpec, node: Any, opset: int, inputs: dict[str, np.ndarr
     for name in attrs:
         if name not in known and name not in {a.name for a in spec.attributes}:
             return f"attribute {name!r} is not supported by {spec.plugin.name}"
+    missing = [a.name for a in spec.onnx_attributes if a.required and a.name not in attrs]
+    if missing:
+        return f"attribute {missing[0]!r} is absent; {spec.plugin.name} requires it"
+    broken = spec_value_problems(spec, {k: v for k, v in attrs.items() if k in known})
+    if broken:
+        return f"{broken[0]} ({spec.plugin.name} leaves such nodes alone)"
     for tensor in spec.inputs:
         if tensor.name in inputs and str(inputs[tensor.name].dtype) not in spec.dtypes_of(tensor):
             dtype = inputs[tensor.name].dtype

@@ -41,10 +41,14 @@ def attention(
     bias: Any = None,
     mask: Any = None,
     zero_fully_masked: bool = True,
+    head_sink: Any = None,
+    smooth_softmax: bool = False,
 ) -> Any:
     """softmax(scale * q k^T [softcap] + bias, masked) v as float32 [batch, qHeads, qLen, vDim].
     k/v may have fewer heads (GQA: query head h reads kv head h // (qHeads // kvHeads)); bias
-    (additive) and mask (True attends) broadcast to [batch, qHeads, qLen, kvLen]."""
+    (additive) and mask (True attends) broadcast to [batch, qHeads, qLen, kvLen]. head_sink
+    [qHeads] (or 0 for every head with smooth_softmax) is one more logit in each row's softmax
+    that attends to nothing."""
     q, k, v = (a.astype(xp.float32) for a in (q, k, v))
     group = q.shape[1] // k.shape[1]
     if group > 1:
@@ -63,7 +67,8 @@ def attention(
         bias=bias,
         mask=mask,
     )
-    weights = masked_softmax(xp, scores, masked, zero_fully_masked)
+    sink = _sink_logits(xp, q.shape[1], head_sink, smooth_softmax)
+    weights = masked_softmax(xp, scores, masked, zero_fully_masked, sink)
     with _quiet(xp):
         out = xp.matmul(weights, v)
     return out.astype(xp.float32)
@@ -104,16 +109,29 @@ def score_stages(
     return capped, scores, xp.broadcast_to(masked, scores.shape)
 
 
-def masked_softmax(xp: ModuleType, scores: Any, masked: Any, zero_fully_masked: bool = True) -> Any:
+def masked_softmax(xp: ModuleType, scores: Any, masked: Any, zero_fully_masked: bool = True, sink: Any = None) -> Any:
     """Softmax over the last axis with masked keys left out; a row with every key masked gives
-    zeros (or NaN, as softmax of all -inf does, when not zero_fully_masked)."""
+    zeros (or NaN, as softmax of all -inf does, when not zero_fully_masked). `sink` [1, heads,
+    1, 1]: one more logit per row that attends to nothing (GroupQueryAttention's head sink)."""
     scores = xp.where(masked, xp.float32(-xp.inf), scores)
     peak = scores.max(axis=-1, keepdims=True)
-    weights = xp.exp(scores - xp.where(xp.isfinite(peak), peak, xp.float32(0)))
+    if sink is not None:
+        peak = xp.maximum(peak, sink)
+    peak = xp.where(xp.isfinite(peak), peak, xp.float32(0))
+    weights = xp.exp(scores - peak)
     total = weights.sum(axis=-1, keepdims=True)
+    if sink is not None:
+        total = total + xp.exp(sink - peak)
     with _quiet(xp):
         weights = weights / total
     return xp.where(total > 0, weights, xp.float32(0)) if zero_fully_masked else weights
+
+
+def _sink_logits(xp: ModuleType, heads: int, head_sink: Any, smooth_softmax: bool) -> Any:
+    """[1, heads, 1, 1] sink logits, or None when the softmax has none."""
+    if head_sink is not None:
+        return xp.asarray(head_sink, dtype=xp.float32).reshape(1, heads, 1, 1)
+    return xp.zeros((1, heads, 1, 1), xp.float32) if smooth_softmax else None
 
 
 def _quiet(xp: ModuleType) -> Any:
