@@ -51,6 +51,19 @@ inline HeadOutView writable(HeadView const& v, void* data) noexcept
     return HeadOutView{data, v.batchStride, v.headStride, v.seqStride};
 }
 
+//! `p` with a stand-in address in each view that has no data yet, for attentionWorkspaceSize /
+//! attentionWorkspaceBound, which size only launchable problems (sizing never reads the data).
+inline AttentionProblem forSizing(AttentionProblem p) noexcept
+{
+    void const* const standIn = reinterpret_cast<void const*>(uintptr_t{256});
+    for (HeadView* v : {&p.q, &p.k, &p.v})
+    {
+        v->data = v->data != nullptr ? v->data : standIn;
+    }
+    p.out.data = p.out.data != nullptr ? p.out.data : const_cast<void*>(standIn);
+    return p;
+}
+
 //! A [.., qLen, keys] mask or bias of rank 1..4 broadcast (right-aligned, NumPy rules) to
 //! [batch, heads, qLen, keys]: size-1 axes get stride 0; the last axis is read as is.
 inline ScoreView broadcastScoreView(void const* data, DType dtype, TensorShape const& s) noexcept

@@ -131,7 +131,8 @@ Scratch carve(MhaArgs const& a, char* base, bool bound) noexcept
     w.mask = mask ? static_cast<uint8_t*>(take(static_cast<size_t>(maskBytes))) : nullptr;
     bool const starts = d.padding == MhaKeyPadding::kLengths && a.unidirectional;
     w.qStart = starts ? static_cast<int32_t*>(take(sizeof(int32_t) * d.batch)) : nullptr;
-    w.core = take(bound ? attentionWorkspaceBound(problemOf(a, w)) : attentionWorkspaceSize(problemOf(a, w)));
+    AttentionProblem const sized = forSizing(problemOf(a, w));
+    w.core = take(bound ? attentionWorkspaceBound(sized) : attentionWorkspaceSize(sized));
     w.bytes = carver.bytes;
     return w;
 }

@@ -257,8 +257,8 @@ Scratch carve(OnnxAttentionArgs const& a, char* base, bool bound) noexcept
     w.presentKey = a.presentKey != nullptr || d.pastLen == 0 ? a.presentKey : take(cache * d.headDim);
     w.presentValue = a.presentValue != nullptr || d.pastLen == 0 ? a.presentValue : take(cache * d.vHeadDim);
     w.mask = maskNeedsPadding(a) ? take(dtypeSize(a.maskType) * paddedMaskShape(a).volume()) : a.mask;
-    size_t const core = bound ? attentionWorkspaceBound(problemOf(a, w)) : attentionWorkspaceSize(problemOf(a, w));
-    w.core = take(core);
+    AttentionProblem const sized = forSizing(problemOf(a, w));
+    w.core = take(bound ? attentionWorkspaceBound(sized) : attentionWorkspaceSize(sized));
     w.bytes = carver.bytes;
     return w;
 }
