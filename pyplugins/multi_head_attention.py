@@ -121,9 +121,13 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
 
 
 def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
-    """Self attention with the default num_heads (1) of 128, batch 8, sequence sized to ~nbytes of query."""
-    seq = max(16, min(8192, nbytes // itemsize // (8 * 128)))
-    return {"query": (8, seq, 128), "key": (8, seq, 128), "value": (8, seq, 128)}
+    """Self attention, batch 4, hidden 1024 (bench_attrs: 16 heads of 64), sequence sized to ~nbytes of query."""
+    seq = max(16, min(8192, nbytes // itemsize // (4 * 1024)))
+    return {"query": (4, seq, 1024), "key": (4, seq, 1024), "value": (4, seq, 1024)}
+
+
+def bench_attrs() -> dict[str, Any]:
+    return {"num_heads": 16}
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
