@@ -231,3 +231,28 @@ def test_device_round_trip_and_rounding_match_the_host(cp) -> None:
     np.testing.assert_array_equal(device.to_host().view(np.uint16), host.view(np.uint16))
     np.testing.assert_array_equal(device.to_float32(cp).get(), host.astype(np.float32))
     assert np.isnan(Bf16Device.poisoned(cp, (4,)).to_host().astype(np.float32)).all()
+
+
+def test_rounding_keeps_zero_dimensional_arrays() -> None:
+    scalar = np.array(1.5, dtype=np.float32)
+    assert float32_to_bf16_bits(np, scalar).shape == () and to_bfloat16(scalar).shape == ()
+    assert bf16_bits_to_float32(np, np.array(0x3FC0, dtype=np.uint16)).shape == ()
+
+
+@pytest.mark.parametrize("fault", [None, "off_by_a_bit"])
+def test_bench_agreement_in_bf16(bf16_gelu, fault) -> None:
+    """The bench's pre-timing check: bf16 outputs (as the launcher writes them) against the prototype's
+    float32 ones rounded to bf16, within the spec's bf16 tolerance; NumPy stands in for CuPy."""
+    from trtplug.bench.runner import check_agreement
+
+    proto = pyplugin_module(bf16_gelu)
+    w = make_workload(np, bf16_gelu, {"X": (4, 64), "bias": (64,)}, "bfloat16", 2, seed=3)
+
+    def launcher(i: int) -> None:  # a bf16 kernel: fp32 math, one rounding at the store
+        y = np.empty(w.outputs[0].shape, np.float32)
+        proto.forward(np, [a.astype(np.float32) for a in w.inputs[i]], [y], {})
+        w.outputs[0][...] = to_bfloat16(y * (1.05 if fault else 1.0))
+
+    runners = {"cuda": launcher, "cupy": lambda i: proto.forward(np, w.proto_inputs[i], w.proto_outputs, {})}
+    problem = check_agreement(np, bf16_gelu, "bfloat16", runners, w)
+    assert problem == ("cupy disagrees with cuda: not timed" if fault else "")

@@ -113,7 +113,7 @@ def test_embed_indices_stay_inside_their_tables(seed: int) -> None:
 
 def test_embed_runs_in_float_types_with_an_int32_mask_index() -> None:
     spec = load_registry().get("embed_layer_norm")
-    assert spec.dtypes == ("float32", "float16")
+    assert spec.dtypes == ("float32", "float16", "bfloat16")
     case = next(c for c in default_cases(spec) if c.name == "h7")
     assert output_specs(spec, case, "float16") == [
         ("output", (3, 5, 7), "float16"),

@@ -20,7 +20,8 @@ case generator (one X-shaped primary, the rest derived by shape rules) cannot de
     shapes = { input = [2, 64, 768], skip = [64, 768] }   the first input at least; the others
     omit = ["beta"]                                        default to their shape rules
     attrs = { epsilon = 1e-5 }
-    values = { shape = [2, 3] }                           inputs with fixed values (shape inputs)
+    values = { shape = [2, 3], axis = 1 }                 inputs with fixed values (shape inputs; a
+                                                          bare value is a 0-D tensor)
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def _read_case(r: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) ->
         if name not in names:
             raise r.fail(f"values.{name}", f"names no input (inputs: {', '.join(names)})")
         fixed[name] = tuple(value) if isinstance(value, list) else (value,)
-        shapes[name] = (len(fixed[name]),)
+        shapes[name] = (len(fixed[name]),) if isinstance(value, list) else ()  # a bare value: 0-D
     if names[0] not in shapes:
         raise r.sub("shapes").fail(names[0], "the first input's shape is required")
     omit = tuple(r.get("omit", list, []))

@@ -16,6 +16,7 @@ from trtplug.bench.timing import buffer_sets, time_ms
 from trtplug.bench.workload import Workload, bench_shapes, make_workload, traffic_bytes
 from trtplug.parity.impl_base import pyplugin_module
 from trtplug.protolib.dtypes import (
+    BF16,
     BF16_QUIET_NAN_BITS,
     BFLOAT16,
     Bf16Device,
@@ -68,6 +69,10 @@ def _trim(inputs: list[Any]) -> list[Any]:
     return inputs
 
 
+def is_float(array: Any) -> bool:
+    return array.dtype.kind == "f" or array.dtype == BF16
+
+
 def _torch_tensor(cp: ModuleType, torch: ModuleType, array: Any) -> Any:
     """The torch view of a device array; bf16 (uint16 storage) as torch.bfloat16."""
     if isinstance(array, Bf16Device):
@@ -89,12 +94,12 @@ def _comparable(cp: ModuleType, array: Any, round_to_bf16: bool) -> Any:
 def _outputs_of(cp: ModuleType, name: str, run: Any, w: Workload, dtype: str) -> list[Any]:
     outputs = w.proto_outputs if name == "cupy" else w.outputs
     for o in outputs:
-        storage(o).fill(BF16_QUIET_NAN_BITS if isinstance(o, Bf16Device) else cp.nan if o.dtype.kind == "f" else 0)
+        storage(o).fill(BF16_QUIET_NAN_BITS if isinstance(o, Bf16Device) else cp.nan if is_float(o) else 0)
     result = run(0)
     if name == "torch":
         tensors = result if isinstance(result, (tuple, list)) else [result]
         outputs = tensors[: len(w.outputs)]
-    rounded = [name == "cupy" and dtype == BFLOAT16 and o.dtype.kind == "f" for o in outputs]
+    rounded = [name == "cupy" and dtype == BFLOAT16 and is_float(o) for o in outputs]
     return [_comparable(cp, o, r) for o, r in zip(outputs, rounded, strict=True)]
 
 

@@ -113,7 +113,20 @@ def unique_repeats(
     return {"X": np.moveaxis(slices, 0, axis).astype(np.float32)}
 
 
+def signed_near_one(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """x = +-(1 + 0.02 z), random signs: running sums stay near sqrt(length) and running products
+    near 1 in magnitude over 100000 elements (normal draws would overflow or vanish a product within
+    a few hundred), so scans of every length compare finite values. Integer runs truncate these to
+    -1, 0 and 1."""
+    shape = shapes["x"]
+    signs = rng.choice(np.array([-1.0, 1.0], np.float32), shape)
+    return {"x": (signs * (1 + 0.02 * rng.standard_normal(shape))).astype(np.float32)}
+
+
 GENERATORS: dict[str, Generator] = {
+    "signed_near_one": signed_near_one,
     "max_pool_outputs": max_pool_outputs,
     "scatter_elements_indices": scatter_elements_indices,
     "scatter_nd_indices": scatter_nd_indices,

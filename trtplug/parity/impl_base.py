@@ -53,7 +53,7 @@ def output_specs(
                 raise ValueError(f"output {t.name!r} has a value-dependent shape; pass the reference's shapes")
             shape = tuple(known[i])
         else:
-            shape = apply_rule(t.shape, case.shapes)
+            shape = apply_rule(t.shape, case.shapes, case.attrs)
         specs.append((t.name, shape, by_constraint.get(t.type, t.type)))
     return specs
 

@@ -78,7 +78,7 @@ def _output_shapes(spec: OpSpec, inputs: list[Any], shapes: dict, attrs: dict[st
     """Output shapes by the spec's rules; rules that depend on input values or attributes
     ("dynamic:") ask the prototype's `output_shapes(inputs, attrs)`."""
     if not any(is_value_dependent(t.shape) for t in spec.outputs):
-        return [apply_rule(t.shape, shapes) for t in spec.outputs]
+        return [apply_rule(t.shape, shapes, attrs) for t in spec.outputs]
     prototype = pyplugin_module(spec)
     if not hasattr(prototype, "output_shapes"):
         raise TrtplugError(f"{spec.key}: value-dependent output shapes need output_shapes() in its prototype")

@@ -26,7 +26,7 @@ def numpy_dtype(name: str | np.dtype) -> np.dtype:
 def float32_to_bf16_bits(xp: ModuleType, values: Any) -> Any:
     """bf16 bit patterns (uint16) of float32 `values`, rounded to nearest even; NaN stays NaN (quiet),
     +-Inf stays Inf, finite values past the largest bf16 round to Inf."""
-    values = xp.ascontiguousarray(values, dtype=xp.float32)
+    values = xp.asarray(values, dtype=xp.float32, order="C")  # not ascontiguousarray: it makes 0-d arrays 1-d
     bits = values.view(xp.uint32)
     bias = xp.uint32(0x7FFF) + ((bits >> xp.uint32(16)) & xp.uint32(1))
     rounded = ((bits + bias) >> xp.uint32(16)).astype(xp.uint16)
@@ -36,7 +36,7 @@ def float32_to_bf16_bits(xp: ModuleType, values: Any) -> Any:
 
 def bf16_bits_to_float32(xp: ModuleType, bits: Any) -> Any:
     """float32 values of bf16 bit patterns (exact: bf16 is float32's upper half)."""
-    return (xp.ascontiguousarray(bits).astype(xp.uint32) << xp.uint32(16)).view(xp.float32)
+    return (xp.asarray(bits, order="C").astype(xp.uint32) << xp.uint32(16)).view(xp.float32)
 
 
 def to_bfloat16(values: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ class Bf16Device:
 
     @classmethod
     def from_host(cls, xp: ModuleType, host: np.ndarray) -> Bf16Device:
-        return cls(xp.asarray(np.ascontiguousarray(host).view(np.uint16)))
+        return cls(xp.asarray(np.asarray(host, order="C").view(np.uint16)))
 
     @classmethod
     def poisoned(cls, xp: ModuleType, shape: tuple[int, ...]) -> Bf16Device:
@@ -120,3 +120,9 @@ def device_empty(xp: ModuleType, shape: tuple[int, ...], dtype: str) -> Any:
     if dtype == BFLOAT16 and xp is not np:
         return Bf16Device(xp.empty(shape, dtype=xp.uint16))
     return xp.empty(shape, dtype=numpy_dtype(dtype))
+
+
+def torch_in_float32(function: Any, tensor: Any) -> Any:
+    """function(tensor) computed in float32 and cast back to the tensor's type: torch.linalg has no
+    fp16/bf16 CUDA kernels, and the plugins compute in float32 too."""
+    return function(tensor.float()).to(tensor.dtype)
