@@ -19,9 +19,11 @@ _RULES: dict[str, Callable[..., Shape]] = {
     "rows_of": lambda s: (*s[:-1], 1),  # per-row statistics (mean, inv_std_var): last axis reduced to 1
     "first_dim_of": lambda s: tuple(s[:1]),
     "append_last_dim_of": lambda a, b: (*a, b[-1]),  # e.g. ids (B, S) + table (V, H) -> (B, S, H)
+    "matmul_transposed": lambda a, b: (*a[:-1], b[0]),  # A (..., K) @ B(N, ...)^T -> (..., N): MatMulNBits
     "half_last_dim": lambda s: (*s[:-1], s[-1] // 2) if s else (),  # BiasSplitGelu: X's shape, last dim halved
 }
-_ARITY = {"broadcast": None, "append_last_dim_of": 2}  # input names a rule takes (None: any); default 1
+# Input names a rule takes (None: any); default 1.
+_ARITY = {"broadcast": None, "append_last_dim_of": 2, "matmul_transposed": 2}
 # Output shapes that depend on input values ("dynamic:size"): known only from a run (the
 # reference's outputs), or to a plugin through shape inputs / size tensors.
 VALUE_DEPENDENT = "dynamic"

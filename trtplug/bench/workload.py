@@ -2,7 +2,8 @@
 
 Row-wise ops (inputs shaped like the first or like its last dimension) get a first input of shape (rows, 1024) sized
 to the request; other ops name their shapes in their prototype module with
-`bench_shapes(nbytes, itemsize) -> {input name: shape}`.
+`bench_shapes(nbytes, itemsize) -> {input name: shape}`, and the attributes those shapes need
+(MatMulNBits' K, N, block_size) with `bench_attrs(shapes) -> {name: value}`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from trtplug.parity.cases import Case, default_attrs, present, random_values, shapes_for
-from trtplug.parity.impl_base import output_specs
+from trtplug.parity.impl_base import output_specs, pyplugin_module
 from trtplug.shape_rules import is_value_dependent
 from trtplug.spec import OpSpec
 
@@ -38,6 +39,13 @@ def bench_shapes(spec: OpSpec, prototype: ModuleType, nbytes: int, itemsize: int
         rows = max(1, nbytes // itemsize // ROW_HIDDEN)
         return shapes_for(spec, (rows, ROW_HIDDEN), True)
     return None
+
+
+def bench_attrs(spec: OpSpec, shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+    """The spec's defaults, and what the prototype's `bench_attrs(shapes)` sets for these shapes."""
+    prototype = pyplugin_module(spec)
+    extra = prototype.bench_attrs(shapes) if hasattr(prototype, "bench_attrs") else {}
+    return {**default_attrs(spec), **extra}
 
 
 def _row_inputs(spec: OpSpec) -> bool:
@@ -68,7 +76,7 @@ def _values(cp: ModuleType, rng: np.random.Generator, spec: OpSpec, name: str, s
 def make_workload(
     cp: ModuleType, spec: OpSpec, shapes: dict[str, tuple[int, ...]], dtype: str, sets: int, seed: int
 ) -> Workload:
-    case = Case("bench", shapes, default_attrs(spec))
+    case = Case("bench", shapes, bench_attrs(spec, shapes))
     rng = np.random.default_rng(seed)
     inputs = []
     for _ in range(sets):

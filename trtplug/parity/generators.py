@@ -113,7 +113,31 @@ def unique_repeats(
     return {"X": np.moveaxis(slices, 0, axis).astype(np.float32)}
 
 
+def matmul_nbits_weights(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """MatMulNBits' quantized weights: B random bytes, scales positive and scaled so that the
+    dequantized weights stay near unit size (K-long sums stay well inside fp16), zero points of
+    rank 2 packed uint8 bytes (every code in range), of rank 1 floats in [0, 2^bits - 1] (then
+    cast to A's type), and g_idx a permutation of the natural block of each k (act-order)."""
+    bits, block = attrs.get("bits", 4), attrs["block_size"]
+    out = {"B": rng.integers(0, 256, shapes["B"], dtype=np.uint8)}
+    levels = 2**bits
+    out["scales"] = (rng.uniform(0.5, 1.5, shapes["scales"]) * 2.0 / levels).astype(np.float32)
+    if "zero_points" in shapes:
+        zp_shape = shapes["zero_points"]
+        if len(zp_shape) == 2:
+            out["zero_points"] = rng.integers(0, 256, zp_shape, dtype=np.uint8)
+        else:
+            out["zero_points"] = rng.uniform(0, levels - 1, zp_shape).astype(np.float32)
+    if "g_idx" in shapes:
+        k = shapes["g_idx"][0]
+        out["g_idx"] = rng.permutation(np.arange(k) // block).astype(np.int32)
+    return out
+
+
 GENERATORS: dict[str, Generator] = {
+    "matmul_nbits_weights": matmul_nbits_weights,
     "max_pool_outputs": max_pool_outputs,
     "scatter_elements_indices": scatter_elements_indices,
     "scatter_nd_indices": scatter_nd_indices,
