@@ -159,3 +159,19 @@ def test_bench_workload_has_the_issue_shape_and_torch_agrees() -> None:
     torch = pytest.importorskip("torch")
     got = proto.torch_equivalent(torch, [torch.as_tensor(a) for a in w.inputs[0][:3]], w.case.attrs).numpy()
     np.testing.assert_allclose(got, y, rtol=1e-4, atol=1e-2)
+
+
+def test_tensorrt_rtx_parser_refuses_fp32_activations_and_the_rewrite_follows(
+    mlp: Path, tmp_path: Path, capsys
+) -> None:
+    """TensorRT-RTX has a MatMulNBits importer, but for fp16 A only: its parser rejects this fp32
+    MLP, and the rewrite (target: the parser, no --trt-version) replaces all three nodes."""
+    pytest.importorskip("tensorrt_rtx")
+    main(["check", "--json", str(mlp)])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["engine"].startswith("tensorrt_rtx")
+    assert all("must be FP16" in f["reason"] for f in doc["findings"]) and len(doc["findings"]) == 3
+    out = tmp_path / "rtx.onnx"
+    assert main(["rewrite", str(mlp), "-o", str(out), "--json"]) == 0
+    changes = json.loads(capsys.readouterr().out)["changes"]
+    assert sorted(c["node"] for c in changes if c["action"] == "replaced") == ["down_proj", "gate_proj", "up_proj"]

@@ -186,6 +186,10 @@ cudaError_t launchMatMulNBits(
     {
         return cudaErrorInvalidValue;
     }
+    if (reinterpret_cast<uintptr_t>(p.b) % 4 != 0)
+    {
+        return cudaErrorMisalignedAddress; // B is read in 32-bit words (TensorRT's buffers are aligned)
+    }
     return forFloatOrBf16Type(dtype, [&](auto t) -> cudaError_t {
         using T = decltype(t);
         switch (p.bits)

@@ -160,6 +160,9 @@ __global__ void __launch_bounds__(kWarps * 32) gemvKernel(NBitsProblem p, int ti
         stageA<T, kM>(p, m0, t0, tile, stride, smemA);
         __syncthreads();
         int64_t const tileCodes = paddedK - t0 < tile ? paddedK - t0 : tile;
+        // Unrolled for few rows of A: several pieces' loads in flight per lane (decode is memory-bound).
+        constexpr int kUnroll = kM <= 2 ? 4 : 1;
+#pragma unroll kUnroll
         for (int64_t piece = lane; piece * kCodesPerPiece < tileCodes; piece += 32)
         {
             int64_t const byteOffset = (t0 + piece * kCodesPerPiece) * kBits / 8;

@@ -116,14 +116,16 @@ def unique_repeats(
 def matmul_nbits_weights(
     shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
-    """MatMulNBits' quantized weights: B random bytes, scales positive and scaled so that the
-    dequantized weights stay near unit size (K-long sums stay well inside fp16), zero points of
+    """MatMulNBits' quantized weights: B random bytes, scales positive and scaled by 1 / sqrt(K) so
+    that Y stays of unit size for every K, as in trained layers (an error relative to Y's typical
+    size is then what the tolerances measure, for K = 16 as for K = 4096), zero points of
     rank 2 packed uint8 bytes (every code in range), of rank 1 floats in [0, 2^bits - 1] (then
     cast to A's type), and g_idx a permutation of the natural block of each k (act-order)."""
     bits, block = attrs.get("bits", 4), attrs["block_size"]
     out = {"B": rng.integers(0, 256, shapes["B"], dtype=np.uint8)}
     levels = 2**bits
-    out["scales"] = (rng.uniform(0.5, 1.5, shapes["scales"]) * 2.0 / levels).astype(np.float32)
+    unit = 2.0 / levels / np.sqrt(attrs["K"])
+    out["scales"] = (rng.uniform(0.5, 1.5, shapes["scales"]) * unit).astype(np.float32)
     if "zero_points" in shapes:
         zp_shape = shapes["zero_points"]
         if len(zp_shape) == 2:
