@@ -126,7 +126,7 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
     return {"query": (4, seq, 1024), "key": (4, seq, 1024), "value": (4, seq, 1024)}
 
 
-def bench_attrs() -> dict[str, Any]:
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
     return {"num_heads": 16}
 
 

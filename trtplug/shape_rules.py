@@ -21,6 +21,7 @@ _RULES: dict[str, Callable[..., Shape]] = {
     "first_dim_of": lambda s: tuple(s[:1]),
     "append_last_dim_of": lambda a, b: (*a, b[-1]),  # e.g. ids (B, S) + table (V, H) -> (B, S, H)
     "scalar": lambda s: (),  # a 0-D tensor whatever the referenced input's shape (CumSum's axis)
+    "matmul_transposed": lambda a, b: (*a[:-1], b[0]),  # A (..., K) @ B(N, ...)^T -> (..., N): MatMulNBits
     "half_last_dim": lambda s: (*s[:-1], s[-1] // 2) if s else (),  # BiasSplitGelu: X's shape, last dim halved
 }
 
@@ -29,7 +30,8 @@ _AXIS_RULES: dict[str, Callable[[Shape, int], Shape]] = {
     "from_axis_of": lambda s, a: tuple(s[a:]),  # the normalized axes: RMSNorm's scale
     "reduced_from_axis": lambda s, a: (*s[:a], *(1 for _ in s[a:])),  # per-row statistics, axes from `axis` set to 1
 }
-_ARITY = {"broadcast": None, "append_last_dim_of": 2}  # input names a rule takes (None: any); default 1
+# Input names a rule takes (None: any); default 1.
+_ARITY = {"broadcast": None, "append_last_dim_of": 2, "matmul_transposed": 2}
 # Output shapes that depend on input values ("dynamic:size"): known only from a run (the
 # reference's outputs), or to a plugin through shape inputs / size tensors.
 VALUE_DEPENDENT = "dynamic"
