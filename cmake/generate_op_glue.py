@@ -177,6 +177,7 @@ def render_member(spec_path: Path, key: str, spec: dict) -> str:
         "nb_outputs": nb_outputs,
         "members": "\n".join(member_line(a) for a in attrs),
         "visits": "\n".join(f'        v("{a["name"]}", {a["name"]});' for a in attrs),
+        "required_fields": "".join(f'"{a["name"]}", ' for a in attrs if a.get("required")),
         "checks": "\n".join(line for a in attrs for line in check_lines(a)),
     }
     return MEMBER_TEMPLATE.read_text(encoding="utf-8").format(**fields)

@@ -54,7 +54,9 @@ def decoder_slice(rng: np.random.Generator) -> onnx.ModelProto:
         ],
     )
     opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
-    return helper.make_model(graph, opset_imports=opsets)
+    return helper.make_model(
+        graph, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets, ignore_unknown=True)
+    )
 
 
 def rms_normalization(rng: np.random.Generator, **attrs: object) -> onnx.ModelProto:
@@ -69,4 +71,7 @@ def rms_normalization(rng: np.random.Generator, **attrs: object) -> onnx.ModelPr
         [helper.make_tensor_value_info("y", TensorProto.FLOAT16, shape)],
         [scale],
     )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
+    opsets = [helper.make_opsetid("", 23)]
+    return helper.make_model(
+        graph, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets, ignore_unknown=True)
+    )

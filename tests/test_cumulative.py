@@ -56,7 +56,10 @@ def one_node(op: str, x: np.ndarray, axis: np.ndarray, **attrs) -> onnx.ModelPro
         [helper.make_tensor_value_info("y", dtype, x.shape)],
         [numpy_helper.from_array(axis, "axis")],
     )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    opsets = [helper.make_opsetid("", opset)]
+    return helper.make_model(
+        graph, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets, ignore_unknown=True)
+    )
 
 
 def run_prototype(op: str, x: np.ndarray, axis: np.ndarray, exclusive: int, reverse: int) -> np.ndarray:
@@ -167,7 +170,10 @@ def scan_model(op_type: str, axis_from: str, dtype: int = TensorProto.FLOAT, **a
         inits,
     )
     opset = 26 if op_type == "CumProd" else 14
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    opsets = [helper.make_opsetid("", opset)]
+    return helper.make_model(
+        graph, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets, ignore_unknown=True)
+    )
 
 
 def rewrite(tmp_path: Path, model: onnx.ModelProto, *options: str) -> tuple[onnx.ModelProto, str]:

@@ -50,7 +50,7 @@ def test_prototype_unpacks_low_bits_first(bits: int) -> None:
     y = np.full((3, n), np.nan, dtype=np.float32)
     attrs = {"K": k, "N": n, "bits": bits, "block_size": block}
     pyplugin_module(load_registry().get("matmul_nbits")).forward(np, [a, b, scale, pack(zp_codes, bits)], [y], attrs)
-    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)  # float32 sums of K products
 
 
 def test_output_shape_rule_replaces_the_last_dim_with_n() -> None:

@@ -158,6 +158,12 @@ def test_probe_rejects_bad_fields(probe, log, change, message):
     assert all(m == f"{PROBE}::createPlugin: {message}" for m in errors), errors
 
 
+def test_a_required_field_left_out_is_refused(library, log):
+    """The spec's required attributes (BitShift's direction) have no default to fall back to."""
+    assert library.create("TrtplugBitShift", "1", "trtplug", {}) is None
+    assert log()[-1] == ("error", "TrtplugBitShift::createPlugin: missing field 'direction'")
+
+
 def test_probe_duplicate_field_is_rejected(probe, log):
     fields = [*PROBE_FIELDS.items(), ("count", 1)]
     assert probe.create(PROBE, fields=fields) is None

@@ -159,7 +159,9 @@ def test_graph_io_without_shapes_loads_as_onnx_runtime_loads_it(tmp_path: Path, 
     node = helper.make_node("Unique", ["x"], ["y"], name="unique", sorted=1)
     x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, None)
     y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
-    built = helper.make_model(helper.make_graph([node], "g", [x], [y]), opset_imports=[helper.make_opsetid("", 18)])
+    built = helper.make_model(
+        helper.make_graph([node], "g", [x], [y]), opset_imports=[helper.make_opsetid("", 18)], ir_version=9
+    )
     original, out = tmp_path / "shapeless.onnx", tmp_path / "out.onnx"
     onnx.save(built, original)
     assert main(["check", str(original), "--static", "--trt-version", "10.16"]) == 0

@@ -149,7 +149,7 @@ namespace
 
 //! attentionProblemError without the data pointers: what the workspace size needs (a plugin
 //! asks for it at build time, before any pointer exists).
-char const* shapeError(AttentionProblem const& p) noexcept
+char const* shapeErrorOf(AttentionProblem const& p) noexcept
 {
     if (!isAttentionType(p.dtype))
     {
@@ -182,7 +182,7 @@ char const* shapeError(AttentionProblem const& p) noexcept
 
 char const* attentionProblemError(AttentionProblem const& p) noexcept
 {
-    if (char const* problem = shapeError(p))
+    if (char const* problem = shapeErrorOf(p))
     {
         return problem;
     }
@@ -198,7 +198,7 @@ char const* attentionProblemError(AttentionProblem const& p) noexcept
 
 size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
 {
-    if (shapeError(p) != nullptr)
+    if (shapeErrorOf(p) != nullptr)
     {
         return 0;
     }
@@ -213,7 +213,7 @@ size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
 
 size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
 {
-    if (shapeError(p) != nullptr)
+    if (shapeErrorOf(p) != nullptr)
     {
         return 0;
     }
@@ -239,6 +239,11 @@ cudaError_t launchAttention(AttentionProblem const& p, void* workspace, cudaStre
         return cudaErrorInvalidValue;
     }
     return forFloatOrBf16Type(p.dtype, [&](auto t) { return launchForDim<decltype(t)>(p, workspace, stream); });
+}
+
+char const* attentionShapeError(AttentionProblem const& p) noexcept
+{
+    return shapeErrorOf(p);
 }
 
 } // namespace trtplug

@@ -87,6 +87,9 @@ size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept;
 //! is not monotonic in the extents).
 size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept;
 
+//! attentionProblemError without the data pointers (what a plugin can check before enqueue).
+char const* attentionShapeError(AttentionProblem const& p) noexcept;
+
 //! Checks that do not need the GPU; the reason, or null when `p` is launchable.
 char const* attentionProblemError(AttentionProblem const& p) noexcept;
 

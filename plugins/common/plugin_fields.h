@@ -202,8 +202,42 @@ std::string readField(nvinfer1::PluginField const& f, char const* name, T& membe
 } // namespace detail
 
 //! Fills `params` from `fc`; returns an empty string on success, else the reason (it names
-//! the offending field). Every field of Params must be present exactly once; extra fields
-//! are rejected because a misspelt attribute must not silently fall back to a default.
+//! the offending field). A field may appear once; a missing one keeps Params' default unless
+//! Params lists it in kRequiredFields (generated glue) or has no such list (then every field is
+//! required). Extra fields are rejected: a misspelt attribute must not fall back to a default.
+namespace detail
+{
+template <class P, class = void>
+struct HasRequiredFields : std::false_type
+{
+};
+template <class P>
+struct HasRequiredFields<P, std::void_t<decltype(P::kRequiredFields)>> : std::true_type
+{
+};
+
+//! Whether `name` must be given: listed in Params::kRequiredFields, or Params has no list.
+template <class Params>
+bool fieldRequired(char const* name) noexcept
+{
+    if constexpr (HasRequiredFields<Params>::value)
+    {
+        for (char const* const* r = Params::kRequiredFields; *r != nullptr; ++r)
+        {
+            if (std::strcmp(*r, name) == 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+    else
+    {
+        return true;
+    }
+}
+} // namespace detail
+
 template <class Params>
 std::string parseFields(nvinfer1::PluginFieldCollection const* fc, Params& params)
 {
@@ -221,6 +255,10 @@ std::string parseFields(nvinfer1::PluginFieldCollection const* fc, Params& param
             return;
         }
         int32_t const i = detail::findField(c, name);
+        if (i == -1 && !detail::fieldRequired<Params>(name))
+        {
+            return; // left out: the default stands, as for an ONNX attribute left out
+        }
         if (i < 0)
         {
             error = std::string(i == -1 ? "missing" : "duplicate") + " field '" + name + "'";

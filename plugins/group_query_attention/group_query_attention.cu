@@ -251,7 +251,8 @@ bool pointersMissing(GqaArgs const& a) noexcept
     return (rows && (a.query == nullptr || a.output == nullptr || (!a.packed && (a.key == nullptr || a.value == nullptr))))
         || (cache && (a.presentKey == nullptr || a.presentValue == nullptr))
         || (a.batch > 0 && (a.seqlensK == nullptr || a.totalSeqLen == nullptr))
-        || (a.pastLen > 0 && (a.pastKey == nullptr || a.pastValue == nullptr));
+        || (a.pastLen > 0 && (a.pastKey == nullptr || a.pastValue == nullptr))
+        || (rows && a.rotaryDim > 0 && (a.cosCache == nullptr || a.sinCache == nullptr));
 }
 
 } // namespace
@@ -270,15 +271,12 @@ char const* gqaArgsError(GqaArgs const& a) noexcept
     {
         return "cos_cache/sin_cache must have at most head_size / 2 columns";
     }
-    if (a.rotaryDim > 0 && (a.cosCache == nullptr || a.sinCache == nullptr))
-    {
-        return "do_rotary needs cos_cache and sin_cache";
-    }
     if (a.localWindowSize == 0 || a.localWindowSize < -1)
     {
         return "local_window_size must be -1 or positive";
     }
-    return attentionProblemError(plannedAttention(a));
+    // Shapes only: a plugin checks these before any pointer exists (onShapeChange, workspace).
+    return attentionShapeError(plannedAttention(a));
 }
 
 size_t gqaWorkspaceSize(GqaArgs const& a) noexcept

@@ -69,7 +69,10 @@ class ProtoLogic:
         ins = []
         for tensor, desc, pointer in zip(self.spec.plugin_inputs, input_desc, inputs, strict=False):
             array = self._view(cp, desc, pointer)
-            ins.append(None if tensor.optional and array.size == 0 else self._to_compute(cp, desc, array))
+            # The rewrite's stand-in for an absent optional input is a 1-D empty tensor; an empty
+            # batch's inputs keep their rank.
+            standin = tensor.optional and array.shape == (0,)
+            ins.append(None if standin else self._to_compute(cp, desc, array))
         views = [self._view(cp, desc, pointer) for desc, pointer in zip(output_desc, outputs, strict=True)]
         outs = [self._compute_buffer(cp, desc, view) for desc, view in zip(output_desc, views, strict=True)]
         with cp.cuda.ExternalStream(int(stream)):
