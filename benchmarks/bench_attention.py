@@ -60,6 +60,25 @@ def fastest_sdpa(q, k, v, causal: bool, reps: int) -> tuple[float, str]:
     return best
 
 
+class _Bf16View:
+    """A contiguous torch bf16 tensor as the bindings read bf16: __cuda_array_interface__ "<V2"."""
+
+    def __init__(self, tensor) -> None:
+        self.tensor = tensor
+        self.__cuda_array_interface__ = {
+            "shape": tuple(tensor.shape),
+            "typestr": "<V2",
+            "data": (tensor.data_ptr(), False),
+            "strides": None,
+            "version": 3,
+        }
+
+
+def device_arrays(tensors):
+    """What the binding takes: torch's own interface, or the "<V2" view for bf16 (torch has none)."""
+    return [_Bf16View(t) if t.dtype == torch.bfloat16 else t for t in tensors]
+
+
 def gqa_call(ext, dtype, seq: int, kv_heads: int, past: int):
     """The launcher on separate q/k/v with a past of `past` rows; returns a zero-argument runner."""
     dev = "cuda"
@@ -75,8 +94,9 @@ def gqa_call(ext, dtype, seq: int, kv_heads: int, past: int):
     present = [torch.empty(BATCH, kv_heads, total, HEAD, dtype=dtype, device=dev) for _ in range(2)]
     attrs = {"num_heads": HEADS, "kv_num_heads": kv_heads}
     stream = torch.cuda.current_stream()
-    ins = [q, k, v, past_k, past_v, seqlens, total_t]
-    return lambda: ext.group_query_attention(ins, [out, *present], attrs, stream), (q, k, v, past_k, past_v)
+    ins = device_arrays([q, k, v, past_k, past_v, seqlens, total_t])
+    outs = device_arrays([out, *present])
+    return lambda: ext.group_query_attention(ins, outs, attrs, stream), (q, k, v, past_k, past_v)
 
 
 def heads_first(x, heads):

@@ -160,7 +160,7 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
 
 # `trtplug bench`: one decode step of a Llama-3-8B-like layer (GQA 32/8, head 128, batch 4) onto a
 # cache sized to the request; the op reads the cache and writes the grown one.
-def bench_attrs() -> dict[str, int]:
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, int]:
     return {"num_heads": 32, "kv_num_heads": 8}
 
 

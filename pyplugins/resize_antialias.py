@@ -166,7 +166,7 @@ BENCH_ATTRS = {
 }
 
 
-def bench_attrs() -> dict[str, Any]:
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
     return dict(BENCH_ATTRS)
 
 

@@ -58,10 +58,19 @@ if [[ " $PHASES " == *" memcheck "* ]] && command -v compute-sanitizer >/dev/nul
   echo "== compute-sanitizer memcheck over the CUDA launcher, plugin-host and their parity tests"
   compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
     tests/test_native_gpu.py tests/test_plugin_host_gpu.py tests/test_gelu_family_gpu.py tests/test_norm_gpu.py \
+    tests/test_rms_norm_gpu.py \
+    tests/test_group_query_attention_gpu.py \
     tests/test_parity.py -k "(not large and not huge) and (not test_parity or -cuda- or -plugin-)" \
     >"$OUTDIR/gpu-memcheck.log" 2>&1
   echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
   tail -2 "$OUTDIR/gpu-memcheck.log"
+  # The attention kernels share tiles through shared memory: racecheck them (small cases).
+  compute-sanitizer --tool racecheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
+    tests/test_group_query_attention_gpu.py tests/test_parity.py \
+    -k "(not large) and (not test_parity or (group_query_attention and -cuda-))" \
+    >"$OUTDIR/gpu-racecheck-attention.log" 2>&1
+  echo "racecheck (attention) exit: $? ($(grep -c 'hazard' "$OUTDIR/gpu-racecheck-attention.log") hazard lines)"
+  tail -2 "$OUTDIR/gpu-racecheck-attention.log"
   # Standard ops: their own GPU tests and the CUDA/plugin parity + conformance cases.
   compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
     tests/test_int_elementwise.py tests/test_matrix_ops.py tests/test_center_crop_pad.py tests/test_max_unpool.py \
@@ -92,5 +101,7 @@ if [[ " $PHASES " == *" bench "* ]]; then
     --plot "$OUTDIR/bench.png" | tee "$OUTDIR/gpu-bench.txt"
   # Standard ops in the shapes of the issue's torch comparisons (affine_grid 64x512x512, 1M 4x4 ...).
   "$PY" benchmarks/bench_std_ops.py | tee "$OUTDIR/gpu-bench-std.txt"
+  # RMS norm against the issue's target (>= 90% of copy), fp16/bf16, Llama and Qwen2 hidden sizes.
+  "$PY" benchmarks/bench_rms_norm.py | tee "$OUTDIR/gpu-bench-rms-norm.txt"
 fi
 exit $rc

@@ -122,3 +122,16 @@ def test_prototype_decode_step_equals_the_last_row_of_a_longer_prefill() -> None
     full, full_key, _ = step(qkv, 0, seq + 1, (empty, empty))
     np.testing.assert_allclose(out[:, 0], full[:, -1], rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(grown_key, full_key)
+
+
+def test_rewrite_leaves_a_quantized_cache_node_alone(tmp_path: Path, capsys) -> None:
+    """Inputs past head_sink (k_scale/v_scale of a quantized cache) are not covered: the node stays."""
+    model = layer.decoder_layer()
+    gqa = next(n for n in model.graph.node if n.op_type == "GroupQueryAttention")
+    gqa.input.extend(["", "", "", "k_scale"])
+    model.graph.initializer.append(onnx.numpy_helper.from_array(np.ones(1, np.float32), "k_scale"))
+    path, out = tmp_path / "m.onnx", tmp_path / "out.onnx"
+    onnx.save(model, path)
+    main(["rewrite", str(path), "-o", str(out), "--all-covered", "--json"])
+    (left,) = [c for c in json.loads(capsys.readouterr().out)["changes"] if c["action"] == "left"]
+    assert "13 inputs" in left["reason"] and PLUGIN in left["reason"]

@@ -266,7 +266,8 @@ def test_fast_gelu_rejects_shapes(gelu, shapes, message):
         (["float32", "float16", "float32"], False),
         (["float16", "float16", "float32"], False),
         (["int32", "int32"], False),
-        (["bfloat16", "bfloat16"], False),
+        (["bfloat16", "bfloat16"], True),
+        (["bfloat16", "float16"], False),
         (["int8", "int8", "int8"], False),
     ],
 )

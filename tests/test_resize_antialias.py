@@ -170,35 +170,55 @@ def reference(x: np.ndarray, attrs: dict, scales=None, sizes=None, roi=None) -> 
     return ReferenceEvaluator(model).run(None, feeds)[0]
 
 
-@pytest.mark.parametrize("trial", range(12))
-def test_prototype_matches_onnx_reference_on_random_geometries(trial: int, seed: int) -> None:
-    rng = np.random.default_rng([seed, trial])
+def random_geometry(rng: np.random.Generator, by_scales: bool) -> tuple[tuple[int, ...], dict, dict]:
     rank = int(rng.integers(2, 5))
     shape = tuple(int(v) for v in rng.integers(1, 24, rank))
     axes = sorted(rng.choice(rank, size=int(rng.integers(1, rank + 1)), replace=False).tolist())
+    modes = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"]
     attrs = {
         "mode": str(rng.choice(["linear", "cubic"])),
         "antialias": 1,
         "axes": axes,
-        "coordinate_transformation_mode": str(
-            rng.choice(["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"])
-        ),
+        "coordinate_transformation_mode": str(rng.choice(modes)),
         "cubic_coeff_a": float(rng.choice([-0.75, -0.5])),
         "exclude_outside": int(rng.integers(0, 2)),
     }
-    x = rng.standard_normal(shape).astype(np.float32)
-    if trial % 2:
-        given = {"scales": [float(np.float32(rng.uniform(0.1, 2.5))) for _ in axes]}
-    else:
-        given = {"sizes": [int(rng.integers(1, 30)) for _ in axes]}
-    expected = reference(x, attrs, **given)
+    if by_scales:
+        return shape, attrs, {"scales": [float(np.float32(rng.uniform(0.1, 2.5))) for _ in axes]}
+    return shape, attrs, {"sizes": [int(rng.integers(1, 30)) for _ in axes]}
+
+
+def reference_misplaces_window(prototype, shape, fields: dict) -> bool:
+    """onnx.reference picks the window from x + n/2 but weighs it from x: when x lies one ulp
+    above an integer (e.g. (10 + 0.5) / 1.4 - 0.5), the sum rounds to the integer and its window
+    is one pixel off from its weights. The definition (the n pixels nearest x) is unambiguous
+    there; such geometries are redrawn rather than compared with that bug."""
+    mode = fields["coordinate_transformation_mode"]
+    for p in prototype.plan_axes(shape, fields):
+        if not p.is_identity() and p.out_len and p.in_len:
+            x, _ = prototype.source_coordinates(p, mode)
+            near = np.abs(x - np.round(x))
+            if np.any((near > 0) & (near < 1e-9)):
+                return True
+    return False
+
+
+@pytest.mark.parametrize("trial", range(12))
+def test_prototype_matches_onnx_reference_on_random_geometries(trial: int, seed: int) -> None:
+    rng = np.random.default_rng([seed, trial])
     prototype = pyplugin_module(load_registry().get("resize_antialias"))
+    shape, attrs, given = random_geometry(rng, trial % 2 == 1)
+    while reference_misplaces_window(prototype, shape, {**attrs, **given}):
+        shape, attrs, given = random_geometry(rng, trial % 2 == 1)
+    x = rng.standard_normal(shape).astype(np.float32)
+    expected = reference(x, attrs, **given)
     fields = {**attrs, **given}
     (out_shape,) = prototype.output_shapes([x], fields)
     assert out_shape == expected.shape
     y = np.full(out_shape, np.nan, np.float32)
     prototype.forward(np, [x], [y], fields)
-    np.testing.assert_allclose(y, expected, rtol=2e-5, atol=2e-5)
+    tol = load_registry().get("resize_antialias").tolerance("float32")  # float32 sums vs float64
+    np.testing.assert_allclose(y, expected, rtol=tol.rtol, atol=tol.atol)
 
 
 @pytest.mark.parametrize(
@@ -242,7 +262,7 @@ def create(library, **fields):
         ({"sizes": [224, 224], "axes": [2, 3]}, ["N", 3, "H", "W"], ["N", 3, 224, 224]),
         ({"scales": [1.0, 1.0, 0.5, 0.25]}, ["N", 3, "H", 64], ["N", 3, "floordiv(H, 2)", 16]),
         ({"scales": [1.0, 2.0]}, ["N", "W"], ["N", "(W * 2)"]),
-        ({"scales": [0.3]}, [2, 3, 10, 9], [2, 3, 10, 2]),
+        ({"scales": [0.3], "axes": [3]}, [2, 3, 10, 9], [2, 3, 10, 2]),
         ({"sizes": [10, 10], "axes": [2, 3], "keep_aspect_ratio_policy": "not_larger"}, [1, 2, 30, 20], [1, 2, 10, 7]),
     ],
 )

@@ -152,3 +152,15 @@ def test_bad_attribute_leaves_the_node_with_the_reason(tmp_path: Path, capsys, a
     onnx.save(rms_normalization(np.random.default_rng(2), **attrs), source)
     change = _rewrite(source, tmp_path / "out.onnx", capsys, "--trt-version", "10.14")["rms"]
     assert change["action"] != "replaced" and reason in change["reason"], change
+
+
+@pytest.mark.parametrize("key", MEMBERS)
+def test_bench_workload_is_rows_of_llama_hidden(key: str) -> None:
+    from trtplug.bench.workload import bench_shapes, make_workload
+
+    spec = load_registry().get(key)
+    shapes = bench_shapes(spec, pyplugin_module(spec), 1 << 22, 2)
+    assert shapes == {"X": (512, 4096), "scale": (4096,)}
+    workload = make_workload(np, spec, shapes, "float16", 1, seed=0)
+    assert [o.shape for o in workload.outputs] == [(512, 4096)]  # Y only: inv_std_var is optional
+    assert workload.nbytes == 2 * (2 * 512 * 4096 + 4096)

@@ -56,7 +56,14 @@ def creator_drift(spec: OpSpec, fields: list[dict], defaults: dict[str, Any], nb
 
 
 # Valid values for the spec attributes that are required (they have no default to send).
-REQUIRED_SAMPLES = {"direction": "LEFT", "kernel_shape": [2, 2], "antialias": 1, "mode": "linear"}
+REQUIRED_SAMPLES = {
+    "direction": "LEFT",
+    "kernel_shape": [2, 2],
+    "antialias": 1,
+    "mode": "linear",
+    "num_heads": 4,
+    "kv_num_heads": 2,
+}
 
 
 def _spec_defaults(spec: OpSpec) -> dict[str, Any]:
@@ -124,9 +131,10 @@ def test_compiled_creators_match_their_specs():
 
 def _plugin_input_types(spec: OpSpec, dtype: str) -> list[str]:
     """The plugin's input types with every optional input present, in `dtype` where the spec allows
-    it: shape inputs are no plugin tensors; a data_copy input comes again as a tensor at the end."""
+    it: shape inputs and inputs folded into fields are no plugin tensors; a data_copy input comes
+    again as a tensor at the end."""
     typed = [dtype if dtype in spec.dtypes_of(t) else spec.dtypes_of(t)[0] for t in spec.inputs]
-    regular = [d for t, d in zip(spec.inputs, typed, strict=True) if not t.shape_input]
+    regular = [d for t, d in zip(spec.inputs, typed, strict=True) if not t.shape_input and not t.fold_into]
     return regular + [d for t, d in zip(spec.inputs, typed, strict=True) if t.data_copy]
 
 

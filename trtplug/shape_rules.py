@@ -21,6 +21,7 @@ _RULES: dict[str, Callable[..., Shape]] = {
     "first_dim_of": lambda s: tuple(s[:1]),
     "append_last_dim_of": lambda a, b: (*a, b[-1]),  # e.g. ids (B, S) + table (V, H) -> (B, S, H)
     "scalar": lambda s: (),  # a 0-D tensor whatever the referenced input's shape (CumSum's axis)
+    "matmul_transposed": lambda a, b: (*a[:-1], b[0]),  # A (..., K) @ B(N, ...)^T -> (..., N): MatMulNBits
     "half_last_dim": lambda s: (*s[:-1], s[-1] // 2) if s else (),  # BiasSplitGelu: X's shape, last dim halved
 }
 
@@ -29,7 +30,8 @@ _AXIS_RULES: dict[str, Callable[[Shape, int], Shape]] = {
     "from_axis_of": lambda s, a: tuple(s[a:]),  # the normalized axes: RMSNorm's scale
     "reduced_from_axis": lambda s, a: (*s[:a], *(1 for _ in s[a:])),  # per-row statistics, axes from `axis` set to 1
 }
-_ARITY = {"broadcast": None, "append_last_dim_of": 2}  # input names a rule takes (None: any); default 1
+# Input names a rule takes (None: any); default 1.
+_ARITY = {"broadcast": None, "append_last_dim_of": 2, "matmul_transposed": 2}
 # Output shapes that depend on input values ("dynamic:size"): known only from a run (the
 # reference's outputs), or to a plugin through shape inputs / size tensors.
 VALUE_DEPENDENT = "dynamic"
@@ -71,11 +73,19 @@ def apply_rule(rule: str, shapes: Mapping[str, Shape], attrs: Mapping[str, objec
     if kind == VALUE_DEPENDENT:
         raise ValueError(f"shape rule {rule!r} depends on input values, not shapes")
     if kind in _AXIS_RULES:
-        if attrs is None or "axis" not in attrs:
-            raise ValueError(f"shape rule {rule!r} needs the node's axis attribute")
-        shape = tuple(shapes[ref])
-        axis = int(attrs["axis"])  # type: ignore[call-overload]
-        if not -len(shape) <= axis < len(shape):
-            raise ValueError(f"axis {axis} is out of range for rank {len(shape)}")
-        return _AXIS_RULES[kind](shape, axis % len(shape))
+        return apply_axis_rule(kind, tuple(shapes[ref]), attrs)
     return _RULES[kind](*(shapes[r] for r in ref.split(",")))
+
+
+def is_axis_rule(kind: str) -> bool:
+    return kind in _AXIS_RULES
+
+
+def apply_axis_rule(kind: str, shape: tuple, attrs: Mapping[str, object] | None) -> tuple:
+    """An axis rule on `shape` (ints, or symbolic dims: only sliced and padded with 1s)."""
+    if attrs is None or "axis" not in attrs:
+        raise ValueError(f"shape rule {kind!r} needs the node's axis attribute")
+    axis = int(attrs["axis"])  # type: ignore[call-overload]
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis {axis} is out of range for rank {len(shape)}")
+    return _AXIS_RULES[kind](shape, axis % len(shape))

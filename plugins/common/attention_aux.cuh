@@ -7,6 +7,7 @@
 #include "common/attention_core.h"
 #include "common/launch.cuh"
 
+#include <cfloat>
 #include <cstdint>
 
 namespace trtplug
@@ -47,17 +48,56 @@ cudaError_t launchConcatKv(HeadView const& past, HeadView const& fresh, void* pr
     return cudaGetLastError();
 }
 
+//! dst (BNSH [batch, heads, seq, head], contiguous) = src view + bias[n * head + h] (bias may be null).
+template <typename T>
+__global__ void biasedHeadsKernel(HeadView src, T const* bias, T* dst, int32_t heads, int32_t seq, int32_t head, int64_t count)
+{
+    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x)
+    {
+        int64_t const h = i % head;
+        int64_t const s = (i / head) % seq;
+        int64_t const n = (i / head / seq) % heads;
+        int64_t const b = i / head / seq / heads;
+        float x = toFloat(static_cast<T const*>(src.data)[b * src.batchStride + n * src.headStride + s * src.seqStride + h]);
+        if (bias != nullptr)
+        {
+            x += toFloat(bias[n * head + h]);
+        }
+        dst[i] = fromFloat<T>(x);
+    }
+}
+
+//! Copies the view `src` plus a per-(head, channel) bias into BNSH `dst`; returns dst's view.
+template <typename T>
+cudaError_t launchBiasedHeads(HeadView const& src, void const* bias, void* dst, int32_t batch, int32_t heads,
+    int32_t seq, int32_t head, cudaStream_t stream)
+{
+    int64_t const count = int64_t{batch} * heads * seq * head;
+    if (count == 0)
+    {
+        return cudaSuccess;
+    }
+    biasedHeadsKernel<T><<<gridFor(count), kBlockThreads, 0, stream>>>(
+        src, static_cast<T const*>(bias), static_cast<T*>(dst), heads, seq, head, count);
+    return cudaGetLastError();
+}
+
 //! Which stage of the scores a score-matrix output holds.
 enum class ScoreStage : int32_t
 {
     kScaled = 0,  //!< scale * q k^T, softcapped when the problem caps
     kBiased = 1,  //!< the same plus the bias; masked keys -inf
     kSoftmax = 2, //!< the softmax of kBiased; a row with every key masked gives zeros
+    //! ONNX Runtime's MultiHeadAttention qk: kScaled + bias; keys the padding (kvValid, mask)
+    //! drops get `filter` added, keys after the query (causal) the lowest float
+    kFiltered = 3,
 };
 
-//! One float32 score of the problem's query row (b, h, i) and key j, at kScaled or kBiased.
+//! One float32 score of the problem's query row (b, h, i) and key j at `stage` (kScaled,
+//! kBiased or kFiltered; kSoftmax reads kBiased).
 template <typename T>
-__device__ float attentionScore(AttentionProblem const& p, int64_t b, int64_t h, int64_t i, int64_t j, bool biased)
+__device__ float attentionScore(
+    AttentionProblem const& p, int64_t b, int64_t h, int64_t i, int64_t j, ScoreStage stage, float filter)
 {
     int64_t const kvHead = h / (p.qHeads / p.kvHeads);
     T const* q = static_cast<T const*>(p.q.data) + b * p.q.batchStride + h * p.q.headStride + i * p.q.seqStride;
@@ -72,19 +112,20 @@ __device__ float attentionScore(AttentionProblem const& p, int64_t b, int64_t h,
     {
         s = p.softcap * tanhf(s / p.softcap);
     }
-    if (!biased)
+    if (stage == ScoreStage::kScaled)
     {
         return s;
     }
     int32_t const valid = p.kvValid != nullptr ? p.kvValid[b] : p.kvLen;
     int64_t const start = p.qStart != nullptr ? p.qStart[b] : valid - p.qLen;
-    bool masked = j >= valid || (p.causal && j > start + i) || (p.windowLeft >= 0 && j < start + i - p.windowLeft);
-    if (p.mask.data != nullptr)
+    bool const after = (p.causal && j > start + i) || (p.windowLeft >= 0 && j < start + i - p.windowLeft);
+    bool padded = j >= valid; // checked first: a mask or bias row may be no longer than the valid keys
+    if (!padded && p.mask.data != nullptr)
     {
         int64_t const at = b * p.mask.batchStride + h * p.mask.headStride + i * p.mask.rowStride + j;
-        masked = masked || static_cast<uint8_t const*>(p.mask.data)[at] == 0;
+        padded = static_cast<uint8_t const*>(p.mask.data)[at] == 0;
     }
-    if (p.bias.data != nullptr)
+    if (p.bias.data != nullptr && !(padded && stage != ScoreStage::kFiltered))
     {
         int64_t const at = b * p.bias.batchStride + h * p.bias.headStride + i * p.bias.rowStride + j;
         s += p.bias.dtype == DType::kFLOAT32 ? static_cast<float const*>(p.bias.data)[at]
@@ -94,7 +135,11 @@ __device__ float attentionScore(AttentionProblem const& p, int64_t b, int64_t h,
     {
         s = p.softcap * tanhf(s / p.softcap);
     }
-    return masked ? -INFINITY : s;
+    if (stage == ScoreStage::kFiltered)
+    {
+        return after ? -FLT_MAX : padded ? s + filter : s;
+    }
+    return after || padded ? -INFINITY : s;
 }
 
 //! (max, sum of exp(x - max)) of two partial softmax rows combined; max -inf means empty.
@@ -132,7 +177,7 @@ __device__ inline float2 blockSoftmaxStats(float2 v)
 
 //! out[b, h, i, j] (contiguous [batch, qHeads, qLen, kvLen]) = the scores at `stage`; one block per row.
 template <typename T>
-__global__ void scoreMatrixKernel(AttentionProblem p, ScoreStage stage, T* out, int64_t rows)
+__global__ void scoreMatrixKernel(AttentionProblem p, ScoreStage stage, float filter, T* out, int64_t rows)
 {
     for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
     {
@@ -140,11 +185,11 @@ __global__ void scoreMatrixKernel(AttentionProblem p, ScoreStage stage, T* out, 
         int64_t const h = (row / p.qLen) % p.qHeads;
         int64_t const b = row / p.qLen / p.qHeads;
         T* dst = out + row * p.kvLen;
-        bool const biased = stage != ScoreStage::kScaled;
+        ScoreStage const direct = stage == ScoreStage::kSoftmax ? ScoreStage::kBiased : stage;
         float2 stats = make_float2(-INFINITY, 0.F);
         for (int64_t j = threadIdx.x; j < p.kvLen; j += blockDim.x)
         {
-            float const s = attentionScore<T>(p, b, h, i, j, biased);
+            float const s = attentionScore<T>(p, b, h, i, j, direct, filter);
             if (stage != ScoreStage::kSoftmax)
             {
                 dst[j] = fromFloat<T>(s);
@@ -161,15 +206,16 @@ __global__ void scoreMatrixKernel(AttentionProblem p, ScoreStage stage, T* out, 
         stats = blockSoftmaxStats(stats);
         for (int64_t j = threadIdx.x; j < p.kvLen; j += blockDim.x)
         {
-            float const s = attentionScore<T>(p, b, h, i, j, true);
+            float const s = attentionScore<T>(p, b, h, i, j, ScoreStage::kBiased, filter);
             dst[j] = fromFloat<T>(stats.y > 0.F && s != -INFINITY ? expf(s - stats.x) / stats.y : 0.F);
         }
     }
 }
 
-//! The score matrix of `p` (scale resolved, > 0) at `stage` into `out`.
+//! The score matrix of `p` (scale resolved, > 0) at `stage` into `out` (`filter`: kFiltered's).
 template <typename T>
-cudaError_t launchScoreMatrix(AttentionProblem const& p, ScoreStage stage, void* out, cudaStream_t stream)
+cudaError_t launchScoreMatrix(
+    AttentionProblem const& p, ScoreStage stage, void* out, cudaStream_t stream, float filter = 0.F)
 {
     int64_t const rows = int64_t{p.batch} * p.qHeads * p.qLen;
     if (rows == 0 || p.kvLen == 0)
@@ -177,7 +223,7 @@ cudaError_t launchScoreMatrix(AttentionProblem const& p, ScoreStage stage, void*
         return cudaSuccess;
     }
     int const blocks = static_cast<int>(std::min<int64_t>(rows, int64_t{multiprocessorCount()} * 16));
-    scoreMatrixKernel<T><<<blocks, 128, 0, stream>>>(p, stage, static_cast<T*>(out), rows);
+    scoreMatrixKernel<T><<<blocks, 128, 0, stream>>>(p, stage, filter, static_cast<T*>(out), rows);
     return cudaGetLastError();
 }
 

@@ -17,8 +17,9 @@ using attention::kMaxDim;
 using attention::kThreads;
 using attention::kWarps;
 
-//! Blocks that fill an H100/H200 about twice over; fewer blocks than this split the keys.
-constexpr int64_t kTargetBlocks = 264;
+//! Blocks that fill an H100/H200 (132 SMs) four times over, for the loads in flight decode needs;
+//! fewer blocks than half this split the keys.
+constexpr int64_t kTargetBlocks = 528;
 constexpr int32_t kMaxSplits = 64;
 constexpr int32_t kMinKeysPerSplit = 256;
 
@@ -143,7 +144,12 @@ bool viewMissing(void const* data, int64_t elements) noexcept
 
 } // namespace
 
-char const* attentionProblemError(AttentionProblem const& p) noexcept
+namespace
+{
+
+//! attentionProblemError without the data pointers: what the workspace size needs (a plugin
+//! asks for it at build time, before any pointer exists).
+char const* shapeError(AttentionProblem const& p) noexcept
 {
     if (!isAttentionType(p.dtype))
     {
@@ -169,6 +175,17 @@ char const* attentionProblemError(AttentionProblem const& p) noexcept
     {
         return "attention takes at most 65535 batches and heads";
     }
+    return nullptr;
+}
+
+} // namespace
+
+char const* attentionProblemError(AttentionProblem const& p) noexcept
+{
+    if (char const* problem = shapeError(p))
+    {
+        return problem;
+    }
     int64_t const rows = partialRows(p);
     int64_t const keys = static_cast<int64_t>(p.batch) * p.kvHeads * p.kvLen;
     if (viewMissing(p.q.data, rows) || viewMissing(p.out.data, rows) || viewMissing(p.k.data, keys)
@@ -181,7 +198,7 @@ char const* attentionProblemError(AttentionProblem const& p) noexcept
 
 size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
 {
-    if (attentionProblemError(p) != nullptr)
+    if (shapeError(p) != nullptr)
     {
         return 0;
     }
@@ -196,13 +213,14 @@ size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
 
 size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
 {
-    if (attentionProblemError(p) != nullptr)
+    if (shapeError(p) != nullptr)
     {
         return 0;
     }
-    // Keys are split only while the grid has fewer than kTargetBlocks / 2 blocks of kWarps rows.
-    auto const rows = static_cast<size_t>(std::min<int64_t>(partialRows(p), kTargetBlocks / 2 * kWarps));
-    size_t const bound = rows * kMaxSplits * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
+    // Keys are split only while the grid has blocks < kTargetBlocks / 2 (of kWarps rows each), into
+    // at most ceil(kTargetBlocks / blocks) splits: rows * splits <= kWarps * (kTargetBlocks + blocks).
+    int64_t const slots = std::min<int64_t>(partialRows(p) * kMaxSplits, kWarps * kTargetBlocks * 3 / 2);
+    size_t const bound = static_cast<size_t>(slots) * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
     return std::max(bound, attentionWorkspaceSize(p));
 }
 

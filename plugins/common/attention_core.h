@@ -78,7 +78,8 @@ struct AttentionProblem
     bool smoothSoftmax{false};
 };
 
-//! Bytes of scratch launchAttention needs (split-KV partials for decode); 0 when none.
+//! Bytes of scratch launchAttention needs (split-KV partials for decode); 0 when none. Only the
+//! extents count (data pointers may still be null).
 size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept;
 
 //! Bytes that cover attentionWorkspaceSize of every problem with at most p's batch, heads and

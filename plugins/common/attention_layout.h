@@ -6,10 +6,32 @@
 #include "common/attention_core.h"
 #include "common/tensor_shape.h"
 
+#include <cstddef>
 #include <cstdint>
 
 namespace trtplug
 {
+
+//! A workspace slice's size rounded up so the next one starts 256-byte aligned.
+inline size_t alignScratch(size_t bytes) noexcept
+{
+    return (bytes + 255) / 256 * 256;
+}
+
+//! Hands out aligned slices of a workspace in order; with a null base it only adds up their sizes
+//! (the same walk sizes the workspace and carves it).
+struct ScratchCarver
+{
+    char* base{nullptr};
+    size_t bytes{0};
+
+    void* take(size_t n) noexcept
+    {
+        void* slice = base != nullptr ? base + bytes : nullptr;
+        bytes += alignScratch(n);
+        return slice;
+    }
+};
 
 //! [batch, heads, seq, head] contiguous (BNSH).
 inline HeadView bnshView(void const* data, int64_t heads, int64_t seq, int64_t head) noexcept
@@ -27,6 +49,19 @@ inline HeadView bsnhView(void const* data, int64_t heads, int64_t seq, int64_t h
 inline HeadOutView writable(HeadView const& v, void* data) noexcept
 {
     return HeadOutView{data, v.batchStride, v.headStride, v.seqStride};
+}
+
+//! `p` with a stand-in address in each view that has no data yet, for attentionWorkspaceSize /
+//! attentionWorkspaceBound, which size only launchable problems (sizing never reads the data).
+inline AttentionProblem forSizing(AttentionProblem p) noexcept
+{
+    void const* const standIn = reinterpret_cast<void const*>(uintptr_t{256});
+    for (HeadView* v : {&p.q, &p.k, &p.v})
+    {
+        v->data = v->data != nullptr ? v->data : standIn;
+    }
+    p.out.data = p.out.data != nullptr ? p.out.data : const_cast<void*>(standIn);
+    return p;
 }
 
 //! A [.., qLen, keys] mask or bias of rank 1..4 broadcast (right-aligned, NumPy rules) to

@@ -13,13 +13,6 @@ namespace trtplug
 namespace
 {
 
-constexpr size_t kAlign = 256;
-
-size_t alignUp(size_t n) noexcept
-{
-    return (n + kAlign - 1) / kAlign * kAlign;
-}
-
 bool fitsInt32(int64_t v) noexcept
 {
     return v >= 0 && v <= std::numeric_limits<int32_t>::max();
@@ -240,7 +233,7 @@ AttentionProblem problemOf(OnnxAttentionArgs const& a, Scratch const& w) noexcep
     p.scale = a.scale > 0.F ? a.scale : 1.F / std::sqrt(static_cast<float>(d.headDim > 0 ? d.headDim : 1));
     p.softcap = a.softcap;
     p.softcapAfterBias = false; // onnx.reference caps scale * QK^T, then adds the mask
-    if (a.mask != nullptr)
+    if (a.shapes.mask.rank != 0) // from the shapes: workspace sizing has no pointers
     {
         bool const padded = maskNeedsPadding(a);
         ScoreView const view = broadcastScoreView(
@@ -251,24 +244,22 @@ AttentionProblem problemOf(OnnxAttentionArgs const& a, Scratch const& w) noexcep
     return p;
 }
 
-//! Carves `base` (null: sizes only) as Scratch.
-Scratch carve(OnnxAttentionArgs const& a, char* base) noexcept
+//! Carves `base` (null: sizes only) as Scratch; `bound`: the core's part covers every problem up to a's extents.
+Scratch carve(OnnxAttentionArgs const& a, char* base, bool bound) noexcept
 {
     OnnxAttentionDims const& d = a.dims;
     Scratch w;
-    auto take = [&](size_t bytes) -> void* {
-        void* p = base != nullptr ? base + w.bytes : nullptr;
-        w.bytes += alignUp(bytes);
-        return p;
-    };
+    ScratchCarver carver{base};
+    auto take = [&carver](size_t n) { return carver.take(n); };
     w.kvValid = static_cast<int32_t*>(take(sizeof(int32_t) * d.batch));
     w.qStart = static_cast<int32_t*>(take(sizeof(int32_t) * d.batch));
     size_t const cache = dtypeSize(a.dtype) * d.batch * d.kvHeads * d.total();
     w.presentKey = a.presentKey != nullptr || d.pastLen == 0 ? a.presentKey : take(cache * d.headDim);
     w.presentValue = a.presentValue != nullptr || d.pastLen == 0 ? a.presentValue : take(cache * d.vHeadDim);
     w.mask = maskNeedsPadding(a) ? take(dtypeSize(a.maskType) * paddedMaskShape(a).volume()) : a.mask;
-    size_t const core = attentionWorkspaceSize(problemOf(a, w));
-    w.core = take(core);
+    AttentionProblem const sized = forSizing(problemOf(a, w));
+    w.core = take(bound ? attentionWorkspaceBound(sized) : attentionWorkspaceSize(sized));
+    w.bytes = carver.bytes;
     return w;
 }
 
@@ -299,9 +290,9 @@ cudaError_t writeCaches(OnnxAttentionArgs const& a, Scratch const& w, cudaStream
 
 } // namespace
 
-size_t onnxAttentionWorkspaceSize(OnnxAttentionArgs const& a) noexcept
+size_t onnxAttentionWorkspaceSize(OnnxAttentionArgs const& a, bool maxShapes) noexcept
 {
-    return carve(a, nullptr).bytes;
+    return carve(a, nullptr, maxShapes).bytes;
 }
 
 cudaError_t launchOnnxAttention(OnnxAttentionArgs const& a, void* workspace, cudaStream_t stream) noexcept
@@ -311,7 +302,7 @@ cudaError_t launchOnnxAttention(OnnxAttentionArgs const& a, void* workspace, cud
     {
         return cudaSuccess;
     }
-    Scratch const w = carve(a, static_cast<char*>(workspace));
+    Scratch const w = carve(a, static_cast<char*>(workspace), false);
     return forFloatOrBf16Type(a.dtype, [&](auto tag) -> cudaError_t {
         using T = decltype(tag);
         keyBoundsKernel<<<(d.batch + 255) / 256, 256, 0, stream>>>(

@@ -73,8 +73,9 @@ struct OnnxAttentionArgs
     bool causal{false};
 };
 
-//! Scratch bytes launchOnnxAttention needs for `a` (pointers not read).
-size_t onnxAttentionWorkspaceSize(OnnxAttentionArgs const& a) noexcept;
+//! Scratch bytes launchOnnxAttention needs for `a` (pointers not read); maxShapes: enough for every call
+//! whose extents are at most a\'s (a TensorRT plugin sizes its workspace from the profile maximum).
+size_t onnxAttentionWorkspaceSize(OnnxAttentionArgs const& a, bool maxShapes = false) noexcept;
 
 cudaError_t launchOnnxAttention(OnnxAttentionArgs const& a, void* workspace, cudaStream_t stream) noexcept;
 

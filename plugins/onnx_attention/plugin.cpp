@@ -101,7 +101,7 @@ public:
             descs[i].dims = in[i].max;
         }
         OnnxAttentionArgs const a = argsOf(Span<Desc const>{descs.data(), in.size()}, nullptr, nullptr);
-        return onnxAttentionWorkspaceSize(a);
+        return onnxAttentionWorkspaceSize(a, true);
     }
 
     void shapeChanged(Span<Desc const> in, Span<Desc const>) const { argsOf(in, nullptr, nullptr); }

@@ -3,9 +3,10 @@
 Row-wise ops (inputs shaped like the first or like its last dimension) get a first input of shape (rows, 1024) sized
 to the request; other ops name their shapes in their prototype module with
 `bench_shapes(nbytes, itemsize) -> {input name: shape}`. A prototype may also give the fields
-that fix its work (`bench_attrs() -> {field: value}`: Resize's sizes, attention head counts),
-inputs whose values must agree with the shapes (`bench_inputs(shapes, rng) -> {input name: array}`),
-and value-dependent output shapes (`output_shapes(inputs, attrs)`).
+those shapes need (`bench_attrs(shapes) -> {field: value}`: MatMulNBits' K, N, block_size,
+Resize's sizes, attention head counts), inputs whose values must agree with the shapes
+(`bench_inputs(shapes, rng) -> {input name: array}`), and value-dependent output shapes
+(`output_shapes(inputs, attrs)`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ def bench_shapes(spec: OpSpec, prototype: ModuleType, nbytes: int, itemsize: int
     return None
 
 
+def bench_attrs(spec: OpSpec, shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+    """The spec's defaults, and what the prototype's `bench_attrs(shapes)` sets for these shapes."""
+    prototype = pyplugin_module(spec)
+    extra = prototype.bench_attrs(shapes) if hasattr(prototype, "bench_attrs") else {}
+    return {**default_attrs(spec), **extra}
+
+
 def _row_inputs(spec: OpSpec) -> bool:
     """Inputs shaped like the first or like its last dimension: rows of ROW_HIDDEN fit the op."""
     first = spec.inputs[0].name
@@ -86,8 +94,7 @@ def make_workload(
     cp: ModuleType, spec: OpSpec, shapes: dict[str, tuple[int, ...]], dtype: str, sets: int, seed: int
 ) -> Workload:
     prototype = pyplugin_module(spec)
-    # An op whose fields fix its work (Resize's sizes) names them: bench_attrs() over the defaults.
-    attrs = {**default_attrs(spec), **(prototype.bench_attrs() if hasattr(prototype, "bench_attrs") else {})}
+    attrs = bench_attrs(spec, shapes)
     case = Case("bench", shapes, attrs)
     rng = np.random.default_rng(seed)
     inputs = []

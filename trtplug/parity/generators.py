@@ -126,9 +126,35 @@ def signed_near_one(
     return {"x": (signs * (1 + 0.02 * rng.standard_normal(shape))).astype(np.float32)}
 
 
+def matmul_nbits_weights(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """MatMulNBits' quantized weights: B random bytes, scales positive and scaled by 1 / sqrt(K) so
+    that Y stays of unit size for every K, as in trained layers (an error relative to Y's typical
+    size is then what the tolerances measure, for K = 16 as for K = 4096), zero points of
+    rank 2 packed uint8 bytes (every code in range), of rank 1 floats in [0, 2^bits - 1] (then
+    cast to A's type), and g_idx a permutation of the natural block of each k (act-order)."""
+    bits, block = attrs.get("bits", 4), attrs["block_size"]
+    out = {"B": rng.integers(0, 256, shapes["B"], dtype=np.uint8)}
+    levels = 2**bits
+    unit = 2.0 / levels / np.sqrt(attrs["K"])
+    out["scales"] = (rng.uniform(0.5, 1.5, shapes["scales"]) * unit).astype(np.float32)
+    if "zero_points" in shapes:
+        zp_shape = shapes["zero_points"]
+        if len(zp_shape) == 2:
+            out["zero_points"] = rng.integers(0, 256, zp_shape, dtype=np.uint8)
+        else:
+            out["zero_points"] = rng.uniform(0, levels - 1, zp_shape).astype(np.float32)
+    if "g_idx" in shapes:
+        k = shapes["g_idx"][0]
+        out["g_idx"] = rng.permutation(np.arange(k) // block).astype(np.int32)
+    return out
+
+
 GENERATORS: dict[str, Generator] = {
     "signed_near_one": signed_near_one,
     "group_query_attention_inputs": group_query_attention_inputs,
+    "matmul_nbits_weights": matmul_nbits_weights,
     "max_pool_outputs": max_pool_outputs,
     "scatter_elements_indices": scatter_elements_indices,
     "scatter_nd_indices": scatter_nd_indices,

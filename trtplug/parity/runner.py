@@ -63,10 +63,15 @@ def prepare(spec: OpSpec, dtype: str, case: Case, seed: int) -> tuple[dict[str, 
 def _prepare_uncached(
     spec: OpSpec, dtype: str, case: Case, seed: int
 ) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
-    # Inputs whose type allows the run's dtype take it (integer ops too); fixed-type ones keep theirs.
+    # Inputs whose type allows the run's dtype take it (integer ops too); fixed-type ones keep theirs,
+    # and so do integer values of an input that also takes floats (MatMulNBits' packed zero points).
+    floating_run = dtype.startswith(("float", "bfloat"))
     run_typed = {t.name for t in spec.inputs if dtype in spec.dtypes_of(t)}
     rounded = numpy_dtype(dtype)  # bf16: ml_dtypes.bfloat16, rounded to nearest even
-    inputs = {k: v.astype(rounded) if k in run_typed else v for k, v in make_inputs(spec, case, seed).items()}
+    inputs = {
+        k: v.astype(rounded) if k in run_typed and not (floating_run and v.dtype.kind in "iu") else v
+        for k, v in make_inputs(spec, case, seed).items()
+    }
     return inputs, run_reference(spec, case, _checked_rows(spec, case, inputs))
 
 

@@ -117,7 +117,7 @@ def plugin_classes(trt: Any) -> tuple[type, type]:
             return self.logic.output_types(input_types)
 
         def get_output_shapes(self, inputs: list[Any], shape_inputs: list[Any], builder: Any) -> list[Any]:
-            return shapes.output_shapes(trt, self.logic.spec, inputs, builder)[: self.num_outputs]
+            return shapes.output_shapes(trt, self.logic.spec, inputs, builder, self.logic.attrs)[: self.num_outputs]
 
         def supports_format_combination(self, pos: int, in_out: list[Any], num_inputs: int) -> bool:
             return self.logic.supports(pos, in_out, num_inputs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trtplug.shape_rules import _RULES, VALUE_DEPENDENT, parse_rule
+from trtplug.shape_rules import _RULES, VALUE_DEPENDENT, apply_axis_rule, is_axis_rule, parse_rule
 from trtplug.spec import OpSpec
 
 
@@ -63,8 +63,11 @@ def value_dependent_reason(spec: OpSpec) -> str | None:
     return None
 
 
-def output_shapes(trt: Any, spec: OpSpec, inputs: Sequence[Any], builder: Any) -> list[Any]:
-    """trt.DimsExprs per plugin output from the plugin's input DimsExprs."""
+def output_shapes(
+    trt: Any, spec: OpSpec, inputs: Sequence[Any], builder: Any, attrs: dict[str, Any] | None = None
+) -> list[Any]:
+    """trt.DimsExprs per plugin output from the plugin's input DimsExprs; `attrs` (the plugin's
+    fields) feed the axis rules."""
     symbolic = {
         tensor.name: tuple(SymDim(trt, builder, d) for d in dims)
         for tensor, dims in zip(spec.plugin_inputs, inputs, strict=False)
@@ -73,6 +76,9 @@ def output_shapes(trt: Any, spec: OpSpec, inputs: Sequence[Any], builder: Any) -
     for tensor in spec.outputs:
         kind, ref = parse_rule(tensor.shape)
         args = [symbolic[name] for name in ref.split(",")]
-        dims = _broadcast(*args) if kind == "broadcast" else _RULES[kind](*args)
+        if is_axis_rule(kind):
+            dims = apply_axis_rule(kind, args[0], attrs)
+        else:
+            dims = _broadcast(*args) if kind == "broadcast" else _RULES[kind](*args)
         shapes.append(trt.DimsExprs([d.expr if isinstance(d, SymDim) else builder.constant(int(d)) for d in dims]))
     return shapes

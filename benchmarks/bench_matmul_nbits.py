@@ -1,0 +1,124 @@
+"""MatMulNBits speed against issue 17's targets (int4, block 32, K = N = 4096), measured in one run:
+
+- M = 1 (decode, the GEMV kernel): GB/s over the packed weights and scales, as a share of the
+  device copy bandwidth measured here (target >= 80%). Weights rotate over enough copies to
+  exceed the L2 cache, so each call reads them from memory as a decoder layer does.
+- M = 2048 (prefill: dequantize + cuBLAS): time against a bf16 torch.matmul of the same shape
+  (target >= 0.7x), for bf16 and fp16 activations.
+
+Runs the CUDA launcher through trtplug._native (the kernel the plugin runs); needs torch and a GPU.
+    python benchmarks/bench_matmul_nbits.py [--k 4096] [--n 4096] [--prefill-rows 2048]
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+BLOCK = 32
+L2_ROTATION_BYTES = 256 << 20
+
+
+class Bf16View:
+    """A torch bf16 CUDA tensor as trtplug's bindings read bf16 ("<V2", as ml_dtypes exports it)."""
+
+    def __init__(self, tensor: Any) -> None:
+        self.__cuda_array_interface__ = {
+            "shape": tuple(tensor.shape),
+            "typestr": "<V2",
+            "data": (tensor.data_ptr(), False),
+            "version": 3,
+        }
+
+
+def as_binding_array(torch: Any, tensor: Any) -> Any:
+    return Bf16View(tensor) if tensor.dtype == torch.bfloat16 else tensor
+
+
+def time_ms(torch: Any, fn: Any, calls: int) -> float:
+    """Mean milliseconds per call of fn(i) over `calls` calls after a warm-up, by CUDA events."""
+    for i in range(3):
+        fn(i)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for i in range(calls):
+        fn(i)
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end) / calls
+
+
+def copy_gbs(torch: Any) -> float:
+    src = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
+    dst = torch.empty_like(src)
+    ms = time_ms(torch, lambda _: dst.copy_(src), 20)
+    return 2 * src.numel() / ms / 1e6
+
+
+def weights(torch: Any, n: int, k: int, dtype: Any, copies: int) -> list[tuple[Any, Any]]:
+    blocks = k // BLOCK
+    return [
+        (
+            torch.randint(0, 256, (n, blocks, BLOCK // 2), dtype=torch.uint8, device="cuda"),
+            (torch.rand(n, blocks, device="cuda") * 0.02 + 0.005).to(dtype),
+        )
+        for _ in range(copies)
+    ]
+
+
+def run_op(torch: Any, ext: Any, a: Any, w: tuple[Any, Any], y: Any, attrs: dict) -> None:
+    arrays = [as_binding_array(torch, t) for t in (a, w[0], w[1])]
+    ext.matmul_nbits(arrays, [as_binding_array(torch, y)], attrs, torch.cuda.current_stream())
+
+
+def decode(torch: Any, ext: Any, k: int, n: int, copy: float) -> None:
+    attrs = {"K": k, "N": n, "bits": 4, "block_size": BLOCK}
+    per_copy = n * k // 2 + n * (k // BLOCK) * 2
+    sets = weights(torch, n, k, torch.float16, max(2, L2_ROTATION_BYTES // per_copy))
+    a = torch.randn(1, k, device="cuda", dtype=torch.float16)
+    y = torch.empty(1, n, device="cuda", dtype=torch.float16)
+    ms = time_ms(torch, lambda i: run_op(torch, ext, a, sets[i % len(sets)], y, attrs), 200)
+    gbs = per_copy / ms / 1e6
+    print(f"M=1 fp16   {ms * 1e3:8.2f} us  {gbs:7.0f} GB/s over packed weights+scales = {gbs / copy:.1%} of copy")
+
+
+def prefill(torch: Any, ext: Any, k: int, n: int, m: int) -> None:
+    attrs = {"K": k, "N": n, "bits": 4, "block_size": BLOCK}
+    a16 = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
+    w16 = torch.randn(n, k, device="cuda", dtype=torch.bfloat16)
+    torch_ms = time_ms(torch, lambda _: torch.matmul(a16, w16.T), 50)
+    tflops = 2 * m * n * k / torch_ms / 1e9
+    print(f"M={m} torch.matmul bf16 {torch_ms * 1e3:8.1f} us ({tflops:.0f} TFLOP/s)")
+    for dtype in (torch.bfloat16, torch.float16):
+        ms = prefill_ms(torch, ext, a16.to(dtype), weights(torch, n, k, dtype, 1)[0], attrs)
+        name = str(dtype).removeprefix("torch.")
+        rate = 2 * m * n * k / ms / 1e9
+        print(f"M={m} {name:8s} {ms * 1e3:8.1f} us ({rate:.0f} TFLOP/s) = {torch_ms / ms:.2f}x torch")
+
+
+def prefill_ms(torch: Any, ext: Any, a: Any, w: tuple[Any, Any], attrs: dict) -> float:
+    y = torch.empty(a.shape[0], attrs["N"], device="cuda", dtype=a.dtype)
+    return time_ms(torch, lambda _: run_op(torch, ext, a, w, y, attrs), 50)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k", type=int, default=4096)
+    parser.add_argument("--n", type=int, default=4096)
+    parser.add_argument("--prefill-rows", type=int, default=2048)
+    args = parser.parse_args()
+    import torch
+
+    from trtplug import native
+
+    ext = native.native_module()
+    if ext is None or not torch.cuda.is_available():
+        raise SystemExit("needs a GPU, torch and the built trtplug._native")
+    copy = copy_gbs(torch)
+    print(f"{torch.cuda.get_device_name()}: device copy {copy:.0f} GB/s")
+    decode(torch, ext, args.k, args.n, copy)
+    prefill(torch, ext, args.k, args.n, args.prefill_rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""MatMulNBits on a GPU beyond the parity cases: both kernel paths (the GEMV up to 8 rows of A,
+dequantize + cuBLAS above) for every bit width, zero-point form and optional input, rows whose
+bytes are not a multiple of 16 (the 4-byte-load GEMV), the workspace query, and the IPluginV3
+plugin through the plugin host (build and runtime phase, a side stream, the workspace TensorRT
+hands it). Results are compared with ONNX Runtime CPU (the parity reference) at the spec's
+tolerances; outputs are poisoned with NaN first."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from trtplug.parity.cases import Case, make_inputs
+from trtplug.parity.reference import run_reference
+from trtplug.registry import load_registry
+
+pytestmark = pytest.mark.gpu
+
+
+def nbits_case(rows: tuple[int, ...], k: int, n: int, bits: int, block: int, zp: str | None, g_idx: bool, bias: bool):
+    """A case whose inputs the spec's generator draws: zero_points of rank 2 are packed, rank 1 floats."""
+    blocks = -(-k // block)
+    shapes = {"A": (*rows, k), "B": (n, blocks, block * bits // 8), "scales": (n, blocks)}
+    if zp == "packed":
+        shapes["zero_points"] = (n, -(-blocks * bits // 8))
+    elif zp == "float":
+        shapes["zero_points"] = (n * blocks,)
+    if g_idx:
+        shapes["g_idx"] = (k,)
+    if bias:
+        shapes["bias"] = (n,)
+    return Case("gpu", shapes, {"K": k, "N": n, "bits": bits, "block_size": block})
+
+
+def inputs_and_expected(case: Case, dtype: str, seed: int):
+    spec = load_registry().get("matmul_nbits")
+    inputs = {k: v if v.dtype.kind in "iu" else v.astype(dtype) for k, v in make_inputs(spec, case, seed).items()}
+    (expected,) = run_reference(spec, case, inputs)
+    ordered = [inputs.get(t.name) for t in spec.inputs]
+    while ordered[-1] is None:
+        ordered.pop()
+    return spec, ordered, expected
+
+
+def device_inputs(cp, spec, ordered):
+    """Device arrays; an absent input before a present one is an empty array of its type (the plugins' absent)."""
+    pairs = zip(spec.inputs, ordered, strict=False)
+    return [cp.asarray(a) if a is not None else cp.empty((0,), dtype=spec.dtypes_of(t)[0]) for t, a in pairs]
+
+
+def check(spec, dtype: str, actual, expected) -> None:
+    tol = spec.tolerance(dtype)
+    np.testing.assert_allclose(actual.get().astype(np.float64), expected, atol=tol.atol, rtol=tol.rtol)
+
+
+# (rows of A, K, N, bits, block, zero points, g_idx, bias): ONNX Runtime CPU takes each combination
+# (it refuses float zero points and g_idx with 8 bits, and ignores packed zero points with g_idx).
+CASES = [
+    ((1,), 4096, 512, 4, 32, "packed", False, True),
+    ((2,), 256, 33, 4, 64, "float", False, False),
+    ((3,), 100, 7, 4, 16, None, False, True),
+    ((8,), 1000, 31, 8, 256, "packed", False, True),
+    ((2, 4), 160, 10, 4, 32, None, True, True),
+    ((5,), 64, 12, 2, 16, "packed", False, True),
+    ((9,), 512, 130, 4, 32, "packed", False, True),
+    ((300,), 512, 200, 8, 128, None, False, True),
+    ((4, 33), 192, 65, 4, 64, "float", True, False),
+    ((64,), 130, 9, 2, 64, "float", False, True),
+    ((0,), 64, 8, 4, 32, "packed", False, True),
+]
+MISALIGNED = [((3,), 48, 5, 4, 16, "packed", False, True), ((6,), 48, 5, 2, 16, None, False, False)]
+
+
+def case_id(c) -> str:
+    rows, k, n, bits, block, zp, g_idx, bias = c
+    return f"m{math.prod(rows)}-k{k}-n{n}-b{bits}-bs{block}-zp_{zp}{'-g_idx' if g_idx else ''}{'-bias' if bias else ''}"
+
+
+@pytest.mark.parametrize("params", CASES + MISALIGNED, ids=case_id)
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_binding(cp, ext, params, dtype, seed) -> None:
+    spec, ordered, expected = inputs_and_expected(nbits_case(*params), dtype, seed)
+    y = cp.full(expected.shape, cp.nan, dtype=dtype)
+    ext.matmul_nbits(device_inputs(cp, spec, ordered), [y], dict(nbits_case(*params).attrs))
+    cp.cuda.get_current_stream().synchronize()
+    check(spec, dtype, y, expected)
+
+
+@pytest.mark.parametrize("params", [CASES[0], CASES[4], CASES[7], MISALIGNED[0]], ids=case_id)
+@pytest.mark.parametrize("phase", ["build", "runtime"])
+def test_plugin(cp, library, params, phase, seed) -> None:
+    case = nbits_case(*params)
+    spec, ordered, expected = inputs_and_expected(case, "float16", seed)
+    plugin = library.create("TrtplugMatMulNBits", "1", "trtplug", dict(case.attrs))
+    assert plugin is not None
+    plugin = plugin if phase == "build" else plugin.round_trip()
+    y = cp.full(expected.shape, cp.nan, dtype="float16")
+    stream = cp.cuda.Stream(non_blocking=True)  # the plugin must use the stream it is given
+    plugin.run(device_inputs(cp, spec, ordered), [y], stream, synchronize=False)
+    stream.synchronize()
+    check(spec, "float16", y, expected)
+
+
+def test_workspace_only_for_the_gemm_path(ext) -> None:
+    """Up to 8 rows the GEMV needs nothing; above, B dequantized (N * K of A's type) when cuBLAS is linked."""
+    assert ext.matmul_nbits_workspace_bytes("float16", 8, 4096, 4096) == 0
+    above = ext.matmul_nbits_workspace_bytes("float16", 9, 4096, 4096)
+    assert above in (0, 4096 * 4096 * 2)
+    assert ext.matmul_nbits_workspace_bytes("float32", 2048, 10, 30) == (10 * 30 * 4 if above else 0)
+
+
+def test_binding_names_a_wrong_shape(cp, ext) -> None:
+    a = cp.zeros((2, 64), dtype=cp.float16)
+    b = cp.zeros((8, 2, 8), dtype=cp.uint8)  # block 32 at 4 bits is 16 bytes per block, not 8
+    scales = cp.zeros((8, 2), dtype=cp.float16)
+    y = cp.full((2, 8), cp.nan, dtype=cp.float16)
+    with pytest.raises(ValueError, match=r"matmul_nbits: B must have shape \[N, ceil"):
+        ext.matmul_nbits([a, b, scales], [y], {"K": 64, "N": 8, "bits": 4, "block_size": 32})
+    assert bool(cp.isnan(y).all())  # nothing was launched
