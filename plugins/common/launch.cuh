@@ -54,16 +54,17 @@ inline bool isAligned(void const* p, size_t bytes) noexcept
     return reinterpret_cast<uintptr_t>(p) % bytes == 0;
 }
 
-__device__ __forceinline__ float toFloat(float x) { return x; }
-__device__ __forceinline__ float toFloat(__half x) { return __half2float(x); }
-__device__ __forceinline__ float toFloat(__nv_bfloat16 x) { return __bfloat162float(x); }
+// Host too, so a kernel's per-element logic can run in a host emulation (tests/rotary_emulation.cu).
+__host__ __device__ __forceinline__ float toFloat(float x) { return x; }
+__host__ __device__ __forceinline__ float toFloat(__half x) { return __half2float(x); }
+__host__ __device__ __forceinline__ float toFloat(__nv_bfloat16 x) { return __bfloat162float(x); }
 template <typename T>
-__device__ __forceinline__ T fromFloat(float x);
+__host__ __device__ __forceinline__ T fromFloat(float x);
 template <>
-__device__ __forceinline__ float fromFloat<float>(float x) { return x; }
+__host__ __device__ __forceinline__ float fromFloat<float>(float x) { return x; }
 template <>
-__device__ __forceinline__ __half fromFloat<__half>(float x) { return __float2half_rn(x); }
+__host__ __device__ __forceinline__ __half fromFloat<__half>(float x) { return __float2half_rn(x); }
 template <>
-__device__ __forceinline__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
+__host__ __device__ __forceinline__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
 
 } // namespace trtplug

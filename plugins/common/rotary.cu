@@ -5,70 +5,25 @@
 #include "common/dtype_dispatch.cuh"
 #include "common/rotary.cuh"
 
-#include <limits>
-
 namespace trtplug
 {
 namespace
 {
 
-using rotary_detail::RotaryGrid;
-using rotary_detail::rotaryKernel;
-
-int64_t rowCount(RotaryProblem const& p) noexcept
-{
-    return int64_t{p.batch} * p.heads * p.seqLen;
-}
-
-bool inPlace(RotaryProblem const& p) noexcept
-{
-    return p.out.data == p.in.data && p.out.batchStride == p.in.batchStride && p.out.headStride == p.in.headStride
-        && p.out.seqStride == p.in.seqStride;
-}
-
-//! Work units of one row: groups of kVec rotary pairs, then (not in place) groups of kVec copied dims.
-int64_t unitsPerRow(RotaryProblem const& p, int kVec) noexcept
-{
-    return p.rotaryDim / 2 / kVec + (inPlace(p) ? 0 : (p.headDim - p.rotaryDim) / kVec);
-}
-
-//! True when kVec-element groups start at kVec-aligned addresses in every row of every tensor.
-bool allowsGroups(RotaryProblem const& p, int kVec) noexcept
-{
-    size_t const bytes = dtypeSize(p.dtype) * kVec;
-    auto const divides = [kVec](int64_t v) { return v % kVec == 0; };
-    bool const positionsOk = p.cachePerToken || p.maxPosition >= 0;
-    return positionsOk && divides(p.rotaryDim / 2) && divides(p.headDim) && divides(p.in.batchStride)
-        && divides(p.in.headStride) && divides(p.in.seqStride) && divides(p.out.batchStride)
-        && divides(p.out.headStride) && divides(p.out.seqStride) && isAligned(p.in.data, bytes)
-        && isAligned(p.out.data, bytes) && isAligned(p.cosCache, bytes) && isAligned(p.sinCache, bytes);
-}
+using namespace rotary_detail;
 
 template <typename T, int kVec, bool kWide>
 cudaError_t launchGroups(RotaryProblem const& p, cudaStream_t stream) noexcept
 {
-    RotaryGrid<kWide> g;
-    using Index = typename RotaryGrid<kWide>::Index;
-    using Divmod = typename RotaryGrid<kWide>::Divmod;
-    int32_t const rotaryUnits = p.rotaryDim / 2 / kVec;
-    auto const units = static_cast<int32_t>(unitsPerRow(p, kVec));
-    // Rows follow memory: heads innermost when a token's heads sit closer than its successor.
-    g.headsInner = p.in.headStride <= p.in.seqStride;
-    g.work = static_cast<Index>(rowCount(p) * units);
-    g.units = Divmod(units);
-    g.inner = Divmod(g.headsInner ? p.heads : p.seqLen);
-    g.middle = Divmod(g.headsInner ? p.seqLen : p.heads);
-    g.rotaryUnits = rotaryUnits;
-    rotaryKernel<T, kVec, kWide><<<gridFor(rowCount(p) * units), kBlockThreads, 0, stream>>>(p, g);
+    RotaryGrid<kWide> const g = rotaryGrid<kVec, kWide>(p);
+    rotaryKernel<T, kVec, kWide><<<gridFor(int64_t{g.work}), kBlockThreads, 0, stream>>>(p, g);
     return cudaGetLastError();
 }
 
 template <typename T, int kVec>
 cudaError_t launchWidth(RotaryProblem const& p, cudaStream_t stream) noexcept
 {
-    int64_t const units = unitsPerRow(p, kVec);
-    bool const wide = rowCount(p) * units + kBlockThreads * int64_t{multiprocessorCount()} * 32
-        > std::numeric_limits<int32_t>::max();
+    bool const wide = needsWideIndex(p, kVec, int64_t{kBlockThreads} * multiprocessorCount() * 32);
     return wide ? launchGroups<T, kVec, true>(p, stream) : launchGroups<T, kVec, false>(p, stream);
 }
 

@@ -1,7 +1,8 @@
 // The rotary kernel behind launchRotary (plugins/common/rotary.h): one thread per group of kVec
 // rotary pairs or kVec copied dims of one (batch, head, token) row, math in float32. kVec > 1
-// moves each group as aligned vectors (the launcher checks pointers and strides allow it), so
-// the memory-bound pass reads and writes whole 16-byte words. Included only from .cu files.
+// moves each group as aligned vectors (allowsGroups checks pointers and strides allow it), so
+// the memory-bound pass reads and writes whole 16-byte words. A unit's logic is host-callable
+// too (tests/rotary_emulation.cu runs every unit on the CPU). Included only from .cu files.
 #pragma once
 
 #include "common/fast_divmod.cuh"
@@ -9,6 +10,7 @@
 #include "common/rotary.h"
 
 #include <cstdint>
+#include <limits>
 
 namespace trtplug
 {
@@ -31,7 +33,7 @@ struct RotaryGrid
 };
 
 template <typename T, int kVec>
-__device__ __forceinline__ void loadVec(T const* p, float (&dst)[kVec])
+__host__ __device__ __forceinline__ void loadVec(T const* p, float (&dst)[kVec])
 {
     Vec<T, kVec> const v = *reinterpret_cast<Vec<T, kVec> const*>(p);
 #pragma unroll
@@ -42,7 +44,7 @@ __device__ __forceinline__ void loadVec(T const* p, float (&dst)[kVec])
 }
 
 template <typename T, int kVec>
-__device__ __forceinline__ void storeVec(T* p, float const (&src)[kVec])
+__host__ __device__ __forceinline__ void storeVec(T* p, float const (&src)[kVec])
 {
     Vec<T, kVec> v;
 #pragma unroll
@@ -54,7 +56,7 @@ __device__ __forceinline__ void storeVec(T* p, float const (&src)[kVec])
 }
 
 //! Row of cos/sin for token s of batch b, or -1 when its position is outside the cache.
-__device__ __forceinline__ int64_t cacheRow(RotaryProblem const& p, int64_t b, int64_t s)
+__host__ __device__ __forceinline__ int64_t cacheRow(RotaryProblem const& p, int64_t b, int64_t s)
 {
     if (p.cachePerToken)
     {
@@ -79,7 +81,7 @@ __device__ __forceinline__ int64_t cacheRow(RotaryProblem const& p, int64_t b, i
 //! Rotates kVec pairs starting at pair index `pair` of one row (x -> y), or copies them when
 //! `row` is -1; pairs are (2i, 2i+1) interleaved, else (i, i + half).
 template <typename T, int kVec>
-__device__ __forceinline__ void rotateGroup(
+__host__ __device__ __forceinline__ void rotateGroup(
     RotaryProblem const& p, T const* x, T* y, int64_t row, int32_t pair)
 {
     int32_t const half = p.rotaryDim / 2;
@@ -139,7 +141,7 @@ __device__ __forceinline__ void rotateGroup(
 //! Work unit i of the launch: (row, unit) from i, then a rotary group or a group of kVec dims
 //! past rotaryDim copied unchanged. Each unit reads all it writes first, so out may alias in.
 template <typename T, int kVec, bool kWide>
-__device__ __forceinline__ void rotaryUnit(
+__host__ __device__ __forceinline__ void rotaryUnit(
     RotaryProblem const& p, RotaryGrid<kWide> const& g, typename RotaryGrid<kWide>::Index i)
 {
     using Index = typename RotaryGrid<kWide>::Index;
@@ -173,6 +175,57 @@ __global__ void rotaryKernel(RotaryProblem const p, RotaryGrid<kWide> const g)
     {
         rotaryUnit<T, kVec, kWide>(p, g, i);
     }
+}
+
+inline int64_t rowCount(RotaryProblem const& p) noexcept
+{
+    return int64_t{p.batch} * p.heads * p.seqLen;
+}
+
+inline bool inPlace(RotaryProblem const& p) noexcept
+{
+    return p.out.data == p.in.data && p.out.batchStride == p.in.batchStride && p.out.headStride == p.in.headStride
+        && p.out.seqStride == p.in.seqStride;
+}
+
+//! Work units of one row: groups of kVec rotary pairs, then (not in place) groups of kVec copied dims.
+inline int64_t unitsPerRow(RotaryProblem const& p, int kVec) noexcept
+{
+    return p.rotaryDim / 2 / kVec + (inPlace(p) ? 0 : (p.headDim - p.rotaryDim) / kVec);
+}
+
+//! True when kVec-element groups start at kVec-aligned addresses in every row of every tensor.
+inline bool allowsGroups(RotaryProblem const& p, int kVec) noexcept
+{
+    size_t const bytes = dtypeSize(p.dtype) * kVec;
+    auto const divides = [kVec](int64_t v) { return v % kVec == 0; };
+    return divides(p.rotaryDim / 2) && divides(p.headDim) && divides(p.in.batchStride) && divides(p.in.headStride)
+        && divides(p.in.seqStride) && divides(p.out.batchStride) && divides(p.out.headStride)
+        && divides(p.out.seqStride) && isAligned(p.in.data, bytes) && isAligned(p.out.data, bytes)
+        && isAligned(p.cosCache, bytes) && isAligned(p.sinCache, bytes);
+}
+
+//! Whether the launch's unit indices (plus a grid's overshoot) pass 32 bits.
+inline bool needsWideIndex(RotaryProblem const& p, int kVec, int64_t threads) noexcept
+{
+    return rowCount(p) * unitsPerRow(p, kVec) + threads > std::numeric_limits<int32_t>::max();
+}
+
+//! The kernel's grid: rows ordered as memory runs (heads innermost when a token's heads sit
+//! closer than its successor), their units, the dividers. Needs rowCount(p) * units > 0.
+template <int kVec, bool kWide>
+RotaryGrid<kWide> rotaryGrid(RotaryProblem const& p) noexcept
+{
+    using Divmod = typename RotaryGrid<kWide>::Divmod;
+    auto const units = static_cast<int32_t>(unitsPerRow(p, kVec));
+    RotaryGrid<kWide> g;
+    g.headsInner = p.in.headStride <= p.in.seqStride;
+    g.work = static_cast<typename RotaryGrid<kWide>::Index>(rowCount(p) * units);
+    g.units = Divmod(units);
+    g.inner = Divmod(g.headsInner ? p.heads : p.seqLen);
+    g.middle = Divmod(g.headsInner ? p.seqLen : p.heads);
+    g.rotaryUnits = p.rotaryDim / 2 / kVec;
+    return g;
 }
 
 } // namespace rotary_detail

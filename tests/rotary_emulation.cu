@@ -1,0 +1,270 @@
+// Host emulation of the rotary kernel (plugins/common/rotary.cuh): launchRotary's choices (16-byte
+// groups or one element, 32- or 64-bit indices) and every work unit of the grid run on the CPU,
+// compared with a direct loop written from rotary.h's definition, for fp32/fp16/bf16, BNSH/BSNH/
+// packed views, in place or not, interleaved or half-split, partial and zero rotary dims, every
+// position form and out-of-cache positions; then RotaryEmbedding's shape -> problem mapping.
+// Built and run by tests/test_rotary_emulation.py where nvcc exists (no GPU needed).
+#include "common/rotary.cu"
+#include "rotary_embedding/rotary_embedding.cu"
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+using namespace trtplug;
+
+namespace
+{
+
+int failures = 0;
+int cases = 0;
+constexpr float kPoison = 12345.F;
+
+//! Cache row of token (b, s) as rotary.h defines it, or -1 outside the cache.
+int64_t referenceRow(RotaryProblem const& p, int64_t b, int64_t s)
+{
+    if (p.cachePerToken)
+    {
+        return b * p.seqLen + s;
+    }
+    int64_t pos = (p.posStart ? p.posStart[b] : 0) + s;
+    if (p.positionIds != nullptr)
+    {
+        pos = p.positionOffset ? p.positionIds[0] + s : p.positionIds[b * p.posBatchStride + s * p.posSeqStride];
+    }
+    return pos >= 0 && pos < p.maxPosition ? pos : -1;
+}
+
+//! `out` (the output buffer's values, in its layout) with every row written, in float32.
+template <typename T>
+void reference(RotaryProblem const& p, std::vector<float>& out)
+{
+    auto const* x = static_cast<T const*>(p.in.data);
+    auto const* cosCache = static_cast<T const*>(p.cosCache);
+    auto const* sinCache = static_cast<T const*>(p.sinCache);
+    int const half = p.rotaryDim / 2;
+    for (int64_t b = 0; b < p.batch; ++b)
+        for (int64_t n = 0; n < p.heads; ++n)
+            for (int64_t s = 0; s < p.seqLen; ++s)
+            {
+                int64_t const xi = b * p.in.batchStride + n * p.in.headStride + s * p.in.seqStride;
+                int64_t const yi = b * p.out.batchStride + n * p.out.headStride + s * p.out.seqStride;
+                int64_t const row = referenceRow(p, b, s);
+                std::vector<float> r(p.headDim);
+                for (int d = 0; d < p.headDim; ++d)
+                {
+                    r[d] = toFloat(x[xi + d]);
+                }
+                for (int i = 0; i < half && row >= 0; ++i)
+                {
+                    int const i0 = p.interleaved ? 2 * i : i;
+                    int const i1 = p.interleaved ? 2 * i + 1 : i + half;
+                    float const c = toFloat(cosCache[row * half + i]);
+                    float const sn = toFloat(sinCache[row * half + i]);
+                    r[i0] = toFloat(x[xi + i0]) * c - toFloat(x[xi + i1]) * sn;
+                    r[i1] = toFloat(x[xi + i1]) * c + toFloat(x[xi + i0]) * sn;
+                }
+                std::copy(r.begin(), r.end(), out.begin() + yi);
+            }
+}
+
+template <typename T, int kVec, bool kWide>
+void emulate(RotaryProblem const& p)
+{
+    using namespace rotary_detail;
+    RotaryGrid<kWide> const g = rotaryGrid<kVec, kWide>(p);
+    for (typename RotaryGrid<kWide>::Index i = 0; i < g.work; ++i)
+    {
+        rotaryUnit<T, kVec, kWide>(p, g, i);
+    }
+}
+
+//! What launchRotary launches, run unit by unit; `wide` forces the 64-bit index path.
+template <typename T>
+void emulateLaunch(RotaryProblem const& p, bool wide)
+{
+    using namespace rotary_detail;
+    constexpr int kVec = 16 / sizeof(T);
+    if (rowCount(p) == 0 || unitsPerRow(p, 1) == 0)
+    {
+        return;
+    }
+    bool const groups = allowsGroups(p, kVec);
+    if (groups)
+    {
+        wide ? emulate<T, kVec, true>(p) : emulate<T, kVec, false>(p);
+    }
+    else
+    {
+        wide ? emulate<T, 1, true>(p) : emulate<T, 1, false>(p);
+    }
+}
+
+//! How one case places its buffers: `misalign` elements past an aligned start (1: the
+//! one-element path), output aliasing the input or not, 64-bit indices or not.
+struct Placement
+{
+    int misalign{0};
+    bool inPlace{false};
+    bool wide{false};
+};
+
+//! Runs p (geometry and positions set; size elements in each view's buffer) on random data.
+template <typename T>
+void runCase(char const* name, RotaryProblem p, int64_t size, int64_t maxPos, Placement where)
+{
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal;
+    auto const random = [&](int64_t n) {
+        std::vector<T> v(n + 8);
+        for (auto& e : v)
+        {
+            e = fromFloat<T>(normal(rng));
+        }
+        return v;
+    };
+    std::vector<T> inBuf = random(size);
+    std::vector<T> outBuf(size + 8, fromFloat<T>(kPoison));
+    int64_t const cacheRows = p.cachePerToken ? int64_t{p.batch} * p.seqLen : maxPos;
+    std::vector<T> cosBuf = random(cacheRows * (p.rotaryDim / 2));
+    std::vector<T> sinBuf = random(cacheRows * (p.rotaryDim / 2));
+    T* in = inBuf.data() + where.misalign;
+    T* out = where.inPlace ? in : outBuf.data() + where.misalign;
+    p.in.data = in;
+    p.out.data = out;
+    p.cosCache = cosBuf.data() + where.misalign;
+    p.sinCache = sinBuf.data() + where.misalign;
+    p.maxPosition = maxPos;
+    std::vector<float> expected(size);
+    for (int64_t i = 0; i < size; ++i)
+    {
+        expected[i] = where.inPlace ? toFloat(in[i]) : kPoison;
+    }
+    reference<T>(p, expected);
+    if (char const* err = rotaryProblemError(p))
+    {
+        std::printf("FAIL %s: %s\n", name, err);
+        ++failures;
+        return;
+    }
+    emulateLaunch<T>(p, where.wide);
+    double worst = 0;
+    for (int64_t i = 0; i < size; ++i)
+    {
+        double const e = std::fabs(toFloat(out[i]) - expected[i]) / (1 + std::fabs(expected[i]));
+        worst = e <= worst ? worst : e; // NaN counts as worst
+    }
+    double const tol = sizeof(T) == 4 ? 1e-6 : 1e-2; // 16-bit outputs: one rounding
+    if (!(worst <= tol))
+    {
+        std::printf("FAIL %s (%zu-byte elements): worst relative error %.2e\n", name, sizeof(T), worst);
+        ++failures;
+    }
+    ++cases;
+}
+
+//! A [B, N, S, H] view: layout 0 BNSH, 1 BSNH, 2 the query part of packed QKV [B, S, (N + 4) H].
+RotaryProblem viewOf(int layout, DType dtype, int rotaryDim, bool interleaved, int64_t& size)
+{
+    RotaryProblem p;
+    p.dtype = dtype;
+    p.batch = 2;
+    p.heads = 3;
+    p.seqLen = 5;
+    p.headDim = 64;
+    p.rotaryDim = rotaryDim;
+    p.interleaved = interleaved;
+    int64_t const h = p.headDim;
+    int64_t const width = (layout == 2 ? p.heads + 4 : p.heads) * h;
+    p.in.batchStride = p.seqLen * width;
+    p.in.headStride = layout == 0 ? p.seqLen * h : h;
+    p.in.seqStride = layout == 0 ? h : width;
+    p.out.batchStride = p.in.batchStride;
+    p.out.headStride = p.in.headStride;
+    p.out.seqStride = p.in.seqStride;
+    size = p.batch * p.seqLen * width;
+    return p;
+}
+
+//! One case per layout, pairing, rotary dim, placement and position form (ids with one out of
+//! range, per-batch starts, a single offset, per-token caches).
+template <typename T, DType kType>
+void suite()
+{
+    std::vector<int64_t> ids(10);
+    for (int i = 0; i < 10; ++i)
+    {
+        ids[i] = i == 3 ? -8 : (i * 7) % 12;
+    }
+    std::vector<int32_t> starts = {3, 0};
+    std::vector<int64_t> offset = {4};
+    for (int layout = 0; layout < 3; ++layout)
+        for (int interleaved = 0; interleaved < 2; ++interleaved)
+            for (int rotaryDim : {64, 32, 8, 0})
+                for (int variant = 0; variant < 8; ++variant)
+                    for (int form = 0; form < 4; ++form)
+                    {
+                        Placement const where{variant & 1, (variant & 2) != 0, (variant & 4) != 0};
+                        int64_t size = 0;
+                        RotaryProblem p = viewOf(layout, kType, rotaryDim, interleaved != 0, size);
+                        char name[160];
+                        std::snprintf(name, sizeof name, "layout %d interleaved %d rot %d variant %d form %d", layout,
+                            interleaved, rotaryDim, variant, form);
+                        p.positionIds = form == 0 ? ids.data() : form == 2 ? offset.data() : nullptr;
+                        p.posBatchStride = p.seqLen;
+                        p.posStart = form == 1 ? starts.data() : nullptr;
+                        p.positionOffset = form == 2;
+                        p.cachePerToken = form == 3;
+                        runCase<T>(name, p, size, form == 1 ? 7 : 12, where);
+                    }
+}
+
+void expect(bool ok, char const* what, std::string const& detail)
+{
+    std::printf("%s %s %s\n", ok ? "ok  " : "FAIL", what, detail.c_str());
+    failures += ok ? 0 : 1;
+}
+
+//! RotaryEmbedding's shapes -> problem: 3-D with num_heads, 4-D per-token caches, the offset
+//! form with heads from the cache width, and a cache that does not fit.
+void geometry()
+{
+    int64_t const x3[] = {2, 5, 24};
+    int64_t const cos16[] = {16, 4};
+    int64_t const ids[] = {2, 5};
+    RotaryProblem p;
+    std::string e = setRotaryEmbeddingGeometry(p, {3, x3, 2, cos16, 2, ids}, {3, 0, false});
+    expect(e.empty() && p.batch == 2 && p.heads == 3 && p.seqLen == 5 && p.headDim == 8 && p.rotaryDim == 8
+            && p.in.seqStride == 24 && p.in.headStride == 8 && p.maxPosition == 16 && p.posBatchStride == 5,
+        "geometry 3-D", e);
+    int64_t const x4[] = {2, 3, 7, 16};
+    int64_t const perToken[] = {2, 7, 8};
+    RotaryProblem q;
+    e = setRotaryEmbeddingGeometry(q, {4, x4, 3, perToken, 0, nullptr}, {0, 0, true});
+    expect(e.empty() && q.heads == 3 && q.headDim == 16 && q.cachePerToken && q.in.headStride == 112
+            && q.in.seqStride == 16,
+        "geometry 4-D per-token caches", e);
+    int64_t const x16[] = {2, 5, 16};
+    int64_t const cos8[] = {8, 4};
+    int64_t const one[] = {1};
+    RotaryProblem r;
+    e = setRotaryEmbeddingGeometry(r, {3, x16, 2, cos8, 1, one}, {0, 0, false});
+    expect(e.empty() && r.heads == 2 && r.headDim == 8 && r.positionOffset, "geometry offset form", e);
+    int64_t const cosOdd[] = {8, 3};
+    RotaryProblem t;
+    e = setRotaryEmbeddingGeometry(t, {3, x16, 2, cosOdd, 2, ids}, {2, 0, false});
+    expect(!e.empty(), "geometry refuses a cache of the wrong width:", e);
+}
+
+} // namespace
+
+int main()
+{
+    suite<float, DType::kFLOAT32>();
+    suite<__half, DType::kFLOAT16>();
+    suite<__nv_bfloat16, DType::kBFLOAT16>();
+    geometry();
+    std::printf("cases: %d failures: %d\n", cases, failures);
+    return failures != 0;
+}
