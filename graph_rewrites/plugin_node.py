@@ -80,7 +80,8 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
         f"{p.name}: empty {spec.plugin_inputs[inputs.index(p.name)].name} (absent optional input)" for p in placeholders
     ]
     result = Plan(spec, inputs, outputs, fields, mapping, folded, placeholders=placeholders)
-    result.output_types = _output_types(spec, outputs, bound, dtypes, view)
+    attrs = {f.name: helper.get_attribute_value(f) for f in fields}  # the axis rules read the node's axis
+    result.output_types = _output_types(spec, outputs, bound, dtypes, view, attrs)
     return result
 
 
@@ -213,32 +214,43 @@ def _outputs(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> list[str]:
 
 
 def _output_types(
-    spec: OpSpec, outputs: list[str], bound: dict[str, str], dtypes: dict[str, str], view: GraphView
+    spec: OpSpec,
+    outputs: list[str],
+    bound: dict[str, str],
+    dtypes: dict[str, str],
+    view: GraphView,
+    attrs: dict[str, Any],
 ) -> dict[str, TensorType]:
-    return types_from_rules(spec, outputs, dtypes, {name: view.shape(tensor) for name, tensor in bound.items()})
+    shapes = {name: view.shape(tensor) for name, tensor in bound.items()}
+    return types_from_rules(spec, outputs, dtypes, shapes, attrs)
 
 
 def types_from_rules(
-    spec: OpSpec, outputs: list[str], dtypes: dict[str, str], shapes: dict[str, Any]
+    spec: OpSpec,
+    outputs: list[str],
+    dtypes: dict[str, str],
+    shapes: dict[str, Any],
+    attrs: dict[str, Any] | None = None,
 ) -> dict[str, TensorType]:
-    """Output name -> type by the spec: dtype of the bound type constraint, shape by the rule."""
+    """Output name -> type by the spec: dtype of the bound type constraint, shape by the rule
+    (`attrs`: the node's attributes, for the rules that read its axis)."""
     types = {}
     for tensor, name in zip(spec.plugin_outputs, outputs, strict=False):
         if not name:
             continue
         dtype = dtypes.get(tensor.type, tensor.type)
-        shape = () if tensor in spec.size_tensors else _rule_shape(tensor.shape, shapes)
+        shape = () if tensor in spec.size_tensors else _rule_shape(tensor.shape, shapes, attrs)
         types[name] = TensorType(_ELEM_TYPES.get(dtype, 0), shape)
     return types
 
 
-def _rule_shape(rule: str | None, shapes: dict[str, Any]) -> Any:
+def _rule_shape(rule: str | None, shapes: dict[str, Any], attrs: dict[str, Any] | None = None) -> Any:
     """The rule's shape, or None (unknown) when an input it reads has no known shape, the shape
     depends on input values, or symbolic dims do not fit the rule."""
     if rule is None or is_value_dependent(rule) or any(shapes.get(n) is None for n in rule_inputs(rule)):
         return None
     try:
-        return apply_rule(rule, shapes)
+        return apply_rule(rule, shapes, attrs)
     except (TypeError, ValueError):
         return None
 
@@ -252,7 +264,9 @@ def spec_output_types(spec: OpSpec, node: onnx.NodeProto, types: dict[str, Tenso
         if info is not None and info.elem_type:
             dtypes.setdefault(tensor.type, dtype_name(info.elem_type))
     shapes = {name: types[t].shape if t in types else None for name, t in bound.items()}
-    return types_from_rules(spec, list(node.output), dtypes, shapes)
+    attrs = {a.name: a.default for a in spec.attributes}
+    attrs |= {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    return types_from_rules(spec, list(node.output), dtypes, shapes, attrs)
 
 
 def _short(value: Any) -> str:

@@ -164,3 +164,15 @@ def test_bench_workload_is_rows_of_llama_hidden(key: str) -> None:
     workload = make_workload(np, spec, shapes, "float16", 1, seed=0)
     assert [o.shape for o in workload.outputs] == [(512, 4096)]  # Y only: inv_std_var is optional
     assert workload.nbytes == 2 * (2 * 512 * 4096 + 4096)
+
+
+def test_rewrite_types_inv_std_var_by_the_node_axis() -> None:
+    """The plugin node's output types (value_info for strict shape inference) follow its axis."""
+    from trtplug.graph_rewrites.plugin_node import types_from_rules
+
+    spec = load_registry().get("simplified_layer_norm")
+    shapes = {"X": ("batch", "seq", 4, 64), "scale": (4, 64)}
+    types = types_from_rules(spec, ["y", "inv"], {"T": "float16"}, shapes, {"axis": -2})
+    assert types["y"].shape == ("batch", "seq", 4, 64) and types["inv"].shape == ("batch", "seq", 1, 1)
+    assert types["inv"].elem_type == TensorProto.FLOAT
+    assert types_from_rules(spec, ["y", "inv"], {"T": "float16"}, shapes)["inv"].shape is None  # no axis: unknown
