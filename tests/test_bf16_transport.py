@@ -256,3 +256,29 @@ def test_bench_agreement_in_bf16(bf16_gelu, fault) -> None:
     runners = {"cuda": launcher, "cupy": lambda i: proto.forward(np, w.proto_inputs[i], w.proto_outputs, {})}
     problem = check_agreement(np, bf16_gelu, "bfloat16", runners, w)
     assert problem == ("cupy disagrees with cuda: not timed" if fault else "")
+
+
+def test_native_impls_get_bf16_and_return_it(bf16_gelu, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An implementation that is no prototype (cuda, plugin, tensorrt) gets the bf16 inputs as bf16
+    and poisoned bf16 outputs (NumPy stands in for the device here); what it writes is compared."""
+    from trtplug.parity import runner
+    from trtplug.parity.impl_base import Impl
+
+    class Bf16Native(Impl):
+        name = "bf16_native"
+
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def execute(self, spec, ins, outs, attrs) -> None:
+            self.seen.extend(str(a.dtype) for a in [*ins, *outs])
+            assert np.isnan(outs[0].astype(np.float32)).all()  # poisoned
+            y = np.empty(outs[0].shape, np.float32)
+            pyplugin_module(spec).forward(np, [a.astype(np.float32) for a in ins], [y], attrs)
+            outs[0][...] = to_bfloat16(y)
+
+    impl = Bf16Native()
+    monkeypatch.setitem(runner.IMPLS, impl.name, impl)
+    result = run_one(bf16_gelu, impl.name, "bfloat16", odd_case(bf16_gelu), seed)
+    assert result.status == "pass", result.detail or [c.as_dict() for c in result.comparisons]
+    assert set(impl.seen) == {"bfloat16"}

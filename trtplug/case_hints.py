@@ -22,6 +22,8 @@ case generator (one X-shaped primary, the rest derived by shape rules) cannot de
     attrs = { epsilon = 1e-5 }
     values = { shape = [2, 3], axis = 1 }                 inputs with fixed values (shape inputs; a
                                                           bare value is a 0-D tensor)
+    required_only = false           no "-required_only" variant (the op needs an optional input
+                                    for the attributes this case sets, e.g. rotary caches)
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class CaseHint:
     omit: tuple[str, ...] = ()
     attrs: dict[str, Any] = field(default_factory=dict)
     values: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    required_only: bool = True
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def _read_values(r: Any, names: Sequence[str]) -> dict[str, ValueHint]:
 
 
 def _read_case(r: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) -> CaseHint:
-    r.reject_unknown({"name", "shapes", "omit", "attrs", "values"})
+    r.reject_unknown({"name", "shapes", "omit", "attrs", "values", "required_only"})
     names = [t.name for t in inputs]
     shapes = {name: _dims(r.sub("shapes"), name, names) for name in r.sub("shapes").table}
     fixed = {}
@@ -135,7 +138,7 @@ def _read_case(r: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) ->
             raise r.fail("omit", f"{name!r} is not an optional input (optional: {', '.join(optional)})")
     attrs = dict(r.get("attrs", dict, {}))
     _check_attr_names(r, "attrs", attrs, attribute_names)
-    return CaseHint(r.get("name", str), shapes, omit, attrs, fixed)
+    return CaseHint(r.get("name", str), shapes, omit, attrs, fixed, r.get("required_only", bool, True))
 
 
 def _dims(r: Any, name: str, names: Sequence[str]) -> Shape:

@@ -2,8 +2,10 @@
 
 Row-wise ops (inputs shaped like the first or like its last dimension) get a first input of shape (rows, 1024) sized
 to the request; other ops name their shapes in their prototype module with
-`bench_shapes(nbytes, itemsize) -> {input name: shape}` (and, where fields fix the work, such as
-Resize's sizes, `bench_attrs() -> {field: value}`).
+`bench_shapes(nbytes, itemsize) -> {input name: shape}`. A prototype may also give the fields
+that fix its work (`bench_attrs() -> {field: value}`: Resize's sizes, attention head counts),
+inputs whose values must agree with the shapes (`bench_inputs(shapes, rng) -> {input name: array}`),
+and value-dependent output shapes (`output_shapes(inputs, attrs)`).
 """
 
 from __future__ import annotations
@@ -90,14 +92,15 @@ def make_workload(
     rng = np.random.default_rng(seed)
     inputs = []
     for _ in range(sets):
+        fixed = prototype.bench_inputs(shapes, rng) if hasattr(prototype, "bench_inputs") else {}
         host = {}
         for t in present(spec, case):
             if t is not None:
-                host[t.name] = _values(cp, rng, spec, t.name, shapes, dtype)
+                host[t.name] = fixed[t.name] if t.name in fixed else _values(cp, rng, spec, t.name, shapes, dtype)
         inputs.append([None if t is None else to_device(cp, host[t.name]) for t in present(spec, case)])
-    known = None  # value-dependent output shapes: the prototype's rule from the inputs and fields
+    known = None  # value-dependent output shapes: the prototype's rule from the inputs (by position) and fields
     if any(is_value_dependent(t.shape) for t in spec.outputs) and hasattr(prototype, "output_shapes"):
-        known = prototype.output_shapes([a for a in inputs[0] if a is not None], attrs)
+        known = prototype.output_shapes(inputs[0], attrs)
     specs = output_specs(spec, case, dtype, known)
     outputs = [device_empty(cp, shape, dt) for _, shape, dt in specs]
     nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)

@@ -99,7 +99,8 @@ def hinted_cases(spec: OpSpec) -> list[Case]:
         cases.append(Case(hint.name, full, attrs, values=_present(hint.values, full)))
         # Optional outputs make a difference only where the plugin can skip them (output_count).
         skippable = spec.derived_attribute("output_count") is not None and any(t.optional for t in spec.outputs)
-        if (any(t.optional for t in spec.inputs) or skippable) and spec.parity.required_only:
+        optional = any(t.optional for t in spec.inputs) or skippable
+        if optional and spec.parity.required_only and hint.required_only:
             attrs = {**default_attrs(spec), **hint.attrs}
             required = shapes_for(spec, primary, False, hint.shapes, attrs=attrs)
             cases.append(Case(f"{hint.name}-required_only", required, attrs, values=_present(hint.values, required)))

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.parity.attention_inputs import group_query_attention_inputs
 from trtplug.protolib.axes import AXIS_ABSENT
 
 Generator = Callable[[dict[str, tuple[int, ...]], dict[str, Any], np.random.Generator], dict[str, np.ndarray]]
@@ -127,6 +128,7 @@ def signed_near_one(
 
 GENERATORS: dict[str, Generator] = {
     "signed_near_one": signed_near_one,
+    "group_query_attention_inputs": group_query_attention_inputs,
     "max_pool_outputs": max_pool_outputs,
     "scatter_elements_indices": scatter_elements_indices,
     "scatter_nd_indices": scatter_nd_indices,
