@@ -20,6 +20,9 @@ function(trtplug_discover_ops plugins_dir out_ops out_kernels out_bindings out_p
       list(APPEND plugins "${dir}/plugin.cpp")
     endif()
   endforeach()
+  # Kernels shared by several ops (the attention core) live in plugins/common/*.cu.
+  file(GLOB shared_cu CONFIGURE_DEPENDS "${plugins_dir}/common/*.cu")
+  list(APPEND kernels ${shared_cu})
   set(${out_ops} "${ops}" PARENT_SCOPE)
   set(${out_kernels} "${kernels}" PARENT_SCOPE)
   set(${out_bindings} "${bindings}" PARENT_SCOPE)

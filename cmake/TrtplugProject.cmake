@@ -44,7 +44,7 @@ function(trtplug_plugin_project package plugins_dir)
   install(TARGETS _native LIBRARY DESTINATION ${package})
 
   if(TRTPLUG_TRT_INCLUDE_DIR)
-    add_library(${package}_plugins SHARED "${common}/plugin_library.cpp" ${plugins})
+    add_library(${package}_plugins SHARED "${common}/plugin_library.cpp" "${common}/plugin_override.cpp" ${plugins})
     target_include_directories(${package}_plugins SYSTEM PRIVATE "${TRTPLUG_TRT_INCLUDE_DIR}")
     target_link_libraries(${package}_plugins PRIVATE ${package}_kernels)
     add_dependencies(${package}_plugins ${glue_target})

@@ -10,6 +10,7 @@ from trtplug.onnx_common import qualified_op
 from trtplug.spec import OpSpec
 
 REPLACED, FUSED, LEFT, EXCLUDED = "replaced", "fused", "left", "excluded"
+OVERRIDE = "override"  # left as the ONNX op; the parser binds it to the plugin (plugin_override.py)
 
 
 @dataclass

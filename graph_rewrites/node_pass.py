@@ -14,7 +14,7 @@ from trtplug.spec import OpSpec
 
 from . import plugin_node
 from .attributes import NotRewritable
-from .changes import EXCLUDED, LEFT, REPLACED, Change, Selection, op_label, plugin_label, selected_specs
+from .changes import EXCLUDED, LEFT, OVERRIDE, REPLACED, Change, Selection, op_label, plugin_label, selected_specs
 from .graph_view import GraphView
 
 
@@ -63,7 +63,12 @@ class NodePassResult:
 
 
 def run_node_pass(
-    view: GraphView, coverage: Coverage, selection: Selection, prefix: str, native: dict | None = None
+    view: GraphView,
+    coverage: Coverage,
+    selection: Selection,
+    prefix: str,
+    native: dict | None = None,
+    overrides: dict[str, str] | None = None,
 ) -> NodePassResult:
     result = NodePassResult()
     for index, node in enumerate(view.graph.node):
@@ -78,6 +83,11 @@ def run_node_pass(
         specs, refusal = selected_specs(selection, specs, {node.op_type, op})
         if refusal:
             result.changes.append(Change(name, op, EXCLUDED, reason=refusal))
+            continue
+        if node.domain in STANDARD_DOMAINS and node.op_type in (overrides or {}):
+            plugin = overrides[node.op_type]
+            reason = f"stays {node.op_type}: the parser binds it to {plugin} (plugin override)"
+            result.changes.append(Change(name, op, OVERRIDE, plugin, reason=reason))
             continue
         kept = (native or {}).get(node.output[0]) if node.output else None
         if kept is not None and kept[0] == node.op_type:  # the target imports this very node

@@ -10,7 +10,7 @@ import onnx
 from trtplug.onnx_common import attr_subgraphs, opset_versions
 from trtplug.registry import Registry
 
-from . import plugin_node
+from . import plugin_node, plugin_override
 from .changes import Change, Selection
 from .graph_view import GraphView, TensorType
 from .node_pass import Coverage, NodePassResult, run_node_pass
@@ -32,6 +32,10 @@ class RewriteOptions:
     # Covered nodes the target TensorRT imports natively, by first output name -> (op_type, why):
     # left alone (trtplug/rewrite_target.py). None: replace every covered node.
     native: dict[str, tuple[str, str]] | None = None
+    # Standard-op nodes a plugin serves unchanged stay ONNX nodes, bound by the parser's plugin
+    # override (plugin_override.py) instead of becoming plugin nodes.
+    override: bool = False
+    overrides: dict[str, str] = field(default_factory=dict)  # set by rewrite_model: op type -> plugin
 
     def active_rules(self) -> tuple[Rule, ...]:
         return discover_rules() if self.rules is None else self.rules
@@ -43,6 +47,7 @@ class RewriteResult:
     sorted_nodes: bool  # whether nodes had to be re-sorted topologically
     input_infers_strictly: bool = True  # else the output is not held to strict shape inference either
     target: str = ""  # what decided which covered nodes stay native (set by the CLI)
+    overrides: dict[str, str] = field(default_factory=dict)  # ONNX op type -> plugin, for the override
 
     def count(self, action: str) -> int:
         return sum(c.action == action for c in self.changes)
@@ -74,7 +79,7 @@ def _rewrite_graph(
         run_pattern_pass(view, coverage, options.selection, result, rules)
         restructured = view.apply()
     graph_view = GraphView(graph, types, options.base_dir)
-    nodes = run_node_pass(graph_view, coverage, options.selection, prefix, options.native)
+    nodes = run_node_pass(graph_view, coverage, options.selection, prefix, options.native, options.overrides)
     result.changes += nodes.changes
     result.released |= nodes.released
     result.output_types.update(nodes.output_types)
@@ -106,9 +111,12 @@ def rewrite_model(model: onnx.ModelProto, registry: Registry, options: RewriteOp
     coverage = Coverage(registry, opset_versions(model))
     results: list[NodePassResult] = []
     types, strict = infer_types(model, spec_types(coverage))
+    if options.override:
+        context = lambda graph: GraphView(graph, types, options.base_dir)  # noqa: E731
+        options.overrides = plugin_override.override_ops(model, coverage, options.selection, options.native, context)
     resorted = _rewrite_graph(model.graph, "", (coverage, options, types), results)
     declared = {imp.domain for imp in model.opset_import}
     for domain in sorted(set().union(*(r.domains for r in results)) - declared):
         model.opset_import.append(onnx.helper.make_opsetid(domain, PLUGIN_OPSET))
     changes = [c for r in reversed(results) for c in r.changes]  # top-level graph first
-    return RewriteResult(changes, resorted, strict)
+    return RewriteResult(changes, resorted, strict, overrides=dict(options.overrides))

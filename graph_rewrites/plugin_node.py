@@ -152,7 +152,7 @@ def _fields(
         elif attr.name in attrs:
             value, origin = raw_value(attrs[attr.name], view.base_dir or ""), "node attribute"
         elif attr.required:
-            raise NotRewritable(f"required attribute {attr.name!r} is missing")
+            raise NotRewritable(f"required attribute {attr.name!r} is missing{_schema_default_note(node, attr.name)}")
         else:
             value, origin = attr.default, "absent on the node" if attr.default_means_absent else "default"
         converted = convert(attr.name, attr.type, value)
@@ -166,6 +166,21 @@ def _fields(
     if problem:
         raise NotRewritable(problem)
     return fields, mapping, folded
+
+
+def _schema_default_note(node: onnx.NodeProto, name: str) -> str:
+    """Where the ONNX schema gives the absent attribute a default: the value the node means,
+    which the plugin does not take (Resize's antialias = 0 is TensorRT's own Resize)."""
+    try:
+        schema = onnx.defs.get_schema(node.op_type, node.domain or "")
+    except onnx.defs.SchemaError:
+        return ""
+    attr = schema.attributes.get(name)
+    if attr is None or attr.default_value.type == onnx.AttributeProto.UNDEFINED:
+        return ""
+    value = helper.get_attribute_value(attr.default_value)
+    value = value.decode() if isinstance(value, bytes) else value
+    return f": the ONNX default {name}={value!r} applies, which the plugin does not take"
 
 
 def _input_ranks(view: GraphView, bound: dict[str, str]) -> dict[str, int]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import onnx
 from onnx import helper
 
 from trtplug.errors import TrtplugError
-from trtplug.onnx_common import node_subgraphs
+from trtplug.onnx_common import iter_graphs, node_subgraphs
 
 from .graph_view import TensorType, names_used_inside
 
@@ -132,7 +134,10 @@ def _check_with_external_data(model: onnx.ModelProto, what: str, inference: bool
 
     locations = external_locations(model)
     if not locations:
-        _check(model, what, inference)
+        with _shapes_for_checker(model):
+            _run_checker(model, what)
+        if inference:
+            _run_inference(model, what)
         return
     with tempfile.TemporaryDirectory(prefix="trtplug-check-") as scratch:
         for location in locations:
@@ -143,17 +148,42 @@ def _check_with_external_data(model: onnx.ModelProto, what: str, inference: bool
             stand_in.parent.mkdir(parents=True, exist_ok=True)
             stand_in.touch()
         path = Path(scratch) / "model.onnx"
-        path.write_bytes(model.SerializeToString())
-        _check(str(path), what, inference)
+        with _shapes_for_checker(model):
+            path.write_bytes(model.SerializeToString())
+        _run_checker(str(path), what)
+        if inference:
+            path.write_bytes(model.SerializeToString())
+            _run_inference(str(path), what)
 
 
-def _check(model: onnx.ModelProto | str, what: str, inference: bool) -> None:
+@contextmanager
+def _shapes_for_checker(model: onnx.ModelProto) -> Iterator[None]:
+    """Graph inputs/outputs without a shape (unknown rank) are valid to ONNX Runtime, which loads
+    them; the ONNX checker requires the field. It checks them with an empty shape for the
+    duration; shape inference then sees the model as it is."""
+    shapeless = [
+        value.type.tensor_type
+        for _, graph in iter_graphs(model.graph)
+        for value in (*graph.input, *graph.output)
+        if value.type.HasField("tensor_type") and not value.type.tensor_type.HasField("shape")
+    ]
+    for tensor_type in shapeless:
+        tensor_type.shape.SetInParent()
+    try:
+        yield
+    finally:
+        for tensor_type in shapeless:
+            tensor_type.ClearField("shape")
+
+
+def _run_checker(model: onnx.ModelProto | str, what: str) -> None:
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
         raise TrtplugError(f"{what} fails the ONNX checker: {str(exc).splitlines()[0]}") from None
-    if not inference:
-        return
+
+
+def _run_inference(model: onnx.ModelProto | str, what: str) -> None:
     try:
         if isinstance(model, str):
             onnx.shape_inference.infer_shapes_path(model, model + ".inferred", check_type=True, strict_mode=True)

@@ -6,10 +6,14 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+from trtplug.protolib import gpu_kernels
 from trtplug.protolib.activations import gelu_erf
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    if gpu_kernels.is_cupy(xp):
+        gpu_kernels.bias_split_gelu(xp, inputs[0], inputs[1], outputs[0])
+        return
     v = inputs[0].astype(xp.float32) + inputs[1].astype(xp.float32)
     half = v.shape[-1] // 2
     outputs[0][...] = (v[..., :half] * gelu_erf(xp, v[..., half:])).astype(outputs[0].dtype)

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+from trtplug.protolib.dtypes import torch_in_float32
+
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     x = inputs[0].astype(xp.float32)
@@ -19,4 +21,4 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
-    return torch.linalg.inv(inputs[0])
+    return torch_in_float32(torch.linalg.inv, inputs[0])

@@ -7,6 +7,10 @@
 # plugin-host tests and their parity cases), parity (CLI report + the past-2**31 cases), bench.
 # GPU_PYTEST_ARGS narrows the pytest phase (e.g. "tests/test_unique.py -k plugin").
 # GPU_PYTEST_WORKERS=N runs pytest in N processes when pytest-xdist is importable (carried wheel).
+# Wheels the machine's Python lacks travel in .whl/ (git-ignored) and are installed offline into
+# $WHEEL_SITE, put on PYTHONPATH. ml_dtypes (NumPy's bfloat16) is required; fetch it on a networked
+# machine with: python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12
+#   --implementation cp --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl ml_dtypes
 # Writes logs to $OUT (or reports/). Exit status: that of the pytest run (0 when it did not run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +25,13 @@ elif [ -f .cache/tensorrt-headers/NvInferRuntime.h ]; then
   ARGS+=("-Ccmake.define.TensorRT_INCLUDE_DIR=$PWD/.cache/tensorrt-headers")
 fi
 nvidia-smi -L || true
+if compgen -G ".whl/*.whl" >/dev/null; then
+  WHEEL_SITE=${WHEEL_SITE:-/tmp/trtplug-wheels}
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$WHEEL_SITE" .whl/*.whl \
+    >"$OUTDIR/gpu-wheels.log" 2>&1 || { tail -20 "$OUTDIR/gpu-wheels.log"; exit 2; }
+  export PYTHONPATH="$WHEEL_SITE${PYTHONPATH:+:$PYTHONPATH}"
+fi
+"$PY" -c "import ml_dtypes" || { echo "ml_dtypes is missing: carry its wheel in .whl/ (see above)"; exit 2; }
 "$PY" -m pip install --no-build-isolation --no-deps -q -e . "${ARGS[@]}" >"$OUTDIR/gpu-build.log" 2>&1 \
   || { tail -40 "$OUTDIR/gpu-build.log"; exit 2; }
 export PYTHONSAFEPATH=1 TRTPLUG_REQUIRE_NATIVE=1 PYTHONUNBUFFERED=1
@@ -55,7 +66,7 @@ if [[ " $PHASES " == *" memcheck "* ]] && command -v compute-sanitizer >/dev/nul
   compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
     tests/test_int_elementwise.py tests/test_matrix_ops.py tests/test_center_crop_pad.py tests/test_max_unpool.py \
     tests/test_scatter.py tests/test_max_pool_with_indices.py tests/test_conformance.py tests/test_compress.py tests/test_col2im.py \
-    tests/test_unique.py \
+    tests/test_unique.py tests/test_cumulative_gpu.py \
     -k "not large and not cupy and not numpy and not heavy" >"$OUTDIR/gpu-memcheck-std.log" 2>&1
   echo "memcheck (standard ops) exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck-std.log") invalid accesses)"
   tail -2 "$OUTDIR/gpu-memcheck-std.log"

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import require_built
+from tests.device_arrays import host_values, offset_view
 from trtplug import native
+from trtplug.protolib.dtypes import to_host
 
 
 def create(library, axes):
@@ -50,7 +52,7 @@ def test_rejects(library, axes, values, message):
 @pytest.mark.pluginlib
 def test_types_and_round_trip(library):
     plugin = create(library, [1, 2])
-    for dtype in ("float32", "float16", "int32", "int64"):
+    for dtype in ("float32", "float16", "bfloat16", "int32", "int64"):
         assert plugin.output_types([dtype]) == [dtype]
     with pytest.raises(RuntimeError, match="got uint8"):
         plugin.output_types(["uint8"])
@@ -59,19 +61,19 @@ def test_types_and_round_trip(library):
 
 @pytest.mark.gpu
 @pytest.mark.pluginlib
-@pytest.mark.parametrize("dtype", ["float16", "int64"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "int64"])
 def test_plugin_crops_and_pads_through_the_shape_input(library, dtype):
     import cupy as cp
 
-    x_host = np.arange(1, 1 + 6 * 7 * 5).reshape(6, 7, 5).astype(dtype)
+    x_host = host_values(np.arange(1, 1 + 6 * 7 * 5).reshape(6, 7, 5), dtype)  # <= 210: exact in bf16
     plugin = create(library, [0, -1])
-    y = cp.full((3, 7, 8), 99, dtype=dtype)
-    plugin.run([cp.asarray(x_host)], [y], shape_inputs=[[3, 8]])
-    expected = np.zeros((3, 7, 8), dtype=dtype)
+    y = offset_view(cp, host_values(np.full((3, 7, 8), 99), dtype))
+    plugin.run([offset_view(cp, x_host)], [y], shape_inputs=[[3, 8]])
+    expected = np.zeros((3, 7, 8), dtype=x_host.dtype)
     expected[:, :, 1:6] = x_host[1:4]  # crop 6 -> 3 from 1; pad 5 -> 8 at 1
-    np.testing.assert_array_equal(cp.asnumpy(y), expected)
+    np.testing.assert_array_equal(to_host(cp, y), expected)
     with pytest.raises(ValueError, match="shape"):
-        plugin.run([cp.asarray(x_host)], [y], shape_inputs=[[3, 9]])
+        plugin.run([offset_view(cp, x_host)], [y], shape_inputs=[[3, 9]])
 
 
 @pytest.mark.gpu

@@ -15,6 +15,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from tests.device_arrays import FLOAT_DTYPES, as_float64, host_values, offset_view, poisoned_view
 from tests.test_rewrite_tensorrt_rtx import parse  # noqa: F401  (fixture: the RTX parser in a child process)
 from trtplug.cli import main
 from trtplug.errors import SpecError
@@ -263,7 +264,7 @@ def test_types_formats_and_round_trip(library):
     assert plugin.output_types(["float16", "int64"]) == ["float16"]
     with pytest.raises(RuntimeError, match="block_shape \\(device copy\\) must be int64, got int32"):
         plugin.output_types(["float32", "int32"])
-    with pytest.raises(RuntimeError, match="input must be float32 or float16, got int32"):
+    with pytest.raises(RuntimeError, match="input must be float32, float16 or bfloat16, got int32"):
         plugin.output_types(["int32", "int64"])
     assert plugin.supports_format_combination(["float32", "int64", "float32"])
     assert not plugin.supports_format_combination(["float32", "int32", "float32"])
@@ -329,20 +330,21 @@ def test_large_launcher_matches_torch_fold(ext, cp, case):
 
 @pytest.mark.gpu
 @pytest.mark.pluginlib
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_plugin_reads_block_shape_from_its_device_copy(library, cp, dtype):
     geometry = ([9, 8], [3, 3], [1, 1], [1, 1, 1, 1], [2, 2])
-    x = random_columns(np.random.default_rng(0), *geometry, batch=1, channels=2).astype(dtype)
+    x = host_values(random_columns(np.random.default_rng(0), *geometry, batch=1, channels=2), dtype)
     plugin = create(library, pads=[1, 1, 1, 1], strides=[2, 2])
-    y = cp.full((1, 2, 9, 8), cp.nan, dtype=dtype)
-    plugin.run([cp.asarray(x), cp.asarray([3, 3], dtype=cp.int64)], [y], shape_inputs=[[9, 8], [3, 3]])
-    tol = 1e-5 if dtype == "float32" else 2e-3
-    np.testing.assert_allclose(cp.asnumpy(y).astype(np.float32), fold_loops(x, *geometry), rtol=tol, atol=tol)
+    _, y = poisoned_view(cp, (1, 2, 9, 8), dtype)
+    plugin.run([offset_view(cp, x), cp.asarray([3, 3], dtype=cp.int64)], [y], shape_inputs=[[9, 8], [3, 3]])
+    tol = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 1e-2}[dtype]
+    expected = fold_loops(x.astype(np.float32), *geometry)
+    np.testing.assert_allclose(as_float64(y), expected, rtol=tol, atol=tol)
     # A device copy that disagrees with the shape inputs (20 block positions, not 6): NaN, no stray read.
-    plugin.run([cp.asarray(x), cp.asarray([1, 9], dtype=cp.int64)], [y], shape_inputs=[[9, 8], [3, 3]])
-    assert bool(cp.isnan(y).all())
+    plugin.run([offset_view(cp, x), cp.asarray([1, 9], dtype=cp.int64)], [y], shape_inputs=[[9, 8], [3, 3]])
+    assert np.isnan(as_float64(y)).all()
     with pytest.raises(RuntimeError, match="block positions"):
-        plugin.run([cp.asarray(x), cp.asarray([3, 3], dtype=cp.int64)], [y], shape_inputs=[[9, 8], [3, 2]])
+        plugin.run([offset_view(cp, x), cp.asarray([3, 3], dtype=cp.int64)], [y], shape_inputs=[[9, 8], [3, 2]])
 
 
 @pytest.mark.gpu

@@ -14,8 +14,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from tests.device_arrays import host_values, offset_view
 from tests.test_rewrite_tensorrt_rtx import parse  # noqa: F401  (fixture)
 from trtplug.cli import main
+from trtplug.protolib.dtypes import to_host
 
 FLATTENED = -(2**31)
 
@@ -116,24 +118,27 @@ def test_parser_creates_the_plugin_with_its_size_tensor(parse, tmp_path: Path) -
 
 @pytest.mark.gpu
 @pytest.mark.pluginlib
-@pytest.mark.parametrize(("dtype", "axis"), [("float16", 1), ("int64", FLATTENED), ("float32", -1)])
+@pytest.mark.parametrize(
+    ("dtype", "axis"), [("float16", 1), ("int64", FLATTENED), ("float32", -1), ("bfloat16", FLATTENED)]
+)
 def test_host_runs_at_upper_bounds_and_reads_the_count(library, dtype, axis):
     import cupy as cp
 
     rng = np.random.default_rng(3)
-    x = rng.integers(-50, 50, (5, 9, 4)).astype(dtype)
+    x = host_values(rng.integers(-50, 50, (5, 9, 4)), dtype)
     length = x.size if axis == FLATTENED else x.shape[axis]
     condition = rng.integers(0, 2, length - 1).astype(bool)  # one short: the last slice is dropped
     expected = np.compress(condition, x, axis=None if axis == FLATTENED else axis)
     plugin = create(library, axis)
     bounds = plugin.output_bounds([x.shape, condition.shape])
-    y = cp.full(bounds[0], 77, dtype=dtype)
+    y = offset_view(cp, host_values(np.full(bounds[0], 77), dtype))
     count = cp.full((), -1, dtype=cp.int32)
-    shapes = plugin.run([cp.asarray(x), cp.asarray(condition)], [y, count])
+    shapes = plugin.run([offset_view(cp, x), cp.asarray(condition)], [y, count])
     assert shapes == [expected.shape, ()] and int(count) == expected.shape[0 if axis == FLATTENED else axis]
-    np.testing.assert_array_equal(cp.asnumpy(y).ravel()[: expected.size].reshape(expected.shape), expected)
+    np.testing.assert_array_equal(to_host(cp, y).ravel()[: expected.size].reshape(expected.shape), expected)
     with pytest.raises(ValueError, match="upper bounds"):
-        plugin.run([cp.asarray(x), cp.asarray(condition)], [cp.zeros(expected.shape, dtype=dtype), count])
+        too_small = offset_view(cp, host_values(np.zeros(expected.shape), dtype))
+        plugin.run([offset_view(cp, x), cp.asarray(condition)], [too_small, count])
 
 
 @pytest.mark.gpu

@@ -41,9 +41,13 @@ def test_conformance(op: str, impl: str, case_name: str, seed: int) -> None:
 
 
 def test_every_standard_op_has_runnable_conformance_cases() -> None:
-    """A spec replacing an ai.onnx op must match some conformance case it can run."""
+    """A spec replacing an ai.onnx op must match some conformance case it can run (ONNX Runtime
+    registers a few ops of its own in domain "", such as SimplifiedLayerNormalization: no schema
+    in ai.onnx, no conformance case)."""
+    import onnx
+
     for spec in load_registry():
-        if not any(r.domain in ("", "ai.onnx") for r in spec.replaces):
+        if not any(r.domain in ("", "ai.onnx") and onnx.defs.has(r.op_type) for r in spec.replaces):
             assert conformance_cases(spec) == []
             continue
         runnable = [c for c in conformance_cases(spec) if c.skip is None]

@@ -35,7 +35,7 @@ def test_spec(key: str) -> None:
     spec = load_registry().get(key)
     assert (spec.plugin.name, spec.plugin.version, spec.plugin.namespace) == (plugin, "1", "trtplug")
     assert [(r.domain, r.op_type, r.since_version) for r in spec.replaces] == [("com.microsoft", op_type, 1)]
-    assert [t.name for t in spec.inputs] == inputs and spec.dtypes == ("float32", "float16")
+    assert [t.name for t in spec.inputs] == inputs and spec.dtypes == ("float32", "float16", "bfloat16")
     assert spec.reference == reference
     if reference == "numpy":
         assert "CUDA-only" in spec.summary and "CUDA only" in spec.path.read_text()

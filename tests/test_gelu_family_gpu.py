@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pytest
 
+from tests.device_arrays import FLOAT_DTYPES, as_float64, host_values, offset_view, poisoned_view, untouched
 from trtplug import native
 from trtplug.parity.cases import Case, default_attrs, make_inputs
 from trtplug.parity.impl_base import output_specs
@@ -29,41 +30,28 @@ def case_for(spec, shape: tuple[int, ...]) -> Case:
     return Case("gpu", {t.name: shapes[t.name] for t in spec.inputs}, default_attrs(spec))
 
 
-def offset_view(cp, host: np.ndarray, offset: int):
-    """A device copy of `host` starting `offset` elements into its buffer (offset 1: misaligned)."""
-    buf = cp.empty(host.size + offset, dtype=host.dtype)
-    view = buf[offset:].reshape(host.shape)
-    view[...] = cp.asarray(host)
-    return view
-
-
-def poisoned_view(cp, shape: tuple[int, ...], dtype: str, offset: int):
-    buf = cp.full(math.prod(shape) + offset, cp.nan, dtype=dtype)
-    return buf, buf[offset:].reshape(shape)
-
-
-def check(spec, case, inputs, dtype, outputs, buffers, offset) -> None:
+def check(cp, spec, case, inputs, dtype, outputs, buffers, offset) -> None:
     (expected,) = run_reference(spec, case, inputs)
     tol = spec.tolerance(dtype)
-    (actual,) = [o.get() for o in outputs]
-    np.testing.assert_allclose(actual.astype(np.float64), expected, atol=tol.atol, rtol=tol.rtol)
-    assert offset == 0 or all(math.isnan(float(b[0])) for b in buffers)  # nothing written before the view
+    (actual,) = [as_float64(o) for o in outputs]
+    np.testing.assert_allclose(actual, expected, atol=tol.atol, rtol=tol.rtol)
+    assert offset == 0 or all(untouched(b) for b in buffers)  # nothing written before the view
 
 
 def run_case(cp, op: str, shape, dtype: str, offset: int, seed: int, execute) -> None:
     spec = load_registry().get(op)
     case = case_for(spec, shape)
-    inputs = {k: v.astype(dtype) for k, v in make_inputs(spec, case, seed).items()}
+    inputs = {k: host_values(v, dtype) for k, v in make_inputs(spec, case, seed).items()}
     ins = [offset_view(cp, inputs[t.name], offset) for t in spec.inputs]
     pairs = [poisoned_view(cp, s, dt, offset) for _, s, dt in output_specs(spec, case, dtype)]
     execute(spec, ins, [view for _, view in pairs], case.attrs)
     cp.cuda.get_current_stream().synchronize()
-    check(spec, case, inputs, dtype, [view for _, view in pairs], [buf for buf, _ in pairs], offset)
+    check(cp, spec, case, inputs, dtype, [view for _, view in pairs], [buf for buf, _ in pairs], offset)
 
 
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "misaligned"])
 def test_binding(cp, ext, op, shape, dtype, offset, seed) -> None:
     def execute(spec, ins, outs, attrs):
@@ -74,7 +62,7 @@ def test_binding(cp, ext, op, shape, dtype, offset, seed) -> None:
 
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("shape", [(3, 5, 34), (2, 3, 64)], ids=lambda s: "x".join(map(str, s)))
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("phase", ["build", "runtime"])
 def test_plugin(cp, library, op, shape, dtype, phase, seed) -> None:
     def execute(spec, ins, outs, attrs):
@@ -96,7 +84,7 @@ def test_quick_gelu_alpha_reaches_the_kernel(cp, ext, alpha, seed) -> None:
     inputs = make_inputs(spec, case, seed)
     y = cp.full((5, 77), cp.nan, dtype=cp.float32)
     ext.quick_gelu([cp.asarray(inputs["X"])], [y], {"alpha": alpha})
-    check(spec, case, inputs, "float32", [y], [], 0)
+    check(cp, spec, case, inputs, "float32", [y], [], 0)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from tests.test_native import FakeDeviceArray as A
 @pytest.mark.parametrize(
     ("op", "args", "message"),
     [
-        ("gelu", ([A((4,), "<i4")], [A((4,), "<i4")]), "gelu: x must be float32 or float16, got int32"),
+        ("gelu", ([A((4,), "<i4")], [A((4,), "<i4")]), "gelu: x must be float32, float16 or bfloat16, got int32"),
         ("gelu", ([A((4,))], [A((5,))]), "gelu: y must match x"),
         ("quick_gelu", ([A((4,))], [A((4,), "<f2")]), "quick_gelu: y must match x"),
         ("bias_gelu", ([A((2, 4)), A((3,))], [A((2, 4))]), "bias_gelu: bias must be 1-D with the length"),

@@ -30,7 +30,7 @@ def example_shapes(name: str, count: int) -> list[list[int]]:
 
 
 @pytest.mark.parametrize("name", PLUGINS)
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 def test_output_types_and_round_trip(library, name: str, dtype: str) -> None:
     fields, (low, high), _ = PLUGINS[name]
     plugin = make(library, name)
@@ -58,7 +58,7 @@ def test_mixed_types_are_refused_naming_the_inputs(library, name: str) -> None:
     plugin = make(library, name)
     with pytest.raises(RuntimeError, match=f"{names[1]} must have {names[0]}'s type float32, got float16"):
         plugin.output_types(["float32", "float16"] + ["float32"] * (high - 2))
-    with pytest.raises(RuntimeError, match=f"{names[0]} must be float32 or float16, got int32"):
+    with pytest.raises(RuntimeError, match=f"{names[0]} must be float32, float16 or bfloat16, got int32"):
         plugin.output_types(["int32"] * high)
 
 

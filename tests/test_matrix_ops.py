@@ -10,6 +10,8 @@ import itertools
 import numpy as np
 import pytest
 
+from tests.device_arrays import FLOAT_DTYPES, as_float64, host_values, offset_view, poisoned_view
+
 # ---- shape and type rules on the CPU ----------------------------------------------------------------
 
 
@@ -64,7 +66,7 @@ def test_matrix_shapes_and_types(library, name, per_matrix):
         with pytest.raises(RuntimeError) as err:
             plugin.output_shapes([shape])
         assert message in str(err.value)
-    with pytest.raises(RuntimeError, match="float32 or float16, got int32"):
+    with pytest.raises(RuntimeError, match="float32, float16 or bfloat16, got int32"):
         plugin.output_types(["int32"])
 
 
@@ -72,7 +74,7 @@ def test_matrix_shapes_and_types(library, name, per_matrix):
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("m", [1, 2, 3, 5, 8, 9, 16, 64])
 def test_det_of_permuted_triangular_matrices(ext, dtype, m):
     """det(P L U) = sign(P) prod(diag(L U)): exact in every dtype for small integer diagonals."""
@@ -88,10 +90,10 @@ def test_det_of_permuted_triangular_matrices(ext, dtype, m):
         sign = np.linalg.det(np.eye(m)[perm])
         mats.append(np.eye(m)[perm] @ upper)
         dets.append(sign * np.prod(diag))
-    x = cp.asarray(np.stack(mats).astype(dtype))
-    y = cp.full(batch, cp.nan, dtype=dtype)
+    x = offset_view(cp, host_values(np.stack(mats), dtype))
+    _, y = poisoned_view(cp, (batch,), dtype)
     ext.det([x], [y])
-    np.testing.assert_allclose(cp.asnumpy(y).astype(np.float64), dets, rtol=1e-3 if dtype == "float16" else 1e-5)
+    np.testing.assert_allclose(as_float64(y), dets, rtol=1e-5 if dtype == "float32" else 1e-3)
 
 
 @pytest.mark.gpu

@@ -47,7 +47,7 @@ class FakeDeviceArray:
 @pytest.mark.parametrize(
     ("x", "y", "bias", "message"),
     [
-        (FakeDeviceArray((4,), "<i4"), FakeDeviceArray((4,), "<i4"), None, "float32 or float16"),
+        (FakeDeviceArray((4,), "<i4"), FakeDeviceArray((4,), "<i4"), None, "float32, float16 or bfloat16"),
         (FakeDeviceArray((4,), "<f8"), FakeDeviceArray((4,), "<f8"), None, "unsupported array dtype"),
         (FakeDeviceArray((4,)), FakeDeviceArray((5,)), None, "must match x"),
         (FakeDeviceArray((4,)), FakeDeviceArray((4,), "<f2"), None, "must match x"),

@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pytest
 
+from tests.device_arrays import FLOAT_DTYPES, as_float64, host_values, offset_view, poisoned_view, untouched
+
 pytestmark = pytest.mark.gpu
 
 
@@ -17,25 +19,35 @@ def expected(x: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     return 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3)))
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize(("rows", "cols"), [(1, 1), (3, 7), (5, 8), (33, 1000), (64, 1023)])
 @pytest.mark.parametrize("offset", [0, 1])
 def test_unaligned_and_odd_shapes(ext, dtype: str, rows: int, cols: int, offset: int) -> None:
     import cupy as cp
 
     rng = np.random.default_rng(rows * 1000 + cols + offset)
-    x_host = (rng.standard_normal(rows * cols + offset) * 3).astype(dtype)
-    b_host = (rng.standard_normal(cols + offset) * 3).astype(dtype)
-    x = cp.asarray(x_host)[offset:].reshape(rows, cols)  # offset 1: not 16-byte aligned
-    bias = cp.asarray(b_host)[offset:]
-    y_buf = cp.full(rows * cols + offset, cp.nan, dtype=dtype)
-    y = y_buf[offset:].reshape(rows, cols)
+    x_host = host_values(rng.standard_normal((rows, cols)) * 3, dtype)
+    b_host = host_values(rng.standard_normal(cols) * 3, dtype)
+    x, bias = offset_view(cp, x_host, offset), offset_view(cp, b_host, offset)  # offset 1: not 16-byte aligned
+    y_buf, y = poisoned_view(cp, (rows, cols), dtype, offset)
     ext.fast_gelu([x, bias], [y], {}, cp.cuda.get_current_stream())
     cp.cuda.get_current_stream().synchronize()
-    tol = 1e-5 if dtype == "float32" else 2e-3
-    ref = expected(x_host[offset:].reshape(rows, cols), b_host[offset:])
-    np.testing.assert_allclose(cp.asnumpy(y).astype(np.float64), ref, atol=tol, rtol=tol)
-    assert offset == 0 or math.isnan(float(y_buf[0]))  # nothing written before the view
+    tol = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 1e-2}[dtype]
+    np.testing.assert_allclose(as_float64(y), expected(x_host, b_host), atol=tol, rtol=tol)
+    assert offset == 0 or untouched(y_buf)  # nothing written before the view
+
+
+def test_host_bf16_arrays_round_trip_through_run_binding(ext) -> None:
+    """run_binding takes host ml_dtypes.bfloat16 arrays: copied in as "<V2", outputs filled in place."""
+    import cupy as cp
+
+    from trtplug import native
+    from trtplug.registry import load_registry
+
+    x = host_values(np.random.default_rng(5).standard_normal((4, 33)) * 3, "bfloat16")
+    y = host_values(np.full((4, 33), np.nan), "bfloat16")
+    native.run_binding(load_registry().get("fast_gelu"), ext, [x], [y], {}, cp.cuda.get_current_stream())
+    np.testing.assert_allclose(y.astype(np.float64), expected(x, None), atol=1e-2, rtol=1e-2)
 
 
 def test_raw_pointers_and_explicit_stream(ext) -> None:

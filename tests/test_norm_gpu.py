@@ -8,8 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.device_arrays import FLOAT_DTYPES, as_float64, offset_view, poisoned_view
+from trtplug.protolib.dtypes import Bf16Device
+
 pytestmark = pytest.mark.gpu
-TOL = {"float32": 1e-4, "float16": 4e-3}
+TOL = {"float32": 1e-4, "float16": 4e-3, "bfloat16": 2e-2}
 
 
 def skip_norm_reference(x, skip, gamma, beta, bias, eps, rms):
@@ -22,10 +25,7 @@ def skip_norm_reference(x, skip, gamma, beta, bias, eps, rms):
 
 def on_device(cp, host: np.ndarray, offset: int):
     """A device copy starting `offset` elements into its allocation (offset 1: not 16-byte aligned)."""
-    buf = cp.empty(host.size + offset, dtype=host.dtype)
-    view = buf[offset:].reshape(host.shape)
-    view[...] = cp.asarray(host)
-    return view
+    return offset_view(cp, host, offset)
 
 
 def poisoned_outputs(cp, shape, dtype, count, offset):
@@ -37,11 +37,11 @@ def poisoned_outputs(cp, shape, dtype, count, offset):
 def check(outputs, expected, dtype):
     for i, (got, want) in enumerate(zip(outputs, expected, strict=False)):
         tol = TOL["float32"] if i in (1, 2) else TOL[dtype]
-        np.testing.assert_allclose(got.get().astype(np.float64), want, atol=tol, rtol=tol, err_msg=f"output {i}")
+        np.testing.assert_allclose(as_float64(got), want, atol=tol, rtol=tol, err_msg=f"output {i}")
 
 
 @pytest.mark.parametrize("rms", [False, True], ids=["layer", "rms"])
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize(
     ("shape", "skip_shape"),
     [
@@ -95,7 +95,7 @@ def embed_reference(ids, seg, word, pos_table, seg_table, gamma, beta, positions
     return y, e
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("hidden", [1, 33, 768, 1000])
 def test_embed_plugin_with_absent_segments_and_out_of_range_ids(cp, library, dtype, hidden):
     rng = np.random.default_rng(hidden)
@@ -106,16 +106,16 @@ def test_embed_plugin_with_absent_segments_and_out_of_range_ids(cp, library, dty
     gamma, beta = (rng.standard_normal(hidden).astype(dtype) for _ in range(2))
     mask = (rng.random((batch, seq)) < 0.7).astype(np.int32)
     positions = rng.integers(0, 16, (1, seq)).astype(np.int32)  # (1, seq): broadcast over batch
-    empty_ids, empty_table = cp.empty((0,), np.int32), cp.empty((0,), dtype)
+    empty_ids, empty_table = cp.empty((0,), np.int32), offset_view(cp, np.empty((0,), dtype))
     fields = {"epsilon": 1e-5, "mask_index_type": 1, "num_outputs": 3}
     plugin = library.create("TrtplugEmbedLayerNorm", "1", "trtplug", fields).round_trip()
     ins = [ids, empty_ids, word, pos_table, empty_table, gamma, beta, mask, positions]
-    outs = [cp.full((batch, seq, hidden), cp.nan, dtype), cp.full(batch, -7, np.int32)]
-    outs.append(cp.full((batch, seq, hidden), cp.nan, dtype))
-    plugin.run([a if isinstance(a, cp.ndarray) else cp.asarray(a) for a in ins], outs)
+    outs = [poisoned_view(cp, (batch, seq, hidden), dtype)[1], cp.full(batch, -7, np.int32)]
+    outs.append(poisoned_view(cp, (batch, seq, hidden), dtype)[1])
+    plugin.run([a if isinstance(a, (cp.ndarray, Bf16Device)) else offset_view(cp, a) for a in ins], outs)
     y, e = embed_reference(np.clip(ids, 0, vocab - 1), None, word, pos_table, None, gamma, beta, positions, 1e-5)
     bad = (ids < 0) | (ids >= vocab)
-    got_y, got_e = outs[0].get().astype(np.float64), outs[2].get().astype(np.float64)
+    got_y, got_e = as_float64(outs[0]), as_float64(outs[2])
     assert np.isnan(got_y[bad]).all() and np.isnan(got_e[bad]).all()
     np.testing.assert_allclose(got_y[~bad], y[~bad], atol=TOL[dtype], rtol=TOL[dtype])
     np.testing.assert_allclose(got_e[~bad], e[~bad], atol=TOL[dtype], rtol=TOL[dtype])

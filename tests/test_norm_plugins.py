@@ -53,7 +53,7 @@ def test_output_count_out_of_range_is_refused(library, host, name, count):
 
 
 @pytest.mark.parametrize("name", SKIP_NORMS)
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 def test_skip_norm_types_and_shapes(library, name, dtype):
     plugin = skip_norm(library, name)
     assert plugin.output_types([dtype] * SKIP_NORMS[name]) == [dtype, "float32", "float32", dtype]
@@ -66,7 +66,7 @@ def test_skip_norm_types_and_shapes(library, name, dtype):
 @pytest.mark.parametrize(
     ("dtypes", "message"),
     [
-        (["int32"] * 3, "input must be float32 or float16, got int32"),
+        (["int32"] * 3, "input must be float32, float16 or bfloat16, got int32"),
         (["float16", "float16", "float32"], "gamma must have input's type float16, got float32"),
         (["float32"] * 2, "expected 3.."),
     ],
@@ -151,7 +151,7 @@ def test_embed_types_and_shapes(library):
     ("position", "dtype", "message"),
     [
         (0, "float16", "input_ids must be int32, got float16"),
-        (2, "int32", "word_embedding must be float32 or float16, got int32"),
+        (2, "int32", "word_embedding must be float32, float16 or bfloat16, got int32"),
         (5, "float32", "gamma must be word_embedding's type, got float32"),
         (7, "int64", "mask must be int32, got int64"),
     ],

@@ -12,7 +12,7 @@ import pytest
 
 from trtplug.errors import SpecError
 from trtplug.parity.cases import default_cases, make_inputs
-from trtplug.parity.impls import _fill_absent, output_specs, pyplugin_module
+from trtplug.parity.impls import fill_absent, output_specs, pyplugin_module
 from trtplug.parity.runner import run_one
 from trtplug.registry import load_registry
 from trtplug.shape_rules import apply_rule, check_rule
@@ -113,7 +113,7 @@ def test_embed_indices_stay_inside_their_tables(seed: int) -> None:
 
 def test_embed_runs_in_float_types_with_an_int32_mask_index() -> None:
     spec = load_registry().get("embed_layer_norm")
-    assert spec.dtypes == ("float32", "float16")
+    assert spec.dtypes == ("float32", "float16", "bfloat16")
     case = next(c for c in default_cases(spec) if c.name == "h7")
     assert output_specs(spec, case, "float16") == [
         ("output", (3, 5, 7), "float16"),
@@ -127,7 +127,7 @@ def test_embed_runs_in_float_types_with_an_int32_mask_index() -> None:
 def test_absent_middle_inputs_reach_the_plugin_as_empty_tensors() -> None:
     spec = load_registry().get("skip_layer_norm")
     x = np.zeros((2, 8), np.float16)
-    filled = _fill_absent(np, spec, [x, x, x[0], None, x[0]])
+    filled = fill_absent(np, spec, [x, x, x[0], None, x[0]])
     assert filled[3].shape == (0,) and filled[3].dtype == np.float16
     assert [f.shape for f in filled] == [(2, 8), (2, 8), (8,), (0,), (8,)]
 

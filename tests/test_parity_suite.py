@@ -106,7 +106,7 @@ def test_html_report_has_histograms_and_every_case(gelu, tmp_path: Path, seed: i
     path = tmp_path / "parity.html"
     write_html(path, [*results, broken], seed)
     text = path.read_text()
-    assert text.count("data:image/png;base64,") == 2  # fast_gelu/numpy x float32, float16
+    assert text.count("data:image/png;base64,") == 3  # fast_gelu/numpy x float32, float16, bfloat16
     assert text.count("<tr class=") == len(results) + 1 and "synthetic &lt;failure&gt;" in text
     assert [p.name for p in tmp_path.iterdir()] == ["parity.html"]  # no temporary left behind
 
@@ -115,7 +115,7 @@ def test_parity_cli_html_and_case_options(tmp_path: Path, capsys: pytest.Capture
     pytest.importorskip("matplotlib")
     report = tmp_path / "r.html"
     assert main(["parity", "--op", "fast_gelu", "--impl", "numpy", "--case", "odd", "--html", str(report)]) == 0
-    assert "2 pass, 0 fail, 0 error, 0 skip" in capsys.readouterr().out and report.stat().st_size > 1000
+    assert "3 pass, 0 fail, 0 error, 0 skip" in capsys.readouterr().out and report.stat().st_size > 1000
 
 
 @pytest.mark.parametrize(

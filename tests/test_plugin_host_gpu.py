@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import require_built
+from tests.device_arrays import FLOAT_DTYPES, as_float64, host_values, offset_view, poisoned_view
 from trtplug.registry import load_registry
 
 pytestmark = [pytest.mark.gpu, pytest.mark.pluginlib]
@@ -47,18 +48,17 @@ def shape_id(shape: tuple[int, ...]) -> str:
 
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 @pytest.mark.parametrize("with_bias", [False, True], ids=["no-bias", "bias"])
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_fast_gelu_matches_reference(cp, gelu, fast_gelu_spec, seed, shape, with_bias, dtype):
+    """bf16 reaches the plugin as "<V2" arrays, which the host describes to it as kBF16."""
     rng = np.random.default_rng([seed, len(shape), shape[-1], int(with_bias)])
-    x_host = (rng.standard_normal(shape) * 3).astype(dtype)
-    b_host = (rng.standard_normal(shape[-1]) * 3).astype(dtype) if with_bias else None
-    inputs = [cp.asarray(x_host)] + ([cp.asarray(b_host)] if with_bias else [])
-    y = cp.full(shape, cp.nan, dtype=dtype)
+    x_host = host_values(rng.standard_normal(shape) * 3, dtype)
+    b_host = host_values(rng.standard_normal(shape[-1]) * 3, dtype) if with_bias else None
+    inputs = [offset_view(cp, x_host)] + ([offset_view(cp, b_host)] if with_bias else [])
+    _, y = poisoned_view(cp, shape, dtype)
     gelu.run(inputs, [y], cp.cuda.get_current_stream())
     tol = fast_gelu_spec.tolerances[dtype]
-    np.testing.assert_allclose(
-        cp.asnumpy(y).astype(np.float64), fast_gelu_reference(x_host, b_host), atol=tol.atol, rtol=tol.rtol
-    )
+    np.testing.assert_allclose(as_float64(y), fast_gelu_reference(x_host, b_host), atol=tol.atol, rtol=tol.rtol)
 
 
 def test_fast_gelu_on_a_side_stream(cp, gelu):

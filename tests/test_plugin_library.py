@@ -201,7 +201,7 @@ def test_field_value_out_of_int32_range_is_refused_by_the_host(probe):
 # ---- FastGelu rules: types, shapes, formats ---------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 @pytest.mark.parametrize("with_bias", [False, True], ids=["no-bias", "bias"])
 def test_fast_gelu_output_types(gelu, dtype, with_bias):
     assert gelu.output_types([dtype] * (2 if with_bias else 1)) == [dtype]
@@ -211,8 +211,8 @@ def test_fast_gelu_output_types(gelu, dtype, with_bias):
     ("dtypes", "message"),
     [
         (["float32", "float16"], "bias must have X's type float32, got float16"),
-        (["int32"], "X must be float32 or float16, got int32"),
-        (["bfloat16"], "X must be float32 or float16, got bfloat16"),
+        (["int32"], "X must be float32, float16 or bfloat16, got int32"),
+        (["int8"], "X must be float32, float16 or bfloat16, got int8"),
         (["float32"] * 3, "expected 1..2 inputs, got 3"),
     ],
 )
@@ -316,7 +316,7 @@ def test_run_checks_outputs_against_the_plugin_rules(gelu, inputs, output, messa
 def test_run_rejects_unsupported_types(gelu):
     with pytest.raises(RuntimeError, match="bias must have X's type"):
         gelu.run([FakeCudaArray((2, 8), "<f4"), FakeCudaArray((8,), "<f2")], [FakeCudaArray((2, 8), "<f4")])
-    with pytest.raises(RuntimeError, match="X must be float32 or float16, got int32"):
+    with pytest.raises(RuntimeError, match="X must be float32, float16 or bfloat16, got int32"):
         gelu.run([FakeCudaArray((2, 8), "<i4")], [FakeCudaArray((2, 8), "<i4")])
 
 

@@ -150,3 +150,23 @@ def test_rewrite_needs_no_heavy_dependency(example: Path, tmp_path: Path) -> Non
     done = run_cli("rewrite", str(example), "-o", str(tmp_path / "out.onnx"))
     assert done.returncode == 0, done.stderr
     assert "1 replaced" in done.stdout
+
+
+def test_graph_io_without_shapes_loads_as_onnx_runtime_loads_it(tmp_path: Path, capsys) -> None:
+    """Exporters leave graph inputs/outputs without a shape (unknown rank); ONNX Runtime runs such
+    a model, the ONNX checker requires the field. check, rewrite and model parity take it, and
+    the written model keeps the shapes unknown (no rank invented)."""
+    node = helper.make_node("Unique", ["x"], ["y"], name="unique", sorted=1)
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, None)
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
+    built = helper.make_model(helper.make_graph([node], "g", [x], [y]), opset_imports=[helper.make_opsetid("", 18)])
+    original, out = tmp_path / "shapeless.onnx", tmp_path / "out.onnx"
+    onnx.save(built, original)
+    assert main(["check", str(original), "--static", "--trt-version", "10.16"]) == 0
+    assert main(["rewrite", str(original), "-o", str(out), "--trt-version", "10.16"]) == 0
+    assert "1 replaced" in capsys.readouterr().out
+    written = onnx.load(out)
+    assert not written.graph.input[0].type.tensor_type.HasField("shape")
+    assert not written.graph.output[0].type.tensor_type.HasField("shape")
+    assert main(["parity", "--model", str(original), "--rewritten", str(out), "--dim", "x=7"]) == 0
+    assert "numpy: pass" in capsys.readouterr().out

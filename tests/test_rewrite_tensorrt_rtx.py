@@ -43,6 +43,8 @@ registry = builder.get_plugin_registry()
 assert registry.load_library(sys.argv[1]) is not None, "load_library failed"
 network = builder.create_network(0)
 parser = trt.OnnxParser(network, logger)
+if sys.argv[3:] == ["override"]:
+    parser.set_flag(trt.OnnxParserFlag.ENABLE_PLUGIN_OVERRIDE)
 ok = parser.parse_from_file(sys.argv[2])
 print("parsed:", ok, flush=True)
 for i in range(parser.num_errors):
@@ -68,10 +70,12 @@ def parse():
     if python is None:
         pytest.skip("no Python with tensorrt_rtx here (pip install tensorrt-rtx, or set TRTPLUG_RTX_PYTHON)")
 
-    def run(path: Path) -> str:
-        done = subprocess.run(
-            [python, "-c", PARSE, str(library), str(path)], capture_output=True, text=True, timeout=300, check=False
-        )
+    def run(path: Path, override: str | None = None) -> str:
+        """The parser's log; `override` set: the parser's plugin-override flag on and
+        TRTPLUG_PLUGIN_OVERRIDE set to it."""
+        command = [python, "-c", PARSE, str(library), str(path)] + (["override"] if override is not None else [])
+        env = dict(os.environ, TRTPLUG_PLUGIN_OVERRIDE=override or "")
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=env)
         return done.stdout + done.stderr
 
     return run

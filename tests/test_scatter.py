@@ -17,7 +17,7 @@ from trtplug import native
 def test_adapter_rules(library, host_messages, name, fields):
     plugin = library.create(name, "1", "trtplug", {**fields, "reduction": "max"})
     assert plugin.output_shapes([["B", 4], [3, 1], [3, 4]]) == [["B", 4]]
-    for dtype in ("float32", "float16", "int32", "int64"):
+    for dtype in ("float32", "float16", "bfloat16", "int32", "int64"):
         assert plugin.output_types([dtype, "int64", dtype]) == [dtype]
         assert plugin.supports_format_combination([dtype, "int64", dtype, dtype])
     with pytest.raises(RuntimeError, match="indices must be int64, got int32"):

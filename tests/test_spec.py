@@ -64,10 +64,10 @@ def test_fast_gelu_spec_is_complete() -> None:
     assert spec.plugin.name == "TrtplugFastGelu"
     assert spec.plugin.version == "1" and spec.plugin.namespace == "trtplug"
     assert [(r.domain, r.op_type) for r in spec.replaces] == [("com.microsoft", "FastGelu")]
-    assert spec.dtypes == ("float32", "float16")
+    assert spec.dtypes == ("float32", "float16", "bfloat16")
     assert [t.name for t in spec.inputs] == ["X", "bias"] and spec.inputs[1].optional
     assert spec.outputs[0].shape == "same_as:X"
-    assert spec.tolerance("float16").atol > spec.tolerance("float32").atol
+    assert spec.tolerance("bfloat16").atol > spec.tolerance("float16").atol > spec.tolerance("float32").atol
     assert spec.reference == "onnxruntime"
 
 

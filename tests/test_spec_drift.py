@@ -56,7 +56,7 @@ def creator_drift(spec: OpSpec, fields: list[dict], defaults: dict[str, Any], nb
 
 
 # Valid values for the spec attributes that are required (they have no default to send).
-REQUIRED_SAMPLES = {"direction": "LEFT", "kernel_shape": [2, 2]}
+REQUIRED_SAMPLES = {"direction": "LEFT", "kernel_shape": [2, 2], "antialias": 1, "mode": "linear"}
 
 
 def _spec_defaults(spec: OpSpec) -> dict[str, Any]:
@@ -120,3 +120,30 @@ def test_compiled_creators_match_their_specs():
         assert plugin is not None, f"{spec.path}: the spec's defaults are refused: {host.messages()[-1:]}"
         problems += creator_drift(spec, creators[ident]["fields"], plugin.fields_to_serialize(), plugin.nb_outputs)
     assert problems == []
+
+
+def _plugin_input_types(spec: OpSpec, dtype: str) -> list[str]:
+    """The plugin's input types with every optional input present, in `dtype` where the spec allows
+    it: shape inputs are no plugin tensors; a data_copy input comes again as a tensor at the end."""
+    typed = [dtype if dtype in spec.dtypes_of(t) else spec.dtypes_of(t)[0] for t in spec.inputs]
+    regular = [d for t, d in zip(spec.inputs, typed, strict=True) if not t.shape_input]
+    return regular + [d for t, d in zip(spec.inputs, typed, strict=True) if t.data_copy]
+
+
+def _spec_output_types(spec: OpSpec, dtype: str, count: int) -> list[str]:
+    by_constraint = {t.type: dtype if dtype in spec.dtypes_of(t) else spec.dtypes_of(t)[0] for t in spec.inputs}
+    outputs = [by_constraint.get(t.type, t.type) for t in spec.outputs][:count]
+    return outputs + ["int32"] * len(spec.size_tensors)
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize("spec", list(load_registry().ops.values()), ids=lambda s: s.key)
+def test_plugin_types_follow_the_spec(library, spec):
+    """Every dtype a spec lists (bf16 included) is one the plugin takes, with the spec's output types."""
+    plugin = library.create(spec.plugin.name, spec.plugin.version, spec.plugin.namespace, _spec_defaults(spec))
+    assert plugin is not None
+    for dtype in spec.dtypes:
+        inputs = _plugin_input_types(spec, dtype)
+        expected = _spec_output_types(spec, dtype, plugin.nb_outputs - len(spec.size_tensors))
+        assert plugin.output_types(inputs) == expected, f"{spec.key} in {dtype}"
+        assert plugin.supports_format_combination(inputs + expected), f"{spec.key} in {dtype}: format refused"

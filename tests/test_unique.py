@@ -14,7 +14,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from tests.device_arrays import offset_view
 from trtplug.cli import main
+from trtplug.protolib.dtypes import numpy_dtype, to_host
 from trtplug.registry import load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,7 +195,7 @@ def test_upper_bounds_from_the_size_tensor(library, axis, shape, bounds):
 @pytest.mark.pluginlib
 def test_types_fields_and_rejections(library, log):
     plugin = create(library, 0, 0)
-    for dtype in ("float32", "float16", "int32", "int64"):
+    for dtype in ("float32", "float16", "bfloat16", "int32", "int64"):
         assert plugin.output_types([dtype]) == [dtype, "int64", "int64", "int64", "int32"]
     with pytest.raises(RuntimeError, match="got uint8"):
         plugin.output_types(["uint8"])
@@ -209,6 +211,8 @@ def test_types_fields_and_rejections(library, log):
     ("dtypes", "supported"),
     [
         (["float16", "float16", "int64", "int64", "int64", "int32"], True),
+        (["bfloat16", "bfloat16", "int64", "int64", "int64", "int32"], True),
+        (["bfloat16", "float16", "int64", "int64", "int64", "int32"], False),
         (["int64", "int64", "int64", "int64", "int64", "int32"], True),
         (["float32", "float16", "int64", "int64", "int64", "int32"], False),
         (["float32", "float32", "int64", "int64", "int64", "int64"], False),  # size tensors are int32
@@ -223,29 +227,30 @@ def test_format_combinations(library, dtypes, supported):
 # ---- GPU ----------------------------------------------------------------------------------
 
 
-def run_launcher(ext, cp, x, axis=FLATTEN, is_sorted=True):
-    """The launcher on exact-shaped outputs from the reference; returns outputs and device count."""
+def run_launcher(ext, cp, x: np.ndarray, axis=FLATTEN, is_sorted=True):
+    """The launcher on host `x` (bf16 as ml_dtypes.bfloat16), outputs shaped by the reference and
+    filled with 7 first; returns the outputs on the host, the device count and the reference."""
     attrs = {"axis": axis, "sorted": int(is_sorted)}
-    expected = reference_module().reference(
-        {"X": cp.asnumpy(x).astype(np.float32) if x.dtype == cp.float16 else cp.asnumpy(x)}, attrs
-    )
-    outs = [cp.full(e.shape, 7, dtype=x.dtype if i == 0 else cp.int64) for i, e in enumerate(expected)]
-    count = cp.full((1,), -1, dtype=cp.int32)
-    ext.unique([x], [*outs, count], attrs)
-    return [cp.asnumpy(o) for o in outs], int(count[0]), expected
+    expected = reference_module().reference({"X": x.astype(np.float32) if x.dtype.kind != "i" else x}, attrs)
+    outs = [np.full(e.shape, 7, dtype=x.dtype if i == 0 else np.int64) for i, e in enumerate(expected)]
+    count = np.full((1,), -1, dtype=np.int32)
+    device_outs = [offset_view(cp, o) for o in outs]
+    device_count = cp.asarray(count)
+    ext.unique([offset_view(cp, x)], [*device_outs, device_count], attrs)
+    return [to_host(cp, o) for o in device_outs], int(device_count[0]), expected
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 @pytest.mark.parametrize("is_sorted", [True, False])
 def test_launcher_nan_and_signed_zero_as_numpy(ext, cp, dtype, is_sorted):
     """NaNs are one value, sorted last; -0.0 == 0.0, Y holding the first occurrence's sign."""
-    x = np.array([np.nan, 1, -0.0, np.nan, 0.0, -np.inf, 1, -np.nan, np.inf], dtype=dtype)
-    outs, count, expected = run_launcher(ext, cp, cp.asarray(x), is_sorted=is_sorted)
+    x = np.array([np.nan, 1, -0.0, np.nan, 0.0, -np.inf, 1, -np.nan, np.inf]).astype(numpy_dtype(dtype))
+    outs, count, expected = run_launcher(ext, cp, x, is_sorted=is_sorted)
     assert count == 5
     for name, a, e in zip(OUTPUTS, outs, expected, strict=True):
         np.testing.assert_array_equal(a, e.astype(a.dtype), err_msg=name)
-    assert np.signbit(outs[0][expected[1] == 2]).all()  # the zero group's first occurrence is -0.0
+    assert np.signbit(outs[0].astype(np.float32)[expected[1] == 2]).all()  # the zero group's first occurrence is -0.0
 
 
 @pytest.mark.gpu

@@ -8,6 +8,8 @@ case generator (one X-shaped primary, the rest derived by shape rules) cannot de
                                     run each case once per attribute variant (own cases that
                                     set none of the varied attributes too)
     generator = "max_pool_outputs"  inputs made together (trtplug/parity/generators.py)
+    required_only = false           no "-required_only" variant of each case (ops such as Resize
+                                    need one of their optional inputs)
     [parity.values]                 how random inputs are drawn:
     input_ids = { low = 0, high = "word_embedding[0]" }   integers in [low, high); high may
                                                           name a dimension of another input
@@ -18,7 +20,10 @@ case generator (one X-shaped primary, the rest derived by shape rules) cannot de
     shapes = { input = [2, 64, 768], skip = [64, 768] }   the first input at least; the others
     omit = ["beta"]                                        default to their shape rules
     attrs = { epsilon = 1e-5 }
-    values = { shape = [2, 3] }                           inputs with fixed values (shape inputs)
+    values = { shape = [2, 3], axis = 1 }                 inputs with fixed values (shape inputs; a
+                                                          bare value is a 0-D tensor)
+    required_only = false           no "-required_only" variant (the op needs an optional input
+                                    for the attributes this case sets, e.g. rotary caches)
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class CaseHint:
     omit: tuple[str, ...] = ()
     attrs: dict[str, Any] = field(default_factory=dict)
     values: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    required_only: bool = True
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class ParityHints:
     default_shapes: bool = True
     attr_variants: tuple[dict[str, Any], ...] = ()
     generator: str | None = None
+    required_only: bool = True  # each case also runs without its optional inputs
 
 
 def read_parity_hints(top: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) -> ParityHints | None:
@@ -71,7 +78,7 @@ def read_parity_hints(top: Any, inputs: Sequence[Any], attribute_names: Sequence
     if "parity" not in top.table:
         return None
     r = top.sub("parity")
-    r.reject_unknown({"cases", "values", "default_shapes", "attr_variants", "generator"})
+    r.reject_unknown({"cases", "values", "default_shapes", "attr_variants", "generator", "required_only"})
     names = [t.name for t in inputs]
     values = _read_values(r.sub("values", {}), names)
     cases = tuple(_read_case(c, inputs, attribute_names) for c in r.items("cases", []))
@@ -87,7 +94,8 @@ def read_parity_hints(top: Any, inputs: Sequence[Any], attribute_names: Sequence
 
         if generator not in GENERATORS:
             raise r.fail("generator", f"unknown generator {generator!r} (known: {', '.join(sorted(GENERATORS))})")
-    return ParityHints(cases, values, r.get("default_shapes", bool, not cases), variants, generator)
+    default_shapes = r.get("default_shapes", bool, not cases)
+    return ParityHints(cases, values, default_shapes, variants, generator, r.get("required_only", bool, True))
 
 
 def _read_values(r: Any, names: Sequence[str]) -> dict[str, ValueHint]:
@@ -112,7 +120,7 @@ def _read_values(r: Any, names: Sequence[str]) -> dict[str, ValueHint]:
 
 
 def _read_case(r: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) -> CaseHint:
-    r.reject_unknown({"name", "shapes", "omit", "attrs", "values"})
+    r.reject_unknown({"name", "shapes", "omit", "attrs", "values", "required_only"})
     names = [t.name for t in inputs]
     shapes = {name: _dims(r.sub("shapes"), name, names) for name in r.sub("shapes").table}
     fixed = {}
@@ -120,7 +128,7 @@ def _read_case(r: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) ->
         if name not in names:
             raise r.fail(f"values.{name}", f"names no input (inputs: {', '.join(names)})")
         fixed[name] = tuple(value) if isinstance(value, list) else (value,)
-        shapes[name] = (len(fixed[name]),)
+        shapes[name] = (len(fixed[name]),) if isinstance(value, list) else ()  # a bare value: 0-D
     if names[0] not in shapes:
         raise r.sub("shapes").fail(names[0], "the first input's shape is required")
     omit = tuple(r.get("omit", list, []))
@@ -130,7 +138,7 @@ def _read_case(r: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) ->
             raise r.fail("omit", f"{name!r} is not an optional input (optional: {', '.join(optional)})")
     attrs = dict(r.get("attrs", dict, {}))
     _check_attr_names(r, "attrs", attrs, attribute_names)
-    return CaseHint(r.get("name", str), shapes, omit, attrs, fixed)
+    return CaseHint(r.get("name", str), shapes, omit, attrs, fixed, r.get("required_only", bool, True))
 
 
 def _dims(r: Any, name: str, names: Sequence[str]) -> Shape:

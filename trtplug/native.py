@@ -17,6 +17,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy
+
+from trtplug.protolib.dtypes import BF16, Bf16Device  # Bf16Device: the "<V2" wrapper binding.cpp names
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 PLUGIN_LIBRARY_NAME = "libtrtplug_plugins.so"
 _errors: dict[str, str] = {}
@@ -149,7 +153,8 @@ def run_binding(
     """Runs op `spec`'s binding the one way every op is called (plugins/common/op_binding.h):
     ext.<key>(inputs, outputs + size tensors, attrs, stream). The size tensors are allocated here,
     poisoned, and checked against the prototype's size_tensor_values() afterwards; only the spec's
-    attributes are passed (an ONNX node may carry others the plugin does not take)."""
+    attributes are passed (an ONNX node may carry others the plugin does not take). bf16 arrays
+    (ml_dtypes.bfloat16 on the host) travel as Bf16Device ("<V2"); host bf16 outputs are filled in place."""
     import cupy
 
     from trtplug.parity.impl_base import pyplugin_module
@@ -158,7 +163,19 @@ def run_binding(
     counts = [count_buffer(cupy) for _ in spec.size_tensors]
     names = {a.name for a in spec.attributes}
     plugin_attrs = {k: v for k, v in attrs.items() if k in names and v is not None}
-    getattr(module, spec.key)(list(inputs), list(outputs) + counts, plugin_attrs, stream)
+    device_ins, device_outs = bf16_on_device(cupy, inputs), bf16_on_device(cupy, outputs)
+    getattr(module, spec.key)(device_ins, device_outs + counts, plugin_attrs, stream)
+    copied_back = [(h, d) for h, d in zip(outputs, device_outs, strict=True) if d is not h]
+    if copied_back:
+        cupy.cuda.runtime.deviceSynchronize()  # the binding ran on `stream`, whatever kind it is
+    for host, device in copied_back:
+        host.view(numpy.uint16)[...] = device.bits.get()
     if counts:
         expected = pyplugin_module(spec).size_tensor_values(outputs, attrs)
         check_counts(cupy, cupy.concatenate(counts), expected, spec.key)
+
+
+def bf16_on_device(xp: ModuleType, arrays: list[Any]) -> list[Any]:
+    """The arrays as a binding takes them: host bf16 arrays copied to the device as Bf16Device
+    (uint16 storage, "<V2" interface); everything else (Bf16Device included) unchanged."""
+    return [Bf16Device.from_host(xp, a) if isinstance(a, numpy.ndarray) and a.dtype == BF16 else a for a in arrays]

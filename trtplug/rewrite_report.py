@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 HEADERS = ["NODE", "OP", "ACTION", "PLUGIN", "DETAIL"]
-ACTIONS = ("replaced", "fused", "left", "excluded")
+ACTIONS = ("replaced", "fused", "override", "left", "excluded")
 
 
 def _detail(change: Any) -> str:
@@ -32,6 +32,10 @@ def summary(result: Any, output: Path | None) -> str:
     text = ", ".join(f"{counts[a]} {a}" for a in ACTIONS)
     text += f" ({fused_nodes} nodes fused)" if fused_nodes else ""
     text += f"; target: {result.target}" if getattr(result, "target", "") else ""
+    if getattr(result, "overrides", None):
+        from trtplug.graph_rewrites.plugin_override import instructions
+
+        text += f"; plugin override: {instructions(result.overrides)}"
     return text + (f"; wrote {output}" if output else "; dry run: nothing written")
 
 
@@ -42,6 +46,15 @@ def _markdown(rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _override_payload(result: Any) -> dict[str, Any] | None:
+    from trtplug.graph_rewrites.plugin_override import ENV, PARSER_FLAG, env_value
+
+    overrides = getattr(result, "overrides", None)
+    if not overrides:
+        return None
+    return {"ops": dict(overrides), "env": {ENV: env_value(overrides)}, "parser_flag": PARSER_FLAG}
 
 
 def print_report(args: argparse.Namespace, result: Any, output: Path | None) -> None:
@@ -55,6 +68,7 @@ def print_report(args: argparse.Namespace, result: Any, output: Path | None) -> 
             "counts": {a: sum(c.action == a for c in result.changes) for a in ACTIONS},
             "resorted": result.sorted_nodes,
             "target": result.target,
+            "plugin_override": _override_payload(result),
             "changes": [c.as_dict() for c in result.changes],
         }
         print_json("rewrite", payload)

@@ -1,6 +1,7 @@
 """Shape rules named in specs ("same_as:X", "last_dim_of:X", "broadcast:A,B", "append_last_dim_of:X,W", ...).
 
-A rule maps the shapes of an op's inputs to one tensor's shape. The same rule drives shape
+A rule maps the shapes of an op's inputs (and, for the axis rules, the node's `axis` attribute)
+to one tensor's shape. The same rule drives shape
 inference of plugin nodes, the shape check of inputs, and the generation of parity inputs.
 """
 
@@ -19,8 +20,15 @@ _RULES: dict[str, Callable[..., Shape]] = {
     "rows_of": lambda s: (*s[:-1], 1),  # per-row statistics (mean, inv_std_var): last axis reduced to 1
     "first_dim_of": lambda s: tuple(s[:1]),
     "append_last_dim_of": lambda a, b: (*a, b[-1]),  # e.g. ids (B, S) + table (V, H) -> (B, S, H)
+    "scalar": lambda s: (),  # a 0-D tensor whatever the referenced input's shape (CumSum's axis)
     "matmul_transposed": lambda a, b: (*a[:-1], b[0]),  # A (..., K) @ B(N, ...)^T -> (..., N): MatMulNBits
     "half_last_dim": lambda s: (*s[:-1], s[-1] // 2) if s else (),  # BiasSplitGelu: X's shape, last dim halved
+}
+
+# Rules that read the node's `axis` attribute (normalizations over the axes from `axis` on).
+_AXIS_RULES: dict[str, Callable[[Shape, int], Shape]] = {
+    "from_axis_of": lambda s, a: tuple(s[a:]),  # the normalized axes: RMSNorm's scale
+    "reduced_from_axis": lambda s, a: (*s[:a], *(1 for _ in s[a:])),  # per-row statistics, axes from `axis` set to 1
 }
 # Input names a rule takes (None: any); default 1.
 _ARITY = {"broadcast": None, "append_last_dim_of": 2, "matmul_transposed": 2}
@@ -37,8 +45,9 @@ def parse_rule(rule: str) -> tuple[str, str]:
 def check_rule(rule: str, input_names: Sequence[str]) -> str | None:
     """The reason `rule` is invalid for an op with these inputs, or None."""
     kind, ref = parse_rule(rule)
-    if kind not in _RULES and kind != VALUE_DEPENDENT:
-        return f"unknown shape rule {kind!r} (known: {', '.join(sorted([*_RULES, VALUE_DEPENDENT]))})"
+    known = [*_RULES, *_AXIS_RULES, VALUE_DEPENDENT]
+    if kind not in known:
+        return f"unknown shape rule {kind!r} (known: {', '.join(sorted(known))})"
     refs = ref.split(",")
     arity = _ARITY.get(kind, 1)
     if arity is not None and len(refs) != arity:
@@ -57,9 +66,18 @@ def is_value_dependent(rule: str | None) -> bool:
     return rule is not None and parse_rule(rule)[0] == VALUE_DEPENDENT
 
 
-def apply_rule(rule: str, shapes: Mapping[str, Shape]) -> Shape:
-    """The shape `rule` gives, from the shapes of the inputs it references (comma-separated)."""
+def apply_rule(rule: str, shapes: Mapping[str, Shape], attrs: Mapping[str, object] | None = None) -> Shape:
+    """The shape `rule` gives, from the shapes of the inputs it references (comma-separated);
+    the axis rules also need the node's attributes (ValueError without them)."""
     kind, ref = parse_rule(rule)
     if kind == VALUE_DEPENDENT:
         raise ValueError(f"shape rule {rule!r} depends on input values, not shapes")
+    if kind in _AXIS_RULES:
+        if attrs is None or "axis" not in attrs:
+            raise ValueError(f"shape rule {rule!r} needs the node's axis attribute")
+        shape = tuple(shapes[ref])
+        axis = int(attrs["axis"])  # type: ignore[call-overload]
+        if not -len(shape) <= axis < len(shape):
+            raise ValueError(f"axis {axis} is out of range for rank {len(shape)}")
+        return _AXIS_RULES[kind](shape, axis % len(shape))
     return _RULES[kind](*(shapes[r] for r in ref.split(",")))

@@ -34,7 +34,7 @@ def _check_shape_rules(top: Any, spec: OpSpec) -> None:
 
 def _check_tolerances(top: Any, spec: OpSpec) -> None:
     for dtype in spec.dtypes:
-        if dtype.startswith("float") and dtype not in spec.tolerances:
+        if dtype.startswith(("float", "bfloat")) and dtype not in spec.tolerances:
             raise top.fail("tolerances", f"no tolerance for dtype {dtype!r}")
 
 

@@ -19,6 +19,7 @@ struct GridDims
 
 __device__ __forceinline__ float loadTheta(float const* t, int i) { return __ldg(t + i); }
 __device__ __forceinline__ float loadTheta(__half const* t, int i) { return __half2float(t[i]); }
+__device__ __forceinline__ float loadTheta(__nv_bfloat16 const* t, int i) { return __bfloat162float(t[i]); }
 
 template <class T>
 __device__ __forceinline__ void store2(T* p, float a, float b);
@@ -31,6 +32,11 @@ template <>
 __device__ __forceinline__ void store2<__half>(__half* p, float a, float b)
 {
     *reinterpret_cast<__half2*>(p) = __floats2half2_rn(a, b);
+}
+template <>
+__device__ __forceinline__ void store2<__nv_bfloat16>(__nv_bfloat16* p, float a, float b)
+{
+    *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(a, b);
 }
 
 // One thread per grid point (n, h, w): two outputs as one 8- or 4-byte store.
@@ -135,7 +141,8 @@ cudaError_t launchAffineGrid(DType dtype, void const* theta, void* grid, int64_t
     axisCoefficients(width, alignCorners, g.scale[0], g.offset[0]);
     axisCoefficients(height, alignCorners, g.scale[1], g.offset[1]);
     axisCoefficients(g.depth, alignCorners, g.scale[2], g.offset[2]);
-    return forFloatType(dtype, [&](auto zero) { return launchTyped<decltype(zero)>(theta, grid, g, is3d, stream); });
+    return forFloatOrBf16Type(
+        dtype, [&](auto zero) { return launchTyped<decltype(zero)>(theta, grid, g, is3d, stream); });
 }
 
 } // namespace trtplug

@@ -11,7 +11,7 @@ TRTPLUG_OP_BINDING(affine_grid)
     DeviceArray const& t = call.in(0);
     DeviceArray const& size = call.in(1);
     DeviceArray const& g = call.out(0);
-    call.check(t.dtype == DType::kFLOAT32 || t.dtype == DType::kFLOAT16, "theta must be float32 or float16");
+    call.check(isFloatDType(t.dtype), "theta must be float32, float16 or bfloat16");
     call.check(g.dtype == t.dtype, "grid must have theta's dtype");
     bool const is3d = g.shape.size() == 5;
     call.check(g.shape.size() == 4 || is3d, "grid must be N x H x W x 2 or N x D x H x W x 3");

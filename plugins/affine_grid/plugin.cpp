@@ -21,7 +21,8 @@ public:
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
-        TRTPLUG_ENSURE(isFloat(in[0]), std::string("theta must be float32 or float16, got ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(isFloatOrBf16(in[0]),
+            std::string("theta must be float32, float16 or bfloat16, got ") + trtTypeName(in[0]));
         out[0] = in[0];
     }
 
@@ -55,7 +56,8 @@ public:
     bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
     {
         Desc const& d = inOut[pos].desc;
-        return d.format == nvinfer1::TensorFormat::kLINEAR && (pos == 0 ? isFloat(d.type) : d.type == inOut[0].desc.type);
+        return d.format == nvinfer1::TensorFormat::kLINEAR
+            && (pos == 0 ? isFloatOrBf16(d.type) : d.type == inOut[0].desc.type);
     }
 
     void shapeChanged(Span<Desc const> in, Span<Desc const> out) { check(in[0], out[0]); }
@@ -82,7 +84,7 @@ private:
         TRTPLUG_ENSURE(theta.dims.nbDims == 3 && theta.dims.d[0] == grid.dims.d[0] && theta.dims.d[1] == k
                 && theta.dims.d[2] == k + 1 && grid.dims.d[k + 1] == k,
             "theta must be N x " + std::to_string(k) + " x " + std::to_string(k + 1) + " with the grid's N");
-        TRTPLUG_ENSURE(theta.type == grid.type && isFloat(theta.type), "theta and grid must be one float type");
+        TRTPLUG_ENSURE(theta.type == grid.type && isFloatOrBf16(theta.type), "theta and grid must be one float type");
     }
 };
 

@@ -101,12 +101,8 @@ cudaError_t launchBiasSplitGelu(DType dtype, void const* x, void const* bias, vo
     {
         return cudaErrorInvalidValue;
     }
-    switch (dtype)
-    {
-    case DType::kFLOAT32: return launchTyped<float>(x, bias, y, rows, width / 2, stream);
-    case DType::kFLOAT16: return launchTyped<__half>(x, bias, y, rows, width / 2, stream);
-    default: return cudaErrorInvalidValue;
-    }
+    return forFloatOrBf16Type(
+        dtype, [&](auto zero) { return launchTyped<decltype(zero)>(x, bias, y, rows, width / 2, stream); });
 }
 
 } // namespace trtplug

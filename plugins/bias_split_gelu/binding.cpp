@@ -12,8 +12,8 @@ TRTPLUG_OP_BINDING(bias_split_gelu)
     DeviceArray const& x = call.in(0);
     DeviceArray const& bias = call.in(1);
     DeviceArray const& y = call.out(0);
-    call.check(x.dtype == DType::kFLOAT32 || x.dtype == DType::kFLOAT16,
-        std::string("x must be float32 or float16, got ") + dtypeName(x.dtype));
+    call.check(isFloatDType(x.dtype),
+        std::string("x must be float32, float16 or bfloat16, got ") + dtypeName(x.dtype));
     call.check(!x.shape.empty() && x.lastDim() % 2 == 0, "x's last axis must have an even length");
     std::vector<int64_t> half = x.shape;
     half.back() /= 2;

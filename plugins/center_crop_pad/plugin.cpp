@@ -19,7 +19,7 @@ using nvinfer1::DataType;
 
 bool isSupported(DataType t) noexcept
 {
-    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kINT32 || t == DataType::kINT64;
+    return isFloatOrBf16OrIndex(t);
 }
 
 // Identity, fields and counts: generated from the spec.
@@ -31,7 +31,7 @@ public:
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
         TRTPLUG_ENSURE(isSupported(in[0]),
-            std::string("input_data must be float32, float16, int32 or int64, got ") + trtTypeName(in[0]));
+            std::string("input_data must be float32, float16, bfloat16, int32 or int64, got ") + trtTypeName(in[0]));
         out[0] = in[0];
     }
 

@@ -13,7 +13,7 @@ TRTPLUG_OP_BINDING(col2im)
     DeviceArray const& ia = call.in(1);
     DeviceArray const& ba = call.in(2);
     DeviceArray const& ya = call.out(0);
-    call.check(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16, "input must be float32 or float16");
+    call.check(isFloatDType(xa.dtype), "input must be float32, float16 or bfloat16");
     call.check(ya.dtype == xa.dtype, "output must have input's dtype");
     call.check(ba.dtype == DType::kINT64 && ba.shape.size() == 1, "block_shape must be a 1-D int64 array");
     Col2ImGeometry g{};

@@ -316,7 +316,7 @@ cudaError_t launchCol2Im(DType dtype, void const* input, int64_t const* blockSha
     {
         return cudaSuccess;
     }
-    return forFloatType(
+    return forFloatOrBf16Type(
         dtype, [&](auto zero) { return launchSpatial<decltype(zero)>(input, blockShape, output, g, total, stream); });
 }
 

@@ -71,10 +71,20 @@ struct AttentionProblem
     //! Output of a query row whose keys are all masked: zeros (true), or NaN as softmax of all
     //! -inf gives (false, what ai.onnx Attention's reference computes).
     bool zeroFullyMaskedRows{true};
+    //! Per query head, a sink logit that joins every row's softmax denominator and attends to
+    //! nothing (com.microsoft GroupQueryAttention head_sink): qHeads values of the problem dtype.
+    void const* headSink{nullptr};
+    //! A zero sink logit for every head (GroupQueryAttention smooth_softmax); ignored with headSink.
+    bool smoothSoftmax{false};
 };
 
 //! Bytes of scratch launchAttention needs (split-KV partials for decode); 0 when none.
 size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept;
+
+//! Bytes that cover attentionWorkspaceSize of every problem with at most p's batch, heads and
+//! lengths (what a TensorRT plugin asks for from its profile's maximum shapes: the split count
+//! is not monotonic in the extents).
+size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept;
 
 //! Checks that do not need the GPU; the reason, or null when `p` is launchable.
 char const* attentionProblemError(AttentionProblem const& p) noexcept;

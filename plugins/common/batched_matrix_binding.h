@@ -20,7 +20,7 @@ inline void runBatchedMatrix(BatchedMatrixFn fn, char const* name, bool perMatri
     DeviceArray const& ya, cudaStream_t stream)
 {
     std::string const op(name);
-    require(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16, op + ": x must be float32 or float16");
+    require(isFloatDType(xa.dtype), op + ": x must be float32, float16 or bfloat16");
     require(xa.shape.size() >= 2 && xa.shape[xa.shape.size() - 1] == xa.shape[xa.shape.size() - 2],
         op + ": x must be a batch of square matrices (..., M, M)");
     int64_t const m = xa.shape.back();

@@ -1,5 +1,5 @@
 // The IPluginV3 adapter shared by the batched square-matrix ops (Det, Inverse): X (..., M, M)
-// in float32 or float16, M <= kMaxMatrixDim; Y is one value per matrix (kPerMatrixScalar, Det)
+// in float32, float16 or bfloat16, M <= kMaxMatrixDim; Y is one value per matrix (kPerMatrixScalar, Det)
 // or X's shape (Inverse). An op's plugin.cpp supplies Traits and registers the instantiation:
 //
 //   struct Traits {
@@ -33,7 +33,8 @@ public:
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
-        TRTPLUG_ENSURE(isFloat(in[0]), std::string("X must be float32 or float16, got ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(isFloatOrBf16(in[0]),
+            std::string("X must be float32, float16 or bfloat16, got ") + trtTypeName(in[0]));
         out[0] = in[0];
     }
 
@@ -57,7 +58,8 @@ public:
     bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
     {
         Desc const& d = inOut[pos].desc;
-        return d.format == nvinfer1::TensorFormat::kLINEAR && (pos == 0 ? isFloat(d.type) : d.type == inOut[0].desc.type);
+        return d.format == nvinfer1::TensorFormat::kLINEAR
+            && (pos == 0 ? isFloatOrBf16(d.type) : d.type == inOut[0].desc.type);
     }
 
     void shapeChanged(Span<Desc const> in, Span<Desc const> out)

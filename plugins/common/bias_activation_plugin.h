@@ -23,8 +23,8 @@ namespace trtplug
 //! The first input is float32/float16 and every other input has its type; names[i] names input i.
 inline void checkSameFloatTypes(Span<nvinfer1::DataType const> in, char const* const* names)
 {
-    TRTPLUG_ENSURE(isFloat(in[0]),
-        std::string(names[0]) + " must be float32 or float16, got " + trtTypeName(in[0]));
+    TRTPLUG_ENSURE(isFloatOrBf16(in[0]),
+        std::string(names[0]) + " must be float32, float16 or bfloat16, got " + trtTypeName(in[0]));
     for (int32_t i = 1; i < in.size(); ++i)
     {
         TRTPLUG_ENSURE(in[i] == in[0], std::string(names[i]) + " must have " + names[0] + "'s type "
@@ -40,7 +40,7 @@ inline bool supportsSameFloatLinear(int32_t pos, Span<nvinfer1::DynamicPluginTen
     {
         return false;
     }
-    return pos == 0 ? isFloat(d.type) : d.type == inOut[0].desc.type;
+    return pos == 0 ? isFloatOrBf16(d.type) : d.type == inOut[0].desc.type;
 }
 
 //! `bias` is 1-D with X's last dimension; symbolic (non-constant) dims are checked once known.

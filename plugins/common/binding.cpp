@@ -29,8 +29,8 @@ void checkCuda(cudaError_t err, char const* what)
 
 DType dtypeFromName(std::string const& name)
 {
-    for (DType t : {DType::kFLOAT32, DType::kFLOAT16, DType::kINT32, DType::kINT64, DType::kINT8, DType::kUINT8,
-             DType::kBOOL})
+    for (DType t : {DType::kFLOAT32, DType::kFLOAT16, DType::kBFLOAT16, DType::kINT32, DType::kINT64, DType::kINT8,
+             DType::kUINT8, DType::kBOOL})
     {
         if (name == dtypeName(t))
         {

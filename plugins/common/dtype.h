@@ -36,6 +36,12 @@ inline size_t dtypeSize(DType t) noexcept
     return 0;
 }
 
+//! The float types the float launchers take: fp32, fp16 and bf16 (math in fp32 for all three).
+inline bool isFloatDType(DType t) noexcept
+{
+    return t == DType::kFLOAT32 || t == DType::kFLOAT16 || t == DType::kBFLOAT16;
+}
+
 inline char const* dtypeName(DType t) noexcept
 {
     switch (t)

@@ -1,5 +1,6 @@
-// One switch from the launchers' DType to a C++ element type: forFloatType for the float ops (fp32,
-// fp16), forElementType for the ops that also take int32 and int64. Included only from .cu files.
+// One switch from the launchers' DType to a C++ element type: forFloatOrBf16Type for the float ops
+// (fp32, fp16, bf16), forElementOrBf16Type for the ops that also take int32 and int64 (forFloatType and
+// forElementType: the same without bf16). Included only from .cu files.
 #pragma once
 
 #include "common/dtype.h"
@@ -43,6 +44,13 @@ cudaError_t forElementType(DType dtype, F&& f)
     case DType::kINT64: return f(int64_t{});
     default: return forFloatType(dtype, f);
     }
+}
+
+//! forElementType and __nv_bfloat16 for DType::kBFLOAT16: ops that take ints, fp32, fp16 and bf16.
+template <class F>
+cudaError_t forElementOrBf16Type(DType dtype, F&& f)
+{
+    return dtype == DType::kBFLOAT16 ? f(__nv_bfloat16{}) : forElementType(dtype, f);
 }
 
 } // namespace trtplug

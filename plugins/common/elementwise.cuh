@@ -10,6 +10,7 @@
 // length, so each chunk starts at phase 0).
 #pragma once
 
+#include "common/dtype_dispatch.cuh"
 #include "common/elementwise.h"
 #include "common/fast_divmod.cuh"
 #include "common/launch.cuh"
@@ -196,7 +197,7 @@ cudaError_t launchBiasActivationTyped(ElementwiseArgs const& a, Act act, cudaStr
 
 } // namespace detail
 
-//! Y = act(X [+ bias]) [+ skip] in float32 or float16 (math in float32). Returns
+//! Y = act(X [+ bias]) [+ skip] in float32, float16 or bfloat16 (math in float32). Returns
 //! cudaErrorInvalidValue for inconsistent arguments (a required input missing, an input the op
 //! does not take, a bias whose length does not divide n, an unsupported dtype); n == 0
 //! launches nothing.
@@ -216,12 +217,8 @@ cudaError_t launchBiasActivation(DType dtype, ElementwiseArgs const& a, Act act,
     {
         return cudaErrorInvalidValue;
     }
-    switch (dtype)
-    {
-    case DType::kFLOAT32: return detail::launchBiasActivationTyped<float, kBias, kSkip>(a, act, stream);
-    case DType::kFLOAT16: return detail::launchBiasActivationTyped<__half, kBias, kSkip>(a, act, stream);
-    default: return cudaErrorInvalidValue;
-    }
+    return forFloatOrBf16Type(dtype,
+        [&](auto zero) { return detail::launchBiasActivationTyped<decltype(zero), kBias, kSkip>(a, act, stream); });
 }
 
 } // namespace trtplug

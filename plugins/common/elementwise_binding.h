@@ -23,8 +23,8 @@ inline ElementwiseCall elementwiseCall(char const* op, DeviceArray const& xa, De
     DeviceArray const* bias = nullptr, DeviceArray const* skip = nullptr)
 {
     std::string const name(op);
-    require(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16,
-        name + ": x must be float32 or float16, got " + dtypeName(xa.dtype));
+    require(isFloatDType(xa.dtype),
+        name + ": x must be float32, float16 or bfloat16, got " + dtypeName(xa.dtype));
     require(ya.dtype == xa.dtype && ya.shape == xa.shape, name + ": y must match x in shape and dtype");
     ElementwiseCall call{xa.dtype, {}};
     call.args.x = reinterpret_cast<void const*>(xa.ptr);

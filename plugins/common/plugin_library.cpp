@@ -3,6 +3,7 @@
 // everything else in the library is hidden). Creators add themselves through
 // TRTPLUG_REGISTER_PLUGIN in each plugins/<op>/plugin.cpp.
 #include "common/plugin_base.h"
+#include "common/plugin_override.h"
 
 #include <atomic>
 #include <cstdio>
@@ -107,7 +108,11 @@ TRTPLUG_EXPORT void setLoggerFinder(nvinfer1::ILoggerFinder* finder)
 
 TRTPLUG_EXPORT nvinfer1::IPluginCreatorInterface* const* getCreators(int32_t& nbCreators)
 {
-    auto const& creators = trtplug::creatorList();
+    auto& creators = trtplug::creatorList();
+    // TensorRT calls this once per load; the aliases are added on the first call, after every
+    // static initialiser has registered its creator.
+    static bool const withOverrides = (trtplug::appendOverrideCreators(creators), true);
+    static_cast<void>(withOverrides);
     nbCreators = static_cast<int32_t>(creators.size());
     return creators.data();
 }

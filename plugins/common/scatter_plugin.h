@@ -1,5 +1,5 @@
 // The IPluginV3 adapter shared by the scatter ops (ScatterND, ScatterElements): inputs data (T),
-// indices (int64), updates (T); output data's shape and type; T in float32, float16, int32,
+// indices (int64), updates (T); output data's shape and type; T in float32, float16, bfloat16, int32,
 // int64. An op's plugin.cpp supplies Traits and registers the instantiation:
 //
 //   struct Traits {
@@ -22,7 +22,7 @@ namespace trtplug
 inline bool isScatterType(nvinfer1::DataType t) noexcept
 {
     using nvinfer1::DataType;
-    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kINT32 || t == DataType::kINT64;
+    return isFloatOrBf16OrIndex(t);
 }
 
 template <class Traits>
@@ -41,7 +41,7 @@ public:
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
         TRTPLUG_ENSURE(isScatterType(in[0]),
-            std::string("data must be float32, float16, int32 or int64, got ") + trtTypeName(in[0]));
+            std::string("data must be float32, float16, bfloat16, int32 or int64, got ") + trtTypeName(in[0]));
         TRTPLUG_ENSURE(in[1] == DataType::kINT64, std::string("indices must be int64, got ") + trtTypeName(in[1]));
         TRTPLUG_ENSURE(in[2] == in[0], std::string("updates must have data's type ") + trtTypeName(in[0]));
         out[0] = in[0];

@@ -39,13 +39,18 @@ struct Bits<__half>
 {
     using type = unsigned short;
 };
+template <>
+struct Bits<__nv_bfloat16>
+{
+    using type = unsigned short;
+};
 
 template <class T>
 __device__ __forceinline__ T combine(ScatterReduction r, T a, T b)
 {
-    if constexpr (std::is_same_v<T, __half>)
+    if constexpr (std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>)
     {
-        return fromFloat<__half>(combine<float>(r, toFloat(a), toFloat(b)));
+        return fromFloat<T>(combine<float>(r, toFloat(a), toFloat(b)));
     }
     else
     {
@@ -118,7 +123,7 @@ namespace scatter
 template <class F>
 cudaError_t dispatchType(DType dtype, F&& f)
 {
-    return forElementType(dtype, [&](auto zero) {
+    return forElementOrBf16Type(dtype, [&](auto zero) {
         f(zero);
         return cudaGetLastError();
     });

@@ -4,6 +4,7 @@
 // its flag. Included only from .cu files.
 #pragma once
 
+#include "common/dtype_dispatch.cuh"
 #include "common/row_norm.cuh"
 #include "common/skip_norm.h"
 
@@ -82,8 +83,7 @@ cudaError_t launchSkipNorm(SkipNormArgs const& a, cudaStream_t stream) noexcept
     {
         return cudaSuccess;
     }
-    return a.dtype == DType::kFLOAT32 ? launchSkipNormTyped<float, kRms>(a, stream)
-                                      : launchSkipNormTyped<__half, kRms>(a, stream);
+    return forFloatOrBf16Type(a.dtype, [&](auto zero) { return launchSkipNormTyped<decltype(zero), kRms>(a, stream); });
 }
 
 } // namespace trtplug

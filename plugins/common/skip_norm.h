@@ -36,9 +36,9 @@ struct SkipNormArgs
 //! Checks that do not need the GPU; the reason, or null when `a` is launchable.
 inline char const* skipNormArgsProblem(SkipNormArgs const& a) noexcept
 {
-    if (a.dtype != DType::kFLOAT32 && a.dtype != DType::kFLOAT16)
+    if (!isFloatDType(a.dtype))
     {
-        return "dtype must be float32 or float16";
+        return "dtype must be float32, float16 or bfloat16";
     }
     if (a.rows < 0 || a.hidden < 1 || a.hidden > (int64_t{1} << 31))
     {

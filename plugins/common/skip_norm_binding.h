@@ -64,8 +64,8 @@ inline void launchSkipNorm(char const* op, SkipNormLauncher launch, SkipNormTens
     cudaStream_t stream)
 {
     DeviceArray const& x = *t.x;
-    require(x.dtype == DType::kFLOAT32 || x.dtype == DType::kFLOAT16,
-        std::string(op) + ": input must be float32 or float16, got " + dtypeName(x.dtype));
+    require(isFloatDType(x.dtype),
+        std::string(op) + ": input must be float32, float16 or bfloat16, got " + dtypeName(x.dtype));
     require(x.shape.size() >= 2 && x.lastDim() >= 1, std::string(op) + ": input must have rank >= 2 and hidden >= 1");
     require(t.gamma != nullptr && t.outputs[0] != nullptr, std::string(op) + ": gamma and output are required");
     SkipNormArgs a;

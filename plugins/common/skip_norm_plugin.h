@@ -133,7 +133,7 @@ public:
         {
             return d.type == DataType::kFLOAT;
         }
-        return pos == 0 ? isFloat(d.type) : d.type == inOut[0].desc.type;
+        return pos == 0 ? isFloatOrBf16(d.type) : d.type == inOut[0].desc.type;
     }
 
     void configure(Span<DynDesc const> in, Span<DynDesc const>) { checkInputs(in); }
@@ -188,8 +188,8 @@ private:
 
     static void checkTypes(DataType const* types, int32_t count)
     {
-        TRTPLUG_ENSURE(isFloat(types[0]),
-            std::string("input must be float32 or float16, got ") + trtTypeName(types[0]));
+        TRTPLUG_ENSURE(isFloatOrBf16(types[0]),
+            std::string("input must be float32, float16 or bfloat16, got ") + trtTypeName(types[0]));
         for (int32_t i = 1; i < count; ++i)
         {
             TRTPLUG_ENSURE(types[i] == types[0], std::string(inputName(i)) + " must have input's type "

@@ -19,6 +19,7 @@ constexpr int kMaxRegisterDim = 8;
 
 __device__ __forceinline__ float load(float const* p) { return __ldg(p); }
 __device__ __forceinline__ float load(__half const* p) { return __half2float(*p); }
+__device__ __forceinline__ float load(__nv_bfloat16 const* p) { return __bfloat162float(*p); }
 
 template <int M, class T>
 __device__ __forceinline__ void loadMatrix(T const* src, float (&a)[M][M])

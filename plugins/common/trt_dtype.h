@@ -29,10 +29,23 @@ inline bool toDType(nvinfer1::DataType t, DType& out) noexcept
     }
 }
 
-//! The float types the float plugins take: fp32 and fp16.
+//! fp32 and fp16 (plugins that do not take bf16).
 inline bool isFloat(nvinfer1::DataType t) noexcept
 {
     return t == nvinfer1::DataType::kFLOAT || t == nvinfer1::DataType::kHALF;
+}
+
+//! The float types the float plugins take: fp32, fp16 and bf16 (math in fp32 for all three).
+inline bool isFloatOrBf16(nvinfer1::DataType t) noexcept
+{
+    return isFloat(t) || t == nvinfer1::DataType::kBF16;
+}
+
+//! The float types plus int32 and int64: the data types of the ops that move values without math
+//! on them (scatter, crop/pad, unique, compress).
+inline bool isFloatOrBf16OrIndex(nvinfer1::DataType t) noexcept
+{
+    return isFloatOrBf16(t) || t == nvinfer1::DataType::kINT32 || t == nvinfer1::DataType::kINT64;
 }
 
 inline nvinfer1::DataType toTrt(DType t) noexcept

@@ -137,7 +137,7 @@ cudaError_t launchDet(DType dtype, void const* x, void* y, int64_t batch, int32_
     {
         return cudaSuccess;
     }
-    return forFloatType(dtype, [&](auto zero) { return launchTyped<decltype(zero)>(x, y, batch, m, stream); });
+    return forFloatOrBf16Type(dtype, [&](auto zero) { return launchTyped<decltype(zero)>(x, y, batch, m, stream); });
 }
 
 } // namespace trtplug

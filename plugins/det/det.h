@@ -12,7 +12,7 @@ namespace trtplug
 {
 
 //! y[b] = det(x[b]) for `batch` row-major m x m matrices (m = 0: 1). LU with partial pivoting
-//! in float32; float32 or float16 data. m > kMaxMatrixDim: cudaErrorInvalidValue.
+//! in float32; float32, float16 or bfloat16 data. m > kMaxMatrixDim: cudaErrorInvalidValue.
 cudaError_t launchDet(DType dtype, void const* x, void* y, int64_t batch, int32_t m, cudaStream_t stream) noexcept;
 
 } // namespace trtplug

@@ -51,7 +51,7 @@ TRTPLUG_OP_BINDING(embed_layer_norm)
     DeviceArray const& ids = call.in(0);
     require(ids.dtype == DType::kINT32 && ids.shape.size() == 2, std::string(kOp) + ": input_ids must be int32 2-D");
     DeviceArray const& w = call.in(2);
-    require((w.dtype == DType::kFLOAT32 || w.dtype == DType::kFLOAT16) && w.shape.size() == 2 && w.shape[1] >= 1,
+    require(isFloatDType(w.dtype) && w.shape.size() == 2 && w.shape[1] >= 1,
         std::string(kOp) + ": word_embedding must be float32/float16 (vocabulary, hidden >= 1)");
     EmbedNormArgs a;
     a.dtype = w.dtype;

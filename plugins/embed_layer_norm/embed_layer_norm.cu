@@ -1,3 +1,4 @@
+#include "common/dtype_dispatch.cuh"
 #include "common/row_norm.cuh"
 #include "embed_layer_norm/embed_layer_norm.h"
 
@@ -107,7 +108,7 @@ bool argsValid(EmbedNormArgs const& a) noexcept
     bool const tables = a.inputIds != nullptr && a.wordEmbedding != nullptr && a.positionEmbedding != nullptr
         && a.gamma != nullptr && a.beta != nullptr && a.output != nullptr
         && (a.segmentIds == nullptr || a.segmentEmbedding != nullptr);
-    return (a.dtype == DType::kFLOAT32 || a.dtype == DType::kFLOAT16) && a.batch >= 0 && a.seq >= 0
+    return isFloatDType(a.dtype) && a.batch >= 0 && a.seq >= 0
         && a.hidden >= 1 && a.wordRows >= 0 && a.positionRows >= 0 && a.segmentRows >= 0
         && (a.batch * a.seq == 0 || tables);
 }
@@ -135,7 +136,7 @@ cudaError_t launchEmbedLayerNorm(EmbedNormArgs const& a, cudaStream_t stream) no
     {
         return cudaSuccess;
     }
-    return a.dtype == DType::kFLOAT32 ? launchTyped<float>(a, stream) : launchTyped<__half>(a, stream);
+    return forFloatOrBf16Type(a.dtype, [&](auto zero) { return launchTyped<decltype(zero)>(a, stream); });
 }
 
 } // namespace trtplug

@@ -94,10 +94,10 @@ void checkTypes(DataType const* t, int32_t count)
     for (int32_t i = 0; i < count; ++i)
     {
         bool const ok = isIndex(i) ? t[i] == DataType::kINT32
-                                   : (i == kWord ? isFloat(t[i]) : t[i] == t[kWord]);
-        TRTPLUG_ENSURE(ok, std::string(kInputNames[i]) + " must be "
-                + (isIndex(i) ? "int32" : (i == kWord ? "float32 or float16" : "word_embedding's type")) + ", got "
-                + trtTypeName(t[i]));
+                                   : (i == kWord ? isFloatOrBf16(t[i]) : t[i] == t[kWord]);
+        char const* const wanted
+            = isIndex(i) ? "int32" : (i == kWord ? "float32, float16 or bfloat16" : "word_embedding's type");
+        TRTPLUG_ENSURE(ok, std::string(kInputNames[i]) + " must be " + wanted + ", got " + trtTypeName(t[i]));
     }
 }
 
@@ -150,7 +150,7 @@ public:
         {
             return d.type == DataType::kINT32;
         }
-        return pos == kWord ? isFloat(d.type) : d.type == inOut[kWord].desc.type;
+        return pos == kWord ? isFloatOrBf16(d.type) : d.type == inOut[kWord].desc.type;
     }
 
     void configure(Span<DynDesc const> in, Span<DynDesc const>) { checkInputs(in); }

@@ -162,7 +162,7 @@ cudaError_t launchInverse(DType dtype, void const* x, void* y, int64_t batch, in
     {
         return cudaSuccess;
     }
-    return forFloatType(dtype, [&](auto zero) { return launchTyped<decltype(zero)>(x, y, batch, m, stream); });
+    return forFloatOrBf16Type(dtype, [&](auto zero) { return launchTyped<decltype(zero)>(x, y, batch, m, stream); });
 }
 
 } // namespace trtplug

@@ -10,7 +10,7 @@ TRTPLUG_OP_BINDING(max_pool_with_indices)
     DeviceArray const& xa = call.in(0);
     DeviceArray const& ya = call.out(0);
     DeviceArray const& ia = call.out(1);
-    call.check(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16, "X must be float32 or float16");
+    call.check(isFloatDType(xa.dtype), "X must be float32, float16 or bfloat16");
     call.check(ya.dtype == xa.dtype && ia.dtype == DType::kINT64 && ia.shape == ya.shape,
         "Y must have X's dtype, Indices be int64 with Y's shape");
     int32_t const n = maxpool::spatial(call.params);

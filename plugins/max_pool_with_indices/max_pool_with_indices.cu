@@ -183,7 +183,7 @@ cudaError_t launchMaxPoolWithIndices(DType dtype, void const* x, void* y, int64_
         return cudaSuccess;
     }
     bool const wide = needsWideIndices(total, planes, g);
-    return forFloatType(dtype, [&](auto zero) {
+    return forFloatOrBf16Type(dtype, [&](auto zero) {
         using T = decltype(zero);
         wide ? launchTyped<T, true>(x, y, indices, total, g, stream)
              : launchTyped<T, false>(x, y, indices, total, g, stream);

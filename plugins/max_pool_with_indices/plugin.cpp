@@ -26,7 +26,8 @@ public:
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
-        TRTPLUG_ENSURE(isFloat(in[0]), std::string("X must be float32 or float16, got ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(isFloatOrBf16(in[0]),
+            std::string("X must be float32, float16 or bfloat16, got ") + trtTypeName(in[0]));
         out[0] = in[0];
         out[1] = DataType::kINT64;
     }
@@ -52,7 +53,7 @@ public:
         {
             return false;
         }
-        return pos == 0 ? isFloat(d.type) : pos == 1 ? d.type == inOut[0].desc.type : d.type == DataType::kINT64;
+        return pos == 0 ? isFloatOrBf16(d.type) : pos == 1 ? d.type == inOut[0].desc.type : d.type == DataType::kINT64;
     }
 
     cudaError_t execute(Span<Desc const> in, Span<Desc const> out, void const* const* inputs, void* const* outputs,

@@ -11,7 +11,7 @@ TRTPLUG_OP_BINDING(max_unpool)
     DeviceArray const& xa = call.in(0);
     DeviceArray const& ia = call.in(1);
     DeviceArray const& ya = call.out(0);
-    call.check(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16, "X must be float32 or float16");
+    call.check(isFloatDType(xa.dtype), "X must be float32, float16 or bfloat16");
     call.check(ia.dtype == DType::kINT64 && ia.shape == xa.shape, "I must be int64 with X's shape");
     call.check(ya.dtype == xa.dtype, "Y must have X's dtype");
     int32_t const spatial = maxunpool::spatial(call.params);

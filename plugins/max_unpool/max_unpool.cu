@@ -388,7 +388,7 @@ cudaError_t launchMaxUnpool(DType dtype, void const* x, int64_t const* indices, 
     {
         return cudaSuccess;
     }
-    return forFloatType(dtype, [&](auto zero) {
+    return forFloatOrBf16Type(dtype, [&](auto zero) {
         return unpoolTyped<decltype(zero)>(x, indices, y, count, planes, in, g, workspace, stream);
     });
 }

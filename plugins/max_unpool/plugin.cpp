@@ -23,7 +23,8 @@ public:
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
-        TRTPLUG_ENSURE(isFloat(in[0]), std::string("X must be float32 or float16, got ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(isFloatOrBf16(in[0]),
+            std::string("X must be float32, float16 or bfloat16, got ") + trtTypeName(in[0]));
         TRTPLUG_ENSURE(in[1] == DataType::kINT64, std::string("I must be int64, got ") + trtTypeName(in[1]));
         out[0] = in[0];
     }
@@ -65,7 +66,7 @@ public:
         {
             return false;
         }
-        return pos == 0 ? isFloat(d.type) : pos == 1 ? d.type == DataType::kINT64 : d.type == inOut[0].desc.type;
+        return pos == 0 ? isFloatOrBf16(d.type) : pos == 1 ? d.type == DataType::kINT64 : d.type == inOut[0].desc.type;
     }
 
     void shapeChanged(Span<Desc const> in, Span<Desc const> out)

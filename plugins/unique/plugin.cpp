@@ -18,7 +18,7 @@ using nvinfer1::DataType;
 
 bool isSupported(DataType t) noexcept
 {
-    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kINT32 || t == DataType::kINT64;
+    return isFloatOrBf16OrIndex(t);
 }
 
 constexpr int32_t kY = 0;
@@ -34,7 +34,7 @@ public:
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
         TRTPLUG_ENSURE(isSupported(in[0]),
-            std::string("X must be float32, float16, int32 or int64, got ") + trtTypeName(in[0]));
+            std::string("X must be float32, float16, bfloat16, int32 or int64, got ") + trtTypeName(in[0]));
         out[kY] = in[0];
         out[1] = out[kInverse] = out[3] = DataType::kINT64;
         out[kCount] = DataType::kINT32; // size tensors must be INT32

@@ -228,7 +228,8 @@ size_t uniqueWorkspaceBytes(DType dtype, UniqueDims dims) noexcept
     {
     case DType::kFLOAT32:
     case DType::kINT32: return workspaceBytesFor<uint32_t>(dims);
-    case DType::kFLOAT16: return workspaceBytesFor<uint16_t>(dims);
+    case DType::kFLOAT16:
+    case DType::kBFLOAT16: return workspaceBytesFor<uint16_t>(dims);
     case DType::kINT64: return workspaceBytesFor<uint64_t>(dims);
     default: return 0;
     }
@@ -247,7 +248,7 @@ cudaError_t launchUnique(DType dtype, void const* x, UniqueDims dims, bool sorte
         return cudaMemsetAsync(count, 0, sizeof(int32_t), stream);
     }
     char* ws = static_cast<char*>(workspace);
-    return forElementType(dtype, [&](auto zero) {
+    return forElementOrBf16Type(dtype, [&](auto zero) {
         using T = decltype(zero);
         return runUnique(static_cast<T const*>(x), dims, sorted, y, indices, inverse, counts, count, ws,
             workspaceBytes, stream);

@@ -56,7 +56,7 @@ constexpr int64_t kUniqueMaxRows = (int64_t{1} << 31) - 2;
 //! each dim, so a plugin may size it from the inputs' largest shapes.
 size_t uniqueWorkspaceBytes(DType dtype, UniqueDims dims) noexcept;
 
-//! Unique of `x` (float32, float16, int32 or int64), outputs packed for the actual count U:
+//! Unique of `x` (float32, float16, bfloat16, int32 or int64), outputs packed for the actual count U:
 //! y (outer, U, inner) of x's type; indices (U): first occurrence of each unique slice;
 //! inverse (rows): the unique slice of each row; counts (U); *count = U (device int32).
 //! sorted: ascending (slices lexicographically), else in order of first occurrence. Floats

@@ -22,6 +22,11 @@ struct KeyOf<__half>
     using type = uint16_t;
 };
 template <>
+struct KeyOf<__nv_bfloat16>
+{
+    using type = uint16_t;
+};
+template <>
 struct KeyOf<int32_t>
 {
     using type = uint32_t;
@@ -44,6 +49,14 @@ __device__ __forceinline__ uint16_t orderedKey(__half v)
 {
     uint16_t b = __half_as_ushort(v);
     b = ((b & 0x7c00u) == 0x7c00u && (b & 0x03ffu) != 0) ? uint16_t{0x7e00u} : b;
+    b = b == 0x8000u ? uint16_t{0} : b;
+    return (b & 0x8000u) ? static_cast<uint16_t>(~b) : static_cast<uint16_t>(b | 0x8000u);
+}
+// bf16: float32's upper half (8-bit exponent, 7-bit mantissa), keyed like the fp16 one.
+__device__ __forceinline__ uint16_t orderedKey(__nv_bfloat16 v)
+{
+    uint16_t b = __bfloat16_as_ushort(v);
+    b = ((b & 0x7f80u) == 0x7f80u && (b & 0x007fu) != 0) ? uint16_t{0x7fc0u} : b;
     b = b == 0x8000u ? uint16_t{0} : b;
     return (b & 0x8000u) ? static_cast<uint16_t>(~b) : static_cast<uint16_t>(b | 0x8000u);
 }

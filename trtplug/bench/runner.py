@@ -15,6 +15,16 @@ from trtplug import native
 from trtplug.bench.timing import buffer_sets, time_ms
 from trtplug.bench.workload import Workload, bench_shapes, make_workload, traffic_bytes
 from trtplug.parity.impl_base import pyplugin_module
+from trtplug.protolib.dtypes import (
+    BF16,
+    BF16_QUIET_NAN_BITS,
+    BFLOAT16,
+    Bf16Device,
+    bf16_bits_to_float32,
+    float32_to_bf16_bits,
+    numpy_dtype,
+    storage,
+)
 from trtplug.spec import OpSpec
 
 MB = 1 << 20
@@ -44,9 +54,9 @@ def _runners(cp: ModuleType, spec: OpSpec, proto: ModuleType, w: Workload, torch
     if ext is not None and spec.key in ext.ops:
         stream = cp.cuda.get_current_stream()
         runners["cuda"] = lambda i: native.run_binding(spec, ext, _trim(w.inputs[i]), w.outputs, attrs, stream)
-    runners["cupy"] = lambda i: proto.forward(cp, _trim(w.inputs[i]), w.outputs, attrs)
+    runners["cupy"] = lambda i: proto.forward(cp, _trim(w.proto_inputs[i]), w.proto_outputs, attrs)
     if torch is not None and hasattr(proto, "torch_equivalent"):
-        tensors = [[None if a is None else torch.as_tensor(a, device="cuda") for a in s] for s in w.inputs]
+        tensors = [[None if a is None else _torch_tensor(cp, torch, a) for a in s] for s in w.inputs]
         runners["torch"] = lambda i: proto.torch_equivalent(torch, _trim(tensors[i]), attrs)
     return runners
 
@@ -59,21 +69,45 @@ def _trim(inputs: list[Any]) -> list[Any]:
     return inputs
 
 
-def _outputs_of(cp: ModuleType, name: str, run: Any, w: Workload) -> list[Any]:
-    for o in w.outputs:
-        o.fill(cp.nan if o.dtype.kind == "f" else 0)
+def is_float(array: Any) -> bool:
+    return array.dtype.kind == "f" or array.dtype == BF16
+
+
+def _torch_tensor(cp: ModuleType, torch: ModuleType, array: Any) -> Any:
+    """The torch view of a device array; bf16 (uint16 storage) as torch.bfloat16."""
+    if isinstance(array, Bf16Device):
+        return torch.as_tensor(array.bits.view(cp.int16), device="cuda").view(torch.bfloat16)
+    return torch.as_tensor(array, device="cuda")
+
+
+def _comparable(cp: ModuleType, array: Any, round_to_bf16: bool) -> Any:
+    """A CuPy copy to compare: bf16 as its float32 values; a prototype's float32 stand-in for a bf16
+    output rounded to bf16 first, as the plugin's output is."""
+    if isinstance(array, Bf16Device):
+        return array.to_float32(cp)
+    if str(getattr(array, "dtype", "")) == "torch.bfloat16":
+        array = array.float()
+    array = cp.array(array, copy=True)
+    return bf16_bits_to_float32(cp, float32_to_bf16_bits(cp, array)) if round_to_bf16 else array
+
+
+def _outputs_of(cp: ModuleType, name: str, run: Any, w: Workload, dtype: str) -> list[Any]:
+    outputs = w.proto_outputs if name == "cupy" else w.outputs
+    for o in outputs:
+        storage(o).fill(BF16_QUIET_NAN_BITS if isinstance(o, Bf16Device) else cp.nan if is_float(o) else 0)
     result = run(0)
     if name == "torch":
         tensors = result if isinstance(result, (tuple, list)) else [result]
-        return [cp.asarray(t) for t in tensors[: len(w.outputs)]]
-    return [o.copy() for o in w.outputs]
+        outputs = tensors[: len(w.outputs)]
+    rounded = [name == "cupy" and dtype == BFLOAT16 and is_float(o) for o in outputs]
+    return [_comparable(cp, o, r) for o, r in zip(outputs, rounded, strict=True)]
 
 
 def check_agreement(cp: ModuleType, spec: OpSpec, dtype: str, runners: dict, w: Workload) -> str:
     """'' when every implementation's outputs agree with the first's within the spec tolerance
     (TORCH_SLACK times it for torch, whose fp16 equivalents round each intermediate to fp16)."""
     tol = spec.tolerance(dtype) if dtype in spec.tolerances else None
-    results = {name: _outputs_of(cp, name, run, w) for name, run in runners.items()}
+    results = {name: _outputs_of(cp, name, run, w, dtype) for name, run in runners.items()}
     base_name, base = next(iter(results.items()))
     for name, outs in results.items():
         for a, b in zip(outs, base, strict=False):
@@ -90,7 +124,7 @@ def bench_op(
     cp: ModuleType, spec: OpSpec, dtype: str, size_mb: int, torch: ModuleType | None, copy_gbs: float
 ) -> Iterator[Timing]:
     proto = pyplugin_module(spec)
-    itemsize = cp.dtype(dtype).itemsize
+    itemsize = numpy_dtype(dtype).itemsize
     shapes = bench_shapes(spec, proto, size_mb * MB, itemsize)
     if shapes is None:
         yield Timing(spec.key, dtype, size_mb, "-", None, None, None, None, "no benchmark shapes for this op")

@@ -2,13 +2,15 @@
 
 Row-wise ops (inputs shaped like the first or like its last dimension) get a first input of shape (rows, 1024) sized
 to the request; other ops name their shapes in their prototype module with
-`bench_shapes(nbytes, itemsize) -> {input name: shape}`, and the attributes those shapes need
-(MatMulNBits' K, N, block_size) with `bench_attrs(shapes) -> {name: value}`.
+`bench_shapes(nbytes, itemsize) -> {input name: shape}`. A prototype may also give the fields
+that fix its work (`bench_attrs() -> {field: value}`: Resize's sizes, attention head counts),
+inputs whose values must agree with the shapes (`bench_inputs(shapes, rng) -> {input name: array}`),
+and value-dependent output shapes (`output_shapes(inputs, attrs)`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -16,6 +18,15 @@ import numpy as np
 
 from trtplug.parity.cases import Case, default_attrs, present, random_values, shapes_for
 from trtplug.parity.impl_base import output_specs, pyplugin_module
+from trtplug.protolib.dtypes import (
+    BFLOAT16,
+    Bf16Device,
+    device_empty,
+    float32_to_bf16_bits,
+    numpy_dtype,
+    to_device,
+    upcast,
+)
 from trtplug.shape_rules import is_value_dependent
 from trtplug.spec import OpSpec
 
@@ -28,6 +39,9 @@ class Workload:
     inputs: list[list[Any]]  # one input list (None for absent optional inputs) per buffer set
     outputs: list[Any]
     nbytes: int  # bytes read once and written once: the memory traffic floor
+    # What the prototype takes: the same arrays, except bf16 ones upcast to float32 (prototypes never see bf16).
+    proto_inputs: list[list[Any]] = field(default_factory=list)
+    proto_outputs: list[Any] = field(default_factory=list)
 
 
 def bench_shapes(spec: OpSpec, prototype: ModuleType, nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]] | None:
@@ -39,13 +53,6 @@ def bench_shapes(spec: OpSpec, prototype: ModuleType, nbytes: int, itemsize: int
         rows = max(1, nbytes // itemsize // ROW_HIDDEN)
         return shapes_for(spec, (rows, ROW_HIDDEN), True)
     return None
-
-
-def bench_attrs(spec: OpSpec, shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
-    """The spec's defaults, and what the prototype's `bench_attrs(shapes)` sets for these shapes."""
-    prototype = pyplugin_module(spec)
-    extra = prototype.bench_attrs(shapes) if hasattr(prototype, "bench_attrs") else {}
-    return {**default_attrs(spec), **extra}
 
 
 def _row_inputs(spec: OpSpec) -> bool:
@@ -68,31 +75,45 @@ def _values(cp: ModuleType, rng: np.random.Generator, spec: OpSpec, name: str, s
         values = device_rng.standard_normal(shape, dtype=cp.float32) * scale
         if hint is not None and hint.add_identity and len(shape) >= 2 and shape[-1] == shape[-2]:
             values += cp.float32(hint.add_identity) * cp.eye(shape[-1], dtype=cp.float32)
-        return values.astype(dtype)
+        if dtype not in allowed:  # a fixed-type input keeps its own type
+            return values.astype(tensor_dtype)
+        return Bf16Device(float32_to_bf16_bits(cp, values)) if dtype == BFLOAT16 else values.astype(dtype)
     values = random_values(rng, tensor_dtype, shape, spec, name, shapes)
-    return values.astype(dtype) if dtype in allowed else values  # inputs of the run's type take its dtype
+    return values.astype(numpy_dtype(dtype)) if dtype in allowed else values  # inputs of the run's type take its dtype
 
 
 def make_workload(
     cp: ModuleType, spec: OpSpec, shapes: dict[str, tuple[int, ...]], dtype: str, sets: int, seed: int
 ) -> Workload:
-    case = Case("bench", shapes, bench_attrs(spec, shapes))
+    prototype = pyplugin_module(spec)
+    # An op whose fields fix its work (Resize's sizes) names them: bench_attrs() over the defaults.
+    attrs = {**default_attrs(spec), **(prototype.bench_attrs() if hasattr(prototype, "bench_attrs") else {})}
+    case = Case("bench", shapes, attrs)
     rng = np.random.default_rng(seed)
     inputs = []
     for _ in range(sets):
+        fixed = prototype.bench_inputs(shapes, rng) if hasattr(prototype, "bench_inputs") else {}
         host = {}
         for t in present(spec, case):
             if t is not None:
-                host[t.name] = _values(cp, rng, spec, t.name, shapes, dtype)
-        inputs.append([None if t is None else cp.asarray(host[t.name]) for t in present(spec, case)])
-    outputs = [cp.empty(shape, dtype=dt) for _, shape, dt in output_specs(spec, case, dtype)]
+                host[t.name] = fixed[t.name] if t.name in fixed else _values(cp, rng, spec, t.name, shapes, dtype)
+        inputs.append([None if t is None else to_device(cp, host[t.name]) for t in present(spec, case)])
+    known = None  # value-dependent output shapes: the prototype's rule from the inputs (by position) and fields
+    if any(is_value_dependent(t.shape) for t in spec.outputs) and hasattr(prototype, "output_shapes"):
+        known = prototype.output_shapes(inputs[0], attrs)
+    specs = output_specs(spec, case, dtype, known)
+    outputs = [device_empty(cp, shape, dt) for _, shape, dt in specs]
     nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)
-    return Workload(case, inputs, outputs, nbytes)
+    if dtype != BFLOAT16:
+        return Workload(case, inputs, outputs, nbytes, inputs, outputs)
+    proto_inputs = [[None if a is None else upcast(cp, a) for a in s] for s in inputs]
+    proto_outputs = [device_empty(cp, shape, "float32" if dt == BFLOAT16 else dt) for _, shape, dt in specs]
+    return Workload(case, inputs, outputs, nbytes, proto_inputs, proto_outputs)
 
 
 def traffic_bytes(prototype: ModuleType, workload: Workload, dtype: str) -> int:
     """Bytes the op must move: every input read once and every output written once, unless the
     prototype says otherwise with `bench_bytes(shapes, itemsize)` (e.g. gathers read few table rows)."""
     if hasattr(prototype, "bench_bytes"):
-        return int(prototype.bench_bytes(workload.case.shapes, np.dtype(dtype).itemsize))
+        return int(prototype.bench_bytes(workload.case.shapes, numpy_dtype(dtype).itemsize))
     return workload.nbytes

@@ -1,5 +1,5 @@
 """List the registered plugins: the ONNX ops each replaces, its dtypes, and which
-implementations (reference, numpy, cupy, cuda, plugin) can run here, with the reason when not."""
+implementations (reference, numpy, cupy, cuda, plugin, protoplugin, tensorrt) can run here, with the reason when not."""
 
 from __future__ import annotations
 

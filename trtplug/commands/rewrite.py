@@ -42,6 +42,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="target: TensorRT release X.Y (static data, as `check --static`); default: the parser `check` uses",
     )
     add_backend_argument(parser, "target parser when no --trt-version is given")
+    parser.add_argument(
+        "--plugin-backend",
+        choices=["native", "prototype"],
+        default="native",
+        help="what plugin nodes bind to: the native library (default) or the CuPy prototypes registered as "
+        "TensorRT plugins (trtplug.protoplugin; needs Python with CuPy wherever the engine is built or loaded)",
+    )
+    parser.add_argument(
+        "--plugin-override",
+        action="store_true",
+        help="leave standard-op nodes a plugin serves unchanged as ONNX nodes, bound through TensorRT's "
+        "plugin override (>= 10.15: OnnxParserFlag.ENABLE_PLUGIN_OVERRIDE + TRTPLUG_PLUGIN_OVERRIDE)",
+    )
     parser.add_argument("--markdown", action="store_true", help="report as a Markdown table")
     add_common_arguments(parser)
 
@@ -67,6 +80,17 @@ def _selection(args: argparse.Namespace, registry: Any, rules: Any) -> Any:
     return changes.Selection(tuple(args.only), tuple(args.exclude))
 
 
+def _check_override_target(args: argparse.Namespace) -> None:
+    from trtplug.errors import TrtplugError
+    from trtplug.graph_rewrites.plugin_override import MIN_TENSORRT
+
+    version = getattr(args, "trt_version", None)
+    if args.plugin_override and version is not None:
+        major, minor = (int(part) for part in str(version).split(".")[:2])
+        if (major, minor) < MIN_TENSORRT:
+            raise TrtplugError(f"--plugin-override needs TensorRT >= 10.15 (its parser flag), not {version}")
+
+
 def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     """Load, check, rewrite and (unless --dry-run) write; returns (result, model, output path)."""
     from trtplug.graph_rewrites import pipeline, validate
@@ -75,6 +99,7 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     from trtplug.model_write import copy_external_data, resolve_output, save_model_atomic
     from trtplug.registry import load_registry, project_rule_dirs
 
+    _check_override_target(args)
     output = None if args.dry_run else resolve_output(args.model, args.output, args.in_place)
     registry = load_registry(args.plugins_dir)
     rules = discover_rules(project_rule_dirs(args.plugins_dir))  # a bad rule file fails before any work
@@ -85,6 +110,7 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     if note:  # ONNX Runtime's default-domain ops, left unvalidated without onnxruntime
         print(f"trtplug: {args.model}: ONNX Runtime ops {note}", file=sys.stderr)
     options = pipeline.RewriteOptions(selection, not args.no_patterns, str(source_dir), rules)
+    options.override = args.plugin_override
     target = None
     if not args.all_covered:
         from trtplug.rewrite_target import resolve_target
@@ -93,6 +119,10 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
         options.native = target.native
     result = pipeline.rewrite_model(model, registry, options)
     result.target = target.label if target else "every covered node (--all-covered)"
+    if args.plugin_backend == "prototype":
+        from trtplug.graph_rewrites.prototype_backend import bind_to_prototypes
+
+        bind_to_prototypes(model, registry, result)
     validate.check_model(model, "the rewritten model", result.input_infers_strictly, str(source_dir))
     if output is not None:
         copy_external_data(model, source_dir, output.resolve().parent)

@@ -69,8 +69,15 @@ def all_outputs_attrs(spec: OpSpec) -> dict[str, Any]:
 
 
 def shapes_for(
-    spec: OpSpec, primary: Shape, with_optional: bool, given: dict[str, Shape] | None = None, omit: tuple = ()
+    spec: OpSpec,
+    primary: Shape,
+    with_optional: bool,
+    given: dict[str, Shape] | None = None,
+    omit: tuple = (),
+    attrs: dict[str, Any] | None = None,
 ) -> dict[str, Shape]:
+    """Input shapes from the first input's; `attrs` (default: the spec's) feed the axis rules."""
+    attrs = default_attrs(spec) if attrs is None else attrs
     shapes: dict[str, Shape] = {spec.inputs[0].name: primary}
     for tensor in spec.inputs[1:]:
         if tensor.optional and (not with_optional or tensor.name in omit):
@@ -78,7 +85,7 @@ def shapes_for(
         if given and tensor.name in given:
             shapes[tensor.name] = given[tensor.name]
         else:
-            shapes[tensor.name] = apply_rule(tensor.shape, shapes) if tensor.shape else primary
+            shapes[tensor.name] = apply_rule(tensor.shape, shapes, attrs) if tensor.shape else primary
     return shapes
 
 
@@ -87,14 +94,15 @@ def hinted_cases(spec: OpSpec) -> list[Case]:
     cases = []
     for hint in _with_variants(spec):
         primary = hint.shapes[spec.inputs[0].name]
-        full = shapes_for(spec, primary, True, hint.shapes, hint.omit)
         attrs = {**all_outputs_attrs(spec), **hint.attrs}
+        full = shapes_for(spec, primary, True, hint.shapes, hint.omit, attrs)
         cases.append(Case(hint.name, full, attrs, values=_present(hint.values, full)))
         # Optional outputs make a difference only where the plugin can skip them (output_count).
         skippable = spec.derived_attribute("output_count") is not None and any(t.optional for t in spec.outputs)
-        if any(t.optional for t in spec.inputs) or skippable:
-            required = shapes_for(spec, primary, False, hint.shapes)
+        optional = any(t.optional for t in spec.inputs) or skippable
+        if optional and spec.parity.required_only and hint.required_only:
             attrs = {**default_attrs(spec), **hint.attrs}
+            required = shapes_for(spec, primary, False, hint.shapes, attrs=attrs)
             cases.append(Case(f"{hint.name}-required_only", required, attrs, values=_present(hint.values, required)))
     return cases
 
@@ -178,7 +186,7 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
         shape = case.shapes[tensor.name]
         dtype = spec.dtypes_of(tensor)[0]
         if tensor.name in case.values:
-            inputs[tensor.name] = np.array(case.values[tensor.name], dtype=dtype)
+            inputs[tensor.name] = np.array(case.values[tensor.name], dtype=dtype).reshape(shape)
             continue
         periodic = case.period_rows and len(shape) > 1 and shape[0] > case.period_rows
         block = (case.period_rows, *shape[1:]) if periodic else shape

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.attr_rules import spec_value_problems
 from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case, default_attrs
 from trtplug.spec import OpSpec
@@ -67,10 +68,14 @@ def _make_case(spec: OpSpec, name: str, node: Any, opset: int, ins: list, outs: 
     from onnx import helper
 
     inputs: dict[str, np.ndarray] = {}
-    for tensor, onnx_name, value in zip(spec.inputs, [n for n in node.input], ins, strict=False):
+    values = iter(ins)  # the data set holds the named inputs only: an absent one ("") takes none
+    for tensor, onnx_name in zip(spec.inputs, node.input, strict=False):
         if onnx_name:
-            inputs[tensor.name] = np.asarray(value)
+            inputs[tensor.name] = np.asarray(next(values))
     attrs = default_attrs(spec)
+    counter = spec.derived_attribute("output_count")
+    if counter is not None:  # the outputs up to the node's last used one, as the rewrite sets it
+        attrs[counter.name] = max((i + 1 for i, o in enumerate(node.output) if o), default=1)
     for attribute in node.attribute:
         value = helper.get_attribute_value(attribute)
         attrs[attribute.name] = value.decode() if isinstance(value, bytes) else value
@@ -88,6 +93,8 @@ def _unsupported(spec: OpSpec, node: Any, opset: int, inputs: dict[str, np.ndarr
     if len(node.input) > len(spec.inputs):
         return f"{len(node.input)} inputs, the spec has {len(spec.inputs)}"
     used = len([o for o in node.output if o])
+    if spec.derived_attribute("output_count") is not None and "" in node.output[:used]:
+        return "the node leaves an output before its last used one unnamed (its expected values are not stored)"
     required = len([t for t in spec.outputs if not t.optional])
     if not required <= used <= len(spec.outputs):
         return f"the node has {used} outputs; {spec.plugin.name} replaces nodes with {required}..{len(spec.outputs)}"
@@ -95,6 +102,12 @@ def _unsupported(spec: OpSpec, node: Any, opset: int, inputs: dict[str, np.ndarr
     for name in attrs:
         if name not in known and name not in {a.name for a in spec.attributes}:
             return f"attribute {name!r} is not supported by {spec.plugin.name}"
+    missing = [a.name for a in spec.onnx_attributes if a.required and a.name not in attrs]
+    if missing:
+        return f"attribute {missing[0]!r} is absent; {spec.plugin.name} requires it"
+    broken = spec_value_problems(spec, {k: v for k, v in attrs.items() if k in known})
+    if broken:
+        return f"{broken[0]} ({spec.plugin.name} leaves such nodes alone)"
     for tensor in spec.inputs:
         if tensor.name in inputs and str(inputs[tensor.name].dtype) not in spec.dtypes_of(tensor):
             dtype = inputs[tensor.name].dtype

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.parity.attention_inputs import group_query_attention_inputs
 from trtplug.protolib.axes import AXIS_ABSENT
 
 Generator = Callable[[dict[str, tuple[int, ...]], dict[str, Any], np.random.Generator], dict[str, np.ndarray]]
@@ -138,8 +139,22 @@ def matmul_nbits_weights(
     return out
 
 
+def signed_near_one(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """x = +-(1 + 0.02 z), random signs: running sums stay near sqrt(length) and running products
+    near 1 in magnitude over 100000 elements (normal draws would overflow or vanish a product within
+    a few hundred), so scans of every length compare finite values. Integer runs truncate these to
+    -1, 0 and 1."""
+    shape = shapes["x"]
+    signs = rng.choice(np.array([-1.0, 1.0], np.float32), shape)
+    return {"x": (signs * (1 + 0.02 * rng.standard_normal(shape))).astype(np.float32)}
+
+
 GENERATORS: dict[str, Generator] = {
     "matmul_nbits_weights": matmul_nbits_weights,
+    "signed_near_one": signed_near_one,
+    "group_query_attention_inputs": group_query_attention_inputs,
     "max_pool_outputs": max_pool_outputs,
     "scatter_elements_indices": scatter_elements_indices,
     "scatter_nd_indices": scatter_nd_indices,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache, lru_cache
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from trtplug.parity.cases import Case, present
+from trtplug.parity.cases import Case
 from trtplug.project_modules import import_builtin, load_project_module
+from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, numpy_dtype, to_bfloat16, to_device, to_host, upcast
 from trtplug.registry import builtin_plugins_dir
 from trtplug.shape_rules import apply_rule, is_value_dependent
 from trtplug.spec import OpSpec
@@ -51,15 +53,33 @@ def output_specs(
                 raise ValueError(f"output {t.name!r} has a value-dependent shape; pass the reference's shapes")
             shape = tuple(known[i])
         else:
-            shape = apply_rule(t.shape, case.shapes)
+            shape = apply_rule(t.shape, case.shapes, case.attrs)
         specs.append((t.name, shape, by_constraint.get(t.type, t.type)))
     return specs
 
 
+def folded_case(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> Case:
+    """`case` as the rewrite hands it to the plugin: each present constant input with a spec
+    `fold_into` becomes that attribute, converted as the rewrite converts it (float32 floats,
+    int32 ints); the implementations then receive the plugin's inputs only."""
+    folded = [t for t in spec.inputs if t.fold_into is not None and t.name in inputs]
+    if not folded:
+        return case
+    from trtplug.graph_rewrites.attributes import convert
+
+    kinds = {a.name: a.type for a in spec.attributes}
+    values = {t.fold_into: convert(t.fold_into, kinds[t.fold_into], np.asarray(inputs[t.name])) for t in folded}
+    shapes = {k: v for k, v in case.shapes.items() if k not in {t.name for t in folded}}
+    return dataclasses.replace(case, shapes=shapes, attrs={**case.attrs, **values})
+
+
 def poisoned(xp: ModuleType, shape: tuple[int, ...], dtype: str) -> Any:
-    """An output buffer every element of which fails comparison unless overwritten."""
-    if dtype.startswith("float"):
-        return xp.full(shape, xp.nan, dtype=dtype)
+    """An output buffer every element of which fails comparison unless overwritten (bf16 on a GPU:
+    a Bf16Device of NaN bits)."""
+    if dtype == BFLOAT16 and xp is not np:
+        return Bf16Device.poisoned(xp, shape)
+    if dtype.startswith(("float", "bfloat")):
+        return xp.full(shape, np.nan, dtype=numpy_dtype(dtype))
     if dtype == "bool":
         return xp.ones(shape, dtype=bool)  # no value is invalid for bool: ones at least catch unwritten False
     return xp.full(shape, np.iinfo(dtype).min + 7, dtype=dtype)
@@ -89,6 +109,7 @@ class Impl:
     name = ""
     on_gpu = False
     accepts_strided = False  # runs the "strided" case (non-contiguous inputs and outputs)
+    computes_in_float32 = False  # a prototype: bf16 inputs come upcast, its float32 outputs get rounded
     runs_huge = False  # runs the past-2**31-elements case
 
     @property
@@ -118,18 +139,28 @@ class Impl:
         known_shapes: list[tuple[int, ...]] | None = None,
     ) -> list[np.ndarray]:
         xp = self.xp()
-        ins = [None if t is None else xp.asarray(inputs[t.name]) for t in present(spec, case)]
+        upcast_bf16 = dtype == BFLOAT16 and self.computes_in_float32
+        case = folded_case(spec, case, inputs)
+        ins = [self.device_input(xp, inputs[t.name]) if t.name in case.shapes else None for t in spec.plugin_inputs]
         while ins and ins[-1] is None:
             ins.pop()
-        outs = [poisoned(xp, shape, dt) for _, shape, dt in output_specs(spec, case, dtype, known_shapes)]
+        specs = output_specs(spec, case, dtype, known_shapes)
+        shapes, dtypes = [shape for _, shape, _ in specs], [dt for _, _, dt in specs]
+        buffer_dtypes = ["float32" if upcast_bf16 and dt == BFLOAT16 else dt for dt in dtypes]
+        outs = [poisoned(xp, shape, dt) for shape, dt in zip(shapes, buffer_dtypes, strict=True)]
         if case.strided:
             ins = [None if a is None else strided_copy(xp, a) for a in ins]
             outs = [strided_copy(xp, o) for o in outs]
         self.run_case(spec, case, ins, outs)
         if self.on_gpu:
             xp.cuda.get_current_stream().synchronize()
-            return [xp.asnumpy(o) for o in outs]
-        return outs
+        hosted = [to_host(xp, o) for o in outs]
+        return [to_bfloat16(o) if b != dt else o for o, b, dt in zip(hosted, buffer_dtypes, dtypes, strict=True)]
+
+    def device_input(self, xp: ModuleType, host: np.ndarray) -> Any:
+        """An input as this implementation takes it: bf16 upcast to float32 for a prototype, a
+        Bf16Device for a GPU launcher/plugin, anything else on xp's device."""
+        return to_device(xp, upcast(np, host) if self.computes_in_float32 else host)
 
     def run_case(self, spec: OpSpec, case: Case, ins: list[Any], outs: list[Any]) -> None:
         """Fills `outs` from `ins`; most implementations need only the case's attributes."""

@@ -6,6 +6,8 @@ cuda    the CUDA launcher through trtplug._native (the kernel the IPluginV3 plug
 plugin  the IPluginV3 plugin from libtrtplug_plugins.so, driven by the plugin host: created from
         fields as the ONNX parser passes them, serialized and re-created for the runtime phase,
         then configured and enqueued as TensorRT does
+protoplugin  the same prototype through the generic Python TensorRT plugin (trtplug.protoplugin),
+        enqueued on device pointers and descriptors as TensorRT enqueues it
 tensorrt  an engine built by TensorRT from a one-node plugin model (trtplug/parity/tensorrt_impl.py)
 """
 
@@ -18,7 +20,9 @@ from typing import Any
 
 from trtplug import native
 from trtplug.parity.impl_base import Impl, output_specs, poisoned, pyplugin_module
+from trtplug.parity.protoplugin_impl import ProtoPluginImpl
 from trtplug.parity.tensorrt_impl import TensorRTImpl
+from trtplug.protolib.dtypes import storage
 from trtplug.spec import OpSpec
 
 __all__ = ["IMPLS", "Impl", "output_specs", "poisoned", "pyplugin_module"]
@@ -26,6 +30,7 @@ __all__ = ["IMPLS", "Impl", "output_specs", "poisoned", "pyplugin_module"]
 
 class PrototypeImpl(Impl):
     accepts_strided = True
+    computes_in_float32 = True
 
     def __init__(self, name: str, on_gpu: bool) -> None:
         self.name, self.on_gpu = name, on_gpu
@@ -89,7 +94,7 @@ class PluginImpl(Impl):
         runtime = built.round_trip()  # what TensorRT runs after deserializing an engine
         # Shape inputs reach a plugin as values at shape time only (addPluginV3's shapeInputs), never in
         # enqueue; a spec data_copy input comes again as a device tensor after the others, as the rewrite passes it.
-        tensors = list(zip(spec.inputs, _fill_absent(self.xp(), spec, ins), strict=False))
+        tensors = list(zip(spec.plugin_inputs, fill_absent(self.xp(), spec, ins), strict=False))
         regular = [i for t, i in tensors if not t.shape_input] + [i for t, i in tensors if t.data_copy]
         stream = self.xp().cuda.get_current_stream()
         shape_values = [[int(v) for v in self.xp().asnumpy(i).ravel()] for t, i in tensors if t.shape_input] or None
@@ -113,17 +118,18 @@ def run_bounded(
         if tuple(shape) != tuple(out.shape):
             got = tuple(shape)
             raise RuntimeError(f"output {tensor.name!r}: the size tensors give shape {got}, expected {out.shape}")
-        out[...] = buffer.ravel()[: out.size].reshape(out.shape)  # packed at the front, as TensorRT reads it
+        packed = storage(buffer).ravel()[: out.size].reshape(out.shape)  # at the front, as TensorRT reads it
+        storage(out)[...] = packed
 
 
-def _fill_absent(xp: ModuleType, spec: OpSpec, ins: list[Any]) -> list[Any]:
+def fill_absent(xp: ModuleType, spec: OpSpec, ins: list[Any]) -> list[Any]:
     """Plugin inputs: an absent optional input before a present one becomes an empty tensor of its
     type (the plugin's "absent" convention, and the rewrite's stand-in; trailing absent ones are
     already left out)."""
-    dtypes = {t.type: i.dtype for t, i in zip(spec.inputs, ins, strict=False) if i is not None}
+    dtypes = {t.type: str(i.dtype) for t, i in zip(spec.plugin_inputs, ins, strict=False) if i is not None}
     return [
-        i if i is not None else xp.empty((0,), dtype=dtypes.get(t.type, spec.dtypes_of(t)[0]))
-        for t, i in zip(spec.inputs, ins, strict=False)
+        i if i is not None else poisoned(xp, (0,), dtypes.get(t.type, spec.dtypes_of(t)[0]))
+        for t, i in zip(spec.plugin_inputs, ins, strict=False)
     ]
 
 
@@ -132,5 +138,6 @@ IMPLS: dict[str, Impl] = {
     "cupy": PrototypeImpl("cupy", on_gpu=True),
     "cuda": CudaImpl(),
     "plugin": PluginImpl(),
+    "protoplugin": ProtoPluginImpl(),
     "tensorrt": TensorRTImpl(),
 }

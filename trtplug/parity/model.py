@@ -78,7 +78,7 @@ def _output_shapes(spec: OpSpec, inputs: list[Any], shapes: dict, attrs: dict[st
     """Output shapes by the spec's rules; rules that depend on input values or attributes
     ("dynamic:") ask the prototype's `output_shapes(inputs, attrs)`."""
     if not any(is_value_dependent(t.shape) for t in spec.outputs):
-        return [apply_rule(t.shape, shapes) for t in spec.outputs]
+        return [apply_rule(t.shape, shapes, attrs) for t in spec.outputs]
     prototype = pyplugin_module(spec)
     if not hasattr(prototype, "output_shapes"):
         raise TrtplugError(f"{spec.key}: value-dependent output shapes need output_shapes() in its prototype")
@@ -89,8 +89,9 @@ def plugin_specs(model: onnx.ModelProto, registry: Registry, impl: Impl) -> dict
     """(domain, op_type) -> spec of every plugin op the rewritten model uses, subgraphs included;
     raises when `impl` cannot run one of them."""
     from trtplug.graph_rewrites.plugin_node import plugin_domain as domain_of
+    from trtplug.protoplugin.plugin import NAMESPACE as PROTOTYPES
 
-    by_op = {(domain_of(s), s.plugin.name): s for s in registry}
+    by_op = {(domain, s.plugin.name): s for s in registry for domain in (domain_of(s), PROTOTYPES)}
     used = {}
     for _, node in iter_nodes(model.graph):
         spec = by_op.get((node.domain, node.op_type))

@@ -1,5 +1,5 @@
 """Independent references: the ONNX op the plugin replaces, run by ONNX Runtime (CPU) or
-onnx.reference, in float32 (fp16 inputs upcast: fp16 results are judged against fp32 math).
+onnx.reference, in float32 (fp16 and bf16 inputs upcast: their results are judged against fp32 math).
 Ops neither has (CUDA-only contrib ops) use kind "numpy": plugins/<key>/reference.py defines
 `reference(inputs: dict[str, np.ndarray], attrs: dict) -> list[np.ndarray]`, written from the
 op's documentation in float64 and independent of the prototype.
@@ -20,6 +20,7 @@ from onnx import helper
 from trtplug.errors import TrtplugError
 from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case
+from trtplug.protolib.dtypes import BF16
 from trtplug.spec import OpSpec
 
 _ATTR_MAKERS = {"int": int, "ints": list, "float": float, "floats": list, "string": str}
@@ -75,7 +76,7 @@ def _output_type(spec: OpSpec, kind: str, inputs: dict[str, np.ndarray]) -> int:
 
 
 def _upcast(array: np.ndarray) -> np.ndarray:
-    return array.astype(np.float32) if array.dtype == np.float16 else array
+    return array.astype(np.float32) if array.dtype in (np.float16, BF16) else array
 
 
 def numpy_reference_path(spec: OpSpec) -> Path:

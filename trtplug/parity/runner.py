@@ -15,6 +15,7 @@ from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.conformance import conformance_cases
 from trtplug.parity.impls import IMPLS
 from trtplug.parity.reference import reference_unavailable, run_reference
+from trtplug.protolib.dtypes import numpy_dtype
 from trtplug.spec import OpSpec
 
 
@@ -66,8 +67,9 @@ def _prepare_uncached(
     # and so do integer values of an input that also takes floats (MatMulNBits' packed zero points).
     floating_run = dtype.startswith(("float", "bfloat"))
     run_typed = {t.name for t in spec.inputs if dtype in spec.dtypes_of(t)}
+    rounded = numpy_dtype(dtype)  # bf16: ml_dtypes.bfloat16, rounded to nearest even
     inputs = {
-        k: v.astype(dtype) if k in run_typed and not (floating_run and v.dtype.kind in "iu") else v
+        k: v.astype(rounded) if k in run_typed and not (floating_run and v.dtype.kind in "iu") else v
         for k, v in make_inputs(spec, case, seed).items()
     }
     return inputs, run_reference(spec, case, _checked_rows(spec, case, inputs))

@@ -15,6 +15,7 @@ from trtplug import native
 from trtplug.parity.cases import Case
 from trtplug.parity.impl_base import Impl
 from trtplug.parity.reference import one_node_model
+from trtplug.protolib.dtypes import storage, to_host
 from trtplug.spec import OpSpec
 
 
@@ -60,7 +61,7 @@ class TensorRTImpl(Impl):
         trt, _ = _tensorrt()
         xp = self.xp()
         given = {t.name: a for t, a in zip(spec.inputs, ins, strict=False) if a is not None}
-        model, input_names = plugin_model(spec, case, {k: xp.asnumpy(v) for k, v in given.items()})
+        model, input_names = plugin_model(spec, case, {k: to_host(xp, v) for k, v in given.items()})
         context = _build_engine(trt, model).create_execution_context()
         out_names = [t.name for t in spec.outputs[: len(outs)]]
         keep = []  # zero-size tensors still need a valid address
@@ -68,6 +69,7 @@ class TensorRTImpl(Impl):
         allocators = {n: _output_allocator(trt, xp) for n in out_names} if spec.size_tensors else {}
         bound += [] if allocators else list(zip(out_names, outs, strict=True))
         for name, array in bound:
+            array = storage(array)  # bf16: the uint16 bits (the engine's tensor types say bf16)
             buffer = array if array.size else xp.empty(1, dtype=array.dtype)
             keep.append(buffer)
             context.set_tensor_address(name, buffer.data.ptr)
@@ -101,6 +103,7 @@ def _output_allocator(trt: ModuleType, xp: ModuleType) -> Any:
             if self.shape != tuple(out.shape):
                 raise RuntimeError(f"output {name!r}: TensorRT reports shape {self.shape}, expected {out.shape}")
             if out.size:  # an empty output may never have been allocated
+                out = storage(out)
                 out[...] = self.buffer[: out.nbytes].view(out.dtype).reshape(out.shape)
 
     return OutputAllocator()

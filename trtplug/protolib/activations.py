@@ -31,6 +31,17 @@ _ERFC_COEFFS = (
 )
 
 
+def with_cuda(expr: str, **params: float) -> Callable[[Activation], Activation]:
+    """Attaches the activation's CUDA C expression of float `v` (and named float parameters):
+    the GPU fast path (trtplug/protolib/gpu_kernels.py) computes the same formula in one kernel."""
+
+    def attach(activation: Activation) -> Activation:
+        activation.cuda, activation.params = expr, params  # type: ignore[attr-defined]
+        return activation
+
+    return attach
+
+
 def erfc(xp: ModuleType, x: Any) -> Any:
     z = xp.abs(x)
     t = 1.0 / (1.0 + 0.5 * z)
@@ -41,15 +52,18 @@ def erfc(xp: ModuleType, x: Any) -> Any:
     return xp.where(x >= 0, tail, 2.0 - tail)
 
 
+@with_cuda("v")
 def identity(xp: ModuleType, v: Any) -> Any:
     return v
 
 
+@with_cuda("0.5f * v * erfcf(-0.70710678118654752f * v)")
 def gelu_erf(xp: ModuleType, v: Any) -> Any:
     """0.5 v (1 + erf(v / sqrt 2)) as 0.5 v erfc(-v / sqrt 2): no cancellation for v << 0."""
     return 0.5 * v * erfc(xp, -SQRT_HALF * v)
 
 
+@with_cuda("0.5f * v * (1.0f + tanhf(0.79788456080286536f * v * (1.0f + 0.044715f * v * v)))")
 def gelu_tanh(xp: ModuleType, v: Any) -> Any:
     return 0.5 * v * (1.0 + xp.tanh(SQRT_2_OVER_PI * v * (1.0 + 0.044715 * v * v)))
 
@@ -57,6 +71,7 @@ def gelu_tanh(xp: ModuleType, v: Any) -> Any:
 def quick_gelu(alpha: float) -> Activation:
     """v * sigmoid(alpha v), via tanh so large |alpha v| cannot overflow exp."""
 
+    @with_cuda("v * (0.5f + 0.5f * tanhf((0.5f * alpha) * v))", alpha=alpha)
     def activation(xp: ModuleType, v: Any) -> Any:
         return v * (0.5 + 0.5 * xp.tanh((0.5 * alpha) * v))
 
@@ -65,6 +80,13 @@ def quick_gelu(alpha: float) -> Activation:
 
 def bias_activation(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], activation: Activation) -> None:
     """outputs[0] = activation(X + bias) + skip; inputs are (X[, bias[, skip]]), bias/skip may be None."""
+    from trtplug.protolib import gpu_kernels
+
+    bias = inputs[1] if len(inputs) > 1 else None
+    skip = inputs[2] if len(inputs) > 2 else None
+    if gpu_kernels.is_cupy(xp) and hasattr(activation, "cuda"):
+        gpu_kernels.bias_activation(inputs[0], bias, skip, outputs[0], activation.cuda, activation.params)
+        return
     v = inputs[0].astype(xp.float32)
     if len(inputs) > 1 and inputs[1] is not None:
         v = v + inputs[1].astype(xp.float32)

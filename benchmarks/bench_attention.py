@@ -1,0 +1,136 @@
+"""Attention speed on the GPU machine: trtplug's attention core (through the GroupQueryAttention
+launcher, the kernel the plugin runs) against torch's scaled_dot_product_attention with its
+fastest backend, measured in the same run.
+
+- prefill: batch 4 x 32 query heads x 4096 tokens x head 128, causal, GQA 32/8 and 32/32 (the
+  launcher is causal: GroupQueryAttention has no bidirectional form here); TFLOP/s counts the
+  causal half of the 4 B N S^2 H multiply-adds, and the ratio is torch time / trtplug time.
+- decode: one new token onto a cache of 8k/16k/32k rows (batch 4, GQA 32/8, head 128); GB/s over
+  the K/V bytes read, as a fraction of a device-to-device copy measured here. The launcher also
+  writes the grown present cache (the op's contract: another pass over the same bytes), so the
+  attention kernel alone is timed too, with the cache append excluded by difference.
+
+    python benchmarks/bench_attention.py [--dtype float16|bfloat16] [--reps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from trtplug import native
+
+BATCH, HEADS, HEAD = 4, 32, 128
+
+
+def time_ms(fn: Callable[[], object], reps: int) -> float:
+    for _ in range(3):
+        fn()
+    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    torch.cuda.synchronize()
+    start.record()
+    for _ in range(reps):
+        fn()
+    stop.record()
+    torch.cuda.synchronize()
+    return start.elapsed_time(stop) / reps
+
+
+def copy_gbs(reps: int) -> float:
+    src = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
+    dst = torch.empty_like(src)
+    ms = time_ms(lambda: dst.copy_(src), reps)
+    return 2 * src.numel() / ms / 1e6
+
+
+def fastest_sdpa(q, k, v, causal: bool, reps: int) -> tuple[float, str]:
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    best = (float("inf"), "none")
+    for backend in (SDPBackend.FLASH_ATTENTION, SDPBackend.CUDNN_ATTENTION, SDPBackend.EFFICIENT_ATTENTION):
+        try:
+            with sdpa_kernel(backend):
+                ms = time_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True), reps)
+        except RuntimeError:
+            continue
+        best = min(best, (ms, backend.name))
+    return best
+
+
+def gqa_call(ext, dtype, seq: int, kv_heads: int, past: int):
+    """The launcher on separate q/k/v with a past of `past` rows; returns a zero-argument runner."""
+    dev = "cuda"
+    q = torch.randn(BATCH, seq, HEADS * HEAD, dtype=dtype, device=dev)
+    k = torch.randn(BATCH, seq, kv_heads * HEAD, dtype=dtype, device=dev)
+    v = torch.randn_like(k)
+    past_k = torch.randn(BATCH, kv_heads, past, HEAD, dtype=dtype, device=dev)
+    past_v = torch.randn_like(past_k)
+    total = past + seq
+    seqlens = torch.full((BATCH,), total - 1, dtype=torch.int32, device=dev)
+    total_t = torch.tensor(total, dtype=torch.int32, device=dev)
+    out = torch.empty_like(q)
+    present = [torch.empty(BATCH, kv_heads, total, HEAD, dtype=dtype, device=dev) for _ in range(2)]
+    attrs = {"num_heads": HEADS, "kv_num_heads": kv_heads}
+    stream = torch.cuda.current_stream()
+    ins = [q, k, v, past_k, past_v, seqlens, total_t]
+    return lambda: ext.group_query_attention(ins, [out, *present], attrs, stream), (q, k, v, past_k, past_v)
+
+
+def heads_first(x, heads):
+    return x.view(BATCH, -1, heads, HEAD).transpose(1, 2)
+
+
+def prefill(ext, dtype, kv_heads: int, reps: int) -> None:
+    seq = 4096
+    run, (q, k, v, _, _) = gqa_call(ext, dtype, seq, kv_heads, 0)
+    ours = time_ms(run, reps)
+    torch_ms, backend = fastest_sdpa(
+        heads_first(q, HEADS), heads_first(k, kv_heads), heads_first(v, kv_heads), True, reps
+    )
+    flops = 4 * BATCH * HEADS * seq * seq * HEAD / 2
+    print(
+        f"prefill causal GQA {HEADS}/{kv_heads} S={seq}: trtplug {ours:.3f} ms {flops / ours / 1e9:.1f} TFLOP/s | "
+        f"torch[{backend}] {torch_ms:.3f} ms {flops / torch_ms / 1e9:.1f} TFLOP/s | ratio {torch_ms / ours:.2f}x"
+    )
+
+
+def decode(ext, dtype, past: int, copy: float, reps: int) -> None:
+    kv_heads = 8
+    run, (q, k, v, past_k, past_v) = gqa_call(ext, dtype, 1, kv_heads, past)
+    ours = time_ms(run, reps)
+    cache = torch.cat([past_k, heads_first(k, kv_heads)], 2), torch.cat([past_v, heads_first(v, kv_heads)], 2)
+    copies = [torch.empty_like(c) for c in cache]
+    append_ms = time_ms(lambda: [d.copy_(c) for d, c in zip(copies, cache, strict=True)], reps)  # the append's traffic
+    torch_ms, backend = fastest_sdpa(heads_first(q, HEADS), cache[0], cache[1], False, reps)
+    kv_bytes = 2 * BATCH * kv_heads * (past + 1) * HEAD * q.element_size()
+    kernel_ms = max(ours - append_ms, 1e-6)
+    gbs = kv_bytes / kernel_ms / 1e6
+    print(
+        f"decode GQA {HEADS}/{kv_heads} KV={past}: op {ours:.3f} ms (incl. cache append ~{append_ms:.3f} ms) | "
+        f"attention ~{kernel_ms:.3f} ms {gbs:.0f} GB/s = {gbs / copy:.2f} of copy | "
+        f"torch[{backend}] {torch_ms:.3f} ms {kv_bytes / torch_ms / 1e6:.0f} GB/s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dtype", default="float16", choices=["float16", "bfloat16"])
+    parser.add_argument("--reps", type=int, default=20)
+    args = parser.parse_args()
+    ext = native.native_module()
+    if ext is None or "group_query_attention" not in ext.ops:
+        raise SystemExit("trtplug._native with group_query_attention is not built (bash scripts/setup.sh)")
+    dtype = getattr(torch, args.dtype)
+    copy = copy_gbs(args.reps)
+    print(f"{torch.cuda.get_device_name()}: device copy {copy:.0f} GB/s, {args.dtype}")
+    for kv_heads in (8, 32):
+        prefill(ext, dtype, kv_heads, args.reps)
+    for past in (8192, 16384, 32768):
+        decode(ext, dtype, past, copy, args.reps)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+// The attention core (attention_core.h): checks, the split-KV plan and the launch of the tiled
+// kernel (attention_kernels.cuh), plus the combine pass when the keys are split across blocks.
+#include "common/attention_core.h"
+#include "common/attention_kernels.cuh"
+#include "common/attention_mma.cuh"
+#include "common/dtype_dispatch.cuh"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace trtplug
+{
+namespace
+{
+
+using attention::kMaxDim;
+using attention::kThreads;
+using attention::kWarps;
+
+//! Blocks that fill an H100/H200 about twice over; fewer blocks than this split the keys.
+constexpr int64_t kTargetBlocks = 264;
+constexpr int32_t kMaxSplits = 64;
+constexpr int32_t kMinKeysPerSplit = 256;
+
+int64_t rowTiles(AttentionProblem const& p) noexcept
+{
+    int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
+    return (rows + kWarps - 1) / kWarps;
+}
+
+//! How many blocks share one row tile's keys: a pure function of the problem, so that the
+//! workspace size asked at build time matches the launch.
+int32_t splitCount(AttentionProblem const& p) noexcept
+{
+    int64_t const blocks = rowTiles(p) * p.kvHeads * p.batch;
+    if (blocks == 0 || blocks >= kTargetBlocks / 2)
+    {
+        return 1;
+    }
+    int64_t byKeys = (p.kvLen + kMinKeysPerSplit - 1) / kMinKeysPerSplit;
+    int64_t byGrid = (kTargetBlocks + blocks - 1) / blocks;
+    int64_t const s = std::min<int64_t>(std::min(byKeys, byGrid), kMaxSplits);
+    return static_cast<int32_t>(std::max<int64_t>(s, 1));
+}
+
+bool isAttentionType(DType t) noexcept
+{
+    return t == DType::kFLOAT32 || t == DType::kFLOAT16 || t == DType::kBFLOAT16;
+}
+
+int64_t partialRows(AttentionProblem const& p) noexcept
+{
+    return static_cast<int64_t>(p.batch) * p.qHeads * p.qLen;
+}
+
+template <typename T, int kPer>
+cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
+{
+    attention::Partials part{};
+    part.splits = splitCount(p);
+    if (part.splits > 1)
+    {
+        int64_t const slots = partialRows(p) * part.splits;
+        part.stats = static_cast<float*>(workspace);
+        part.acc = part.stats + 2 * slots;
+    }
+    dim3 const grid(static_cast<unsigned>(rowTiles(p) * part.splits), static_cast<unsigned>(p.kvHeads),
+        static_cast<unsigned>(p.batch));
+    attention::attentionTileKernel<T, kPer><<<grid, kThreads, 0, stream>>>(p, part);
+    if (part.splits > 1)
+    {
+        auto const blocks = static_cast<unsigned>((partialRows(p) + kWarps - 1) / kWarps);
+        attention::attentionCombineKernel<T, kPer><<<blocks, kThreads, 0, stream>>>(p, part);
+    }
+    return cudaGetLastError();
+}
+
+//! Query rows from which the tensor-core tiles beat the generic kernel (decode stays split-KV).
+constexpr int32_t kMmaMinRows = 32;
+
+//! The tensor-core prefill path applies: 16-bit types on sm_80+, equal head sizes 16..128 in
+//! steps of 16, enough query rows, contiguous last axes (all views have them).
+template <typename T>
+bool mmaApplies(AttentionProblem const& p) noexcept
+{
+    if (p.qLen < kMmaMinRows || p.headDim != p.vHeadDim || p.headDim % 16 != 0
+        || p.headDim > attention::kMmaMaxDim)
+    {
+        return false;
+    }
+    int device = 0;
+    int major = 0;
+    return cudaGetDevice(&device) == cudaSuccess
+        && cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) == cudaSuccess && major >= 8;
+}
+
+template <typename T>
+cudaError_t launchMma(AttentionProblem const& p, cudaStream_t stream) noexcept
+{
+    size_t const shared = attention::mmaSharedBytes(p.headDim);
+    cudaError_t const err = cudaFuncSetAttribute(
+        attention::attentionMmaKernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared));
+    if (err != cudaSuccess)
+    {
+        return err;
+    }
+    dim3 const grid(static_cast<unsigned>((p.qLen + attention::kMmaRows - 1) / attention::kMmaRows),
+        static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
+    attention::attentionMmaKernel<T><<<grid, attention::kMmaThreads, shared, stream>>>(p);
+    return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
+{
+    if constexpr (!std::is_same<T, float>::value)
+    {
+        if (mmaApplies<T>(p))
+        {
+            return launchMma<T>(p, stream);
+        }
+    }
+    int32_t const dim = std::max(p.headDim, p.vHeadDim);
+    if (dim <= 64)
+    {
+        return launchTyped<T, 2>(p, workspace, stream);
+    }
+    if (dim <= 128)
+    {
+        return launchTyped<T, 4>(p, workspace, stream);
+    }
+    if (dim <= 192)
+    {
+        return launchTyped<T, 6>(p, workspace, stream);
+    }
+    return launchTyped<T, 8>(p, workspace, stream);
+}
+
+bool viewMissing(void const* data, int64_t elements) noexcept
+{
+    return elements > 0 && data == nullptr;
+}
+
+} // namespace
+
+char const* attentionProblemError(AttentionProblem const& p) noexcept
+{
+    if (!isAttentionType(p.dtype))
+    {
+        return "attention takes float32, float16 or bfloat16";
+    }
+    if (p.batch < 0 || p.qLen < 0 || p.kvLen < 0 || p.qHeads < 1 || p.kvHeads < 1)
+    {
+        return "attention needs batch, qLen, kvLen >= 0 and at least one query and one key/value head";
+    }
+    if (p.qHeads % p.kvHeads != 0)
+    {
+        return "the number of query heads must be a multiple of the number of key/value heads";
+    }
+    if (p.headDim < 1 || p.headDim > kMaxDim || p.vHeadDim < 1 || p.vHeadDim > kMaxDim)
+    {
+        return "attention head sizes must be 1..256";
+    }
+    if (p.bias.data && p.bias.dtype != DType::kFLOAT32 && p.bias.dtype != p.dtype)
+    {
+        return "the attention bias must be float32 or the problem's dtype";
+    }
+    if (p.qHeads > 65535 || p.batch > 65535)
+    {
+        return "attention takes at most 65535 batches and heads";
+    }
+    int64_t const rows = partialRows(p);
+    int64_t const keys = static_cast<int64_t>(p.batch) * p.kvHeads * p.kvLen;
+    if (viewMissing(p.q.data, rows) || viewMissing(p.out.data, rows) || viewMissing(p.k.data, keys)
+        || viewMissing(p.v.data, keys))
+    {
+        return "attention views are missing their data";
+    }
+    return nullptr;
+}
+
+size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
+{
+    if (attentionProblemError(p) != nullptr)
+    {
+        return 0;
+    }
+    int32_t const splits = splitCount(p);
+    if (splits <= 1)
+    {
+        return 0;
+    }
+    auto const slots = static_cast<size_t>(partialRows(p)) * static_cast<size_t>(splits);
+    return slots * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
+}
+
+size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
+{
+    if (attentionProblemError(p) != nullptr)
+    {
+        return 0;
+    }
+    // Keys are split only while the grid has fewer than kTargetBlocks / 2 blocks of kWarps rows.
+    auto const rows = static_cast<size_t>(std::min<int64_t>(partialRows(p), kTargetBlocks / 2 * kWarps));
+    size_t const bound = rows * kMaxSplits * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
+    return std::max(bound, attentionWorkspaceSize(p));
+}
+
+cudaError_t launchAttention(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
+{
+    if (attentionProblemError(p) != nullptr)
+    {
+        return cudaErrorInvalidValue;
+    }
+    if (partialRows(p) == 0)
+    {
+        return cudaSuccess;
+    }
+    if (attentionWorkspaceSize(p) > 0 && workspace == nullptr)
+    {
+        return cudaErrorInvalidValue;
+    }
+    return forFloatOrBf16Type(p.dtype, [&](auto t) { return launchForDim<decltype(t)>(p, workspace, stream); });
+}
+
+} // namespace trtplug

@@ -1,0 +1,110 @@
+// The column paths of the scan kernel (cumulative.cu): one thread per (outer, inner) column, and
+// few long columns split over a block's warps.
+#pragma once
+
+#include "cumulative/scan_types.cuh"
+#include "cumulative/cumulative.h"
+
+namespace trtplug
+{
+namespace cumulative_detail
+{
+
+//! Walks along one column from element `from` to `to` (logical order) starting from the running
+//! value `acc`, kUnroll loads in flight before their dependent accumulations; returns the new acc.
+//! `start` is the column's first element in scan order, `step` the signed distance between two.
+template <typename T, typename Op, bool kWrite>
+__device__ typename ScanType<T>::Acc walkColumn(T const* x, T* y, int64_t start, int64_t step, int64_t from,
+    int64_t to, typename ScanType<T>::Acc acc, bool exclusive)
+{
+    using Acc = typename ScanType<T>::Acc;
+    constexpr int kUnroll = sizeof(T) > 4 ? kColumnUnroll / 2 : kColumnUnroll;
+    for (int64_t j0 = from; j0 < to; j0 += kUnroll)
+    {
+        Acc v[kUnroll];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u)
+        {
+            v[u] = j0 + u < to ? ScanType<T>::widen(x[start + (j0 + u) * step]) : Op::template identity<Acc>();
+        }
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u)
+        {
+            Acc const next = Op()(acc, v[u]);
+            if (kWrite && j0 + u < to)
+            {
+                y[start + (j0 + u) * step] = ScanType<T>::narrow(exclusive ? acc : next);
+            }
+            acc = next;
+        }
+    }
+    return acc;
+}
+
+//! Column c's first element in scan order (its last one when reversed).
+__device__ inline int64_t columnStart(ScanGeometry const& g, int64_t c, bool reverse)
+{
+    int64_t const outer = c / g.inner;
+    return outer * g.length * g.inner + (c - outer * g.inner) + (reverse ? (g.length - 1) * g.inner : 0);
+}
+
+//! One thread per (outer, inner) column, columns `first`, `first + stride`, ...
+template <typename T, typename Op>
+__device__ void scanColumns(
+    T const* x, T* y, ScanGeometry const& g, ScanOptions const& o, int64_t first, int64_t stride)
+{
+    int64_t const columns = g.outer * g.inner;
+    int64_t const step = o.reverse ? -g.inner : g.inner;
+    for (int64_t c = first; c < columns; c += stride)
+    {
+        using Acc = typename ScanType<T>::Acc;
+        walkColumn<T, Op, true>(
+            x, y, columnStart(g, c, o.reverse), step, 0, g.length, Op::template identity<Acc>(), o.exclusive);
+    }
+}
+
+//! Few long columns (the plain column path would leave most of the GPU idle): a block takes 32
+//! neighbouring columns (its lanes, coalesced) and splits their length into kWarpsPerBlock
+//! segments (its warps). Each warp reduces its segment, the block shares the segment totals
+//! through `totals` (kWarpsPerBlock x 32 accumulators), and each warp walks its segment again from
+//! the total of the segments before it. Reads x twice: 1.5x a copy's traffic, 8x the parallelism.
+template <typename T, typename Op>
+__device__ void scanColumnSegments(
+    T const* x, T* y, ScanGeometry const& g, ScanOptions const& o, typename ScanType<T>::Acc* totals)
+{
+    using Acc = typename ScanType<T>::Acc;
+    int const lane = static_cast<int>(threadIdx.x % kWarp);
+    int const segment = static_cast<int>(threadIdx.x / kWarp);
+    int64_t const columns = g.outer * g.inner;
+    int64_t const segmentLength = (g.length + kWarpsPerBlock - 1) / kWarpsPerBlock;
+    int64_t const from = segment * segmentLength < g.length ? segment * segmentLength : g.length;
+    int64_t const to = from + segmentLength < g.length ? from + segmentLength : g.length;
+    int64_t const step = o.reverse ? -g.inner : g.inner;
+    // The loop bound is the same for the whole block: every thread reaches each __syncthreads.
+    for (int64_t group = blockIdx.x; group * kWarp < columns; group += gridDim.x)
+    {
+        int64_t const c = group * kWarp + lane;
+        bool const active = c < columns;
+        int64_t const start = active ? columnStart(g, c, o.reverse) : 0;
+        Acc acc = Op::template identity<Acc>();
+        if (active)
+        {
+            acc = walkColumn<T, Op, false>(x, y, start, step, from, to, acc, o.exclusive);
+        }
+        totals[segment * kWarp + lane] = acc;
+        __syncthreads();
+        acc = Op::template identity<Acc>();
+        for (int s = 0; s < segment; ++s)
+        {
+            acc = Op()(acc, totals[s * kWarp + lane]);
+        }
+        if (active)
+        {
+            walkColumn<T, Op, true>(x, y, start, step, from, to, acc, o.exclusive);
+        }
+        __syncthreads(); // totals are read before the next group writes them
+    }
+}
+
+} // namespace cumulative_detail
+} // namespace trtplug

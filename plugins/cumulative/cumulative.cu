@@ -1,0 +1,116 @@
+// CumSum / CumProd kernels. The axis is read on the device (its value never reaches the host), so
+// one kernel takes any axis: it splits x into (outer, length, inner) at that axis and picks
+//  - rows (inner == 1, length >= kRowMin): one warp per row, tiles of 256 elements staged through shared
+//    memory so that global loads and stores are coalesced while each lane scans kItems
+//    consecutive elements; a warp scan of the lane totals and the carry of the earlier tiles
+//    give each element its prefix;
+//  - columns (any other axis, and short rows): one thread per (outer, inner) pair walking the
+//    axis with a stride of `inner`; neighbouring threads read neighbouring addresses, and
+//    kColumnUnroll loads are issued before their dependent accumulations;
+//  - segmented columns (fewer than kSegmentedBelowColumns columns of kSegmentedMinLength or more):
+//    as columns, with each column's length split over a block's 8 warps, reduce then scan;
+//  - segmented rows (few rows, each 8 tiles or longer): a block per row, its 8
+//    warps reduce a segment each, then scan it from the totals of the segments before.
+// Rows and columns read and write each element once (the traffic of a copy); the segmented paths
+// read x twice. Not done: a grid-wide scan of one row (decoupled look-back), so a 1-D scan runs on
+// one block.
+#include "common/dtype_dispatch.cuh"
+#include "common/launch.cuh"
+#include "cumulative/column_scan.cuh"
+#include "cumulative/cumulative.h"
+#include "cumulative/row_scan.cuh"
+#include "cumulative/scan_types.cuh"
+
+#include <cstdint>
+#include <type_traits>
+
+namespace trtplug
+{
+namespace
+{
+
+using namespace cumulative_detail;
+
+template <typename T, typename Op>
+__global__ void __launch_bounds__(kBlockThreads, std::is_same<T, float>::value ? kMinBlocksPerSm : kMinBlocksPerSm - 1)
+    cumulativeKernel(T const* x, T* y, int64_t n, TensorShape shape, void const* axis, bool axis64, ScanOptions o)
+{
+    using Row = WarpRowScan<T, Op>;
+    using Acc = typename ScanType<T>::Acc;
+    static_assert(Row::kStage * sizeof(T) >= kWarp * sizeof(Acc), "column segment totals fit the stage");
+    __shared__ alignas(16) unsigned char staged[kWarpsPerBlock * Row::kStage * sizeof(T)];
+    __shared__ Acc segmentTotals[kWarpsPerBlock]; // row segments' (the stage holds their tiles)
+    int64_t const thread = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    int64_t const threads = static_cast<int64_t>(gridDim.x) * blockDim.x;
+    ScanGeometry g;
+    if (!splitAt(shape, axis, axis64, g))
+    {
+        for (int64_t e = thread; e < n; e += threads)
+        {
+            y[e] = ScanType<T>::invalid();
+        }
+        return;
+    }
+    T* stage = reinterpret_cast<T*>(staged) + (threadIdx.x / kWarp) * Row::kStage;
+    if (g.inner == 1 && g.length >= kWarpsPerBlock * Row::kTile && g.outer * kSegmentedRowsPerBlocks <= gridDim.x)
+    {
+        scanRowSegments<T, Op>(x, y, g, o, stage, segmentTotals);
+        return;
+    }
+    if (g.inner == 1 && g.length >= kRowMin)
+    {
+        // Whole warps take whole rows: `thread / kWarp` is the same for a warp's 32 lanes.
+        for (int64_t r = thread / kWarp; r < g.outer; r += threads / kWarp)
+        {
+            Row::row(x + r * g.length, y + r * g.length, g.length, 0, g.length, Op::template identity<Acc>(), o, stage,
+                static_cast<int>(threadIdx.x % kWarp));
+        }
+        return;
+    }
+    if (g.outer * g.inner < kSegmentedBelowColumns && g.length >= kSegmentedMinLength)
+    {
+        scanColumnSegments<T, Op>(x, y, g, o, reinterpret_cast<Acc*>(staged));
+        return;
+    }
+    scanColumns<T, Op>(x, y, g, o, thread, threads);
+}
+
+template <typename T, typename Op>
+cudaError_t launchTyped(ScanOptions const& o, void const* x, TensorShape const& shape, void const* axis,
+    bool axis64, void* y, cudaStream_t stream) noexcept
+{
+    int64_t const n = shape.volume();
+    cumulativeKernel<T, Op><<<gridFor(n), kBlockThreads, 0, stream>>>(
+        static_cast<T const*>(x), static_cast<T*>(y), n, shape, axis, axis64, o);
+    return cudaGetLastError();
+}
+
+} // namespace
+
+cudaError_t launchCumulative(ScanOptions const& options, DType dtype, void const* x, TensorShape const& shape,
+    void const* axis, DType axisType, void* y, cudaStream_t stream) noexcept
+{
+    if (shape.rank < 1 || shape.rank > TensorShape::kMaxRank
+        || (axisType != DType::kINT32 && axisType != DType::kINT64))
+    {
+        return cudaErrorInvalidValue;
+    }
+    if (shape.volume() == 0)
+    {
+        return cudaSuccess; // nothing to write; the axis is not even read
+    }
+    bool const axis64 = axisType == DType::kINT64;
+    auto launch = [&](auto element) -> cudaError_t {
+        using T = decltype(element);
+        return options.op == ScanOp::kProd ? launchTyped<T, ProdOp>(options, x, shape, axis, axis64, y, stream)
+                                           : launchTyped<T, SumOp>(options, x, shape, axis, axis64, y, stream);
+    };
+    switch (dtype)
+    {
+    case DType::kINT32: return launch(int32_t{});
+    case DType::kINT64: return launch(int64_t{});
+    default: return forFloatOrBf16Type(dtype, launch);
+    }
+}
+
+} // namespace trtplug

@@ -1,0 +1,124 @@
+"""com.microsoft GroupQueryAttention: the rewrite of a GenAI-style decoder layer (shape input,
+data copy, absent key/value), model-level parity for a prefill and the decode step after it,
+nodes left alone for what the plugin does not cover, and the prototype's cache semantics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from tests import gqa_decoder_model as layer
+from trtplug.cli import main
+
+PLUGIN = "TrtplugGroupQueryAttention"
+
+
+@pytest.fixture(scope="module")
+def decoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("gqa") / "decoder.onnx"
+    onnx.save(layer.decoder_layer(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def rewritten(decoder: Path) -> Path:
+    out = decoder.with_name("decoder.plugins.onnx")
+    assert main(["rewrite", str(decoder), "-o", str(out), "--trt-version", "10.16"]) == 0
+    return out
+
+
+def _ort(model: Path, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    return session.run(None, feeds)
+
+
+def test_rewrite_makes_total_sequence_length_a_shape_input(rewritten: Path) -> None:
+    model = onnx.load(rewritten)
+    onnx.checker.check_model(model, full_check=True)
+    (node,) = [n for n in model.graph.node if n.op_type == PLUGIN]
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    assert attrs["tensorrt_plugin_shape_input_indices"] == [6]
+    assert node.input[6] == node.input[-1] == "total_sequence_length"  # the data copy comes last
+    assert attrs["num_heads"] == layer.HEADS and attrs["kv_num_heads"] == layer.KV_HEADS
+    assert attrs["do_rotary"] == 1
+    empties = {i.name for i in model.graph.initializer if 0 in i.dims}
+    assert node.input[1] in empties and node.input[2] in empties  # packed QKV: key/value absent
+    assert not [n for n in model.graph.node if n.domain == "com.microsoft"]
+
+
+def _model_parity(decoder: Path, rewritten: Path, feeds: dict[str, np.ndarray], tmp_path: Path, capsys) -> dict:
+    inputs = tmp_path / "feeds.npz"
+    np.savez(inputs, **feeds)
+    code = main(["parity", "--model", str(decoder), "--rewritten", str(rewritten), "--inputs", str(inputs), "--json"])
+    (result,) = json.loads(capsys.readouterr().out)["results"]
+    assert code == 0, result
+    return result
+
+
+def test_model_parity_prefill_then_decode_step(decoder: Path, rewritten: Path, tmp_path: Path, capsys) -> None:
+    """The prefill (ragged batch, right padding) and the decode step that appends to its cache."""
+    rng = np.random.default_rng(3)
+    prefill = layer.prefill_feeds(rng, [6, 3], seq=6)
+    result = _model_parity(decoder, rewritten, prefill, tmp_path, capsys)
+    assert result["status"] == "pass" and result["plugins"] == [PLUGIN]
+    _, present_key, present_value = _ort(decoder, prefill)
+    step = layer.decode_feeds(rng, prefill["attention_mask"], present_key, present_value)
+    result = _model_parity(decoder, rewritten, step, tmp_path, capsys)
+    assert result["status"] == "pass"
+    _, grown_key, _ = _ort(decoder, step)
+    assert grown_key.shape[2] == present_key.shape[2] + 1  # the cache grew by the new token
+
+
+def _gqa_node_model(**attrs: int) -> onnx.ModelProto:
+    model = layer.decoder_layer()
+    for node in model.graph.node:
+        if node.op_type == "GroupQueryAttention":
+            node.attribute.extend(onnx.helper.make_attribute(k, v) for k, v in attrs.items())
+    return model
+
+
+@pytest.mark.parametrize(("attrs", "reason"), [({"qk_output": 1}, "qk_output"), ({"causal": 0}, "causal")])
+def test_rewrite_leaves_what_the_plugin_does_not_cover(tmp_path: Path, capsys, attrs: dict, reason: str) -> None:
+    path, out = tmp_path / "m.onnx", tmp_path / "out.onnx"
+    onnx.save(_gqa_node_model(**attrs), path)
+    main(["rewrite", str(path), "-o", str(out), "--all-covered", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    (left,) = [c for c in doc["changes"] if c["action"] == "left"]
+    assert reason in left["reason"]
+
+
+def _prototype(inputs: dict[str, np.ndarray], outputs: list[tuple[int, ...]], attrs: dict) -> list[np.ndarray]:
+    from pyplugins import group_query_attention as gqa
+
+    ordered = [inputs.get(n) for n in gqa.INPUTS]
+    outs = [np.full(s, np.nan, np.float32) for s in outputs]
+    gqa.forward(np, ordered, outs, attrs)
+    return outs
+
+
+def test_prototype_decode_step_equals_the_last_row_of_a_longer_prefill() -> None:
+    """Causal attention with a cache: prefill(n) then decode(1) gives prefill(n + 1)'s last row and cache."""
+    rng = np.random.default_rng(0)
+    batch, seq, heads, kv_heads, head = 2, 5, 4, 2, 16
+    attrs = {"num_heads": heads, "kv_num_heads": kv_heads, "scale": 0.0, "softcap": 0.0, "local_window_size": 3}
+    attrs |= {"do_rotary": 0, "rotary_interleaved": 0, "smooth_softmax": 0}
+    qkv = rng.standard_normal((batch, seq + 1, (heads + 2 * kv_heads) * head)).astype(np.float32)
+
+    def step(x: np.ndarray, past: int, total: int, cache: tuple) -> list[np.ndarray]:
+        feeds = {"query": x, "seqlens_k": np.full(batch, total - 1, np.int32)}
+        feeds |= {"total_sequence_length": np.array(total, np.int32), "past_key": cache[0], "past_value": cache[1]}
+        shapes = [(batch, x.shape[1], heads * head), *[(batch, kv_heads, total, head)] * 2]
+        return _prototype(feeds, shapes, attrs)
+
+    empty = np.zeros((batch, kv_heads, 0, head), np.float32)
+    _, key, value = step(qkv[:, :seq], 0, seq, (empty, empty))
+    out, grown_key, _ = step(qkv[:, seq:], seq, seq + 1, (key, value))
+    full, full_key, _ = step(qkv, 0, seq + 1, (empty, empty))
+    np.testing.assert_allclose(out[:, 0], full[:, -1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(grown_key, full_key)

@@ -1,0 +1,163 @@
+"""GroupQueryAttention on a GPU beyond the parity cases: the CUDA launcher (and so the attention
+core: tiled kernel and split-KV decode) against the float32 prototype on shapes the spec cases
+leave out (long caches that split the keys, head sizes 64/80/96/128/256, a cache longer than
+total_sequence_length), and the plugin through the plugin host: the KV-cache size rules
+(present rows = max(past rows, total_sequence_length)) and a decode step. The prototype is tied
+to ONNX Runtime by the parity suite. Outputs are poisoned with NaN first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pyplugins import group_query_attention as proto
+from trtplug.parity.attention_inputs import cache_totals
+
+pytestmark = pytest.mark.gpu
+TOL = {"float32": 2e-4, "float16": 4e-3}
+ATTRS = {"scale": 0.0, "softcap": 0.0, "local_window_size": -1, "do_rotary": 0, "rotary_interleaved": 0}
+ATTRS |= {"smooth_softmax": 0, "qk_output": 0, "causal": 1}
+
+
+def gqa_inputs(rng, batch, seq, heads, kv_heads, head, past, totals=None, dtype="float32"):
+    """Separate q/k/v, a past of `past` rows, ragged totals (or `totals`); present rows max(past, total)."""
+    totals = cache_totals(batch, seq, past) if totals is None else np.array(totals, np.int64)
+    total = int(totals.max()) if totals.size else seq
+    feeds = {
+        "query": rng.standard_normal((batch, seq, heads * head)),
+        "key": rng.standard_normal((batch, seq, kv_heads * head)),
+        "value": rng.standard_normal((batch, seq, kv_heads * head)),
+        "past_key": rng.standard_normal((batch, kv_heads, past, head)),
+        "past_value": rng.standard_normal((batch, kv_heads, past, head)),
+    }
+    feeds = {k: v.astype(dtype) for k, v in feeds.items()}
+    feeds["seqlens_k"] = (totals - 1).astype(np.int32)
+    feeds["total_sequence_length"] = np.array(total, np.int32)
+    rows = max(past, total)
+    shapes = [(batch, seq, heads * head), (batch, kv_heads, rows, head), (batch, kv_heads, rows, head)]
+    return feeds, shapes
+
+
+def expected(feeds, shapes, attrs):
+    ordered = [
+        None if feeds.get(n) is None else feeds[n].astype(np.float32) if feeds[n].dtype.kind == "f" else feeds[n]
+        for n in proto.INPUTS
+    ]
+    outs = [np.full(s, np.nan, np.float32) for s in shapes]
+    proto.forward(np, ordered, outs, attrs)
+    return outs
+
+
+def check(got, want, dtype):
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        np.testing.assert_allclose(g.astype(np.float64), w, atol=TOL[dtype], rtol=TOL[dtype], err_msg=f"output {i}")
+
+
+def run_cuda(cp, ext, feeds, shapes, attrs, dtype):
+    ins = [None if feeds.get(n) is None else cp.asarray(feeds[n]) for n in proto.INPUTS]
+    while ins[-1] is None:
+        ins.pop()
+    outs = [cp.full(s, cp.nan, dtype=dtype) for s in shapes]
+    ext.group_query_attention(ins, outs, attrs)
+    cp.cuda.get_current_stream().synchronize()
+    return [o.get() for o in outs]
+
+
+@pytest.mark.parametrize("head", [64, 80, 96, 128, 256])
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_decode_on_a_long_cache_splits_the_keys(cp, ext, seed, head, dtype):
+    """One token onto 3000 cached rows: few blocks, so the keys are split and combined."""
+    rng = np.random.default_rng([seed, head])
+    feeds, shapes = gqa_inputs(rng, 2, 1, 8, 2, head, 3000, dtype=dtype)
+    attrs = {**ATTRS, "num_heads": 8, "kv_num_heads": 2}
+    check(run_cuda(cp, ext, feeds, shapes, attrs, dtype), expected(feeds, shapes, attrs), dtype)
+
+
+@pytest.mark.parametrize(("window", "softcap"), [(-1, 0.0), (64, 0.0), (-1, 20.0)])
+@pytest.mark.parametrize(("head", "dtype"), [(64, "float32"), (64, "float16"), (128, "float16"), (80, "float16")])
+def test_prefill_causal_window_softcap_ratio8(cp, ext, seed, window, softcap, head, dtype):
+    """fp16 with head 64/128 takes the tensor-core tiles (sm_80+), head 80 and fp32 the generic kernel."""
+    rng = np.random.default_rng(seed)
+    empty_past = 0
+    feeds, shapes = gqa_inputs(rng, 2, 300, 16, 2, head, empty_past, dtype=dtype)
+    attrs = {**ATTRS, "num_heads": 16, "kv_num_heads": 2, "local_window_size": window, "softcap": softcap}
+    check(run_cuda(cp, ext, feeds, shapes, attrs, dtype), expected(feeds, shapes, attrs), dtype)
+
+
+def test_cache_longer_than_the_total_keeps_zero_rows(cp, ext, seed):
+    """A past buffer of 20 rows holding 9 tokens (total 10): present keeps 20 rows, zeros past the written ones."""
+    rng = np.random.default_rng(seed)
+    feeds, shapes = gqa_inputs(rng, 1, 1, 4, 4, 32, 20, totals=[10])
+    assert shapes[1][2] == 20
+    attrs = {**ATTRS, "num_heads": 4, "kv_num_heads": 4}
+    got = run_cuda(cp, ext, feeds, shapes, attrs, "float32")
+    check(got, expected(feeds, shapes, attrs), "float32")
+    assert not got[1][:, :, 10:].any()
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize(
+    ("shapes", "total", "expected"),
+    [
+        # packed QKV prefill, no past: present rows = total
+        ([[2, 9, 128], [0], [0], [0], [0], [2], [1]], 9, [[2, 9, 64], [2, 2, 9, 16], [2, 2, 9, 16]]),
+        # decode onto 12 rows: present grows to 13
+        (
+            [[3, 1, 64], [3, 1, 32], [3, 1, 32], [3, 2, 12, 16], [3, 2, 12, 16], [3], [1]],
+            13,
+            [[3, 1, 64], [3, 2, 13, 16], [3, 2, 13, 16]],
+        ),
+        # a past buffer longer than the total (shared-buffer style): present keeps its rows
+        (
+            [[1, 1, 64], [1, 1, 32], [1, 1, 32], [1, 2, 40, 16], [1, 2, 40, 16], [1], [1]],
+            13,
+            [[1, 1, 64], [1, 2, 40, 16], [1, 2, 40, 16]],
+        ),
+    ],
+)
+def test_plugin_present_rows_follow_total_sequence_length(library, shapes, total, expected):
+    plugin = library.create("TrtplugGroupQueryAttention", "1", "trtplug", {"num_heads": 4, "kv_num_heads": 2})
+    assert plugin is not None
+    assert plugin.output_shapes(shapes, [[total]]) == expected
+
+
+@pytest.mark.pluginlib
+def test_plugin_present_rows_are_max_of_past_and_total(library):
+    plugin = library.create("TrtplugGroupQueryAttention", "1", "trtplug", {"num_heads": 4, "kv_num_heads": 2})
+    cache = ["B", 2, "P", 16]
+    shapes = [["B", "S", 64], ["B", "S", 32], ["B", "S", 32], cache, cache, ["B"], [1]]
+    assert plugin.output_shapes(shapes, [["T"]])[1] == ["B", 2, "max(P, T)", 16]
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize("phase", ["build", "runtime"])
+def test_plugin_decode_step_matches_the_prototype(cp, library, seed, phase):
+    rng = np.random.default_rng(seed)
+    feeds, shapes = gqa_inputs(rng, 3, 1, 8, 2, 64, 700)
+    attrs = {"num_heads": 8, "kv_num_heads": 2}
+    plugin = library.create("TrtplugGroupQueryAttention", "1", "trtplug", attrs)
+    plugin = plugin if phase == "build" else plugin.round_trip()
+    regular = [cp.asarray(feeds[n]) for n in proto.INPUTS[:6]]
+    total = cp.asarray(feeds["total_sequence_length"])
+    outs = [cp.full(s, cp.nan, dtype="float32") for s in shapes]
+    plugin.run([*regular, total], outs, cp.cuda.get_current_stream(), shape_inputs=[[int(total)]])
+    check([o.get() for o in outs], expected(feeds, shapes, {**ATTRS, **attrs}), "float32")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_chunk_onto_a_long_cache_with_a_window(cp, ext, seed, dtype):
+    """40 new tokens onto 3000 cached rows, window 500: fp32 splits the keys across blocks (causal and
+    window bounds per split), fp16 takes the tensor-core tiles over the same long cache."""
+    rng = np.random.default_rng(seed)
+    feeds, shapes = gqa_inputs(rng, 1, 40, 8, 2, 64, 3000, dtype=dtype)
+    attrs = {**ATTRS, "num_heads": 8, "kv_num_heads": 2, "local_window_size": 500}
+    check(run_cuda(cp, ext, feeds, shapes, attrs, dtype), expected(feeds, shapes, attrs), dtype)
+
+
+def test_empty_batch_launches_nothing(cp, ext):
+    """Batch 0 (no reference: ONNX Runtime's CPU kernel crashes on it): no error, nothing written."""
+    feeds, shapes = gqa_inputs(np.random.default_rng(0), 0, 5, 4, 2, 16, 0, totals=[])
+    feeds["total_sequence_length"] = np.array(5, np.int32)
+    shapes = [(0, 5, 64), (0, 2, 5, 16), (0, 2, 5, 16)]
+    outs = run_cuda(cp, ext, feeds, shapes, {**ATTRS, "num_heads": 4, "kv_num_heads": 2}, "float32")
+    assert [o.shape for o in outs] == shapes

@@ -1,0 +1,103 @@
+"""The antialiased Resize launcher's algorithm without a GPU: tests/fixtures/resize_antialias/
+host_check.cu compiles the op's .cu files with nvcc and runs its planning (planResize, pass order,
+per-pass geometry) and its per-element function (resizedValue, what every kernel thread calls)
+on the host, over every parity case of the spec, against the op's reference (onnx.reference).
+What it cannot check (device index math, scratch buffers, dtypes) the GPU tests do."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trtplug.parity.cases import default_cases, make_inputs
+from trtplug.parity.reference import run_reference
+from trtplug.registry import load_registry
+
+pytestmark = pytest.mark.slow  # an nvcc build (~15 s)
+
+ROOT = Path(__file__).parent.parent
+SPEC = load_registry().get("resize_antialias")
+CASES = {c.name: c for c in default_cases(SPEC)}
+
+
+@pytest.fixture(scope="module")
+def host_check(tmp_path_factory) -> Path:
+    if not shutil.which("nvcc"):
+        pytest.skip("nvcc is needed to build the host check")
+    build = tmp_path_factory.mktemp("resize_host")
+    glue = build / "generated" / "resize_antialias" / "op_glue.h"
+    spec = ROOT / "plugins" / "resize_antialias" / "spec.toml"
+    subprocess.run([sys.executable, str(ROOT / "cmake" / "generate_op_glue.py"), str(spec), str(glue)], check=True)
+    binary = build / "host_check"
+    source = ROOT / "tests" / "fixtures" / "resize_antialias" / "host_check.cu"
+    command = [
+        "nvcc",
+        "-std=c++17",
+        "-w",
+        f"-I{ROOT / 'plugins'}",
+        f"-I{build / 'generated'}",
+        str(source),
+        "-o",
+        str(binary),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    return binary
+
+
+def run_host(binary: Path, tmp_path: Path, x: np.ndarray, fields: dict) -> tuple[np.ndarray | None, str]:
+    lines = [
+        f"mode {fields['mode']}",
+        f"coord {fields.get('coordinate_transformation_mode', 'half_pixel')}",
+        f"policy {fields.get('keep_aspect_ratio_policy', 'stretch')}",
+        f"a {float(fields.get('cubic_coeff_a', -0.75))!r}",
+        f"exclude {int(fields.get('exclude_outside', 0))}",
+        f"extrapolation {float(fields.get('extrapolation_value', 0.0))!r}",
+        "dims " + " ".join(map(str, x.shape)),
+    ]
+    lines += [f"{k} " + " ".join(map(str, fields[k])) for k in ("axes", "sizes", "scales", "roi") if fields.get(k)]
+    (tmp_path / "params.txt").write_text("\n".join(lines) + "\n")
+    x.astype(np.float32).tofile(tmp_path / "x.bin")
+    done = subprocess.run(
+        [str(binary), str(tmp_path / "params.txt"), str(tmp_path / "x.bin"), str(tmp_path / "y.bin")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        return None, done.stdout + done.stderr
+    shape = tuple(int(v) for v in done.stdout.split(" out")[1].split())
+    return np.fromfile(tmp_path / "y.bin", np.float32).reshape(shape), done.stdout
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_launcher_algorithm_matches_the_reference(host_check: Path, tmp_path: Path, name: str, seed: int) -> None:
+    case = CASES[name]
+    inputs = make_inputs(SPEC, case, seed)
+    (expected,) = run_reference(SPEC, case, inputs)
+    fields = {**case.attrs, **{k: np.asarray(v).tolist() for k, v in inputs.items() if k != "X"}}
+    y, report = run_host(host_check, tmp_path, inputs["X"], fields)
+    assert y is not None, report
+    assert y.shape == expected.shape, report
+    tol = SPEC.tolerance("float32")
+    np.testing.assert_allclose(y, expected, rtol=tol.rtol, atol=tol.atol)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"mode": "linear", "sizes": [3], "scales": [0.5]}, "exactly one of scales and sizes"),
+        ({"mode": "linear", "sizes": [3, 3]}, "one value per resized axis"),
+        ({"mode": "nearest", "sizes": [3]}, "attribute 'mode' must be linear or cubic"),
+        ({"mode": "linear", "sizes": [3], "axes": [1]}, "attribute 'axes': axis 1 out of range"),
+        ({"mode": "linear", "scales": [-1.0]}, "scales must be > 0"),
+        ({"mode": "linear", "sizes": [3], "coordinate_transformation_mode": "tf_crop_and_resize"}, "needs roi"),
+    ],
+)
+def test_planning_refuses_bad_fields(host_check: Path, tmp_path: Path, fields: dict, message: str) -> None:
+    y, report = run_host(host_check, tmp_path, np.zeros(7, np.float32), fields)
+    assert y is None and message in report

@@ -1,0 +1,47 @@
+"""Parity inputs of the attention ops that must agree with the case's shapes: sequence lengths of
+a KV cache, rotary caches and positions (a spec names the generator in [parity] `generator`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+ROTARY_BASE = 10000.0
+
+
+def rotary_caches(max_position: int, half: int) -> tuple[np.ndarray, np.ndarray]:
+    """cos/sin caches [max_position, half] as exporters build them (angle pos * base^(-i / half))."""
+    angles = np.arange(max_position)[:, None] * ROTARY_BASE ** (-np.arange(half) / max(half, 1))[None]
+    return np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
+
+
+def cache_totals(batch: int, seq: int, past: int, pad: bool = True) -> np.ndarray:
+    """Tokens per batch entry after the step, ragged: a first prompt (no past) right-pads entries
+    1, 2 by a quarter of S each (unless not `pad`); with a past, entries hold P + S, P + S - 1,
+    P + S - 2 tokens (never fewer than S)."""
+    step = (max(1, seq // 4) if pad else 0) if past == 0 else 1
+    totals = [past + seq - (b % 3) * step for b in range(batch)]
+    return np.maximum(np.array(totals, dtype=np.int64), max(seq, 1) if past else 1)
+
+
+def group_query_attention_inputs(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """seqlens_k (= T_b - 1), total_sequence_length (max T_b, a scalar), and, when the case has
+    them, cos/sin caches and position_ids (past_b + s, as ONNX Runtime derives them)."""
+    batch, seq = shapes["query"][:2]
+    past = shapes["past_key"][2] if "past_key" in shapes else 0
+    # The outputs of padding rows are unspecified: ONNX Runtime's CPU kernel computes them
+    # differently with softcap or a head sink (they see padding keys), so those cases do not pad.
+    pad = not attrs.get("softcap") and "head_sink" not in shapes
+    totals = cache_totals(batch, seq, past, pad=pad)
+    total = int(totals.max()) if batch else seq
+    out = {"seqlens_k": (totals - 1).astype(np.int32), "total_sequence_length": np.array(total, dtype=np.int32)}
+    if "cos_cache" in shapes:
+        out["cos_cache"], out["sin_cache"] = rotary_caches(*shapes["cos_cache"])
+    if "position_ids" in shapes:
+        first_prompt = seq == total
+        starts = np.zeros(batch, np.int64) if first_prompt else totals - seq
+        out["position_ids"] = starts[:, None] + np.arange(seq, dtype=np.int64)[None]
+    return out
