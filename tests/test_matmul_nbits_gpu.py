@@ -14,6 +14,7 @@ import pytest
 
 from trtplug.parity.cases import Case, make_inputs
 from trtplug.parity.reference import run_reference
+from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, numpy_dtype, to_device, upcast
 from trtplug.registry import load_registry
 
 pytestmark = pytest.mark.gpu
@@ -36,7 +37,8 @@ def nbits_case(rows: tuple[int, ...], k: int, n: int, bits: int, block: int, zp:
 
 def inputs_and_expected(case: Case, dtype: str, seed: int):
     spec = load_registry().get("matmul_nbits")
-    inputs = {k: v if v.dtype.kind in "iu" else v.astype(dtype) for k, v in make_inputs(spec, case, seed).items()}
+    rounded = numpy_dtype(dtype)  # bf16: ml_dtypes.bfloat16
+    inputs = {k: v if v.dtype.kind in "iu" else v.astype(rounded) for k, v in make_inputs(spec, case, seed).items()}
     (expected,) = run_reference(spec, case, inputs)
     ordered = [inputs.get(t.name) for t in spec.inputs]
     while ordered[-1] is None:
@@ -47,12 +49,18 @@ def inputs_and_expected(case: Case, dtype: str, seed: int):
 def device_inputs(cp, spec, ordered):
     """Device arrays; an absent input before a present one is an empty array of its type (the plugins' absent)."""
     pairs = zip(spec.inputs, ordered, strict=False)
-    return [cp.asarray(a) if a is not None else cp.empty((0,), dtype=spec.dtypes_of(t)[0]) for t, a in pairs]
+    return [to_device(cp, a) if a is not None else cp.empty((0,), dtype=spec.dtypes_of(t)[0]) for t, a in pairs]
 
 
-def check(spec, dtype: str, actual, expected) -> None:
+def poisoned_output(cp, shape: tuple[int, ...], dtype: str):
+    return Bf16Device.poisoned(cp, shape) if dtype == BFLOAT16 else cp.full(shape, cp.nan, dtype=dtype)
+
+
+def check(cp, spec, dtype: str, actual, expected) -> None:
+    """actual (bf16 upcast to float32) against the reference at the spec's tolerance for dtype."""
     tol = spec.tolerance(dtype)
-    np.testing.assert_allclose(actual.get().astype(np.float64), expected, atol=tol.atol, rtol=tol.rtol)
+    values = upcast(cp, actual).get().astype(np.float64)
+    np.testing.assert_allclose(values, expected, atol=tol.atol, rtol=tol.rtol)
 
 
 # (rows of A, K, N, bits, block, zero points, g_idx, bias): ONNX Runtime CPU takes each combination
@@ -79,28 +87,29 @@ def case_id(c) -> str:
 
 
 @pytest.mark.parametrize("params", CASES + MISALIGNED, ids=case_id)
-@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 def test_binding(cp, ext, params, dtype, seed) -> None:
     spec, ordered, expected = inputs_and_expected(nbits_case(*params), dtype, seed)
-    y = cp.full(expected.shape, cp.nan, dtype=dtype)
+    y = poisoned_output(cp, expected.shape, dtype)
     ext.matmul_nbits(device_inputs(cp, spec, ordered), [y], dict(nbits_case(*params).attrs))
     cp.cuda.get_current_stream().synchronize()
-    check(spec, dtype, y, expected)
+    check(cp, spec, dtype, y, expected)
 
 
 @pytest.mark.parametrize("params", [CASES[0], CASES[4], CASES[7], MISALIGNED[0]], ids=case_id)
 @pytest.mark.parametrize("phase", ["build", "runtime"])
-def test_plugin(cp, library, params, phase, seed) -> None:
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_plugin(cp, library, params, phase, dtype, seed) -> None:
     case = nbits_case(*params)
-    spec, ordered, expected = inputs_and_expected(case, "float16", seed)
+    spec, ordered, expected = inputs_and_expected(case, dtype, seed)
     plugin = library.create("TrtplugMatMulNBits", "1", "trtplug", dict(case.attrs))
     assert plugin is not None
     plugin = plugin if phase == "build" else plugin.round_trip()
-    y = cp.full(expected.shape, cp.nan, dtype="float16")
+    y = poisoned_output(cp, expected.shape, dtype)
     stream = cp.cuda.Stream(non_blocking=True)  # the plugin must use the stream it is given
     plugin.run(device_inputs(cp, spec, ordered), [y], stream, synchronize=False)
     stream.synchronize()
-    check(spec, "float16", y, expected)
+    check(cp, spec, dtype, y, expected)
 
 
 def test_workspace_only_for_the_gemm_path(ext) -> None:
