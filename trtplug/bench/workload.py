@@ -56,6 +56,13 @@ def bench_shapes(spec: OpSpec, prototype: ModuleType, nbytes: int, itemsize: int
     return None
 
 
+def bench_attrs(spec: OpSpec, shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+    """The spec's defaults, and what the prototype's `bench_attrs(shapes)` sets for these shapes."""
+    prototype = pyplugin_module(spec)
+    extra = prototype.bench_attrs(shapes) if hasattr(prototype, "bench_attrs") else {}
+    return {**default_attrs(spec), **extra}
+
+
 def _row_inputs(spec: OpSpec) -> bool:
     """Inputs shaped like the first or like its last dimension: rows of ROW_HIDDEN fit the op."""
     first = spec.inputs[0].name
