@@ -34,6 +34,7 @@ def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> o
     while names and names[-1] == "":
         names.pop()  # trailing absent optional inputs are simply left out
     absent = {a.name for a in spec.onnx_attributes if a.default_means_absent and case.attrs.get(a.name) == a.default}
+    absent |= {t.fold_into for t in spec.inputs if t.fold_into}  # the ONNX op takes these as inputs
     attrs = {
         k: _ATTR_MAKERS[a.type](case.attrs[k])
         for a in spec.onnx_attributes
@@ -63,7 +64,8 @@ def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> o
     if not is_standard_domain(replaced.domain):
         opsets.append(helper.make_opsetid(replaced.domain, replaced.since_version))
     else:
-        opsets = [helper.make_opsetid("", max(_STANDARD_OPSET, replaced.since_version))]
+        opset = max(_STANDARD_OPSET, replaced.since_version)
+        opsets = [helper.make_opsetid("", min(opset, replaced.until_version or opset))]
     return helper.make_model(graph, opset_imports=opsets, ir_version=10)
 
 
