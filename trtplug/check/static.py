@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import onnx
-from onnx import helper
+from onnx import helper, numpy_helper
 
 from trtplug.check.extract import ModelContext
 from trtplug.check.findings import CheckReport
@@ -39,6 +39,8 @@ CONDITION_KEYS = {
     "input_rank",
     "input_type",
     "max_outputs",
+    "input_value",
+    "dft_power_of_two",
 }
 
 
@@ -216,6 +218,39 @@ def _same_shapes(site: NodeSite, indices: list[int]) -> bool:
     return all(s == shapes[0] for s in shapes)
 
 
+_ABSENT = object()  # a non-constant input (an absent one reads as None)
+
+
+def _constant_scalar(site: NodeSite, index: int) -> Any:
+    """The one value of constant input `index`: None when the input is absent, _ABSENT when it is
+    not a constant (TensorRT needs the value at import)."""
+    name = site.node.input[index] if index < len(site.node.input) else ""
+    if not name:
+        return None
+    tensor = site.scope.constants.get(name)
+    if tensor is None:
+        return _ABSENT
+    values = numpy_helper.to_array(tensor).reshape(-1)
+    return values[0].item() if values.size == 1 else _ABSENT
+
+
+def _dft_length(site: NodeSite) -> int | None:
+    """A DFT node's transform length: its constant dft_length, else the static size of its axis
+    (attribute, constant input 2, default -2); None when unknown before run time."""
+    length = _constant_scalar(site, 1)
+    if length is not None:
+        return None if length is _ABSENT else int(length)
+    axis = _constant_scalar(site, 2)
+    axis = _attribute(site.node, "axis", -2) if axis is None else axis
+    kind = site.scope.types.get(site.node.input[0]) if site.node.input else None
+    if axis is _ABSENT or kind is None or not kind.tensor_type.HasField("shape"):
+        return None
+    dims = kind.tensor_type.shape.dim
+    if not -len(dims) <= axis < len(dims) or not dims[axis].HasField("dim_value"):
+        return None
+    return dims[axis].dim_value
+
+
 def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
     node = site.node
     if "attribute" in condition:
@@ -243,6 +278,13 @@ def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
         if kind is None or not kind.tensor_type.elem_type:
             return True
         return dtype_name(kind.tensor_type.elem_type) in condition["types"]
+    if "input_value" in condition:
+        value = _constant_scalar(site, condition["input_value"])
+        value = condition.get("default") if value is None else value
+        return value is None or (value is not _ABSENT and value in condition["allowed"])
+    if "dft_power_of_two" in condition:
+        length = _dft_length(site)
+        return length is None or (length > 0 and length & (length - 1) == 0)
     if "input_rank" in condition:
         kind = site.scope.types.get(node.input[0]) if node.input else None
         if kind is None or not kind.tensor_type.HasField("shape"):
