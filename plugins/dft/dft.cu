@@ -1,0 +1,310 @@
+// DFT kernels over cuFFT (see dft.h): a pack kernel (cut/zero-pad to n, to float32, the
+// transformed axis made innermost), one batched 1-D cuFFT plan, an unpack kernel (1 / n scale,
+// conjugate mirror, cast). float32 inputs already in cuFFT's layout skip the pack, outputs in it
+// skip the unpack: a contiguous fp32 rfft/fft is one cuFFT call, as torch.fft's is.
+#include "common/dtype_dispatch.cuh"
+#include "common/launch.cuh"
+#include "dft/dft.h"
+
+#ifndef TRTPLUG_HAVE_CUFFT
+#define TRTPLUG_HAVE_CUFFT 0 // CMake sets it where the toolkit has cuFFT
+#endif
+#if TRTPLUG_HAVE_CUFFT
+#include <cufft.h>
+#endif
+
+namespace trtplug
+{
+
+std::string planDft(DftPlan& plan, TensorShape const& x, DftFields const& f)
+{
+    int32_t const rank = x.rank;
+    if (rank < 2 || (x.d[rank - 1] != 1 && x.d[rank - 1] != 2))
+    {
+        return "input must be [..., 1] (real) or [..., 2] (complex) of rank >= 2";
+    }
+    if (f.axis < -rank || f.axis >= rank || (f.axis + rank) % rank == rank - 1)
+    {
+        return "axis " + std::to_string(f.axis) + " is out of range for input rank " + std::to_string(rank)
+            + " (the last axis holds re/im)";
+    }
+    int32_t const a = static_cast<int32_t>((f.axis + rank) % rank);
+    plan = DftPlan{};
+    plan.inLen = x.d[a];
+    plan.inComps = static_cast<int32_t>(x.d[rank - 1]);
+    plan.inverse = f.inverse;
+    for (int32_t d = 0; d < a; ++d)
+    {
+        plan.outer *= x.d[d];
+    }
+    for (int32_t d = a + 1; d < rank - 1; ++d)
+    {
+        plan.inner *= x.d[d];
+    }
+    bool const irfft = f.inverse && f.onesided;
+    plan.n = f.dftLength > 0 ? f.dftLength : (irfft ? 2 * (plan.inLen - 1) : plan.inLen);
+    plan.n = plan.n < 0 ? 0 : plan.n;
+    plan.kind = irfft ? DftKind::kC2R : (!f.inverse && plan.inComps == 1 ? DftKind::kR2C : DftKind::kC2C);
+    plan.outComps = irfft ? 1 : 2;
+    plan.outLen = f.onesided && !irfft ? plan.n / 2 + 1 : plan.n;
+    plan.outLen = plan.n == 0 ? 0 : plan.outLen;
+    plan.out = x;
+    plan.out.d[a] = plan.outLen;
+    plan.out.d[rank - 1] = plan.outComps;
+    return "";
+}
+
+std::string checkDftOutput(DftPlan const& plan, TensorShape const& y)
+{
+    bool same = y.rank == plan.out.rank;
+    for (int32_t d = 0; same && d < y.rank; ++d)
+    {
+        same = y.d[d] == plan.out.d[d];
+    }
+    std::string expected;
+    for (int32_t d = 0; d < plan.out.rank; ++d)
+    {
+        expected += (d ? ", " : "") + std::to_string(plan.out.d[d]);
+    }
+    return same ? "" : "output must have shape (" + expected + ")";
+}
+
+namespace
+{
+
+constexpr size_t kAlign = 256;
+
+size_t aligned(size_t bytes) noexcept
+{
+    return (bytes + kAlign - 1) / kAlign * kAlign;
+}
+
+size_t packedBytes(DftPlan const& p) noexcept
+{
+    return aligned(size_t(p.batch()) * p.packedLen() * (p.kind == DftKind::kR2C ? 1 : 2) * sizeof(float));
+}
+
+size_t spectrumBytes(DftPlan const& p) noexcept
+{
+    return aligned(size_t(p.batch()) * p.spectrumLen() * (p.kind == DftKind::kC2R ? 1 : 2) * sizeof(float));
+}
+
+//! packed[b, k] = x[o, k, i] (b = o * inner + i) for k < inLen, else 0; real (R2C) or complex.
+template <class T>
+__global__ void packKernel(T const* x, float* packed, int64_t total, int64_t len, int64_t inLen, int64_t inner,
+    int32_t inComps, bool realOut)
+{
+    for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
+         idx += int64_t(gridDim.x) * blockDim.x)
+    {
+        int64_t const b = idx / len;
+        int64_t const k = idx - b * len;
+        int64_t const o = b / inner;
+        int64_t const i = b - o * inner;
+        float re = 0.F;
+        float im = 0.F;
+        if (k < inLen)
+        {
+            T const* src = x + ((o * inLen + k) * inner + i) * inComps;
+            re = toFloat(src[0]);
+            im = inComps == 2 ? toFloat(src[1]) : 0.F;
+        }
+        if (realOut)
+        {
+            packed[idx] = re;
+        }
+        else
+        {
+            reinterpret_cast<float2*>(packed)[idx] = make_float2(re, im);
+        }
+    }
+}
+
+//! y[o, k, i, :] from spectrum[b, k] (complex, or real for C2R), scaled; bins past a half
+//! spectrum (R2C, full output) are the conjugates of their mirrors n - k.
+template <class T>
+__global__ void unpackKernel(float const* spectrum, T* y, int64_t total, int64_t outLen, int64_t inner,
+    int64_t specLen, int64_t n, float scale, bool realIn)
+{
+    for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
+         idx += int64_t(gridDim.x) * blockDim.x)
+    {
+        int64_t const i = idx % inner;
+        int64_t const t = idx / inner;
+        int64_t const o = t / outLen;
+        int64_t const k = t - o * outLen;
+        int64_t const b = o * inner + i;
+        if (realIn)
+        {
+            y[idx] = fromFloat<T>(spectrum[b * specLen + k] * scale);
+            continue;
+        }
+        bool const mirrored = k >= specLen;
+        float2 const c = reinterpret_cast<float2 const*>(spectrum)[b * specLen + (mirrored ? n - k : k)];
+        y[2 * idx] = fromFloat<T>(c.x * scale);
+        y[2 * idx + 1] = fromFloat<T>((mirrored ? -c.y : c.y) * scale);
+    }
+}
+
+#if TRTPLUG_HAVE_CUFFT
+cufftType fftType(DftKind kind) noexcept
+{
+    return kind == DftKind::kR2C ? CUFFT_R2C : (kind == DftKind::kC2R ? CUFFT_C2R : CUFFT_C2C);
+}
+
+//! A plan without a work area of its own; `work` gets the bytes it needs. -1 on failure.
+cufftHandle makePlan(DftPlan const& p, size_t& work) noexcept
+{
+    cufftHandle h = 0;
+    if (cufftCreate(&h) != CUFFT_SUCCESS)
+    {
+        return -1;
+    }
+    long long n = p.n;
+    if (cufftSetAutoAllocation(h, 0) != CUFFT_SUCCESS
+        || cufftMakePlanMany64(h, 1, &n, nullptr, 1, 0, nullptr, 1, 0, fftType(p.kind), p.batch(), &work)
+            != CUFFT_SUCCESS)
+    {
+        cufftDestroy(h);
+        return -1;
+    }
+    return h;
+}
+
+//! The cuFFT call of `p` from `in` to `out` (out-of-place; C2R overwrites `in`, the packed copy).
+cudaError_t execFft(DftPlan const& p, cufftHandle h, void* in, void* out) noexcept
+{
+    cufftResult r = CUFFT_SUCCESS;
+    switch (p.kind)
+    {
+    case DftKind::kR2C: r = cufftExecR2C(h, static_cast<cufftReal*>(in), static_cast<cufftComplex*>(out)); break;
+    case DftKind::kC2R: r = cufftExecC2R(h, static_cast<cufftComplex*>(in), static_cast<cufftReal*>(out)); break;
+    case DftKind::kC2C:
+        r = cufftExecC2C(h, static_cast<cufftComplex*>(in), static_cast<cufftComplex*>(out),
+            p.inverse ? CUFFT_INVERSE : CUFFT_FORWARD);
+        break;
+    }
+    return r == CUFFT_SUCCESS ? cudaSuccess : cudaErrorLaunchFailure;
+}
+#endif
+
+} // namespace
+
+bool dftAvailable() noexcept
+{
+    return TRTPLUG_HAVE_CUFFT != 0;
+}
+
+size_t dftWorkspaceBytes(DftPlan const& plan, size_t fftWork) noexcept
+{
+    return packedBytes(plan) + spectrumBytes(plan) + aligned(fftWork);
+}
+
+DftFftPlan::~DftFftPlan()
+{
+    release();
+}
+
+void DftFftPlan::release() noexcept
+{
+#if TRTPLUG_HAVE_CUFFT
+    if (mHandle >= 0)
+    {
+        cufftDestroy(mHandle);
+    }
+#endif
+    mHandle = -1;
+    mWorkBytes = 0;
+}
+
+cudaError_t DftFftPlan::prepare(DftPlan const& plan) noexcept
+{
+    if (plan.batch() == 0 || plan.n == 0)
+    {
+        return cudaSuccess; // nothing to transform
+    }
+    if (mHandle >= 0 && mKind == plan.kind && mN == plan.n && mBatch == plan.batch())
+    {
+        return cudaSuccess;
+    }
+    release();
+#if TRTPLUG_HAVE_CUFFT
+    mHandle = makePlan(plan, mWorkBytes);
+    mKind = plan.kind;
+    mN = plan.n;
+    mBatch = plan.batch();
+    return mHandle >= 0 ? cudaSuccess : cudaErrorMemoryAllocation;
+#else
+    return cudaErrorNotSupported;
+#endif
+}
+
+size_t dftFftWorkBytes(DftPlan const& plan) noexcept
+{
+#if TRTPLUG_HAVE_CUFFT
+    size_t work = 0;
+    if (plan.batch() == 0 || plan.n == 0)
+    {
+        return 0;
+    }
+    cufftHandle const h = makePlan(plan, work);
+    if (h >= 0)
+    {
+        cufftDestroy(h);
+    }
+    return work;
+#else
+    return 0;
+#endif
+}
+
+cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, void const* x, void* y,
+    void* workspace, cudaStream_t stream) noexcept
+{
+    if (plan.batch() == 0 || plan.outLen == 0)
+    {
+        return cudaSuccess;
+    }
+#if TRTPLUG_HAVE_CUFFT
+    if (fft.handle() < 0)
+    {
+        return cudaErrorInvalidResourceHandle;
+    }
+    auto* packed = static_cast<float*>(workspace);
+    auto* spectrum = reinterpret_cast<float*>(static_cast<char*>(workspace) + packedBytes(plan));
+    void* work = static_cast<char*>(workspace) + packedBytes(plan) + spectrumBytes(plan);
+    bool const fp32 = dtype == DType::kFLOAT32 && plan.inner == 1;
+    bool const directIn = fp32 && plan.kind != DftKind::kC2R && plan.inLen == plan.packedLen()
+        && plan.inComps == (plan.kind == DftKind::kR2C ? 1 : 2);
+    bool const directOut = fp32 && !plan.inverse && plan.outLen == plan.spectrumLen();
+    return forFloatOrBf16Type(dtype, [&](auto tag) -> cudaError_t {
+        using T = decltype(tag);
+        if (!directIn)
+        {
+            int64_t const total = plan.batch() * plan.packedLen();
+            packKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(static_cast<T const*>(x), packed, total,
+                plan.packedLen(), plan.inLen, plan.inner, plan.inComps, plan.kind == DftKind::kR2C);
+        }
+        int const h = fft.handle();
+        if (cufftSetStream(h, stream) != CUFFT_SUCCESS || cufftSetWorkArea(h, work) != CUFFT_SUCCESS)
+        {
+            return cudaErrorLaunchFailure;
+        }
+        cudaError_t err = execFft(plan, h, directIn ? const_cast<void*>(x) : packed, directOut ? y : spectrum);
+        if (err != cudaSuccess || directOut)
+        {
+            return err != cudaSuccess ? err : cudaGetLastError();
+        }
+        int64_t const total = plan.outer * plan.outLen * plan.inner;
+        float const scale = plan.inverse ? 1.F / static_cast<float>(plan.n) : 1.F;
+        unpackKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(spectrum, static_cast<T*>(y), total,
+            plan.outLen, plan.inner, plan.spectrumLen(), plan.n, scale, plan.kind == DftKind::kC2R);
+        return cudaGetLastError();
+    });
+#else
+    (void) fft, (void) dtype, (void) x, (void) y, (void) workspace, (void) stream;
+    return cudaErrorNotSupported;
+#endif
+}
+
+} // namespace trtplug

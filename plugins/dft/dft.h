@@ -1,0 +1,105 @@
+// ai.onnx DFT (opset 17 and 20) over cuFFT: plain functions, no TensorRT types. The IPluginV3
+// adapter and the pybind11 binding both plan with planDft and launch with launchDft through a
+// DftFftPlan they own, so the kernel TensorRT runs is the kernel the tests run.
+#pragma once
+
+#include "common/dtype.h"
+#include "common/tensor_shape.h"
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace trtplug
+{
+
+//! How the transform runs: complex-to-complex; real-to-complex (real input, forward: the upper
+//! half of a full spectrum is the conjugate mirror); complex-to-real (inverse onesided: irfft).
+enum class DftKind : int32_t
+{
+    kC2C,
+    kR2C,
+    kC2R,
+};
+
+//! The fields both DFT members share (the spec's attributes; dftLength 0 = absent).
+struct DftFields
+{
+    int64_t axis{-2};
+    int64_t dftLength{0};
+    bool inverse{false};
+    bool onesided{false};
+};
+
+//! One DFT: the input as [outer, inLen, inner, inComps] and the output as [outer, outLen, inner,
+//! outComps]; each of the outer * inner signals is cut or zero-padded to n and transformed.
+struct DftPlan
+{
+    DftKind kind{DftKind::kC2C};
+    int64_t outer{1};
+    int64_t inner{1};
+    int64_t inLen{0};
+    int64_t n{0};
+    int64_t outLen{0};
+    int32_t inComps{1};
+    int32_t outComps{2};
+    bool inverse{false};
+    TensorShape out{}; //!< the output shape
+
+    int64_t batch() const noexcept { return outer * inner; }
+    //! Length of one packed signal in the cuFFT input buffer (complex, except R2C's real one).
+    int64_t packedLen() const noexcept { return kind == DftKind::kC2R ? n / 2 + 1 : n; }
+    //! Length of one transformed signal in the cuFFT output buffer.
+    int64_t spectrumLen() const noexcept { return kind == DftKind::kR2C ? n / 2 + 1 : n; }
+};
+
+//! Fills `plan` for input dims `x`; returns the problem (naming the field) or "".
+std::string planDft(DftPlan& plan, TensorShape const& x, DftFields const& f);
+
+//! "" when `y` is the planned output shape, else the problem.
+std::string checkDftOutput(DftPlan const& plan, TensorShape const& y);
+
+//! A cuFFT plan for one (kind, n, batch), made once and reused while they stay the same; its
+//! work area is the caller's (cufftSetAutoAllocation(0)). Copies start empty (a plugin clone
+//! makes its own plan). Not thread-safe: one owner per stream of calls.
+class DftFftPlan
+{
+public:
+    DftFftPlan() = default;
+    DftFftPlan(DftFftPlan const&) noexcept {}
+    DftFftPlan& operator=(DftFftPlan const&) = delete;
+    ~DftFftPlan();
+
+    //! (Re)makes the plan when `plan`'s kind, n or batch differ from the current one.
+    cudaError_t prepare(DftPlan const& plan) noexcept;
+    //! Bytes of work area the current plan needs (after prepare).
+    size_t workBytes() const noexcept { return mWorkBytes; }
+    int handle() const noexcept { return mHandle; }
+
+private:
+    void release() noexcept;
+    int mHandle{-1};
+    DftKind mKind{DftKind::kC2C};
+    int64_t mN{0};
+    int64_t mBatch{0};
+    size_t mWorkBytes{0};
+};
+
+//! Bytes of the packed input and spectrum buffers (float32) plus `fftWork` (cuFFT's work area), aligned.
+size_t dftWorkspaceBytes(DftPlan const& plan, size_t fftWork) noexcept;
+
+//! cuFFT's work area for `plan` without keeping a plan (for workspace sizes at build time).
+size_t dftFftWorkBytes(DftPlan const& plan) noexcept;
+
+//! Whether this build has cuFFT (without it launchDft returns cudaErrorNotSupported).
+bool dftAvailable() noexcept;
+
+//! y = DFT(x): pack (cut/pad to n, to float32) -> cuFFT on `stream` -> unpack (1 / n for the
+//! inverse, the conjugate mirror for a full R2C spectrum, cast to the output type). `fft` must be
+//! prepared for `plan`; `workspace` holds dftWorkspaceBytes(plan, fft.workBytes()).
+cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, void const* x, void* y,
+    void* workspace, cudaStream_t stream) noexcept;
+
+} // namespace trtplug
