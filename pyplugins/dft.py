@@ -87,9 +87,9 @@ def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> 
     x = inputs[0]
     attrs = with_folded(inputs, attrs)
     axis, n = plan(tuple(x.shape), attrs)
-    signal = x[..., 0] if x.shape[-1] == 1 else torch.view_as_complex(x.float().contiguous())
+    signal = x[..., 0].float() if x.shape[-1] == 1 else torch.view_as_complex(x.float().contiguous())
     if attrs["inverse"] and attrs["onesided"]:
-        return torch.fft.irfft(signal, n=n, dim=axis)
+        return torch.fft.irfft(signal, n=n, dim=axis).unsqueeze(-1)
     if attrs["inverse"]:
         return torch.view_as_real(torch.fft.ifft(signal, n=n, dim=axis))
     if attrs["onesided"] and x.shape[-1] == 1:

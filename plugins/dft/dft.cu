@@ -90,9 +90,11 @@ size_t spectrumBytes(DftPlan const& p) noexcept
 }
 
 //! packed[b, k] = x[o, k, i] (b = o * inner + i) for k < inLen, else 0; real (R2C) or complex.
+//! A half spectrum (C2R) has its DC bin's (and an even n's Nyquist bin's) imaginary part
+//! dropped, as numpy's irfft does: a Hermitian spectrum has none there, cuFFT leaves it undefined.
 template <class T>
 __global__ void packKernel(T const* x, float* packed, int64_t total, int64_t len, int64_t inLen, int64_t inner,
-    int32_t inComps, bool realOut)
+    int32_t inComps, bool realOut, int64_t realBin)
 {
     for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
          idx += int64_t(gridDim.x) * blockDim.x)
@@ -107,7 +109,8 @@ __global__ void packKernel(T const* x, float* packed, int64_t total, int64_t len
         {
             T const* src = x + ((o * inLen + k) * inner + i) * inComps;
             re = toFloat(src[0]);
-            im = inComps == 2 ? toFloat(src[1]) : 0.F;
+            bool const realValued = realBin >= 0 && (k == 0 || k == realBin); // realBin < 0: not C2R
+            im = inComps == 2 && !realValued ? toFloat(src[1]) : 0.F;
         }
         if (realOut)
         {
@@ -282,8 +285,10 @@ cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, v
         if (!directIn)
         {
             int64_t const total = plan.batch() * plan.packedLen();
+            bool const c2r = plan.kind == DftKind::kC2R;
+            int64_t const realBin = c2r && plan.n % 2 == 0 ? plan.n / 2 : 0; // 0: only the DC bin
             packKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(static_cast<T const*>(x), packed, total,
-                plan.packedLen(), plan.inLen, plan.inner, plan.inComps, plan.kind == DftKind::kR2C);
+                plan.packedLen(), plan.inLen, plan.inner, plan.inComps, plan.kind == DftKind::kR2C, c2r ? realBin : -1);
         }
         int const h = fft.handle();
         if (cufftSetStream(h, stream) != CUFFT_SUCCESS || cufftSetWorkArea(h, work) != CUFFT_SUCCESS)

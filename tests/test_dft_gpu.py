@@ -1,0 +1,127 @@
+"""DFT on a GPU beyond the parity cases: every launch path (contiguous float32 straight into and
+out of cuFFT; packed inputs: strided axes, cut or zero-padded signals, fp16/bf16; unpacked
+outputs: onesided complex, inverse scaling, the conjugate mirror of a full real spectrum; the
+irfft's C2R), odd and prime lengths, both members, through the binding and the IPluginV3 plugins
+(build and runtime phase, on a side stream, the cuFFT plan reused across calls). Compared with
+onnx.reference at the spec's tolerances; outputs are poisoned first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.test_dft import reference
+from trtplug import native
+from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, to_bfloat16, to_device, to_host
+from trtplug.registry import load_registry
+
+pytestmark = pytest.mark.gpu
+
+# (input shape, axis, dft_length or None)
+GEOMETRIES = [
+    ((4, 64, 1), 1, None),  # real, contiguous: R2C straight from the input
+    ((4, 64, 2), -2, None),  # complex, contiguous: C2C straight from the input
+    ((3, 97, 1), 1, None),  # prime length
+    ((2, 45, 2), 1, None),  # odd length
+    ((2, 16, 5, 2), 1, None),  # strided axis (inner 5): packed
+    ((6, 3, 1), 0, None),  # first axis
+    ((3, 20, 1), 1, 32),  # zero-padded
+    ((3, 20, 2), 1, 15),  # cut, odd
+    ((5, 1, 2), 1, None),  # length 1
+    ((0, 8, 1), 1, None),  # empty batch
+    ((32, 4096, 1), 1, None),  # large
+]
+VARIANTS = [(0, 0), (0, 1), (1, 0), (1, 1)]  # (inverse, onesided)
+
+
+def run_case(cp, op, shape, axis, length, inverse, onesided, dtype, execute, seed) -> None:
+    spec = load_registry().get(op)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x = to_bfloat16(x) if dtype == BFLOAT16 else x.astype(dtype)
+    if inverse and onesided and length is None and shape[axis] < 2:
+        return  # irfft of one bin: n = 0, no output
+    attrs = {"inverse": inverse, "onesided": onesided, "axis": axis, "dft_length": length or 0}
+    onnx_attrs = {"inverse": inverse, "onesided": onesided, "axis": axis}
+    expected = reference(x.astype(np.float32), onnx_attrs, length, 17)
+    y = Bf16Device.poisoned(cp, expected.shape) if dtype == BFLOAT16 else cp.full(expected.shape, np.nan, dtype=dtype)
+    execute(spec, [to_device(cp, x)], [y], attrs)
+    tol = spec.tolerance(dtype)
+    np.testing.assert_allclose(to_host(cp, y).astype(np.float64), expected, atol=tol.atol, rtol=tol.rtol)
+
+
+def binding(cp, ext):
+    def execute(spec, ins, outs, attrs):
+        native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())
+        cp.cuda.get_current_stream().synchronize()
+
+    return execute
+
+
+def geometry_id(g) -> str:
+    return "x".join(map(str, g[0])) + f"-axis{g[1]}" + (f"-n{g[2]}" if g[2] else "")
+
+
+@pytest.mark.parametrize("op", ["dft_17", "dft_20"])
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=geometry_id)
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize(("inverse", "onesided"), VARIANTS, ids=str)
+def test_binding(cp, ext, op, geometry, dtype, inverse, onesided, seed) -> None:
+    shape, axis, length = geometry
+    run_case(cp, op, shape, axis, length, inverse, onesided, dtype, binding(cp, ext), seed)
+
+
+def test_plan_reused_across_shapes_and_kinds(cp, ext, seed) -> None:
+    """One binding, alternating shapes and kinds: each call re-plans only when they change."""
+    for shape, axis, length in GEOMETRIES[:4] * 2:
+        for inverse, onesided in VARIANTS:
+            run_case(cp, "dft_20", shape, axis, length, inverse, onesided, "float32", binding(cp, ext), seed)
+
+
+def test_binding_refuses_a_wrong_output_shape(cp, ext) -> None:
+    x = cp.ones((2, 8, 1), dtype=cp.float32)
+    y = cp.full((2, 8, 1), cp.nan, dtype=cp.float32)
+    with pytest.raises(ValueError, match=r"output must have shape \(2, 8, 2\)"):
+        ext.dft_20([x], [y], {"axis": 1})
+    assert bool(cp.isnan(y).all())
+
+
+@pytest.mark.parametrize("op", ["dft_17", "dft_20"])
+@pytest.mark.parametrize("geometry", [GEOMETRIES[0], GEOMETRIES[3], GEOMETRIES[4], GEOMETRIES[6]], ids=geometry_id)
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("phase", ["build", "runtime"])
+def test_plugin(cp, library, op, geometry, dtype, phase, seed) -> None:
+    """Through the plugin host: fields from the creator, the plan made in onShapeChange, the
+    work area in TensorRT's workspace, a side stream."""
+
+    def execute(spec, ins, outs, attrs):
+        plugin = library.create(spec.plugin.name, "1", "trtplug", attrs)
+        assert plugin is not None
+        plugin = plugin if phase == "build" else plugin.round_trip()
+        stream = cp.cuda.Stream(non_blocking=True)
+        cp.cuda.get_current_stream().synchronize()
+        plugin.run(ins, outs, stream, synchronize=False)
+        stream.synchronize()
+
+    shape, axis, length = geometry
+    for inverse, onesided in VARIANTS:
+        run_case(cp, op, shape, axis, length, inverse, onesided, dtype, execute, seed)
+
+
+def test_torch_equivalent_agrees(cp, seed) -> None:
+    """The benchmark's torch side (torch.fft) computes the same transform."""
+    torch = pytest.importorskip("torch")
+    from trtplug.parity.impl_base import pyplugin_module
+
+    prototype = pyplugin_module(load_registry().get("dft_20"))
+    rng = np.random.default_rng(seed)
+    for shape in [(3, 40, 1), (3, 40, 2)]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        for inverse, onesided in VARIANTS:
+            attrs = {"inverse": inverse, "onesided": onesided, "axis": 1, "dft_length": 0}
+            (out_shape,) = prototype.output_shapes([x], attrs)
+            expected = np.full(out_shape, np.nan, np.float32)
+            prototype.forward(np, [x], [expected], attrs)
+            got = prototype.torch_equivalent(torch, [torch.as_tensor(x, device="cuda")], attrs)
+            got = got.cpu().numpy().reshape(out_shape)
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
