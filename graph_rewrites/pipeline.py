@@ -12,6 +12,7 @@ from trtplug.registry import Registry
 
 from . import plugin_node, plugin_override
 from .changes import Change, Selection
+from .constant_fold import fold_constants
 from .graph_view import GraphView, TensorType
 from .node_pass import Coverage, NodePassResult, run_node_pass
 from .pattern_pass import run_pattern_pass
@@ -114,9 +115,10 @@ def rewrite_model(model: onnx.ModelProto, registry: Registry, options: RewriteOp
     if options.override:
         context = lambda graph: GraphView(graph, types, options.base_dir)  # noqa: E731
         options.overrides = plugin_override.override_ops(model, coverage, options.selection, options.native, context)
+    folded = fold_constants(model.graph, opset_versions(model).get("", 1), options.base_dir)
     resorted = _rewrite_graph(model.graph, "", (coverage, options, types), results)
     declared = {imp.domain for imp in model.opset_import}
     for domain in sorted(set().union(*(r.domains for r in results)) - declared):
         model.opset_import.append(onnx.helper.make_opsetid(domain, PLUGIN_OPSET))
-    changes = [c for r in reversed(results) for c in r.changes]  # top-level graph first
+    changes = folded + [c for r in reversed(results) for c in r.changes]  # top-level graph first
     return RewriteResult(changes, resorted, strict, overrides=dict(options.overrides))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 HEADERS = ["NODE", "OP", "ACTION", "PLUGIN", "DETAIL"]
-ACTIONS = ("replaced", "fused", "override", "left", "excluded")
+ACTIONS = ("replaced", "fused", "folded", "override", "left", "excluded")
 
 
 def _detail(change: Any) -> str:
