@@ -54,6 +54,40 @@ std::string planDft(DftPlan& plan, TensorShape const& x, DftFields const& f)
     return "";
 }
 
+std::string planStft(DftPlan& plan, TensorShape const& x, int64_t frameStep, int64_t frameLength, int64_t windowLen,
+    bool onesided)
+{
+    if (x.rank != 3 || (x.d[2] != 1 && x.d[2] != 2))
+    {
+        return "signal must be [batch, length, 1] (real) or [batch, length, 2] (complex)";
+    }
+    if (frameStep < 1)
+    {
+        return "frame_step must be >= 1, got " + std::to_string(frameStep);
+    }
+    int64_t const n = frameLength > 0 ? frameLength : (windowLen > 0 ? windowLen : x.d[1]);
+    if (windowLen > 0 && windowLen != n)
+    {
+        return "window length " + std::to_string(windowLen) + " differs from frame_length " + std::to_string(n);
+    }
+    plan = DftPlan{};
+    plan.signalLen = x.d[1];
+    plan.frameStep = frameStep;
+    plan.frames = x.d[1] >= n ? 1 + (x.d[1] - n) / frameStep : 0;
+    plan.outer = x.d[0] * plan.frames;
+    plan.inLen = n;
+    plan.n = n;
+    plan.inComps = static_cast<int32_t>(x.d[2]);
+    plan.kind = plan.inComps == 1 ? DftKind::kR2C : DftKind::kC2C;
+    plan.outLen = onesided ? n / 2 + 1 : n;
+    plan.out.rank = 4;
+    plan.out.d[0] = x.d[0];
+    plan.out.d[1] = plan.frames;
+    plan.out.d[2] = plan.outLen;
+    plan.out.d[3] = 2;
+    return "";
+}
+
 std::string checkDftOutput(DftPlan const& plan, TensorShape const& y)
 {
     bool same = y.rank == plan.out.rank;
@@ -92,25 +126,47 @@ size_t spectrumBytes(DftPlan const& p) noexcept
 //! packed[b, k] = x[o, k, i] (b = o * inner + i) for k < inLen, else 0; real (R2C) or complex.
 //! A half spectrum (C2R) has its DC bin's (and an even n's Nyquist bin's) imaginary part
 //! dropped, as numpy's irfft does: a Hermitian spectrum has none there, cuFFT leaves it undefined.
+//! STFT (frame.step > 0): row b is frame b % frames of signal b / frames, times the window.
+struct FrameSource
+{
+    int64_t frames{1};
+    int64_t step{0};
+    int64_t signalLen{0};
+};
+
 template <class T>
-__global__ void packKernel(T const* x, float* packed, int64_t total, int64_t len, int64_t inLen, int64_t inner,
-    int32_t inComps, bool realOut, int64_t realBin)
+__device__ __forceinline__ T const* sourceOf(
+    T const* x, int64_t b, int64_t k, int64_t inLen, int64_t inner, int32_t inComps, FrameSource frame)
+{
+    if (frame.step > 0)
+    {
+        int64_t const signal = b / frame.frames;
+        int64_t const start = (b - signal * frame.frames) * frame.step;
+        return x + (signal * frame.signalLen + start + k) * inComps;
+    }
+    int64_t const o = b / inner;
+    int64_t const i = b - o * inner;
+    return x + ((o * inLen + k) * inner + i) * inComps;
+}
+
+template <class T>
+__global__ void packKernel(T const* x, T const* window, float* packed, int64_t total, int64_t len, int64_t inLen,
+    int64_t inner, int32_t inComps, bool realOut, int64_t realBin, FrameSource frame)
 {
     for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
          idx += int64_t(gridDim.x) * blockDim.x)
     {
         int64_t const b = idx / len;
         int64_t const k = idx - b * len;
-        int64_t const o = b / inner;
-        int64_t const i = b - o * inner;
         float re = 0.F;
         float im = 0.F;
         if (k < inLen)
         {
-            T const* src = x + ((o * inLen + k) * inner + i) * inComps;
-            re = toFloat(src[0]);
+            T const* src = sourceOf(x, b, k, inLen, inner, inComps, frame);
+            float const w = window != nullptr ? toFloat(window[k]) : 1.F;
+            re = toFloat(src[0]) * w;
             bool const realValued = realBin >= 0 && (k == 0 || k == realBin); // realBin < 0: not C2R
-            im = inComps == 2 && !realValued ? toFloat(src[1]) : 0.F;
+            im = inComps == 2 && !realValued ? toFloat(src[1]) * w : 0.F;
         }
         if (realOut)
         {
@@ -262,7 +318,7 @@ size_t dftFftWorkBytes(DftPlan const& plan) noexcept
 }
 
 cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, void const* x, void* y,
-    void* workspace, cudaStream_t stream) noexcept
+    void* workspace, cudaStream_t stream, void const* window) noexcept
 {
     if (plan.batch() == 0 || plan.outLen == 0)
     {
@@ -277,7 +333,7 @@ cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, v
     auto* spectrum = reinterpret_cast<float*>(static_cast<char*>(workspace) + packedBytes(plan));
     void* work = static_cast<char*>(workspace) + packedBytes(plan) + spectrumBytes(plan);
     bool const fp32 = dtype == DType::kFLOAT32 && plan.inner == 1;
-    bool const directIn = fp32 && plan.kind != DftKind::kC2R && plan.inLen == plan.packedLen()
+    bool const directIn = fp32 && plan.frameStep == 0 && plan.kind != DftKind::kC2R && plan.inLen == plan.packedLen()
         && plan.inComps == (plan.kind == DftKind::kR2C ? 1 : 2);
     bool const directOut = fp32 && !plan.inverse && plan.outLen == plan.spectrumLen();
     return forFloatOrBf16Type(dtype, [&](auto tag) -> cudaError_t {
@@ -287,8 +343,10 @@ cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, v
             int64_t const total = plan.batch() * plan.packedLen();
             bool const c2r = plan.kind == DftKind::kC2R;
             int64_t const realBin = c2r && plan.n % 2 == 0 ? plan.n / 2 : 0; // 0: only the DC bin
-            packKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(static_cast<T const*>(x), packed, total,
-                plan.packedLen(), plan.inLen, plan.inner, plan.inComps, plan.kind == DftKind::kR2C, c2r ? realBin : -1);
+            FrameSource const frame{plan.frames, plan.frameStep, plan.signalLen};
+            packKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(static_cast<T const*>(x),
+                static_cast<T const*>(window), packed, total, plan.packedLen(), plan.inLen, plan.inner, plan.inComps,
+                plan.kind == DftKind::kR2C, c2r ? realBin : -1, frame);
         }
         int const h = fft.handle();
         if (cufftSetStream(h, stream) != CUFFT_SUCCESS || cufftSetWorkArea(h, work) != CUFFT_SUCCESS)
@@ -307,7 +365,7 @@ cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, v
         return cudaGetLastError();
     });
 #else
-    (void) fft, (void) dtype, (void) x, (void) y, (void) workspace, (void) stream;
+    (void) fft, (void) dtype, (void) x, (void) y, (void) workspace, (void) stream, (void) window;
     return cudaErrorNotSupported;
 #endif
 }

@@ -46,7 +46,10 @@ struct DftPlan
     int32_t inComps{1};
     int32_t outComps{2};
     bool inverse{false};
-    TensorShape out{}; //!< the output shape
+    int64_t frames{1};    //!< STFT: frames per signal (the outer rows are batch * frames)
+    int64_t frameStep{0}; //!< STFT: samples between frames; 0 = a plain DFT
+    int64_t signalLen{0}; //!< STFT: samples per signal
+    TensorShape out{};    //!< the output shape
 
     int64_t batch() const noexcept { return outer * inner; }
     //! Length of one packed signal in the cuFFT input buffer (complex, except R2C's real one).
@@ -57,6 +60,12 @@ struct DftPlan
 
 //! Fills `plan` for input dims `x`; returns the problem (naming the field) or "".
 std::string planDft(DftPlan& plan, TensorShape const& x, DftFields const& f);
+
+//! Fills `plan` for STFT of signal dims `x` ([batch, length, 1 or 2]): frames of frameLength
+//! samples (0 = the window's length windowLen, or the signal's) every frameStep samples, each a
+//! row of a forward DFT of length frameLength; returns the problem or "".
+std::string planStft(DftPlan& plan, TensorShape const& x, int64_t frameStep, int64_t frameLength, int64_t windowLen,
+    bool onesided);
 
 //! "" when `y` is the planned output shape, else the problem.
 std::string checkDftOutput(DftPlan const& plan, TensorShape const& y);
@@ -98,8 +107,9 @@ bool dftAvailable() noexcept;
 
 //! y = DFT(x): pack (cut/pad to n, to float32) -> cuFFT on `stream` -> unpack (1 / n for the
 //! inverse, the conjugate mirror for a full R2C spectrum, cast to the output type). `fft` must be
-//! prepared for `plan`; `workspace` holds dftWorkspaceBytes(plan, fft.workBytes()).
+//! prepared for `plan`; `workspace` holds dftWorkspaceBytes(plan, fft.workBytes()). STFT plans
+//! (frameStep > 0) read frames of x, each sample times `window` (x's type; null = ones).
 cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, void const* x, void* y,
-    void* workspace, cudaStream_t stream) noexcept;
+    void* workspace, cudaStream_t stream, void const* window = nullptr) noexcept;
 
 } // namespace trtplug

@@ -41,6 +41,7 @@ CONDITION_KEYS = {
     "max_outputs",
     "input_value",
     "dft_power_of_two",
+    "input_last_dim",
 }
 
 
@@ -282,6 +283,11 @@ def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
         value = _constant_scalar(site, condition["input_value"])
         value = condition.get("default") if value is None else value
         return value is None or (value is not _ABSENT and value in condition["allowed"])
+    if "input_last_dim" in condition:
+        index = condition["input_last_dim"]
+        kind = site.scope.types.get(node.input[index]) if index < len(node.input) and node.input[index] else None
+        dims = kind.tensor_type.shape.dim if kind is not None and kind.tensor_type.HasField("shape") else []
+        return not dims or not dims[-1].HasField("dim_value") or dims[-1].dim_value in condition["allowed"]
     if "dft_power_of_two" in condition:
         length = _dft_length(site)
         return length is None or (length > 0 and length & (length - 1) == 0)

@@ -1,0 +1,44 @@
+// STFT binding (common/op_binding.h): signal and the optional window; frame_step and frame_length
+// come as fields (the rewrite folds the constant inputs). Runs the DFT launcher on an STFT plan.
+#include "common/op_binding.h"
+#include "common/stream_scratch.h"
+#include "dft/dft.h"
+#include "stft/op_glue.h"
+
+//! output = STFT(signal, window). The cuFFT plan lives across calls (remade when the frame
+//! count, length or kind change); scratch: `workspace` when given, else stream-ordered memory.
+TRTPLUG_OP_BINDING(stft)
+{
+    using namespace trtplug;
+    thread_local DftFftPlan& fft = *new DftFftPlan(); // never destroyed: no cufftDestroy after CUDA's teardown
+    DeviceArray const& xa = call.in(0);
+    DeviceArray const* window = call.inOrNull(2); // the ONNX inputs: signal, frame_step, window, frame_length
+    DeviceArray const& ya = call.out(0);
+    call.check(dftAvailable(), "this build has no cuFFT (the CUDA toolkit's libcufft)");
+    call.check(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16 || xa.dtype == DType::kBFLOAT16,
+        std::string("signal must be float32, float16 or bfloat16, got ") + dtypeName(xa.dtype));
+    call.check(ya.dtype == xa.dtype, "output must have signal's dtype");
+    call.check(window == nullptr || (window->dtype == xa.dtype && window->shape.size() == 1),
+        "window must be 1-D with signal's dtype");
+    DftPlan plan{};
+    std::string problem = planStft(plan, shapeOf(xa, "signal"), call.params.frame_step, call.params.frame_length,
+        window != nullptr ? window->shape[0] : 0, call.params.onesided != 0);
+    call.check(problem.empty(), problem);
+    problem = checkDftOutput(plan, shapeOf(ya, "output"));
+    call.check(problem.empty(), problem);
+    checkCuda(fft.prepare(plan), "cuFFT plan");
+    size_t const bytes = dftWorkspaceBytes(plan, fft.workBytes());
+    StreamScratch const scratch(call.workspace.is_none() ? bytes : 0, call.stream);
+    void* scratchPtr = scratch.get();
+    if (!call.workspace.is_none())
+    {
+        DeviceArray const wa = toDeviceArray(call.workspace, "workspace", true);
+        call.check(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
+            "workspace smaller than the " + std::to_string(bytes) + " bytes this STFT needs");
+        scratchPtr = reinterpret_cast<void*>(wa.ptr);
+    }
+    void const* windowPtr = window != nullptr ? reinterpret_cast<void const*>(window->ptr) : nullptr;
+    checkCuda(launchDft(xa.dtype, plan, fft, reinterpret_cast<void const*>(xa.ptr), reinterpret_cast<void*>(ya.ptr),
+                  scratchPtr, call.stream, windowPtr),
+        "stft");
+}
