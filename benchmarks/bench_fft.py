@@ -1,4 +1,4 @@
-"""DFT (issue 18) against torch.fft: the CUDA launcher the plugins run (pack -> cuFFT -> unpack,
+"""DFT and STFT (issue 18) against torch.fft / torch.stft: the CUDA launcher the plugins run (pack -> cuFFT -> unpack,
 pack/unpack skipped where the layout already is cuFFT's), median of CUDA-event timings after
 warm-up (BATCH calls back to back per timing, as under TensorRT's enqueue), inputs rotated
 across two buffer sets. Both sides use cuFFT; the target is ours <= 1.2x torch's time. torch
@@ -70,6 +70,32 @@ def measure(ext, torch, cp, prototype, shape, fields: dict, dtype: str) -> tuple
     return time_ms(cp, ours, 2, batch=BATCH), time_ms(cp, theirs, 2, batch=BATCH), error
 
 
+def measure_stft(ext, torch, cp, batch: int, dtype: str) -> tuple[float, float, float]:
+    """STFT of `batch` 30 s 16 kHz signals, Whisper's framing (400-sample Hann frames every 160,
+    onesided) against torch.stft(center=False): (ours ms, torch ms, relative max error)."""
+    samples, n_fft, hop = 16000 * 30, 400, 160
+    xs = [cp.random.standard_normal((batch, samples, 1), dtype=cp.float32).astype(dtype) for _ in range(2)]
+    window = cp.hanning(n_fft).astype(dtype)
+    step = cp.asarray(hop, dtype=cp.int64)
+    frames = 1 + (samples - n_fft) // hop
+    y = cp.empty((batch, frames, n_fft // 2 + 1, 2), dtype=dtype)
+    attrs = {"frame_step": hop, "frame_length": n_fft, "onesided": 1}
+    txs = [torch.as_tensor(x, device="cuda")[..., 0].float() for x in xs]
+    twindow = torch.as_tensor(window, device="cuda").float()
+
+    def ours(i: int) -> None:
+        ext.stft([xs[i], step, window], [y], attrs)
+
+    def theirs(i: int):
+        return torch.stft(txs[i], n_fft, hop, window=twindow, center=False, return_complex=True)
+
+    ours(0)
+    expected = torch.view_as_real(theirs(0).transpose(1, 2)).float()
+    got = torch.as_tensor(y, device="cuda").float()
+    error = float((got - expected).abs().max()) / max(float(expected.abs().max()), 1e-30)
+    return time_ms(cp, ours, 2, batch=BATCH), time_ms(cp, theirs, 2, batch=BATCH), error
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=int, default=64, help="float32 input size per case (default 64 MiB)")
@@ -101,6 +127,11 @@ def main() -> int:
             ratio = ms / torch_ms
             verdict = "ok" if ratio <= TARGET else "MISS"
             print(f"{label:44} {ms:8.4f} {torch_ms:9.4f} {ratio:8.2f} {verdict:>7} {error:8.1e}", flush=True)
+        label = f"{dtype} stft whisper 400/160 x8"
+        if hasattr(ext, "stft") and (not args.filters or any(f in label for f in args.filters)):
+            ms, torch_ms, error = measure_stft(ext, torch, cp, 8, dtype)
+            verdict = "ok" if ms / torch_ms <= TARGET else "MISS"
+            print(f"{label:44} {ms:8.4f} {torch_ms:9.4f} {ms / torch_ms:8.2f} {verdict:>7} {error:8.1e}", flush=True)
     return 0
 
 
