@@ -31,7 +31,8 @@ def reference(x: np.ndarray, step: int, length: int, window, onesided: int) -> n
     names = ["x", "step", "", "length"]
     if window is not None:
         feeds["window"], names[2] = window, "window"
-    inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(feeds[n].dtype), None) for n in names if n]
+    present = [n for n in names if n]
+    inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(feeds[n].dtype), None) for n in present]
     node = helper.make_node("STFT", names, ["y"], onesided=onesided)
     graph = helper.make_graph([node], "r", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
