@@ -60,7 +60,8 @@ def binding(cp, ext):
 
 def geometry_id(g) -> str:
     # "large" lets scripts/gpu_test.sh leave the big cases out of its memcheck pass.
-    return ("large-" if np.prod(g[0]) >= 1 << 16 else "") + "x".join(map(str, g[0])) + f"-axis{g[1]}" + (f"-n{g[2]}" if g[2] else "")
+    size = "large-" if np.prod(g[0]) >= 1 << 16 else ""
+    return size + "x".join(map(str, g[0])) + f"-axis{g[1]}" + (f"-n{g[2]}" if g[2] else "")
 
 
 @pytest.mark.parametrize("op", ["dft_17", "dft_20"])
