@@ -9,7 +9,7 @@ import pytest
 
 from tests.test_cli import run_cli
 from trtplug.bench import report
-from trtplug.bench.runner import Timing
+from trtplug.bench.runner import Timing, over_roofline_note
 from trtplug.bench.timing import L2_ROTATION_BYTES, buffer_sets
 from trtplug.bench.workload import bench_shapes, make_workload
 from trtplug.parity.impl_base import pyplugin_module
@@ -83,3 +83,17 @@ def test_workloads_take_the_run_dtype_and_the_op_shapes(key: str, dtype: str) ->
     w = make_workload(np, spec, shapes, dtype, 1, seed=0)
     assert all(a.dtype == np.dtype(dtype) for a in w.inputs[0] if a is not None)
     assert all(len(s) < 3 or s[-1] == s[-2] for s in shapes.values())  # matrices stay square
+
+
+def test_rows_above_the_copy_roofline_are_flagged() -> None:
+    assert over_roofline_note(0.97) == "" and over_roofline_note(1.0) == ""
+    assert "OVER COPY ROOFLINE (115%)" in over_roofline_note(1.15)
+
+
+def test_embed_layer_norm_bytes_count_shared_table_rows_once() -> None:
+    proto = pyplugin_module(load_registry().get("embed_layer_norm"))
+    small, large = (proto.bench_bytes(proto.bench_shapes(n << 20, 2), 2) for n in (64, 1024))
+    tokens = proto.bench_shapes(1024 << 20, 2)["input_ids"]
+    per_token = 3 * 4 + 2 * 1024 * 2  # ids read, output and embedding_sum rows written
+    assert per_token * tokens[0] * tokens[1] < large < (per_token + 1024 * 2) * tokens[0] * tokens[1] + (60 << 20)
+    assert small < large / 8
