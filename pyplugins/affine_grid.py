@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.protolib.torch_host import host_ints
+
 
 def base_coordinates(xp: ModuleType, length: int, align_corners: bool) -> Any:
     i = xp.arange(length, dtype=xp.float32)
@@ -53,6 +55,6 @@ def bench_inputs(shapes: Mapping[str, tuple[int, ...]], rng: Any) -> dict[str, A
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
-    """F.affine_grid; the size values are read back to the host, as torch takes them as a list."""
-    size = [int(n) for n in inputs[1].tolist()]
+    """F.affine_grid, which takes the size as a list of ints."""
+    size = list(host_ints(inputs[1]))
     return torch.nn.functional.affine_grid(inputs[0], size, align_corners=bool(attrs["align_corners"]))

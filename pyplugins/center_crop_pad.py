@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.protolib.torch_host import host_ints
+
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     x, y = inputs[0], outputs[0]
@@ -57,9 +59,9 @@ def bench_bytes(shapes: Mapping[str, tuple[int, ...]], itemsize: int) -> int:
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
-    """Slicing and F.pad (torch has no CenterCropPad); the shape values are read back to the host."""
+    """Slicing and F.pad (torch has no CenterCropPad)."""
     x = inputs[0]
-    target = output_shapes([x, inputs[1].cpu().numpy()], attrs)[0]
+    target = output_shapes([x, np.array(host_ints(inputs[1]))], attrs)[0]
     pads: list[int] = []
     for axis, (n_in, n_out) in enumerate(zip(x.shape, target, strict=True)):
         crop = max(n_in - n_out, 0) // 2

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.protolib.torch_host import host_ints
+
 
 def attribute_lists(attrs: Mapping[str, Any], spatial: int) -> tuple[list[int], list[int], list[int]]:
     """dilations, pads (begin..., end...) and strides, empty ones as the ONNX defaults."""
@@ -86,8 +88,8 @@ def bench_inputs(shapes: Mapping[str, tuple[int, ...]], rng: Any) -> dict[str, A
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
-    """F.fold (2-D only); image and block shapes are read back to the host, as torch takes them as lists."""
-    image, block = (tuple(int(n) for n in t.tolist()) for t in inputs[1:3])
+    """F.fold (2-D only), which takes image and block shapes as lists of ints."""
+    image, block = host_ints(inputs[1]), host_ints(inputs[2])
     dilations, pads, strides = attribute_lists(attrs, len(image))
     return torch.nn.functional.fold(
         inputs[0], image, block, dilation=dilations, padding=pads[: len(image)], stride=strides

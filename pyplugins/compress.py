@@ -52,6 +52,10 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
     return {"input": (rows, 256), "condition": (rows,)}
 
 
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    return {"axis": 0}  # the condition selects rows
+
+
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
     """Boolean-mask selection (torch synchronizes to size its output; the plugin writes a size tensor)."""
     x, condition = inputs[0], inputs[1].reshape(-1).bool()
