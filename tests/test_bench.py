@@ -9,7 +9,7 @@ import pytest
 
 from tests.test_cli import run_cli
 from trtplug.bench import report
-from trtplug.bench.runner import Timing, over_roofline_note
+from trtplug.bench.runner import Timing, over_roofline_note, row_note
 from trtplug.bench.timing import L2_ROTATION_BYTES, buffer_sets
 from trtplug.bench.workload import bench_shapes, make_workload
 from trtplug.parity.impl_base import pyplugin_module
@@ -88,6 +88,13 @@ def test_workloads_take_the_run_dtype_and_the_op_shapes(key: str, dtype: str) ->
 def test_rows_above_the_copy_roofline_are_flagged() -> None:
     assert over_roofline_note(0.97) == "" and over_roofline_note(1.0) == ""
     assert "OVER COPY ROOFLINE (115%)" in over_roofline_note(1.15)
+
+
+@pytest.mark.parametrize("key", ["det", "inverse"])
+def test_torch_rows_say_when_torch_computes_in_fp32(key: str) -> None:
+    proto = pyplugin_module(load_registry().get(key))
+    assert "fp32" in row_note(proto, "torch", 0.5) and row_note(proto, "cuda", 0.5) == ""
+    assert "fp32" in row_note(proto, "torch", 1.2) and "ROOFLINE" in row_note(proto, "torch", 1.2)
 
 
 def test_embed_layer_norm_bytes_count_shared_table_rows_once() -> None:

@@ -157,10 +157,16 @@ def _timed(cp, spec, proto, dtype, size_mb, shapes, torch, copy_gbs) -> Iterator
     for name, ms in times.items():
         gbs = nbytes / ms / 1e6
         vs_torch = times["torch"] / ms if "torch" in times else None
-        note = over_roofline_note(gbs / copy_gbs)
-        if name == "torch" and getattr(proto, "TORCH_NOTE", ""):
-            note = "; ".join(filter(None, (proto.TORCH_NOTE, note)))
-        yield Timing(spec.key, dtype, size_mb, name, ms, gbs, gbs / copy_gbs, vs_torch, note)
+        yield Timing(
+            spec.key, dtype, size_mb, name, ms, gbs, gbs / copy_gbs, vs_torch, row_note(proto, name, gbs / copy_gbs)
+        )
+
+
+def row_note(proto: ModuleType, impl: str, copy_fraction: float) -> str:
+    """The roofline flag, and on torch rows what the prototype's TORCH_NOTE says about torch's side
+    (e.g. that it computes in fp32 where torch has no fp16 kernel)."""
+    torch_note = getattr(proto, "TORCH_NOTE", "") if impl == "torch" else ""
+    return "; ".join(filter(None, (torch_note, over_roofline_note(copy_fraction))))
 
 
 def over_roofline_note(copy_fraction: float) -> str:
