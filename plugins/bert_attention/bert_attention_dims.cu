@@ -92,6 +92,21 @@ std::string maskOf(TensorShape const& m, BertDims& d)
     return "";
 }
 
+//! The core's own limits (head sizes, batch and head counts), checked before any launch.
+std::string coreLimits(BertDims const& d)
+{
+    AttentionProblem p;
+    p.batch = d.batch;
+    p.qHeads = d.heads;
+    p.kvHeads = d.heads;
+    p.qLen = d.seq;
+    p.kvLen = d.total();
+    p.headDim = d.headDim();
+    p.vHeadDim = d.vHeadDim();
+    char const* problem = attentionShapeError(p);
+    return problem == nullptr ? "" : problem;
+}
+
 } // namespace
 
 int32_t BertDims::maskRows() const noexcept
@@ -149,7 +164,7 @@ std::string bertDims(
     {
         problem = "attention_bias must be [B or 1, num_heads or 1, S, T]";
     }
-    return problem;
+    return problem.empty() ? coreLimits(d) : problem;
 }
 
 } // namespace trtplug
