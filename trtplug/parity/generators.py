@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from trtplug.parity.attention_inputs import group_query_attention_inputs
+from trtplug.parity.attention_inputs import bert_attention_inputs, group_query_attention_inputs
 from trtplug.protolib.axes import AXIS_ABSENT
 
 Generator = Callable[[dict[str, tuple[int, ...]], dict[str, Any], np.random.Generator], dict[str, np.ndarray]]
@@ -152,6 +152,7 @@ def matmul_nbits_weights(
 
 
 GENERATORS: dict[str, Generator] = {
+    "bert_attention_inputs": bert_attention_inputs,
     "signed_near_one": signed_near_one,
     "group_query_attention_inputs": group_query_attention_inputs,
     "matmul_nbits_weights": matmul_nbits_weights,
