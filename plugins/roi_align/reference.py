@@ -6,7 +6,8 @@
   pixel after scaling, otherwise a region is at least 1 x 1; each bin holds sampling_ratio^2
   samples (0: ceil(region / bins) per axis) at the centres of a regular sub-grid; a sample beyond
   [-1, H] x [-1, W] is 0, others are clamped into the image and interpolated bilinearly;
-  "avg" divides the sum by max(count, 1), "max" keeps the largest sample (from -FLT_MAX).
+  "avg" divides the sum by max(count, 1), "max" keeps the largest sample. A bin without samples
+  is 0 (mmcv's kernel leaves -FLT_MAX, -inf in fp16: trtplug writes 0, as ONNX does).
 - ai.onnx RoiAlign opset 10-15: ONNX defines it as opset 16's op with
   coordinate_transformation_mode = output_half_pixel, run by onnx.reference.
 """
@@ -17,8 +18,6 @@ import math
 from typing import Any
 
 import numpy as np
-
-FLT_MAX = float(np.finfo(np.float32).max)
 
 
 def _bilinear(image: np.ndarray, y: float, x: float) -> np.ndarray:
@@ -53,7 +52,7 @@ def _bin(image: np.ndarray, start: tuple[float, float], step: tuple[float, float
         for ix in range(grid[1])
     ]
     if pool == "max":
-        return np.max(samples, axis=0) if samples else np.full(image.shape[0], -FLT_MAX)
+        return np.max(samples, axis=0) if samples else np.zeros(image.shape[0])
     return np.sum(samples, axis=0) / max(grid[0] * grid[1], 1) if samples else np.zeros(image.shape[0])
 
 

@@ -5,7 +5,7 @@ starts at box * spatial_scale - offset (offset 0.5 for ONNX half_pixel / mmcv al
 least 1 x 1 when not offset, and a bin holds sampling_ratio^2 samples (0: ceil(region / bins)
 per axis). A sample beyond [-1, H] x [-1, W] reads 0; others are clamped to the image.
 Pooling "avg" divides by the sample count (at least 1); "max" takes the largest bilinear sample
-(mmcv; -FLT_MAX for an empty grid); "max_corner" is ONNX's definition (onnx.reference, ONNX
+(mmcv); "max_corner" is ONNX's definition (onnx.reference, ONNX
 Runtime): the largest of the four weighted corner terms w_i * v_i of each sample, 0 if none.
 """
 
@@ -17,8 +17,6 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-
-FLT_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -68,8 +66,7 @@ def pool_region(xp: ModuleType, image: Any, box: Any, p: RoiAlignParams) -> Any:
     c, h, w = image.shape
     y1, x1, height, width, gh, gw = region(box, p)
     if gh * gw == 0:
-        fill = -FLT_MAX if p.pool == "max" else 0.0
-        return xp.full((c, p.output_height, p.output_width), fill, dtype=xp.float32)
+        return xp.zeros((c, p.output_height, p.output_width), dtype=xp.float32)
     ys = axis_samples(xp, y1, height, p.output_height, gh, h)
     xs = axis_samples(xp, x1, width, p.output_width, gw, w)
     rows = xp.stack([ys[0], ys[1]], axis=-1)  # (PH, gh, 2)
