@@ -7,14 +7,16 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
-def volumetric_grid_sample_block(opset: int = 20, rank: int = 5, mode: str = "linear") -> onnx.ModelProto:
+def volumetric_grid_sample_block(
+    opset: int = 20, rank: int = 5, mode: str = "linear", elem: int = TensorProto.FLOAT
+) -> onnx.ModelProto:
     """A BEV / volumetric lifting block as torch exports it: a learned offset added to a base grid,
-    scaled into [-1, 1], GridSample (zeros padding, align_corners = 0), then Relu."""
+    scaled into [-1, 1], GridSample (zeros padding, align_corners = 0), then Relu; in `elem`."""
     spatial = (6, 7, 8) if rank == 5 else (9, 11)
     out_spatial = (5, 4, 6) if rank == 5 else (7, 5)
     k = len(spatial)
     rng = np.random.default_rng(0)
-    base = rng.uniform(-1.0, 1.0, (1, *out_spatial, k)).astype(np.float32)
+    base = rng.uniform(-1.0, 1.0, (1, *out_spatial, k))
     nodes = [
         helper.make_node("Add", ["offset", "base"], ["moved"]),
         helper.make_node("Mul", ["moved", "gain"], ["grid"]),
@@ -25,13 +27,19 @@ def volumetric_grid_sample_block(opset: int = 20, rank: int = 5, mode: str = "li
         nodes,
         "grid_sample_block",
         [
-            helper.make_tensor_value_info("volume", TensorProto.FLOAT, ["N", 3, *spatial]),
-            helper.make_tensor_value_info("offset", TensorProto.FLOAT, ["N", *out_spatial, k]),
+            helper.make_tensor_value_info("volume", elem, ["N", 3, *spatial]),
+            helper.make_tensor_value_info("offset", elem, ["N", *out_spatial, k]),
         ],
-        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["N", 3, *out_spatial])],
-        [numpy_helper.from_array(base, "base"), numpy_helper.from_array(np.array(1.1, np.float32), "gain")],
+        [helper.make_tensor_value_info("out", elem, ["N", 3, *out_spatial])],
+        [_constant("base", base, elem), _constant("gain", np.array(1.1), elem)],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=9)
+
+
+def _constant(name: str, values: np.ndarray, elem: int) -> onnx.TensorProto:
+    if elem == TensorProto.FLOAT:
+        return numpy_helper.from_array(values.astype(np.float32), name)
+    return helper.make_tensor(name, elem, values.shape, values.astype(np.float32).ravel().tolist())
 
 
 def roi_align_head(opset: int = 16, **attrs) -> onnx.ModelProto:

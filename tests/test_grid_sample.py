@@ -46,6 +46,14 @@ def test_rewrite_replaces_only_what_the_target_rejects(tmp_path: Path, capsys, t
         assert node["action"] == "left" and "imports it natively" in node["reason"]
 
 
+@pytest.mark.parametrize("target", ["10.8", "11.5"])
+def test_bf16_is_replaced_for_tensorrt_even_in_4d(tmp_path: Path, capsys, target: str) -> None:
+    """TensorRT's GridSample takes fp32 and fp16 only (check data)."""
+    model = volumetric_grid_sample_block(rank=4, elem=TensorProto.BFLOAT16)
+    nodes, _ = rewrite_report(tmp_path, model, capsys, "--trt-version", target)
+    assert nodes["grid_sample"]["action"] == "replaced"
+
+
 def test_default_target_tensorrt_rtx_imports_5d(tmp_path: Path, capsys) -> None:
     nodes, _ = rewrite_report(tmp_path, volumetric_grid_sample_block(), capsys)
     assert nodes["grid_sample"]["action"] == "left" and "tensorrt_rtx" in nodes["grid_sample"]["reason"]
