@@ -3,6 +3,8 @@
 #include "common/launch.cuh"
 #include "deform_conv/deform_conv.h"
 
+#include <type_traits>
+
 namespace trtplug
 {
 namespace
@@ -152,8 +154,11 @@ cudaError_t launchDeformConv(DType dtype, DeformConvGeometry const& g, DeformCon
     {
         return cudaErrorNotSupported;
     }
+    DeformConvTensors used = t;
+    used.mask = g.hasMask ? t.mask : nullptr;
+    used.bias = g.hasBias ? t.bias : nullptr;
     return forFloatOrBf16Type(
-        dtype, [&](auto zero) { return runDeformConv(g, t, static_cast<decltype(zero)*>(workspace), stream); });
+        dtype, [&](auto zero) { return runDeformConv(g, used, static_cast<decltype(zero)*>(workspace), stream); });
 }
 
 } // namespace trtplug

@@ -11,12 +11,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 namespace trtplug
 {
 
-//! The attributes every member maps onto (2-D; empty kernel = W's).
+//! The attributes every member maps onto (2-D). Plain data: the kernels take it by value.
 struct DeformConvAttrs
 {
     int32_t strides[2]{1, 1};
@@ -24,7 +23,7 @@ struct DeformConvAttrs
     int32_t dilations[2]{1, 1};
     int32_t group{1};
     int32_t offsetGroup{1};
-    std::vector<int32_t> kernelShape; //!< ai.onnx kernel_shape: empty or W's spatial dims
+    int32_t kernelShape[2]{0, 0}; //!< ai.onnx kernel_shape, checked against W's (0: not given)
 };
 
 //! Concrete sizes: X [N, C, H, W], W [OC, C / group, kH, kW], offset [N, 2 * og * kH * kW, oH, oW],
@@ -34,6 +33,8 @@ struct DeformConvGeometry
     int64_t batch{0}, channels{0}, height{0}, width{0};
     int64_t outChannels{0}, kernelH{0}, kernelW{0}, outH{0}, outW{0};
     DeformConvAttrs attrs;
+    bool hasMask{false}; //!< false also for the rewrite's empty [0] placeholder of an absent input
+    bool hasBias{false};
 };
 
 //! A tensor's dims as the geometry reads them (rank -1: absent).

@@ -1,6 +1,8 @@
 // Host-side shape checks of the deformable convolutions (shared by the binding and the adapter).
 #include "deform_conv/deform_conv.h"
 
+#include <vector>
+
 namespace trtplug
 {
 namespace
@@ -47,6 +49,12 @@ std::string setDeformConvGeometry(DeformConvGeometry& g, DeformConvDims x, Defor
             + dimsText(w) + ", " + dimsText(offset);
     }
     g = DeformConvGeometry{x.d[0], x.d[1], x.d[2], x.d[3], w.d[0], w.d[2], w.d[3], offset.d[2], offset.d[3], attrs};
+    // An absent optional input before a present one arrives as an empty [0] tensor (the rewrite's placeholder).
+    auto placeholder = [](DeformConvDims t) { return t.rank == 1 && t.d[0] == 0; };
+    mask = placeholder(mask) ? DeformConvDims{} : mask;
+    bias = placeholder(bias) ? DeformConvDims{} : bias;
+    g.hasMask = mask.rank >= 0;
+    g.hasBias = bias.rank >= 0;
     if (attrs.group < 1 || attrs.offsetGroup < 1 || g.channels % attrs.group != 0
         || g.outChannels % attrs.group != 0 || g.channels % attrs.offsetGroup != 0)
     {
@@ -54,8 +62,7 @@ std::string setDeformConvGeometry(DeformConvGeometry& g, DeformConvDims x, Defor
             + " must divide by group " + std::to_string(attrs.group) + ", channels by offset group "
             + std::to_string(attrs.offsetGroup);
     }
-    if (!attrs.kernelShape.empty()
-        && (attrs.kernelShape.size() != 2 || attrs.kernelShape[0] != g.kernelH || attrs.kernelShape[1] != g.kernelW))
+    if (attrs.kernelShape[0] != 0 && (attrs.kernelShape[0] != g.kernelH || attrs.kernelShape[1] != g.kernelW))
     {
         return "kernel_shape must be the weight's spatial dims " + dimsText(w);
     }

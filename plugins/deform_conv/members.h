@@ -44,7 +44,11 @@ inline DeformConvAttrs memberAttrs(glue_onnx_deform_conv::Params const& p)
     pairOf(p.dilations, 1, a.dilations);
     a.group = p.group;
     a.offsetGroup = p.offset_group;
-    a.kernelShape = p.kernel_shape;
+    if (!p.kernel_shape.empty())
+    {
+        pairOf(p.kernel_shape, 0, a.kernelShape);
+        a.kernelShape[1] = p.kernel_shape.size() == 2 ? p.kernel_shape[1] : -1; // one value: refused (2-D)
+    }
     return a;
 }
 
