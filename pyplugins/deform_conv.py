@@ -95,7 +95,9 @@ def deform_conv(xp: ModuleType, x: Any, weight: Any, offset: Any, mask: Any, bia
 
 
 def _given(inputs: Sequence[Any], index: int) -> Any:
-    return inputs[index] if index < len(inputs) else None
+    """An optional input, None when absent or the rewrite's empty placeholder of an absent one."""
+    value = inputs[index] if index < len(inputs) else None
+    return None if value is None or (value.ndim == 1 and value.size == 0) else value
 
 
 def _forward_onnx(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:

@@ -113,7 +113,7 @@ def test_prototype_members_agree_with_the_references(geometry) -> None:
     np.testing.assert_array_equal(onnx_out, out)
 
 
-def deform_block_model(dtype: int = TensorProto.FLOAT, batch: object = "N") -> onnx.ModelProto:
+def deform_block_model(dtype: int = TensorProto.FLOAT, batch: object = "N", bias: bool = True) -> onnx.ModelProto:
     """A torchvision DCNv2 block as exported (opset 19): offsets and the mask logits from 3x3 Convs
     of the input, Sigmoid on the mask, then DeformConv(X, W, offset, B, mask) with pads on both sides."""
     rng = np.random.default_rng(3)
@@ -131,7 +131,7 @@ def deform_block_model(dtype: int = TensorProto.FLOAT, batch: object = "N") -> o
         helper.make_node("Sigmoid", ["mask_logits"], ["mask"]),
         helper.make_node(
             "DeformConv",
-            ["x", "dcn_w", "offset", "dcn_b", "mask"],
+            ["x", "dcn_w", "offset", "dcn_b" if bias else "", "mask"],
             ["y"],
             name="dcn",
             dilations=[1, 1],
@@ -146,7 +146,7 @@ def deform_block_model(dtype: int = TensorProto.FLOAT, batch: object = "N") -> o
         "dcn_block",
         [helper.make_tensor_value_info("x", dtype, [batch, 4, 12, 10])],
         [helper.make_tensor_value_info("y", dtype, [batch, 8, 12, 10])],
-        [numpy_helper.from_array(v.astype(np_type), k) for k, v in weights.items()],
+        [numpy_helper.from_array(v.astype(np_type), k) for k, v in weights.items() if bias or k != "dcn_b"],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)], ir_version=9)
 
@@ -236,11 +236,13 @@ def test_mmcv_ops_always_replaced(tmp_path: Path, capsys, target: str) -> None:
     assert fields["padding"] == [1, 1] and fields["deform_groups"] == 1
 
 
-def test_deform_block_rewritten_and_compared(tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize("bias", [True, False])
+def test_deform_block_rewritten_and_compared(tmp_path: Path, capsys, bias: bool) -> None:
     """The torchvision block rewritten with every covered node replaced, then ONNX Runtime on the
-    original against the plugin node's prototype between ONNX Runtime's Convs."""
+    original against the plugin node's prototype between ONNX Runtime's Convs (without a bias,
+    the rewrite passes an empty placeholder before the mask)."""
     pytest.importorskip("onnxruntime")
-    nodes, rewritten = rewrite_report(tmp_path, deform_block_model(), capsys, "--all-covered")
+    nodes, rewritten = rewrite_report(tmp_path, deform_block_model(bias=bias), capsys, "--all-covered")
     assert nodes["dcn"]["action"] == "replaced"
     onnx.checker.check_model(rewritten, full_check=True)
     source, out = tmp_path / "model.onnx", tmp_path / "model.plugins.onnx"
