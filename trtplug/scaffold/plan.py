@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from trtplug.errors import TrtplugError
 from trtplug.scaffold.describe import OpDescription, TensorDesc
 from trtplug.scaffold.elementwise import elementwise_body
 from trtplug.scaffold.names import OpNames, lower_camel
@@ -58,12 +57,6 @@ def op_files(key: str) -> list[OpFile]:
 
 
 def op_context(desc: OpDescription, names: OpNames) -> dict[str, Any]:
-    if any(t.optional for t in desc.outputs):
-        raise TrtplugError(
-            f"{desc.qualified}: optional outputs ({', '.join(t.name for t in desc.outputs if t.optional)}) are not "
-            "scaffolded yet; describe the op without them (--spec-file) and add them by hand"
-        )
-    _check_optional_inputs_trail(desc)
     body = elementwise_body(desc)
     rules = output_rules(desc, body)
     inputs = [_tensor(desc, t, i, "input") for i, t in enumerate(desc.inputs)]
@@ -82,6 +75,9 @@ def op_context(desc: OpDescription, names: OpNames) -> dict[str, Any]:
         "outputs": outputs,
         "min_inputs": sum(not t.optional for t in desc.inputs),
         "attributes": [_attribute(a) for a in desc.attributes],
+        # Optional outputs: the rewrite sets this derived attribute to the count the node uses.
+        "output_count": len(desc.outputs) if any(t.optional for t in desc.outputs) else None,
+        "min_outputs": sum(not t.optional for t in desc.outputs),
         "constraints": {k: list(v) for k, v in desc.type_constraints.items()},
         "dtypes": [{"name": d, "trt": TRT_TYPES[d], "cuda": CUDA_TYPES.get(d)} for d in dtypes],
         "tolerances": {d: TOLERANCES[d] for d in dtypes if d in TOLERANCES},
@@ -90,18 +86,6 @@ def op_context(desc: OpDescription, names: OpNames) -> dict[str, Any]:
     }
     add_signatures(ctx)
     return ctx
-
-
-def _check_optional_inputs_trail(desc: OpDescription) -> None:
-    seen_optional = None
-    for tensor in desc.inputs:
-        if tensor.optional:
-            seen_optional = tensor
-        elif seen_optional is not None:
-            raise TrtplugError(
-                f"{desc.qualified}: optional input {seen_optional.name!r} precedes required {tensor.name!r}; "
-                "plugin inputs can only be left off at the end"
-            )
 
 
 def _tensor(desc: OpDescription, t: TensorDesc, index: int, role: str) -> dict[str, Any]:

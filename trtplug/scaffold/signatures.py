@@ -79,13 +79,20 @@ def _plugin_launch_args(kind: str, ins: list, outs: list, p_arg: list[str]) -> l
         else:
             args += [f"inputs[{i}]", f"TensorShape::of(in[{i}].dims)"]
     for t in outs:
-        args += [f"outputs[{t['index']}]", f"TensorShape::of(out[{t['index']}].dims)"]
+        i = t["index"]
+        if t["optional"]:  # the plugin produces the first num_outputs outputs only
+            args += [
+                f"out.size() > {i} ? outputs[{i}] : nullptr",
+                f"out.size() > {i} ? TensorShape::of(out[{i}].dims) : TensorShape{{}}",
+            ]
+        else:
+            args += [f"outputs[{i}]", f"TensorShape::of(out[{i}].dims)"]
     return [*args, "stream"]
 
 
 def _binding_dtype_check(t: dict[str, Any], ins: list) -> tuple[str, str]:
     var = f"{_array(t)}.dtype"
-    present = f"!call.hasIn({t['index']}) || " if t.get("optional") else ""
+    present = f"!call.{_has(t)}({t['index']}) || " if t.get("optional") else ""
     if t["anchor"] is not None:
         anchor = ins[t["anchor"]]
         return f"{present}{var} == {_array(anchor)}.dtype", f'"{t["name"]} must have {anchor["name"]}\'s dtype"'
@@ -96,7 +103,17 @@ def _binding_dtype_check(t: dict[str, Any], ins: list) -> tuple[str, str]:
     return f"{present}{allowed}", f'std::string("{t["name"]} must be {text}, got ") + dtypeName({var})'
 
 
+def _has(t: dict[str, Any]) -> str:
+    """OpCall's presence test for an optional tensor."""
+    return "hasIn" if t["role"] == "input" else "hasOut"
+
+
 def _binding_shape_check(t: dict[str, Any], ins: list) -> str:
+    check = _binding_shape_test(t, ins)
+    return f"!call.hasOut({t['index']}) || {check}" if t["optional"] else check
+
+
+def _binding_shape_test(t: dict[str, Any], ins: list) -> str:
     kind, _, ref = t["rule"].partition(":")
     by_name = {i["name"]: i for i in ins}
     out = _array(t)
