@@ -20,6 +20,35 @@ OPS = {
     "topk": "ai.onnx::TopK",  # two outputs (T, int64), an int64 K input
     "non_zero": "ai.onnx::NonZero",  # a data-dependent int64 output
 }
+# A custom op described by file: an optional input before a required one, a shape input, an
+# optional output, a data-dependent output of another type constraint.
+MIXED = """
+domain = "com.example"
+op_type = "Mixed"
+[type_constraints]
+T = ["float32", "float16"]
+I = ["int32", "int64"]
+[[inputs]]
+name = "X"
+[[inputs]]
+name = "bias"
+optional = true
+[[inputs]]
+name = "weight"
+[[inputs]]
+name = "K"
+type = "int64"
+shape_input = true
+[[outputs]]
+name = "Y"
+[[outputs]]
+name = "picked"
+type = "I"
+data_dependent = true
+[[outputs]]
+name = "extra"
+optional = true
+"""
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +56,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("shapes") / "proj"
     for key, source in OPS.items():
         assert main(["new", key, "--from", source, "--project", str(root)]) == 0
+    description = root.parent / "mixed.toml"
+    description.write_text(MIXED)
+    assert main(["new", "mixed", "--spec-file", str(description), "--project", str(root)]) == 0
     return root
 
 
@@ -49,8 +81,42 @@ def test_outputs_of_different_types(project: Path) -> None:
     assert "out[1] = DataType::kINT64;" in plugin
 
 
+def test_shape_inputs_reach_output_shapes_only(project: Path) -> None:
+    spec = load_registry([project / "plugins"]).get("topk")
+    assert [t.shape_input for t in spec.inputs] == [False, True]
+    plugin = (project / "plugins" / "topk" / "plugin.cpp").read_text()
+    assert "shape input K's values are shapeIn[0]" in plugin
+    assert "inputs[0], TensorShape::of(in[0].dims), nullptr, TensorShape{}, outputs[0]" in plugin
+
+
+def test_data_dependent_output_gets_a_size_tensor(project: Path) -> None:
+    spec = load_registry([project / "plugins"]).get("non_zero")
+    assert spec.outputs[0].shape == "dynamic:X" and [t.name for t in spec.size_tensors] == ["Y_count"]
+    plugin = (project / "plugins" / "non_zero" / "plugin.cpp").read_text()
+    assert "declareCount(expr, out.data, 1, *volumeExpr(in[0], expr))" in plugin
+    assert "case 2: return d.type == DataType::kINT32; // Y_count" in plugin
+    prototype = (project / "pyplugins" / "non_zero.py").read_text()
+    assert "def output_shapes(" in prototype and "def size_tensor_values(" in prototype
+
+
+def test_described_op_mixes_every_shape(project: Path) -> None:
+    spec = load_registry([project / "plugins"]).get("mixed")
+    assert [(t.name, t.optional, t.shape_input) for t in spec.inputs] == [
+        ("X", False, False),
+        ("bias", True, False),
+        ("weight", False, False),
+        ("K", False, True),
+    ]
+    assert [t.shape for t in spec.outputs][1] == "dynamic:X" and spec.outputs[2].optional
+    assert spec.derived_attribute("output_count") is None  # size tensors: every output is produced
+    plugin = (project / "plugins" / "mixed" / "plugin.cpp").read_text()
+    assert "case 2: return d.type == inOut[0].desc.type; // weight" in plugin
+    assert "case 3: return d.type == inOut[0].desc.type; // Y" in plugin  # K is no plugin input
+    assert "case 6: return d.type == DataType::kINT32; // picked_count" in plugin
+
+
 @pytest.mark.skipif(GXX is None, reason="no g++ to compile the generated sources")
-@pytest.mark.parametrize("key", sorted(OPS))
+@pytest.mark.parametrize("key", [*sorted(OPS), "mixed"])
 def test_generated_sources_compile_against_the_glue(project: Path, key: str, tmp_path: Path) -> None:
     glue = tmp_path / "generated"
     done = generate_glue(project / "plugins" / key / "spec.toml", glue / key / "op_glue.h")
@@ -66,7 +132,7 @@ def test_generated_sources_compile_against_the_glue(project: Path, key: str, tmp
         assert compiled.returncode == 0, f"{source.name}:\n{compiled.stderr[-3000:]}"
 
 
-@pytest.mark.parametrize("key", sorted(OPS))
+@pytest.mark.parametrize("key", [*sorted(OPS), "mixed"])
 def test_parity_says_not_implemented_yet(project: Path, key: str, seed: int) -> None:
     spec = load_registry([project / "plugins"]).get(key)
     results = [run_one(spec, "numpy", dtype, case, seed) for dtype in spec.dtypes for case in default_cases(spec)]

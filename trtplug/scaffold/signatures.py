@@ -36,7 +36,7 @@ def add_signatures(ctx: dict[str, Any]) -> None:
     ctx["kernel"] = f"{names.camel[:1].lower()}{names.camel[1:]}Kernel"
     ctx["binding_launch_args"] = _binding_launch_args(kind, ins, outs, ["call.params"] * bool(p_arg))
     ctx["plugin_launch_args"] = _plugin_launch_args(kind, ins, outs, p_arg)
-    ctx["plugin_uses_shapes"] = any(t["rule"].startswith(("broadcast", "last_dim_of")) for t in outs)
+    ctx["plugin_uses_shapes"] = any(t["rule"].startswith(("broadcast", "last_dim_of", "dynamic")) for t in outs)
     ctx["plugin_uses_expr"] = ctx["plugin_uses_shapes"]
     for t in (*ins, *outs):
         t["binding_check"], t["binding_message"] = _binding_dtype_check(t, ins)
@@ -70,8 +70,10 @@ def _plugin_launch_args(kind: str, ins: list, outs: list, p_arg: list[str]) -> l
         return ["dtype", *params, "inputs[0]", "outputs[0]", "volume(in[0].dims)", "stream"]
     args = ["dtype", *params]
     for t in ins:
-        i = t["index"]
-        if t["optional"]:
+        i = t["position"]
+        if t["shape_input"]:  # its values reach outputShapes only
+            args += ["nullptr", "TensorShape{}"]
+        elif t["optional"]:
             args += [
                 f"in.size() > {i} ? inputs[{i}] : nullptr",
                 f"in.size() > {i} ? TensorShape::of(in[{i}].dims) : TensorShape{{}}",
