@@ -68,7 +68,10 @@ def _tensor(qualified: str, what: str, param: Any, constraints: dict[str, tuple[
 
     option = param.option
     if option == onnx.defs.OpSchema.FormalParameterOption.Variadic:
-        raise TrtplugError(f"{qualified}: variadic {what} {param.name!r} is not supported by the spec format")
+        raise TrtplugError(
+            f"{qualified}: variadic {what} {param.name!r} is not supported by the spec format yet; "
+            "describe the op with a fixed number of inputs (--input, --spec-file)"
+        )
     kind = param.type_str
     dtypes = constraints.get(kind, (ONNX_DTYPES.get(kind),))
     if kind not in constraints:
