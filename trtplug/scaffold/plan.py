@@ -121,7 +121,6 @@ def _size_tensors(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "rule": "",
             "shape_cpp": "",
             "size_tensor": True,
-            "trt_check": "d.type == DataType::kINT32",
         }
     ]
 
