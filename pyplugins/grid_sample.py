@@ -58,7 +58,7 @@ def _member(settings, order: str, torch_attrs) -> SimpleNamespace:
         forward=forward,
         output_shapes=output_shapes,
         bench_shapes=bench_shapes,
-        bench_attrs=lambda: torch_attrs,
+        bench_attrs=lambda shapes: torch_attrs,
         torch_equivalent=torch_equivalent,
     )
 

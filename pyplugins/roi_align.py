@@ -67,8 +67,30 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
     return {"X": (2, 256, side, side), "rois": (512, 4), "batch_indices": (512,)}
 
 
-def bench_attrs() -> dict[str, Any]:
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
     return {"output_height": 7, "output_width": 7, "sampling_ratio": 2, "spatial_scale": 0.25, "mode": "avg"}
+
+
+def bench_inputs(shapes: Mapping[str, tuple[int, ...]], rng: Any) -> dict[str, Any]:
+    """Boxes inside (and partly outside) the map with valid image indices, as the parity cases draw them."""
+    from trtplug.parity.roi_inputs import roi_align_regions
+
+    return roi_align_regions(dict(shapes), bench_attrs(shapes), rng)
+
+
+def mmcv_bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """bench_shapes with mmcv's rois: (K, 5), the batch index first."""
+    shapes = bench_shapes(nbytes, itemsize)
+    return {"X": shapes["X"], "rois": (shapes["rois"][0], 5)}
+
+
+def mmcv_torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> Any:
+    """torchvision.ops.roi_align takes mmcv's (batch index, box) rows as they are (avg mode)."""
+    from torchvision.ops import roi_align as tv_roi_align
+
+    size = (int(attrs["output_height"]), int(attrs["output_width"]))
+    scale, ratio = float(attrs["spatial_scale"]), int(attrs["sampling_ratio"])
+    return tv_roi_align(inputs[0], inputs[1], size, scale, ratio, aligned=bool(attrs["aligned"]))
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> Any:
@@ -89,6 +111,7 @@ def _member(forward) -> SimpleNamespace:
         output_shapes=output_shapes,
         bench_shapes=bench_shapes,
         bench_attrs=bench_attrs,
+        bench_inputs=bench_inputs,
         torch_equivalent=torch_equivalent,
     )
 
@@ -96,5 +119,12 @@ def _member(forward) -> SimpleNamespace:
 members = {
     "onnx_roi_align": _member(onnx_forward),
     "onnx_roi_align_opset10": _member(opset10_forward),
-    "mmcv_roi_align": SimpleNamespace(forward=mmcv_forward, output_shapes=output_shapes),
+    "mmcv_roi_align": SimpleNamespace(
+        forward=mmcv_forward,
+        output_shapes=output_shapes,
+        bench_shapes=mmcv_bench_shapes,
+        bench_attrs=bench_attrs,
+        bench_inputs=bench_inputs,
+        torch_equivalent=mmcv_torch_equivalent,
+    ),
 }
