@@ -10,6 +10,10 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
+from trtplug.protolib.torch_host import host_ints
+
 
 def base_coordinates(xp: ModuleType, length: int, align_corners: bool) -> Any:
     i = xp.arange(length, dtype=xp.float32)
@@ -35,3 +39,22 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     """size (N, C, H, W) -> (N, H, W, 2); (N, C, D, H, W) -> (N, D, H, W, 3)."""
     size = [int(v) for v in inputs[1].ravel()]
     return [(size[0], *size[2:], len(size) - 2)]
+
+
+BENCH_SIDE = 512  # a 512 x 512 grid per image: the size torch's affine_grid is usually quoted at
+
+
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """2-D grids of 512 x 512, batch sized to ~nbytes of grid."""
+    batch = max(1, nbytes // (BENCH_SIDE * BENCH_SIDE * 2 * itemsize))
+    return {"theta": (batch, 2, 3), "size": (4,)}
+
+
+def bench_inputs(shapes: Mapping[str, tuple[int, ...]], rng: Any) -> dict[str, Any]:
+    return {"size": np.array([shapes["theta"][0], 3, BENCH_SIDE, BENCH_SIDE], dtype=np.int64)}
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """F.affine_grid, which takes the size as a list of ints."""
+    size = list(host_ints(inputs[1]))
+    return torch.nn.functional.affine_grid(inputs[0], size, align_corners=bool(attrs["align_corners"]))

@@ -24,3 +24,25 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
         fill = xp.where(x < 0, -1, 0) if x.dtype.kind == "i" else 0
         result = xp.where(valid, xp.right_shift(x, shift.astype(x.dtype)), fill)
     outputs[0][...] = result.astype(outputs[0].dtype)
+
+
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """Same-shape X and Y, rows of 1024, ~nbytes of X."""
+    shape = (max(1, nbytes // itemsize // 1024), 1024)
+    return {"X": shape, "Y": shape}
+
+
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    return {"direction": "LEFT"}  # required on the node: no spec default
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """torch's shifts, with ONNX's (opset-28) result for shift amounts outside 0..bits-1."""
+    x, y = torch.broadcast_tensors(inputs[0], inputs[1])
+    bits = x.element_size() * 8
+    valid = (y >= 0) & (y < bits)
+    shift = torch.where(valid, y, torch.zeros_like(y))
+    if attrs["direction"] == "LEFT":
+        return torch.where(valid, torch.bitwise_left_shift(x, shift), torch.zeros_like(x))
+    fill = torch.where(x < 0, -torch.ones_like(x), torch.zeros_like(x)) if x.is_signed() else torch.zeros_like(x)
+    return torch.where(valid, torch.bitwise_right_shift(x, shift), fill)

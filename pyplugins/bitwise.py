@@ -14,7 +14,10 @@ def _prototype(ufunc: str) -> SimpleNamespace:
     def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
         outputs[0][...] = getattr(xp, ufunc)(*inputs)
 
-    return SimpleNamespace(forward=forward)
+    def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+        return getattr(torch, ufunc)(*inputs)  # torch's functions share NumPy's names
+
+    return SimpleNamespace(forward=forward, torch_equivalent=torch_equivalent)
 
 
 members = {key: _prototype(key) for key in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not")}

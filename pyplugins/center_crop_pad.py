@@ -10,6 +10,10 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
+from trtplug.protolib.torch_host import host_ints
+
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     x, y = inputs[0], outputs[0]
@@ -31,3 +35,37 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     for axis, n in zip(axes, inputs[1].ravel(), strict=True):
         shape[axis % rank] = int(n)
     return [tuple(shape)]
+
+
+BENCH_WIDTH, BENCH_CROPPED = 1024, 896  # rows of 1024 center-cropped to 896
+
+
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """A center crop of rows of 1024 to 896 (axes [-1]), ~nbytes of input."""
+    return {"input_data": (max(1, nbytes // itemsize // BENCH_WIDTH), BENCH_WIDTH), "shape": (1,)}
+
+
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    return {"axes": [-1]}
+
+
+def bench_inputs(shapes: Mapping[str, tuple[int, ...]], rng: Any) -> dict[str, Any]:
+    return {"shape": np.array([BENCH_CROPPED], dtype=np.int64)}
+
+
+def bench_bytes(shapes: Mapping[str, tuple[int, ...]], itemsize: int) -> int:
+    """Traffic floor of a crop: the kept part read once, the output written once."""
+    return 2 * shapes["input_data"][0] * BENCH_CROPPED * itemsize
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """Slicing and F.pad (torch has no CenterCropPad)."""
+    x = inputs[0]
+    target = output_shapes([x, np.array(host_ints(inputs[1]))], attrs)[0]
+    pads: list[int] = []
+    for axis, (n_in, n_out) in enumerate(zip(x.shape, target, strict=True)):
+        crop = max(n_in - n_out, 0) // 2
+        x = x.narrow(axis, crop, min(n_in, n_out))
+        pad = max(n_out - n_in, 0)
+        pads = [pad // 2, pad - pad // 2, *pads]
+    return torch.nn.functional.pad(x, pads).contiguous()

@@ -15,6 +15,10 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
+from trtplug.protolib.torch_host import host_ints
+
 
 def attribute_lists(attrs: Mapping[str, Any], spatial: int) -> tuple[list[int], list[int], list[int]]:
     """dilations, pads (begin..., end...) and strides, empty ones as the ONNX defaults."""
@@ -63,3 +67,30 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     image = [int(v) for v in inputs[1].tolist()]
     kernel = math.prod(int(v) for v in inputs[2].tolist())
     return [(inputs[0].shape[0], inputs[0].shape[1] // kernel, *image)]
+
+
+BENCH_CHANNELS, BENCH_SIDE = 64, 128  # 64 channels of 3 x 3 blocks over a 128 x 128 image, pad 1, stride 1
+
+
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """Columns of 3 x 3 blocks (pad 1, stride 1: one block per pixel), batch sized to ~nbytes of input."""
+    per_image = BENCH_CHANNELS * 9 * BENCH_SIDE * BENCH_SIDE * itemsize
+    batch = max(1, round(nbytes / per_image))
+    return {"input": (batch, BENCH_CHANNELS * 9, BENCH_SIDE * BENCH_SIDE), "image_shape": (2,), "block_shape": (2,)}
+
+
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    return {"dilations": [1, 1], "pads": [1, 1, 1, 1], "strides": [1, 1]}
+
+
+def bench_inputs(shapes: Mapping[str, tuple[int, ...]], rng: Any) -> dict[str, Any]:
+    return {"image_shape": np.array([BENCH_SIDE] * 2, np.int64), "block_shape": np.array([3, 3], np.int64)}
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """F.fold (2-D only), which takes image and block shapes as lists of ints."""
+    image, block = host_ints(inputs[1]), host_ints(inputs[2])
+    dilations, pads, strides = attribute_lists(attrs, len(image))
+    return torch.nn.functional.fold(
+        inputs[0], image, block, dilation=dilations, padding=pads[: len(image)], stride=strides
+    )

@@ -50,3 +50,17 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
     """Rows of 256 elements selected along axis 0 (a boolean-mask row filter)."""
     rows = max(1, nbytes // itemsize // 256)
     return {"input": (rows, 256), "condition": (rows,)}
+
+
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    return {"axis": 0}  # the condition selects rows
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """Boolean-mask selection (torch synchronizes to size its output; the plugin writes a size tensor)."""
+    x, condition = inputs[0], inputs[1].reshape(-1).bool()
+    axis = _axis(x, attrs)
+    if axis is None:
+        return x.reshape(-1)[: condition.numel()][condition[: x.numel()]]
+    keep = condition[: x.shape[axis]]
+    return x.narrow(axis, 0, keep.numel()).movedim(axis, 0)[keep].movedim(0, axis)

@@ -58,9 +58,14 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
 
 
 def bench_bytes(shapes: dict[str, tuple[int, ...]], itemsize: int) -> int:
-    """Traffic floor: three int32 index reads, three gathered table rows and one output row per token."""
-    tokens = shapes["input_ids"][0] * shapes["input_ids"][1]
-    return tokens * (3 * 4 + 4 * shapes["gamma"][0] * itemsize)
+    """Traffic floor per token: three int32 ids read, one word-embedding row read (each distinct
+    row once at most), the output and embedding_sum rows written; the position and segment tables
+    are read once (every batch reuses their rows: they stay in L2); mask_index, one int32 per batch."""
+    batch, seq = shapes["input_ids"]
+    tokens, hidden = batch * seq, shapes["gamma"][0]
+    word_rows = min(tokens, shapes["word_embedding"][0])
+    tables = (word_rows + shapes["position_embedding"][0] + shapes["segment_embedding"][0] + 2) * hidden * itemsize
+    return tokens * (3 * 4 + 2 * hidden * itemsize) + tables + batch * 4
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:

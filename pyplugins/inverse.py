@@ -20,5 +20,8 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
     return {"X": (max(1, nbytes // itemsize // 16), 4, 4)}
 
 
+TORCH_NOTE = "torch in fp32, cast back: torch.linalg.inv has no fp16/bf16"  # shown on the bench's torch rows
+
+
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
     return torch_in_float32(torch.linalg.inv, inputs[0])

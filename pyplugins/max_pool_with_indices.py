@@ -80,3 +80,24 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     out, _ = geometry(list(x.shape[2:]), attrs)
     shape = (*x.shape[:2], *out)
     return [shape, shape]
+
+
+BENCH_PLANE = (64, 256, 256)  # channels, height, width per image; 2 x 2 windows, stride 2
+
+
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """2 x 2 / 2 pooling of 64 x 256 x 256 images, batch sized to ~nbytes of X."""
+    return {"X": (max(1, nbytes // itemsize // math.prod(BENCH_PLANE)), *BENCH_PLANE)}
+
+
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    return {"kernel_shape": [2, 2], "strides": [2, 2]}
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """F.max_pool2d (kernel = stride, no padding); its indices count within each plane, ONNX's
+    across the tensor, so each plane's offset is added."""
+    x = inputs[0]
+    y, local = torch.nn.functional.max_pool2d(x, attrs["kernel_shape"], attrs["strides"], return_indices=True)
+    planes = torch.arange(x.shape[0] * x.shape[1], device=x.device).reshape(*x.shape[:2], 1, 1)
+    return y, local + planes * (x.shape[2] * x.shape[3])

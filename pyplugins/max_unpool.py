@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 
 def inferred_shape(x_shape: Sequence[int], attrs: Mapping[str, Any]) -> tuple[int, ...]:
     kernel = list(attrs["kernel_shape"])
@@ -33,3 +35,34 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     if len(inputs) > 2 and inputs[2] is not None:
         return [tuple(int(v) for v in inputs[2].ravel())]
     return [inferred_shape(inputs[0].shape, attrs)]
+
+
+BENCH_POOLED = (64, 128, 128)  # channels and pooled height, width per image; 2 x 2 windows, stride 2
+
+
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """2 x 2 / 2 unpooling to 64 x 256 x 256 images, batch sized to ~nbytes of Y."""
+    batch = max(1, nbytes // itemsize // (4 * math.prod(BENCH_POOLED)))
+    return {"X": (batch, *BENCH_POOLED), "I": (batch, *BENCH_POOLED)}
+
+
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    return {"kernel_shape": [2, 2], "strides": [2, 2]}
+
+
+def bench_inputs(shapes: Mapping[str, tuple[int, ...]], rng: Any) -> dict[str, Any]:
+    """Indices as a 2 x 2 / 2 MaxPool gives them: one position per window, counted across the tensor."""
+    n, c, h, w = shapes["X"]
+    rows = 2 * np.arange(h).reshape(h, 1) + rng.integers(0, 2, (n, c, h, w))
+    cols = 2 * np.arange(w) + rng.integers(0, 2, (n, c, h, w))
+    planes = np.arange(n * c).reshape(n, c, 1, 1) * (4 * h * w)
+    return {"I": planes + rows * (2 * w) + cols}
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """F.max_unpool2d; its indices count within each plane (ONNX's across the tensor), so the
+    plane offsets are taken off first."""
+    x, indices = inputs[0], inputs[1]
+    shape = inferred_shape(x.shape, attrs)
+    local = indices % (shape[2] * shape[3])
+    return torch.nn.functional.max_unpool2d(x, local, attrs["kernel_shape"], attrs["strides"], output_size=shape[2:])

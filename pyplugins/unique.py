@@ -100,3 +100,17 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
 def size_tensor_values(outputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[int]:
     """The unique count: the length of `indices`."""
     return [int(outputs[1].shape[0])]
+
+
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """Unique of the flattened X of ~nbytes (random values: outputs are about X's size)."""
+    return {"X": (max(1, nbytes // itemsize),)}
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """torch.unique (sorted; it has no first-occurrence order, nor the first-occurrence indices,
+    which are left out: the bench compares the outputs torch gives, Y first)."""
+    x, axis = inputs[0], _axis(inputs[0], attrs)
+    flat = x.reshape(-1) if axis is None else x
+    y, _inverse, _counts = torch.unique(flat, sorted=True, return_inverse=True, return_counts=True, dim=axis)
+    return (y,)

@@ -99,8 +99,6 @@ if [[ " $PHASES " == *" bench "* ]]; then
   echo "== benchmark (trtplug bench; the document is what docs/benchmarks/ commits)"
   "$PY" -m trtplug bench --sizes "${BENCH_SIZES:-64,256,1024}" --markdown "$OUTDIR/bench.md" \
     --plot "$OUTDIR/bench.png" | tee "$OUTDIR/gpu-bench.txt"
-  # Standard ops in the shapes of the torch comparisons (affine_grid 64x512x512, 1M 4x4 ...).
-  "$PY" benchmarks/bench_std_ops.py | tee "$OUTDIR/gpu-bench-std.txt"
   # RMS norm against the target (>= 90% of copy), fp16/bf16, Llama and Qwen2 hidden sizes.
   "$PY" benchmarks/bench_rms_norm.py | tee "$OUTDIR/gpu-bench-rms-norm.txt"
 fi

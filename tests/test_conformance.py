@@ -50,7 +50,10 @@ def test_every_standard_op_has_runnable_conformance_cases() -> None:
         if not any(r.domain in ("", "ai.onnx") and onnx.defs.has(r.op_type) for r in spec.replaces):
             assert conformance_cases(spec) == []
             continue
-        runnable = [c for c in conformance_cases(spec) if c.skip is None]
+        cases = conformance_cases(spec)
+        if all(r.until_version is not None for r in spec.replaces) and cases:
+            continue  # an old opset's member (RoiAlign opset 10): the data are of the current opset
+        runnable = [c for c in cases if c.skip is None]
         assert runnable, f"{spec.key}: no runnable ONNX conformance case"
 
 

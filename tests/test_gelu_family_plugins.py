@@ -117,6 +117,12 @@ def test_quick_gelu_alpha_survives_serialization(library, alpha: float) -> None:
         assert copy.fields_to_serialize()["alpha"] == pytest.approx(alpha)
 
 
+def test_a_field_left_out_takes_the_spec_default(library) -> None:
+    """As an ONNX attribute left out does (and TensorRT's plugin override passes only the node's)."""
+    plugin = make(library, "TrtplugQuickGelu", {})
+    assert plugin.fields_to_serialize()["alpha"] == pytest.approx(1.702)
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -124,12 +130,6 @@ def test_quick_gelu_alpha_survives_serialization(library, alpha: float) -> None:
         ({"alpha": 1.0, "beta": 2.0}, "unknown field 'beta'"),
     ],
 )
-def test_a_field_left_out_takes_the_spec_default(library) -> None:
-    """As an ONNX attribute left out does (and TensorRT's plugin override passes only the node's)."""
-    plugin = make(library, "TrtplugQuickGelu", {})
-    assert plugin.fields_to_serialize()["alpha"] == pytest.approx(1.702)
-
-
 def test_quick_gelu_bad_fields_are_refused(library, log, fields: dict, message: str) -> None:
     assert library.create("TrtplugQuickGelu", "1", "trtplug", fields) is None
     assert log()[-1] == ("error", f"TrtplugQuickGelu::createPlugin: {message}")

@@ -2,7 +2,8 @@
 elementwise one (Softsign), built and installed as a wheel through scikit-build-core against
 this trtplug's CMake helpers (one build for the module, sm_90 only). trtplug then finds the
 ops through the entry point, the bindings in <package>._native and the plugins in
-lib<package>_plugins.so; the project's own tests pass Softsign and fail Hardmax clearly."""
+lib<package>_plugins.so; the project's own tests pass Softsign and skip Hardmax as "not
+implemented yet"."""
 
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ def test_project_binding_is_importable(installed, tmp_path: Path) -> None:
     )
     done = run_with(site, code, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "['hardmax', 'softsign']" in done.stdout and "hardmax: cudaErrorNotSupported" in done.stdout
+    assert "['hardmax', 'softsign']" in done.stdout
+    assert "hardmax: kernel not implemented yet (plugins/hardmax/hardmax.cu)" in done.stdout
     assert "Hardmax: kernel not implemented yet" in done.stderr
 
 
@@ -94,10 +96,10 @@ def test_project_plugin_library_matches_its_specs(installed) -> None:
         assert [f["name"] for f in creators[name]["fields"]] == [a.name for a in spec.attributes]
 
 
-def test_project_tests_pass_elementwise_and_fail_the_todo_op(installed) -> None:
+def test_project_tests_pass_elementwise_and_skip_the_todo_op(installed) -> None:
     project, site = installed
     selected = "numpy-float32-odd] or numpy-float16-one]"  # exact case ids: 2 per op
-    done = run_with(site, pytest_code("-q", "-k", selected, "tests"), cwd=project)
-    assert done.returncode == 1, done.stdout[-3000:]
-    assert "2 failed, 2 passed" in done.stdout, done.stdout[-3000:]
-    assert done.stdout.count("Hardmax: kernel not implemented yet") >= 2
+    done = run_with(site, pytest_code("-q", "-rs", "-k", selected, "tests"), cwd=project)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "2 passed, 2 skipped" in done.stdout, done.stdout[-3000:]
+    assert "not implemented yet: Hardmax: kernel not implemented yet" in done.stdout

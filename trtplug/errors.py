@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# What a scaffolded op's prototype and kernel say until they are written (`trtplug new`): parity
+# reports such a result as a skip naming it, neither a pass nor a failure.
+NOT_IMPLEMENTED_YET = "not implemented yet"
+
 
 class TrtplugError(Exception):
     """An error caused by user input (a file, a flag, a spec); the message names the culprit."""

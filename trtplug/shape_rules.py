@@ -23,6 +23,8 @@ _RULES: dict[str, Callable[..., Shape]] = {
     "scalar": lambda s: (),  # a 0-D tensor whatever the referenced input's shape (CumSum's axis)
     "matmul_transposed": lambda a, b: (*a[:-1], b[0]),  # A (..., K) @ B(N, ...)^T -> (..., N): MatMulNBits
     "half_last_dim": lambda s: (*s[:-1], s[-1] // 2) if s else (),  # BiasSplitGelu: X's shape, last dim halved
+    # X (N, C, H, W), W (OC, ...), offset (N, 2K, oH, oW) -> (N, OC, oH, oW): deformable convolution
+    "deform_conv_output": lambda x, w, offset: (x[0], w[0], *offset[2:]),
 }
 
 # Rules that read the node's `axis` attribute (normalizations over the axes from `axis` on).
@@ -31,7 +33,7 @@ _AXIS_RULES: dict[str, Callable[[Shape, int], Shape]] = {
     "reduced_from_axis": lambda s, a: (*s[:a], *(1 for _ in s[a:])),  # per-row statistics, axes from `axis` set to 1
 }
 # Input names a rule takes (None: any); default 1.
-_ARITY = {"broadcast": None, "append_last_dim_of": 2, "matmul_transposed": 2}
+_ARITY = {"broadcast": None, "append_last_dim_of": 2, "matmul_transposed": 2, "deform_conv_output": 3}
 # Output shapes that depend on input values ("dynamic:size"): known only from a run (the
 # reference's outputs), or to a plugin through shape inputs / size tensors.
 VALUE_DEPENDENT = "dynamic"

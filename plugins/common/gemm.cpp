@@ -71,8 +71,13 @@ bool gemmAvailable() noexcept
     return true;
 }
 
-cudaError_t gemmRowMajorBt(DType dtype, int64_t m, int64_t n, int64_t k, void const* a, void const* b, void* c,
-    cudaStream_t stream) noexcept
+namespace
+{
+
+//! Row-major C = A op(B) is column-major C^T = op(B)^T A^T: cuBLAS sees B's column-major view
+//! (transposed when B is [n, k]), A's (k x m) and C's (n x m), every leading dimension a row length.
+cudaError_t gemmRowMajorOf(DType dtype, int64_t m, int64_t n, int64_t k, void const* a, void const* b, bool bTransposed,
+    void* c, cudaStream_t stream) noexcept
 {
     cudaDataType_t type{};
     if (!cudaTypeOf(dtype, type) || m < 0 || n < 0 || k < 0 || m > INT_MAX || n > INT_MAX || k > INT_MAX)
@@ -94,16 +99,28 @@ cudaError_t gemmRowMajorBt(DType dtype, int64_t m, int64_t n, int64_t k, void co
     {
         return toCudaError(status);
     }
-    // Row-major C = A B^T is column-major C^T = B^T(col-major view of B is k x n, transposed) A:
-    // cuBLAS sees op(B) = B_cm^T (n x k), A_cm (k x m), C_cm (n x m), every leading dimension the row length.
     float const alpha = 1.0F;
     float const beta = 0.0F;
     auto const mi = static_cast<int>(m);
     auto const ni = static_cast<int>(n);
     auto const ki = static_cast<int>(k);
-    status = cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, ni, mi, ki, &alpha, b, type, ki, a, type, ki, &beta, c,
-        type, ni, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    status = cublasGemmEx(handle, bTransposed ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, ni, mi, ki, &alpha, b, type,
+        bTransposed ? ki : ni, a, type, ki, &beta, c, type, ni, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
     return toCudaError(status);
+}
+
+} // namespace
+
+cudaError_t gemmRowMajorBt(DType dtype, int64_t m, int64_t n, int64_t k, void const* a, void const* b, void* c,
+    cudaStream_t stream) noexcept
+{
+    return gemmRowMajorOf(dtype, m, n, k, a, b, true, c, stream);
+}
+
+cudaError_t gemmRowMajor(DType dtype, int64_t m, int64_t n, int64_t k, void const* a, void const* b, void* c,
+    cudaStream_t stream) noexcept
+{
+    return gemmRowMajorOf(dtype, m, n, k, a, b, false, c, stream);
 }
 
 #else
@@ -114,6 +131,11 @@ bool gemmAvailable() noexcept
 }
 
 cudaError_t gemmRowMajorBt(DType, int64_t, int64_t, int64_t, void const*, void const*, void*, cudaStream_t) noexcept
+{
+    return cudaErrorNotSupported;
+}
+
+cudaError_t gemmRowMajor(DType, int64_t, int64_t, int64_t, void const*, void const*, void*, cudaStream_t) noexcept
 {
     return cudaErrorNotSupported;
 }

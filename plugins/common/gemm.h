@@ -25,4 +25,9 @@ bool gemmAvailable() noexcept;
 cudaError_t gemmRowMajorBt(DType dtype, int64_t m, int64_t n, int64_t k, void const* a, void const* b, void* c,
     cudaStream_t stream) noexcept;
 
+//! C[m, n] = A[m, k] @ B[k, n], all row-major and dense (a weights matrix stored [in, out], as
+//! ONNX MatMul and com.microsoft Attention hold it); otherwise as gemmRowMajorBt.
+cudaError_t gemmRowMajor(DType dtype, int64_t m, int64_t n, int64_t k, void const* a, void const* b, void* c,
+    cudaStream_t stream) noexcept;
+
 } // namespace trtplug

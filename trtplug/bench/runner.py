@@ -29,6 +29,8 @@ from trtplug.spec import OpSpec
 
 MB = 1 << 20
 TORCH_SLACK = 10.0
+BATCH = 10  # launcher and torch calls per timed batch
+ROOFLINE_SLACK = 1.02  # timing noise allowed above the measured copy bandwidth
 
 
 @dataclass
@@ -145,9 +147,31 @@ def _timed(cp, spec, proto, dtype, size_mb, shapes, torch, copy_gbs) -> Iterator
         yield Timing(spec.key, dtype, size_mb, "all", None, None, None, None, problem)
         return
     sets = len(w.inputs)
-    times = {name: time_ms(cp, run, sets, reps=30 if name != "cupy" else 5) for name, run in runners.items()}
+    # cuda and torch: BATCH calls back to back per timing (the device time, host overhead overlapped,
+    # as under TensorRT's C++ enqueue); the CuPy prototype one call at a time.
+    times = {
+        name: time_ms(cp, run, sets, reps=30, batch=BATCH) if name != "cupy" else time_ms(cp, run, sets, reps=5)
+        for name, run in runners.items()
+    }
     nbytes = traffic_bytes(proto, w, dtype)
     for name, ms in times.items():
         gbs = nbytes / ms / 1e6
         vs_torch = times["torch"] / ms if "torch" in times else None
-        yield Timing(spec.key, dtype, size_mb, name, ms, gbs, gbs / copy_gbs, vs_torch)
+        yield Timing(
+            spec.key, dtype, size_mb, name, ms, gbs, gbs / copy_gbs, vs_torch, row_note(proto, name, gbs / copy_gbs)
+        )
+
+
+def row_note(proto: ModuleType, impl: str, copy_fraction: float) -> str:
+    """The roofline flag, and on torch rows what the prototype's TORCH_NOTE says about torch's side
+    (e.g. that it computes in fp32 where torch has no fp16 kernel)."""
+    torch_note = getattr(proto, "TORCH_NOTE", "") if impl == "torch" else ""
+    return "; ".join(filter(None, (torch_note, over_roofline_note(copy_fraction))))
+
+
+def over_roofline_note(copy_fraction: float) -> str:
+    """A rate above the device copy bandwidth is not memory traffic the op can have moved: the byte
+    count is above the op's floor (inputs counted that stay in L2, or bytes the kernel never moves)."""
+    if copy_fraction <= ROOFLINE_SLACK:
+        return ""
+    return f"OVER COPY ROOFLINE ({100 * copy_fraction:.0f}%): byte count above the traffic floor"

@@ -45,3 +45,31 @@ def group_query_attention_inputs(
         starts = np.zeros(batch, np.int64) if first_prompt else totals - seq
         out["position_ids"] = starts[:, None] + np.arange(seq, dtype=np.int64)[None]
     return out
+
+
+def bert_attention_inputs(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """com.microsoft Attention's weights scaled by 1 / sqrt(D) (Q and K of unit size, a softmax
+    that is not one-hot for every D), and mask_index in the form its shape names, every query row
+    keeping a key at or before its position (ONNX Runtime's fully masked rows differ): lengths [B]
+    in [1, T]; [2B] ends then starts, a start at most T - S; 0/1 masks with key 0 kept."""
+    weights = rng.standard_normal(shapes["weights"]) / np.sqrt(max(shapes["weights"][0], 1))
+    return {"weights": weights.astype(np.float32), **_mask_index(shapes, rng)}
+
+
+def _mask_index(shapes: dict[str, tuple[int, ...]], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    if "mask_index" not in shapes:
+        return {}
+    batch, seq = shapes["input"][:2]
+    total = seq + (shapes["past"][3] if "past" in shapes else 0)
+    form = shapes["mask_index"]
+    if len(form) == 1 and form[0] == 2 * batch and batch > 0:
+        starts = rng.integers(0, total - seq + 1, batch)
+        ends = rng.integers(starts + 1, total + 1)
+        return {"mask_index": np.concatenate([ends, starts]).astype(np.int32)}
+    if len(form) == 1:
+        return {"mask_index": rng.integers(1, total + 1, form).astype(np.int32)}
+    mask = (rng.random(form) < 0.7).astype(np.int32)
+    mask[..., 0] = 1
+    return {"mask_index": mask}

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from trtplug.parity.attention_inputs import group_query_attention_inputs
+from trtplug.parity.attention_inputs import bert_attention_inputs, group_query_attention_inputs
+from trtplug.parity.roi_inputs import roi_align_regions
 from trtplug.protolib.axes import AXIS_ABSENT
 
 Generator = Callable[[dict[str, tuple[int, ...]], dict[str, Any], np.random.Generator], dict[str, np.ndarray]]
@@ -152,10 +153,12 @@ def matmul_nbits_weights(
 
 
 GENERATORS: dict[str, Generator] = {
+    "bert_attention_inputs": bert_attention_inputs,
     "signed_near_one": signed_near_one,
     "group_query_attention_inputs": group_query_attention_inputs,
     "matmul_nbits_weights": matmul_nbits_weights,
     "max_pool_outputs": max_pool_outputs,
+    "roi_align_regions": roi_align_regions,
     "scatter_elements_indices": scatter_elements_indices,
     "scatter_nd_indices": scatter_nd_indices,
     "unique_repeats": unique_repeats,

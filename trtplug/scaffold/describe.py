@@ -39,6 +39,8 @@ class TensorDesc:
     name: str
     type: str  # a type constraint name or a dtype
     optional: bool = False
+    shape_input: bool = False  # the plugin reads its values as a shape tensor (TopK's K)
+    data_dependent: bool = False  # an output whose extent depends on input values (NonZero's)
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,8 @@ def from_flags(
 
 def from_file(path: Path) -> OpDescription:
     """A TOML op description: domain, op_type, since_version (default 1), summary, and the spec's
-    [type_constraints], [[inputs]] / [[outputs]] (name, type, optional) and [[attributes]]
-    (name, type, default or required, choices) tables."""
+    [type_constraints], [[inputs]] / [[outputs]] (name, type, optional; inputs also shape_input,
+    outputs data_dependent) and [[attributes]] (name, type, default or required, choices) tables."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -202,8 +204,8 @@ def from_file(path: Path) -> OpDescription:
             domain=str(data.get("domain", "")),
             op_type=str(data["op_type"]),
             since_version=int(data.get("since_version", 1)),
-            inputs=tuple(TensorDesc(t["name"], t.get("type", "T"), bool(t.get("optional"))) for t in data["inputs"]),
-            outputs=tuple(TensorDesc(t["name"], t.get("type", "T"), bool(t.get("optional"))) for t in data["outputs"]),
+            inputs=tuple(_file_tensor(t) for t in data["inputs"]),
+            outputs=tuple(_file_tensor(t) for t in data["outputs"]),
             attributes=tuple(_file_attr(a) for a in data.get("attributes", [])),
             type_constraints={k: tuple(v) for k, v in data.get("type_constraints", {}).items()},
             summary=str(data.get("summary", "")),
@@ -211,6 +213,11 @@ def from_file(path: Path) -> OpDescription:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise TrtplugError(f"{path}: invalid op description: missing or malformed {exc}") from None
     return _checked(desc, str(path))
+
+
+def _file_tensor(table: dict[str, Any]) -> TensorDesc:
+    flags = (bool(table.get(k)) for k in ("optional", "shape_input", "data_dependent"))
+    return TensorDesc(table["name"], table.get("type", "T"), *flags)
 
 
 def _file_attr(table: dict[str, Any]) -> AttrDesc:

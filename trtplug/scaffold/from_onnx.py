@@ -21,6 +21,12 @@ _ENUM_CHOICES: dict[str | tuple[str, str], tuple[str, ...]] = {
     ("GridSample", "padding_mode"): ("zeros", "border", "reflection"),
 }
 
+# Integer inputs of standard ops whose values shape an output (TopK's K, Expand's shape): the
+# plugin takes them as shape inputs. Index inputs (Gather's indices) stay device tensors.
+_SHAPE_INPUTS = frozenset(
+    {"K", "shape", "repeats", "pads", "sizes", "starts", "ends", "axes", "steps", "split", "image_shape", "block_shape"}
+)
+
 
 def find_schema(domain: str, op_type: str, opset: int | None) -> Any | None:
     """The schema of domain::op_type in effect at `opset` (latest when None); None when onnx has none."""
@@ -62,13 +68,19 @@ def _tensor(qualified: str, what: str, param: Any, constraints: dict[str, tuple[
 
     option = param.option
     if option == onnx.defs.OpSchema.FormalParameterOption.Variadic:
-        raise TrtplugError(f"{qualified}: variadic {what} {param.name!r} is not supported by the spec format")
+        raise TrtplugError(
+            f"{qualified}: variadic {what} {param.name!r} is not supported by the spec format yet; "
+            "describe the op with a fixed number of inputs (--input, --spec-file)"
+        )
     kind = param.type_str
+    dtypes = constraints.get(kind, (ONNX_DTYPES.get(kind),))
     if kind not in constraints:
         if kind not in ONNX_DTYPES:
             raise TrtplugError(f"{qualified}: {what} {param.name!r} has type {kind}, which trtplug cannot carry")
         kind = ONNX_DTYPES[kind]
-    return TensorDesc(param.name, kind, option == onnx.defs.OpSchema.FormalParameterOption.Optional)
+    optional = option == onnx.defs.OpSchema.FormalParameterOption.Optional
+    shape_like = what == "input" and param.name in _SHAPE_INPUTS and all(d in ("int32", "int64") for d in dtypes)
+    return TensorDesc(param.name, kind, optional, shape_like)
 
 
 def _attribute(schema: Any, attr: Any) -> AttrDesc:

@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from trtplug.errors import TrtplugError
 from trtplug.scaffold.describe import OpDescription, TensorDesc
 from trtplug.scaffold.elementwise import elementwise_body
 from trtplug.scaffold.names import OpNames, lower_camel
 from trtplug.scaffold.shapes import output_rules
 from trtplug.scaffold.signatures import add_signatures
+from trtplug.shape_rules import VALUE_DEPENDENT
 
 TRT_TYPES = {
     "float32": "kFLOAT",
@@ -58,18 +58,14 @@ def op_files(key: str) -> list[OpFile]:
 
 
 def op_context(desc: OpDescription, names: OpNames) -> dict[str, Any]:
-    if any(t.optional for t in desc.outputs):
-        raise TrtplugError(
-            f"{desc.qualified}: optional outputs ({', '.join(t.name for t in desc.outputs if t.optional)}) are not "
-            "scaffolded yet; describe the op without them (--spec-file) and add them by hand"
-        )
-    _check_optional_inputs_trail(desc)
     body = elementwise_body(desc)
     rules = output_rules(desc, body)
     inputs = [_tensor(desc, t, i, "input") for i, t in enumerate(desc.inputs)]
     outputs = [_tensor(desc, t, i, "output") for i, t in enumerate(desc.outputs)]
     for out, (rule, known) in zip(outputs, rules, strict=True):
-        out.update(rule=rule, rule_known=known, shape_cpp=_shape_cpp(rule, desc))
+        out.update(rule=rule, rule_known=known, shape_cpp=_shape_cpp(rule, desc), size_tensor=False)
+    size_tensors = _size_tensors(outputs)
+    outputs += size_tensors
     for t in (*inputs, *outputs):
         t["trt_check"] = _trt_check(t, inputs)
     dtypes = desc.dtypes_of(desc.inputs[0])
@@ -80,8 +76,16 @@ def op_context(desc: OpDescription, names: OpNames) -> dict[str, Any]:
         "body": body,
         "inputs": inputs,
         "outputs": outputs,
-        "min_inputs": sum(not t.optional for t in desc.inputs),
+        "plugin_inputs": [t for t in inputs if not t["shape_input"]],
+        "shape_inputs": [t for t in inputs if t["shape_input"]],
+        # The plugin's inputs up to its last required one (absent optional ones before it: empty tensors).
+        "min_inputs": max((t["position"] + 1 for t in inputs if not t["shape_input"] and not t["optional"]), default=0),
         "attributes": [_attribute(a) for a in desc.attributes],
+        # Optional outputs: the rewrite sets this derived attribute to the count the node uses.
+        # (A spec with size tensors has none: its plugin always produces every output.)
+        "output_count": len(desc.outputs) if any(t.optional for t in desc.outputs) and not size_tensors else None,
+        "size_tensors": size_tensors,
+        "min_outputs": sum(not t.optional for t in desc.outputs),
         "constraints": {k: list(v) for k, v in desc.type_constraints.items()},
         "dtypes": [{"name": d, "trt": TRT_TYPES[d], "cuda": CUDA_TYPES.get(d)} for d in dtypes],
         "tolerances": {d: TOLERANCES[d] for d in dtypes if d in TOLERANCES},
@@ -92,37 +96,67 @@ def op_context(desc: OpDescription, names: OpNames) -> dict[str, Any]:
     return ctx
 
 
-def _check_optional_inputs_trail(desc: OpDescription) -> None:
-    seen_optional = None
-    for tensor in desc.inputs:
-        if tensor.optional:
-            seen_optional = tensor
-        elif seen_optional is not None:
-            raise TrtplugError(
-                f"{desc.qualified}: optional input {seen_optional.name!r} precedes required {tensor.name!r}; "
-                "plugin inputs can only be left off at the end"
-            )
+def _size_tensors(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One 0-D int32 size tensor after the outputs, the extent every data-dependent ("dynamic:")
+    output shares until the user writes the real shapes (add one per extent that differs)."""
+    dynamic = [t for t in outputs if t["rule"].startswith(VALUE_DEPENDENT)]
+    if not dynamic:
+        return []
+    name = f"{dynamic[0]['name']}_count"
+    index = len(outputs)
+    for t in dynamic:
+        t["size_index"] = index
+    return [
+        {
+            **{k: None for k in ("anchor", "anchor_position")},
+            **{k: False for k in ("optional", "shape_input", "rule_known")},
+            "name": name,
+            "type": "int32",
+            "index": index,
+            "position": index,
+            "role": "output",
+            "cpp": lower_camel(name),
+            "dtypes": ["int32"],
+            "trt_types": ["kINT32"],
+            "rule": "",
+            "shape_cpp": "",
+            "size_tensor": True,
+        }
+    ]
+
+
+def plugin_positions(desc: OpDescription) -> dict[int, int]:
+    """Spec input index -> the plugin's input position: shape inputs reach only outputShapes."""
+    kept = [i for i, t in enumerate(desc.inputs) if not t.shape_input]
+    return {spec_index: position for position, spec_index in enumerate(kept)}
 
 
 def _tensor(desc: OpDescription, t: TensorDesc, index: int, role: str) -> dict[str, Any]:
-    anchor = next((i for i, x in enumerate(desc.inputs) if x.type == t.type and not x.optional), None)
+    positions = plugin_positions(desc)
+    anchor = next(
+        (i for i, x in enumerate(desc.inputs) if x.type == t.type and not x.optional and i in positions), None
+    )
+    anchor = None if role == "input" and anchor == index else anchor
     return {
         "name": t.name,
         "type": t.type,
         "optional": t.optional,
+        "shape_input": role == "input" and t.shape_input,
         "index": index,
+        "position": positions.get(index) if role == "input" else index,
         "role": role,
         "cpp": lower_camel(t.name),
         "dtypes": list(desc.dtypes_of(t)),
         "trt_types": [TRT_TYPES[d] for d in desc.dtypes_of(t)],
-        "anchor": None if role == "input" and anchor == index else anchor,
+        "anchor": anchor,
+        "anchor_position": None if anchor is None else positions[anchor],
     }
 
 
 def _trt_check(t: dict[str, Any], inputs: list[dict[str, Any]]) -> str:
     """supportsFormatCombination's type test for tensor t (`d` is its desc, inOut the combination)."""
     if t["anchor"] is not None:
-        return f"d.type == inOut[{t['anchor']}].desc.type"
+        return f"d.type == inOut[{t['anchor_position']}].desc.type"
     if t["role"] == "input" and t["index"] == 0:
         return "isSupported(d.type)"
     return " || ".join(f"d.type == DataType::{trt}" for trt in t["trt_types"])
@@ -131,7 +165,10 @@ def _trt_check(t: dict[str, Any], inputs: list[dict[str, Any]]) -> str:
 def _shape_cpp(rule: str, desc: OpDescription) -> str:
     """getOutputShapes' expression for an output with this shape rule."""
     kind, _, ref = rule.partition(":")
-    index = {t.name: i for i, t in enumerate(desc.inputs)}
+    if kind == VALUE_DEPENDENT:
+        return ""  # the template declares the size tensor
+    positions = plugin_positions(desc)
+    index = {t.name: positions[i] for i, t in enumerate(desc.inputs) if i in positions}
     if kind == "broadcast":
         a, b = (index[r] for r in ref.split(","))
         return f"broadcastDims(in[{a}], in[{b}], expr)"

@@ -36,7 +36,7 @@ def add_signatures(ctx: dict[str, Any]) -> None:
     ctx["kernel"] = f"{names.camel[:1].lower()}{names.camel[1:]}Kernel"
     ctx["binding_launch_args"] = _binding_launch_args(kind, ins, outs, ["call.params"] * bool(p_arg))
     ctx["plugin_launch_args"] = _plugin_launch_args(kind, ins, outs, p_arg)
-    ctx["plugin_uses_shapes"] = any(t["rule"].startswith(("broadcast", "last_dim_of")) for t in outs)
+    ctx["plugin_uses_shapes"] = any(t["rule"].startswith(("broadcast", "last_dim_of", "dynamic")) for t in outs)
     ctx["plugin_uses_expr"] = ctx["plugin_uses_shapes"]
     for t in (*ins, *outs):
         t["binding_check"], t["binding_message"] = _binding_dtype_check(t, ins)
@@ -70,8 +70,10 @@ def _plugin_launch_args(kind: str, ins: list, outs: list, p_arg: list[str]) -> l
         return ["dtype", *params, "inputs[0]", "outputs[0]", "volume(in[0].dims)", "stream"]
     args = ["dtype", *params]
     for t in ins:
-        i = t["index"]
-        if t["optional"]:
+        i = t["position"]
+        if t["shape_input"]:  # its values reach outputShapes only
+            args += ["nullptr", "TensorShape{}"]
+        elif t["optional"]:
             args += [
                 f"in.size() > {i} ? inputs[{i}] : nullptr",
                 f"in.size() > {i} ? TensorShape::of(in[{i}].dims) : TensorShape{{}}",
@@ -79,13 +81,20 @@ def _plugin_launch_args(kind: str, ins: list, outs: list, p_arg: list[str]) -> l
         else:
             args += [f"inputs[{i}]", f"TensorShape::of(in[{i}].dims)"]
     for t in outs:
-        args += [f"outputs[{t['index']}]", f"TensorShape::of(out[{t['index']}].dims)"]
+        i = t["index"]
+        if t["optional"]:  # the plugin produces the first num_outputs outputs only
+            args += [
+                f"out.size() > {i} ? outputs[{i}] : nullptr",
+                f"out.size() > {i} ? TensorShape::of(out[{i}].dims) : TensorShape{{}}",
+            ]
+        else:
+            args += [f"outputs[{i}]", f"TensorShape::of(out[{i}].dims)"]
     return [*args, "stream"]
 
 
 def _binding_dtype_check(t: dict[str, Any], ins: list) -> tuple[str, str]:
     var = f"{_array(t)}.dtype"
-    present = f"!call.hasIn({t['index']}) || " if t.get("optional") else ""
+    present = f"!call.{_has(t)}({t['index']}) || " if t.get("optional") else ""
     if t["anchor"] is not None:
         anchor = ins[t["anchor"]]
         return f"{present}{var} == {_array(anchor)}.dtype", f'"{t["name"]} must have {anchor["name"]}\'s dtype"'
@@ -96,7 +105,17 @@ def _binding_dtype_check(t: dict[str, Any], ins: list) -> tuple[str, str]:
     return f"{present}{allowed}", f'std::string("{t["name"]} must be {text}, got ") + dtypeName({var})'
 
 
+def _has(t: dict[str, Any]) -> str:
+    """OpCall's presence test for an optional tensor."""
+    return "hasIn" if t["role"] == "input" else "hasOut"
+
+
 def _binding_shape_check(t: dict[str, Any], ins: list) -> str:
+    check = _binding_shape_test(t, ins)
+    return f"!call.hasOut({t['index']}) || {check}" if t["optional"] else check
+
+
+def _binding_shape_test(t: dict[str, Any], ins: list) -> str:
     kind, _, ref = t["rule"].partition(":")
     by_name = {i["name"]: i for i in ins}
     out = _array(t)

@@ -1,0 +1,230 @@
+#include "bert_attention/bert_attention.h"
+
+#include "common/attention_aux.cuh"
+#include "common/attention_layout.h"
+#include "common/dtype_dispatch.cuh"
+#include "common/gemm.h"
+#include "common/launch.cuh"
+
+#include <cmath>
+
+namespace trtplug
+{
+namespace
+{
+
+//! Workspace: the projection [B, S, Dq + Dk + Dv], a cache the node does not output, the mask as
+//! bytes, the causal start per batch, the core's scratch.
+struct Scratch
+{
+    void* proj{nullptr};
+    void* presentKey{nullptr};
+    void* presentValue{nullptr};
+    uint8_t* mask{nullptr};
+    int32_t* qStart{nullptr};
+    void* core{nullptr};
+    size_t bytes{0};
+};
+
+//! Heads of the projection starting `column` elements into each row ([B, S, N, head] with the
+//! row stride of the whole projection).
+HeadView projView(void const* proj, BertDims const& d, int64_t column, int64_t head, size_t elt) noexcept
+{
+    int64_t const row = d.projWidth();
+    void const* data = proj == nullptr ? nullptr : static_cast<char const*>(proj) + elt * column;
+    return HeadView{data, int64_t{d.seq} * row, head, row};
+}
+
+//! present [2, B, N, T, H] as its key and value halves (null when not wanted).
+void* presentHalf(BertArgs const& a, int32_t half) noexcept
+{
+    BertDims const& d = a.dims;
+    size_t const bytes = dtypeSize(a.dtype) * d.batch * d.heads * d.total() * d.headDim();
+    return a.present == nullptr ? nullptr : static_cast<char*>(a.present) + half * bytes;
+}
+
+AttentionProblem problemOf(BertArgs const& a, Scratch const& w) noexcept
+{
+    BertDims const& d = a.dims;
+    size_t const elt = dtypeSize(a.dtype);
+    AttentionProblem p;
+    p.dtype = a.dtype;
+    p.batch = d.batch;
+    p.qHeads = d.heads;
+    p.kvHeads = d.heads;
+    p.qLen = d.seq;
+    p.kvLen = d.total();
+    p.headDim = d.headDim();
+    p.vHeadDim = d.vHeadDim();
+    p.q = projView(w.proj, d, 0, d.headDim(), elt);
+    bool const cached = d.pastLen > 0;
+    p.k = cached ? bnshView(w.presentKey, d.heads, d.total(), d.headDim())
+                 : projView(w.proj, d, d.qHidden, d.headDim(), elt);
+    p.v = cached ? bnshView(w.presentValue, d.heads, d.total(), d.vHeadDim())
+                 : projView(w.proj, d, 2 * int64_t{d.qHidden}, d.vHeadDim(), elt);
+    p.out = writable(bsnhView(a.output, d.heads, d.seq, d.vHeadDim()), a.output);
+    p.kvValid = d.mask == BertMask::kLengths ? a.maskIndex : nullptr;
+    p.qStart = w.qStart;
+    p.causal = a.unidirectional;
+    p.scale = a.scale > 0.F ? a.scale : 1.F / std::sqrt(static_cast<float>(d.headDim() > 0 ? d.headDim() : 1));
+    int64_t const t = d.total();
+    int32_t const rows = d.maskRows();
+    if (rows > 0)
+    {
+        p.mask = ScoreView{w.mask, DType::kBOOL, rows * t, 0, rows > 1 ? t : 0};
+    }
+    if (a.shapes.attentionBias.rank != 0)
+    {
+        p.bias = broadcastScoreView(a.attentionBias, a.dtype, a.shapes.attentionBias);
+    }
+    p.zeroFullyMaskedRows = true;
+    return p;
+}
+
+//! Carves `base` (null: sizes only); `bound`: the core's part covers every problem up to a's extents.
+Scratch carve(BertArgs const& a, char* base, bool bound) noexcept
+{
+    BertDims const& d = a.dims;
+    Scratch w;
+    ScratchCarver carver{base};
+    size_t const elt = dtypeSize(a.dtype);
+    w.proj = carver.take(elt * d.batch * d.seq * d.projWidth());
+    size_t const cache = elt * d.batch * d.heads * d.total() * d.headDim();
+    bool const wanted = a.present != nullptr;
+    w.presentKey = wanted ? presentHalf(a, 0) : d.pastLen > 0 ? carver.take(cache) : nullptr;
+    w.presentValue = wanted ? presentHalf(a, 1) : d.pastLen > 0 ? carver.take(cache) : nullptr;
+    int64_t const maskBytes = int64_t{d.batch} * d.maskRows() * d.total();
+    w.mask = maskBytes > 0 ? static_cast<uint8_t*>(carver.take(static_cast<size_t>(maskBytes))) : nullptr;
+    bool const starts = d.mask == BertMask::kLengths;
+    w.qStart = starts ? static_cast<int32_t*>(carver.take(sizeof(int32_t) * d.batch)) : nullptr;
+    AttentionProblem const sized = forSizing(problemOf(a, w));
+    w.core = carver.take(bound ? attentionWorkspaceBound(sized) : attentionWorkspaceSize(sized));
+    w.bytes = carver.bytes;
+    return w;
+}
+
+//! proj[r, c] += bias[c] (computed in float32).
+template <typename T>
+__global__ void biasRowsKernel(T* proj, T const* bias, int64_t count, int32_t width)
+{
+    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x)
+    {
+        proj[i] = fromFloat<T>(toFloat(proj[i]) + toFloat(bias[i % width]));
+    }
+}
+
+struct MaskForm
+{
+    BertMask form{BertMask::kNone};
+    int32_t batch{0};
+    int32_t rows{0};  //!< of the bool mask: 1 or S
+    int32_t total{0}; //!< T
+    int32_t past{0};
+    int32_t side{0}; //!< M of a Megatron mask
+};
+
+//! bytes[b, i, j] (rows of the bool mask, T keys) = whether mask_index lets row i attend key j;
+//! qStart[b] = P (the new tokens last, whatever the key lengths) when qStart is given.
+__global__ void maskBytesKernel(int32_t const* m, MaskForm f, uint8_t* bytes, int32_t* qStart)
+{
+    int64_t const count = int64_t{f.batch} * f.rows * f.total;
+    int64_t const stride = int64_t{gridDim.x} * blockDim.x;
+    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += stride)
+    {
+        int64_t const key = i % f.total;
+        int64_t const row = (i / f.total) % f.rows;
+        int64_t const b = i / (int64_t{f.total} * f.rows);
+        bool attend = false;
+        switch (f.form)
+        {
+        case BertMask::kEndStart: attend = key >= m[f.batch + b] && key < m[b]; break;
+        case BertMask::kMegatron: attend = m[(b * f.side + f.past + row) * f.side + key] != 0; break;
+        default: attend = m[i] != 0; break; // kRaw2d, kRaw3d: the bytes' own layout
+        }
+        bytes[i] = attend ? 1 : 0;
+    }
+    for (int64_t b = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; qStart != nullptr && b < f.batch; b += stride)
+    {
+        qStart[b] = f.past;
+    }
+}
+
+//! proj = input @ weights (+ bias).
+template <typename T>
+cudaError_t project(BertArgs const& a, Scratch const& w, cudaStream_t stream) noexcept
+{
+    BertDims const& d = a.dims;
+    int64_t const rows = int64_t{d.batch} * d.seq;
+    int64_t const count = rows * d.projWidth();
+    cudaError_t err = d.width == 0 ? cudaMemsetAsync(w.proj, 0, sizeof(T) * count, stream)
+                                   : gemmRowMajor(a.dtype, rows, d.projWidth(), d.width, a.input, a.weights, w.proj, stream);
+    if (err == cudaSuccess && a.bias != nullptr && count > 0)
+    {
+        biasRowsKernel<T><<<gridFor(count), kBlockThreads, 0, stream>>>(
+            static_cast<T*>(w.proj), static_cast<T const*>(a.bias), count, d.projWidth());
+        err = cudaGetLastError();
+    }
+    return err;
+}
+
+//! Projection, present caches and mask bytes.
+template <typename T>
+cudaError_t prepare(BertArgs const& a, Scratch const& w, cudaStream_t stream) noexcept
+{
+    BertDims const& d = a.dims;
+    size_t const elt = sizeof(T);
+    cudaError_t err = project<T>(a, w, stream);
+    HeadView const past = bnshView(a.past, d.heads, d.pastLen, d.headDim());
+    int64_t const pastHalf = int64_t{d.batch} * d.heads * d.pastLen * d.headDim();
+    HeadView const pastV = bnshView(
+        a.past == nullptr ? nullptr : static_cast<char const*>(a.past) + elt * pastHalf, d.heads, d.pastLen, d.headDim());
+    if (err == cudaSuccess && w.presentKey != nullptr)
+    {
+        err = launchConcatKv<T>(past, projView(w.proj, d, d.qHidden, d.headDim(), elt), w.presentKey, d.batch,
+            d.heads, d.pastLen, d.seq, d.headDim(), stream);
+    }
+    if (err == cudaSuccess && w.presentValue != nullptr)
+    {
+        err = launchConcatKv<T>(pastV, projView(w.proj, d, 2 * int64_t{d.qHidden}, d.vHeadDim(), elt),
+            w.presentValue, d.batch, d.heads, d.pastLen, d.seq, d.vHeadDim(), stream);
+    }
+    MaskForm const f{d.mask, d.batch, d.maskRows(), d.total(), d.pastLen, d.maskSide};
+    int64_t const count = int64_t{f.batch} * f.rows * f.total;
+    if (err == cudaSuccess && (count > 0 || w.qStart != nullptr))
+    {
+        maskBytesKernel<<<gridFor(count > d.batch ? count : d.batch), kBlockThreads, 0, stream>>>(
+            a.maskIndex, f, w.mask, w.qStart);
+        err = cudaGetLastError();
+    }
+    return err;
+}
+
+} // namespace
+
+size_t bertWorkspaceSize(BertArgs const& a, bool maxShapes) noexcept
+{
+    return carve(a, nullptr, maxShapes).bytes;
+}
+
+cudaError_t launchBertAttention(BertArgs const& a, void* workspace, cudaStream_t stream) noexcept
+{
+    BertDims const& d = a.dims;
+    if (d.batch == 0)
+    {
+        return cudaSuccess;
+    }
+    Scratch const w = carve(a, static_cast<char*>(workspace), false);
+    return forFloatOrBf16Type(a.dtype, [&](auto tag) -> cudaError_t {
+        using T = decltype(tag);
+        cudaError_t err = prepare<T>(a, w, stream);
+        AttentionProblem const p = problemOf(a, w);
+        if (err != cudaSuccess || int64_t{d.seq} * d.vHidden == 0) // no query row: present only
+        {
+            return err;
+        }
+        char const* problem = attentionProblemError(p);
+        return problem == nullptr ? launchAttention(p, w.core, stream) : cudaErrorInvalidValue;
+    });
+}
+
+} // namespace trtplug

@@ -1,0 +1,164 @@
+#include "common/dtype_dispatch.cuh"
+#include "common/gemm.h"
+#include "common/launch.cuh"
+#include "deform_conv/deform_conv.h"
+
+#include <type_traits>
+
+namespace trtplug
+{
+namespace
+{
+
+//! Bilinear sample of one channel plane at (py, px); neighbours outside the image read 0.
+template <class T>
+__device__ float sampleBilinear(T const* plane, int64_t height, int64_t width, float py, float px)
+{
+    if (!(py > -1.0F && px > -1.0F && py < static_cast<float>(height) && px < static_cast<float>(width)))
+    {
+        return 0.0F;
+    }
+    float const y0f = floorf(py);
+    float const x0f = floorf(px);
+    auto const y0 = static_cast<int64_t>(y0f);
+    auto const x0 = static_cast<int64_t>(x0f);
+    float const ly = py - y0f;
+    float const lx = px - x0f;
+    float total = 0.0F;
+    for (int dy = 0; dy < 2; ++dy)
+    {
+        for (int dx = 0; dx < 2; ++dx)
+        {
+            int64_t const yy = y0 + dy;
+            int64_t const xx = x0 + dx;
+            if (yy >= 0 && yy < height && xx >= 0 && xx < width)
+            {
+                float const weight = (dy ? ly : 1.0F - ly) * (dx ? lx : 1.0F - lx);
+                total += weight * toFloat(plane[yy * width + xx]);
+            }
+        }
+    }
+    return total;
+}
+
+//! One image's columns, per conv group g: cols[g][p][c * K + k] (row-major [P, Cg * K]), so the
+//! GEMM is Y_g[OCg, P] = W_g[OCg, Cg * K] @ cols_g^T. Thread index: k fastest, then c, then p, so
+//! neighbouring threads write neighbouring column elements.
+template <class T>
+__global__ void deformIm2col(DeformConvGeometry g, T const* x, T const* offset, T const* mask, T* cols)
+{
+    int64_t const points = g.kernelH * g.kernelW;
+    int64_t const pixels = g.outH * g.outW;
+    int64_t const perGroup = g.channels / g.attrs.group;
+    int64_t const perOffsetGroup = g.channels / g.attrs.offsetGroup;
+    int64_t const total = pixels * g.channels * points;
+    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x)
+    {
+        int64_t const k = i % points;
+        int64_t const c = (i / points) % g.channels;
+        int64_t const p = i / (points * g.channels);
+        int64_t const og = c / perOffsetGroup;
+        int64_t const oy = p / g.outW;
+        int64_t const ox = p % g.outW;
+        int64_t const ki = k / g.kernelW;
+        int64_t const kj = k % g.kernelW;
+        T const* pair = offset + (og * 2 * points + 2 * k) * pixels + p;
+        float const py = static_cast<float>(oy * g.attrs.strides[0] - g.attrs.pads[0] + ki * g.attrs.dilations[0])
+            + toFloat(pair[0]);
+        float const px = static_cast<float>(ox * g.attrs.strides[1] - g.attrs.pads[1] + kj * g.attrs.dilations[1])
+            + toFloat(pair[pixels]);
+        float value = sampleBilinear(x + c * g.height * g.width, g.height, g.width, py, px);
+        if (mask != nullptr)
+        {
+            value *= toFloat(mask[(og * points + k) * pixels + p]);
+        }
+        int64_t const group = c / perGroup;
+        cols[(group * pixels + p) * perGroup * points + (c % perGroup) * points + k] = fromFloat<T>(value);
+    }
+}
+
+//! y[n, oc, p] = (bias ? bias[oc] : 0) + (overwrite ? 0 : y[n, oc, p]).
+template <class T>
+__global__ void addBias(int64_t total, int64_t pixels, int64_t outChannels, T const* bias, bool overwrite, T* y)
+{
+    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x)
+    {
+        float const b = bias != nullptr ? toFloat(bias[(i / pixels) % outChannels]) : 0.0F;
+        y[i] = fromFloat<T>(b + (overwrite ? 0.0F : toFloat(y[i])));
+    }
+}
+
+template <class T>
+cudaError_t runDeformConv(DeformConvGeometry const& g, DeformConvTensors const& t, T* cols, cudaStream_t stream)
+{
+    int64_t const points = g.kernelH * g.kernelW;
+    int64_t const pixels = g.outH * g.outW;
+    int64_t const perGroup = g.channels / g.attrs.group;
+    int64_t const outPerGroup = g.outChannels / g.attrs.group;
+    int64_t const inner = perGroup * points;
+    int64_t const yTotal = g.batch * g.outChannels * pixels;
+    if (yTotal == 0)
+    {
+        return cudaSuccess;
+    }
+    if (inner == 0) // no input channels: Y is the bias alone (the GEMM would leave it unwritten)
+    {
+        addBias<T><<<gridFor(yTotal), kBlockThreads, 0, stream>>>(
+            yTotal, pixels, g.outChannels, static_cast<T const*>(t.bias), true, static_cast<T*>(t.y));
+        return cudaGetLastError();
+    }
+    auto const* x = static_cast<T const*>(t.x);
+    auto const* offset = static_cast<T const*>(t.offset);
+    auto const* mask = static_cast<T const*>(t.mask);
+    auto const* w = static_cast<T const*>(t.w);
+    auto* y = static_cast<T*>(t.y);
+    DType const dtype = std::is_same<T, float>::value ? DType::kFLOAT32
+        : std::is_same<T, __half>::value              ? DType::kFLOAT16
+                                                      : DType::kBFLOAT16;
+    for (int64_t n = 0; n < g.batch; ++n)
+    {
+        int64_t const work = pixels * g.channels * points;
+        deformIm2col<T><<<gridFor(work), kBlockThreads, 0, stream>>>(g, x + n * g.channels * g.height * g.width,
+            offset + n * 2 * g.attrs.offsetGroup * points * pixels,
+            mask != nullptr ? mask + n * g.attrs.offsetGroup * points * pixels : nullptr, cols);
+        cudaError_t err = cudaGetLastError();
+        for (int64_t group = 0; group < g.attrs.group && err == cudaSuccess; ++group)
+        {
+            err = gemmRowMajorBt(dtype, outPerGroup, pixels, inner, w + group * outPerGroup * inner,
+                cols + group * pixels * inner, y + (n * g.outChannels + group * outPerGroup) * pixels, stream);
+        }
+        if (err != cudaSuccess)
+        {
+            return err;
+        }
+    }
+    if (t.bias != nullptr)
+    {
+        addBias<T><<<gridFor(yTotal), kBlockThreads, 0, stream>>>(
+            yTotal, pixels, g.outChannels, static_cast<T const*>(t.bias), false, y);
+    }
+    return cudaGetLastError();
+}
+
+} // namespace
+
+size_t deformConvWorkspaceSize(DType dtype, DeformConvGeometry const& g) noexcept
+{
+    return static_cast<size_t>(g.channels * g.kernelH * g.kernelW * g.outH * g.outW) * dtypeSize(dtype);
+}
+
+cudaError_t launchDeformConv(DType dtype, DeformConvGeometry const& g, DeformConvTensors const& t, void* workspace,
+    cudaStream_t stream) noexcept
+{
+    if (!gemmAvailable())
+    {
+        return cudaErrorNotSupported;
+    }
+    DeformConvTensors used = t;
+    used.mask = g.hasMask ? t.mask : nullptr;
+    used.bias = g.hasBias ? t.bias : nullptr;
+    return forFloatOrBf16Type(
+        dtype, [&](auto zero) { return runDeformConv(g, used, static_cast<decltype(zero)*>(workspace), stream); });
+}
+
+} // namespace trtplug
