@@ -114,4 +114,5 @@ def test_tensorrt_rtx_rejection_of_a_plugin_library_op_says_why(tmp_path: Path) 
     report = check_model(roi_align(tmp_path), backend="tensorrt_rtx")
     [finding] = report.findings
     assert finding.kind == "not-in-rtx" and "TensorRT-RTX ships no plugin library" in finding.reason
-    assert report.exit_code == 1  # RTX cannot build it: a failure there
+    assert finding.plugin == "TrtplugRoiAlign"  # RTX cannot build it, trtplug's plugin covers it
+    assert report.exit_code == 0
