@@ -156,5 +156,11 @@ def test_plugin_types_follow_the_spec(library, spec):
     for dtype in spec.dtypes:
         inputs = _plugin_input_types(spec, dtype)
         expected = _spec_output_types(spec, dtype, plugin.nb_outputs - len(spec.size_tensors))
-        assert plugin.output_types(inputs) == expected, f"{spec.key} in {dtype}"
+        try:
+            got = plugin.output_types(inputs)
+        except RuntimeError as exc:
+            if "built without cuFFT" in str(exc):  # a toolkit without cuFFT: DFT/STFT refuse clearly
+                pytest.skip(f"{spec.key}: {exc}")
+            raise
+        assert got == expected, f"{spec.key} in {dtype}"
         assert plugin.supports_format_combination(inputs + expected), f"{spec.key} in {dtype}: format refused"
