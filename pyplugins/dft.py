@@ -90,11 +90,12 @@ def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> 
     signal = x[..., 0].float() if x.shape[-1] == 1 else torch.view_as_complex(x.float().contiguous())
     if attrs["inverse"] and attrs["onesided"]:
         return torch.fft.irfft(signal, n=n, dim=axis).unsqueeze(-1)
+    # ifft of a real signal comes back as a lazily conjugated view, which view_as_real refuses.
     if attrs["inverse"]:
-        return torch.view_as_real(torch.fft.ifft(signal, n=n, dim=axis))
+        return torch.view_as_real(torch.fft.ifft(signal, n=n, dim=axis).resolve_conj())
     if attrs["onesided"] and x.shape[-1] == 1:
-        return torch.view_as_real(torch.fft.rfft(signal, n=n, dim=axis))
-    full = torch.view_as_real(torch.fft.fft(signal, n=n, dim=axis))
+        return torch.view_as_real(torch.fft.rfft(signal, n=n, dim=axis).resolve_conj())
+    full = torch.view_as_real(torch.fft.fft(signal, n=n, dim=axis).resolve_conj())
     return full.narrow(axis, 0, n // 2 + 1) if attrs["onesided"] else full
 
 

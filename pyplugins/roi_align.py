@@ -95,30 +95,39 @@ def mmcv_torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> Any:
     """torchvision.ops.roi_align (avg pooling, aligned = half_pixel) on (batch index, box) rows."""
+    half_pixel = attrs.get("coordinate_transformation_mode", "half_pixel") == "half_pixel"
+    return _torchvision_roi_align(torch, inputs, attrs, half_pixel)
+
+
+def opset10_torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> Any:
+    """Opset 10 has no half-pixel offset: torchvision's aligned=False."""
+    return _torchvision_roi_align(torch, inputs, attrs, False)
+
+
+def _torchvision_roi_align(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs, half_pixel: bool) -> Any:
     from torchvision.ops import roi_align as tv_roi_align
 
     x, rois, batch = inputs[0], inputs[1], inputs[2]
     boxes = torch.cat([batch.to(rois.dtype)[:, None], rois], dim=1)
     size = (int(attrs["output_height"]), int(attrs["output_width"]))
-    half_pixel = attrs.get("coordinate_transformation_mode", "half_pixel") == "half_pixel"
     ratio = int(attrs["sampling_ratio"])
     return tv_roi_align(x, boxes, size, float(attrs["spatial_scale"]), ratio, aligned=half_pixel)
 
 
-def _member(forward) -> SimpleNamespace:
+def _member(forward, torch_counterpart) -> SimpleNamespace:
     return SimpleNamespace(
         forward=forward,
         output_shapes=output_shapes,
         bench_shapes=bench_shapes,
         bench_attrs=bench_attrs,
         bench_inputs=bench_inputs,
-        torch_equivalent=torch_equivalent,
+        torch_equivalent=torch_counterpart,
     )
 
 
 members = {
-    "onnx_roi_align": _member(onnx_forward),
-    "onnx_roi_align_opset10": _member(opset10_forward),
+    "onnx_roi_align": _member(onnx_forward, torch_equivalent),
+    "onnx_roi_align_opset10": _member(opset10_forward, opset10_torch_equivalent),
     "mmcv_roi_align": SimpleNamespace(
         forward=mmcv_forward,
         output_shapes=output_shapes,

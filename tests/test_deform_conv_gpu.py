@@ -52,7 +52,9 @@ def test_launcher_matches_torchvision(ext, cp, dtype, shape, out_channels, group
     expected = torchvision.ops.deform_conv2d(
         rounded[0], rounded[2], rounded[1], rounded[4], padding=(1, 1), mask=rounded[3]
     )
-    inputs = [device(cp, t.cpu().numpy(), dtype) for t in rounded]
+    x_, weight_, offset_, mask_, bias_ = rounded
+    # ONNX DeformConv's input order: X, W, offset, B, mask.
+    inputs = [device(cp, t.cpu().numpy(), dtype) for t in (x_, weight_, offset_, bias_, mask_)]
     y = poisoned(cp, (n, out_channels, h, w), dtype)
     fields = {"pads": [1, 1, 1, 1], "group": group, "offset_group": offset_group}
     ext.onnx_deform_conv(inputs, [y], fields)

@@ -5,8 +5,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
-#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -21,12 +21,20 @@ inline std::string show(int32_t v)
     return std::to_string(v);
 }
 
+//! printf's %g (what an ostream prints by default). No iostreams here: this code runs inside
+//! Python processes whose other extensions bring their own C++ runtime, and a locale-backed
+//! ostream crashed there (the GPU machine's torch environment); snprintf needs no locale facets.
+inline std::string shortest(double x)
+{
+    char text[32];
+    std::snprintf(text, sizeof(text), "%g", x);
+    return text;
+}
+
 //! Like Python's repr of a float: an integral value keeps its ".0".
 inline std::string show(float v)
 {
-    std::ostringstream s;
-    s << v;
-    std::string text = s.str();
+    std::string text = shortest(v);
     bool const plain = text.find_first_of(".ein") == std::string::npos;
     return plain ? text + ".0" : text;
 }
@@ -38,9 +46,7 @@ inline std::string showBound(double x)
     {
         return std::to_string(static_cast<long long>(x));
     }
-    std::ostringstream s;
-    s << x;
-    return s.str();
+    return shortest(x);
 }
 
 inline std::string show(std::string const& v)
