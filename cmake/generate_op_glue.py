@@ -136,12 +136,13 @@ def optional_list(tensors: list[dict]) -> str:
 
 
 def io_tables(spec: dict) -> dict[str, str]:
-    """The binding's view: every ONNX input in spec order, then the outputs and size tensors."""
+    """The binding's view: the ONNX inputs in spec order less those folded into fields (STFT's
+    frame_step: its value arrives as the attribute), as the prototype and the plugin take them;
+    then the outputs and size tensors."""
     outputs = spec["outputs"] + spec.get("size_tensors", [])
-    # An input folded into a field (STFT's frame_step) may come as None: its value is the attribute.
-    inputs = [{**t, "optional": bool(t.get("optional") or t.get("fold_into"))} for t in spec["inputs"]]
+    inputs = [t for t in spec["inputs"] if "fold_into" not in t]
     return {
-        "input_names": name_list(spec["inputs"]),
+        "input_names": name_list(inputs),
         "input_optional": optional_list(inputs),
         "output_names": name_list(outputs),
         "output_optional": optional_list(outputs),

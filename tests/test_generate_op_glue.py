@@ -201,3 +201,15 @@ def test_family_header_has_one_namespace_per_member(tmp_path):
         assert f'kName = "{op.plugin.name}"' in glue and f'kVersion = "{op.plugin.version}"' in glue
         counts[op.key] = glue.count("kMaxInputs = 2;")
     assert counts == {"bitwise_and": 1, "bitwise_or": 1, "bitwise_xor": 1, "bitwise_not": 0}
+
+
+def test_binding_inputs_are_the_plugin_inputs_without_folded_ones(tmp_path):
+    """STFT folds frame_step (between signal and window) into a field: the binding takes
+    [signal, window], as the prototype and the plugin do (the parity suite passes that list)."""
+    out = tmp_path / "stft_glue.h"
+    assert generate(ROOT / "plugins" / "stft" / "spec.toml", out).returncode == 0
+    text = out.read_text()
+    names = text[text.index("kInputNames[] = {") :].split("}", 1)[0]
+    assert names.endswith('{"signal", "window"'), names
+    spec = load_spec(ROOT / "plugins" / "stft" / "spec.toml")
+    assert [t.name for t in spec.plugin_inputs] == ["signal", "window"]

@@ -267,7 +267,8 @@ def test_launcher_replays_in_a_cuda_graph(ext, cp):
         stream.begin_capture()
         ext.unique([x], [*outs, count], {}, stream)
         graph = stream.end_capture()
-    x[...] = cp.asarray(np.array([9, 9, 2, 2, 2, 7], dtype=np.int32))  # new values before the replay
+    with stream:  # new values before the replay, ordered before it on the replay's stream
+        x[...] = cp.asarray(np.array([9, 9, 2, 2, 2, 7], dtype=np.int32))
     graph.launch(stream)
     stream.synchronize()
     assert int(count[0]) == 3

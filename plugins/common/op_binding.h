@@ -1,6 +1,7 @@
 // The one binding convention: every op is exposed as
 //     trtplug._native.<key>(inputs, outputs, attrs={}, stream=None, workspace=None)
-// with the op's ONNX inputs in spec order (None or a shorter list for absent optional ones), its
+// with the op's ONNX inputs in spec order, less those the spec folds into fields (STFT's frame_step:
+// the plugin's inputs; None or a shorter list for absent optional ones), its
 // outputs then its size tensors (0-D int32 device arrays the op writes its data-dependent extents
 // into), the ONNX attributes as a dict and a CUDA stream. The tensor names, optionality, Params,
 // defaults and value rules all come from the op's generated glue (<key>/op_glue.h), so a binding

@@ -12,7 +12,7 @@ TRTPLUG_OP_BINDING(stft)
     using namespace trtplug;
     thread_local DftFftPlan& fft = *new DftFftPlan(); // never destroyed: no cufftDestroy after CUDA's teardown
     DeviceArray const& xa = call.in(0);
-    DeviceArray const* window = call.inOrNull(2); // the ONNX inputs: signal, frame_step, window, frame_length
+    DeviceArray const* window = call.inOrNull(1); // signal, window (frame_step/frame_length are fields)
     DeviceArray const& ya = call.out(0);
     call.check(dftAvailable(), "this build has no cuFFT (the CUDA toolkit's libcufft)");
     call.check(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16 || xa.dtype == DType::kBFLOAT16,
