@@ -7,7 +7,10 @@ the gathers re-read X). Run: python benchmarks/bench_grid_sample.py (GPU machine
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+# The shared table runner beside this script (PYTHONSAFEPATH=1 leaves the script's folder off sys.path).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ratio_table import run_table
 
 CASES = [

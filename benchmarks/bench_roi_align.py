@@ -7,8 +7,12 @@ feature map read once (the floor). Run: python benchmarks/bench_roi_align.py (GP
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
+
+# The shared table runner beside this script (PYTHONSAFEPATH=1 leaves the script's folder off sys.path).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ratio_table import run_table
 
 CASES = [
