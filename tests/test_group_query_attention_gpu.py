@@ -161,3 +161,30 @@ def test_empty_batch_launches_nothing(cp, ext):
     shapes = [(0, 5, 64), (0, 2, 5, 16), (0, 2, 5, 16)]
     outs = run_cuda(cp, ext, feeds, shapes, {**ATTRS, "num_heads": 4, "kv_num_heads": 2}, "float32")
     assert [o.shape for o in outs] == shapes
+
+
+# (seq, heads, kv_heads, head, window, softcap, dtype): query rows per KV head (group x seq) 1..8
+# take the key-parallel decode kernel when the head size splits into 16-byte slices; the rest
+# (head 20 in fp16, head 256 in fp32) stay on the tile kernel.
+DECODE_SHAPES = [
+    (1, 8, 8, 128, -1, 0.0, "float16"),  # one row per KV head
+    (1, 3, 1, 64, -1, 0.0, "float32"),  # 3 rows in the 4-row kernel (one inactive)
+    (1, 32, 4, 128, -1, 0.0, "float16"),  # 8 rows (GQA 8)
+    (2, 8, 2, 96, 700, 0.0, "float16"),  # a 2-token chunk: 8 rows at two positions, window
+    (3, 4, 2, 80, -1, 30.0, "float32"),  # 6 rows in the 8-row kernel, softcap
+    (1, 4, 2, 256, -1, 0.0, "float16"),  # 32 lanes per key
+    (1, 4, 2, 256, -1, 0.0, "float32"),  # 64 slices: the tile kernel
+    (1, 4, 2, 20, -1, 0.0, "float16"),  # head 20: no 16-byte slices, the tile kernel
+    (1, 4, 1, 8, -1, 0.0, "float16"),  # one slice per key (8 lanes, 7 idle)
+]
+
+
+@pytest.mark.parametrize(("seq", "heads", "kv", "head", "window", "softcap", "dtype"), DECODE_SHAPES)
+@pytest.mark.parametrize("past", [0, 31, 2999])
+def test_decode_kernel_rows_heads_and_cache_lengths(cp, ext, seed, seq, heads, kv, head, window, softcap, dtype, past):
+    """The decode kernel's boundaries: rows per KV head 1..8, head sizes 8..256, ragged totals over
+    caches from empty to long (one block or split across blocks), window and softcap masks."""
+    rng = np.random.default_rng([seed, heads, head, past])
+    feeds, shapes = gqa_inputs(rng, 3, seq, heads, kv, head, past, dtype=dtype)
+    attrs = {**ATTRS, "num_heads": heads, "kv_num_heads": kv, "local_window_size": window, "softcap": softcap}
+    check(run_cuda(cp, ext, feeds, shapes, attrs, dtype), expected(feeds, shapes, attrs), dtype)

@@ -1,6 +1,7 @@
 // The attention core (attention_core.h): checks, the split-KV plan and the launch of the tiled
 // kernel (attention_kernels.cuh), plus the combine pass when the keys are split across blocks.
 #include "common/attention_core.h"
+#include "common/attention_decode.cuh"
 #include "common/attention_kernels.cuh"
 #include "common/attention_mma.cuh"
 #include "common/dtype_dispatch.cuh"
@@ -54,6 +55,65 @@ int64_t partialRows(AttentionProblem const& p) noexcept
     return static_cast<int64_t>(p.batch) * p.qHeads * p.qLen;
 }
 
+//! The key-parallel decode kernel applies (attention_decode.cuh): at most kDecodeMaxRows query
+//! rows per KV head, K and V rows in 16-byte slices (head sizes a multiple of the slice, at most
+//! 32 slices; aligned data and strides). The one switch between it and the tile kernel.
+template <typename T>
+bool decodeApplies(AttentionProblem const& p) noexcept
+{
+    constexpr int kVec = attention::kVecOf<T>;
+    auto const sliced = [](HeadView const& v, int32_t dim) {
+        return dim % kVec == 0 && dim / kVec <= 32 && v.batchStride % kVec == 0 && v.headStride % kVec == 0
+            && v.seqStride % kVec == 0 && reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
+    };
+    int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
+    return rows >= 1 && rows <= attention::kDecodeMaxRows && sliced(p.k, p.headDim) && sliced(p.v, p.vHeadDim);
+}
+
+template <typename T, int kRows, int kLanes>
+void launchDecodeKernel(AttentionProblem const& p, attention::Partials const& part, cudaStream_t stream) noexcept
+{
+    dim3 const grid(static_cast<unsigned>(part.splits), static_cast<unsigned>(p.kvHeads), static_cast<unsigned>(p.batch));
+    attention::attentionDecodeKernel<T, kRows, kLanes><<<grid, attention::kDecodeThreads, 0, stream>>>(p, part);
+}
+
+//! Lanes per key: the 16-byte slices of the longer head, rounded up to 8, 16 or 32.
+template <typename T, int kRows>
+void launchDecodeRows(AttentionProblem const& p, attention::Partials const& part, cudaStream_t stream) noexcept
+{
+    int32_t const slices = std::max(p.headDim, p.vHeadDim) / attention::kVecOf<T>;
+    if (slices <= 8)
+    {
+        launchDecodeKernel<T, kRows, 8>(p, part, stream);
+    }
+    else if (slices <= 16)
+    {
+        launchDecodeKernel<T, kRows, 16>(p, part, stream);
+    }
+    else
+    {
+        launchDecodeKernel<T, kRows, 32>(p, part, stream);
+    }
+}
+
+template <typename T>
+void launchDecode(AttentionProblem const& p, attention::Partials const& part, cudaStream_t stream) noexcept
+{
+    int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
+    if (rows == 1)
+    {
+        launchDecodeRows<T, 1>(p, part, stream);
+    }
+    else if (rows <= 4)
+    {
+        launchDecodeRows<T, 4>(p, part, stream);
+    }
+    else
+    {
+        launchDecodeRows<T, 8>(p, part, stream);
+    }
+}
+
 template <typename T, int kPer>
 cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
 {
@@ -65,9 +125,16 @@ cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t
         part.stats = static_cast<float*>(workspace);
         part.acc = part.stats + 2 * slots;
     }
-    dim3 const grid(static_cast<unsigned>(rowTiles(p) * part.splits), static_cast<unsigned>(p.kvHeads),
-        static_cast<unsigned>(p.batch));
-    attention::attentionTileKernel<T, kPer><<<grid, kThreads, 0, stream>>>(p, part);
+    if (decodeApplies<T>(p))
+    {
+        launchDecode<T>(p, part, stream); // rows <= kWarps: one row tile, so the split count is the same
+    }
+    else
+    {
+        dim3 const grid(static_cast<unsigned>(rowTiles(p) * part.splits), static_cast<unsigned>(p.kvHeads),
+            static_cast<unsigned>(p.batch));
+        attention::attentionTileKernel<T, kPer><<<grid, kThreads, 0, stream>>>(p, part);
+    }
     if (part.splits > 1)
     {
         auto const blocks = static_cast<unsigned>((partialRows(p) + kWarps - 1) / kWarps);

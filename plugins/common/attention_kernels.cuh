@@ -119,11 +119,18 @@ __device__ __forceinline__ float sinkLogit(AttentionProblem const& p, int32_t h)
     return p.smoothSoftmax ? 0.F : -INFINITY;
 }
 
-//! out = acc / l, merged with the sink logit; a row with nothing to attend to gives zeros or NaN.
-template <typename T, int kPer>
-__device__ void writeRow(AttentionProblem const& p, RowPlace const& r, float m, float l, float const (&acc)[kPer])
+//! How a row's unnormalised output becomes the output: out = empty ? fill : acc * inv.
+struct RowScale
 {
-    float const sink = sinkLogit<T>(p, r.h);
+    float inv;
+    bool empty;
+};
+
+//! acc / l merged with head h's sink logit; a row with nothing to attend to is `empty`.
+template <typename T>
+__device__ __forceinline__ RowScale rowScale(AttentionProblem const& p, int32_t h, float m, float l)
+{
+    float const sink = sinkLogit<T>(p, h);
     float const top = fmaxf(m, sink);
     float scaleAcc = 0.F;
     float total = 0.F;
@@ -133,7 +140,16 @@ __device__ void writeRow(AttentionProblem const& p, RowPlace const& r, float m, 
         total = l * scaleAcc + (sink == -INFINITY ? 0.F : __expf(sink - top));
     }
     bool const empty = !(total > 0.F);
-    float const inv = empty ? 0.F : scaleAcc / total;
+    return RowScale{empty ? 0.F : scaleAcc / total, empty};
+}
+
+//! out = acc / l, merged with the sink logit; a row with nothing to attend to gives zeros or NaN.
+template <typename T, int kPer>
+__device__ void writeRow(AttentionProblem const& p, RowPlace const& r, float m, float l, float const (&acc)[kPer])
+{
+    RowScale const rs = rowScale<T>(p, r.h, m, l);
+    bool const empty = rs.empty;
+    float const inv = rs.inv;
     float const fill = p.zeroFullyMaskedRows ? 0.F : NAN;
     T* out = static_cast<T*>(p.out.data) + r.b * p.out.batchStride + r.h * p.out.headStride + r.i * p.out.seqStride;
 #pragma unroll
