@@ -206,6 +206,32 @@ __global__ void unpackKernel(float const* spectrum, T* y, int64_t total, int64_t
 }
 
 #if TRTPLUG_HAVE_CUFFT
+//! y *= scale in place: the inverse transform's 1/n when cuFFT wrote the output directly (one
+//! pass over y instead of a scaled copy out of the spectrum scratch); 16-byte vectors when aligned.
+__global__ void scaleKernel(float* y, int64_t count, int64_t vectors, float scale)
+{
+    int64_t const step = int64_t(gridDim.x) * blockDim.x;
+    int64_t const first = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+    auto* y4 = reinterpret_cast<float4*>(y);
+    for (int64_t i = first; i < vectors; i += step)
+    {
+        float4 v = y4[i];
+        v.x *= scale, v.y *= scale, v.z *= scale, v.w *= scale;
+        y4[i] = v;
+    }
+    for (int64_t i = 4 * vectors + first; i < count; i += step)
+    {
+        y[i] *= scale;
+    }
+}
+
+cudaError_t scaleInPlace(float* y, int64_t count, float scale, cudaStream_t stream) noexcept
+{
+    int64_t const vectors = isAligned(y, 16) ? count / 4 : 0;
+    scaleKernel<<<gridFor(vectors > 0 ? vectors : count), kBlockThreads, 0, stream>>>(y, count, vectors, scale);
+    return cudaGetLastError();
+}
+
 cufftType fftType(DftKind kind) noexcept
 {
     return kind == DftKind::kR2C ? CUFFT_R2C : (kind == DftKind::kC2R ? CUFFT_C2R : CUFFT_C2C);
@@ -335,7 +361,8 @@ cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, v
     bool const fp32 = dtype == DType::kFLOAT32 && plan.inner == 1;
     bool const directIn = fp32 && plan.frameStep == 0 && plan.kind != DftKind::kC2R && plan.inLen == plan.packedLen()
         && plan.inComps == (plan.kind == DftKind::kR2C ? 1 : 2);
-    bool const directOut = fp32 && !plan.inverse && plan.outLen == plan.spectrumLen();
+    // fp32 output in cuFFT's own layout is written by cuFFT (an inverse then scales it in place).
+    bool const directOut = fp32 && plan.outLen == plan.spectrumLen();
     return forFloatOrBf16Type(dtype, [&](auto tag) -> cudaError_t {
         using T = decltype(tag);
         if (!directIn)
@@ -354,12 +381,15 @@ cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, v
             return cudaErrorLaunchFailure;
         }
         cudaError_t err = execFft(plan, h, directIn ? const_cast<void*>(x) : packed, directOut ? y : spectrum);
-        if (err != cudaSuccess || directOut)
-        {
-            return err != cudaSuccess ? err : cudaGetLastError();
-        }
         int64_t const total = plan.outer * plan.outLen * plan.inner;
         float const scale = plan.inverse ? 1.F / static_cast<float>(plan.n) : 1.F;
+        if (err != cudaSuccess || directOut)
+        {
+            bool const scaled = err == cudaSuccess && plan.inverse;
+            int64_t const comps = plan.kind == DftKind::kC2R ? 1 : 2;
+            return scaled ? scaleInPlace(static_cast<float*>(y), total * comps, scale, stream)
+                          : (err != cudaSuccess ? err : cudaGetLastError());
+        }
         unpackKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(spectrum, static_cast<T*>(y), total,
             plan.outLen, plan.inner, plan.spectrumLen(), plan.n, scale, plan.kind == DftKind::kC2R);
         return cudaGetLastError();
