@@ -29,6 +29,36 @@ def test_adapter_rules(library, host_messages, name, fields):
     assert any(expected in text for _, text in host_messages())
 
 
+@pytest.mark.pluginlib
+@pytest.mark.parametrize(("name", "fields"), [("TrtplugScatterND", {}), ("TrtplugScatterElements", {"axis": 1})])
+def test_scatter_output_is_aliased_to_data(library, name, fields):
+    """The scatter plugins declare output 0 aliased to data (IPluginV3OneBuildV2): TensorRT >= 10.3
+    runs them in place when the engine enables PreviewFeature.ALIASED_PLUGIN_IO_10_03. Other
+    plugins keep the V1 build interface and alias nothing."""
+    plugin = library.create(name, "1", "trtplug", {**fields, "reduction": "add"})
+    assert plugin.aliased_input(0) == 0
+    assert plugin.round_trip().aliased_input(0) == 0  # the engine's deserialized copy says the same
+    assert library.create("TrtplugBiasAdd", "1", "trtplug", {}).aliased_input(0) == -1
+
+
+@pytest.mark.gpu
+def test_plugin_in_place_writes_only_the_updates(library):
+    """Run as TensorRT runs an aliased plugin: output 0 is data's own buffer, so the data copy is
+    skipped and only the scattered elements change."""
+    import cupy as cp
+
+    plugin = library.create("TrtplugScatterElements", "1", "trtplug", {"axis": 1, "reduction": "add"})
+    data = cp.arange(12, dtype=cp.float32).reshape(3, 4)
+    indices = cp.asarray(np.array([[0, 3], [1, 2], [1, 1]], dtype=np.int64))
+    updates = cp.full((3, 2), 100.0, dtype=cp.float32)
+    plugin.run([data, indices, updates], [data], cp.cuda.get_current_stream())
+    expected = np.arange(12, dtype=np.float32).reshape(3, 4)
+    expected[0, [0, 3]] += 100
+    expected[1, [1, 2]] += 100
+    expected[2, 1] += 200
+    np.testing.assert_array_equal(cp.asnumpy(data), expected)
+
+
 @pytest.fixture
 def host_messages():
     host = native.plugin_host_module()

@@ -89,10 +89,12 @@ inline nvinfer1::PluginTensorDesc const& descOf(nvinfer1::PluginTensorDesc const
     return d;
 }
 
-template <class Op, class Params = NoParams>
+//! Build: the build capability's interface, IPluginV3OneBuild (TensorRT 10.0+), or
+//! IPluginV3OneBuildV2 (TensorRT 10.3+) for an op that declares aliased outputs (getAliasedInput).
+template <class Op, class Params = NoParams, class Build = nvinfer1::IPluginV3OneBuild>
 class PluginBase : public nvinfer1::IPluginV3,
                    public nvinfer1::IPluginV3OneCore,
-                   public nvinfer1::IPluginV3OneBuild,
+                   public Build,
                    public nvinfer1::IPluginV3OneRuntime
 {
 public:
@@ -121,7 +123,7 @@ public:
         switch (type)
         {
         case nvinfer1::PluginCapabilityType::kCORE: return static_cast<nvinfer1::IPluginV3OneCore*>(this);
-        case nvinfer1::PluginCapabilityType::kBUILD: return static_cast<nvinfer1::IPluginV3OneBuild*>(this);
+        case nvinfer1::PluginCapabilityType::kBUILD: return static_cast<Build*>(this);
         case nvinfer1::PluginCapabilityType::kRUNTIME: return static_cast<nvinfer1::IPluginV3OneRuntime*>(this);
         }
         return nullptr;
@@ -265,8 +267,8 @@ private:
 //! PluginBase with the identity, counts, Params and value rules of the op's generated glue
 //! (glue_<key>::Glue from <key>/op_glue.h): an op declares none of them by hand, and a plugin
 //! created with a value the spec forbids fails createPlugin with the spec's wording.
-template <class Op, class Glue>
-class GluePlugin : public PluginBase<Op, typename Glue::Params>
+template <class Op, class Glue, class Build = nvinfer1::IPluginV3OneBuild>
+class GluePlugin : public PluginBase<Op, typename Glue::Params, Build>
 {
 public:
     static constexpr char const* kName = Glue::kName;
@@ -276,7 +278,7 @@ public:
     static constexpr int32_t kNbOutputs = Glue::kNbOutputs;
 
     explicit GluePlugin(typename Glue::Params params)
-        : PluginBase<Op, typename Glue::Params>(std::move(params))
+        : PluginBase<Op, typename Glue::Params, Build>(std::move(params))
     {
         std::string const problem = Glue::validate(this->params());
         TRTPLUG_ENSURE(problem.empty(), problem);

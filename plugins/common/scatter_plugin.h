@@ -25,10 +25,23 @@ inline bool isScatterType(nvinfer1::DataType t) noexcept
     return isFloatOrBf16OrIndex(t);
 }
 
+// In place: the output is declared aliased to `data` through IPluginV3OneBuildV2 (TensorRT >= 10.3),
+// which TensorRT honours when the engine is built with PreviewFeature::kALIASED_PLUGIN_IO_10_03;
+// the launchers then skip their data -> output copy (they compare the pointers). Build with
+// -DTRTPLUG_ALIASED_PLUGIN_IO=OFF for TensorRT 10.0-10.2 runtimes, which know only the V1 interface.
+#ifndef TRTPLUG_ALIASED_PLUGIN_IO
+#define TRTPLUG_ALIASED_PLUGIN_IO 1
+#endif
+#if TRTPLUG_ALIASED_PLUGIN_IO
+using ScatterBuild = nvinfer1::IPluginV3OneBuildV2;
+#else
+using ScatterBuild = nvinfer1::IPluginV3OneBuild;
+#endif
+
 template <class Traits>
-class ScatterPlugin : public GluePlugin<ScatterPlugin<Traits>, typename Traits::Glue>
+class ScatterPlugin : public GluePlugin<ScatterPlugin<Traits>, typename Traits::Glue, ScatterBuild>
 {
-    using Base = GluePlugin<ScatterPlugin<Traits>, typename Traits::Glue>;
+    using Base = GluePlugin<ScatterPlugin<Traits>, typename Traits::Glue, ScatterBuild>;
 
 public:
     using DataType = nvinfer1::DataType;
@@ -61,6 +74,11 @@ public:
         }
         return pos == 0 ? isScatterType(d.type) : pos == 1 ? d.type == DataType::kINT64 : d.type == inOut[0].desc.type;
     }
+
+#if TRTPLUG_ALIASED_PLUGIN_IO
+    //! Output 0 may share data's memory (read-modify-write): only the updates are written then.
+    int32_t getAliasedInput(int32_t outputIndex) noexcept override { return outputIndex == 0 ? 0 : -1; }
+#endif
 
     void shapeChanged(Span<Desc const> in, Span<Desc const>)
     {

@@ -167,6 +167,16 @@ IPluginV3OneBuild* HostPlugin::build(bool required)
     return b;
 }
 
+int32_t HostPlugin::aliasedInput(int32_t output)
+{
+    IPluginV3OneBuild* b = build();
+    if (b->getInterfaceInfo().major < 2)
+    {
+        return -1;
+    }
+    return static_cast<nvinfer1::IPluginV3OneBuildV2*>(b)->getAliasedInput(output);
+}
+
 IPluginV3OneRuntime* HostPlugin::runtime()
 {
     auto* r = static_cast<IPluginV3OneRuntime*>(capabilityOf(*mPlugin, PluginCapabilityType::kRUNTIME));

@@ -45,6 +45,9 @@ public:
     std::string repr() const;
 
     int32_t nbOutputs();
+    //! The input TensorRT may alias to `output` (IPluginV3OneBuildV2::getAliasedInput), -1 for
+    //! none or for a V1 build interface, which cannot declare aliasing.
+    int32_t aliasedInput(int32_t output);
     std::vector<std::string> outputTypes(std::vector<std::string> const& inputTypes);
     pybind11::list outputShapes(pybind11::sequence inputShapes, pybind11::object shapeInputs);
     bool supportsFormats(std::vector<std::string> const& dtypes, pybind11::object formats, pybind11::object shapes);

@@ -143,6 +143,9 @@ PYBIND11_MODULE(_plugin_host, m)
         .def_property_readonly("capabilities", &HostPlugin::capabilities)
         .def_property_readonly("nb_outputs", &HostPlugin::nbOutputs)
         .def("__repr__", &HostPlugin::repr)
+        .def("aliased_input", &HostPlugin::aliasedInput, "output"_a,
+            "the input TensorRT may alias to this output (IPluginV3OneBuildV2, honoured with "
+            "PreviewFeature::kALIASED_PLUGIN_IO_10_03), or -1")
         .def("output_types", &HostPlugin::outputTypes, "input_dtypes"_a)
         .def("output_shapes", &HostPlugin::outputShapes, "input_shapes"_a, "shape_inputs"_a = py::none(),
             "dims are ints or symbol names; symbolic results come back as expression strings")
