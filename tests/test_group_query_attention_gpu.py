@@ -188,3 +188,40 @@ def test_decode_kernel_rows_heads_and_cache_lengths(cp, ext, seed, seq, heads, k
     feeds, shapes = gqa_inputs(rng, 3, seq, heads, kv, head, past, dtype=dtype)
     attrs = {**ATTRS, "num_heads": heads, "kv_num_heads": kv, "local_window_size": window, "softcap": softcap}
     check(run_cuda(cp, ext, feeds, shapes, attrs, dtype), expected(feeds, shapes, attrs), dtype)
+
+
+FLASH_EDGES = [(37, 0, 64, -1), (64, 0, 128, -1), (65, 130, 128, -1), (200, 0, 64, 50), (129, 1000, 128, 300)]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize(("seq", "past", "head", "window"), FLASH_EDGES)
+def test_flash_prefill_tile_edges(cp, ext, seed, dtype, seq, past, head, window):
+    """The register-resident prefill (head 64/128, no mask tensor): query rows and keys around the
+    64-row / 64-key tile edges, after a past, with a window; GQA 8/2; fp16 and bf16 (the binding's
+    bf16 transport) against the float32 prototype on the rounded inputs."""
+    from trtplug import native
+    from trtplug.protolib.dtypes import to_bfloat16
+    from trtplug.registry import load_registry
+
+    rng = np.random.default_rng([seed, seq, head])
+    feeds, shapes = gqa_inputs(rng, 2, seq, 8, 2, head, past, dtype="float32")
+    bf16 = dtype == "bfloat16"
+    rounded = {
+        k: (to_bfloat16(v) if bf16 else v.astype(dtype)) if v.dtype == np.float32 else v for k, v in feeds.items()
+    }
+    as32 = {k: v.astype(np.float32) if v.dtype.itemsize == 2 else v for k, v in rounded.items()}
+    ins = [None if n not in rounded else rounded[n] if bf16 else cp.asarray(rounded[n]) for n in proto.INPUTS]
+    while ins[-1] is None:
+        ins.pop()
+    outs = [
+        np.full(s, np.nan, dtype=to_bfloat16(np.zeros(1)).dtype) if bf16 else cp.full(s, cp.nan, dtype=dtype)
+        for s in shapes
+    ]
+    attrs = {**ATTRS, "num_heads": 8, "kv_num_heads": 2, "local_window_size": window}
+    spec = load_registry().get("group_query_attention")
+    native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())
+    cp.cuda.get_current_stream().synchronize()
+    got = [np.asarray(o, dtype=np.float32) if bf16 else o.get().astype(np.float32) for o in outs]
+    tol = 5e-2 if bf16 else TOL["float16"]
+    for i, (g, w) in enumerate(zip(got, expected(as32, shapes, attrs), strict=True)):
+        np.testing.assert_allclose(g, w, atol=tol, rtol=tol, err_msg=f"output {i}")

@@ -97,3 +97,21 @@ def test_binding_rejects_a_wrong_output_shape(cp, ext):
     with pytest.raises(ValueError, match="Y must have"):
         ext.onnx_attention([q, q, q], [y], dict(DEFAULTS))
     assert bool(cp.isnan(y).all())
+
+
+@pytest.mark.parametrize(
+    ("q_len", "kv_len", "head", "causal"), [(70, 130, 64, 0), (64, 64, 128, 0), (100, 100, 128, 1)]
+)
+def test_flash_prefill_without_a_mask(cp, ext, seed, q_len, kv_len, head, causal):
+    """fp16 prefill with head 64/128 and no attn_mask takes the register-resident tensor-core kernel:
+    bidirectional (every key of a 64-key tile, ragged tails) and causal, GQA 4/2."""
+    rng = np.random.default_rng([seed, q_len, head])
+    ins = [
+        rng.standard_normal(s).astype("float16")
+        for s in [(2, 4, q_len, head), (2, 2, kv_len, head), (2, 2, kv_len, head)]
+    ]
+    attrs = {**DEFAULTS, "is_causal": causal}
+    want = expected(ins, attrs, 1)
+    outs = [cp.full(w.shape, cp.nan, dtype="float16") for w in want]
+    ext.onnx_attention([cp.asarray(x) for x in ins], outs, attrs)
+    check(cp, outs, want, "float16")

@@ -2,6 +2,7 @@
 // kernel (attention_kernels.cuh), plus the combine pass when the keys are split across blocks.
 #include "common/attention_core.h"
 #include "common/attention_decode.cuh"
+#include "common/attention_flash.cuh"
 #include "common/attention_kernels.cuh"
 #include "common/attention_mma.cuh"
 #include "common/dtype_dispatch.cuh"
@@ -178,6 +179,41 @@ cudaError_t launchMma(AttentionProblem const& p, cudaStream_t stream) noexcept
     return cudaGetLastError();
 }
 
+//! The register-resident prefill (attention_flash.cuh) applies to a problem the tensor-core path
+//! takes: head size 64 or 128, no mask or bias tensor, Q/K/V rows in aligned 16-byte chunks. The
+//! one switch between it and the WMMA kernel.
+bool flashApplies(AttentionProblem const& p) noexcept
+{
+    auto const chunked = [](HeadView const& v) {
+        return v.batchStride % 8 == 0 && v.headStride % 8 == 0 && v.seqStride % 8 == 0
+            && reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
+    };
+    return (p.headDim == 64 || p.headDim == 128) && p.vHeadDim == p.headDim && p.mask.data == nullptr
+        && p.bias.data == nullptr && chunked(p.q) && chunked(p.k) && chunked(p.v);
+}
+
+template <typename T, int kD>
+cudaError_t launchFlashDim(AttentionProblem const& p, cudaStream_t stream) noexcept
+{
+    constexpr size_t kShared = attention::flashSharedBytes<kD>();
+    cudaError_t const err = cudaFuncSetAttribute(
+        attention::attentionFlashKernel<T, kD>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kShared));
+    if (err != cudaSuccess)
+    {
+        return err;
+    }
+    dim3 const grid(static_cast<unsigned>((p.qLen + attention::kFlashRows - 1) / attention::kFlashRows),
+        static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
+    attention::attentionFlashKernel<T, kD><<<grid, attention::kFlashThreads, kShared, stream>>>(p);
+    return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t launchFlash(AttentionProblem const& p, cudaStream_t stream) noexcept
+{
+    return p.headDim == 64 ? launchFlashDim<T, 64>(p, stream) : launchFlashDim<T, 128>(p, stream);
+}
+
 template <typename T>
 cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
 {
@@ -185,7 +221,7 @@ cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_
     {
         if (mmaApplies<T>(p))
         {
-            return launchMma<T>(p, stream);
+            return flashApplies(p) ? launchFlash<T>(p, stream) : launchMma<T>(p, stream);
         }
     }
     int32_t const dim = std::max(p.headDim, p.vHeadDim);
