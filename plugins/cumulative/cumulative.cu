@@ -9,13 +9,15 @@
 //    kColumnUnroll loads are issued before their dependent accumulations;
 //  - segmented columns (fewer than kSegmentedBelowColumns columns of kSegmentedMinLength or more):
 //    as columns, with each column's length split over a block's 8 warps, reduce then scan;
-//  - segmented rows (few rows, each 8 tiles or longer): a block per row, its 8
-//    warps reduce a segment each, then scan it from the totals of the segments before.
-// Rows and columns read and write each element once (the traffic of a copy); the segmented paths
-// read x twice. Not done: a grid-wide scan of one row (decoupled look-back), so a 1-D scan runs on
-// one block.
+//  - chunked rows (few rows, each 8 tiles or longer: a 1-D x above all): a warp per chunk of 4
+//    tiles, reduce then scan over three launches (chunked_row_scan.cuh);
+//  - segmented rows (the same rows when the chunked path is off, or x and y alias): a block per
+//    row, its 8 warps reduce a segment each, then scan it from the totals of the segments before.
+// Rows and columns read and write each element once (the traffic of a copy); the segmented and
+// chunked paths read x twice.
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
+#include "cumulative/chunked_row_scan.cuh"
 #include "cumulative/column_scan.cuh"
 #include "cumulative/cumulative.h"
 #include "cumulative/row_scan.cuh"
@@ -33,7 +35,8 @@ using namespace cumulative_detail;
 
 template <typename T, typename Op>
 __global__ void __launch_bounds__(kBlockThreads, std::is_same<T, float>::value ? kMinBlocksPerSm : kMinBlocksPerSm - 1)
-    cumulativeKernel(T const* x, T* y, int64_t n, TensorShape shape, void const* axis, bool axis64, ScanOptions o)
+    cumulativeKernel(T const* x, T* y, int64_t n, TensorShape shape, void const* axis, bool axis64, ScanOptions o,
+        ChunkPlan plan)
 {
     using Row = WarpRowScan<T, Op>;
     using Acc = typename ScanType<T>::Acc;
@@ -52,6 +55,11 @@ __global__ void __launch_bounds__(kBlockThreads, std::is_same<T, float>::value ?
         return;
     }
     T* stage = reinterpret_cast<T*>(staged) + (threadIdx.x / kWarp) * Row::kStage;
+    if (takesChunkedRows<T>(g, plan))
+    {
+        scanRowChunks<T, Op>(x, y, g, o, stage); // after launchChunkPasses' two passes
+        return;
+    }
     if (g.inner == 1 && g.length >= kWarpsPerBlock * Row::kTile && g.outer * kSegmentedRowsPerBlocks <= gridDim.x)
     {
         scanRowSegments<T, Op>(x, y, g, o, stage, segmentTotals);
@@ -80,8 +88,15 @@ cudaError_t launchTyped(ScanOptions const& o, void const* x, TensorShape const& 
     bool axis64, void* y, cudaStream_t stream) noexcept
 {
     int64_t const n = shape.volume();
-    cumulativeKernel<T, Op><<<gridFor(n), kBlockThreads, 0, stream>>>(
-        static_cast<T const*>(x), static_cast<T*>(y), n, shape, axis, axis64, o);
+    ChunkPlan const plan = chunkPlan<T>(x, y, n);
+    cudaError_t const queued = launchChunkPasses<T, Op>(
+        static_cast<T const*>(x), static_cast<T*>(y), shape, axis, axis64, o, plan, stream);
+    if (queued != cudaSuccess)
+    {
+        return queued;
+    }
+    cumulativeKernel<T, Op><<<static_cast<int>(plan.blocks), kBlockThreads, 0, stream>>>(
+        static_cast<T const*>(x), static_cast<T*>(y), n, shape, axis, axis64, o, plan);
     return cudaGetLastError();
 }
 
