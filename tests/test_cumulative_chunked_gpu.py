@@ -1,10 +1,12 @@
 """CumSum / CumProd's chunked row path on a GPU (plugins/cumulative/chunked_row_scan.cuh): few long
-rows, a 1-D x above all, scanned by a warp per chunk (1024 elements; 512 for int64) over three
-launches whose chunk totals are parked in y. Boundaries: lengths around the warp tile (256; 128
-for int64), the chunk and the path's two-chunk minimum, a last chunk that takes a remainder, the
-row count where the path gives way to a warp per row, views that start one element into their
-buffer (pointers aligned only to the element), x and y the same array (the old segmented path),
-integer wraparound, and a 1-D x past 2**31 elements. Compared with the parity reference
+rows, a 1-D x above all, scanned by a warp per chunk of 4 warp tiles (fp32/int32 1024 elements,
+fp16/bf16 2048, int64 512) over three launches whose chunk totals are parked in y; and the fp16/bf16
+rows' 16-byte vector runs (row_scan.cuh: a full tile of 512 starting on 16 bytes, in x and in y;
+the stage otherwise). Boundaries: lengths around each type's warp tile, chunk and two-chunk
+minimum, a last chunk that takes a remainder, the row count where the chunked path gives way to
+a warp per row, rows whose starts alternate between aligned and not, views that start 1 or 8
+elements into their buffer (x and y alike or not), x and y the same array (the old segmented
+path), integer wraparound, and a 1-D x past 2**31 elements. Compared with the parity reference
 (onnx.reference) at the spec's tolerances, outputs poisoned first (tests/test_cumulative_gpu.py)."""
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from trtplug.protolib.dtypes import Bf16Device
 pytestmark = pytest.mark.gpu
 
 DTYPES = ["float32", "float16", "bfloat16", "int32", "int64"]
-# 1-D lengths: one element; the warp tile (256) and the int64 one (128) +-1; the chunk (1024,
-# int64 512) +-1, which is also int64's two-chunk minimum; the two-chunk minimum (2048) +-1; a
-# last chunk holding a remainder just below a whole chunk (3071) and three whole chunks; 1M + 3
-# (the benchmark's 1-D case and a last chunk of 1027).
-LENGTHS_1D = [1, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1024, 1025, 2047, 2048, 2049, 3071, 3072, 3073]
-LENGTHS_1D += [(1 << 20) + 3]
+# 1-D lengths: one element; +-1 around the warp tiles (int64 128, fp32/int32 256, fp16/bf16 512),
+# the chunks (512, 1024, 2048) and the two-chunk minimums (1024, 2048, 4096); a last chunk holding
+# a remainder just below a whole chunk (3071, 6143) and three whole chunks; 1M + 3 (the
+# benchmark's 1-D case, a last chunk with a remainder).
+LENGTHS_1D = [1, 7, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1024, 1025, 2047, 2048, 2049]
+LENGTHS_1D += [3071, 3072, 3073, 4095, 4096, 4097, 6143, 6144, 6145, (1 << 20) + 3]
 # Rows along the last axis: a few rows of two chunks or more; a length-1 trailing axis (inner 1);
 # 1000 rows of 4096 (4000 <= the 4224 blocks of 132 SMs: chunked) and 1100 (a warp per row).
 ROWS = [
@@ -35,6 +37,9 @@ ROWS = [
     ((4, 2049, 1), 1),
     ((1000, 4096), 1),
     ((1100, 4096), 1),
+    ((6, 1028), 1),  # fp16 row starts alternate between 16-byte aligned and 8 bytes off
+    ((5, 1031), 1),  # odd rows: most fp16 tiles start off 16 bytes, forwards and reversed
+    ((16384, 4096), 1),  # the benchmark's fp16 last-axis case (128 MiB): whole aligned tiles
 ]
 
 
@@ -71,13 +76,14 @@ def shifted(cp, array, offset: int):
     return Bf16Device(view) if isinstance(array, Bf16Device) else view
 
 
-def shifted_binding(cp, ext, offset: int):
-    """x and y one element into their buffers (fp16/bf16: 2-byte aligned, parked totals span two
-    elements); y's poison travels with the copy, the result comes back into the test's y."""
+def shifted_binding(cp, ext, x_offset: int, y_offset: int):
+    """x and y that many elements into their buffers (1: pointers only aligned to the element, the
+    parked fp16/bf16 totals spanning two of them; 8: fp16 vector runs back on 16 bytes); y's
+    poison travels with the copy, the result comes back into the test's y."""
     run = binding(cp, ext)
 
     def execute(spec, ins, outs, attrs):
-        x, y = shifted(cp, ins[0], offset), shifted(cp, outs[0], offset)
+        x, y = shifted(cp, ins[0], x_offset), shifted(cp, outs[0], y_offset)
         run(spec, [x, ins[1]], [y], attrs)
         bits_of(outs[0])[...] = bits_of(y)
 
@@ -96,12 +102,15 @@ def in_place_binding(cp, ext):
 
 
 @pytest.mark.parametrize("op", OPS)
-@pytest.mark.parametrize("geometry", [((2049,), 0), ((4099,), 0), ((3, 3073), 1), ((300,), 0)], ids=geometry_id)
+@pytest.mark.parametrize(
+    "geometry", [((2049,), 0), ((4099,), 0), ((3, 3073), 1), ((4, 1024), 1), ((300,), 0)], ids=geometry_id
+)
+@pytest.mark.parametrize("offsets", [(1, 1), (8, 8), (0, 1), (1, 0), (0, 8)], ids=lambda o: f"x{o[0]}-y{o[1]}")
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(("exclusive", "reverse"), VARIANTS, ids=lambda v: str(v))
-def test_unaligned_views(cp, ext, op, geometry, dtype, exclusive, reverse, seed) -> None:
+def test_unaligned_views(cp, ext, op, geometry, offsets, dtype, exclusive, reverse, seed) -> None:
     shape, axis = geometry
-    run_case(cp, op, shape, axis, dtype, exclusive, reverse, seed, shifted_binding(cp, ext, 1))
+    run_case(cp, op, shape, axis, dtype, exclusive, reverse, seed, shifted_binding(cp, ext, *offsets))
 
 
 @pytest.mark.parametrize("op", OPS)

@@ -3,7 +3,8 @@
 //  - rows (inner == 1, length >= kRowMin): one warp per row, tiles of 256 elements staged through shared
 //    memory so that global loads and stores are coalesced while each lane scans kItems
 //    consecutive elements; a warp scan of the lane totals and the carry of the earlier tiles
-//    give each element its prefix;
+//    give each element its prefix. fp16/bf16 tiles hold 512 (the bytes of fp32's), and a full
+//    tile on 16 bytes skips the stage: each lane moves its 16 elements as two 16-byte vectors;
 //  - columns (any other axis, and short rows): one thread per (outer, inner) pair walking the
 //    axis with a stride of `inner`; neighbouring threads read neighbouring addresses, and
 //    kColumnUnroll loads are issued before their dependent accumulations;
@@ -34,7 +35,7 @@ namespace
 using namespace cumulative_detail;
 
 template <typename T, typename Op>
-__global__ void __launch_bounds__(kBlockThreads, std::is_same<T, float>::value ? kMinBlocksPerSm : kMinBlocksPerSm - 1)
+__global__ void __launch_bounds__(kBlockThreads, minBlocksPerSm<T>())
     cumulativeKernel(T const* x, T* y, int64_t n, TensorShape shape, void const* axis, bool axis64, ScanOptions o,
         ChunkPlan plan)
 {
