@@ -106,5 +106,68 @@ __device__ void scanColumnSegments(
     }
 }
 
+//! Few long columns, read once: a block takes 32 neighbouring columns (its lanes, coalesced) and
+//! walks down them in windows of kWarpsPerBlock * kRows rows, warp w holding rows
+//! [w * kRows, (w + 1) * kRows) of the window in registers. Each warp scans its rows, the block
+//! combines the warps' totals through `totals` (kWarpsPerBlock x 32 accumulators), and each warp
+//! starts from the carry of the windows and warps before it. The segmented path reads x twice
+//! (its second walk from DRAM at 128 MiB) and keeps 8 loads in flight between dependent stores;
+//! here x is read once and a window's loads are all in flight at once.
+template <typename T, typename Op>
+__device__ void scanColumnWindows(
+    T const* x, T* y, ScanGeometry const& g, ScanOptions const& o, typename ScanType<T>::Acc* totals)
+{
+    using Acc = typename ScanType<T>::Acc;
+    // 8 rows per warp (4 for int64; fp16/bf16 with more spill at the 64 registers of 4 blocks per SM).
+    constexpr int kRows = sizeof(T) > 4 ? kColumnUnroll / 2 : kColumnUnroll;
+    int const lane = static_cast<int>(threadIdx.x % kWarp);
+    int const warp = static_cast<int>(threadIdx.x / kWarp);
+    int64_t const columns = g.outer * g.inner;
+    int64_t const step = o.reverse ? -g.inner : g.inner;
+    // The loop bounds are the same for the whole block: every thread reaches each __syncthreads.
+    for (int64_t group = blockIdx.x; group * kWarp < columns; group += gridDim.x)
+    {
+        int64_t const c = group * kWarp + lane;
+        bool const active = c < columns;
+        int64_t const start = active ? columnStart(g, c, o.reverse) : 0;
+        Acc carry = Op::template identity<Acc>();
+        for (int64_t window = 0; window < g.length; window += kWarpsPerBlock * kRows)
+        {
+            int64_t const first = window + warp * kRows;
+            Acc v[kRows]; // inclusive scan of the warp's rows
+#pragma unroll
+            for (int u = 0; u < kRows; ++u)
+            {
+                bool const inside = active && first + u < g.length;
+                v[u] = inside ? ScanType<T>::widen(x[start + (first + u) * step]) : Op::template identity<Acc>();
+            }
+#pragma unroll
+            for (int u = 1; u < kRows; ++u)
+            {
+                v[u] = Op()(v[u - 1], v[u]);
+            }
+            totals[warp * kWarp + lane] = v[kRows - 1];
+            __syncthreads();
+            Acc prefix = carry; // the same left fold for every warp and the next window's carry
+#pragma unroll
+            for (int s = 0; s < kWarpsPerBlock; ++s)
+            {
+                prefix = s == warp ? carry : prefix;
+                carry = Op()(carry, totals[s * kWarp + lane]);
+            }
+            __syncthreads(); // totals are read before the next window writes them
+#pragma unroll
+            for (int u = 0; u < kRows; ++u)
+            {
+                if (active && first + u < g.length)
+                {
+                    Acc const out = o.exclusive ? (u == 0 ? prefix : Op()(prefix, v[u - 1])) : Op()(prefix, v[u]);
+                    y[start + (first + u) * step] = ScanType<T>::narrow(out);
+                }
+            }
+        }
+    }
+}
+
 } // namespace cumulative_detail
 } // namespace trtplug

@@ -8,8 +8,11 @@
 //  - columns (any other axis, and short rows): one thread per (outer, inner) pair walking the
 //    axis with a stride of `inner`; neighbouring threads read neighbouring addresses, and
 //    kColumnUnroll loads are issued before their dependent accumulations;
-//  - segmented columns (fewer than kSegmentedBelowColumns columns of kSegmentedMinLength or more):
-//    as columns, with each column's length split over a block's 8 warps, reduce then scan;
+//  - windowed columns (fewer than kSegmentedBelowColumns columns of kSegmentedMinLength or more):
+//    a block per 32 columns walks down them in windows of rows held in registers, a slice of the
+//    window per warp, x read once (column_scan.cuh);
+//  - segmented columns (the same columns when the windowed path is off): as columns, with each
+//    column's length split over a block's 8 warps, reduce then scan;
 //  - chunked rows (few rows, each 8 tiles or longer: a 1-D x above all): a warp per chunk of 4
 //    tiles, reduce then scan over three launches (chunked_row_scan.cuh);
 //  - segmented rows (the same rows when the chunked path is off, or x and y alias): a block per
@@ -78,7 +81,14 @@ __global__ void __launch_bounds__(kBlockThreads, minBlocksPerSm<T>())
     }
     if (g.outer * g.inner < kSegmentedBelowColumns && g.length >= kSegmentedMinLength)
     {
-        scanColumnSegments<T, Op>(x, y, g, o, reinterpret_cast<Acc*>(staged));
+        if (kWindowedColumns)
+        {
+            scanColumnWindows<T, Op>(x, y, g, o, reinterpret_cast<Acc*>(staged));
+        }
+        else
+        {
+            scanColumnSegments<T, Op>(x, y, g, o, reinterpret_cast<Acc*>(staged));
+        }
         return;
     }
     scanColumns<T, Op>(x, y, g, o, thread, threads);

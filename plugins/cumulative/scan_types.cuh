@@ -32,6 +32,9 @@ constexpr int kRowMin = 128;     //!< shorter rows go to the column path (a warp
 constexpr int kColumnUnroll = 8; //!< loads in flight per column thread (4 for int64: no spills)
 constexpr int64_t kSegmentedBelowColumns = 65536; //!< fewer columns than this: ~16 warps per SM or less
 constexpr int64_t kSegmentedMinLength = 64;
+//! Those few long columns walked in windows held in registers, x read once (scanColumnWindows).
+//! The switch back to the segmented walk that reads x twice (scanColumnSegments): false.
+constexpr bool kWindowedColumns = true;
 //! Rows no more than blocks / this (gridFor: blocks <= 32 per SM, so one warp per row would give 8
 //! warps per SM or fewer) are split over a block's warps.
 constexpr int64_t kSegmentedRowsPerBlocks = 4;
