@@ -30,6 +30,9 @@ constexpr int minBlocksPerSm()
 }
 constexpr int kRowMin = 128;     //!< shorter rows go to the column path (a warp would idle)
 constexpr int kColumnUnroll = 8; //!< loads in flight per column thread (4 for int64: no spills)
+//! fp16/bf16 plain columns walked two per thread as 4-byte words (column_scan.cuh). The switch
+//! back to one column per thread: false, and nothing else.
+constexpr bool kColumnPairs = true;
 constexpr int64_t kSegmentedBelowColumns = 65536; //!< fewer columns than this: ~16 warps per SM or less
 constexpr int64_t kSegmentedMinLength = 64;
 //! Those few long columns walked in windows held in registers, x read once (scanColumnWindows).
