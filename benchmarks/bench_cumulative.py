@@ -25,8 +25,9 @@ DTYPES = ("float32", "float16")
 
 def layouts(elements: int) -> list[tuple[str, tuple[int, ...], int]]:
     """(name, shape, axis) of about `elements` elements each. The first axis has 16384 columns:
-    the segmented column path (x read twice). The 1-D row is one scan line: its kernel path runs on
-    a single warp, shown for the record, outside the target."""
+    the windowed column path (a block per 32 columns, x read once). The 1-D row is one scan line:
+    the chunked row path (a warp per chunk over three launches, x read twice; 4 MiB stays in L2),
+    shown for the record, outside the target: at 1M elements launch latency dominates."""
     return [
         ("last axis", (elements // ROW, ROW), 1),
         ("middle axis", (8, elements // (8 * INNER), INNER), 1),

@@ -3,19 +3,25 @@
 //  - rows (inner == 1, length >= kRowMin): one warp per row, tiles of 256 elements staged through shared
 //    memory so that global loads and stores are coalesced while each lane scans kItems
 //    consecutive elements; a warp scan of the lane totals and the carry of the earlier tiles
-//    give each element its prefix;
+//    give each element its prefix. fp16/bf16 tiles hold 512 (the bytes of fp32's), and a full
+//    tile on 16 bytes skips the stage: each lane moves its 16 elements as two 16-byte vectors;
 //  - columns (any other axis, and short rows): one thread per (outer, inner) pair walking the
 //    axis with a stride of `inner`; neighbouring threads read neighbouring addresses, and
 //    kColumnUnroll loads are issued before their dependent accumulations;
-//  - segmented columns (fewer than kSegmentedBelowColumns columns of kSegmentedMinLength or more):
-//    as columns, with each column's length split over a block's 8 warps, reduce then scan;
-//  - segmented rows (few rows, each 8 tiles or longer): a block per row, its 8
-//    warps reduce a segment each, then scan it from the totals of the segments before.
-// Rows and columns read and write each element once (the traffic of a copy); the segmented paths
-// read x twice. Not done: a grid-wide scan of one row (decoupled look-back), so a 1-D scan runs on
-// one block.
+//  - windowed columns (fewer than kSegmentedBelowColumns columns of kSegmentedMinLength or more):
+//    a block per 32 columns walks down them in windows of rows held in registers, a slice of the
+//    window per warp, x read once (column_scan.cuh);
+//  - segmented columns (the same columns when the windowed path is off): as columns, with each
+//    column's length split over a block's 8 warps, reduce then scan;
+//  - chunked rows (few rows, each 8 tiles or longer: a 1-D x above all): a warp per chunk of 4
+//    tiles, reduce then scan over three launches (chunked_row_scan.cuh);
+//  - segmented rows (the same rows when the chunked path is off, or x and y alias): a block per
+//    row, its 8 warps reduce a segment each, then scan it from the totals of the segments before.
+// Rows and columns read and write each element once (the traffic of a copy); the segmented and
+// chunked paths read x twice.
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
+#include "cumulative/chunked_row_scan.cuh"
 #include "cumulative/column_scan.cuh"
 #include "cumulative/cumulative.h"
 #include "cumulative/row_scan.cuh"
@@ -32,8 +38,9 @@ namespace
 using namespace cumulative_detail;
 
 template <typename T, typename Op>
-__global__ void __launch_bounds__(kBlockThreads, std::is_same<T, float>::value ? kMinBlocksPerSm : kMinBlocksPerSm - 1)
-    cumulativeKernel(T const* x, T* y, int64_t n, TensorShape shape, void const* axis, bool axis64, ScanOptions o)
+__global__ void __launch_bounds__(kBlockThreads, minBlocksPerSm<T>())
+    cumulativeKernel(T const* x, T* y, int64_t n, TensorShape shape, void const* axis, bool axis64, ScanOptions o,
+        ChunkPlan plan)
 {
     using Row = WarpRowScan<T, Op>;
     using Acc = typename ScanType<T>::Acc;
@@ -52,6 +59,11 @@ __global__ void __launch_bounds__(kBlockThreads, std::is_same<T, float>::value ?
         return;
     }
     T* stage = reinterpret_cast<T*>(staged) + (threadIdx.x / kWarp) * Row::kStage;
+    if (takesChunkedRows<T>(g, plan))
+    {
+        scanRowChunks<T, Op>(x, y, g, o, stage); // after launchChunkPasses' two passes
+        return;
+    }
     if (g.inner == 1 && g.length >= kWarpsPerBlock * Row::kTile && g.outer * kSegmentedRowsPerBlocks <= gridDim.x)
     {
         scanRowSegments<T, Op>(x, y, g, o, stage, segmentTotals);
@@ -69,7 +81,14 @@ __global__ void __launch_bounds__(kBlockThreads, std::is_same<T, float>::value ?
     }
     if (g.outer * g.inner < kSegmentedBelowColumns && g.length >= kSegmentedMinLength)
     {
-        scanColumnSegments<T, Op>(x, y, g, o, reinterpret_cast<Acc*>(staged));
+        if (kWindowedColumns)
+        {
+            scanColumnWindows<T, Op>(x, y, g, o, reinterpret_cast<Acc*>(staged));
+        }
+        else
+        {
+            scanColumnSegments<T, Op>(x, y, g, o, reinterpret_cast<Acc*>(staged));
+        }
         return;
     }
     scanColumns<T, Op>(x, y, g, o, thread, threads);
@@ -80,8 +99,15 @@ cudaError_t launchTyped(ScanOptions const& o, void const* x, TensorShape const& 
     bool axis64, void* y, cudaStream_t stream) noexcept
 {
     int64_t const n = shape.volume();
-    cumulativeKernel<T, Op><<<gridFor(n), kBlockThreads, 0, stream>>>(
-        static_cast<T const*>(x), static_cast<T*>(y), n, shape, axis, axis64, o);
+    ChunkPlan const plan = chunkPlan<T>(x, y, n);
+    cudaError_t const queued = launchChunkPasses<T, Op>(
+        static_cast<T const*>(x), static_cast<T*>(y), shape, axis, axis64, o, plan, stream);
+    if (queued != cudaSuccess)
+    {
+        return queued;
+    }
+    cumulativeKernel<T, Op><<<static_cast<int>(plan.blocks), kBlockThreads, 0, stream>>>(
+        static_cast<T const*>(x), static_cast<T*>(y), n, shape, axis, axis64, o, plan);
     return cudaGetLastError();
 }
 

@@ -30,9 +30,11 @@ struct ScanOptions
 //! int64 tensor in device memory, read by the kernel, so no host sync is needed (negative counts
 //! from the end). x and y have `shape` (rank 1..8), contiguous. float32/float16/bfloat16
 //! accumulate in float32; int32/int64 wrap around. Rows along the last axis are scanned one warp
-//! per row in tiles of 256 elements (lane-local runs, a warp scan, the carry of the previous
-//! tiles); any other axis (and short rows) one thread per (outer, inner) column, coalesced across
-//! the inner index; few long columns or rows are split over a block's 8 warps (cumulative.cu).
+//! per row in tiles of 256 elements (512 for fp16/bf16; lane-local runs, a warp scan, the carry of
+//! the previous tiles); any other axis (and short rows) one thread per (outer, inner) column,
+//! coalesced across the inner index; few long columns are split over a block's 8 warps, few long
+//! rows over a warp per chunk of 4 tiles (three launches: cumulative.cu). x and y must not
+//! overlap unless they are the same array.
 //! An out-of-range axis makes y NaN (floats) or the type's minimum (integers).
 cudaError_t launchCumulative(ScanOptions const& options, DType dtype, void const* x, TensorShape const& shape,
     void const* axis, DType axisType, void* y, cudaStream_t stream) noexcept;

@@ -6,6 +6,7 @@
 #include "common/tensor_shape.h"
 
 #include <cstdint>
+#include <type_traits>
 
 namespace trtplug
 {
@@ -15,12 +16,28 @@ namespace cumulative_detail
 constexpr int kWarp = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpsPerBlock = kBlockThreads / kWarp;
-constexpr int kLaneItems = 8; //!< elements per lane and tile (4 for int64); more would spill
-constexpr int kMinBlocksPerSm = 4; //!< fp32: 64 registers; the other types 3 (85: no spills)
+constexpr int kLaneItems = 8; //!< elements per lane and tile (4 for int64; 16 for vector runs)
+//! fp16/bf16 rows: lanes move their runs of 16 as two 16-byte vectors (row_scan.cuh). The switch
+//! back to the staged runs of 8 they had: false, and nothing else.
+constexpr bool kVectorHalfRows = true;
+//! Blocks per SM the main kernel's registers allow without spills (ptxas -v): 4 (64 registers)
+//! for fp32 and the 2-byte types' vector runs, 3 (85) for the others: the occupancy that keeps
+//! enough loads in flight for the device's bandwidth.
+template <typename T>
+constexpr int minBlocksPerSm()
+{
+    return std::is_same<T, float>::value || (sizeof(T) == 2 && kVectorHalfRows) ? 4 : 3;
+}
 constexpr int kRowMin = 128;     //!< shorter rows go to the column path (a warp would idle)
 constexpr int kColumnUnroll = 8; //!< loads in flight per column thread (4 for int64: no spills)
+//! fp16/bf16 plain columns walked two per thread as 4-byte words (column_scan.cuh). The switch
+//! back to one column per thread: false, and nothing else.
+constexpr bool kColumnPairs = true;
 constexpr int64_t kSegmentedBelowColumns = 65536; //!< fewer columns than this: ~16 warps per SM or less
 constexpr int64_t kSegmentedMinLength = 64;
+//! Those few long columns walked in windows held in registers, x read once (scanColumnWindows).
+//! The switch back to the segmented walk that reads x twice (scanColumnSegments): false.
+constexpr bool kWindowedColumns = true;
 //! Rows no more than blocks / this (gridFor: blocks <= 32 per SM, so one warp per row would give 8
 //! warps per SM or fewer) are split over a block's warps.
 constexpr int64_t kSegmentedRowsPerBlocks = 4;
