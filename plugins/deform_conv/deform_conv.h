@@ -1,7 +1,9 @@
 // Deformable convolution launcher (the three members of plugins/deform_conv/spec.toml): plain
 // functions, no TensorRT types; the IPluginV3 adapter and the pybind11 binding both call them.
-// Per image: the deformable im2col (bilinear samples times the mask) into the workspace, then one
-// cuBLAS GEMM per group (plugins/common/gemm.h) straight into Y, then the bias.
+// Per image: the deformable im2col (bilinear samples times the mask) into the workspace, in the
+// [C * kH * kW, oH * oW] layout the GEMM reads untransposed, then one cuBLAS GEMM per group
+// (plugins/common/gemm.h) straight into Y, then the bias (deform_conv.cu: planarColumnsApply()
+// picks this layout or the legacy [oH * oW, C * kH * kW] one).
 #pragma once
 
 #include "common/dtype.h"
