@@ -1,7 +1,8 @@
 """The antialiased Resize launcher's algorithm without a GPU: tests/fixtures/resize_antialias/
 host_check.cu compiles the op's .cu files with nvcc and runs its planning (planResize, pass order,
-per-pass geometry) and its per-element function (resizedValue, what every kernel thread calls)
-on the host, over every parity case of the spec, against the op's reference (onnx.reference).
+per-pass geometry) and its per-output functions (resizedValue, the per-element path; fillTapRow
+and tabledValue, the tap-table path) on the host, over every parity case of the spec, against
+the op's reference (onnx.reference).
 What it cannot check (device index math, scratch buffers, dtypes) the GPU tests do."""
 
 from __future__ import annotations
@@ -49,8 +50,11 @@ def host_check(tmp_path_factory) -> Path:
     return binary
 
 
-def run_host(binary: Path, tmp_path: Path, x: np.ndarray, fields: dict) -> tuple[np.ndarray | None, str]:
+def run_host(
+    binary: Path, tmp_path: Path, x: np.ndarray, fields: dict, path: str = "element"
+) -> tuple[np.ndarray | None, str]:
     lines = [
+        f"path {path}",
         f"mode {fields['mode']}",
         f"coord {fields.get('coordinate_transformation_mode', 'half_pixel')}",
         f"policy {fields.get('keep_aspect_ratio_policy', 'stretch')}",
@@ -74,14 +78,19 @@ def run_host(binary: Path, tmp_path: Path, x: np.ndarray, fields: dict) -> tuple
     return np.fromfile(tmp_path / "y.bin", np.float32).reshape(shape), done.stdout
 
 
+@pytest.mark.parametrize("path", ["element", "table"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_launcher_algorithm_matches_the_reference(host_check: Path, tmp_path: Path, name: str, seed: int) -> None:
+def test_launcher_algorithm_matches_the_reference(
+    host_check: Path, tmp_path: Path, name: str, path: str, seed: int
+) -> None:
+    """Both paths of the launcher: per-element weights (resizedValue) and the tap tables."""
     case = CASES[name]
     inputs = make_inputs(SPEC, case, seed)
     (expected,) = run_reference(SPEC, case, inputs)
     fields = {**case.attrs, **{k: np.asarray(v).tolist() for k, v in inputs.items() if k != "X"}}
-    y, report = run_host(host_check, tmp_path, inputs["X"], fields)
+    y, report = run_host(host_check, tmp_path, inputs["X"], fields, path)
     assert y is not None, report
+    assert f"tables {int(path == 'table')}" in report
     assert y.shape == expected.shape, report
     tol = SPEC.tolerance("float32")
     np.testing.assert_allclose(y, expected, rtol=tol.rtol, atol=tol.atol)
