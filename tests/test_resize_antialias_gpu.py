@@ -23,15 +23,18 @@ TOLERANCE = {"float32": 1e-4, "float16": 4e-3}
 
 
 def onnx_reference(x: np.ndarray, fields: dict) -> np.ndarray:
-    """onnx.reference's Resize of x (float32), its scales or sizes given as the node's inputs."""
+    """onnx.reference's Resize of x (float32), its roi and scales or sizes given as the node's inputs."""
     from onnx.reference import ReferenceEvaluator
 
     feeds = {"x": x.astype(np.float32)}
+    roi = "roi" if fields.get("roi") else ""
+    if roi:
+        feeds["roi"] = np.array(fields["roi"], np.float32)
     if fields.get("scales"):
-        names, feeds["scales"] = ["x", "", "scales"], np.array(fields["scales"], np.float32)
+        names, feeds["scales"] = ["x", roi, "scales"], np.array(fields["scales"], np.float32)
     else:
-        names, feeds["sizes"] = ["x", "", "", "sizes"], np.array(fields["sizes"], np.int64)
-    attrs = {k: v for k, v in fields.items() if k not in ("scales", "sizes")}
+        names, feeds["sizes"] = ["x", roi, "", "sizes"], np.array(fields["sizes"], np.int64)
+    attrs = {k: v for k, v in fields.items() if k not in ("scales", "sizes", "roi")}
     node = helper.make_node("Resize", names, ["y"], **attrs)
     inputs = [
         helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(feeds[n].dtype), feeds[n].shape) for n in feeds

@@ -1,7 +1,8 @@
 """The antialiased Resize launcher's algorithm without a GPU: tests/fixtures/resize_antialias/
 host_check.cu compiles the op's .cu files with nvcc and runs its planning (planResize, pass order,
-per-pass geometry) and its per-element function (resizedValue, what every kernel thread calls)
-on the host, over every parity case of the spec, against the op's reference (onnx.reference).
+per-pass geometry) and its per-output functions (resizedValue, the per-element path; fillTapRow
+and tabledValue, the tap-table path) on the host, over every parity case of the spec, against
+the op's reference (onnx.reference).
 What it cannot check (device index math, scratch buffers, dtypes) the GPU tests do."""
 
 from __future__ import annotations
@@ -49,8 +50,11 @@ def host_check(tmp_path_factory) -> Path:
     return binary
 
 
-def run_host(binary: Path, tmp_path: Path, x: np.ndarray, fields: dict) -> tuple[np.ndarray | None, str]:
+def run_host(
+    binary: Path, tmp_path: Path, x: np.ndarray, fields: dict, path: str = "element"
+) -> tuple[np.ndarray | None, str]:
     lines = [
+        f"path {path}",
         f"mode {fields['mode']}",
         f"coord {fields.get('coordinate_transformation_mode', 'half_pixel')}",
         f"policy {fields.get('keep_aspect_ratio_policy', 'stretch')}",
@@ -74,14 +78,19 @@ def run_host(binary: Path, tmp_path: Path, x: np.ndarray, fields: dict) -> tuple
     return np.fromfile(tmp_path / "y.bin", np.float32).reshape(shape), done.stdout
 
 
+@pytest.mark.parametrize("path", ["element", "table"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_launcher_algorithm_matches_the_reference(host_check: Path, tmp_path: Path, name: str, seed: int) -> None:
+def test_launcher_algorithm_matches_the_reference(
+    host_check: Path, tmp_path: Path, name: str, path: str, seed: int
+) -> None:
+    """Both paths of the launcher: per-element weights (resizedValue) and the tap tables."""
     case = CASES[name]
     inputs = make_inputs(SPEC, case, seed)
     (expected,) = run_reference(SPEC, case, inputs)
     fields = {**case.attrs, **{k: np.asarray(v).tolist() for k, v in inputs.items() if k != "X"}}
-    y, report = run_host(host_check, tmp_path, inputs["X"], fields)
+    y, report = run_host(host_check, tmp_path, inputs["X"], fields, path)
     assert y is not None, report
+    assert f"tables {int(path == 'table')}" in report
     assert y.shape == expected.shape, report
     tol = SPEC.tolerance("float32")
     np.testing.assert_allclose(y, expected, rtol=tol.rtol, atol=tol.atol)
@@ -101,3 +110,36 @@ def test_launcher_algorithm_matches_the_reference(host_check: Path, tmp_path: Pa
 def test_planning_refuses_bad_fields(host_check: Path, tmp_path: Path, fields: dict, message: str) -> None:
     y, report = run_host(host_check, tmp_path, np.zeros(7, np.float32), fields)
     assert y is None and message in report
+
+
+@pytest.mark.parametrize(
+    ("shape", "fields"),
+    [
+        ((2, 3, 37, 53), {"scales": [1.45, 0.31], "coordinate_transformation_mode": "half_pixel_symmetric"}),
+        ((2, 3, 37, 53), {"scales": [0.37, 1.7], "coordinate_transformation_mode": "asymmetric"}),
+        (
+            (2, 3, 37, 53),
+            {
+                "scales": [0.37, 1.7],
+                "coordinate_transformation_mode": "tf_crop_and_resize",
+                "roi": [0.1, -0.2, 0.8, 1.15],
+                "extrapolation_value": 0.25,
+            },
+        ),
+        ((3, 45, 19), {"sizes": [7, 61], "exclude_outside": 1, "cubic_coeff_a": -0.3}),
+        ((1000,), {"scales": [0.137], "coordinate_transformation_mode": "align_corners"}),
+        ((6, 70, 3), {"scales": [0.45], "axes": [1], "coordinate_transformation_mode": "pytorch_half_pixel"}),
+    ],
+)
+@pytest.mark.parametrize("mode", ["linear", "cubic"])
+def test_table_path_on_the_gpu_tests_geometry(host_check: Path, tmp_path: Path, shape, fields, mode) -> None:
+    """The tap tables over tests/test_resize_antialias_tables_gpu.py's cases (host, float32)."""
+    from tests.test_resize_antialias_gpu import onnx_reference
+
+    fields = {"antialias": 1, "mode": mode, "axes": list(range(len(shape)))[-2:], **fields}
+    x = np.random.default_rng(0).uniform(-1.0, 1.0, shape).astype(np.float32)
+    expected = onnx_reference(x, fields)
+    y, report = run_host(host_check, tmp_path, x, fields, "table")
+    assert y is not None and "tables 1" in report, report
+    tol = SPEC.tolerance("float32")
+    np.testing.assert_allclose(y, expected, rtol=tol.rtol, atol=tol.atol)

@@ -3,6 +3,7 @@
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
 #include "resize_antialias/resize_antialias.h"
+#include "resize_antialias/resize_math.cuh"
 
 #include <algorithm>
 #include <climits>
@@ -13,91 +14,33 @@ namespace trtplug
 namespace
 {
 
-//! One pass: the tensor as [outer, inLen, inner] resized along the middle axis to outLen.
-struct AxisPass
+//! What an output element is: computed per element (resizedValue) or read from a TapTable.
+template <bool kCubic>
+struct ElementValue
 {
-    int64_t outer, inLen, outLen, inner;
-    double scale;
-    float support; //!< min(scale, 1): the kernel argument's factor (widens the window when < 1)
-    float roiStart, roiEnd;
-    int32_t taps;
-    ResizeCoord coord;
-    float cubicA;
-    bool excludeOutside;
-    float extrapolation;
+    template <class Load>
+    __device__ float operator()(AxisPass const& a, int64_t o, Load const& load) const
+    {
+        return resizedValue<kCubic>(a, o, load);
+    }
 };
 
-__host__ __device__ __forceinline__ float tapWeight(bool cubic, float t, float a)
+struct TableValue
 {
-    t = fabsf(t);
-    if (!cubic)
+    TapTable table;
+    template <class Load>
+    __device__ float operator()(AxisPass const& a, int64_t o, Load const& load) const
     {
-        return fmaxf(0.F, 1.F - t);
+        return tabledValue(a, table, o, load);
     }
-    if (t <= 1.F)
-    {
-        return ((a + 2.F) * t - (a + 3.F)) * t * t + 1.F;
-    }
-    return t < 2.F ? ((a * t - 5.F * a) * t + 8.F * a) * t - 4.F * a : 0.F;
-}
+};
 
-//! Where output index o samples the input, in float64 and in the reference's operation order.
-__host__ __device__ __forceinline__ double sourceCoordinate(int64_t o, AxisPass const& a)
-{
-    double const y = double(o);
-    double const width = a.scale * double(a.inLen); // the real-valued output length
-    switch (a.coord)
-    {
-    case ResizeCoord::kHALF_PIXEL: return (y + 0.5) / a.scale - 0.5;
-    case ResizeCoord::kHALF_PIXEL_SYMMETRIC:
-        return double(a.inLen) / 2.0 * (1.0 - double(a.outLen) / width) + (y + 0.5) / a.scale - 0.5;
-    case ResizeCoord::kPYTORCH_HALF_PIXEL: return width == 1.0 ? -0.5 : (y + 0.5) / a.scale - 0.5;
-    case ResizeCoord::kALIGN_CORNERS: return width == 1.0 ? 0.0 : y * double(a.inLen - 1) / (width - 1.0);
-    case ResizeCoord::kASYMMETRIC: return y / a.scale;
-    case ResizeCoord::kTF_CROP_AND_RESIZE:
-    {
-        double const span = double(a.roiEnd - a.roiStart);
-        double const x = width == 1.0 ? span * double(a.inLen - 1) / 2.0 : y * span * double(a.inLen - 1) / (width - 1.0);
-        return x + double(a.roiStart * float(a.inLen - 1));
-    }
-    }
-    return 0.0;
-}
-
-//! Output index o of a pass: the weighted mean over its window of `taps` inputs (edge pixels
-//! repeated past the ends, or left out with exclude_outside), float32 accumulation; load(i)
-//! reads input i of the line as float. Host-callable, so the algorithm can be checked off-GPU.
-template <bool kCubic, class Load>
-__host__ __device__ __forceinline__ float resizedValue(AxisPass const& a, int64_t o, Load const& load)
-{
-    double const src = sourceCoordinate(o, a);
-    if (a.coord == ResizeCoord::kTF_CROP_AND_RESIZE && (src < 0.0 || src > double(a.inLen - 1)))
-    {
-        return a.extrapolation;
-    }
-    int64_t const first = static_cast<int64_t>(ceil(src)) - a.taps / 2; // ties go to the lower taps
-    float const offset = static_cast<float>(double(first) - src);
-    float acc = 0.F;
-    float sum = 0.F;
-    for (int32_t k = 0; k < a.taps; ++k)
-    {
-        int64_t const i = first + k;
-        bool const inside = i >= 0 && i < a.inLen;
-        if (!inside && a.excludeOutside)
-        {
-            continue;
-        }
-        float const w = tapWeight(kCubic, (offset + float(k)) * a.support, a.cubicA);
-        acc += w * load(i < 0 ? 0 : (i >= a.inLen ? a.inLen - 1 : i));
-        sum += w;
-    }
-    return sum != 0.F ? acc / sum : 0.F;
-}
-
-//! One output element per thread (grid-stride). Index: int32_t when every offset fits (64-bit
-//! division costs as much as the loads here).
-template <bool kCubic, class Index, class TIn, class TOut>
-__global__ void resizeAxisKernel(TIn const* __restrict__ x, TOut* __restrict__ y, AxisPass const a)
+//! One output element per thread (grid-stride), consecutive threads on consecutive outputs: the
+//! taps of an outer-axis pass are whole coalesced rows; those of the innermost pass fall within
+//! a few cache lines per warp, reused from L1 by the next taps and outputs. Index: int32_t when
+//! every offset fits (64-bit division costs as much as the loads here).
+template <class Index, class TIn, class TOut, class Value>
+__global__ void resizeAxisKernel(TIn const* __restrict__ x, TOut* __restrict__ y, AxisPass const a, Value const value)
 {
     Index const inner = static_cast<Index>(a.inner);
     Index const outLen = static_cast<Index>(a.outLen);
@@ -111,25 +54,32 @@ __global__ void resizeAxisKernel(TIn const* __restrict__ x, TOut* __restrict__ y
         Index const o = row - outer * outLen;
         TIn const* line = x + (outer * inLen * inner + in);
         auto const load = [&](int64_t i) { return toFloat(line[static_cast<Index>(i) * inner]); };
-        y[idx] = fromFloat<TOut>(resizedValue<kCubic>(a, int64_t{o}, load));
+        y[idx] = fromFloat<TOut>(value(a, int64_t{o}, load));
     }
 }
 
 template <class Index, class TIn, class TOut>
-void launchIndexed(TIn const* x, TOut* y, AxisPass const& a, bool cubic, int blocks, cudaStream_t stream)
+void launchIndexed(TIn const* x, TOut* y, AxisPass const& a, bool cubic, TapTable const* table, int blocks,
+    cudaStream_t stream)
 {
-    if (cubic)
+    if (table != nullptr)
     {
-        resizeAxisKernel<true, Index><<<blocks, kBlockThreads, 0, stream>>>(x, y, a);
+        resizeAxisKernel<Index><<<blocks, kBlockThreads, 0, stream>>>(x, y, a, TableValue{*table});
+    }
+    else if (cubic)
+    {
+        resizeAxisKernel<Index><<<blocks, kBlockThreads, 0, stream>>>(x, y, a, ElementValue<true>{});
     }
     else
     {
-        resizeAxisKernel<false, Index><<<blocks, kBlockThreads, 0, stream>>>(x, y, a);
+        resizeAxisKernel<Index><<<blocks, kBlockThreads, 0, stream>>>(x, y, a, ElementValue<false>{});
     }
 }
 
+//! One pass; `table` null: the per-element path.
 template <class TIn, class TOut>
-cudaError_t launchPass(TIn const* x, TOut* y, AxisPass const& a, bool cubic, cudaStream_t stream)
+cudaError_t launchPass(
+    TIn const* x, TOut* y, AxisPass const& a, bool cubic, TapTable const* table, cudaStream_t stream)
 {
     int64_t const total = a.outer * a.outLen * a.inner;
     if (total == 0)
@@ -141,11 +91,11 @@ cudaError_t launchPass(TIn const* x, TOut* y, AxisPass const& a, bool cubic, cud
     int64_t const reach = std::max(total, a.outer * a.inLen * a.inner) + int64_t{blocks} * kBlockThreads;
     if (reach < INT32_MAX)
     {
-        launchIndexed<int32_t>(x, y, a, cubic, blocks, stream);
+        launchIndexed<int32_t>(x, y, a, cubic, table, blocks, stream);
     }
     else
     {
-        launchIndexed<int64_t>(x, y, a, cubic, blocks, stream);
+        launchIndexed<int64_t>(x, y, a, cubic, table, blocks, stream);
     }
     return cudaGetLastError();
 }
@@ -205,23 +155,109 @@ int64_t largestIntermediate(ResizePlan const& plan)
     return largest;
 }
 
+//! The tap tables of every pass, at the start of the workspace.
+struct TapTables
+{
+    AxisPass pass[ResizePlan::kMaxRank];
+    TapTable table[ResizePlan::kMaxRank];
+};
+
+//! Room for the tap tables, reserved whatever the dims (TensorRT sizes the workspace for the
+//! largest dims, whose tables may be smaller than another shape's). 512 KiB holds the tables of
+//! 4K -> 512 x 910 bicubic (~110 KiB) several times over; larger tables take the per-element path.
+constexpr size_t kTapTableBytes = size_t{512} << 10;
+
+size_t alignUp(size_t bytes)
+{
+    return (bytes + kAlign - 1) / kAlign * kAlign;
+}
+
+//! Lays the passes' tables out from `base` into `tables` (both may be null: sizes only); the bytes
+//! they take, or SIZE_MAX when an axis is past the tables' int32 indices or kTapTableBytes.
+size_t layoutTapTables(ResizePlan const& plan, char* base, TapTables* tables)
+{
+    int64_t dims[ResizePlan::kMaxRank];
+    std::copy(plan.in, plan.in + plan.rank, dims);
+    size_t used = 0;
+    for (int32_t j = 0; j < plan.nbPasses; ++j)
+    {
+        int32_t const d = plan.passAxis[j];
+        AxisPass const a = axisPass(plan, dims, d); // as runPasses builds it: the same table fields
+        dims[d] = plan.out[d];
+        double const weightBytes = double(a.taps) * double(a.outLen) * sizeof(float);
+        if (a.taps <= 0 || a.taps > (1 << 20) || a.inLen > (int64_t{1} << 30) || weightBytes > double(kTapTableBytes))
+        {
+            return SIZE_MAX;
+        }
+        size_t const firstBytes = alignUp(size_t(a.outLen) * sizeof(int32_t));
+        if (tables != nullptr)
+        {
+            tables->pass[j] = a;
+            tables->table[j] = {reinterpret_cast<int32_t*>(base + used), reinterpret_cast<float*>(base + used + firstBytes)};
+        }
+        used += firstBytes + alignUp(size_t(weightBytes));
+    }
+    return used;
+}
+
+//! Whether the passes run from tap tables: THE switch between the two paths (per-element when false).
+bool tapTablesApply(ResizePlan const& plan)
+{
+    return layoutTapTables(plan, nullptr, nullptr) <= kTapTableBytes;
+}
+
+template <bool kCubic>
+__global__ void fillTapTablesKernel(TapTables const tables)
+{
+    AxisPass const& a = tables.pass[blockIdx.y];
+    for (int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; o < a.outLen; o += int64_t{gridDim.x} * blockDim.x)
+    {
+        fillTapRow<kCubic>(a, tables.table[blockIdx.y], o);
+    }
+}
+
+//! One launch fills every pass's table (grid y = pass): ~outLen threads each, negligible next to
+//! the passes.
+cudaError_t fillTapTables(ResizePlan const& plan, TapTables& tables, void* workspace, cudaStream_t stream)
+{
+    layoutTapTables(plan, static_cast<char*>(workspace), &tables);
+    int64_t longest = 1;
+    for (int32_t j = 0; j < plan.nbPasses; ++j)
+    {
+        longest = std::max(longest, tables.pass[j].outLen);
+    }
+    dim3 const grid(static_cast<unsigned>(gridFor(longest)), static_cast<unsigned>(plan.nbPasses));
+    if (plan.cubic)
+    {
+        fillTapTablesKernel<true><<<grid, kBlockThreads, 0, stream>>>(tables);
+    }
+    else
+    {
+        fillTapTablesKernel<false><<<grid, kBlockThreads, 0, stream>>>(tables);
+    }
+    return cudaGetLastError();
+}
+
 //! The passes in plan order, x -> scratch -> ... -> y. Intermediates are in X's type: float32
 //! stays float32; a 16-bit type halves the traffic between passes at one extra rounding (each
-//! pass accumulates in float32).
+//! pass accumulates in float32). Scratch: the tap tables, then the intermediates.
 template <class T>
 cudaError_t runPasses(ResizePlan const& plan, T const* x, T* y, void* workspace, cudaStream_t stream)
 {
-    size_t const bufferBytes = (size_t(largestIntermediate(plan)) * sizeof(float) + kAlign - 1) / kAlign * kAlign;
-    T* buffers[2] = {static_cast<T*>(workspace), reinterpret_cast<T*>(static_cast<char*>(workspace) + bufferBytes)};
+    bool const useTables = tapTablesApply(plan); // revert to the per-element path: = false
+    TapTables tables{};
+    cudaError_t err = useTables ? fillTapTables(plan, tables, workspace, stream) : cudaSuccess;
+    char* const scratch = static_cast<char*>(workspace) + kTapTableBytes;
+    size_t const bufferBytes = alignUp(size_t(largestIntermediate(plan)) * sizeof(float));
+    T* buffers[2] = {reinterpret_cast<T*>(scratch), reinterpret_cast<T*>(scratch + bufferBytes)};
     int64_t dims[ResizePlan::kMaxRank];
     std::copy(plan.in, plan.in + plan.rank, dims);
-    cudaError_t err = cudaSuccess;
     for (int32_t j = 0; j < plan.nbPasses && err == cudaSuccess; ++j)
     {
         int32_t const d = plan.passAxis[j];
         T const* src = j == 0 ? x : buffers[(j - 1) % 2];
         T* dst = j + 1 == plan.nbPasses ? y : buffers[j % 2];
-        err = launchPass(src, dst, axisPass(plan, dims, d), plan.cubic, stream);
+        err = launchPass(src, dst, axisPass(plan, dims, d), plan.cubic, useTables ? &tables.table[j] : nullptr, stream);
         dims[d] = plan.out[d];
     }
     return err;
@@ -231,8 +267,8 @@ cudaError_t runPasses(ResizePlan const& plan, T const* x, T* y, void* workspace,
 
 size_t resizeWorkspaceBytes(ResizePlan const& plan) noexcept
 {
-    size_t const buffer = (size_t(largestIntermediate(plan)) * sizeof(float) + kAlign - 1) / kAlign * kAlign;
-    return plan.nbPasses > 2 ? 2 * buffer : buffer;
+    size_t const buffer = alignUp(size_t(largestIntermediate(plan)) * sizeof(float));
+    return kTapTableBytes + (plan.nbPasses > 2 ? 2 * buffer : buffer);
 }
 
 cudaError_t launchResizeAntialias(

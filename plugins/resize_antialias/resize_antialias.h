@@ -55,14 +55,16 @@ std::string planResize(ResizePlan& plan, TensorShape const& x, glue_resize_antia
 //! "" when `y` is the planned output shape, else the problem.
 std::string checkResizeOutput(ResizePlan const& plan, TensorShape const& y);
 
-//! Scratch the passes need: intermediates between passes, room for float32 (0 for one pass or none).
+//! Scratch the passes need: a fixed 512 KiB for the per-axis tap tables, then the intermediates
+//! between passes, room for float32.
 size_t resizeWorkspaceBytes(ResizePlan const& plan) noexcept;
 
 //! Y = Resize(X): one pass per resized axis (the tensor as [outer, in, inner] -> [outer, out,
 //! inner]), each output element a weighted sum over its window of taps (support widened by
 //! 1 / scale when downscaling), weights from float64 source coordinates, float32 accumulation,
-//! intermediates in X's type in `workspace` (resizeWorkspaceBytes). dtype: X's and Y's type
-//! (float32, float16, bfloat16).
+//! intermediates in X's type in `workspace` (resizeWorkspaceBytes). The weights are computed
+//! once per output index into per-axis tap tables when they fit the workspace's table room,
+//! else per element. dtype: X's and Y's type (float32, float16, bfloat16).
 cudaError_t launchResizeAntialias(
     DType dtype, ResizePlan const& plan, void const* x, void* y, void* workspace, cudaStream_t stream) noexcept;
 

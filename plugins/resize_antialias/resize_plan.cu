@@ -61,9 +61,11 @@ bool isIdentity(ResizePlan const& plan, int32_t d)
         && plan.roiStart[d] == 0.F && plan.roiEnd[d] == 1.F;
 }
 
-//! Resized axes in pass order: the most shrunk first (smallest intermediates); ties outermost
-//! first, so that the big first pass reads whole rows per tap (coalesced) and the strided
-//! innermost-axis windows fall on the smaller tensor.
+//! Resized axes in pass order: the most shrunk first (smallest intermediates); the innermost
+//! axis goes after an outer one unless it shrinks over 10% more (its ratio counts 1.1x), so that
+//! the big first pass reads whole rows per tap (coalesced) and the innermost pass, whose windows
+//! spread a warp over several cache lines per tap, runs on the smaller tensor. A near tie such
+//! as 2160x3840 -> 512x910 (0.2370 vs 0.2370) costs <1% more intermediate traffic that way.
 void orderPasses(ResizePlan& plan)
 {
     plan.nbPasses = 0;
@@ -74,7 +76,10 @@ void orderPasses(ResizePlan& plan)
             plan.passAxis[plan.nbPasses++] = d;
         }
     }
-    auto ratio = [&](int32_t d) { return plan.in[d] > 0 ? double(plan.out[d]) / double(plan.in[d]) : 0.0; };
+    auto ratio = [&](int32_t d) {
+        double const r = plan.in[d] > 0 ? double(plan.out[d]) / double(plan.in[d]) : 0.0;
+        return d == plan.rank - 1 ? 1.1 * r : r;
+    };
     std::stable_sort(plan.passAxis, plan.passAxis + plan.nbPasses,
         [&](int32_t a, int32_t b) { return ratio(a) < ratio(b); });
 }
