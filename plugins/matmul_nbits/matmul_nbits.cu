@@ -160,8 +160,10 @@ cudaError_t dequantizeThenGemm(DType dtype, NBitsProblem const& p, void* workspa
     }
     if (err == cudaSuccess && p.bias != nullptr)
     {
-        nbits::addBiasKernel<T><<<gridFor(p.m * p.n), kBlockThreads, 0, stream>>>(
-            static_cast<T*>(p.y), static_cast<T const*>(p.bias), p.m, p.n);
+        dim3 const grid(static_cast<unsigned>((p.n + kBlockThreads - 1) / kBlockThreads),
+            static_cast<unsigned>(std::min<int64_t>(p.m, 65535)));
+        nbits::addBiasKernel<T>
+            <<<grid, kBlockThreads, 0, stream>>>(static_cast<T*>(p.y), static_cast<T const*>(p.bias), p.m, p.n);
         err = cudaGetLastError();
     }
     return err;
