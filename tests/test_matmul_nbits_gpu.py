@@ -1,6 +1,9 @@
 """MatMulNBits on a GPU beyond the parity cases: both kernel paths (the GEMV up to 8 rows of A,
 dequantize + cuBLAS above) for every bit width, zero-point form and optional input, rows whose
-bytes are not a multiple of 16 (the 4-byte-load GEMV), the workspace query, and the IPluginV3
+bytes are not a multiple of 16 (the 4-byte-load GEMV), the bandwidth-bound kernels at their
+boundaries (chunk counts around the block's threads, rows of A per kernel, scale groups per chunk,
+the benchmark's shapes) and unaligned views that send calls back to the original kernels, the
+workspace query, and the IPluginV3
 plugin through the plugin host (build and runtime phase, a side stream, the workspace TensorRT
 hands it). Results are compared with ONNX Runtime CPU (the parity reference) at the spec's
 tolerances; outputs are poisoned with NaN first."""
@@ -86,14 +89,92 @@ def case_id(c) -> str:
     return f"m{math.prod(rows)}-k{k}-n{n}-b{bits}-bs{block}-zp_{zp}{'-g_idx' if g_idx else ''}{'-bias' if bias else ''}"
 
 
+# The bandwidth-bound kernels (matmul_nbits_fast.cuh) take calls without g_idx whose K is a multiple
+# of the block and whose B rows are whole 16-byte chunks (K a multiple of 32 at 4 bits, 16 at 8, 64
+# at 2), with 16-byte-aligned A, B and workspace: the GEMV 4 and 8 bits, the dequantize every width.
+# The GEMV block is 128 threads over a row's chunks and 4 output columns; rows of A in kernels for
+# 1, 2, 4 and 8. The cases sit on those boundaries (the comment says which).
+FAST_GEMV = [
+    ((1,), 32, 1, 4, 32, "packed", False, True),  # one chunk per row; 3 of the block's 4 columns dead
+    ((1,), 4064, 5, 4, 32, None, False, True),  # 127 chunks: one short of the block's threads
+    ((2,), 4128, 7, 4, 32, "packed", False, False),  # 129 chunks: thread 0 takes two
+    ((3,), 256, 33, 4, 16, "packed", False, True),  # two scale groups per chunk; 3 rows in the 4-row kernel
+    ((4,), 512, 64, 4, 64, "float", False, True),
+    ((5,), 1024, 63, 4, 128, None, False, True),  # 5 rows in the 8-row kernel
+    ((8,), 1024, 65, 4, 256, "packed", False, True),
+    ((1,), 16, 9, 8, 16, "packed", False, True),  # 8 bits: one chunk is one block of 16
+    ((2,), 2064, 31, 8, 16, "packed", False, True),  # 129 chunks
+    ((6,), 512, 17, 8, 128, None, False, False),
+    ((7,), 768, 130, 8, 256, "packed", False, True),
+    ((1,), 4096, 4096, 4, 32, "packed", False, False),  # the benchmark's decode shape
+]
+FAST_DEQUANTIZE = [
+    ((9,), 4128, 9, 4, 16, None, False, True),  # first GEMM row count; two blocks per chunk
+    ((16,), 128, 3, 2, 64, "float", False, True),  # 2 bits: one chunk is one block of 64
+    ((33,), 2064, 20, 8, 16, "packed", False, True),
+    ((2048,), 4096, 4096, 4, 32, "packed", False, False),  # the benchmark's prefill shape
+]
+
+
+def run_binding(cp, ext, params, dtype: str, seed: int, shift: str | None = None) -> None:
+    """The binding on a case against the reference; `shift` moves A (one element), B (4 bytes) or
+    the workspace (8 bytes) off 16-byte alignment, onto the original kernels."""
+    case = nbits_case(*params)
+    spec, ordered, expected = inputs_and_expected(case, dtype, seed)
+    inputs = device_inputs(cp, spec, ordered)
+    workspace = None
+    if shift == "A":
+        inputs[0] = shifted(cp, inputs[0], 1)
+    elif shift == "B":
+        inputs[1] = shifted(cp, inputs[1], 4)
+    elif shift == "workspace":
+        k, n = case.attrs["K"], case.attrs["N"]
+        needed = ext.matmul_nbits_workspace_bytes(dtype, math.prod(params[0]), n, k)
+        workspace = cp.empty(needed + 8, dtype=cp.uint8)[8:]
+    y = poisoned_output(cp, expected.shape, dtype)
+    ext.matmul_nbits(inputs, [y], dict(case.attrs), workspace=workspace)
+    cp.cuda.get_current_stream().synchronize()
+    check(cp, spec, dtype, y, expected)
+
+
+def shifted(cp, array, elements: int):
+    """A copy of `array` starting `elements` elements into a larger buffer (an unaligned view)."""
+    flat = array.ravel()
+    buffer = cp.empty(flat.size + elements, dtype=flat.dtype)
+    view = buffer[elements:]
+    view[...] = flat
+    return view.reshape(array.shape)
+
+
 @pytest.mark.parametrize("params", CASES + MISALIGNED, ids=case_id)
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 def test_binding(cp, ext, params, dtype, seed) -> None:
-    spec, ordered, expected = inputs_and_expected(nbits_case(*params), dtype, seed)
-    y = poisoned_output(cp, expected.shape, dtype)
-    ext.matmul_nbits(device_inputs(cp, spec, ordered), [y], dict(nbits_case(*params).attrs))
-    cp.cuda.get_current_stream().synchronize()
-    check(cp, spec, dtype, y, expected)
+    run_binding(cp, ext, params, dtype, seed)
+
+
+@pytest.mark.parametrize("params", FAST_GEMV + FAST_DEQUANTIZE, ids=case_id)
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_fast_kernels(cp, ext, params, dtype, seed) -> None:
+    run_binding(cp, ext, params, dtype, seed)
+
+
+# (case, what is shifted): A and B for the GEMV, B and the workspace for the dequantize (A stays
+# aligned there: it goes to cuBLAS, not to these kernels).
+UNALIGNED = [
+    (FAST_GEMV[3], "A"),
+    (FAST_GEMV[3], "B"),
+    (FAST_GEMV[8], "A"),
+    (FAST_GEMV[8], "B"),
+    (FAST_DEQUANTIZE[0], "B"),
+    (FAST_DEQUANTIZE[0], "workspace"),
+    (FAST_DEQUANTIZE[2], "workspace"),
+]
+
+
+@pytest.mark.parametrize(("params", "shift"), UNALIGNED, ids=lambda v: v if isinstance(v, str) else case_id(v))
+@pytest.mark.parametrize("dtype", ["float32", "float16"])  # bf16 device arrays are wrapped: not sliced here
+def test_unaligned_views_take_the_original_kernels(cp, ext, params, shift, dtype, seed) -> None:
+    run_binding(cp, ext, params, dtype, seed, shift)
 
 
 @pytest.mark.parametrize("params", [CASES[0], CASES[4], CASES[7], MISALIGNED[0]], ids=case_id)

@@ -1,6 +1,7 @@
 #include "common/dtype_dispatch.cuh"
 #include "common/gemm.h"
 #include "matmul_nbits/matmul_nbits.h"
+#include "matmul_nbits/matmul_nbits_fast.cuh"
 #include "matmul_nbits/matmul_nbits_kernels.cuh"
 
 #include <algorithm>
@@ -30,6 +31,44 @@ int log2Of(int32_t powerOfTwo) noexcept
         ++s;
     }
     return s;
+}
+
+//! The one switch to the bandwidth-bound kernels of matmul_nbits_fast.cuh: false sends every call
+//! back to the original kernels of matmul_nbits_kernels.cuh.
+constexpr bool kUseFastKernels = true;
+
+//! Whether the fast kernels take p: no g_idx, K a multiple of the block (B's rows unpadded), rows
+//! of whole 16-byte chunks, B and `vectorPtr` (A for the GEMV, the workspace for the dequantize:
+//! read or written in up to 16-byte vectors of T) 16-byte aligned. Everything else (odd K,
+//! g_idx, unaligned views) keeps the original kernels.
+bool fastPathFits(NBitsProblem const& p, void const* vectorPtr) noexcept
+{
+    return kUseFastKernels && p.gIdx == nullptr && p.k % p.blockSize == 0 && (p.k * p.bits / 8) % 16 == 0
+        && isAligned(p.b, 16) && isAligned(vectorPtr, 16);
+}
+
+template <typename T, int kBits, int kGroups, int kM>
+cudaError_t launchFastGemv(NBitsProblem const& p, cudaStream_t stream)
+{
+    auto const grid = static_cast<unsigned>((p.n + nbits_fast::kCols - 1) / nbits_fast::kCols);
+    nbits_fast::gemvFastKernel<T, kBits, kGroups, kM>
+        <<<grid, nbits_fast::kGemvThreads, 0, stream>>>(p, log2Of(p.blockSize));
+    return cudaGetLastError();
+}
+
+//! The fast GEMV for m <= 8 rows of A: the fewest of 1, 2, 4, 8 rows covering m (rows past m read
+//! nothing). kGroups: quantization blocks per 16-byte chunk (2 only for 4 bits at block 16).
+template <typename T, int kBits, int kGroups>
+cudaError_t dispatchFastGemv(NBitsProblem const& p, cudaStream_t stream)
+{
+    switch (p.m)
+    {
+    case 1: return launchFastGemv<T, kBits, kGroups, 1>(p, stream);
+    case 2: return launchFastGemv<T, kBits, kGroups, 2>(p, stream);
+    case 3:
+    case 4: return launchFastGemv<T, kBits, kGroups, 4>(p, stream);
+    default: return launchFastGemv<T, kBits, kGroups, 8>(p, stream);
+    }
 }
 
 //! K codes per shared-memory tile for kM rows of A: a power of two within the budget, no longer than needed.
@@ -64,6 +103,20 @@ cudaError_t launchGemv(NBitsProblem const& p, int64_t paddedK, cudaStream_t stre
 template <typename T, int kBits>
 cudaError_t dispatchGemv(NBitsProblem const& p, cudaStream_t stream)
 {
+    if constexpr (kBits != 2) // 2 bits (rare) keeps the original kernel
+    {
+        if (p.m <= kNBitsGemvMaxRows && fastPathFits(p, p.a))
+        {
+            if constexpr (kBits == 4)
+            {
+                if (p.blockSize == 16)
+                {
+                    return dispatchFastGemv<T, 4, 2>(p, stream);
+                }
+            }
+            return dispatchFastGemv<T, kBits, 1>(p, stream);
+        }
+    }
     int64_t const paddedK = (p.k + p.blockSize - 1) / p.blockSize * p.blockSize;
     int64_t const rowBytes = paddedK * kBits / 8;
     bool const vector = rowBytes % 16 == 0 && reinterpret_cast<uintptr_t>(p.b) % 16 == 0;
@@ -85,8 +138,21 @@ template <typename T, int kBits>
 cudaError_t dequantizeThenGemm(DType dtype, NBitsProblem const& p, void* workspace, cudaStream_t stream)
 {
     T* w = static_cast<T*>(workspace);
-    int64_t const words = p.n * ((p.k + p.blockSize - 1) / p.blockSize * p.blockSize) / (32 / kBits);
-    nbits::dequantizeKernel<T, kBits><<<gridFor(words), kBlockThreads, 0, stream>>>(p, w, log2Of(p.blockSize));
+    if (fastPathFits(p, w))
+    {
+        // One thread per 16-byte chunk of a row (x; short rows get blocks of their chunk count in
+        // whole warps, 128 at K = 4096, 4 bits), rows along y: 16-byte loads and stores.
+        int64_t const chunks = p.k * kBits / 8 / nbits_fast::kChunkBytes;
+        auto const threads = static_cast<int>(std::min<int64_t>(kBlockThreads, (chunks + 31) / 32 * 32));
+        dim3 const grid(static_cast<unsigned>((chunks + threads - 1) / threads),
+            static_cast<unsigned>(std::min<int64_t>(p.n, 65535)));
+        nbits_fast::dequantizeFastKernel<T, kBits><<<grid, threads, 0, stream>>>(p, w, log2Of(p.blockSize));
+    }
+    else
+    {
+        int64_t const words = p.n * ((p.k + p.blockSize - 1) / p.blockSize * p.blockSize) / (32 / kBits);
+        nbits::dequantizeKernel<T, kBits><<<gridFor(words), kBlockThreads, 0, stream>>>(p, w, log2Of(p.blockSize));
+    }
     cudaError_t err = cudaGetLastError();
     if (err == cudaSuccess)
     {
@@ -94,8 +160,10 @@ cudaError_t dequantizeThenGemm(DType dtype, NBitsProblem const& p, void* workspa
     }
     if (err == cudaSuccess && p.bias != nullptr)
     {
-        nbits::addBiasKernel<T><<<gridFor(p.m * p.n), kBlockThreads, 0, stream>>>(
-            static_cast<T*>(p.y), static_cast<T const*>(p.bias), p.m, p.n);
+        dim3 const grid(static_cast<unsigned>((p.n + kBlockThreads - 1) / kBlockThreads),
+            static_cast<unsigned>(std::min<int64_t>(p.m, 65535)));
+        nbits::addBiasKernel<T>
+            <<<grid, kBlockThreads, 0, stream>>>(static_cast<T*>(p.y), static_cast<T const*>(p.bias), p.m, p.n);
         err = cudaGetLastError();
     }
     return err;

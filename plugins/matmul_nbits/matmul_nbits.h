@@ -3,7 +3,9 @@
 // kernel the tests run. Y[M, N] = A[M, K] @ dequant(B)^T (+ bias), computed in float32.
 // M <= kNBitsGemvMaxRows (decode): a GEMV kernel reads the packed weights once (16-byte loads)
 // and dequantizes in registers. Larger M: B dequantized into the workspace as A's type, then
-// cuBLAS (plugins/common/gemm.h) on tensor cores; without cuBLAS the GEMV kernel tiles M.
+// cuBLAS (plugins/common/gemm.h) on tensor cores; without cuBLAS the GEMV kernel tiles M. The
+// common layout (no g_idx, K a multiple of the block, 16-byte rows and pointers) takes the
+// bandwidth-bound GEMV and dequantize of matmul_nbits_fast.cuh (matmul_nbits.cu: fastPathFits).
 #pragma once
 
 #include "common/dtype.h"

@@ -250,14 +250,18 @@ __global__ void dequantizeKernel(NBitsProblem p, T* w, int log2Block)
     }
 }
 
-//! y[m, n] += bias[n], after the GEMM (rows of n elements).
+//! y[m, n] += bias[n], after the GEMM (rows of n elements): rows on the grid's y (a stride past
+//! 65535), columns on x, so no element pays a 64-bit modulo for its bias index.
 template <typename T>
 __global__ void addBiasKernel(T* y, T const* bias, int64_t rows, int64_t n)
 {
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < rows * n;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
     {
-        y[i] = fromFloat<T>(toFloat(y[i]) + toFloat(bias[i % n]));
+        for (int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; c < n;
+             c += static_cast<int64_t>(gridDim.x) * blockDim.x)
+        {
+            y[r * n + c] = fromFloat<T>(toFloat(y[r * n + c]) + toFloat(bias[c]));
+        }
     }
 }
 
