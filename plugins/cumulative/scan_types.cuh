@@ -17,9 +17,10 @@ constexpr int kWarp = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpsPerBlock = kBlockThreads / kWarp;
 constexpr int kLaneItems = 8; //!< elements per lane and tile (4 for int64; 16 for vector runs)
-//! fp16/bf16 rows: lanes move their runs of 16 as two 16-byte vectors (row_scan.cuh). The switch
-//! back to the staged runs of 8 they had: false, and nothing else.
-constexpr bool kVectorHalfRows = true;
+//! fp16/bf16 rows: lanes move their runs of 16 as two 16-byte vectors (row_scan.cuh). Off: on the
+//! H200 the vector runs measured 5x slower per byte than the staged runs of 8 (fp16 8192x4096
+//! last axis: 0.33 ms, 9.9% of copy, against 16384x4096 in 0.19 ms before), cause not profiled.
+constexpr bool kVectorHalfRows = false;
 //! Blocks per SM the main kernel's registers allow without spills (ptxas -v): 4 (64 registers)
 //! for fp32 and the 2-byte types' vector runs, 3 (85) for the others: the occupancy that keeps
 //! enough loads in flight for the device's bandwidth.
