@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from trtplug.errors import TrtplugError
 from trtplug.shape_rules import _RULES, VALUE_DEPENDENT, apply_axis_rule, is_axis_rule, parse_rule
 from trtplug.spec import OpSpec
 
@@ -57,6 +58,10 @@ class SymDim:
 
     def minimum(self, other: Any) -> SymDim:
         return self._op("MIN", self, other)
+
+    def less(self, other: Any) -> SymDim:
+        """1 where self < other, else 0."""
+        return self._op("LESS", self, other)
 
     def is_one(self) -> bool:
         return self.constant() == 1
@@ -156,7 +161,10 @@ def output_shapes(
         symbolic[name] = tuple(SymDim(trt, builder, v) for v in values)
     hook = dims_hook(spec)
     if hook is not None:
-        dims_list = list(hook(hook_inputs(spec, symbolic), attrs or {}, SymBuilder(trt, builder, spec)))
+        try:
+            dims_list = list(hook(hook_inputs(spec, symbolic), attrs or {}, SymBuilder(trt, builder, spec)))
+        except (ValueError, TypeError, IndexError, KeyError) as exc:  # bad shapes or fields: one line
+            raise TrtplugError(f"{spec.plugin.name}: output shapes: {exc}") from None
     else:
         dims_list = [_rule_dims(t.shape, symbolic, attrs) for t in spec.outputs]
     dims_list += [()] * len(spec.size_tensors)
