@@ -163,7 +163,7 @@ def output_shapes(
     if hook is not None:
         try:
             dims_list = list(hook(hook_inputs(spec, symbolic), attrs or {}, SymBuilder(trt, builder, spec)))
-        except (ValueError, TypeError, IndexError, KeyError) as exc:  # bad shapes or fields: one line
+        except (ValueError, TypeError, IndexError, KeyError, NotImplementedError) as exc:  # one line, no traceback
             raise TrtplugError(f"{spec.plugin.name}: output shapes: {exc}") from None
     else:
         dims_list = [_rule_dims(t.shape, symbolic, attrs) for t in spec.outputs]
