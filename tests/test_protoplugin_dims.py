@@ -18,6 +18,7 @@ from trtplug.parity.impl_base import folded_case, pyplugin_module
 from trtplug.protoplugin import shapes
 from trtplug.protoplugin.plugin import (
     ProtoLogic,
+    node_inputs,
     output_count,
     prototype_inputs,
     regular_inputs,
@@ -166,6 +167,12 @@ def test_shape_input_ops_take_regular_inputs_and_data_copies_in_tensorrts_order(
     unpool = SPECS["max_unpool"]  # X, I, optional output_shape (shape input)
     assert prototype_inputs(unpool, ["x", "i"]) == ["x", "i"]
     assert tensorrt_inputs(unpool, ["x", "i", "shape"]) == ["x", "i"]
+    assert node_inputs(unpool, ["x", "i", None]) == ["x", "i"]  # trailing absent inputs dropped
+    gqa = SPECS["group_query_attention"]  # with a data copy every plugin input is on the node
+    given = ["q", None, None, None, None, "seqlens", "total"]
+    assert node_inputs(gqa, given) == [*given, *[None] * 5]
+    layout = tensorrt_inputs(gqa, node_inputs(gqa, given))
+    assert len(layout) == 12 and layout[-1] == "total" and prototype_inputs(gqa, layout)[6] == "total"
 
 
 def test_size_tensor_outputs_are_int32_after_the_outputs() -> None:

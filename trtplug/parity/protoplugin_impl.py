@@ -28,12 +28,12 @@ class ProtoPluginImpl(Impl):
         from trtplug.protolib.dtypes import storage
         from trtplug.protolib.size_tensors import check_counts, count_buffer
         from trtplug.protoplugin import tensorrt_module
-        from trtplug.protoplugin.plugin import ProtoLogic, tensorrt_inputs
+        from trtplug.protoplugin.plugin import ProtoLogic, node_inputs, tensorrt_inputs
         from trtplug.protoplugin.standin import TRT, descriptor
 
         cp = self.xp()
         trt = tensorrt_module() or TRT
-        plugin_ins = tensorrt_inputs(spec, fill_absent(cp, spec, ins))
+        plugin_ins = tensorrt_inputs(spec, fill_absent(cp, spec, node_inputs(spec, ins)))
         counts = [count_buffer(cp)[0] for _ in spec.size_tensors]  # 0-D size tensors, poisoned
         logic = ProtoLogic(trt, spec, attrs)
         logic.run(

@@ -45,6 +45,18 @@ def output_count(spec: OpSpec, attrs: dict[str, Any]) -> int:
     return int(attrs[counted.name]) if counted is not None else len(spec.outputs)
 
 
+def node_inputs(spec: OpSpec, inputs: list[Any]) -> list[Any]:
+    """The prototype's inputs (spec.plugin_inputs order, None where absent) as many as a rewritten
+    node has: every plugin input when there are data copies (they sit after all of them; the
+    absent ones become empty placeholders), else up to the last present one."""
+    if spec.data_copies:
+        return [*inputs, *[None] * (len(spec.plugin_inputs) - len(inputs))]
+    inputs = list(inputs)
+    while inputs and inputs[-1] is None:
+        inputs.pop()
+    return inputs
+
+
 def tensorrt_inputs(spec: OpSpec, inputs: list[Any]) -> list[Any]:
     """prototype_inputs' inverse: the prototype's inputs (spec.plugin_inputs order) as TensorRT
     passes them as tensors (shape inputs dropped, data copies appended)."""
