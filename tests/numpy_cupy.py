@@ -32,7 +32,7 @@ def _ndarray(shape: tuple[int, ...], dtype: Any, memptr: _Pointer) -> np.ndarray
 
 
 def _module() -> ModuleType:
-    module = ModuleType("cupy")
+    module = ModuleType("numpy_cupy")  # not "cupy": protolib.gpu_kernels then takes its NumPy path
     module.ndarray = _ndarray
     module.cuda = SimpleNamespace(
         UnownedMemory=_Memory,
