@@ -118,3 +118,31 @@ def test_tensorrt_rtx_parser_creates_the_prototype_plugin(key: str, tmp_path: Pa
     assert f"{{'{key}': 'registered'}}" in log, log
     assert f"Searching for plugin: {plugin}, plugin_version: 1, plugin_namespace: {NAMESPACE}" in log, log
     assert f"Successfully created plugin: {plugin}" in log, log
+
+
+@pytest.mark.parametrize("key", ["center_crop_pad", "unique", "col2im", "fast_gelu"])
+def test_tensorrt_proto_parity_builds_its_engine_from_the_prototype_binding(key: str) -> None:
+    """The `tensorrt_proto` implementation's one-node model binds to trtplug_proto (the engine
+    itself needs `tensorrt` and a GPU: skipped with its reason here)."""
+    from tests.test_protoplugin_dims import SPECS
+    from trtplug.parity.cases import default_cases, make_inputs
+    from trtplug.parity.impls import IMPLS
+    from trtplug.parity.runner import run_one
+    from trtplug.parity.tensorrt_impl import plugin_model
+
+    spec = SPECS[key]
+    case = default_cases(spec)[0]
+    serialized, _ = plugin_model(spec, case, make_inputs(spec, case, seed=0), prototype=True)
+    node = next(n for n in onnx.load_from_string(serialized).graph.node if n.op_type == spec.plugin.name)
+    assert node.domain == NAMESPACE
+    native, _ = plugin_model(spec, case, make_inputs(spec, case, seed=0))
+    assert (
+        next(n for n in onnx.load_from_string(native).graph.node if n.op_type == spec.plugin.name).domain != NAMESPACE
+    )
+    try:
+        import tensorrt  # noqa: F401
+    except ImportError:
+        result = run_one(spec, "tensorrt_proto", "float32", case, 0)
+        assert result.status == "skip" and "tensorrt is not importable" in result.detail
+        print(f"tensorrt_proto engine skipped: {result.detail}")
+    assert IMPLS["tensorrt_proto"].prototype and not IMPLS["tensorrt"].prototype
