@@ -120,7 +120,7 @@ def test_tensorrt_rtx_parser_creates_the_prototype_plugin(key: str, tmp_path: Pa
     assert f"Successfully created plugin: {plugin}" in log, log
 
 
-@pytest.mark.parametrize("key", ["center_crop_pad", "unique", "col2im", "fast_gelu"])
+@pytest.mark.parametrize("key", ["center_crop_pad", "unique", "col2im", "fast_gelu", "dft_20", "stft"])
 def test_tensorrt_proto_parity_builds_its_engine_from_the_prototype_binding(key: str) -> None:
     """The `tensorrt_proto` implementation's one-node model binds to trtplug_proto (the engine
     itself needs `tensorrt` and a GPU: skipped with its reason here)."""
@@ -135,6 +135,9 @@ def test_tensorrt_proto_parity_builds_its_engine_from_the_prototype_binding(key:
     serialized, _ = plugin_model(spec, case, make_inputs(spec, case, seed=0), prototype=True)
     node = next(n for n in onnx.load_from_string(serialized).graph.node if n.op_type == spec.plugin.name)
     assert node.domain == NAMESPACE
+    folded = [t for t in spec.inputs if t.fold_into and t.name in case.shapes]  # now fields
+    assert not {t.name for t in folded} & set(node.input)
+    assert {t.fold_into for t in folded} <= {a.name for a in node.attribute}
     native, _ = plugin_model(spec, case, make_inputs(spec, case, seed=0))
     assert (
         next(n for n in onnx.load_from_string(native).graph.node if n.op_type == spec.plugin.name).domain != NAMESPACE

@@ -54,6 +54,7 @@ def plugin_model(spec: OpSpec, case: Case, inputs: dict[str, Any], prototype: bo
     from trtplug.registry import Registry
 
     model = one_node_model(spec, case, {k: np.asarray(v) for k, v in inputs.items()})
+    _fold_constant_inputs(model, spec, inputs)
     registry = Registry()
     registry.add(spec)
     result = pipeline.rewrite_model(model, registry)
@@ -65,6 +66,18 @@ def plugin_model(spec: OpSpec, case: Case, inputs: dict[str, Any], prototype: bo
 
         bind_to_prototypes(model, registry, result)
     return model.SerializeToString(), [i.name for i in model.graph.input]
+
+
+def _fold_constant_inputs(model: Any, spec: OpSpec, inputs: dict[str, Any]) -> None:
+    """Inputs the rewrite folds into fields (spec fold_into) become initializers, as in an exported
+    model: the rewrite leaves a node whose folded input is not a constant alone."""
+    from onnx import numpy_helper
+
+    folded = {t.name for t in spec.inputs if t.fold_into is not None and t.name in inputs}
+    kept = [i for i in model.graph.input if i.name not in folded]
+    del model.graph.input[:]
+    model.graph.input.extend(kept)
+    model.graph.initializer.extend(numpy_helper.from_array(np.asarray(inputs[n]), n) for n in sorted(folded))
 
 
 class TensorRTImpl(Impl):
