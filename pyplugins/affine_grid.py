@@ -41,6 +41,12 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     return [(size[0], *size[2:], len(size) - 2)]
 
 
+def output_dims(inputs: Sequence[Any], attrs: Mapping[str, Any], builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions; `size` is a shape input: its values (symbolic in the plugin)."""
+    size = list(inputs[1])
+    return [(size[0], *size[2:], len(size) - 2)]
+
+
 BENCH_SIDE = 512  # a 512 x 512 grid per image: the size torch's affine_grid is usually quoted at
 
 

@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from trtplug.protolib.attention import attention
+from trtplug.protolib.dims import shape_only_hook
 
 
 def qkv_sizes(weights_cols: int, attrs: Mapping[str, Any]) -> list[int]:
@@ -92,6 +93,9 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     dq, _, dv = qkv_sizes(weights.shape[1], attrs)
     total = seq + (0 if past is None else past.shape[3])
     return [(batch, seq, dv), (2, batch, heads, total, dq // heads)]
+
+
+output_dims = shape_only_hook(output_shapes)  # the TensorRT plugin's symbolic output shapes
 
 
 def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:

@@ -37,6 +37,15 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     return [tuple(shape)]
 
 
+def output_dims(inputs: Sequence[Any], attrs: Mapping[str, Any], builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions; `shape` is a shape input: its values (symbolic in the plugin)."""
+    shape = list(inputs[0])
+    rank = len(shape)
+    for axis, n in zip(list(attrs["axes"] or range(rank)), inputs[1], strict=True):
+        shape[axis % rank] = n
+    return [tuple(shape)]
+
+
 BENCH_WIDTH, BENCH_CROPPED = 1024, 896  # rows of 1024 center-cropped to 896
 
 

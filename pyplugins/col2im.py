@@ -69,6 +69,11 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     return [(inputs[0].shape[0], inputs[0].shape[1] // kernel, *image)]
 
 
+def output_dims(inputs: Sequence[Any], attrs: Mapping[str, Any], builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions; image_shape and block_shape are shape inputs: their values."""
+    return [(inputs[0][0], inputs[0][1] // math.prod(inputs[2]), *inputs[1])]
+
+
 BENCH_CHANNELS, BENCH_SIDE = 64, 128  # 64 channels of 3 x 3 blocks over a 128 x 128 image, pad 1, stride 1
 
 

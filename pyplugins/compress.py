@@ -6,6 +6,7 @@ and the plugin reports it in its size tensor (`size_tensor_values`)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -37,6 +38,16 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     if axis is None:
         return [(count,)]
     return [tuple(count if d == axis else n for d, n in enumerate(x.shape))]
+
+
+def output_dims(inputs: Sequence[Any], attrs: Mapping[str, Any], builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions: the selected count is size tensor 0, at most the axis length."""
+    x = list(inputs[0])
+    if attrs["axis"] == FLATTENED:
+        return [(builder.size_tensor(0, math.prod(x)),)]
+    axis = attrs["axis"] % max(len(x), 1)
+    x[axis] = builder.size_tensor(0, x[axis])
+    return [tuple(x)]
 
 
 def size_tensor_values(outputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[int]:

@@ -43,8 +43,15 @@ def plan(shape: Sequence[int], attrs: Attrs) -> tuple[int, int]:
 
 
 def output_shapes(inputs: Sequence[Any], attrs: Attrs) -> list[tuple[int, ...]]:
-    shape = tuple(inputs[0].shape)
-    attrs = with_folded(inputs, attrs)
+    return transformed_shape(tuple(inputs[0].shape), with_folded(inputs, attrs))
+
+
+def output_dims(inputs: Sequence[Any], attrs: Attrs, builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions (the plugin's dft_length/axis are fields)."""
+    return transformed_shape(tuple(inputs[0]), attrs)
+
+
+def transformed_shape(shape: tuple[Any, ...], attrs: Attrs) -> list[tuple[Any, ...]]:
     axis, n = plan(shape, attrs)
     out = list(shape)
     if attrs["inverse"] and attrs["onesided"]:
@@ -112,6 +119,7 @@ def _member() -> SimpleNamespace:
     return SimpleNamespace(
         forward=forward,
         output_shapes=output_shapes,
+        output_dims=output_dims,
         torch_equivalent=torch_equivalent,
         bench_shapes=bench_shapes,
         bench_attrs=bench_attrs,

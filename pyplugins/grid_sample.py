@@ -35,6 +35,12 @@ def output_shapes(inputs: Sequence[Any], attrs: Attrs) -> list[tuple[int, ...]]:
     return [(x.shape[0], x.shape[1], *grid.shape[1:-1])]
 
 
+def output_dims(inputs: Sequence[Any], attrs: Attrs, builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions (symbolic in the TensorRT plugin: trtplug.protoplugin)."""
+    x, grid = inputs[0], inputs[1]
+    return [(x[0], x[1], *grid[1:-1])]
+
+
 def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
     """Volumetric: N=2, C=32, a cube of side s in and out with X of ~nbytes (64^3 at 64 MiB fp32)."""
     side = max(2, round((nbytes / itemsize / 64) ** (1 / 3)))
@@ -57,6 +63,7 @@ def _member(settings, order: str, torch_attrs) -> SimpleNamespace:
     return SimpleNamespace(
         forward=forward,
         output_shapes=output_shapes,
+        output_dims=output_dims,
         bench_shapes=bench_shapes,
         bench_attrs=lambda shapes: torch_attrs,
         torch_equivalent=torch_equivalent,

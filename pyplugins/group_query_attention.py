@@ -63,6 +63,19 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     return [(g["B"], g["S"], g["N"] * g["H"]), cache, cache]
 
 
+def output_dims(inputs: Sequence[Any], attrs: Mapping[str, Any], builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions; total_sequence_length is a shape input: its value (as in the
+    native plugin, a 0-D one without a value expression gives past + S)."""
+    x = dict(zip(INPUTS, [*inputs, *[None] * len(INPUTS)][: len(INPUTS)], strict=True))
+    batch, seq, width = x["query"]
+    heads, kv_heads = int(attrs["num_heads"]), int(attrs["kv_num_heads"])
+    head = width // (heads + 2 * kv_heads) if x["key"] is None else width // heads
+    past = x["past_key"][2] if x["past_key"] is not None else 0
+    total = x["total_sequence_length"][0] if x["total_sequence_length"] else seq + past
+    cache = (batch, kv_heads, total.maximum(past), head)
+    return [(batch, seq, head * heads), cache, cache]
+
+
 def _split_qkv(xp: ModuleType, x: dict[str, Any], g: dict[str, int]) -> tuple[Any, Any, Any]:
     """q [B, N, S, H], new k and v [B, Nk, S, H] in float32."""
     b, s, n, nk, h = g["B"], g["S"], g["N"], g["Nk"], g["H"]

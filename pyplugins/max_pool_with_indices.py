@@ -82,6 +82,31 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     return [shape, shape]
 
 
+def output_dims(inputs: Sequence[Any], attrs: Mapping[str, Any], builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions: geometry()'s output extents in dimension operations."""
+    x = list(inputs[0])
+    pooled = [_pooled_dim(x[2 + d], d, attrs) for d in range(len(attrs["kernel_shape"]))]
+    shape = (*x[:2], *pooled)
+    return [shape, shape]
+
+
+def _pooled_dim(extent_in: Any, d: int, attrs: Mapping[str, Any]) -> Any:
+    n = len(attrs["kernel_shape"])
+    stride = (attrs["strides"] or [1] * n)[d]
+    pads = attrs["pads"] or [0] * 2 * n
+    extent = (attrs["kernel_shape"][d] - 1) * (attrs["dilations"] or [1] * n)[d] + 1
+    if attrs["auto_pad"] in ("SAME_UPPER", "SAME_LOWER"):
+        return extent_in.ceil_div(stride)
+    if attrs["auto_pad"] == "VALID":
+        return (extent_in + 1 - extent).ceil_div(stride)
+    span = extent_in + (pads[d] + pads[n + d]) - extent
+    if not attrs["ceil_mode"]:
+        return span // stride + 1
+    pooled = span.ceil_div(stride) + 1
+    # geometry(): the last window is dropped when it would start past the input and leading pad.
+    return pooled - 1 + ((pooled - 1) * stride).less(extent_in + pads[d])
+
+
 BENCH_PLANE = (64, 256, 256)  # channels, height, width per image; 2 x 2 windows, stride 2
 
 

@@ -37,6 +37,13 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     return [inferred_shape(inputs[0].shape, attrs)]
 
 
+def output_dims(inputs: Sequence[Any], attrs: Mapping[str, Any], builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions; output_shape is a shape input: its values when present."""
+    if len(inputs) > 2 and inputs[2] is not None:
+        return [tuple(inputs[2])]
+    return [inferred_shape(inputs[0], attrs)]
+
+
 BENCH_POOLED = (64, 128, 128)  # channels and pooled height, width per image; 2 x 2 windows, stride 2
 
 

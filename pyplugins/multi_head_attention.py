@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from trtplug.protolib.attention import attention, score_stages
+from trtplug.protolib.dims import shape_only_hook
 
 
 def _split_heads(x: Any, heads: int) -> Any:
@@ -118,6 +119,9 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     total = kv_len + (0 if past_key is None else past_key.shape[2])
     qk = (batch, heads, q_len, total)
     return [(batch, q_len, heads * v_head), (batch, heads, total, head), (batch, heads, total, v_head), qk]
+
+
+output_dims = shape_only_hook(output_shapes)  # the TensorRT plugin's symbolic output shapes
 
 
 def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:

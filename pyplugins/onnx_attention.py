@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from trtplug.protolib.attention import attention, masked_softmax, score_stages
+from trtplug.protolib.dims import shape_only_hook
 
 NEG_INF = float("-inf")
 
@@ -90,6 +91,9 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     batch, q_len = q.shape[0], q.shape[-2] if q.ndim == 4 else q.shape[1]
     y = (batch, q_heads, q_len, v_head) if q.ndim == 4 else (batch, q_len, q_heads * v_head)
     return [y, (batch, kv_heads, total, head), (batch, kv_heads, total, v_head), (batch, q_heads, q_len, total)]
+
+
+output_dims = shape_only_hook(output_shapes)  # the TensorRT plugin's symbolic output shapes
 
 
 def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.protolib.dims import ShapeOnly
+
 
 @dataclass(frozen=True)
 class AxisResize:
@@ -72,6 +74,35 @@ def with_folded(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> dict[str, An
 
 def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple[int, ...]]:
     return [tuple(p.out_len for p in plan_axes(inputs[0].shape, with_folded(inputs, attrs)))]
+
+
+def output_dims(inputs: Sequence[Any], attrs: Mapping[str, Any], builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions. floor(float32 scale * n) is exact in dimension operations only
+    for whole scales and 1 / 2**k; other scales, and sizes with a keep_aspect_ratio_policy, need
+    the resized axes' extents known at build time (ValueError otherwise)."""
+    dims = list(inputs[0])
+    known = [d.constant() for d in dims]
+    if all(k is not None for k in known):
+        return output_shapes([ShapeOnly(known)], attrs)
+    rank = len(dims)
+    axes = [a % rank for a in attrs.get("axes") or []] or list(range(rank))
+    scales, sizes = list(attrs.get("scales") or []), list(attrs.get("sizes") or [])
+    if bool(scales) == bool(sizes):
+        raise ValueError("Resize needs exactly one of scales and sizes")
+    if sizes and attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+        raise ValueError("keep_aspect_ratio_policy needs the resized axes' extents known at build time")
+    for i, a in enumerate(axes):
+        dims[a] = int(sizes[i]) if sizes else _scaled_dim(dims[a], float(np.float32(scales[i])))
+    return [tuple(dims)]
+
+
+def _scaled_dim(n: Any, scale: float) -> Any:
+    if scale.is_integer():
+        return n * int(scale)
+    shrink = 1 / scale
+    if shrink.is_integer() and int(shrink) & (int(shrink) - 1) == 0:  # 1 / 2**k: exact in binary
+        return n // int(shrink)
+    raise ValueError(f"scale {scale} on an axis of build-time-unknown extent has no exact dimension expression")
 
 
 def source_coordinates(p: AxisResize, mode: str) -> tuple[np.ndarray, np.ndarray]:

@@ -61,6 +61,12 @@ def output_shapes(inputs: Sequence[Any], attrs: Attrs) -> list[tuple[int, ...]]:
     return [(rois.shape[0], x.shape[1], int(attrs["output_height"]), int(attrs["output_width"]))]
 
 
+def output_dims(inputs: Sequence[Any], attrs: Attrs, builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions (symbolic in the TensorRT plugin: trtplug.protoplugin)."""
+    x, rois = inputs[0], inputs[1]
+    return [(rois[0], x[1], int(attrs["output_height"]), int(attrs["output_width"]))]
+
+
 def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
     """A detection head: 256-channel feature map of ~nbytes, 512 regions pooled to 7 x 7."""
     side = max(8, int((nbytes / itemsize / 256 / 2) ** 0.5))
@@ -118,6 +124,7 @@ def _member(forward, torch_counterpart) -> SimpleNamespace:
     return SimpleNamespace(
         forward=forward,
         output_shapes=output_shapes,
+        output_dims=output_dims,
         bench_shapes=bench_shapes,
         bench_attrs=bench_attrs,
         bench_inputs=bench_inputs,
@@ -131,6 +138,7 @@ members = {
     "mmcv_roi_align": SimpleNamespace(
         forward=mmcv_forward,
         output_shapes=output_shapes,
+        output_dims=output_dims,
         bench_shapes=mmcv_bench_shapes,
         bench_attrs=bench_attrs,
         bench_inputs=bench_inputs,

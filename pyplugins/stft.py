@@ -40,6 +40,21 @@ def output_shapes(inputs: Sequence[Any], attrs: Attrs) -> list[tuple[int, ...]]:
     return [(batch, frames, bins, 2)]
 
 
+def output_dims(inputs: Sequence[Any], attrs: Attrs, builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions: the plugin's inputs are signal and window, its frame_step and
+    frame_length fields. frames = max(0, 1 + (samples - length) // step), kept non-negative."""
+    step, length = int(attrs["frame_step"]), int(attrs.get("frame_length", 0))
+    signal, window = inputs[0], inputs[1] if len(inputs) > 1 else None
+    if step < 1:
+        raise ValueError(f"frame_step must be >= 1, got {step}")
+    if length <= 0:
+        length = window[0] if window is not None else signal[1]
+    batch, samples = signal[0], signal[1]
+    frames = ((samples + step).maximum(length) - length) // step
+    bins = length // 2 + 1 if attrs.get("onesided", 1) else length
+    return [(batch, frames, bins, 2)]
+
+
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:
     y = outputs[0]
     if y.size == 0:

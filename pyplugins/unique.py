@@ -11,6 +11,7 @@ it off exact outputs, and native() checks the launcher's device count against it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -95,6 +96,22 @@ def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple
     y = list(x.shape)
     y[axis] = count
     return [tuple(y), (count,), (x.shape[axis],), (count,)]
+
+
+def output_dims(inputs: Sequence[Any], attrs: Mapping[str, Any], builder: Any) -> list[tuple[Any, ...]]:
+    """output_shapes on dimensions: the unique count is size tensor 0, at most the row count."""
+    x = list(inputs[0])
+    axis = int(attrs["axis"])
+    if axis == FLATTEN:
+        rows = math.prod(x)
+        count = builder.size_tensor(0, rows)
+        return [(count,), (count,), (rows,), (count,)]
+    if not -len(x) <= axis < len(x):
+        raise ValueError(f"Unique: axis {axis} out of range for X of rank {len(x)}")
+    rows = x[axis % len(x)]
+    count = builder.size_tensor(0, rows)
+    x[axis % len(x)] = count
+    return [tuple(x), (count,), (rows,), (count,)]
 
 
 def size_tensor_values(outputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[int]:

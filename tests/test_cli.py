@@ -69,7 +69,16 @@ def test_list_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--json"]) == 0
     gelu = next(op for op in json.loads(capsys.readouterr().out)["ops"] if op["op"] == "fast_gelu")
     assert gelu["dtypes"] == ["float32", "float16", "bfloat16"]
-    assert set(gelu["implementations"]) == {"reference", "numpy", "cupy", "cuda", "plugin", "protoplugin", "tensorrt"}
+    assert set(gelu["implementations"]) == {
+        "reference",
+        "numpy",
+        "cupy",
+        "cuda",
+        "plugin",
+        "protoplugin",
+        "tensorrt",
+        "tensorrt_proto",
+    }
 
 
 @pytest.mark.slow  # every op x case; tests/test_parity.py runs the same jobs one by one

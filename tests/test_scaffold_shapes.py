@@ -138,3 +138,18 @@ def test_parity_says_not_implemented_yet(project: Path, key: str, seed: int) -> 
     results = [run_one(spec, "numpy", dtype, case, seed) for dtype in spec.dtypes for case in default_cases(spec)]
     assert results and all(r.status == "skip" for r in results), [(r.case, r.detail) for r in results]
     assert all(r.detail.startswith("not implemented yet:") for r in results)
+
+
+def test_scaffolds_run_as_prototype_plugins_and_say_what_is_missing(project: Path) -> None:
+    """Registered as TensorRT plugins without further code; the data-dependent op's output_dims
+    stub answers get_output_shapes with one line until it is written."""
+    from tests.test_protoplugin_dims import TRT, Builder, Const
+    from trtplug.errors import TrtplugError
+    from trtplug.protoplugin import shapes
+    from trtplug.protoplugin.plugin import unsupported_reason
+
+    registry = load_registry([project / "plugins"])
+    for key in (*OPS, "mixed"):
+        assert unsupported_reason(registry.get(key)) is None, key
+    with pytest.raises(TrtplugError, match=r"^TrtplugNonZero: output shapes: NonZero: kernel not implemented yet"):
+        shapes.output_shapes(TRT, registry.get("non_zero"), [[Const(3), Const(4)]], Builder(), {})

@@ -21,7 +21,7 @@ from typing import Any
 from trtplug import native
 from trtplug.parity.impl_base import Impl, output_specs, poisoned, pyplugin_module
 from trtplug.parity.protoplugin_impl import ProtoPluginImpl
-from trtplug.parity.tensorrt_impl import TensorRTImpl
+from trtplug.parity.tensorrt_impl import TensorRTImpl, TensorRTProtoImpl
 from trtplug.protolib.dtypes import storage
 from trtplug.spec import OpSpec
 
@@ -140,4 +140,5 @@ IMPLS: dict[str, Impl] = {
     "plugin": PluginImpl(),
     "protoplugin": ProtoPluginImpl(),
     "tensorrt": TensorRTImpl(),
+    "tensorrt_proto": TensorRTProtoImpl(),
 }

@@ -1,6 +1,8 @@
 """The `tensorrt` implementation: a TensorRT engine built from a one-node plugin model with the
-plugin library loaded, exactly what a user's deployment runs. Needs full TensorRT (`tensorrt`)
-and a GPU; TensorRT-RTX cannot stand in (it aborts when a plugin layer is added).
+plugin library loaded, exactly what a user's deployment runs; `tensorrt_proto`: the same engine
+on the op's prototype registered as a TensorRT plugin (`rewrite --plugin-backend prototype`,
+trtplug.protoplugin). Need full TensorRT (`tensorrt`) and a GPU; TensorRT-RTX cannot stand in
+(it aborts when a plugin layer is added).
 """
 
 from __future__ import annotations
@@ -32,20 +34,50 @@ def _tensorrt() -> tuple[ModuleType | None, str]:
     return tensorrt, ""
 
 
-def plugin_model(spec: OpSpec, case: Case, inputs: dict[str, Any]) -> tuple[bytes, list[str]]:
+@lru_cache(maxsize=1)
+def _tensorrt_with_prototypes() -> tuple[ModuleType | None, str]:
+    try:
+        import tensorrt
+    except ImportError as exc:
+        return None, f"tensorrt is not importable ({exc}); TensorRT-RTX cannot run plugin layers"
+    from trtplug import protoplugin
+
+    protoplugin.register(tensorrt)
+    return tensorrt, ""
+
+
+def plugin_model(spec: OpSpec, case: Case, inputs: dict[str, Any], prototype: bool = False) -> tuple[bytes, list[str]]:
     """The case's one-node model of the ONNX op, put through `trtplug rewrite` (so the engine runs
-    exactly the plugin node a user's rewritten model holds); returns it and its input names."""
+    exactly the plugin node a user's rewritten model holds; `prototype`: bound to the prototype
+    plugins); returns it and its input names."""
     from trtplug.graph_rewrites import pipeline
     from trtplug.registry import Registry
 
     model = one_node_model(spec, case, {k: np.asarray(v) for k, v in inputs.items()})
+    _fold_constant_inputs(model, spec, inputs)
     registry = Registry()
     registry.add(spec)
     result = pipeline.rewrite_model(model, registry)
     if not result.count("replaced"):
         reasons = "; ".join(c.reason for c in result.changes if c.reason)
         raise RuntimeError(f"the rewrite left the {spec.key} node alone: {reasons}")
+    if prototype:
+        from trtplug.graph_rewrites.prototype_backend import bind_to_prototypes
+
+        bind_to_prototypes(model, registry, result)
     return model.SerializeToString(), [i.name for i in model.graph.input]
+
+
+def _fold_constant_inputs(model: Any, spec: OpSpec, inputs: dict[str, Any]) -> None:
+    """Inputs the rewrite folds into fields (spec fold_into) become initializers, as in an exported
+    model: the rewrite leaves a node whose folded input is not a constant alone."""
+    from onnx import numpy_helper
+
+    folded = {t.name for t in spec.inputs if t.fold_into is not None and t.name in inputs}
+    kept = [i for i in model.graph.input if i.name not in folded]
+    del model.graph.input[:]
+    model.graph.input.extend(kept)
+    model.graph.initializer.extend(numpy_helper.from_array(np.asarray(inputs[n]), n) for n in sorted(folded))
 
 
 class TensorRTImpl(Impl):
@@ -54,14 +86,20 @@ class TensorRTImpl(Impl):
     markers = ("gpu", "tensorrt")  # type: ignore[assignment]
 
     def unavailable(self, spec: OpSpec) -> str | None:
-        trt, reason = _tensorrt()
+        trt, reason = self.tensorrt()
         return reason if trt is None else super().unavailable(spec)
 
+    prototype = False  # the engine runs the native plugin (libtrtplug_plugins)
+
+    def tensorrt(self) -> tuple[ModuleType | None, str]:
+        return _tensorrt()
+
     def run_case(self, spec: OpSpec, case: Case, ins: list[Any], outs: list[Any]) -> None:
-        trt, _ = _tensorrt()
+        trt, _ = self.tensorrt()
         xp = self.xp()
         given = {t.name: a for t, a in zip(spec.inputs, ins, strict=False) if a is not None}
-        model, input_names = plugin_model(spec, case, {k: to_host(xp, v) for k, v in given.items()})
+        hosted = {k: to_host(xp, v) for k, v in given.items()}
+        model, input_names = plugin_model(spec, case, hosted, self.prototype)
         context = _build_engine(trt, model).create_execution_context()
         out_names = [t.name for t in spec.outputs[: len(outs)]]
         keep = []  # zero-size tensors still need a valid address
@@ -81,6 +119,25 @@ class TensorRTImpl(Impl):
         stream.synchronize()
         for name, out in zip(out_names, outs, strict=True) if allocators else ():
             allocators[name].copy_into(out, name)
+
+
+class TensorRTProtoImpl(TensorRTImpl):
+    """The engine on the op's prototype plugin (namespace trtplug_proto): what a user deploys
+    before the CUDA plugin exists."""
+
+    name = "tensorrt_proto"
+    prototype = True
+
+    def tensorrt(self) -> tuple[ModuleType | None, str]:
+        return _tensorrt_with_prototypes()
+
+    def unavailable(self, spec: OpSpec) -> str | None:
+        from trtplug.protoplugin.plugin import unsupported_reason
+
+        reason = unsupported_reason(spec)
+        if reason is not None:
+            return f"its prototype does not run as a TensorRT plugin yet: {reason}"
+        return super().unavailable(spec)
 
 
 def _output_allocator(trt: ModuleType, xp: ModuleType) -> Any:

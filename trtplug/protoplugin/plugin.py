@@ -16,20 +16,66 @@ NAMESPACE = "trtplug_proto"
 
 
 def unsupported_reason(spec: OpSpec) -> str | None:
-    """Why `spec`'s prototype cannot run as a TensorRT plugin yet (None when it can)."""
-    if any(t.shape_input or t.fold_into for t in spec.inputs) or spec.data_copies:
-        return "it takes shape inputs or constant inputs as fields"
+    """Why `spec`'s prototype cannot run as a TensorRT plugin yet (None when it can). Folded
+    inputs arrive as fields, shape inputs in get_output_shapes, data copies as regular inputs."""
     return shapes.value_dependent_reason(spec)
 
 
-def _tensor_at(spec: OpSpec, pos: int) -> Any:
-    inputs = spec.plugin_inputs
-    return inputs[pos] if pos < len(inputs) else spec.outputs[pos - len(inputs)]
+def regular_inputs(spec: OpSpec) -> list[Any]:
+    """The inputs TensorRT passes as tensors, in its order: the plugin inputs that are not shape
+    inputs, then the data copies (graph_rewrites/plugin_node.py writes them so)."""
+    return [t for t in spec.plugin_inputs if not t.shape_input] + list(spec.data_copies)
+
+
+def shape_inputs(spec: OpSpec) -> list[Any]:
+    """The inputs TensorRT passes to get_output_shapes only (their values), in order."""
+    return [t for t in spec.plugin_inputs if t.shape_input]
+
+
+def _tensor_at(spec: OpSpec, pos: int, num_inputs: int) -> Any:
+    """The spec tensor at TensorRT's in/out position `pos` (size tensors after the outputs)."""
+    if pos < num_inputs:
+        return regular_inputs(spec)[pos]
+    return spec.plugin_outputs[pos - num_inputs]
 
 
 def output_count(spec: OpSpec, attrs: dict[str, Any]) -> int:
+    """The outputs in use (the derived output_count field, else all); size tensors not counted."""
     counted = spec.derived_attribute("output_count")
     return int(attrs[counted.name]) if counted is not None else len(spec.outputs)
+
+
+def node_inputs(spec: OpSpec, inputs: list[Any]) -> list[Any]:
+    """The prototype's inputs (spec.plugin_inputs order, None where absent) as many as a rewritten
+    node has: every plugin input when there are data copies (they sit after all of them; the
+    absent ones become empty placeholders), else up to the last present one."""
+    if spec.data_copies:
+        return [*inputs, *[None] * (len(spec.plugin_inputs) - len(inputs))]
+    inputs = list(inputs)
+    while inputs and inputs[-1] is None:
+        inputs.pop()
+    return inputs
+
+
+def tensorrt_inputs(spec: OpSpec, inputs: list[Any]) -> list[Any]:
+    """prototype_inputs' inverse: the prototype's inputs (spec.plugin_inputs order) as TensorRT
+    passes them as tensors (shape inputs dropped, data copies appended)."""
+    named = dict(zip([t.name for t in spec.plugin_inputs], inputs, strict=False))
+    plain = [named[t.name] for t in spec.plugin_inputs if not t.shape_input and t.name in named]
+    return plain + [named.get(t.name) for t in spec.data_copies]
+
+
+def prototype_inputs(spec: OpSpec, arrays: list[Any]) -> list[Any]:
+    """The prototype's inputs in spec.plugin_inputs order from TensorRT's regular inputs: a shape
+    input is its data copy where the spec has one, else None (its values never reach enqueue)."""
+    regular = regular_inputs(spec)
+    by_name = {t.name: a for t, a in zip(regular[: len(regular) - len(spec.data_copies)], arrays, strict=False)}
+    copies = arrays[len(regular) - len(spec.data_copies) :] if spec.data_copies else []
+    by_name.update({t.name: a for t, a in zip(spec.data_copies, copies, strict=False)})
+    inputs = [by_name.get(t.name) for t in spec.plugin_inputs]
+    while inputs and inputs[-1] is None:
+        inputs.pop()
+    return inputs
 
 
 class ProtoLogic:
@@ -38,25 +84,26 @@ class ProtoLogic:
     def __init__(self, trt: Any, spec: OpSpec, attrs: dict[str, Any]) -> None:
         self.trt, self.spec, self.attrs = trt, spec, attrs
 
+    def outputs(self) -> list[Any]:
+        """TensorRT's outputs: those in use, then the size tensors."""
+        return [*self.spec.outputs[: output_count(self.spec, self.attrs)], *self.spec.size_tensors]
+
     def output_types(self, input_types: list[Any]) -> list[Any]:
         bound: dict[str, Any] = {}
-        for tensor, data_type in zip(self.spec.plugin_inputs, input_types, strict=False):
+        for tensor, data_type in zip(regular_inputs(self.spec), input_types, strict=False):
             bound.setdefault(tensor.type, data_type)
-        outputs = self.spec.outputs[: output_count(self.spec, self.attrs)]
-        return [bound.get(t.type) or buffers.trt_dtype(self.trt, t.type) for t in outputs]
+        return [bound.get(t.type) or buffers.trt_dtype(self.trt, t.type) for t in self.outputs()]
 
     def supports(self, pos: int, in_out: list[Any], num_inputs: int) -> bool:
         desc = in_out[pos].desc
         if desc.format != self.trt.TensorFormat.LINEAR:
             return False
-        tensor = _tensor_at(self.spec, pos if pos < num_inputs else len(self.spec.plugin_inputs) + pos - num_inputs)
+        tensor = _tensor_at(self.spec, pos, num_inputs)
         allowed = [buffers.trt_dtype(self.trt, name) for name in self.spec.dtypes_of(tensor)]
         if desc.type not in allowed:
             return False
         for earlier in range(pos):  # one type per constraint: the first tensor of it decides
-            other = _tensor_at(
-                self.spec, earlier if earlier < num_inputs else len(self.spec.plugin_inputs) + earlier - num_inputs
-            )
+            other = _tensor_at(self.spec, earlier, num_inputs)
             if other.type == tensor.type and in_out[earlier].desc.type != desc.type:
                 return False
         return True
@@ -66,24 +113,52 @@ class ProtoLogic:
 
         from trtplug.parity.impl_base import pyplugin_module
 
-        ins = []
-        for tensor, desc, pointer in zip(self.spec.plugin_inputs, input_desc, inputs, strict=False):
-            array = self._view(cp, desc, pointer)
-            # The rewrite's stand-in for an absent optional input is a 1-D empty tensor; an empty
-            # batch's inputs keep their rank.
-            standin = tensor.optional and array.shape == (0,)
-            ins.append(None if standin else self._to_compute(cp, desc, array))
-        views = [self._view(cp, desc, pointer) for desc, pointer in zip(output_desc, outputs, strict=True)]
-        outs = [self._compute_buffer(cp, desc, view) for desc, view in zip(output_desc, views, strict=True)]
+        prototype = pyplugin_module(self.spec)
         with cp.cuda.ExternalStream(int(stream)):
-            pyplugin_module(self.spec).forward(cp, ins, outs, self.attrs)
+            arrays = []
+            for tensor, desc, pointer in zip(regular_inputs(self.spec), input_desc, inputs, strict=False):
+                array = self._view(cp, desc, pointer)
+                # The rewrite's stand-in for an absent optional input is a 1-D empty tensor; an empty
+                # batch's inputs keep their rank.
+                standin = tensor.optional and array.shape == (0,)
+                arrays.append(None if standin else self._to_compute(cp, desc, array))
+            ins = prototype_inputs(self.spec, arrays)
+            used = len(output_desc) - len(self.spec.size_tensors)
+            shapes_now = self._data_dependent_shapes(prototype, ins)
+            views = [
+                self._view(cp, desc, pointer, shapes_now[i] if shapes_now else None)
+                for i, (desc, pointer) in enumerate(zip(output_desc[:used], outputs[:used], strict=True))
+            ]
+            outs = [self._compute_buffer(cp, desc, view) for desc, view in zip(output_desc, views, strict=False)]
+            prototype.forward(cp, ins, outs, self.attrs)
             for view, out in zip(views, outs, strict=True):
                 if out is not view:  # bf16: rounded into TensorRT's buffer
                     view[...] = float32_to_bf16_bits(cp, out)
+            if self.spec.size_tensors:
+                counts = prototype.size_tensor_values(outs, self.attrs)
+                for count, pointer in zip(counts, outputs[used:], strict=True):
+                    buffers.device_view(cp, pointer, (), "int32")[...] = int(count)
 
-    def _view(self, cp: Any, desc: Any, pointer: int) -> Any:
+    def output_shapes(self, inputs: list[Any], shape_values: list[Any], builder: Any) -> list[Any]:
+        """get_output_shapes: TensorRT's regular inputs (data copies last) and shape-input values."""
+        spec = self.spec
+        named = {t.name: list(v) for t, v in zip(shape_inputs(spec), shape_values, strict=False)}
+        plugin_dims = list(inputs)[: len(regular_inputs(spec)) - len(spec.data_copies)]
+        every = shapes.output_shapes(self.trt, spec, plugin_dims, builder, self.attrs, named)
+        used = output_count(spec, self.attrs)
+        return every[:used] + every[len(spec.outputs) :]
+
+    def _data_dependent_shapes(self, prototype: Any, ins: list[Any]) -> list[tuple[int, ...]] | None:
+        """With size tensors, TensorRT's output buffers hold the upper bound: the outputs are
+        written packed at the actual shapes, which the prototype computes from the values."""
+        if not self.spec.size_tensors:
+            return None
+        return [tuple(int(d) for d in s) for s in prototype.output_shapes(ins, self.attrs)]
+
+    def _view(self, cp: Any, desc: Any, pointer: int, shape: tuple[int, ...] | None = None) -> Any:
         dtype = buffers.spec_dtype(self.trt, desc.type)
-        return buffers.device_view(cp, pointer, tuple(int(d) for d in desc.dims), dtype)
+        dims = shape if shape is not None else tuple(int(d) for d in desc.dims)
+        return buffers.device_view(cp, pointer, dims, dtype)
 
     def _is_bf16(self, desc: Any) -> bool:
         return desc.type == self.trt.DataType.BF16
@@ -108,7 +183,7 @@ def plugin_classes(trt: Any) -> tuple[type, type]:
             self.logic = ProtoLogic(trt, spec, attrs)
             self.plugin_name, self.plugin_version = spec.plugin.name, spec.plugin.version
             self.plugin_namespace = NAMESPACE
-            self.num_outputs = output_count(spec, attrs)
+            self.num_outputs = output_count(spec, attrs) + len(spec.size_tensors)
 
         def get_capability_interface(self, type: Any) -> Any:
             return self
@@ -120,7 +195,7 @@ def plugin_classes(trt: Any) -> tuple[type, type]:
             return self.logic.output_types(input_types)
 
         def get_output_shapes(self, inputs: list[Any], shape_inputs: list[Any], builder: Any) -> list[Any]:
-            return shapes.output_shapes(trt, self.logic.spec, inputs, builder, self.logic.attrs)[: self.num_outputs]
+            return self.logic.output_shapes(inputs, shape_inputs, builder)
 
         def supports_format_combination(self, pos: int, in_out: list[Any], num_inputs: int) -> bool:
             return self.logic.supports(pos, in_out, num_inputs)
