@@ -137,8 +137,23 @@ def test_ort_bert_layer_rewritten_and_compared(tmp_path: Path, capsys) -> None:
     assert main(["rewrite", str(source), "-o", str(out), "--all-covered"]) == 0
     assert "TrtplugBertAttention" in [n.op_type for n in onnx.load(out).graph.node]
     capsys.readouterr()
+    # Real BERT inputs: random token ids, right-padded attention masks with at least one token per
+    # row. A row with every key masked is the documented deviation (the plugin's softmax leaves
+    # masked keys out; ONNX Runtime adds mask_filter_value and attends to them all).
+    from trtplug.parity.model_feeds import random_feeds
+    from trtplug.registry import load_registry
+
+    feeds = random_feeds(
+        onnx.load(source), {"batch": 2, "seq": 5}, int(np.random.default_rng().integers(1 << 30)), load_registry()
+    )
+    lengths = np.random.default_rng().integers(1, 6, size=2)
+    feeds["attention_mask"] = (np.arange(5)[None, :] < lengths[:, None]).astype(feeds["attention_mask"].dtype)
+    inputs = tmp_path / "inputs.npz"
+    np.savez(inputs, **feeds)
     dims = ["--dim", "batch=2", "--dim", "seq=5"]
-    assert main(["parity", "--model", str(source), "--rewritten", str(out), *dims, "--json"]) == 0
+    assert (
+        main(["parity", "--model", str(source), "--rewritten", str(out), "--inputs", str(inputs), *dims, "--json"]) == 0
+    )
     [result] = json.loads(capsys.readouterr().out)["results"]
     assert result["status"] == "pass" and "TrtplugBertAttention" in result["plugins"]
 
