@@ -48,3 +48,17 @@ def parity_counts(spec: OpSpec) -> tuple[int, ...]:
     if last is None:
         return (0,)
     return tuple(n for n in PARITY_COUNTS if n >= last.min_count) or (last.min_count,)
+
+
+def plugin_tensors(spec: OpSpec, given: int) -> tuple[TensorSpec, ...]:
+    """The plugin inputs `given` tensors fill, in order: spec.plugin_inputs, with a variadic last
+    one repeated for every tensor past the fixed ones (a rewritten node passes them all)."""
+    fixed = spec.plugin_inputs
+    if variadic_input(spec) is None:
+        return fixed
+    return tuple(t for t in expanded_inputs(spec, max(given - len(fixed) + 1, 0)) if t.fold_into is None)
+
+
+def count_in(spec: OpSpec, node_inputs: int) -> int:
+    """Tensors of the variadic input among a node's `node_inputs` inputs (0 without one)."""
+    return max(node_inputs - len(spec.inputs) + 1, 0) if variadic_input(spec) is not None else 0

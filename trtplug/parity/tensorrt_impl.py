@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from trtplug import native
-from trtplug.parity.cases import Case
+from trtplug.parity.cases import Case, case_inputs
 from trtplug.parity.impl_base import Impl
 from trtplug.parity.reference import one_node_model
 from trtplug.protolib.dtypes import storage, to_host
@@ -60,7 +60,7 @@ class TensorRTImpl(Impl):
     def run_case(self, spec: OpSpec, case: Case, ins: list[Any], outs: list[Any]) -> None:
         trt, _ = _tensorrt()
         xp = self.xp()
-        given = {t.name: a for t, a in zip(spec.inputs, ins, strict=False) if a is not None}
+        given = {t.name: a for t, a in zip(case_inputs(spec, case), ins, strict=False) if a is not None}
         model, input_names = plugin_model(spec, case, {k: to_host(xp, v) for k, v in given.items()})
         context = _build_engine(trt, model).create_execution_context()
         out_names = [t.name for t in spec.outputs[: len(outs)]]
