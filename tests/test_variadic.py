@@ -86,3 +86,10 @@ def test_glue_cap_is_the_one_trtplug_documents() -> None:
     from tests.test_generate_op_glue import GENERATOR
 
     assert f"MAX_VARIADIC_INPUTS = {MAX_VARIADIC_INPUTS}\n" in GENERATOR.read_text()
+
+
+def test_prototype_plugin_declines_a_variadic_op_with_the_reason(tmp_path: Path) -> None:
+    from trtplug.protoplugin.plugin import unsupported_reason
+
+    assert unsupported_reason(variadic_spec(tmp_path)) == "it takes a variadic input"
+    assert unsupported_reason(variadic_spec(tmp_path, "fixed", VALID)) is None

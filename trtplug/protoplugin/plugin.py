@@ -19,6 +19,8 @@ def unsupported_reason(spec: OpSpec) -> str | None:
     """Why `spec`'s prototype cannot run as a TensorRT plugin yet (None when it can)."""
     if any(t.shape_input or t.fold_into for t in spec.inputs) or spec.data_copies:
         return "it takes shape inputs or constant inputs as fields"
+    if spec.inputs[-1].variadic:  # the logic maps tensor positions to the spec's fixed inputs
+        return "it takes a variadic input"
     return shapes.value_dependent_reason(spec)
 
 
