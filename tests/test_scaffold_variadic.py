@@ -120,3 +120,12 @@ def test_in_repository_scaffold_writes_the_op_folder(tmp_path: Path, monkeypatch
     assert main(["new", "concat", "--from", "ai.onnx::Concat"]) == 0
     assert "variadic = true" in (tmp_path / "plugins" / "concat" / "spec.toml").read_text()
     assert "inputs is variadic" in (tmp_path / "pyplugins" / "concat.py").read_text()
+
+
+def test_variadic_before_the_last_input_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    description = tmp_path / "bad.toml"
+    description.write_text(WEIGHTED.replace('name = "weights"', 'name = "weights"\nvariadic = true'))
+    assert main(["new", "bad", "--spec-file", str(description), "--project", str(tmp_path / "proj")]) == 2
+    err = capsys.readouterr().err
+    assert "'weights': only the last input can be variadic" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "proj").exists()
