@@ -36,6 +36,11 @@ CPP_TYPES = {
 }
 
 
+# The most tensors a variadic input takes (the spec's last input with `variadic = true`); equal to
+# trtplug/variadic.py's MAX_VARIADIC_INPUTS, which says why there is a cap.
+MAX_VARIADIC_INPUTS = 64
+
+
 class GlueError(Exception):
     """A spec the generator cannot turn into C++; the message names the file and attribute."""
 
@@ -115,15 +120,25 @@ def value_check_lines(attr: dict) -> list[str]:
     return lines
 
 
+def variadic_range(spec: dict) -> tuple[int, int]:
+    """(min, max) tensors of the spec's variadic last input; (0, 0) when it has none."""
+    last = spec["inputs"][-1]
+    return (int(last.get("min_count", 1)), MAX_VARIADIC_INPUTS) if last.get("variadic") else (0, 0)
+
+
 def io_counts(spec: dict) -> tuple[int, int, int]:
     """(min inputs, max inputs, outputs) the plugin's enqueue sees: shape inputs reach only the
-    shape callbacks and folded inputs become attributes; data copies are appended."""
+    shape callbacks and folded inputs become attributes; data copies are appended; a variadic
+    last input counts as its min..max tensors (the spec allows no optional input before it)."""
     plugin_inputs = [t for t in spec["inputs"] if "fold_into" not in t and not t.get("shape_input")]
     copies = sum(1 for t in spec["inputs"] if t.get("data_copy"))
+    outputs = len(spec["outputs"]) + len(spec.get("size_tensors", []))
+    fewest, most = variadic_range(spec)
+    if most:
+        return len(plugin_inputs) - 1 + fewest, len(plugin_inputs) - 1 + most, outputs
     required = len(plugin_inputs)
     while required and plugin_inputs[required - 1].get("optional"):
         required -= 1
-    outputs = len(spec["outputs"]) + len(spec.get("size_tensors", []))
     return required + copies, len(plugin_inputs) + copies, outputs
 
 
@@ -166,6 +181,7 @@ def render_member(spec_path: Path, key: str, spec: dict) -> str:
             if attr.get("type") not in CPP_TYPES:
                 raise GlueError(f"{where}: attribute {attr.get('name')!r}: unknown type {attr.get('type')!r}")
         min_inputs, max_inputs, nb_outputs = io_counts(spec)
+        variadic_min, variadic_max = variadic_range(spec)
     except (KeyError, TypeError) as exc:
         raise GlueError(f"{where}: cannot generate glue: {exc}") from None
     fields = {
@@ -178,6 +194,8 @@ def render_member(spec_path: Path, key: str, spec: dict) -> str:
         "min_inputs": min_inputs,
         "max_inputs": max_inputs,
         "nb_outputs": nb_outputs,
+        "variadic_min": variadic_min,
+        "variadic_max": variadic_max,
         "members": "\n".join(member_line(a) for a in attrs),
         "visits": "\n".join(f'        v("{a["name"]}", {a["name"]});' for a in attrs),
         "required_fields": "".join(f'"{a["name"]}", ' for a in attrs if a.get("required")),

@@ -20,7 +20,8 @@ from onnx import helper
 from trtplug.attr_rules import length_of_problems, value_problem
 from trtplug.onnx_common import dtype_name
 from trtplug.shape_rules import apply_rule, is_value_dependent, rule_inputs
-from trtplug.spec import OpSpec
+from trtplug.spec import OpSpec, TensorSpec
+from trtplug.variadic import MAX_VARIADIC_INPUTS, expanded_inputs, variadic_input
 
 from .attributes import NotRewritable, attribute_map, convert, make_field, raw_value
 from .graph_view import GraphView, TensorType
@@ -50,7 +51,8 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     """How `node` becomes a `spec` plugin node; NotRewritable(reason) when it cannot."""
     bound, dtypes = _bind_inputs(spec, node, view)
     fields, mapping, folded = _fields(spec, node, view, bound)
-    inputs = [bound.get(t.name, "") for t in spec.plugin_inputs]
+    plugin_inputs = [t for t in node_tensors(spec, node) if t.fold_into is None]
+    inputs = [bound.get(t.name, "") for t in plugin_inputs]
     while inputs and not inputs[-1] and not spec.data_copies:  # data copies sit at a fixed position
         inputs.pop()
     # TensorRT passes inputs by position: an absent optional input before a present one becomes an
@@ -58,11 +60,11 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     placeholders = []
     for i, name in enumerate(inputs):
         if not name:
-            tensor = spec.plugin_inputs[i]
+            tensor = plugin_inputs[i]
             dtype = dtypes.get(tensor.type) or spec.dtypes_of(tensor)[0]
             inputs[i] = view.fresh_name(f"{node.name or node.output[0]}_absent_{tensor.name}")
             placeholders.append(helper.make_tensor(inputs[i], _ELEM_TYPES[dtype], [0], []))
-    shape_indices = [i for i, t in enumerate(spec.plugin_inputs[: len(inputs)]) if t.shape_input]
+    shape_indices = [i for i, t in enumerate(plugin_inputs[: len(inputs)]) if t.shape_input]
     copies = [t.name for t in spec.data_copies]
     inputs += [bound[name] for name in copies]  # shape values for enqueue (a shape input never reaches it)
     outputs = _outputs(spec, node, view)
@@ -77,7 +79,7 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
         mapping.append(f"{SHAPE_INPUTS_ATTRIBUTE}={shape_indices} (spec shape_input)")
     mapping += [f"{bound[name]}: {name} again as a device tensor (spec data_copy)" for name in copies]
     mapping += [
-        f"{p.name}: empty {spec.plugin_inputs[inputs.index(p.name)].name} (absent optional input)" for p in placeholders
+        f"{p.name}: empty {plugin_inputs[inputs.index(p.name)].name} (absent optional input)" for p in placeholders
     ]
     result = Plan(spec, inputs, outputs, fields, mapping, folded, placeholders=placeholders)
     attrs = {f.name: helper.get_attribute_value(f) for f in fields}  # the axis rules read the node's axis
@@ -95,13 +97,25 @@ def apply(node: onnx.NodeProto, chosen: Plan) -> None:
     node.attribute.extend(chosen.fields)
 
 
+def node_tensors(spec: OpSpec, node: onnx.NodeProto) -> tuple[TensorSpec, ...]:
+    """The spec's inputs as `node` uses them: a variadic last input once per tensor the node
+    passes (trtplug/variadic.py names them); NotRewritable when the node has too many or few."""
+    variadic = variadic_input(spec)
+    fixed = len(spec.inputs) - (variadic is not None)
+    most = fixed + (MAX_VARIADIC_INPUTS if variadic is not None else 0)
+    if len(node.input) > most:
+        raise NotRewritable(f"{len(node.input)} inputs, {spec.plugin.name} takes at most {most}")
+    if variadic is not None and len(node.input) < fixed + variadic.min_count:
+        least = fixed + variadic.min_count
+        raise NotRewritable(f"{len(node.input)} inputs, {spec.plugin.name} takes at least {least}")
+    return expanded_inputs(spec, len(node.input) - fixed)
+
+
 def _bind_inputs(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> tuple[dict[str, str], dict[str, str]]:
     """Spec input name -> tensor name (present inputs), and type constraint -> dtype."""
-    if len(node.input) > len(spec.inputs):
-        raise NotRewritable(f"{len(node.input)} inputs, {spec.plugin.name} takes at most {len(spec.inputs)}")
     bound: dict[str, str] = {}
     dtypes: dict[str, str] = {}
-    for index, tensor in enumerate(spec.inputs):
+    for index, tensor in enumerate(node_tensors(spec, node)):
         name = node.input[index] if index < len(node.input) else ""
         if not name:
             if not tensor.optional:

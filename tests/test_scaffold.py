@@ -107,7 +107,7 @@ def test_spec_file_describes_an_op(tmp_path: Path) -> None:
         (["thing", "--from", "Relu"], "expected DOMAIN::OpType"),
         (["normalizer", "--from", "ai.onnx::StringNormalizer"], "tensor(string), which trtplug cannot carry"),
         (["softsign", "--from", "ai.onnx::Softsign", "--dtype", "int32"], "allows only float32, float16"),
-        (["concat", "--from", "ai.onnx::Concat"], "variadic input 'inputs'"),
+        (["split", "--from", "ai.onnx::Split"], "variadic output 'outputs'"),
         (["Bad-Name", "--from", "ai.onnx::Relu"], "op name 'Bad-Name': use snake_case"),
         (["common", "--from", "ai.onnx::Relu"], "reserved"),
         (["relu", "--from", "ai.onnx::Relu", "--plugin-name", "Relu"], "is an ONNX op name"),

@@ -1,5 +1,6 @@
 """`trtplug new` for ops beyond fixed-shape elementwise ones: optional inputs and outputs,
-several outputs of different types, integer (shape-like) inputs, data-dependent outputs. Each
+several outputs of different types, integer (shape-like) inputs, data-dependent outputs, variadic
+inputs. Each
 scaffold's spec loads, its glue generates, and parity skips it as "not implemented yet"."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ OPS = {
     "layer_norm": "ai.onnx::LayerNormalization",  # optional input B, optional outputs Mean, InvStdDev
     "topk": "ai.onnx::TopK",  # two outputs (T, int64), an int64 K input
     "non_zero": "ai.onnx::NonZero",  # a data-dependent int64 output
+    "sum": "ai.onnx::Sum",  # a variadic input (tests/test_scaffold_variadic.py)
 }
 # A custom op described by file: an optional input before a required one, a shape input, an
 # optional output, a data-dependent output of another type constraint.

@@ -1,7 +1,7 @@
 """One real build of a `trtplug new --project` holding one op of each shape the scaffold writes:
 optional inputs and outputs (LayerNormalization), two outputs of different types with a shape
-input (TopK), a data-dependent output with a size tensor (NonZero), and a described op mixing
-them all. The generated sources compile and link; the ops load; parity skips each as "not
+input (TopK), a data-dependent output with a size tensor (NonZero), a variadic input (Sum), and
+a described op mixing them all. The generated sources compile and link; the ops load; parity skips each as "not
 implemented yet"."""
 
 from __future__ import annotations
@@ -77,5 +77,18 @@ def test_project_parity_skips_every_op_as_not_implemented_yet(installed) -> None
     done = run_with(site, pytest_code("-q", "-rs", "-k", "numpy-float32", "tests"), cwd=project)
     assert done.returncode == 0, done.stdout[-3000:]
     assert " passed" not in done.stdout and " failed" not in done.stdout, done.stdout[-3000:]
-    for op_type in ("LayerNormalization", "TopK", "NonZero", "Mixed"):
+    for op_type in ("LayerNormalization", "TopK", "NonZero", "Sum", "Mixed"):
         assert f"not implemented yet: {op_type}: kernel not implemented yet" in done.stdout
+
+
+def test_variadic_binding_checks_the_count_of_its_arrays(installed, tmp_path: Path) -> None:
+    """Sum's binding takes 1..64 arrays for data_0 (the glue's range): checked before any array is
+    read, so no GPU is needed to see it refuse 0 and 65."""
+    _, site = installed
+    code = f"import {PACKAGE}._native as m\n"
+    for given in ("[]", "[None] * 65"):
+        code += f"try:\n    m.sum({given}, [None])\nexcept ValueError as exc:\n    print(exc)\n"
+    done = run_with(site, code, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "sum: inputs 'data_0[0]' is required" in done.stdout
+    assert "sum: 65 inputs given, the op takes at most 64" in done.stdout

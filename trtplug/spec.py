@@ -24,7 +24,8 @@ Format (see plugins/unique/spec.toml; an op family: plugins/gelu_family/spec.tom
                         plugin takes as this attribute: the rewrite folds its value in and drops it),
                         data_copy (a shape input the plugin also receives as a regular device tensor,
                         appended after the other plugin inputs, in spec order: its values then reach
-                        enqueue, which shape inputs never do)
+                        enqueue, which shape inputs never do), variadic (the last input only: it takes
+                        min_count (default 1) or more tensors, trtplug/variadic.py)
     [[outputs]]         name, type, optional, shape (rule); an optional output without an
                         output_count attribute is still produced (the rewrite names it if unused)
     [[size_tensors]]    name: a 0-D int32 plugin output, after the outputs, holding the extent of a
@@ -122,6 +123,8 @@ class TensorSpec:
     shape_input: bool = False  # marked in tensorrt_plugin_shape_input_indices by the rewrite
     fold_into: str | None = None  # attribute receiving this input's constant value
     data_copy: bool = False  # a shape input passed again as a device tensor after the plugin inputs
+    variadic: bool = False  # the last input, taking min_count or more tensors (Concat's inputs)
+    min_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -323,10 +326,15 @@ def _read_constraints(top: _Reader) -> dict[str, tuple[str, ...]]:
 
 
 def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorSpec:
-    r.reject_unknown({"name", "type", "optional", "min_rank", "shape", "shape_input", "fold_into", "data_copy"})
+    r.reject_unknown(
+        {"name", "type", "optional", "min_rank", "shape", "shape_input", "fold_into", "data_copy"}
+        | {"variadic", "min_count"}
+    )
     kind = r.get("type", str)
     if kind not in constraints and kind not in DTYPES:
         raise r.fail("type", f"unknown dtype or type constraint {kind!r}")
+    if "min_count" in r.table and not r.get("variadic", bool, False):
+        raise r.fail("min_count", "applies to a variadic input only (variadic = true)")
     return TensorSpec(
         name=r.get("name", str),
         type=kind,
@@ -336,6 +344,8 @@ def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorS
         shape_input=r.get("shape_input", bool, False),
         fold_into=r.get("fold_into", str, None),
         data_copy=r.get("data_copy", bool, False),
+        variadic=r.get("variadic", bool, False),
+        min_count=r.get("min_count", int, 1),
     )
 
 

@@ -17,6 +17,7 @@ def check_spec(top: Any, spec: OpSpec) -> None:
     _check_tolerances(top, spec)
     _check_optional_outputs(top, spec)
     _check_input_roles(top, spec)
+    _check_variadic(top, spec)
     _check_value_rules(top, spec)
 
 
@@ -70,6 +71,28 @@ def _check_input_roles(top: Any, spec: OpSpec) -> None:
     folded = [t.fold_into for t in spec.inputs if t.fold_into]
     if len(folded) != len(set(folded)):
         raise top.fail("inputs", "two inputs fold into the same attribute")
+
+
+def _check_variadic(top: Any, spec: OpSpec) -> None:
+    """Only the last input is variadic (as in ONNX); it is a required device tensor, and no input
+    before it is optional (the plugin finds the variadic tensors by position)."""
+    last = len(spec.inputs) - 1
+    for group, tensors in (("inputs", spec.inputs), ("outputs", spec.outputs)):
+        for i, tensor in enumerate(tensors):
+            if tensor.variadic and (group == "outputs" or i != last):
+                raise top.fail(f"{group}[{i}].variadic", "only the last input can be variadic")
+    tensor = spec.inputs[last]
+    if not tensor.variadic:
+        return
+    where = f"inputs[{last}]"
+    if tensor.min_count < 1:
+        raise top.fail(f"{where}.min_count", f"at least 1, got {tensor.min_count}")
+    if tensor.optional or tensor.shape_input or tensor.fold_into or tensor.data_copy:
+        raise top.fail(f"{where}.variadic", "a variadic input cannot be optional, a shape input or folded")
+    if any(t.optional for t in spec.inputs[:last]):
+        raise top.fail(f"{where}.variadic", "no input before a variadic input can be optional")
+    if spec.data_copies:
+        raise top.fail(f"{where}.variadic", "a variadic op cannot have data_copy inputs")
 
 
 _ELEMENT_TYPE = {"int": int, "ints": int, "float": float, "floats": float, "string": str}

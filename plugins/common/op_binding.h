@@ -18,6 +18,7 @@
 
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -58,24 +59,35 @@ struct OpCall
 };
 
 //! Device arrays for `objs` (a list/tuple; None entries are absent), named and checked against
-//! the spec's names/optionality: no more than the spec has, every required one present.
+//! the spec's names/optionality: no more than the spec has, every required one present. With
+//! variadicMax > 0 the last name is a variadic input taking variadicMin..variadicMax arrays (none
+//! absent), named "<name>[k]"; the result then has one entry per array given.
 template <size_t N>
 std::vector<std::optional<DeviceArray>> opArrays(std::string const& op, pybind11::handle objs,
-    char const* const (&names)[N], bool const (&optional)[N], bool writable, char const* what)
+    char const* const (&names)[N], bool const (&optional)[N], bool writable, char const* what,
+    int32_t variadicMin = 0, int32_t variadicMax = 0)
 {
     require(pybind11::isinstance<pybind11::sequence>(objs) && !pybind11::isinstance<pybind11::str>(objs),
         op + ": " + what + " must be a list of arrays");
     auto const seq = pybind11::reinterpret_borrow<pybind11::sequence>(objs);
-    require(seq.size() <= N,
-        op + ": " + std::to_string(seq.size()) + " " + what + " given, the op has " + std::to_string(N));
-    std::vector<std::optional<DeviceArray>> arrays(N);
-    for (size_t i = 0; i < N; ++i)
+    bool const variadic = variadicMax > 0;
+    size_t const fixed = variadic ? N - 1 : N;
+    size_t const most = fixed + static_cast<size_t>(variadicMax);
+    require(seq.size() <= most,
+        op + ": " + std::to_string(seq.size()) + " " + what + " given, the op " + (variadic ? "takes at most " : "has ")
+            + std::to_string(most));
+    size_t const count = variadic ? std::max(seq.size(), fixed + static_cast<size_t>(variadicMin)) : N;
+    std::vector<std::optional<DeviceArray>> arrays(count);
+    for (size_t i = 0; i < count; ++i)
     {
+        bool const inVariadic = i >= fixed;
+        std::string const name
+            = inVariadic ? std::string(names[N - 1]) + "[" + std::to_string(i - fixed) + "]" : std::string(names[i]);
         bool const given = i < seq.size() && !seq[i].is_none();
-        require(given || optional[i], op + ": " + what + " '" + names[i] + "' is required");
+        require(given || (!inVariadic && optional[i]), op + ": " + what + " '" + name + "' is required");
         if (given)
         {
-            arrays[i] = toDeviceArray(seq[i], names[i], writable);
+            arrays[i] = toDeviceArray(seq[i], name.c_str(), writable);
         }
     }
     return arrays;
@@ -88,7 +100,8 @@ OpCall<typename Glue::Params> parseOpCall(char const* op, pybind11::handle input
 {
     OpCall<typename Glue::Params> call;
     call.op = op;
-    call.inputs = opArrays(call.op, inputs, Glue::kInputNames, Glue::kInputOptional, false, "inputs");
+    call.inputs = opArrays(
+        call.op, inputs, Glue::kInputNames, Glue::kInputOptional, false, "inputs", Glue::kVariadicMin, Glue::kVariadicMax);
     call.outputs = opArrays(call.op, outputs, Glue::kOutputNames, Glue::kOutputOptional, true, "outputs");
     call.params = paramsFromDict<typename Glue::Params>(attrs, op);
     std::string const problem = Glue::validate(call.params);

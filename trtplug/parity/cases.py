@@ -4,6 +4,9 @@ Shapes of the first input cover empty, one element, odd sizes, a typical transfo
 activation and a large tensor; inputs with a shape rule derive from it, the others share it.
 Values are drawn fresh from a seed that the runner records for reproduction.
 
+A variadic input (trtplug/variadic.py) gets each case once per count of PARITY_COUNTS, its
+extra tensors shaped like its first ("-3_inputs").
+
 Row-wise ops (outputs shaped like the first input, other inputs shaped like it or like its last
 dimension) get two more cases: "strided", where the prototypes see non-contiguous views, and,
 on request, "huge", past 2**31 elements, to catch 32-bit index overflow in CUDA code.
@@ -20,6 +23,7 @@ import numpy as np
 from trtplug.case_hints import ValueHint
 from trtplug.shape_rules import Shape, apply_rule
 from trtplug.spec import OpSpec, TensorSpec
+from trtplug.variadic import copy_name, expanded_inputs, parity_counts, variadic_input
 
 PRIMARY_SHAPES: dict[str, Shape] = {
     "empty": (0, 16),
@@ -48,11 +52,33 @@ class Case:
     check_rows: tuple[tuple[int, int], ...] = ()  # compare only these rows (huge case)
     period_rows: int = 0  # inputs repeat a random block of this many rows (huge case)
     values: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # inputs with fixed values (shape inputs)
+    variadic_count: int = 0  # tensors of the op's variadic input (shapes holds each by copy_name)
+
+
+def case_inputs(spec: OpSpec, case: Case) -> tuple[TensorSpec, ...]:
+    """The op's inputs as this case passes them: a variadic one once per tensor."""
+    return expanded_inputs(spec, case.variadic_count)
 
 
 def present(spec: OpSpec, case: Case) -> list[TensorSpec | None]:
     """The op's inputs in order, None where an optional input is absent in this case."""
-    return [t if t.name in case.shapes else None for t in spec.inputs]
+    return [t if t.name in case.shapes else None for t in case_inputs(spec, case)]
+
+
+def with_variadic_count(spec: OpSpec, case: Case, count: int) -> Case:
+    """`case` with `count` tensors of the op's variadic input, each shaped like its first."""
+    name = variadic_input(spec).name
+    copies = {copy_name(name, i): case.shapes[name] for i in range(1, count)}
+    return dataclasses.replace(
+        case, name=f"{case.name}-{count}_inputs", shapes={**case.shapes, **copies}, variadic_count=count
+    )
+
+
+def _over_variadic_counts(spec: OpSpec, cases: list[Case]) -> list[Case]:
+    """Each case once per parity count of the op's variadic input (unchanged without one)."""
+    if variadic_input(spec) is None:
+        return cases
+    return [with_variadic_count(spec, case, n) for case in cases for n in parity_counts(spec)]
 
 
 def default_attrs(spec: OpSpec) -> dict[str, Any]:
@@ -139,13 +165,16 @@ def default_cases(spec: OpSpec, huge: bool = False) -> list[Case]:
     """Every primary shape the first input's rank allows, with and without optional inputs, then
     the spec's own cases ([parity], trtplug/case_hints.py); for row-wise ops also a strided case
     and, when `huge`, the past-2**31-elements case."""
-    cases = _shape_cases(spec) + hinted_cases(spec)
+    cases = _over_variadic_counts(spec, _shape_cases(spec) + hinted_cases(spec))
     generic = spec.parity is None or spec.parity.default_shapes  # ops with own shapes know their forms
     if generic and is_row_wise(spec) and len(PRIMARY_SHAPES["odd"]) >= spec.inputs[0].min_rank:
-        cases.append(Case("strided", shapes_for(spec, PRIMARY_SHAPES["odd"], True), default_attrs(spec), True))
+        edges = [Case("strided", shapes_for(spec, PRIMARY_SHAPES["odd"], True), default_attrs(spec), True)]
         if huge:
             shapes = shapes_for(spec, HUGE_SHAPE, True)
-            cases.append(Case("huge", shapes, default_attrs(spec), False, HUGE_CHECK_ROWS, HUGE_PERIOD_ROWS))
+            edges.append(Case("huge", shapes, default_attrs(spec), False, HUGE_CHECK_ROWS, HUGE_PERIOD_ROWS))
+        # Memory-bound edge cases: the fewest tensors of a variadic input are enough.
+        fewest = parity_counts(spec)[:1] if variadic_input(spec) is not None else ()
+        cases += [with_variadic_count(spec, c, n) for c in edges for n in fewest] or edges
     return cases
 
 
@@ -180,7 +209,7 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
         from trtplug.parity.generators import GENERATORS
 
         inputs = GENERATORS[spec.parity.generator](case.shapes, case.attrs, rng)
-    for tensor in spec.inputs:
+    for tensor in case_inputs(spec, case):
         if tensor.name not in case.shapes or tensor.name in inputs:
             continue
         shape = case.shapes[tensor.name]

@@ -21,6 +21,7 @@ from trtplug.attr_rules import spec_value_problems
 from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case, default_attrs
 from trtplug.spec import OpSpec
+from trtplug.variadic import MAX_VARIADIC_INPUTS, count_in, expanded_inputs, variadic_input
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,7 +70,8 @@ def _make_case(spec: OpSpec, name: str, node: Any, opset: int, ins: list, outs: 
 
     inputs: dict[str, np.ndarray] = {}
     values = iter(ins)  # the data set holds the named inputs only: an absent one ("") takes none
-    for tensor, onnx_name in zip(spec.inputs, node.input, strict=False):
+    count = count_in(spec, len(node.input))
+    for tensor, onnx_name in zip(expanded_inputs(spec, count), node.input, strict=False):
         if onnx_name:
             inputs[tensor.name] = np.asarray(next(values))
     attrs = default_attrs(spec)
@@ -79,7 +81,7 @@ def _make_case(spec: OpSpec, name: str, node: Any, opset: int, ins: list, outs: 
     for attribute in node.attribute:
         value = helper.get_attribute_value(attribute)
         attrs[attribute.name] = value.decode() if isinstance(value, bytes) else value
-    case = Case(name, {k: tuple(v.shape) for k, v in inputs.items()}, attrs)
+    case = Case(name, {k: tuple(v.shape) for k, v in inputs.items()}, attrs, variadic_count=count)
     first = inputs.get(spec.inputs[0].name)
     dtype = str(first.dtype) if first is not None else "none"
     skip = _unsupported(spec, node, opset, inputs, attrs)
@@ -90,7 +92,12 @@ def _unsupported(spec: OpSpec, node: Any, opset: int, inputs: dict[str, np.ndarr
     """Why `spec` cannot run this case, or None."""
     if not any(r.covers("", node.op_type, opset) for r in spec.replaces):
         return f"opset {opset} of {node.op_type} is not covered by {spec.plugin.name}"
-    if len(node.input) > len(spec.inputs):
+    count, variadic = count_in(spec, len(node.input)), variadic_input(spec)
+    if variadic is not None and not variadic.min_count <= count <= MAX_VARIADIC_INPUTS:
+        most = MAX_VARIADIC_INPUTS
+        return f"{count} tensors for variadic input {variadic.name!r}; the spec takes {variadic.min_count}..{most}"
+    tensors = expanded_inputs(spec, count)
+    if len(node.input) > len(tensors):
         return f"{len(node.input)} inputs, the spec has {len(spec.inputs)}"
     used = len([o for o in node.output if o])
     if spec.derived_attribute("output_count") is not None and "" in node.output[:used]:
@@ -108,11 +115,11 @@ def _unsupported(spec: OpSpec, node: Any, opset: int, inputs: dict[str, np.ndarr
     broken = spec_value_problems(spec, {k: v for k, v in attrs.items() if k in known})
     if broken:
         return f"{broken[0]} ({spec.plugin.name} leaves such nodes alone)"
-    for tensor in spec.inputs:
+    for tensor in tensors:
         if tensor.name in inputs and str(inputs[tensor.name].dtype) not in spec.dtypes_of(tensor):
             dtype = inputs[tensor.name].dtype
             return f"input {tensor.name!r} is {dtype}; {spec.plugin.name} supports {', '.join(spec.dtypes_of(tensor))}"
-    missing = [t.name for t in spec.inputs if not t.optional and t.name not in inputs]
+    missing = [t.name for t in tensors if not t.optional and t.name not in inputs]
     if missing:
         return f"required input {missing[0]!r} absent"
     return None

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from trtplug.parity.cases import Case
+from trtplug.parity.cases import Case, case_inputs
 from trtplug.project_modules import import_builtin, load_project_module
 from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, numpy_dtype, to_bfloat16, to_device, to_host, upcast
 from trtplug.registry import builtin_plugins_dir
@@ -141,7 +141,8 @@ class Impl:
         xp = self.xp()
         upcast_bf16 = dtype == BFLOAT16 and self.computes_in_float32
         case = folded_case(spec, case, inputs)
-        ins = [self.device_input(xp, inputs[t.name]) if t.name in case.shapes else None for t in spec.plugin_inputs]
+        plugin_inputs = [t for t in case_inputs(spec, case) if t.fold_into is None]
+        ins = [self.device_input(xp, inputs[t.name]) if t.name in case.shapes else None for t in plugin_inputs]
         while ins and ins[-1] is None:
             ins.pop()
         specs = output_specs(spec, case, dtype, known_shapes)

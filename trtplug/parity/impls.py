@@ -24,6 +24,7 @@ from trtplug.parity.protoplugin_impl import ProtoPluginImpl
 from trtplug.parity.tensorrt_impl import TensorRTImpl, TensorRTProtoImpl
 from trtplug.protolib.dtypes import storage
 from trtplug.spec import OpSpec
+from trtplug.variadic import plugin_tensors
 
 __all__ = ["IMPLS", "Impl", "output_specs", "poisoned", "pyplugin_module"]
 
@@ -94,7 +95,7 @@ class PluginImpl(Impl):
         runtime = built.round_trip()  # what TensorRT runs after deserializing an engine
         # Shape inputs reach a plugin as values at shape time only (addPluginV3's shapeInputs), never in
         # enqueue; a spec data_copy input comes again as a device tensor after the others, as the rewrite passes it.
-        tensors = list(zip(spec.plugin_inputs, fill_absent(self.xp(), spec, ins), strict=False))
+        tensors = list(zip(plugin_tensors(spec, len(ins)), fill_absent(self.xp(), spec, ins), strict=False))
         regular = [i for t, i in tensors if not t.shape_input] + [i for t, i in tensors if t.data_copy]
         stream = self.xp().cuda.get_current_stream()
         shape_values = [[int(v) for v in self.xp().asnumpy(i).ravel()] for t, i in tensors if t.shape_input] or None
@@ -126,10 +127,11 @@ def fill_absent(xp: ModuleType, spec: OpSpec, ins: list[Any]) -> list[Any]:
     """Plugin inputs: an absent optional input before a present one becomes an empty tensor of its
     type (the plugin's "absent" convention, and the rewrite's stand-in; trailing absent ones are
     already left out)."""
-    dtypes = {t.type: str(i.dtype) for t, i in zip(spec.plugin_inputs, ins, strict=False) if i is not None}
+    tensors = plugin_tensors(spec, len(ins))
+    dtypes = {t.type: str(i.dtype) for t, i in zip(tensors, ins, strict=False) if i is not None}
     return [
         i if i is not None else poisoned(xp, (0,), dtypes.get(t.type, spec.dtypes_of(t)[0]))
-        for t, i in zip(spec.plugin_inputs, ins, strict=False)
+        for t, i in zip(tensors, ins, strict=False)
     ]
 
 

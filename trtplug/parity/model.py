@@ -27,6 +27,7 @@ from trtplug.parity.model_run import StretchError, plugins_in_subgraphs, run_in_
 from trtplug.registry import Registry
 from trtplug.shape_rules import apply_rule, is_value_dependent
 from trtplug.spec import OpSpec, Tolerance
+from trtplug.variadic import plugin_tensors
 
 FALLBACK_TOLERANCE = Tolerance(1e-5, 1e-5)
 
@@ -50,8 +51,9 @@ class ModelParity:
 def run_plugin(spec: OpSpec, impl: Impl, inputs: list[np.ndarray], attrs: dict[str, Any], count: int) -> tuple:
     """One plugin node through `impl`: outputs shaped by the spec's rules, poisoned first."""
     # An optional input with no elements is absent (the rewrite's stand-in before a present input).
-    given = [None if t.optional and x.size == 0 else x for t, x in zip(spec.plugin_inputs, inputs, strict=False)]
-    present = [(t, x) for t, x in zip(spec.plugin_inputs, given, strict=False) if x is not None]
+    tensors = plugin_tensors(spec, len(inputs))
+    given = [None if t.optional and x.size == 0 else x for t, x in zip(tensors, inputs, strict=False)]
+    present = [(t, x) for t, x in zip(tensors, given, strict=False) if x is not None]
     shapes = {t.name: tuple(x.shape) for t, x in present}
     dtypes = {t.type: str(x.dtype) for t, x in present}
     xp = impl.xp()

@@ -19,7 +19,7 @@ from onnx import helper
 
 from trtplug.errors import TrtplugError
 from trtplug.onnx_common import is_standard_domain
-from trtplug.parity.cases import Case
+from trtplug.parity.cases import Case, case_inputs
 from trtplug.protolib.dtypes import BF16
 from trtplug.spec import OpSpec
 
@@ -30,7 +30,7 @@ _STANDARD_OPSET = 21
 def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> onnx.ModelProto:
     """A model holding one node of the ONNX op `spec` replaces, with this case's inputs."""
     replaced = spec.replaces[0]
-    names = [t.name if t.name in inputs else "" for t in spec.inputs]
+    names = [t.name if t.name in inputs else "" for t in case_inputs(spec, case)]
     while names and names[-1] == "":
         names.pop()  # trailing absent optional inputs are simply left out
     absent = {a.name for a in spec.onnx_attributes if a.default_means_absent and case.attrs.get(a.name) == a.default}

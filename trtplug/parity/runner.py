@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from trtplug.errors import NOT_IMPLEMENTED_YET
-from trtplug.parity.cases import Case, default_cases, make_inputs, take_rows
+from trtplug.parity.cases import Case, case_inputs, default_cases, make_inputs, take_rows
 from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.conformance import conformance_cases
 from trtplug.parity.impl_base import pyplugin_module
@@ -68,7 +68,7 @@ def _prepare_uncached(
     # Inputs whose type allows the run's dtype take it (integer ops too); fixed-type ones keep theirs,
     # and so do integer values of an input that also takes floats (MatMulNBits' packed zero points).
     floating_run = dtype.startswith(("float", "bfloat"))
-    run_typed = {t.name for t in spec.inputs if dtype in spec.dtypes_of(t)}
+    run_typed = {t.name for t in case_inputs(spec, case) if dtype in spec.dtypes_of(t)}
     rounded = numpy_dtype(dtype)  # bf16: ml_dtypes.bfloat16, rounded to nearest even
     inputs = {
         k: v.astype(rounded) if k in run_typed and not (floating_run and v.dtype.kind in "iu") else v

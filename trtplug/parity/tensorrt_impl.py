@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from trtplug import native
-from trtplug.parity.cases import Case
+from trtplug.parity.cases import Case, case_inputs
 from trtplug.parity.impl_base import Impl
 from trtplug.parity.reference import one_node_model
 from trtplug.protolib.dtypes import storage, to_host
@@ -97,7 +97,8 @@ class TensorRTImpl(Impl):
     def run_case(self, spec: OpSpec, case: Case, ins: list[Any], outs: list[Any]) -> None:
         trt, _ = self.tensorrt()
         xp = self.xp()
-        given = {t.name: a for t, a in zip(spec.inputs, ins, strict=False) if a is not None}
+        plugin_inputs = [t for t in case_inputs(spec, case) if t.fold_into is None]  # as impl_base passes `ins`
+        given = {t.name: a for t, a in zip(plugin_inputs, ins, strict=False) if a is not None}
         hosted = {k: to_host(xp, v) for k, v in given.items()}
         model, input_names = plugin_model(spec, case, hosted, self.prototype)
         context = _build_engine(trt, model).create_execution_context()

@@ -18,6 +18,8 @@ NAMESPACE = "trtplug_proto"
 def unsupported_reason(spec: OpSpec) -> str | None:
     """Why `spec`'s prototype cannot run as a TensorRT plugin yet (None when it can). Folded
     inputs arrive as fields, shape inputs in get_output_shapes, data copies as regular inputs."""
+    if spec.inputs and spec.inputs[-1].variadic:  # the logic maps tensor positions to the spec's fixed inputs
+        return "it takes a variadic input"
     return shapes.value_dependent_reason(spec)
 
 

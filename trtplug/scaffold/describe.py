@@ -41,6 +41,8 @@ class TensorDesc:
     optional: bool = False
     shape_input: bool = False  # the plugin reads its values as a shape tensor (TopK's K)
     data_dependent: bool = False  # an output whose extent depends on input values (NonZero's)
+    variadic: bool = False  # the last input, taking min_count or more tensors (Concat's inputs)
+    min_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,8 @@ def from_flags(
 def from_file(path: Path) -> OpDescription:
     """A TOML op description: domain, op_type, since_version (default 1), summary, and the spec's
     [type_constraints], [[inputs]] / [[outputs]] (name, type, optional; inputs also shape_input,
-    outputs data_dependent) and [[attributes]] (name, type, default or required, choices) tables."""
+    variadic and min_count, outputs data_dependent) and [[attributes]] (name, type, default or
+    required, choices) tables."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -216,8 +219,8 @@ def from_file(path: Path) -> OpDescription:
 
 
 def _file_tensor(table: dict[str, Any]) -> TensorDesc:
-    flags = (bool(table.get(k)) for k in ("optional", "shape_input", "data_dependent"))
-    return TensorDesc(table["name"], table.get("type", "T"), *flags)
+    flags = (bool(table.get(k)) for k in ("optional", "shape_input", "data_dependent", "variadic"))
+    return TensorDesc(table["name"], table.get("type", "T"), *flags, min_count=int(table.get("min_count", 1)))
 
 
 def _file_attr(table: dict[str, Any]) -> AttrDesc:
@@ -238,4 +241,7 @@ def _checked(desc: OpDescription, where: str) -> OpDescription:
             raise TrtplugError(f"{where}: type {name}: unknown dtype {', '.join(unknown)} (known: {', '.join(DTYPES)})")
     if desc.outputs[0].optional or desc.inputs[0].optional:
         raise TrtplugError(f"{where}: the first input and the first output cannot be optional")
+    variadic = [t.name for t in (*desc.inputs[:-1], *desc.outputs) if t.variadic]
+    if variadic:
+        raise TrtplugError(f"{where}: {variadic[0]!r}: only the last input can be variadic")
     return desc

@@ -67,10 +67,12 @@ def _tensor(qualified: str, what: str, param: Any, constraints: dict[str, tuple[
     import onnx.defs
 
     option = param.option
-    if option == onnx.defs.OpSchema.FormalParameterOption.Variadic:
+    variadic = option == onnx.defs.OpSchema.FormalParameterOption.Variadic
+    if variadic and (what == "output" or not param.is_homogeneous):
+        kind = "output" if what == "output" else "input of mixed types"
         raise TrtplugError(
-            f"{qualified}: variadic {what} {param.name!r} is not supported by the spec format yet; "
-            "describe the op with a fixed number of inputs (--input, --spec-file)"
+            f"{qualified}: variadic {kind} {param.name!r} is not supported by the spec format yet; "
+            "describe the op with a fixed number of tensors (--input, --output, --spec-file)"
         )
     kind = param.type_str
     dtypes = constraints.get(kind, (ONNX_DTYPES.get(kind),))
@@ -80,7 +82,7 @@ def _tensor(qualified: str, what: str, param: Any, constraints: dict[str, tuple[
         kind = ONNX_DTYPES[kind]
     optional = option == onnx.defs.OpSchema.FormalParameterOption.Optional
     shape_like = what == "input" and param.name in _SHAPE_INPUTS and all(d in ("int32", "int64") for d in dtypes)
-    return TensorDesc(param.name, kind, optional, shape_like)
+    return TensorDesc(param.name, kind, optional, shape_like, variadic=variadic, min_count=max(param.min_arity, 1))
 
 
 def _attribute(schema: Any, attr: Any) -> AttrDesc:

@@ -58,7 +58,7 @@ def op_files(key: str) -> list[OpFile]:
 
 
 def op_context(desc: OpDescription, names: OpNames) -> dict[str, Any]:
-    body = elementwise_body(desc)
+    body = None if desc.inputs[-1].variadic else elementwise_body(desc)
     rules = output_rules(desc, body)
     inputs = [_tensor(desc, t, i, "input") for i, t in enumerate(desc.inputs)]
     outputs = [_tensor(desc, t, i, "output") for i, t in enumerate(desc.outputs)]
@@ -91,6 +91,7 @@ def op_context(desc: OpDescription, names: OpNames) -> dict[str, Any]:
         "tolerances": {d: TOLERANCES[d] for d in dtypes if d in TOLERANCES},
         "reference": _reference_kind(desc),
         "uses_shapes": body is None or body.arity == 2,
+        "variadic": inputs[-1] if desc.inputs[-1].variadic else None,
     }
     add_signatures(ctx)
     return ctx
@@ -150,6 +151,8 @@ def _tensor(desc: OpDescription, t: TensorDesc, index: int, role: str) -> dict[s
         "trt_types": [TRT_TYPES[d] for d in desc.dtypes_of(t)],
         "anchor": anchor,
         "anchor_position": None if anchor is None else positions[anchor],
+        "variadic": role == "input" and t.variadic,
+        "min_count": t.min_count,
     }
 
 

@@ -16,6 +16,11 @@ _PROBE_SHAPE = (3, 5, 17)
 
 def output_rules(desc: OpDescription, body: Elementwise | None) -> list[tuple[str, bool]]:
     first = desc.inputs[0].name
+    if desc.inputs[-1].variadic:  # the shape follows every tensor (Concat's axis sum, Sum's broadcast)
+        return [
+            (f"{VALUE_DEPENDENT}:{first}", False) if o.data_dependent else (f"same_as:{first}", False)
+            for o in desc.outputs
+        ]
     if body is not None:
         if body.arity == 2 and body.broadcast == "multidirectional":
             return [(f"broadcast:{first},{desc.inputs[1].name}", True)]

@@ -30,7 +30,7 @@ def add_signatures(ctx: dict[str, Any]) -> None:
         ctx["launcher_params"] = ["DType dtype", *params, f"void const* {ins[0]['cpp']}", f"void* {outs[0]['cpp']}"]
         ctx["launcher_params"] += ["int64_t n", "cudaStream_t stream"]
     else:
-        tensors = [f"void const* {t['cpp']}, TensorShape const& {t['cpp']}Dims" for t in ins]
+        tensors = [_launcher_input(t) for t in ins]
         tensors += [f"void* {t['cpp']}, TensorShape const& {t['cpp']}Dims" for t in outs]
         ctx["launcher_params"] = ["DType dtype", *params, *_split(tensors), "cudaStream_t stream"]
     ctx["kernel"] = f"{names.camel[:1].lower()}{names.camel[1:]}Kernel"
@@ -42,6 +42,13 @@ def add_signatures(ctx: dict[str, Any]) -> None:
         t["binding_check"], t["binding_message"] = _binding_dtype_check(t, ins)
     for t in outs:
         t["binding_shape_check"] = _binding_shape_check(t, ins) if t["rule_known"] else ""
+
+
+def _launcher_input(t: dict[str, Any]) -> str:
+    """A launcher's parameters for input t: a variadic one passes pointer and shape arrays."""
+    if t["variadic"]:
+        return f"void const* const* {t['cpp']}, TensorShape const* {t['cpp']}Dims, int32_t {t['cpp']}Count"
+    return f"void const* {t['cpp']}, TensorShape const& {t['cpp']}Dims"
 
 
 def _split(pairs: list[str]) -> list[str]:
@@ -60,6 +67,9 @@ def _binding_launch_args(kind: str, ins: list, outs: list, p_arg: list[str]) -> 
         return [f"{first}.dtype", *p_arg, const_ptr[0], ptr[0], f"{first}.size", "call.stream"]
     args = [f"{first}.dtype", *p_arg]
     for t, pointer in zip((*ins, *outs), (*const_ptr, *ptr), strict=True):
+        if t.get("variadic"):  # the binding template gathers its arrays into these vectors
+            args += [f"{t['cpp']}Ptrs.data()", f"{t['cpp']}Dims.data()", f"static_cast<int32_t>({t['cpp']}Ptrs.size())"]
+            continue
         args += [pointer, f'shapeOf({_array(t)}, "{t["name"]}")']
     return [*args, "call.stream"]
 
@@ -73,6 +83,8 @@ def _plugin_launch_args(kind: str, ins: list, outs: list, p_arg: list[str]) -> l
         i = t["position"]
         if t["shape_input"]:  # its values reach outputShapes only
             args += ["nullptr", "TensorShape{}"]
+        elif t["variadic"]:  # every plugin input from its position on (execute gathers the shapes)
+            args += [f"inputs + {i}", f"{t['cpp']}Dims.data()", f"static_cast<int32_t>({t['cpp']}Dims.size())"]
         elif t["optional"]:
             args += [
                 f"in.size() > {i} ? inputs[{i}] : nullptr",
