@@ -18,6 +18,7 @@ import pytest
 from onnx import helper
 
 from tests.rewrite_models import const, io, model
+from tests.rtx_child import RTX_PREAMBLE
 from trtplug import protoplugin
 from trtplug.cli import main
 from trtplug.errors import TrtplugError
@@ -173,25 +174,17 @@ def test_rewrite_binds_plugin_nodes_to_the_prototypes(tmp_path: Path, capsys) ->
     assert "numpy: pass" in capsys.readouterr().out
 
 
-PARSE = """
-import sys
-import tensorrt_rtx as trt
+PARSE = (
+    RTX_PREAMBLE
+    + """
 from trtplug import protoplugin
-
-class Log(trt.ILogger):
-    def __init__(self):
-        trt.ILogger.__init__(self)
-
-    def log(self, severity, msg):
-        print(f"[{severity}] {msg}", flush=True)
-
-logger = Log()
 builder = trt.Builder(logger)
 print(protoplugin.register(trt, keys=["fast_gelu"]), flush=True)
 network = builder.create_network(0)
 parser = trt.OnnxParser(network, logger)
 print("parsed:", parser.parse_from_file(sys.argv[1]), flush=True)
 """
+)
 
 
 def test_tensorrt_rtx_parser_creates_the_prototype_plugin(tmp_path: Path, capsys) -> None:

@@ -16,6 +16,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from tests.rewrite_models import const, io, model
+from tests.rtx_child import RTX_PREAMBLE
 from trtplug.cli import main
 from trtplug.protoplugin import NAMESPACE
 
@@ -85,23 +86,15 @@ MODELS = {  # op key -> (plugin name, model)
     ),
 }
 
-PARSE = """
-import sys
-import tensorrt_rtx as trt
+PARSE = (
+    RTX_PREAMBLE
+    + """
 from trtplug import protoplugin
-
-class Log(trt.ILogger):
-    def __init__(self):
-        trt.ILogger.__init__(self)
-
-    def log(self, severity, msg):
-        print(f"[{severity}] {msg}", flush=True)
-
-logger = Log()
 print(protoplugin.register(trt, keys=[sys.argv[2]]), flush=True)
 network = trt.Builder(logger).create_network(0)
 print("parsed:", trt.OnnxParser(network, logger).parse_from_file(sys.argv[1]), flush=True)
 """
+)
 
 
 @pytest.mark.parametrize("key", sorted(MODELS))

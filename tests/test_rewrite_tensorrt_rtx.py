@@ -21,23 +21,15 @@ from onnx import helper
 
 from tests.conftest import require_built
 from tests.rewrite_models import const, io, linear_tanh_gelu_model, model
+from tests.rtx_child import RTX_PREAMBLE
 from trtplug import native
 from trtplug.cli import main
 
 pytestmark = pytest.mark.pluginlib
 
-PARSE = """
-import sys
-import tensorrt_rtx as trt
-
-class Log(trt.ILogger):
-    def __init__(self):
-        trt.ILogger.__init__(self)
-
-    def log(self, severity, msg):
-        print(f"[{severity}] {msg}", flush=True)
-
-logger = Log()
+PARSE = (
+    RTX_PREAMBLE
+    + """
 builder = trt.Builder(logger)
 registry = builder.get_plugin_registry()
 assert registry.load_library(sys.argv[1]) is not None, "load_library failed"
@@ -50,6 +42,7 @@ print("parsed:", ok, flush=True)
 for i in range(parser.num_errors):
     print("parser error:", parser.get_error(i), flush=True)
 """
+)
 
 
 def rtx_python() -> str | None:
