@@ -127,7 +127,7 @@ def run_reference(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> li
     raise TrtplugError(f"{spec.path}: reference kind {spec.reference!r} has no runner yet")
 
 
-def _onnxruntime_version() -> tuple[int, ...]:
+def onnxruntime_version() -> tuple[int, ...]:
     import onnxruntime as ort
 
     return tuple(int(p) for p in ort.__version__.split("+")[0].split(".")[:2] if p.isdigit())
@@ -141,7 +141,7 @@ def _around_onnxruntime_crashes(spec: OpSpec, feeds: dict[str, np.ndarray]) -> d
     """
     replaced = spec.replaces[0]
     bert = replaced.domain == "com.microsoft" and replaced.op_type == "Attention"
-    if bert and "bias" not in feeds and "weights" in feeds and _onnxruntime_version() < (1, 32):
+    if bert and "bias" not in feeds and "weights" in feeds and onnxruntime_version() < (1, 32):
         weights = feeds["weights"]
         return {**feeds, "bias": np.zeros(weights.shape[-1:], weights.dtype)}
     return feeds
