@@ -210,7 +210,11 @@ def test_flash_prefill_tile_edges(cp, ext, seed, dtype, seq, past, head, window)
         k: (to_bfloat16(v) if bf16 else v.astype(dtype)) if v.dtype == np.float32 else v for k, v in feeds.items()
     }
     as32 = {k: v.astype(np.float32) if v.dtype.itemsize == 2 else v for k, v in rounded.items()}
-    ins = [None if n not in rounded else rounded[n] if bf16 else cp.asarray(rounded[n]) for n in proto.INPUTS]
+    # bf16 arrays travel from the host (the binding copies them); everything else is a device array
+    ins = [
+        None if n not in rounded else rounded[n] if bf16 and rounded[n].dtype.itemsize == 2 else cp.asarray(rounded[n])
+        for n in proto.INPUTS
+    ]
     while ins[-1] is None:
         ins.pop()
     outs = [
