@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from trtplug import native
+from trtplug.bench.timing import kernel_times_us
 
 BATCH, HEADS, HEAD = 4, 32, 128
 
@@ -133,6 +134,8 @@ def decode(ext, dtype, past: int, copy: float, reps: int) -> None:
         f"attention ~{kernel_ms:.3f} ms {gbs:.0f} GB/s = {gbs / copy:.2f} of copy | "
         f"torch[{backend}] {torch_ms:.3f} ms {kv_bytes / torch_ms / 1e6:.0f} GB/s"
     )
+    kernels = kernel_times_us(torch, lambda _: run(), 1, reps)  # the profiler's split of the op's device time
+    print("    kernels: " + ", ".join(f"{name[:48]} {us:.1f} us" for name, us in kernels.items()))
 
 
 def main() -> None:

@@ -10,73 +10,6 @@ namespace trtplug
 namespace
 {
 
-//! Bilinear sample of one channel plane at (py, px); neighbours outside the image read 0.
-template <class T>
-__device__ float sampleBilinear(T const* plane, int64_t height, int64_t width, float py, float px)
-{
-    if (!(py > -1.0F && px > -1.0F && py < static_cast<float>(height) && px < static_cast<float>(width)))
-    {
-        return 0.0F;
-    }
-    float const y0f = floorf(py);
-    float const x0f = floorf(px);
-    auto const y0 = static_cast<int64_t>(y0f);
-    auto const x0 = static_cast<int64_t>(x0f);
-    float const ly = py - y0f;
-    float const lx = px - x0f;
-    float total = 0.0F;
-    for (int dy = 0; dy < 2; ++dy)
-    {
-        for (int dx = 0; dx < 2; ++dx)
-        {
-            int64_t const yy = y0 + dy;
-            int64_t const xx = x0 + dx;
-            if (yy >= 0 && yy < height && xx >= 0 && xx < width)
-            {
-                float const weight = (dy ? ly : 1.0F - ly) * (dx ? lx : 1.0F - lx);
-                total += weight * toFloat(plane[yy * width + xx]);
-            }
-        }
-    }
-    return total;
-}
-
-//! One image's columns, per conv group g: cols[g][p][c * K + k] (row-major [P, Cg * K]), so the
-//! GEMM is Y_g[OCg, P] = W_g[OCg, Cg * K] @ cols_g^T. Thread index: k fastest, then c, then p, so
-//! neighbouring threads write neighbouring column elements.
-template <class T>
-__global__ void deformIm2col(DeformConvGeometry g, T const* x, T const* offset, T const* mask, T* cols)
-{
-    int64_t const points = g.kernelH * g.kernelW;
-    int64_t const pixels = g.outH * g.outW;
-    int64_t const perGroup = g.channels / g.attrs.group;
-    int64_t const perOffsetGroup = g.channels / g.attrs.offsetGroup;
-    int64_t const total = pixels * g.channels * points;
-    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x)
-    {
-        int64_t const k = i % points;
-        int64_t const c = (i / points) % g.channels;
-        int64_t const p = i / (points * g.channels);
-        int64_t const og = c / perOffsetGroup;
-        int64_t const oy = p / g.outW;
-        int64_t const ox = p % g.outW;
-        int64_t const ki = k / g.kernelW;
-        int64_t const kj = k % g.kernelW;
-        T const* pair = offset + (og * 2 * points + 2 * k) * pixels + p;
-        float const py = static_cast<float>(oy * g.attrs.strides[0] - g.attrs.pads[0] + ki * g.attrs.dilations[0])
-            + toFloat(pair[0]);
-        float const px = static_cast<float>(ox * g.attrs.strides[1] - g.attrs.pads[1] + kj * g.attrs.dilations[1])
-            + toFloat(pair[pixels]);
-        float value = sampleBilinear(x + c * g.height * g.width, g.height, g.width, py, px);
-        if (mask != nullptr)
-        {
-            value *= toFloat(mask[(og * points + k) * pixels + p]);
-        }
-        int64_t const group = c / perGroup;
-        cols[(group * pixels + p) * perGroup * points + (c % perGroup) * points + k] = fromFloat<T>(value);
-    }
-}
-
 //! y[n, oc, p] = (bias ? bias[oc] : 0) + (overwrite ? 0 : y[n, oc, p]).
 template <class T>
 __global__ void addBias(int64_t total, int64_t pixels, int64_t outChannels, T const* bias, bool overwrite, T* y)
@@ -94,9 +27,9 @@ __global__ void addBias(int64_t total, int64_t pixels, int64_t outChannels, T co
 //! threads per image (1.2M for the benchmark's 64 channels at 128x128: several waves on 132 SMs).
 constexpr int64_t kChannelsPerThread = 8;
 
-//! The four bilinear corners of one sample point in a channel plane, top-left first as
-//! sampleBilinear adds them: corner (dy, dx) is element topLeft + dy * width + dx. A corner outside
-//! the image is never read (sampleBilinear skips it). One base, not four indices: fewer registers.
+//! The four bilinear corners of one sample point in a channel plane, top-left first: corner
+//! (dy, dx) is element topLeft + dy * width + dx. A corner outside the image is never read and adds
+//! nothing (ONNX DeformConv's zero padding). One base, not four indices: fewer registers.
 struct BilinearCorners
 {
     int64_t topLeft;
@@ -104,7 +37,7 @@ struct BilinearCorners
     bool inside[4];
 };
 
-//! sampleBilinear's corners and weights for (py, px), computed once for every channel they serve.
+//! The corners and weights for (py, px), computed once for every channel they serve.
 __device__ BilinearCorners bilinearCorners(int64_t height, int64_t width, float py, float px)
 {
     BilinearCorners s{};
@@ -132,7 +65,7 @@ __device__ BilinearCorners bilinearCorners(int64_t height, int64_t width, float 
     return s;
 }
 
-//! sampleBilinear's sum (same order, same skipped corners) over one channel plane.
+//! The bilinear sum over one channel plane, corners in order, those outside skipped.
 template <class T>
 __device__ float sampleCorners(T const* __restrict__ plane, int64_t width, BilinearCorners const& s)
 {
@@ -153,7 +86,7 @@ __device__ float sampleCorners(T const* __restrict__ plane, int64_t width, Bilin
 //! cols_g with no transpose. Thread index: pixel p fastest, then tap k, then a run of
 //! kChannelsPerThread channels of one offset group. Neighbouring threads take neighbouring pixels:
 //! their offset/mask reads and column stores are coalesced, and their corners lie in the same rows
-//! of x (the legacy layout put channels and taps across a warp: ~4x the sectors per gather).
+//! of x (the old [P, C * K] layout put channels and taps across a warp: ~4x the sectors per gather).
 //! Bounded to 48 registers (5 blocks per SM, no spills on sm_90): a gather-bound loop wants warps.
 template <class T>
 __global__ void __launch_bounds__(kBlockThreads, 5) deformIm2colPlanar(
@@ -181,7 +114,7 @@ __global__ void __launch_bounds__(kBlockThreads, 5) deformIm2colPlanar(
         float const px = static_cast<float>(ox * g.attrs.strides[1] - g.attrs.pads[1] + kj * g.attrs.dilations[1])
             + toFloat(pair[pixels]);
         BilinearCorners const corners = bilinearCorners(g.height, g.width, py, px);
-        // value * 1.0F is value exactly (NaN and Inf included): no mask is the legacy path's skipped multiply
+        // value * 1.0F is value exactly (NaN and Inf included): no mask multiplies by one
         float const scale = mask != nullptr ? toFloat(mask[(og * points + k) * pixels + p]) : 1.0F;
         int64_t const first = og * perOffsetGroup + run * kChannelsPerThread;
         int64_t const last = min(first + kChannelsPerThread, (og + 1) * perOffsetGroup);
@@ -191,13 +124,6 @@ __global__ void __launch_bounds__(kBlockThreads, 5) deformIm2colPlanar(
             cols[(c * points + k) * pixels + p] = fromFloat<T>(sampleCorners(x + c * plane, g.width, corners) * scale);
         }
     }
-}
-
-//! Which column layout runDeformConv uses. THE ONE SWITCH: return false to go back to the legacy
-//! [P, C * K] columns (deformIm2col + transposed GEMM), the path verified on the H200 before.
-bool planarColumnsApply(DeformConvGeometry const&)
-{
-    return true;
 }
 
 //! Per image: the [C * K, P] columns, then one GEMM per conv group straight into Y.
@@ -236,40 +162,6 @@ cudaError_t planarColumnsGemm(DeformConvGeometry const& g, DeformConvTensors con
     return cudaSuccess;
 }
 
-//! The legacy path, per image: [P, C * K] columns (deformIm2col), one transposed GEMM per group.
-template <class T>
-cudaError_t legacyColumnsGemm(DeformConvGeometry const& g, DeformConvTensors const& t, DType dtype, T* cols,
-    cudaStream_t stream)
-{
-    int64_t const points = g.kernelH * g.kernelW;
-    int64_t const pixels = g.outH * g.outW;
-    int64_t const outPerGroup = g.outChannels / g.attrs.group;
-    int64_t const inner = g.channels / g.attrs.group * points;
-    auto const* x = static_cast<T const*>(t.x);
-    auto const* offset = static_cast<T const*>(t.offset);
-    auto const* mask = static_cast<T const*>(t.mask);
-    auto const* w = static_cast<T const*>(t.w);
-    auto* y = static_cast<T*>(t.y);
-    for (int64_t n = 0; n < g.batch; ++n)
-    {
-        int64_t const work = pixels * g.channels * points;
-        deformIm2col<T><<<gridFor(work), kBlockThreads, 0, stream>>>(g, x + n * g.channels * g.height * g.width,
-            offset + n * 2 * g.attrs.offsetGroup * points * pixels,
-            mask != nullptr ? mask + n * g.attrs.offsetGroup * points * pixels : nullptr, cols);
-        cudaError_t err = cudaGetLastError();
-        for (int64_t group = 0; group < g.attrs.group && err == cudaSuccess; ++group)
-        {
-            err = gemmRowMajorBt(dtype, outPerGroup, pixels, inner, w + group * outPerGroup * inner,
-                cols + group * pixels * inner, y + (n * g.outChannels + group * outPerGroup) * pixels, stream);
-        }
-        if (err != cudaSuccess)
-        {
-            return err;
-        }
-    }
-    return cudaSuccess;
-}
-
 template <class T>
 cudaError_t runDeformConv(DeformConvGeometry const& g, DeformConvTensors const& t, T* cols, cudaStream_t stream)
 {
@@ -290,8 +182,7 @@ cudaError_t runDeformConv(DeformConvGeometry const& g, DeformConvTensors const& 
     DType const dtype = std::is_same<T, float>::value ? DType::kFLOAT32
         : std::is_same<T, __half>::value              ? DType::kFLOAT16
                                                       : DType::kBFLOAT16;
-    cudaError_t const err = planarColumnsApply(g) ? planarColumnsGemm(g, t, dtype, cols, stream)
-                                                  : legacyColumnsGemm(g, t, dtype, cols, stream);
+    cudaError_t const err = planarColumnsGemm(g, t, dtype, cols, stream);
     if (err != cudaSuccess || bias == nullptr)
     {
         return err;

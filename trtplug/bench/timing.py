@@ -1,5 +1,6 @@
 """CUDA-event timing: warm-up, then the median of many runs, inputs rotated across buffer sets
-so that consecutive runs never find their data in L2 (50 MB on an H100)."""
+so that consecutive runs never find their data in L2 (50 MB on an H100); and profiler (CUPTI)
+kernel times for calls shorter than the host work of calling them."""
 
 from __future__ import annotations
 
@@ -44,3 +45,32 @@ def copy_bandwidth_gbs(cp: ModuleType, nbytes: int = 1 << 30) -> float:
     dst = cp.empty_like(src[0])
     ms = time_ms(cp, lambda i: dst.__setitem__(Ellipsis, src[i]), 2, reps=20)
     return 2 * count * 4 / ms / 1e6
+
+
+def kernel_times_us(
+    torch: ModuleType, fn: Callable[[int], object], sets: int, reps: int = 20, warmup: int = 3
+) -> dict[str, float]:
+    """Mean device microseconds per call of fn(i), per kernel (or copy/memset) name, from CUPTI
+    through torch.profiler: what the GPU spent, without the host's per-call work. A launcher called
+    from Python spends 20-50 us of host time per call (argument parsing, array interfaces), longer
+    than a small kernel runs, so CUDA events around back-to-back calls then time the host."""
+    for i in range(warmup):
+        fn(i % sets)
+    torch.cuda.synchronize()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        for i in range(reps):
+            fn(i % sets)
+        torch.cuda.synchronize()
+    per_name: dict[str, float] = {}
+    for event in prof.events():
+        if event.device_type == torch.autograd.DeviceType.CUDA:  # GPU activity only, each once
+            per_name[event.name] = per_name.get(event.name, 0.0) + event.time_range.elapsed_us() / reps
+    return per_name
+
+
+def kernel_time_ms(torch: ModuleType, fn: Callable[[int], object], sets: int, reps: int = 20) -> float:
+    """Mean device milliseconds per call of fn(i): the sum of kernel_times_us."""
+    times = kernel_times_us(torch, fn, sets, reps)
+    if not times:
+        raise RuntimeError("the profiler saw no GPU activity: is CUPTI available to torch.profiler?")
+    return sum(times.values()) / 1e3
