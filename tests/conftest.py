@@ -8,6 +8,9 @@ import secrets
 import pytest
 
 SEED = int(os.environ.get("TRTPLUG_SEED", secrets.randbits(31)))
+# pytest-xdist's workers start after this module loads in the controller and inherit its
+# environment: one seed for the whole run, the one the header prints (each drew its own before).
+os.environ["TRTPLUG_SEED"] = str(SEED)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
