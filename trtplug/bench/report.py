@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from trtplug.bench.timing import timing_method
 from trtplug.fileio import atomic_write_bytes, atomic_write_text
 from trtplug.report import format_table
 
@@ -56,6 +57,7 @@ def environment(cp: ModuleType, torch: ModuleType | None, copy_gbs: float) -> di
         "commit": _git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "copy_gbs": round(copy_gbs, 1),
+        "timing": timing_method(torch),
     }
 
 
@@ -90,7 +92,7 @@ def markdown(env: dict[str, Any], timings: Sequence[Any]) -> str:
         "GB/s is the op's traffic floor per second (each input read once and each output written once,\n"
         "unless the op's prototype gives a lower floor in bench_bytes, e.g. gathers read few rows);\n"
         "%COPY is that rate over a device-to-device copy measured in the same run (a row above it is\n"
-        "flagged: its byte count is wrong); cuda and torch time 10 calls back to back (device time);\n"
+        "flagged: its byte count is wrong); the timing fact below says how a call was timed;\n"
         "X TORCH is torch's time over this implementation's (> 1: faster than torch).\n\n"
         f"{facts}\n\n```\n{table}\n```\n"
     )

@@ -74,3 +74,10 @@ def kernel_time_ms(torch: ModuleType, fn: Callable[[int], object], sets: int, re
     if not times:
         raise RuntimeError("the profiler saw no GPU activity: is CUPTI available to torch.profiler?")
     return sum(times.values()) / 1e3
+
+
+def timing_method(torch: ModuleType | None) -> str:
+    """How call_times measures: the report states it next to the numbers."""
+    if torch is not None:
+        return "device time per call: the kernels' durations (CUPTI, through torch.profiler)"
+    return "CUDA events around back-to-back calls (host work included where it exceeds the kernel's)"
