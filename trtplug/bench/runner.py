@@ -162,12 +162,16 @@ def call_times(cp: ModuleType, runners: dict, sets: int, torch: ModuleType | Non
     more than a 16 MB op runs on the H200, so events around back-to-back calls time the host, not
     what TensorRT's C++ enqueue would see. Without torch: events, BATCH launcher/torch calls back
     to back, the CuPy prototype one call at a time."""
+    return {name: _call_time(cp, name, run, sets, torch) for name, run in runners.items()}
+
+
+def _call_time(cp: ModuleType, name: str, run: Any, sets: int, torch: ModuleType | None) -> float:
     if torch is not None:
-        return {name: kernel_time_ms(torch, run, sets, reps=10) for name, run in runners.items()}
-    return {
-        name: time_ms(cp, run, sets, reps=30, batch=BATCH) if name != "cupy" else time_ms(cp, run, sets, reps=5)
-        for name, run in runners.items()
-    }
+        try:
+            return kernel_time_ms(torch, run, sets, reps=10)
+        except RuntimeError:  # the profiler saw no GPU activity (no CUPTI): time it by events
+            pass
+    return time_ms(cp, run, sets, reps=30, batch=BATCH) if name != "cupy" else time_ms(cp, run, sets, reps=5)
 
 
 def row_note(proto: ModuleType, impl: str, copy_fraction: float) -> str:
