@@ -16,6 +16,7 @@ fastest backend, measured in the same run.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 
 import torch
@@ -151,8 +152,11 @@ def main() -> None:
     print(f"{torch.cuda.get_device_name()}: device copy {copy:.0f} GB/s, {args.dtype}")
     for kv_heads in (8, 32):
         prefill(ext, dtype, kv_heads, args.reps)
-    for past in (8192, 16384, 32768):
-        decode(ext, dtype, past, copy, args.reps)
+    for kernel in ("key-parallel", "mma"):  # TRTPLUG_ATTENTION_DECODE picks the decode kernel per launch
+        os.environ["TRTPLUG_ATTENTION_DECODE"] = "mma" if kernel == "mma" else ""
+        print(f"decode kernel: {kernel}")
+        for past in (8192, 16384, 32768):
+            decode(ext, dtype, past, copy, args.reps)
 
 
 if __name__ == "__main__":

@@ -190,6 +190,30 @@ def test_decode_kernel_rows_heads_and_cache_lengths(cp, ext, seed, seq, heads, k
     check(run_cuda(cp, ext, feeds, shapes, attrs, dtype), expected(feeds, shapes, attrs), dtype)
 
 
+# The tensor-core decode (TRTPLUG_ATTENTION_DECODE=mma, attention_decode_mma.cuh): fp16, head
+# 64/128, 1..8 rows per KV head, padded to one 16-row tile; 16 keys per warp of each 64-key tile.
+DECODE_MMA_SHAPES = [
+    (1, 8, 8, 128, -1, 0.0),  # one row per KV head
+    (1, 32, 8, 128, -1, 0.0),  # GQA 4, the benchmark's
+    (1, 32, 4, 64, -1, 0.0),  # 8 rows
+    (2, 8, 2, 128, 700, 0.0),  # a 2-token chunk: rows at two positions, a window
+    (3, 4, 2, 64, -1, 30.0),  # 6 rows, softcap
+    (1, 4, 2, 128, 40, 0.0),  # a window shorter than a tile
+]
+
+
+@pytest.mark.parametrize(("seq", "heads", "kv", "head", "window", "softcap"), DECODE_MMA_SHAPES)
+@pytest.mark.parametrize("past", [0, 15, 63, 64, 65, 2999])
+def test_tensor_core_decode(cp, ext, seed, monkeypatch, seq, heads, kv, head, window, softcap, past):
+    """Caches from empty through one 64-key tile and its edges to a split across blocks (split
+    boundaries on 64-key tiles), ragged totals, against the float32 prototype."""
+    monkeypatch.setenv("TRTPLUG_ATTENTION_DECODE", "mma")  # read at each launch
+    rng = np.random.default_rng([seed, heads, head, past, 1])
+    feeds, shapes = gqa_inputs(rng, 3, seq, heads, kv, head, past, dtype="float16")
+    attrs = {**ATTRS, "num_heads": heads, "kv_num_heads": kv, "local_window_size": window, "softcap": softcap}
+    check(run_cuda(cp, ext, feeds, shapes, attrs, "float16"), expected(feeds, shapes, attrs), "float16")
+
+
 FLASH_EDGES = [(37, 0, 64, -1), (64, 0, 128, -1), (65, 130, 128, -1), (200, 0, 64, 50), (129, 1000, 128, 300)]
 
 

@@ -2,12 +2,15 @@
 // kernel (attention_kernels.cuh), plus the combine pass when the keys are split across blocks.
 #include "common/attention_core.h"
 #include "common/attention_decode.cuh"
+#include "common/attention_decode_mma.cuh"
 #include "common/attention_flash.cuh"
 #include "common/attention_kernels.cuh"
 #include "common/attention_mma.cuh"
 #include "common/dtype_dispatch.cuh"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <type_traits>
 
 namespace trtplug
@@ -97,9 +100,52 @@ void launchDecodeRows(AttentionProblem const& p, attention::Partials const& part
     }
 }
 
+bool flashApplies(AttentionProblem const& p) noexcept;
+bool hasMmaSync() noexcept;
+
+//! The tensor-core decode (attention_decode_mma.cuh) is chosen by TRTPLUG_ATTENTION_DECODE=mma
+//! until a GPU run has verified and measured it against the key-parallel kernel; then it becomes
+//! the default where it applies (16-bit types, head 64/128, no mask or bias tensor).
+bool decodeOnTensorCores() noexcept
+{
+    char const* choice = std::getenv("TRTPLUG_ATTENTION_DECODE");
+    return choice != nullptr && std::strcmp(choice, "mma") == 0;
+}
+
+//! Launches a kernel that takes more than 48 KB of dynamic shared memory (which needs the opt-in).
+template <typename... Params, typename... Args>
+cudaError_t launchLargeShared(void (*kernel)(Params...), dim3 grid, int threads, size_t shared, cudaStream_t stream,
+    Args const&... args) noexcept
+{
+    cudaError_t const err
+        = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared));
+    if (err != cudaSuccess)
+    {
+        return err;
+    }
+    kernel<<<grid, threads, shared, stream>>>(args...);
+    return cudaGetLastError();
+}
+
+template <typename T, int kD>
+void launchDecodeMma(AttentionProblem const& p, attention::Partials const& part, cudaStream_t stream) noexcept
+{
+    dim3 const grid(static_cast<unsigned>(part.splits), static_cast<unsigned>(p.kvHeads), static_cast<unsigned>(p.batch));
+    // an error stays the last error: launchTyped's cudaGetLastError() reports it
+    launchLargeShared(attention::attentionDecodeMmaKernel<T, kD>, grid, attention::kFlashThreads,
+        attention::decodeMmaSharedBytes<kD>(), stream, p, part);
+}
+
 template <typename T>
 void launchDecode(AttentionProblem const& p, attention::Partials const& part, cudaStream_t stream) noexcept
 {
+    if constexpr (!std::is_same<T, float>::value)
+    {
+        if (decodeOnTensorCores() && flashApplies(p) && hasMmaSync())
+        {
+            return p.headDim == 64 ? launchDecodeMma<T, 64>(p, part, stream) : launchDecodeMma<T, 128>(p, part, stream);
+        }
+    }
     int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
     if (rows == 1)
     {
@@ -157,6 +203,12 @@ bool mmaApplies(AttentionProblem const& p) noexcept
     {
         return false;
     }
+    return hasMmaSync();
+}
+
+//! mma.sync with bf16 and cp.async: sm_80 and later.
+bool hasMmaSync() noexcept
+{
     int device = 0;
     int major = 0;
     return cudaGetDevice(&device) == cudaSuccess
@@ -166,17 +218,10 @@ bool mmaApplies(AttentionProblem const& p) noexcept
 template <typename T>
 cudaError_t launchMma(AttentionProblem const& p, cudaStream_t stream) noexcept
 {
-    size_t const shared = attention::mmaSharedBytes(p.headDim);
-    cudaError_t const err = cudaFuncSetAttribute(
-        attention::attentionMmaKernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared));
-    if (err != cudaSuccess)
-    {
-        return err;
-    }
     dim3 const grid(static_cast<unsigned>((p.qLen + attention::kMmaRows - 1) / attention::kMmaRows),
         static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
-    attention::attentionMmaKernel<T><<<grid, attention::kMmaThreads, shared, stream>>>(p);
-    return cudaGetLastError();
+    return launchLargeShared(
+        attention::attentionMmaKernel<T>, grid, attention::kMmaThreads, attention::mmaSharedBytes(p.headDim), stream, p);
 }
 
 //! The register-resident prefill (attention_flash.cuh) applies to a problem the tensor-core path
@@ -195,17 +240,10 @@ bool flashApplies(AttentionProblem const& p) noexcept
 template <typename T, int kD>
 cudaError_t launchFlashDim(AttentionProblem const& p, cudaStream_t stream) noexcept
 {
-    constexpr size_t kShared = attention::flashSharedBytes<kD>();
-    cudaError_t const err = cudaFuncSetAttribute(
-        attention::attentionFlashKernel<T, kD>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kShared));
-    if (err != cudaSuccess)
-    {
-        return err;
-    }
     dim3 const grid(static_cast<unsigned>((p.qLen + attention::kFlashRows - 1) / attention::kFlashRows),
         static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
-    attention::attentionFlashKernel<T, kD><<<grid, attention::kFlashThreads, kShared, stream>>>(p);
-    return cudaGetLastError();
+    return launchLargeShared(attention::attentionFlashKernel<T, kD>, grid, attention::kFlashThreads,
+        attention::flashSharedBytes<kD>(), stream, p);
 }
 
 template <typename T>

@@ -114,6 +114,53 @@ __device__ __forceinline__ void foldKeys(float const (&s)[kUnroll][kRows], uint4
     }
 }
 
+//! The block's rows done: the kGroups partial softmax states of each row (max, sum and the
+//! accumulator columns, in shared memory) merged, then stored as the output row (one split) or as
+//! this split's partial, which attentionCombineKernel merges.
+template <typename T, int kGroups, int kRows, int kWidth>
+__device__ void storeMergedRows(AttentionProblem const& p, Partials const& part, int32_t b, int32_t kvHead,
+    int32_t split, int32_t rows, float const (&groupMax)[kGroups][kRows], float const (&groupSum)[kGroups][kRows],
+    float const (&groupAcc)[kGroups][kRows][kWidth])
+{
+    for (int idx = threadIdx.x; idx < rows * p.vHeadDim; idx += blockDim.x)
+    {
+        int const r = idx / p.vHeadDim;
+        int const d = idx - r * p.vHeadDim;
+        float top = -INFINITY;
+#pragma unroll
+        for (int g = 0; g < kGroups; ++g)
+        {
+            top = fmaxf(top, groupMax[g][r]);
+        }
+        float sum = 0.F;
+        float out = 0.F;
+#pragma unroll
+        for (int g = 0; g < kGroups; ++g)
+        {
+            float const w = groupMax[g][r] == -INFINITY ? 0.F : __expf(groupMax[g][r] - top);
+            sum += w * groupSum[g][r];
+            out += w * groupAcc[g][r][d];
+        }
+        RowPlace const place = decodeRow(p, b, kvHead, r);
+        if (part.splits == 1)
+        {
+            RowScale const rs = rowScale<T>(p, place.h, top, sum);
+            float const fill = p.zeroFullyMaskedRows ? 0.F : NAN;
+            T* row = static_cast<T*>(p.out.data) + b * p.out.batchStride + place.h * p.out.headStride
+                + static_cast<int64_t>(place.i) * p.out.seqStride;
+            row[d] = fromFloat<T>(rs.empty ? fill : out * rs.inv);
+            continue;
+        }
+        int64_t const slot = ((static_cast<int64_t>(b) * p.qHeads + place.h) * p.qLen + place.i) * part.splits + split;
+        if (d == 0)
+        {
+            part.stats[2 * slot] = top;
+            part.stats[2 * slot + 1] = sum;
+        }
+        part.acc[slot * p.vHeadDim + d] = out;
+    }
+}
+
 //! One block: every query row of (batch, kvHead) over one split of the keys. grid (splits,
 //! kvHeads, batch), kDecodeThreads threads in groups of kLanes (a power of two <= 32, at least
 //! the 16-byte slices of the longer head). Requires rows <= kRows, 16-byte-aligned K/V rows.
@@ -211,43 +258,7 @@ __global__ void __launch_bounds__(kDecodeThreads) attentionDecodeKernel(Attentio
         }
     }
     __syncthreads();
-    for (int idx = threadIdx.x; idx < rows * p.vHeadDim; idx += kDecodeThreads)
-    {
-        int const r = idx / p.vHeadDim;
-        int const d = idx - r * p.vHeadDim;
-        float top = -INFINITY;
-#pragma unroll
-        for (int g = 0; g < kGroups; ++g)
-        {
-            top = fmaxf(top, groupMax[g][r]);
-        }
-        float sum = 0.F;
-        float out = 0.F;
-#pragma unroll
-        for (int g = 0; g < kGroups; ++g)
-        {
-            float const w = groupMax[g][r] == -INFINITY ? 0.F : __expf(groupMax[g][r] - top);
-            sum += w * groupSum[g][r];
-            out += w * groupAcc[g][r][d];
-        }
-        RowPlace const place = decodeRow(p, b, kvHead, r);
-        if (part.splits == 1)
-        {
-            RowScale const rs = rowScale<T>(p, place.h, top, sum);
-            float const fill = p.zeroFullyMaskedRows ? 0.F : NAN;
-            T* row = static_cast<T*>(p.out.data) + b * p.out.batchStride + place.h * p.out.headStride
-                + static_cast<int64_t>(place.i) * p.out.seqStride;
-            row[d] = fromFloat<T>(rs.empty ? fill : out * rs.inv);
-            continue;
-        }
-        int64_t const slot = ((static_cast<int64_t>(b) * p.qHeads + place.h) * p.qLen + place.i) * part.splits + split;
-        if (d == 0)
-        {
-            part.stats[2 * slot] = top;
-            part.stats[2 * slot + 1] = sum;
-        }
-        part.acc[slot * p.vHeadDim + d] = out;
-    }
+    storeMergedRows<T>(p, part, b, kvHead, split, rows, groupMax, groupSum, groupAcc);
 }
 
 } // namespace attention

@@ -132,15 +132,16 @@ __device__ __forceinline__ bool flashMasked(AttentionProblem const& p, int32_t j
     return j >= valid || (p.causal && j > position) || (p.windowLeft >= 0 && j < position - p.windowLeft);
 }
 
-//! S (16 rows x 64 keys per warp, as 8 accumulators of 16x8) = scale * Q K^T, capped and masked;
-//! thread rows g and g + 8 of the warp's 16 sit at query positions pos[0], pos[1].
-template <typename T, int kD>
+//! S (16 rows x 8 kTiles keys per warp, as kTiles accumulators of 16x8; kTiles even) = scale *
+//! Q K^T, capped and masked; thread rows g and g + 8 of the warp's 16 sit at query positions
+//! pos[0], pos[1]. The prefill takes 64 keys a tile (kTiles 8), the decode 16 per warp.
+template <typename T, int kD, int kTiles = 8>
 __device__ __forceinline__ void scoreTile(AttentionProblem const& p, uint32_t const (&q)[kD / 16][4], T const* kTile,
-    int32_t tile, int32_t const (&pos)[2], int32_t valid, float scale, float (&s)[8][4])
+    int32_t tile, int32_t const (&pos)[2], int32_t valid, float scale, float (&s)[kTiles][4])
 {
     int const lane = threadIdx.x % 32;
 #pragma unroll
-    for (int n = 0; n < 8; ++n)
+    for (int n = 0; n < kTiles; ++n)
     {
         s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.F;
     }
@@ -148,7 +149,7 @@ __device__ __forceinline__ void scoreTile(AttentionProblem const& p, uint32_t co
     for (int kk = 0; kk < kD / 16; ++kk)
     {
 #pragma unroll
-        for (int n = 0; n < 8; n += 2) // one ldmatrix.x4: keys 8n..8n+15, dims 16kk..16kk+15
+        for (int n = 0; n < kTiles; n += 2) // one ldmatrix.x4: keys 8n..8n+15, dims 16kk..16kk+15
         {
             int const key = 8 * n + lane % 8 + (lane / 16) * 8;
             int const dim = 16 * kk + ((lane / 8) % 2) * 8;
@@ -160,7 +161,7 @@ __device__ __forceinline__ void scoreTile(AttentionProblem const& p, uint32_t co
     }
     bool const cap = p.softcap > 0.F;
 #pragma unroll
-    for (int n = 0; n < 8; ++n)
+    for (int n = 0; n < kTiles; ++n)
     {
 #pragma unroll
         for (int e = 0; e < 4; ++e)
@@ -174,15 +175,15 @@ __device__ __forceinline__ void scoreTile(AttentionProblem const& p, uint32_t co
 }
 
 //! The online-softmax step of the thread's two rows: new maxima, rescaled O and l, P in s.
-template <int kD>
-__device__ __forceinline__ void softmaxStep(float (&s)[8][4], float (&m)[2], float (&l)[2], float (&o)[kD / 8][4])
+template <int kD, int kTiles = 8>
+__device__ __forceinline__ void softmaxStep(float (&s)[kTiles][4], float (&m)[2], float (&l)[2], float (&o)[kD / 8][4])
 {
 #pragma unroll
     for (int h = 0; h < 2; ++h) // h: row g (elements 0, 1) or g + 8 (elements 2, 3)
     {
         float top = m[h];
 #pragma unroll
-        for (int n = 0; n < 8; ++n)
+        for (int n = 0; n < kTiles; ++n)
         {
             top = fmaxf(top, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
         }
@@ -192,7 +193,7 @@ __device__ __forceinline__ void softmaxStep(float (&s)[8][4], float (&m)[2], flo
         float const alpha = __expf(m[h] - base);
         float sum = 0.F;
 #pragma unroll
-        for (int n = 0; n < 8; ++n)
+        for (int n = 0; n < kTiles; ++n)
         {
             s[n][2 * h] = __expf(s[n][2 * h] - base);
             s[n][2 * h + 1] = __expf(s[n][2 * h + 1] - base);
@@ -210,12 +211,12 @@ __device__ __forceinline__ void softmaxStep(float (&s)[8][4], float (&m)[2], flo
 }
 
 //! O += P V for one tile: P's A fragments are the S accumulators of keys 16kk..16kk+15.
-template <typename T, int kD>
-__device__ __forceinline__ void accumulateTile(float const (&s)[8][4], T const* vTile, float (&o)[kD / 8][4])
+template <typename T, int kD, int kTiles = 8>
+__device__ __forceinline__ void accumulateTile(float const (&s)[kTiles][4], T const* vTile, float (&o)[kD / 8][4])
 {
     int const lane = threadIdx.x % 32;
 #pragma unroll
-    for (int kk = 0; kk < 4; ++kk)
+    for (int kk = 0; kk < kTiles / 2; ++kk)
     {
         uint32_t const a[4] = {packPair<T>(s[2 * kk][0], s[2 * kk][1]), packPair<T>(s[2 * kk][2], s[2 * kk][3]),
             packPair<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]), packPair<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};

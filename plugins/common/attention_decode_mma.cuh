@@ -1,0 +1,152 @@
+// The tensor-core decode kernel of the attention core (attention_core.h): the few query rows of
+// one KV head (a GQA group times a short chunk: at most kDecodeMaxRows) padded to one 16-row mma
+// tile, long caches. attention_decode.cuh's key-parallel kernel spends ~60 scalar instructions and
+// 16 shuffles per key and lane (dots over 16-byte slices, per-row reductions, per-key exponentials)
+// and reached ~20% of copy bandwidth on the H200. Here the block's 4 warps share 64-key K/V tiles
+// that cp.async double-buffers in shared memory (the next tile's 32 KB in flight while this one is
+// used); each warp takes 16 keys of a tile: S = Q K^T and O += P V as mma.sync m16n8k16 (32 mma a
+// tile), the online softmax on the fragments, with the prefill's helpers (attention_flash.cuh).
+// The warps' states merge through shared memory, the splits in attentionCombineKernel.
+// Included only from attention_core.cu.
+#pragma once
+
+#include "common/attention_decode.cuh"
+#include "common/attention_flash.cuh"
+
+#include <cstdint>
+
+namespace trtplug
+{
+namespace attention
+{
+
+constexpr int kDecodeMmaWarps = kFlashThreads / 32; //!< warps sharing a 64-key tile, 16 keys each
+constexpr int kDecodeMmaRows = 16;                  //!< the padded query tile (rows >= kDecodeMaxRows are zeros)
+static_assert(kDecodeMaxRows <= 8, "the real rows are fragment rows g (0..7); rows g + 8 are padding");
+static_assert(kFlashKeys == 16 * kDecodeMmaWarps, "each warp takes 16 keys of a tile");
+
+template <int kD>
+constexpr size_t decodeMmaSharedBytes()
+{
+    return static_cast<size_t>(kDecodeMmaRows + 4 * kFlashKeys) * kFlashStride<kD> * 2; // Q, 2 x K, 2 x V
+}
+
+//! Split `split`'s keys [lo, hi) for this block's rows, the split boundaries on 64-key tiles (every
+//! tile then belongs to one split; keys below lo in the first tile are window-masked for every row).
+__device__ __forceinline__ void decodeMmaKeyRange(
+    AttentionProblem const& p, int32_t b, int32_t split, int32_t splits, int32_t& lo, int32_t& hi)
+{
+    keyRange(p, b, 0, p.qLen - 1, 0, 1, lo, hi);
+    int32_t const chunk = ((p.kvLen + splits - 1) / splits + kFlashKeys - 1) / kFlashKeys * kFlashKeys;
+    lo = max(lo, split * chunk);
+    hi = min(hi, (split + 1) * chunk);
+}
+
+//! Starts copying the query rows of (b, kvHead) into the padded 16-row tile: row r is query head
+//! kvHead * group + r % group, row r / group (decodeRow); rows past `rows` are zeros.
+template <typename T, int kD>
+__device__ __forceinline__ void copyDecodeQueries(AttentionProblem const& p, int32_t b, int32_t kvHead, int32_t rows, T* tile)
+{
+    constexpr int kChunks = kD / 8;
+    for (int idx = threadIdx.x; idx < kDecodeMmaRows * kChunks; idx += kFlashThreads)
+    {
+        int const r = idx / kChunks;
+        int const c = (idx - r * kChunks) * 8;
+        RowPlace const place = decodeRow(p, b, kvHead, r < rows ? r : 0);
+        T const* src = static_cast<T const*>(p.q.data) + b * p.q.batchStride + place.h * p.q.headStride
+            + static_cast<int64_t>(place.i) * p.q.seqStride + c;
+        copyAsync16(tile + r * kFlashStride<kD> + c, src, r < rows ? 16 : 0);
+    }
+}
+
+//! grid (splits, kvHeads, batch), kFlashThreads threads, decodeMmaSharedBytes<kD>() dynamic shared
+//! memory. Needs T = __half or __nv_bfloat16, headDim == vHeadDim == kD, rows <= kDecodeMaxRows,
+//! no mask or bias tensor, 16-byte-aligned rows of Q, K and V (flashApplies).
+template <typename T, int kD>
+__global__ void __launch_bounds__(kFlashThreads) attentionDecodeMmaKernel(AttentionProblem p, Partials part)
+{
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    extern __shared__ __align__(128) unsigned char decodeSmem[];
+    T* qTile = reinterpret_cast<T*>(decodeSmem);
+    T* keyTiles = qTile + kDecodeMmaRows * kFlashStride<kD>;
+    T* valueTiles = keyTiles + 2 * kFlashKeys * kFlashStride<kD>;
+    int32_t const split = blockIdx.x;
+    int32_t const kvHead = blockIdx.y;
+    int32_t const b = blockIdx.z;
+    int32_t const rows = p.qHeads / p.kvHeads * p.qLen;
+    int const warp = threadIdx.x / 32;
+    int const lane = threadIdx.x % 32;
+    int32_t lo = 0;
+    int32_t hi = 0;
+    decodeMmaKeyRange(p, b, split, part.splits, lo, hi);
+    int32_t const valid = min(validKeys(p, b), hi);
+    RowPlace const mine = decodeRow(p, b, kvHead, lane / 4 < rows ? lane / 4 : 0);
+    int32_t const pos[2] = {mine.position, mine.position}; // rows g + 8 are padding: any position
+    float const scale = p.scale != 0.F ? p.scale : rsqrtf(static_cast<float>(kD));
+    T const* kBase = static_cast<T const*>(p.k.data) + b * p.k.batchStride + kvHead * p.k.headStride;
+    T const* vBase = static_cast<T const*>(p.v.data) + b * p.v.batchStride + kvHead * p.v.headStride;
+    int32_t tile = lo / kFlashKeys * kFlashKeys;
+    copyDecodeQueries<T, kD>(p, b, kvHead, rows, qTile);
+    copyTile<T, kD>(keyTiles, kBase, p.k.seqStride, tile, hi, kFlashKeys);
+    copyTile<T, kD>(valueTiles, vBase, p.v.seqStride, tile, hi, kFlashKeys);
+    commitCopies();
+    waitCopies();
+    __syncthreads();
+    uint32_t q[kD / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < kD / 16; ++kk) // every warp holds the same 16 query rows
+    {
+        int const row = lane % 8 + ((lane / 8) % 2) * 8;
+        loadMatrices(q[kk], qTile + row * kFlashStride<kD> + 16 * kk + (lane / 16) * 8);
+    }
+    float o[kD / 8][4] = {};
+    float m[2] = {-INFINITY, -INFINITY};
+    float l[2] = {0.F, 0.F};
+    int const ownKeys = 16 * warp * kFlashStride<kD>; // this warp's 16 keys of every tile
+    for (int buffer = 0; tile < hi; tile += kFlashKeys, buffer ^= 1)
+    {
+        if (tile + kFlashKeys < hi) // prefetch the next tile into the other buffer
+        {
+            int const next = (buffer ^ 1) * kFlashKeys * kFlashStride<kD>;
+            copyTile<T, kD>(keyTiles + next, kBase, p.k.seqStride, tile + kFlashKeys, hi, kFlashKeys);
+            copyTile<T, kD>(valueTiles + next, vBase, p.v.seqStride, tile + kFlashKeys, hi, kFlashKeys);
+        }
+        commitCopies();
+        int const current = buffer * kFlashKeys * kFlashStride<kD> + ownKeys;
+        float s[2][4];
+        scoreTile<T, kD, 2>(p, q, keyTiles + current, tile + 16 * warp, pos, valid, scale, s);
+        softmaxStep<kD, 2>(s, m, l, o);
+        accumulateTile<T, kD, 2>(s, valueTiles + current, o);
+        waitCopies();
+        __syncthreads(); // the next tile has landed; nobody reads this buffer before it is refilled
+    }
+    // The warps' states of the real rows (fragment rows g = lane / 4) into shared memory, over the
+    // K/V tiles (every warp is past its last read of them: the loop ends on a barrier).
+    auto& warpMax = *reinterpret_cast<float(*)[kDecodeMmaWarps][kDecodeMaxRows]>(keyTiles);
+    auto& warpSum = *reinterpret_cast<float(*)[kDecodeMmaWarps][kDecodeMaxRows]>(&warpMax[kDecodeMmaWarps]);
+    auto& warpAcc = *reinterpret_cast<float(*)[kDecodeMmaWarps][kDecodeMaxRows][kD]>(&warpSum[kDecodeMmaWarps]);
+    l[0] += __shfl_xor_sync(0xffffffffU, l[0], 1); // the quad holding a row adds its column sums
+    l[0] += __shfl_xor_sync(0xffffffffU, l[0], 2);
+    int const r = lane / 4;
+    if (r < rows)
+    {
+        if (lane % 4 == 0)
+        {
+            warpMax[warp][r] = m[0];
+            warpSum[warp][r] = l[0];
+        }
+#pragma unroll
+        for (int n = 0; n < kD / 8; ++n)
+        {
+            int const d = 8 * n + 2 * (lane % 4);
+            warpAcc[warp][r][d] = o[n][0];
+            warpAcc[warp][r][d + 1] = o[n][1];
+        }
+    }
+    __syncthreads();
+    storeMergedRows<T>(p, part, b, kvHead, split, rows, warpMax, warpSum, warpAcc);
+#endif
+}
+
+} // namespace attention
+} // namespace trtplug
