@@ -103,23 +103,12 @@ __global__ void __launch_bounds__(kFlashThreads) attentionDecodeMmaKernel(Attent
     float m[2] = {-INFINITY, -INFINITY};
     float l[2] = {0.F, 0.F};
     int const ownKeys = 16 * warp * kFlashStride<kD>; // this warp's 16 keys of every tile
-    for (int buffer = 0; tile < hi; tile += kFlashKeys, buffer ^= 1)
-    {
-        if (tile + kFlashKeys < hi) // prefetch the next tile into the other buffer
-        {
-            int const next = (buffer ^ 1) * kFlashKeys * kFlashStride<kD>;
-            copyTile<T, kD>(keyTiles + next, kBase, p.k.seqStride, tile + kFlashKeys, hi, kFlashKeys);
-            copyTile<T, kD>(valueTiles + next, vBase, p.v.seqStride, tile + kFlashKeys, hi, kFlashKeys);
-        }
-        commitCopies();
-        int const current = buffer * kFlashKeys * kFlashStride<kD> + ownKeys;
+    forEachKeyTile<T, kD>(p, keyTiles, valueTiles, kBase, vBase, tile, hi, [&](int32_t keys, int offset) {
         float s[2][4];
-        scoreTile<T, kD, 2>(p, q, keyTiles + current, tile + 16 * warp, pos, valid, scale, s);
+        scoreTile<T, kD, 2>(p, q, keyTiles + offset + ownKeys, keys + 16 * warp, pos, valid, scale, s);
         softmaxStep<kD, 2>(s, m, l, o);
-        accumulateTile<T, kD, 2>(s, valueTiles + current, o);
-        waitCopies();
-        __syncthreads(); // the next tile has landed; nobody reads this buffer before it is refilled
-    }
+        accumulateTile<T, kD, 2>(s, valueTiles + offset + ownKeys, o);
+    });
     // The warps' states of the real rows (fragment rows g = lane / 4) into shared memory, over the
     // K/V tiles (every warp is past its last read of them: the loop ends on a barrier).
     auto& warpMax = *reinterpret_cast<float(*)[kDecodeMmaWarps][kDecodeMaxRows]>(keyTiles);

@@ -233,6 +233,28 @@ __device__ __forceinline__ void accumulateTile(float const (&s)[kTiles][4], T co
     }
 }
 
+//! The 64-key K/V tiles from `tile` (already in buffer 0) up to hi, double-buffered: while
+//! use(firstKey, offset) reads the tile at `offset` elements into kTiles/vTiles, the next one
+//! copies into the other buffer. Every thread of the block must call it (it synchronizes them).
+template <typename T, int kD, typename Use>
+__device__ __forceinline__ void forEachKeyTile(AttentionProblem const& p, T* kTiles, T* vTiles, T const* kBase,
+    T const* vBase, int32_t tile, int32_t hi, Use use)
+{
+    for (int buffer = 0; tile < hi; tile += kFlashKeys, buffer ^= 1)
+    {
+        if (tile + kFlashKeys < hi) // prefetch the next tile into the other buffer
+        {
+            int const next = (buffer ^ 1) * kFlashKeys * kFlashStride<kD>;
+            copyTile<T, kD>(kTiles + next, kBase, p.k.seqStride, tile + kFlashKeys, hi, kFlashKeys);
+            copyTile<T, kD>(vTiles + next, vBase, p.v.seqStride, tile + kFlashKeys, hi, kFlashKeys);
+        }
+        commitCopies();
+        use(tile, buffer * kFlashKeys * kFlashStride<kD>);
+        waitCopies();
+        __syncthreads(); // the next tile has landed; nobody reads this buffer before it is refilled
+    }
+}
+
 //! Writes the thread's two rows: O / l merged with the sink (rowScale), or the empty-row fill.
 template <typename T, int kD>
 __device__ __forceinline__ void writeFlashRows(
@@ -307,23 +329,12 @@ __global__ void __launch_bounds__(kFlashThreads) attentionFlashKernel(AttentionP
     float o[kD / 8][4] = {};
     float m[2] = {-INFINITY, -INFINITY};
     float l[2] = {0.F, 0.F};
-    for (int buffer = 0; tile < hi; tile += kFlashKeys, buffer ^= 1)
-    {
-        if (tile + kFlashKeys < hi) // prefetch the next tile into the other buffer
-        {
-            int const next = (buffer ^ 1) * kFlashKeys * kFlashStride<kD>;
-            copyTile<T, kD>(kTiles + next, kBase, p.k.seqStride, tile + kFlashKeys, hi, kFlashKeys);
-            copyTile<T, kD>(vTiles + next, vBase, p.v.seqStride, tile + kFlashKeys, hi, kFlashKeys);
-        }
-        commitCopies();
-        int const current = buffer * kFlashKeys * kFlashStride<kD>;
+    forEachKeyTile<T, kD>(p, kTiles, vTiles, kBase, vBase, tile, hi, [&](int32_t keys, int current) {
         float s[8][4];
-        scoreTile<T, kD>(p, q, kTiles + current, tile, pos, min(valid, hi), scale, s);
+        scoreTile<T, kD>(p, q, kTiles + current, keys, pos, min(valid, hi), scale, s);
         softmaxStep<kD>(s, m, l, o);
         accumulateTile<T, kD>(s, vTiles + current, o);
-        waitCopies();
-        __syncthreads(); // the next tile has landed; nobody reads this buffer before it is refilled
-    }
+    });
     writeFlashRows<T, kD>(p, b, h, row0, m, l, o);
 #endif
 }
