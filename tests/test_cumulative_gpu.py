@@ -78,7 +78,7 @@ def exact_inputs(inputs: dict) -> dict:
 def accumulation_bound(op: str, x: np.ndarray) -> float:
     """What float32 accumulation may add to a long running sum in any summation order: one unit
     roundoff per term's magnitude, eps * sum|x| (a dropped or repeated term still exceeds it)."""
-    if op != "cum_sum" or x.dtype.kind != "f" and x.dtype != BFLOAT16 or x.size == 0:
+    if op != "cum_sum" or (x.dtype.kind != "f" and x.dtype != BFLOAT16) or x.size == 0:
         return 0.0
     return float(np.finfo(np.float32).eps * np.abs(x.astype(np.float64)).sum())
 
