@@ -8,15 +8,24 @@ tests/test_protoplugin_variadic_gpu.py runs the `protoplugin` parity implementat
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import onnx
 import pytest
+from onnx import helper
 
+from tests.rewrite_models import io, model
+from tests.rtx_child import RTX_PREAMBLE
 from tests.test_protoplugin_dims import TRT as CONST_TRT
 from tests.test_protoplugin_dims import Builder, Const
 from tests.test_protoplugin_enqueue import run_plugin
 from tests.variadic_ops import variadic_project
+from trtplug.cli import main
 from trtplug.errors import TrtplugError
 from trtplug.parity.cases import default_cases
 from trtplug.parity.compare import compare
@@ -157,3 +166,35 @@ def test_tensorrt_rtx_creator_makes_the_plugin_from_its_fields(specs: dict, coun
     assert plugin.get_output_data_types([trt.DataType.INT32, *[half] * count]) == [half]
     with pytest.raises(TrtplugError, match=r"^TrtplugTestScaledSum: 1 inputs: 0 tensors for variadic input 'data'"):
         plugin.get_output_data_types([trt.DataType.INT32])
+
+
+PARSE = (
+    RTX_PREAMBLE
+    + """
+from trtplug import protoplugin
+builder = trt.Builder(logger)
+print(protoplugin.register(trt, keys=["test_sum"]), flush=True)
+network = builder.create_network(0)
+parser = trt.OnnxParser(network, logger)
+print("parsed:", parser.parse_from_file(sys.argv[1]), flush=True)
+"""
+)
+
+
+def test_tensorrt_rtx_parser_creates_the_plugin_of_a_rewritten_three_input_sum(specs: dict, tmp_path: Path) -> None:
+    """In a child: TensorRT-RTX aborts after creating a plugin (it cannot add plugin layers)."""
+    rtx()
+    names = ["x0", "x1", "x2"]
+    original = model([helper.make_node("Sum", names, ["y"], name="summed")], [io(n) for n in names], [io("y")])
+    source, out = tmp_path / "sum.onnx", tmp_path / "sum.proto.onnx"
+    onnx.save(original, source)
+    plugins = specs["test_sum"].path.parent.parent
+    cmd = ["rewrite", str(source), "-o", str(out), "--plugin-backend", "prototype", "--all-covered"]
+    assert main([*cmd, "--plugins-dir", str(plugins)]) == 0
+    node = onnx.load(out).graph.node[0]
+    assert (node.op_type, list(node.input)) == ("TrtplugTestSum", names)
+    env = dict(os.environ, TRTPLUG_PLUGIN_PATH=str(plugins))
+    done = subprocess.run([sys.executable, "-c", PARSE, str(out)], capture_output=True, text=True, timeout=300, env=env)
+    log = done.stdout + done.stderr
+    assert "{'test_sum': 'registered'}" in log, log
+    assert "Successfully created plugin: TrtplugTestSum" in log, log
