@@ -144,16 +144,35 @@ def test_parity_says_not_implemented_yet(project: Path, key: str, seed: int) -> 
 
 def test_scaffolds_run_as_prototype_plugins_and_say_what_is_missing(project: Path) -> None:
     """Registered as TensorRT plugins without further code; the data-dependent op's output_dims
-    stub answers get_output_shapes with one line until it is written. A variadic op is refused
-    with its reason (the prototype plugin maps positions to fixed inputs)."""
+    stub answers get_output_shapes with one line until it is written. The variadic Sum takes its
+    tensors as the inputs past the fixed ones (none here): 3 of them shape the output as data_0."""
     from tests.test_protoplugin_dims import TRT, Builder, Const
     from trtplug.errors import TrtplugError
     from trtplug.protoplugin import shapes
-    from trtplug.protoplugin.plugin import unsupported_reason
+    from trtplug.protoplugin.plugin import ProtoLogic, unsupported_reason
+    from trtplug.protoplugin.standin import TRT as STANDIN
 
     registry = load_registry([project / "plugins"])
     for key in (*OPS, "mixed"):
-        expected = "it takes a variadic input" if key == "sum" else None
-        assert unsupported_reason(registry.get(key)) == expected, key
+        assert unsupported_reason(registry.get(key)) is None, key
     with pytest.raises(TrtplugError, match=r"^TrtplugNonZero: output shapes: NonZero: kernel not implemented yet"):
         shapes.output_shapes(TRT, registry.get("non_zero"), [[Const(3), Const(4)]], Builder(), {})
+    summed = registry.get("sum")
+    three = [[Const(2), Const(5)], [Const(2), Const(5)], [Const(2), Const(5)]]
+    ((dims,),) = [ProtoLogic(TRT, summed, {}).output_shapes(three, [], Builder())]
+    assert [d.value for d in dims] == [2, 5]
+    half = STANDIN.DataType.HALF
+    assert ProtoLogic(STANDIN, summed, {}).output_types([half] * 3) == [half]
+    with pytest.raises(TrtplugError, match=r"^TrtplugSum: 0 inputs: 0 tensors for variadic input 'data_0'"):
+        ProtoLogic(STANDIN, summed, {}).output_types([])
+
+
+def test_variadic_scaffold_is_created_by_its_tensorrt_rtx_creator(project: Path) -> None:
+    trt = pytest.importorskip("tensorrt_rtx", reason="pip install tensorrt-rtx to test against TensorRT's Python API")
+    from trtplug.protoplugin.plugin import plugin_classes
+
+    _, creator_class = plugin_classes(trt)
+    creator = creator_class(load_registry([project / "plugins"]).get("sum"))
+    plugin = creator.create_plugin("summed", trt.PluginFieldCollection([]), trt.TensorRTPhase.BUILD)
+    assert plugin.plugin_name == "TrtplugSum" and plugin.num_outputs == 1
+    assert plugin.get_output_data_types([trt.DataType.FLOAT] * 5) == [trt.DataType.FLOAT]

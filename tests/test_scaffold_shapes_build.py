@@ -92,3 +92,22 @@ def test_variadic_binding_checks_the_count_of_its_arrays(installed, tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert "sum: inputs 'data_0[0]' is required" in done.stdout
     assert "sum: 65 inputs given, the op takes at most 64" in done.stdout
+
+
+def test_installed_scaffolds_register_as_prototype_plugins(installed, tmp_path: Path) -> None:
+    """Issue 19: every scaffold, the variadic Sum included, registers with TensorRT(-RTX) as a
+    prototype plugin without further code; Sum's creator makes a plugin that takes 3 tensors."""
+    pytest.importorskip("tensorrt_rtx", reason="pip install tensorrt-rtx to register prototype plugins")
+    _, site = installed
+    code = (
+        "import tensorrt_rtx as trt\n"
+        "from trtplug import protoplugin\n"
+        f"print(sorted(protoplugin.register(trt, keys={KEYS!r}).items()))\n"
+        "creator = trt.get_plugin_registry().get_creator('TrtplugSum', '1', protoplugin.NAMESPACE)\n"
+        "plugin = creator.create_plugin('s', trt.PluginFieldCollection([]), trt.TensorRTPhase.BUILD)\n"
+        "print('sum types', plugin.get_output_data_types([trt.DataType.HALF] * 3) == [trt.DataType.HALF])\n"
+    )
+    done = run_with(site, code, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert str(sorted((key, "registered") for key in KEYS)) in done.stdout, done.stdout
+    assert "sum types True" in done.stdout

@@ -88,8 +88,10 @@ def test_glue_cap_is_the_one_trtplug_documents() -> None:
     assert f"MAX_VARIADIC_INPUTS = {MAX_VARIADIC_INPUTS}\n" in GENERATOR.read_text()
 
 
-def test_prototype_plugin_declines_a_variadic_op_with_the_reason(tmp_path: Path) -> None:
-    from trtplug.protoplugin.plugin import unsupported_reason
+def test_prototype_plugin_serves_a_variadic_op(tmp_path: Path) -> None:
+    """tests/test_protoplugin_variadic.py tests how (the positions past X are data's tensors)."""
+    from trtplug.protoplugin.plugin import regular_inputs, unsupported_reason
 
-    assert unsupported_reason(variadic_spec(tmp_path)) == "it takes a variadic input"
-    assert unsupported_reason(variadic_spec(tmp_path, "fixed", VALID)) is None
+    spec = variadic_spec(tmp_path)
+    assert unsupported_reason(spec) is None and unsupported_reason(variadic_spec(tmp_path, "fixed", VALID)) is None
+    assert [t.name for t in regular_inputs(spec, 4)] == ["X", "data", "data#1", "data#2"]

@@ -59,6 +59,20 @@ def plugin_tensors(spec: OpSpec, given: int) -> tuple[TensorSpec, ...]:
     return tuple(t for t in expanded_inputs(spec, max(given - len(fixed) + 1, 0)) if t.fold_into is None)
 
 
+def tensorrt_tensors(spec: OpSpec, regular: int) -> tuple[TensorSpec, ...]:
+    """plugin_tensors for a plugin TensorRT gives `regular` tensors (its nbInputs), shape inputs
+    apart: they reach the plugin as values in get_output_shapes only, never counted there."""
+    return plugin_tensors(spec, regular + sum(t.shape_input for t in spec.plugin_inputs))
+
+
+def count_problem(spec: OpSpec, count: int) -> str | None:
+    """Why `count` tensors cannot fill the spec's variadic input (None when they can or it has none)."""
+    last = variadic_input(spec)
+    if last is None or last.min_count <= count <= MAX_VARIADIC_INPUTS:
+        return None
+    return f"{count} tensors for variadic input {last.name!r}; the spec takes {last.min_count}..{MAX_VARIADIC_INPUTS}"
+
+
 def count_in(spec: OpSpec, node_inputs: int) -> int:
     """Tensors of the variadic input among a node's `node_inputs` inputs (0 without one)."""
     return max(node_inputs - len(spec.inputs) + 1, 0) if variadic_input(spec) is not None else 0

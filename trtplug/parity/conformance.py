@@ -21,7 +21,7 @@ from trtplug.attr_rules import spec_value_problems
 from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case, default_attrs
 from trtplug.spec import OpSpec
-from trtplug.variadic import MAX_VARIADIC_INPUTS, count_in, expanded_inputs, variadic_input
+from trtplug.variadic import count_in, count_problem, expanded_inputs
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,10 +92,10 @@ def _unsupported(spec: OpSpec, node: Any, opset: int, inputs: dict[str, np.ndarr
     """Why `spec` cannot run this case, or None."""
     if not any(r.covers("", node.op_type, opset) for r in spec.replaces):
         return f"opset {opset} of {node.op_type} is not covered by {spec.plugin.name}"
-    count, variadic = count_in(spec, len(node.input)), variadic_input(spec)
-    if variadic is not None and not variadic.min_count <= count <= MAX_VARIADIC_INPUTS:
-        most = MAX_VARIADIC_INPUTS
-        return f"{count} tensors for variadic input {variadic.name!r}; the spec takes {variadic.min_count}..{most}"
+    count = count_in(spec, len(node.input))
+    problem = count_problem(spec, count)
+    if problem is not None:
+        return problem
     tensors = expanded_inputs(spec, count)
     if len(node.input) > len(tensors):
         return f"{len(node.input)} inputs, the spec has {len(spec.inputs)}"

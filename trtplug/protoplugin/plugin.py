@@ -7,8 +7,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from trtplug.errors import TrtplugError
 from trtplug.protolib.dtypes import bf16_bits_to_float32, float32_to_bf16_bits
 from trtplug.spec import OpSpec
+from trtplug.variadic import count_problem, plugin_tensors, tensorrt_tensors, variadic_input
 
 from . import buffers, fields, shapes
 
@@ -17,16 +19,29 @@ NAMESPACE = "trtplug_proto"
 
 def unsupported_reason(spec: OpSpec) -> str | None:
     """Why `spec`'s prototype cannot run as a TensorRT plugin yet (None when it can). Folded
-    inputs arrive as fields, shape inputs in get_output_shapes, data copies as regular inputs."""
-    if spec.inputs and spec.inputs[-1].variadic:  # the logic maps tensor positions to the spec's fixed inputs
-        return "it takes a variadic input"
+    inputs arrive as fields, shape inputs in get_output_shapes, data copies as regular inputs, a
+    variadic input's tensors as the regular inputs past the fixed ones."""
     return shapes.value_dependent_reason(spec)
 
 
-def regular_inputs(spec: OpSpec) -> list[Any]:
+def regular_inputs(spec: OpSpec, count: int | None = None) -> list[Any]:
     """The inputs TensorRT passes as tensors, in its order: the plugin inputs that are not shape
-    inputs, then the data copies (graph_rewrites/plugin_node.py writes them so)."""
-    return [t for t in spec.plugin_inputs if not t.shape_input] + list(spec.data_copies)
+    inputs, then the data copies (graph_rewrites/plugin_node.py writes them so). With `count`
+    (TensorRT's nbInputs), a variadic last input is repeated for every tensor past the fixed ones
+    (trtplug/variadic.py names them "data_0", "data_0#1", ...)."""
+    tensors = spec.plugin_inputs if count is None else tensorrt_tensors(spec, count)
+    return [t for t in tensors if not t.shape_input] + list(spec.data_copies)
+
+
+def check_input_count(spec: OpSpec, count: int) -> None:
+    """TrtplugError naming the plugin when TensorRT's `count` regular inputs leave the variadic
+    input fewer than min_count or more than the cap (nothing to check without one)."""
+    if variadic_input(spec) is None:
+        return
+    fixed = sum(not t.shape_input for t in spec.plugin_inputs[:-1])
+    problem = count_problem(spec, count - fixed)
+    if problem is not None:
+        raise TrtplugError(f"{spec.plugin.name}: {count} inputs: {problem}")
 
 
 def shape_inputs(spec: OpSpec) -> list[Any]:
@@ -34,10 +49,11 @@ def shape_inputs(spec: OpSpec) -> list[Any]:
     return [t for t in spec.plugin_inputs if t.shape_input]
 
 
-def _tensor_at(spec: OpSpec, pos: int, num_inputs: int) -> Any:
-    """The spec tensor at TensorRT's in/out position `pos` (size tensors after the outputs)."""
+def _tensor_at(spec: OpSpec, regular: list[Any], pos: int, num_inputs: int) -> Any:
+    """The spec tensor at TensorRT's in/out position `pos` (size tensors after the outputs), given
+    regular_inputs for its `num_inputs` inputs."""
     if pos < num_inputs:
-        return regular_inputs(spec)[pos]
+        return regular[pos]
     return spec.plugin_outputs[pos - num_inputs]
 
 
@@ -62,19 +78,20 @@ def node_inputs(spec: OpSpec, inputs: list[Any]) -> list[Any]:
 def tensorrt_inputs(spec: OpSpec, inputs: list[Any]) -> list[Any]:
     """prototype_inputs' inverse: the prototype's inputs (spec.plugin_inputs order) as TensorRT
     passes them as tensors (shape inputs dropped, data copies appended)."""
-    named = dict(zip([t.name for t in spec.plugin_inputs], inputs, strict=False))
-    plain = [named[t.name] for t in spec.plugin_inputs if not t.shape_input and t.name in named]
+    tensors = plugin_tensors(spec, len(inputs))
+    named = dict(zip([t.name for t in tensors], inputs, strict=False))
+    plain = [named[t.name] for t in tensors if not t.shape_input and t.name in named]
     return plain + [named.get(t.name) for t in spec.data_copies]
 
 
 def prototype_inputs(spec: OpSpec, arrays: list[Any]) -> list[Any]:
     """The prototype's inputs in spec.plugin_inputs order from TensorRT's regular inputs: a shape
     input is its data copy where the spec has one, else None (its values never reach enqueue)."""
-    regular = regular_inputs(spec)
+    regular = regular_inputs(spec, len(arrays))
     by_name = {t.name: a for t, a in zip(regular[: len(regular) - len(spec.data_copies)], arrays, strict=False)}
     copies = arrays[len(regular) - len(spec.data_copies) :] if spec.data_copies else []
     by_name.update({t.name: a for t, a in zip(spec.data_copies, copies, strict=False)})
-    inputs = [by_name.get(t.name) for t in spec.plugin_inputs]
+    inputs = [by_name.get(t.name) for t in tensorrt_tensors(spec, len(arrays))]
     while inputs and inputs[-1] is None:
         inputs.pop()
     return inputs
@@ -90,27 +107,34 @@ class ProtoLogic:
         """TensorRT's outputs: those in use, then the size tensors."""
         return [*self.spec.outputs[: output_count(self.spec, self.attrs)], *self.spec.size_tensors]
 
+    def regular(self, count: int) -> list[Any]:
+        """The spec tensor behind each of TensorRT's `count` regular inputs (the count checked)."""
+        check_input_count(self.spec, count)
+        return regular_inputs(self.spec, count)
+
     def output_types(self, input_types: list[Any]) -> list[Any]:
         bound: dict[str, Any] = {}
-        for tensor, data_type in zip(regular_inputs(self.spec), input_types, strict=False):
+        for tensor, data_type in zip(self.regular(len(input_types)), input_types, strict=False):
             bound.setdefault(tensor.type, data_type)
         return [bound.get(t.type) or buffers.trt_dtype(self.trt, t.type) for t in self.outputs()]
 
     def supports(self, pos: int, in_out: list[Any], num_inputs: int) -> bool:
+        regular = self.regular(num_inputs)
         desc = in_out[pos].desc
         if desc.format != self.trt.TensorFormat.LINEAR:
             return False
-        tensor = _tensor_at(self.spec, pos, num_inputs)
+        tensor = _tensor_at(self.spec, regular, pos, num_inputs)
         allowed = [buffers.trt_dtype(self.trt, name) for name in self.spec.dtypes_of(tensor)]
         if desc.type not in allowed:
             return False
         for earlier in range(pos):  # one type per constraint: the first tensor of it decides
-            other = _tensor_at(self.spec, earlier, num_inputs)
+            other = _tensor_at(self.spec, regular, earlier, num_inputs)
             if other.type == tensor.type and in_out[earlier].desc.type != desc.type:
                 return False
         return True
 
     def run(self, input_desc: list[Any], output_desc: list[Any], inputs: list[int], outputs: list[int], stream: int):
+        regular = self.regular(len(input_desc))  # the count checked before any buffer is read
         import cupy as cp
 
         from trtplug.parity.impl_base import pyplugin_module
@@ -118,7 +142,7 @@ class ProtoLogic:
         prototype = pyplugin_module(self.spec)
         with cp.cuda.ExternalStream(int(stream)):
             arrays = []
-            for tensor, desc, pointer in zip(regular_inputs(self.spec), input_desc, inputs, strict=False):
+            for tensor, desc, pointer in zip(regular, input_desc, inputs, strict=False):
                 array = self._view(cp, desc, pointer)
                 # The rewrite's stand-in for an absent optional input is a 1-D empty tensor; an empty
                 # batch's inputs keep their rank.
@@ -145,7 +169,7 @@ class ProtoLogic:
         """get_output_shapes: TensorRT's regular inputs (data copies last) and shape-input values."""
         spec = self.spec
         named = {t.name: list(v) for t, v in zip(shape_inputs(spec), shape_values, strict=False)}
-        plugin_dims = list(inputs)[: len(regular_inputs(spec)) - len(spec.data_copies)]
+        plugin_dims = list(inputs)[: len(self.regular(len(inputs))) - len(spec.data_copies)]
         every = shapes.output_shapes(self.trt, spec, plugin_dims, builder, self.attrs, named)
         used = output_count(spec, self.attrs)
         return every[:used] + every[len(spec.outputs) :]

@@ -10,6 +10,7 @@ from typing import Any
 from trtplug.errors import TrtplugError
 from trtplug.shape_rules import _RULES, VALUE_DEPENDENT, apply_axis_rule, is_axis_rule, parse_rule
 from trtplug.spec import OpSpec
+from trtplug.variadic import tensorrt_tensors
 
 DIMS_HOOK = "output_dims"
 
@@ -133,11 +134,12 @@ def value_dependent_reason(spec: OpSpec) -> str | None:
     return None
 
 
-def hook_inputs(spec: OpSpec, symbolic: dict[str, Any]) -> list[Any]:
-    """The hook's inputs in spec.plugin_inputs order: a tensor's dims, a shape input's values,
-    None for an absent one (a 1-D empty placeholder, or missing)."""
+def hook_inputs(tensors: Sequence[Any], symbolic: dict[str, Any]) -> list[Any]:
+    """The hook's inputs in plugin input order (`tensors`: a variadic input once per tensor, as
+    the prototype gets them): a tensor's dims, a shape input's values, None for an absent one (a
+    1-D empty placeholder, or missing)."""
     inputs = []
-    for tensor in spec.plugin_inputs:
+    for tensor in tensors:
         dims = symbolic.get(tensor.name)
         placeholder = dims is not None and len(dims) == 1 and dims[0].constant() == 0
         inputs.append(None if dims is None or (tensor.optional and placeholder) else dims)
@@ -155,14 +157,15 @@ def output_shapes(
     """trt.DimsExprs per plugin output (size tensors last, 0-D) from the regular inputs' DimsExprs
     in spec.plugin_inputs order (shape inputs skipped) and the shape inputs' value expressions by
     name; `attrs` (the plugin's fields) feed the axis rules and the hook."""
-    regular = [t for t in spec.plugin_inputs if not t.shape_input]
+    tensors = tensorrt_tensors(spec, len(inputs))  # a variadic input once per tensor given
+    regular = [t for t in tensors if not t.shape_input]
     symbolic = {t.name: tuple(SymDim(trt, builder, d) for d in dims) for t, dims in zip(regular, inputs, strict=False)}
     for name, values in (shape_values or {}).items():
         symbolic[name] = tuple(SymDim(trt, builder, v) for v in values)
     hook = dims_hook(spec)
     if hook is not None:
         try:
-            dims_list = list(hook(hook_inputs(spec, symbolic), attrs or {}, SymBuilder(trt, builder, spec)))
+            dims_list = list(hook(hook_inputs(tensors, symbolic), attrs or {}, SymBuilder(trt, builder, spec)))
         except (ValueError, TypeError, IndexError, KeyError, NotImplementedError) as exc:  # one line, no traceback
             raise TrtplugError(f"{spec.plugin.name}: output shapes: {exc}") from None
     else:
