@@ -55,10 +55,12 @@ def host_check(tmp_path_factory) -> Path:
 
 
 def run_host(
-    binary: Path, tmp_path: Path, x: np.ndarray, fields: dict, path: str = "element"
+    binary: Path, tmp_path: Path, x: np.ndarray, fields: dict, path: str = "element", out: str = "float32"
 ) -> tuple[np.ndarray | None, str]:
+    """The host check on x (passed as float32); `out` "uint8": the last pass stored as uint8 kernels do."""
     lines = [
         f"path {path}",
+        f"out {out}",
         f"mode {fields['mode']}",
         f"coord {fields.get('coordinate_transformation_mode', 'half_pixel')}",
         f"policy {fields.get('keep_aspect_ratio_policy', 'stretch')}",
