@@ -102,7 +102,7 @@ def skip_reason(impl: Any, spec: OpSpec, case: Case) -> str | None:
         return "TensorRT hands plugins dense tensors; strided views are a prototype-only case"
     if case.check_rows and not impl.runs_huge:
         return "the past-2**31-elements case runs only the CUDA launcher and the plugin"
-    return impl.unavailable(spec) or _scaffold_todo(spec) or reference_unavailable(spec)
+    return impl.unavailable(spec) or _scaffold_todo(spec) or reference_unavailable(spec, case)
 
 
 def _scaffold_todo(spec: OpSpec) -> str | None:
