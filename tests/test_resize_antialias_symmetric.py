@@ -11,7 +11,9 @@ from ceil(x) - 7 = 20 with the same weights; at an exact 26 the window would be 
 window's end taps always weigh 0 there (n / 2 = ceil(2 / s) taps away: t >= 2), so both windows
 give one value. ONNX Runtime CPU agrees with us to ~1e-6 at every output; so does the
 definition evaluated at the exact coordinate (below). This case is therefore pinned to ONNX
-Runtime, not onnx.reference (the op's parity reference, which stays right elsewhere).
+Runtime, not onnx.reference (the op's parity reference, which stays right elsewhere): here and
+as the spec's parity case "half_pixel_symmetric_centre" (reference = "onnxruntime"), which the
+host check and the GPU parity run (launcher, plugin) take too.
 """
 
 from __future__ import annotations
