@@ -217,7 +217,12 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
-    """F.interpolate(antialias=True) of the same sizes (bilinear or bicubic, half-pixel centres)."""
+    """F.interpolate(antialias=True) of the same sizes (bilinear or bicubic, half-pixel centres).
+    uint8 images as torchvision resizes them on CUDA, where F.interpolate takes no uint8: in float32,
+    then rounded and clamped to 0..255."""
     mode = "bilinear" if attrs["mode"] == "linear" else "bicubic"
     size = output_shapes(inputs, attrs)[0][2:]
-    return torch.nn.functional.interpolate(inputs[0], size=size, mode=mode, antialias=True, align_corners=False)
+    x = inputs[0]
+    image = x if x.is_floating_point() else x.float()
+    y = torch.nn.functional.interpolate(image, size=size, mode=mode, antialias=True, align_corners=False)
+    return y if x.is_floating_point() else y.round_().clamp_(0, 255).to(x.dtype)
