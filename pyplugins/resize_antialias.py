@@ -6,8 +6,9 @@ coordinate x(o) of the coordinate_transformation_mode; the kernel (triangle or K
 coefficient a) is evaluated at (i - x) * s with s = min(scale, 1), so a downscaled axis has its
 support widened by 1 / scale, over a fixed window of n taps per axis; the weights are
 renormalised to sum 1 (over the in-range taps only with exclude_outside); taps past the edge
-read the edge pixel. roi, scales and sizes arrive as attributes (the rewrite folds the constant
-inputs); the output shape follows from them and X's shape (`output_shapes`).
+read the edge pixel. uint8 images are resized in float32 and rounded half to even and clamped
+once at the end (`to_output_type`). roi, scales and sizes arrive as attributes (the rewrite folds
+the constant inputs); the output shape follows from them and X's shape (`output_shapes`).
 """
 
 from __future__ import annotations
@@ -181,7 +182,16 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
         if outside.any():
             where = xp.asarray(outside).reshape((-1,) + (1,) * (result.ndim - p.axis - 1))
             result = xp.where(where, xp.float32(attrs.get("extrapolation_value", 0.0)), result)
-    y[...] = result.astype(y.dtype)
+    y[...] = to_output_type(xp, result, y.dtype)
+
+
+def to_output_type(xp: ModuleType, result: Any, dtype: Any) -> Any:
+    """result (float32) in Y's type: an integer type (uint8 images) rounds half to even and clamps
+    to its range once, after every pass, as onnx.reference does (a cubic overshoot clamps here)."""
+    if np.dtype(dtype).kind not in "iu":
+        return result.astype(dtype)
+    info = np.iinfo(dtype)
+    return xp.clip(xp.rint(result), info.min, info.max).astype(dtype)
 
 
 # torchvision-style preprocessing: images of 3 x 1024 x 1024 down to 224 x 224, bilinear, in the
@@ -207,7 +217,12 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
-    """F.interpolate(antialias=True) of the same sizes (bilinear or bicubic, half-pixel centres)."""
+    """F.interpolate(antialias=True) of the same sizes (bilinear or bicubic, half-pixel centres).
+    uint8 images as torchvision resizes them on CUDA, where F.interpolate takes no uint8: in float32,
+    then rounded and clamped to 0..255."""
     mode = "bilinear" if attrs["mode"] == "linear" else "bicubic"
     size = output_shapes(inputs, attrs)[0][2:]
-    return torch.nn.functional.interpolate(inputs[0], size=size, mode=mode, antialias=True, align_corners=False)
+    x = inputs[0]
+    image = x if x.is_floating_point() else x.float()
+    y = torch.nn.functional.interpolate(image, size=size, mode=mode, antialias=True, align_corners=False)
+    return y if x.is_floating_point() else y.round_().clamp_(0, 255).to(x.dtype)

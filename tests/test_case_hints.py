@@ -10,6 +10,7 @@ import pytest
 from tests.test_spec import VALID, write_op
 from trtplug.errors import SpecError
 from trtplug.parity.cases import PRIMARY_SHAPES, default_cases, make_inputs
+from trtplug.parity.reference import reference_kind
 from trtplug.spec import load_spec
 
 INT_OP = VALID.replace('T = ["float32", "float16"]', 'T = ["float32", "float16"]\nI = ["int32"]').replace(
@@ -56,6 +57,18 @@ def test_fixed_values_set_the_input_and_its_shape(tmp_path: Path) -> None:
     assert case.shapes["K"] == (3,) and make_inputs(spec, case, 0)["K"].tolist() == [7, 8, 9]
 
 
+def test_a_case_pins_its_own_reference(tmp_path: Path) -> None:
+    """[[parity.cases]] reference: that case's reference kind; the others keep the spec's."""
+    table = (
+        '[[parity.cases]]\nname = "pinned"\nshapes = { X = [2] }\nreference = "onnx-reference"\n'
+        '[[parity.cases]]\nname = "plain"\nshapes = { X = [2] }\n'
+    )
+    spec = spec_with(tmp_path, table)
+    cases = {c.name: c for c in default_cases(spec)}
+    assert reference_kind(spec, cases["pinned"]) == "onnx-reference"
+    assert reference_kind(spec, cases["plain"]) == spec.reference == "onnxruntime"
+
+
 @pytest.mark.parametrize(
     ("table", "field", "problem"),
     [
@@ -64,6 +77,7 @@ def test_fixed_values_set_the_input_and_its_shape(tmp_path: Path) -> None:
         ("[parity.values]\nZ = { scale = 1.0 }\n", "parity.values.Z", "names no input"),
         ('[parity.values]\nX = { high = "Q[0]" }\n', "parity.values.X.high", "expected an int or"),
         ('[[parity.cases]]\nname = "a"\nshapes = { X = [1] }\nvalues = { Z = [1] }\n', "values.Z", "names no input"),
+        ('[[parity.cases]]\nname = "a"\nshapes = { X = [1] }\nreference = "pil"\n', "reference", "unknown case"),
         (
             '[[parity.cases]]\nname = "a"\nshapes = { X = [1] }\n[[parity.cases]]\nname = "a"\nshapes = { X = [2] }\n',
             "parity.cases",

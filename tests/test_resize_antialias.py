@@ -305,8 +305,11 @@ def test_types_formats_and_round_trip(library):
     plugin = create(library, scales=[1.0, 0.5])
     assert plugin.output_types(["float16"]) == ["float16"]
     assert plugin.output_types(["bfloat16"]) == ["bfloat16"]
-    with pytest.raises(RuntimeError, match="X must be float32, float16 or bfloat16, got int32"):
+    assert plugin.output_types(["uint8"]) == ["uint8"]
+    with pytest.raises(RuntimeError, match="X must be float32, float16, bfloat16 or uint8, got int32"):
         plugin.output_types(["int32"])
+    assert plugin.supports_format_combination(["uint8", "uint8"])
+    assert not plugin.supports_format_combination(["uint8", "float32"])
     assert plugin.supports_format_combination(["float32", "float32"])
     assert not plugin.supports_format_combination(["float16", "float32"])
     assert plugin.round_trip().fields_to_serialize()["scales"] == [1.0, 0.5]

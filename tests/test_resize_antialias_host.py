@@ -26,11 +26,10 @@ SPEC = load_registry().get("resize_antialias")
 CASES = {c.name: c for c in default_cases(SPEC)}
 
 
-@pytest.fixture(scope="module")
-def host_check(tmp_path_factory) -> Path:
+def build_host_check(build: Path) -> Path:
+    """tests/fixtures/resize_antialias/host_check.cu built into `build` (skips without nvcc)."""
     if not shutil.which("nvcc"):
         pytest.skip("nvcc is needed to build the host check")
-    build = tmp_path_factory.mktemp("resize_host")
     glue = build / "generated" / "resize_antialias" / "op_glue.h"
     spec = ROOT / "plugins" / "resize_antialias" / "spec.toml"
     subprocess.run([sys.executable, str(ROOT / "cmake" / "generate_op_glue.py"), str(spec), str(glue)], check=True)
@@ -50,11 +49,18 @@ def host_check(tmp_path_factory) -> Path:
     return binary
 
 
+@pytest.fixture(scope="module")
+def host_check(tmp_path_factory) -> Path:
+    return build_host_check(tmp_path_factory.mktemp("resize_host"))
+
+
 def run_host(
-    binary: Path, tmp_path: Path, x: np.ndarray, fields: dict, path: str = "element"
+    binary: Path, tmp_path: Path, x: np.ndarray, fields: dict, path: str = "element", out: str = "float32"
 ) -> tuple[np.ndarray | None, str]:
+    """The host check on x (passed as float32); `out` "uint8": the last pass stored as uint8 kernels do."""
     lines = [
         f"path {path}",
+        f"out {out}",
         f"mode {fields['mode']}",
         f"coord {fields.get('coordinate_transformation_mode', 'half_pixel')}",
         f"policy {fields.get('keep_aspect_ratio_policy', 'stretch')}",

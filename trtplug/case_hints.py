@@ -24,6 +24,9 @@ case generator (one X-shaped primary, the rest derived by shape rules) cannot de
                                                           bare value is a 0-D tensor)
     required_only = false           no "-required_only" variant (the op needs an optional input
                                     for the attributes this case sets, e.g. rotary caches)
+    reference = "onnxruntime"       this case's reference instead of the spec's (onnxruntime or
+                                    onnx-reference): for a case one of them is known to get wrong,
+                                    with a comment giving the numbers
 """
 
 from __future__ import annotations
@@ -61,6 +64,10 @@ class CaseHint:
     attrs: dict[str, Any] = field(default_factory=dict)
     values: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     required_only: bool = True
+    reference: str = ""  # the spec's reference when empty
+
+
+CASE_REFERENCES = ("onnxruntime", "onnx-reference")
 
 
 @dataclass(frozen=True)
@@ -120,7 +127,7 @@ def _read_values(r: Any, names: Sequence[str]) -> dict[str, ValueHint]:
 
 
 def _read_case(r: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) -> CaseHint:
-    r.reject_unknown({"name", "shapes", "omit", "attrs", "values", "required_only"})
+    r.reject_unknown({"name", "shapes", "omit", "attrs", "values", "required_only", "reference"})
     names = [t.name for t in inputs]
     shapes = {name: _dims(r.sub("shapes"), name, names) for name in r.sub("shapes").table}
     fixed = {}
@@ -138,7 +145,10 @@ def _read_case(r: Any, inputs: Sequence[Any], attribute_names: Sequence[str]) ->
             raise r.fail("omit", f"{name!r} is not an optional input (optional: {', '.join(optional)})")
     attrs = dict(r.get("attrs", dict, {}))
     _check_attr_names(r, "attrs", attrs, attribute_names)
-    return CaseHint(r.get("name", str), shapes, omit, attrs, fixed, r.get("required_only", bool, True))
+    reference = r.get("reference", str, "")
+    if reference and reference not in CASE_REFERENCES:
+        raise r.fail("reference", f"unknown case reference {reference!r} (known: {', '.join(CASE_REFERENCES)})")
+    return CaseHint(r.get("name", str), shapes, omit, attrs, fixed, r.get("required_only", bool, True), reference)
 
 
 def _dims(r: Any, name: str, names: Sequence[str]) -> Shape:

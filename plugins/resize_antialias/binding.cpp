@@ -13,8 +13,9 @@ TRTPLUG_OP_BINDING(resize_antialias)
     using namespace trtplug;
     DeviceArray const& xa = call.in(0);
     DeviceArray const& ya = call.out(0);
-    call.check(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16 || xa.dtype == DType::kBFLOAT16,
-        std::string("X must be float32, float16 or bfloat16, got ") + dtypeName(xa.dtype));
+    call.check(xa.dtype == DType::kFLOAT32 || xa.dtype == DType::kFLOAT16 || xa.dtype == DType::kBFLOAT16
+            || xa.dtype == DType::kUINT8,
+        std::string("X must be float32, float16, bfloat16 or uint8, got ") + dtypeName(xa.dtype));
     call.check(ya.dtype == xa.dtype, "Y must have X's dtype");
     ResizePlan plan{};
     std::string problem = planResize(plan, shapeOf(xa, "X"), call.params);

@@ -21,7 +21,7 @@ using nvinfer1::IDimensionExpr;
 
 bool isSupported(DataType t) noexcept
 {
-    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16;
+    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16 || t == DataType::kUINT8;
 }
 
 // Identity, fields, defaults and value rules (antialias = 1, mode linear/cubic, ...): generated from the spec.
@@ -32,7 +32,8 @@ public:
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
-        TRTPLUG_ENSURE(isSupported(in[0]), std::string("X must be float32, float16 or bfloat16, got ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(isSupported(in[0]),
+            std::string("X must be float32, float16, bfloat16 or uint8, got ") + trtTypeName(in[0]));
         out[0] = in[0];
     }
 

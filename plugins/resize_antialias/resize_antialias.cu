@@ -53,8 +53,8 @@ __global__ void resizeAxisKernel(TIn const* __restrict__ x, TOut* __restrict__ y
         Index const outer = row / outLen;
         Index const o = row - outer * outLen;
         TIn const* line = x + (outer * inLen * inner + in);
-        auto const load = [&](int64_t i) { return toFloat(line[static_cast<Index>(i) * inner]); };
-        y[idx] = fromFloat<TOut>(value(a, int64_t{o}, load));
+        auto const load = [&](int64_t i) { return resizeLoad(line[static_cast<Index>(i) * inner]); };
+        y[idx] = ResizeStore<TOut>::of(value(a, int64_t{o}, load));
     }
 }
 
@@ -238,10 +238,11 @@ cudaError_t fillTapTables(ResizePlan const& plan, TapTables& tables, void* works
     return cudaGetLastError();
 }
 
-//! The passes in plan order, x -> scratch -> ... -> y. Intermediates are in X's type: float32
-//! stays float32; a 16-bit type halves the traffic between passes at one extra rounding (each
-//! pass accumulates in float32). Scratch: the tap tables, then the intermediates.
-template <class T>
+//! The passes in plan order, x -> scratch -> ... -> y, intermediates of type Mid. A float type's
+//! are X's type: float32 stays float32; a 16-bit type halves the traffic between passes at one
+//! extra rounding (each pass accumulates in float32). uint8's are float32: onnx.reference rounds
+//! and clamps once, at the end. Scratch: the tap tables, then the intermediates (float32 room).
+template <class T, class Mid>
 cudaError_t runPasses(ResizePlan const& plan, T const* x, T* y, void* workspace, cudaStream_t stream)
 {
     bool const useTables = tapTablesApply(plan); // revert to the per-element path: = false
@@ -249,15 +250,22 @@ cudaError_t runPasses(ResizePlan const& plan, T const* x, T* y, void* workspace,
     cudaError_t err = useTables ? fillTapTables(plan, tables, workspace, stream) : cudaSuccess;
     char* const scratch = static_cast<char*>(workspace) + kTapTableBytes;
     size_t const bufferBytes = alignUp(size_t(largestIntermediate(plan)) * sizeof(float));
-    T* buffers[2] = {reinterpret_cast<T*>(scratch), reinterpret_cast<T*>(scratch + bufferBytes)};
+    Mid* buffers[2] = {reinterpret_cast<Mid*>(scratch), reinterpret_cast<Mid*>(scratch + bufferBytes)};
     int64_t dims[ResizePlan::kMaxRank];
     std::copy(plan.in, plan.in + plan.rank, dims);
     for (int32_t j = 0; j < plan.nbPasses && err == cudaSuccess; ++j)
     {
         int32_t const d = plan.passAxis[j];
-        T const* src = j == 0 ? x : buffers[(j - 1) % 2];
-        T* dst = j + 1 == plan.nbPasses ? y : buffers[j % 2];
-        err = launchPass(src, dst, axisPass(plan, dims, d), plan.cubic, useTables ? &tables.table[j] : nullptr, stream);
+        AxisPass const a = axisPass(plan, dims, d);
+        TapTable const* table = useTables ? &tables.table[j] : nullptr;
+        bool const first = j == 0;
+        bool const last = j + 1 == plan.nbPasses;
+        Mid const* src = first ? nullptr : buffers[(j - 1) % 2];
+        Mid* dst = last ? nullptr : buffers[j % 2];
+        err = first && last ? launchPass(x, y, a, plan.cubic, table, stream)
+            : first         ? launchPass(x, dst, a, plan.cubic, table, stream)
+            : last          ? launchPass(src, y, a, plan.cubic, table, stream)
+                            : launchPass(src, dst, a, plan.cubic, table, stream);
         dims[d] = plan.out[d];
     }
     return err;
@@ -283,9 +291,14 @@ cudaError_t launchResizeAntialias(
         return cudaMemcpyAsync(
             y, x, size_t(volumeOf(plan, plan.in)) * dtypeSize(dtype), cudaMemcpyDeviceToDevice, stream);
     }
+    if (dtype == DType::kUINT8)
+    {
+        auto const* in = static_cast<uint8_t const*>(x);
+        return runPasses<uint8_t, float>(plan, in, static_cast<uint8_t*>(y), workspace, stream);
+    }
     return forFloatOrBf16Type(dtype, [&](auto zero) {
         using T = decltype(zero);
-        return runPasses(plan, static_cast<T const*>(x), static_cast<T*>(y), workspace, stream);
+        return runPasses<T, T>(plan, static_cast<T const*>(x), static_cast<T*>(y), workspace, stream);
     });
 }
 

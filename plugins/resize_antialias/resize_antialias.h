@@ -64,7 +64,8 @@ size_t resizeWorkspaceBytes(ResizePlan const& plan) noexcept;
 //! 1 / scale when downscaling), weights from float64 source coordinates, float32 accumulation,
 //! intermediates in X's type in `workspace` (resizeWorkspaceBytes). The weights are computed
 //! once per output index into per-axis tap tables when they fit the workspace's table room,
-//! else per element. dtype: X's and Y's type (float32, float16, bfloat16).
+//! else per element. dtype: X's and Y's type (float32, float16, bfloat16, uint8: float32
+//! intermediates, the output rounded half to even and clamped to 0..255, as onnx.reference does).
 cudaError_t launchResizeAntialias(
     DType dtype, ResizePlan const& plan, void const* x, void* y, void* workspace, cudaStream_t stream) noexcept;
 

@@ -9,6 +9,7 @@
 
 #include <climits>
 #include <cmath>
+#include <cstdint>
 
 namespace trtplug
 {
@@ -40,6 +41,36 @@ __host__ __device__ __forceinline__ float tapWeight(bool cubic, float t, float a
     }
     return t < 2.F ? ((a * t - 5.F * a) * t + 8.F * a) * t - 4.F * a : 0.F;
 }
+
+//! An input element as float: float types widen; uint8 (images) converts exactly.
+template <class T>
+__host__ __device__ __forceinline__ float resizeLoad(T x)
+{
+    return toFloat(x);
+}
+
+__host__ __device__ __forceinline__ float resizeLoad(uint8_t x)
+{
+    return static_cast<float>(x);
+}
+
+//! An output element in Y's type. Float types round to nearest. uint8 rounds half to even and
+//! clamps to 0..255, as onnx.reference does (a saturating cast of np.round): applied once, to the
+//! last pass's float32 sum (intermediates stay float32), so a cubic overshoot clamps only here.
+template <class T>
+struct ResizeStore
+{
+    __host__ __device__ static T of(float v) { return fromFloat<T>(v); }
+};
+
+template <>
+struct ResizeStore<uint8_t>
+{
+    __host__ __device__ static uint8_t of(float v)
+    {
+        return static_cast<uint8_t>(fminf(fmaxf(rintf(v), 0.F), 255.F));
+    }
+};
 
 //! Where output index o samples the input, in float64 and in the reference's operation order.
 __host__ __device__ __forceinline__ double sourceCoordinate(int64_t o, AxisPass const& a)

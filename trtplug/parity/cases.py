@@ -53,6 +53,7 @@ class Case:
     period_rows: int = 0  # inputs repeat a random block of this many rows (huge case)
     values: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # inputs with fixed values (shape inputs)
     variadic_count: int = 0  # tensors of the op's variadic input (shapes holds each by copy_name)
+    reference: str = ""  # this case's reference kind, when not the spec's ([[parity.cases]] reference)
 
 
 def case_inputs(spec: OpSpec, case: Case) -> tuple[TensorSpec, ...]:
@@ -122,14 +123,15 @@ def hinted_cases(spec: OpSpec) -> list[Case]:
         primary = hint.shapes[spec.inputs[0].name]
         attrs = {**all_outputs_attrs(spec), **hint.attrs}
         full = shapes_for(spec, primary, True, hint.shapes, hint.omit, attrs)
-        cases.append(Case(hint.name, full, attrs, values=_present(hint.values, full)))
+        cases.append(Case(hint.name, full, attrs, values=_present(hint.values, full), reference=hint.reference))
         # Optional outputs make a difference only where the plugin can skip them (output_count).
         skippable = spec.derived_attribute("output_count") is not None and any(t.optional for t in spec.outputs)
         optional = any(t.optional for t in spec.inputs) or skippable
         if optional and spec.parity.required_only and hint.required_only:
             attrs = {**default_attrs(spec), **hint.attrs}
             required = shapes_for(spec, primary, False, hint.shapes, attrs=attrs)
-            cases.append(Case(f"{hint.name}-required_only", required, attrs, values=_present(hint.values, required)))
+            fixed = _present(hint.values, required)
+            cases.append(Case(f"{hint.name}-required_only", required, attrs, values=fixed, reference=hint.reference))
     return cases
 
 

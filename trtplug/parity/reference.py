@@ -96,10 +96,16 @@ def _numpy_reference_module(path: Path) -> ModuleType:
     return module
 
 
-def reference_unavailable(spec: OpSpec) -> str | None:
-    if spec.reference == "numpy" and not numpy_reference_path(spec).is_file():
+def reference_kind(spec: OpSpec, case: Case | None = None) -> str:
+    """The case's own reference (a [[parity.cases]] pin), else the spec's."""
+    return (case.reference if case is not None else "") or spec.reference
+
+
+def reference_unavailable(spec: OpSpec, case: Case | None = None) -> str | None:
+    kind = reference_kind(spec, case)
+    if kind == "numpy" and not numpy_reference_path(spec).is_file():
         return f"{numpy_reference_path(spec)}: missing (reference kind 'numpy')"
-    if spec.reference == "onnxruntime":
+    if kind == "onnxruntime":
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
@@ -110,21 +116,22 @@ def reference_unavailable(spec: OpSpec) -> str | None:
 def run_reference(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
     """Reference outputs for `inputs` (already rounded to the run's dtype)."""
     feeds = {k: _upcast(v) for k, v in inputs.items()}
-    if spec.reference == "numpy":
+    kind = reference_kind(spec, case)
+    if kind == "numpy":
         return list(_numpy_reference_module(numpy_reference_path(spec)).reference(feeds, dict(case.attrs)))
-    if spec.reference == "onnxruntime":
+    if kind == "onnxruntime":
         feeds = _around_onnxruntime_crashes(spec, feeds)
     model = one_node_model(spec, case, feeds)
-    if spec.reference == "onnxruntime":
+    if kind == "onnxruntime":
         return _run_onnxruntime(model, feeds)
-    if spec.reference == "onnx-reference":
+    if kind == "onnx-reference":
         from onnx.reference import ReferenceEvaluator
 
         # onnx.reference divides by zero on its way to correct results (AffineGrid's step over a
         # one-pixel axis): its floating-point warnings are not findings about the plugin.
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return list(ReferenceEvaluator(model).run(None, feeds))
-    raise TrtplugError(f"{spec.path}: reference kind {spec.reference!r} has no runner yet")
+    raise TrtplugError(f"{spec.path}: reference kind {kind!r} has no runner yet")
 
 
 def onnxruntime_version() -> tuple[int, ...]:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from trtplug.errors import NOT_IMPLEMENTED_YET
-from trtplug.parity.cases import Case, case_inputs, default_cases, make_inputs, take_rows
+from trtplug.parity.cases import Case, case_inputs, case_seed, default_cases, make_inputs, take_rows
 from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.conformance import conformance_cases
 from trtplug.parity.impl_base import pyplugin_module
@@ -69,12 +69,23 @@ def _prepare_uncached(
     # and so do integer values of an input that also takes floats (MatMulNBits' packed zero points).
     floating_run = dtype.startswith(("float", "bfloat"))
     run_typed = {t.name for t in case_inputs(spec, case) if dtype in spec.dtypes_of(t)}
-    rounded = numpy_dtype(dtype)  # bf16: ml_dtypes.bfloat16, rounded to nearest even
+    rng = np.random.default_rng([case_seed(seed, spec, case), 8])  # for byte redraws only
     inputs = {
-        k: v.astype(rounded) if k in run_typed and not (floating_run and v.dtype.kind in "iu") else v
+        k: _in_run_dtype(v, dtype, rng) if k in run_typed and not (floating_run and v.dtype.kind in "iu") else v
         for k, v in make_inputs(spec, case, seed).items()
     }
     return inputs, run_reference(spec, case, _checked_rows(spec, case, inputs))
+
+
+def _in_run_dtype(value: np.ndarray, dtype: str, rng: np.random.Generator) -> np.ndarray:
+    """`value`, drawn in the input's first dtype, in the run's (bf16: ml_dtypes.bfloat16, rounded to
+    nearest even). A floating-point draw run in an 8-bit integer type (a uint8 image through Resize)
+    is redrawn over the type's whole range: N(0, 1) values would cast to a few bytes near 0 and 255."""
+    target = np.dtype(numpy_dtype(dtype))
+    if value.dtype.kind == "f" and target.kind in "iu" and target.itemsize == 1:
+        info = np.iinfo(target)
+        return rng.integers(int(info.min), int(info.max) + 1, value.shape).astype(target)
+    return value.astype(target)
 
 
 def _checked_rows(spec: OpSpec, case: Case, tensors: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +102,7 @@ def skip_reason(impl: Any, spec: OpSpec, case: Case) -> str | None:
         return "TensorRT hands plugins dense tensors; strided views are a prototype-only case"
     if case.check_rows and not impl.runs_huge:
         return "the past-2**31-elements case runs only the CUDA launcher and the plugin"
-    return impl.unavailable(spec) or _scaffold_todo(spec) or reference_unavailable(spec)
+    return impl.unavailable(spec) or _scaffold_todo(spec) or reference_unavailable(spec, case)
 
 
 def _scaffold_todo(spec: OpSpec) -> str | None:
