@@ -94,7 +94,12 @@ class ProtoLogic:
         bound: dict[str, Any] = {}
         for tensor, data_type in zip(regular_inputs(self.spec), input_types, strict=False):
             bound.setdefault(tensor.type, data_type)
-        return [bound.get(t.type) or buffers.trt_dtype(self.trt, t.type) for t in self.outputs()]
+        return [
+            buffers.trt_dtype(self.trt, self.spec.output_dtype(t, self.attrs, {}))
+            if t.dtype_attr is not None
+            else bound.get(t.type) or buffers.trt_dtype(self.trt, t.type)
+            for t in self.outputs()
+        ]
 
     def supports(self, pos: int, in_out: list[Any], num_inputs: int) -> bool:
         desc = in_out[pos].desc
