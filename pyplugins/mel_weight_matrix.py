@@ -73,13 +73,17 @@ def weights(xp: ModuleType, edges: Any, rows: int) -> Any:
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
-    _, dft_length, sample_rate, lower, upper = inputs
+    mels_input, dft_length, sample_rate, lower, upper = inputs
     out = outputs[0]
     rows, num_mel_bins = out.shape
+    if mels_input is not None:  # None in the prototype plugin: a shape input, the output's width
+        num_mel_bins = int(_host(mels_input))
     lower_h, upper_h = _host(lower).astype(np.float32), _host(upper).astype(np.float32)
     edges = mel_edges(num_mel_bins, _host(dft_length), _host(sample_rate), lower_h, upper_h)
-    if rows != int(_host(dft_length)) // 2 + 1:
-        raise ValueError(f"output has {rows} rows for dft_length {int(_host(dft_length))}")
+    if out.shape != (int(_host(dft_length)) // 2 + 1, num_mel_bins):
+        raise ValueError(
+            f"output is {list(out.shape)} for num_mel_bins {num_mel_bins}, dft_length {int(_host(dft_length))}"
+        )
     out[...] = weights(xp, edges, rows).astype(out.dtype)
 
 
