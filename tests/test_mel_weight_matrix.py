@@ -120,3 +120,26 @@ def test_output_shapes_and_dims_hook() -> None:
     assert proto.output_shapes(scalars(3, 9, 100, 0.0, 50.0), {}) == [(5, 3)]
     # On plain ints the hook's arithmetic is the same dimension arithmetic the plugin declares.
     assert proto.output_dims([(80,), (401,), (16000,), (), ()], {}, None) == [(201, 80)]
+
+
+@pytest.mark.parametrize(("output_datatype", "name"), [(1, "FLOAT"), (10, "HALF"), (16, "BF16")])
+def test_prototype_plugin_output_type_follows_output_datatype(output_datatype, name) -> None:
+    """The prototype plugin declares, and accepts only, the type output_datatype names (no
+    input binds it); regular inputs: the two float32 edges, then the dft_length/sample_rate copies."""
+    from types import SimpleNamespace
+
+    from trtplug.protoplugin.plugin import ProtoLogic
+    from trtplug.protoplugin.standin import TRT
+    from trtplug.registry import load_registry
+
+    spec = next(s for s in load_registry() if s.key == "mel_weight_matrix")
+    logic = ProtoLogic(TRT, spec, {"output_datatype": output_datatype})
+    f32, i64, want = TRT.DataType.FLOAT, TRT.DataType.INT64, getattr(TRT.DataType, name)
+    assert logic.output_types([f32, f32, i64, i64]) == [want]
+
+    def desc(t):
+        return SimpleNamespace(desc=SimpleNamespace(type=t, format=TRT.TensorFormat.LINEAR, dims=()))
+
+    others = [t for t in (TRT.DataType.FLOAT, TRT.DataType.HALF, TRT.DataType.BF16) if t != want]
+    assert logic.supports(4, [desc(f32), desc(f32), desc(i64), desc(i64), desc(want)], 4)
+    assert not any(logic.supports(4, [desc(f32), desc(f32), desc(i64), desc(i64), desc(t)], 4) for t in others)

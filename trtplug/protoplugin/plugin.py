@@ -106,7 +106,12 @@ class ProtoLogic:
         if desc.format != self.trt.TensorFormat.LINEAR:
             return False
         tensor = _tensor_at(self.spec, pos, num_inputs)
-        allowed = [buffers.trt_dtype(self.trt, name) for name in self.spec.dtypes_of(tensor)]
+        names = (
+            self.spec.dtypes_of(tensor)
+            if tensor.dtype_attr is None
+            else [self.spec.output_dtype(tensor, self.attrs, {})]
+        )
+        allowed = [buffers.trt_dtype(self.trt, name) for name in names]
         if desc.type not in allowed:
             return False
         for earlier in range(pos):  # one type per constraint: the first tensor of it decides
