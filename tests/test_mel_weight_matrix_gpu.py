@@ -77,6 +77,8 @@ def test_binding_matches_reference_on_random_settings(cp, ext, seed) -> None:
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
+        ((0, 16, 8192, 0.0, 4096.0), "num_mel_bins must be >= 1"),
+        ((9, 16, 8192, 0.0, 4096.0), "output must have num_mel_bins columns"),
         ((8, 1, 8192, 0.0, 4096.0), "dft_length must be >= 2"),
         ((8, 16, 0, 0.0, 4096.0), "sample_rate must be >= 1"),
         ((8, 16, 8192, 100.0, 50.0), "lower_edge_hertz <= upper_edge_hertz"),

@@ -30,7 +30,8 @@ int64_t hostInt(trtplug::DeviceArray const& a, cudaStream_t stream)
 } // namespace
 
 //! MelWeightMatrix into output, [dft_length / 2 + 1, num_mel_bins] as the caller allocated it
-//! from the shape inputs' values; num_mel_bins itself is not read (it is output's width).
+//! from the shape inputs' values (checked against them; the kernel reads dft_length and
+//! sample_rate from the device, num_mel_bins is the output's width).
 TRTPLUG_OP_BINDING(mel_weight_matrix)
 {
     using namespace trtplug;
@@ -51,11 +52,14 @@ TRTPLUG_OP_BINDING(mel_weight_matrix)
     DType want{};
     call.check(melOutputDType(call.params.output_datatype, want), "output_datatype must be 1, 10 or 16");
     call.check(y.dtype == want, std::string("output must be ") + dtypeName(want) + " (output_datatype)");
-    call.check(y.shape.size() == 2 && y.shape[1] > 0, "output must be [dft_length / 2 + 1, num_mel_bins >= 1]");
+    call.check(y.shape.size() == 2, "output must be [dft_length / 2 + 1, num_mel_bins]");
     int64_t const dftValue = hostInt(dft, call.stream);
     int64_t const rateValue = hostInt(rate, call.stream);
     float const lo = hostScalar<float>(lower, call.stream);
     float const hi = hostScalar<float>(upper, call.stream);
+    int64_t const melsValue = hostInt(call.in(0), call.stream);
+    call.check(melsValue >= 1, "num_mel_bins must be >= 1, got " + std::to_string(melsValue));
+    call.check(y.shape[1] == melsValue, "output must have num_mel_bins columns");
     call.check(dftValue >= 2, "dft_length must be >= 2, got " + std::to_string(dftValue));
     call.check(y.shape[0] == dftValue / 2 + 1, "output must have dft_length / 2 + 1 rows");
     call.check(rateValue >= 1, "sample_rate must be >= 1, got " + std::to_string(rateValue));
