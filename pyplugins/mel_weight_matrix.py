@@ -24,7 +24,8 @@ OUTPUT_DTYPES = {1: "float32", 10: "float16", 16: "bfloat16"}  # output_datatype
 
 
 def _host(value: Any) -> np.ndarray:
-    return np.asarray(value.get() if hasattr(value, "get") else value)
+    """A scalar input on the host, 0-D (a TensorRT buffer of a 0-D tensor may arrive as [1])."""
+    return np.asarray(value.get() if hasattr(value, "get") else value).reshape(())
 
 
 def mel_edges(num_mel_bins: int, dft_length: Any, sample_rate: Any, lower: Any, upper: Any) -> np.ndarray:
