@@ -1,7 +1,8 @@
 """Folding nodes no TensorRT imports whose outputs are constants in real exports: MelWeightMatrix
 (torchaudio's MelSpectrogram: every input a 0-D constant). With every input a constant, the node
 is evaluated once with onnx.reference and its output becomes an initializer of that name; with a
-runtime input it stays, and the report says why."""
+runtime input it stays for the node pass: a plugin that covers it (TrtplugMelWeightMatrix)
+replaces it there, else the report says why it was neither folded nor replaced."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ def _evaluate(node: onnx.NodeProto, values: list, opset: int) -> list:
     graph = helper.make_graph([clone], "fold", inputs, outputs)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
     return ReferenceEvaluator(model).run(None, dict(zip(names, values, strict=True)))
+
+
+def merge_fold_reports(folded: list[Change], later: list[Change]) -> list[Change]:
+    """One report line per node: a node folding left (a runtime input) that the node pass then
+    reports on (replaced by a plugin such as TrtplugMelWeightMatrix, or left with its own reason)
+    keeps only that line, a "left" one with the folding reason added."""
+    by_node = {c.node: c for c in later}
+    merged = []
+    for change in folded:
+        other = by_node.get(change.node)
+        if change.action != LEFT or other is None:
+            merged.append(change)
+        elif other.action == LEFT:
+            other.reason = f"{other.reason}; not folded: {change.reason}"
+    return merged + later
 
 
 def fold_constants(graph: onnx.GraphProto, opset: int, base_dir: str | None) -> list[Change]:

@@ -12,7 +12,7 @@ from trtplug.registry import Registry
 
 from . import plugin_node, plugin_override
 from .changes import Change, Selection
-from .constant_fold import fold_constants
+from .constant_fold import fold_constants, merge_fold_reports
 from .graph_view import GraphView, TensorType
 from .node_pass import Coverage, NodePassResult, run_node_pass
 from .pattern_pass import run_pattern_pass
@@ -120,5 +120,5 @@ def rewrite_model(model: onnx.ModelProto, registry: Registry, options: RewriteOp
     declared = {imp.domain for imp in model.opset_import}
     for domain in sorted(set().union(*(r.domains for r in results)) - declared):
         model.opset_import.append(onnx.helper.make_opsetid(domain, PLUGIN_OPSET))
-    changes = folded + [c for r in reversed(results) for c in r.changes]  # top-level graph first
+    changes = merge_fold_reports(folded, [c for r in reversed(results) for c in r.changes])  # top-level first
     return RewriteResult(changes, resorted, strict, overrides=dict(options.overrides))

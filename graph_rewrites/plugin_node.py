@@ -252,7 +252,7 @@ def types_from_rules(
     for tensor, name in zip(spec.plugin_outputs, outputs, strict=False):
         if not name:
             continue
-        dtype = dtypes.get(tensor.type, tensor.type)
+        dtype = spec.output_dtype(tensor, attrs or {}, dtypes)
         shape = () if tensor in spec.size_tensors else _rule_shape(tensor.shape, shapes, attrs)
         types[name] = TensorType(_ELEM_TYPES.get(dtype, 0), shape)
     return types

@@ -279,3 +279,22 @@ def test_builtin_specs_state_the_rules_their_plugins_checked_by_hand() -> None:
     assert rules[("bit_shift", "direction")][0] == ("LEFT", "RIGHT")
     assert rules[("max_pool_with_indices", "kernel_shape")][1:4] == (1, 1, 3)
     assert rules[("compress", "axis")][4] == "input" and rules[("center_crop_pad", "axes")][4] == "input_data"
+
+
+def test_output_dtype_from_an_attribute(tmp_path: Path) -> None:
+    """dtype_attr: the output's dtype is the ONNX element type an int attribute holds (its default
+    when absent), not the input's; every allowed value must be a type of the output's constraint."""
+    base = VALID.format(name="ThingPlugin").replace('name = "Y"\ntype = "T"', 'name = "Y"\ntype = "U"')
+    base = base.replace('T = ["float32", "float16"]', 'T = ["float32", "float16"]\nU = ["float32", "float16"]')
+    attr = '[[attributes]]\nname = "to"\ntype = "int"\ndefault = 1\nchoices = {choices}\n'
+    typed = base.replace('shape = "same_as:X"', 'shape = "same_as:X"\ndtype_attr = "to"')
+    spec = load_spec(write_op(tmp_path, "a", typed + attr.format(choices="[1, 10]")))
+    out = spec.outputs[0]
+    assert spec.output_dtype(out, {"to": 10}, {"U": "float32", "T": "float32"}) == "float16"
+    assert spec.output_dtype(out, {}, {}) == "float32" and spec.output_elem_type(out, {"to": 10}) == 10
+    plain = spec.inputs[0]  # without dtype_attr: the constraint's bound dtype
+    assert spec.output_dtype(plain, {"to": 10}, {"T": "float16"}) == "float16"
+    with pytest.raises(SpecError, match=r"outputs\[0\]\.dtype_attr.*to = 16 is bfloat16"):
+        load_spec(write_op(tmp_path, "b", typed + attr.format(choices="[1, 16]")))
+    with pytest.raises(SpecError, match=r"outputs\[0\]\.dtype_attr.*'alpha' must be an int attribute"):
+        load_spec(write_op(tmp_path, "c", typed.replace('dtype_attr = "to"', 'dtype_attr = "alpha"')))

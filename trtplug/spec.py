@@ -26,7 +26,9 @@ Format (see plugins/unique/spec.toml; an op family: plugins/gelu_family/spec.tom
                         appended after the other plugin inputs, in spec order: its values then reach
                         enqueue, which shape inputs never do), variadic (the last input only: it takes
                         min_count (default 1) or more tensors, trtplug/variadic.py)
-    [[outputs]]         name, type, optional, shape (rule); an optional output without an
+    [[outputs]]         name, type, optional, shape (rule), dtype_attr (an int attribute holding the
+                        output's ONNX element type, as MelWeightMatrix's output_datatype: it, not an
+                        input, binds the output's dtype); an optional output without an
                         output_count attribute is still produced (the rewrite names it if unused)
     [[size_tensors]]    name: a 0-D int32 plugin output, after the outputs, holding the extent of a
                         data-dependent ("dynamic:") output dim (IExprBuilder::declareSizeTensor);
@@ -40,13 +42,14 @@ Format (see plugins/unique/spec.toml; an op family: plugins/gelu_family/spec.tom
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trtplug.case_hints import ParityHints, read_parity_hints
 from trtplug.errors import SpecError
-from trtplug.onnx_common import is_standard_domain, qualified_op
+from trtplug.onnx_common import dtype_name, is_standard_domain, qualified_op
 from trtplug.spec_checks import check_spec
 from trtplug.spec_family import MEMBER_TABLES, SHARED_TABLES, family_members, is_family
 
@@ -125,6 +128,7 @@ class TensorSpec:
     data_copy: bool = False  # a shape input passed again as a device tensor after the plugin inputs
     variadic: bool = False  # the last input, taking min_count or more tensors (Concat's inputs)
     min_count: int = 1
+    dtype_attr: str | None = None  # an output whose dtype an int attribute names (ONNX element type)
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,19 @@ class OpSpec:
 
     def tolerance(self, dtype: str) -> Tolerance:
         return self.tolerances[dtype]
+
+    def output_dtype(self, tensor: TensorSpec, attrs: Mapping[str, Any], bound: Mapping[str, str]) -> str:
+        """An output's dtype: the element type its dtype_attr holds (the attribute's default when
+        `attrs` lacks it), else that of the input binding its type constraint (`bound`: constraint
+        -> dtype), else the type as written (a dtype, or an unbound constraint's name)."""
+        if tensor.dtype_attr is not None:
+            return dtype_name(self.output_elem_type(tensor, attrs))
+        return bound.get(tensor.type, tensor.type)
+
+    def output_elem_type(self, tensor: TensorSpec, attrs: Mapping[str, Any]) -> int:
+        """The ONNX element type a dtype_attr output's attribute holds (its default when absent)."""
+        default = next(a.default for a in self.attributes if a.name == tensor.dtype_attr)
+        return int(attrs.get(tensor.dtype_attr, default))
 
     @property
     def onnx_attributes(self) -> tuple[Attribute, ...]:
@@ -328,7 +345,7 @@ def _read_constraints(top: _Reader) -> dict[str, tuple[str, ...]]:
 def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorSpec:
     r.reject_unknown(
         {"name", "type", "optional", "min_rank", "shape", "shape_input", "fold_into", "data_copy"}
-        | {"variadic", "min_count"}
+        | {"variadic", "min_count", "dtype_attr"}
     )
     kind = r.get("type", str)
     if kind not in constraints and kind not in DTYPES:
@@ -346,6 +363,7 @@ def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorS
         data_copy=r.get("data_copy", bool, False),
         variadic=r.get("variadic", bool, False),
         min_count=r.get("min_count", int, 1),
+        dtype_attr=r.get("dtype_attr", str, None),
     )
 
 

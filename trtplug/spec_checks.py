@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from trtplug.onnx_common import dtype_name
 from trtplug.shape_rules import check_rule, is_value_dependent
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ def check_spec(top: Any, spec: OpSpec) -> None:
     _check_input_roles(top, spec)
     _check_variadic(top, spec)
     _check_value_rules(top, spec)
+    _check_dtype_attrs(top, spec)
 
 
 def _check_shape_rules(top: Any, spec: OpSpec) -> None:
@@ -126,3 +128,22 @@ def _check_value_rules(top: Any, spec: OpSpec) -> None:
             problem = value_problem(attr, attr.default)
             if problem:
                 raise top.fail(f"{where}.default", f"the default breaks the spec's own rule: {problem}")
+
+
+def _check_dtype_attrs(top: Any, spec: OpSpec) -> None:
+    """An output's dtype_attr names an int attribute whose every allowed value (its `choices`) is
+    an element type of the output's type constraint."""
+    attrs = {a.name: a for a in spec.attributes}
+    for i, tensor in enumerate(spec.outputs):
+        if tensor.dtype_attr is None:
+            continue
+        attr = attrs.get(tensor.dtype_attr)
+        if attr is None or attr.type != "int" or attr.choices is None:
+            raise top.fail(f"outputs[{i}].dtype_attr", f"{tensor.dtype_attr!r} must be an int attribute with choices")
+        allowed = spec.dtypes_of(tensor)
+        for value in (*attr.choices, attr.default):
+            if dtype_name(int(value)) not in allowed:
+                raise top.fail(
+                    f"outputs[{i}].dtype_attr",
+                    f"{tensor.dtype_attr} = {value} is {dtype_name(int(value))}, not one of {', '.join(allowed)}",
+                )

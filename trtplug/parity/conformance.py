@@ -82,7 +82,9 @@ def _make_case(spec: OpSpec, name: str, node: Any, opset: int, ins: list, outs: 
         value = helper.get_attribute_value(attribute)
         attrs[attribute.name] = value.decode() if isinstance(value, bytes) else value
     case = Case(name, {k: tuple(v.shape) for k, v in inputs.items()}, attrs, variadic_count=count)
-    first = inputs.get(spec.inputs[0].name)
+    # The dtype the op runs in (spec.dtypes' input: the first floating one, else the first).
+    deciding = next((t for t in spec.inputs if spec.dtypes_of(t) == spec.dtypes), spec.inputs[0])
+    first = inputs.get(deciding.name, inputs.get(spec.inputs[0].name))
     dtype = str(first.dtype) if first is not None else "none"
     skip = _unsupported(spec, node, opset, inputs, attrs)
     return ConformanceCase(case, dtype, inputs, [np.asarray(o) for o in outs], skip)

@@ -54,7 +54,7 @@ def output_specs(
             shape = tuple(known[i])
         else:
             shape = apply_rule(t.shape, case.shapes, case.attrs)
-        specs.append((t.name, shape, by_constraint.get(t.type, t.type)))
+        specs.append((t.name, shape, spec.output_dtype(t, case.attrs, by_constraint)))
     return specs
 
 
@@ -139,7 +139,7 @@ class Impl:
         known_shapes: list[tuple[int, ...]] | None = None,
     ) -> list[np.ndarray]:
         xp = self.xp()
-        upcast_bf16 = dtype == BFLOAT16 and self.computes_in_float32
+        upcast_bf16 = self.computes_in_float32  # a bf16 output (the case's dtype, or a dtype_attr's)
         case = folded_case(spec, case, inputs)
         plugin_inputs = [t for t in case_inputs(spec, case) if t.fold_into is None]
         ins = [self.device_input(xp, inputs[t.name]) if t.name in case.shapes else None for t in plugin_inputs]

@@ -58,7 +58,9 @@ def run_plugin(spec: OpSpec, impl: Impl, inputs: list[np.ndarray], attrs: dict[s
     dtypes = {t.type: str(x.dtype) for t, x in present}
     xp = impl.xp()
     out_shapes = _output_shapes(spec, given, shapes, attrs)
-    outs = [poisoned(xp, out_shapes[i], dtypes.get(t.type, t.type)) for i, t in enumerate(spec.outputs[:count])]
+    outs = [
+        poisoned(xp, out_shapes[i], spec.output_dtype(t, attrs, dtypes)) for i, t in enumerate(spec.outputs[:count])
+    ]
     while given and given[-1] is None:
         given.pop()
     impl.execute(spec, [None if x is None else xp.asarray(x) for x in given], outs, attrs)

@@ -21,7 +21,7 @@ from trtplug.errors import TrtplugError
 from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case, case_inputs
 from trtplug.protolib.dtypes import BF16
-from trtplug.spec import OpSpec
+from trtplug.spec import OpSpec, TensorSpec
 
 _ATTR_MAKERS = {"int": int, "ints": list, "float": float, "floats": list, "string": str}
 _STANDARD_OPSET = 21
@@ -58,7 +58,7 @@ def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> o
             for n in names
             if n
         ],
-        [helper.make_tensor_value_info(t.name, _output_type(spec, t.type, inputs), None) for t in spec.outputs],
+        [helper.make_tensor_value_info(t.name, _output_type(spec, t, inputs, case.attrs), None) for t in spec.outputs],
     )
     opsets = [helper.make_opsetid("", _STANDARD_OPSET)]
     if not is_standard_domain(replaced.domain):
@@ -69,12 +69,14 @@ def one_node_model(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> o
     return helper.make_model(graph, opset_imports=opsets, ir_version=10)
 
 
-def _output_type(spec: OpSpec, kind: str, inputs: dict[str, np.ndarray]) -> int:
-    """Element type of an output of type `kind` (a constraint bound by an input, or a dtype)."""
+def _output_type(spec: OpSpec, tensor: TensorSpec, inputs: dict[str, np.ndarray], attrs: dict[str, Any]) -> int:
+    """Element type of an output (its dtype_attr's value, a constraint bound by an input, or a dtype)."""
+    if tensor.dtype_attr is not None:
+        return spec.output_elem_type(tensor, attrs)
     for t in spec.inputs:
-        if t.type == kind and t.name in inputs:
+        if t.type == tensor.type and t.name in inputs:
             return helper.np_dtype_to_tensor_dtype(inputs[t.name].dtype)
-    return helper.np_dtype_to_tensor_dtype(np.dtype(kind))
+    return helper.np_dtype_to_tensor_dtype(np.dtype(tensor.type))
 
 
 def _upcast(array: np.ndarray) -> np.ndarray:

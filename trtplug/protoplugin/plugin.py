@@ -116,7 +116,12 @@ class ProtoLogic:
         bound: dict[str, Any] = {}
         for tensor, data_type in zip(self.regular(len(input_types)), input_types, strict=False):
             bound.setdefault(tensor.type, data_type)
-        return [bound.get(t.type) or buffers.trt_dtype(self.trt, t.type) for t in self.outputs()]
+        return [
+            buffers.trt_dtype(self.trt, self.spec.output_dtype(t, self.attrs, {}))
+            if t.dtype_attr is not None
+            else bound.get(t.type) or buffers.trt_dtype(self.trt, t.type)
+            for t in self.outputs()
+        ]
 
     def supports(self, pos: int, in_out: list[Any], num_inputs: int) -> bool:
         regular = self.regular(num_inputs)
@@ -124,7 +129,12 @@ class ProtoLogic:
         if desc.format != self.trt.TensorFormat.LINEAR:
             return False
         tensor = _tensor_at(self.spec, regular, pos, num_inputs)
-        allowed = [buffers.trt_dtype(self.trt, name) for name in self.spec.dtypes_of(tensor)]
+        names = (
+            self.spec.dtypes_of(tensor)
+            if tensor.dtype_attr is None
+            else [self.spec.output_dtype(tensor, self.attrs, {})]
+        )
+        allowed = [buffers.trt_dtype(self.trt, name) for name in names]
         if desc.type not in allowed:
             return False
         for earlier in range(pos):  # one type per constraint: the first tensor of it decides
