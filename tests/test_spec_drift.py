@@ -141,9 +141,11 @@ def _plugin_input_types(spec: OpSpec, dtype: str) -> list[str]:
     return regular + [d for t, d in zip(spec.inputs, typed, strict=True) if t.data_copy]
 
 
-def _spec_output_types(spec: OpSpec, dtype: str, count: int) -> list[str]:
+def _spec_output_types(spec: OpSpec, dtype: str, count: int, attrs: dict) -> list[str]:
+    """Output types as the spec gives them: bound by an input's constraint, or (dtype_attr) the type
+    the attribute the plugin was created with names."""
     by_constraint = {t.type: dtype if dtype in spec.dtypes_of(t) else spec.dtypes_of(t)[0] for t in spec.inputs}
-    outputs = [by_constraint.get(t.type, t.type) for t in spec.outputs][:count]
+    outputs = [spec.output_dtype(t, attrs, by_constraint) for t in spec.outputs][:count]
     return outputs + ["int32"] * len(spec.size_tensors)
 
 
@@ -155,7 +157,7 @@ def test_plugin_types_follow_the_spec(library, spec):
     assert plugin is not None
     for dtype in spec.dtypes:
         inputs = _plugin_input_types(spec, dtype)
-        expected = _spec_output_types(spec, dtype, plugin.nb_outputs - len(spec.size_tensors))
+        expected = _spec_output_types(spec, dtype, plugin.nb_outputs - len(spec.size_tensors), _spec_defaults(spec))
         try:
             got = plugin.output_types(inputs)
         except RuntimeError as exc:
