@@ -153,7 +153,7 @@ def main() -> None:
     for kv_heads in (8, 32):
         prefill(ext, dtype, kv_heads, args.reps)
     for kernel in ("key-parallel", "mma"):  # TRTPLUG_ATTENTION_DECODE picks the decode kernel per launch
-        os.environ["TRTPLUG_ATTENTION_DECODE"] = "mma" if kernel == "mma" else ""
+        os.environ["TRTPLUG_ATTENTION_DECODE"] = kernel
         print(f"decode kernel: {kernel}")
         for past in (8192, 16384, 32768):
             decode(ext, dtype, past, copy, args.reps)

@@ -190,8 +190,9 @@ def test_decode_kernel_rows_heads_and_cache_lengths(cp, ext, seed, seq, heads, k
     check(run_cuda(cp, ext, feeds, shapes, attrs, dtype), expected(feeds, shapes, attrs), dtype)
 
 
-# The tensor-core decode (TRTPLUG_ATTENTION_DECODE=mma, attention_decode_mma.cuh): fp16, head
-# 64/128, 1..8 rows per KV head, padded to one 16-row tile; 16 keys per warp of each 64-key tile.
+# The decode kernels, each forced by TRTPLUG_ATTENTION_DECODE: the tensor-core one (the default,
+# attention_decode_mma.cuh: fp16/bf16, head 64/128, 1..8 rows per KV head padded to one 16-row
+# tile, 16 keys per warp of each 64-key tile) and the key-parallel one (attention_decode.cuh).
 DECODE_MMA_SHAPES = [
     (1, 8, 8, 128, -1, 0.0),  # one row per KV head
     (1, 32, 8, 128, -1, 0.0),  # GQA 4, the benchmark's
@@ -204,10 +205,11 @@ DECODE_MMA_SHAPES = [
 
 @pytest.mark.parametrize(("seq", "heads", "kv", "head", "window", "softcap"), DECODE_MMA_SHAPES)
 @pytest.mark.parametrize("past", [0, 15, 63, 64, 65, 2999])
-def test_tensor_core_decode(cp, ext, seed, monkeypatch, seq, heads, kv, head, window, softcap, past):
+@pytest.mark.parametrize("kernel", ["mma", "key-parallel"])
+def test_decode_kernels(cp, ext, seed, monkeypatch, kernel, seq, heads, kv, head, window, softcap, past):
     """Caches from empty through one 64-key tile and its edges to a split across blocks (split
     boundaries on 64-key tiles), ragged totals, against the float32 prototype."""
-    monkeypatch.setenv("TRTPLUG_ATTENTION_DECODE", "mma")  # read at each launch
+    monkeypatch.setenv("TRTPLUG_ATTENTION_DECODE", kernel)  # read at each launch
     rng = np.random.default_rng([seed, heads, head, past, 1])
     feeds, shapes = gqa_inputs(rng, 3, seq, heads, kv, head, past, dtype="float16")
     attrs = {**ATTRS, "num_heads": heads, "kv_num_heads": kv, "local_window_size": window, "softcap": softcap}
