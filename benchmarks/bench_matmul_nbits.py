@@ -15,6 +15,7 @@ Runs the CUDA launcher through trtplug._native (the kernel the plugin runs); nee
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from trtplug.bench.timing import kernel_times_us
@@ -76,6 +77,13 @@ def run_op(torch: Any, ext: Any, a: Any, w: tuple[Any, Any], y: Any, attrs: dict
 
 
 def decode(torch: Any, ext: Any, k: int, n: int, copy: float) -> None:
+    for gemv in ("original", "fast"):  # TRTPLUG_NBITS_GEMV picks the GEMV per launch
+        os.environ["TRTPLUG_NBITS_GEMV"] = gemv
+        print(f"decode GEMV: {gemv}")
+        decode_with(torch, ext, k, n, copy)
+
+
+def decode_with(torch: Any, ext: Any, k: int, n: int, copy: float) -> None:
     attrs = {"K": k, "N": n, "bits": 4, "block_size": BLOCK}
     per_copy = n * k // 2 + n * (k // BLOCK) * 2
     sets = weights(torch, n, k, torch.float16, max(2, L2_ROTATION_BYTES // per_copy))

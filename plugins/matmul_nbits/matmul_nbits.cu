@@ -5,6 +5,8 @@
 #include "matmul_nbits/matmul_nbits_kernels.cuh"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 namespace trtplug
 {
@@ -36,10 +38,18 @@ int log2Of(int32_t powerOfTwo) noexcept
 //! The one switch to the bandwidth-bound kernels of matmul_nbits_fast.cuh: false sends every call
 //! back to the original kernels of matmul_nbits_kernels.cuh.
 constexpr bool kUseFastKernels = true;
-//! The fast GEMV measured slower than the original on the H200 (M=1, K=N=4096, 4 bits: 48.6 us
-//! against 31.2 us): the original stays the decode path until the fast one is profiled and fixed.
+//! The fast GEMV measured slower than the original on the H200 by CUDA events (M=1, K=N=4096, 4
+//! bits: 48.6 against 31.2 us), but those times were the host's work of calling from Python; the
+//! original's device time is 25.5 us. TRTPLUG_NBITS_GEMV=fast or =original (read per launch)
+//! chooses, so both are tested and timed by device time; unset: kFastGemvByDefault.
 //! The fast dequantize measured 80 -> ~27 us (M=2048: 0.52x -> 0.77x a bf16 torch.matmul) and runs.
-constexpr bool kUseFastGemv = false;
+constexpr bool kFastGemvByDefault = false;
+
+bool fastGemvChosen() noexcept
+{
+    char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
+    return choice == nullptr ? kFastGemvByDefault : std::strcmp(choice, "fast") == 0;
+}
 
 //! Whether the fast kernels take p: no g_idx, K a multiple of the block (B's rows unpadded), rows
 //! of whole 16-byte chunks, B and `vectorPtr` (A for the GEMV, the workspace for the dequantize:
@@ -109,7 +119,7 @@ cudaError_t dispatchGemv(NBitsProblem const& p, cudaStream_t stream)
 {
     if constexpr (kBits != 2) // 2 bits (rare) keeps the original kernel
     {
-        if (kUseFastGemv && p.m <= kNBitsGemvMaxRows && fastPathFits(p, p.a))
+        if (p.m <= kNBitsGemvMaxRows && fastGemvChosen() && fastPathFits(p, p.a))
         {
             if constexpr (kBits == 4)
             {
