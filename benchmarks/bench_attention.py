@@ -137,6 +137,9 @@ def decode(ext, dtype, past: int, copy: float, reps: int) -> None:
     )
     kernels = kernel_times_us(torch, lambda _: run(), 1, reps)  # the profiler's split of the op's device time
     print("    kernels: " + ", ".join(f"{name[:48]} {us:.1f} us" for name, us in kernels.items()))
+    attention_us = sum(us for name, us in kernels.items() if "attention" in name)  # decode + combine, no append
+    device_gbs = kv_bytes / attention_us / 1e3
+    print(f"    attention kernels {attention_us:.1f} us: {device_gbs:.0f} GB/s = {device_gbs / copy:.2f} of copy")
 
 
 def main() -> None:

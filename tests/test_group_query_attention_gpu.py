@@ -216,6 +216,17 @@ def test_decode_kernels(cp, ext, seed, monkeypatch, kernel, seq, heads, kv, head
     check(run_cuda(cp, ext, feeds, shapes, attrs, "float16"), expected(feeds, shapes, attrs), "float16")
 
 
+@pytest.mark.parametrize("head", [64, 128])
+def test_decode_splits_fitted_to_waves(cp, ext, seed, head):
+    """Batch 4, GQA 32/8, 9000 cached keys: 32 blocks x 17 splits. At head 128 (74 KB of shared
+    memory, 3 blocks per SM on an H100/H200) the tensor-core decode refits them to 12 splits, one
+    full wave, inside the workspace sized for 17; at head 64 they stay 17."""
+    rng = np.random.default_rng([seed, head, 9000])
+    feeds, shapes = gqa_inputs(rng, 4, 1, 32, 8, head, 9000, dtype="float16")
+    attrs = {**ATTRS, "num_heads": 32, "kv_num_heads": 8}
+    check(run_cuda(cp, ext, feeds, shapes, attrs, "float16"), expected(feeds, shapes, attrs), "float16")
+
+
 FLASH_EDGES = [(37, 0, 64, -1), (64, 0, 128, -1), (65, 130, 128, -1), (200, 0, 64, 50), (129, 1000, 128, 300)]
 
 

@@ -1,16 +1,13 @@
 // The attention core (attention_core.h): checks, the split-KV plan and the launch of the tiled
 // kernel (attention_kernels.cuh), plus the combine pass when the keys are split across blocks.
 #include "common/attention_core.h"
-#include "common/attention_decode.cuh"
-#include "common/attention_decode_mma.cuh"
+#include "common/attention_decode_launch.cuh"
 #include "common/attention_flash.cuh"
 #include "common/attention_kernels.cuh"
 #include "common/attention_mma.cuh"
 #include "common/dtype_dispatch.cuh"
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <type_traits>
 
 namespace trtplug
@@ -18,6 +15,11 @@ namespace trtplug
 namespace
 {
 
+using attention::decodeApplies;
+using attention::decodeMmaApplies;
+using attention::decodeMmaSplits;
+using attention::flashApplies;
+using attention::hasMmaSync;
 using attention::kMaxDim;
 using attention::kThreads;
 using attention::kWarps;
@@ -59,123 +61,33 @@ int64_t partialRows(AttentionProblem const& p) noexcept
     return static_cast<int64_t>(p.batch) * p.qHeads * p.qLen;
 }
 
-//! The key-parallel decode kernel applies (attention_decode.cuh): at most kDecodeMaxRows query
-//! rows per KV head, K and V rows in 16-byte slices (head sizes a multiple of the slice, at most
-//! 32 slices; aligned data and strides). The one switch between it and the tile kernel.
-template <typename T>
-bool decodeApplies(AttentionProblem const& p) noexcept
+//! The split-KV partials in the workspace: [rows, splits, 2] statistics, then [rows, splits, dim].
+attention::Partials partialsIn(AttentionProblem const& p, void* workspace, int32_t splits) noexcept
 {
-    constexpr int kVec = attention::kVecOf<T>;
-    auto const sliced = [](HeadView const& v, int32_t dim) {
-        return dim % kVec == 0 && dim / kVec <= 32 && v.batchStride % kVec == 0 && v.headStride % kVec == 0
-            && v.seqStride % kVec == 0 && reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
-    };
-    int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
-    return rows >= 1 && rows <= attention::kDecodeMaxRows && sliced(p.k, p.headDim) && sliced(p.v, p.vHeadDim);
-}
-
-template <typename T, int kRows, int kLanes>
-void launchDecodeKernel(AttentionProblem const& p, attention::Partials const& part, cudaStream_t stream) noexcept
-{
-    dim3 const grid(static_cast<unsigned>(part.splits), static_cast<unsigned>(p.kvHeads), static_cast<unsigned>(p.batch));
-    attention::attentionDecodeKernel<T, kRows, kLanes><<<grid, attention::kDecodeThreads, 0, stream>>>(p, part);
-}
-
-//! Lanes per key: the 16-byte slices of the longer head, rounded up to 8, 16 or 32.
-template <typename T, int kRows>
-void launchDecodeRows(AttentionProblem const& p, attention::Partials const& part, cudaStream_t stream) noexcept
-{
-    int32_t const slices = std::max(p.headDim, p.vHeadDim) / attention::kVecOf<T>;
-    if (slices <= 8)
+    attention::Partials part{};
+    part.splits = splits;
+    if (splits > 1)
     {
-        launchDecodeKernel<T, kRows, 8>(p, part, stream);
+        int64_t const slots = partialRows(p) * splits;
+        part.stats = static_cast<float*>(workspace);
+        part.acc = part.stats + 2 * slots;
     }
-    else if (slices <= 16)
-    {
-        launchDecodeKernel<T, kRows, 16>(p, part, stream);
-    }
-    else
-    {
-        launchDecodeKernel<T, kRows, 32>(p, part, stream);
-    }
-}
-
-bool flashApplies(AttentionProblem const& p) noexcept;
-bool hasMmaSync() noexcept;
-
-//! The tensor-core decode (attention_decode_mma.cuh) is the default where it applies (16-bit
-//! types, head 64/128, no mask or bias tensor): on the H200 its kernel ran 3.1-3.3x faster than the
-//! key-parallel kernel (GQA 32/8, KV 16k-32k). TRTPLUG_ATTENTION_DECODE=key-parallel (read per
-//! launch) selects the key-parallel kernel, for comparison and tests.
-bool decodeOnTensorCores() noexcept
-{
-    char const* choice = std::getenv("TRTPLUG_ATTENTION_DECODE");
-    return choice == nullptr || std::strcmp(choice, "key-parallel") != 0;
-}
-
-//! Launches a kernel that takes more than 48 KB of dynamic shared memory (which needs the opt-in).
-template <typename... Params, typename... Args>
-cudaError_t launchLargeShared(void (*kernel)(Params...), dim3 grid, int threads, size_t shared, cudaStream_t stream,
-    Args const&... args) noexcept
-{
-    cudaError_t const err
-        = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared));
-    if (err != cudaSuccess)
-    {
-        return err;
-    }
-    kernel<<<grid, threads, shared, stream>>>(args...);
-    return cudaGetLastError();
-}
-
-template <typename T, int kD>
-void launchDecodeMma(AttentionProblem const& p, attention::Partials const& part, cudaStream_t stream) noexcept
-{
-    dim3 const grid(static_cast<unsigned>(part.splits), static_cast<unsigned>(p.kvHeads), static_cast<unsigned>(p.batch));
-    // an error stays the last error: launchTyped's cudaGetLastError() reports it
-    launchLargeShared(attention::attentionDecodeMmaKernel<T, kD>, grid, attention::kFlashThreads,
-        attention::decodeMmaSharedBytes<kD>(), stream, p, part);
-}
-
-template <typename T>
-void launchDecode(AttentionProblem const& p, attention::Partials const& part, cudaStream_t stream) noexcept
-{
-    if constexpr (!std::is_same<T, float>::value)
-    {
-        if (decodeOnTensorCores() && flashApplies(p) && hasMmaSync())
-        {
-            return p.headDim == 64 ? launchDecodeMma<T, 64>(p, part, stream) : launchDecodeMma<T, 128>(p, part, stream);
-        }
-    }
-    int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
-    if (rows == 1)
-    {
-        launchDecodeRows<T, 1>(p, part, stream);
-    }
-    else if (rows <= 4)
-    {
-        launchDecodeRows<T, 4>(p, part, stream);
-    }
-    else
-    {
-        launchDecodeRows<T, 8>(p, part, stream);
-    }
+    return part;
 }
 
 template <typename T, int kPer>
 cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
 {
-    attention::Partials part{};
-    part.splits = splitCount(p);
-    if (part.splits > 1)
+    bool const decode = decodeApplies<T>(p);
+    int32_t splits = splitCount(p);
+    if (decode && decodeMmaApplies<T>(p))
     {
-        int64_t const slots = partialRows(p) * part.splits;
-        part.stats = static_cast<float*>(workspace);
-        part.acc = part.stats + 2 * slots;
+        splits = decodeMmaSplits<T>(p, splits);
     }
-    if (decodeApplies<T>(p))
+    attention::Partials const part = partialsIn(p, workspace, splits);
+    if (decode)
     {
-        launchDecode<T>(p, part, stream); // rows <= kWarps: one row tile, so the split count is the same
+        attention::launchDecode<T>(p, part, stream); // rows <= kWarps: one row tile, so the split count is the same
     }
     else
     {
@@ -207,15 +119,6 @@ bool mmaApplies(AttentionProblem const& p) noexcept
     return hasMmaSync();
 }
 
-//! mma.sync with bf16 and cp.async: sm_80 and later.
-bool hasMmaSync() noexcept
-{
-    int device = 0;
-    int major = 0;
-    return cudaGetDevice(&device) == cudaSuccess
-        && cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) == cudaSuccess && major >= 8;
-}
-
 template <typename T>
 cudaError_t launchMma(AttentionProblem const& p, cudaStream_t stream) noexcept
 {
@@ -223,19 +126,6 @@ cudaError_t launchMma(AttentionProblem const& p, cudaStream_t stream) noexcept
         static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
     return launchLargeShared(
         attention::attentionMmaKernel<T>, grid, attention::kMmaThreads, attention::mmaSharedBytes(p.headDim), stream, p);
-}
-
-//! The register-resident prefill (attention_flash.cuh) applies to a problem the tensor-core path
-//! takes: head size 64 or 128, no mask or bias tensor, Q/K/V rows in aligned 16-byte chunks. The
-//! one switch between it and the WMMA kernel.
-bool flashApplies(AttentionProblem const& p) noexcept
-{
-    auto const chunked = [](HeadView const& v) {
-        return v.batchStride % 8 == 0 && v.headStride % 8 == 0 && v.seqStride % 8 == 0
-            && reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
-    };
-    return (p.headDim == 64 || p.headDim == 128) && p.vHeadDim == p.headDim && p.mask.data == nullptr
-        && p.bias.data == nullptr && chunked(p.q) && chunked(p.k) && chunked(p.v);
 }
 
 template <typename T, int kD>

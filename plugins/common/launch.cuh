@@ -15,6 +15,21 @@ namespace trtplug
 
 constexpr int kBlockThreads = 256;
 
+//! Launches a kernel that takes more than 48 KB of dynamic shared memory (which needs the opt-in).
+template <typename... Params, typename... Args>
+cudaError_t launchLargeShared(void (*kernel)(Params...), dim3 grid, int threads, size_t shared, cudaStream_t stream,
+    Args const&... args) noexcept
+{
+    cudaError_t const err
+        = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared));
+    if (err != cudaSuccess)
+    {
+        return err;
+    }
+    kernel<<<grid, threads, shared, stream>>>(args...);
+    return cudaGetLastError();
+}
+
 //! Multiprocessor count of the current device, queried once per device: launchers run on the
 //! enqueue hot path, where a device-attribute query on every call is wasted work.
 inline int multiprocessorCount() noexcept

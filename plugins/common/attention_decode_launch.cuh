@@ -1,0 +1,184 @@
+// The decode launchers of the attention core (attention_core.h): the choice between the
+// tensor-core decode (attention_decode_mma.cuh, the default where it applies) and the key-parallel
+// one (attention_decode.cuh), and the tensor-core decode's split count fitted to whole waves.
+// Included only from attention_core.cu, inside its anonymous namespace's helpers' reach.
+#pragma once
+
+#include "common/attention_core.h"
+#include "common/attention_decode.cuh"
+#include "common/attention_decode_mma.cuh"
+#include "common/launch.cuh"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+
+namespace trtplug
+{
+namespace attention
+{
+
+//! mma.sync with bf16 and cp.async: sm_80 and later.
+inline bool hasMmaSync() noexcept
+{
+    int device = 0;
+    int major = 0;
+    return cudaGetDevice(&device) == cudaSuccess
+        && cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) == cudaSuccess && major >= 8;
+}
+
+//! The register-resident prefill (attention_flash.cuh) applies to a problem the tensor-core path
+//! takes: head size 64 or 128, no mask or bias tensor, Q/K/V rows in aligned 16-byte chunks. The
+//! one switch between it and the WMMA kernel.
+inline bool flashApplies(AttentionProblem const& p) noexcept
+{
+    auto const chunked = [](HeadView const& v) {
+        return v.batchStride % 8 == 0 && v.headStride % 8 == 0 && v.seqStride % 8 == 0
+            && reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
+    };
+    return (p.headDim == 64 || p.headDim == 128) && p.vHeadDim == p.headDim && p.mask.data == nullptr
+        && p.bias.data == nullptr && chunked(p.q) && chunked(p.k) && chunked(p.v);
+}
+
+//! The key-parallel decode kernel applies (attention_decode.cuh): at most kDecodeMaxRows query
+//! rows per KV head, K and V rows in 16-byte slices (head sizes a multiple of the slice, at most
+//! 32 slices; aligned data and strides). The one switch between it and the tile kernel.
+template <typename T>
+bool decodeApplies(AttentionProblem const& p) noexcept
+{
+    constexpr int kVec = kVecOf<T>;
+    auto const sliced = [](HeadView const& v, int32_t dim) {
+        return dim % kVec == 0 && dim / kVec <= 32 && v.batchStride % kVec == 0 && v.headStride % kVec == 0
+            && v.seqStride % kVec == 0 && reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
+    };
+    int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
+    return rows >= 1 && rows <= kDecodeMaxRows && sliced(p.k, p.headDim) && sliced(p.v, p.vHeadDim);
+}
+
+template <typename T, int kRows, int kLanes>
+void launchDecodeKernel(AttentionProblem const& p, Partials const& part, cudaStream_t stream) noexcept
+{
+    dim3 const grid(static_cast<unsigned>(part.splits), static_cast<unsigned>(p.kvHeads), static_cast<unsigned>(p.batch));
+    attentionDecodeKernel<T, kRows, kLanes><<<grid, kDecodeThreads, 0, stream>>>(p, part);
+}
+
+//! Lanes per key: the 16-byte slices of the longer head, rounded up to 8, 16 or 32.
+template <typename T, int kRows>
+void launchDecodeRows(AttentionProblem const& p, Partials const& part, cudaStream_t stream) noexcept
+{
+    int32_t const slices = std::max(p.headDim, p.vHeadDim) / kVecOf<T>;
+    if (slices <= 8)
+    {
+        launchDecodeKernel<T, kRows, 8>(p, part, stream);
+    }
+    else if (slices <= 16)
+    {
+        launchDecodeKernel<T, kRows, 16>(p, part, stream);
+    }
+    else
+    {
+        launchDecodeKernel<T, kRows, 32>(p, part, stream);
+    }
+}
+
+//! The tensor-core decode (attention_decode_mma.cuh) is the default where it applies (16-bit
+//! types, head 64/128, no mask or bias tensor): on the H200 its kernel ran 3.1-3.3x faster than the
+//! key-parallel kernel (GQA 32/8, KV 16k-32k). TRTPLUG_ATTENTION_DECODE=key-parallel (read per
+//! launch) selects the key-parallel kernel, for comparison and tests.
+inline bool decodeOnTensorCores() noexcept
+{
+    char const* choice = std::getenv("TRTPLUG_ATTENTION_DECODE");
+    return choice == nullptr || std::strcmp(choice, "key-parallel") != 0;
+}
+
+template <typename T, int kD>
+void launchDecodeMma(AttentionProblem const& p, Partials const& part, cudaStream_t stream) noexcept
+{
+    dim3 const grid(static_cast<unsigned>(part.splits), static_cast<unsigned>(p.kvHeads), static_cast<unsigned>(p.batch));
+    // an error stays the last error: launchTyped's cudaGetLastError() reports it
+    launchLargeShared(attentionDecodeMmaKernel<T, kD>, grid, kFlashThreads,
+        decodeMmaSharedBytes<kD>(), stream, p, part);
+}
+
+//! The tensor-core decode takes p (launchDecode's choice).
+template <typename T>
+bool decodeMmaApplies(AttentionProblem const& p) noexcept
+{
+    return !std::is_same<T, float>::value && decodeOnTensorCores() && flashApplies(p) && hasMmaSync();
+}
+
+//! Blocks of the tensor-core decode resident at once on this device (0: unknown), its occupancy
+//! asked once per device: 74 KB of shared memory (head 128) allow 3 blocks per SM on the H200.
+template <typename T, int kD>
+int64_t residentDecodeMmaBlocks() noexcept
+{
+    constexpr int kMaxDevices = 64;
+    static std::array<std::atomic<int>, kMaxDevices> perSm{};
+    int device = 0;
+    if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices)
+    {
+        return 0;
+    }
+    int known = perSm[device].load(std::memory_order_relaxed);
+    if (known == 0)
+    {
+        auto kernel = attentionDecodeMmaKernel<T, kD>;
+        auto const shared = decodeMmaSharedBytes<kD>();
+        bool const ok = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared))
+                == cudaSuccess
+            && cudaOccupancyMaxActiveBlocksPerMultiprocessor(&known, kernel, kFlashThreads, shared) == cudaSuccess;
+        known = ok && known > 0 ? known : -1;
+        perSm[device].store(known, std::memory_order_relaxed);
+    }
+    return known > 0 ? static_cast<int64_t>(known) * multiprocessorCount() : 0;
+}
+
+//! Splits (at most `splits`, so the workspace sized by splitCount holds them) whose blocks fill
+//! whole waves of `resident` blocks: 32 blocks x 17 splits on 396 slots would run a second wave
+//! 37% full, where 12 splits run one wave 97% full.
+inline int32_t splitsFillingWaves(int32_t splits, int64_t blocks, int64_t resident) noexcept
+{
+    int64_t const waves = resident > 0 ? blocks * splits / resident : 0;
+    if (splits <= 1 || waves == 0)
+    {
+        return splits; // under one wave: every block runs at once
+    }
+    return static_cast<int32_t>(std::clamp<int64_t>(waves * resident / blocks, 1, splits));
+}
+
+template <typename T>
+int32_t decodeMmaSplits(AttentionProblem const& p, int32_t splits) noexcept
+{
+    int64_t const resident
+        = p.headDim == 64 ? residentDecodeMmaBlocks<T, 64>() : residentDecodeMmaBlocks<T, 128>();
+    return splitsFillingWaves(splits, static_cast<int64_t>(p.kvHeads) * p.batch, resident);
+}
+
+template <typename T>
+void launchDecode(AttentionProblem const& p, Partials const& part, cudaStream_t stream) noexcept
+{
+    if (decodeMmaApplies<T>(p))
+    {
+        return p.headDim == 64 ? launchDecodeMma<T, 64>(p, part, stream) : launchDecodeMma<T, 128>(p, part, stream);
+    }
+    int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
+    if (rows == 1)
+    {
+        launchDecodeRows<T, 1>(p, part, stream);
+    }
+    else if (rows <= 4)
+    {
+        launchDecodeRows<T, 4>(p, part, stream);
+    }
+    else
+    {
+        launchDecodeRows<T, 8>(p, part, stream);
+    }
+}
+
+} // namespace attention
+} // namespace trtplug
