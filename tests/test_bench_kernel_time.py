@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from trtplug.bench.timing import kernel_time_ms, kernel_times_us
+from trtplug.bench.timing import BOUNDARY, kernel_ms_each, kernel_time_ms, kernel_times_us
 
 CUDA, CPU = "cuda", "cpu"
 
@@ -59,3 +59,67 @@ def test_no_gpu_activity_is_an_error_not_a_zero_time() -> None:
     torch, counting = fake_torch([("cudaLaunchKernel", CPU, 40.0)])
     with pytest.raises(RuntimeError, match="no GPU activity"):
         kernel_time_ms(torch, counting(lambda i: None), sets=1)
+
+
+def fake_session_torch(log: list[tuple[str, float]]):
+    """A torch whose one profiler session reports the GPU events appended to `log` while it is open
+    (name, microseconds), each starting after the previous one, plus a host event per GPU event."""
+    clock = {"t": 0.0}
+
+    class Profile:
+        def __init__(self):
+            self.events_seen = []
+
+        def events(self):
+            return list(reversed(self.events_seen))  # out of order: the split must sort by start
+
+    session = {}
+
+    @contextmanager
+    def profile(activities):
+        session["p"] = Profile()
+        log.clear()
+        yield session["p"]
+        for name, us in log:
+            clock["t"] += us + 1.0
+            start = clock["t"]
+            for device in (CUDA, CPU):
+                session["p"].events_seen.append(
+                    SimpleNamespace(
+                        name=name,
+                        device_type=device,
+                        time_range=SimpleNamespace(start=start, elapsed_us=lambda us=us: us),
+                    )
+                )
+
+    return SimpleNamespace(
+        cuda=SimpleNamespace(synchronize=lambda: None),
+        profiler=SimpleNamespace(profile=profile, ProfilerActivity=SimpleNamespace(CUDA="CUDA")),
+        autograd=SimpleNamespace(DeviceType=SimpleNamespace(CUDA=CUDA)),
+    )
+
+
+def test_one_session_splits_each_runners_kernels_at_the_boundary_kernel() -> None:
+    log: list[tuple[str, float]] = []
+    torch = fake_session_torch(log)
+    runs = {
+        "cuda": lambda i: log.extend([("scan", 4.0), ("combine", 1.0)]),
+        "cupy": lambda i: log.append(("cupy_kernel", 9.0 + i)),  # rotation: sets 0, 1, 0, 1
+        "host_only": lambda i: None,
+    }
+    times = kernel_ms_each(torch, runs, sets=2, boundary=lambda: log.append((BOUNDARY, 2.0)), reps=4)
+    assert times == {"cuda": pytest.approx(5e-3), "cupy": pytest.approx(9.5e-3), "host_only": None}
+
+
+def test_lost_boundaries_are_an_error() -> None:
+    log: list[tuple[str, float]] = []
+    torch = fake_session_torch(log)
+    boundaries = iter([True, False])  # the second boundary kernel never shows up
+    runs = {"a": lambda i: log.append(("k", 1.0)), "b": lambda i: log.append(("k", 1.0))}
+
+    def boundary():
+        if next(boundaries):
+            log.append((BOUNDARY, 1.0))
+
+    with pytest.raises(RuntimeError, match="1 of 2"):
+        kernel_ms_each(torch, runs, sets=1, boundary=boundary, reps=1)

@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from trtplug import native
-from trtplug.bench.timing import buffer_sets, kernel_time_ms, time_ms
+from trtplug.bench.timing import BOUNDARY, buffer_sets, kernel_ms_each, time_ms
 from trtplug.bench.workload import Workload, bench_shapes, make_workload, traffic_bytes
 from trtplug.parity.impl_base import pyplugin_module
 from trtplug.protolib.dtypes import (
@@ -160,17 +160,23 @@ def call_times(cp: ModuleType, runners: dict, sets: int, torch: ModuleType | Non
     """Milliseconds per call of each runner. The device time from the profiler where torch is
     there: a call from Python spends 20-50 us of host time (argument parsing, array interfaces),
     more than a 16 MB op runs on the H200, so events around back-to-back calls time the host, not
-    what TensorRT's C++ enqueue would see. Without torch: events, BATCH launcher/torch calls back
-    to back, the CuPy prototype one call at a time."""
-    return {name: _call_time(cp, name, run, sets, torch) for name, run in runners.items()}
-
-
-def _call_time(cp: ModuleType, name: str, run: Any, sets: int, torch: ModuleType | None) -> float:
+    what TensorRT's C++ enqueue would see. Without torch, or for a runner the profiler saw nothing
+    for: events, BATCH launcher/torch calls back to back, the CuPy prototype one call at a time."""
+    device: dict[str, float | None] = {}
     if torch is not None:
         try:
-            return kernel_time_ms(torch, run, sets, reps=10)
-        except RuntimeError:  # the profiler saw no GPU activity (no CUPTI): time it by events
-            pass
+            device = kernel_ms_each(torch, runners, sets, _boundary_kernel(cp))
+        except RuntimeError:  # no CUPTI, or the boundaries got lost: time by events
+            device = {}
+    return {name: device.get(name) or _event_time(cp, name, run, sets) for name, run in runners.items()}
+
+
+def _boundary_kernel(cp: ModuleType) -> Any:
+    kernel = cp.RawKernel(f'extern "C" __global__ void {BOUNDARY}() {{}}', BOUNDARY)
+    return lambda: kernel((1,), (1,), ())
+
+
+def _event_time(cp: ModuleType, name: str, run: Any, sets: int) -> float:
     return time_ms(cp, run, sets, reps=30, batch=BATCH) if name != "cupy" else time_ms(cp, run, sets, reps=5)
 
 

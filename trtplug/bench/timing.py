@@ -76,6 +76,52 @@ def kernel_time_ms(torch: ModuleType, fn: Callable[[int], object], sets: int, re
     return sum(times.values()) / 1e3
 
 
+BOUNDARY = "trtplug_bench_boundary"  # the kernel launched between runners in one profiler session
+
+
+def kernel_ms_each(
+    torch: ModuleType,
+    runs: dict[str, Callable[[int], object]],
+    sets: int,
+    boundary: Callable[[], object],
+    reps: int = 10,
+    warmup: int = 2,
+) -> dict[str, float | None]:
+    """Mean device milliseconds per call of each runner, all timed in one profiler session (starting
+    a session costs far more than a benchmark's calls). After each runner's calls, `boundary()`
+    launches the kernel named BOUNDARY, which no runner launches; the GPU events in start order are
+    split at it. None for a runner the profiler saw no GPU activity for."""
+    for run in runs.values():
+        for i in range(warmup):
+            run(i % sets)
+    torch.cuda.synchronize()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        for run in runs.values():
+            for i in range(reps):
+                run(i % sets)
+            torch.cuda.synchronize()  # every call's kernels start before the boundary's
+            boundary()
+            torch.cuda.synchronize()
+    gpu = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    return _split_at_boundaries(sorted(gpu, key=lambda e: e.time_range.start), list(runs), reps)
+
+
+def _split_at_boundaries(events: list, names: list[str], reps: int) -> dict[str, float | None]:
+    times: dict[str, float | None] = {}
+    total_us, seen = 0.0, False
+    for event in events:
+        if event.name != BOUNDARY:
+            total_us, seen = total_us + event.time_range.elapsed_us(), True
+            continue
+        if len(times) == len(names):
+            raise RuntimeError(f"the profiler reported more {BOUNDARY} kernels than runners")
+        times[names[len(times)]] = total_us / reps / 1e3 if seen else None
+        total_us, seen = 0.0, False
+    if len(times) != len(names):
+        raise RuntimeError(f"the profiler reported {len(times)} of {len(names)} {BOUNDARY} kernels")
+    return times
+
+
 def timing_method(torch: ModuleType | None) -> str:
     """How call_times measures: the report states it next to the numbers."""
     if torch is not None:
