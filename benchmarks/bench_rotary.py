@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from trtplug import native
-from trtplug.bench.timing import copy_bandwidth_gbs, time_ms
+from trtplug.bench.timing import copy_bandwidth_gbs, kernel_time_ms
 from trtplug.protolib.dtypes import Bf16Device
 from trtplug.registry import load_registry
 
@@ -61,13 +61,13 @@ def bench_one(cp: Any, torch: Any, ext: Any, a: argparse.Namespace, dtype: str, 
     ins = [d.export(d.x), cp.asarray(d.positions), d.export(d.cos), d.export(d.sin)]
     outs = [d.export(d.y)]
     stream = cp.cuda.get_current_stream()
-    ms = time_ms(cp, lambda i: native.run_binding(spec, ext, ins, outs, attrs, stream), 1, reps=50, batch=10)
+    ms = kernel_time_ms(torch, lambda i: native.run_binding(spec, ext, ins, outs, attrs, stream), 1)  # device time
     moved = 2 * d.x.numel() * d.x.element_size()
     gbs = moved / ms / 1e6
     line = f"{dtype:<9} {variant['name']:<26} {ms * 1e3:>9.1f} {gbs:>8.0f} {100 * gbs / copy:>7.1f}%"
     if rot != a.head_dim or variant.get("interleaved"):
         return line + f" {'-':>8}"
-    torch_ms = time_ms(cp, lambda i: torch_rotary(torch, d.x, d.cos, d.sin, d.positions, a.heads), 1, reps=20)
+    torch_ms = kernel_time_ms(torch, lambda i: torch_rotary(torch, d.x, d.cos, d.sin, d.positions, a.heads), 1)
     expected = torch_rotary(torch, d.x.float(), d.cos.float(), d.sin.float(), d.positions, a.heads)
     err = (d.y.float() - expected).abs().max().item()
     return line + f" {torch_ms / ms:>7.2f}x  (max |plugin - fp32 torch| {err:.1e})"
