@@ -146,6 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dtype", default="float16", choices=["float16", "bfloat16"])
     parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--decode-only", action="store_true", help="skip the prefill rows (e.g. under ncu)")
     args = parser.parse_args()
     ext = native.native_module()
     if ext is None or "group_query_attention" not in ext.ops:
@@ -153,7 +154,7 @@ def main() -> None:
     dtype = getattr(torch, args.dtype)
     copy = copy_gbs(args.reps)
     print(f"{torch.cuda.get_device_name()}: device copy {copy:.0f} GB/s, {args.dtype}")
-    for kv_heads in (8, 32):
+    for kv_heads in () if args.decode_only else (8, 32):
         prefill(ext, dtype, kv_heads, args.reps)
     for kernel in ("key-parallel", "mma"):  # TRTPLUG_ATTENTION_DECODE picks the decode kernel per launch
         os.environ["TRTPLUG_ATTENTION_DECODE"] = kernel
