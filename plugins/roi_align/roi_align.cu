@@ -4,6 +4,7 @@
 #include "common/launch.cuh"
 #include "roi_align/roi_align.h"
 
+#include <climits>
 #include <cmath>
 
 namespace trtplug
@@ -17,49 +18,38 @@ struct Plane
     int64_t width{0};
 };
 
-//! The four corner weights and offsets of a sample at (y, x); all weights 0 beyond [-1, H] x [-1, W].
-struct Corners
+//! One axis of a bilinear sample: its two neighbours and their weights (l towards hi, h towards
+//! lo); weights 0 beyond [-1, size], which zeroes the whole sample. The y axis is computed once
+//! per row of samples, not per sample, and in-plane indices are 32-bit where the plane allows:
+//! 64-bit index math per sample made the adaptive (many-sample) bins compute-bound.
+template <typename Index>
+struct AxisTap
 {
-    int64_t offset[4];
-    float weight[4];
+    Index lo{0};
+    Index hi{0};
+    float l{0.F};
+    float h{0.F};
 };
 
-__device__ Corners corners(float y, float x, Plane const& plane)
+template <typename Index>
+__device__ AxisTap<Index> axisTap(float v, Index size)
 {
-    Corners c{};
-    if (y < -1.F || y > static_cast<float>(plane.height) || x < -1.F || x > static_cast<float>(plane.width))
+    AxisTap<Index> t;
+    if (v < -1.F || v > static_cast<float>(size))
     {
-        return c; // weights 0, offsets 0: reads pixel 0 times 0
+        return t; // weights 0, indices 0: reads pixel 0 times 0
     }
-    y = fmaxf(y, 0.F);
-    x = fmaxf(x, 0.F);
-    int64_t y0 = static_cast<int64_t>(y);
-    int64_t x0 = static_cast<int64_t>(x);
-    int64_t y1 = y0 + 1;
-    int64_t x1 = x0 + 1;
-    if (y0 >= plane.height - 1)
+    v = fmaxf(v, 0.F);
+    t.lo = static_cast<Index>(v);
+    t.hi = t.lo + 1;
+    if (t.lo >= size - 1)
     {
-        y0 = y1 = plane.height - 1;
-        y = static_cast<float>(y0);
+        t.lo = t.hi = size - 1;
+        v = static_cast<float>(t.lo);
     }
-    if (x0 >= plane.width - 1)
-    {
-        x0 = x1 = plane.width - 1;
-        x = static_cast<float>(x0);
-    }
-    float const ly = y - static_cast<float>(y0);
-    float const lx = x - static_cast<float>(x0);
-    float const hy = 1.F - ly;
-    float const hx = 1.F - lx;
-    c.offset[0] = y0 * plane.width + x0;
-    c.offset[1] = y0 * plane.width + x1;
-    c.offset[2] = y1 * plane.width + x0;
-    c.offset[3] = y1 * plane.width + x1;
-    c.weight[0] = hy * hx;
-    c.weight[1] = hy * lx;
-    c.weight[2] = ly * hx;
-    c.weight[3] = ly * lx;
-    return c;
+    t.l = v - static_cast<float>(t.lo);
+    t.h = 1.F - t.l;
+    return t;
 }
 
 struct Region
@@ -97,8 +87,8 @@ __device__ Region regionOf(T const* box, RoiAlignConfig const& cfg)
 }
 
 //! The bin's pooled value from the plane `xc` (float32).
-template <typename T>
-__device__ float poolBin(T const* xc, Plane const& plane, Region const& r, int64_t ph, int64_t pw, RoiPool pool)
+template <typename T, typename Index>
+__device__ float poolBin(T const* xc, Index height, Index width, Region const& r, int64_t ph, int64_t pw, RoiPool pool)
 {
     float const stepH = r.binH / static_cast<float>(r.gridH);
     float const stepW = r.binW / static_cast<float>(r.gridW);
@@ -107,16 +97,14 @@ __device__ float poolBin(T const* xc, Plane const& plane, Region const& r, int64
     float acc = pool == RoiPool::kAVG ? 0.F : -INFINITY;
     for (int32_t iy = 0; iy < r.gridH; ++iy)
     {
-        float const y = baseH + (static_cast<float>(iy) + 0.5F) * stepH;
+        AxisTap<Index> const ty = axisTap(baseH + (static_cast<float>(iy) + 0.5F) * stepH, height);
+        Index const row0 = ty.lo * width;
+        Index const row1 = ty.hi * width;
         for (int32_t ix = 0; ix < r.gridW; ++ix)
         {
-            Corners const c = corners(y, baseW + (static_cast<float>(ix) + 0.5F) * stepW, plane);
-            float terms[4];
-#pragma unroll
-            for (int i = 0; i < 4; ++i)
-            {
-                terms[i] = c.weight[i] * toFloat(xc[c.offset[i]]);
-            }
+            AxisTap<Index> const tx = axisTap(baseW + (static_cast<float>(ix) + 0.5F) * stepW, width);
+            float const terms[4] = {ty.h * tx.h * toFloat(xc[row0 + tx.lo]), ty.h * tx.l * toFloat(xc[row0 + tx.hi]),
+                ty.l * tx.h * toFloat(xc[row1 + tx.lo]), ty.l * tx.l * toFloat(xc[row1 + tx.hi])};
             if (pool == RoiPool::kMAX_CORNER)
             {
                 acc = fmaxf(acc, fmaxf(fmaxf(terms[0], terms[1]), fmaxf(terms[2], terms[3])));
@@ -131,7 +119,8 @@ __device__ float poolBin(T const* xc, Plane const& plane, Region const& r, int64
     return pool == RoiPool::kAVG ? acc / static_cast<float>(r.gridH * r.gridW) : acc;
 }
 
-template <typename T>
+//! Index: the in-plane index type, int32_t when height * width fits it.
+template <typename T, typename Index>
 __global__ void roiAlignKernel(RoiAlignConfig cfg, int64_t n, int64_t channels, Plane plane, int64_t nbRois,
     T const* x, T const* rois, int64_t const* batch, T* y)
 {
@@ -149,7 +138,8 @@ __global__ void roiAlignKernel(RoiAlignConfig cfg, int64_t n, int64_t channels, 
         if (b >= 0 && b < n && r.gridH > 0 && r.gridW > 0)
         {
             T const* xc = x + (b * channels + c) * plane.height * plane.width;
-            value = poolBin(xc, plane, r, bin / cfg.outputWidth, bin % cfg.outputWidth, cfg.pool);
+            value = poolBin<T, Index>(xc, static_cast<Index>(plane.height), static_cast<Index>(plane.width), r,
+                bin / cfg.outputWidth, bin % cfg.outputWidth, cfg.pool);
         }
         y[i] = fromFloat<T>(value);
     }
@@ -236,9 +226,13 @@ cudaError_t launchRoiAlign(DType dtype, RoiAlignConfig const& cfg, TensorShape c
     }
     return forFloatOrBf16Type(dtype, [&](auto tag) {
         using T = decltype(tag);
-        roiAlignKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(cfg, xShape.d[0], xShape.d[1], plane, nbRois,
-            static_cast<T const*>(x), static_cast<T const*>(rois), batch, static_cast<T*>(y));
-        return cudaGetLastError();
+        auto const run = [&](auto kernel) {
+            kernel<<<gridFor(total), kBlockThreads, 0, stream>>>(cfg, xShape.d[0], xShape.d[1], plane, nbRois,
+                static_cast<T const*>(x), static_cast<T const*>(rois), batch, static_cast<T*>(y));
+            return cudaGetLastError();
+        };
+        // (H - 1) * W + W - 1 is the largest in-plane index: 32 bits unless the plane has 2^31 pixels
+        return plane.height * plane.width <= INT32_MAX ? run(roiAlignKernel<T, int32_t>) : run(roiAlignKernel<T, int64_t>);
     });
 }
 
