@@ -1,7 +1,7 @@
 // The decode launchers of the attention core (attention_core.h): the choice between the
 // tensor-core decode (attention_decode_mma.cuh, the default where it applies) and the key-parallel
 // one (attention_decode.cuh), and the tensor-core decode's split count fitted to whole waves.
-// Included only from attention_core.cu, inside its anonymous namespace's helpers' reach.
+// Included only from attention_core.cu.
 #pragma once
 
 #include "common/attention_core.h"
