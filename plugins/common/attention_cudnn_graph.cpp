@@ -183,8 +183,9 @@ std::shared_ptr<CachedGraph> buildGraph(AttentionProblem const& p, cudnnHandle_t
 
 #undef TRTPLUG_CUDNN_STEP
 
-//! The cached graph of `p` on `handle`, built (outside the lock: it takes milliseconds) on first use.
-std::shared_ptr<CachedGraph> graphFor(AttentionProblem const& p, int device, cudnnHandle_t handle)
+//! The cached graph of `p` on `handle`, built (outside the lock: it takes milliseconds) on first use
+//! unless `mayBuild` is false (a stream under CUDA graph capture): then null when not cached.
+std::shared_ptr<CachedGraph> graphFor(AttentionProblem const& p, int device, cudnnHandle_t handle, bool mayBuild)
 {
     static std::mutex mutex;
     static std::map<std::vector<int64_t>, std::shared_ptr<CachedGraph>> cache;
@@ -196,6 +197,10 @@ std::shared_ptr<CachedGraph> graphFor(AttentionProblem const& p, int device, cud
         {
             return it->second;
         }
+    }
+    if (!mayBuild)
+    {
+        return nullptr;
     }
     std::shared_ptr<CachedGraph> built;
     try
@@ -281,7 +286,14 @@ cudaError_t launchCudnnAttention(AttentionProblem const& p, void* workspace, siz
         {
             return notRun(reason, "cudnnCreate failed");
         }
-        std::shared_ptr<CachedGraph> entry = graphFor(p, device, handle);
+        cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+        bool const capturing = cudaStreamIsCapturing(stream, &capture) != cudaSuccess
+            || capture != cudaStreamCaptureStatusNone;
+        std::shared_ptr<CachedGraph> entry = graphFor(p, device, handle, !capturing);
+        if (entry == nullptr)
+        {
+            return notRun(reason, "no cuDNN graph is cached for this problem and the stream is being captured");
+        }
         if (!entry->error.empty())
         {
             return notRun(reason, "cuDNN rejected the attention graph (see the log line above)");
