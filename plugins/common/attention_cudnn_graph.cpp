@@ -174,7 +174,7 @@ std::shared_ptr<CachedGraph> buildGraph(AttentionProblem const& p, cudnnHandle_t
     auto& g = entry->graph;
     TRTPLUG_CUDNN_STEP(g.validate());
     TRTPLUG_CUDNN_STEP(g.build_operation_graph(handle));
-    TRTPLUG_CUDNN_STEP(g.create_execution_plans({fe::HeurMode_t::A}));
+    TRTPLUG_CUDNN_STEP(g.create_execution_plans({fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK}));
     TRTPLUG_CUDNN_STEP(g.check_support());
     TRTPLUG_CUDNN_STEP(g.build_plans());
     TRTPLUG_CUDNN_STEP(g.get_workspace_size(entry->workspace));
