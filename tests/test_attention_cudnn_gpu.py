@@ -8,6 +8,10 @@ the reason, where this build has no cuDNN backend or libcudnn.so.9 does not load
 
 from __future__ import annotations
 
+import importlib.util
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -16,6 +20,25 @@ from trtplug.protolib.dtypes import Bf16Device, to_bfloat16
 
 pytestmark = pytest.mark.gpu
 TOL = {"float16": 4e-3, "bfloat16": 5e-2}
+
+
+def point_at_the_cudnn_wheel() -> None:
+    """TRTPLUG_CUDNN_LIBRARY = the nvidia-cudnn wheel's libcudnn.so.9 (torch's), which is not on the
+    loader path unless torch was imported. Done at collection: before any launch loads cuDNN."""
+    if os.environ.get("TRTPLUG_CUDNN_LIBRARY"):
+        return
+    try:
+        spec = importlib.util.find_spec("nvidia.cudnn")
+    except (ImportError, ValueError):
+        return
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        library = Path(root) / "lib" / "libcudnn.so.9"
+        if library.exists():
+            os.environ["TRTPLUG_CUDNN_LIBRARY"] = str(library)
+            return
+
+
+point_at_the_cudnn_wheel()
 
 
 @pytest.fixture
