@@ -38,7 +38,25 @@ def point_at_the_cudnn_wheel() -> None:
             return
 
 
+def point_at_a_cudart_wheel() -> None:
+    """cudnn-frontend dlopen's libcudart.so.13/.12 itself: name the nvidia-cuda-runtime wheel's when
+    one is installed (the static runtime trtplug links is no file it can open)."""
+    if os.environ.get("CUDNN_FRONTEND_CUDART_LIB_NAME"):
+        return
+    try:
+        spec = importlib.util.find_spec("nvidia")
+    except (ImportError, ValueError):
+        return
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        for name in ("libcudart.so.13", "libcudart.so.12"):
+            found = sorted(Path(root).glob(f"*/lib/{name}"))
+            if found:
+                os.environ["CUDNN_FRONTEND_CUDART_LIB_NAME"] = str(found[0])
+                return
+
+
 point_at_the_cudnn_wheel()
+point_at_a_cudart_wheel()
 
 
 @pytest.fixture
