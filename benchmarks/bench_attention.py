@@ -9,6 +9,9 @@ fastest backend, measured in the same run.
   the K/V bytes read, as a fraction of a device-to-device copy measured here. The launcher also
   writes the grown present cache (the op's contract: another pass over the same bytes), so the
   attention kernel alone is timed too, with the cache append excluded by difference.
+- core prefill by backend: the same prefill shapes, causal and not, through the core directly with
+  TRTPLUG_ATTENTION_PREFILL=kernel and =cudnn (the GroupQueryAttention launcher passes per-batch
+  lengths, which the cuDNN backend does not take yet, so it always runs the hand-written kernels).
 
     python benchmarks/bench_attention.py [--dtype float16|bfloat16] [--reps N]
 """
@@ -119,6 +122,32 @@ def prefill(ext, dtype, kv_heads: int, reps: int) -> None:
     )
 
 
+def prefill_backends(ext, dtype, kv_heads: int, causal: bool, reps: int) -> None:
+    """The core itself (attention_bsnh, BSNH views, no per-batch lengths: what cuDNN takes) with each
+    prefill backend (TRTPLUG_ATTENTION_PREFILL per call) next to torch's fastest SDPA."""
+    seq, dev = 4096, "cuda"
+    q = torch.randn(BATCH, seq, HEADS, HEAD, dtype=dtype, device=dev)
+    k = torch.randn(BATCH, seq, kv_heads, HEAD, dtype=dtype, device=dev)
+    v = torch.randn_like(k)
+    out = torch.empty_like(q)
+    args = device_arrays([q, k, v, out])
+    stream = torch.cuda.current_stream()
+    torch_ms, backend = fastest_sdpa(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), causal, reps)
+    flops = 4 * BATCH * HEADS * seq * seq * HEAD / (2 if causal else 1)
+    line = f"core prefill {'causal' if causal else 'full'} GQA {HEADS}/{kv_heads}: torch[{backend}] {torch_ms:.3f} ms"
+    for choice in ("kernel", "cudnn"):
+        os.environ["TRTPLUG_ATTENTION_PREFILL"] = choice
+        try:
+            ms = time_ms(lambda: ext.attention_bsnh(*args[:3], args[3], kv_heads, causal=causal, stream=stream), reps)
+        except RuntimeError as err:  # cudnn unavailable: the launch reports it
+            line += f" | {choice}: {str(err).splitlines()[0][:60]}"
+            continue
+        took = ext.last_prefill_backend()
+        line += f" | {choice}[{took}] {ms:.3f} ms {flops / ms / 1e9:.1f} TFLOP/s ratio {torch_ms / ms:.2f}x"
+    os.environ.pop("TRTPLUG_ATTENTION_PREFILL", None)
+    print(line)
+
+
 def decode(ext, dtype, past: int, copy: float, reps: int) -> None:
     kv_heads = 8
     run, (q, k, v, past_k, past_v) = gqa_call(ext, dtype, 1, kv_heads, past)
@@ -156,6 +185,11 @@ def main() -> None:
     print(f"{torch.cuda.get_device_name()}: device copy {copy:.0f} GB/s, {args.dtype}")
     for kv_heads in () if args.decode_only else (8, 32):
         prefill(ext, dtype, kv_heads, args.reps)
+    if hasattr(ext, "attention_bsnh"):
+        print(f"cuDNN backend: compiled {ext.cudnn_attention_compiled()}, loadable {ext.cudnn_attention_available()}")
+        for kv_heads in (8, 32):
+            for causal in (True, False):
+                prefill_backends(ext, dtype, kv_heads, causal, args.reps)
     for kernel in ("key-parallel", "mma"):  # TRTPLUG_ATTENTION_DECODE picks the decode kernel per launch
         os.environ["TRTPLUG_ATTENTION_DECODE"] = kernel
         print(f"decode kernel: {kernel}")

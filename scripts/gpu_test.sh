@@ -24,6 +24,10 @@ if [ -n "${TensorRT_ROOT:-}" ]; then
 elif [ -f .cache/tensorrt-headers/NvInferRuntime.h ]; then
   ARGS+=("-Ccmake.define.TensorRT_INCLUDE_DIR=$PWD/.cache/tensorrt-headers")
 fi
+# The cuDNN prefill attention backend, from the .cache/cudnn-headers carried with the checkout
+if [ -f .cache/cudnn-headers/include/cudnn_frontend.h ]; then
+  ARGS+=("-Ccmake.define.TRTPLUG_CUDNN_INCLUDE_DIRS=$PWD/.cache/cudnn-headers/include")
+fi
 nvidia-smi -L || true
 if compgen -G ".whl/*.whl" >/dev/null; then
   WHEEL_SITE=${WHEEL_SITE:-/tmp/trtplug-wheels}

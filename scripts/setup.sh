@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv and install trtplug into it (editable), compiling the CUDA kernels, the
 # pybind11 module, and the IPluginV3 plugin library. TensorRT headers: $TensorRT_ROOT if set,
-# else the hash-checked kernel-lens wheel. Re-running only rebuilds what changed.
+# else the hash-checked kernel-lens wheel; cuDNN headers from their wheels (cmake/fetch_cudnn_headers.py).
+# Re-running only rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,14 @@ else
   HEADERS="$PWD/.cache/tensorrt-headers"
   .venv/bin/python cmake/fetch_tensorrt_headers.py --dest "$HEADERS" >/dev/null
   CMAKE_ARGS+=("-Ccmake.define.TensorRT_INCLUDE_DIR=${HEADERS}")
+fi
+# cuDNN + cudnn-frontend headers for the cuDNN prefill attention backend (optional: without them
+# it is a stub and the hand-written kernels run); libcudnn itself is loaded at run time.
+CUDNN_HEADERS="$PWD/.cache/cudnn-headers"
+if .venv/bin/python cmake/fetch_cudnn_headers.py --dest "$CUDNN_HEADERS" >/dev/null; then
+  CMAKE_ARGS+=("-Ccmake.define.TRTPLUG_CUDNN_INCLUDE_DIRS=${CUDNN_HEADERS}/include")
+else
+  echo "trtplug: cuDNN headers could not be fetched; the cuDNN attention backend is built as a stub"
 fi
 if [ -n "${CUDAARCHS:-}" ]; then
   CMAKE_ARGS+=("-Ccmake.define.CMAKE_CUDA_ARCHITECTURES=${CUDAARCHS}")

@@ -1,6 +1,7 @@
 // The attention core (attention_core.h): checks, the split-KV plan and the launch of the tiled
 // kernel (attention_kernels.cuh), plus the combine pass when the keys are split across blocks.
 #include "common/attention_core.h"
+#include "common/attention_cudnn.h"
 #include "common/attention_decode_launch.cuh"
 #include "common/attention_flash.cuh"
 #include "common/attention_kernels.cuh"
@@ -8,6 +9,7 @@
 #include "common/dtype_dispatch.cuh"
 
 #include <algorithm>
+#include <cstdio>
 #include <type_traits>
 
 namespace trtplug
@@ -169,6 +171,34 @@ cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_
     return launchTyped<T, 8>(p, workspace, stream);
 }
 
+//! The prefill backend (TRTPLUG_ATTENTION_PREFILL, attention_cudnn.h): cuDNN for the 16-bit
+//! prefills it computes as the kernels do (auto: from kMmaMinRows query rows, when libcudnn
+//! loads). true: the launch is decided and `err` holds its result; false: the kernels run.
+bool prefillOnCudnn(AttentionProblem const& p, void* workspace, cudaStream_t stream, cudaError_t& err) noexcept
+{
+    PrefillBackend const choice = prefillBackendChoice();
+    bool const wanted = choice == PrefillBackend::kCudnn
+        || (choice == PrefillBackend::kAuto && p.qLen >= kMmaMinRows && cudnnAttentionCompiled());
+    if (!wanted || cudnnAttentionInapplicable(p) != nullptr)
+    {
+        return false;
+    }
+    char const* reason = nullptr;
+    err = launchCudnnAttention(p, workspace, attentionWorkspaceSize(p), stream, &reason);
+    if (err == cudaSuccess)
+    {
+        noteLastPrefillBackend(2);
+        return true;
+    }
+    if (choice == PrefillBackend::kCudnn)
+    {
+        std::fprintf(stderr, "trtplug: TRTPLUG_ATTENTION_PREFILL=cudnn but cuDNN did not run: %s\n",
+            reason ? reason : cudaGetErrorString(err));
+        return true;
+    }
+    return err != cudaErrorNotSupported; // a CUDA error of cuDNN's launch is the launch's error
+}
+
 bool viewMissing(void const* data, int64_t elements) noexcept
 {
     return elements > 0 && data == nullptr;
@@ -270,6 +300,12 @@ cudaError_t launchAttention(AttentionProblem const& p, void* workspace, cudaStre
     {
         return cudaErrorInvalidValue;
     }
+    cudaError_t err = cudaSuccess;
+    if (prefillOnCudnn(p, workspace, stream, err))
+    {
+        return err;
+    }
+    noteLastPrefillBackend(1);
     return forFloatOrBf16Type(p.dtype, [&](auto t) { return launchForDim<decltype(t)>(p, workspace, stream); });
 }
 

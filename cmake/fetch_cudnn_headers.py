@@ -1,0 +1,101 @@
+"""Extract the cuDNN 9 and cudnn-frontend headers from their PyPI wheels into a build folder.
+
+cudnn-frontend (MIT, header-only) ships include/ in nvidia-cudnn-frontend; cuDNN's own headers
+(NVIDIA SLA) are nvidia/cudnn/include/ of nvidia-cudnn-cu13 (cuDNN 9, what torch 2.11 / CUDA 13
+loads at run time). Both wheels are fetched with pip, sha256-checked, and only the headers are
+copied out to DEST/include (about 4 MB; never committed, never redistributed; the folder must be
+named include: the frontend includes its own headers as ../include/...). Only the headers are used: the
+plugin library dlopen's the user's libcudnn.so.9 at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+# (requirement, wheel file, sha256, prefix inside the wheel); the frontend wheel is pinned to one
+# platform tag because only its headers are used.
+WHEELS = [
+    (
+        "nvidia-cudnn-frontend==1.32.0",
+        "nvidia_cudnn_frontend-1.32.0-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+        "c6006556017a4d1c914c52a556c71b1267f2d6a0500f742e7b4edef539878df0",
+        "include/",
+    ),
+    (
+        "nvidia-cudnn-cu13==9.28.1.4",
+        "nvidia_cudnn_cu13-9.28.1.4-py3-none-manylinux_2_27_x86_64.whl",
+        "a54f205b1db1f2895d99f398754db1369816f0569dd459731f925635cf7b65ec",
+        "nvidia/cudnn/include/",
+    ),
+    # nvrtc.h only: the frontend's headers include it (its experimental engines dlopen NVRTC)
+    (
+        "nvidia-cuda-nvrtc==13.0.88",
+        "nvidia_cuda_nvrtc-13.0.88-py3-none-manylinux2010_x86_64.manylinux_2_12_x86_64.whl",
+        "ad9b6d2ead2435f11cbb6868809d2adeeee302e9bb94bcf0539c7a40d80e8575",
+        "nvidia/cu13/include/nvrtc.h",
+    ),
+]
+PLATFORM = ["--python-version", "3.11", "--implementation", "cp"] + [
+    arg for tag in ("manylinux_2_28_x86_64", "manylinux_2_12_x86_64") for arg in ("--platform", tag)
+]
+
+
+def download(requirement: str, filename: str, tmp: Path) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", *PLATFORM]
+    subprocess.run([*cmd, "-d", str(tmp), requirement], check=True, stdout=subprocess.DEVNULL)
+    wheel = tmp / filename
+    if not wheel.exists():
+        raise SystemExit(f"pip download {requirement}: {filename} not found in {tmp}")
+    return wheel
+
+
+def check_hash(wheel: Path, sha256: str) -> None:
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise SystemExit(f"{wheel.name}: sha256 {digest} != expected {sha256}")
+
+
+def extract(wheel: Path, prefix: str, dest: Path) -> int:
+    count = 0
+    with zipfile.ZipFile(wheel) as zf:
+        for info in zf.infolist():
+            name = info.filename.removeprefix(prefix) or Path(prefix).name
+            if not info.filename.startswith(prefix) or info.is_dir() or ".." in name:
+                continue
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            (dest / name).write_bytes(zf.read(info))
+            count += 1
+    return count
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dest", type=Path, required=True)
+    parser.add_argument("--wheel-dir", type=Path, help="take the wheels from here instead of pip download")
+    args = parser.parse_args()
+    include = args.dest / "include"
+    if (include / "cudnn_frontend.h").exists() and (include / "cudnn.h").exists():
+        print(include)
+        return 0
+    include.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for requirement, filename, sha256, prefix in WHEELS:
+            local = args.wheel_dir / filename if args.wheel_dir else None
+            wheel = local if local and local.exists() else download(requirement, filename, Path(tmp))
+            check_hash(wheel, sha256)
+            if extract(wheel, prefix, include) == 0:
+                raise SystemExit(f"{wheel.name}: no headers under {prefix}")
+    source = ", ".join(f"{r} (sha256 {s[:12]}... checked)" for r, _, s, _ in WHEELS)
+    (args.dest / "TRTPLUG_HEADER_SOURCE.txt").write_text(source + "\n")
+    print(include)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

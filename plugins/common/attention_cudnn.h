@@ -1,0 +1,50 @@
+// cuDNN fused attention (SDPA through cudnn-frontend's graph API) as the fp16/bf16 prefill backend
+// of the attention core. libcudnn.so.9 is dlopen'ed at first use (no link dependency); without it,
+// or without the cuDNN headers at build time (a stub), the hand-written kernels run.
+#pragma once
+
+#include "common/attention_core.h"
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace trtplug
+{
+
+//! TRTPLUG_ATTENTION_PREFILL: kernel (hand-written only), cudnn (cuDNN required: an error where it
+//! cannot run), unset/auto (cuDNN for prefills it applies to, when libcudnn loads).
+enum class PrefillBackend : int32_t
+{
+    kAuto = 0,
+    kKernel = 1,
+    kCudnn = 2,
+};
+
+//! The environment's choice, read on every call (one getenv).
+PrefillBackend prefillBackendChoice() noexcept;
+
+//! Why cuDNN cannot compute `p` exactly as the core does (null: it can). A pure function of the
+//! problem (no GPU, no library): 16-bit types, equal head sizes 8..128 in steps of 8, no mask,
+//! bias, softcap, window, sink; kvValid and qStart absent; causal only with qLen == kvLen (where
+//! the core's query positions are cuDNN's top-left diagonal); 16-byte aligned views.
+char const* cudnnAttentionInapplicable(AttentionProblem const& p) noexcept;
+
+//! Whether libcudnn (major 9) loads; tried once, the reason logged once to stderr when not.
+bool cudnnAttentionAvailable() noexcept;
+
+//! Whether this build carries the cuDNN backend (false: the stub compiled without headers).
+bool cudnnAttentionCompiled() noexcept;
+
+//! Runs `p` through cuDNN SDPA on `stream`. cudaSuccess: done. cudaErrorNotSupported: it did not
+//! run (not applicable, unavailable, graph unsupported or needing more than `workspaceBytes`);
+//! `reason` (if not null) then says why. Nothing is allocated here once the graph is cached.
+cudaError_t launchCudnnAttention(AttentionProblem const& p, void* workspace, size_t workspaceBytes,
+    cudaStream_t stream, char const** reason) noexcept;
+
+//! The backend the last prefill launch of this process took: 0 none yet, 1 kernels, 2 cuDNN.
+int32_t lastPrefillBackend() noexcept;
+void noteLastPrefillBackend(int32_t backend) noexcept;
+
+} // namespace trtplug

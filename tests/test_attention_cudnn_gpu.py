@@ -1,0 +1,164 @@
+"""The attention core's cuDNN prefill backend (plugins/common/attention_cudnn*.cpp) on a GPU:
+TRTPLUG_ATTENTION_PREFILL=cudnn through trtplug._native.attention_bsnh (the core on BSNH or
+packed-QKV views) against the core's float32 reference (trtplug.protolib.attention, the one the
+GroupQueryAttention prototype computes with, tied to ONNX Runtime by the parity suite): fp16 and
+bf16, causal and not, GQA 1 and 4, head 64/128, 1, 17 and 4099 query rows. Outputs are poisoned
+with NaN first, and every case asserts that cuDNN really ran (last_prefill_backend). Skips, with
+the reason, where this build has no cuDNN backend or libcudnn.so.9 does not load."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trtplug.protolib.attention import attention
+from trtplug.protolib.dtypes import Bf16Device, to_bfloat16
+
+pytestmark = pytest.mark.gpu
+TOL = {"float16": 4e-3, "bfloat16": 5e-2}
+
+
+def point_at_the_cudnn_wheel() -> None:
+    """TRTPLUG_CUDNN_LIBRARY = the nvidia-cudnn wheel's libcudnn.so.9 (torch's), which is not on the
+    loader path unless torch was imported. Done at collection: before any launch loads cuDNN."""
+    if os.environ.get("TRTPLUG_CUDNN_LIBRARY"):
+        return
+    try:
+        spec = importlib.util.find_spec("nvidia.cudnn")
+    except (ImportError, ValueError):
+        return
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        library = Path(root) / "lib" / "libcudnn.so.9"
+        if library.exists():
+            os.environ["TRTPLUG_CUDNN_LIBRARY"] = str(library)
+            return
+
+
+def point_at_a_cudart_wheel() -> None:
+    """cudnn-frontend dlopen's libcudart.so.13/.12 itself: name the nvidia-cuda-runtime wheel's when
+    one is installed (the static runtime trtplug links is no file it can open)."""
+    if os.environ.get("CUDNN_FRONTEND_CUDART_LIB_NAME"):
+        return
+    try:
+        spec = importlib.util.find_spec("nvidia")
+    except (ImportError, ValueError):
+        return
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        for name in ("libcudart.so.13", "libcudart.so.12"):
+            found = sorted(Path(root).glob(f"*/lib/{name}"))
+            if found:
+                os.environ["CUDNN_FRONTEND_CUDART_LIB_NAME"] = str(found[0])
+                return
+
+
+point_at_the_cudnn_wheel()
+point_at_a_cudart_wheel()
+
+
+@pytest.fixture
+def cudnn(ext, monkeypatch):
+    """The module, with TRTPLUG_ATTENTION_PREFILL=cudnn; skips (printing why) without cuDNN."""
+    if not hasattr(ext, "cudnn_attention_available"):
+        pytest.fail("trtplug._native predates the cuDNN backend: rebuild it")
+    if not ext.cudnn_attention_compiled():
+        pytest.skip("built without cuDNN headers (TRTPLUG_CUDNN_INCLUDE_DIRS, scripts/fetch: .cache/cudnn-headers)")
+    if not ext.cudnn_attention_available():
+        pytest.skip("libcudnn.so.9 cannot be loaded (see the trtplug log line on stderr)")
+    monkeypatch.setenv("TRTPLUG_ATTENTION_PREFILL", "cudnn")
+    return ext
+
+
+def rounded(rng, shape, dtype):
+    """Random values in `dtype` (host) and the same values as float32."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    low = to_bfloat16(x) if dtype == "bfloat16" else x.astype(dtype)
+    return low, low.astype(np.float32)
+
+
+def to_device(cp, host, dtype):
+    return Bf16Device.from_host(cp, host) if dtype == "bfloat16" else cp.asarray(host)
+
+
+def poisoned(cp, shape, dtype):
+    return Bf16Device.poisoned(cp, shape) if dtype == "bfloat16" else cp.full(shape, cp.nan, dtype=dtype)
+
+
+def to_host32(out, dtype):
+    return out.to_host().astype(np.float32) if dtype == "bfloat16" else out.get().astype(np.float32)
+
+
+def run_core(cp, ext, rng, dtype, batch, seq, kv_len, heads, kv_heads, head, causal, packed, scale=0.0):
+    """One launch of the core; returns (got, want) as float32 [batch, seq, heads, head]."""
+    if packed:
+        host, f32 = rounded(rng, (batch, seq, heads + 2 * kv_heads, head), dtype)
+        q, k, v = f32[:, :, :heads], f32[:, :, heads : heads + kv_heads], f32[:, :, heads + kv_heads :]
+        args = [to_device(cp, host, dtype), None, None]
+    else:
+        hosts = [
+            rounded(rng, (batch, n, h, head), dtype) for n, h in ((seq, heads), (kv_len, kv_heads), (kv_len, kv_heads))
+        ]
+        (q, k, v) = (f for _, f in hosts)
+        args = [to_device(cp, h, dtype) for h, _ in hosts]
+    out = poisoned(cp, (batch, seq, heads, head), dtype)
+    ext.attention_bsnh(*args, out, kv_heads, causal=causal, scale=scale)
+    cp.cuda.get_current_stream().synchronize()
+    bnsh = [cp.asarray(np.ascontiguousarray(a.transpose(0, 2, 1, 3))) for a in (q, k, v)]
+    want = attention(cp, *bnsh, scale=scale, causal=causal).transpose(0, 2, 1, 3).get()
+    return to_host32(out, dtype), want
+
+
+CASES = [  # (seq, batch): 4099 rows crosses every tile edge; one batch keeps the reference small
+    (1, 3),
+    (17, 2),
+    (4099, 1),
+]
+
+
+@pytest.mark.parametrize("layout", ["separate", "packed"])
+@pytest.mark.parametrize(("heads", "kv_heads"), [(8, 8), (8, 2)])
+@pytest.mark.parametrize("head", [64, 128])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize(("seq", "batch"), CASES)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_cudnn_prefill_matches_the_reference(cp, cudnn, seed, dtype, seq, batch, causal, head, heads, kv_heads, layout):
+    rng = np.random.default_rng([seed, seq, head, heads, kv_heads])
+    packed = layout == "packed"
+    # non-causal separate K/V: more keys than queries (causal needs qLen == kvLen for cuDNN)
+    kv_len = seq if (packed or causal) else seq + 5
+    got, want = run_core(cp, cudnn, rng, dtype, batch, seq, kv_len, heads, kv_heads, head, causal, packed)
+    assert cudnn.last_prefill_backend() == "cudnn"
+    np.testing.assert_allclose(got, want, atol=TOL[dtype], rtol=TOL[dtype])
+
+
+def test_cudnn_takes_an_explicit_scale(cp, cudnn, seed):
+    got, want = run_core(cp, cudnn, np.random.default_rng(seed), "float16", 2, 33, 40, 4, 2, 64, False, False, 0.3)
+    assert cudnn.last_prefill_backend() == "cudnn"
+    np.testing.assert_allclose(got, want, atol=TOL["float16"], rtol=TOL["float16"])
+
+
+@pytest.mark.parametrize(("mode", "backend"), [("kernel", "kernel"), ("auto", "cudnn")])
+def test_the_switch_picks_the_backend(cp, cudnn, monkeypatch, seed, mode, backend):
+    """kernel: the hand-written kernels; auto: cuDNN from 32 query rows (a prefill)."""
+    monkeypatch.setenv("TRTPLUG_ATTENTION_PREFILL", mode)
+    got, want = run_core(cp, cudnn, np.random.default_rng(seed), "float16", 2, 64, 64, 8, 2, 128, True, False)
+    assert cudnn.last_prefill_backend() == backend
+    np.testing.assert_allclose(got, want, atol=TOL["float16"], rtol=TOL["float16"])
+
+
+def test_inapplicable_problems_run_the_kernels_even_under_cudnn(cp, cudnn, seed):
+    """Causal with qLen != kvLen (the core's diagonal is bottom-right): cuDNN is never asked."""
+    rng = np.random.default_rng(seed)
+    got, want = run_core(cp, cudnn, rng, "float16", 1, 40, 70, 4, 4, 64, True, False)
+    assert cudnn.last_prefill_backend() == "kernel"
+    np.testing.assert_allclose(got, want, atol=TOL["float16"], rtol=TOL["float16"])
+
+
+def test_the_rules_are_exposed(cudnn):
+    assert cudnn.cudnn_attention_inapplicable({"dtype": "float16", "q_len": 64, "head_dim": 128}) is None
+    assert "float16 or bfloat16" in cudnn.cudnn_attention_inapplicable({"dtype": "float32"})
+    assert "qLen == kvLen" in cudnn.cudnn_attention_inapplicable({"causal": True, "q_len": 4, "kv_len": 9})
+    assert "aligned" in cudnn.cudnn_attention_inapplicable({"misalign_bytes": 2})
