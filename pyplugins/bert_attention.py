@@ -2,8 +2,11 @@
 weights + bias split by qkv_hidden_sizes into heads, past ++ new keys/values (present), the
 mask_index forms (lengths [B], end+start [2B], 0/1 masks [B, T] / [B, S, T], Megatron
 [B, 1, M, M]), attention_bias and unidirectional (causal, the new tokens last); then the shared
-float32 core (trtplug/protolib/attention.py). Masked keys are left out of the softmax (ONNX
-Runtime adds mask_filter_value: the same unless a row has no key left)."""
+float32 core (trtplug/protolib/attention.py). As ONNX Runtime CPU does, a key mask_index masks
+gets mask_filter_value added to its score (a fully masked row attends to all its keys shifted
+alike; a small filter such as -1 lets masked keys contribute); unidirectional leaves out the
+keys after the query (ONNX Runtime assigns them the lowest float). Findings:
+plugins/bert_attention/bert_attention.cu."""
 
 from __future__ import annotations
 
@@ -37,20 +40,29 @@ def project(xp: ModuleType, x: Any, weights: Any, bias: Any, attrs: Mapping[str,
     return [_split_heads(p, int(attrs["num_heads"])) for p in parts]
 
 
-def mask_from_index(xp: ModuleType, mask_index: Any, batch: int, q_len: int, total: int) -> tuple[Any, Any]:
-    """(kv_valid, attend-mask [B, 1, S|1, T]) from mask_index in any of its forms."""
+def mask_from_index(xp: ModuleType, mask_index: Any, batch: int, q_len: int, total: int) -> Any:
+    """The attend-mask [B, 1, S|1, T] (True: the key is kept) from mask_index in any of its
+    forms; None without mask_index."""
     if mask_index is None:
-        return None, None
+        return None
     m = xp.asarray(mask_index).astype(xp.int64)
-    if m.ndim == 1 and (m.shape[0] == batch or batch == 0):
-        return m, None
+    keys = xp.arange(total).reshape(1, total)
+    if m.ndim == 1 and (m.shape[0] == batch or batch == 0):  # [B]: lengths (right padding)
+        return (keys < m.reshape(-1, 1)).reshape(m.shape[0], 1, 1, total)
     if m.ndim == 1:  # [2B]: exclusive end positions, then inclusive start positions
-        keys = xp.arange(total).reshape(1, total)
         attend = (keys >= m[batch:].reshape(batch, 1)) & (keys < m[:batch].reshape(batch, 1))
-        return None, attend.reshape(batch, 1, 1, total)
+        return attend.reshape(batch, 1, 1, total)
     if m.ndim == 4:  # Megatron [B, 1, M, M]: the rows of the new tokens, the first T keys
         m = m[:, 0, total - q_len : total, :total]
-    return None, m.reshape(batch, 1, -1 if m.ndim == 3 else 1, total) != 0
+    return m.reshape(batch, 1, -1 if m.ndim == 3 else 1, total) != 0
+
+
+def score_bias(xp: ModuleType, attend: Any, attention_bias: Any, attrs: Mapping[str, Any]) -> Any:
+    """attention_bias plus mask_filter_value where mask_index masks a key (ONNX Runtime adds it)."""
+    if attend is None:
+        return attention_bias
+    filt = xp.where(attend, xp.float32(0), xp.float32(attrs.get("mask_filter_value", -10000.0)))
+    return filt if attention_bias is None else filt + attention_bias.astype(xp.float32)
 
 
 def compute(xp: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[Any]:
@@ -61,7 +73,7 @@ def compute(xp: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> 
         k = xp.concatenate([past[0].astype(xp.float32), k], axis=2)
         v = xp.concatenate([past[1].astype(xp.float32), v], axis=2)
     batch, q_len, total = q.shape[0], q.shape[2], k.shape[2]
-    kv_valid, mask = mask_from_index(xp, mask_index, batch, q_len, total)
+    bias = score_bias(xp, mask_from_index(xp, mask_index, batch, q_len, total), attention_bias, attrs)
     out = attention(
         xp,
         q,
@@ -70,9 +82,7 @@ def compute(xp: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> 
         scale=float(attrs.get("scale", 0.0)),
         causal=bool(attrs.get("unidirectional", 0)),
         q_start=xp.full((batch,), total - q_len, dtype=xp.int64),
-        kv_valid=kv_valid,
-        bias=attention_bias,
-        mask=mask,
+        bias=bias,
     )
     merged = out.transpose(0, 2, 1, 3).reshape(batch, q_len, out.shape[1] * out.shape[3])
     present = xp.stack([k, v]) if k.shape[-1] == v.shape[-1] else None  # ONNX Runtime: equal sizes

@@ -138,8 +138,7 @@ def test_ort_bert_layer_rewritten_and_compared(tmp_path: Path, capsys) -> None:
     assert "TrtplugBertAttention" in [n.op_type for n in onnx.load(out).graph.node]
     capsys.readouterr()
     # Real BERT inputs: random token ids, right-padded attention masks with at least one token per
-    # row. A row with every key masked is the documented deviation (the plugin's softmax leaves
-    # masked keys out; ONNX Runtime adds mask_filter_value and attends to them all).
+    # row (fully masked rows are covered by the op's parity cases).
     from trtplug.parity.model_feeds import random_feeds
     from trtplug.registry import load_registry
 

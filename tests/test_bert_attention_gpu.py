@@ -1,7 +1,9 @@
 """TrtplugBertAttention on a GPU: the CUDA binding and the IPluginV3 plugin (plugin host, build
 and runtime phase) against the float32 prototype (tied to ONNX Runtime CPU by the parity suite
 and tests/test_bert_attention.py) in every mask_index form, with past/present, unidirectional,
-attention_bias and unequal qkv_hidden_sizes. Outputs are poisoned with NaN first."""
+attention_bias and unequal qkv_hidden_sizes, and fully masked rows (mask_filter_value added to
+every key, as ONNX Runtime does, not zeros; small filters that let masked keys count). Outputs
+are poisoned with NaN first."""
 
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ FORMS = [
     "megatron_past",
     "decode",
     "qkv_sizes",
+    "fully_masked_lengths_causal",
+    "filter_raw_3d_causal_past",
+    "filter_end_start_batch_bias",
+    "fully_masked_raw_2d_long",
 ]
 
 
@@ -51,6 +57,20 @@ def case_inputs(rng: np.random.Generator, form: str, dtype: str) -> tuple[list, 
     if form == "decode":
         ins = [*layer(3, 1, 128, 384), np.array([41, 30, 2], np.int32), f(2, 3, 2, 40, 64)]
         return ins, {"num_heads": 2, "unidirectional": 1}, 2
+    if form == "fully_masked_lengths_causal":  # a zero length: the last entry attends with the filter
+        return [*layer(3, 9, 32, 96), np.array([9, 4, 0], np.int32)], {"num_heads": 2, "unidirectional": 1}, 1
+    if form == "filter_raw_3d_causal_past":
+        mask = raw(3, 4, 7)
+        mask[-1], mask[0, 1] = 0, 0  # a fully masked entry and one fully masked row
+        ins = [*layer(3, 4, 32, 96), mask, f(2, 3, 4, 3, 8)]
+        return ins, {"num_heads": 4, "unidirectional": 1, "mask_filter_value": -1.0}, 2
+    if form == "filter_end_start_batch_bias":  # per-batch attention_bias folded into the mask bias
+        ins = [*layer(3, 5, 32, 96), np.array([5, 3, 2, 0, 1, 2], np.int32), None, f(3, 1, 5, 5)]
+        return ins, {"num_heads": 4, "mask_filter_value": -2.0}, 1
+    if form == "fully_masked_raw_2d_long":  # 40 query rows of head size 16: the tensor-core path
+        mask = raw(3, 40)
+        mask[-1] = 0
+        return [*layer(3, 40, 64, 192), mask], {"num_heads": 4}, 1
     if form == "qkv_sizes":
         return [*layer(2, 5, 24, 80)], {"num_heads": 4, "qkv_hidden_sizes": [32, 32, 16]}, 1
     raise AssertionError(form)
@@ -80,7 +100,17 @@ def test_binding_matches_prototype(cp, ext, seed, dtype, form):
 
 
 @pytest.mark.parametrize("phase", ["build", "runtime"])
-@pytest.mark.parametrize("form", ["lengths_bias", "raw_3d_attention_bias", "megatron_past", "qkv_sizes"])
+@pytest.mark.parametrize(
+    "form",
+    [
+        "lengths_bias",
+        "raw_3d_attention_bias",
+        "megatron_past",
+        "qkv_sizes",
+        "fully_masked_lengths_causal",
+        "filter_raw_3d_causal_past",
+    ],
+)
 def test_plugin_matches_prototype(cp, library, seed, phase, form):
     ins, attrs, outputs = case_inputs(np.random.default_rng([seed, len(form)]), form, "float16")
     plugin = library.create("TrtplugBertAttention", "1", "trtplug", {**attrs, "num_outputs": outputs})

@@ -13,18 +13,49 @@ namespace trtplug
 namespace
 {
 
-//! Workspace: the projection [B, S, Dq + Dk + Dv], a cache the node does not output, the mask as
-//! bytes, the causal start per batch, the core's scratch.
+// mask_index semantics, ONNX Runtime 1.30 CPU (measured with onnx-helper models, every form but
+// Megatron, which its CPU kernel refuses): a masked key's score gets mask_filter_value ADDED
+// (scale * QK^T + filter, then attention_bias), for any filter value (-1 lets masked keys
+// contribute). A row whose keys are all masked (a zero length, an all-zero row, end <= start)
+// thus attends to its keys shifted by one constant: softmax of the plain scores, not zeros.
+// unidirectional ASSIGNS the lowest float to keys after the query (the new tokens last), so a
+// fully masked causal row still attends only to keys up to its position; the core's causal mask
+// gives exactly that. Hence the mask is built here as an additive float32 bias and the core sees
+// no bool mask nor key lengths (its fully-masked-row zeros never apply to this op).
+
+//! Workspace: the projection [B, S, Dq + Dk + Dv], a cache the node does not output, the
+//! additive mask bias (float32 [B, maskHeads, maskRows, T]), the core's scratch.
 struct Scratch
 {
     void* proj{nullptr};
     void* presentKey{nullptr};
     void* presentValue{nullptr};
-    uint8_t* mask{nullptr};
-    int32_t* qStart{nullptr};
+    float* maskBias{nullptr};
     void* core{nullptr};
     size_t bytes{0};
 };
+
+//! The additive mask bias's extents: mask_index's rows (or S when attention_bias has rows), and
+//! the heads when attention_bias has them; folding attention_bias in keeps one bias view.
+struct MaskBiasDims
+{
+    int32_t heads{0}; //!< 0: no mask_index, no mask bias
+    int32_t rows{0};
+    int64_t count() const noexcept { return int64_t{heads} * rows; }
+};
+
+MaskBiasDims maskBiasDims(BertArgs const& a) noexcept
+{
+    BertDims const& d = a.dims;
+    if (d.maskRows() == 0)
+    {
+        return MaskBiasDims{};
+    }
+    bool const withBias = a.shapes.attentionBias.rank != 0;
+    ScoreView const b = broadcastScoreView(nullptr, a.dtype, a.shapes.attentionBias);
+    int32_t const rows = withBias && b.rowStride != 0 ? d.seq : d.maskRows();
+    return MaskBiasDims{withBias && b.headStride != 0 ? d.heads : 1, rows};
+}
 
 //! Heads of the projection starting `column` elements into each row ([B, S, N, head] with the
 //! row stride of the whole projection).
@@ -63,21 +94,19 @@ AttentionProblem problemOf(BertArgs const& a, Scratch const& w) noexcept
     p.v = cached ? bnshView(w.presentValue, d.heads, d.total(), d.vHeadDim())
                  : projView(w.proj, d, 2 * int64_t{d.qHidden}, d.vHeadDim(), elt);
     p.out = writable(bsnhView(a.output, d.heads, d.seq, d.vHeadDim()), a.output);
-    p.kvValid = d.mask == BertMask::kLengths ? a.maskIndex : nullptr;
-    p.qStart = w.qStart;
-    p.causal = a.unidirectional;
+    p.causal = a.unidirectional; // qStart null, no kvValid: query row i sits at key P + i
     p.scale = a.scale > 0.F ? a.scale : 1.F / std::sqrt(static_cast<float>(d.headDim() > 0 ? d.headDim() : 1));
     int64_t const t = d.total();
-    int32_t const rows = d.maskRows();
-    if (rows > 0)
+    MaskBiasDims const m = maskBiasDims(a);
+    if (m.heads > 0)
     {
-        p.mask = ScoreView{w.mask, DType::kBOOL, rows * t, 0, rows > 1 ? t : 0};
+        p.bias = ScoreView{w.maskBias, DType::kFLOAT32, m.count() * t, m.heads > 1 ? m.rows * t : 0, m.rows > 1 ? t : 0};
     }
-    if (a.shapes.attentionBias.rank != 0)
+    else if (a.shapes.attentionBias.rank != 0)
     {
         p.bias = broadcastScoreView(a.attentionBias, a.dtype, a.shapes.attentionBias);
     }
-    p.zeroFullyMaskedRows = true;
+    p.zeroFullyMaskedRows = true; // no row is empty: the mask is a bias, causal keeps key 0
     return p;
 }
 
@@ -93,10 +122,8 @@ Scratch carve(BertArgs const& a, char* base, bool bound) noexcept
     bool const wanted = a.present != nullptr;
     w.presentKey = wanted ? presentHalf(a, 0) : d.pastLen > 0 ? carver.take(cache) : nullptr;
     w.presentValue = wanted ? presentHalf(a, 1) : d.pastLen > 0 ? carver.take(cache) : nullptr;
-    int64_t const maskBytes = int64_t{d.batch} * d.maskRows() * d.total();
-    w.mask = maskBytes > 0 ? static_cast<uint8_t*>(carver.take(static_cast<size_t>(maskBytes))) : nullptr;
-    bool const starts = d.mask == BertMask::kLengths;
-    w.qStart = starts ? static_cast<int32_t*>(carver.take(sizeof(int32_t) * d.batch)) : nullptr;
+    int64_t const maskCount = int64_t{d.batch} * maskBiasDims(a).count() * d.total();
+    w.maskBias = maskCount > 0 ? static_cast<float*>(carver.take(sizeof(float) * static_cast<size_t>(maskCount))) : nullptr;
     AttentionProblem const sized = forSizing(problemOf(a, w));
     w.core = carver.take(bound ? attentionWorkspaceBound(sized) : attentionWorkspaceSize(sized));
     w.bytes = carver.bytes;
@@ -117,35 +144,50 @@ struct MaskForm
 {
     BertMask form{BertMask::kNone};
     int32_t batch{0};
-    int32_t rows{0};  //!< of the bool mask: 1 or S
+    int32_t heads{0}; //!< of the mask bias: 1 or N
+    int32_t rows{0};  //!< of the mask bias: 1 or S
+    int32_t seq{0};   //!< S
     int32_t total{0}; //!< T
     int32_t past{0};
     int32_t side{0}; //!< M of a Megatron mask
+    float filter{0.F};
 };
 
-//! bytes[b, i, j] (rows of the bool mask, T keys) = whether mask_index lets row i attend key j;
-//! qStart[b] = P (the new tokens last, whatever the key lengths) when qStart is given.
-__global__ void maskBytesKernel(int32_t const* m, MaskForm f, uint8_t* bytes, int32_t* qStart)
+//! Whether mask_index lets query row `row` (0 when the form has one row) of batch b attend `key`.
+__device__ __forceinline__ bool maskAttends(int32_t const* m, MaskForm const& f, int64_t b, int64_t row, int64_t key)
 {
-    int64_t const count = int64_t{f.batch} * f.rows * f.total;
+    switch (f.form)
+    {
+    case BertMask::kLengths: return key < m[b];
+    case BertMask::kEndStart: return key >= m[f.batch + b] && key < m[b];
+    case BertMask::kRaw2d: return m[b * f.total + key] != 0;
+    case BertMask::kRaw3d: return m[(b * f.seq + row) * f.total + key] != 0;
+    case BertMask::kMegatron: return m[(b * f.side + f.past + row) * f.side + key] != 0;
+    case BertMask::kNone: break;
+    }
+    return true;
+}
+
+//! out[b, h, i, j] (float32 [B, heads, rows, T]) = (mask_index masks key j ? filter : 0)
+//! + attention_bias[b, h, i, j] (broadcast view `ab`, absent when its data is null).
+template <typename T>
+__global__ void maskBiasKernel(int32_t const* m, MaskForm f, ScoreView ab, float* out)
+{
+    int64_t const count = int64_t{f.batch} * f.heads * f.rows * f.total;
     int64_t const stride = int64_t{gridDim.x} * blockDim.x;
     for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += stride)
     {
         int64_t const key = i % f.total;
         int64_t const row = (i / f.total) % f.rows;
-        int64_t const b = i / (int64_t{f.total} * f.rows);
-        bool attend = false;
-        switch (f.form)
+        int64_t const h = (i / (int64_t{f.total} * f.rows)) % f.heads;
+        int64_t const b = i / (int64_t{f.total} * f.rows * f.heads);
+        int64_t const maskRow = f.form == BertMask::kRaw3d || f.form == BertMask::kMegatron ? row : 0;
+        float v = maskAttends(m, f, b, maskRow, key) ? 0.F : f.filter;
+        if (ab.data != nullptr)
         {
-        case BertMask::kEndStart: attend = key >= m[f.batch + b] && key < m[b]; break;
-        case BertMask::kMegatron: attend = m[(b * f.side + f.past + row) * f.side + key] != 0; break;
-        default: attend = m[i] != 0; break; // kRaw2d, kRaw3d: the bytes' own layout
+            v += toFloat(static_cast<T const*>(ab.data)[b * ab.batchStride + h * ab.headStride + row * ab.rowStride + key]);
         }
-        bytes[i] = attend ? 1 : 0;
-    }
-    for (int64_t b = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; qStart != nullptr && b < f.batch; b += stride)
-    {
-        qStart[b] = f.past;
+        out[i] = v;
     }
 }
 
@@ -188,12 +230,15 @@ cudaError_t prepare(BertArgs const& a, Scratch const& w, cudaStream_t stream) no
         err = launchConcatKv<T>(pastV, projView(w.proj, d, 2 * int64_t{d.qHidden}, d.vHeadDim(), elt),
             w.presentValue, d.batch, d.heads, d.pastLen, d.seq, d.vHeadDim(), stream);
     }
-    MaskForm const f{d.mask, d.batch, d.maskRows(), d.total(), d.pastLen, d.maskSide};
-    int64_t const count = int64_t{f.batch} * f.rows * f.total;
-    if (err == cudaSuccess && (count > 0 || w.qStart != nullptr))
+    MaskBiasDims const md = maskBiasDims(a);
+    MaskForm const f{d.mask, d.batch, md.heads, md.rows, d.seq, d.total(), d.pastLen, d.maskSide, a.maskFilterValue};
+    int64_t const count = int64_t{f.batch} * md.count() * f.total;
+    if (err == cudaSuccess && count > 0)
     {
-        maskBytesKernel<<<gridFor(count > d.batch ? count : d.batch), kBlockThreads, 0, stream>>>(
-            a.maskIndex, f, w.mask, w.qStart);
+        ScoreView const ab = a.shapes.attentionBias.rank == 0
+            ? ScoreView{}
+            : broadcastScoreView(a.attentionBias, a.dtype, a.shapes.attentionBias);
+        maskBiasKernel<T><<<gridFor(count), kBlockThreads, 0, stream>>>(a.maskIndex, f, ab, w.maskBias);
         err = cudaGetLastError();
     }
     return err;

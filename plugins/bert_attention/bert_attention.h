@@ -1,6 +1,7 @@
 // com.microsoft Attention (BERT form) launcher: plain function, no TensorRT types. A cuBLAS
 // projection input @ weights (+ bias) into a [B, S, Dq + Dk + Dv] scratch, past ++ new keys and
-// values into present, mask_index turned into the core's key lengths or bool mask; then the
+// values into present, mask_index turned into an additive float32 score bias (mask_filter_value
+// on masked keys, attention_bias folded in); then the
 // shared attention core (common/attention_core.h) over head views of the projection.
 #pragma once
 
@@ -53,7 +54,7 @@ struct BertDims
     int32_t projWidth() const noexcept { return 2 * qHidden + vHidden; }
     int32_t headDim() const noexcept { return heads > 0 ? qHidden / heads : 0; }
     int32_t vHeadDim() const noexcept { return heads > 0 ? vHidden / heads : 0; }
-    //! Rows of the bool mask the launcher builds: S for per-query forms, 1 otherwise, 0 for none.
+    //! Rows mask_index itself gives: S for per-query forms, 1 otherwise, 0 for none.
     int32_t maskRows() const noexcept;
 };
 
@@ -76,6 +77,7 @@ struct BertArgs
     void* output{nullptr};
     void* present{nullptr}; //!< null: not wanted
     float scale{0.F};       //!< 0: 1 / sqrt(head)
+    float maskFilterValue{-10000.F}; //!< added to the scores of keys mask_index masks
     bool unidirectional{false};
 };
 

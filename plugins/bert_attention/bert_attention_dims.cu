@@ -113,12 +113,12 @@ int32_t BertDims::maskRows() const noexcept
 {
     switch (mask)
     {
+    case BertMask::kLengths:
     case BertMask::kEndStart:
     case BertMask::kRaw2d: return 1;
     case BertMask::kRaw3d:
     case BertMask::kMegatron: return seq;
-    case BertMask::kNone:
-    case BertMask::kLengths: break;
+    case BertMask::kNone: break;
     }
     return 0;
 }

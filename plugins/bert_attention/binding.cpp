@@ -68,6 +68,7 @@ TRTPLUG_OP_BINDING(bert_attention)
     a.output = pointer(&call.out(0));
     a.present = pointer(call.outOrNull(1));
     a.scale = call.params.scale;
+    a.maskFilterValue = call.params.mask_filter_value;
     a.unidirectional = call.params.unidirectional != 0;
     StreamScratch const scratch(bertWorkspaceSize(a), call.stream);
     checkCuda(launchBertAttention(a, scratch.get(), call.stream), "bert_attention");

@@ -123,6 +123,7 @@ private:
         a.output = outputs != nullptr ? outputs[0] : nullptr;
         a.present = outputs != nullptr && nbOutputs() > 1 ? outputs[1] : nullptr;
         a.scale = params().scale;
+        a.maskFilterValue = params().mask_filter_value;
         a.unidirectional = params().unidirectional != 0;
         return a;
     }
