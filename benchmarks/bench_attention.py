@@ -122,7 +122,7 @@ def prefill(ext, dtype, kv_heads: int, reps: int) -> None:
     )
 
 
-def prefill_backends(ext, dtype, kv_heads: int, causal: bool, reps: int) -> None:
+def prefill_backends(ext, dtype, kv_heads: int, causal: bool, reps: int, choices: tuple[str, ...]) -> None:
     """The core itself (attention_bsnh, BSNH views, no per-batch lengths: what cuDNN takes) with each
     prefill backend (TRTPLUG_ATTENTION_PREFILL per call) next to torch's fastest SDPA."""
     seq, dev = 4096, "cuda"
@@ -135,7 +135,7 @@ def prefill_backends(ext, dtype, kv_heads: int, causal: bool, reps: int) -> None
     torch_ms, backend = fastest_sdpa(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), causal, reps)
     flops = 4 * BATCH * HEADS * seq * seq * HEAD / (2 if causal else 1)
     line = f"core prefill {'causal' if causal else 'full'} GQA {HEADS}/{kv_heads}: torch[{backend}] {torch_ms:.3f} ms"
-    for choice in ("kernel", "cudnn"):
+    for choice in choices:
         os.environ["TRTPLUG_ATTENTION_PREFILL"] = choice
         try:
             ms = time_ms(lambda: ext.attention_bsnh(*args[:3], args[3], kv_heads, causal=causal, stream=stream), reps)
@@ -176,6 +176,9 @@ def main() -> None:
     parser.add_argument("--dtype", default="float16", choices=["float16", "bfloat16"])
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--decode-only", action="store_true", help="skip the prefill rows (e.g. under ncu)")
+    parser.add_argument(
+        "--cudnn", action="store_true", help="also time the opt-in cuDNN prefill (crashed on its first H200 run)"
+    )
     args = parser.parse_args()
     ext = native.native_module()
     if ext is None or "group_query_attention" not in ext.ops:
@@ -185,11 +188,12 @@ def main() -> None:
     print(f"{torch.cuda.get_device_name()}: device copy {copy:.0f} GB/s, {args.dtype}")
     for kv_heads in () if args.decode_only else (8, 32):
         prefill(ext, dtype, kv_heads, args.reps)
-    if hasattr(ext, "attention_bsnh"):
+    if hasattr(ext, "attention_bsnh") and not args.decode_only:
         print(f"cuDNN backend: compiled {ext.cudnn_attention_compiled()}, loadable {ext.cudnn_attention_available()}")
+        choices = ("kernel", "cudnn") if args.cudnn else ("kernel",)
         for kv_heads in (8, 32):
             for causal in (True, False):
-                prefill_backends(ext, dtype, kv_heads, causal, args.reps)
+                prefill_backends(ext, dtype, kv_heads, causal, args.reps, choices)
     for kernel in ("key-parallel", "mma"):  # TRTPLUG_ATTENTION_DECODE picks the decode kernel per launch
         os.environ["TRTPLUG_ATTENTION_DECODE"] = kernel
         print(f"decode kernel: {kernel}")

@@ -172,8 +172,8 @@ cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_
 }
 
 //! The prefill backend (TRTPLUG_ATTENTION_PREFILL, attention_cudnn.h): cuDNN for the 16-bit
-//! prefills it computes as the kernels do (auto: from kMmaMinRows query rows, when libcudnn
-//! loads). true: the launch is decided and `err` holds its result; false: the kernels run.
+//! prefills it computes as the kernels do, when asked (auto: from kMmaMinRows query rows, when
+//! libcudnn loads; unset: never). true: the launch is decided and `err` holds its result; false: the kernels run.
 bool prefillOnCudnn(AttentionProblem const& p, void* workspace, cudaStream_t stream, cudaError_t& err) noexcept
 {
     PrefillBackend const choice = prefillBackendChoice();

@@ -35,7 +35,11 @@ PrefillBackend prefillBackendChoice() noexcept
     {
         return PrefillBackend::kCudnn;
     }
-    return PrefillBackend::kAuto;
+    if (choice != nullptr && std::strcmp(choice, "auto") == 0)
+    {
+        return PrefillBackend::kAuto;
+    }
+    return PrefillBackend::kKernel; // opt-in until verified on a GPU (attention_cudnn.h)
 }
 
 char const* cudnnAttentionInapplicable(AttentionProblem const& p) noexcept

@@ -145,8 +145,13 @@ void describeGraph(AttentionProblem const& p, fe::graph::Graph& g)
     auto q = headTensor(g, "Q", kQ, p, p.qHeads, p.qLen, p.q);
     auto k = headTensor(g, "K", kK, p, p.kvHeads, p.kvLen, p.k);
     auto v = headTensor(g, "V", kV, p, p.kvHeads, p.kvLen, p.v);
-    auto options = fe::graph::SDPA_attributes().set_name("trtplug_prefill").set_generate_stats(false).set_attn_scale(
-        scaleOf(p));
+    // COMPOSITE: the fused flash attention of cuDNN 8.9+. The frontend's automatic choice picked
+    // its UNIFIED implementation on the H200 (torch 2.11's cuDNN 9) and crashed validating it.
+    auto options = fe::graph::SDPA_attributes()
+                       .set_name("trtplug_prefill")
+                       .set_implementation(fe::AttentionImplementation_t::COMPOSITE)
+                       .set_generate_stats(false)
+                       .set_attn_scale(scaleOf(p));
     if (p.causal)
     {
         options.set_causal_mask(true); // qLen == kvLen here: top-left is the core's diagonal
