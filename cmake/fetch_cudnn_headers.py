@@ -42,13 +42,19 @@ WHEELS = [
     ),
 ]
 PLATFORM = ["--python-version", "3.11", "--implementation", "cp"] + [
-    arg for tag in ("manylinux_2_28_x86_64", "manylinux_2_12_x86_64") for arg in ("--platform", tag)
+    # pip takes only the listed tags: every one the three wheels use (2_27 is the cuDNN wheel's)
+    arg
+    for tag in ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_12_x86_64")
+    for arg in ("--platform", tag)
 ]
 
 
 def download(requirement: str, filename: str, tmp: Path) -> Path:
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", *PLATFORM]
-    subprocess.run([*cmd, "-d", str(tmp), requirement], check=True, stdout=subprocess.DEVNULL)
+    try:
+        subprocess.run([*cmd, "-d", str(tmp), requirement], check=True, stdout=subprocess.DEVNULL)
+    except subprocess.CalledProcessError as err:
+        raise SystemExit(f"pip download {requirement} failed (exit {err.returncode}): see pip's message") from None
     wheel = tmp / filename
     if not wheel.exists():
         raise SystemExit(f"pip download {requirement}: {filename} not found in {tmp}")
