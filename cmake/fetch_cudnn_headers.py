@@ -1,8 +1,8 @@
 """Extract the cuDNN 9 and cudnn-frontend headers from their PyPI wheels into a build folder.
 
 cudnn-frontend (MIT, header-only) ships include/ in nvidia-cudnn-frontend; cuDNN's own headers
-(NVIDIA SLA) are nvidia/cudnn/include/ of nvidia-cudnn-cu13 (cuDNN 9, what torch 2.11 / CUDA 13
-loads at run time). Both wheels are fetched with pip, sha256-checked, and only the headers are
+(NVIDIA SLA) are nvidia/cudnn/include/ of nvidia-cudnn-cu13 9.19 (the cuDNN torch 2.11 / CUDA 13
+installs and loads at run time). Both wheels are fetched with pip, sha256-checked, and only the headers are
 copied out to DEST/include (about 4 MB; never committed, never redistributed; the folder must be
 named include: the frontend includes its own headers as ../include/...). Only the headers are used: the
 plugin library dlopen's the user's libcudnn.so.9 at run time.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,9 +29,11 @@ WHEELS = [
         "include/",
     ),
     (
-        "nvidia-cudnn-cu13==9.28.1.4",
-        "nvidia_cudnn_cu13-9.28.1.4-py3-none-manylinux_2_27_x86_64.whl",
-        "a54f205b1db1f2895d99f398754db1369816f0569dd459731f925635cf7b65ec",
+        # the cuDNN that torch 2.11 (CUDA 13) installs and loads: headers and runtime of one version
+        # (the first GPU run, 9.28's headers over torch's 9.19 runtime, crashed in graph validation)
+        "nvidia-cudnn-cu13==9.19.0.56",
+        "nvidia_cudnn_cu13-9.19.0.56-py3-none-manylinux_2_27_x86_64.whl",
+        "d20e1734305e9d68889a96e3f35094d733ff1f83932ebe462753973e53a572bf",
         "nvidia/cudnn/include/",
     ),
     # nvrtc.h only: the frontend's headers include it (its experimental engines dlopen NVRTC)
@@ -86,10 +89,14 @@ def main() -> int:
     parser.add_argument("--wheel-dir", type=Path, help="take the wheels from here instead of pip download")
     args = parser.parse_args()
     include = args.dest / "include"
-    if (include / "cudnn_frontend.h").exists() and (include / "cudnn.h").exists():
+    source = ", ".join(f"{r} (sha256 {s[:12]}... checked)" for r, _, s, _ in WHEELS)
+    stamp = args.dest / "TRTPLUG_HEADER_SOURCE.txt"
+    if stamp.exists() and stamp.read_text() == source + "\n" and (include / "cudnn_frontend.h").exists():
         print(include)
         return 0
-    include.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(include, ignore_errors=True)  # other pinned versions, or a fetch cut short
+    stamp.unlink(missing_ok=True)
+    include.mkdir(parents=True)
     with tempfile.TemporaryDirectory() as tmp:
         for requirement, filename, sha256, prefix in WHEELS:
             local = args.wheel_dir / filename if args.wheel_dir else None
@@ -97,8 +104,7 @@ def main() -> int:
             check_hash(wheel, sha256)
             if extract(wheel, prefix, include) == 0:
                 raise SystemExit(f"{wheel.name}: no headers under {prefix}")
-    source = ", ".join(f"{r} (sha256 {s[:12]}... checked)" for r, _, s, _ in WHEELS)
-    (args.dest / "TRTPLUG_HEADER_SOURCE.txt").write_text(source + "\n")
+    stamp.write_text(source + "\n")
     print(include)
     return 0
 
