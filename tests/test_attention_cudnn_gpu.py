@@ -22,41 +22,29 @@ pytestmark = pytest.mark.gpu
 TOL = {"float16": 4e-3, "bfloat16": 5e-2}
 
 
-def point_at_the_cudnn_wheel() -> None:
-    """TRTPLUG_CUDNN_LIBRARY = the nvidia-cudnn wheel's libcudnn.so.9 (torch's), which is not on the
-    loader path unless torch was imported. Done at collection: before any launch loads cuDNN."""
-    if os.environ.get("TRTPLUG_CUDNN_LIBRARY"):
+def point_at_a_wheel_library(variable: str, package: str, patterns: tuple[str, ...]) -> None:
+    """Sets `variable` (unless already set) to the first file matching `patterns` (in order) under an
+    installed nvidia wheel `package`. Done at collection, before any launch loads a library:
+    - TRTPLUG_CUDNN_LIBRARY: the nvidia-cudnn wheel's libcudnn.so.9 (torch's), not on the loader
+      path unless torch was imported;
+    - CUDNN_FRONTEND_CUDART_LIB_NAME: cudnn-frontend dlopen's libcudart.so.13/.12 itself, and the
+      static runtime trtplug links is no file it can open."""
+    if os.environ.get(variable):
         return
     try:
-        spec = importlib.util.find_spec("nvidia.cudnn")
+        spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
         return
     for root in (spec.submodule_search_locations or []) if spec else []:
-        library = Path(root) / "lib" / "libcudnn.so.9"
-        if library.exists():
-            os.environ["TRTPLUG_CUDNN_LIBRARY"] = str(library)
-            return
-
-
-def point_at_a_cudart_wheel() -> None:
-    """cudnn-frontend dlopen's libcudart.so.13/.12 itself: name the nvidia-cuda-runtime wheel's when
-    one is installed (the static runtime trtplug links is no file it can open)."""
-    if os.environ.get("CUDNN_FRONTEND_CUDART_LIB_NAME"):
-        return
-    try:
-        spec = importlib.util.find_spec("nvidia")
-    except (ImportError, ValueError):
-        return
-    for root in (spec.submodule_search_locations or []) if spec else []:
-        for name in ("libcudart.so.13", "libcudart.so.12"):
-            found = sorted(Path(root).glob(f"*/lib/{name}"))
+        for pattern in patterns:
+            found = sorted(Path(root).glob(pattern))
             if found:
-                os.environ["CUDNN_FRONTEND_CUDART_LIB_NAME"] = str(found[0])
+                os.environ[variable] = str(found[0])
                 return
 
 
-point_at_the_cudnn_wheel()
-point_at_a_cudart_wheel()
+point_at_a_wheel_library("TRTPLUG_CUDNN_LIBRARY", "nvidia.cudnn", ("lib/libcudnn.so.9",))
+point_at_a_wheel_library("CUDNN_FRONTEND_CUDART_LIB_NAME", "nvidia", ("*/lib/libcudart.so.13", "*/lib/libcudart.so.12"))
 
 
 @pytest.fixture
