@@ -81,15 +81,16 @@ template <typename T, int kPer>
 cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
 {
     bool const decode = decodeApplies<T>(p);
+    bool const decodeOnMma = decode && decodeMmaApplies<T>(p); // decided once: getenv + device query
     int32_t splits = splitCount(p);
-    if (decode && decodeMmaApplies<T>(p))
+    if (decodeOnMma)
     {
         splits = decodeMmaSplits<T>(p, splits);
     }
     attention::Partials const part = partialsIn(p, workspace, splits);
     if (decode)
     {
-        attention::launchDecode<T>(p, part, stream); // rows <= kWarps: one row tile, so the split count is the same
+        attention::launchDecode<T>(p, part, decodeOnMma, stream); // rows <= kWarps: one row tile, so the split count is the same
     }
     else
     {

@@ -22,13 +22,10 @@ namespace trtplug
 namespace attention
 {
 
-//! mma.sync with bf16 and cp.async: sm_80 and later.
+//! mma.sync with bf16 and cp.async: sm_80 and later (the device asked once).
 inline bool hasMmaSync() noexcept
 {
-    int device = 0;
-    int major = 0;
-    return cudaGetDevice(&device) == cudaSuccess
-        && cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) == cudaSuccess && major >= 8;
+    return cachedDeviceAttribute<cudaDevAttrComputeCapabilityMajor>(0) >= 8;
 }
 
 //! The register-resident prefill (attention_flash.cuh) applies to a problem the tensor-core path
@@ -158,10 +155,12 @@ int32_t decodeMmaSplits(AttentionProblem const& p, int32_t splits) noexcept
     return splitsFillingWaves(splits, static_cast<int64_t>(p.kvHeads) * p.batch, resident);
 }
 
+//! `onTensorCores`: decodeMmaApplies<T>(p), decided once by the caller, which also sized the
+//! splits by it.
 template <typename T>
-void launchDecode(AttentionProblem const& p, Partials const& part, cudaStream_t stream) noexcept
+void launchDecode(AttentionProblem const& p, Partials const& part, bool onTensorCores, cudaStream_t stream) noexcept
 {
-    if (decodeMmaApplies<T>(p))
+    if (onTensorCores)
     {
         return p.headDim == 64 ? launchDecodeMma<T, 64>(p, part, stream) : launchDecodeMma<T, 128>(p, part, stream);
     }

@@ -30,23 +30,31 @@ cudaError_t launchLargeShared(void (*kernel)(Params...), dim3 grid, int threads,
     return cudaGetLastError();
 }
 
-//! Multiprocessor count of the current device, queried once per device: launchers run on the
-//! enqueue hot path, where a device-attribute query on every call is wasted work.
-inline int multiprocessorCount() noexcept
+//! A device attribute of the current device, queried once per device and attribute: launchers
+//! run on the enqueue hot path, where a device-attribute query on every call is wasted work.
+//! `fallback` when the query fails.
+template <cudaDeviceAttr kAttr>
+int cachedDeviceAttribute(int fallback) noexcept
 {
     constexpr int kMaxDevices = 64;
     static std::atomic<int> cached[kMaxDevices]{};
     int device = 0;
     if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices)
     {
-        return 132;
+        return fallback;
     }
-    int sms = cached[device].load(std::memory_order_relaxed);
-    if (sms == 0 && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) == cudaSuccess)
+    int value = cached[device].load(std::memory_order_relaxed);
+    if (value == 0 && cudaDeviceGetAttribute(&value, kAttr, device) == cudaSuccess)
     {
-        cached[device].store(sms, std::memory_order_relaxed);
+        cached[device].store(value, std::memory_order_relaxed);
     }
-    return sms > 0 ? sms : 132;
+    return value > 0 ? value : fallback;
+}
+
+//! Multiprocessor count of the current device (132, an H100's, when unknown).
+inline int multiprocessorCount() noexcept
+{
+    return cachedDeviceAttribute<cudaDevAttrMultiProcessorCount>(132);
 }
 
 //! Blocks for a grid-stride loop over `work` items: enough to fill every SM several times
