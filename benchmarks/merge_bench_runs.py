@@ -32,7 +32,8 @@ def load_runs(paths: list[Path]) -> tuple[dict, list[SimpleNamespace], list[str]
             problems.append(f"{path.name}: unreadable ({exc})")
             continue
         env = env or dict(doc["environment"])
-        copies.append(doc["environment"]["copy_gbs"])
+        copies.extend(_copy_figures(doc["environment"]["copy_gbs"]))
+        problems.extend(doc.get("untimed", []))  # a merged document's own
         for row in doc["timings"]:
             if row["ms"] is None:
                 problems.append(f"{row['op']} {row['dtype']} {row['size_mb']} MB {row['impl']}: {row['note']}")
@@ -41,6 +42,13 @@ def load_runs(paths: list[Path]) -> tuple[dict, list[SimpleNamespace], list[str]
     if copies:
         env["copy_gbs"] = f"{min(copies):.0f}-{max(copies):.0f} (measured in each op's run; %COPY uses its own)"
     return env, timed, problems
+
+
+def _copy_figures(copy: float | str) -> list[float]:
+    """A run's copy bandwidth, or a merged document's "LOW-HIGH (...)" range."""
+    if isinstance(copy, (int, float)):
+        return [float(copy)]
+    return [float(x) for x in str(copy).split(" ")[0].split("-")]
 
 
 def main(argv: list[str] | None = None) -> int:

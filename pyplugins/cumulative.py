@@ -13,6 +13,9 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 Attrs = Mapping[str, Any]
+# shown on the bench's torch rows: torch's own 16-bit scans keep a 16-bit running value, which
+# drifts outside fp16/bf16 tolerance over a 4096-long row
+TORCH_NOTE = "16-bit: torch accumulates in fp32 (dtype=) and casts back, as the plugin does"
 BENCH_ROW = 4096  # `trtplug bench` scans rows of this length along the last axis
 
 
@@ -49,17 +52,21 @@ def _member(product: bool, torch_scan: str) -> SimpleNamespace:
 
     def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> Any:
         """What a torch user writes: torch.cumsum / torch.cumprod with flips for reverse and a
-        shifted copy for exclusive (torch has neither option)."""
+        shifted copy for exclusive (torch has neither option); 16-bit floats accumulate in
+        float32 (dtype=), as the plugin does, and are cast back (TORCH_NOTE)."""
         x, axis = inputs[0], int(inputs[1])
         x = x.flip(axis) if attrs["reverse"] else x
-        y = getattr(torch, torch_scan)(x, dim=axis)
+        wide = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else None
+        y = getattr(torch, torch_scan)(x, dim=axis, dtype=wide).to(x.dtype)
         if attrs["exclusive"]:
             y = torch.cat(
                 [torch.full_like(x.narrow(axis, 0, 1), float(product)), y.narrow(axis, 0, x.shape[axis] - 1)], axis
             )
         return y.flip(axis) if attrs["reverse"] else y
 
-    return SimpleNamespace(forward=forward, torch_equivalent=torch_equivalent, bench_shapes=bench_shapes)
+    return SimpleNamespace(
+        forward=forward, torch_equivalent=torch_equivalent, bench_shapes=bench_shapes, TORCH_NOTE=TORCH_NOTE
+    )
 
 
 def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:

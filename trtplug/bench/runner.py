@@ -12,8 +12,9 @@ from types import ModuleType
 from typing import Any
 
 from trtplug import native
-from trtplug.bench.timing import BOUNDARY, buffer_sets, kernel_ms_each, time_ms
+from trtplug.bench.timing import boundary_kernel, buffer_sets, kernel_ms_each, time_ms
 from trtplug.bench.workload import Workload, bench_shapes, make_workload, traffic_bytes
+from trtplug.parity.cases import case_inputs
 from trtplug.parity.impl_base import pyplugin_module
 from trtplug.protolib.dtypes import (
     BF16,
@@ -49,13 +50,24 @@ class Timing:
         return asdict(self)
 
 
-def _runners(cp: ModuleType, spec: OpSpec, proto: ModuleType, w: Workload, torch: ModuleType | None) -> dict:
+def _runners(
+    cp: ModuleType, spec: OpSpec, proto: ModuleType, w: Workload, torch: ModuleType | None, checked: bool = False
+) -> dict:
+    """Each implementation as run(i) on buffer set i. The launcher takes the plugin's inputs (folded
+    constant inputs arrive as fields, as from the rewrite) and, when `checked`, has its size tensors
+    checked against the prototype's."""
     attrs = w.case.attrs
     runners = {}
     ext = native.native_module()
     if ext is not None and spec.key in ext.ops:
         stream = cp.cuda.get_current_stream()
-        runners["cuda"] = lambda i: native.run_binding(spec, ext, _trim(w.inputs[i]), w.outputs, attrs, stream)
+        kept = [t.fold_into is None for t in case_inputs(spec, w.case)]
+
+        def launch(i: int) -> None:
+            plugin_inputs = [a for a, keep in zip(w.inputs[i], kept, strict=True) if keep]
+            native.run_binding(spec, ext, _trim(plugin_inputs), w.outputs, attrs, stream, check_sizes=checked)
+
+        runners["cuda"] = launch
     runners["cupy"] = lambda i: proto.forward(cp, _trim(w.proto_inputs[i]), w.proto_outputs, attrs)
     if torch is not None and hasattr(proto, "torch_equivalent"):
         tensors = [[None if a is None else _torch_tensor(cp, torch, a) for a in s] for s in w.inputs]
@@ -141,12 +153,11 @@ def _timed(cp, spec, proto, dtype, size_mb, shapes, torch, copy_gbs) -> Iterator
     probe = make_workload(cp, spec, shapes, dtype, 1, seed=size_mb)
     w = make_workload(cp, spec, shapes, dtype, buffer_sets(probe.nbytes), seed=size_mb)
     del probe
-    runners = _runners(cp, spec, proto, w, torch)
-    problem = check_agreement(cp, spec, dtype, runners, w)
+    problem = check_agreement(cp, spec, dtype, _runners(cp, spec, proto, w, torch, checked=True), w)
     if problem:
         yield Timing(spec.key, dtype, size_mb, "all", None, None, None, None, problem)
         return
-    times = call_times(cp, runners, len(w.inputs), torch)
+    times = call_times(cp, _runners(cp, spec, proto, w, torch), len(w.inputs), torch)
     nbytes = traffic_bytes(proto, w, dtype)
     for name, ms in times.items():
         gbs = nbytes / ms / 1e6
@@ -165,15 +176,10 @@ def call_times(cp: ModuleType, runners: dict, sets: int, torch: ModuleType | Non
     device: dict[str, float | None] = {}
     if torch is not None:
         try:
-            device = kernel_ms_each(torch, runners, sets, _boundary_kernel(cp))
+            device = kernel_ms_each(torch, runners, sets, boundary_kernel(cp))
         except RuntimeError:  # no CUPTI, or the boundaries got lost: time by events
             device = {}
     return {name: device.get(name) or _event_time(cp, name, run, sets) for name, run in runners.items()}
-
-
-def _boundary_kernel(cp: ModuleType) -> Any:
-    kernel = cp.RawKernel(f'extern "C" __global__ void {BOUNDARY}() {{}}', BOUNDARY)
-    return lambda: kernel((1,), (1,), ())
 
 
 def _event_time(cp: ModuleType, name: str, run: Any, sets: int) -> float:

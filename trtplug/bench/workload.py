@@ -86,34 +86,72 @@ def _values(cp: ModuleType, rng: np.random.Generator, spec: OpSpec, name: str, s
         if dtype not in allowed:  # a fixed-type input keeps its own type
             return values.astype(tensor_dtype)
         return Bf16Device(float32_to_bf16_bits(cp, values)) if dtype == BFLOAT16 else values.astype(dtype)
-    values = random_values(rng, tensor_dtype, shape, spec, name, shapes)
-    return values.astype(numpy_dtype(dtype)) if dtype in allowed else values  # inputs of the run's type take its dtype
+    return _run_typed(spec, name, random_values(rng, tensor_dtype, shape, spec, name, shapes), dtype)
+
+
+def _run_typed(spec: OpSpec, name: str, values: Any, dtype: str) -> Any:
+    """Host values in the run's dtype where the input takes it (else its own fixed type)."""
+    allowed = spec.dtypes_of(next(t for t in spec.inputs if t.name == name))
+    return values.astype(numpy_dtype(dtype)) if dtype in allowed else values
+
+
+def _given_values(spec: OpSpec, prototype: ModuleType, case: Case, rng: np.random.Generator, dtype: str) -> dict:
+    """Inputs whose values must agree with the shapes or each other: the spec's parity generator
+    (e.g. BERT weights scaled so the softmax is not one-hot, where any rounding picks another key),
+    overridden by the prototype's bench_inputs."""
+    given = {}
+    if spec.parity is not None and spec.parity.generator:
+        from trtplug.parity.generators import GENERATORS
+
+        generated = GENERATORS[spec.parity.generator](case.shapes, case.attrs, rng)
+        given = {k: _run_typed(spec, k, v, dtype) for k, v in generated.items() if k in case.shapes}
+    if hasattr(prototype, "bench_inputs"):
+        given.update(prototype.bench_inputs(case.shapes, rng))
+    return given
+
+
+def _input_set(cp: ModuleType, spec: OpSpec, prototype: ModuleType, case: Case, rng, dtype: str) -> list[Any]:
+    given = _given_values(spec, prototype, case, rng, dtype)
+    host = {
+        t.name: given[t.name] if t.name in given else _values(cp, rng, spec, t.name, case.shapes, dtype)
+        for t in present(spec, case)
+        if t is not None
+    }
+    return [None if t is None else to_device(cp, host[t.name]) for t in present(spec, case)]
+
+
+def _copy(cp: ModuleType, array: Any) -> Any:
+    return Bf16Device(array.bits.copy()) if isinstance(array, Bf16Device) else cp.array(array, copy=True)
 
 
 def make_workload(
     cp: ModuleType, spec: OpSpec, shapes: dict[str, tuple[int, ...]], dtype: str, sets: int, seed: int
 ) -> Workload:
+    """`sets` input sets in distinct buffers. An op whose output shapes depend on input values gets
+    the same values in every set: its outputs are sized once, for set 0, and another set's values
+    would give other sizes (and the launcher would write past the outputs)."""
     prototype = pyplugin_module(spec)
     attrs = bench_attrs(spec, shapes)
     case = Case("bench", shapes, attrs)
     rng = np.random.default_rng(seed)
-    inputs = []
-    for _ in range(sets):
-        fixed = prototype.bench_inputs(shapes, rng) if hasattr(prototype, "bench_inputs") else {}
-        host = {}
-        for t in present(spec, case):
-            if t is not None:
-                host[t.name] = fixed[t.name] if t.name in fixed else _values(cp, rng, spec, t.name, shapes, dtype)
-        inputs.append([None if t is None else to_device(cp, host[t.name]) for t in present(spec, case)])
+    value_dependent = any(is_value_dependent(t.shape) for t in spec.outputs)
+    first = _input_set(cp, spec, prototype, case, rng, dtype)
+    inputs = [first]
+    for _ in range(sets - 1):
+        inputs.append(
+            [None if a is None else _copy(cp, a) for a in first]
+            if value_dependent
+            else _input_set(cp, spec, prototype, case, rng, dtype)
+        )
+    proto_inputs = inputs if dtype != BFLOAT16 else [[None if a is None else upcast(cp, a) for a in s] for s in inputs]
     known = None  # value-dependent output shapes: the prototype's rule from the inputs (by position) and fields
-    if any(is_value_dependent(t.shape) for t in spec.outputs) and hasattr(prototype, "output_shapes"):
-        known = prototype.output_shapes(inputs[0], attrs)
+    if value_dependent and hasattr(prototype, "output_shapes"):
+        known = prototype.output_shapes(proto_inputs[0], attrs)
     specs = output_specs(spec, case, dtype, known)
     outputs = [device_empty(cp, shape, dt) for _, shape, dt in specs]
     nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)
     if dtype != BFLOAT16:
         return Workload(case, inputs, outputs, nbytes, inputs, outputs)
-    proto_inputs = [[None if a is None else upcast(cp, a) for a in s] for s in inputs]
     proto_outputs = [device_empty(cp, shape, "float32" if dt == BFLOAT16 else dt) for _, shape, dt in specs]
     return Workload(case, inputs, outputs, nbytes, proto_inputs, proto_outputs)
 

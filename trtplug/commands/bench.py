@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         import torch
     except ImportError:
         torch = None
-    copy_gbs = copy_bandwidth_gbs(cp)
+    copy_gbs = copy_bandwidth_gbs(cp, torch=torch)
     jobs = [(s, d, mb) for s in specs for d in s.dtypes if not args.dtype or d in args.dtype for mb in args.sizes]
     timings = []
     for spec, dtype, mb in progress(jobs, len(jobs), "bench"):

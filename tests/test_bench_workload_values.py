@@ -1,0 +1,96 @@
+"""What the H200 run of `trtplug bench` over every op found wrong in its workloads (stop 28):
+- value-dependent ops (Compress, Unique) drew other values per buffer set, so the launcher's counts
+  differed from set 0's, which sized the outputs (and a bigger count writes past them);
+- bf16 value-dependent shapes were asked of bf16 arrays the prototypes never see;
+- BERT Attention's bench weights were N(0, 4): a one-hot softmax, where rounding picks the key;
+- STFT's launcher got its folded frame_step input as a tensor ("3 inputs given, the op has 2");
+- the timed launcher calls poisoned and read back size tensors (kernels and a sync in its time);
+- torch's 16-bit CumSum and torchvision's fp16 DeformConv disagreed with the plugin.
+All on NumPy: the workload code takes NumPy for CuPy."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from trtplug import native
+from trtplug.bench import runner
+from trtplug.bench.workload import bench_shapes, make_workload
+from trtplug.parity.impl_base import pyplugin_module
+from trtplug.protolib.dtypes import numpy_dtype
+from trtplug.registry import load_registry
+
+SMALL = 256 << 10
+
+
+def _workload(key: str, dtype: str, sets: int, seed: int = 5):
+    spec = load_registry().get(key)
+    shapes = bench_shapes(spec, pyplugin_module(spec), SMALL, numpy_dtype(dtype).itemsize)
+    return spec, make_workload(np, spec, shapes, dtype, sets, seed=seed)
+
+
+@pytest.mark.parametrize("key", ["compress", "unique"])
+def test_value_dependent_ops_get_the_same_values_in_distinct_buffers(key: str) -> None:
+    _, w = _workload(key, "float32", 3)
+    for other in w.inputs[1:]:
+        for a, b in zip(w.inputs[0], other, strict=True):
+            if a is not None:
+                assert a is not b and np.array_equal(a, b)
+
+
+def test_other_ops_still_get_fresh_values_per_set() -> None:
+    _, w = _workload("fast_gelu", "float32", 2)
+    assert not np.array_equal(w.inputs[0][0], w.inputs[1][0])
+
+
+def test_bf16_value_dependent_shapes_come_from_the_float32_values() -> None:
+    _, w32 = _workload("unique", "float32", 1)
+    _, w16 = _workload("unique", "bfloat16", 1)
+    assert w16.outputs[0].shape[0] <= w32.outputs[0].shape[0] and w16.outputs[0].shape[0] > 0
+
+
+def test_bert_weights_come_from_the_parity_generator() -> None:
+    _, w = _workload("bert_attention", "float32", 1)
+    weights = w.inputs[0][1]
+    assert abs(float(weights.std()) * np.sqrt(weights.shape[0]) - 1.0) < 0.05
+
+
+def test_generated_float_inputs_take_the_run_dtype() -> None:
+    _, w = _workload("bert_attention", "float16", 1)
+    assert w.inputs[0][1].dtype == np.float16
+
+
+def test_the_launcher_gets_plugin_inputs_and_checks_sizes_only_when_asked(monkeypatch) -> None:
+    calls = []
+    monkeypatch.setattr(native, "native_module", lambda: SimpleNamespace(ops={"stft", "unique"}))
+    monkeypatch.setattr(
+        native,
+        "run_binding",
+        lambda spec, ext, ins, outs, attrs, stream, check_sizes: calls.append((len(ins), check_sizes)),
+    )
+    cp = SimpleNamespace(cuda=SimpleNamespace(get_current_stream=lambda: None))
+    for key, expected in (("stft", 2), ("unique", 1)):
+        spec, w = _workload(key, "float32", 1)
+        runner._runners(cp, spec, pyplugin_module(spec), w, None, checked=True)["cuda"](0)
+        runner._runners(cp, spec, pyplugin_module(spec), w, None)["cuda"](0)
+        assert calls[-2:] == [(expected, True), (expected, False)], key
+
+
+@pytest.mark.parametrize("key", ["cum_sum", "onnx_deform_conv"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_torch_side_of_16_bit_runs_computes_in_float32(key: str, dtype: str) -> None:
+    torch = pytest.importorskip("torch")
+    spec, w = _workload(key, "float32", 1)
+    proto = pyplugin_module(spec)
+    inputs = [a for a in w.inputs[0] if a is not None]
+    want = proto.torch_equivalent(torch, [torch.as_tensor(a) for a in inputs], w.case.attrs)
+    low = [
+        torch.as_tensor(a).to(getattr(torch, dtype)) if a.dtype == np.float32 else torch.as_tensor(a) for a in inputs
+    ]
+    got = proto.torch_equivalent(torch, low, w.case.attrs)
+    assert got.dtype == getattr(torch, dtype)
+    scale = float(want.abs().max())
+    assert float((got.float() - want).abs().max()) <= 2e-2 * scale
+    assert "fp32" in runner.row_note(proto, "torch", 0.5)
