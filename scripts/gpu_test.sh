@@ -5,8 +5,11 @@
 # .cache/tensorrt-headers folder carried from a machine that ran scripts/setup.sh.
 # Phases (GPU_PHASES, default all): test (pytest), memcheck (compute-sanitizer over the CUDA and
 # plugin-host tests and their parity cases), parity (CLI report + the past-2**31 cases), bench.
-# GPU_PYTEST_ARGS narrows the pytest phase (e.g. "tests/test_unique.py -k plugin").
+# GPU_PYTEST_ARGS narrows the pytest phase (e.g. "tests/test_unique.py -k plugin"); it is split on
+# spaces, so an argument with spaces goes in PYTEST_ADDOPTS instead (PYTEST_ADDOPTS='-m "not slow"').
 # GPU_PYTEST_WORKERS=N runs pytest in N processes when pytest-xdist is importable (carried wheel).
+# GPU_PYTEST_LIMIT=S interrupts pytest after S seconds (SIGINT), so that it still prints the
+# failures so far and its summary line before a caller's own time limit cuts it off.
 # Wheels the machine's Python lacks travel in .whl/ (git-ignored) and are installed offline into
 # $WHEEL_SITE, put on PYTHONPATH. ml_dtypes (NumPy's bfloat16) is required; fetch it on a networked
 # machine with: python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12
@@ -51,10 +54,14 @@ if [[ " $PHASES " == *" test "* ]]; then
       echo "GPU_PYTEST_WORKERS ignored: pytest-xdist is not importable (one process)"
     fi
   fi
-  "$PY" -m pytest -q -rs -p no:cacheprovider "${WORKERS[@]}" --junitxml "$OUTDIR/gpu-junit.xml" \
+  LIMIT=()
+  [ -n "${GPU_PYTEST_LIMIT:-}" ] && LIMIT=(timeout -s INT -k 60 "$GPU_PYTEST_LIMIT")
+  "${LIMIT[@]}" "$PY" -m pytest -q -rs -p no:cacheprovider "${WORKERS[@]}" --junitxml "$OUTDIR/gpu-junit.xml" \
     ${GPU_PYTEST_ARGS:-} >"$OUTDIR/gpu-pytest.log" 2>&1
   rc=$?
   grep -E "^(FAILED|ERROR)" "$OUTDIR/gpu-pytest.log" | head -20
+  # failures and errors as the progress lines show them: known even when the run was cut short
+  echo "progress: $(grep -E '^[.FEsxX]+ +\[ *[0-9]+%\]$' "$OUTDIR/gpu-pytest.log" | tr -cd 'FE' | wc -c) F/E marks"
   tail -1 "$OUTDIR/gpu-pytest.log"
 fi
 

@@ -64,6 +64,12 @@ Loaded loadCudnn() noexcept
         return {false, std::string(name) + " is cuDNN " + std::to_string(version) + ", cuDNN 9 is needed"};
     }
     fe::cudnn_dlhandle = handle;
+    // The frontend dlopen's libcudart itself for entry points whose ABI differs between CUDA majors
+    // (cudaGetDeviceProperties fills a struct of each major's layout), and tries libcudart.so.12
+    // before .13, keeping the first it finds. Pin the major this library was compiled for, unless
+    // the user named a runtime (CUDNN_FRONTEND_CUDART_LIB_NAME).
+    std::string const cudart = "libcudart.so." + std::to_string(CUDART_VERSION / 1000);
+    setenv("CUDNN_FRONTEND_CUDART_LIB_NAME", cudart.c_str(), 0);
     return {true, {}};
 }
 
