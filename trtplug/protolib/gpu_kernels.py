@@ -81,6 +81,14 @@ def _vector_activation_kernel(expr: str, params: tuple[str, ...], dtype: str, ha
     return cupy.RawKernel(source, "trtplug_vector_bias_act")
 
 
+@cache
+def _multiprocessors(device: int) -> int:
+    """SMs of `device`, asked once: Device().attributes queries every attribute, too slow per call."""
+    import cupy
+
+    return int(cupy.cuda.Device(device).attributes["MultiProcessorCount"])
+
+
 def _vector_ready(x: Any, bias: Any, skip: Any, out: Any) -> bool:
     """The vector kernel applies: one dtype, contiguous and 16-byte aligned, bias [last axis]."""
     if os.environ.get("TRTPLUG_PROTO_VECTOR") != "1" or str(x.dtype) not in ("float32", "float16") or x.size == 0:
@@ -100,7 +108,7 @@ def bias_activation(x: Any, bias: Any, skip: Any, out: Any, expr: str, params: d
         kernel = _vector_activation_kernel(expr, tuple(params), str(x.dtype), bias is not None, skip is not None)
         per = 16 // x.dtype.itemsize
         vectors = x.size // per
-        blocks = min(-(-vectors // 256), cupy.cuda.Device().attributes["MultiProcessorCount"] * 16)
+        blocks = min(-(-vectors // 256), _multiprocessors(cupy.cuda.runtime.getDevice()) * 16)
         pointers = [t if t is not None else 0 for t in (x, bias, skip, out)]
         scalars = [cupy.int64(vectors), cupy.int64(x.shape[-1] // per)] + [cupy.float32(v) for v in params.values()]
         kernel((blocks,), (256,), (*pointers, *scalars))
