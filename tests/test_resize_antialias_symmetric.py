@@ -98,7 +98,8 @@ def test_onnx_reference_misplaces_the_centre_window(x: np.ndarray) -> None:
     When this fails, onnx.reference has been fixed: the case can move back to it."""
     ours, theirs = prototype_resize(x, FIELDS), onnx_reference(x, FIELDS)
     differs = ~np.isclose(ours, theirs, rtol=1e-4, atol=3e-4)
-    assert differs[CENTRE].all() and not np.delete(differs, CENTRE, axis=0).any()
+    # any, not all, centre columns: on some random columns the misplaced window lands close by chance
+    assert differs[CENTRE].any() and not np.delete(differs, CENTRE, axis=0).any()
     shifted = x.copy()  # its pixels one to the left of ours: ours on x moved right by one
     shifted[1:] = x[:-1]
     np.testing.assert_allclose(prototype_resize(shifted, FIELDS)[CENTRE], theirs[CENTRE], rtol=1e-4, atol=3e-4)
