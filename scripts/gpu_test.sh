@@ -10,6 +10,7 @@
 # GPU_PYTEST_WORKERS=N runs pytest in N processes when pytest-xdist is importable (carried wheel).
 # GPU_PYTEST_LIMIT=S interrupts pytest after S seconds (SIGINT), so that it still prints the
 # failures so far and its summary line before a caller's own time limit cuts it off.
+# GPU_PYTEST_DEADLINE=S does the same at S seconds after this script started (the build included).
 # Wheels the machine's Python lacks travel in .whl/ (git-ignored) and are installed offline into
 # $WHEEL_SITE, put on PYTHONPATH. ml_dtypes (NumPy's bfloat16) is required; fetch it on a networked
 # machine with: python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12
@@ -55,7 +56,9 @@ if [[ " $PHASES " == *" test "* ]]; then
     fi
   fi
   LIMIT=()
-  [ -n "${GPU_PYTEST_LIMIT:-}" ] && LIMIT=(timeout -s INT -k 60 "$GPU_PYTEST_LIMIT")
+  PYTEST_SECONDS=${GPU_PYTEST_LIMIT:-}
+  [ -n "${GPU_PYTEST_DEADLINE:-}" ] && PYTEST_SECONDS=$((GPU_PYTEST_DEADLINE - SECONDS))
+  [ -n "$PYTEST_SECONDS" ] && LIMIT=(timeout -s INT -k 60 "$PYTEST_SECONDS")
   "${LIMIT[@]}" "$PY" -m pytest -q -rs -p no:cacheprovider "${WORKERS[@]}" --junitxml "$OUTDIR/gpu-junit.xml" \
     ${GPU_PYTEST_ARGS:-} >"$OUTDIR/gpu-pytest.log" 2>&1
   rc=$?
