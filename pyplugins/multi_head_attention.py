@@ -2,8 +2,9 @@
 key/value [B, L, N*H] (BSNH), packed KV [B, L, N, 2, H] or BNSH [B, N, L, H] (a cross-attention
 cache), bias added to q/k/v, key_padding_mask (lengths [B], or 0/1 masks [B, T] / [B, S, T]),
 attention_bias, past ++ new keys/values, unidirectional (causal, the new tokens last); then
-the shared float32 core (trtplug/protolib/attention.py). Masked keys are left out of the
-softmax (ONNX Runtime adds mask_filter_value: the same unless a row has no key left)."""
+the shared float32 core (trtplug/protolib/attention.py). As in ONNX Runtime, a padded key's
+score gets mask_filter_value added (plugins/common/attention_mask_bias.cuh): a row with no key
+left attends to every key, and a small filter lets padded keys contribute."""
 
 from __future__ import annotations
 
@@ -50,14 +51,18 @@ def head_views(xp: ModuleType, inputs: Sequence[Any], heads: int) -> tuple[Any, 
     return q, k, v, cache
 
 
-def _key_padding(xp: ModuleType, kpm: Any, batch: int, q_len: int, total: int) -> tuple[Any, Any]:
-    """(kv_valid, attend-mask) from key_padding_mask: lengths [B], or a 0/1 mask [B, T] / [B, S, T]."""
+def _key_padding_bias(xp: ModuleType, kpm: Any, attention_bias: Any, total: int, attrs: Mapping[str, Any]) -> Any:
+    """float32 additive score bias: mask_filter_value on the keys key_padding_mask drops (lengths
+    [B], or a 0/1 mask [B, T] / [B, S, T]) plus attention_bias, in ONNX Runtime's order."""
     if kpm is None:
-        return None, None
+        return attention_bias
+    batch = kpm.shape[0]
     if kpm.ndim == 1:
-        return xp.asarray(kpm).astype(xp.int64), None
-    mask = kpm.reshape(batch, 1, -1 if kpm.ndim == 3 else 1, total) != 0
-    return None, mask
+        padded = xp.arange(total)[None, None, :] >= xp.asarray(kpm).astype(xp.int64)[:, None, None]
+    else:
+        padded = kpm.reshape(batch, -1 if kpm.ndim == 3 else 1, total) == 0
+    filtered = xp.where(padded, xp.float32(attrs.get("mask_filter_value", -10000.0)), xp.float32(0))[:, None]
+    return filtered if attention_bias is None else filtered + attention_bias.astype(xp.float32)
 
 
 def compute(xp: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[Any]:
@@ -70,25 +75,21 @@ def compute(xp: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> 
         k = xp.concatenate([past_key.astype(xp.float32), k], axis=2)
         v = xp.concatenate([past_value.astype(xp.float32), v], axis=2)
     batch, q_len, total = q.shape[0], q.shape[2], k.shape[2]
-    kv_valid, mask = _key_padding(xp, kpm, batch, q_len, total)
     options = {
         "scale": float(attrs.get("scale", 0.0)),
         "causal": bool(attrs.get("unidirectional", 0)),
         "q_start": xp.full((batch,), total - q_len, dtype=xp.int64),
-        "kv_valid": kv_valid,
-        "bias": attention_bias,
-        "mask": mask,
+        "bias": _key_padding_bias(xp, kpm, attention_bias, total, attrs),
     }
     out = attention(xp, q, k, v, **options)
     merged = out.transpose(0, 2, 1, 3).reshape(batch, q_len, heads * v.shape[-1])
-    return [merged, k, v, _qk(xp, q, k, options, attrs)]
+    return [merged, k, v, _qk(xp, q, k, options)]
 
 
-def _qk(xp: ModuleType, q: Any, k: Any, options: dict, attrs: Mapping[str, Any]) -> Any:
-    """ONNX Runtime's qk output: scale * Q K^T + attention_bias; keys the padding mask drops get
-    mask_filter_value added, keys after the query (unidirectional) the lowest float."""
-    _, scores, padded = score_stages(xp, q, k, **{**options, "causal": False})
-    scores = xp.where(padded, scores + xp.float32(attrs.get("mask_filter_value", -10000.0)), scores)
+def _qk(xp: ModuleType, q: Any, k: Any, options: dict) -> Any:
+    """ONNX Runtime's qk output: scale * Q K^T + the bias (mask_filter_value on padded keys plus
+    attention_bias); keys after the query (unidirectional) the lowest float."""
+    _, scores, _ = score_stages(xp, q, k, **{**options, "causal": False})
     if not options["causal"]:
         return scores
     _, _, causal = score_stages(xp, q, k, scale=1.0, causal=True, q_start=options["q_start"])

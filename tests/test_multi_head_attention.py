@@ -1,7 +1,8 @@
 """com.microsoft MultiHeadAttention: the prototype against ONNX Runtime CPU on forms the parity
 cases cannot draw (packed QKV and packed KV, which ONNX Runtime's CPU kernel lacks, compared
-with the same values unpacked; 0/1 padding masks with zeros; a BNSH cache with bias; key
-lengths with unidirectional and past) and the rewrite of MultiHeadAttention nodes."""
+with the same values unpacked; 0/1 padding masks with zeros; rows with every key padded; a BNSH
+cache with bias; key lengths with unidirectional and past) and the rewrite of MultiHeadAttention
+nodes."""
 
 from __future__ import annotations
 
@@ -85,6 +86,30 @@ def test_padding_masks_with_zeros(seed: int, rows: bool) -> None:
     mask[..., 0] = 1  # every row keeps a key (ONNX Runtime's fully masked rows differ, see the spec)
     inputs["key_padding_mask"] = mask
     assert_close(prototype_outputs(inputs, 4, num_heads=2), ort_outputs(inputs, 4, num_heads=2))
+
+
+@pytest.mark.parametrize("form", ["lengths", "mask_2d", "mask_3d"])
+@pytest.mark.parametrize("mask_filter", [-1.5, -10000.0])
+def test_fully_padded_rows_attend_to_every_key(seed: int, form: str, mask_filter: float) -> None:
+    """ONNX Runtime adds mask_filter_value to padded keys' scores: a row with every key padded is
+    a softmax over all keys, not zeros, and a small filter lets padded keys contribute. With the
+    default filter, score - 10000 is rounded to 2**-10 steps in float32: a looser tolerance."""
+    pytest.importorskip("onnxruntime")
+    rng = np.random.default_rng([seed, len(form)])
+    inputs = {"query": floats(rng, 3, 4, 16), "key": floats(rng, 3, 6, 16), "value": floats(rng, 3, 6, 16)}
+    inputs["attention_bias"] = floats(rng, 3, 1, 4, 6)
+    if form == "lengths":
+        mask = np.array([4, 0, 6], dtype=np.int32)
+    else:
+        mask = (rng.random((3, 4, 6) if form == "mask_3d" else (3, 6)) < 0.6).astype(np.int32)
+        mask[1] = 0
+    inputs["key_padding_mask"] = mask
+    attrs = {"num_heads": 2, "mask_filter_value": mask_filter}
+    got, want = prototype_outputs(inputs, 4, **attrs), ort_outputs(inputs, 4, **attrs)
+    tol = 1e-5 if mask_filter > -1000 else 2e-3
+    for g, w, name in zip(got, want, OUTPUTS, strict=False):
+        np.testing.assert_allclose(g, w, atol=tol, rtol=tol, err_msg=name)
+    assert np.abs(got[0][1]).max() > 0.05  # not the zeros of a left-out row
 
 
 def test_bnsh_cache_takes_no_key_value_bias(seed: int) -> None:

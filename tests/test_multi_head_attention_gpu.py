@@ -2,7 +2,8 @@
 build and runtime phase) against the float32 prototype (tied to ONNX Runtime CPU by the parity
 suite and tests/test_multi_head_attention.py) in every layout: packed QKV with bias, packed KV,
 a BNSH cache with attention_bias, past/present with key lengths and unidirectional, 0/1 masks,
-and the qk output. Outputs are poisoned with NaN first."""
+the qk output, and fully padded rows with a small mask_filter_value (ONNX Runtime's additive
+filter: such rows attend to every key). Outputs are poisoned with NaN first."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from pyplugins import multi_head_attention as mha
 
 pytestmark = pytest.mark.gpu
 TOL = {"float32": 2e-4, "float16": 5e-3}
-FORMS = ["packed_qkv_bias", "packed_kv", "bnsh_cache_attention_bias", "past_lengths_causal", "mask_3d_qk"]
+FORMS = [
+    "packed_qkv_bias",
+    "packed_kv",
+    "bnsh_cache_attention_bias",
+    "past_lengths_causal",
+    "mask_3d_qk",
+    "fully_padded_lengths_causal",
+    "fully_padded_mask_2d_bias",
+]
 
 
 def case_inputs(rng: np.random.Generator, form: str, dtype: str) -> tuple[list, dict]:
@@ -36,6 +45,15 @@ def case_inputs(rng: np.random.Generator, form: str, dtype: str) -> tuple[list, 
         mask = (rng.random((2, 6, 9)) < 0.6).astype(np.int32)
         mask[..., 0] = 1
         return [f(2, 6, 32), f(2, 9, 32), f(2, 9, 32), None, mask], {"num_heads": 4, "scale": 0.4}, 4
+    if form == "fully_padded_lengths_causal":
+        lengths = np.array([12, 0, 3], dtype=np.int32)
+        ins = [f(3, 4, 32), f(3, 4, 32), f(3, 4, 32), None, lengths, None, f(3, 2, 8, 16), f(3, 2, 8, 16)]
+        return ins, {"num_heads": 2, "unidirectional": 1, "mask_filter_value": -1.5}, 3
+    if form == "fully_padded_mask_2d_bias":
+        mask = (rng.random((2, 70)) < 0.6).astype(np.int32)
+        mask[1] = 0
+        ins = [f(2, 65, 64), f(2, 70, 64), f(2, 70, 64), None, mask, f(2, 4, 65, 70)]
+        return ins, {"num_heads": 4, "mask_filter_value": -0.75}, 4
     raise AssertionError(form)
 
 
@@ -63,7 +81,7 @@ def test_binding_matches_prototype(cp, ext, seed, dtype, form):
 
 
 @pytest.mark.parametrize("phase", ["build", "runtime"])
-@pytest.mark.parametrize("form", ["packed_qkv_bias", "past_lengths_causal", "mask_3d_qk"])
+@pytest.mark.parametrize("form", ["packed_qkv_bias", "past_lengths_causal", "mask_3d_qk", "fully_padded_mask_2d_bias"])
 def test_plugin_matches_prototype(cp, library, seed, phase, form):
     ins, attrs, outputs = case_inputs(np.random.default_rng([seed, len(form)]), form, "float16")
     plugin = library.create("TrtplugMultiHeadAttention", "1", "trtplug", {**attrs, "num_outputs": outputs})

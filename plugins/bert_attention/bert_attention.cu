@@ -2,6 +2,7 @@
 
 #include "common/attention_aux.cuh"
 #include "common/attention_layout.h"
+#include "common/attention_mask_bias.cuh"
 #include "common/dtype_dispatch.cuh"
 #include "common/gemm.h"
 #include "common/launch.cuh"
@@ -13,15 +14,8 @@ namespace trtplug
 namespace
 {
 
-// mask_index semantics, ONNX Runtime 1.30 CPU (measured with onnx-helper models, every form but
-// Megatron, which its CPU kernel refuses): a masked key's score gets mask_filter_value ADDED
-// (scale * QK^T + filter, then attention_bias), for any filter value (-1 lets masked keys
-// contribute). A row whose keys are all masked (a zero length, an all-zero row, end <= start)
-// thus attends to its keys shifted by one constant: softmax of the plain scores, not zeros.
-// unidirectional ASSIGNS the lowest float to keys after the query (the new tokens last), so a
-// fully masked causal row still attends only to keys up to its position; the core's causal mask
-// gives exactly that. Hence the mask is built here as an additive float32 bias and the core sees
-// no bool mask nor key lengths (its fully-masked-row zeros never apply to this op).
+// mask_index becomes an additive float32 score bias, as ONNX Runtime applies it
+// (common/attention_mask_bias.cuh; every form measured but Megatron, which its CPU kernel refuses).
 
 //! Workspace: the projection [B, S, Dq + Dk + Dv], a cache the node does not output, the
 //! additive mask bias (float32 [B, maskHeads, maskRows, T]), the core's scratch.
@@ -35,26 +29,9 @@ struct Scratch
     size_t bytes{0};
 };
 
-//! The additive mask bias's extents: mask_index's rows (or S when attention_bias has rows), and
-//! the heads when attention_bias has them; folding attention_bias in keeps one bias view.
-struct MaskBiasDims
-{
-    int32_t heads{0}; //!< 0: no mask_index, no mask bias
-    int32_t rows{0};
-    int64_t count() const noexcept { return int64_t{heads} * rows; }
-};
-
 MaskBiasDims maskBiasDims(BertArgs const& a) noexcept
 {
-    BertDims const& d = a.dims;
-    if (d.maskRows() == 0)
-    {
-        return MaskBiasDims{};
-    }
-    bool const withBias = a.shapes.attentionBias.rank != 0;
-    ScoreView const b = broadcastScoreView(nullptr, a.dtype, a.shapes.attentionBias);
-    int32_t const rows = withBias && b.rowStride != 0 ? d.seq : d.maskRows();
-    return MaskBiasDims{withBias && b.headStride != 0 ? d.heads : 1, rows};
+    return maskBiasDims(a.dims.maskRows(), a.dims.seq, a.dims.heads, a.shapes.attentionBias);
 }
 
 //! Heads of the projection starting `column` elements into each row ([B, S, N, head] with the
@@ -100,7 +77,7 @@ AttentionProblem problemOf(BertArgs const& a, Scratch const& w) noexcept
     MaskBiasDims const m = maskBiasDims(a);
     if (m.heads > 0)
     {
-        p.bias = ScoreView{w.maskBias, DType::kFLOAT32, m.count() * t, m.heads > 1 ? m.rows * t : 0, m.rows > 1 ? t : 0};
+        p.bias = maskBiasView(w.maskBias, m, t);
     }
     else if (a.shapes.attentionBias.rank != 0)
     {
@@ -137,57 +114,6 @@ __global__ void biasRowsKernel(T* proj, T const* bias, int64_t count, int32_t wi
     for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x)
     {
         proj[i] = fromFloat<T>(toFloat(proj[i]) + toFloat(bias[i % width]));
-    }
-}
-
-struct MaskForm
-{
-    BertMask form{BertMask::kNone};
-    int32_t batch{0};
-    int32_t heads{0}; //!< of the mask bias: 1 or N
-    int32_t rows{0};  //!< of the mask bias: 1 or S
-    int32_t seq{0};   //!< S
-    int32_t total{0}; //!< T
-    int32_t past{0};
-    int32_t side{0}; //!< M of a Megatron mask
-    float filter{0.F};
-};
-
-//! Whether mask_index lets query row `row` (0 when the form has one row) of batch b attend `key`.
-__device__ __forceinline__ bool maskAttends(int32_t const* m, MaskForm const& f, int64_t b, int64_t row, int64_t key)
-{
-    switch (f.form)
-    {
-    case BertMask::kLengths: return key < m[b];
-    case BertMask::kEndStart: return key >= m[f.batch + b] && key < m[b];
-    case BertMask::kRaw2d: return m[b * f.total + key] != 0;
-    case BertMask::kRaw3d: return m[(b * f.seq + row) * f.total + key] != 0;
-    case BertMask::kMegatron: return m[(b * f.side + f.past + row) * f.side + key] != 0;
-    case BertMask::kNone: break;
-    }
-    return true;
-}
-
-//! out[b, h, i, j] (float32 [B, heads, rows, T]) = (mask_index masks key j ? filter : 0)
-//! + attention_bias[b, h, i, j] (broadcast view `ab`, absent when its data is null).
-template <typename T>
-__global__ void maskBiasKernel(int32_t const* m, MaskForm f, ScoreView ab, float* out)
-{
-    int64_t const count = int64_t{f.batch} * f.heads * f.rows * f.total;
-    int64_t const stride = int64_t{gridDim.x} * blockDim.x;
-    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += stride)
-    {
-        int64_t const key = i % f.total;
-        int64_t const row = (i / f.total) % f.rows;
-        int64_t const h = (i / (int64_t{f.total} * f.rows)) % f.heads;
-        int64_t const b = i / (int64_t{f.total} * f.rows * f.heads);
-        int64_t const maskRow = f.form == BertMask::kRaw3d || f.form == BertMask::kMegatron ? row : 0;
-        float v = maskAttends(m, f, b, maskRow, key) ? 0.F : f.filter;
-        if (ab.data != nullptr)
-        {
-            v += toFloat(static_cast<T const*>(ab.data)[b * ab.batchStride + h * ab.headStride + row * ab.rowStride + key]);
-        }
-        out[i] = v;
     }
 }
 
@@ -231,15 +157,13 @@ cudaError_t prepare(BertArgs const& a, Scratch const& w, cudaStream_t stream) no
             w.presentValue, d.batch, d.heads, d.pastLen, d.seq, d.vHeadDim(), stream);
     }
     MaskBiasDims const md = maskBiasDims(a);
-    MaskForm const f{d.mask, d.batch, md.heads, md.rows, d.seq, d.total(), d.pastLen, d.maskSide, a.maskFilterValue};
-    int64_t const count = int64_t{f.batch} * md.count() * f.total;
-    if (err == cudaSuccess && count > 0)
+    KeyMaskForm const f{d.mask, d.batch, md.heads, md.rows, d.seq, d.total(), d.pastLen, d.maskSide, a.maskFilterValue};
+    if (err == cudaSuccess && md.heads > 0)
     {
         ScoreView const ab = a.shapes.attentionBias.rank == 0
             ? ScoreView{}
             : broadcastScoreView(a.attentionBias, a.dtype, a.shapes.attentionBias);
-        maskBiasKernel<T><<<gridFor(count), kBlockThreads, 0, stream>>>(a.maskIndex, f, ab, w.maskBias);
-        err = cudaGetLastError();
+        err = launchMaskBias<T>(a.maskIndex, f, ab, w.maskBias, stream);
     }
     return err;
 }

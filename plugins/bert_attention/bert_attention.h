@@ -6,6 +6,7 @@
 #pragma once
 
 #include "common/attention_core.h"
+#include "common/key_mask.h"
 #include "common/tensor_shape.h"
 
 #include <cuda_runtime_api.h>
@@ -29,15 +30,7 @@ struct BertShapes
     TensorShape attentionBias;
 };
 
-enum class BertMask : int32_t
-{
-    kNone = 0,
-    kLengths = 1,  //!< [B]: keys at or after the length are padding
-    kEndStart = 2, //!< [2B]: exclusive ends, then inclusive starts
-    kRaw2d = 3,    //!< [B, T], 0 = masked
-    kRaw3d = 4,    //!< [B, S, T]
-    kMegatron = 5, //!< [B, 1, M, M]: rows P..P+S-1, keys 0..T-1
-};
+using BertMask = KeyMask;
 
 struct BertDims
 {

@@ -2,6 +2,7 @@
 
 #include "common/attention_aux.cuh"
 #include "common/attention_layout.h"
+#include "common/attention_mask_bias.cuh"
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
 
@@ -12,8 +13,12 @@ namespace trtplug
 namespace
 {
 
-//! Workspace: biased q/k/v, caches the node does not output, the padding mask as bytes, the
-//! causal start per batch, the core's scratch.
+// key_padding_mask becomes an additive float32 score bias, as ONNX Runtime applies it in every
+// form, lengths included (common/attention_mask_bias.cuh): a row whose keys are all padding
+// attends to every key, and a small mask_filter_value lets padded keys contribute.
+
+//! Workspace: biased q/k/v, caches the node does not output, the additive mask bias (float32
+//! [B, maskHeads, maskRows, T]), the core's scratch.
 struct Scratch
 {
     void* q{nullptr};
@@ -21,11 +26,29 @@ struct Scratch
     void* v{nullptr};
     void* presentKey{nullptr};
     void* presentValue{nullptr};
-    uint8_t* mask{nullptr};
-    int32_t* qStart{nullptr};
+    float* maskBias{nullptr};
     void* core{nullptr};
     size_t bytes{0};
 };
+
+KeyMask keyMaskOf(MhaKeyPadding padding) noexcept
+{
+    switch (padding)
+    {
+    case MhaKeyPadding::kLengths: return KeyMask::kLengths;
+    case MhaKeyPadding::kMask2d: return KeyMask::kRaw2d;
+    case MhaKeyPadding::kMask3d: return KeyMask::kRaw3d;
+    case MhaKeyPadding::kNone: break;
+    }
+    return KeyMask::kNone;
+}
+
+MaskBiasDims maskBiasDims(MhaArgs const& a) noexcept
+{
+    MhaDims const& d = a.dims;
+    int32_t const rows = d.padding == MhaKeyPadding::kNone ? 0 : d.padding == MhaKeyPadding::kMask3d ? d.qLen : 1;
+    return maskBiasDims(rows, d.qLen, d.heads, a.shapes.attentionBias);
+}
 
 struct Views
 {
@@ -95,21 +118,18 @@ AttentionProblem problemOf(MhaArgs const& a, Scratch const& w) noexcept
         : biased        ? bnshView(w.v, d.heads, d.newLen, d.vHeadDim)
                         : in.v;
     p.out = writable(bsnhView(a.output, d.heads, d.qLen, d.vHeadDim), a.output);
-    p.kvValid = d.padding == MhaKeyPadding::kLengths ? a.keyPadding : nullptr;
-    p.qStart = w.qStart;
-    p.causal = a.unidirectional;
+    p.causal = a.unidirectional; // qStart null, no kvValid: query row i sits at key T - S + i
     p.scale = a.scale > 0.F ? a.scale : 1.F / std::sqrt(static_cast<float>(d.headDim > 0 ? d.headDim : 1));
-    int64_t const t = d.total();
-    if (d.padding == MhaKeyPadding::kMask2d || d.padding == MhaKeyPadding::kMask3d)
+    MaskBiasDims const m = maskBiasDims(a);
+    if (m.heads > 0)
     {
-        bool const rows = d.padding == MhaKeyPadding::kMask3d;
-        p.mask = ScoreView{w.mask, DType::kBOOL, rows ? d.qLen * t : t, 0, rows ? t : 0};
+        p.bias = maskBiasView(w.maskBias, m, d.total());
     }
-    if (a.shapes.attentionBias.rank != 0)
+    else if (a.shapes.attentionBias.rank != 0)
     {
         p.bias = broadcastScoreView(a.attentionBias, a.dtype, a.shapes.attentionBias);
     }
-    p.zeroFullyMaskedRows = true;
+    p.zeroFullyMaskedRows = true; // no row is empty: the mask is a bias, causal keeps key 0
     return p;
 }
 
@@ -126,31 +146,12 @@ Scratch carve(MhaArgs const& a, char* base, bool bound) noexcept
     bool const cached = d.pastLen > 0;
     w.presentKey = a.presentKey != nullptr || !cached ? a.presentKey : take(rows * d.total() * d.headDim);
     w.presentValue = a.presentValue != nullptr || !cached ? a.presentValue : take(rows * d.total() * d.vHeadDim);
-    int64_t const maskBytes = a.shapes.keyPadding.volume();
-    bool const mask = d.padding == MhaKeyPadding::kMask2d || d.padding == MhaKeyPadding::kMask3d;
-    w.mask = mask ? static_cast<uint8_t*>(take(static_cast<size_t>(maskBytes))) : nullptr;
-    bool const starts = d.padding == MhaKeyPadding::kLengths && a.unidirectional;
-    w.qStart = starts ? static_cast<int32_t*>(take(sizeof(int32_t) * d.batch)) : nullptr;
+    int64_t const maskCount = int64_t{d.batch} * maskBiasDims(a).count() * d.total();
+    w.maskBias = maskCount > 0 ? static_cast<float*>(take(sizeof(float) * static_cast<size_t>(maskCount))) : nullptr;
     AttentionProblem const sized = forSizing(problemOf(a, w));
     w.core = take(bound ? attentionWorkspaceBound(sized) : attentionWorkspaceSize(sized));
     w.bytes = carver.bytes;
     return w;
-}
-
-//! The 0/1 int32 padding mask as the core's bool bytes; qStart[b] = total - qLen (the new
-//! tokens last, whatever the key lengths).
-__global__ void paddingKernel(
-    int32_t const* mask, uint8_t* bytes, int64_t count, int32_t* qStart, int32_t batch, int32_t start)
-{
-    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x)
-    {
-        bytes[i] = mask[i] != 0 ? 1 : 0;
-    }
-    for (int64_t b = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; qStart != nullptr && b < batch;
-         b += int64_t{gridDim.x} * blockDim.x)
-    {
-        qStart[b] = start;
-    }
 }
 
 template <typename T>
@@ -185,12 +186,15 @@ cudaError_t prepare(MhaArgs const& a, Scratch const& w, cudaStream_t stream) noe
         err = launchConcatKv<T>(bnshView(a.pastValue, d.heads, d.pastLen, d.vHeadDim), v, w.presentValue, d.batch,
             d.heads, d.pastLen, d.newLen, d.vHeadDim, stream);
     }
-    int64_t const count = w.mask != nullptr ? a.shapes.keyPadding.volume() : 0;
-    if (err == cudaSuccess && (count > 0 || w.qStart != nullptr))
+    MaskBiasDims const md = maskBiasDims(a);
+    if (err == cudaSuccess && md.heads > 0)
     {
-        paddingKernel<<<gridFor(count > d.batch ? count : d.batch), kBlockThreads, 0, stream>>>(
-            a.keyPadding, w.mask, count, w.qStart, d.batch, d.total() - d.qLen);
-        err = cudaGetLastError();
+        KeyMaskForm const f{keyMaskOf(d.padding), d.batch, md.heads, md.rows, d.qLen, d.total(), d.pastLen, 0,
+            a.maskFilterValue};
+        ScoreView const ab = a.shapes.attentionBias.rank == 0
+            ? ScoreView{}
+            : broadcastScoreView(a.attentionBias, a.dtype, a.shapes.attentionBias);
+        err = launchMaskBias<T>(a.keyPadding, f, ab, w.maskBias, stream);
     }
     return err;
 }

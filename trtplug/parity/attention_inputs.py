@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 ROTARY_BASE = 10000.0
+SMALL_FILTER_BOUND = -1000.0  # mask_filter_value above this: score + filter keeps float32's precision
 
 
 def rotary_caches(max_position: int, half: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,13 +74,34 @@ def _mask_index(shapes: dict[str, tuple[int, ...]], rng: np.random.Generator) ->
         if batch >= 3:
             ends[-1] = starts[-1]
         return {"mask_index": np.concatenate([ends, starts]).astype(np.int32)}
+    return {"mask_index": key_mask(form, total, rng, fully_masked_last=batch >= 3)}
+
+
+def key_mask(form: tuple[int, ...], total: int, rng: np.random.Generator, fully_masked_last: bool) -> np.ndarray:
+    """int32 key lengths [B] in [1, T], or a 0/1 mask [B, T] / [B, S, T] with about 30% of the
+    keys masked and key 0 kept; with `fully_masked_last` the last batch entry masks every key."""
     if len(form) == 1:
-        lengths = rng.integers(1, total + 1, form)
-        if batch >= 3:
-            lengths[-1] = 0
-        return {"mask_index": lengths.astype(np.int32)}
-    mask = (rng.random(form) < 0.7).astype(np.int32)
-    mask[..., 0] = 1
-    if batch >= 3:
+        mask = rng.integers(1, total + 1, form)
+    else:
+        mask = (rng.random(form) < 0.7).astype(np.int32)
+        mask[..., 0] = 1
+    if fully_masked_last and form[0] > 0:
         mask[-1] = 0
-    return {"mask_index": mask}
+    return mask.astype(np.int32)
+
+
+def multi_head_attention_inputs(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """MultiHeadAttention's key_padding_mask (key_mask above, T = past + new keys). The last batch
+    entry is all padding only where the case sets a small mask_filter_value (above -1000):
+    ONNX Runtime gives such rows filter-shifted scores, and with the default -10000 those are
+    rounded to 2**-10 steps in float32, further from the exact result than the fp32 tolerance
+    (see bert_attention_inputs)."""
+    if "key_padding_mask" not in shapes:
+        return {}
+    query, key = shapes["query"], shapes.get("key")
+    new = query[1] if key is None else key[2] if len(key) == 4 else key[1]
+    total = new + (shapes["past_key"][2] if "past_key" in shapes else 0)
+    filtered = attrs.get("mask_filter_value", -10000.0) > SMALL_FILTER_BOUND and query[0] >= 2
+    return {"key_padding_mask": key_mask(shapes["key_padding_mask"], total, rng, fully_masked_last=filtered)}

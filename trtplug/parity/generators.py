@@ -12,7 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from trtplug.parity.attention_inputs import bert_attention_inputs, group_query_attention_inputs
+from trtplug.parity.attention_inputs import (
+    bert_attention_inputs,
+    group_query_attention_inputs,
+    multi_head_attention_inputs,
+)
 from trtplug.parity.roi_inputs import roi_align_regions
 from trtplug.protolib.axes import AXIS_ABSENT
 
@@ -158,6 +162,7 @@ GENERATORS: dict[str, Generator] = {
     "group_query_attention_inputs": group_query_attention_inputs,
     "matmul_nbits_weights": matmul_nbits_weights,
     "max_pool_outputs": max_pool_outputs,
+    "multi_head_attention_inputs": multi_head_attention_inputs,
     "roi_align_regions": roi_align_regions,
     "scatter_elements_indices": scatter_elements_indices,
     "scatter_nd_indices": scatter_nd_indices,
