@@ -25,17 +25,27 @@ FORMS = [  # (activation, CUDA type, bias, skip): each activation, each type, bi
 ]
 
 
-@pytest.mark.parametrize(("name", "ctype", "bias", "skip"), FORMS)
-def test_every_form_compiles(tmp_path: Path, name: str, ctype: str, bias: bool, skip: bool) -> None:
+def assert_compiles(tmp_path: Path, text: str) -> None:
     if not shutil.which("nvcc"):
         pytest.skip("nvcc is needed to compile the kernel source")
-    act = ACTIVATIONS[name]
     source = tmp_path / "kernel.cu"
-    source.write_text(gpu_kernels.vector_activation_source(act.cuda, tuple(act.params), ctype, bias, skip))
+    source.write_text(text)
     done = subprocess.run(
         ["nvcc", "-arch=sm_90", "-c", str(source), "-o", str(tmp_path / "kernel.o")], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(("name", "ctype", "bias", "skip"), FORMS)
+def test_every_form_compiles(tmp_path: Path, name: str, ctype: str, bias: bool, skip: bool) -> None:
+    act = ACTIVATIONS[name]
+    assert_compiles(tmp_path, gpu_kernels.vector_activation_source(act.cuda, tuple(act.params), ctype, bias, skip))
+
+
+@pytest.mark.parametrize("ctype", ["float", "__half"])
+def test_skip_norm_source_compiles(tmp_path: Path, ctype: str) -> None:
+    """The skip-norm RawKernel shares the vector kernel's load/store helpers."""
+    assert_compiles(tmp_path, gpu_kernels.skip_norm_source(ctype))
 
 
 CASES = [  # (shape, bias, skip, sliced): sliced = an offset view, so the vector kernel must decline

@@ -29,17 +29,22 @@ def _bias_activation_kernel(expr: str, params: tuple[str, ...], has_bias: bool, 
     return cupy.ElementwiseKernel(", ".join(inputs), "Y y", body, name)
 
 
+# float32 math on fp32/fp16 storage, shared by the RawKernel sources below.
+_FLOAT_CONVERSIONS = r"""
+#include <cuda_fp16.h>
+__device__ __forceinline__ float ld(float x) { return x; }
+__device__ __forceinline__ float ld(__half x) { return __half2float(x); }
+__device__ __forceinline__ void st(float& d, float v) { d = v; }
+__device__ __forceinline__ void st(__half& d, float v) { d = __float2half_rn(v); }
+"""
+_CTYPES = {"float32": "float", "float16": "__half"}
+
 # Y = act(X + bias) + skip moving 16-byte vectors (4 floats, 8 halves) per thread and step, for
 # contiguous aligned tensors of one dtype whose last axis is a whole number of vectors: CuPy's
 # ElementwiseKernel moves one element per thread and step and ran at ~200 G elements/s on the
 # H200 in fp32 and fp16 alike (41% / 20% of copy), instruction-bound. Opt-in
 # (TRTPLUG_PROTO_VECTOR=1) until a GPU run verifies it against that kernel.
 _VECTOR_ACTIVATION_SOURCE = r"""
-#include <cuda_fp16.h>
-__device__ __forceinline__ float ld(float x) { return x; }
-__device__ __forceinline__ float ld(__half x) { return __half2float(x); }
-__device__ __forceinline__ void st(float& d, float v) { d = v; }
-__device__ __forceinline__ void st(__half& d, float v) { d = __float2half_rn(v); }
 constexpr int N = 16 / sizeof(T);
 struct alignas(16) Vec { T v[N]; };
 
@@ -69,15 +74,14 @@ def vector_activation_source(expr: str, params: tuple[str, ...], ctype: str, has
     defines = {"T": ctype, "HAS_BIAS": int(has_bias), "HAS_SKIP": int(has_skip), "EXPR": f"({expr})"}
     head = "".join(f"#define {k} {v}\n" for k, v in defines.items())
     head += "#define PARAMS " + "".join(f", float {p}" for p in params) + "\n"
-    return head + _VECTOR_ACTIVATION_SOURCE
+    return head + _FLOAT_CONVERSIONS + _VECTOR_ACTIVATION_SOURCE
 
 
 @cache
 def _vector_activation_kernel(expr: str, params: tuple[str, ...], dtype: str, has_bias: bool, has_skip: bool) -> Any:
     import cupy
 
-    ctype = {"float32": "float", "float16": "__half"}[dtype]
-    source = vector_activation_source(expr, params, ctype, has_bias, has_skip)
+    source = vector_activation_source(expr, params, _CTYPES[dtype], has_bias, has_skip)
     return cupy.RawKernel(source, "trtplug_vector_bias_act")
 
 
@@ -138,12 +142,6 @@ def bias_split_gelu(xp: ModuleType, x: Any, bias: Any, out: Any) -> None:
 
 
 _SKIP_NORM_SOURCE = r"""
-#include <cuda_fp16.h>
-__device__ __forceinline__ float ld(const float* p, long long i) { return p[i]; }
-__device__ __forceinline__ float ld(const __half* p, long long i) { return __half2float(p[i]); }
-__device__ __forceinline__ void st(float* p, long long i, float v) { p[i] = v; }
-__device__ __forceinline__ void st(__half* p, long long i, float v) { p[i] = __float2half_rn(v); }
-
 __device__ float block_sum(float v, float* shared) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -168,20 +166,20 @@ extern "C" __global__ void trtplug_skip_norm(
     const long long xo = r * hidden, so = (r % skip_rows) * hidden;
     float local = 0.f;
     for (long long j = threadIdx.x; j < hidden; j += blockDim.x) {
-        float s = ld(x, xo + j) + ld(skip, so + j) + (bias ? ld(bias, j) : 0.f);
+        float s = ld(x[xo + j]) + ld(skip[so + j]) + (bias ? ld(bias[j]) : 0.f);
         local += s;
     }
     const float mean = rms ? 0.f : block_sum(local, shared) / (float)hidden;
     local = 0.f;
     for (long long j = threadIdx.x; j < hidden; j += blockDim.x) {
-        float d = ld(x, xo + j) + ld(skip, so + j) + (bias ? ld(bias, j) : 0.f) - mean;
+        float d = ld(x[xo + j]) + ld(skip[so + j]) + (bias ? ld(bias[j]) : 0.f) - mean;
         local += d * d;
     }
     const float inv = rsqrtf(block_sum(local, shared) / (float)hidden + eps);
     for (long long j = threadIdx.x; j < hidden; j += blockDim.x) {
-        float s = ld(x, xo + j) + ld(skip, so + j) + (bias ? ld(bias, j) : 0.f);
-        st(y, xo + j, (s - mean) * inv * ld(gamma, j) + (beta ? ld(beta, j) : 0.f));
-        if (sum_out) st(sum_out, xo + j, s);
+        float s = ld(x[xo + j]) + ld(skip[so + j]) + (bias ? ld(bias[j]) : 0.f);
+        st(y[xo + j], (s - mean) * inv * ld(gamma[j]) + (beta ? ld(beta[j]) : 0.f));
+        if (sum_out) st(sum_out[xo + j], s);
     }
     if (threadIdx.x == 0) {
         if (mean_out) mean_out[r] = mean;
@@ -191,12 +189,16 @@ extern "C" __global__ void trtplug_skip_norm(
 """
 
 
+def skip_norm_source(ctype: str) -> str:
+    """The CUDA source of the skip-norm kernel for one storage type (a test compiles it with nvcc)."""
+    return f"#define T {ctype}\n" + _FLOAT_CONVERSIONS + _SKIP_NORM_SOURCE
+
+
 @cache
 def _skip_norm_kernel(dtype: str) -> Any:
     import cupy
 
-    ctype = {"float32": "float", "float16": "__half"}[dtype]
-    return cupy.RawKernel(f"#define T {ctype}\n" + _SKIP_NORM_SOURCE, "trtplug_skip_norm")
+    return cupy.RawKernel(skip_norm_source(_CTYPES[dtype]), "trtplug_skip_norm")
 
 
 def skip_norm(xp: ModuleType, inputs: tuple[Any, ...], outputs: Any, epsilon: float, rms: bool) -> bool:
