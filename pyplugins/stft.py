@@ -1,5 +1,5 @@
 """STFT prototype (plugins/stft/spec.toml): frames of frame_length samples every frame_step
-samples of a real or complex signal [batch, length, 1 or 2], times the window (ones when
+samples of a real or complex signal [batch, length, 1 or 2] (or real [batch, length]), times the window (ones when
 absent), transformed (pyplugins.dft's transform), onesided keeping frame_length // 2 + 1 bins.
 frame_step / frame_length are fields (the rewrite folds the constant inputs); an ONNX node's
 inputs are read where still given. float32 throughout."""
@@ -61,6 +61,7 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
         return
     step, length, window = fields_of(inputs, attrs)
     x = inputs[0].astype("float32")
+    x = x[..., None] if x.ndim == 2 else x
     frames = y.shape[1]
     starts = xp.arange(frames) * step
     index = starts[:, None] + xp.arange(length)[None, :]  # [frames, length]
@@ -75,6 +76,7 @@ def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> 
     """torch.stft(center=False, return_complex=True) of the same frames, in ONNX's layout."""
     step, length, window = fields_of(inputs, attrs)
     x = inputs[0]
+    x = x[..., None] if x.ndim == 2 else x
     signal = x[..., 0].float() if x.shape[-1] == 1 else torch.view_as_complex(x.float().contiguous())
     spec = torch.stft(
         signal,

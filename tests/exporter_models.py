@@ -9,6 +9,8 @@ no downloads): what users bring to `check`, `rewrite` and `parity --model`.
 - dynamo_block: torch.onnx dynamo at opset 23: RMSNormalization and ai.onnx Attention.
 - roi_align_head, deform_conv_block, stft_block: a RoiAlign box head (torchvision), a
   DeformConv2d block and an STFT front end (torchaudio), each with its neighbours.
+- torchscript_stft: torch.onnx's TorchScript exporter (opset 17) on torch.stft, node for node as
+  torch 2.14 writes it: Constant frame_step/window/frame_length and a [batch, length] signal.
 """
 
 from __future__ import annotations
@@ -267,3 +269,28 @@ def stft_block(frame: int = 32, step: int = 8) -> onnx.ModelProto:
     return _model(
         nodes, [io("signal", shape=[1, 256, 1])], [io("power", shape=[1, frames, frame // 2 + 1])], w, 17, ms=False
     )
+
+
+def torchscript_stft(n_fft: int = 64, hop: int = 16, samples: int = 400) -> onnx.ModelProto:
+    """torch.stft(x, n_fft, hop, window=hann, center=False, return_complex=False) exported with
+    dynamo=False: ONNX defines a rank-3 signal, the exporter passes x [batch, length] as it is."""
+
+    def constant(name: str, value: np.ndarray) -> onnx.NodeProto:
+        return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(value, name), name=name)
+
+    nodes = [
+        constant("/Constant_output_0", np.array(hop, np.int64)),
+        constant("/Constant_1_output_0", np.array(n_fft, np.int64)),
+        constant("/Constant_2_output_0", np.hanning(n_fft + 1)[:-1].astype(np.float32)),
+        helper.make_node(
+            "STFT",
+            ["x", "/Constant_output_0", "/Constant_2_output_0", "/Constant_1_output_0"],
+            ["/STFT_output_0"],
+            onesided=1,
+            name="/STFT",
+        ),
+        helper.make_node("Transpose", ["/STFT_output_0"], ["6"], perm=[0, 2, 1, 3], name="/Transpose"),
+    ]
+    frames = (samples - n_fft) // hop + 1
+    outputs = [io("6", shape=[2, n_fft // 2 + 1, frames, 2])]
+    return _model(nodes, [io("x", shape=[2, samples])], outputs, Weights(7), 17, ms=False)

@@ -1,6 +1,6 @@
 """check, list, rewrite and model parity on the shapes real exporters emit (tests/exporter_models.py):
 ONNX Runtime GenAI's int4 decoder layer, ONNX Runtime's optimized BERT, a torch dynamo opset-23
-block, a RoiAlign head, a DeformConv block and an STFT front end."""
+block, a RoiAlign head, a DeformConv block, an STFT front end and torch.onnx's TorchScript STFT."""
 
 from __future__ import annotations
 
@@ -86,3 +86,16 @@ def test_stft_front_end_imports_since_10_5(tmp_path: Path, capsys) -> None:
     path = saved(tmp_path, "stft_block")
     assert static_findings(path, "10.5", capsys) == {}
     assert "added in TensorRT 10.5" in static_findings(path, "10.4", capsys)["STFT"]["reason"]
+
+
+def test_torchscript_stft_rank2_signal_is_rewritten_with_parity(tmp_path: Path, capsys) -> None:
+    """torch.onnx's TorchScript exporter writes torch.stft with a [batch, length] signal, which
+    ONNX Runtime reads as real and TensorRT rejects: the plugin takes it as [batch, length, 1]."""
+    path, out = saved(tmp_path, "torchscript_stft"), tmp_path / "out.onnx"
+    assert static_findings(path, "10.16", capsys)["STFT"]["plugin"] == "TrtplugStft"
+    assert main(["rewrite", str(path), "-o", str(out), "--trt-version", "10.16"]) == 0
+    assert "1 replaced" in capsys.readouterr().out
+    assert [n.op_type for n in onnx.load(out).graph.node if n.op_type.startswith("Trtplug")] == ["TrtplugStft"]
+    assert main(["parity", "--model", str(path), "--rewritten", str(out), "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)["results"]
+    assert result["plugins"] == ["TrtplugStft"]

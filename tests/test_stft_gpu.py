@@ -1,6 +1,7 @@
 """STFT on a GPU: the binding and the IPluginV3 plugin (build and runtime phase, side stream)
-against onnx.reference, real and complex signals, with and without a window, onesided or not,
-fp32/fp16/bf16, a Whisper-sized signal (400-sample frames every 160); outputs poisoned first."""
+against onnx.reference, real ([batch, length, 1] and torch.onnx's [batch, length]) and complex
+signals, with and without a window, onesided or not, fp32/fp16/bf16, a Whisper-sized signal
+(400-sample frames every 160); outputs poisoned first."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ GEOMETRIES = [
     ((1, 10, 1), 3, 10, True),  # one frame
     ((0, 32, 1), 4, 8, True),  # empty batch
     ((4, 16000, 1), 160, 400, True),
+    ((3, 100), 6, 20, True),  # real [batch, length]: torch.onnx's TorchScript export of torch.stft
 ]
 
 
@@ -50,7 +52,8 @@ def run_case(cp, geometry, onesided, dtype, execute, seed) -> None:
     else:
         x, window = x.astype(dtype), None if window is None else window.astype(dtype)
     up = None if window is None else window.astype(np.float32)
-    expected = reference(x.astype(np.float32), step, length, up, onesided)
+    as_rank3 = x.astype(np.float32).reshape(*x.shape[:2], -1)  # onnx.reference takes rank 3 only
+    expected = reference(as_rank3, step, length, up, onesided)
     y = Bf16Device.poisoned(cp, expected.shape) if dtype == BFLOAT16 else cp.full(expected.shape, np.nan, dtype=dtype)
     attrs = {"frame_step": step, "frame_length": length, "onesided": onesided}
     execute(spec, to_device(cp, x), None if window is None else to_device(cp, window), y, attrs)
@@ -75,7 +78,7 @@ def test_binding(cp, ext, geometry, dtype, onesided, seed) -> None:
     run_case(cp, geometry, onesided, dtype, execute, seed)
 
 
-@pytest.mark.parametrize("geometry", [GEOMETRIES[0], GEOMETRIES[1], GEOMETRIES[2]], ids=geometry_id)
+@pytest.mark.parametrize("geometry", [*GEOMETRIES[:3], GEOMETRIES[-1]], ids=geometry_id)
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 @pytest.mark.parametrize("phase", ["build", "runtime"])
 def test_plugin(cp, library, geometry, dtype, phase, seed) -> None:

@@ -57,9 +57,12 @@ std::string planDft(DftPlan& plan, TensorShape const& x, DftFields const& f)
 std::string planStft(DftPlan& plan, TensorShape const& x, int64_t frameStep, int64_t frameLength, int64_t windowLen,
     bool onesided)
 {
-    if (x.rank != 3 || (x.d[2] != 1 && x.d[2] != 2))
+    // [batch, length] is real, as ONNX Runtime reads it and torch.onnx's TorchScript exporter
+    // writes torch.stft: the same memory as [batch, length, 1].
+    bool const bare = x.rank == 2;
+    if (!bare && (x.rank != 3 || (x.d[2] != 1 && x.d[2] != 2)))
     {
-        return "signal must be [batch, length, 1] (real) or [batch, length, 2] (complex)";
+        return "signal must be [batch, length] or [batch, length, 1] (real), or [batch, length, 2] (complex)";
     }
     if (frameStep < 1)
     {
@@ -77,7 +80,7 @@ std::string planStft(DftPlan& plan, TensorShape const& x, int64_t frameStep, int
     plan.outer = x.d[0] * plan.frames;
     plan.inLen = n;
     plan.n = n;
-    plan.inComps = static_cast<int32_t>(x.d[2]);
+    plan.inComps = bare ? 1 : static_cast<int32_t>(x.d[2]);
     plan.kind = plan.inComps == 1 ? DftKind::kR2C : DftKind::kC2C;
     plan.outLen = onesided ? n / 2 + 1 : n;
     plan.out.rank = 4;

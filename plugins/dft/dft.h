@@ -61,7 +61,7 @@ struct DftPlan
 //! Fills `plan` for input dims `x`; returns the problem (naming the field) or "".
 std::string planDft(DftPlan& plan, TensorShape const& x, DftFields const& f);
 
-//! Fills `plan` for STFT of signal dims `x` ([batch, length, 1 or 2]): frames of frameLength
+//! Fills `plan` for STFT of signal dims `x` ([batch, length] or [batch, length, 1 or 2]): frames of frameLength
 //! samples (0 = the window's length windowLen, or the signal's) every frameStep samples, each a
 //! row of a forward DFT of length frameLength; returns the problem or "".
 std::string planStft(DftPlan& plan, TensorShape const& x, int64_t frameStep, int64_t frameLength, int64_t windowLen,

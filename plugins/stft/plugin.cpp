@@ -1,5 +1,6 @@
 // TrtplugStft: the IPluginV3 adapter over the DFT launcher on an STFT plan (spec:
-// plugins/stft/spec.toml). Inputs: signal [batch, length, 1 or 2] and the optional window;
+// plugins/stft/spec.toml). Inputs: signal [batch, length] / [batch, length, 1] (real) or
+// [batch, length, 2] (complex) and the optional window;
 // frame_step / frame_length are fields (folded constants). The cuFFT plan is made in
 // onShapeChange, once per shape; its work area is part of the TensorRT workspace.
 #include "common/plugin_base.h"
@@ -43,7 +44,8 @@ public:
         nvinfer1::IExprBuilder& expr) const
     {
         DimsExprs const& x = in[0];
-        TRTPLUG_ENSURE(x.nbDims == 3 && x.d[2]->isConstant(), "signal must be [batch, length, 1 or 2]");
+        TRTPLUG_ENSURE(x.nbDims == 2 || (x.nbDims == 3 && x.d[2]->isConstant()),
+            "signal must be [batch, length] or [batch, length, 1 or 2]");
         int64_t n = params().frame_length;
         if (n <= 0 && in.size() > 1)
         {
