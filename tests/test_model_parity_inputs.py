@@ -1,5 +1,7 @@
 """Model parity's generated inputs: integer inputs that index an embedding table (through
-Cast/Reshape/Unsqueeze chains into a Gather) stay inside it, as BERT's token_type_ids must."""
+Cast/Reshape/Unsqueeze chains into a Gather) stay inside it, as BERT's token_type_ids must; a
+float proposals input [K, 5] whose column 0 torch.onnx casts into RoiAlign's batch_indices gets
+whole image indices there."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from trtplug.cli import main
+from trtplug.model_io import without_weights
 from trtplug.parity.model import random_feeds
 
 HIDDEN = 8
@@ -39,6 +43,44 @@ def bert_embeddings() -> onnx.ModelProto:
     out = helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["batch", "seq", HIDDEN])
     graph = helper.make_graph(nodes, "bert_embeddings", ids, [out], initializer=tables)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+
+
+def roi_head(form: str) -> onnx.ModelProto:
+    """torchvision.ops.roi_align(x, boxes [K, 5]) as torch.onnx writes it: boxes[:, 0] by Gather
+    and Squeeze with Constant nodes (TorchScript exporter) or by Slice with initializers (dynamo),
+    cast to int64 as batch_indices; boxes[:, 1:5] as rois."""
+    consts = {"zero": [0], "one": [1], "five": [5]}
+    tensors = [numpy_helper.from_array(np.array(v, np.int64), k) for k, v in consts.items()]
+    if form == "torchscript":
+        index = helper.make_node("Constant", [], ["col0"], value=numpy_helper.from_array(np.array(0, np.int64)))
+        column = [index, helper.make_node("Gather", ["boxes", "col0"], ["batch_f"], axis=1)]
+    else:
+        column = [
+            helper.make_node("Slice", ["boxes", "zero", "one", "one"], ["batch_2d"]),
+            helper.make_node("Squeeze", ["batch_2d", "one"], ["batch_f"]),
+        ]
+    nodes = [
+        *column,
+        helper.make_node("Cast", ["batch_f"], ["batch"], to=TensorProto.INT64),
+        helper.make_node("Slice", ["boxes", "one", "five", "one"], ["rois"]),
+        helper.make_node("RoiAlign", ["x", "rois", "batch"], ["y"], output_height=2, output_width=2),
+    ]
+    inputs = [
+        helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 2, 8, 8]),
+        helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [40, 5]),
+    ]
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph(nodes, "roi_head", inputs, [out], initializer=tensors)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)], ir_version=9)
+
+
+@pytest.mark.parametrize("form", ["torchscript", "dynamo"])
+def test_proposal_batch_column_holds_image_indices(form: str) -> None:
+    model = without_weights(roi_head(form))  # as model parity holds the original
+    for seed in range(3):
+        boxes = random_feeds(model, {}, seed)["boxes"]
+        assert set(np.unique(boxes[:, 0])) <= {0.0, 1.0, 2.0} and len(np.unique(boxes[:, 0])) > 1
+        assert not np.all(boxes[:, 1:] == np.round(boxes[:, 1:]))  # the coordinates stay random
 
 
 def test_index_inputs_stay_inside_the_tables_they_index() -> None:

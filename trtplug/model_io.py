@@ -210,15 +210,23 @@ def read_tensor(tensor: onnx.TensorProto, model_dir: Path) -> onnx.TensorProto:
     return loaded
 
 
+SMALL_INITIALIZER = 64  # elements: indices, axes and shapes, kept with their data by without_weights
+
+
 def without_weights(model: onnx.ModelProto) -> onnx.ModelProto:
-    """A copy of `model` whose initializers keep name, type and dims but no data: enough for the
-    graph's interface and node walks, at a fraction of the memory (built field by field so the
-    weights are never copied)."""
+    """A copy of `model` whose initializers keep name, type and dims but no data, except small
+    in-file ones (the constant indices and axes node walks read): enough for the graph's
+    interface and node walks, at a fraction of the memory (built field by field so the weights
+    are never copied)."""
     light = onnx.ModelProto()
     _copy_fields(model, light, skip="graph")
     _copy_fields(model.graph, light.graph, skip="initializer")
     for tensor in model.graph.initializer:
-        light.graph.initializer.add(name=tensor.name, data_type=tensor.data_type, dims=tensor.dims)
+        small = int(np.prod(tensor.dims)) <= SMALL_INITIALIZER and tensor.data_location != onnx.TensorProto.EXTERNAL
+        if small:
+            light.graph.initializer.add().CopyFrom(tensor)
+        else:
+            light.graph.initializer.add(name=tensor.name, data_type=tensor.data_type, dims=tensor.dims)
     return light
 
 

@@ -12,11 +12,12 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import helper
+from onnx import helper, numpy_helper
 
 from trtplug.errors import TrtplugError
 from trtplug.onnx_common import is_standard_domain
@@ -108,6 +109,59 @@ def _gather_bounds(model: onnx.ModelProto, name: str, shapes: dict) -> tuple[int
     return (0, min(extents)) if extents and min(extents) > 0 else None
 
 
+def _constant_protos(model: onnx.ModelProto) -> dict[str, onnx.TensorProto]:
+    """Initializers and Constant nodes' values by tensor name, not yet decoded."""
+    protos = {t.name: t for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Constant" and is_standard_domain(node.domain):
+            value = next((a.t for a in node.attribute if a.name == "value"), None)
+            if value is not None:
+                protos[node.output[0]] = value
+    return protos
+
+
+def _column_taken(node: onnx.NodeProto, protos: dict[str, onnx.TensorProto]) -> tuple[int, int] | None:
+    """(axis, index) when `node` takes one index of one axis of its input: Gather with a constant
+    scalar or 1-element index, or Slice of width 1 over one axis (boxes[:, 0] as exporters write)."""
+    if not all(n in protos for n in node.input[1:]) or not is_standard_domain(node.domain):
+        return None
+    try:
+        ints = [numpy_helper.to_array(protos[n]).reshape(-1) for n in node.input[1:]]
+    except ValueError:  # an initializer without its data (see model_io.without_weights)
+        return None
+    if node.op_type == "Gather" and len(ints) == 1 and ints[0].size == 1:
+        return next((a.i for a in node.attribute if a.name == "axis"), 0), int(ints[0][0])
+    if node.op_type == "Slice" and len(ints) >= 3 and all(v.size == 1 for v in ints):
+        starts, ends, axes, *steps = (int(v[0]) for v in ints)
+        return (axes, starts) if ends == starts + 1 and steps in ([], [1]) else None
+    return None
+
+
+def _index_columns(model: onnx.ModelProto, name: str, shapes_of: Callable[[], dict]) -> list[tuple[int, int, int]]:
+    """(axis, index, extent) for each slice of float input `name` that is cast into an index input
+    (a proposals input [K, 5] whose column 0 becomes RoiAlign's batch_indices)."""
+    candidates = [n for n in model.graph.node if n.input and n.input[0] == name and n.op_type in ("Gather", "Slice")]
+    protos = _constant_protos(model) if candidates else {}
+    columns = []
+    for node in candidates:
+        taken = _column_taken(node, protos)
+        bounds = _gather_bounds(model, node.output[0], shapes_of()) if taken else None
+        if bounds:
+            columns.append((*taken, bounds[1]))
+    return columns
+
+
+def _float_feed(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype, columns: list) -> np.ndarray:
+    """Normal values, with whole numbers in [0, n) in each (axis, index, n) of `columns`."""
+    values = rng.standard_normal(shape).astype(dtype)
+    for axis, index, extent in columns:
+        if -len(shape) <= axis < len(shape) and -shape[axis] <= index < shape[axis]:
+            where = [slice(None)] * len(shape)
+            where[axis] = index
+            values[tuple(where)] = rng.integers(0, extent, values[tuple(where)].shape)
+    return values
+
+
 def random_feeds(
     model: onnx.ModelProto, dims: dict[str, int], seed: int, registry: Registry | None = None
 ) -> dict[str, np.ndarray]:
@@ -115,7 +169,13 @@ def random_feeds(
     reads as indices stay within the tables they index."""
     rng = np.random.default_rng(seed)
     feeds = {}
-    shapes = None  # inferred once, and only when an integer input needs its bounds
+    shapes = None  # inferred once, and only when an input needs its bounds
+
+    def shapes_of() -> dict:
+        nonlocal shapes
+        shapes = _known_shapes(model) if shapes is None else shapes
+        return shapes
+
     for value in graph_inputs(model):
         tensor = value.type.tensor_type
         dtype = helper.tensor_dtype_to_np_dtype(tensor.elem_type)
@@ -124,12 +184,11 @@ def random_feeds(
         )
         _refuse_oversized(value.name, shape, dtype)
         if dtype.kind == "f":
-            feeds[value.name] = rng.standard_normal(shape).astype(dtype)
+            feeds[value.name] = _float_feed(rng, shape, dtype, _index_columns(model, value.name, shapes_of))
         elif dtype == np.bool_:
             feeds[value.name] = rng.integers(0, 2, shape).astype(bool)
         else:
-            shapes = _known_shapes(model) if shapes is None else shapes
-            bounds = _index_bounds(model, registry, value.name) or _gather_bounds(model, value.name, shapes)
+            bounds = _index_bounds(model, registry, value.name) or _gather_bounds(model, value.name, shapes_of())
             low, high = bounds or (0, 4)  # small: valid as indices too
             feeds[value.name] = rng.integers(low, high, shape).astype(dtype)
     return feeds
