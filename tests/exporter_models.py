@@ -11,6 +11,8 @@ no downloads): what users bring to `check`, `rewrite` and `parity --model`.
   DeformConv2d block and an STFT front end (torchaudio), each with its neighbours.
 - torchscript_stft: torch.onnx's TorchScript exporter (opset 17) on torch.stft, node for node as
   torch 2.14 writes it: Constant frame_step/window/frame_length and a [batch, length] signal.
+- dynamo_llama_rotary: torch.onnx dynamo (opset 23) on transformers' Llama attention: rotary
+  caches [1, S, H / 2] shared by the batch, which ONNX Runtime 1.30 refuses for batch > 1.
 """
 
 from __future__ import annotations
@@ -294,3 +296,19 @@ def torchscript_stft(n_fft: int = 64, hop: int = 16, samples: int = 400) -> onnx
     frames = (samples - n_fft) // hop + 1
     outputs = [io("6", shape=[2, n_fft // 2 + 1, frames, 2])]
     return _model(nodes, [io("x", shape=[2, samples])], outputs, Weights(7), 17, ms=False)
+
+
+def dynamo_llama_rotary(heads: int = 4, head: int = 16) -> onnx.ModelProto:
+    """RotaryEmbedding on q [batch, heads, seq, head] with cos/sin [1, seq, head / 2] (the rotary
+    module's output, computed once for the batch), then the attention scores' MatMul."""
+    w = Weights(8)
+    nodes = [
+        helper.make_node("RotaryEmbedding", ["q", "cos", "sin"], ["q_rot"], num_heads=heads, name="rope_q"),
+        helper.make_node("RotaryEmbedding", ["k", "cos", "sin"], ["k_rot"], num_heads=heads, name="rope_k"),
+        helper.make_node("Transpose", ["k_rot"], ["k_t"], perm=[0, 1, 3, 2], name="k_t"),
+        helper.make_node("MatMul", ["q_rot", "k_t"], ["scores"], name="scores"),
+    ]
+    qk = [io(n, shape=["batch", heads, "seq", head]) for n in ("q", "k")]
+    caches = [io(n, shape=[1, "seq", head // 2]) for n in ("cos", "sin")]
+    out = [io("scores", shape=["batch", heads, "seq", "seq"])]
+    return _model(nodes, qk + caches, out, w, 23, ms=False)

@@ -26,7 +26,7 @@ int64_t referenceRow(RotaryProblem const& p, int64_t b, int64_t s)
 {
     if (p.cachePerToken)
     {
-        return b * p.seqLen + s;
+        return (p.cacheSharedByBatch ? 0 : b * p.seqLen) + s;
     }
     int64_t pos = (p.posStart ? p.posStart[b] : 0) + s;
     if (p.positionIds != nullptr)
@@ -126,7 +126,7 @@ void runCase(char const* name, RotaryProblem p, int64_t size, int64_t maxPos, Pl
     };
     std::vector<T> inBuf = random(size);
     std::vector<T> outBuf(size + 8, fromFloat<T>(kPoison));
-    int64_t const cacheRows = p.cachePerToken ? int64_t{p.batch} * p.seqLen : maxPos;
+    int64_t const cacheRows = p.cachePerToken ? int64_t{p.cacheSharedByBatch ? 1 : p.batch} * p.seqLen : maxPos;
     std::vector<T> cosBuf = random(cacheRows * (p.rotaryDim / 2));
     std::vector<T> sinBuf = random(cacheRows * (p.rotaryDim / 2));
     T* in = inBuf.data() + where.misalign;
@@ -203,7 +203,7 @@ void suite()
         for (int interleaved = 0; interleaved < 2; ++interleaved)
             for (int rotaryDim : {64, 32, 8, 0})
                 for (int variant = 0; variant < 8; ++variant)
-                    for (int form = 0; form < 4; ++form)
+                    for (int form = 0; form < 5; ++form)
                     {
                         Placement const where{variant & 1, (variant & 2) != 0, (variant & 4) != 0};
                         int64_t size = 0;
@@ -215,7 +215,8 @@ void suite()
                         p.posBatchStride = p.seqLen;
                         p.posStart = form == 1 ? starts.data() : nullptr;
                         p.positionOffset = form == 2;
-                        p.cachePerToken = form == 3;
+                        p.cachePerToken = form >= 3;
+                        p.cacheSharedByBatch = form == 4; // [1, S, rot / 2] caches (torch.onnx's Llama)
                         runCase<T>(name, p, size, form == 1 ? 7 : 12, where);
                     }
 }
@@ -245,6 +246,14 @@ void geometry()
     expect(e.empty() && q.heads == 3 && q.headDim == 16 && q.cachePerToken && q.in.headStride == 112
             && q.in.seqStride == 16,
         "geometry 4-D per-token caches", e);
+    int64_t const shared[] = {1, 7, 8};
+    RotaryProblem u;
+    e = setRotaryEmbeddingGeometry(u, {4, x4, 3, shared, 0, nullptr}, {0, 0, true});
+    expect(e.empty() && u.cachePerToken && u.cacheSharedByBatch, "geometry per-token caches shared by the batch", e);
+    int64_t const otherBatch[] = {3, 7, 8};
+    RotaryProblem v;
+    e = setRotaryEmbeddingGeometry(v, {4, x4, 3, otherBatch, 0, nullptr}, {0, 0, true});
+    expect(!e.empty(), "geometry refuses per-token caches of another batch:", e);
     int64_t const x16[] = {2, 5, 16};
     int64_t const cos8[] = {8, 4};
     int64_t const one[] = {1};

@@ -1,6 +1,7 @@
 """check, list, rewrite and model parity on the shapes real exporters emit (tests/exporter_models.py):
 ONNX Runtime GenAI's int4 decoder layer, ONNX Runtime's optimized BERT, a torch dynamo opset-23
-block, a RoiAlign head, a DeformConv block, an STFT front end and torch.onnx's TorchScript STFT."""
+block, a RoiAlign head, a DeformConv block, an STFT front end, torch.onnx's TorchScript STFT and its dynamo
+Llama rotary."""
 
 from __future__ import annotations
 
@@ -99,3 +100,20 @@ def test_torchscript_stft_rank2_signal_is_rewritten_with_parity(tmp_path: Path, 
     assert main(["parity", "--model", str(path), "--rewritten", str(out), "--json"]) == 0
     [result] = json.loads(capsys.readouterr().out)["results"]
     assert result["plugins"] == ["TrtplugStft"]
+
+
+def test_llama_rotary_caches_shared_by_the_batch(tmp_path: Path, capsys) -> None:
+    """ONNX Runtime refuses [1, S, H / 2] caches at batch 2: model parity runs the original in
+    onnx.reference instead and says so; the plugin broadcasts the caches as onnx.reference does."""
+    path, out = saved(tmp_path, "dynamo_llama_rotary"), tmp_path / "out.onnx"
+    assert main(["rewrite", str(path), "-o", str(out), "--trt-version", "10.13"]) == 0
+    assert "2 replaced" in capsys.readouterr().out
+    dims = ["--dim", "batch=2", "--dim", "seq=6"]
+    assert main(["parity", "--model", str(path), "--rewritten", str(out), *dims]) == 0
+    text = capsys.readouterr().out
+    assert "the original ran in onnx.reference (ONNX Runtime failed on the original model" in text
+    assert main(["parity", "--model", str(path), "--rewritten", str(out), *dims, "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)["results"]
+    assert result["reference"].startswith("onnx.reference") and result["plugins"] == ["TrtplugOnnxRotaryEmbedding"]
+    assert main(["parity", "--model", str(path), "--rewritten", str(out), "--dim", "batch=1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["reference"] == "onnxruntime"

@@ -20,7 +20,13 @@ pytestmark = pytest.mark.gpu
 
 CASES = {
     "contrib_rotary_embedding": ["bsh-1", "bsh_no_num_heads-0", "bnsh-0", "partial_rotary-1", "offset-0", "odd-1"],
-    "onnx_rotary_embedding": ["bsh-1", "per_token_caches-0", "per_token_caches_bsh_partial-1", "odd-0"],
+    "onnx_rotary_embedding": [
+        "bsh-1",
+        "per_token_caches-0",
+        "per_token_caches_shared_by_batch-1",
+        "per_token_caches_bsh_partial-1",
+        "odd-0",
+    ],
 }
 PARAMS = [(op, name) for op, names in CASES.items() for name in names]
 

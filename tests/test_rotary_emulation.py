@@ -31,4 +31,4 @@ def test_every_rotary_unit_matches_the_definition_on_the_host(tmp_path: Path) ->
     assert run.returncode == 0, run.stdout[-4000:]
     last = run.stdout.strip().splitlines()[-1]
     cases = int(last.split()[1])
-    assert cases >= 2304 and last.endswith("failures: 0"), last
+    assert cases >= 2880 and last.endswith("failures: 0"), last

@@ -60,7 +60,7 @@ __host__ __device__ __forceinline__ int64_t cacheRow(RotaryProblem const& p, int
 {
     if (p.cachePerToken)
     {
-        return b * p.seqLen + s;
+        return (p.cacheSharedByBatch ? 0 : b * p.seqLen) + s;
     }
     int64_t pos = 0;
     if (p.positionIds != nullptr && p.positionOffset)

@@ -38,6 +38,8 @@ struct RotaryProblem
     //! true: the caches are already gathered per token, [batch, seqLen, rotaryDim / 2] (ai.onnx
     //! RotaryEmbedding without position_ids); positions are then not used.
     bool cachePerToken{false};
+    //! With cachePerToken: the caches are [1, seqLen, rotaryDim / 2], shared by every batch entry.
+    bool cacheSharedByBatch{false};
 };
 
 //! Checks that do not need the GPU; the reason, or null when `p` is launchable. Positions are

@@ -58,9 +58,12 @@ std::string setPositions(RotaryProblem& p, RotaryEmbeddingShapes const& s)
     int64_t const half = p.rotaryDim / 2;
     if (s.posRank == 0)
     {
-        bool const perToken = s.cosRank == 3 && s.cos[0] == p.batch && s.cos[1] == p.seqLen && s.cos[2] == half;
+        // [1, seq, rot / 2] serves every batch entry: torch.onnx exports transformers' Llama so.
+        bool const shared = s.cosRank == 3 && s.cos[0] == 1;
+        bool const perToken = s.cosRank == 3 && (s.cos[0] == p.batch || shared) && s.cos[1] == p.seqLen && s.cos[2] == half;
         p.cachePerToken = true;
-        return perToken ? std::string{} : "without position_ids, cos_cache/sin_cache must be [batch, seq, "
+        p.cacheSharedByBatch = shared;
+        return perToken ? std::string{} : "without position_ids, cos_cache/sin_cache must be [batch or 1, seq, "
                 "rotary_embedding_dim / 2] = [" + std::to_string(p.batch) + ", " + std::to_string(p.seqLen)
                 + ", " + std::to_string(half) + "]";
     }

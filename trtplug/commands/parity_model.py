@@ -87,5 +87,7 @@ def run_model_parity(args: argparse.Namespace, registry: Any) -> int:
             plugins = ", ".join(r.plugins) or "none"
             engine = f"; standard nodes in {r.engine}" if r.engine else ""
             print(f"{r.impl}: {r.status} (plugins run: {plugins}{engine}){': ' + r.detail if r.detail else ''}")
+            if r.reference != "onnxruntime":
+                print(f"{r.impl}: the original ran in {r.reference}")
         print(f"inputs {args.inputs}" if args.inputs else f"seed {seed}")
     return 0 if all(r.status == "pass" for r in results) else 1

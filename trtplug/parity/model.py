@@ -1,10 +1,12 @@
 """Model-level parity: does a rewritten model compute what the original does?
 
 The original runs in ONNX Runtime (CPU, graph optimizations off: the reference is the graph as
-written); the rewritten model runs with each plugin op bound to one of trtplug's implementations
-(the NumPy prototype on the CPU; CuPy, CUDA or the plugin host on a GPU), receiving exactly the
-fields TensorRT's parser would pass, and its standard nodes in ONNX Runtime too (model_run.py),
-or in onnx.reference when plugin nodes sit inside If/Loop/Scan bodies. Inputs: model_feeds.py.
+written; where ONNX Runtime refuses it, as ONNX Runtime 1.30 refuses torch.onnx's RotaryEmbedding
+with caches broadcast over the batch, in onnx.reference, and the result says so). The rewritten
+model runs with each plugin op bound to one of trtplug's implementations (the NumPy prototype on
+the CPU; CuPy, CUDA or the plugin host on a GPU), receiving exactly the fields TensorRT's parser
+would pass, and its standard nodes in ONNX Runtime too (model_run.py), or in onnx.reference when
+plugin nodes sit inside If/Loop/Scan bodies. Inputs: model_feeds.py.
 Every graph output is compared with the loosest tolerance among the plugins the model uses: a
 wrong attribute mapping or input order shows up as a numeric failure.
 """
@@ -19,6 +21,7 @@ import onnx
 from onnx import helper
 
 from trtplug.errors import TrtplugError
+from trtplug.model_io import load_model
 from trtplug.onnx_common import iter_nodes
 from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
@@ -41,6 +44,7 @@ class ModelParity:
     plugins: list[str] = field(default_factory=list)
     detail: str = ""
     engine: str = ""  # what ran the rewritten model's standard nodes: onnxruntime or onnx.reference
+    reference: str = "onnxruntime"  # what ran the original (onnx.reference where ONNX Runtime failed)
 
     def as_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in self.__dict__.items() if k != "comparisons"}
@@ -162,13 +166,33 @@ def _original_session(original: onnx.ModelProto, path: str | None) -> Any:
         raise TrtplugError(f"ONNX Runtime cannot load the original model: {str(exc).splitlines()[0]}") from None
 
 
-def _run_original(original: onnx.ModelProto, path: str | None, feeds: list[dict[str, np.ndarray]]) -> list[list]:
-    """The original's outputs for every feed, in ONNX Runtime."""
-    session = _original_session(original, path)
+def _run_original(
+    original: onnx.ModelProto, path: str | None, feeds: list[dict[str, np.ndarray]]
+) -> tuple[list[list], str]:
+    """The original's outputs for every feed and what ran it: ONNX Runtime, else onnx.reference
+    (named with ONNX Runtime's error), else a TrtplugError with both errors."""
     try:
-        return [session.run(None, feed) for feed in feeds]
-    except Exception as exc:  # ONNX Runtime rejects these inputs
-        raise TrtplugError(f"ONNX Runtime failed on the original model: {str(exc).splitlines()[0]}") from None
+        session = _original_session(original, path)
+        try:
+            return [session.run(None, feed) for feed in feeds], "onnxruntime"
+        except Exception as exc:  # ONNX Runtime rejects these inputs
+            raise TrtplugError(f"ONNX Runtime failed on the original model: {str(exc).splitlines()[0]}") from None
+    except TrtplugError as ort_error:
+        try:
+            outputs = _run_original_reference(original, path, feeds)
+        except Exception as exc:  # onnx.reference lacks an op, or fails too
+            note = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            raise TrtplugError(f"{ort_error}; onnx.reference failed too ({note})") from None
+        return outputs, f"onnx.reference ({str(ort_error).removesuffix('.')})"
+
+
+def _run_original_reference(original: onnx.ModelProto, path: str | None, feeds: list[dict[str, np.ndarray]]) -> list:
+    """The original in onnx.reference, its weights read from `path` (the in-memory copy has none)."""
+    from onnx.reference import ReferenceEvaluator
+
+    model = original if path is None else load_model(path, load_weights=True)
+    evaluator = ReferenceEvaluator(model)
+    return [evaluator.run(None, feed) for feed in feeds]
 
 
 def tolerance_for(specs: list[OpSpec], dtype: str) -> Tolerance:
@@ -192,7 +216,7 @@ def model_parity(
     specs = plugin_specs(rewritten, registry, impl)
     result.plugins = sorted(s.plugin.name for s in specs.values())
     feeds = feeds or [random_feeds(original, dims, seed, registry)]
-    expected_sets = _run_original(original, original_path, feeds)  # its session is freed before ours
+    expected_sets, result.reference = _run_original(original, original_path, feeds)  # freed before ours
     names = [o.name for o in rewritten.graph.output]
     for index, (feed, expected) in enumerate(zip(feeds, expected_sets, strict=True)):
         try:

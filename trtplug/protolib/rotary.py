@@ -35,7 +35,8 @@ def rotary_embedding(
 ) -> Any:
     """RotaryEmbedding of x [B, N, S, H] or [B, S, N * H] (num_heads splits the last axis), same
     shape out, float32. positions [B, S] index the [maxPos, rotary_dim / 2] caches; None: the
-    caches are already per token, [B, S, rotary_dim / 2]. rotary_dim 0 means the head size."""
+    caches are already per token, [B, S, rotary_dim / 2] or [1, S, rotary_dim / 2] for every batch
+    entry (torch.onnx's export of transformers' Llama). rotary_dim 0 means the head size."""
     four_d = x.ndim == 4
     batch = x.shape[0]
     tokens = x.shape[2] if four_d else x.shape[1]
@@ -43,7 +44,8 @@ def rotary_embedding(
     rotary_dim = rotary_dim or bsnh.shape[3]
     if positions is not None:
         cos, sin = cos[positions], sin[positions]
-    cos = cos.reshape(batch, tokens, 1, rotary_dim // 2)
-    sin = sin.reshape(batch, tokens, 1, rotary_dim // 2)
+    per_row = (batch, tokens, 1, rotary_dim // 2)
+    cos = xp.broadcast_to(cos.reshape(cos.shape[0], *per_row[1:]), per_row)
+    sin = xp.broadcast_to(sin.reshape(sin.shape[0], *per_row[1:]), per_row)
     y = rotate(xp, bsnh, cos, sin, rotary_dim, interleaved)
     return xp.transpose(y, (0, 2, 1, 3)) if four_d else y.reshape(x.shape)
