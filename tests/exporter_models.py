@@ -11,6 +11,9 @@ no downloads): what users bring to `check`, `rewrite` and `parity --model`.
   DeformConv2d block and an STFT front end (torchaudio), each with its neighbours.
 - torchscript_stft: torch.onnx's TorchScript exporter (opset 17) on torch.stft, node for node as
   torch 2.14 writes it: Constant frame_step/window/frame_length and a [batch, length] signal.
+- genai_builder_decoder: genai_decoder behind the builder's attention-mask subgraph: seqlens_k =
+  ReduceSum(attention_mask) - 1 and total_sequence_length = Shape(attention_mask)[1], as
+  onnxruntime-genai 0.18's builder writes them.
 - dynamo_llama_rotary: torch.onnx dynamo (opset 23) on transformers' Llama attention: rotary
   caches [1, S, H / 2] shared by the batch, which ONNX Runtime 1.30 refuses for batch > 1.
 """
@@ -57,7 +60,9 @@ def _model(nodes, inputs, outputs, weights: Weights, opset: int, ms: bool = True
 
 
 def _nbits(x: str, y: str, weights: list[str], k: int, n: int) -> onnx.NodeProto:
-    return helper.make_node("MatMulNBits", [x, *weights], [y], domain=MS, K=k, N=n, bits=4, block_size=32, name=y)
+    """The builder's int4 CPU projection: accuracy_level 4 lets ONNX Runtime quantize A to int8."""
+    attrs = {"K": k, "N": n, "bits": 4, "block_size": 32, "accuracy_level": 4}
+    return helper.make_node("MatMulNBits", [x, *weights], [y], domain=MS, name=y, **attrs)
 
 
 GENAI = {"hidden": 64, "heads": 4, "kv_heads": 2, "head": 16, "ffn": 128, "max_pos": 64}
@@ -121,6 +126,31 @@ def genai_decoder() -> onnx.ModelProto:
         io("present_value", shape=present),
     ]
     return _model(nodes, inputs, outputs, w, 21)
+
+
+def genai_builder_decoder() -> onnx.ModelProto:
+    """genai_decoder with its seqlens_k and total_sequence_length inputs computed from an
+    attention_mask input [batch, total] (int64), node for node as the builder does."""
+    model = genai_decoder()
+    graph = model.graph
+    one_vec, one = "/model/constants/INT64/[1]", "/model/constants/INT64/1"
+    mask_nodes = [
+        helper.make_node("Constant", [], [one_vec], value=numpy_helper.from_array(np.array([1], np.int64))),
+        helper.make_node("Constant", [], [one], value=numpy_helper.from_array(np.array(1, np.int64))),
+        helper.make_node("ReduceSum", ["attention_mask", one_vec], ["mask_sum"], keepdims=0),
+        helper.make_node("Sub", ["mask_sum", one_vec], ["seqlens_k64"]),
+        helper.make_node("Cast", ["seqlens_k64"], ["seqlens_k"], to=TensorProto.INT32),
+        helper.make_node("Shape", ["attention_mask"], ["mask_shape"]),
+        helper.make_node("Gather", ["mask_shape", one], ["total64"], axis=0),
+        helper.make_node("Cast", ["total64"], ["total_sequence_length"], to=TensorProto.INT32),
+    ]
+    nodes = mask_nodes + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    kept = [i for i in graph.input if i.name not in ("seqlens_k", "total_sequence_length")]
+    del graph.input[:]
+    graph.input.extend([*kept, io("attention_mask", I64, ["batch", "total"])])
+    return model
 
 
 def genai_decoder_inputs(batch: int = 1, seq: int = 5, past: int = 3, seed: int = 0) -> dict[str, np.ndarray]:

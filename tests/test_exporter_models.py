@@ -54,6 +54,21 @@ def test_genai_decoder_rewrites_and_compares_on_real_inputs(tmp_path: Path, caps
     [result] = json.loads(capsys.readouterr().out)["results"]
     assert result["status"] == "pass" and result["engine"] == "onnxruntime"
     assert [o["output"] for o in result["outputs"]] == ["y", "present_key", "present_value"]
+    assert "7 MatMulNBits at accuracy_level 0" in result["reference"]  # not ONNX Runtime's int8 activations
+
+
+@pytest.mark.parametrize(("batch", "seq", "past"), [(1, 5, 3), (2, 5, 0), (3, 1, 7)], ids=["chunk", "prompt", "decode"])
+def test_genai_builder_decoder_on_random_inputs(tmp_path: Path, capsys, batch: int, seq: int, past: int) -> None:
+    """The builder derives seqlens_k from attention_mask: random inputs give a mask of ones, so
+    prompt, chunked-prompt and decode steps compare without --inputs."""
+    source, out = saved(tmp_path, "genai_builder_decoder"), tmp_path / "out.onnx"
+    assert main(["rewrite", str(source), "-o", str(out), "--all-covered"]) == 0
+    dims = {"batch": batch, "seq": seq, "past": past, "total": seq + past}
+    args = [f"--dim={k}={v}" for k, v in dims.items()]
+    capsys.readouterr()
+    assert main(["parity", "--model", str(source), "--rewritten", str(out), *args, "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)["results"]
+    assert "TrtplugGroupQueryAttention" in result["plugins"] and result["reference"].startswith("onnxruntime (")
 
 
 def test_ort_bert_token_types_stay_in_their_table(tmp_path: Path, capsys) -> None:

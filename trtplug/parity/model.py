@@ -14,6 +14,7 @@ wrong attribute mapping or input order shows up as a numeric failure.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -152,16 +153,49 @@ def _run_rewritten(
     return evaluator.run(None, feeds), "onnx.reference"
 
 
-def _original_session(original: onnx.ModelProto, path: str | None) -> Any:
-    """ONNX Runtime on the original, from its file when known (no second in-memory copy)."""
+# ONNX Runtime's CPU MatMulNBits at accuracy_level 4 quantizes the activations to int8 per block
+# (W4A8): an approximation the plugins (and TensorRT) do not make. The reference runs level 0.
+EXACT_ACCURACY = 0
+
+
+def _approximate_nbits(model: onnx.ModelProto) -> list[onnx.AttributeProto]:
+    """accuracy_level attributes of com.microsoft MatMulNBits nodes that let ONNX Runtime
+    lower precision (levels 2-4; 0 and 1 are float32)."""
+    return [
+        a
+        for _, n in iter_nodes(model.graph)
+        if n.op_type == "MatMulNBits" and n.domain == "com.microsoft"
+        for a in n.attribute
+        if a.name == "accuracy_level" and a.i > 1
+    ]
+
+
+def _original_source(original: onnx.ModelProto, path: str | None, options: Any) -> tuple[Any, str]:
+    """What ONNX Runtime loads for the original (its file when no attribute must change: no
+    second in-memory copy) and the note on what changed ("" when nothing)."""
+    if not _approximate_nbits(original):
+        return (path if path is not None else original.SerializeToString()), ""
+    exact = original if path is None else load_model(path)  # external weights stay on disk
+    levels = _approximate_nbits(exact)
+    for attribute in levels:
+        attribute.i = EXACT_ACCURACY
+    if path is not None:
+        folder = str(Path(path).resolve().parent)
+        options.add_session_config_entry("session.model_external_initializers_file_folder_path", folder)
+    note = f"{len(levels)} MatMulNBits at accuracy_level 0: level 4 quantizes activations to int8"
+    return exact.SerializeToString(), note
+
+
+def _original_session(original: onnx.ModelProto, path: str | None) -> tuple[Any, str]:
+    """ONNX Runtime on the original, and the note on what the reference changed (see above)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     options.log_severity_level = 3
-    source = path if path is not None else original.SerializeToString()
+    source, note = _original_source(original, path, options)
     try:
-        return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"]), note
     except Exception as exc:  # ONNX Runtime rejects the original model
         raise TrtplugError(f"ONNX Runtime cannot load the original model: {str(exc).splitlines()[0]}") from None
 
@@ -172,9 +206,9 @@ def _run_original(
     """The original's outputs for every feed and what ran it: ONNX Runtime, else onnx.reference
     (named with ONNX Runtime's error), else a TrtplugError with both errors."""
     try:
-        session = _original_session(original, path)
+        session, note = _original_session(original, path)
         try:
-            return [session.run(None, feed) for feed in feeds], "onnxruntime"
+            return [session.run(None, feed) for feed in feeds], f"onnxruntime ({note})" if note else "onnxruntime"
         except Exception as exc:  # ONNX Runtime rejects these inputs
             raise TrtplugError(f"ONNX Runtime failed on the original model: {str(exc).splitlines()[0]}") from None
     except TrtplugError as ort_error:

@@ -162,11 +162,18 @@ def _float_feed(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtyp
     return values
 
 
+def _is_attention_mask(name: str) -> bool:
+    """An integer input exporters name as a 0/1 attention mask (Hugging Face, Optimum and ONNX
+    Runtime GenAI's `attention_mask`): all ones, every token attending. Random integers would make
+    the lengths models derive from it (GenAI: seqlens_k = sum - 1) disagree with the shapes."""
+    return name.rsplit("/", 1)[-1].lower() in ("attention_mask", "input_mask", "mask")
+
+
 def random_feeds(
     model: onnx.ModelProto, dims: dict[str, int], seed: int, registry: Registry | None = None
 ) -> dict[str, np.ndarray]:
     """Fresh inputs for every graph input that is not an initializer; integer inputs a covered op
-    reads as indices stay within the tables they index."""
+    reads as indices stay within the tables they index; attention masks are ones."""
     rng = np.random.default_rng(seed)
     feeds = {}
     shapes = None  # inferred once, and only when an input needs its bounds
@@ -187,6 +194,8 @@ def random_feeds(
             feeds[value.name] = _float_feed(rng, shape, dtype, _index_columns(model, value.name, shapes_of))
         elif dtype == np.bool_:
             feeds[value.name] = rng.integers(0, 2, shape).astype(bool)
+        elif _is_attention_mask(value.name):
+            feeds[value.name] = np.ones(shape, dtype)
         else:
             bounds = _index_bounds(model, registry, value.name) or _gather_bounds(model, value.name, shapes_of())
             low, high = bounds or (0, 4)  # small: valid as indices too
