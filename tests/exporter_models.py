@@ -14,6 +14,8 @@ no downloads): what users bring to `check`, `rewrite` and `parity --model`.
 - genai_builder_decoder: genai_decoder behind the builder's attention-mask subgraph: seqlens_k =
   ReduceSum(attention_mask) - 1 and total_sequence_length = Shape(attention_mask)[1], as
   onnxruntime-genai 0.18's builder writes them.
+- ort_fp16_skip_layer_norm: ONNX Runtime's optimizer with convert_float_to_float16(keep_io_types=True):
+  float32 inputs and outputs, Casts around fp16 SkipLayerNormalization and BiasGelu.
 - dynamo_llama_rotary: torch.onnx dynamo (opset 23) on transformers' Llama attention: rotary
   caches [1, S, H / 2] shared by the batch, which ONNX Runtime 1.30 refuses for batch > 1.
 """
@@ -342,3 +344,19 @@ def dynamo_llama_rotary(heads: int = 4, head: int = 16) -> onnx.ModelProto:
     caches = [io(n, shape=[1, "seq", head // 2]) for n in ("cos", "sin")]
     out = [io("scores", shape=["batch", heads, "seq", "seq"])]
     return _model(nodes, qk + caches, out, w, 23, ms=False)
+
+
+def ort_fp16_skip_layer_norm(hidden: int = 32) -> onnx.ModelProto:
+    """x, skip (float32) -> Cast fp16 -> SkipLayerNormalization, BiasGelu (fp16) -> Cast float32."""
+    w = Weights(9)
+    gamma = w.add("gamma", (1 + 0.1 * np.random.default_rng(9).standard_normal(hidden)).astype(np.float16))
+    beta = w.add("beta", (0.1 * np.random.default_rng(10).standard_normal(hidden)).astype(np.float16))
+    nodes = [
+        helper.make_node("Cast", ["x"], ["x16"], to=TensorProto.FLOAT16, name="graph_input_cast0"),
+        helper.make_node("Cast", ["skip"], ["skip16"], to=TensorProto.FLOAT16, name="graph_input_cast1"),
+        helper.make_node("SkipLayerNormalization", ["x16", "skip16", gamma, beta], ["n16"], domain=MS, epsilon=1e-12),
+        helper.make_node("BiasGelu", ["n16", beta], ["y16"], domain=MS),
+        helper.make_node("Cast", ["y16"], ["y"], to=TensorProto.FLOAT, name="graph_output_cast0"),
+    ]
+    inputs = [io(n, shape=["batch", "seq", hidden]) for n in ("x", "skip")]
+    return _model(nodes, inputs, [io("y", shape=["batch", "seq", hidden])], w, 17)

@@ -132,3 +132,17 @@ def test_llama_rotary_caches_shared_by_the_batch(tmp_path: Path, capsys) -> None
     assert result["reference"].startswith("onnx.reference") and result["plugins"] == ["TrtplugOnnxRotaryEmbedding"]
     assert main(["parity", "--model", str(path), "--rewritten", str(out), "--dim", "batch=1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["results"][0]["reference"] == "onnxruntime"
+
+
+def test_fp16_model_with_float32_io_is_judged_at_fp16_tolerance(tmp_path: Path, capsys) -> None:
+    """The optimizer's keep_io_types leaves float32 outputs on an fp16 graph: the comparison uses
+    the tolerance of the dtype the plugin nodes ran in (fp16), not the outputs' float32 one."""
+    path, out = saved(tmp_path, "ort_fp16_skip_layer_norm"), tmp_path / "out.onnx"
+    assert main(["rewrite", str(path), "-o", str(out), "--all-covered"]) == 0
+    for seed in range(3):
+        args = ["parity", "--model", str(path), "--rewritten", str(out), "--seed", str(seed), *DIMS, "--json"]
+        capsys.readouterr()
+        assert main(args) == 0
+        [result] = json.loads(capsys.readouterr().out)["results"]
+        assert result["plugins"] == ["TrtplugBiasGelu", "TrtplugSkipLayerNorm"]
+        assert result["outputs"][0]["max_abs"] > 1e-4  # fp16 rounding: past the float32 tolerance

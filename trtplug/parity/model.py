@@ -118,7 +118,13 @@ def _plugin_attrs(spec: OpSpec, attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items() if k in fields}
 
 
-def _reference_classes(specs: dict[tuple[str, str], OpSpec], impl: Impl) -> list[Any]:
+def _float_dtypes(inputs: list[Any], seen: set[str]) -> None:
+    """Adds the floating-point dtypes a plugin node ran in to `seen` (an fp16 model with float32
+    inputs and outputs is judged at fp16 tolerances)."""
+    seen.update(str(x.dtype) for x in inputs if x is not None and np.asarray(x).dtype.kind == "f")
+
+
+def _reference_classes(specs: dict[tuple[str, str], OpSpec], impl: Impl, seen: set[str]) -> list[Any]:
     """An onnx.reference OpRun class per plugin op, running it through `impl`."""
     from onnx.reference.op_run import OpRun
 
@@ -126,6 +132,7 @@ def _reference_classes(specs: dict[tuple[str, str], OpSpec], impl: Impl) -> list
     for (domain, op_type), spec in specs.items():
 
         def _run(self, *inputs, _spec=spec, **attrs):
+            _float_dtypes(list(inputs), seen)
             return run_plugin(_spec, impl, list(inputs), _plugin_attrs(_spec, attrs), len(self.onnx_node.output))
 
         classes.append(type(op_type, (OpRun,), {"op_domain": domain, "_run": _run}))
@@ -133,12 +140,18 @@ def _reference_classes(specs: dict[tuple[str, str], OpSpec], impl: Impl) -> list
 
 
 def _run_rewritten(
-    model: onnx.ModelProto, feeds: dict[str, np.ndarray], specs: dict[tuple[str, str], OpSpec], impl: Impl
+    model: onnx.ModelProto,
+    feeds: dict[str, np.ndarray],
+    specs: dict[tuple[str, str], OpSpec],
+    impl: Impl,
+    seen: set[str],
 ) -> tuple[list[Any], str]:
-    """The rewritten model's outputs and the engine that ran its standard part."""
+    """The rewritten model's outputs and the engine that ran its standard part; the float dtypes
+    the plugin nodes ran in are added to `seen`."""
     if not plugins_in_subgraphs(model, set(specs)):
 
         def run(node: onnx.NodeProto, inputs: list[Any]) -> tuple:
+            _float_dtypes(inputs, seen)
             spec = specs[(node.domain, node.op_type)]
             attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
             return run_plugin(spec, impl, inputs, _plugin_attrs(spec, attrs), len(node.output))
@@ -149,7 +162,7 @@ def _run_rewritten(
             pass  # a stretch ONNX Runtime cannot run: the whole graph in onnx.reference instead
     from onnx.reference import ReferenceEvaluator
 
-    evaluator = ReferenceEvaluator(model, new_ops=_reference_classes(specs, impl))
+    evaluator = ReferenceEvaluator(model, new_ops=_reference_classes(specs, impl, seen))
     return evaluator.run(None, feeds), "onnx.reference"
 
 
@@ -229,8 +242,9 @@ def _run_original_reference(original: onnx.ModelProto, path: str | None, feeds: 
     return [evaluator.run(None, feed) for feed in feeds]
 
 
-def tolerance_for(specs: list[OpSpec], dtype: str) -> Tolerance:
-    tolerances = [s.tolerances[dtype] for s in specs if dtype in s.tolerances] or [FALLBACK_TOLERANCE]
+def tolerance_for(specs: list[OpSpec], dtypes: set[str]) -> Tolerance:
+    """The loosest tolerance of the plugins in any of `dtypes` (the output's and those they ran in)."""
+    tolerances = [s.tolerances[d] for s in specs for d in dtypes if d in s.tolerances] or [FALLBACK_TOLERANCE]
     return Tolerance(max(t.atol for t in tolerances), max(t.rtol for t in tolerances))
 
 
@@ -253,14 +267,15 @@ def model_parity(
     expected_sets, result.reference = _run_original(original, original_path, feeds)  # freed before ours
     names = [o.name for o in rewritten.graph.output]
     for index, (feed, expected) in enumerate(zip(feeds, expected_sets, strict=True)):
+        ran_in: set[str] = set()
         try:
-            actual, result.engine = _run_rewritten(rewritten, feed, specs, impl)
+            actual, result.engine = _run_rewritten(rewritten, feed, specs, impl, ran_in)
         except Exception as exc:  # an op onnx.reference lacks, or the implementation under test failing
             result.detail = f"running the rewritten model failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
             return result
         suffix = f"[{index}]" if len(feeds) > 1 else ""
         for name, a, e in zip(names, actual, expected, strict=True):
-            tol = tolerance_for(list(specs.values()), str(np.asarray(e).dtype))
+            tol = tolerance_for(list(specs.values()), {str(np.asarray(e).dtype), *ran_in})
             result.comparisons.append(compare(name + suffix, np.asarray(a), np.asarray(e), tol))
     result.status = "pass" if all(c.ok for c in result.comparisons) else "fail"
     return result
