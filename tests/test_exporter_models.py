@@ -146,3 +146,17 @@ def test_fp16_model_with_float32_io_is_judged_at_fp16_tolerance(tmp_path: Path, 
         [result] = json.loads(capsys.readouterr().out)["results"]
         assert result["plugins"] == ["TrtplugBiasGelu", "TrtplugSkipLayerNorm"]
         assert result["outputs"][0]["max_abs"] > 1e-4  # fp16 rounding: past the float32 tolerance
+
+
+def test_llama_rotary_shared_caches_are_rejected_by_the_parser_and_the_data(tmp_path: Path, capsys) -> None:
+    """TensorRT's importer refuses [1, S, H / 2] caches for a dynamic batch; the static data says
+    so for every release with RotaryEmbedding, and where TensorRT-RTX is installed its parser does."""
+    path = saved(tmp_path, "dynamo_llama_rotary")
+    for version in ("10.15", "11.5"):
+        findings = static_findings(path, version, capsys)
+        assert "cos_cache/sin_cache of batch 1" in findings["RotaryEmbedding"]["reason"]
+    pytest.importorskip("tensorrt_rtx", reason="parser mode needs TensorRT-RTX (pip install tensorrt-rtx)")
+    assert main(["check", "--json", "--no-progress", str(path)]) == 0  # rejected, and covered
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["mode"] == "parser" and doc["rejected"] == 2 and doc["uncovered"] == 0
+    assert all("cosCache has batch size 1" in f["reason"] for f in doc["findings"])

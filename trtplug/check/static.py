@@ -42,6 +42,7 @@ CONDITION_KEYS = {
     "input_value",
     "dft_power_of_two",
     "input_last_dim",
+    "per_token_cache_batch",
 }
 
 
@@ -252,6 +253,29 @@ def _dft_length(site: NodeSite) -> int | None:
     return dims[axis].dim_value
 
 
+def _static_dims(site: NodeSite, index: int) -> list[int | None] | None:
+    """Input `index`'s dims (None where symbolic), or None when its shape is unknown."""
+    node = site.node
+    kind = site.scope.types.get(node.input[index]) if index < len(node.input) and node.input[index] else None
+    if kind is None or not kind.tensor_type.HasField("shape"):
+        return None
+    return [d.dim_value if d.HasField("dim_value") else None for d in kind.tensor_type.shape.dim]
+
+
+def _cache_batch_fits(site: NodeSite) -> bool:
+    """ai.onnx RotaryEmbedding without position_ids: per-token caches [batch, S, rot / 2] whose batch
+    is X's. torch.onnx's dynamo export of transformers' Llama passes [1, S, rot / 2] for a dynamic
+    batch, which the importer refuses ("cosCache has batch size 1 but must have the same batch
+    size as input")."""
+    node = site.node
+    if len(node.input) > 3 and node.input[3]:
+        return True
+    x, cos = _static_dims(site, 0), _static_dims(site, 1)
+    if x is None or cos is None or len(cos) != 3 or not x:
+        return True
+    return not (cos[0] == 1 and x[0] != 1)
+
+
 def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
     node = site.node
     if "attribute" in condition:
@@ -288,6 +312,8 @@ def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
         kind = site.scope.types.get(node.input[index]) if index < len(node.input) and node.input[index] else None
         dims = kind.tensor_type.shape.dim if kind is not None and kind.tensor_type.HasField("shape") else []
         return not dims or not dims[-1].HasField("dim_value") or dims[-1].dim_value in condition["allowed"]
+    if "per_token_cache_batch" in condition:
+        return _cache_batch_fits(site)
     if "dft_power_of_two" in condition:
         length = _dft_length(site)
         return length is None or (length > 0 and length & (length - 1) == 0)
