@@ -81,10 +81,20 @@ def _type_proto(info: TensorType) -> onnx.TypeProto:
 def _fill_gaps(graph: onnx.GraphProto, types: dict[str, TensorType], versions: dict, spec_types: SpecTypes) -> None:
     constants = {t.name: t for t in graph.initializer}
     for node in graph.node:
-        if all(not o or o in types for o in node.output):
+        if all(not o or _shaped(types.get(o)) for o in node.output):
             continue
         found = spec_types(node, types) or _infer_one(node, types, versions, constants) or _ort_types(node, types)
-        types.update({name: info for name, info in found.items() if info.elem_type and name not in types})
+        # A declared type without a shape (ONNX Runtime's fp16 converter writes such value_info)
+        # is a gap too: the node's rule or inference gives the shape.
+        types.update({n: info for n, info in found.items() if info.elem_type and _improves(types.get(n), info)})
+
+
+def _shaped(info: TensorType | None) -> bool:
+    return info is not None and info.shape is not None
+
+
+def _improves(known: TensorType | None, found: TensorType) -> bool:
+    return known is None or (known.shape is None and found.shape is not None)
 
 
 def _ort_types(node: onnx.NodeProto, types: dict[str, TensorType]) -> dict[str, TensorType]:

@@ -15,7 +15,8 @@ no downloads): what users bring to `check`, `rewrite` and `parity --model`.
   ReduceSum(attention_mask) - 1 and total_sequence_length = Shape(attention_mask)[1], as
   onnxruntime-genai 0.18's builder writes them.
 - ort_fp16_skip_layer_norm: ONNX Runtime's optimizer with convert_float_to_float16(keep_io_types=True):
-  float32 inputs and outputs, Casts around fp16 SkipLayerNormalization and BiasGelu.
+  float32 inputs and outputs, Casts around fp16 SkipLayerNormalization and BiasGelu, a MatMul after
+  them, and value_info that types each tensor without a shape, as that converter writes it.
 - dynamo_llama_rotary: torch.onnx dynamo (opset 23) on transformers' Llama attention: rotary
   caches [1, S, H / 2] shared by the batch, which ONNX Runtime 1.30 refuses for batch > 1.
 """
@@ -355,8 +356,12 @@ def ort_fp16_skip_layer_norm(hidden: int = 32) -> onnx.ModelProto:
         helper.make_node("Cast", ["x"], ["x16"], to=TensorProto.FLOAT16, name="graph_input_cast0"),
         helper.make_node("Cast", ["skip"], ["skip16"], to=TensorProto.FLOAT16, name="graph_input_cast1"),
         helper.make_node("SkipLayerNormalization", ["x16", "skip16", gamma, beta], ["n16"], domain=MS, epsilon=1e-12),
-        helper.make_node("BiasGelu", ["n16", beta], ["y16"], domain=MS),
+        helper.make_node("BiasGelu", ["n16", beta], ["g16"], domain=MS),
+        helper.make_node("MatMul", ["g16", w.add("w", (0.2 * np.eye(hidden)).astype(np.float16))], ["y16"]),
         helper.make_node("Cast", ["y16"], ["y"], to=TensorProto.FLOAT, name="graph_output_cast0"),
     ]
     inputs = [io(n, shape=["batch", "seq", hidden]) for n in ("x", "skip")]
-    return _model(nodes, inputs, [io("y", shape=["batch", "seq", hidden])], w, 17)
+    model = _model(nodes, inputs, [io("y", shape=["batch", "seq", hidden])], w, 17)
+    shapeless = [helper.make_tensor_value_info(n, TensorProto.FLOAT16, None) for n in ("n16", "g16", "y16")]
+    model.graph.value_info.extend(shapeless)
+    return model

@@ -160,3 +160,20 @@ def test_llama_rotary_shared_caches_are_rejected_by_the_parser_and_the_data(tmp_
     doc = json.loads(capsys.readouterr().out)
     assert doc["mode"] == "parser" and doc["rejected"] == 2 and doc["uncovered"] == 0
     assert all("cosCache has batch size 1" in f["reason"] for f in doc["findings"])
+
+
+def test_shapeless_value_info_after_contrib_ops_is_typed(tmp_path: Path, capsys) -> None:
+    """The fp16 converter types the contrib ops' outputs without shapes: those are gaps the specs'
+    shape rules fill, so the parser judges the MatMul after them on its real input shape (it was
+    refused as 'last dimension of input0 = 1')."""
+    from trtplug.check.walk import add_spec_types
+    from trtplug.registry import load_registry
+
+    typed = add_spec_types(models.ort_fp16_skip_layer_norm(), load_registry())
+    infos = {v.name: v.type.tensor_type for v in typed.graph.value_info}
+    assert all(len(infos[n].shape.dim) == 3 for n in ("n16", "g16", "y16"))  # the MatMul's too, past BiasGelu
+    pytest.importorskip("tensorrt_rtx", reason="parser mode needs TensorRT-RTX (pip install tensorrt-rtx)")
+    path = saved(tmp_path, "ort_fp16_skip_layer_norm")
+    assert main(["check", "--json", "--no-progress", str(path)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {f["op_type"] for f in doc["findings"]} <= {"SkipLayerNormalization", "BiasGelu"}

@@ -36,7 +36,8 @@ def add_spec_types(model: onnx.ModelProto, registry: Any) -> onnx.ModelProto:
     as the rewrite types them. Without it, every node after a contrib op is judged on guesses."""
     from trtplug.graph_rewrites import node_pass, pipeline, tensor_types
 
-    declared = {v.name for v in (*model.graph.input, *model.graph.value_info, *model.graph.output)}
+    values = (*model.graph.input, *model.graph.value_info, *model.graph.output)
+    declared = {v.name for v in values if v.type.tensor_type.HasField("shape")}  # shapeless: a gap
     declared |= {t.name for t in model.graph.initializer}
     untyped = [o for n in model.graph.node for o in n.output if o and o not in declared]
     if not untyped:  # ONNX inference typed every tensor: nothing for the spec rules to add
@@ -48,6 +49,9 @@ def add_spec_types(model: onnx.ModelProto, registry: Any) -> onnx.ModelProto:
         return model
     typed = onnx.ModelProto()
     typed.CopyFrom(model)
+    kept = [v for v in typed.graph.value_info if v.name not in missing or types[v.name].shape is None]
+    del typed.graph.value_info[:]
+    typed.graph.value_info.extend(kept)
     for name in missing:
         info = types[name]
         typed.graph.value_info.append(onnx.helper.make_tensor_value_info(name, info.elem_type, info.shape))
