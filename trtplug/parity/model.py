@@ -188,7 +188,9 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
     second in-memory copy) and the note on what changed ("" when nothing)."""
     if not _approximate_nbits(original):
         return (path if path is not None else original.SerializeToString()), ""
-    exact = original if path is None else load_model(path)  # external weights stay on disk
+    exact = load_model(path) if path is not None else onnx.ModelProto()  # external weights stay on disk
+    if path is None:
+        exact.CopyFrom(original)  # the caller's model stays as written
     levels = _approximate_nbits(exact)
     for attribute in levels:
         attribute.i = EXACT_ACCURACY
