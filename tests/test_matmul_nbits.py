@@ -58,12 +58,19 @@ def test_output_shape_rule_replaces_the_last_dim_with_n() -> None:
     assert apply_rule("matmul_transposed:A,B", {"A": (0, 64), "B": (7, 4, 8)}) == (0, 7)
 
 
+def _trained_scales(rng: np.random.Generator, n: int, blocks: int, k: int) -> np.ndarray:
+    """Scales that keep each projection's output of unit size for unit inputs (int4 codes span
+    +-8: scale ~ 2 / 16 / sqrt(K)), as in trained layers. Scales near 0.1 made the MLP's output
+    ~400 and its float32 sums round by 2.4e-4, past the 1e-4 tolerance on small outputs."""
+    return (rng.uniform(0.5, 1.5, (n, blocks)) * 2 / 16 / np.sqrt(k)).astype(np.float32)
+
+
 def nbits_node(rng: np.random.Generator, name: str, x: str, y: str, k: int, n: int, inits: list) -> onnx.NodeProto:
     """A MatMulNBits node with int4 weights, packed zero points and scales as initializers."""
     blocks = -(-k // BLOCK)
     inits += [
         numpy_helper.from_array(rng.integers(0, 256, (n, blocks, BLOCK // 2), dtype=np.uint8), f"{name}.B"),
-        numpy_helper.from_array(rng.uniform(0.05, 0.15, (n, blocks)).astype(np.float32), f"{name}.scales"),
+        numpy_helper.from_array(_trained_scales(rng, n, blocks, k), f"{name}.scales"),
         numpy_helper.from_array(rng.integers(0, 256, (n, -(-blocks // 2)), dtype=np.uint8), f"{name}.zp"),
     ]
     inputs = [x, f"{name}.B", f"{name}.scales", f"{name}.zp"]
