@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from trtplug.protolib.attention import attention
+from trtplug.protolib.attention import attention, key_mask_bias
 from trtplug.protolib.dims import shape_only_hook
 
 
@@ -57,14 +57,6 @@ def mask_from_index(xp: ModuleType, mask_index: Any, batch: int, q_len: int, tot
     return m.reshape(batch, 1, -1 if m.ndim == 3 else 1, total) != 0
 
 
-def score_bias(xp: ModuleType, attend: Any, attention_bias: Any, attrs: Mapping[str, Any]) -> Any:
-    """attention_bias plus mask_filter_value where mask_index masks a key (ONNX Runtime adds it)."""
-    if attend is None:
-        return attention_bias
-    filt = xp.where(attend, xp.float32(0), xp.float32(attrs.get("mask_filter_value", -10000.0)))
-    return filt if attention_bias is None else filt + attention_bias.astype(xp.float32)
-
-
 def compute(xp: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[Any]:
     """[output, present] in float32."""
     x, weights, bias, mask_index, past, attention_bias = [*inputs, *[None] * 6][:6]
@@ -73,7 +65,8 @@ def compute(xp: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> 
         k = xp.concatenate([past[0].astype(xp.float32), k], axis=2)
         v = xp.concatenate([past[1].astype(xp.float32), v], axis=2)
     batch, q_len, total = q.shape[0], q.shape[2], k.shape[2]
-    bias = score_bias(xp, mask_from_index(xp, mask_index, batch, q_len, total), attention_bias, attrs)
+    attend = mask_from_index(xp, mask_index, batch, q_len, total)
+    bias = key_mask_bias(xp, attend, attention_bias, attrs.get("mask_filter_value", -10000.0))
     out = attention(
         xp,
         q,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from trtplug.protolib.attention import attention, score_stages
+from trtplug.protolib.attention import attention, key_mask_bias, score_stages
 from trtplug.protolib.dims import shape_only_hook
 
 
@@ -51,18 +51,14 @@ def head_views(xp: ModuleType, inputs: Sequence[Any], heads: int) -> tuple[Any, 
     return q, k, v, cache
 
 
-def _key_padding_bias(xp: ModuleType, kpm: Any, attention_bias: Any, total: int, attrs: Mapping[str, Any]) -> Any:
-    """float32 additive score bias: mask_filter_value on the keys key_padding_mask drops (lengths
-    [B], or a 0/1 mask [B, T] / [B, S, T]) plus attention_bias, in ONNX Runtime's order."""
+def _key_padding_attend(xp: ModuleType, kpm: Any, total: int) -> Any:
+    """[B, 1, rows, T] (True: the key counts) from key_padding_mask: lengths [B], or a 0/1 mask
+    [B, T] / [B, S, T]; None without a mask."""
     if kpm is None:
-        return attention_bias
-    batch = kpm.shape[0]
+        return None
     if kpm.ndim == 1:
-        padded = xp.arange(total)[None, None, :] >= xp.asarray(kpm).astype(xp.int64)[:, None, None]
-    else:
-        padded = kpm.reshape(batch, -1 if kpm.ndim == 3 else 1, total) == 0
-    filtered = xp.where(padded, xp.float32(attrs.get("mask_filter_value", -10000.0)), xp.float32(0))[:, None]
-    return filtered if attention_bias is None else filtered + attention_bias.astype(xp.float32)
+        return xp.arange(total)[None, None, None, :] < xp.asarray(kpm).astype(xp.int64)[:, None, None, None]
+    return kpm.reshape(kpm.shape[0], 1, -1 if kpm.ndim == 3 else 1, total) != 0
 
 
 def compute(xp: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[Any]:
@@ -79,7 +75,9 @@ def compute(xp: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> 
         "scale": float(attrs.get("scale", 0.0)),
         "causal": bool(attrs.get("unidirectional", 0)),
         "q_start": xp.full((batch,), total - q_len, dtype=xp.int64),
-        "bias": _key_padding_bias(xp, kpm, attention_bias, total, attrs),
+        "bias": key_mask_bias(
+            xp, _key_padding_attend(xp, kpm, total), attention_bias, attrs.get("mask_filter_value", -10000.0)
+        ),
     }
     out = attention(xp, q, k, v, **options)
     merged = out.transpose(0, 2, 1, 3).reshape(batch, q_len, heads * v.shape[-1])

@@ -111,13 +111,11 @@ def _gather_bounds(model: onnx.ModelProto, name: str, shapes: dict) -> tuple[int
 
 def _constant_protos(model: onnx.ModelProto) -> dict[str, onnx.TensorProto]:
     """Initializers and Constant nodes' values by tensor name, not yet decoded."""
-    protos = {t.name: t for t in model.graph.initializer}
-    for node in model.graph.node:
-        if node.op_type == "Constant" and is_standard_domain(node.domain):
-            value = next((a.t for a in node.attribute if a.name == "value"), None)
-            if value is not None:
-                protos[node.output[0]] = value
-    return protos
+    from trtplug.check.extract import Scope
+
+    scope = Scope()
+    scope.add_graph(model.graph)
+    return dict(scope.constants)
 
 
 def _column_taken(node: onnx.NodeProto, protos: dict[str, onnx.TensorProto]) -> tuple[int, int] | None:

@@ -139,3 +139,13 @@ def _quiet(xp: ModuleType) -> Any:
     import contextlib
 
     return xp.errstate(invalid="ignore", divide="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
+
+
+def key_mask_bias(xp: ModuleType, attend: Any, attention_bias: Any, filter_value: float) -> Any:
+    """ONNX Runtime's com.microsoft key masks (Attention's mask_index, MultiHeadAttention's
+    key_padding_mask) as a float32 additive score bias: filter_value where `attend` (True: the key
+    counts) is False, plus attention_bias; attention_bias alone when there is no mask."""
+    if attend is None:
+        return attention_bias
+    filtered = xp.where(attend, xp.float32(0), xp.float32(filter_value))
+    return filtered if attention_bias is None else filtered + attention_bias.astype(xp.float32)
