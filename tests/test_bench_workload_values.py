@@ -78,17 +78,20 @@ def test_the_launcher_gets_plugin_inputs_and_checks_sizes_only_when_asked(monkey
         assert calls[-2:] == [(expected, True), (expected, False)], key
 
 
+def _as_torch(torch, array, dtype: str | None):
+    tensor = None if array is None else torch.as_tensor(array)
+    return tensor if tensor is None or dtype is None else tensor.to(getattr(torch, dtype))
+
+
 @pytest.mark.parametrize("key", ["cum_sum", "onnx_deform_conv"])
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_torch_side_of_16_bit_runs_computes_in_float32(key: str, dtype: str) -> None:
     torch = pytest.importorskip("torch")
     spec, w = _workload(key, "float32", 1)
     proto = pyplugin_module(spec)
-    inputs = [a for a in w.inputs[0] if a is not None]
-    want = proto.torch_equivalent(torch, [torch.as_tensor(a) for a in inputs], w.case.attrs)
-    low = [
-        torch.as_tensor(a).to(getattr(torch, dtype)) if a.dtype == np.float32 else torch.as_tensor(a) for a in inputs
-    ]
+    inputs = w.inputs[0]  # positional, None for absent optional inputs, as the bench runner passes them
+    want = proto.torch_equivalent(torch, [_as_torch(torch, a, None) for a in inputs], w.case.attrs)
+    low = [_as_torch(torch, a, dtype if a is not None and a.dtype == np.float32 else None) for a in inputs]
     got = proto.torch_equivalent(torch, low, w.case.attrs)
     assert got.dtype == getattr(torch, dtype)
     scale = float(want.abs().max())

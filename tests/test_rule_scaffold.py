@@ -5,6 +5,7 @@ files are one clear line naming the file."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,7 @@ def test_scaffolded_skeleton_loads_and_its_test_fails_until_filled(project: Path
         text=True,
         timeout=300,
         check=False,
+        env={k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"},  # an outer -q would hide the count
     )
     assert done.returncode == 1 and "1 failed" in done.stdout, done.stdout[-2000:]
 

@@ -52,7 +52,7 @@ def run_case(cp, geometry, onesided, dtype, execute, seed) -> None:
     else:
         x, window = x.astype(dtype), None if window is None else window.astype(dtype)
     up = None if window is None else window.astype(np.float32)
-    as_rank3 = x.astype(np.float32).reshape(*x.shape[:2], -1)  # onnx.reference takes rank 3 only
+    as_rank3 = x.astype(np.float32).reshape(*x.shape[:2], int(np.prod(x.shape[2:])))  # onnx.reference: rank 3 only
     expected = reference(as_rank3, step, length, up, onesided)
     y = Bf16Device.poisoned(cp, expected.shape) if dtype == BFLOAT16 else cp.full(expected.shape, np.nan, dtype=dtype)
     attrs = {"frame_step": step, "frame_length": length, "onesided": onesided}
