@@ -66,8 +66,21 @@ def test_restrictions_lifted_in_a_release(tmp_path: Path) -> None:
     path = save(model([squeeze], ins, [tensor("y")]), tmp_path, "squeeze.onnx")
     assert "dynamic axes since TensorRT 10.7" in verdicts(path, "10.6")[0][2] and verdicts(path, "10.7") == []
     bare = helper.make_node("Squeeze", ["x"], ["y"], name="squeeze")
-    path = save(model([bare], [tensor("x", shape=[1, 4])], [tensor("y")]), tmp_path, "bare.onnx")
-    assert "Squeeze without axes since TensorRT 11.5" in verdicts(path, "11.4")[0][2] and verdicts(path, "11.5") == []
+    path = save(model([bare], [tensor("x", shape=["n", 1])], [tensor("y")]), tmp_path, "bare.onnx")
+    assert "re-export with Squeeze's axes" in verdicts(path, "11.4")[0][2] and verdicts(path, "11.5") == []
+
+
+def test_squeeze_without_axes_needs_only_a_static_shape_before_11_5(tmp_path: Path) -> None:
+    """The importer infers the axes from a static shape (torch.onnx's dynamo Llama has two such
+    Squeezes of a [1] size) and refuses only a dynamic one; opset 11 gives axes as an attribute."""
+    bare = helper.make_node("Squeeze", ["x"], ["y"], name="squeeze")
+    path = save(model([bare], [tensor("x", shape=[1, 4, 1])], [tensor("y")]), tmp_path, "static.onnx")
+    assert verdicts(path, "10.0") == []
+    path = save(model([bare], [tensor("x")], [tensor("y")]), tmp_path, "unknown.onnx")
+    assert verdicts(path, "11.4")[0][0] == "squeeze"
+    old = helper.make_node("Squeeze", ["x"], ["y"], name="squeeze", axes=[1])
+    path = save(model([old], [tensor("x", shape=["n", 1])], [tensor("y")], opsets=(("", 11),)), tmp_path, "v11.onnx")
+    assert verdicts(path, "10.0") == []
 
 
 def test_stft_from_10_5_with_constant_frame_step_and_window(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ CONDITION_KEYS = {
     "dft_power_of_two",
     "input_last_dim",
     "per_token_cache_batch",
+    "squeeze_axes_known",
 }
 
 
@@ -244,13 +245,15 @@ def _dft_length(site: NodeSite) -> int | None:
         return None if length is _ABSENT else int(length)
     axis = _constant_scalar(site, 2)
     axis = _attribute(site.node, "axis", -2) if axis is None else axis
-    kind = site.scope.types.get(site.node.input[0]) if site.node.input else None
-    if axis is _ABSENT or kind is None or not kind.tensor_type.HasField("shape"):
+    dims = _static_dims(site, 0)
+    if axis is _ABSENT or dims is None or not -len(dims) <= axis < len(dims):
         return None
-    dims = kind.tensor_type.shape.dim
-    if not -len(dims) <= axis < len(dims) or not dims[axis].HasField("dim_value"):
-        return None
-    return dims[axis].dim_value
+    return dims[axis]
+
+
+def _dft_is_power_of_two(site: NodeSite) -> bool:
+    length = _dft_length(site)
+    return length is None or (length > 0 and length & (length - 1) == 0)
 
 
 def _static_dims(site: NodeSite, index: int) -> list[int | None] | None:
@@ -274,6 +277,26 @@ def _cache_batch_fits(site: NodeSite) -> bool:
     if x is None or cos is None or len(cos) != 3 or not x:
         return True
     return not (cos[0] == 1 and x[0] != 1)
+
+
+def _squeeze_axes_known(site: NodeSite) -> bool:
+    """Squeeze's axes, as importers before TensorRT 11.5 need them: the attribute (opset < 13) or
+    input 1, else input 0's dims all static, from which the importer finds the size-1 dims itself
+    (a dynamic shape fails: "Cannot infer squeeze dimensions from a dynamic shape"). Without shape
+    information the dims are dynamic as far as can be told."""
+    node = site.node
+    if _attribute(node, "axes") is not None or (len(node.input) > 1 and node.input[1]):
+        return True
+    dims = _static_dims(site, 0)
+    return dims is not None and None not in dims
+
+
+# Conditions that are one named property of the node
+_PREDICATES = {
+    "per_token_cache_batch": _cache_batch_fits,
+    "dft_power_of_two": _dft_is_power_of_two,
+    "squeeze_axes_known": _squeeze_axes_known,
+}
 
 
 def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
@@ -312,11 +335,9 @@ def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
         kind = site.scope.types.get(node.input[index]) if index < len(node.input) and node.input[index] else None
         dims = kind.tensor_type.shape.dim if kind is not None and kind.tensor_type.HasField("shape") else []
         return not dims or not dims[-1].HasField("dim_value") or dims[-1].dim_value in condition["allowed"]
-    if "per_token_cache_batch" in condition:
-        return _cache_batch_fits(site)
-    if "dft_power_of_two" in condition:
-        length = _dft_length(site)
-        return length is None or (length > 0 and length & (length - 1) == 0)
+    for key, predicate in _PREDICATES.items():
+        if key in condition:
+            return predicate(site)
     if "input_rank" in condition:
         kind = site.scope.types.get(node.input[0]) if node.input else None
         if kind is None or not kind.tensor_type.HasField("shape"):
