@@ -208,17 +208,11 @@ def _when_attribute(condition: dict[str, Any], node: onnx.NodeProto) -> bool:
 
 
 def _same_shapes(site: NodeSite, indices: list[int]) -> bool:
-    """Whether the inputs at `indices` have one shape (true when a shape is unknown)."""
-    shapes = []
-    for index in indices:
-        kind = site.scope.types.get(site.node.input[index]) if index < len(site.node.input) else None
-        if kind is None or not kind.tensor_type.HasField("shape"):
-            return True
-        dims = kind.tensor_type.shape.dim
-        if any(not d.HasField("dim_value") for d in dims):
-            return True
-        shapes.append([d.dim_value for d in dims])
-    return all(s == shapes[0] for s in shapes)
+    """Whether the inputs at `indices` have one shape (true when a shape is not fully known)."""
+    shapes = [_static_dims(site, index) for index in indices]
+    if any(dims is None or None in dims for dims in shapes):
+        return True
+    return all(dims == shapes[0] for dims in shapes)
 
 
 _ABSENT = object()  # a non-constant input (an absent one reads as None)
@@ -331,18 +325,14 @@ def _holds(condition: dict[str, Any], site: NodeSite) -> bool:
         value = condition.get("default") if value is None else value
         return value is None or (value is not _ABSENT and value in condition["allowed"])
     if "input_last_dim" in condition:
-        index = condition["input_last_dim"]
-        kind = site.scope.types.get(node.input[index]) if index < len(node.input) and node.input[index] else None
-        dims = kind.tensor_type.shape.dim if kind is not None and kind.tensor_type.HasField("shape") else []
-        return not dims or not dims[-1].HasField("dim_value") or dims[-1].dim_value in condition["allowed"]
+        dims = _static_dims(site, condition["input_last_dim"])
+        return not dims or dims[-1] is None or dims[-1] in condition["allowed"]
     for key, predicate in _PREDICATES.items():
         if key in condition:
             return predicate(site)
     if "input_rank" in condition:
-        kind = site.scope.types.get(node.input[0]) if node.input else None
-        if kind is None or not kind.tensor_type.HasField("shape"):
-            return True
-        return len(kind.tensor_type.shape.dim) in condition["input_rank"]
+        dims = _static_dims(site, 0)
+        return dims is None or len(dims) in condition["input_rank"]
     used = max((i + 1 for i, name in enumerate(node.output) if name), default=0)
     return used <= condition["max_outputs"]
 

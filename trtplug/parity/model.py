@@ -215,17 +215,24 @@ def _original_session(original: onnx.ModelProto, path: str | None) -> tuple[Any,
         raise TrtplugError(f"ONNX Runtime cannot load the original model: {str(exc).splitlines()[0]}") from None
 
 
+def _run_original_onnxruntime(
+    original: onnx.ModelProto, path: str | None, feeds: list[dict[str, np.ndarray]]
+) -> tuple[list[list], str]:
+    session, note = _original_session(original, path)
+    try:
+        outputs = [session.run(None, feed) for feed in feeds]
+    except Exception as exc:  # ONNX Runtime rejects these inputs
+        raise TrtplugError(f"ONNX Runtime failed on the original model: {str(exc).splitlines()[0]}") from None
+    return outputs, f"onnxruntime ({note})" if note else "onnxruntime"
+
+
 def _run_original(
     original: onnx.ModelProto, path: str | None, feeds: list[dict[str, np.ndarray]]
 ) -> tuple[list[list], str]:
     """The original's outputs for every feed and what ran it: ONNX Runtime, else onnx.reference
     (named with ONNX Runtime's error), else a TrtplugError with both errors."""
     try:
-        session, note = _original_session(original, path)
-        try:
-            return [session.run(None, feed) for feed in feeds], f"onnxruntime ({note})" if note else "onnxruntime"
-        except Exception as exc:  # ONNX Runtime rejects these inputs
-            raise TrtplugError(f"ONNX Runtime failed on the original model: {str(exc).splitlines()[0]}") from None
+        return _run_original_onnxruntime(original, path, feeds)
     except TrtplugError as ort_error:
         try:
             outputs = _run_original_reference(original, path, feeds)
