@@ -177,3 +177,19 @@ def test_shapeless_value_info_after_contrib_ops_is_typed(tmp_path: Path, capsys)
     assert main(["check", "--json", "--no-progress", str(path)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {f["op_type"] for f in doc["findings"]} <= {"SkipLayerNormalization", "BiasGelu"}
+
+
+@pytest.mark.parametrize("name", ["genai_builder_decoder", "ort_bert"])
+def test_a_renamed_mask_is_still_all_ones(name: str) -> None:
+    """The mask is known by reaching GroupQueryAttention's seqlens_k (ReduceSum, Sub, Cast) or
+    EmbedLayerNormalization's mask, not only by its name; BERT's input_ids keep random values."""
+    from trtplug.parity.model_feeds import random_feeds
+
+    model = getattr(models, name)()
+    for node in model.graph.node:
+        node.input[:] = ["padding" if n == "attention_mask" else n for n in node.input]
+    next(v for v in model.graph.input if v.name == "attention_mask").name = "padding"
+    feeds = random_feeds(model, {"batch": 2, "seq": 4, "past": 3, "total": 7}, seed=3)
+    assert feeds["padding"].size >= 8 and np.all(feeds["padding"] == 1)
+    if "input_ids" in feeds:
+        assert len(np.unique(feeds["input_ids"])) > 1

@@ -57,7 +57,11 @@ def _index_bounds(model: onnx.ModelProto, registry: Registry | None, name: str) 
 
 
 # Ops that pass index values through unchanged (only their layout or type changes).
-_INDEX_PASS_THROUGH = {"Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Identity", "Expand"}
+_INDEX_PASS_THROUGH = frozenset({"Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Identity", "Expand"})
+# ...and those that derive key lengths from a 0/1 mask (GenAI: ReduceSum, Sub 1, Cast -> seqlens_k).
+_MASK_PASS_THROUGH = _INDEX_PASS_THROUGH | {"ReduceSum", "Sub", "Add", "Slice"}
+# com.microsoft inputs that read a key-padding mask or the lengths derived from one
+_MASK_SLOTS = {"GroupQueryAttention": 5, "Attention": 3, "MultiHeadAttention": 4, "EmbedLayerNormalization": 7}
 
 
 def _known_shapes(model: onnx.ModelProto) -> dict[str, tuple[int | None, ...]]:
@@ -89,23 +93,31 @@ def _indexed_extent(node: onnx.NodeProto, tensor: str, shapes: dict) -> int | No
     return None
 
 
-def _gather_bounds(model: onnx.ModelProto, name: str, shapes: dict) -> tuple[int, int] | None:
-    """[0, n) for an integer input that reaches an index input (Gather, RoiAlign's batch_indices)
-    through pass-through ops (BERT's token_type_ids into a 2-row table): the smallest extent."""
+def _consumers_through(model: onnx.ModelProto, name: str, passes: frozenset[str]):
+    """(node, tensor) for every node that reads `name`, or a tensor derived from it through
+    standard ops in `passes` taking it as their first input, other than those pass-through nodes."""
     consumers: dict[str, list[onnx.NodeProto]] = {}
     for node in model.graph.node:
         for used in node.input:
             consumers.setdefault(used, []).append(node)
-    extents, frontier, seen = [], [name], {name}
+    frontier, seen = [name], {name}
     while frontier:
         tensor = frontier.pop()
         for node in consumers.get(tensor, []):
-            extent = _indexed_extent(node, tensor, shapes)
-            if extent is not None:
-                extents.append(extent)
-            elif is_standard_domain(node.domain) and node.op_type in _INDEX_PASS_THROUGH and node.input[0] == tensor:
+            if is_standard_domain(node.domain) and node.op_type in passes and node.input[0] == tensor:
                 frontier += [o for o in node.output if o and o not in seen]
                 seen.update(node.output)
+            else:
+                yield node, tensor
+
+
+def _gather_bounds(model: onnx.ModelProto, name: str, shapes: dict) -> tuple[int, int] | None:
+    """[0, n) for an integer input that reaches an index input (Gather, RoiAlign's batch_indices)
+    through pass-through ops (BERT's token_type_ids into a 2-row table): the smallest extent."""
+    found = (
+        _indexed_extent(node, tensor, shapes) for node, tensor in _consumers_through(model, name, _INDEX_PASS_THROUGH)
+    )
+    extents = [extent for extent in found if extent is not None]
     return (0, min(extents)) if extents and min(extents) > 0 else None
 
 
@@ -160,11 +172,18 @@ def _float_feed(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtyp
     return values
 
 
-def _is_attention_mask(name: str) -> bool:
-    """An integer input exporters name as a 0/1 attention mask (Hugging Face, Optimum and ONNX
-    Runtime GenAI's `attention_mask`): all ones, every token attending. Random integers would make
-    the lengths models derive from it (GenAI: seqlens_k = sum - 1) disagree with the shapes."""
-    return name.rsplit("/", 1)[-1].lower() in ("attention_mask", "input_mask", "mask")
+def _is_attention_mask(model: onnx.ModelProto, name: str) -> bool:
+    """An integer input that is a 0/1 attention mask: all ones, every token attending. Random
+    integers would make the lengths models derive from it (GenAI: seqlens_k = sum - 1) disagree
+    with the shapes. Known by the name exporters give it (Hugging Face, Optimum and GenAI's
+    `attention_mask`), or by reaching a com.microsoft op's mask input."""
+    if name.rsplit("/", 1)[-1].lower() in ("attention_mask", "input_mask", "mask"):
+        return True
+    for node, tensor in _consumers_through(model, name, _MASK_PASS_THROUGH):
+        slot = _MASK_SLOTS.get(node.op_type) if node.domain == "com.microsoft" else None
+        if slot is not None and slot < len(node.input) and node.input[slot] == tensor:
+            return True
+    return False
 
 
 def random_feeds(
@@ -192,7 +211,7 @@ def random_feeds(
             feeds[value.name] = _float_feed(rng, shape, dtype, _index_columns(model, value.name, shapes_of))
         elif dtype == np.bool_:
             feeds[value.name] = rng.integers(0, 2, shape).astype(bool)
-        elif _is_attention_mask(value.name):
+        elif _is_attention_mask(model, value.name):
             feeds[value.name] = np.ones(shape, dtype)
         else:
             bounds = _index_bounds(model, registry, value.name) or _gather_bounds(model, value.name, shapes_of())
