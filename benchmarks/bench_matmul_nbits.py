@@ -77,7 +77,7 @@ def run_op(torch: Any, ext: Any, a: Any, w: tuple[Any, Any], y: Any, attrs: dict
 
 
 def decode(torch: Any, ext: Any, k: int, n: int, copy: float) -> None:
-    for gemv in ("original", "fast"):  # TRTPLUG_NBITS_GEMV picks the GEMV per launch
+    for gemv in ("original", "fast", "wide"):  # TRTPLUG_NBITS_GEMV picks the GEMV per launch
         os.environ["TRTPLUG_NBITS_GEMV"] = gemv
         print(f"decode GEMV: {gemv}")
         decode_with(torch, ext, k, n, copy)
@@ -102,6 +102,22 @@ def decode_with(torch: Any, ext: Any, k: int, n: int, copy: float) -> None:
     detail = ", ".join(f"{name[:40]} {us:.2f} us" for name, us in kernels.items())
     total = sum(kernels.values())
     print(f"M=1 fp16   kernels {total:6.2f} us  {kernel_gbs:7.0f} GB/s = {kernel_gbs / copy:.1%} of copy ({detail})")
+    floor = same_size_copy_us(torch, sets)
+    print(f"M=1 fp16   a device copy of the same packed weights and scales: {floor:.2f} us ({total / floor:.2f}x that)")
+
+
+def same_size_copy_us(torch: Any, sets: list[tuple[Any, Any]]) -> float:
+    """Device time of copying one set's packed weights and scales (rotating through the sets, as the
+    GEMV reads them): what streaming this many bytes costs at this size, ramp and tail included,
+    beside the large-buffer copy rate the target is stated in (a copy also writes them)."""
+    targets = [(torch.empty_like(b), torch.empty_like(s)) for b, s in sets]
+
+    def copy(i: int) -> None:
+        (b, s), (tb, ts) = sets[i % len(sets)], targets[i % len(sets)]
+        tb.copy_(b)
+        ts.copy_(s)
+
+    return sum(kernel_times_us(torch, copy, len(sets), reps=50).values())
 
 
 def prefill(torch: Any, ext: Any, k: int, n: int, m: int) -> None:

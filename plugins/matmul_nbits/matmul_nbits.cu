@@ -41,14 +41,21 @@ constexpr bool kUseFastKernels = true;
 //! The fast GEMV is the default: by device time on the H200 (M=1, K=N=4096, 4 bits) it runs 6.9 us
 //! against the original's 25.4 us (the event times that once favoured the original, 48.6 against
 //! 31.2 us, were the host's work of calling from Python). TRTPLUG_NBITS_GEMV=fast or =original
-//! (read per launch) chooses, so both stay tested; unset: kFastGemvByDefault.
+//! (read per launch) chooses, so both stay tested; unset: kFastGemvByDefault. =wide is the fast
+//! GEMV with eight columns per block at M = 1 (one wave at K = N = 4096), opt-in until measured.
 //! The fast dequantize measured 80 -> ~27 us (M=2048: 0.52x -> 0.77x a bf16 torch.matmul) and runs.
 constexpr bool kFastGemvByDefault = true;
+
+bool wideGemvChosen() noexcept
+{
+    char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
+    return choice != nullptr && std::strcmp(choice, "wide") == 0;
+}
 
 bool fastGemvChosen() noexcept
 {
     char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
-    return choice == nullptr ? kFastGemvByDefault : std::strcmp(choice, "fast") == 0;
+    return choice == nullptr ? kFastGemvByDefault : std::strcmp(choice, "fast") == 0 || wideGemvChosen();
 }
 
 //! Whether the fast kernels take p: no g_idx, K a multiple of the block (B's rows unpadded), rows
@@ -61,11 +68,11 @@ bool fastPathFits(NBitsProblem const& p, void const* vectorPtr) noexcept
         && isAligned(p.b, 16) && isAligned(vectorPtr, 16);
 }
 
-template <typename T, int kBits, int kGroups, int kM>
+template <typename T, int kBits, int kGroups, int kM, int kC = nbits_fast::kCols>
 cudaError_t launchFastGemv(NBitsProblem const& p, cudaStream_t stream)
 {
-    auto const grid = static_cast<unsigned>((p.n + nbits_fast::kCols - 1) / nbits_fast::kCols);
-    nbits_fast::gemvFastKernel<T, kBits, kGroups, kM>
+    auto const grid = static_cast<unsigned>((p.n + kC - 1) / kC);
+    nbits_fast::gemvFastKernel<T, kBits, kGroups, kM, kC>
         <<<grid, nbits_fast::kGemvThreads, 0, stream>>>(p, log2Of(p.blockSize));
     return cudaGetLastError();
 }
@@ -77,7 +84,9 @@ cudaError_t dispatchFastGemv(NBitsProblem const& p, cudaStream_t stream)
 {
     switch (p.m)
     {
-    case 1: return launchFastGemv<T, kBits, kGroups, 1>(p, stream);
+    case 1:
+        return wideGemvChosen() ? launchFastGemv<T, kBits, kGroups, 1, nbits_fast::kWideCols>(p, stream)
+                                : launchFastGemv<T, kBits, kGroups, 1>(p, stream);
     case 2: return launchFastGemv<T, kBits, kGroups, 2>(p, stream);
     case 3:
     case 4: return launchFastGemv<T, kBits, kGroups, 4>(p, stream);

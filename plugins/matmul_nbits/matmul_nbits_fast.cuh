@@ -24,6 +24,10 @@ namespace nbits_fast
 constexpr int kGemvThreads = 128; //!< 4 warps split one block's K between them
 constexpr int kGemvWarps = kGemvThreads / 32;
 constexpr int kCols = 4;          //!< output columns n per block: each A value loaded serves four
+//! Columns per block of the wide M = 1 GEMV (TRTPLUG_NBITS_GEMV=wide): eight 16-byte loads in flight
+//! per thread, and at K = N = 4096 512 blocks, one wave on 132 SMs at 4 blocks each, where four
+//! columns give 1024 blocks over 1.55 waves of a kernel whose threads make one pass each.
+constexpr int kWideCols = 8;
 constexpr int kChunkBytes = 16;   //!< one 16-byte load of B
 constexpr int kChunkWords = kChunkBytes / 4;
 
@@ -31,8 +35,8 @@ constexpr int kChunkWords = kChunkBytes / 4;
 //! 128 threads, each with 4 16-byte loads in flight, keep 40 KiB of weights in flight per SM, above
 //! the ~25 KiB that 3.4 TB/s over 132 SMs needs at ~1 us of loaded latency. More rows of A (or two
 //! scale groups per chunk) need more registers for their sums, and 4+ rows are compute-bound anyway.
-template <int kM, int kGroups>
-constexpr int kGemvMinBlocks = (kM == 1 && kGroups == 1) ? 5 : (kM * kGroups <= 2 ? 4 : 1);
+template <int kM, int kGroups, int kC>
+constexpr int kGemvMinBlocks = kC == kWideCols ? 4 : (kM == 1 && kGroups == 1) ? 5 : (kM * kGroups <= 2 ? 4 : 1);
 
 //! Codes of a 32-bit word as 2^23 + q floats: byte permutes from 8-bit bytes (4-bit: low and high
 //! nibbles split first with two masks), so a code costs one PRMT instead of shift, mask and or.
@@ -98,78 +102,127 @@ __device__ __forceinline__ void storeFromFloats(T* dst, float const (&in)[kN])
     }
 }
 
-//! Scale s and offset -z * s of one quantization block for each of a block's kCols rows.
+//! Row c of the block's columns from n0: columns past N re-read row N - 1 (and store nothing).
+__device__ __forceinline__ int64_t blockRow(NBitsProblem const& p, int64_t n0, int c)
+{
+    return n0 + c < p.n ? n0 + c : p.n - 1;
+}
+
+//! Scale s and offset -z * s of one quantization block for each of a block's kC rows.
+template <int kC>
 struct GroupScales
 {
-    float s[kCols];
-    float offset[kCols];
+    float s[kC];
+    float offset[kC];
 };
 
 //! The GroupScales of block blk of each row: loaded with the chunk's weights, so their latency
 //! overlaps the weights' rather than following it.
-template <typename T, int kBits>
-__device__ __forceinline__ GroupScales loadGroupScales(
-    NBitsProblem const& p, int64_t const (&row)[kCols], int64_t blk, int64_t blocks, int64_t zpRowBytes)
+template <typename T, int kBits, int kC>
+__device__ __forceinline__ GroupScales<kC> loadGroupScales(
+    NBitsProblem const& p, int64_t n0, int64_t blk, int64_t blocks, int64_t zpRowBytes)
 {
-    GroupScales out;
+    GroupScales<kC> out;
 #pragma unroll
-    for (int c = 0; c < kCols; ++c)
+    for (int c = 0; c < kC; ++c)
     {
-        out.s[c] = toFloat(static_cast<T const*>(p.scales)[row[c] * blocks + blk]);
-        out.offset[c] = -nbits::zeroPoint<T, kBits>(p, zpRowBytes, blocks, row[c], blk) * out.s[c];
+        int64_t const row = blockRow(p, n0, c);
+        out.s[c] = toFloat(static_cast<T const*>(p.scales)[row * blocks + blk]);
+        out.offset[c] = -nbits::zeroPoint<T, kBits>(p, zpRowBytes, blocks, row, blk) * out.s[c];
     }
     return out;
 }
 
-//! One quantization group of a chunk (kWords words of kCols rows, codes k0 ..): acc[m][c] +=
-//! s * sum(a * q) - z * s * sum(a). Rows of A past M read nothing (zeros).
-template <typename T, int kBits, int kWords, int kM>
-__device__ __forceinline__ void accumulateGroup(NBitsProblem const& p, uint32_t const (&words)[kCols][kChunkWords],
-    int firstWord, int64_t k0, GroupScales const& scale, float (&acc)[kM][kCols])
+//! The wide M = 1 GEMV's part of accumulateGroup: A's kCodes values once per word, each column's
+//! codes converted as they are used (kCodes live codes, not kC * kCodes); the same sums in the
+//! same order as the general loop.
+template <typename T, int kBits, int kWords, int kC>
+__device__ __forceinline__ void wideDots(NBitsProblem const& p, uint32_t const (&words)[kC][kChunkWords],
+    int firstWord, int64_t k0, float (&dot)[kC], float& sumA)
 {
     constexpr int kCodes = 32 / kBits;
     constexpr float kMagic = 8388608.0F; // 2^23
-    float dot[kM][kCols] = {};
-    float sumA[kM] = {};
 #pragma unroll
     for (int w = 0; w < kWords; ++w)
     {
-        // The word's codes of every column first (converted once), then A's rows streamed over
-        // them: kCols * kCodes + kCodes live floats rather than kM * kCodes.
-        float code[kCols][kCodes];
+        float a[kCodes];
+        loadAsFloats<T, kCodes>(static_cast<T const*>(p.a) + k0 + w * kCodes, a);
 #pragma unroll
-        for (int c = 0; c < kCols; ++c)
+        for (int j = 0; j < kCodes; ++j)
         {
-            biasedCodes<kBits>(words[c][firstWord + w], code[c]);
-#pragma unroll
-            for (int j = 0; j < kCodes; ++j)
-            {
-                code[c][j] -= kMagic; // exact: 2^23 + q has q in its low mantissa bits
-            }
+            sumA += a[j];
         }
 #pragma unroll
-        for (int mi = 0; mi < kM; ++mi)
+        for (int c = 0; c < kC; ++c)
         {
-            if (mi >= p.m)
-            {
-                break; // rows past M (uniform across the block): dot and sumA stay 0
-            }
-            float a[kCodes];
-            loadAsFloats<T, kCodes>(static_cast<T const*>(p.a) + mi * p.k + k0 + w * kCodes, a);
+            float code[kCodes];
+            biasedCodes<kBits>(words[c][firstWord + w], code);
 #pragma unroll
             for (int j = 0; j < kCodes; ++j)
             {
-                sumA[mi] += a[j];
+                dot[c] = fmaf(a[j], code[j] - kMagic, dot[c]);
+            }
+        }
+    }
+}
+
+//! One quantization group of a chunk (kWords words of kC rows, codes k0 ..): acc[m][c] +=
+//! s * sum(a * q) - z * s * sum(a). Rows of A past M read nothing (zeros).
+template <typename T, int kBits, int kWords, int kM, int kC>
+__device__ __forceinline__ void accumulateGroup(NBitsProblem const& p, uint32_t const (&words)[kC][kChunkWords],
+    int firstWord, int64_t k0, GroupScales<kC> const& scale, float (&acc)[kM][kC])
+{
+    constexpr int kCodes = 32 / kBits;
+    constexpr float kMagic = 8388608.0F; // 2^23
+    float dot[kM][kC] = {};
+    float sumA[kM] = {};
+    if constexpr (kC == kWideCols)
+    {
+        static_assert(kM == 1, "the wide GEMV takes one row of A");
+        wideDots<T, kBits, kWords, kC>(p, words, firstWord, k0, dot[0], sumA[0]);
+    }
+    else
+    {
 #pragma unroll
-                for (int c = 0; c < kCols; ++c)
+        for (int w = 0; w < kWords; ++w)
+        {
+            // The word's codes of every column first (converted once), then A's rows streamed over
+            // them: kC * kCodes + kCodes live floats rather than kM * kCodes.
+            float code[kC][kCodes];
+#pragma unroll
+            for (int c = 0; c < kC; ++c)
+            {
+                biasedCodes<kBits>(words[c][firstWord + w], code[c]);
+#pragma unroll
+                for (int j = 0; j < kCodes; ++j)
                 {
-                    dot[mi][c] = fmaf(a[j], code[c][j], dot[mi][c]);
+                    code[c][j] -= kMagic; // exact: 2^23 + q has q in its low mantissa bits
+                }
+            }
+#pragma unroll
+            for (int mi = 0; mi < kM; ++mi)
+            {
+                if (mi >= p.m)
+                {
+                    break; // rows past M (uniform across the block): dot and sumA stay 0
+                }
+                float a[kCodes];
+                loadAsFloats<T, kCodes>(static_cast<T const*>(p.a) + mi * p.k + k0 + w * kCodes, a);
+#pragma unroll
+                for (int j = 0; j < kCodes; ++j)
+                {
+                    sumA[mi] += a[j];
+#pragma unroll
+                    for (int c = 0; c < kC; ++c)
+                    {
+                        dot[mi][c] = fmaf(a[j], code[c][j], dot[mi][c]);
+                    }
                 }
             }
         }
     }
 #pragma unroll
-    for (int c = 0; c < kCols; ++c)
+    for (int c = 0; c < kC; ++c)
     {
 #pragma unroll
         for (int mi = 0; mi < kM; ++mi)
@@ -180,17 +233,17 @@ __device__ __forceinline__ void accumulateGroup(NBitsProblem const& p, uint32_t 
 }
 
 //! Warp sums, then the block's warps summed through shared memory; one thread per (m, c) stores.
-template <typename T, int kM>
-__device__ __forceinline__ void reduceAndStore(NBitsProblem const& p, int64_t n0, float (&acc)[kM][kCols])
+template <typename T, int kM, int kC>
+__device__ __forceinline__ void reduceAndStore(NBitsProblem const& p, int64_t n0, float (&acc)[kM][kC])
 {
-    __shared__ float partial[kGemvWarps][kM * kCols];
+    __shared__ float partial[kGemvWarps][kM * kC];
     int const warp = threadIdx.x / 32;
     int const lane = threadIdx.x % 32;
 #pragma unroll
     for (int mi = 0; mi < kM; ++mi)
     {
 #pragma unroll
-        for (int c = 0; c < kCols; ++c)
+        for (int c = 0; c < kC; ++c)
         {
             float v = acc[mi][c];
 #pragma unroll
@@ -200,17 +253,17 @@ __device__ __forceinline__ void reduceAndStore(NBitsProblem const& p, int64_t n0
             }
             if (lane == 0)
             {
-                partial[warp][mi * kCols + c] = v;
+                partial[warp][mi * kC + c] = v;
             }
         }
     }
     __syncthreads();
-    if (threadIdx.x >= kM * kCols)
+    if (threadIdx.x >= kM * kC)
     {
         return;
     }
-    int const mi = threadIdx.x / kCols;
-    int64_t const n = n0 + threadIdx.x % kCols;
+    int const mi = threadIdx.x / kC;
+    int64_t const n = n0 + threadIdx.x % kC;
     if (mi >= p.m || n >= p.n)
     {
         return;
@@ -225,12 +278,12 @@ __device__ __forceinline__ void reduceAndStore(NBitsProblem const& p, int64_t n0
     static_cast<T*>(p.y)[mi * p.n + n] = fromFloat<T>(v + bias);
 }
 
-//! The GEMV: block x takes output columns kCols * x .. + kCols (columns past N re-read row N - 1
+//! The GEMV: block x takes output columns kC * x .. + kC (columns past N re-read row N - 1
 //! and store nothing); its threads stride over the rows' 16-byte chunks, each loading one chunk
-//! of every column (kCols independent 16-byte loads in flight) and the chunk's scales before
+//! of every column (kC independent 16-byte loads in flight) and the chunk's scales before
 //! using any. kGroups: the quantization blocks in one chunk (2 for 4 bits at block 16, else 1).
-template <typename T, int kBits, int kGroups, int kM>
-__global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups>)
+template <typename T, int kBits, int kGroups, int kM, int kC>
+__global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups, kC>)
     gemvFastKernel(NBitsProblem p, int log2Block)
 {
     constexpr int kChunkCodes = kChunkBytes * 8 / kBits;
@@ -240,41 +293,35 @@ __global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups>)
     int64_t const chunks = rowBytes / kChunkBytes;
     int64_t const blocks = p.k >> log2Block;
     int64_t const zpRowBytes = (blocks * kBits + 7) / 8;
-    int64_t const n0 = static_cast<int64_t>(blockIdx.x) * kCols;
-    int64_t row[kCols];
-#pragma unroll
-    for (int c = 0; c < kCols; ++c)
-    {
-        row[c] = n0 + c < p.n ? n0 + c : p.n - 1;
-    }
-    float acc[kM][kCols] = {};
+    int64_t const n0 = static_cast<int64_t>(blockIdx.x) * kC;
+    float acc[kM][kC] = {};
     for (int64_t chunk = threadIdx.x; chunk < chunks; chunk += kGemvThreads)
     {
-        uint32_t words[kCols][kChunkWords];
+        uint32_t words[kC][kChunkWords];
 #pragma unroll
-        for (int c = 0; c < kCols; ++c)
+        for (int c = 0; c < kC; ++c)
         {
-            uint4 const v = __ldg(reinterpret_cast<uint4 const*>(p.b + row[c] * rowBytes + chunk * kChunkBytes));
+            uint4 const v = __ldg(reinterpret_cast<uint4 const*>(p.b + blockRow(p, n0, c) * rowBytes + chunk * kChunkBytes));
             words[c][0] = v.x;
             words[c][1] = v.y;
             words[c][2] = v.z;
             words[c][3] = v.w;
         }
-        GroupScales scales[kGroups];
+        GroupScales<kC> scales[kGroups];
 #pragma unroll
         for (int g = 0; g < kGroups; ++g)
         {
             int64_t const blk = (chunk * kChunkCodes + g * kGroupCodes) >> log2Block;
-            scales[g] = loadGroupScales<T, kBits>(p, row, blk, blocks, zpRowBytes);
+            scales[g] = loadGroupScales<T, kBits, kC>(p, n0, blk, blocks, zpRowBytes);
         }
 #pragma unroll
         for (int g = 0; g < kGroups; ++g)
         {
-            accumulateGroup<T, kBits, kGroupWords, kM>(
+            accumulateGroup<T, kBits, kGroupWords, kM, kC>(
                 p, words, g * kGroupWords, chunk * kChunkCodes + g * kGroupCodes, scales[g], acc);
         }
     }
-    reduceAndStore<T, kM>(p, n0, acc);
+    reduceAndStore<T, kM, kC>(p, n0, acc);
 }
 
 //! B dequantized into w[N, K] (A's type) for the GEMM: thread x of row y takes one 16-byte chunk
