@@ -28,6 +28,7 @@ from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
 from trtplug.parity.model_feeds import random_feeds
 from trtplug.parity.model_run import StretchError, plugins_in_subgraphs, run_in_stretches
+from trtplug.parity.ort_session import cpu_session, cpu_session_options
 from trtplug.registry import Registry
 from trtplug.shape_rules import apply_rule, is_value_dependent
 from trtplug.spec import OpSpec, Tolerance
@@ -203,14 +204,10 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
 
 def _original_session(original: onnx.ModelProto, path: str | None) -> tuple[Any, str]:
     """ONNX Runtime on the original, and the note on what the reference changed (see above)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.log_severity_level = 3
+    options = cpu_session_options()
     source, note = _original_source(original, path, options)
     try:
-        return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"]), note
+        return cpu_session(source, options), note
     except Exception as exc:  # ONNX Runtime rejects the original model
         raise TrtplugError(f"ONNX Runtime cannot load the original model: {str(exc).splitlines()[0]}") from None
 

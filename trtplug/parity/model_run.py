@@ -21,6 +21,7 @@ from onnx import helper, numpy_helper
 
 from trtplug.graph_rewrites.validate import node_reads  # inputs plus what bodies read from outside
 from trtplug.onnx_common import iter_nodes, node_subgraphs
+from trtplug.parity.ort_session import cpu_session
 
 
 class StretchError(Exception):
@@ -37,12 +38,7 @@ def plugins_in_subgraphs(model: onnx.ModelProto, plugin_ops: set[tuple[str, str]
 
 
 def _ort_session(model: onnx.ModelProto) -> Any:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return cpu_session(model.SerializeToString())
 
 
 class _Stretches:

@@ -20,6 +20,7 @@ from onnx import helper
 from trtplug.errors import TrtplugError
 from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case, case_inputs
+from trtplug.parity.ort_session import cpu_session
 from trtplug.protolib.dtypes import BF16
 from trtplug.spec import OpSpec, TensorSpec
 
@@ -157,10 +158,4 @@ def _around_onnxruntime_crashes(spec: OpSpec, feeds: dict[str, np.ndarray]) -> d
 
 
 def _run_onnxruntime(model: onnx.ModelProto, feeds: dict[str, Any]) -> list[np.ndarray]:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.log_severity_level = 3
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    return list(session.run(None, feeds))
+    return list(cpu_session(model.SerializeToString()).run(None, feeds))
