@@ -7,7 +7,9 @@
 
 #include <cudnn_frontend.h>
 #include <dlfcn.h>
+#include <execinfo.h>
 
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -39,6 +41,37 @@ constexpr int64_t kO = 4;
 //! Cached graphs before the cache starts over (each holds a finalized plan, a few KB).
 constexpr size_t kMaxCachedGraphs = 256;
 
+//! TRTPLUG_CUDNN_TRACE=1 prints each step before it runs (flushed), so a crash inside cuDNN or the
+//! frontend names the step it happened in.
+//! A segfault while tracing prints the native backtrace (addr2line resolves its +offsets), then
+//! dies by the default action.
+void printBacktraceAndDie(int signal)
+{
+    void* frames[64];
+    int const count = backtrace(frames, 64);
+    backtrace_symbols_fd(frames, count, 2);
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+}
+
+void traceStep(char const* step) noexcept
+{
+    static bool const on = [] {
+        char const* v = std::getenv("TRTPLUG_CUDNN_TRACE");
+        bool const enabled = v != nullptr && std::strcmp(v, "1") == 0;
+        if (enabled)
+        {
+            std::signal(SIGSEGV, printBacktraceAndDie);
+        }
+        return enabled;
+    }();
+    if (on)
+    {
+        std::fprintf(stderr, "trtplug cuDNN: %s\n", step);
+        std::fflush(stderr);
+    }
+}
+
 struct Loaded
 {
     bool ok{false};
@@ -50,6 +83,7 @@ Loaded loadCudnn() noexcept
 {
     char const* name = std::getenv("TRTPLUG_CUDNN_LIBRARY");
     name = (name != nullptr && *name != '\0') ? name : "libcudnn.so.9";
+    traceStep(name);
     void* handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr)
     {
@@ -58,6 +92,7 @@ Loaded loadCudnn() noexcept
     }
     auto getVersion = reinterpret_cast<size_t (*)()>(dlsym(handle, "cudnnGetVersion"));
     size_t const version = getVersion ? getVersion() : 0;
+    traceStep(("cudnnGetVersion " + std::to_string(version)).c_str());
     if (version < 90000 || version >= 100000)
     {
         dlclose(handle);
@@ -98,6 +133,7 @@ cudnnHandle_t handleFor(int device, std::string& error) noexcept
         return it->second;
     }
     cudnnHandle_t handle = nullptr;
+    traceStep("cudnnCreate");
     if (fe::detail::create_handle(&handle) != CUDNN_STATUS_SUCCESS)
     {
         error = "cudnnCreate failed";
@@ -170,6 +206,7 @@ void describeGraph(AttentionProblem const& p, fe::graph::Graph& g)
 #define TRTPLUG_CUDNN_STEP(call)                                                                                       \
     do                                                                                                                 \
     {                                                                                                                  \
+        traceStep(#call);                                                                                              \
         auto status = (call);                                                                                          \
         if (status.is_bad())                                                                                           \
         {                                                                                                              \
@@ -181,6 +218,7 @@ void describeGraph(AttentionProblem const& p, fe::graph::Graph& g)
 std::shared_ptr<CachedGraph> buildGraph(AttentionProblem const& p, cudnnHandle_t handle)
 {
     auto entry = std::make_shared<CachedGraph>();
+    traceStep("describeGraph");
     describeGraph(p, entry->graph);
     auto& g = entry->graph;
     TRTPLUG_CUDNN_STEP(g.validate());
@@ -254,6 +292,7 @@ cudaError_t executeGraph(CachedGraph const& entry, AttentionProblem const& p, cu
     }
     std::unordered_map<int64_t, void*> pointers{{kQ, const_cast<void*>(p.q.data)}, {kK, const_cast<void*>(p.k.data)},
         {kV, const_cast<void*>(p.v.data)}, {kO, p.out.data}};
+    traceStep("execute");
     if (entry.graph.execute(handle, pointers, workspace).is_bad())
     {
         return notRun(reason, "cuDNN SDPA execute failed");

@@ -41,21 +41,22 @@ constexpr bool kUseFastKernels = true;
 //! The fast GEMV is the default: by device time on the H200 (M=1, K=N=4096, 4 bits) it runs 6.9 us
 //! against the original's 25.4 us (the event times that once favoured the original, 48.6 against
 //! 31.2 us, were the host's work of calling from Python). TRTPLUG_NBITS_GEMV=fast or =original
-//! (read per launch) chooses, so both stay tested; unset: kFastGemvByDefault. =wide is the fast
-//! GEMV with eight columns per block at M = 1 (one wave at K = N = 4096), opt-in until measured.
+//! (read per launch) chooses, so both stay tested; unset: kFastGemvByDefault. =lean is the fast
+//! GEMV at M = 1 compiled for 8 blocks per SM (one wave at K = N = 4096), opt-in until measured.
+//! (An eight-column GEMV measured slower on the H100: 8.28 against the fast GEMV's 7.55 us.)
 //! The fast dequantize measured 80 -> ~27 us (M=2048: 0.52x -> 0.77x a bf16 torch.matmul) and runs.
 constexpr bool kFastGemvByDefault = true;
 
-bool wideGemvChosen() noexcept
+bool leanGemvChosen() noexcept
 {
     char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
-    return choice != nullptr && std::strcmp(choice, "wide") == 0;
+    return choice != nullptr && std::strcmp(choice, "lean") == 0;
 }
 
 bool fastGemvChosen() noexcept
 {
     char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
-    return choice == nullptr ? kFastGemvByDefault : std::strcmp(choice, "fast") == 0 || wideGemvChosen();
+    return choice == nullptr ? kFastGemvByDefault : std::strcmp(choice, "fast") == 0 || leanGemvChosen();
 }
 
 //! Whether the fast kernels take p: no g_idx, K a multiple of the block (B's rows unpadded), rows
@@ -68,11 +69,12 @@ bool fastPathFits(NBitsProblem const& p, void const* vectorPtr) noexcept
         && isAligned(p.b, 16) && isAligned(vectorPtr, 16);
 }
 
-template <typename T, int kBits, int kGroups, int kM, int kC = nbits_fast::kCols>
+template <typename T, int kBits, int kGroups, int kM, bool kLean = false>
 cudaError_t launchFastGemv(NBitsProblem const& p, cudaStream_t stream)
 {
+    constexpr int kC = nbits_fast::kCols;
     auto const grid = static_cast<unsigned>((p.n + kC - 1) / kC);
-    nbits_fast::gemvFastKernel<T, kBits, kGroups, kM, kC>
+    nbits_fast::gemvFastKernel<T, kBits, kGroups, kM, kLean>
         <<<grid, nbits_fast::kGemvThreads, 0, stream>>>(p, log2Of(p.blockSize));
     return cudaGetLastError();
 }
@@ -85,7 +87,7 @@ cudaError_t dispatchFastGemv(NBitsProblem const& p, cudaStream_t stream)
     switch (p.m)
     {
     case 1:
-        return wideGemvChosen() ? launchFastGemv<T, kBits, kGroups, 1, nbits_fast::kWideCols>(p, stream)
+        return leanGemvChosen() ? launchFastGemv<T, kBits, kGroups, 1, true>(p, stream)
                                 : launchFastGemv<T, kBits, kGroups, 1>(p, stream);
     case 2: return launchFastGemv<T, kBits, kGroups, 2>(p, stream);
     case 3:

@@ -24,10 +24,6 @@ namespace nbits_fast
 constexpr int kGemvThreads = 128; //!< 4 warps split one block's K between them
 constexpr int kGemvWarps = kGemvThreads / 32;
 constexpr int kCols = 4;          //!< output columns n per block: each A value loaded serves four
-//! Columns per block of the wide M = 1 GEMV (TRTPLUG_NBITS_GEMV=wide): eight 16-byte loads in flight
-//! per thread, and at K = N = 4096 512 blocks, one wave on 132 SMs at 4 blocks each, where four
-//! columns give 1024 blocks over 1.55 waves of a kernel whose threads make one pass each.
-constexpr int kWideCols = 8;
 constexpr int kChunkBytes = 16;   //!< one 16-byte load of B
 constexpr int kChunkWords = kChunkBytes / 4;
 
@@ -35,8 +31,11 @@ constexpr int kChunkWords = kChunkBytes / 4;
 //! 128 threads, each with 4 16-byte loads in flight, keep 40 KiB of weights in flight per SM, above
 //! the ~25 KiB that 3.4 TB/s over 132 SMs needs at ~1 us of loaded latency. More rows of A (or two
 //! scale groups per chunk) need more registers for their sums, and 4+ rows are compute-bound anyway.
-template <int kM, int kGroups, int kC>
-constexpr int kGemvMinBlocks = kC == kWideCols ? 4 : (kM == 1 && kGroups == 1) ? 5 : (kM * kGroups <= 2 ? 4 : 1);
+//! The lean M = 1 GEMV (TRTPLUG_NBITS_GEMV=lean) is compiled for 8 (<= 64 registers): at K = N =
+//! 4096 its 1024 blocks of one pass each then fit one wave (1056 slots on 132 SMs), where 5 per SM
+//! make 1.55 waves (ncu on the H100: 96 registers, 31% theoretical occupancy, 1.55 waves).
+template <int kM, int kGroups, bool kLean>
+constexpr int kGemvMinBlocks = kLean ? 8 : (kM == 1 && kGroups == 1) ? 5 : (kM * kGroups <= 2 ? 4 : 1);
 
 //! Codes of a 32-bit word as 2^23 + q floats: byte permutes from 8-bit bytes (4-bit: low and high
 //! nibbles split first with two masks), so a code costs one PRMT instead of shift, mask and or.
@@ -133,11 +132,11 @@ __device__ __forceinline__ GroupScales<kC> loadGroupScales(
     return out;
 }
 
-//! The wide M = 1 GEMV's part of accumulateGroup: A's kCodes values once per word, each column's
+//! The lean M = 1 GEMV's part of accumulateGroup: A's kCodes values once per word, each column's
 //! codes converted as they are used (kCodes live codes, not kC * kCodes); the same sums in the
 //! same order as the general loop.
 template <typename T, int kBits, int kWords, int kC>
-__device__ __forceinline__ void wideDots(NBitsProblem const& p, uint32_t const (&words)[kC][kChunkWords],
+__device__ __forceinline__ void leanDots(NBitsProblem const& p, uint32_t const (&words)[kC][kChunkWords],
     int firstWord, int64_t k0, float (&dot)[kC], float& sumA)
 {
     constexpr int kCodes = 32 / kBits;
@@ -168,7 +167,7 @@ __device__ __forceinline__ void wideDots(NBitsProblem const& p, uint32_t const (
 
 //! One quantization group of a chunk (kWords words of kC rows, codes k0 ..): acc[m][c] +=
 //! s * sum(a * q) - z * s * sum(a). Rows of A past M read nothing (zeros).
-template <typename T, int kBits, int kWords, int kM, int kC>
+template <typename T, int kBits, int kWords, int kM, int kC, bool kLean>
 __device__ __forceinline__ void accumulateGroup(NBitsProblem const& p, uint32_t const (&words)[kC][kChunkWords],
     int firstWord, int64_t k0, GroupScales<kC> const& scale, float (&acc)[kM][kC])
 {
@@ -176,10 +175,10 @@ __device__ __forceinline__ void accumulateGroup(NBitsProblem const& p, uint32_t 
     constexpr float kMagic = 8388608.0F; // 2^23
     float dot[kM][kC] = {};
     float sumA[kM] = {};
-    if constexpr (kC == kWideCols)
+    if constexpr (kLean)
     {
-        static_assert(kM == 1, "the wide GEMV takes one row of A");
-        wideDots<T, kBits, kWords, kC>(p, words, firstWord, k0, dot[0], sumA[0]);
+        static_assert(kM == 1, "the lean GEMV takes one row of A");
+        leanDots<T, kBits, kWords, kC>(p, words, firstWord, k0, dot[0], sumA[0]);
     }
     else
     {
@@ -282,8 +281,8 @@ __device__ __forceinline__ void reduceAndStore(NBitsProblem const& p, int64_t n0
 //! and store nothing); its threads stride over the rows' 16-byte chunks, each loading one chunk
 //! of every column (kC independent 16-byte loads in flight) and the chunk's scales before
 //! using any. kGroups: the quantization blocks in one chunk (2 for 4 bits at block 16, else 1).
-template <typename T, int kBits, int kGroups, int kM, int kC>
-__global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups, kC>)
+template <typename T, int kBits, int kGroups, int kM, bool kLean>
+__global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups, kLean>)
     gemvFastKernel(NBitsProblem p, int log2Block)
 {
     constexpr int kChunkCodes = kChunkBytes * 8 / kBits;
@@ -293,6 +292,7 @@ __global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups, kC>)
     int64_t const chunks = rowBytes / kChunkBytes;
     int64_t const blocks = p.k >> log2Block;
     int64_t const zpRowBytes = (blocks * kBits + 7) / 8;
+    constexpr int kC = kCols;
     int64_t const n0 = static_cast<int64_t>(blockIdx.x) * kC;
     float acc[kM][kC] = {};
     for (int64_t chunk = threadIdx.x; chunk < chunks; chunk += kGemvThreads)
@@ -317,7 +317,7 @@ __global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups, kC>)
 #pragma unroll
         for (int g = 0; g < kGroups; ++g)
         {
-            accumulateGroup<T, kBits, kGroupWords, kM, kC>(
+            accumulateGroup<T, kBits, kGroupWords, kM, kC, kLean>(
                 p, words, g * kGroupWords, chunk * kChunkCodes + g * kGroupCodes, scales[g], acc);
         }
     }
