@@ -2,8 +2,8 @@
 for a profiler to attach to: nothing is timed here, so ncu's replays and CUPTI do not collide with
 the bench's own timing. Example (the 16-bit GELU kernels' bandwidth and what limits them):
 
-  ncu --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy \\
-      --section WarpStateStats --launch-skip 1 --launch-count 1 \\
+  ncu --profile-from-start off --section SpeedOfLight --section MemoryWorkloadAnalysis \\
+      --section Occupancy --section WarpStateStats --launch-skip 1 --launch-count 1 \\
       python benchmarks/profile_launcher.py --op bias_gelu --dtype float16 --mb 256
 
 Needs a CUDA GPU and trtplug._native built with the op."""
@@ -42,9 +42,14 @@ def main() -> None:
         raise SystemExit("profile_launcher: trtplug._native is not built")
     workload = make_workload(cp, spec, shapes, args.dtype, 1, seed=args.mb)
     run = _runners(cp, spec, proto, workload, None)[args.impl]
+    cp.cuda.get_current_stream().synchronize()
+    # Only the calls are in the profiled range: under --profile-from-start off, ncu skips the
+    # workload's own kernels (CuPy's random generators), which a bare --launch-skip would count.
+    cp.cuda.runtime.profilerStart()
     for _ in range(args.calls):
         run(0)
     cp.cuda.get_current_stream().synchronize()
+    cp.cuda.runtime.profilerStop()
     print(f"{args.op} {args.dtype} {args.mb} MB: {args.calls} {args.impl} calls on {shapes}")
 
 
