@@ -2,13 +2,13 @@
 
 The CUDA kernels store intermediate tensors in the run dtype, as ONNX Runtime's CUDA kernels do:
 GroupQueryAttention keeps q and k after the rotary step in fp16/bf16 (k is present_key itself),
-BERT Attention keeps its projected q, k and v. The prototypes compute in float32 and cannot show
-that error. These tests round the prototype at the same points and run the parity check against
-ONNX Runtime's float32 reference in the spec's tolerance, over the cases where the rounding moves
-the logits (rotary, projections) and the seeds that gave the largest errors in a 60-seed sweep.
-With the rounding emulated, GroupQueryAttention bf16 at seed 1154477843 reproduces the H100's
-CUDA result to the last digit (max abs 0.0938, 5 elements past the old 5e-2 tolerance), so a
-tolerance these pass is one the GPU run passes.
+BERT Attention its projected q, k and v, MultiHeadAttention its q, k and v with the bias added.
+The prototypes compute in float32 and cannot show that error. These tests round the prototype at
+the same points and run the parity check against ONNX Runtime's float32 reference in the spec's
+tolerance, over the cases where the rounding moves the logits (rotary, projections, biases) and
+the seeds that gave the largest errors in 30-60-seed sweeps. With the rounding emulated,
+GroupQueryAttention bf16 at seed 1154477843 reproduces the H100's CUDA result to the last digit
+(max abs 0.0938, 5 elements past the old 5e-2 tolerance), so a tolerance these pass is one the GPU run passes.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from trtplug.registry import load_registry
 # seeds of the sweeps' worst errors and of the failing GPU run (1154477843)
 GQA_SEEDS = [26, 36, 38, 1154477843]  # fp16 26, bf16 36 and 38
 BERT_SEEDS = [2, 22, 35, 1154477843]  # fp16 2, bf16 35 and 22
+MHA_SEEDS = [19, 27, 29]  # fp16 19 and 27, bf16 29
 
 
 def stored(values: Any, dtype: str) -> np.ndarray:
@@ -37,12 +38,17 @@ def stored(values: Any, dtype: str) -> np.ndarray:
     )
 
 
+def rounded_item(item: Any, dtype: str) -> Any:
+    """An array result rounded as stored; anything else (a flag) as it is."""
+    return stored(item, dtype) if isinstance(item, np.ndarray) else item
+
+
 def run_rounded(monkeypatch, op: str, function: str, dtype: str, cases: set[str], seed: int) -> list[Any]:
     """Parity results of the numpy prototype of `op` with `function`'s outputs rounded to `dtype`."""
     spec = load_registry([]).get(op)
     module = pyplugin_module(spec)
     original = getattr(module, function)
-    monkeypatch.setattr(module, function, lambda *a, **k: [stored(t, dtype) for t in original(*a, **k)])
+    monkeypatch.setattr(module, function, lambda *a, **k: [rounded_item(t, dtype) for t in original(*a, **k)])
     chosen = [c for c in default_cases(spec) if c.name in cases]
     assert {c.name for c in chosen} == cases, "a case named here is no longer in the spec"
     return [run_one(spec, "numpy", dtype, case, seed) for case in chosen]
@@ -81,6 +87,13 @@ def test_bert_attention_projection_rounding_is_within_tolerance(monkeypatch, dty
         "past_present_lengths",
     }
     assert_within_tolerance(run_rounded(monkeypatch, "bert_attention", "project", dtype, cases, seed))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("seed", MHA_SEEDS)
+def test_multi_head_attention_bias_rounding_is_within_tolerance(monkeypatch, dtype: str, seed: int) -> None:
+    cases = {"past_present_unidirectional", "cross_bias_key_lengths"}
+    assert_within_tolerance(run_rounded(monkeypatch, "multi_head_attention", "head_views", dtype, cases, seed))
 
 
 def test_the_rounding_is_what_breaks_the_old_tolerance(monkeypatch) -> None:
