@@ -24,10 +24,34 @@ from trtplug.parity.runner import run_one
 from trtplug.protolib.dtypes import to_bfloat16
 from trtplug.registry import load_registry
 
-# seeds of the sweeps' worst errors and of the failing GPU run (1154477843)
-GQA_SEEDS = [26, 36, 38, 1154477843]  # fp16 26, bf16 36 and 38
-BERT_SEEDS = [2, 22, 35, 1154477843]  # fp16 2, bf16 35 and 22
-MHA_SEEDS = [19, 27, 29]  # fp16 19 and 27, bf16 29
+# Per op: the prototype function whose results the kernel stores in the run dtype, the cases where
+# that rounding moves the logits, and the seeds of the sweeps' worst errors (1154477843: the GPU run).
+ROUNDING = {
+    "group_query_attention": (
+        "_rotary",
+        {
+            "prefill_rotary_interleaved_window_ratio8",
+            "prefill_packed_rotary",
+            "decode_ratio8_rotary",
+            "decode_ratio1_rotary_interleaved_positions",
+        },
+        [26, 36, 38, 1154477843],  # fp16 26, bf16 36 and 38
+    ),
+    "bert_attention": (
+        "project",
+        {
+            "decode_step",
+            "mask_filter_value_raw_3d_causal_past",
+            "mask_raw_3d_past",
+            "attention_bias_scale",
+            "odd_sizes",
+            "past_present_lengths",
+        },
+        [2, 22, 35, 1154477843],  # fp16 2, bf16 35 and 22
+    ),
+    "multi_head_attention": ("head_views", {"past_present_unidirectional", "cross_bias_key_lengths"}, [19, 27, 29]),
+}
+OP_SEEDS = [(op, seed) for op, (_, _, seeds) in ROUNDING.items() for seed in seeds]
 
 
 def stored(values: Any, dtype: str) -> np.ndarray:
@@ -64,36 +88,10 @@ def assert_within_tolerance(results: list[Any]) -> None:
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
-@pytest.mark.parametrize("seed", GQA_SEEDS)
-def test_group_query_attention_rotary_rounding_is_within_tolerance(monkeypatch, dtype: str, seed: int) -> None:
-    cases = {
-        "prefill_rotary_interleaved_window_ratio8",
-        "prefill_packed_rotary",
-        "decode_ratio8_rotary",
-        "decode_ratio1_rotary_interleaved_positions",
-    }
-    assert_within_tolerance(run_rounded(monkeypatch, "group_query_attention", "_rotary", dtype, cases, seed))
-
-
-@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
-@pytest.mark.parametrize("seed", BERT_SEEDS)
-def test_bert_attention_projection_rounding_is_within_tolerance(monkeypatch, dtype: str, seed: int) -> None:
-    cases = {
-        "decode_step",
-        "mask_filter_value_raw_3d_causal_past",
-        "mask_raw_3d_past",
-        "attention_bias_scale",
-        "odd_sizes",
-        "past_present_lengths",
-    }
-    assert_within_tolerance(run_rounded(monkeypatch, "bert_attention", "project", dtype, cases, seed))
-
-
-@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
-@pytest.mark.parametrize("seed", MHA_SEEDS)
-def test_multi_head_attention_bias_rounding_is_within_tolerance(monkeypatch, dtype: str, seed: int) -> None:
-    cases = {"past_present_unidirectional", "cross_bias_key_lengths"}
-    assert_within_tolerance(run_rounded(monkeypatch, "multi_head_attention", "head_views", dtype, cases, seed))
+@pytest.mark.parametrize(("op", "seed"), OP_SEEDS)
+def test_stored_rounding_is_within_tolerance(monkeypatch, op: str, seed: int, dtype: str) -> None:
+    function, cases, _ = ROUNDING[op]
+    assert_within_tolerance(run_rounded(monkeypatch, op, function, dtype, cases, seed))
 
 
 def test_the_rounding_is_what_breaks_the_old_tolerance(monkeypatch) -> None:
