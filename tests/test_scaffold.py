@@ -54,6 +54,34 @@ def test_schema_gives_inputs_attributes_and_types() -> None:
     }
 
 
+def test_onnx_runtime_contrib_schema_scaffolds_a_com_microsoft_op(tmp_path: Path) -> None:
+    """com.microsoft ops (ONNX Runtime's quantizer writes GatherBlockQuantized) come from ONNX
+    Runtime's own schema: inputs, optional ones, typed attributes with their defaults."""
+    pytest.importorskip("onnxruntime", reason="ONNX Runtime holds the com.microsoft schemas")
+    desc = from_schema(find_schema("com.microsoft", "GatherBlockQuantized", None))
+    assert [(t.name, t.type, t.optional) for t in desc.inputs] == [
+        ("data", "T1", False),
+        ("indices", "Tind", False),
+        ("scales", "T2", False),
+        ("zero_points", "T1", True),
+    ]
+    assert {a.name: (a.type, a.default) for a in desc.attributes} == {
+        "bits": ("int", 4),
+        "block_size": ("int", 128),
+        "gather_axis": ("int", 0),
+        "quantize_axis": ("int", 1),
+    }
+    assert desc.type_constraints["Tind"] == ("int32", "int64")
+    spec = load_spec(
+        project_op(tmp_path, "gather_block_quantized", "com.microsoft::GatherBlockQuantized")
+        / "plugins"
+        / "gather_block_quantized"
+        / "spec.toml"
+    )
+    assert (spec.replaces[0].domain, spec.replaces[0].op_type) == ("com.microsoft", "GatherBlockQuantized")
+    assert find_schema("com.microsoft", "NoSuchContribOp", None) is None
+
+
 def test_schema_opset_selects_the_version() -> None:
     assert from_schema(find_schema("", "Softplus", 1)).since_version == 1
     assert from_schema(find_schema("", "Softplus", None)).since_version >= 22

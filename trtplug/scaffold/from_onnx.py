@@ -1,5 +1,5 @@
 """OpDescription from the ONNX schema registered with `onnx.defs` (ai.onnx, ai.onnx.ml, and
-any domain a user registered with onnx)."""
+any domain a user registered with onnx), or ONNX Runtime's for its contrib ops (from_ort.py)."""
 
 from __future__ import annotations
 
@@ -29,11 +29,14 @@ _SHAPE_INPUTS = frozenset(
 
 
 def find_schema(domain: str, op_type: str, opset: int | None) -> Any | None:
-    """The schema of domain::op_type in effect at `opset` (latest when None); None when onnx has none."""
+    """The schema of domain::op_type in effect at `opset` (latest when None): onnx's, else ONNX
+    Runtime's contrib schema (com.microsoft); None when neither has one."""
     import onnx.defs
 
     if not onnx.defs.has(op_type, domain):
-        return None
+        from trtplug.scaffold.from_ort import ort_schema
+
+        return ort_schema(domain, op_type, opset)
     try:
         if opset is None:
             return onnx.defs.get_schema(op_type, domain=domain)

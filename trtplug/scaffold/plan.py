@@ -88,13 +88,21 @@ def op_context(desc: OpDescription, names: OpNames) -> dict[str, Any]:
         "min_outputs": sum(not t.optional for t in desc.outputs),
         "constraints": {k: list(v) for k, v in desc.type_constraints.items()},
         "dtypes": [{"name": d, "trt": TRT_TYPES[d], "cuda": CUDA_TYPES.get(d)} for d in dtypes],
-        "tolerances": {d: TOLERANCES[d] for d in dtypes if d in TOLERANCES},
+        "tolerances": _tolerances(desc, dtypes),
         "reference": _reference_kind(desc),
         "uses_shapes": body is None or body.arity == 2,
         "variadic": inputs[-1] if desc.inputs[-1].variadic else None,
     }
     add_signatures(ctx)
     return ctx
+
+
+def _tolerances(desc: OpDescription, dtypes: list[str]) -> dict[str, tuple[str, str]]:
+    """Tolerances of the first input's dtypes and of every float dtype an output can take (an op
+    on integer codes, such as GatherBlockQuantized, is judged in its float output's dtype);
+    integer dtypes compare exactly."""
+    outputs = [d for t in desc.outputs for d in desc.dtypes_of(t) if d in TOLERANCES]
+    return {d: TOLERANCES.get(d, ("0", "0")) for d in dict.fromkeys([*dtypes, *outputs])}
 
 
 def _size_tensors(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
