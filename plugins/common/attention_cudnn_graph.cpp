@@ -41,8 +41,6 @@ constexpr int64_t kO = 4;
 //! Cached graphs before the cache starts over (each holds a finalized plan, a few KB).
 constexpr size_t kMaxCachedGraphs = 256;
 
-//! TRTPLUG_CUDNN_TRACE=1 prints each step before it runs (flushed), so a crash inside cuDNN or the
-//! frontend names the step it happened in.
 //! A segfault while tracing prints the native backtrace (addr2line resolves its +offsets), then
 //! dies by the default action.
 void printBacktraceAndDie(int signal)
@@ -54,6 +52,8 @@ void printBacktraceAndDie(int signal)
     std::raise(signal);
 }
 
+//! TRTPLUG_CUDNN_TRACE=1 prints each step before it runs (flushed), so a crash inside cuDNN or the
+//! frontend names the step it happened in.
 void traceStep(char const* step) noexcept
 {
     static bool const on = [] {

@@ -47,16 +47,26 @@ constexpr bool kUseFastKernels = true;
 //! The fast dequantize measured 80 -> ~27 us (M=2048: 0.52x -> 0.77x a bf16 torch.matmul) and runs.
 constexpr bool kFastGemvByDefault = true;
 
-bool leanGemvChosen() noexcept
+enum class GemvChoice
 {
-    char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
-    return choice != nullptr && std::strcmp(choice, "lean") == 0;
-}
+    kOriginal,
+    kFast,
+    kLean
+};
 
-bool fastGemvChosen() noexcept
+//! TRTPLUG_NBITS_GEMV, read once per launch (unset: kFastGemvByDefault; unknown values: original).
+GemvChoice gemvChoice() noexcept
 {
     char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
-    return choice == nullptr ? kFastGemvByDefault : std::strcmp(choice, "fast") == 0 || leanGemvChosen();
+    if (choice == nullptr)
+    {
+        return kFastGemvByDefault ? GemvChoice::kFast : GemvChoice::kOriginal;
+    }
+    if (std::strcmp(choice, "lean") == 0)
+    {
+        return GemvChoice::kLean;
+    }
+    return std::strcmp(choice, "fast") == 0 ? GemvChoice::kFast : GemvChoice::kOriginal;
 }
 
 //! Whether the fast kernels take p: no g_idx, K a multiple of the block (B's rows unpadded), rows
@@ -82,13 +92,13 @@ cudaError_t launchFastGemv(NBitsProblem const& p, cudaStream_t stream)
 //! The fast GEMV for m <= 8 rows of A: the fewest of 1, 2, 4, 8 rows covering m (rows past m read
 //! nothing). kGroups: quantization blocks per 16-byte chunk (2 only for 4 bits at block 16).
 template <typename T, int kBits, int kGroups>
-cudaError_t dispatchFastGemv(NBitsProblem const& p, cudaStream_t stream)
+cudaError_t dispatchFastGemv(NBitsProblem const& p, bool lean, cudaStream_t stream)
 {
     switch (p.m)
     {
     case 1:
-        return leanGemvChosen() ? launchFastGemv<T, kBits, kGroups, 1, true>(p, stream)
-                                : launchFastGemv<T, kBits, kGroups, 1>(p, stream);
+        return lean ? launchFastGemv<T, kBits, kGroups, 1, true>(p, stream)
+                    : launchFastGemv<T, kBits, kGroups, 1>(p, stream);
     case 2: return launchFastGemv<T, kBits, kGroups, 2>(p, stream);
     case 3:
     case 4: return launchFastGemv<T, kBits, kGroups, 4>(p, stream);
@@ -130,16 +140,18 @@ cudaError_t dispatchGemv(NBitsProblem const& p, cudaStream_t stream)
 {
     if constexpr (kBits != 2) // 2 bits (rare) keeps the original kernel
     {
-        if (p.m <= kNBitsGemvMaxRows && fastGemvChosen() && fastPathFits(p, p.a))
+        GemvChoice const choice = gemvChoice();
+        if (p.m <= kNBitsGemvMaxRows && choice != GemvChoice::kOriginal && fastPathFits(p, p.a))
         {
+            bool const lean = choice == GemvChoice::kLean;
             if constexpr (kBits == 4)
             {
                 if (p.blockSize == 16)
                 {
-                    return dispatchFastGemv<T, 4, 2>(p, stream);
+                    return dispatchFastGemv<T, 4, 2>(p, lean, stream);
                 }
             }
-            return dispatchFastGemv<T, kBits, 1>(p, stream);
+            return dispatchFastGemv<T, kBits, 1>(p, lean, stream);
         }
     }
     int64_t const paddedK = (p.k + p.blockSize - 1) / p.blockSize * p.blockSize;
