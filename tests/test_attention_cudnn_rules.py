@@ -29,3 +29,32 @@ def test_rules_switch_and_stub(tmp_path):
     run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout
     assert run.stdout.strip() == "ok"
+
+
+def test_workspace_keeps_room_for_cudnn_only_where_it_may_run(ext, monkeypatch):
+    """cuDNN's SDPA plan needs scratch (256 bytes on the H100) where the kernels' prefill needs none:
+    the core's workspace keeps 1 MiB for it wherever TRTPLUG_ATTENTION_PREFILL lets cuDNN take the
+    problem, and nothing more elsewhere; the plugins' bound covers every extent of a 16-bit problem."""
+    if not hasattr(ext, "attention_workspace_size"):
+        pytest.fail("trtplug._native predates attention_workspace_size: rebuild it")
+    reserve = 1 << 20 if ext.cudnn_attention_compiled() else 0
+    prefill = {"dtype": "float16", "batch": 2, "q_heads": 8, "kv_heads": 2, "q_len": 300, "head_dim": 64}
+    others = [
+        {**prefill, "dtype": "float32"},
+        {**prefill, "softcap": 30.0},
+        {**prefill, "causal": True, "kv_len": 512},  # bottom-right diagonal: never cuDNN's
+    ]
+
+    def sizes(choice):
+        monkeypatch.setenv("TRTPLUG_ATTENTION_PREFILL", choice)
+        return [ext.attention_workspace_size(p) for p in [prefill, *others]]
+
+    kernels = sizes("kernel")
+    for choice in ("cudnn", "auto"):
+        (size, bound), *rest = sizes(choice)
+        assert size == max(kernels[0][0], reserve)
+        assert bound >= size
+        for (other_size, other_bound), (kernel_size, kernel_bound), problem in zip(rest, kernels[1:], others):
+            assert other_size == kernel_size, problem
+            sixteen_bit = problem["dtype"] == "float16"
+            assert other_bound == (max(kernel_bound, reserve) if sixteen_bit else kernel_bound), problem

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace py = pybind11;
 
@@ -136,6 +137,13 @@ TRTPLUG_BINDING_HELPERS(attention_backend)
             return why ? std::optional<std::string>(why) : std::nullopt;
         },
         "why cuDNN cannot run the described problem exactly as the core does (None: it can)");
+    m.def(
+        "attention_workspace_size",
+        [](py::dict const& problem) {
+            AttentionProblem const p = ruleProblem(problem);
+            return std::make_pair(trtplug::attentionWorkspaceSize(p), trtplug::attentionWorkspaceBound(p));
+        },
+        "(size, bound) of the core's scratch for the described problem (TRTPLUG_ATTENTION_PREFILL read now)");
     m.def("attention_bsnh", &launchBsnh, py::arg("q"), py::arg("k"), py::arg("v"), py::arg("out"),
         py::arg("kv_heads"), py::arg("causal") = false, py::arg("scale") = 0.0F, py::arg("stream") = py::none(),
         "the attention core on BSNH arrays (k, v None: q is packed [b, s, hq + 2 hk, d])");

@@ -259,6 +259,24 @@ char const* attentionProblemError(AttentionProblem const& p) noexcept
     return nullptr;
 }
 
+//! Scratch kept for cuDNN's SDPA plan wherever TRTPLUG_ATTENTION_PREFILL lets cuDNN take a prefill
+//! (its plans asked for 256 bytes on the H100; one asking for more than this leaves the prefill to
+//! the kernels). cuDNN and the split-KV partials never run in one launch: they share the scratch.
+//! `anyExtents`: a reserve for every problem of p's type and head sizes (the bound's question).
+namespace
+{
+size_t cudnnWorkspaceReserve(AttentionProblem const& p, bool anyExtents) noexcept
+{
+    constexpr size_t kReserve = size_t{1} << 20;
+    if (prefillBackendChoice() == PrefillBackend::kKernel || !cudnnAttentionCompiled())
+    {
+        return 0;
+    }
+    bool const sixteenBit = p.dtype == DType::kFLOAT16 || p.dtype == DType::kBFLOAT16;
+    return (anyExtents ? sixteenBit : cudnnAttentionInapplicable(p) == nullptr) ? kReserve : 0;
+}
+} // namespace
+
 size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
 {
     if (shapeErrorOf(p) != nullptr)
@@ -266,12 +284,13 @@ size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
         return 0;
     }
     int32_t const splits = splitCount(p);
+    size_t const cudnn = cudnnWorkspaceReserve(p, false);
     if (splits <= 1)
     {
-        return 0;
+        return cudnn;
     }
     auto const slots = static_cast<size_t>(partialRows(p)) * static_cast<size_t>(splits);
-    return slots * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
+    return std::max(cudnn, slots * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float));
 }
 
 size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
@@ -284,7 +303,7 @@ size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
     // at most ceil(kTargetBlocks / blocks) splits: rows * splits <= kWarps * (kTargetBlocks + blocks).
     int64_t const slots = std::min<int64_t>(partialRows(p) * kMaxSplits, kWarps * kTargetBlocks * 3 / 2);
     size_t const bound = static_cast<size_t>(slots) * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
-    return std::max(bound, attentionWorkspaceSize(p));
+    return std::max({bound, attentionWorkspaceSize(p), cudnnWorkspaceReserve(p, true)});
 }
 
 cudaError_t launchAttention(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept

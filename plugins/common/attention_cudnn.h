@@ -15,8 +15,8 @@ namespace trtplug
 
 //! TRTPLUG_ATTENTION_PREFILL: unset/kernel (hand-written only, the default), auto (cuDNN for
 //! prefills it applies to, when libcudnn loads), cudnn (cuDNN required: an error where it cannot
-//! run). cuDNN is opt-in until it has run on a GPU: its first H200 run (session 27) crashed inside
-//! cudnn-frontend's graph validation of the UNIFIED SDPA implementation.
+//! run). cuDNN is opt-in until its GPU tests pass (its earlier segfaults: libstdc++ linked statically
+//! and exported, fixed by --exclude-libs,ALL in CMakeLists.txt).
 enum class PrefillBackend : int32_t
 {
     kAuto = 0,

@@ -8,6 +8,7 @@
 #include <cudnn_frontend.h>
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cmath>
@@ -41,10 +42,12 @@ constexpr int64_t kO = 4;
 //! Cached graphs before the cache starts over (each holds a finalized plan, a few KB).
 constexpr size_t kMaxCachedGraphs = 256;
 
-//! A segfault while tracing prints the native backtrace (addr2line resolves its +offsets), then
-//! dies by the default action.
+//! A fatal signal while tracing (segfault, abort, bus error, illegal instruction) prints its number
+//! and the native backtrace (addr2line resolves its +offsets), then dies by the default action.
 void printBacktraceAndDie(int signal)
 {
+    char const header[] = "trtplug cuDNN: fatal signal, backtrace follows\n";
+    (void) !write(2, header, sizeof(header) - 1);
     void* frames[64];
     int const count = backtrace(frames, 64);
     backtrace_symbols_fd(frames, count, 2);
@@ -61,7 +64,10 @@ void traceStep(char const* step) noexcept
         bool const enabled = v != nullptr && std::strcmp(v, "1") == 0;
         if (enabled)
         {
-            std::signal(SIGSEGV, printBacktraceAndDie);
+            for (int const fatal : {SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE})
+            {
+                std::signal(fatal, printBacktraceAndDie);
+            }
         }
         return enabled;
     }();
@@ -348,6 +354,7 @@ cudaError_t launchCudnnAttention(AttentionProblem const& p, void* workspace, siz
         {
             return notRun(reason, "cuDNN rejected the attention graph (see the log line above)");
         }
+        traceStep(("workspace " + std::to_string(entry->workspace) + " of " + std::to_string(workspaceBytes)).c_str());
         if (entry->workspace < 0 || static_cast<size_t>(entry->workspace) > workspaceBytes)
         {
             return notRun(reason, "cuDNN attention needs more workspace than the core was given");
