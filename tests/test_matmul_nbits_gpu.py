@@ -154,10 +154,9 @@ def test_binding(cp, ext, params, dtype, seed) -> None:
 
 @pytest.mark.parametrize("params", FAST_GEMV + FAST_DEQUANTIZE, ids=case_id)
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
-@pytest.mark.parametrize("gemv", ["fast", "lean", "original"])
+@pytest.mark.parametrize("gemv", ["fast", "original"])
 def test_fast_kernels(cp, ext, monkeypatch, gemv, params, dtype, seed) -> None:
-    """The decode GEMVs (TRTPLUG_NBITS_GEMV, read per launch: lean differs from fast at M = 1) and
-    the fast dequantize."""
+    """The decode GEMVs (TRTPLUG_NBITS_GEMV, read per launch) and the fast dequantize."""
     monkeypatch.setenv("TRTPLUG_NBITS_GEMV", gemv)
     run_binding(cp, ext, params, dtype, seed)
 

@@ -41,32 +41,17 @@ constexpr bool kUseFastKernels = true;
 //! The fast GEMV is the default: by device time on the H200 (M=1, K=N=4096, 4 bits) it runs 6.9 us
 //! against the original's 25.4 us (the event times that once favoured the original, 48.6 against
 //! 31.2 us, were the host's work of calling from Python). TRTPLUG_NBITS_GEMV=fast or =original
-//! (read per launch) chooses, so both stay tested; unset: kFastGemvByDefault. =lean is the fast
-//! GEMV at M = 1 compiled for 8 blocks per SM (one wave at K = N = 4096), opt-in until measured.
-//! (An eight-column GEMV measured slower on the H100: 8.28 against the fast GEMV's 7.55 us.)
+//! (read per launch) chooses, so both stay tested; unset: kFastGemvByDefault. Measured slower on
+//! the H100 and removed: an eight-column GEMV (8.28 against 7.55 us) and the fast GEMV compiled for
+//! 8 blocks per SM (one wave; 64 registers with spills: 9.53 against 7.54 us).
 //! The fast dequantize measured 80 -> ~27 us (M=2048: 0.52x -> 0.77x a bf16 torch.matmul) and runs.
 constexpr bool kFastGemvByDefault = true;
 
-enum class GemvChoice
-{
-    kOriginal,
-    kFast,
-    kLean
-};
-
 //! TRTPLUG_NBITS_GEMV, read once per launch (unset: kFastGemvByDefault; unknown values: original).
-GemvChoice gemvChoice() noexcept
+bool fastGemvChosen() noexcept
 {
     char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
-    if (choice == nullptr)
-    {
-        return kFastGemvByDefault ? GemvChoice::kFast : GemvChoice::kOriginal;
-    }
-    if (std::strcmp(choice, "lean") == 0)
-    {
-        return GemvChoice::kLean;
-    }
-    return std::strcmp(choice, "fast") == 0 ? GemvChoice::kFast : GemvChoice::kOriginal;
+    return choice == nullptr ? kFastGemvByDefault : std::strcmp(choice, "fast") == 0;
 }
 
 //! Whether the fast kernels take p: no g_idx, K a multiple of the block (B's rows unpadded), rows
@@ -79,12 +64,12 @@ bool fastPathFits(NBitsProblem const& p, void const* vectorPtr) noexcept
         && isAligned(p.b, 16) && isAligned(vectorPtr, 16);
 }
 
-template <typename T, int kBits, int kGroups, int kM, bool kLean = false>
+template <typename T, int kBits, int kGroups, int kM>
 cudaError_t launchFastGemv(NBitsProblem const& p, cudaStream_t stream)
 {
     constexpr int kC = nbits_fast::kCols;
     auto const grid = static_cast<unsigned>((p.n + kC - 1) / kC);
-    nbits_fast::gemvFastKernel<T, kBits, kGroups, kM, kLean>
+    nbits_fast::gemvFastKernel<T, kBits, kGroups, kM>
         <<<grid, nbits_fast::kGemvThreads, 0, stream>>>(p, log2Of(p.blockSize));
     return cudaGetLastError();
 }
@@ -92,13 +77,11 @@ cudaError_t launchFastGemv(NBitsProblem const& p, cudaStream_t stream)
 //! The fast GEMV for m <= 8 rows of A: the fewest of 1, 2, 4, 8 rows covering m (rows past m read
 //! nothing). kGroups: quantization blocks per 16-byte chunk (2 only for 4 bits at block 16).
 template <typename T, int kBits, int kGroups>
-cudaError_t dispatchFastGemv(NBitsProblem const& p, bool lean, cudaStream_t stream)
+cudaError_t dispatchFastGemv(NBitsProblem const& p, cudaStream_t stream)
 {
     switch (p.m)
     {
-    case 1:
-        return lean ? launchFastGemv<T, kBits, kGroups, 1, true>(p, stream)
-                    : launchFastGemv<T, kBits, kGroups, 1>(p, stream);
+    case 1: return launchFastGemv<T, kBits, kGroups, 1>(p, stream);
     case 2: return launchFastGemv<T, kBits, kGroups, 2>(p, stream);
     case 3:
     case 4: return launchFastGemv<T, kBits, kGroups, 4>(p, stream);
@@ -140,18 +123,16 @@ cudaError_t dispatchGemv(NBitsProblem const& p, cudaStream_t stream)
 {
     if constexpr (kBits != 2) // 2 bits (rare) keeps the original kernel
     {
-        GemvChoice const choice = gemvChoice();
-        if (p.m <= kNBitsGemvMaxRows && choice != GemvChoice::kOriginal && fastPathFits(p, p.a))
+        if (p.m <= kNBitsGemvMaxRows && fastGemvChosen() && fastPathFits(p, p.a))
         {
-            bool const lean = choice == GemvChoice::kLean;
             if constexpr (kBits == 4)
             {
                 if (p.blockSize == 16)
                 {
-                    return dispatchFastGemv<T, 4, 2>(p, lean, stream);
+                    return dispatchFastGemv<T, 4, 2>(p, stream);
                 }
             }
-            return dispatchFastGemv<T, kBits, 1>(p, lean, stream);
+            return dispatchFastGemv<T, kBits, 1>(p, stream);
         }
     }
     int64_t const paddedK = (p.k + p.blockSize - 1) / p.blockSize * p.blockSize;

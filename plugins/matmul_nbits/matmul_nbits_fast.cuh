@@ -31,11 +31,10 @@ constexpr int kChunkWords = kChunkBytes / 4;
 //! 128 threads, each with 4 16-byte loads in flight, keep 40 KiB of weights in flight per SM, above
 //! the ~25 KiB that 3.4 TB/s over 132 SMs needs at ~1 us of loaded latency. More rows of A (or two
 //! scale groups per chunk) need more registers for their sums, and 4+ rows are compute-bound anyway.
-//! The lean M = 1 GEMV (TRTPLUG_NBITS_GEMV=lean) is compiled for 8 (<= 64 registers): at K = N =
-//! 4096 its 1024 blocks of one pass each then fit one wave (1056 slots on 132 SMs), where 5 per SM
-//! make 1.55 waves (ncu on the H100: 96 registers, 31% theoretical occupancy, 1.55 waves).
-template <int kM, int kGroups, bool kLean>
-constexpr int kGemvMinBlocks = kLean ? 8 : (kM == 1 && kGroups == 1) ? 5 : (kM * kGroups <= 2 ? 4 : 1);
+//! (ncu on the H100: 96 registers, 1.55 waves at K = N = 4096; compiled for 8 blocks, one wave, it
+//! spilled at 64 registers and ran 9.53 against 7.54 us.)
+template <int kM, int kGroups>
+constexpr int kGemvMinBlocks = (kM == 1 && kGroups == 1) ? 5 : (kM * kGroups <= 2 ? 4 : 1);
 
 //! Codes of a 32-bit word as 2^23 + q floats: byte permutes from 8-bit bytes (4-bit: low and high
 //! nibbles split first with two masks), so a code costs one PRMT instead of shift, mask and or.
@@ -132,42 +131,9 @@ __device__ __forceinline__ GroupScales<kC> loadGroupScales(
     return out;
 }
 
-//! The lean M = 1 GEMV's part of accumulateGroup: A's kCodes values once per word, each column's
-//! codes converted as they are used (kCodes live codes, not kC * kCodes); the same sums in the
-//! same order as the general loop.
-template <typename T, int kBits, int kWords, int kC>
-__device__ __forceinline__ void leanDots(NBitsProblem const& p, uint32_t const (&words)[kC][kChunkWords],
-    int firstWord, int64_t k0, float (&dot)[kC], float& sumA)
-{
-    constexpr int kCodes = 32 / kBits;
-    constexpr float kMagic = 8388608.0F; // 2^23
-#pragma unroll
-    for (int w = 0; w < kWords; ++w)
-    {
-        float a[kCodes];
-        loadAsFloats<T, kCodes>(static_cast<T const*>(p.a) + k0 + w * kCodes, a);
-#pragma unroll
-        for (int j = 0; j < kCodes; ++j)
-        {
-            sumA += a[j];
-        }
-#pragma unroll
-        for (int c = 0; c < kC; ++c)
-        {
-            float code[kCodes];
-            biasedCodes<kBits>(words[c][firstWord + w], code);
-#pragma unroll
-            for (int j = 0; j < kCodes; ++j)
-            {
-                dot[c] = fmaf(a[j], code[j] - kMagic, dot[c]);
-            }
-        }
-    }
-}
-
 //! One quantization group of a chunk (kWords words of kC rows, codes k0 ..): acc[m][c] +=
 //! s * sum(a * q) - z * s * sum(a). Rows of A past M read nothing (zeros).
-template <typename T, int kBits, int kWords, int kM, int kC, bool kLean>
+template <typename T, int kBits, int kWords, int kM, int kC>
 __device__ __forceinline__ void accumulateGroup(NBitsProblem const& p, uint32_t const (&words)[kC][kChunkWords],
     int firstWord, int64_t k0, GroupScales<kC> const& scale, float (&acc)[kM][kC])
 {
@@ -175,47 +141,39 @@ __device__ __forceinline__ void accumulateGroup(NBitsProblem const& p, uint32_t 
     constexpr float kMagic = 8388608.0F; // 2^23
     float dot[kM][kC] = {};
     float sumA[kM] = {};
-    if constexpr (kLean)
-    {
-        static_assert(kM == 1, "the lean GEMV takes one row of A");
-        leanDots<T, kBits, kWords, kC>(p, words, firstWord, k0, dot[0], sumA[0]);
-    }
-    else
-    {
 #pragma unroll
-        for (int w = 0; w < kWords; ++w)
+    for (int w = 0; w < kWords; ++w)
+    {
+        // The word's codes of every column first (converted once), then A's rows streamed over
+        // them: kC * kCodes + kCodes live floats rather than kM * kCodes.
+        float code[kC][kCodes];
+#pragma unroll
+        for (int c = 0; c < kC; ++c)
         {
-            // The word's codes of every column first (converted once), then A's rows streamed over
-            // them: kC * kCodes + kCodes live floats rather than kM * kCodes.
-            float code[kC][kCodes];
+            biasedCodes<kBits>(words[c][firstWord + w], code[c]);
 #pragma unroll
-            for (int c = 0; c < kC; ++c)
+            for (int j = 0; j < kCodes; ++j)
             {
-                biasedCodes<kBits>(words[c][firstWord + w], code[c]);
-#pragma unroll
-                for (int j = 0; j < kCodes; ++j)
-                {
-                    code[c][j] -= kMagic; // exact: 2^23 + q has q in its low mantissa bits
-                }
+                code[c][j] -= kMagic; // exact: 2^23 + q has q in its low mantissa bits
             }
+        }
 #pragma unroll
-            for (int mi = 0; mi < kM; ++mi)
+        for (int mi = 0; mi < kM; ++mi)
+        {
+            if (mi >= p.m)
             {
-                if (mi >= p.m)
-                {
-                    break; // rows past M (uniform across the block): dot and sumA stay 0
-                }
-                float a[kCodes];
-                loadAsFloats<T, kCodes>(static_cast<T const*>(p.a) + mi * p.k + k0 + w * kCodes, a);
+                break; // rows past M (uniform across the block): dot and sumA stay 0
+            }
+            float a[kCodes];
+            loadAsFloats<T, kCodes>(static_cast<T const*>(p.a) + mi * p.k + k0 + w * kCodes, a);
 #pragma unroll
-                for (int j = 0; j < kCodes; ++j)
-                {
-                    sumA[mi] += a[j];
+            for (int j = 0; j < kCodes; ++j)
+            {
+                sumA[mi] += a[j];
 #pragma unroll
-                    for (int c = 0; c < kC; ++c)
-                    {
-                        dot[mi][c] = fmaf(a[j], code[c][j], dot[mi][c]);
-                    }
+                for (int c = 0; c < kC; ++c)
+                {
+                    dot[mi][c] = fmaf(a[j], code[c][j], dot[mi][c]);
                 }
             }
         }
@@ -281,8 +239,8 @@ __device__ __forceinline__ void reduceAndStore(NBitsProblem const& p, int64_t n0
 //! and store nothing); its threads stride over the rows' 16-byte chunks, each loading one chunk
 //! of every column (kC independent 16-byte loads in flight) and the chunk's scales before
 //! using any. kGroups: the quantization blocks in one chunk (2 for 4 bits at block 16, else 1).
-template <typename T, int kBits, int kGroups, int kM, bool kLean>
-__global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups, kLean>)
+template <typename T, int kBits, int kGroups, int kM>
+__global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups>)
     gemvFastKernel(NBitsProblem p, int log2Block)
 {
     constexpr int kChunkCodes = kChunkBytes * 8 / kBits;
@@ -317,7 +275,7 @@ __global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups, kLea
 #pragma unroll
         for (int g = 0; g < kGroups; ++g)
         {
-            accumulateGroup<T, kBits, kGroupWords, kM, kC, kLean>(
+            accumulateGroup<T, kBits, kGroupWords, kM, kC>(
                 p, words, g * kGroupWords, chunk * kChunkCodes + g * kGroupCodes, scales[g], acc);
         }
     }
