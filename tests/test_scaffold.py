@@ -46,7 +46,7 @@ def test_schema_gives_inputs_attributes_and_types() -> None:
         ("image_shape", "int64"),
         ("block_shape", "int64"),
     ]
-    assert desc.type_constraints["T"] == ("float32", "float16")
+    assert desc.type_constraints["T"] == ("float32", "float16", "bfloat16")
     assert {a.name: (a.type, a.required) for a in desc.attributes} == {
         "dilations": ("ints", False),
         "pads": ("ints", False),
@@ -97,7 +97,7 @@ def test_flags_describe_an_op_without_schema() -> None:
         ("axes", [1, 2], False),
         ("mode", None, True),
     ]
-    assert desc.type_constraints == {"T": ("float32", "float16")}
+    assert desc.type_constraints == {"T": ("float32", "float16", "bfloat16")}
 
 
 def test_spec_file_describes_an_op(tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_spec_file_describes_an_op(tmp_path: Path) -> None:
         (["thing", "--from", "ai.onnx::NoSuchOp"], "no ONNX schema; describe the op with --input"),
         (["thing", "--from", "Relu"], "expected DOMAIN::OpType"),
         (["normalizer", "--from", "ai.onnx::StringNormalizer"], "tensor(string), which trtplug cannot carry"),
-        (["softsign", "--from", "ai.onnx::Softsign", "--dtype", "int32"], "allows only float32, float16"),
+        (["softsign", "--from", "ai.onnx::Softsign", "--dtype", "int32"], "allows only float32, float16, bfloat16"),
         (["split", "--from", "ai.onnx::Split"], "variadic output 'outputs'"),
         (["Bad-Name", "--from", "ai.onnx::Relu"], "op name 'Bad-Name': use snake_case"),
         (["common", "--from", "ai.onnx::Relu"], "reserved"),

@@ -88,14 +88,14 @@ def test_bindings_validate_before_the_todo_kernel_reports_not_implemented_yet(re
     assert done.returncode == 0, done.stderr
     said = dict(line.split(": ", 1) for line in done.stdout.splitlines())
     assert set(said) == set(BINDING_CALLS), done.stdout
-    assert said["softsign dtype"] == "ValueError: softsign: input must be float32 or float16, got int32"
+    assert said["softsign dtype"] == "ValueError: softsign: input must be float32, float16 or bfloat16, got int32"
     assert said["add broadcast"].startswith("ValueError: ") and "input shapes do not broadcast" in said["add broadcast"]
     assert said["add required"] == "ValueError: add: inputs 'B' is required"  # the glue's names and optionality
     # The spec's `choices` (from the schema) refuse the value before any kernel runs.
     choices = said["depth_to_space choices"]
     assert choices.startswith("ValueError: depth_to_space: attribute 'mode': ") and "DRC" in choices
     assert "is not one of" in choices and "DCR" in choices and "CRD" in choices
-    assert said["hardmax dtype"] == "ValueError: hardmax: input must be float32 or float16, got int32"
+    assert said["hardmax dtype"] == "ValueError: hardmax: input must be float32, float16 or bfloat16, got int32"
     assert said["hardmax shape"] == "ValueError: hardmax: output must have shape same_as:input"
     assert said["hardmax attribute"] == "ValueError: hardmax: unknown attribute 'axes'"
     todo = said["hardmax todo"]

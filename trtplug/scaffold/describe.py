@@ -20,12 +20,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-# bfloat16 is left out: the launchers' DType has no bfloat16 yet.
 # Dtypes a scaffolded op runs in by default: the float types every launcher helper supports.
-DEFAULT_DTYPES = ("float32", "float16")
+DEFAULT_DTYPES = ("float32", "float16", "bfloat16")
 ONNX_DTYPES = {
     "tensor(float)": "float32",
     "tensor(float16)": "float16",
+    "tensor(bfloat16)": "bfloat16",
     "tensor(int8)": "int8",
     "tensor(uint8)": "uint8",
     "tensor(int32)": "int32",
@@ -87,7 +87,7 @@ def parse_qualified(text: str) -> tuple[str, str]:
 
 
 def select_dtypes(desc: OpDescription, wanted: tuple[str, ...] | None) -> OpDescription:
-    """Narrow the first input's type constraint to `wanted` (default: its float32/float16 types).
+    """Narrow the first input's type constraint to `wanted` (default: its float32/float16/bfloat16 types).
 
     Other constraints keep every dtype trtplug carries. Raises naming the tensor whose
     constraint leaves nothing trtplug can carry (e.g. a string-only input).

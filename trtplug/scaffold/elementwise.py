@@ -65,7 +65,7 @@ BINARY = {
     "PRelu": Elementwise(2, "a < 0.f ? b * a : a", "xp.where(a < 0, b * a, a)", "unidirectional"),
 }
 
-FLOAT_DTYPES = ("float32", "float16")
+FLOAT_DTYPES = ("float32", "float16", "bfloat16")
 
 
 def elementwise_body(desc: OpDescription) -> Elementwise | None:

@@ -28,7 +28,7 @@ TRT_TYPES = {
     "int64": "kINT64",
     "bool": "kBOOL",
 }
-CUDA_TYPES = {"float32": "float", "float16": "__half"}
+CUDA_TYPES = {"float32": "float", "float16": "__half", "bfloat16": "__nv_bfloat16"}
 # A commented value rule per attribute type, for the spec to fill in (trtplug/attr_rules.py).
 RULE_EXAMPLES = {
     "int": "min = 0, max = 8",
@@ -37,7 +37,7 @@ RULE_EXAMPLES = {
     "floats": "min_length = 1, min = 0.0",
     "string": 'choices = ["a", "b"]',
 }
-TOLERANCES = {"float32": ("1e-5", "1e-5"), "float16": ("2e-3", "2e-3")}
+TOLERANCES = {"float32": ("1e-5", "1e-5"), "float16": ("2e-3", "2e-3"), "bfloat16": ("1e-2", "1e-2")}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 DTYPE_ENUM = {
     "float32": "kFLOAT32",
     "float16": "kFLOAT16",
+    "bfloat16": "kBFLOAT16",
     "int32": "kINT32",
     "int64": "kINT64",
     "int8": "kINT8",
@@ -113,7 +114,7 @@ def _binding_dtype_check(t: dict[str, Any], ins: list) -> tuple[str, str]:
     allowed = " || ".join(f"{var} == DType::{DTYPE_ENUM[d]}" for d in t["dtypes"])
     if present and len(t["dtypes"]) > 1:
         allowed = f"({allowed})"
-    text = " or ".join(t["dtypes"])
+    text = " or ".join([", ".join(t["dtypes"][:-1]), t["dtypes"][-1]] if len(t["dtypes"]) > 1 else t["dtypes"])
     return f"{present}{allowed}", f'std::string("{t["name"]} must be {text}, got ") + dtypeName({var})'
 
 
