@@ -98,7 +98,7 @@ def run_node_pass(
             result.changes.append(Change(name, op, LEFT, reason=why))
             continue
         plugin_node.apply(node, chosen)
-        view.graph.initializer.extend(chosen.placeholders)
+        view.graph.initializer.extend(chosen.placeholders + chosen.repacked)
         result.released.update(chosen.folded)
         result.output_types.update(chosen.output_types)
         result.domains.add(plugin_node.plugin_domain(chosen.spec))

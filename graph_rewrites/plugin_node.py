@@ -25,6 +25,7 @@ from trtplug.variadic import MAX_VARIADIC_INPUTS, expanded_inputs, variadic_inpu
 
 from .attributes import NotRewritable, attribute_map, convert, make_field, raw_value
 from .graph_view import GraphView, TensorType
+from .packed_tables import repack_four_bit_inputs
 
 SHAPE_INPUTS_ATTRIBUTE = "tensorrt_plugin_shape_input_indices"
 _ELEM_TYPES = {"float32": 1, "uint8": 2, "int8": 3, "int32": 6, "int64": 7, "bool": 9, "float16": 10, "bfloat16": 16}
@@ -45,10 +46,13 @@ class Plan:
     folded: list[str] = field(default_factory=list)  # constant input tensors now held as fields
     output_types: dict[str, TensorType] = field(default_factory=dict)
     placeholders: list[onnx.TensorProto] = field(default_factory=list)  # empty stand-ins for absent inputs
+    repacked: list[onnx.TensorProto] = field(default_factory=list)  # uint8 copies of 4-bit tables (packed_tables.py)
 
 
 def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     """How `node` becomes a `spec` plugin node; NotRewritable(reason) when it cannot."""
+    repacked = repack_four_bit_inputs(node, view)
+    node = repacked.node if repacked is not None else node  # the plan reads the uint8 tables
     bound, dtypes = _bind_inputs(spec, node, view)
     fields, mapping, folded = _fields(spec, node, view, bound)
     plugin_inputs = [t for t in node_tensors(spec, node) if t.fold_into is None]
@@ -81,7 +85,11 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     mapping += [
         f"{p.name}: empty {plugin_inputs[inputs.index(p.name)].name} (absent optional input)" for p in placeholders
     ]
+    if repacked is not None:
+        mapping += repacked.notes
+        folded += repacked.released  # removed unless another node reads them
     result = Plan(spec, inputs, outputs, fields, mapping, folded, placeholders=placeholders)
+    result.repacked = repacked.tensors if repacked is not None else []
     attrs = {f.name: helper.get_attribute_value(f) for f in fields}  # the axis rules read the node's axis
     result.output_types = _output_types(spec, outputs, bound, dtypes, view, attrs)
     return result

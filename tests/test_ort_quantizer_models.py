@@ -3,7 +3,8 @@
 ONNX Runtime's `matmul_nbits_quantizer` turns float MatMuls into com.microsoft MatMulNBits, in the
 forms int4 deployments download: RTN with and without zero points, other block sizes, 8 bits, an
 accuracy_level, HQQ's float zero points. Quantizing Gather as well (as int4 embeddings do) writes
-com.microsoft GatherBlockQuantized, which trtplug does not cover yet: check must say so by name.
+com.microsoft GatherBlockQuantized over a uint4 (zero points) or int4 (symmetric) table, which the
+rewrite repacks to uint8 for TrtplugGatherBlockQuantized and reports so.
 The float model is built here with onnx helpers; the quantizer's output is the model under test.
 """
 
@@ -94,14 +95,36 @@ def test_quantized_matmuls_rewrite_with_model_parity(tmp_path: Path, capsys, nam
     assert result["status"] == "pass"
 
 
-def test_quantized_embedding_is_reported_as_not_covered(tmp_path: Path, capsys) -> None:
+EMBEDDING_CONFIGS = {
+    "uint4_zero_points_axis1": (32, False, 1),
+    "int4_symmetric_axis1": (64, True, 1),
+    "uint4_zero_points_axis0": (16, False, 0),  # quantized along the gathered axis
+}
+
+
+@pytest.mark.parametrize("name", EMBEDDING_CONFIGS)
+def test_quantized_embedding_rewrites_with_model_parity(tmp_path: Path, capsys, name: str) -> None:
+    block, symmetric, axis = EMBEDDING_CONFIGS[name]
     config = quantizer.DefaultWeightOnlyQuantConfig(
-        block_size=32, bits=4, op_types_to_quantize=("MatMul", "Gather"), quant_axes=(("MatMul", 0), ("Gather", 1))
+        block_size=block,
+        is_symmetric=symmetric,
+        bits=4,
+        op_types_to_quantize=("MatMul", "Gather"),
+        quant_axes=(("MatMul", 0), ("Gather", axis)),
     )
-    source = quantized(tmp_path, "gather4", config, float_model(with_embedding=True))
+    source, out = quantized(tmp_path, name, config, float_model(with_embedding=True)), tmp_path / "out.onnx"
     assert "GatherBlockQuantized" in [n.op_type for n in onnx.load(source).graph.node]
     capsys.readouterr()
-    assert main(["check", str(source), "--static", "--trt-version", "10.16", "--json"]) == 1
-    doc = json.loads(capsys.readouterr().out)
-    uncovered = [f for f in doc["findings"] if f["op_type"] == "GatherBlockQuantized"]
-    assert len(uncovered) == 1 and not uncovered[0]["plugin"]
+    assert main(["rewrite", str(source), "-o", str(out), "--all-covered", "--json"]) == 0
+    changes = json.loads(capsys.readouterr().out)["changes"]
+    [gather] = [c for c in changes if c["op"] == "com.microsoft::GatherBlockQuantized"]
+    assert gather["action"] == "replaced" and any("repacked to uint8" in line for line in gather["mapping"])
+    model = onnx.load(out)
+    ops = [n.op_type for n in model.graph.node]
+    assert "TrtplugGatherBlockQuantized" in ops and "GatherBlockQuantized" not in ops
+    four_bit = {TensorProto.INT4, TensorProto.UINT4}
+    assert not [t.name for t in model.graph.initializer if t.data_type in four_bit]
+    capsys.readouterr()
+    assert main(["parity", "--model", str(source), "--rewritten", str(out), "--dim", "batch=5", "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)["results"]
+    assert result["status"] == "pass"

@@ -72,6 +72,17 @@ struct alignas(sizeof(T) * N) Vec
     T v[N];
 };
 
+//! The exponent of a power of two (the smallest s with 2^s >= n otherwise).
+inline int32_t log2Of(int64_t n) noexcept
+{
+    int32_t s = 0;
+    while ((int64_t{1} << s) < n)
+    {
+        ++s;
+    }
+    return s;
+}
+
 inline bool isAligned(void const* p, size_t bytes) noexcept
 {
     return reinterpret_cast<uintptr_t>(p) % bytes == 0;

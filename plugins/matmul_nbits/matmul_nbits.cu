@@ -25,16 +25,6 @@ bool usesGemm(int64_t m) noexcept
     return m > kNBitsGemvMaxRows && gemmAvailable();
 }
 
-int log2Of(int32_t powerOfTwo) noexcept
-{
-    int s = 0;
-    while ((1 << s) < powerOfTwo)
-    {
-        ++s;
-    }
-    return s;
-}
-
 //! The one switch to the bandwidth-bound kernels of matmul_nbits_fast.cuh: false sends every call
 //! back to the original kernels of matmul_nbits_kernels.cuh.
 constexpr bool kUseFastKernels = true;

@@ -156,9 +156,31 @@ def matmul_nbits_weights(
     return out
 
 
+def gather_block_quantized_inputs(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """GatherBlockQuantized's table: random bytes for data and zero points (every code in range),
+    scales positive; indices over [-s, s) along gather_axis (s in codes: the packed last axis
+    unpacked), one in eight out of range (the op writes zeros there); int32 when 1-D, else int64."""
+    data, shape = shapes["data"], shapes["indices"]
+    axis = attrs.get("gather_axis", 0) % len(data)
+    dim = data[axis] * (8 // attrs.get("bits", 4) if axis == len(data) - 1 else 1)
+    index = rng.integers(-dim, max(dim, 1), shape)
+    index = np.where(rng.random(shape) < 0.125, index + np.where(index < 0, -dim, dim), index)
+    out = {
+        "data": rng.integers(0, 256, data, dtype=np.uint8),
+        "indices": index.astype(np.int32 if len(shape) == 1 else np.int64),
+        "scales": rng.uniform(0.5, 1.5, shapes["scales"]).astype(np.float32) / 8,
+    }
+    if "zero_points" in shapes:
+        out["zero_points"] = rng.integers(0, 256, shapes["zero_points"], dtype=np.uint8)
+    return out
+
+
 GENERATORS: dict[str, Generator] = {
     "bert_attention_inputs": bert_attention_inputs,
     "signed_near_one": signed_near_one,
+    "gather_block_quantized_inputs": gather_block_quantized_inputs,
     "group_query_attention_inputs": group_query_attention_inputs,
     "matmul_nbits_weights": matmul_nbits_weights,
     "max_pool_outputs": max_pool_outputs,

@@ -1,0 +1,62 @@
+// GatherBlockQuantized launcher (com.microsoft GatherBlockQuantized): plain functions, no TensorRT
+// types. The IPluginV3 adapter and the pybind11 binding both call them, so the kernel TensorRT runs
+// is the kernel the tests run. output = dequant(data) gathered along gather_axis, where data packs
+// 8 / bits codes per byte along its last axis and dequant(code) = (code - zp) * scale per block of
+// block_size codes along quantize_axis (common/block_quant.cuh). Out-of-range indices give zeros.
+// The embedding form (quantize_axis last, a row a multiple of 8 codes) moves 8 codes per thread:
+// one load of `bits` bytes, 16-byte stores; other forms take one thread per output element.
+#pragma once
+
+#include "common/dtype.h"
+#include "common/tensor_shape.h"
+#include "gather_block_quantized/op_glue.h" // glue_gather_block_quantized::Params: generated from the spec
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <string>
+
+namespace trtplug
+{
+
+//! The tensor shapes of one call; an absent zero_points is a rank-0 shape of volume 0.
+struct GbqShapes
+{
+    TensorShape data, indices, scales, zeroPoints, output;
+};
+
+//! One call, flattened. The codes (data unpacked) seen two ways: [outer, axisLen, inner] around
+//! the gathered axis (output [outer, count, inner]) and [quantOuter, quantLen, quantInner]
+//! around the quantized one (scales [quantOuter, blocks, quantInner]).
+struct GbqProblem
+{
+    int64_t outer{1}, axisLen{1}, inner{1}, count{0};
+    int64_t quantLen{1}, quantInner{1}, blocks{1};
+    int64_t codesLast{1};  //!< codes along the last axis (a row of the table's storage)
+    int64_t scalesLast{1}; //!< scales along the last axis: the zero points' rows
+    int64_t zeroRowBytes{0};
+    int32_t bits{4};
+    int32_t blockSize{128};
+    uint8_t const* data{nullptr};
+    void const* indices{nullptr};
+    void const* scales{nullptr};
+    uint8_t const* zeroPoints{nullptr}; //!< null: 2^(bits - 1)
+    void* output{nullptr};
+
+    int64_t outputVolume() const noexcept { return outer * count * inner; }
+};
+
+//! The flattened sizes of a call checked against the attributes (`out` filled, pointers left
+//! alone); a one-line reason naming the tensor when a shape is wrong, else "".
+std::string gbqCheckShapes(glue_gather_block_quantized::Params const& p, GbqShapes const& s, GbqProblem& out);
+
+//! The output's dimensions for data and indices of these shapes (rank checked by gbqCheckShapes).
+TensorShape gbqOutputShape(glue_gather_block_quantized::Params const& p, TensorShape const& data,
+    TensorShape const& indices) noexcept;
+
+//! output for `p`: valueType is the scales' and output's (float32, float16, bfloat16), indexType
+//! the indices' (int32, int64).
+cudaError_t launchGatherBlockQuantized(
+    DType valueType, DType indexType, GbqProblem const& p, cudaStream_t stream) noexcept;
+
+} // namespace trtplug
