@@ -34,6 +34,7 @@ class Repacked:
     tensors: list[onnx.TensorProto] = field(default_factory=list)  # initializers the plan adds
     released: list[str] = field(default_factory=list)  # tensors the node no longer reads
     notes: list[str] = field(default_factory=list)  # report lines
+    set_attributes: list[str] = field(default_factory=list)  # attributes the repack chose, not the node
 
 
 def _four_bit_table(view: GraphView, name: str, role: str) -> tuple[np.ndarray, bool] | None:
@@ -90,6 +91,7 @@ def _gather_block_quantized(node: onnx.NodeProto, view: GraphView) -> Repacked |
     out.node.input.extend(inputs)
     out.node.attribute.extend(a for a in node.attribute if a.name != "bits")
     out.node.attribute.append(helper.make_attribute("bits", bits))
+    out.set_attributes = ["bits"]
     out.released = [n for n in (node.input[0], given_zero) if n]
     layout = "2 codes a byte along the last axis" if packed else "1 code a byte (odd last axis), bits=8"
     out.notes.append(

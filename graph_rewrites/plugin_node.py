@@ -86,6 +86,8 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
         f"{p.name}: empty {plugin_inputs[inputs.index(p.name)].name} (absent optional input)" for p in placeholders
     ]
     if repacked is not None:
+        chosen = tuple(f"{name}=" for name in repacked.set_attributes)
+        mapping = [m.replace("(node attribute)", "(the uint8 repack's)") if m.startswith(chosen) else m for m in mapping]
         mapping += repacked.notes
         folded += repacked.released  # removed unless another node reads them
     result = Plan(spec, inputs, outputs, fields, mapping, folded, placeholders=placeholders)

@@ -78,6 +78,7 @@ def test_four_bit_tables_rewrite_with_model_parity(tmp_path: Path, capsys, name:
     [node] = onnx.load(out).graph.node
     bits = next(helper.get_attribute_value(a) for a in node.attribute if a.name == "bits")
     assert bits == (8 if shape[-1] % 2 else 4)
+    assert f"bits={bits} (the uint8 repack's)" in change["mapping"]  # not the node's: it has no bits=8
     assert len(node.input) == (3 if kind == TensorProto.INT4 and not zero_points and bits == 4 else 4)
     assert main(["parity", "--model", str(source), "--rewritten", str(out), "--dim", "n=6", "--json"]) == 0
     [result] = json.loads(capsys.readouterr().out)["results"]
