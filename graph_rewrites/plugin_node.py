@@ -87,7 +87,8 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     ]
     if repacked is not None:
         chosen = tuple(f"{name}=" for name in repacked.set_attributes)
-        mapping = [m.replace("(node attribute)", "(the uint8 repack's)") if m.startswith(chosen) else m for m in mapping]
+        relabel = "(node attribute)", "(the uint8 repack's)"
+        mapping = [m.replace(*relabel) if m.startswith(chosen) else m for m in mapping]
         mapping += repacked.notes
         folded += repacked.released  # removed unless another node reads them
     result = Plan(spec, inputs, outputs, fields, mapping, folded, placeholders=placeholders)

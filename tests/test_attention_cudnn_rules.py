@@ -54,7 +54,8 @@ def test_workspace_keeps_room_for_cudnn_only_where_it_may_run(ext, monkeypatch):
         (size, bound), *rest = sizes(choice)
         assert size == max(kernels[0][0], reserve)
         assert bound >= size
-        for (other_size, other_bound), (kernel_size, kernel_bound), problem in zip(rest, kernels[1:], others):
+        for (other_size, other_bound), kernel, problem in zip(rest, kernels[1:], others, strict=True):
+            kernel_size, kernel_bound = kernel
             assert other_size == kernel_size, problem
             sixteen_bit = problem["dtype"] == "float16"
             assert other_bound == (max(kernel_bound, reserve) if sixteen_bit else kernel_bound), problem
