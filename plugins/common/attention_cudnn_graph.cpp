@@ -55,9 +55,8 @@ void printBacktraceAndDie(int signal)
     std::raise(signal);
 }
 
-//! TRTPLUG_CUDNN_TRACE=1 prints each step before it runs (flushed), so a crash inside cuDNN or the
-//! frontend names the step it happened in.
-void traceStep(char const* step) noexcept
+//! TRTPLUG_CUDNN_TRACE=1 (read once; installs the fatal-signal backtrace the first time it is on).
+bool tracing() noexcept
 {
     static bool const on = [] {
         char const* v = std::getenv("TRTPLUG_CUDNN_TRACE");
@@ -71,7 +70,14 @@ void traceStep(char const* step) noexcept
         }
         return enabled;
     }();
-    if (on)
+    return on;
+}
+
+//! Under TRTPLUG_CUDNN_TRACE=1, prints the step before it runs (flushed), so a crash inside cuDNN
+//! or the frontend names the step it happened in.
+void traceStep(char const* step) noexcept
+{
+    if (tracing())
     {
         std::fprintf(stderr, "trtplug cuDNN: %s\n", step);
         std::fflush(stderr);
@@ -354,7 +360,10 @@ cudaError_t launchCudnnAttention(AttentionProblem const& p, void* workspace, siz
         {
             return notRun(reason, "cuDNN rejected the attention graph (see the log line above)");
         }
-        traceStep(("workspace " + std::to_string(entry->workspace) + " of " + std::to_string(workspaceBytes)).c_str());
+        if (tracing())
+        {
+            traceStep(("workspace " + std::to_string(entry->workspace) + " of " + std::to_string(workspaceBytes)).c_str());
+        }
         if (entry->workspace < 0 || static_cast<size_t>(entry->workspace) > workspaceBytes)
         {
             return notRun(reason, "cuDNN attention needs more workspace than the core was given");
