@@ -120,8 +120,8 @@ CASES = [  # (seq, batch): 4099 rows crosses every tile edge; one batch keeps th
 def test_cudnn_prefill_matches_the_reference(cp, cudnn, seed, dtype, seq, batch, causal, head, heads, kv_heads, layout):
     rng = np.random.default_rng([seed, seq, head, heads, kv_heads])
     packed = layout == "packed"
-    # non-causal separate K/V: more keys than queries (causal needs qLen == kvLen for cuDNN)
-    kv_len = seq if (packed or causal) else seq + 5
+    # separate K/V: more keys than queries (causal: cuDNN's bottom-right diagonal, as the core's)
+    kv_len = seq if packed else seq + 5
     got, want = run_core(cp, cudnn, rng, dtype, batch, seq, kv_len, heads, kv_heads, head, causal, packed)
     assert cudnn.last_prefill_backend() == "cudnn"
     np.testing.assert_allclose(got, want, atol=TOL[dtype], rtol=TOL[dtype])
@@ -146,9 +146,9 @@ def test_the_switch_picks_the_backend(cp, cudnn, monkeypatch, seed, mode, backen
 
 
 def test_inapplicable_problems_run_the_kernels_even_under_cudnn(cp, cudnn, seed):
-    """Causal with qLen != kvLen (the core's diagonal is bottom-right): cuDNN is never asked."""
+    """Causal with more queries than keys (the first rows see no key): cuDNN is never asked."""
     rng = np.random.default_rng(seed)
-    got, want = run_core(cp, cudnn, rng, "float16", 1, 40, 70, 4, 4, 64, True, False)
+    got, want = run_core(cp, cudnn, rng, "float16", 1, 70, 40, 4, 4, 64, True, False)
     assert cudnn.last_prefill_backend() == "kernel"
     np.testing.assert_allclose(got, want, atol=TOL["float16"], rtol=TOL["float16"])
 
@@ -156,5 +156,6 @@ def test_inapplicable_problems_run_the_kernels_even_under_cudnn(cp, cudnn, seed)
 def test_the_rules_are_exposed(cudnn):
     assert cudnn.cudnn_attention_inapplicable({"dtype": "float16", "q_len": 64, "head_dim": 128}) is None
     assert "float16 or bfloat16" in cudnn.cudnn_attention_inapplicable({"dtype": "float32"})
-    assert "qLen == kvLen" in cudnn.cudnn_attention_inapplicable({"causal": True, "q_len": 4, "kv_len": 9})
+    assert cudnn.cudnn_attention_inapplicable({"causal": True, "q_len": 4, "kv_len": 9}) is None
+    assert "qLen <= kvLen" in cudnn.cudnn_attention_inapplicable({"causal": True, "q_len": 9, "kv_len": 4})
     assert "aligned" in cudnn.cudnn_attention_inapplicable({"misalign_bytes": 2})

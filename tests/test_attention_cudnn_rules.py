@@ -2,7 +2,7 @@
 host_check.cpp compiles plugins/common/attention_cudnn.cpp as the stub a build without cuDNN
 headers gets, and checks which attention problems cuDNN may take (only those it computes exactly
 as the core: 16-bit, equal head sizes 8..128 in steps of 8, no mask/bias/softcap/window/sink, no
-kvValid/qStart, causal only with qLen == kvLen, 16-byte aligned views), the
+kvValid/qStart, causal only with qLen <= kvLen, 16-byte aligned views), the
 TRTPLUG_ATTENTION_PREFILL switch, and that the stub says unavailable and never runs."""
 
 from __future__ import annotations

@@ -64,11 +64,11 @@ char const* cudnnAttentionInapplicable(AttentionProblem const& p) noexcept
     {
         return "cuDNN attention needs at least one query, key, batch and head (query heads a multiple of kv heads)";
     }
-    if (p.causal && p.qLen != p.kvLen)
+    if (p.causal && p.qLen > p.kvLen)
     {
-        // The core puts query i at key position kvLen - qLen + i (bottom-right); cuDNN's top-left
-        // causal mask matches it only when the lengths are equal.
-        return "cuDNN causal attention needs qLen == kvLen";
+        // The core puts query i at key position kvLen - qLen + i: cuDNN's bottom-right diagonal.
+        // With more queries than keys the first rows see no key, which the core writes as zeros.
+        return "cuDNN causal attention needs qLen <= kvLen";
     }
     if (!aligned16(p.q.data, p.q.batchStride, p.q.headStride, p.q.seqStride)
         || !aligned16(p.k.data, p.k.batchStride, p.k.headStride, p.k.seqStride)

@@ -29,8 +29,8 @@ PrefillBackend prefillBackendChoice() noexcept;
 
 //! Why cuDNN cannot compute `p` exactly as the core does (null: it can). A pure function of the
 //! problem (no GPU, no library): 16-bit types, equal head sizes 8..128 in steps of 8, no mask,
-//! bias, softcap, window, sink; kvValid and qStart absent; causal only with qLen == kvLen (where
-//! the core's query positions are cuDNN's top-left diagonal); 16-byte aligned views.
+//! bias, softcap, window, sink; kvValid and qStart absent; causal only with qLen <= kvLen (the
+//! core's query positions are cuDNN's bottom-right diagonal); 16-byte aligned views.
 char const* cudnnAttentionInapplicable(AttentionProblem const& p) noexcept;
 
 //! Whether libcudnn (major 9) loads; tried once, the reason logged once to stderr when not.

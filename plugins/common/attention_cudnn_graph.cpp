@@ -208,7 +208,9 @@ void describeGraph(AttentionProblem const& p, fe::graph::Graph& g)
                        .set_attn_scale(scaleOf(p));
     if (p.causal)
     {
-        options.set_causal_mask(true); // qLen == kvLen here: top-left is the core's diagonal
+        // The core's query i sits at key position kvLen - qLen + i: the bottom-right diagonal
+        // (the same as top-left when the lengths are equal; qLen <= kvLen here).
+        p.qLen == p.kvLen ? options.set_causal_mask(true) : options.set_causal_mask_bottom_right(true);
     }
     auto outputs = g.sdpa(q, k, v, options);
     outputs[0]->set_output(true).set_uid(kO).set_dim({p.batch, p.qHeads, p.qLen, p.headDim}).set_stride(
