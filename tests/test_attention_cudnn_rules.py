@@ -42,7 +42,7 @@ def test_workspace_keeps_room_for_cudnn_only_where_it_may_run(ext, monkeypatch):
     others = [
         {**prefill, "dtype": "float32"},
         {**prefill, "softcap": 30.0},
-        {**prefill, "causal": True, "kv_len": 512},  # bottom-right diagonal: never cuDNN's
+        {**prefill, "causal": True, "kv_len": 100},  # more queries than keys: never cuDNN's
     ]
 
     def sizes(choice):
