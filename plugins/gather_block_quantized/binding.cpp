@@ -4,18 +4,6 @@
 #include "gather_block_quantized/gather_block_quantized.h"
 #include "gather_block_quantized/op_glue.h"
 
-namespace
-{
-
-using trtplug::DType;
-
-bool isFloat(DType t)
-{
-    return t == DType::kFLOAT32 || t == DType::kFLOAT16 || t == DType::kBFLOAT16;
-}
-
-} // namespace
-
 //! output = the gathered rows of the dequantized table: dtype and shape checks, then the launch.
 TRTPLUG_OP_BINDING(gather_block_quantized)
 {
@@ -28,7 +16,7 @@ TRTPLUG_OP_BINDING(gather_block_quantized)
     call.check(data.dtype == DType::kUINT8, std::string("data must be uint8, got ") + dtypeName(data.dtype));
     call.check(indices.dtype == DType::kINT32 || indices.dtype == DType::kINT64,
         std::string("indices must be int32 or int64, got ") + dtypeName(indices.dtype));
-    call.check(isFloat(scales.dtype),
+    call.check(isFloatDType(scales.dtype),
         std::string("scales must be float32, float16 or bfloat16, got ") + dtypeName(scales.dtype));
     call.check(zeroPoints == nullptr || zeroPoints->dtype == DType::kUINT8, "zero_points must be uint8");
     call.check(output.dtype == scales.dtype, "output must have the scales' dtype");

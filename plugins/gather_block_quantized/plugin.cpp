@@ -23,11 +23,6 @@ enum Input : int32_t
     kZeroPoints,
 };
 
-bool isFloat(DataType t) noexcept
-{
-    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16;
-}
-
 // Identity, input/output counts, fields, defaults and value rules: generated from the spec.
 class GatherBlockQuantizedPlugin : public GluePlugin<GatherBlockQuantizedPlugin, glue_gather_block_quantized::Glue>
 {
@@ -37,7 +32,7 @@ public:
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
         TRTPLUG_ENSURE(in[kData] == DataType::kUINT8, std::string("data must be uint8, got ") + trtTypeName(in[kData]));
-        TRTPLUG_ENSURE(isFloat(in[kScales]),
+        TRTPLUG_ENSURE(isFloatOrBf16(in[kScales]),
             std::string("scales must be float32, float16 or bfloat16, got ") + trtTypeName(in[kScales]));
         out[0] = in[kScales];
     }
@@ -83,7 +78,7 @@ public:
         case kData:
         case kZeroPoints: return d.type == DataType::kUINT8;
         case kIndices: return d.type == DataType::kINT32 || d.type == DataType::kINT64;
-        case kScales: return isFloat(d.type);
+        case kScales: return isFloatOrBf16(d.type);
         default: return d.type == inOut[kScales].desc.type; // output
         }
     }
