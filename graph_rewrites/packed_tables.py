@@ -49,11 +49,6 @@ def _four_bit_table(view: GraphView, name: str, role: str) -> tuple[np.ndarray, 
     return codes, tensor.data_type == TensorProto.INT4
 
 
-def _attr(node: onnx.NodeProto, name: str, default: int) -> int:
-    found = [helper.get_attribute_value(a) for a in node.attribute if a.name == name]
-    return int(found[0]) if found else default
-
-
 def _add(view: GraphView, out: Repacked, base: str, values: np.ndarray) -> str:
     name = view.fresh_name(base)
     out.tensors.append(numpy_helper.from_array(values, name))

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+from trtplug.protolib.packed_codes import unpack_last_axis
+
 BENCH_K = BENCH_N = 4096  # issue 17's shape: int4, block 32, K = N = 4096
 BENCH_BLOCK = 32
 
@@ -20,26 +22,18 @@ def _given(array: Any) -> bool:
     return array is not None and array.size > 0
 
 
-def unpack_codes(xp: ModuleType, packed: Any, bits: int, rows: int) -> Any:
-    """The `bits`-wide codes of uint8 `packed`, low bits of each byte first: (rows, bytes*8/bits) int32."""
-    per_byte = 8 // bits
-    shifts = xp.arange(per_byte, dtype=xp.int32) * bits
-    codes = (packed.reshape(rows, -1, 1).astype(xp.int32) >> shifts) & ((1 << bits) - 1)
-    return codes.reshape(rows, -1)
-
-
 def dequantize(xp: ModuleType, b: Any, scales: Any, zero_points: Any, g_idx: Any, attrs: Mapping[str, Any]) -> Any:
     """B's weights as float32 (N, K)."""
     k, n, bits, block = int(attrs["K"]), int(attrs["N"]), int(attrs.get("bits", 4)), int(attrs["block_size"])
     blocks = -(-k // block)
     if tuple(b.shape) != (n, blocks, block * bits // 8):
         raise ValueError(f"MatMulNBits: B has shape {tuple(b.shape)}, expected {(n, blocks, block * bits // 8)}")
-    codes = unpack_codes(xp, b, bits, n)[:, :k].astype(xp.float32)
+    codes = unpack_last_axis(xp, b.reshape(n, -1), bits)[:, :k].astype(xp.float32)
     scale = scales.reshape(n, blocks).astype(xp.float32)
     if not _given(zero_points):
         zero = xp.full((n, blocks), 2 ** (bits - 1), dtype=xp.float32)
     elif zero_points.dtype == xp.uint8:
-        zero = unpack_codes(xp, zero_points, bits, n)[:, :blocks].astype(xp.float32)
+        zero = unpack_last_axis(xp, zero_points.reshape(n, -1), bits)[:, :blocks].astype(xp.float32)
     else:
         zero = zero_points.reshape(n, blocks).astype(xp.float32)
     block_of = g_idx.astype(xp.int64) if _given(g_idx) else xp.arange(k) // block

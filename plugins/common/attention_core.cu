@@ -259,12 +259,12 @@ char const* attentionProblemError(AttentionProblem const& p) noexcept
     return nullptr;
 }
 
+namespace
+{
 //! Scratch kept for cuDNN's SDPA plan wherever TRTPLUG_ATTENTION_PREFILL lets cuDNN take a prefill
 //! (its plans asked for 256 bytes on the H100; one asking for more than this leaves the prefill to
 //! the kernels). cuDNN and the split-KV partials never run in one launch: they share the scratch.
 //! `anyExtents`: a reserve for every problem of p's type and head sizes (the bound's question).
-namespace
-{
 size_t cudnnWorkspaceReserve(AttentionProblem const& p, bool anyExtents) noexcept
 {
     constexpr size_t kReserve = size_t{1} << 20;

@@ -42,8 +42,8 @@ constexpr int64_t kO = 4;
 //! Cached graphs before the cache starts over (each holds a finalized plan, a few KB).
 constexpr size_t kMaxCachedGraphs = 256;
 
-//! A fatal signal while tracing (segfault, abort, bus error, illegal instruction) prints its number
-//! and the native backtrace (addr2line resolves its +offsets), then dies by the default action.
+//! A fatal signal while tracing (segfault, abort, bus error, illegal instruction, FPE) prints a
+//! header line and the native backtrace (addr2line resolves its +offsets), then dies by the default action.
 void printBacktraceAndDie(int signal)
 {
     char const header[] = "trtplug cuDNN: fatal signal, backtrace follows\n";

@@ -46,6 +46,12 @@ struct GbqProblem
     int64_t outputVolume() const noexcept { return outer * count * inner; }
 };
 
+//! An axis attribute (negative: counted from the end) as an index into data's dims.
+inline int32_t gbqAxis(int32_t axis, int32_t rank) noexcept
+{
+    return axis < 0 ? axis + rank : axis;
+}
+
 //! The flattened sizes of a call checked against the attributes (`out` filled, pointers left
 //! alone); a one-line reason naming the tensor when a shape is wrong, else "".
 std::string gbqCheckShapes(glue_gather_block_quantized::Params const& p, GbqShapes const& s, GbqProblem& out);

@@ -9,11 +9,6 @@ namespace trtplug
 namespace
 {
 
-int32_t normalizedAxis(int32_t axis, int32_t rank) noexcept
-{
-    return axis < 0 ? axis + rank : axis;
-}
-
 //! data's shape with the last axis in codes (8 / bits per byte).
 TensorShape codesShape(TensorShape data, int32_t bits) noexcept
 {
@@ -93,7 +88,7 @@ TensorShape gbqOutputShape(
     glue_gather_block_quantized::Params const& p, TensorShape const& data, TensorShape const& indices) noexcept
 {
     TensorShape const codes = codesShape(data, p.bits);
-    int32_t const gather = normalizedAxis(p.gather_axis, data.rank);
+    int32_t const gather = gbqAxis(p.gather_axis, data.rank);
     TensorShape out;
     auto push = [&out](int64_t d) {
         if (out.rank < TensorShape::kMaxRank)
@@ -132,8 +127,8 @@ std::string gbqCheckShapes(glue_gather_block_quantized::Params const& p, GbqShap
     {
         return "output rank " + std::to_string(rank - 1 + s.indices.rank) + " exceeds " + std::to_string(TensorShape::kMaxRank);
     }
-    int32_t const gather = normalizedAxis(p.gather_axis, rank);
-    int32_t const quantize = normalizedAxis(p.quantize_axis, rank);
+    int32_t const gather = gbqAxis(p.gather_axis, rank);
+    int32_t const quantize = gbqAxis(p.quantize_axis, rank);
     TensorShape const codes = codesShape(s.data, p.bits);
     TensorShape const scales = scalesShape(codes, quantize, p.block_size);
     if (!sameShape(s.scales, scales))

@@ -45,7 +45,7 @@ public:
         DimsExprs const& indices = in[kIndices];
         int32_t const rank = data.nbDims;
         TRTPLUG_ENSURE(rank >= 1, "data must have rank >= 1");
-        int32_t const gather = params().gather_axis < 0 ? params().gather_axis + rank : params().gather_axis;
+        int32_t const gather = gbqAxis(params().gather_axis, rank);
         TRTPLUG_ENSURE(gather >= 0 && gather < rank, "gather_axis " + std::to_string(params().gather_axis)
                 + " is out of range for data of rank " + std::to_string(rank));
         TRTPLUG_ENSURE(rank - 1 + indices.nbDims <= nvinfer1::Dims::MAX_DIMS, "output rank exceeds 8");

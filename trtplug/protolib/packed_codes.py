@@ -1,6 +1,6 @@
 """Sub-byte integer codes packed along a tensor's last axis, low bits of each byte first (ONNX
-Runtime's uint8 layout for 2/4-bit weights: MatMulNBits' B, GatherBlockQuantized's table), and
-ONNX's INT4/UINT4 layout (the whole tensor flattened, two codes per byte). NumPy or CuPy (`xp`)."""
+Runtime's uint8 layout for 2/4-bit weights: MatMulNBits' B, GatherBlockQuantized's table). NumPy
+or CuPy (`xp`)."""
 
 from __future__ import annotations
 
@@ -27,17 +27,3 @@ def pack_last_axis(xp: ModuleType, codes: Any, bits: int) -> Any:
     grouped = wide.reshape(*codes.shape[:-1], padded // per_byte, per_byte)
     shifts = xp.arange(per_byte, dtype=xp.int32) * bits
     return (grouped << shifts).sum(axis=-1).astype(xp.uint8)
-
-
-def unpack_flat_nibbles(xp: ModuleType, raw: Any, shape: tuple[int, ...]) -> Any:
-    """The 4-bit codes (0..15) of ONNX INT4/UINT4 raw bytes, flattened two per byte, as `shape`."""
-    count = 1
-    for d in shape:
-        count *= d
-    codes = unpack_last_axis(xp, raw.reshape(-1), 4)[:count]
-    return codes.reshape(shape)
-
-
-def pack_flat_nibbles(xp: ModuleType, codes: Any) -> Any:
-    """ONNX INT4/UINT4 raw bytes of 4-bit `codes` (any shape): flattened, two per byte."""
-    return pack_last_axis(xp, codes.reshape(-1), 4)

@@ -114,7 +114,8 @@ def _binding_dtype_check(t: dict[str, Any], ins: list) -> tuple[str, str]:
     allowed = " || ".join(f"{var} == DType::{DTYPE_ENUM[d]}" for d in t["dtypes"])
     if present and len(t["dtypes"]) > 1:
         allowed = f"({allowed})"
-    text = " or ".join([", ".join(t["dtypes"][:-1]), t["dtypes"][-1]] if len(t["dtypes"]) > 1 else t["dtypes"])
+    *first, last = t["dtypes"]
+    text = f"{', '.join(first)} or {last}" if first else last
     return f"{present}{allowed}", f'std::string("{t["name"]} must be {text}, got ") + dtypeName({var})'
 
 
