@@ -28,7 +28,7 @@ from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
 from trtplug.parity.model_feeds import random_feeds
 from trtplug.parity.model_run import StretchError, plugins_in_subgraphs, run_in_stretches
-from trtplug.parity.ort_session import cpu_session, cpu_session_options
+from trtplug.parity.ort_session import cpu_session_noted, cpu_session_options
 from trtplug.registry import Registry
 from trtplug.shape_rules import apply_rule, is_value_dependent
 from trtplug.spec import OpSpec, Tolerance
@@ -207,9 +207,10 @@ def _original_session(original: onnx.ModelProto, path: str | None) -> tuple[Any,
     options = cpu_session_options()
     source, note = _original_source(original, path, options)
     try:
-        return cpu_session(source, options), note
+        session, ir_note = cpu_session_noted(source, options)
     except Exception as exc:  # ONNX Runtime rejects the original model
         raise TrtplugError(f"ONNX Runtime cannot load the original model: {str(exc).splitlines()[0]}") from None
+    return session, "; ".join(n for n in (note, ir_note) if n)
 
 
 def _run_original_onnxruntime(
