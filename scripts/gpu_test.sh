@@ -66,13 +66,6 @@ if [[ " $PHASES " == *" test "* ]]; then
   # failures and errors as the progress lines show them: known even when the run was cut short
   echo "progress: $(grep -E '^[.FEsxX]+ +\[ *[0-9]+%\]$' "$OUTDIR/gpu-pytest.log" | tr -cd 'FE' | wc -c) F/E marks"
   tail -1 "$OUTDIR/gpu-pytest.log"
-  # The opt-in cuDNN prefill backend, where this build carries it (its tests skip without the flag).
-  if [ -f .cache/cudnn-headers/include/cudnn_frontend.h ]; then
-    TRTPLUG_TEST_CUDNN=1 "$PY" -m pytest -q -rs -p no:cacheprovider "${WORKERS[@]}" tests/test_attention_cudnn_gpu.py \
-      >"$OUTDIR/gpu-pytest-cudnn.log" 2>&1
-    echo "cuDNN prefill tests exit: $?"; grep -E "^(FAILED|ERROR)" "$OUTDIR/gpu-pytest-cudnn.log" | head -5
-    tail -1 "$OUTDIR/gpu-pytest-cudnn.log"
-  fi
 fi
 
 if [[ " $PHASES " == *" memcheck "* ]] && command -v compute-sanitizer >/dev/null; then

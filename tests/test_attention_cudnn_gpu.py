@@ -2,8 +2,10 @@
 TRTPLUG_ATTENTION_PREFILL=cudnn through trtplug._native.attention_bsnh (the core on BSNH or
 packed-QKV views) against the core's float32 reference (trtplug.protolib.attention, the one the
 GroupQueryAttention prototype computes with, tied to ONNX Runtime by the parity suite): fp16 and
-bf16, causal and not, GQA 1 and 4, head 64/128, 1, 17 and 4099 query rows. Outputs are poisoned
-with NaN first, and every case asserts that cuDNN really ran (last_prefill_backend). Skips, with
+bf16, causal and not, GQA 1 and 4, head 64/128, 1, 17 and 4099 query rows; per-batch key lengths
+(cuDNN's padding mask, a batch with no key included) and causal from position 0 (a first prompt);
+the GroupQueryAttention launcher's first prompt with right-padded batches. Outputs are poisoned
+with NaN first, and every case asserts which backend ran (last_prefill_backend). Skips, with
 the reason, where this build has no cuDNN backend or libcudnn.so.9 does not load."""
 
 from __future__ import annotations
@@ -56,11 +58,6 @@ def cudnn(ext, monkeypatch):
         pytest.skip("built without cuDNN headers (TRTPLUG_CUDNN_INCLUDE_DIRS, scripts/fetch: .cache/cudnn-headers)")
     if not ext.cudnn_attention_available():
         pytest.skip("libcudnn.so.9 cannot be loaded (see the trtplug log line on stderr)")
-    if os.environ.get("TRTPLUG_TEST_CUDNN") != "1":
-        pytest.skip(
-            "cuDNN prefill is opt-in until these tests pass on a GPU (the frontend crash is fixed, the "
-            "workspace reserve is not yet verified there); TRTPLUG_TEST_CUDNN=1 runs these tests"
-        )
     monkeypatch.setenv("TRTPLUG_ATTENTION_PREFILL", "cudnn")
     return ext
 
@@ -84,8 +81,9 @@ def to_host32(out, dtype):
     return out.to_host().astype(np.float32) if dtype == "bfloat16" else out.get().astype(np.float32)
 
 
-def run_core(cp, ext, rng, dtype, batch, seq, kv_len, heads, kv_heads, head, causal, packed, scale=0.0):
-    """One launch of the core; returns (got, want) as float32 [batch, seq, heads, head]."""
+def run_core(cp, ext, rng, dtype, batch, seq, kv_len, heads, kv_heads, head, causal, packed, scale=0.0, lengths=None):
+    """One launch of the core; returns (got, want) as float32 [batch, seq, heads, head]. `lengths`:
+    (kv_valid, q_start) int32 host arrays or None each (q_start of zeros is flagged as such)."""
     if packed:
         host, f32 = rounded(rng, (batch, seq, heads + 2 * kv_heads, head), dtype)
         q, k, v = f32[:, :, :heads], f32[:, :, heads : heads + kv_heads], f32[:, :, heads + kv_heads :]
@@ -97,10 +95,23 @@ def run_core(cp, ext, rng, dtype, batch, seq, kv_len, heads, kv_heads, head, cau
         (q, k, v) = (f for _, f in hosts)
         args = [to_device(cp, h, dtype) for h, _ in hosts]
     out = poisoned(cp, (batch, seq, heads, head), dtype)
-    ext.attention_bsnh(*args, out, kv_heads, causal=causal, scale=scale)
+    kv_valid, q_start = lengths or (None, None)
+    zero_starts = q_start is not None and not q_start.any()
+    on_device = [None if a is None else cp.asarray(a, dtype=cp.int32) for a in (kv_valid, q_start)]
+    ext.attention_bsnh(
+        *args,
+        out,
+        kv_heads,
+        causal=causal,
+        scale=scale,
+        kv_valid=on_device[0],
+        q_start=on_device[1],
+        q_start_zero=zero_starts,
+    )
     cp.cuda.get_current_stream().synchronize()
     bnsh = [cp.asarray(np.ascontiguousarray(a.transpose(0, 2, 1, 3))) for a in (q, k, v)]
-    want = attention(cp, *bnsh, scale=scale, causal=causal).transpose(0, 2, 1, 3).get()
+    masks = {"kv_valid": on_device[0], "q_start": on_device[1]}
+    want = attention(cp, *bnsh, scale=scale, causal=causal, **masks).transpose(0, 2, 1, 3).get()
     return to_host32(out, dtype), want
 
 
@@ -133,9 +144,54 @@ def test_cudnn_takes_an_explicit_scale(cp, cudnn, seed):
     np.testing.assert_allclose(got, want, atol=TOL["float16"], rtol=TOL["float16"])
 
 
-@pytest.mark.parametrize(("mode", "backend"), [(None, "kernel"), ("kernel", "kernel"), ("auto", "cudnn")])
+PADDED = [  # (seq, kv_len, kv_valid per batch): ragged key lengths, a batch with no key at all
+    (40, 40, [40, 33, 1, 0]),
+    (300, 301, [301, 17, 300]),
+]
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("head", [64, 128])
+@pytest.mark.parametrize(("seq", "kv_len", "kv_valid"), PADDED)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_cudnn_key_lengths(cp, cudnn, seed, dtype, seq, kv_len, kv_valid, head, causal):
+    """Per-batch key lengths as cuDNN's padding mask; causal only from position 0 (query i at key
+    i: a first prompt, cuDNN's top-left diagonal), so every causal row keeps key 0 there."""
+    valid = np.array(kv_valid, np.int32)
+    if causal:
+        valid = np.maximum(valid, 1)
+    lengths = (valid, np.zeros_like(valid) if causal else None)
+    rng = np.random.default_rng([seed, seq, head])
+    got, want = run_core(cp, cudnn, rng, dtype, len(valid), seq, kv_len, 8, 2, head, causal, False, lengths=lengths)
+    assert cudnn.last_prefill_backend() == "cudnn"
+    np.testing.assert_allclose(got, want, atol=TOL[dtype], rtol=TOL[dtype])
+
+
+def test_causal_with_query_starts_runs_the_kernels(cp, cudnn, seed):
+    """Causal with per-batch starts not known to be zero (a chunk after a past): the kernels."""
+    valid, starts = np.array([60, 50], np.int32), np.array([20, 10], np.int32)
+    rng = np.random.default_rng(seed)
+    got, want = run_core(cp, cudnn, rng, "float16", 2, 40, 64, 4, 4, 64, True, False, lengths=(valid, starts))
+    assert cudnn.last_prefill_backend() == "kernel"
+    np.testing.assert_allclose(got, want, atol=TOL["float16"], rtol=TOL["float16"])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize(("seq", "past", "backend"), [(64, 0, "cudnn"), (301, 0, "cudnn"), (64, 100, "kernel")])
+def test_group_query_attention_prompt_on_cudnn(cp, cudnn, seed, dtype, seq, past, backend):
+    """The GroupQueryAttention launcher: a first prompt (no past; batches right-padded by the
+    ragged totals) goes to cuDNN with its key lengths, a chunk after a past to the kernels."""
+    from tests.test_group_query_attention_gpu import run_rounded_prompt
+
+    got, want = run_rounded_prompt(cp, cudnn, np.random.default_rng([seed, seq]), dtype, seq, past, 128, -1)
+    assert cudnn.last_prefill_backend() == backend
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        np.testing.assert_allclose(g, w, atol=TOL[dtype], rtol=TOL[dtype], err_msg=f"output {i}")
+
+
+@pytest.mark.parametrize(("mode", "backend"), [(None, "cudnn"), ("kernel", "kernel"), ("auto", "cudnn")])
 def test_the_switch_picks_the_backend(cp, cudnn, monkeypatch, seed, mode, backend):
-    """unset and kernel: the hand-written kernels; auto: cuDNN from 32 query rows (a prefill)."""
+    """kernel: the hand-written kernels; unset or auto: cuDNN from 32 query rows (a prefill)."""
     if mode is None:
         monkeypatch.delenv("TRTPLUG_ATTENTION_PREFILL")
     else:
@@ -159,3 +215,8 @@ def test_the_rules_are_exposed(cudnn):
     assert cudnn.cudnn_attention_inapplicable({"causal": True, "q_len": 4, "kv_len": 9}) is None
     assert "qLen <= kvLen" in cudnn.cudnn_attention_inapplicable({"causal": True, "q_len": 9, "kv_len": 4})
     assert "aligned" in cudnn.cudnn_attention_inapplicable({"misalign_bytes": 2})
+    assert cudnn.cudnn_attention_inapplicable({"kv_valid": True, "q_start": True}) is None
+    first_prompt = {"causal": True, "kv_valid": True, "q_start": True, "q_start_zero": True}
+    assert cudnn.cudnn_attention_inapplicable(first_prompt) is None
+    assert "position 0" in cudnn.cudnn_attention_inapplicable({**first_prompt, "q_start_zero": False})
+    assert "NaN" in cudnn.cudnn_attention_inapplicable({"kv_valid": True, "zero_fully_masked_rows": False})

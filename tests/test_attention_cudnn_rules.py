@@ -1,9 +1,10 @@
 """The cuDNN prefill backend's rules without a GPU or cuDNN: tests/fixtures/attention_cudnn/
 host_check.cpp compiles plugins/common/attention_cudnn.cpp as the stub a build without cuDNN
 headers gets, and checks which attention problems cuDNN may take (only those it computes exactly
-as the core: 16-bit, equal head sizes 8..128 in steps of 8, no mask/bias/softcap/window/sink, no
-kvValid/qStart, causal only with qLen <= kvLen, 16-byte aligned views), the
-TRTPLUG_ATTENTION_PREFILL switch, and that the stub says unavailable and never runs."""
+as the core: 16-bit, equal head sizes 8..128 in steps of 8, no mask/bias/softcap/window/sink,
+key lengths as a padding mask, causal only on the bottom-right diagonal (qLen <= kvLen, no
+per-batch lengths) or from position 0 (top-left), 16-byte aligned views), the
+TRTPLUG_ATTENTION_PREFILL switch (auto by default), and that the stub says unavailable and never runs."""
 
 from __future__ import annotations
 

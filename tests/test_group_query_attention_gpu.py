@@ -232,15 +232,25 @@ FLASH_EDGES = [(37, 0, 64, -1), (64, 0, 128, -1), (65, 130, 128, -1), (200, 0, 6
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 @pytest.mark.parametrize(("seq", "past", "head", "window"), FLASH_EDGES)
-def test_flash_prefill_tile_edges(cp, ext, seed, dtype, seq, past, head, window):
+def test_flash_prefill_tile_edges(cp, ext, seed, monkeypatch, dtype, seq, past, head, window):
     """The register-resident prefill (head 64/128, no mask tensor): query rows and keys around the
     64-row / 64-key tile edges, after a past, with a window; GQA 8/2; fp16 and bf16 (the binding's
-    bf16 transport) against the float32 prototype on the rounded inputs."""
+    bf16 transport) against the float32 prototype on the rounded inputs. The kernels only: a first
+    prompt would go to cuDNN (test_attention_cudnn_gpu.py covers that)."""
+    monkeypatch.setenv("TRTPLUG_ATTENTION_PREFILL", "kernel")
+    got, want = run_rounded_prompt(cp, ext, np.random.default_rng([seed, seq, head]), dtype, seq, past, head, window)
+    tol = 5e-2 if dtype == "bfloat16" else TOL["float16"]
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        np.testing.assert_allclose(g, w, atol=tol, rtol=tol, err_msg=f"output {i}")
+
+
+def run_rounded_prompt(cp, ext, rng, dtype, seq, past, head, window):
+    """The GroupQueryAttention binding on 2 ragged batches (GQA 8/2) in fp16 or bf16, and the
+    float32 prototype on the same rounded inputs: (got, want) lists of float32 outputs."""
     from trtplug import native
     from trtplug.protolib.dtypes import to_bfloat16
     from trtplug.registry import load_registry
 
-    rng = np.random.default_rng([seed, seq, head])
     feeds, shapes = gqa_inputs(rng, 2, seq, 8, 2, head, past, dtype="float32")
     bf16 = dtype == "bfloat16"
     rounded = {
@@ -263,6 +273,4 @@ def test_flash_prefill_tile_edges(cp, ext, seed, dtype, seq, past, head, window)
     native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())
     cp.cuda.get_current_stream().synchronize()
     got = [np.asarray(o, dtype=np.float32) if bf16 else o.get().astype(np.float32) for o in outs]
-    tol = 5e-2 if bf16 else TOL["float16"]
-    for i, (g, w) in enumerate(zip(got, expected(as32, shapes, attrs), strict=True)):
-        np.testing.assert_allclose(g, w, atol=tol, rtol=tol, err_msg=f"output {i}")
+    return got, expected(as32, shapes, attrs)

@@ -46,6 +46,8 @@ AttentionProblem ruleProblem(py::dict const& d)
     static uint8_t const kFakeBytes[32] = {};
     p.kvValid = get("kv_valid", false) ? kFakeLengths : nullptr;
     p.qStart = get("q_start", false) ? kFakeLengths : nullptr;
+    p.qStartZero = get("q_start_zero", false);
+    p.zeroFullyMaskedRows = get("zero_fully_masked_rows", true);
     p.mask.data = get("mask", false) ? kFakeBytes : nullptr;
     p.bias.data = get("bias", false) ? kFakeBytes : nullptr;
     p.headSink = get("head_sink", false) ? kFakeBytes : nullptr;
@@ -99,10 +101,25 @@ AttentionProblem bsnhProblem(py::handle q, py::handle k, py::handle v, py::handl
     return p;
 }
 
-void launchBsnh(py::handle q, py::handle k, py::handle v, py::handle out, int kvHeads, bool causal, float scale,
-    py::handle stream)
+//! An optional [batch] int32 device array (None: null).
+int32_t const* lengthsOf(py::handle lengths, char const* name, int32_t batch)
 {
-    AttentionProblem const p = bsnhProblem(q, k, v, out, kvHeads, causal, scale);
+    if (lengths.is_none())
+    {
+        return nullptr;
+    }
+    auto const a = trtplug::toDeviceArray(lengths, name, false);
+    trtplug::require(a.dtype == trtplug::DType::kINT32 && a.size == batch, "lengths must be int32 [batch]");
+    return reinterpret_cast<int32_t const*>(a.ptr);
+}
+
+void launchBsnh(py::handle q, py::handle k, py::handle v, py::handle out, int kvHeads, bool causal, float scale,
+    py::handle kvValid, py::handle qStart, bool qStartZero, py::handle stream)
+{
+    AttentionProblem p = bsnhProblem(q, k, v, out, kvHeads, causal, scale);
+    p.kvValid = lengthsOf(kvValid, "kv_valid", p.batch);
+    p.qStart = lengthsOf(qStart, "q_start", p.batch);
+    p.qStartZero = qStartZero;
     if (char const* problem = trtplug::attentionProblemError(p))
     {
         throw py::value_error(std::string("attention_bsnh: ") + problem);
@@ -145,6 +162,8 @@ TRTPLUG_BINDING_HELPERS(attention_backend)
         },
         "(size, bound) of the core's scratch for the described problem (TRTPLUG_ATTENTION_PREFILL read now)");
     m.def("attention_bsnh", &launchBsnh, py::arg("q"), py::arg("k"), py::arg("v"), py::arg("out"),
-        py::arg("kv_heads"), py::arg("causal") = false, py::arg("scale") = 0.0F, py::arg("stream") = py::none(),
-        "the attention core on BSNH arrays (k, v None: q is packed [b, s, hq + 2 hk, d])");
+        py::arg("kv_heads"), py::arg("causal") = false, py::arg("scale") = 0.0F, py::arg("kv_valid") = py::none(),
+        py::arg("q_start") = py::none(), py::arg("q_start_zero") = false, py::arg("stream") = py::none(),
+        "the attention core on BSNH arrays (k, v None: q is packed [b, s, hq + 2 hk, d]); kv_valid and q_start: "
+        "optional int32 [b] device arrays (AttentionProblem.kvValid/qStart), q_start_zero: q_start holds zeros");
 }

@@ -61,6 +61,10 @@ struct AttentionProblem
     //! Query row i of batch b sits at key position qStart[b] + i (for causal and window masks);
     //! null: (kvValid ? kvValid[b] : kvLen) - qLen, the new tokens at the end of the cache.
     int32_t const* qStart{nullptr};
+    //! qStart is set and known on the host to hold zeros: query i sits at key position i (a first
+    //! prompt). Lets cuDNN take causal problems with per-batch key lengths (its top-left
+    //! diagonal); the kernels read qStart itself.
+    bool qStartZero{false};
     bool causal{false};    //!< masks keys after the query's position
     int32_t windowLeft{-1}; //!< >= 0: also masks keys before position - windowLeft (local attention)
     float scale{0.F};       //!< 0: 1 / sqrt(headDim)

@@ -35,11 +35,7 @@ PrefillBackend prefillBackendChoice() noexcept
     {
         return PrefillBackend::kCudnn;
     }
-    if (choice != nullptr && std::strcmp(choice, "auto") == 0)
-    {
-        return PrefillBackend::kAuto;
-    }
-    return PrefillBackend::kKernel; // opt-in until verified on a GPU (attention_cudnn.h)
+    return PrefillBackend::kAuto; // unset or auto
 }
 
 char const* cudnnAttentionInapplicable(AttentionProblem const& p) noexcept
@@ -56,15 +52,22 @@ char const* cudnnAttentionInapplicable(AttentionProblem const& p) noexcept
     {
         return "cuDNN attention takes no mask, bias, softcap, local window or sink";
     }
-    if (p.kvValid || p.qStart)
-    {
-        return "cuDNN attention takes no per-batch key lengths or query starts";
-    }
     if (p.qLen < 1 || p.kvLen < 1 || p.batch < 1 || p.qHeads < 1 || p.kvHeads < 1 || p.qHeads % p.kvHeads != 0)
     {
         return "cuDNN attention needs at least one query, key, batch and head (query heads a multiple of kv heads)";
     }
-    if (p.causal && p.qLen > p.kvLen)
+    if (p.kvValid && !p.zeroFullyMaskedRows)
+    {
+        return "the problem asks for NaN rows where a batch has no key (the core zeros cuDNN's)";
+    }
+    bool const fromZero = p.qStartZero && p.qStart != nullptr;
+    if (p.causal && !fromZero && (p.kvValid || p.qStart))
+    {
+        // Per-batch positions: only "every query row i at key i" (cuDNN's top-left diagonal, with
+        // the key lengths as its padding mask) is known to match without reading the device.
+        return "cuDNN causal attention with per-batch lengths or query starts needs queries from position 0";
+    }
+    if (p.causal && !fromZero && p.qLen > p.kvLen)
     {
         // The core puts query i at key position kvLen - qLen + i: cuDNN's bottom-right diagonal.
         // With more queries than keys the first rows see no key, which the core writes as zeros.
@@ -102,8 +105,8 @@ bool cudnnAttentionAvailable() noexcept
     return false;
 }
 
-cudaError_t launchCudnnAttention(AttentionProblem const& /*p*/, void* /*workspace*/, size_t /*workspaceBytes*/,
-    cudaStream_t /*stream*/, char const** reason) noexcept
+cudaError_t launchCudnnAttention(AttentionProblem const& /*p*/, int32_t const* /*queryLengths*/, void* /*workspace*/,
+    size_t /*workspaceBytes*/, cudaStream_t /*stream*/, char const** reason) noexcept
 {
     if (reason != nullptr)
     {

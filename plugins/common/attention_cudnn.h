@@ -13,10 +13,9 @@
 namespace trtplug
 {
 
-//! TRTPLUG_ATTENTION_PREFILL: unset/kernel (hand-written only, the default), auto (cuDNN for
-//! prefills it applies to, when libcudnn loads), cudnn (cuDNN required: an error where it cannot
-//! run). cuDNN is opt-in until its GPU tests pass (its earlier segfaults: libstdc++ linked statically
-//! and exported, fixed by --exclude-libs,ALL in CMakeLists.txt).
+//! TRTPLUG_ATTENTION_PREFILL: unset/auto (the default: cuDNN for prefills it applies to, when
+//! libcudnn loads, else the hand-written kernels), kernel (hand-written only), cudnn (cuDNN
+//! required: an error where it cannot run).
 enum class PrefillBackend : int32_t
 {
     kAuto = 0,
@@ -29,8 +28,9 @@ PrefillBackend prefillBackendChoice() noexcept;
 
 //! Why cuDNN cannot compute `p` exactly as the core does (null: it can). A pure function of the
 //! problem (no GPU, no library): 16-bit types, equal head sizes 8..128 in steps of 8, no mask,
-//! bias, softcap, window, sink; kvValid and qStart absent; causal only with qLen <= kvLen (the
-//! core's query positions are cuDNN's bottom-right diagonal); 16-byte aligned views.
+//! bias, softcap, window, sink; 16-byte aligned views. kvValid is cuDNN's padding mask. Causal:
+//! either no kvValid/qStart and qLen <= kvLen (the core's positions are cuDNN's bottom-right
+//! diagonal), or qStartZero (query i at key i: the top-left diagonal).
 char const* cudnnAttentionInapplicable(AttentionProblem const& p) noexcept;
 
 //! Whether libcudnn (major 9) loads; tried once, the reason logged once to stderr when not.
@@ -42,8 +42,10 @@ bool cudnnAttentionCompiled() noexcept;
 //! Runs `p` through cuDNN SDPA on `stream`. cudaSuccess: done. cudaErrorNotSupported: it did not
 //! run (not applicable, unavailable, graph unsupported or needing more than `workspaceBytes`);
 //! `reason` (if not null) then says why. Nothing is allocated here once the graph is cached.
-cudaError_t launchCudnnAttention(AttentionProblem const& p, void* workspace, size_t workspaceBytes,
-    cudaStream_t stream, char const** reason) noexcept;
+//! `queryLengths`: with p.kvValid, p.batch device int32 values of p.qLen (the padding mask takes
+//! per-batch query lengths too; the caller writes them: this file compiles without nvcc).
+cudaError_t launchCudnnAttention(AttentionProblem const& p, int32_t const* queryLengths, void* workspace,
+    size_t workspaceBytes, cudaStream_t stream, char const** reason) noexcept;
 
 //! The backend the last prefill launch of this process took: 0 none yet, 1 kernels, 2 cuDNN.
 int32_t lastPrefillBackend() noexcept;

@@ -39,6 +39,8 @@ constexpr int64_t kQ = 1;
 constexpr int64_t kK = 2;
 constexpr int64_t kV = 3;
 constexpr int64_t kO = 4;
+constexpr int64_t kQueryLengths = 5;
+constexpr int64_t kKeyLengths = 6;
 //! Cached graphs before the cache starts over (each holds a finalized plan, a few KB).
 constexpr size_t kMaxCachedGraphs = 256;
 
@@ -167,14 +169,14 @@ float scaleOf(AttentionProblem const& p) noexcept
     return p.scale != 0.F ? p.scale : 1.F / std::sqrt(static_cast<float>(p.headDim));
 }
 
-//! Everything the graph depends on: the extents, strides, type, causal flag, scale and handle.
+//! Everything the graph depends on: the extents, strides, type, masks, scale and handle.
 std::vector<int64_t> signatureOf(AttentionProblem const& p, int device, cudnnHandle_t handle)
 {
     float const scale = scaleOf(p);
     int32_t scaleBits = 0;
     std::memcpy(&scaleBits, &scale, sizeof(scaleBits));
     return {device, static_cast<int64_t>(reinterpret_cast<uintptr_t>(handle)), static_cast<int64_t>(p.dtype),
-        p.batch, p.qHeads, p.kvHeads, p.qLen, p.kvLen, p.headDim, p.causal ? 1 : 0, scaleBits, p.q.batchStride,
+        p.batch, p.qHeads, p.kvHeads, p.qLen, p.kvLen, p.headDim, p.causal ? 1 : 0, p.kvValid ? 1 : 0, p.qStartZero && p.qStart ? 1 : 0, scaleBits, p.q.batchStride,
         p.q.headStride, p.q.seqStride, p.k.batchStride, p.k.headStride, p.k.seqStride, p.v.batchStride,
         p.v.headStride, p.v.seqStride, p.out.batchStride, p.out.headStride, p.out.seqStride};
 }
@@ -206,11 +208,22 @@ void describeGraph(AttentionProblem const& p, fe::graph::Graph& g)
                        .set_implementation(fe::AttentionImplementation_t::COMPOSITE)
                        .set_generate_stats(false)
                        .set_attn_scale(scaleOf(p));
+    if (p.kvValid)
+    {
+        // Keys from kvValid[b] on are masked; every query row is computed (lengths of qLen).
+        auto lengths = [&](char const* name, int64_t uid) {
+            return g.tensor(fe::graph::Tensor_attributes().set_name(name).set_uid(uid).set_dim({p.batch, 1, 1, 1})
+                    .set_stride({1, 1, 1, 1}).set_data_type(fe::DataType_t::INT32));
+        };
+        options.set_padding_mask(true).set_seq_len_q(lengths("seq_q", kQueryLengths)).set_seq_len_kv(
+            lengths("seq_kv", kKeyLengths));
+    }
     if (p.causal)
     {
-        // The core's query i sits at key position kvLen - qLen + i: the bottom-right diagonal
-        // (the same as top-left when the lengths are equal; qLen <= kvLen here).
-        p.qLen == p.kvLen ? options.set_causal_mask(true) : options.set_causal_mask_bottom_right(true);
+        // qStartZero: query i at key i (top-left). Else the core's query i sits at key position
+        // kvLen - qLen + i: the bottom-right diagonal (top-left too when the lengths are equal).
+        bool const topLeft = (p.qStartZero && p.qStart) || p.qLen == p.kvLen;
+        topLeft ? options.set_causal_mask(true) : options.set_causal_mask_bottom_right(true);
     }
     auto outputs = g.sdpa(q, k, v, options);
     outputs[0]->set_output(true).set_uid(kO).set_dim({p.batch, p.qHeads, p.qLen, p.headDim}).set_stride(
@@ -297,8 +310,8 @@ cudaError_t notRun(char const** reason, char const* why) noexcept
     return cudaErrorNotSupported;
 }
 
-cudaError_t executeGraph(CachedGraph const& entry, AttentionProblem const& p, cudnnHandle_t handle, void* workspace,
-    cudaStream_t stream, char const** reason)
+cudaError_t executeGraph(CachedGraph const& entry, AttentionProblem const& p, int32_t const* queryLengths,
+    cudnnHandle_t handle, void* workspace, cudaStream_t stream, char const** reason)
 {
     if (fe::detail::set_stream(handle, stream) != CUDNN_STATUS_SUCCESS)
     {
@@ -306,6 +319,11 @@ cudaError_t executeGraph(CachedGraph const& entry, AttentionProblem const& p, cu
     }
     std::unordered_map<int64_t, void*> pointers{{kQ, const_cast<void*>(p.q.data)}, {kK, const_cast<void*>(p.k.data)},
         {kV, const_cast<void*>(p.v.data)}, {kO, p.out.data}};
+    if (p.kvValid)
+    {
+        pointers.emplace(kQueryLengths, const_cast<int32_t*>(queryLengths));
+        pointers.emplace(kKeyLengths, const_cast<int32_t*>(p.kvValid));
+    }
     traceStep("execute");
     if (entry.graph.execute(handle, pointers, workspace).is_bad())
     {
@@ -326,12 +344,16 @@ bool cudnnAttentionAvailable() noexcept
     return loadedCudnn().ok;
 }
 
-cudaError_t launchCudnnAttention(AttentionProblem const& p, void* workspace, size_t workspaceBytes,
-    cudaStream_t stream, char const** reason) noexcept
+cudaError_t launchCudnnAttention(AttentionProblem const& p, int32_t const* queryLengths, void* workspace,
+    size_t workspaceBytes, cudaStream_t stream, char const** reason) noexcept
 {
     if (char const* why = cudnnAttentionInapplicable(p))
     {
         return notRun(reason, why);
+    }
+    if (p.kvValid && queryLengths == nullptr)
+    {
+        return notRun(reason, "cuDNN's padding mask needs the query lengths");
     }
     if (!cudnnAttentionAvailable())
     {
@@ -370,7 +392,7 @@ cudaError_t launchCudnnAttention(AttentionProblem const& p, void* workspace, siz
         {
             return notRun(reason, "cuDNN attention needs more workspace than the core was given");
         }
-        return executeGraph(*entry, p, handle, workspace, stream, reason);
+        return executeGraph(*entry, p, queryLengths, handle, workspace, stream, reason);
     }
     catch (...)
     {

@@ -220,6 +220,7 @@ AttentionProblem attentionOf(GqaArgs const& a, HeadView const& q, Scratch const&
     p.out = writable(bsnhView(a.output, a, static_cast<int64_t>(a.numHeads) * a.headSize, 0));
     p.kvValid = s.kvValid;
     p.qStart = s.qStart;
+    p.qStartZero = a.pastLen == 0; // cacheLengthsKernel clamps every start into the past: all 0
     p.causal = true;
     p.windowLeft = a.localWindowSize > 0 ? a.localWindowSize - 1 : -1;
     p.scale = a.scale;
