@@ -78,6 +78,11 @@ if [[ " $PHASES " == *" memcheck "* ]] && command -v compute-sanitizer >/dev/nul
     >"$OUTDIR/gpu-memcheck.log" 2>&1
   echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
   tail -2 "$OUTDIR/gpu-memcheck.log"
+  # cuDNN's prefill with the workspace the core carves for it (query lengths, plan scratch).
+  compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
+    tests/test_attention_cudnn_gpu.py -k "not 4099" >"$OUTDIR/gpu-memcheck-cudnn.log" 2>&1
+  echo "memcheck (cuDNN prefill) exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck-cudnn.log") invalid accesses)"
+  tail -2 "$OUTDIR/gpu-memcheck-cudnn.log"
   # The attention kernels share tiles through shared memory: racecheck them (small cases).
   compute-sanitizer --tool racecheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
     tests/test_group_query_attention_gpu.py tests/test_parity.py \
