@@ -320,16 +320,22 @@ namespace
 //! Scratch kept for cuDNN's SDPA plan wherever TRTPLUG_ATTENTION_PREFILL lets cuDNN take a prefill
 //! (its plans asked for 256 bytes on the H100; one asking for more than this leaves the prefill to
 //! the kernels), after the lengths of a padding mask (at most 512 KiB: 65535 batches). cuDNN and the split-KV partials never run in one launch: they share the scratch.
-//! `anyExtents`: a reserve for every problem of p's type and head sizes (the bound's question).
+//! `anyExtents`: a reserve for every problem of p's type and head sizes (the bound's question),
+//! whatever TRTPLUG_ATTENTION_PREFILL says now: an engine built under `kernel` and run without it
+//! must still hold cuDNN's scratch. The exact size follows the variable.
 size_t cudnnWorkspaceReserve(AttentionProblem const& p, bool anyExtents) noexcept
 {
     constexpr size_t kReserve = size_t{1} << 20;
-    if (prefillBackendChoice() == PrefillBackend::kKernel || !cudnnAttentionCompiled())
+    if (!cudnnAttentionCompiled())
     {
         return 0;
     }
-    bool const sixteenBit = p.dtype == DType::kFLOAT16 || p.dtype == DType::kBFLOAT16;
-    return (anyExtents ? sixteenBit : cudnnAttentionInapplicable(p) == nullptr) ? kReserve : 0;
+    if (anyExtents)
+    {
+        return p.dtype == DType::kFLOAT16 || p.dtype == DType::kBFLOAT16 ? kReserve : 0;
+    }
+    bool const mayRun = prefillBackendChoice() != PrefillBackend::kKernel && cudnnAttentionInapplicable(p) == nullptr;
+    return mayRun ? kReserve : 0;
 }
 } // namespace
 
