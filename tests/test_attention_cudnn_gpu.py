@@ -144,8 +144,8 @@ def test_cudnn_takes_an_explicit_scale(cp, cudnn, seed):
     np.testing.assert_allclose(got, want, atol=TOL["float16"], rtol=TOL["float16"])
 
 
-PADDED = [  # (seq, kv_len, kv_valid per batch): ragged, a batch with no key, one past the keys (clamped)
-    (40, 40, [45, 33, 1, 0]),
+PADDED = [  # (seq, kv_len, kv_valid per batch): ragged key lengths, a batch with no key at all
+    (40, 40, [40, 33, 1, 0]),
     (300, 301, [301, 17, 300]),
 ]
 

@@ -172,15 +172,12 @@ cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_
     return launchTyped<T, 8>(p, workspace, stream);
 }
 
-//! cuDNN's padding-mask lengths: qLen for every batch, then kvValid clamped into [0, kvLen] (cuDNN
-//! would read keys past the views where a launcher's lengths exceed them; the kernels clamp too).
-__global__ void paddingLengthsKernel(int32_t* lengths, int32_t const* kvValid, int32_t batch, int32_t qLen, int32_t kvLen)
+__global__ void fillInt32Kernel(int32_t* out, int32_t value, int32_t count)
 {
-    int32_t const b = blockIdx.x * blockDim.x + threadIdx.x;
-    if (b < batch)
+    int32_t const i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < count)
     {
-        lengths[b] = qLen;
-        lengths[batch + b] = min(max(kvValid[b], 0), kvLen);
+        out[i] = value;
     }
 }
 
@@ -200,26 +197,26 @@ __global__ void zeroRowsWithoutKeysKernel(HeadOutView out, int32_t const* kvVali
     }
 }
 
-//! With key lengths, cuDNN's padding mask reads per-batch query and key lengths: they take the
-//! workspace's first bytes (written here), cuDNN's own scratch the rest.
+//! With key lengths, cuDNN's padding mask reads per-batch query lengths too: they take the
+//! workspace's first bytes (written here, qLen each), cuDNN's own scratch the rest.
 cudaError_t cudnnLaunch(AttentionProblem const& p, void* workspace, cudaStream_t stream, char const** reason) noexcept
 {
     size_t bytes = attentionWorkspaceSize(p);
     auto* scratch = static_cast<char*>(workspace);
-    int32_t* lengths = nullptr;
+    int32_t* queryLengths = nullptr;
     if (p.kvValid)
     {
-        size_t const lengthBytes = (2 * static_cast<size_t>(p.batch) * sizeof(int32_t) + 255) / 256 * 256;
+        size_t const lengthBytes = (static_cast<size_t>(p.batch) * sizeof(int32_t) + 255) / 256 * 256;
         if (lengthBytes > bytes)
         {
             return cudaErrorNotSupported;
         }
-        lengths = reinterpret_cast<int32_t*>(scratch);
-        paddingLengthsKernel<<<(p.batch + 255) / 256, 256, 0, stream>>>(lengths, p.kvValid, p.batch, p.qLen, p.kvLen);
+        queryLengths = reinterpret_cast<int32_t*>(scratch);
+        fillInt32Kernel<<<(p.batch + 255) / 256, 256, 0, stream>>>(queryLengths, p.qLen, p.batch);
         scratch += lengthBytes;
         bytes -= lengthBytes;
     }
-    cudaError_t const err = launchCudnnAttention(p, lengths, scratch, bytes, stream, reason);
+    cudaError_t const err = launchCudnnAttention(p, queryLengths, scratch, bytes, stream, reason);
     if (err == cudaSuccess && p.kvValid)
     {
         zeroRowsWithoutKeysKernel<<<dim3(p.batch, p.qHeads), 256, 0, stream>>>(p.out, p.kvValid, p.qLen, p.headDim);
@@ -319,7 +316,7 @@ namespace
 {
 //! Scratch kept for cuDNN's SDPA plan wherever TRTPLUG_ATTENTION_PREFILL lets cuDNN take a prefill
 //! (its plans asked for 256 bytes on the H100; one asking for more than this leaves the prefill to
-//! the kernels), after the lengths of a padding mask (at most 512 KiB: 65535 batches). cuDNN and the split-KV partials never run in one launch: they share the scratch.
+//! the kernels), after the query lengths of a padding mask (at most 256 KiB: 65535 batches). cuDNN and the split-KV partials never run in one launch: they share the scratch.
 //! `anyExtents`: a reserve for every problem of p's type and head sizes (the bound's question),
 //! whatever TRTPLUG_ATTENTION_PREFILL says now: an engine built under `kernel` and run without it
 //! must still hold cuDNN's scratch. The exact size follows the variable.

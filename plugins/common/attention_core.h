@@ -56,7 +56,8 @@ struct AttentionProblem
     HeadView k;
     HeadView v;
     HeadOutView out;
-    //! Keys at positions >= kvValid[b] are masked; null: all kvLen keys are valid.
+    //! Keys at positions >= kvValid[b] are masked; null: all kvLen keys are valid. Values lie in
+    //! [0, kvLen] (the launchers clamp them): cuDNN reads them as its padding mask as they are.
     int32_t const* kvValid{nullptr};
     //! Query row i of batch b sits at key position qStart[b] + i (for causal and window masks);
     //! null: (kvValid ? kvValid[b] : kvLen) - qLen, the new tokens at the end of the cache.

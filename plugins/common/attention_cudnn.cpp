@@ -105,7 +105,7 @@ bool cudnnAttentionAvailable() noexcept
     return false;
 }
 
-cudaError_t launchCudnnAttention(AttentionProblem const& /*p*/, int32_t const* /*paddingLengths*/, void* /*workspace*/,
+cudaError_t launchCudnnAttention(AttentionProblem const& /*p*/, int32_t const* /*queryLengths*/, void* /*workspace*/,
     size_t /*workspaceBytes*/, cudaStream_t /*stream*/, char const** reason) noexcept
 {
     if (reason != nullptr)

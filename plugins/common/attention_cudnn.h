@@ -42,10 +42,9 @@ bool cudnnAttentionCompiled() noexcept;
 //! Runs `p` through cuDNN SDPA on `stream`. cudaSuccess: done. cudaErrorNotSupported: it did not
 //! run (not applicable, unavailable, graph unsupported or needing more than `workspaceBytes`);
 //! `reason` (if not null) then says why. Nothing is allocated here once the graph is cached.
-//! `paddingLengths`: with p.kvValid, 2 * p.batch device int32 values: the query lengths (p.qLen
-//! each), then the key lengths (kvValid clamped to kvLen); the caller writes them (this file
-//! compiles without nvcc).
-cudaError_t launchCudnnAttention(AttentionProblem const& p, int32_t const* paddingLengths, void* workspace,
+//! `queryLengths`: with p.kvValid, p.batch device int32 values of p.qLen (the padding mask takes
+//! per-batch query lengths too; the caller writes them: this file compiles without nvcc).
+cudaError_t launchCudnnAttention(AttentionProblem const& p, int32_t const* queryLengths, void* workspace,
     size_t workspaceBytes, cudaStream_t stream, char const** reason) noexcept;
 
 //! The backend the last prefill launch of this process took: 0 none yet, 1 kernels, 2 cuDNN.

@@ -310,7 +310,7 @@ cudaError_t notRun(char const** reason, char const* why) noexcept
     return cudaErrorNotSupported;
 }
 
-cudaError_t executeGraph(CachedGraph const& entry, AttentionProblem const& p, int32_t const* paddingLengths,
+cudaError_t executeGraph(CachedGraph const& entry, AttentionProblem const& p, int32_t const* queryLengths,
     cudnnHandle_t handle, void* workspace, cudaStream_t stream, char const** reason)
 {
     if (fe::detail::set_stream(handle, stream) != CUDNN_STATUS_SUCCESS)
@@ -321,8 +321,8 @@ cudaError_t executeGraph(CachedGraph const& entry, AttentionProblem const& p, in
         {kV, const_cast<void*>(p.v.data)}, {kO, p.out.data}};
     if (p.kvValid)
     {
-        pointers.emplace(kQueryLengths, const_cast<int32_t*>(paddingLengths));
-        pointers.emplace(kKeyLengths, const_cast<int32_t*>(paddingLengths + p.batch));
+        pointers.emplace(kQueryLengths, const_cast<int32_t*>(queryLengths));
+        pointers.emplace(kKeyLengths, const_cast<int32_t*>(p.kvValid));
     }
     traceStep("execute");
     if (entry.graph.execute(handle, pointers, workspace).is_bad())
@@ -344,16 +344,16 @@ bool cudnnAttentionAvailable() noexcept
     return loadedCudnn().ok;
 }
 
-cudaError_t launchCudnnAttention(AttentionProblem const& p, int32_t const* paddingLengths, void* workspace,
+cudaError_t launchCudnnAttention(AttentionProblem const& p, int32_t const* queryLengths, void* workspace,
     size_t workspaceBytes, cudaStream_t stream, char const** reason) noexcept
 {
     if (char const* why = cudnnAttentionInapplicable(p))
     {
         return notRun(reason, why);
     }
-    if (p.kvValid && paddingLengths == nullptr)
+    if (p.kvValid && queryLengths == nullptr)
     {
-        return notRun(reason, "cuDNN's padding mask needs its lengths");
+        return notRun(reason, "cuDNN's padding mask needs the query lengths");
     }
     if (!cudnnAttentionAvailable())
     {
@@ -392,7 +392,7 @@ cudaError_t launchCudnnAttention(AttentionProblem const& p, int32_t const* paddi
         {
             return notRun(reason, "cuDNN attention needs more workspace than the core was given");
         }
-        return executeGraph(*entry, p, paddingLengths, handle, workspace, stream, reason);
+        return executeGraph(*entry, p, queryLengths, handle, workspace, stream, reason);
     }
     catch (...)
     {
