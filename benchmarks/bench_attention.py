@@ -11,7 +11,8 @@ fastest backend, measured in the same run.
   writes the grown present cache (the op's contract: another pass over the same bytes), so the
   attention kernel alone is timed too, with the cache append excluded by difference.
 - core prefill by backend: the same prefill shapes, causal and not, through the core directly with
-  TRTPLUG_ATTENTION_PREFILL=kernel and =cudnn.
+  TRTPLUG_ATTENTION_PREFILL=kernel and =cudnn; "first call" is the wall time of the first call of
+  each, which for cuDNN includes building its graph for that problem signature.
 
     python benchmarks/bench_attention.py [--dtype float16|bfloat16] [--reps N]
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from collections.abc import Callable
 
 import torch
@@ -42,6 +44,16 @@ def time_ms(fn: Callable[[], object], reps: int) -> float:
     stop.record()
     torch.cuda.synchronize()
     return start.elapsed_time(stop) / reps
+
+
+def first_call_ms(fn: Callable[[], object]) -> float:
+    """Wall time of one call and its kernels: for a new problem signature under cuDNN, that includes
+    building and caching its graph (what the first prompt of a new length pays)."""
+    torch.cuda.synchronize()
+    began = time.perf_counter()
+    fn()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - began) * 1e3
 
 
 def copy_gbs(reps: int) -> float:
@@ -138,15 +150,21 @@ def prefill_backends(ext, dtype, kv_heads: int, causal: bool, reps: int, choices
     torch_ms, backend = fastest_sdpa(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), causal, reps)
     flops = 4 * BATCH * HEADS * seq * seq * HEAD / (2 if causal else 1)
     line = f"core prefill {'causal' if causal else 'full'} GQA {HEADS}/{kv_heads}: torch[{backend}] {torch_ms:.3f} ms"
+
+    def call():
+        return ext.attention_bsnh(*args[:3], args[3], kv_heads, causal=causal, stream=stream)
+
     for choice in choices:
         os.environ["TRTPLUG_ATTENTION_PREFILL"] = choice
         try:
-            ms = time_ms(lambda: ext.attention_bsnh(*args[:3], args[3], kv_heads, causal=causal, stream=stream), reps)
+            first = first_call_ms(call)
+            ms = time_ms(call, reps)
         except RuntimeError as err:  # cudnn unavailable: the launch reports it
             line += f" | {choice}: {str(err).splitlines()[0][:60]}"
             continue
         took = ext.last_prefill_backend()
         line += f" | {choice}[{took}] {ms:.3f} ms {flops / ms / 1e9:.1f} TFLOP/s ratio {torch_ms / ms:.2f}x"
+        line += f" (first call {first:.1f} ms)"
     os.environ.pop("TRTPLUG_ATTENTION_PREFILL", None)
     print(line)
 
