@@ -1,7 +1,7 @@
 """Model parity's generated inputs: integer inputs that index an embedding table (through
 Cast/Reshape/Unsqueeze chains into a Gather) stay inside it, as BERT's token_type_ids must; a
 float proposals input [K, 5] whose column 0 torch.onnx casts into RoiAlign's batch_indices gets
-whole image indices there."""
+whole image indices there; an ONNX Runtime error after symbolic dims were drawn names those dims."""
 
 from __future__ import annotations
 
@@ -98,3 +98,19 @@ def test_model_parity_runs_on_bert_embeddings(tmp_path: Path, capsys) -> None:
     onnx.save(bert_embeddings(), path)
     code = main(["parity", "--model", str(path), "--rewritten", str(path), "--dim", "batch=2", "--seed", "3"])
     assert code == 0, capsys.readouterr().err
+
+
+def test_an_error_from_a_drawn_symbolic_dim_names_the_dims(tmp_path: Path, capsys) -> None:
+    """GenAI 0.18 writes past_key's head size as a symbol (kv_cache_dim): drawn as 3, ONNX Runtime
+    refuses the original. The error then names the dims --dim left out (not those it gave)."""
+    weight = numpy_helper.from_array(np.ones((2, 4), np.float32), "w")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "head_dim"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g", [x], [y], [weight])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9), str(path))
+    code = main(["parity", "--model", str(path), "--rewritten", str(path), "--dim", "batch=2"])
+    err = capsys.readouterr().err
+    assert code == 2 and "these took 3: head_dim" in err and "batch" not in err.split("these took")[1]
+    given = ["--dim", "batch=2", "--dim", "head_dim=4"]
+    assert main(["parity", "--model", str(path), "--rewritten", str(path), *given]) == 0

@@ -26,7 +26,7 @@ from trtplug.model_io import load_model
 from trtplug.onnx_common import iter_nodes
 from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
-from trtplug.parity.model_feeds import random_feeds
+from trtplug.parity.model_feeds import DEFAULT_DIM, defaulted_dims, random_feeds
 from trtplug.parity.model_run import StretchError, plugins_in_subgraphs, run_in_stretches
 from trtplug.parity.ort_session import cpu_session_noted, cpu_session_options
 from trtplug.registry import Registry
@@ -270,8 +270,15 @@ def model_parity(
     result = ModelParity(impl.name, seed, "error")
     specs = plugin_specs(rewritten, registry, impl)
     result.plugins = sorted(s.plugin.name for s in specs.values())
+    drawn = [] if feeds else defaulted_dims(original, dims)
     feeds = feeds or [random_feeds(original, dims, seed, registry)]
-    expected_sets, result.reference = _run_original(original, original_path, feeds)  # freed before ours
+    try:
+        expected_sets, result.reference = _run_original(original, original_path, feeds)  # freed before ours
+    except TrtplugError as exc:
+        if not drawn:
+            raise
+        hint = f"--dim NAME=VALUE gives one its real size; these took {DEFAULT_DIM}: {', '.join(drawn)}"
+        raise TrtplugError(f"{exc} (the inputs' symbolic dims may be the cause: {hint})") from None
     names = [o.name for o in rewritten.graph.output]
     for index, (feed, expected) in enumerate(zip(feeds, expected_sets, strict=True)):
         ran_in: set[str] = set()

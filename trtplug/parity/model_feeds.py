@@ -186,6 +186,12 @@ def _is_attention_mask(model: onnx.ModelProto, name: str) -> bool:
     return False
 
 
+def defaulted_dims(model: onnx.ModelProto, dims: dict[str, int]) -> list[str]:
+    """Symbolic dims of the graph inputs that `dims` leaves out (they take DEFAULT_DIM), in order."""
+    named = [d.dim_param for v in graph_inputs(model) for d in v.type.tensor_type.shape.dim if d.dim_param]
+    return list(dict.fromkeys(n for n in named if n not in dims))
+
+
 def random_feeds(
     model: onnx.ModelProto, dims: dict[str, int], seed: int, registry: Registry | None = None
 ) -> dict[str, np.ndarray]:
