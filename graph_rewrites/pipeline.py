@@ -13,6 +13,7 @@ from trtplug.registry import Registry
 from . import plugin_node, plugin_override
 from .changes import Change, Selection
 from .constant_fold import fold_constants, merge_fold_reports
+from .gqa_qk_norm import Unfused, unfuse_qk_norms
 from .graph_view import GraphView, TensorType
 from .node_pass import Coverage, NodePassResult, run_node_pass
 from .pattern_pass import run_pattern_pass
@@ -111,6 +112,7 @@ def rewrite_model(model: onnx.ModelProto, registry: Registry, options: RewriteOp
     options = options or RewriteOptions()
     coverage = Coverage(registry, opset_versions(model))
     results: list[NodePassResult] = []
+    unfused = _unfuse_qk_norms(model, options.selection)  # before inference: new tensors get types
     types, strict = infer_types(model, spec_types(coverage))
     if options.override:
         context = lambda graph: GraphView(graph, types, options.base_dir)  # noqa: E731
@@ -121,4 +123,26 @@ def rewrite_model(model: onnx.ModelProto, registry: Registry, options: RewriteOp
     for domain in sorted(set().union(*(r.domains for r in results)) - declared):
         model.opset_import.append(onnx.helper.make_opsetid(domain, PLUGIN_OPSET))
     changes = merge_fold_reports(folded, [c for r in reversed(results) for c in r.changes])  # top-level first
+    _note_unfused(changes, *unfused)
     return RewriteResult(changes, resorted, strict, overrides=dict(options.overrides))
+
+
+GQA_NAMES = ("GroupQueryAttention", "com.microsoft::GroupQueryAttention", "group_query_attention")
+
+
+def _unfuse_qk_norms(model: onnx.ModelProto, selection: Selection) -> tuple[list[Unfused], dict[str, str]]:
+    """GroupQueryAttention's fused q/k norms written out (gqa_qk_norm.py), unless --only/--exclude
+    keeps GroupQueryAttention out of the rewrite."""
+    if selection.refusal(GQA_NAMES):
+        return [], {}
+    return unfuse_qk_norms(model.graph, opset_versions(model).get("", 1))
+
+
+def _note_unfused(changes: list[Change], unfused: list[Unfused], refused: dict[str, str]) -> None:
+    """The report line of each GroupQueryAttention says what was unfused out of it, or why not."""
+    notes = {u.node: u.note() for u in unfused}
+    for change in changes:
+        if change.node in notes:
+            change.mapping.insert(0, notes[change.node])
+        elif change.node in refused:
+            change.reason = f"{change.reason}; its q/k norms were not unfused: {refused[change.node]}"

@@ -1,7 +1,9 @@
 """An ONNX Runtime GenAI-style decoder layer built with onnx.helper: RMS norm (standard ops),
 packed QKV projection, com.microsoft GroupQueryAttention with rotary inside and a BNSH KV cache
 (seqlens_k and total_sequence_length derived from attention_mask as the model builder does),
-output projection and residual. Random weights; feeds for a prefill and the decode step after it."""
+output projection and residual; with `qk_norm`, the per-head Q/K RMS norm fused into the node as
+GenAI 0.18 writes Qwen3 for CUDA (q_norm_weight, k_norm_weight, qk_norm_epsilon). Random weights;
+feeds for a prefill and the decode step after it."""
 
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ def _lengths() -> list[onnx.NodeProto]:
     ]
 
 
-def decoder_layer(seed: int = 0) -> onnx.ModelProto:
+def decoder_layer(seed: int = 0, qk_norm: bool = False) -> onnx.ModelProto:
     rng = np.random.default_rng(seed)
     cos, sin = _rotary_caches()
     qkv_width = (HEADS + 2 * KV_HEADS) * HEAD
@@ -61,9 +63,13 @@ def decoder_layer(seed: int = 0) -> onnx.ModelProto:
         _init("axis_last", np.array([-1], np.int64)),
         _init("one64", np.array(1, np.int64)),
     ]
+    norms = ["", "", "", "", "", "q_norm_weight", "k_norm_weight"] if qk_norm else []
+    inputs = ["qkv", "", "", "past_key", "past_value", "seqlens_k", "total_sequence_length", "cos_cache", "sin_cache"]
+    if qk_norm:
+        inits += [_init(n, (1 + 0.2 * rng.standard_normal(HEAD)).astype(np.float32)) for n in norms[-2:]]
     gqa = helper.make_node(
         "GroupQueryAttention",
-        ["qkv", "", "", "past_key", "past_value", "seqlens_k", "total_sequence_length", "cos_cache", "sin_cache"],
+        [*inputs, *norms],
         ["attn", "present_key", "present_value"],
         domain="com.microsoft",
         name="layers.0.attn.GroupQueryAttention",
@@ -71,6 +77,7 @@ def decoder_layer(seed: int = 0) -> onnx.ModelProto:
         kv_num_heads=KV_HEADS,
         do_rotary=1,
         local_window_size=-1,
+        **({"qk_norm_epsilon": 1e-5} if qk_norm else {}),
     )
     nodes = [
         *_rms_norm("hidden", "gamma"),

@@ -22,8 +22,9 @@ import onnx
 from onnx import helper
 
 from trtplug.errors import TrtplugError
+from trtplug.graph_rewrites.gqa_qk_norm import has_qk_norm, unfuse_qk_norms
 from trtplug.model_io import load_model
-from trtplug.onnx_common import iter_nodes
+from trtplug.onnx_common import iter_nodes, opset_versions
 from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
 from trtplug.parity.model_feeds import DEFAULT_DIM, defaulted_dims, random_feeds
@@ -184,22 +185,33 @@ def _approximate_nbits(model: onnx.ModelProto) -> list[onnx.AttributeProto]:
     ]
 
 
+def _qk_norm_nodes(model: onnx.ModelProto) -> int:
+    return sum(has_qk_norm(n) for _, n in iter_nodes(model.graph))
+
+
 def _original_source(original: onnx.ModelProto, path: str | None, options: Any) -> tuple[Any, str]:
-    """What ONNX Runtime loads for the original (its file when no attribute must change: no
-    second in-memory copy) and the note on what changed ("" when nothing)."""
-    if not _approximate_nbits(original):
+    """What ONNX Runtime loads for the original (its file when nothing must change: no second
+    in-memory copy) and the note on what changed ("" when nothing)."""
+    if not _approximate_nbits(original) and not _qk_norm_nodes(original):
         return (path if path is not None else original.SerializeToString()), ""
     exact = load_model(path) if path is not None else onnx.ModelProto()  # external weights stay on disk
     if path is None:
         exact.CopyFrom(original)  # the caller's model stays as written
-    levels = _approximate_nbits(exact)
-    for attribute in levels:
-        attribute.i = EXACT_ACCURACY
+    notes = []
+    if levels := _approximate_nbits(exact):
+        for attribute in levels:
+            attribute.i = EXACT_ACCURACY
+        notes.append(f"{len(levels)} MatMulNBits at accuracy_level 0: level 4 quantizes activations to int8")
+    unfused, _ = unfuse_qk_norms(exact.graph, opset_versions(exact).get("", 1))
+    if unfused:
+        notes.append(
+            f"the q/k RMS norms of {len(unfused)} GroupQueryAttention as SimplifiedLayerNormalization nodes: "
+            "ONNX Runtime's CPU kernel refuses them fused"
+        )
     if path is not None:
         folder = str(Path(path).resolve().parent)
         options.add_session_config_entry("session.model_external_initializers_file_folder_path", folder)
-    note = f"{len(levels)} MatMulNBits at accuracy_level 0: level 4 quantizes activations to int8"
-    return exact.SerializeToString(), note
+    return exact.SerializeToString(), "; ".join(notes)
 
 
 def _original_session(original: onnx.ModelProto, path: str | None) -> tuple[Any, str]:
