@@ -1,7 +1,8 @@
 """Model parity's generated inputs: integer inputs that index an embedding table (through
 Cast/Reshape/Unsqueeze chains into a Gather) stay inside it, as BERT's token_type_ids must; a
 float proposals input [K, 5] whose column 0 torch.onnx casts into RoiAlign's batch_indices gets
-whole image indices there; an ONNX Runtime error after symbolic dims were drawn names those dims."""
+whole image indices there; an ONNX Runtime error after symbolic dims were drawn names those dims;
+a GroupQueryAttention cache's symbolic head size is read off the query."""
 
 from __future__ import annotations
 
@@ -114,3 +115,19 @@ def test_an_error_from_a_drawn_symbolic_dim_names_the_dims(tmp_path: Path, capsy
     assert code == 2 and "these took 3: head_dim" in err and "batch" not in err.split("these took")[1]
     given = ["--dim", "batch=2", "--dim", "head_dim=4"]
     assert main(["parity", "--model", str(path), "--rewritten", str(path), *given]) == 0
+
+
+def test_a_symbolic_cache_head_size_is_read_off_the_attention(tmp_path: Path, capsys) -> None:
+    """GenAI 0.18's past_key [batch, kv_heads, past, kv_cache_dim]: the head size follows from the
+    packed query's width and the head counts, so parity needs no --dim for it."""
+    from tests import gqa_decoder_model as layer
+
+    model = layer.decoder_layer()
+    for value in model.graph.input:
+        if value.name.startswith("past_"):
+            value.type.tensor_type.shape.dim[3].dim_param = "kv_cache_dim"
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    given = ["--dim", "batch=3", "--dim", "seq=1", "--dim", "past=4", "--dim", "total=5"]  # a decode step
+    code = main(["parity", "--model", str(path), "--rewritten", str(path), *given])
+    assert code == 0, capsys.readouterr().err

@@ -27,7 +27,7 @@ from trtplug.model_io import load_model
 from trtplug.onnx_common import iter_nodes, opset_versions
 from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
-from trtplug.parity.model_feeds import DEFAULT_DIM, defaulted_dims, random_feeds
+from trtplug.parity.model_feeds import DEFAULT_DIM, defaulted_dims, random_feeds, resolved_dims
 from trtplug.parity.model_run import StretchError, plugins_in_subgraphs, run_in_stretches
 from trtplug.parity.ort_session import cpu_session_noted, cpu_session_options
 from trtplug.registry import Registry
@@ -282,6 +282,7 @@ def model_parity(
     result = ModelParity(impl.name, seed, "error")
     specs = plugin_specs(rewritten, registry, impl)
     result.plugins = sorted(s.plugin.name for s in specs.values())
+    dims = dims if feeds else resolved_dims(original, dims)
     drawn = [] if feeds else defaulted_dims(original, dims)
     feeds = feeds or [random_feeds(original, dims, seed, registry)]
     try:

@@ -186,6 +186,38 @@ def _is_attention_mask(model: onnx.ModelProto, name: str) -> bool:
     return False
 
 
+def _cache_head_dims(model: onnx.ModelProto, shapes_of: Callable[[], dict]) -> dict[str, int]:
+    """A symbolic head size of a GroupQueryAttention's past_key graph input (GenAI 0.18 writes it as
+    kv_cache_dim): the query's width over num_heads (+ 2 kv_num_heads when QKV is packed)."""
+    inputs = {v.name: v.type.tensor_type.shape.dim for v in graph_inputs(model)}
+    found = {}
+    for node in model.graph.node:
+        if node.op_type != "GroupQueryAttention" or len(node.input) < 4 or node.input[3] not in inputs:
+            continue
+        dims = inputs[node.input[3]]
+        query = shapes_of().get(node.input[0])
+        if len(dims) != 4 or not dims[3].dim_param or not query or not query[-1]:
+            continue
+        attrs = {a.name: a.i for a in node.attribute}
+        packed = len(node.input) < 2 or not node.input[1]
+        heads = attrs.get("num_heads", 0) + (2 * attrs.get("kv_num_heads", 0) if packed else 0)
+        if heads > 0 and query[-1] % heads == 0:
+            found[dims[3].dim_param] = query[-1] // heads
+    return found
+
+
+def resolved_dims(model: onnx.ModelProto, dims: dict[str, int]) -> dict[str, int]:
+    """`dims` (the user's --dim) over the symbolic dims the graph pins down (_cache_head_dims)."""
+    shapes: dict = {}
+
+    def shapes_of() -> dict:  # inferred once, and only for a model with such a node
+        if not shapes:
+            shapes.update(_known_shapes(model))
+        return shapes
+
+    return {**_cache_head_dims(model, shapes_of), **dims}
+
+
 def defaulted_dims(model: onnx.ModelProto, dims: dict[str, int]) -> list[str]:
     """Symbolic dims of the graph inputs that `dims` leaves out (they take DEFAULT_DIM), in order."""
     named = [d.dim_param for v in graph_inputs(model) for d in v.type.tensor_type.shape.dim if d.dim_param]
