@@ -25,7 +25,7 @@ SEQ, HEADS, KV_HEADS, HEAD, PAST = 5, 4, 2, 16, 3
 EPS = {"qk_norm_epsilon": 1e-5, "k_norm_epsilon": 0.5}  # k's override is large enough to matter
 
 
-def gqa_model(packed: bool, norm: bool, rng: np.random.Generator) -> onnx.ModelProto:
+def gqa_model(packed: bool, norm: bool, rng: np.random.Generator, opset: int = 21) -> onnx.ModelProto:
     """One GroupQueryAttention (batch 1: ONNX Runtime's CPU takes several new tokens after a past
     only there), with the fused norm when `norm`."""
     qkv = ["qkv", "", ""] if packed else ["q", "k", "v"]
@@ -47,7 +47,7 @@ def gqa_model(packed: bool, norm: bool, rng: np.random.Generator) -> onnx.ModelP
     values += [helper.make_tensor_value_info("total", TensorProto.INT32, [])]
     outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in ("out", "present_k", "present_v")]
     graph = helper.make_graph([node], "gqa", values, outs, inits)
-    opsets = [helper.make_opsetid("", 21), helper.make_opsetid("com.microsoft", 1)]
+    opsets = [helper.make_opsetid("", opset), helper.make_opsetid("com.microsoft", 1)]
     return helper.make_model(graph, opset_imports=opsets, ir_version=10)
 
 
@@ -61,10 +61,12 @@ def rms_per_head(x: np.ndarray, weight: np.ndarray, heads: int, epsilon: float) 
     return normed.reshape(1, SEQ, heads * HEAD).astype(np.float32)
 
 
-@pytest.mark.parametrize("packed", [False, True])
-def test_unfused_graph_equals_an_independent_norm(packed: bool) -> None:
+@pytest.mark.parametrize(
+    ("packed", "opset"), [(False, 21), (True, 21), (True, 11)]
+)  # Split's sizes: input or attribute
+def test_unfused_graph_equals_an_independent_norm(packed: bool, opset: int) -> None:
     rng = np.random.default_rng(7)
-    fused = gqa_model(packed, True, rng)
+    fused = gqa_model(packed, True, rng, opset)
     q_w, k_w = (numpy_helper.to_array(t) for t in fused.graph.initializer)
     q, k, v = (rng.standard_normal((1, SEQ, h * HEAD)).astype(np.float32) for h in (HEADS, KV_HEADS, KV_HEADS))
     cache = {n: rng.standard_normal((1, KV_HEADS, PAST, HEAD)).astype(np.float32) for n in ("past_k", "past_v")}
@@ -72,7 +74,7 @@ def test_unfused_graph_equals_an_independent_norm(packed: bool) -> None:
     fresh = {"qkv": np.concatenate([q, k, v], -1)} if packed else {"q": q, "k": k, "v": v}
     with pytest.raises(Exception, match=r"[qk]_norm"):  # ONNX Runtime's CPU: the reason this pass exists
         run(fused, {**fresh, **cache, **lengths})
-    done, left = unfuse_qk_norms(fused.graph, 21)
+    done, left = unfuse_qk_norms(fused.graph, opset)
     assert [u.node for u in done] == ["gqa"] and not left
     assert "SimplifiedLayerNormalization" in [n.op_type for n in fused.graph.node]
     got = run(fused, {**fresh, **cache, **lengths})
@@ -80,7 +82,7 @@ def test_unfused_graph_equals_an_independent_norm(packed: bool) -> None:
         rms_per_head(q, q_w, HEADS, EPS["qk_norm_epsilon"]),
         rms_per_head(k, k_w, KV_HEADS, EPS["k_norm_epsilon"]),
     ]
-    plain = gqa_model(packed, False, rng)
+    plain = gqa_model(packed, False, rng, opset)
     ref_fresh = {"qkv": np.concatenate([*normed, v], -1)} if packed else {"q": normed[0], "k": normed[1], "v": v}
     want = run(plain, {**ref_fresh, **cache, **lengths})
     for g, w in zip(got, want, strict=True):
