@@ -75,6 +75,12 @@ def _norm_length(graph: onnx.GraphProto, name: str) -> int | None:
 
 
 def _refusal(graph: onnx.GraphProto, node: onnx.NodeProto) -> str | None:
+    heads = {a.name: a for a in node.attribute if a.name in ("num_heads", "kv_num_heads")}
+    if len(heads) != 2 or any(a.type != onnx.AttributeProto.INT or a.i < 1 for a in heads.values()):
+        return "num_heads and kv_num_heads must be positive ints"
+    epsilons = [a for a in node.attribute if a.name in NORM_ATTRIBUTES]
+    if any(a.type != onnx.AttributeProto.FLOAT or not 0 < a.f < float("inf") for a in epsilons):
+        return "the norm epsilons must be positive finite floats"
     if any(_input(node, i) for i in (K_SCALE, V_SCALE, QUERY_SEQLENS)):
         return "a quantized cache or query_seqlens"
     if not _input(node, K_NORM):

@@ -118,3 +118,17 @@ def test_quantized_cache_and_exclusion_keep_the_fused_node(tmp_path: Path, capsy
     onnx.save(layer.decoder_layer(qk_norm=True), path)
     main(["rewrite", str(path), "-o", str(out), "--trt-version", "10.16", "--exclude", "GroupQueryAttention"])
     assert "SimplifiedLayerNormalization" not in [n.op_type for n in onnx.load(out).graph.node]
+
+
+@pytest.mark.parametrize(
+    ("drop", "bad", "reason"),
+    [("kv_num_heads", None, "kv_num_heads"), ("", helper.make_attribute("qk_norm_epsilon", "1e-6"), "epsilons")],
+)
+def test_malformed_nodes_are_left_with_a_reason(drop: str, bad, reason: str) -> None:
+    model = gqa_model(False, True, np.random.default_rng(0))
+    node = model.graph.node[0]
+    kept = [a for a in node.attribute if a.name != drop and (bad is None or a.name != bad.name)]
+    del node.attribute[:]
+    node.attribute.extend([*kept, *([bad] if bad is not None else [])])
+    done, left = unfuse_qk_norms(model.graph, 21)
+    assert not done and reason in left["gqa"]
