@@ -99,9 +99,8 @@ def _epsilon(attributes: dict, which: str) -> float:
 class _Writer:
     """Writes the stack of one node into `nodes` and constants into `initializers`."""
 
-    def __init__(self, graph: onnx.GraphProto, node: onnx.NodeProto, opset: int):
-        self.graph, self.node, self.opset = graph, node, opset
-        self.names = _Names(graph)
+    def __init__(self, names: _Names, node: onnx.NodeProto, opset: int):
+        self.node, self.opset, self.names = node, opset, names
         self.label = node.name or node.output[0]
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
@@ -133,12 +132,11 @@ class _Writer:
         return self.add("Reshape", [norm, flat_shape], f"{which}_flat")[0]
 
 
-def _unfuse(graph: onnx.GraphProto, node: onnx.NodeProto, opset: int) -> tuple[list, list, onnx.NodeProto, Unfused]:
-    """The nodes and initializers that replace `node`, the GroupQueryAttention among them."""
+def _unfuse(writer: _Writer, size: int) -> tuple[onnx.NodeProto, Unfused]:
+    """The GroupQueryAttention without the norm; the stack before it goes into `writer`."""
+    node = writer.node
     attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     heads, kv_heads = int(attributes["num_heads"]), int(attributes["kv_num_heads"])
-    size = _norm_length(graph, node.input[Q_NORM])
-    writer = _Writer(graph, node, opset)
     q, k, v = writer.split_packed(heads, kv_heads, size) if not _input(node, 1) else node.input[:3]
     q = writer.normed(q, node.input[Q_NORM], heads, size, _epsilon(attributes, "q"), "q")
     k = writer.normed(k, node.input[K_NORM], kv_heads, size, _epsilon(attributes, "k"), "k")
@@ -149,7 +147,7 @@ def _unfuse(graph: onnx.GraphProto, node: onnx.NodeProto, opset: int) -> tuple[l
     attention = helper.make_node(node.op_type, inputs, list(node.output), name=node.name, domain=node.domain)
     attention.attribute.extend(kept)
     norms = [n.name for n in writer.nodes if n.op_type == "SimplifiedLayerNormalization"]
-    return writer.nodes, writer.initializers, attention, Unfused(node.name, norms)
+    return attention, Unfused(node.name, norms)
 
 
 def unfuse_qk_norms(graph: onnx.GraphProto, opset: int) -> tuple[list[Unfused], dict[str, str]]:
@@ -157,6 +155,7 @@ def unfuse_qk_norms(graph: onnx.GraphProto, opset: int) -> tuple[list[Unfused], 
     the others were left (node name -> reason)."""
     done, left = [], {}
     rebuilt: list[onnx.NodeProto] = []
+    names = None  # the graph's names, gathered once when a node is unfused
     for node in graph.node:
         for attr in node.attribute:
             for body in attr_subgraphs(attr):
@@ -170,9 +169,11 @@ def unfuse_qk_norms(graph: onnx.GraphProto, opset: int) -> tuple[list[Unfused], 
             left[node.name] = reason
             rebuilt.append(node)
             continue
-        nodes, initializers, attention, unfused = _unfuse(graph, node, opset)
-        rebuilt += [*nodes, attention]
-        graph.initializer.extend(initializers)
+        names = names or _Names(graph)
+        writer = _Writer(names, node, opset)
+        attention, unfused = _unfuse(writer, _norm_length(graph, node.input[Q_NORM]))
+        rebuilt += [*writer.nodes, attention]
+        graph.initializer.extend(writer.initializers)
         done.append(unfused)
     if done or left:
         del graph.node[:]

@@ -11,7 +11,7 @@ from trtplug.onnx_common import attr_subgraphs, opset_versions
 from trtplug.registry import Registry
 
 from . import plugin_node, plugin_override
-from .changes import Change, Selection
+from .changes import Change, Selection, op_label, selected_specs
 from .constant_fold import fold_constants, merge_fold_reports
 from .gqa_qk_norm import Unfused, unfuse_qk_norms
 from .graph_view import GraphView, TensorType
@@ -112,7 +112,7 @@ def rewrite_model(model: onnx.ModelProto, registry: Registry, options: RewriteOp
     options = options or RewriteOptions()
     coverage = Coverage(registry, opset_versions(model))
     results: list[NodePassResult] = []
-    unfused = _unfuse_qk_norms(model, options.selection)  # before inference: new tensors get types
+    unfused = _unfuse_qk_norms(model, coverage, options.selection)  # before inference: new tensors get types
     types, strict = infer_types(model, spec_types(coverage))
     if options.override:
         context = lambda graph: GraphView(graph, types, options.base_dir)  # noqa: E731
@@ -127,13 +127,15 @@ def rewrite_model(model: onnx.ModelProto, registry: Registry, options: RewriteOp
     return RewriteResult(changes, resorted, strict, overrides=dict(options.overrides))
 
 
-GQA_NAMES = ("GroupQueryAttention", "com.microsoft::GroupQueryAttention", "group_query_attention")
-
-
-def _unfuse_qk_norms(model: onnx.ModelProto, selection: Selection) -> tuple[list[Unfused], dict[str, str]]:
-    """GroupQueryAttention's fused q/k norms written out (gqa_qk_norm.py), unless --only/--exclude
-    keeps GroupQueryAttention out of the rewrite."""
-    if selection.refusal(GQA_NAMES):
+def _unfuse_qk_norms(
+    model: onnx.ModelProto, coverage: Coverage, selection: Selection
+) -> tuple[list[Unfused], dict[str, str]]:
+    """GroupQueryAttention's fused q/k norms written out (gqa_qk_norm.py) where a plugin that
+    --only/--exclude allows covers GroupQueryAttention (the node pass's own selection)."""
+    domain, op_type = "com.microsoft", "GroupQueryAttention"
+    specs, _ = coverage.specs(domain, op_type)
+    allowed, _ = selected_specs(selection, specs, {op_type, op_label(domain, op_type)})
+    if not allowed:
         return [], {}
     return unfuse_qk_norms(model.graph, opset_versions(model).get("", 1))
 

@@ -117,7 +117,7 @@ def test_quantized_cache_and_exclusion_keep_the_fused_node(tmp_path: Path, capsy
     assert "not unfused: a quantized cache" in left["reason"]
     onnx.save(layer.decoder_layer(qk_norm=True), path)
     main(["rewrite", str(path), "-o", str(out), "--trt-version", "10.16", "--exclude", "GroupQueryAttention"])
-    assert "SimplifiedLayerNormalization" not in [n.op_type for n in onnx.load(out).graph.node]
+    assert still_fused(out)
 
 
 @pytest.mark.parametrize(
@@ -132,3 +132,17 @@ def test_malformed_nodes_are_left_with_a_reason(drop: str, bad, reason: str) -> 
     node.attribute.extend([*kept, *([bad] if bad is not None else [])])
     done, left = unfuse_qk_norms(model.graph, 21)
     assert not done and reason in left["gqa"]
+
+
+def test_excluding_the_plugin_by_name_keeps_the_fused_node(tmp_path: Path) -> None:
+    path, out = tmp_path / "m.onnx", tmp_path / "out.onnx"
+    onnx.save(layer.decoder_layer(qk_norm=True), path)
+    main(["rewrite", str(path), "-o", str(out), "--trt-version", "10.16", "--exclude", "TrtplugGroupQueryAttention"])
+    assert still_fused(out)
+
+
+def still_fused(path: Path) -> bool:
+    """The GroupQueryAttention left in `path` still reads its norm weights (nothing was unfused:
+    the unfused norms would have become TrtplugSimplifiedLayerNorm nodes, so op types cannot tell)."""
+    (node,) = [n for n in onnx.load(path).graph.node if n.op_type == "GroupQueryAttention"]
+    return list(node.input[14:16]) == ["q_norm_weight", "k_norm_weight"]

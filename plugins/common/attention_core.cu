@@ -316,7 +316,8 @@ namespace
 {
 //! Scratch kept for cuDNN's SDPA plan wherever TRTPLUG_ATTENTION_PREFILL lets cuDNN take a prefill
 //! (its plans asked for 256 bytes on the H100; one asking for more than this leaves the prefill to
-//! the kernels), after the query lengths of a padding mask (at most 256 KiB: 65535 batches). cuDNN and the split-KV partials never run in one launch: they share the scratch.
+//! the kernels), after the query lengths of a padding mask (at most 256 KiB: 65535 batches).
+//! cuDNN and the split-KV partials never run in one launch: they share the scratch.
 //! `anyExtents`: a reserve for every problem of p's type and head sizes (the bound's question),
 //! whatever TRTPLUG_ATTENTION_PREFILL says now: an engine built under `kernel` and run without it
 //! must still hold cuDNN's scratch. The exact size follows the variable.

@@ -60,7 +60,7 @@ char const* cudnnAttentionInapplicable(AttentionProblem const& p) noexcept
     {
         return "the problem asks for NaN rows where a batch has no key (the core zeros cuDNN's)";
     }
-    bool const fromZero = p.qStartZero && p.qStart != nullptr;
+    bool const fromZero = cudnnStartsAtZero(p);
     if (p.causal && !fromZero && (p.kvValid || p.qStart))
     {
         // Per-batch positions: only "every query row i at key i" (cuDNN's top-left diagonal, with

@@ -33,6 +33,13 @@ PrefillBackend prefillBackendChoice() noexcept;
 //! diagonal), or qStartZero (query i at key i: the top-left diagonal).
 char const* cudnnAttentionInapplicable(AttentionProblem const& p) noexcept;
 
+//! Whether every query row i of `p` sits at key i (qStartZero counts only with a qStart array):
+//! cuDNN's top-left diagonal for a causal problem with per-batch lengths.
+inline bool cudnnStartsAtZero(AttentionProblem const& p) noexcept
+{
+    return p.qStartZero && p.qStart != nullptr;
+}
+
 //! Whether libcudnn (major 9) loads; tried once, the reason logged once to stderr when not.
 bool cudnnAttentionAvailable() noexcept;
 

@@ -45,7 +45,8 @@ constexpr int64_t kKeyLengths = 6;
 constexpr size_t kMaxCachedGraphs = 256;
 
 //! A fatal signal while tracing (segfault, abort, bus error, illegal instruction, FPE) prints a
-//! header line and the native backtrace (addr2line resolves its +offsets), then dies by the default action.
+//! header line and the native backtrace (addr2line resolves its +offsets), then dies by the
+//! default action.
 void printBacktraceAndDie(int signal)
 {
     char const header[] = "trtplug cuDNN: fatal signal, backtrace follows\n";
@@ -176,7 +177,8 @@ std::vector<int64_t> signatureOf(AttentionProblem const& p, int device, cudnnHan
     int32_t scaleBits = 0;
     std::memcpy(&scaleBits, &scale, sizeof(scaleBits));
     return {device, static_cast<int64_t>(reinterpret_cast<uintptr_t>(handle)), static_cast<int64_t>(p.dtype),
-        p.batch, p.qHeads, p.kvHeads, p.qLen, p.kvLen, p.headDim, p.causal ? 1 : 0, p.kvValid ? 1 : 0, p.qStartZero && p.qStart ? 1 : 0, scaleBits, p.q.batchStride,
+        p.batch, p.qHeads, p.kvHeads, p.qLen, p.kvLen, p.headDim, p.causal ? 1 : 0, p.kvValid ? 1 : 0,
+        cudnnStartsAtZero(p) ? 1 : 0, scaleBits, p.q.batchStride,
         p.q.headStride, p.q.seqStride, p.k.batchStride, p.k.headStride, p.k.seqStride, p.v.batchStride,
         p.v.headStride, p.v.seqStride, p.out.batchStride, p.out.headStride, p.out.seqStride};
 }
@@ -222,7 +224,7 @@ void describeGraph(AttentionProblem const& p, fe::graph::Graph& g)
     {
         // qStartZero: query i at key i (top-left). Else the core's query i sits at key position
         // kvLen - qLen + i: the bottom-right diagonal (top-left too when the lengths are equal).
-        bool const topLeft = (p.qStartZero && p.qStart) || p.qLen == p.kvLen;
+        bool const topLeft = cudnnStartsAtZero(p) || p.qLen == p.kvLen;
         topLeft ? options.set_causal_mask(true) : options.set_causal_mask_bottom_right(true);
     }
     auto outputs = g.sdpa(q, k, v, options);
