@@ -227,6 +227,18 @@ def test_decode_splits_fitted_to_waves(cp, ext, seed, head):
     check(run_cuda(cp, ext, feeds, shapes, attrs, "float16"), expected(feeds, shapes, attrs), "float16")
 
 
+@pytest.mark.parametrize("splits", [1, 5, 33, 64])
+def test_decode_forced_split_counts(cp, ext, seed, monkeypatch, splits):
+    """TRTPLUG_ATTENTION_DECODE_SPLITS forces the tensor-core decode's split count within the
+    workspace's room (a decode-shaped problem's: up to 64 here): one split (no combine), ragged
+    last splits, and more than 32, where the combine reads a second split's statistics per lane."""
+    monkeypatch.setenv("TRTPLUG_ATTENTION_DECODE_SPLITS", str(splits))
+    rng = np.random.default_rng([seed, splits, 17000])
+    feeds, shapes = gqa_inputs(rng, 2, 1, 32, 8, 128, 17000, dtype="float16")
+    attrs = {**ATTRS, "num_heads": 32, "kv_num_heads": 8}
+    check(run_cuda(cp, ext, feeds, shapes, attrs, "float16"), expected(feeds, shapes, attrs), "float16")
+
+
 FLASH_EDGES = [(37, 0, 64, -1), (64, 0, 128, -1), (65, 130, 128, -1), (200, 0, 64, 50), (129, 1000, 128, 300)]
 
 

@@ -23,13 +23,13 @@ using attention::decodeMmaSplits;
 using attention::flashApplies;
 using attention::hasMmaSync;
 using attention::kMaxDim;
+using attention::kMaxSplits;
 using attention::kThreads;
 using attention::kWarps;
 
 //! Blocks that fill an H100/H200 (132 SMs) four times over, for the loads in flight decode needs;
 //! fewer blocks than half this split the keys.
 constexpr int64_t kTargetBlocks = 528;
-constexpr int32_t kMaxSplits = 64;
 constexpr int32_t kMinKeysPerSplit = 256;
 
 int64_t rowTiles(AttentionProblem const& p) noexcept
@@ -51,6 +51,31 @@ int32_t splitCount(AttentionProblem const& p) noexcept
     int64_t byGrid = (kTargetBlocks + blocks - 1) / blocks;
     int64_t const s = std::min<int64_t>(std::min(byKeys, byGrid), kMaxSplits);
     return static_cast<int32_t>(std::max<int64_t>(s, 1));
+}
+
+//! Blocks a decode-shaped problem (at most kDecodeMaxRows query rows per KV head) may spread its
+//! keys over: four waves of the tensor-core decode's 3 blocks per SM on 132 SMs. Room only: the
+//! launch picks the count within it (decodeMmaSplits).
+constexpr int64_t kDecodeTargetBlocks = 1584;
+
+bool decodeShaped(AttentionProblem const& p) noexcept
+{
+    return p.kvHeads > 0 && static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen <= attention::kDecodeMaxRows;
+}
+
+//! The most splits the workspace holds: splitCount's, or for a decode-shaped problem as many as
+//! kDecodeTargetBlocks and kMinKeysPerSplit allow. A pure function of the problem, as splitCount.
+int32_t splitRoom(AttentionProblem const& p) noexcept
+{
+    int32_t const splits = splitCount(p);
+    int64_t const blocks = static_cast<int64_t>(p.kvHeads) * p.batch;
+    if (!decodeShaped(p) || blocks == 0 || blocks >= kTargetBlocks / 2)
+    {
+        return splits;
+    }
+    int64_t const byKeys = (p.kvLen + kMinKeysPerSplit - 1) / kMinKeysPerSplit;
+    int64_t const byGrid = (kDecodeTargetBlocks + blocks - 1) / blocks;
+    return std::max<int32_t>(splits, static_cast<int32_t>(std::min({byKeys, byGrid, int64_t{kMaxSplits}})));
 }
 
 bool isAttentionType(DType t) noexcept
@@ -85,7 +110,7 @@ cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t
     int32_t splits = splitCount(p);
     if (decodeOnMma)
     {
-        splits = decodeMmaSplits<T>(p, splits);
+        splits = decodeMmaSplits<T>(p, splitRoom(p), splits);
     }
     attention::Partials const part = partialsIn(p, workspace, splits);
     if (decode)
@@ -343,7 +368,7 @@ size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
     {
         return 0;
     }
-    int32_t const splits = splitCount(p);
+    int32_t const splits = splitRoom(p);
     size_t const cudnn = cudnnWorkspaceReserve(p, false);
     if (splits <= 1)
     {
@@ -361,7 +386,11 @@ size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
     }
     // Keys are split only while the grid has blocks < kTargetBlocks / 2 (of kWarps rows each), into
     // at most ceil(kTargetBlocks / blocks) splits: rows * splits <= kWarps * (kTargetBlocks + blocks).
-    int64_t const slots = std::min<int64_t>(partialRows(p) * kMaxSplits, kWarps * kTargetBlocks * 3 / 2);
+    // A decode-shaped problem's room (splitRoom): rows <= kDecodeMaxRows * blocks, splits <=
+    // kDecodeTargetBlocks / blocks + 1, and blocks < kTargetBlocks / 2.
+    int64_t const roomSlots = attention::kDecodeMaxRows * (kDecodeTargetBlocks + kTargetBlocks / 2);
+    int64_t const slots
+        = std::min<int64_t>(partialRows(p) * kMaxSplits, std::max<int64_t>(kWarps * kTargetBlocks * 3 / 2, roomSlots));
     size_t const bound = static_cast<size_t>(slots) * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
     return std::max({bound, attentionWorkspaceSize(p), cudnnWorkspaceReserve(p, true)});
 }

@@ -147,9 +147,24 @@ inline int32_t splitsFillingWaves(int32_t splits, int64_t blocks, int64_t reside
     return static_cast<int32_t>(std::clamp<int64_t>(waves * resident / blocks, 1, splits));
 }
 
-template <typename T>
-int32_t decodeMmaSplits(AttentionProblem const& p, int32_t splits) noexcept
+//! TRTPLUG_ATTENTION_DECODE_SPLITS=n (read per launch) forces the tensor-core decode's split
+//! count, clamped to the workspace's room: for measuring the split policy; 0 when unset.
+inline int32_t forcedDecodeSplits() noexcept
 {
+    char const* value = std::getenv("TRTPLUG_ATTENTION_DECODE_SPLITS");
+    return value == nullptr ? 0 : std::max(0, std::atoi(value));
+}
+
+//! The tensor-core decode's split count: `splits` (splitCount's) fitted to whole waves, or the
+//! forced count within `room` (splitRoom: what the workspace holds).
+template <typename T>
+int32_t decodeMmaSplits(AttentionProblem const& p, int32_t room, int32_t splits) noexcept
+{
+    int32_t const forced = forcedDecodeSplits();
+    if (forced > 0)
+    {
+        return std::min(forced, room);
+    }
     int64_t const resident
         = p.headDim == 64 ? residentDecodeMmaBlocks<T, 64>() : residentDecodeMmaBlocks<T, 128>();
     return splitsFillingWaves(splits, static_cast<int64_t>(p.kvHeads) * p.batch, resident);
