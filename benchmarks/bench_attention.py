@@ -9,7 +9,9 @@ fastest backend, measured in the same run.
 - decode: one new token onto a cache of 8k/16k/32k rows (batch 4, GQA 32/8, head 128); GB/s over
   the K/V bytes read, as a fraction of a device-to-device copy measured here. The launcher also
   writes the grown present cache (the op's contract: another pass over the same bytes), so the
-  attention kernel alone is timed too, with the cache append excluded by difference.
+  attention kernel alone is timed too, with the cache append excluded by difference, and the core's
+  decode kernels on a cache written once (as torch's SDPA reads it), without the L2 write-back of
+  the lines the append has just dirtied.
 - core prefill by backend: the same prefill shapes, causal and not, through the core directly with
   TRTPLUG_ATTENTION_PREFILL=kernel and =cudnn; "first call" is the wall time of the first call of
   each, which for cuDNN includes building its graph for that problem signature.
@@ -190,6 +192,25 @@ def decode(ext, dtype, past: int, copy: float, reps: int) -> None:
     attention_us = sum(us for name, us in kernels.items() if "attention" in name)  # decode + combine, no append
     device_gbs = kv_bytes / attention_us / 1e3
     print(f"    attention kernels {attention_us:.1f} us: {device_gbs:.0f} GB/s = {device_gbs / copy:.2f} of copy")
+    clean_us = clean_cache_decode_us(ext, dtype, kv_heads, past, reps)
+    clean_gbs = kv_bytes / clean_us / 1e3
+    print(f"    on a clean cache: {clean_us:.1f} us: {clean_gbs:.0f} GB/s = {clean_gbs / copy:.2f} of copy")
+
+
+def clean_cache_decode_us(ext, dtype, kv_heads: int, past: int, reps: int) -> float:
+    """The core's decode kernels (decode + combine, device time) on a cache that was written once, as
+    torch's SDPA reads one: inside the op, the append has just written present, and the decode pays
+    for the write-back of the dirty lines it evicts from L2 (up to L2's size of extra traffic)."""
+    if not hasattr(ext, "attention_bsnh"):
+        return float("nan")
+    q = torch.randn(BATCH, 1, HEADS, HEAD, dtype=dtype, device="cuda")
+    k = torch.randn(BATCH, past + 1, kv_heads, HEAD, dtype=dtype, device="cuda")
+    v = torch.randn_like(k)
+    out = torch.empty_like(q)
+    args = device_arrays([q, k, v, out])
+    stream = torch.cuda.current_stream()
+    kernels = kernel_times_us(torch, lambda _: ext.attention_bsnh(*args, kv_heads, stream=stream), 1, reps)
+    return sum(us for name, us in kernels.items() if "attention" in name)
 
 
 def main() -> None:
