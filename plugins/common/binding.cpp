@@ -23,6 +23,9 @@ void checkCuda(cudaError_t err, char const* what)
 {
     if (err != cudaSuccess)
     {
+        // Consumed here, so that the failure reported now is not reported again by the next
+        // launcher's cudaGetLastError() (a failed allocation would fail every call after it).
+        static_cast<void>(cudaGetLastError());
         throw std::runtime_error(std::string(what) + ": " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err));
     }
 }

@@ -28,6 +28,7 @@ public:
             cudaError_t const err = cudaMallocAsync(&mPtr, bytes, stream);
             if (err != cudaSuccess)
             {
+                static_cast<void>(cudaGetLastError()); // reported here, not by the next launch's check
                 throw std::runtime_error("scratch cudaMallocAsync of " + std::to_string(bytes)
                     + " bytes: " + cudaGetErrorString(err));
             }
