@@ -8,6 +8,8 @@ from typing import Any
 
 from trtplug.protolib.activations import bias_activation, identity
 
+takes_bf16 = True  # bf16 arrives as Bf16Device on a GPU: the fast path reads and rounds it
+
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     bias_activation(xp, inputs, outputs, identity)

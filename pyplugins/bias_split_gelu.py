@@ -8,11 +8,17 @@ from typing import Any
 
 from trtplug.protolib import gpu_kernels
 from trtplug.protolib.activations import gelu_erf
+from trtplug.protolib.dtypes import on_float32_stand_ins
+from trtplug.protolib.gpu_source import has_bf16
+
+takes_bf16 = True  # bf16 arrives as Bf16Device on a GPU: the fast path reads and rounds it
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
-    if gpu_kernels.is_cupy(xp):
-        gpu_kernels.bias_split_gelu(xp, inputs[0], inputs[1], outputs[0])
+    if gpu_kernels.is_cupy(xp) and gpu_kernels.bias_split_gelu(xp, inputs[0], inputs[1], outputs[0]):
+        return
+    if has_bf16([*inputs[:2], outputs[0]]):
+        on_float32_stand_ins(xp, list(inputs[:2]), list(outputs[:1]), lambda i, o: forward(xp, i, o, attrs))
         return
     v = inputs[0].astype(xp.float32) + inputs[1].astype(xp.float32)
     half = v.shape[-1] // 2

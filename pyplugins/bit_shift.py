@@ -1,7 +1,8 @@
 """BitShift prototype (opset-28 semantics): Z = X << Y or X >> Y with NumPy broadcasting.
 
 A signed right shift is arithmetic; a shift amount below 0 or at least the bit width gives the
-sign fill alone: -1 for a right shift of a negative X, else 0.
+sign fill alone: -1 for a right shift of a negative X, else 0. On a GPU, same-shape aligned
+tensors take one 16-byte-vector kernel (trtplug/protolib/gpu_int_kernels.py).
 """
 
 from __future__ import annotations
@@ -10,8 +11,12 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+from trtplug.protolib import gpu_int_kernels
+
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
+    if gpu_int_kernels.is_cupy(xp) and gpu_int_kernels.bit_shift(*inputs[:2], outputs[0], attrs["direction"]):
+        return  # same-shape aligned tensors: one 16-byte-vector kernel instead of the passes below
     x, y = xp.broadcast_arrays(inputs[0], inputs[1])
     bits = x.dtype.itemsize * 8
     valid = (y >= 0) & (y < bits)

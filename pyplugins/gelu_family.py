@@ -23,7 +23,7 @@ def _member(activation_of: Callable[[Attrs], Activation], torch_equivalent: Call
     def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:
         bias_activation(xp, inputs, outputs, activation_of(attrs))
 
-    return SimpleNamespace(forward=forward, torch_equivalent=torch_equivalent)
+    return SimpleNamespace(forward=forward, torch_equivalent=torch_equivalent, takes_bf16=True)
 
 
 def _torch_gelu(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> Any:

@@ -15,6 +15,9 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
+from trtplug.protolib import gpu_rows
+from trtplug.protolib.dtypes import on_float32_stand_ins
+from trtplug.protolib.gpu_source import is_cupy
 from trtplug.protolib.norm import normalize_rows
 
 Attrs = Mapping[str, Any]
@@ -26,10 +29,20 @@ def _axis(x: Any, attrs: Attrs) -> int:
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:
-    """Rows x cols after flattening at `axis`; scale (cols elements, leading 1s allowed) per row."""
+    """Rows x cols after flattening at `axis`; scale (cols elements, leading 1s allowed) per row.
+    Takes bf16 (Bf16Device on a GPU) itself: the GPU fast path reads and rounds it."""
     x, scale = inputs[0], inputs[1]
-    axis = _axis(x, attrs)
-    cols = math.prod(x.shape[axis:])
+    cols = math.prod(x.shape[_axis(x, attrs) :])
+    wanted = [outputs[0], None, outputs[1] if len(outputs) > 1 else None]
+    epsilon = float(attrs["epsilon"])
+    if is_cupy(xp) and gpu_rows.row_norm(xp, (x, None, scale, None, None), cols, wanted, epsilon, rms=True):
+        return
+    on_float32_stand_ins(xp, list(inputs), list(outputs), lambda i, o: _normalize(xp, i, o, attrs))
+
+
+def _normalize(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:
+    x, scale = inputs[0], inputs[1]
+    cols = math.prod(x.shape[_axis(x, attrs) :])
     rows = x.reshape(-1, cols).astype(xp.float32) if cols else xp.zeros((0, 1), dtype=xp.float32)
     gamma = scale.reshape(-1) if cols else xp.zeros((1,), dtype=xp.float32)
     y, _, inv_std_var = normalize_rows(xp, rows, gamma, None, float(attrs["epsilon"]), rms=True)
@@ -51,5 +64,7 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
     return {"X": (rows, BENCH_HIDDEN), "scale": (BENCH_HIDDEN,)}
 
 
-_MEMBER = SimpleNamespace(forward=forward, torch_equivalent=torch_equivalent, bench_shapes=bench_shapes)
+_MEMBER = SimpleNamespace(
+    forward=forward, torch_equivalent=torch_equivalent, bench_shapes=bench_shapes, takes_bf16=True
+)
 members = {"simplified_layer_norm": _MEMBER, "rms_normalization": _MEMBER}

@@ -16,6 +16,9 @@ def _named(inputs: Sequence[Any]) -> tuple[Any, Any, Any, None, Any | None]:
     return padded[0], padded[1], padded[2], None, padded[3]  # input, skip, gamma, (no beta), bias
 
 
+takes_bf16 = True  # bf16 arrives as Bf16Device on a GPU: the fast path reads and rounds it
+
+
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     skip_norm_forward(xp, _named(inputs), outputs, attrs["epsilon"], rms=True)
 

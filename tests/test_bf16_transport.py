@@ -46,6 +46,26 @@ def bf16_gelu():
     return dataclasses.replace(spec, type_constraints=constraints, tolerances=tolerances)
 
 
+@pytest.fixture
+def stand_in_gelu(bf16_gelu, monkeypatch: pytest.MonkeyPatch):
+    """bf16_gelu with a prototype that computes on float32 stand-ins (no `takes_bf16`)."""
+    monkeypatch.setattr(pyplugin_module(bf16_gelu), "takes_bf16", False)
+    return bf16_gelu
+
+
+def _recording_forward(monkeypatch: pytest.MonkeyPatch, spec) -> list[str]:
+    """The dtypes of every array the prototype's forward gets, from now on."""
+    module = pyplugin_module(spec)
+    real, seen = module.forward, []
+
+    def recording(xp, inputs, outputs, attrs):
+        seen.extend(str(a.dtype) for a in [*inputs, *outputs] if a is not None)
+        real(xp, inputs, outputs, attrs)
+
+    monkeypatch.setattr(module, "forward", recording)
+    return seen
+
+
 def odd_case(spec):
     return next(c for c in default_cases(spec) if c.name == "odd")
 
@@ -149,18 +169,20 @@ def test_bf16_inputs_are_rounded_and_reference_is_float32(bf16_gelu, seed: int) 
     assert expected[0].dtype == np.float32  # the reference ran on the exact fp32 upcast
 
 
-def test_prototype_runs_bf16_in_float32(bf16_gelu, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    module = pyplugin_module(bf16_gelu)
-    real, seen = module.forward, []
-
-    def recording(xp, inputs, outputs, attrs):
-        seen.extend(str(a.dtype) for a in [*inputs, *outputs] if a is not None)
-        real(xp, inputs, outputs, attrs)
-
-    monkeypatch.setattr(module, "forward", recording)
-    result = run_one(bf16_gelu, "numpy", "bfloat16", odd_case(bf16_gelu), seed)
+def test_prototype_runs_bf16_in_float32(stand_in_gelu, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _recording_forward(monkeypatch, stand_in_gelu)
+    result = run_one(stand_in_gelu, "numpy", "bfloat16", odd_case(stand_in_gelu), seed)
     assert result.status == "pass", result.detail or [c.as_dict() for c in result.comparisons]
     assert seen and set(seen) == {"float32"}
+
+
+def test_prototype_that_takes_bf16_gets_it(bf16_gelu, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `takes_bf16` prototype reads the bf16 inputs and writes the poisoned bf16 outputs itself."""
+    assert pyplugin_module(bf16_gelu).takes_bf16
+    seen = _recording_forward(monkeypatch, bf16_gelu)
+    result = run_one(bf16_gelu, "numpy", "bfloat16", odd_case(bf16_gelu), seed)
+    assert result.status == "pass", result.detail or [c.as_dict() for c in result.comparisons]
+    assert seen and set(seen) == {"bfloat16"}
 
 
 def test_bf16_rounding_error_is_what_is_compared(bf16_gelu, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -211,13 +233,19 @@ def test_binding_gets_host_bf16_as_v2_device_arrays() -> None:
     assert untouched is other
 
 
-def test_bf16_bench_workload_keeps_float32_for_the_prototype(bf16_gelu) -> None:
-    shapes = bench_shapes(bf16_gelu, pyplugin_module(bf16_gelu), 1 << 20, 2)
-    w = make_workload(np, bf16_gelu, shapes, "bfloat16", 2, seed=1)
+def test_bf16_bench_workload_keeps_float32_for_the_prototype(stand_in_gelu) -> None:
+    shapes = bench_shapes(stand_in_gelu, pyplugin_module(stand_in_gelu), 1 << 20, 2)
+    w = make_workload(np, stand_in_gelu, shapes, "bfloat16", 2, seed=1)
     assert all(a.dtype == BF16 for a in w.inputs[0]) and w.outputs[0].dtype == BF16
     assert all(a.dtype == np.float32 for a in w.proto_inputs[0]) and w.proto_outputs[0].dtype == np.float32
     np.testing.assert_array_equal(w.proto_inputs[1][0], w.inputs[1][0].astype(np.float32))
     assert w.nbytes == 2 * w.inputs[0][0].nbytes + w.inputs[0][1].nbytes  # traffic in bf16 bytes
+
+
+def test_bf16_bench_workload_hands_bf16_to_a_prototype_that_takes_it(bf16_gelu) -> None:
+    shapes = bench_shapes(bf16_gelu, pyplugin_module(bf16_gelu), 1 << 20, 2)
+    w = make_workload(np, bf16_gelu, shapes, "bfloat16", 2, seed=1)
+    assert w.proto_inputs is w.inputs and w.proto_outputs is w.outputs
 
 
 @pytest.mark.gpu
@@ -239,11 +267,15 @@ def test_rounding_keeps_zero_dimensional_arrays() -> None:
     assert bf16_bits_to_float32(np, np.array(0x3FC0, dtype=np.uint16)).shape == ()
 
 
+@pytest.mark.parametrize("stand_ins", [True, False])
 @pytest.mark.parametrize("fault", [None, "off_by_a_bit"])
-def test_bench_agreement_in_bf16(bf16_gelu, fault) -> None:
+def test_bench_agreement_in_bf16(bf16_gelu, fault, stand_ins, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bench's pre-timing check: bf16 outputs (as the launcher writes them) against the prototype's
-    float32 ones rounded to bf16, within the spec's bf16 tolerance; NumPy stands in for CuPy."""
+    (float32 ones rounded to bf16, or its own bf16), within the spec's bf16 tolerance; NumPy stands
+    in for CuPy."""
     from trtplug.bench.runner import check_agreement
+
+    monkeypatch.setattr(pyplugin_module(bf16_gelu), "takes_bf16", not stand_ins)
 
     proto = pyplugin_module(bf16_gelu)
     w = make_workload(np, bf16_gelu, {"X": (4, 64), "bias": (64,)}, "bfloat16", 2, seed=3)

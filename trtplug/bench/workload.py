@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from trtplug.parity.cases import Case, default_attrs, present, random_values, shapes_for
-from trtplug.parity.impl_base import output_specs, pyplugin_module
+from trtplug.parity.impl_base import output_specs, pyplugin_module, takes_bf16
 from trtplug.protolib.dtypes import (
     BFLOAT16,
     Bf16Device,
@@ -40,7 +40,7 @@ class Workload:
     inputs: list[list[Any]]  # one input list (None for absent optional inputs) per buffer set
     outputs: list[Any]
     nbytes: int  # bytes read once and written once: the memory traffic floor
-    # What the prototype takes: the same arrays, except bf16 ones upcast to float32 (prototypes never see bf16).
+    # What the prototype takes: the same arrays, except bf16 ones upcast to float32 (unless it takes_bf16).
     proto_inputs: list[list[Any]] = field(default_factory=list)
     proto_outputs: list[Any] = field(default_factory=list)
 
@@ -143,14 +143,15 @@ def make_workload(
             if value_dependent
             else _input_set(cp, spec, prototype, case, rng, dtype)
         )
-    proto_inputs = inputs if dtype != BFLOAT16 else [[None if a is None else upcast(cp, a) for a in s] for s in inputs]
+    stand_ins = dtype == BFLOAT16 and not takes_bf16(prototype)
+    proto_inputs = [[None if a is None else upcast(cp, a) for a in s] for s in inputs] if stand_ins else inputs
     known = None  # value-dependent output shapes: the prototype's rule from the inputs (by position) and fields
     if value_dependent and hasattr(prototype, "output_shapes"):
         known = prototype.output_shapes(proto_inputs[0], attrs)
     specs = output_specs(spec, case, dtype, known)
     outputs = [device_empty(cp, shape, dt) for _, shape, dt in specs]
     nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)
-    if dtype != BFLOAT16:
+    if not stand_ins:
         return Workload(case, inputs, outputs, nbytes, inputs, outputs)
     proto_outputs = [device_empty(cp, shape, "float32" if dt == BFLOAT16 else dt) for _, shape, dt in specs]
     return Workload(case, inputs, outputs, nbytes, proto_inputs, proto_outputs)

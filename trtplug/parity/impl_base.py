@@ -37,6 +37,12 @@ def pyplugin_module(spec: OpSpec) -> Any:
     return members[spec.key]
 
 
+def takes_bf16(prototype: Any) -> bool:
+    """A prototype that reads and writes bf16 itself (Bf16Device on a GPU, ml_dtypes on the CPU)
+    instead of float32 stand-ins (`takes_bf16 = True` in its module or family member)."""
+    return bool(getattr(prototype, "takes_bf16", False))
+
+
 def output_specs(
     spec: OpSpec, case: Case, dtype: str, known: list[tuple[int, ...]] | None = None
 ) -> list[tuple[str, tuple[int, ...], str]]:
@@ -97,6 +103,8 @@ def _cupy() -> ModuleType | None:
 
 def strided_copy(xp: ModuleType, array: Any) -> Any:
     """`array`'s values in a non-contiguous view (every other element of a wider last axis)."""
+    if isinstance(array, Bf16Device):
+        return Bf16Device(strided_copy(xp, array.bits))
     if array.ndim == 0 or array.size == 0:
         return array
     wide = xp.empty((*array.shape[:-1], 2 * array.shape[-1]), dtype=array.dtype)
@@ -110,6 +118,7 @@ class Impl:
     on_gpu = False
     accepts_strided = False  # runs the "strided" case (non-contiguous inputs and outputs)
     computes_in_float32 = False  # a prototype: bf16 inputs come upcast, its float32 outputs get rounded
+    # (unless the prototype says `takes_bf16`: then it gets bf16, a Bf16Device on a GPU)
     runs_huge = False  # runs the past-2**31-elements case
 
     @property
@@ -139,10 +148,12 @@ class Impl:
         known_shapes: list[tuple[int, ...]] | None = None,
     ) -> list[np.ndarray]:
         xp = self.xp()
-        upcast_bf16 = self.computes_in_float32  # a bf16 output (the case's dtype, or a dtype_attr's)
+        upcast_bf16 = self.upcasts_bf16(spec)  # a bf16 output (the case's dtype, or a dtype_attr's)
         case = folded_case(spec, case, inputs)
         plugin_inputs = [t for t in case_inputs(spec, case) if t.fold_into is None]
-        ins = [self.device_input(xp, inputs[t.name]) if t.name in case.shapes else None for t in plugin_inputs]
+        ins = [
+            self.device_input(xp, inputs[t.name], upcast_bf16) if t.name in case.shapes else None for t in plugin_inputs
+        ]
         while ins and ins[-1] is None:
             ins.pop()
         specs = output_specs(spec, case, dtype, known_shapes)
@@ -158,10 +169,14 @@ class Impl:
         hosted = [to_host(xp, o) for o in outs]
         return [to_bfloat16(o) if b != dt else o for o, b, dt in zip(hosted, buffer_dtypes, dtypes, strict=True)]
 
-    def device_input(self, xp: ModuleType, host: np.ndarray) -> Any:
-        """An input as this implementation takes it: bf16 upcast to float32 for a prototype, a
-        Bf16Device for a GPU launcher/plugin, anything else on xp's device."""
-        return to_device(xp, upcast(np, host) if self.computes_in_float32 else host)
+    def upcasts_bf16(self, spec: OpSpec) -> bool:
+        """Whether this implementation computes `spec` on float32 stand-ins of its bf16 tensors."""
+        return self.computes_in_float32 and not takes_bf16(pyplugin_module(spec))
+
+    def device_input(self, xp: ModuleType, host: np.ndarray, upcast_bf16: bool) -> Any:
+        """An input as this implementation takes it: bf16 upcast to float32 for a prototype that
+        computes on stand-ins, a Bf16Device on a GPU otherwise, anything else on xp's device."""
+        return to_device(xp, upcast(np, host) if upcast_bf16 else host)
 
     def run_case(self, spec: OpSpec, case: Case, ins: list[Any], outs: list[Any]) -> None:
         """Fills `outs` from `ins`; most implementations need only the case's attributes."""

@@ -1,7 +1,7 @@
 """Shared pieces of the CuPy prototypes in pyplugins/: the GELU-family activations and the
 "Y = act(X [+ bias]) [+ skip]" driver, written against an array module `xp` (NumPy or CuPy) so
-one prototype runs on the CPU and on the GPU. Math is float32, fp16 data converted around it,
-like the CUDA kernels; the parity suite checks every prototype against an independent reference.
+one prototype runs on the CPU and on the GPU. Math is float32, fp16 and bf16 data converted
+around it, like the CUDA kernels; the parity suite checks every prototype against an independent reference.
 """
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ import math
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
+
+from trtplug.protolib.dtypes import on_float32_stand_ins
+from trtplug.protolib.gpu_source import has_bf16
 
 Activation = Callable[[ModuleType, Any], Any]
 
@@ -79,18 +82,21 @@ def quick_gelu(alpha: float) -> Activation:
 
 
 def bias_activation(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], activation: Activation) -> None:
-    """outputs[0] = activation(X + bias) + skip; inputs are (X[, bias[, skip]]), bias/skip may be None."""
+    """outputs[0] = activation(X + bias) + skip; inputs are (X[, bias[, skip]]), bias/skip may be None.
+    On a GPU, bf16 tensors (Bf16Device) go to the fast path, else through float32 stand-ins."""
     from trtplug.protolib import gpu_kernels
 
-    bias = inputs[1] if len(inputs) > 1 else None
-    skip = inputs[2] if len(inputs) > 2 else None
-    if gpu_kernels.is_cupy(xp) and hasattr(activation, "cuda"):
-        gpu_kernels.bias_activation(inputs[0], bias, skip, outputs[0], activation.cuda, activation.params)
+    x, bias, skip = [*inputs, None, None][:3]
+    fast = gpu_kernels.is_cupy(xp) and hasattr(activation, "cuda")
+    if fast and gpu_kernels.bias_activation(x, bias, skip, outputs[0], activation.cuda, activation.params):
         return
-    v = inputs[0].astype(xp.float32)
-    if len(inputs) > 1 and inputs[1] is not None:
-        v = v + inputs[1].astype(xp.float32)
+    if has_bf16([x, bias, skip, outputs[0]]):
+        on_float32_stand_ins(xp, [x, bias, skip], outputs[:1], lambda i, o: bias_activation(xp, i, o, activation))
+        return
+    v = x.astype(xp.float32)
+    if bias is not None:
+        v = v + bias.astype(xp.float32)
     y = activation(xp, v)
-    if len(inputs) > 2 and inputs[2] is not None:
-        y = y + inputs[2].astype(xp.float32)
+    if skip is not None:
+        y = y + skip.astype(xp.float32)
     outputs[0][...] = y.astype(outputs[0].dtype)

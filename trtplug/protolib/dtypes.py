@@ -126,3 +126,18 @@ def torch_in_float32(function: Any, tensor: Any) -> Any:
     """function(tensor) computed in float32 and cast back to the tensor's type: torch.linalg has no
     fp16/bf16 CUDA kernels, and the plugins compute in float32 too."""
     return function(tensor.float()).to(tensor.dtype)
+
+
+def on_float32_stand_ins(xp: ModuleType, inputs: list[Any], outputs: list[Any], compute: Any) -> None:
+    """compute(inputs, outputs) with each Bf16Device among them replaced by float32: inputs upcast,
+    outputs rounded to bf16 afterwards. For a prototype that takes bf16 (`takes_bf16`) where its
+    fast path does not apply; with no Bf16Device, compute runs on the arrays themselves."""
+    if not any(isinstance(a, Bf16Device) for a in (*inputs, *outputs)):
+        compute(inputs, outputs)
+        return
+    ins = [None if a is None else upcast(xp, a) for a in inputs]
+    outs = [xp.empty(o.shape, xp.float32) if isinstance(o, Bf16Device) else o for o in outputs]
+    compute(ins, outs)
+    for target, result in zip(outputs, outs, strict=True):
+        if target is not result:
+            target.bits[...] = float32_to_bf16_bits(xp, result)

@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
+from trtplug.protolib.dtypes import on_float32_stand_ins
+from trtplug.protolib.gpu_source import is_cupy
+
 
 def normalize_rows(
     xp: ModuleType, s: Any, gamma: Any, beta: Any | None, epsilon: float, rms: bool
@@ -37,10 +40,15 @@ def skip_norm_forward(
 ) -> None:
     """(input, skip, gamma, beta, bias) -> outputs [output, mean?, inv_std_var?, sum?]; skip
     broadcasts over the leading axes. Only the outputs given are written."""
-    from trtplug.protolib import gpu_kernels
+    from trtplug.protolib import gpu_rows
 
-    if gpu_kernels.is_cupy(xp) and gpu_kernels.skip_norm(xp, inputs, outputs, epsilon, rms):
+    hidden = inputs[0].shape[-1] if inputs[0].ndim else 1
+    if is_cupy(xp) and gpu_rows.row_norm(xp, inputs, hidden, list(outputs), epsilon, rms):
         return
+    on_float32_stand_ins(xp, list(inputs), list(outputs), lambda i, o: _skip_norm_arrays(xp, i, o, epsilon, rms))
+
+
+def _skip_norm_arrays(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], epsilon: float, rms: bool) -> None:
     x, skip, gamma, beta, bias = inputs
     s = x.astype(xp.float32) + skip.astype(xp.float32)
     if bias is not None:

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from trtplug.errors import TrtplugError
-from trtplug.protolib.dtypes import bf16_bits_to_float32, float32_to_bf16_bits
+from trtplug.protolib.dtypes import Bf16Device, bf16_bits_to_float32, float32_to_bf16_bits, storage
 from trtplug.spec import OpSpec
 from trtplug.variadic import count_problem, plugin_tensors, tensorrt_tensors, variadic_input
 
@@ -147,9 +147,10 @@ class ProtoLogic:
         regular = self.regular(len(input_desc))  # the count checked before any buffer is read
         import cupy as cp
 
-        from trtplug.parity.impl_base import pyplugin_module
+        from trtplug.parity.impl_base import pyplugin_module, takes_bf16
 
         prototype = pyplugin_module(self.spec)
+        native_bf16 = takes_bf16(prototype)
         with cp.cuda.ExternalStream(int(stream)):
             arrays = []
             for tensor, desc, pointer in zip(regular, input_desc, inputs, strict=False):
@@ -157,7 +158,7 @@ class ProtoLogic:
                 # The rewrite's stand-in for an absent optional input is a 1-D empty tensor; an empty
                 # batch's inputs keep their rank.
                 standin = tensor.optional and array.shape == (0,)
-                arrays.append(None if standin else self._to_compute(cp, desc, array))
+                arrays.append(None if standin else self._to_compute(cp, desc, array, native_bf16))
             ins = prototype_inputs(self.spec, arrays)
             used = len(output_desc) - len(self.spec.size_tensors)
             shapes_now = self._data_dependent_shapes(prototype, ins)
@@ -165,10 +166,11 @@ class ProtoLogic:
                 self._view(cp, desc, pointer, shapes_now[i] if shapes_now else None)
                 for i, (desc, pointer) in enumerate(zip(output_desc[:used], outputs[:used], strict=True))
             ]
-            outs = [self._compute_buffer(cp, desc, view) for desc, view in zip(output_desc, views, strict=False)]
+            pairs = zip(output_desc, views, strict=False)
+            outs = [self._compute_buffer(cp, desc, view, native_bf16) for desc, view in pairs]
             prototype.forward(cp, ins, outs, self.attrs)
             for view, out in zip(views, outs, strict=True):
-                if out is not view:  # bf16: rounded into TensorRT's buffer
+                if storage(out) is not view:  # bf16 computed on a float32 stand-in: rounded into TensorRT's buffer
                     view[...] = float32_to_bf16_bits(cp, out)
             if self.spec.size_tensors:
                 counts = prototype.size_tensor_values(outs, self.attrs)
@@ -199,11 +201,16 @@ class ProtoLogic:
     def _is_bf16(self, desc: Any) -> bool:
         return desc.type == self.trt.DataType.BF16
 
-    def _to_compute(self, cp: Any, desc: Any, array: Any) -> Any:
-        return bf16_bits_to_float32(cp, array) if self._is_bf16(desc) else array
+    def _to_compute(self, cp: Any, desc: Any, array: Any, native_bf16: bool) -> Any:
+        """The array the prototype reads: bf16 bits as a Bf16Device where it takes bf16, else upcast."""
+        if not self._is_bf16(desc):
+            return array
+        return Bf16Device(array) if native_bf16 else bf16_bits_to_float32(cp, array)
 
-    def _compute_buffer(self, cp: Any, desc: Any, view: Any) -> Any:
-        return cp.full(view.shape, cp.nan, dtype=cp.float32) if self._is_bf16(desc) else view
+    def _compute_buffer(self, cp: Any, desc: Any, view: Any, native_bf16: bool) -> Any:
+        if not self._is_bf16(desc):
+            return view
+        return Bf16Device(view) if native_bf16 else cp.full(view.shape, cp.nan, dtype=cp.float32)
 
 
 @cache

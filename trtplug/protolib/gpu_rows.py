@@ -1,0 +1,195 @@
+"""The row-norm prototypes' fast path on the GPU (SkipLayerNorm, SkipSimplifiedLayerNorm,
+RMSNormalization, SimplifiedLayerNormalization): one block per row, S = x (+ skip) (+ bias),
+mean (0 for RMS) and inv_std_var over the row, y = (S - mean) * inv * gamma (+ beta), statistics
+in float32 and a two-pass variance, as the CUDA plugins compute them.
+
+Rows that are a whole number of 16-byte vectors, at most 8 vectors per thread of a 256-thread
+block (8,192 fp32 or 16,384 fp16/bf16 elements), are held in registers and read from memory
+once, 16 bytes per access. Other rows take a loop kernel that re-reads the row (from L1/L2) in
+each of its three passes, one element per access."""
+
+from __future__ import annotations
+
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+from trtplug.protolib.dtypes import storage
+from trtplug.protolib.gpu_kernels import vectors_enabled
+from trtplug.protolib.gpu_source import (
+    CTYPES,
+    FLOAT_CONVERSIONS,
+    assign,
+    dense,
+    empty_like,
+    per_vector,
+    pointer_args,
+    storage_dtype,
+    vector_ready,
+)
+
+MAX_VECTORS_PER_THREAD = 8
+THREADS = 256
+
+_BLOCK_SUM = r"""
+__device__ float block_sum(float v, float* shared) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    __syncthreads();  // shared is reused by the next reduction
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    float total = 0.f;
+    for (int w = 0; w < (blockDim.x + 31) / 32; ++w) total += shared[w];
+    return total;
+}
+"""
+
+_LOOP_SOURCE = r"""
+__device__ __forceinline__ float row_sum(const T* x, const T* skip, const T* bias, long long xo, long long so,
+                                         long long j) {
+    return ld(x[xo + j]) + (skip ? ld(skip[so + j]) : 0.f) + (bias ? ld(bias[j]) : 0.f);
+}
+
+extern "C" __global__ void trtplug_row_norm_loop(
+    const T* x, const T* skip, const T* gamma, const T* beta, const T* bias, T* y, float* mean_out,
+    float* inv_out, T* sum_out, long long rows, long long hidden, long long skip_rows, float eps, int rms)
+{
+    __shared__ float shared[32];
+    const long long r = blockIdx.x;
+    const long long xo = r * hidden, so = (r % skip_rows) * hidden;
+    float local = 0.f;
+    for (long long j = threadIdx.x; j < hidden; j += blockDim.x) local += row_sum(x, skip, bias, xo, so, j);
+    const float mean = rms ? 0.f : block_sum(local, shared) / (float)hidden;
+    local = 0.f;
+    for (long long j = threadIdx.x; j < hidden; j += blockDim.x) {
+        const float d = row_sum(x, skip, bias, xo, so, j) - mean;
+        local += d * d;
+    }
+    const float inv = rsqrtf(block_sum(local, shared) / (float)hidden + eps);
+    for (long long j = threadIdx.x; j < hidden; j += blockDim.x) {
+        const float s = row_sum(x, skip, bias, xo, so, j);
+        st(y[xo + j], (s - mean) * inv * ld(gamma[j]) + (beta ? ld(beta[j]) : 0.f));
+        if (sum_out) st(sum_out[xo + j], s);
+    }
+    if (threadIdx.x == 0) {
+        if (mean_out) mean_out[r] = mean;
+        if (inv_out) inv_out[r] = inv;
+    }
+}
+"""
+
+# Thread t holds vectors t, t + blockDim.x, ... (MAXV at most) of its row as floats in registers.
+_VECTOR_SOURCE = r"""
+constexpr int N = 16 / sizeof(T);
+struct alignas(16) Vec { T v[N]; };
+
+extern "C" __global__ void trtplug_row_norm_vector(
+    const Vec* x, const Vec* skip, const Vec* gamma, const Vec* beta, const Vec* bias, Vec* y, float* mean_out,
+    float* inv_out, Vec* sum_out, long long rows, int vectors, long long skip_rows, float eps, int rms)
+{
+    __shared__ float shared[32];
+    const long long r = blockIdx.x;
+    const long long xo = r * vectors, so = (r % skip_rows) * vectors;
+    float s[MAXV][N];
+    float local = 0.f;
+#pragma unroll
+    for (int k = 0; k < MAXV; ++k) {
+        const int j = threadIdx.x + k * blockDim.x;
+        if (j >= vectors) break;
+        const Vec xv = x[xo + j];
+        Vec sv = xv, bv = xv;  // read only where skip/bias exist
+        if (skip) sv = skip[so + j];
+        if (bias) bv = bias[j];
+#pragma unroll
+        for (int e = 0; e < N; ++e) {
+            s[k][e] = ld(xv.v[e]) + (skip ? ld(sv.v[e]) : 0.f) + (bias ? ld(bv.v[e]) : 0.f);
+            local += s[k][e];
+        }
+    }
+    const float count = (float)vectors * N;
+    const float mean = rms ? 0.f : block_sum(local, shared) / count;
+    local = 0.f;
+#pragma unroll
+    for (int k = 0; k < MAXV; ++k) {
+        if (threadIdx.x + k * blockDim.x >= vectors) break;
+#pragma unroll
+        for (int e = 0; e < N; ++e) local += (s[k][e] - mean) * (s[k][e] - mean);
+    }
+    const float inv = rsqrtf(block_sum(local, shared) / count + eps);
+#pragma unroll
+    for (int k = 0; k < MAXV; ++k) {
+        const int j = threadIdx.x + k * blockDim.x;
+        if (j >= vectors) break;
+        const Vec gv = gamma[j];
+        Vec bv = gv, out, sum;
+        if (beta) bv = beta[j];
+#pragma unroll
+        for (int e = 0; e < N; ++e) {
+            st(out.v[e], (s[k][e] - mean) * inv * ld(gv.v[e]) + (beta ? ld(bv.v[e]) : 0.f));
+            st(sum.v[e], s[k][e]);
+        }
+        y[xo + j] = out;
+        if (sum_out) sum_out[xo + j] = sum;
+    }
+    if (threadIdx.x == 0) {
+        if (mean_out) mean_out[r] = mean;
+        if (inv_out) inv_out[r] = inv;
+    }
+}
+"""
+
+
+def row_norm_source(ctype: str, vectors_per_thread: int = 0) -> str:
+    """The CUDA source for one storage type: the loop kernel (0) or the register-held vector kernel
+    for rows of up to `vectors_per_thread` vectors a thread (a test compiles each with nvcc)."""
+    if vectors_per_thread:
+        head = f"#define T {ctype}\n#define MAXV {vectors_per_thread}\n"
+        return head + FLOAT_CONVERSIONS + _BLOCK_SUM + _VECTOR_SOURCE
+    return f"#define T {ctype}\n" + FLOAT_CONVERSIONS + _BLOCK_SUM + _LOOP_SOURCE
+
+
+@cache
+def _kernel(dtype: str, vectors_per_thread: int) -> Any:
+    import cupy
+
+    name = "trtplug_row_norm_vector" if vectors_per_thread else "trtplug_row_norm_loop"
+    return cupy.RawKernel(row_norm_source(CTYPES[dtype], vectors_per_thread), name)
+
+
+def vector_layout(vectors: int) -> tuple[int, int] | None:
+    """(threads, vectors per thread: 1, 2, 4 or 8) of the register-held kernel for a row of
+    `vectors` 16-byte vectors, or None when the row is too long for it."""
+    threads = min(THREADS, -(-vectors // 32) * 32)
+    need = -(-vectors // threads)
+    fitted = next((v for v in (1, 2, 4, 8) if v >= need), None)
+    return None if fitted is None or fitted > MAX_VECTORS_PER_THREAD else (threads, fitted)
+
+
+def row_norm(
+    xp: ModuleType, tensors: tuple[Any, Any, Any, Any, Any], hidden: int, outputs: list[Any], epsilon: float, rms: bool
+) -> bool:
+    """outputs [y, mean?, inv_std_var?, sum?] (None: not wanted) of the rows of `hidden` elements of
+    (x, skip, gamma, beta, bias) (skip's rows repeat over x's; skip, beta, bias may be None);
+    False when x's dtype has no fast path (nothing written)."""
+    x = tensors[0]
+    if storage_dtype(x) not in CTYPES or storage(x).size == 0 or hidden == 0:
+        return False
+    if any(a is not None and storage(a).size != hidden for a in tensors[2:]):
+        return False  # gamma/beta/bias broadcast from fewer elements: the array path handles that
+    dense_in = [dense(xp, a) for a in tensors]
+    wanted = [*outputs, None, None, None][:4]
+    results = [o if o is None or storage(o).flags.c_contiguous else empty_like(xp, o) for o in wanted]
+    rows, skip_rows = storage(x).size // hidden, 1 if tensors[1] is None else storage(tensors[1]).size // hidden
+    layout = vector_layout(hidden // per_vector(x))
+    typed = [dense_in[0], dense_in[1], dense_in[2], dense_in[3], dense_in[4], results[0], results[3]]
+    vector = vectors_enabled() and layout is not None and vector_ready(typed, hidden)
+    threads, per_thread = layout if vector else (THREADS, 0)
+    extent = hidden // per_vector(x) if vector else hidden
+    pointers = pointer_args([*dense_in, results[0], results[1], results[2], results[3]])
+    scalars = (xp.int64(rows), (xp.int32 if vector else xp.int64)(extent), xp.int64(skip_rows))
+    scalars += (xp.float32(epsilon), xp.int32(rms))
+    _kernel(storage_dtype(x), per_thread)((rows,), (threads,), (*pointers, *scalars))
+    for out, result in zip(wanted, results, strict=True):
+        if out is not None and out is not result:
+            assign(out, result)
+    return True
