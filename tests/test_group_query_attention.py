@@ -83,7 +83,10 @@ def _gqa_node_model(**attrs: int) -> onnx.ModelProto:
     return model
 
 
-@pytest.mark.parametrize(("attrs", "reason"), [({"qk_output": 1}, "qk_output"), ({"causal": 0}, "causal")])
+@pytest.mark.parametrize(
+    ("attrs", "reason"),
+    [({"qk_output": 1}, "qk_output"), ({"causal": 0}, "causal"), ({"sliding_window_cache": 1}, "sliding_window_cache")],
+)
 def test_rewrite_leaves_what_the_plugin_does_not_cover(tmp_path: Path, capsys, attrs: dict, reason: str) -> None:
     path, out = tmp_path / "m.onnx", tmp_path / "out.onnx"
     onnx.save(_gqa_node_model(**attrs), path)

@@ -26,6 +26,7 @@ using attention::kMaxDim;
 using attention::kMaxSplits;
 using attention::kThreads;
 using attention::kWarps;
+using attention::rowsPerKvHead;
 
 //! Blocks that fill an H100/H200 (132 SMs) four times over, for the loads in flight decode needs;
 //! fewer blocks than half this split the keys.
@@ -34,7 +35,7 @@ constexpr int32_t kMinKeysPerSplit = 256;
 
 int64_t rowTiles(AttentionProblem const& p) noexcept
 {
-    int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
+    int64_t const rows = rowsPerKvHead(p);
     return (rows + kWarps - 1) / kWarps;
 }
 
@@ -60,7 +61,7 @@ constexpr int64_t kDecodeTargetBlocks = 1584;
 
 bool decodeShaped(AttentionProblem const& p) noexcept
 {
-    return p.kvHeads > 0 && static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen <= attention::kDecodeMaxRows;
+    return p.kvHeads > 0 && rowsPerKvHead(p) <= attention::kDecodeMaxRows;
 }
 
 //! The most splits the workspace holds: splitCount's, or for a decode-shaped problem as many as

@@ -52,7 +52,7 @@ bool decodeApplies(AttentionProblem const& p) noexcept
         return dim % kVec == 0 && dim / kVec <= 32 && v.batchStride % kVec == 0 && v.headStride % kVec == 0
             && v.seqStride % kVec == 0 && reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
     };
-    int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
+    int64_t const rows = rowsPerKvHead(p);
     return rows >= 1 && rows <= kDecodeMaxRows && sliced(p.k, p.headDim) && sliced(p.v, p.vHeadDim);
 }
 
@@ -179,7 +179,7 @@ void launchDecode(AttentionProblem const& p, Partials const& part, bool onTensor
     {
         return p.headDim == 64 ? launchDecodeMma<T, 64>(p, part, stream) : launchDecodeMma<T, 128>(p, part, stream);
     }
-    int64_t const rows = static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
+    int64_t const rows = rowsPerKvHead(p);
     if (rows == 1)
     {
         launchDecodeRows<T, 1>(p, part, stream);

@@ -27,6 +27,12 @@ constexpr int kTileKeys = sizeof(T) == 2 ? 32 : 16;
 constexpr int kMaxDim = 256;
 constexpr int32_t kMaxSplits = 64; //!< key splits of one row tile at most (the combine reads two per lane)
 
+//! Query rows that read one KV head's keys: the GQA group's heads times the query length.
+inline int64_t rowsPerKvHead(AttentionProblem const& p) noexcept
+{
+    return static_cast<int64_t>(p.qHeads / p.kvHeads) * p.qLen;
+}
+
 //! Where a split writes its partial softmax state: per (batch, qHead, qRow, split) the running
 //! max m, the sum l and the unnormalised output acc[vHeadDim], all float32.
 struct Partials
