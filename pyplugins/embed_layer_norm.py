@@ -8,6 +8,9 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+from trtplug.protolib import gpu_rows
+from trtplug.protolib.dtypes import on_float32_stand_ins
+from trtplug.protolib.gpu_source import is_cupy
 from trtplug.protolib.norm import normalize_rows
 
 NAMES = ("input_ids", "segment_ids", "word_embedding", "position_embedding", "segment_embedding", "gamma", "beta")
@@ -26,10 +29,33 @@ def _lookup(xp: ModuleType, table: Any, index: Any) -> tuple[Any, Any]:
     return rows, inside
 
 
+takes_bf16 = True  # bf16 arrives as Bf16Device on a GPU: the fast path reads and rounds it
+
+
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     a = _named(inputs)
+    embedding_sum = outputs[2] if len(outputs) > 2 else None
+    if is_cupy(xp) and gpu_rows.embed_norm(xp, a, outputs[0], embedding_sum, float(attrs["epsilon"])):
+        if len(outputs) > 1:
+            _write_mask_index(xp, a, outputs[1])
+        return
+    floats = [k for k in NAMES if k.endswith(("embedding", "gamma", "beta"))]
+    ins = [a[k] for k in floats]
+
+    def compute(tables: list[Any], outs: list[Any]) -> None:
+        _forward_arrays(xp, {**a, **dict(zip(floats, tables, strict=True))}, outs, attrs)
+
+    on_float32_stand_ins(xp, ins, list(outputs), compute)
+
+
+def _write_mask_index(xp: ModuleType, a: dict[str, Any], out: Any) -> None:
+    mask = a["mask"]
+    out[...] = ((mask == 1).sum(axis=1) if mask is not None else xp.zeros(a["input_ids"].shape[0])).astype(out.dtype)
+
+
+def _forward_arrays(xp: ModuleType, a: dict[str, Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     ids = a["input_ids"]
-    batch, seq = ids.shape
+    seq = ids.shape[1]
     positions = a["position_ids"]
     if positions is None:
         positions = xp.arange(seq, dtype=xp.int32)[None, :]
@@ -42,10 +68,11 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
         e, valid = e + se, valid & inside
     e = xp.where(valid[..., None], e, xp.float32(xp.nan))
     y, _, _ = normalize_rows(xp, e, a["gamma"], a["beta"], attrs["epsilon"], rms=False)
-    mask = a["mask"]
-    mask_index = (mask == 1).sum(axis=1) if mask is not None else xp.zeros(batch)
-    for out, value in zip(outputs, (y, mask_index, e), strict=False):
-        out[...] = value.astype(out.dtype)
+    outputs[0][...] = y.astype(outputs[0].dtype)
+    if len(outputs) > 1:
+        _write_mask_index(xp, a, outputs[1])
+    if len(outputs) > 2:
+        outputs[2][...] = e.astype(outputs[2].dtype)
 
 
 def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:

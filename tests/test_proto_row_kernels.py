@@ -103,3 +103,64 @@ def test_row_norm_equals_the_numpy_path(
     tol = TOLERANCE[dtype] * 4
     for got, ref in zip(outs, want, strict=True):
         np.testing.assert_allclose(_to_float32(got).reshape(ref.shape), ref, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("ctype", ["float", "__half", "trtplug_bf16"])
+@pytest.mark.parametrize("per_thread", [1, 8])
+def test_embed_source_compiles(tmp_path: Path, ctype: str, per_thread: int) -> None:
+    assert_compiles(tmp_path, gpu_rows.embed_norm_source(ctype, per_thread))
+
+
+EMBED_CASES = [  # (batch, seq, hidden, segments, position_ids, an out-of-range id, vector kernel expected)
+    (2, 16, 1024, True, False, False, True),
+    (3, 7, 768, False, True, True, True),
+    (1, 5, 1001, True, True, False, False),  # odd hidden: the array path
+]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize(("batch", "seq", "hidden", "segments", "positions", "outside", "vector"), EMBED_CASES)
+def test_embed_norm_equals_the_numpy_path(
+    cp, monkeypatch, dtype, batch, seq, hidden, segments, positions, outside, vector
+):
+    from pyplugins import embed_layer_norm as embed
+
+    rng = np.random.default_rng(9)
+    ids = rng.integers(0, 50, (batch, seq)).astype(np.int32)
+    if outside:
+        ids[0, 1] = 50  # one past the word table: a NaN row
+    named = {
+        "input_ids": ids,
+        "segment_ids": rng.integers(0, 2, (batch, seq)).astype(np.int32) if segments else None,
+        "word_embedding": _host(rng, (50, hidden), dtype),
+        "position_embedding": _host(rng, (seq + 3, hidden), dtype),
+        "segment_embedding": _host(rng, (2, hidden), dtype) if segments else None,
+        "gamma": _host(rng, (hidden,), dtype),
+        "beta": _host(rng, (hidden,), dtype),
+        "mask": rng.integers(0, 2, (batch, seq)).astype(np.int32),
+        "position_ids": rng.integers(0, seq + 3, (batch, seq)).astype(np.int32) if positions else None,
+    }
+    inputs = [named[k] for k in embed.NAMES]
+    host_floats = [None if a is None or a.dtype.kind == "i" else a.astype(np.float32) for a in inputs]
+    want = [
+        np.empty((batch, seq, hidden), np.float32),
+        np.empty((batch,), np.int32),
+        np.empty((batch, seq, hidden), np.float32),
+    ]
+    embed.forward(
+        np, [f if f is not None else a for f, a in zip(host_floats, inputs, strict=True)], want, {"epsilon": 1e-5}
+    )
+    device = [
+        None if a is None else cp.asarray(a) if a.dtype.kind == "i" else _on_device(cp, a, dtype, False) for a in inputs
+    ]
+    outs = [_poisoned(cp, want[0].shape, dtype), cp.full((batch,), -7, cp.int32), _poisoned(cp, want[2].shape, dtype)]
+    used = []
+    real = gpu_rows._embed_kernel
+    monkeypatch.setattr(gpu_rows, "_embed_kernel", lambda dt, per: used.append(per) or real(dt, per))
+    embed.forward(cp, device, outs, {"epsilon": 1e-5})
+    assert bool(used) == vector
+    tol = TOLERANCE[dtype] * 4
+    np.testing.assert_array_equal(outs[1].get(), want[1])
+    for got, ref in ((outs[0], want[0]), (outs[2], want[2])):
+        np.testing.assert_allclose(_to_float32(got), ref, rtol=tol, atol=tol)

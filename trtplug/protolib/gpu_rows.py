@@ -78,11 +78,50 @@ extern "C" __global__ void trtplug_row_norm_loop(
 }
 """
 
-# Thread t holds vectors t, t + blockDim.x, ... (MAXV at most) of its row as floats in registers.
-_VECTOR_SOURCE = r"""
+# Thread t holds vectors t, t + blockDim.x, ... (MAXV at most) of its row as floats in registers;
+# normalize_store finishes a row from them, for the row-norm and the embedding kernels alike.
+_VECTOR_COMMON = r"""
 constexpr int N = 16 / sizeof(T);
 struct alignas(16) Vec { T v[N]; };
 
+__device__ __forceinline__ void normalize_store(float (&s)[MAXV][N], float local, int vectors, const Vec* gamma,
+    const Vec* beta, Vec* y, Vec* sum_out, long long r, float* mean_out, float* inv_out, float eps, int rms,
+    float* shared)
+{
+    const long long yo = r * vectors;
+    const float count = (float)vectors * N;
+    const float mean = rms ? 0.f : block_sum(local, shared) / count;
+    local = 0.f;
+#pragma unroll
+    for (int k = 0; k < MAXV; ++k) {
+        if (threadIdx.x + k * blockDim.x >= vectors) break;
+#pragma unroll
+        for (int e = 0; e < N; ++e) local += (s[k][e] - mean) * (s[k][e] - mean);
+    }
+    const float inv = rsqrtf(block_sum(local, shared) / count + eps);
+#pragma unroll
+    for (int k = 0; k < MAXV; ++k) {
+        const int j = threadIdx.x + k * blockDim.x;
+        if (j >= vectors) break;
+        const Vec gv = gamma[j];
+        Vec bv = gv, out, sum;
+        if (beta) bv = beta[j];
+#pragma unroll
+        for (int e = 0; e < N; ++e) {
+            st(out.v[e], (s[k][e] - mean) * inv * ld(gv.v[e]) + (beta ? ld(bv.v[e]) : 0.f));
+            st(sum.v[e], s[k][e]);
+        }
+        y[yo + j] = out;
+        if (sum_out) sum_out[yo + j] = sum;
+    }
+    if (threadIdx.x == 0) {
+        if (mean_out) mean_out[r] = mean;
+        if (inv_out) inv_out[r] = inv;
+    }
+}
+"""
+
+_VECTOR_SOURCE = r"""
 extern "C" __global__ void trtplug_row_norm_vector(
     const Vec* x, const Vec* skip, const Vec* gamma, const Vec* beta, const Vec* bias, Vec* y, float* mean_out,
     float* inv_out, Vec* sum_out, long long rows, int vectors, long long skip_rows, float eps, int rms)
@@ -106,35 +145,45 @@ extern "C" __global__ void trtplug_row_norm_vector(
             local += s[k][e];
         }
     }
-    const float count = (float)vectors * N;
-    const float mean = rms ? 0.f : block_sum(local, shared) / count;
-    local = 0.f;
-#pragma unroll
-    for (int k = 0; k < MAXV; ++k) {
-        if (threadIdx.x + k * blockDim.x >= vectors) break;
-#pragma unroll
-        for (int e = 0; e < N; ++e) local += (s[k][e] - mean) * (s[k][e] - mean);
-    }
-    const float inv = rsqrtf(block_sum(local, shared) / count + eps);
+    normalize_store(s, local, vectors, gamma, beta, y, sum_out, r, mean_out, inv_out, eps, rms, shared);
+}
+"""
+
+# EmbedLayerNorm: row r = token (b, s) sums word[ids[r]] + position[position_ids[r] or s]
+# (+ segment[segment_ids[r]]); an index outside its table gives a NaN row and reads nothing.
+_EMBED_SOURCE = r"""
+extern "C" __global__ void trtplug_embed_norm_vector(
+    const int* ids, const int* segment_ids, const int* position_ids, const Vec* word, const Vec* position,
+    const Vec* segment, const Vec* gamma, const Vec* beta, Vec* y, Vec* sum_out, long long word_rows,
+    long long position_rows, long long segment_rows, long long seq, int vectors, float eps)
+{
+    __shared__ float shared[32];
+    const long long r = blockIdx.x;
+    const long long w = ids[r], p = position_ids ? position_ids[r] : r % seq, g = segment_ids ? segment_ids[r] : 0;
+    const bool inside = w >= 0 && w < word_rows && p >= 0 && p < position_rows
+        && (!segment_ids || (g >= 0 && g < segment_rows));
+    float s[MAXV][N];
+    float local = 0.f;
 #pragma unroll
     for (int k = 0; k < MAXV; ++k) {
         const int j = threadIdx.x + k * blockDim.x;
         if (j >= vectors) break;
-        const Vec gv = gamma[j];
-        Vec bv = gv, out, sum;
-        if (beta) bv = beta[j];
+        if (!inside) {
+#pragma unroll
+            for (int e = 0; e < N; ++e) s[k][e] = __int_as_float(0x7fc00000);
+            continue;
+        }
+        const Vec wv = word[w * vectors + j], pv = position[p * vectors + j];
+        Vec gv = wv;  // read only with segments
+        if (segment_ids) gv = segment[g * vectors + j];
 #pragma unroll
         for (int e = 0; e < N; ++e) {
-            st(out.v[e], (s[k][e] - mean) * inv * ld(gv.v[e]) + (beta ? ld(bv.v[e]) : 0.f));
-            st(sum.v[e], s[k][e]);
+            s[k][e] = ld(wv.v[e]) + ld(pv.v[e]) + (segment_ids ? ld(gv.v[e]) : 0.f);
+            local += s[k][e];
         }
-        y[xo + j] = out;
-        if (sum_out) sum_out[xo + j] = sum;
     }
-    if (threadIdx.x == 0) {
-        if (mean_out) mean_out[r] = mean;
-        if (inv_out) inv_out[r] = inv;
-    }
+    normalize_store(s, inside ? local : __int_as_float(0x7fc00000), vectors, gamma, beta, y, sum_out, r, nullptr,
+                    nullptr, eps, 0, shared);
 }
 """
 
@@ -143,9 +192,18 @@ def row_norm_source(ctype: str, vectors_per_thread: int = 0) -> str:
     """The CUDA source for one storage type: the loop kernel (0) or the register-held vector kernel
     for rows of up to `vectors_per_thread` vectors a thread (a test compiles each with nvcc)."""
     if vectors_per_thread:
-        head = f"#define T {ctype}\n#define MAXV {vectors_per_thread}\n"
-        return head + FLOAT_CONVERSIONS + _BLOCK_SUM + _VECTOR_SOURCE
+        return _vector_head(ctype, vectors_per_thread) + _VECTOR_SOURCE
     return f"#define T {ctype}\n" + FLOAT_CONVERSIONS + _BLOCK_SUM + _LOOP_SOURCE
+
+
+def _vector_head(ctype: str, vectors_per_thread: int) -> str:
+    head = f"#define T {ctype}\n#define MAXV {vectors_per_thread}\n"
+    return head + FLOAT_CONVERSIONS + _BLOCK_SUM + _VECTOR_COMMON
+
+
+def embed_norm_source(ctype: str, vectors_per_thread: int) -> str:
+    """The EmbedLayerNorm kernel's CUDA source (register-held rows only)."""
+    return _vector_head(ctype, vectors_per_thread) + _EMBED_SOURCE
 
 
 @cache
@@ -192,4 +250,39 @@ def row_norm(
     for out, result in zip(wanted, results, strict=True):
         if out is not None and out is not result:
             assign(out, result)
+    return True
+
+
+@cache
+def _embed_kernel(dtype: str, vectors_per_thread: int) -> Any:
+    import cupy
+
+    return cupy.RawKernel(embed_norm_source(CTYPES[dtype], vectors_per_thread), "trtplug_embed_norm_vector")
+
+
+def _int32_dense(xp: ModuleType, array: Any) -> Any:
+    return None if array is None else xp.ascontiguousarray(array, dtype=xp.int32)
+
+
+def embed_norm(xp: ModuleType, named: dict[str, Any], output: Any, embedding_sum: Any, epsilon: float) -> bool:
+    """EmbedLayerNorm's output (and embedding_sum, None when not wanted) in one register-held
+    kernel; False (nothing written) when the tables cannot take it (odd or too wide rows, mixed
+    or unaligned storage, position_ids not shaped like input_ids)."""
+    word, ids = named["word_embedding"], named["input_ids"]
+    hidden = word.shape[-1] if word.ndim == 2 else 0
+    positions, segments = named["position_ids"], named["segment_ids"]
+    tables = [word, named["position_embedding"], named["segment_embedding"] if segments is not None else None]
+    floats = [*tables, named["gamma"], named["beta"], output, embedding_sum]
+    layout = vector_layout(hidden // per_vector(word)) if hidden else None
+    shaped = positions is None or positions.shape == ids.shape
+    if not vectors_enabled() or layout is None or not shaped or ids.size == 0 or not vector_ready(floats, hidden):
+        return False
+    if any(storage(t).size != hidden for t in (named["gamma"], named["beta"])):
+        return False
+    threads, per_thread = layout
+    indices = [_int32_dense(xp, a) for a in (ids, segments, positions)]
+    rows = [xp.int64(0 if t is None else t.shape[0]) for t in tables]
+    args = (*pointer_args([*indices, *tables, named["gamma"], named["beta"], output, embedding_sum]), *rows)
+    args += (xp.int64(ids.shape[-1]), xp.int32(hidden // per_vector(word)), xp.float32(epsilon))
+    _embed_kernel(storage_dtype(word), per_thread)((ids.size,), (threads,), args)
     return True
