@@ -28,6 +28,7 @@ from trtplug.protolib.norm import skip_norm_forward
         (1025, (256, 8)),
         (2048, (256, 8)),
         (2049, None),
+        (0, None),
     ],
 )
 def test_vector_layout(vectors: int, layout) -> None:

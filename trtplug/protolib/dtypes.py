@@ -1,8 +1,9 @@
 """bfloat16 transport: NumPy holds bf16 as ml_dtypes.bfloat16; CuPy has no bf16 dtype, so bf16 device
 data is uint16 bit patterns, wrapped in Bf16Device for the bindings, the plugin host and TensorRT.
 
-Prototypes never see bf16: they get float32 upcasts (exact) and their float32 outputs are rounded
-to bf16 (round to nearest even, as the CUDA kernels' __float2bfloat16 does).
+Most prototypes never see bf16: they get float32 upcasts (exact) and their float32 outputs are
+rounded to bf16 (round to nearest even, as the CUDA kernels' __float2bfloat16 does). A prototype
+with `takes_bf16` gets bf16 itself; on_float32_stand_ins does that conversion around its array code.
 """
 
 from __future__ import annotations

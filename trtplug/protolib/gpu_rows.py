@@ -217,6 +217,8 @@ def _kernel(dtype: str, vectors_per_thread: int) -> Any:
 def vector_layout(vectors: int) -> tuple[int, int] | None:
     """(threads, vectors per thread: 1, 2, 4 or 8) of the register-held kernel for a row of
     `vectors` 16-byte vectors, or None when the row is too long for it."""
+    if vectors < 1:
+        return None  # a row narrower than one vector
     threads = min(THREADS, -(-vectors // 32) * 32)
     need = -(-vectors // threads)
     fitted = next((v for v in (1, 2, 4, 8) if v >= need), None)
