@@ -52,6 +52,12 @@ def _bias_activation_kernel(expr: str, params: tuple[str, ...], has_bias: bool, 
 _VECTOR_HEAD = r"""
 constexpr int N = 16 / sizeof(T);
 struct alignas(16) Vec { T v[N]; };
+
+// i % width: 32-bit while the index fits (a 64-bit remainder costs several times the instructions,
+// and the 16-bit kernels are bound by instructions).
+__device__ __forceinline__ long long column(long long i, long long width) {
+    return i < 0x7fffffffLL ? (long long)((unsigned)i % (unsigned)width) : i % width;
+}
 """
 
 # Y = act(X + bias) + skip; bias repeats along the last axis (width_vectors vectors long).
@@ -63,7 +69,7 @@ extern "C" __global__ void trtplug_vector_bias_act(const Vec* __restrict__ x, co
          i += (long long)gridDim.x * blockDim.x) {
         const Vec xv = x[i];
         Vec bv, sv, yv;
-        if (HAS_BIAS) bv = b[i % width_vectors];
+        if (HAS_BIAS) bv = b[column(i, width_vectors)];
         if (HAS_SKIP) sv = s[i];
 #pragma unroll
         for (int k = 0; k < N; ++k) {
@@ -129,7 +135,7 @@ def _split_gelu_kernel() -> Any:
     const ptrdiff_t base = row * 2 * half;
     float a = (float)x[base + col] + (float)b[col];
     float g = (float)x[base + col + half] + (float)b[col + half];
-    y = (Y)(a * (0.5f * g * erfcf(-0.70710678118654752f * g)));
+    y = (Y)(a * (0.5f * g * (1.0f + erff(0.70710678118654752f * g))));
     """
     return cupy.ElementwiseKernel("raw X x, raw B b, int64 half", "Y y", body, "trtplug_bias_split_gelu")
 
@@ -141,14 +147,14 @@ extern "C" __global__ void trtplug_vector_split_gelu(const Vec* __restrict__ x, 
 {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < vectors;
          i += (long long)gridDim.x * blockDim.x) {
-        const long long row = i / half_vectors, col = i - row * half_vectors;
+        const long long col = column(i, half_vectors), row = (i - col) / half_vectors;
         const Vec av = x[row * 2 * half_vectors + col], gv = x[row * 2 * half_vectors + half_vectors + col];
         const Vec ab = b[col], gb = b[half_vectors + col];
         Vec yv;
 #pragma unroll
         for (int k = 0; k < N; ++k) {
             const float g = ld(gv.v[k]) + ld(gb.v[k]);
-            st(yv.v[k], (ld(av.v[k]) + ld(ab.v[k])) * (0.5f * g * erfcf(-0.70710678118654752f * g)));
+            st(yv.v[k], (ld(av.v[k]) + ld(ab.v[k])) * (0.5f * g * (1.0f + erff(0.70710678118654752f * g))));
         }
         y[i] = yv;
     }
