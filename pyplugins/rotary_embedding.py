@@ -5,7 +5,10 @@
   `is_packed_batching` are accepted and, as in ONNX Runtime's CPU kernel, change nothing.
 - onnx_rotary_embedding: ai.onnx RotaryEmbedding-23(X, cos_cache, sin_cache, position_ids?);
   without position_ids the caches are per token, [B, S, rotary_dim / 2].
-Both: input [B, N, S, H] or [B, S, N * H]; the core is trtplug/protolib/rotary.py.
+Both: input [B, N, S, H] or [B, S, N * H]; the core is trtplug/protolib/rotary.py, and on a GPU
+one RawKernel (trtplug/protolib/gpu_rotary.py) where the tensors are dense, aligned and whole
+16-byte vectors per head. Both take bf16 (`takes_bf16`): a Bf16Device on the GPU, which the kernel
+reads and rounds itself, ml_dtypes.bfloat16 on the CPU.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
+from trtplug.protolib import gpu_rotary
+from trtplug.protolib.dtypes import on_float32_stand_ins
+from trtplug.protolib.gpu_source import has_bf16, is_cupy
 from trtplug.protolib.rotary import rotary_embedding
 
 Attrs = Mapping[str, Any]
@@ -38,21 +44,35 @@ def _positions(xp: ModuleType, position_ids: Any, x: Any) -> Any:
     return position_ids.astype(xp.int64)
 
 
-def _write(xp: ModuleType, x: Any, cos: Any, sin: Any, positions: Any | None, out: Any, attrs: Attrs) -> None:
+def _forward(xp: ModuleType, x: Any, cos: Any, sin: Any, position_ids: Any | None, out: Any, attrs: Attrs) -> None:
+    """out = RotaryEmbedding(x): the one-kernel fast path on CuPy; else, with bf16 on the GPU
+    (Bf16Device), float32 stand-ins; else the array path (NumPy: the CPU path, ml_dtypes bf16
+    included, as it computes on astype(float32) copies)."""
     heads, rotary_dim = _heads(x, cos, attrs), int(attrs.get("rotary_embedding_dim", 0))
-    y = rotary_embedding(xp, x, cos, sin, positions, heads, rotary_dim, bool(attrs.get("interleaved", 0)))
+    interleaved = bool(attrs.get("interleaved", 0))
+    if is_cupy(xp) and gpu_rotary.rotary(xp, x, cos, sin, position_ids, out, heads, rotary_dim, interleaved):
+        return
+    if has_bf16([x, cos, sin, out]):
+
+        def on_float32(ins: list[Any], outs: list[Any]) -> None:
+            _forward(xp, *ins, outs[0], attrs)
+
+        on_float32_stand_ins(xp, [x, cos, sin, position_ids], [out], on_float32)
+        return
+    positions = None if position_ids is None else _positions(xp, position_ids, x)
+    y = rotary_embedding(xp, x, cos, sin, positions, heads, rotary_dim, interleaved)
     out[...] = y.astype(out.dtype)
 
 
 def _contrib_forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:
     x, position_ids, cos, sin = inputs[:4]
-    _write(xp, x, cos, sin, _positions(xp, position_ids, x), outputs[0], attrs)
+    _forward(xp, x, cos, sin, position_ids, outputs[0], attrs)
 
 
 def _onnx_forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:
     x, cos, sin = inputs[:3]
     position_ids = inputs[3] if len(inputs) > 3 else None
-    _write(xp, x, cos, sin, position_ids, outputs[0], attrs)
+    _forward(xp, x, cos, sin, position_ids, outputs[0], attrs)
 
 
 def _torch_rotary(torch: ModuleType, x: Any, cos: Any, sin: Any, attrs: Attrs) -> Any:
@@ -111,11 +131,13 @@ members = {
         torch_equivalent=_contrib_torch,
         bench_shapes=_contrib_bench_shapes,
         bench_bytes=_bench_bytes,
+        takes_bf16=True,
     ),
     "onnx_rotary_embedding": SimpleNamespace(
         forward=_onnx_forward,
         torch_equivalent=_onnx_torch,
         bench_shapes=_onnx_bench_shapes,
         bench_bytes=_bench_bytes,
+        takes_bf16=True,
     ),
 }

@@ -19,6 +19,7 @@ from typing import Any
 from trtplug.protolib.gpu_source import (
     CTYPES,
     FLOAT_CONVERSIONS,
+    VECTOR_HEAD,
     grid_blocks,
     has_bf16,
     is_cupy,
@@ -49,17 +50,6 @@ def _bias_activation_kernel(expr: str, params: tuple[str, ...], has_bias: bool, 
     return cupy.ElementwiseKernel(", ".join(inputs), "Y y", body, name)
 
 
-_VECTOR_HEAD = r"""
-constexpr int N = 16 / sizeof(T);
-struct alignas(16) Vec { T v[N]; };
-
-// i % width: 32-bit while the index fits (a 64-bit remainder costs several times the instructions,
-// and the 16-bit kernels are bound by instructions).
-__device__ __forceinline__ long long column(long long i, long long width) {
-    return i < 0x7fffffffLL ? (long long)((unsigned)i % (unsigned)width) : i % width;
-}
-"""
-
 # Y = act(X + bias) + skip; bias repeats along the last axis (width_vectors vectors long).
 _VECTOR_ACTIVATION_SOURCE = r"""
 extern "C" __global__ void trtplug_vector_bias_act(const Vec* __restrict__ x, const Vec* __restrict__ b,
@@ -88,7 +78,7 @@ def vector_activation_source(expr: str, params: tuple[str, ...], ctype: str, has
     defines = {"T": ctype, "HAS_BIAS": int(has_bias), "HAS_SKIP": int(has_skip), "EXPR": f"({expr})"}
     head = "".join(f"#define {k} {v}\n" for k, v in defines.items())
     head += "#define PARAMS " + "".join(f", float {p}" for p in params) + "\n"
-    return head + FLOAT_CONVERSIONS + _VECTOR_HEAD + _VECTOR_ACTIVATION_SOURCE
+    return head + FLOAT_CONVERSIONS + VECTOR_HEAD + _VECTOR_ACTIVATION_SOURCE
 
 
 @cache
@@ -163,7 +153,7 @@ extern "C" __global__ void trtplug_vector_split_gelu(const Vec* __restrict__ x, 
 
 
 def vector_split_gelu_source(ctype: str) -> str:
-    return f"#define T {ctype}\n" + FLOAT_CONVERSIONS + _VECTOR_HEAD + _VECTOR_SPLIT_GELU_SOURCE
+    return f"#define T {ctype}\n" + FLOAT_CONVERSIONS + VECTOR_HEAD + _VECTOR_SPLIT_GELU_SOURCE
 
 
 @cache

@@ -17,10 +17,11 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from trtplug.protolib.gpu_kernels import _VECTOR_HEAD, vectors_enabled
+from trtplug.protolib.gpu_kernels import vectors_enabled
 from trtplug.protolib.gpu_source import (
     CTYPES,
     FLOAT_CONVERSIONS,
+    VECTOR_HEAD,
     grid_blocks,
     per_vector,
     pointer_args,
@@ -69,15 +70,8 @@ extern "C" __global__ void trtplug_rotary(const Vec* __restrict__ x, const T* __
 #endif
         const long long r = cache_row(pos, mode, b, s, tokens, batch_rows, max_pos);
         Vec yv;
-        if (r < 0) {
-            // The prototype plugin cannot raise inside enqueue, and reading the cache there would
-            // be out of bounds: the whole row becomes NaN so a bad position cannot pass unseen.
-#pragma unroll
-            for (int k = 0; k < N; ++k) st(yv.v[k], __int_as_float(0x7fc00000));
-            y[i] = yv;
-            continue;
-        }
-        if (jv >= rot_vectors) {  // past rotary_dim: copied
+        if (r < 0 || jv >= rot_vectors) {  // past rotary_dim, or a position outside the cache: copied
+            // (the CUDA plugin's rule for bad positions: enqueue cannot raise, the cache is not read)
             y[i] = x[i];
             continue;
         }
@@ -114,7 +108,7 @@ extern "C" __global__ void trtplug_rotary(const Vec* __restrict__ x, const T* __
 def rotary_source(ctype: str, interleaved: bool, bnsh: bool) -> str:
     """The CUDA source of one form (a function so a test can compile every form with nvcc)."""
     head = f"#define T {ctype}\n#define INTERLEAVED {int(interleaved)}\n#define BNSH {int(bnsh)}\n"
-    return head + FLOAT_CONVERSIONS + _VECTOR_HEAD + _ROTARY_SOURCE
+    return head + FLOAT_CONVERSIONS + VECTOR_HEAD + _ROTARY_SOURCE
 
 
 @cache

@@ -19,6 +19,7 @@ from trtplug.protolib.gpu_kernels import vectors_enabled
 from trtplug.protolib.gpu_source import (
     CTYPES,
     FLOAT_CONVERSIONS,
+    VECTOR_HEAD,
     assign,
     dense,
     empty_like,
@@ -81,9 +82,6 @@ extern "C" __global__ void trtplug_row_norm_loop(
 # Thread t holds vectors t, t + blockDim.x, ... (MAXV at most) of its row as floats in registers;
 # normalize_store finishes a row from them, for the row-norm and the embedding kernels alike.
 _VECTOR_COMMON = r"""
-constexpr int N = 16 / sizeof(T);
-struct alignas(16) Vec { T v[N]; };
-
 __device__ __forceinline__ void normalize_store(float (&s)[MAXV][N], float local, int vectors, const Vec* gamma,
     const Vec* beta, Vec* y, Vec* sum_out, long long r, float* mean_out, float* inv_out, float eps, int rms,
     float* shared)
@@ -198,7 +196,7 @@ def row_norm_source(ctype: str, vectors_per_thread: int = 0) -> str:
 
 def _vector_head(ctype: str, vectors_per_thread: int) -> str:
     head = f"#define T {ctype}\n#define MAXV {vectors_per_thread}\n"
-    return head + FLOAT_CONVERSIONS + _BLOCK_SUM + _VECTOR_COMMON
+    return head + FLOAT_CONVERSIONS + VECTOR_HEAD + _BLOCK_SUM + _VECTOR_COMMON
 
 
 def embed_norm_source(ctype: str, vectors_per_thread: int) -> str:

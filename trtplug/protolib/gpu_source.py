@@ -27,6 +27,17 @@ __device__ __forceinline__ void st(trtplug_bf16& d, float v) {
     d.bits = (unsigned short)(v != v ? (u >> 16) | 0x40u : (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 """
+# A 16-byte vector of T, and the remainder the vector kernels index a repeating operand with.
+VECTOR_HEAD = r"""
+constexpr int N = 16 / sizeof(T);
+struct alignas(16) Vec { T v[N]; };
+
+// i % width: 32-bit while the index fits (a 64-bit remainder costs several times the instructions,
+// and the 16-bit kernels are bound by instructions).
+__device__ __forceinline__ long long column(long long i, long long width) {
+    return i < 0x7fffffffLL ? (long long)((unsigned)i % (unsigned)width) : i % width;
+}
+"""
 CTYPES = {"float32": "float", "float16": "__half", "bfloat16": "trtplug_bf16"}
 VECTOR_BYTES = 16
 
