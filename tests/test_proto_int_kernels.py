@@ -6,14 +6,13 @@ view, a broadcast), with a spy on the fast path so a silent fallback cannot pass
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.test_proto_vector_kernels import assert_compiles
 from trtplug.parity.impl_base import pyplugin_module
 from trtplug.protolib import gpu_int_kernels
 from trtplug.registry import load_registry
@@ -22,17 +21,6 @@ BITWISE = ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"]
 DIRECTIONS = ["LEFT", "RIGHT"]
 DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
 SIZES = [0, 1, 17, 1023, 4096, (1 << 20) + 3]  # 17 uint8: one vector and a 1-byte tail
-
-
-def assert_compiles(tmp_path: Path, text: str) -> None:
-    if not shutil.which("nvcc"):
-        pytest.skip("nvcc is needed to compile the kernel source")
-    source = tmp_path / "kernel.cu"
-    source.write_text(text)
-    done = subprocess.run(
-        ["nvcc", "-arch=sm_90", "-c", str(source), "-o", str(tmp_path / "kernel.o")], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
 
 
 @pytest.mark.parametrize("op", BITWISE)
