@@ -12,6 +12,10 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
+from trtplug.protolib import gpu_scan
+from trtplug.protolib.dtypes import is_bf16, on_float32_stand_ins
+from trtplug.protolib.gpu_source import is_cupy
+
 Attrs = Mapping[str, Any]
 # shown on the bench's torch rows: torch's own 16-bit scans keep a 16-bit running value, which
 # drifts outside fp16/bf16 tolerance over a 4096-long row
@@ -31,7 +35,7 @@ def scan_axis(axis: Any, rank: int) -> int:
 
 def scan(xp: ModuleType, x: Any, axis: int, attrs: Attrs, product: bool) -> Any:
     """The running sum or product of x along axis, in float32 (floats) or x's integer type."""
-    acc = x.astype("float32") if x.dtype.kind == "f" else x
+    acc = x.astype("float32") if x.dtype.kind == "f" or is_bf16(x) else x
     if attrs["reverse"]:
         acc = xp.flip(acc, axis)
     running = (xp.cumprod if product else xp.cumsum)(acc, axis=axis, dtype=acc.dtype)
@@ -43,12 +47,19 @@ def scan(xp: ModuleType, x: Any, axis: int, attrs: Attrs, product: bool) -> Any:
     return xp.flip(running, axis) if attrs["reverse"] else running
 
 
+def _scan_into(xp: ModuleType, x: Any, y: Any, axis: int, attrs: Attrs, product: bool) -> None:
+    y[...] = scan(xp, x, axis, attrs, product).astype(y.dtype)
+
+
 def _member(product: bool, torch_scan: str) -> SimpleNamespace:
     def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:
         x, y = inputs[0], outputs[0]
         axis = scan_axis(inputs[1], x.ndim)
+        flags = bool(attrs["exclusive"]), bool(attrs["reverse"])
+        if is_cupy(xp) and gpu_scan.scan(xp, x, y, axis, *flags, product):
+            return
         if x.size:
-            y[...] = scan(xp, x, axis, attrs, product).astype(y.dtype)
+            on_float32_stand_ins(xp, [x], [y], lambda i, o: _scan_into(xp, i[0], o[0], axis, attrs, product))
 
     def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> Any:
         """What a torch user writes: torch.cumsum / torch.cumprod with flips for reverse and a
@@ -65,7 +76,11 @@ def _member(product: bool, torch_scan: str) -> SimpleNamespace:
         return y.flip(axis) if attrs["reverse"] else y
 
     return SimpleNamespace(
-        forward=forward, torch_equivalent=torch_equivalent, bench_shapes=bench_shapes, TORCH_NOTE=TORCH_NOTE
+        forward=forward,
+        torch_equivalent=torch_equivalent,
+        bench_shapes=bench_shapes,
+        TORCH_NOTE=TORCH_NOTE,
+        takes_bf16=True,  # bf16 arrives as Bf16Device on a GPU: the scan kernel reads and rounds it
     )
 
 
