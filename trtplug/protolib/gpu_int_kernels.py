@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from trtplug.protolib.gpu_source import VECTOR_BYTES, grid_blocks, is_cupy
+from trtplug.protolib.gpu_source import VECTOR_BYTES, grid_blocks, is_cupy, overlaps
 
 __all__ = ["bit_shift", "bit_shift_source", "bitwise", "bitwise_source", "is_cupy"]
 
@@ -121,14 +121,9 @@ def _bit_shift_kernel(dtype: str, direction: str) -> Any:
     return cupy.RawKernel(bit_shift_source(dtype, direction), "trtplug_bit_shift")
 
 
-def _span(array: Any) -> tuple[int, int]:
-    return array.data.ptr, array.data.ptr + array.nbytes
-
-
 def _partly_overlapping(out: Any, inputs: Sequence[Any]) -> bool:
     """out shares memory with an input without being it: threads would read what others wrote."""
-    start, end = _span(out)
-    return any(s < end and start < e and s != start for s, e in map(_span, inputs))
+    return any(overlaps(out, a) and a.data.ptr != out.data.ptr for a in inputs)
 
 
 def _vector_ready(inputs: Sequence[Any], out: Any) -> bool:

@@ -23,6 +23,7 @@ from trtplug.protolib.gpu_source import (
     FLOAT_CONVERSIONS,
     VECTOR_HEAD,
     grid_blocks,
+    overlaps,
     per_vector,
     pointer_args,
     storage_dtype,
@@ -151,13 +152,7 @@ def _vectors_fit(x: Any, cos: Any, sin: Any, out: Any, head_dim: int, rot: int, 
         return False
     if cos.shape[-1] != rot // 2 or not vector_ready([x, cos, sin, out], head_dim):
         return False
-    return (rot if interleaved else rot // 2) % per_vector(x) == 0 and not _overlap(x, out)
-
-
-def _overlap(x: Any, out: Any) -> bool:
-    """Output sharing bytes with the input: a thread would read a partner vector another already wrote."""
-    start, stop = x.data.ptr, x.data.ptr + x.nbytes
-    return out.data.ptr < stop and start < out.data.ptr + out.nbytes
+    return (rot if interleaved else rot // 2) % per_vector(x) == 0 and not overlaps(x, out)
 
 
 def rotary(

@@ -87,6 +87,12 @@ def per_vector(array: Any) -> int:
     return VECTOR_BYTES // storage(array).dtype.itemsize
 
 
+def overlaps(a: Any, b: Any) -> bool:
+    """Whether two device arrays share any byte of memory."""
+    a_start, b_start = storage(a).data.ptr, storage(b).data.ptr
+    return a_start < b_start + storage(b).nbytes and b_start < a_start + storage(a).nbytes
+
+
 def pointer_args(arrays: list[Any]) -> list[Any]:
     """RawKernel arguments: each array's storage, 0 (a null pointer) for an absent one."""
     return [0 if a is None else storage(a) for a in arrays]
