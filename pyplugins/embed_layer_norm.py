@@ -15,6 +15,7 @@ from trtplug.protolib.norm import normalize_rows
 
 NAMES = ("input_ids", "segment_ids", "word_embedding", "position_embedding", "segment_embedding", "gamma", "beta")
 NAMES += ("mask", "position_ids")
+FLOAT_INPUTS = tuple(k for k in NAMES if k.endswith(("embedding", "gamma", "beta")))  # bf16 on the GPU
 
 
 def _named(inputs: Sequence[Any]) -> dict[str, Any]:
@@ -39,13 +40,11 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
         if len(outputs) > 1:
             _write_mask_index(xp, a, outputs[1])
         return
-    floats = [k for k in NAMES if k.endswith(("embedding", "gamma", "beta"))]
-    ins = [a[k] for k in floats]
 
     def compute(tables: list[Any], outs: list[Any]) -> None:
-        _forward_arrays(xp, {**a, **dict(zip(floats, tables, strict=True))}, outs, attrs)
+        _forward_arrays(xp, {**a, **dict(zip(FLOAT_INPUTS, tables, strict=True))}, outs, attrs)
 
-    on_float32_stand_ins(xp, ins, list(outputs), compute)
+    on_float32_stand_ins(xp, [a[k] for k in FLOAT_INPUTS], list(outputs), compute)
 
 
 def _write_mask_index(xp: ModuleType, a: dict[str, Any], out: Any) -> None:

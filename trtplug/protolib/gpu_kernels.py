@@ -11,7 +11,6 @@ against the independent reference. Kernels are built on first use and cached per
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -23,18 +22,14 @@ from trtplug.protolib.gpu_source import (
     grid_blocks,
     has_bf16,
     is_cupy,
-    multiprocessors,
     per_vector,
     pointer_args,
     storage_dtype,
     vector_ready,
+    vectors_enabled,
 )
 
-__all__ = ["bias_activation", "bias_split_gelu", "is_cupy", "multiprocessors", "vector_activation_source"]
-
-
-def vectors_enabled() -> bool:
-    return os.environ.get("TRTPLUG_PROTO_VECTOR", "1") != "0"
+__all__ = ["bias_activation", "bias_split_gelu", "is_cupy", "vector_activation_source", "vector_split_gelu_source"]
 
 
 @cache

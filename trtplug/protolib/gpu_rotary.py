@@ -17,7 +17,6 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from trtplug.protolib.gpu_kernels import vectors_enabled
 from trtplug.protolib.gpu_source import (
     CTYPES,
     FLOAT_CONVERSIONS,
@@ -28,6 +27,7 @@ from trtplug.protolib.gpu_source import (
     pointer_args,
     storage_dtype,
     vector_ready,
+    vectors_enabled,
 )
 
 # How token s of batch b finds its cache row (the kernel's `mode` argument).

@@ -15,7 +15,6 @@ from types import ModuleType
 from typing import Any
 
 from trtplug.protolib.dtypes import storage
-from trtplug.protolib.gpu_kernels import vectors_enabled
 from trtplug.protolib.gpu_source import (
     CTYPES,
     FLOAT_CONVERSIONS,
@@ -27,6 +26,7 @@ from trtplug.protolib.gpu_source import (
     pointer_args,
     storage_dtype,
     vector_ready,
+    vectors_enabled,
 )
 
 MAX_VECTORS_PER_THREAD = 8
@@ -223,6 +223,12 @@ def vector_layout(vectors: int) -> tuple[int, int] | None:
     return None if fitted is None or fitted > MAX_VECTORS_PER_THREAD else (threads, fitted)
 
 
+def _one_per_column(tensors: list[Any], hidden: int) -> bool:
+    """gamma/beta/bias (None: absent) hold one element per column; one broadcast from fewer
+    elements is left to the array path."""
+    return all(a is None or storage(a).size == hidden for a in tensors)
+
+
 def row_norm(
     xp: ModuleType, tensors: tuple[Any, Any, Any, Any, Any], hidden: int, outputs: list[Any], epsilon: float, rms: bool
 ) -> bool:
@@ -232,14 +238,14 @@ def row_norm(
     x = tensors[0]
     if storage_dtype(x) not in CTYPES or storage(x).size == 0 or hidden == 0:
         return False
-    if any(a is not None and storage(a).size != hidden for a in tensors[2:]):
-        return False  # gamma/beta/bias broadcast from fewer elements: the array path handles that
+    if not _one_per_column(tensors[2:], hidden):
+        return False
     dense_in = [dense(xp, a) for a in tensors]
     wanted = [*outputs, None, None, None][:4]
     results = [o if o is None or storage(o).flags.c_contiguous else empty_like(xp, o) for o in wanted]
     rows, skip_rows = storage(x).size // hidden, 1 if tensors[1] is None else storage(tensors[1]).size // hidden
     layout = vector_layout(hidden // per_vector(x))
-    typed = [dense_in[0], dense_in[1], dense_in[2], dense_in[3], dense_in[4], results[0], results[3]]
+    typed = [*dense_in, results[0], results[3]]
     vector = vectors_enabled() and layout is not None and vector_ready(typed, hidden)
     threads, per_thread = layout if vector else (THREADS, 0)
     extent = hidden // per_vector(x) if vector else hidden
@@ -277,7 +283,7 @@ def embed_norm(xp: ModuleType, named: dict[str, Any], output: Any, embedding_sum
     shaped = positions is None or positions.shape == ids.shape
     if not vectors_enabled() or layout is None or not shaped or ids.size == 0 or not vector_ready(floats, hidden):
         return False
-    if any(storage(t).size != hidden for t in (named["gamma"], named["beta"])):
+    if not _one_per_column([named["gamma"], named["beta"]], hidden):
         return False
     threads, per_thread = layout
     indices = [_int32_dense(xp, a) for a in (ids, segments, positions)]

@@ -13,13 +13,13 @@ type with two's-complement wraparound (unsigned arithmetic), as the CPU path doe
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from types import ModuleType
 from typing import Any
 
 from trtplug.protolib.dtypes import storage
-from trtplug.protolib.gpu_kernels import vectors_enabled
-from trtplug.protolib.gpu_source import CTYPES, FLOAT_CONVERSIONS, grid_blocks, storage_dtype
+from trtplug.protolib.gpu_source import CTYPES, FLOAT_CONVERSIONS, grid_blocks, storage_dtype, vectors_enabled
 
 PER_LANE = 4
 WARPS_PER_BLOCK = 8
@@ -125,9 +125,7 @@ def scan(xp: ModuleType, x: Any, y: Any, axis: int, exclusive: bool, reverse: bo
     if not vectors_enabled() or not known or not laid_out or xs.size == 0 or xs.shape != ys.shape:
         return False
     length = xs.shape[axis]
-    inner = 1
-    for extent in xs.shape[axis + 1 :]:
-        inner *= extent
+    inner = math.prod(xs.shape[axis + 1 :])
     outer = xs.size // (length * inner)
     flags = (xp.int32(exclusive), xp.int32(reverse))
     module = _module(dtype, product)

@@ -6,6 +6,7 @@ an upcast copy in and a rounding pass out."""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -40,6 +41,11 @@ __device__ __forceinline__ long long column(long long i, long long width) {
 """
 CTYPES = {"float32": "float", "float16": "__half", "bfloat16": "trtplug_bf16"}
 VECTOR_BYTES = 16
+
+
+def vectors_enabled() -> bool:
+    """False under TRTPLUG_PROTO_VECTOR=0: every fast path declines (to time what it replaces)."""
+    return os.environ.get("TRTPLUG_PROTO_VECTOR", "1") != "0"
 
 
 def is_cupy(xp: ModuleType) -> bool:
