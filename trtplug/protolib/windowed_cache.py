@@ -6,11 +6,15 @@ With capacity C (past_key's dim 2) and window W (local_window_size, C >= W >= 1)
 T tokens keeps its last L(T) rows: T while T <= C, else W + (T - W) mod (C - W + 1) (a full
 buffer drops its oldest rows, keeping W - 1, before the next token). A step of S new tokens onto
 T - S attends over the past's L(T - S) valid rows followed by the S new rows, causal with window
-W in absolute positions; present [B, Nk, C, H] holds the last L(T) of those rows in rows
-[0, L(T)), and ONNX Runtime leaves the rows after them unwritten.
+W in absolute positions (do_rotary too rotates at T - S + s, not at the buffer row); present
+[B, Nk, C, H] holds the last L(T) of those rows in rows [0, L(T)), and ONNX Runtime leaves the
+rows after them unwritten (ONNX Runtime's CPU kernel gave zeros there in every run here; the
+prototype and the plugin write zeros). ONNX Runtime needs the past inputs, W >= 1 and every
+T_b >= S (no right padding, refused here too), and a chunk onto a past (S > 1, T > S) in a batch
+of one; the prototype and the plugin take such chunks per batch entry.
 
-Not yet an op path: the GroupQueryAttention plugin, kernel and prototype do not take the attribute
-(the rewrite leaves such nodes alone and says why); this is the reference they will be held to."""
+The GroupQueryAttention prototype (pyplugins/group_query_attention.py) runs on windowed_step; the
+CUDA launcher computes the same rows (plugins/group_query_attention)."""
 
 from __future__ import annotations
 
@@ -45,7 +49,12 @@ def windowed_step(
     batch, kv_heads, capacity, head = past_key.shape
     steps = new_key.shape[2]
     totals = xp.asarray(totals, dtype=xp.int64).reshape(batch)
-    past_rows = kept_rows(xp, xp.maximum(totals - steps, 0), capacity, window)
+    if batch and int(totals.min()) < steps:
+        raise ValueError(
+            f"sliding_window_cache: a batch entry holds {int(totals.min())} tokens (seqlens_k + 1), fewer than "
+            f"the {steps} new ones (a windowed cache takes no right padding)"
+        )
+    past_rows = kept_rows(xp, totals - steps, capacity, window)
     kept = kept_rows(xp, totals, capacity, window)
     rows = int(past_rows.max()) + steps if batch else steps
     keys = xp.zeros((batch, kv_heads, rows, head), dtype=new_key.dtype)
