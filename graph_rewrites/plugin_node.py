@@ -17,7 +17,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from trtplug.attr_rules import length_of_problems, value_problem
+from trtplug.attr_rules import length_of_problems, value_problem, when_set_problems
 from trtplug.onnx_common import dtype_name
 from trtplug.shape_rules import apply_rule, is_value_dependent, rule_inputs
 from trtplug.spec import OpSpec, TensorSpec
@@ -188,7 +188,9 @@ def _fields(
         fields.append(make_field(attr.name, attr.type, converted))
         mapping.append(f"{attr.name}={_short(converted)} ({origin})")
         values[attr.name] = converted
-    problem = next(iter(length_of_problems(spec, values)), None)  # rules between attributes
+    present = {name for name, tensor in bound.items() if tensor}
+    problems = [*length_of_problems(spec, values), *when_set_problems(spec, values, present)]
+    problem = next(iter(problems), None)  # rules between attributes (and inputs)
     if problem:
         raise NotRewritable(problem)
     return fields, mapping, folded

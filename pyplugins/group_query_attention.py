@@ -8,6 +8,8 @@ rows go to present[:, :, past_b:past_b + S]; present has max(P, total_sequence_l
 past the written ones. Query row s sits at position past_b + s: causal, and local_window_size
 keys back when >= 0. do_rotary rotates q and the new k first (cos/sin caches [maxPos, R / 2],
 positions from position_ids or past_b + s). head_sink / smooth_softmax add a sink logit per head.
+sliding_window_cache = 1: past_key is ONNX Runtime's windowed buffer of capacity P, present keeps
+P rows (trtplug/protolib/windowed_cache.py: the step, its attention operands and present).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from trtplug.protolib.attention import attention
 from trtplug.protolib.rotary import rotate
+from trtplug.protolib.windowed_cache import windowed_step
 
 INPUTS = (
     "query",
@@ -54,7 +57,12 @@ def geometry(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> dict[str, int]:
     past = 0 if x["past_key"] is None else int(x["past_key"].shape[2])
     total = int(x["total_sequence_length"].reshape(-1)[0])
     g = {"B": batch, "S": seq, "N": heads, "Nk": kv_heads, "H": head, "P": past, "total": total}
-    return {**g, "present": max(past, total), "packed": int(packed)}
+    present = past if windowed(attrs) else max(past, total)  # a windowed buffer keeps its capacity
+    return {**g, "present": present, "packed": int(packed)}
+
+
+def windowed(attrs: Mapping[str, Any]) -> bool:
+    return bool(int(attrs.get("sliding_window_cache", 0)))
 
 
 def output_shapes(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[tuple[int, ...]]:
@@ -72,7 +80,8 @@ def output_dims(inputs: Sequence[Any], attrs: Mapping[str, Any], builder: Any) -
     head = width // (heads + 2 * kv_heads) if x["key"] is None else width // heads
     past = x["past_key"][2] if x["past_key"] is not None else 0
     total = x["total_sequence_length"][0] if x["total_sequence_length"] else seq + past
-    cache = (batch, kv_heads, total.maximum(past), head)
+    rows = past if windowed(attrs) else total.maximum(past)
+    cache = (batch, kv_heads, rows, head)
     return [(batch, seq, head * heads), cache, cache]
 
 
@@ -142,27 +151,52 @@ def window_left(attrs: Mapping[str, Any]) -> int:
     return size - 1 if size > 0 else -1
 
 
+def _windowed_operands(xp: ModuleType, x: dict[str, Any], k: Any, v: Any, attrs: Mapping[str, Any]) -> Any:
+    """The windowed step: keys/values to attend over, q_start, kv_valid and the present caches."""
+    if x["past_key"] is None or x["past_value"] is None:
+        raise ValueError("sliding_window_cache = 1 needs past_key and past_value (the windowed buffer)")
+    if x["attention_bias"] is not None:
+        raise ValueError("sliding_window_cache = 1 with attention_bias is not covered")
+    totals = x["seqlens_k"].astype(xp.int64).reshape(-1) + 1
+    past_k, past_v = x["past_key"].astype(xp.float32), x["past_value"].astype(xp.float32)
+    return windowed_step(xp, past_k, past_v, k, v, totals, int(attrs["local_window_size"]))
+
+
+def _rotary_starts(xp: ModuleType, x: dict[str, Any], g: dict[str, int], attrs: Mapping[str, Any]) -> Any:
+    """Each batch entry's first new position: T_b - S in a windowed buffer (absolute, not the
+    buffer row), else the cached rows before the step."""
+    if windowed(attrs):
+        return x["seqlens_k"].astype(xp.int64).reshape(-1) + 1 - g["S"]
+    return past_lengths(xp, x["seqlens_k"], g)
+
+
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     x = _named(inputs)
     g = geometry(inputs, attrs)
     q, k, v = _split_qkv(xp, x, g)
-    past = past_lengths(xp, x["seqlens_k"], g)
     if int(attrs["do_rotary"]):
-        q, k = _rotary(xp, x, q, k, past, attrs)
-    present_k, present_v = _caches(xp, x, k, v, past, g)
+        q, k = _rotary(xp, x, q, k, _rotary_starts(xp, x, g, attrs), attrs)
+    if windowed(attrs):
+        step = _windowed_operands(xp, x, k, v, attrs)
+        keys, values, q_start, kv_valid = step.keys, step.values, step.q_start, step.kv_valid
+        present_k, present_v = step.present_key, step.present_value
+    else:
+        q_start = past_lengths(xp, x["seqlens_k"], g)
+        present_k, present_v = _caches(xp, x, k, v, q_start, g)
+        keys, values, kv_valid = present_k, present_v, x["seqlens_k"].astype(xp.int64).reshape(-1) + 1
     sink = x["head_sink"]
     out = attention(
         xp,
         q,
-        present_k,
-        present_v,
+        keys,
+        values,
         scale=float(attrs["scale"]),
         causal=True,
-        q_start=past,
-        kv_valid=x["seqlens_k"].astype(xp.int64).reshape(-1) + 1,
+        q_start=q_start,
+        kv_valid=kv_valid,
         window_left=window_left(attrs),
         softcap=float(attrs["softcap"]),
-        bias=_padded_bias(xp, x["attention_bias"], g["present"]),
+        bias=_padded_bias(xp, x["attention_bias"], keys.shape[2]),
         head_sink=None if sink is None else sink.astype(xp.float32),
         smooth_softmax=bool(attrs["smooth_softmax"]),
     )

@@ -1,6 +1,7 @@
 """com.microsoft GroupQueryAttention: the rewrite of a GenAI-style decoder layer (shape input,
 data copy, absent key/value), model-level parity for a prefill and the decode step after it,
-nodes left alone for what the plugin does not cover, and the prototype's cache semantics."""
+nodes left alone for what the plugin does not cover (and the windowed cache covered), and the
+prototype's cache semantics."""
 
 from __future__ import annotations
 
@@ -79,21 +80,64 @@ def _gqa_node_model(**attrs: int) -> onnx.ModelProto:
     model = layer.decoder_layer()
     for node in model.graph.node:
         if node.op_type == "GroupQueryAttention":
-            node.attribute.extend(onnx.helper.make_attribute(k, v) for k, v in attrs.items())
+            kept = [a for a in node.attribute if a.name not in attrs]
+            del node.attribute[:]
+            node.attribute.extend([*kept, *(onnx.helper.make_attribute(k, v) for k, v in attrs.items())])
     return model
 
 
-@pytest.mark.parametrize(
-    ("attrs", "reason"),
-    [({"qk_output": 1}, "qk_output"), ({"causal": 0}, "causal"), ({"sliding_window_cache": 1}, "sliding_window_cache")],
-)
-def test_rewrite_leaves_what_the_plugin_does_not_cover(tmp_path: Path, capsys, attrs: dict, reason: str) -> None:
+def _with_attention_bias(model: onnx.ModelProto) -> onnx.ModelProto:
+    gqa = next(n for n in model.graph.node if n.op_type == "GroupQueryAttention")
+    gqa.input.extend(["", "attention_bias"])  # position_ids absent
+    model.graph.initializer.append(onnx.numpy_helper.from_array(np.zeros((1, 1, 1, 1), np.float32), "attention_bias"))
+    return model
+
+
+def _rewrite_json(model: onnx.ModelProto, tmp_path: Path, capsys) -> tuple[dict, Path]:
     path, out = tmp_path / "m.onnx", tmp_path / "out.onnx"
-    onnx.save(_gqa_node_model(**attrs), path)
+    onnx.save(model, path)
     main(["rewrite", str(path), "-o", str(out), "--all-covered", "--json"])
-    doc = json.loads(capsys.readouterr().out)
+    return json.loads(capsys.readouterr().out), out
+
+
+WINDOWED = {"sliding_window_cache": 1, "local_window_size": 4}
+
+
+@pytest.mark.parametrize(
+    ("attrs", "bias", "reason"),
+    [
+        ({"qk_output": 1}, False, "qk_output"),
+        ({"causal": 0}, False, "causal"),
+        # ONNX Runtime refuses a windowed cache without a window too
+        ({"sliding_window_cache": 1}, False, "'sliding_window_cache' = 1 needs local_window_size >= 1, got -1"),
+        (WINDOWED, True, "'sliding_window_cache' = 1 is not covered with input 'attention_bias'"),
+    ],
+)
+def test_rewrite_leaves_what_the_plugin_does_not_cover(tmp_path: Path, capsys, attrs, bias, reason) -> None:
+    model = _gqa_node_model(**attrs)
+    doc, _ = _rewrite_json(_with_attention_bias(model) if bias else model, tmp_path, capsys)
     (left,) = [c for c in doc["changes"] if c["action"] == "left"]
     assert reason in left["reason"]
+
+
+def test_rewrite_covers_the_windowed_cache(tmp_path: Path, capsys) -> None:
+    """sliding_window_cache = 1 (GenAI's Gemma 2/3 local layers) becomes a plugin field; the
+    present caches keep the past's capacity."""
+    doc, out = _rewrite_json(_gqa_node_model(**WINDOWED), tmp_path, capsys)
+    assert not [c for c in doc["changes"] if c["action"] == "left"]
+    model = onnx.load(out)
+    (node,) = [n for n in model.graph.node if n.op_type == PLUGIN]
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    assert attrs["sliding_window_cache"] == 1 and attrs["local_window_size"] == 4
+
+
+def test_rewrite_leaves_a_windowed_cache_without_its_past(tmp_path: Path, capsys) -> None:
+    model = _gqa_node_model(**WINDOWED)
+    gqa = next(n for n in model.graph.node if n.op_type == "GroupQueryAttention")
+    gqa.input[3], gqa.input[4] = "", ""
+    doc, _ = _rewrite_json(model, tmp_path, capsys)
+    (left,) = [c for c in doc["changes"] if c["action"] == "left"]
+    assert "'sliding_window_cache' = 1 needs input 'past_key', 'past_value'" in left["reason"]
 
 
 def _prototype(inputs: dict[str, np.ndarray], outputs: list[tuple[int, ...]], attrs: dict) -> list[np.ndarray]:

@@ -247,6 +247,12 @@ ALPHA = 'name = "alpha"\ntype = "float"\ndefault = 1.0'
         ('name = "p"\ntype = "ints"\ndefault = []\nlength_of = "p"', "attributes[0].length_of", "another list"),
         ('name = "p"\ntype = "int"\ndefault = 0\nlength_of = "q"', "attributes[0].length_of", "another list"),
         ('name = "p"\ntype = "ints"\ndefault = []\nlength_factor = 0', "attributes[0].length_factor", "at least 1"),
+        ('name = "w"\ntype = "int"\ndefault = 0\nwhen_set_needs = ["X"]', "attributes[0].when_set_needs", "optional"),
+        (
+            'name = "w"\ntype = "int"\ndefault = 0\nwhen_set_min = { w = 1 }',
+            "attributes[0].when_set_min",
+            "another int",
+        ),
     ],
 )
 def test_invalid_value_rules_name_file_and_field(tmp_path: Path, attribute: str, field: str, problem: str) -> None:
@@ -256,6 +262,23 @@ def test_invalid_value_rules_name_file_and_field(tmp_path: Path, attribute: str,
         load_spec(path)
     message = str(info.value)
     assert str(path) in message and field in message and problem in message, message
+
+
+def test_when_set_rules_name_the_attribute_and_what_the_node_lacks() -> None:
+    """GroupQueryAttention's windowed cache needs its past and a window, and takes no bias."""
+    from trtplug.attr_rules import when_set_problems
+
+    spec = load_registry().ops["group_query_attention"]
+    windowed = {"sliding_window_cache": 1, "local_window_size": 4}
+    past = {"query", "seqlens_k", "total_sequence_length", "past_key", "past_value"}
+    assert when_set_problems(spec, windowed, past) == []
+    assert when_set_problems(spec, {**windowed, "sliding_window_cache": 0}, set()) == []
+    assert when_set_problems(spec, windowed, past - {"past_value"}) == [
+        "attribute 'sliding_window_cache' = 1 needs input 'past_value'"
+    ]
+    assert "not covered with input 'attention_bias'" in when_set_problems(spec, windowed, past | {"attention_bias"})[0]
+    unbounded = when_set_problems(spec, {**windowed, "local_window_size": -1}, past)
+    assert unbounded == ["attribute 'sliding_window_cache' = 1 needs local_window_size >= 1, got -1"]
 
 
 def test_every_builtin_default_obeys_its_own_rules() -> None:

@@ -56,6 +56,26 @@ def spec_value_problems(spec: OpSpec, values: dict[str, Any], ranks: dict[str, i
     return problems
 
 
+def when_set_problems(spec: OpSpec, values: dict[str, Any], present: set[str]) -> list[str]:
+    """`attribute 'name' = v needs ...` for every attribute set away from its default whose
+    when_set rules (inputs present or absent, other attributes' minimums) the node breaks."""
+    problems = []
+    for attr in spec.attributes:
+        if attr.name not in values or values[attr.name] == attr.default:
+            continue
+        where = f"attribute {attr.name!r} = {values[attr.name]!r}"
+        missing = [n for n in attr.when_set_needs if n not in present]
+        if missing:
+            problems.append(f"{where} needs input {_listed(missing)}")
+        extra = [n for n in attr.when_set_excludes if n in present]
+        if extra:
+            problems.append(f"{where} is not covered with input {_listed(extra)}")
+        for name, minimum in attr.when_set_min.items():
+            if values.get(name, minimum) < minimum:
+                problems.append(f"{where} needs {name} >= {minimum}, got {values[name]}")
+    return problems
+
+
 def length_of_problems(spec: OpSpec, values: dict[str, Any]) -> list[str]:
     """`attribute 'name': problem` for every list whose length breaks its length_of rule."""
     problems = (

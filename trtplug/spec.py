@@ -17,7 +17,10 @@ Format (see plugins/unique/spec.toml; an op family: plugins/gelu_family/spec.tom
                         derived ("output_count": not an ONNX attribute; the rewrite sets it to
                         the number of outputs the node uses, so a plugin skips unused ones),
                         default_means_absent (the default is a sentinel for "the ONNX node has no
-                        such attribute", e.g. Compress axis = -2147483648: flattened)
+                        such attribute", e.g. Compress axis = -2147483648: flattened),
+                        when_set_needs, when_set_excludes (inputs that must be present / absent,
+                        and when_set_min { attribute = minimum } bounds of other int attributes,
+                        while this one is not its default: GroupQueryAttention's windowed cache)
     [[inputs]]          name, type (constraint or dtype), optional, min_rank, shape (rule),
                         shape_input (the plugin reads it as a shape tensor: the rewrite lists it
                         in tensorrt_plugin_shape_input_indices), fold_into (a constant input the
@@ -114,6 +117,11 @@ class Attribute:
     # the defaults), e.g. MaxPool's pads: two per kernel_shape axis.
     length_of: str | None = None
     length_factor: int = 1
+    # While the attribute is not its default: inputs that must be present / absent, and minimums
+    # of other int attributes (rules the rewrite checks: trtplug/attr_rules.when_set_problems).
+    when_set_needs: tuple[str, ...] = ()
+    when_set_excludes: tuple[str, ...] = ()
+    when_set_min: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -376,6 +384,7 @@ def _read_attribute(r: _Reader) -> Attribute:
     r.reject_unknown(
         {"name", "type", "default", "required", "min", "max", "derived", "default_means_absent"}
         | {"choices", "min_length", "max_length", "axis_of", "length_of", "length_factor"}
+        | {"when_set_needs", "when_set_excludes", "when_set_min"}
     )
     kind = r.get("type", str, choices=ATTRIBUTE_TYPES)
     choices = r.get("choices", list, None)
@@ -394,6 +403,9 @@ def _read_attribute(r: _Reader) -> Attribute:
         axis_of=r.get("axis_of", str, None),
         length_of=r.get("length_of", str, None),
         length_factor=r.get("length_factor", int, 1),
+        when_set_needs=tuple(r.get("when_set_needs", list, [])),
+        when_set_excludes=tuple(r.get("when_set_excludes", list, [])),
+        when_set_min=dict(r.get("when_set_min", dict, {})),
     )
     if attr.derived == "output_count" and attr.type != "int":
         raise r.fail("type", "an output_count attribute must be an int")

@@ -124,10 +124,24 @@ def _check_value_rules(top: Any, spec: OpSpec) -> None:
             raise top.fail(f"{where}.length_of", "a list attribute naming another list attribute of the op")
         if attr.length_factor < 1:
             raise top.fail(f"{where}.length_factor", "at least 1")
+        _check_when_set(top, spec, where, attr, inputs)
         if attr.default is not None and not (attr.default_means_absent or attr.derived):
             problem = value_problem(attr, attr.default)
             if problem:
                 raise top.fail(f"{where}.default", f"the default breaks the spec's own rule: {problem}")
+
+
+def _check_when_set(top: Any, spec: OpSpec, where: str, attr: Any, inputs: set[str]) -> None:
+    """when_set_needs/excludes name optional inputs; when_set_min names int attributes, with ints."""
+    optional = {t.name for t in spec.inputs if t.optional}
+    for key in ("when_set_needs", "when_set_excludes"):
+        for name in getattr(attr, key):
+            if name not in optional:
+                raise top.fail(f"{where}.{key}", f"{name!r} is not an optional input of the op")
+    ints = {a.name for a in spec.attributes if a.type == "int" and a.name != attr.name}
+    for name, minimum in attr.when_set_min.items():
+        if name not in ints or type(minimum) is not int:
+            raise top.fail(f"{where}.when_set_min", f"{name!r} must name another int attribute, with an int minimum")
 
 
 def _check_dtype_attrs(top: Any, spec: OpSpec) -> None:

@@ -27,22 +27,27 @@ def cache_totals(batch: int, seq: int, past: int, pad: bool = True) -> np.ndarra
 
 
 def group_query_attention_inputs(
-    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+    shapes: dict[str, tuple[int, ...]],
+    attrs: dict[str, Any],
+    rng: np.random.Generator,
+    values: dict[str, tuple[Any, ...]] | None = None,
 ) -> dict[str, np.ndarray]:
     """seqlens_k (= T_b - 1), total_sequence_length (max T_b, a scalar), and, when the case has
-    them, cos/sin caches and position_ids (past_b + s, as ONNX Runtime derives them)."""
+    them, cos/sin caches and position_ids (past_b + s, as ONNX Runtime derives them). A case that
+    fixes seqlens_k (a windowed cache, whose totals pass its capacity) keeps them."""
     batch, seq = shapes["query"][:2]
     past = shapes["past_key"][2] if "past_key" in shapes else 0
     # The outputs of padding rows are unspecified: ONNX Runtime's CPU kernel computes them
     # differently with softcap or a head sink (they see padding keys), so those cases do not pad.
     pad = not attrs.get("softcap") and "head_sink" not in shapes
-    totals = cache_totals(batch, seq, past, pad=pad)
+    fixed = (values or {}).get("seqlens_k")
+    totals = np.array(fixed, np.int64) + 1 if fixed is not None else cache_totals(batch, seq, past, pad=pad)
     total = int(totals.max()) if batch else seq
     out = {"seqlens_k": (totals - 1).astype(np.int32), "total_sequence_length": np.array(total, dtype=np.int32)}
     if "cos_cache" in shapes:
         out["cos_cache"], out["sin_cache"] = rotary_caches(*shapes["cos_cache"])
     if "position_ids" in shapes:
-        first_prompt = seq == total
+        first_prompt = seq == total and not attrs.get("sliding_window_cache")
         starts = np.zeros(batch, np.int64) if first_prompt else totals - seq
         out["position_ids"] = starts[:, None] + np.arange(seq, dtype=np.int64)[None]
     return out

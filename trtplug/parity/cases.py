@@ -208,9 +208,9 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(case_seed(seed, spec, case))
     inputs = {}
     if spec.parity is not None and spec.parity.generator:  # inputs that must agree with each other
-        from trtplug.parity.generators import GENERATORS
+        from trtplug.parity.generators import generate
 
-        inputs = GENERATORS[spec.parity.generator](case.shapes, case.attrs, rng)
+        inputs = generate(spec.parity.generator, case.shapes, case.attrs, rng, case.values)
     for tensor in case_inputs(spec, case):
         if tensor.name not in case.shapes or tensor.name in inputs:
             continue

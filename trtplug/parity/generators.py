@@ -2,7 +2,9 @@
 independent random draws (a spec names one in [parity] `generator`).
 
 Each takes the case's input shapes, attributes and a seeded Generator and returns float32 (or
-integer) arrays for the inputs it produces; inputs it leaves out are drawn as usual.
+integer) arrays for the inputs it produces; inputs it leaves out are drawn as usual. One listed in
+TAKES_CASE_VALUES also gets the case's fixed input values (`values` in [[parity.cases]]) and
+derives the rest from them (GroupQueryAttention's windowed cases fix seqlens_k).
 """
 
 from __future__ import annotations
@@ -190,3 +192,18 @@ GENERATORS: dict[str, Generator] = {
     "scatter_nd_indices": scatter_nd_indices,
     "unique_repeats": unique_repeats,
 }
+
+TAKES_CASE_VALUES = {"group_query_attention_inputs"}
+
+
+def generate(
+    name: str,
+    shapes: dict[str, tuple[int, ...]],
+    attrs: dict[str, Any],
+    rng: np.random.Generator,
+    values: dict[str, tuple[Any, ...]],
+) -> dict[str, np.ndarray]:
+    """Generator `name`'s inputs for a case, handing it the case's fixed values where it takes them."""
+    if name in TAKES_CASE_VALUES:
+        return GENERATORS[name](shapes, attrs, rng, values=values)
+    return GENERATORS[name](shapes, attrs, rng)
