@@ -1,12 +1,12 @@
 """CumSum / CumProd's chunked row path on a GPU (plugins/cumulative/chunked_row_scan.cuh): few long
 rows, a 1-D x above all, scanned by a warp per chunk of 4 warp tiles (fp32/int32 1024 elements,
-fp16/bf16 2048, int64 512) over three launches whose chunk totals are parked in y; and the fp16/bf16
-rows' 16-byte vector runs (row_scan.cuh: a full tile of 512 starting on 16 bytes, in x and in y;
-the stage otherwise). Boundaries: lengths around each type's warp tile, chunk and two-chunk
-minimum, a last chunk that takes a remainder, the row count where the chunked path gives way to
-a warp per row, rows whose starts alternate between aligned and not, views that start 1 or 8
-elements into their buffer (x and y alike or not), x and y the same array (the old segmented
-path), integer wraparound, and a 1-D x past 2**31 elements. Compared with the parity reference
+fp16/bf16 2048, int64 512) over three launches whose chunk totals are parked in y; and the rows'
+16-byte vector tiles in every type (row_scan.cuh: a full tile of 32 bytes per lane starting on 16
+bytes, in x and in y; the stage otherwise). Boundaries: lengths around each type's warp tile,
+chunk and two-chunk minimum, a last chunk that takes a remainder, the row count where the chunked
+path gives way to a warp per row, rows whose starts alternate between aligned and not, views that
+start 1 or 8 elements into their buffer (x and y alike or not), x and y the same array (the old
+segmented path), integer wraparound, and a 1-D x past 2**31 elements. Compared with the parity reference
 (onnx.reference) at the spec's tolerances, outputs poisoned first (tests/test_cumulative_gpu.py)."""
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ ROWS = [
     ((6, 1028), 1),  # fp16 row starts alternate between 16-byte aligned and 8 bytes off
     ((5, 1031), 1),  # odd rows: most fp16 tiles start off 16 bytes, forwards and reversed
     ((16384, 4096), 1),  # the benchmark's fp16 last-axis case (128 MiB): whole aligned tiles
+    ((7, 258), 1),  # fp32/int32: row starts alternate on and off 16 bytes, one full tile each
 ]
 
 
@@ -57,7 +58,7 @@ def test_1d(cp, ext, op, length, dtype, exclusive, reverse, seed) -> None:
 
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("geometry", ROWS, ids=geometry_id)
-@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int64"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(("exclusive", "reverse"), VARIANTS, ids=lambda v: str(v))
 def test_rows(cp, ext, op, geometry, dtype, exclusive, reverse, seed) -> None:
     shape, axis = geometry

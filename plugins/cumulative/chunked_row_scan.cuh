@@ -246,7 +246,7 @@ __device__ void scanRowChunks(T const* x, T* y, ScanGeometry const& g, ScanOptio
         T* const yRow = y + r * g.length;
         auto const carry = ParkedAcc<T>::load(yRow + c.parked);
         __syncwarp(); // every lane holds the prefix before the chunk's first tile overwrites it
-        WarpRowScan<T, Op>::row(x + r * g.length, yRow, g.length, c.from, c.to, carry, o, stage, lane);
+        WarpRowScan<T, Op>::template row<false>(x + r * g.length, yRow, g.length, c.from, c.to, carry, o, stage, lane);
     }
 }
 

@@ -1,10 +1,10 @@
 // CumSum / CumProd kernels. The axis is read on the device (its value never reaches the host), so
 // one kernel takes any axis: it splits x into (outer, length, inner) at that axis and picks
-//  - rows (inner == 1, length >= kRowMin): one warp per row, tiles of 256 elements staged through shared
-//    memory so that global loads and stores are coalesced while each lane scans kItems
-//    consecutive elements; a warp scan of the lane totals and the carry of the earlier tiles
-//    give each element its prefix. fp16/bf16 tiles hold 512 (the bytes of fp32's), and a full
-//    tile on 16 bytes skips the stage: each lane moves its 16 elements as two 16-byte vectors;
+//  - rows (inner == 1, length >= kRowMin): one warp per row in tiles of 32 bytes per lane. A whole
+//    tile on 16 bytes moves as two 16-byte vectors per lane (a warp's 512 contiguous bytes per
+//    access), each lane scanning its vector's consecutive elements; other tiles are staged through
+//    shared memory so that their 1-element accesses stay coalesced. A warp scan of the lane totals
+//    and the carry of the earlier tiles give each element its prefix;
 //  - columns (any other axis, and short rows): one thread per (outer, inner) pair walking the
 //    axis with a stride of `inner`; neighbouring threads read neighbouring addresses, and
 //    kColumnUnroll loads are issued before their dependent accumulations;

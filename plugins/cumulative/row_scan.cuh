@@ -1,6 +1,6 @@
-// The row paths of the scan kernel (cumulative.cu): one warp per row in tiles (staged through
-// shared memory, or moved as 16-byte vector runs: fp16/bf16), and few long rows split over a
-// block's warps.
+// The row paths of the scan kernel (cumulative.cu): one warp per row in tiles (whole tiles on 16
+// bytes moved as 16-byte vectors, the others staged through shared memory), and few long rows
+// split over a block's warps.
 #pragma once
 
 #include "cumulative/scan_types.cuh"
@@ -18,28 +18,29 @@ template <typename T, typename Op>
 struct WarpRowScan
 {
     using Acc = typename ScanType<T>::Acc;
-    //! Runs moved as 16-byte vectors where the tile allows (loadRunVectors): 2-byte types only.
-    static constexpr bool kVectorRuns = sizeof(T) == 2 && kVectorHalfRows;
-    //! 32 bytes per lane and tile (16 for int64): 2-byte types with vector runs take twice fp32's
-    //! elements, so that a warp keeps as many bytes in flight per tile.
-    static constexpr int kItems = sizeof(T) > 4 ? kLaneItems / 2 : kVectorRuns ? 2 * kLaneItems : kLaneItems;
+    //! A tile is kRunVectors sub-tiles of one 16-byte vector's elements per lane (32 bytes per lane
+    //! and tile in every type). Whole tiles on 16 bytes move as vectors (tileVectors), the others
+    //! sub-tile by sub-tile through the stage.
+    static constexpr bool kVectorRuns = kVectorRows;
     static constexpr int kVectorItems = 16 / static_cast<int>(sizeof(T));
-    static constexpr int kRunVectors = kItems / kVectorItems;
+    static constexpr int kRunVectors = 2;
+    static constexpr int kItems = kRunVectors * kVectorItems;
     static constexpr int kTile = kWarp * kItems;
-    static constexpr int kStage = kTile + kItems; //!< one padding slot per 32 elements: no bank conflicts
+    static constexpr int kSub = kWarp * kVectorItems;
+    static constexpr int kStage = kSub + kVectorItems; //!< one padding slot per 32 elements: no bank conflicts
 
     __device__ static int slot(int i) { return i + i / kWarp; }
 
-    //! Tile elements [0, count) in logical (scan) order between global memory and the stage,
+    //! Sub-tile elements [0, count) in logical (scan) order between global memory and the stage,
     //! element i at lane i % 32: each access of the warp touches consecutive addresses.
     __device__ static void stageIn(
-        T const* x, int64_t length, int64_t tile, int count, bool reverse, T* stage, int lane)
+        T const* x, int64_t length, int64_t first, int count, bool reverse, T* stage, int lane)
     {
 #pragma unroll
-        for (int k = 0; k < kItems; ++k)
+        for (int k = 0; k < kVectorItems; ++k)
         {
             int const i = k * kWarp + lane;
-            int64_t const j = tile + i;
+            int64_t const j = first + i;
             if (i < count)
             {
                 stage[slot(i)] = x[reverse ? length - 1 - j : j];
@@ -48,13 +49,13 @@ struct WarpRowScan
     }
 
     __device__ static void stageOut(
-        T* y, int64_t length, int64_t tile, int count, bool reverse, T const* stage, int lane)
+        T* y, int64_t length, int64_t first, int count, bool reverse, T const* stage, int lane)
     {
 #pragma unroll
-        for (int k = 0; k < kItems; ++k)
+        for (int k = 0; k < kVectorItems; ++k)
         {
             int const i = k * kWarp + lane;
-            int64_t const j = tile + i;
+            int64_t const j = first + i;
             if (i < count)
             {
                 y[reverse ? length - 1 - j : j] = stage[slot(i)];
@@ -82,99 +83,150 @@ struct WarpRowScan
 
     __device__ static bool on16Bytes(void const* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
-    //! The lowest physical element (from the tile's) of a lane's run in a full tile.
-    __device__ static int runBase(bool reverse, int lane)
+    //! A full tile on 16 bytes as kRunVectors sub-tiles of one 16-byte vector per lane: sub-tile j
+    //! is logical elements [j * kWarp * kVectorItems, (j + 1) * kWarp * kVectorItems), lane l
+    //! holding the kVectorItems consecutive ones of vector j * kWarp + l. Every load and store of
+    //! the warp is then 512 contiguous bytes, and all kRunVectors loads are issued before the
+    //! first scan. A reversed tile reads the mirrored vectors back to front.
+    using Vector = Vec<T, kVectorItems>;
+
+    __device__ static int vectorAt(bool reverse, int j, int lane)
     {
-        return reverse ? kTile - (lane + 1) * kItems : lane * kItems;
+        int const logical = j * kWarp + lane;
+        return reverse ? kRunVectors * kWarp - 1 - logical : logical;
     }
 
-    //! A lane's run (logical elements lane * kItems + k) straight from global memory, as
-    //! kRunVectors whole 16-byte vectors (a full tile whose start is on 16 bytes); a reversed run
-    //! is the mirrored vectors read back to front. No staging: a third of the staged path's
-    //! instructions per element, which 2-byte types (twice the elements per byte) need.
-    __device__ static void loadRunVectors(T const* xTile, bool reverse, int lane, Acc (&v)[kItems])
+    //! The vector's elements in logical order (back to front when reversed), widened; a branch
+    //! rather than a select per element, so that no second copy of the vector is live.
+    __device__ static void widenRun(Vector const& in, bool reverse, Acc (&v)[kVectorItems])
     {
-        using Vector = Vec<T, kVectorItems>;
+        if (reverse)
+        {
+#pragma unroll
+            for (int k = 0; k < kVectorItems; ++k)
+            {
+                v[k] = ScanType<T>::widen(in.v[kVectorItems - 1 - k]);
+            }
+        }
+        else
+        {
+#pragma unroll
+            for (int k = 0; k < kVectorItems; ++k)
+            {
+                v[k] = ScanType<T>::widen(in.v[k]);
+            }
+        }
+    }
+
+    __device__ static void narrowRun(Acc const (&v)[kVectorItems], bool reverse, Vector& out)
+    {
+        if (reverse)
+        {
+#pragma unroll
+            for (int k = 0; k < kVectorItems; ++k)
+            {
+                out.v[kVectorItems - 1 - k] = ScanType<T>::narrow(v[k]);
+            }
+        }
+        else
+        {
+#pragma unroll
+            for (int k = 0; k < kVectorItems; ++k)
+            {
+                out.v[k] = ScanType<T>::narrow(v[k]);
+            }
+        }
+    }
+
+    //! Scans a full vector tile in place from `carry`; returns the carry after it.
+    __device__ static Acc tileVectors(T const* xTile, T* yTile, Acc carry, bool exclusive, bool reverse, int lane)
+    {
         Vector run[kRunVectors];
-        Vector const* from = reinterpret_cast<Vector const*>(xTile + runBase(reverse, lane));
 #pragma unroll
         for (int j = 0; j < kRunVectors; ++j)
         {
-            run[j] = from[j];
+            run[j] = reinterpret_cast<Vector const*>(xTile)[vectorAt(reverse, j, lane)];
         }
-#pragma unroll
-        for (int k = 0; k < kItems; ++k)
-        {
-            int const e = reverse ? kItems - 1 - k : k;
-            v[k] = ScanType<T>::widen(run[e / kVectorItems].v[e % kVectorItems]);
-        }
-    }
-
-    __device__ static void storeRunVectors(T* yTile, bool reverse, int lane, Acc const (&v)[kItems])
-    {
-        using Vector = Vec<T, kVectorItems>;
-        Vector run[kRunVectors];
-#pragma unroll
-        for (int k = 0; k < kItems; ++k)
-        {
-            int const e = reverse ? kItems - 1 - k : k;
-            run[e / kVectorItems].v[e % kVectorItems] = ScanType<T>::narrow(v[k]);
-        }
-        Vector* to = reinterpret_cast<Vector*>(yTile + runBase(reverse, lane));
 #pragma unroll
         for (int j = 0; j < kRunVectors; ++j)
         {
-            to[j] = run[j];
+            Acc v[kVectorItems];
+            widenRun(run[j], reverse, v);
+            carry = scanRuns(v, carry, exclusive, lane);
+            narrowRun(v, reverse, run[j]);
         }
+#pragma unroll
+        for (int j = 0; j < kRunVectors; ++j)
+        {
+            reinterpret_cast<Vector*>(yTile)[vectorAt(reverse, j, lane)] = run[j];
+        }
+        return carry;
     }
 
-    //! A lane's run through the stage (any tile: coalesced 1-element accesses, then the lane
-    //! reads its run from shared memory); the identity past `count`.
-    __device__ static void loadRunStaged(T const* x, int64_t length, int64_t tile, int count, bool reverse, T* stage,
-        int lane, Acc (&v)[kItems])
+    //! A lane's run of a sub-tile through the stage (any sub-tile: coalesced 1-element accesses,
+    //! then the lane reads its kVectorItems from shared memory); the identity past `count`.
+    __device__ static void loadRunStaged(T const* x, int64_t length, int64_t first, int count, bool reverse, T* stage,
+        int lane, Acc (&v)[kVectorItems])
     {
-        stageIn(x, length, tile, count, reverse, stage, lane);
+        stageIn(x, length, first, count, reverse, stage, lane);
         __syncwarp();
 #pragma unroll
-        for (int k = 0; k < kItems; ++k)
+        for (int k = 0; k < kVectorItems; ++k)
         {
-            int const i = lane * kItems + k;
+            int const i = lane * kVectorItems + k;
             v[k] = i < count ? ScanType<T>::widen(stage[slot(i)]) : Op::template identity<Acc>();
         }
     }
 
-    __device__ static void storeRunStaged(
-        T* y, int64_t length, int64_t tile, int count, bool reverse, T* stage, int lane, Acc const (&v)[kItems])
+    __device__ static void storeRunStaged(T* y, int64_t length, int64_t first, int count, bool reverse, T* stage,
+        int lane, Acc const (&v)[kVectorItems])
     {
-        __syncwarp(); // every lane has read the tile before it is overwritten
+        __syncwarp(); // every lane has read the sub-tile before it is overwritten
 #pragma unroll
-        for (int k = 0; k < kItems; ++k)
+        for (int k = 0; k < kVectorItems; ++k)
         {
-            int const i = lane * kItems + k;
+            int const i = lane * kVectorItems + k;
             if (i < count)
             {
                 stage[slot(i)] = ScanType<T>::narrow(v[k]);
             }
         }
         __syncwarp();
-        stageOut(y, length, tile, count, reverse, stage, lane);
-        __syncwarp(); // stored before the next tile is staged
+        stageOut(y, length, first, count, reverse, stage, lane);
+        __syncwarp(); // stored before the next sub-tile is staged
+    }
+
+    //! A tile through the stage, sub-tile by sub-tile; returns the carry after it.
+    __device__ static Acc tileStaged(T const* x, T* y, int64_t length, int64_t tile, int count, Acc carry,
+        ScanOptions const& o, T* stage, int lane)
+    {
+#pragma unroll 1
+        for (int j = 0; j < kRunVectors && j * kSub < count; ++j) // the same bound for the whole warp
+        {
+            int const n = count - j * kSub < kSub ? count - j * kSub : kSub;
+            Acc v[kVectorItems];
+            loadRunStaged(x, length, tile + j * kSub, n, o.reverse, stage, lane, v);
+            carry = scanRuns(v, carry, o.exclusive, lane);
+            storeRunStaged(y, length, tile + j * kSub, n, o.reverse, stage, lane, v);
+        }
+        return carry;
     }
 
     //! Turns the lanes' runs of one tile into their outputs in place (lane-local runs, a warp scan
     //! of the run totals, `carry` the scan of the tiles before); returns the carry after the tile.
-    __device__ static Acc scanRuns(Acc (&v)[kItems], Acc carry, bool exclusive, int lane)
+    template <int kRun>
+    __device__ static Acc scanRuns(Acc (&v)[kRun], Acc carry, bool exclusive, int lane)
     {
 #pragma unroll
-        for (int k = 1; k < kItems; ++k)
+        for (int k = 1; k < kRun; ++k)
         {
             v[k] = Op()(v[k - 1], v[k]);
         }
-        Acc const inclusive = warpInclusive(v[kItems - 1], lane);
+        Acc const inclusive = warpInclusive(v[kRun - 1], lane);
         Acc const before = __shfl_up_sync(kFullMask, inclusive, 1);
         Acc const prefix = lane == 0 ? carry : Op()(carry, before);
 #pragma unroll
-        for (int k = kItems - 1; k >= 0; --k) // downwards: v[k - 1] is still the inclusive run
+        for (int k = kRun - 1; k >= 0; --k) // downwards: v[k - 1] is still the inclusive run
         {
             v[k] = exclusive ? (k == 0 ? prefix : Op()(prefix, v[k - 1])) : Op()(prefix, v[k]);
         }
@@ -183,7 +235,10 @@ struct WarpRowScan
 
     //! Scans logical elements [from, to) of a row of `length` (reversed rows are read from the
     //! end), `carry` being the scan of everything before `from`. The choice between vectors and the
-    //! stage is per tile and the same for the whole warp (it depends on the tile only).
+    //! stage is per tile and the same for the whole warp (it depends on the tile only). The chunked
+    //! and segmented row paths stage every tile (kVectors false): their extra 64-bit state around
+    //! the vector path would exceed the 64 registers of 4 blocks per SM (ptxas spilled 36 bytes).
+    template <bool kVectors = kVectorRuns>
     __device__ static void row(T const* x, T* y, int64_t length, int64_t from, int64_t to, Acc carry,
         ScanOptions const& o, T* stage, int lane)
     {
@@ -191,24 +246,13 @@ struct WarpRowScan
         {
             int const count = static_cast<int>(to - tile < kTile ? to - tile : kTile);
             int64_t const base = tileBase(length, tile, count, o.reverse);
-            bool const vectors = kVectorRuns && count == kTile && on16Bytes(x + base) && on16Bytes(y + base);
-            Acc v[kItems];
-            if (vectors)
+            if (kVectors && count == kTile && on16Bytes(x + base) && on16Bytes(y + base))
             {
-                loadRunVectors(x + base, o.reverse, lane, v);
+                carry = tileVectors(x + base, y + base, carry, o.exclusive, o.reverse, lane);
             }
             else
             {
-                loadRunStaged(x, length, tile, count, o.reverse, stage, lane, v);
-            }
-            carry = scanRuns(v, carry, o.exclusive, lane);
-            if (vectors)
-            {
-                storeRunVectors(y + base, o.reverse, lane, v);
-            }
-            else
-            {
-                storeRunStaged(y, length, tile, count, o.reverse, stage, lane, v);
+                carry = tileStaged(x, y, length, tile, count, carry, o, stage, lane);
             }
         }
     }
@@ -272,7 +316,7 @@ __device__ void scanRowSegments(T const* x, T* y, ScanGeometry const& g, ScanOpt
         {
             carry = Op()(carry, totals[s]);
         }
-        Row::row(row, y + r * g.length, g.length, from, to, carry, o, stage, lane);
+        Row::template row<false>(row, y + r * g.length, g.length, from, to, carry, o, stage, lane);
         __syncthreads(); // totals are read before the next row writes them
     }
 }

@@ -16,18 +16,18 @@ namespace cumulative_detail
 constexpr int kWarp = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpsPerBlock = kBlockThreads / kWarp;
-constexpr int kLaneItems = 8; //!< elements per lane and tile (4 for int64; 16 for vector runs)
-//! fp16/bf16 rows: lanes move their runs of 16 as two 16-byte vectors (row_scan.cuh). Off: on the
-//! H200 the vector runs measured 5x slower per byte than the staged runs of 8 (fp16 8192x4096
-//! last axis: 0.33 ms, 9.9% of copy, against 16384x4096 in 0.19 ms before), cause not profiled.
-constexpr bool kVectorHalfRows = false;
+constexpr int kLaneItems = 8; //!< elements per lane and tile (4 for int64; 16 for fp16/bf16)
+//! Whole row tiles on 16 bytes move as 16-byte vectors, a warp's 512 contiguous bytes per access,
+//! without the shared-memory stage (row_scan.cuh: WarpRowScan::tileVectors). The switch back to
+//! staging every tile: false, and nothing else.
+constexpr bool kVectorRows = true;
 //! Blocks per SM the main kernel's registers allow without spills (ptxas -v): 4 (64 registers)
-//! for fp32 and the 2-byte types' vector runs, 3 (85) for the others: the occupancy that keeps
+//! for fp32 and the 2-byte types, 3 (85) for the 32- and 64-bit integers: the occupancy that keeps
 //! enough loads in flight for the device's bandwidth.
 template <typename T>
 constexpr int minBlocksPerSm()
 {
-    return std::is_same<T, float>::value || (sizeof(T) == 2 && kVectorHalfRows) ? 4 : 3;
+    return std::is_same<T, float>::value || sizeof(T) == 2 ? 4 : 3;
 }
 constexpr int kRowMin = 128;     //!< shorter rows go to the column path (a warp would idle)
 constexpr int kColumnUnroll = 8; //!< loads in flight per column thread (4 for int64: no spills)
