@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <cmath>
 
 namespace trtplug
@@ -58,6 +59,71 @@ __global__ void resizeAxisKernel(TIn const* __restrict__ x, TOut* __restrict__ y
     }
 }
 
+//! Outputs per thread on an outer-axis pass from tap tables: 16 bytes of fp32 input, 8 elements
+//! of the narrower types (fp16/bf16 16 bytes, uint8 8).
+template <class TIn>
+constexpr int kOuterVector = sizeof(TIn) >= 4 ? 4 : 8;
+
+//! An outer-axis pass (inner > 1) from tap tables, kVec consecutive outputs of one output row per
+//! thread: their taps are kVec consecutive inputs of each tap row, so each tap is one vector load
+//! and the row's first tap and weights are read once for kVec outputs instead of once each. The
+//! scalar kernel spends its instructions on those weight and index loads, not on the data. Each
+//! output sums its taps in the scalar path's order: the same bits.
+template <class Index, int kVec, class TIn, class TOut>
+__global__ void resizeOuterVectorKernel(TIn const* __restrict__ x, TOut* __restrict__ y, AxisPass const a,
+    TapTable const table)
+{
+    Index const innerVecs = static_cast<Index>(a.inner / kVec);
+    Index const outLen = static_cast<Index>(a.outLen);
+    Index const total = static_cast<Index>(a.outer * a.outLen) * innerVecs;
+    int32_t const last = static_cast<int32_t>(a.inLen) - 1;
+    for (Index idx = blockIdx.x * Index(blockDim.x) + threadIdx.x; idx < total; idx += Index(gridDim.x) * blockDim.x)
+    {
+        Index const row = idx / innerVecs;
+        Index const in = (idx - row * innerVecs) * kVec;
+        Index const outer = row / outLen;
+        Index const o = row - outer * outLen;
+        int32_t const first = table.first[o];
+        float acc[kVec];
+#pragma unroll
+        for (int e = 0; e < kVec; ++e)
+        {
+            acc[e] = first == kExtrapolated ? a.extrapolation : 0.F;
+        }
+        TIn const* line = x + (outer * static_cast<Index>(a.inLen) * static_cast<Index>(a.inner) + in);
+        float const* weight = table.weights + o;
+        for (int32_t k = 0; k < a.taps && first != kExtrapolated; ++k, weight += a.outLen)
+        {
+            int32_t const i = first + k < 0 ? 0 : (first + k > last ? last : first + k);
+            auto const taps = *reinterpret_cast<Vec<TIn, kVec> const*>(line + static_cast<Index>(i) * a.inner);
+            float const w = *weight;
+#pragma unroll
+            for (int e = 0; e < kVec; ++e)
+            {
+                acc[e] += w * resizeLoad(taps.v[e]);
+            }
+        }
+        Vec<TOut, kVec> out;
+#pragma unroll
+        for (int e = 0; e < kVec; ++e)
+        {
+            out.v[e] = ResizeStore<TOut>::of(acc[e]);
+        }
+        reinterpret_cast<Vec<TOut, kVec>*>(y)[idx] = out;
+    }
+}
+
+//! Whether a tabled pass may run resizeOuterVectorKernel: whole vectors along `inner`, and x and
+//! y on their vectors' alignment (then every row start is too).
+template <class TIn, class TOut>
+bool outerVectorApplies(TIn const* x, TOut* y, AxisPass const& a, TapTable const* table)
+{
+    constexpr int kVec = kOuterVector<TIn>;
+    return table != nullptr && a.inner > 1 && a.inner % kVec == 0
+        && reinterpret_cast<uintptr_t>(x) % alignof(Vec<TIn, kVec>) == 0
+        && reinterpret_cast<uintptr_t>(y) % alignof(Vec<TOut, kVec>) == 0;
+}
+
 template <class Index, class TIn, class TOut>
 void launchIndexed(TIn const* x, TOut* y, AxisPass const& a, bool cubic, TapTable const* table, int blocks,
     cudaStream_t stream)
@@ -86,10 +152,20 @@ cudaError_t launchPass(
     {
         return cudaSuccess;
     }
-    int const blocks = gridFor(total);
+    bool const vectors = outerVectorApplies(x, y, a, table);
+    constexpr int kVec = kOuterVector<TIn>;
+    int const blocks = gridFor(vectors ? total / kVec : total);
     // The grid-stride loop's last step may pass the count by one grid: keep that within int32 too.
     int64_t const reach = std::max(total, a.outer * a.inLen * a.inner) + int64_t{blocks} * kBlockThreads;
-    if (reach < INT32_MAX)
+    if (vectors && reach < INT32_MAX)
+    {
+        resizeOuterVectorKernel<int32_t, kVec><<<blocks, kBlockThreads, 0, stream>>>(x, y, a, *table);
+    }
+    else if (vectors)
+    {
+        resizeOuterVectorKernel<int64_t, kVec><<<blocks, kBlockThreads, 0, stream>>>(x, y, a, *table);
+    }
+    else if (reach < INT32_MAX)
     {
         launchIndexed<int32_t>(x, y, a, cubic, table, blocks, stream);
     }
