@@ -29,7 +29,8 @@ void const* dataOf(trtplug::OpCall<trtplug::glue_group_query_attention::Params> 
 } // namespace
 
 //! GroupQueryAttention into [output, present_key, present_value], whose shapes the caller
-//! allocated (present rows: max(past rows, total_sequence_length)); total_sequence_length is a
+//! allocated (present rows: max(past rows, total_sequence_length), or the past's with
+//! sliding_window_cache = 1); total_sequence_length is a
 //! device int32 scalar (as the plugin receives its data copy).
 TRTPLUG_OP_BINDING(group_query_attention)
 {

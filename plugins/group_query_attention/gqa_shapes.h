@@ -1,4 +1,5 @@
-// GroupQueryAttention's shape rules, shared by the IPluginV3 adapter and the pybind11 binding:
+// GroupQueryAttention's shape rules, shared by the IPluginV3 adapter and the pybind11 binding
+// (present rows: max(past rows, total_sequence_length), or the past's with sliding_window_cache):
 // concrete input shapes + attributes -> the launcher's GqaArgs (all but the data pointers), or
 // the reason they do not fit (naming the input or attribute).
 #pragma once
@@ -70,6 +71,21 @@ inline std::string setHeads(GqaArgs& a, GqaShapes const& s)
     return "";
 }
 
+//! sliding_window_cache = 1: the past is the buffer (its rows the capacity), present as many rows.
+inline std::string windowedCache(GqaArgs const& a, GqaShapes const& s)
+{
+    if (s.pastKey == nullptr)
+    {
+        return "sliding_window_cache = 1 needs past_key and past_value (the windowed buffer)";
+    }
+    if (s.presentLen != a.pastLen)
+    {
+        return "sliding_window_cache = 1: present_key must have past_key's " + std::to_string(a.pastLen)
+            + " rows (the buffer's capacity), got " + std::to_string(s.presentLen);
+    }
+    return s.attentionBias != nullptr ? "sliding_window_cache = 1 with attention_bias is not covered" : "";
+}
+
 //! past_key/past_value [B, Nk, P, H] (both or neither), seqlens_k [B], present rows.
 inline std::string setCache(GqaArgs& a, GqaShapes const& s)
 {
@@ -87,6 +103,10 @@ inline std::string setCache(GqaArgs& a, GqaShapes const& s)
         return "seqlens_k must be [batch]";
     }
     a.presentLen = static_cast<int32_t>(s.presentLen);
+    if (a.slidingWindowCache)
+    {
+        return windowedCache(a, s);
+    }
     if (s.presentLen < a.seqLen || s.presentLen < a.pastLen)
     {
         return "present_key must have max(past rows, total_sequence_length) >= sequence rows";
@@ -149,6 +169,7 @@ std::string setGqaShapes(GqaArgs& a, GqaShapes const& s, Params const& p)
     a.scale = p.scale;
     a.softcap = p.softcap;
     a.localWindowSize = p.local_window_size;
+    a.slidingWindowCache = p.sliding_window_cache != 0;
     a.rotaryInterleaved = p.rotary_interleaved != 0;
     a.smoothSoftmax = p.smooth_softmax != 0;
     std::string problem = gqa_detail::setHeads(a, s);

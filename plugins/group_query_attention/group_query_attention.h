@@ -1,6 +1,7 @@
 // GroupQueryAttention launcher (plain data, no TensorRT types): per-batch cache lengths on the
-// device, rotary through launchRotary (common/rotary.h), the KV-cache append, then the attention
-// core (common/attention_core.h) over the present cache.
+// device, rotary through launchRotary (common/rotary.h), the KV-cache rows (gqa_cache.h: the
+// growing cache, or ONNX Runtime's windowed buffer), then the attention core
+// (common/attention_core.h) over the present cache (or a windowed step's joined rows).
 #pragma once
 
 #include "common/dtype.h"
@@ -24,15 +25,19 @@ struct GqaArgs
     int32_t pastLen{0};    //!< P, rows of past_key/past_value (0: absent)
     int32_t presentLen{0}; //!< rows of present_key/present_value
     bool packed{false};    //!< query holds Q, K and V ([B, S, (N + 2 Nk) H]); key/value absent
+    //! sliding_window_cache = 1: past and present are ONNX Runtime's windowed buffer of capacity
+    //! pastLen (== presentLen), holding L(T) rows of a T-token sequence
+    //! (trtplug/protolib/windowed_cache.py); needs 1 <= localWindowSize <= pastLen and no bias.
+    bool slidingWindowCache{false};
     void const* query{nullptr};
     void const* key{nullptr};
     void const* value{nullptr};
     void const* pastKey{nullptr};
     void const* pastValue{nullptr};
     int32_t const* seqlensK{nullptr};    //!< [B], T_b - 1
-    int32_t const* totalSeqLen{nullptr}; //!< device scalar: S == *total marks a first prompt
+    int32_t const* totalSeqLen{nullptr}; //!< device scalar: S == *total marks a first prompt (not windowed)
     // Rotary (rotaryDim 0: none): caches [maxPosition, rotaryDim / 2]; positions from positionIds
-    // [B, S] when set, else past_b + s.
+    // [B, S] when set, else past_b + s (windowed: the absolute T_b - S + s, not the buffer row).
     int32_t rotaryDim{0};
     bool rotaryInterleaved{false};
     void const* cosCache{nullptr};
@@ -59,8 +64,8 @@ struct GqaArgs
 //! pointers are not checked here (launchGroupQueryAttention refuses missing ones).
 char const* gqaArgsError(GqaArgs const& a) noexcept;
 
-//! Scratch bytes launchGroupQueryAttention needs: lengths, rotated q/k, the attention core's
-//! (its bound: enough for every call with at most a's extents).
+//! Scratch bytes launchGroupQueryAttention needs: lengths, rotated q/k, a windowed step's joined
+//! rows, the attention core's (its bound: enough for every call with at most a's extents).
 size_t gqaWorkspaceSize(GqaArgs const& a) noexcept;
 
 cudaError_t launchGroupQueryAttention(GqaArgs const& a, void* workspace, cudaStream_t stream) noexcept;

@@ -1,6 +1,7 @@
 // TrtplugGroupQueryAttention: the IPluginV3 adapter over launchGroupQueryAttention (spec:
 // plugins/group_query_attention/spec.toml). total_sequence_length is a shape input: present_key /
-// present_value have max(past rows, its value) rows. Shape inputs never reach enqueue, so it comes
+// present_value have max(past rows, its value) rows (with sliding_window_cache = 1 the past's rows,
+// the windowed buffer's capacity). Shape inputs never reach enqueue, so it comes
 // again as the last regular input (the spec's data_copy), which the kernels read for the
 // first-prompt test. Regular inputs: query, key, value, past_key, past_value, seqlens_k, cos_cache,
 // sin_cache, position_ids, attention_bias, head_sink (absent ones 1-D empty or left off the end),
@@ -60,6 +61,9 @@ public:
         out[0].d[1] = in[0].d[1];
         out[0].d[2] = expr.operation(DimensionOperation::kPROD, *head, *expr.constant(params().num_heads));
         bool const hasPast = regularCount(in.size()) > 3 && in[3].nbDims == 4;
+        bool const windowed = params().sliding_window_cache != 0;
+        TRTPLUG_ENSURE(
+            hasPast || !windowed, "sliding_window_cache = 1 needs past_key and past_value (the windowed buffer)");
         IDimensionExpr const* past = hasPast ? in[3].d[2] : expr.constant(0);
         // A 0-D scalar may reach us without a value expression: then total = past + S (no shared buffer).
         IDimensionExpr const* total = shapeIn[0].nbDims >= 1
@@ -70,7 +74,7 @@ public:
             out[o].nbDims = 4;
             out[o].d[0] = in[0].d[0];
             out[o].d[1] = expr.constant(params().kv_num_heads);
-            out[o].d[2] = expr.operation(DimensionOperation::kMAX, *past, *total);
+            out[o].d[2] = windowed ? past : expr.operation(DimensionOperation::kMAX, *past, *total);
             out[o].d[3] = head;
         }
     }
