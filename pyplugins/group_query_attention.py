@@ -20,7 +20,7 @@ from typing import Any
 
 from trtplug.protolib.attention import attention
 from trtplug.protolib.rotary import rotate
-from trtplug.protolib.windowed_cache import windowed_step
+from trtplug.protolib.windowed_cache import kept_rows, windowed_step
 
 INPUTS = (
     "query",
@@ -149,6 +149,23 @@ def window_left(attrs: Mapping[str, Any]) -> int:
     if size == 0 or size < -1:
         raise ValueError(f"local_window_size must be -1 or positive, got {size}")
     return size - 1 if size > 0 else -1
+
+
+def reference_unwritten(inputs: Sequence[Any], attrs: Mapping[str, Any]) -> list[Any]:
+    """Per output, a mask of the elements ONNX Runtime leaves unwritten (None: all written): with a
+    windowed buffer, present's rows after L(T), which the prototype and the plugin write as zeros
+    (parity zeros them in ONNX Runtime's outputs)."""
+    import numpy as np
+
+    x = _named(inputs)
+    if not windowed(attrs) or x["past_key"] is None:
+        return [None, None, None]
+    totals = np.asarray(x["seqlens_k"], np.int64).reshape(-1) + 1
+    capacity = x["past_key"].shape[2]
+    kept = kept_rows(np, totals, capacity, int(attrs["local_window_size"]))
+    after = np.arange(capacity)[None, :] >= kept[:, None]  # [B, C]
+    mask = np.broadcast_to(after[:, None, :, None], x["past_key"].shape)
+    return [None, mask, mask]
 
 
 def _windowed_operands(xp: ModuleType, x: dict[str, Any], k: Any, v: Any, attrs: Mapping[str, Any]) -> Any:

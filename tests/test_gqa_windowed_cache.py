@@ -183,3 +183,24 @@ def test_reference_refuses_right_padding():
     new = np.zeros((2, KV_HEADS, 4, HEAD), np.float32)
     with pytest.raises(ValueError, match=r"3 tokens .* fewer than the 4 new ones"):
         windowed_step(np, past, past, new, new, [4, 3], 4)
+
+
+def test_parity_zeros_only_the_rows_onnx_runtime_leaves_unwritten():
+    """Op and model parity compare ONNX Runtime's present after L(T) as the zeros the plugins write
+    (there ONNX Runtime leaves whatever the memory held: 3.7e19 in one parity run)."""
+    from trtplug.parity.reference import zero_unwritten
+    from trtplug.registry import load_registry
+
+    spec = load_registry().get("group_query_attention")
+    totals, capacity, window = [5, 9, 20], 8, 4
+    past = np.zeros((3, KV_HEADS, capacity, HEAD), np.float32)
+    inputs = [np.zeros((3, 1, HEADS * HEAD), np.float32), None, None, past, past, np.array(totals, np.int32) - 1]
+    garbage = [np.full((3, 1, HEADS * HEAD), 7.0, np.float32), *[np.full(past.shape, 7.0, np.float32)] * 2]
+    attrs = {"sliding_window_cache": 1, "local_window_size": window}
+    output, present_key, present_value = zero_unwritten(spec, inputs, attrs, garbage)
+    assert (output == 7.0).all()
+    for b, kept in enumerate(kept_rows(np, totals, capacity, window).tolist()):
+        for present in (present_key, present_value):
+            assert (present[b, :, :kept] == 7.0).all() and not present[b, :, kept:].any()
+    unchanged = zero_unwritten(spec, inputs, {**attrs, "sliding_window_cache": 0}, garbage)
+    assert all((u == 7.0).all() for u in unchanged)

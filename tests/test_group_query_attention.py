@@ -131,6 +131,33 @@ def test_rewrite_covers_the_windowed_cache(tmp_path: Path, capsys) -> None:
     assert attrs["sliding_window_cache"] == 1 and attrs["local_window_size"] == 4
 
 
+def _windowed_decoder(path: Path) -> Path:
+    """The decoder layer on a windowed buffer: present keeps the past's capacity."""
+    model = _gqa_node_model(**WINDOWED)
+    for output in model.graph.output[1:]:
+        output.type.tensor_type.shape.dim[2].dim_param = "past"
+    onnx.save(model, path)
+    return path
+
+
+@pytest.mark.parametrize(("seq", "lengths"), [(10, [10, 10]), (1, [20, 12])])
+def test_model_parity_windowed_decoder(tmp_path: Path, capsys, seq: int, lengths: list[int]) -> None:
+    """A first prompt longer than the 8-row buffer, and a ragged decode step after its wraps:
+    present's rows after L(T), which ONNX Runtime leaves unwritten, are compared as zeros."""
+    decoder = _windowed_decoder(tmp_path / "windowed.onnx")
+    rewritten = tmp_path / "windowed.plugins.onnx"
+    assert main(["rewrite", str(decoder), "-o", str(rewritten), "--trt-version", "10.16"]) == 0
+    capsys.readouterr()  # the rewrite's report
+    rng = np.random.default_rng(seq)
+    batch, total = len(lengths), max(lengths)
+    mask = (np.arange(total)[None] < np.array(lengths)[:, None]).astype(np.int64)
+    past = rng.standard_normal((2, batch, layer.KV_HEADS, 8, layer.HEAD)).astype(np.float32)
+    hidden = rng.standard_normal((batch, seq, layer.HIDDEN)).astype(np.float32)
+    feeds = {"hidden": hidden, "attention_mask": mask, "past_key": past[0], "past_value": past[1]}
+    result = _model_parity(decoder, rewritten, feeds, tmp_path, capsys)
+    assert result["status"] == "pass" and result["plugins"] == [PLUGIN]
+
+
 def test_rewrite_leaves_a_windowed_cache_without_its_past(tmp_path: Path, capsys) -> None:
     model = _gqa_node_model(**WINDOWED)
     gqa = next(n for n in model.graph.node if n.op_type == "GroupQueryAttention")

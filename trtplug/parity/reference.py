@@ -20,6 +20,7 @@ from onnx import helper
 from trtplug.errors import TrtplugError
 from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case, case_inputs
+from trtplug.parity.impl_base import pyplugin_module
 from trtplug.parity.ort_session import cpu_session
 from trtplug.protolib.dtypes import BF16
 from trtplug.spec import OpSpec, TensorSpec
@@ -160,24 +161,19 @@ def _around_onnxruntime_crashes(spec: OpSpec, feeds: dict[str, np.ndarray]) -> d
 def _unwritten_rows_zeroed(
     spec: OpSpec, case: Case, feeds: dict[str, np.ndarray], outputs: list[np.ndarray]
 ) -> list[np.ndarray]:
-    """ONNX Runtime's outputs with the rows it leaves unwritten set to the zeros the plugins write.
+    """ONNX Runtime's outputs with the elements it leaves unwritten (garbage in reused memory: 3.7e19
+    in a windowed GroupQueryAttention's present) set to the zeros the implementations write there."""
+    inputs = [feeds.get(t.name) for t in spec.inputs]
+    return zero_unwritten(spec, inputs, case.attrs, outputs)
 
-    com.microsoft GroupQueryAttention with sliding_window_cache = 1 writes present rows [0, L(T_b))
-    of the windowed buffer and leaves the rest as allocated (zeros in fresh memory, garbage in
-    reused memory: 3.7e19 in a parity run); trtplug/protolib/windowed_cache.py."""
-    replaced = spec.replaces[0]
-    gqa = replaced.domain == "com.microsoft" and replaced.op_type == "GroupQueryAttention"
-    if not (gqa and case.attrs.get("sliding_window_cache")) or len(outputs) < 3:
+
+def zero_unwritten(spec: OpSpec, inputs: list[Any], attrs: dict[str, Any], outputs: list[Any]) -> list[Any]:
+    """`outputs` with zeros where the prototype's `reference_unwritten(inputs, attrs)` masks them."""
+    prototype = pyplugin_module(spec)
+    if not hasattr(prototype, "reference_unwritten"):
         return outputs
-    from trtplug.protolib.windowed_cache import kept_rows
-
-    totals = feeds["seqlens_k"].astype(np.int64).reshape(-1) + 1
-    capacity = outputs[1].shape[2]
-    kept = kept_rows(np, totals, capacity, int(case.attrs["local_window_size"]))
-    for present in outputs[1:3]:
-        for b, rows in enumerate(kept.tolist()):
-            present[b, :, rows:] = 0
-    return outputs
+    masks = [*prototype.reference_unwritten(inputs, attrs), *[None] * len(outputs)]
+    return [o if m is None else np.where(m, 0, o).astype(o.dtype) for o, m in zip(outputs, masks, strict=False)]
 
 
 def _run_onnxruntime(model: onnx.ModelProto, feeds: dict[str, Any]) -> list[np.ndarray]:
