@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from pyplugins import group_query_attention as proto
-from tests.test_group_query_attention_gpu import ATTRS, check, expected, run_cuda
+from tests.test_group_query_attention_gpu import ATTRS, check, expected, gqa_inputs, run_cuda
 from trtplug.parity.attention_inputs import rotary_caches
 
 PLUGIN = ("TrtplugGroupQueryAttention", "1", "trtplug")
@@ -22,19 +22,9 @@ PLUGIN = ("TrtplugGroupQueryAttention", "1", "trtplug")
 
 def windowed_inputs(rng, totals, seq, heads, kv_heads, head, capacity, dtype="float32"):
     """Separate q/k/v onto a full random buffer of `capacity` rows; present keeps `capacity` rows."""
-    batch = len(totals)
-    feeds = {
-        "query": rng.standard_normal((batch, seq, heads * head)),
-        "key": rng.standard_normal((batch, seq, kv_heads * head)),
-        "value": rng.standard_normal((batch, seq, kv_heads * head)),
-        "past_key": rng.standard_normal((batch, kv_heads, capacity, head)),
-        "past_value": rng.standard_normal((batch, kv_heads, capacity, head)),
-    }
-    feeds = {k: v.astype(dtype) for k, v in feeds.items()}
-    feeds["seqlens_k"] = np.asarray(totals, np.int32) - 1
-    feeds["total_sequence_length"] = np.array(max(totals), np.int32)
-    cache = (batch, kv_heads, capacity, head)
-    return feeds, [(batch, seq, heads * head), cache, cache]
+    feeds, shapes = gqa_inputs(rng, len(totals), seq, heads, kv_heads, head, capacity, totals, dtype)
+    cache = (len(totals), kv_heads, capacity, head)
+    return feeds, [shapes[0], cache, cache]
 
 
 def windowed_attrs(heads, kv_heads, window, **extra):
