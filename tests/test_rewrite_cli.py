@@ -110,6 +110,37 @@ def test_external_data_survives_a_rewrite_elsewhere(example: Path, tmp_path: Pat
     assert main(["parity", "--model", str(source / "model.onnx"), "--rewritten", str(out_dir / "model.onnx")]) == 0
 
 
+def external_copy(example: Path, folder: Path, scale: float) -> Path:
+    """The example with its weights scaled, saved to folder/model.onnx with external data named
+    model.onnx.data, as ONNX Runtime GenAI's builders name every model's."""
+    m = onnx.load(example)
+    for init in m.graph.initializer:
+        init.CopyFrom(onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(init) * scale, init.name))
+    folder.mkdir()
+    onnx.save(m, folder / "model.onnx", save_as_external_data=True, location="model.onnx.data", size_threshold=0)
+    return folder / "model.onnx"
+
+
+def test_models_with_same_named_data_rewritten_into_one_folder(example: Path, tmp_path: Path) -> None:
+    """The second model's data cannot take the first's file name: it gets the output's name as a
+    prefix and the rewritten model reads it from there; a third conflict is refused, nothing written."""
+    cpu, cuda, other = (external_copy(example, tmp_path / n, s) for n, s in (("cpu", 1.0), ("cuda", 0.5), ("x", 2.0)))
+    out = tmp_path / "rewritten"
+    out.mkdir()
+    for source, name in ((cpu, "cpu.plugins.onnx"), (cuda, "cuda.plugins.onnx")):
+        assert main(["rewrite", str(source), "-o", str(out / name)]) == 0
+        assert main(["parity", "--model", str(source), "--rewritten", str(out / name)]) == 0
+    assert (out / "model.onnx.data").read_bytes() == (tmp_path / "cpu" / "model.onnx.data").read_bytes()
+    assert (out / "cuda.plugins.model.onnx.data").read_bytes() == (tmp_path / "cuda" / "model.onnx.data").read_bytes()
+    files = sorted(out.iterdir())
+    assert main(["rewrite", str(cuda), "-o", str(out / "cuda.plugins.onnx")]) == 0  # a rerun: no new copy
+    assert sorted(out.iterdir()) == files
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    done = run_main("rewrite", str(other), "-o", str(out / "cuda.plugins.onnx"))
+    assert done.returncode == 2 and "exist with different content" in done.stderr and "Traceback" not in done.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
 def test_model_parity_passes_and_catches_a_wrong_rewrite(tmp_path: Path, capsys) -> None:
     original = tmp_path / "gelu.onnx"
     onnx.save(linear_gelu_model("div", bias=True), original)

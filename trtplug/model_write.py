@@ -55,9 +55,12 @@ def _tensors(graph: onnx.GraphProto):
                 yield from _tensors(sub)
 
 
-def copy_external_data(model: onnx.ModelProto, source_dir: Path, target_dir: Path) -> list[Path]:
-    """Copy each external data file into target_dir (atomically); refuses to overwrite a
-    different file of the same name."""
+def copy_external_data(model: onnx.ModelProto, source_dir: Path, target: Path) -> list[Path]:
+    """Copy each external data file next to the model written at `target` (atomically). Where a
+    different file of that name is already there (another model rewritten into the same folder,
+    as GenAI's builders all name theirs model.onnx.data), the copy takes the output's name as a
+    prefix and the model's references move to it; refuses only when that name is taken too."""
+    target_dir = target.parent
     if source_dir.resolve() == target_dir.resolve():
         return []
     placed = []
@@ -65,17 +68,36 @@ def copy_external_data(model: onnx.ModelProto, source_dir: Path, target_dir: Pat
         relative = Path(location)
         if not location or relative.is_absolute() or ".." in relative.parts:
             raise TrtplugError(f"external data location {location!r} must be a relative path inside the model folder")
-        source, target = source_dir / relative, target_dir / relative
+        source = source_dir / relative
         if not source.is_file():
             raise TrtplugError(f"{source}: external data file of the model is missing")
-        if target.exists():
-            if filecmp.cmp(source, target, shallow=False):
-                continue
-            raise TrtplugError(f"{target} exists with different content; not overwriting another model's data")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _place(source, target)
-        placed.append(target)
+        destination, present = _destination(source, target_dir / relative, target)
+        if destination != target_dir / relative:
+            _move_references(model, location, destination.relative_to(target_dir).as_posix())
+        if not present:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            _place(source, destination)
+            placed.append(destination)
     return placed
+
+
+def _destination(source: Path, wanted: Path, target: Path) -> tuple[Path, bool]:
+    """(where source's bytes go, whether they are already there): `wanted` unless it holds other
+    bytes, else `<output stem>.<name>` beside it; an error when that one holds other bytes too."""
+    for candidate in (wanted, wanted.with_name(f"{target.stem}.{wanted.name}")):
+        if not candidate.exists():
+            return candidate, False
+        if filecmp.cmp(source, candidate, shallow=False):
+            return candidate, True
+    raise TrtplugError(f"{wanted} and {candidate} exist with different content; not overwriting another model's data")
+
+
+def _move_references(model: onnx.ModelProto, old: str, new: str) -> None:
+    """Every tensor stored at external location `old` now reads it from `new`."""
+    for tensor in _tensors(model.graph):
+        for entry in tensor.external_data:
+            if entry.key == "location" and entry.value == old:
+                entry.value = new
 
 
 def _place(source: Path, target: Path) -> None:

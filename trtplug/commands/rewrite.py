@@ -125,7 +125,7 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
         bind_to_prototypes(model, registry, result)
     validate.check_model(model, "the rewritten model", result.input_infers_strictly, str(source_dir))
     if output is not None:
-        copy_external_data(model, source_dir, output.resolve().parent)
+        copy_external_data(model, source_dir, output.resolve())
         save_model_atomic(model, output)
     return result, model, output
 
