@@ -158,6 +158,19 @@ def test_model_parity_windowed_decoder(tmp_path: Path, capsys, seq: int, lengths
     assert result["status"] == "pass" and result["plugins"] == [PLUGIN]
 
 
+def test_model_parity_draws_a_windowed_buffer_of_the_window(tmp_path: Path, capsys) -> None:
+    """A windowed buffer's symbolic rows (GenAI: past_sliding_length) left out of --dim take the
+    node's local_window_size (4), not the default 3, which ONNX Runtime refuses below the window."""
+    decoder = _windowed_decoder(tmp_path / "windowed.onnx")
+    rewritten = tmp_path / "windowed.plugins.onnx"
+    assert main(["rewrite", str(decoder), "-o", str(rewritten), "--trt-version", "10.16"]) == 0
+    capsys.readouterr()
+    given = ["--dim", "batch=2", "--dim", "seq=1", "--dim", "total=9", "--json"]  # a decode step after a wrap
+    code = main(["parity", "--model", str(decoder), "--rewritten", str(rewritten), *given])
+    (result,) = json.loads(capsys.readouterr().out)["results"]
+    assert code == 0 and result["status"] == "pass", result
+
+
 def test_rewrite_leaves_a_windowed_cache_without_its_past(tmp_path: Path, capsys) -> None:
     model = _gqa_node_model(**WINDOWED)
     gqa = next(n for n in model.graph.node if n.op_type == "GroupQueryAttention")

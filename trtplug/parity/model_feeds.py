@@ -206,8 +206,26 @@ def _cache_head_dims(model: onnx.ModelProto, shapes_of: Callable[[], dict]) -> d
     return found
 
 
+def _window_capacities(model: onnx.ModelProto) -> dict[str, int]:
+    """A symbolic row count of a windowed GroupQueryAttention's past_key graph input (GenAI 0.18:
+    past_sliding_length): its local_window_size, the smallest buffer ONNX Runtime takes (the
+    default 3 is below a real window, and ONNX Runtime refuses the model)."""
+    inputs = {v.name: v.type.tensor_type.shape.dim for v in graph_inputs(model)}
+    found = {}
+    for node in model.graph.node:
+        if node.op_type != "GroupQueryAttention" or len(node.input) < 4 or node.input[3] not in inputs:
+            continue
+        attrs = {a.name: a.i for a in node.attribute}
+        dims = inputs[node.input[3]]
+        window = attrs.get("local_window_size", -1)
+        if attrs.get("sliding_window_cache", 0) == 1 and window >= 1 and len(dims) == 4 and dims[2].dim_param:
+            found[dims[2].dim_param] = window
+    return found
+
+
 def resolved_dims(model: onnx.ModelProto, dims: dict[str, int]) -> dict[str, int]:
-    """`dims` (the user's --dim) over the symbolic dims the graph pins down (_cache_head_dims)."""
+    """`dims` (the user's --dim) over the symbolic dims the graph pins down (_cache_head_dims,
+    _window_capacities)."""
     shapes: dict = {}
 
     def shapes_of() -> dict:  # inferred once, and only for a model with such a node
@@ -215,7 +233,7 @@ def resolved_dims(model: onnx.ModelProto, dims: dict[str, int]) -> dict[str, int
             shapes.update(_known_shapes(model))
         return shapes
 
-    return {**_cache_head_dims(model, shapes_of), **dims}
+    return {**_cache_head_dims(model, shapes_of), **_window_capacities(model), **dims}
 
 
 def defaulted_dims(model: onnx.ModelProto, dims: dict[str, int]) -> list[str]:
