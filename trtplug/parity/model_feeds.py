@@ -186,19 +186,23 @@ def _is_attention_mask(model: onnx.ModelProto, name: str) -> bool:
     return False
 
 
+def _gqa_caches(model: onnx.ModelProto):
+    """(node, int attributes, past_key's dims) of each GroupQueryAttention whose past_key is a
+    rank-4 graph input."""
+    inputs = {v.name: v.type.tensor_type.shape.dim for v in graph_inputs(model)}
+    for node in model.graph.node:
+        if node.op_type == "GroupQueryAttention" and len(node.input) >= 4 and len(inputs.get(node.input[3], ())) == 4:
+            yield node, {a.name: a.i for a in node.attribute}, inputs[node.input[3]]
+
+
 def _cache_head_dims(model: onnx.ModelProto, shapes_of: Callable[[], dict]) -> dict[str, int]:
     """A symbolic head size of a GroupQueryAttention's past_key graph input (GenAI 0.18 writes it as
     kv_cache_dim): the query's width over num_heads (+ 2 kv_num_heads when QKV is packed)."""
-    inputs = {v.name: v.type.tensor_type.shape.dim for v in graph_inputs(model)}
     found = {}
-    for node in model.graph.node:
-        if node.op_type != "GroupQueryAttention" or len(node.input) < 4 or node.input[3] not in inputs:
+    for node, attrs, dims in _gqa_caches(model):
+        query = shapes_of().get(node.input[0]) if dims[3].dim_param else None
+        if not query or not query[-1]:
             continue
-        dims = inputs[node.input[3]]
-        query = shapes_of().get(node.input[0])
-        if len(dims) != 4 or not dims[3].dim_param or not query or not query[-1]:
-            continue
-        attrs = {a.name: a.i for a in node.attribute}
         packed = len(node.input) < 2 or not node.input[1]
         heads = attrs.get("num_heads", 0) + (2 * attrs.get("kv_num_heads", 0) if packed else 0)
         if heads > 0 and query[-1] % heads == 0:
@@ -210,15 +214,10 @@ def _window_capacities(model: onnx.ModelProto) -> dict[str, int]:
     """A symbolic row count of a windowed GroupQueryAttention's past_key graph input (GenAI 0.18:
     past_sliding_length): its local_window_size, the smallest buffer ONNX Runtime takes (the
     default 3 is below a real window, and ONNX Runtime refuses the model)."""
-    inputs = {v.name: v.type.tensor_type.shape.dim for v in graph_inputs(model)}
     found = {}
-    for node in model.graph.node:
-        if node.op_type != "GroupQueryAttention" or len(node.input) < 4 or node.input[3] not in inputs:
-            continue
-        attrs = {a.name: a.i for a in node.attribute}
-        dims = inputs[node.input[3]]
+    for _, attrs, dims in _gqa_caches(model):
         window = attrs.get("local_window_size", -1)
-        if attrs.get("sliding_window_cache", 0) == 1 and window >= 1 and len(dims) == 4 and dims[2].dim_param:
+        if attrs.get("sliding_window_cache", 0) == 1 and window >= 1 and dims[2].dim_param:
             found[dims[2].dim_param] = window
     return found
 
