@@ -25,12 +25,15 @@ def summary(report: CheckReport) -> str:
     if not report.findings:
         return f"{report.nodes} nodes checked ({report.engine}): TensorRT imports every node"
     library = [f for f in report.findings if f.kind == "plugin-library"]
-    rejected = len(report.findings) - len(library)
+    plugin_nodes = [f for f in report.findings if f.kind == "trtplug-plugin"]
+    rejected = len(report.findings) - len(library) - len(plugin_nodes)
     covered = rejected - len(report.uncovered)
     text = (
         f"{report.nodes} nodes checked ({report.engine}): {rejected} rejected, "
         f"{covered} covered by a trtplug plugin, {len(report.uncovered)} not covered"
     )
+    if plugin_nodes:
+        text += f"; {len(plugin_nodes)} trtplug plugin nodes (import once trtplug's plugins are registered)"
     if library:
         text += f"; {len(library)} import only with TensorRT's plugin library (libnvinfer_plugin) loaded"
     return text

@@ -49,6 +49,7 @@ def check_model(
         pairs = run_parser_check(model, model_path, report, chosen, progress, whole_model, timeout_s)
         report.findings = findings_from(pairs, covering)
         _mark_plugin_library_ops(report.findings, chosen)
+        _mark_trtplug_plugin_nodes(report.findings, registry)
         said = {part for f in report.findings for part in f.reason.split("; ")}
         report.findings += [  # the model does not import, for a reason tied to no node (e.g. an input's dtype)
             Finding("(whole model)", "-", "-", reason, "whole-model parse", None)
@@ -67,7 +68,30 @@ def check_model(
     report.findings = [
         _static_finding(s, reason, plugin, covering(s)) for s, reason, plugin in sites if reason or plugin
     ]
+    _mark_trtplug_plugin_nodes(report.findings, registry)
     return report
+
+
+def _mark_trtplug_plugin_nodes(findings: list[Finding], registry) -> None:
+    """A node `trtplug rewrite` wrote (a registered plugin's name in a trtplug domain), checked in
+    the rewritten model: no parser imports it until the plugins are registered, which is the
+    deployment's step, not a gap. It counts as covered by itself, and the reason says how to load it."""
+    from trtplug.protoplugin.plugin import NAMESPACE as PROTOTYPE_NAMESPACE
+
+    names = {spec.plugin.name for spec in registry}
+    domains = {spec.plugin.namespace for spec in registry} | {PROTOTYPE_NAMESPACE}  # where rewrite puts them
+    for finding in findings:
+        if finding.op_type not in names or finding.domain not in domains:
+            continue
+        finding.plugin = finding.op_type
+        finding.kind = "trtplug-plugin"
+        loading = (
+            "register the prototype plugins (trtplug.protoplugin.register, or python -m trtplug.protoplugin TOOL)"
+            if finding.domain == PROTOTYPE_NAMESPACE
+            else "load trtplug's plugin library (trtexec --staticPlugins=PATH, IPluginRegistry.load_library; PATH: "
+            "trtplug.native.plugin_library_path())"
+        )
+        finding.reason = f"a trtplug plugin node: it imports once you {loading}; the parser said: {finding.reason}"
 
 
 def _mark_plugin_library_ops(findings: list[Finding], backend: str) -> None:
