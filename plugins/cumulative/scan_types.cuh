@@ -16,7 +16,6 @@ namespace cumulative_detail
 constexpr int kWarp = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpsPerBlock = kBlockThreads / kWarp;
-constexpr int kLaneItems = 8; //!< elements per lane and tile (4 for int64; 16 for fp16/bf16)
 //! Whole row tiles on 16 bytes move as 16-byte vectors, a warp's 512 contiguous bytes per access,
 //! without the shared-memory stage (row_scan.cuh: WarpRowScan::tileVectors). The switch back to
 //! staging every tile: false, and nothing else.
