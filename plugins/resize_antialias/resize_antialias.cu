@@ -4,7 +4,6 @@
 #include "common/launch.cuh"
 #include "resize_antialias/resize_antialias.h"
 #include "resize_antialias/resize_math.cuh"
-#include "resize_antialias/resize_slabs.h"
 
 #include <algorithm>
 #include <climits>
@@ -315,21 +314,26 @@ cudaError_t fillTapTables(ResizePlan const& plan, TapTables& tables, void* works
     return cudaGetLastError();
 }
 
-//! The passes in plan order over `units` of the plan's `lead` leading units (resize_slabs.h),
-//! x -> buffers[0] -> buffers[1] -> ... -> y.
+//! The passes in plan order, x -> scratch -> ... -> y, intermediates of type Mid. A float type's
+//! are X's type: float32 stays float32; a 16-bit type halves the traffic between passes at one
+//! extra rounding (each pass accumulates in float32). uint8's are float32: onnx.reference rounds
+//! and clamps once, at the end. Scratch: the tap tables, then the intermediates (float32 room).
 template <class T, class Mid>
-cudaError_t runSlab(ResizePlan const& plan, ResizeSlabs const& slabs, int64_t units, T const* x, T* y,
-    Mid* const (&buffers)[2], TapTables const* tables, cudaStream_t stream)
+cudaError_t runPasses(ResizePlan const& plan, T const* x, T* y, void* workspace, cudaStream_t stream)
 {
+    bool const useTables = tapTablesApply(plan); // revert to the per-element path: = false
+    TapTables tables{};
+    cudaError_t err = useTables ? fillTapTables(plan, tables, workspace, stream) : cudaSuccess;
+    char* const scratch = static_cast<char*>(workspace) + kTapTableBytes;
+    size_t const bufferBytes = alignUp(size_t(largestIntermediate(plan)) * sizeof(float));
+    Mid* buffers[2] = {reinterpret_cast<Mid*>(scratch), reinterpret_cast<Mid*>(scratch + bufferBytes)};
     int64_t dims[ResizePlan::kMaxRank];
     std::copy(plan.in, plan.in + plan.rank, dims);
-    cudaError_t err = cudaSuccess;
     for (int32_t j = 0; j < plan.nbPasses && err == cudaSuccess; ++j)
     {
         int32_t const d = plan.passAxis[j];
-        AxisPass a = axisPass(plan, dims, d);
-        a.outer = a.outer / slabs.lead * units; // the leading axes precede every resized one
-        TapTable const* table = tables != nullptr ? &tables->table[j] : nullptr;
+        AxisPass const a = axisPass(plan, dims, d);
+        TapTable const* table = useTables ? &tables.table[j] : nullptr;
         bool const first = j == 0;
         bool const last = j + 1 == plan.nbPasses;
         Mid const* src = first ? nullptr : buffers[(j - 1) % 2];
@@ -339,31 +343,6 @@ cudaError_t runSlab(ResizePlan const& plan, ResizeSlabs const& slabs, int64_t un
             : last          ? launchPass(src, y, a, plan.cubic, table, stream)
                             : launchPass(src, dst, a, plan.cubic, table, stream);
         dims[d] = plan.out[d];
-    }
-    return err;
-}
-
-//! Every slab's passes, intermediates of type Mid. A float type's are X's type: float32 stays
-//! float32; a 16-bit type halves the traffic between passes at one extra rounding (each pass
-//! accumulates in float32). uint8's are float32: onnx.reference rounds and clamps once, at the
-//! end. Scratch: the tap tables, then the intermediates (float32 room for the whole tensor's).
-template <class T, class Mid>
-cudaError_t runPasses(ResizePlan const& plan, T const* x, T* y, void* workspace, cudaStream_t stream)
-{
-    bool const useTables = tapTablesApply(plan); // revert to the per-element path: = false
-    TapTables tables{};
-    cudaError_t err = useTables ? fillTapTables(plan, tables, workspace, stream) : cudaSuccess;
-    char* const scratch = static_cast<char*>(workspace) + kTapTableBytes;
-    int64_t const intermediate = largestIntermediate(plan);
-    size_t const bufferBytes = alignUp(size_t(intermediate) * sizeof(float));
-    Mid* const buffers[2] = {reinterpret_cast<Mid*>(scratch), reinterpret_cast<Mid*>(scratch + bufferBytes)};
-    ResizeSlabs const slabs = planSlabs(plan, intermediate * int64_t{sizeof(Mid)});
-    int64_t const inUnit = volumeOf(plan, plan.in) / slabs.lead;
-    int64_t const outUnit = volumeOf(plan, plan.out) / slabs.lead;
-    for (int64_t u = 0; u < slabs.lead && err == cudaSuccess; u += slabs.perSlab)
-    {
-        int64_t const units = std::min(slabs.perSlab, slabs.lead - u);
-        err = runSlab(plan, slabs, units, x + u * inUnit, y + u * outUnit, buffers, useTables ? &tables : nullptr, stream);
     }
     return err;
 }
