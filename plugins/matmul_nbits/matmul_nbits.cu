@@ -3,7 +3,6 @@
 #include "matmul_nbits/matmul_nbits.h"
 #include "matmul_nbits/matmul_nbits_fast.cuh"
 #include "matmul_nbits/matmul_nbits_kernels.cuh"
-#include "matmul_nbits/matmul_nbits_rows.cuh"
 
 #include <algorithm>
 #include <cstdlib>
@@ -29,30 +28,20 @@ bool usesGemm(int64_t m) noexcept
 //! The one switch to the bandwidth-bound kernels of matmul_nbits_fast.cuh: false sends every call
 //! back to the original kernels of matmul_nbits_kernels.cuh.
 constexpr bool kUseFastKernels = true;
-//! Which decode GEMV runs (TRTPLUG_NBITS_GEMV, read per launch, so every one stays tested):
-//!  - rows (the default): matmul_nbits_rows.cuh, a warp per column of Y, one wave, for one row of A
-//!    whose float copy fits a block's shared memory; other calls take `fast`;
-//!  - fast: matmul_nbits_fast.cuh, four columns per 128-thread block, up to 8 rows of A. By device
-//!    time on the H200 (M=1, K=N=4096, 4 bits) 6.9 us against the original's 25.4 us; slower on the
-//!    H100 and removed: eight columns per block (8.28 against 7.55 us) and the same kernel compiled
-//!    for 8 blocks per SM (one wave, 64 registers with spills: 9.53 against 7.54 us);
-//!  - original (any other value): matmul_nbits_kernels.cuh.
+//! The fast GEMV is the default: by device time on the H200 (M=1, K=N=4096, 4 bits) it runs 6.9 us
+//! against the original's 25.4 us (the event times that once favoured the original, 48.6 against
+//! 31.2 us, were the host's work of calling from Python). TRTPLUG_NBITS_GEMV=fast or =original
+//! (read per launch) chooses, so both stay tested; unset: kFastGemvByDefault. Measured slower on
+//! the H100 and removed: an eight-column GEMV (8.28 against 7.55 us) and the fast GEMV compiled for
+//! 8 blocks per SM (one wave; 64 registers with spills: 9.53 against 7.54 us).
 //! The fast dequantize measured 80 -> ~27 us (M=2048: 0.52x -> 0.77x a bf16 torch.matmul) and runs.
-enum class GemvChoice
-{
-    kRows,
-    kFast,
-    kOriginal,
-};
+constexpr bool kFastGemvByDefault = true;
 
-GemvChoice gemvChoice() noexcept
+//! TRTPLUG_NBITS_GEMV, read once per launch (unset: kFastGemvByDefault; unknown values: original).
+bool fastGemvChosen() noexcept
 {
     char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
-    if (choice == nullptr || std::strcmp(choice, "rows") == 0)
-    {
-        return GemvChoice::kRows;
-    }
-    return std::strcmp(choice, "fast") == 0 ? GemvChoice::kFast : GemvChoice::kOriginal;
+    return choice == nullptr ? kFastGemvByDefault : std::strcmp(choice, "fast") == 0;
 }
 
 //! Whether the fast kernels take p: no g_idx, K a multiple of the block (B's rows unpadded), rows
@@ -90,18 +79,6 @@ cudaError_t dispatchFastGemv(NBitsProblem const& p, cudaStream_t stream)
     }
 }
 
-//! The row GEMV where chosen and it fits, else the fast one. kGroups: quantization blocks per
-//! 16-byte chunk (2 only for 4 bits at block 16).
-template <typename T, int kBits, int kGroups>
-cudaError_t launchBandwidthGemv(NBitsProblem const& p, GemvChoice choice, cudaStream_t stream)
-{
-    if (choice == GemvChoice::kRows && nbits_rows::rowsGemvFits(p, kGroups))
-    {
-        return nbits_rows::launchRowsGemv<T, kBits, kGroups>(p, log2Of(p.blockSize), stream);
-    }
-    return dispatchFastGemv<T, kBits, kGroups>(p, stream);
-}
-
 //! K codes per shared-memory tile for kM rows of A: a power of two within the budget, no longer than needed.
 int tileFor(int kM, int64_t paddedK) noexcept
 {
@@ -136,17 +113,16 @@ cudaError_t dispatchGemv(NBitsProblem const& p, cudaStream_t stream)
 {
     if constexpr (kBits != 2) // 2 bits (rare) keeps the original kernel
     {
-        GemvChoice const choice = gemvChoice();
-        if (p.m <= kNBitsGemvMaxRows && choice != GemvChoice::kOriginal && fastPathFits(p, p.a))
+        if (p.m <= kNBitsGemvMaxRows && fastGemvChosen() && fastPathFits(p, p.a))
         {
             if constexpr (kBits == 4)
             {
                 if (p.blockSize == 16)
                 {
-                    return launchBandwidthGemv<T, 4, 2>(p, choice, stream);
+                    return dispatchFastGemv<T, 4, 2>(p, stream);
                 }
             }
-            return launchBandwidthGemv<T, kBits, 1>(p, choice, stream);
+            return dispatchFastGemv<T, kBits, 1>(p, stream);
         }
     }
     int64_t const paddedK = (p.k + p.blockSize - 1) / p.blockSize * p.blockSize;
