@@ -104,6 +104,8 @@ def decode_with(torch: Any, ext: Any, k: int, n: int, copy: float) -> None:
     print(f"M=1 fp16   kernels {total:6.2f} us  {kernel_gbs:7.0f} GB/s = {kernel_gbs / copy:.1%} of copy ({detail})")
     floor = same_size_copy_us(torch, sets)
     print(f"M=1 fp16   a device copy of the same packed weights and scales: {floor:.2f} us ({total / floor:.2f}x that)")
+    read = same_size_read_us(torch, sets)
+    print(f"M=1 fp16   a reduction reading the same bytes (torch.sum): {read:.2f} us ({total / read:.2f}x that)")
 
 
 def same_size_copy_us(torch: Any, sets: list[tuple[Any, Any]]) -> float:
@@ -118,6 +120,20 @@ def same_size_copy_us(torch: Any, sets: list[tuple[Any, Any]]) -> float:
         ts.copy_(s)
 
     return sum(kernel_times_us(torch, copy, len(sets), reps=50).values())
+
+
+def same_size_read_us(torch: Any, sets: list[tuple[Any, Any]]) -> float:
+    """Device time of a torch reduction that reads one set's packed weights and scales once (as
+    int64 words): a read-only floor for this many bytes at this size, beside the copy above,
+    which also writes them."""
+    words = [(b.view(torch.int64), s.view(torch.int16)) for b, s in sets]
+
+    def read(i: int) -> None:
+        b, s = words[i % len(words)]
+        b.sum()
+        s.sum()
+
+    return sum(kernel_times_us(torch, read, len(sets), reps=50).values())
 
 
 def prefill(torch: Any, ext: Any, k: int, n: int, m: int) -> None:
