@@ -1,9 +1,10 @@
-// The antialiased Resize kernels and launcher: one grid-stride pass per resized axis (planning
-// is in resize_plan.cu).
+// The antialiased Resize kernels and launcher: one grid-stride pass per resized axis, or one
+// kernel for the last two (resize_plane.cuh); planning is in resize_plan.cu.
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
 #include "resize_antialias/resize_antialias.h"
 #include "resize_antialias/resize_math.cuh"
+#include "resize_antialias/resize_plane.cuh"
 
 #include <algorithm>
 #include <climits>
@@ -324,6 +325,21 @@ cudaError_t runPasses(ResizePlan const& plan, T const* x, T* y, void* workspace,
     bool const useTables = tapTablesApply(plan); // revert to the per-element path: = false
     TapTables tables{};
     cudaError_t err = useTables ? fillTapTables(plan, tables, workspace, stream) : cudaSuccess;
+    if (err == cudaSuccess && useTables && plan.nbPasses == 2 && plan.rank >= 2 && plan.in[plan.rank - 2] > 0
+        && plan.in[plan.rank - 1] > 0)
+    {
+        // The last two axes resized (an NCHW image): one kernel where it takes them, no intermediate.
+        int32_t const jh = plan.passAxis[0] == plan.rank - 2 ? 0 : 1;
+        int64_t const planes = volumeOf(plan, plan.in) / (plan.in[plan.rank - 2] * plan.in[plan.rank - 1]);
+        cudaError_t const plane = plan.passAxis[jh] == plan.rank - 2 && plan.passAxis[1 - jh] == plan.rank - 1
+            ? resize_plane::launchPlane(
+                  x, y, tables.pass[jh], tables.pass[1 - jh], tables.table[jh], tables.table[1 - jh], planes, stream)
+            : cudaErrorNotSupported;
+        if (plane != cudaErrorNotSupported)
+        {
+            return plane;
+        }
+    }
     char* const scratch = static_cast<char*>(workspace) + kTapTableBytes;
     size_t const bufferBytes = alignUp(size_t(largestIntermediate(plan)) * sizeof(float));
     Mid* buffers[2] = {reinterpret_cast<Mid*>(scratch), reinterpret_cast<Mid*>(scratch + bufferBytes)};
