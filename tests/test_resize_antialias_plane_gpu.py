@@ -5,7 +5,9 @@ alignment; other inputs keep the two passes. Checked against onnx.reference on p
 (every float type and uint8, linear and cubic, down- and upscaling, tiles cut by the output's
 edges, every coordinate mode with a roi past both ends, so that some tiles have every row or
 every column extrapolated, exclude_outside, widths and alignments the kernel declines), and
-against the two-pass path (TRTPLUG_RESIZE_PLANE=0, read per launch)."""
+against the two-pass path. TRTPLUG_RESIZE_PLANE (read per launch) chooses: 1 the plane kernel
+wherever it applies (these tensors' intermediates are far below L2, where it is not chosen by
+default), 0 the two passes."""
 
 from __future__ import annotations
 
@@ -18,6 +20,12 @@ from tests.test_resize_antialias_vector_gpu import resized_bits
 from trtplug.protolib.dtypes import numpy_dtype
 
 pytestmark = pytest.mark.gpu
+
+
+@pytest.fixture(autouse=True)
+def plane_kernel(monkeypatch):
+    monkeypatch.setenv("TRTPLUG_RESIZE_PLANE", "1")
+
 
 # (shape, sizes of the last two axes): tiles of 16 x 64 outputs, cut by the edges in most. Input
 # widths are whole vectors (multiples of 8) except the last two, which take the two passes

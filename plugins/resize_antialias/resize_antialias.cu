@@ -328,10 +328,11 @@ cudaError_t runPasses(ResizePlan const& plan, T const* x, T* y, void* workspace,
     if (err == cudaSuccess && useTables && plan.nbPasses == 2 && plan.rank >= 2 && plan.in[plan.rank - 2] > 0
         && plan.in[plan.rank - 1] > 0)
     {
-        // The last two axes resized (an NCHW image): one kernel where it takes them, no intermediate.
+        // The last two axes resized (an NCHW image), an intermediate larger than L2: one kernel.
         int32_t const jh = plan.passAxis[0] == plan.rank - 2 ? 0 : 1;
         int64_t const planes = volumeOf(plan, plan.in) / (plan.in[plan.rank - 2] * plan.in[plan.rank - 1]);
-        cudaError_t const plane = plan.passAxis[jh] == plan.rank - 2 && plan.passAxis[1 - jh] == plan.rank - 1
+        bool const chosen = resize_plane::planeChosen(largestIntermediate(plan) * int64_t{sizeof(Mid)});
+        cudaError_t const plane = chosen && plan.passAxis[jh] == plan.rank - 2 && plan.passAxis[1 - jh] == plan.rank - 1
             ? resize_plane::launchPlane(
                   x, y, tables.pass[jh], tables.pass[1 - jh], tables.table[jh], tables.table[1 - jh], planes, stream)
             : cudaErrorNotSupported;
