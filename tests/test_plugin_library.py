@@ -199,6 +199,15 @@ def test_numpy_field_values(probe):
     assert plugin.fields_to_serialize()["axes"] == [4, 5]
 
 
+def test_workspace_size_is_the_build_phase_answer(probe):
+    """workspace_size: configurePlugin then getWorkspaceSize, no GPU (the probe asks for `count`)."""
+    plugin = probe.create(PROBE, fields={**PROBE_FIELDS, "count": 4096})
+    assert plugin.workspace_size(["float32", "float32"], [[3, 5], [3, 5]]) == 4096
+    assert plugin.workspace_size(["int32", "int32"], [[1], [1]], [[8], [8]]) == 4096
+    with pytest.raises(ValueError, match="one dtype and shape per input and output"):
+        plugin.workspace_size(["float32", "float32"], [[3, 5]])
+
+
 def test_field_value_out_of_int32_range_is_refused_by_the_host(probe):
     with pytest.raises(ValueError, match="does not fit"):
         probe.create(PROBE, fields={**PROBE_FIELDS, "count": 2**31})

@@ -61,6 +61,10 @@ public:
     //! declares size tensors): what a caller of run() allocates, as TensorRT does.
     pybind11::list outputBounds(pybind11::sequence inputShapes, pybind11::object shapeInputs);
 
+    //! configurePlugin -> getWorkspaceSize for inputs then outputs of these types and shapes
+    //! (min = opt = `shapes`, max = `maxShapes` or `shapes`): the build phase's size, no GPU needed.
+    size_t workspaceSize(std::vector<std::string> const& dtypes, pybind11::sequence shapes, pybind11::object maxShapes);
+
     //! configure -> workspace -> attachToContext -> setTactic -> onShapeChange -> enqueue.
     //! `shapeInputs`: None or the values of each shape input (lists of ints), which reach the
     //! plugin only in getOutputShapes, as constants, the way addPluginV3's shapeInputs do.

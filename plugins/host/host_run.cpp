@@ -1,7 +1,7 @@
 // HostPlugin::run: one layer execution the way an engine does it. The build half checks the
 // caller's outputs against the plugin's own type and shape rules and the format query, then
 // configures and sizes the workspace; the runtime half attaches a per-context clone and
-// enqueues on the caller's stream.
+// enqueues on the caller's stream. HostPlugin::workspaceSize: configure and size alone, no GPU.
 #include "host/host_plugin.h"
 
 #include "common/binding.h"
@@ -74,6 +74,17 @@ public:
 private:
     StreamScratch mScratch;
 };
+
+//! A concrete Python shape (a list of ints) as Dims.
+Dims dimsOf(py::handle shape, size_t index)
+{
+    auto const values = py::cast<std::vector<int64_t>>(shape);
+    require(values.size() <= static_cast<size_t>(Dims::MAX_DIMS), "tensor " + std::to_string(index) + ": rank above 8");
+    Dims d{};
+    d.nbDims = static_cast<int32_t>(values.size());
+    std::copy(values.begin(), values.end(), d.d);
+    return d;
+}
 
 //! A size tensor's value, copied from the device (the stream has been synchronized).
 int64_t readSizeTensor(DeviceArray const& a, DataType type)
@@ -154,6 +165,32 @@ size_t HostPlugin::prepareBuild(std::vector<PluginTensorDesc> const& in, std::ve
     mark = captureLogger().size();
     check(build()->configurePlugin(dynIn.data(), nbIn, dynOut.data(), nbOut), "configurePlugin", mark);
     return build()->getWorkspaceSize(dynIn.data(), nbIn, dynOut.data(), nbOut);
+}
+
+size_t HostPlugin::workspaceSize(std::vector<std::string> const& dtypes, py::sequence shapes, py::object maxShapes)
+{
+    size_t const n = dtypes.size();
+    int32_t const nbIn = static_cast<int32_t>(n) - nbOutputs();
+    require(nbIn >= 0 && py::len(shapes) == n && (maxShapes.is_none() || py::len(maxShapes) == n),
+        "give one dtype and shape per input and output (" + std::to_string(nbOutputs()) + " outputs)");
+    std::vector<DynamicPluginTensorDesc> inOut;
+    for (size_t i = 0; i < n; ++i)
+    {
+        PluginTensorDesc d{};
+        d.dims = dimsOf(shapes[i], i);
+        require(trtTypeFromName(dtypes[i].c_str(), d.type), "unknown TensorRT data type '" + dtypes[i] + "'");
+        d.format = TensorFormat::kLINEAR;
+        d.scale = -1.F;
+        inOut.push_back(dynamic(d));
+        if (!maxShapes.is_none())
+        {
+            inOut.back().max = dimsOf(py::list(maxShapes)[i], i);
+        }
+    }
+    auto const nbOut = static_cast<int32_t>(n) - nbIn;
+    size_t const mark = captureLogger().size();
+    check(build()->configurePlugin(inOut.data(), nbIn, inOut.data() + nbIn, nbOut), "configurePlugin", mark);
+    return build()->getWorkspaceSize(inOut.data(), nbIn, inOut.data() + nbIn, nbOut);
 }
 
 py::list HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle stream, bool synchronize,

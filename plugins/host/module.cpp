@@ -162,6 +162,9 @@ PYBIND11_MODULE(_plugin_host, m)
             "the values of each shape input (lists of ints), seen by getOutputShapes only. Returns the actual "
             "output shapes (size-tensor dims read back after a synchronize; outputs are allocated at "
             "output_bounds())")
+        .def("workspace_size", &HostPlugin::workspaceSize, "dtypes"_a, "shapes"_a, "max_shapes"_a = py::none(),
+            "configurePlugin then getWorkspaceSize for these inputs then outputs (min = opt = shapes, max = "
+            "max_shapes or shapes): the workspace TensorRT would give, without a GPU")
         .def("output_bounds", &HostPlugin::outputBounds, "input_shapes"_a, "shape_inputs"_a = py::none(),
             "concrete output shapes with each size-tensor dim at its declared upper bound (what TensorRT allocates)");
 }
