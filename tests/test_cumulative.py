@@ -290,3 +290,36 @@ def test_plugin_creator_refuses_a_value_the_spec_forbids(library, log) -> None:
     create(library, "TrtplugCumProd", FIELDS)  # skips where the library predates the plugin
     assert create(library, "TrtplugCumProd", {"exclusive": 2, "reverse": 0}) is None
     assert any("exclusive" in text for _, text in log())
+
+
+def tile_status_bytes(dtype: str, n: int) -> int:
+    """The one-pass 1-D scan's status: a 64-bit word per 16 KiB tile of x (two for int64)."""
+    itemsize = {"float32": 4, "float16": 2, "bfloat16": 2, "int32": 4, "int64": 8}[dtype]
+    return -(-n * itemsize // 16384) * (16 if dtype == "int64" else 8)
+
+
+@pytest.mark.pluginlib
+@pytest.mark.parametrize("name", ["TrtplugCumSum", "TrtplugCumProd"])
+def test_plugin_asks_for_a_workspace_only_for_a_1d_x(library, name) -> None:
+    """getWorkspaceSize: the tile status of x's largest shape (the counter and a spare tile or two
+    on top) for a 1-D x; nothing for other ranks, whose paths need no scratch."""
+    plugin = create(library, name, FIELDS)
+
+    def size(dtype: str, shape: list[int], largest: list[int] | None = None) -> int:
+        shapes = [[shape, [], shape], None if largest is None else [largest, [], largest]]
+        return plugin.workspace_size([dtype, "int64", dtype], *shapes)
+
+    for dtype in ("float32", "float16", "bfloat16", "int32", "int64"):
+        for n in (1, 4097, 1 << 20, (1 << 26) + 3):
+            assert 0 <= size(dtype, [n]) - tile_status_bytes(dtype, n) <= 64, (dtype, n)
+        assert size(dtype, [7], [1 << 20]) == size(dtype, [1 << 20])  # sized for the largest shape
+        for shape in ([4, 1 << 20], [1 << 20, 1], [2, 3, 4], [0]):
+            assert size(dtype, shape) == 0, (dtype, shape)
+
+
+@pytest.mark.pluginlib
+def test_binding_workspace_bytes_match_the_plugin(ext, library) -> None:
+    plugin = create(library, "TrtplugCumSum", FIELDS)
+    for dtype, shape in (("float32", [1 << 20]), ("int64", [12345]), ("bfloat16", [3]), ("float16", [8, 9])):
+        expected = plugin.workspace_size([dtype, "int32", dtype], [shape, [], shape])
+        assert ext.cumulative_workspace_bytes(dtype, shape) == expected

@@ -1,5 +1,6 @@
 // CumSum / CumProd bindings: one per member over one body (x, axis -> y).
 #include "common/op_binding.h"
+#include "common/stream_scratch.h"
 #include "cumulative/cumulative.h"
 #include "cumulative/op_glue.h"
 
@@ -15,6 +16,8 @@ bool isScanned(trtplug::DType t)
 
 //! y = scan(x) along the axis held by the 0-D device array `axis` (read by the kernel, as the
 //! plugin receives it): an out-of-range axis gives NaN (floats) or the type's minimum (integers).
+//! Scratch (a 1-D x): `workspace` (a device array of cumulative_workspace_bytes, as TensorRT hands
+//! the plugin), or stream-ordered memory allocated for the call.
 template <class Params>
 void runScan(trtplug::OpCall<Params> const& call, trtplug::ScanOp op)
 {
@@ -29,9 +32,28 @@ void runScan(trtplug::OpCall<Params> const& call, trtplug::ScanOp op)
         "axis must be a 0-D int32 or int64 tensor");
     call.check(y.dtype == x.dtype && y.shape == x.shape, "y must have x's dtype and shape");
     ScanOptions const options{op, call.params.exclusive != 0, call.params.reverse != 0};
-    checkCuda(launchCumulative(options, x.dtype, reinterpret_cast<void const*>(x.ptr), shapeOf(x, "x"),
-                  reinterpret_cast<void const*>(axis.ptr), axis.dtype, reinterpret_cast<void*>(y.ptr), call.stream),
+    TensorShape const shape = shapeOf(x, "x");
+    size_t const bytes = cumulativeWorkspaceBytes(x.dtype, shape);
+    StreamScratch const scratch(call.workspace.is_none() ? bytes : 0, call.stream); // none when given
+    void* scratchPtr = scratch.get();
+    if (!call.workspace.is_none())
+    {
+        DeviceArray const wa = toDeviceArray(call.workspace, "workspace", true);
+        call.check(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
+            "workspace smaller than cumulative_workspace_bytes = " + std::to_string(bytes));
+        scratchPtr = reinterpret_cast<void*>(wa.ptr);
+    }
+    checkCuda(launchCumulative(options, x.dtype, reinterpret_cast<void const*>(x.ptr), shape,
+                  reinterpret_cast<void const*>(axis.ptr), axis.dtype, reinterpret_cast<void*>(y.ptr), scratchPtr,
+                  bytes, call.stream),
         call.op.c_str());
+}
+
+size_t workspaceBytes(std::string const& dtype, std::vector<int64_t> const& shape)
+{
+    trtplug::TensorShape s;
+    trtplug::require(trtplug::TensorShape::from(shape, s), "cumulative_workspace_bytes: rank above 8");
+    return trtplug::cumulativeWorkspaceBytes(trtplug::dtypeFromName(dtype), s);
 }
 
 } // namespace
@@ -44,4 +66,12 @@ TRTPLUG_OP_BINDING(cum_sum)
 TRTPLUG_OP_BINDING(cum_prod)
 {
     runScan(call, trtplug::ScanOp::kProd);
+}
+
+TRTPLUG_BINDING_HELPERS(cumulative)
+{
+    using namespace pybind11::literals;
+    m.def("cumulative_workspace_bytes", &workspaceBytes,
+        "scratch bytes cum_sum / cum_prod need for x of this dtype and shape (0: not 1-D, or empty)", "dtype"_a,
+        "shape"_a);
 }

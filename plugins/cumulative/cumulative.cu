@@ -17,13 +17,16 @@
 //    tiles, reduce then scan over three launches (chunked_row_scan.cuh);
 //  - segmented rows (the same rows when the chunked path is off, or x and y alias): a block per
 //    row, its 8 warps reduce a segment each, then scan it from the totals of the segments before.
-// Rows and columns read and write each element once (the traffic of a copy); the segmented and
-// chunked paths read x twice.
+// A 1-D x (the host knows its geometry: any valid axis is 0) given a workspace takes none of these:
+// a one-pass decoupled look-back scan over tiles of 16 KiB (lookback_scan.cuh).
+// Rows, columns and the 1-D scan read and write each element once (the traffic of a copy); the
+// segmented and chunked paths read x twice.
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
 #include "cumulative/chunked_row_scan.cuh"
 #include "cumulative/column_scan.cuh"
 #include "cumulative/cumulative.h"
+#include "cumulative/lookback_scan.cuh"
 #include "cumulative/row_scan.cuh"
 #include "cumulative/scan_types.cuh"
 
@@ -36,6 +39,16 @@ namespace
 {
 
 using namespace cumulative_detail;
+
+//! The one-pass scan's workspace for x of `shape` (0 where it does not run: rank above 1, empty x;
+//! the 8-byte accumulator of int64 takes two status words per tile).
+size_t workspaceBytesFor(size_t elementBytes, TensorShape const& shape) noexcept
+{
+    int64_t const n = shape.volume();
+    return kLookbackScan && shape.rank == 1 && n > 0 && elementBytes > 0
+        ? lookbackWorkspaceBytes(n, elementBytes, elementBytes == 8 ? 8 : 4)
+        : 0;
+}
 
 template <typename T, typename Op>
 __global__ void __launch_bounds__(kBlockThreads, minBlocksPerSm<T>())
@@ -96,9 +109,15 @@ __global__ void __launch_bounds__(kBlockThreads, minBlocksPerSm<T>())
 
 template <typename T, typename Op>
 cudaError_t launchTyped(ScanOptions const& o, void const* x, TensorShape const& shape, void const* axis,
-    bool axis64, void* y, cudaStream_t stream) noexcept
+    bool axis64, void* y, void* workspace, size_t workspaceBytes, cudaStream_t stream) noexcept
 {
     int64_t const n = shape.volume();
+    size_t const needed = workspaceBytesFor(sizeof(T), shape);
+    if (needed > 0 && workspace != nullptr && workspaceBytes >= needed) // else the paths below, which need none
+    {
+        return launchLookbackScan<T, Op>(
+            static_cast<T const*>(x), static_cast<T*>(y), n, axis, axis64, o, workspace, stream);
+    }
     ChunkPlan const plan = chunkPlan<T>(x, y, n);
     cudaError_t const queued = launchChunkPasses<T, Op>(
         static_cast<T const*>(x), static_cast<T*>(y), shape, axis, axis64, o, plan, stream);
@@ -113,8 +132,14 @@ cudaError_t launchTyped(ScanOptions const& o, void const* x, TensorShape const& 
 
 } // namespace
 
+size_t cumulativeWorkspaceBytes(DType dtype, TensorShape const& shape) noexcept
+{
+    bool const scanned = isFloatDType(dtype) || dtype == DType::kINT32 || dtype == DType::kINT64;
+    return scanned ? workspaceBytesFor(dtypeSize(dtype), shape) : 0;
+}
+
 cudaError_t launchCumulative(ScanOptions const& options, DType dtype, void const* x, TensorShape const& shape,
-    void const* axis, DType axisType, void* y, cudaStream_t stream) noexcept
+    void const* axis, DType axisType, void* y, void* workspace, size_t workspaceBytes, cudaStream_t stream) noexcept
 {
     if (shape.rank < 1 || shape.rank > TensorShape::kMaxRank
         || (axisType != DType::kINT32 && axisType != DType::kINT64))
@@ -128,8 +153,9 @@ cudaError_t launchCumulative(ScanOptions const& options, DType dtype, void const
     bool const axis64 = axisType == DType::kINT64;
     auto launch = [&](auto element) -> cudaError_t {
         using T = decltype(element);
-        return options.op == ScanOp::kProd ? launchTyped<T, ProdOp>(options, x, shape, axis, axis64, y, stream)
-                                           : launchTyped<T, SumOp>(options, x, shape, axis, axis64, y, stream);
+        return options.op == ScanOp::kProd
+            ? launchTyped<T, ProdOp>(options, x, shape, axis, axis64, y, workspace, workspaceBytes, stream)
+            : launchTyped<T, SumOp>(options, x, shape, axis, axis64, y, workspace, workspaceBytes, stream);
     };
     switch (dtype)
     {

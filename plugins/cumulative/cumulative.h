@@ -7,6 +7,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace trtplug
@@ -33,10 +34,16 @@ struct ScanOptions
 //! per row in tiles of 256 elements (512 for fp16/bf16; lane-local runs, a warp scan, the carry of
 //! the previous tiles); any other axis (and short rows) one thread per (outer, inner) column,
 //! coalesced across the inner index; few long columns are split over a block's 8 warps, few long
-//! rows over a warp per chunk of 4 tiles (three launches: cumulative.cu). x and y must not
+//! rows over a warp per chunk of 4 tiles (three launches: cumulative.cu). A 1-D x with a workspace
+//! of cumulativeWorkspaceBytes (or more) is scanned in one pass instead (decoupled look-back:
+//! lookback_scan.cuh); without one (null, or too small) it takes the paths above. x and y must not
 //! overlap unless they are the same array.
 //! An out-of-range axis makes y NaN (floats) or the type's minimum (integers).
 cudaError_t launchCumulative(ScanOptions const& options, DType dtype, void const* x, TensorShape const& shape,
-    void const* axis, DType axisType, void* y, cudaStream_t stream) noexcept;
+    void const* axis, DType axisType, void* y, void* workspace, size_t workspaceBytes, cudaStream_t stream) noexcept;
+
+//! Device scratch launchCumulative uses for x of `shape`: the one-pass 1-D scan's tile status
+//! (about 8 bytes per 16 KiB of x, 16 for int64); 0 for any other rank and for an empty x.
+size_t cumulativeWorkspaceBytes(DType dtype, TensorShape const& shape) noexcept;
 
 } // namespace trtplug

@@ -1,7 +1,8 @@
 // TrtplugCumSum, TrtplugCumProd: one IPluginV3 adapter over launchCumulative, instantiated per
 // member's generated glue (identity, fields exclusive/reverse and their value rules; spec:
 // plugins/cumulative/spec.toml). `axis` is a regular device input the kernel reads: the output
-// shape is x's whatever the axis, so nothing at build time needs its value.
+// shape is x's whatever the axis, so nothing at build time needs its value. A 1-D x asks for a
+// workspace (the one-pass scan's tile status); other ranks need none.
 #include "common/plugin_base.h"
 #include "common/tensor_shape.h"
 #include "common/trt_dtype.h"
@@ -68,8 +69,15 @@ public:
         }
     }
 
+    //! The one-pass scan's tile status, for a 1-D x (0 otherwise), asked for x's largest shape.
+    size_t workspaceSize(Span<DynDesc const> in, Span<DynDesc const>) const
+    {
+        DType dtype{};
+        return toDType(in[0].desc.type, dtype) ? cumulativeWorkspaceBytes(dtype, TensorShape::of(in[0].max)) : 0;
+    }
+
     cudaError_t execute(Span<Desc const> in, Span<Desc const>, void const* const* inputs, void* const* outputs,
-        void*, cudaStream_t stream) const
+        void* workspace, cudaStream_t stream) const
     {
         DType dtype{};
         DType axisType{};
@@ -78,8 +86,12 @@ public:
             return cudaErrorInvalidValue;
         }
         ScanOptions const options{kOp, this->params().exclusive != 0, this->params().reverse != 0};
+        TensorShape const shape = TensorShape::of(in[0].dims);
+        // TensorRT gives at least what workspaceSize asked for x's largest shape, which covers this
+        // one; none (a host without the build phase's size) leaves the launcher its multi-pass paths.
+        size_t const bytes = workspace != nullptr ? cumulativeWorkspaceBytes(dtype, shape) : 0;
         return launchCumulative(
-            options, dtype, inputs[0], TensorShape::of(in[0].dims), inputs[1], axisType, outputs[0], stream);
+            options, dtype, inputs[0], shape, inputs[1], axisType, outputs[0], workspace, bytes, stream);
     }
 };
 
