@@ -1,13 +1,16 @@
 """CumSum / CumProd's chunked row path on a GPU (plugins/cumulative/chunked_row_scan.cuh): few long
-rows, a 1-D x above all, scanned by a warp per chunk of 4 warp tiles (fp32/int32 1024 elements,
-fp16/bf16 2048, int64 512) over three launches whose chunk totals are parked in y; and the rows'
-16-byte vector tiles in every type (row_scan.cuh: a full tile of 32 bytes per lane starting on 16
-bytes, in x and in y; the stage otherwise). Boundaries: lengths around each type's warp tile,
-chunk and two-chunk minimum, a last chunk that takes a remainder, the row count where the chunked
-path gives way to a warp per row, rows whose starts alternate between aligned and not, views that
-start 1 or 8 elements into their buffer (x and y alike or not), x and y the same array (the old
-segmented path), integer wraparound, and a 1-D x past 2**31 elements. Compared with the parity reference
-(onnx.reference) at the spec's tolerances, outputs poisoned first (tests/test_cumulative_gpu.py)."""
+rows scanned by a warp per chunk of 4 warp tiles (fp32/int32 1024 elements, fp16/bf16 2048, int64
+512) over three launches whose chunk totals are parked in y; and the rows' 16-byte vector tiles in
+every type (row_scan.cuh: a full tile of 32 bytes per lane starting on 16 bytes, in x and in y; the
+stage otherwise). A 1-D x takes the chunked path only without a workspace (test_1d: the plugin as a
+runtime-phase object, which the host gives none); through the binding it takes the one-pass scan
+(tests/test_cumulative_lookback_gpu.py), as do this file's 1-D views, in-place and past-2**31 cases.
+Boundaries: lengths around each type's warp tile, chunk and two-chunk minimum, a last chunk that
+takes a remainder, the row count where the chunked path gives way to a warp per row, rows whose
+starts alternate between aligned and not, views that start 1 or 8 elements into their buffer (x and
+y alike or not), x and y the same array (the old segmented path) and integer wraparound. Compared
+with the parity reference (onnx.reference) at the spec's tolerances, outputs poisoned first
+(tests/test_cumulative_gpu.py)."""
 
 from __future__ import annotations
 
@@ -48,12 +51,24 @@ def length_id(length: int) -> str:
     return ("large-" if length > 1 << 20 else "") + f"n{length}"
 
 
+def without_workspace(library):
+    """The plugin as a runtime-phase object: the host gives it no workspace (TensorRT would size it
+    from the engine), so a 1-D x takes the launcher's multi-pass paths, not the one-pass scan."""
+
+    def execute(spec, ins, outs, attrs):
+        plugin = library.create(spec.plugin.name, "1", "trtplug", attrs)
+        assert plugin is not None
+        plugin.round_trip().run(ins, outs)
+
+    return execute
+
+
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("length", LENGTHS_1D, ids=length_id)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(("exclusive", "reverse"), VARIANTS, ids=lambda v: str(v))
-def test_1d(cp, ext, op, length, dtype, exclusive, reverse, seed) -> None:
-    run_case(cp, op, (length,), 0, dtype, exclusive, reverse, seed, binding(cp, ext))
+def test_1d(cp, library, op, length, dtype, exclusive, reverse, seed) -> None:
+    run_case(cp, op, (length,), 0, dtype, exclusive, reverse, seed, without_workspace(library))
 
 
 @pytest.mark.parametrize("op", OPS)
@@ -149,8 +164,8 @@ def test_integer_wraparound(cp, ext, op, dtype, shape) -> None:
 
 
 def test_large_1d_past_2_31_elements(cp, ext) -> None:
-    """A 1-D int32 x of 2**31 + 3075 ones (about 2.1M chunks, 8K per thread of the totals pass):
-    y[i] = i + 1 wrapped to int32, checked at both ends and across 2**31; an index or chunk
+    """A 1-D int32 x of 2**31 + 3075 ones through the binding, so the one-pass scan (about 524K
+    tiles): y[i] = i + 1 wrapped to int32, checked at both ends and across 2**31; an index or tile
     offset wrapped at 2**31 reads another prefix."""
     n = 2**31 + 3075
     free, _ = cp.cuda.runtime.memGetInfo()
