@@ -3,7 +3,8 @@ torch.cumprod: the CUDA launcher the plugins run, timed as device time per call 
 durations from the profiler, as under TensorRT's C++ enqueue, without Python's per-call host
 work), inputs rotated across two buffer sets. Bytes are what a scan must move: x read once, y
 written once, the traffic of a copy of x. The target: >= 85% of the copy bandwidth measured in the
-same run, along the last axis and a middle axis, fp32 and fp16. Not a test; prints a table.
+same run, along the last axis, a middle axis and a 1-D x of 64M elements, fp32 and fp16; the 1-D x
+of 1M elements at least torch's speed (x torch >= 1). Not a test; prints a table.
 
     python benchmarks/bench_cumulative.py [--mib 256] [filters...]
 """
@@ -24,14 +25,16 @@ DTYPES = ("float32", "float16")
 
 def layouts(elements: int) -> list[tuple[str, tuple[int, ...], int]]:
     """(name, shape, axis) of about `elements` elements each. The first axis has 16384 columns:
-    the windowed column path (a block per 32 columns, x read once). The 1-D row is one scan line:
-    the chunked row path (a warp per chunk over three launches, x read twice; 4 MiB stays in L2),
-    shown for the record, outside the target: at 1M elements launch latency dominates."""
+    the windowed column path (a block per 32 columns, x read once). The 1-D rows are one scan line
+    of a fixed length: the one-pass look-back scan (a block per 16 KiB tile, a memset of the tile
+    status and one kernel); at 1M elements (4 MiB, in L2) latency dominates, hence the torch
+    comparison there, and 64M elements measure its bandwidth."""
     return [
         ("last axis", (elements // ROW, ROW), 1),
         ("middle axis", (8, elements // (8 * INNER), INNER), 1),
         ("first axis", (elements // INNER, INNER), 0),
         ("1-D, 1M", (1 << 20,), 0),
+        ("1-D, 64M", (1 << 26,), 0),
     ]
 
 
