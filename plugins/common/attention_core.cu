@@ -1,6 +1,8 @@
 // The attention core (attention_core.h): checks, the split-KV plan and the launch of the tiled
-// kernel (attention_kernels.cuh), plus the combine pass when the keys are split across blocks.
+// kernel (attention_kernels.cuh), plus the combine pass (attention_combine.cuh) when the keys are
+// split across blocks.
 #include "common/attention_core.h"
+#include "common/attention_combine.cuh"
 #include "common/attention_cudnn.h"
 #include "common/attention_decode_launch.cuh"
 #include "common/attention_flash.cuh"

@@ -6,7 +6,7 @@
 // lane a 16-byte slice of its K and V rows, so every K/V byte is loaded once, with 16-byte loads
 // and kUnroll keys per group in flight, and the few query rows live in registers. The groups'
 // partial softmax states merge through shared memory at the end; splits of the keys across blocks
-// merge in attentionCombineKernel, exactly as the tile kernel's do (same Partials layout).
+// merge in attentionCombineKernel (attention_combine.cuh), as the tile kernel's do (same Partials layout).
 // Included only from attention_core.cu.
 #pragma once
 

@@ -1,7 +1,7 @@
 // Kernels of the attention core (attention_core.h): a tiled online-softmax kernel over K/V tiles
 // in shared memory, one warp per query row, the query heads of one KV head in one block (GQA:
-// a K/V tile is read once for the whole group), and the split-KV combine. Included only from
-// attention_core.cu.
+// a K/V tile is read once for the whole group); the split-KV combine is attention_combine.cuh.
+// Included only from attention_core.cu.
 #pragma once
 
 #include "common/attention_core.h"
@@ -346,65 +346,6 @@ __global__ void __launch_bounds__(kThreads) attentionTileKernel(AttentionProblem
             part.acc[slot * p.vHeadDim + d] = acc[k];
         }
     }
-}
-
-//! Merges the splits of one query row (one warp per row) and writes it. grid: rows / kWarps.
-//! Each lane reads the statistics of up to two splits (kMaxSplits), so the row's max, weights and
-//! sum take one round trip; the accumulators then load 8 splits at a time (one split at a time,
-//! the 17 splits of a 16k-key decode took 10 us, a tenth of the whole attention).
-template <typename T, int kPer>
-__global__ void __launch_bounds__(kThreads) attentionCombineKernel(AttentionProblem p, Partials part)
-{
-    static_assert(kMaxSplits <= 64, "two splits' statistics per lane");
-    int64_t const row = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
-    int64_t const rows = static_cast<int64_t>(p.batch) * p.qHeads * p.qLen;
-    if (row >= rows)
-    {
-        return;
-    }
-    RowPlace const r{static_cast<int32_t>(row / (static_cast<int64_t>(p.qHeads) * p.qLen)),
-        static_cast<int32_t>(row / p.qLen % p.qHeads), static_cast<int32_t>(row % p.qLen), 0, 0};
-    int const lane = threadIdx.x % 32;
-    float const* stats = part.stats + 2 * row * part.splits;
-    float ms[2];
-    float w[2];
-    float l = 0.F;
-#pragma unroll
-    for (int j = 0; j < 2; ++j)
-    {
-        int const s = lane + 32 * j;
-        ms[j] = s < part.splits ? stats[2 * s] : -INFINITY;
-        w[j] = s < part.splits ? stats[2 * s + 1] : 0.F; // the split's sum until weighted below
-    }
-    float m = fmaxf(ms[0], ms[1]);
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1)
-    {
-        m = fmaxf(m, __shfl_xor_sync(0xffffffffU, m, o));
-    }
-#pragma unroll
-    for (int j = 0; j < 2; ++j)
-    {
-        float const weight = ms[j] == -INFINITY ? 0.F : __expf(ms[j] - m);
-        l += weight * w[j];
-        w[j] = weight;
-    }
-    l = warpSum(l);
-    float acc[kPer] = {};
-    int32_t const splits = m == -INFINITY ? 0 : part.splits; // every key masked: nothing to merge
-    float const* partial = part.acc + row * part.splits * p.vHeadDim;
-#pragma unroll 8
-    for (int32_t s = 0; s < splits; ++s)
-    {
-        float const ws = __shfl_sync(0xffffffffU, s < 32 ? w[0] : w[1], s % 32); // s is warp-uniform
-#pragma unroll
-        for (int k = 0; k < kPer; ++k)
-        {
-            int const d = lane + 32 * k;
-            acc[k] += d < p.vHeadDim ? ws * partial[s * p.vHeadDim + d] : 0.F;
-        }
-    }
-    writeRow<T, kPer>(p, r, m, l, acc);
 }
 
 } // namespace attention
