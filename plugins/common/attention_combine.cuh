@@ -1,6 +1,9 @@
 // The split-KV combine of the attention core (attention_core.h): the partial softmax states of a
-// query row's key splits (Partials) merged into its output by attentionCombineKernel, one warp per
-// row (combineRow). Included only from attention_core.cu.
+// query row's key splits (Partials) merged into its output, by attentionCombineKernel after the
+// tile kernel or the key-parallel decode, and inside the tensor-core decode by the last block of
+// each (batch, kvHead) group to finish (combineGroupWhenLast): the separate launch cost 3-10 us
+// (one latency-bound warp per row, plus the launch gap) after a 50 us decode. Both merge a row with
+// combineRow: the same arithmetic in the same order. Included only from attention_core.cu.
 #pragma once
 
 #include "common/attention_kernels.cuh"
@@ -66,7 +69,8 @@ __device__ __forceinline__ void combineRow(AttentionProblem const& p, Partials c
     writeRow<T, kPer>(p, r, m, l, acc);
 }
 
-//! The split-KV combine: one warp per row (combineRow). grid: rows / kWarps.
+//! The split-KV combine of the tile kernel and the key-parallel decode: one warp per row (combineRow).
+//! grid: rows / kWarps.
 template <typename T, int kPer>
 __global__ void __launch_bounds__(kThreads) attentionCombineKernel(AttentionProblem p, Partials part)
 {
@@ -74,6 +78,39 @@ __global__ void __launch_bounds__(kThreads) attentionCombineKernel(AttentionProb
     if (row < static_cast<int64_t>(p.batch) * p.qHeads * p.qLen)
     {
         combineRow<T, kPer>(p, part, row);
+    }
+}
+
+//! Called by every thread of a tensor-core decode block once its split's partials are stored: the
+//! block of (b, kvHead) that finishes last merges the group's `rows` rows (warp w takes rows w,
+//! w + warps, ..., as combineRow's warp per row) and puts the group's counter back to zero.
+template <typename T, int kPer>
+__device__ void combineGroupWhenLast(
+    AttentionProblem const& p, Partials const& part, int32_t b, int32_t kvHead, int32_t rows)
+{
+    __shared__ bool last;
+    __syncthreads(); // every thread's partial stores are issued
+    if (threadIdx.x == 0)
+    {
+        unsigned int* counter = part.counters + static_cast<int64_t>(b) * p.kvHeads + kvHead;
+        __threadfence(); // publishes the block's partials (cumulative over the barrier) before counting
+        last = atomicAdd(counter, 1U) == static_cast<unsigned int>(part.splits - 1);
+        if (last)
+        {
+            *counter = 0U;   // zero for the next launch too, though each launch zeroes them (shared workspace)
+            __threadfence(); // acquires the partials the count has seen (the plain loads then see them)
+        }
+    }
+    __syncthreads();
+    if (!last)
+    {
+        return;
+    }
+    int32_t const group = p.qHeads / p.kvHeads;
+    for (int32_t r = threadIdx.x / 32; r < rows; r += blockDim.x / 32)
+    {
+        int64_t const h = static_cast<int64_t>(kvHead) * group + r % group;
+        combineRow<T, kPer>(p, part, (b * p.qHeads + h) * p.qLen + r / group);
     }
 }
 

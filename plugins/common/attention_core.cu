@@ -1,6 +1,6 @@
 // The attention core (attention_core.h): checks, the split-KV plan and the launch of the tiled
-// kernel (attention_kernels.cuh), plus the combine pass (attention_combine.cuh) when the keys are
-// split across blocks.
+// kernel (attention_kernels.cuh), plus the combine pass when the keys are split across blocks
+// (attention_combine.cuh; the tensor-core decode merges its own splits).
 #include "common/attention_core.h"
 #include "common/attention_combine.cuh"
 #include "common/attention_cudnn.h"
@@ -91,6 +91,13 @@ int64_t partialRows(AttentionProblem const& p) noexcept
     return static_cast<int64_t>(p.batch) * p.qHeads * p.qLen;
 }
 
+//! The tensor-core decode's split counters ([batch, kvHeads], after the partials): a
+//! decode-shaped problem's room for them.
+size_t counterBytes(AttentionProblem const& p) noexcept
+{
+    return decodeShaped(p) ? static_cast<size_t>(p.batch) * p.kvHeads * sizeof(unsigned int) : 0;
+}
+
 //! The split-KV partials in the workspace: [rows, splits, 2] statistics, then [rows, splits, dim].
 attention::Partials partialsIn(AttentionProblem const& p, void* workspace, int32_t splits) noexcept
 {
@@ -105,6 +112,16 @@ attention::Partials partialsIn(AttentionProblem const& p, void* workspace, int32
     return part;
 }
 
+//! Lets the tensor-core decode merge its splits (combineGroupWhenLast) through counters after the
+//! partials, which must read zero at launch. TensorRT's workspace holds anything (other layers
+//! share it), and no kernel of the core runs before the decode to clear them in passing: a memset
+//! of batch x kvHeads words (under 1 KB: splits > 1 only below kTargetBlocks / 2 groups) each launch.
+cudaError_t fuseDecodeCombine(AttentionProblem const& p, attention::Partials& part, cudaStream_t stream) noexcept
+{
+    part.counters = reinterpret_cast<unsigned int*>(part.acc + partialRows(p) * part.splits * p.vHeadDim);
+    return cudaMemsetAsync(part.counters, 0, counterBytes(p), stream);
+}
+
 template <typename T, int kPer>
 cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
 {
@@ -115,7 +132,14 @@ cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t
     {
         splits = decodeMmaSplits<T>(p, splitRoom(p), splits);
     }
-    attention::Partials const part = partialsIn(p, workspace, splits);
+    attention::Partials part = partialsIn(p, workspace, splits);
+    if (decodeOnMma && part.splits > 1 && attention::combineInDecode())
+    {
+        if (cudaError_t const err = fuseDecodeCombine(p, part, stream); err != cudaSuccess)
+        {
+            return err;
+        }
+    }
     if (decode)
     {
         attention::launchDecode<T>(p, part, decodeOnMma, stream); // rows <= kWarps: one row tile, so the split count is the same
@@ -126,7 +150,7 @@ cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t
             static_cast<unsigned>(p.batch));
         attention::attentionTileKernel<T, kPer><<<grid, kThreads, 0, stream>>>(p, part);
     }
-    if (part.splits > 1)
+    if (part.splits > 1 && part.counters == nullptr)
     {
         auto const blocks = static_cast<unsigned>((partialRows(p) + kWarps - 1) / kWarps);
         attention::attentionCombineKernel<T, kPer><<<blocks, kThreads, 0, stream>>>(p, part);
@@ -378,7 +402,7 @@ size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
         return cudnn;
     }
     auto const slots = static_cast<size_t>(partialRows(p)) * static_cast<size_t>(splits);
-    return std::max(cudnn, slots * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float));
+    return std::max(cudnn, slots * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float) + counterBytes(p));
 }
 
 size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
@@ -390,11 +414,13 @@ size_t attentionWorkspaceBound(AttentionProblem const& p) noexcept
     // Keys are split only while the grid has blocks < kTargetBlocks / 2 (of kWarps rows each), into
     // at most ceil(kTargetBlocks / blocks) splits: rows * splits <= kWarps * (kTargetBlocks + blocks).
     // A decode-shaped problem's room (splitRoom): rows <= kDecodeMaxRows * blocks, splits <=
-    // kDecodeTargetBlocks / blocks + 1, and blocks < kTargetBlocks / 2.
+    // kDecodeTargetBlocks / blocks + 1, and blocks < kTargetBlocks / 2, which bounds the counters too.
     int64_t const roomSlots = attention::kDecodeMaxRows * (kDecodeTargetBlocks + kTargetBlocks / 2);
     int64_t const slots
         = std::min<int64_t>(partialRows(p) * kMaxSplits, std::max<int64_t>(kWarps * kTargetBlocks * 3 / 2, roomSlots));
-    size_t const bound = static_cast<size_t>(slots) * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float);
+    int64_t const groups = std::min<int64_t>(static_cast<int64_t>(p.batch) * p.kvHeads, kTargetBlocks / 2);
+    size_t const bound = static_cast<size_t>(slots) * (2 + static_cast<size_t>(p.vHeadDim)) * sizeof(float)
+        + static_cast<size_t>(groups) * sizeof(unsigned int);
     return std::max({bound, attentionWorkspaceSize(p), cudnnWorkspaceReserve(p, true)});
 }
 

@@ -170,6 +170,15 @@ int32_t decodeMmaSplits(AttentionProblem const& p, int32_t room, int32_t splits)
     return splitsFillingWaves(splits, static_cast<int64_t>(p.kvHeads) * p.batch, resident);
 }
 
+//! The tensor-core decode merges its splits itself (combineGroupWhenLast), the default: the
+//! separate combine launch cost 3-10 us after a ~50 us decode. TRTPLUG_ATTENTION_DECODE_COMBINE=kernel
+//! (read per launch) runs attentionCombineKernel instead, for A/B measurements.
+inline bool combineInDecode() noexcept
+{
+    char const* choice = std::getenv("TRTPLUG_ATTENTION_DECODE_COMBINE");
+    return choice == nullptr || std::strcmp(choice, "kernel") != 0;
+}
+
 //! `onTensorCores`: decodeMmaApplies<T>(p), decided once by the caller, which also sized the
 //! splits by it.
 template <typename T>

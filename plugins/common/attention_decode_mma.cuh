@@ -6,10 +6,12 @@
 // that cp.async double-buffers in shared memory (the next tile's 32 KB in flight while this one is
 // used); each warp takes 16 keys of a tile: S = Q K^T and O += P V as mma.sync m16n8k16 (32 mma a
 // tile), the online softmax on the fragments, with the prefill's helpers (attention_flash.cuh).
-// The warps' states merge through shared memory, the splits in attentionCombineKernel.
+// The warps' states merge through shared memory; the splits in the last block of the group to
+// finish (attention_combine.cuh), or in attentionCombineKernel when part.counters is null.
 // Included only from attention_core.cu.
 #pragma once
 
+#include "common/attention_combine.cuh"
 #include "common/attention_decode.cuh"
 #include "common/attention_flash.cuh"
 
@@ -134,6 +136,10 @@ __global__ void __launch_bounds__(kFlashThreads) attentionDecodeMmaKernel(Attent
     }
     __syncthreads();
     storeMergedRows<T>(p, part, b, kvHead, split, rows, warpMax, warpSum, warpAcc);
+    if (part.counters != nullptr) // splits > 1: the partials are merged here, no combine launch
+    {
+        combineGroupWhenLast<T, kD / 32>(p, part, b, kvHead, rows);
+    }
 #endif
 }
 

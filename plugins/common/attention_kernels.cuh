@@ -40,6 +40,9 @@ struct Partials
     float* stats{nullptr}; //!< [rows, splits, 2]
     float* acc{nullptr};   //!< [rows, splits, vHeadDim]
     int32_t splits{1};
+    //! [batch, kvHeads] splits done, zero at launch: the tensor-core decode's last block of a group
+    //! merges its partials (null: attentionCombineKernel does).
+    unsigned int* counters{nullptr};
 };
 
 //! A query row's place: batch b, query head h, row i; its key position and valid key count.
