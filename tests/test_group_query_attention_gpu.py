@@ -144,6 +144,24 @@ def test_plugin_decode_step_matches_the_prototype(cp, library, seed, phase):
     check([o.get() for o in outs], expected(feeds, shapes, {**ATTRS, **attrs}), "float32")
 
 
+@pytest.mark.pluginlib
+def test_plugin_fp16_decode_steps_on_poisoned_workspaces(cp, library, seed):
+    """The plugin host hands enqueue a workspace of 0xFF bytes (TensorRT's holds anything): the
+    tensor-core decode's split counters in it (12 splits here) start from zero at every launch;
+    two steps in a row, each on its own poisoned workspace."""
+    rng = np.random.default_rng([seed, 3000])
+    feeds, shapes = gqa_inputs(rng, 3, 1, 32, 8, 128, 3000, dtype="float16")
+    attrs = {"num_heads": 32, "kv_num_heads": 8}
+    want = expected(feeds, shapes, {**ATTRS, **attrs})
+    plugin = library.create("TrtplugGroupQueryAttention", "1", "trtplug", attrs)
+    regular = [cp.asarray(feeds[n]) for n in proto.INPUTS[:6]]
+    total = cp.asarray(feeds["total_sequence_length"])
+    for _ in range(2):
+        outs = [cp.full(s, cp.nan, dtype="float16") for s in shapes]
+        plugin.run([*regular, total], outs, cp.cuda.get_current_stream(), shape_inputs=[[int(total)]])
+        check([o.get() for o in outs], want, "float16")
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 def test_chunk_onto_a_long_cache_with_a_window(cp, ext, seed, dtype):
     """40 new tokens onto 3000 cached rows, window 500: fp32 splits the keys across blocks (causal and

@@ -113,8 +113,22 @@ int32_t const* lengthsOf(py::handle lengths, char const* name, int32_t batch)
     return reinterpret_cast<int32_t const*>(a.ptr);
 }
 
+//! The caller's workspace (a device array of at least `bytes` bytes), or null when None.
+void* givenWorkspace(py::handle workspace, size_t bytes)
+{
+    if (workspace.is_none())
+    {
+        return nullptr;
+    }
+    auto const a = trtplug::toDeviceArray(workspace, "workspace", true);
+    auto const given = static_cast<size_t>(a.size) * trtplug::dtypeSize(a.dtype);
+    trtplug::require(given >= bytes, "workspace holds " + std::to_string(given) + " bytes, the launch needs "
+            + std::to_string(bytes));
+    return reinterpret_cast<void*>(a.ptr);
+}
+
 void launchBsnh(py::handle q, py::handle k, py::handle v, py::handle out, int kvHeads, bool causal, float scale,
-    py::handle kvValid, py::handle qStart, bool qStartZero, py::handle stream)
+    py::handle kvValid, py::handle qStart, bool qStartZero, py::handle stream, py::handle workspace)
 {
     AttentionProblem p = bsnhProblem(q, k, v, out, kvHeads, causal, scale);
     p.kvValid = lengthsOf(kvValid, "kv_valid", p.batch);
@@ -126,15 +140,16 @@ void launchBsnh(py::handle q, py::handle k, py::handle v, py::handle out, int kv
     }
     cudaStream_t const s = trtplug::toStream(stream);
     size_t const bytes = trtplug::attentionWorkspaceSize(p);
-    void* workspace = nullptr;
-    if (bytes > 0)
+    void* const given = givenWorkspace(workspace, bytes);
+    void* scratch = given;
+    if (given == nullptr && bytes > 0)
     {
-        trtplug::checkCuda(cudaMallocAsync(&workspace, bytes, s), "attention_bsnh workspace");
+        trtplug::checkCuda(cudaMallocAsync(&scratch, bytes, s), "attention_bsnh workspace");
     }
-    cudaError_t const err = trtplug::launchAttention(p, workspace, s);
-    if (workspace != nullptr)
+    cudaError_t const err = trtplug::launchAttention(p, scratch, s);
+    if (given == nullptr && scratch != nullptr)
     {
-        cudaFreeAsync(workspace, s);
+        cudaFreeAsync(scratch, s);
     }
     trtplug::checkCuda(err, "attention_bsnh");
 }
@@ -164,6 +179,8 @@ TRTPLUG_BINDING_HELPERS(attention_backend)
     m.def("attention_bsnh", &launchBsnh, py::arg("q"), py::arg("k"), py::arg("v"), py::arg("out"),
         py::arg("kv_heads"), py::arg("causal") = false, py::arg("scale") = 0.0F, py::arg("kv_valid") = py::none(),
         py::arg("q_start") = py::none(), py::arg("q_start_zero") = false, py::arg("stream") = py::none(),
+        py::arg("workspace") = py::none(),
         "the attention core on BSNH arrays (k, v None: q is packed [b, s, hq + 2 hk, d]); kv_valid and q_start: "
-        "optional int32 [b] device arrays (AttentionProblem.kvValid/qStart), q_start_zero: q_start holds zeros");
+        "optional int32 [b] device arrays (AttentionProblem.kvValid/qStart), q_start_zero: q_start holds zeros; "
+        "workspace: a device array of at least attention_workspace_size bytes, used as it is (None: a fresh one)");
 }
