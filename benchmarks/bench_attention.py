@@ -11,7 +11,9 @@ fastest backend, measured in the same run.
   writes the grown present cache (the op's contract: another pass over the same bytes), so the
   attention kernel alone is timed too, with the cache append excluded by difference, and the core's
   decode kernels on a cache written once (as torch's SDPA reads it), without the L2 write-back of
-  the lines the append has just dirtied.
+  the lines the append has just dirtied: the decode kernel alone (the tensor-core one merges its
+  key splits itself) and everything the core ran (its split counters' memset, or the separate
+  combine kernel under TRTPLUG_ATTENTION_DECODE_COMBINE=kernel, shown for comparison).
 - core prefill by backend: the same prefill shapes, causal and not, through the core directly with
   TRTPLUG_ATTENTION_PREFILL=kernel and =cudnn; "first call" is the wall time of the first call of
   each, which for cuDNN includes building its graph for that problem signature.
@@ -189,20 +191,46 @@ def decode(ext, dtype, past: int, copy: float, reps: int) -> None:
     )
     kernels = kernel_times_us(torch, lambda _: run(), 1, reps)  # the profiler's split of the op's device time
     print("    kernels: " + ", ".join(f"{name[:48]} {us:.1f} us" for name, us in kernels.items()))
-    attention_us = sum(us for name, us in kernels.items() if "attention" in name)  # decode + combine, no append
+    attention_us = sum(us for name, us in kernels.items() if core_activity(name))  # decode (+ combine), no append
     device_gbs = kv_bytes / attention_us / 1e3
     print(f"    attention kernels {attention_us:.1f} us: {device_gbs:.0f} GB/s = {device_gbs / copy:.2f} of copy")
-    clean_us = clean_cache_decode_us(ext, dtype, kv_heads, past, reps)
-    clean_gbs = kv_bytes / clean_us / 1e3
-    print(f"    on a clean cache: {clean_us:.1f} us: {clean_gbs:.0f} GB/s = {clean_gbs / copy:.2f} of copy")
+    combines = ("fused", "kernel") if os.environ.get("TRTPLUG_ATTENTION_DECODE") == "mma" else ("fused",)
+    for combine in combines:  # TRTPLUG_ATTENTION_DECODE_COMBINE, read per launch
+        os.environ["TRTPLUG_ATTENTION_DECODE_COMBINE"] = combine
+        clean = clean_cache_decode_us(ext, dtype, kv_heads, past, reps)
+        print(f"    on a clean cache, combine {combine}: " + bandwidth_line(clean, kv_bytes, copy))
+    os.environ.pop("TRTPLUG_ATTENTION_DECODE_COMBINE", None)
 
 
-def clean_cache_decode_us(ext, dtype, kv_heads: int, past: int, reps: int) -> float:
-    """The core's decode kernels (decode + combine, device time) on a cache that was written once, as
-    torch's SDPA reads one: inside the op, the append has just written present, and the decode pays
-    for the write-back of the dirty lines it evicts from L2 (up to L2's size of extra traffic)."""
+def core_activity(name: str) -> bool:
+    """The core's GPU work in a decode: its kernels, and the memset of the fused combine's counters."""
+    return "attention" in name or name.startswith("Memset")
+
+
+def short_name(name: str) -> str:
+    return name.split("::")[-1].split("<")[0].split("(")[0]
+
+
+def bandwidth_line(times: dict[str, float], kv_bytes: int, copy: float) -> str:
+    """The decode kernel alone, then all the core ran, each as a fraction of copy bandwidth."""
+    decode_us = sum(us for name, us in times.items() if "Decode" in name)
+    total_us = sum(times.values())
+    parts = ", ".join(f"{short_name(name)} {us:.1f}" for name, us in times.items())
+
+    def of_copy(us: float) -> str:
+        return f"{kv_bytes / us / 1e3 / copy:.2f} of copy" if us > 0 else "n/a"
+
+    decode = f"decode kernel {decode_us:.1f} us = {of_copy(decode_us)}"
+    return f"{decode} | all {total_us:.1f} us = {of_copy(total_us)} ({parts})"
+
+
+def clean_cache_decode_us(ext, dtype, kv_heads: int, past: int, reps: int) -> dict[str, float]:
+    """The core's decode work (device us per name: the decode kernel, the combine kernel or the
+    counters' memset) on a cache that was written once, as torch's SDPA reads one: inside the op, the
+    append has just written present, and the decode pays for the write-back of the dirty lines it
+    evicts from L2 (up to L2's size of extra traffic)."""
     if not hasattr(ext, "attention_bsnh"):
-        return float("nan")
+        return {}
     q = torch.randn(BATCH, 1, HEADS, HEAD, dtype=dtype, device="cuda")
     k = torch.randn(BATCH, past + 1, kv_heads, HEAD, dtype=dtype, device="cuda")
     v = torch.randn_like(k)
@@ -210,7 +238,7 @@ def clean_cache_decode_us(ext, dtype, kv_heads: int, past: int, reps: int) -> fl
     args = device_arrays([q, k, v, out])
     stream = torch.cuda.current_stream()
     kernels = kernel_times_us(torch, lambda _: ext.attention_bsnh(*args, kv_heads, stream=stream), 1, reps)
-    return sum(us for name, us in kernels.items() if "attention" in name)
+    return {name: us for name, us in kernels.items() if core_activity(name)}
 
 
 def main() -> None:
