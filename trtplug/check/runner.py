@@ -27,8 +27,12 @@ def check_model(
     whole_model: bool = True,
     progress: Callable[[int, int], Callable[[int], None]] = _no_progress,
     timeout_s: float = 120.0,
+    verify_covers: bool = True,
 ) -> CheckReport:
-    """Every node TensorRT rejects in the model at `path`, with reasons and covering plugins."""
+    """Every node TensorRT rejects in the model at `path`, with reasons and covering plugins.
+
+    A plugin covers a node only when `trtplug rewrite` can replace it (`_verify_covers`);
+    `verify_covers=False` stops at the op type (the rewrite's own target query needs no more)."""
     from trtplug.registry import load_registry
 
     registry = load_registry(plugin_dirs)
@@ -57,6 +61,8 @@ def check_model(
             if reason not in said
         ]
         report.nodes = len(pairs)
+        if verify_covers:
+            _verify_covers(report, model_path, registry)
         return report
     if not static:
         report.notes.append("no TensorRT parser is importable (tensorrt, tensorrt_rtx): static mode")
@@ -69,7 +75,36 @@ def check_model(
         _static_finding(s, reason, plugin, covering(s)) for s, reason, plugin in sites if reason or plugin
     ]
     _mark_trtplug_plugin_nodes(report.findings, registry)
+    if verify_covers:
+        _verify_covers(report, model_path, registry)
     return report
+
+
+def _verify_covers(report: CheckReport, model_path: Path, registry) -> None:
+    """A plugin that covers a rejected node's op type but cannot take this node (an input past the
+    plugin's last, an unsupported dtype, an attribute it lacks: what `rewrite` reports as "left")
+    does not cover it: the rewrite would leave it and TensorRT would still reject it. Decided by a
+    dry rewrite of every covered node (patterns included, as `trtplug rewrite --all-covered`) of a
+    copy of the model, weights left on disk."""
+    covered = {f.node: f for f in report.findings if f.plugin and f.kind == "rejected"}
+    if not covered:
+        return
+    from trtplug.graph_rewrites import pipeline
+    from trtplug.graph_rewrites.changes import LEFT
+    from trtplug.model_io import load_model
+
+    try:
+        options = pipeline.RewriteOptions(base_dir=str(model_path.resolve().parent))
+        changes = pipeline.rewrite_model(load_model(model_path), registry, options).changes
+    except Exception as exc:  # check's verdict stands on the parser's; say what could not be confirmed
+        report.notes.append(f"covering plugins not confirmed by a dry rewrite ({type(exc).__name__}: {exc})")
+        return
+    for change in changes:
+        finding = covered.get(change.node)
+        if change.action != LEFT or finding is None or change.op.split("::")[-1] != finding.op_type:
+            continue
+        finding.reason += f"; {finding.plugin} cannot take this node ({change.reason}): rewrite leaves it"
+        finding.plugin = None
 
 
 def _mark_trtplug_plugin_nodes(findings: list[Finding], registry) -> None:

@@ -1,0 +1,78 @@
+"""`trtplug check` counts a node as covered only when `trtplug rewrite` can replace it: a plugin
+that covers the op type but not this node (ONNX Runtime GenAI 0.18's GroupQueryAttention on an
+int8 KV cache, `kv_cache_quant_scheme=int8_per_tensor`: k_scale/v_scale at inputs 12 and 13,
+which TrtplugGroupQueryAttention does not take) leaves it uncovered, with the rewrite's reason,
+in the original and in the rewritten model, so check and rewrite agree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from tests import gqa_decoder_model as layer
+from trtplug.cli import main
+
+PLUGIN = "TrtplugGroupQueryAttention"
+STATIC = ["--static", "--trt-version", "10.14"]
+
+
+def _int8_cache_layer() -> onnx.ModelProto:
+    """The decoder layer as GenAI writes it with an int8 per-tensor KV cache."""
+    model = layer.decoder_layer()
+    (gqa,) = [n for n in model.graph.node if n.op_type == "GroupQueryAttention"]
+    gqa.input.extend([""] * (12 - len(gqa.input)) + ["k_scale", "v_scale"])
+    gqa.attribute.extend(
+        [
+            helper.make_attribute("k_quant_type", "PER_TENSOR"),
+            helper.make_attribute("v_quant_type", "PER_TENSOR"),
+            helper.make_attribute("kv_cache_bit_width", 8),
+        ]
+    )
+    model.graph.initializer.extend(
+        numpy_helper.from_array(np.array([0.02], np.float32), name) for name in ("k_scale", "v_scale")
+    )
+    for value in [*model.graph.input, *model.graph.output]:
+        if value.name.startswith(("past_", "present_")):
+            value.type.tensor_type.elem_type = TensorProto.INT8
+    onnx.checker.check_model(model)
+    return model
+
+
+def _check(path: Path, capsys) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = main(["check", str(path), "--json", *STATIC])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def _gqa_finding(doc: dict) -> dict:
+    (finding,) = [f for f in doc["findings"] if f["op_type"] == "GroupQueryAttention"]
+    return finding
+
+
+def test_a_plugin_that_takes_the_node_covers_it(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "layer.onnx"
+    onnx.save(layer.decoder_layer(), path)
+    code, doc = _check(path, capsys)
+    assert code == 0 and doc["uncovered"] == 0, doc
+    assert _gqa_finding(doc)["plugin"] == PLUGIN
+
+
+def test_a_node_the_plugin_cannot_take_is_not_covered(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "int8_cache.onnx"
+    onnx.save(_int8_cache_layer(), path)
+    code, doc = _check(path, capsys)
+    finding = _gqa_finding(doc)
+    assert code == 1 and doc["uncovered"] == 1, doc
+    assert finding["plugin"] is None and finding["kind"] == "rejected"
+    assert f"{PLUGIN} cannot take this node (14 inputs, {PLUGIN} takes at most 12)" in finding["reason"]
+
+    out = tmp_path / "int8_cache.plugins.onnx"
+    assert main(["rewrite", str(path), "-o", str(out), *STATIC[1:], "--json"]) == 0
+    (left,) = [c for c in json.loads(capsys.readouterr().out)["changes"] if c["action"] == "left"]
+    assert left["op"] == "com.microsoft::GroupQueryAttention"
+    code, doc = _check(out, capsys)  # the rewritten model still holds it
+    assert code == 1 and _gqa_finding(doc)["plugin"] is None, doc
