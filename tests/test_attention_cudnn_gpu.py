@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.device_arrays import poisoned, rounded, to_device, to_host32
 from trtplug.protolib.attention import attention
-from trtplug.protolib.dtypes import Bf16Device, to_bfloat16
 
 pytestmark = pytest.mark.gpu
 TOL = {"float16": 4e-3, "bfloat16": 5e-2}
@@ -60,25 +60,6 @@ def cudnn(ext, monkeypatch):
         pytest.skip("libcudnn.so.9 cannot be loaded (see the trtplug log line on stderr)")
     monkeypatch.setenv("TRTPLUG_ATTENTION_PREFILL", "cudnn")
     return ext
-
-
-def rounded(rng, shape, dtype):
-    """Random values in `dtype` (host) and the same values as float32."""
-    x = rng.standard_normal(shape).astype(np.float32)
-    low = to_bfloat16(x) if dtype == "bfloat16" else x.astype(dtype)
-    return low, low.astype(np.float32)
-
-
-def to_device(cp, host, dtype):
-    return Bf16Device.from_host(cp, host) if dtype == "bfloat16" else cp.asarray(host)
-
-
-def poisoned(cp, shape, dtype):
-    return Bf16Device.poisoned(cp, shape) if dtype == "bfloat16" else cp.full(shape, cp.nan, dtype=dtype)
-
-
-def to_host32(out, dtype):
-    return out.to_host().astype(np.float32) if dtype == "bfloat16" else out.get().astype(np.float32)
 
 
 def run_core(cp, ext, rng, dtype, batch, seq, kv_len, heads, kv_heads, head, causal, packed, scale=0.0, lengths=None):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.device_arrays import poisoned, rounded, to_device, to_host32
 from trtplug.protolib.attention import attention
-from trtplug.protolib.dtypes import Bf16Device, to_bfloat16
 
 pytestmark = pytest.mark.gpu
 TOL = {"float16": 4e-3, "bfloat16": 5e-2}
@@ -22,25 +22,6 @@ ULPS = {"float16": 2.0**-9, "bfloat16": 2.0**-6}
 BATCH = 3
 KV_LEN = 16400  # room for 64 splits; 64 splits of 320 keys leave the last 12 without keys
 TAIL = 4096  # bytes past the workspace that no launch may write
-
-
-def rounded(rng, shape, dtype):
-    """Random values in `dtype` on the device, and the same values as float32 (host)."""
-    x = rng.standard_normal(shape).astype(np.float32)
-    low = to_bfloat16(x) if dtype == "bfloat16" else x.astype(dtype)
-    return low, low.astype(np.float32)
-
-
-def to_device(cp, host, dtype):
-    return Bf16Device.from_host(cp, host) if dtype == "bfloat16" else cp.asarray(host)
-
-
-def poisoned(cp, shape, dtype):
-    return Bf16Device.poisoned(cp, shape) if dtype == "bfloat16" else cp.full(shape, cp.nan, dtype=dtype)
-
-
-def to_host32(out, dtype):
-    return out.to_host().astype(np.float32) if dtype == "bfloat16" else out.get().astype(np.float32)
 
 
 class Decode:

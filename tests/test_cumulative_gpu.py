@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+from tests.device_arrays import plugin_executor
 from trtplug import native
 from trtplug.parity.cases import Case, make_inputs
 from trtplug.parity.reference import run_reference
@@ -162,14 +163,7 @@ def test_binding_refuses_bad_arrays_before_launching(cp, ext, inputs, message) -
 def test_plugin(cp, library, op, geometry, dtype, phase, seed) -> None:
     """Through the plugin host: fields exclusive/reverse from the creator, axis a device input."""
 
-    def execute(spec, ins, outs, attrs):
-        plugin = library.create(spec.plugin.name, "1", "trtplug", attrs)
-        assert plugin is not None
-        plugin = plugin if phase == "build" else plugin.round_trip()
-        stream = cp.cuda.Stream(non_blocking=True)  # a side stream: the plugin must use the one it is given
-        cp.cuda.get_current_stream().synchronize()
-        plugin.run(ins, outs, stream, synchronize=False)
-        stream.synchronize()
+    execute = plugin_executor(cp, library, phase)
 
     shape, axis = geometry
     for exclusive, reverse in VARIANTS:

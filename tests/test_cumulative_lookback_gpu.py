@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.device_arrays import plugin_executor
 from tests.test_cumulative_chunked_gpu import DTYPES, bits_of, in_place_binding, shifted_binding
 from tests.test_cumulative_gpu import OPS, VARIANTS, binding, run_case
 from trtplug.protolib.dtypes import Bf16Device
@@ -136,14 +137,7 @@ def test_plugin(cp, library, op, length, dtype, phase, seed) -> None:
     """Build phase: the host's workspace (poisoned 0xFF), the one-pass scan; runtime phase: no
     workspace, the chunked path. Both on a side stream, with the axis as int32."""
 
-    def execute(spec, ins, outs, attrs):
-        plugin = library.create(spec.plugin.name, "1", "trtplug", attrs)
-        assert plugin is not None
-        plugin = plugin if phase == "build" else plugin.round_trip()
-        stream = cp.cuda.Stream(non_blocking=True)
-        cp.cuda.get_current_stream().synchronize()
-        plugin.run(ins, outs, stream, synchronize=False)
-        stream.synchronize()
+    execute = plugin_executor(cp, library, phase)
 
     for exclusive, reverse in VARIANTS:
         run_case(cp, op, (length_of(length, dtype),), -1, dtype, exclusive, reverse, seed, execute)

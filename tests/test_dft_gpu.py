@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.device_arrays import plugin_executor
 from tests.test_dft import reference
 from trtplug import native
 from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, to_bfloat16, to_device, to_host
@@ -96,14 +97,7 @@ def test_plugin(cp, library, op, geometry, dtype, phase, seed) -> None:
     """Through the plugin host: fields from the creator, the plan made in onShapeChange, the
     work area in TensorRT's workspace, a side stream."""
 
-    def execute(spec, ins, outs, attrs):
-        plugin = library.create(spec.plugin.name, "1", "trtplug", attrs)
-        assert plugin is not None
-        plugin = plugin if phase == "build" else plugin.round_trip()
-        stream = cp.cuda.Stream(non_blocking=True)
-        cp.cuda.get_current_stream().synchronize()
-        plugin.run(ins, outs, stream, synchronize=False)
-        stream.synchronize()
+    execute = plugin_executor(cp, library, phase)
 
     shape, axis, length = geometry
     for inverse, onesided in VARIANTS:

@@ -12,7 +12,15 @@ import re
 import numpy as np
 import pytest
 
-from tests.device_arrays import FLOAT_DTYPES, as_float64, host_values, offset_view, poisoned_view, untouched
+from tests.device_arrays import (
+    FLOAT_DTYPES,
+    as_float64,
+    host_values,
+    offset_view,
+    plugin_executor,
+    poisoned_view,
+    untouched,
+)
 from trtplug import native
 from trtplug.parity.cases import Case, default_attrs, make_inputs
 from trtplug.parity.impl_base import output_specs
@@ -65,14 +73,7 @@ def test_binding(cp, ext, op, shape, dtype, offset, seed) -> None:
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("phase", ["build", "runtime"])
 def test_plugin(cp, library, op, shape, dtype, phase, seed) -> None:
-    def execute(spec, ins, outs, attrs):
-        plugin = library.create(spec.plugin.name, "1", "trtplug", attrs)
-        assert plugin is not None
-        plugin = plugin if phase == "build" else plugin.round_trip()
-        stream = cp.cuda.Stream(non_blocking=True)  # a side stream: the plugin must use the one it is given
-        cp.cuda.get_current_stream().synchronize()
-        plugin.run(ins, outs, stream, synchronize=False)
-        stream.synchronize()
+    execute = plugin_executor(cp, library, phase)
 
     run_case(cp, op, shape, dtype, 1 if phase == "runtime" else 0, seed, execute)
 
