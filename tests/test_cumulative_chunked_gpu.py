@@ -19,6 +19,7 @@ import math
 import numpy as np
 import pytest
 
+from tests.device_arrays import plugin_executor
 from tests.test_cumulative_gpu import OPS, VARIANTS, binding, geometry_id, run_case
 from trtplug.protolib.dtypes import Bf16Device
 
@@ -51,24 +52,14 @@ def length_id(length: int) -> str:
     return ("large-" if length > 1 << 20 else "") + f"n{length}"
 
 
-def without_workspace(library):
-    """The plugin as a runtime-phase object: the host gives it no workspace (TensorRT would size it
-    from the engine), so a 1-D x takes the launcher's multi-pass paths, not the one-pass scan."""
-
-    def execute(spec, ins, outs, attrs):
-        plugin = library.create(spec.plugin.name, "1", "trtplug", attrs)
-        assert plugin is not None
-        plugin.round_trip().run(ins, outs)
-
-    return execute
-
-
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("length", LENGTHS_1D, ids=length_id)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(("exclusive", "reverse"), VARIANTS, ids=lambda v: str(v))
 def test_1d(cp, library, op, length, dtype, exclusive, reverse, seed) -> None:
-    run_case(cp, op, (length,), 0, dtype, exclusive, reverse, seed, without_workspace(library))
+    """The runtime-phase plugin: the host gives it no workspace (TensorRT would size it from the
+    engine), so the 1-D x takes the chunked path, not the one-pass scan."""
+    run_case(cp, op, (length,), 0, dtype, exclusive, reverse, seed, plugin_executor(cp, library, "runtime"))
 
 
 @pytest.mark.parametrize("op", OPS)
