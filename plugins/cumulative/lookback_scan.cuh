@@ -6,16 +6,15 @@
 //  1. loads its tile, a warp per segment (whole tiles as vectors held in registers; a short first
 //     or last tile, or any tile when x and y lie differently against 16 bytes, through the warp
 //     row scan's reduce, then its staged scan in step 3), and reduces it;
-//  2. publishes that aggregate, then warp 0 looks back over the tiles before it, 128 at a time,
+//  2. publishes that aggregate, then warp 0 looks back over the tiles before it, 32 at a time,
 //     combining aggregates until it meets an inclusive prefix, and publishes its own;
 //  3. scans the held vectors from that prefix (WarpRowScan::scanRuns) and stores them.
-// The tile status lives in the workspace, zeroed per launch (lookback_status.cuh).
+// The tile status lives in the workspace, zeroed per launch (TensorRT's workspace holds anything).
 // The host knows the addresses, so it places the tiles such that whole tiles start on 16 bytes in
 // x and y, forwards and reversed (a short first tile takes the head). Each element is read, then
 // written, by one warp: x and y may be the same array.
 #pragma once
 
-#include "cumulative/lookback_status.cuh"
 #include "cumulative/row_scan.cuh"
 #include "cumulative/scan_types.cuh"
 
@@ -34,6 +33,20 @@ namespace cumulative_detail
 constexpr bool kLookbackScan = true;
 constexpr int kLaneVectors = 4; //!< 16-byte vectors per lane and tile: 16 KiB tiles in every type
 constexpr int64_t kLookbackTileBytes = int64_t{kBlockThreads} * kLaneVectors * 16;
+constexpr size_t kStatusOffset = 16; //!< the workspace: the tile counter, then the tile status words
+
+//! 64-bit status words per tile: each carries the tile's flag beside 32 bits of its value, so one
+//! relaxed load sees both (a 64-bit accumulator takes two words).
+constexpr int statusWords(size_t accBytes)
+{
+    return static_cast<int>(accBytes / 4);
+}
+
+//! The counter and the status of `tiles` tiles: what a launch zeroes.
+inline size_t statusBytes(int64_t tiles, size_t accBytes)
+{
+    return kStatusOffset + static_cast<size_t>(tiles) * statusWords(accBytes) * sizeof(unsigned long long);
+}
 
 //! Workspace bytes for a 1-D x of n elements (the head can add a tile, the remainder another).
 inline size_t lookbackWorkspaceBytes(int64_t n, size_t elementBytes, size_t accBytes)
@@ -71,6 +84,25 @@ inline LookbackPlan lookbackPlan(void const* x, void const* y, int64_t n, bool r
     return p;
 }
 
+enum : unsigned
+{
+    kEmpty = 0,
+    kAggregate = 1, //!< the tile's own total
+    kInclusive = 2, //!< the total of every tile up to and including it
+};
+
+__device__ inline void storeRelaxed(unsigned long long* p, unsigned long long v)
+{
+    asm volatile("st.relaxed.gpu.global.u64 [%0], %1;" ::"l"(p), "l"(v) : "memory");
+}
+
+__device__ inline unsigned long long loadRelaxed(unsigned long long const* p)
+{
+    unsigned long long v;
+    asm volatile("ld.relaxed.gpu.global.u64 %0, [%1];" : "=l"(v) : "l"(p) : "memory");
+    return v;
+}
+
 template <typename T, typename Op>
 struct LookbackScan
 {
@@ -78,8 +110,77 @@ struct LookbackScan
     using Acc = typename ScanType<T>::Acc;
     using Vector = typename Row::Vector;
     static constexpr int kWarpItems = kWarp * kLaneVectors * Row::kVectorItems;
-    using Status = TileStatus<T, Op>;
+    static constexpr int kWords = statusWords(sizeof(Acc));
     static_assert(kWarpsPerBlock * kWarpItems == lookbackTile<T>(), "a tile is a block's vectors");
+
+    __device__ static Acc identity() { return Op::template identity<Acc>(); }
+
+    __device__ static Acc warpReduce(Acc a)
+    {
+#pragma unroll
+        for (int offset = kWarp / 2; offset > 0; offset >>= 1)
+        {
+            a = Op()(a, __shfl_xor_sync(kFullMask, a, offset));
+        }
+        return a;
+    }
+
+    __device__ static void publish(unsigned long long* status, int64_t tile, unsigned flag, Acc a)
+    {
+        unsigned bits[kWords];
+        memcpy(bits, &a, sizeof(Acc));
+#pragma unroll
+        for (int k = 0; k < kWords; ++k)
+        {
+            storeRelaxed(status + tile * kWords + k, static_cast<unsigned long long>(flag) << 32 | bits[k]);
+        }
+    }
+
+    //! The tile's flag and value: kEmpty until all its words carry one flag (a two-word value is
+    //! stored word by word, so a reader may see one word's update before the other's).
+    __device__ static unsigned peek(unsigned long long const* status, int64_t tile, Acc& a)
+    {
+        unsigned long long w[kWords];
+#pragma unroll
+        for (int k = 0; k < kWords; ++k)
+        {
+            w[k] = loadRelaxed(status + tile * kWords + k);
+        }
+        unsigned flag = static_cast<unsigned>(w[0] >> 32);
+        unsigned bits[kWords];
+#pragma unroll
+        for (int k = 0; k < kWords; ++k)
+        {
+            flag = static_cast<unsigned>(w[k] >> 32) == flag ? flag : kEmpty;
+            bits[k] = static_cast<unsigned>(w[k]);
+        }
+        memcpy(&a, bits, sizeof(Acc));
+        return flag;
+    }
+
+    //! Warp 0's look-back: the scan of every tile before `tile` (> 0). Lane l reads tile
+    //! `last - l` of each window; the nearest inclusive prefix ends the walk.
+    __device__ static Acc lookBack(unsigned long long const* status, int64_t tile, int lane)
+    {
+        Acc exclusive = identity();
+        for (int64_t last = tile - 1;; last -= kWarp) // the same for the whole warp
+        {
+            int64_t const p = last - lane;
+            Acc v = identity();
+            unsigned flag = kInclusive; // before tile 0: nothing
+            do
+            {
+                flag = p >= 0 ? peek(status, p, v) : flag;
+            } while (__any_sync(kFullMask, flag == kEmpty));
+            unsigned const inclusive = __ballot_sync(kFullMask, flag == kInclusive);
+            int const nearest = inclusive != 0 ? __ffs(inclusive) - 1 : kWarp;
+            exclusive = Op()(warpReduce(lane <= nearest ? v : identity()), exclusive);
+            if (inclusive != 0)
+            {
+                return exclusive;
+            }
+        }
+    }
 
     __device__ static int vectorAt(bool reverse, int j, int lane)
     {
@@ -103,7 +204,7 @@ struct LookbackScan
         {
             run[j] = in[vectorAt(reverse, j, lane)];
         }
-        Acc total = Status::identity();
+        Acc total = identity();
 #pragma unroll
         for (int j = 0; j < kLaneVectors; ++j)
         {
@@ -113,7 +214,7 @@ struct LookbackScan
                 total = Op()(total, ScanType<T>::widen(run[j].v[k]));
             }
         }
-        return Status::warpReduce(total);
+        return warpReduce(total);
     }
 
     //! Scans the held segment from `carry` (the scan of everything before it) and stores it.
@@ -140,7 +241,7 @@ struct LookbackScan
     __device__ static Acc tilePrefix(
         unsigned long long* status, int64_t tile, bool alone, Acc const* warpTotals, int lane)
     {
-        Acc aggregate = Status::identity();
+        Acc aggregate = identity();
 #pragma unroll
         for (int w = 0; w < kWarpsPerBlock; ++w)
         {
@@ -148,24 +249,24 @@ struct LookbackScan
         }
         if (alone)
         {
-            return Status::identity(); // one tile: no status to share
+            return identity(); // one tile: no status to share
         }
         if (tile == 0)
         {
             if (lane == 0)
             {
-                Status::publish(status, tile, kInclusive, aggregate);
+                publish(status, tile, kInclusive, aggregate);
             }
-            return Status::identity();
+            return identity();
         }
         if (lane == 0)
         {
-            Status::publish(status, tile, kAggregate, aggregate);
+            publish(status, tile, kAggregate, aggregate);
         }
-        Acc const prefix = Status::lookBack(status, tile, lane);
+        Acc const prefix = lookBack(status, tile, lane);
         if (lane == 0)
         {
-            Status::publish(status, tile, kInclusive, Op()(prefix, aggregate));
+            publish(status, tile, kInclusive, Op()(prefix, aggregate));
         }
         return prefix;
     }
@@ -213,13 +314,12 @@ __device__ void poisonTile(T* y, int64_t n, int64_t from, int64_t to, bool rever
     }
 }
 
-//! Blocks per SM without spills (ptxas -v): 5 (48 registers); 4 for bf16 (its conversions) and
-//! int64 (its look-back's two-word statuses):
+//! Blocks per SM without spills (ptxas -v): 5 (48 registers), bf16 4 (its conversions take more):
 //! the more tiles in flight, the more of a block's look-back wait the others' loads cover.
 template <typename T>
 constexpr int lookbackBlocksPerSm()
 {
-    return std::is_same<T, __nv_bfloat16>::value || sizeof(T) == 8 ? 4 : 5;
+    return std::is_same<T, __nv_bfloat16>::value ? 4 : 5;
 }
 
 template <typename T, typename Op>
