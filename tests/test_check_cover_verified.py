@@ -2,7 +2,8 @@
 that covers the op type but not this node (ONNX Runtime GenAI 0.18's GroupQueryAttention on an
 int8 KV cache, `kv_cache_quant_scheme=int8_per_tensor`: k_scale/v_scale at inputs 12 and 13,
 which TrtplugGroupQueryAttention does not take) leaves it uncovered, with the rewrite's reason,
-in the original and in the rewritten model, so check and rewrite agree."""
+in the original and in the rewritten model, so check and rewrite agree; `list --model` says the
+same."""
 
 from __future__ import annotations
 
@@ -76,3 +77,19 @@ def test_a_node_the_plugin_cannot_take_is_not_covered(tmp_path: Path, capsys) ->
     assert left["op"] == "com.microsoft::GroupQueryAttention"
     code, doc = _check(out, capsys)  # the rewritten model still holds it
     assert code == 1 and _gqa_finding(doc)["plugin"] is None, doc
+
+
+def test_list_model_agrees_with_the_rewrite(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "int8_cache.onnx"
+    onnx.save(_int8_cache_layer(), path)
+    capsys.readouterr()
+    assert main(["list", "--model", str(path), "--json"]) == 0
+    nodes = json.loads(capsys.readouterr().out)["nodes"]
+    (gqa,) = [n for n in nodes if n["op_type"] == "GroupQueryAttention"]
+    assert gqa["plugin"] == "" and f"{PLUGIN} cannot take this node (14 inputs" in gqa["note"]
+
+    onnx.save(layer.decoder_layer(), path)
+    assert main(["list", "--model", str(path), "--json"]) == 0
+    nodes = json.loads(capsys.readouterr().out)["nodes"]
+    assert [n["plugin"] for n in nodes if n["op_type"] == "GroupQueryAttention"] == [PLUGIN]
+    assert all(n["note"] == "" for n in nodes)

@@ -81,29 +81,23 @@ def check_model(
 
 
 def _verify_covers(report: CheckReport, model_path: Path, registry) -> None:
-    """A plugin that covers a rejected node's op type but cannot take this node (an input past the
-    plugin's last, an unsupported dtype, an attribute it lacks: what `rewrite` reports as "left")
-    does not cover it: the rewrite would leave it and TensorRT would still reject it. Decided by a
-    dry rewrite of every covered node (patterns included, as `trtplug rewrite --all-covered`) of a
-    copy of the model, weights left on disk."""
+    """A plugin that covers a rejected node's op type but cannot take this node does not cover it:
+    the rewrite would leave it and TensorRT would still reject it (graph_rewrites/dry_run.py)."""
     covered = {f.node: f for f in report.findings if f.plugin and f.kind == "rejected"}
     if not covered:
         return
-    from trtplug.graph_rewrites import pipeline
-    from trtplug.graph_rewrites.changes import LEFT
-    from trtplug.model_io import load_model
+    from trtplug.graph_rewrites.dry_run import nodes_left
 
     try:
-        options = pipeline.RewriteOptions(base_dir=str(model_path.resolve().parent))
-        changes = pipeline.rewrite_model(load_model(model_path), registry, options).changes
+        left = nodes_left(model_path, registry)
     except Exception as exc:  # check's verdict stands on the parser's; say what could not be confirmed
         report.notes.append(f"covering plugins not confirmed by a dry rewrite ({type(exc).__name__}: {exc})")
         return
-    for change in changes:
-        finding = covered.get(change.node)
-        if change.action != LEFT or finding is None or change.op.split("::")[-1] != finding.op_type:
+    for node, (op_type, reason) in left.items():
+        finding = covered.get(node)
+        if finding is None or op_type != finding.op_type:
             continue
-        finding.reason += f"; {finding.plugin} cannot take this node ({change.reason}): rewrite leaves it"
+        finding.reason += f"; {finding.plugin} cannot take this node ({reason}): rewrite leaves it"
         finding.plugin = None
 
 

@@ -4,6 +4,7 @@ implementations (reference, numpy, cupy, cuda, plugin, protoplugin, tensorrt) ca
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from trtplug.commands import add_common_arguments
@@ -39,7 +40,8 @@ def describe(spec: OpSpec) -> dict[str, Any]:
 
 
 def model_coverage(path: str, registry: Any) -> list[dict[str, str]]:
-    """Every node of the model with the trtplug plugin that replaces it ("" when none)."""
+    """Every node of the model with the trtplug plugin that replaces it ("" when none, with the
+    reason in "note" when a plugin covers the op type but the rewrite would leave this node)."""
     from trtplug.model_io import load_valid_model
     from trtplug.onnx_common import domain_label, iter_nodes, opset_versions
 
@@ -50,15 +52,30 @@ def model_coverage(path: str, registry: Any) -> list[dict[str, str]]:
         spec = registry.covering(node.domain, node.op_type, versions.get(node.domain, 1))
         if spec is not None and spec.unused_required_output(list(node.output)):
             spec = None  # the plugin exists for an output this node does not use
-        rows.append(
-            {
-                "node": name,
-                "op_type": node.op_type,
-                "domain": domain_label(node.domain),
-                "plugin": spec.plugin.name if spec else "",
-            }
-        )
+        row = {"node": name, "op_type": node.op_type, "domain": domain_label(node.domain)}
+        rows.append({**row, "plugin": spec.plugin.name if spec else "", "note": ""})
+    _note_nodes_left(path, registry, rows)
     return rows
+
+
+def _note_nodes_left(path: str, registry: Any, rows: list[dict[str, str]]) -> None:
+    """Covered rows whose node the rewrite would leave lose their plugin and say why, as `check` does."""
+    if not any(r["plugin"] for r in rows):
+        return
+    from pathlib import Path
+
+    from trtplug.graph_rewrites.dry_run import nodes_left
+
+    try:
+        left = nodes_left(Path(path), registry)
+    except Exception as exc:  # the op-type listing stands; say what could not be confirmed
+        print(f"list: covering plugins not confirmed by a dry rewrite ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return
+    for row in rows:
+        op_type, reason = left.get(row["node"], ("", ""))
+        if row["plugin"] and op_type == row["op_type"]:
+            row["note"] = f"{row['plugin']} cannot take this node ({reason}): rewrite leaves it"
+            row["plugin"] = ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print_json("list.model", {"model": args.model, "nodes": nodes})
         else:
-            print(format_table(["NODE", "OP", "DOMAIN", "COVERED BY"], [list(n.values()) for n in nodes]))
+            print(format_table(["NODE", "OP", "DOMAIN", "COVERED BY", "NOTE"], [list(n.values()) for n in nodes]))
             print(f"{sum(bool(n['plugin']) for n in nodes)} of {len(nodes)} nodes covered by a trtplug plugin")
         return 0
     ops = [describe(spec) for spec in registry]
