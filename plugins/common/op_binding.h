@@ -15,6 +15,7 @@
 
 #include "common/binding.h"
 #include "common/binding_params.h"
+#include "common/stream_scratch.h"
 
 #include <pybind11/stl.h>
 
@@ -56,6 +57,33 @@ struct OpCall
     }
     //! Raises ValueError "<op>: <message>" unless ok.
     void check(bool ok, std::string const& message) const { require(ok, op + ": " + message); }
+};
+
+//! The scratch one launch needs: the caller's `workspace=` device array (as TensorRT hands a plugin
+//! its workspace), checked to hold `bytes`, or else stream-ordered memory freed after the launch.
+//! `needs` ends the error for one too small: "workspace smaller than the N bytes <needs>".
+class CallScratch
+{
+public:
+    template <class Params>
+    CallScratch(OpCall<Params> const& call, size_t bytes, std::string const& needs)
+        : mOwned(call.workspace.is_none() ? bytes : 0, call.stream)
+        , mPtr(mOwned.get())
+    {
+        if (!call.workspace.is_none())
+        {
+            DeviceArray const wa = toDeviceArray(call.workspace, "workspace", true);
+            call.check(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
+                "workspace smaller than the " + std::to_string(bytes) + " bytes " + needs);
+            mPtr = reinterpret_cast<void*>(wa.ptr);
+        }
+    }
+
+    void* get() const noexcept { return mPtr; }
+
+private:
+    StreamScratch mOwned;
+    void* mPtr;
 };
 
 //! Device arrays for `objs` (a list/tuple; None entries are absent), named and checked against

@@ -1,6 +1,5 @@
 // CumSum / CumProd bindings: one per member over one body (x, axis -> y).
 #include "common/op_binding.h"
-#include "common/stream_scratch.h"
 #include "cumulative/cumulative.h"
 #include "cumulative/op_glue.h"
 
@@ -34,15 +33,8 @@ void runScan(trtplug::OpCall<Params> const& call, trtplug::ScanOp op)
     ScanOptions const options{op, call.params.exclusive != 0, call.params.reverse != 0};
     TensorShape const shape = shapeOf(x, "x");
     size_t const bytes = cumulativeWorkspaceBytes(x.dtype, shape);
-    StreamScratch const scratch(call.workspace.is_none() ? bytes : 0, call.stream); // none when given
-    void* scratchPtr = scratch.get();
-    if (!call.workspace.is_none())
-    {
-        DeviceArray const wa = toDeviceArray(call.workspace, "workspace", true);
-        call.check(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
-            "workspace smaller than cumulative_workspace_bytes = " + std::to_string(bytes));
-        scratchPtr = reinterpret_cast<void*>(wa.ptr);
-    }
+    CallScratch const scratch(call, bytes, "cumulative_workspace_bytes gives");
+    void* const scratchPtr = scratch.get();
     checkCuda(launchCumulative(options, x.dtype, reinterpret_cast<void const*>(x.ptr), shape,
                   reinterpret_cast<void const*>(axis.ptr), axis.dtype, reinterpret_cast<void*>(y.ptr), scratchPtr,
                   bytes, call.stream),

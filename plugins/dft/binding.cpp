@@ -1,7 +1,6 @@
 // DFT bindings (common/op_binding.h): one per member (opset 17, 20) over one body. dft_length and
 // axis come as fields (the rewrite folds the constant inputs); their inputs are not read.
 #include "common/op_binding.h"
-#include "common/stream_scratch.h"
 #include "dft/dft.h"
 #include "dft/op_glue.h"
 
@@ -35,15 +34,8 @@ void runDft(trtplug::OpCall<Params> const& call)
     call.check(problem.empty(), problem);
     checkCuda(fft.prepare(plan), "cuFFT plan");
     size_t const bytes = dftWorkspaceBytes(plan, fft.workBytes());
-    StreamScratch const scratch(call.workspace.is_none() ? bytes : 0, call.stream);
-    void* scratchPtr = scratch.get();
-    if (!call.workspace.is_none())
-    {
-        DeviceArray const wa = toDeviceArray(call.workspace, "workspace", true);
-        call.check(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
-            "workspace smaller than the " + std::to_string(bytes) + " bytes this DFT needs");
-        scratchPtr = reinterpret_cast<void*>(wa.ptr);
-    }
+    CallScratch const scratch(call, bytes, "this DFT needs");
+    void* const scratchPtr = scratch.get();
     checkCuda(launchDft(xa.dtype, plan, fft, reinterpret_cast<void const*>(xa.ptr), reinterpret_cast<void*>(ya.ptr),
                   scratchPtr, call.stream),
         call.op.c_str());

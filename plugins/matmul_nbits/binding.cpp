@@ -1,7 +1,6 @@
 // MatMulNBits binding: trtplug's one convention (common/op_binding.h), inputs/outputs/attributes
 // named, checked and parsed by the generated glue (matmul_nbits/op_glue.h, from the spec).
 #include "common/op_binding.h"
-#include "common/stream_scratch.h"
 #include "matmul_nbits/matmul_nbits.h"
 #include "matmul_nbits/op_glue.h"
 
@@ -59,15 +58,8 @@ TRTPLUG_OP_BINDING(matmul_nbits)
     p.bias = optionalPtr(bias);
     p.y = reinterpret_cast<void*>(y.ptr);
     size_t const bytes = nbitsWorkspaceBytes(a.dtype, p.m, p.n, p.k);
-    StreamScratch const scratch(call.workspace.is_none() ? bytes : 0, call.stream); // none when given
-    void* scratchPtr = scratch.get();
-    if (!call.workspace.is_none())
-    {
-        DeviceArray const wa = toDeviceArray(call.workspace, "workspace", true);
-        call.check(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
-            "workspace smaller than matmul_nbits_workspace_bytes = " + std::to_string(bytes));
-        scratchPtr = reinterpret_cast<void*>(wa.ptr);
-    }
+    CallScratch const scratch(call, bytes, "matmul_nbits_workspace_bytes gives");
+    void* const scratchPtr = scratch.get();
     checkCuda(launchMatMulNBits(a.dtype, p, scratchPtr, bytes, call.stream), "matmul_nbits");
 }
 

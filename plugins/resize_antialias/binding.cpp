@@ -1,7 +1,6 @@
 // Antialiased Resize binding (common/op_binding.h): X and the attributes (roi, scales, sizes as
 // the rewrite folds them into fields) plan the resize; Y must have the planned shape.
 #include "common/op_binding.h"
-#include "common/stream_scratch.h"
 #include "resize_antialias/op_glue.h"
 #include "resize_antialias/resize_antialias.h"
 
@@ -23,15 +22,8 @@ TRTPLUG_OP_BINDING(resize_antialias)
     problem = checkResizeOutput(plan, shapeOf(ya, "Y"));
     call.check(problem.empty(), problem);
     size_t const bytes = resizeWorkspaceBytes(plan);
-    StreamScratch const scratch(call.workspace.is_none() ? bytes : 0, call.stream); // none when given
-    void* scratchPtr = scratch.get();
-    if (!call.workspace.is_none())
-    {
-        DeviceArray const wa = toDeviceArray(call.workspace, "workspace", true);
-        call.check(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
-            "workspace smaller than the " + std::to_string(bytes) + " bytes this resize needs");
-        scratchPtr = reinterpret_cast<void*>(wa.ptr);
-    }
+    CallScratch const scratch(call, bytes, "this resize needs");
+    void* const scratchPtr = scratch.get();
     checkCuda(launchResizeAntialias(xa.dtype, plan, reinterpret_cast<void const*>(xa.ptr),
                   reinterpret_cast<void*>(ya.ptr), scratchPtr, call.stream),
         "resize_antialias");

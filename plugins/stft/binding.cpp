@@ -1,7 +1,6 @@
 // STFT binding (common/op_binding.h): signal and the optional window; frame_step and frame_length
 // come as fields (the rewrite folds the constant inputs). Runs the DFT launcher on an STFT plan.
 #include "common/op_binding.h"
-#include "common/stream_scratch.h"
 #include "dft/dft.h"
 #include "stft/op_glue.h"
 
@@ -28,15 +27,8 @@ TRTPLUG_OP_BINDING(stft)
     call.check(problem.empty(), problem);
     checkCuda(fft.prepare(plan), "cuFFT plan");
     size_t const bytes = dftWorkspaceBytes(plan, fft.workBytes());
-    StreamScratch const scratch(call.workspace.is_none() ? bytes : 0, call.stream);
-    void* scratchPtr = scratch.get();
-    if (!call.workspace.is_none())
-    {
-        DeviceArray const wa = toDeviceArray(call.workspace, "workspace", true);
-        call.check(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
-            "workspace smaller than the " + std::to_string(bytes) + " bytes this STFT needs");
-        scratchPtr = reinterpret_cast<void*>(wa.ptr);
-    }
+    CallScratch const scratch(call, bytes, "this STFT needs");
+    void* const scratchPtr = scratch.get();
     void const* windowPtr = window != nullptr ? reinterpret_cast<void const*>(window->ptr) : nullptr;
     checkCuda(launchDft(xa.dtype, plan, fft, reinterpret_cast<void const*>(xa.ptr), reinterpret_cast<void*>(ya.ptr),
                   scratchPtr, call.stream, windowPtr),

@@ -1,5 +1,4 @@
 #include "common/op_binding.h"
-#include "common/stream_scratch.h"
 #include "unique/op_glue.h"
 #include "unique/unique.h"
 
@@ -52,15 +51,8 @@ TRTPLUG_OP_BINDING(unique)
     call.check(ia.size == ca.size && ia.size <= dims.rows && ya.size <= xa.size,
         "indices and counts must have one length, Y no more elements than X");
     size_t const bytes = uniqueWorkspaceBytes(xa.dtype, dims);
-    StreamScratch const scratch(call.workspace.is_none() ? bytes : 0, call.stream); // none when given
-    void* scratchPtr = scratch.get();
-    if (!call.workspace.is_none())
-    {
-        DeviceArray const wa = toDeviceArray(call.workspace, "workspace", true);
-        call.check(static_cast<size_t>(wa.size) * dtypeSize(wa.dtype) >= bytes,
-            "workspace smaller than unique_workspace_bytes(x, axis) = " + std::to_string(bytes));
-        scratchPtr = reinterpret_cast<void*>(wa.ptr);
-    }
+    CallScratch const scratch(call, bytes, "unique_workspace_bytes(x, axis) gives");
+    void* const scratchPtr = scratch.get();
     checkCuda(launchUnique(xa.dtype, reinterpret_cast<void const*>(xa.ptr), dims, call.params.sorted != 0,
                   reinterpret_cast<void*>(ya.ptr), reinterpret_cast<int64_t*>(ia.ptr),
                   reinterpret_cast<int64_t*>(va.ptr), reinterpret_cast<int64_t*>(ca.ptr),
