@@ -325,24 +325,18 @@ cudaError_t runPasses(ResizePlan const& plan, T const* x, T* y, void* workspace,
     bool const useTables = tapTablesApply(plan); // revert to the per-element path: = false
     TapTables tables{};
     cudaError_t err = useTables ? fillTapTables(plan, tables, workspace, stream) : cudaSuccess;
-    if (err == cudaSuccess && useTables && plan.nbPasses == 2 && plan.rank >= 2 && plan.in[plan.rank - 2] > 0
-        && plan.in[plan.rank - 1] > 0)
+    int64_t const intermediate = largestIntermediate(plan);
+    if (err == cudaSuccess && useTables)
     {
-        // The last two axes resized (an NCHW image), an intermediate larger than L2: one kernel.
-        int32_t const jh = plan.passAxis[0] == plan.rank - 2 ? 0 : 1;
-        int64_t const planes = volumeOf(plan, plan.in) / (plan.in[plan.rank - 2] * plan.in[plan.rank - 1]);
-        bool const chosen = resize_plane::planeChosen(largestIntermediate(plan) * int64_t{sizeof(Mid)});
-        cudaError_t const plane = chosen && plan.passAxis[jh] == plan.rank - 2 && plan.passAxis[1 - jh] == plan.rank - 1
-            ? resize_plane::launchPlane(
-                  x, y, tables.pass[jh], tables.pass[1 - jh], tables.table[jh], tables.table[1 - jh], planes, stream)
-            : cudaErrorNotSupported;
+        cudaError_t const plane = resize_plane::launchIfChosen(
+            plan, tables.pass, tables.table, intermediate * int64_t{sizeof(Mid)}, x, y, stream);
         if (plane != cudaErrorNotSupported)
         {
             return plane;
         }
     }
     char* const scratch = static_cast<char*>(workspace) + kTapTableBytes;
-    size_t const bufferBytes = alignUp(size_t(largestIntermediate(plan)) * sizeof(float));
+    size_t const bufferBytes = alignUp(size_t(intermediate) * sizeof(float));
     Mid* buffers[2] = {reinterpret_cast<Mid*>(scratch), reinterpret_cast<Mid*>(scratch + bufferBytes)};
     int64_t dims[ResizePlan::kMaxRank];
     std::copy(plan.in, plan.in + plan.rank, dims);

@@ -307,5 +307,31 @@ cudaError_t launchPlane(TIn const* x, TOut* y, AxisPass const& h, AxisPass const
     return cudaGetLastError();
 }
 
+//! The plane kernel for a tabled resize of exactly the last two axes (an NCHW image; `passes` and
+//! `tables` in plan order) whose two-pass intermediate (`intermediateBytes`) planeChosen says is
+//! worth skipping; cudaErrorNotSupported when it does not take the resize (the caller then runs
+//! the passes).
+template <class T>
+cudaError_t launchIfChosen(ResizePlan const& plan, AxisPass const* passes, TapTable const* tables,
+    int64_t intermediateBytes, T const* x, T* y, cudaStream_t stream)
+{
+    int32_t const h = plan.rank - 2;
+    if (plan.nbPasses != 2 || h < 0 || plan.in[h] <= 0 || plan.in[h + 1] <= 0 || !planeChosen(intermediateBytes))
+    {
+        return cudaErrorNotSupported;
+    }
+    int32_t const jh = plan.passAxis[0] == h ? 0 : 1;
+    if (plan.passAxis[jh] != h || plan.passAxis[1 - jh] != h + 1)
+    {
+        return cudaErrorNotSupported;
+    }
+    int64_t planes = 1;
+    for (int32_t i = 0; i < h; ++i)
+    {
+        planes *= plan.in[i];
+    }
+    return launchPlane(x, y, passes[jh], passes[1 - jh], tables[jh], tables[1 - jh], planes, stream);
+}
+
 } // namespace resize_plane
 } // namespace trtplug
