@@ -19,6 +19,7 @@ from trtplug.parity.attention_inputs import (
     group_query_attention_inputs,
     multi_head_attention_inputs,
 )
+from trtplug.parity.linear_attention_inputs import linear_attention_inputs
 from trtplug.parity.roi_inputs import roi_align_regions
 from trtplug.protolib.axes import AXIS_ABSENT
 
@@ -184,6 +185,7 @@ GENERATORS: dict[str, Generator] = {
     "signed_near_one": signed_near_one,
     "gather_block_quantized_inputs": gather_block_quantized_inputs,
     "group_query_attention_inputs": group_query_attention_inputs,
+    "linear_attention_inputs": linear_attention_inputs,
     "matmul_nbits_weights": matmul_nbits_weights,
     "max_pool_outputs": max_pool_outputs,
     "multi_head_attention_inputs": multi_head_attention_inputs,
