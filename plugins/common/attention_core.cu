@@ -1,6 +1,7 @@
 // The attention core (attention_core.h): checks, the split-KV plan and the launch of the tiled
 // kernel (attention_kernels.cuh), plus the combine pass when the keys are split across blocks
-// (attention_combine.cuh; the tensor-core decode merges its own splits).
+// (attention_combine.cuh; the tensor-core decode merges its own splits). 16-bit prefills go to
+// cuDNN first where it applies (attention_cudnn_launch.cu).
 #include "common/attention_core.h"
 #include "common/attention_combine.cuh"
 #include "common/attention_cudnn.h"
@@ -11,7 +12,6 @@
 #include "common/dtype_dispatch.cuh"
 
 #include <algorithm>
-#include <cstdio>
 #include <type_traits>
 
 namespace trtplug
@@ -158,9 +158,6 @@ cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t
     return cudaGetLastError();
 }
 
-//! Query rows from which the tensor-core tiles beat the generic kernel (decode stays split-KV).
-constexpr int32_t kMmaMinRows = 32;
-
 //! The tensor-core prefill path applies: 16-bit types on sm_80+, equal head sizes 16..128 in
 //! steps of 16, enough query rows, contiguous last axes (all views have them).
 template <typename T>
@@ -224,96 +221,10 @@ cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_
     return launchTyped<T, 8>(p, workspace, stream);
 }
 
-__global__ void fillInt32Kernel(int32_t* out, int32_t value, int32_t count)
-{
-    int32_t const i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < count)
-    {
-        out[i] = value;
-    }
-}
-
-//! Zeros the 16-bit output rows of batches with no key (kvValid[b] <= 0), where cuDNN writes NaN and
-//! the core zeros (cuDNN takes only zeroFullyMaskedRows problems). One block per (batch, head):
-//! a batch that has keys returns at once.
-__global__ void zeroRowsWithoutKeysKernel(HeadOutView out, int32_t const* kvValid, int32_t qLen, int32_t headDim)
-{
-    if (kvValid[blockIdx.x] > 0)
-    {
-        return;
-    }
-    auto* base = static_cast<uint16_t*>(out.data) + blockIdx.x * out.batchStride + blockIdx.y * out.headStride;
-    for (int64_t i = threadIdx.x; i < static_cast<int64_t>(qLen) * headDim; i += blockDim.x)
-    {
-        base[(i / headDim) * out.seqStride + i % headDim] = 0;
-    }
-}
-
-//! With key lengths, cuDNN's padding mask reads per-batch query lengths too: they take the
-//! workspace's first bytes (written here, qLen each), cuDNN's own scratch the rest.
-cudaError_t cudnnLaunch(AttentionProblem const& p, void* workspace, cudaStream_t stream, char const** reason) noexcept
-{
-    size_t bytes = attentionWorkspaceSize(p);
-    auto* scratch = static_cast<char*>(workspace);
-    int32_t* queryLengths = nullptr;
-    if (p.kvValid)
-    {
-        size_t const lengthBytes = (static_cast<size_t>(p.batch) * sizeof(int32_t) + 255) / 256 * 256;
-        if (lengthBytes > bytes)
-        {
-            return cudaErrorNotSupported;
-        }
-        queryLengths = reinterpret_cast<int32_t*>(scratch);
-        fillInt32Kernel<<<(p.batch + 255) / 256, 256, 0, stream>>>(queryLengths, p.qLen, p.batch);
-        scratch += lengthBytes;
-        bytes -= lengthBytes;
-    }
-    cudaError_t const err = launchCudnnAttention(p, queryLengths, scratch, bytes, stream, reason);
-    if (err == cudaSuccess && p.kvValid)
-    {
-        zeroRowsWithoutKeysKernel<<<dim3(p.batch, p.qHeads), 256, 0, stream>>>(p.out, p.kvValid, p.qLen, p.headDim);
-        return cudaGetLastError();
-    }
-    return err;
-}
-
-//! The prefill backend (TRTPLUG_ATTENTION_PREFILL, attention_cudnn.h): cuDNN for the 16-bit
-//! prefills it computes as the kernels do (auto, the default: from kMmaMinRows query rows, when
-//! libcudnn loads; kernel: never). true: the launch is decided and `err` holds its result; false: the kernels run.
-bool prefillOnCudnn(AttentionProblem const& p, void* workspace, cudaStream_t stream, cudaError_t& err) noexcept
-{
-    PrefillBackend const choice = prefillBackendChoice();
-    bool const wanted = choice == PrefillBackend::kCudnn
-        || (choice == PrefillBackend::kAuto && p.qLen >= kMmaMinRows && cudnnAttentionCompiled());
-    if (!wanted || cudnnAttentionInapplicable(p) != nullptr)
-    {
-        return false;
-    }
-    char const* reason = nullptr;
-    err = cudnnLaunch(p, workspace, stream, &reason);
-    if (err == cudaSuccess)
-    {
-        noteLastPrefillBackend(2);
-        return true;
-    }
-    if (choice == PrefillBackend::kCudnn)
-    {
-        std::fprintf(stderr, "trtplug: TRTPLUG_ATTENTION_PREFILL=cudnn but cuDNN did not run: %s\n",
-            reason ? reason : cudaGetErrorString(err));
-        return true;
-    }
-    return err != cudaErrorNotSupported; // a CUDA error of cuDNN's launch is the launch's error
-}
-
 bool viewMissing(void const* data, int64_t elements) noexcept
 {
     return elements > 0 && data == nullptr;
 }
-
-} // namespace
-
-namespace
-{
 
 //! attentionProblemError without the data pointers: what the workspace size needs (a plugin
 //! asks for it at build time, before any pointer exists).
@@ -364,30 +275,6 @@ char const* attentionProblemError(AttentionProblem const& p) noexcept
     return nullptr;
 }
 
-namespace
-{
-//! Scratch kept for cuDNN's SDPA plan wherever TRTPLUG_ATTENTION_PREFILL lets cuDNN take a prefill
-//! (its plans asked for 256 bytes on the H100; one asking for more than this leaves the prefill to
-//! the kernels), after the query lengths of a padding mask (at most 256 KiB: 65535 batches).
-//! cuDNN and the split-KV partials never run in one launch: they share the scratch.
-//! `anyExtents`: a reserve for every problem of p's type and head sizes (the bound's question),
-//! whatever TRTPLUG_ATTENTION_PREFILL says now: an engine built under `kernel` and run without it
-//! must still hold cuDNN's scratch. The exact size follows the variable.
-size_t cudnnWorkspaceReserve(AttentionProblem const& p, bool anyExtents) noexcept
-{
-    constexpr size_t kReserve = size_t{1} << 20;
-    if (!cudnnAttentionCompiled())
-    {
-        return 0;
-    }
-    if (anyExtents)
-    {
-        return p.dtype == DType::kFLOAT16 || p.dtype == DType::kBFLOAT16 ? kReserve : 0;
-    }
-    bool const mayRun = prefillBackendChoice() != PrefillBackend::kKernel && cudnnAttentionInapplicable(p) == nullptr;
-    return mayRun ? kReserve : 0;
-}
-} // namespace
 
 size_t attentionWorkspaceSize(AttentionProblem const& p) noexcept
 {

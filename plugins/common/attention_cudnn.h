@@ -54,6 +54,20 @@ bool cudnnAttentionCompiled() noexcept;
 cudaError_t launchCudnnAttention(AttentionProblem const& p, int32_t const* queryLengths, void* workspace,
     size_t workspaceBytes, cudaStream_t stream, char const** reason) noexcept;
 
+//! Query rows from which a 16-bit prefill leaves the split-KV kernels for the tensor-core tiles, or
+//! for cuDNN (decode stays split-KV).
+constexpr int32_t kMmaMinRows = 32;
+
+//! The prefill backend (TRTPLUG_ATTENTION_PREFILL): cuDNN for the 16-bit prefills it computes as the
+//! kernels do (auto, the default: from kMmaMinRows query rows, when libcudnn loads; kernel: never).
+//! true: the launch is decided and `err` holds its result; false: the kernels run
+//! (attention_cudnn_launch.cu).
+bool prefillOnCudnn(AttentionProblem const& p, void* workspace, cudaStream_t stream, cudaError_t& err) noexcept;
+
+//! Scratch the core keeps for cuDNN's plan where TRTPLUG_ATTENTION_PREFILL lets cuDNN take `p`
+//! (`anyExtents`: for every problem of p's type and head sizes, whatever the variable says now).
+size_t cudnnWorkspaceReserve(AttentionProblem const& p, bool anyExtents) noexcept;
+
 //! The backend the last prefill launch of this process took: 0 none yet, 1 kernels, 2 cuDNN.
 int32_t lastPrefillBackend() noexcept;
 void noteLastPrefillBackend(int32_t backend) noexcept;
