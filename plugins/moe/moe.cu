@@ -1,0 +1,115 @@
+// MoE launcher: routing, grouping by expert, fc1 (+ fc3), activation, fc2, combine (moe.h).
+#include "common/dtype_dispatch.cuh"
+#include "common/launch.cuh"
+#include "moe/moe.h"
+#include "moe/moe_gemm.cuh"
+#include "moe/moe_kernels.cuh"
+#include "moe/moe_layout.h"
+
+namespace trtplug
+{
+namespace
+{
+
+using namespace moe_detail;
+
+//! The scratch arrays of one call, at moeLayout's offsets.
+struct Scratch
+{
+    int32_t* routeExpert;
+    float* routeWeight;
+    int32_t* routeRow;
+    int32_t* rowRoute;
+    int32_t* counts; //!< [experts] counts, then [experts] fill cursors
+    int32_t* rowStart;
+    int32_t* tileStart;
+    float* fc1Out;
+    float* fc3Out;
+    float* act;
+
+    Scratch(MoeProblem const& p, void* workspace)
+    {
+        MoeLayout const l = moeLayout(p);
+        auto* base = static_cast<char*>(workspace);
+        routeExpert = reinterpret_cast<int32_t*>(base + l.routeExpert);
+        routeWeight = reinterpret_cast<float*>(base + l.routeWeight);
+        routeRow = reinterpret_cast<int32_t*>(base + l.routeRow);
+        rowRoute = reinterpret_cast<int32_t*>(base + l.rowRoute);
+        counts = reinterpret_cast<int32_t*>(base + l.counts);
+        rowStart = reinterpret_cast<int32_t*>(base + l.rowStart);
+        tileStart = reinterpret_cast<int32_t*>(base + l.tileStart);
+        fc1Out = reinterpret_cast<float*>(base + l.fc1Out);
+        fc3Out = p.hasFc3 ? reinterpret_cast<float*>(base + l.fc3Out) : nullptr;
+        act = reinterpret_cast<float*>(base + l.act);
+    }
+};
+
+//! Top-k routes per token, then each route's row in its expert's group.
+template <typename T>
+cudaError_t routeAndGroup(MoeProblem const& p, Scratch const& s, int32_t tileRows, cudaStream_t stream)
+{
+    auto const experts = static_cast<int32_t>(p.experts);
+    cudaError_t err = cudaMemsetAsync(s.counts, 0, sizeof(int32_t) * experts, stream);
+    if (err != cudaSuccess)
+        return err;
+    int64_t const warpsPerBlock = kBlockThreads / 32;
+    auto const routeBlocks = static_cast<unsigned>((p.tokens + warpsPerBlock - 1) / warpsPerBlock);
+    routeKernel<T><<<routeBlocks, kBlockThreads, 0, stream>>>(static_cast<T const*>(p.router), p.tokens, experts,
+        p.k, p.normalize, s.routeExpert, s.routeWeight, s.counts);
+    offsetsKernel<<<1, 1, 0, stream>>>(s.counts, experts, tileRows, s.rowStart, s.tileStart);
+    placeKernel<<<gridFor(p.routes()), kBlockThreads, 0, stream>>>(
+        s.routeExpert, p.routes(), experts, s.rowStart, s.counts + experts, s.routeRow, s.rowRoute);
+    return cudaGetLastError();
+}
+
+template <typename TA, typename T>
+GroupedGemmArgs<TA, T> gemmArgs(MoeProblem const& p, Scratch const& s, TA const* a, int64_t lda, bool gather,
+    void const* b, void const* bias, float* c, int64_t n, int64_t depth)
+{
+    return GroupedGemmArgs<TA, T>{a, lda, gather ? s.rowRoute : nullptr, p.k, static_cast<T const*>(b),
+        static_cast<T const*>(bias), c, n, depth, s.rowStart, s.tileStart, static_cast<int32_t>(p.experts)};
+}
+
+template <typename T>
+cudaError_t runMoe(MoeProblem const& p, void* workspace, cudaStream_t stream)
+{
+    Scratch const s(p, workspace);
+    int32_t const tileRows = moeTileRows(p);
+    int64_t const maxTiles = (p.routes() + tileRows - 1) / tileRows + p.experts;
+    cudaError_t err = routeAndGroup<T>(p, s, tileRows, stream);
+    auto const* x = static_cast<T const*>(p.input);
+    if (err == cudaSuccess)
+        err = launchGroupedGemm(gemmArgs<T, T>(p, s, x, p.hidden, true, p.fc1, p.fc1Bias, s.fc1Out, p.fc1Cols,
+                                    p.hidden), tileRows, maxTiles, stream);
+    if (err == cudaSuccess && p.hasFc3)
+        err = launchGroupedGemm(gemmArgs<T, T>(p, s, x, p.hidden, true, p.fc3, p.fc3Bias, s.fc3Out, p.inter,
+                                    p.hidden), tileRows, maxTiles, stream);
+    if (err != cudaSuccess)
+        return err;
+    ActivationArgs const act{s.fc1Out, s.fc3Out, s.act, p.routes(), p.inter, p.fc1Cols, p.activation,
+        p.swigluFusion, p.alpha, p.beta, p.limit};
+    if (p.inter > 0)
+        activationKernel<<<gridFor(p.routes() * p.inter), kBlockThreads, 0, stream>>>(act);
+    // fc2's output reuses fc1's buffer (sized for the wider of the two).
+    err = launchGroupedGemm(gemmArgs<float, T>(p, s, s.act, p.inter, false, p.fc2, p.fc2Bias, s.fc1Out, p.hidden,
+                                p.inter), tileRows, maxTiles, stream);
+    if (err != cudaSuccess)
+        return err;
+    combineKernel<T><<<gridFor(p.tokens * p.hidden), kBlockThreads, 0, stream>>>(
+        s.fc1Out, s.routeRow, s.routeWeight, p.tokens, p.hidden, p.k, static_cast<T*>(p.output));
+    return cudaGetLastError();
+}
+
+} // namespace
+
+cudaError_t launchMoe(DType dtype, MoeProblem const& p, void* workspace, size_t workspaceBytes,
+    cudaStream_t stream) noexcept
+{
+    if (p.tokens == 0 || p.hidden == 0)
+        return cudaSuccess;
+    if (workspace == nullptr || workspaceBytes < moeWorkspaceBytes(p))
+        return cudaErrorInvalidValue;
+    return forFloatOrBf16Type(dtype, [&](auto tag) { return runMoe<decltype(tag)>(p, workspace, stream); });
+}
+
+} // namespace trtplug
