@@ -85,6 +85,9 @@ private:
     OutputPlan concreteShapes(
         std::vector<nvinfer1::Dims> const& inputs, std::vector<std::vector<int64_t>> const& shapeValues = {});
 
+    //! configurePlugin on `inOut` (inputs first), then getWorkspaceSize: no GPU.
+    size_t configuredWorkspace(std::vector<nvinfer1::DynamicPluginTensorDesc>& inOut, int32_t nbIn);
+
     //! The build-phase calls before execution; returns the workspace size and fills `plan`.
     size_t prepareBuild(std::vector<nvinfer1::PluginTensorDesc> const& in,
         std::vector<nvinfer1::PluginTensorDesc> const& out, std::vector<std::vector<int64_t>> const& shapeValues,

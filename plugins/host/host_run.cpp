@@ -136,35 +136,37 @@ size_t HostPlugin::prepareBuild(std::vector<PluginTensorDesc> const& in, std::ve
             "size tensor (output " + std::to_string(d.sizeTensor) + ") must be int32 or int64, the plugin declares "
                 + trtTypeName(types[d.sizeTensor]));
     }
-    std::vector<DynamicPluginTensorDesc> dynIn;
-    std::vector<DynamicPluginTensorDesc> dynOut;
+    std::vector<DynamicPluginTensorDesc> inOut;
     for (auto const& d : in)
     {
-        dynIn.push_back(dynamic(d));
+        inOut.push_back(dynamic(d));
     }
     for (auto const& d : out)
     {
-        dynOut.push_back(dynamic(d));
+        inOut.push_back(dynamic(d));
     }
+    auto const nbIn = static_cast<int32_t>(in.size());
     for (auto const& d : plan.dataDependent)
     {
         // As the builder describes a data-dependent dim: unknown (-1), bounded by opt and upper.
-        DynamicPluginTensorDesc& desc = dynOut[static_cast<size_t>(d.output)];
+        DynamicPluginTensorDesc& desc = inOut[static_cast<size_t>(nbIn + d.output)];
         desc.desc.dims.d[d.dim] = -1;
         desc.min.d[d.dim] = 0;
         desc.opt.d[d.dim] = d.opt;
         desc.max.d[d.dim] = d.upper;
     }
-    std::vector<DynamicPluginTensorDesc> inOut(dynIn);
-    inOut.insert(inOut.end(), dynOut.begin(), dynOut.end());
     mark = captureLogger().size();
-    require(queryFormats(inOut, static_cast<int32_t>(in.size())),
+    require(queryFormats(inOut, nbIn),
         name() + " does not support these input/output types in linear format" + loggedSince(mark));
-    auto const nbIn = static_cast<int32_t>(dynIn.size());
-    auto const nbOut = static_cast<int32_t>(dynOut.size());
-    mark = captureLogger().size();
-    check(build()->configurePlugin(dynIn.data(), nbIn, dynOut.data(), nbOut), "configurePlugin", mark);
-    return build()->getWorkspaceSize(dynIn.data(), nbIn, dynOut.data(), nbOut);
+    return configuredWorkspace(inOut, nbIn);
+}
+
+size_t HostPlugin::configuredWorkspace(std::vector<DynamicPluginTensorDesc>& inOut, int32_t nbIn)
+{
+    auto const nbOut = static_cast<int32_t>(inOut.size()) - nbIn;
+    size_t const mark = captureLogger().size();
+    check(build()->configurePlugin(inOut.data(), nbIn, inOut.data() + nbIn, nbOut), "configurePlugin", mark);
+    return build()->getWorkspaceSize(inOut.data(), nbIn, inOut.data() + nbIn, nbOut);
 }
 
 size_t HostPlugin::workspaceSize(std::vector<std::string> const& dtypes, py::sequence shapes, py::object maxShapes)
@@ -187,10 +189,7 @@ size_t HostPlugin::workspaceSize(std::vector<std::string> const& dtypes, py::seq
             inOut.back().max = dimsOf(py::list(maxShapes)[i], i);
         }
     }
-    auto const nbOut = static_cast<int32_t>(n) - nbIn;
-    size_t const mark = captureLogger().size();
-    check(build()->configurePlugin(inOut.data(), nbIn, inOut.data() + nbIn, nbOut), "configurePlugin", mark);
-    return build()->getWorkspaceSize(inOut.data(), nbIn, inOut.data() + nbIn, nbOut);
+    return configuredWorkspace(inOut, nbIn);
 }
 
 py::list HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle stream, bool synchronize,
