@@ -63,6 +63,7 @@ REQUIRED_SAMPLES = {
     "mode": "linear",
     "num_heads": 4,
     "kv_num_heads": 2,
+    "q_num_heads": 2,
     "K": 32,
     "N": 8,
     "block_size": 16,
