@@ -7,6 +7,9 @@
 // A Loader provides, for the row the team works on:
 //   __device__ bool row(int64_t r);                     // select row r; false: write a NaN row
 //   __device__ void load(int64_t j, float (&v)[N]) const;   // float sum of vector j of the row
+// and may add a last step on each normalized vector (GatedRMSNorm's gate), compiled in only then:
+//   static constexpr bool kFinishes = true;
+//   __device__ void finish(int64_t j, float (&y)[N]) const;
 // Included only from .cu files.
 #pragma once
 
@@ -16,6 +19,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 namespace trtplug
 {
@@ -30,6 +34,18 @@ struct NormOutputs
     T* sum{nullptr};            //!< the pre-normalization row (rows, hidden) or null
     float* mean{nullptr};       //!< (rows) or null; 0 in RMS form
     float* invStdVar{nullptr};  //!< (rows) or null
+};
+
+//! Whether Loader has a finish step (a compile-time choice: the other norms' kernels, register-
+//! bound at their widest teams, carry no trace of it).
+template <class Loader, class = void>
+struct LoaderFinishes : std::false_type
+{
+};
+
+template <class Loader>
+struct LoaderFinishes<Loader, std::void_t<decltype(Loader::kFinishes)>> : std::bool_constant<Loader::kFinishes>
+{
 };
 
 __device__ __forceinline__ float warpSum(float v)
@@ -96,10 +112,11 @@ __device__ __forceinline__ void storeFloat(T* p, int64_t j, float const (&v)[N])
     reinterpret_cast<Vec<T, N>*>(p)[j] = out;
 }
 
-//! Writes vector j of row r: (v - mean) * inv * gamma (+ beta), and the raw sum if wanted.
-template <typename T, int N>
-__device__ __forceinline__ void writeVector(
-    NormOutputs<T> const& o, int64_t r, int64_t nVec, int64_t j, float const (&v)[N], float mean, float inv)
+//! Writes vector j of row r: (v - mean) * inv * gamma (+ beta), then the loader's finish step if
+//! it has one, and the raw sum if wanted.
+template <typename T, int N, class Loader>
+__device__ __forceinline__ void writeVector(Loader const& loader, NormOutputs<T> const& o, int64_t r, int64_t nVec,
+    int64_t j, float const (&v)[N], float mean, float inv)
 {
     float g[N];
     float y[N];
@@ -113,6 +130,10 @@ __device__ __forceinline__ void writeVector(
     {
         float const b = o.beta != nullptr ? y[i] : 0.F;
         y[i] = (v[i] - mean) * inv * g[i] + b;
+    }
+    if constexpr (LoaderFinishes<Loader>::value)
+    {
+        loader.finish(j, y);
     }
     storeFloat<T, N>(o.y, r * nVec + j, y);
     if (o.sum != nullptr)
@@ -240,7 +261,7 @@ __device__ __forceinline__ void writeRow(Loader const& loader, NormOutputs<T> co
                         cache[k][i] = nan;
                     }
                 }
-                writeVector<T, N>(out, r, nVec, j, cache[k], mean, inv);
+                writeVector<T, N>(loader, out, r, nVec, j, cache[k], mean, inv);
             }
         }
     }
@@ -261,7 +282,7 @@ __device__ __forceinline__ void writeRow(Loader const& loader, NormOutputs<T> co
                     v[i] = nan;
                 }
             }
-            writeVector<T, N>(out, r, nVec, j, v, mean, inv);
+            writeVector<T, N>(loader, out, r, nVec, j, v, mean, inv);
         }
     }
 }

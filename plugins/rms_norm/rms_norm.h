@@ -22,6 +22,9 @@ struct RmsNormArgs
     int64_t rows{0};
     int64_t cols{0};
     float epsilon{1e-5F};
+    //! GatedRMSNorm: Y *= silu(gate) (or sigmoid(gate)), gate shaped like X; null for plain RMS.
+    void const* gate{nullptr};
+    bool gateSilu{true};
 };
 
 //! rows x cols of a tensor of `rank` dims normalized over the axes from `axis` (negative counts
