@@ -9,6 +9,7 @@ SiLU ("silu" and "swish" are the same function). Float32 arithmetic throughout.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -48,7 +49,8 @@ def _channels_first(xp: ModuleType, a: Any, attrs: Mapping[str, Any]) -> Any:
     a = a.astype(xp.float32)
     if not channels_last(attrs):
         return a
-    return a.reshape(a.shape[0], a.shape[1], -1).transpose(0, 2, 1)
+    channels = int(math.prod(a.shape[2:]))  # d1 * ... * dn, also when a has no positions
+    return a.reshape(a.shape[0], a.shape[1], channels).transpose(0, 2, 1)
 
 
 def _back(a: Any, shape: tuple[int, ...], attrs: Mapping[str, Any]) -> Any:
@@ -65,10 +67,7 @@ def compute(xp: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> 
     xc = _channels_first(xp, x, attrs)  # (B, C, L)
     batch, channels, length = xc.shape
     s, dilation = state_length(weight.shape, attrs), int(attrs.get("dilation", 1))
-    if past is None:
-        past_c = xp.zeros((batch, channels, s), xp.float32)
-    else:
-        past_c = _channels_first(xp, past, attrs)
+    past_c = xp.zeros((batch, channels, s), xp.float32) if past is None else _channels_first(xp, past, attrs)
     virtual = xp.concatenate([past_c, xc], axis=2)  # (B, C, S + L)
     w = weight.astype(xp.float32).reshape(channels, -1)
     y = xp.zeros((batch, channels, length), xp.float32)
