@@ -74,7 +74,7 @@ def _per_state(xp: ModuleType, x: Mapping[str, Any], g: Mapping[str, int]) -> tu
     b, t, hq, hkv, dk, dv = g["B"], g["T"], g["Hq"], g["Hkv"], g["dk"], g["dv"]
     q = x["query"].astype(xp.float32).reshape(b, t, hq, dk)
     q = q.reshape(b, t, hkv, hq // hkv, dk) if hq >= hkv else q[:, :, xp.arange(hkv) * hq // hkv, None]
-    k = x["key"].astype(xp.float32).reshape(b, t, -1, dk)
+    k = x["key"].astype(xp.float32).reshape(b, t, x["key"].shape[2] // dk, dk)
     k = k[:, :, xp.arange(hkv) // (hkv // k.shape[2])]
     return q, k, x["value"].astype(xp.float32).reshape(b, t, hkv, dv)
 

@@ -11,7 +11,7 @@ import numpy as np
 
 
 def _unit_heads(x: np.ndarray, head: int) -> np.ndarray:
-    rows = x.reshape(*x.shape[:-1], -1, head)
+    rows = x.reshape(*x.shape[:-1], x.shape[-1] // head, head)
     norm = np.sqrt((rows * rows).sum(-1, keepdims=True)) + np.float32(1e-6)
     return (rows / norm).reshape(x.shape).astype(np.float32)
 
