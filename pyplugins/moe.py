@@ -16,6 +16,7 @@ swiglu(g, l) = G * sigmoid(alpha * G) * (L + beta), G = min(g, limit), L = clamp
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -82,7 +83,10 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     x, router, w1, b1, w2, b2, w3, b3 = f32
     x = x.reshape(-1, hidden)
     experts, weights = routes(
-        xp, router.reshape(x.shape[0], -1), int(attrs.get("k", 1)), bool(attrs.get("normalize_routing_weights", 0))
+        xp,
+        router.reshape(x.shape[0], router.shape[-1]),
+        int(attrs.get("k", 1)),
+        bool(attrs.get("normalize_routing_weights", 0)),
     )
     y = xp.zeros_like(x)
     for e in range(w1.shape[0]):
@@ -96,3 +100,89 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
         # A token meets each expert at most once, so the rows of `token` are distinct.
         y[token] += xp.where(w != 0, w * _linear(a, w2, b2, e), 0.0)
     outputs[0][...] = y.reshape(outputs[0].shape).astype(outputs[0].dtype)
+
+
+def _bench_size(nbytes: int, itemsize: int) -> int:
+    """hidden = inter: the weights (3 d^2 per expert) sized to the request, at most gpt-oss's 2880."""
+    d = int((nbytes / (3 * BENCH_EXPERTS * itemsize)) ** 0.5) // 32 * 32
+    return max(32, min(BENCH_HIDDEN, d))
+
+
+def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    """gpt-oss's layout (fused swiglu, biases), 32 experts, 16 tokens (a decode batch)."""
+    d, e, tokens = _bench_size(nbytes, itemsize), BENCH_EXPERTS, 16
+    return {
+        "input": (tokens, d),
+        "router_probs": (tokens, e),
+        "fc1_experts_weights": (e, 2 * d, d),
+        "fc1_experts_bias": (e, 2 * d),
+        "fc2_experts_weights": (e, d, d),
+        "fc2_experts_bias": (e, d),
+    }
+
+
+def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    """The attributes GenAI writes for gpt-oss, with k = 4 (gpt-oss-20B's)."""
+    return {
+        "activation_type": "swiglu",
+        "activation_alpha": 1.702,
+        "activation_beta": 1.0,
+        "k": BENCH_K,
+        "normalize_routing_weights": 1,
+        "swiglu_fusion": 1,
+        "swiglu_limit": 7.0,
+    }
+
+
+def bench_bytes(shapes: Mapping[str, tuple[int, ...]], itemsize: int) -> int:
+    """Traffic floor: the weights and biases of the experts the routes can touch (each read once),
+    the input and router rows read, the output written."""
+    tokens, hidden = shapes["input"]
+    experts = shapes["fc1_experts_weights"][0]
+    touched = min(experts, tokens * BENCH_K)
+    per_expert = sum(
+        int(math.prod(shapes[name][1:]))
+        for name in ("fc1_experts_weights", "fc1_experts_bias", "fc2_experts_weights", "fc2_experts_bias")
+        if name in shapes
+    )
+    return (touched * per_expert + tokens * (2 * hidden + experts)) * itemsize
+
+
+def _torch_activation(torch: ModuleType, h: Any, attrs: Mapping[str, Any]) -> Any:
+    kind = str(attrs.get("activation_type", "relu"))
+    if kind == "swiglu":  # fused forms only (fc3 is not part of the bench)
+        fusion = int(attrs.get("swiglu_fusion", 0))
+        g, lin = (h[:, 0::2], h[:, 1::2]) if fusion == 1 else h.chunk(2, dim=1)
+        limit = float(attrs.get("swiglu_limit", float("inf")))
+        g = g.clamp(max=limit)
+        lin = lin.clamp(-limit, limit)
+        alpha, beta = float(attrs.get("activation_alpha", 1.0)), float(attrs.get("activation_beta", 0.0))
+        return g * torch.sigmoid(alpha * g) * (lin + beta)
+    functions = {
+        "relu": torch.relu,
+        "gelu": lambda v: torch.nn.functional.gelu(v, approximate="tanh"),
+        "silu": torch.nn.functional.silu,
+    }
+    return functions.get(kind, lambda v: v)(h)
+
+
+def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
+    """Softmax + topk routing, then a loop over the experts with F.linear and index_add_: what a
+    user without the plugin would write (the dense form of HF's gpt-oss experts)."""
+    x, router, w1, b1, w2, b2 = (list(inputs) + [None] * 6)[:6]
+    flat = x.reshape(-1, x.shape[-1])
+    k = int(attrs.get("k", 1))
+    probs = torch.softmax(router.reshape(flat.shape[0], router.shape[-1]).float(), dim=-1)
+    weights, experts = probs.topk(k, dim=-1)
+    if int(attrs.get("normalize_routing_weights", 0)):
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+    y = torch.zeros_like(flat, dtype=torch.float32)
+    for e in range(w1.shape[0]):
+        token, slot = torch.nonzero(experts == e, as_tuple=True)
+        if token.numel() == 0:
+            continue
+        h = torch.nn.functional.linear(flat[token], w1[e], None if b1 is None else b1[e])
+        a = _torch_activation(torch, h, attrs)
+        out = torch.nn.functional.linear(a, w2[e], None if b2 is None else b2[e])
+        y.index_add_(0, token, out.float() * weights[token, slot, None])
+    return y.to(x.dtype).reshape(x.shape)
