@@ -5,6 +5,10 @@
   `is_packed_batching` are accepted and, as in ONNX Runtime's CPU kernel, change nothing.
 - onnx_rotary_embedding: ai.onnx RotaryEmbedding-23(X, cos_cache, sin_cache, position_ids?);
   without position_ids the caches are per token, [B, S, rotary_dim / 2].
+- mrotary_embedding: com.microsoft MRotaryEmbedding(input, position_ids [3, B, S], cos_cache,
+  sin_cache): each cache column gathered at the T, H or W position its mrope_section and
+  mrope_layout name, times `scale`, then the same rotation on those per-token caches (a token
+  with a position outside the cache keeps cos 1, sin 0: unrotated, as the kernel leaves it).
 Both: input [B, N, S, H] or [B, S, N * H]; the core is trtplug/protolib/rotary.py, and on a GPU
 one RawKernel (trtplug/protolib/gpu_rotary.py) where the tensors are dense, aligned and whole
 16-byte vectors per head. Both take bf16 (`takes_bf16`): a Bf16Device on the GPU, which the kernel
@@ -75,6 +79,73 @@ def _onnx_forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any],
     _forward(xp, x, cos, sin, position_ids, outputs[0], attrs)
 
 
+def mrope_streams(section: Sequence[int], interleaved: bool, half: int) -> list[int]:
+    """The position stream (0 T, 1 H, 2 W) of each of the `half` cache columns: chunks, or
+    interleaved (H at 1, 4, .. below 3 * section[1], W at 2, 5, .. below 3 * section[2])."""
+    if not interleaved:
+        return [0] * section[0] + [1] * section[1] + [2] * section[2]
+    return [k if k and c % 3 == k and c < 3 * section[k] else 0 for c in range(half) for k in [c % 3]]
+
+
+def mrope_caches(xp: ModuleType, cos: Any, sin: Any, position_ids: Any, attrs: Attrs) -> tuple[Any, Any]:
+    """Per-token float32 caches [B, S, half] of M-RoPE: column c from its stream's row, times scale."""
+    half = cos.shape[1]
+    streams = xp.asarray(mrope_streams(list(attrs["mrope_section"]), int(attrs.get("mrope_layout", 0)) == 1, half))
+    pos = position_ids.astype(xp.int64)  # [3, B, S]
+    valid = ((pos >= 0) & (pos < cos.shape[0])).all(axis=0)[..., None]  # [B, S, 1]
+    rows = xp.clip(pos, 0, max(cos.shape[0] - 1, 0))
+    picked = xp.moveaxis(rows, 0, -1)[..., streams]  # [B, S, half]: the row each column reads
+    columns = xp.arange(half)
+    scale = xp.float32(attrs.get("scale", 1.0))
+    c = xp.where(valid, cos.astype(xp.float32)[picked, columns] * scale, 1.0).astype(xp.float32)
+    s = xp.where(valid, sin.astype(xp.float32)[picked, columns] * scale, 0.0).astype(xp.float32)
+    return c, s
+
+
+def _mrope_forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Attrs) -> None:
+    """Float32 or float16 arrays (bf16 arrives as float32 stand-ins): per-token caches, then the
+    rotation with position_ids left out (onnx_rotary_embedding's per-token form)."""
+    x, position_ids, cos, sin = inputs[:4]
+    if x.size == 0:
+        return
+    c, s = mrope_caches(xp, cos, sin, position_ids, attrs)
+    heads = x.shape[1] if x.ndim == 4 else int(attrs["num_heads"])
+    y = rotary_embedding(
+        xp,
+        x.astype(xp.float32),
+        c,
+        s,
+        None,
+        heads,
+        int(attrs.get("rotary_embedding_dim", 0)),
+        bool(attrs.get("interleaved", 0)),
+    )
+    outputs[0][...] = y.astype(outputs[0].dtype)
+
+
+def _mrope_torch(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> Any:
+    """transformers' Qwen2-VL/Qwen3-VL form: per-column stream choice, then rotate_half; for a 4-D
+    input with the full head rotated (the bench's shape)."""
+    x, position_ids, cos, sin = inputs[:4]
+    half = cos.shape[1]
+    streams = mrope_streams(list(attrs["mrope_section"]), int(attrs.get("mrope_layout", 0)) == 1, half)
+    picked = position_ids.permute(1, 2, 0)[..., streams]
+    columns = torch.arange(half)
+    scale = float(attrs.get("scale", 1.0))
+    return _torch_rotary(torch, x, cos[picked, columns] * scale, sin[picked, columns] * scale, attrs)
+
+
+def _mrope_bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
+    tokens, cache = _bench_tokens(nbytes, itemsize), (_BENCH_MAX_POS, _BENCH_HEAD_DIM // 2)
+    x = (4, _BENCH_HEADS, tokens, _BENCH_HEAD_DIM)
+    return {"input": x, "position_ids": (3, 4, tokens), "cos_cache": cache, "sin_cache": cache}
+
+
+def _mrope_bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    """Qwen3-VL's sections of a 128-dim head, interleaved."""
+    return {"mrope_section": [24, 20, 20], "mrope_layout": 1}
+
+
 def _torch_rotary(torch: ModuleType, x: Any, cos: Any, sin: Any, attrs: Attrs) -> Any:
     """What a torch user writes (the Llama rotate_half form) for 4-D [B, N, S, H] input and
     per-token caches [B, S, H / 2], full rotary dim."""
@@ -132,6 +203,13 @@ members = {
         bench_shapes=_contrib_bench_shapes,
         bench_bytes=_bench_bytes,
         takes_bf16=True,
+    ),
+    "mrotary_embedding": SimpleNamespace(
+        forward=_mrope_forward,
+        torch_equivalent=_mrope_torch,
+        bench_shapes=_mrope_bench_shapes,
+        bench_attrs=_mrope_bench_attrs,
+        bench_bytes=_bench_bytes,
     ),
     "onnx_rotary_embedding": SimpleNamespace(
         forward=_onnx_forward,

@@ -67,6 +67,7 @@ REQUIRED_SAMPLES = {
     "K": 32,
     "N": 8,
     "block_size": 16,
+    "mrope_section": [2, 1, 1],
 }
 
 

@@ -43,6 +43,15 @@ char const* rotaryProblemError(RotaryProblem const& p) noexcept
     {
         return "rotary: rotaryDim must be even, >= 0 and <= headDim";
     }
+    int32_t const* sec = p.mropeSection;
+    if (p.mrope && (sec[0] < 0 || sec[1] < 0 || sec[2] < 0 || sec[0] + sec[1] + sec[2] != p.rotaryDim / 2))
+    {
+        return "rotary: mropeSection must be >= 0 and sum to rotaryDim / 2";
+    }
+    if (p.mrope && (p.cachePerToken || p.positionOffset || p.positionIds == nullptr))
+    {
+        return "rotary: M-RoPE needs per-stream positionIds";
+    }
     if (!p.cachePerToken && p.maxPosition < 0)
     {
         return "rotary: maxPosition must be >= 0";

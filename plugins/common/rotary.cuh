@@ -55,13 +55,10 @@ __host__ __device__ __forceinline__ void storeVec(T* p, float const (&src)[kVec]
     *reinterpret_cast<Vec<T, kVec>*>(p) = v;
 }
 
-//! Row of cos/sin for token s of batch b, or -1 when its position is outside the cache.
-__host__ __device__ __forceinline__ int64_t cacheRow(RotaryProblem const& p, int64_t b, int64_t s)
+//! Position of token s of batch b in stream `stream` (M-RoPE; 0 otherwise), or -1 when it is
+//! outside the cache.
+__host__ __device__ __forceinline__ int64_t streamRow(RotaryProblem const& p, int64_t b, int64_t s, int stream)
 {
-    if (p.cachePerToken)
-    {
-        return (p.cacheSharedByBatch ? 0 : b * p.seqLen) + s;
-    }
     int64_t pos = 0;
     if (p.positionIds != nullptr && p.positionOffset)
     {
@@ -69,7 +66,7 @@ __host__ __device__ __forceinline__ int64_t cacheRow(RotaryProblem const& p, int
     }
     else if (p.positionIds != nullptr)
     {
-        pos = p.positionIds[b * p.posBatchStride + s * p.posSeqStride];
+        pos = p.positionIds[stream * p.posStreamStride + b * p.posBatchStride + s * p.posSeqStride];
     }
     else
     {
@@ -78,11 +75,70 @@ __host__ __device__ __forceinline__ int64_t cacheRow(RotaryProblem const& p, int
     return pos >= 0 && pos < p.maxPosition ? pos : -1;
 }
 
+//! Rows of cos/sin for token s of batch b: one per position stream (all three the same row
+//! unless M-RoPE); rows[0] is -1 when the token is left unrotated (a position outside the cache).
+struct CacheRows
+{
+    int64_t rows[3];
+};
+
+__host__ __device__ __forceinline__ CacheRows cacheRows(RotaryProblem const& p, int64_t b, int64_t s)
+{
+    if (p.cachePerToken)
+    {
+        int64_t const row = (p.cacheSharedByBatch ? 0 : b * p.seqLen) + s;
+        return {{row, row, row}};
+    }
+    int64_t const t = streamRow(p, b, s, 0);
+    if (!p.mrope)
+    {
+        return {{t, t, t}};
+    }
+    int64_t const h = streamRow(p, b, s, 1);
+    int64_t const w = streamRow(p, b, s, 2);
+    return {{t < 0 || h < 0 || w < 0 ? -1 : t, h, w}};
+}
+
+//! cos and sin of kVec cache columns from `pair` on: one vector of a row, or (M-RoPE) each
+//! column from its stream's row; times cacheScale.
+template <typename T, int kVec>
+__host__ __device__ __forceinline__ void loadCache(
+    RotaryProblem const& p, CacheRows const& r, int32_t pair, float (&c)[kVec], float (&s)[kVec])
+{
+    int32_t const half = p.rotaryDim / 2;
+    auto const* cosCache = static_cast<T const*>(p.cosCache);
+    auto const* sinCache = static_cast<T const*>(p.sinCache);
+    if (!p.mrope)
+    {
+        loadVec<T, kVec>(cosCache + r.rows[0] * half + pair, c);
+        loadVec<T, kVec>(sinCache + r.rows[0] * half + pair, s);
+    }
+    else
+    {
+#pragma unroll
+        for (int i = 0; i < kVec; ++i)
+        {
+            int64_t const at = r.rows[mropeStream(p, pair + i)] * half + pair + i;
+            c[i] = toFloat(cosCache[at]);
+            s[i] = toFloat(sinCache[at]);
+        }
+    }
+    if (p.cacheScale != 1.F)
+    {
+#pragma unroll
+        for (int i = 0; i < kVec; ++i)
+        {
+            c[i] *= p.cacheScale;
+            s[i] *= p.cacheScale;
+        }
+    }
+}
+
 //! Rotates kVec pairs starting at pair index `pair` of one row (x -> y), or copies them when
-//! `row` is -1; pairs are (2i, 2i+1) interleaved, else (i, i + half).
+//! rows[0] is -1; pairs are (2i, 2i+1) interleaved, else (i, i + half).
 template <typename T, int kVec>
 __host__ __device__ __forceinline__ void rotateGroup(
-    RotaryProblem const& p, T const* x, T* y, int64_t row, int32_t pair)
+    RotaryProblem const& p, T const* x, T* y, CacheRows const& rows, int32_t pair)
 {
     int32_t const half = p.rotaryDim / 2;
     int32_t const first = p.interleaved ? 2 * pair : pair;
@@ -91,12 +147,11 @@ __host__ __device__ __forceinline__ void rotateGroup(
     float b[kVec];
     loadVec<T, kVec>(x + first, a);
     loadVec<T, kVec>(x + second, b);
-    if (row >= 0)
+    if (rows.rows[0] >= 0)
     {
         float c[kVec];
         float s[kVec];
-        loadVec<T, kVec>(static_cast<T const*>(p.cosCache) + row * half + pair, c);
-        loadVec<T, kVec>(static_cast<T const*>(p.sinCache) + row * half + pair, s);
+        loadCache<T, kVec>(p, rows, pair, c, s);
         if (p.interleaved && kVec == 1)
         {
             float const even = a[0];
@@ -157,7 +212,7 @@ __host__ __device__ __forceinline__ void rotaryUnit(
     T* y = static_cast<T*>(p.out.data) + b * p.out.batchStride + n * p.out.headStride + s * p.out.seqStride;
     if (unit < g.rotaryUnits)
     {
-        rotateGroup<T, kVec>(p, x, y, cacheRow(p, b, s), unit * kVec);
+        rotateGroup<T, kVec>(p, x, y, cacheRows(p, b, s), unit * kVec);
     }
     else
     {

@@ -40,7 +40,33 @@ struct RotaryProblem
     bool cachePerToken{false};
     //! With cachePerToken: the caches are [1, seqLen, rotaryDim / 2], shared by every batch entry.
     bool cacheSharedByBatch{false};
+    //! M-RoPE (MRotaryEmbedding): positionIds holds three position streams (temporal, height,
+    //! width) posStreamStride apart, each with the strides above; cache column c of the rotary
+    //! half takes its cos/sin row from the stream mropeStream(p, c) names. A token with any
+    //! stream's position outside the cache is left unrotated.
+    bool mrope{false};
+    int32_t mropeSection[3]{0, 0, 0}; //!< columns of each stream; they sum to rotaryDim / 2
+    bool mropeInterleaved{false};     //!< layout 1: H and W every 3rd column from 1 and 2; else chunks
+    int64_t posStreamStride{0};
+    float cacheScale{1.F}; //!< cos and sin are multiplied by it (MRotaryEmbedding's scale)
 };
+
+//! The position stream (0 = T, 1 = H, 2 = W) whose cache row column c of an M-RoPE problem reads:
+//! chunks [T] * s0 + [H] * s1 + [W] * s2, or interleaved: T everywhere except H at 1, 4, .. below
+//! 3 * s1 and W at 2, 5, .. below 3 * s2 (ONNX Runtime's mrope_layout 0 and 1).
+#if defined(__CUDACC__)
+__host__ __device__
+#endif
+inline int32_t mropeStream(RotaryProblem const& p, int32_t c)
+{
+    int32_t const* s = p.mropeSection;
+    if (!p.mropeInterleaved)
+    {
+        return c < s[0] ? 0 : c < s[0] + s[1] ? 1 : 2;
+    }
+    int32_t const phase = c % 3;
+    return phase == 1 && c < 3 * s[1] ? 1 : phase == 2 && c < 3 * s[2] ? 2 : 0;
+}
 
 //! Checks that do not need the GPU; the reason, or null when `p` is launchable. Positions are
 //! checked on the device: an out-of-range one leaves its row unrotated and is reported through

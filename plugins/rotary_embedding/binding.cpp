@@ -44,6 +44,11 @@ TRTPLUG_OP_BINDING(contrib_rotary_embedding)
     runRotaryMember(call);
 }
 
+TRTPLUG_OP_BINDING(mrotary_embedding)
+{
+    runRotaryMember(call);
+}
+
 TRTPLUG_OP_BINDING(onnx_rotary_embedding)
 {
     runRotaryMember(call);

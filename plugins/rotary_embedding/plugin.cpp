@@ -1,4 +1,4 @@
-// TrtplugRotaryEmbedding (com.microsoft) and TrtplugOnnxRotaryEmbedding (ai.onnx-23): one
+// TrtplugRotaryEmbedding and TrtplugMRotaryEmbedding (com.microsoft) and TrtplugOnnxRotaryEmbedding (ai.onnx-23): one
 // IPluginV3 adapter over launchRotaryEmbedding, instantiated per member's glue (identity,
 // fields, counts and value rules generated from plugins/rotary_embedding/spec.toml).
 #include "common/plugin_base.h"
@@ -101,7 +101,9 @@ private:
 
 using ContribRotaryEmbeddingPlugin = RotaryEmbeddingPlugin<glue_contrib_rotary_embedding::Glue>;
 using OnnxRotaryEmbeddingPlugin = RotaryEmbeddingPlugin<glue_onnx_rotary_embedding::Glue>;
+using MRotaryEmbeddingPlugin = RotaryEmbeddingPlugin<glue_mrotary_embedding::Glue>;
 TRTPLUG_REGISTER_PLUGIN(ContribRotaryEmbeddingPlugin);
+TRTPLUG_REGISTER_PLUGIN(MRotaryEmbeddingPlugin);
 TRTPLUG_REGISTER_PLUGIN(OnnxRotaryEmbeddingPlugin);
 
 } // namespace

@@ -1,6 +1,8 @@
 // RotaryEmbedding shapes -> RotaryProblem, and its launch over the shared rotary kernel.
 #include "rotary_embedding/rotary_embedding.h"
 
+#include <algorithm>
+
 namespace trtplug
 {
 namespace
@@ -23,6 +25,10 @@ std::string setHeads(RotaryProblem& p, RotaryEmbeddingShapes const& s, RotaryEmb
     {
         return "input must be 3-D [batch, seq, hidden] or 4-D [batch, heads, seq, head], got rank "
             + std::to_string(s.rank);
+    }
+    if (a.mrope && a.numHeads <= 0)
+    {
+        return "num_heads must be greater than 0 for a 3-D input";
     }
     int64_t const halfCache = s.cosRank > 0 ? s.cos[s.cosRank - 1] : 0;
     int64_t const heads = a.numHeads > 0 ? a.numHeads : (halfCache > 0 ? x[2] / (2 * halfCache) : 0);
@@ -51,6 +57,25 @@ void setViews(RotaryProblem& p, int32_t rank)
     p.out.seqStride = p.in.seqStride;
 }
 
+//! M-RoPE positions: [3, B, S], stream k's [B, S] block k * B * S elements in.
+std::string setStreams(RotaryProblem& p, RotaryEmbeddingShapes const& s)
+{
+    if (!(s.posRank == 3 && s.pos[0] == 3 && s.pos[1] == p.batch && s.pos[2] == p.seqLen))
+    {
+        return "position_ids must be [3, batch, seq] = [3, " + std::to_string(p.batch) + ", "
+            + std::to_string(p.seqLen) + "]";
+    }
+    int32_t const* sec = p.mropeSection;
+    if (sec[0] < 0 || sec[1] < 0 || sec[2] < 0 || sec[0] + sec[1] + sec[2] != p.rotaryDim / 2)
+    {
+        return "sum of mrope_section must equal rotary_embedding_dim / 2 (" + std::to_string(p.rotaryDim / 2) + ")";
+    }
+    p.posBatchStride = p.seqLen;
+    p.posSeqStride = 1;
+    p.posStreamStride = int64_t{p.batch} * p.seqLen;
+    return {};
+}
+
 //! Position form and caches: [maxPos, rot / 2] indexed by position_ids [B, S] or offset [1];
 //! without position_ids, per-token caches [B, S, rot / 2].
 std::string setPositions(RotaryProblem& p, RotaryEmbeddingShapes const& s)
@@ -72,6 +97,10 @@ std::string setPositions(RotaryProblem& p, RotaryEmbeddingShapes const& s)
         return "cos_cache/sin_cache must be [max_position, rotary_embedding_dim / 2 = " + std::to_string(half) + "]";
     }
     p.maxPosition = s.cos[0];
+    if (p.mrope)
+    {
+        return setStreams(p, s);
+    }
     bool const offset = s.posRank == 1 && s.pos[0] == 1;
     if (!offset && !(s.posRank == 2 && s.pos[0] == p.batch && s.pos[1] == p.seqLen))
     {
@@ -101,6 +130,10 @@ std::string setRotaryEmbeddingGeometry(
             + std::to_string(p.headDim);
     }
     p.interleaved = attrs.interleaved;
+    p.mrope = attrs.mrope;
+    std::copy(attrs.mropeSection, attrs.mropeSection + 3, p.mropeSection);
+    p.mropeInterleaved = attrs.mropeInterleaved;
+    p.cacheScale = attrs.scale;
     setViews(p, shapes.rank);
     return setPositions(p, shapes);
 }

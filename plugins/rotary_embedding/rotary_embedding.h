@@ -24,9 +24,15 @@ struct RotaryEmbeddingShapes
 
 struct RotaryEmbeddingAttrs
 {
-    int32_t numHeads{0};  //!< 0: hidden / (2 * cos_cache's last dim) for a 3-D input
+    int32_t numHeads{0};  //!< 0: hidden / (2 * cos_cache's last dim) for a 3-D input (not M-RoPE)
     int32_t rotaryDim{0}; //!< 0: the head size
     bool interleaved{false};
+    //! MRotaryEmbedding: position_ids [3, B, S] (T, H, W streams), the cache columns split by
+    //! mropeSection (chunks, or interleaved for mrope_layout 1), cos and sin times scale.
+    bool mrope{false};
+    int32_t mropeSection[3]{0, 0, 0};
+    bool mropeInterleaved{false};
+    float scale{1.F};
 };
 
 //! Fills p's dtype-free geometry (dims, views' strides, position form) from the shapes; the
