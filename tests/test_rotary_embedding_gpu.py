@@ -27,6 +27,14 @@ CASES = {
         "per_token_caches_bsh_partial-1",
         "odd-0",
     ],
+    "mrotary_embedding": [
+        "qwen3_5_q-0",
+        "qwen2_vl_sectioned-1",
+        "qwen3_vl_interleaved_bnsh-0",
+        "interleaved_uneven_sections-1",
+        "empty_sections_scale-0",
+        "odd-1",
+    ],
 }
 PARAMS = [(op, name) for op, names in CASES.items() for name in names]
 
@@ -118,4 +126,40 @@ def test_binding_refuses_shapes_that_do_not_fit(cp, ext, shapes, attrs, message)
     y = cp.full(shapes["x"], cp.nan, dtype=cp.float32)
     with pytest.raises(ValueError, match=message):
         native.run_binding(spec, ext, [x, positions, cos, cos], [y], attrs, cp.cuda.get_current_stream())
+    assert bool(cp.isnan(y).all())  # nothing was launched
+
+
+def test_mrope_token_with_any_stream_outside_the_cache_is_unrotated(cp, ext) -> None:
+    """M-RoPE: a token is rotated only when its T, H and W positions all index the cache."""
+    spec = load_registry().get("mrotary_embedding")
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((1, 3, 16), dtype=np.float32)
+    cos = rng.standard_normal((4, 4), dtype=np.float32)
+    positions = np.array([[[0, 1, 2]], [[0, 4, 1]], [[0, 1, -1]]], dtype=np.int64)  # tokens 1, 2: H or W outside
+    y = cp.full(x.shape, cp.nan, dtype=cp.float32)
+    ins = [cp.asarray(x), cp.asarray(positions), cp.asarray(cos), cp.asarray(cos)]
+    attrs = {"num_heads": 2, "mrope_section": [2, 1, 1], "mrope_layout": 1}
+    native.run_binding(spec, ext, ins, [y], attrs, cp.cuda.get_current_stream())
+    got = y.get()
+    np.testing.assert_array_equal(got[:, 1:], x[:, 1:])
+    assert not np.allclose(got[:, 0], x[:, 0])
+
+
+@pytest.mark.parametrize(
+    ("pos_shape", "attrs", "message"),
+    [
+        ((2, 3), {"mrope_section": [2, 1, 1], "num_heads": 2}, "position_ids must be [3, batch, seq]"),
+        ((3, 2, 3), {"mrope_section": [2, 1, 0], "num_heads": 2}, "sum of mrope_section"),
+        ((3, 2, 3), {"mrope_section": [2, 1, 1]}, "num_heads must be greater than 0"),
+        ((3, 2, 3), {"mrope_section": [2, 1, 1], "num_heads": 2, "is_packed_batching": 1}, "is_packed_batching"),
+    ],
+)
+def test_mrope_binding_refuses_what_does_not_fit(cp, ext, pos_shape, attrs, message) -> None:
+    spec = load_registry().get("mrotary_embedding")
+    x = cp.zeros((2, 3, 16), dtype=cp.float32)
+    cos = cp.zeros((8, 4), dtype=cp.float32)
+    y = cp.full(x.shape, cp.nan, dtype=cp.float32)
+    ins = [x, cp.zeros(pos_shape, dtype=cp.int64), cos, cos]
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        native.run_binding(spec, ext, ins, [y], attrs, cp.cuda.get_current_stream())
     assert bool(cp.isnan(y).all())  # nothing was launched
