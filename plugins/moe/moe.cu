@@ -3,8 +3,13 @@
 #include "common/launch.cuh"
 #include "moe/moe.h"
 #include "moe/moe_gemm.cuh"
+#include "moe/moe_gemm_tc.cuh"
 #include "moe/moe_kernels.cuh"
 #include "moe/moe_layout.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
 
 namespace trtplug
 {
@@ -25,7 +30,7 @@ struct Scratch
     int32_t* tileStart;
     float* fc1Out;
     float* fc3Out;
-    float* act;
+    void* act; //!< the activation in the run's dtype (fc2's A operand)
 
     Scratch(MoeProblem const& p, void* workspace)
     {
@@ -40,7 +45,7 @@ struct Scratch
         tileStart = reinterpret_cast<int32_t*>(base + l.tileStart);
         fc1Out = reinterpret_cast<float*>(base + l.fc1Out);
         fc3Out = p.hasFc3 ? reinterpret_cast<float*>(base + l.fc3Out) : nullptr;
-        act = reinterpret_cast<float*>(base + l.act);
+        act = base + l.act;
     }
 };
 
@@ -62,12 +67,27 @@ cudaError_t routeAndGroup(MoeProblem const& p, Scratch const& s, int32_t tileRow
     return cudaGetLastError();
 }
 
-template <typename TA, typename T>
-GroupedGemmArgs<TA, T> gemmArgs(MoeProblem const& p, Scratch const& s, TA const* a, int64_t lda, bool gather,
+template <typename T>
+GroupedGemmArgs<T, T> gemmArgs(MoeProblem const& p, Scratch const& s, void const* a, int64_t lda, bool gather,
     void const* b, void const* bias, float* c, int64_t n, int64_t depth)
 {
-    return GroupedGemmArgs<TA, T>{a, lda, gather ? s.rowRoute : nullptr, p.k, static_cast<T const*>(b),
-        static_cast<T const*>(bias), c, n, depth, s.rowStart, s.tileStart, static_cast<int32_t>(p.experts)};
+    return GroupedGemmArgs<T, T>{static_cast<T const*>(a), lda, gather ? s.rowRoute : nullptr, p.k,
+        static_cast<T const*>(b), static_cast<T const*>(bias), c, n, depth, s.rowStart, s.tileStart,
+        static_cast<int32_t>(p.experts)};
+}
+
+//! fp16/bf16 on tensor cores unless TRTPLUG_MOE_GEMM=simt (read per launch, for A/B tests); float32
+//! on CUDA cores without TF32, so fp32 results stay fp32-exact.
+template <typename T>
+cudaError_t gemm(GroupedGemmArgs<T, T> const& g, int32_t tileRows, int64_t maxTiles, cudaStream_t stream)
+{
+    if constexpr (!std::is_same_v<T, float>)
+    {
+        char const* choice = std::getenv("TRTPLUG_MOE_GEMM");
+        if (choice == nullptr || std::strcmp(choice, "simt") != 0)
+            return launchGroupedGemmTc(g, tileRows, maxTiles, stream);
+    }
+    return launchGroupedGemm(g, tileRows, maxTiles, stream);
 }
 
 template <typename T>
@@ -77,22 +97,21 @@ cudaError_t runMoe(MoeProblem const& p, void* workspace, cudaStream_t stream)
     int32_t const tileRows = moeTileRows(p);
     int64_t const maxTiles = (p.routes() + tileRows - 1) / tileRows + p.experts;
     cudaError_t err = routeAndGroup<T>(p, s, tileRows, stream);
-    auto const* x = static_cast<T const*>(p.input);
     if (err == cudaSuccess)
-        err = launchGroupedGemm(gemmArgs<T, T>(p, s, x, p.hidden, true, p.fc1, p.fc1Bias, s.fc1Out, p.fc1Cols,
-                                    p.hidden), tileRows, maxTiles, stream);
+        err = gemm(gemmArgs<T>(p, s, p.input, p.hidden, true, p.fc1, p.fc1Bias, s.fc1Out, p.fc1Cols, p.hidden),
+            tileRows, maxTiles, stream);
     if (err == cudaSuccess && p.hasFc3)
-        err = launchGroupedGemm(gemmArgs<T, T>(p, s, x, p.hidden, true, p.fc3, p.fc3Bias, s.fc3Out, p.inter,
-                                    p.hidden), tileRows, maxTiles, stream);
+        err = gemm(gemmArgs<T>(p, s, p.input, p.hidden, true, p.fc3, p.fc3Bias, s.fc3Out, p.inter, p.hidden),
+            tileRows, maxTiles, stream);
     if (err != cudaSuccess)
         return err;
-    ActivationArgs const act{s.fc1Out, s.fc3Out, s.act, p.routes(), p.inter, p.fc1Cols, p.activation,
-        p.swigluFusion, p.alpha, p.beta, p.limit};
+    ActivationArgs<T> const act{s.fc1Out, s.fc3Out, static_cast<T*>(s.act), p.routes(), p.inter, p.fc1Cols,
+        p.activation, p.swigluFusion, p.alpha, p.beta, p.limit};
     if (p.inter > 0)
-        activationKernel<<<gridFor(p.routes() * p.inter), kBlockThreads, 0, stream>>>(act);
+        activationKernel<T><<<gridFor(p.routes() * p.inter), kBlockThreads, 0, stream>>>(act);
     // fc2's output reuses fc1's buffer (sized for the wider of the two).
-    err = launchGroupedGemm(gemmArgs<float, T>(p, s, s.act, p.inter, false, p.fc2, p.fc2Bias, s.fc1Out, p.hidden,
-                                p.inter), tileRows, maxTiles, stream);
+    err = gemm(gemmArgs<T>(p, s, s.act, p.inter, false, p.fc2, p.fc2Bias, s.fc1Out, p.hidden, p.inter), tileRows,
+        maxTiles, stream);
     if (err != cudaSuccess)
         return err;
     combineKernel<T><<<gridFor(p.tokens * p.hidden), kBlockThreads, 0, stream>>>(

@@ -133,19 +133,21 @@ __global__ void placeKernel(int32_t const* routeExpert, int64_t routes, int32_t 
     }
 }
 
-//! The activation's inputs for one grouped row and output column.
+//! The activation's inputs and output (in the run's dtype T: fc2's A operand).
+template <typename T>
 struct ActivationArgs
 {
     float const* fc1Out; //!< [rows, fc1Cols], bias added
     float const* fc3Out; //!< [rows, inter] or null
-    float* act;          //!< [rows, inter]
+    T* act;              //!< [rows, inter]
     int64_t rows, inter, fc1Cols;
     MoeActivation kind;
     int32_t fusion;
     float alpha, beta, limit;
 };
 
-__device__ __forceinline__ float swiglu(float g, float l, ActivationArgs const& a)
+template <typename T>
+__device__ __forceinline__ float swiglu(float g, float l, ActivationArgs<T> const& a)
 {
     if (a.limit < FLT_MAX)
     {
@@ -155,7 +157,8 @@ __device__ __forceinline__ float swiglu(float g, float l, ActivationArgs const& 
     return g / (1.f + expf(-a.alpha * g)) * (l + a.beta);
 }
 
-__global__ void activationKernel(ActivationArgs a)
+template <typename T>
+__global__ void activationKernel(ActivationArgs<T> a)
 {
     int64_t const n = a.rows * a.inter;
     for (int64_t i = int64_t{blockIdx.x} * blockDim.x + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x)
@@ -171,14 +174,14 @@ __global__ void activationKernel(ActivationArgs a)
             v = a.fusion == 1 ? swiglu(h[2 * c], h[2 * c + 1], a)
                 : a.fusion == 2 ? swiglu(h[c], h[a.inter + c], a)
                                 : swiglu(h[c], gate3, a);
-            a.act[i] = v;
+            a.act[i] = fromFloat<T>(v);
             continue;
         case MoeActivation::kRelu: v = fmaxf(h[c], 0.f); break;
         case MoeActivation::kGelu: v = GeluTanhAct{}(h[c]); break;
         case MoeActivation::kSilu: v = h[c] / (1.f + expf(-h[c])); break;
         default: v = h[c]; break;
         }
-        a.act[i] = v * gate3;
+        a.act[i] = fromFloat<T>(v * gate3);
     }
 }
 

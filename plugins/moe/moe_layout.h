@@ -32,7 +32,7 @@ struct MoeLayout
     size_t tileStart{0};   //!< int32 [experts + 1]: first GEMM tile of each expert
     size_t fc1Out{0};      //!< float [routes, max(fc1Cols, hidden)]: fc1's output, later fc2's
     size_t fc3Out{0};      //!< float [routes, inter]: fc3's output (when fc3 is given)
-    size_t act{0};         //!< float [routes, inter]: the activation, fc2's input
+    size_t act{0};         //!< [routes, inter] of the run's dtype (float room): the activation, fc2's A
     size_t total{0};
 };
 
