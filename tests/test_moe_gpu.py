@@ -1,9 +1,9 @@
-"""MoE on a GPU beyond the parity cases: the cuda binding and the IPluginV3 plugin (through the
-plugin host, build and runtime phase, a side stream) against the float32 prototype on the upcast
-16-bit inputs (itself held to ONNX Runtime by test_moe.py and the parity suite), every activation,
-swiglu fusion 0/1/2, fc3 gating, absent biases, ties, both GEMM tile sizes (decode and prefill
-route counts), an expert without routes, empty and one-element inputs, a large gpt-oss-like case and
-a caller's workspace. Outputs are poisoned with NaN first."""
+"""MoE on a GPU beyond the parity cases: the cuda binding (each GEMM path forced in turn: the
+decode GEMV, tensor-core tiles, CUDA-core tiles) and the IPluginV3 plugin (through the plugin host,
+build and runtime phase, a side stream) against the float32 prototype on the upcast 16-bit inputs
+(itself held to ONNX Runtime by test_moe.py and the parity suite), every activation, swiglu fusion
+0/1/2, fc3 gating, absent biases, ties, both tile sizes, experts without routes, empty and
+one-element inputs, a large gpt-oss-like case and a caller's workspace. Outputs are poisoned first."""
 
 from __future__ import annotations
 
@@ -108,6 +108,16 @@ def run_binding(cp, ext, case, dtype, seed, workspace=False):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c[0])
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 def test_binding(cp, ext, case, dtype, seed) -> None:
+    run_binding(cp, ext, case, dtype, seed)
+
+
+@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[3], CASES[9], CASES[10]], ids=lambda c: c[0])
+@pytest.mark.parametrize("path", ["gemv", "tc", "simt"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_every_gemm_path(cp, ext, monkeypatch, case, path, dtype, seed) -> None:
+    """TRTPLUG_MOE_GEMM (read per launch) forces the GEMV, the tensor-core tiles (16-bit only: float32
+    stays on CUDA cores) or the CUDA-core tiles on shapes the plan would give another path."""
+    monkeypatch.setenv("TRTPLUG_MOE_GEMM", path)
     run_binding(cp, ext, case, dtype, seed)
 
 

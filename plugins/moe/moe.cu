@@ -4,6 +4,7 @@
 #include "moe/moe.h"
 #include "moe/moe_gemm.cuh"
 #include "moe/moe_gemm_tc.cuh"
+#include "moe/moe_gemv.cuh"
 #include "moe/moe_kernels.cuh"
 #include "moe/moe_layout.h"
 
@@ -76,33 +77,65 @@ GroupedGemmArgs<T, T> gemmArgs(MoeProblem const& p, Scratch const& s, void const
         static_cast<int32_t>(p.experts)};
 }
 
-//! fp16/bf16 on tensor cores unless TRTPLUG_MOE_GEMM=simt (read per launch, for A/B tests); float32
-//! on CUDA cores without TF32, so fp32 results stay fp32-exact.
-template <typename T>
-cudaError_t gemm(GroupedGemmArgs<T, T> const& g, int32_t tileRows, int64_t maxTiles, cudaStream_t stream)
+enum class GemmPath
 {
-    if constexpr (!std::is_same_v<T, float>)
+    kGemv,        //!< decode: a warp per output column, tiles of kGemvRows routes
+    kTensorCores, //!< fp16/bf16 tiles on WMMA
+    kSimt,        //!< float32 tiles on CUDA cores (no TF32: fp32 results stay fp32-exact)
+};
+
+struct GemmPlan
+{
+    GemmPath path;
+    int32_t tileRows;
+};
+
+//! The GEMV while the routes average at most 2 per expert (each expert's weights then read about
+//! once), else tiles of 16 rows up to 32 routes per expert on average, then 64.
+//! TRTPLUG_MOE_GEMM=gemv|tc|simt (read per launch) forces a path, for A/B tests and measurements.
+template <typename T>
+GemmPlan planFor(MoeProblem const& p)
+{
+    constexpr bool kFloat = std::is_same_v<T, float>;
+    GemmPath path = p.routes() <= 2 * p.experts ? GemmPath::kGemv : kFloat ? GemmPath::kSimt : GemmPath::kTensorCores;
+    if (char const* choice = std::getenv("TRTPLUG_MOE_GEMM"))
     {
-        char const* choice = std::getenv("TRTPLUG_MOE_GEMM");
-        if (choice == nullptr || std::strcmp(choice, "simt") != 0)
-            return launchGroupedGemmTc(g, tileRows, maxTiles, stream);
+        path = std::strcmp(choice, "gemv") == 0     ? GemmPath::kGemv
+            : std::strcmp(choice, "simt") == 0      ? GemmPath::kSimt
+            : std::strcmp(choice, "tc") == 0 && !kFloat ? GemmPath::kTensorCores
+                                                    : path;
     }
-    return launchGroupedGemm(g, tileRows, maxTiles, stream);
+    int32_t const tiles = p.routes() <= 32 * p.experts ? 16 : 64;
+    return GemmPlan{path, path == GemmPath::kGemv ? kGemvRows : tiles};
+}
+
+template <typename T>
+cudaError_t gemm(GroupedGemmArgs<T, T> const& g, GemmPlan plan, int64_t maxTiles, cudaStream_t stream)
+{
+    switch (plan.path)
+    {
+    case GemmPath::kGemv: return launchGroupedGemv(g, maxTiles, stream);
+    case GemmPath::kTensorCores:
+        if constexpr (!std::is_same_v<T, float>)
+            return launchGroupedGemmTc(g, plan.tileRows, maxTiles, stream);
+        [[fallthrough]];
+    default: return launchGroupedGemm(g, plan.tileRows, maxTiles, stream);
+    }
 }
 
 template <typename T>
 cudaError_t runMoe(MoeProblem const& p, void* workspace, cudaStream_t stream)
 {
     Scratch const s(p, workspace);
-    int32_t const tileRows = moeTileRows(p);
-    int64_t const maxTiles = (p.routes() + tileRows - 1) / tileRows + p.experts;
-    cudaError_t err = routeAndGroup<T>(p, s, tileRows, stream);
+    GemmPlan const plan = planFor<T>(p);
+    int64_t const maxTiles = (p.routes() + plan.tileRows - 1) / plan.tileRows + p.experts;
+    cudaError_t err = routeAndGroup<T>(p, s, plan.tileRows, stream);
     if (err == cudaSuccess)
         err = gemm(gemmArgs<T>(p, s, p.input, p.hidden, true, p.fc1, p.fc1Bias, s.fc1Out, p.fc1Cols, p.hidden),
-            tileRows, maxTiles, stream);
+            plan, maxTiles, stream);
     if (err == cudaSuccess && p.hasFc3)
         err = gemm(gemmArgs<T>(p, s, p.input, p.hidden, true, p.fc3, p.fc3Bias, s.fc3Out, p.inter, p.hidden),
-            tileRows, maxTiles, stream);
+            plan, maxTiles, stream);
     if (err != cudaSuccess)
         return err;
     ActivationArgs<T> const act{s.fc1Out, s.fc3Out, static_cast<T*>(s.act), p.routes(), p.inter, p.fc1Cols,
@@ -110,7 +143,7 @@ cudaError_t runMoe(MoeProblem const& p, void* workspace, cudaStream_t stream)
     if (p.inter > 0)
         activationKernel<T><<<gridFor(p.routes() * p.inter), kBlockThreads, 0, stream>>>(act);
     // fc2's output reuses fc1's buffer (sized for the wider of the two).
-    err = gemm(gemmArgs<T>(p, s, s.act, p.inter, false, p.fc2, p.fc2Bias, s.fc1Out, p.hidden, p.inter), tileRows,
+    err = gemm(gemmArgs<T>(p, s, s.act, p.inter, false, p.fc2, p.fc2Bias, s.fc1Out, p.hidden, p.inter), plan,
         maxTiles, stream);
     if (err != cudaSuccess)
         return err;

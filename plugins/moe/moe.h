@@ -3,8 +3,11 @@
 // TensorRT runs is the kernel the tests run. Computed in float32 (see spec.toml for the op):
 // route (a warp per token: softmax over the router logits, top-k), count routes per expert and
 // place them grouped by expert, a grouped gather-GEMM for fc1 (and fc3) with the bias fused, the
-// activation, a grouped GEMM for fc2, then per token the k weighted expert rows summed in route
-// order (deterministic: no atomics on the output).
+// activation (stored in the run dtype), a grouped GEMM for fc2, then per token the k weighted
+// expert rows summed in route order (deterministic: no atomics on the output). The grouped GEMMs
+// read the per-expert counts on the device (graph-capturable): a warp-per-column GEMV for
+// decode-sized route counts (moe_gemv.cuh), WMMA tiles for fp16/bf16 (moe_gemm_tc.cuh), CUDA-core
+// tiles for float32 (moe_gemm.cuh); moe.cu's planFor chooses.
 #pragma once
 
 #include "common/dtype.h"

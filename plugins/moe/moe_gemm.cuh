@@ -141,7 +141,7 @@ cudaError_t launchGroupedGemm(GroupedGemmArgs<TA, TB> const& g, int32_t tileRows
     if (g.n == 0 || maxTiles == 0)
         return cudaSuccess;
     dim3 const grid(static_cast<unsigned>(maxTiles), static_cast<unsigned>((g.n + kGemmCols - 1) / kGemmCols));
-    if (tileRows == 16)
+    if (tileRows <= 16)
         groupedGemmKernel<TA, TB, 16><<<grid, kGemmThreads, 0, stream>>>(g);
     else
         groupedGemmKernel<TA, TB, 64><<<grid, kGemmThreads, 0, stream>>>(g);

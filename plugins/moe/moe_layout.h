@@ -10,16 +10,6 @@
 namespace trtplug
 {
 
-//! Rows per tile of the grouped GEMM: small tiles for decode-sized route counts (every route of
-//! an expert in one tile, the weights read once), large ones otherwise.
-constexpr int32_t kMoeSmallTileRows = 16;
-constexpr int32_t kMoeLargeTileRows = 64;
-
-inline int32_t moeTileRows(MoeProblem const& p) noexcept
-{
-    return p.routes() <= 2 * p.experts * kMoeSmallTileRows ? kMoeSmallTileRows : kMoeLargeTileRows;
-}
-
 //! Byte offsets of each scratch array (counts in elements noted beside them); `total` the sum.
 struct MoeLayout
 {
