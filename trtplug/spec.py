@@ -179,10 +179,14 @@ class OpSpec:
     def output_dtype(self, tensor: TensorSpec, attrs: Mapping[str, Any], bound: Mapping[str, str]) -> str:
         """An output's dtype: the element type its dtype_attr holds (the attribute's default when
         `attrs` lacks it), else that of the input binding its type constraint (`bound`: constraint
-        -> dtype), else the type as written (a dtype, or an unbound constraint's name)."""
+        -> dtype), else the first bound dtype the unbound constraint allows (GroupQueryAttention's
+        T_CACHE without past inputs: T's), else the type as written (a dtype, or the name)."""
         if tensor.dtype_attr is not None:
             return dtype_name(self.output_elem_type(tensor, attrs))
-        return bound.get(tensor.type, tensor.type)
+        if tensor.type in bound:
+            return bound[tensor.type]
+        allowed = self.type_constraints.get(tensor.type, ())
+        return next((d for d in bound.values() if d in allowed), tensor.type)
 
     def output_elem_type(self, tensor: TensorSpec, attrs: Mapping[str, Any]) -> int:
         """The ONNX element type a dtype_attr output's attribute holds (its default when absent)."""

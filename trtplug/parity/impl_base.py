@@ -44,12 +44,21 @@ def takes_bf16(prototype: Any) -> bool:
 
 
 def output_specs(
-    spec: OpSpec, case: Case, dtype: str, known: list[tuple[int, ...]] | None = None
+    spec: OpSpec,
+    case: Case,
+    dtype: str,
+    known: list[tuple[int, ...]] | None = None,
+    given: dict[str, Any] | None = None,
 ) -> list[tuple[str, tuple[int, ...], str]]:
     """(name, shape, dtype) of each output the case uses (all, or as many as the spec's derived
     output_count attribute asks for), from the spec's shape rules and type constraints;
-    value-dependent shapes ("dynamic:...") come from `known` (the reference's output shapes)."""
+    value-dependent shapes ("dynamic:...") come from `known` (the reference's output shapes). An
+    integer input in `given` binds its constraint even in a float run (int8 KV-cache codes)."""
     by_constraint = {t.type: dtype if dtype in spec.dtypes_of(t) else spec.dtypes_of(t)[0] for t in spec.inputs}
+    for t in spec.inputs:
+        value = (given or {}).get(t.name)
+        if value is not None and np.dtype(value.dtype).kind in "iu" and str(value.dtype) in spec.dtypes_of(t):
+            by_constraint[t.type] = str(value.dtype)
     counter = spec.derived_attribute("output_count")
     used = spec.outputs[: case.attrs[counter.name]] if counter is not None else spec.outputs
     specs = []
@@ -156,7 +165,7 @@ class Impl:
         ]
         while ins and ins[-1] is None:
             ins.pop()
-        specs = output_specs(spec, case, dtype, known_shapes)
+        specs = output_specs(spec, case, dtype, known_shapes, inputs)
         shapes, dtypes = [shape for _, shape, _ in specs], [dt for _, _, dt in specs]
         buffer_dtypes = ["float32" if upcast_bf16 and dt == BFLOAT16 else dt for dt in dtypes]
         outs = [poisoned(xp, shape, dt) for shape, dt in zip(shapes, buffer_dtypes, strict=True)]

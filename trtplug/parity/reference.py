@@ -75,10 +75,11 @@ def _output_type(spec: OpSpec, tensor: TensorSpec, inputs: dict[str, np.ndarray]
     """Element type of an output (its dtype_attr's value, a constraint bound by an input, or a dtype)."""
     if tensor.dtype_attr is not None:
         return spec.output_elem_type(tensor, attrs)
+    bound: dict[str, str] = {}
     for t in spec.inputs:
-        if t.type == tensor.type and t.name in inputs:
-            return helper.np_dtype_to_tensor_dtype(inputs[t.name].dtype)
-    return helper.np_dtype_to_tensor_dtype(np.dtype(tensor.type))
+        if t.name in inputs:
+            bound.setdefault(t.type, str(inputs[t.name].dtype))
+    return helper.np_dtype_to_tensor_dtype(np.dtype(spec.output_dtype(tensor, attrs, bound)))
 
 
 def _upcast(array: np.ndarray) -> np.ndarray:

@@ -116,10 +116,11 @@ class ProtoLogic:
         bound: dict[str, Any] = {}
         for tensor, data_type in zip(self.regular(len(input_types)), input_types, strict=False):
             bound.setdefault(tensor.type, data_type)
+        names = {k: buffers.spec_dtype(self.trt, v) for k, v in bound.items()}
         return [
             buffers.trt_dtype(self.trt, self.spec.output_dtype(t, self.attrs, {}))
             if t.dtype_attr is not None
-            else bound.get(t.type) or buffers.trt_dtype(self.trt, t.type)
+            else bound.get(t.type) or buffers.trt_dtype(self.trt, self.spec.output_dtype(t, self.attrs, names))
             for t in self.outputs()
         ]
 
