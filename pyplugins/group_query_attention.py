@@ -10,6 +10,8 @@ keys back when >= 0. do_rotary rotates q and the new k first (cos/sin caches [ma
 positions from position_ids or past_b + s). head_sink / smooth_softmax add a sink logit per head.
 sliding_window_cache = 1: past_key is ONNX Runtime's windowed buffer of capacity P, present keeps
 P rows (trtplug/protolib/windowed_cache.py: the step, its attention operands and present).
+kv_cache_bit_width = 8: past/present are int8 codes (trtplug/protolib/kv_quant.py): the new rows
+are quantized with k_scale/v_scale, attention reads the dequantized present rows.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+from trtplug.protolib import kv_quant
 from trtplug.protolib.attention import attention
 from trtplug.protolib.rotary import rotate
 from trtplug.protolib.windowed_cache import kept_rows, windowed_step
@@ -35,6 +38,8 @@ INPUTS = (
     "position_ids",
     "attention_bias",
     "head_sink",
+    "k_scale",
+    "v_scale",
 )
 
 
@@ -115,7 +120,7 @@ def _rotary(xp: ModuleType, x: dict[str, Any], q: Any, k: Any, past: Any, attrs:
 def _caches(xp: ModuleType, x: dict[str, Any], k: Any, v: Any, past: Any, g: dict[str, int]) -> tuple[Any, Any]:
     """present_key/value [B, Nk, present, H]: past_b cached rows, then the S new ones, zeros after."""
     shape = (g["B"], g["Nk"], g["present"], g["H"])
-    present_k, present_v = xp.zeros(shape, xp.float32), xp.zeros(shape, xp.float32)
+    present_k, present_v = xp.zeros(shape, k.dtype), xp.zeros(shape, v.dtype)  # float32, or int8 codes
     for b in range(g["B"]):
         kept = int(past[b])
         if kept > g["P"] or kept + g["S"] > g["present"] or kept < 0:
@@ -187,20 +192,39 @@ def _rotary_starts(xp: ModuleType, x: dict[str, Any], g: dict[str, int], attrs: 
     return past_lengths(xp, x["seqlens_k"], g)
 
 
+def _cache_scales(xp: ModuleType, x: dict[str, Any], g: dict[str, int], attrs: Mapping[str, Any]) -> Any:
+    """(k scale, v scale) broadcast to [1, Nk, 1, H] for an int8 cache, else None."""
+    if not kv_quant.quantized(attrs):
+        return None
+    if x["past_key"] is None or x["past_key"].dtype != xp.int8 or x["past_value"].dtype != xp.int8:
+        raise ValueError("kv_cache_bit_width = 8 needs int8 past_key and past_value")
+    return tuple(
+        kv_quant.broadcast_scale(xp, x[f"{c}_scale"], str(attrs[f"{c}_quant_type"]), g["Nk"], g["H"]) for c in "kv"
+    )
+
+
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     x = _named(inputs)
     g = geometry(inputs, attrs)
     q, k, v = _split_qkv(xp, x, g)
     if int(attrs["do_rotary"]):
         q, k = _rotary(xp, x, q, k, _rotary_starts(xp, x, g, attrs), attrs)
+    scales = _cache_scales(xp, x, g, attrs)
     if windowed(attrs):
+        if scales is not None:
+            raise ValueError("sliding_window_cache = 1 with a quantized cache is not covered")
         step = _windowed_operands(xp, x, k, v, attrs)
         keys, values, q_start, kv_valid = step.keys, step.values, step.q_start, step.kv_valid
         present_k, present_v = step.present_key, step.present_value
     else:
         q_start = past_lengths(xp, x["seqlens_k"], g)
+        if scales is not None:  # int8 codes in present; attention reads them dequantized
+            k, v = kv_quant.quantize(xp, k, scales[0]), kv_quant.quantize(xp, v, scales[1])
         present_k, present_v = _caches(xp, x, k, v, q_start, g)
-        keys, values, kv_valid = present_k, present_v, x["seqlens_k"].astype(xp.int64).reshape(-1) + 1
+        keys, values = present_k, present_v
+        if scales is not None:
+            keys, values = kv_quant.dequantize(xp, keys, scales[0]), kv_quant.dequantize(xp, values, scales[1])
+        kv_valid = x["seqlens_k"].astype(xp.int64).reshape(-1) + 1
     sink = x["head_sink"]
     out = attention(
         xp,

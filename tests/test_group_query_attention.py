@@ -211,14 +211,32 @@ def test_prototype_decode_step_equals_the_last_row_of_a_longer_prefill() -> None
     np.testing.assert_array_equal(grown_key, full_key)
 
 
-def test_rewrite_leaves_a_quantized_cache_node_alone(tmp_path: Path, capsys) -> None:
-    """Inputs past head_sink (k_scale/v_scale of a quantized cache) are not covered: the node stays."""
+def _quantized_node_rewrite(tmp_path: Path, capsys, bits: int, quant: str, extra_inputs: int = 0) -> dict:
+    """The rewrite's change for the decoder layer's node with k_scale/v_scale and these attributes."""
     model = layer.decoder_layer()
     gqa = next(n for n in model.graph.node if n.op_type == "GroupQueryAttention")
-    gqa.input.extend(["", "", "", "k_scale"])
-    model.graph.initializer.append(onnx.numpy_helper.from_array(np.ones(1, np.float32), "k_scale"))
+    gqa.input.extend([""] * (12 - len(gqa.input)) + ["k_scale", "v_scale"] + [""] * extra_inputs)
+    if extra_inputs:
+        gqa.input[-1] = "seqlens_k"  # query_seqlens, any int32 tensor
+    gqa.attribute.extend([onnx.helper.make_attribute("kv_cache_bit_width", bits)])
+    gqa.attribute.extend(onnx.helper.make_attribute(f"{c}_quant_type", quant) for c in "kv")
+    model.graph.initializer.extend(
+        onnx.numpy_helper.from_array(np.full(1, 0.02, np.float32), n) for n in ("k_scale", "v_scale")
+    )
     path, out = tmp_path / "m.onnx", tmp_path / "out.onnx"
     onnx.save(model, path)
     main(["rewrite", str(path), "-o", str(out), "--all-covered", "--json"])
-    (left,) = [c for c in json.loads(capsys.readouterr().out)["changes"] if c["action"] == "left"]
-    assert "13 inputs" in left["reason"] and PLUGIN in left["reason"]
+    (change,) = [c for c in json.loads(capsys.readouterr().out)["changes"] if "GroupQueryAttention" in c["op"]]
+    return change
+
+
+def test_rewrite_takes_an_int8_cache_node_and_leaves_what_it_does_not_cover(tmp_path: Path, capsys) -> None:
+    """kv_cache_bit_width = 8 is replaced; 4-bit caches, quant types without a bit width and
+    query_seqlens are left with the rule they break."""
+    assert _quantized_node_rewrite(tmp_path, capsys, 8, "PER_TENSOR")["action"] == "replaced"
+    four = _quantized_node_rewrite(tmp_path, capsys, 4, "PER_TENSOR")
+    assert four["action"] == "left" and "kv_cache_bit_width" in four["reason"] and "4" in four["reason"]
+    untyped = _quantized_node_rewrite(tmp_path, capsys, 0, "PER_CHANNEL")
+    assert untyped["action"] == "left" and "needs kv_cache_bit_width >= 8" in untyped["reason"]
+    seqlens = _quantized_node_rewrite(tmp_path, capsys, 8, "PER_TENSOR", extra_inputs=3)
+    assert seqlens["action"] == "left" and "17 inputs" in seqlens["reason"] and PLUGIN in seqlens["reason"]

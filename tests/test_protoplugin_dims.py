@@ -170,9 +170,9 @@ def test_shape_input_ops_take_regular_inputs_and_data_copies_in_tensorrts_order(
     assert node_inputs(unpool, ["x", "i", None]) == ["x", "i"]  # trailing absent inputs dropped
     gqa = SPECS["group_query_attention"]  # with a data copy every plugin input is on the node
     given = ["q", None, None, None, None, "seqlens", "total"]
-    assert node_inputs(gqa, given) == [*given, *[None] * 5]
+    assert node_inputs(gqa, given) == [*given, *[None] * 7]  # ... head_sink, k_scale, v_scale
     layout = tensorrt_inputs(gqa, node_inputs(gqa, given))
-    assert len(layout) == 12 and layout[-1] == "total" and prototype_inputs(gqa, layout)[6] == "total"
+    assert len(layout) == 14 and layout[-1] == "total" and prototype_inputs(gqa, layout)[6] == "total"
 
 
 def test_size_tensor_outputs_are_int32_after_the_outputs() -> None:

@@ -38,9 +38,20 @@ TRTPLUG_OP_BINDING(group_query_attention)
     DeviceArray const& q = call.in(0);
     call.check(q.dtype == DType::kFLOAT32 || q.dtype == DType::kFLOAT16 || q.dtype == DType::kBFLOAT16,
         "query must be float32, float16 or bfloat16");
-    for (size_t i : {1, 2, 3, 4, 7, 8, 10, 11})
+    bool const quantized = call.params.kv_cache_bit_width == 8;
+    DType const cache = quantized ? DType::kINT8 : q.dtype;
+    for (size_t i : {1, 2, 7, 8, 10, 11})
     {
         call.check(shapeOf(call, i) == nullptr || call.in(i).dtype == q.dtype, "float inputs must have query's dtype");
+    }
+    for (size_t i : {3, 4})
+    {
+        call.check(shapeOf(call, i) == nullptr || call.in(i).dtype == cache,
+            quantized ? "past_key/past_value must be int8 (kv_cache_bit_width = 8)" : "float inputs must have query's dtype");
+    }
+    for (size_t i : {12, 13})
+    {
+        call.check(shapeOf(call, i) == nullptr || call.in(i).dtype == DType::kFLOAT32, "k_scale/v_scale must be float32");
     }
     call.check(call.in(5).dtype == DType::kINT32, "seqlens_k must be int32");
     call.check(call.in(6).dtype == DType::kINT32 && call.in(6).size == 1, "total_sequence_length must be an int32 scalar");
@@ -49,7 +60,7 @@ TRTPLUG_OP_BINDING(group_query_attention)
     DeviceArray const& presentKey = call.out(1);
     GqaShapes shapes{shapeOf(call, 0), shapeOf(call, 1), shapeOf(call, 2), shapeOf(call, 3), shapeOf(call, 4),
         &call.in(5).shape, shapeOf(call, 7), shapeOf(call, 8), shapeOf(call, 9), shapeOf(call, 10), shapeOf(call, 11),
-        presentKey.shape.size() == 4 ? presentKey.shape[2] : -1};
+        presentKey.shape.size() == 4 ? presentKey.shape[2] : -1, shapeOf(call, 12), shapeOf(call, 13)};
     GqaArgs a{};
     a.dtype = q.dtype;
     std::string const problem = setGqaShapes(a, shapes, call.params);
@@ -57,9 +68,9 @@ TRTPLUG_OP_BINDING(group_query_attention)
     std::vector<int64_t> const outShape{a.batch, a.seqLen, int64_t{a.numHeads} * a.headSize};
     std::vector<int64_t> const cacheShape{a.batch, a.kvNumHeads, a.presentLen, a.headSize};
     call.check(call.out(0).shape == outShape && call.out(0).dtype == q.dtype, "output must be [B, S, num_heads * H]");
-    call.check(presentKey.shape == cacheShape && call.out(2).shape == cacheShape && presentKey.dtype == q.dtype
-            && call.out(2).dtype == q.dtype,
-        "present_key/present_value must be [B, kv_num_heads, present rows, H] of query's dtype");
+    call.check(presentKey.shape == cacheShape && call.out(2).shape == cacheShape && presentKey.dtype == cache
+            && call.out(2).dtype == cache,
+        "present_key/present_value must be [B, kv_num_heads, present rows, H] of past_key's dtype");
     a.query = dataOf(call, 0);
     a.key = dataOf(call, 1);
     a.value = dataOf(call, 2);
@@ -72,6 +83,8 @@ TRTPLUG_OP_BINDING(group_query_attention)
     a.positionIds = static_cast<int64_t const*>(dataOf(call, 9));
     a.bias = dataOf(call, 10);
     a.headSink = dataOf(call, 11);
+    a.kScale = static_cast<float const*>(dataOf(call, 12));
+    a.vScale = static_cast<float const*>(dataOf(call, 13));
     a.output = reinterpret_cast<void*>(call.out(0).ptr);
     a.presentKey = reinterpret_cast<void*>(presentKey.ptr);
     a.presentValue = reinterpret_cast<void*>(call.out(2).ptr);

@@ -30,6 +30,8 @@ struct GqaShapes
     GqaShape const* attentionBias{nullptr};
     GqaShape const* headSink{nullptr};
     int64_t presentLen{0}; //!< rows of present_key/present_value
+    GqaShape const* kScale{nullptr};
+    GqaShape const* vScale{nullptr};
 };
 
 namespace gqa_detail
@@ -154,6 +156,50 @@ inline std::string setExtras(GqaArgs& a, GqaShapes const& s, bool rotary)
     return "";
 }
 
+inline int64_t elements(GqaShape const& s)
+{
+    int64_t n = 1;
+    for (int64_t d : s)
+    {
+        n *= d;
+    }
+    return n;
+}
+
+//! kv_cache_bit_width 0 (quant types NONE) or 8 (both PER_TENSOR or PER_CHANNEL, the past given,
+//! scales of 1 or Nk * H elements); "" or the problem.
+inline std::string setQuantization(
+    GqaArgs& a, GqaShapes const& s, int64_t bits, std::string const& kType, std::string const& vType)
+{
+    a.quantized = bits == 8;
+    if (bits != 0 && bits != 8)
+    {
+        return "kv_cache_bit_width must be 0 or 8 (4-bit caches are not covered)";
+    }
+    if ((kType != "NONE") != a.quantized || (vType != "NONE") != a.quantized)
+    {
+        return "kv_cache_bit_width = 8 needs k_quant_type and v_quant_type PER_TENSOR or PER_CHANNEL (NONE without)";
+    }
+    if (!a.quantized)
+    {
+        return "";
+    }
+    if (s.pastKey == nullptr || s.kScale == nullptr || s.vScale == nullptr)
+    {
+        return "kv_cache_bit_width = 8 needs past_key, past_value, k_scale and v_scale";
+    }
+    a.kScalePerChannel = kType == "PER_CHANNEL";
+    a.vScalePerChannel = vType == "PER_CHANNEL";
+    int64_t const channels = int64_t{a.kvNumHeads} * a.headSize;
+    if (elements(*s.kScale) != (a.kScalePerChannel ? channels : 1)
+        || elements(*s.vScale) != (a.vScalePerChannel ? channels : 1))
+    {
+        return "k_scale/v_scale must have 1 element (PER_TENSOR) or kv_num_heads * head_size = "
+            + std::to_string(channels) + " (PER_CHANNEL)";
+    }
+    return "";
+}
+
 } // namespace gqa_detail
 
 //! Fills the shape and attribute fields of `a` (not its pointers); "" or the problem.
@@ -180,6 +226,10 @@ std::string setGqaShapes(GqaArgs& a, GqaShapes const& s, Params const& p)
     if (problem.empty())
     {
         problem = gqa_detail::setExtras(a, s, p.do_rotary != 0);
+    }
+    if (problem.empty())
+    {
+        problem = gqa_detail::setQuantization(a, s, p.kv_cache_bit_width, p.k_quant_type, p.v_quant_type);
     }
     return problem;
 }

@@ -4,6 +4,7 @@
 #include "common/attention_core.h"
 #include "common/rotary.h"
 #include "group_query_attention/gqa_cache.h"
+#include "group_query_attention/gqa_quant.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -22,6 +23,8 @@ struct Scratch
     void* kRot{nullptr};
     void* joinedKey{nullptr};
     void* joinedValue{nullptr};
+    void* dequantKey{nullptr}; //!< a quantized cache's present rows in the run dtype (attention's operands)
+    void* dequantValue{nullptr};
     void* attention{nullptr};
 };
 
@@ -87,6 +90,8 @@ Scratch carve(GqaArgs const& a, void* workspace) noexcept
     s.kRot = next(rotatedBytes(a, a.kvNumHeads));
     s.joinedKey = next(joinedBytes(a));
     s.joinedValue = next(joinedBytes(a));
+    s.dequantKey = next(dequantizedCacheBytes(a));
+    s.dequantValue = next(dequantizedCacheBytes(a));
     s.attention = base + offset;
     return s;
 }
@@ -121,13 +126,15 @@ AttentionProblem attentionOf(GqaArgs const& a, HeadView const& q, Scratch const&
     p.qHeads = a.numHeads;
     p.kvHeads = a.kvNumHeads;
     p.qLen = a.seqLen;
-    bool const joined = joinsInScratch(a); // else the keys are present's rows
+    bool const joined = joinsInScratch(a); // else the keys are present's rows (dequantized ones when int8)
     p.kvLen = joined ? joinedRows(a) : a.presentLen;
     p.headDim = a.headSize;
     p.vHeadDim = a.headSize;
     p.q = q;
-    p.k = bnshView(joined ? s.joinedKey : a.presentKey, a, a.kvNumHeads, p.kvLen);
-    p.v = bnshView(joined ? s.joinedValue : a.presentValue, a, a.kvNumHeads, p.kvLen);
+    void const* keys = joined ? s.joinedKey : a.quantized ? s.dequantKey : a.presentKey;
+    void const* values = joined ? s.joinedValue : a.quantized ? s.dequantValue : a.presentValue;
+    p.k = bnshView(keys, a, a.kvNumHeads, p.kvLen);
+    p.v = bnshView(values, a, a.kvNumHeads, p.kvLen);
     p.out = writable(bsnhView(a.output, a, static_cast<int64_t>(a.numHeads) * a.headSize, 0));
     p.kvValid = s.lengths.kvValid;
     p.qStart = s.lengths.qStart;
@@ -156,6 +163,8 @@ AttentionProblem plannedAttention(GqaArgs const& a) noexcept
     Scratch joined{};
     joined.joinedKey = shapes.output;
     joined.joinedValue = shapes.output;
+    joined.dequantKey = shapes.output;
+    joined.dequantValue = shapes.output;
     return attentionOf(shapes, bsnhView(shapes.query, shapes, queryWidth(a), 0), joined);
 }
 
@@ -178,11 +187,38 @@ char const* windowedCacheError(GqaArgs const& a) noexcept
                                                 : nullptr;
 }
 
+//! A quantized cache: the new rows quantized into present after the copied past codes, then present
+//! dequantized into the scratch the attention core reads.
+cudaError_t writeQuantizedCaches(
+    GqaArgs const& a, HeadView const& k, HeadView const& v, Scratch const& s, cudaStream_t stream) noexcept
+{
+    CacheRows const* rows = s.lengths.append;
+    cudaError_t err = quantizeCacheRows(a, k, a.pastKey, a.presentKey, a.kScale, a.kScalePerChannel, rows, stream);
+    if (err == cudaSuccess)
+    {
+        err = quantizeCacheRows(a, v, a.pastValue, a.presentValue, a.vScale, a.vScalePerChannel, rows, stream);
+    }
+    if (err == cudaSuccess)
+    {
+        err = dequantizeCacheForAttention(a, a.presentKey, a.kScale, a.kScalePerChannel, rows, s.dequantKey, stream);
+    }
+    if (err == cudaSuccess)
+    {
+        err = dequantizeCacheForAttention(
+            a, a.presentValue, a.vScale, a.vScalePerChannel, rows, s.dequantValue, stream);
+    }
+    return err;
+}
+
 //! present (and, for a windowed step of several tokens, the joined rows it attends over) from the
 //! past and the new rows k/v.
 cudaError_t writeCaches(
     GqaArgs const& a, HeadView const& k, HeadView const& v, Scratch const& s, cudaStream_t stream) noexcept
 {
+    if (a.quantized)
+    {
+        return writeQuantizedCaches(a, k, v, s, stream);
+    }
     bool const joined = joinsInScratch(a);
     int32_t const rows = joined ? joinedRows(a) : a.presentLen;
     void* const keys = joined ? s.joinedKey : a.presentKey;
@@ -211,6 +247,7 @@ bool pointersMissing(GqaArgs const& a) noexcept
         || (cache && (a.presentKey == nullptr || a.presentValue == nullptr))
         || (a.batch > 0 && (a.seqlensK == nullptr || a.totalSeqLen == nullptr))
         || (a.pastLen > 0 && (a.pastKey == nullptr || a.pastValue == nullptr))
+        || (cache && a.quantized && (a.kScale == nullptr || a.vScale == nullptr))
         || (rows && a.rotaryDim > 0 && (a.cosCache == nullptr || a.sinCache == nullptr));
 }
 
@@ -235,6 +272,10 @@ char const* gqaArgsError(GqaArgs const& a) noexcept
     {
         return "local_window_size must be -1 or positive";
     }
+    if (a.quantized && a.slidingWindowCache)
+    {
+        return "sliding_window_cache = 1 with a quantized cache (kv_cache_bit_width = 8) is not covered";
+    }
     char const* windowed = windowedCacheError(a);
     if (windowed != nullptr)
     {
@@ -251,7 +292,7 @@ size_t gqaWorkspaceSize(GqaArgs const& a) noexcept
         return 0;
     }
     return cacheLengthsBytes(a.batch) + rotatedBytes(a, a.numHeads) + rotatedBytes(a, a.kvNumHeads)
-        + 2 * joinedBytes(a) + attentionWorkspaceBound(plannedAttention(a));
+        + 2 * joinedBytes(a) + 2 * dequantizedCacheBytes(a) + attentionWorkspaceBound(plannedAttention(a));
 }
 
 cudaError_t launchGroupQueryAttention(GqaArgs const& a, void* workspace, cudaStream_t stream) noexcept

@@ -29,6 +29,14 @@ struct GqaArgs
     //! pastLen (== presentLen), holding L(T) rows of a T-token sequence
     //! (trtplug/protolib/windowed_cache.py); needs 1 <= localWindowSize <= pastLen and no bias.
     bool slidingWindowCache{false};
+    //! kv_cache_bit_width = 8: past/present are int8 codes (gqa_quant.h); the new rows enter as
+    //! clamp(rint(x / s), -128, 127), attention reads code * s. Scales: float32, one element, or
+    //! Nk * H per channel. Not with slidingWindowCache.
+    bool quantized{false};
+    bool kScalePerChannel{false};
+    bool vScalePerChannel{false};
+    float const* kScale{nullptr};
+    float const* vScale{nullptr};
     void const* query{nullptr};
     void const* key{nullptr};
     void const* value{nullptr};
@@ -56,7 +64,7 @@ struct GqaArgs
     float softcap{0.F};
     int32_t localWindowSize{-1}; //!< > 0: the query sees this many keys, its own included
     void* output{nullptr};       //!< [B, S, N H]
-    void* presentKey{nullptr};   //!< [B, Nk, presentLen, H]
+    void* presentKey{nullptr};   //!< [B, Nk, presentLen, H] (int8 when quantized)
     void* presentValue{nullptr};
 };
 
@@ -65,7 +73,8 @@ struct GqaArgs
 char const* gqaArgsError(GqaArgs const& a) noexcept;
 
 //! Scratch bytes launchGroupQueryAttention needs: lengths, rotated q/k, a windowed step's joined
-//! rows, the attention core's (its bound: enough for every call with at most a's extents).
+//! rows, a quantized cache's dequantized present rows (2 B Nk presentLen H elements of the run
+//! dtype), the attention core's (its bound: enough for every call with at most a's extents).
 size_t gqaWorkspaceSize(GqaArgs const& a) noexcept;
 
 cudaError_t launchGroupQueryAttention(GqaArgs const& a, void* workspace, cudaStream_t stream) noexcept;

@@ -4,8 +4,8 @@
 // the windowed buffer's capacity). Shape inputs never reach enqueue, so it comes
 // again as the last regular input (the spec's data_copy), which the kernels read for the
 // first-prompt test. Regular inputs: query, key, value, past_key, past_value, seqlens_k, cos_cache,
-// sin_cache, position_ids, attention_bias, head_sink (absent ones 1-D empty or left off the end),
-// then the copy.
+// sin_cache, position_ids, attention_bias, head_sink, k_scale, v_scale (absent ones 1-D empty or
+// left off the end), then the copy. kv_cache_bit_width = 8: past/present int8, scales float32.
 #include "common/plugin_base.h"
 #include "common/trt_dtype.h"
 #include "group_query_attention/gqa_shapes.h"
@@ -23,9 +23,13 @@ using nvinfer1::DataType;
 using nvinfer1::DimensionOperation;
 using nvinfer1::IDimensionExpr;
 
-constexpr int32_t kSpecInputs = 11; //!< regular inputs before the total_sequence_length copy
+constexpr int32_t kSpecInputs = 13; //!< regular inputs before the total_sequence_length copy
+constexpr int32_t kPastKey = 3;
+constexpr int32_t kPastValue = 4;
 constexpr int32_t kSeqlens = 5;
 constexpr int32_t kPositionIds = 8;
+constexpr int32_t kKScale = 11;
+constexpr int32_t kVScale = 12;
 
 bool isAttentionFloat(DataType t) noexcept
 {
@@ -41,9 +45,10 @@ public:
     {
         TRTPLUG_ENSURE(isAttentionFloat(in[0]), std::string("query must be float32, float16 or bfloat16, got ")
                 + trtTypeName(in[0]));
-        for (DataType& t : out)
+        out[0] = in[0];
+        for (int32_t o = 1; o < static_cast<int32_t>(out.size()); ++o)
         {
-            t = in[0];
+            out[o] = cacheType(in[0]);
         }
     }
 
@@ -94,7 +99,13 @@ public:
         {
             return d.type == DataType::kINT32; // the total_sequence_length copy, seqlens_k
         }
-        return d.type == (pos == kPositionIds && pos < nbInputs ? DataType::kINT64 : inOut[0].desc.type);
+        DataType const t = inOut[0].desc.type;
+        bool const cache = pos == kPastKey || pos == kPastValue || pos == nbInputs + 1 || pos == nbInputs + 2;
+        if (pos < nbInputs && (pos == kKScale || pos == kVScale))
+        {
+            return d.type == DataType::kFLOAT;
+        }
+        return d.type == (pos == kPositionIds && pos < nbInputs ? DataType::kINT64 : cache ? cacheType(t) : t);
     }
 
     size_t workspaceSize(Span<DynDesc const> in, Span<DynDesc const> out) const
@@ -114,6 +125,9 @@ public:
     }
 
 private:
+    //! The caches' type: int8 codes with kv_cache_bit_width = 8, else the run dtype.
+    DataType cacheType(DataType run) const noexcept { return params().kv_cache_bit_width == 8 ? DataType::kINT8 : run; }
+
     static int32_t regularCount(size_t nbInputs) noexcept { return static_cast<int32_t>(nbInputs) - 1; }
 
     //! The launch arguments of concrete shapes (and pointers, when given).
@@ -132,7 +146,7 @@ private:
             data[i] = inputs == nullptr || shape[i] == nullptr ? nullptr : inputs[i];
         }
         GqaShapes s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7], shape[8], shape[9],
-            shape[10], out[1].dims.nbDims == 4 ? out[1].dims.d[2] : -1};
+            shape[10], out[1].dims.nbDims == 4 ? out[1].dims.d[2] : -1, shape[kKScale], shape[kVScale]};
         GqaArgs a{};
         TRTPLUG_ENSURE(toDType(in[0].type, a.dtype), "query must be float32, float16 or bfloat16");
         std::string const problem = setGqaShapes(a, s, params());
@@ -149,6 +163,8 @@ private:
         a.positionIds = static_cast<int64_t const*>(data[8]);
         a.bias = data[9];
         a.headSink = data[10];
+        a.kScale = static_cast<float const*>(data[kKScale]);
+        a.vScale = static_cast<float const*>(data[kVScale]);
         if (outputs != nullptr)
         {
             a.output = outputs[0];

@@ -50,6 +50,18 @@ def group_query_attention_inputs(
         first_prompt = seq == total and not attrs.get("sliding_window_cache")
         starts = np.zeros(batch, np.int64) if first_prompt else totals - seq
         out["position_ids"] = starts[:, None] + np.arange(seq, dtype=np.int64)[None]
+    if int(attrs.get("kv_cache_bit_width", 0)) == 8:
+        out.update(_int8_cache(shapes, rng))
+    return out
+
+
+def _int8_cache(shapes: dict[str, tuple[int, ...]], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """An int8 KV cache: codes over the whole range and scales of 0.01-0.04 (N(0, 1) rows past
+    +-1.3..5 saturate, so the clamp is exercised)."""
+    out = {name: rng.integers(-128, 128, shapes[name]).astype(np.int8) for name in ("past_key", "past_value")}
+    for name in ("k_scale", "v_scale"):
+        if name in shapes:
+            out[name] = rng.uniform(0.01, 0.04, shapes[name]).astype(np.float32)
     return out
 
 
