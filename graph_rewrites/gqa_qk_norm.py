@@ -11,8 +11,9 @@ for its CUDA models; ONNX Runtime's CPU kernel refuses them. This pass writes th
 (k' likewise with kv_num_heads; a packed query is split into q, k, v first) and a
 GroupQueryAttention on q', k', v without the norm inputs and attributes: the same computation,
 which trtplug's GroupQueryAttention and SimplifiedLayerNorm plugins then cover, and which model
-parity's reference runs on ONNX Runtime's CPU. Nodes with a quantized cache (k_scale/v_scale),
-query_seqlens, or a norm weight of unknown length are left as they are.
+parity's reference runs on ONNX Runtime's CPU. A quantized cache's k_scale/v_scale stay on the
+node (GenAI's int8 KV cache); nodes with query_seqlens, or a norm weight of unknown length, are
+left as they are.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def _refusal(graph: onnx.GraphProto, node: onnx.NodeProto) -> str | None:
     epsilons = [a for a in node.attribute if a.name in NORM_ATTRIBUTES]
     if any(a.type != onnx.AttributeProto.FLOAT or not 0 < a.f < float("inf") for a in epsilons):
         return "the norm epsilons must be positive finite floats"
-    if any(_input(node, i) for i in (K_SCALE, V_SCALE, QUERY_SEQLENS)):
-        return "a quantized cache or query_seqlens"
+    if _input(node, QUERY_SEQLENS):
+        return "query_seqlens"
     if not _input(node, K_NORM):
         return "q_norm_weight without k_norm_weight"
     lengths = {_norm_length(graph, _input(node, i)) for i in (Q_NORM, K_NORM)}
@@ -140,7 +141,7 @@ def _unfuse(writer: _Writer, size: int) -> tuple[onnx.NodeProto, Unfused]:
     q, k, v = writer.split_packed(heads, kv_heads, size) if not _input(node, 1) else node.input[:3]
     q = writer.normed(q, node.input[Q_NORM], heads, size, _epsilon(attributes, "q"), "q")
     k = writer.normed(k, node.input[K_NORM], kv_heads, size, _epsilon(attributes, "k"), "k")
-    inputs = [q, k, v, *node.input[3:K_SCALE]]
+    inputs = [q, k, v, *node.input[3:K_SCALE], _input(node, K_SCALE), _input(node, V_SCALE)]
     while inputs and not inputs[-1]:
         inputs.pop()
     kept = [a for a in node.attribute if a.name not in NORM_ATTRIBUTES]

@@ -106,18 +106,30 @@ def test_decoder_layer_rewrites_and_passes_model_parity(tmp_path: Path, capsys) 
     assert onnx.load(path).graph.node[-3].input[14] == "q_norm_weight"  # the file as it was
 
 
-def test_quantized_cache_and_exclusion_keep_the_fused_node(tmp_path: Path, capsys) -> None:
+def test_query_seqlens_and_exclusion_keep_the_fused_node(tmp_path: Path, capsys) -> None:
     model = layer.decoder_layer(qk_norm=True)
     (node,) = [n for n in model.graph.node if n.op_type == "GroupQueryAttention"]
-    node.input[12] = "gamma"  # any tensor as k_scale: a quantized cache
+    node.input.extend(["seqlens_k"])  # any int32 tensor as query_seqlens (input 16)
     path, out = tmp_path / "m.onnx", tmp_path / "out.onnx"
     onnx.save(model, path)
     main(["rewrite", str(path), "-o", str(out), "--trt-version", "10.16", "--json"])
     (left,) = [c for c in json.loads(capsys.readouterr().out)["changes"] if c["action"] == "left"]
-    assert "not unfused: a quantized cache" in left["reason"]
+    assert "not unfused: query_seqlens" in left["reason"]
     onnx.save(layer.decoder_layer(qk_norm=True), path)
     main(["rewrite", str(path), "-o", str(out), "--trt-version", "10.16", "--exclude", "GroupQueryAttention"])
     assert still_fused(out)
+
+
+def test_a_quantized_cache_keeps_its_scales_when_unfused(tmp_path: Path) -> None:
+    model = layer.decoder_layer(qk_norm=True)
+    (node,) = [n for n in model.graph.node if n.op_type == "GroupQueryAttention"]
+    node.input[12], node.input[13] = "k_scale", "v_scale"
+    model.graph.initializer.extend(
+        onnx.numpy_helper.from_array(np.full(1, 0.02, np.float32), n) for n in ("k_scale", "v_scale")
+    )
+    done, left = unfuse_qk_norms(model.graph, 17)
+    (attention,) = [n for n in model.graph.node if n.op_type == "GroupQueryAttention"]
+    assert len(done) == 1 and not left and list(attention.input[12:]) == ["k_scale", "v_scale"]
 
 
 @pytest.mark.parametrize(
