@@ -196,7 +196,8 @@ def _cache_scales(xp: ModuleType, x: dict[str, Any], g: dict[str, int], attrs: M
     """(k scale, v scale) broadcast to [1, Nk, 1, H] for an int8 cache, else None."""
     if not kv_quant.quantized(attrs):
         return None
-    if x["past_key"] is None or x["past_key"].dtype != xp.int8 or x["past_value"].dtype != xp.int8:
+    past = [x[n] for n in ("past_key", "past_value") if x[n] is not None]  # an empty past arrives absent
+    if any(p.dtype != xp.int8 for p in past):
         raise ValueError("kv_cache_bit_width = 8 needs int8 past_key and past_value")
     return tuple(
         kv_quant.broadcast_scale(xp, x[f"{c}_scale"], str(attrs[f"{c}_quant_type"]), g["Nk"], g["H"]) for c in "kv"

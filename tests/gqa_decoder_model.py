@@ -126,3 +126,25 @@ def decode_feeds(
     grown = np.concatenate([mask, np.ones((batch, 1), np.int64)], axis=1)
     hidden = rng.standard_normal((batch, 1, HIDDEN)).astype(np.float32)
     return {"hidden": hidden, "attention_mask": grown, "past_key": present_key, "past_value": present_value}
+
+
+def int8_cache_layer(seed: int = 0, bits: int = 8, scale: float = 0.02) -> onnx.ModelProto:
+    """decoder_layer as GenAI writes it with an int8 per-tensor KV cache (kv_cache_quant_scheme=
+    int8_per_tensor: k_scale/v_scale initializers at inputs 12 and 13, int8 past/present); bits 4:
+    the uint8 packed cache of kv_cache_bit_width = 4."""
+    model = decoder_layer(seed)
+    (gqa,) = [n for n in model.graph.node if n.op_type == "GroupQueryAttention"]
+    gqa.input.extend([""] * (12 - len(gqa.input)) + ["k_scale", "v_scale"])
+    gqa.attribute.extend(
+        [
+            helper.make_attribute("k_quant_type", "PER_TENSOR"),
+            helper.make_attribute("v_quant_type", "PER_TENSOR"),
+            helper.make_attribute("kv_cache_bit_width", bits),
+        ]
+    )
+    model.graph.initializer.extend(_init(name, np.array([scale], np.float32)) for name in ("k_scale", "v_scale"))
+    for value in [*model.graph.input, *model.graph.output]:
+        if value.name.startswith(("past_", "present_")):
+            value.type.tensor_type.elem_type = TensorProto.INT8 if bits == 8 else TensorProto.UINT8
+    onnx.checker.check_model(model)
+    return model

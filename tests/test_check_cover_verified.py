@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto
 
 from tests import gqa_decoder_model as layer
 from trtplug.cli import main
@@ -22,26 +21,7 @@ STATIC = ["--static", "--trt-version", "10.14"]
 
 
 def _int8_cache_layer(bits: int = 8) -> onnx.ModelProto:
-    """The decoder layer as GenAI writes it with an int8 per-tensor KV cache (bits 4: the uint8
-    packed cache ONNX Runtime's kv_cache_bit_width = 4 reads, two codes a byte)."""
-    model = layer.decoder_layer()
-    (gqa,) = [n for n in model.graph.node if n.op_type == "GroupQueryAttention"]
-    gqa.input.extend([""] * (12 - len(gqa.input)) + ["k_scale", "v_scale"])
-    gqa.attribute.extend(
-        [
-            helper.make_attribute("k_quant_type", "PER_TENSOR"),
-            helper.make_attribute("v_quant_type", "PER_TENSOR"),
-            helper.make_attribute("kv_cache_bit_width", bits),
-        ]
-    )
-    model.graph.initializer.extend(
-        numpy_helper.from_array(np.array([0.02], np.float32), name) for name in ("k_scale", "v_scale")
-    )
-    for value in [*model.graph.input, *model.graph.output]:
-        if value.name.startswith(("past_", "present_")):
-            value.type.tensor_type.elem_type = TensorProto.INT8 if bits == 8 else TensorProto.UINT8
-    onnx.checker.check_model(model)
-    return model
+    return layer.int8_cache_layer(bits=bits)
 
 
 def _check(path: Path, capsys) -> tuple[int, dict]:
