@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import require_built
+from tests.fake_arrays import FakeCudaArray
 
 pytestmark = pytest.mark.pluginlib
 
@@ -24,13 +25,6 @@ def create(library, **fields):
     plugin = library.create(NAME, "1", "trtplug", fields)
     assert plugin is not None
     return plugin
-
-
-class FakeCudaArray:
-    """__cuda_array_interface__ without a GPU: run() must refuse before touching it."""
-
-    def __init__(self, shape: tuple[int, ...], typestr: str = "<f4") -> None:
-        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (0, False), "version": 3}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import require_built
+from tests.fake_arrays import FakeCudaArray
 
 pytestmark = pytest.mark.pluginlib
 NAME = "TrtplugLinearAttentionGate"
@@ -22,13 +23,6 @@ def create(library, num_outputs: int = 2):
     plugin = library.create(NAME, "1", "trtplug", {"num_outputs": num_outputs})
     assert plugin is not None
     return plugin
-
-
-class FakeCudaArray:
-    """__cuda_array_interface__ without a GPU: run() must refuse before touching it."""
-
-    def __init__(self, shape: tuple[int, ...], typestr: str = "<f4") -> None:
-        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (0, False), "version": 3}
 
 
 def test_output_count_comes_from_num_outputs(library):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fake_arrays import FakeCudaArray
+
 pytestmark = pytest.mark.pluginlib
 
 SKIP_NORMS = {"TrtplugSkipLayerNorm": 5, "TrtplugSkipSimplifiedLayerNorm": 4}  # plugin -> max inputs
@@ -99,13 +101,6 @@ def test_skip_norm_statistics_are_float32_whatever_the_input(library, name):
     assert plugin.supports_format_combination([*ins, "float16", "float32", "float32", "float16"])
     assert not plugin.supports_format_combination([*ins, "float16", "float16", "float32", "float16"])
     assert not plugin.supports_format_combination([*ins, "float32", "float32", "float32", "float16"])
-
-
-class FakeCudaArray:
-    """__cuda_array_interface__ without a GPU: run() must refuse before touching it."""
-
-    def __init__(self, shape: tuple[int, ...], typestr: str = "<f4") -> None:
-        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (0, False), "version": 3}
 
 
 @pytest.mark.parametrize("name", SKIP_NORMS)

@@ -18,6 +18,7 @@ from types import ModuleType
 import pytest
 
 from tests.conftest import require_built
+from tests.fake_arrays import FakeCudaArray
 from trtplug import native
 from trtplug.registry import load_registry
 
@@ -307,13 +308,6 @@ def test_fast_gelu_round_trip(gelu):
 
 
 # ---- run(): validation that happens before any CUDA call ---------------------------------------
-
-
-class FakeCudaArray:
-    """Satisfies __cuda_array_interface__ without a GPU; run() must refuse before using it."""
-
-    def __init__(self, shape: tuple[int, ...], typestr: str) -> None:
-        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (0, False), "version": 3}
 
 
 @pytest.mark.parametrize(

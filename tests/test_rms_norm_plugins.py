@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import require_built
+from tests.fake_arrays import FakeCudaArray
 
 pytestmark = pytest.mark.pluginlib
 
@@ -27,13 +28,6 @@ def create(library, name: str, num_outputs: int = 2, **fields):
     plugin = library.create(name, "1", "trtplug", base | fields)
     assert plugin is not None
     return plugin
-
-
-class FakeCudaArray:
-    """__cuda_array_interface__ without a GPU: run() must refuse before touching it."""
-
-    def __init__(self, shape: tuple[int, ...], typestr: str = "<f2") -> None:
-        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (0, False), "version": 3}
 
 
 def test_output_count_comes_from_num_outputs(library):
@@ -91,13 +85,13 @@ def test_axis_out_of_range_is_refused(library):
 )
 def test_scale_shape_is_checked_before_running(library, name, axis, scale, message):
     plugin = create(library, name, 1, axis=axis)
-    ins = [FakeCudaArray((2, 8, 16)), FakeCudaArray(scale)]
+    ins = [FakeCudaArray((2, 8, 16), "<f2"), FakeCudaArray(scale, "<f2")]
     if message is None:  # accepted: configure passes, so the fake buffers reach enqueue and fail there
         with pytest.raises(RuntimeError, match=r"enqueue|CUDA|cuda"):
-            plugin.run(ins, [FakeCudaArray((2, 8, 16))])
+            plugin.run(ins, [FakeCudaArray((2, 8, 16), "<f2")])
         return
     with pytest.raises(RuntimeError, match="configurePlugin") as err:
-        plugin.run(ins, [FakeCudaArray((2, 8, 16))])
+        plugin.run(ins, [FakeCudaArray((2, 8, 16), "<f2")])
     assert message in str(err.value)
 
 

@@ -9,23 +9,6 @@ namespace trtplug
 namespace
 {
 
-bool same(TensorShape const& s, std::initializer_list<int64_t> dims) noexcept
-{
-    if (s.rank != static_cast<int32_t>(dims.size()))
-    {
-        return false;
-    }
-    int32_t i = 0;
-    for (int64_t d : dims)
-    {
-        if (s.d[i++] != d)
-        {
-            return false;
-        }
-    }
-    return true;
-}
-
 //! [Dq, Dk, Dv] from qkv_hidden_sizes (or equal thirds of the weights' columns), checked.
 std::string projectionOf(BertShapes const& s, int64_t n, std::vector<int32_t> const& sizes, BertDims& d)
 {
@@ -45,7 +28,7 @@ std::string projectionOf(BertShapes const& s, int64_t n, std::vector<int32_t> co
     {
         return "qkv_hidden_sizes must be 3 positive multiples of num_heads (Q's = K's) summing to weights' columns";
     }
-    if (s.bias.rank != 0 && !same(s.bias, {cols}))
+    if (s.bias.rank != 0 && !s.bias.is({cols}))
     {
         return "bias must be [Dq + Dk + Dv]";
     }
@@ -63,19 +46,19 @@ std::string maskOf(TensorShape const& m, BertDims& d)
     {
         d.mask = BertMask::kNone;
     }
-    else if (same(m, {b}))
+    else if (m.is({b}))
     {
         d.mask = BertMask::kLengths;
     }
-    else if (same(m, {2 * b}))
+    else if (m.is({2 * b}))
     {
         d.mask = BertMask::kEndStart;
     }
-    else if (same(m, {b, t}))
+    else if (m.is({b, t}))
     {
         d.mask = BertMask::kRaw2d;
     }
-    else if (same(m, {b, d.seq, t}))
+    else if (m.is({b, d.seq, t}))
     {
         d.mask = BertMask::kRaw3d;
     }
@@ -141,7 +124,7 @@ std::string bertDims(
     int64_t const seq = s.input.d[1];
     int64_t const past = s.past.rank == 0 ? 0 : s.past.d[3];
     int64_t const head = d.qHidden / numHeads;
-    if (s.past.rank != 0 && (!same(s.past, {2, batch, numHeads, past, head}) || d.vHidden != d.qHidden))
+    if (s.past.rank != 0 && (!s.past.is({2, batch, numHeads, past, head}) || d.vHidden != d.qHidden))
     {
         return "past must be [2, B, num_heads, P, head] with equal Q, K and V hidden sizes";
     }

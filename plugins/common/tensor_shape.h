@@ -5,6 +5,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 namespace trtplug
@@ -45,6 +46,24 @@ struct TensorShape
         for (int32_t i = 0; i < out.rank; ++i)
         {
             out.d[i] = dims[i];
+        }
+        return true;
+    }
+
+    //! Whether the dims are exactly `dims` (rank included).
+    bool is(std::initializer_list<int64_t> dims) const noexcept
+    {
+        if (rank != static_cast<int32_t>(dims.size()))
+        {
+            return false;
+        }
+        int32_t i = 0;
+        for (int64_t v : dims)
+        {
+            if (d[i++] != v)
+            {
+                return false;
+            }
         }
         return true;
     }

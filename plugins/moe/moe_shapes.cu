@@ -10,23 +10,6 @@ namespace trtplug
 namespace
 {
 
-bool dimsAre(TensorShape const& s, std::initializer_list<int64_t> dims) noexcept
-{
-    if (s.rank != static_cast<int32_t>(dims.size()))
-    {
-        return false;
-    }
-    int32_t i = 0;
-    for (int64_t d : dims)
-    {
-        if (s.d[i++] != d)
-        {
-            return false;
-        }
-    }
-    return true;
-}
-
 std::string shapeText(TensorShape const& s)
 {
     std::string t = "[";
@@ -40,7 +23,7 @@ std::string shapeText(TensorShape const& s)
 //! "" when `s` is `dims`, else "<name> has shape [..], expected [..]".
 std::string expect(char const* name, TensorShape const& s, std::initializer_list<int64_t> dims)
 {
-    if (dimsAre(s, dims))
+    if (s.is(dims))
     {
         return "";
     }

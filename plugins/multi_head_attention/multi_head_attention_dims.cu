@@ -9,23 +9,6 @@ namespace trtplug
 namespace
 {
 
-bool same(TensorShape const& s, std::initializer_list<int64_t> dims) noexcept
-{
-    if (s.rank != static_cast<int32_t>(dims.size()))
-    {
-        return false;
-    }
-    int32_t i = 0;
-    for (int64_t d : dims)
-    {
-        if (s.d[i++] != d)
-        {
-            return false;
-        }
-    }
-    return true;
-}
-
 //! Layout, lengths and head sizes from query, key and value.
 std::string layoutOf(MhaShapes const& s, int64_t n, MhaDims& d, int64_t (&dims)[6])
 {
@@ -52,19 +35,19 @@ std::string layoutOf(MhaShapes const& s, int64_t n, MhaDims& d, int64_t (&dims)[
     {
         d.layout = MhaLayout::kPackedKv;
         kvLen = k.d[1], vHead = head;
-        bool const ok = same(k, {batch, kvLen, n, 2, head}) && s.value.rank == 0;
+        bool const ok = k.is({batch, kvLen, n, 2, head}) && s.value.rank == 0;
         return ok ? "" : "packed KV key must be [batch, kv_seq, num_heads, 2, head] with no value";
     }
     if (k.rank == 4)
     {
         d.layout = MhaLayout::kBnshCache;
         kvLen = k.d[2], vHead = s.value.rank == 4 ? s.value.d[3] : 0;
-        bool const ok = same(k, {batch, n, kvLen, head}) && same(s.value, {batch, n, kvLen, vHead});
+        bool const ok = k.is({batch, n, kvLen, head}) && s.value.is({batch, n, kvLen, vHead});
         return ok ? "" : "BNSH key/value must be [batch, num_heads, kv_seq, head]";
     }
     d.layout = MhaLayout::kSeparate;
     kvLen = k.rank == 3 ? k.d[1] : 0, vHead = s.value.rank == 3 ? s.value.d[2] / n : 0;
-    bool const ok = same(k, {batch, kvLen, n * head}) && s.value.rank == 3 && same(s.value, {batch, kvLen, n * vHead});
+    bool const ok = k.is({batch, kvLen, n * head}) && s.value.rank == 3 && s.value.is({batch, kvLen, n * vHead});
     return ok ? "" : "key and value must be [batch, kv_seq, num_heads * head] (or packed/BNSH forms)";
 }
 
@@ -72,14 +55,14 @@ std::string optionalInputs(MhaShapes const& s, MhaDims& d)
 {
     int64_t const n = d.heads;
     int64_t const t = d.total();
-    if (s.bias.rank != 0 && !same(s.bias, {n * (2 * d.headDim + d.vHeadDim)}))
+    if (s.bias.rank != 0 && !s.bias.is({n * (2 * d.headDim + d.vHeadDim)}))
     {
         return "bias must be [num_heads * (2 * head + v_head)]";
     }
     if (s.pastKey.rank != 0 || s.pastValue.rank != 0)
     {
-        bool const ok = d.layout != MhaLayout::kBnshCache && same(s.pastKey, {d.batch, n, d.pastLen, d.headDim})
-            && same(s.pastValue, {d.batch, n, d.pastLen, d.vHeadDim});
+        bool const ok = d.layout != MhaLayout::kBnshCache && s.pastKey.is({d.batch, n, d.pastLen, d.headDim})
+            && s.pastValue.is({d.batch, n, d.pastLen, d.vHeadDim});
         if (!ok)
         {
             return "past_key/past_value must be [batch, num_heads, past, head] (not with a BNSH key)";
@@ -87,9 +70,9 @@ std::string optionalInputs(MhaShapes const& s, MhaDims& d)
     }
     TensorShape const& m = s.keyPadding;
     d.padding = m.rank == 0 ? MhaKeyPadding::kNone
-        : same(m, {d.batch})  ? MhaKeyPadding::kLengths
-        : same(m, {d.batch, t}) ? MhaKeyPadding::kMask2d
-        : same(m, {d.batch, d.qLen, t}) ? MhaKeyPadding::kMask3d
+        : m.is({d.batch})  ? MhaKeyPadding::kLengths
+        : m.is({d.batch, t}) ? MhaKeyPadding::kMask2d
+        : m.is({d.batch, d.qLen, t}) ? MhaKeyPadding::kMask3d
                                     : MhaKeyPadding::kNone;
     if (m.rank != 0 && d.padding == MhaKeyPadding::kNone)
     {

@@ -1,0 +1,11 @@
+"""A device-array stand-in for plugin-host tests on machines without a GPU."""
+
+from __future__ import annotations
+
+
+class FakeCudaArray:
+    """__cuda_array_interface__ with a null pointer and no GPU: a plugin's run() must refuse the
+    call (shape, type, count checks) before it touches the data."""
+
+    def __init__(self, shape: tuple[int, ...], typestr: str = "<f4") -> None:
+        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (0, False), "version": 3}
