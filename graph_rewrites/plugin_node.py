@@ -65,7 +65,7 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     for i, name in enumerate(inputs):
         if not name:
             tensor = plugin_inputs[i]
-            dtype = dtypes.get(tensor.type) or spec.dtypes_of(tensor)[0]
+            dtype = dtypes.get(tensor.type) or spec.unbound_dtype(tensor.type, dtypes) or spec.dtypes_of(tensor)[0]
             inputs[i] = view.fresh_name(f"{node.name or node.output[0]}_absent_{tensor.name}")
             placeholders.append(helper.make_tensor(inputs[i], _ELEM_TYPES[dtype], [0], []))
     shape_indices = [i for i, t in enumerate(plugin_inputs[: len(inputs)]) if t.shape_input]

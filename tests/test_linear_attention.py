@@ -245,3 +245,36 @@ def test_gated_deltanet_block_prefill_then_decode(tmp_path: Path, capsys) -> Non
         assert main(args) == 0, name
         [result] = json.loads(capsys.readouterr().out)["results"]
         assert result["status"] == "pass" and "TrtplugLinearAttention" in result["plugins"], (name, result)
+
+
+def test_an_absent_fp16_state_gets_an_fp16_stand_in(tmp_path: Path, library) -> None:
+    """No past_state but a decay after it: the rewrite's empty stand-in takes the dtype the node's
+    S outputs are declared with (q's, fp16), not S's first allowed (float32), so the plugin types
+    present_state as the rewritten graph declares it."""
+    f16 = TensorProto.FLOAT16
+    node = helper.make_node(
+        "LinearAttention",
+        ["q", "k", "v", "", "decay"],
+        ["y", "present"],
+        domain="com.microsoft",
+        q_num_heads=2,
+        kv_num_heads=2,
+        update_rule="gated",
+    )
+    graph = helper.make_graph(
+        [node],
+        "no_past",
+        [helper.make_tensor_value_info(n, f16, [1, 3, w]) for n, w in (("q", 8), ("k", 8), ("v", 8), ("decay", 2))],
+        [helper.make_tensor_value_info("y", f16, None), helper.make_tensor_value_info("present", f16, None)],
+    )
+    source, out = tmp_path / "la.onnx", tmp_path / "la.plugins.onnx"
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    onnx.save(helper.make_model(graph, opset_imports=opsets, ir_version=10), source)
+    assert main(["rewrite", str(source), "-o", str(out)]) == 0
+    rewritten = onnx.load(out)
+    stand_in = next(t for t in rewritten.graph.initializer if "absent_past_state" in t.name)
+    assert stand_in.data_type == f16 and list(stand_in.dims) == [0]
+    present = next(o for o in rewritten.graph.output if o.name == "present")
+    assert present.type.tensor_type.elem_type == f16
+    plugin = library.create("TrtplugLinearAttention", "1", "trtplug", {"q_num_heads": 2, "kv_num_heads": 2})
+    assert plugin.output_types(["float16"] * 5) == ["float16", "float16"]

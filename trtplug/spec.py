@@ -185,8 +185,14 @@ class OpSpec:
             return dtype_name(self.output_elem_type(tensor, attrs))
         if tensor.type in bound:
             return bound[tensor.type]
-        allowed = self.type_constraints.get(tensor.type, ())
-        return next((d for d in bound.values() if d in allowed), tensor.type)
+        return self.unbound_dtype(tensor.type, bound) or tensor.type
+
+    def unbound_dtype(self, constraint: str, bound: Mapping[str, str]) -> str | None:
+        """The dtype a type constraint no present input binds takes: the first bound dtype it allows
+        (None when it allows none). An absent input's empty stand-in takes it too, so that the
+        plugin types the outputs of that constraint as the rewrite declared them."""
+        allowed = self.type_constraints.get(constraint, ())
+        return next((d for d in bound.values() if d in allowed), None)
 
     def output_elem_type(self, tensor: TensorSpec, attrs: Mapping[str, Any]) -> int:
         """The ONNX element type a dtype_attr output's attribute holds (its default when absent)."""
