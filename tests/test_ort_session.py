@@ -55,3 +55,18 @@ def test_other_load_errors_are_raised_unchanged() -> None:
     model.graph.node[0].op_type = "NoSuchOp"
     with pytest.raises(Exception, match="NoSuchOp"):
         cpu_session_noted(model.SerializeToString())
+
+
+def test_a_contrib_op_without_a_cpu_kernel_skips_its_reference(monkeypatch) -> None:
+    """An onnxruntime older than the op (the GPU machine's 1.30 has no MoE) is a skip with the
+    reason, not a failure; standard ops and contrib ops it has are unaffected."""
+    from trtplug.parity import reference
+    from trtplug.registry import load_registry
+
+    registry = load_registry()
+    moe, cum_sum = registry.get("moe"), registry.get("cum_sum")
+    assert reference.reference_unavailable(moe) is None  # this onnxruntime has MoE's CPU kernel
+    monkeypatch.setattr(reference, "_cpu_contrib_kernels", lambda: frozenset())
+    reason = reference.reference_unavailable(moe)
+    assert reason is not None and "no CPU kernel for com.microsoft::MoE" in reason
+    assert reference.reference_unavailable(cum_sum) is None

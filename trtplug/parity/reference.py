@@ -115,7 +115,33 @@ def reference_unavailable(spec: OpSpec, case: Case | None = None) -> str | None:
             import onnxruntime  # noqa: F401
         except ImportError:
             return "onnxruntime is not installed (pip install 'trtplug[reference]')"
+        return _without_cpu_kernel(spec)
     return None
+
+
+def _without_cpu_kernel(spec: OpSpec) -> str | None:
+    """Why the installed ONNX Runtime cannot be the reference for a contrib op it has no CPU kernel
+    for (an older release than the op: ONNX Runtime 1.30 lacks MoE's and LinearAttention's), else None."""
+    replaced = spec.replaces[0]
+    if is_standard_domain(replaced.domain) or (replaced.domain, replaced.op_type) in _cpu_contrib_kernels():
+        return None
+    import onnxruntime
+
+    return (
+        f"ONNX Runtime {onnxruntime.__version__} has no CPU kernel for {replaced.domain}::{replaced.op_type} "
+        "(the reference); a newer onnxruntime has it"
+    )
+
+
+@cache
+def _cpu_contrib_kernels() -> frozenset[tuple[str, str]]:
+    from onnxruntime.capi import _pybind_state as ort_state
+
+    return frozenset(
+        (k.domain, k.op_name)
+        for k in ort_state.get_all_opkernel_def()
+        if k.provider == "CPUExecutionProvider" and not is_standard_domain(k.domain)
+    )
 
 
 def run_reference(spec: OpSpec, case: Case, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
