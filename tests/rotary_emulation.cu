@@ -2,7 +2,9 @@
 // groups or one element, 32- or 64-bit indices) and every work unit of the grid run on the CPU,
 // compared with a direct loop written from rotary.h's definition, for fp32/fp16/bf16, BNSH/BSNH/
 // packed views, in place or not, interleaved or half-split, partial and zero rotary dims, every
-// position form and out-of-cache positions; then RotaryEmbedding's shape -> problem mapping.
+// position form and out-of-cache positions; M-RoPE (both layouts, uneven and empty sections,
+// scale, any stream out of the cache) against a loop from the prototype's definition (pyplugins/
+// rotary_embedding.py); then RotaryEmbedding's shape -> problem mapping.
 // Built and run by tests/test_rotary_emulation.py where nvcc exists (no GPU needed).
 #include "common/rotary.cu"
 #include "rotary_embedding/rotary_embedding.cu"
@@ -221,6 +223,194 @@ void suite()
                     }
 }
 
+//! M-RoPE's stream of cache column c, written from the prototype (pyplugins/rotary_embedding.py
+//! mrope_streams): chunks T * s0, H * s1, W * s2; interleaved: k = c % 3, stream k when k > 0 and
+//! c < 3 * s[k], else T.
+int referenceStream(int const (&sec)[3], bool interleaved, int c)
+{
+    if (!interleaved)
+    {
+        return c < sec[0] ? 0 : c < sec[0] + sec[1] ? 1 : 2;
+    }
+    int const k = c % 3;
+    return k != 0 && c < 3 * sec[k] ? k : 0;
+}
+
+//! MRotaryEmbedding as the prototype defines it (mrope_caches, then the per-token rotation): x
+//! [B, N, S, H] (rank 4) or [B, S, N * H] (rank 3), positions [3, B, S], caches [maxPos, half];
+//! a token with any stream outside [0, maxPos) keeps cos 1, sin 0. Float32 of the row-major output.
+template <typename T>
+std::vector<float> mropeReference(std::vector<T> const& x, int rank, int B, int N, int S, int H, int rot,
+    bool interleaved, int const (&sec)[3], bool layout1, float scale, std::vector<int64_t> const& pos,
+    std::vector<T> const& cosC, std::vector<T> const& sinC, int64_t maxPos)
+{
+    int const half = rot / 2;
+    std::vector<float> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+    {
+        y[i] = toFloat(x[i]);
+    }
+    for (int b = 0; b < B; ++b)
+        for (int s = 0; s < S; ++s)
+        {
+            bool valid = true;
+            for (int k = 0; k < 3; ++k)
+            {
+                int64_t const v = pos[(k * B + b) * S + s];
+                valid = valid && v >= 0 && v < maxPos;
+            }
+            for (int n = 0; n < N; ++n)
+            {
+                int64_t const base = rank == 4 ? ((int64_t{b} * N + n) * S + s) * H : ((int64_t{b} * S + s) * N + n) * H;
+                for (int i = 0; i < half; ++i)
+                {
+                    float c = 1.F;
+                    float sn = 0.F;
+                    if (valid)
+                    {
+                        int64_t const row = pos[(referenceStream(sec, layout1, i) * B + b) * S + s];
+                        c = toFloat(cosC[row * half + i]) * scale;
+                        sn = toFloat(sinC[row * half + i]) * scale;
+                    }
+                    int const i0 = interleaved ? 2 * i : i;
+                    int const i1 = interleaved ? 2 * i + 1 : i + half;
+                    float const a = toFloat(x[base + i0]);
+                    float const bb = toFloat(x[base + i1]);
+                    y[base + i0] = a * c - bb * sn;
+                    y[base + i1] = bb * c + a * sn;
+                }
+            }
+        }
+    return y;
+}
+
+//! One MRotaryEmbedding case through the real shape -> problem mapping (setRotaryEmbeddingGeometry
+//! with rotaryAttrs-like attributes) and launchRotary's unit grid. `bad`: -1 every position in the
+//! cache, else stream `bad` of token (1, 2) outside it (maxPos, or -1 when `negative`).
+template <typename T, DType kType>
+void mropeCase(int rank, int H, int rot, bool interleaved, int const (&sec)[3], bool layout1, float scale,
+    int bad, bool negative, Placement where)
+{
+    int const B = 2, N = 3, S = 5;
+    int64_t const maxPos = 11;
+    int const half = rot / 2;
+    std::mt19937 rng(7 + bad);
+    std::normal_distribution<float> normal;
+    std::uniform_int_distribution<int64_t> position(0, maxPos - 1);
+    int64_t const size = int64_t{B} * N * S * H;
+    std::vector<T> inBuf(size + 8);
+    for (auto& e : inBuf)
+    {
+        e = fromFloat<T>(normal(rng));
+    }
+    std::vector<T> cosBuf(maxPos * half + 8);
+    std::vector<T> sinBuf(maxPos * half + 8);
+    for (size_t i = 0; i < cosBuf.size(); ++i)
+    {
+        cosBuf[i] = fromFloat<T>(normal(rng));
+        sinBuf[i] = fromFloat<T>(normal(rng));
+    }
+    std::vector<int64_t> pos(3 * B * S);
+    for (auto& v : pos)
+    {
+        v = position(rng);
+    }
+    if (bad >= 0)
+    {
+        pos[(bad * B + 1) * S + 2] = negative ? -1 : maxPos;
+    }
+    std::vector<T> const x(inBuf.begin() + where.misalign, inBuf.begin() + where.misalign + size);
+    std::vector<T> const cosC(cosBuf.begin() + where.misalign, cosBuf.begin() + where.misalign + maxPos * half);
+    std::vector<T> const sinC(sinBuf.begin() + where.misalign, sinBuf.begin() + where.misalign + maxPos * half);
+    std::vector<float> const expected
+        = mropeReference<T>(x, rank, B, N, S, H, rot, interleaved, sec, layout1, scale, pos, cosC, sinC, maxPos);
+
+    int64_t const x4[] = {B, N, S, H};
+    int64_t const x3[] = {B, S, int64_t{N} * H};
+    int64_t const cosShape[] = {maxPos, half};
+    int64_t const posShape[] = {3, B, S};
+    RotaryEmbeddingAttrs a{rank == 3 ? N : 0, rot, interleaved};
+    a.mrope = true;
+    std::copy(sec, sec + 3, a.mropeSection);
+    a.mropeInterleaved = layout1;
+    a.scale = scale;
+    RotaryProblem p;
+    char name[200];
+    std::snprintf(name, sizeof name,
+        "mrope rank %d H %d rot %d interleaved %d sec [%d %d %d] layout %d scale %g bad %d%s variant %d%d%d", rank, H,
+        rot, interleaved, sec[0], sec[1], sec[2], layout1, scale, bad, negative ? "-" : "+", where.misalign,
+        where.inPlace, where.wide);
+    std::string const e = setRotaryEmbeddingGeometry(p, {rank, rank == 4 ? x4 : x3, 2, cosShape, 3, posShape}, a);
+    if (!e.empty())
+    {
+        std::printf("FAIL %s: %s\n", name, e.c_str());
+        ++failures;
+        return;
+    }
+    std::vector<T> outBuf(size + 8, fromFloat<T>(kPoison));
+    T* in = inBuf.data() + where.misalign;
+    p.dtype = kType;
+    p.in.data = in;
+    p.out.data = where.inPlace ? in : outBuf.data() + where.misalign;
+    p.cosCache = cosBuf.data() + where.misalign;
+    p.sinCache = sinBuf.data() + where.misalign;
+    p.positionIds = pos.data();
+    if (char const* err = rotaryProblemError(p))
+    {
+        std::printf("FAIL %s: %s\n", name, err);
+        ++failures;
+        return;
+    }
+    emulateLaunch<T>(p, where.wide);
+    T const* out = static_cast<T const*>(p.out.data);
+    double worst = 0;
+    for (int64_t i = 0; i < size; ++i)
+    {
+        double const err = std::fabs(toFloat(out[i]) - expected[i]) / (1 + std::fabs(expected[i]));
+        worst = err <= worst ? worst : err;
+    }
+    double const tol = sizeof(T) == 4 ? 1e-6 : 1e-2;
+    if (!(worst <= tol))
+    {
+        std::printf("FAIL %s (%zu-byte elements): worst relative error %.2e\n", name, sizeof(T), worst);
+        ++failures;
+    }
+    ++cases;
+}
+
+//! M-RoPE over both layouts, even, uneven and empty sections, full and partial rotary dims (one
+//! not a multiple of the 16-byte group), interleaved and half-split pairs, 3-D and 4-D inputs,
+//! scale 1 and not, every position stream out of the cache (past the end or negative), and the
+//! placements (misaligned, in place, 64-bit indices).
+template <typename T, DType kType>
+void mropeSuite()
+{
+    struct Dims
+    {
+        int H;
+        int rot;
+        int sec[4][3];
+    };
+    Dims const dims[] = {
+        {64, 64, {{16, 8, 8}, {11, 11, 10}, {0, 16, 16}, {32, 0, 0}}}, // half 32
+        {64, 24, {{4, 4, 4}, {5, 2, 5}, {0, 0, 12}, {6, 6, 0}}},       // half 12, partial
+        {48, 40, {{10, 5, 5}, {7, 7, 6}, {0, 20, 0}, {2, 9, 9}}},      // half 20: not a multiple of 8
+    };
+    for (int rank : {4, 3})
+        for (auto const& d : dims)
+            for (auto const& sec : d.sec)
+                for (int layout1 = 0; layout1 < 2; ++layout1)
+                    for (int interleaved = 0; interleaved < 2; ++interleaved)
+                        for (float scale : {1.F, 0.5F})
+                            for (int bad = -1; bad < 3; ++bad)
+                                for (int variant = 0; variant < 8; variant += (bad < 0 ? 1 : 3))
+                                {
+                                    Placement const where{variant & 1, (variant & 2) != 0, (variant & 4) != 0};
+                                    mropeCase<T, kType>(rank, d.H, d.rot, interleaved != 0, sec, layout1 != 0,
+                                        scale, bad, (variant & 1) != 0, where);
+                                }
+}
+
 void expect(bool ok, char const* what, std::string const& detail)
 {
     std::printf("%s %s %s\n", ok ? "ok  " : "FAIL", what, detail.c_str());
@@ -273,6 +463,11 @@ int main()
     suite<float, DType::kFLOAT32>();
     suite<__half, DType::kFLOAT16>();
     suite<__nv_bfloat16, DType::kBFLOAT16>();
+    int const before = cases;
+    mropeSuite<float, DType::kFLOAT32>();
+    mropeSuite<__half, DType::kFLOAT16>();
+    mropeSuite<__nv_bfloat16, DType::kBFLOAT16>();
+    std::printf("mrope cases: %d\n", cases - before);
     geometry();
     std::printf("cases: %d failures: %d\n", cases, failures);
     return failures != 0;
