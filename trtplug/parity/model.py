@@ -25,17 +25,20 @@ from trtplug.errors import TrtplugError
 from trtplug.graph_rewrites.gqa_qk_norm import has_qk_norm, unfuse_qk_norms
 from trtplug.model_io import load_model
 from trtplug.onnx_common import iter_nodes, opset_versions
+from trtplug.parity.bf16_cpu import as_bf16, float32_feeds, has_bf16_boundary, inner_name, widen
 from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
 from trtplug.parity.model_feeds import DEFAULT_DIM, defaulted_dims, random_feeds, resolved_dims
 from trtplug.parity.model_run import StretchError, plugins_in_subgraphs, run_in_stretches
 from trtplug.parity.ort_session import cpu_session_noted, cpu_session_options
+from trtplug.protolib.dtypes import is_bf16
 from trtplug.registry import Registry
 from trtplug.shape_rules import apply_rule, is_value_dependent
 from trtplug.spec import OpSpec, Tolerance
 from trtplug.variadic import plugin_tensors
 
 FALLBACK_TOLERANCE = Tolerance(1e-5, 1e-5)
+BF16_NOTE = "bf16 ops computed in float32, rounded to bf16 after each op (ONNX Runtime's CPU has few bf16 kernels)"
 
 
 @dataclass
@@ -121,9 +124,9 @@ def _plugin_attrs(spec: OpSpec, attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _float_dtypes(inputs: list[Any], seen: set[str]) -> None:
-    """Adds the floating-point dtypes a plugin node ran in to `seen` (an fp16 model with float32
-    inputs and outputs is judged at fp16 tolerances)."""
-    seen.update(str(x.dtype) for x in inputs if x is not None and np.asarray(x).dtype.kind == "f")
+    """Adds the floating-point dtypes a plugin node ran in to `seen` (an fp16 or bf16 model with
+    float32 inputs and outputs, GenAI's logits, is judged at fp16 or bf16 tolerances)."""
+    seen.update(str(x.dtype) for x in inputs if x is not None and (np.asarray(x).dtype.kind == "f" or is_bf16(x)))
 
 
 def _note_unwritten(spec: OpSpec, inputs: list[Any], attrs: dict[str, Any], names: Any, unwritten: dict) -> None:
@@ -176,7 +179,16 @@ def _run_rewritten(
             return run_plugin(spec, impl, inputs, attrs, len(node.output))
 
         try:
-            return run_in_stretches(model, feeds, set(specs), run), "onnxruntime"
+            if not has_bf16_boundary(model):
+                return run_in_stretches(model, feeds, set(specs), run), "onnxruntime"
+            wide = onnx.ModelProto()
+            wide.CopyFrom(model)
+            widened, bf16 = widen(wide)
+            outputs = run_in_stretches(wide, float32_feeds(feeds), set(specs), run, bf16)
+            for name in widened:  # a plugin writing a graph output wrote it under its bf16 name
+                if inner_name(name) in unwritten:
+                    unwritten[name] = unwritten.pop(inner_name(name))
+            return as_bf16([o.name for o in model.graph.output], widened, outputs), f"onnxruntime ({BF16_NOTE})"
         except StretchError:
             pass  # a stretch ONNX Runtime cannot run: the whole graph in onnx.reference instead
     from onnx.reference import ReferenceEvaluator
@@ -206,11 +218,13 @@ def _qk_norm_nodes(model: onnx.ModelProto) -> int:
     return sum(has_qk_norm(n) for _, n in iter_nodes(model.graph))
 
 
-def _original_source(original: onnx.ModelProto, path: str | None, options: Any) -> tuple[Any, str]:
+def _original_source(original: onnx.ModelProto, path: str | None, options: Any) -> tuple[Any, str, list[str]]:
     """What ONNX Runtime loads for the original (its file when nothing must change: no second
-    in-memory copy) and the note on what changed ("" when nothing)."""
-    if not _approximate_nbits(original) and not _qk_norm_nodes(original):
-        return (path if path is not None else original.SerializeToString()), ""
+    in-memory copy), the note on what changed ("" when nothing) and the outputs a bf16 model's
+    widening made float32 (bf16_cpu.py)."""
+    bf16 = has_bf16_boundary(original)
+    if not _approximate_nbits(original) and not _qk_norm_nodes(original) and not bf16:
+        return (path if path is not None else original.SerializeToString()), "", []
     exact = load_model(path) if path is not None else onnx.ModelProto()  # external weights stay on disk
     if path is None:
         exact.CopyFrom(original)  # the caller's model stays as written
@@ -225,29 +239,34 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
             f"the q/k RMS norms of {len(unfused)} GroupQueryAttention as SimplifiedLayerNormalization nodes: "
             "ONNX Runtime's CPU kernel refuses them fused"
         )
+    widened, _ = widen(exact) if bf16 else ([], frozenset())
+    if bf16:
+        notes.append(BF16_NOTE)
     if path is not None:
         folder = str(Path(path).resolve().parent)
         options.add_session_config_entry("session.model_external_initializers_file_folder_path", folder)
-    return exact.SerializeToString(), "; ".join(notes)
+    return exact.SerializeToString(), "; ".join(notes), widened
 
 
-def _original_session(original: onnx.ModelProto, path: str | None) -> tuple[Any, str]:
-    """ONNX Runtime on the original, and the note on what the reference changed (see above)."""
+def _original_session(original: onnx.ModelProto, path: str | None) -> tuple[Any, str, list[str]]:
+    """ONNX Runtime on the original, the note on what the reference changed (see above) and the
+    outputs widened from bf16."""
     options = cpu_session_options()
-    source, note = _original_source(original, path, options)
+    source, note, widened = _original_source(original, path, options)
     try:
         session, ir_note = cpu_session_noted(source, options)
     except Exception as exc:  # ONNX Runtime rejects the original model
         raise TrtplugError(f"ONNX Runtime cannot load the original model: {str(exc).splitlines()[0]}") from None
-    return session, "; ".join(n for n in (note, ir_note) if n)
+    return session, "; ".join(n for n in (note, ir_note) if n), widened
 
 
 def _run_original_onnxruntime(
     original: onnx.ModelProto, path: str | None, feeds: list[dict[str, np.ndarray]]
 ) -> tuple[list[list], str]:
-    session, note = _original_session(original, path)
+    session, note, widened = _original_session(original, path)
+    names = [o.name for o in session.get_outputs()]
     try:
-        outputs = [session.run(None, feed) for feed in feeds]
+        outputs = [as_bf16(names, widened, session.run(None, float32_feeds(feed))) for feed in feeds]
     except Exception as exc:  # ONNX Runtime rejects these inputs
         raise TrtplugError(f"ONNX Runtime failed on the original model: {str(exc).splitlines()[0]}") from None
     return outputs, f"onnxruntime ({note})" if note else "onnxruntime"

@@ -21,6 +21,7 @@ from onnx import helper, numpy_helper
 
 from trtplug.errors import TrtplugError
 from trtplug.onnx_common import is_standard_domain
+from trtplug.protolib.dtypes import BF16
 from trtplug.registry import Registry
 
 DEFAULT_DIM = 3  # symbolic or unknown dims of graph inputs, unless --dim says otherwise
@@ -262,7 +263,7 @@ def random_feeds(
             d.dim_value if d.HasField("dim_value") else dims.get(d.dim_param, DEFAULT_DIM) for d in tensor.shape.dim
         )
         _refuse_oversized(value.name, shape, dtype)
-        if dtype.kind == "f":
+        if dtype.kind == "f" or dtype == BF16:  # ml_dtypes' bfloat16 is of kind "V"
             feeds[value.name] = _float_feed(rng, shape, dtype, _index_columns(model, value.name, shapes_of))
         elif dtype == np.bool_:
             feeds[value.name] = rng.integers(0, 2, shape).astype(bool)

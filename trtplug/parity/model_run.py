@@ -18,10 +18,14 @@ from typing import Any
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
+from onnx.onnx_pb import TensorProto
 
 from trtplug.graph_rewrites.validate import node_reads  # inputs plus what bodies read from outside
 from trtplug.onnx_common import iter_nodes, node_subgraphs
 from trtplug.parity.ort_session import cpu_session
+from trtplug.protolib.dtypes import BF16
+
+BFLOAT16, FLOAT = TensorProto.BFLOAT16, TensorProto.FLOAT
 
 
 class StretchError(Exception):
@@ -44,8 +48,15 @@ def _ort_session(model: onnx.ModelProto) -> Any:
 class _Stretches:
     """State of one segmented run: computed values and how many readers each still has."""
 
-    def __init__(self, model: onnx.ModelProto, feeds: dict[str, np.ndarray], plugins: dict, run: PluginRunner):
-        self.model, self.plugins, self.run_plugin = model, plugins, run
+    def __init__(
+        self,
+        model: onnx.ModelProto,
+        feeds: dict[str, np.ndarray],
+        plugins: dict,
+        run: PluginRunner,
+        bf16: frozenset[str] = frozenset(),
+    ):
+        self.model, self.plugins, self.run_plugin, self.bf16 = model, plugins, run, bf16
         self.initializers = {t.name: t for t in model.graph.initializer}
         self.values: dict[str, Any] = dict(feeds)
         self.keep = {o.name for o in model.graph.output}
@@ -73,19 +84,37 @@ class _Stretches:
         wanted = ({r for i in later for r in self.reads[i]} | self.keep) & produced
         fed = sorted(r for r in reads if r in self.values)
         inits = [self.initializers[r] for r in sorted(reads) if r in self.initializers and r not in self.values]
+        # bf16 crosses ONNX Runtime's Python API as float32 (it takes and returns no bf16 array):
+        # a bf16 value is fed upcast and cast back inside, a bf16 result cast out and rounded back.
+        feeds = {self._float_name(r): self._fed(r) for r in fed}
         inputs = [
-            helper.make_tensor_value_info(r, helper.np_dtype_to_tensor_dtype(np.asarray(self.values[r]).dtype), None)
-            for r in fed
+            helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), None) for n, v in feeds.items()
         ]
-        outputs = [onnx.ValueInfoProto(name=o) for o in sorted(wanted)]
+        nodes = [*self._casts(fed, BFLOAT16), *nodes, *self._casts(sorted(wanted), FLOAT)]
+        outputs = [onnx.ValueInfoProto(name=self._float_name(o)) for o in sorted(wanted)]
         graph = helper.make_graph(nodes, "stretch", inputs, outputs, initializer=inits)
         part = helper.make_model(graph, opset_imports=self.model.opset_import, ir_version=self.model.ir_version)
         part.functions.extend(self.model.functions)
         try:
-            results = _ort_session(part).run(None, {r: self.values[r] for r in fed})
+            results = _ort_session(part).run(None, feeds)
         except Exception as exc:  # onnxruntime raises its own exception types
             raise StretchError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
-        self.values.update(zip((o.name for o in outputs), results, strict=True))
+        for name, result in zip(sorted(wanted), results, strict=True):
+            self.values[name] = result.astype(BF16) if name in self.bf16 else result
+
+    def _float_name(self, name: str) -> str:
+        return f"{name}/float32" if name in self.bf16 else name
+
+    def _fed(self, name: str) -> Any:
+        value = np.asarray(self.values[name])
+        return value.astype(np.float32) if name in self.bf16 else value
+
+    def _casts(self, names: list[str], to: int) -> list[onnx.NodeProto]:
+        """Casts between each bf16 name and its float32 twin (into bf16 on entry, out on exit)."""
+        pairs = [(self._float_name(n), n) if to == BFLOAT16 else (n, self._float_name(n)) for n in names]
+        return [
+            helper.make_node("Cast", [a], [b], to=to) for (a, b), n in zip(pairs, names, strict=True) if n in self.bf16
+        ]
 
     def run_plugins(self, indices: list[int]) -> None:
         for node in (self.nodes[i] for i in indices):
@@ -94,10 +123,15 @@ class _Stretches:
 
 
 def run_in_stretches(
-    model: onnx.ModelProto, feeds: dict[str, np.ndarray], plugins: set[tuple[str, str]], run: PluginRunner
+    model: onnx.ModelProto,
+    feeds: dict[str, np.ndarray],
+    plugins: set[tuple[str, str]],
+    run: PluginRunner,
+    bf16: frozenset[str] = frozenset(),
 ) -> list[Any]:
-    """The graph outputs of `model`: standard stretches in ONNX Runtime, plugin nodes through `run`."""
-    state = _Stretches(model, feeds, plugins, run)
+    """The graph outputs of `model`: standard stretches in ONNX Runtime, plugin nodes through `run`
+    (`bf16`: the model's bf16 tensors, which cross ONNX Runtime as float32; bf16_cpu.py)."""
+    state = _Stretches(model, feeds, plugins, run, bf16)
     pending = list(range(len(state.nodes)))
     while pending:
         blocked: set[str] = set()
