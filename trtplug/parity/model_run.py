@@ -82,6 +82,8 @@ class _Stretches:
         produced = {o for n in nodes for o in n.output if o}
         reads = set().union(*(self.reads[i] for i in indices)) - produced
         wanted = ({r for i in later for r in self.reads[i]} | self.keep) & produced
+        if not wanted:  # dead nodes only (their outputs unread, e.g. a norm's unused statistics)
+            return
         fed = sorted(r for r in reads if r in self.values)
         inits = [self.initializers[r] for r in sorted(reads) if r in self.initializers and r not in self.values]
         # bf16 crosses ONNX Runtime's Python API as float32 (it takes and returns no bf16 array):
