@@ -44,6 +44,12 @@ def seed() -> int:
     return SEED
 
 
+def require_creators(library, *names: str) -> None:
+    """Skip (fail under TRTPLUG_REQUIRE_NATIVE=1) when the plugin library predates these plugins."""
+    have = {c["name"] for c in library.creators()}
+    require_built("/".join(names), set(names) <= have, "the plugin library predates it: rebuild it")
+
+
 def require_built(what: str, available: bool, why: str) -> None:
     """Skip when a compiled part is missing, unless TRTPLUG_REQUIRE_NATIVE=1 (CI): then fail."""
     if available:

@@ -9,3 +9,11 @@ class FakeCudaArray:
 
     def __init__(self, shape: tuple[int, ...], typestr: str = "<f4") -> None:
         self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (0, False), "version": 3}
+
+
+TYPESTR = {"float32": "<f4", "float16": "<f2", "int8": "|i1", "int32": "<i4", "int64": "<i8"}
+
+
+def fake_arrays(shapes, dtypes) -> list[FakeCudaArray]:
+    """One FakeCudaArray per (shape, dtype name)."""
+    return [FakeCudaArray(tuple(s), TYPESTR[t]) for s, t in zip(shapes, dtypes, strict=True)]

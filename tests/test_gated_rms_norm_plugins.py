@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import require_built
+from tests.conftest import require_creators
 from tests.fake_arrays import FakeCudaArray
 
 pytestmark = pytest.mark.pluginlib
@@ -15,8 +15,7 @@ NAME = "TrtplugGatedRMSNorm"
 
 @pytest.fixture(autouse=True)
 def built(library) -> None:
-    names = {c["name"] for c in library.creators()}
-    require_built(NAME, NAME in names, "the plugin library predates it: rebuild it")
+    require_creators(library, NAME)
 
 
 def create(library, **fields):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fake_arrays import FakeCudaArray
+from tests.fake_arrays import fake_arrays
 
 PLUGIN = ("TrtplugGroupQueryAttention", "1", "trtplug")
 HEADS, KV_HEADS, HEAD = 4, 2, 16
@@ -71,13 +71,10 @@ def test_configures_and_sizes_its_workspace(plugin, seq, past, total):
     assert need >= 2 * 2 * KV_HEADS * max(past, total) * HEAD * 2
 
 
-TYPESTR = {"float16": "<f2", "float32": "<f4", "int8": "|i1", "int32": "<i4", "int64": "<i8"}
-
-
 @pytest.mark.pluginlib
 def test_scales_of_the_wrong_size_are_refused_before_any_launch(plugin):
     bad = shapes(2, 1, 40, 41)
     bad[12] = [3]  # PER_CHANNEL needs kv_num_heads * head_size = 32 elements
-    arrays = [FakeCudaArray(tuple(s), TYPESTR[t]) for s, t in zip(bad, dtypes("float16"), strict=True)]
+    arrays = fake_arrays(bad, dtypes("float16"))
     with pytest.raises(Exception, match="k_scale/v_scale must have 1 element"):
         plugin.run(arrays[:14], arrays[14:], shape_inputs=[[41]])

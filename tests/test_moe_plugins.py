@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import require_built
+from tests.conftest import require_creators
 from tests.fake_arrays import FakeCudaArray
 
 pytestmark = pytest.mark.pluginlib
@@ -17,8 +17,7 @@ GPTOSS = {"activation_type": "swiglu", "k": 2, "swiglu_fusion": 1, "normalize_ro
 
 @pytest.fixture(autouse=True)
 def built(library) -> None:
-    names = {c["name"] for c in library.creators()}
-    require_built(NAME, NAME in names, "the plugin library predates it: rebuild it")
+    require_creators(library, NAME)
 
 
 def create(library, **fields):

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fake_arrays import FakeCudaArray
+from tests.fake_arrays import fake_arrays
 
 PLUGIN = ("TrtplugMRotaryEmbedding", "1", "trtplug")
 # GenAI's Qwen3.5 q path: [B, S, N * H] with N = 4, H = 16, rotary dim 8 (sections 2 + 1 + 1 = 4 pairs).
 FIELDS = {"num_heads": 4, "rotary_embedding_dim": 8, "mrope_section": [2, 1, 1], "mrope_layout": 1}
-TYPESTR = {"float32": "<f4", "float16": "<f2", "int64": "<i8"}
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ def test_creator_refuses_packed_batching(library):
 
 def run(plugin, shapes: list[tuple[int, ...]], dtype: str = "float32") -> None:
     types = [dtype, "int64", dtype, dtype, dtype]
-    arrays = [FakeCudaArray(s, TYPESTR[t]) for s, t in zip(shapes, types, strict=True)]
+    arrays = fake_arrays(shapes, types)
     plugin.run(arrays[:4], arrays[4:])
 
 
