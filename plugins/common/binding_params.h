@@ -52,6 +52,18 @@ inline TensorShape shapeOf(DeviceArray const& a, char const* name)
     return s;
 }
 
+//! Device pointer of an optional input, null when absent or empty (the plugins' "absent").
+inline void const* optionalPtr(DeviceArray const* a)
+{
+    return a != nullptr && a->size > 0 ? reinterpret_cast<void const*>(a->ptr) : nullptr;
+}
+
+//! Shape of an optional input; absent or empty: the empty shape (rank 0, as the adapters pass it).
+inline TensorShape optionalShape(DeviceArray const* a, char const* name)
+{
+    return a != nullptr && a->size > 0 ? shapeOf(*a, name) : TensorShape{};
+}
+
 //! The numpy-style broadcast of a's and b's shapes; raises ValueError when they do not broadcast.
 inline std::vector<int64_t> broadcastOf(DeviceArray const& a, DeviceArray const& b)
 {

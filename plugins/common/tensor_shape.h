@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 #include <vector>
 
 namespace trtplug
@@ -66,6 +67,32 @@ struct TensorShape
             }
         }
         return true;
+    }
+
+    //! "[d0, d1, ...]", for error messages.
+    std::string text() const
+    {
+        std::string t = "[";
+        for (int32_t i = 0; i < rank; ++i)
+        {
+            t += (i ? ", " : "") + std::to_string(d[i]);
+        }
+        return t + "]";
+    }
+
+    //! "" when this shape is `dims`, else "<name> has shape [..], expected [..]".
+    std::string expect(std::string const& name, std::initializer_list<int64_t> dims) const
+    {
+        if (is(dims))
+        {
+            return "";
+        }
+        TensorShape want;
+        for (int64_t v : dims)
+        {
+            want.d[want.rank++] = v;
+        }
+        return name + " has shape " + text() + ", expected " + want.text();
     }
 
     int64_t volume() const noexcept

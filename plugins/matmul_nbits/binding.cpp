@@ -14,13 +14,8 @@ bool isFloat(DType t)
     return t == DType::kFLOAT32 || t == DType::kFLOAT16 || t == DType::kBFLOAT16;
 }
 
-//! Device pointer of optional input i, null when absent or empty (the plugins' "absent").
-void const* optionalPtr(trtplug::DeviceArray const* a)
-{
-    return a != nullptr && a->size > 0 ? reinterpret_cast<void const*>(a->ptr) : nullptr;
-}
-
-trtplug::TensorShape optionalShape(trtplug::DeviceArray const* a, char const* name)
+//! Shape of an optional input as given (an empty array keeps its shape, which the checks read).
+trtplug::TensorShape shapeIfGiven(trtplug::DeviceArray const* a, char const* name)
 {
     return a != nullptr ? trtplug::shapeOf(*a, name) : trtplug::TensorShape{};
 }
@@ -46,7 +41,7 @@ TRTPLUG_OP_BINDING(matmul_nbits)
     call.check(bias == nullptr || bias->dtype == a.dtype, "bias must have A's dtype");
     call.check(y.dtype == a.dtype, "Y must have A's dtype");
     NBitsShapes const shapes{shapeOf(a, "A"), shapeOf(call.in(1), "B"), shapeOf(call.in(2), "scales"),
-        optionalShape(zp, "zero_points"), optionalShape(gIdx, "g_idx"), optionalShape(bias, "bias"), shapeOf(y, "Y")};
+        shapeIfGiven(zp, "zero_points"), shapeIfGiven(gIdx, "g_idx"), shapeIfGiven(bias, "bias"), shapeOf(y, "Y")};
     NBitsProblem p{};
     std::string const problem = nbitsCheckShapes(call.params, shapes, packed, p);
     call.check(problem.empty(), problem);

@@ -4,24 +4,6 @@
 #include "moe/moe.h"
 #include "moe/op_glue.h"
 
-namespace
-{
-
-using trtplug::DeviceArray;
-
-//! Device pointer of an optional input, null when absent or empty (the plugins' "absent").
-void const* optionalPtr(DeviceArray const* a)
-{
-    return a != nullptr && a->size > 0 ? reinterpret_cast<void const*>(a->ptr) : nullptr;
-}
-
-trtplug::TensorShape optionalShape(DeviceArray const* a, char const* name)
-{
-    return a != nullptr && a->size > 0 ? trtplug::shapeOf(*a, name) : trtplug::TensorShape{};
-}
-
-} // namespace
-
 //! output = MoE(input, router_probs, fc1/fc2(/fc3) weights and biases). Scratch: `workspace` (a
 //! device array of at least moe_workspace_bytes, as TensorRT hands the plugin), or stream-ordered memory.
 TRTPLUG_OP_BINDING(moe)
@@ -45,7 +27,7 @@ TRTPLUG_OP_BINDING(moe)
         optionalShape(call.inOrNull(6), "fc3_experts_weights"), optionalShape(call.inOrNull(7), "fc3_experts_bias"),
         shapeOf(y, "output")};
     MoeProblem p{};
-    std::string const problem = moeCheckShapes(call.params, shapes, p);
+    std::string const problem = moeCheckShapes(moeAttrs(call.params), shapes, p);
     call.check(problem.empty(), problem);
     p.input = reinterpret_cast<void const*>(x.ptr);
     p.router = reinterpret_cast<void const*>(call.in(1).ptr);

@@ -7,12 +7,12 @@
 // expert rows summed in route order (deterministic: no atomics on the output). The grouped GEMMs
 // read the per-expert counts on the device (graph-capturable): a warp-per-column GEMV for
 // decode-sized route counts (moe_gemv.cuh), WMMA tiles for fp16/bf16 (moe_gemm_tc.cuh), CUDA-core
-// tiles for float32 (moe_gemm.cuh); moe.cu's planFor chooses.
+// tiles for float32 (moe_gemm.cuh); moe_pipeline.cuh's planFor chooses. QMoE (plugins/qmoe) runs
+// the same pipeline on quantized weights.
 #pragma once
 
 #include "common/dtype.h"
 #include "common/tensor_shape.h"
-#include "moe/op_glue.h" // glue_moe::Params: the spec's attributes, generated at build time
 
 #include <cuda_runtime_api.h>
 
@@ -53,6 +53,7 @@ struct MoeProblem
     float limit{0.f};
     void const* input{nullptr};
     void const* router{nullptr};
+    void const* routerWeights{nullptr}; //!< QMoE's router_weights [tokens, experts] (mixing weights) or null
     void const* fc1{nullptr};
     void const* fc1Bias{nullptr};
     void const* fc2{nullptr};
@@ -64,6 +65,25 @@ struct MoeProblem
     int64_t routes() const noexcept { return tokens * k; }
 };
 
+//! The attributes MoE and QMoE share (their glue Params: moeAttrs).
+struct MoeAttrs
+{
+    int32_t k{1};
+    std::string activation;
+    int32_t swigluFusion{0};
+    bool normalize{false};
+    float alpha{1.f};
+    float beta{0.f};
+    float limit{0.f};
+};
+
+template <class Params>
+MoeAttrs moeAttrs(Params const& p)
+{
+    return MoeAttrs{static_cast<int32_t>(p.k), p.activation_type, static_cast<int32_t>(p.swiglu_fusion),
+        p.normalize_routing_weights != 0, p.activation_alpha, p.activation_beta, p.swiglu_limit};
+}
+
 //! The tensor shapes of one call, absent optional inputs as empty shapes (rank 0, volume 0).
 struct MoeShapes
 {
@@ -72,7 +92,7 @@ struct MoeShapes
 
 //! Sizes and attributes of a call, checked; a one-line reason naming the tensor when a shape or
 //! combination is wrong, else "" (out then holds the sizes; the pointers stay to be set).
-std::string moeCheckShapes(glue_moe::Params const& p, MoeShapes const& s, MoeProblem& out);
+std::string moeCheckShapes(MoeAttrs const& a, MoeShapes const& s, MoeProblem& out);
 
 //! Scratch bytes a call of these sizes needs (routes, per-expert lists, the expert activations).
 size_t moeWorkspaceBytes(MoeProblem const& p) noexcept;

@@ -1,8 +1,10 @@
 // MoE's grouped GEMV, for decode-sized route counts: the grouped GEMM's C (moe_gemm.cuh) with a
 // warp per output column over a tile of at most kGemvRows routes of one expert. Each weight row is
-// streamed once per tile with 16-byte loads and no block-wide barrier, so many rows are in flight
+// streamed once per tile, 8 values a lane per load (16 bytes of fp16, 4 of int4 codes), with no
+// block-wide barrier, so many rows are in flight
 // (the tiled GEMMs wait on shared memory every step, which starves decode of bandwidth). A's rows
-// (the gathered tokens) are re-read per column from L1/L2. Included only from moe.cu.
+// (the gathered tokens) are re-read per column from L1/L2. Included only from the pipeline
+// (moe_pipeline.cuh).
 #pragma once
 
 #include "common/launch.cuh"
@@ -18,21 +20,24 @@ namespace moe_detail
 constexpr int32_t kGemvRows = 8;
 constexpr int32_t kGemvWarps = 8; // output columns per block
 
-//! sum over i < N of a[i] * b[i] in float32.
-template <typename T, int32_t N>
-__device__ __forceinline__ float dot(Vec<T, N> const& a, Vec<T, N> const& b)
-{
-    float s = 0.f;
-#pragma unroll
-    for (int32_t i = 0; i < N; ++i)
-        s = fmaf(toFloat(a.v[i]), toFloat(b.v[i]), s);
-    return s;
-}
-
+//! A's 8 values at p (16-byte aligned, as one or two vector loads) as float.
 template <typename T>
-__global__ void __launch_bounds__(kGemvWarps * 32) groupedGemvKernel(GroupedGemmArgs<T, T> g, bool vectors)
+__device__ __forceinline__ void loadA8(T const* p, float (&v)[8])
 {
     constexpr int32_t kVec = 16 / sizeof(T);
+#pragma unroll
+    for (int32_t h = 0; h < 8; h += kVec)
+    {
+        Vec<T, kVec> const x = *reinterpret_cast<Vec<T, kVec> const*>(p + h);
+#pragma unroll
+        for (int32_t j = 0; j < kVec; ++j)
+            v[h + j] = toFloat(x.v[j]);
+    }
+}
+
+template <typename T, typename W>
+__global__ void __launch_bounds__(kGemvWarps * 32) groupedGemvKernel(GroupedGemmArgs<T, W> g, bool vectors)
+{
     int32_t const tile = static_cast<int32_t>(blockIdx.x);
     if (tile >= g.tileStart[g.experts])
         return;
@@ -47,26 +52,33 @@ __global__ void __launch_bounds__(kGemvWarps * 32) groupedGemvKernel(GroupedGemm
 #pragma unroll
     for (int32_t r = 0; r < kGemvRows; ++r)
         aRow[r] = r < rows ? (g.rowRoute != nullptr ? g.rowRoute[row0 + r] / g.k : row0 + r) * g.lda : 0;
-    T const* w = g.b + (int64_t{e} * g.n + col) * g.depth;
+    int64_t const wRow = int64_t{e} * g.n + col;
     float acc[kGemvRows] = {};
     if (vectors)
     {
-        using V = Vec<T, kVec>;
 #pragma unroll 2
-        for (int64_t k = lane * kVec; k < g.depth; k += 32 * kVec)
+        for (int64_t k = lane * 8; k < g.depth; k += 32 * 8)
         {
-            V const wv = *reinterpret_cast<V const*>(w + k);
+            float w[8];
+            g.b.load8(wRow, k, w);
 #pragma unroll
             for (int32_t r = 0; r < kGemvRows; ++r)
-                if (r < rows)
-                    acc[r] += dot(wv, *reinterpret_cast<V const*>(g.a + aRow[r] + k));
+            {
+                if (r >= rows)
+                    continue;
+                float a[8];
+                loadA8(g.a + aRow[r] + k, a);
+#pragma unroll
+                for (int32_t j = 0; j < 8; ++j)
+                    acc[r] = fmaf(w[j], a[j], acc[r]);
+            }
         }
     }
     else
     {
         for (int64_t k = lane; k < g.depth; k += 32)
         {
-            float const wv = toFloat(w[k]);
+            float const wv = g.b.at(wRow, k);
 #pragma unroll
             for (int32_t r = 0; r < kGemvRows; ++r)
                 if (r < rows)
@@ -88,15 +100,14 @@ __global__ void __launch_bounds__(kGemvWarps * 32) groupedGemvKernel(GroupedGemm
 }
 
 //! The grouped GEMV over at most maxTiles tiles of kGemvRows; nothing to do for n == 0.
-template <typename T>
-cudaError_t launchGroupedGemv(GroupedGemmArgs<T, T> const& g, int64_t maxTiles, cudaStream_t stream)
+template <typename T, typename W>
+cudaError_t launchGroupedGemv(GroupedGemmArgs<T, W> const& g, int64_t maxTiles, cudaStream_t stream)
 {
     if (g.n == 0 || maxTiles == 0)
         return cudaSuccess;
-    constexpr int32_t kVec = 16 / sizeof(T);
-    bool const vectors = g.depth % kVec == 0 && g.lda % kVec == 0 && isAligned(g.a, 16) && isAligned(g.b, 16);
+    bool const vectors = g.b.vectors() && g.lda % 8 == 0 && isAligned(g.a, 16);
     dim3 const grid(static_cast<unsigned>(maxTiles), static_cast<unsigned>((g.n + kGemvWarps - 1) / kGemvWarps));
-    groupedGemvKernel<T><<<grid, kGemvWarps * 32, 0, stream>>>(g, vectors);
+    groupedGemvKernel<T, W><<<grid, kGemvWarps * 32, 0, stream>>>(g, vectors);
     return cudaGetLastError();
 }
 

@@ -1,4 +1,4 @@
-// MoE's routing and elementwise kernels (the GEMMs are in moe_gemm.cuh). Included only from moe.cu.
+// MoE's routing and elementwise kernels (the GEMMs are in moe_gemm.cuh). Included only from the pipeline (moe_pipeline.cuh).
 #pragma once
 
 #include "common/activations.cuh"
@@ -38,10 +38,11 @@ __device__ __forceinline__ float warpSum(float v)
 
 //! A warp per token: softmax statistics over its logits, then k rounds of a warp argmax over the
 //! experts not yet taken (each lane marks its taken experts in a 64-bit mask: expert = lane + 32 s).
-//! Lane 0 writes the route's expert and weight and counts the route on its expert.
+//! Lane 0 writes the route's expert and weight (the softmax probability, or QMoE's router_weights
+//! at the expert when given) and counts the route on its expert.
 template <typename T>
-__global__ void routeKernel(T const* logits, int64_t tokens, int32_t experts, int32_t k, bool normalize,
-    int32_t* routeExpert, float* routeWeight, int32_t* counts)
+__global__ void routeKernel(T const* logits, T const* mixWeights, int64_t tokens, int32_t experts, int32_t k,
+    bool normalize, int32_t* routeExpert, float* routeWeight, int32_t* counts)
 {
     int64_t const token = (int64_t{blockIdx.x} * blockDim.x + threadIdx.x) / 32;
     int32_t const lane = static_cast<int32_t>(threadIdx.x % 32);
@@ -87,7 +88,8 @@ __global__ void routeKernel(T const* logits, int64_t tokens, int32_t experts, in
             taken |= uint64_t{1} << (bestExpert / 32);
         if (lane == 0)
         {
-            float const prob = expf(best - maxLogit) / sum;
+            float const prob = mixWeights != nullptr ? toFloat(mixWeights[token * experts + bestExpert])
+                                                     : expf(best - maxLogit) / sum;
             routeExpert[token * k + j] = bestExpert;
             routeWeight[token * k + j] = prob;
             chosen += prob;
@@ -100,6 +102,10 @@ __global__ void routeKernel(T const* logits, int64_t tokens, int32_t experts, in
             routeWeight[token * k + j] /= chosen;
     }
 }
+
+// The non-template kernels get internal linkage: moe.cu and qmoe.cu both include the pipeline.
+namespace
+{
 
 //! One thread: each expert's first grouped row and first GEMM tile (exclusive scans of the
 //! counts), and the fill cursors zeroed. Serial: at most kMoeMaxExperts steps, once per call.
@@ -132,6 +138,8 @@ __global__ void placeKernel(int32_t const* routeExpert, int64_t routes, int32_t 
         rowRoute[row] = static_cast<int32_t>(r);
     }
 }
+
+} // namespace
 
 //! The activation's inputs and output (in the run's dtype T: fc2's A operand).
 template <typename T>

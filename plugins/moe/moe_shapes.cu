@@ -10,31 +10,6 @@ namespace trtplug
 namespace
 {
 
-std::string shapeText(TensorShape const& s)
-{
-    std::string t = "[";
-    for (int32_t i = 0; i < s.rank; ++i)
-    {
-        t += (i ? ", " : "") + std::to_string(s.d[i]);
-    }
-    return t + "]";
-}
-
-//! "" when `s` is `dims`, else "<name> has shape [..], expected [..]".
-std::string expect(char const* name, TensorShape const& s, std::initializer_list<int64_t> dims)
-{
-    if (s.is(dims))
-    {
-        return "";
-    }
-    TensorShape want;
-    for (int64_t d : dims)
-    {
-        want.d[want.rank++] = d;
-    }
-    return std::string(name) + " has shape " + shapeText(s) + ", expected " + shapeText(want);
-}
-
 bool given(TensorShape const& s) noexcept
 {
     return s.rank > 0;
@@ -54,15 +29,15 @@ MoeActivation activationOf(std::string const& name) noexcept
 }
 
 //! The attributes into `out`, and the gate/linear source they imply checked against fc3.
-std::string readAttributes(glue_moe::Params const& p, bool hasFc3, MoeProblem& out)
+std::string readAttributes(MoeAttrs const& p, bool hasFc3, MoeProblem& out)
 {
     out.k = p.k;
-    out.activation = activationOf(p.activation_type);
-    out.swigluFusion = p.swiglu_fusion;
-    out.normalize = p.normalize_routing_weights != 0;
-    out.alpha = p.activation_alpha;
-    out.beta = p.activation_beta;
-    out.limit = p.swiglu_limit;
+    out.activation = activationOf(p.activation);
+    out.swigluFusion = p.swigluFusion;
+    out.normalize = p.normalize;
+    out.alpha = p.alpha;
+    out.beta = p.beta;
+    out.limit = p.limit;
     out.hasFc3 = hasFc3;
     bool const fused = out.activation == MoeActivation::kSwiglu && out.swigluFusion != 0;
     if (out.activation == MoeActivation::kSwiglu && !fused && !hasFc3)
@@ -79,11 +54,11 @@ std::string readAttributes(glue_moe::Params const& p, bool hasFc3, MoeProblem& o
 
 } // namespace
 
-std::string moeCheckShapes(glue_moe::Params const& p, MoeShapes const& s, MoeProblem& out)
+std::string moeCheckShapes(MoeAttrs const& p, MoeShapes const& s, MoeProblem& out)
 {
     if (s.input.rank != 2 && s.input.rank != 3)
     {
-        return "input must have rank 2 or 3, got " + shapeText(s.input);
+        return "input must have rank 2 or 3, got " + s.input.text();
     }
     if (s.router.rank != 2 || s.fc1.rank != 3 || s.fc2.rank != 3)
     {
@@ -116,19 +91,19 @@ std::string moeCheckShapes(glue_moe::Params const& p, MoeShapes const& s, MoePro
         return "fc3_experts_bias is given without fc3_experts_weights";
     }
     int64_t const e = out.experts, h = out.hidden, i = out.inter;
-    std::string problem = expect("router_probs", s.router, {out.tokens, e});
-    for (std::string const& next : {expect("fc1_experts_weights", s.fc1, {e, out.fc1Cols, h}),
-             given(s.fc1Bias) ? expect("fc1_experts_bias", s.fc1Bias, {e, out.fc1Cols}) : "",
-             expect("fc2_experts_weights", s.fc2, {e, h, i}),
-             given(s.fc2Bias) ? expect("fc2_experts_bias", s.fc2Bias, {e, h}) : "",
-             given(s.fc3) ? expect("fc3_experts_weights", s.fc3, {e, i, h}) : "",
-             given(s.fc3Bias) ? expect("fc3_experts_bias", s.fc3Bias, {e, i}) : ""})
+    std::string problem = s.router.expect("router_probs", {out.tokens, e});
+    for (std::string const& next : {s.fc1.expect("fc1_experts_weights", {e, out.fc1Cols, h}),
+             given(s.fc1Bias) ? s.fc1Bias.expect("fc1_experts_bias", {e, out.fc1Cols}) : "",
+             s.fc2.expect("fc2_experts_weights", {e, h, i}),
+             given(s.fc2Bias) ? s.fc2Bias.expect("fc2_experts_bias", {e, h}) : "",
+             given(s.fc3) ? s.fc3.expect("fc3_experts_weights", {e, i, h}) : "",
+             given(s.fc3Bias) ? s.fc3Bias.expect("fc3_experts_bias", {e, i}) : ""})
     {
         problem = problem.empty() ? next : problem;
     }
     if (problem.empty() && (s.output.rank != s.input.rank || s.output.volume() != s.input.volume()))
     {
-        problem = "output has shape " + shapeText(s.output) + ", expected input's " + shapeText(s.input);
+        problem = "output has shape " + s.output.text() + ", expected input's " + s.input.text();
     }
     return problem;
 }

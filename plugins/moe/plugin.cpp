@@ -62,7 +62,7 @@ public:
     void shapeChanged(Span<Desc const> in, Span<Desc const> out)
     {
         MoeProblem p{};
-        std::string const problem = moeCheckShapes(params(), shapesOf(in, out[0]), p);
+        std::string const problem = moeCheckShapes(moeAttrs(params()), shapesOf(in, out[0]), p);
         TRTPLUG_ENSURE(problem.empty(), problem);
     }
 
@@ -73,7 +73,7 @@ public:
         auto maxShape = [&](int32_t i) { return i < in.size() ? TensorShape::of(in[i].max) : TensorShape{}; };
         MoeShapes const s{maxShape(kInput), maxShape(kRouter), maxShape(kFc1), maxShape(kFc1Bias), maxShape(kFc2),
             maxShape(kFc2Bias), maxShape(kFc3), maxShape(kFc3Bias), TensorShape::of(out[0].max)};
-        return moeCheckShapes(params(), s, p).empty() ? moeWorkspaceBytes(p) : 0;
+        return moeCheckShapes(moeAttrs(params()), s, p).empty() ? moeWorkspaceBytes(p) : 0;
     }
 
     cudaError_t execute(Span<Desc const> in, Span<Desc const> out, void const* const* inputs, void* const* outputs,
@@ -81,7 +81,7 @@ public:
     {
         DType dtype{};
         MoeProblem p{};
-        if (!toDType(in[kInput].type, dtype) || !moeCheckShapes(params(), shapesOf(in, out[0]), p).empty())
+        if (!toDType(in[kInput].type, dtype) || !moeCheckShapes(moeAttrs(params()), shapesOf(in, out[0]), p).empty())
         {
             return cudaErrorInvalidValue;
         }

@@ -1,0 +1,47 @@
+// QMoE launcher: MoE's pipeline (moe/moe_pipeline.cuh) on quantized expert weights (qmoe.h).
+#include "common/dtype_dispatch.cuh"
+#include "moe/moe_pipeline.cuh"
+#include "qmoe/qmoe.h"
+
+namespace trtplug
+{
+namespace
+{
+
+using namespace moe_detail;
+
+//! The GEMM view of one projection's [experts, n, depth] codes.
+template <typename T>
+QuantWeights<T> quantWeights(QmoeProjection const& q, int64_t n, int64_t depth, int64_t blockSize) noexcept
+{
+    bool const columnwise = blockSize == 0;
+    int64_t const block = columnwise ? (depth > 0 ? depth : 1) : blockSize;
+    int64_t const blocks = columnwise ? 1 : depth / blockSize;
+    int64_t const zeroCodes = columnwise ? n : blocks; // codes per packed zero-point row
+    return QuantWeights<T>{static_cast<uint8_t const*>(q.codes), static_cast<T const*>(q.scales),
+        static_cast<uint8_t const*>(q.zeroPoints), depth, n, block, blocks, (zeroCodes * q.bits + 7) / 8, q.bits,
+        columnwise};
+}
+
+template <typename T>
+cudaError_t runQmoe(QmoeProblem const& q, void* workspace, cudaStream_t stream)
+{
+    MoeProblem const& p = q.moe;
+    ExpertWeights<QuantWeights<T>> const w{quantWeights<T>(q.fc1, p.fc1Cols, p.hidden, q.blockSize),
+        quantWeights<T>(q.fc2, p.hidden, p.inter, q.blockSize), quantWeights<T>(q.fc3, p.inter, p.hidden, q.blockSize)};
+    return runPipeline<T>(p, w, workspace, stream);
+}
+
+} // namespace
+
+cudaError_t launchQmoe(DType dtype, QmoeProblem const& p, void* workspace, size_t workspaceBytes,
+    cudaStream_t stream) noexcept
+{
+    if (p.moe.tokens == 0 || p.moe.hidden == 0)
+        return cudaSuccess;
+    if (workspace == nullptr || workspaceBytes < moeWorkspaceBytes(p.moe))
+        return cudaErrorInvalidValue;
+    return forFloatOrBf16Type(dtype, [&](auto tag) { return runQmoe<decltype(tag)>(p, workspace, stream); });
+}
+
+} // namespace trtplug

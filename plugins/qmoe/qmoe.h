@@ -1,0 +1,49 @@
+// QMoE launcher (com.microsoft QMoE: MoE on integer-quantized expert weights, spec.toml): plain
+// functions, no TensorRT types, shared by the IPluginV3 adapter and the pybind11 binding. It runs
+// MoE's pipeline (moe/moe_pipeline.cuh) with the weights dequantized as the GEMM tiles load them
+// (moe/moe_weights.cuh's QuantWeights), so no dequantized copy of the experts is ever written.
+#pragma once
+
+#include "moe/moe.h"
+#include "qmoe/op_glue.h" // glue_qmoe::Params: the spec's attributes, generated at build time
+
+#include <cstdint>
+#include <string>
+
+namespace trtplug
+{
+
+//! One projection's quantized weights: uint8 codes [E, N, K * bits / 8], scales of the run dtype,
+//! optional packed uint8 zero points (null: 2^(bits - 1)).
+struct QmoeProjection
+{
+    void const* codes{nullptr};
+    void const* scales{nullptr};
+    void const* zeroPoints{nullptr};
+    int32_t bits{4};
+};
+
+struct QmoeProblem
+{
+    MoeProblem moe; //!< sizes, attributes, input/router/bias/output pointers (its fc* unused)
+    QmoeProjection fc1, fc2, fc3;
+    int64_t blockSize{0}; //!< 0: one scale per column
+};
+
+//! The tensor shapes of one call; absent optional inputs as empty shapes. `moe` holds the weights
+//! as stored (packed bytes along the last axis).
+struct QmoeShapes
+{
+    MoeShapes moe;
+    TensorShape fc1Scales, fc2Scales, fc3Scales, fc1Zero, fc2Zero, fc3Zero, routerWeights;
+};
+
+//! Sizes and attributes checked, into `out` (pointers still to set); else a one-line reason naming
+//! the tensor or attribute.
+std::string qmoeCheckShapes(glue_qmoe::Params const& p, QmoeShapes const& s, QmoeProblem& out);
+
+//! output for `p` (dtype: input's, scales' and biases'); `workspace` holds moeWorkspaceBytes(p.moe).
+cudaError_t launchQmoe(DType dtype, QmoeProblem const& p, void* workspace, size_t workspaceBytes,
+    cudaStream_t stream) noexcept;
+
+} // namespace trtplug

@@ -1,0 +1,89 @@
+// QMoE's host-side checks: the packed weights unpacked to MoE's logical shapes (checked by
+// moeCheckShapes), then the scales, zero points and router_weights against them. Plain C++ (a .cu
+// only so the build globs it with the kernels).
+#include "qmoe/qmoe.h"
+
+namespace trtplug
+{
+namespace
+{
+
+int32_t bitsOf(int32_t override, int32_t all) noexcept
+{
+    return override != 0 ? override : all;
+}
+
+//! The packed weights as logical [E, N, K] (K = bytes * 8 / bits).
+TensorShape unpacked(TensorShape s, int32_t bits) noexcept
+{
+    if (s.rank == 3)
+    {
+        s.d[2] = s.d[2] * 8 / bits;
+    }
+    return s;
+}
+
+int64_t bytesFor(int64_t codes, int32_t bits) noexcept
+{
+    return (codes * bits + 7) / 8;
+}
+
+//! One projection's scales and zero points for its [E, n, depth] weights.
+std::string checkProjection(char const* fc, int64_t e, int64_t n, int64_t depth, int64_t blockSize, int32_t bits,
+    TensorShape const& scales, TensorShape const& zero)
+{
+    std::string const name(fc);
+    if (blockSize > 0 && depth % blockSize != 0)
+    {
+        return name + "_experts_weights' input size " + std::to_string(depth) + " is not a multiple of block_size "
+            + std::to_string(blockSize);
+    }
+    if (blockSize == 0)
+    {
+        std::string const p = scales.expect(name + "_scales", {e, n});
+        return !p.empty() || zero.rank == 0 ? p : zero.expect(name + "_zero_points", {e, bytesFor(n, bits)});
+    }
+    int64_t const blocks = depth / blockSize;
+    std::string const p = scales.expect(name + "_scales", {e, n, blocks});
+    return !p.empty() || zero.rank == 0 ? p : zero.expect(name + "_zero_points", {e, n, bytesFor(blocks, bits)});
+}
+
+} // namespace
+
+std::string qmoeCheckShapes(glue_qmoe::Params const& p, QmoeShapes const& s, QmoeProblem& out)
+{
+    out.fc1.bits = bitsOf(p.fc1_expert_weight_bits, p.expert_weight_bits);
+    out.fc2.bits = bitsOf(p.fc2_expert_weight_bits, p.expert_weight_bits);
+    out.fc3.bits = bitsOf(p.fc3_expert_weight_bits, p.expert_weight_bits);
+    out.blockSize = p.block_size;
+    MoeShapes logical = s.moe;
+    logical.fc1 = unpacked(s.moe.fc1, out.fc1.bits);
+    logical.fc2 = unpacked(s.moe.fc2, out.fc2.bits);
+    logical.fc3 = unpacked(s.moe.fc3, out.fc3.bits);
+    std::string problem = moeCheckShapes(moeAttrs(p), logical, out.moe);
+    if (!problem.empty())
+    {
+        return problem + " (weights unpacked at their expert_weight_bits)";
+    }
+    MoeProblem const& m = out.moe;
+    if (m.hasFc3 && s.fc3Scales.rank == 0)
+    {
+        return "fc3_experts_weights is given without fc3_scales";
+    }
+    problem = checkProjection("fc1", m.experts, m.fc1Cols, m.hidden, out.blockSize, out.fc1.bits, s.fc1Scales, s.fc1Zero);
+    if (problem.empty())
+    {
+        problem = checkProjection("fc2", m.experts, m.hidden, m.inter, out.blockSize, out.fc2.bits, s.fc2Scales, s.fc2Zero);
+    }
+    if (problem.empty() && m.hasFc3)
+    {
+        problem = checkProjection("fc3", m.experts, m.inter, m.hidden, out.blockSize, out.fc3.bits, s.fc3Scales, s.fc3Zero);
+    }
+    if (problem.empty() && s.routerWeights.rank > 0)
+    {
+        problem = s.routerWeights.expect("router_weights", {m.tokens, m.experts});
+    }
+    return problem;
+}
+
+} // namespace trtplug
