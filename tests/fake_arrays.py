@@ -11,7 +11,7 @@ class FakeCudaArray:
         self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (0, False), "version": 3}
 
 
-TYPESTR = {"float32": "<f4", "float16": "<f2", "int8": "|i1", "int32": "<i4", "int64": "<i8"}
+TYPESTR = {"float32": "<f4", "float16": "<f2", "int8": "|i1", "uint8": "|u1", "int32": "<i4", "int64": "<i8"}
 
 
 def fake_arrays(shapes, dtypes) -> list[FakeCudaArray]:

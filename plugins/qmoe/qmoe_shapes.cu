@@ -63,7 +63,8 @@ std::string qmoeCheckShapes(glue_qmoe::Params const& p, QmoeShapes const& s, Qmo
     std::string problem = moeCheckShapes(moeAttrs(p), logical, out.moe);
     if (!problem.empty())
     {
-        return problem + " (weights unpacked at their expert_weight_bits)";
+        return problem + " (codes unpacked at " + std::to_string(out.fc1.bits) + "/" + std::to_string(out.fc2.bits)
+            + "/" + std::to_string(out.fc3.bits) + " bits for fc1/fc2/fc3)";
     }
     MoeProblem const& m = out.moe;
     if (m.hasFc3 && s.fc3Scales.rank == 0)
