@@ -47,7 +47,8 @@ def expected_output(inputs, attrs):
 
 
 def device_inputs(cp, rounded, dtype):
-    """Device arrays; an absent input before a present one is an empty array (the plugins' absent)."""
+    """Device arrays; an absent input before a present one is an empty array (the plugins' absent)
+    of the run dtype."""
     empty = Bf16Device.poisoned(cp, (0,)) if dtype == BFLOAT16 else cp.empty((0,), dtype=dtype)
     return [empty if a is None else to_device(cp, a) for a in rounded]
 
@@ -56,9 +57,14 @@ def poisoned(cp, shape, dtype):
     return Bf16Device.poisoned(cp, shape) if dtype == BFLOAT16 else cp.full(shape, cp.nan, dtype=dtype)
 
 
-def check(cp, dtype, actual, expected):
-    tol = load_registry().get("moe").tolerance(dtype)
+def check_with(key, cp, dtype, actual, expected):
+    """actual (device, poisoned before the run) against expected within op `key`'s tolerance."""
+    tol = load_registry().get(key).tolerance(dtype)
     np.testing.assert_allclose(upcast(cp, actual).get(), expected, atol=tol.atol, rtol=tol.rtol)
+
+
+def check(cp, dtype, actual, expected):
+    check_with("moe", cp, dtype, actual, expected)
 
 
 SWIGLU = dict(GPTOSS_ATTRS)

@@ -193,8 +193,9 @@ __global__ void activationKernel(ActivationArgs<T> a)
     }
 }
 
-//! Per token and column: the k expert rows weighted, summed in route order (routes of weight 0
-//! add nothing, as in ONNX Runtime).
+//! Per token and column: the k expert rows weighted, summed in route order. A route of weight <= 0
+//! adds nothing, as in ONNX Runtime's CPU kernels (softmax weights are never negative; QMoE's
+//! router_weights can be).
 template <typename T>
 __global__ void combineKernel(float const* expertOut, int32_t const* routeRow, float const* routeWeight,
     int64_t tokens, int64_t hidden, int32_t k, T* output)
@@ -208,7 +209,7 @@ __global__ void combineKernel(float const* expertOut, int32_t const* routeRow, f
         for (int32_t j = 0; j < k; ++j)
         {
             float const w = routeWeight[token * k + j];
-            if (w != 0.f)
+            if (w > 0.f)
                 acc += w * expertOut[int64_t{routeRow[token * k + j]} * hidden + c];
         }
         output[i] = fromFloat<T>(acc);
