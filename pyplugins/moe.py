@@ -10,14 +10,14 @@ the k when normalize_routing_weights). Each selected expert e computes
     a = swiglu(g, l)                               swiglu: g, l from h interleaved (fusion 1),
                                                    halves (fusion 2), or h and the fc3 output (0)
     y_e = a @ fc2[e]^T + b2[e]                     fc2: [E, hidden, inter]
-and the token's output is the weighted sum of its y_e (a zero weight adds nothing).
+and the token's output is the weighted sum of its y_e (a weight <= 0 adds nothing).
 swiglu(g, l) = G * sigmoid(alpha * G) * (L + beta), G = min(g, limit), L = clamp(l, -limit, limit).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -30,15 +30,18 @@ def _given(array: Any) -> bool:
     return array is not None and array.size > 0
 
 
-def routes(xp: ModuleType, logits: Any, k: int, normalize: bool) -> tuple[Any, Any]:
-    """(experts [tokens, k] int64, weights [tokens, k] float32) from router logits [tokens, E]."""
+def routes(xp: ModuleType, logits: Any, k: int, normalize: bool, mixing: Any = None) -> tuple[Any, Any]:
+    """(experts [tokens, k] int64, weights [tokens, k] float32) from router logits [tokens, E]: the
+    weights are the softmax of the logits at the chosen experts, or `mixing`'s values there when
+    given (QMoE's router_weights [tokens, E], no softmax), divided by their sum when `normalize`."""
     num_experts = logits.shape[1]
     # A stable sort of the reversed columns puts the higher index first among equal logits.
     order = xp.argsort(-logits[:, ::-1], axis=1, kind="stable")[:, :k]
     experts = num_experts - 1 - order
-    shifted = xp.exp(logits - logits.max(axis=1, keepdims=True))
-    probs = shifted / shifted.sum(axis=1, keepdims=True)
-    weights = xp.take_along_axis(probs, experts, axis=1)
+    if mixing is None:
+        shifted = xp.exp(logits - logits.max(axis=1, keepdims=True))
+        mixing = shifted / shifted.sum(axis=1, keepdims=True)
+    weights = xp.take_along_axis(mixing, experts, axis=1)
     if normalize:
         weights = weights / weights.sum(axis=1, keepdims=True)
     return experts, weights.astype(xp.float32)
@@ -71,9 +74,53 @@ def activate(xp: ModuleType, h: Any, gate3: Any, attrs: Mapping[str, Any]) -> An
     return a if gate3 is None else a * gate3
 
 
-def _linear(x: Any, weights: Any, bias: Any, e: int) -> Any:
-    y = x @ weights[e].T
-    return y + bias[e] if _given(bias) else y
+# One projection of every expert: expert index -> (weights [out, in], bias [out] or None), float32.
+Projection = Callable[[int], tuple[Any, Any]]
+
+
+def stacked(weights: Any, bias: Any) -> Projection | None:
+    """The projection of stacked float32 weights [E, out, in] and bias [E, out] (None when absent)."""
+    if not _given(weights):
+        return None
+    return lambda e: (weights[e], bias[e] if _given(bias) else None)
+
+
+def _linear(x: Any, projection: Projection, e: int) -> Any:
+    weights, bias = projection(e)
+    y = x @ weights.T
+    return y if bias is None else y + bias
+
+
+def mixture(
+    xp: ModuleType,
+    x: Any,
+    router: Any,
+    projections: tuple[Projection, Projection, Projection | None],
+    attrs: Mapping[str, Any],
+    mixing: Any = None,
+) -> Any:
+    """The experts' weighted sum for float32 token rows x [tokens, hidden] and router logits
+    [tokens, E]: routes (with `mixing` weights if given, see routes), then each expert with routes
+    runs fc1 (and fc3), the activation and fc2 on its rows. Projections are taken per expert, so
+    an expert without routes is never read (QMoE dequantizes only those it meets)."""
+    fc1, fc2, fc3 = projections
+    experts, weights = routes(
+        xp, router, int(attrs.get("k", 1)), bool(attrs.get("normalize_routing_weights", 0)), mixing
+    )
+    y = xp.zeros_like(x)
+    for e in range(router.shape[1]):
+        token, slot = xp.nonzero(experts == e)
+        if token.size == 0:
+            continue
+        rows = x[token]
+        gate3 = _linear(rows, fc3, e) if fc3 is not None else None
+        a = activate(xp, _linear(rows, fc1, e), gate3, attrs)
+        w = weights[token, slot][:, None]
+        # A token meets each expert at most once, so the rows of `token` are distinct. A route whose
+        # weight is not positive adds nothing (not even a non-finite expert output), as ONNX
+        # Runtime's CPU QMoE skips it: softmax weights are positive or zero, router_weights may not be.
+        y[token] += xp.where(w > 0, w * _linear(a, fc2, e), 0.0)
+    return y
 
 
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
@@ -82,23 +129,8 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     f32 = [None if a is None else a.astype(xp.float32) for a in (x, router, w1, b1, w2, b2, w3, b3)]
     x, router, w1, b1, w2, b2, w3, b3 = f32
     x = x.reshape(-1, hidden)
-    experts, weights = routes(
-        xp,
-        router.reshape(x.shape[0], router.shape[-1]),
-        int(attrs.get("k", 1)),
-        bool(attrs.get("normalize_routing_weights", 0)),
-    )
-    y = xp.zeros_like(x)
-    for e in range(w1.shape[0]):
-        token, slot = xp.nonzero(experts == e)
-        if token.size == 0:
-            continue
-        rows = x[token]
-        gate3 = _linear(rows, w3, b3, e) if _given(w3) else None
-        a = activate(xp, _linear(rows, w1, b1, e), gate3, attrs)
-        w = weights[token, slot][:, None]
-        # A token meets each expert at most once, so the rows of `token` are distinct.
-        y[token] += xp.where(w != 0, w * _linear(a, w2, b2, e), 0.0)
+    router = router.reshape(x.shape[0], router.shape[-1])
+    y = mixture(xp, x, router, (stacked(w1, b1), stacked(w2, b2), stacked(w3, b3)), attrs)
     outputs[0][...] = y.reshape(outputs[0].shape).astype(outputs[0].dtype)
 
 

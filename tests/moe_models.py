@@ -1,6 +1,7 @@
-"""MoE test models built with onnx.helper: a lone com.microsoft MoE node, and ONNX Runtime GenAI's
+"""MoE test models built with onnx.helper: a lone com.microsoft MoE node, ONNX Runtime GenAI's
 gpt-oss FFN block (SkipSimplifiedLayerNormalization -> router MatMul + Add -> Reshape -> MoE), with
-the node's inputs and attributes exactly as the builder writes them."""
+the node's inputs and attributes exactly as the builder writes them, and its int4 form (router ->
+com.microsoft QMoE -> residual Add)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,24 @@ def single_moe_model(weights: dict[str, np.ndarray], attrs: dict, x_shape, route
     return helper.make_model(graph, opset_imports=OPSETS, ir_version=10)
 
 
+def router(
+    rng, prefix: str, rows: str, hidden: int, experts: int, dtype=np.float32
+) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+    """GenAI's MoE router on `rows` [batch, seq, hidden]: MatMul + Add, Reshape to [-1, E] (output
+    "router"); its nodes and initializers."""
+    nodes = [
+        helper.make_node("MatMul", [rows, "router.MatMul.weight"], ["router_mm"], name=f"{prefix}/router/MatMul"),
+        helper.make_node("Add", ["router_mm", "router.Add.bias"], ["router_add"], name=f"{prefix}/router/Add"),
+        helper.make_node("Reshape", ["router_add", "shape_minus1_E"], ["router"], name=f"{prefix}/router/Reshape"),
+    ]
+    inits = [
+        numpy_helper.from_array(rng.standard_normal((hidden, experts)).astype(dtype), "router.MatMul.weight"),
+        numpy_helper.from_array(rng.standard_normal(experts).astype(dtype), "router.Add.bias"),
+        numpy_helper.from_array(np.array([-1, experts], dtype=np.int64), "shape_minus1_E"),
+    ]
+    return nodes, inits
+
+
 def gptoss_ffn_model(hidden: int = 64, inter: int = 48, experts: int = 8, attrs: dict | None = None) -> onnx.ModelProto:
     """GenAI's gpt-oss layer tail: residual + attention output through the post-attention
     SkipSimplifiedLayerNormalization, the router (MatMul + Add, Reshape to [-1, E]) and MoE on the
@@ -76,13 +95,10 @@ def gptoss_ffn_model(hidden: int = 64, inter: int = 48, experts: int = 8, attrs:
     weights = moe_weights(rng, experts, hidden, inter, 2 * inter)
     p = "/model/layers.0"
     inits = [numpy_helper.from_array(v, f"model.layers.0.moe.experts.{k}") for k, v in weights.items()]
-    inits += [
-        numpy_helper.from_array((1 + 0.1 * rng.standard_normal(hidden)).astype(np.float32), "norm.weight"),
-        numpy_helper.from_array(rng.standard_normal((hidden, experts)).astype(np.float32), "router.MatMul.weight"),
-        numpy_helper.from_array(rng.standard_normal(experts).astype(np.float32), "router.Add.bias"),
-        numpy_helper.from_array(np.array([-1, experts], dtype=np.int64), "shape_minus1_E"),
-    ]
+    inits.append(numpy_helper.from_array((1 + 0.1 * rng.standard_normal(hidden)).astype(np.float32), "norm.weight"))
     norm = f"{p}/post_attention_layernorm/output_0"
+    router_nodes, router_inits = router(rng, f"{p}/moe", norm, hidden, experts)
+    inits += router_inits
     expert_inputs = [f"model.layers.0.moe.experts.{k}" for k in weights]
     nodes = [
         helper.make_node(
@@ -93,9 +109,7 @@ def gptoss_ffn_model(hidden: int = 64, inter: int = 48, experts: int = 8, attrs:
             domain="com.microsoft",
             epsilon=1e-5,
         ),
-        helper.make_node("MatMul", [norm, "router.MatMul.weight"], ["router_mm"], name=f"{p}/moe/router/MatMul"),
-        helper.make_node("Add", ["router_mm", "router.Add.bias"], ["router_add"], name=f"{p}/moe/router/Add"),
-        helper.make_node("Reshape", ["router_add", "shape_minus1_E"], ["router"], name=f"{p}/moe/router/Reshape"),
+        *router_nodes,
         helper.make_node(
             "MoE",
             [norm, "router", *expert_inputs[:4], "", ""],
@@ -117,6 +131,106 @@ def gptoss_ffn_model(hidden: int = 64, inter: int = 48, experts: int = 8, attrs:
             helper.make_tensor_value_info("moe_out", TensorProto.FLOAT, dims),
             helper.make_tensor_value_info("residual_sum", TensorProto.FLOAT, dims),
         ],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=OPSETS, ir_version=10)
+
+
+QMOE_ATTRS = {**GPTOSS_ATTRS, "expert_weight_bits": 4, "block_size": 32}  # GenAI's int4 gpt-oss QMoE
+QMOE_INPUT_NAMES = [
+    "input",
+    "router_probs",
+    "fc1_experts_weights",
+    "fc1_scales",
+    "fc1_experts_bias",
+    "fc2_experts_weights",
+    "fc2_scales",
+    "fc2_experts_bias",
+]
+
+
+def qmoe_shapes(
+    tokens: int,
+    hidden: int,
+    inter: int,
+    experts: int,
+    attrs: dict,
+    zero_points: bool = False,
+    biases: bool = True,
+    router_weights: bool = False,
+) -> dict[str, tuple[int, ...]]:
+    """QMoE's input shapes for `attrs` (bits per projection, block_size, fused swiglu doubling fc1's
+    rows; fc3 with swiglu_fusion 0 or when attrs set fc3_expert_weight_bits)."""
+    block = int(attrs.get("block_size", 0))
+    swiglu = attrs.get("activation_type") == "swiglu"
+    fc1_rows = 2 * inter if swiglu and attrs.get("swiglu_fusion", 0) else inter
+    fc3 = (swiglu and not attrs.get("swiglu_fusion", 0)) or bool(attrs.get("fc3_expert_weight_bits"))
+    shapes: dict[str, tuple[int, ...]] = {"input": (tokens, hidden), "router_probs": (tokens, experts)}
+    for p, rows, k in (("fc1", fc1_rows, hidden), ("fc2", hidden, inter), ("fc3", inter, hidden)):
+        if p == "fc3" and not fc3:
+            continue
+        bits = int(attrs.get(f"{p}_expert_weight_bits", 0) or attrs.get("expert_weight_bits", 4))
+        shapes[f"{p}_experts_weights"] = (experts, rows, k * bits // 8)
+        shapes[f"{p}_scales"] = (experts, rows, k // block) if block else (experts, rows)
+        if zero_points:
+            packed = -(-(k // block) * bits // 8) if block else -(-rows * bits // 8)
+            shapes[f"{p}_zero_points"] = (experts, rows, packed) if block else (experts, packed)
+        if biases:
+            shapes[f"{p}_experts_bias"] = (experts, rows)
+    if router_weights:
+        shapes["router_weights"] = (tokens, experts)
+    return shapes
+
+
+def qmoe_inputs(rng, shapes: dict[str, tuple[int, ...]], attrs: dict, dtype=np.float32) -> dict[str, np.ndarray]:
+    """QMoE inputs of `shapes`: the quantized experts (and router_weights) drawn as the parity
+    generator draws them, input and router normal, biases of half unit size; floats in `dtype`."""
+    from trtplug.parity.generators import qmoe_inputs as generated
+
+    drawn = generated(shapes, attrs, rng)
+    for name, shape in shapes.items():
+        if name not in drawn:
+            drawn[name] = rng.standard_normal(shape) * (0.5 if name.endswith("bias") else 1.0)
+    return {k: v if v.dtype == np.uint8 else v.astype(dtype) for k, v in drawn.items()}
+
+
+def qmoe_block_model(
+    dtype=np.float32,
+    hidden: int = 64,
+    inter: int = 64,
+    experts: int = 8,
+    attrs: dict | None = None,
+    extra_inputs: tuple[str, ...] = (),
+) -> onnx.ModelProto:
+    """An int4 gpt-oss MoE block as ONNX Runtime GenAI writes it for its CPU builds: the router
+    (MatMul + Add, Reshape to [-1, E]) on the [batch, seq, hidden] rows, QMoE on the same rows,
+    and the residual Add of its output; `dtype` float32 or float16 throughout. `extra_inputs`
+    names more node inputs (initializers, one float each) after QMoE's 15."""
+    attrs = attrs or QMOE_ATTRS
+    elem = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    rng = np.random.default_rng(11)
+    p = "/model/layers.0/moe"
+    shapes = qmoe_shapes(0, hidden, inter, experts, attrs)
+    weights = {k: v for k, v in qmoe_inputs(rng, shapes, attrs, dtype).items() if k.startswith("fc")}
+    inits = [numpy_helper.from_array(v, f"model.layers.0.moe.experts.{k}") for k, v in weights.items()]
+    router_nodes, router_inits = router(rng, p, "hidden", hidden, experts, dtype)
+    inits += router_inits
+    inits += [numpy_helper.from_array(np.ones(1, np.float32), name) for name in extra_inputs]
+    expert_inputs = [f"model.layers.0.moe.experts.{n}" if n in weights else "" for n in QMOE_INPUT_NAMES[2:]]
+    node_inputs = ["hidden", "router", *expert_inputs]
+    if extra_inputs:
+        node_inputs += [""] * (15 - len(node_inputs)) + list(extra_inputs)
+    nodes = [
+        *router_nodes,
+        helper.make_node("QMoE", node_inputs, ["moe_out"], name=f"{p}/QMoE", domain="com.microsoft", **attrs),
+        helper.make_node("Add", ["hidden", "moe_out"], ["output"], name="/model/layers.0/residual/Add"),
+    ]
+    dims = ["batch_size", "sequence_length", hidden]
+    graph = helper.make_graph(
+        nodes,
+        "gptoss_qmoe_block",
+        [helper.make_tensor_value_info("hidden", elem, dims)],
+        [helper.make_tensor_value_info("output", elem, dims)],
         inits,
     )
     return helper.make_model(graph, opset_imports=OPSETS, ir_version=10)

@@ -180,6 +180,41 @@ def gather_block_quantized_inputs(
     return out
 
 
+QMOE_PROJECTIONS = ("fc1", "fc2", "fc3")
+
+
+def qmoe_inputs(
+    shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """QMoE's quantized experts: codes and zero points random bytes (every code in range, the
+    padding bits of a column-wise zero-point row too), scales positive and sized sqrt(6) / 2^bits /
+    sqrt(K), so that a projection keeps its input's size at every bit width and K (a code minus a
+    zero point spreads over about 2^bits / sqrt(6)): outputs stay of unit size for 2-bit as for
+    8-bit cases. router_weights positive (as sigmoid scores), one in four negated when
+    normalize_routing_weights is 0 (ONNX Runtime's CPU kernel drops a route of weight <= 0;
+    normalized, a sum near zero would blow the weights up)."""
+    out: dict[str, np.ndarray] = {}
+    for p in QMOE_PROJECTIONS:
+        weights = f"{p}_experts_weights"
+        if weights not in shapes:
+            continue
+        bits = int(attrs.get(f"{p}_expert_weight_bits", 0) or attrs.get("expert_weight_bits", 4))
+        k = max(1, shapes[weights][-1] * 8 // bits)
+        out[weights] = rng.integers(0, 256, shapes[weights], dtype=np.uint8)
+        if f"{p}_scales" in shapes:
+            unit = np.sqrt(6.0) / 2**bits / np.sqrt(k)
+            out[f"{p}_scales"] = (rng.uniform(0.5, 1.5, shapes[f"{p}_scales"]) * unit).astype(np.float32)
+        if f"{p}_zero_points" in shapes:
+            out[f"{p}_zero_points"] = rng.integers(0, 256, shapes[f"{p}_zero_points"], dtype=np.uint8)
+    if "router_weights" in shapes:
+        shape = shapes["router_weights"]
+        weights = rng.uniform(0.1, 1.0, shape)
+        if not attrs.get("normalize_routing_weights", 0):
+            weights = np.where(rng.random(shape) < 0.25, -weights, weights)
+        out["router_weights"] = weights.astype(np.float32)
+    return out
+
+
 GENERATORS: dict[str, Generator] = {
     "bert_attention_inputs": bert_attention_inputs,
     "signed_near_one": signed_near_one,
@@ -189,6 +224,7 @@ GENERATORS: dict[str, Generator] = {
     "matmul_nbits_weights": matmul_nbits_weights,
     "max_pool_outputs": max_pool_outputs,
     "multi_head_attention_inputs": multi_head_attention_inputs,
+    "qmoe_inputs": qmoe_inputs,
     "roi_align_regions": roi_align_regions,
     "scatter_elements_indices": scatter_elements_indices,
     "scatter_nd_indices": scatter_nd_indices,
