@@ -110,16 +110,22 @@ def apply(node: onnx.NodeProto, chosen: Plan) -> None:
 
 def node_tensors(spec: OpSpec, node: onnx.NodeProto) -> tuple[TensorSpec, ...]:
     """The spec's inputs as `node` uses them: a variadic last input once per tensor the node
-    passes (trtplug/variadic.py names them); NotRewritable when the node has too many or few."""
+    passes (trtplug/variadic.py names them); NotRewritable when the node has too many or few.
+    Trailing empty input names count as left out, as in ONNX."""
     variadic = variadic_input(spec)
     fixed = len(spec.inputs) - (variadic is not None)
     most = fixed + (MAX_VARIADIC_INPUTS if variadic is not None else 0)
-    if len(node.input) > most:
-        raise NotRewritable(f"{len(node.input)} inputs, {spec.plugin.name} takes at most {most}")
-    if variadic is not None and len(node.input) < fixed + variadic.min_count:
+    given = len(node.input)
+    while given and not node.input[given - 1]:
+        given -= 1
+    if given > most:
+        # A fixed list is named: the reader sees which input the plugin lacks (GatedAdd's gate_weight).
+        takes = f" ({', '.join(t.name for t in spec.inputs)})" if variadic is None else ""
+        raise NotRewritable(f"{given} inputs, {spec.plugin.name} takes at most {most}{takes}")
+    if variadic is not None and given < fixed + variadic.min_count:
         least = fixed + variadic.min_count
-        raise NotRewritable(f"{len(node.input)} inputs, {spec.plugin.name} takes at least {least}")
-    return expanded_inputs(spec, len(node.input) - fixed)
+        raise NotRewritable(f"{given} inputs, {spec.plugin.name} takes at least {least}")
+    return expanded_inputs(spec, given - fixed)
 
 
 def _bind_inputs(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> tuple[dict[str, str], dict[str, str]]:

@@ -70,3 +70,22 @@ def test_a_contrib_op_without_a_cpu_kernel_skips_its_reference(monkeypatch) -> N
     reason = reference.reference_unavailable(moe)
     assert reason is not None and "no CPU kernel for com.microsoft::MoE" in reason
     assert reference.reference_unavailable(cum_sum) is None
+
+
+def test_a_contrib_op_attribute_the_installed_schema_lacks_skips_its_reference(monkeypatch) -> None:
+    """An onnxruntime whose schema lacks an attribute the case sets (the GPU machine's 1.30 has no
+    GatedRMSNorm 'activation') is a skip naming it; attributes left at an absent-meaning default
+    are not sent, so they do not count."""
+    from trtplug.parity import reference
+    from trtplug.parity.cases import default_cases
+    from trtplug.registry import load_registry
+
+    spec = load_registry().get("gated_rms_norm")
+    case = default_cases(spec)[0]
+    assert reference.reference_unavailable(spec, case) is None
+    known = reference._contrib_attributes()[("com.microsoft", "GatedRMSNorm")]
+    monkeypatch.setattr(
+        reference, "_contrib_attributes", lambda: {("com.microsoft", "GatedRMSNorm"): known - {"activation"}}
+    )
+    reason = reference.reference_unavailable(spec, case)
+    assert reason is not None and "has no attribute 'activation'" in reason

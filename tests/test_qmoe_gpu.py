@@ -59,6 +59,17 @@ def rounded_and_upcast(inputs, dtype):
     return rounded, up
 
 
+def qmoe_device_inputs(cp, rounded, dtype):
+    """Device arrays; absent inputs before present ones empty, uint8 where codes and zero points go
+    (as the rewrite's stand-ins are typed)."""
+    packed = {i for i, name in enumerate(INPUTS) if name.endswith(("_weights", "_zero_points"))}
+    arrays = device_inputs(cp, rounded, dtype)
+    return [
+        cp.empty((0,), dtype=cp.uint8) if a is None and i in packed else d
+        for i, (a, d) in enumerate(zip(rounded, arrays, strict=True))
+    ]
+
+
 def expected_output(inputs, attrs):
     out = np.empty_like(inputs[0])
     qmoe.forward(np, inputs, [out], attrs)
@@ -92,7 +103,7 @@ def run_binding(cp, ext, case, dtype, seed):
     rounded, up = rounded_and_upcast(make_case(seed, tokens, hidden, inter, experts, attrs, fc3, zp, rw), dtype)
     expected = expected_output(up, attrs)
     y = poisoned(cp, expected.shape, dtype)
-    ext.qmoe(device_inputs(cp, rounded, dtype), [y], dict(attrs))
+    ext.qmoe(qmoe_device_inputs(cp, rounded, dtype), [y], dict(attrs))
     cp.cuda.get_current_stream().synchronize()
     check_with("qmoe", cp, dtype, y, expected)
 
@@ -138,6 +149,6 @@ def test_plugin(cp, library, case, phase, dtype, seed) -> None:
     plugin = plugin if phase == "build" else plugin.round_trip()
     y = poisoned(cp, expected.shape, dtype)
     stream = cp.cuda.Stream(non_blocking=True)
-    plugin.run(device_inputs(cp, rounded, dtype), [y], stream, synchronize=False)
+    plugin.run(qmoe_device_inputs(cp, rounded, dtype), [y], stream, synchronize=False)
     stream.synchronize()
     check_with("qmoe", cp, dtype, y, expected)

@@ -48,9 +48,9 @@ char const* rotaryProblemError(RotaryProblem const& p) noexcept
     {
         return "rotary: mropeSection must be >= 0 and sum to rotaryDim / 2";
     }
-    if (p.mrope && (p.cachePerToken || p.positionOffset || p.positionIds == nullptr))
+    if (p.mrope && (p.cachePerToken || p.positionOffset || (rowCount(p) > 0 && p.positionIds == nullptr)))
     {
-        return "rotary: M-RoPE needs per-stream positionIds";
+        return "rotary: M-RoPE needs per-stream positionIds"; // an empty input has none (its array is empty)
     }
     if (!p.cachePerToken && p.maxPosition < 0)
     {

@@ -70,7 +70,11 @@ public:
     size_t workspaceSize(Span<DynDesc const> in, Span<DynDesc const> out) const
     {
         MoeProblem p{};
-        auto maxShape = [&](int32_t i) { return i < in.size() ? TensorShape::of(in[i].max) : TensorShape{}; };
+        // Absent optional inputs (left out, or the rewrite's empty stand-ins) are empty shapes.
+        auto maxShape = [&](int32_t i) {
+            return i < in.size() && in[i].max.nbDims > 0 && volume(in[i].max) > 0 ? TensorShape::of(in[i].max)
+                                                                                     : TensorShape{};
+        };
         MoeShapes const s{maxShape(kInput), maxShape(kRouter), maxShape(kFc1), maxShape(kFc1Bias), maxShape(kFc2),
             maxShape(kFc2Bias), maxShape(kFc3), maxShape(kFc3Bias), TensorShape::of(out[0].max)};
         return moeCheckShapes(moeAttrs(params()), s, p).empty() ? moeWorkspaceBytes(p) : 0;

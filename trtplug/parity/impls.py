@@ -125,12 +125,14 @@ def run_bounded(
 
 def fill_absent(xp: ModuleType, spec: OpSpec, ins: list[Any]) -> list[Any]:
     """Plugin inputs: an absent optional input before a present one becomes an empty tensor of its
-    type (the plugin's "absent" convention, and the rewrite's stand-in; trailing absent ones are
-    already left out)."""
+    type, or the dtype an unbound constraint takes (Spec.unbound_dtype, as the rewrite's stand-in
+    has it: GroupQueryAttention's absent fp16 past is fp16); trailing absent ones are already left out."""
     tensors = plugin_tensors(spec, len(ins))
     dtypes = {t.type: str(i.dtype) for t, i in zip(tensors, ins, strict=False) if i is not None}
     return [
-        i if i is not None else poisoned(xp, (0,), dtypes.get(t.type, spec.dtypes_of(t)[0]))
+        i
+        if i is not None
+        else poisoned(xp, (0,), dtypes.get(t.type) or spec.unbound_dtype(t.type, dtypes) or spec.dtypes_of(t)[0])
         for t, i in zip(tensors, ins, strict=False)
     ]
 

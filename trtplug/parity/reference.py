@@ -115,8 +115,40 @@ def reference_unavailable(spec: OpSpec, case: Case | None = None) -> str | None:
             import onnxruntime  # noqa: F401
         except ImportError:
             return "onnxruntime is not installed (pip install 'trtplug[reference]')"
-        return _without_cpu_kernel(spec)
+        return _without_cpu_kernel(spec) or (_attributes_unknown(spec, case) if case is not None else None)
     return None
+
+
+def _attributes_unknown(spec: OpSpec, case: Case) -> str | None:
+    """Why the installed ONNX Runtime cannot be the reference for a contrib op whose schema there
+    lacks an attribute the case sets (an older release: 1.30's GatedRMSNorm has no 'activation')."""
+    replaced = spec.replaces[0]
+    if is_standard_domain(replaced.domain):
+        return None
+    known = _contrib_attributes().get((replaced.domain, replaced.op_type))
+    if known is None:
+        return None
+    absent = {a.name for a in spec.onnx_attributes if a.default_means_absent and case.attrs.get(a.name) == a.default}
+    unknown = sorted(name for name in case.attrs if name not in known and name not in absent)
+    if not unknown:
+        return None
+    import onnxruntime
+
+    return (
+        f"ONNX Runtime {onnxruntime.__version__}'s {replaced.domain}::{replaced.op_type} has no attribute "
+        f"{', '.join(map(repr, unknown))} (the reference); a newer onnxruntime has it"
+    )
+
+
+@cache
+def _contrib_attributes() -> dict[tuple[str, str], frozenset[str]]:
+    from onnxruntime.capi import _pybind_state as ort_state
+
+    return {
+        (s.domain, s.name): frozenset(s.attributes)
+        for s in ort_state.get_all_operator_schema()
+        if not is_standard_domain(s.domain)
+    }
 
 
 def _without_cpu_kernel(spec: OpSpec) -> str | None:
