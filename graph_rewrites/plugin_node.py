@@ -55,6 +55,9 @@ def plan(spec: OpSpec, node: onnx.NodeProto, view: GraphView) -> Plan:
     node = repacked.node if repacked is not None else node  # the plan reads the uint8 tables
     bound, dtypes = _bind_inputs(spec, node, view)
     fields, mapping, folded = _fields(spec, node, view, bound)
+    problem = _prototype_node_problem(spec, bound, view, fields)
+    if problem:
+        raise NotRewritable(problem)
     plugin_inputs = [t for t in node_tensors(spec, node) if t.fold_into is None]
     inputs = [bound.get(t.name, "") for t in plugin_inputs]
     while inputs and not inputs[-1] and not spec.data_copies:  # data copies sit at a fixed position
@@ -200,6 +203,25 @@ def _fields(
     if problem:
         raise NotRewritable(problem)
     return fields, mapping, folded
+
+
+def _prototype_node_problem(
+    spec: OpSpec, bound: dict[str, str], view: GraphView, fields: list[onnx.AttributeProto]
+) -> str | None:
+    """The op prototype's own verdict on the node's static input shapes, where it has one:
+    `node_problem(shapes, attrs)`, shapes by spec input name (None: unknown to shape inference).
+    For layouts no spec rule states (QMoE's raw codes against CUDA-prepacked ones)."""
+    from trtplug.parity.impl_base import pyplugin_module  # the prototypes import parity helpers
+
+    try:
+        check = getattr(pyplugin_module(spec), "node_problem", None)
+    except ImportError:
+        return None
+    if check is None:
+        return None
+    attrs = {f.name: helper.get_attribute_value(f) for f in fields}
+    attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
+    return check({name: view.shape(tensor) for name, tensor in bound.items()}, attrs)
 
 
 def _schema_default_note(node: onnx.NodeProto, name: str) -> str:

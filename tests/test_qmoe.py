@@ -182,6 +182,23 @@ def test_int4_gptoss_block_rewritten_matches_onnxruntime(block: Path, tmp_path: 
     assert result["status"] == "pass", result
 
 
+def test_rewrite_leaves_cuda_prepacked_weights(tmp_path: Path, capsys) -> None:
+    """GenAI's CUDA int4 builds: weights_prepacked absent, codes CUTLASS-prepacked [E, K, N / 2]
+    (same bytes, other shape): the rewrite refuses the node, naming the layout and the fix."""
+    model = qmoe_block_model()
+    for init in model.graph.initializer:
+        if init.name.endswith("_experts_weights"):
+            e, n, packed = init.dims
+            init.dims[:] = [e, packed * 2, n // 2]  # [E, K, N / 2] at 4 bits
+    src, out = tmp_path / "m.onnx", tmp_path / "out.onnx"
+    onnx.save(model, src)
+    main(["rewrite", str(src), "-o", str(out), "--all-covered", "--json"])
+    changes = {c["node"]: c for c in json.loads(capsys.readouterr().out)["changes"]}
+    left = changes["/model/layers.0/moe/QMoE"]
+    assert left["action"] == "left", left
+    assert "not QMoE's raw layout" in left["reason"] and "qmoe_weights_prepacked=0" in left["reason"], left
+
+
 @pytest.mark.parametrize(
     ("attrs", "extra", "reason"),
     [
