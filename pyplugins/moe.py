@@ -11,7 +11,8 @@ the k when normalize_routing_weights). Each selected expert e computes
                                                    halves (fusion 2), or h and the fc3 output (0)
     y_e = a @ fc2[e]^T + b2[e]                     fc2: [E, hidden, inter]
 and the token's output is the weighted sum of its y_e (a weight <= 0 adds nothing).
-swiglu(g, l) = G * sigmoid(alpha * G) * (L + beta), G = min(g, limit), L = clamp(l, -limit, limit).
+swiglu(g, l) = G * sigmoid(alpha * G) * (L + beta), G = min(g, limit), L = clamp(l, -limit, limit);
+geglu(g, l) = gelu_tanh(g) * l (Gemma 4's experts; g, l from fc1 as swiglu's, fusion 1 or 2).
 """
 
 from __future__ import annotations
@@ -47,17 +48,31 @@ def routes(xp: ModuleType, logits: Any, k: int, normalize: bool, mixing: Any = N
     return experts, weights.astype(xp.float32)
 
 
+def node_problem(shapes: Mapping[str, Any], attrs: Mapping[str, Any]) -> str | None:
+    """Rewrite time: what the plugin would refuse at engine build that attributes alone show."""
+    if attrs.get("activation_type") == "geglu" and int(attrs.get("swiglu_fusion", 0)) == 0:
+        return "geglu takes its gate and linear halves from fc1_experts_weights: swiglu_fusion must be 1 or 2"
+    return None
+
+
+def _gelu_tanh(xp: ModuleType, h: Any) -> Any:
+    return 0.5 * h * (1.0 + xp.tanh(0.7978845608 * (h + 0.044715 * h * h * h)))
+
+
 def activate(xp: ModuleType, h: Any, gate3: Any, attrs: Mapping[str, Any]) -> Any:
     """The expert's activation on fc1's output h (and fc3's output gate3, or None)."""
     kind = str(attrs.get("activation_type", "relu"))
-    if kind == "swiglu":
-        fusion = int(attrs.get("swiglu_fusion", 0))
+    fusion = int(attrs.get("swiglu_fusion", 0))
+    if kind in ("swiglu", "geglu"):
         if fusion == 1:
             g, lin = h[:, 0::2], h[:, 1::2]
         elif fusion == 2:
             g, lin = xp.split(h, 2, axis=1)
         else:
             g, lin = h, gate3
+    if kind == "geglu":
+        return _gelu_tanh(xp, g) * lin
+    if kind == "swiglu":
         limit = float(attrs.get("swiglu_limit", float("inf")))
         alpha, beta = float(attrs.get("activation_alpha", 1.0)), float(attrs.get("activation_beta", 0.0))
         g = xp.minimum(g, limit)
@@ -66,7 +81,7 @@ def activate(xp: ModuleType, h: Any, gate3: Any, attrs: Mapping[str, Any]) -> An
     if kind == "relu":
         a = xp.maximum(h, 0.0)
     elif kind == "gelu":
-        a = 0.5 * h * (1.0 + xp.tanh(0.7978845608 * (h + 0.044715 * h * h * h)))
+        a = _gelu_tanh(xp, h)
     elif kind == "silu":
         a = h / (1.0 + xp.exp(-h))
     else:

@@ -101,12 +101,15 @@ def node_problem(shapes: Mapping[str, Any], attrs: Mapping[str, Any]) -> str | N
     execution provider's prepacked layout") and ship CUTLASS-prepacked codes, [E, K, N / 2]: fused
     gate/up weights can never pass for raw ones (fc2 gives hidden and inter; fc1 needs 2 * inter
     rows of hidden codes), so such a node is refused here rather than by the engine build."""
+    problem = moe.node_problem(shapes, attrs)
+    if problem:
+        return problem
     fc1, fc2, x = (shapes.get(n) for n in ("fc1_experts_weights", "fc2_experts_weights", "input"))
     dims = [*(fc1 or ()), *(fc2 or ())]
     if fc1 is None or fc2 is None or len(fc1) != 3 or len(fc2) != 3 or not all(isinstance(d, int) for d in dims):
         return None
     hidden, inter = fc2[1], fc2[2] * 8 // bits_of(attrs, "fc2")
-    fused = attrs.get("activation_type") == "swiglu" and int(attrs.get("swiglu_fusion", 0)) != 0
+    fused = attrs.get("activation_type") in ("swiglu", "geglu") and int(attrs.get("swiglu_fusion", 0)) != 0
     want = (fc1[0], (2 if fused else 1) * inter, hidden * bits_of(attrs, "fc1") // 8)
     hidden_given = x[-1] if x and isinstance(x[-1], int) else hidden
     if tuple(fc1) == want and hidden_given == hidden:

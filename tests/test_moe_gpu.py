@@ -20,7 +20,7 @@ pytestmark = pytest.mark.gpu
 
 def make_case(seed, tokens, hidden, inter, experts, attrs, fc3=False, biases=True, x_rank=2):
     rng = np.random.default_rng(seed)
-    fused = attrs.get("activation_type") == "swiglu" and attrs.get("swiglu_fusion", 0) != 0
+    fused = attrs.get("activation_type") in ("swiglu", "geglu") and attrs.get("swiglu_fusion", 0) != 0
     w = moe_weights(rng, experts, hidden, inter, 2 * inter if fused else inter, fc3)
     if not biases:
         w = {k: v for k, v in w.items() if not k.endswith("bias")}
@@ -91,6 +91,8 @@ CASES = [
     ("identity_all", 6, 8, 8, 3, {"activation_type": "identity", "k": 3}, False, True, 2),
     ("many_experts_k8", 40, 64, 32, 128, {**SWIGLU, "k": 8}, False, True, 2),
     ("prefill_tiles_64", 600, 96, 80, 8, {**SWIGLU, "k": 4}, False, True, 2),
+    ("gemma4_geglu", 10, 64, 48, 8, {"activation_type": "geglu", "k": 2, "swiglu_fusion": 1}, False, False, 3),
+    ("geglu_fusion2_k3", 17, 40, 24, 6, {"activation_type": "geglu", "k": 3, "swiglu_fusion": 2}, False, True, 2),
     ("one_element", 1, 1, 1, 1, {**SWIGLU, "k": 1}, False, True, 2),
     ("empty", 0, 16, 8, 4, SWIGLU, False, True, 2),
 ]

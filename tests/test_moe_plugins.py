@@ -76,6 +76,13 @@ def test_shapes_are_checked_before_running(library, shapes, message):
     assert message in str(err.value)
 
 
+def test_geglu_needs_fused_fc1(library):
+    plugin = create(library, activation_type="geglu", k=2)
+    with pytest.raises(RuntimeError, match="onShapeChange") as err:
+        plugin.run([FakeCudaArray(s) for s in GOOD], [FakeCudaArray((3, H))])
+    assert "geglu takes its gate and linear halves from fc1_experts_weights" in str(err.value)
+
+
 def test_swiglu_without_fusion_needs_fc3(library):
     plugin = create(library, activation_type="swiglu", k=2)
     shapes = [(3, H), (3, E), (E, I, H), (E, I), (E, H, I), (E, H)]
@@ -88,7 +95,7 @@ def test_swiglu_without_fusion_needs_fc3(library):
     ("fields", "message"),
     [
         ({"use_sparse_mixer": 1}, "attribute 'use_sparse_mixer'"),
-        ({"activation_type": "geglu"}, "attribute 'activation_type'"),
+        ({"activation_type": "relu2"}, "attribute 'activation_type'"),
         ({"swiglu_limit_after_activation": 1}, "attribute 'swiglu_limit_after_activation'"),
         ({"swiglu_fusion": 3}, "attribute 'swiglu_fusion'"),
         ({"k": 0}, "attribute 'k'"),

@@ -25,7 +25,7 @@ INPUTS = list(qmoe.INPUTS)
 def make_case(seed, tokens, hidden, inter, experts, attrs, fc3=False, zero_points=False, router_weights=False):
     """Inputs in QMoE's order (None for absent ones, trailing ones dropped), float ones float32."""
     rng = np.random.default_rng(seed)
-    fused = attrs.get("activation_type") == "swiglu" and attrs.get("swiglu_fusion", 0) != 0
+    fused = attrs.get("activation_type") in ("swiglu", "geglu") and attrs.get("swiglu_fusion", 0) != 0
     block = attrs.get("block_size", 0)
     rows = {"fc1": (2 * inter if fused else inter, hidden), "fc2": (hidden, inter), "fc3": (inter, hidden)}
     shapes = {"router_weights": (tokens, experts)} if router_weights else {}
@@ -92,6 +92,7 @@ CASES = [
     ("swiglu_fusion2_b256", 6, 256, 256, 4, {**SWIGLU4, "swiglu_fusion": 2, "block_size": 256}, False, False, False),
     ("router_weights_k3", 15, 64, 32, 8, {**SWIGLU4, "k": 3, "normalize_routing_weights": 0}, False, False, True),
     ("element_loads", 4, 12, 6, 3, {"activation_type": "relu", "k": 2, "expert_weight_bits": 4}, False, True, False),
+    ("gemma4_geglu_b32", 6, 64, 32, 4, {**SWIGLU4, "activation_type": "geglu"}, False, False, False),
     ("prefill_tiles_64", 600, 96, 64, 8, {**SWIGLU4, "k": 4}, False, True, False),
     ("one_element", 1, 2, 2, 1, {"activation_type": "identity", "k": 1, "expert_weight_bits": 8}, False, False, False),
     ("empty", 0, 64, 32, 4, SWIGLU4, False, False, False),
@@ -114,7 +115,9 @@ def test_binding(cp, ext, case, dtype, seed) -> None:
     run_binding(cp, ext, case, dtype, seed)
 
 
-@pytest.mark.parametrize("case", [CASES[1], CASES[3], CASES[5], CASES[7], CASES[10], CASES[11]], ids=lambda c: c[0])
+@pytest.mark.parametrize(
+    "case", [CASES[1], CASES[3], CASES[5], CASES[7], CASES[10], CASES[11], CASES[12]], ids=lambda c: c[0]
+)
 @pytest.mark.parametrize("path", ["gemv", "tc", "simt"])
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 def test_every_gemm_path(cp, ext, monkeypatch, case, path, dtype, seed) -> None:

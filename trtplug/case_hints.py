@@ -67,7 +67,7 @@ class CaseHint:
     reference: str = ""  # the spec's reference when empty
 
 
-CASE_REFERENCES = ("onnxruntime", "onnx-reference")
+CASE_REFERENCES = ("onnxruntime", "onnx-reference", "numpy")  # numpy: the op folder's reference.py
 
 
 @dataclass(frozen=True)

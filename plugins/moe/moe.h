@@ -33,6 +33,7 @@ enum class MoeActivation : int32_t
     kSilu,
     kIdentity,
     kSwiglu,
+    kGeglu, //!< gelu_tanh(gate) * linear, gate and linear from fused fc1 (Gemma 4's experts)
 };
 
 //! One MoE call: sizes and device pointers (absent optional inputs null).
@@ -42,7 +43,7 @@ struct MoeProblem
     int64_t hidden{0};
     int64_t inter{0};   //!< fc2's last dim
     int64_t experts{0};
-    int64_t fc1Cols{0}; //!< fc1's rows: 2 * inter for fused swiglu, else inter
+    int64_t fc1Cols{0}; //!< fc1's rows: 2 * inter for fused swiglu and geglu, else inter
     int32_t k{1};
     MoeActivation activation{MoeActivation::kRelu};
     int32_t swigluFusion{0};

@@ -184,6 +184,10 @@ __global__ void activationKernel(ActivationArgs<T> a)
                                 : swiglu(h[c], gate3, a);
             a.act[i] = fromFloat<T>(v);
             continue;
+        case MoeActivation::kGeglu:
+            v = a.fusion == 1 ? GeluTanhAct{}(h[2 * c]) * h[2 * c + 1] : GeluTanhAct{}(h[c]) * h[a.inter + c];
+            a.act[i] = fromFloat<T>(v);
+            continue;
         case MoeActivation::kRelu: v = fmaxf(h[c], 0.f); break;
         case MoeActivation::kGelu: v = GeluTanhAct{}(h[c]); break;
         case MoeActivation::kSilu: v = h[c] / (1.f + expf(-h[c])); break;

@@ -25,6 +25,8 @@ MoeActivation activationOf(std::string const& name) noexcept
         return MoeActivation::kIdentity;
     if (name == "swiglu")
         return MoeActivation::kSwiglu;
+    if (name == "geglu")
+        return MoeActivation::kGeglu;
     return MoeActivation::kRelu;
 }
 
@@ -39,7 +41,12 @@ std::string readAttributes(MoeAttrs const& p, bool hasFc3, MoeProblem& out)
     out.beta = p.beta;
     out.limit = p.limit;
     out.hasFc3 = hasFc3;
-    bool const fused = out.activation == MoeActivation::kSwiglu && out.swigluFusion != 0;
+    bool const gated = out.activation == MoeActivation::kSwiglu || out.activation == MoeActivation::kGeglu;
+    bool const fused = gated && out.swigluFusion != 0;
+    if (out.activation == MoeActivation::kGeglu && !fused)
+    {
+        return "geglu takes its gate and linear halves from fc1_experts_weights: swiglu_fusion must be 1 or 2";
+    }
     if (out.activation == MoeActivation::kSwiglu && !fused && !hasFc3)
     {
         return "swiglu with swiglu_fusion=0 takes its linear half from fc3_experts_weights, which is absent";
@@ -76,7 +83,8 @@ std::string moeCheckShapes(MoeAttrs const& p, MoeShapes const& s, MoeProblem& ou
     }
     out.experts = s.fc1.d[0];
     out.inter = s.fc2.d[2];
-    bool const fused = out.activation == MoeActivation::kSwiglu && out.swigluFusion != 0;
+    bool const fused
+        = (out.activation == MoeActivation::kSwiglu || out.activation == MoeActivation::kGeglu) && out.swigluFusion != 0;
     out.fc1Cols = fused ? 2 * out.inter : out.inter;
     if (out.experts < 1 || out.experts > kMoeMaxExperts)
     {

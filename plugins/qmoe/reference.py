@@ -19,9 +19,10 @@ Each case takes one of three paths (`path(inputs, attrs)` names it):
   not normalized, and swiglu with swiglu_fusion 2 (halves) or 0 (fc3 the linear half), rearranged
   into fusion 1's interleaved rows (the only form ONNX Runtime's CPU MoE takes), as
   tests/test_moe.py does. Not with router_weights (ONNX Runtime's MoE has no such input).
-- "numpy": a float64 loop over tokens and their experts, on the same dequantized weights: the
-  gated form of the other activations (act(fc1) * fc3, which neither of ONNX Runtime's CPU kernels
-  implements) and router_weights where ONNX Runtime's QMoE is not exact. The routing rule is ONNX
+- "numpy": MoE's float64 loop over tokens and their experts (plugins/moe/reference.py), on the
+  same dequantized weights: geglu (CUDA-only in ONNX Runtime), the gated form of the other
+  activations (act(fc1) * fc3, which neither of ONNX Runtime's CPU kernels implements) and
+  router_weights where ONNX Runtime's QMoE is not exact. The routing rule is ONNX
   Runtime's as measured (tests/test_qmoe.py): the k largest router_probs (ties: the higher
   expert), mixing weights softmax(router_probs) or, given, router_weights at those experts (no
   softmax), divided by their sum when normalize_routing_weights; a route whose weight is not
@@ -33,6 +34,8 @@ routing.
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -40,7 +43,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from trtplug.parity.ort_session import cpu_session
-from trtplug.parity.reference import onnxruntime_version
+from trtplug.parity.reference import _numpy_reference_module, onnxruntime_version
 
 NAMES = [
     "input",
@@ -133,6 +136,8 @@ def path(inputs: dict[str, np.ndarray], attrs: dict[str, Any]) -> str:
     bits = {bits_of(attrs, p) for p in ("fc1", "fc2")}
     exact = len(bits) == 1 and _exact_in_qmoe(bits.pop(), block)
     normalized = router_weights or int(attrs.get("normalize_routing_weights", 0))
+    if str(attrs.get("activation_type")) == "geglu":
+        return "numpy"  # CUDA-only in ONNX Runtime
     measured = onnxruntime_version() >= (1, 32)  # the release whose exactness tests/test_qmoe.py measured
     if measured and exact and normalized and not fc3 and (not swiglu or int(attrs.get("swiglu_fusion", 0)) == 1):
         return "qmoe"
@@ -245,53 +250,12 @@ def run_moe(inputs: dict[str, np.ndarray], attrs: dict[str, Any]) -> np.ndarray:
     return _run(_model("MoE", node_attrs, names, tensors), tensors)
 
 
-def _activation(h: np.ndarray, h3: np.ndarray | None, attrs: dict[str, Any]) -> np.ndarray:
-    kind = str(attrs.get("activation_type", "relu"))
-    if kind == "swiglu":
-        fusion = int(attrs.get("swiglu_fusion", 0))
-        gate, linear = {1: (h[0::2], h[1::2]), 2: (h[: len(h) // 2], h[len(h) // 2 :])}.get(fusion, (h, h3))
-        limit = float(attrs.get("swiglu_limit", np.inf))
-        alpha, beta = float(attrs.get("activation_alpha", 1.0)), float(attrs.get("activation_beta", 0.0))
-        gate, linear = np.minimum(gate, limit), np.clip(linear, -limit, limit)
-        return gate / (1.0 + np.exp(-alpha * gate)) * (linear + beta)
-    functions = {
-        "relu": lambda v: np.maximum(v, 0.0),
-        "gelu": lambda v: 0.5 * v * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (v + 0.044715 * v**3))),
-        "silu": lambda v: v / (1.0 + np.exp(-v)),
-        "identity": lambda v: v,
-    }
-    a = functions[kind](h)
-    return a if h3 is None else a * h3
-
-
 def run_numpy(inputs: dict[str, np.ndarray], attrs: dict[str, Any]) -> np.ndarray:
     """Token by token, expert by expert, in float64 on the weights dequantized here."""
-    w = {k: v.astype(np.float64) for k, v in float_weights(inputs, attrs).items()}
-    hidden = inputs["input"].shape[-1]
-    x = inputs["input"].astype(np.float64).reshape(-1, hidden)
-    experts = inputs["router_probs"].shape[-1]
-    logits = inputs["router_probs"].astype(np.float64).reshape(x.shape[0], experts)
-    mixing = inputs.get("router_weights")
-    if mixing is None or mixing.size == 0:
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        mixing = shifted / shifted.sum(axis=1, keepdims=True)
-    mixing = mixing.astype(np.float64).reshape(x.shape[0], experts)
-    k = int(attrs.get("k", 1))
+    tensors = {n: inputs[n] for n in RUNTIME_INPUTS if n in inputs}
+    return _moe_reference().mixture({**tensors, **float_weights(inputs, attrs)}, attrs)
 
-    def linear(p: str, e: int, v: np.ndarray) -> np.ndarray | None:
-        if f"{p}_experts_weights" not in w:
-            return None
-        bias = w.get(f"{p}_experts_bias")
-        return w[f"{p}_experts_weights"][e] @ v + (0.0 if bias is None else bias[e])
 
-    out = np.zeros(x.shape, dtype=np.float64)
-    for t in range(x.shape[0]):
-        chosen = sorted(range(experts), key=lambda e: (-logits[t, e], -e))[:k]
-        weights = mixing[t, chosen]
-        if int(attrs.get("normalize_routing_weights", 0)):
-            weights = weights / weights.sum()
-        for e, weight in zip(chosen, weights, strict=True):
-            if weight > 0:
-                a = _activation(linear("fc1", e, x[t]), linear("fc3", e, x[t]), attrs)
-                out[t] += weight * linear("fc2", e, a)
-    return out
+def _moe_reference() -> ModuleType:
+    """MoE's float64 loop (plugins/moe/reference.py), beside this file in source and installed trees."""
+    return _numpy_reference_module(Path(__file__).resolve().parent.parent / "moe" / "reference.py")
