@@ -153,7 +153,8 @@ def test_gptoss_ffn_block_rewritten_matches_onnxruntime(ffn: Path, tmp_path: Pat
     ("attrs", "reason"),
     [
         ({"use_sparse_mixer": 1}, "use_sparse_mixer"),
-        ({"activation_type": "geglu"}, "activation_type"),
+        ({"activation_type": "relu2"}, "activation_type"),
+        ({"activation_type": "geglu", "swiglu_fusion": 0}, "geglu takes its gate and linear halves from fc1"),
         ({"swiglu_limit_after_activation": 1}, "swiglu_limit_after_activation"),
     ],
 )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
 
 from pyplugins import qmoe
@@ -197,6 +198,35 @@ def test_rewrite_leaves_cuda_prepacked_weights(tmp_path: Path, capsys) -> None:
     left = changes["/model/layers.0/moe/QMoE"]
     assert left["action"] == "left", left
     assert "not QMoE's raw layout" in left["reason"] and "qmoe_weights_prepacked=0" in left["reason"], left
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_int8_block_reference_runs_float_moe(tmp_path: Path, capsys, dtype) -> None:
+    """GenAI's int8 builds (8 bits in blocks of 32): ONNX Runtime's CPU QMoE quantizes their
+    activations to int8, so model parity's reference runs those nodes as float MoE on the weights
+    dequantized by QMoE's reference (trtplug/parity/qmoe_exact.py), says so, and the rewritten
+    model matches it; ONNX Runtime's own QMoE on the original is measurably off."""
+    from trtplug.parity.qmoe_exact import exact_qmoe, has_approximate_qmoe
+
+    src, out = tmp_path / "int8.onnx", tmp_path / "int8.plugins.onnx"
+    model = qmoe_block_model(dtype, attrs={**QMOE_ATTRS, "expert_weight_bits": 8})
+    onnx.save(model, src)
+    assert has_approximate_qmoe(model) and not has_approximate_qmoe(qmoe_block_model(dtype))
+    assert main(["rewrite", str(src), "-o", str(out), "--all-covered"]) == 0
+    capsys.readouterr()
+    dims = ["--dim", "batch_size=2", "--dim", "sequence_length=5", "--seed", "3"]
+    assert main(["parity", "--model", str(src), "--rewritten", str(out), "--impl", "numpy", *dims, "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)["results"]
+    assert result["status"] == "pass", result
+    assert "1 QMoE as float MoE on their dequantized weights" in json.dumps(result)
+    exact = onnx.ModelProto()
+    exact.CopyFrom(model)
+    assert exact_qmoe(exact, None) == 1
+    rng = np.random.default_rng(3)
+    feeds = {"hidden": rng.standard_normal((2, 5, 64)).astype(dtype)}
+    approximate = ort.InferenceSession(model.SerializeToString()).run(None, feeds)[0]
+    floats = ort.InferenceSession(exact.SerializeToString()).run(None, feeds)[0]
+    assert np.abs(approximate.astype(np.float32) - floats.astype(np.float32)).max() > 1e-3
 
 
 @pytest.mark.parametrize(

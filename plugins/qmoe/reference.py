@@ -121,7 +121,7 @@ def dequantize(inputs: dict[str, np.ndarray], attrs: dict[str, Any], projection:
     return (codes - zero[..., None]) * scales.reshape(experts, rows)[..., None]
 
 
-def _exact_in_qmoe(bits: int, block: int) -> bool:
+def exact_in_qmoe(bits: int, block: int) -> bool:
     """ONNX Runtime 1.32's CPU QMoE computes this projection form in float32 on its dequantized
     weights (measured: tests/test_qmoe.py holds the list)."""
     return bits == 4 or (bits == 8 and block == 0) or (bits == 2 and block in (0, 16))
@@ -134,7 +134,7 @@ def path(inputs: dict[str, np.ndarray], attrs: dict[str, Any]) -> str:
     fc3 = _given(inputs, "fc3_experts_weights")
     router_weights = _given(inputs, "router_weights")
     bits = {bits_of(attrs, p) for p in ("fc1", "fc2")}
-    exact = len(bits) == 1 and _exact_in_qmoe(bits.pop(), block)
+    exact = len(bits) == 1 and exact_in_qmoe(bits.pop(), block)
     normalized = router_weights or int(attrs.get("normalize_routing_weights", 0))
     if str(attrs.get("activation_type")) == "geglu":
         return "numpy"  # CUDA-only in ONNX Runtime

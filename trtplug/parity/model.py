@@ -31,6 +31,7 @@ from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
 from trtplug.parity.model_feeds import DEFAULT_DIM, defaulted_dims, random_feeds, resolved_dims
 from trtplug.parity.model_run import StretchError, plugins_in_subgraphs, run_in_stretches
 from trtplug.parity.ort_session import cpu_session_noted, cpu_session_options
+from trtplug.parity.qmoe_exact import exact_qmoe, has_approximate_qmoe
 from trtplug.protolib.dtypes import is_bf16
 from trtplug.registry import Registry
 from trtplug.shape_rules import apply_rule, is_value_dependent
@@ -223,7 +224,8 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
     in-memory copy), the note on what changed ("" when nothing) and the outputs a bf16 model's
     widening made float32 (bf16_cpu.py)."""
     bf16 = has_bf16_boundary(original)
-    if not _approximate_nbits(original) and not _qk_norm_nodes(original) and not bf16:
+    qmoe = has_approximate_qmoe(original)
+    if not _approximate_nbits(original) and not _qk_norm_nodes(original) and not bf16 and not qmoe:
         return (path if path is not None else original.SerializeToString()), "", []
     exact = load_model(path) if path is not None else onnx.ModelProto()  # external weights stay on disk
     if path is None:
@@ -233,6 +235,12 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
         for attribute in levels:
             attribute.i = EXACT_ACCURACY
         notes.append(f"{len(levels)} MatMulNBits at accuracy_level 0: level 4 quantizes activations to int8")
+    folder = str(Path(path).resolve().parent) if path is not None else None
+    if qmoe and (replaced := exact_qmoe(exact, folder)):
+        notes.append(
+            f"{replaced} QMoE as float MoE on their dequantized weights: ONNX Runtime's CPU QMoE quantizes "
+            "the activations of 8-bit block experts to int8"
+        )
     unfused, _ = unfuse_qk_norms(exact.graph, opset_versions(exact).get("", 1))
     if unfused:
         notes.append(
@@ -242,8 +250,7 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
     widened, _ = widen(exact) if bf16 else ([], frozenset())
     if bf16:
         notes.append(BF16_NOTE)
-    if path is not None:
-        folder = str(Path(path).resolve().parent)
+    if folder is not None:
         options.add_session_config_entry("session.model_external_initializers_file_folder_path", folder)
     return exact.SerializeToString(), "; ".join(notes), widened
 

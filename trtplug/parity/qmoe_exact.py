@@ -1,0 +1,113 @@
+"""QMoE nodes ONNX Runtime's CPU kernel computes approximately, run exactly for model parity.
+
+ONNX Runtime's CPU QMoE quantizes the activations to int8 for 8-bit experts in blocks (it has no
+float32 kernel for them), is ~1e-3 off for 2-bit experts in blocks of 32 and more, refuses mixed
+widths, and at accuracy_level >= 2 lowers 4-bit precision the same way (measured:
+tests/test_qmoe.py). The plugins compute float32 on the dequantized weights, as ONNX Runtime's CUDA
+kernel does. So the original model's reference runs such a node as ONNX Runtime's float MoE on
+weights dequantized by QMoE's reference (plugins/qmoe/reference.py, itself held to ONNX Runtime's
+exact QMoE forms): the same op, exact. Only top-level nodes whose weights are initializers, in
+the forms ONNX Runtime's CPU MoE takes (swiglu with fusion 1, other activations without fc3, no
+router_weights), below a size cap (the float weights go into the in-memory model)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from trtplug.parity.reference import _numpy_reference_module
+from trtplug.registry import builtin_plugins_dir
+
+MAX_FLOAT_BYTES = 1 << 30  # float weights added in memory, beside the protobuf's 2 GiB limit
+_NAMES = ("fc1_experts_weights", "fc1_scales", "fc1_experts_bias", "fc2_experts_weights", "fc2_scales")
+_NAMES += ("fc2_experts_bias", "fc3_experts_weights", "fc3_scales", "fc3_experts_bias", "fc1_zero_points")
+_NAMES += ("fc2_zero_points", "fc3_zero_points", "router_weights")
+_MOE_ATTRS = ("activation_alpha", "activation_beta", "activation_type", "k", "normalize_routing_weights")
+_MOE_ATTRS += ("swiglu_fusion", "swiglu_limit", "use_sparse_mixer")
+
+
+def _qmoe_reference() -> Any:
+    return _numpy_reference_module(builtin_plugins_dir() / "qmoe" / "reference.py")
+
+
+def _attrs(node: onnx.NodeProto) -> dict[str, Any]:
+    values = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    return {k: v.decode() if isinstance(v, bytes) else v for k, v in values.items()}
+
+
+def _approximate(attrs: dict[str, Any]) -> bool:
+    """ONNX Runtime's CPU QMoE lowers precision (or refuses) this form."""
+    reference = _qmoe_reference()
+    bits = {reference.bits_of(attrs, p) for p in ("fc1", "fc2")}
+    block = int(attrs.get("block_size", 0))
+    exact = len(bits) == 1 and reference.exact_in_qmoe(bits.pop(), block)
+    return not exact or int(attrs.get("accuracy_level", 0)) >= 2
+
+
+def _moe_form(attrs: dict[str, Any], inputs: dict[str, str]) -> bool:
+    """A form ONNX Runtime's CPU MoE takes as it is."""
+    swiglu = attrs.get("activation_type", "relu") == "swiglu"
+    fused = int(attrs.get("swiglu_fusion", 0)) == 1
+    return "router_weights" not in inputs and "fc3_experts_weights" not in inputs and (fused or not swiglu)
+
+
+def _float_moe(
+    node: onnx.NodeProto, arrays: dict[str, np.ndarray], attrs: dict[str, Any]
+) -> tuple[onnx.NodeProto, list[onnx.TensorProto]]:
+    """The float MoE node and its initializers: weights dequantized, then in the scales' type (the
+    model's activations' type, which ONNX Runtime's MoE takes for its weights too)."""
+    dtype = arrays["fc1_scales"].dtype
+    weights = {k: v.astype(dtype) for k, v in _qmoe_reference().float_weights(arrays, attrs).items()}
+    base = node.name or node.output[0]
+    inits = [numpy_helper.from_array(v, f"{base}/exact_{k}") for k, v in weights.items()]
+    moe_inputs = ("fc1_experts_weights", "fc1_experts_bias", "fc2_experts_weights", "fc2_experts_bias")
+    names = [node.input[0], node.input[1], *(f"{base}/exact_{n}" if n in weights else "" for n in moe_inputs)]
+    while names[-1] == "":
+        names.pop()
+    moe_attrs = {k: v for k, v in attrs.items() if k in _MOE_ATTRS}
+    moe = helper.make_node("MoE", names, list(node.output), name=f"{base}/exact", domain="com.microsoft", **moe_attrs)
+    return moe, inits
+
+
+def _candidates(graph: onnx.GraphProto) -> list[tuple[int, dict[str, Any], dict[str, str]]]:
+    """(index, attributes, inputs by name) of the top-level QMoE nodes to run exactly."""
+    found = []
+    for index, node in enumerate(graph.node):
+        if node.op_type != "QMoE" or node.domain != "com.microsoft":
+            continue
+        attrs = _attrs(node)
+        inputs = {name: t for name, t in zip(("input", "router_probs", *_NAMES), node.input, strict=False) if t}
+        if _approximate(attrs) and _moe_form(attrs, inputs):
+            found.append((index, attrs, inputs))
+    return found
+
+
+def has_approximate_qmoe(model: onnx.ModelProto) -> bool:
+    return bool(_candidates(model.graph))
+
+
+def exact_qmoe(model: onnx.ModelProto, folder: str | None) -> int:
+    """Replace the top-level QMoE nodes ONNX Runtime computes approximately by float MoE on their
+    dequantized weights (module docstring); the count replaced. `folder` holds external data."""
+    graph = model.graph
+    initializers = {t.name: t for t in graph.initializer}
+    added = 0
+    for index, attrs, inputs in _candidates(graph):
+        node = graph.node[index]
+        constants = {k: t for k, t in inputs.items() if k not in ("input", "router_probs")}
+        if any(t not in initializers for t in constants.values()):
+            continue
+        arrays = {k: numpy_helper.to_array(initializers[t], base_dir=folder or "") for k, t in constants.items()}
+        codes = sum(
+            arrays[f"{p}_experts_weights"].size * 8 // _qmoe_reference().bits_of(attrs, p) for p in ("fc1", "fc2")
+        )
+        if codes * arrays["fc1_scales"].itemsize > MAX_FLOAT_BYTES:
+            continue
+        moe, inits = _float_moe(node, arrays, attrs)
+        graph.node[index].CopyFrom(moe)
+        graph.initializer.extend(inits)
+        added += 1
+    return added
