@@ -21,26 +21,13 @@ from typing import Any
 from trtplug.pyplugins import moe
 
 from trtplug.protolib.packed_codes import unpack_last_axis
+from trtplug.registry import builtin_plugins_dir
+from trtplug.spec import load_spec
 
 BENCH_BITS, BENCH_BLOCK = 4, 32  # GenAI's int4 default: block 32
 PROJECTIONS = ("fc1", "fc2", "fc3")
-INPUTS = (
-    "input",
-    "router_probs",
-    "fc1_experts_weights",
-    "fc1_scales",
-    "fc1_experts_bias",
-    "fc2_experts_weights",
-    "fc2_scales",
-    "fc2_experts_bias",
-    "fc3_experts_weights",
-    "fc3_scales",
-    "fc3_experts_bias",
-    "fc1_zero_points",
-    "fc2_zero_points",
-    "fc3_zero_points",
-    "router_weights",
-)
+# The node's inputs in order, as the spec lists them (ONNX Runtime's QMoE schema order).
+INPUTS = tuple(t.name for t in load_spec(builtin_plugins_dir() / "qmoe" / "spec.toml").inputs)
 
 
 def _given(array: Any) -> bool:

@@ -9,6 +9,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from pyplugins import qmoe
+
 OPSETS = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
 GPTOSS_ATTRS = {
     "activation_alpha": 1.702,
@@ -137,16 +139,7 @@ def gptoss_ffn_model(hidden: int = 64, inter: int = 48, experts: int = 8, attrs:
 
 
 QMOE_ATTRS = {**GPTOSS_ATTRS, "expert_weight_bits": 4, "block_size": 32}  # GenAI's int4 gpt-oss QMoE
-QMOE_INPUT_NAMES = [
-    "input",
-    "router_probs",
-    "fc1_experts_weights",
-    "fc1_scales",
-    "fc1_experts_bias",
-    "fc2_experts_weights",
-    "fc2_scales",
-    "fc2_experts_bias",
-]
+QMOE_INPUT_NAMES = list(qmoe.INPUTS[:8])  # up to fc2_experts_bias
 
 
 def qmoe_shapes(

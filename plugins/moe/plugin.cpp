@@ -6,6 +6,7 @@
 #include "common/plugin_base.h"
 #include "common/tensor_shape.h"
 #include "common/trt_dtype.h"
+#include "moe/moe_plugin.h"
 #include "moe/moe.h"
 #include "moe/op_glue.h"
 
@@ -28,29 +29,11 @@ enum Input : int32_t
     kFc3Bias,
 };
 
-bool isSupported(DataType t) noexcept
-{
-    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16;
-}
 
-class MoePlugin : public GluePlugin<MoePlugin, glue_moe::Glue>
+class MoePlugin : public MoeFamilyPlugin<MoePlugin, glue_moe::Glue>
 {
 public:
-    using GluePlugin::GluePlugin;
-
-    void outputTypes(Span<DataType const> in, Span<DataType> out) const
-    {
-        TRTPLUG_ENSURE(isSupported(in[kInput]),
-            std::string("input must be float32, float16 or bfloat16, got ") + trtTypeName(in[kInput]));
-        out[0] = in[kInput];
-    }
-
-    void outputShapes(Span<DimsExprs const> in, Span<DimsExprs const>, Span<DimsExprs> out,
-        nvinfer1::IExprBuilder&) const
-    {
-        TRTPLUG_ENSURE(in[kInput].nbDims == 2 || in[kInput].nbDims == 3, "input must have rank 2 or 3");
-        out[0] = in[kInput];
-    }
+    using MoeFamilyPlugin::MoeFamilyPlugin;
 
     bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
     {

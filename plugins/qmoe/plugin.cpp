@@ -6,6 +6,7 @@
 #include "common/plugin_base.h"
 #include "common/tensor_shape.h"
 #include "common/trt_dtype.h"
+#include "moe/moe_plugin.h"
 #include "qmoe/op_glue.h"
 #include "qmoe/qmoe.h"
 
@@ -35,10 +36,6 @@ enum Input : int32_t
     kRouterWeights,
 };
 
-bool isSupported(DataType t) noexcept
-{
-    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16;
-}
 
 //! The uint8 inputs: codes and zero points; the others take input's type.
 bool isPacked(int32_t pos) noexcept
@@ -46,24 +43,10 @@ bool isPacked(int32_t pos) noexcept
     return pos == kFc1 || pos == kFc2 || pos == kFc3 || pos == kFc1Zero || pos == kFc2Zero || pos == kFc3Zero;
 }
 
-class QmoePlugin : public GluePlugin<QmoePlugin, glue_qmoe::Glue>
+class QmoePlugin : public MoeFamilyPlugin<QmoePlugin, glue_qmoe::Glue>
 {
 public:
-    using GluePlugin::GluePlugin;
-
-    void outputTypes(Span<DataType const> in, Span<DataType> out) const
-    {
-        TRTPLUG_ENSURE(isSupported(in[kInput]),
-            std::string("input must be float32, float16 or bfloat16, got ") + trtTypeName(in[kInput]));
-        out[0] = in[kInput];
-    }
-
-    void outputShapes(Span<DimsExprs const> in, Span<DimsExprs const>, Span<DimsExprs> out,
-        nvinfer1::IExprBuilder&) const
-    {
-        TRTPLUG_ENSURE(in[kInput].nbDims == 2 || in[kInput].nbDims == 3, "input must have rank 2 or 3");
-        out[0] = in[kInput];
-    }
+    using MoeFamilyPlugin::MoeFamilyPlugin;
 
     bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t nbInputs) const
     {

@@ -44,24 +44,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from trtplug.parity.ort_session import cpu_session
 from trtplug.parity.reference import _numpy_reference_module, onnxruntime_version
+from trtplug.spec import load_spec
 
-NAMES = [
-    "input",
-    "router_probs",
-    "fc1_experts_weights",
-    "fc1_scales",
-    "fc1_experts_bias",
-    "fc2_experts_weights",
-    "fc2_scales",
-    "fc2_experts_bias",
-    "fc3_experts_weights",
-    "fc3_scales",
-    "fc3_experts_bias",
-    "fc1_zero_points",
-    "fc2_zero_points",
-    "fc3_zero_points",
-    "router_weights",
-]
+NAMES = [t.name for t in load_spec(Path(__file__).resolve().parent / "spec.toml").inputs]  # the node's order
 RUNTIME_INPUTS = ("input", "router_probs", "router_weights")  # graph inputs; the rest initializers
 REQUIRED = ("input", "router_probs")  # present even when empty (no tokens); absent optional inputs are empty
 MOE_ATTRS = (
