@@ -2,10 +2,17 @@
 (torchaudio's MelSpectrogram: every input a 0-D constant). With every input a constant, the node
 is evaluated once with onnx.reference and its output becomes an initializer of that name; with a
 runtime input it stays for the node pass: a plugin that covers it (TrtplugMelWeightMatrix)
-replaces it there, else the report says why it was neither folded nor replaced."""
+replaces it there, else the report says why it was neither folded nor replaced.
+
+Also folded: layout-only standard ops (Reshape and kin) on uint8 constants. ONNX Runtime GenAI's
+int4 builds with a tied embedding reshape the quantized table for the lm_head's MatMulNBits, and
+TensorRT's parser takes the uint8 initializer as int32 and rejects the node ("the parsed type is
+int32 which does not match ... uint8"). Folded, the reshaped table is an initializer of its own (a
+second copy of the table's bytes: the GatherBlockQuantized embedding still reads the first)."""
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
@@ -14,6 +21,17 @@ from .graph_view import GraphView
 
 FOLDED = "folded"
 FOLDABLE = {("", "MelWeightMatrix")}  # (domain, op_type)
+UINT8_LAYOUT_OPS = {"Reshape", "Squeeze", "Unsqueeze", "Flatten", "Transpose"}
+
+
+def _uint8_layout(node: onnx.NodeProto, view: GraphView) -> bool:
+    """A layout-only standard node whose data is a uint8 constant and whose other inputs are constants."""
+    if node.domain not in ("", "ai.onnx") or node.op_type not in UINT8_LAYOUT_OPS or not node.input:
+        return False
+    data = view.constant(node.input[0])
+    return (
+        data is not None and data.dtype == np.uint8 and all(view.constant(n) is not None for n in node.input[1:] if n)
+    )
 
 
 def _evaluate(node: onnx.NodeProto, values: list, opset: int) -> list:
@@ -52,7 +70,7 @@ def fold_constants(graph: onnx.GraphProto, opset: int, base_dir: str | None) -> 
     view = GraphView(graph, {}, base_dir)
     changes, kept = [], []
     for node in graph.node:
-        if (node.domain, node.op_type) not in FOLDABLE:
+        if (node.domain, node.op_type) not in FOLDABLE and not _uint8_layout(node, view):
             kept.append(node)
             continue
         label = node.name or node.output[0]

@@ -153,10 +153,11 @@ def qmoe_shapes(
     router_weights: bool = False,
 ) -> dict[str, tuple[int, ...]]:
     """QMoE's input shapes for `attrs` (bits per projection, block_size, fused swiglu doubling fc1's
-    rows; fc3 with swiglu_fusion 0 or when attrs set fc3_expert_weight_bits)."""
+    rows (geglu's too); fc3 with swiglu_fusion 0 or when attrs set fc3_expert_weight_bits)."""
     block = int(attrs.get("block_size", 0))
     swiglu = attrs.get("activation_type") == "swiglu"
-    fc1_rows = 2 * inter if swiglu and attrs.get("swiglu_fusion", 0) else inter
+    gated = attrs.get("activation_type") in ("swiglu", "geglu")  # gate and linear halves in fc1 when fused
+    fc1_rows = 2 * inter if gated and attrs.get("swiglu_fusion", 0) else inter
     fc3 = (swiglu and not attrs.get("swiglu_fusion", 0)) or bool(attrs.get("fc3_expert_weight_bits"))
     shapes: dict[str, tuple[int, ...]] = {"input": (tokens, hidden), "router_probs": (tokens, experts)}
     for p, rows, k in (("fc1", fc1_rows, hidden), ("fc2", hidden, inter), ("fc3", inter, hidden)):

@@ -149,6 +149,57 @@ def test_gptoss_ffn_block_rewritten_matches_onnxruntime(ffn: Path, tmp_path: Pat
     assert result["status"] == "pass", result
 
 
+GEGLU = {"activation_type": "geglu", "k": 2, "normalize_routing_weights": 1, "use_sparse_mixer": 0}
+
+
+@pytest.mark.parametrize("fusion", [1, 2])
+def test_gemma4_geglu_block_matches_the_dense_reference(tmp_path: Path, capsys, fusion: int) -> None:
+    """Gemma 4's experts (geglu, CUDA-only in ONNX Runtime): ONNX Runtime's CPU MoE refuses the
+    original, so model parity's reference runs the node as its dense standard-op mixture
+    (trtplug/parity/moe_dense.py) and says so; the rewritten block matches it, and the dense
+    mixture matches MoE's float64 reference on the same inputs."""
+    from trtplug.parity.moe_dense import dense_geglu_moe
+
+    src, out = tmp_path / "geglu.onnx", tmp_path / "geglu.plugins.onnx"
+    model = gptoss_ffn_model(attrs={**GEGLU, "swiglu_fusion": fusion})
+    onnx.save(model, src)
+    assert main(["rewrite", str(src), "-o", str(out), "--all-covered"]) == 0
+    capsys.readouterr()
+    dims = ["--dim", "batch_size=2", "--dim", "sequence_length=3", "--seed", "5"]
+    assert main(["parity", "--model", str(src), "--rewritten", str(out), "--impl", "numpy", *dims, "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)["results"]
+    assert result["status"] == "pass", result
+    assert "1 geglu MoE/QMoE as their dense standard-op mixture" in json.dumps(result)
+    (moe,) = [n for n in model.graph.node if n.op_type == "MoE"]
+    single = single_moe_model(
+        {
+            i.name.rsplit(".", 1)[-1]: onnx.numpy_helper.to_array(i)
+            for i in model.graph.initializer
+            if i.name in moe.input
+        },
+        {**GEGLU, "swiglu_fusion": fusion},
+        (5, 64),
+        (5, 8),
+    )
+    assert dense_geglu_moe(single, None) == 1
+    rng = np.random.default_rng(5)
+    feeds = {
+        "input": rng.standard_normal((5, 64)).astype(np.float32),
+        "router_probs": rng.standard_normal((5, 8)).astype(np.float32),
+    }
+    dense = ort.InferenceSession(single.SerializeToString()).run(None, feeds)[0]
+    weights = {i.name: onnx.numpy_helper.to_array(i) for i in single.graph.initializer if "dense" not in i.name}
+    (expected,) = _moe_float64().reference({**feeds, **weights}, {**GEGLU, "swiglu_fusion": fusion})
+    np.testing.assert_allclose(dense, expected, atol=1e-5, rtol=1e-5)
+
+
+def _moe_float64():
+    from trtplug.parity.reference import _numpy_reference_module, numpy_reference_path
+    from trtplug.registry import load_registry
+
+    return _numpy_reference_module(numpy_reference_path(load_registry().get("moe")))
+
+
 @pytest.mark.parametrize(
     ("attrs", "reason"),
     [

@@ -229,6 +229,24 @@ def test_int8_block_reference_runs_float_moe(tmp_path: Path, capsys, dtype) -> N
     assert np.abs(approximate.astype(np.float32) - floats.astype(np.float32)).max() > 1e-3
 
 
+@pytest.mark.parametrize("bits", [4, 8])
+def test_gemma4_geglu_block_matches_the_dense_reference(tmp_path: Path, capsys, bits: int) -> None:
+    """Gemma 4's int4/int8 experts (geglu): ONNX Runtime's CPU QMoE refuses the original, so model
+    parity's reference runs the node as its dense standard-op mixture on the weights QMoE's
+    reference dequantizes (trtplug/parity/moe_dense.py), and the rewritten block matches it."""
+    src, out = tmp_path / "geglu.onnx", tmp_path / "geglu.plugins.onnx"
+    attrs = {**QMOE_ATTRS, "activation_type": "geglu", "expert_weight_bits": bits}
+    attrs = {k: v for k, v in attrs.items() if k not in ("activation_alpha", "activation_beta", "swiglu_limit")}
+    onnx.save(qmoe_block_model(attrs=attrs), src)
+    assert main(["rewrite", str(src), "-o", str(out), "--all-covered"]) == 0
+    capsys.readouterr()
+    dims = ["--dim", "batch_size=1", "--dim", "sequence_length=6", "--seed", "2"]
+    assert main(["parity", "--model", str(src), "--rewritten", str(out), "--impl", "numpy", *dims, "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)["results"]
+    assert result["status"] == "pass", result
+    assert "1 geglu MoE/QMoE as their dense standard-op mixture" in json.dumps(result)
+
+
 @pytest.mark.parametrize(
     ("attrs", "extra", "reason"),
     [

@@ -30,6 +30,7 @@ from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.impl_base import Impl, poisoned, pyplugin_module
 from trtplug.parity.model_feeds import DEFAULT_DIM, defaulted_dims, random_feeds, resolved_dims
 from trtplug.parity.model_run import StretchError, plugins_in_subgraphs, run_in_stretches
+from trtplug.parity.moe_dense import dense_geglu_moe, has_geglu_moe
 from trtplug.parity.ort_session import cpu_session_noted, cpu_session_options
 from trtplug.parity.qmoe_exact import exact_qmoe, has_approximate_qmoe
 from trtplug.protolib.dtypes import is_bf16
@@ -224,8 +225,8 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
     in-memory copy), the note on what changed ("" when nothing) and the outputs a bf16 model's
     widening made float32 (bf16_cpu.py)."""
     bf16 = has_bf16_boundary(original)
-    qmoe = has_approximate_qmoe(original)
-    if not _approximate_nbits(original) and not _qk_norm_nodes(original) and not bf16 and not qmoe:
+    qmoe, geglu = has_approximate_qmoe(original), has_geglu_moe(original)
+    if not (_approximate_nbits(original) or _qk_norm_nodes(original) or bf16 or qmoe or geglu):
         return (path if path is not None else original.SerializeToString()), "", []
     exact = load_model(path) if path is not None else onnx.ModelProto()  # external weights stay on disk
     if path is None:
@@ -240,6 +241,11 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
         notes.append(
             f"{replaced} QMoE as float MoE on their dequantized weights: ONNX Runtime's CPU QMoE quantizes "
             "the activations of 8-bit block experts to int8"
+        )
+    if geglu and (replaced := dense_geglu_moe(exact, folder)):
+        notes.append(
+            f"{replaced} geglu MoE/QMoE as their dense standard-op mixture: ONNX Runtime's CPU kernels "
+            "take no geglu (CUDA-only)"
         )
     unfused, _ = unfuse_qk_norms(exact.graph, opset_versions(exact).get("", 1))
     if unfused:

@@ -20,27 +20,32 @@ from onnx import helper, numpy_helper
 
 from trtplug.parity.reference import _numpy_reference_module
 from trtplug.registry import builtin_plugins_dir
+from trtplug.spec import load_spec
 
 MAX_FLOAT_BYTES = 1 << 30  # float weights added in memory, beside the protobuf's 2 GiB limit
-_NAMES = ("fc1_experts_weights", "fc1_scales", "fc1_experts_bias", "fc2_experts_weights", "fc2_scales")
-_NAMES += ("fc2_experts_bias", "fc3_experts_weights", "fc3_scales", "fc3_experts_bias", "fc1_zero_points")
-_NAMES += ("fc2_zero_points", "fc3_zero_points", "router_weights")
 _MOE_ATTRS = ("activation_alpha", "activation_beta", "activation_type", "k", "normalize_routing_weights")
 _MOE_ATTRS += ("swiglu_fusion", "swiglu_limit", "use_sparse_mixer")
 
 
-def _qmoe_reference() -> Any:
+def qmoe_reference() -> Any:
     return _numpy_reference_module(builtin_plugins_dir() / "qmoe" / "reference.py")
 
 
-def _attrs(node: onnx.NodeProto) -> dict[str, Any]:
+def node_attrs(node: onnx.NodeProto) -> dict[str, Any]:
     values = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     return {k: v.decode() if isinstance(v, bytes) else v for k, v in values.items()}
 
 
+def node_inputs(node: onnx.NodeProto) -> dict[str, str]:
+    """A MoE or QMoE node's present inputs by their spec names."""
+    folder = "qmoe" if node.op_type == "QMoE" else "moe"
+    names = [t.name for t in load_spec(builtin_plugins_dir() / folder / "spec.toml").inputs]
+    return {name: t for name, t in zip(names, node.input, strict=False) if t}
+
+
 def _approximate(attrs: dict[str, Any]) -> bool:
     """ONNX Runtime's CPU QMoE lowers precision (or refuses) this form."""
-    reference = _qmoe_reference()
+    reference = qmoe_reference()
     bits = {reference.bits_of(attrs, p) for p in ("fc1", "fc2")}
     block = int(attrs.get("block_size", 0))
     exact = len(bits) == 1 and reference.exact_in_qmoe(bits.pop(), block)
@@ -49,9 +54,10 @@ def _approximate(attrs: dict[str, Any]) -> bool:
 
 def _moe_form(attrs: dict[str, Any], inputs: dict[str, str]) -> bool:
     """A form ONNX Runtime's CPU MoE takes as it is."""
-    swiglu = attrs.get("activation_type", "relu") == "swiglu"
+    kind = attrs.get("activation_type", "relu")
     fused = int(attrs.get("swiglu_fusion", 0)) == 1
-    return "router_weights" not in inputs and "fc3_experts_weights" not in inputs and (fused or not swiglu)
+    plain = "router_weights" not in inputs and "fc3_experts_weights" not in inputs
+    return plain and kind != "geglu" and (fused or kind != "swiglu")  # geglu: moe_dense.py
 
 
 def _float_moe(
@@ -60,7 +66,7 @@ def _float_moe(
     """The float MoE node and its initializers: weights dequantized, then in the scales' type (the
     model's activations' type, which ONNX Runtime's MoE takes for its weights too)."""
     dtype = arrays["fc1_scales"].dtype
-    weights = {k: v.astype(dtype) for k, v in _qmoe_reference().float_weights(arrays, attrs).items()}
+    weights = {k: v.astype(dtype) for k, v in qmoe_reference().float_weights(arrays, attrs).items()}
     base = node.name or node.output[0]
     inits = [numpy_helper.from_array(v, f"{base}/exact_{k}") for k, v in weights.items()]
     moe_inputs = ("fc1_experts_weights", "fc1_experts_bias", "fc2_experts_weights", "fc2_experts_bias")
@@ -78,8 +84,8 @@ def _candidates(graph: onnx.GraphProto) -> list[tuple[int, dict[str, Any], dict[
     for index, node in enumerate(graph.node):
         if node.op_type != "QMoE" or node.domain != "com.microsoft":
             continue
-        attrs = _attrs(node)
-        inputs = {name: t for name, t in zip(("input", "router_probs", *_NAMES), node.input, strict=False) if t}
+        attrs = node_attrs(node)
+        inputs = node_inputs(node)
         if _approximate(attrs) and _moe_form(attrs, inputs):
             found.append((index, attrs, inputs))
     return found
@@ -102,7 +108,7 @@ def exact_qmoe(model: onnx.ModelProto, folder: str | None) -> int:
             continue
         arrays = {k: numpy_helper.to_array(initializers[t], base_dir=folder or "") for k, t in constants.items()}
         codes = sum(
-            arrays[f"{p}_experts_weights"].size * 8 // _qmoe_reference().bits_of(attrs, p) for p in ("fc1", "fc2")
+            arrays[f"{p}_experts_weights"].size * 8 // qmoe_reference().bits_of(attrs, p) for p in ("fc1", "fc2")
         )
         if codes * arrays["fc1_scales"].itemsize > MAX_FLOAT_BYTES:
             continue
