@@ -228,3 +228,19 @@ def qmoe_block_model(
         inits,
     )
     return helper.make_model(graph, opset_imports=OPSETS, ir_version=10)
+
+
+def rewritten_parity(model: onnx.ModelProto, folder, capsys, *dims: str) -> dict:
+    """`model` saved in `folder`, rewritten (--all-covered) and held to itself by `parity --model`
+    (numpy); the one result's JSON."""
+    import json
+
+    from trtplug.cli import main
+
+    src, out = folder / "model.onnx", folder / "model.plugins.onnx"
+    onnx.save(model, src)
+    assert main(["rewrite", str(src), "-o", str(out), "--all-covered"]) == 0
+    capsys.readouterr()
+    assert main(["parity", "--model", str(src), "--rewritten", str(out), "--impl", "numpy", *dims, "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)["results"]
+    return result

@@ -15,7 +15,14 @@ import onnxruntime as ort
 import pytest
 
 from pyplugins import moe
-from tests.moe_models import GPTOSS_ATTRS, INPUT_NAMES, gptoss_ffn_model, moe_weights, single_moe_model
+from tests.moe_models import (
+    GPTOSS_ATTRS,
+    INPUT_NAMES,
+    gptoss_ffn_model,
+    moe_weights,
+    rewritten_parity,
+    single_moe_model,
+)
 from trtplug.cli import main
 
 TOKENS, HIDDEN, INTER, EXPERTS = 9, 24, 20, 6
@@ -160,14 +167,9 @@ def test_gemma4_geglu_block_matches_the_dense_reference(tmp_path: Path, capsys, 
     mixture matches MoE's float64 reference on the same inputs."""
     from trtplug.parity.moe_dense import dense_geglu_moe
 
-    src, out = tmp_path / "geglu.onnx", tmp_path / "geglu.plugins.onnx"
     model = gptoss_ffn_model(attrs={**GEGLU, "swiglu_fusion": fusion})
-    onnx.save(model, src)
-    assert main(["rewrite", str(src), "-o", str(out), "--all-covered"]) == 0
-    capsys.readouterr()
-    dims = ["--dim", "batch_size=2", "--dim", "sequence_length=3", "--seed", "5"]
-    assert main(["parity", "--model", str(src), "--rewritten", str(out), "--impl", "numpy", *dims, "--json"]) == 0
-    (result,) = json.loads(capsys.readouterr().out)["results"]
+    dims = ("--dim", "batch_size=2", "--dim", "sequence_length=3", "--seed", "5")
+    result = rewritten_parity(model, tmp_path, capsys, *dims)
     assert result["status"] == "pass", result
     assert "1 geglu MoE/QMoE as their dense standard-op mixture" in json.dumps(result)
     (moe,) = [n for n in model.graph.node if n.op_type == "MoE"]

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 
 from pyplugins import qmoe
-from tests.moe_models import GPTOSS_ATTRS, QMOE_ATTRS, qmoe_block_model, qmoe_inputs, qmoe_shapes
+from tests.moe_models import GPTOSS_ATTRS, QMOE_ATTRS, qmoe_block_model, qmoe_inputs, qmoe_shapes, rewritten_parity
 from trtplug.cli import main
 from trtplug.parity.cases import default_cases, make_inputs
 from trtplug.parity.compare import compare
@@ -206,17 +205,14 @@ def test_int8_block_reference_runs_float_moe(tmp_path: Path, capsys, dtype) -> N
     activations to int8, so model parity's reference runs those nodes as float MoE on the weights
     dequantized by QMoE's reference (trtplug/parity/qmoe_exact.py), says so, and the rewritten
     model matches it; ONNX Runtime's own QMoE on the original is measurably off."""
+    import onnxruntime as ort
+
     from trtplug.parity.qmoe_exact import exact_qmoe, has_approximate_qmoe
 
-    src, out = tmp_path / "int8.onnx", tmp_path / "int8.plugins.onnx"
     model = qmoe_block_model(dtype, attrs={**QMOE_ATTRS, "expert_weight_bits": 8})
-    onnx.save(model, src)
     assert has_approximate_qmoe(model) and not has_approximate_qmoe(qmoe_block_model(dtype))
-    assert main(["rewrite", str(src), "-o", str(out), "--all-covered"]) == 0
-    capsys.readouterr()
-    dims = ["--dim", "batch_size=2", "--dim", "sequence_length=5", "--seed", "3"]
-    assert main(["parity", "--model", str(src), "--rewritten", str(out), "--impl", "numpy", *dims, "--json"]) == 0
-    (result,) = json.loads(capsys.readouterr().out)["results"]
+    dims = ("--dim", "batch_size=2", "--dim", "sequence_length=5", "--seed", "3")
+    result = rewritten_parity(model, tmp_path, capsys, *dims)
     assert result["status"] == "pass", result
     assert "1 QMoE as float MoE on their dequantized weights" in json.dumps(result)
     exact = onnx.ModelProto()
@@ -234,15 +230,10 @@ def test_gemma4_geglu_block_matches_the_dense_reference(tmp_path: Path, capsys, 
     """Gemma 4's int4/int8 experts (geglu): ONNX Runtime's CPU QMoE refuses the original, so model
     parity's reference runs the node as its dense standard-op mixture on the weights QMoE's
     reference dequantizes (trtplug/parity/moe_dense.py), and the rewritten block matches it."""
-    src, out = tmp_path / "geglu.onnx", tmp_path / "geglu.plugins.onnx"
     attrs = {**QMOE_ATTRS, "activation_type": "geglu", "expert_weight_bits": bits}
     attrs = {k: v for k, v in attrs.items() if k not in ("activation_alpha", "activation_beta", "swiglu_limit")}
-    onnx.save(qmoe_block_model(attrs=attrs), src)
-    assert main(["rewrite", str(src), "-o", str(out), "--all-covered"]) == 0
-    capsys.readouterr()
-    dims = ["--dim", "batch_size=1", "--dim", "sequence_length=6", "--seed", "2"]
-    assert main(["parity", "--model", str(src), "--rewritten", str(out), "--impl", "numpy", *dims, "--json"]) == 0
-    (result,) = json.loads(capsys.readouterr().out)["results"]
+    dims = ("--dim", "batch_size=1", "--dim", "sequence_length=6", "--seed", "2")
+    result = rewritten_parity(qmoe_block_model(attrs=attrs), tmp_path, capsys, *dims)
     assert result["status"] == "pass", result
     assert "1 geglu MoE/QMoE as their dense standard-op mixture" in json.dumps(result)
 

@@ -20,21 +20,6 @@ namespace moe_detail
 constexpr int32_t kGemvRows = 8;
 constexpr int32_t kGemvWarps = 8; // output columns per block
 
-//! A's 8 values at p (16-byte aligned, as one or two vector loads) as float.
-template <typename T>
-__device__ __forceinline__ void loadA8(T const* p, float (&v)[8])
-{
-    constexpr int32_t kVec = 16 / sizeof(T);
-#pragma unroll
-    for (int32_t h = 0; h < 8; h += kVec)
-    {
-        Vec<T, kVec> const x = *reinterpret_cast<Vec<T, kVec> const*>(p + h);
-#pragma unroll
-        for (int32_t j = 0; j < kVec; ++j)
-            v[h + j] = toFloat(x.v[j]);
-    }
-}
-
 template <typename T, typename W>
 __global__ void __launch_bounds__(kGemvWarps * 32) groupedGemvKernel(GroupedGemmArgs<T, W> g, bool vectors)
 {
@@ -67,7 +52,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) groupedGemvKernel(GroupedGemm
                 if (r >= rows)
                     continue;
                 float a[8];
-                loadA8(g.a + aRow[r] + k, a);
+                load8Floats(g.a + aRow[r] + k, a);
 #pragma unroll
                 for (int32_t j = 0; j < 8; ++j)
                     acc[r] = fmaf(w[j], a[j], acc[r]);

@@ -16,6 +16,21 @@ namespace trtplug
 namespace moe_detail
 {
 
+//! 8 values of T at p (16-byte aligned: one or two vector loads) as float.
+template <typename T>
+__device__ __forceinline__ void load8Floats(T const* p, float (&v)[8])
+{
+    constexpr int32_t kVec = 16 / sizeof(T);
+#pragma unroll
+    for (int32_t h = 0; h < 8; h += kVec)
+    {
+        Vec<T, kVec> const x = *reinterpret_cast<Vec<T, kVec> const*>(p + h);
+#pragma unroll
+        for (int32_t j = 0; j < kVec; ++j)
+            v[h + j] = toFloat(x.v[j]);
+    }
+}
+
 //! Dense [experts, n, depth] weights of the run dtype T (MoE).
 template <typename T>
 struct DenseWeights
@@ -27,16 +42,7 @@ struct DenseWeights
 
     __device__ __forceinline__ void load8(int64_t row, int64_t k, float (&v)[8]) const
     {
-        constexpr int32_t kVec = 16 / sizeof(T);
-        T const* p = w + row * depth + k;
-#pragma unroll
-        for (int32_t h = 0; h < 8; h += kVec)
-        {
-            Vec<T, kVec> const x = *reinterpret_cast<Vec<T, kVec> const*>(p + h);
-#pragma unroll
-            for (int32_t j = 0; j < kVec; ++j)
-                v[h + j] = toFloat(x.v[j]);
-        }
+        load8Floats(w + row * depth + k, v);
     }
 
     bool vectors() const noexcept { return depth % 8 == 0 && isAligned(w, 16); }
