@@ -166,11 +166,17 @@ def test_plugin(cp, library, case, phase, dtype, seed) -> None:
     _, tokens, hidden, inter, experts, attrs, fc3, biases, rank = case
     rounded, up = rounded_and_expected(make_case(seed, tokens, hidden, inter, experts, attrs, fc3, biases, rank), dtype)
     expected = expected_output(up, attrs)
-    plugin = library.create("TrtplugMoE", "1", "trtplug", dict(attrs))
+    y = run_plugin(cp, library, "TrtplugMoE", device_inputs(cp, rounded, dtype), attrs, phase, expected.shape, dtype)
+    check(cp, dtype, y, expected)
+
+
+def run_plugin(cp, library, name, inputs, attrs, phase, shape, dtype):
+    """The plugin (build phase, or runtime after a round trip) on a side stream into a poisoned output."""
+    plugin = library.create(name, "1", "trtplug", dict(attrs))
     assert plugin is not None
     plugin = plugin if phase == "build" else plugin.round_trip()
-    y = poisoned(cp, expected.shape, dtype)
+    y = poisoned(cp, shape, dtype)
     stream = cp.cuda.Stream(non_blocking=True)
-    plugin.run(device_inputs(cp, rounded, dtype), [y], stream, synchronize=False)
+    plugin.run(inputs, [y], stream, synchronize=False)
     stream.synchronize()
-    check(cp, dtype, y, expected)
+    return y

@@ -13,7 +13,7 @@ import pytest
 
 from pyplugins import qmoe
 from tests.moe_models import GPTOSS_ATTRS
-from tests.test_moe_gpu import check_with, device_inputs, poisoned
+from tests.test_moe_gpu import check_with, device_inputs, poisoned, run_plugin
 from trtplug.parity.generators import qmoe_inputs
 from trtplug.protolib.dtypes import numpy_dtype
 
@@ -147,11 +147,6 @@ def test_plugin(cp, library, case, phase, dtype, seed) -> None:
     _, tokens, hidden, inter, experts, attrs, fc3, zp, rw = case
     rounded, up = rounded_and_upcast(make_case(seed, tokens, hidden, inter, experts, attrs, fc3, zp, rw), dtype)
     expected = expected_output(up, attrs)
-    plugin = library.create("TrtplugQMoE", "1", "trtplug", dict(attrs))
-    assert plugin is not None
-    plugin = plugin if phase == "build" else plugin.round_trip()
-    y = poisoned(cp, expected.shape, dtype)
-    stream = cp.cuda.Stream(non_blocking=True)
-    plugin.run(qmoe_device_inputs(cp, rounded, dtype), [y], stream, synchronize=False)
-    stream.synchronize()
+    inputs = qmoe_device_inputs(cp, rounded, dtype)
+    y = run_plugin(cp, library, "TrtplugQMoE", inputs, attrs, phase, expected.shape, dtype)
     check_with("qmoe", cp, dtype, y, expected)

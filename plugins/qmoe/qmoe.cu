@@ -19,7 +19,7 @@ QuantWeights<T> quantWeights(QmoeProjection const& q, int64_t n, int64_t depth, 
     int64_t const blocks = columnwise ? 1 : depth / blockSize;
     int64_t const zeroCodes = columnwise ? n : blocks; // codes per packed zero-point row
     return QuantWeights<T>{static_cast<uint8_t const*>(q.codes), static_cast<T const*>(q.scales),
-        static_cast<uint8_t const*>(q.zeroPoints), depth, n, block, blocks, (zeroCodes * q.bits + 7) / 8, q.bits,
+        static_cast<uint8_t const*>(q.zeroPoints), depth, n, block, blocks, qmoePackedBytes(zeroCodes, q.bits), q.bits,
         columnwise};
 }
 

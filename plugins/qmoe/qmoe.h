@@ -38,6 +38,12 @@ struct QmoeShapes
     TensorShape fc1Scales, fc2Scales, fc3Scales, fc1Zero, fc2Zero, fc3Zero, routerWeights;
 };
 
+//! Bytes of `codes` packed codes of `bits` bits (a zero-point row: its last byte padded).
+inline int64_t qmoePackedBytes(int64_t codes, int32_t bits) noexcept
+{
+    return (codes * bits + 7) / 8;
+}
+
 //! Sizes and attributes checked, into `out` (pointers still to set); else a one-line reason naming
 //! the tensor or attribute.
 std::string qmoeCheckShapes(glue_qmoe::Params const& p, QmoeShapes const& s, QmoeProblem& out);

@@ -23,11 +23,6 @@ TensorShape unpacked(TensorShape s, int32_t bits) noexcept
     return s;
 }
 
-int64_t bytesFor(int64_t codes, int32_t bits) noexcept
-{
-    return (codes * bits + 7) / 8;
-}
-
 //! One projection's scales and zero points for its [E, n, depth] weights.
 std::string checkProjection(char const* fc, int64_t e, int64_t n, int64_t depth, int64_t blockSize, int32_t bits,
     TensorShape const& scales, TensorShape const& zero)
@@ -41,11 +36,11 @@ std::string checkProjection(char const* fc, int64_t e, int64_t n, int64_t depth,
     if (blockSize == 0)
     {
         std::string const p = scales.expect(name + "_scales", {e, n});
-        return !p.empty() || zero.rank == 0 ? p : zero.expect(name + "_zero_points", {e, bytesFor(n, bits)});
+        return !p.empty() || zero.rank == 0 ? p : zero.expect(name + "_zero_points", {e, qmoePackedBytes(n, bits)});
     }
     int64_t const blocks = depth / blockSize;
     std::string const p = scales.expect(name + "_scales", {e, n, blocks});
-    return !p.empty() || zero.rank == 0 ? p : zero.expect(name + "_zero_points", {e, n, bytesFor(blocks, bits)});
+    return !p.empty() || zero.rank == 0 ? p : zero.expect(name + "_zero_points", {e, n, qmoePackedBytes(blocks, bits)});
 }
 
 } // namespace
