@@ -274,6 +274,34 @@ def test_flash_prefill_tile_edges(cp, ext, seed, monkeypatch, dtype, seq, past, 
         np.testing.assert_allclose(g, w, atol=tol, rtol=tol, err_msg=f"output {i}")
 
 
+# (seq, past, head, forced splits): one token or a 2-token chunk (8 rows per KV head) onto caches
+# within one tile, across a tile edge, and split across blocks at forced and fitted counts.
+PAST_COPY_CASES = [(1, 15, 128, 0), (1, 64, 64, 0), (1, 65, 128, 3), (2, 2999, 128, 0), (1, 2999, 64, 7)]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize(("seq", "past", "head", "splits"), PAST_COPY_CASES)
+def test_decode_copies_the_past_it_reads(cp, ext, seed, monkeypatch, dtype, seq, past, head, splits):
+    """The tensor-core decode writes the past rows into present as it reads them (PastCopy, the
+    default): every output, present's zero rows after ragged totals included, equals bit for bit the
+    run with the separate copy (TRTPLUG_ATTENTION_PAST_COPY=separate), and matches the prototype."""
+    if not hasattr(ext, "last_attention_copied_past"):
+        pytest.skip("this build's binding has no last_attention_copied_past")
+    if splits:
+        monkeypatch.setenv("TRTPLUG_ATTENTION_DECODE_SPLITS", str(splits))
+    runs = {}
+    for choice in ("separate", "decode"):
+        monkeypatch.setenv("TRTPLUG_ATTENTION_PAST_COPY", choice)  # read per launch
+        rng = np.random.default_rng([seed, past, head])
+        runs[choice] = run_rounded_prompt(cp, ext, rng, dtype, seq, past, head, -1)
+        assert ext.last_attention_copied_past() == (choice == "decode")
+    (fused, want), (separate, _) = runs["decode"], runs["separate"]
+    tol = 5e-2 if dtype == "bfloat16" else TOL["float16"]
+    for i, (f, s, w) in enumerate(zip(fused, separate, want, strict=True)):
+        np.testing.assert_array_equal(f, s, err_msg=f"output {i}: fused against separate copy")
+        np.testing.assert_allclose(f, w, atol=tol, rtol=tol, err_msg=f"output {i}")
+
+
 def run_rounded_prompt(cp, ext, rng, dtype, seq, past, head, window):
     """The GroupQueryAttention binding on 2 ragged batches (GQA 8/2) in fp16 or bf16, and the
     float32 prototype on the same rounded inputs: (got, want) lists of float32 outputs."""

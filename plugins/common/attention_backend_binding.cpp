@@ -162,6 +162,8 @@ TRTPLUG_BINDING_HELPERS(attention_backend)
     m.def("cudnn_attention_available", &trtplug::cudnnAttentionAvailable, "whether libcudnn.so.9 loads");
     m.def("last_prefill_backend", [] { return backendName(trtplug::lastPrefillBackend()); },
         "'cudnn', 'kernel' or 'none': what the last attention launch of this process ran");
+    m.def("last_attention_copied_past", &trtplug::lastAttentionCopiedPast,
+        "whether the last attention launch copied the past cache in its decode (PastCopy)");
     m.def(
         "cudnn_attention_inapplicable",
         [](py::dict const& problem) -> std::optional<std::string> {

@@ -12,6 +12,7 @@
 #include "common/dtype_dispatch.cuh"
 
 #include <algorithm>
+#include <atomic>
 #include <type_traits>
 
 namespace trtplug
@@ -131,6 +132,10 @@ cudaError_t launchTyped(AttentionProblem const& p, void* workspace, cudaStream_t
     if (decodeOnMma)
     {
         splits = decodeMmaSplits<T>(p, splitRoom(p), splits);
+    }
+    if (p.past.rows != nullptr && !decodeOnMma)
+    {
+        return cudaErrorInvalidValue; // attentionCopiesPast said yes: only an environment change gets here
     }
     attention::Partials part = partialsIn(p, workspace, splits);
     if (decodeOnMma && part.splits > 1 && attention::combineInDecode())
@@ -272,7 +277,34 @@ char const* attentionProblemError(AttentionProblem const& p) noexcept
     {
         return "attention views are missing their data";
     }
+    if (p.past.rows != nullptr && rows > 0 && !attentionCopiesPast(p))
+    {
+        return "only the tensor-core decode copies the past cache (attentionCopiesPast)";
+    }
     return nullptr;
+}
+
+namespace
+{
+std::atomic<bool> gLastCopiedPast{false};
+} // namespace
+
+bool lastAttentionCopiedPast() noexcept
+{
+    return gLastCopiedPast.load(std::memory_order_relaxed);
+}
+
+bool attentionCopiesPast(AttentionProblem const& p) noexcept
+{
+    bool const halfWidth = p.dtype == DType::kFLOAT16 || p.dtype == DType::kBFLOAT16;
+    if (!halfWidth || shapeErrorOf(p) != nullptr || !p.causal || p.windowLeft >= 0
+        || !attention::chunkedView(p.past.k) || !attention::chunkedView(p.past.v) || p.past.k.data == nullptr
+        || p.past.v.data == nullptr || !attention::pastCopyInDecode())
+    {
+        return false;
+    }
+    // Both checks depend only on the element size (fp16 and bf16 alike) and the views.
+    return decodeApplies<__half>(p) && decodeMmaApplies<__half>(p);
 }
 
 
@@ -325,8 +357,9 @@ cudaError_t launchAttention(AttentionProblem const& p, void* workspace, cudaStre
     {
         return cudaErrorInvalidValue;
     }
+    gLastCopiedPast.store(p.past.rows != nullptr, std::memory_order_relaxed);
     cudaError_t err = cudaSuccess;
-    if (prefillOnCudnn(p, workspace, stream, err))
+    if (p.past.rows == nullptr && prefillOnCudnn(p, workspace, stream, err))
     {
         return err;
     }

@@ -42,6 +42,19 @@ struct ScoreView
     int64_t rowStride{0};
 };
 
+//! The KV-cache copy the tensor-core decode folds into its reads (GroupQueryAttention with separate
+//! past and present buffers, as TensorRT gives a plugin): keys j < rows[b] are read from k/v here
+//! (past's rows, same j) instead of the problem's k/v, and written into the problem's k/v (present)
+//! as each tile arrives, so the op streams the cache once instead of copying it and reading it again.
+//! Needs every key below rows[b] inside the attended range (causal, no window, rows[b] <= kvValid[b]);
+//! only where attentionCopiesPast(p) holds. rows null: the problem's k/v hold every key.
+struct PastCopy
+{
+    HeadView k;
+    HeadView v;
+    int32_t const* rows{nullptr};
+};
+
 struct AttentionProblem
 {
     DType dtype{DType::kFLOAT32}; //!< of q, k, v and out (fp32, fp16, bf16)
@@ -81,7 +94,17 @@ struct AttentionProblem
     void const* headSink{nullptr};
     //! A zero sink logit for every head (GroupQueryAttention smooth_softmax); ignored with headSink.
     bool smoothSoftmax{false};
+    PastCopy past; //!< the past rows the decode copies into k/v (present) as it reads them
 };
+
+//! Whether launchAttention takes p with p.past.rows set (the past views' data set): the tensor-core
+//! decode (16-bit, at most 8 query rows per KV head, head 64/128, no mask, bias or window, causal,
+//! 16-byte rows, sm_80+, not switched off by TRTPLUG_ATTENTION_DECODE or TRTPLUG_ATTENTION_PAST_COPY).
+bool attentionCopiesPast(AttentionProblem const& p) noexcept;
+
+//! Whether the last launchAttention of this process copied the past in its decode (PastCopy): what
+//! tests check to know the fused path ran.
+bool lastAttentionCopiedPast() noexcept;
 
 //! Bytes of scratch launchAttention needs (split-KV partials for decode); 0 when none. Only the
 //! extents count (data pointers may still be null).

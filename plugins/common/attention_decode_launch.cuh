@@ -31,14 +31,16 @@ inline bool hasMmaSync() noexcept
 //! The register-resident prefill (attention_flash.cuh) applies to a problem the tensor-core path
 //! takes: head size 64 or 128, no mask or bias tensor, Q/K/V rows in aligned 16-byte chunks. The
 //! one switch between it and the WMMA kernel.
+inline bool chunkedView(HeadView const& v) noexcept
+{
+    return v.batchStride % 8 == 0 && v.headStride % 8 == 0 && v.seqStride % 8 == 0
+        && reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
+}
+
 inline bool flashApplies(AttentionProblem const& p) noexcept
 {
-    auto const chunked = [](HeadView const& v) {
-        return v.batchStride % 8 == 0 && v.headStride % 8 == 0 && v.seqStride % 8 == 0
-            && reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
-    };
     return (p.headDim == 64 || p.headDim == 128) && p.vHeadDim == p.headDim && p.mask.data == nullptr
-        && p.bias.data == nullptr && chunked(p.q) && chunked(p.k) && chunked(p.v);
+        && p.bias.data == nullptr && chunkedView(p.q) && chunkedView(p.k) && chunkedView(p.v);
 }
 
 //! The key-parallel decode kernel applies (attention_decode.cuh): at most kDecodeMaxRows query
@@ -99,6 +101,15 @@ void launchDecodeMma(AttentionProblem const& p, Partials const& part, cudaStream
     // an error stays the last error: launchTyped's cudaGetLastError() reports it
     launchLargeShared(attentionDecodeMmaKernel<T, kD>, grid, kFlashThreads,
         decodeMmaSharedBytes<kD>(), stream, p, part);
+}
+
+//! The tensor-core decode copies the past rows it reads into present (PastCopy), the default:
+//! TRTPLUG_ATTENTION_PAST_COPY=separate (read per call) leaves the copy to the op's own pass, for
+//! A/B measurements and tests.
+inline bool pastCopyInDecode() noexcept
+{
+    char const* choice = std::getenv("TRTPLUG_ATTENTION_PAST_COPY");
+    return choice == nullptr || std::strcmp(choice, "separate") != 0;
 }
 
 //! The tensor-core decode takes p (launchDecode's choice).

@@ -61,11 +61,74 @@ __device__ __forceinline__ void copyDecodeQueries(AttentionProblem const& p, int
     }
 }
 
+//! Where a block's keys come from: the problem's k/v (present), except keys below `rows` (the
+//! PastCopy rows within this split), read from the past buffers and written back into present.
+template <typename T>
+struct DecodeSources
+{
+    T const* k;
+    T const* v;
+    T const* pastK;
+    T const* pastV;
+    int32_t rows; //!< 0: no past copy
+};
+
+template <typename T>
+__device__ __forceinline__ DecodeSources<T> decodeSources(AttentionProblem const& p, int32_t b, int32_t kvHead, int32_t hi)
+{
+    DecodeSources<T> s{};
+    s.k = static_cast<T const*>(p.k.data) + b * p.k.batchStride + kvHead * p.k.headStride;
+    s.v = static_cast<T const*>(p.v.data) + b * p.v.batchStride + kvHead * p.v.headStride;
+    if (p.past.rows != nullptr)
+    {
+        s.pastK = static_cast<T const*>(p.past.k.data) + b * p.past.k.batchStride + kvHead * p.past.k.headStride;
+        s.pastV = static_cast<T const*>(p.past.v.data) + b * p.past.v.batchStride + kvHead * p.past.v.headStride;
+        s.rows = min(p.past.rows[b], hi); // rows at or past hi are the next split's (or zeros)
+    }
+    return s;
+}
+
+//! Starts copying the 64 keys from `first` (zeros from `limit` on) into a padded shared tile: rows
+//! below pastRows from `past`, the others from `present` (copyTile with two sources).
+template <typename T, int kD>
+__device__ __forceinline__ void copyKeyTile(T* tile, T const* present, int64_t seqStride, T const* past,
+    int64_t pastSeqStride, int32_t pastRows, int32_t first, int32_t limit)
+{
+    constexpr int kChunks = kD / 8;
+    for (int idx = threadIdx.x; idx < kFlashKeys * kChunks; idx += kFlashThreads)
+    {
+        int const r = idx / kChunks;
+        int const c = (idx - r * kChunks) * 8;
+        int32_t const row = first + r;
+        T const* src = row >= limit ? present
+            : row < pastRows        ? past + static_cast<int64_t>(row) * pastSeqStride + c
+                                    : present + static_cast<int64_t>(row) * seqStride + c;
+        copyAsync16(tile + r * kFlashStride<kD> + c, src, row < limit ? 16 : 0);
+    }
+}
+
+//! The landed tile's rows [first, pastRows) (at most 64) into present: the past copy, 16 bytes
+//! per thread and store.
+template <typename T, int kD>
+__device__ __forceinline__ void storePastRows(T const* tile, T const* present, int64_t seqStride, int32_t first, int32_t pastRows)
+{
+    constexpr int kChunks = kD / 8;
+    int const rows = min(kFlashKeys, pastRows - first);
+    auto* out = const_cast<T*>(present); // PastCopy: the problem's k/v are present, an output
+    for (int idx = threadIdx.x; idx < rows * kChunks; idx += kFlashThreads)
+    {
+        int const r = idx / kChunks;
+        int const c = (idx - r * kChunks) * 8;
+        *reinterpret_cast<uint4*>(out + static_cast<int64_t>(first + r) * seqStride + c)
+            = *reinterpret_cast<uint4 const*>(tile + r * kFlashStride<kD> + c);
+    }
+}
+
 //! grid (splits, kvHeads, batch), kFlashThreads threads, decodeMmaSharedBytes<kD>() dynamic shared
 //! memory. Needs T = __half or __nv_bfloat16, headDim == vHeadDim == kD, rows <= kDecodeMaxRows,
 //! no mask or bias tensor, 16-byte-aligned rows of Q, K and V (flashApplies).
 template <typename T, int kD>
-__global__ void __launch_bounds__(kFlashThreads) attentionDecodeMmaKernel(AttentionProblem p, Partials part)
+__global__ void __launch_bounds__(kFlashThreads, 3) attentionDecodeMmaKernel(AttentionProblem p, Partials part)
 {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
     extern __shared__ __align__(128) unsigned char decodeSmem[];
@@ -85,12 +148,14 @@ __global__ void __launch_bounds__(kFlashThreads) attentionDecodeMmaKernel(Attent
     RowPlace const mine = decodeRow(p, b, kvHead, lane / 4 < rows ? lane / 4 : 0);
     int32_t const pos[2] = {mine.position, mine.position}; // rows g + 8 are padding: any position
     float const scale = p.scale != 0.F ? p.scale : rsqrtf(static_cast<float>(kD));
-    T const* kBase = static_cast<T const*>(p.k.data) + b * p.k.batchStride + kvHead * p.k.headStride;
-    T const* vBase = static_cast<T const*>(p.v.data) + b * p.v.batchStride + kvHead * p.v.headStride;
+    DecodeSources<T> const src = decodeSources<T>(p, b, kvHead, hi);
+    auto const load = [&](int32_t first, int offset) {
+        copyKeyTile<T, kD>(keyTiles + offset, src.k, p.k.seqStride, src.pastK, p.past.k.seqStride, src.rows, first, hi);
+        copyKeyTile<T, kD>(valueTiles + offset, src.v, p.v.seqStride, src.pastV, p.past.v.seqStride, src.rows, first, hi);
+    };
     int32_t tile = lo / kFlashKeys * kFlashKeys;
     copyDecodeQueries<T, kD>(p, b, kvHead, rows, qTile);
-    copyTile<T, kD>(keyTiles, kBase, p.k.seqStride, tile, hi, kFlashKeys);
-    copyTile<T, kD>(valueTiles, vBase, p.v.seqStride, tile, hi, kFlashKeys);
+    load(tile, 0);
     commitCopies();
     waitCopies();
     __syncthreads();
@@ -105,7 +170,12 @@ __global__ void __launch_bounds__(kFlashThreads) attentionDecodeMmaKernel(Attent
     float m[2] = {-INFINITY, -INFINITY};
     float l[2] = {0.F, 0.F};
     int const ownKeys = 16 * warp * kFlashStride<kD>; // this warp's 16 keys of every tile
-    forEachKeyTile<T, kD>(p, keyTiles, valueTiles, kBase, vBase, tile, hi, [&](int32_t keys, int offset) {
+    forEachKeyTile<kD>(tile, hi, load, [&](int32_t keys, int offset) {
+        if (keys < src.rows) // block-uniform: the past copy of this tile's rows
+        {
+            storePastRows<T, kD>(keyTiles + offset, src.k, p.k.seqStride, keys, src.rows);
+            storePastRows<T, kD>(valueTiles + offset, src.v, p.v.seqStride, keys, src.rows);
+        }
         float s[2][4];
         scoreTile<T, kD, 2>(p, q, keyTiles + offset + ownKeys, keys + 16 * warp, pos, valid, scale, s);
         softmaxStep<kD, 2>(s, m, l, o);

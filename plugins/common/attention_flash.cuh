@@ -234,19 +234,17 @@ __device__ __forceinline__ void accumulateTile(float const (&s)[kTiles][4], T co
 }
 
 //! The 64-key K/V tiles from `tile` (already in buffer 0) up to hi, double-buffered: while
-//! use(firstKey, offset) reads the tile at `offset` elements into kTiles/vTiles, the next one
-//! copies into the other buffer. Every thread of the block must call it (it synchronizes them).
-template <typename T, int kD, typename Use>
-__device__ __forceinline__ void forEachKeyTile(AttentionProblem const& p, T* kTiles, T* vTiles, T const* kBase,
-    T const* vBase, int32_t tile, int32_t hi, Use use)
+//! use(firstKey, offset) reads the tile at `offset` elements into the K/V tile buffers, load(firstKey,
+//! offset) starts copying the next one into the other buffer. Every thread of the block must call
+//! it (it synchronizes them).
+template <int kD, typename Load, typename Use>
+__device__ __forceinline__ void forEachKeyTile(int32_t tile, int32_t hi, Load load, Use use)
 {
     for (int buffer = 0; tile < hi; tile += kFlashKeys, buffer ^= 1)
     {
         if (tile + kFlashKeys < hi) // prefetch the next tile into the other buffer
         {
-            int const next = (buffer ^ 1) * kFlashKeys * kFlashStride<kD>;
-            copyTile<T, kD>(kTiles + next, kBase, p.k.seqStride, tile + kFlashKeys, hi, kFlashKeys);
-            copyTile<T, kD>(vTiles + next, vBase, p.v.seqStride, tile + kFlashKeys, hi, kFlashKeys);
+            load(tile + kFlashKeys, (buffer ^ 1) * kFlashKeys * kFlashStride<kD>);
         }
         commitCopies();
         use(tile, buffer * kFlashKeys * kFlashStride<kD>);
@@ -314,8 +312,11 @@ __global__ void __launch_bounds__(kFlashThreads) attentionFlashKernel(AttentionP
     int32_t tile = lo / kFlashKeys * kFlashKeys;
     copyTile<T, kD>(qTile, static_cast<T const*>(p.q.data) + b * p.q.batchStride + h * p.q.headStride, p.q.seqStride,
         rowBase, p.qLen, kFlashRows);
-    copyTile<T, kD>(kTiles, kBase, p.k.seqStride, tile, hi, kFlashKeys);
-    copyTile<T, kD>(vTiles, vBase, p.v.seqStride, tile, hi, kFlashKeys);
+    auto const load = [&](int32_t first, int offset) {
+        copyTile<T, kD>(kTiles + offset, kBase, p.k.seqStride, first, hi, kFlashKeys);
+        copyTile<T, kD>(vTiles + offset, vBase, p.v.seqStride, first, hi, kFlashKeys);
+    };
+    load(tile, 0);
     commitCopies();
     waitCopies();
     __syncthreads();
@@ -329,7 +330,7 @@ __global__ void __launch_bounds__(kFlashThreads) attentionFlashKernel(AttentionP
     float o[kD / 8][4] = {};
     float m[2] = {-INFINITY, -INFINITY};
     float l[2] = {0.F, 0.F};
-    forEachKeyTile<T, kD>(p, kTiles, vTiles, kBase, vBase, tile, hi, [&](int32_t keys, int current) {
+    forEachKeyTile<kD>(tile, hi, load, [&](int32_t keys, int current) {
         float s[8][4];
         scoreTile<T, kD>(p, q, kTiles + current, keys, pos, min(valid, hi), scale, s);
         softmaxStep<kD>(s, m, l, o);

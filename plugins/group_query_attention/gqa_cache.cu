@@ -66,14 +66,33 @@ __global__ void windowedLengthsKernel(int32_t const* seqlensK, int32_t batch, in
     l.kvValid[b] = kept;
 }
 
+//! Word d of out row r of (b, h) as c says: a past row, a fresh row, or zeros (all-zero bits: 0 in
+//! every float type).
+template <typename W>
+__device__ __forceinline__ W cacheWord(HeadView const& fresh, W const* past, CacheRows const& c, int64_t bh,
+    int32_t b, int32_t h, int32_t r, int32_t d, int32_t pastRows, int32_t headWords)
+{
+    W value;
+    memset(&value, 0, sizeof(W));
+    int32_t const source = r + c.shift;
+    if (r < c.kept && source < c.fromPast)
+    {
+        value = past[(bh * pastRows + source) * headWords + d];
+    }
+    else if (r < c.kept)
+    {
+        value = static_cast<W const*>(fresh.data)[b * fresh.batchStride + h * fresh.headStride
+            + static_cast<int64_t>(source - c.fromPast) * fresh.seqStride + d];
+    }
+    return value;
+}
+
 //! out[b, h, r] as rows[b] says, in words W of sizeof(W) / sizeof(T) elements; strides of `fresh`
 //! and the head size are in words here.
 template <typename W>
 __global__ void copyRowsKernel(HeadView fresh, W const* past, W* out, CacheRows const* rows, int32_t kvHeads,
     int32_t pastRows, int32_t outRows, int32_t headWords, int64_t total)
 {
-    W zero;
-    memset(&zero, 0, sizeof(W)); // all-zero bits: 0 in every float type
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     {
@@ -83,30 +102,48 @@ __global__ void copyRowsKernel(HeadView fresh, W const* past, W* out, CacheRows 
         int32_t const r = static_cast<int32_t>(row - bh * outRows);
         int32_t const b = static_cast<int32_t>(bh / kvHeads);
         int32_t const h = static_cast<int32_t>(bh - static_cast<int64_t>(b) * kvHeads);
-        CacheRows const c = rows[b];
-        int32_t const source = r + c.shift;
-        W value = zero;
-        if (r < c.kept && source < c.fromPast)
-        {
-            value = past[(bh * pastRows + source) * headWords + d];
-        }
-        else if (r < c.kept)
-        {
-            value = static_cast<W const*>(fresh.data)[b * fresh.batchStride + h * fresh.headStride
-                + static_cast<int64_t>(source - c.fromPast) * fresh.seqStride + d];
-        }
-        out[i] = value;
+        out[i] = cacheWord(fresh, past, rows[b], bh, b, h, r, d, pastRows, headWords);
     }
 }
 
+//! copyRowsKernel for the rows whose source is not the past (r >= fromPast - shift: the new rows,
+//! then zeros), one block per (b, h): the rest of present when the attention copies the past
+//! (PastCopy). A decode step writes one row per (b, h), where copyRowsKernel writes them all.
+template <typename W>
+__global__ void copyFreshRowsKernel(
+    HeadView fresh, W* out, CacheRows const* rows, int32_t kvHeads, int32_t outRows, int32_t headWords)
+{
+    int64_t const bh = blockIdx.x;
+    int32_t const b = static_cast<int32_t>(bh / kvHeads);
+    int32_t const h = static_cast<int32_t>(bh - static_cast<int64_t>(b) * kvHeads);
+    CacheRows const c = rows[b];
+    int32_t const first = max(0, min(c.fromPast - c.shift, outRows));
+    int64_t const words = static_cast<int64_t>(outRows - first) * headWords;
+    for (int64_t i = threadIdx.x; i < words; i += blockDim.x)
+    {
+        int32_t const r = first + static_cast<int32_t>(i / headWords);
+        int32_t const d = static_cast<int32_t>(i % headWords);
+        out[(bh * outRows + r) * headWords + d] = cacheWord<W>(fresh, nullptr, c, bh, b, h, r, d, 0, headWords);
+    }
+}
+
+constexpr int kFreshRowThreads = 128;
+
 template <typename W>
 cudaError_t copyWords(GqaArgs const& a, HeadView fresh, void const* past, int32_t pastRows, void* out, int32_t outRows,
-    CacheRows const* rows, int64_t elemsPerWord, cudaStream_t stream) noexcept
+    CacheRows const* rows, int64_t elemsPerWord, bool freshOnly, cudaStream_t stream) noexcept
 {
     fresh.batchStride /= elemsPerWord;
     fresh.headStride /= elemsPerWord;
     fresh.seqStride /= elemsPerWord;
     auto const headWords = static_cast<int32_t>(a.headSize / elemsPerWord);
+    if (freshOnly)
+    {
+        auto const blocks = static_cast<unsigned>(static_cast<int64_t>(a.batch) * a.kvNumHeads);
+        copyFreshRowsKernel<W><<<blocks, kFreshRowThreads, 0, stream>>>(
+            fresh, static_cast<W*>(out), rows, a.kvNumHeads, outRows, headWords);
+        return cudaGetLastError();
+    }
     int64_t const total = static_cast<int64_t>(a.batch) * a.kvNumHeads * outRows * headWords;
     copyRowsKernel<W><<<gridFor(total), kBlockThreads, 0, stream>>>(fresh, static_cast<W const*>(past),
         static_cast<W*>(out), rows, a.kvNumHeads, pastRows, outRows, headWords, total);
@@ -157,7 +194,7 @@ cudaError_t launchCacheLengths(GqaArgs const& a, CacheLengths const& l, int32_t 
 }
 
 cudaError_t copyCacheRows(GqaArgs const& a, HeadView fresh, void const* past, int32_t pastRows, void* out,
-    int32_t outRows, CacheRows const* rows, cudaStream_t stream) noexcept
+    int32_t outRows, CacheRows const* rows, cudaStream_t stream, bool freshOnly) noexcept
 {
     if (static_cast<int64_t>(a.batch) * a.kvNumHeads * outRows * a.headSize == 0)
     {
@@ -169,11 +206,11 @@ cudaError_t copyCacheRows(GqaArgs const& a, HeadView fresh, void const* past, in
         && aligned16(past) && aligned16(out);
     if (vectors)
     {
-        return copyWords<uint4>(a, fresh, past, pastRows, out, outRows, rows, perVector, stream);
+        return copyWords<uint4>(a, fresh, past, pastRows, out, outRows, rows, perVector, freshOnly, stream);
     }
     return forFloatOrBf16Type(a.dtype, [&](auto t) {
         using T = decltype(t);
-        return copyWords<T>(a, fresh, past, pastRows, out, outRows, rows, 1, stream);
+        return copyWords<T>(a, fresh, past, pastRows, out, outRows, rows, 1, freshOnly, stream);
     });
 }
 

@@ -61,8 +61,9 @@ CacheLengths carveCacheLengths(void* base, int32_t batch) noexcept;
 cudaError_t launchCacheLengths(GqaArgs const& a, CacheLengths const& l, int32_t keyLimit, cudaStream_t stream) noexcept;
 
 //! out [B, Nk, outRows, H] from past [B, Nk, pastRows, H] and the new rows `fresh` as `rows` says
-//! (16-byte words where every view is aligned to them).
+//! (16-byte words where every view is aligned to them). freshOnly: only the rows that do not come
+//! from the past (the attention's PastCopy writes those).
 cudaError_t copyCacheRows(GqaArgs const& a, HeadView fresh, void const* past, int32_t pastRows, void* out,
-    int32_t outRows, CacheRows const* rows, cudaStream_t stream) noexcept;
+    int32_t outRows, CacheRows const* rows, cudaStream_t stream, bool freshOnly = false) noexcept;
 
 } // namespace trtplug

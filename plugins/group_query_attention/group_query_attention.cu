@@ -210,10 +210,29 @@ cudaError_t writeQuantizedCaches(
     return err;
 }
 
+//! The attention problem, with the copy of the past rows into present folded into the decode where
+//! the core takes it (PastCopy: a growing cache in the run dtype, decode-shaped): the op then reads
+//! the cache once. At KV 8k on an H100 the separate copy took longer than the attention itself.
+AttentionProblem withPastCopy(GqaArgs const& a, AttentionProblem p, Scratch const& s) noexcept
+{
+    if (a.quantized || a.slidingWindowCache || a.pastLen == 0 || a.pastKey == nullptr || a.pastValue == nullptr)
+    {
+        return p;
+    }
+    // Growing cache: present row r < past_b is past row r, and qStart[b] is past_b.
+    p.past = PastCopy{bnshView(a.pastKey, a, a.kvNumHeads, a.pastLen),
+        bnshView(a.pastValue, a, a.kvNumHeads, a.pastLen), s.lengths.qStart};
+    if (!attentionCopiesPast(p))
+    {
+        p.past = PastCopy{};
+    }
+    return p;
+}
+
 //! present (and, for a windowed step of several tokens, the joined rows it attends over) from the
-//! past and the new rows k/v.
-cudaError_t writeCaches(
-    GqaArgs const& a, HeadView const& k, HeadView const& v, Scratch const& s, cudaStream_t stream) noexcept
+//! past and the new rows k/v; with pastInAttention (PastCopy), only present's rows after the past.
+cudaError_t writeCaches(GqaArgs const& a, HeadView const& k, HeadView const& v, Scratch const& s,
+    bool pastInAttention, cudaStream_t stream) noexcept
 {
     if (a.quantized)
     {
@@ -223,10 +242,10 @@ cudaError_t writeCaches(
     int32_t const rows = joined ? joinedRows(a) : a.presentLen;
     void* const keys = joined ? s.joinedKey : a.presentKey;
     void* const values = joined ? s.joinedValue : a.presentValue;
-    cudaError_t err = copyCacheRows(a, k, a.pastKey, a.pastLen, keys, rows, s.lengths.append, stream);
+    cudaError_t err = copyCacheRows(a, k, a.pastKey, a.pastLen, keys, rows, s.lengths.append, stream, pastInAttention);
     if (err == cudaSuccess)
     {
-        err = copyCacheRows(a, v, a.pastValue, a.pastLen, values, rows, s.lengths.append, stream);
+        err = copyCacheRows(a, v, a.pastValue, a.pastLen, values, rows, s.lengths.append, stream, pastInAttention);
     }
     if (err == cudaSuccess && joined) // present keeps the last L(T) joined rows
     {
@@ -324,13 +343,14 @@ cudaError_t launchGroupQueryAttention(GqaArgs const& a, void* workspace, cudaStr
         q = bnshView(s.qRot, a, a.numHeads, a.seqLen);
         k = bnshView(s.kRot, a, a.kvNumHeads, a.seqLen);
     }
+    AttentionProblem const attention = withPastCopy(a, attentionOf(a, q, s), s);
     if (err == cudaSuccess)
     {
-        err = writeCaches(a, k, v, s, stream);
+        err = writeCaches(a, k, v, s, attention.past.rows != nullptr, stream);
     }
     if (err == cudaSuccess)
     {
-        err = launchAttention(attentionOf(a, q, s), s.attention, stream);
+        err = launchAttention(attention, s.attention, stream);
     }
     return err;
 }
