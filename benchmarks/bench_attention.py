@@ -258,6 +258,7 @@ def main() -> None:
     parser.add_argument("--dtype", default="float16", choices=["float16", "bfloat16"])
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--decode-only", action="store_true", help="skip the prefill rows (e.g. under ncu)")
+    parser.add_argument("--decode-kernels", nargs="+", default=["key-parallel", "mma"], choices=["key-parallel", "mma"])
     args = parser.parse_args()
     ext = native.native_module()
     if ext is None or "group_query_attention" not in ext.ops:
@@ -272,7 +273,7 @@ def main() -> None:
         for kv_heads in (8, 32):
             for causal in (True, False):
                 prefill_backends(ext, dtype, kv_heads, causal, args.reps, ("kernel", "cudnn"))
-    for kernel in ("key-parallel", "mma"):  # TRTPLUG_ATTENTION_DECODE picks the decode kernel per launch
+    for kernel in args.decode_kernels:  # TRTPLUG_ATTENTION_DECODE picks the decode kernel per launch
         os.environ["TRTPLUG_ATTENTION_DECODE"] = kernel
         print(f"decode kernel: {kernel}")
         for past in (8192, 16384, 32768):
