@@ -77,7 +77,7 @@ def run_op(torch: Any, ext: Any, a: Any, w: tuple[Any, Any], y: Any, attrs: dict
 
 
 def decode(torch: Any, ext: Any, k: int, n: int, copy: float) -> None:
-    for gemv in ("original", "fast"):  # TRTPLUG_NBITS_GEMV picks the GEMV per launch
+    for gemv in ("original", "fast", "wave"):  # TRTPLUG_NBITS_GEMV picks the GEMV per launch
         os.environ["TRTPLUG_NBITS_GEMV"] = gemv
         print(f"decode GEMV: {gemv}")
         decode_with(torch, ext, k, n, copy)

@@ -107,6 +107,10 @@ FAST_GEMV = [
     ((6,), 512, 17, 8, 128, None, False, False),
     ((7,), 768, 130, 8, 256, "packed", False, True),
     ((1,), 4096, 4096, 4, 32, "packed", False, False),  # the benchmark's decode shape
+    # One row of A (TRTPLUG_NBITS_GEMV=wave's kernel unless 4 bits at block 16):
+    ((1,), 4128, 7, 4, 32, "float", False, True),  # 129 chunks: thread 0 loops; float zero points
+    ((1,), 1024, 130, 8, 256, None, False, True),  # 8 bits, 2 dead columns in the last block
+    ((1,), 256, 33, 4, 16, "packed", False, True),  # two scale groups per chunk: the fast GEMV's
 ]
 FAST_DEQUANTIZE = [
     ((9,), 4128, 9, 4, 16, None, False, True),  # first GEMM row count; two blocks per chunk
@@ -154,9 +158,10 @@ def test_binding(cp, ext, params, dtype, seed) -> None:
 
 @pytest.mark.parametrize("params", FAST_GEMV + FAST_DEQUANTIZE, ids=case_id)
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
-@pytest.mark.parametrize("gemv", ["fast", "original"])
+@pytest.mark.parametrize("gemv", ["fast", "wave", "original"])
 def test_fast_kernels(cp, ext, monkeypatch, gemv, params, dtype, seed) -> None:
-    """The decode GEMVs (TRTPLUG_NBITS_GEMV, read per launch) and the fast dequantize."""
+    """The decode GEMVs (TRTPLUG_NBITS_GEMV, read per launch; `wave` takes one row of A at one
+    quantization block per chunk, the fast GEMV the rest) and the fast dequantize."""
     monkeypatch.setenv("TRTPLUG_NBITS_GEMV", gemv)
     run_binding(cp, ext, params, dtype, seed)
 

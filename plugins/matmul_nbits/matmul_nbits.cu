@@ -3,8 +3,10 @@
 #include "matmul_nbits/matmul_nbits.h"
 #include "matmul_nbits/matmul_nbits_fast.cuh"
 #include "matmul_nbits/matmul_nbits_kernels.cuh"
+#include "matmul_nbits/matmul_nbits_wave.cuh"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -30,18 +32,34 @@ bool usesGemm(int64_t m) noexcept
 constexpr bool kUseFastKernels = true;
 //! The fast GEMV is the default: by device time on the H200 (M=1, K=N=4096, 4 bits) it runs 6.9 us
 //! against the original's 25.4 us (the event times that once favoured the original, 48.6 against
-//! 31.2 us, were the host's work of calling from Python). TRTPLUG_NBITS_GEMV=fast or =original
-//! (read per launch) chooses, so both stay tested; unset: kFastGemvByDefault. Measured slower on
-//! the H100 and removed: an eight-column GEMV (8.28 against 7.55 us) and the fast GEMV compiled for
-//! 8 blocks per SM (one wave; 64 registers with spills: 9.53 against 7.54 us).
+//! 31.2 us, were the host's work of calling from Python). TRTPLUG_NBITS_GEMV=fast, =wave or
+//! =original (read per launch) chooses, so all stay tested; unset: kFastGemvByDefault. Measured
+//! slower on the H100 and removed: an eight-column GEMV (8.28 against 7.55 us) and the fast GEMV
+//! compiled for 8 blocks per SM (one wave; 64 registers with spills: 9.53 against 7.54 us); the
+//! wave GEMV (matmul_nbits_wave.cuh) is that one wave without spills, for one row of A.
 //! The fast dequantize measured 80 -> ~27 us (M=2048: 0.52x -> 0.77x a bf16 torch.matmul) and runs.
 constexpr bool kFastGemvByDefault = true;
 
+enum class GemvChoice
+{
+    kOriginal, //!< nbits::gemvKernel (matmul_nbits_kernels.cuh)
+    kFast,     //!< nbits_fast::gemvFastKernel
+    kWave,     //!< nbits_wave::gemvWaveKernel where waveGemvTakes, else kFast
+};
+
 //! TRTPLUG_NBITS_GEMV, read once per launch (unset: kFastGemvByDefault; unknown values: original).
-bool fastGemvChosen() noexcept
+GemvChoice gemvChoice() noexcept
 {
     char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
-    return choice == nullptr ? kFastGemvByDefault : std::strcmp(choice, "fast") == 0;
+    if (choice == nullptr)
+    {
+        return kFastGemvByDefault ? GemvChoice::kFast : GemvChoice::kOriginal;
+    }
+    if (std::strcmp(choice, "fast") == 0)
+    {
+        return GemvChoice::kFast;
+    }
+    return std::strcmp(choice, "wave") == 0 ? GemvChoice::kWave : GemvChoice::kOriginal;
 }
 
 //! Whether the fast kernels take p: no g_idx, K a multiple of the block (B's rows unpadded), rows
@@ -52,6 +70,26 @@ bool fastPathFits(NBitsProblem const& p, void const* vectorPtr) noexcept
 {
     return kUseFastKernels && p.gIdx == nullptr && p.k % p.blockSize == 0 && (p.k * p.bits / 8) % 16 == 0
         && isAligned(p.b, 16) && isAligned(vectorPtr, 16);
+}
+
+//! Whether the wave GEMV (matmul_nbits_wave.cuh) takes a call the fast kernels take (fastPathFits):
+//! one row of A, one quantization block per 16-byte chunk (4 bits at block 16 has two, whose scales
+//! spill at 64 registers), and K * bits and B's bytes below 2^31 (its offsets are 32-bit). The rest
+//! keeps gemvFastKernel.
+bool waveGemvTakes(NBitsProblem const& p) noexcept
+{
+    constexpr int64_t kMaxOffset = INT32_MAX;
+    return p.m == 1 && !(p.bits == 4 && p.blockSize == 16) && p.k * p.bits <= kMaxOffset
+        && p.n * (p.k * p.bits / 8) <= kMaxOffset;
+}
+
+template <typename T, int kBits>
+cudaError_t launchWaveGemv(NBitsProblem const& p, cudaStream_t stream)
+{
+    constexpr int kC = nbits_fast::kCols;
+    auto const grid = static_cast<unsigned>((p.n + kC - 1) / kC);
+    nbits_wave::gemvWaveKernel<T, kBits><<<grid, nbits_fast::kGemvThreads, 0, stream>>>(p, log2Of(p.blockSize));
+    return cudaGetLastError();
 }
 
 template <typename T, int kBits, int kGroups, int kM>
@@ -113,8 +151,13 @@ cudaError_t dispatchGemv(NBitsProblem const& p, cudaStream_t stream)
 {
     if constexpr (kBits != 2) // 2 bits (rare) keeps the original kernel
     {
-        if (p.m <= kNBitsGemvMaxRows && fastGemvChosen() && fastPathFits(p, p.a))
+        GemvChoice const choice = p.m <= kNBitsGemvMaxRows ? gemvChoice() : GemvChoice::kOriginal;
+        if (choice != GemvChoice::kOriginal && fastPathFits(p, p.a))
         {
+            if (choice == GemvChoice::kWave && waveGemvTakes(p))
+            {
+                return launchWaveGemv<T, kBits>(p, stream);
+            }
             if constexpr (kBits == 4)
             {
                 if (p.blockSize == 16)

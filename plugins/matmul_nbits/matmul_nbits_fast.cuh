@@ -101,9 +101,12 @@ __device__ __forceinline__ void storeFromFloats(T* dst, float const (&in)[kN])
 }
 
 //! Row c of the block's columns from n0: columns past N re-read row N - 1 (and store nothing).
-__device__ __forceinline__ int64_t blockRow(NBitsProblem const& p, int64_t n0, int c)
+//! Index: the type of the offsets into B and the scales (int for the wave GEMV: fewer registers).
+template <typename Index>
+__device__ __forceinline__ Index blockRow(NBitsProblem const& p, Index n0, int c)
 {
-    return n0 + c < p.n ? n0 + c : p.n - 1;
+    Index const n = static_cast<Index>(p.n);
+    return n0 + c < n ? n0 + c : n - 1;
 }
 
 //! Scale s and offset -z * s of one quantization block for each of a block's kC rows.
@@ -116,19 +119,47 @@ struct GroupScales
 
 //! The GroupScales of block blk of each row: loaded with the chunk's weights, so their latency
 //! overlaps the weights' rather than following it.
-template <typename T, int kBits, int kC>
+template <typename T, int kBits, int kC, typename Index>
 __device__ __forceinline__ GroupScales<kC> loadGroupScales(
-    NBitsProblem const& p, int64_t n0, int64_t blk, int64_t blocks, int64_t zpRowBytes)
+    NBitsProblem const& p, Index n0, Index blk, Index blocks, Index zpRowBytes)
 {
     GroupScales<kC> out;
 #pragma unroll
     for (int c = 0; c < kC; ++c)
     {
-        int64_t const row = blockRow(p, n0, c);
+        Index const row = blockRow(p, n0, c);
         out.s[c] = toFloat(static_cast<T const*>(p.scales)[row * blocks + blk]);
         out.offset[c] = -nbits::zeroPoint<T, kBits>(p, zpRowBytes, blocks, row, blk) * out.s[c];
     }
     return out;
+}
+
+//! Chunk `chunk` of each of the kC rows from n0 (kC independent 16-byte loads) and the GroupScales
+//! of its kGroups quantization blocks, all issued before any is used so their latencies overlap.
+template <typename T, int kBits, int kGroups, int kC, typename Index>
+__device__ __forceinline__ void loadChunk(NBitsProblem const& p, Index n0, Index chunk, int log2Block,
+    uint32_t (&words)[kC][kChunkWords], GroupScales<kC> (&scales)[kGroups])
+{
+    constexpr int kChunkCodes = kChunkBytes * 8 / kBits;
+    constexpr int kGroupCodes = kChunkCodes / kGroups;
+    Index const rowBytes = static_cast<Index>(p.k) * kBits / 8;
+    Index const blocks = static_cast<Index>(p.k) >> log2Block;
+    Index const zpRowBytes = (blocks * kBits + 7) / 8;
+#pragma unroll
+    for (int c = 0; c < kC; ++c)
+    {
+        uint4 const v = __ldg(reinterpret_cast<uint4 const*>(p.b + blockRow(p, n0, c) * rowBytes + chunk * kChunkBytes));
+        words[c][0] = v.x;
+        words[c][1] = v.y;
+        words[c][2] = v.z;
+        words[c][3] = v.w;
+    }
+#pragma unroll
+    for (int g = 0; g < kGroups; ++g)
+    {
+        Index const blk = (chunk * kChunkCodes + g * kGroupCodes) >> log2Block;
+        scales[g] = loadGroupScales<T, kBits, kC>(p, n0, blk, blocks, zpRowBytes);
+    }
 }
 
 //! One quantization group of a chunk (kWords words of kC rows, codes k0 ..): acc[m][c] +=
@@ -246,32 +277,15 @@ __global__ void __launch_bounds__(kGemvThreads, kGemvMinBlocks<kM, kGroups>)
     constexpr int kChunkCodes = kChunkBytes * 8 / kBits;
     constexpr int kGroupCodes = kChunkCodes / kGroups;
     constexpr int kGroupWords = kChunkWords / kGroups;
-    int64_t const rowBytes = p.k * kBits / 8;
-    int64_t const chunks = rowBytes / kChunkBytes;
-    int64_t const blocks = p.k >> log2Block;
-    int64_t const zpRowBytes = (blocks * kBits + 7) / 8;
+    int64_t const chunks = p.k * kBits / 8 / kChunkBytes;
     constexpr int kC = kCols;
     int64_t const n0 = static_cast<int64_t>(blockIdx.x) * kC;
     float acc[kM][kC] = {};
     for (int64_t chunk = threadIdx.x; chunk < chunks; chunk += kGemvThreads)
     {
         uint32_t words[kC][kChunkWords];
-#pragma unroll
-        for (int c = 0; c < kC; ++c)
-        {
-            uint4 const v = __ldg(reinterpret_cast<uint4 const*>(p.b + blockRow(p, n0, c) * rowBytes + chunk * kChunkBytes));
-            words[c][0] = v.x;
-            words[c][1] = v.y;
-            words[c][2] = v.z;
-            words[c][3] = v.w;
-        }
         GroupScales<kC> scales[kGroups];
-#pragma unroll
-        for (int g = 0; g < kGroups; ++g)
-        {
-            int64_t const blk = (chunk * kChunkCodes + g * kGroupCodes) >> log2Block;
-            scales[g] = loadGroupScales<T, kBits, kC>(p, n0, blk, blocks, zpRowBytes);
-        }
+        loadChunk<T, kBits, kGroups, kC>(p, n0, chunk, log2Block, words, scales);
 #pragma unroll
         for (int g = 0; g < kGroups; ++g)
         {
