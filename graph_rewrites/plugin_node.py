@@ -211,7 +211,7 @@ def _prototype_node_problem(
     """The op prototype's own verdict on the node's static input shapes, where it has one:
     `node_problem(shapes, attrs)`, shapes by spec input name (None: unknown to shape inference).
     For layouts no spec rule states (QMoE's raw codes against CUDA-prepacked ones)."""
-    from trtplug.parity.impl_base import pyplugin_module  # the prototypes import parity helpers
+    from trtplug.prototypes import pyplugin_module  # on first use: prototypes import NumPy-heavy helpers
 
     try:
         check = getattr(pyplugin_module(spec), "node_problem", None)

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from trtplug.parity.cases import default_cases
-from trtplug.parity.impl_base import pyplugin_module
 from trtplug.parity.runner import run_one
 from trtplug.protolib.dtypes import to_bfloat16
+from trtplug.prototypes import pyplugin_module
 from trtplug.registry import load_registry
 
 # Per op: the prototype function whose results the kernel stores in the run dtype, the cases where

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from trtplug.bench.workload import bench_shapes, make_workload, traffic_bytes
-from trtplug.parity.impl_base import pyplugin_module
 from trtplug.protolib.dtypes import numpy_dtype
+from trtplug.prototypes import pyplugin_module
 from trtplug.registry import load_registry
 
 SPECS = sorted(load_registry(), key=lambda s: s.key)

@@ -159,7 +159,7 @@ def test_ort_bert_layer_rewritten_and_compared(tmp_path: Path, capsys) -> None:
 
 def test_bench_workload_shapes_its_outputs_from_the_prototype() -> None:
     from trtplug.bench.workload import bench_shapes, make_workload
-    from trtplug.parity.impl_base import pyplugin_module
+    from trtplug.prototypes import pyplugin_module
     from trtplug.registry import load_registry
 
     spec = load_registry().get("bert_attention")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from trtplug.errors import SpecError
-from trtplug.parity.impl_base import pyplugin_module
+from trtplug.prototypes import pyplugin_module
 from trtplug.registry import load_registry
 from trtplug.spec import load_spec, load_specs
 

@@ -165,8 +165,8 @@ def run_binding(
     (ml_dtypes.bfloat16 on the host) travel as Bf16Device ("<V2"); host bf16 outputs are filled in place."""
     import cupy
 
-    from trtplug.parity.impl_base import pyplugin_module
     from trtplug.protolib.size_tensors import check_counts, count_buffer
+    from trtplug.prototypes import pyplugin_module
 
     counts = [count_buffer(cupy) if check_sizes else cupy.empty(1, cupy.int32) for _ in spec.size_tensors]
     names = {a.name for a in spec.attributes}

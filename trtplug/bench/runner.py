@@ -15,7 +15,6 @@ from trtplug import native
 from trtplug.bench.timing import boundary_kernel, buffer_sets, kernel_ms_each, time_ms
 from trtplug.bench.workload import Workload, bench_shapes, make_workload, traffic_bytes
 from trtplug.parity.cases import case_inputs
-from trtplug.parity.impl_base import pyplugin_module
 from trtplug.protolib.dtypes import (
     BF16,
     BF16_QUIET_NAN_BITS,
@@ -26,6 +25,7 @@ from trtplug.protolib.dtypes import (
     numpy_dtype,
     storage,
 )
+from trtplug.prototypes import pyplugin_module
 from trtplug.spec import OpSpec
 
 MB = 1 << 20

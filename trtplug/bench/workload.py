@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from trtplug.parity.cases import Case, default_attrs, present, random_values, shapes_for
-from trtplug.parity.impl_base import output_specs, pyplugin_module, takes_bf16
+from trtplug.parity.impl_base import output_specs
 from trtplug.protolib.dtypes import (
     BFLOAT16,
     Bf16Device,
@@ -28,6 +28,7 @@ from trtplug.protolib.dtypes import (
     to_device,
     upcast,
 )
+from trtplug.prototypes import pyplugin_module, takes_bf16
 from trtplug.shape_rules import is_value_dependent
 from trtplug.spec import OpSpec
 

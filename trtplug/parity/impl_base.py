@@ -3,44 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from functools import cache, lru_cache
+from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from trtplug.parity.cases import Case, case_inputs
-from trtplug.project_modules import import_builtin, load_project_module
 from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, numpy_dtype, to_bfloat16, to_device, to_host, upcast
-from trtplug.registry import builtin_plugins_dir
+from trtplug.prototypes import pyplugin_module, takes_bf16
 from trtplug.shape_rules import apply_rule, is_value_dependent
 from trtplug.spec import OpSpec
-
-
-@cache
-def pyplugin_module(spec: OpSpec) -> Any:
-    """The op's CuPy prototype (forward, optional output_shapes, ...): trtplug.pyplugins.<folder>
-    for a built-in, else the project's pyplugins/<folder>.py beside its plugins/ folder. An op
-    family's module holds one prototype per member in `members` (keyed by op key)."""
-    if spec.path.parent.parent.resolve() == builtin_plugins_dir().resolve():
-        module = import_builtin(f"pyplugins.{spec.folder}")
-    else:
-        path = spec.path.parent.parent.parent / "pyplugins" / f"{spec.folder}.py"
-        if not path.is_file():
-            raise ImportError(f"{path}: no CuPy prototype for op {spec.key!r}")
-        module = load_project_module(path, "pyplugins")
-    if spec.folder == spec.key:
-        return module
-    members = getattr(module, "members", {})
-    if spec.key not in members:
-        raise ImportError(f"{module.__name__}: no prototype for family member {spec.key!r} in `members`")
-    return members[spec.key]
-
-
-def takes_bf16(prototype: Any) -> bool:
-    """A prototype that reads and writes bf16 itself (Bf16Device on a GPU, ml_dtypes on the CPU)
-    instead of float32 stand-ins (`takes_bf16 = True` in its module or family member)."""
-    return bool(getattr(prototype, "takes_bf16", False))
 
 
 def output_specs(

@@ -20,9 +20,9 @@ from onnx import helper
 from trtplug.errors import TrtplugError
 from trtplug.onnx_common import is_standard_domain
 from trtplug.parity.cases import Case, case_inputs
-from trtplug.parity.impl_base import pyplugin_module
 from trtplug.parity.ort_session import cpu_session
 from trtplug.protolib.dtypes import BF16
+from trtplug.prototypes import pyplugin_module
 from trtplug.spec import OpSpec, TensorSpec
 
 _ATTR_MAKERS = {"int": int, "ints": list, "float": float, "floats": list, "string": str}

@@ -14,10 +14,10 @@ from trtplug.errors import NOT_IMPLEMENTED_YET
 from trtplug.parity.cases import Case, case_inputs, case_seed, default_cases, make_inputs, take_rows
 from trtplug.parity.compare import Comparison, compare
 from trtplug.parity.conformance import conformance_cases
-from trtplug.parity.impl_base import pyplugin_module
 from trtplug.parity.impls import IMPLS
 from trtplug.parity.reference import reference_unavailable, run_reference
 from trtplug.protolib.dtypes import numpy_dtype
+from trtplug.prototypes import pyplugin_module
 from trtplug.spec import OpSpec
 
 

@@ -148,7 +148,7 @@ class ProtoLogic:
         regular = self.regular(len(input_desc))  # the count checked before any buffer is read
         import cupy as cp
 
-        from trtplug.parity.impl_base import pyplugin_module, takes_bf16
+        from trtplug.prototypes import pyplugin_module, takes_bf16
 
         prototype = pyplugin_module(self.spec)
         native_bf16 = takes_bf16(prototype)

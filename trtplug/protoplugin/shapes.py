@@ -116,7 +116,7 @@ def _broadcast(*shapes: Sequence[SymDim]) -> tuple[Any, ...]:
 
 def dims_hook(spec: OpSpec) -> Any:
     """The prototype's output_dims hook, or None (also when the prototype cannot be imported)."""
-    from trtplug.parity.impl_base import pyplugin_module
+    from trtplug.prototypes import pyplugin_module
 
     try:
         return getattr(pyplugin_module(spec), DIMS_HOOK, None)
