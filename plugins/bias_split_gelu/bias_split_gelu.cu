@@ -46,7 +46,7 @@ struct BiasSplitGeluOp
         {
             float const left = toFloat(f.left.v[i]) + toFloat(f.biasLeft.v[i]);
             float const right = toFloat(f.right.v[i]) + toFloat(f.biasRight.v[i]);
-            out.v[i] = fromFloat<T>(left * GeluErfAct{}(right));
+            out.v[i] = fromFloat<T>(left * activate<T>(GeluErfAct{}, right));
         }
         y[g] = out;
     }

@@ -10,6 +10,7 @@
 // length, so each chunk starts at phase 0).
 #pragma once
 
+#include "common/activations.cuh"
 #include "common/dtype_dispatch.cuh"
 #include "common/elementwise.h"
 #include "common/fast_divmod.cuh"
@@ -128,7 +129,7 @@ struct BiasActivationOp
             {
                 v += toFloat(f.b.v[i]);
             }
-            v = act(v);
+            v = activate<T>(act, v);
             if constexpr (kSkip)
             {
                 v += toFloat(f.s.v[i]);
