@@ -99,8 +99,32 @@ def _gather_block_quantized(node: onnx.NodeProto, view: GraphView) -> Repacked |
     return out
 
 
+def _qmoe_e8m0_scales(node: onnx.NodeProto, view: GraphView) -> Repacked | None:
+    """com.microsoft QMoE with MXFP4 experts (quant_type fp4): its FLOAT8E8M0 block scales (inputs 3,
+    6, 9) read as uint8 copies of the same bytes (TensorRT has no E8M0 type; the plugin decodes the
+    bytes, plugins/qmoe/spec.toml)."""
+    positions = [i for i in (3, 6, 9) if i < len(node.input) and node.input[i]]
+    if not any(view.dtype(node.input[i]) == "float8e8m0" for i in positions):
+        return None
+    out = Repacked(onnx.NodeProto())
+    out.node.CopyFrom(node)
+    for i in positions:
+        name = node.input[i]
+        if view.dtype(name) != "float8e8m0":
+            continue
+        tensor = view.initializers.get(name)
+        if tensor is None:
+            raise NotRewritable(f"scales {name!r} are float8e8m0 and computed at run time; only initializers are read")
+        raw = numpy_helper.to_array(tensor, base_dir=view.base_dir or "").view(np.uint8)
+        out.node.input[i] = _add(view, out, f"{name}_uint8", raw)
+        out.released.append(name)
+        out.notes.append(f"{name}: float8e8m0 {list(raw.shape)} read as uint8 {out.node.input[i]} (same bytes)")
+    return out
+
+
 REPACKERS: dict[tuple[str, str], Callable[[onnx.NodeProto, GraphView], Repacked | None]] = {
     ("com.microsoft", "GatherBlockQuantized"): _gather_block_quantized,
+    ("com.microsoft", "QMoE"): _qmoe_e8m0_scales,
 }
 
 

@@ -9,6 +9,11 @@ column fc*_scales[e, n] ([E, N]); zp from fc*_zero_points packed the same way al
 ([E, N, ceil(blocks * bits / 8)]) or, column-wise, along N ([E, ceil(N * bits / 8)]); absent:
 2^(bits - 1). router_weights, when given, weighs the routes router_probs chooses (its values at
 the chosen experts, no softmax; see moe.routes); a route of weight <= 0 adds nothing.
+
+quant_type "fp4" (MXFP4): fc*_experts_weights [E, K, N / 2] hold FP4 E2M1 codes, two output
+columns a byte (even column in the low nibble); fc*_scales [E, N, K / 32] E8M0 bytes (uint8; 255 is
+NaN); fc1/fc2_global_scale [E] float32 (absent: 1). dequant[e, n, k] = e2m1(code) *
+2^(scale[e, n, k // 32] - 127) * global[e].
 """
 
 from __future__ import annotations
@@ -63,12 +68,46 @@ def dequantize(xp: ModuleType, packed: Any, scales: Any, zero_points: Any, bits:
     return (codes - zero[:, None]) * scale.reshape(rows, 1)
 
 
+E2M1 = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, -0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0)
+MX_BLOCK = 32
+
+
+def is_mxfp4(attrs: Mapping[str, Any]) -> bool:
+    quant = attrs.get("quant_type", "int")
+    return (quant.decode() if isinstance(quant, bytes) else str(quant)) == "fp4"
+
+
+def dequantize_mxfp4(xp: ModuleType, packed: Any, scales: Any, global_scale: Any) -> Any:
+    """One expert's MXFP4 weights [N, K] in float32 from its codes [K, N / 2] (even column in the
+    low nibble), E8M0 scale bytes [N, K / 32] (255: NaN) and global scale (None: 1)."""
+    lut = xp.asarray(E2M1, dtype=xp.float32)
+    codes = xp.stack([packed & 15, packed >> 4], axis=-1).reshape(packed.shape[0], -1)  # [K, N]
+    values = lut[codes.astype(xp.int32)].T  # [N, K]
+    nan = scales == 255
+    scale = xp.exp2(xp.where(nan, 127, scales).astype(xp.float32) - 127.0).astype(xp.float32)
+    scale = xp.where(nan, xp.float32(xp.nan), scale)
+    if global_scale is not None:
+        scale = scale * global_scale  # a float32 scalar (0-d array)
+    rows, k = values.shape
+    return (values.reshape(rows, k // MX_BLOCK, MX_BLOCK) * scale[..., None]).reshape(rows, k)
+
+
 def _projection(xp: ModuleType, tensors: dict[str, Any], attrs: Mapping[str, Any], p: str, k: int) -> Any:
     """moe.Projection of fc1/fc2/fc3 over the packed weights (None when absent): expert e's
     weights dequantized on demand, its bias in float32."""
     packed, scales = tensors[f"{p}_experts_weights"], tensors[f"{p}_scales"]
     if not _given(packed):
         return None
+    if is_mxfp4(attrs):
+        if packed.shape[-2] != k:
+            raise ValueError(f"QMoE fp4: {p}_experts_weights has {packed.shape[-2]} rows (K), expected {k}")
+        glob, bias = tensors.get(f"{p}_global_scale"), tensors[f"{p}_experts_bias"]
+        glob = glob.astype(xp.float32) if _given(glob) else None
+        bias = bias.astype(xp.float32) if _given(bias) else None
+        return lambda e: (
+            dequantize_mxfp4(xp, packed[e], scales[e], None if glob is None else glob[e]),
+            None if bias is None else bias[e],
+        )
     bits, block = bits_of(attrs, p), int(attrs.get("block_size", 0))
     if packed.shape[-1] * 8 != k * bits:
         raise ValueError(
@@ -91,10 +130,14 @@ def node_problem(shapes: Mapping[str, Any], attrs: Mapping[str, Any]) -> str | N
     problem = moe.node_problem(shapes, attrs)
     if problem:
         return problem
+    if not is_mxfp4(attrs) and any(n in shapes for n in ("fc1_global_scale", "fc2_global_scale")):
+        return "fc1_global_scale / fc2_global_scale are taken only with quant_type fp4 (MXFP4)"
     fc1, fc2, x = (shapes.get(n) for n in ("fc1_experts_weights", "fc2_experts_weights", "input"))
     dims = [*(fc1 or ()), *(fc2 or ())]
     if fc1 is None or fc2 is None or len(fc1) != 3 or len(fc2) != 3 or not all(isinstance(d, int) for d in dims):
         return None
+    if is_mxfp4(attrs):
+        return _mxfp4_problem(fc1, fc2, x, attrs)
     hidden, inter = fc2[1], fc2[2] * 8 // bits_of(attrs, "fc2")
     fused = attrs.get("activation_type") in ("swiglu", "geglu") and int(attrs.get("swiglu_fusion", 0)) != 0
     want = (fc1[0], (2 if fused else 1) * inter, hidden * bits_of(attrs, "fc1") // 8)
@@ -109,6 +152,22 @@ def node_problem(shapes: Mapping[str, Any], attrs: Mapping[str, Any]) -> str | N
     )
 
 
+def _mxfp4_problem(fc1: Sequence[int], fc2: Sequence[int], x: Any, attrs: Mapping[str, Any]) -> str | None:
+    """MXFP4's codes are [E, K, N / 2]: fc2 [E, inter, hidden / 2] gives fc1's expected shape."""
+    hidden, inter = fc2[2] * 2, fc2[1]
+    fused = attrs.get("activation_type") in ("swiglu", "geglu") and int(attrs.get("swiglu_fusion", 0)) != 0
+    want = (fc2[0], hidden, (2 if fused else 1) * inter // 2)
+    hidden_given = x[-1] if x and isinstance(x[-1], int) else hidden
+    if tuple(fc1) != want or hidden_given != hidden:
+        return (
+            f"fc1_experts_weights {list(fc1)} is not QMoE's MXFP4 layout [E, K, N / 2] (expected {list(want)} from "
+            f"fc2_experts_weights {list(fc2)}: hidden {hidden}, inter {inter})"
+        )
+    if hidden % MX_BLOCK or inter % MX_BLOCK:
+        return f"quant_type fp4 needs hidden ({hidden}) and inter ({inter}) sizes that are multiples of 32"
+    return None
+
+
 def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs: Mapping[str, Any]) -> None:
     tensors = dict(zip(INPUTS, list(inputs) + [None] * (len(INPUTS) - len(inputs)), strict=True))
     hidden = tensors["input"].shape[-1]
@@ -117,7 +176,8 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     router = router.astype(xp.float32).reshape(x.shape[0], router.shape[-1])
     mixing = tensors["router_weights"]
     mixing = mixing.astype(xp.float32).reshape(router.shape) if _given(mixing) else None
-    inter = tensors["fc2_experts_weights"].shape[-1] * 8 // bits_of(attrs, "fc2")
+    fc2 = tensors["fc2_experts_weights"]
+    inter = fc2.shape[-2] if is_mxfp4(attrs) else fc2.shape[-1] * 8 // bits_of(attrs, "fc2")
     widths = {"fc1": hidden, "fc2": inter, "fc3": hidden}
     projections = tuple(_projection(xp, tensors, attrs, p, widths[p]) for p in PROJECTIONS)
     y = moe.mixture(xp, x, router, projections, attrs, mixing)

@@ -241,15 +241,27 @@ def test_gemma4_geglu_block_matches_the_dense_reference(tmp_path: Path, capsys, 
 @pytest.mark.parametrize(
     ("attrs", "extra", "reason"),
     [
-        ({"quant_type": "fp4"}, (), "attribute 'quant_type': 'fp4' is not one of 'int'"),
+        ({"quant_type": "nvfp4"}, (), "attribute 'quant_type': 'nvfp4' is not one of 'int', 'fp4'"),
+        ({"quant_type": "fp4"}, (), "is not QMoE's MXFP4 layout [E, K, N / 2]"),
+        ({}, ("fc1_global_scale",), "taken only with quant_type fp4"),
         ({"weights_prepacked": 1}, (), "attribute 'weights_prepacked': 1 is not one of -1, 0"),
         ({"expert_weight_bits": 3}, (), "attribute 'expert_weight_bits': 3 is not one of 2, 4, 8"),
         ({"fc2_expert_weight_bits": 3}, (), "fc2_expert_weight_bits"),
         ({"use_sparse_mixer": 1}, (), "use_sparse_mixer"),
         ({"swiglu_limit_after_activation": 1}, (), "swiglu_limit_after_activation"),
-        ({}, ("fc1_global_scale",), "16 inputs, TrtplugQMoE takes at most 15"),
+        ({}, ("fc1_global_scale", "fc2_global_scale", "fc1_act_scale"), "18 inputs, TrtplugQMoE takes at most 17"),
     ],
-    ids=["fp4", "prepacked", "3_bits", "fc2_3_bits", "sparse_mixer", "limit_after", "fp8_inputs"],
+    ids=[
+        "nvfp4",
+        "fp4_int_layout",
+        "int_global_scales",
+        "prepacked",
+        "3_bits",
+        "fc2_3_bits",
+        "sparse_mixer",
+        "limit_after",
+        "fp8_inputs",
+    ],
 )
 def test_rewrite_leaves_what_the_plugin_refuses(tmp_path: Path, capsys, attrs: dict, extra: tuple, reason: str) -> None:
     src, out = tmp_path / "m.onnx", tmp_path / "out.onnx"

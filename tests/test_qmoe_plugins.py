@@ -112,7 +112,7 @@ def test_fc3_needs_its_scales(library):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"quant_type": "fp4"}, "attribute 'quant_type'"),
+        ({"quant_type": "nvfp4"}, "attribute 'quant_type'"),
         ({"weights_prepacked": 1}, "attribute 'weights_prepacked'"),
         ({"expert_weight_bits": 3}, "attribute 'expert_weight_bits'"),
         ({"fc1_expert_weight_bits": 3}, "attribute 'fc1_expert_weight_bits'"),

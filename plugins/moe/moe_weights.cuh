@@ -119,5 +119,75 @@ struct QuantWeights
     bool vectors() const noexcept { return depth % 8 == 0 && isAligned(codes, 8); }
 };
 
+//! One E8M0 scale byte as float: 2^(e - 127); 255 is NaN (OCP Microscaling spec); 0 is 2^-127
+//! (subnormal in float32, so not built from the exponent field).
+__device__ __forceinline__ float e8m0ToFloat(uint8_t e)
+{
+    if (e == 0xFF)
+        return __int_as_float(0x7FC00000);
+    return e == 0 ? 5.877471754111438e-39F : __int_as_float(static_cast<int32_t>(e) << 23);
+}
+
+//! One FP4 E2M1 code (bit 3 the sign, then 2 exponent bits and 1 mantissa bit) as float: the
+//! magnitudes 0, 0.5, 1, 1.5, 2, 3, 4, 6.
+__device__ __forceinline__ float e2m1ToFloat(uint32_t code)
+{
+    uint32_t const m = code & 7u;
+    // Subnormal 0/0.5 (exponent 0), else (2 + mantissa) * 2^(exponent - 2).
+    float const pow2 = __int_as_float(static_cast<int32_t>(125u + (m >> 1)) << 23); // 2^(exponent - 2)
+    float const mag = m < 2 ? 0.5F * static_cast<float>(m) : static_cast<float>(2u + (m & 1u)) * pow2;
+    return (code & 8u) ? -mag : mag;
+}
+
+//! QMoE's MXFP4 weights (quant_type "fp4", ONNX Runtime GenAI's moe_quant_type=mxfp4 builds): uint8
+//! E2M1 codes [experts, depth, n / 2], two output columns a byte (even column in the low nibble),
+//! E8M0 scales [experts, n, depth / 32] (one per 32 consecutive values along depth), optional
+//! float32 per-expert global scales [experts] (null: 1). value = e2m1 * 2^(scale - 127) * global.
+struct Mxfp4Weights
+{
+    static constexpr int64_t kBlock = 32;
+    uint8_t const* codes;
+    uint8_t const* scales;
+    float const* global; //!< null: 1
+    int64_t depth;
+    int64_t n; //!< columns per expert (even)
+
+    __device__ __forceinline__ float scaleOf(int64_t row, int64_t k) const
+    {
+        float const s = e8m0ToFloat(scales[row * (depth / kBlock) + k / kBlock]);
+        return global == nullptr ? s : s * global[row / n];
+    }
+
+    //! The byte holding (row, k) and the shift of its nibble.
+    __device__ __forceinline__ uint8_t const* byteOf(int64_t row, int64_t k, int32_t& shift) const
+    {
+        int64_t const expert = row / n;
+        int64_t const col = row - expert * n;
+        shift = static_cast<int32_t>(col & 1) * 4;
+        return codes + (expert * depth + k) * (n / 2) + col / 2;
+    }
+
+    __device__ __forceinline__ float at(int64_t row, int64_t k) const
+    {
+        int32_t shift;
+        uint8_t const* p = byteOf(row, k, shift);
+        return e2m1ToFloat((*p >> shift) & 15u) * scaleOf(row, k);
+    }
+
+    //! 8 values along depth: 8 bytes a row of codes apart, all in one block (k % 8 == 0).
+    __device__ __forceinline__ void load8(int64_t row, int64_t k, float (&v)[8]) const
+    {
+        float const scale = scaleOf(row, k);
+        int32_t shift;
+        uint8_t const* p = byteOf(row, k, shift);
+        int64_t const stride = n / 2;
+#pragma unroll
+        for (int32_t j = 0; j < 8; ++j)
+            v[j] = e2m1ToFloat((p[j * stride] >> shift) & 15u) * scale;
+    }
+
+    bool vectors() const noexcept { return depth % 8 == 0; }
+};
+
 } // namespace moe_detail
 } // namespace trtplug

@@ -34,6 +34,8 @@ enum Input : int32_t
     kFc2Zero,
     kFc3Zero,
     kRouterWeights,
+    kFc1Global,
+    kFc2Global,
 };
 
 
@@ -55,7 +57,15 @@ public:
             return false;
         if (pos == 0)
             return isSupported(d.type);
-        return pos < nbInputs && isPacked(pos) ? d.type == DataType::kUINT8 : d.type == inOut[0].desc.type;
+        if (pos >= nbInputs)
+            return d.type == inOut[0].desc.type;
+        if (isPacked(pos))
+            return d.type == DataType::kUINT8;
+        if (pos == kFc1Global || pos == kFc2Global)
+            return d.type == DataType::kFLOAT;
+        bool const scales = pos == kFc1Scales || pos == kFc2Scales || pos == kFc3Scales;
+        // MXFP4's E8M0 scales: their bytes as uint8 (TensorRT has no E8M0 type; the rewrite reinterprets).
+        return d.type == (scales && params().quant_type == "fp4" ? DataType::kUINT8 : inOut[0].desc.type);
     }
 
     void shapeChanged(Span<Desc const> in, Span<Desc const> out)
@@ -94,8 +104,8 @@ public:
         p.moe.fc3Bias = optional(kFc3Bias);
         p.moe.routerWeights = optional(kRouterWeights);
         p.moe.output = outputs[0];
-        p.fc1 = QmoeProjection{inputs[kFc1], inputs[kFc1Scales], optional(kFc1Zero), p.fc1.bits};
-        p.fc2 = QmoeProjection{inputs[kFc2], inputs[kFc2Scales], optional(kFc2Zero), p.fc2.bits};
+        p.fc1 = QmoeProjection{inputs[kFc1], inputs[kFc1Scales], optional(kFc1Zero), p.fc1.bits, optional(kFc1Global)};
+        p.fc2 = QmoeProjection{inputs[kFc2], inputs[kFc2Scales], optional(kFc2Zero), p.fc2.bits, optional(kFc2Global)};
         p.fc3 = QmoeProjection{optional(kFc3), optional(kFc3Scales), optional(kFc3Zero), p.fc3.bits};
         // TensorRT gives at least what workspaceSize asked for input's largest shape, which covers this one.
         return launchQmoe(dtype, p, workspace, moeWorkspaceBytes(p.moe), stream);
@@ -120,7 +130,7 @@ private:
         MoeShapes const moe{shape(kInput), shape(kRouter), shape(kFc1), opt(kFc1Bias), shape(kFc2), opt(kFc2Bias),
             opt(kFc3), opt(kFc3Bias), y};
         return QmoeShapes{moe, shape(kFc1Scales), shape(kFc2Scales), opt(kFc3Scales), opt(kFc1Zero), opt(kFc2Zero),
-            opt(kFc3Zero), opt(kRouterWeights)};
+            opt(kFc3Zero), opt(kRouterWeights), opt(kFc1Global), opt(kFc2Global)};
     }
 };
 

@@ -23,10 +23,24 @@ QuantWeights<T> quantWeights(QmoeProjection const& q, int64_t n, int64_t depth, 
         columnwise};
 }
 
+//! The GEMM view of one MXFP4 projection: codes [experts, depth, n / 2], scales [experts, n, depth / 32].
+Mxfp4Weights mxfp4Weights(QmoeProjection const& q, int64_t n, int64_t depth) noexcept
+{
+    return Mxfp4Weights{static_cast<uint8_t const*>(q.codes), static_cast<uint8_t const*>(q.scales),
+        static_cast<float const*>(q.globalScales), depth, n};
+}
+
 template <typename T>
 cudaError_t runQmoe(QmoeProblem const& q, void* workspace, cudaStream_t stream)
 {
     MoeProblem const& p = q.moe;
+    if (q.mxfp4)
+    {
+        // No fc3 (qmoeCheckShapes refuses it): its view is fc1's, never read.
+        ExpertWeights<Mxfp4Weights> const w{mxfp4Weights(q.fc1, p.fc1Cols, p.hidden),
+            mxfp4Weights(q.fc2, p.hidden, p.inter), mxfp4Weights(q.fc1, p.fc1Cols, p.hidden)};
+        return runPipeline<T>(p, w, workspace, stream);
+    }
     ExpertWeights<QuantWeights<T>> const w{quantWeights<T>(q.fc1, p.fc1Cols, p.hidden, q.blockSize),
         quantWeights<T>(q.fc2, p.hidden, p.inter, q.blockSize), quantWeights<T>(q.fc3, p.inter, p.hidden, q.blockSize)};
     return runPipeline<T>(p, w, workspace, stream);

@@ -28,6 +28,12 @@ Each case takes one of three paths (`path(inputs, attrs)` names it):
   softmax), divided by their sum when normalize_routing_weights; a route whose weight is not
   positive adds nothing.
 
+quant_type "fp4" (MXFP4; ONNX Runtime runs it on CUDA only) never takes "qmoe": its weights are
+dequantized here in float64 from the documented formats (OCP Microscaling: FP4 E2M1 codes, bit 3
+the sign, magnitudes 0, 0.5, 1, 1.5, 2, 3, 4, 6; one E8M0 scale 2^(e - 127) per 32 values along K,
+e = 255 NaN; times the per-expert float32 global scale) in GenAI's layout (codes [E, K, N / 2], the
+even output column in the low nibble; scales [E, N, K / 32]), then "moe" or "numpy" as above.
+
 Written apart from the prototype (pyplugins/qmoe.py): its own unpacking, dequantization and
 routing.
 """
@@ -77,9 +83,44 @@ def unpack(packed: np.ndarray, bits: int, count: int) -> np.ndarray:
     return codes[..., :count]
 
 
+def is_mxfp4(attrs: dict[str, Any]) -> bool:
+    quant = attrs.get("quant_type", "int")
+    return (quant.decode() if isinstance(quant, bytes) else str(quant)) == "fp4"
+
+
+def e2m1(codes: np.ndarray) -> np.ndarray:
+    """FP4 E2M1 codes as float64: sign bit 3, exponent bits 2-1 (bias 1), mantissa bit 0; exponent 0
+    is subnormal (0 or 0.5)."""
+    exponent, mantissa = (codes >> 1) & 3, (codes & 1).astype(np.float64)
+    magnitude = np.where(exponent == 0, 0.5 * mantissa, (1.0 + 0.5 * mantissa) * np.exp2(exponent - 1.0))
+    return np.where(codes & 8, -magnitude, magnitude)
+
+
+def e8m0(scales: np.ndarray) -> np.ndarray:
+    """E8M0 bytes as float64: 2^(e - 127), 255 NaN."""
+    e = scales.astype(np.int64)
+    return np.where(e == 255, np.nan, np.exp2(e - 127.0))
+
+
+def dequantize_mxfp4(inputs: dict[str, np.ndarray], projection: str) -> np.ndarray:
+    """MXFP4 fc*_experts_weights [E, K, N / 2] as float64 [E, N, K]."""
+    packed = inputs[f"{projection}_experts_weights"].astype(np.int64)
+    experts, k, half = packed.shape
+    codes = np.empty((experts, k, 2 * half), dtype=np.int64)
+    codes[..., 0::2], codes[..., 1::2] = packed & 15, packed >> 4  # even column: the low nibble
+    scale = e8m0(inputs[f"{projection}_scales"].view(np.uint8))  # [E, N, K / 32]
+    weights = e2m1(codes).transpose(0, 2, 1) * np.repeat(scale, 32, axis=2)
+    glob = inputs.get(f"{projection}_global_scale")
+    if glob is not None and glob.size:
+        weights = weights * glob.astype(np.float64)[:, None, None]
+    return weights
+
+
 def dequantize(inputs: dict[str, np.ndarray], attrs: dict[str, Any], projection: str) -> np.ndarray:
     """fc*_experts_weights as float64 [E, N, K]: (code - zero point) * scale per block of K
-    (block_size > 0) or per column N (block_size 0)."""
+    (block_size > 0) or per column N (block_size 0); MXFP4's (module docstring) for quant_type fp4."""
+    if is_mxfp4(attrs):
+        return dequantize_mxfp4(inputs, projection)
     packed = inputs[f"{projection}_experts_weights"]
     scales = inputs[f"{projection}_scales"].astype(np.float64)
     zero_points = inputs.get(f"{projection}_zero_points")
@@ -124,7 +165,14 @@ def path(inputs: dict[str, np.ndarray], attrs: dict[str, Any]) -> str:
     if str(attrs.get("activation_type")) == "geglu":
         return "numpy"  # CUDA-only in ONNX Runtime
     measured = onnxruntime_version() >= (1, 32)  # the release whose exactness tests/test_qmoe.py measured
-    if measured and exact and normalized and not fc3 and (not swiglu or int(attrs.get("swiglu_fusion", 0)) == 1):
+    if (
+        measured
+        and exact
+        and not is_mxfp4(attrs)
+        and normalized
+        and not fc3
+        and (not swiglu or int(attrs.get("swiglu_fusion", 0)) == 1)
+    ):
         return "qmoe"
     if router_weights or (fc3 and not swiglu):
         return "numpy"

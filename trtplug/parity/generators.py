@@ -192,11 +192,21 @@ def qmoe_inputs(
     zero point spreads over about 2^bits / sqrt(6)): outputs stay of unit size for 2-bit as for
     8-bit cases. router_weights positive (as sigmoid scores), one in four negated when
     normalize_routing_weights is 0 (ONNX Runtime's CPU kernel drops a route of weight <= 0;
-    normalized, a sum near zero would blow the weights up)."""
+    normalized, a sum near zero would blow the weights up). MXFP4 (quant_type fp4): E2M1 codes
+    random bytes, E8M0 scales within one of the unit size, global scales in [0.5, 2)."""
     out: dict[str, np.ndarray] = {}
     for p in QMOE_PROJECTIONS:
         weights = f"{p}_experts_weights"
         if weights not in shapes:
+            continue
+        if attrs.get("quant_type") == "fp4":  # MXFP4: codes [E, K, N / 2], E8M0 scale bytes [E, N, K / 32]
+            out[weights] = rng.integers(0, 256, shapes[weights], dtype=np.uint8)
+            # Random E2M1 values have rms ~2.9: 2^(e - 127) ~ 1 / (2.9 sqrt(K)) keeps unit outputs.
+            centre = 127 - round(np.log2(2.9 * np.sqrt(shapes[weights][1])))
+            if f"{p}_scales" in shapes:
+                out[f"{p}_scales"] = rng.integers(centre - 1, centre + 2, shapes[f"{p}_scales"]).astype(np.uint8)
+            if f"{p}_global_scale" in shapes:
+                out[f"{p}_global_scale"] = rng.uniform(0.5, 2.0, shapes[f"{p}_global_scale"]).astype(np.float32)
             continue
         bits = int(attrs.get(f"{p}_expert_weight_bits", 0) or attrs.get("expert_weight_bits", 4))
         k = max(1, shapes[weights][-1] * 8 // bits)

@@ -240,7 +240,7 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
     if qmoe and (replaced := exact_qmoe(exact, folder)):
         notes.append(
             f"{replaced} QMoE as float MoE on their dequantized weights: ONNX Runtime's CPU QMoE quantizes "
-            "the activations of 8-bit block experts to int8"
+            "the activations of 8-bit block experts to int8, and runs MXFP4 experts on CUDA only"
         )
     if geglu and (replaced := dense_geglu_moe(exact, folder)):
         notes.append(

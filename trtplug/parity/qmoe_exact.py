@@ -8,7 +8,11 @@ kernel does. So the original model's reference runs such a node as ONNX Runtime'
 weights dequantized by QMoE's reference (plugins/qmoe/reference.py, itself held to ONNX Runtime's
 exact QMoE forms): the same op, exact. Only top-level nodes whose weights are initializers, in
 the forms ONNX Runtime's CPU MoE takes (swiglu with fusion 1, other activations without fc3, no
-router_weights), below a size cap (the float weights go into the in-memory model)."""
+router_weights), below a size cap (the float weights go into the in-memory model).
+
+MXFP4 experts (quant_type fp4, GenAI's moe_quant_type=mxfp4 builds) ONNX Runtime runs on CUDA only:
+the reference dequantizes them from the documented formats (plugins/qmoe/reference.py), and they
+are run the same way; the MoE's weights take the node's activation type."""
 
 from __future__ import annotations
 
@@ -46,6 +50,8 @@ def node_inputs(node: onnx.NodeProto) -> dict[str, str]:
 def _approximate(attrs: dict[str, Any]) -> bool:
     """ONNX Runtime's CPU QMoE lowers precision (or refuses) this form."""
     reference = qmoe_reference()
+    if reference.is_mxfp4(attrs):
+        return True  # no CPU kernel at all
     bits = {reference.bits_of(attrs, p) for p in ("fc1", "fc2")}
     block = int(attrs.get("block_size", 0))
     exact = len(bits) == 1 and reference.exact_in_qmoe(bits.pop(), block)
@@ -60,12 +66,22 @@ def _moe_form(attrs: dict[str, Any], inputs: dict[str, str]) -> bool:
     return plain and kind != "geglu" and (fused or kind != "swiglu")  # geglu: moe_dense.py
 
 
+def _activation_dtype(graph: onnx.GraphProto, node: onnx.NodeProto, arrays: dict[str, np.ndarray]) -> np.dtype:
+    """The node's activation type: its input's declared type, else its biases', else float32
+    (MXFP4's scales are E8M0, not the activations' type)."""
+    for info in (*graph.input, *graph.value_info, *graph.output):
+        if info.name == node.input[0] and info.type.tensor_type.elem_type:
+            return np.dtype(helper.tensor_dtype_to_np_dtype(info.type.tensor_type.elem_type))
+    bias = arrays.get("fc1_experts_bias")
+    return bias.dtype if bias is not None else np.dtype(np.float32)
+
+
 def _float_moe(
-    node: onnx.NodeProto, arrays: dict[str, np.ndarray], attrs: dict[str, Any]
+    node: onnx.NodeProto, arrays: dict[str, np.ndarray], attrs: dict[str, Any], dtype: np.dtype | None = None
 ) -> tuple[onnx.NodeProto, list[onnx.TensorProto]]:
     """The float MoE node and its initializers: weights dequantized, then in the scales' type (the
-    model's activations' type, which ONNX Runtime's MoE takes for its weights too)."""
-    dtype = arrays["fc1_scales"].dtype
+    model's activations' type, which ONNX Runtime's MoE takes for its weights too), or `dtype`."""
+    dtype = dtype if dtype is not None else arrays["fc1_scales"].dtype
     weights = {k: v.astype(dtype) for k, v in qmoe_reference().float_weights(arrays, attrs).items()}
     base = node.name or node.output[0]
     inits = [numpy_helper.from_array(v, f"{base}/exact_{k}") for k, v in weights.items()]
@@ -110,9 +126,11 @@ def exact_qmoe(model: onnx.ModelProto, folder: str | None) -> int:
         codes = sum(
             arrays[f"{p}_experts_weights"].size * 8 // qmoe_reference().bits_of(attrs, p) for p in ("fc1", "fc2")
         )
-        if codes * arrays["fc1_scales"].itemsize > MAX_FLOAT_BYTES:
+        mxfp4 = qmoe_reference().is_mxfp4(attrs)
+        dtype = _activation_dtype(graph, node, arrays) if mxfp4 else arrays["fc1_scales"].dtype
+        if codes * dtype.itemsize > MAX_FLOAT_BYTES:
             continue
-        moe, inits = _float_moe(node, arrays, attrs)
+        moe, inits = _float_moe(node, arrays, attrs, dtype)
         graph.node[index].CopyFrom(moe)
         graph.initializer.extend(inits)
         added += 1
