@@ -59,13 +59,14 @@ def rounded_and_upcast(inputs, dtype):
     return rounded, up
 
 
-def qmoe_device_inputs(cp, rounded, dtype):
-    """Device arrays; absent inputs before present ones empty, uint8 where codes and zero points go
-    (as the rewrite's stand-ins are typed)."""
-    packed = {i for i, name in enumerate(INPUTS) if name.endswith(("_weights", "_zero_points"))}
+def qmoe_device_inputs(cp, rounded, dtype, packed=("_weights", "_zero_points")):
+    """Device arrays; absent inputs before present ones empty, uint8 where the inputs named with a
+    `packed` suffix go (codes and zero points; MXFP4's E8M0 scales too), as the rewrite's stand-ins
+    are typed."""
+    uint8 = {i for i, name in enumerate(INPUTS) if name.endswith(packed)}
     arrays = device_inputs(cp, rounded, dtype)
     return [
-        cp.empty((0,), dtype=cp.uint8) if a is None and i in packed else d
+        cp.empty((0,), dtype=cp.uint8) if a is None and i in uint8 else d
         for i, (a, d) in enumerate(zip(rounded, arrays, strict=True))
     ]
 

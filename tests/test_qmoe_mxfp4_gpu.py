@@ -12,7 +12,8 @@ import pytest
 
 from pyplugins import qmoe
 from tests.moe_models import GPTOSS_ATTRS
-from tests.test_moe_gpu import check_with, device_inputs, poisoned, run_plugin
+from tests.test_moe_gpu import check_with, poisoned, run_plugin
+from tests.test_qmoe_gpu import expected_output, qmoe_device_inputs
 from tests.test_qmoe_mxfp4 import MXFP4_ATTRS, encode
 from trtplug.protolib.dtypes import numpy_dtype
 
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.gpu
 
 INPUTS = list(qmoe.INPUTS)
 FIXED = ("_weights", "_scales", "_global_scale")  # uint8 codes and scales, float32 global scales
+PACKED = ("_weights", "_zero_points", "_scales")  # uint8 when absent too
 
 
 def make_case(seed, tokens, hidden, inter, experts, attrs, glob=True, router_weights=False, nan=False):
@@ -61,23 +63,6 @@ def rounded_and_upcast(inputs, dtype):
     return rounded, up
 
 
-def mxfp4_device_inputs(cp, rounded, dtype):
-    """Device arrays; absent inputs before present ones empty, uint8 where codes, scales and zero
-    points go (as the rewrite's stand-ins are typed)."""
-    packed = {i for i, name in enumerate(INPUTS) if name.endswith(("_weights", "_zero_points", "_scales"))}
-    arrays = device_inputs(cp, rounded, dtype)
-    return [
-        cp.empty((0,), dtype=cp.uint8) if a is None and i in packed else d
-        for i, (a, d) in enumerate(zip(rounded, arrays, strict=True))
-    ]
-
-
-def expected_output(inputs, attrs):
-    out = np.empty_like(inputs[0])
-    qmoe.forward(np, inputs, [out], attrs)
-    return out
-
-
 SILU = {"activation_type": "silu", "k": 2, "expert_weight_bits": 4, "quant_type": "fp4"}
 # (name, tokens, hidden, inter, experts, attrs, global scales, router_weights, NaN scale)
 CASES = [
@@ -103,7 +88,7 @@ def run_binding(cp, ext, case, dtype, seed):
     if nan and tokens:
         assert np.isnan(expected).any() and not np.isnan(expected).all()
     y = poisoned(cp, expected.shape, dtype)
-    ext.qmoe(mxfp4_device_inputs(cp, rounded, dtype), [y], dict(attrs))
+    ext.qmoe(qmoe_device_inputs(cp, rounded, dtype, PACKED), [y], dict(attrs))
     cp.cuda.get_current_stream().synchronize()
     check(cp, dtype, y, expected)
 
@@ -152,6 +137,6 @@ def test_plugin(cp, library, case, phase, dtype, seed) -> None:
     _, tokens, hidden, inter, experts, attrs, glob, rw, nan = case
     rounded, up = rounded_and_upcast(make_case(seed, tokens, hidden, inter, experts, attrs, glob, rw, nan), dtype)
     expected = expected_output(up, attrs)
-    inputs = mxfp4_device_inputs(cp, rounded, dtype)
+    inputs = qmoe_device_inputs(cp, rounded, dtype, PACKED)
     y = run_plugin(cp, library, "TrtplugQMoE", inputs, attrs, phase, expected.shape, dtype)
     check(cp, dtype, y, expected)
