@@ -103,13 +103,16 @@ void launchDecodeMma(AttentionProblem const& p, Partials const& part, cudaStream
         decodeMmaSharedBytes<kD>(), stream, p, part);
 }
 
-//! The tensor-core decode copies the past rows it reads into present (PastCopy), the default:
-//! TRTPLUG_ATTENTION_PAST_COPY=separate (read per call) leaves the copy to the op's own pass, for
-//! A/B measurements and tests.
+//! Whether the tensor-core decode copies the past rows it reads into present (PastCopy), read per
+//! call: TRTPLUG_ATTENTION_PAST_COPY=decode does; unset or =separate leaves the copy to the op's
+//! own pass. Opt-in until a GPU run has checked and timed it (written when no GPU could be had);
+//! kPastCopyByDefault is the one switch.
+constexpr bool kPastCopyByDefault = false;
+
 inline bool pastCopyInDecode() noexcept
 {
     char const* choice = std::getenv("TRTPLUG_ATTENTION_PAST_COPY");
-    return choice == nullptr || std::strcmp(choice, "separate") != 0;
+    return choice == nullptr ? kPastCopyByDefault : std::strcmp(choice, "decode") == 0;
 }
 
 //! The tensor-core decode takes p (launchDecode's choice).
