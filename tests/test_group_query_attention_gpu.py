@@ -283,8 +283,9 @@ PAST_COPY_CASES = [(1, 15, 128, 0), (1, 64, 64, 0), (1, 65, 128, 3), (2, 2999, 1
 @pytest.mark.parametrize(("seq", "past", "head", "splits"), PAST_COPY_CASES)
 def test_decode_copies_the_past_it_reads(cp, ext, seed, monkeypatch, dtype, seq, past, head, splits):
     """The tensor-core decode writes the past rows into present as it reads them (PastCopy,
-    TRTPLUG_ATTENTION_PAST_COPY=decode): every output, present's zero rows after ragged totals included, equals bit for bit the
-    run with the separate copy (TRTPLUG_ATTENTION_PAST_COPY=separate), and matches the prototype."""
+    TRTPLUG_ATTENTION_PAST_COPY=decode): every output, present's zero rows after ragged totals
+    included, equals bit for bit the run with the separate copy (=separate), and matches the
+    prototype."""
     if not hasattr(ext, "last_attention_copied_past"):
         pytest.skip("this build's binding has no last_attention_copied_past")
     if splits:
