@@ -18,7 +18,7 @@ import argparse
 import os
 from typing import Any
 
-from trtplug.bench.timing import kernel_times_us
+from trtplug.bench.timing import events_ms, kernel_times_us
 
 BLOCK = 32
 L2_ROTATION_BYTES = 256 << 20
@@ -42,15 +42,7 @@ def as_binding_array(torch: Any, tensor: Any) -> Any:
 
 def time_ms(torch: Any, fn: Any, calls: int) -> float:
     """Mean milliseconds per call of fn(i) over `calls` calls after a warm-up, by CUDA events."""
-    for i in range(3):
-        fn(i)
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    start.record()
-    for i in range(calls):
-        fn(i)
-    end.record()
-    end.synchronize()
-    return start.elapsed_time(end) / calls
+    return events_ms(torch, fn, calls)
 
 
 def copy_gbs(torch: Any) -> float:

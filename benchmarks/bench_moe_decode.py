@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from trtplug.bench.timing import kernel_times_us
+from trtplug.bench.timing import events_ms, kernel_times_us
 
 DEVICE = "cuda"
 ENV = "TRTPLUG_MOE_GEMM"
@@ -240,15 +240,7 @@ def make_group(torch: Any, ext: Any, layout: Layout, v: Variant, weights: list[A
 
 def wall_us(torch: Any, call: Any, reps: int) -> float:
     """Mean microseconds per call of back-to-back calls (rotating the sets) by CUDA events."""
-    for i in range(3):
-        call(i)
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    start.record()
-    for i in range(reps):
-        call(i)
-    end.record()
-    end.synchronize()
-    return start.elapsed_time(end) * 1e3 / reps
+    return events_ms(torch, call, reps) * 1e3
 
 
 def copy_gbs(torch: Any) -> float:

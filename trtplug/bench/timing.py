@@ -166,3 +166,18 @@ def timing_method(torch: ModuleType | None) -> str:
     if torch is not None:
         return "device time per call: the kernels' durations (CUPTI, through torch.profiler)"
     return "CUDA events around back-to-back calls (host work included where it exceeds the kernel's)"
+
+
+def events_ms(torch: ModuleType, fn: Callable[[int], object], calls: int) -> float:
+    """Mean milliseconds per call of fn(i) over `calls` back-to-back calls after 3 warm-up calls, by
+    torch's CUDA events (the benchmark scripts' wall time: the host's per-call work included where
+    it exceeds the GPU's)."""
+    for i in range(3):
+        fn(i)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for i in range(calls):
+        fn(i)
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end) / calls
