@@ -208,8 +208,8 @@ def _fields(
 def _prototype_node_problem(
     spec: OpSpec, bound: dict[str, str], view: GraphView, fields: list[onnx.AttributeProto]
 ) -> str | None:
-    """The op prototype's own verdict on the node's static input shapes, where it has one:
-    `node_problem(shapes, attrs)`, shapes by spec input name (None: unknown to shape inference).
+    """The op prototype's own verdict on the node's static input shapes and types, where it has one:
+    `node_problem(shapes, attrs, dtypes)`, both by spec input name (None: unknown to inference).
     For layouts no spec rule states (QMoE's raw codes against CUDA-prepacked ones)."""
     from trtplug.prototypes import pyplugin_module  # on first use: prototypes import NumPy-heavy helpers
 
@@ -221,7 +221,8 @@ def _prototype_node_problem(
         return None
     attrs = {f.name: helper.get_attribute_value(f) for f in fields}
     attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
-    return check({name: view.shape(tensor) for name, tensor in bound.items()}, attrs)
+    shapes = {name: view.shape(tensor) for name, tensor in bound.items()}
+    return check(shapes, attrs, {name: view.dtype(tensor) for name, tensor in bound.items()})
 
 
 def _schema_default_note(node: onnx.NodeProto, name: str) -> str:

@@ -48,7 +48,9 @@ def routes(xp: ModuleType, logits: Any, k: int, normalize: bool, mixing: Any = N
     return experts, weights.astype(xp.float32)
 
 
-def node_problem(shapes: Mapping[str, Any], attrs: Mapping[str, Any]) -> str | None:
+def node_problem(
+    shapes: Mapping[str, Any], attrs: Mapping[str, Any], dtypes: Mapping[str, str | None] | None = None
+) -> str | None:
     """Rewrite time: what the plugin would refuse at engine build that attributes alone show."""
     if attrs.get("activation_type") == "geglu" and int(attrs.get("swiglu_fusion", 0)) == 0:
         return "geglu takes its gate and linear halves from fc1_experts_weights: swiglu_fusion must be 1 or 2"

@@ -121,13 +121,15 @@ def _projection(xp: ModuleType, tensors: dict[str, Any], attrs: Mapping[str, Any
     )
 
 
-def node_problem(shapes: Mapping[str, Any], attrs: Mapping[str, Any]) -> str | None:
+def node_problem(
+    shapes: Mapping[str, Any], attrs: Mapping[str, Any], dtypes: Mapping[str, str | None] | None = None
+) -> str | None:
     """Rewrite time: weights whose static shapes are not the raw [E, N, K * bits / 8] layout the
     plugin reads. ONNX Runtime GenAI's CUDA builds leave weights_prepacked out (ONNX Runtime: "the
     execution provider's prepacked layout") and ship CUTLASS-prepacked codes, [E, K, N / 2]: fused
     gate/up weights can never pass for raw ones (fc2 gives hidden and inter; fc1 needs 2 * inter
     rows of hidden codes), so such a node is refused here rather than by the engine build."""
-    problem = moe.node_problem(shapes, attrs)
+    problem = moe.node_problem(shapes, attrs) or _mxfp4_scale_type_problem(dtypes or {}, attrs)
     if problem:
         return problem
     if not is_mxfp4(attrs) and any(n in shapes for n in ("fc1_global_scale", "fc2_global_scale")):
@@ -150,6 +152,18 @@ def node_problem(shapes: Mapping[str, Any], attrs: Mapping[str, Any]) -> str | N
         "ship CUTLASS-prepacked weights ([E, K, N / 2]) with weights_prepacked left out, which only ONNX Runtime's "
         "CUDA kernel reads: build with --extra_options qmoe_weights_prepacked=0, or for another execution provider"
     )
+
+
+def _mxfp4_scale_type_problem(dtypes: Mapping[str, str | None], attrs: Mapping[str, Any]) -> str | None:
+    """MXFP4 block scales are E8M0 bytes (FLOAT8E8M0, read as uint8): float scales belong to
+    quant_type int, and the plugin would refuse them only at engine build."""
+    if not is_mxfp4(attrs):
+        return None
+    for name in ("fc1_scales", "fc2_scales", "fc3_scales"):
+        dtype = dtypes.get(name)
+        if dtype not in (None, "uint8", "float8e8m0"):
+            return f"quant_type fp4 (MXFP4) takes E8M0 block scales (float8e8m0 or uint8); {name} is {dtype}"
+    return None
 
 
 def _mxfp4_problem(fc1: Sequence[int], fc2: Sequence[int], x: Any, attrs: Mapping[str, Any]) -> str | None:

@@ -191,6 +191,22 @@ def test_rewrite_reads_the_e8m0_scales_as_uint8(tmp_path: Path, capsys) -> None:
     assert fields["quant_type"] == b"fp4" and fields["block_size"] == 32
 
 
+def test_rewrite_refuses_float_scales_for_mxfp4(tmp_path: Path, capsys) -> None:
+    """MXFP4 scales are E8M0 bytes; float scales (an int4 build's) under quant_type fp4 are refused
+    at rewrite time, naming the input, rather than by the engine build."""
+    model = mxfp4_block_model()
+    for scales in [t for t in model.graph.initializer if t.name.endswith("proj.scales")]:
+        values = np.frombuffer(scales.raw_data, np.uint8).reshape(tuple(scales.dims))
+        scales.CopyFrom(numpy_helper.from_array(values.astype(np.float32), scales.name))
+    src, out = tmp_path / "m.onnx", tmp_path / "out.onnx"
+    onnx.save(model, src)
+    assert main(["rewrite", str(src), "-o", str(out), "--json"]) == 0
+    changes = {c["node"]: c for c in json.loads(capsys.readouterr().out)["changes"]}
+    refused = changes["/model/layers.0/moe/QMoE"]
+    assert refused["action"] != "replaced"
+    assert "fc1_scales is float32" in refused["reason"] and "E8M0" in refused["reason"]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float16], ids=["fp32", "fp16"])
 @pytest.mark.parametrize("tokens", [1, 7])
 def test_gptoss_mxfp4_block_matches_float_moe_on_its_dequantized_weights(
