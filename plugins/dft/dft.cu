@@ -1,10 +1,11 @@
-// DFT kernels over cuFFT (see dft.h): a pack kernel (cut/zero-pad to n, to float32, the
-// transformed axis made innermost), one batched 1-D cuFFT plan, an unpack kernel (1 / n scale,
+// DFT over cuFFT (see dft.h): a pack kernel (cut/zero-pad to n, to float32, the transformed axis
+// made innermost; dft_pack.cuh), one batched 1-D cuFFT plan, an unpack kernel (1 / n scale,
 // conjugate mirror, cast). float32 inputs already in cuFFT's layout skip the pack, outputs in it
 // skip the unpack: a contiguous fp32 rfft/fft is one cuFFT call, as torch.fft's is.
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
 #include "dft/dft.h"
+#include "dft/dft_pack.cuh"
 
 #ifndef TRTPLUG_HAVE_CUFFT
 #define TRTPLUG_HAVE_CUFFT 0 // CMake sets it where the toolkit has cuFFT
@@ -124,88 +125,6 @@ size_t packedBytes(DftPlan const& p) noexcept
 size_t spectrumBytes(DftPlan const& p) noexcept
 {
     return aligned(size_t(p.batch()) * p.spectrumLen() * (p.kind == DftKind::kC2R ? 1 : 2) * sizeof(float));
-}
-
-//! packed[b, k] = x[o, k, i] (b = o * inner + i) for k < inLen, else 0; real (R2C) or complex.
-//! A half spectrum (C2R) has its DC bin's (and an even n's Nyquist bin's) imaginary part
-//! dropped, as numpy's irfft does: a Hermitian spectrum has none there, cuFFT leaves it undefined.
-//! STFT (frame.step > 0): row b is frame b % frames of signal b / frames, times the window.
-struct FrameSource
-{
-    int64_t frames{1};
-    int64_t step{0};
-    int64_t signalLen{0};
-};
-
-template <class T>
-__device__ __forceinline__ T const* sourceOf(
-    T const* x, int64_t b, int64_t k, int64_t inLen, int64_t inner, int32_t inComps, FrameSource frame)
-{
-    if (frame.step > 0)
-    {
-        int64_t const signal = b / frame.frames;
-        int64_t const start = (b - signal * frame.frames) * frame.step;
-        return x + (signal * frame.signalLen + start + k) * inComps;
-    }
-    int64_t const o = b / inner;
-    int64_t const i = b - o * inner;
-    return x + ((o * inLen + k) * inner + i) * inComps;
-}
-
-template <class T>
-__global__ void packKernel(T const* x, T const* window, float* packed, int64_t total, int64_t len, int64_t inLen,
-    int64_t inner, int32_t inComps, bool realOut, int64_t realBin, FrameSource frame)
-{
-    for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
-         idx += int64_t(gridDim.x) * blockDim.x)
-    {
-        int64_t const b = idx / len;
-        int64_t const k = idx - b * len;
-        float re = 0.F;
-        float im = 0.F;
-        if (k < inLen)
-        {
-            T const* src = sourceOf(x, b, k, inLen, inner, inComps, frame);
-            float const w = window != nullptr ? toFloat(window[k]) : 1.F;
-            re = toFloat(src[0]) * w;
-            bool const realValued = realBin >= 0 && (k == 0 || k == realBin); // realBin < 0: not C2R
-            im = inComps == 2 && !realValued ? toFloat(src[1]) * w : 0.F;
-        }
-        if (realOut)
-        {
-            packed[idx] = re;
-        }
-        else
-        {
-            reinterpret_cast<float2*>(packed)[idx] = make_float2(re, im);
-        }
-    }
-}
-
-//! y[o, k, i, :] from spectrum[b, k] (complex, or real for C2R), scaled; bins past a half
-//! spectrum (R2C, full output) are the conjugates of their mirrors n - k.
-template <class T>
-__global__ void unpackKernel(float const* spectrum, T* y, int64_t total, int64_t outLen, int64_t inner,
-    int64_t specLen, int64_t n, float scale, bool realIn)
-{
-    for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
-         idx += int64_t(gridDim.x) * blockDim.x)
-    {
-        int64_t const i = idx % inner;
-        int64_t const t = idx / inner;
-        int64_t const o = t / outLen;
-        int64_t const k = t - o * outLen;
-        int64_t const b = o * inner + i;
-        if (realIn)
-        {
-            y[idx] = fromFloat<T>(spectrum[b * specLen + k] * scale);
-            continue;
-        }
-        bool const mirrored = k >= specLen;
-        float2 const c = reinterpret_cast<float2 const*>(spectrum)[b * specLen + (mirrored ? n - k : k)];
-        y[2 * idx] = fromFloat<T>(c.x * scale);
-        y[2 * idx + 1] = fromFloat<T>((mirrored ? -c.y : c.y) * scale);
-    }
 }
 
 #if TRTPLUG_HAVE_CUFFT
@@ -370,13 +289,7 @@ cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, v
         using T = decltype(tag);
         if (!directIn)
         {
-            int64_t const total = plan.batch() * plan.packedLen();
-            bool const c2r = plan.kind == DftKind::kC2R;
-            int64_t const realBin = c2r && plan.n % 2 == 0 ? plan.n / 2 : 0; // 0: only the DC bin
-            FrameSource const frame{plan.frames, plan.frameStep, plan.signalLen};
-            packKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(static_cast<T const*>(x),
-                static_cast<T const*>(window), packed, total, plan.packedLen(), plan.inLen, plan.inner, plan.inComps,
-                plan.kind == DftKind::kR2C, c2r ? realBin : -1, frame);
+            dft::launchPack<T>(plan, static_cast<T const*>(x), static_cast<T const*>(window), packed, stream);
         }
         int const h = fft.handle();
         if (cufftSetStream(h, stream) != CUFFT_SUCCESS || cufftSetWorkArea(h, work) != CUFFT_SUCCESS)
@@ -393,8 +306,7 @@ cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, v
             return scaled ? scaleInPlace(static_cast<float*>(y), total * comps, scale, stream)
                           : (err != cudaSuccess ? err : cudaGetLastError());
         }
-        unpackKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(spectrum, static_cast<T*>(y), total,
-            plan.outLen, plan.inner, plan.spectrumLen(), plan.n, scale, plan.kind == DftKind::kC2R);
+        dft::launchUnpack<T>(plan, spectrum, static_cast<T*>(y), scale, stream);
         return cudaGetLastError();
     });
 #else

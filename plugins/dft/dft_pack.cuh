@@ -1,0 +1,260 @@
+// The DFT's pack (cut or zero-pad each signal to n, to float32, as cuFFT's contiguous rows) and
+// unpack (1 / n scale, conjugate mirror, cast, back to the output's layout) around cuFFT.
+// A transformed axis that is not innermost (inner > 1) makes the signal of (o, i) column i of the
+// [len, inner] matrix at outer index o: a thread per element (packKernel/unpackKernel) then reads
+// (pack) or writes (unpack) at a stride of inner elements, a sector per element, so from
+// kTransposeMinInner on 32 x 32 tiles go through shared memory and both sides move whole sectors.
+// Included only from dft.cu.
+#pragma once
+
+#include "common/dtype.h"
+#include "common/launch.cuh"
+#include "dft/dft.h"
+
+#include <cstdint>
+
+namespace trtplug
+{
+namespace dft
+{
+
+//! STFT's framing: row b of the packed input is frame b % frames of signal b / frames.
+struct FrameSource
+{
+    int64_t frames{1};
+    int64_t step{0};
+    int64_t signalLen{0};
+};
+
+template <class T>
+__device__ __forceinline__ T const* sourceOf(
+    T const* x, int64_t b, int64_t k, int64_t inLen, int64_t inner, int32_t inComps, FrameSource frame)
+{
+    if (frame.step > 0)
+    {
+        int64_t const signal = b / frame.frames;
+        int64_t const start = (b - signal * frame.frames) * frame.step;
+        return x + (signal * frame.signalLen + start + k) * inComps;
+    }
+    int64_t const o = b / inner;
+    int64_t const i = b - o * inner;
+    return x + ((o * inLen + k) * inner + i) * inComps;
+}
+
+//! packed[b, k] = x[o, k, i] (b = o * inner + i) for k < inLen, else 0; real (R2C) or complex.
+//! A half spectrum (C2R) has its DC bin's (and an even n's Nyquist bin's) imaginary part
+//! dropped, as numpy's irfft does: a Hermitian spectrum has none there, cuFFT leaves it undefined.
+//! STFT (frame.step > 0): row b is frame b % frames of signal b / frames, times the window.
+template <class T>
+__global__ void packKernel(T const* x, T const* window, float* packed, int64_t total, int64_t len, int64_t inLen,
+    int64_t inner, int32_t inComps, bool realOut, int64_t realBin, FrameSource frame)
+{
+    for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
+         idx += int64_t(gridDim.x) * blockDim.x)
+    {
+        int64_t const b = idx / len;
+        int64_t const k = idx - b * len;
+        float re = 0.F;
+        float im = 0.F;
+        if (k < inLen)
+        {
+            T const* src = sourceOf(x, b, k, inLen, inner, inComps, frame);
+            float const w = window != nullptr ? toFloat(window[k]) : 1.F;
+            re = toFloat(src[0]) * w;
+            bool const realValued = realBin >= 0 && (k == 0 || k == realBin); // realBin < 0: not C2R
+            im = inComps == 2 && !realValued ? toFloat(src[1]) * w : 0.F;
+        }
+        if (realOut)
+        {
+            packed[idx] = re;
+        }
+        else
+        {
+            reinterpret_cast<float2*>(packed)[idx] = make_float2(re, im);
+        }
+    }
+}
+
+//! y[o, k, i, :] from spectrum[b, k] (complex, or real for C2R), scaled; bins past a half
+//! spectrum (R2C, full output) are the conjugates of their mirrors n - k.
+template <class T>
+__global__ void unpackKernel(float const* spectrum, T* y, int64_t total, int64_t outLen, int64_t inner,
+    int64_t specLen, int64_t n, float scale, bool realIn)
+{
+    for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
+         idx += int64_t(gridDim.x) * blockDim.x)
+    {
+        int64_t const i = idx % inner;
+        int64_t const t = idx / inner;
+        int64_t const o = t / outLen;
+        int64_t const k = t - o * outLen;
+        int64_t const b = o * inner + i;
+        if (realIn)
+        {
+            y[idx] = fromFloat<T>(spectrum[b * specLen + k] * scale);
+            continue;
+        }
+        bool const mirrored = k >= specLen;
+        float2 const c = reinterpret_cast<float2 const*>(spectrum)[b * specLen + (mirrored ? n - k : k)];
+        y[2 * idx] = fromFloat<T>(c.x * scale);
+        y[2 * idx + 1] = fromFloat<T>((mirrored ? -c.y : c.y) * scale);
+    }
+}
+
+constexpr int kTile = 32;
+constexpr int kTileRows = 8;              //!< block (32, 8): each thread moves 4 elements of a tile
+constexpr int64_t kTransposeMinInner = 16; //!< below, a row of the tile wastes most of its lanes
+
+//! Grid of the tiled kernels: (columns, rows) of tiles, and the outer index in z (looped past 65535).
+inline dim3 tileGrid(int64_t columns, int64_t rows, int64_t outer) noexcept
+{
+    auto const tiles = [](int64_t n) { return static_cast<unsigned>((n + kTile - 1) / kTile); };
+    return dim3(tiles(columns), tiles(rows), static_cast<unsigned>(outer < 65535 ? outer : 65535));
+}
+
+//! Whether the tiled kernels take this layout (the grid's y extent is at most 65535 tiles).
+inline bool tiledTakes(int64_t inner, int64_t frameStep) noexcept
+{
+    return frameStep == 0 && inner >= kTransposeMinInner && (inner + kTile - 1) / kTile <= 65535;
+}
+
+//! packed[(o * inner + i) * len + k] = x[o, k, i, :] for k < inLen, else 0 (see packKernel: a C2R
+//! half spectrum drops the imaginary part of its real-valued bins, realBin >= 0).
+template <class T>
+__global__ void __launch_bounds__(kTile* kTileRows) packTiledKernel(T const* x, float* packed, int64_t outer,
+    int64_t len, int64_t inLen, int64_t inner, int32_t inComps, bool realOut, int64_t realBin)
+{
+    __shared__ float2 tile[kTile][kTile + 1]; // [k][i], padded: the transposed read is conflict-free
+    int64_t const k0 = int64_t{blockIdx.x} * kTile;
+    int64_t const i0 = int64_t{blockIdx.y} * kTile;
+    for (int64_t o = blockIdx.z; o < outer; o += gridDim.z)
+    {
+        for (int r = threadIdx.y; r < kTile; r += kTileRows) // read along i: coalesced
+        {
+            int64_t const k = k0 + r;
+            int64_t const i = i0 + threadIdx.x;
+            float2 v = make_float2(0.F, 0.F);
+            if (k < inLen && k < len && i < inner)
+            {
+                T const* src = x + ((o * inLen + k) * inner + i) * inComps;
+                bool const realValued = realBin >= 0 && (k == 0 || k == realBin);
+                v.x = toFloat(src[0]);
+                v.y = inComps == 2 && !realValued ? toFloat(src[1]) : 0.F;
+            }
+            tile[r][threadIdx.x] = v;
+        }
+        __syncthreads();
+        for (int r = threadIdx.y; r < kTile; r += kTileRows) // write along k: coalesced
+        {
+            int64_t const i = i0 + r;
+            int64_t const k = k0 + threadIdx.x;
+            if (i < inner && k < len)
+            {
+                float2 const v = tile[threadIdx.x][r];
+                int64_t const at = (o * inner + i) * len + k;
+                if (realOut)
+                {
+                    packed[at] = v.x;
+                }
+                else
+                {
+                    reinterpret_cast<float2*>(packed)[at] = v;
+                }
+            }
+        }
+        __syncthreads(); // the tile is reused for the next outer index
+    }
+}
+
+//! y[o, k, i, :] = spectrum[o * inner + i, k] * scale (see unpackKernel: bins past a half
+//! spectrum are the conjugates of their mirrors n - k; realIn: a C2R output, one component).
+template <class T>
+__global__ void __launch_bounds__(kTile* kTileRows) unpackTiledKernel(float const* spectrum, T* y, int64_t outer,
+    int64_t outLen, int64_t inner, int64_t specLen, int64_t n, float scale, bool realIn)
+{
+    __shared__ float2 tile[kTile][kTile + 1]; // [i][k]
+    int64_t const k0 = int64_t{blockIdx.x} * kTile;
+    int64_t const i0 = int64_t{blockIdx.y} * kTile;
+    for (int64_t o = blockIdx.z; o < outer; o += gridDim.z)
+    {
+        for (int r = threadIdx.y; r < kTile; r += kTileRows) // read along k: one spectrum row
+        {
+            int64_t const i = i0 + r;
+            int64_t const k = k0 + threadIdx.x;
+            float2 v = make_float2(0.F, 0.F);
+            if (i < inner && k < outLen)
+            {
+                int64_t const row = (o * inner + i) * specLen;
+                if (realIn)
+                {
+                    v.x = spectrum[row + k] * scale;
+                }
+                else
+                {
+                    bool const mirrored = k >= specLen;
+                    float2 const c = reinterpret_cast<float2 const*>(spectrum)[row + (mirrored ? n - k : k)];
+                    v = make_float2(c.x * scale, (mirrored ? -c.y : c.y) * scale);
+                }
+            }
+            tile[r][threadIdx.x] = v;
+        }
+        __syncthreads();
+        for (int r = threadIdx.y; r < kTile; r += kTileRows) // write along i: coalesced
+        {
+            int64_t const k = k0 + r;
+            int64_t const i = i0 + threadIdx.x;
+            if (k < outLen && i < inner)
+            {
+                float2 const v = tile[threadIdx.x][r];
+                int64_t const at = (o * outLen + k) * inner + i;
+                if (realIn)
+                {
+                    y[at] = fromFloat<T>(v.x);
+                }
+                else
+                {
+                    y[2 * at] = fromFloat<T>(v.x);
+                    y[2 * at + 1] = fromFloat<T>(v.y);
+                }
+            }
+        }
+        __syncthreads();
+    }
+}
+
+//! The pack of `plan` into cuFFT's rows: tiled where the axis is strided enough, else a thread per element.
+template <class T>
+void launchPack(DftPlan const& plan, T const* x, T const* window, float* packed, cudaStream_t stream)
+{
+    bool const realOut = plan.kind == DftKind::kR2C;
+    int64_t const realBin = plan.kind != DftKind::kC2R ? -1 : (plan.n % 2 == 0 ? plan.n / 2 : 0); // 0: DC only
+    if (tiledTakes(plan.inner, plan.frameStep))
+    {
+        packTiledKernel<T><<<tileGrid(plan.packedLen(), plan.inner, plan.outer), dim3(kTile, kTileRows), 0, stream>>>(
+            x, packed, plan.outer, plan.packedLen(), plan.inLen, plan.inner, plan.inComps, realOut, realBin);
+        return;
+    }
+    int64_t const total = plan.batch() * plan.packedLen();
+    FrameSource const frame{plan.frames, plan.frameStep, plan.signalLen};
+    packKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(
+        x, window, packed, total, plan.packedLen(), plan.inLen, plan.inner, plan.inComps, realOut, realBin, frame);
+}
+
+//! The unpack of `plan` from cuFFT's rows into y, times `scale`.
+template <class T>
+void launchUnpack(DftPlan const& plan, float const* spectrum, T* y, float scale, cudaStream_t stream)
+{
+    bool const realIn = plan.kind == DftKind::kC2R;
+    if (tiledTakes(plan.inner, plan.frameStep))
+    {
+        unpackTiledKernel<T><<<tileGrid(plan.outLen, plan.inner, plan.outer), dim3(kTile, kTileRows), 0, stream>>>(
+            spectrum, y, plan.outer, plan.outLen, plan.inner, plan.spectrumLen(), plan.n, scale, realIn);
+        return;
+    }
+    int64_t const total = plan.outer * plan.outLen * plan.inner;
+    unpackKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(
+        spectrum, y, total, plan.outLen, plan.inner, plan.spectrumLen(), plan.n, scale, realIn);
+}
+
+} // namespace dft
+} // namespace trtplug
