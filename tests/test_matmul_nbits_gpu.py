@@ -196,7 +196,9 @@ def test_plugin(cp, library, params, phase, dtype, seed) -> None:
     plugin = plugin if phase == "build" else plugin.round_trip()
     y = poisoned_output(cp, expected.shape, dtype)
     stream = cp.cuda.Stream(non_blocking=True)  # the plugin must use the stream it is given
-    plugin.run(device_inputs(cp, spec, ordered), [y], stream, synchronize=False)
+    inputs = device_inputs(cp, spec, ordered)
+    cp.cuda.get_current_stream().synchronize()  # the side stream does not wait for the default stream
+    plugin.run(inputs, [y], stream, synchronize=False)
     stream.synchronize()
     check(cp, spec, dtype, y, expected)
 

@@ -176,6 +176,9 @@ def run_plugin(cp, library, name, inputs, attrs, phase, shape, dtype):
     assert plugin is not None
     plugin = plugin if phase == "build" else plugin.round_trip()
     y = poisoned(cp, shape, dtype)
+    # The side stream does not wait for the legacy default stream: without this the plugin could
+    # run before the inputs' copies and the poison fill land (run 16: an all-NaN output, once).
+    cp.cuda.get_current_stream().synchronize()
     stream = cp.cuda.Stream(non_blocking=True)
     plugin.run(inputs, [y], stream, synchronize=False)
     stream.synchronize()

@@ -55,6 +55,7 @@ def test_raw_pointers_and_explicit_stream(ext) -> None:
 
     x = cp.asarray(np.random.default_rng(1).standard_normal((16, 64)).astype(np.float32))
     y = cp.full_like(x, cp.nan)
+    cp.cuda.get_current_stream().synchronize()  # the side stream does not wait for the default stream
     stream = cp.cuda.Stream(non_blocking=True)
     ext.fast_gelu_ptr(x.data.ptr, y.data.ptr, x.size, "float32", stream=stream.ptr)
     stream.synchronize()

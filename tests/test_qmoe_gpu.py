@@ -59,7 +59,7 @@ def rounded_and_upcast(inputs, dtype):
     return rounded, up
 
 
-def qmoe_device_inputs(cp, rounded, dtype, packed=("_weights", "_zero_points")):
+def qmoe_device_inputs(cp, rounded, dtype, packed=("_experts_weights", "_zero_points")):
     """Device arrays; absent inputs before present ones empty, uint8 where the inputs named with a
     `packed` suffix go (codes and zero points; MXFP4's E8M0 scales too), as the rewrite's stand-ins
     are typed."""

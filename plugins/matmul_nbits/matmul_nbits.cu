@@ -30,15 +30,14 @@ bool usesGemm(int64_t m) noexcept
 //! The one switch to the bandwidth-bound kernels of matmul_nbits_fast.cuh: false sends every call
 //! back to the original kernels of matmul_nbits_kernels.cuh.
 constexpr bool kUseFastKernels = true;
-//! The fast GEMV is the default: by device time on the H200 (M=1, K=N=4096, 4 bits) it runs 6.9 us
-//! against the original's 25.4 us (the event times that once favoured the original, 48.6 against
-//! 31.2 us, were the host's work of calling from Python). TRTPLUG_NBITS_GEMV=fast, =wave or
-//! =original (read per launch) chooses, so all stay tested; unset: kFastGemvByDefault. Measured
-//! slower on the H100 and removed: an eight-column GEMV (8.28 against 7.55 us) and the fast GEMV
-//! compiled for 8 blocks per SM (one wave; 64 registers with spills: 9.53 against 7.54 us); the
-//! wave GEMV (matmul_nbits_wave.cuh) is that one wave without spills, for one row of A.
-//! The fast dequantize measured 80 -> ~27 us (M=2048: 0.52x -> 0.77x a bf16 torch.matmul) and runs.
-constexpr bool kFastGemvByDefault = true;
+//! The wave GEMV (matmul_nbits_wave.cuh: one wave, no spills, one row of A) is the default where
+//! it takes the call, the fast GEMV elsewhere: by device time on the H200 (M=1, K=N=4096, 4 bits,
+//! fp16) 5.93 us against the fast GEMV's 7.31 us and the original's 25.4 us; a device copy of the
+//! same bytes takes 7.48 us. TRTPLUG_NBITS_GEMV=fast, =wave or =original (read per launch)
+//! chooses, so all stay tested; unset: kDefaultGemv. Measured slower on the H100 and removed: an
+//! eight-column GEMV (8.28 against 7.55 us) and the fast GEMV compiled for 8 blocks per SM (64
+//! registers with spills: 9.53 against 7.54 us). The fast dequantize measured 80 -> ~27 us
+//! (M=2048: 0.52x -> 0.77x a bf16 torch.matmul) and runs.
 
 enum class GemvChoice
 {
@@ -47,13 +46,15 @@ enum class GemvChoice
     kWave,     //!< nbits_wave::gemvWaveKernel where waveGemvTakes, else kFast
 };
 
-//! TRTPLUG_NBITS_GEMV, read once per launch (unset: kFastGemvByDefault; unknown values: original).
+constexpr GemvChoice kDefaultGemv = GemvChoice::kWave;
+
+//! TRTPLUG_NBITS_GEMV, read once per launch (unset: kDefaultGemv; unknown values: original).
 GemvChoice gemvChoice() noexcept
 {
     char const* choice = std::getenv("TRTPLUG_NBITS_GEMV");
     if (choice == nullptr)
     {
-        return kFastGemvByDefault ? GemvChoice::kFast : GemvChoice::kOriginal;
+        return kDefaultGemv;
     }
     if (std::strcmp(choice, "fast") == 0)
     {
