@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from trtplug.protolib.axes import AXIS_ABSENT as FLATTENED  # the spec's axis default: no axis on the node
 
 
@@ -65,6 +67,21 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
 
 def bench_attrs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
     return {"axis": 0}  # the condition selects rows
+
+
+def bench_inputs(shapes: Mapping[str, tuple[int, ...]], rng: Any) -> dict[str, Any]:
+    """A condition selecting exactly half the rows, at random places (so bench_bytes is exact)."""
+    rows = shapes["condition"][0]
+    condition = np.zeros(rows, dtype=bool)
+    condition[rng.permutation(rows)[: rows // 2]] = True
+    return {"condition": condition}
+
+
+def bench_bytes(shapes: Mapping[str, tuple[int, ...]], itemsize: int) -> int:
+    """Traffic floor: the condition read, the selected half of the rows read and written (rows not
+    selected need not be read: torch's mask indexing reads only the rows nonzero() names)."""
+    rows, width = shapes["input"]
+    return rows + 2 * (rows // 2) * width * itemsize
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:

@@ -4,6 +4,8 @@
 #include "common/row_norm.cuh"
 #include "rms_norm/rms_norm.h"
 
+#include <type_traits>
+
 namespace trtplug
 {
 namespace
@@ -64,7 +66,9 @@ struct GatedRowLoader : PlainRowLoader<T, N>
 #pragma unroll
         for (int i = 0; i < N; ++i)
         {
-            float const sigmoid = 1.F / (1.F + expf(-z[i]));
+            // 16-bit outputs take the hardware exp and reciprocal (~2^-21 relative); fp32 stays exact
+            float const sigmoid
+                = std::is_same_v<T, float> ? 1.F / (1.F + expf(-z[i])) : __frcp_rn(1.F + __expf(-z[i]));
             y[i] *= silu ? z[i] * sigmoid : sigmoid;
         }
     }
