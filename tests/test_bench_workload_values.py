@@ -17,7 +17,7 @@ import pytest
 
 from trtplug import native
 from trtplug.bench import runner
-from trtplug.bench.workload import bench_shapes, make_workload
+from trtplug.bench.workload import bench_shapes, make_workload, traffic_bytes
 from trtplug.parity.impl_base import pyplugin_module
 from trtplug.protolib.dtypes import numpy_dtype
 from trtplug.registry import load_registry
@@ -60,6 +60,21 @@ def test_bert_weights_come_from_the_parity_generator() -> None:
 def test_generated_float_inputs_take_the_run_dtype() -> None:
     _, w = _workload("bert_attention", "float16", 1)
     assert w.inputs[0][1].dtype == np.float16
+
+
+@pytest.mark.parametrize("key", ["onnx_roi_align", "mmcv_roi_align"])
+def test_prototype_bench_inputs_take_the_run_dtype(key: str) -> None:
+    """The H200 run of stop 41: RoiAlign's bench rois came from bench_inputs in float32, which its
+    fp16/bf16 launchers refuse ("rois and Y must have X's dtype")."""
+    _, w = _workload(key, "float16", 1)
+    assert [a.dtype for a in w.inputs[0][:2]] == [np.float16, np.float16]
+
+
+def test_compress_bench_selects_half_the_rows_and_counts_only_those() -> None:
+    spec, w = _workload("compress", "float32", 1)
+    rows, width = w.case.shapes["input"]
+    assert int(w.inputs[0][1].sum()) == rows // 2
+    assert traffic_bytes(pyplugin_module(spec), w, "float32") == rows + 2 * (rows // 2) * width * 4
 
 
 def test_the_launcher_gets_plugin_inputs_and_checks_sizes_only_when_asked(monkeypatch) -> None:

@@ -106,8 +106,8 @@ def _given_values(spec: OpSpec, prototype: ModuleType, case: Case, rng: np.rando
 
         generated = GENERATORS[spec.parity.generator](case.shapes, case.attrs, rng)
         given = {k: _run_typed(spec, k, v, dtype) for k, v in generated.items() if k in case.shapes}
-    if hasattr(prototype, "bench_inputs"):
-        given.update(prototype.bench_inputs(case.shapes, rng))
+    if hasattr(prototype, "bench_inputs"):  # in the run's dtype too (RoiAlign's rois must have X's)
+        given.update({k: _run_typed(spec, k, v, dtype) for k, v in prototype.bench_inputs(case.shapes, rng).items()})
     return given
 
 
