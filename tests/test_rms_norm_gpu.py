@@ -142,3 +142,38 @@ def test_bad_arguments_are_errors_not_launches(cp, members, scale_shape, attrs, 
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         members.simplified_layer_norm([x, cp.zeros(scale_shape, cp.float32)], outs, attrs)
     assert bool(cp.isnan(y).all())  # nothing was launched
+
+
+# Rows of 1-16 vectors (the sub-warp teams' widths) in each dtype, aligned and scalar, with row
+# counts that leave teams of the last block idle.
+SHORT_ROWS = [
+    ((37, 64), -1, (64,)),
+    ((9, 128), -1, (128,)),
+    ((5, 3, 32), -1, (32,)),
+    ((11, 24), -1, (24,)),
+    ((3, 7), -1, (7,)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize(
+    ("shape", "axis", "scale_shape"),
+    SHORT_ROWS,
+    ids=lambda v: "x".join(map(str, v)) if isinstance(v, tuple) else str(v),
+)
+@pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "unaligned"])
+def test_subwarp_teams_equal_warp_teams(cp, members, monkeypatch, dtype, shape, axis, scale_shape, offset, seed):
+    """TRTPLUG_ROW_NORM_TEAMS=subwarp (8- or 16-lane teams for short rows, read per launch) writes
+    the warp teams' outputs bit for bit, and both match the float64 reference."""
+    x, scale, stats = make_case(shape, axis, scale_shape, dtype, seed)
+    runs = []
+    for teams in ("warp", "subwarp"):
+        monkeypatch.setenv("TRTPLUG_ROW_NORM_TEAMS", teams)
+        outs = [poisoned(cp, shape, dtype, offset), offset_view(cp, np.full(stats, np.nan, np.float32), offset)]
+        attrs = {"axis": axis, "epsilon": 1e-5, "num_outputs": 2}
+        members.simplified_layer_norm([offset_view(cp, x, offset), offset_view(cp, scale, offset)], outs, attrs)
+        cp.cuda.get_current_stream().synchronize()
+        check(outs, reference(x, scale, axis, 1e-5), dtype)
+        runs.append([as_float64(o) for o in outs])
+    for warp, subwarp in zip(*runs, strict=True):
+        np.testing.assert_array_equal(subwarp, warp)

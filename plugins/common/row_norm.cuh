@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <type_traits>
 
 namespace trtplug
@@ -360,12 +362,24 @@ cudaError_t launchConfig(Args const& args, NormOutputs<T> const& out, int64_t ro
     return cudaGetLastError();
 }
 
+//! Whether rows of up to 16 vectors take 8- or 16-lane teams (TRTPLUG_ROW_NORM_TEAMS=subwarp, read
+//! per launch) instead of a warp. A warp per 128-element fp16 row (GatedRMSNorm's groups) leaves
+//! half its lanes idle: 34-36% of copy on the H200, where fp32 (every lane busy) reached 95%.
+//! Opt-in until a GPU run has checked it (written after the session's device time ran out); its
+//! reductions give the warp's results bit for bit (the warp's extra lanes add zeros first).
+//! kSubWarpTeamsByDefault is the one switch.
+constexpr bool kSubWarpTeamsByDefault = false;
+
+inline bool subWarpTeams() noexcept
+{
+    char const* choice = std::getenv("TRTPLUG_ROW_NORM_TEAMS");
+    return choice == nullptr ? kSubWarpTeamsByDefault : std::strcmp(choice, "subwarp") == 0;
+}
+
 //! Team width and registers per thread for rows of nVec vectors of N elements: the narrowest
-//! team (8 or 16 lanes up to 16 vectors, then one warp up to 128) holding the row in at most 4
-//! vectors per thread, with no idle register slots for the common widths (768: 3 per lane); rows
-//! beyond 4096 vectors stream (3 passes over global memory). Short rows take sub-warp teams: a
-//! warp per 128-element fp16 row (GatedRMSNorm's groups) left half its lanes idle and ran at
-//! 34-36% of copy on the H200, where fp32 (every lane busy) reached 95%.
+//! team (one warp up to 128 vectors; 8 or 16 lanes up to 16 with subWarpTeams) holding the row in
+//! at most 4 vectors per thread, with no idle register slots for the common widths (768: 3 per
+//! lane); rows beyond 4096 vectors stream (3 passes over global memory).
 template <typename T, int N, bool kRms, template <typename, int> class Loader, class Args>
 cudaError_t launchWidth(Args const& args, NormOutputs<T> const& out, int64_t rows, int64_t hidden, float epsilon,
     cudaStream_t stream)
@@ -376,8 +390,11 @@ cudaError_t launchWidth(Args const& args, NormOutputs<T> const& out, int64_t row
     {                                                                                                                  \
         return launchConfig<T, N, team, vecs, kRms, Loader>(args, out, rows, hidden, epsilon, stream);                 \
     }
-    TRTPLUG_ROW_NORM_CONFIG(8, 1)
-    TRTPLUG_ROW_NORM_CONFIG(16, 1)
+    if (subWarpTeams())
+    {
+        TRTPLUG_ROW_NORM_CONFIG(8, 1)
+        TRTPLUG_ROW_NORM_CONFIG(16, 1)
+    }
     TRTPLUG_ROW_NORM_CONFIG(32, 1)
     TRTPLUG_ROW_NORM_CONFIG(32, 2)
     TRTPLUG_ROW_NORM_CONFIG(32, 3)
