@@ -9,8 +9,8 @@ fastest backend, measured in the same run.
 - decode: one new token onto a cache of 8k/16k/32k rows (batch 4, GQA 32/8, head 128). The op
   writes the grown present cache (separate past and present buffers, as TensorRT gives a plugin),
   so its floor is the cache read once and written once: the op's device time as a fraction of copy
-  bandwidth over those 2 x K/V bytes, with the past copied inside the tensor-core decode
-  (TRTPLUG_ATTENTION_PAST_COPY=decode) and in a separate pass (=separate); then the core's
+  bandwidth over those 2 x K/V bytes, with the past copied inside the tensor-core decode (the
+  default, TRTPLUG_ATTENTION_PAST_COPY=decode) and in a separate pass (=separate); then the core's
   decode kernels on a cache written once (as torch's SDPA reads it), without the L2 write-back of
   the lines the append has just dirtied: the decode kernel alone (the tensor-core one merges its
   key splits itself) and everything the core ran (its split counters' memset, or the separate

@@ -40,15 +40,10 @@ def as_binding_array(torch: Any, tensor: Any) -> Any:
     return Bf16View(tensor) if tensor.dtype == torch.bfloat16 else tensor
 
 
-def time_ms(torch: Any, fn: Any, calls: int) -> float:
-    """Mean milliseconds per call of fn(i) over `calls` calls after a warm-up, by CUDA events."""
-    return events_ms(torch, fn, calls)
-
-
 def copy_gbs(torch: Any) -> float:
     src = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
     dst = torch.empty_like(src)
-    ms = time_ms(torch, lambda _: dst.copy_(src), 20)
+    ms = events_ms(torch, lambda _: dst.copy_(src), 20)
     return 2 * src.numel() / ms / 1e6
 
 
@@ -85,7 +80,7 @@ def decode_with(torch: Any, ext: Any, k: int, n: int, copy: float) -> None:
     def call(i: int) -> None:
         run_op(torch, ext, a, sets[i % len(sets)], y, attrs)
 
-    ms = time_ms(torch, call, 200)
+    ms = events_ms(torch, call, 200)
     gbs = per_copy / ms / 1e6
     print(f"M=1 fp16   {ms * 1e3:8.2f} us per call, the host's work included ({gbs:.0f} GB/s)")
     # The kernel alone, as TensorRT's C++ enqueue (or a CUDA graph) launches it.
@@ -132,7 +127,7 @@ def prefill(torch: Any, ext: Any, k: int, n: int, m: int) -> None:
     attrs = {"K": k, "N": n, "bits": 4, "block_size": BLOCK}
     a16 = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
     w16 = torch.randn(n, k, device="cuda", dtype=torch.bfloat16)
-    torch_ms = time_ms(torch, lambda _: torch.matmul(a16, w16.T), 50)
+    torch_ms = events_ms(torch, lambda _: torch.matmul(a16, w16.T), 50)
     tflops = 2 * m * n * k / torch_ms / 1e9
     print(f"M={m} torch.matmul bf16 {torch_ms * 1e3:8.1f} us ({tflops:.0f} TFLOP/s)")
     for dtype in (torch.bfloat16, torch.float16):
@@ -144,7 +139,7 @@ def prefill(torch: Any, ext: Any, k: int, n: int, m: int) -> None:
 
 def prefill_ms(torch: Any, ext: Any, a: Any, w: tuple[Any, Any], attrs: dict) -> float:
     y = torch.empty(a.shape[0], attrs["N"], device="cuda", dtype=a.dtype)
-    return time_ms(torch, lambda _: run_op(torch, ext, a, w, y, attrs), 50)
+    return events_ms(torch, lambda _: run_op(torch, ext, a, w, y, attrs), 50)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 // Activation functors of the GELU family, in float32 (fp16 data is converted around them).
-// Shared by the elementwise launchers and BiasSplitGelu, which apply them through activate<T>.
+// Shared by the elementwise launchers and BiasSplitGelu, which apply them through activate<T>;
+// sigmoidFor<T>, the gates' sigmoid (GatedRMSNorm, LinearAttentionGate).
 // Included only from .cu files.
 #pragma once
 
@@ -11,6 +12,22 @@
 
 namespace trtplug
 {
+
+//! sigmoid(v) for an output of type T: fp16/bf16 (11 or 8 significant bits) take the hardware exp
+//! and reciprocal (~2^-21 relative; the exact expf and divide made the 16-bit gates compute-bound
+//! on the H200, 36-46% of copy); fp32 keeps them. exp overflow gives 1 / inf = 0.
+template <typename T>
+__device__ __forceinline__ float sigmoidFor(float v)
+{
+    if constexpr (std::is_same_v<T, float>)
+    {
+        return 1.F / (1.F + expf(-v));
+    }
+    else
+    {
+        return __frcp_rn(1.F + __expf(-v));
+    }
+}
 
 //! x, for BiasAdd (bias and skip only).
 struct IdentityAct

@@ -99,8 +99,8 @@ struct AttentionProblem
 
 //! Whether launchAttention takes p with p.past.rows set (the past views' data set): the tensor-core
 //! decode (16-bit, at most 8 query rows per KV head, head 64/128, no mask, bias or window, causal,
-//! 16-byte rows, sm_80+, TRTPLUG_ATTENTION_DECODE not key-parallel, and the past copy switched on:
-//! TRTPLUG_ATTENTION_PAST_COPY=decode, until a GPU run makes it the default).
+//! 16-byte rows, sm_80+, TRTPLUG_ATTENTION_DECODE not key-parallel, TRTPLUG_ATTENTION_PAST_COPY not
+//! separate).
 bool attentionCopiesPast(AttentionProblem const& p) noexcept;
 
 //! Whether the last launchAttention of this process copied the past in its decode (PastCopy): what

@@ -212,8 +212,8 @@ cudaError_t writeQuantizedCaches(
 
 //! The attention problem, with the copy of the past rows into present folded into the decode where
 //! the core takes it (PastCopy: a growing cache in the run dtype, decode-shaped): the op then reads
-//! the cache once (TRTPLUG_ATTENTION_PAST_COPY=decode for now). At KV 8k on an H100 the separate
-//! copy took longer than the attention itself.
+//! the cache once (TRTPLUG_ATTENTION_PAST_COPY=separate turns it off). At KV 8k on an H100 the
+//! separate copy took longer than the attention itself.
 AttentionProblem withPastCopy(GqaArgs const& a, AttentionProblem p, Scratch const& s) noexcept
 {
     if (a.quantized || a.slidingWindowCache || a.pastLen == 0 || a.pastKey == nullptr || a.pastValue == nullptr)

@@ -1,5 +1,6 @@
 // LinearAttentionGate's kernel: one elementwise pass (common/elementwise.cuh's runUnrolled) over
 // groups of N elements of a (and b), the per-head float32 vectors read at the group's head.
+#include "common/activations.cuh"
 #include "common/elementwise.cuh"
 #include "linear_attention_gate/linear_attention_gate.h"
 
@@ -16,14 +17,9 @@ __device__ __forceinline__ float softplus(float v)
     return v > 0.F ? v + log1pf(expf(-v)) : log1pf(expf(v)); // no overflow for large |v|
 }
 
-__device__ __forceinline__ float sigmoid(float v)
-{
-    return 1.F / (1.F + expf(-v));
-}
-
-// 16-bit outputs (11 or 8 significant bits) take the hardware approximations (ex2, lg2, rcp:
-// ~2^-21 relative): with the exact expf/log1pf the fp16/bf16 gate was compute-bound on the H200
-// (36-46% of copy, where fp32, with half the elements per byte, reached 97%). fp32 stays exact.
+// 16-bit outputs (11 or 8 significant bits) take the hardware approximations (ex2, lg2: ~2^-21
+// relative): with the exact expf/log1pf the fp16/bf16 gate was compute-bound on the H200 (36-46%
+// of copy, where fp32, with half the elements per byte, reached 97%). fp32 stays exact.
 template <typename T>
 __device__ __forceinline__ float softplusOf(float v)
 {
@@ -36,19 +32,6 @@ __device__ __forceinline__ float softplusOf(float v)
         float const e = __expf(-fabsf(v)); // softplus(v) = max(v, 0) + log1p(exp(-|v|))
         // below 1e-3, log1p(e) = e (1 - e / 2) within e^2 / 3: relative precision in the tail
         return fmaxf(v, 0.F) + (e < 1e-3F ? e * (1.F - 0.5F * e) : __logf(1.F + e));
-    }
-}
-
-template <typename T>
-__device__ __forceinline__ float sigmoidOf(float v)
-{
-    if constexpr (std::is_same_v<T, float>)
-    {
-        return sigmoid(v);
-    }
-    else
-    {
-        return __frcp_rn(1.F + __expf(-v)); // exp overflow: 1 / inf = 0
     }
 }
 
@@ -94,7 +77,7 @@ struct GateOp
             d.v[i] = fromFloat<T>(__ldg(decayScale + f.head + i) * softplusOf<T>(biased));
             if constexpr (kBeta)
             {
-                s.v[i] = fromFloat<T>(sigmoidOf<T>(toFloat(f.b.v[i])));
+                s.v[i] = fromFloat<T>(sigmoidFor<T>(toFloat(f.b.v[i])));
             }
         }
         decay[g] = d;

@@ -1,10 +1,10 @@
 // The RMS-norm family's kernel: rowNormKernel (plugins/common/row_norm.cuh) in its RMS form
 // with a loader that reads X alone, or X and GatedRMSNorm's gate (its finish step).
+#include "common/activations.cuh"
 #include "common/dtype_dispatch.cuh"
 #include "common/row_norm.cuh"
 #include "rms_norm/rms_norm.h"
 
-#include <type_traits>
 
 namespace trtplug
 {
@@ -66,9 +66,7 @@ struct GatedRowLoader : PlainRowLoader<T, N>
 #pragma unroll
         for (int i = 0; i < N; ++i)
         {
-            // 16-bit outputs take the hardware exp and reciprocal (~2^-21 relative); fp32 stays exact
-            float const sigmoid
-                = std::is_same_v<T, float> ? 1.F / (1.F + expf(-z[i])) : __frcp_rn(1.F + __expf(-z[i]));
+            float const sigmoid = sigmoidFor<T>(z[i]);
             y[i] *= silu ? z[i] * sigmoid : sigmoid;
         }
     }
