@@ -19,7 +19,11 @@ fastest backend, measured in the same run.
   TRTPLUG_ATTENTION_PREFILL=kernel and =cudnn; "first call" is the wall time of the first call of
   each, which for cuDNN includes building its graph for that problem signature.
 
-    python benchmarks/bench_attention.py [--dtype float16|bfloat16] [--reps N]
+- float32 (--dtype float32): the core prefill only, on tensor cores (3xTF32, the default) and on
+  CUDA cores (TRTPLUG_ATTENTION_FP32=cuda-cores), against torch's fastest fp32 SDPA (its
+  memory-efficient kernel or the math path).
+
+    python benchmarks/bench_attention.py [--dtype float16|bfloat16|float32] [--reps N]
 """
 
 from __future__ import annotations
@@ -72,7 +76,10 @@ def fastest_sdpa(q, k, v, causal: bool, reps: int) -> tuple[float, str]:
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
     best = (float("inf"), "none")
-    for backend in (SDPBackend.FLASH_ATTENTION, SDPBackend.CUDNN_ATTENTION, SDPBackend.EFFICIENT_ATTENTION):
+    backends = [SDPBackend.FLASH_ATTENTION, SDPBackend.CUDNN_ATTENTION, SDPBackend.EFFICIENT_ATTENTION]
+    if q.dtype == torch.float32:  # the fused kernels take no fp32 but the memory-efficient one
+        backends.append(SDPBackend.MATH)
+    for backend in backends:
         try:
             with sdpa_kernel(backend):
                 ms = time_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True), reps)
@@ -142,9 +149,15 @@ def prefill(ext, dtype, kv_heads: int, reps: int) -> None:
     print(line)
 
 
-def prefill_backends(ext, dtype, kv_heads: int, causal: bool, reps: int, choices: tuple[str, ...]) -> None:
+PREFILL_SWITCH = "TRTPLUG_ATTENTION_PREFILL"
+
+
+def prefill_backends(
+    ext, dtype, kv_heads: int, causal: bool, reps: int, choices: tuple[str, ...], switch: str = PREFILL_SWITCH
+) -> None:
     """The core itself (attention_bsnh, BSNH views, no per-batch lengths: what cuDNN takes) with each
-    prefill backend (TRTPLUG_ATTENTION_PREFILL per call) next to torch's fastest SDPA."""
+    prefill backend (`switch` set per call: TRTPLUG_ATTENTION_PREFILL, or for float32
+    TRTPLUG_ATTENTION_FP32) next to torch's fastest SDPA."""
     seq, dev = 4096, "cuda"
     q = torch.randn(BATCH, seq, HEADS, HEAD, dtype=dtype, device=dev)
     k = torch.randn(BATCH, seq, kv_heads, HEAD, dtype=dtype, device=dev)
@@ -160,7 +173,7 @@ def prefill_backends(ext, dtype, kv_heads: int, causal: bool, reps: int, choices
         return ext.attention_bsnh(*args[:3], args[3], kv_heads, causal=causal, stream=stream)
 
     for choice in choices:
-        os.environ["TRTPLUG_ATTENTION_PREFILL"] = choice
+        os.environ[switch] = choice
         try:
             first = first_call_ms(call)
             ms = time_ms(call, reps)
@@ -170,7 +183,7 @@ def prefill_backends(ext, dtype, kv_heads: int, causal: bool, reps: int, choices
         took = ext.last_prefill_backend()
         line += f" | {choice}[{took}] {ms:.3f} ms {flops / ms / 1e9:.1f} TFLOP/s ratio {torch_ms / ms:.2f}x"
         line += f" (first call {first:.1f} ms)"
-    os.environ.pop("TRTPLUG_ATTENTION_PREFILL", None)
+    os.environ.pop(switch, None)
     print(line)
 
 
@@ -255,7 +268,7 @@ def clean_cache_decode_us(ext, dtype, kv_heads: int, past: int, reps: int) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dtype", default="float16", choices=["float16", "bfloat16"])
+    parser.add_argument("--dtype", default="float16", choices=["float16", "bfloat16", "float32"])
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--decode-only", action="store_true", help="skip the prefill rows (e.g. under ncu)")
     parser.add_argument("--decode-kernels", nargs="+", default=["key-parallel", "mma"], choices=["key-parallel", "mma"])
@@ -266,6 +279,12 @@ def main() -> None:
     dtype = getattr(torch, args.dtype)
     copy = copy_gbs(args.reps)
     print(f"{torch.cuda.get_device_name()}: device copy {copy:.0f} GB/s, {args.dtype}")
+    if dtype == torch.float32:  # the core's prefill on tensor cores (3xTF32) and on CUDA cores
+        for kv_heads in (8, 32):
+            for causal in (True, False):
+                choices = ("tensor-cores", "cuda-cores")
+                prefill_backends(ext, dtype, kv_heads, causal, args.reps, choices, "TRTPLUG_ATTENTION_FP32")
+        return
     for kv_heads in () if args.decode_only else (8, 32):
         prefill(ext, dtype, kv_heads, args.reps)
     if hasattr(ext, "attention_bsnh") and not args.decode_only:

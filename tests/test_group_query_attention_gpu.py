@@ -74,9 +74,9 @@ def test_decode_on_a_long_cache_splits_the_keys(cp, ext, seed, head, dtype):
 
 
 @pytest.mark.parametrize(("window", "softcap"), [(-1, 0.0), (64, 0.0), (-1, 20.0)])
-@pytest.mark.parametrize(("head", "dtype"), [(64, "float32"), (64, "float16"), (128, "float16"), (80, "float16")])
+@pytest.mark.parametrize(("head", "dtype"), [(h, d) for d in ("float32", "float16") for h in (64, 128, 80)])
 def test_prefill_causal_window_softcap_ratio8(cp, ext, seed, window, softcap, head, dtype):
-    """fp16 with head 64/128 takes the tensor-core tiles (sm_80+), head 80 and fp32 the generic kernel."""
+    """Head 64/128 takes the tensor-core tiles (sm_80+; fp32 as 3xTF32), head 80 the generic kernel."""
     rng = np.random.default_rng(seed)
     empty_past = 0
     feeds, shapes = gqa_inputs(rng, 2, 300, 16, 2, head, empty_past, dtype=dtype)
@@ -260,16 +260,18 @@ def test_decode_forced_split_counts(cp, ext, seed, monkeypatch, splits):
 FLASH_EDGES = [(37, 0, 64, -1), (64, 0, 128, -1), (65, 130, 128, -1), (200, 0, 64, 50), (129, 1000, 128, 300)]
 
 
-@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 @pytest.mark.parametrize(("seq", "past", "head", "window"), FLASH_EDGES)
 def test_flash_prefill_tile_edges(cp, ext, seed, monkeypatch, dtype, seq, past, head, window):
     """The register-resident prefill (head 64/128, no mask tensor): query rows and keys around the
-    64-row / 64-key tile edges, after a past, with a window; GQA 8/2; fp16 and bf16 (the binding's
-    bf16 transport) against the float32 prototype on the rounded inputs. The kernels only: a first
-    prompt would go to cuDNN (test_attention_cudnn_gpu.py covers that)."""
+    64-row / 32- and 64-key tile edges, after a past, with a window; GQA 8/2; fp16 and bf16 (the
+    binding's bf16 transport) against the float32 prototype on the rounded inputs, and fp32 (the
+    3xTF32 kernel, attention_flash32.cuh). The kernels only: a first prompt would go to cuDNN
+    (test_attention_cudnn_gpu.py covers that)."""
     monkeypatch.setenv("TRTPLUG_ATTENTION_PREFILL", "kernel")
     got, want = run_rounded_prompt(cp, ext, np.random.default_rng([seed, seq, head]), dtype, seq, past, head, window)
-    tol = 5e-2 if dtype == "bfloat16" else TOL["float16"]
+    assert ext.last_prefill_backend() == ("fp32-tensor-cores" if dtype == "float32" else "kernel")
+    tol = 5e-2 if dtype == "bfloat16" else TOL[dtype]
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
         np.testing.assert_allclose(g, w, atol=tol, rtol=tol, err_msg=f"output {i}")
 

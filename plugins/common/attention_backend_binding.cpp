@@ -20,7 +20,7 @@ using trtplug::AttentionProblem;
 
 std::string backendName(int32_t backend)
 {
-    return backend == 2 ? "cudnn" : backend == 1 ? "kernel" : "none";
+    return backend == 3 ? "fp32-tensor-cores" : backend == 2 ? "cudnn" : backend == 1 ? "kernel" : "none";
 }
 
 //! A problem with fake, never-read pointers (16-byte aligned or not) for the applicability rules.
@@ -161,7 +161,7 @@ TRTPLUG_BINDING_HELPERS(attention_backend)
     m.def("cudnn_attention_compiled", &trtplug::cudnnAttentionCompiled, "whether this build has the cuDNN backend");
     m.def("cudnn_attention_available", &trtplug::cudnnAttentionAvailable, "whether libcudnn.so.9 loads");
     m.def("last_prefill_backend", [] { return backendName(trtplug::lastPrefillBackend()); },
-        "'cudnn', 'kernel' or 'none': what the last attention launch of this process ran");
+        "'cudnn', 'fp32-tensor-cores' (the 3xTF32 float32 prefill), 'kernel' or 'none': what the last attention launch of this process ran");
     m.def("last_attention_copied_past", &trtplug::lastAttentionCopiedPast,
         "whether the last attention launch copied the past cache in its decode (PastCopy)");
     m.def(

@@ -7,12 +7,15 @@
 #include "common/attention_cudnn.h"
 #include "common/attention_decode_launch.cuh"
 #include "common/attention_flash.cuh"
+#include "common/attention_flash32.cuh"
 #include "common/attention_kernels.cuh"
 #include "common/attention_mma.cuh"
 #include "common/dtype_dispatch.cuh"
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <type_traits>
 
 namespace trtplug
@@ -200,6 +203,29 @@ cudaError_t launchFlash(AttentionProblem const& p, cudaStream_t stream) noexcept
     return p.headDim == 64 ? launchFlashDim<T, 64>(p, stream) : launchFlashDim<T, 128>(p, stream);
 }
 
+//! Float32 prefills where flashApplies take the 3xTF32 tensor-core kernel (attention_flash32.cuh);
+//! TRTPLUG_ATTENTION_FP32=cuda-cores (read per launch) keeps them on the CUDA-core tile kernel,
+//! for comparison and tests.
+bool fp32OnTensorCores() noexcept
+{
+    char const* choice = std::getenv("TRTPLUG_ATTENTION_FP32");
+    return choice == nullptr || std::strcmp(choice, "cuda-cores") != 0;
+}
+
+cudaError_t launchFlash32(AttentionProblem const& p, cudaStream_t stream) noexcept
+{
+    noteLastPrefillBackend(3);
+    dim3 const grid(static_cast<unsigned>((p.qLen + attention::kFlashRows - 1) / attention::kFlashRows),
+        static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
+    if (p.headDim == 64)
+    {
+        return launchLargeShared(attention::attentionFlash32Kernel<64>, grid, attention::kFlashThreads,
+            attention::flash32SharedBytes<64>(), stream, p);
+    }
+    return launchLargeShared(attention::attentionFlash32Kernel<128>, grid, attention::kFlashThreads,
+        attention::flash32SharedBytes<128>(), stream, p);
+}
+
 template <typename T>
 cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_t stream) noexcept
 {
@@ -209,6 +235,10 @@ cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_
         {
             return flashApplies(p) ? launchFlash<T>(p, stream) : launchMma<T>(p, stream);
         }
+    }
+    else if (mmaApplies<T>(p) && flashApplies(p) && fp32OnTensorCores())
+    {
+        return launchFlash32(p, stream);
     }
     int32_t const dim = std::max(p.headDim, p.vHeadDim);
     if (dim <= 64)

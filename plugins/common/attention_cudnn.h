@@ -68,7 +68,8 @@ bool prefillOnCudnn(AttentionProblem const& p, void* workspace, cudaStream_t str
 //! (`anyExtents`: for every problem of p's type and head sizes, whatever the variable says now).
 size_t cudnnWorkspaceReserve(AttentionProblem const& p, bool anyExtents) noexcept;
 
-//! The backend the last prefill launch of this process took: 0 none yet, 1 kernels, 2 cuDNN.
+//! The backend the last prefill launch of this process took: 0 none yet, 1 kernels, 2 cuDNN, 3 the
+//! float32 tensor-core prefill (attention_flash32.cuh).
 int32_t lastPrefillBackend() noexcept;
 void noteLastPrefillBackend(int32_t backend) noexcept;
 

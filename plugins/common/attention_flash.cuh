@@ -110,15 +110,16 @@ __device__ __forceinline__ uint32_t packPair(float x, float y)
 }
 
 //! Starts copying `rows` rows of kD elements (view rows first.., zeros from `limit` on) into a
-//! padded shared tile.
+//! padded shared tile (T of 2 or 4 bytes: 8 or 4 elements a 16-byte chunk).
 template <typename T, int kD>
 __device__ __forceinline__ void copyTile(T* tile, T const* base, int64_t seqStride, int32_t first, int32_t limit, int rows)
 {
-    constexpr int kChunks = kD / 8; // 16-byte chunks per row
+    constexpr int kPerChunk = 16 / sizeof(T);
+    constexpr int kChunks = kD / kPerChunk; // 16-byte chunks per row
     for (int idx = threadIdx.x; idx < rows * kChunks; idx += kFlashThreads)
     {
         int const r = idx / kChunks;
-        int const c = (idx - r * kChunks) * 8;
+        int const c = (idx - r * kChunks) * kPerChunk;
         int32_t const row = first + r;
         bool const inside = row < limit;
         T const* src = base + (inside ? static_cast<int64_t>(row) * seqStride + c : 0);
@@ -233,21 +234,21 @@ __device__ __forceinline__ void accumulateTile(float const (&s)[kTiles][4], T co
     }
 }
 
-//! The 64-key K/V tiles from `tile` (already in buffer 0) up to hi, double-buffered: while
+//! The kKeys-key K/V tiles from `tile` (already in buffer 0) up to hi, double-buffered: while
 //! use(firstKey, offset) reads the tile at `offset` elements into the K/V tile buffers, load(firstKey,
 //! offset) starts copying the next one into the other buffer. Every thread of the block must call
 //! it (it synchronizes them).
-template <int kD, typename Load, typename Use>
+template <int kD, int kKeys = kFlashKeys, typename Load, typename Use>
 __device__ __forceinline__ void forEachKeyTile(int32_t tile, int32_t hi, Load load, Use use)
 {
-    for (int buffer = 0; tile < hi; tile += kFlashKeys, buffer ^= 1)
+    for (int buffer = 0; tile < hi; tile += kKeys, buffer ^= 1)
     {
-        if (tile + kFlashKeys < hi) // prefetch the next tile into the other buffer
+        if (tile + kKeys < hi) // prefetch the next tile into the other buffer
         {
-            load(tile + kFlashKeys, (buffer ^ 1) * kFlashKeys * kFlashStride<kD>);
+            load(tile + kKeys, (buffer ^ 1) * kKeys * kFlashStride<kD>);
         }
         commitCopies();
-        use(tile, buffer * kFlashKeys * kFlashStride<kD>);
+        use(tile, buffer * kKeys * kFlashStride<kD>);
         waitCopies();
         __syncthreads(); // the next tile has landed; nobody reads this buffer before it is refilled
     }
