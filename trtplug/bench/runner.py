@@ -128,10 +128,23 @@ def check_agreement(cp: ModuleType, spec: OpSpec, dtype: str, runners: dict, w: 
             a64, b64 = a.astype(cp.float64), b.astype(cp.float64)
             slack = TORCH_SLACK if name == "torch" else 1.0
             limit = slack * (tol.atol + tol.rtol * cp.abs(b64)) if tol else 0
+            if a.shape != b.shape:
+                return f"{name} disagrees with {base_name}: shape {tuple(a.shape)} vs {tuple(b.shape)}, not timed"
             same = (cp.abs(a64 - b64) <= limit) | (cp.isnan(a64) & cp.isnan(b64))
-            if a.shape != b.shape or not bool(same.all()):
-                return f"{name} disagrees with {base_name}: not timed"
+            if not bool(same.all()):
+                return f"{name} disagrees with {base_name}: {_disagreement(cp, a64, b64, same)}, not timed"
     return ""
+
+
+def _disagreement(cp: ModuleType, a64: Any, b64: Any, same: Any) -> str:
+    """How many elements differ and the worst one (index, both values): enough to tell a rounding
+    tie at a discontinuity (a few elements) from a wrong kernel (many)."""
+    bad = int((~same).sum())
+    gap = cp.where(same, 0.0, cp.nan_to_num(cp.abs(a64 - b64), nan=cp.inf))
+    worst = int(gap.argmax())
+    at = tuple(int(i) for i in cp.unravel_index(worst, a64.shape)) if a64.ndim else ()
+    values = f"{float(a64.ravel()[worst])!r} vs {float(b64.ravel()[worst])!r}"
+    return f"{bad} of {a64.size} elements, worst at {at}: {values}"
 
 
 def bench_op(
