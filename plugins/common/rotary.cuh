@@ -99,6 +99,41 @@ __host__ __device__ __forceinline__ CacheRows cacheRows(RotaryProblem const& p, 
     return {{t < 0 || h < 0 || w < 0 ? -1 : t, h, w}};
 }
 
+//! M-RoPE's cos and sin of kVec columns from `pair` on, each column from its stream's row: a group
+//! inside one section (chunked layout) reads that row's vectors; otherwise the vectors of all three
+//! rows are read and each column picks its own (6 vector loads instead of 2 kVec scalar ones:
+//! the interleaved layout changes stream every column).
+template <typename T, int kVec>
+__host__ __device__ __forceinline__ void loadMropeCache(
+    RotaryProblem const& p, CacheRows const& r, int32_t pair, float (&c)[kVec], float (&s)[kVec])
+{
+    int32_t const half = p.rotaryDim / 2;
+    auto const* cosCache = static_cast<T const*>(p.cosCache);
+    auto const* sinCache = static_cast<T const*>(p.sinCache);
+    int32_t const first = mropeStream(p, pair);
+    if (!p.mropeInterleaved && first == mropeStream(p, pair + kVec - 1))
+    {
+        loadVec<T, kVec>(cosCache + r.rows[first] * half + pair, c);
+        loadVec<T, kVec>(sinCache + r.rows[first] * half + pair, s);
+        return;
+    }
+    float cs[3][kVec];
+    float ss[3][kVec];
+#pragma unroll
+    for (int stream = 0; stream < 3; ++stream)
+    {
+        loadVec<T, kVec>(cosCache + r.rows[stream] * half + pair, cs[stream]);
+        loadVec<T, kVec>(sinCache + r.rows[stream] * half + pair, ss[stream]);
+    }
+#pragma unroll
+    for (int i = 0; i < kVec; ++i)
+    {
+        int32_t const stream = mropeStream(p, pair + i); // selects, not an indexed (local) array
+        c[i] = stream == 0 ? cs[0][i] : stream == 1 ? cs[1][i] : cs[2][i];
+        s[i] = stream == 0 ? ss[0][i] : stream == 1 ? ss[1][i] : ss[2][i];
+    }
+}
+
 //! cos and sin of kVec cache columns from `pair` on: one vector of a row, or (M-RoPE) each
 //! column from its stream's row; times cacheScale.
 template <typename T, int kVec>
@@ -113,15 +148,15 @@ __host__ __device__ __forceinline__ void loadCache(
         loadVec<T, kVec>(cosCache + r.rows[0] * half + pair, c);
         loadVec<T, kVec>(sinCache + r.rows[0] * half + pair, s);
     }
+    else if (kVec > 1)
+    {
+        loadMropeCache<T, kVec>(p, r, pair, c, s);
+    }
     else
     {
-#pragma unroll
-        for (int i = 0; i < kVec; ++i)
-        {
-            int64_t const at = r.rows[mropeStream(p, pair + i)] * half + pair + i;
-            c[i] = toFloat(cosCache[at]);
-            s[i] = toFloat(sinCache[at]);
-        }
+        int64_t const at = r.rows[mropeStream(p, pair)] * half + pair;
+        c[0] = toFloat(cosCache[at]);
+        s[0] = toFloat(sinCache[at]);
     }
     if (p.cacheScale != 1.F)
     {
