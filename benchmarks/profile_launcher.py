@@ -6,6 +6,9 @@ the bench's own timing. Example (the 16-bit GELU kernels' bandwidth and what lim
       --section Occupancy --section WarpStateStats --launch-skip 1 --launch-count 1 \\
       python benchmarks/profile_launcher.py --op bias_gelu --dtype float16 --mb 256
 
+With --kernels (needs torch) it times instead: each kernel's mean device time per call of the
+launcher and of the torch equivalent (CUPTI through torch.profiler), to see where an op's time goes.
+
 Needs a CUDA GPU and trtplug._native built with the op."""
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 
 from trtplug import native
 from trtplug.bench.runner import _runners
+from trtplug.bench.timing import kernel_times_us
 from trtplug.bench.workload import bench_shapes, make_workload
 from trtplug.parity.impl_base import pyplugin_module
 from trtplug.protolib.dtypes import numpy_dtype
@@ -29,6 +33,7 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=256, help="first-input size in MB, as bench's --sizes")
     parser.add_argument("--calls", type=int, default=3, help="calls of the implementation (>= 2: one warms up)")
     parser.add_argument("--impl", choices=("cuda", "cupy"), default="cuda")
+    parser.add_argument("--kernels", action="store_true", help="print per-kernel device times (cuda and torch)")
     args = parser.parse_args()
 
     import cupy as cp
@@ -41,6 +46,9 @@ def main() -> None:
     if args.impl == "cuda" and native.native_module() is None:
         raise SystemExit("profile_launcher: trtplug._native is not built")
     workload = make_workload(cp, spec, shapes, args.dtype, 1, seed=args.mb)
+    if args.kernels:
+        print_kernel_times(cp, spec, proto, workload, args.calls)
+        return
     run = _runners(cp, spec, proto, workload, None)[args.impl]
     cp.cuda.get_current_stream().synchronize()
     # Only the calls are in the profiled range: under --profile-from-start off, ncu skips the
@@ -51,6 +59,19 @@ def main() -> None:
     cp.cuda.get_current_stream().synchronize()
     cp.cuda.runtime.profilerStop()
     print(f"{args.op} {args.dtype} {args.mb} MB: {args.calls} {args.impl} calls on {shapes}")
+
+
+def print_kernel_times(cp, spec, proto, workload, calls: int) -> None:
+    import torch
+
+    runners = _runners(cp, spec, proto, workload, torch)
+    for name in ("cuda", "torch"):
+        if name not in runners:
+            continue
+        times = kernel_times_us(torch, runners[name], 1, reps=max(calls, 2))
+        print(f"{name}: {sum(times.values()):.1f} us device time per call")
+        for kernel, us in sorted(times.items(), key=lambda item: -item[1]):
+            print(f"  {us:10.1f} us  {kernel[:110]}")
 
 
 if __name__ == "__main__":
