@@ -2,8 +2,9 @@
 build and runtime phase) against the float32 prototype (tied to ONNX Runtime CPU by the parity
 suite and tests/test_multi_head_attention.py) in every layout: packed QKV with bias, packed KV,
 a BNSH cache with attention_bias, past/present with key lengths and unidirectional, 0/1 masks,
-the qk output, and fully padded rows with a small mask_filter_value (ONNX Runtime's additive
-filter: such rows attend to every key). Outputs are poisoned with NaN first."""
+the qk output, fully padded rows with a small mask_filter_value (ONNX Runtime's additive
+filter: such rows attend to every key), and a key padding mask on heads of 64 (the
+register-resident prefills' mask-tensor instance). Outputs are poisoned with NaN first."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ FORMS = [
     "mask_3d_qk",
     "fully_padded_lengths_causal",
     "fully_padded_mask_2d_bias",
+    "padding_mask_head64",
 ]
 
 
@@ -54,6 +56,10 @@ def case_inputs(rng: np.random.Generator, form: str, dtype: str) -> tuple[list, 
         mask[1] = 0
         ins = [f(2, 65, 64), f(2, 70, 64), f(2, 70, 64), None, mask, f(2, 4, 65, 70)]
         return ins, {"num_heads": 4, "mask_filter_value": -0.75}, 4
+    if form == "padding_mask_head64":  # the register-resident prefills with the mask's bias tensor
+        mask = (rng.random((2, 70)) < 0.7).astype(np.int32)
+        mask[:, 0] = 1
+        return [f(2, 65, 256), f(2, 70, 256), f(2, 70, 256), None, mask], {"num_heads": 4}, 1
     raise AssertionError(form)
 
 

@@ -117,3 +117,29 @@ def test_flash_prefill_without_a_mask(cp, ext, seed, monkeypatch, q_len, kv_len,
     outs = [cp.full(w.shape, cp.nan, dtype="float16") for w in want]
     ext.onnx_attention([cp.asarray(x) for x in ins], outs, attrs)
     check(cp, outs, want, "float16")
+
+
+@pytest.mark.parametrize("softcap", [0.0, 4.0])
+@pytest.mark.parametrize("causal", [0, 1])
+@pytest.mark.parametrize("head", [64, 128])
+@pytest.mark.parametrize("mask", ["bool", "additive"])
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_flash_prefill_with_a_mask_tensor(cp, ext, seed, monkeypatch, dtype, mask, head, causal, softcap):
+    """attn_mask as a bool mask (the core's mask tensor) or an additive one (its bias tensor), per
+    batch and query row, on the register-resident prefills (fp16, and fp32 on 3xTF32): 70 query rows
+    over 130 keys (ragged tiles), GQA 4/2, causal and softcap with the mask's rules."""
+    monkeypatch.setenv("TRTPLUG_ATTENTION_PREFILL", "kernel")
+    rng = np.random.default_rng([seed, head, causal])
+    ins = [rng.standard_normal(s).astype(dtype) for s in [(2, 4, 70, head), (2, 2, 130, head), (2, 2, 130, head)]]
+    if mask == "bool":
+        allowed = rng.random((2, 1, 70, 130)) < 0.7
+        allowed[..., 0] = True  # every row keeps a key
+        ins.append(allowed)
+    else:
+        ins.append(rng.standard_normal((1, 4, 70, 130)).astype(dtype))
+    attrs = {**DEFAULTS, "is_causal": causal, "softcap": softcap}
+    want = expected(ins, attrs, 1)
+    outs = [cp.full(w.shape, cp.nan, dtype=dtype) for w in want]
+    ext.onnx_attention([cp.asarray(x) for x in ins], outs, attrs)
+    assert ext.last_prefill_backend() == ("fp32-tensor-cores" if dtype == "float32" else "kernel")
+    check(cp, outs, want, dtype)

@@ -26,7 +26,7 @@ namespace
 using attention::decodeApplies;
 using attention::decodeMmaApplies;
 using attention::decodeMmaSplits;
-using attention::flashApplies;
+using attention::flashPrefillApplies;
 using attention::hasMmaSync;
 using attention::kMaxDim;
 using attention::kMaxSplits;
@@ -188,13 +188,18 @@ cudaError_t launchMma(AttentionProblem const& p, cudaStream_t stream) noexcept
         attention::attentionMmaKernel<T>, grid, attention::kMmaThreads, attention::mmaSharedBytes(p.headDim), stream, p);
 }
 
+dim3 flashGrid(AttentionProblem const& p) noexcept
+{
+    return dim3(static_cast<unsigned>((p.qLen + attention::kFlashRows - 1) / attention::kFlashRows),
+        static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
+}
+
 template <typename T, int kD>
 cudaError_t launchFlashDim(AttentionProblem const& p, cudaStream_t stream) noexcept
 {
-    dim3 const grid(static_cast<unsigned>((p.qLen + attention::kFlashRows - 1) / attention::kFlashRows),
-        static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
-    return launchLargeShared(attention::attentionFlashKernel<T, kD>, grid, attention::kFlashThreads,
-        attention::flashSharedBytes<kD>(), stream, p);
+    auto* const kernel = attention::hasScoreTensors(p) ? attention::attentionFlashKernel<T, kD, true>
+                                                       : attention::attentionFlashKernel<T, kD, false>;
+    return launchLargeShared(kernel, flashGrid(p), attention::kFlashThreads, attention::flashSharedBytes<kD>(), stream, p);
 }
 
 template <typename T>
@@ -203,7 +208,7 @@ cudaError_t launchFlash(AttentionProblem const& p, cudaStream_t stream) noexcept
     return p.headDim == 64 ? launchFlashDim<T, 64>(p, stream) : launchFlashDim<T, 128>(p, stream);
 }
 
-//! Float32 prefills where flashApplies take the 3xTF32 tensor-core kernel (attention_flash32.cuh);
+//! Float32 prefills where flashPrefillApplies take the 3xTF32 tensor-core kernel (attention_flash32.cuh);
 //! TRTPLUG_ATTENTION_FP32=cuda-cores (read per launch) keeps them on the CUDA-core tile kernel,
 //! for comparison and tests.
 bool fp32OnTensorCores() noexcept
@@ -212,18 +217,19 @@ bool fp32OnTensorCores() noexcept
     return choice == nullptr || std::strcmp(choice, "cuda-cores") != 0;
 }
 
+template <int kD>
+cudaError_t launchFlash32Dim(AttentionProblem const& p, cudaStream_t stream) noexcept
+{
+    auto* const kernel = attention::hasScoreTensors(p) ? attention::attentionFlash32Kernel<kD, true>
+                                                       : attention::attentionFlash32Kernel<kD, false>;
+    return launchLargeShared(
+        kernel, flashGrid(p), attention::kFlashThreads, attention::flash32SharedBytes<kD>(), stream, p);
+}
+
 cudaError_t launchFlash32(AttentionProblem const& p, cudaStream_t stream) noexcept
 {
     noteLastPrefillBackend(3);
-    dim3 const grid(static_cast<unsigned>((p.qLen + attention::kFlashRows - 1) / attention::kFlashRows),
-        static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
-    if (p.headDim == 64)
-    {
-        return launchLargeShared(attention::attentionFlash32Kernel<64>, grid, attention::kFlashThreads,
-            attention::flash32SharedBytes<64>(), stream, p);
-    }
-    return launchLargeShared(attention::attentionFlash32Kernel<128>, grid, attention::kFlashThreads,
-        attention::flash32SharedBytes<128>(), stream, p);
+    return p.headDim == 64 ? launchFlash32Dim<64>(p, stream) : launchFlash32Dim<128>(p, stream);
 }
 
 template <typename T>
@@ -233,10 +239,10 @@ cudaError_t launchForDim(AttentionProblem const& p, void* workspace, cudaStream_
     {
         if (mmaApplies<T>(p))
         {
-            return flashApplies(p) ? launchFlash<T>(p, stream) : launchMma<T>(p, stream);
+            return flashPrefillApplies(p) ? launchFlash<T>(p, stream) : launchMma<T>(p, stream);
         }
     }
-    else if (mmaApplies<T>(p) && flashApplies(p) && fp32OnTensorCores())
+    else if (mmaApplies<T>(p) && flashPrefillApplies(p) && fp32OnTensorCores())
     {
         return launchFlash32(p, stream);
     }

@@ -43,6 +43,19 @@ inline bool flashApplies(AttentionProblem const& p) noexcept
         && p.bias.data == nullptr && chunkedView(p.q) && chunkedView(p.k) && chunkedView(p.v);
 }
 
+//! The register-resident prefills (attention_flash.cuh, attention_flash32.cuh) take mask and bias
+//! tensors too (an instance that reads them, logit's rules); the decode does not.
+inline bool flashPrefillApplies(AttentionProblem const& p) noexcept
+{
+    return (p.headDim == 64 || p.headDim == 128) && p.vHeadDim == p.headDim && chunkedView(p.q) && chunkedView(p.k)
+        && chunkedView(p.v);
+}
+
+inline bool hasScoreTensors(AttentionProblem const& p) noexcept
+{
+    return p.mask.data != nullptr || p.bias.data != nullptr;
+}
+
 //! The key-parallel decode kernel applies (attention_decode.cuh): at most kDecodeMaxRows query
 //! rows per KV head, K and V rows in 16-byte slices (head sizes a multiple of the slice, at most
 //! 32 slices; aligned data and strides). The one switch between it and the tile kernel.

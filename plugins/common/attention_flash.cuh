@@ -3,9 +3,9 @@
 // shared memory by cp.async, S = Q K^T and O += P V as mma.sync m16n8k16 with float32
 // accumulators that never leave registers (the P fragments are the S accumulators, converted),
 // online softmax on the fragments. The WMMA kernel (attention_mma.cuh) kept S, P and O in shared
-// memory and reached 16 TFLOP/s on the H200. This path takes fp16/bf16, head sizes 64 and 128, no
-// mask or bias tensor (causal, window, key counts, softcap, scale and sinks apply); the rest stays
-// on the WMMA kernel. Included only from attention_core.cu.
+// memory and reached 16 TFLOP/s on the H200. This path takes fp16/bf16, head sizes 64 and 128
+// (causal, window, key counts, softcap, scale, sinks, and mask and bias tensors in an instance of
+// their own); the other head sizes stay on the WMMA kernel. Included only from attention_core.cu.
 #pragma once
 
 #include "common/attention_kernels.cuh"
@@ -133,12 +133,68 @@ __device__ __forceinline__ bool flashMasked(AttentionProblem const& p, int32_t j
     return j >= valid || (p.causal && j > position) || (p.windowLeft >= 0 && j < position - p.windowLeft);
 }
 
+//! Where a prefill warp's two fragment rows (g and g + 8) sit: batch, head and query rows, for the
+//! mask and bias tensors' rows (rows past qLen read row qLen - 1: they are never written).
+struct FragmentRows
+{
+    int32_t b{0};
+    int32_t h{0};
+    int32_t i[2]{0, 0};
+};
+
+__device__ __forceinline__ FragmentRows fragmentRows(AttentionProblem const& p, int32_t b, int32_t h, int32_t row0)
+{
+    int32_t const g = row0 + threadIdx.x % 32 / 4;
+    return FragmentRows{b, h, {min(g, p.qLen - 1), min(g + 8, p.qLen - 1)}};
+}
+
+//! The logits of the accumulators s (scale * Q K^T so far): element e of tile n is key tile + 8n +
+//! keyOf(2 (lane % 4) + e % 2) of fragment row e / 2, at query position pos[e / 2]. Without
+//! kTensors: capped, then masked by position; with them, logit's rules (mask tensor, bias added
+//! before or after the cap) at `rows`.
+template <typename T, int kTiles, bool kTensors, typename KeyOf>
+__device__ __forceinline__ void finishLogits(AttentionProblem const& p, float (&s)[kTiles][4], int32_t tile,
+    int32_t const (&pos)[2], int32_t valid, float scale, KeyOf keyOf, FragmentRows const& rows)
+{
+    int const lane = threadIdx.x % 32;
+    bool const cap = p.softcap > 0.F;
+#pragma unroll
+    for (int n = 0; n < kTiles; ++n)
+    {
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+        {
+            int32_t const j = tile + 8 * n + keyOf(2 * (lane % 4) + e % 2);
+            float v = s[n][e] * scale;
+            if constexpr (kTensors)
+            {
+                s[n][e] = logit<T>(p, RowPlace{rows.b, rows.h, rows.i[e / 2], pos[e / 2], valid}, j, v);
+            }
+            else
+            {
+                v = cap ? p.softcap * tanhf(v / p.softcap) : v;
+                s[n][e] = flashMasked(p, j, pos[e / 2], valid) ? -INFINITY : v;
+            }
+        }
+    }
+}
+
+//! Column c of an S accumulator tile holds key c (the 16-bit kernels' order).
+struct KeysInOrder
+{
+    __device__ __forceinline__ int operator()(int c) const
+    {
+        return c;
+    }
+};
+
 //! S (16 rows x 8 kTiles keys per warp, as kTiles accumulators of 16x8; kTiles even) = scale *
-//! Q K^T, capped and masked; thread rows g and g + 8 of the warp's 16 sit at query positions
-//! pos[0], pos[1]. The prefill takes 64 keys a tile (kTiles 8), the decode 16 per warp.
-template <typename T, int kD, int kTiles = 8>
+//! Q K^T, capped and masked (finishLogits); thread rows g and g + 8 of the warp's 16 sit at query
+//! positions pos[0], pos[1]. The prefill takes 64 keys a tile (kTiles 8), the decode 16 per warp.
+template <typename T, int kD, int kTiles = 8, bool kTensors = false>
 __device__ __forceinline__ void scoreTile(AttentionProblem const& p, uint32_t const (&q)[kD / 16][4], T const* kTile,
-    int32_t tile, int32_t const (&pos)[2], int32_t valid, float scale, float (&s)[kTiles][4])
+    int32_t tile, int32_t const (&pos)[2], int32_t valid, float scale, float (&s)[kTiles][4],
+    FragmentRows const& rows = FragmentRows{})
 {
     int const lane = threadIdx.x % 32;
 #pragma unroll
@@ -160,19 +216,7 @@ __device__ __forceinline__ void scoreTile(AttentionProblem const& p, uint32_t co
             mma16816<T>(s[n + 1], q[kk], b[2], b[3]);
         }
     }
-    bool const cap = p.softcap > 0.F;
-#pragma unroll
-    for (int n = 0; n < kTiles; ++n)
-    {
-#pragma unroll
-        for (int e = 0; e < 4; ++e)
-        {
-            int32_t const j = tile + 8 * n + 2 * (lane % 4) + (e % 2);
-            float v = s[n][e] * scale;
-            v = cap ? p.softcap * tanhf(v / p.softcap) : v;
-            s[n][e] = flashMasked(p, j, pos[e / 2], valid) ? -INFINITY : v;
-        }
-    }
+    finishLogits<T, kTiles, kTensors>(p, s, tile, pos, valid, scale, KeysInOrder{}, rows);
 }
 
 //! The online-softmax step of the thread's two rows: new maxima, rescaled O and l, P in s.
@@ -285,9 +329,10 @@ __device__ __forceinline__ void writeFlashRows(
 }
 
 //! grid (ceil(qLen / 64), qHeads, batch), kFlashThreads threads, flashSharedBytes<kD>() dynamic
-//! shared memory. Needs T = __half or __nv_bfloat16, headDim == vHeadDim == kD, no mask or bias
-//! tensor, 16-byte-aligned rows of Q, K and V (strides multiples of 8 elements).
-template <typename T, int kD>
+//! shared memory. Needs T = __half or __nv_bfloat16, headDim == vHeadDim == kD, 16-byte-aligned
+//! rows of Q, K and V (strides multiples of 8 elements); kTensors: the problem has a mask or bias
+//! tensor (its reads are compiled only into that instance).
+template <typename T, int kD, bool kTensors>
 __global__ void __launch_bounds__(kFlashThreads) attentionFlashKernel(AttentionProblem p)
 {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
@@ -307,6 +352,7 @@ __global__ void __launch_bounds__(kFlashThreads) attentionFlashKernel(AttentionP
     int32_t const valid = validKeys(p, b);
     int32_t const row0 = rowBase + warp * 16;
     int32_t const pos[2] = {rowStart(p, b) + row0 + lane / 4, rowStart(p, b) + row0 + lane / 4 + 8};
+    FragmentRows const rows = fragmentRows(p, b, h, row0);
     float const scale = p.scale != 0.F ? p.scale : rsqrtf(static_cast<float>(kD));
     T const* kBase = static_cast<T const*>(p.k.data) + b * p.k.batchStride + kvHead * p.k.headStride;
     T const* vBase = static_cast<T const*>(p.v.data) + b * p.v.batchStride + kvHead * p.v.headStride;
@@ -333,7 +379,7 @@ __global__ void __launch_bounds__(kFlashThreads) attentionFlashKernel(AttentionP
     float l[2] = {0.F, 0.F};
     forEachKeyTile<kD>(tile, hi, load, [&](int32_t keys, int current) {
         float s[8][4];
-        scoreTile<T, kD>(p, q, kTiles + current, keys, pos, min(valid, hi), scale, s);
+        scoreTile<T, kD, 8, kTensors>(p, q, kTiles + current, keys, pos, min(valid, hi), scale, s, rows);
         softmaxStep<kD>(s, m, l, o);
         accumulateTile<T, kD>(s, vTiles + current, o);
     });

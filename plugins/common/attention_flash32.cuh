@@ -6,8 +6,8 @@
 // product), accumulated in float32. One TF32 product alone keeps 11 bits and misses the fp32
 // tolerance (1e-4); the CUDA-core tile kernel (attention_kernels.cuh) this replaces for prefills
 // ran at 0.08-0.17x torch's fp32 SDPA on the H200, which takes the same 3xTF32 route (CUTLASS
-// OpMultiplyAddFastF32). Same rules as the 16-bit kernel (flashApplies: head 64/128, no mask or
-// bias tensor). Included only from attention_core.cu.
+// OpMultiplyAddFastF32). Same rules as the 16-bit kernel (flashPrefillApplies: head 64/128; mask
+// and bias tensors in an instance of their own). Included only from attention_core.cu.
 #pragma once
 
 #include "common/attention_flash.cuh"
@@ -127,10 +127,19 @@ __device__ __forceinline__ void loadQueryPairs(
     }
 }
 
-//! S (16 rows x 8 kTiles keys per warp) = scale * Q K^T, capped and masked (scoreTile's rules).
-template <int kD, int kTiles>
+//! Column c of an S accumulator tile holds key keyOfColumn(c) (finishLogits' key order here).
+struct KeysPermuted
+{
+    __device__ __forceinline__ int operator()(int c) const
+    {
+        return keyOfColumn(c);
+    }
+};
+
+//! S (16 rows x 8 kTiles keys per warp) = scale * Q K^T, capped and masked (finishLogits).
+template <int kD, int kTiles, bool kTensors>
 __device__ __forceinline__ void scoreTile32(AttentionProblem const& p, float2 const (&q)[kD / 8][2], float const* kTile,
-    int32_t tile, int32_t const (&pos)[2], int32_t valid, float scale, float (&s)[kTiles][4])
+    int32_t tile, int32_t const (&pos)[2], int32_t valid, float scale, float (&s)[kTiles][4], FragmentRows const& rows)
 {
     int const lane = threadIdx.x % 32;
 #pragma unroll
@@ -150,19 +159,7 @@ __device__ __forceinline__ void scoreTile32(AttentionProblem const& p, float2 co
             mma3xTf32(s[n], a, k.x, k.y);
         }
     }
-    bool const cap = p.softcap > 0.F;
-#pragma unroll
-    for (int n = 0; n < kTiles; ++n)
-    {
-#pragma unroll
-        for (int e = 0; e < 4; ++e)
-        {
-            int32_t const j = tile + 8 * n + keyOfColumn(2 * (lane % 4) + e % 2);
-            float v = s[n][e] * scale;
-            v = cap ? p.softcap * tanhf(v / p.softcap) : v;
-            s[n][e] = flashMasked(p, j, pos[e / 2], valid) ? -INFINITY : v;
-        }
-    }
+    finishLogits<float, kTiles, kTensors>(p, s, tile, pos, valid, scale, KeysPermuted{}, rows);
 }
 
 //! O += P V for one tile; P's A fragments are the S accumulators as they lie (keyOfColumn's order).
@@ -187,9 +184,9 @@ __device__ __forceinline__ void accumulateTile32(float const (&s)[kTiles][4], fl
 }
 
 //! grid (ceil(qLen / 64), qHeads, batch), kFlashThreads threads, flash32SharedBytes<kD>() dynamic
-//! shared memory. Needs float32 views with headDim == vHeadDim == kD, no mask or bias tensor,
-//! 16-byte-aligned rows (flashApplies).
-template <int kD>
+//! shared memory. Needs float32 views with headDim == vHeadDim == kD, 16-byte-aligned rows
+//! (flashPrefillApplies); kTensors: the problem has a mask or bias tensor.
+template <int kD, bool kTensors>
 __global__ void __launch_bounds__(kFlashThreads) attentionFlash32Kernel(AttentionProblem p)
 {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
@@ -208,6 +205,7 @@ __global__ void __launch_bounds__(kFlashThreads) attentionFlash32Kernel(Attentio
     int32_t const valid = validKeys(p, b);
     int32_t const row0 = rowBase + threadIdx.x / 32 * 16;
     int32_t const pos[2] = {rowStart(p, b) + row0 + lane / 4, rowStart(p, b) + row0 + lane / 4 + 8};
+    FragmentRows const rows = fragmentRows(p, b, h, row0);
     float const scale = p.scale != 0.F ? p.scale : rsqrtf(static_cast<float>(kD));
     float const* kBase = static_cast<float const*>(p.k.data) + b * p.k.batchStride + kvHead * p.k.headStride;
     float const* vBase = static_cast<float const*>(p.v.data) + b * p.v.batchStride + kvHead * p.v.headStride;
@@ -227,7 +225,7 @@ __global__ void __launch_bounds__(kFlashThreads) attentionFlash32Kernel(Attentio
     float l[2] = {0.F, 0.F};
     forEachKeyTile<kD, kKeys>(tile, hi, load, [&](int32_t keys, int current) {
         float s[kKeys / 8][4];
-        scoreTile32<kD, kKeys / 8>(p, q, kTiles + current, keys, pos, min(valid, hi), scale, s);
+        scoreTile32<kD, kKeys / 8, kTensors>(p, q, kTiles + current, keys, pos, min(valid, hi), scale, s, rows);
         softmaxStep<kD, kKeys / 8>(s, m, l, o);
         accumulateTile32<kD, kKeys / 8>(s, vTiles + current, o);
     });
