@@ -2,8 +2,10 @@
 
 #include "common/attention_aux.cuh"
 #include "common/attention_layout.h"
+#include "common/activations.cuh"
 #include "common/attention_mask_bias.cuh"
 #include "common/dtype_dispatch.cuh"
+#include "common/elementwise.cuh"
 #include "common/gemm.h"
 #include "common/launch.cuh"
 
@@ -107,16 +109,6 @@ Scratch carve(BertArgs const& a, char* base, bool bound) noexcept
     return w;
 }
 
-//! proj[r, c] += bias[c] (computed in float32).
-template <typename T>
-__global__ void biasRowsKernel(T* proj, T const* bias, int64_t count, int32_t width)
-{
-    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x)
-    {
-        proj[i] = fromFloat<T>(toFloat(proj[i]) + toFloat(bias[i % width]));
-    }
-}
-
 //! proj = input @ weights (+ bias).
 template <typename T>
 cudaError_t project(BertArgs const& a, Scratch const& w, cudaStream_t stream) noexcept
@@ -128,9 +120,9 @@ cudaError_t project(BertArgs const& a, Scratch const& w, cudaStream_t stream) no
                                    : gemmRowMajor(a.dtype, rows, d.projWidth(), d.width, a.input, a.weights, w.proj, stream);
     if (err == cudaSuccess && a.bias != nullptr && count > 0)
     {
-        biasRowsKernel<T><<<gridFor(count), kBlockThreads, 0, stream>>>(
-            static_cast<T*>(w.proj), static_cast<T const*>(a.bias), count, d.projWidth());
-        err = cudaGetLastError();
+        // in place, through the shared vectorized elementwise pass (float32 math, one rounding)
+        ElementwiseArgs const rows{w.proj, a.bias, nullptr, w.proj, count, d.projWidth()};
+        err = launchBiasActivation<BiasInput::kRequired, false>(a.dtype, rows, IdentityAct{}, stream);
     }
     return err;
 }
