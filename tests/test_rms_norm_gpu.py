@@ -163,8 +163,8 @@ SHORT_ROWS = [
 )
 @pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "unaligned"])
 def test_subwarp_teams_equal_warp_teams(cp, members, monkeypatch, dtype, shape, axis, scale_shape, offset, seed):
-    """TRTPLUG_ROW_NORM_TEAMS=subwarp (8- or 16-lane teams for short rows, read per launch) writes
-    the warp teams' outputs bit for bit, and both match the float64 reference."""
+    """The sub-warp teams (8 or 16 lanes for short rows, the default) write the warp teams' outputs
+    (TRTPLUG_ROW_NORM_TEAMS=warp, read per launch) bit for bit, and both match the float64 reference."""
     x, scale, stats = make_case(shape, axis, scale_shape, dtype, seed)
     runs = []
     for teams in ("warp", "subwarp"):

@@ -362,18 +362,19 @@ cudaError_t launchConfig(Args const& args, NormOutputs<T> const& out, int64_t ro
     return cudaGetLastError();
 }
 
-//! Whether rows of up to 16 vectors take 8- or 16-lane teams (TRTPLUG_ROW_NORM_TEAMS=subwarp, read
-//! per launch) instead of a warp. A warp per 128-element fp16 row (GatedRMSNorm's groups) leaves
-//! half its lanes idle: 34-36% of copy on the H200, where fp32 (every lane busy) reached 95%.
-//! Opt-in until a GPU run has checked it (written after the session's device time ran out); its
-//! reductions give the warp's results bit for bit (the warp's extra lanes add zeros first).
-//! kSubWarpTeamsByDefault is the one switch.
-constexpr bool kSubWarpTeamsByDefault = false;
+//! Whether rows of up to 16 vectors take 8- or 16-lane teams instead of a warp (read per launch:
+//! TRTPLUG_ROW_NORM_TEAMS=warp turns them off). A warp per 128-element fp16 row (GatedRMSNorm's
+//! groups) leaves half its lanes idle: 34-36% of copy on the H200, where fp32 (every lane busy)
+//! reached 95%. With the teams, GatedRMSNorm fp16/bf16 at 256 MB went from 50-51% to 86-87% of
+//! copy on an H100 (run 17), and their reductions give the warp's results bit for bit (the warp's
+//! extra lanes add zeros first; test_subwarp_teams_equal_warp_teams). kSubWarpTeamsByDefault is
+//! the one switch.
+constexpr bool kSubWarpTeamsByDefault = true;
 
 inline bool subWarpTeams() noexcept
 {
     char const* choice = std::getenv("TRTPLUG_ROW_NORM_TEAMS");
-    return choice == nullptr ? kSubWarpTeamsByDefault : std::strcmp(choice, "subwarp") == 0;
+    return choice == nullptr ? kSubWarpTeamsByDefault : std::strcmp(choice, "warp") != 0;
 }
 
 //! Team width and registers per thread for rows of nVec vectors of N elements: the narrowest
