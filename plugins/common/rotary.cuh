@@ -99,6 +99,16 @@ __host__ __device__ __forceinline__ CacheRows cacheRows(RotaryProblem const& p, 
     return {{t < 0 || h < 0 || w < 0 ? -1 : t, h, w}};
 }
 
+//! cos and sin of kVec columns from `pair` on, from one cache row.
+template <typename T, int kVec>
+__host__ __device__ __forceinline__ void loadCacheRow(
+    RotaryProblem const& p, int64_t row, int32_t pair, float (&c)[kVec], float (&s)[kVec])
+{
+    int64_t const at = row * (p.rotaryDim / 2) + pair;
+    loadVec<T, kVec>(static_cast<T const*>(p.cosCache) + at, c);
+    loadVec<T, kVec>(static_cast<T const*>(p.sinCache) + at, s);
+}
+
 //! M-RoPE's cos and sin of kVec columns from `pair` on, each column from its stream's row: a group
 //! inside one section (chunked layout) reads that row's vectors; otherwise the vectors of all three
 //! rows are read and each column picks its own (6 vector loads instead of 2 kVec scalar ones:
@@ -107,14 +117,10 @@ template <typename T, int kVec>
 __host__ __device__ __forceinline__ void loadMropeCache(
     RotaryProblem const& p, CacheRows const& r, int32_t pair, float (&c)[kVec], float (&s)[kVec])
 {
-    int32_t const half = p.rotaryDim / 2;
-    auto const* cosCache = static_cast<T const*>(p.cosCache);
-    auto const* sinCache = static_cast<T const*>(p.sinCache);
     int32_t const first = mropeStream(p, pair);
     if (!p.mropeInterleaved && first == mropeStream(p, pair + kVec - 1))
     {
-        loadVec<T, kVec>(cosCache + r.rows[first] * half + pair, c);
-        loadVec<T, kVec>(sinCache + r.rows[first] * half + pair, s);
+        loadCacheRow<T, kVec>(p, r.rows[first], pair, c, s);
         return;
     }
     float cs[3][kVec];
@@ -122,8 +128,7 @@ __host__ __device__ __forceinline__ void loadMropeCache(
 #pragma unroll
     for (int stream = 0; stream < 3; ++stream)
     {
-        loadVec<T, kVec>(cosCache + r.rows[stream] * half + pair, cs[stream]);
-        loadVec<T, kVec>(sinCache + r.rows[stream] * half + pair, ss[stream]);
+        loadCacheRow<T, kVec>(p, r.rows[stream], pair, cs[stream], ss[stream]);
     }
 #pragma unroll
     for (int i = 0; i < kVec; ++i)
@@ -140,23 +145,17 @@ template <typename T, int kVec>
 __host__ __device__ __forceinline__ void loadCache(
     RotaryProblem const& p, CacheRows const& r, int32_t pair, float (&c)[kVec], float (&s)[kVec])
 {
-    int32_t const half = p.rotaryDim / 2;
-    auto const* cosCache = static_cast<T const*>(p.cosCache);
-    auto const* sinCache = static_cast<T const*>(p.sinCache);
     if (!p.mrope)
     {
-        loadVec<T, kVec>(cosCache + r.rows[0] * half + pair, c);
-        loadVec<T, kVec>(sinCache + r.rows[0] * half + pair, s);
+        loadCacheRow<T, kVec>(p, r.rows[0], pair, c, s);
     }
-    else if (kVec > 1)
+    else if (kVec == 1)
     {
-        loadMropeCache<T, kVec>(p, r, pair, c, s);
+        loadCacheRow<T, kVec>(p, r.rows[mropeStream(p, pair)], pair, c, s);
     }
     else
     {
-        int64_t const at = r.rows[mropeStream(p, pair)] * half + pair;
-        c[0] = toFloat(cosCache[at]);
-        s[0] = toFloat(sinCache[at]);
+        loadMropeCache<T, kVec>(p, r, pair, c, s);
     }
     if (p.cacheScale != 1.F)
     {
