@@ -6,16 +6,13 @@
 #include "common/attention_combine.cuh"
 #include "common/attention_cudnn.h"
 #include "common/attention_decode_launch.cuh"
-#include "common/attention_flash.cuh"
-#include "common/attention_flash32.cuh"
+#include "common/attention_flash_launch.cuh"
 #include "common/attention_kernels.cuh"
 #include "common/attention_mma.cuh"
 #include "common/dtype_dispatch.cuh"
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
 #include <type_traits>
 
 namespace trtplug
@@ -27,6 +24,9 @@ using attention::decodeApplies;
 using attention::decodeMmaApplies;
 using attention::decodeMmaSplits;
 using attention::flashPrefillApplies;
+using attention::fp32OnTensorCores;
+using attention::launchFlash;
+using attention::launchFlash32;
 using attention::hasMmaSync;
 using attention::kMaxDim;
 using attention::kMaxSplits;
@@ -186,50 +186,6 @@ cudaError_t launchMma(AttentionProblem const& p, cudaStream_t stream) noexcept
         static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
     return launchLargeShared(
         attention::attentionMmaKernel<T>, grid, attention::kMmaThreads, attention::mmaSharedBytes(p.headDim), stream, p);
-}
-
-dim3 flashGrid(AttentionProblem const& p) noexcept
-{
-    return dim3(static_cast<unsigned>((p.qLen + attention::kFlashRows - 1) / attention::kFlashRows),
-        static_cast<unsigned>(p.qHeads), static_cast<unsigned>(p.batch));
-}
-
-template <typename T, int kD>
-cudaError_t launchFlashDim(AttentionProblem const& p, cudaStream_t stream) noexcept
-{
-    auto* const kernel = attention::hasScoreTensors(p) ? attention::attentionFlashKernel<T, kD, true>
-                                                       : attention::attentionFlashKernel<T, kD, false>;
-    return launchLargeShared(kernel, flashGrid(p), attention::kFlashThreads, attention::flashSharedBytes<kD>(), stream, p);
-}
-
-template <typename T>
-cudaError_t launchFlash(AttentionProblem const& p, cudaStream_t stream) noexcept
-{
-    return p.headDim == 64 ? launchFlashDim<T, 64>(p, stream) : launchFlashDim<T, 128>(p, stream);
-}
-
-//! Float32 prefills where flashPrefillApplies take the 3xTF32 tensor-core kernel (attention_flash32.cuh);
-//! TRTPLUG_ATTENTION_FP32=cuda-cores (read per launch) keeps them on the CUDA-core tile kernel,
-//! for comparison and tests.
-bool fp32OnTensorCores() noexcept
-{
-    char const* choice = std::getenv("TRTPLUG_ATTENTION_FP32");
-    return choice == nullptr || std::strcmp(choice, "cuda-cores") != 0;
-}
-
-template <int kD>
-cudaError_t launchFlash32Dim(AttentionProblem const& p, cudaStream_t stream) noexcept
-{
-    auto* const kernel = attention::hasScoreTensors(p) ? attention::attentionFlash32Kernel<kD, true>
-                                                       : attention::attentionFlash32Kernel<kD, false>;
-    return launchLargeShared(
-        kernel, flashGrid(p), attention::kFlashThreads, attention::flash32SharedBytes<kD>(), stream, p);
-}
-
-cudaError_t launchFlash32(AttentionProblem const& p, cudaStream_t stream) noexcept
-{
-    noteLastPrefillBackend(3);
-    return p.headDim == 64 ? launchFlash32Dim<64>(p, stream) : launchFlash32Dim<128>(p, stream);
 }
 
 template <typename T>
