@@ -7,7 +7,8 @@
 // tolerance (1e-4); the CUDA-core tile kernel (attention_kernels.cuh) this replaces for prefills
 // ran at 0.08-0.17x torch's fp32 SDPA on the H200, which takes the same 3xTF32 route (CUTLASS
 // OpMultiplyAddFastF32). Same rules as the 16-bit kernel (flashPrefillApplies: head 64/128; mask
-// and bias tensors in an instance of their own). Included only from attention_core.cu.
+// and bias tensors in an instance of their own). Included only through
+// attention_flash_launch.cuh.
 #pragma once
 
 #include "common/attention_flash.cuh"
