@@ -73,7 +73,7 @@ if [[ " $PHASES " == *" memcheck "* ]] && command -v compute-sanitizer >/dev/nul
   compute-sanitizer --tool memcheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
     tests/test_native_gpu.py tests/test_plugin_host_gpu.py tests/test_gelu_family_gpu.py tests/test_norm_gpu.py \
     tests/test_rms_norm_gpu.py \
-    tests/test_group_query_attention_gpu.py \
+    tests/test_group_query_attention_gpu.py tests/test_attention_flash32_gpu.py \
     tests/test_parity.py -k "(not large and not huge) and (not test_parity or -cuda- or -plugin-)" \
     >"$OUTDIR/gpu-memcheck.log" 2>&1
   echo "memcheck exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck.log") invalid accesses)"
@@ -85,8 +85,9 @@ if [[ " $PHASES " == *" memcheck "* ]] && command -v compute-sanitizer >/dev/nul
   tail -2 "$OUTDIR/gpu-memcheck-cudnn.log"
   # The attention kernels share tiles through shared memory: racecheck them (small cases).
   compute-sanitizer --tool racecheck --error-exitcode 99 "$PY" -m pytest -q -p no:cacheprovider \
-    tests/test_group_query_attention_gpu.py tests/test_parity.py \
-    -k "(not large) and (not test_parity or (group_query_attention and -cuda-))" \
+    tests/test_group_query_attention_gpu.py tests/test_attention_flash32_gpu.py tests/test_onnx_attention_gpu.py \
+    tests/test_parity.py \
+    -k "(not large and not 1031) and (not test_parity or (group_query_attention and -cuda-))" \
     >"$OUTDIR/gpu-racecheck-attention.log" 2>&1
   echo "racecheck (attention) exit: $? ($(grep -c 'hazard' "$OUTDIR/gpu-racecheck-attention.log") hazard lines)"
   tail -2 "$OUTDIR/gpu-racecheck-attention.log"
