@@ -3,8 +3,8 @@
 // compared with a direct loop written from rotary.h's definition, for fp32/fp16/bf16, BNSH/BSNH/
 // packed views, in place or not, interleaved or half-split, partial and zero rotary dims, every
 // position form and out-of-cache positions; M-RoPE (both layouts, uneven and empty sections,
-// scale, any stream out of the cache) against a loop from the prototype's definition (pyplugins/
-// rotary_embedding.py); then RotaryEmbedding's shape -> problem mapping.
+// scale, any stream out of the cache; the row grid and the token grid, rotary_tokens.cuh) against a
+// loop from the prototype's definition (pyplugins/rotary_embedding.py); then RotaryEmbedding's shape -> problem mapping.
 // Built and run by tests/test_rotary_emulation.py where nvcc exists (no GPU needed).
 #include "common/rotary.cu"
 #include "rotary_embedding/rotary_embedding.cu"
@@ -82,6 +82,21 @@ void emulate(RotaryProblem const& p)
     }
 }
 
+//! The M-RoPE token grid (rotary_tokens.cuh), unit by unit.
+template <typename T, int kVec, bool kWide>
+void emulateTokens(RotaryProblem const& p)
+{
+    using namespace rotary_detail;
+    TokenGrid<kWide> const g = tokenGrid<kVec, kWide>(p);
+    for (typename TokenGrid<kWide>::Index i = 0; i < g.work; ++i)
+    {
+        tokenUnit<T, kVec, kWide>(p, g, i);
+    }
+}
+
+//! Whether the M-RoPE cases run the token grid where it applies (main runs them both ways).
+bool gTokenGrid = false;
+
 //! What launchRotary launches, run unit by unit; `wide` forces the 64-bit index path.
 template <typename T>
 void emulateLaunch(RotaryProblem const& p, bool wide)
@@ -93,7 +108,11 @@ void emulateLaunch(RotaryProblem const& p, bool wide)
         return;
     }
     bool const groups = allowsGroups(p, kVec);
-    if (groups)
+    if (groups && gTokenGrid && p.mrope && p.heads > 1) // tokenGridApplies without its switch
+    {
+        wide ? emulateTokens<T, kVec, true>(p) : emulateTokens<T, kVec, false>(p);
+    }
+    else if (groups)
     {
         wide ? emulate<T, kVec, true>(p) : emulate<T, kVec, false>(p);
     }
@@ -464,9 +483,14 @@ int main()
     suite<__half, DType::kFLOAT16>();
     suite<__nv_bfloat16, DType::kBFLOAT16>();
     int const before = cases;
-    mropeSuite<float, DType::kFLOAT32>();
-    mropeSuite<__half, DType::kFLOAT16>();
-    mropeSuite<__nv_bfloat16, DType::kBFLOAT16>();
+    for (bool tokens : {false, true}) // the row grid, then the token grid
+    {
+        gTokenGrid = tokens;
+        mropeSuite<float, DType::kFLOAT32>();
+        mropeSuite<__half, DType::kFLOAT16>();
+        mropeSuite<__nv_bfloat16, DType::kBFLOAT16>();
+    }
+    gTokenGrid = false;
     std::printf("mrope cases: %d\n", cases - before);
     geometry();
     std::printf("cases: %d failures: %d\n", cases, failures);

@@ -1,9 +1,9 @@
 """The RotaryEmbedding family on a GPU beyond the parity suite: unaligned buffers (the
 one-element kernel path) and aligned ones (16-byte groups), in place (output aliasing the
 input), every member through its binding and its IPluginV3 plugin (build and runtime phase, on
-a side stream), and positions outside the cache (rows left unrotated). Results are compared with
-the op's parity reference (ONNX Runtime CPU, onnx.reference) at the spec's tolerances; outputs
-are poisoned with NaN first."""
+a side stream), positions outside the cache (rows left unrotated), and M-RoPE's opt-in token
+grid. Results are compared with the op's parity reference (ONNX Runtime CPU, onnx.reference) at
+the spec's tolerances; outputs are poisoned with NaN first."""
 
 from __future__ import annotations
 
@@ -77,6 +77,21 @@ def test_binding_in_place(cp, ext, op, name, dtype, seed) -> None:
         native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())
 
     run_case(cp, op, parity_case(op, name), dtype, 0, seed, execute, in_place=True)
+
+
+@pytest.mark.parametrize("name", CASES["mrotary_embedding"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("in_place", [False, True])
+def test_mrope_token_grid(cp, ext, monkeypatch, name, dtype, in_place, seed) -> None:
+    """TRTPLUG_ROTARY_TOKENS=1 (opt-in, read per launch): M-RoPE in 16-byte groups on the token grid
+    (rotary_tokens.cuh: a token's cos/sin gathered once for all its heads), aligned, in place or not."""
+    monkeypatch.setenv("TRTPLUG_ROTARY_TOKENS", "1")
+
+    def execute(spec, ins, outs, attrs):
+        native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())
+
+    case = parity_case("mrotary_embedding", name)
+    run_case(cp, "mrotary_embedding", case, dtype, 0, seed, execute, in_place=in_place)
 
 
 @pytest.mark.pluginlib

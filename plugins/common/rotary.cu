@@ -4,6 +4,7 @@
 // already where they belong and are not copied.
 #include "common/dtype_dispatch.cuh"
 #include "common/rotary.cuh"
+#include "common/rotary_tokens.cuh"
 
 namespace trtplug
 {
@@ -20,10 +21,25 @@ cudaError_t launchGroups(RotaryProblem const& p, cudaStream_t stream) noexcept
     return cudaGetLastError();
 }
 
+template <typename T, int kVec, bool kWide>
+cudaError_t launchTokens(RotaryProblem const& p, cudaStream_t stream) noexcept
+{
+    TokenGrid<kWide> const g = tokenGrid<kVec, kWide>(p);
+    rotaryTokenKernel<T, kVec, kWide><<<gridFor(int64_t{g.work}), kBlockThreads, 0, stream>>>(p, g);
+    return cudaGetLastError();
+}
+
 template <typename T, int kVec>
 cudaError_t launchWidth(RotaryProblem const& p, cudaStream_t stream) noexcept
 {
     bool const wide = needsWideIndex(p, kVec, int64_t{kBlockThreads} * multiprocessorCount() * 32);
+    if constexpr (kVec > 1)
+    {
+        if (tokenGridApplies(p, kVec)) // its work is the row grid's over heads: the row grid's width holds it
+        {
+            return wide ? launchTokens<T, kVec, true>(p, stream) : launchTokens<T, kVec, false>(p, stream);
+        }
+    }
     return wide ? launchGroups<T, kVec, true>(p, stream) : launchGroups<T, kVec, false>(p, stream);
 }
 

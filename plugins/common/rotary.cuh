@@ -168,11 +168,11 @@ __host__ __device__ __forceinline__ void loadCache(
     }
 }
 
-//! Rotates kVec pairs starting at pair index `pair` of one row (x -> y), or copies them when
-//! rows[0] is -1; pairs are (2i, 2i+1) interleaved, else (i, i + half).
+//! Rotates kVec pairs starting at pair index `pair` of one row (x -> y) by the cache values c, s,
+//! or copies them when !rotate; pairs are (2i, 2i+1) interleaved, else (i, i + half).
 template <typename T, int kVec>
-__host__ __device__ __forceinline__ void rotateGroup(
-    RotaryProblem const& p, T const* x, T* y, CacheRows const& rows, int32_t pair)
+__host__ __device__ __forceinline__ void rotatePairs(RotaryProblem const& p, T const* x, T* y, int32_t pair,
+    bool rotate, float const (&c)[kVec], float const (&s)[kVec])
 {
     int32_t const half = p.rotaryDim / 2;
     int32_t const first = p.interleaved ? 2 * pair : pair;
@@ -181,11 +181,8 @@ __host__ __device__ __forceinline__ void rotateGroup(
     float b[kVec];
     loadVec<T, kVec>(x + first, a);
     loadVec<T, kVec>(x + second, b);
-    if (rows.rows[0] >= 0)
+    if (rotate)
     {
-        float c[kVec];
-        float s[kVec];
-        loadCache<T, kVec>(p, rows, pair, c, s);
         if (p.interleaved && kVec == 1)
         {
             float const even = a[0];
@@ -225,6 +222,21 @@ __host__ __device__ __forceinline__ void rotateGroup(
     }
     storeVec<T, kVec>(y + first, a);
     storeVec<T, kVec>(y + second, b);
+}
+
+//! rotatePairs with the cache values of `rows` (rows[0] -1: copied).
+template <typename T, int kVec>
+__host__ __device__ __forceinline__ void rotateGroup(
+    RotaryProblem const& p, T const* x, T* y, CacheRows const& rows, int32_t pair)
+{
+    float c[kVec] = {};
+    float s[kVec] = {};
+    bool const rotate = rows.rows[0] >= 0;
+    if (rotate)
+    {
+        loadCache<T, kVec>(p, rows, pair, c, s);
+    }
+    rotatePairs<T, kVec>(p, x, y, pair, rotate, c, s);
 }
 
 //! Work unit i of the launch: (row, unit) from i, then a rotary group or a group of kVec dims
