@@ -5,8 +5,8 @@
 // online softmax on the fragments. The WMMA kernel (attention_mma.cuh) kept S, P and O in shared
 // memory and reached 16 TFLOP/s on the H200. This path takes fp16/bf16, head sizes 64 and 128
 // (causal, window, key counts, softcap, scale, sinks, and mask and bias tensors in an instance of
-// their own); the other head sizes stay on the WMMA kernel. Included (through attention_flash_launch.cuh and
-// attention_decode_mma.cuh) only into attention_core.cu.
+// their own); the other head sizes stay on the WMMA kernel. Included (through
+// attention_flash_launch.cuh and attention_decode_mma.cuh) only into attention_core.cu.
 #pragma once
 
 #include "common/attention_kernels.cuh"
