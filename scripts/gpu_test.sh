@@ -96,6 +96,7 @@ if [[ " $PHASES " == *" memcheck "* ]] && command -v compute-sanitizer >/dev/nul
     tests/test_int_elementwise.py tests/test_matrix_ops.py tests/test_center_crop_pad.py tests/test_max_unpool.py \
     tests/test_scatter.py tests/test_max_pool_with_indices.py tests/test_conformance.py tests/test_compress.py tests/test_col2im.py \
     tests/test_unique.py tests/test_cumulative_gpu.py tests/test_dft_gpu.py tests/test_stft_gpu.py \
+    tests/test_gather_block_quantized_gpu.py tests/test_rotary_embedding_gpu.py \
     -k "not large and not cupy and not numpy and not heavy" >"$OUTDIR/gpu-memcheck-std.log" 2>&1
   echo "memcheck (standard ops) exit: $? ($(grep -c 'Invalid' "$OUTDIR/gpu-memcheck-std.log") invalid accesses)"
   tail -2 "$OUTDIR/gpu-memcheck-std.log"
