@@ -71,15 +71,22 @@ void reference(RotaryProblem const& p, std::vector<float>& out)
             }
 }
 
+//! Every unit i < g.work of a grid (the row grid or M-RoPE's token grid), in order.
+template <class Grid, class Unit>
+void runUnits(Grid const& g, Unit unit)
+{
+    for (typename Grid::Index i = 0; i < g.work; ++i)
+    {
+        unit(i);
+    }
+}
+
 template <typename T, int kVec, bool kWide>
 void emulate(RotaryProblem const& p)
 {
     using namespace rotary_detail;
     RotaryGrid<kWide> const g = rotaryGrid<kVec, kWide>(p);
-    for (typename RotaryGrid<kWide>::Index i = 0; i < g.work; ++i)
-    {
-        rotaryUnit<T, kVec, kWide>(p, g, i);
-    }
+    runUnits(g, [&](auto i) { rotaryUnit<T, kVec, kWide>(p, g, i); });
 }
 
 //! The M-RoPE token grid (rotary_tokens.cuh), unit by unit.
@@ -88,10 +95,7 @@ void emulateTokens(RotaryProblem const& p)
 {
     using namespace rotary_detail;
     TokenGrid<kWide> const g = tokenGrid<kVec, kWide>(p);
-    for (typename TokenGrid<kWide>::Index i = 0; i < g.work; ++i)
-    {
-        tokenUnit<T, kVec, kWide>(p, g, i);
-    }
+    runUnits(g, [&](auto i) { tokenUnit<T, kVec, kWide>(p, g, i); });
 }
 
 //! Whether the M-RoPE cases run the token grid where it applies (main runs them both ways).
