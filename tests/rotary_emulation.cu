@@ -89,17 +89,17 @@ void emulate(RotaryProblem const& p)
     runUnits(g, [&](auto i) { rotaryUnit<T, kVec, kWide>(p, g, i); });
 }
 
-//! The M-RoPE token grid (rotary_tokens.cuh), unit by unit.
+//! Heads per chunk of the token grid: 0 runs the row grid (main runs the M-RoPE cases with each).
+int gTokenChunkHeads = 0;
+
+//! The M-RoPE token grid (rotary_tokens.cuh) in chunks of gTokenChunkHeads heads, unit by unit.
 template <typename T, int kVec, bool kWide>
 void emulateTokens(RotaryProblem const& p)
 {
     using namespace rotary_detail;
-    TokenGrid<kWide> const g = tokenGrid<kVec, kWide>(p);
+    TokenGrid<kWide> const g = tokenGrid<kVec, kWide>(p, std::min<int32_t>(gTokenChunkHeads, p.heads));
     runUnits(g, [&](auto i) { tokenUnit<T, kVec, kWide>(p, g, i); });
 }
-
-//! Whether the M-RoPE cases run the token grid where it applies (main runs them both ways).
-bool gTokenGrid = false;
 
 //! What launchRotary launches, run unit by unit; `wide` forces the 64-bit index path.
 template <typename T>
@@ -112,7 +112,7 @@ void emulateLaunch(RotaryProblem const& p, bool wide)
         return;
     }
     bool const groups = allowsGroups(p, kVec);
-    if (groups && gTokenGrid && p.mrope && p.heads > 1) // tokenGridApplies without its switch
+    if (groups && gTokenChunkHeads > 0 && p.mrope && p.heads > 1) // tokenGridApplies without its switch
     {
         wide ? emulateTokens<T, kVec, true>(p) : emulateTokens<T, kVec, false>(p);
     }
@@ -440,6 +440,27 @@ void expect(bool ok, char const* what, std::string const& detail)
     failures += ok ? 0 : 1;
 }
 
+//! The token grid's head chunks: one chunk when it alone gives the target units, else enough chunks
+//! for the target (Qwen3-VL's 32 heads of 128 at 512 and 8192 tokens, batch 4, on 132 SMs).
+void tokenChunks()
+{
+    RotaryProblem p;
+    p.mrope = true;
+    p.batch = 4;
+    p.heads = 32;
+    p.headDim = 128;
+    p.rotaryDim = 128;
+    int64_t const target = int64_t{2} * 2048 * 132; // 540,672 units
+    p.seqLen = 512;                                 // 16k units a chunk (8 per row)
+    int32_t const small = rotary_detail::tokenChunkHeads(p, 8, target);
+    p.seqLen = 8192; // 262k units a chunk
+    int32_t const large = rotary_detail::tokenChunkHeads(p, 8, target);
+    p.seqLen = 1 << 20; // far past the target
+    int32_t const huge = rotary_detail::tokenChunkHeads(p, 8, target);
+    expect(small == 1 && large == 11 && huge == 32, "token chunk heads",
+        std::to_string(small) + " " + std::to_string(large) + " " + std::to_string(huge));
+}
+
 //! RotaryEmbedding's shapes -> problem: 3-D with num_heads, 4-D per-token caches, the offset
 //! form with heads from the cache width, and a cache that does not fit.
 void geometry()
@@ -487,16 +508,17 @@ int main()
     suite<__half, DType::kFLOAT16>();
     suite<__nv_bfloat16, DType::kBFLOAT16>();
     int const before = cases;
-    for (bool tokens : {false, true}) // the row grid, then the token grid
+    for (int chunkHeads : {0, 1, 2, 3}) // the row grid, then the token grid in chunks of 1-3 of 3 heads
     {
-        gTokenGrid = tokens;
+        gTokenChunkHeads = chunkHeads;
         mropeSuite<float, DType::kFLOAT32>();
         mropeSuite<__half, DType::kFLOAT16>();
         mropeSuite<__nv_bfloat16, DType::kBFLOAT16>();
     }
-    gTokenGrid = false;
+    gTokenChunkHeads = 0;
     std::printf("mrope cases: %d\n", cases - before);
     geometry();
+    tokenChunks();
     std::printf("cases: %d failures: %d\n", cases, failures);
     return failures != 0;
 }

@@ -82,10 +82,14 @@ def test_binding_in_place(cp, ext, op, name, dtype, seed) -> None:
 @pytest.mark.parametrize("name", CASES["mrotary_embedding"])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("in_place", [False, True])
-def test_mrope_token_grid(cp, ext, monkeypatch, name, dtype, in_place, seed) -> None:
+@pytest.mark.parametrize("chunk_heads", ["auto", "1", "2"])
+def test_mrope_token_grid(cp, ext, monkeypatch, name, dtype, in_place, chunk_heads, seed) -> None:
     """TRTPLUG_ROTARY_TOKENS=1 (opt-in, read per launch): M-RoPE in 16-byte groups on the token grid
-    (rotary_tokens.cuh: a token's cos/sin gathered once for all its heads), aligned, in place or not."""
+    (rotary_tokens.cuh: a token's cos/sin gathered once for a chunk of its heads), aligned, in place
+    or not, in the chunks the launcher picks and in fixed chunks of 1 and 2 heads."""
     monkeypatch.setenv("TRTPLUG_ROTARY_TOKENS", "1")
+    if chunk_heads != "auto":
+        monkeypatch.setenv("TRTPLUG_ROTARY_TOKEN_HEADS", chunk_heads)
 
     def execute(spec, ins, outs, attrs):
         native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())

@@ -24,7 +24,7 @@ cudaError_t launchGroups(RotaryProblem const& p, cudaStream_t stream) noexcept
 template <typename T, int kVec, bool kWide>
 cudaError_t launchTokens(RotaryProblem const& p, cudaStream_t stream) noexcept
 {
-    TokenGrid<kWide> const g = tokenGrid<kVec, kWide>(p);
+    TokenGrid<kWide> const g = tokenGrid<kVec, kWide>(p, tokenChunkHeadsFor(p, kVec, multiprocessorCount()));
     rotaryTokenKernel<T, kVec, kWide><<<gridFor(int64_t{g.work}), kBlockThreads, 0, stream>>>(p, g);
     return cudaGetLastError();
 }

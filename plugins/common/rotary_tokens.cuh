@@ -1,14 +1,17 @@
-// M-RoPE's token grid for the rotary pass (rotary.cu): one work unit per (batch, token, group of a
-// row) that gathers its token's cos/sin once (three position streams, up to three cache rows) and
-// rotates that group in every head's row. The row grid (rotary.cuh) gathers them again for each
-// head: on an H100, MRotaryEmbedding's 16-bit rows reached 61% of copy there, with 79 registers a
-// thread (35.7% occupancy) and L2 carrying twice the DRAM traffic (ncu, run 17). Opt-in
-// (TRTPLUG_ROTARY_TOKENS=1, read per launch) until a GPU has run it; tests/rotary_emulation.cu runs
-// every unit of both grids on the host. Host-callable like the row grid's units.
+// M-RoPE's token grid for the rotary pass (rotary.cu): one work unit per (head chunk, batch, token,
+// group of a row) that gathers its token's cos/sin once (three position streams, up to three cache
+// rows) and rotates that group in each row of a chunk of heads. The row grid (rotary.cuh) gathers
+// them again for each head: on an H100, MRotaryEmbedding's 16-bit rows reached 61% of copy there,
+// with 79 registers a thread (35.7% occupancy) and L2 carrying twice the DRAM traffic (ncu, run 17).
+// One chunk of all heads measured 89-90% of copy at 256 MB but 42% at 16 MB, where its 16k units
+// cannot fill an H100 (run 18): heads are split into as many chunks as it takes to give the grid
+// tokenTargetUnits() units. tests/rotary_emulation.cu runs every unit of both grids on the host.
+// Host-callable like the row grid's units.
 #pragma once
 
 #include "common/rotary.cuh"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -22,33 +25,54 @@ struct TokenGrid
 {
     using Index = typename IndexMath<kWide>::Index;
     using Divmod = typename IndexMath<kWide>::Divmod;
-    Index work{0};          //!< batch * seqLen * unitsPerRow
-    Divmod units;           //!< units per row: rotary groups, then copy groups
-    Divmod seq;             //!< seqLen
-    int32_t rotaryUnits{0}; //!< (rotaryDim / 2) / kVec
+    Index work{0};           //!< chunks * batch * seqLen * unitsPerRow
+    Divmod units;            //!< units per row: rotary groups, then copy groups
+    Divmod seq;              //!< seqLen
+    Divmod chunkWork;        //!< batch * seqLen * unitsPerRow: the units of one head chunk
+    int32_t rotaryUnits{0};  //!< (rotaryDim / 2) / kVec
+    int32_t chunkHeads{1};   //!< heads per chunk (the last chunk may hold fewer)
 };
 
-//! The token grid of p. Needs rowCount(p) * unitsPerRow(p, kVec) > 0.
+//! Heads per chunk that give the token grid at least targetUnits units (all heads when one chunk
+//! does): fewer heads per unit than that leaves a unit's cos/sin gathered more often, more leaves
+//! the GPU without enough units in flight. Needs rowCount(p) * unitsPerRow(p, kVec) > 0.
+inline int32_t tokenChunkHeads(RotaryProblem const& p, int kVec, int64_t targetUnits) noexcept
+{
+    int64_t const perChunk = int64_t{p.batch} * p.seqLen * unitsPerRow(p, kVec);
+    int64_t const chunks = std::min<int64_t>(p.heads, std::max<int64_t>(1, (targetUnits + perChunk - 1) / perChunk));
+    return static_cast<int32_t>((p.heads + chunks - 1) / chunks);
+}
+
+//! The token grid of p in chunks of chunkHeads heads (1..heads).
 template <int kVec, bool kWide>
-TokenGrid<kWide> tokenGrid(RotaryProblem const& p) noexcept
+TokenGrid<kWide> tokenGrid(RotaryProblem const& p, int32_t chunkHeads) noexcept
 {
     using Divmod = typename TokenGrid<kWide>::Divmod;
     auto const units = static_cast<int32_t>(unitsPerRow(p, kVec));
+    int64_t const perChunk = int64_t{p.batch} * p.seqLen * units;
+    int64_t const chunks = (p.heads + chunkHeads - 1) / chunkHeads;
     TokenGrid<kWide> g;
-    g.work = static_cast<typename TokenGrid<kWide>::Index>(int64_t{p.batch} * p.seqLen * units);
+    g.work = static_cast<typename TokenGrid<kWide>::Index>(chunks * perChunk);
     g.units = Divmod(units);
     g.seq = Divmod(p.seqLen);
+    g.chunkWork = Divmod(static_cast<typename TokenGrid<kWide>::Index>(perChunk));
     g.rotaryUnits = p.rotaryDim / 2 / kVec;
+    g.chunkHeads = chunkHeads;
     return g;
 }
 
-//! Work unit i: (batch, token, group) from i; the group rotated (or, past rotaryDim, copied) in
-//! every head's row. Each head's group is read before it is written, so out may alias in.
+//! Work unit i: (head chunk, batch, token, group) from i, the chunk outermost so that neighbouring
+//! units read neighbouring groups of one head; the group rotated (or, past rotaryDim, copied) in
+//! each row of the chunk. Each head's group is read before it is written, so out may alias in.
 template <typename T, int kVec, bool kWide>
 __host__ __device__ __forceinline__ void tokenUnit(
     RotaryProblem const& p, TokenGrid<kWide> const& g, typename TokenGrid<kWide>::Index i)
 {
     using Index = typename TokenGrid<kWide>::Index;
+    Index const chunk = g.chunkWork.div(i);
+    i -= chunk * g.chunkWork.divisor;
+    int64_t const firstHead = static_cast<int64_t>(chunk) * g.chunkHeads;
+    int64_t const endHead = firstHead + g.chunkHeads < p.heads ? firstHead + g.chunkHeads : p.heads;
     Index const token = g.units.div(i);
     auto const unit = static_cast<int32_t>(i - token * g.units.divisor);
     Index const batch = g.seq.div(token);
@@ -59,7 +83,7 @@ __host__ __device__ __forceinline__ void tokenUnit(
     if (unit >= g.rotaryUnits)
     {
         int32_t const d = p.rotaryDim + (unit - g.rotaryUnits) * kVec;
-        for (int64_t n = 0; n < p.heads; ++n)
+        for (int64_t n = firstHead; n < endHead; ++n)
         {
             *reinterpret_cast<Vec<T, kVec>*>(y + n * p.out.headStride + d)
                 = *reinterpret_cast<Vec<T, kVec> const*>(x + n * p.in.headStride + d);
@@ -75,7 +99,7 @@ __host__ __device__ __forceinline__ void tokenUnit(
     {
         loadCache<T, kVec>(p, rows, pair, c, sn);
     }
-    for (int64_t n = 0; n < p.heads; ++n)
+    for (int64_t n = firstHead; n < endHead; ++n)
     {
         rotatePairs<T, kVec>(p, x + n * p.in.headStride, y + n * p.out.headStride, pair, rotate, c, sn);
     }
@@ -94,6 +118,20 @@ __global__ void rotaryTokenKernel(RotaryProblem const p, TokenGrid<kWide> const 
 
 //! kTokenGridByDefault is the one switch; until then TRTPLUG_ROTARY_TOKENS=1 turns it on.
 constexpr bool kTokenGridByDefault = false;
+
+//! Units the token grid aims for: two waves of full-occupancy threads on smCount multiprocessors
+//! (each unit's head loop is serial: a head's group is stored before the next is loaded, as out
+//! may alias in). TRTPLUG_ROTARY_TOKEN_HEADS=k fixes the heads per chunk instead (benchmarks).
+inline int32_t tokenChunkHeadsFor(RotaryProblem const& p, int kVec, int smCount) noexcept
+{
+    char const* fixed = std::getenv("TRTPLUG_ROTARY_TOKEN_HEADS");
+    int const k = fixed == nullptr ? 0 : std::atoi(fixed);
+    if (k > 0)
+    {
+        return static_cast<int32_t>(std::min<int64_t>(k, std::max<int64_t>(1, p.heads)));
+    }
+    return tokenChunkHeads(p, kVec, int64_t{2} * 2048 * smCount);
+}
 
 //! The token grid takes p: M-RoPE in 16-byte groups over more than one head.
 inline bool tokenGridApplies(RotaryProblem const& p, int kVec) noexcept
