@@ -440,8 +440,8 @@ void expect(bool ok, char const* what, std::string const& detail)
     failures += ok ? 0 : 1;
 }
 
-//! The token grid's head chunks: one chunk when it alone gives the target units, else enough chunks
-//! for the target (Qwen3-VL's 32 heads of 128 at 512 and 8192 tokens, batch 4, on 132 SMs).
+//! The token grid's head chunks: target / one chunk's units chunks, rounded down (Qwen3-VL's 32
+//! heads of 128 at 512, 2048 and 8192 tokens, batch 4, 512 units a multiprocessor on 132).
 void tokenChunks()
 {
     RotaryProblem p;
@@ -450,15 +450,15 @@ void tokenChunks()
     p.heads = 32;
     p.headDim = 128;
     p.rotaryDim = 128;
-    int64_t const target = int64_t{2} * 2048 * 132; // 540,672 units
-    p.seqLen = 512;                                 // 16k units a chunk (8 per row)
+    int64_t const target = int64_t{512} * 132; // 67,584 units
+    p.seqLen = 512;                            // 16k units a chunk (8 per row): 4 chunks
     int32_t const small = rotary_detail::tokenChunkHeads(p, 8, target);
-    p.seqLen = 8192; // 262k units a chunk
-    int32_t const large = rotary_detail::tokenChunkHeads(p, 8, target);
-    p.seqLen = 1 << 20; // far past the target
-    int32_t const huge = rotary_detail::tokenChunkHeads(p, 8, target);
-    expect(small == 1 && large == 11 && huge == 32, "token chunk heads",
-        std::to_string(small) + " " + std::to_string(large) + " " + std::to_string(huge));
+    p.seqLen = 2048; // 65k units a chunk: one
+    int32_t const medium = rotary_detail::tokenChunkHeads(p, 8, target);
+    p.seqLen = 8; // 256 units a chunk: one head a chunk
+    int32_t const tiny = rotary_detail::tokenChunkHeads(p, 8, target);
+    expect(small == 8 && medium == 32 && tiny == 1, "token chunk heads",
+        std::to_string(small) + " " + std::to_string(medium) + " " + std::to_string(tiny));
 }
 
 //! RotaryEmbedding's shapes -> problem: 3-D with num_heads, 4-D per-token caches, the offset

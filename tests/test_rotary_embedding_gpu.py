@@ -82,14 +82,16 @@ def test_binding_in_place(cp, ext, op, name, dtype, seed) -> None:
 @pytest.mark.parametrize("name", CASES["mrotary_embedding"])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("in_place", [False, True])
-@pytest.mark.parametrize("chunk_heads", ["auto", "1", "2"])
-def test_mrope_token_grid(cp, ext, monkeypatch, name, dtype, in_place, chunk_heads, seed) -> None:
-    """TRTPLUG_ROTARY_TOKENS=1 (opt-in, read per launch): M-RoPE in 16-byte groups on the token grid
-    (rotary_tokens.cuh: a token's cos/sin gathered once for a chunk of its heads), aligned, in place
-    or not, in the chunks the launcher picks and in fixed chunks of 1 and 2 heads."""
-    monkeypatch.setenv("TRTPLUG_ROTARY_TOKENS", "1")
-    if chunk_heads != "auto":
-        monkeypatch.setenv("TRTPLUG_ROTARY_TOKEN_HEADS", chunk_heads)
+@pytest.mark.parametrize("grid", ["tokens", "tokens-1", "tokens-2", "rows"])
+def test_mrope_grids(cp, ext, monkeypatch, name, dtype, in_place, grid, seed) -> None:
+    """M-RoPE in 16-byte groups on the token grid (the default, read per launch: rotary_tokens.cuh,
+    a token's cos/sin gathered once for a chunk of its heads) in the chunks the launcher picks and
+    in fixed chunks of 1 and 2 heads, and on the row grid (TRTPLUG_ROTARY_TOKENS=0), aligned, in
+    place or not."""
+    if grid == "rows":
+        monkeypatch.setenv("TRTPLUG_ROTARY_TOKENS", "0")
+    elif grid != "tokens":
+        monkeypatch.setenv("TRTPLUG_ROTARY_TOKEN_HEADS", grid.split("-")[1])
 
     def execute(spec, ins, outs, attrs):
         native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())

@@ -25,7 +25,7 @@ __device__ __forceinline__ float sigmoidFor(float v)
     }
     else
     {
-        return __frcp_rn(1.F + __expf(-v));
+        return __fdividef(1.F, 1.F + __expf(-v)); // approximate reciprocal: 0 once exp overflows
     }
 }
 

@@ -3,10 +3,11 @@
 // rows) and rotates that group in each row of a chunk of heads. The row grid (rotary.cuh) gathers
 // them again for each head: on an H100, MRotaryEmbedding's 16-bit rows reached 61% of copy there,
 // with 79 registers a thread (35.7% occupancy) and L2 carrying twice the DRAM traffic (ncu, run 17).
-// One chunk of all heads measured 89-90% of copy at 256 MB but 42% at 16 MB, where its 16k units
-// cannot fill an H100 (run 18): heads are split into as many chunks as it takes to give the grid
-// tokenTargetUnits() units. tests/rotary_emulation.cu runs every unit of both grids on the host.
-// Host-callable like the row grid's units.
+// One chunk of all heads measured 86% of copy at 256 MB on an H200 (row grid: 56%) but 32% at
+// 16 MB, where its 16k units cannot fill the GPU (run 18): heads are split into chunks that give
+// the grid about 512 units a multiprocessor. The default; TRTPLUG_ROTARY_TOKENS=0 keeps the row
+// grid. tests/rotary_emulation.cu runs every unit of both grids on the host. Host-callable like
+// the row grid's units.
 #pragma once
 
 #include "common/rotary.cuh"
@@ -33,13 +34,14 @@ struct TokenGrid
     int32_t chunkHeads{1};   //!< heads per chunk (the last chunk may hold fewer)
 };
 
-//! Heads per chunk that give the token grid at least targetUnits units (all heads when one chunk
-//! does): fewer heads per unit than that leaves a unit's cos/sin gathered more often, more leaves
-//! the GPU without enough units in flight. Needs rowCount(p) * unitsPerRow(p, kVec) > 0.
+//! Heads per chunk for a grid of about targetUnits units: heads / (targetUnits / one chunk's
+//! units), rounded down, chunks (all heads when one chunk alone comes near the target). More heads
+//! a unit gather cos/sin less often; fewer give the GPU more units in flight. Needs
+//! rowCount(p) * unitsPerRow(p, kVec) > 0.
 inline int32_t tokenChunkHeads(RotaryProblem const& p, int kVec, int64_t targetUnits) noexcept
 {
     int64_t const perChunk = int64_t{p.batch} * p.seqLen * unitsPerRow(p, kVec);
-    int64_t const chunks = std::min<int64_t>(p.heads, std::max<int64_t>(1, (targetUnits + perChunk - 1) / perChunk));
+    int64_t const chunks = std::min<int64_t>(p.heads, std::max<int64_t>(1, targetUnits / perChunk));
     return static_cast<int32_t>((p.heads + chunks - 1) / chunks);
 }
 
@@ -116,12 +118,10 @@ __global__ void rotaryTokenKernel(RotaryProblem const p, TokenGrid<kWide> const 
     }
 }
 
-//! kTokenGridByDefault is the one switch; until then TRTPLUG_ROTARY_TOKENS=1 turns it on.
-constexpr bool kTokenGridByDefault = false;
-
-//! Units the token grid aims for: two waves of full-occupancy threads on smCount multiprocessors
-//! (each unit's head loop is serial: a head's group is stored before the next is loaded, as out
-//! may alias in). TRTPLUG_ROTARY_TOKEN_HEADS=k fixes the heads per chunk instead (benchmarks).
+//! Units the token grid aims for: 512 a multiprocessor. Swept on an H200 (run 18, fp16, Qwen3-VL's
+//! 32 heads of 128, batch 4): at 16 MB chunks of 8 heads (64k units) reached 63% of copy where 32
+//! heads (16k units) reached 32% and 1 head 36%; at 64 and 256 MB one chunk of 32 heads (65k and
+//! 262k units) was best, 72% and 86%. TRTPLUG_ROTARY_TOKEN_HEADS=k fixes the heads per chunk.
 inline int32_t tokenChunkHeadsFor(RotaryProblem const& p, int kVec, int smCount) noexcept
 {
     char const* fixed = std::getenv("TRTPLUG_ROTARY_TOKEN_HEADS");
@@ -130,14 +130,15 @@ inline int32_t tokenChunkHeadsFor(RotaryProblem const& p, int kVec, int smCount)
     {
         return static_cast<int32_t>(std::min<int64_t>(k, std::max<int64_t>(1, p.heads)));
     }
-    return tokenChunkHeads(p, kVec, int64_t{2} * 2048 * smCount);
+    return tokenChunkHeads(p, kVec, int64_t{512} * smCount);
 }
 
-//! The token grid takes p: M-RoPE in 16-byte groups over more than one head.
+//! The token grid takes p: M-RoPE in 16-byte groups over more than one head, unless
+//! TRTPLUG_ROTARY_TOKENS=0 (read per launch) keeps the row grid.
 inline bool tokenGridApplies(RotaryProblem const& p, int kVec) noexcept
 {
     char const* choice = std::getenv("TRTPLUG_ROTARY_TOKENS");
-    bool const on = choice == nullptr ? kTokenGridByDefault : std::strcmp(choice, "1") == 0;
+    bool const on = choice == nullptr || std::strcmp(choice, "0") != 0;
     return on && p.mrope && kVec > 1 && p.heads > 1;
 }
 
