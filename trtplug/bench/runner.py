@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from trtplug import native
 from trtplug.bench.timing import boundary_kernel, buffer_sets, kernel_ms_each, time_ms
 from trtplug.bench.workload import Workload, bench_shapes, make_workload, traffic_bytes
@@ -142,7 +144,7 @@ def _disagreement(cp: ModuleType, a64: Any, b64: Any, same: Any) -> str:
     bad = int((~same).sum())
     gap = cp.where(same, 0.0, cp.nan_to_num(cp.abs(a64 - b64), nan=cp.inf))
     worst = int(gap.argmax())
-    at = tuple(int(i) for i in cp.unravel_index(worst, a64.shape)) if a64.ndim else ()
+    at = tuple(int(i) for i in np.unravel_index(worst, a64.shape)) if a64.ndim else ()  # cupy's takes no int
     values = f"{float(a64.ravel()[worst])!r} vs {float(b64.ravel()[worst])!r}"
     return f"{bad} of {a64.size} elements, worst at {at}: {values}"
 
