@@ -62,15 +62,30 @@ struct Region
     int32_t gridW;
 };
 
+// Coordinates are rounded after every operation (no fused multiply-add), in the prototype's order
+// (trtplug/protolib/roi_align.py): on a 362-pixel map a contracted product moved sample positions
+// by an ulp, 3e-5 pixels, enough to move 52 of 6.4M outputs by up to 1.5e-4 and fail the float32
+// agreement with the prototype (H200, run 18).
+__device__ __forceinline__ float scaled(float v, RoiAlignConfig const& cfg)
+{
+    return __fsub_rn(__fmul_rn(v, cfg.spatialScale), cfg.offset);
+}
+
+//! start + i * step, rounded after each operation.
+__device__ __forceinline__ float along(float start, float i, float step)
+{
+    return __fadd_rn(start, __fmul_rn(i, step));
+}
+
 template <typename T>
 __device__ Region regionOf(T const* box, RoiAlignConfig const& cfg)
 {
-    float const x1 = toFloat(box[0]) * cfg.spatialScale - cfg.offset;
-    float const y1 = toFloat(box[1]) * cfg.spatialScale - cfg.offset;
-    float const x2 = toFloat(box[2]) * cfg.spatialScale - cfg.offset;
-    float const y2 = toFloat(box[3]) * cfg.spatialScale - cfg.offset;
-    float height = y2 - y1;
-    float width = x2 - x1;
+    float const x1 = scaled(toFloat(box[0]), cfg);
+    float const y1 = scaled(toFloat(box[1]), cfg);
+    float const x2 = scaled(toFloat(box[2]), cfg);
+    float const y2 = scaled(toFloat(box[3]), cfg);
+    float height = __fsub_rn(y2, y1);
+    float width = __fsub_rn(x2, x1);
     if (cfg.offset == 0.F)
     {
         height = fmaxf(height, 1.F);
@@ -79,8 +94,8 @@ __device__ Region regionOf(T const* box, RoiAlignConfig const& cfg)
     Region r;
     r.startH = y1;
     r.startW = x1;
-    r.binH = height / static_cast<float>(cfg.outputHeight);
-    r.binW = width / static_cast<float>(cfg.outputWidth);
+    r.binH = __fdiv_rn(height, static_cast<float>(cfg.outputHeight));
+    r.binW = __fdiv_rn(width, static_cast<float>(cfg.outputWidth));
     r.gridH = cfg.samplingRatio > 0 ? cfg.samplingRatio : max(0, static_cast<int32_t>(ceilf(r.binH)));
     r.gridW = cfg.samplingRatio > 0 ? cfg.samplingRatio : max(0, static_cast<int32_t>(ceilf(r.binW)));
     return r;
@@ -90,19 +105,19 @@ __device__ Region regionOf(T const* box, RoiAlignConfig const& cfg)
 template <typename T, typename Index>
 __device__ float poolBin(T const* xc, Index height, Index width, Region const& r, int64_t ph, int64_t pw, RoiPool pool)
 {
-    float const stepH = r.binH / static_cast<float>(r.gridH);
-    float const stepW = r.binW / static_cast<float>(r.gridW);
-    float const baseH = r.startH + static_cast<float>(ph) * r.binH;
-    float const baseW = r.startW + static_cast<float>(pw) * r.binW;
+    float const stepH = __fdiv_rn(r.binH, static_cast<float>(r.gridH));
+    float const stepW = __fdiv_rn(r.binW, static_cast<float>(r.gridW));
+    float const baseH = along(r.startH, static_cast<float>(ph), r.binH);
+    float const baseW = along(r.startW, static_cast<float>(pw), r.binW);
     float acc = pool == RoiPool::kAVG ? 0.F : -INFINITY;
     for (int32_t iy = 0; iy < r.gridH; ++iy)
     {
-        AxisTap<Index> const ty = axisTap(baseH + (static_cast<float>(iy) + 0.5F) * stepH, height);
+        AxisTap<Index> const ty = axisTap(along(baseH, static_cast<float>(iy) + 0.5F, stepH), height);
         Index const row0 = ty.lo * width;
         Index const row1 = ty.hi * width;
         for (int32_t ix = 0; ix < r.gridW; ++ix)
         {
-            AxisTap<Index> const tx = axisTap(baseW + (static_cast<float>(ix) + 0.5F) * stepW, width);
+            AxisTap<Index> const tx = axisTap(along(baseW, static_cast<float>(ix) + 0.5F, stepW), width);
             float const terms[4] = {ty.h * tx.h * toFloat(xc[row0 + tx.lo]), ty.h * tx.l * toFloat(xc[row0 + tx.hi]),
                 ty.l * tx.h * toFloat(xc[row1 + tx.lo]), ty.l * tx.l * toFloat(xc[row1 + tx.hi])};
             if (pool == RoiPool::kMAX_CORNER)

@@ -7,6 +7,9 @@ per axis). A sample beyond [-1, H] x [-1, W] reads 0; others are clamped to the 
 Pooling "avg" divides by the sample count (at least 1); "max" takes the largest bilinear sample
 (mmcv); "max_corner" is ONNX's definition (onnx.reference, ONNX
 Runtime): the largest of the four weighted corner terms w_i * v_i of each sample, 0 if none.
+Coordinates are float32, rounded after every operation in the CUDA kernel's order (its
+plugins/roi_align/roi_align.cu rounds the same way, without fused multiply-adds), so that sample
+positions agree bit for bit and large maps do not move a sample by an ulp between the two.
 """
 
 from __future__ import annotations
@@ -29,15 +32,11 @@ class RoiAlignParams:
     pool: str  # "avg", "max" or "max_corner"
 
 
-def axis_samples(xp: ModuleType, start: float, extent: float, bins: int, grid: int, size: int):
+def axis_samples(xp: ModuleType, start: np.float32, bin_size: np.float32, bins: int, grid: int, size: int):
     """(low, high, w_low, w_high) of shape (bins, grid): the bilinear taps along one axis."""
-    bin_size = extent / bins
-    step = xp.float32(bin_size / grid) if grid else xp.float32(0)
-    pos = (
-        xp.float32(start)
-        + xp.arange(bins, dtype=xp.float32)[:, None] * xp.float32(bin_size)
-        + (xp.arange(grid, dtype=xp.float32)[None, :] + xp.float32(0.5)) * step
-    )
+    step = bin_size / np.float32(grid) if grid else np.float32(0)
+    base = xp.float32(start) + xp.arange(bins, dtype=xp.float32)[:, None] * xp.float32(bin_size)
+    pos = base + (xp.arange(grid, dtype=xp.float32)[None, :] + xp.float32(0.5)) * xp.float32(step)
     valid = (pos >= -1.0) & (pos <= size)
     pos = xp.maximum(pos, 0.0)
     low = xp.floor(pos).astype(xp.int64)
@@ -50,25 +49,27 @@ def axis_samples(xp: ModuleType, start: float, extent: float, bins: int, grid: i
     return low, high, w_low, w_high
 
 
-def region(box: Any, p: RoiAlignParams) -> tuple[float, float, float, float, int, int]:
-    """(start_h, start_w, height, width, grid_h, grid_w) of one box (x1, y1, x2, y2)."""
-    x1, y1, x2, y2 = (float(np.float32(v) * np.float32(p.spatial_scale) - np.float32(p.offset)) for v in box)
+def region(box: Any, p: RoiAlignParams) -> tuple[np.float32, np.float32, np.float32, np.float32, int, int]:
+    """(start_h, start_w, bin_h, bin_w, grid_h, grid_w) of one box (x1, y1, x2, y2), in float32."""
+    f32 = np.float32
+    x1, y1, x2, y2 = (f32(v) * f32(p.spatial_scale) - f32(p.offset) for v in box)
     height, width = y2 - y1, x2 - x1
     if p.offset == 0.0:
-        height, width = max(height, 1.0), max(width, 1.0)
-    grid_h = p.sampling_ratio if p.sampling_ratio > 0 else max(0, math.ceil(height / p.output_height))
-    grid_w = p.sampling_ratio if p.sampling_ratio > 0 else max(0, math.ceil(width / p.output_width))
-    return y1, x1, height, width, grid_h, grid_w
+        height, width = max(height, f32(1)), max(width, f32(1))
+    bin_h, bin_w = height / f32(p.output_height), width / f32(p.output_width)
+    grid_h = p.sampling_ratio if p.sampling_ratio > 0 else max(0, math.ceil(bin_h))
+    grid_w = p.sampling_ratio if p.sampling_ratio > 0 else max(0, math.ceil(bin_w))
+    return y1, x1, bin_h, bin_w, grid_h, grid_w
 
 
 def pool_region(xp: ModuleType, image: Any, box: Any, p: RoiAlignParams) -> Any:
     """(C, output_height, output_width) of one region of image (C, H, W)."""
     c, h, w = image.shape
-    y1, x1, height, width, gh, gw = region(box, p)
+    y1, x1, bin_h, bin_w, gh, gw = region(box, p)
     if gh * gw == 0:
         return xp.zeros((c, p.output_height, p.output_width), dtype=xp.float32)
-    ys = axis_samples(xp, y1, height, p.output_height, gh, h)
-    xs = axis_samples(xp, x1, width, p.output_width, gw, w)
+    ys = axis_samples(xp, y1, bin_h, p.output_height, gh, h)
+    xs = axis_samples(xp, x1, bin_w, p.output_width, gw, w)
     rows = xp.stack([ys[0], ys[1]], axis=-1)  # (PH, gh, 2)
     cols = xp.stack([xs[0], xs[1]], axis=-1)  # (PW, gw, 2)
     wy = xp.stack([ys[2], ys[3]], axis=-1)
