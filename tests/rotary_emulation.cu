@@ -91,6 +91,8 @@ void emulate(RotaryProblem const& p)
 
 //! Heads per chunk of the token grid: 0 runs the row grid (main runs the M-RoPE cases with each).
 int gTokenChunkHeads = 0;
+//! Whether the single-stream cases take the token grid too (TRTPLUG_ROTARY_TOKENS=all).
+bool gTokenAll = false;
 
 //! The M-RoPE token grid (rotary_tokens.cuh) in chunks of gTokenChunkHeads heads, unit by unit.
 template <typename T, int kVec, bool kWide>
@@ -112,7 +114,7 @@ void emulateLaunch(RotaryProblem const& p, bool wide)
         return;
     }
     bool const groups = allowsGroups(p, kVec);
-    if (groups && gTokenChunkHeads > 0 && p.mrope && p.heads > 1) // tokenGridApplies without its switch
+    if (groups && gTokenChunkHeads > 0 && (p.mrope || gTokenAll) && p.heads > 1) // tokenGridApplies
     {
         wide ? emulateTokens<T, kVec, true>(p) : emulateTokens<T, kVec, false>(p);
     }
@@ -507,6 +509,15 @@ int main()
     suite<float, DType::kFLOAT32>();
     suite<__half, DType::kFLOAT16>();
     suite<__nv_bfloat16, DType::kBFLOAT16>();
+    gTokenAll = true; // the single-stream cases on the token grid, in chunks of 1 and 2 heads
+    for (int chunkHeads : {1, 2})
+    {
+        gTokenChunkHeads = chunkHeads;
+        suite<float, DType::kFLOAT32>();
+        suite<__half, DType::kFLOAT16>();
+        suite<__nv_bfloat16, DType::kBFLOAT16>();
+    }
+    gTokenAll = false;
     int const before = cases;
     for (int chunkHeads : {0, 1, 2, 3}) // the row grid, then the token grid in chunks of 1-3 of 3 heads
     {

@@ -1,9 +1,10 @@
 """The RotaryEmbedding family on a GPU beyond the parity suite: unaligned buffers (the
 one-element kernel path) and aligned ones (16-byte groups), in place (output aliasing the
 input), every member through its binding and its IPluginV3 plugin (build and runtime phase, on
-a side stream), positions outside the cache (rows left unrotated), and M-RoPE's opt-in token
-grid. Results are compared with the op's parity reference (ONNX Runtime CPU, onnx.reference) at
-the spec's tolerances; outputs are poisoned with NaN first."""
+a side stream), positions outside the cache (rows left unrotated), M-RoPE's token grid and the
+row grid it replaced, and the token grid for the single-stream members (TRTPLUG_ROTARY_TOKENS=all).
+Results are compared with the op's parity reference (ONNX Runtime CPU, onnx.reference) at the
+spec's tolerances; outputs are poisoned with NaN first."""
 
 from __future__ import annotations
 
@@ -77,6 +78,22 @@ def test_binding_in_place(cp, ext, op, name, dtype, seed) -> None:
         native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())
 
     run_case(cp, op, parity_case(op, name), dtype, 0, seed, execute, in_place=True)
+
+
+@pytest.mark.parametrize(("op", "name"), [p for p in PARAMS if p[0] != "mrotary_embedding"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("chunk_heads", ["auto", "1"])
+def test_single_stream_token_grid(cp, ext, monkeypatch, op, name, dtype, in_place, chunk_heads, seed) -> None:
+    """TRTPLUG_ROTARY_TOKENS=all (opt-in, read per launch): RotaryEmbedding on the token grid."""
+    monkeypatch.setenv("TRTPLUG_ROTARY_TOKENS", "all")
+    if chunk_heads != "auto":
+        monkeypatch.setenv("TRTPLUG_ROTARY_TOKEN_HEADS", chunk_heads)
+
+    def execute(spec, ins, outs, attrs):
+        native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())
+
+    run_case(cp, op, parity_case(op, name), dtype, 0, seed, execute, in_place=in_place)
 
 
 @pytest.mark.parametrize("name", CASES["mrotary_embedding"])

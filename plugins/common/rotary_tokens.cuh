@@ -134,12 +134,15 @@ inline int32_t tokenChunkHeadsFor(RotaryProblem const& p, int kVec, int smCount)
 }
 
 //! The token grid takes p: M-RoPE in 16-byte groups over more than one head, unless
-//! TRTPLUG_ROTARY_TOKENS=0 (read per launch) keeps the row grid.
+//! TRTPLUG_ROTARY_TOKENS=0 (read per launch) keeps the row grid; TRTPLUG_ROTARY_TOKENS=all gives
+//! it the single-stream rotary ops too (RotaryEmbedding, GroupQueryAttention's do_rotary), whose
+//! one cache row a token the row grid already reads cheaply: opt-in until a GPU has timed it.
 inline bool tokenGridApplies(RotaryProblem const& p, int kVec) noexcept
 {
     char const* choice = std::getenv("TRTPLUG_ROTARY_TOKENS");
-    bool const on = choice == nullptr || std::strcmp(choice, "0") != 0;
-    return on && p.mrope && kVec > 1 && p.heads > 1;
+    bool const off = choice != nullptr && std::strcmp(choice, "0") == 0;
+    bool const all = choice != nullptr && std::strcmp(choice, "all") == 0;
+    return !off && (p.mrope || all) && kVec > 1 && p.heads > 1;
 }
 
 } // namespace rotary_detail
