@@ -10,6 +10,7 @@ from trtplug.check.backend import choose_backend
 from trtplug.check.findings import CheckReport, Finding
 from trtplug.check.walk import NodeSite, add_spec_types
 from trtplug.errors import TrtplugError
+from trtplug.graph_rewrites.opset_repair import raise_opset_for_newer_ops
 from trtplug.model_io import load_valid_model
 from trtplug.onnx_common import domain_label
 
@@ -38,10 +39,12 @@ def check_model(
     registry = load_registry(plugin_dirs)
     model_path = Path(path)
     model = add_spec_types(load_valid_model(model_path), registry)
+    opset_note = raise_opset_for_newer_ops(model)  # as rewrite reads it (torch's opset-18 DeformConv)
     chosen = None if static else choose_backend(backend)
     if not static and chosen is None and backend != "auto":
         raise TrtplugError(f"--backend {backend}: the {backend} Python package is not importable here")
     report = CheckReport(model=str(path), mode="parser" if chosen else "static", engine="")
+    report.notes += [opset_note] if opset_note else []
 
     def covering(site: NodeSite) -> str | None:
         spec = registry.covering(site.node.domain, site.node.op_type, site.opset)

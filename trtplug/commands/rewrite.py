@@ -93,7 +93,9 @@ def _check_override_target(args: argparse.Namespace) -> None:
 
 def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     """Load, check, rewrite and (unless --dry-run) write; returns (result, model, output path)."""
+    from trtplug.errors import TrtplugError
     from trtplug.graph_rewrites import pipeline, validate
+    from trtplug.graph_rewrites.opset_repair import opset_gap_error, raise_opset_for_newer_ops
     from trtplug.graph_rewrites.rule_discovery import discover_rules
     from trtplug.model_io import load_valid_model
     from trtplug.model_write import copy_external_data, resolve_output, save_model_atomic
@@ -106,6 +108,10 @@ def rewrite(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
     selection = _selection(args, registry, rules)
     model = load_valid_model(args.model)  # the same bad-input checks as `trtplug check`
     source_dir = Path(args.model).resolve().parent
+    if repaired := raise_opset_for_newer_ops(model):  # before the checker, which refuses the model as written
+        print(f"trtplug: {args.model}: {repaired}", file=sys.stderr)
+    elif gap := opset_gap_error(model):
+        raise TrtplugError(f"{args.model}: {gap}")
     note = validate.check_model(model, args.model, inference=False, base_dir=str(source_dir))
     if note:  # ONNX Runtime's default-domain ops, left unvalidated without onnxruntime
         print(f"trtplug: {args.model}: ONNX Runtime ops {note}", file=sys.stderr)

@@ -23,6 +23,7 @@ from onnx import helper
 
 from trtplug.errors import TrtplugError
 from trtplug.graph_rewrites.gqa_qk_norm import has_qk_norm, unfuse_qk_norms
+from trtplug.graph_rewrites.opset_repair import planned_opset_raise, raise_opset_for_newer_ops
 from trtplug.model_io import load_model
 from trtplug.onnx_common import iter_nodes, opset_versions
 from trtplug.parity.bf16_cpu import as_bf16, float32_feeds, has_bf16_boundary, inner_name, widen
@@ -226,12 +227,13 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
     widening made float32 (bf16_cpu.py)."""
     bf16 = has_bf16_boundary(original)
     qmoe, geglu = has_approximate_qmoe(original), has_geglu_moe(original)
-    if not (_approximate_nbits(original) or _qk_norm_nodes(original) or bf16 or qmoe or geglu):
+    opset_raise = planned_opset_raise(original)
+    if not (_approximate_nbits(original) or _qk_norm_nodes(original) or bf16 or qmoe or geglu or opset_raise):
         return (path if path is not None else original.SerializeToString()), "", []
     exact = load_model(path) if path is not None else onnx.ModelProto()  # external weights stay on disk
     if path is None:
         exact.CopyFrom(original)  # the caller's model stays as written
-    notes = []
+    notes = [raise_opset_for_newer_ops(exact)] if opset_raise else []
     if levels := _approximate_nbits(exact):
         for attribute in levels:
             attribute.i = EXACT_ACCURACY
