@@ -169,19 +169,25 @@ def genai_decoder_inputs(batch: int = 1, seq: int = 5, past: int = 3, seed: int 
     }
 
 
-def ort_bert(hidden: int = 32, heads: int = 4, vocab: int = 40, max_pos: int = 16) -> onnx.ModelProto:
+def ort_bert(hidden: int = 32, heads: int = 4, vocab: int = 40, max_pos: int = 16, int64_ids: bool = False):
+    """int64_ids: int64 graph inputs cast to int32 before EmbedLayerNormalization, as the optimizer
+    writes them for a torch export (the ids reach the op's table inputs through a Cast)."""
     w = Weights(2)
+    names = ("input_ids", "token_type_ids", "attention_mask")
+    read = {n: f"{n}_int32" if int64_ids else n for n in names}
+    casts = [helper.make_node("Cast", [n], [read[n]], to=I32, name=f"cast_{n}") for n in names if int64_ids]
     embed_inputs = [
-        "input_ids",
-        "token_type_ids",
+        read["input_ids"],
+        read["token_type_ids"],
         w.normal("word_emb", (vocab, hidden)),
         w.normal("pos_emb", (max_pos, hidden)),
         w.normal("type_emb", (2, hidden)),
         w.gamma("emb_gamma", hidden),
         w.normal("emb_beta", (hidden,)),
-        "attention_mask",
+        read["attention_mask"],
     ]
     nodes = [
+        *casts,
         helper.make_node(
             "EmbedLayerNormalization", embed_inputs, ["emb", "mask_index"], domain=MS, epsilon=1e-12, name="embed"
         ),
@@ -214,7 +220,7 @@ def ort_bert(hidden: int = 32, heads: int = 4, vocab: int = 40, max_pos: int = 1
             name="skip_ln2",
         ),
     ]
-    ids = [io(n, I32, ["batch", "seq"]) for n in ("input_ids", "token_type_ids", "attention_mask")]
+    ids = [io(n, I64 if int64_ids else I32, ["batch", "seq"]) for n in names]
     return _model(nodes, ids, [io("y", shape=["batch", "seq", hidden])], w, 17)
 
 

@@ -36,17 +36,19 @@ def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
 
 
 def _index_bounds(model: onnx.ModelProto, registry: Registry | None, name: str) -> tuple[int, int] | None:
-    """[low, high) for an integer graph input that a covered op reads as indices: the op spec's
-    [parity.values] hint for that input, sized by the initializers the node reads (e.g. a table)."""
+    """[low, high) for an integer graph input that a covered op reads as indices, directly or
+    through pass-through ops (ONNX Runtime's optimizer casts BERT's int64 ids to int32 before its
+    EmbedLayerNormalization): the op spec's [parity.values] hint for that input, sized by the
+    initializers the node reads (e.g. a table)."""
     if registry is None:
         return None
     versions = {o.domain or "": o.version for o in model.opset_import}
     shapes = {t.name: tuple(t.dims) for t in model.graph.initializer}
-    for node in model.graph.node:
+    for node, read in _consumers_through(model, name, _INDEX_PASS_THROUGH):
         spec = registry.covering(node.domain, node.op_type, versions.get(node.domain or "", 1))
-        if spec is None or spec.parity is None or name not in node.input:
+        if spec is None or spec.parity is None:
             continue
-        tensor = spec.inputs[list(node.input).index(name)] if len(node.input) <= len(spec.inputs) else None
+        tensor = spec.inputs[list(node.input).index(read)] if len(node.input) <= len(spec.inputs) else None
         hint = spec.parity.values.get(tensor.name) if tensor is not None else None
         if hint is not None:
             named = {t.name: shapes[n] for t, n in zip(spec.inputs, node.input, strict=False) if n in shapes}
