@@ -337,9 +337,11 @@ def torchscript_stft(n_fft: int = 64, hop: int = 16, samples: int = 400) -> onnx
     return _model(nodes, [io("x", shape=[2, samples])], outputs, Weights(7), 17, ms=False)
 
 
-def dynamo_llama_rotary(heads: int = 4, head: int = 16) -> onnx.ModelProto:
+def dynamo_llama_rotary(heads: int = 4, head: int = 16, quantized: bool = False) -> onnx.ModelProto:
     """RotaryEmbedding on q [batch, heads, seq, head] with cos/sin [1, seq, head / 2] (the rotary
-    module's output, computed once for the batch), then the attention scores' MatMul."""
+    module's output, computed once for the batch), then the attention scores' MatMul. quantized:
+    a MatMulNBits projection beside it, as ONNX Runtime's MatMulNBitsQuantizer leaves in such a
+    model (an op onnx.reference lacks)."""
     w = Weights(8)
     nodes = [
         helper.make_node("RotaryEmbedding", ["q", "cos", "sin"], ["q_rot"], num_heads=heads, name="rope_q"),
@@ -350,7 +352,11 @@ def dynamo_llama_rotary(heads: int = 4, head: int = 16) -> onnx.ModelProto:
     qk = [io(n, shape=["batch", heads, "seq", head]) for n in ("q", "k")]
     caches = [io(n, shape=[1, "seq", head // 2]) for n in ("cos", "sin")]
     out = [io("scores", shape=["batch", heads, "seq", "seq"])]
-    return _model(nodes, qk + caches, out, w, 23, ms=False)
+    if not quantized:
+        return _model(nodes, qk + caches, out, w, 23, ms=False)
+    nodes.append(_nbits("h", "proj", w.int4_linear("proj", 64, 32), 64, 32))
+    h, proj = io("h", shape=["batch", "seq", 64]), io("proj", shape=["batch", "seq", 32])
+    return _model(nodes, [*qk, *caches, h], [*out, proj], w, 23)
 
 
 def ort_fp16_skip_layer_norm(hidden: int = 32) -> onnx.ModelProto:

@@ -1,8 +1,9 @@
 """Model-level parity: does a rewritten model compute what the original does?
 
 The original runs in ONNX Runtime (CPU, graph optimizations off: the reference is the graph as
-written; where ONNX Runtime refuses it, as ONNX Runtime 1.30 refuses torch.onnx's RotaryEmbedding
-with caches broadcast over the batch, in onnx.reference, and the result says so). The rewritten
+written, but for the in-memory changes `_original_source` lists, each named in the result, e.g.
+torch.onnx's RotaryEmbedding caches shared by the batch expanded to it (rotary_caches.py); where
+ONNX Runtime still refuses it, in onnx.reference, and the result says so). The rewritten
 model runs with each plugin op bound to one of trtplug's implementations (the NumPy prototype on
 the CPU; CuPy, CUDA or the plugin host on a GPU), receiving exactly the fields TensorRT's parser
 would pass, and its standard nodes in ONNX Runtime too (model_run.py), or in onnx.reference when
@@ -34,6 +35,7 @@ from trtplug.parity.model_run import StretchError, plugins_in_subgraphs, run_in_
 from trtplug.parity.moe_dense import dense_geglu_moe, has_geglu_moe
 from trtplug.parity.ort_session import cpu_session_noted, cpu_session_options
 from trtplug.parity.qmoe_exact import exact_qmoe, has_approximate_qmoe
+from trtplug.parity.rotary_caches import batch_shared_cache_nodes, expand_batch_shared_caches
 from trtplug.protolib.dtypes import is_bf16
 from trtplug.registry import Registry
 from trtplug.shape_rules import apply_rule, is_value_dependent
@@ -227,13 +229,19 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
     widening made float32 (bf16_cpu.py)."""
     bf16 = has_bf16_boundary(original)
     qmoe, geglu = has_approximate_qmoe(original), has_geglu_moe(original)
-    opset_raise = planned_opset_raise(original)
-    if not (_approximate_nbits(original) or _qk_norm_nodes(original) or bf16 or qmoe or geglu or opset_raise):
+    opset_raise, shared_caches = planned_opset_raise(original), batch_shared_cache_nodes(original)
+    changes = _approximate_nbits(original) or _qk_norm_nodes(original) or bf16 or qmoe or geglu
+    if not (changes or opset_raise or shared_caches):
         return (path if path is not None else original.SerializeToString()), "", []
     exact = load_model(path) if path is not None else onnx.ModelProto()  # external weights stay on disk
     if path is None:
         exact.CopyFrom(original)  # the caller's model stays as written
     notes = [raise_opset_for_newer_ops(exact)] if opset_raise else []
+    if expanded := expand_batch_shared_caches(exact):
+        notes.append(
+            f"the caches of {expanded} ai.onnx RotaryEmbedding expanded from batch 1 to the input's: "
+            "ONNX Runtime refuses caches shared by the batch, which the op's other readers broadcast"
+        )
     if levels := _approximate_nbits(exact):
         for attribute in levels:
             attribute.i = EXACT_ACCURACY
