@@ -101,3 +101,13 @@ def test_check_reads_it_as_rewrite_does(tmp_path: Path, capsys) -> None:
     doc = json.loads(capsys.readouterr().out)
     assert any(note.startswith("ai.onnx opset 18 read as 19") for note in doc["notes"])
     assert [(f["op_type"], f["plugin"]) for f in doc["findings"]] == [("DeformConv", "TrtplugDeformConv")]
+
+
+def test_list_reads_it_as_rewrite_does(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "deform.onnx"
+    onnx.save(dynamo_deform_conv2d(), source)
+    assert main(["list", "--model", str(source), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["nodes"]
+    assert [(r["op_type"], r["plugin"]) for r in rows if r["op_type"] == "DeformConv"] == [
+        ("DeformConv", "TrtplugDeformConv")
+    ]

@@ -42,10 +42,12 @@ def describe(spec: OpSpec) -> dict[str, Any]:
 def model_coverage(path: str, registry: Any) -> list[dict[str, str]]:
     """Every node of the model with the trtplug plugin that replaces it ("" when none, with the
     reason in "note" when a plugin covers the op type but the rewrite would leave this node)."""
+    from trtplug.graph_rewrites.opset_repair import raise_opset_for_newer_ops
     from trtplug.model_io import load_valid_model
     from trtplug.onnx_common import domain_label, iter_nodes, opset_versions
 
     model = load_valid_model(path)
+    raise_opset_for_newer_ops(model)  # as check and rewrite read it (torch's opset-18 DeformConv)
     versions = opset_versions(model)
     rows = []
     for name, node in iter_nodes(model.graph):
