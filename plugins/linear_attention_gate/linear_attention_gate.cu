@@ -2,6 +2,7 @@
 // groups of N elements of a (and b), the per-head float32 vectors read at the group's head.
 #include "common/activations.cuh"
 #include "common/elementwise.cuh"
+#include "common/vector_io.cuh"
 #include "linear_attention_gate/linear_attention_gate.h"
 
 #include <cmath>
