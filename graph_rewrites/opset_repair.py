@@ -62,12 +62,10 @@ def _first_version(op_type: str, after: int, newest: int) -> int:
 
 
 def _changed_meaning(ops: set[str], declared: int, target: int) -> list[str]:
-    """Ops whose schema changes between declared and target other than by ADDITIVE_CHANGES."""
+    """Ops (all known at declared) whose schema changes between declared and target other than by
+    ADDITIVE_CHANGES."""
     changed = []
     for op in sorted(ops):
-        before = _since(op, declared)
-        if before is None:
-            continue
         versions = {v for v in range(declared + 1, target + 1) if _since(op, v) == v}
         if any(op not in ADDITIVE_CHANGES.get(v, ()) for v in versions):
             changed.append(op)
@@ -112,9 +110,9 @@ def opset_gap_error(model: onnx.ModelProto) -> str:
     )
 
 
-def raise_opset_for_newer_ops(model: onnx.ModelProto) -> str:
-    """Apply planned_opset_raise to model; its note, "" when nothing changed."""
-    plan = planned_opset_raise(model)
+def raise_opset_for_newer_ops(model: onnx.ModelProto, plan: tuple[int, str] | None = None) -> str:
+    """Apply `plan` (by default planned_opset_raise(model)) to model; its note, "" when nothing changed."""
+    plan = plan or planned_opset_raise(model)
     if plan is None:
         return ""
     for imp in model.opset_import:

@@ -236,8 +236,8 @@ def _original_source(original: onnx.ModelProto, path: str | None, options: Any) 
     exact = load_model(path) if path is not None else onnx.ModelProto()  # external weights stay on disk
     if path is None:
         exact.CopyFrom(original)  # the caller's model stays as written
-    notes = [raise_opset_for_newer_ops(exact)] if opset_raise else []
-    if expanded := expand_batch_shared_caches(exact):
+    notes = [raise_opset_for_newer_ops(exact, opset_raise)] if opset_raise else []
+    if expanded := expand_batch_shared_caches(exact, shared_caches):  # same nodes, same order as original
         notes.append(
             f"the caches of {expanded} ai.onnx RotaryEmbedding expanded from batch 1 to the input's: "
             "ONNX Runtime refuses caches shared by the batch, which the op's other readers broadcast"

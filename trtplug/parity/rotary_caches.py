@@ -46,10 +46,10 @@ def batch_shared_cache_nodes(model: onnx.ModelProto) -> list[int]:
     return [i for i in nodes if firsts.get(graph[i].input[1]) == 1 and firsts.get(graph[i].input[0]) != 1]
 
 
-def expand_batch_shared_caches(model: onnx.ModelProto) -> int:
-    """Expand the caches of batch_shared_cache_nodes(model) to their input's batch, in place;
-    returns how many nodes changed."""
-    targets = set(batch_shared_cache_nodes(model))
+def expand_batch_shared_caches(model: onnx.ModelProto, indices: list[int] | None = None) -> int:
+    """Expand the caches of the nodes at `indices` (by default batch_shared_cache_nodes(model), which
+    runs shape inference) to their input's batch, in place; returns how many nodes changed."""
+    targets = set(batch_shared_cache_nodes(model) if indices is None else indices)
     if not targets:
         return 0
     nodes: list[onnx.NodeProto] = []
