@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from trtplug.bench.timing import buffer_sets
+from trtplug.case_hints import ValueHint
 from trtplug.parity.cases import Case, default_attrs, present, random_values, shapes_for
 from trtplug.parity.impl_base import output_specs
 from trtplug.protolib.dtypes import (
@@ -70,24 +72,33 @@ def _row_inputs(spec: OpSpec) -> bool:
     return all(t.shape in (None, f"same_as:{first}", f"last_dim_of:{first}") for t in spec.inputs[1:])
 
 
-DEVICE_RANDOM_MIN = 1 << 20  # float inputs this large are drawn on the device: host RNG takes seconds per GB
+DEVICE_RANDOM_MIN = 1 << 20  # inputs this large are drawn on the device: host RNG takes seconds per GB
 
 
 def _values(cp: ModuleType, rng: np.random.Generator, spec: OpSpec, name: str, shapes: dict, dtype: str) -> Any:
     allowed = spec.dtypes_of(next(t for t in spec.inputs if t.name == name))
     tensor_dtype = allowed[0]
     shape = shapes[name]
-    if tensor_dtype.startswith("float") and cp is not np and int(np.prod(shape)) >= DEVICE_RANDOM_MIN:
-        hint = spec.parity.values.get(name) if spec.parity is not None else None
-        scale = hint.scale if hint is not None else 2.0
-        device_rng = cp.random.default_rng(int(rng.integers(1 << 31)))
-        values = device_rng.standard_normal(shape, dtype=cp.float32) * scale
-        if hint is not None and hint.add_identity and len(shape) >= 2 and shape[-1] == shape[-2]:
+    if cp is np or int(np.prod(shape)) < DEVICE_RANDOM_MIN:
+        return _run_typed(spec, name, random_values(rng, tensor_dtype, shape, spec, name, shapes), dtype)
+    values = _device_random(cp, int(rng.integers(1 << 31)), spec, name, shapes, tensor_dtype)
+    if dtype not in allowed:  # a fixed-type input keeps its own type
+        return values.astype(tensor_dtype)
+    return Bf16Device(float32_to_bf16_bits(cp, values)) if dtype == BFLOAT16 else values.astype(dtype)
+
+
+def _device_random(cp: ModuleType, seed: int, spec: OpSpec, name: str, shapes: dict, tensor_dtype: str) -> Any:
+    """random_values' draw on the device: floats as float32, integers as int64, bools as bools."""
+    hint = (spec.parity.values.get(name) if spec.parity is not None else None) or ValueHint()
+    shape = shapes[name]
+    if tensor_dtype.startswith(("float", "bfloat")):
+        values = cp.random.default_rng(seed).standard_normal(shape, dtype=cp.float32) * cp.float32(hint.scale)
+        if hint.add_identity and len(shape) >= 2 and shape[-1] == shape[-2]:
             values += cp.float32(hint.add_identity) * cp.eye(shape[-1], dtype=cp.float32)
-        if dtype not in allowed:  # a fixed-type input keeps its own type
-            return values.astype(tensor_dtype)
-        return Bf16Device(float32_to_bf16_bits(cp, values)) if dtype == BFLOAT16 else values.astype(dtype)
-    return _run_typed(spec, name, random_values(rng, tensor_dtype, shape, spec, name, shapes), dtype)
+        return values
+    low, high = (0, 2) if tensor_dtype == "bool" else hint.bounds(shapes)
+    values = cp.random.RandomState(seed).randint(low, high, size=shape, dtype=cp.int64)
+    return values.astype(bool) if tensor_dtype == "bool" else values
 
 
 def _run_typed(spec: OpSpec, name: str, values: Any, dtype: str) -> Any:
@@ -126,34 +137,31 @@ def _copy(cp: ModuleType, array: Any) -> Any:
 
 
 def make_workload(
-    cp: ModuleType, spec: OpSpec, shapes: dict[str, tuple[int, ...]], dtype: str, sets: int, seed: int
+    cp: ModuleType, spec: OpSpec, shapes: dict[str, tuple[int, ...]], dtype: str, sets: int | None, seed: int
 ) -> Workload:
-    """`sets` input sets in distinct buffers. An op whose output shapes depend on input values gets
-    the same values in every set: its outputs are sized once, for set 0, and another set's values
-    would give other sizes (and the launcher would write past the outputs)."""
+    """`sets` input sets (None: enough that their bytes exceed L2, `buffer_sets`) in distinct
+    buffers, each a device copy of the first: distinct buffers are what keeps the rotation out of
+    L2, and drawing each set anew cost seconds of host RNG per op. Equal values also keep an op
+    whose output shapes depend on them right: its outputs are sized once, for set 0, and another
+    set's values would give other sizes."""
     prototype = pyplugin_module(spec)
     attrs = bench_attrs(spec, shapes)
     case = Case("bench", shapes, attrs)
-    rng = np.random.default_rng(seed)
-    value_dependent = any(is_value_dependent(t.shape) for t in spec.outputs)
-    first = _input_set(cp, spec, prototype, case, rng, dtype)
-    inputs = [first]
-    for _ in range(sets - 1):
-        inputs.append(
-            [None if a is None else _copy(cp, a) for a in first]
-            if value_dependent
-            else _input_set(cp, spec, prototype, case, rng, dtype)
-        )
+    first = _input_set(cp, spec, prototype, case, np.random.default_rng(seed), dtype)
     stand_ins = dtype == BFLOAT16 and not takes_bf16(prototype)
-    proto_inputs = [[None if a is None else upcast(cp, a) for a in s] for s in inputs] if stand_ins else inputs
     known = None  # value-dependent output shapes: the prototype's rule from the inputs (by position) and fields
-    if value_dependent and hasattr(prototype, "output_shapes"):
-        known = prototype.output_shapes(proto_inputs[0], attrs)
+    if any(is_value_dependent(t.shape) for t in spec.outputs) and hasattr(prototype, "output_shapes"):
+        known = prototype.output_shapes(
+            [None if a is None else upcast(cp, a) for a in first] if stand_ins else first, attrs
+        )
     specs = output_specs(spec, case, dtype, known)
     outputs = [device_empty(cp, shape, dt) for _, shape, dt in specs]
-    nbytes = sum(a.nbytes for a in inputs[0] if a is not None) + sum(o.nbytes for o in outputs)
+    nbytes = sum(a.nbytes for a in first if a is not None) + sum(o.nbytes for o in outputs)
+    sets = buffer_sets(nbytes) if sets is None else sets
+    inputs = [first] + [[None if a is None else _copy(cp, a) for a in first] for _ in range(sets - 1)]
     if not stand_ins:
         return Workload(case, inputs, outputs, nbytes, inputs, outputs)
+    proto_inputs = [[None if a is None else upcast(cp, a) for a in s] for s in inputs]
     proto_outputs = [device_empty(cp, shape, "float32" if dt == BFLOAT16 else dt) for _, shape, dt in specs]
     return Workload(case, inputs, outputs, nbytes, proto_inputs, proto_outputs)
 
