@@ -218,3 +218,25 @@ def test_affine_grid_3d_with_zero_depth_writes_nothing(ext, library):
     plugin.run([theta], [grid], shape_inputs=[[2, 1, 0, 5, 7]])
     cp.cuda.Device().synchronize()
     assert bool(cp.isnan(backing).all())
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("size", [(3, 1, 7, 5), (2, 1, 3, 5, 7)], ids=["2d", "3d"])
+def test_affine_grid_unaligned_output_stores_element_by_element(ext, dtype, size):
+    """An output one element past a 16-byte boundary takes the element-store path: every point
+    written, nothing before or after the output."""
+    import cupy as cp
+
+    torch = pytest.importorskip("torch")
+    k = len(size) - 2
+    theta = np.random.default_rng(5).standard_normal((size[0], k, k + 1)).astype(dtype)
+    shape = (size[0], *size[2:], k)
+    flat = cp.full(int(np.prod(shape)) + 2, cp.nan, dtype=dtype)
+    grid = flat[1:-1].reshape(shape)
+    ext.affine_grid([cp.asarray(theta), cp.asarray(size, dtype=cp.int64)], [grid], {"align_corners": 0})
+    theta32 = torch.as_tensor(theta.astype(np.float32))
+    expected = torch.nn.functional.affine_grid(theta32, list(size), align_corners=False)
+    tol = 1e-5 if dtype == "float32" else 2e-3
+    np.testing.assert_allclose(cp.asnumpy(grid).astype(np.float32), expected.numpy(), atol=tol, rtol=tol)
+    assert bool(cp.isnan(flat[0])) and bool(cp.isnan(flat[-1]))
