@@ -1,41 +1,31 @@
-#include "center_crop_pad/center_crop_pad.h"
-#include "common/launch.cuh"
+#include "center_crop_pad/center_crop_pad_rows.cuh"
 
 namespace trtplug
 {
 namespace
 {
 
-struct CropPadDims
+template <class T, int V, bool kWide>
+cudaError_t launchRows(void const* x, void* y, CropPadShape const& shape, cudaStream_t stream)
 {
-    int32_t rank;
-    int64_t outDims[kCenterCropPadMaxRank];
-    int64_t inDims[kCenterCropPadMaxRank];
-    int64_t offset[kCenterCropPadMaxRank];
-    int64_t volume;
-};
+    CropPadRows<kWide> const g = makeCropPadRows<kWide>(shape, V, isAligned(x, 16));
+    cropPadRows<T, V, kWide><<<gridFor(static_cast<int64_t>(g.chunks)), kBlockThreads, 0, stream>>>(
+        static_cast<T const*>(x), static_cast<T*>(y), g);
+    return cudaGetLastError();
+}
 
-// One thread per output element: the element type only matters by size (a copy or a zero).
+//! 16-byte chunks (V = 16 / sizeof(T)) when every output row is a whole number of them and y is
+//! aligned, else one element a chunk; 32-bit index math while every index fits.
 template <class T>
-__global__ void centerCropPad(T const* __restrict__ x, T* __restrict__ y, CropPadDims g)
+cudaError_t launchSized(void const* x, void* y, CropPadShape const& shape, cudaStream_t stream)
 {
-    int64_t const stride = int64_t{gridDim.x} * blockDim.x;
-    for (int64_t i = int64_t{blockIdx.x} * blockDim.x + threadIdx.x; i < g.volume; i += stride)
+    constexpr int kV = 16 / sizeof(T);
+    bool const vector = shape.outW() % kV == 0 && isAligned(y, 16);
+    if (shape.fitsInt32())
     {
-        int64_t rest = i;
-        int64_t src = 0;
-        int64_t inStride = 1;
-        bool inside = true;
-        for (int32_t d = g.rank - 1; d >= 0; --d)
-        {
-            int64_t const c = rest % g.outDims[d] + g.offset[d];
-            rest /= g.outDims[d];
-            inside = inside && c >= 0 && c < g.inDims[d];
-            src += c * inStride;
-            inStride *= g.inDims[d];
-        }
-        y[i] = inside ? x[src] : T{0};
+        return vector ? launchRows<T, kV, false>(x, y, shape, stream) : launchRows<T, 1, false>(x, y, shape, stream);
     }
+    return vector ? launchRows<T, kV, true>(x, y, shape, stream) : launchRows<T, 1, true>(x, y, shape, stream);
 }
 
 } // namespace
@@ -47,36 +37,23 @@ cudaError_t launchCenterCropPad(DType dtype, void const* x, void* y, int32_t ran
     {
         return cudaErrorInvalidValue;
     }
-    CropPadDims g{rank, {}, {}, {}, 1};
-    for (int32_t d = 0; d < rank; ++d)
+    CropPadShape shape{};
+    if (!shape.set(rank, inDims, outDims))
     {
-        if (inDims[d] < 0 || outDims[d] < 0)
-        {
-            return cudaErrorInvalidValue;
-        }
-        g.inDims[d] = inDims[d];
-        g.outDims[d] = outDims[d];
-        g.offset[d] = (inDims[d] - outDims[d]) / 2; // truncation: floor for crops, ceil for pads
-        g.volume *= outDims[d];
+        return cudaErrorInvalidValue;
     }
-    if (g.volume == 0)
+    if (shape.outVolume() == 0)
     {
         return cudaSuccess;
     }
-    int const blocks = gridFor(g.volume);
     switch (dtypeSize(dtype))
     {
-    case 1: centerCropPad<uint8_t><<<blocks, kBlockThreads, 0, stream>>>(
-        static_cast<uint8_t const*>(x), static_cast<uint8_t*>(y), g); break;
-    case 2: centerCropPad<uint16_t><<<blocks, kBlockThreads, 0, stream>>>(
-        static_cast<uint16_t const*>(x), static_cast<uint16_t*>(y), g); break;
-    case 4: centerCropPad<uint32_t><<<blocks, kBlockThreads, 0, stream>>>(
-        static_cast<uint32_t const*>(x), static_cast<uint32_t*>(y), g); break;
-    case 8: centerCropPad<uint64_t><<<blocks, kBlockThreads, 0, stream>>>(
-        static_cast<uint64_t const*>(x), static_cast<uint64_t*>(y), g); break;
+    case 1: return launchSized<uint8_t>(x, y, shape, stream);
+    case 2: return launchSized<uint16_t>(x, y, shape, stream);
+    case 4: return launchSized<uint32_t>(x, y, shape, stream);
+    case 8: return launchSized<uint64_t>(x, y, shape, stream);
     default: return cudaErrorInvalidValue;
     }
-    return cudaGetLastError();
 }
 
 } // namespace trtplug
