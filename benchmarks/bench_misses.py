@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         rows = json.loads(args.document.read_text())["timings"]
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"bench_misses: {args.document}: not a bench document ({exc})", file=sys.stderr)
         return 2
     print("| op | dtype | MB | % of copy | x torch | missed | bound by |")
