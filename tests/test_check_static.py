@@ -16,7 +16,7 @@ from tests.check_models import conv_net, model, reduce_with_axes, save, tensor
 from trtplug.check.backend import available_backends
 from trtplug.check.extract import ModelContext
 from trtplug.check.runner import check_model
-from trtplug.check.static import VERSIONS, StaticJudge, load_data, op_table
+from trtplug.check.static import VERSIONS, StaticJudge, load_data, op_table, rtx_plugin_of
 from trtplug.check.walk import infer_types, walk
 from trtplug.cli import main
 
@@ -109,8 +109,12 @@ def test_static_data_agrees_with_the_tensorrt_rtx_parser_on_conformance_cases() 
     for case, verdict in zip(cases, verdicts, strict=True):
         inferred = infer_types(case.model, [])
         judge = StaticJudge("10", ModelContext.of(inferred, Path(".")))
-        # TensorRT-RTX ships no plugin library: ops TensorRT imports through it are rejections there.
-        static_rejects = any(judge.judge(site) or judge.plugin_library(site) for site in walk(inferred))
+        # TensorRT-RTX ships no plugin library: ops TensorRT imports through it are rejections there,
+        # and so are those its importer builds from a plugin it does not ship (rtx_plugin: NonZero).
+        static_rejects = any(
+            judge.judge(site) or judge.plugin_library(site) or rtx_plugin_of(site.node.op_type)
+            for site in walk(inferred)
+        )
         parser_rejects = bool(verdict.errors or verdict.aborted)
         if static_rejects != parser_rejects:
             found[case.name] = "static rejects" if static_rejects else "parser rejects"

@@ -19,9 +19,19 @@ from trtplug.registry import load_registry
 OPS = {
     "layer_norm": "ai.onnx::LayerNormalization",  # optional input B, optional outputs Mean, InvStdDev
     "topk": "ai.onnx::TopK",  # two outputs (T, int64), an int64 K input
-    "non_zero": "ai.onnx::NonZero",  # a data-dependent int64 output
+    "nonzero_demo": "ai.onnx::NonZero",  # a data-dependent int64 output
     "sum": "ai.onnx::Sum",  # a variadic input (tests/test_scaffold_variadic.py)
 }
+# Plugin names apart from a built-in op's (TrtplugNonZero is the built-in NonZero's).
+PLUGIN_NAMES = {"nonzero_demo": "TrtplugNonZeroDemo"}
+
+
+def new_op_args(key: str, source: str, project: Path) -> list[str]:
+    """`trtplug new` arguments scaffolding OPS[key] into `project`."""
+    named = ["--plugin-name", PLUGIN_NAMES[key]] if key in PLUGIN_NAMES else []
+    return ["new", key, "--from", source, "--project", str(project), *named]
+
+
 # A custom op described by file: an optional input before a required one, a shape input, an
 # optional output, a data-dependent output of another type constraint.
 MIXED = """
@@ -57,7 +67,7 @@ optional = true
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("shapes") / "proj"
     for key, source in OPS.items():
-        assert main(["new", key, "--from", source, "--project", str(root)]) == 0
+        assert main(new_op_args(key, source, root)) == 0
     description = root.parent / "mixed.toml"
     description.write_text(MIXED)
     assert main(["new", "mixed", "--spec-file", str(description), "--project", str(root)]) == 0
@@ -92,12 +102,12 @@ def test_shape_inputs_reach_output_shapes_only(project: Path) -> None:
 
 
 def test_data_dependent_output_gets_a_size_tensor(project: Path) -> None:
-    spec = load_registry([project / "plugins"]).get("non_zero")
+    spec = load_registry([project / "plugins"]).get("nonzero_demo")
     assert spec.outputs[0].shape == "dynamic:X" and [t.name for t in spec.size_tensors] == ["Y_count"]
-    plugin = (project / "plugins" / "non_zero" / "plugin.cpp").read_text()
+    plugin = (project / "plugins" / "nonzero_demo" / "plugin.cpp").read_text()
     assert "declareCount(expr, out.data, 1, *volumeExpr(in[0], expr))" in plugin
     assert "case 2: return d.type == DataType::kINT32; // Y_count" in plugin
-    prototype = (project / "pyplugins" / "non_zero.py").read_text()
+    prototype = (project / "pyplugins" / "nonzero_demo.py").read_text()
     assert "def output_shapes(" in prototype and "def size_tensor_values(" in prototype
 
 
@@ -155,8 +165,8 @@ def test_scaffolds_run_as_prototype_plugins_and_say_what_is_missing(project: Pat
     registry = load_registry([project / "plugins"])
     for key in (*OPS, "mixed"):
         assert unsupported_reason(registry.get(key)) is None, key
-    with pytest.raises(TrtplugError, match=r"^TrtplugNonZero: output shapes: NonZero: kernel not implemented yet"):
-        shapes.output_shapes(TRT, registry.get("non_zero"), [[Const(3), Const(4)]], Builder(), {})
+    with pytest.raises(TrtplugError, match=r"^TrtplugNonZeroDemo: output shapes: NonZero: kernel not implemented"):
+        shapes.output_shapes(TRT, registry.get("nonzero_demo"), [[Const(3), Const(4)]], Builder(), {})
     summed = registry.get("sum")
     three = [[Const(2), Const(5)], [Const(2), Const(5)], [Const(2), Const(5)]]
     ((dims,),) = [ProtoLogic(TRT, summed, {}).output_shapes(three, [], Builder())]

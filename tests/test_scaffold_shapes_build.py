@@ -14,7 +14,7 @@ import pytest
 
 from tests.build_helpers import CUDA_ARCH, pytest_code, require_toolchain, run_python
 from tests.conftest import require_built
-from tests.test_scaffold_shapes import MIXED, OPS
+from tests.test_scaffold_shapes import MIXED, OPS, new_op_args
 from trtplug import native
 from trtplug.cli import main
 from trtplug.registry import load_registry
@@ -33,7 +33,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("project")
     project, site = base / PACKAGE, base / "site"
     for key, source in OPS.items():
-        assert main(["new", key, "--from", source, "--project", str(project)]) == 0
+        assert main(new_op_args(key, source, project)) == 0
     description = base / "mixed.toml"
     description.write_text(MIXED)
     assert main(["new", "mixed", "--spec-file", str(description), "--project", str(project)]) == 0

@@ -8,23 +8,18 @@
 #include "compress/compress.h"
 
 #include "common/launch.cuh"
+#include "common/select_indices.cuh"
+#include "common/workspace.h"
 
 #include <cub/device/device_select.cuh>
-#include <thrust/iterator/counting_iterator.h>
 
 namespace trtplug
 {
 namespace
 {
 
-constexpr size_t kAlign = 256;
 constexpr int32_t kThreads = 256;
 constexpr int64_t kRowKernelMinChunks = 32; // a slice of at least a warp of vectors: block per slice
-
-size_t alignUp(size_t n) noexcept
-{
-    return (n + kAlign - 1) / kAlign * kAlign;
-}
 
 template <class In, class Out>
 size_t selectTempBytes(int64_t n) noexcept
@@ -149,12 +144,11 @@ cudaError_t compressTyped(void const* x, bool const* condition, CompressShape co
     {
         return selectValues<T>(x, condition, n, y, count, workspace, workspaceBytes, stream);
     }
-    size_t const listBytes = alignUp(static_cast<size_t>(n) * sizeof(int64_t));
+    size_t const listBytes = alignWorkspace(static_cast<size_t>(n) * sizeof(int64_t));
     auto* selected = static_cast<int64_t*>(workspace);
     void* temp = static_cast<char*>(workspace) + listBytes;
     size_t tempBytes = workspaceBytes - listBytes;
-    cudaError_t const err = cub::DeviceSelect::Flagged(
-        temp, tempBytes, thrust::counting_iterator<int64_t>(0), condition, selected, count, n, stream);
+    cudaError_t const err = selectIndices(temp, tempBytes, condition, n, selected, count, stream);
     return err != cudaSuccess ? err : gather<T>(x, selected, count, shape, y, stream);
 }
 
@@ -163,8 +157,8 @@ cudaError_t compressTyped(void const* x, bool const* condition, CompressShape co
 size_t compressWorkspaceBytes(CompressShape const& shape) noexcept
 {
     int64_t const n = shape.selectable();
-    size_t const indices = alignUp(static_cast<size_t>(n) * sizeof(int64_t))
-        + selectTempBytes<thrust::counting_iterator<int64_t>, int64_t>(n);
+    size_t const indices
+        = alignWorkspace(static_cast<size_t>(n) * sizeof(int64_t)) + selectIndicesTempBytes<bool const*>(n);
     size_t const values = std::max({selectTempBytes<uint8_t const*, uint8_t>(n),
         selectTempBytes<uint16_t const*, uint16_t>(n), selectTempBytes<uint32_t const*, uint32_t>(n),
         selectTempBytes<uint64_t const*, uint64_t>(n)});

@@ -4,6 +4,7 @@
 // then per-group outputs; sorted=0 ranks the groups by first occurrence with one more scan.
 // Every kernel after the sort reads the device count and is launched for the upper bound.
 #include "common/dtype_dispatch.cuh"
+#include "common/workspace.h"
 #include "unique/unique.h"
 #include "unique/unique_kernels.cuh"
 
@@ -17,13 +18,6 @@ namespace
 {
 
 using namespace unique_detail;
-
-constexpr size_t kAlign = 256;
-
-size_t alignUp(size_t n) noexcept
-{
-    return (n + kAlign - 1) / kAlign * kAlign;
-}
 
 //! Byte offsets of the scratch buffers in the workspace.
 struct Layout
@@ -63,7 +57,7 @@ cudaError_t layoutFor(UniqueDims d, Layout& l) noexcept
     size_t at = 0;
     auto take = [&at](size_t bytes) {
         size_t const off = at;
-        at += alignUp(bytes);
+        at += alignWorkspace(bytes);
         return off;
     };
     l.keys = take(static_cast<size_t>(d.rows * d.rowLength()) * sizeof(K));

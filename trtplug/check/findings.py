@@ -16,7 +16,8 @@ class Finding:
     plugin: str | None = None  # covering trtplug plugin, None when no plugin covers the node
     # rejected: TensorRT cannot import it; plugin-library: it imports only with TensorRT's plugin
     # library (libnvinfer_plugin) loaded; not-in-rtx: TensorRT imports it through that library,
-    # which TensorRT-RTX does not ship; trtplug-plugin: a node `trtplug rewrite` wrote, which
+    # which TensorRT-RTX does not ship, or natively where TensorRT-RTX's importer asks for a plugin
+    # it does not ship (NonZero); trtplug-plugin: a node `trtplug rewrite` wrote, which
     # imports once trtplug's plugins are registered.
     kind: str = "rejected"
 

@@ -128,11 +128,19 @@ def _mark_trtplug_plugin_nodes(findings: list[Finding], registry) -> None:
 
 def _mark_plugin_library_ops(findings: list[Finding], backend: str) -> None:
     """A parser rejection of an op TensorRT imports through its plugin library: TensorRT-RTX has no
-    such library; with TensorRT, loading it is the fix."""
-    from trtplug.check.static import library_plugin_of
+    such library; with TensorRT, loading it is the fix. TensorRT-RTX's rejection of an op TensorRT
+    imports natively but TensorRT-RTX's importer builds from a plugin it does not ship (NonZero) says so."""
+    from trtplug.check.static import library_plugin_of, rtx_plugin_of
 
     for finding in findings:
         plugin = library_plugin_of(finding.op_type)
+        rtx_plugin = rtx_plugin_of(finding.op_type)
+        if rtx_plugin is not None and backend == "tensorrt_rtx":
+            finding.kind = "not-in-rtx"
+            finding.reason += (
+                f" (TensorRT imports {finding.op_type} natively; TensorRT-RTX's importer asks for a "
+                f"{rtx_plugin} plugin creator, which TensorRT-RTX does not ship)"
+            )
         if plugin is None:
             continue
         if backend == "tensorrt_rtx":

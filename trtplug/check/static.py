@@ -107,6 +107,12 @@ def library_plugin_of(op_type: str) -> str | None:
     return load_data()["ops"].get(op_type, {}).get("plugin")
 
 
+def rtx_plugin_of(op_type: str) -> str | None:
+    """The plugin creator TensorRT-RTX's importer asks for `op_type`, an op TensorRT imports natively
+    (None: TensorRT-RTX imports it as TensorRT does). TensorRT-RTX ships none of them: it rejects the op."""
+    return load_data()["ops"].get(op_type, {}).get("rtx_plugin")
+
+
 class StaticJudge:
     def __init__(self, version: str, ctx: ModelContext | None = None) -> None:
         self.data = load_data()

@@ -122,6 +122,22 @@ def unique_repeats(
     return {"X": np.moveaxis(slices, 0, axis).astype(np.float32)}
 
 
+def mostly_zeros(
+    shapes: dict[str, tuple[int, ...]],
+    attrs: dict[str, Any],
+    rng: np.random.Generator,
+    values: dict[str, tuple[Any, ...]] | None = None,
+) -> dict[str, np.ndarray]:
+    """NonZero's X: three quarters zeros (half of them -0.0, which is zero too), the rest integers
+    in [-3, 3], exact in every type X runs in (bool: non-zero is True). A case's fixed values stand."""
+    shape = shapes["X"]
+    if values and "X" in values:
+        return {"X": np.array(values["X"], dtype=np.float32).reshape(shape)}
+    zeros = np.where(rng.random(shape) < 0.5, np.float32(-0.0), np.float32(0.0))
+    magnitudes = rng.integers(1, 4, shape) * rng.choice(np.array([-1, 1]), shape)
+    return {"X": np.where(rng.random(shape) < 0.25, magnitudes.astype(np.float32), zeros)}
+
+
 def signed_near_one(
     shapes: dict[str, tuple[int, ...]], attrs: dict[str, Any], rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
@@ -233,6 +249,7 @@ GENERATORS: dict[str, Generator] = {
     "linear_attention_inputs": linear_attention_inputs,
     "matmul_nbits_weights": matmul_nbits_weights,
     "max_pool_outputs": max_pool_outputs,
+    "mostly_zeros": mostly_zeros,
     "multi_head_attention_inputs": multi_head_attention_inputs,
     "qmoe_inputs": qmoe_inputs,
     "roi_align_regions": roi_align_regions,
@@ -241,7 +258,7 @@ GENERATORS: dict[str, Generator] = {
     "unique_repeats": unique_repeats,
 }
 
-TAKES_CASE_VALUES = {"group_query_attention_inputs"}
+TAKES_CASE_VALUES = {"group_query_attention_inputs", "mostly_zeros"}
 
 
 def generate(

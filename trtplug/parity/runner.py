@@ -80,9 +80,13 @@ def _prepare_uncached(
 def _in_run_dtype(value: np.ndarray, dtype: str, rng: np.random.Generator) -> np.ndarray:
     """`value`, drawn in the input's first dtype, in the run's (bf16: ml_dtypes.bfloat16, rounded to
     nearest even). A floating-point draw run in an 8-bit integer type (a uint8 image through Resize)
-    is redrawn over the type's whole range: N(0, 1) values would cast to a few bytes near 0 and 255."""
+    is redrawn over the type's whole range: N(0, 1) values would cast to a few bytes near 0 and 255.
+    A draw of whole numbers (a generator's exact small integers: NonZero's zeros) keeps its values,
+    negative ones wrapped into an unsigned type."""
     target = np.dtype(numpy_dtype(dtype))
     if value.dtype.kind == "f" and target.kind in "iu" and target.itemsize == 1:
+        if np.array_equal(value, np.trunc(value)):
+            return value.astype(np.int64).astype(target)
         info = np.iinfo(target)
         return rng.integers(int(info.min), int(info.max) + 1, value.shape).astype(target)
     return value.astype(target)
