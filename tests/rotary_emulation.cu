@@ -114,7 +114,7 @@ void emulateLaunch(RotaryProblem const& p, bool wide)
         return;
     }
     bool const groups = allowsGroups(p, kVec);
-    if (groups && gTokenChunkHeads > 0 && (p.mrope || gTokenAll) && p.heads > 1) // tokenGridApplies
+    if (groups && gTokenChunkHeads > 0 && (p.mrope || p.preferTokenGrid || gTokenAll) && p.heads > 1) // tokenGridApplies
     {
         wide ? emulateTokens<T, kVec, true>(p) : emulateTokens<T, kVec, false>(p);
     }

@@ -2,7 +2,7 @@
 one-element kernel path) and aligned ones (16-byte groups), in place (output aliasing the
 input), every member through its binding and its IPluginV3 plugin (build and runtime phase, on
 a side stream), positions outside the cache (rows left unrotated), M-RoPE's token grid and the
-row grid it replaced, and the token grid for the single-stream members (TRTPLUG_ROTARY_TOKENS=all).
+row grid it replaced, and both grids for the single-stream members.
 Results are compared with the op's parity reference (ONNX Runtime CPU, onnx.reference) at the
 spec's tolerances; outputs are poisoned with NaN first."""
 
@@ -83,12 +83,13 @@ def test_binding_in_place(cp, ext, op, name, dtype, seed) -> None:
 @pytest.mark.parametrize(("op", "name"), [p for p in PARAMS if p[0] != "mrotary_embedding"])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("in_place", [False, True])
-@pytest.mark.parametrize("chunk_heads", ["auto", "1"])
-def test_single_stream_token_grid(cp, ext, monkeypatch, op, name, dtype, in_place, chunk_heads, seed) -> None:
-    """TRTPLUG_ROTARY_TOKENS=all (opt-in, read per launch): RotaryEmbedding on the token grid."""
-    monkeypatch.setenv("TRTPLUG_ROTARY_TOKENS", "all")
-    if chunk_heads != "auto":
-        monkeypatch.setenv("TRTPLUG_ROTARY_TOKEN_HEADS", chunk_heads)
+@pytest.mark.parametrize("grid", ["tokens", "tokens-1", "rows"])
+def test_single_stream_grids(cp, ext, monkeypatch, op, name, dtype, in_place, grid, seed) -> None:
+    """RotaryEmbedding on the token grid (its default since run 19, read per launch) in the chunks
+    the launcher picks and in chunks of one head, and on the row grid (TRTPLUG_ROTARY_TOKENS=0)."""
+    monkeypatch.setenv("TRTPLUG_ROTARY_TOKENS", "0" if grid == "rows" else "all")
+    if grid == "tokens-1":
+        monkeypatch.setenv("TRTPLUG_ROTARY_TOKEN_HEADS", "1")
 
     def execute(spec, ins, outs, attrs):
         native.run_binding(spec, ext, ins, outs, attrs, cp.cuda.get_current_stream())

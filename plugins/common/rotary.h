@@ -49,6 +49,10 @@ struct RotaryProblem
     bool mropeInterleaved{false};     //!< layout 1: H and W every 3rd column from 1 and 2; else chunks
     int64_t posStreamStride{0};
     float cacheScale{1.F}; //!< cos and sin are multiplied by it (MRotaryEmbedding's scale)
+    //! The token grid (rotary_tokens.cuh) for a single-stream problem too: the RotaryEmbedding ops
+    //! set it (H100, 256 MB: 91-92% of copy against the row grid's 85-86%); GroupQueryAttention's
+    //! do_rotary keeps the row grid until its GPU tests have run on the token grid.
+    bool preferTokenGrid{false};
 };
 
 //! The position stream (0 = T, 1 = H, 2 = W) whose cache row column c of an M-RoPE problem reads:

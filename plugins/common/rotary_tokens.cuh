@@ -5,8 +5,9 @@
 // with 79 registers a thread (35.7% occupancy) and L2 carrying twice the DRAM traffic (ncu, run 17).
 // One chunk of all heads measured 86% of copy at 256 MB on an H200 (row grid: 56%) but 32% at
 // 16 MB, where its 16k units cannot fill the GPU (run 18): heads are split into chunks that give
-// the grid about 512 units a multiprocessor. The default; TRTPLUG_ROTARY_TOKENS=0 keeps the row
-// grid. tests/rotary_emulation.cu runs every unit of both grids on the host. Host-callable like
+// the grid about 512 units a multiprocessor. The default for M-RoPE and RotaryEmbedding (whose one
+// cache row a token went from 85-86% to 91-92% of copy, H100, run 19); TRTPLUG_ROTARY_TOKENS=0
+// keeps the row grid. tests/rotary_emulation.cu runs every unit of both grids on the host. Host-callable like
 // the row grid's units.
 #pragma once
 
@@ -133,16 +134,16 @@ inline int32_t tokenChunkHeadsFor(RotaryProblem const& p, int kVec, int smCount)
     return tokenChunkHeads(p, kVec, int64_t{512} * smCount);
 }
 
-//! The token grid takes p: M-RoPE in 16-byte groups over more than one head, unless
-//! TRTPLUG_ROTARY_TOKENS=0 (read per launch) keeps the row grid; TRTPLUG_ROTARY_TOKENS=all gives
-//! it the single-stream rotary ops too (RotaryEmbedding, GroupQueryAttention's do_rotary), whose
-//! one cache row a token the row grid already reads cheaply: opt-in until a GPU has timed it.
+//! The token grid takes p: M-RoPE and the problems that ask for it (p.preferTokenGrid: RotaryEmbedding)
+//! in 16-byte groups over more than one head, unless TRTPLUG_ROTARY_TOKENS=0 (read per launch)
+//! keeps the row grid; TRTPLUG_ROTARY_TOKENS=all gives it every rotary problem (GroupQueryAttention's
+//! do_rotary too).
 inline bool tokenGridApplies(RotaryProblem const& p, int kVec) noexcept
 {
     char const* choice = std::getenv("TRTPLUG_ROTARY_TOKENS");
     bool const off = choice != nullptr && std::strcmp(choice, "0") == 0;
     bool const all = choice != nullptr && std::strcmp(choice, "all") == 0;
-    return !off && (p.mrope || all) && kVec > 1 && p.heads > 1;
+    return !off && (p.mrope || p.preferTokenGrid || all) && kVec > 1 && p.heads > 1;
 }
 
 } // namespace rotary_detail

@@ -147,6 +147,7 @@ cudaError_t launchRotaryEmbedding(RotaryProblem p, DType dtype, void const* inpu
     p.cosCache = cos;
     p.sinCache = sin;
     p.positionIds = positionIds;
+    p.preferTokenGrid = true;
     return launchRotary(p, stream);
 }
 
