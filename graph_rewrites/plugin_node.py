@@ -278,7 +278,15 @@ def _output_types(
     attrs: dict[str, Any],
 ) -> dict[str, TensorType]:
     shapes = {name: view.shape(tensor) for name, tensor in bound.items()}
-    return types_from_rules(spec, outputs, dtypes, shapes, attrs)
+    types = types_from_rules(spec, outputs, dtypes, shapes, attrs)
+    # Where the rule cannot tell (value-dependent extents, inputs of unknown shape), the type ONNX
+    # inferred for the replaced node's output stands: the plugin writes the same tensor (NonZero's
+    # [rank, N] keeps its rank, so every node after it stays typed for the parser and `check`).
+    for name, info in types.items():
+        inferred = view.shape(name) if info.shape is None else None
+        if inferred is not None:
+            types[name] = TensorType(info.elem_type, inferred)
+    return types
 
 
 def types_from_rules(

@@ -85,3 +85,26 @@ def test_tensorrt_rtx_parser_creates_the_plugins(parse, tmp_path: Path, capsys) 
     log = parse(out)  # TensorRT-RTX stops the child after the first plugin it creates (the fixture says why)
     assert "Searching for plugin: TrtplugNonZero, plugin_version: 1, plugin_namespace: trtplug" in log, log
     assert "Successfully created plugin: TrtplugNonZero" in log, log
+
+
+def test_plugin_outputs_keep_the_types_onnx_inferred(tmp_path: Path, capsys) -> None:
+    """NonZero's [rank, N] has a value-dependent extent the spec's rule cannot give; the rewrite
+    keeps the type ONNX inferred for the replaced output (rank 2), so the nodes after it stay typed."""
+    _, out, _ = rewrite(tmp_path, capsys, "--all-covered")
+    model = onnx.load(out)
+    types = {v.name: v.type.tensor_type for v in model.graph.value_info}
+    assert len(types["keep_where"].shape.dim) == 2 and types["keep_where"].elem_type == onnx.TensorProto.INT64
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
+    typed = {v.name for v in inferred.graph.value_info if v.type.tensor_type.HasField("shape")}
+    assert {"keep_t", "keep", "kept_boxes"} <= typed
+
+
+def test_check_of_the_rewritten_model_reports_only_its_plugin_nodes(tmp_path: Path, capsys) -> None:
+    """Before the rewrite kept inferred types, `check` on the rewritten model judged the nodes after
+    each plugin node on untyped inputs: Squeeze, ReduceMean and GatherND (a parser SIGSEGV) rejected."""
+    pytest.importorskip("tensorrt_rtx", reason="the TensorRT-RTX parser (pip install tensorrt-rtx)")
+    _, out, _ = rewrite(tmp_path, capsys, "--backend", "tensorrt_rtx")
+    assert main(["check", str(out), "--backend", "tensorrt_rtx", "--json"]) == 0
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert {f["node"] for f in findings} == {*NONZERO_NODES, "roi_align"}, findings
+    assert all(f["kind"] == "trtplug-plugin" for f in findings)

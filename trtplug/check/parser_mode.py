@@ -14,6 +14,7 @@ import onnx
 from trtplug.check.extract import CHECKED_NODE, ModelContext, build_model, cut_node
 from trtplug.check.findings import CheckReport, Finding
 from trtplug.check.pool import JobResult, PoolInfo, run_jobs
+from trtplug.check.prefix import plugin_prefix
 from trtplug.check.walk import NodeSite, infer_types, walk
 from trtplug.onnx_common import domain_label
 
@@ -58,8 +59,10 @@ def run_parser_check(
     progress: Callable[[int, int], Callable[[int], None]],
     whole_model: bool = True,
     timeout_s: float = 120.0,
+    plugin_domains: set[str] | None = None,
 ) -> list[tuple[NodeSite, Verdict]]:
-    """Every node with a verdict (empty reasons: the parser imports it)."""
+    """Every node with a verdict (empty reasons: the parser imports it). `plugin_domains`: where
+    trtplug plugin nodes live; a rewritten model's prefix before them is parsed too (check/prefix.py)."""
     inferred = infer_types(model, report.notes)
     ctx = ModelContext.of(inferred, path.resolve().parent)
     sites, site_jobs, jobs, by_signature = [], [], [], {}
@@ -71,6 +74,9 @@ def run_parser_check(
         sites.append(site)
         site_jobs.append(by_signature[cut.signature])
         report.notes.extend(f"node {site.path!r}: {note}" for note in cut.notes)
+    prefix = plugin_prefix(model, plugin_domains or set()) if whole_model else None
+    if prefix is not None:
+        jobs.append((prefix[0], str(path.resolve())))
     if whole_model:
         jobs.append((model.SerializeToString(), str(path.resolve())))  # the parser resolves external data from it
     info = PoolInfo()
@@ -80,17 +86,20 @@ def run_parser_check(
     report.stats["worker_processes"] = info.children
     verdicts = [_verdict(results[j]) for j in site_jobs]
     if whole_model:
-        _confirm(sites, verdicts, results[-1], report)
+        stopped = _confirm(sites, verdicts, results[-1], report)
+        if prefix is not None and stopped is None:  # the plugin nodes stopped the parse before any import
+            _confirm_prefix(sites, verdicts, results[-2], prefix[1], report)
     _settle_bodies(sites, verdicts)
     return list(zip(sites, verdicts, strict=True))
 
 
-def _confirm(sites: list[NodeSite], verdicts: list[Verdict], whole: JobResult, report: CheckReport) -> None:
-    """Reconcile the per-node verdicts with the whole-model parse, which sees every node in context."""
+def _confirm(sites: list[NodeSite], verdicts: list[Verdict], whole: JobResult, report: CheckReport) -> int | None:
+    """Reconcile the per-node verdicts with the whole-model parse, which sees every node in context.
+    The top-level index where the import stopped (None: it stopped before importing any node)."""
     if whole.aborted:
         report.notes.append(f"whole-model parse: {whole.aborted}; per-node verdicts stand")
         report.stats["whole_model"] = "aborted"
-        return
+        return None
     if not whole.errors:
         isolated = sum(bool(v.reasons) for v in verdicts)
         if isolated:
@@ -101,16 +110,35 @@ def _confirm(sites: list[NodeSite], verdicts: list[Verdict], whole: JobResult, r
         for verdict in verdicts:
             verdict.reasons, verdict.body = [], []
         report.stats["whole_model"] = "imports"
-        return
+        return len(sites)
     report.stats["whole_model"] = "rejected"
-    unplaced = _apply_whole_model_errors(sites, verdicts, whole.errors)
+    unplaced, stop = _apply_whole_model_errors(sites, verdicts, whole.errors)
     report.stats["whole_model_unplaced"] = [error_reason(e) for e in unplaced]
+    return stop
+
+
+def _confirm_prefix(
+    sites: list[NodeSite], verdicts: list[Verdict], prefix: JobResult, end: int, report: CheckReport
+) -> None:
+    """The nodes before the first plugin node, as their own parse imported them in context."""
+    if prefix.aborted:
+        report.notes.append(f"parse of the nodes before the first plugin node: {prefix.aborted}")
+        return
+    before = [i for i, s in enumerate(sites) if s.top_index is not None and s.top_index < end]
+    if not prefix.errors:
+        for i in before:
+            verdicts[i].reasons, verdicts[i].body = [], []
+    else:
+        part = [sites[i] for i in before]
+        _apply_whole_model_errors(part, [verdicts[i] for i in before], prefix.errors)
+    report.stats["plugin_prefix"] = "imports" if not prefix.errors else "rejected"
 
 
 def _apply_whole_model_errors(
     sites: list[NodeSite], verdicts: list[Verdict], errors: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Attach whole-model errors to their nodes; the errors no node could be found for."""
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Attach whole-model errors to their nodes; the errors no node could be found for, and the
+    top-level index of the first node whose import failed (None: only the static checks failed)."""
     by_name = {s.node.name: i for i, s in enumerate(sites) if s.node.name}
     by_top = {s.top_index: i for i, s in enumerate(sites) if s.top_index is not None}
     import_stop, unplaced = None, []  # the parser imports in order: nodes before the first failure imported fine
@@ -128,12 +156,12 @@ def _apply_whole_model_errors(
                 min(import_stop, sites[index].top_index) if import_stop is not None else sites[index].top_index
             )
     if import_stop is None:
-        return unplaced
+        return unplaced, None
     flagged = {by_name.get(e.get("node_name", ""), by_top.get(e.get("node", -1))) for e in errors}
     for i, site in enumerate(sites):
         if site.top_index is not None and site.top_index < import_stop and i not in flagged:
             verdicts[i].reasons, verdicts[i].body = [], []
-    return unplaced
+    return unplaced, import_stop
 
 
 def _settle_bodies(sites: list[NodeSite], verdicts: list[Verdict]) -> None:

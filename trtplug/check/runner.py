@@ -53,7 +53,9 @@ def check_model(
     if chosen:
         from trtplug.check.parser_mode import findings_from, run_parser_check
 
-        pairs = run_parser_check(model, model_path, report, chosen, progress, whole_model, timeout_s)
+        pairs = run_parser_check(
+            model, model_path, report, chosen, progress, whole_model, timeout_s, _plugin_domains(registry)
+        )
         report.findings = findings_from(pairs, covering)
         _mark_plugin_library_ops(report.findings, chosen)
         _mark_trtplug_plugin_nodes(report.findings, registry)
@@ -104,6 +106,13 @@ def _verify_covers(report: CheckReport, model_path: Path, registry) -> None:
         finding.plugin = None
 
 
+def _plugin_domains(registry) -> set[str]:
+    """Where `trtplug rewrite` puts plugin nodes: each plugin's namespace, the prototypes' one."""
+    from trtplug.protoplugin.plugin import NAMESPACE as PROTOTYPE_NAMESPACE
+
+    return {spec.plugin.namespace for spec in registry} | {PROTOTYPE_NAMESPACE}
+
+
 def _mark_trtplug_plugin_nodes(findings: list[Finding], registry) -> None:
     """A node `trtplug rewrite` wrote (a registered plugin's name in a trtplug domain), checked in
     the rewritten model: no parser imports it until the plugins are registered, which is the
@@ -111,7 +120,7 @@ def _mark_trtplug_plugin_nodes(findings: list[Finding], registry) -> None:
     from trtplug.protoplugin.plugin import NAMESPACE as PROTOTYPE_NAMESPACE
 
     names = {spec.plugin.name for spec in registry}
-    domains = {spec.plugin.namespace for spec in registry} | {PROTOTYPE_NAMESPACE}  # where rewrite puts them
+    domains = _plugin_domains(registry)
     for finding in findings:
         if finding.op_type not in names or finding.domain not in domains:
             continue
