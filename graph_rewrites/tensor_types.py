@@ -1,9 +1,10 @@
 """Element types and shapes of every tensor of a model.
 
 ONNX shape inference stops at ops it has no schema for (com.microsoft contrib ops), leaving
-everything downstream untyped. So after one global inference, the nodes left with untyped
-outputs are revisited in order: ops a spec covers get types from the spec's rules, standard
-ops are inferred node by node, other contrib ops get element types from ONNX Runtime's schemas.
+everything downstream untyped. ONNX Runtime's symbolic inference fills what it can (ort_shapes.py);
+then the nodes still left with untyped outputs are revisited in order: ops a spec covers get types
+from the spec's rules, standard ops are inferred node by node, other contrib ops get element types
+from ONNX Runtime's schemas.
 Inference runs on a copy; the model keeps its own value_info.
 """
 
@@ -18,6 +19,7 @@ from onnx import helper
 from trtplug.onnx_common import is_standard_domain, node_subgraphs
 
 from .graph_view import Dim, TensorType
+from .ort_shapes import ort_symbolic_types
 
 SpecTypes = Callable[[onnx.NodeProto, dict[str, TensorType]], dict[str, TensorType] | None]
 
@@ -126,6 +128,9 @@ def infer_types(model: onnx.ModelProto, spec_types: SpecTypes | None = None) -> 
     _collect(inferred.graph, types)
     if inferred is not model:
         _collect(model.graph, types)  # declared types fill what inference left out
+    for name, info in ort_symbolic_types(model, _type_of).items():  # contrib ops ONNX cannot type
+        if not _shaped(types.get(name)):
+            types[name] = info
     versions = {imp.domain or "": imp.version for imp in model.opset_import}
     _fill_gaps(model.graph, types, versions, spec_types or (lambda node, known: None))
     return types, strict
