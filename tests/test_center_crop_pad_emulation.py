@@ -5,18 +5,11 @@ nvcc, no GPU; the GPU parity cases run the real launches."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from tests.test_rotary_emulation import ROOT, nvcc
+from tests.host_emulation import run_emulation
 
 
 def test_every_crop_pad_chunk_matches_the_definition_on_the_host(tmp_path: Path) -> None:
-    exe = tmp_path / "center_crop_pad_emulation"
-    source = ROOT / "tests" / "center_crop_pad_emulation.cu"
-    build = [nvcc(), "-std=c++17", "-O1", f"-I{ROOT / 'plugins'}", "-o", str(exe), str(source)]
-    subprocess.run(build, check=True, timeout=600, capture_output=True)
-    run = subprocess.run([str(exe)], timeout=300, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-4000:]
-    last = run.stdout.strip().splitlines()[-1]
+    last = run_emulation(tmp_path, "center_crop_pad_emulation").strip().splitlines()[-1]
     assert int(last.split()[1]) >= 8000 and last.endswith("failures: 0"), last

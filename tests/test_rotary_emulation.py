@@ -6,32 +6,15 @@ RotaryEmbedding's shape -> problem mapping. Needs nvcc, no GPU; the GPU tests ru
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def nvcc() -> str:
-    found = shutil.which("nvcc") or str(Path(os.environ.get("CUDA_HOME", "/usr/local/cuda")) / "bin" / "nvcc")
-    if not Path(found).is_file():
-        pytest.skip("nvcc not found (the host emulation is compiled with it)")
-    return found
+from tests.host_emulation import run_emulation
 
 
 def test_every_rotary_unit_matches_the_definition_on_the_host(tmp_path: Path) -> None:
-    exe = tmp_path / "rotary_emulation"
-    source = ROOT / "tests" / "rotary_emulation.cu"
-    build = [nvcc(), "-std=c++17", "-O1", f"-I{ROOT / 'plugins'}", "-o", str(exe), str(source)]
-    subprocess.run(build, check=True, timeout=600, capture_output=True)
-    run = subprocess.run([str(exe)], timeout=300, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-4000:]
-    last = run.stdout.strip().splitlines()[-1]
+    stdout = run_emulation(tmp_path, "rotary_emulation")
+    last = stdout.strip().splitlines()[-1]
     cases = int(last.split()[1])
     assert cases >= 2880 and last.endswith("failures: 0"), last
-    mrope = [line for line in run.stdout.splitlines() if line.startswith("mrope cases:")]
+    mrope = [line for line in stdout.splitlines() if line.startswith("mrope cases:")]
     assert mrope and int(mrope[0].split()[-1]) >= 9792, mrope
