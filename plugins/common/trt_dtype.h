@@ -30,6 +30,13 @@ inline bool toDType(nvinfer1::DataType t, DType& out) noexcept
 }
 
 //! fp32 and fp16 (plugins that do not take bf16).
+//! Whether trtplug has a DType for `t` (the ops that take any element type: Compress, NonZero).
+inline bool hasDType(nvinfer1::DataType t) noexcept
+{
+    DType d{};
+    return toDType(t, d);
+}
+
 inline bool isFloat(nvinfer1::DataType t) noexcept
 {
     return t == nvinfer1::DataType::kFLOAT || t == nvinfer1::DataType::kHALF;

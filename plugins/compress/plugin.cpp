@@ -16,12 +16,6 @@ namespace
 using nvinfer1::DataType;
 using nvinfer1::DimensionOperation;
 
-bool isSupported(DataType t) noexcept
-{
-    DType d{};
-    return toDType(t, d);
-}
-
 // Identity, fields and counts (output, then its size tensor): generated from the spec.
 class CompressPlugin : public GluePlugin<CompressPlugin, glue_compress::Glue>
 {
@@ -30,7 +24,7 @@ public:
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
-        TRTPLUG_ENSURE(isSupported(in[0]), std::string("unsupported input type ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(hasDType(in[0]), std::string("unsupported input type ") + trtTypeName(in[0]));
         TRTPLUG_ENSURE(in[1] == DataType::kBOOL, std::string("condition must be bool, got ") + trtTypeName(in[1]));
         out[0] = in[0];
         out[1] = DataType::kINT32;
@@ -56,7 +50,7 @@ public:
     bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
     {
         Desc const& d = inOut[pos].desc;
-        bool const typeOk = pos == 0 ? isSupported(d.type)
+        bool const typeOk = pos == 0 ? hasDType(d.type)
             : pos == 1               ? d.type == DataType::kBOOL
             : pos == 2               ? d.type == inOut[0].desc.type
                                      : d.type == DataType::kINT32;

@@ -17,12 +17,6 @@ namespace
 
 using nvinfer1::DataType;
 
-bool isSupported(DataType t) noexcept
-{
-    DType d{};
-    return toDType(t, d);
-}
-
 // Identity, fields (none) and counts (Y, then its size tensor): generated from the spec.
 class NonZeroPlugin : public GluePlugin<NonZeroPlugin, glue_non_zero::Glue>
 {
@@ -31,7 +25,7 @@ public:
 
     void outputTypes(Span<DataType const> in, Span<DataType> out) const
     {
-        TRTPLUG_ENSURE(isSupported(in[0]), std::string("X: unsupported type ") + trtTypeName(in[0]));
+        TRTPLUG_ENSURE(hasDType(in[0]), std::string("X: unsupported type ") + trtTypeName(in[0]));
         out[0] = DataType::kINT64;
         out[1] = DataType::kINT32; // size tensors must be INT32
     }
@@ -47,7 +41,7 @@ public:
     bool supportsFormat(int32_t pos, Span<DynDesc const> inOut, int32_t) const
     {
         Desc const& d = inOut[pos].desc;
-        bool const typeOk = pos == 0 ? isSupported(d.type) : d.type == (pos == 1 ? DataType::kINT64 : DataType::kINT32);
+        bool const typeOk = pos == 0 ? hasDType(d.type) : d.type == (pos == 1 ? DataType::kINT64 : DataType::kINT32);
         return d.format == nvinfer1::TensorFormat::kLINEAR && typeOk;
     }
 
