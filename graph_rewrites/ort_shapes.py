@@ -25,12 +25,7 @@ def ort_symbolic_types(model: onnx.ModelProto, type_of) -> dict[str, TensorType]
     the model has no contrib op or the tool is missing or fails."""
     if all(is_standard_domain(n.domain) for n in model.graph.node):
         return {}
-    try:
-        from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
-
-        inferred = SymbolicShapeInference.infer_shapes(_weightless(model), auto_merge=True)
-    except Exception:  # missing tool, an op it cannot type (a plugin node), a model it refuses
-        return {}
+    inferred = _symbolic_inference(_weightless(model))
     if inferred is None:
         return {}
     found = {}
@@ -39,6 +34,23 @@ def ort_symbolic_types(model: onnx.ModelProto, type_of) -> dict[str, TensorType]
         if info is not None and info.elem_type and info.shape is not None:
             found[value.name] = info
     return found
+
+
+def _symbolic_inference(model: onnx.ModelProto) -> onnx.ModelProto | None:
+    """The tool's inference loop, kept when incomplete: its `infer_shapes` entry point raises then,
+    after saving the partial model with external data into the working directory (uuid-named .data
+    files next to whatever runs the rewrite). None when the tool is missing or fails."""
+    try:
+        from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
+
+        tool = SymbolicShapeInference(2**31 - 1, True, False, 0)  # int_max, auto_merge, guess_output_rank, verbose
+        tool._preprocess(model)
+        while tool.run_:
+            tool._infer_impl()
+        tool._update_output_from_vi()
+        return tool.out_mp_
+    except Exception:  # missing tool or methods, an op it cannot type (a plugin node), a model it refuses
+        return None
 
 
 def _weightless(model: onnx.ModelProto) -> onnx.ModelProto:

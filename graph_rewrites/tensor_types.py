@@ -128,9 +128,10 @@ def infer_types(model: onnx.ModelProto, spec_types: SpecTypes | None = None) -> 
     _collect(inferred.graph, types)
     if inferred is not model:
         _collect(model.graph, types)  # declared types fill what inference left out
-    for name, info in ort_symbolic_types(model, _type_of).items():  # contrib ops ONNX cannot type
-        if not _shaped(types.get(name)):
-            types[name] = info
+    if any(o and not _shaped(types.get(o)) for n in model.graph.node for o in n.output):
+        for name, info in ort_symbolic_types(model, _type_of).items():  # contrib ops ONNX cannot type
+            if not _shaped(types.get(name)):
+                types[name] = info
     versions = {imp.domain or "": imp.version for imp in model.opset_import}
     _fill_gaps(model.graph, types, versions, spec_types or (lambda node, known: None))
     return types, strict

@@ -63,3 +63,18 @@ def test_large_weights_become_inputs_of_their_shape_for_the_tool() -> None:
     [entry] = [v for v in light.graph.input if v.name == "big"]
     assert [d.dim_value for d in entry.type.tensor_type.shape.dim] == [128, 64]
     assert len(model.graph.initializer) == 2  # the model itself is untouched
+
+
+def test_incomplete_inference_keeps_its_types_and_writes_no_file(tmp_path: Path, monkeypatch) -> None:
+    """ONNX Runtime's `infer_shapes` raises on an op it cannot type, after saving the partial model
+    with uuid-named external data into the working directory; the loop is run here instead."""
+    from graph_rewrites.ort_shapes import ort_symbolic_types
+    from graph_rewrites.tensor_types import _type_of
+
+    model = _mha_then_matmul()
+    model.graph.node.append(helper.make_node("TrtplugUnknown", ["y"], ["z"], domain="trtplug"))
+    model.opset_import.append(helper.make_opsetid("trtplug", 1))
+    monkeypatch.chdir(tmp_path)
+    types = ort_symbolic_types(model, _type_of)
+    assert types["attn"].shape == ("batch", "seq", 64) and types["y"].shape == ("batch", "seq", 64)
+    assert list(tmp_path.iterdir()) == []
