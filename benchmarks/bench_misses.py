@@ -55,8 +55,9 @@ def misses(rows: list[dict]) -> list[tuple[str, str, int, float, float | None, s
         if r["impl"] != "cuda" or r["size_mb"] != largest[r["op"]]:
             continue
         missed = []
-        at_roofline = r["op"] not in COMPUTE_BOUND and r["copy_fraction"] >= COPY_TARGET
-        if r["op"] not in COMPUTE_BOUND and not at_roofline:
+        memory_bound = r["op"] not in COMPUTE_BOUND
+        at_roofline = memory_bound and r["copy_fraction"] >= COPY_TARGET
+        if memory_bound and not at_roofline:
             missed.append(f"copy < {COPY_TARGET:.0%}")
         if r["vs_torch"] is not None and r["vs_torch"] < TORCH_TARGET and not at_roofline:  # a tie at the roofline
             missed.append(f"torch < {TORCH_TARGET:.1f}x")

@@ -11,6 +11,8 @@ gaps as they were.
 
 from __future__ import annotations
 
+import math
+
 import onnx
 
 from trtplug.onnx_common import is_standard_domain
@@ -66,10 +68,7 @@ def _weightless(model: onnx.ModelProto) -> onnx.ModelProto:
     graph.value_info.extend(source.value_info)
     declared = {v.name for v in source.input}
     for tensor in source.initializer:
-        count = 1
-        for dim in tensor.dims:
-            count *= dim
-        if count <= SMALL_INITIALIZER and tensor.data_location != onnx.TensorProto.EXTERNAL:
+        if math.prod(tensor.dims) <= SMALL_INITIALIZER and tensor.data_location != onnx.TensorProto.EXTERNAL:
             graph.initializer.append(tensor)
         elif tensor.name not in declared:
             graph.input.append(onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, list(tensor.dims)))

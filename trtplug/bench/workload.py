@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from trtplug.bench.timing import buffer_sets
-from trtplug.case_hints import ValueHint
 from trtplug.parity.cases import Case, default_attrs, present, random_values, shapes_for
 from trtplug.parity.impl_base import output_specs
 from trtplug.protolib.dtypes import (
@@ -88,17 +87,8 @@ def _values(cp: ModuleType, rng: np.random.Generator, spec: OpSpec, name: str, s
 
 
 def _device_random(cp: ModuleType, seed: int, spec: OpSpec, name: str, shapes: dict, tensor_dtype: str) -> Any:
-    """random_values' draw on the device: floats as float32, integers as int64, bools as bools."""
-    hint = (spec.parity.values.get(name) if spec.parity is not None else None) or ValueHint()
-    shape = shapes[name]
-    if tensor_dtype.startswith(("float", "bfloat")):
-        values = cp.random.default_rng(seed).standard_normal(shape, dtype=cp.float32) * cp.float32(hint.scale)
-        if hint.add_identity and len(shape) >= 2 and shape[-1] == shape[-2]:
-            values += cp.float32(hint.add_identity) * cp.eye(shape[-1], dtype=cp.float32)
-        return values
-    low, high = (0, 2) if tensor_dtype == "bool" else hint.bounds(shapes)
-    values = cp.random.RandomState(seed).randint(low, high, size=shape, dtype=cp.int64)
-    return values.astype(bool) if tensor_dtype == "bool" else values
+    """random_values' draw on the device (floats as float32, integers in the input's own type)."""
+    return random_values(cp.random.default_rng(seed), tensor_dtype, shapes[name], spec, name, shapes, xp=cp)
 
 
 def _run_typed(spec: OpSpec, name: str, values: Any, dtype: str) -> Any:

@@ -227,25 +227,27 @@ def make_inputs(spec: OpSpec, case: Case, seed: int) -> dict[str, np.ndarray]:
 
 
 def random_values(
-    rng: np.random.Generator,
+    rng: Any,
     dtype: str,
     shape: Shape,
     spec: OpSpec | None = None,
     name: str = "",
     shapes: dict[str, Shape] | None = None,
-) -> np.ndarray:
-    """Random values of `dtype`, drawn as the spec's [parity.values] hint for input `name` says."""
+    xp: Any = np,
+) -> Any:
+    """Random values of `dtype`, drawn as the spec's [parity.values] hint for input `name` says.
+    `rng` is a NumPy Generator, or with xp=cupy a CuPy one (the bench's device-side draw)."""
     hint = spec.parity.values.get(name) if spec is not None and spec.parity is not None else None
     hint = hint or ValueHint()
     if dtype.startswith(("float", "bfloat")):
-        values = rng.standard_normal(shape, dtype=np.float32) * np.float32(hint.scale)
+        values = rng.standard_normal(shape, dtype=xp.float32) * xp.float32(hint.scale)
         if hint.add_identity and len(shape) >= 2 and shape[-1] == shape[-2]:
-            values += np.float32(hint.add_identity) * np.eye(shape[-1], dtype=np.float32)
+            values += xp.float32(hint.add_identity) * xp.eye(shape[-1], dtype=xp.float32)
         return values
     if dtype == "bool":
         return rng.integers(0, 2, shape).astype(bool)
     low, high = hint.bounds(shapes or {})
-    return rng.integers(low, high, shape, dtype=np.int64).astype(dtype)
+    return rng.integers(low, high, shape, dtype=xp.int64).astype(dtype)
 
 
 def take_rows(array: Any, windows: tuple[tuple[int, int], ...]) -> Any:
