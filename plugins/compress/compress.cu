@@ -30,21 +30,26 @@ size_t selectTempBytes(int64_t n) noexcept
     return bytes;
 }
 
-//! Whole slices: block b copies selected slice rows b, b + gridDim.x, ... (row = o * selectable + s).
+//! Whole slices: a block copies blockDim.y selected slice rows at a time (row = o * selectable + s),
+//! blockDim.x threads a row. Short rows (a 256-element fp16 row is 32 vectors) share a block so
+//! each SM keeps full blocks, and so enough loads, in flight; a row's selected index is a
+//! dependent load ahead of its data.
 template <class V>
 __global__ void gatherSlices(V const* __restrict__ x, int64_t const* __restrict__ selected,
     int32_t const* __restrict__ count, V* __restrict__ y, int64_t axisLen, int64_t selectable, int64_t chunks,
     int64_t rows)
 {
     int64_t const n = *count;
-    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
+    int64_t const step = static_cast<int64_t>(gridDim.x) * blockDim.y;
+    bool const oneOuter = rows == selectable; // no division for the common single outer slice
+    for (int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y; row < rows; row += step)
     {
-        int64_t const s = row % selectable;
+        int64_t const o = oneOuter ? 0 : row / selectable;
+        int64_t const s = row - o * selectable;
         if (s >= n)
         {
             continue;
         }
-        int64_t const o = row / selectable;
         V const* src = x + (o * axisLen + selected[s]) * chunks;
         V* dst = y + (o * n + s) * chunks;
         for (int64_t i = threadIdx.x; i < chunks; i += blockDim.x)
@@ -84,9 +89,11 @@ cudaError_t launchSlices(void const* x, int64_t const* selected, int32_t const* 
     {
         return cudaSuccess; // no slice to copy (an empty outer axis); a 0-block launch would fail
     }
-    int const blocks = static_cast<int>(std::min<int64_t>(rows, int64_t{multiprocessorCount()} * 16));
     int const threads = static_cast<int>(std::min<int64_t>(kThreads, (chunks + 31) / 32 * 32));
-    gatherSlices<V><<<blocks, threads, 0, stream>>>(static_cast<V const*>(x), selected, count, static_cast<V*>(y),
+    int const rowsPerBlock = kThreads / threads;
+    int64_t const blocksNeeded = (rows + rowsPerBlock - 1) / rowsPerBlock;
+    int const blocks = static_cast<int>(std::min<int64_t>(blocksNeeded, int64_t{multiprocessorCount()} * 16));
+    gatherSlices<V><<<blocks, dim3(threads, rowsPerBlock), 0, stream>>>(static_cast<V const*>(x), selected, count, static_cast<V*>(y),
         shape.axisLen, shape.selectable(), chunks, rows);
     return cudaGetLastError();
 }
