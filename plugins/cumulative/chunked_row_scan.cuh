@@ -41,13 +41,19 @@ __host__ __device__ constexpr int64_t chunkLength()
     return int64_t{kChunkTiles} * WarpRowScan<T, SumOp>::kTile;
 }
 
-//! The device's choice (the axis is only known there): rows (inner == 1) of two chunks or more,
-//! too few of them for a warp each to fill the GPU: the test the segmented row path had.
+//! Rows (inner == 1) of two chunks or more, too few of them for a warp each to fill a grid of
+//! `blocks`: the test the segmented row path had.
+template <typename T>
+__host__ __device__ inline bool chunkedRowGeometry(int64_t outer, int64_t length, int64_t inner, int64_t blocks)
+{
+    return inner == 1 && length >= 2 * chunkLength<T>() && outer * kSegmentedRowsPerBlocks <= blocks;
+}
+
+//! The device's choice (the axis is only known there).
 template <typename T>
 __device__ inline bool takesChunkedRows(ScanGeometry const& g, ChunkPlan const& plan)
 {
-    return plan.enabled && g.inner == 1 && g.length >= 2 * chunkLength<T>()
-        && g.outer * kSegmentedRowsPerBlocks <= plan.blocks;
+    return plan.enabled && chunkedRowGeometry<T>(g.outer, g.length, g.inner, plan.blocks);
 }
 
 //! Chunk c of a row: `perRow = length / chunkLength` chunks, the last one taking the remainder
@@ -250,12 +256,34 @@ __device__ void scanRowChunks(T const* x, T* y, ScanGeometry const& g, ScanOptio
     }
 }
 
-//! The host's part of the choice: the chunked passes may run (x and y apart: y holds the parked
-//! totals while x is read), and the main kernel's block count.
+//! Whether some axis of a non-empty `shape` would take the chunked rows: the host does not know
+//! the axis, but it knows every axis' (outer, length, inner).
 template <typename T>
-inline ChunkPlan chunkPlan(void const* x, void const* y, int64_t n)
+inline bool someAxisChunked(TensorShape const& shape, int64_t blocks)
 {
-    return ChunkPlan{kChunkedRows && x != y && n >= 2 * chunkLength<T>(), gridFor(n)};
+    int64_t outer = shape.volume();
+    int64_t inner = 1;
+    for (int32_t a = shape.rank - 1; a >= 0; --a)
+    {
+        outer /= shape.d[a];
+        if (chunkedRowGeometry<T>(outer, shape.d[a], inner, blocks))
+        {
+            return true;
+        }
+        inner *= shape.d[a];
+    }
+    return false;
+}
+
+//! The host's part of the choice: the chunked passes may run (x and y apart: y holds the parked
+//! totals while x is read; some axis has the geometry, else passes 1 and 2 are two launches of up
+//! to 4224 blocks that return at once, device time a row scan pays for nothing), and the main
+//! kernel's block count.
+template <typename T>
+inline ChunkPlan chunkPlan(void const* x, void const* y, TensorShape const& shape)
+{
+    int64_t const blocks = gridFor(shape.volume());
+    return ChunkPlan{kChunkedRows && x != y && someAxisChunked<T>(shape, blocks), blocks};
 }
 
 //! Passes 1 and 2, queued before the main kernel when the plan allows (the device decides

@@ -118,7 +118,7 @@ cudaError_t launchTyped(ScanOptions const& o, void const* x, TensorShape const& 
         return launchLookbackScan<T, Op>(
             static_cast<T const*>(x), static_cast<T*>(y), n, axis, axis64, o, workspace, stream);
     }
-    ChunkPlan const plan = chunkPlan<T>(x, y, n);
+    ChunkPlan const plan = chunkPlan<T>(x, y, shape);
     cudaError_t const queued = launchChunkPasses<T, Op>(
         static_cast<T const*>(x), static_cast<T*>(y), shape, axis, axis64, o, plan, stream);
     if (queued != cudaSuccess)
