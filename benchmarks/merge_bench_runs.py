@@ -24,7 +24,8 @@ def load_runs(paths: list[Path]) -> tuple[dict, list[SimpleNamespace], list[str]
     """The first document's environment (copy bandwidths of the others noted), the timed rows,
     and a line per untimed row or unreadable file."""
     env: dict = {}
-    timed, problems, copies = [], [], []
+    timed, problems = [], []
+    figures: dict[str, list[float]] = {"copy_gbs": [], "fill_gbs": []}
     for path in paths:
         try:
             doc = json.loads(path.read_text())
@@ -32,20 +33,23 @@ def load_runs(paths: list[Path]) -> tuple[dict, list[SimpleNamespace], list[str]
             problems.append(f"{path.name}: unreadable ({exc})")
             continue
         env = env or dict(doc["environment"])
-        copies.extend(_copy_figures(doc["environment"]["copy_gbs"]))
+        for key, seen in figures.items():
+            if doc["environment"].get(key) is not None:
+                seen.extend(_copy_figures(doc["environment"][key]))
         problems.extend(doc.get("untimed", []))  # a merged document's own
         for row in doc["timings"]:
             if row["ms"] is None:
                 problems.append(f"{row['op']} {row['dtype']} {row['size_mb']} MB {row['impl']}: {row['note']}")
             else:
                 timed.append(SimpleNamespace(**row))
-    if copies:
-        env["copy_gbs"] = f"{min(copies):.0f}-{max(copies):.0f} (measured in each op's run; %COPY uses its own)"
+    for key, seen in figures.items():
+        if seen:
+            env[key] = f"{min(seen):.0f}-{max(seen):.0f} (measured in each op's run; its rows use its own)"
     return env, timed, problems
 
 
 def _copy_figures(copy: float | str) -> list[float]:
-    """A run's copy bandwidth, or a merged document's "LOW-HIGH (...)" range."""
+    """A run's copy (or fill) bandwidth, or a merged document's "LOW-HIGH (...)" range."""
     if isinstance(copy, (int, float)):
         return [float(copy)]
     return [float(x) for x in str(copy).split(" ")[0].split("-")]

@@ -9,7 +9,7 @@ import pytest
 
 from tests.test_cli import run_cli
 from trtplug.bench import report
-from trtplug.bench.runner import Timing, over_roofline_note, row_note
+from trtplug.bench.runner import Roofline, Timing, over_roofline_note, row_note
 from trtplug.bench.timing import L2_ROTATION_BYTES, buffer_sets
 from trtplug.bench.workload import bench_shapes, make_workload
 from trtplug.parity.impl_base import pyplugin_module
@@ -88,6 +88,22 @@ def test_workloads_take_the_run_dtype_and_the_op_shapes(key: str, dtype: str) ->
 def test_rows_above_the_copy_roofline_are_flagged() -> None:
     assert over_roofline_note(0.97) == "" and over_roofline_note(1.0) == ""
     assert "OVER COPY ROOFLINE (115%)" in over_roofline_note(1.15)
+
+
+def test_the_read_write_roofline_sits_between_reads_and_a_fill() -> None:
+    roof = Roofline(copy_gbs=3000.0, fill_gbs=3300.0)
+    assert roof.ceiling_gbs(500, 500) == pytest.approx(3000.0)  # a copy's mix: the copy
+    assert roof.ceiling_gbs(0, 1000) == pytest.approx(3300.0)  # write-only: the fill
+    read_only = roof.ceiling_gbs(1000, 0)
+    assert read_only == pytest.approx(1 / (2 / 3000 - 1 / 3300)) and read_only < 3000  # reads pay the rest
+    assert 3000 < roof.ceiling_gbs(1, 1000) < 3300
+    assert Roofline(3000.0).ceiling_gbs(0, 1000) == 3000.0  # no fill measured: the copy
+    assert Roofline(3000.0, 1000.0).ceiling_gbs(1000, 0) == pytest.approx(6000.0)  # read cost floored
+
+
+def test_a_write_heavy_row_above_copy_is_named_not_flagged() -> None:
+    assert over_roofline_note(1.04, 0.97).startswith("above copy, write-heavy: 97%")
+    assert "OVER COPY ROOFLINE (110%)" in over_roofline_note(1.10, 1.05)
 
 
 @pytest.mark.parametrize("key", ["det", "inverse"])

@@ -33,7 +33,24 @@ from trtplug.spec import OpSpec
 MB = 1 << 20
 TORCH_SLACK = 10.0
 BATCH = 10  # launcher and torch calls per timed batch
-ROOFLINE_SLACK = 1.02  # timing noise allowed above the measured copy bandwidth
+ROOFLINE_SLACK = 1.02  # timing noise allowed above the measured roofline
+
+
+@dataclass(frozen=True)
+class Roofline:
+    """The device's measured bandwidths: a copy (read + write) and, where measured, a fill
+    (write-only). A copy spends half its bytes on each side, so reads cost 2/copy - 1/fill per byte;
+    an op reading r bytes and writing w can at best run (r + w) / (r * read_cost + w / fill).
+    Without a fill every op's ceiling is the copy's."""
+
+    copy_gbs: float
+    fill_gbs: float | None = None
+
+    def ceiling_gbs(self, read: int, written: int) -> float:
+        if self.fill_gbs is None or read + written <= 0:
+            return self.copy_gbs
+        read_cost = max(2 / self.copy_gbs - 1 / self.fill_gbs, 0.5 / self.copy_gbs)
+        return (read + written) / (read * read_cost + written / self.fill_gbs)
 
 
 @dataclass
@@ -150,7 +167,7 @@ def _disagreement(cp: ModuleType, a64: Any, b64: Any, same: Any) -> str:
 
 
 def bench_op(
-    cp: ModuleType, spec: OpSpec, dtype: str, size_mb: int, torch: ModuleType | None, copy_gbs: float
+    cp: ModuleType, spec: OpSpec, dtype: str, size_mb: int, torch: ModuleType | None, roof: Roofline | float
 ) -> Iterator[Timing]:
     proto = pyplugin_module(spec)
     itemsize = numpy_dtype(dtype).itemsize
@@ -159,12 +176,13 @@ def bench_op(
         yield Timing(spec.key, dtype, size_mb, "-", None, None, None, None, "no benchmark shapes for this op")
         return
     try:
-        yield from _timed(cp, spec, proto, dtype, size_mb, shapes, torch, copy_gbs)
+        roof = roof if isinstance(roof, Roofline) else Roofline(roof)
+        yield from _timed(cp, spec, proto, dtype, size_mb, shapes, torch, roof)
     except Exception as exc:  # one op failing must not end the whole run: report it in its row
         yield Timing(spec.key, dtype, size_mb, "-", None, None, None, None, f"{type(exc).__name__}: {exc}"[:120])
 
 
-def _timed(cp, spec, proto, dtype, size_mb, shapes, torch, copy_gbs) -> Iterator[Timing]:
+def _timed(cp, spec, proto, dtype, size_mb, shapes, torch, roof: Roofline) -> Iterator[Timing]:
     w = make_workload(cp, spec, shapes, dtype, None, seed=size_mb)
     problem = check_agreement(cp, spec, dtype, _runners(cp, spec, proto, w, torch, checked=True), w)
     if problem:
@@ -172,12 +190,13 @@ def _timed(cp, spec, proto, dtype, size_mb, shapes, torch, copy_gbs) -> Iterator
         return
     times = call_times(cp, _runners(cp, spec, proto, w, torch), len(w.inputs), torch)
     nbytes = traffic_bytes(proto, w, dtype)
+    written = min(sum(o.nbytes for o in w.outputs), nbytes)  # outputs are written once; the rest is read
+    ceiling = roof.ceiling_gbs(nbytes - written, written)
     for name, ms in times.items():
         gbs = nbytes / ms / 1e6
         vs_torch = times["torch"] / ms if "torch" in times else None
-        yield Timing(
-            spec.key, dtype, size_mb, name, ms, gbs, gbs / copy_gbs, vs_torch, row_note(proto, name, gbs / copy_gbs)
-        )
+        note = row_note(proto, name, gbs / roof.copy_gbs, gbs / ceiling)
+        yield Timing(spec.key, dtype, size_mb, name, ms, gbs, gbs / roof.copy_gbs, vs_torch, note)
 
 
 def call_times(cp: ModuleType, runners: dict, sets: int, torch: ModuleType | None) -> dict[str, float]:
@@ -199,16 +218,21 @@ def _event_time(cp: ModuleType, name: str, run: Any, sets: int) -> float:
     return time_ms(cp, run, sets, reps=30, batch=BATCH) if name != "cupy" else time_ms(cp, run, sets, reps=5)
 
 
-def row_note(proto: ModuleType, impl: str, copy_fraction: float) -> str:
+def row_note(proto: ModuleType, impl: str, copy_fraction: float, ceiling_fraction: float | None = None) -> str:
     """The roofline flag, and on torch rows what the prototype's TORCH_NOTE says about torch's side
     (e.g. that it computes in fp32 where torch has no fp16 kernel)."""
     torch_note = getattr(proto, "TORCH_NOTE", "") if impl == "torch" else ""
-    return "; ".join(filter(None, (torch_note, over_roofline_note(copy_fraction))))
+    return "; ".join(filter(None, (torch_note, over_roofline_note(copy_fraction, ceiling_fraction))))
 
 
-def over_roofline_note(copy_fraction: float) -> str:
-    """A rate above the device copy bandwidth is not memory traffic the op can have moved: the byte
-    count is above the op's floor (inputs counted that stay in L2, or bytes the kernel never moves)."""
-    if copy_fraction <= ROOFLINE_SLACK:
-        return ""
-    return f"OVER COPY ROOFLINE ({100 * copy_fraction:.0f}%): byte count above the traffic floor"
+def over_roofline_note(copy_fraction: float, ceiling_fraction: float | None = None) -> str:
+    """A rate above the op's read/write roofline (the copy's where no fill was measured) is not
+    memory traffic the op can have moved: the byte count is above the op's floor (inputs counted
+    that stay in L2, or bytes the kernel never moves). Above the copy but within the roofline is a
+    write-heavy op, said so."""
+    ceiling_fraction = copy_fraction if ceiling_fraction is None else ceiling_fraction
+    if ceiling_fraction > ROOFLINE_SLACK:
+        return f"OVER COPY ROOFLINE ({100 * copy_fraction:.0f}%): byte count above the traffic floor"
+    if copy_fraction > ROOFLINE_SLACK:
+        return f"above copy, write-heavy: {100 * ceiling_fraction:.0f}% of its read/write roofline"
+    return ""

@@ -64,21 +64,51 @@ def copy_candidates(cp: ModuleType, src: list, dst: object) -> dict[str, Callabl
     }
 
 
-def copy_bandwidth_gbs(cp: ModuleType, nbytes: int = 1 << 30, torch: ModuleType | None = None) -> float:
-    """Device-to-device copy bandwidth (read + write bytes per second), measured now: the fastest of
-    copy_candidates, by device time when torch (its profiler) is given, else by CUDA events."""
-    count = nbytes // 16 * 4  # float32 elements, a whole number of 16-byte vectors
-    src = [cp.arange(count, dtype=cp.float32) for _ in range(2)]
-    dst = cp.empty_like(src[0])
-    runs = copy_candidates(cp, src, dst)
+def _fastest_ms(cp: ModuleType, runs: dict[str, Callable[[int], object]], torch: ModuleType | None) -> float:
+    """The fastest of `runs` over two buffer sets: device time when torch (its profiler) is given,
+    else CUDA events."""
     times: dict = {}
     if torch is not None:
         try:
             times = kernel_ms_each(torch, runs, 2, boundary_kernel(cp), reps=20)
         except RuntimeError:  # no CUPTI: events below
             times = {}
-    ms = min(times.get(name) or time_ms(cp, run, 2, reps=20) for name, run in runs.items())
-    return 2 * count * 4 / ms / 1e6
+    return min(times.get(name) or time_ms(cp, run, 2, reps=20) for name, run in runs.items())
+
+
+def copy_bandwidth_gbs(cp: ModuleType, nbytes: int = 1 << 30, torch: ModuleType | None = None) -> float:
+    """Device-to-device copy bandwidth (read + write bytes per second), measured now: the fastest of
+    copy_candidates."""
+    count = nbytes // 16 * 4  # float32 elements, a whole number of 16-byte vectors
+    src = [cp.arange(count, dtype=cp.float32) for _ in range(2)]
+    dst = cp.empty_like(src[0])
+    return 2 * count * 4 / _fastest_ms(cp, copy_candidates(cp, src, dst), torch) / 1e6
+
+
+# 16 zero bytes a thread per grid-stride step: a store stream with no loads
+_VECTOR_FILL = r"""
+extern "C" __global__ void trtplug_vector_fill(int4* __restrict__ dst, long long n)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        dst[i] = make_int4(0, 0, 0, 0);
+}
+"""
+
+
+def fill_bandwidth_gbs(cp: ModuleType, nbytes: int = 1 << 30, torch: ModuleType | None = None) -> float:
+    """Write-only bandwidth (bytes stored per second), measured now: the faster of cudaMemsetAsync
+    and a 16-byte-vector store kernel over two buffers. HBM stores alone outrun a copy's read +
+    write rate (no read/write turnarounds), so an op that mostly writes can pass "100% of copy"."""
+    vectors = nbytes // 16
+    dst = [cp.empty(vectors * 16, dtype=cp.uint8) for _ in range(2)]
+    kernel = cp.RawKernel(_VECTOR_FILL, "trtplug_vector_fill")
+    sms = cp.cuda.Device().attributes["MultiProcessorCount"]
+    stream = cp.cuda.get_current_stream()
+    runs = {
+        "memset": lambda i: cp.cuda.runtime.memsetAsync(dst[i].data.ptr, 0, vectors * 16, stream.ptr),
+        "vector": lambda i: kernel((sms * 8,), (512,), (dst[i], cp.int64(vectors))),
+    }
+    return vectors * 16 / _fastest_ms(cp, runs, torch) / 1e6
 
 
 def boundary_kernel(cp: ModuleType) -> Callable[[], object]:
