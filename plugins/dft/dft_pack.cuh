@@ -1,7 +1,7 @@
 // The DFT's pack (cut or zero-pad each signal to n, to float32, as cuFFT's contiguous rows) and
 // unpack (1 / n scale, conjugate mirror, cast, back to the output's layout) around cuFFT.
 // A transformed axis that is not innermost (inner > 1) makes the signal of (o, i) column i of the
-// [len, inner] matrix at outer index o: a thread per element (packKernel/unpackKernel) then reads
+// [len, inner] matrix at outer index o: packRowsKernel and unpackKernel then read
 // (pack) or writes (unpack) at a stride of inner elements, a sector per element, so from
 // kTransposeMinInner on 32 x 32 tiles go through shared memory and both sides move whole sectors.
 // Included only from dft.cu.
@@ -27,7 +27,7 @@ struct FrameSource
 };
 
 template <class T>
-__device__ __forceinline__ T const* sourceOf(
+__host__ __device__ __forceinline__ T const* sourceOf(
     T const* x, int64_t b, int64_t k, int64_t inLen, int64_t inner, int32_t inComps, FrameSource frame)
 {
     if (frame.step > 0)
@@ -41,37 +41,67 @@ __device__ __forceinline__ T const* sourceOf(
     return x + ((o * inLen + k) * inner + i) * inComps;
 }
 
-//! packed[b, k] = x[o, k, i] (b = o * inner + i) for k < inLen, else 0; real (R2C) or complex.
-//! A half spectrum (C2R) has its DC bin's (and an even n's Nyquist bin's) imaginary part
-//! dropped, as numpy's irfft does: a Hermitian spectrum has none there, cuFFT leaves it undefined.
-//! STFT (frame.step > 0): row b is frame b % frames of signal b / frames, times the window.
+//! The untiled pack's operands: rows of len packed values (float, or float2 unless realOut).
 template <class T>
-__global__ void packKernel(T const* x, T const* window, float* packed, int64_t total, int64_t len, int64_t inLen,
-    int64_t inner, int32_t inComps, bool realOut, int64_t realBin, FrameSource frame)
+struct PackArgs
 {
-    for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
-         idx += int64_t(gridDim.x) * blockDim.x)
+    T const* x;
+    T const* window; //!< STFT's, or null
+    float* packed;
+    int64_t rows;
+    int64_t len;
+    int64_t inLen;
+    int64_t inner;
+    int32_t inComps;
+    bool realOut;
+    int64_t realBin; //!< C2R: the bin past DC whose imaginary part is dropped (0: DC only); < 0: not C2R
+    FrameSource frame;
+};
+
+//! packed[b, k] = x[o, k, i] (b = o * inner + i) for k < inLen, else 0; real (R2C) or complex, for
+//! k = firstK, firstK + kStep, ... A half spectrum (C2R) has its DC bin's (and an even n's Nyquist
+//! bin's) imaginary part dropped, as numpy's irfft does: a Hermitian spectrum has none there,
+//! cuFFT leaves it undefined. STFT (frame.step > 0): row b is frame b % frames of signal
+//! b / frames, times the window. The row's source (a 64-bit division) is found once, not per
+//! element: per element it made the STFT's pack instruction-bound (52 us where torch's window
+//! multiply writes the same frames in 31, H100).
+template <class T>
+__host__ __device__ inline void packRowPart(PackArgs<T> const& a, int64_t b, int64_t firstK, int64_t kStep)
+{
+    T const* src = sourceOf(a.x, b, 0, a.inLen, a.inner, a.inComps, a.frame);
+    int64_t const kStride = (a.frame.step > 0 ? 1 : a.inner) * a.inComps;
+    for (int64_t k = firstK; k < a.len; k += kStep)
     {
-        int64_t const b = idx / len;
-        int64_t const k = idx - b * len;
         float re = 0.F;
         float im = 0.F;
-        if (k < inLen)
+        if (k < a.inLen)
         {
-            T const* src = sourceOf(x, b, k, inLen, inner, inComps, frame);
-            float const w = window != nullptr ? toFloat(window[k]) : 1.F;
-            re = toFloat(src[0]) * w;
-            bool const realValued = realBin >= 0 && (k == 0 || k == realBin); // realBin < 0: not C2R
-            im = inComps == 2 && !realValued ? toFloat(src[1]) * w : 0.F;
+            T const* at = src + k * kStride;
+            float const w = a.window != nullptr ? toFloat(a.window[k]) : 1.F;
+            re = toFloat(at[0]) * w;
+            bool const realValued = a.realBin >= 0 && (k == 0 || k == a.realBin);
+            im = a.inComps == 2 && !realValued ? toFloat(at[1]) * w : 0.F;
         }
-        if (realOut)
+        int64_t const idx = b * a.len + k;
+        if (a.realOut)
         {
-            packed[idx] = re;
+            a.packed[idx] = re;
         }
         else
         {
-            reinterpret_cast<float2*>(packed)[idx] = make_float2(re, im);
+            reinterpret_cast<float2*>(a.packed)[idx] = make_float2(re, im);
         }
+    }
+}
+
+//! Rows b = blockIdx.x * blockDim.y + threadIdx.y (grid-stride), blockDim.x threads along a row.
+template <class T>
+__global__ void packRowsKernel(PackArgs<T> const a)
+{
+    int64_t const step = int64_t{gridDim.x} * blockDim.y;
+    for (int64_t b = int64_t{blockIdx.x} * blockDim.y + threadIdx.y; b < a.rows; b += step)
+    {
+        packRowPart(a, b, threadIdx.x, blockDim.x);
     }
 }
 
@@ -118,7 +148,7 @@ inline bool tiledTakes(int64_t inner, int64_t frameStep) noexcept
     return frameStep == 0 && inner >= kTransposeMinInner && (inner + kTile - 1) / kTile <= 65535;
 }
 
-//! packed[(o * inner + i) * len + k] = x[o, k, i, :] for k < inLen, else 0 (see packKernel: a C2R
+//! packed[(o * inner + i) * len + k] = x[o, k, i, :] for k < inLen, else 0 (see packRowPart: a C2R
 //! half spectrum drops the imaginary part of its real-valued bins, realBin >= 0).
 template <class T>
 __global__ void __launch_bounds__(kTile* kTileRows) packTiledKernel(T const* x, float* packed, int64_t outer,
@@ -222,7 +252,7 @@ __global__ void __launch_bounds__(kTile* kTileRows) unpackTiledKernel(float cons
     }
 }
 
-//! The pack of `plan` into cuFFT's rows: tiled where the axis is strided enough, else a thread per element.
+//! The pack of `plan` into cuFFT's rows: tiled where the axis is strided enough, else by rows.
 template <class T>
 void launchPack(DftPlan const& plan, T const* x, T const* window, float* packed, cudaStream_t stream)
 {
@@ -234,10 +264,14 @@ void launchPack(DftPlan const& plan, T const* x, T const* window, float* packed,
             x, packed, plan.outer, plan.packedLen(), plan.inLen, plan.inner, plan.inComps, realOut, realBin);
         return;
     }
-    int64_t const total = plan.batch() * plan.packedLen();
     FrameSource const frame{plan.frames, plan.frameStep, plan.signalLen};
-    packKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(
-        x, window, packed, total, plan.packedLen(), plan.inLen, plan.inner, plan.inComps, realOut, realBin, frame);
+    PackArgs<T> const args{x, window, packed, plan.batch(), plan.packedLen(), plan.inLen, plan.inner, plan.inComps,
+        realOut, realBin, frame};
+    // a warp or more along a row; short rows share a block
+    int const threads = static_cast<int>(std::min<int64_t>(kBlockThreads, (args.len + 31) / 32 * 32));
+    int const rowsPerBlock = kBlockThreads / threads;
+    int64_t const blocks = std::min<int64_t>((args.rows + rowsPerBlock - 1) / rowsPerBlock, multiprocessorCount() * 32);
+    packRowsKernel<T><<<static_cast<unsigned>(blocks), dim3(threads, rowsPerBlock), 0, stream>>>(args);
 }
 
 //! The unpack of `plan` from cuFFT's rows into y, times `scale`.
