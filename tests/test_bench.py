@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from tests.test_cli import run_cli
+from trtplug import native
 from trtplug.bench import report
-from trtplug.bench.runner import Roofline, Timing, over_roofline_note, row_note
+from trtplug.bench.runner import Roofline, Timing, _runners, over_roofline_note, row_note
 from trtplug.bench.timing import L2_ROTATION_BYTES, buffer_sets
 from trtplug.bench.workload import bench_shapes, make_workload
 from trtplug.parity.impl_base import pyplugin_module
@@ -144,3 +145,15 @@ def test_committed_results_have_no_error_rows() -> None:
         table = text.split("```")[1].splitlines()
         untimed = [line for line in table[3:] if line.split() and line.split()[4] == "-"]
         assert not untimed, f"{path.name}: untimed rows, e.g. {untimed[0]}"
+
+
+def test_torch_is_not_timed_where_its_side_is_a_token_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = load_registry().get("linear_attention")
+    proto = pyplugin_module(spec)
+    prefill, decode = (bench_shapes(spec, proto, mb << 20, 2) for mb in (256, 16))
+    assert prefill["query"][1] > 1 and not proto.torch_timed(prefill)
+    assert decode["query"][1] == 1 and proto.torch_timed(decode)
+    w = make_workload(np, spec, bench_shapes(spec, proto, 1 << 20, 4), "float32", 1, seed=0)
+    w.case.shapes["query"] = prefill["query"]  # the hook reads the case's shapes
+    monkeypatch.setattr(native, "native_module", lambda: None)  # only the cupy and torch runners
+    assert set(_runners(np, spec, proto, w, torch=object())) == {"cupy"}

@@ -88,7 +88,8 @@ def _runners(
 
         runners["cuda"] = launch
     runners["cupy"] = lambda i: proto.forward(cp, _trim(w.proto_inputs[i]), w.proto_outputs, attrs)
-    if torch is not None and hasattr(proto, "torch_equivalent"):
+    timed = getattr(proto, "torch_timed", lambda shapes: True)(w.case.shapes)  # False: too slow to time
+    if torch is not None and hasattr(proto, "torch_equivalent") and timed:
         tensors = [[None if a is None else _torch_tensor(cp, torch, a) for a in s] for s in w.inputs]
         runners["torch"] = lambda i: proto.torch_equivalent(torch, _trim(tensors[i]), attrs)
     return runners
