@@ -131,13 +131,11 @@ def genai_decoder() -> onnx.ModelProto:
     return _model(nodes, inputs, outputs, w, 21)
 
 
-def genai_builder_decoder() -> onnx.ModelProto:
-    """genai_decoder with its seqlens_k and total_sequence_length inputs computed from an
-    attention_mask input [batch, total] (int64), node for node as the builder does."""
-    model = genai_decoder()
-    graph = model.graph
+def attention_mask_nodes() -> list[onnx.NodeProto]:
+    """seqlens_k = ReduceSum(attention_mask) - 1 and total_sequence_length = Shape(attention_mask)[1],
+    both int32, node for node as onnxruntime-genai 0.18's builder writes them."""
     one_vec, one = "/model/constants/INT64/[1]", "/model/constants/INT64/1"
-    mask_nodes = [
+    return [
         helper.make_node("Constant", [], [one_vec], value=numpy_helper.from_array(np.array([1], np.int64))),
         helper.make_node("Constant", [], [one], value=numpy_helper.from_array(np.array(1, np.int64))),
         helper.make_node("ReduceSum", ["attention_mask", one_vec], ["mask_sum"], keepdims=0),
@@ -147,7 +145,14 @@ def genai_builder_decoder() -> onnx.ModelProto:
         helper.make_node("Gather", ["mask_shape", one], ["total64"], axis=0),
         helper.make_node("Cast", ["total64"], ["total_sequence_length"], to=TensorProto.INT32),
     ]
-    nodes = mask_nodes + list(graph.node)
+
+
+def genai_builder_decoder() -> onnx.ModelProto:
+    """genai_decoder with its seqlens_k and total_sequence_length inputs computed from an
+    attention_mask input [batch, total] (int64), as the builder does."""
+    model = genai_decoder()
+    graph = model.graph
+    nodes = attention_mask_nodes() + list(graph.node)
     del graph.node[:]
     graph.node.extend(nodes)
     kept = [i for i in graph.input if i.name not in ("seqlens_k", "total_sequence_length")]
