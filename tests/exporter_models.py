@@ -122,13 +122,14 @@ def genai_decoder() -> onnx.ModelProto:
         io("seqlens_k", I32, ["batch"]),
         io("total_sequence_length", I32, []),
     ]
-    present = ["batch", kv, "total", head]
-    outputs = [
-        io("y", shape=["batch", "seq", hidden]),
-        io("present_key", shape=present),
-        io("present_value", shape=present),
-    ]
-    return _model(nodes, inputs, outputs, w, 21)
+    return _model(nodes, inputs, decoder_outputs(hidden, kv, head, "total"), w, 21)
+
+
+def decoder_outputs(hidden: int, kv: int, head: int, rows: str) -> list[onnx.ValueInfoProto]:
+    """A decoder layer's y [batch, seq, hidden] and its present caches [batch, kv, rows, head]."""
+    present = ["batch", kv, rows, head]
+    y = io("y", shape=["batch", "seq", hidden])
+    return [y, io("present_key", shape=present), io("present_value", shape=present)]
 
 
 def attention_mask_nodes() -> list[onnx.NodeProto]:

@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from tests.exporter_models import I64, MS, Weights, _model, attention_mask_nodes, io
+from tests.exporter_models import I64, MS, Weights, _model, attention_mask_nodes, decoder_outputs, io
 
 GPT_OSS = {"hidden": 64, "heads": 4, "kv_heads": 2, "head": 16, "experts": 4, "ffn": 32, "max_pos": 64}
 WINDOW = 8  # local_window_size of the windowed layers
@@ -96,10 +96,4 @@ def genai_gpt_oss_layer(windowed: bool) -> onnx.ModelProto:
         io("past_value", shape=past),
         io("attention_mask", I64, ["batch", "total"]),
     ]
-    present = ["batch", kv, "present_rows", head]
-    outputs = [
-        io("y", shape=["batch", "seq", hidden]),
-        io("present_key", shape=present),
-        io("present_value", shape=present),
-    ]
-    return _model(nodes, inputs, outputs, w, 21)
+    return _model(nodes, inputs, decoder_outputs(hidden, kv, head, "present_rows"), w, 21)
