@@ -93,8 +93,8 @@ cudaError_t launchSlices(void const* x, int64_t const* selected, int32_t const* 
     int const rowsPerBlock = kThreads / threads;
     int64_t const blocksNeeded = (rows + rowsPerBlock - 1) / rowsPerBlock;
     int const blocks = static_cast<int>(std::min<int64_t>(blocksNeeded, int64_t{multiprocessorCount()} * 16));
-    gatherSlices<V><<<blocks, dim3(threads, rowsPerBlock), 0, stream>>>(static_cast<V const*>(x), selected, count, static_cast<V*>(y),
-        shape.axisLen, shape.selectable(), chunks, rows);
+    gatherSlices<V><<<blocks, dim3(threads, rowsPerBlock), 0, stream>>>(
+        static_cast<V const*>(x), selected, count, static_cast<V*>(y), shape.axisLen, shape.selectable(), chunks, rows);
     return cudaGetLastError();
 }
 

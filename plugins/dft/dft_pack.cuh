@@ -270,8 +270,7 @@ void launchPack(DftPlan const& plan, T const* x, T const* window, float* packed,
     // a warp or more along a row; short rows share a block
     int const threads = static_cast<int>(std::min<int64_t>(kBlockThreads, (args.len + 31) / 32 * 32));
     int const rowsPerBlock = kBlockThreads / threads;
-    int64_t const blocks = std::min<int64_t>((args.rows + rowsPerBlock - 1) / rowsPerBlock, multiprocessorCount() * 32);
-    packRowsKernel<T><<<static_cast<unsigned>(blocks), dim3(threads, rowsPerBlock), 0, stream>>>(args);
+    packRowsKernel<T><<<gridFor(args.rows, rowsPerBlock), dim3(threads, rowsPerBlock), 0, stream>>>(args);
 }
 
 //! The unpack of `plan` from cuFFT's rows into y, times `scale`.

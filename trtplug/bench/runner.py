@@ -168,7 +168,7 @@ def _disagreement(cp: ModuleType, a64: Any, b64: Any, same: Any) -> str:
 
 
 def bench_op(
-    cp: ModuleType, spec: OpSpec, dtype: str, size_mb: int, torch: ModuleType | None, roof: Roofline | float
+    cp: ModuleType, spec: OpSpec, dtype: str, size_mb: int, torch: ModuleType | None, roof: Roofline
 ) -> Iterator[Timing]:
     proto = pyplugin_module(spec)
     itemsize = numpy_dtype(dtype).itemsize
@@ -177,7 +177,6 @@ def bench_op(
         yield Timing(spec.key, dtype, size_mb, "-", None, None, None, None, "no benchmark shapes for this op")
         return
     try:
-        roof = roof if isinstance(roof, Roofline) else Roofline(roof)
         yield from _timed(cp, spec, proto, dtype, size_mb, shapes, torch, roof)
     except Exception as exc:  # one op failing must not end the whole run: report it in its row
         yield Timing(spec.key, dtype, size_mb, "-", None, None, None, None, f"{type(exc).__name__}: {exc}"[:120])
