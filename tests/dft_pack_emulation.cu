@@ -20,12 +20,12 @@ namespace
 int failures = 0;
 int cases = 0;
 
-//! packRowsKernel's loops, with launchPack's block shape and a small grid (so rows stride).
+//! packRowsKernel's loops, with launchPack's block shape (packRowsBlock) and a small grid (so rows stride).
 template <class T>
 void emulatePack(PackArgs<T> const& a, int64_t blocks)
 {
-    int const threads = static_cast<int>(std::min<int64_t>(256, (a.len + 31) / 32 * 32));
-    int const rowsPerBlock = 256 / threads;
+    dim3 const block = packRowsBlock(a.len);
+    int const threads = static_cast<int>(block.x), rowsPerBlock = static_cast<int>(block.y);
     for (int64_t bx = 0; bx < blocks; ++bx)
         for (int ty = 0; ty < rowsPerBlock; ++ty)
             for (int tx = 0; tx < threads; ++tx)

@@ -94,6 +94,13 @@ __host__ __device__ inline void packRowPart(PackArgs<T> const& a, int64_t b, int
     }
 }
 
+//! packRowsKernel's block: a warp or more along a row of `len`, short rows sharing a block.
+inline dim3 packRowsBlock(int64_t len)
+{
+    auto const threads = static_cast<unsigned>(std::min<int64_t>(kBlockThreads, (len + 31) / 32 * 32));
+    return dim3(threads, kBlockThreads / threads);
+}
+
 //! Rows b = blockIdx.x * blockDim.y + threadIdx.y (grid-stride), blockDim.x threads along a row.
 template <class T>
 __global__ void packRowsKernel(PackArgs<T> const a)
@@ -267,10 +274,8 @@ void launchPack(DftPlan const& plan, T const* x, T const* window, float* packed,
     FrameSource const frame{plan.frames, plan.frameStep, plan.signalLen};
     PackArgs<T> const args{x, window, packed, plan.batch(), plan.packedLen(), plan.inLen, plan.inner, plan.inComps,
         realOut, realBin, frame};
-    // a warp or more along a row; short rows share a block
-    int const threads = static_cast<int>(std::min<int64_t>(kBlockThreads, (args.len + 31) / 32 * 32));
-    int const rowsPerBlock = kBlockThreads / threads;
-    packRowsKernel<T><<<gridFor(args.rows, rowsPerBlock), dim3(threads, rowsPerBlock), 0, stream>>>(args);
+    dim3 const block = packRowsBlock(args.len);
+    packRowsKernel<T><<<gridFor(args.rows, static_cast<int>(block.y)), block, 0, stream>>>(args);
 }
 
 //! The unpack of `plan` from cuFFT's rows into y, times `scale`.
