@@ -1,8 +1,10 @@
-// Host emulation of the DFT/STFT untiled pack (plugins/dft/dft_pack.cuh): packRowsKernel's grid
+// Host emulation of the DFT/STFT untiled pack and unpack (plugins/dft/dft_pack.cuh): packRowsKernel's grid
 // (rows across blocks and blockDim.y, a row's elements across blockDim.x, grid-stride) run on the
 // CPU through packRowPart, for random DFT layouts (outer, inner < 16, cut or zero-padded lengths,
 // real or complex input, R2C / C2C / C2R with its real bins) and STFT framings (frames every step
 // samples, a window), in float, half and bfloat16, against the definitions; outputs poisoned first.
+// The unpack the same way: unpackRowsKernel's grid through unpackRowPart, every output element
+// (R2C full with its mirrored bins, onesided, C2C, C2R) against the scaled spectrum.
 // Built and run by tests/test_dft_pack_emulation.py where nvcc exists (no GPU needed).
 #include "dft/dft_pack.cuh"
 
@@ -122,6 +124,57 @@ void stftCase(std::mt19937& rng)
     check(a, randomValues<T>(rng, signals * signalLen * inComps), window, pick(1, 9), "stft");
 }
 
+//! unpackRowsKernel's loops, with launchUnpack's block shape and a small grid (so rows stride).
+template <class T>
+void emulateUnpack(UnpackArgs<T> const& a, int64_t blocks)
+{
+    dim3 const block = packRowsBlock(a.outLen);
+    int const threads = static_cast<int>(block.x), rowsPerBlock = static_cast<int>(block.y);
+    for (int64_t bx = 0; bx < blocks; ++bx)
+        for (int ty = 0; ty < rowsPerBlock; ++ty)
+            for (int tx = 0; tx < threads; ++tx)
+                for (int64_t b = bx * rowsPerBlock + ty; b < a.rows; b += blocks * rowsPerBlock)
+                    unpackRowPart(a, b, tx, threads);
+}
+
+//! An unpack of random spectra: R2C full (mirrored bins) or onesided, C2C, C2R (one component),
+//! y poisoned with NaN, every element against y[o, k, i, :] = spectrum[o * inner + i, k] * scale.
+template <class T>
+void unpackCase(std::mt19937& rng)
+{
+    auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+    int const kind = static_cast<int>(pick(0, 3)); // R2C full, R2C onesided, C2C, C2R
+    int64_t const outer = pick(1, 5), inner = pick(1, 15), n = pick(1, 300);
+    int64_t const specLen = kind <= 1 ? n / 2 + 1 : n, outLen = kind == 1 ? specLen : n;
+    bool const realIn = kind == 3;
+    int64_t const comps = realIn ? 1 : 2;
+    float const scale = pick(0, 1) == 0 ? 1.F : 1.F / static_cast<float>(n);
+    std::vector<float> spectrum(static_cast<size_t>(outer * inner * specLen * comps));
+    std::uniform_real_distribution<float> value(-2.F, 2.F);
+    for (auto& v : spectrum)
+        v = value(rng);
+    std::vector<T> y(static_cast<size_t>(outer * outLen * inner * comps), fromFloat<T>(NAN));
+    UnpackArgs<T> const a{spectrum.data(), y.data(), outer * inner, outLen, inner, specLen, n, scale, realIn};
+    emulateUnpack(a, pick(1, 9));
+    ++cases;
+    for (int64_t o = 0; o < outer; ++o)
+        for (int64_t k = 0; k < outLen; ++k)
+            for (int64_t i = 0; i < inner; ++i)
+            {
+                int64_t const b = o * inner + i;
+                bool const mirrored = k >= specLen;
+                float const* c = &spectrum[static_cast<size_t>((b * specLen + (mirrored ? n - k : k)) * comps)];
+                T const* got = &y[static_cast<size_t>(((o * outLen + k) * inner + i) * comps)];
+                bool ok = toFloat(got[0]) == toFloat(fromFloat<T>(c[0] * scale));
+                if (!realIn)
+                    ok = ok && toFloat(got[1]) == toFloat(fromFloat<T>((mirrored ? -c[1] : c[1]) * scale));
+                if (!ok && failures++ < 10)
+                    std::printf("FAIL unpack kind %d outer %lld inner %lld n %lld at (%lld, %lld, %lld)\n", kind,
+                        (long long) outer, (long long) inner, (long long) n, (long long) o, (long long) k,
+                        (long long) i);
+            }
+}
+
 template <class T>
 void run(std::mt19937& rng)
 {
@@ -129,6 +182,7 @@ void run(std::mt19937& rng)
     {
         dftCase<T>(rng);
         stftCase<T>(rng);
+        unpackCase<T>(rng);
     }
 }
 

@@ -1,7 +1,7 @@
 // The DFT's pack (cut or zero-pad each signal to n, to float32, as cuFFT's contiguous rows) and
 // unpack (1 / n scale, conjugate mirror, cast, back to the output's layout) around cuFFT.
 // A transformed axis that is not innermost (inner > 1) makes the signal of (o, i) column i of the
-// [len, inner] matrix at outer index o: packRowsKernel and unpackKernel then read
+// [len, inner] matrix at outer index o: packRowsKernel and unpackRowsKernel then read
 // (pack) or writes (unpack) at a stride of inner elements, a sector per element, so from
 // kTransposeMinInner on 32 x 32 tiles go through shared memory and both sides move whole sectors.
 // Included only from dft.cu.
@@ -112,29 +112,66 @@ __global__ void packRowsKernel(PackArgs<T> const a)
     }
 }
 
-//! y[o, k, i, :] from spectrum[b, k] (complex, or real for C2R), scaled; bins past a half
-//! spectrum (R2C, full output) are the conjugates of their mirrors n - k.
+//! The untiled unpack's operands: spectrum rows of specLen values (float2, or float if realIn).
 template <class T>
-__global__ void unpackKernel(float const* spectrum, T* y, int64_t total, int64_t outLen, int64_t inner,
-    int64_t specLen, int64_t n, float scale, bool realIn)
+struct UnpackArgs
 {
-    for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
-         idx += int64_t(gridDim.x) * blockDim.x)
+    float const* spectrum;
+    T* y;
+    int64_t rows; //!< outer * inner
+    int64_t outLen;
+    int64_t inner;
+    int64_t specLen;
+    int64_t n;
+    float scale;
+    bool realIn; //!< C2R: one output component
+};
+
+//! A complex value's two components in one store (a 16-bit pair is 4 bytes, aligned as y is).
+template <class T>
+struct alignas(2 * sizeof(T)) ComplexOut
+{
+    T re;
+    T im;
+};
+
+//! y[o, k, i, :] = spectrum[b, k] * scale (b = o * inner + i) for k = firstK, firstK + kStep, ...;
+//! bins past a half spectrum (R2C, full output) are the conjugates of their mirrors n - k. As in
+//! packRowPart, the row's place in y (64-bit divisions) is found once a row: per element, three
+//! divisions made the 16-bit unpack instruction-bound.
+template <class T>
+__host__ __device__ inline void unpackRowPart(UnpackArgs<T> const& a, int64_t b, int64_t firstK, int64_t kStep)
+{
+    int64_t const o = b / a.inner;
+    int64_t const i = b - o * a.inner;
+    int64_t const first = o * a.outLen * a.inner + i; // element (o, 0, i)
+    if (a.realIn)
     {
-        int64_t const i = idx % inner;
-        int64_t const t = idx / inner;
-        int64_t const o = t / outLen;
-        int64_t const k = t - o * outLen;
-        int64_t const b = o * inner + i;
-        if (realIn)
+        float const* row = a.spectrum + b * a.specLen;
+        for (int64_t k = firstK; k < a.outLen; k += kStep)
         {
-            y[idx] = fromFloat<T>(spectrum[b * specLen + k] * scale);
-            continue;
+            a.y[first + k * a.inner] = fromFloat<T>(row[k] * a.scale);
         }
-        bool const mirrored = k >= specLen;
-        float2 const c = reinterpret_cast<float2 const*>(spectrum)[b * specLen + (mirrored ? n - k : k)];
-        y[2 * idx] = fromFloat<T>(c.x * scale);
-        y[2 * idx + 1] = fromFloat<T>((mirrored ? -c.y : c.y) * scale);
+        return;
+    }
+    float2 const* row = reinterpret_cast<float2 const*>(a.spectrum) + b * a.specLen;
+    auto* out = reinterpret_cast<ComplexOut<T>*>(a.y) + first;
+    for (int64_t k = firstK; k < a.outLen; k += kStep)
+    {
+        bool const mirrored = k >= a.specLen;
+        float2 const c = row[mirrored ? a.n - k : k];
+        out[k * a.inner] = ComplexOut<T>{fromFloat<T>(c.x * a.scale), fromFloat<T>((mirrored ? -c.y : c.y) * a.scale)};
+    }
+}
+
+//! Rows b = blockIdx.x * blockDim.y + threadIdx.y (grid-stride), blockDim.x threads along a row.
+template <class T>
+__global__ void unpackRowsKernel(UnpackArgs<T> const a)
+{
+    int64_t const step = int64_t{gridDim.x} * blockDim.y;
+    for (int64_t b = int64_t{blockIdx.x} * blockDim.y + threadIdx.y; b < a.rows; b += step)
+    {
+        unpackRowPart(a, b, threadIdx.x, blockDim.x);
     }
 }
 
@@ -289,9 +326,10 @@ void launchUnpack(DftPlan const& plan, float const* spectrum, T* y, float scale,
             spectrum, y, plan.outer, plan.outLen, plan.inner, plan.spectrumLen(), plan.n, scale, realIn);
         return;
     }
-    int64_t const total = plan.outer * plan.outLen * plan.inner;
-    unpackKernel<T><<<gridFor(total), kBlockThreads, 0, stream>>>(
-        spectrum, y, total, plan.outLen, plan.inner, plan.spectrumLen(), plan.n, scale, realIn);
+    UnpackArgs<T> const args{
+        spectrum, y, plan.batch(), plan.outLen, plan.inner, plan.spectrumLen(), plan.n, scale, realIn};
+    dim3 const block = packRowsBlock(args.outLen);
+    unpackRowsKernel<T><<<gridFor(args.rows, static_cast<int>(block.y)), block, 0, stream>>>(args);
 }
 
 } // namespace dft
