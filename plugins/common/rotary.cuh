@@ -168,19 +168,42 @@ __host__ __device__ __forceinline__ void loadCache(
     }
 }
 
-//! Rotates kVec pairs starting at pair index `pair` of one row (x -> y) by the cache values c, s,
-//! or copies them when !rotate; pairs are (2i, 2i+1) interleaved, else (i, i + half).
-template <typename T, int kVec>
-__host__ __device__ __forceinline__ void rotatePairs(RotaryProblem const& p, T const* x, T* y, int32_t pair,
-    bool rotate, float const (&c)[kVec], float const (&s)[kVec])
+//! The two groups of kVec values (as float) that the kVec pairs from pair index `pair` of one row
+//! rotate together: pairs are (2i, 2i+1) interleaved, else (i, i + half).
+template <int kVec>
+struct PairGroups
 {
-    int32_t const half = p.rotaryDim / 2;
-    int32_t const first = p.interleaved ? 2 * pair : pair;
-    int32_t const second = p.interleaved ? 2 * pair + kVec : pair + half;
     float a[kVec];
     float b[kVec];
-    loadVec<T, kVec>(x + first, a);
-    loadVec<T, kVec>(x + second, b);
+};
+
+__host__ __device__ __forceinline__ int32_t firstOfPairs(RotaryProblem const& p, int32_t pair)
+{
+    return p.interleaved ? 2 * pair : pair;
+}
+
+template <int kVec>
+__host__ __device__ __forceinline__ int32_t secondOfPairs(RotaryProblem const& p, int32_t pair)
+{
+    return p.interleaved ? 2 * pair + kVec : pair + p.rotaryDim / 2;
+}
+
+template <typename T, int kVec>
+__host__ __device__ __forceinline__ PairGroups<kVec> loadPairs(RotaryProblem const& p, T const* x, int32_t pair)
+{
+    PairGroups<kVec> g;
+    loadVec<T, kVec>(x + firstOfPairs(p, pair), g.a);
+    loadVec<T, kVec>(x + secondOfPairs<kVec>(p, pair), g.b);
+    return g;
+}
+
+//! Rotates loaded groups g by the cache values c, s (or copies them when !rotate) into row y.
+template <typename T, int kVec>
+__host__ __device__ __forceinline__ void rotateStorePairs(RotaryProblem const& p, T* y, int32_t pair, bool rotate,
+    float const (&c)[kVec], float const (&s)[kVec], PairGroups<kVec> g)
+{
+    float(&a)[kVec] = g.a;
+    float(&b)[kVec] = g.b;
     if (rotate)
     {
         if (p.interleaved && kVec == 1)
@@ -220,8 +243,17 @@ __host__ __device__ __forceinline__ void rotatePairs(RotaryProblem const& p, T c
             }
         }
     }
-    storeVec<T, kVec>(y + first, a);
-    storeVec<T, kVec>(y + second, b);
+    storeVec<T, kVec>(y + firstOfPairs(p, pair), a);
+    storeVec<T, kVec>(y + secondOfPairs<kVec>(p, pair), b);
+}
+
+//! Rotates kVec pairs starting at pair index `pair` of one row (x -> y) by the cache values c, s,
+//! or copies them when !rotate. Reads all it writes first, so y may alias x.
+template <typename T, int kVec>
+__host__ __device__ __forceinline__ void rotatePairs(RotaryProblem const& p, T const* x, T* y, int32_t pair,
+    bool rotate, float const (&c)[kVec], float const (&s)[kVec])
+{
+    rotateStorePairs<T, kVec>(p, y, pair, rotate, c, s, loadPairs<T, kVec>(p, x, pair));
 }
 
 //! rotatePairs with the cache values of `rows` (rows[0] -1: copied).
