@@ -1,78 +1,22 @@
 #include "common/dtype_dispatch.cuh"
-#include "col2im/col2im.h"
+#include "col2im/col2im_chunks.cuh"
 #include "common/launch.cuh"
 
-#include <cmath>
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <limits>
-#include <numeric>
 
 namespace trtplug
 {
 namespace
 {
 
-//! n / value by a multiply and a shift (Granlund-Montgomery), for the 32-bit index path: a
-//! run-time integer division costs some twenty instructions, and each output needs several.
-struct Divisor
-{
-    uint32_t value{1};
-    uint32_t mul{1};
-    uint32_t shift{0};
-
-    static Divisor of(uint32_t d) noexcept
-    {
-        Divisor v{d, 0, 0};
-        while ((uint64_t{1} << v.shift) < d)
-        {
-            ++v.shift;
-        }
-        v.mul = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << v.shift) - d)) / d + 1);
-        return v;
-    }
-};
-
-__device__ __forceinline__ uint32_t quotient(uint32_t n, Divisor const& d)
-{
-    return static_cast<uint32_t>((uint64_t{__umulhi(n, d.mul)} + n) >> d.shift);
-}
-__device__ __forceinline__ int64_t quotient(int64_t n, Divisor const& d)
-{
-    return n / d.value; // the past-2**32-elements path: plain division
-}
-
-//! Per-axis geometry in 32 bits (the launcher checks the ranges), S spatial axes. The kernel
-//! offsets k that reach a padded coordinate come every kStep = stride / g, their block positions
-//! every bStep = dilation / g (g = gcd(dilation, stride)).
-template <int S>
-struct Axes
-{
-    Divisor image[S];
-    Divisor stride[S];
-    Divisor bStep[S];
-    int32_t dilation[S];
-    int32_t padBegin[S];
-    int32_t padEnd[S];
-    int32_t kStep[S];
-    int32_t dilationQuot[S]; //!< dilation / stride
-    int32_t dilationRem[S];  //!< dilation % stride
-};
-
-template <int S>
-struct Col2ImArgs
-{
-    Axes<S> axes;
-    Divisor volume;        //!< output elements per plane (32-bit path)
-    int64_t spatialVolume; //!< the same, for the 64-bit path
-    int64_t kernel;
-    int64_t columns;
-    int64_t planeElements; //!< kernel * columns: input elements per output plane
-    int64_t total;         //!< output elements
-};
-
 //! Block lengths and positions per axis from the device block_shape; false when they disagree
 //! with the host's kernel and column counts (then the output is NaN, never an out-of-bounds read).
-template <int S>
-__device__ bool loadBlocks(int64_t const* blockShape, Col2ImArgs<S> const& a, int32_t (&block)[S], int32_t (&count)[S])
+template <int S, bool kWide>
+__device__ bool loadBlocks(
+    int64_t const* blockShape, Col2ImChunks<S, kWide> const& g, int32_t (&block)[S], int32_t (&count)[S])
 {
     bool ok = true;
     int64_t kernel = 1;
@@ -83,187 +27,123 @@ __device__ bool loadBlocks(int64_t const* blockShape, Col2ImArgs<S> const& a, in
         int64_t b = __ldg(blockShape + d);
         ok = ok && b >= 1 && b <= INT32_MAX;
         b = ok ? b : 1;
-        int64_t const span = int64_t{a.axes.image[d].value} + a.axes.padBegin[d] + a.axes.padEnd[d]
-            - int64_t{a.axes.dilation[d]} * (b - 1) - 1;
-        int64_t const n = span < 0 ? 0 : span / a.axes.stride[d].value + 1;
+        int64_t const span = int64_t{g.axes.image[d]} + g.axes.padBegin[d] + g.axes.padEnd[d]
+            - int64_t{g.axes.dilation[d]} * (b - 1) - 1;
+        int64_t const n = span < 0 ? 0 : span / g.axes.stride[d].divisor + 1;
         block[d] = static_cast<int32_t>(b);
         count[d] = static_cast<int32_t>(n);
         kernel *= b;
         columns *= n;
     }
-    return ok && kernel == a.kernel && columns == a.columns;
+    return ok && kernel == g.kernel && columns == g.columns;
 }
 
-//! The first (smallest) kernel offset k along axis d that reaches padded coordinate p from a block
-//! position b < count, and that b; k >= block when there is none. Later ones: k + kStep, b - bStep.
-//! No division but two by constants: p = b * stride + k * dilation is solved by stepping k.
-template <int S>
-__device__ __forceinline__ void firstSource(
-    Axes<S> const& axes, int d, int32_t p, int32_t block, int32_t count, int32_t& k, int32_t& b)
-{
-    int64_t k0 = 0;
-    int64_t b0 = p;
-    if (axes.stride[d].value != 1)
-    {
-        // Remainder r and quotient q of p - k * dilation by the stride, for k = 0, 1, ... < kStep.
-        int32_t const s = static_cast<int32_t>(axes.stride[d].value);
-        int32_t q = static_cast<int32_t>(quotient(static_cast<uint32_t>(p), axes.stride[d]));
-        int32_t r = p - q * s;
-        int32_t const tries = min(block, axes.kStep[d]);
-        int32_t kk = 0;
-        while (r != 0 && kk + 1 < tries)
-        {
-            ++kk;
-            r -= axes.dilationRem[d];
-            q -= axes.dilationQuot[d];
-            if (r < 0)
-            {
-                r += s;
-                --q;
-            }
-        }
-        k0 = r == 0 ? kk : block;
-        b0 = q;
-    }
-    if (b0 >= count && count > 0 && k0 < block)
-    {
-        // Past the last block position: skip ahead.
-        int64_t const skip = quotient(static_cast<uint32_t>(b0 - count), axes.bStep[d]) + 1;
-        k0 += skip * axes.kStep[d];
-        b0 -= skip * axes.bStep[d].value;
-    }
-    k = count == 0 || b0 < 0 || k0 >= block ? block : static_cast<int32_t>(k0);
-    b = static_cast<int32_t>(b0);
-}
+//! Chunks up to 3-D: 4-D to 6-D Col2Im is rare, and their chunk kernels would double the build
+//! time of this file (they take one output a thread, as other strides do).
+constexpr int kChunkedMaxSpatial = 3;
 
-//! Sum over the kernel offsets of axes D.. of the input columns that land on the output element
-//! whose first sources per axis are (k, b).
-template <int D, int S, class T>
-__device__ __forceinline__ float gatherAxes(T const* __restrict__ cols, Col2ImArgs<S> const& a,
-    int32_t const (&k0)[S], int32_t const (&b0)[S], int32_t const (&block)[S], int32_t const (&count)[S],
-    int64_t kOff, int64_t lOff)
-{
-    int32_t const kStep = a.axes.kStep[D];
-    int32_t const bStep = static_cast<int32_t>(a.axes.bStep[D].value);
-    float sum = 0.F;
-    if constexpr (D == S - 1)
-    {
-        // Last axis: four loads issued before their sum, so several are in flight per thread; the
-        // source steps by a constant pointer delta.
-        constexpr int kChunk = 4;
-        int64_t const delta = int64_t{kStep} * a.columns - bStep;
-        T const* at = cols + (kOff * block[D] + k0[D]) * a.columns + lOff * count[D] + b0[D];
-        for (int64_t k = k0[D], b = b0[D]; k < block[D] && b >= 0;
-             k += kChunk * kStep, b -= kChunk * bStep, at += kChunk * delta)
-        {
-            float v[kChunk];
-#pragma unroll
-            for (int j = 0; j < kChunk; ++j)
-            {
-                v[j] = k + j * kStep < block[D] && b - j * bStep >= 0 ? toFloat(at[j * delta]) : 0.F;
-            }
-            sum += (v[0] + v[1]) + (v[2] + v[3]);
-        }
-    }
-    else
-    {
-        for (int64_t k = k0[D], b = b0[D]; k < block[D] && b >= 0; k += kStep, b -= bStep)
-        {
-            sum += gatherAxes<D + 1, S>(cols, a, k0, b0, block, count, kOff * block[D] + k, lOff * count[D] + b);
-        }
-    }
-    return sum;
-}
+//! Outputs per thread: a 16-byte chunk where the last axis has stride 1 (kUnit), else one (each
+//! output gathers alone, and more per thread would only cost registers).
+template <class T, bool kUnit>
+constexpr int kChunk = kUnit ? static_cast<int>(16 / sizeof(T)) : 1;
 
-//! Plane and padded spatial coordinates of output element i.
-template <int S, class I>
-__device__ __forceinline__ I coordinates(I i, Col2ImArgs<S> const& a, int32_t (&pos)[S])
+//! Block shape of a kernel. Stride-1 chunks (32-bit indices, up to 3-D): 128-thread blocks at 80
+//! registers (fp32 1-D/2-D, 6 a SM) or 96 (5 a SM), what it takes to issue all loads of a window
+//! group before the first is used (2-D), without spills. Single outputs: 6 blocks of 256 at 40
+//! registers for 1-D/2-D, as the first kernel. The 64-bit and 4-D+ kernels take what they need.
+template <class T, int S, bool kWide, bool kUnit>
+struct Col2ImBlocks
 {
-    I plane;
-    if constexpr (sizeof(I) == 4)
-    {
-        plane = quotient(i, a.volume);
-    }
-    else
-    {
-        plane = i / a.spatialVolume;
-    }
-    I rest = i - plane * static_cast<I>(a.spatialVolume);
-#pragma unroll
-    for (int d = S - 1; d > 0; --d)
-    {
-        I const next = quotient(rest, a.axes.image[d]);
-        pos[d] = static_cast<int32_t>(rest - next * a.axes.image[d].value) + a.axes.padBegin[d];
-        rest = next;
-    }
-    pos[0] = static_cast<int32_t>(rest) + a.axes.padBegin[0];
-    return plane;
-}
+    static constexpr bool kTuned = !kWide && S <= 3;
+    static constexpr int kThreads = kUnit ? 128 : kBlockThreads;
+    static constexpr int kMin = !kTuned ? 1 : kUnit ? (sizeof(T) == 4 && S <= 2 ? 6 : 5) : S <= 2 ? 6 : 1;
+};
 
-//! One thread per output element (grid-stride); I is the index type of the flat output index.
-//! Six blocks per SM for 1-D and 2-D (40 registers, no spills); more axes need more registers.
-template <int S, class T, class I>
-__global__ void __launch_bounds__(kBlockThreads, S <= 2 ? 6 : 1) col2imGather(
-    T const* __restrict__ input, int64_t const* __restrict__ blockShape, T* __restrict__ output, Col2ImArgs<S> a)
+//! One thread per chunk (grid-stride).
+template <int S, class T, bool kWide, bool kUnit>
+__global__ void __launch_bounds__(Col2ImBlocks<T, S, kWide, kUnit>::kThreads, Col2ImBlocks<T, S, kWide, kUnit>::kMin)
+    col2imChunks(T const* __restrict__ input, int64_t const* __restrict__ blockShape, T* __restrict__ output,
+        Col2ImChunks<S, kWide> g)
 {
+    using Index = typename Col2ImChunks<S, kWide>::Index;
+    constexpr int kV = kChunk<T, kUnit>;
     int32_t block[S];
     int32_t count[S];
-    bool const ok = loadBlocks(blockShape, a, block, count);
-    I const total = static_cast<I>(a.total);
-    I const step = static_cast<I>(gridDim.x) * blockDim.x;
-    for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
+    bool const ok = loadBlocks(blockShape, g, block, count);
+    for (Index chunk = blockIdx.x * Index{blockDim.x} + threadIdx.x; chunk < g.chunks;
+         chunk += Index{gridDim.x} * blockDim.x)
     {
-        int32_t pos[S];
-        I const plane = coordinates(i, a, pos);
-        int32_t k0[S];
-        int32_t b0[S];
-#pragma unroll
-        for (int d = 0; d < S; ++d)
-        {
-            firstSource(a.axes, d, pos[d], block[d], count[d], k0[d], b0[d]);
-        }
-        T const* cols = input + static_cast<int64_t>(plane) * a.planeElements;
-        float const sum = ok ? gatherAxes<0, S>(cols, a, k0, b0, block, count, 0, 0) : NAN;
-        output[i] = fromFloat<T>(sum);
+        col2imChunk<T, kV, kUnit>(input, output, g, block, count, ok, chunk);
     }
 }
 
+//! Blocks of a kernel resident on one SM of the current device (0: unknown), asked once per device.
+template <int S, class T, bool kWide, bool kUnit>
+int residentPerSm() noexcept
+{
+    constexpr int kMaxDevices = 64;
+    static std::array<std::atomic<int>, kMaxDevices> perSm{};
+    int device = 0;
+    if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices)
+    {
+        return 0;
+    }
+    int known = perSm[device].load(std::memory_order_relaxed);
+    if (known == 0)
+    {
+        bool const ok = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&known, col2imChunks<S, T, kWide, kUnit>,
+                            Col2ImBlocks<T, S, kWide, kUnit>::kThreads, 0)
+            == cudaSuccess;
+        known = ok && known > 0 ? known : -1;
+        perSm[device].store(known, std::memory_order_relaxed);
+    }
+    return known > 0 ? known : 0;
+}
+
+//! At most one wave of resident blocks, striding over the chunks: gridFor's 32 blocks per SM are
+//! 5.3 waves of 6, and the last third of a wave would run at a third of the loads in flight.
+template <int S, class T, bool kWide, bool kUnit>
+void launchKernel(T const* x, int64_t const* blockShape, T* y, Col2ImGeometry const& g, cudaStream_t stream)
+{
+    constexpr int kThreads = Col2ImBlocks<T, S, kWide, kUnit>::kThreads;
+    auto const c = makeCol2ImChunks<S, kWide>(g, kChunk<T, kUnit>, isAligned(x, 16), isAligned(y, 16));
+    int const perSm = residentPerSm<S, T, kWide, kUnit>();
+    int64_t const wave = int64_t{perSm} * multiprocessorCount();
+    int64_t const needed = (static_cast<int64_t>(c.chunks) + kThreads - 1) / kThreads;
+    int const blocks = perSm > 0 ? static_cast<int>(std::clamp<int64_t>(needed, 1, wave)) : gridFor(c.chunks, kThreads);
+    col2imChunks<S, T, kWide, kUnit><<<blocks, kThreads, 0, stream>>>(x, blockShape, y, c);
+}
+
+template <int S, class T, bool kWide>
+cudaError_t launchChunks(void const* input, int64_t const* blockShape, void* output, Col2ImGeometry const& g,
+    cudaStream_t stream)
+{
+    auto const* x = static_cast<T const*>(input);
+    auto* y = static_cast<T*>(output);
+    if constexpr (S <= kChunkedMaxSpatial)
+    {
+        if (g.strides[S - 1] == 1)
+        {
+            launchKernel<S, T, kWide, true>(x, blockShape, y, g, stream);
+            return cudaGetLastError();
+        }
+    }
+    launchKernel<S, T, kWide, false>(x, blockShape, y, g, stream);
+    return cudaGetLastError();
+}
+
+//! 32-bit flat indices when every output and input index (with a chunk's slack past it) fits.
 template <int S, class T>
 cudaError_t launchTyped(void const* input, int64_t const* blockShape, void* output, Col2ImGeometry const& g,
     int64_t total, cudaStream_t stream)
 {
-    Col2ImArgs<S> a{};
-    for (int d = 0; d < S; ++d)
+    constexpr int64_t kSlack = 2 * 16;
+    int64_t const inputElements = g.batch * g.channels * g.kernel * g.columns;
+    if (total + kSlack <= INT32_MAX && inputElements + kSlack <= INT32_MAX)
     {
-        int64_t const common = std::gcd(g.dilations[d], g.strides[d]);
-        a.axes.image[d] = Divisor::of(static_cast<uint32_t>(g.image[d] > 0 ? g.image[d] : 1));
-        a.axes.stride[d] = Divisor::of(static_cast<uint32_t>(g.strides[d]));
-        a.axes.bStep[d] = Divisor::of(static_cast<uint32_t>(g.dilations[d] / common));
-        a.axes.dilation[d] = static_cast<int32_t>(g.dilations[d]);
-        a.axes.padBegin[d] = static_cast<int32_t>(g.padBegin[d]);
-        a.axes.padEnd[d] = static_cast<int32_t>(g.padEnd[d]);
-        a.axes.kStep[d] = static_cast<int32_t>(g.strides[d] / common);
-        a.axes.dilationQuot[d] = static_cast<int32_t>(g.dilations[d] / g.strides[d]);
-        a.axes.dilationRem[d] = static_cast<int32_t>(g.dilations[d] % g.strides[d]);
+        return launchChunks<S, T, false>(input, blockShape, output, g, stream);
     }
-    a.spatialVolume = total / (g.batch * g.channels);
-    a.volume = Divisor::of(static_cast<uint32_t>(std::min<int64_t>(a.spatialVolume, UINT32_MAX)));
-    a.kernel = g.kernel;
-    a.columns = g.columns;
-    a.planeElements = g.kernel * g.columns;
-    a.total = total;
-    auto const* x = static_cast<T const*>(input);
-    auto* y = static_cast<T*>(output);
-    int const blocks = gridFor(total);
-    if (total <= std::numeric_limits<uint32_t>::max())
-    {
-        col2imGather<S, T, uint32_t><<<blocks, kBlockThreads, 0, stream>>>(x, blockShape, y, a);
-    }
-    else
-    {
-        col2imGather<S, T, int64_t><<<blocks, kBlockThreads, 0, stream>>>(x, blockShape, y, a);
-    }
-    return cudaGetLastError();
+    return launchChunks<S, T, true>(input, blockShape, output, g, stream);
 }
 
 template <class T>

@@ -111,11 +111,12 @@ inline int64_t col2ImBlockCount(Col2ImGeometry const& g, int32_t d, int64_t bloc
 }
 
 //! output[n, c, y...] = sum of input[n, c * kernel + k, b] over the kernel offsets k and block
-//! positions b with b * stride + k * dilation - padBegin == y on every axis: a gather, one thread
-//! per output element, float32 accumulation, deterministic. `blockShape`: `g.spatial` int64 block
-//! lengths in device memory. Lengths that disagree with g.kernel or g.columns (no host check is
-//! possible without a sync) make every output element NaN instead of reading out of bounds.
-//! Float32 or float16.
+//! positions b with b * stride + k * dilation - padBegin == y on every axis: a gather, a thread per
+//! 16-byte chunk of an output row where the last axis has stride 1, else per output element;
+//! float32 accumulation in a fixed order (col2im_chunks.cuh), deterministic. `blockShape`:
+//! `g.spatial` int64 block lengths in device memory. Lengths that disagree with g.kernel or
+//! g.columns (no host check is possible without a sync) make every output element NaN instead of
+//! reading out of bounds. Float32, float16 or bfloat16.
 cudaError_t launchCol2Im(DType dtype, void const* input, int64_t const* blockShape, void* output,
     Col2ImGeometry const& g, cudaStream_t stream) noexcept;
 
