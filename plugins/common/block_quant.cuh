@@ -2,7 +2,8 @@
 // B, GatherBlockQuantized's table): uint8 bytes holding 8 / bits codes each, low bits first;
 // one scale and one zero point per block of `blockSize` codes along the quantized axis, zero
 // points packed like the codes along their last axis (rows padded to whole bytes), 2^(bits - 1)
-// when absent. Device helpers on that layout, computing in float32. Included only from .cu files.
+// when absent. Device helpers on that layout, computing in float32 (the row kernel's also on the host,
+// for its emulation). Included only from .cu files.
 #pragma once
 
 #include "common/launch.cuh"
@@ -46,7 +47,7 @@ struct QuantizedAxis
 };
 
 //! (code - zero point) * scale, in float32.
-__device__ __forceinline__ float dequantCode(int32_t code, int32_t zeroPoint, float scale)
+__host__ __device__ __forceinline__ float dequantCode(int32_t code, int32_t zeroPoint, float scale)
 {
     return static_cast<float>(code - zeroPoint) * scale;
 }
@@ -75,7 +76,7 @@ struct EightCodes<8>
 
 //! Code j (0..7) of a word EightCodes<Bits> loaded.
 template <int Bits>
-__device__ __forceinline__ int32_t codeOf(typename EightCodes<Bits>::Word word, int j)
+__host__ __device__ __forceinline__ int32_t codeOf(typename EightCodes<Bits>::Word word, int j)
 {
     return static_cast<int32_t>((word >> (j * Bits)) & ((1u << Bits) - 1));
 }

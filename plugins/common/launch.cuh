@@ -83,6 +83,17 @@ inline int32_t log2Of(int64_t n) noexcept
     return s;
 }
 
+//! The plain store of the pipelined gathers (compress_slices.cuh, gather_block_quantized_rows.cuh):
+//! they store through a functor so their host emulations can count each output's writes.
+struct PlainStore
+{
+    template <typename V>
+    __host__ __device__ __forceinline__ void operator()(V* at, V const& value) const
+    {
+        *at = value;
+    }
+};
+
 inline bool isAligned(void const* p, size_t bytes) noexcept
 {
     return reinterpret_cast<uintptr_t>(p) % bytes == 0;

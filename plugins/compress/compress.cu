@@ -10,6 +10,7 @@
 #include "common/launch.cuh"
 #include "common/select_indices.cuh"
 #include "common/workspace.h"
+#include "compress/compress_slices.cuh"
 
 #include <cub/device/device_select.cuh>
 
@@ -19,7 +20,6 @@ namespace
 {
 
 constexpr int32_t kThreads = 256;
-constexpr int64_t kRowKernelMinChunks = 32; // a slice of at least a warp of vectors: block per slice
 
 template <class In, class Out>
 size_t selectTempBytes(int64_t n) noexcept
@@ -28,35 +28,6 @@ size_t selectTempBytes(int64_t n) noexcept
     cub::DeviceSelect::Flagged(nullptr, bytes, In{}, static_cast<bool const*>(nullptr), static_cast<Out*>(nullptr),
         static_cast<int32_t*>(nullptr), n);
     return bytes;
-}
-
-//! Whole slices: a block copies blockDim.y selected slice rows at a time (row = o * selectable + s),
-//! blockDim.x threads a row. Short rows (a 256-element fp16 row is 32 vectors) share a block so
-//! each SM keeps full blocks, and so enough loads, in flight; a row's selected index is a
-//! dependent load ahead of its data.
-template <class V>
-__global__ void gatherSlices(V const* __restrict__ x, int64_t const* __restrict__ selected,
-    int32_t const* __restrict__ count, V* __restrict__ y, int64_t axisLen, int64_t selectable, int64_t chunks,
-    int64_t rows)
-{
-    int64_t const n = *count;
-    int64_t const step = static_cast<int64_t>(gridDim.x) * blockDim.y;
-    bool const oneOuter = rows == selectable; // no division for the common single outer slice
-    for (int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y; row < rows; row += step)
-    {
-        int64_t const o = oneOuter ? 0 : row / selectable;
-        int64_t const s = row - o * selectable;
-        if (s >= n)
-        {
-            continue;
-        }
-        V const* src = x + (o * axisLen + selected[s]) * chunks;
-        V* dst = y + (o * n + s) * chunks;
-        for (int64_t i = threadIdx.x; i < chunks; i += blockDim.x)
-        {
-            dst[i] = src[i];
-        }
-    }
 }
 
 //! Short slices: one thread per element of the upper-bound output [outer, selectable, inner].
@@ -89,28 +60,11 @@ cudaError_t launchSlices(void const* x, int64_t const* selected, int32_t const* 
     {
         return cudaSuccess; // no slice to copy (an empty outer axis); a 0-block launch would fail
     }
-    int const threads = static_cast<int>(std::min<int64_t>(kThreads, (chunks + 31) / 32 * 32));
-    int const rowsPerBlock = kThreads / threads;
-    int64_t const blocksNeeded = (rows + rowsPerBlock - 1) / rowsPerBlock;
-    int const blocks = static_cast<int>(std::min<int64_t>(blocksNeeded, int64_t{multiprocessorCount()} * 16));
-    gatherSlices<V><<<blocks, dim3(threads, rowsPerBlock), 0, stream>>>(
-        static_cast<V const*>(x), selected, count, static_cast<V*>(y), shape.axisLen, shape.selectable(), chunks, rows);
+    SliceGather<V> const g{static_cast<V const*>(x), selected, static_cast<V*>(y), shape.axisLen, shape.selectable(),
+        chunks, rows, 0};
+    SliceLaunch const launch = sliceLaunch(rows, chunks, int64_t{multiprocessorCount()} * 16);
+    gatherSlices<V><<<launch.blocks, launch.block, 0, stream>>>(g, count);
     return cudaGetLastError();
-}
-
-//! The widest vector (16, 8 or 4 bytes) that divides a slice and suits both pointers' alignment,
-//! when the slice holds at least a warp of them; 0 otherwise (one element per thread then).
-size_t sliceVectorBytes(size_t sliceBytes, void const* x, void const* y) noexcept
-{
-    for (size_t width : {size_t{16}, size_t{8}, size_t{4}})
-    {
-        if (sliceBytes % width == 0 && isAligned(x, width) && isAligned(y, width)
-            && static_cast<int64_t>(sliceBytes / width) >= kRowKernelMinChunks)
-        {
-            return width;
-        }
-    }
-    return 0;
 }
 
 template <class T>

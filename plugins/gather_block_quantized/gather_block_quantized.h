@@ -9,6 +9,7 @@
 
 #include "common/dtype.h"
 #include "common/tensor_shape.h"
+#include "gather_block_quantized/gbq_problem.h"
 #include "gather_block_quantized/op_glue.h" // glue_gather_block_quantized::Params: generated from the spec
 
 #include <cuda_runtime_api.h>
@@ -23,27 +24,6 @@ namespace trtplug
 struct GbqShapes
 {
     TensorShape data, indices, scales, zeroPoints, output;
-};
-
-//! One call, flattened. The codes (data unpacked) seen two ways: [outer, axisLen, inner] around
-//! the gathered axis (output [outer, count, inner]) and [quantOuter, quantLen, quantInner]
-//! around the quantized one (scales [quantOuter, blocks, quantInner]).
-struct GbqProblem
-{
-    int64_t outer{1}, axisLen{1}, inner{1}, count{0};
-    int64_t quantLen{1}, quantInner{1}, blocks{1};
-    int64_t codesLast{1};  //!< codes along the last axis (a row of the table's storage)
-    int64_t scalesLast{1}; //!< scales along the last axis: the zero points' rows
-    int64_t zeroRowBytes{0};
-    int32_t bits{4};
-    int32_t blockSize{128};
-    uint8_t const* data{nullptr};
-    void const* indices{nullptr};
-    void const* scales{nullptr};
-    uint8_t const* zeroPoints{nullptr}; //!< null: 2^(bits - 1)
-    void* output{nullptr};
-
-    int64_t outputVolume() const noexcept { return outer * count * inner; }
 };
 
 //! An axis attribute (negative: counted from the end) as an index into data's dims.
