@@ -1,11 +1,12 @@
 """Build and run a host emulation of a kernel (tests/<name>.cu, the kernel's headers compiled by nvcc
-as host code, no GPU): its stdout, after the run exited 0. Skips where nvcc is missing."""
+as host code, no GPU) with `args`: its stdout, after the run exited 0. Skips where nvcc is missing."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,10 @@ def nvcc() -> str:
     return found
 
 
-def run_emulation(tmp_path: Path, name: str) -> str:
+def run_emulation(tmp_path: Path, name: str, args: Sequence[str] = ()) -> str:
     exe = tmp_path / name
     build = [nvcc(), "-std=c++17", "-O1", f"-I{ROOT / 'plugins'}", "-o", str(exe), str(ROOT / "tests" / f"{name}.cu")]
     subprocess.run(build, check=True, timeout=600, capture_output=True)
-    run = subprocess.run([str(exe)], timeout=300, capture_output=True, text=True)
+    run = subprocess.run([str(exe), *args], timeout=300, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-4000:]
     return run.stdout
