@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import require_built
+from tests.max_unpool_cases import indices_with_strays
 from trtplug import native
 
 FIELDS = {"kernel_shape": [2, 2], "strides": [2, 2], "pads": []}
@@ -97,25 +98,6 @@ def test_indices_outside_the_tensor_are_skipped():
         ext.max_unpool([x, indices], [y], {**K2S2, "pads": [1]})
 
 
-def _indices_with_strays(rng, x_shape, out_spatial):
-    """Flat indices into (N, C, *out_spatial): each x element points into its own window (out / in
-    long per axis), then a fifth of them at distinct unused positions anywhere in the tensor (outside
-    their window, as ONNX allows) and a twentieth outside the tensor (-1 or past its end)."""
-    spatial = len(out_spatial)
-    ratio = [o // i for o, i in zip(out_spatial, x_shape[2:], strict=True)]
-    coords = np.indices(x_shape)
-    own = [coords[2 + d] * ratio[d] + rng.integers(0, ratio[d], x_shape) for d in range(spatial)]
-    out_shape = (*x_shape[:2], *out_spatial)
-    flat = np.ravel_multi_index((coords[0], coords[1], *own), out_shape).reshape(-1)
-    total = int(np.prod(out_shape))
-    strays = rng.random(flat.size) < 0.2
-    unused = np.setdiff1d(np.arange(total), flat)
-    flat[strays] = rng.choice(unused, int(strays.sum()), replace=False)
-    outside = rng.random(flat.size) < 0.05
-    flat[outside] = np.where(rng.random(int(outside.sum())) < 0.5, -1, total + 7)
-    return flat.reshape(x_shape), out_shape
-
-
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 @pytest.mark.parametrize(
@@ -139,7 +121,7 @@ def test_indices_outside_their_window(dtype, x_shape, out_spatial):
     require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
     rng = np.random.default_rng(7)
     x = rng.standard_normal(x_shape).astype(dtype)
-    indices, out_shape = _indices_with_strays(rng, x_shape, out_spatial)
+    indices, out_shape = indices_with_strays(rng, x_shape, out_spatial)
     expected = np.zeros(int(np.prod(out_shape)), dtype=dtype)
     valid = (indices >= 0) & (indices < expected.size)
     expected[indices[valid]] = x[valid]
