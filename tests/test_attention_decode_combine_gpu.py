@@ -5,7 +5,10 @@ on a caller's workspace filled with 0xFF bytes first (TensorRT's holds anything)
 back-to-back launches: against the core's float32 reference and against the separate combine
 kernel (TRTPLUG_ATTENTION_DECODE_COMBINE=kernel, the same per-row merge), with forced split counts
 up to 64, ragged key counts (all keys, fewer keys than one split's share, none), GQA 1, 4 and 8,
-head 64 and 128, fp16 and bf16. Outputs are poisoned with NaN first."""
+head 64 and 128, fp16 and bf16. Outputs are poisoned with NaN first. Then GQA 32/8 head 128 at
+forced split counts 1, 2, 8, 12 and 64 over 1, 63, 64, 65 and 8192 keys (as kv_valid of a longer
+cache, and as the cache's own extent) against a float64 softmax attention. The host emulation of
+the same merge is tests/test_attention_combine_emulation.py."""
 
 from __future__ import annotations
 
@@ -89,3 +92,91 @@ def test_fused_combine_after_other_split_counts(cp, ext, seed, monkeypatch, dtyp
             decode.buffer[: decode.size] = 0xFF
         monkeypatch.setenv("TRTPLUG_ATTENTION_DECODE_SPLITS", str(splits))  # 0: the split policy's
         np.testing.assert_allclose(decode.run(), want, atol=TOL[dtype], rtol=TOL[dtype], err_msg=f"{splits} splits")
+
+
+SPLITS = [1, 2, 8, 12, 64]
+LENGTHS = [1, 63, 64, 65, 8192]
+ROOM = 16384  # 16384 keys and batch 2 x 8 KV heads: room for 64 splits (splitRoom)
+_INPUTS: dict = {}
+_WANT: dict = {}
+
+
+def _inputs(cp, seed, dtype, kv_len):
+    """Batch 2, GQA 32/8, head 128, one new token (BSNH): device arrays and their float32 host
+    values, made once per (dtype, kv_len) for the module."""
+    key = (dtype, kv_len)
+    if key not in _INPUTS:
+        rng = np.random.default_rng([seed, kv_len])
+        shapes = [(2, 1, 32, 128), (2, kv_len, 8, 128), (2, kv_len, 8, 128)]
+        hosts = [rounded(rng, s, dtype) for s in shapes]
+        _INPUTS[key] = ([to_device(cp, low, dtype) for low, _ in hosts], [f for _, f in hosts])
+    return _INPUTS[key]
+
+
+def _float64_attention(dtype, host, valid):
+    """Softmax attention of each batch's query over its first valid[b] keys, in float64 (BSNH;
+    query head h reads KV head h // 4), once per (dtype, kv_len, valid) for the module."""
+    key = (dtype, host[1].shape[1], tuple(valid))
+    if key not in _WANT:
+        q, k, v = host
+        out = np.zeros(q.shape)
+        for b, n in enumerate(valid):
+            queries = q[b, 0].astype(np.float64).reshape(8, 4, 128)
+            scores = np.einsum("gjd,ngd->gjn", queries, k[b, :n].astype(np.float64)) / np.sqrt(128.0)
+            weights = np.exp(scores - scores.max(axis=2, keepdims=True))
+            weights /= weights.sum(axis=2, keepdims=True)
+            out[b, 0] = np.einsum("gjn,ngd->gjd", weights, v[b, :n].astype(np.float64)).reshape(32, 128)
+        _WANT[key] = out
+    return _WANT[key]
+
+
+def _launch(cp, ext, dtype, args, kv_valid, size):
+    """One launch on a workspace of 0xFF bytes (size: the core's, for the problem's kv_len)."""
+    buffer = cp.full(size + TAIL, 0xFF, dtype=cp.uint8)
+    out = poisoned(cp, args[0].shape, dtype)
+    valid = None if kv_valid is None else cp.asarray(np.array(kv_valid, np.int32))
+    ext.attention_bsnh(*args, out, 8, kv_valid=valid, workspace=buffer[:size] if size > 0 else None)
+    cp.cuda.get_current_stream().synchronize()
+    assert bool((buffer[size:] == 0xFF).all()), "a launch wrote past the workspace"
+    return to_host32(out, dtype)
+
+
+def _size(ext, dtype, kv_len, kv_valid):
+    problem = {"dtype": dtype, "batch": 2, "q_heads": 32, "kv_heads": 8, "q_len": 1, "head_dim": 128}
+    return ext.attention_workspace_size({**problem, "kv_len": kv_len, "kv_valid": kv_valid})[0]
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+@pytest.mark.parametrize("splits", SPLITS)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_forced_splits_over_ragged_lengths_against_float64(cp, ext, seed, monkeypatch, dtype, splits, length):
+    """GQA 32/8, head 128: batch 0 attends to `length` of a 16384-key cache (kv_valid), batch 1 to
+    16383 keys, at every forced split count (1: no combine; 64 over 65 keys leaves 63 splits
+    empty); the fused combine and the separate one against a float64 softmax attention."""
+    monkeypatch.delenv("TRTPLUG_ATTENTION_DECODE", raising=False)  # the tensor-core decode
+    monkeypatch.delenv("TRTPLUG_ATTENTION_DECODE_COMBINE", raising=False)  # fused
+    monkeypatch.setenv("TRTPLUG_ATTENTION_DECODE_SPLITS", str(splits))
+    args, host = _inputs(cp, seed, dtype, ROOM)
+    valid = [length, ROOM - 1]
+    want = _float64_attention(dtype, host, valid)
+    size = _size(ext, dtype, ROOM, True)
+    fused = _launch(cp, ext, dtype, args, valid, size)
+    np.testing.assert_allclose(fused, want, atol=TOL[dtype], rtol=TOL[dtype])
+    monkeypatch.setenv("TRTPLUG_ATTENTION_DECODE_COMBINE", "kernel")
+    np.testing.assert_allclose(_launch(cp, ext, dtype, args, valid, size), fused, rtol=ULPS[dtype], atol=1e-6)
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+@pytest.mark.parametrize("splits", SPLITS)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_forced_splits_over_a_cache_of_the_length_against_float64(cp, ext, seed, monkeypatch, dtype, splits, length):
+    """The cache's extent is the length itself (no kv_valid): the split chunks come from kv_len, the
+    last tile's keys past it are zeros. The forced count is clamped to the workspace's room (one
+    split up to 256 keys; 32 at 8192 keys and batch 2 x 8 KV heads)."""
+    monkeypatch.delenv("TRTPLUG_ATTENTION_DECODE", raising=False)
+    monkeypatch.delenv("TRTPLUG_ATTENTION_DECODE_COMBINE", raising=False)
+    monkeypatch.setenv("TRTPLUG_ATTENTION_DECODE_SPLITS", str(splits))
+    args, host = _inputs(cp, seed, dtype, length)
+    want = _float64_attention(dtype, host, [length, length])
+    fused = _launch(cp, ext, dtype, args, None, _size(ext, dtype, length, False))
+    np.testing.assert_allclose(fused, want, atol=TOL[dtype], rtol=TOL[dtype])

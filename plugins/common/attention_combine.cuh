@@ -3,17 +3,73 @@
 // tile kernel or the key-parallel decode, and inside the tensor-core decode by the last block of
 // each (batch, kvHead) group to finish (combineGroupWhenLast): the separate launch cost 3-10 us
 // (one latency-bound warp per row, plus the launch gap) after a 50 us decode. Both merge a row with
-// combineRow: the same arithmetic in the same order. Included only from attention_core.cu.
+// combineRow: the same arithmetic in the same order. Included from attention_core.cu (and compiled
+// for the host by tests/attention_combine_emulation.cu).
 #pragma once
 
 #include "common/attention_kernels.cuh"
 
+#include <cmath>
 #include <cstdint>
 
 namespace trtplug
 {
 namespace attention
 {
+
+// Host and device: tests/attention_combine_emulation.cu runs the merge and the last-block count on
+// the CPU through these.
+
+//! The weight of a partial whose max is m in a merge whose max is top: exp(m - top), 0 for a split
+//! without keys (m = -inf). __expf on the device, expf in the host emulation.
+__host__ __device__ inline float partialWeight(float m, float top)
+{
+#ifdef __CUDA_ARCH__
+    return m == -INFINITY ? 0.F : __expf(m - top);
+#else
+    return m == -INFINITY ? 0.F : expf(m - top);
+#endif
+}
+
+//! Lane `lane`'s share of a row's statistics ([splits, 2] at `stats`): the max and sum of splits
+//! lane and lane + 32 (-inf and 0 past the count).
+__host__ __device__ inline void laneSplitStats(float const* stats, int32_t splits, int lane, float (&ms)[2], float (&sums)[2])
+{
+#pragma unroll
+    for (int j = 0; j < 2; ++j)
+    {
+        int const s = lane + 32 * j;
+        ms[j] = s < splits ? stats[2 * s] : -INFINITY;
+        sums[j] = s < splits ? stats[2 * s + 1] : 0.F;
+    }
+}
+
+//! The lane's two splits weighed against the row's max m: `w` turns from their sums into their
+//! weights; returns their weighted sums added (the lane's term of the row's sum).
+__host__ __device__ inline float weighLaneSplits(float const (&ms)[2], float (&w)[2], float m)
+{
+    float l = 0.F;
+#pragma unroll
+    for (int j = 0; j < 2; ++j)
+    {
+        float const weight = partialWeight(ms[j], m);
+        l += weight * w[j];
+        w[j] = weight;
+    }
+    return l;
+}
+
+//! The split counter of group (b, kvHead): [batch, kvHeads] words.
+__host__ __device__ inline unsigned int* groupCounter(AttentionProblem const& p, Partials const& part, int32_t b, int32_t kvHead)
+{
+    return part.counters + static_cast<int64_t>(b) * p.kvHeads + kvHead;
+}
+
+//! Whether the block whose count found `before` blocks of its group done is the group's last.
+__host__ __device__ inline bool lastOfGroup(unsigned int before, int32_t splits)
+{
+    return before == static_cast<unsigned int>(splits - 1);
+}
 
 //! Merges the splits of query row `row` (of batch x qHeads x qLen) and writes it: one warp, the
 //! calling lane threadIdx.x % 32. Each lane reads the statistics of up to two splits (kMaxSplits),
@@ -27,34 +83,19 @@ __device__ __forceinline__ void combineRow(AttentionProblem const& p, Partials c
     RowPlace const r{static_cast<int32_t>(row / (static_cast<int64_t>(p.qHeads) * p.qLen)),
         static_cast<int32_t>(row / p.qLen % p.qHeads), static_cast<int32_t>(row % p.qLen), 0, 0};
     int const lane = threadIdx.x % 32;
-    float const* stats = part.stats + 2 * row * part.splits;
     float ms[2];
-    float w[2];
-    float l = 0.F;
-#pragma unroll
-    for (int j = 0; j < 2; ++j)
-    {
-        int const s = lane + 32 * j;
-        ms[j] = s < part.splits ? stats[2 * s] : -INFINITY;
-        w[j] = s < part.splits ? stats[2 * s + 1] : 0.F; // the split's sum until weighted below
-    }
+    float w[2]; // the splits' sums until weighed
+    laneSplitStats(part.stats + 2 * partialSlot(row, part.splits, 0), part.splits, lane, ms, w);
     float m = fmaxf(ms[0], ms[1]);
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1)
     {
         m = fmaxf(m, __shfl_xor_sync(0xffffffffU, m, o));
     }
-#pragma unroll
-    for (int j = 0; j < 2; ++j)
-    {
-        float const weight = ms[j] == -INFINITY ? 0.F : __expf(ms[j] - m);
-        l += weight * w[j];
-        w[j] = weight;
-    }
-    l = warpSum(l);
+    float const l = warpSum(weighLaneSplits(ms, w, m));
     float acc[kPer] = {};
     int32_t const splits = m == -INFINITY ? 0 : part.splits; // every key masked: nothing to merge
-    float const* partial = part.acc + row * part.splits * p.vHeadDim;
+    float const* partial = part.acc + partialSlot(row, part.splits, 0) * p.vHeadDim;
 #pragma unroll 8
     for (int32_t s = 0; s < splits; ++s)
     {
@@ -92,9 +133,9 @@ __device__ void combineGroupWhenLast(
     __syncthreads(); // every thread's partial stores are issued
     if (threadIdx.x == 0)
     {
-        unsigned int* counter = part.counters + static_cast<int64_t>(b) * p.kvHeads + kvHead;
+        unsigned int* counter = groupCounter(p, part, b, kvHead);
         __threadfence(); // publishes the block's partials (cumulative over the barrier) before counting
-        last = atomicAdd(counter, 1U) == static_cast<unsigned int>(part.splits - 1);
+        last = lastOfGroup(atomicAdd(counter, 1U), part.splits);
         if (last)
         {
             *counter = 0U;   // zero for the next launch too, though each launch zeroes them (shared workspace)
@@ -106,11 +147,12 @@ __device__ void combineGroupWhenLast(
     {
         return;
     }
-    int32_t const group = p.qHeads / p.kvHeads;
     for (int32_t r = threadIdx.x / 32; r < rows; r += blockDim.x / 32)
     {
-        int64_t const h = static_cast<int64_t>(kvHead) * group + r % group;
-        combineRow<T, kPer>(p, part, (b * p.qHeads + h) * p.qLen + r / group);
+        int32_t h = 0;
+        int32_t i = 0;
+        groupRowPlace(p, kvHead, r, h, i);
+        combineRow<T, kPer>(p, part, queryRowIndex(p, b, h, i));
     }
 }
 

@@ -34,8 +34,8 @@ constexpr int kDecodeUnroll = kRows >= 8 ? 2 : 4;
 //! Query row `ri` of the block's kvHead: its query head and row (rows run over the group's heads first).
 __device__ __forceinline__ RowPlace decodeRow(AttentionProblem const& p, int32_t b, int32_t kvHead, int32_t ri)
 {
-    int32_t const group = p.qHeads / p.kvHeads;
-    RowPlace r{b, kvHead * group + ri % group, ri / group, 0, validKeys(p, b)};
+    RowPlace r{b, 0, 0, 0, validKeys(p, b)};
+    groupRowPlace(p, kvHead, ri, r.h, r.i);
     r.position = rowStart(p, b) + r.i;
     return r;
 }
@@ -151,7 +151,7 @@ __device__ void storeMergedRows(AttentionProblem const& p, Partials const& part,
             row[d] = fromFloat<T>(rs.empty ? fill : out * rs.inv);
             continue;
         }
-        int64_t const slot = ((static_cast<int64_t>(b) * p.qHeads + place.h) * p.qLen + place.i) * part.splits + split;
+        int64_t const slot = partialSlot(queryRowIndex(p, b, place.h, place.i), part.splits, split);
         if (d == 0)
         {
             part.stats[2 * slot] = top;

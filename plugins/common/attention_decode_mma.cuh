@@ -39,7 +39,7 @@ __device__ __forceinline__ void decodeMmaKeyRange(
     AttentionProblem const& p, int32_t b, int32_t split, int32_t splits, int32_t& lo, int32_t& hi)
 {
     keyRange(p, b, 0, p.qLen - 1, 0, 1, lo, hi);
-    int32_t const chunk = ((p.kvLen + splits - 1) / splits + kFlashKeys - 1) / kFlashKeys * kFlashKeys;
+    int32_t const chunk = splitChunk(p.kvLen, splits, kFlashKeys);
     lo = max(lo, split * chunk);
     hi = min(hi, (split + 1) * chunk);
 }

@@ -45,6 +45,35 @@ struct Partials
     unsigned int* counters{nullptr};
 };
 
+//! Keys per split: an equal share of kvLen rounded up to whole tiles of `tile` keys; split s takes
+//! [s * chunk, (s + 1) * chunk). Host and device: tests/attention_combine_emulation.cu plans with it.
+__host__ __device__ inline int32_t splitChunk(int32_t kvLen, int32_t splits, int32_t tile)
+{
+    return ((kvLen + splits - 1) / splits + tile - 1) / tile * tile;
+}
+
+//! Query row (b, h, i) in [batch, qHeads, qLen] order: the index of the combine's rows.
+__host__ __device__ inline int64_t queryRowIndex(AttentionProblem const& p, int32_t b, int32_t h, int32_t i)
+{
+    return (static_cast<int64_t>(b) * p.qHeads + h) * p.qLen + i;
+}
+
+//! Row r of the rows that read KV head kvHead (rowsPerKvHead of them, the group's heads first):
+//! its query head h and query row i.
+__host__ __device__ inline void groupRowPlace(AttentionProblem const& p, int32_t kvHead, int32_t r, int32_t& h, int32_t& i)
+{
+    int32_t const group = p.qHeads / p.kvHeads;
+    h = kvHead * group + r % group;
+    i = r / group;
+}
+
+//! Where split `split` of query row `row` keeps its partial: statistics at 2 * slot, the
+//! accumulator at slot * vHeadDim (the splits of a row side by side).
+__host__ __device__ inline int64_t partialSlot(int64_t row, int32_t splits, int32_t split)
+{
+    return row * splits + split;
+}
+
 //! A query row's place: batch b, query head h, row i; its key position and valid key count.
 struct RowPlace
 {
@@ -185,7 +214,7 @@ __device__ __forceinline__ void keyRange(AttentionProblem const& p, int32_t b, i
         hi = min(hi, max(0, start + iLast + 1));
     }
     lo = p.windowLeft >= 0 ? max(0, start + iFirst - p.windowLeft) : 0;
-    int32_t const chunk = ((p.kvLen + splits - 1) / splits + kKeyTile - 1) / kKeyTile * kKeyTile;
+    int32_t const chunk = splitChunk(p.kvLen, splits, kKeyTile);
     lo = max(lo, split * chunk);
     hi = min(hi, (split + 1) * chunk);
 }
@@ -334,7 +363,7 @@ __global__ void __launch_bounds__(kThreads) attentionTileKernel(AttentionProblem
         writeRow<T, kPer>(p, r, m, l, acc);
         return;
     }
-    int64_t const slot = ((static_cast<int64_t>(b) * p.qHeads + r.h) * p.qLen + r.i) * part.splits + split;
+    int64_t const slot = partialSlot(queryRowIndex(p, b, r.h, r.i), part.splits, split);
     if (lane == 0)
     {
         part.stats[2 * slot] = m;
