@@ -188,8 +188,7 @@ __device__ PointTaps<kTaps, kDims> pointTaps(T const* g, Geometry const& geo, Gr
 }
 
 template <typename T, int kTaps, int kDims>
-__global__ void gridSampleKernel(
-    Geometry geo, GridSampleConfig cfg, T const* __restrict__ x, T const* __restrict__ grid, T* __restrict__ y)
+__global__ void gridSampleKernel(Geometry geo, GridSampleConfig cfg, T const* x, T const* grid, T* y)
 {
     int64_t const total = geo.n * geo.points;
     for (int64_t p = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; p < total; p += int64_t{gridDim.x} * blockDim.x)
@@ -199,10 +198,6 @@ __global__ void gridSampleKernel(
         PointTaps<kTaps, kDims> const taps = pointTaps<T, kTaps, kDims>(grid + p * kDims, geo, cfg);
         T const* xc = x + n * geo.c * geo.plane;
         T* yc = y + n * geo.c * geo.points + q;
-        // Unrolled with y not aliasing x, so several channels' tap loads are in flight at once
-        // (each store no longer fences the next channel's loads); not the 3-D cubic's 64 taps, which
-        // would spill.
-#pragma unroll(PointTaps<kTaps, kDims>::kCount > 16 ? 1 : 4)
         for (int64_t c = 0; c < geo.c; ++c, xc += geo.plane, yc += geo.points)
         {
             float acc = 0.F;
