@@ -72,21 +72,14 @@ void runCase(std::string const& dir, Case const& c)
 
 int main(int argc, char** argv)
 {
-    if (argc != 2)
-    {
-        std::printf("usage: %s <directory>\n", argv[0]);
-        return 2;
-    }
-    std::ifstream manifest(std::string(argv[1]) + "/cases.txt");
     int cases = 0;
-    for (std::string line; std::getline(manifest, line); ++cases)
-    {
-        std::istringstream fields(line);
+    bool const ran = emulation::forEachCaseLine(argc, argv, [&](std::istringstream& fields) {
         Case c;
         fields >> c.name >> c.elemBytes >> c.outer >> c.axisLen >> c.inner >> c.selectable >> c.count >> c.maxBlocks
             >> c.xShift >> c.yShift;
         runCase(argv[1], c);
-    }
+        ++cases;
+    });
     std::printf("cases: %d\n", cases);
-    return 0;
+    return ran ? 0 : 2;
 }

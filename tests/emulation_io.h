@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -86,5 +88,24 @@ struct CountingStore
         }
     }
 };
+
+//! Each line of <argv[1]>/cases.txt handed to `run` as a stream of its fields; false (usage
+//! printed) when the directory argument is missing.
+template <class Run>
+bool forEachCaseLine(int argc, char** argv, Run&& run)
+{
+    if (argc != 2)
+    {
+        std::printf("usage: %s <directory>\n", argv[0]);
+        return false;
+    }
+    std::ifstream manifest(std::string(argv[1]) + "/cases.txt");
+    for (std::string line; std::getline(manifest, line);)
+    {
+        std::istringstream fields(line);
+        run(fields);
+    }
+    return true;
+}
 
 } // namespace emulation

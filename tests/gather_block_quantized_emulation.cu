@@ -183,22 +183,15 @@ bool runCase(std::string const& dir, Case const& k)
 
 int main(int argc, char** argv)
 {
-    if (argc != 2)
-    {
-        std::printf("usage: %s <directory>\n", argv[0]);
-        return 2;
-    }
-    std::ifstream manifest(std::string(argv[1]) + "/cases.txt");
     int cases = 0;
     int failures = 0;
-    for (std::string line; std::getline(manifest, line); ++cases)
-    {
-        std::istringstream f(line);
+    bool const ran = emulation::forEachCaseLine(argc, argv, [&](std::istringstream& f) {
         Case k;
         f >> k.name >> k.type >> k.indBytes >> k.bits >> k.blockSize >> k.outer >> k.axisLen >> k.rowsInner
             >> k.codesLast >> k.count >> k.zeroPoints >> k.maxBlocks >> k.pairs >> k.wide;
         failures += runCase(argv[1], k) ? 0 : 1;
-    }
+        ++cases;
+    });
     std::printf("cases: %d failures: %d\n", cases, failures);
-    return failures == 0 ? 0 : 1;
+    return ran && failures == 0 ? 0 : 1;
 }

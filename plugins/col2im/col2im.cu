@@ -3,8 +3,6 @@
 #include "common/launch.cuh"
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <limits>
 
 namespace trtplug
@@ -77,27 +75,11 @@ __global__ void __launch_bounds__(Col2ImBlocks<T, S, kWide, kUnit>::kThreads, Co
     }
 }
 
-//! Blocks of a kernel resident on one SM of the current device (0: unknown), asked once per device.
+//! Blocks of the chunk kernel resident on one SM of the current device (0: unknown).
 template <int S, class T, bool kWide, bool kUnit>
 int residentPerSm() noexcept
 {
-    constexpr int kMaxDevices = 64;
-    static std::array<std::atomic<int>, kMaxDevices> perSm{};
-    int device = 0;
-    if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices)
-    {
-        return 0;
-    }
-    int known = perSm[device].load(std::memory_order_relaxed);
-    if (known == 0)
-    {
-        bool const ok = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&known, col2imChunks<S, T, kWide, kUnit>,
-                            Col2ImBlocks<T, S, kWide, kUnit>::kThreads, 0)
-            == cudaSuccess;
-        known = ok && known > 0 ? known : -1;
-        perSm[device].store(known, std::memory_order_relaxed);
-    }
-    return known > 0 ? known : 0;
+    return residentBlocksPerSm<col2imChunks<S, T, kWide, kUnit>>(Col2ImBlocks<T, S, kWide, kUnit>::kThreads);
 }
 
 //! At most one wave of resident blocks, striding over the chunks: gridFor's 32 blocks per SM are

@@ -10,8 +10,6 @@
 #include "common/launch.cuh"
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -141,25 +139,8 @@ bool decodeMmaApplies(AttentionProblem const& p) noexcept
 template <typename T, int kD>
 int64_t residentDecodeMmaBlocks() noexcept
 {
-    constexpr int kMaxDevices = 64;
-    static std::array<std::atomic<int>, kMaxDevices> perSm{};
-    int device = 0;
-    if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices)
-    {
-        return 0;
-    }
-    int known = perSm[device].load(std::memory_order_relaxed);
-    if (known == 0)
-    {
-        auto kernel = attentionDecodeMmaKernel<T, kD>;
-        auto const shared = decodeMmaSharedBytes<kD>();
-        bool const ok = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared))
-                == cudaSuccess
-            && cudaOccupancyMaxActiveBlocksPerMultiprocessor(&known, kernel, kFlashThreads, shared) == cudaSuccess;
-        known = ok && known > 0 ? known : -1;
-        perSm[device].store(known, std::memory_order_relaxed);
-    }
-    return known > 0 ? static_cast<int64_t>(known) * multiprocessorCount() : 0;
+    int const perSm = residentBlocksPerSm<attentionDecodeMmaKernel<T, kD>>(kFlashThreads, decodeMmaSharedBytes<kD>());
+    return static_cast<int64_t>(perSm) * multiprocessorCount();
 }
 
 //! Splits (at most `splits`, so the workspace sized by splitCount holds them) whose blocks fill

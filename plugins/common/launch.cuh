@@ -51,6 +51,33 @@ int cachedDeviceAttribute(int fallback) noexcept
     return value > 0 ? value : fallback;
 }
 
+//! Blocks of kKernel resident on one SM of the current device with `threads` a block and `shared`
+//! bytes of dynamic shared memory (allowed first where above the default), asked once per device
+//! and kernel (each instantiation keeps its own cache); 0 when unknown.
+template <auto kKernel>
+int residentBlocksPerSm(int threads, size_t shared = 0) noexcept
+{
+    constexpr int kMaxDevices = 64;
+    static std::atomic<int> perSm[kMaxDevices]{};
+    int device = 0;
+    if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices)
+    {
+        return 0;
+    }
+    int known = perSm[device].load(std::memory_order_relaxed);
+    if (known == 0)
+    {
+        bool const ok = (shared == 0
+                            || cudaFuncSetAttribute(kKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                   static_cast<int>(shared))
+                                == cudaSuccess)
+            && cudaOccupancyMaxActiveBlocksPerMultiprocessor(&known, kKernel, threads, shared) == cudaSuccess;
+        known = ok && known > 0 ? known : -1;
+        perSm[device].store(known, std::memory_order_relaxed);
+    }
+    return known > 0 ? known : 0;
+}
+
 //! Multiprocessor count of the current device (132, an H100's, when unknown).
 inline int multiprocessorCount() noexcept
 {
