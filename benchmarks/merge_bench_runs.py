@@ -25,7 +25,7 @@ def load_runs(paths: list[Path]) -> tuple[dict, list[SimpleNamespace], list[str]
     and a line per untimed row or unreadable file."""
     env: dict = {}
     timed, problems = [], []
-    figures: dict[str, list[float]] = {"copy_gbs": [], "fill_gbs": []}
+    figures: dict[str, list[float]] = {"copy_gbs": [], "fill_gbs": [], "read_gbs": []}
     for path in paths:
         try:
             doc = json.loads(path.read_text())

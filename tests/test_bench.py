@@ -102,8 +102,18 @@ def test_the_read_write_roofline_sits_between_reads_and_a_fill() -> None:
     assert Roofline(3000.0, 1000.0).ceiling_gbs(1000, 0) == pytest.approx(6000.0)  # read cost floored
 
 
-def test_a_write_heavy_row_above_copy_is_named_not_flagged() -> None:
-    assert over_roofline_note(1.04, 0.97).startswith("above copy, write-heavy: 97%")
+def test_a_measured_read_stream_lifts_the_read_heavy_side_only() -> None:
+    roof = Roofline(copy_gbs=3000.0, fill_gbs=3300.0, read_gbs=3400.0)
+    assert roof.ceiling_gbs(1000, 0) == pytest.approx(3400.0)  # read-only: the read stream
+    assert roof.ceiling_gbs(500, 500) == pytest.approx(3000.0)  # the copy's mix
+    assert roof.ceiling_gbs(0, 1000) == pytest.approx(3300.0)  # write-only: the fill, as before
+    assert roof.ceiling_gbs(300, 700) == Roofline(3000.0, 3300.0).ceiling_gbs(300, 700)
+    two_reads = roof.ceiling_gbs(2000, 1000)  # BiasSplitGelu's mix: time per byte 2/3 of the way
+    assert two_reads == pytest.approx(1 / ((2 / 3) / 3000 + (1 / 3) / 3400)) and 3000 < two_reads < 3400
+
+
+def test_a_one_sided_row_above_copy_is_named_not_flagged() -> None:
+    assert over_roofline_note(1.04, 0.97).startswith("above copy, one-sided traffic: 97%")
     assert "OVER COPY ROOFLINE (110%)" in over_roofline_note(1.10, 1.05)
 
 

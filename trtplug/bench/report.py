@@ -40,7 +40,11 @@ def rows(timings: Sequence[Any]) -> list[list[str]]:
 
 
 def environment(
-    cp: ModuleType, torch: ModuleType | None, copy_gbs: float, fill_gbs: float | None = None
+    cp: ModuleType,
+    torch: ModuleType | None,
+    copy_gbs: float,
+    fill_gbs: float | None = None,
+    read_gbs: float | None = None,
 ) -> dict[str, Any]:
     """Device, driver and versions: what a reader needs to compare numbers across machines."""
     from trtplug import __version__
@@ -60,6 +64,7 @@ def environment(
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "copy_gbs": round(copy_gbs, 1),
         "fill_gbs": None if fill_gbs is None else round(fill_gbs, 1),
+        "read_gbs": None if read_gbs is None else round(read_gbs, 1),
         "timing": timing_method(torch),
     }
 
@@ -95,7 +100,8 @@ def markdown(env: dict[str, Any], timings: Sequence[Any]) -> str:
         "GB/s is the op's traffic floor per second (each input read once and each output written once,\n"
         "unless the op's prototype gives a lower floor in bench_bytes, e.g. gathers read few rows);\n"
         "%COPY is that rate over a device-to-device copy measured in the same run; a row above the\n"
-        "op's read/write roofline (reads at the copy's cost, writes at a fill's, both measured) is\n"
+        "op's read/write roofline (a copy, a fill and a read-only stream measured, time per byte\n"
+        "linear in the op's read fraction between them) is\n"
         "flagged: its byte count is wrong; the timing fact below says how a call was timed;\n"
         "X TORCH is torch's time over this implementation's (> 1: faster than torch).\n\n"
         f"{facts}\n\n```\n{table}\n```\n"

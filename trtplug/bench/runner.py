@@ -39,16 +39,22 @@ ROOFLINE_SLACK = 1.02  # timing noise allowed above the measured roofline
 @dataclass(frozen=True)
 class Roofline:
     """The device's measured bandwidths: a copy (read + write) and, where measured, a fill
-    (write-only). A copy spends half its bytes on each side, so reads cost 2/copy - 1/fill per byte;
-    an op reading r bytes and writing w can at best run (r + w) / (r * read_cost + w / fill).
-    Without a fill every op's ceiling is the copy's."""
+    (write-only) and a read-only stream. Time per byte is taken as linear in an op's read fraction
+    f between the three measurements (f = 0 the fill, 0.5 the copy, 1 the reads): HBM's mixed
+    traffic pays read/write turnarounds that neither pure stream does, so a read-heavy op, like a
+    write-heavy one, can pass 100% of copy. Without a read figure, reads cost 2/copy - 1/fill a byte
+    (the copy's time less its writes'); without a fill every op's ceiling is the copy's."""
 
     copy_gbs: float
     fill_gbs: float | None = None
+    read_gbs: float | None = None
 
     def ceiling_gbs(self, read: int, written: int) -> float:
         if self.fill_gbs is None or read + written <= 0:
             return self.copy_gbs
+        f = read / (read + written)
+        if self.read_gbs is not None and f > 0.5:
+            return 1 / ((2 - 2 * f) / self.copy_gbs + (2 * f - 1) / self.read_gbs)
         read_cost = max(2 / self.copy_gbs - 1 / self.fill_gbs, 0.5 / self.copy_gbs)
         return (read + written) / (read * read_cost + written / self.fill_gbs)
 
@@ -229,10 +235,10 @@ def over_roofline_note(copy_fraction: float, ceiling_fraction: float | None = No
     """A rate above the op's read/write roofline (the copy's where no fill was measured) is not
     memory traffic the op can have moved: the byte count is above the op's floor (inputs counted
     that stay in L2, or bytes the kernel never moves). Above the copy but within the roofline is a
-    write-heavy op, said so."""
+    write- or read-heavy op, said so."""
     ceiling_fraction = copy_fraction if ceiling_fraction is None else ceiling_fraction
     if ceiling_fraction > ROOFLINE_SLACK:
         return f"OVER COPY ROOFLINE ({100 * copy_fraction:.0f}%): byte count above the traffic floor"
     if copy_fraction > ROOFLINE_SLACK:
-        return f"above copy, write-heavy: {100 * ceiling_fraction:.0f}% of its read/write roofline"
+        return f"above copy, one-sided traffic: {100 * ceiling_fraction:.0f}% of its read/write roofline"
     return ""

@@ -111,6 +111,35 @@ def fill_bandwidth_gbs(cp: ModuleType, nbytes: int = 1 << 30, torch: ModuleType 
     return vectors * 16 / _fastest_ms(cp, runs, torch) / 1e6
 
 
+# 16 bytes a thread per grid-stride step folded into one word, stored only if it equals a value
+# the data never gives (so the loads cannot be dropped): a load stream with no stores
+_VECTOR_READ = r"""
+extern "C" __global__ void trtplug_vector_read(const int4* __restrict__ src, long long n, int never, int* out)
+{
+    int acc = 0;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+    {
+        int4 const v = src[i];
+        acc ^= v.x ^ v.y ^ v.z ^ v.w;
+    }
+    if (acc == never)
+        out[0] = acc;
+}
+"""
+
+
+def read_bandwidth_gbs(cp: ModuleType, nbytes: int = 1 << 30, torch: ModuleType | None = None) -> float:
+    """Read-only bandwidth (bytes loaded per second), measured now: a 16-byte-vector load kernel
+    over two buffers of zeros (its one conditional store never happens)."""
+    vectors = nbytes // 16
+    src = [cp.zeros(vectors * 16, dtype=cp.uint8) for _ in range(2)]
+    out = cp.zeros(1, dtype=cp.int32)
+    kernel = cp.RawKernel(_VECTOR_READ, "trtplug_vector_read")
+    sms = cp.cuda.Device().attributes["MultiProcessorCount"]
+    runs = {"vector": lambda i: kernel((sms * 8,), (512,), (src[i], cp.int64(vectors), cp.int32(1), out))}
+    return vectors * 16 / _fastest_ms(cp, runs, torch) / 1e6
+
+
 def boundary_kernel(cp: ModuleType) -> Callable[[], object]:
     kernel = cp.RawKernel(f'extern "C" __global__ void {BOUNDARY}() {{}}', BOUNDARY)
     return lambda: kernel((1,), (1,), ())

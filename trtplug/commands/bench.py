@@ -52,7 +52,7 @@ def _gpu() -> object:
 def run(args: argparse.Namespace) -> int:
     from trtplug.bench import report
     from trtplug.bench.runner import Roofline, bench_op
-    from trtplug.bench.timing import copy_bandwidth_gbs, fill_bandwidth_gbs
+    from trtplug.bench.timing import copy_bandwidth_gbs, fill_bandwidth_gbs, read_bandwidth_gbs
     from trtplug.errors import TrtplugError
     from trtplug.progress import progress
     from trtplug.registry import load_registry
@@ -72,13 +72,13 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         torch = None
     copy_gbs = copy_bandwidth_gbs(cp, torch=torch)
-    roof = Roofline(copy_gbs, fill_bandwidth_gbs(cp, torch=torch))
+    roof = Roofline(copy_gbs, fill_bandwidth_gbs(cp, torch=torch), read_bandwidth_gbs(cp, torch=torch))
     jobs = [(s, d, mb) for s in specs for d in s.dtypes if not args.dtype or d in args.dtype for mb in args.sizes]
     timings = []
     for spec, dtype, mb in progress(jobs, len(jobs), "bench"):
         timings.extend(bench_op(cp, spec, dtype, mb, torch, roof))
         cp.get_default_memory_pool().free_all_blocks()
-    env = report.environment(cp, torch, copy_gbs, roof.fill_gbs)
+    env = report.environment(cp, torch, copy_gbs, roof.fill_gbs, roof.read_gbs)
     if args.plot:
         report.write_plot(args.plot, timings, copy_gbs)
     if args.markdown:
@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json("bench", {"environment": env, "timings": [t.as_dict() for t in timings]})
     else:
-        print(f"{env['device']}: device copy {copy_gbs:.0f} GB/s, fill {roof.fill_gbs:.0f} GB/s")
+        print(
+            f"{env['device']}: device copy {copy_gbs:.0f} GB/s, fill {roof.fill_gbs:.0f} GB/s, "
+            f"read {roof.read_gbs:.0f} GB/s"
+        )
         print(format_table(report.HEADERS, report.rows(timings)))
     return 0
