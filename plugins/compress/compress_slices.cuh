@@ -3,7 +3,8 @@
 // past the count skipped. A slice's source is a dependent load (its selected axis index) ahead of
 // its data, so a thread copies kSlicesAtOnce slices a pass, their data loads issued together, with
 // the next pass's selected indices loaded before them (ncu, H100, one slice a thread: 65.7 of 71.7
-// cycles an instruction on the long scoreboard, 86-88% of copy). Included from compress.cu and
+// cycles an instruction on the long scoreboard, 86-88% of copy; four slices a pass measured the
+// same, 86-87%, on an H100 in run 21: the index latency is not all of it). Included from compress.cu and
 // tests/compress_slices_emulation.cu (host code: the loop is __host__ __device__).
 #pragma once
 
