@@ -22,17 +22,18 @@ namespace
 int failures = 0;
 int cases = 0;
 
-//! packRowsKernel's loops, with launchPack's block shape (packRowsBlock) and a small grid (so rows stride).
-template <class T>
-void emulatePack(PackArgs<T> const& a, int64_t blocks)
+//! A rows kernel's loops (packRowsKernel, unpackRowsKernel) with the launchers' block shape
+//! (packRowsBlock of the row length) and a small grid (so rows stride): part(b, firstK, kStep).
+template <class Part>
+void emulateRows(int64_t rows, int64_t len, int64_t blocks, Part part)
 {
-    dim3 const block = packRowsBlock(a.len);
+    dim3 const block = packRowsBlock(len);
     int const threads = static_cast<int>(block.x), rowsPerBlock = static_cast<int>(block.y);
     for (int64_t bx = 0; bx < blocks; ++bx)
         for (int ty = 0; ty < rowsPerBlock; ++ty)
             for (int tx = 0; tx < threads; ++tx)
-                for (int64_t b = bx * rowsPerBlock + ty; b < a.rows; b += blocks * rowsPerBlock)
-                    packRowPart(a, b, tx, threads);
+                for (int64_t b = bx * rowsPerBlock + ty; b < rows; b += blocks * rowsPerBlock)
+                    part(b, tx, threads);
 }
 
 //! Element (b, k) by the definitions: a DFT row (o, i) = b reads x[o, k, i, :]; an STFT row
@@ -72,7 +73,7 @@ void check(PackArgs<T> a, std::vector<T> const& x, std::vector<T> const& w, int6
     a.x = x.data();
     a.window = w.empty() ? nullptr : w.data();
     a.packed = packed.data();
-    emulatePack(a, blocks);
+    emulateRows(a.rows, a.len, blocks, [&](int64_t b, int64_t k, int64_t step) { packRowPart(a, b, k, step); });
     for (int64_t b = 0; b < a.rows; ++b)
         for (int64_t k = 0; k < a.len; ++k)
         {
@@ -124,19 +125,6 @@ void stftCase(std::mt19937& rng)
     check(a, randomValues<T>(rng, signals * signalLen * inComps), window, pick(1, 9), "stft");
 }
 
-//! unpackRowsKernel's loops, with launchUnpack's block shape and a small grid (so rows stride).
-template <class T>
-void emulateUnpack(UnpackArgs<T> const& a, int64_t blocks)
-{
-    dim3 const block = packRowsBlock(a.outLen);
-    int const threads = static_cast<int>(block.x), rowsPerBlock = static_cast<int>(block.y);
-    for (int64_t bx = 0; bx < blocks; ++bx)
-        for (int ty = 0; ty < rowsPerBlock; ++ty)
-            for (int tx = 0; tx < threads; ++tx)
-                for (int64_t b = bx * rowsPerBlock + ty; b < a.rows; b += blocks * rowsPerBlock)
-                    unpackRowPart(a, b, tx, threads);
-}
-
 //! An unpack of random spectra: R2C full (mirrored bins) or onesided, C2C, C2R (one component),
 //! y poisoned with NaN, every element against y[o, k, i, :] = spectrum[o * inner + i, k] * scale.
 template <class T>
@@ -155,7 +143,8 @@ void unpackCase(std::mt19937& rng)
         v = value(rng);
     std::vector<T> y(static_cast<size_t>(outer * outLen * inner * comps), fromFloat<T>(NAN));
     UnpackArgs<T> const a{spectrum.data(), y.data(), outer * inner, outLen, inner, specLen, n, scale, realIn};
-    emulateUnpack(a, pick(1, 9));
+    emulateRows(a.rows, a.outLen, pick(1, 9),
+        [&](int64_t b, int64_t k, int64_t step) { unpackRowPart(a, b, k, step); });
     ++cases;
     for (int64_t o = 0; o < outer; ++o)
         for (int64_t k = 0; k < outLen; ++k)

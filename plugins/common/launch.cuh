@@ -30,24 +30,36 @@ cudaError_t launchLargeShared(void (*kernel)(Params...), dim3 grid, int threads,
     return cudaGetLastError();
 }
 
-//! A device attribute of the current device, queried once per device and attribute: launchers
-//! run on the enqueue hot path, where a device-attribute query on every call is wasted work.
-//! `fallback` when the query fails.
+constexpr int kMaxCachedDevices = 64;
+
+//! `query(device, value)` for the current device, run once per device (its positive answer kept
+//! in `cache`, a failure as -1): launchers run on the enqueue hot path, where a device query on
+//! every call is wasted work. 0 when the device is unknown or the query failed.
+template <class Query>
+int perDeviceOnce(std::atomic<int> (&cache)[kMaxCachedDevices], Query query) noexcept
+{
+    int device = 0;
+    if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxCachedDevices)
+    {
+        return 0;
+    }
+    int value = cache[device].load(std::memory_order_relaxed);
+    if (value == 0)
+    {
+        value = query(device, value) && value > 0 ? value : -1;
+        cache[device].store(value, std::memory_order_relaxed);
+    }
+    return value > 0 ? value : 0;
+}
+
+//! A device attribute of the current device, queried once per device and attribute; `fallback`
+//! when the query fails.
 template <cudaDeviceAttr kAttr>
 int cachedDeviceAttribute(int fallback) noexcept
 {
-    constexpr int kMaxDevices = 64;
-    static std::atomic<int> cached[kMaxDevices]{};
-    int device = 0;
-    if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices)
-    {
-        return fallback;
-    }
-    int value = cached[device].load(std::memory_order_relaxed);
-    if (value == 0 && cudaDeviceGetAttribute(&value, kAttr, device) == cudaSuccess)
-    {
-        cached[device].store(value, std::memory_order_relaxed);
-    }
+    static std::atomic<int> cached[kMaxCachedDevices]{};
+    int const value = perDeviceOnce(
+        cached, [](int device, int& v) { return cudaDeviceGetAttribute(&v, kAttr, device) == cudaSuccess; });
     return value > 0 ? value : fallback;
 }
 
@@ -57,25 +69,14 @@ int cachedDeviceAttribute(int fallback) noexcept
 template <auto kKernel>
 int residentBlocksPerSm(int threads, size_t shared = 0) noexcept
 {
-    constexpr int kMaxDevices = 64;
-    static std::atomic<int> perSm[kMaxDevices]{};
-    int device = 0;
-    if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices)
-    {
-        return 0;
-    }
-    int known = perSm[device].load(std::memory_order_relaxed);
-    if (known == 0)
-    {
-        bool const ok = (shared == 0
-                            || cudaFuncSetAttribute(kKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                   static_cast<int>(shared))
-                                == cudaSuccess)
-            && cudaOccupancyMaxActiveBlocksPerMultiprocessor(&known, kKernel, threads, shared) == cudaSuccess;
-        known = ok && known > 0 ? known : -1;
-        perSm[device].store(known, std::memory_order_relaxed);
-    }
-    return known > 0 ? known : 0;
+    static std::atomic<int> perSm[kMaxCachedDevices]{};
+    return perDeviceOnce(perSm, [&](int, int& blocks) {
+        return (shared == 0
+                   || cudaFuncSetAttribute(
+                          kKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared))
+                       == cudaSuccess)
+            && cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kKernel, threads, shared) == cudaSuccess;
+    });
 }
 
 //! Multiprocessor count of the current device (132, an H100's, when unknown).
