@@ -2,9 +2,10 @@
 pack/unpack skipped where the layout already is cuFFT's), median of CUDA-event timings after
 warm-up (BATCH calls back to back per timing, as under TensorRT's enqueue), inputs rotated
 across two buffer sets. Both sides use cuFFT; the target is ours <= 1.2x torch's time. torch
-gets the same signal in its own layout (a complex tensor for complex input), in float32 for the
-fp16 rows too (torch.fft takes fp16 only at power-of-two lengths, bf16 never). Not a test;
-prints a table.
+gets the same signal in its own layout (a complex tensor for complex input), in float16 for the
+fp16 rows at power-of-two lengths (cuFFT's half transform, as ours), else in float32 (torch.fft
+takes fp16 only at power-of-two lengths, bf16 never). TRTPLUG_DFT_16BIT=0 keeps ours on the
+float32 transform. Not a test; prints a table.
 
     python benchmarks/bench_fft.py [--mib 64] [filters...]
 """
@@ -45,11 +46,10 @@ def measure(ext, torch, cp, prototype, shape, fields: dict, dtype: str) -> tuple
     xs = [cp.random.standard_normal(shape, dtype=cp.float32).astype(dtype) for _ in range(2)]
     (out_shape,) = prototype.output_shapes(xs[:1], attrs)
     y = cp.empty(out_shape, dtype=dtype)
-    txs = [torch.as_tensor(x, device="cuda") for x in xs]
-    if shape[-1] == 2:  # torch's own layout: a complex tensor, made outside the timing
-        txs = [torch.view_as_complex(t.float().contiguous()) for t in txs]
-    else:
-        txs = [t[..., 0].float() for t in txs]
+    # torch's own layout (a complex tensor for complex input), made outside the timing, in float16
+    # where torch.fft takes it (power-of-two n), else float32
+    n = attrs["dft_length"] or (2 * (shape[1] - 1) if attrs["inverse"] and attrs["onesided"] else shape[1])
+    txs = [prototype.torch_signal(torch, torch.as_tensor(x, device="cuda"), n) for x in xs]
     ops = {(0, 0): torch.fft.fft, (0, 1): torch.fft.rfft, (1, 0): torch.fft.ifft, (1, 1): torch.fft.irfft}
     torch_op = ops[(attrs["inverse"], attrs["onesided"])]
     if attrs["onesided"] and not attrs["inverse"] and shape[-1] == 2:

@@ -51,6 +51,17 @@ struct TensorShape
         return true;
     }
 
+    //! Whether `other` has the same rank and dims (e.g. a profile's min and max: a static shape).
+    bool same(TensorShape const& other) const noexcept
+    {
+        bool equal = rank == other.rank;
+        for (int32_t i = 0; equal && i < rank; ++i)
+        {
+            equal = d[i] == other.d[i];
+        }
+        return equal;
+    }
+
     //! Whether the dims are exactly `dims` (rank included).
     bool is(std::initializer_list<int64_t> dims) const noexcept
     {

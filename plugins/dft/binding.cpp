@@ -32,8 +32,8 @@ void runDft(trtplug::OpCall<Params> const& call)
     call.check(problem.empty(), problem);
     problem = checkDftOutput(plan, shapeOf(ya, "output"));
     call.check(problem.empty(), problem);
-    checkCuda(fft.prepare(plan), "cuFFT plan");
-    size_t const bytes = dftWorkspaceBytes(plan, fft.workBytes());
+    checkCuda(fft.prepare(plan, xa.dtype), "cuFFT plan");
+    size_t const bytes = dftWorkspaceBytes(plan, fft.ioType(), fft.workBytes());
     CallScratch const scratch(call, bytes, "this DFT needs");
     void* const scratchPtr = scratch.get();
     checkCuda(launchDft(xa.dtype, plan, fft, reinterpret_cast<void const*>(xa.ptr), reinterpret_cast<void*>(ya.ptr),

@@ -1,7 +1,8 @@
 // DFT over cuFFT (see dft.h): a pack kernel (cut/zero-pad to n, to float32, the transformed axis
 // made innermost; dft_pack.cuh), one batched 1-D cuFFT plan, an unpack kernel (1 / n scale,
 // conjugate mirror, cast). float32 inputs already in cuFFT's layout skip the pack, outputs in it
-// skip the unpack: a contiguous fp32 rfft/fft is one cuFFT call, as torch.fft's is.
+// skip the unpack: a contiguous fp32 rfft/fft is one cuFFT call, as torch.fft's is; so is a 16-bit
+// forward one of power-of-two length, on cuFFT's float16/bfloat16 transforms (dftIoType).
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
 #include "dft/dft.h"
@@ -11,8 +12,11 @@
 #define TRTPLUG_HAVE_CUFFT 0 // CMake sets it where the toolkit has cuFFT
 #endif
 #if TRTPLUG_HAVE_CUFFT
-#include <cufft.h>
+#include <cufftXt.h>
 #endif
+
+#include <cstdlib>
+#include <cstring>
 
 namespace trtplug
 {
@@ -117,14 +121,31 @@ size_t aligned(size_t bytes) noexcept
     return (bytes + kAlign - 1) / kAlign * kAlign;
 }
 
-size_t packedBytes(DftPlan const& p) noexcept
+//! The float32 copies exist only where cuFFT does not read and write the tensors (io float32).
+size_t packedBytes(DftPlan const& p, DType io) noexcept
 {
-    return aligned(size_t(p.batch()) * p.packedLen() * (p.kind == DftKind::kR2C ? 1 : 2) * sizeof(float));
+    size_t const comps = p.kind == DftKind::kR2C ? 1 : 2;
+    return io != DType::kFLOAT32 ? 0 : aligned(size_t(p.batch()) * p.packedLen() * comps * sizeof(float));
 }
 
-size_t spectrumBytes(DftPlan const& p) noexcept
+size_t spectrumBytes(DftPlan const& p, DType io) noexcept
 {
-    return aligned(size_t(p.batch()) * p.spectrumLen() * (p.kind == DftKind::kC2R ? 1 : 2) * sizeof(float));
+    size_t const comps = p.kind == DftKind::kC2R ? 1 : 2;
+    return io != DType::kFLOAT32 ? 0 : aligned(size_t(p.batch()) * p.spectrumLen() * comps * sizeof(float));
+}
+
+bool powerOfTwo(int64_t n) noexcept
+{
+    return n >= 2 && (n & (n - 1)) == 0;
+}
+
+//! cuFFT's 16-bit transforms: power-of-two lengths, at most 4 billion elements (cuFFT's guide).
+constexpr int64_t kMax16BitElements = int64_t(1) << 32;
+
+bool sixteenBitAllowed() noexcept
+{
+    char const* choice = std::getenv("TRTPLUG_DFT_16BIT");
+    return choice == nullptr || std::strcmp(choice, "0") != 0;
 }
 
 #if TRTPLUG_HAVE_CUFFT
@@ -159,8 +180,18 @@ cufftType fftType(DftKind kind) noexcept
     return kind == DftKind::kR2C ? CUFFT_R2C : (kind == DftKind::kC2R ? CUFFT_C2R : CUFFT_C2C);
 }
 
-//! A plan without a work area of its own; `work` gets the bytes it needs. -1 on failure.
-cufftHandle makePlan(DftPlan const& p, size_t& work) noexcept
+//! cuFFT's float16 / bfloat16 plan of `p` (forward R2C or C2C, basic layout).
+cufftResult make16BitPlan(cufftHandle h, DftPlan const& p, DType io, size_t& work) noexcept
+{
+    long long n = p.n;
+    cudaDataType const complex = io == DType::kFLOAT16 ? CUDA_C_16F : CUDA_C_16BF;
+    cudaDataType const in = p.kind == DftKind::kR2C ? (io == DType::kFLOAT16 ? CUDA_R_16F : CUDA_R_16BF) : complex;
+    return cufftXtMakePlanMany(h, 1, &n, nullptr, 1, 0, in, nullptr, 1, 0, complex, p.batch(), &work, complex);
+}
+
+//! A plan reading and writing `io` (dftIoType's) without a work area of its own; `work` gets the
+//! bytes it needs. -1 on failure.
+cufftHandle makePlan(DftPlan const& p, DType io, size_t& work) noexcept
 {
     cufftHandle h = 0;
     if (cufftCreate(&h) != CUFFT_SUCCESS)
@@ -168,14 +199,29 @@ cufftHandle makePlan(DftPlan const& p, size_t& work) noexcept
         return -1;
     }
     long long n = p.n;
-    if (cufftSetAutoAllocation(h, 0) != CUFFT_SUCCESS
-        || cufftMakePlanMany64(h, 1, &n, nullptr, 1, 0, nullptr, 1, 0, fftType(p.kind), p.batch(), &work)
-            != CUFFT_SUCCESS)
+    cufftResult const made = cufftSetAutoAllocation(h, 0) != CUFFT_SUCCESS ? CUFFT_INTERNAL_ERROR
+        : io != DType::kFLOAT32 ? make16BitPlan(h, p, io, work)
+                                : cufftMakePlanMany64(h, 1, &n, nullptr, 1, 0, nullptr, 1, 0, fftType(p.kind), p.batch(), &work);
+    if (made != CUFFT_SUCCESS)
     {
         cufftDestroy(h);
         return -1;
     }
     return h;
+}
+
+//! The plan of `p` in `dtype`: dftIoType's, or float32 where cuFFT refuses the 16-bit one (`io`
+//! says which). -1 on failure.
+cufftHandle makeFittingPlan(DftPlan const& p, DType dtype, size_t& work, DType& io) noexcept
+{
+    io = dftIoType(p, dtype);
+    cufftHandle const h = io != DType::kFLOAT32 ? makePlan(p, io, work) : -1;
+    if (h >= 0 || io == DType::kFLOAT32)
+    {
+        return h >= 0 ? h : makePlan(p, io, work);
+    }
+    io = DType::kFLOAT32;
+    return makePlan(p, io, work);
 }
 
 //! The cuFFT call of `p` from `in` to `out` (out-of-place; C2R overwrites `in`, the packed copy).
@@ -193,6 +239,14 @@ cudaError_t execFft(DftPlan const& p, cufftHandle h, void* in, void* out) noexce
     }
     return r == CUFFT_SUCCESS ? cudaSuccess : cudaErrorLaunchFailure;
 }
+
+//! A 16-bit plan's one call: x to y (forward; an out-of-place R2C or C2C leaves x as it was).
+cudaError_t exec16Bit(cufftHandle h, void const* x, void* y, void* work, cudaStream_t stream) noexcept
+{
+    bool const ok = cufftSetStream(h, stream) == CUFFT_SUCCESS && cufftSetWorkArea(h, work) == CUFFT_SUCCESS
+        && cufftXtExec(h, const_cast<void*>(x), y, CUFFT_FORWARD) == CUFFT_SUCCESS;
+    return ok ? cudaSuccess : cudaErrorLaunchFailure;
+}
 #endif
 
 } // namespace
@@ -202,9 +256,19 @@ bool dftAvailable() noexcept
     return TRTPLUG_HAVE_CUFFT != 0;
 }
 
-size_t dftWorkspaceBytes(DftPlan const& plan, size_t fftWork) noexcept
+DType dftIoType(DftPlan const& p, DType dtype) noexcept
 {
-    return packedBytes(plan) + spectrumBytes(plan) + aligned(fftWork);
+    bool const sixteen = (dtype == DType::kFLOAT16 || dtype == DType::kBFLOAT16) && sixteenBitAllowed();
+    bool const plain = p.frameStep == 0 && p.inner == 1 && !p.inverse && p.inLen == p.n && powerOfTwo(p.n)
+        && p.batch() <= kMax16BitElements / p.n;
+    bool const ownLayout = (p.kind == DftKind::kR2C && p.inComps == 1 && p.outLen == p.n / 2 + 1)
+        || (p.kind == DftKind::kC2C && p.inComps == 2 && p.outLen == p.n);
+    return sixteen && plain && ownLayout ? dtype : DType::kFLOAT32;
+}
+
+size_t dftWorkspaceBytes(DftPlan const& plan, DType io, size_t fftWork) noexcept
+{
+    return packedBytes(plan, io) + spectrumBytes(plan, io) + aligned(fftWork);
 }
 
 DftFftPlan::~DftFftPlan()
@@ -224,43 +288,47 @@ void DftFftPlan::release() noexcept
     mWorkBytes = 0;
 }
 
-cudaError_t DftFftPlan::prepare(DftPlan const& plan) noexcept
+cudaError_t DftFftPlan::prepare(DftPlan const& plan, DType dtype) noexcept
 {
     if (plan.batch() == 0 || plan.n == 0)
     {
         return cudaSuccess; // nothing to transform
     }
-    if (mHandle >= 0 && mKind == plan.kind && mN == plan.n && mBatch == plan.batch())
+    DType const wanted = dftIoType(plan, dtype);
+    if (mHandle >= 0 && mKind == plan.kind && mN == plan.n && mBatch == plan.batch() && mWanted == wanted)
     {
         return cudaSuccess;
     }
     release();
 #if TRTPLUG_HAVE_CUFFT
-    mHandle = makePlan(plan, mWorkBytes);
+    mHandle = makeFittingPlan(plan, dtype, mWorkBytes, mIo);
     mKind = plan.kind;
     mN = plan.n;
     mBatch = plan.batch();
+    mWanted = wanted;
     return mHandle >= 0 ? cudaSuccess : cudaErrorMemoryAllocation;
 #else
     return cudaErrorNotSupported;
 #endif
 }
 
-size_t dftFftWorkBytes(DftPlan const& plan) noexcept
+size_t dftFftWorkBytes(DftPlan const& plan, DType dtype, DType& io) noexcept
 {
+    io = DType::kFLOAT32;
 #if TRTPLUG_HAVE_CUFFT
     size_t work = 0;
     if (plan.batch() == 0 || plan.n == 0)
     {
         return 0;
     }
-    cufftHandle const h = makePlan(plan, work);
+    cufftHandle const h = makeFittingPlan(plan, dtype, work, io);
     if (h >= 0)
     {
         cufftDestroy(h);
     }
     return work;
 #else
+    (void) dtype;
     return 0;
 #endif
 }
@@ -273,13 +341,18 @@ cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, v
         return cudaSuccess;
     }
 #if TRTPLUG_HAVE_CUFFT
-    if (fft.handle() < 0)
+    if (fft.handle() < 0 || (fft.ioType() != DType::kFLOAT32 && fft.ioType() != dtype))
     {
         return cudaErrorInvalidResourceHandle;
     }
+    DType const io = fft.ioType();
     auto* packed = static_cast<float*>(workspace);
-    auto* spectrum = reinterpret_cast<float*>(static_cast<char*>(workspace) + packedBytes(plan));
-    void* work = static_cast<char*>(workspace) + packedBytes(plan) + spectrumBytes(plan);
+    auto* spectrum = reinterpret_cast<float*>(static_cast<char*>(workspace) + packedBytes(plan, io));
+    void* work = static_cast<char*>(workspace) + packedBytes(plan, io) + spectrumBytes(plan, io);
+    if (io != DType::kFLOAT32)
+    {
+        return exec16Bit(fft.handle(), x, y, work, stream);
+    }
     bool const fp32 = dtype == DType::kFLOAT32 && plan.inner == 1;
     bool const directIn = fp32 && plan.frameStep == 0 && plan.kind != DftKind::kC2R && plan.inLen == plan.packedLen()
         && plan.inComps == (plan.kind == DftKind::kR2C ? 1 : 2);

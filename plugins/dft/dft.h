@@ -70,8 +70,15 @@ std::string planStft(DftPlan& plan, TensorShape const& x, int64_t frameStep, int
 //! "" when `y` is the planned output shape, else the problem.
 std::string checkDftOutput(DftPlan const& plan, TensorShape const& y);
 
-//! A cuFFT plan for one (kind, n, batch), made once and reused while they stay the same; its
-//! work area is the caller's (cufftSetAutoAllocation(0)). Copies start empty (a plugin clone
+//! The type cuFFT reads and writes for `plan` in `dtype`: float16/bfloat16 where cuFFT's 16-bit
+//! transforms take the tensors as they are (forward, power-of-two n, the input already a
+//! contiguous signal per row and the output the transform's own: one pass over 4 bytes a value
+//! instead of pack + fp32 transform + unpack's 20), else float32. TRTPLUG_DFT_16BIT=0 (read per
+//! call) keeps the float32 transform, for comparisons.
+DType dftIoType(DftPlan const& plan, DType dtype) noexcept;
+
+//! A cuFFT plan for one (kind, n, batch, io type), made once and reused while they stay the same;
+//! its work area is the caller's (cufftSetAutoAllocation(0)). Copies start empty (a plugin clone
 //! makes its own plan). Not thread-safe: one owner per stream of calls.
 class DftFftPlan
 {
@@ -81,11 +88,15 @@ public:
     DftFftPlan& operator=(DftFftPlan const&) = delete;
     ~DftFftPlan();
 
-    //! (Re)makes the plan when `plan`'s kind, n or batch differ from the current one.
-    cudaError_t prepare(DftPlan const& plan) noexcept;
+    //! (Re)makes the plan when `plan`'s kind, n, batch or io type (dftIoType of `dtype`) differ
+    //! from the current one. A 16-bit plan cuFFT refuses (a GPU without its 16-bit transforms)
+    //! falls back to float32.
+    cudaError_t prepare(DftPlan const& plan, DType dtype) noexcept;
     //! Bytes of work area the current plan needs (after prepare).
     size_t workBytes() const noexcept { return mWorkBytes; }
     int handle() const noexcept { return mHandle; }
+    //! What the current plan reads and writes (float32, or the tensors' 16-bit type).
+    DType ioType() const noexcept { return mIo; }
 
 private:
     void release() noexcept;
@@ -93,21 +104,27 @@ private:
     DftKind mKind{DftKind::kC2C};
     int64_t mN{0};
     int64_t mBatch{0};
+    DType mIo{DType::kFLOAT32};     //!< what the plan reads and writes
+    DType mWanted{DType::kFLOAT32}; //!< dftIoType's choice it was made for (mIo unless cuFFT refused)
     size_t mWorkBytes{0};
 };
 
-//! Bytes of the packed input and spectrum buffers (float32) plus `fftWork` (cuFFT's work area), aligned.
-size_t dftWorkspaceBytes(DftPlan const& plan, size_t fftWork) noexcept;
+//! Bytes of the packed input and spectrum buffers (float32; none where cuFFT reads and writes the
+//! tensors in `io`, dftIoType's) plus `fftWork` (cuFFT's work area), aligned.
+size_t dftWorkspaceBytes(DftPlan const& plan, DType io, size_t fftWork) noexcept;
 
-//! cuFFT's work area for `plan` without keeping a plan (for workspace sizes at build time).
-size_t dftFftWorkBytes(DftPlan const& plan) noexcept;
+//! cuFFT's work area for `plan` in `dtype` without keeping a plan (for workspace sizes at build
+//! time); `io` gets the type the plan reads and writes (dftIoType's, or float32 where cuFFT
+//! refused the 16-bit plan).
+size_t dftFftWorkBytes(DftPlan const& plan, DType dtype, DType& io) noexcept;
 
 //! Whether this build has cuFFT (without it launchDft returns cudaErrorNotSupported).
 bool dftAvailable() noexcept;
 
 //! y = DFT(x): pack (cut/pad to n, to float32) -> cuFFT on `stream` -> unpack (1 / n for the
 //! inverse, the conjugate mirror for a full R2C spectrum, cast to the output type). `fft` must be
-//! prepared for `plan`; `workspace` holds dftWorkspaceBytes(plan, fft.workBytes()). STFT plans
+//! prepared for `plan` and `dtype`; `workspace` holds dftWorkspaceBytes(plan, fft.ioType(),
+//! fft.workBytes()). A 16-bit plan (fft.ioType() != float32) transforms x into y directly. STFT plans
 //! (frameStep > 0) read frames of x, each sample times `window` (x's type; null = ones).
 cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, void const* x, void* y,
     void* workspace, cudaStream_t stream, void const* window = nullptr) noexcept;

@@ -78,16 +78,21 @@ public:
         DftPlan const plan = planFor(in[0].dims);
         std::string const problem = checkDftOutput(plan, TensorShape::of(out[0].dims));
         TRTPLUG_ENSURE(problem.empty(), problem);
-        cudaError_t const err = mFft.prepare(plan);
+        DType dtype{};
+        TRTPLUG_ENSURE(toDType(in[0].type, dtype), "input type");
+        cudaError_t const err = mFft.prepare(plan, dtype);
         TRTPLUG_ENSURE(err == cudaSuccess, std::string("cuFFT plan: ") + cudaGetErrorName(err));
     }
 
     //! Buffers for the largest dims, and cuFFT's work area: for the largest n and for the
     //! power of two >= 2 n, the padded length a smaller prime n's Bluestein transform may use.
+    //! A 16-bit plan needs no float32 copies, but smaller dims of a dynamic shape may plan in
+    //! float32: their room goes only where the shape is static.
     size_t workspaceSize(Span<DynDesc const> in, Span<DynDesc const>) const
     {
         DftPlan plan{};
-        if (!planDft(plan, TensorShape::of(in[0].max), fields()).empty())
+        DType dtype{};
+        if (!toDType(in[0].desc.type, dtype) || !planDft(plan, TensorShape::of(in[0].max), fields()).empty())
         {
             return 0;
         }
@@ -95,7 +100,11 @@ public:
         for (padded.n = 1; padded.n < 2 * plan.n; padded.n *= 2)
         {
         }
-        return dftWorkspaceBytes(plan, std::max(dftFftWorkBytes(plan), dftFftWorkBytes(padded)));
+        DType io{};
+        DType paddedIo{};
+        size_t const work = std::max(dftFftWorkBytes(plan, dtype, io), dftFftWorkBytes(padded, DType::kFLOAT32, paddedIo));
+        bool const fixed = TensorShape::of(in[0].min).same(TensorShape::of(in[0].max));
+        return dftWorkspaceBytes(plan, fixed ? io : DType::kFLOAT32, work);
     }
 
     cudaError_t execute(Span<Desc const> in, Span<Desc const>, void const* const* inputs, void* const* outputs,

@@ -75,7 +75,9 @@ public:
         DftPlan const plan = planFor(in);
         std::string const problem = checkDftOutput(plan, TensorShape::of(out[0].dims));
         TRTPLUG_ENSURE(problem.empty(), problem);
-        cudaError_t const err = mFft.prepare(plan);
+        DType dtype{};
+        TRTPLUG_ENSURE(toDType(in[0].type, dtype), "signal type");
+        cudaError_t const err = mFft.prepare(plan, dtype);
         TRTPLUG_ENSURE(err == cudaSuccess, std::string("cuFFT plan: ") + cudaGetErrorName(err));
     }
 
@@ -89,7 +91,9 @@ public:
         {
             return 0;
         }
-        return dftWorkspaceBytes(plan, dftFftWorkBytes(plan));
+        DType io{}; // STFT's frames always go through the float32 pack (dftIoType)
+        size_t const work = dftFftWorkBytes(plan, DType::kFLOAT32, io);
+        return dftWorkspaceBytes(plan, io, work);
     }
 
     cudaError_t execute(Span<Desc const> in, Span<Desc const>, void const* const* inputs, void* const* outputs,
