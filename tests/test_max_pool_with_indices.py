@@ -116,3 +116,46 @@ def test_heavy_past_2_31_elements_take_the_64_bit_path():
     cp.testing.assert_array_equal(y[0, 0, -tail:], pairs.max(axis=1))
     cp.testing.assert_array_equal(indices[0, 0, -tail:], first + (pairs[:, 1] > pairs[:, 0]))
     cp.testing.assert_array_equal(indices[0, 0, :4], cp.asarray([0, 2, 4, 6]) + (x[0, 0, 1:8:2] > x[0, 0, 0:8:2]))
+
+
+def first_max_2x2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """2 x 2 / 2 pooling of float32 x: each window's first strict maximum in window order (NaN
+    never wins; a window of NaN and -inf gives -inf at index -1) and its flat index in x."""
+    n, c, h, w = x.shape
+    oh, ow = h // 2, w // 2
+    windows = x[:, :, : 2 * oh].reshape(n, c, oh, 2, ow, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, 4)
+    clean = np.where(np.isnan(windows), -np.inf, windows)
+    win = clean.argmax(axis=-1)
+    best = np.take_along_axis(clean, win[..., None], axis=-1)[..., 0]
+    rows = 2 * np.arange(oh)[:, None] + win // 2
+    cols = 2 * np.arange(ow)[None, :] + win % 2
+    planes = np.arange(n * c).reshape(n, c, 1, 1) * h * w
+    index = np.where(best == -np.inf, -1, planes + rows * w + cols)
+    return best, index
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("shape", [(2, 3, 6, 8), (2, 3, 7, 8), (1, 2, 6, 10), (3, 64, 62, 128), (1, 1, 2, 4)])
+def test_2x2_windows_two_outputs_a_thread(dtype, shape):
+    """The 2 x 2 / 2 pooling's vector path (W a multiple of 4; odd H leaves the last row out) and,
+    W = 10, the window walk: ties (few distinct values), NaN and -inf, poisoned outputs."""
+    import cupy as cp
+
+    from trtplug.protolib.dtypes import BFLOAT16, Bf16Device, to_bfloat16, to_device, to_host
+
+    ext = native.native_module()
+    require_built("trtplug._native", ext is not None, native.native_status()["native_module"])
+    rng = np.random.default_rng(sum(shape))
+    x = rng.integers(-2, 3, size=shape).astype(np.float32)
+    x.reshape(-1)[rng.choice(x.size, size=max(1, x.size // 16), replace=False)] = np.nan
+    x.reshape(-1)[rng.choice(x.size, size=max(1, x.size // 16), replace=False)] = -np.inf
+    x[0, 0, :2, :2] = np.nan  # the first window all NaN: -inf at index -1
+    host = to_bfloat16(x) if dtype == BFLOAT16 else x.astype(dtype)
+    out_shape = (*shape[:2], shape[2] // 2, shape[3] // 2)
+    y = Bf16Device.poisoned(cp, out_shape) if dtype == BFLOAT16 else cp.full(out_shape, cp.nan, dtype=dtype)
+    indices = cp.full(out_shape, -7, dtype=cp.int64)
+    ext.max_pool_with_indices([to_device(cp, host)], [y, indices], {"kernel_shape": [2, 2], "strides": [2, 2]})
+    best, index = first_max_2x2(host.astype(np.float32))
+    np.testing.assert_array_equal(to_host(cp, y).astype(np.float32), best)
+    np.testing.assert_array_equal(cp.asnumpy(indices), index)
