@@ -152,7 +152,8 @@ def make_workload(
     nbytes = sum(a.nbytes for a in first if a is not None) + sum(o.nbytes for o in outputs)
     # Enough sets that the bytes a call touches (its traffic floor: a gather reads few rows of its
     # tables) exceed L2 over the rotation; sizing by whole tables let the rows come from L2.
-    touched = int(prototype.bench_bytes(shapes, numpy_dtype(dtype).itemsize)) if hasattr(prototype, "bench_bytes") else nbytes
+    floor = getattr(prototype, "bench_bytes", None)
+    touched = int(floor(shapes, numpy_dtype(dtype).itemsize)) if floor is not None else nbytes
     sets = buffer_sets(min(touched, nbytes)) if sets is None else sets
     inputs = [first] + [[None if a is None else _copy(cp, a) for a in first] for _ in range(sets - 1)]
     output_sets = [outputs] + [[device_empty(cp, shape, dt) for _, shape, dt in specs] for _ in range(sets - 1)]
