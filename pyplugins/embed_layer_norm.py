@@ -4,6 +4,7 @@ embedding_sum = E. Out-of-range indices give a NaN row, as the CUDA kernel does.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -84,14 +85,16 @@ def bench_shapes(nbytes: int, itemsize: int) -> dict[str, tuple[int, ...]]:
 
 
 def bench_bytes(shapes: dict[str, tuple[int, ...]], itemsize: int) -> int:
-    """Traffic floor per token: three int32 ids read, one word-embedding row read (each distinct
-    row once at most), the output and embedding_sum rows written; the position and segment tables
-    are read once (every batch reuses their rows: they stay in L2); mask_index, one int32 per batch."""
+    """Traffic floor of the bench's call (outputs: `output` alone, so mask is never read): per
+    token two int32 ids read and one output row written; each distinct word row read once (the
+    ids are uniform over the vocabulary: V (1 - e^(-tokens / V)) distinct rows expected); the
+    position and segment tables and gamma/beta read once (every batch reuses their rows)."""
     batch, seq = shapes["input_ids"]
     tokens, hidden = batch * seq, shapes["gamma"][0]
-    word_rows = min(tokens, shapes["word_embedding"][0])
+    vocab = shapes["word_embedding"][0]
+    word_rows = vocab * -math.expm1(-tokens / vocab)
     tables = (word_rows + shapes["position_embedding"][0] + shapes["segment_embedding"][0] + 2) * hidden * itemsize
-    return tokens * (3 * 4 + 2 * hidden * itemsize) + tables + batch * 4
+    return int(tokens * (2 * 4 + hidden * itemsize) + tables)
 
 
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
