@@ -125,3 +125,25 @@ def test_torch_equivalent_agrees(cp, seed) -> None:
             got = prototype.torch_equivalent(torch, [torch.as_tensor(x, device="cuda")], attrs)
             got = got.cpu().numpy().reshape(out_shape)
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_16bit_plugin_workspace_holds_no_float32_copies(library) -> None:
+    """fp16/bf16 rfft of power-of-two rows on a static shape: cuFFT's 16-bit plan reads and writes
+    the tensors, so the workspace is cuFFT's work area alone, not the float32 packed input and
+    spectrum (~1 MB here) that fp32 and other lengths need; a dynamic shape keeps their room
+    (smaller dims may plan in float32)."""
+    fields = {"axis": 1, "dft_length": 0, "inverse": 0, "onesided": 1}
+    rows, n = 32, 4096
+    copies = rows * n * 4 + rows * (n // 2 + 1) * 2 * 4
+    shapes = [[rows, n, 1], [rows, n // 2 + 1, 2]]
+
+    def workspace(dtype: str, max_shapes=None, length: int = n) -> int:
+        plugin = library.create("TrtplugDft", "1", "trtplug", fields)
+        dims = [[rows, length, 1], [rows, length // 2 + 1, 2]]
+        return plugin.workspace_size([dtype, dtype], dims if max_shapes is None else shapes, max_shapes)
+
+    for dtype in ("float16", "bfloat16"):
+        assert workspace(dtype) < copies // 2, dtype
+        assert workspace(dtype, [[2 * rows, n, 1], [2 * rows, n // 2 + 1, 2]]) >= 2 * copies, dtype
+    odd = n - 2  # not a power of two: the float32 transform and its copies
+    assert workspace("float16", length=odd) >= rows * odd * 4 + rows * (odd // 2 + 1) * 2 * 4
