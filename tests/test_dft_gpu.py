@@ -127,11 +127,11 @@ def test_torch_equivalent_agrees(cp, seed) -> None:
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
 
 
-def test_16bit_plugin_workspace_holds_no_float32_copies(library) -> None:
-    """fp16/bf16 rfft of power-of-two rows on a static shape: cuFFT's 16-bit plan reads and writes
-    the tensors, so the workspace is cuFFT's work area alone, not the float32 packed input and
-    spectrum (~1 MB here) that fp32 and other lengths need; a dynamic shape keeps their room
-    (smaller dims may plan in float32)."""
+def test_static_plugin_workspace_holds_only_the_copies_it_makes(library) -> None:
+    """rfft of contiguous rows on a static shape, fp16/bf16 of power-of-two length (cuFFT's 16-bit
+    plan) and fp32: cuFFT reads and writes the tensors, so the workspace is cuFFT's work area alone,
+    not the float32 packed input and spectrum (~1 MB here) that other lengths need; a dynamic shape
+    keeps their room (other dims of it may need them)."""
     fields = {"axis": 1, "dft_length": 0, "inverse": 0, "onesided": 1}
     rows, n = 32, 4096
     copies = rows * n * 4 + rows * (n // 2 + 1) * 2 * 4
@@ -145,5 +145,6 @@ def test_16bit_plugin_workspace_holds_no_float32_copies(library) -> None:
     for dtype in ("float16", "bfloat16"):
         assert workspace(dtype) < copies // 2, dtype
         assert workspace(dtype, [[2 * rows, n, 1], [2 * rows, n // 2 + 1, 2]]) >= 2 * copies, dtype
+    assert workspace("float32") < copies // 2  # a contiguous float32 rfft: cuFFT straight from and into the tensors
     odd = n - 2  # not a power of two: the float32 transform and its copies
     assert workspace("float16", length=odd) >= rows * odd * 4 + rows * (odd // 2 + 1) * 2 * 4

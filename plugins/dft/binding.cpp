@@ -33,7 +33,7 @@ void runDft(trtplug::OpCall<Params> const& call)
     problem = checkDftOutput(plan, shapeOf(ya, "output"));
     call.check(problem.empty(), problem);
     checkCuda(fft.prepare(plan, xa.dtype), "cuFFT plan");
-    size_t const bytes = dftWorkspaceBytes(plan, fft.ioType(), fft.workBytes());
+    size_t const bytes = dftWorkspaceBytes(plan, dftCopies(plan, xa.dtype, fft.ioType()), fft.workBytes());
     CallScratch const scratch(call, bytes, "this DFT needs");
     void* const scratchPtr = scratch.get();
     checkCuda(launchDft(xa.dtype, plan, fft, reinterpret_cast<void const*>(xa.ptr), reinterpret_cast<void*>(ya.ptr),

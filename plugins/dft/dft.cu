@@ -121,17 +121,16 @@ size_t aligned(size_t bytes) noexcept
     return (bytes + kAlign - 1) / kAlign * kAlign;
 }
 
-//! The float32 copies exist only where cuFFT does not read and write the tensors (io float32).
-size_t packedBytes(DftPlan const& p, DType io) noexcept
+size_t packedBytes(DftPlan const& p, DftCopies copies) noexcept
 {
     size_t const comps = p.kind == DftKind::kR2C ? 1 : 2;
-    return io != DType::kFLOAT32 ? 0 : aligned(size_t(p.batch()) * p.packedLen() * comps * sizeof(float));
+    return copies.packed ? aligned(size_t(p.batch()) * p.packedLen() * comps * sizeof(float)) : 0;
 }
 
-size_t spectrumBytes(DftPlan const& p, DType io) noexcept
+size_t spectrumBytes(DftPlan const& p, DftCopies copies) noexcept
 {
     size_t const comps = p.kind == DftKind::kC2R ? 1 : 2;
-    return io != DType::kFLOAT32 ? 0 : aligned(size_t(p.batch()) * p.spectrumLen() * comps * sizeof(float));
+    return copies.spectrum ? aligned(size_t(p.batch()) * p.spectrumLen() * comps * sizeof(float)) : 0;
 }
 
 bool powerOfTwo(int64_t n) noexcept
@@ -266,9 +265,23 @@ DType dftIoType(DftPlan const& p, DType dtype) noexcept
     return sixteen && plain && ownLayout ? dtype : DType::kFLOAT32;
 }
 
-size_t dftWorkspaceBytes(DftPlan const& plan, DType io, size_t fftWork) noexcept
+DftCopies dftCopies(DftPlan const& p, DType dtype, DType io) noexcept
 {
-    return packedBytes(plan, io) + spectrumBytes(plan, io) + aligned(fftWork);
+    if (io != DType::kFLOAT32)
+    {
+        return {false, false};
+    }
+    bool const fp32 = dtype == DType::kFLOAT32 && p.inner == 1;
+    bool const directIn = fp32 && p.frameStep == 0 && p.kind != DftKind::kC2R && p.inLen == p.packedLen()
+        && p.inComps == (p.kind == DftKind::kR2C ? 1 : 2);
+    // fp32 output in cuFFT's own layout is written by cuFFT (an inverse then scales it in place).
+    bool const directOut = fp32 && p.outLen == p.spectrumLen();
+    return {!directIn, !directOut};
+}
+
+size_t dftWorkspaceBytes(DftPlan const& plan, DftCopies copies, size_t fftWork) noexcept
+{
+    return packedBytes(plan, copies) + spectrumBytes(plan, copies) + aligned(fftWork);
 }
 
 DftFftPlan::~DftFftPlan()
@@ -345,19 +358,16 @@ cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, v
     {
         return cudaErrorInvalidResourceHandle;
     }
-    DType const io = fft.ioType();
+    DftCopies const copies = dftCopies(plan, dtype, fft.ioType());
     auto* packed = static_cast<float*>(workspace);
-    auto* spectrum = reinterpret_cast<float*>(static_cast<char*>(workspace) + packedBytes(plan, io));
-    void* work = static_cast<char*>(workspace) + packedBytes(plan, io) + spectrumBytes(plan, io);
-    if (io != DType::kFLOAT32)
+    auto* spectrum = reinterpret_cast<float*>(static_cast<char*>(workspace) + packedBytes(plan, copies));
+    void* work = static_cast<char*>(workspace) + packedBytes(plan, copies) + spectrumBytes(plan, copies);
+    if (fft.ioType() != DType::kFLOAT32)
     {
         return exec16Bit(fft.handle(), x, y, work, stream);
     }
-    bool const fp32 = dtype == DType::kFLOAT32 && plan.inner == 1;
-    bool const directIn = fp32 && plan.frameStep == 0 && plan.kind != DftKind::kC2R && plan.inLen == plan.packedLen()
-        && plan.inComps == (plan.kind == DftKind::kR2C ? 1 : 2);
-    // fp32 output in cuFFT's own layout is written by cuFFT (an inverse then scales it in place).
-    bool const directOut = fp32 && plan.outLen == plan.spectrumLen();
+    bool const directIn = !copies.packed;
+    bool const directOut = !copies.spectrum;
     return forFloatOrBf16Type(dtype, [&](auto tag) -> cudaError_t {
         using T = decltype(tag);
         if (!directIn)

@@ -109,9 +109,20 @@ private:
     size_t mWorkBytes{0};
 };
 
-//! Bytes of the packed input and spectrum buffers (float32; none where cuFFT reads and writes the
-//! tensors in `io`, dftIoType's) plus `fftWork` (cuFFT's work area), aligned.
-size_t dftWorkspaceBytes(DftPlan const& plan, DType io, size_t fftWork) noexcept;
+//! The float32 copies a launch makes around cuFFT: the packed input unless cuFFT reads x as it is,
+//! the spectrum unless cuFFT writes y as it is. Both where a caller cannot know (dynamic shapes).
+struct DftCopies
+{
+    bool packed{true};
+    bool spectrum{true};
+};
+
+//! The copies of `plan` in `dtype` on a cuFFT plan reading and writing `io` (DftFftPlan::ioType:
+//! a 16-bit plan makes none; float32 ones skip them for contiguous float32 signals and spectra).
+DftCopies dftCopies(DftPlan const& plan, DType dtype, DType io) noexcept;
+
+//! Bytes of the float32 copies `copies` names plus `fftWork` (cuFFT's work area), aligned.
+size_t dftWorkspaceBytes(DftPlan const& plan, DftCopies copies, size_t fftWork) noexcept;
 
 //! cuFFT's work area for `plan` in `dtype` without keeping a plan (for workspace sizes at build
 //! time); `io` gets the type the plan reads and writes (dftIoType's, or float32 where cuFFT
@@ -123,8 +134,8 @@ bool dftAvailable() noexcept;
 
 //! y = DFT(x): pack (cut/pad to n, to float32) -> cuFFT on `stream` -> unpack (1 / n for the
 //! inverse, the conjugate mirror for a full R2C spectrum, cast to the output type). `fft` must be
-//! prepared for `plan` and `dtype`; `workspace` holds dftWorkspaceBytes(plan, fft.ioType(),
-//! fft.workBytes()). A 16-bit plan (fft.ioType() != float32) transforms x into y directly. STFT plans
+//! prepared for `plan` and `dtype`; `workspace` holds dftWorkspaceBytes(plan, dftCopies(plan,
+//! dtype, fft.ioType()), fft.workBytes()). A 16-bit plan (fft.ioType() != float32) transforms x into y directly. STFT plans
 //! (frameStep > 0) read frames of x, each sample times `window` (x's type; null = ones).
 cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, void const* x, void* y,
     void* workspace, cudaStream_t stream, void const* window = nullptr) noexcept;

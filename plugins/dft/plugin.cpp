@@ -86,8 +86,8 @@ public:
 
     //! Buffers for the largest dims, and cuFFT's work area: for the largest n and for the
     //! power of two >= 2 n, the padded length a smaller prime n's Bluestein transform may use.
-    //! A 16-bit plan needs no float32 copies, but smaller dims of a dynamic shape may plan in
-    //! float32: their room goes only where the shape is static.
+    //! The float32 copies (dftCopies) a static shape skips stay where the shape is dynamic: other
+    //! dims of it may need them (a cut signal, a strided axis, a length not a power of two).
     size_t workspaceSize(Span<DynDesc const> in, Span<DynDesc const>) const
     {
         DftPlan plan{};
@@ -104,7 +104,7 @@ public:
         DType paddedIo{};
         size_t const work = std::max(dftFftWorkBytes(plan, dtype, io), dftFftWorkBytes(padded, DType::kFLOAT32, paddedIo));
         bool const fixed = TensorShape::of(in[0].min).same(TensorShape::of(in[0].max));
-        return dftWorkspaceBytes(plan, fixed ? io : DType::kFLOAT32, work);
+        return dftWorkspaceBytes(plan, fixed ? dftCopies(plan, dtype, io) : DftCopies{}, work);
     }
 
     cudaError_t execute(Span<Desc const> in, Span<Desc const>, void const* const* inputs, void* const* outputs,

@@ -26,7 +26,7 @@ TRTPLUG_OP_BINDING(stft)
     problem = checkDftOutput(plan, shapeOf(ya, "output"));
     call.check(problem.empty(), problem);
     checkCuda(fft.prepare(plan, xa.dtype), "cuFFT plan");
-    size_t const bytes = dftWorkspaceBytes(plan, fft.ioType(), fft.workBytes());
+    size_t const bytes = dftWorkspaceBytes(plan, dftCopies(plan, xa.dtype, fft.ioType()), fft.workBytes());
     CallScratch const scratch(call, bytes, "this STFT needs");
     void* const scratchPtr = scratch.get();
     void const* windowPtr = window != nullptr ? reinterpret_cast<void const*>(window->ptr) : nullptr;

@@ -91,9 +91,13 @@ public:
         {
             return 0;
         }
-        DType io{}; // STFT's frames always go through the float32 pack (dftIoType)
+        // Frames always go through the pack (dftIoType: float32 plans); whether the spectrum needs
+        // its copy depends on the type, onesided and the signal's last dim alone, not on dims a
+        // dynamic shape varies.
+        DType dtype{};
+        DType io{};
         size_t const work = dftFftWorkBytes(plan, DType::kFLOAT32, io);
-        return dftWorkspaceBytes(plan, io, work);
+        return toDType(in[0].desc.type, dtype) ? dftWorkspaceBytes(plan, dftCopies(plan, dtype, io), work) : 0;
     }
 
     cudaError_t execute(Span<Desc const> in, Span<Desc const>, void const* const* inputs, void* const* outputs,
