@@ -2,6 +2,7 @@
 #include "common/fast_divmod.cuh"
 #include "common/launch.cuh"
 #include "max_pool_with_indices/max_pool_with_indices.h"
+#include "max_pool_with_indices/pool_pairs.cuh"
 
 #include <climits>
 
@@ -97,87 +98,25 @@ __global__ void __launch_bounds__(kBlockThreads) maxPoolWithIndices(T const* __r
     }
 }
 
-template <class T>
-struct alignas(4 * sizeof(T)) Quad
-{
-    T v[4];
-};
-
-template <class T>
-struct alignas(2 * sizeof(T)) Pair
-{
-    T v[2];
-};
-
-//! The 2 x 2 windows at stride 2 most CNNs pool with (pairsApply): a thread takes two adjacent
-//! outputs, the 4 contiguous elements of each of its 2 input rows as one vector load each, both
-//! values and both indices as one store each. The generic kernel's per-output window walk, for
-//! 18 bytes an output in 16 bits, was instruction-bound there (67% of copy where fp32, 28 bytes an
-//! output, reached 86%, H100). Ties and NaNs as walkWindow: window order, a strict `>`.
+//! Grid-stride over pool_pairs.cuh's pairs, two adjacent outputs a thread.
 template <class T, bool kWide>
-__global__ void __launch_bounds__(kBlockThreads) maxPool2x2Pairs(T const* __restrict__ x, T* __restrict__ y,
-    int64_t* __restrict__ indices, typename IndexMath<kWide>::Index pairs,
-    typename IndexMath<kWide>::Divmod pairsPerRow, typename IndexMath<kWide>::Divmod outRows,
-    typename IndexMath<kWide>::Index inWidth, int64_t inPlane)
+__global__ void __launch_bounds__(kBlockThreads) maxPool2x2Pairs(
+    T const* __restrict__ x, T* __restrict__ y, int64_t* __restrict__ indices, PairGeometry<kWide> geo)
 {
     using Index = typename IndexMath<kWide>::Index;
     Index const step = Index{gridDim.x} * blockDim.x;
-    for (Index t = Index{blockIdx.x} * blockDim.x + threadIdx.x; t < pairs; t += step)
+    for (Index t = Index{blockIdx.x} * blockDim.x + threadIdx.x; t < geo.pairs; t += step)
     {
-        Index const row = pairsPerRow.div(t); // plane * outRows + output row
-        Index const plane = outRows.div(row);
-        Index const outRow = row - plane * outRows.divisor;
-        int64_t const top = static_cast<int64_t>(plane) * inPlane + static_cast<int64_t>(outRow) * 2 * inWidth
-            + static_cast<int64_t>(t - row * pairsPerRow.divisor) * 4;
-        Quad<T> const rows[2] = {*reinterpret_cast<Quad<T> const*>(x + top),
-            *reinterpret_cast<Quad<T> const*>(x + top + inWidth)};
-        Pair<T> values;
-        int64_t at[2];
-#pragma unroll
-        for (int h = 0; h < 2; ++h)
-        {
-            float best = -INFINITY;
-            int win = -1; // window position: row win / 2, column win % 2
-#pragma unroll
-            for (int w = 0; w < 4; ++w)
-            {
-                float const v = toFloat(rows[w / 2].v[2 * h + w % 2]);
-                win = v > best ? w : win;
-                best = v > best ? v : best;
-            }
-            values.v[h] = fromFloat<T>(best);
-            at[h] = win < 0 ? int64_t{-1} : top + (win / 2) * static_cast<int64_t>(inWidth) + 2 * h + win % 2;
-        }
-        *reinterpret_cast<Pair<T>*>(y + 2 * static_cast<int64_t>(t)) = values;
-        *reinterpret_cast<longlong2*>(indices + 2 * static_cast<int64_t>(t)) = make_longlong2(at[0], at[1]);
+        poolPair<T, kWide>(x, y, indices, geo, t);
     }
-}
-
-//! maxPool2x2Pairs takes g: 2-D, 2 x 2 kernel at stride 2, no dilation or leading pad, row-major
-//! indices, input rows of 2 x the (even) output width in whole 4-element vectors, every window
-//! inside the input, and the buffers aligned for the vectors.
-template <class T>
-bool pairsApply(PoolGeometry const& g, void const* x, void const* y, int64_t const* indices) noexcept
-{
-    bool const shape = g.spatial == 2 && !g.columnMajor && g.in[1] % 4 == 0 && g.in[1] == 2 * g.out[1]
-        && 2 * g.out[0] <= g.in[0];
-    bool window = true;
-    for (int32_t d = 0; d < 2; ++d)
-    {
-        window = window && g.kernel[d] == 2 && g.stride[d] == 2 && g.dilation[d] == 1 && g.begin[d] == 0;
-    }
-    return shape && window && isAligned(x, 4 * sizeof(T)) && isAligned(y, 2 * sizeof(T)) && isAligned(indices, 16);
 }
 
 template <class T, bool kWide>
 void launchPairs(void const* x, void* y, int64_t* indices, int64_t planes, PoolGeometry const& g, cudaStream_t stream)
 {
-    using Math = IndexMath<kWide>;
-    using Index = typename Math::Index;
-    int64_t const pairs = planes * g.out[0] * (g.out[1] / 2);
-    maxPool2x2Pairs<T, kWide><<<gridFor(pairs), kBlockThreads, 0, stream>>>(static_cast<T const*>(x),
-        static_cast<T*>(y), indices, static_cast<Index>(pairs), typename Math::Divmod(static_cast<Index>(g.out[1] / 2)),
-        typename Math::Divmod(static_cast<Index>(g.out[0])), static_cast<Index>(g.in[1]), g.in[0] * g.in[1]);
+    PairGeometry<kWide> const geo = pairGeometry<kWide>(g, planes);
+    maxPool2x2Pairs<T, kWide><<<gridFor(static_cast<int64_t>(geo.pairs)), kBlockThreads, 0, stream>>>(
+        static_cast<T const*>(x), static_cast<T*>(y), indices, geo);
 }
 
 template <int S, bool kWide>
