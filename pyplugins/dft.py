@@ -18,6 +18,7 @@ import numpy as np
 Attrs = Mapping[str, Any]
 FOLDED = ("dft_length", "axis")  # inputs 1..2, which the rewrite folds into these fields
 BENCH_LENGTH = 4096  # `trtplug bench` transforms rows of this length (real input, onesided)
+TORCH_NOTE = "fp16: torch.fft in fp16 (cuFFT's half transform) at power-of-two lengths, else in fp32"
 
 
 def with_folded(inputs: Sequence[Any], attrs: Attrs) -> dict[str, Any]:
@@ -129,7 +130,8 @@ def _member() -> SimpleNamespace:
         output_shapes=output_shapes,
         output_dims=output_dims,
         torch_equivalent=torch_equivalent,
-        torch_signal=torch_signal,  # torch's layout and type of a signal (benchmarks/bench_fft.py)
+        torch_signal=torch_signal,
+        TORCH_NOTE=TORCH_NOTE,  # torch's layout and type of a signal (benchmarks/bench_fft.py)
         bench_shapes=bench_shapes,
         bench_attrs=bench_attrs,
     )

@@ -78,6 +78,26 @@ def test_binding(cp, ext, op, geometry, dtype, inverse, onesided, seed) -> None:
     run_case(cp, op, shape, axis, length, inverse, onesided, dtype, binding(cp, ext), seed)
 
 
+# Forward transforms cuFFT's 16-bit plans take (power-of-two n, contiguous rows, the transform's
+# own output layout), opted in with TRTPLUG_DFT_16BIT=1: (shape, axis, onesided)
+SIXTEEN_BIT = [((4, 64, 1), 1, 1), ((4, 64, 2), -2, 0), ((32, 4096, 1), 1, 1), ((8, 4096, 2), 1, 0), ((3, 2, 1), 1, 1)]
+
+
+@pytest.mark.parametrize("op", ["dft_17", "dft_20"])
+@pytest.mark.parametrize(("shape", "axis", "onesided"), SIXTEEN_BIT, ids=str)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("phase", ["binding", "build", "runtime"])
+def test_16bit_cufft_plans_meet_the_tolerances(
+    cp, ext, library, monkeypatch, op, shape, axis, onesided, dtype, phase, seed
+) -> None:
+    """cuFFT's float16/bfloat16 transforms straight from and into the tensors (opt-in while these
+    cases decide whether they hold the spec's tolerances: TRTPLUG_DFT_16BIT, dft.cu), through the
+    binding and both plugin phases, against the float32 reference rounded once."""
+    monkeypatch.setenv("TRTPLUG_DFT_16BIT", "1")
+    execute = binding(cp, ext) if phase == "binding" else plugin_executor(cp, library, phase)
+    run_case(cp, op, shape, axis, None, 0, onesided, dtype, execute, seed)
+
+
 def test_plan_reused_across_shapes_and_kinds(cp, ext, seed) -> None:
     """One binding, alternating shapes and kinds: each call re-plans only when they change."""
     for shape, axis, length in GEOMETRIES[:4] * 2:
@@ -127,9 +147,9 @@ def test_torch_equivalent_agrees(cp, seed) -> None:
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
 
 
-def test_static_plugin_workspace_holds_only_the_copies_it_makes(library) -> None:
+def test_static_plugin_workspace_holds_only_the_copies_it_makes(library, monkeypatch) -> None:
     """rfft of contiguous rows on a static shape, fp16/bf16 of power-of-two length (cuFFT's 16-bit
-    plan) and fp32: cuFFT reads and writes the tensors, so the workspace is cuFFT's work area alone,
+    plan, opted in) and fp32: cuFFT reads and writes the tensors, so the workspace is cuFFT's work area alone,
     not the float32 packed input and spectrum (~1 MB here) that other lengths need; a dynamic shape
     keeps their room (other dims of it may need them)."""
     fields = {"axis": 1, "dft_length": 0, "inverse": 0, "onesided": 1}
@@ -142,6 +162,9 @@ def test_static_plugin_workspace_holds_only_the_copies_it_makes(library) -> None
         dims = [[rows, length, 1], [rows, length // 2 + 1, 2]]
         return plugin.workspace_size([dtype, dtype], dims if max_shapes is None else shapes, max_shapes)
 
+    monkeypatch.delenv("TRTPLUG_DFT_16BIT", raising=False)
+    assert workspace("float16") >= copies  # 16-bit plans are opt-in (dft.cu: kSixteenBitByDefault)
+    monkeypatch.setenv("TRTPLUG_DFT_16BIT", "1")
     for dtype in ("float16", "bfloat16"):
         assert workspace(dtype) < copies // 2, dtype
         assert workspace(dtype, [[2 * rows, n, 1], [2 * rows, n // 2 + 1, 2]]) >= 2 * copies, dtype
