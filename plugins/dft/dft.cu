@@ -1,6 +1,6 @@
-// DFT over cuFFT (see dft.h): a pack kernel (cut/zero-pad to n, to float32, the transformed axis
-// made innermost; dft_pack.cuh), one batched 1-D cuFFT plan, an unpack kernel (1 / n scale,
-// conjugate mirror, cast). float32 inputs already in cuFFT's layout skip the pack, outputs in it
+// DFT over cuFFT (see dft.h; the plans: dft_fft_plan.cu): a pack kernel (cut/zero-pad to n, to
+// float32, the transformed axis made innermost; dft_pack.cuh), one batched 1-D cuFFT plan, an
+// unpack kernel (1 / n scale, conjugate mirror, cast). float32 inputs already in cuFFT's layout skip the pack, outputs in it
 // skip the unpack: a contiguous fp32 rfft/fft is one cuFFT call, as torch.fft's is; so is a 16-bit
 // forward one of power-of-two length, on cuFFT's float16/bfloat16 transforms (dftIoType).
 #include "common/dtype_dispatch.cuh"
@@ -14,9 +14,6 @@
 #if TRTPLUG_HAVE_CUFFT
 #include <cufftXt.h>
 #endif
-
-#include <cstdlib>
-#include <cstring>
 
 namespace trtplug
 {
@@ -133,26 +130,6 @@ size_t spectrumBytes(DftPlan const& p, DftCopies copies) noexcept
     return copies.spectrum ? aligned(size_t(p.batch()) * p.spectrumLen() * comps * sizeof(float)) : 0;
 }
 
-bool powerOfTwo(int64_t n) noexcept
-{
-    return n >= 2 && (n & (n - 1)) == 0;
-}
-
-//! cuFFT's 16-bit transforms: power-of-two lengths, at most 4 billion elements (cuFFT's guide).
-constexpr int64_t kMax16BitElements = int64_t(1) << 32;
-
-//! Whether 16-bit tensors may take cuFFT's 16-bit transforms: TRTPLUG_DFT_16BIT=1 / =0 (read per
-//! plan), else kSixteenBitByDefault. Off by default until the GPU parity cases have passed on it:
-//! cuFFT may compute these transforms in 16-bit arithmetic (its guide promises no accuracy), and
-//! the cases hold fp16 to the float32 reference rounded once.
-constexpr bool kSixteenBitByDefault = false;
-
-bool sixteenBitAllowed() noexcept
-{
-    char const* choice = std::getenv("TRTPLUG_DFT_16BIT");
-    return choice == nullptr ? kSixteenBitByDefault : std::strcmp(choice, "0") != 0;
-}
-
 #if TRTPLUG_HAVE_CUFFT
 //! y *= scale in place: the inverse transform's 1/n when cuFFT wrote the output directly (one
 //! pass over y instead of a scaled copy out of the spectrum scratch); 16-byte vectors when aligned.
@@ -178,58 +155,6 @@ cudaError_t scaleInPlace(float* y, int64_t count, float scale, cudaStream_t stre
     int64_t const vectors = isAligned(y, 16) ? count / 4 : 0;
     scaleKernel<<<gridFor(vectors > 0 ? vectors : count), kBlockThreads, 0, stream>>>(y, count, vectors, scale);
     return cudaGetLastError();
-}
-
-cufftType fftType(DftKind kind) noexcept
-{
-    return kind == DftKind::kR2C ? CUFFT_R2C : (kind == DftKind::kC2R ? CUFFT_C2R : CUFFT_C2C);
-}
-
-//! cuFFT's float16 / bfloat16 plan of `p` (forward R2C or C2C, basic layout).
-cufftResult make16BitPlan(cufftHandle h, DftPlan const& p, DType io, size_t& work) noexcept
-{
-    long long n = p.n;
-    cudaDataType const complex = io == DType::kFLOAT16 ? CUDA_C_16F : CUDA_C_16BF;
-    cudaDataType const in = p.kind == DftKind::kR2C ? (io == DType::kFLOAT16 ? CUDA_R_16F : CUDA_R_16BF) : complex;
-    return cufftXtMakePlanMany(h, 1, &n, nullptr, 1, 0, in, nullptr, 1, 0, complex, p.batch(), &work, complex);
-}
-
-//! A plan reading and writing `io` (dftIoType's) without a work area of its own; `work` gets the
-//! bytes it needs, `made` cuFFT's answer. -1 on failure.
-cufftHandle makePlan(DftPlan const& p, DType io, size_t& work, cufftResult& made) noexcept
-{
-    cufftHandle h = 0;
-    if ((made = cufftCreate(&h)) != CUFFT_SUCCESS)
-    {
-        return -1;
-    }
-    long long n = p.n;
-    made = cufftSetAutoAllocation(h, 0) != CUFFT_SUCCESS ? CUFFT_INTERNAL_ERROR
-        : io != DType::kFLOAT32 ? make16BitPlan(h, p, io, work)
-                                : cufftMakePlanMany64(h, 1, &n, nullptr, 1, 0, nullptr, 1, 0, fftType(p.kind), p.batch(), &work);
-    if (made != CUFFT_SUCCESS)
-    {
-        cufftDestroy(h);
-        return -1;
-    }
-    return h;
-}
-
-//! The plan of `p` in `dtype`: dftIoType's, or float32 where cuFFT cannot make the 16-bit one on
-//! this GPU (`io` says which). Not where it ran out of memory: a plan that fell back then at run
-//! time would need the float32 copies a static shape's workspace left out at build time. -1 on
-//! failure.
-cufftHandle makeFittingPlan(DftPlan const& p, DType dtype, size_t& work, DType& io) noexcept
-{
-    io = dftIoType(p, dtype);
-    cufftResult made = CUFFT_SUCCESS;
-    cufftHandle const h = makePlan(p, io, work, made);
-    if (h >= 0 || io == DType::kFLOAT32 || made == CUFFT_ALLOC_FAILED)
-    {
-        return h;
-    }
-    io = DType::kFLOAT32;
-    return makePlan(p, io, work, made);
 }
 
 //! The cuFFT call of `p` from `in` to `out` (out-of-place; C2R overwrites `in`, the packed copy).
@@ -259,21 +184,6 @@ cudaError_t exec16Bit(cufftHandle h, void const* x, void* y, void* work, cudaStr
 
 } // namespace
 
-bool dftAvailable() noexcept
-{
-    return TRTPLUG_HAVE_CUFFT != 0;
-}
-
-DType dftIoType(DftPlan const& p, DType dtype) noexcept
-{
-    bool const sixteen = (dtype == DType::kFLOAT16 || dtype == DType::kBFLOAT16) && sixteenBitAllowed();
-    bool const plain = p.frameStep == 0 && p.inner == 1 && !p.inverse && p.inLen == p.n && powerOfTwo(p.n)
-        && p.batch() <= kMax16BitElements / p.n;
-    bool const ownLayout = (p.kind == DftKind::kR2C && p.inComps == 1 && p.outLen == p.n / 2 + 1)
-        || (p.kind == DftKind::kC2C && p.inComps == 2 && p.outLen == p.n);
-    return sixteen && plain && ownLayout ? dtype : DType::kFLOAT32;
-}
-
 DftCopies dftCopies(DftPlan const& p, DType dtype, DType io) noexcept
 {
     if (io != DType::kFLOAT32)
@@ -291,68 +201,6 @@ DftCopies dftCopies(DftPlan const& p, DType dtype, DType io) noexcept
 size_t dftWorkspaceBytes(DftPlan const& plan, DftCopies copies, size_t fftWork) noexcept
 {
     return packedBytes(plan, copies) + spectrumBytes(plan, copies) + aligned(fftWork);
-}
-
-DftFftPlan::~DftFftPlan()
-{
-    release();
-}
-
-void DftFftPlan::release() noexcept
-{
-#if TRTPLUG_HAVE_CUFFT
-    if (mHandle >= 0)
-    {
-        cufftDestroy(mHandle);
-    }
-#endif
-    mHandle = -1;
-    mWorkBytes = 0;
-}
-
-cudaError_t DftFftPlan::prepare(DftPlan const& plan, DType dtype) noexcept
-{
-    if (plan.batch() == 0 || plan.n == 0)
-    {
-        return cudaSuccess; // nothing to transform
-    }
-    DType const wanted = dftIoType(plan, dtype);
-    if (mHandle >= 0 && mKind == plan.kind && mN == plan.n && mBatch == plan.batch() && mWanted == wanted)
-    {
-        return cudaSuccess;
-    }
-    release();
-#if TRTPLUG_HAVE_CUFFT
-    mHandle = makeFittingPlan(plan, dtype, mWorkBytes, mIo);
-    mKind = plan.kind;
-    mN = plan.n;
-    mBatch = plan.batch();
-    mWanted = wanted;
-    return mHandle >= 0 ? cudaSuccess : cudaErrorMemoryAllocation;
-#else
-    return cudaErrorNotSupported;
-#endif
-}
-
-size_t dftFftWorkBytes(DftPlan const& plan, DType dtype, DType& io) noexcept
-{
-    io = DType::kFLOAT32;
-#if TRTPLUG_HAVE_CUFFT
-    size_t work = 0;
-    if (plan.batch() == 0 || plan.n == 0)
-    {
-        return 0;
-    }
-    cufftHandle const h = makeFittingPlan(plan, dtype, work, io);
-    if (h >= 0)
-    {
-        cufftDestroy(h);
-    }
-    return work;
-#else
-    (void) dtype;
-    return 0;
-#endif
 }
 
 cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, void const* x, void* y,
