@@ -1,19 +1,14 @@
 // DFT over cuFFT (see dft.h; the plans: dft_fft_plan.cu): a pack kernel (cut/zero-pad to n, to
 // float32, the transformed axis made innermost; dft_pack.cuh), one batched 1-D cuFFT plan, an
-// unpack kernel (1 / n scale, conjugate mirror, cast). float32 inputs already in cuFFT's layout skip the pack, outputs in it
-// skip the unpack: a contiguous fp32 rfft/fft is one cuFFT call, as torch.fft's is; so is a 16-bit
-// forward one of power-of-two length, on cuFFT's float16/bfloat16 transforms (dftIoType).
+// unpack kernel (1 / n scale, conjugate mirror, cast). float32 inputs already in cuFFT's layout
+// skip the pack, outputs in it skip the unpack: a contiguous fp32 rfft/fft is one cuFFT call, as
+// torch.fft's is; so is a 16-bit forward one of power-of-two length, on cuFFT's float16/bfloat16
+// transforms (dftIoType).
 #include "common/dtype_dispatch.cuh"
 #include "common/launch.cuh"
 #include "dft/dft.h"
+#include "dft/dft_cufft.h"
 #include "dft/dft_pack.cuh"
-
-#ifndef TRTPLUG_HAVE_CUFFT
-#define TRTPLUG_HAVE_CUFFT 0 // CMake sets it where the toolkit has cuFFT
-#endif
-#if TRTPLUG_HAVE_CUFFT
-#include <cufftXt.h>
-#endif
 
 namespace trtplug
 {

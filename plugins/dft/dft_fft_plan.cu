@@ -2,13 +2,7 @@
 // transforms where the tensors take them as they are), the plan made once per shape without a
 // work area of its own, and its work area's size for build time. dft.cu launches them.
 #include "dft/dft.h"
-
-#ifndef TRTPLUG_HAVE_CUFFT
-#define TRTPLUG_HAVE_CUFFT 0 // CMake sets it where the toolkit has cuFFT
-#endif
-#if TRTPLUG_HAVE_CUFFT
-#include <cufftXt.h>
-#endif
+#include "dft/dft_cufft.h"
 
 #include <cstdlib>
 #include <cstring>
