@@ -19,6 +19,10 @@ fastest backend, measured in the same run.
   TRTPLUG_ATTENTION_PREFILL=kernel and =cudnn; "first call" is the wall time of the first call of
   each, which for cuDNN includes building its graph for that problem signature.
 
+- --decode-splits N...: the tensor-core decode on a clean cache (8k/16k/32k) with its split count
+  forced to each N (TRTPLUG_ATTENTION_DECODE_SPLITS; 0 = the launcher's own choice), for the split
+  policy; nothing else runs.
+
 - float32 (--dtype float32): the core prefill only, on tensor cores (3xTF32, the default) and on
   CUDA cores (TRTPLUG_ATTENTION_FP32=cuda-cores), against torch's fastest fp32 SDPA (its
   memory-efficient kernel or the math path).
@@ -266,12 +270,26 @@ def clean_cache_decode_us(ext, dtype, kv_heads: int, past: int, reps: int) -> di
     return {name: us for name, us in kernels.items() if core_activity(name)}
 
 
+def split_sweep(ext, dtype, splits: list[int], copy: float, reps: int) -> None:
+    """The tensor-core decode on a clean cache with its split count forced to each of `splits`."""
+    os.environ["TRTPLUG_ATTENTION_DECODE"] = "mma"
+    for past in (8192, 16384, 32768):
+        kv_bytes = 2 * BATCH * 8 * (past + 1) * HEAD * torch.empty((), dtype=dtype).element_size()
+        for count in splits:
+            os.environ["TRTPLUG_ATTENTION_DECODE_SPLITS"] = str(count)
+            times = clean_cache_decode_us(ext, dtype, 8, past, reps)
+            print(f"decode KV={past} splits {count or 'auto'}: " + bandwidth_line(times, kv_bytes, copy), flush=True)
+    os.environ.pop("TRTPLUG_ATTENTION_DECODE_SPLITS", None)
+    os.environ.pop("TRTPLUG_ATTENTION_DECODE", None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dtype", default="float16", choices=["float16", "bfloat16", "float32"])
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--decode-only", action="store_true", help="skip the prefill rows (e.g. under ncu)")
     parser.add_argument("--decode-kernels", nargs="+", default=["key-parallel", "mma"], choices=["key-parallel", "mma"])
+    parser.add_argument("--decode-splits", nargs="+", type=int, help="sweep the tensor-core decode's split count")
     args = parser.parse_args()
     ext = native.native_module()
     if ext is None or "group_query_attention" not in ext.ops:
@@ -279,6 +297,8 @@ def main() -> None:
     dtype = getattr(torch, args.dtype)
     copy = copy_gbs(args.reps)
     print(f"{torch.cuda.get_device_name()}: device copy {copy:.0f} GB/s, {args.dtype}")
+    if args.decode_splits:
+        return split_sweep(ext, dtype, args.decode_splits, copy, args.reps)
     if dtype == torch.float32:  # the core's prefill on tensor cores (3xTF32) and on CUDA cores
         for kv_heads in (8, 32):
             for causal in (True, False):
