@@ -2,7 +2,8 @@
 plugin through the plugin host, each against onnx.reference, in every type (NaN and -0.0 in the
 floats), ranks 0 to 5, empty, odd and past-2**24 sizes, unaligned inputs, outputs at their upper
 bounds poisoned (what TensorRT allocates) with the count read from the size tensor, a CUDA graph
-replay (no host synchronization inside), and bad arguments refused before any launch."""
+replay (no host synchronization inside), and bad arguments refused before any launch; all of it on
+both launch paths (non_zero_path)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,17 @@ from trtplug.protolib.size_tensors import check_counts, count_buffer
 pytestmark = pytest.mark.gpu
 SHAPES = [(), (1,), (0,), (3, 0, 2), (1001,), (33, 17), (7, 5, 3), (3, 1, 5, 7), (2, 3, 1, 4, 5), (257, 129)]
 POISON = -7
+
+
+@pytest.fixture(params=["list-unravel", "count-first"], autouse=True)
+def non_zero_path(request, monkeypatch) -> str:
+    """Every case on both launch paths (TRTPLUG_NON_ZERO, read per launch): the flat list then its
+    unravel (the default), and count-first (opt-in until these cases have run on a GPU)."""
+    if request.param == "count-first":
+        monkeypatch.setenv("TRTPLUG_NON_ZERO", "count-first")
+    else:
+        monkeypatch.delenv("TRTPLUG_NON_ZERO", raising=False)
+    return request.param
 
 
 def device_input(cp, x: np.ndarray, offset: int = 0):
