@@ -48,8 +48,8 @@ void check(int64_t planes, int64_t height, int64_t width, std::mt19937& rng)
 {
     PoolGeometry const g = pool2x2(height, width);
     int64_t const total = planes * g.out[0] * g.out[1];
-    std::vector<Quad<T>> xStore(static_cast<size_t>(planes * height * width / 4 + 1));
-    std::vector<Quad<T>> yStore(static_cast<size_t>(total / 4 + 2));
+    std::vector<Vec<T, 4>> xStore(static_cast<size_t>(planes * height * width / 4 + 1));
+    std::vector<Vec<T, 4>> yStore(static_cast<size_t>(total / 4 + 2));
     std::vector<longlong2> iStore(static_cast<size_t>(total / 2 + 1));
     T* x = xStore[0].v;
     T* y = yStore[0].v;
@@ -115,7 +115,7 @@ void check(int64_t planes, int64_t height, int64_t width, std::mt19937& rng)
 //! What the pairs must turn down: misaligned buffers, widths not in whole vectors, other windows.
 void checkRefusals()
 {
-    std::vector<Quad<float>> store(64);
+    std::vector<Vec<float, 4>> store(64);
     float* x = store[0].v;
     auto* indices = reinterpret_cast<int64_t*>(store.data());
     PoolGeometry const good = pool2x2(4, 8);

@@ -17,18 +17,6 @@
 namespace trtplug
 {
 
-template <class T>
-struct alignas(4 * sizeof(T)) Quad
-{
-    T v[4];
-};
-
-template <class T>
-struct alignas(2 * sizeof(T)) Pair
-{
-    T v[2];
-};
-
 //! Launch-constant geometry of the pairs: pair t is pair t % pairsPerRow of output row t /
 //! pairsPerRow (plane * outRows + row).
 template <bool kWide>
@@ -67,9 +55,10 @@ __host__ __device__ __forceinline__ void poolPair(T const* x, T* y, int64_t* ind
     Index const outRow = row - plane * geo.outRows.divisor;
     int64_t const top = static_cast<int64_t>(plane) * geo.inPlane + static_cast<int64_t>(outRow) * 2 * geo.inWidth
         + static_cast<int64_t>(t - row * geo.pairsPerRow.divisor) * 4;
-    Quad<T> const rows[2]
-        = {*reinterpret_cast<Quad<T> const*>(x + top), *reinterpret_cast<Quad<T> const*>(x + top + geo.inWidth)};
-    Pair<T> values;
+    using Quad = Vec<T, 4>;
+    Quad const rows[2]
+        = {*reinterpret_cast<Quad const*>(x + top), *reinterpret_cast<Quad const*>(x + top + geo.inWidth)};
+    Vec<T, 2> values;
     int64_t at[2];
 #pragma unroll
     for (int h = 0; h < 2; ++h)
@@ -86,7 +75,7 @@ __host__ __device__ __forceinline__ void poolPair(T const* x, T* y, int64_t* ind
         values.v[h] = fromFloat<T>(best);
         at[h] = win < 0 ? int64_t{-1} : top + (win / 2) * static_cast<int64_t>(geo.inWidth) + 2 * h + win % 2;
     }
-    *reinterpret_cast<Pair<T>*>(y + 2 * static_cast<int64_t>(t)) = values;
+    *reinterpret_cast<Vec<T, 2>*>(y + 2 * static_cast<int64_t>(t)) = values;
     *reinterpret_cast<longlong2*>(indices + 2 * static_cast<int64_t>(t)) = make_longlong2(at[0], at[1]);
 }
 
