@@ -50,8 +50,7 @@ def measure(ext, torch, cp, prototype, shape, fields: dict, dtype: str) -> tuple
     y = cp.empty(out_shape, dtype=dtype)
     # torch's own layout (a complex tensor for complex input), made outside the timing, in float16
     # where torch.fft takes it (power-of-two n), else float32
-    n = attrs["dft_length"] or (2 * (shape[1] - 1) if attrs["inverse"] and attrs["onesided"] else shape[1])
-    txs = [prototype.torch_signal(torch, torch.as_tensor(x, device="cuda"), n) for x in xs]
+    txs = [prototype.torch_signal(torch, torch.as_tensor(x, device="cuda"), attrs) for x in xs]
     ops = {(0, 0): torch.fft.fft, (0, 1): torch.fft.rfft, (1, 0): torch.fft.ifft, (1, 1): torch.fft.irfft}
     torch_op = ops[(attrs["inverse"], attrs["onesided"])]
     if attrs["onesided"] and not attrs["inverse"] and shape[-1] == 2:

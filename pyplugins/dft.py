@@ -90,9 +90,11 @@ def forward(xp: ModuleType, inputs: Sequence[Any], outputs: Sequence[Any], attrs
     y[...] = transform(xp, inputs[0], attrs).astype(y.dtype)
 
 
-def torch_signal(torch: ModuleType, x: Any, n: int) -> Any:
-    """x as torch.fft takes it: float16 where torch runs cuFFT's half transform (power-of-two n,
-    its fastest there), else float32 (torch.fft has no bf16 and half only at powers of two)."""
+def torch_signal(torch: ModuleType, x: Any, attrs: Attrs) -> Any:
+    """x as torch.fft takes it for the transform `attrs` name: float16 where torch runs cuFFT's
+    half transform (power-of-two n, its fastest there), else float32 (torch.fft has no bf16 and
+    half only at powers of two)."""
+    _, n = plan(tuple(x.shape), attrs)
     half = x.dtype == torch.float16 and n >= 2 and n & (n - 1) == 0
     x = x if half else x.float()
     return x[..., 0] if x.shape[-1] == 1 else torch.view_as_complex(x.contiguous())
@@ -103,7 +105,7 @@ def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Attrs) -> 
     x = inputs[0]
     attrs = with_folded(inputs, attrs)
     axis, n = plan(tuple(x.shape), attrs)
-    signal = torch_signal(torch, x, n)
+    signal = torch_signal(torch, x, attrs)
     if attrs["inverse"] and attrs["onesided"]:
         return torch.fft.irfft(signal, n=n, dim=axis).unsqueeze(-1)
     # ifft of a real signal comes back as a lazily conjugated view, which view_as_real refuses.
@@ -130,8 +132,8 @@ def _member() -> SimpleNamespace:
         output_shapes=output_shapes,
         output_dims=output_dims,
         torch_equivalent=torch_equivalent,
-        torch_signal=torch_signal,
-        TORCH_NOTE=TORCH_NOTE,  # torch's layout and type of a signal (benchmarks/bench_fft.py)
+        torch_signal=torch_signal,  # torch's layout and type of a signal (benchmarks/bench_fft.py)
+        TORCH_NOTE=TORCH_NOTE,
         bench_shapes=bench_shapes,
         bench_attrs=bench_attrs,
     )

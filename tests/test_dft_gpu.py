@@ -91,7 +91,7 @@ def test_16bit_cufft_plans_meet_the_tolerances(
     cp, ext, library, monkeypatch, op, shape, axis, onesided, dtype, phase, seed
 ) -> None:
     """cuFFT's float16/bfloat16 transforms straight from and into the tensors (opt-in while these
-    cases decide whether they hold the spec's tolerances: TRTPLUG_DFT_16BIT, dft.cu), through the
+    cases decide whether they hold the spec's tolerances: TRTPLUG_DFT_16BIT, dft_fft_plan.cu), through the
     binding and both plugin phases, against the float32 reference rounded once."""
     monkeypatch.setenv("TRTPLUG_DFT_16BIT", "1")
     execute = binding(cp, ext) if phase == "binding" else plugin_executor(cp, library, phase)
@@ -163,7 +163,7 @@ def test_static_plugin_workspace_holds_only_the_copies_it_makes(library, monkeyp
         return plugin.workspace_size([dtype, dtype], dims if max_shapes is None else shapes, max_shapes)
 
     monkeypatch.delenv("TRTPLUG_DFT_16BIT", raising=False)
-    assert workspace("float16") >= copies  # 16-bit plans are opt-in (dft.cu: kSixteenBitByDefault)
+    assert workspace("float16") >= copies  # 16-bit plans are opt-in (dft_fft_plan.cu: kSixteenBitByDefault)
     monkeypatch.setenv("TRTPLUG_DFT_16BIT", "1")
     for dtype in ("float16", "bfloat16"):
         assert workspace(dtype) < copies // 2, dtype

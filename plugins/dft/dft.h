@@ -74,7 +74,7 @@ std::string checkDftOutput(DftPlan const& plan, TensorShape const& y);
 //! transforms take the tensors as they are (forward, power-of-two n, the input already a
 //! contiguous signal per row and the output the transform's own: one pass over 4 bytes a value
 //! instead of pack + fp32 transform + unpack's 20), else float32. Opt-in (TRTPLUG_DFT_16BIT=1,
-//! read per plan) until the GPU parity cases have passed on it (dft.cu, kSixteenBitByDefault).
+//! read per plan) until the GPU parity cases have passed on it (dft_fft_plan.cu, kSixteenBitByDefault).
 DType dftIoType(DftPlan const& plan, DType dtype) noexcept;
 
 //! A cuFFT plan for one (kind, n, batch, io type), made once and reused while they stay the same;
@@ -135,8 +135,9 @@ bool dftAvailable() noexcept;
 //! y = DFT(x): pack (cut/pad to n, to float32) -> cuFFT on `stream` -> unpack (1 / n for the
 //! inverse, the conjugate mirror for a full R2C spectrum, cast to the output type). `fft` must be
 //! prepared for `plan` and `dtype`; `workspace` holds dftWorkspaceBytes(plan, dftCopies(plan,
-//! dtype, fft.ioType()), fft.workBytes()). A 16-bit plan (fft.ioType() != float32) transforms x into y directly. STFT plans
-//! (frameStep > 0) read frames of x, each sample times `window` (x's type; null = ones).
+//! dtype, fft.ioType()), fft.workBytes()). A 16-bit plan (fft.ioType() != float32) transforms x
+//! into y directly. STFT plans (frameStep > 0) read frames of x, each sample times `window` (x's
+//! type; null = ones).
 cudaError_t launchDft(DType dtype, DftPlan const& plan, DftFftPlan const& fft, void const* x, void* y,
     void* workspace, cudaStream_t stream, void const* window = nullptr) noexcept;
 

@@ -57,9 +57,11 @@ cufftHandle makePlan(DftPlan const& p, DType io, size_t& work, cufftResult& made
         return -1;
     }
     long long n = p.n;
-    made = cufftSetAutoAllocation(h, 0) != CUFFT_SUCCESS ? CUFFT_INTERNAL_ERROR
-        : io != DType::kFLOAT32 ? make16BitPlan(h, p, io, work)
-                                : cufftMakePlanMany64(h, 1, &n, nullptr, 1, 0, nullptr, 1, 0, fftType(p.kind), p.batch(), &work);
+    made = cufftSetAutoAllocation(h, 0) != CUFFT_SUCCESS
+        ? CUFFT_INTERNAL_ERROR
+        : io != DType::kFLOAT32
+        ? make16BitPlan(h, p, io, work)
+        : cufftMakePlanMany64(h, 1, &n, nullptr, 1, 0, nullptr, 1, 0, fftType(p.kind), p.batch(), &work);
     if (made != CUFFT_SUCCESS)
     {
         cufftDestroy(h);

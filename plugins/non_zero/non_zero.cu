@@ -140,7 +140,8 @@ cudaError_t nonZeroTyped(void const* x, U magnitude, TensorShape const& shape, i
 {
     if (shape.rank >= 2 && countFirst())
     {
-        return nonZeroCountFirst(static_cast<U const*>(x), magnitude, shape, y, count, workspace, workspaceBytes, stream);
+        return nonZeroCountFirst(
+            static_cast<U const*>(x), magnitude, shape, y, count, workspace, workspaceBytes, stream);
     }
     int64_t const n = shape.volume();
     FlagsOf<U> const flags(static_cast<U const*>(x), NonZeroBits<U>{magnitude});

@@ -90,8 +90,7 @@ def _runners(
 
         def launch(i: int) -> None:
             plugin_inputs = [a for a, keep in zip(w.inputs[i], kept, strict=True) if keep]
-            outputs = w.output_sets[i] if w.output_sets else w.outputs
-            native.run_binding(spec, ext, _trim(plugin_inputs), outputs, attrs, stream, check_sizes=checked)
+            native.run_binding(spec, ext, _trim(plugin_inputs), w.output_sets[i], attrs, stream, check_sizes=checked)
 
         runners["cuda"] = launch
     runners["cupy"] = lambda i: proto.forward(cp, _trim(w.proto_inputs[i]), w.proto_outputs, attrs)

@@ -152,8 +152,7 @@ def make_workload(
     nbytes = sum(a.nbytes for a in first if a is not None) + sum(o.nbytes for o in outputs)
     # Enough sets that the bytes a call touches (its traffic floor: a gather reads few rows of its
     # tables) exceed L2 over the rotation; sizing by whole tables let the rows come from L2.
-    floor = getattr(prototype, "bench_bytes", None)
-    touched = int(floor(shapes, numpy_dtype(dtype).itemsize)) if floor is not None else nbytes
+    touched = _floor_bytes(prototype, shapes, dtype, nbytes)
     sets = buffer_sets(min(touched, nbytes)) if sets is None else sets
     inputs = [first] + [[None if a is None else _copy(cp, a) for a in first] for _ in range(sets - 1)]
     output_sets = [outputs] + [[device_empty(cp, shape, dt) for _, shape, dt in specs] for _ in range(sets - 1)]
@@ -167,6 +166,10 @@ def make_workload(
 def traffic_bytes(prototype: ModuleType, workload: Workload, dtype: str) -> int:
     """Bytes the op must move: every input read once and every output written once, unless the
     prototype says otherwise with `bench_bytes(shapes, itemsize)` (e.g. gathers read few table rows)."""
+    return _floor_bytes(prototype, workload.case.shapes, dtype, workload.nbytes)
+
+
+def _floor_bytes(prototype: ModuleType, shapes: dict[str, tuple[int, ...]], dtype: str, nbytes: int) -> int:
     if hasattr(prototype, "bench_bytes"):
-        return int(prototype.bench_bytes(workload.case.shapes, numpy_dtype(dtype).itemsize))
-    return workload.nbytes
+        return int(prototype.bench_bytes(shapes, numpy_dtype(dtype).itemsize))
+    return nbytes
