@@ -129,6 +129,13 @@ size_t dftWorkspaceBytes(DftPlan const& plan, DftCopies copies, size_t fftWork) 
 //! refused the 16-bit plan).
 size_t dftFftWorkBytes(DftPlan const& plan, DType dtype, DType& io) noexcept;
 
+//! The work area alone, where the plan's type does not matter (a float32 plan's is always float32).
+inline size_t dftFftWorkBytes(DftPlan const& plan, DType dtype) noexcept
+{
+    DType io{};
+    return dftFftWorkBytes(plan, dtype, io);
+}
+
 //! Whether this build has cuFFT (without it launchDft returns cudaErrorNotSupported).
 bool dftAvailable() noexcept;
 

@@ -101,9 +101,7 @@ public:
         {
         }
         DType io{};
-        DType paddedIo{};
-        size_t const work
-            = std::max(dftFftWorkBytes(plan, dtype, io), dftFftWorkBytes(padded, DType::kFLOAT32, paddedIo));
+        size_t const work = std::max(dftFftWorkBytes(plan, dtype, io), dftFftWorkBytes(padded, DType::kFLOAT32));
         bool const fixed = TensorShape::of(in[0].min).same(TensorShape::of(in[0].max));
         return dftWorkspaceBytes(plan, fixed ? dftCopies(plan, dtype, io) : DftCopies{}, work);
     }

@@ -138,14 +138,21 @@ template <class U>
 cudaError_t nonZeroTyped(void const* x, U magnitude, TensorShape const& shape, int64_t* y, int32_t* count,
     void* workspace, size_t workspaceBytes, cudaStream_t stream)
 {
+    int64_t const n = shape.volume();
+    // Each path checks only its own need (nonZeroWorkspaceBytes, the max over paths and widths, is
+    // a dozen CUB size queries: host work a launch need not repeat).
     if (shape.rank >= 2 && countFirst())
     {
-        return nonZeroCountFirst(
-            static_cast<U const*>(x), magnitude, shape, y, count, workspace, workspaceBytes, stream);
+        return workspaceBytes < countFirstBytes<U>(n)
+            ? cudaErrorInvalidValue
+            : nonZeroCountFirst(static_cast<U const*>(x), magnitude, shape, y, count, workspace, workspaceBytes, stream);
     }
-    int64_t const n = shape.volume();
     FlagsOf<U> const flags(static_cast<U const*>(x), NonZeroBits<U>{magnitude});
     size_t const listBytes = alignWorkspace(static_cast<size_t>(n) * sizeof(int64_t));
+    if (workspaceBytes < listBytes + selectIndicesTempBytes<FlagsOf<U>>(n))
+    {
+        return cudaErrorInvalidValue;
+    }
     void* temp = static_cast<char*>(workspace) + listBytes;
     size_t tempBytes = workspaceBytes - listBytes;
     // A 0-D x still selects (its one flat index goes to the list) to count; y holds nothing then.
@@ -175,7 +182,7 @@ cudaError_t launchNonZero(DType dtype, void const* x, TensorShape const& shape, 
     void* workspace, size_t workspaceBytes, cudaStream_t stream) noexcept
 {
     int64_t const n = shape.volume();
-    if (n > kNonZeroMaxElements || workspaceBytes < nonZeroWorkspaceBytes(n))
+    if (n > kNonZeroMaxElements)
     {
         return cudaErrorInvalidValue;
     }

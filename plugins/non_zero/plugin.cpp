@@ -45,10 +45,14 @@ public:
         return d.format == nvinfer1::TensorFormat::kLINEAR && typeOk;
     }
 
+    //! Checks X and sizes its scratch once per shape (CUB's size queries are host work each enqueue
+    //! would otherwise repeat).
     void shapeChanged(Span<Desc const> in, Span<Desc const>)
     {
-        TRTPLUG_ENSURE(TensorShape::of(in[0].dims).volume() <= kNonZeroMaxElements,
+        int64_t const elements = TensorShape::of(in[0].dims).volume();
+        TRTPLUG_ENSURE(elements <= kNonZeroMaxElements,
             "X has more than 2**31 - 1 elements (the count is an int32 size tensor)");
+        mWorkspaceBytes = nonZeroWorkspaceBytes(elements);
     }
 
     //! Scratch for X's largest shape (the need grows with the element count).
@@ -67,8 +71,11 @@ public:
         }
         TensorShape const shape = TensorShape::of(in[0].dims);
         return launchNonZero(dtype, inputs[0], shape, static_cast<int64_t*>(outputs[0]),
-            static_cast<int32_t*>(outputs[1]), workspace, nonZeroWorkspaceBytes(shape.volume()), stream);
+            static_cast<int32_t*>(outputs[1]), workspace, mWorkspaceBytes, stream);
     }
+
+private:
+    size_t mWorkspaceBytes = 0; // for the shape shapeChanged saw (a clone recomputes it there)
 };
 
 TRTPLUG_REGISTER_PLUGIN(NonZeroPlugin);
