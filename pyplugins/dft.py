@@ -19,6 +19,12 @@ Attrs = Mapping[str, Any]
 FOLDED = ("dft_length", "axis")  # inputs 1..2, which the rewrite folds into these fields
 BENCH_LENGTH = 4096  # `trtplug bench` transforms rows of this length (real input, onesided)
 TORCH_NOTE = "fp16: torch.fft in fp16 (cuFFT's half transform) at power-of-two lengths, else in fp32"
+# cuFFT's half transform rounds its stages to fp16: against the float32 transform it falls outside
+# 10x the fp16 tolerance at this length (the bench still times it: it is what torch users run).
+TORCH_UNCHECKED = {
+    "float16": "cuFFT's half transform, fp16 stages: 1788 of 134M outputs beyond 10x the fp16 tolerance "
+    "(17.0 vs 16.09; H100, n = 4096)"
+}
 
 
 def with_folded(inputs: Sequence[Any], attrs: Attrs) -> dict[str, Any]:
@@ -134,6 +140,7 @@ def _member() -> SimpleNamespace:
         torch_equivalent=torch_equivalent,
         torch_signal=torch_signal,  # torch's layout and type of a signal (benchmarks/bench_fft.py)
         TORCH_NOTE=TORCH_NOTE,
+        TORCH_UNCHECKED=TORCH_UNCHECKED,
         bench_shapes=bench_shapes,
         bench_attrs=bench_attrs,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
+import sys
 
 import pytest
 
@@ -17,6 +19,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"trtplug parity seed: {SEED} (reproduce with TRTPLUG_SEED={SEED})"
 
 
+@functools.cache
 def gpu_unavailable_reason() -> str | None:
     try:
         import cupy
@@ -37,6 +40,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=f"GPU test skipped: {reason}"))
+
+
+@pytest.fixture(autouse=True)
+def _device_fault_stays_with_its_test():
+    """A kernel's illegal access surfaces at the next synchronization, often in a later test of
+    the same worker, and the dead context then fails every test after it. Synchronizing after each
+    test (where CuPy is loaded on a GPU machine) makes the test that launched the faulting kernel
+    the first to fail, by name."""
+    yield
+    cupy = sys.modules.get("cupy")
+    if cupy is None or gpu_unavailable_reason() is not None:
+        return
+    try:
+        cupy.cuda.runtime.deviceSynchronize()
+    except cupy.cuda.runtime.CUDARuntimeError as exc:
+        pytest.fail(f"this test left a CUDA fault behind: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

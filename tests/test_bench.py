@@ -178,3 +178,37 @@ def test_torch_is_not_timed_where_its_side_is_a_token_loop(monkeypatch: pytest.M
     w.case.shapes["query"] = prefill["query"]  # the hook reads the case's shapes
     monkeypatch.setattr(native, "native_module", lambda: None)  # only the cupy and torch runners
     assert set(_runners(np, spec, proto, w, torch=object())) == {"cupy"}
+
+
+@pytest.mark.parametrize("torch_says", ["agrees", "disagrees", "unchecked"])
+def test_torch_is_left_out_where_it_disagrees_and_timed_unchecked_where_the_prototype_says(
+    torch_says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """trtplug's rows are timed whatever torch computes: a torch equivalent outside TORCH_SLACK times
+    the tolerance is left out and the other rows say why; a dtype in the prototype's TORCH_UNCHECKED
+    is timed, its row saying it was not compared (NumPy stands in for CuPy)."""
+    from trtplug.bench.runner import torch_verdict
+
+    spec = load_registry().get("fast_gelu")
+    proto = pyplugin_module(spec)
+    w = make_workload(np, spec, {"X": (4, 64), "bias": (64,)}, "float32", 2, seed=3)
+    unchecked = {"float32": "measured elsewhere"} if torch_says == "unchecked" else {}
+    monkeypatch.setattr(proto, "TORCH_UNCHECKED", unchecked, raising=False)
+
+    def cuda(i: int) -> None:
+        proto.forward(np, w.inputs[i], w.outputs, {})
+
+    def torch(i: int) -> np.ndarray:
+        y = np.empty(w.outputs[0].shape, np.float32)
+        proto.forward(np, w.inputs[i], [y], {})
+        return y + (1.0 if torch_says != "agrees" else 0.0)
+
+    timed, said = torch_verdict(np, spec, proto, "float32", {"cuda": cuda}, torch, w)
+    if torch_says == "agrees":
+        assert timed and said == ""
+    elif torch_says == "disagrees":
+        assert not timed and said.startswith("torch disagrees with cuda: 256 of 256 elements")
+        assert said.endswith("torch not timed")
+    else:
+        assert timed and said == "not compared: measured elsewhere"
+    assert torch_verdict(np, spec, proto, "float32", {"cuda": cuda}, None, w) == (False, "")

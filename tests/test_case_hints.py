@@ -102,3 +102,22 @@ def test_every_ops_inputs_stay_finite_in_fp16(seed: int) -> None:
             for name, value in make_inputs(spec, case, seed).items():
                 if name in fp16_inputs and np.isfinite(value).all():
                     assert np.isfinite(value.astype(np.float16)).all(), f"{spec.key} {case.name}: {name}"
+
+
+def _ops_with_node_problem() -> list:
+    from trtplug.prototypes import pyplugin_module
+    from trtplug.registry import load_registry
+
+    return [s for s in load_registry([]).select(None) if hasattr(pyplugin_module(s), "node_problem")]
+
+
+@pytest.mark.parametrize("spec", _ops_with_node_problem(), ids=lambda s: s.key)
+def test_every_parity_case_is_a_node_the_rewrite_takes(spec) -> None:
+    """A case the op's own node_problem refuses is a broken case, not a test: the bindings and
+    plugins refuse it too (QMoE's integer cases once carried MXFP4's global scales, which only the
+    GPU impls rejected)."""
+    from trtplug.prototypes import pyplugin_module
+
+    check = pyplugin_module(spec).node_problem
+    problems = {c.name: check(c.shapes, c.attrs) for c in default_cases(spec)}
+    assert {name: p for name, p in problems.items() if p} == {}

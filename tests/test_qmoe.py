@@ -21,7 +21,7 @@ from tests.moe_models import GPTOSS_ATTRS, QMOE_ATTRS, qmoe_block_model, qmoe_in
 from trtplug.cli import main
 from trtplug.parity.cases import default_cases, make_inputs
 from trtplug.parity.compare import compare
-from trtplug.parity.reference import _numpy_reference_module, numpy_reference_path
+from trtplug.parity.reference import _numpy_reference_module, numpy_reference_path, onnxruntime_version
 from trtplug.registry import load_registry
 
 pytest.importorskip("onnxruntime", reason="the reference runs ONNX Runtime's CPU QMoE and MoE")
@@ -30,6 +30,12 @@ SPEC = load_registry().get("qmoe")
 REFERENCE = _numpy_reference_module(numpy_reference_path(SPEC))
 NAMES = [t.name for t in SPEC.inputs]
 TOKENS, HIDDEN, INTER, EXPERTS = 9, 256, 256, 6  # 256: every block size divides both
+MEASURED = onnxruntime_version() >= (1, 32)  # the release whose QMoE these tests measured (reference.py)
+# What ONNX Runtime 1.32's CPU QMoE computes, refuses or lowers; an older one (the GPU machine's
+# 1.30) differs, and the reference then keeps every case away from QMoE.
+measured_qmoe = pytest.mark.skipif(
+    not MEASURED, reason="measures ONNX Runtime 1.32's CPU QMoE; an older onnxruntime is installed"
+)
 
 
 def draw(seed: int, attrs: dict, zero_points: bool = False, router_weights: bool = False) -> dict[str, np.ndarray]:
@@ -56,6 +62,7 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, rel: float = 1e-5) ->
 EXACT = [(4, b) for b in (0, 16, 32, 64, 128, 256)] + [(8, 0), (2, 0), (2, 16)]
 
 
+@measured_qmoe
 @pytest.mark.parametrize("zero_points", [False, True], ids=["default_zp", "zp"])
 @pytest.mark.parametrize(("bits", "block"), EXACT, ids=[f"b{b}_bs{s}" for b, s in EXACT])
 def test_reference_dequantizes_as_onnxruntime(seed: int, bits: int, block: int, zero_points: bool) -> None:
@@ -71,6 +78,7 @@ def test_reference_dequantizes_as_onnxruntime(seed: int, bits: int, block: int, 
 LOWERED = [(8, 32), (8, 128), (2, 32), (2, 64)]
 
 
+@measured_qmoe
 @pytest.mark.parametrize(("bits", "block"), LOWERED, ids=[f"b{b}_bs{s}" for b, s in LOWERED])
 def test_onnxruntime_qmoe_lowers_the_forms_the_reference_keeps_from_it(seed: int, bits: int, block: int) -> None:
     """8 bits in blocks (int8 activations) and 2 bits in blocks of 32 or more: ONNX Runtime 1.32's
@@ -85,6 +93,7 @@ def test_onnxruntime_qmoe_lowers_the_forms_the_reference_keeps_from_it(seed: int
     assert_close(run_prototype(inputs, attrs).reshape(expected.shape), expected)
 
 
+@measured_qmoe
 def test_onnxruntime_qmoe_refuses_mixed_widths(seed: int) -> None:
     attrs = quantized(4, 32, fc2_expert_weight_bits=8)
     inputs = draw(seed, attrs)
@@ -151,7 +160,7 @@ def test_parity_case_reference_is_exact_and_the_prototype_matches(seed: int, cas
 def test_parity_cases_reach_every_reference_path_and_width() -> None:
     inputs = {c.name: {n: np.empty(s) for n, s in c.shapes.items()} for c in CASES}
     paths = {REFERENCE.path(inputs[c.name], c.attrs) for c in CASES if c.shapes["input"][0]}
-    assert paths == {"qmoe", "moe", "numpy"}
+    assert paths == ({"qmoe", "moe", "numpy"} if MEASURED else {"moe", "numpy"})
     forms = {(REFERENCE.bits_of(c.attrs, p), c.attrs["block_size"]) for c in CASES for p in ("fc1", "fc2")}
     assert {(4, b) for b in (0, 16, 32, 64, 128, 256)} | {(8, 0), (8, 32), (8, 128), (2, 0), (2, 16)} <= forms
 
@@ -199,6 +208,7 @@ def test_rewrite_leaves_cuda_prepacked_weights(tmp_path: Path, capsys) -> None:
     assert "not QMoE's raw layout" in left["reason"] and "qmoe_weights_prepacked=0" in left["reason"], left
 
 
+@measured_qmoe
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
 def test_int8_block_reference_runs_float_moe(tmp_path: Path, capsys, dtype) -> None:
     """GenAI's int8 builds (8 bits in blocks of 32): ONNX Runtime's CPU QMoE quantizes their

@@ -190,19 +190,40 @@ def bench_op(
 
 def _timed(cp, spec, proto, dtype, size_mb, shapes, torch, roof: Roofline) -> Iterator[Timing]:
     w = make_workload(cp, spec, shapes, dtype, None, seed=size_mb)
-    problem = check_agreement(cp, spec, dtype, _runners(cp, spec, proto, w, torch, checked=True), w)
-    if problem:
+    checked = _runners(cp, spec, proto, w, torch, checked=True)
+    torch_run = checked.pop("torch", None)
+    problem = check_agreement(cp, spec, dtype, checked, w)
+    if problem:  # trtplug's own implementations disagree: nothing is timed
         yield Timing(spec.key, dtype, size_mb, "all", None, None, None, None, problem)
         return
-    times = call_times(cp, _runners(cp, spec, proto, w, torch), len(w.inputs), torch)
+    torch_timed, torch_said = torch_verdict(cp, spec, proto, dtype, checked, torch_run, w)
+    runners = _runners(cp, spec, proto, w, torch if torch_timed else None)
+    times = call_times(cp, runners, len(w.inputs), torch)
     nbytes = traffic_bytes(proto, w, dtype)
     written = min(sum(o.nbytes for o in w.outputs), nbytes)  # outputs are written once; the rest is read
     ceiling = roof.ceiling_gbs(nbytes - written, written)
     for name, ms in times.items():
         gbs = nbytes / ms / 1e6
         vs_torch = times["torch"] / ms if "torch" in times else None
-        note = row_note(proto, name, gbs / roof.copy_gbs, gbs / ceiling)
+        said = torch_said if (name == "torch") == torch_timed else ""  # on torch's row, or on the others' without it
+        note = "; ".join(filter(None, (said, row_note(proto, name, gbs / roof.copy_gbs, gbs / ceiling))))
         yield Timing(spec.key, dtype, size_mb, name, ms, gbs, gbs / roof.copy_gbs, vs_torch, note)
+
+
+def torch_verdict(cp, spec, proto, dtype, runners: dict, torch_run: Any, w: Workload) -> tuple[bool, str]:
+    """Whether torch is timed, and what the rows say of its outputs. Held to TORCH_SLACK times the
+    spec tolerance against trtplug's first implementation; where it falls outside, it is left out
+    (a torch equivalent computing something else times nothing comparable) and the other rows say
+    why. A dtype the prototype's TORCH_UNCHECKED names (torch computes it less exactly, the reason
+    measured) is timed unchecked, its row saying so."""
+    if torch_run is None:
+        return False, ""
+    reason = getattr(proto, "TORCH_UNCHECKED", {}).get(dtype)
+    if reason:
+        return True, f"not compared: {reason}"
+    base = next(iter(runners.items()))
+    problem = check_agreement(cp, spec, dtype, dict([base, ("torch", torch_run)]), w)
+    return not problem, problem.replace("not timed", "torch not timed")
 
 
 def call_times(cp: ModuleType, runners: dict, sets: int, torch: ModuleType | None) -> dict[str, float]:
