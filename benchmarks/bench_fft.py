@@ -5,8 +5,9 @@ across two buffer sets. Both sides use cuFFT; the target is ours <= 1.2x torch's
 gets the same signal in its own layout (a complex tensor for complex input), in float16 for the
 fp16 rows at power-of-two lengths (cuFFT's half transform, as ours), else in float32 (torch.fft
 takes fp16 only at power-of-two lengths, bf16 never). The fp16 rows run twice: ours in float32
-(the default) and on cuFFT's 16-bit plans (TRTPLUG_DFT_16BIT=1, where they apply; opt-in until the
-GPU parity cases pass on them). Not a test; prints a table.
+(the default) and on cuFFT's 16-bit plans (TRTPLUG_DFT_16BIT=1, where they apply: torch.fft's fp16
+accuracy, outside the fp16 tolerance, hence opt-in). bf16 (16-bit plans by default) is timed by
+`trtplug bench`. Not a test; prints a table.
 
     python benchmarks/bench_fft.py [--mib 64] [filters...]
 """

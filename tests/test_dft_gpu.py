@@ -39,7 +39,7 @@ GEOMETRIES = [
 VARIANTS = [(0, 0), (0, 1), (1, 0), (1, 1)]  # (inverse, onesided)
 
 
-def run_case(cp, op, shape, axis, length, inverse, onesided, dtype, execute, seed) -> None:
+def run_case(cp, op, shape, axis, length, inverse, onesided, dtype, execute, seed, slack: float = 1.0) -> None:
     spec = load_registry().get(op)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(shape).astype(np.float32)
@@ -52,7 +52,8 @@ def run_case(cp, op, shape, axis, length, inverse, onesided, dtype, execute, see
     y = Bf16Device.poisoned(cp, expected.shape) if dtype == BFLOAT16 else cp.full(expected.shape, np.nan, dtype=dtype)
     execute(spec, [to_device(cp, x)], [y], attrs)
     tol = spec.tolerance(dtype)
-    np.testing.assert_allclose(to_host(cp, y).astype(np.float64), expected, atol=tol.atol, rtol=tol.rtol)
+    got = to_host(cp, y).astype(np.float64)
+    np.testing.assert_allclose(got, expected, atol=slack * tol.atol, rtol=slack * tol.rtol)
 
 
 def binding(cp, ext):
@@ -79,23 +80,28 @@ def test_binding(cp, ext, op, geometry, dtype, inverse, onesided, seed) -> None:
 
 
 # Forward transforms cuFFT's 16-bit plans take (power-of-two n, contiguous rows, the transform's
-# own output layout), opted in with TRTPLUG_DFT_16BIT=1: (shape, axis, onesided)
+# own output layout): (shape, axis, onesided). bf16 takes them by default; fp16 with TRTPLUG_DFT_16BIT=1.
 SIXTEEN_BIT = [((4, 64, 1), 1, 1), ((4, 64, 2), -2, 0), ((32, 4096, 1), 1, 1), ((8, 4096, 2), 1, 0), ((3, 2, 1), 1, 1)]
 
 
 @pytest.mark.parametrize("op", ["dft_17", "dft_20"])
 @pytest.mark.parametrize(("shape", "axis", "onesided"), SIXTEEN_BIT, ids=str)
-@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 @pytest.mark.parametrize("phase", ["binding", "build", "runtime"])
-def test_16bit_cufft_plans_meet_the_tolerances(
-    cp, ext, library, monkeypatch, op, shape, axis, onesided, dtype, phase, seed
-) -> None:
-    """cuFFT's float16/bfloat16 transforms straight from and into the tensors (opt-in while these
-    cases decide whether they hold the spec's tolerances: TRTPLUG_DFT_16BIT, dft_fft_plan.cu), through the
-    binding and both plugin phases, against the float32 reference rounded once."""
-    monkeypatch.setenv("TRTPLUG_DFT_16BIT", "1")
+def test_bf16_cufft_plans_meet_the_tolerance(cp, ext, library, monkeypatch, op, shape, axis, onesided, phase, seed):
+    """cuFFT's bfloat16 transforms straight from and into the tensors (the default for bf16), through
+    the binding and both plugin phases, against the float32 reference rounded once."""
+    monkeypatch.delenv("TRTPLUG_DFT_16BIT", raising=False)
     execute = binding(cp, ext) if phase == "binding" else plugin_executor(cp, library, phase)
-    run_case(cp, op, shape, axis, None, 0, onesided, dtype, execute, seed)
+    run_case(cp, op, shape, axis, None, 0, onesided, BFLOAT16, execute, seed)
+
+
+@pytest.mark.parametrize(("shape", "axis", "onesided"), SIXTEEN_BIT, ids=str)
+def test_fp16_cufft_plans_opted_in_keep_torch_fft_accuracy(cp, ext, monkeypatch, shape, axis, onesided, seed):
+    """fp16 on cuFFT's half plans (TRTPLUG_DFT_16BIT=1): stages rounded to fp16, as torch.fft's fp16
+    transform computes, so within 10x the fp16 tolerance (the bench's allowance for torch) rather
+    than the tolerance itself, which the default fp32 path holds (0.38 off at n = 4096, H100)."""
+    monkeypatch.setenv("TRTPLUG_DFT_16BIT", "1")
+    run_case(cp, "dft_20", shape, axis, None, 0, onesided, "float16", binding(cp, ext), seed, slack=10.0)
 
 
 def test_plan_reused_across_shapes_and_kinds(cp, ext, seed) -> None:
@@ -149,9 +155,9 @@ def test_torch_equivalent_agrees(cp, seed) -> None:
 
 def test_static_plugin_workspace_holds_only_the_copies_it_makes(library, monkeypatch) -> None:
     """rfft of contiguous rows on a static shape, fp16/bf16 of power-of-two length (cuFFT's 16-bit
-    plan, opted in) and fp32: cuFFT reads and writes the tensors, so the workspace is cuFFT's work area alone,
-    not the float32 packed input and spectrum (~1 MB here) that other lengths need; a dynamic shape
-    keeps their room (other dims of it may need them)."""
+    plan: bf16's default, fp16's opted in) and fp32: cuFFT reads and writes the tensors, so the
+    workspace is cuFFT's work area alone, not the float32 packed input and spectrum (~1 MB here)
+    that other lengths need; a dynamic shape keeps their room (other dims of it may need them)."""
     fields = {"axis": 1, "dft_length": 0, "inverse": 0, "onesided": 1}
     rows, n = 32, 4096
     copies = rows * n * 4 + rows * (n // 2 + 1) * 2 * 4
@@ -163,7 +169,8 @@ def test_static_plugin_workspace_holds_only_the_copies_it_makes(library, monkeyp
         return plugin.workspace_size([dtype, dtype], dims if max_shapes is None else shapes, max_shapes)
 
     monkeypatch.delenv("TRTPLUG_DFT_16BIT", raising=False)
-    assert workspace("float16") >= copies  # 16-bit plans are opt-in (dft_fft_plan.cu: kSixteenBitByDefault)
+    assert workspace("float16") >= copies  # fp16's 16-bit plans are opt-in (dft_fft_plan.cu)
+    assert workspace("bfloat16") < copies // 2  # bf16's are the default
     monkeypatch.setenv("TRTPLUG_DFT_16BIT", "1")
     for dtype in ("float16", "bfloat16"):
         assert workspace(dtype) < copies // 2, dtype
