@@ -231,6 +231,15 @@ def _torch_activation(torch: ModuleType, h: Any, attrs: Mapping[str, Any]) -> An
     return functions.get(kind, lambda v: v)(h)
 
 
+def _top_k_higher_expert_first(torch: ModuleType, probs: Any, k: int) -> tuple[Any, Any]:
+    """The k largest probabilities per token, a tie going to the higher expert (ONNX Runtime's rule,
+    which the plugin keeps): bf16 router logits tie often enough that topk's unspecified order
+    routed a bench token elsewhere (run 22: one token of 16 off by up to 1.35)."""
+    count = probs.shape[-1]
+    weights, flipped = torch.sort(probs.flip(-1), dim=-1, descending=True, stable=True)
+    return weights[..., :k], count - 1 - flipped[..., :k]
+
+
 def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
     """Softmax + topk routing, then a loop over the experts with F.linear and index_add_: what a
     user without the plugin would write (the dense form of HF's gpt-oss experts)."""
@@ -238,7 +247,7 @@ def torch_equivalent(torch: ModuleType, inputs: Sequence[Any], attrs: Mapping[st
     flat = x.reshape(-1, x.shape[-1])
     k = int(attrs.get("k", 1))
     probs = torch.softmax(router.reshape(flat.shape[0], router.shape[-1]).float(), dim=-1)
-    weights, experts = probs.topk(k, dim=-1)
+    weights, experts = _top_k_higher_expert_first(torch, probs, k)
     if int(attrs.get("normalize_routing_weights", 0)):
         weights = weights / weights.sum(dim=-1, keepdim=True)
     y = torch.zeros_like(flat, dtype=torch.float32)

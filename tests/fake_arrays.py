@@ -4,8 +4,10 @@ from __future__ import annotations
 
 
 class FakeCudaArray:
-    """__cuda_array_interface__ with a null pointer and no GPU: a plugin's run() must refuse the
-    call (shape, type, count checks) before it touches the data."""
+    """__cuda_array_interface__ with a null pointer: a plugin's run() must refuse the call (shape,
+    type, count checks) before it touches the data; a call its checks accept stops at the plugin
+    host's null-buffer check before enqueue (a kernel on null buffers would fault on a GPU machine
+    and leave the process's CUDA context dead)."""
 
     def __init__(self, shape: tuple[int, ...], typestr: str = "<f4") -> None:
         self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (0, False), "version": 3}

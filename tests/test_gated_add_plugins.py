@@ -100,8 +100,8 @@ EXPRS = "getOutputShapes"  # constant dims, refused before
 def test_shapes_are_checked_before_running(library, shapes, phase, message):
     ins = [FakeCudaArray(s) for s in shapes]
     outs = [FakeCudaArray(shapes[0])]
-    if message is None:  # accepted: the fake buffers reach enqueue and fail there
-        with pytest.raises(RuntimeError, match=r"enqueue|CUDA|cuda"):
+    if message is None:  # accepted: the null fake buffers stop before enqueue
+        with pytest.raises(RuntimeError, match="enqueue not called: .* null device pointer"):
             create(library).run(ins, outs)
         return
     with pytest.raises(RuntimeError, match=phase) as err:

@@ -63,8 +63,8 @@ def test_output_shape_is_x(library):
 )
 def test_groups_are_checked_before_running(library, x, scale, gate, message):
     ins = [FakeCudaArray(x), FakeCudaArray(scale), FakeCudaArray(gate)]
-    if message is None:  # accepted: the fake buffers reach enqueue and fail there
-        with pytest.raises(RuntimeError, match=r"enqueue|CUDA|cuda"):
+    if message is None:  # accepted: the null fake buffers stop before enqueue
+        with pytest.raises(RuntimeError, match="enqueue not called: .* null device pointer"):
             create(library).run(ins, [FakeCudaArray(x)])
         return
     with pytest.raises(RuntimeError, match="onShapeChange") as err:

@@ -75,8 +75,8 @@ def test_shapes_follow_a(library):
 def test_shapes_are_checked_before_running(library, shapes, count, message):
     ins = [FakeCudaArray(s) for s in shapes]
     outs = [FakeCudaArray(shapes[0]) for _ in range(count)]
-    if message is None:  # accepted: the fake buffers reach enqueue and fail there
-        with pytest.raises(RuntimeError, match=r"enqueue|CUDA|cuda"):
+    if message is None:  # accepted: the null fake buffers stop before enqueue
+        with pytest.raises(RuntimeError, match="enqueue not called: .* null device pointer"):
             create(library, count).run(ins, outs)
         return
     with pytest.raises(RuntimeError, match="onShapeChange") as err:

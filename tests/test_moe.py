@@ -110,16 +110,34 @@ def test_gated_fc3_multiplies_the_activation(seed: int, activation: str) -> None
     np.testing.assert_allclose(run_prototype(w, attrs, x, router), expected, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("k", [1, 2, 3])
-def test_equal_logits_pick_the_higher_expert_as_onnxruntime(seed: int, k: int) -> None:
-    x, _, w = draw(seed, INTER)
+def tied_router() -> np.ndarray:
     router = np.zeros((TOKENS, EXPERTS), dtype=np.float32)
     router[1, 2] = 1.0
     router[2] = [0, 1, 1, 0, 1, 0]
+    return router
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_equal_logits_pick_the_higher_expert_as_onnxruntime(seed: int, k: int) -> None:
+    x, _, w = draw(seed, INTER)
+    router = tied_router()
     attrs = {"activation_type": "identity", "k": k}
     np.testing.assert_allclose(
         run_prototype(w, attrs, x, router), run_onnxruntime(w, attrs, x, router), atol=1e-5, rtol=1e-5
     )
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_torch_equivalent_routes_ties_as_the_plugin(seed: int, k: int) -> None:
+    """The bench's torch side breaks ties as ONNX Runtime and the plugin do (the higher expert), so
+    bf16 router logits, which tie often, route its tokens the same way (on the CPU here)."""
+    torch = pytest.importorskip("torch")
+    x, _, w = draw(seed, INTER)
+    router = tied_router()
+    attrs = {"activation_type": "identity", "k": k}
+    inputs = [x, router, *(w.get(n) for n in INPUT_NAMES[2:6])]
+    got = moe.torch_equivalent(torch, [None if a is None else torch.as_tensor(a) for a in inputs], attrs)
+    np.testing.assert_allclose(got.numpy(), run_prototype(w, attrs, x, router), atol=1e-5, rtol=1e-5)
 
 
 def test_absent_swiglu_limit_clamps_nothing(seed: int) -> None:

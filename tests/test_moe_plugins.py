@@ -67,8 +67,8 @@ def test_shapes_are_checked_before_running(library, shapes, message):
     plugin = create(library)
     ins = [FakeCudaArray(s) for s in shapes]
     outs = [FakeCudaArray((3, H))]
-    if message is None:  # accepted: the fake buffers reach enqueue and fail there
-        with pytest.raises(RuntimeError, match=r"enqueue|CUDA|cuda"):
+    if message is None:  # accepted: the null fake buffers stop before enqueue
+        with pytest.raises(RuntimeError, match="enqueue not called: .* null device pointer"):
             plugin.run(ins, outs)
         return
     with pytest.raises(RuntimeError, match="onShapeChange") as err:

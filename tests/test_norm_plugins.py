@@ -118,8 +118,8 @@ def test_skip_norm_statistics_are_float32_whatever_the_input(library, name):
 def test_skip_norm_checks_concrete_shapes_before_running(library, name, skip, gamma, message):
     plugin = skip_norm(library, name, 1)
     ins = [FakeCudaArray((2, 3, 8)), FakeCudaArray(skip), FakeCudaArray(gamma)]
-    if message is None:  # accepted: configure passes, so the fake buffers reach enqueue and fail there
-        with pytest.raises(RuntimeError, match=r"enqueue|CUDA|cuda"):
+    if message is None:  # accepted: configure passes; the null fake buffers stop before enqueue
+        with pytest.raises(RuntimeError, match="enqueue not called: .* null device pointer"):
             plugin.run(ins, [FakeCudaArray((2, 3, 8))])
         return
     with pytest.raises(RuntimeError, match="configurePlugin") as err:

@@ -92,8 +92,8 @@ def run(plugin, shapes, dtype="float32"):
 )
 def test_shapes_are_checked_before_running(library, fields, shapes, message):
     plugin = create(library, **fields)
-    if message is None:  # accepted: the fake buffers reach enqueue and fail there
-        with pytest.raises(RuntimeError, match=r"enqueue|CUDA|cuda"):
+    if message is None:  # accepted: the null fake buffers stop before enqueue
+        with pytest.raises(RuntimeError, match="enqueue not called: .* null device pointer"):
             run(plugin, shapes)
         return
     with pytest.raises(RuntimeError, match="onShapeChange") as err:

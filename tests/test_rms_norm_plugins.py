@@ -86,8 +86,8 @@ def test_axis_out_of_range_is_refused(library):
 def test_scale_shape_is_checked_before_running(library, name, axis, scale, message):
     plugin = create(library, name, 1, axis=axis)
     ins = [FakeCudaArray((2, 8, 16), "<f2"), FakeCudaArray(scale, "<f2")]
-    if message is None:  # accepted: configure passes, so the fake buffers reach enqueue and fail there
-        with pytest.raises(RuntimeError, match=r"enqueue|CUDA|cuda"):
+    if message is None:  # accepted: configure passes; the null fake buffers stop before enqueue
+        with pytest.raises(RuntimeError, match="enqueue not called: .* null device pointer"):
             plugin.run(ins, [FakeCudaArray((2, 8, 16), "<f2")])
         return
     with pytest.raises(RuntimeError, match="configurePlugin") as err:

@@ -81,6 +81,9 @@ private:
     //! Raises RuntimeError "<plugin>::<method> returned <status>: <logged since mark>".
     void check(int32_t status, char const* method, size_t mark) const;
 
+    //! Raises RuntimeError where a tensor with elements has a null buffer (before enqueue).
+    void requireBuffers(std::vector<DeviceArray> const& arrays, char const* what) const;
+
     //! Output shapes for concrete input dims (what run() compares its outputs with).
     OutputPlan concreteShapes(
         std::vector<nvinfer1::Dims> const& inputs, std::vector<std::vector<int64_t>> const& shapeValues = {});

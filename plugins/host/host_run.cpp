@@ -192,6 +192,22 @@ size_t HostPlugin::workspaceSize(std::vector<std::string> const& dtypes, py::seq
     return configuredWorkspace(inOut, nbIn);
 }
 
+//! TensorRT never gives enqueue a null buffer for a tensor with elements. A caller's null one (a fake
+//! array standing in for a device buffer in a shape-check test) would have the kernel fault on a
+//! GPU machine and leave the CUDA context dead for every later call in the process (a test that
+//! expects the failure passes, the ones after it fail), so it is refused before enqueue.
+void HostPlugin::requireBuffers(std::vector<DeviceArray> const& arrays, char const* what) const
+{
+    for (size_t i = 0; i < arrays.size(); ++i)
+    {
+        if (arrays[i].ptr == 0 && arrays[i].size > 0)
+        {
+            throw std::runtime_error(name() + ": enqueue not called: " + what + " " + std::to_string(i)
+                + " has elements but a null device pointer");
+        }
+    }
+}
+
 py::list HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle stream, bool synchronize,
     py::object shapeInputs)
 {
@@ -237,6 +253,8 @@ py::list HostPlugin::run(py::sequence inputs, py::sequence outputs, py::handle s
     auto const nbOut = static_cast<int32_t>(out.size());
     check(rt->setTactic(0), "setTactic", mark);
     check(rt->onShapeChange(in.data(), nbIn, runOut.data(), nbOut), "onShapeChange", mark);
+    requireBuffers(inArrays, "input");
+    requireBuffers(outArrays, "output");
 
     std::vector<void const*> inPtrs;
     std::vector<void*> outPtrs;
