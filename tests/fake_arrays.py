@@ -19,3 +19,7 @@ TYPESTR = {"float32": "<f4", "float16": "<f2", "int8": "|i1", "uint8": "|u1", "i
 def fake_arrays(shapes, dtypes) -> list[FakeCudaArray]:
     """One FakeCudaArray per (shape, dtype name)."""
     return [FakeCudaArray(tuple(s), TYPESTR[t]) for s, t in zip(shapes, dtypes, strict=True)]
+
+
+# What the plugin host says when a call the plugin's checks accept reaches it with null buffers.
+NULL_BUFFER_REFUSED = r"enqueue not called: .* null device pointer"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import require_creators
-from tests.fake_arrays import FakeCudaArray
+from tests.fake_arrays import NULL_BUFFER_REFUSED, FakeCudaArray
 
 pytestmark = pytest.mark.pluginlib
 NAME = "TrtplugGatedAdd"
@@ -101,7 +101,7 @@ def test_shapes_are_checked_before_running(library, shapes, phase, message):
     ins = [FakeCudaArray(s) for s in shapes]
     outs = [FakeCudaArray(shapes[0])]
     if message is None:  # accepted: the null fake buffers stop before enqueue
-        with pytest.raises(RuntimeError, match="enqueue not called: .* null device pointer"):
+        with pytest.raises(RuntimeError, match=NULL_BUFFER_REFUSED):
             create(library).run(ins, outs)
         return
     with pytest.raises(RuntimeError, match=phase) as err:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import require_creators
-from tests.fake_arrays import FakeCudaArray
+from tests.fake_arrays import NULL_BUFFER_REFUSED, FakeCudaArray
 
 pytestmark = pytest.mark.pluginlib
 
@@ -68,7 +68,7 @@ def test_shapes_are_checked_before_running(library, shapes, message):
     ins = [FakeCudaArray(s) for s in shapes]
     outs = [FakeCudaArray((3, H))]
     if message is None:  # accepted: the null fake buffers stop before enqueue
-        with pytest.raises(RuntimeError, match="enqueue not called: .* null device pointer"):
+        with pytest.raises(RuntimeError, match=NULL_BUFFER_REFUSED):
             plugin.run(ins, outs)
         return
     with pytest.raises(RuntimeError, match="onShapeChange") as err:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fake_arrays import FakeCudaArray
+from tests.fake_arrays import NULL_BUFFER_REFUSED, FakeCudaArray
 
 pytestmark = pytest.mark.pluginlib
 
@@ -119,7 +119,7 @@ def test_skip_norm_checks_concrete_shapes_before_running(library, name, skip, ga
     plugin = skip_norm(library, name, 1)
     ins = [FakeCudaArray((2, 3, 8)), FakeCudaArray(skip), FakeCudaArray(gamma)]
     if message is None:  # accepted: configure passes; the null fake buffers stop before enqueue
-        with pytest.raises(RuntimeError, match="enqueue not called: .* null device pointer"):
+        with pytest.raises(RuntimeError, match=NULL_BUFFER_REFUSED):
             plugin.run(ins, [FakeCudaArray((2, 3, 8))])
         return
     with pytest.raises(RuntimeError, match="configurePlugin") as err:
