@@ -180,7 +180,7 @@ def test_torch_is_not_timed_where_its_side_is_a_token_loop(monkeypatch: pytest.M
     assert set(_runners(np, spec, proto, w, torch=object())) == {"cupy"}
 
 
-@pytest.mark.parametrize("torch_says", ["agrees", "disagrees", "unchecked"])
+@pytest.mark.parametrize("torch_says", ["agrees", "disagrees", "unchecked", "raises"])
 def test_torch_is_left_out_where_it_disagrees_and_timed_unchecked_where_the_prototype_says(
     torch_says: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -199,6 +199,8 @@ def test_torch_is_left_out_where_it_disagrees_and_timed_unchecked_where_the_prot
         proto.forward(np, w.inputs[i], w.outputs, {})
 
     def torch(i: int) -> np.ndarray:
+        if torch_says == "raises":
+            raise NotImplementedError('"kernel" not implemented for this dtype')
         y = np.empty(w.outputs[0].shape, np.float32)
         proto.forward(np, w.inputs[i], [y], {})
         return y + (1.0 if torch_says != "agrees" else 0.0)
@@ -209,6 +211,8 @@ def test_torch_is_left_out_where_it_disagrees_and_timed_unchecked_where_the_prot
     elif torch_says == "disagrees":
         assert not timed and said.startswith("torch disagrees with cuda: 256 of 256 elements")
         assert said.endswith("torch not timed")
+    elif torch_says == "raises":
+        assert not timed and said.startswith("torch not timed: NotImplementedError:")
     else:
         assert timed and said == "not compared: measured elsewhere"
     assert torch_verdict(np, spec, proto, "float32", {"cuda": cuda}, None, w) == (False, "")

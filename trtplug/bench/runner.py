@@ -215,14 +215,17 @@ def torch_verdict(cp, spec, proto, dtype, runners: dict, torch_run: Any, w: Work
     spec tolerance against trtplug's first implementation; where it falls outside, it is left out
     (a torch equivalent computing something else times nothing comparable) and the other rows say
     why. A dtype the prototype's TORCH_UNCHECKED names (torch computes it less exactly, the reason
-    measured) is timed unchecked, its row saying so."""
+    measured) is timed unchecked, its row saying so. A torch side that raises is left out the same way."""
     if torch_run is None:
         return False, ""
     reason = getattr(proto, "TORCH_UNCHECKED", {}).get(dtype)
     if reason:
         return True, f"not compared: {reason}"
     base = next(iter(runners.items()))
-    problem = check_agreement(cp, spec, dtype, dict([base, ("torch", torch_run)]), w)
+    try:
+        problem = check_agreement(cp, spec, dtype, dict([base, ("torch", torch_run)]), w)
+    except Exception as exc:  # torch lacks the op for this dtype or shape: trtplug's rows still count
+        return False, f"torch not timed: {type(exc).__name__}: {exc}"[:160]
     return not problem, problem.replace("not timed", "torch not timed")
 
 
