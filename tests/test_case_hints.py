@@ -30,6 +30,18 @@ def test_own_cases_replace_the_generic_shapes_unless_asked(tmp_path: Path) -> No
     assert {"mine", "odd"} <= {c.name for c in default_cases(kept)}
 
 
+def test_an_input_only_with_some_attribute_values_is_left_out_of_the_other_cases(tmp_path: Path) -> None:
+    gain = '[[inputs]]\nname = "gain"\ntype = "T"\noptional = true\nonly_with = { alpha = 2.0 }\n'
+    cases = '[[parity.cases]]\nname = "{0}"\nshapes = { X = [2, 3] }\nattrs = { alpha = {1} }\n'
+    table = (
+        "[parity]\n"
+        + cases.replace("{0}", "other").replace("{1}", "1.5")
+        + cases.replace("{0}", "taken").replace("{1}", "2.0")
+    )
+    found = {c.name: set(c.shapes) for c in default_cases(spec_with(tmp_path, gain + table))}
+    assert found["other"] == {"X"} and found["taken"] == {"X", "gain"}
+
+
 def test_attribute_variants_multiply_the_generic_cases(tmp_path: Path) -> None:
     spec = spec_with(tmp_path, "[parity]\nattr_variants = [{ alpha = 0.5 }, { alpha = 3.0 }]\n")
     cases = {c.name: c for c in default_cases(spec)}

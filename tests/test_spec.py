@@ -222,6 +222,17 @@ def test_invalid_input_roles(tmp_path: Path, old: str, new: str, field: str, pro
     assert field in str(info.value) and problem in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("only_with", "optional", "problem"),
+    [("{ beta = 2.0 }", "true", "'beta' is not an attribute"), ("{ alpha = 2.0 }", "false", "optional input only")],
+)
+def test_only_with_names_an_attribute_on_an_optional_input(tmp_path: Path, only_with, optional, problem) -> None:
+    text = VALID.format(name="ThingPlugin") + f'[[inputs]]\nname = "gain"\ntype = "T"\noptional = {optional}\n'
+    with pytest.raises(SpecError) as info:
+        load_spec(write_op(tmp_path, "thing", text + f"only_with = {only_with}\n"))
+    assert "inputs[1].only_with" in str(info.value) and problem in str(info.value)
+
+
 def test_output_cannot_be_a_shape_input(tmp_path: Path) -> None:
     text = VALID.format(name="ThingPlugin").replace('shape = "same_as:X"', 'shape = "same_as:X"\nshape_input = true')
     with pytest.raises(SpecError, match="inputs only"):

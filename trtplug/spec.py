@@ -28,7 +28,10 @@ Format (see plugins/unique/spec.toml; an op family: plugins/gelu_family/spec.tom
                         data_copy (a shape input the plugin also receives as a regular device tensor,
                         appended after the other plugin inputs, in spec order: its values then reach
                         enqueue, which shape inputs never do), variadic (the last input only: it takes
-                        min_count (default 1) or more tensors, trtplug/variadic.py)
+                        min_count (default 1) or more tensors, trtplug/variadic.py), only_with
+                        { attribute = value } (an optional input the op takes only with these
+                        attribute values, e.g. QMoE's MXFP4 global scales: parity cases leave it
+                        out elsewhere)
     [[outputs]]         name, type, optional, shape (rule), dtype_attr (an int attribute holding the
                         output's ONNX element type, as MelWeightMatrix's output_datatype: it, not an
                         input, binds the output's dtype); an optional output without an
@@ -137,6 +140,7 @@ class TensorSpec:
     variadic: bool = False  # the last input, taking min_count or more tensors (Concat's inputs)
     min_count: int = 1
     dtype_attr: str | None = None  # an output whose dtype an int attribute names (ONNX element type)
+    only_with: tuple[tuple[str, Any], ...] = ()  # (attribute, value) pairs this optional input needs
 
 
 @dataclass(frozen=True)
@@ -363,7 +367,7 @@ def _read_constraints(top: _Reader) -> dict[str, tuple[str, ...]]:
 def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorSpec:
     r.reject_unknown(
         {"name", "type", "optional", "min_rank", "shape", "shape_input", "fold_into", "data_copy"}
-        | {"variadic", "min_count", "dtype_attr"}
+        | {"variadic", "min_count", "dtype_attr", "only_with"}
     )
     kind = r.get("type", str)
     if kind not in constraints and kind not in DTYPES:
@@ -382,6 +386,7 @@ def _read_tensor(r: _Reader, constraints: dict[str, tuple[str, ...]]) -> TensorS
         variadic=r.get("variadic", bool, False),
         min_count=r.get("min_count", int, 1),
         dtype_attr=r.get("dtype_attr", str, None),
+        only_with=tuple(r.get("only_with", dict, {}).items()),
     )
 
 

@@ -51,7 +51,8 @@ def _check_optional_outputs(top: Any, spec: OpSpec) -> None:
 
 
 def _check_input_roles(top: Any, spec: OpSpec) -> None:
-    """shape_input inputs are int32/int64 tensors; fold_into names a settable attribute."""
+    """shape_input inputs are int32/int64 tensors; fold_into names a settable attribute; only_with
+    names attributes, on optional inputs."""
     by_name = {a.name: a for a in spec.attributes}
     for i, tensor in enumerate(spec.inputs):
         if tensor.shape_input and not set(spec.dtypes_of(tensor)) <= {"int32", "int64"}:
@@ -67,9 +68,15 @@ def _check_input_roles(top: Any, spec: OpSpec) -> None:
             raise top.fail(f"inputs[{i}].fold_into", "a folded input cannot also be a shape input")
         if i == 0:
             raise top.fail(f"inputs[{i}].fold_into", "the first input cannot be folded")
+    for i, tensor in enumerate(spec.inputs):
+        unknown = [name for name, _ in tensor.only_with if name not in by_name]
+        if tensor.only_with and not tensor.optional:
+            raise top.fail(f"inputs[{i}].only_with", "applies to an optional input only")
+        if unknown:
+            raise top.fail(f"inputs[{i}].only_with", f"{unknown[0]!r} is not an attribute")
     for i, tensor in enumerate(spec.outputs):
-        if tensor.shape_input or tensor.fold_into or tensor.data_copy:
-            raise top.fail(f"outputs[{i}]", "shape_input, fold_into and data_copy apply to inputs only")
+        if tensor.shape_input or tensor.fold_into or tensor.data_copy or tensor.only_with:
+            raise top.fail(f"outputs[{i}]", "shape_input, fold_into, data_copy and only_with apply to inputs only")
     folded = [t.fold_into for t in spec.inputs if t.fold_into]
     if len(folded) != len(set(folded)):
         raise top.fail("inputs", "two inputs fold into the same attribute")

@@ -107,7 +107,8 @@ def shapes_for(
     attrs = default_attrs(spec) if attrs is None else attrs
     shapes: dict[str, Shape] = {spec.inputs[0].name: primary}
     for tensor in spec.inputs[1:]:
-        if tensor.optional and (not with_optional or tensor.name in omit):
+        taken = all(attrs.get(name) == value for name, value in tensor.only_with)  # attrs hold the defaults
+        if tensor.optional and (not with_optional or tensor.name in omit or not taken):
             continue
         if given and tensor.name in given:
             shapes[tensor.name] = given[tensor.name]
