@@ -129,12 +129,12 @@ TORCH_UNCHECKED = {
     "float16": "torchvision's half kernel computes in fp16 (box coordinates, sample weights, sums): a quarter of "
     "its outputs fall outside 10x the fp16 tolerance (up to 2.9 off; H100, 256 MB)"
 }
+TORCH_SIDE = {"TORCH_NOTE": TORCH_NOTE, "TORCH_UNCHECKED": TORCH_UNCHECKED}  # every member's
 
 
 def _member(forward, torch_counterpart) -> SimpleNamespace:
     return SimpleNamespace(
-        TORCH_NOTE=TORCH_NOTE,
-        TORCH_UNCHECKED=TORCH_UNCHECKED,
+        **TORCH_SIDE,
         forward=forward,
         output_shapes=output_shapes,
         output_dims=output_dims,
@@ -149,8 +149,7 @@ members = {
     "onnx_roi_align": _member(onnx_forward, torch_equivalent),
     "onnx_roi_align_opset10": _member(opset10_forward, opset10_torch_equivalent),
     "mmcv_roi_align": SimpleNamespace(
-        TORCH_NOTE=TORCH_NOTE,
-        TORCH_UNCHECKED=TORCH_UNCHECKED,
+        **TORCH_SIDE,
         forward=mmcv_forward,
         output_shapes=output_shapes,
         output_dims=output_dims,
